@@ -1,0 +1,65 @@
+"""Memo: personal notes, a word counter and a profile page, as a Flask app."""
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+from werkzeug.utils import import_string
+
+from app.extensions import csrf, db, login_manager, migrate
+from config import DEFAULT_SETTINGS, ConfigError
+
+
+class IdConverter(IntegerConverter):
+    """A database id: a positive integer that fits PostgreSQL's `integer`."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def load_config(settings=None):
+    """Instantiate the config class named by `settings` or APP_SETTINGS."""
+    settings = settings or os.environ.get("APP_SETTINGS", "").strip() or DEFAULT_SETTINGS
+    if settings == DEFAULT_SETTINGS:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)
+    try:
+        config_class = import_string(settings)
+    except ImportError:
+        raise ConfigError(f"APP_SETTINGS names no config class: {settings!r}") from None
+    return config_class()
+
+
+def create_app(settings=None, overrides=None):
+    """Create the app for the config class `settings` (default: APP_SETTINGS)."""
+    app = Flask(__name__)
+    app.config.from_object(load_config(settings))
+    app.config.update(overrides or {})
+    app.url_map.converters["id"] = IdConverter
+
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    from app import requestlog
+
+    requestlog.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, compare_type=True, render_as_batch=False)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from app import auth, errors, health, notes
+
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(notes.bp)
+
+    @app.context_processor
+    def environment_name():
+        return {"environment": app.config["ENVIRONMENT"]}
+
+    return app

@@ -1,0 +1,80 @@
+"""Sign up, sign in and sign out."""
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from app.auth import bp
+from app.auth.forms import LoginForm, SignupForm
+from app.extensions import db, login_manager
+from app.models import User, burn_password_check
+from app.validators import is_same_site_path
+
+LOGIN_FAILED = "Email or password is incorrect."
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    """Return the signed-in user for the id kept in the session."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@login_manager.unauthorized_handler
+def ask_to_sign_in():
+    """Send an anonymous visitor to the login page, remembering where they were going."""
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+def render_form(template, form):
+    """Render a form page: 400 when a submission failed validation, else 200."""
+    return render_template(template, form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Create an account and sign it in."""
+    form = SignupForm()
+    if not form.validate_on_submit():
+        return render_form("auth/signup.html", form)
+    user = User(email=form.email.data, nickname=form.nickname.data)
+    user.set_password(form.password.data)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another signup took the email or nickname between our check and this insert.
+        db.session.rollback()
+        form.email.errors.append("An account with this email or nickname already exists.")
+        return render_form("auth/signup.html", form)
+    login_user(user)
+    flash(f"Welcome to Memo, {user.nickname}!", "success")
+    return redirect(url_for("notes.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password; go on to `next` if it is a local path."""
+    form = LoginForm()
+    target = request.args.get("next", "")
+    if not form.validate_on_submit():
+        return render_form("auth/login.html", form)
+    user = User.find_by_email(form.email.data)
+    if user is None:
+        burn_password_check(form.password.data)
+    if user is None or not user.check_password(form.password.data):
+        form.password.errors.append(LOGIN_FAILED)
+        return render_form("auth/login.html", form)
+    db.session.commit()  # keeps a hash upgraded by check_password
+    login_user(user, remember=form.remember.data)
+    return redirect(target if is_same_site_path(target) else url_for("notes.index"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You have been signed out.", "info")
+    return redirect(url_for("auth.login"))

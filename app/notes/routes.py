@@ -1,0 +1,84 @@
+"""The signed-in user's notes."""
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Note
+from app.notes import bp
+from app.notes.forms import NoteForm
+
+
+def get_note(note_id):
+    """Return the signed-in user's note, or abort 404 (someone else's is as good as missing)."""
+    note = db.session.scalar(
+        select(Note).where(Note.id == note_id, Note.user_id == current_user.id)
+    )
+    if note is None:
+        abort(404)
+    return note
+
+
+def render_form(form, note=None):
+    """Render the note form: 400 when a submission failed validation, else 200."""
+    page = render_template("notes/form.html", form=form, note=note)
+    return page, 400 if form.is_submitted() else 200
+
+
+@bp.get("/")
+@login_required
+def index():
+    """List the user's notes, newest first, a page at a time."""
+    query = (
+        select(Note)
+        .where(Note.user_id == current_user.id)
+        .order_by(Note.created_at.desc(), Note.id.desc())
+    )
+    page = db.paginate(query, per_page=current_app.config["NOTES_PER_PAGE"], max_per_page=None)
+    return render_template("notes/index.html", page=page)
+
+
+@bp.route("/notes/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Write a new note."""
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_form(form)
+    note = Note(title=form.title.data, content=form.content.data, user_id=current_user.id)
+    db.session.add(note)
+    db.session.commit()
+    flash("Note saved.", "success")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.get("/notes/<id:note_id>")
+@login_required
+def detail(note_id):
+    """Show one note."""
+    return render_template("notes/detail.html", note=get_note(note_id))
+
+
+@bp.route("/notes/<id:note_id>/edit", methods=["GET", "POST"])
+@login_required
+def update(note_id):
+    """Change a note's title and content."""
+    note = get_note(note_id)
+    form = NoteForm(obj=note)
+    if not form.validate_on_submit():
+        return render_form(form, note)
+    note.title, note.content = form.title.data, form.content.data
+    db.session.commit()
+    flash("Note updated.", "success")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.post("/notes/<id:note_id>/delete")
+@login_required
+def delete(note_id):
+    """Delete a note."""
+    db.session.delete(get_note(note_id))
+    db.session.commit()
+    flash("Note deleted.", "info")
+    return redirect(url_for("notes.index"))

@@ -1,0 +1,48 @@
+"""Field rules shared by several forms."""
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from wtforms.validators import Length, Regexp, ValidationError
+
+NICKNAME_RULES = [
+    Length(min=2, max=30, message="Nickname must be 2 to 30 characters."),
+    Regexp(
+        r"^[\w.-]+$",
+        message="Nickname may use letters, digits, '.', '-' and '_' only.",
+    ),
+]
+PASSWORD_RULES = [Length(min=8, max=256, message="Password must be 8 to 256 characters.")]
+
+# Line breaks and tabs are text; other control characters (NUL above all, which
+# PostgreSQL refuses to store) are not.
+ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+
+
+def strip(value):
+    """Trim surrounding whitespace from a submitted string."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form, field):
+    """Refuse NUL and other control or unassigned characters."""
+    for char in field.data or "":
+        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs", "Cn"):
+            raise ValidationError("Please remove control characters from this field.")
+
+
+def valid_email(form, field):
+    """Check the address as email-validator does (no DNS), and store it normalized."""
+    try:
+        field.data = validate_email(field.data or "", check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValidationError(str(error)) from None
+
+
+SAME_SITE_PATH = re.compile(r"^/(?![/\\])[^\s\\]*$")
+
+
+def is_same_site_path(target):
+    """Return whether `target` is a local path such as `/notes/3?page=2`."""
+    return bool(target) and SAME_SITE_PATH.match(target) is not None

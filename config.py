@@ -1,0 +1,132 @@
+"""Configuration classes, chosen by APP_SETTINGS and read from the environment.
+
+Every value comes from an environment variable (twelve-factor); `.env` is read in
+development only. Staging and production refuse to start without their required
+variables, naming the one that is missing.
+"""
+
+import os
+from datetime import timedelta
+
+DEFAULT_SETTINGS = "config.DevelopmentConfig"
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
+
+
+class ConfigError(Exception):
+    """A setting is missing or unusable; the message names the variable."""
+
+
+def database_uri(url):
+    """Return a psycopg2 SQLAlchemy URI for a platform `DATABASE_URL`.
+
+    Platforms hand out `postgres://`, and SQLAlchemy 2.1 maps a bare
+    `postgresql://` to psycopg 3, so both are pinned to the psycopg2 driver.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in ("postgres", "postgresql", "postgresql+psycopg2"):
+        raise ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL")
+    return f"postgresql+psycopg2://{rest}"
+
+
+def int_from_env(environ, name, default, minimum=1):
+    """Read a whole-number variable, or raise ConfigError naming it."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENVIRONMENT = "base"
+    DEBUG = False
+    TESTING = False
+    REQUIRED = ()
+
+    NOTES_PER_PAGE = 20
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that signs it
+    TRUSTED_PROXY_HOPS = 0
+
+    def __init__(self, environ=None):
+        environ = os.environ if environ is None else environ
+        for name in self.REQUIRED:
+            if not environ.get(name, "").strip():
+                raise ConfigError(f"{name} is not set; {self.ENVIRONMENT} needs it")
+        self.SECRET_KEY = environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+        if "SECRET_KEY" in self.REQUIRED and self.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+            raise ConfigError("SECRET_KEY is the development default; set a random secret")
+        self.SQLALCHEMY_DATABASE_URI = database_uri(self.database_url(environ))
+        # One connection per gunicorn thread: a request never waits for the pool,
+        # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
+        self.WEB_THREADS = int_from_env(environ, "WEB_THREADS", 4)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": True,
+            "pool_size": self.WEB_THREADS,
+            "max_overflow": 0,
+            "pool_timeout": 10,
+            "pool_recycle": 300,
+            "connect_args": {
+                "connect_timeout": 5,
+                "application_name": "memo",
+                # A query that outlives the router's 30 s timeout helps nobody.
+                "options": "-c statement_timeout=15000",
+            },
+        }
+        self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+
+    def database_url(self, environ):
+        """Return the raw database URL this environment connects to."""
+        url = environ.get("DATABASE_URL", "").strip()
+        if not url:
+            raise ConfigError("DATABASE_URL is not set; it must name a PostgreSQL database")
+        return url
+
+
+class DevelopmentConfig(Config):
+    """Local development: debug on, `.env` honoured, plain-HTTP cookies."""
+
+    ENVIRONMENT = "development"
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    """The test suite: TEST_DATABASE_URL (or DATABASE_URL) names a database it may wipe."""
+
+    ENVIRONMENT = "testing"
+    TESTING = True
+
+    def database_url(self, environ):
+        """Prefer TEST_DATABASE_URL so a suite never touches the development data."""
+        url = environ.get("TEST_DATABASE_URL", "").strip()
+        return url or super().database_url(environ)
+
+
+class ProductionConfig(Config):
+    """Production behind an HTTPS router: secrets required, cookies Secure."""
+
+    ENVIRONMENT = "production"
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    TRUSTED_PROXY_HOPS = 1
+
+
+class StagingConfig(ProductionConfig):
+    """Staging: production's settings, with a banner so nobody mistakes it for production."""
+
+    ENVIRONMENT = "staging"

@@ -1,0 +1,1 @@
+"""Local development services and set-up, shared by scripts/ and tests/."""

@@ -1,0 +1,166 @@
+"""Real local services for development and tests: PostgreSQL (pgserver) and S3 (moto).
+
+Neither is a fake: pgserver runs the PostgreSQL 16 server binaries, and moto's
+server mode answers the S3 API over HTTP, so the app talks to both exactly as
+it talks to a managed database and a bucket in production.
+"""
+
+import json
+import logging
+import mimetypes
+import shutil
+import signal
+import warnings
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "memo-local",
+    "AWS_SECRET_ACCESS_KEY": "memo-local-secret",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def start_postgres(data_dir, cleanup_mode="stop"):
+    """Start (or reuse) an embedded PostgreSQL keeping its data in `data_dir`; return it."""
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    import pgserver
+
+    Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(Path(data_dir), cleanup_mode=cleanup_mode)
+
+
+def stop_postgres(server, timeout=30):
+    """Stop an embedded PostgreSQL with a fast shutdown (SIGINT), whoever started it.
+
+    pgserver stops a server only when its last known user exits, and a user that
+    was killed is never forgotten; the run command owns its server, so it stops it.
+    """
+    import psutil
+
+    pid = server.get_pid()
+    try:
+        postmaster = psutil.Process(pid)
+        postmaster.send_signal(signal.SIGINT)
+        postmaster.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass
+
+
+def ensure_database(admin_url, name, recreate=False):
+    """Create database `name` on the server behind `admin_url` unless it exists."""
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            if recreate:
+                cursor.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+
+
+class ObjectStore:
+    """moto's S3 server on 127.0.0.1, with one bucket whose images anyone may read."""
+
+    def __init__(self, bucket, port=0):
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.bucket = bucket
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.endpoint_url = None
+
+    def start(self):
+        """Start the server and create the bucket with a public-read policy."""
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        client = self.client()
+        client.create_bucket(Bucket=self.bucket)
+        # moto answers anonymous GETs with 403 unless a policy allows them; browsers
+        # load the profile photos anonymously, exactly as from a public bucket or CDN.
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PublicReadImages",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{self.bucket}/*",
+                }
+            ],
+        }
+        client.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(policy))
+        return self
+
+    def stop(self):
+        """Stop the server; its objects are gone unless saved first."""
+        self.server.stop()
+
+    @property
+    def public_url(self):
+        """Return the base URL that objects are served from (path-style)."""
+        return f"{self.endpoint_url}/{self.bucket}"
+
+    def environment(self):
+        """Return the variables that point the app at this store."""
+        return {
+            "S3_BUCKET": self.bucket,
+            "S3_ENDPOINT_URL": self.endpoint_url,
+            "S3_PUBLIC_URL": self.public_url,
+            **LOCAL_CREDENTIALS,
+        }
+
+    def client(self):
+        """Return a boto3 client for this store."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=LOCAL_CREDENTIALS["AWS_REGION"],
+        )
+
+    def save(self, folder):
+        """Mirror every object into `folder`, so a restart of the store keeps them."""
+        client, folder = self.client(), Path(folder)
+        staging = folder.with_name(folder.name + ".saving")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        saved = 0
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                target = staging / item["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                body = client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"]
+                target.write_bytes(body.read())
+                saved += 1
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+        return saved
+
+    def restore(self, folder):
+        """Upload the objects saved in `folder` by a previous run."""
+        client, folder = self.client(), Path(folder)
+        restored = 0
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            client.put_object(
+                Bucket=self.bucket,
+                Key=path.relative_to(folder).as_posix(),
+                Body=path.read_bytes(),
+                ContentType=content_type,
+            )
+            restored += 1
+        return restored

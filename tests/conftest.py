@@ -1,0 +1,207 @@
+"""Fixtures: a real PostgreSQL, a real S3 server, the app, and a browser-like client.
+
+The schema always comes from the migrations. With TEST_DATABASE_URL set, the suite
+uses (and wipes) that database and creates scratch databases beside it; otherwise
+it starts an embedded PostgreSQL in a temporary folder.
+"""
+
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from flask_migrate import upgrade
+from psycopg2 import sql
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from devenv.services import ensure_database, start_postgres
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Postgres:
+    """The server the suite runs against, able to make scratch databases."""
+
+    def __init__(self, main_url):
+        self.main_url = main_url
+        self.scratch = []
+
+    def connect(self, url=None):
+        connection = psycopg2.connect(url or self.main_url)
+        connection.autocommit = True
+        return connection
+
+    def url_for(self, name):
+        """Return the URL of database `name` on the same server."""
+        return make_url(self.main_url).set(database=name).render_as_string(hide_password=False)
+
+    def execute(self, *statements):
+        """Run statements on the main database outside any transaction."""
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+        finally:
+            connection.close()
+
+    def create_scratch_database(self):
+        """Create an empty database for one test and return its URL."""
+        name = f"memo_scratch_{uuid.uuid4().hex[:12]}"
+        self.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.scratch.append(name)
+        return self.url_for(name)
+
+    def drop_scratch_databases(self):
+        drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
+        self.execute(*(sql.SQL(drop).format(sql.Identifier(name)) for name in self.scratch))
+        self.scratch.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL with an empty `main` database for the suite."""
+    given = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if given:
+        server = Postgres(given)
+        server.execute("DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+        yield server
+        server.drop_scratch_databases()
+        return
+    folder = Path(tempfile.mkdtemp(prefix="memo-test-"))
+    embedded = start_postgres(folder / "postgres", cleanup_mode="delete")
+    ensure_database(embedded.get_uri(), "memo_test", recreate=True)
+    os.environ["TEST_DATABASE_URL"] = embedded.get_uri("memo_test")
+    yield Postgres(embedded.get_uri("memo_test"))
+    embedded.cleanup()
+
+
+@pytest.fixture(scope="session")
+def app(postgres):
+    """The app under TestingConfig, its database migrated to head."""
+    os.environ["TEST_DATABASE_URL"] = postgres.main_url
+    application = create_app("config.TestingConfig")
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+    postgres.drop_scratch_databases()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(request):
+    """Empty every table after each test that used the app, so tests are independent."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+class Browser:
+    """A test client that sends the CSRF token a real browser would have from the page."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def remember_token(self, response):
+        match = CSRF_TOKEN.search(response.get_data(as_text=True))
+        if match:
+            self.token = match.group(1)
+        return response
+
+    def get(self, url, **kwargs):
+        return self.remember_token(self.client.get(url, **kwargs))
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        """POST `data` with the page's CSRF token (fetched from a form page if none yet)."""
+        data = dict(data or {})
+        if csrf:
+            if self.token is None:
+                self.get("/auth/login")
+            data.setdefault("csrf_token", self.token)
+        return self.remember_token(self.client.post(url, data=data, **kwargs))
+
+    def submit(self, url, data, **kwargs):
+        """Open the form at `url` and submit it, as a person would."""
+        self.get(url)
+        return self.post(url, data, **kwargs)
+
+    def signup(self, email="ann@example.com", nickname="ann", password=PASSWORD):
+        return self.submit(
+            "/auth/signup",
+            {
+                "email": email,
+                "nickname": nickname,
+                "password": password,
+                "password_confirm": password,
+            },
+        )
+
+    def login(self, email="ann@example.com", password=PASSWORD, **extra):
+        return self.submit("/auth/login", {"email": email, "password": password, **extra})
+
+    def logout(self):
+        response = self.post("/auth/logout")
+        self.token = None
+        return response
+
+    def create_note(self, title="Groceries", content="milk, eggs"):
+        return self.submit("/notes/new", {"title": title, "content": content})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def browser(client):
+    """An anonymous visitor."""
+    return Browser(client)
+
+
+@pytest.fixture
+def user(browser):
+    """A signed-up, signed-in user `ann`, as a Browser."""
+    response = browser.signup()
+    assert response.status_code == 302
+    return browser
+
+
+@pytest.fixture
+def other_user(app):
+    """A second signed-in user `bob` in a separate browser."""
+    other = Browser(app.test_client())
+    assert other.signup("bob@example.com", "bob").status_code == 302
+    return other
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def count_rows(app):
+    """Return a function that counts the rows of a table."""
+
+    def count(table):
+        with app.app_context():
+            return db.session.scalar(text(f'SELECT count(*) FROM "{table}"'))
+
+    return count

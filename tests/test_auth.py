@@ -1,0 +1,187 @@
+"""Sign up, sign in and sign out, with every way a form can be wrong."""
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import PASSWORD, Browser
+
+
+def test_signup_signs_in_and_redirects_home(browser):
+    response = browser.signup()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = browser.get("/").get_data(as_text=True)
+    assert "ann" in page and "Your notes" in page
+
+
+def test_password_is_stored_as_argon2id_at_owasp_strength(app, user):
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash))
+    assert stored.startswith("$argon2id$")
+    assert "m=19456,t=2,p=1" in stored
+    assert PASSWORD not in stored
+
+
+@pytest.mark.parametrize(
+    ("email", "nickname"),
+    [("ANN@example.com", "someone"), ("other@example.com", "ANN")],
+    ids=["email-other-case", "nickname-other-case"],
+)
+def test_duplicate_email_or_nickname_in_any_case_is_a_field_error(
+    app, user, email, nickname, count_rows
+):
+    second = Browser(app.test_client())
+    response = second.signup(email=email, nickname=nickname)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "already exists" in page or "is taken" in page
+    assert count_rows("user") == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "not-an-email", "must have an @-sign"),
+        ("email", "a" * 250 + "@example.com", "Field cannot be longer than 254 characters"),
+        ("nickname", "a", "Nickname must be 2 to 30 characters."),
+        ("nickname", "n" * 31, "Nickname must be 2 to 30 characters."),
+        ("nickname", "bad name!", "Nickname may use letters"),
+        ("password", "short", "Password must be 8 to 256 characters."),
+        ("password", "p" * 257, "Password must be 8 to 256 characters."),
+    ],
+)
+def test_invalid_signup_field_is_a_400_with_its_message(browser, field, value, message, count_rows):
+    data = {
+        "email": "ann@example.com",
+        "nickname": "ann",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+    }
+    data[field] = value
+    if field == "password":
+        data["password_confirm"] = value
+    response = browser.submit("/auth/signup", data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert count_rows("user") == 0
+
+
+def test_password_confirmation_must_match(browser, count_rows):
+    response = browser.submit(
+        "/auth/signup",
+        {
+            "email": "ann@example.com",
+            "nickname": "ann",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD + "x",
+        },
+    )
+    assert response.status_code == 400
+    assert "Passwords differ." in response.get_data(as_text=True)
+    assert count_rows("user") == 0
+
+
+def test_email_is_stored_normalized_and_login_ignores_case(app, browser):
+    browser.signup(email="  Ann@Example.COM ")
+    browser.logout()
+    with app.app_context():
+        assert db.session.scalar(select(User.email)) == "Ann@example.com"
+    assert browser.login(email="ann@EXAMPLE.com").status_code == 302
+
+
+def test_login_redirects_home(user):
+    user.logout()
+    response = user.login()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_unknown_email_and_wrong_password_get_the_same_message(user):
+    user.logout()
+    wrong_password = user.login(password="not the password")
+    unknown_email = user.login(email="nobody@example.com")
+    assert wrong_password.status_code == unknown_email.status_code == 400
+    for response in (wrong_password, unknown_email):
+        assert "Email or password is incorrect." in response.get_data(as_text=True)
+
+
+def test_login_follows_a_same_site_next(user):
+    user.logout()
+    response = user.submit(
+        "/auth/login?next=/notes/new", {"email": "ann@example.com", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/notes/new"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""],
+)
+def test_login_ignores_a_next_that_leaves_the_site(user, target):
+    user.logout()
+    response = user.submit(
+        f"/auth/login?next={target}", {"email": "ann@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_remember_me_sets_a_long_lived_cookie(user):
+    user.logout()
+    user.login(remember="y")
+    cookie = user.client.get_cookie("remember_token")
+    assert cookie is not None and cookie.http_only
+
+
+def test_without_remember_me_no_remember_cookie(user):
+    user.logout()
+    user.login()
+    assert user.client.get_cookie("remember_token") is None
+
+
+def test_logout_signs_out_and_goes_to_login(user):
+    response = user.logout()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login"
+    assert user.get("/").status_code == 302
+
+
+def test_logout_by_get_is_not_allowed(user):
+    assert user.get("/auth/logout").status_code == 405
+    assert user.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/auth/signup", "/auth/login", "/auth/logout"])
+def test_post_without_csrf_token_is_400(user, path, count_rows):
+    response = user.post(
+        path,
+        {"email": "new@example.com", "nickname": "newbie", "password": PASSWORD},
+        csrf=False,
+    )
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert count_rows("user") == 1
+    assert user.get("/").status_code == 200
+
+
+def test_post_with_a_forged_csrf_token_is_400(browser, count_rows):
+    response = browser.post(
+        "/auth/signup",
+        {
+            "csrf_token": "forged",
+            "email": "ann@example.com",
+            "nickname": "ann",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    assert count_rows("user") == 0
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(user):
+    cookie = user.client.get_cookie("session")
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"

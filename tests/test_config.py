@@ -1,0 +1,177 @@
+"""Configuration comes from the environment; staging and production refuse to start without it."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import config
+from config import (
+    DEVELOPMENT_SECRET_KEY,
+    ConfigError,
+    DevelopmentConfig,
+    ProductionConfig,
+    StagingConfig,
+    database_uri,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
+ENV_READ = re.compile(
+    r"""(?:environ(?:\.get)?[\[(]|getenv\(|env\.get\(|_from_env\(\w+,)\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://memo:secret@db.example.com:5432/memo",
+        "postgresql://memo:secret@db.example.com:5432/memo",
+    ],
+)
+def test_platform_database_urls_use_psycopg2(url):
+    assert database_uri(url) == "postgresql+psycopg2://memo:secret@db.example.com:5432/memo"
+
+
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "sqlite:///memo.db", "not a url"])
+def test_non_postgres_database_url_is_refused(url):
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a postgres"):
+        database_uri(url)
+
+
+@pytest.mark.parametrize("config_class", [StagingConfig, ProductionConfig])
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"DATABASE_URL": GOOD_URL}, "SECRET_KEY"),
+        ({"SECRET_KEY": "s" * 40}, "DATABASE_URL"),
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "DATABASE_URL": GOOD_URL}, "SECRET_KEY"),
+        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL, "WEB_THREADS": "many"}, "WEB_THREADS"),
+    ],
+    ids=["no-secret", "no-database", "development-secret", "bad-threads"],
+)
+def test_deployed_configs_refuse_missing_or_unsafe_settings(config_class, environ, named):
+    with pytest.raises(ConfigError, match=named):
+        config_class(environ)
+
+
+def test_production_config_from_a_complete_environment():
+    settings = ProductionConfig({"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL})
+    assert settings.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg2://")
+    assert settings.SESSION_COOKIE_SECURE and settings.REMEMBER_COOKIE_SECURE
+    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 4
+
+
+def test_development_runs_without_a_secret_but_not_without_a_database():
+    settings = DevelopmentConfig({"DATABASE_URL": GOOD_URL})
+    assert settings.SECRET_KEY == DEVELOPMENT_SECRET_KEY
+    assert not getattr(settings, "SESSION_COOKIE_SECURE", False)
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        DevelopmentConfig({})
+
+
+def test_testing_prefers_test_database_url():
+    settings = config.TestingConfig(
+        {"DATABASE_URL": GOOD_URL, "TEST_DATABASE_URL": "postgres://t@h/test"}
+    )
+    assert settings.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg2://t@h/test"
+
+
+def clean_environment(**extra):
+    """Return an environment with none of the app's variables, plus `extra`."""
+    names = {line.split("=")[0] for line in env_example_lines()}
+    environ = {key: value for key, value in os.environ.items() if key not in names}
+    return {**environ, **extra}
+
+
+def env_example_lines():
+    text = (ROOT / ".env.example").read_text()
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (["flask", "--app", "wsgi", "db", "upgrade"], "SECRET_KEY"),
+        ([sys.executable, "-m", "gunicorn", "--check-config", "wsgi:app"], "SECRET_KEY"),
+        (["flask", "--app", "wsgi", "db", "upgrade"], "DATABASE_URL"),
+    ],
+    ids=["release-phase", "gunicorn", "release-phase-no-database"],
+)
+def test_production_process_missing_a_variable_exits_with_one_line(command, missing):
+    environ = clean_environment(APP_SETTINGS="config.ProductionConfig")
+    if missing != "SECRET_KEY":
+        environ["SECRET_KEY"] = "s" * 40
+    if missing != "DATABASE_URL":
+        environ["DATABASE_URL"] = GOOD_URL
+    if command[0] == "flask":
+        command = [str(Path(sys.executable).parent / "flask"), *command[1:]]
+    result = subprocess.run(
+        command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert missing in lines[0] and "configuration error" in lines[0]
+
+
+def test_dotenv_is_ignored_outside_development(tmp_path):
+    (tmp_path / ".env").write_text("SECRET_KEY=from-dotenv\nDATABASE_URL=postgres://x@y/z\n")
+    script = "from app import load_config; load_config()"
+    environ = clean_environment(APP_SETTINGS="config.ProductionConfig", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_dotenv_is_read_in_development(tmp_path):
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://dev@localhost/memo_dev\n")
+    script = "from app import load_config; print(load_config().SQLALCHEMY_DATABASE_URI)"
+    environ = clean_environment(PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "postgresql+psycopg2://dev@localhost/memo_dev"
+
+
+def test_unknown_app_settings_is_a_clear_error():
+    from app import load_config
+
+    with pytest.raises(ConfigError, match="APP_SETTINGS names no config class"):
+        load_config("config.NoSuchConfig")
+
+
+def variables_read_by_the_code():
+    sources = [ROOT / "config.py", ROOT / "gunicorn.conf.py", ROOT / "wsgi.py"]
+    for folder in ("app", "scripts", "devenv"):
+        sources.extend((ROOT / folder).rglob("*.py"))
+    return {name for path in sources for name in ENV_READ.findall(path.read_text())}
+
+
+def test_env_example_lists_exactly_the_variables_the_code_reads():
+    listed = {line.split("=")[0] for line in env_example_lines()}
+    read = variables_read_by_the_code()
+    assert read - listed == set(), "read by the code but missing from .env.example"
+    assert listed - read == set(), "listed in .env.example but read by no code"
+
+
+def test_every_env_example_variable_has_a_comment():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            assert lines[index - 1].startswith("#"), f"{line} has no comment above it"

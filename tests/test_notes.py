@@ -1,0 +1,138 @@
+"""Notes belong to their owner: list, create, view, edit, delete."""
+
+import re
+
+import pytest
+
+from tests.conftest import Browser
+
+
+def note_id(response):
+    """Return the id of the note a create or edit redirected to."""
+    return int(re.fullmatch(r"/notes/(\d+)", response.headers["Location"]).group(1))
+
+
+def test_anonymous_visitor_is_sent_to_login_with_next(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login?next=/"
+
+
+def test_anonymous_visitor_keeps_the_query_in_next(client):
+    response = client.get("/notes/new?draft=1")
+    assert response.headers["Location"].startswith("/auth/login?next=/notes/new")
+
+
+def test_create_then_view_a_note(user):
+    response = user.create_note("Groceries", "milk <b>eggs</b>")
+    assert response.status_code == 302
+    page = user.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Groceries" in page
+    assert "milk &lt;b&gt;eggs&lt;/b&gt;" in page
+
+
+def test_list_shows_newest_first(user):
+    for title in ("first", "second", "third"):
+        user.create_note(title)
+    page = user.get("/").get_data(as_text=True)
+    assert page.index("third") < page.index("second") < page.index("first")
+
+
+def test_list_pages_hold_twenty_notes(user):
+    for number in range(25):
+        user.create_note(f"note-{number:02d}")
+    first = user.get("/").get_data(as_text=True)
+    second = user.get("/?page=2").get_data(as_text=True)
+    assert len(re.findall(r">note-\d\d<", first)) == 20
+    assert len(re.findall(r">note-\d\d<", second)) == 5
+    assert "note-24" in first and "note-00" in second
+    assert "Page 1 of 2" in first
+
+
+@pytest.mark.parametrize("page", ["0", "3", "-1", "abc"])
+def test_a_page_that_does_not_exist_is_404(user, page):
+    user.create_note()
+    assert user.get(f"/?page={page}").status_code == 404
+
+
+def test_edit_a_note(user):
+    location = user.create_note("Draft", "old").headers["Location"]
+    response = user.submit(f"{location}/edit", {"title": "Final", "content": "new"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+    page = user.get(location).get_data(as_text=True)
+    assert "Final" in page and "new" in page and "Draft" not in page
+
+
+def test_delete_a_note(user, count_rows):
+    location = user.create_note().headers["Location"]
+    user.get(location)
+    response = user.post(f"{location}/delete")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert user.get(location).status_code == 404
+    assert count_rows("note") == 0
+
+
+def test_delete_by_get_is_not_allowed(user, count_rows):
+    location = user.create_note().headers["Location"]
+    assert user.get(f"{location}/delete").status_code == 405
+    assert count_rows("note") == 1
+
+
+def test_other_users_note_is_404_for_every_action(user, other_user, count_rows):
+    location = user.create_note("Secret", "mine only").headers["Location"]
+    assert other_user.get(location).status_code == 404
+    assert other_user.get(f"{location}/edit").status_code == 404
+    edit = other_user.post(f"{location}/edit", {"title": "pwned", "content": "x"})
+    assert edit.status_code == 404
+    assert other_user.post(f"{location}/delete").status_code == 404
+    assert count_rows("note") == 1
+    assert "Secret" in user.get(location).get_data(as_text=True)
+    assert "Secret" not in other_user.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/notes/999", "/notes/0", "/notes/99999999999999999999"])
+def test_missing_note_is_404(user, path):
+    assert user.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "message"),
+    [
+        ("", "body", "Give the note a title."),
+        ("   ", "body", "Give the note a title."),
+        ("t" * 201, "body", "Title must be at most 200 characters."),
+        ("ok", "c" * 20_001, "Content must be at most 20,000 characters."),
+        ("nul\x00byte", "body", "control characters"),
+        ("ok", "nul\x00byte", "control characters"),
+    ],
+    ids=["empty-title", "blank-title", "long-title", "long-content", "nul-title", "nul-content"],
+)
+def test_invalid_note_is_a_400_and_nothing_is_written(user, title, content, message, count_rows):
+    response = user.create_note(title, content)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert count_rows("note") == 0
+
+
+def test_invalid_edit_leaves_the_note_unchanged(user):
+    location = user.create_note("Keep", "me").headers["Location"]
+    response = user.submit(f"{location}/edit", {"title": "", "content": "changed"})
+    assert response.status_code == 400
+    page = user.get(location).get_data(as_text=True)
+    assert "Keep" in page and "changed" not in page
+
+
+def test_limits_are_inclusive(user):
+    response = user.create_note("t" * 200, "c" * 20_000)
+    assert response.status_code == 302
+    assert note_id(response) > 0
+
+
+def test_notes_survive_sign_out_and_back_in(app, user):
+    user.create_note("Persistent")
+    user.logout()
+    again = Browser(app.test_client())
+    again.login()
+    assert "Persistent" in again.get("/").get_data(as_text=True)
