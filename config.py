@@ -57,6 +57,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    LOGIN_SESSION_LIFETIME = timedelta(days=30)  # a login session row older than this is dead
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that signs it
     TRUSTED_PROXY_HOPS = 0

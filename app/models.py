@@ -1,5 +1,7 @@
 """The data model: users and their notes."""
 
+import hashlib
+import secrets
 from contextlib import suppress
 from datetime import UTC, datetime
 from functools import cache
@@ -7,8 +9,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, delete, func, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
 
@@ -34,6 +36,40 @@ class User(UserMixin, db.Model):
     notes: Mapped[list["Note"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
+    login_sessions: Mapped[list["LoginSession"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # The token of the login session this object was loaded through (not a column).
+    session_token = None
+
+    def get_id(self):
+        """Identify the login session, not the user, so it can be revoked on its own."""
+        return self.session_token
+
+    def start_session(self):
+        """Open a server-side login session and return this user ready for login_user()."""
+        self.session_token = secrets.token_urlsafe(32)
+        db.session.add(LoginSession(token_hash=hash_token(self.session_token), user=self))
+        return self
+
+    def end_session(self):
+        """Revoke the login session this request came with."""
+        if self.session_token:
+            db.session.execute(
+                delete(LoginSession).where(
+                    LoginSession.token_hash == hash_token(self.session_token)
+                )
+            )
+
+    def end_other_sessions(self):
+        """Revoke every login session of this user but the current one."""
+        db.session.execute(
+            delete(LoginSession).where(
+                LoginSession.user_id == self.id,
+                LoginSession.token_hash != hash_token(self.session_token or ""),
+            )
+        )
 
     def set_password(self, password):
         """Store an argon2id hash of `password`."""
@@ -83,6 +119,38 @@ def burn_password_check(password):
     """Spend the time of a real check, so unknown emails can't be told apart by timing."""
     with suppress(VerificationError):
         password_hasher.verify(dummy_hash(), password)
+
+
+def hash_token(token):
+    """Return the SHA-256 of a session token; the database never holds the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LoginSession(db.Model):
+    """A signed-in browser. Deleting the row signs it out, even if it replays its cookie."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="login_sessions")
+
+    @classmethod
+    def load_user(cls, token, max_age):
+        """Return the user of a live session for `token`, or None."""
+        query = (
+            select(cls)
+            .options(joinedload(cls.user))
+            .where(cls.token_hash == hash_token(token), cls.created_at > utcnow() - max_age)
+        )
+        login_session = db.session.scalar(query)
+        if login_session is None:
+            return None
+        login_session.user.session_token = token
+        return login_session.user
 
 
 class Note(db.Model):

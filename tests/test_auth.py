@@ -185,3 +185,58 @@ def test_session_cookie_is_httponly_and_samesite_lax(user):
     cookie = user.client.get_cookie("session")
     assert cookie.http_only
     assert cookie.same_site == "Lax"
+
+
+def test_logout_revokes_the_session_server_side(app, user):
+    stolen = user.client.get_cookie("session").value
+    user.logout()
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    response = replay.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+def test_logout_leaves_other_browsers_signed_in(app, user):
+    laptop = Browser(app.test_client())
+    laptop.login()
+    user.logout()
+    assert laptop.get("/").status_code == 200
+
+
+def test_remember_cookie_alone_restores_a_live_session(app, user):
+    user.logout()
+    user.login(remember="y")
+    remember = user.client.get_cookie("remember_token").value
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember)
+    assert fresh.get("/").status_code == 200
+
+
+def test_remember_cookie_is_refused_after_logout(app, user):
+    user.logout()
+    user.login(remember="y")
+    remember = user.client.get_cookie("remember_token").value
+    user.logout()
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember)
+    assert fresh.get("/").status_code == 302
+
+
+def test_session_tokens_are_stored_hashed(app, user, count_rows):
+    from app.models import LoginSession
+
+    cookie_token = user.client.get_cookie("session").value
+    with app.app_context():
+        stored = db.session.scalar(select(LoginSession.token_hash))
+    assert count_rows("login_session") == 1
+    assert len(stored) == 64 and stored not in cookie_token
+
+
+def test_a_login_session_older_than_its_lifetime_is_dead(app, user):
+    from sqlalchemy import text
+
+    with app.app_context():
+        db.session.execute(text("UPDATE login_session SET created_at = now() - interval '31 days'"))
+        db.session.commit()
+    assert user.get("/").status_code == 302

@@ -1,22 +1,22 @@
 """Sign up, sign in and sign out."""
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp
 from app.auth.forms import LoginForm, SignupForm
 from app.extensions import db, login_manager
-from app.models import User, burn_password_check
+from app.models import LoginSession, User, burn_password_check
 from app.validators import is_same_site_path
 
 LOGIN_FAILED = "Email or password is incorrect."
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    """Return the signed-in user for the id kept in the session."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_token):
+    """Return the user of the live login session named in the cookie, or None."""
+    return LoginSession.load_user(session_token, current_app.config["LOGIN_SESSION_LIFETIME"])
 
 
 @login_manager.unauthorized_handler
@@ -39,7 +39,7 @@ def signup():
         return render_form("auth/signup.html", form)
     user = User(email=form.email.data, nickname=form.nickname.data)
     user.set_password(form.password.data)
-    db.session.add(user)
+    db.session.add(user.start_session())
     try:
         db.session.commit()
     except IntegrityError:
@@ -65,7 +65,8 @@ def login():
     if user is None or not user.check_password(form.password.data):
         form.password.errors.append(LOGIN_FAILED)
         return render_form("auth/login.html", form)
-    db.session.commit()  # keeps a hash upgraded by check_password
+    user.start_session()
+    db.session.commit()  # the session row, and a hash upgraded by check_password
     login_user(user, remember=form.remember.data)
     return redirect(target if is_same_site_path(target) else url_for("notes.index"))
 
@@ -73,7 +74,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: revoke the login session server-side and forget the cookie."""
+    current_user.end_session()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have been signed out.", "info")
