@@ -13,13 +13,14 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from psycopg2 import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
+from config import database_uri
 from devenv.services import ensure_database, start_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +163,64 @@ class Browser:
 
     def create_note(self, title="Groceries", content="milk, eggs"):
         return self.submit("/notes/new", {"title": title, "content": content})
+
+
+class ScratchSchema:
+    """An empty scratch database that a test migrates up and down revision by revision."""
+
+    def __init__(self, url):
+        self.url = url
+        self.app = create_app(
+            "config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(url)}
+        )
+
+    def upgrade(self, revision="head"):
+        with self.app.app_context():
+            upgrade(revision=revision)
+
+    def downgrade(self, revision):
+        with self.app.app_context():
+            downgrade(revision=revision)
+
+    def execute(self, statement, **params):
+        """Run one SQL statement in its own transaction."""
+        with self.app.app_context(), db.engine.begin() as connection:
+            connection.execute(text(statement), params)
+
+    def rows(self, query, **params):
+        """Return the rows of a query as dicts."""
+        with self.app.app_context(), db.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(text(query), params)]
+
+    def columns(self, table):
+        """Return the names of a table's columns."""
+        query = "SELECT column_name FROM information_schema.columns WHERE table_name = :table"
+        return {row["column_name"] for row in self.rows(query, table=table)}
+
+    def current(self):
+        """Return the revision the database is at, or None."""
+        rows = self.rows(
+            "SELECT version_num FROM alembic_version"
+            if "alembic_version" in self.tables()
+            else "SELECT NULL AS version_num WHERE false"
+        )
+        return rows[0]["version_num"] if rows else None
+
+    def tables(self):
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        return {row["table_name"] for row in self.rows(query)}
+
+    def dispose(self):
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def scratch_schema(app, postgres):
+    """A fresh, empty database to migrate by hand (see ScratchSchema)."""
+    schema = ScratchSchema(postgres.create_scratch_database())
+    yield schema
+    schema.dispose()
 
 
 @pytest.fixture

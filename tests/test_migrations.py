@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -52,3 +53,21 @@ def test_models_match_the_migrations(flask_db):
 def test_app_code_never_creates_tables_itself():
     for path in (ROOT / "app").rglob("*.py"):
         assert "create_all(" not in path.read_text(), path
+
+
+def test_0001_creates_users_sessions_and_notes_and_drops_them(scratch_schema):
+    scratch_schema.upgrade("0001")
+    assert {"user", "login_session", "note"} <= scratch_schema.tables()
+    scratch_schema.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())"
+    )
+    duplicate = (
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('A@EXAMPLE.COM', 'other', 'x', now())"
+    )
+    with pytest.raises(IntegrityError, match="uq_user_email_lower"):
+        scratch_schema.execute(duplicate)
+    scratch_schema.downgrade("base")
+    assert scratch_schema.tables() == {"alembic_version"}
+    assert scratch_schema.current() is None
