@@ -88,6 +88,17 @@ class Config:
             },
         }
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+        # `flask db upgrade` runs while the previous release serves traffic: a revision
+        # waits at most this long for a lock, then is retried with doubling delays.
+        self.MIGRATION_LOCK_TIMEOUT_MS = int_from_env(environ, "MIGRATION_LOCK_TIMEOUT_MS", 2000)
+        self.MIGRATION_STATEMENT_TIMEOUT_MS = int_from_env(
+            environ, "MIGRATION_STATEMENT_TIMEOUT_MS", 60_000
+        )
+        self.MIGRATION_ATTEMPTS = int_from_env(environ, "MIGRATION_ATTEMPTS", 5)
+        self.MIGRATION_RETRY_DELAY_SECONDS = (
+            int_from_env(environ, "MIGRATION_RETRY_DELAY_MS", 1000, minimum=0) / 1000
+        )
+        self.MIGRATION_LOCK_WAIT_SECONDS = int_from_env(environ, "MIGRATION_LOCK_WAIT_SECONDS", 600)
 
     def database_url(self, environ):
         """Return the raw database URL this environment connects to."""

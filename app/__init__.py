@@ -12,10 +12,10 @@ from config import DEFAULT_SETTINGS, ConfigError
 
 
 class IdConverter(IntegerConverter):
-    """A database id: a positive integer that fits PostgreSQL's `integer`."""
+    """A database id: a positive integer that fits PostgreSQL's `bigint`."""
 
     def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=2**63 - 1)
 
 
 def load_config(settings=None):

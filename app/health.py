@@ -8,15 +8,25 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.schema import SchemaAhead, check_ahead
 
 bp = Blueprint("health", __name__)
 
 
 @cache
+def script_directory():
+    """Return this release's migration scripts (read once per process)."""
+    return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+
+
 def expected_heads():
     """Return the migration heads this release's code was written for."""
-    config = current_app.extensions["migrate"].migrate.get_config()
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    return set(script_directory().get_heads())
+
+
+def known_revisions():
+    """Return every revision this release has."""
+    return {script.revision for script in script_directory().walk_revisions()}
 
 
 @bp.get("/healthz")
@@ -35,10 +45,22 @@ def readyz():
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return {"status": "unavailable", "reason": f"database: {reason}"}, 503
-    expected = expected_heads()
-    if current != expected:
-        have = ", ".join(sorted(current)) or "empty"
-        want = ", ".join(sorted(expected))
-        reason = f"schema is at {have}; this release expects {want}"
-        return {"status": "unavailable", "reason": reason}, 503
-    return {"status": "ready", "schema": sorted(current)}
+    return schema_readiness(current)
+
+
+def schema_readiness(current):
+    """Answer for a database at `current`: ready at our head, or ahead but compatible."""
+    expected, known = expected_heads(), known_revisions()
+    if current == expected:
+        return {"status": "ready", "schema": sorted(current)}
+    unknown = current - known
+    if unknown and not current & known:
+        try:
+            with db.engine.connect() as connection:
+                note = check_ahead(connection, unknown, expected)
+        except (SchemaAhead, SQLAlchemyError) as error:
+            return {"status": "unavailable", "reason": str(error).splitlines()[0]}, 503
+        return {"status": "ready", "schema": sorted(current), "note": note}
+    have = ", ".join(sorted(current)) or "empty"
+    reason = f"schema is at {have}; this release expects {', '.join(sorted(expected))}"
+    return {"status": "unavailable", "reason": reason}, 503

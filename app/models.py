@@ -9,7 +9,19 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, delete, func, select
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Text,
+    delete,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
@@ -27,10 +39,15 @@ class User(UserMixin, db.Model):
     """An account: signs in with email and password, owns notes."""
 
     __tablename__ = "user"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    nickname: Mapped[str] = mapped_column(String(30))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    __table_args__ = (
+        CheckConstraint("char_length(email) <= 254", name="email_length"),
+        CheckConstraint("char_length(nickname) BETWEEN 2 AND 30", name="nickname_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(Text)
+    nickname: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     notes: Mapped[list["Note"]] = relationship(
@@ -131,9 +148,11 @@ class LoginSession(db.Model):
 
     __tablename__ = "login_session"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="login_sessions")
@@ -157,15 +176,20 @@ class Note(db.Model):
     """A note with a title and content, owned by one user."""
 
     __tablename__ = "note"
-    __table_args__ = (Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),
+        CheckConstraint("char_length(title) BETWEEN 1 AND 200", name="title_length"),
+        CheckConstraint("char_length(content) <= 20000", name="content_length"),
+    )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    completed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner: Mapped[User] = relationship(back_populates="notes")

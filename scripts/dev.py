@@ -137,6 +137,9 @@ def test(args):
     if lint:
         say("Lint failed: run `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
         return 1
+    say("Linting each migration's SQL with squawk (scripts/lint_migrations.py)")
+    if subprocess.call([str(bin_dir / "python"), "scripts/lint_migrations.py"], cwd=ROOT):
+        return 1
     say("Running the test suite (embedded PostgreSQL unless TEST_DATABASE_URL is set)")
     return subprocess.call([str(bin_dir / "pytest"), *args], cwd=ROOT)
 

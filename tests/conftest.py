@@ -7,6 +7,7 @@ it starts an embedded PostgreSQL in a temporary folder.
 
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -26,6 +27,23 @@ from devenv.services import ensure_database, start_postgres
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def head_revision():
+    """Return this code's migration head, read from the revision files."""
+    revisions, parents = set(), set()
+    for path in (ROOT / "migrations" / "versions").glob("*.py"):
+        namespace = {}
+        for line in path.read_text().splitlines():
+            if line.startswith(("revision =", "down_revision =")):
+                exec(line, namespace)  # noqa: S102  (two assignments of string literals)
+        revisions.add(namespace["revision"])
+        parents.add(namespace["down_revision"])
+    (head,) = revisions - parents
+    return head
+
+
+HEAD = head_revision()  # this code's newest revision
 
 
 class Postgres:
@@ -264,3 +282,34 @@ def count_rows(app):
             return db.session.scalar(text(f'SELECT count(*) FROM "{table}"'))
 
     return count
+
+
+@pytest.fixture
+def newer_release(tmp_path):
+    """Return a function that copies migrations/ and adds one revision after the head."""
+
+    def make(upgrade_body, downgrade_body="pass", marks="", revision="9001"):
+        folder = tmp_path / f"migrations-{revision}"
+        shutil.copytree(ROOT / "migrations", folder, ignore=shutil.ignore_patterns("__pycache__"))
+        source = "\n".join(
+            [
+                '"""A revision of a newer release, written by the test."""',
+                "import sqlalchemy as sa",
+                "from alembic import op",
+                "from safe_ddl import create_index_concurrently",
+                f'revision = "{revision}"',
+                f'down_revision = "{HEAD}"',
+                "branch_labels = None",
+                "depends_on = None",
+                marks,
+                "def upgrade():",
+                f"    {upgrade_body}",
+                "def downgrade():",
+                f"    {downgrade_body}",
+                "",
+            ]
+        )
+        (folder / "versions" / f"{revision}_test.py").write_text(source)
+        return folder
+
+    return make

@@ -21,7 +21,7 @@ from config import (
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
 ENV_READ = re.compile(
-    r"""(?:environ(?:\.get)?[\[(]|getenv\(|env\.get\(|_from_env\(\w+,)\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""(?:environ(?:\.get)?[\[(]|getenv\(|env\.get\(|_from_env\(\s*\w+,)\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
 
 

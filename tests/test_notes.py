@@ -136,3 +136,44 @@ def test_notes_survive_sign_out_and_back_in(app, user):
     again = Browser(app.test_client())
     again.login()
     assert "Persistent" in again.get("/").get_data(as_text=True)
+
+
+def test_new_notes_are_open_and_can_be_ticked_off_and_back(user):
+    location = user.create_note("Call the bank").headers["Location"]
+    page = user.get(location).get_data(as_text=True)
+    assert 'aria-pressed="false"' in page
+    response = user.post(f"{location}/toggle", {"next": location})
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+    assert 'aria-pressed="true"' in user.get(location).get_data(as_text=True)
+    user.post(f"{location}/toggle")
+    assert 'aria-pressed="false"' in user.get(location).get_data(as_text=True)
+
+
+def test_ticking_from_the_list_returns_to_the_same_page(user):
+    for number in range(21):
+        user.create_note(f"task-{number}")
+    page = user.get("/?page=2").get_data(as_text=True)
+    action = re.search(r'action="(/notes/\d+/toggle)"', page).group(1)
+    response = user.post(action, {"next": "/?page=2"})
+    assert response.headers["Location"] == "/?page=2"
+    assert 'class="completed"' in user.get("/?page=2").get_data(as_text=True)
+
+
+def test_toggle_ignores_an_offsite_next(user):
+    location = user.create_note().headers["Location"]
+    response = user.post(f"{location}/toggle", {"next": "https://evil.example/"})
+    assert response.headers["Location"] == location
+
+
+def test_other_users_note_cannot_be_ticked(user, other_user):
+    location = user.create_note().headers["Location"]
+    assert other_user.post(f"{location}/toggle").status_code == 404
+    assert 'aria-pressed="false"' in user.get(location).get_data(as_text=True)
+
+
+def test_toggle_needs_post_and_csrf(user):
+    location = user.create_note().headers["Location"]
+    assert user.get(f"{location}/toggle").status_code == 405
+    assert user.post(f"{location}/toggle", csrf=False).status_code == 400
+    assert 'aria-pressed="false"' in user.get(location).get_data(as_text=True)

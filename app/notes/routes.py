@@ -1,6 +1,6 @@
 """The signed-in user's notes."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Note
 from app.notes import bp
 from app.notes.forms import NoteForm
+from app.validators import is_same_site_path
 
 
 def get_note(note_id):
@@ -72,6 +73,19 @@ def update(note_id):
     db.session.commit()
     flash("Note updated.", "success")
     return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.post("/notes/<id:note_id>/toggle")
+@login_required
+def toggle(note_id):
+    """Tick a note off as done, or back to open; return to the page it was ticked on."""
+    note = get_note(note_id)
+    note.completed = not note.completed
+    db.session.commit()
+    target = request.form.get("next", "")
+    return redirect(
+        target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
+    )
 
 
 @bp.post("/notes/<id:note_id>/delete")

@@ -1,0 +1,67 @@
+"""Where the database schema stands relative to this release's migrations.
+
+After a platform rollback the database can be ahead of the code: its newest
+revisions come from a later release. migrations/env.py records, for each applied
+revision, whether the release before it can run against it (`backward_compatible`
+in the revision file) in the `schema_revisions` table. This module reads that
+record for the release phase (env.py) and for the readiness probe.
+"""
+
+from sqlalchemy import text
+
+COMPAT_TABLE = "schema_revisions"
+
+
+class SchemaAhead(Exception):
+    """The database is ahead of this release in a way this release must not run on."""
+
+
+def database_heads(connection):
+    """Return the revisions alembic_version holds (empty for a new database)."""
+    exists = connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return set()
+    return set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+
+
+def compatibility_records(connection):
+    """Return {revision: (down_revision, backward_compatible)} as recorded at upgrade."""
+    exists = connection.scalar(text(f"SELECT to_regclass('{COMPAT_TABLE}') IS NOT NULL"))
+    if not exists:
+        return {}
+    rows = connection.execute(
+        text(f"SELECT revision, down_revision, backward_compatible FROM {COMPAT_TABLE}")  # noqa: S608
+    )
+    return {row.revision: (row.down_revision, row.backward_compatible) for row in rows}
+
+
+def check_ahead(connection, unknown, code_heads):
+    """Explain a database at revisions this code does not know, or raise SchemaAhead.
+
+    Every revision between the database's heads and this code's heads must be
+    recorded as backward compatible; then this release can serve as it is.
+    """
+    records = compatibility_records(connection)
+    for head in sorted(unknown):
+        revision = head
+        while revision not in code_heads:
+            if revision not in records:
+                raise SchemaAhead(
+                    f"the database is at revision {head}, which this release does not know, "
+                    f"and nothing records whether {revision} is backward compatible; deploy "
+                    "the release that has it, or downgrade the schema with that release first"
+                )
+            down_revision, compatible = records[revision]
+            if not compatible:
+                raise SchemaAhead(
+                    f"the database is at revision {head}, ahead of this release "
+                    f"({', '.join(sorted(code_heads))}), and revision {revision} is not marked "
+                    "backward compatible, so this release's code may not work with it; roll "
+                    "forward again, or run `flask db downgrade "
+                    f"{', '.join(sorted(code_heads))}` with the newer release first"
+                )
+            revision = down_revision
+    return (
+        f"the database is at {', '.join(sorted(unknown))}, ahead of this release's head "
+        f"{', '.join(sorted(code_heads))}; the newer revisions are marked backward compatible"
+    )

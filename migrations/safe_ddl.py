@@ -1,0 +1,63 @@
+"""Building blocks for revisions that run while the previous release serves traffic.
+
+Revisions import this module (env.py puts this folder on sys.path). Keep every
+function here backward compatible: old revisions call it too.
+"""
+
+from alembic import context, op
+from sqlalchemy import text
+
+LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK_DETECTED = "40P01"
+RETRYABLE_SQLSTATES = {LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED}
+
+
+def sqlstate(error):
+    """Return the PostgreSQL SQLSTATE of a DBAPI error, or None."""
+    return getattr(getattr(error, "orig", None), "pgcode", None)
+
+
+def index_is_valid(name):
+    """Return True, False (left INVALID by an interrupted build) or None (absent)."""
+    return op.get_bind().scalar(
+        text(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE c.relname = :name"
+        ),
+        {"name": name},
+    )
+
+
+def create_index_concurrently(name, table, columns, unique=False, where=None):
+    """Build an index without blocking writes; rebuild one an interrupted run left INVALID.
+
+    Must be called inside `op.get_context().autocommit_block()`. `IF NOT EXISTS`
+    alone would keep an INVALID index forever, so the state is checked first.
+    """
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    predicate = f" WHERE {where}" if where else ""
+    create = f'CREATE {kind} CONCURRENTLY "{name}" ON "{table}" ({columns}){predicate}'
+    if context.is_offline_mode():
+        op.execute(f"{create.replace('CONCURRENTLY', 'CONCURRENTLY IF NOT EXISTS', 1)}")
+        return
+    state = index_is_valid(name)
+    if state is True:
+        return
+    if state is False:
+        op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+    op.execute(create)
+
+
+def constraint_exists(table, name):
+    """Return whether `table` has a constraint called `name` (always False offline)."""
+    if context.is_offline_mode():
+        return False
+    return bool(
+        op.get_bind().scalar(
+            text(
+                "SELECT 1 FROM pg_constraint WHERE conname = :name"
+                " AND conrelid = to_regclass(:table)"
+            ),
+            {"name": name, "table": f'"{table}"'},
+        )
+    )

@@ -1,0 +1,282 @@
+"""The release phase (`flask db upgrade`) against a database the previous release is using.
+
+Each test runs the real command in a subprocess, as the platform does, against a
+scratch database; some add a revision to a copy of migrations/ to play a newer
+release or a broken one.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from tests.conftest import HEAD
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).parent / "flask")
+
+
+class Release:
+    """`flask db ...` for one release's migrations folder against one database."""
+
+    def __init__(self, url, directory=ROOT / "migrations", **settings):
+        self.url = url
+        self.directory = directory
+        self.environ = {
+            **os.environ,
+            "APP_SETTINGS": "config.TestingConfig",
+            "TEST_DATABASE_URL": url,
+            **{key: str(value) for key, value in settings.items()},
+        }
+
+    def start(self, *args):
+        return subprocess.Popen(
+            [FLASK, "--app", "wsgi", "db", *args, "--directory", str(self.directory)],
+            cwd=ROOT,
+            env=self.environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def run(self, *args):
+        """Run a command; return (exit code, output)."""
+        process = self.start(*args)
+        output, _ = process.communicate(timeout=120)
+        return process.returncode, output
+
+    def upgrade(self, revision="head"):
+        code, output = self.run("upgrade", revision)
+        assert code == 0, output
+        return output
+
+
+def query(url, sql, *params):
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else None
+    finally:
+        connection.close()
+
+
+def version(url):
+    return [row[0] for row in query(url, "SELECT version_num FROM alembic_version")]
+
+
+def columns(url, table):
+    rows = query(
+        url, "SELECT column_name FROM information_schema.columns WHERE table_name = %s", table
+    )
+    return {row[0] for row in rows}
+
+
+def last_line(output):
+    return output.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def database(app, postgres):
+    """An empty scratch database, as a URL."""
+    return postgres.create_scratch_database()
+
+
+def test_three_upgrades_started_at_once_all_succeed(database):
+    release = Release(database)
+    processes = [release.start("upgrade") for _ in range(3)]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], outputs
+    assert version(database) == [HEAD]
+    assert sum("Running upgrade  -> 0001" in output for output in outputs) == 1
+
+
+def test_an_upgrade_with_nothing_to_do_runs_no_revision(database):
+    release = Release(database)
+    release.upgrade()
+    output = release.upgrade()
+    assert "Running upgrade" not in output
+    assert version(database) == [HEAD]
+
+
+def hold_lock_on_notes(url, seconds):
+    """Keep a transaction that has read `note` open for `seconds` (None: until released)."""
+    connection = psycopg2.connect(url)
+    cursor = connection.cursor()
+    cursor.execute("BEGIN; SELECT count(*) FROM note")
+    released = threading.Event()
+
+    def release():
+        released.wait(seconds)
+        connection.rollback()
+        connection.close()
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    return released, thread
+
+
+def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
+    fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
+    release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
+    release.upgrade("0001")
+    query(
+        database,
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())",
+    )
+    query(
+        database,
+        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+        " VALUES ('kept', '', now(), now(), 1)",
+    )
+    released, blocker = hold_lock_on_notes(database, seconds=None)
+    upgrading = release.start("upgrade")
+    output = []
+    for line in upgrading.stdout:  # the lock is released once the first attempt gave up
+        output.append(line)
+        if "Attempt 1 of 8" in line:
+            released.set()
+    upgrading.wait(timeout=60)
+    blocker.join()
+    output = "".join(output)
+    assert upgrading.returncode == 0, output
+    assert "canceling statement due to lock timeout; retrying in 0.2 s" in output
+    assert version(database) == [HEAD]
+    assert query(database, "SELECT title, completed FROM note") == [("kept", False)]
+
+
+def test_a_lock_that_never_frees_fails_in_one_line_and_changes_nothing(database):
+    release = Release(
+        database,
+        MIGRATION_LOCK_TIMEOUT_MS=200,
+        MIGRATION_ATTEMPTS=2,
+        MIGRATION_RETRY_DELAY_MS=100,
+    )
+    release.upgrade("0001")
+    released, blocker = hold_lock_on_notes(database, seconds=None)
+    code, output = release.run("upgrade")
+    released.set()
+    blocker.join()
+    assert code == 1
+    line = last_line(output)
+    assert "could not get its lock after 2 attempts" in line
+    assert "The database is still at 0001" in line
+    assert version(database) == ["0001"]
+    assert "completed" not in columns(database, "note")
+
+
+def test_a_failing_revision_leaves_the_previous_revision_and_says_why(database, newer_release):
+    broken = newer_release(
+        'op.add_column("note", sa.Column("half_done", sa.Integer()))\n'
+        '    op.execute("SELECT 1 / 0")'
+    )
+    code, output = Release(database, broken).run("upgrade")
+    assert code == 1
+    line = last_line(output)
+    assert f"revision 9001 failed: division by zero; the database is still at {HEAD}" in line
+    assert version(database) == [HEAD]
+    assert "half_done" not in columns(database, "note")
+
+
+def test_rollback_to_an_older_release_keeps_a_compatible_newer_schema(database, newer_release):
+    newer = newer_release(
+        'op.add_column("note", sa.Column("colour", sa.Text()))',
+        'op.drop_column("note", "colour")',
+        marks="backward_compatible = True",
+    )
+    Release(database, newer).upgrade()
+    code, output = Release(database).run("upgrade")
+    assert code == 0, output
+    assert "ahead of this release's head" in output and "left as it is" in output
+    assert version(database) == ["9001"]
+    assert "colour" in columns(database, "note")
+
+
+def test_rollback_to_an_older_release_refuses_an_unmarked_newer_schema(database, newer_release):
+    newer = newer_release(
+        'op.alter_column("note", "title", new_column_name="heading")',
+        'op.alter_column("note", "heading", new_column_name="title")',
+    )
+    Release(database, newer).upgrade()
+    code, output = Release(database).run("upgrade")
+    assert code == 1
+    line = last_line(output)
+    assert "revision 9001 is not marked backward compatible" in line
+    assert f"flask db downgrade {HEAD}" in line
+    assert version(database) == ["9001"]
+
+
+def test_readiness_accepts_a_compatible_newer_schema(app, database, newer_release):
+    from app import create_app
+    from config import database_uri
+
+    newer = newer_release(
+        'op.add_column("note", sa.Column("colour", sa.Text()))',
+        'op.drop_column("note", "colour")',
+        marks="backward_compatible = True",
+    )
+    Release(database, newer).upgrade()
+    older = create_app("config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(database)})
+    response = older.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert "marked backward compatible" in response.json["note"]
+
+
+def test_the_newer_release_can_downgrade_after_a_rollback(database, newer_release):
+    newer = newer_release(
+        'op.add_column("note", sa.Column("colour", sa.Text()))',
+        'op.drop_column("note", "colour")',
+        marks="backward_compatible = True",
+    )
+    Release(database, newer).upgrade()
+    code, output = Release(database, newer).run("downgrade", HEAD)
+    assert code == 0, output
+    assert version(database) == [HEAD]
+    assert "colour" not in columns(database, "note")
+
+
+def test_offline_sql_has_one_transaction_per_revision_and_the_timeouts(database):
+    code, output = Release(database).run("upgrade", "--sql")
+    assert code == 0, output
+    revisions = len(list((ROOT / "migrations" / "versions").glob("*.py")))
+    per_revision = output.split("-- Running upgrade")[1:]
+    assert len(per_revision) == revisions
+    assert all("COMMIT;" in sql for sql in per_revision), "a revision shares a transaction"
+    assert output.count("BEGIN;") == output.count("COMMIT;")
+    assert "SET lock_timeout = 2000;" in output
+    assert "SET statement_timeout = 60000;" in output
+
+
+def test_an_interrupted_concurrent_index_build_is_rebuilt_on_rerun(database, newer_release):
+    newer = newer_release(
+        "with op.get_context().autocommit_block():\n"
+        '        create_index_concurrently("ix_note_title_unique", "note", "title", unique=True)',
+        'op.drop_index("ix_note_title_unique", table_name="note")',
+    )
+    release = Release(database, newer)
+    release.upgrade(HEAD)
+    query(
+        database,
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())",
+    )
+    for _ in range(2):
+        query(
+            database,
+            "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+            " VALUES ('same', '', now(), now(), 1)",
+        )
+    code, output = release.run("upgrade")
+    assert code == 1 and "could not create unique index" in last_line(output)
+    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_note_title_unique'::regclass"
+    assert query(database, valid) == [(False,)]
+    query(database, "DELETE FROM note WHERE id = 2")
+    release.upgrade()
+    assert query(database, valid) == [(True,)]
+    assert version(database) == ["9001"]
