@@ -1,0 +1,243 @@
+"""Benchmarks of the release phase (not tests): `.venv/bin/python bench/migrations.py`.
+
+1. A no-op `flask db upgrade` (the database already at head) against a plain
+   `alembic upgrade head` on the same database, median of N runs each.
+2. The note.completed revision on a table of 1,000,000 notes while a load
+   generator reads and writes notes as the previous release does: total time of
+   the revision, and the longest any load query took (lock waits included).
+   Target: no request blocked for more than 250 ms.
+
+Starts its own embedded PostgreSQL in a temporary folder. Prints a Markdown table.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devenv.services import ensure_database, start_postgres  # noqa: E402
+
+BIN = Path(sys.executable).parent
+COMPLETED_REVISION = "0003"
+
+PLAIN_ENV = """
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+engine = create_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def flask_db(url, *args):
+    """Run `flask db ...` against `url`; return seconds taken."""
+    environ = {**os.environ, "APP_SETTINGS": "config.ProductionConfig", "DATABASE_URL": url}
+    environ["SECRET_KEY"] = "bench-secret-not-the-development-default"
+    started = time.perf_counter()
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "db", *args],
+        cwd=ROOT,
+        env=environ,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def plain_alembic_folder(url):
+    """Write a stock Alembic environment over the same revision files; return its ini."""
+    folder = Path(tempfile.mkdtemp(prefix="memo-plain-alembic-"))
+    (folder / "env.py").write_text(PLAIN_ENV)
+    (folder / "script.py.mako").write_text((ROOT / "migrations" / "script.py.mako").read_text())
+    (folder / "versions").symlink_to(ROOT / "migrations" / "versions")
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg2://", 1).replace("%", "%%")
+    ini = folder / "alembic.ini"
+    ini.write_text(
+        "[alembic]\n"
+        f"script_location = {folder}\n"
+        f"prepend_sys_path = {ROOT / 'migrations'}\n"
+        "path_separator = os\n"
+        f"sqlalchemy.url = {sqlalchemy_url}\n"
+    )
+    return ini
+
+
+def plain_alembic_upgrade(ini):
+    started = time.perf_counter()
+    subprocess.run(
+        [str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def bench_noop(url, runs):
+    flask_db(url, "upgrade")
+    ini = plain_alembic_folder(url)
+    ours = [flask_db(url, "upgrade") for _ in range(runs)]
+    plain = [plain_alembic_upgrade(ini) for _ in range(runs)]
+    return statistics.median(ours), statistics.median(plain)
+
+
+def seed_notes(url, rows):
+    """Bring a fresh database to just before the completed revision, with `rows` notes."""
+    flask_db(url, "upgrade", previous_of_completed())
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+            " SELECT 'user' || n || '@example.com', 'user' || n, 'x', now()"
+            " FROM generate_series(1, 1000) AS n"
+        )
+        cursor.execute(
+            "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+            " SELECT 'note ' || n, repeat('word ', 20), now() - n * interval '1 second', now(),"
+            " 1 + n %% 1000 FROM generate_series(1, %s) AS n",
+            (rows,),
+        )
+        cursor.execute("VACUUM ANALYZE note")
+    connection.close()
+
+
+def previous_of_completed():
+    """Return the revision the completed revision builds on."""
+    source = (ROOT / "migrations" / "versions" / "0003_note_completed.py").read_text()
+    namespace = {}
+    for line in source.splitlines():
+        if line.startswith("down_revision ="):
+            exec(line, namespace)  # noqa: S102  (one assignment of a string literal)
+    return namespace["down_revision"]
+
+
+class Load:
+    """Threads that read a user's notes, add notes and edit notes, timing every query."""
+
+    def __init__(self, url, threads):
+        self.url, self.threads = url, threads
+        self.stop = threading.Event()
+        self.latencies = []
+        self.errors = 0
+        self.lock = threading.Lock()
+
+    def worker(self, number):
+        connection = psycopg2.connect(self.url)
+        connection.autocommit = True
+        cursor = connection.cursor()
+        statements = [
+            (
+                "SELECT id, title FROM note WHERE user_id = %s"
+                " ORDER BY created_at DESC, id DESC LIMIT 20",
+                lambda n: (1 + n % 1000,),
+            ),
+            (
+                "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+                " VALUES ('load', '', now(), now(), %s)",
+                lambda n: (1 + n % 1000,),
+            ),
+            ("UPDATE note SET title = 'edited', updated_at = now() WHERE id = %s", lambda n: (n,)),
+        ]
+        n = number * 7919
+        while not self.stop.is_set():
+            n += 1
+            sql, params = statements[n % len(statements)]
+            started = time.perf_counter()
+            try:
+                cursor.execute(sql, params(n * 131 % 1_000_000 + 1))
+                if cursor.description:
+                    cursor.fetchall()
+            except psycopg2.Error:
+                with self.lock:
+                    self.errors += 1
+            elapsed = time.perf_counter() - started
+            with self.lock:
+                self.latencies.append(elapsed)
+        connection.close()
+
+    def __enter__(self):
+        self.pool = [threading.Thread(target=self.worker, args=(i,)) for i in range(self.threads)]
+        for thread in self.pool:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.pool:
+            thread.join()
+
+
+def bench_completed_under_load(url, rows, threads):
+    seed_notes(url, rows)
+    with Load(url, threads) as load:
+        time.sleep(1.0)  # let the load settle
+        baseline = len(load.latencies)
+        took = flask_db(url, "upgrade", COMPLETED_REVISION)
+        during = load.latencies[baseline:]
+    nulls = psycopg2.connect(url).cursor()
+    nulls.execute("SELECT count(*) FROM note WHERE completed IS NULL")
+    return {
+        "seconds": took,
+        "queries": len(during),
+        "max_ms": max(during) * 1000,
+        "p99_ms": statistics.quantiles(during, n=100)[98] * 1000,
+        "errors": load.errors,
+        "nulls": nulls.fetchone()[0],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--threads", type=int, default=4)
+    options = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="memo-bench-"))
+    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    try:
+        ensure_database(server.get_uri(), "noop")
+        ensure_database(server.get_uri(), "load")
+        print(f"no-op upgrade, median of {options.runs} runs each ...", flush=True)
+        ours, plain = bench_noop(server.get_uri("noop"), options.runs)
+        print(f"completed revision on {options.rows:,} notes under load ...", flush=True)
+        result = bench_completed_under_load(server.get_uri("load"), options.rows, options.threads)
+    finally:
+        server.cleanup()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    print(
+        f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, PostgreSQL 16 (pgserver), commit {commit}\n"
+    )
+    print("| benchmark | figure |\n|---|---|")
+    print(f"| no-op `flask db upgrade` (median) | {ours * 1000:.0f} ms |")
+    print(f"| no-op `alembic upgrade head`, stock env.py (median) | {plain * 1000:.0f} ms |")
+    print(f"| `completed` revision on {options.rows:,} notes | {result['seconds']:.1f} s |")
+    print(
+        f"| load queries during it ({options.threads} threads) | {result['queries']:,}, "
+        f"{result['errors']} errors |"
+    )
+    print(f"| longest load query during it (lock waits included) | {result['max_ms']:.0f} ms |")
+    print(f"| p99 load query during it | {result['p99_ms']:.1f} ms |")
+    print(f"| notes left with completed NULL | {result['nulls']} |")
+    return 0 if result["max_ms"] < 250 and result["nulls"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
