@@ -38,15 +38,44 @@ def test_list_shows_newest_first(user):
     assert page.index("third") < page.index("second") < page.index("first")
 
 
-def test_list_pages_hold_twenty_notes(user):
-    for number in range(25):
+def titles_on(page):
+    return re.findall(r">(note-\d\d)<", page)
+
+
+def link(page, text):
+    """Return the href of the pager link labelled `text`, or None."""
+    match = re.search(r'href="([^"]+)">' + re.escape(text), page)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def test_list_pages_hold_twenty_notes_and_link_to_each_other(user):
+    for number in range(45):
         user.create_note(f"note-{number:02d}")
     first = user.get("/").get_data(as_text=True)
+    assert titles_on(first) == [f"note-{n:02d}" for n in range(44, 24, -1)]
+    assert link(first, "&larr; Newer") is None
+    second = user.get(link(first, "Older &rarr;")).get_data(as_text=True)
+    assert titles_on(second) == [f"note-{n:02d}" for n in range(24, 4, -1)]
+    third = user.get(link(second, "Older &rarr;")).get_data(as_text=True)
+    assert titles_on(third) == [f"note-{n:02d}" for n in range(4, -1, -1)]
+    assert link(third, "Older &rarr;") is None
+    back = user.get(link(third, "&larr; Newer")).get_data(as_text=True)
+    assert titles_on(back) == titles_on(second)
+    oldest = user.get(link(first, "Oldest &raquo;")).get_data(as_text=True)
+    assert titles_on(oldest) == [f"note-{n:02d}" for n in range(19, -1, -1)]
+
+
+def test_page_numbers_from_the_contract_still_work(user):
+    for number in range(25):
+        user.create_note(f"note-{number:02d}")
     second = user.get("/?page=2").get_data(as_text=True)
-    assert len(re.findall(r">note-\d\d<", first)) == 20
-    assert len(re.findall(r">note-\d\d<", second)) == 5
-    assert "note-24" in first and "note-00" in second
-    assert "Page 1 of 2" in first
+    assert titles_on(second) == [f"note-{n:02d}" for n in range(4, -1, -1)]
+
+
+@pytest.mark.parametrize("query", ["before=garbage", "after=12-x", "before=" + "9" * 50 + "-1"])
+def test_a_broken_page_link_is_404(user, query):
+    user.create_note()
+    assert user.get(f"/?{query}").status_code == 404
 
 
 @pytest.mark.parametrize("page", ["0", "3", "-1", "abc"])

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Note
 from app.notes import bp
 from app.notes.forms import NoteForm
+from app.notes.paging import OLDEST, notes_page
 from app.validators import is_same_site_path
 
 
@@ -31,13 +32,8 @@ def render_form(form, note=None):
 @login_required
 def index():
     """List the user's notes, newest first, a page at a time."""
-    query = (
-        select(Note)
-        .where(Note.user_id == current_user.id)
-        .order_by(Note.created_at.desc(), Note.id.desc())
-    )
-    page = db.paginate(query, per_page=current_app.config["NOTES_PER_PAGE"], max_per_page=None)
-    return render_template("notes/index.html", page=page)
+    page = notes_page(current_user.id, request.args, current_app.config["NOTES_PER_PAGE"])
+    return render_template("notes/index.html", page=page, oldest=OLDEST)
 
 
 @bp.route("/notes/new", methods=["GET", "POST"])
