@@ -1,4 +1,4 @@
-"""The data model: users and their notes."""
+"""The data model: users, their notes and their word counts."""
 
 import hashlib
 import secrets
@@ -10,9 +10,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, delete, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
+
+# The longest web address Memo stores or fetches (what browsers and servers commonly accept).
+URL_MAX_LENGTH = 2048
 
 # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -38,6 +42,9 @@ class User(UserMixin, db.Model):
     )
     login_sessions: Mapped[list["LoginSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    results: Mapped[list["Result"]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
 
     # The token of the login session this object was loaded through (not a column).
@@ -169,3 +176,33 @@ class Note(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+
+class Result(db.Model):
+    """A word count of a web page (the `results` table of flask-by-example), owned by one user.
+
+    Each count is `{"total": words, "distinct": different words, "top": [[word, n], ...]}`,
+    keeping the top words only (see app/wordcount/counting.py), so a row stays a few kilobytes.
+    """
+
+    __tablename__ = "results"
+    __table_args__ = (Index("ix_results_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_MAX_LENGTH))
+    result_all: Mapped[dict] = mapped_column(JSONB)
+    result_no_stop_words: Mapped[dict] = mapped_column(JSONB)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="results")
+
+    def to_dict(self):
+        """Return the result as plain JSON-ready data, for the account export."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "created_at": self.created_at.isoformat(),
+            "result_all": self.result_all,
+            "result_no_stop_words": self.result_no_stop_words,
+        }
