@@ -9,7 +9,17 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, delete, func, select
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
@@ -186,10 +196,14 @@ class Result(db.Model):
     """
 
     __tablename__ = "results"
-    __table_args__ = (Index("ix_results_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_results_user_id_created_at", "user_id", "created_at"),
+        # text with a CHECK, not varchar(n): the cap can change without a table rewrite.
+        CheckConstraint(f"char_length(url) <= {URL_MAX_LENGTH}", name="url_length"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(String(URL_MAX_LENGTH))
+    url: Mapped[str] = mapped_column(Text)
     result_all: Mapped[dict] = mapped_column(JSONB)
     result_no_stop_words: Mapped[dict] = mapped_column(JSONB)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
