@@ -1,0 +1,121 @@
+"""Counting words: the visible text of a page, its words, and their counts (pure functions)."""
+
+import heapq
+import re
+import unicodedata
+from collections import Counter
+from html.parser import HTMLParser
+
+from app.wordcount.stopwords import STOP_WORDS
+
+# Each count keeps its most frequent words only, so a stored result stays a few kilobytes.
+TOP_WORDS = 100
+# A longer run of letters is a hash, an identifier or encoded data, not a word.
+LONGEST_WORD = 40
+
+# Elements whose content a reader never sees as text (head holds title and metadata).
+HIDDEN_ELEMENTS = frozenset({"head", "title", "script", "style", "noscript", "template", "iframe"})
+# What may stand in <head>; anything else starts the body even without a <body> tag.
+HEAD_ELEMENTS = frozenset(
+    {"base", "link", "meta", "noscript", "script", "style", "template", "title"}
+)
+# Phrasing elements: a tag boundary inside them does not separate words (<b>W</b>ord).
+INLINE_ELEMENTS = frozenset(
+    {
+        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i",
+        "kbd", "mark", "q", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup",
+        "time", "u", "var", "wbr",
+    }
+)  # fmt: skip
+
+
+def combining_marks():
+    """Return a regex character class of every combining mark (Unicode category M)."""
+    # Marks live in planes 0, 1 and 14 only; scanning just those keeps the import quick.
+    codes = (code for plane in (0, 1, 14) for code in range(plane << 16, (plane + 1) << 16))
+    ranges = []
+    for code in codes:
+        if unicodedata.category(chr(code))[0] != "M":
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in ranges)
+
+
+# Python's \w leaves out combining marks, which would cut words of Hindi, Thai and other
+# scripts (and decomposed accents) in pieces; apostrophes are kept and trimmed afterwards,
+# so that one inside a word stays (don't, o'clock) and quotes around it go.
+WORD = re.compile(rf"[\w'{combining_marks()}]+")
+# Curly and modifier apostrophes count as "'"; an underscore joins identifiers, not words.
+PUNCTUATION = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'", "_": " "})
+
+
+class VisibleText(HTMLParser):
+    """Collect the text of an HTML page that a reader sees."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hidden = []  # the hidden elements we are inside, innermost last
+        self.parts = []
+
+    def handle_starttag(self, tag, attrs):
+        if self.hidden == ["head"] and tag not in HEAD_ELEMENTS:
+            self.hidden.clear()  # the head ended without a </head>
+        if tag in HIDDEN_ELEMENTS:
+            self.hidden.append(tag)
+        self.separate(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.separate(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.hidden:
+            while self.hidden.pop() != tag:
+                pass
+        self.separate(tag)
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+    def separate(self, tag):
+        """Keep the words on either side of a block-level tag apart."""
+        if tag not in INLINE_ELEMENTS:
+            self.parts.append(" ")
+
+
+def visible_text(html):
+    """Return the text a reader sees on an HTML page, without scripts, styles or markup."""
+    parser = VisibleText()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def words(text):
+    """Return the words of `text`, case-folded and Unicode-normalized, in order."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFC", folded).translate(PUNCTUATION)
+    found = (token.strip("'") for token in WORD.findall(folded))
+    return [
+        word for word in found if len(word) <= LONGEST_WORD and any(char.isalpha() for char in word)
+    ]
+
+
+def top_words(found, limit=TOP_WORDS):
+    """Return how many words there are and the `limit` most frequent, ties alphabetical."""
+    counts = Counter(found)
+    top = heapq.nsmallest(limit, counts.items(), key=lambda item: (-item[1], item[0]))
+    return {
+        "total": counts.total(),
+        "distinct": len(counts),
+        "top": [[word, count] for word, count in top],
+    }
+
+
+def count_words(text):
+    """Return the counts of all the words in `text` and of those that are not stop words."""
+    found = words(text)
+    return top_words(found), top_words(word for word in found if word not in STOP_WORDS)
