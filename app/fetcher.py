@@ -367,8 +367,8 @@ def check_headers(response, max_bytes):
 
 
 def too_large(max_bytes):
-    megabytes = max_bytes / (1024 * 1024)
-    return FetchError(f"The page is larger than {megabytes:g} MB; Memo stopped reading there.")
+    size = f"{max_bytes / 2**20:g} MB" if max_bytes >= 2**20 else f"{max_bytes / 2**10:g} KB"
+    return FetchError(f"The page is larger than {size}; Memo stopped reading there.")
 
 
 def read_body(response, max_bytes, clock):

@@ -264,7 +264,7 @@ def test_an_endless_body_is_cut_off_at_the_cap():
 
 def test_a_smaller_cap_cuts_off_sooner(site):
     site.pages["/big"] = Reply(b"word " * 60_000)  # 300,000 bytes
-    with pytest.raises(FetchError, match="larger than 0.25 MB"):
+    with pytest.raises(FetchError, match="larger than 256 KB"):
         fetch_local(site.url("/big"), max_bytes=256 * 1024)
     assert "word" in fetch_local(site.url("/big")).text
 
