@@ -192,7 +192,6 @@ def fetch(
                 if hop:
                     raise FetchError(f"The page redirected to {shorten(url)}. {error}") from None
                 raise
-            location = None
             try:
                 page, location = get(target, address, clock, max_bytes, ca_certs)
             except (OSError, http.client.HTTPException, HTTPError, CertificateError) as error:
