@@ -1,6 +1,7 @@
 """Word counts: a signed-in user counts the words of a web page or a note, and finds them again."""
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select, text
@@ -264,6 +265,34 @@ def test_visible_text_leaves_out_what_a_reader_does_not_see():
         "<noscript>N</noscript><template>X</template><iframe>F</iframe><p>end</body>"
     )
     assert visible_text(html).split() == ["Hello", "World", "a&b", "end"]
+
+
+def test_markup_is_read_as_a_browser_reads_it():
+    html = (
+        "<!doctype html><p>1 &lt; 2 and 3 < 4</p>"
+        '<img alt="a > b">after<textarea>typed <b>text</b></textarea>'
+        "<script>x = '</scr' + 'ipt>'</script>shown<!-- hidden -->"
+    )
+    assert visible_text(html).split() == [
+        "1", "<", "2", "and", "3", "<", "4", "after", "typed", "<b>text</b>", "shown",
+    ]  # fmt: skip
+
+
+def test_a_page_ending_inside_a_tag_or_comment_ends_there():
+    assert visible_text("kept <a href='never closed").split() == ["kept"]
+    assert visible_text("kept <!-- never closed").split() == ["kept"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<a" * 1_000_000, "<" * 2_000_000, "<p>a</p>" * 250_000, '<a "' * 500_000],
+    ids=["open-tags", "angles", "tags", "quotes"],
+)
+def test_hostile_markup_takes_linear_time(html):
+    # Python 3.11's html.parser needs minutes for the first of these.
+    started = time.monotonic()
+    count_words(visible_text(html))
+    assert time.monotonic() - started < 5
 
 
 def test_a_missing_head_end_tag_still_ends_the_head():
