@@ -62,6 +62,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that signs it
     TRUSTED_PROXY_HOPS = 0
 
+    # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
+    # well inside the router's 30 s, and lists a user's results 20 to a page.
+    FETCH_MAX_BYTES = 2 * 1024 * 1024
+    FETCH_DEADLINE_SECONDS = 10.0
+    RESULTS_PER_PAGE = 20
+
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
         for name in self.REQUIRED:
@@ -120,6 +126,9 @@ class TestingConfig(Config):
 
     ENVIRONMENT = "testing"
     TESTING = True
+    # Tests serve pages from 127.0.0.1. Honoured under this config only: see
+    # app.wordcount.routes.fetch_settings.
+    FETCH_ALLOW_LOOPBACK = True
 
     def database_url(self, environ):
         """Prefer TEST_DATABASE_URL so a suite never touches the development data."""

@@ -51,12 +51,13 @@ def create_app(settings=None, overrides=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, errors, health, notes
+    from app import auth, errors, health, notes, wordcount
 
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(notes.bp)
+    app.register_blueprint(wordcount.bp)
 
     @app.context_processor
     def environment_name():

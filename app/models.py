@@ -1,4 +1,4 @@
-"""The data model: users and their notes."""
+"""The data model: users, their notes and their word counts."""
 
 import hashlib
 import secrets
@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
@@ -55,6 +56,9 @@ class User(UserMixin, db.Model):
     )
     login_sessions: Mapped[list["LoginSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    results: Mapped[list["Result"]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
 
     # The token of the login session this object was loaded through (not a column).
@@ -193,3 +197,41 @@ class Note(db.Model):
     completed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+
+# The longest web address a word count takes and stores (what servers commonly accept).
+URL_MAX_LENGTH = 2048
+
+
+class Result(db.Model):
+    """A word count of a web page (the `results` table of flask-by-example), owned by one user.
+
+    Each count is `{"total": words, "distinct": different words, "top": [[word, n], ...]}`,
+    keeping the top words only (see app/wordcount/counting.py), so a row stays a few kilobytes.
+    """
+
+    __tablename__ = "results"
+    __table_args__ = (
+        Index("ix_results_user_id_created_at", "user_id", "created_at"),
+        # text with a CHECK, not varchar(n): the cap can change without a table rewrite.
+        CheckConstraint(f"char_length(url) <= {URL_MAX_LENGTH}", name="url_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    result_all: Mapped[dict] = mapped_column(JSONB)
+    result_no_stop_words: Mapped[dict] = mapped_column(JSONB)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="results")
+
+    def to_dict(self):
+        """Return the result as plain JSON-ready data, for the account export."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "created_at": self.created_at.isoformat(),
+            "result_all": self.result_all,
+            "result_no_stop_words": self.result_no_stop_words,
+        }

@@ -1,0 +1,415 @@
+"""Fetch one web page for the word counter: the only module that makes outbound HTTP requests.
+
+Users choose the address, so every hop is vetted before Memo connects: http and https only;
+every address the host resolves to must be public; the connection goes to the vetted address
+(a second DNS answer cannot swap it) while the Host header, SNI and certificate check use the
+host name; redirects are followed by hand and vetted again. Time and size are bounded: connect
+and read timeouts, an overall deadline that cuts the socket off, and a cap on the body.
+"""
+
+import codecs
+import http.client
+import ipaddress
+import re
+import socket
+import ssl
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from urllib.parse import quote, urljoin, urlsplit
+
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util.ssl_match_hostname import CertificateError
+
+MAX_REDIRECTS = 3
+MAX_BYTES = 2 * 1024 * 1024
+DEADLINE_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 5.0
+TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+HEADERS = {
+    "User-Agent": "Memo-WordCount/1.0",
+    "Accept": "text/html, application/xhtml+xml, text/plain;q=0.9",
+    # A compressed body could inflate far past the byte cap, so none is asked for.
+    "Accept-Encoding": "identity",
+    "Connection": "close",
+}
+
+HOST_NAME = re.compile(r"[a-z0-9_.-]+")
+UNSAFE_IN_URL = re.compile(r"[\s\\\x00-\x1f\x7f]")
+CHARSET_PARAMETER = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Browsers read these labels as Windows-1252, and so do we (WHATWG Encoding standard).
+WINDOWS_1252_LABELS = frozenset({"ascii", "us-ascii", "iso-8859-1", "latin1", "latin-1"})
+
+SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, RFC 6598
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+# IPv6 prefixes that carry an IPv4 address, which would reach that IPv4 host.
+IPV4_CARRYING_PREFIXES = tuple(
+    ipaddress.ip_network(prefix)
+    for prefix in (
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::/96",  # IPv4-compatible (deprecated)
+        "64:ff9b::/96",  # NAT64
+        "64:ff9b:1::/48",  # local-use NAT64
+        "2002::/16",  # 6to4
+        "2001::/32",  # Teredo
+    )
+)
+
+# getaddrinfo has no timeout of its own: a few threads run it so a fetch can stop waiting.
+resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="memo-resolver")
+
+
+class FetchError(Exception):
+    """A page may not or could not be fetched; the message tells the user why."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page: where it ended up, its media type and its decoded text."""
+
+    url: str
+    media_type: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """One request's destination, split from a URL as the connection needs it."""
+
+    url: str
+    scheme: str
+    host: str  # lower-case ASCII host name, or an IP address without brackets
+    port: int
+    path: str  # the request target: path and query, percent-encoded
+
+    @property
+    def host_header(self):
+        """Return the Host header: the host, bracketed if IPv6, with any non-default port."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+class Deadline:
+    """The time one fetch may take; when it passes, every socket it watches is shut down."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.expired = threading.Event()
+        self.sockets = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.timer.cancel()
+        with self.lock:
+            for sock in self.sockets:
+                sock.close()
+            self.sockets.clear()
+
+    def remaining(self):
+        """Return the seconds left, or raise the deadline's FetchError if none are."""
+        left = self.ends - time.monotonic()
+        if left <= 0 or self.expired.is_set():
+            raise self.error()
+        return left
+
+    def error(self):
+        return FetchError(f"The site took longer than {self.seconds:g} seconds; Memo gave up.")
+
+    def watch(self, sock):
+        """Cut `sock` off when the deadline passes, even in the middle of a read."""
+        # A duplicate descriptor keeps working after TLS wraps (and detaches) the original.
+        with self.lock:
+            self.sockets.append(sock.dup())
+        if self.expired.is_set():
+            self.expire()
+
+    def expire(self):
+        with self.lock:
+            self.expired.set()
+            for sock in self.sockets:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+class WatchedConnection:
+    """Hands each new socket to the fetch's deadline, so no read can outlast it."""
+
+    deadline = None
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        self.deadline.watch(sock)
+        return sock
+
+
+class WatchedHTTPConnection(WatchedConnection, HTTPConnection):
+    """An HTTP connection under a deadline."""
+
+
+class WatchedHTTPSConnection(WatchedConnection, HTTPSConnection):
+    """An HTTPS connection under a deadline."""
+
+
+def fetch(
+    url,
+    *,
+    allow_loopback=False,
+    max_bytes=MAX_BYTES,
+    deadline=DEADLINE_SECONDS,
+    ca_certs=None,
+):
+    """Fetch the text page at `url`, or raise FetchError saying why not.
+
+    `allow_loopback` lets tests reach servers on 127.0.0.1; `ca_certs` (a file of trusted
+    certificates) replaces the system's for tests with their own certificate authority.
+    """
+    with Deadline(deadline) as clock:
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                target = parse_url(url)
+                address = vet_host(target.host, target.port, allow_loopback, clock)
+            except FetchError as error:
+                if hop:
+                    raise FetchError(f"The page redirected to {shorten(url)}. {error}") from None
+                raise
+            try:
+                page, location = get(target, address, clock, max_bytes, ca_certs)
+            except (OSError, http.client.HTTPException, HTTPError, CertificateError) as error:
+                if clock.expired.is_set():
+                    raise clock.error() from None
+                raise FetchError(connection_problem(error, target.host)) from None
+            if page is not None:
+                return page
+            url = urljoin(target.url, location)
+    raise FetchError(f"The page redirected more than {MAX_REDIRECTS} times; Memo stopped there.")
+
+
+def shorten(url, length=100):
+    """Return `url` cut to `length` characters for a message."""
+    return url if len(url) <= length else url[: length - 1] + "…"
+
+
+def parse_url(url):
+    """Split a web address into a Target, or raise FetchError if it is not one Memo fetches."""
+    if UNSAFE_IN_URL.search(url):
+        raise FetchError("The address contains spaces, backslashes or control characters.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise FetchError("This is not a valid web address.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError("Only http:// and https:// addresses can be fetched.")
+    if parts.username is not None or parts.password is not None:
+        raise FetchError("Addresses with a user name or password are not fetched.")
+    host = host_name(parts.hostname or "")
+    if port == 0:
+        raise FetchError("This is not a valid web address.")
+    path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@~")
+    if parts.query:
+        path += "?" + quote(parts.query, safe="/%!$&'()*+,;=:@~?")
+    default_port = 443 if scheme == "https" else 80
+    return Target(url, scheme, host, port or default_port, path)
+
+
+def host_name(host):
+    """Return `host` as lower-case ASCII (IDNA), or raise FetchError if it is no host name."""
+    if not host:
+        raise FetchError("The address has no host name.")
+    if is_ip_address(host):
+        return str(ipaddress.ip_address(host))
+    try:
+        ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise FetchError("The host name is not valid.") from None
+    if not HOST_NAME.fullmatch(ascii_host):
+        raise FetchError("The host name is not valid.")
+    return ascii_host
+
+
+def vet_host(host, port, allow_loopback, clock):
+    """Return an address of `host` to connect to, if every address it resolves to is public."""
+    addresses = [host] if is_ip_address(host) else resolve(host, port, clock)
+    for address in addresses:
+        problem = address_problem(ipaddress.ip_address(address), allow_loopback)
+        if problem:
+            where = f"{host} is" if address == host else f"{host} resolves to {address},"
+            raise FetchError(f"Memo only fetches public web pages: {where} {problem}.")
+    return addresses[0]
+
+
+def is_ip_address(host):
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve(host, port, clock):
+    """Return every address `host` resolves to, waiting no longer than the deadline."""
+    future = resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        answers = future.result(timeout=clock.remaining())
+    except TimeoutError:
+        raise clock.error() from None
+    except (OSError, UnicodeError):
+        raise FetchError(f"The host name {host} could not be found.") from None
+    return list(dict.fromkeys(answer[4][0] for answer in answers))
+
+
+def address_problem(address, allow_loopback=False):
+    """Return why Memo must not connect to `address` (e.g. "a private address"), or None."""
+    if address.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.version == 6 and any(address in prefix for prefix in IPV4_CARRYING_PREFIXES):
+        return "an IPv6 address that carries an IPv4 address"
+    if address.version == 4 and address in SHARED_ADDRESS_SPACE:
+        return "a shared (carrier-grade NAT) address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global or (address.version == 6 and address not in GLOBAL_UNICAST):
+        return "not a public address"
+    return None
+
+
+def get(target, address, clock, max_bytes, ca_certs):
+    """GET `target` from `address`: return (Page, None), or (None, location) for a redirect."""
+    if target.scheme == "https":
+        connection = WatchedHTTPSConnection(
+            address,
+            target.port,
+            timeout=min(CONNECT_TIMEOUT_SECONDS, clock.remaining()),
+            server_hostname=target.host,
+            assert_hostname=target.host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs,
+        )
+    else:
+        connection = WatchedHTTPConnection(
+            address, target.port, timeout=min(CONNECT_TIMEOUT_SECONDS, clock.remaining())
+        )
+    connection.deadline = clock
+    try:
+        connection.connect()
+        connection.timeout = READ_TIMEOUT_SECONDS  # getresponse() sets it on the socket
+        connection.request(
+            "GET",
+            target.path,
+            headers={**HEADERS, "Host": target.host_header},
+            preload_content=False,
+            decode_content=False,
+        )
+        response = connection.getresponse()
+        if clock.expired.is_set():  # a header block cut off by the deadline parses as a short one
+            raise clock.error()
+        if response.status in REDIRECT_STATUSES:
+            location = response.headers.get("Location")
+            if not location:
+                raise FetchError("The site redirected without saying where to.")
+            return None, location
+        media_type, charset = check_headers(response, max_bytes)
+        body = read_body(response, max_bytes, clock)
+        return Page(target.url, media_type, decode(body, charset, media_type)), None
+    finally:
+        connection.close()
+
+
+def check_headers(response, max_bytes):
+    """Return the media type and charset of a response Memo can count, or raise FetchError."""
+    if not 200 <= response.status < 300:
+        phrase = http.client.responses.get(response.status, "")
+        raise FetchError(f"The site answered {response.status} {phrase}".rstrip() + ".")
+    media_type, _, parameters = response.headers.get("Content-Type", "").partition(";")
+    media_type = media_type.strip().lower()
+    if not media_type:
+        raise FetchError("The site did not say what it sent; Memo counts web pages only.")
+    if media_type not in TEXT_TYPES:
+        shown = media_type[:80]
+        raise FetchError(f"Memo counts words of web pages and plain text only, not {shown}.")
+    if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        raise FetchError("The site sent a compressed page although Memo asked for none.")
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise too_large(max_bytes)
+    match = CHARSET_PARAMETER.search(parameters)
+    return media_type, match.group(1) if match else None
+
+
+def too_large(max_bytes):
+    size = f"{max_bytes / 2**20:g} MB" if max_bytes >= 2**20 else f"{max_bytes / 2**10:g} KB"
+    return FetchError(f"The page is larger than {size}; Memo stopped reading there.")
+
+
+def read_body(response, max_bytes, clock):
+    """Read the body a chunk at a time, up to `max_bytes`, within the deadline."""
+    body = bytearray()
+    while chunk := response.read1(64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large(max_bytes)
+    # The deadline ends a read by shutting the socket, which looks like the end of the body.
+    if clock.expired.is_set():
+        raise clock.error()
+    return bytes(body)
+
+
+def decode(body, charset, media_type):
+    """Decode a body: its byte order mark, else the declared or <meta> charset, else sniffed."""
+    for mark, codec in BYTE_ORDER_MARKS:
+        if body.startswith(mark):
+            return body.decode(codec, errors="replace")
+    labels = [charset]
+    if media_type != "text/plain":
+        match = META_CHARSET.search(body[:4096])
+        labels.append(match.group(1).decode("ascii") if match else None)
+    for label in filter(None, labels):
+        label = "cp1252" if label.lower() in WINDOWS_1252_LABELS else label
+        with suppress(LookupError):
+            return body.decode(label, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")
+
+
+def connection_problem(error, host):
+    """Return a user-readable sentence for a failed connection to `host`."""
+    if isinstance(error, ssl.SSLCertVerificationError | CertificateError):
+        return f"The certificate of {host} could not be verified, so Memo did not trust it."
+    if isinstance(error, ssl.SSLError):
+        return f"A secure connection to {host} could not be made."
+    if isinstance(error, NewConnectionError):
+        return f"Could not connect to {host}."
+    if isinstance(error, Urllib3Timeout | TimeoutError):
+        return f"{host} did not answer in time."
+    return f"The connection to {host} failed or was cut off."

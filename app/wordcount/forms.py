@@ -1,0 +1,34 @@
+"""The word count form."""
+
+from flask_wtf import FlaskForm
+from wtforms import URLField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from app.fetcher import FetchError, parse_url
+from app.models import URL_MAX_LENGTH
+from app.validators import strip
+
+
+def web_address(form, field):
+    """Refuse an address the fetcher would refuse before looking it up."""
+    try:
+        parse_url(field.data)
+    except FetchError as error:
+        raise ValidationError(str(error)) from None
+
+
+class WordCountForm(FlaskForm):
+    """The address of a web page, http or https."""
+
+    url = URLField(
+        "Web page address",
+        filters=[strip],
+        validators=[
+            DataRequired("Enter the address of a web page."),
+            Length(
+                max=URL_MAX_LENGTH,
+                message=f"The address must be at most {URL_MAX_LENGTH:,} characters.",
+            ),
+            web_address,
+        ],
+    )

@@ -1,0 +1,100 @@
+"""Count the words of a web page or a note; show the signed-in user's results."""
+
+from flask import abort, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.fetcher import FetchError, fetch
+from app.models import Result
+from app.notes.routes import get_note
+from app.wordcount import bp
+from app.wordcount.counting import count_words, visible_text
+from app.wordcount.forms import WordCountForm
+
+
+def fetch_settings():
+    """Return the fetcher's limits from the config; loopback only ever in the test suite."""
+    config = current_app.config
+    # Production config cannot lift the loopback block: the key counts only under
+    # TestingConfig, whatever else sets it.
+    testing = current_app.testing and config["ENVIRONMENT"] == "testing"
+    return {
+        "allow_loopback": testing and config.get("FETCH_ALLOW_LOOPBACK", False),
+        "max_bytes": config["FETCH_MAX_BYTES"],
+        "deadline": config["FETCH_DEADLINE_SECONDS"],
+    }
+
+
+def get_result(result_id):
+    """Return the signed-in user's result, or abort 404 (someone else's is as good as missing)."""
+    result = db.session.scalar(
+        select(Result).where(Result.id == result_id, Result.user_id == current_user.id)
+    )
+    if result is None:
+        abort(404)
+    return result
+
+
+def render_index(form):
+    """Render the form and the user's past results: 400 after a refused submission."""
+    query = (
+        select(Result)
+        .where(Result.user_id == current_user.id)
+        .order_by(Result.created_at.desc(), Result.id.desc())
+    )
+    page = db.paginate(query, per_page=current_app.config["RESULTS_PER_PAGE"], max_per_page=None)
+    html = render_template("wordcount/index.html", form=form, page=page)
+    return html, 400 if form.is_submitted() else 200
+
+
+@bp.route("/wordcount", methods=["GET", "POST"])
+@login_required
+def index():
+    """Fetch a web page, count its words and keep the result; list earlier results."""
+    form = WordCountForm()
+    if not form.validate_on_submit():
+        return render_index(form)
+    try:
+        page = fetch(form.url.data, **fetch_settings())
+    except FetchError as error:
+        form.url.errors.append(str(error))
+        return render_index(form)
+    text = page.text if page.media_type == "text/plain" else visible_text(page.text)
+    result_all, result_no_stop_words = count_words(text)
+    result = Result(
+        url=form.url.data,
+        result_all=result_all,
+        result_no_stop_words=result_no_stop_words,
+        user_id=current_user.id,
+    )
+    db.session.add(result)
+    db.session.commit()
+    return redirect(url_for("wordcount.show", result_id=result.id))
+
+
+@bp.get("/wordcount/<id:result_id>")
+@login_required
+def show(result_id):
+    """Show one result: the top words with and without stop words."""
+    result = get_result(result_id)
+    return render_template(
+        "wordcount/result.html",
+        result=result,
+        result_all=result.result_all,
+        result_no_stop_words=result.result_no_stop_words,
+    )
+
+
+@bp.get("/notes/<id:note_id>/wordcount")
+@login_required
+def note(note_id):
+    """Count the words of a note's title and content; nothing is fetched or stored."""
+    note = get_note(note_id)
+    result_all, result_no_stop_words = count_words(f"{note.title}\n{note.content}")
+    return render_template(
+        "wordcount/result.html",
+        note=note,
+        result_all=result_all,
+        result_no_stop_words=result_no_stop_words,
+    )

@@ -1,0 +1,396 @@
+"""Word counts: a signed-in user counts the words of a web page or a note, and finds them again."""
+
+import re
+import time
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from app import create_app
+from app.extensions import db
+from app.fetcher import FetchError, fetch
+from app.models import Result
+from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
+from app.wordcount.routes import fetch_settings
+from tests.webservers import Reply, redirect, serve_pages, serve_raw, trickle_body
+
+ARTICLE = b"""<!doctype html>
+<html lang="en">
+<head>
+  <title>Headline words stay out</title>
+  <meta name="description" content="metadata stays out">
+  <style>body { font-family: serif; }</style>
+  <script>var tracking = "scripts stay out";</script>
+</head>
+<body>
+  <h1>Pelicans</h1>
+  <p>The pelican is a bird. The pelican eats fish, and the fish fear the pelican.</p>
+  <noscript>Enable JavaScript please</noscript>
+  <template><p>template content stays out</p></template>
+  <!-- a comment stays out -->
+</body>
+</html>"""
+
+
+@pytest.fixture
+def site():
+    """A web server on 127.0.0.1 with an article; add pages to `site.pages`."""
+    with serve_pages({"/article": Reply(ARTICLE)}) as server:
+        server.url = lambda path="/article": f"http://127.0.0.1:{server.port}{path}"
+        yield server
+
+
+def result_id(response):
+    """Return the id of the result a submission redirected to."""
+    return int(re.fullmatch(r"/wordcount/(\d+)", response.headers["Location"]).group(1))
+
+
+def table_rows(page, section_id):
+    """Return the (word, count) rows of one count's table on a result page."""
+    section = page.split(f'id="{section_id}"', 1)[1].split("</section>", 1)[0]
+    cells = re.findall(r'<td class="word">([^<]*)</td>\s*<td>(\d+)</td>', section)
+    return [(word, int(count)) for word, count in cells]
+
+
+# --- The pages ---------------------------------------------------------------------------
+
+
+def test_count_a_page_then_find_it_again(user, site, count_rows):
+    response = user.submit("/wordcount", {"url": site.url()})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    page = user.get(location).get_data(as_text=True)
+    without_stop_words = table_rows(page, "without-stop-words")
+    assert without_stop_words[:3] == [("pelican", 3), ("fish", 2), ("bird", 1)]
+    assert ("the", 4) in table_rows(page, "all-words")
+    assert ("the", 4) not in without_stop_words
+    for hidden in ("headline", "metadata", "scripts", "javascript", "template", "comment"):
+        assert hidden not in dict(table_rows(page, "all-words"))
+    assert "16 words, 10 different" in page
+    assert count_rows("results") == 1
+
+    listing = user.get("/wordcount").get_data(as_text=True)
+    assert site.url() in listing and f'href="{location}"' in listing
+
+
+def test_results_are_listed_newest_first(user, site):
+    site.pages.update({"/first": Reply(b"one"), "/second": Reply(b"two")})
+    user.submit("/wordcount", {"url": site.url("/first")})
+    user.submit("/wordcount", {"url": site.url("/second")})
+    listing = user.get("/wordcount").get_data(as_text=True)
+    assert listing.index(site.url("/second")) < listing.index(site.url("/first"))
+
+
+def test_another_users_result_is_404(user, other_user, site):
+    location = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
+    assert other_user.get(location).status_code == 404
+    assert site.url() not in other_user.get("/wordcount").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/wordcount/999", "/wordcount/0", "/wordcount/abc"])
+def test_a_missing_result_is_404(user, path):
+    assert user.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/wordcount", "/wordcount/1", "/notes/1/wordcount"])
+def test_anonymous_visitor_is_sent_to_login(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/auth/login?next={path}"
+
+
+def test_a_submission_without_csrf_token_is_400(user, site, count_rows):
+    response = user.post("/wordcount", {"url": site.url()}, csrf=False)
+    assert response.status_code == 400
+    assert site.requests == []
+    assert count_rows("results") == 0
+
+
+def test_nav_links_to_word_count(user):
+    assert 'href="/wordcount">Word count</a>' in user.get("/").get_data(as_text=True)
+
+
+# --- Refusals: a field error at 400, nothing fetched from a refused address, nothing stored -
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "Enter the address of a web page."),
+        ("example.com", "Only http:// and https:// addresses can be fetched."),
+        ("javascript:alert(1)", "Only http:// and https:// addresses can be fetched."),
+        ("http://user:pw@example.com/", "Addresses with a user name or password are not fetched."),
+        ("http://exa mple.com/", "The address contains spaces"),
+        ("http://" + "a" * 2050 + ".com/", "The address must be at most 2,048 characters."),
+        ("http://10.0.0.1/", "Memo only fetches public web pages: 10.0.0.1 is a private address."),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "Memo only fetches public web pages: 169.254.169.254 is a link-local address.",
+        ),
+        ("http://[::ffff:10.0.0.1]/", "is an IPv6 address that carries an IPv4 address."),
+    ],
+)
+def test_a_refused_address_is_a_field_error(user, count_rows, url, message):
+    response = user.submit("/wordcount", {"url": url})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(f'<p class="error">[^<]*{re.escape(message)}', page)
+    assert 'aria-invalid="true"' in page
+    assert count_rows("results") == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/image", "Memo counts words of web pages and plain text only, not image/png."),
+        ("/private", "The page redirected to http://10.0.0.1/admin. Memo only fetches public"),
+        ("/gone", "The site answered 404 Not Found."),
+    ],
+)
+def test_a_page_that_cannot_be_counted_is_a_field_error(user, site, count_rows, path, message):
+    site.pages.update({"/image": Reply(b"\x89PNG", "image/png")})
+    site.pages.update({"/private": redirect("http://10.0.0.1/admin")})
+    response = user.submit("/wordcount", {"url": site.url(path)})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert count_rows("results") == 0
+
+
+def test_a_slow_page_is_a_field_error_within_the_deadline(app, user, count_rows, monkeypatch):
+    monkeypatch.setitem(app.config, "FETCH_DEADLINE_SECONDS", 1.5)
+    with serve_raw(trickle_body) as server:
+        response = user.submit("/wordcount", {"url": f"http://127.0.0.1:{server.port}/"})
+    assert response.status_code == 400
+    assert "The site took longer than 1.5 seconds; Memo gave up." in response.get_data(as_text=True)
+    assert count_rows("results") == 0
+
+
+def test_a_page_over_the_size_cap_is_a_field_error(app, user, site, count_rows, monkeypatch):
+    monkeypatch.setitem(app.config, "FETCH_MAX_BYTES", 1024)
+    site.pages["/long"] = Reply(b"word " * 1000)
+    response = user.submit("/wordcount", {"url": site.url("/long")})
+    assert response.status_code == 400
+    message = "The page is larger than 1 KB; Memo stopped reading there."
+    assert message in response.get_data(as_text=True)
+    assert count_rows("results") == 0
+
+
+# --- The loopback block is lifted in the test suite only ----------------------------------
+
+
+def test_the_test_suite_reaches_loopback(app):
+    with app.test_request_context():
+        assert fetch_settings()["allow_loopback"] is True
+
+
+@pytest.mark.parametrize("settings", ["config.ProductionConfig", "config.StagingConfig"])
+def test_deployed_configs_cannot_lift_the_loopback_block(monkeypatch, site, settings):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgres://memo@db.example.com/memo")
+    deployed = create_app(settings, {"FETCH_ALLOW_LOOPBACK": True})
+    with deployed.test_request_context():
+        options = fetch_settings()
+    assert options["allow_loopback"] is False
+    with pytest.raises(FetchError, match="127.0.0.1 is a loopback address"):
+        fetch(site.url(), **options)
+    assert site.requests == []
+
+
+def test_development_cannot_lift_the_loopback_block(monkeypatch, site):
+    monkeypatch.setenv("DATABASE_URL", "postgres://memo@localhost/memo")
+    development = create_app("config.DevelopmentConfig", {"FETCH_ALLOW_LOOPBACK": True})
+    with development.test_request_context():
+        assert fetch_settings()["allow_loopback"] is False
+
+
+# --- A note's own words -------------------------------------------------------------------
+
+
+def test_count_the_words_of_a_note_without_storing_it(user, count_rows):
+    location = user.create_note("Pelican notes", "The pelican eats fish. Pelicans!").headers[
+        "Location"
+    ]
+    detail = user.get(location).get_data(as_text=True)
+    assert f'href="{location}/wordcount">Word count</a>' in detail
+    page = user.get(f"{location}/wordcount").get_data(as_text=True)
+    assert table_rows(page, "without-stop-words") == [
+        ("pelican", 2),
+        ("eats", 1),
+        ("fish", 1),
+        ("notes", 1),
+        ("pelicans", 1),
+    ]
+    assert ("the", 1) in table_rows(page, "all-words")
+    assert "not stored" in page
+    assert count_rows("results") == 0
+
+
+def test_another_users_note_has_no_word_count(user, other_user):
+    location = user.create_note().headers["Location"]
+    assert other_user.get(f"{location}/wordcount").status_code == 404
+
+
+# --- Export and account deletion ----------------------------------------------------------
+
+
+def test_a_result_exports_as_plain_data(app, user, site):
+    number = result_id(user.submit("/wordcount", {"url": site.url()}))
+    with app.app_context():
+        exported = db.session.get(Result, number).to_dict()
+    assert exported["id"] == number
+    assert exported["url"] == site.url()
+    assert exported["result_no_stop_words"]["top"][0] == ["pelican", 3]
+    assert exported["result_all"]["total"] == 16
+    assert exported["created_at"].endswith("+00:00")
+
+
+def test_deleting_the_account_deletes_its_results(app, user, other_user, site, count_rows):
+    user.submit("/wordcount", {"url": site.url()})
+    other_user.submit("/wordcount", {"url": site.url()})
+    with app.app_context():
+        db.session.execute(text("""DELETE FROM "user" WHERE nickname = 'ann'"""))
+        db.session.commit()
+        owners = db.session.scalars(select(Result.user_id)).all()
+    assert count_rows("results") == 1 and len(owners) == 1
+
+
+# --- Counting -----------------------------------------------------------------------------
+
+
+def test_visible_text_leaves_out_what_a_reader_does_not_see():
+    html = (
+        "<head><title>T</title><style>p{}</style></head>"
+        "<body><p>Hello <b>W</b>orld</p><script>if (a < b) {}</script><div>a&amp;b</div>"
+        "<noscript>N</noscript><template>X</template><iframe>F</iframe><p>end</body>"
+    )
+    assert visible_text(html).split() == ["Hello", "World", "a&b", "end"]
+
+
+def test_markup_is_read_as_a_browser_reads_it():
+    html = (
+        "<!doctype html><p>1 &lt; 2 and 3 < 4</p>"
+        '<img alt="a > b">after<textarea>typed <b>text</b></textarea>'
+        "<script>x = '</scr' + 'ipt>'</script>shown<!-- hidden -->"
+    )
+    assert visible_text(html).split() == [
+        "1", "<", "2", "and", "3", "<", "4", "after", "typed", "<b>text</b>", "shown",
+    ]  # fmt: skip
+
+
+def test_a_page_ending_inside_a_tag_or_comment_ends_there():
+    assert visible_text("kept <a href='never closed").split() == ["kept"]
+    assert visible_text("kept <!-- never closed").split() == ["kept"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<a" * 1_000_000, "<" * 2_000_000, "<p>a</p>" * 250_000, '<a "' * 500_000],
+    ids=["open-tags", "angles", "tags", "quotes"],
+)
+def test_hostile_markup_takes_linear_time(html):
+    # Python 3.11's html.parser needs minutes for the first of these.
+    started = time.monotonic()
+    count_words(visible_text(html))
+    assert time.monotonic() - started < 5
+
+
+def test_a_missing_head_end_tag_still_ends_the_head():
+    assert visible_text("<head><title>T</title><p>body text").split() == ["body", "text"]
+
+
+def test_block_tags_separate_words():
+    assert words(visible_text("<li>one</li><li>two</li>one<br>two")) == [
+        "one",
+        "two",
+        "one",
+        "two",
+    ]
+
+
+def test_words_are_case_folded_and_unicode_aware():
+    assert words("Straße STRASSE Café café CAFE\u0301 ﬁsh Ａｂｃ") == [
+        "strasse",
+        "strasse",
+        "café",
+        "café",
+        "café",
+        "fish",
+        "abc",
+    ]
+    assert words("हिन्दी भाषा, Ελληνικά; русский-язык") == [
+        "हिन्दी",
+        "भाषा",
+        "ελληνικά",
+        "русский",
+        "язык",
+    ]
+
+
+def test_apostrophes_inside_words_stay_and_quotes_go():
+    assert words("Don’t say 'hello', o'clock users' rock 'n' roll") == [
+        "don't",
+        "say",
+        "hello",
+        "o'clock",
+        "users",
+        "rock",
+        "n",
+        "roll",
+    ]
+
+
+def test_numbers_identifiers_and_long_runs_are_not_words():
+    assert words("2024 10,000 3d snake_case " + "x" * 41) == ["3d", "snake", "case"]
+
+
+def test_stop_words_are_left_out_of_the_second_count():
+    result_all, result_no_stop_words = count_words("The cat and the hat. Don’t stop!")
+    assert result_all["top"][0] == ["the", 2]
+    assert result_no_stop_words == {
+        "total": 3,
+        "distinct": 3,
+        "top": [["cat", 1], ["hat", 1], ["stop", 1]],
+    }
+
+
+def test_a_count_keeps_the_top_words_only_ties_alphabetical():
+    found = [f"w{number:03d}" for number in range(300)] + ["zebra"] * 3
+    counted = top_words(found)
+    assert counted["total"] == 303 and counted["distinct"] == 301
+    assert len(counted["top"]) == TOP_WORDS
+    assert counted["top"][:3] == [["zebra", 3], ["w000", 1], ["w001", 1]]
+
+
+# --- The migration ------------------------------------------------------------------------
+
+
+def test_0004_adds_results_and_keeps_existing_rows(scratch_schema):
+    scratch_schema.upgrade("0003")
+    scratch_schema.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())"
+    )
+    scratch_schema.execute(
+        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+        " VALUES ('kept', 'still here', now(), now(), 1)"
+    )
+    scratch_schema.upgrade("0004")
+    scratch_schema.execute(
+        "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"
+        """ VALUES ('https://example.com/', '{"top": [["the", 2]]}', '{"top": []}', 1, now())"""
+    )
+    rows = scratch_schema.rows("SELECT result_all -> 'top' -> 0 ->> 0 AS word FROM results")
+    assert rows == [{"word": "the"}]
+    with pytest.raises(IntegrityError, match="ck_results_url_length"):
+        scratch_schema.execute(
+            "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"
+            " VALUES (:url, '{}', '{}', 1, now())",
+            url="https://example.com/" + "a" * 2048,
+        )
+    scratch_schema.downgrade("-1")
+    assert "results" not in scratch_schema.tables()
+    assert scratch_schema.rows('SELECT nickname FROM "user"') == [{"nickname": "ann"}]
+    assert scratch_schema.rows("SELECT content FROM note") == [{"content": "still here"}]
+    scratch_schema.upgrade("0004")
+    assert scratch_schema.rows("SELECT count(*) AS n FROM results") == [{"n": 0}]

@@ -1,0 +1,227 @@
+"""Real web servers on 127.0.0.1 for the fetcher's tests: pages, slow or endless bodies, TLS.
+
+Every server binds 127.0.0.1 on a free port, runs in daemon threads, and stops by itself: the
+slow and endless ones send a bounded number of bytes for a bounded time.
+"""
+
+import datetime
+import ssl
+import threading
+import time
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import ThreadingTCPServer
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+@dataclass
+class Reply:
+    """A canned response: status, headers and body (Content-Length is added)."""
+
+    body: bytes = b""
+    content_type: str | None = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+
+
+def redirect(location, status=302):
+    return Reply(status=status, headers={"Location": location}, content_type=None)
+
+
+class PageHandler(BaseHTTPRequestHandler):
+    """Answers GET from the server's `pages`, recording each request's path and headers."""
+
+    def do_GET(self):
+        self.server.requests.append({"path": self.path, "headers": dict(self.headers)})
+        reply = self.server.pages.get(self.path, Reply(b"no such page", "text/plain", 404))
+        self.send_response(reply.status)
+        if reply.content_type:
+            self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def log_message(self, *args):
+        """Keep the test output quiet."""
+
+
+class PageServer(ThreadingHTTPServer):
+    """An HTTP(S) server on 127.0.0.1 serving `pages` (path -> Reply)."""
+
+    daemon_threads = True
+
+    def __init__(self, pages, tls=None):
+        super().__init__(("127.0.0.1", 0), PageHandler)
+        self.pages = pages
+        self.requests = []
+        self.server_names = []  # the SNI names TLS clients sent
+        if tls is not None:
+            tls.sni_callback = self.remember_server_name
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.port = self.server_address[1]
+
+    def remember_server_name(self, tls_socket, server_name, context):
+        self.server_names.append(server_name)
+
+    def handle_error(self, request, client_address):
+        """A client refusing our test certificate is expected; stay quiet."""
+
+
+@contextmanager
+def serve_pages(pages, tls=None):
+    """Run a PageServer for the duration of the block."""
+    server = PageServer(pages, tls)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class RawServer(ThreadingTCPServer):
+    """A TCP server on 127.0.0.1 whose `answer(sock, stop)` writes the response by hand."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.stop = threading.Event()
+        super().__init__(("127.0.0.1", 0), self.Handler)
+        self.port = self.server_address[1]
+
+    class Handler:
+        def __init__(self, request, client_address, server):
+            with suppress(OSError):
+                request.recv(65536)  # the request; its content does not matter here
+                server.answer(request, server.stop)
+
+    def handle_error(self, request, client_address):
+        """The fetcher hangs up on these servers on purpose; stay quiet."""
+
+
+@contextmanager
+def serve_raw(answer):
+    """Run a RawServer for the duration of the block."""
+    server = RawServer(answer)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+HTML_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+
+
+def trickle_body(sock, stop, seconds=20):
+    """Promise 1,000 bytes, then send one a second (for `seconds` at most)."""
+    sock.sendall(HTML_HEADERS + b"Content-Length: 1000\r\n\r\n")
+    trickle(sock, stop, seconds)
+
+
+def trickle_unsized_body(sock, stop, seconds=20):
+    """Send a body of no stated length, one byte a second (for `seconds` at most)."""
+    sock.sendall(HTML_HEADERS + b"\r\n")
+    trickle(sock, stop, seconds)
+
+
+def trickle(sock, stop, seconds):
+    """Send one byte a second for `seconds`, or until the server stops."""
+    for _ in range(seconds):
+        if stop.wait(1):
+            return
+        sock.sendall(b"a")
+
+
+def trickle_headers(sock, stop, seconds=20):
+    """Send the status line, then a header one byte a second (for `seconds` at most)."""
+    sock.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    trickle(sock, stop, seconds)
+
+
+def silent(sock, stop, seconds=20):
+    """Accept the request and never answer (for `seconds` at most)."""
+    stop.wait(seconds)
+
+
+def endless_body(sock, stop, limit=16 * 1024 * 1024):
+    """Send a body with no length, 64 KiB at a time, until the client hangs up (16 MiB at most)."""
+    sock.sendall(HTML_HEADERS + b"\r\n")
+    chunk = b"word " * (64 * 1024 // 5)
+    sent = 0
+    while sent < limit and not stop.is_set():
+        sock.sendall(chunk)
+        sent += len(chunk)
+
+
+def huge_length(sock, stop, seconds=20):
+    """Announce a gigabyte, then send nothing (for `seconds` at most)."""
+    sock.sendall(HTML_HEADERS + b"Content-Length: 1000000000\r\n\r\n")
+    stop.wait(seconds)
+
+
+class CertificateAuthority:
+    """A certificate authority of our own, to serve HTTPS on 127.0.0.1 under a host name."""
+
+    def __init__(self, folder):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Memo test CA")])
+        self.name = name
+        self.certificate = (
+            self.builder(name, self.key.public_key())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self.key, hashes.SHA256())
+        )
+        self.folder = folder
+        self.ca_file = folder / "ca.pem"
+        self.ca_file.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+
+    def builder(self, subject, public_key):
+        now = datetime.datetime.now(datetime.UTC)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self.name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+        )
+
+    def server_context(self, hostname):
+        """Return a server TLS context with a certificate for `hostname` signed by this CA."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+        certificate = (
+            self.builder(subject, key.public_key())
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )
+        stem = self.folder / f"{hostname}-{time.monotonic_ns()}"
+        cert_file, key_file = stem.with_suffix(".crt"), stem.with_suffix(".key")
+        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        return context
