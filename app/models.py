@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     nickname: Mapped[str] = mapped_column(String(30))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The profile photo's public URL in object storage; each object belongs to one user.
+    image_url: Mapped[str | None] = mapped_column(Text, unique=True)
 
     notes: Mapped[list["Note"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
