@@ -51,8 +51,9 @@ def create_app(settings=None, overrides=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, errors, health, notes
+    from app import auth, errors, health, notes, storage
 
+    storage.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
