@@ -51,13 +51,14 @@ def create_app(settings=None, overrides=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, errors, health, notes, storage
+    from app import auth, errors, health, mypage, notes, storage
 
     storage.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(notes.bp)
+    app.register_blueprint(mypage.bp)
 
     @app.context_processor
     def environment_name():

@@ -87,6 +87,25 @@ class User(UserMixin, db.Model):
             self.set_password(password)
         return True
 
+    def export(self):
+        """Return everything this user owns as JSON-ready data.
+
+        Each kind of data a user owns adds its own list here, exported by its model.
+        """
+        notes = db.session.scalars(
+            select(Note).where(Note.user_id == self.id).order_by(Note.created_at, Note.id)
+        )
+        return {
+            "exported_at": utcnow().isoformat(),
+            "profile": {
+                "email": self.email,
+                "nickname": self.nickname,
+                "image_url": self.image_url,
+                "created_at": self.created_at.isoformat(),
+            },
+            "notes": [note.export() for note in notes],
+        }
+
     @classmethod
     def find_by_email(cls, email):
         """Return the user with this email in any letter case, or None."""
@@ -171,3 +190,13 @@ class Note(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+    def export(self):
+        """Return the note as JSON-ready data."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "content": self.content,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
