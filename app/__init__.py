@@ -52,6 +52,7 @@ def create_app(settings=None, overrides=None):
     csrf.init_app(app)
 
     from app import auth, errors, health, mypage, notes, storage
+    from app.cli import storage_cli
 
     storage.init_app(app)
     errors.init_app(app)
@@ -59,6 +60,7 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(mypage.bp)
+    app.cli.add_command(storage_cli)
 
     @app.context_processor
     def environment_name():

@@ -7,6 +7,7 @@ import pytest
 
 from app import create_app, storage
 from config import DevelopmentConfig
+from tests import pictures
 from tests.conftest import stored_keys
 
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L"  # the bytes do not matter to the store
@@ -100,3 +101,58 @@ def test_photo_urls_are_built_on_the_public_url(environ, public_url):
         {"DATABASE_URL": "postgres://x@y/z", "S3_BUCKET": "memo", **environ}
     )
     assert public_url == settings.S3_PUBLIC_URL
+
+
+# flask storage cleanup
+
+
+@pytest.fixture
+def orphans(app, user, object_store):
+    """Ann's photo, two objects no user refers to, and an object outside avatars/."""
+    assert user.upload_photo(pictures.jpeg()).status_code == 302
+    client = object_store.client()
+    client.put_object(Bucket=object_store.bucket, Key="notes/keep.txt", Body=b"not a photo")
+    return {key_of(put(app, user_id=1), object_store), key_of(put(app, user_id=99), object_store)}
+
+
+def cleanup(runner, *args):
+    result = runner.invoke(args=["storage", "cleanup", *args])
+    return result.exit_code, result.output.splitlines()
+
+
+def test_cleanup_deletes_the_objects_no_user_refers_to(runner, object_store, orphans):
+    keep = stored_keys(object_store) - orphans
+    code, lines = cleanup(runner, "--min-age", "0")
+    assert code == 0
+    assert sorted(lines[:-1]) == sorted(f"deleted {key}" for key in orphans)
+    assert lines[-1].startswith("3 objects under avatars/: deleted 2")
+    assert stored_keys(object_store) == keep
+    assert len(keep) == 2  # Ann's photo, and the object outside avatars/
+
+
+def test_cleanup_dry_run_deletes_nothing(runner, object_store, orphans):
+    before = stored_keys(object_store)
+    code, lines = cleanup(runner, "--dry-run", "--min-age", "0")
+    assert code == 0
+    assert sorted(lines[:-1]) == sorted(f"would delete {key}" for key in orphans)
+    assert "would delete 2" in lines[-1]
+    assert stored_keys(object_store) == before
+
+
+def test_cleanup_leaves_recent_objects_which_may_be_uploads_in_flight(
+    runner, object_store, orphans
+):
+    before = stored_keys(object_store)
+    code, lines = cleanup(runner)
+    assert code == 0
+    assert lines == [
+        "3 objects under avatars/: deleted 0 no user refers to (older than 60 min), kept 3"
+    ]
+    assert stored_keys(object_store) == before
+
+
+def test_cleanup_with_the_store_stopped_fails_with_one_line(stoppable_app, stoppable_store):
+    stoppable_store.stop()
+    code, lines = cleanup(stoppable_app.test_cli_runner(), "--min-age", "0")
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith("Error: listing avatars/ failed")
