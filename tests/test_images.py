@@ -83,6 +83,7 @@ def test_transparency_of_a_png_survives():
         (pictures.jpeg()[:600], "damaged or incomplete"),
         (pictures.png((900, 600))[:900], "damaged or incomplete"),
         (pictures.bomb_png(), "too large: at most 40 megapixels"),
+        (pictures.bomb_png(7_000), "too large: at most 40 megapixels"),
     ],
     ids=[
         "empty",
@@ -94,8 +95,10 @@ def test_transparency_of_a_png_survives():
         "truncated-jpeg",
         "truncated-png",
         "400-megapixel-png",
+        "49-megapixel-png",
     ],
 )
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_anything_but_a_usable_photo_is_refused_with_a_reason(data, message):
     with pytest.raises(ImageError, match=message):
         profile_photo(data)
