@@ -2,7 +2,7 @@
 
 An upload is accepted by its content (JPEG, PNG or WebP, whatever its name or
 Content-Type says), refused when it has too many pixels before a single one is
-decoded, then turned upright, fitted into 512x512, converted to sRGB and
+decoded, then fitted into 512x512, turned upright, converted to sRGB and
 re-encoded as WebP from its pixels alone, so no metadata of the upload survives.
 """
 
