@@ -198,11 +198,11 @@ class Browser:
     def create_note(self, title="Groceries", content="milk, eggs"):
         return self.submit("/notes/new", {"title": title, "content": content})
 
-    def upload_photo(self, data, filename="photo.jpg", content_type="image/jpeg", **kwargs):
+    def upload_photo(self, data, filename="photo.jpg", content_type="image/jpeg"):
         """Choose `data` as the file in my page's photo form and submit it."""
         self.get("/mypage")
         photo = (io.BytesIO(data), filename, content_type)
-        return self.post("/mypage/photo", {"photo": photo}, **kwargs)
+        return self.post("/mypage/photo", {"photo": photo})
 
 
 class ScratchSchema:
