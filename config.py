@@ -105,6 +105,28 @@ class Config:
             int_from_env(environ, "MIGRATION_RETRY_DELAY_MS", 1000, minimum=0) / 1000
         )
         self.MIGRATION_LOCK_WAIT_SECONDS = int_from_env(environ, "MIGRATION_LOCK_WAIT_SECONDS", 600)
+        self.read_object_storage(environ)
+
+    def read_object_storage(self, environ):
+        """Read where profile photos are stored and the public base URL they are served from."""
+        self.S3_BUCKET = environ.get("S3_BUCKET", "").strip()
+        self.S3_ENDPOINT_URL = environ.get("S3_ENDPOINT_URL", "").strip().rstrip("/")
+        if self.S3_ENDPOINT_URL and not self.S3_ENDPOINT_URL.startswith(("http://", "https://")):
+            raise ConfigError("S3_ENDPOINT_URL must be an http:// or https:// URL")
+        self.AWS_REGION = environ.get("AWS_REGION", "").strip() or "us-east-1"
+        # Empty means boto3's own chain (an instance role, ~/.aws) supplies the credentials.
+        self.AWS_ACCESS_KEY_ID = environ.get("AWS_ACCESS_KEY_ID", "").strip() or None
+        self.AWS_SECRET_ACCESS_KEY = environ.get("AWS_SECRET_ACCESS_KEY", "").strip() or None
+        public_url = environ.get("S3_PUBLIC_URL", "").strip().rstrip("/")
+        self.S3_PUBLIC_URL = public_url or self.bucket_url()
+
+    def bucket_url(self):
+        """Return the bucket's own URL, for when no S3_PUBLIC_URL (a CDN, say) is set."""
+        if not self.S3_BUCKET:
+            return ""
+        if self.S3_ENDPOINT_URL:
+            return f"{self.S3_ENDPOINT_URL}/{self.S3_BUCKET}"
+        return f"https://{self.S3_BUCKET}.s3.{self.AWS_REGION}.amazonaws.com"
 
     def database_url(self, environ):
         """Return the raw database URL this environment connects to."""
@@ -137,10 +159,10 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production behind an HTTPS router: secrets required, cookies Secure."""
+    """Production behind an HTTPS router: secrets and a bucket required, cookies Secure."""
 
     ENVIRONMENT = "production"
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "S3_BUCKET")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

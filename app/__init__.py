@@ -51,13 +51,17 @@ def create_app(settings=None, overrides=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, errors, health, notes, wordcount
+    from app import auth, errors, health, mypage, notes, storage, wordcount
+    from app.cli import storage_cli
 
+    storage.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(notes.bp)
+    app.register_blueprint(mypage.bp)
     app.register_blueprint(wordcount.bp)
+    app.cli.add_command(storage_cli)
 
     @app.context_processor
     def environment_name():

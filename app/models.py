@@ -50,6 +50,8 @@ class User(UserMixin, db.Model):
     nickname: Mapped[str] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The profile photo's public URL in object storage; each object belongs to one user.
+    image_url: Mapped[str | None] = mapped_column(Text, unique=True)
 
     notes: Mapped[list["Note"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -105,6 +107,29 @@ class User(UserMixin, db.Model):
         if password_hasher.check_needs_rehash(self.password_hash):
             self.set_password(password)
         return True
+
+    def export(self):
+        """Return everything this user owns as JSON-ready data.
+
+        Each kind of data a user owns adds its own list here, exported by its model.
+        """
+        notes = db.session.scalars(
+            select(Note).where(Note.user_id == self.id).order_by(Note.created_at, Note.id)
+        )
+        results = db.session.scalars(
+            select(Result).where(Result.user_id == self.id).order_by(Result.created_at, Result.id)
+        )
+        return {
+            "exported_at": utcnow().isoformat(),
+            "profile": {
+                "email": self.email,
+                "nickname": self.nickname,
+                "image_url": self.image_url,
+                "created_at": self.created_at.isoformat(),
+            },
+            "notes": [note.export() for note in notes],
+            "results": [result.to_dict() for result in results],
+        }
 
     @classmethod
     def find_by_email(cls, email):
@@ -197,6 +222,17 @@ class Note(db.Model):
     completed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+    def export(self):
+        """Return the note as JSON-ready data."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "content": self.content,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "completed": self.completed,
+        }
 
 
 # The longest web address a word count takes and stores (what servers commonly accept).

@@ -106,6 +106,14 @@ class ObjectStore:
         """Stop the server; its objects are gone unless saved first."""
         self.server.stop()
 
+    def restart(self):
+        """Serve again on the same port after stop(); moto keeps the objects in this process."""
+        from moto.server import ThreadedMotoServer
+
+        host, port = self.endpoint_url.removeprefix("http://").split(":")
+        self.server = ThreadedMotoServer(ip_address=host, port=int(port), verbose=False)
+        self.server.start()
+
     @property
     def public_url(self):
         """Return the base URL that objects are served from (path-style)."""

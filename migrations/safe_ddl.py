@@ -43,9 +43,16 @@ def create_index_concurrently(name, table, columns, unique=False, where=None):
     state = index_is_valid(name)
     if state is True:
         return
-    if state is False:
-        op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
-    op.execute(create)
+    # A concurrent build blocks no one, so the session's statement_timeout must not
+    # kill it on a large table; the previous value comes back afterwards.
+    previous = op.get_bind().scalar(text("SHOW statement_timeout"))
+    op.execute("SET statement_timeout = 0")
+    try:
+        if state is False:
+            op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+        op.execute(create)
+    finally:
+        op.execute(f"SET statement_timeout = '{previous}'")
 
 
 def constraint_exists(table, name):

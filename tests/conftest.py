@@ -5,6 +5,7 @@ uses (and wipes) that database and creates scratch databases beside it; otherwis
 it starts an embedded PostgreSQL in a temporary folder.
 """
 
+import io
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from config import database_uri
-from devenv.services import ensure_database, start_postgres
+from devenv.services import ObjectStore, ensure_database, start_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -104,8 +105,23 @@ def postgres():
 
 
 @pytest.fixture(scope="session")
-def app(postgres):
-    """The app under TestingConfig, its database migrated to head."""
+def object_store():
+    """A real S3 server (moto over HTTP) with a public-read bucket, named in the environment."""
+    store = ObjectStore("memo-test").start()
+    before = {name: os.environ.get(name) for name in store.environment()}
+    os.environ.update(store.environment())
+    yield store
+    store.stop()
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def app(postgres, object_store):
+    """The app under TestingConfig, its database migrated to head, its photos in object_store."""
     os.environ["TEST_DATABASE_URL"] = postgres.main_url
     application = create_app("config.TestingConfig")
     with application.app_context():
@@ -128,6 +144,24 @@ def clean_database(request):
         tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def empty_bucket(request):
+    """Delete every object after each test that used the object store."""
+    yield
+    if "object_store" not in request.fixturenames:
+        return
+    store = request.getfixturevalue("object_store")
+    client = store.client()
+    for key in stored_keys(store):
+        client.delete_object(Bucket=store.bucket, Key=key)
+
+
+def stored_keys(store, prefix=""):
+    """Return the keys of the objects in a store's bucket."""
+    listing = store.client().list_objects_v2(Bucket=store.bucket, Prefix=prefix)
+    return {item["Key"] for item in listing.get("Contents", [])}
 
 
 class Browser:
@@ -181,6 +215,12 @@ class Browser:
 
     def create_note(self, title="Groceries", content="milk, eggs"):
         return self.submit("/notes/new", {"title": title, "content": content})
+
+    def upload_photo(self, data, filename="photo.jpg", content_type="image/jpeg"):
+        """Choose `data` as the file in my page's photo form and submit it."""
+        self.get("/mypage")
+        photo = (io.BytesIO(data), filename, content_type)
+        return self.post("/mypage/photo", {"photo": photo})
 
 
 class ScratchSchema:
@@ -239,6 +279,25 @@ def scratch_schema(app, postgres):
     schema = ScratchSchema(postgres.create_scratch_database())
     yield schema
     schema.dispose()
+
+
+@pytest.fixture
+def stoppable_store(app):
+    """A second object store, which a test may stop and restart without harming the others."""
+    store = ObjectStore(f"memo-stoppable-{uuid.uuid4().hex[:12]}").start()
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def stoppable_app(stoppable_store):
+    """An app like `app` whose photos go to `stoppable_store`."""
+    environ = stoppable_store.environment()
+    settings = {name: environ[name] for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_PUBLIC_URL")}
+    application = create_app("config.TestingConfig", settings)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

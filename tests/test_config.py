@@ -20,6 +20,7 @@ from config import (
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
+COMPLETE = {"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL, "S3_BUCKET": "memo-photos"}
 ENV_READ = re.compile(
     r"""(?:environ(?:\.get)?[\[(]|getenv\(|env\.get\(|_from_env\(\s*\w+,)\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
@@ -46,12 +47,24 @@ def test_non_postgres_database_url_is_refused(url):
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
-        ({"DATABASE_URL": GOOD_URL}, "SECRET_KEY"),
-        ({"SECRET_KEY": "s" * 40}, "DATABASE_URL"),
-        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "DATABASE_URL": GOOD_URL}, "SECRET_KEY"),
-        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL, "WEB_THREADS": "many"}, "WEB_THREADS"),
+        ({"DATABASE_URL": GOOD_URL, "S3_BUCKET": "memo"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "s" * 40, "S3_BUCKET": "memo"}, "DATABASE_URL"),
+        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL}, "S3_BUCKET"),
+        (
+            {"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "DATABASE_URL": GOOD_URL, "S3_BUCKET": "memo"},
+            "SECRET_KEY",
+        ),
+        ({**COMPLETE, "WEB_THREADS": "many"}, "WEB_THREADS"),
+        ({**COMPLETE, "S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
     ],
-    ids=["no-secret", "no-database", "development-secret", "bad-threads"],
+    ids=[
+        "no-secret",
+        "no-database",
+        "no-bucket",
+        "development-secret",
+        "bad-threads",
+        "endpoint-not-a-url",
+    ],
 )
 def test_deployed_configs_refuse_missing_or_unsafe_settings(config_class, environ, named):
     with pytest.raises(ConfigError, match=named):
@@ -59,7 +72,7 @@ def test_deployed_configs_refuse_missing_or_unsafe_settings(config_class, enviro
 
 
 def test_production_config_from_a_complete_environment():
-    settings = ProductionConfig({"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL})
+    settings = ProductionConfig(COMPLETE)
     assert settings.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg2://")
     assert settings.SESSION_COOKIE_SECURE and settings.REMEMBER_COOKIE_SECURE
     assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
@@ -99,15 +112,13 @@ def env_example_lines():
         (["flask", "--app", "wsgi", "db", "upgrade"], "SECRET_KEY"),
         ([sys.executable, "-m", "gunicorn", "--check-config", "wsgi:app"], "SECRET_KEY"),
         (["flask", "--app", "wsgi", "db", "upgrade"], "DATABASE_URL"),
+        (["flask", "--app", "wsgi", "db", "upgrade"], "S3_BUCKET"),
     ],
-    ids=["release-phase", "gunicorn", "release-phase-no-database"],
+    ids=["release-phase", "gunicorn", "release-phase-no-database", "release-phase-no-bucket"],
 )
 def test_production_process_missing_a_variable_exits_with_one_line(command, missing):
     environ = clean_environment(APP_SETTINGS="config.ProductionConfig")
-    if missing != "SECRET_KEY":
-        environ["SECRET_KEY"] = "s" * 40
-    if missing != "DATABASE_URL":
-        environ["DATABASE_URL"] = GOOD_URL
+    environ.update({name: value for name, value in COMPLETE.items() if name != missing})
     if command[0] == "flask":
         command = [str(Path(sys.executable).parent / "flask"), *command[1:]]
     result = subprocess.run(

@@ -69,7 +69,7 @@ def test_0001_creates_users_sessions_and_notes_and_drops_them(scratch_schema):
 
 
 def test_0003_adds_completed_and_keeps_every_note(scratch_schema):
-    scratch_schema.upgrade("0001")
+    scratch_schema.upgrade("0002")
     scratch_schema.execute(
         'INSERT INTO "user" (email, nickname, password_hash, created_at)'
         " VALUES ('a@example.com', 'ann', 'argon-hash', now())"
@@ -103,7 +103,7 @@ def test_0003_adds_completed_and_keeps_every_note(scratch_schema):
     )
     assert leftover == []
 
-    scratch_schema.downgrade("0001")
+    scratch_schema.downgrade("0002")
     assert "completed" not in scratch_schema.columns("note")
     titles = [row["title"] for row in scratch_schema.rows("SELECT title FROM note ORDER BY id")]
     assert titles == ["note 0", "note 1", "note 2", "from the old release"]

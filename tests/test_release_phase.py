@@ -124,7 +124,7 @@ def hold_lock_on_notes(url, seconds):
 def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
     fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
     release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
-    release.upgrade("0001")
+    release.upgrade("0002")  # the revision before 0003, which alters note
     query(
         database,
         'INSERT INTO "user" (email, nickname, password_hash, created_at)'
@@ -158,7 +158,7 @@ def test_a_lock_that_never_frees_fails_in_one_line_and_changes_nothing(database)
         MIGRATION_ATTEMPTS=2,
         MIGRATION_RETRY_DELAY_MS=100,
     )
-    release.upgrade("0001")
+    release.upgrade("0002")  # the revision before 0003, which alters note
     released, blocker = hold_lock_on_notes(database, seconds=None)
     code, output = release.run("upgrade")
     released.set()
@@ -166,8 +166,8 @@ def test_a_lock_that_never_frees_fails_in_one_line_and_changes_nothing(database)
     assert code == 1
     line = last_line(output)
     assert "could not get its lock after 2 attempts" in line
-    assert "The database is still at 0001" in line
-    assert version(database) == ["0001"]
+    assert "The database is still at 0002" in line
+    assert version(database) == ["0002"]
     assert "completed" not in columns(database, "note")
 
 

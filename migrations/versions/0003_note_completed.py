@@ -1,7 +1,7 @@
 """Notes can be ticked off: note.completed, NOT NULL, added without blocking.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22
 
 The seed document's recipe for a NOT NULL column on a populated table, each step
@@ -20,7 +20,7 @@ from alembic import context, op
 from safe_ddl import constraint_exists
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

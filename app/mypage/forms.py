@@ -1,0 +1,89 @@
+"""The forms of my page; each acts on the signed-in user only."""
+
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from app.images import ImageError, profile_photo
+from app.models import User
+from app.validators import NICKNAME_RULES, PASSWORD_RULES, no_control_characters, strip
+
+
+def is_own_password(form, field):
+    """Check the field holds the signed-in user's password."""
+    if not current_user.check_password(field.data):
+        raise ValidationError("That is not your current password.")
+
+
+class PhotoForm(FlaskForm):
+    """A new profile photo: a JPEG, PNG or WebP file, judged by its content."""
+
+    photo = FileField(
+        "Photo",
+        validators=[FileRequired("Choose a photo to upload.")],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    image = None  # the processed photo, once validated
+
+    def validate_photo(self, field):
+        try:
+            self.image = profile_photo(field.data.read())
+        except ImageError as error:
+            raise ValidationError(str(error)) from None
+
+
+class NicknameForm(FlaskForm):
+    """A new nickname, under the rules of signup."""
+
+    nickname = StringField(
+        "Nickname",
+        filters=[strip],
+        validators=[DataRequired("Choose a nickname."), *NICKNAME_RULES],
+    )
+
+    def validate_nickname(self, field):
+        if User.nickname_taken(field.data, exclude_id=current_user.id):
+            raise ValidationError("This nickname is taken.")
+
+
+class PasswordForm(FlaskForm):
+    """The current password, and a new one confirmed."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[
+            InputRequired("Enter your current password."),
+            Length(max=256),
+            is_own_password,
+        ],
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            InputRequired("Choose a new password."),
+            *PASSWORD_RULES,
+            no_control_characters,
+        ],
+    )
+    new_password_confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            InputRequired("Repeat the new password."),
+            EqualTo("new_password", "Passwords differ."),
+        ],
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    """The password, to confirm that the account should go."""
+
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Enter your password to delete the account."),
+            Length(max=256),
+            is_own_password,
+        ],
+    )

@@ -1,0 +1,131 @@
+"""Profile photos in S3-compatible object storage: the only module that imports boto3.
+
+The database keeps only each photo's public URL; the key is its last three path
+segments (`avatars/<user id>/<random>.<ext>`), whatever base URL it is served from.
+"""
+
+import secrets
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import current_app
+
+PHOTO_PREFIX = "avatars/"
+# A key never gets new content (a new photo gets a new key), so caches may keep it for good.
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+class StorageError(Exception):
+    """The object store refused a request or did not answer; the message says which."""
+
+
+class Bucket(NamedTuple):
+    """An S3 client, the bucket it works on and the base URL that bucket is served from."""
+
+    client: Any
+    name: str
+    public_url: str
+
+
+def init_app(app):
+    """Create the app's S3 client once; boto3 clients are thread-safe, so requests share it."""
+    config = app.config
+    if not config["S3_BUCKET"]:
+        app.extensions["storage"] = None
+        return
+    endpoint = config["S3_ENDPOINT_URL"] or None
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=config["AWS_REGION"],
+        aws_access_key_id=config["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=config["AWS_SECRET_ACCESS_KEY"],
+        config=BotoConfig(
+            # A stalled store fails a request within about 12 s, inside the router's 30 s.
+            connect_timeout=2,
+            read_timeout=5,
+            retries={"total_max_attempts": 2, "mode": "standard"},
+            # MinIO, R2 and local servers answer for buckets under the endpoint's path.
+            s3={"addressing_style": "path" if endpoint else "auto"},
+            # boto3 1.36+ adds checksums that several S3-compatible stores refuse.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+    app.extensions["storage"] = Bucket(client, config["S3_BUCKET"], config["S3_PUBLIC_URL"])
+
+
+def bucket():
+    """Return the current app's bucket, or raise StorageError if none is configured."""
+    configured = current_app.extensions["storage"]
+    if configured is None:
+        raise StorageError("no object store is configured (S3_BUCKET is unset)")
+    return configured
+
+
+@contextmanager
+def failures_as(action):
+    """Turn any botocore failure, network or refusal, into one StorageError naming `action`."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as error:
+        raise StorageError(f"{action} failed: {error}") from error
+
+
+def user_prefix(user_id):
+    """Return the key prefix under which the photos of user `user_id` are stored."""
+    return f"{PHOTO_PREFIX}{user_id}/"
+
+
+def put_image(user_id, data, content_type, extension):
+    """Store an image under a new random key of the user's and return its public URL."""
+    store = bucket()
+    key = f"{user_prefix(user_id)}{secrets.token_urlsafe(16)}.{extension}"
+    with failures_as(f"storing {key}"):
+        store.client.put_object(
+            Bucket=store.name,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl=CACHE_CONTROL,
+        )
+    return f"{store.public_url}/{key}"
+
+
+def key_for_url(url):
+    """Return the key of a photo URL made by put_image(), or None for any other URL."""
+    parts = urlsplit(url or "").path.rsplit("/", 3)
+    if len(parts) == 4 and f"{parts[1]}/" == PHOTO_PREFIX:
+        return "/".join(parts[1:])
+    return None
+
+
+def delete_key(key):
+    """Delete one object (deleting a missing key succeeds, as S3 does)."""
+    store = bucket()
+    with failures_as(f"deleting {key}"):
+        store.client.delete_object(Bucket=store.name, Key=key)
+
+
+def list_objects(prefix=PHOTO_PREFIX):
+    """Yield (key, last modified) of every object under `prefix`."""
+    store = bucket()
+    with failures_as(f"listing {prefix}"):
+        pages = store.client.get_paginator("list_objects_v2").paginate(
+            Bucket=store.name, Prefix=prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"], item["LastModified"]
+
+
+def delete_prefix(prefix):
+    """Delete every object under `prefix` and return how many there were."""
+    keys = [key for key, _ in list_objects(prefix)]
+    for key in keys:
+        delete_key(key)
+    return len(keys)

@@ -1,0 +1,401 @@
+"""My page: the profile photo in object storage, nickname, password, export, account deletion."""
+
+import io
+import json
+import logging
+import urllib.request
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from tests import pictures
+from tests.conftest import PASSWORD, Browser, stored_keys
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def account(app, email="ann@example.com"):
+    """Return the user row with this email as it is in the database now, or None."""
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.email == email))
+
+
+def fetch(url):
+    """GET a URL over HTTP as a browser would, anonymously; return (response, body)."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response, response.read()
+
+
+def profile_image_src(response):
+    """Return the src of the profile image on a rendered my page."""
+    page = response.get_data(as_text=True)
+    start = page.index('<img id="profile-image" src="') + len('<img id="profile-image" src="')
+    return page[start : page.index('"', start)]
+
+
+@pytest.fixture
+def with_photo(app, user):
+    """`user` (ann) with a profile photo stored."""
+    assert user.upload_photo(pictures.jpeg()).status_code == 302
+    return user
+
+
+# Viewing the page
+
+
+def test_my_page_needs_a_signed_in_user(browser):
+    response = browser.get("/mypage")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login?next=/mypage"
+
+
+def test_my_page_shows_email_nickname_and_a_placeholder_photo(user):
+    response = user.get("/mypage")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "ann@example.com" in page and "ann" in page
+    placeholder = profile_image_src(response)
+    assert placeholder == "/static/avatar-placeholder.svg"
+    assert user.get(placeholder).status_code == 200
+    assert 'href="/mypage"' in user.get("/").get_data(as_text=True)  # in the nav
+
+
+# Uploading, replacing and removing the photo
+
+
+def test_uploaded_photo_is_served_by_the_object_store(app, user, object_store):
+    response = user.upload_photo(pictures.jpeg((4000, 3000)))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/mypage"
+    url = account(app).image_url
+    assert url.startswith(f"{object_store.public_url}/avatars/1/") and url.endswith(".webp")
+    assert profile_image_src(user.get("/mypage")) == url
+    served, body = fetch(url)
+    assert served.headers["Content-Type"] == "image/webp"
+    assert "immutable" in served.headers["Cache-Control"]
+    image = Image.open(io.BytesIO(body))
+    assert image.format == "WEBP" and image.size == (512, 384)
+
+
+def test_the_clients_file_name_and_type_are_ignored(app, user, object_store):
+    response = user.upload_photo(pictures.png(), "../../index.html", "text/html")
+    assert response.status_code == 302
+    (key,) = stored_keys(object_store)
+    assert key.startswith("avatars/1/") and key.endswith(".webp") and "index" not in key
+
+
+def test_replacing_the_photo_deletes_the_old_object(app, with_photo, object_store):
+    old_url = account(app).image_url
+    (old_key,) = stored_keys(object_store)
+    assert with_photo.upload_photo(pictures.webp()).status_code == 302
+    new_url = account(app).image_url
+    assert new_url != old_url
+    assert stored_keys(object_store) == {new_url.removeprefix(f"{object_store.public_url}/")}
+    assert old_key not in stored_keys(object_store)
+
+
+def test_removing_the_photo_deletes_the_object_and_shows_the_placeholder(
+    app, with_photo, object_store
+):
+    response = with_photo.post("/mypage/photo/delete")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/mypage"
+    assert account(app).image_url is None
+    assert stored_keys(object_store) == set()
+    assert profile_image_src(with_photo.get("/mypage")) == "/static/avatar-placeholder.svg"
+
+
+def test_gps_position_camera_and_comment_never_reach_the_store(app, user):
+    assert user.upload_photo(pictures.phone_jpeg()).status_code == 302
+    _, stored = fetch(account(app).image_url)
+    assert pictures.webp_chunks(stored) in (["VP8 "], ["VP8L"])  # pixels and nothing else
+    assert pictures.SECRET_COMMENT not in stored
+    assert pictures.SECRET_MODEL.encode() not in stored
+    assert not Image.open(io.BytesIO(stored)).getexif()
+
+
+@pytest.mark.parametrize(
+    ("photo", "message"),
+    [
+        ((b"", ""), "Choose a photo to upload."),
+        ((b"", "empty.jpg"), "The file is empty."),
+        ((b"Quarterly report\n", "report.jpg"), "not a photo we can use"),
+        (
+            (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "a.svg"),
+            "not a photo we can use",
+        ),
+        ((b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "a.png"), "not a photo we can use"),
+        ((pictures.jpeg()[:700], "cut.jpg"), "damaged or incomplete"),
+        ((pictures.bomb_png(), "bomb.png"), "too large: at most 40 megapixels"),
+    ],
+    ids=["no-file-chosen", "empty-file", "text", "svg", "garbage-png", "truncated", "bomb"],
+)
+def test_unusable_upload_is_a_field_error_and_the_old_photo_stays(
+    app, with_photo, object_store, photo, message
+):
+    before, keys = account(app).image_url, stored_keys(object_store)
+    data, filename = photo
+    response = with_photo.upload_photo(data, filename)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert account(app).image_url == before
+    assert stored_keys(object_store) == keys
+    assert fetch(before)[0].status == 200
+
+
+def test_an_upload_over_the_limit_is_413(app, user, object_store):
+    response = user.upload_photo(b"\xff\xd8" + b"0" * (11 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert account(app).image_url is None
+    assert stored_keys(object_store) == set()
+
+
+# The object store stopped
+
+
+@pytest.fixture
+def stoppable_user(stoppable_app):
+    """A signed-in user of `stoppable_app`, with a photo in `stoppable_store`."""
+    browser = Browser(stoppable_app.test_client())
+    assert browser.signup().status_code == 302
+    assert browser.upload_photo(pictures.jpeg()).status_code == 302
+    return browser
+
+
+def test_upload_with_the_store_stopped_is_a_clear_503_and_the_old_photo_stays(
+    app, stoppable_user, stoppable_store
+):
+    before = account(app).image_url
+    stoppable_store.stop()
+    response = stoppable_user.upload_photo(pictures.png())
+    assert response.status_code == 503
+    assert "photo store is not answering" in response.get_data(as_text=True)
+    assert account(app).image_url == before
+    stoppable_store.restart()
+    assert fetch(before)[0].status == 200
+
+
+def test_removing_with_the_store_stopped_still_removes_and_logs_the_orphan(
+    app, stoppable_user, stoppable_store, caplog
+):
+    key = account(app).image_url.removeprefix(f"{stoppable_store.public_url}/")
+    stoppable_store.stop()
+    with caplog.at_level(logging.WARNING, logger="memo.mypage"):
+        response = stoppable_user.post("/mypage/photo/delete")
+    assert response.status_code == 302
+    assert account(app).image_url is None
+    (line,) = [record.getMessage() for record in caplog.records if "orphaned" in record.message]
+    assert key in line and "flask storage cleanup" in line
+
+
+# Nickname
+
+
+def test_nickname_change_is_shown_and_stored(app, user):
+    response = user.post("/mypage/nickname", {"nickname": "annie"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/mypage"
+    assert account(app).nickname == "annie"
+    assert "annie" in user.get("/mypage").get_data(as_text=True)
+
+
+def test_own_nickname_in_another_case_is_allowed(app, user):
+    assert user.post("/mypage/nickname", {"nickname": "ANN"}).status_code == 302
+    assert account(app).nickname == "ANN"
+
+
+@pytest.mark.parametrize(
+    ("nickname", "message"),
+    [
+        ("BOB", "This nickname is taken."),
+        ("", "Choose a nickname."),
+        ("a", "Nickname must be 2 to 30 characters."),
+        ("n" * 31, "Nickname must be 2 to 30 characters."),
+        ("bad name!", "Nickname may use letters"),
+    ],
+    ids=["taken-other-case", "empty", "short", "long", "characters"],
+)
+def test_invalid_nickname_is_a_400_field_error(app, user, other_user, nickname, message):
+    response = user.post("/mypage/nickname", {"nickname": nickname})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert account(app).nickname == "ann"
+
+
+# Password
+
+
+def test_password_change_signs_out_other_sessions_but_not_this_one(app, user):
+    elsewhere = Browser(app.test_client())
+    assert elsewhere.login().status_code == 302
+    response = user.post(
+        "/mypage/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/mypage"
+    assert user.get("/mypage").status_code == 200
+    assert elsewhere.get("/mypage").status_code == 302
+    assert Browser(app.test_client()).login(password=PASSWORD).status_code == 400
+    assert Browser(app.test_client()).login(password=NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        ("not my password", NEW_PASSWORD, NEW_PASSWORD, "That is not your current password."),
+        ("", NEW_PASSWORD, NEW_PASSWORD, "Enter your current password."),
+        (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", "Passwords differ."),
+        (PASSWORD, "short", "short", "Password must be 8 to 256 characters."),
+    ],
+    ids=["wrong-current", "no-current", "confirmation-differs", "too-short"],
+)
+def test_invalid_password_change_is_a_400_and_changes_nothing(
+    app, user, current, new, confirm, message
+):
+    elsewhere = Browser(app.test_client())
+    assert elsewhere.login().status_code == 302
+    before = account(app).password_hash
+    response = user.post(
+        "/mypage/password",
+        {"current_password": current, "new_password": new, "new_password_confirm": confirm},
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert account(app).password_hash == before
+    assert elsewhere.get("/mypage").status_code == 200
+
+
+# Export
+
+
+def test_export_downloads_the_profile_and_own_notes_as_json(app, with_photo, other_user):
+    with_photo.create_note("First", "one")
+    with_photo.create_note("Second", "two")
+    other_user.create_note("Bob's secret", "not ann's")
+    response = with_photo.get("/mypage/export")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    exported = json.loads(response.get_data())
+    assert exported["profile"]["email"] == "ann@example.com"
+    assert exported["profile"]["nickname"] == "ann"
+    assert exported["profile"]["image_url"] == account(app).image_url
+    assert [(n["title"], n["content"]) for n in exported["notes"]] == [
+        ("First", "one"),
+        ("Second", "two"),
+    ]
+
+
+# Deleting the account
+
+
+def test_account_deletion_removes_user_notes_sessions_and_photos(
+    app, with_photo, other_user, object_store, count_rows
+):
+    with_photo.create_note()
+    other_user.create_note()
+    assert other_user.upload_photo(pictures.png()).status_code == 302
+    bobs_url = account(app, "bob@example.com").image_url
+    response = with_photo.post("/mypage/delete", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/signup"
+    assert account(app) is None
+    assert count_rows("user") == count_rows("note") == count_rows("login_session") == 1
+    assert stored_keys(object_store, "avatars/1/") == set()
+    assert stored_keys(object_store) == {bobs_url.removeprefix(f"{object_store.public_url}/")}
+    assert with_photo.get("/mypage").status_code == 302
+    assert with_photo.login().status_code == 400
+
+
+def test_account_deletion_with_a_wrong_password_is_a_400_and_deletes_nothing(
+    app, with_photo, object_store, count_rows
+):
+    with_photo.create_note()
+    keys = stored_keys(object_store)
+    response = with_photo.post("/mypage/delete", {"password": "not my password"})
+    assert response.status_code == 400
+    assert "That is not your current password." in response.get_data(as_text=True)
+    assert count_rows("user") == count_rows("note") == 1
+    assert stored_keys(object_store) == keys
+    assert with_photo.get("/mypage").status_code == 200
+
+
+def test_account_deletion_with_the_store_stopped_deletes_the_account_and_logs_the_orphans(
+    app, stoppable_user, stoppable_store, caplog
+):
+    stoppable_store.stop()
+    with caplog.at_level(logging.WARNING, logger="memo.mypage"):
+        response = stoppable_user.post("/mypage/delete", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/signup"
+    assert account(app) is None
+    (line,) = [record.getMessage() for record in caplog.records if "orphaned" in record.message]
+    assert "avatars/1/" in line and "flask storage cleanup" in line
+
+
+# Forged requests and other users
+
+
+POSTS = [
+    ("/mypage/photo", lambda: {"photo": (io.BytesIO(pictures.png()), "a.png")}),
+    ("/mypage/photo/delete", dict),
+    ("/mypage/nickname", lambda: {"nickname": "mallory"}),
+    (
+        "/mypage/password",
+        lambda: {
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+    ),
+    ("/mypage/delete", lambda: {"password": PASSWORD}),
+]
+
+
+def snapshot(app, store):
+    """Return what a user could change: their row and the stored objects."""
+    ann = account(app)
+    return (ann.nickname, ann.password_hash, ann.image_url, stored_keys(store))
+
+
+@pytest.mark.parametrize(("path", "data"), POSTS, ids=[path for path, _ in POSTS])
+def test_post_without_csrf_token_is_400_and_changes_nothing(
+    app, with_photo, object_store, path, data
+):
+    before = snapshot(app, object_store)
+    response = with_photo.post(path, data(), csrf=False)
+    assert response.status_code == 400
+    assert "CSRF token is missing" in response.get_data(as_text=True)
+    assert snapshot(app, object_store) == before
+    assert with_photo.get("/mypage").status_code == 200
+
+
+def test_another_users_session_can_never_change_this_account(
+    app, with_photo, other_user, object_store
+):
+    before = snapshot(app, object_store)
+    ann_key = before[2].removeprefix(f"{object_store.public_url}/")
+    # Bob uses Ann's password wherever one is asked for: it is not his.
+    for path, data in POSTS:
+        assert other_user.post(path, data()).status_code in (302, 400)
+    assert account(app, "bob@example.com") is not None  # Ann's password deleted nothing
+    nickname, password_hash, image_url, keys = snapshot(app, object_store)
+    assert (nickname, password_hash, image_url) == before[:3]
+    assert ann_key in keys
+    assert with_photo.get("/mypage").status_code == 200
+
+
+@pytest.mark.parametrize(("path", "data"), POSTS, ids=[path for path, _ in POSTS])
+def test_anonymous_posts_are_sent_to_sign_in(browser, path, data):
+    response = browser.post(path, data())
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
