@@ -37,7 +37,7 @@ def test_platform_database_urls_use_psycopg2(url):
     assert database_uri(url) == "postgresql+psycopg2://memo:secret@db.example.com:5432/memo"
 
 
-@pytest.mark.parametrize("url", ["mysql://x@y/z", "sqlite:///memo.db", "not a url"])
+@pytest.mark.parametrize("url", ["mysql://x@y/z", "mssql://x@y/z", "not a url"])
 def test_non_postgres_database_url_is_refused(url):
     with pytest.raises(ConfigError, match="DATABASE_URL must be a postgres"):
         database_uri(url)

@@ -1,6 +1,6 @@
 """The signed-in user's notes."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -14,12 +14,7 @@ from app.validators import is_same_site_path
 
 def get_note(note_id):
     """Return the signed-in user's note, or abort 404 (someone else's is as good as missing)."""
-    note = db.session.scalar(
-        select(Note).where(Note.id == note_id, Note.user_id == current_user.id)
-    )
-    if note is None:
-        abort(404)
-    return note
+    return db.first_or_404(select(Note).filter_by(id=note_id, user_id=current_user.id))
 
 
 def render_form(form, note=None):

@@ -1,6 +1,6 @@
 """Count the words of a web page or a note; show the signed-in user's results."""
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -28,12 +28,7 @@ def fetch_settings():
 
 def get_result(result_id):
     """Return the signed-in user's result, or abort 404 (someone else's is as good as missing)."""
-    result = db.session.scalar(
-        select(Result).where(Result.id == result_id, Result.user_id == current_user.id)
-    )
-    if result is None:
-        abort(404)
-    return result
+    return db.first_or_404(select(Result).filter_by(id=result_id, user_id=current_user.id))
 
 
 def render_index(form):
