@@ -110,3 +110,27 @@ def test_0003_adds_completed_and_keeps_every_note(scratch_schema):
     assert scratch_schema.rows('SELECT password_hash FROM "user"') == [
         {"password_hash": "argon-hash"}
     ]
+
+
+def test_0003_finishes_the_job_after_a_run_that_failed_part_way(scratch_schema):
+    scratch_schema.upgrade("0002")
+    scratch_schema.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())"
+    )
+    scratch_schema.execute(
+        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+        " VALUES ('old', '', now(), now(), 1)"
+    )
+    # What a first run leaves when it dies after step 4 (the NOT VALID check).
+    scratch_schema.execute("ALTER TABLE note ADD COLUMN completed boolean")
+    scratch_schema.execute("ALTER TABLE note ALTER COLUMN completed SET DEFAULT false")
+    scratch_schema.execute(
+        "ALTER TABLE note ADD CONSTRAINT ck_note_completed_not_null"
+        " CHECK (completed IS NOT NULL) NOT VALID"
+    )
+    scratch_schema.upgrade("0003")
+    assert scratch_schema.current() == "0003"
+    assert scratch_schema.rows("SELECT completed FROM note") == [{"completed": False}]
+    leftover = "SELECT conname FROM pg_constraint WHERE conname = 'ck_note_completed_not_null'"
+    assert scratch_schema.rows(leftover) == []
