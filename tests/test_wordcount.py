@@ -1,6 +1,7 @@
 """Word counts: a signed-in user counts the words of a web page or a note, and finds them again."""
 
 import re
+import threading
 import time
 
 import pytest
@@ -13,7 +14,14 @@ from app.fetcher import FetchError, fetch
 from app.models import Result
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.routes import fetch_settings
-from tests.webservers import Reply, redirect, serve_pages, serve_raw, trickle_body
+from tests.webservers import (
+    HTML_HEADERS,
+    Reply,
+    redirect,
+    serve_pages,
+    serve_raw,
+    trickle_body,
+)
 
 ARTICLE = b"""<!doctype html>
 <html lang="en">
@@ -360,6 +368,36 @@ def test_a_count_keeps_the_top_words_only_ties_alphabetical():
     assert counted["total"] == 303 and counted["distinct"] == 301
     assert len(counted["top"]) == TOP_WORDS
     assert counted["top"][:3] == [["zebra", 3], ["w000", 1], ["w001", 1]]
+
+
+def test_no_transaction_stays_open_while_a_page_is_fetched(user, postgres):
+    arrived, release, responses = threading.Event(), threading.Event(), []
+
+    def answer(sock, stop):
+        arrived.set()
+        release.wait(10)
+        sock.sendall(HTML_HEADERS + b"Content-Length: 11\r\n\r\nhello world")
+
+    with serve_raw(answer) as server:
+        user.get("/wordcount")
+        url = f"http://127.0.0.1:{server.port}/"
+        submit = threading.Thread(
+            target=lambda: responses.append(user.post("/wordcount", {"url": url}))
+        )
+        submit.start()
+        assert arrived.wait(10)
+        connection = postgres.connect()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = 'memo' AND state LIKE 'idle in transaction%'"
+            )
+            (idle_in_transaction,) = cursor.fetchone()
+        connection.close()
+        release.set()
+        submit.join(15)
+    assert idle_in_transaction == 0
+    assert responses[0].status_code == 302
 
 
 # --- The migration ------------------------------------------------------------------------

@@ -50,6 +50,10 @@ def index():
     form = WordCountForm()
     if not form.validate_on_submit():
         return render_index(form)
+    user_id = current_user.id
+    # End the read transaction and give the connection back to the pool for the
+    # fetch (up to the deadline): an idle transaction holds back VACUUM and index builds.
+    db.session.commit()
     try:
         page = fetch(form.url.data, **fetch_settings())
     except FetchError as error:
@@ -61,7 +65,7 @@ def index():
         url=form.url.data,
         result_all=result_all,
         result_no_stop_words=result_no_stop_words,
-        user_id=current_user.id,
+        user_id=user_id,
     )
     db.session.add(result)
     db.session.commit()
