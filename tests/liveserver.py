@@ -156,12 +156,12 @@ class Response:
 class Visitor:
     """One person's browser at the HTTP level: a kept-alive connection, cookies, the CSRF token."""
 
-    def __init__(self, base_url, timeout=30):
+    def __init__(self, base_url, timeout=30, cookies=None):
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
         self.timeout = timeout
         self.connection = None
-        self.cookies = {}
+        self.cookies = {} if cookies is None else cookies
         self.token = None
         self.retries = 0
 
