@@ -47,6 +47,24 @@ def procfile_command(process="web"):
     return [str(Path(sys.executable).parent / program), *args]
 
 
+def production_environment(database_url, store_environment, **environ):
+    """Return the environment of a production dyno using this database and object store."""
+    return {
+        **os.environ,
+        **store_environment,
+        "APP_SETTINGS": "config.ProductionConfig",
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": database_url,
+        **environ,
+    }
+
+
+def release_phase(database_url, store_environment):
+    """Run the Procfile's release command (the migrations) against `database_url`."""
+    environ = production_environment(database_url, store_environment)
+    subprocess.run(procfile_command("release"), cwd=ROOT, env=environ, check=True, timeout=120)
+
+
 class LiveServer:
     """gunicorn serving Memo under ProductionConfig; its output goes to `log_path`."""
 
@@ -55,16 +73,13 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_path)
         self.workers = workers
-        self.environ = {
-            **os.environ,
-            **store_environment,
-            "APP_SETTINGS": "config.ProductionConfig",
-            "SECRET_KEY": SECRET_KEY,
-            "DATABASE_URL": database_url,
-            "PORT": str(self.port),
-            "WEB_CONCURRENCY": str(workers),
+        self.environ = production_environment(
+            database_url,
+            store_environment,
+            PORT=str(self.port),
+            WEB_CONCURRENCY=str(workers),
             **environ,
-        }
+        )
         self.process = None
 
     def start(self, timeout=30):
