@@ -1,5 +1,7 @@
-"""Faults under gunicorn: PostgreSQL restarted under load, the object store cut off or hanging,
-and a worker killed in the middle of a request. Each is caused for real, never simulated in the app.
+"""Faults caused for real under gunicorn: a database restart, a lost object store, a killed worker.
+
+PostgreSQL is stopped and started under load; a TCP proxy between the app and the S3 API resets
+or stalls its connections; a worker gets SIGKILL while its request waits inside a transaction.
 """
 
 import http.client
@@ -25,6 +27,17 @@ from tests.liveserver import Visitor, release_phase
 DATABASE_DOWN = "its database is not answering"
 STORE_DOWN = "the photo store is not answering. Your photo is unchanged"
 RECOVERY_SECONDS = 5  # the guarantee: every request succeeds this soon after the database is back
+
+
+def wait_for(condition, timeout=10, what="the condition"):
+    """Poll `condition` until it returns something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 # PostgreSQL restarted under load
@@ -102,8 +115,7 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
         stop_postgres(restartable_postgres)
         time.sleep(1)
         restartable_postgres.ensure_postgres_running()  # pg_ctl start on the same data and socket
-        while not accepts_connections(url):
-            time.sleep(0.05)
+        wait_for(lambda: accepts_connections(url), timeout=30, what="PostgreSQL coming back")
         back = time.monotonic()
         time.sleep(RECOVERY_SECONDS + 3)
     finally:
@@ -262,17 +274,6 @@ def backend_alive(postgres, pid):
             return cursor.fetchone() is not None
     finally:
         connection.close()
-
-
-def wait_for(condition, timeout=10, what="the condition"):
-    """Poll `condition` until it returns something true, and return that."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def notes_titled(postgres, title):
