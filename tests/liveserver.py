@@ -105,10 +105,13 @@ class LiveServer:
 
     def answers(self, path):
         """Return whether GET `path` answers 200 right now."""
+        visitor = Visitor(self.url, timeout=2)
         try:
-            return Visitor(self.url, timeout=2).get(path).status == 200
+            return visitor.get(path).status == 200
         except OSError:
             return False
+        finally:
+            visitor.close()
 
     def worker_pids(self):
         """Return the process ids of the live workers (the master's children)."""
@@ -182,17 +185,15 @@ class Visitor:
         self.retries = 0
 
     def request(self, method, path, body=None, content_type=None):
-        """Send one request and return its Response.
-
-        Like a browser, a request that finds its kept-alive connection closed by the server
-        before any answer (a worker recycled, say) is sent once more on a new connection.
-        """
+        """Send one request and return its Response."""
         headers = {"Host": f"{self.host}:{self.port}", "Accept": "text/html"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if content_type:
             headers["Content-Type"] = content_type
         started = time.monotonic()
+        # Like a browser, a request that finds its kept-alive connection closed by the server
+        # before any answer (a worker recycled, say) is sent once more on a new connection.
         for attempt in range(2):
             reused = self.connection is not None
             if not reused:

@@ -1,9 +1,11 @@
 """Errors are pages for people and JSON for programs; nothing a client sends is a 500."""
 
 import pytest
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from tests.conftest import Browser
 from tests.liveserver import free_port
 
 
@@ -72,3 +74,30 @@ def test_a_lost_database_is_a_503_json_for_json_clients(app_without_database):
     assert response.status_code == 503
     assert response.json["status"] == 503
     assert "database is not answering" in response.json["error"]
+
+
+@pytest.fixture
+def app_losing_its_database(app, postgres):
+    """The app, but the database connection of each request dies once the view has answered."""
+    losing = create_app("config.TestingConfig")
+
+    @losing.after_request
+    def database_goes_away(response):
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        postgres.execute(f"SELECT pg_terminate_backend({backend})")
+        return response
+
+    yield losing
+    with losing.app_context():
+        db.engine.dispose()
+
+
+def test_a_database_lost_after_the_page_is_made_still_serves_the_page(app_losing_its_database):
+    browser = Browser(app_losing_its_database.test_client())
+    assert browser.signup().status_code == 302
+    response = browser.get("/")
+    assert response.status_code == 200
+    assert "Your notes" in response.get_data(as_text=True)
+    assert browser.create_note("Still saved").status_code == 302
+    with app_losing_its_database.app_context():
+        assert db.engine.pool.checkedout() == 0  # every lost connection went back to the pool

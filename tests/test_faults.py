@@ -142,11 +142,7 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
 
 
 class LinkProxy:
-    """A TCP proxy on 127.0.0.1 in front of `target_port`, whose link a test can break.
-
-    `cut()` resets every connection, open or new (the store is down); `hang()` accepts new
-    connections and never answers them (the store is stalled); `mend()` forwards again.
-    """
+    """A TCP proxy on 127.0.0.1 in front of `target_port`, whose link a test can break."""
 
     def __init__(self, target_port):
         self.target_port = target_port
@@ -183,12 +179,15 @@ class LinkProxy:
         self.links.clear()
 
     def cut(self):
+        """Reset every connection, open or new: the store is down."""
         self.break_links("cut")
 
     def hang(self):
+        """Accept new connections and never answer them: the store is stalled."""
         self.break_links("hang")
 
     def mend(self):
+        """Forward again."""
         self.mode = "forward"
 
     def close(self):
