@@ -318,6 +318,8 @@ def live_server(app, postgres, object_store, tmp_path):
 
     yield start
     for server in servers:
+        server.terminate()  # all at once: each takes a few seconds to wind down
+    for server in servers:
         server.stop()
 
 

@@ -81,6 +81,7 @@ class LiveServer:
             **environ,
         )
         self.process = None
+        self.terminated = False
 
     def start(self, timeout=30):
         """Start gunicorn and wait until every worker is up and one answers /healthz."""
@@ -143,14 +144,19 @@ class LiveServer:
         """Return what gunicorn and the app printed so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def terminate(self):
+        """Ask gunicorn to stop as the platform does (SIGTERM, once), without waiting."""
+        if self.process is not None and self.process.poll() is None and not self.terminated:
+            self.process.send_signal(signal.SIGTERM)
+            self.terminated = True
+
     def stop(self):
-        """Stop gunicorn as the platform does (SIGTERM), kill whatever is left; return its code."""
+        """Stop gunicorn (SIGTERM), kill whatever is left after 30 s, and return its exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            with suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=30)
+        self.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=30)
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.wait(timeout=10)
