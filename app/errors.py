@@ -1,9 +1,19 @@
-"""Error pages: HTML for browsers, JSON for clients that prefer it."""
+"""Error pages (HTML for browsers, JSON for clients that prefer it), and a database lost midway."""
 
-from flask import render_template, request
-from werkzeug.exceptions import HTTPException
+import logging
 
-from app.extensions import db
+from flask import g, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from app.extensions import db, login_manager
+
+logger = logging.getLogger("memo.errors")
+DATABASE_DOWN = (
+    "The service is briefly unavailable: its database is not answering. "
+    "Please try again in a moment."
+)
 
 FRIENDLY_MESSAGES = {
     400: "The request could not be understood. Please go back and try again.",
@@ -42,6 +52,37 @@ def handle_http_error(error):
     return page, error.code
 
 
+def handle_database_unavailable(error):
+    """Answer 503, not a 500 with a traceback, while the database is down or restarting."""
+    logger.warning("database unavailable: %s", first_line(error))
+    # Loading the signed-in user needs the database that just failed: the page is
+    # rendered as for a signed-out visitor.
+    g._login_user = login_manager.anonymous_user()
+    return handle_http_error(ServiceUnavailable(DATABASE_DOWN))
+
+
+def end_database_session(error=None):
+    """Close the request's database session; a database gone since the response was made is fine."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as lost:
+        # The connection is already invalidated and back in the pool: nothing is left to roll
+        # back, and the response, made before, stands. Forget the session.
+        logger.warning("database connection lost at the end of a request: %s", first_line(lost))
+        db.session.registry.clear()
+
+
+def first_line(error):
+    """Return the first line of a database error's message."""
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+
+
 def init_app(app):
-    """Register the error handler for every HTTP error, 500 included."""
+    """Register the error handlers: every HTTP error, 500 included, and a lost database."""
     app.register_error_handler(HTTPException, handle_http_error)
+    # The pool checks each connection before use, so these mean the server itself is
+    # gone, restarting or overloaded (statement timeouts are OperationalErrors too).
+    for lost in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(lost, handle_database_unavailable)
+    # Runs before Flask-SQLAlchemy's own teardown (registered earlier), leaving it nothing to do.
+    app.teardown_appcontext(end_database_session)

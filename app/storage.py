@@ -45,10 +45,12 @@ def init_app(app):
         aws_access_key_id=config["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=config["AWS_SECRET_ACCESS_KEY"],
         config=BotoConfig(
-            # A stalled store fails a request within about 12 s, inside the router's 30 s.
+            # Someone waits on every request (an upload, a delete): one attempt, 2 s to
+            # connect and 3 s for an answer, so a hung store fails it within about 3 s
+            # and a down one at once. The person tries again; orphans are cleaned up.
             connect_timeout=2,
-            read_timeout=5,
-            retries={"total_max_attempts": 2, "mode": "standard"},
+            read_timeout=3,
+            retries={"total_max_attempts": 1, "mode": "standard"},
             # MinIO, R2 and local servers answer for buckets under the endpoint's path.
             s3={"addressing_style": "path" if endpoint else "auto"},
             # boto3 1.36+ adds checksums that several S3-compatible stores refuse.

@@ -24,6 +24,7 @@ from app import create_app
 from app.extensions import db
 from config import database_uri
 from devenv.services import ObjectStore, ensure_database, start_postgres
+from tests.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -298,6 +299,28 @@ def stoppable_app(stoppable_store):
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(app, postgres, object_store, tmp_path):
+    """Return a function that starts gunicorn as the Procfile does; each stops after the test."""
+    servers = []
+
+    def start(database_url=None, store=None, **options):
+        server = LiveServer(
+            database_url or postgres.main_url,
+            (store or object_store).environment(),
+            tmp_path / f"gunicorn-{len(servers) + 1}.log",
+            **options,
+        )
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.terminate()  # all at once: each takes a few seconds to wind down
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,202 @@
+"""A real Chromium drives Memo served by gunicorn, PostgreSQL and the object store, end to end.
+
+Debian's chromium is driven by Playwright through `executable_path`; no browser is downloaded.
+`.ci/run` installs chromium when it is missing; elsewhere these tests are skipped, saying why.
+A failing step saves a screenshot under tmp/artifacts/ and names it in the failure.
+"""
+
+import json
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests import pictures
+from tests.conftest import stored_keys
+from tests.liveserver import PASSWORD, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "tmp" / "artifacts"
+NEW_PASSWORD = "a much longer passphrase"
+PROFILE_IMAGE_LOADED = """() => {
+  const image = document.getElementById("profile-image");
+  return image.complete && image.naturalWidth > 0
+    ? [image.naturalWidth, image.naturalHeight] : null;
+}"""
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, headless, or a skip that says it is missing."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests skipped: chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser tab (no cookies) on the app served by gunicorn."""
+    server = live_server()
+    context = chromium.new_context(base_url=server.url, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+
+
+@contextmanager
+def screenshot_on_failure(page, name):
+    """Save what the browser showed when a step failed, and name the file in the failure."""
+    try:
+        yield
+    except BaseException as error:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        print(f"screenshot of the failed step: {path}")
+        error.add_note(f"screenshot of the failed step: {path} (page {page.url})")
+        raise
+
+
+def flash(page):
+    """Return the text of the page's status messages."""
+    return " ".join(page.locator("p.flash").all_inner_texts())
+
+
+def submit(page, fields, button):
+    """Fill a form's fields (name -> value) and press its button."""
+    for name, value in fields.items():
+        page.fill(f"input[name={name}], textarea[name={name}]", value)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
+
+def sign_up(page):
+    page.goto("/auth/signup")
+    fields = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
+    submit(page, {**fields, "password_confirm": PASSWORD}, "Sign up")
+    assert page.url.endswith("/")
+    assert "Welcome to Memo, ann!" in flash(page)
+
+
+def write_edit_and_tick_a_note(page):
+    page.get_by_role("link", name="New note").first.click()
+    submit(page, {"title": "Groceries", "content": "milk, eggs"}, "Save")
+    assert re.search(r"/notes/\d+$", page.url)
+    assert "Note saved." in flash(page)
+    page.get_by_role("link", name="Edit").click()
+    submit(page, {"title": "Groceries for Sunday", "content": "milk, eggs, bread"}, "Save")
+    assert "Note updated." in flash(page)
+    assert page.locator("h1").inner_text().strip().endswith("Groceries for Sunday")
+    assert page.locator(".content").inner_text() == "milk, eggs, bread"
+    page.get_by_title("Mark as done").click()
+    page.wait_for_load_state()
+    assert page.locator("h1.completed button.tick").get_attribute("aria-pressed") == "true"
+    page.get_by_role("link", name="Notes", exact=True).click()
+    assert page.locator("ul.notes li.completed").inner_text().count("Groceries for Sunday") == 1
+
+
+def upload_a_photo_and_see_it(page, store, tmp_path):
+    page.goto("/mypage")
+    photo = tmp_path / "holiday.jpg"
+    photo.write_bytes(pictures.jpeg((1200, 800)))
+    page.set_input_files("input[name=photo]", photo)
+    with page.expect_response(lambda r: r.url.startswith(store.public_url)) as image_load:
+        page.get_by_role("button", name="Upload photo").click()
+    assert "Your photo is saved." in flash(page)
+    source = page.locator("#profile-image").get_attribute("src")
+    assert source.startswith(f"{store.public_url}/avatars/")
+    assert image_load.value.status == 200
+    size = page.wait_for_function(PROFILE_IMAGE_LOADED).json_value()
+    assert size == [512, 341]  # fitted into 512x512 by the pipeline, served by the store
+    return source
+
+
+def change_nickname_and_password(page):
+    submit(page, {"nickname": "annie"}, "Change nickname")
+    assert "Your nickname is changed." in flash(page)
+    assert page.locator(".profile h1").inner_text() == "annie"
+    assert page.locator("nav .who").inner_text() == "annie"
+    fields = {
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "new_password_confirm": NEW_PASSWORD,
+    }
+    submit(page, fields, "Change password")
+    assert "Your password is changed." in flash(page)
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    assert "You have been signed out." in flash(page)
+
+
+def sign_in(page, password):
+    page.goto("/auth/login")
+    submit(page, {"email": "ann@example.com", "password": password}, "Sign in")
+
+
+def export(page):
+    """Press the export link and return the downloaded JSON."""
+    page.goto("/mypage")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export my data").click()
+    assert download.value.suggested_filename == "memo-export.json"
+    return json.loads(Path(download.value.path()).read_text())
+
+
+def delete_account(page):
+    page.goto("/mypage")
+    submit(page, {"password": NEW_PASSWORD}, "Delete my account")
+    assert page.url.endswith("/auth/signup")
+    assert "Your account and everything in it are deleted." in flash(page)
+
+
+def test_an_account_from_signup_to_deletion_in_a_real_browser(
+    page, object_store, count_rows, tmp_path
+):
+    with screenshot_on_failure(page, "signup"):
+        sign_up(page)
+    with screenshot_on_failure(page, "notes"):
+        write_edit_and_tick_a_note(page)
+    with screenshot_on_failure(page, "photo"):
+        photo_url = upload_a_photo_and_see_it(page, object_store, tmp_path)
+    with screenshot_on_failure(page, "profile"):
+        change_nickname_and_password(page)
+        sign_out(page)
+        sign_in(page, PASSWORD)
+        assert "Email or password is incorrect." in page.content()
+        sign_in(page, NEW_PASSWORD)
+        assert page.locator("nav .who").inner_text() == "annie"
+    with screenshot_on_failure(page, "export"):
+        exported = export(page)
+        assert exported["profile"]["nickname"] == "annie"
+        assert exported["profile"]["image_url"] == photo_url
+        [note] = exported["notes"]
+        assert (note["title"], note["content"], note["completed"]) == (
+            "Groceries for Sunday",
+            "milk, eggs, bread",
+            True,
+        )
+    with screenshot_on_failure(page, "delete"):
+        delete_account(page)
+        assert count_rows("user") == count_rows("note") == 0
+        assert stored_keys(object_store) == set()
+        sign_in(page, NEW_PASSWORD)
+        assert "Email or password is incorrect." in page.content()

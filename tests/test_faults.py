@@ -1,0 +1,341 @@
+"""Faults caused for real under gunicorn: a database restart, a lost object store, a killed worker.
+
+PostgreSQL is stopped and started under load; a TCP proxy between the app and the S3 API resets
+or stalls its connections; a worker gets SIGKILL while its request waits inside a transaction.
+"""
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+import urllib.request
+from contextlib import suppress
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import psycopg2
+import pytest
+
+from devenv.services import ensure_database, start_postgres, stop_postgres
+from tests import pictures
+from tests.liveserver import Visitor, release_phase
+
+DATABASE_DOWN = "its database is not answering"
+STORE_DOWN = "the photo store is not answering. Your photo is unchanged"
+RECOVERY_SECONDS = 5  # the guarantee: every request succeeds this soon after the database is back
+
+
+def wait_for(condition, timeout=10, what="the condition"):
+    """Poll `condition` until it returns something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+# PostgreSQL restarted under load
+
+
+@pytest.fixture
+def restartable_postgres(object_store):
+    """A PostgreSQL of this test's own, migrated by the release phase, that it may restart."""
+    folder = Path(tempfile.mkdtemp(prefix="memo-restart-"))  # short: the socket lives in it
+    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    ensure_database(server.get_uri(), "memo")
+    release_phase(server.get_uri("memo"), object_store.environment())
+    yield server
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def accepts_connections(url):
+    try:
+        psycopg2.connect(url, connect_timeout=1).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+class Outcome:
+    """One request of the load: when it started and ended, and its status or the exception."""
+
+    def __init__(self, started, ended, status=None, text="", error=None):
+        self.started, self.ended = started, ended
+        self.status, self.text, self.error = status, text, error
+
+    @property
+    def succeeded(self):
+        return self.status in (200, 302)
+
+
+def keep_busy(visitor, number, stop, outcomes):
+    """List notes and write one, over and over, until `stop` is set; record every outcome."""
+    written = 0
+    while not stop.is_set():
+        for method, path in (("GET", "/"), ("POST", "/notes/new")):
+            started = time.monotonic()
+            try:
+                if method == "GET":
+                    response = visitor.get(path)
+                else:
+                    written += 1
+                    response = visitor.post(path, {"title": f"user {number} note {written}"})
+            except OSError as error:
+                outcomes.append(Outcome(started, time.monotonic(), error=error))
+                continue
+            outcomes.append(Outcome(started, response.ended, response.status, response.text))
+
+
+def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
+    live_server, restartable_postgres
+):
+    url = restartable_postgres.get_uri("memo")
+    server = live_server(database_url=url)
+    visitors = [Visitor(server.url, timeout=20) for _ in range(6)]
+    for number, visitor in enumerate(visitors):
+        assert visitor.signup(f"user{number}@example.com", f"user{number}").status == 302
+    workers = server.worker_pids()
+    stop, outcomes = threading.Event(), []
+    threads = [
+        threading.Thread(target=keep_busy, args=(visitor, number, stop, outcomes), daemon=True)
+        for number, visitor in enumerate(visitors)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        went_down = time.monotonic()
+        stop_postgres(restartable_postgres)
+        time.sleep(1)
+        restartable_postgres.ensure_postgres_running()  # pg_ctl start on the same data and socket
+        wait_for(lambda: accepts_connections(url), timeout=30, what="PostgreSQL coming back")
+        back = time.monotonic()
+        time.sleep(RECOVERY_SECONDS + 3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    failed = [outcome for outcome in outcomes if not outcome.succeeded]
+    late = [outcome for outcome in outcomes if outcome.started > back + RECOVERY_SECONDS]
+    recovered_after = max((o.ended for o in failed), default=back) - back
+    print(f"{len(outcomes)} requests, {len(failed)} failed; last failure {recovered_after:.2f} s")
+    assert all(outcome.succeeded for outcome in outcomes if outcome.ended < went_down)
+    assert failed, "the restart went unnoticed: the test did not exercise it"
+    assert all(outcome.status == 503 and DATABASE_DOWN in outcome.text for outcome in failed), {
+        (outcome.status, str(outcome.error)) for outcome in failed
+    }
+    assert all(outcome.started < back + RECOVERY_SECONDS for outcome in failed)
+    assert len(late) > 10 and all(outcome.succeeded for outcome in late)
+    assert server.worker_pids() == workers, "a worker was restarted"
+    assert "Traceback" not in server.log()
+
+
+# The object store cut off or hanging
+
+
+class LinkProxy:
+    """A TCP proxy on 127.0.0.1 in front of `target_port`, whose link a test can break."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.mode = "forward"
+        self.links = []
+        self.closed = threading.Event()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.closed.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if self.mode == "cut":
+                reset(client)
+            elif self.mode == "hang":
+                self.links.append(client)  # held open, never read, never answered
+            else:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+                self.links += [client, upstream]
+                for source, sink in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=pump, args=(source, sink), daemon=True).start()
+
+    def break_links(self, mode):
+        self.mode = mode
+        for link in self.links:
+            reset(link)
+        self.links.clear()
+
+    def cut(self):
+        """Reset every connection, open or new: the store is down."""
+        self.break_links("cut")
+
+    def hang(self):
+        """Accept new connections and never answer them: the store is stalled."""
+        self.break_links("hang")
+
+    def mend(self):
+        """Forward again."""
+        self.mode = "forward"
+
+    def close(self):
+        self.closed.set()
+        self.break_links("cut")
+        self.listener.close()
+
+
+def pump(source, sink):
+    """Copy bytes one way until either side closes."""
+    with suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    reset(sink)
+
+
+def reset(sock):
+    """Close a socket with a TCP reset, as a crashed or unreachable peer looks."""
+    with suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        sock.close()
+
+
+@pytest.fixture
+def store_link(object_store):
+    """A LinkProxy between the app and the object store's API (photos are still read directly)."""
+    proxy = LinkProxy(urlsplit(object_store.endpoint_url).port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.parametrize("fault", ["cut", "hang"])
+def test_a_store_cut_off_or_hanging_fails_uploads_within_5_s_and_nothing_else(
+    live_server, object_store, store_link, fault
+):
+    server = live_server(S3_ENDPOINT_URL=store_link.url)
+    ann = Visitor(server.url)
+    assert ann.signup("ann@example.com", "ann").status == 302
+    assert ann.upload_photo(pictures.jpeg()).status == 302
+    old_photo = ann.get("/mypage").text.split('id="profile-image" src="')[1].split('"')[0]
+    _, note_id = ann.create_note("Written before the fault")
+
+    getattr(store_link, fault)()
+    upload = ann.upload_photo(pictures.png())
+    assert upload.status == 503 and STORE_DOWN in upload.text
+    assert upload.ended - upload.started < 5
+
+    assert f'id="profile-image" src="{old_photo}"' in ann.get("/mypage").text
+    with urllib.request.urlopen(old_photo, timeout=5) as photo:
+        assert photo.status == 200
+    for path in ("/", f"/notes/{note_id}", "/notes/new", "/mypage/export", "/wordcount"):
+        assert ann.get(path).status == 200, path
+    assert ann.create_note("Written during the fault")[1] is not None
+    assert ann.post("/mypage/nickname", {"nickname": "annie"}).status == 302
+
+    store_link.mend()
+    assert ann.upload_photo(pictures.png()).status == 302
+    assert old_photo not in ann.get("/mypage").text
+
+
+# A worker killed in the middle of a request
+
+
+def waiting_backends(postgres):
+    """Return the pids of the app's database sessions waiting for a lock."""
+    connection = postgres.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE application_name = 'memo' AND wait_event_type = 'Lock'"
+            )
+            return [row[0] for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
+def backend_alive(postgres, pid):
+    connection = postgres.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
+            return cursor.fetchone() is not None
+    finally:
+        connection.close()
+
+
+def notes_titled(postgres, title):
+    connection = postgres.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM note WHERE title = %s", (title,))
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(
+    live_server, postgres
+):
+    server = live_server()
+    ann, bob = Visitor(server.url), Visitor(server.url)
+    assert ann.signup("ann@example.com", "ann").status == 302
+    assert bob.signup("bob@example.com", "bob").status == 302
+    workers = server.worker_pids()
+    ann.get("/notes/new")
+    form = {"csrf_token": ann.token, "title": "Half-written?", "content": "all or nothing"}
+
+    # Writes to notes wait behind this lock, so the note's INSERT is caught mid-transaction.
+    blocker = psycopg2.connect(postgres.main_url)
+    blocker.cursor().execute("LOCK TABLE note IN SHARE MODE")
+    victim = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    victim.connect()
+    outcome = {}
+
+    def post_the_note():
+        try:
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": "; ".join(f"{name}={value}" for name, value in ann.cookies.items()),
+            }
+            victim.request("POST", "/notes/new", urlencode(form), headers)
+            outcome["status"] = victim.getresponse().status
+        except (http.client.HTTPException, OSError) as error:
+            outcome["error"] = error
+
+    request = threading.Thread(target=post_the_note, daemon=True)
+    try:
+        request.start()
+        [backend] = wait_for(lambda: waiting_backends(postgres), what="the INSERT waiting")
+        worker = server.worker_serving(victim.sock.getsockname()[1])
+        assert worker in workers
+        os.kill(worker, signal.SIGKILL)
+        request.join(timeout=10)
+        assert bob.get("/").status == 200  # the other worker serves on
+    finally:
+        blocker.rollback()
+        blocker.close()
+    wait_for(lambda: not backend_alive(postgres, backend), what="the killed request's session end")
+
+    assert isinstance(outcome.get("error"), http.client.RemoteDisconnected), outcome
+    replaced = server.wait_for_workers(2)
+    assert worker not in replaced and workers - {worker} <= replaced
+    assert notes_titled(postgres, "Half-written?") == 0
+    assert "Worker (pid:" in server.log() and "SIGKILL" in server.log()
+
+    resubmit = Visitor(server.url, cookies=ann.cookies)
+    response, note_id = resubmit.create_note("Half-written?", "all or nothing")
+    assert response.status == 302 and note_id
+    assert notes_titled(postgres, "Half-written?") == 1
+    assert bob.create_note("Bob carries on")[1] is not None

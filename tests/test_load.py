@@ -1,0 +1,173 @@
+"""100 people use Memo at once for 60 s through gunicorn: no 5xx, and nothing they saved is lost.
+
+Each person is a thread with its own connection and cookies (tests/liveserver.py's Visitor):
+it signs up, then for 60 s writes notes, lists them, opens, edits and ticks them, pausing up
+to 0.3 s between steps. It remembers every note the server confirmed (a 302 to /notes/<id>) and
+the last confirmed edit and tick of each; afterwards the database must hold exactly those notes,
+each once, in exactly that state.
+"""
+
+import random
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from statistics import quantiles
+
+from tests.liveserver import Visitor
+
+USERS = 100
+SECONDS = 60
+WORKERS = 2
+THINK_SECONDS = 0.3
+ACTIONS = {"write_note": 3, "list_notes": 3, "view_note": 2, "edit_note": 2, "tick_note": 1}
+
+
+@dataclass
+class Saved:
+    """A note as its author was last told it was saved."""
+
+    title: str
+    content: str
+    completed: bool = False
+
+
+class Person(threading.Thread):
+    """One user, working through the mixed workload until `stop_at`."""
+
+    def __init__(self, number, url, run_id, stop_at):
+        super().__init__(daemon=True)
+        self.number = number
+        self.visitor = Visitor(url)
+        self.random = random.Random(number)
+        self.email = f"load-{run_id}-{number}@example.com"
+        self.marker = f"load-{run_id}-{number}"
+        self.stop_at = stop_at
+        self.notes = {}  # id -> Saved, as last confirmed
+        self.statuses = Counter()
+        self.problems = []
+        self.latencies = []
+
+    def run(self):
+        try:
+            self.expect(self.visitor.signup(self.email, f"load{self.number}"), 302, "signup")
+            while time.monotonic() < self.stop_at:
+                action = self.random.choices(list(ACTIONS), weights=list(ACTIONS.values()))[0]
+                getattr(self, action if self.notes else "write_note")()
+                time.sleep(self.random.uniform(0, THINK_SECONDS))
+        except Exception as error:  # a timeout or a dropped connection, reported by the test
+            self.problems.append(f"{type(error).__name__}: {error}")
+        finally:
+            self.visitor.close()
+
+    def expect(self, response, status, what):
+        """Record a response; note it as a problem unless it has the `status` expected."""
+        self.statuses[response.status] += 1
+        self.latencies.append(response.ended - response.started)
+        if response.status != status:
+            self.problems.append(f"{what}: {response.status} {response.location}")
+        return response.status == status
+
+    def some_note(self):
+        note_id = self.random.choice(list(self.notes))
+        return note_id, self.notes[note_id]
+
+    def write_note(self):
+        self.expect(self.visitor.get("/notes/new"), 200, "new note form")
+        title = f"{self.marker}-{len(self.notes)}-{uuid.uuid4().hex[:8]}"
+        content = f"written by person {self.number}"
+        response = self.visitor.post("/notes/new", {"title": title, "content": content})
+        if self.expect(response, 302, "write"):
+            note_id = int(re.fullmatch(r"/notes/(\d+)", response.location).group(1))
+            self.notes[note_id] = Saved(title, content)
+            page = self.visitor.get(response.location)
+            self.expect(page, 200, "view after write")
+            self.check(title in page.text, "a new note's page does not show its title")
+
+    def list_notes(self):
+        page = self.visitor.get("/")
+        if self.expect(page, 200, "list"):
+            newest = self.notes[max(self.notes)].title
+            self.check(newest in page.text, "the list does not show the newest note")
+
+    def view_note(self):
+        note_id, saved = self.some_note()
+        page = self.visitor.get(f"/notes/{note_id}")
+        if self.expect(page, 200, "view"):
+            self.check(saved.content in page.text, f"note {note_id} lost its last edit")
+
+    def edit_note(self):
+        note_id, saved = self.some_note()
+        self.expect(self.visitor.get(f"/notes/{note_id}/edit"), 200, "edit form")
+        content = f"edited {uuid.uuid4().hex[:8]}"
+        response = self.visitor.post(
+            f"/notes/{note_id}/edit", {"title": saved.title, "content": content}
+        )
+        if self.expect(response, 302, "edit"):
+            saved.content = content
+
+    def tick_note(self):
+        note_id, saved = self.some_note()
+        response = self.visitor.post(f"/notes/{note_id}/toggle", {"next": "/"})
+        if self.expect(response, 302, "tick"):
+            saved.completed = not saved.completed
+
+    def check(self, condition, problem):
+        if not condition:
+            self.problems.append(problem)
+
+
+def notes_in_database(postgres, email):
+    """Return the notes of the user with `email`, as the database holds them."""
+    connection = postgres.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT n.id, n.title, n.content, n.completed FROM note n JOIN "user" u'
+                " ON u.id = n.user_id WHERE u.email = %s",
+                (email,),
+            )
+            return {row[0]: Saved(*row[1:]) for row in cursor.fetchall()}
+    finally:
+        connection.close()
+
+
+def summary(people, seconds):
+    """Return one line of figures for the run: requests, statuses, latencies, notes."""
+    statuses = sum((person.statuses for person in people), Counter())
+    latencies = sorted(latency for person in people for latency in person.latencies)
+    p50, p95, p99 = (quantiles(latencies, n=100)[i] * 1000 for i in (49, 94, 98))
+    requests = sum(statuses.values())
+    return (
+        f"{USERS} users, {seconds:.0f} s: {requests} requests ({requests / seconds:.0f}/s), "
+        f"statuses {dict(sorted(statuses.items()))}, latency p50 {p50:.0f} ms, "
+        f"p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {latencies[-1] * 1000:.0f} ms, "
+        f"{sum(len(person.notes) for person in people)} notes saved, "
+        f"{sum(person.visitor.retries for person in people)} resent on a closed keep-alive"
+    )
+
+
+def test_100_users_for_60_seconds_get_no_5xx_and_every_saved_note_exists_once(
+    live_server, postgres
+):
+    server = live_server(workers=WORKERS)
+    run_id = uuid.uuid4().hex[:8]
+    started = time.monotonic()
+    people = [Person(number, server.url, run_id, started + SECONDS) for number in range(USERS)]
+    for person in people:
+        person.start()
+    for person in people:
+        person.join(timeout=max(1, started + SECONDS + 60 - time.monotonic()))
+    elapsed = time.monotonic() - started
+    print(summary(people, elapsed))
+
+    assert not [person.number for person in people if person.is_alive()], "users still busy"
+    statuses = sum((person.statuses for person in people), Counter())
+    assert [status for status in statuses if status >= 500] == [], server.log()[-5000:]
+    problems = [f"user {person.number}: {p}" for person in people for p in person.problems]
+    assert problems == [], problems[:20]
+    for person in people:
+        assert notes_in_database(postgres, person.email) == person.notes, person.number
+    assert sum(len(person.notes) for person in people) >= USERS  # every user saved work
