@@ -61,6 +61,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that signs it
     TRUSTED_PROXY_HOPS = 0
+    HSTS_MAX_AGE = 0  # seconds; sent only over HTTPS, so only behind the production router
 
     # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
     # well inside the router's 30 s, and lists a user's results 20 to a page.
@@ -167,6 +168,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     TRUSTED_PROXY_HOPS = 1
+    HSTS_MAX_AGE = 365 * 24 * 3600
 
 
 class StagingConfig(ProductionConfig):
