@@ -63,6 +63,12 @@ class Config:
     TRUSTED_PROXY_HOPS = 0
     HSTS_MAX_AGE = 0  # seconds; sent only over HTTPS, so only behind the production router
 
+    # Password guessing (app/auth/throttle.py): after this many failed checks within the
+    # window, an email, or a client address, is refused until the window ends.
+    LOGIN_FAILURES_PER_EMAIL = 5
+    LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+
     # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
     # well inside the router's 30 s, and lists a user's results 20 to a page.
     FETCH_MAX_BYTES = 2 * 1024 * 1024

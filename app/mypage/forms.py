@@ -6,15 +6,19 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from app.auth import throttle
 from app.images import ImageError, profile_photo
 from app.models import User
 from app.validators import NICKNAME_RULES, PASSWORD_RULES, no_control_characters, strip
 
 
 def is_own_password(form, field):
-    """Check the field holds the signed-in user's password."""
+    """Check the field holds the signed-in user's password, as throttled as a login."""
+    # A stolen session must not be a way around the login throttle.
+    throttle.spend_attempt(current_user.email)
     if not current_user.check_password(field.data):
         raise ValidationError("That is not your current password.")
+    throttle.forgive(current_user.email)
 
 
 class PhotoForm(FlaskForm):
