@@ -167,6 +167,7 @@ def test_behind_the_router_the_client_is_the_forwarded_address(production_app, a
         ("::ffff:203.0.113.9", "203.0.113.9"),
         ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
         ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
         ("not an address", "unknown"),
         (None, "unknown"),
     ],
