@@ -61,6 +61,13 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(days=14)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that signs it
     TRUSTED_PROXY_HOPS = 0
+    HSTS_MAX_AGE = 0  # seconds; sent only over HTTPS, so only behind the production router
+
+    # Password guessing (app/auth/throttle.py): after this many failed checks within the
+    # window, an email, or a client address, is refused until the window ends.
+    LOGIN_FAILURES_PER_EMAIL = 5
+    LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
 
     # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
     # well inside the router's 30 s, and lists a user's results 20 to a page.
@@ -167,6 +174,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     TRUSTED_PROXY_HOPS = 1
+    HSTS_MAX_AGE = 365 * 24 * 3600
 
 
 class StagingConfig(ProductionConfig):

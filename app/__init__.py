@@ -43,9 +43,10 @@ def create_app(settings=None, overrides=None):
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import requestlog
+    from app import requestlog, security
 
     requestlog.init_app(app)
+    security.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, compare_type=True, render_as_batch=False)
     login_manager.init_app(app)

@@ -46,10 +46,12 @@ def handle_http_error(error):
     if error.code >= 500:
         db.session.rollback()
     message = describe(error)
+    # Keep what the error says besides its body, such as Retry-After on a 429 or Allow on a 405.
+    headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
     if wants_json():
-        return {"error": message, "status": error.code}, error.code
+        return {"error": message, "status": error.code}, error.code, headers
     page = render_template("errors/error.html", code=error.code, name=error.name, message=message)
-    return page, error.code
+    return page, error.code, headers
 
 
 def handle_database_unavailable(error):

@@ -1,4 +1,4 @@
-"""The data model: users, their notes and their word counts."""
+"""The data model: users, their notes and word counts, and the login throttle."""
 
 import hashlib
 import secrets
@@ -271,3 +271,23 @@ class Result(db.Model):
             "result_all": self.result_all,
             "result_no_stop_words": self.result_no_stop_words,
         }
+
+
+class LoginThrottle(db.Model):
+    """Password checks of one email, or from one client, within the current throttle window.
+
+    An attempt counts as failed from the moment it starts until it succeeds, so parallel
+    guesses cannot slip past the limit (see app/auth/throttle.py).
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        CheckConstraint("scope IN ('email', 'client')", name="scope"),
+        # Pruning looks for windows that ended.
+        Index("ix_login_throttle_window_started_at", "window_started_at"),
+    )
+
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(BigInteger)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

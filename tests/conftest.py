@@ -224,6 +224,27 @@ class Browser:
         return self.post("/mypage/photo", {"photo": photo})
 
 
+# The router speaks plain HTTP to the dyno. (Flask's test client would otherwise follow
+# PREFERRED_URL_SCHEME, https in production, and skip the proxy headers' work.)
+DYNO = "http://localhost"
+
+
+class RouterBrowser(Browser):
+    """A browser at `address` reaching the app through the HTTPS router, as a browser would."""
+
+    def __init__(self, client, address="203.0.113.7"):
+        super().__init__(client)
+        self.headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": address}
+
+    def get(self, url, **kwargs):
+        return super().get(url, headers=self.headers, base_url=DYNO, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        # The page's own address as Referer: what strict-origin-when-cross-origin sends.
+        headers = {**self.headers, "Referer": f"https://localhost{url}"}
+        return super().post(url, data, csrf, headers=headers, base_url=DYNO, **kwargs)
+
+
 class ScratchSchema:
     """An empty scratch database that a test migrates up and down revision by revision."""
 
@@ -321,6 +342,17 @@ def live_server(app, postgres, object_store, tmp_path):
         server.terminate()  # all at once: each takes a few seconds to wind down
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def production_app(app, postgres, monkeypatch):
+    """The app under ProductionConfig (behind a proxy, Secure cookies) on the test services."""
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("DATABASE_URL", postgres.main_url)
+    application = create_app("config.ProductionConfig")
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Forms for signing up and signing in."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from app.forms import Form
 from app.models import User
 from app.validators import (
     NICKNAME_RULES,
@@ -14,7 +14,7 @@ from app.validators import (
 )
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """A new account: email, nickname and a confirmed password."""
 
     email = EmailField(
@@ -39,20 +39,23 @@ class SignupForm(FlaskForm):
         ],
     )
 
+    # Only a well-formed value is looked up: one with a NUL, say, cannot be sent to PostgreSQL.
     def validate_email(self, field):
-        if User.email_taken(field.data):
+        if not field.errors and User.email_taken(field.data):
             raise ValidationError("An account with this email already exists.")
 
     def validate_nickname(self, field):
-        if User.nickname_taken(field.data):
+        if not field.errors and User.nickname_taken(field.data):
             raise ValidationError("This nickname is taken.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Email and password, with an optional remember-me."""
 
     email = EmailField(
-        "Email", filters=[strip], validators=[DataRequired("Enter your email."), Length(max=254)]
+        "Email",
+        filters=[strip],
+        validators=[DataRequired("Enter your email."), Length(max=254), no_control_characters],
     )
     password = PasswordField(
         "Password", validators=[InputRequired("Enter your password."), Length(max=256)]

@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import bp
+from app.auth import bp, throttle
 from app.auth.forms import LoginForm, SignupForm
 from app.extensions import db, login_manager
 from app.models import LoginSession, User, burn_password_check
@@ -59,12 +59,14 @@ def login():
     target = request.args.get("next", "")
     if not form.validate_on_submit():
         return render_form("auth/login.html", form)
+    throttle.spend_attempt(form.email.data)
     user = User.find_by_email(form.email.data)
     if user is None:
         burn_password_check(form.password.data)
     if user is None or not user.check_password(form.password.data):
         form.password.errors.append(LOGIN_FAILED)
         return render_form("auth/login.html", form)
+    throttle.forgive(form.email.data)
     user.start_session()
     db.session.commit()  # the session row, and a hash upgraded by check_password
     login_user(user, remember=form.remember.data)

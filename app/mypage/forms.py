@@ -1,23 +1,27 @@
 """The forms of my page; each acts on the signed-in user only."""
 
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from app.auth import throttle
+from app.forms import Form
 from app.images import ImageError, profile_photo
 from app.models import User
 from app.validators import NICKNAME_RULES, PASSWORD_RULES, no_control_characters, strip
 
 
 def is_own_password(form, field):
-    """Check the field holds the signed-in user's password."""
+    """Check the field holds the signed-in user's password, as throttled as a login."""
+    # A stolen session must not be a way around the login throttle.
+    throttle.spend_attempt(current_user.email)
     if not current_user.check_password(field.data):
         raise ValidationError("That is not your current password.")
+    throttle.forgive(current_user.email)
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(Form):
     """A new profile photo: a JPEG, PNG or WebP file, judged by its content."""
 
     photo = FileField(
@@ -34,7 +38,7 @@ class PhotoForm(FlaskForm):
             raise ValidationError(str(error)) from None
 
 
-class NicknameForm(FlaskForm):
+class NicknameForm(Form):
     """A new nickname, under the rules of signup."""
 
     nickname = StringField(
@@ -44,11 +48,12 @@ class NicknameForm(FlaskForm):
     )
 
     def validate_nickname(self, field):
-        if User.nickname_taken(field.data, exclude_id=current_user.id):
+        # Only a well-formed nickname is looked up (see SignupForm).
+        if not field.errors and User.nickname_taken(field.data, exclude_id=current_user.id):
             raise ValidationError("This nickname is taken.")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """The current password, and a new one confirmed."""
 
     current_password = PasswordField(
@@ -76,7 +81,7 @@ class PasswordForm(FlaskForm):
     )
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     """The password, to confirm that the account should go."""
 
     password = PasswordField(

@@ -1,13 +1,13 @@
 """The note form."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.forms import Form
 from app.validators import no_control_characters, strip
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """A note's title (1-200 characters) and content (up to 20,000)."""
 
     title = StringField(

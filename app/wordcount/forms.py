@@ -1,10 +1,10 @@
 """The word count form."""
 
-from flask_wtf import FlaskForm
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.fetcher import FetchError, parse_url
+from app.forms import Form
 from app.models import URL_MAX_LENGTH
 from app.validators import strip
 
@@ -17,7 +17,7 @@ def web_address(form, field):
         raise ValidationError(str(error)) from None
 
 
-class WordCountForm(FlaskForm):
+class WordCountForm(Form):
     """The address of a web page, http or https."""
 
     url = URLField(

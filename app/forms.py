@@ -1,0 +1,31 @@
+"""The base of every form: text fields get text from the submitted form, never anything else."""
+
+from flask import request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import FileField
+
+FROM_REQUEST = object()  # the default formdata: what the request submitted
+
+
+class Form(FlaskForm):
+    """A FlaskForm read from form fields only: files go to file fields, a JSON body is ignored.
+
+    Flask-WTF would hand a text field a number or a list from a JSON body, or a file sent
+    under its name, and the field's validators would fail on it with a 500.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is not FROM_REQUEST:
+                return formdata
+            if not form.is_submitted():
+                return None
+            uploads = {field.name for field in form if isinstance(field, FileField)}
+            files = MultiDict(
+                (name, file) for name, file in request.files.items(multi=True) if name in uploads
+            )
+            return CombinedMultiDict([files, request.form])
+
+    def __init__(self, formdata=FROM_REQUEST, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)

@@ -1,0 +1,229 @@
+"""Every route, tried by an anonymous client, by another user, and without CSRF: never the data.
+
+The matrix below must name every route of the app (the first test compares it with
+app.url_map), so a new route cannot be added without saying who may use it.
+"""
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import Result, User
+from tests import pictures
+from tests.conftest import PASSWORD, Browser, stored_keys
+from tests.webservers import Reply, serve_pages
+
+PUBLIC = "public"  # anyone; no object of a user's in sight
+ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, whatever is sent
+OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
+
+NEW_PASSWORD = "another good passphrase"
+
+
+def photo(world):
+    return {"photo": (io.BytesIO(pictures.png()), "photo.png")}
+
+
+@dataclass(frozen=True)
+class Route:
+    """Who may use a route, and for each method the form a successful request would send.
+
+    A form is a dict, or a function of the World returning one.
+    """
+
+    access: str
+    forms: dict
+
+
+MATRIX = {
+    "/static/<path:filename>": Route(PUBLIC, {"GET": {}}),
+    "/healthz": Route(PUBLIC, {"GET": {}}),
+    "/readyz": Route(PUBLIC, {"GET": {}}),
+    "/auth/signup": Route(
+        PUBLIC,
+        {
+            "GET": {},
+            "POST": {
+                "email": "carol@example.com",
+                "nickname": "carol",
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+            },
+        },
+    ),
+    "/auth/login": Route(
+        PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com", "password": PASSWORD}}
+    ),
+    "/auth/logout": Route(ACCOUNT, {"POST": {}}),
+    "/": Route(ACCOUNT, {"GET": {}}),
+    "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
+    "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
+    "/notes/<id:note_id>/edit": Route(
+        OWNER, {"GET": {}, "POST": {"title": "Taken over", "content": "mine now"}}
+    ),
+    "/notes/<id:note_id>/toggle": Route(OWNER, {"POST": {"next": "/"}}),
+    "/notes/<id:note_id>/delete": Route(OWNER, {"POST": {}}),
+    "/notes/<id:note_id>/wordcount": Route(OWNER, {"GET": {}}),
+    "/mypage": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
+    "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
+    "/mypage/nickname": Route(ACCOUNT, {"POST": {"nickname": "mallory"}}),
+    "/mypage/password": Route(
+        ACCOUNT,
+        {
+            "POST": {
+                "current_password": PASSWORD,
+                "new_password": NEW_PASSWORD,
+                "new_password_confirm": NEW_PASSWORD,
+            }
+        },
+    ),
+    "/mypage/export": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
+    "/wordcount/<id:result_id>": Route(OWNER, {"GET": {}}),
+}
+CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
+IDS = [f"{method} {rule}" for rule, method in CASES]
+POSTS = [(rule, method) for rule, method in CASES if method == "POST"]
+SIGNED_IN = [(rule, method) for rule, method in CASES if MATRIX[rule].access != PUBLIC]
+
+
+@dataclass
+class World:
+    """Ann, with a note, a word count and a photo, and the things only she may ever see."""
+
+    ann: Browser
+    note_id: int
+    result_id: int
+    secrets: list
+    page_url: str  # a web page on 127.0.0.1 that a word count would fetch
+
+    def url(self, rule):
+        """Return the URL of a route, naming Ann's objects."""
+        return (
+            rule.replace("<path:filename>", "style.css")
+            .replace("<id:note_id>", str(self.note_id))
+            .replace("<id:result_id>", str(self.result_id))
+        )
+
+    def form(self, rule, method):
+        """Return the form a successful request to a route would send."""
+        form = MATRIX[rule].forms[method]
+        return form(self) if callable(form) else dict(form)
+
+
+@pytest.fixture
+def world(app, user, object_store):
+    """Ann's world, and a web page her word counts could fetch."""
+    with serve_pages({"/page": Reply(b"<p>words words words</p>")}) as site:
+        yield make_world(app, user, f"http://127.0.0.1:{site.port}/page")
+
+
+def make_world(app, user, page_url):
+    """Give Ann a note, a photo and a word count, all naming a word only she has."""
+    assert user.create_note("Ann's zebracorn plans", "only for ann: zebracorn").status_code == 302
+    assert user.upload_photo(pictures.jpeg()).status_code == 302
+    with app.app_context():
+        ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
+        count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
+        result = Result(
+            url="https://ann.example/zebracorn",
+            result_all=count,
+            result_no_stop_words=count,
+            user_id=ann.id,
+        )
+        db.session.add(result)
+        db.session.commit()
+        secrets = ["zebracorn", ann.email, ann.image_url]
+        return World(user, ann.notes[0].id, result.id, secrets, page_url)
+
+
+def snapshot(app, object_store, user_email=None):
+    """Return every row of every table (or only one user's rows) and the stored objects."""
+    rows = {}
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == user_email))
+        for table in db.metadata.sorted_tables:
+            query = f'SELECT * FROM "{table.name}"'
+            if user_email and table.name == "user":
+                query += f" WHERE id = {user_id}"
+            elif user_email and "user_id" in table.columns:
+                query += f" WHERE user_id = {user_id}"
+            elif user_email:
+                continue
+            rows[table.name] = sorted(map(tuple, db.session.execute(text(query))), key=repr)
+    prefix = f"avatars/{user_id}/" if user_email else ""
+    return rows, stored_keys(object_store, prefix)
+
+
+def send(browser, method, url, data, csrf=True):
+    """Send a route its request: a GET, or a POST of `data`."""
+    if method == "GET":
+        return browser.get(url)
+    return browser.post(url, data, csrf=csrf)
+
+
+def test_the_matrix_names_every_route_and_method(app):
+    routes = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert sorted(routes - set(CASES)) == [], "routes missing from MATRIX: say who may use them"
+    assert sorted(set(CASES) - routes) == [], "MATRIX names routes the app does not have"
+
+
+@pytest.mark.parametrize(("rule", "method"), CASES, ids=IDS)
+def test_anonymous_clients_are_sent_to_sign_in_or_see_public_pages(
+    app, world, object_store, rule, method
+):
+    anonymous = Browser(app.test_client())
+    anonymous.get("/auth/login")  # a CSRF token, so that only being signed out is in the way
+    before = snapshot(app, object_store)
+    route = MATRIX[rule]
+    if route.access == PUBLIC:
+        # An empty form: a public form must answer with its field errors.
+        response = send(anonymous, method, world.url(rule), {})
+        assert response.status_code == (200 if method == "GET" else 400)
+    else:
+        response = send(anonymous, method, world.url(rule), world.form(rule, method))
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/auth/login?next=")
+    body = response.get_data(as_text=True)
+    assert not [secret for secret in world.secrets if secret in body]
+    assert snapshot(app, object_store) == before
+
+
+@pytest.mark.parametrize(("rule", "method"), SIGNED_IN, ids=[f"{m} {r}" for r, m in SIGNED_IN])
+def test_another_user_never_gets_or_changes_anns_data(
+    app, world, other_user, object_store, rule, method
+):
+    before = snapshot(app, object_store, "ann@example.com")
+    route = MATRIX[rule]
+    response = send(other_user, method, world.url(rule), world.form(rule, method))
+    if route.access == OWNER:
+        assert response.status_code == 404
+    else:
+        assert response.status_code in (200, 302, 400)  # acting on Bob's own account
+    body = response.get_data(as_text=True)
+    assert not [secret for secret in world.secrets if secret in body]
+    assert snapshot(app, object_store, "ann@example.com") == before
+    assert world.ann.get(world.url("/notes/<id:note_id>")).status_code == 200
+
+
+@pytest.mark.parametrize(("rule", "method"), POSTS, ids=[f"{m} {r}" for r, m in POSTS])
+def test_a_post_without_csrf_token_is_400_and_changes_nothing(
+    app, world, object_store, rule, method
+):
+    route = MATRIX[rule]
+    if route.access == PUBLIC:
+        world.ann.logout()
+    before = snapshot(app, object_store)
+    response = send(world.ann, method, world.url(rule), world.form(rule, method), csrf=False)
+    assert response.status_code == 400
+    assert "The CSRF token is missing." in response.get_data(as_text=True)
+    assert snapshot(app, object_store) == before

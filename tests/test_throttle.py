@@ -1,0 +1,295 @@
+"""Password guessing is throttled per email and per client, in PostgreSQL, across every worker."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app import create_app
+from app.auth.throttle import client_subject
+from app.extensions import db
+from tests.conftest import PASSWORD, Browser, RouterBrowser
+
+REFUSED = "Too many failed password attempts."
+WRONG = "not the password"
+WINDOW_SECONDS = 15 * 60
+
+
+@pytest.fixture
+def ann(user):
+    """Ann's account, signed out: a browser at the login page."""
+    user.logout()
+    return user
+
+
+def client_at(app, address):
+    """Return a test client whose requests come from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def fail_logins(browser, times, email="ann@example.com"):
+    """Sign in with a wrong password `times` times; each must be an ordinary 400."""
+    for _ in range(times):
+        response = browser.login(email=email, password=WRONG)
+        assert response.status_code == 400
+        assert "Email or password is incorrect." in response.get_data(as_text=True)
+
+
+def assert_refused(response):
+    """Check a response is the throttle's 429, telling the user how long to wait."""
+    assert response.status_code == 429
+    assert REFUSED in response.get_data(as_text=True)
+    assert 0 < int(response.headers["Retry-After"]) <= WINDOW_SECONDS
+
+
+def age_windows(app, minutes):
+    """Make every throttle window `minutes` older, as if that much time had passed."""
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE login_throttle"
+                " SET window_started_at = window_started_at - make_interval(mins => :minutes)"
+            ),
+            {"minutes": minutes},
+        )
+        db.session.commit()
+
+
+def test_after_five_failures_even_the_right_password_is_refused_with_429(ann, count_rows):
+    fail_logins(ann, 5)
+    response = ann.login()
+    assert_refused(response)
+    assert "try again in 15 minutes" in response.get_data(as_text=True)
+    assert count_rows("login_session") == 0
+    assert ann.get("/").status_code == 302
+
+
+def test_the_refusal_is_json_for_json_clients(ann):
+    fail_logins(ann, 5)
+    credentials = {"email": "ann@example.com", "password": PASSWORD}
+    response = ann.submit("/auth/login", credentials, headers={"Accept": "application/json"})
+    assert response.status_code == 429
+    assert REFUSED in response.json["error"]
+
+
+def test_any_letter_case_of_the_email_counts_as_the_same_account(ann):
+    for email in ["ann@example.com", "ANN@example.com", " Ann@Example.com "] * 2:
+        ann.login(email=email, password=WRONG)
+    assert_refused(ann.login(email="aNN@EXAMPLE.COM"))
+
+
+def test_other_accounts_are_unaffected(ann, other_user):
+    other_user.logout()
+    fail_logins(ann, 5)
+    assert_refused(ann.login())
+    assert other_user.login("bob@example.com").status_code == 302
+
+
+def test_unknown_emails_are_throttled_like_real_ones(browser):
+    fail_logins(browser, 5, email="nobody@example.com")
+    assert_refused(browser.login(email="nobody@example.com"))
+
+
+def test_a_successful_login_forgets_the_failures(ann):
+    fail_logins(ann, 4)
+    assert ann.login().status_code == 302
+    ann.logout()
+    fail_logins(ann, 4)
+    assert ann.login().status_code == 302
+    ann.logout()
+    fail_logins(ann, 5)
+    assert_refused(ann.login())
+
+
+def test_the_account_opens_again_when_the_window_ends(app, ann):
+    fail_logins(ann, 5)
+    assert_refused(ann.login())
+    age_windows(app, 14)
+    assert_refused(ann.login())
+    age_windows(app, 2)
+    assert ann.login().status_code == 302
+
+
+def test_two_app_instances_share_the_count(app, ann):
+    """Two create_app() apps on one database: two workers, or two dynos."""
+    second_dyno = create_app("config.TestingConfig")
+    try:
+        elsewhere = Browser(second_dyno.test_client())
+        for browser in [ann, elsewhere, ann, elsewhere, ann]:
+            fail_logins(browser, 1)
+        assert_refused(elsewhere.login())
+        assert_refused(ann.login())
+    finally:
+        with second_dyno.app_context():
+            db.engine.dispose()
+
+
+def test_parallel_guesses_get_exactly_the_allowed_number_of_checks(app, ann):
+    guessers = [Browser(app.test_client()) for _ in range(20)]
+    for guesser in guessers:
+        guesser.get("/auth/login")
+
+    def guess(guesser):
+        return guesser.post("/auth/login", {"email": "ann@example.com", "password": WRONG})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(response.status_code for response in pool.map(guess, guessers))
+    assert statuses == [400] * 5 + [429] * 15
+
+
+def test_one_client_guessing_many_emails_is_refused_but_others_are_not(app, ann, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_CLIENT", 8)
+    for number in range(8):
+        fail_logins(ann, 1, email=f"victim{number}@example.com")
+    # Ann's own account has no failures, but this client has spent its budget.
+    assert_refused(ann.login())
+    elsewhere = Browser(client_at(app, "198.51.100.20"))
+    assert elsewhere.login().status_code == 302
+
+
+def test_behind_the_router_the_client_is_the_forwarded_address(production_app, ann, monkeypatch):
+    monkeypatch.setitem(production_app.config, "LOGIN_FAILURES_PER_CLIENT", 3)
+    guesser = RouterBrowser(production_app.test_client(), address="203.0.113.66")
+    for number in range(3):
+        fail_logins(guesser, 1, email=f"victim{number}@example.com")
+    assert_refused(guesser.login())
+    office = RouterBrowser(production_app.test_client(), address="198.51.100.20")
+    assert office.login().status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("address", "subject"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("not an address", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_clients_are_counted_by_address_and_ipv6_by_its_64(address, subject):
+    assert client_subject(address) == subject
+
+
+# --- Password checks on my page -------------------------------------------------------------
+
+
+def test_guessing_the_current_password_on_my_page_is_throttled(app, user, count_rows):
+    """A stolen session cannot guess the password on my page instead of the login page."""
+    for _ in range(5):
+        response = user.post(
+            "/mypage/password",
+            {
+                "current_password": WRONG,
+                "new_password": "new password 1",
+                "new_password_confirm": "new password 1",
+            },
+        )
+        assert response.status_code == 400
+    response = user.post(
+        "/mypage/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "new password 1",
+            "new_password_confirm": "new password 1",
+        },
+    )
+    assert_refused(response)
+    # The same account's sign-in is refused too, until the window ends.
+    assert_refused(Browser(app.test_client()).login())
+    assert Browser(client_at(app, "198.51.100.20")).login().status_code == 429
+    age_windows(app, 16)
+    assert Browser(app.test_client()).login().status_code == 302
+
+
+def test_guessing_the_password_to_delete_the_account_is_throttled(user, count_rows):
+    for _ in range(5):
+        assert user.post("/mypage/delete", {"password": WRONG}).status_code == 400
+    assert_refused(user.post("/mypage/delete", {"password": PASSWORD}))
+    assert count_rows("user") == 1
+    assert user.get("/mypage").status_code == 200
+
+
+def test_the_right_password_on_my_page_forgets_earlier_failures(user):
+    for _ in range(4):
+        assert user.post("/mypage/delete", {"password": WRONG}).status_code == 400
+    # The right current password with a new one that is too short: refused, but not a guess.
+    short = {"current_password": PASSWORD, "new_password": "short", "new_password_confirm": "short"}
+    assert user.post("/mypage/password", short).status_code == 400
+    for _ in range(4):
+        assert user.post("/mypage/delete", {"password": WRONG}).status_code == 400
+    assert user.post("/mypage/delete", {"password": PASSWORD}).status_code == 302
+
+
+# --- Old rows --------------------------------------------------------------------------------
+
+
+def test_rows_of_ended_windows_are_pruned_as_attempts_come_in(app, browser):
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
+                " SELECT 'email', 'old' || n || '@example.com', 3, now() - interval '2 hours'"
+                " FROM generate_series(1, 150) AS n"
+            )
+        )
+        db.session.commit()
+
+    def rows():
+        with app.app_context():
+            return db.session.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE window_started_at < now() - interval '15 min'),"
+                    " count(*) FROM login_throttle"
+                )
+            ).one()
+
+    fail_logins(browser, 1, email="someone@example.com")
+    assert rows() == (50, 52)  # 100 ended windows pruned; the email's and the client's added
+    fail_logins(browser, 1, email="someone@example.com")
+    assert rows() == (0, 2)
+
+
+# --- Migration 0005 --------------------------------------------------------------------------
+
+
+def test_0005_adds_the_login_throttle_and_keeps_every_row(scratch_schema):
+    scratch_schema.upgrade("0004")
+    scratch_schema.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'argon-hash', now())"
+    )
+    scratch_schema.execute(
+        "INSERT INTO login_session (token_hash, user_id, created_at) VALUES ('abc', 1, now())"
+    )
+    scratch_schema.execute(
+        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+        " VALUES ('kept', 'still here', now(), now(), 1)"
+    )
+    scratch_schema.upgrade("0005")
+    insert = (
+        "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
+        " VALUES (:scope, :subject, 1, now())"
+    )
+    scratch_schema.execute(insert, scope="email", subject="a@example.com")
+    scratch_schema.execute(insert, scope="client", subject="203.0.113.9")
+    with pytest.raises(IntegrityError, match="pk_login_throttle"):
+        scratch_schema.execute(insert, scope="email", subject="a@example.com")
+    with pytest.raises(IntegrityError, match="ck_login_throttle_scope"):
+        scratch_schema.execute(insert, scope="country", subject="nowhere")
+    assert scratch_schema.rows("SELECT count(*) AS n FROM login_throttle") == [{"n": 2}]
+
+    scratch_schema.downgrade("0004")
+    assert "login_throttle" not in scratch_schema.tables()
+    assert scratch_schema.rows('SELECT password_hash FROM "user"') == [
+        {"password_hash": "argon-hash"}
+    ]
+    assert scratch_schema.rows("SELECT token_hash FROM login_session") == [{"token_hash": "abc"}]
+    assert scratch_schema.rows("SELECT content FROM note") == [{"content": "still here"}]
+    scratch_schema.upgrade("0005")
+    assert scratch_schema.rows("SELECT count(*) AS n FROM login_throttle") == [{"n": 0}]
