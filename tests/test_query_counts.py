@@ -4,9 +4,10 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from app.extensions import db
+from app.models import Note, Result, User
 
 
 @pytest.fixture
@@ -61,3 +62,68 @@ def test_note_page_queries_are_fixed(user, queries):
     for number in range(30):
         user.create_note(f"other {number}")
     assert count_for(user, queries, location) <= 2
+
+
+def add_notes(app, number):
+    """Give ann `number` more notes, written straight to the table (the pages are under test)."""
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "ann@example.com"))
+        db.session.add_all(Note(title=f"bulk {n}", user_id=owner.id) for n in range(number))
+        db.session.commit()
+
+
+def add_results(app, number):
+    """Give ann `number` more word counts, written straight to the table."""
+    counts = {"total": 3, "distinct": 2, "top": [["memo", 2], ["notes", 1]]}
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "ann@example.com"))
+        db.session.add_all(
+            Result(
+                url=f"https://example.com/{n}",
+                result_all=counts,
+                result_no_stop_words=counts,
+                user_id=owner.id,
+            )
+            for n in range(number)
+        )
+        db.session.commit()
+
+
+def test_my_page_queries_do_not_grow_with_notes(app, user, queries):
+    few = count_for(user, queries, "/mypage")
+    add_notes(app, 200)
+    add_results(app, 30)
+    assert count_for(user, queries, "/mypage") == few
+    assert few == 1, few  # the signed-in user, loaded with the session; nothing per note
+
+
+def test_export_queries_do_not_grow_with_notes(app, user, queries):
+    add_notes(app, 3)
+    few = count_for(user, queries, "/mypage/export")
+    add_notes(app, 200)
+    add_results(app, 30)
+    assert count_for(user, queries, "/mypage/export") == few
+    assert few <= 3, few
+
+
+@pytest.mark.parametrize("path", ["/wordcount", "/wordcount?page=2"])
+def test_word_count_list_queries_do_not_grow_with_results(app, user, queries, path):
+    add_results(app, 25)
+    few = count_for(user, queries, path)
+    add_results(app, 100)
+    assert count_for(user, queries, path) == few
+    assert few <= 3, few  # the user, the total for the pager, one page of results
+
+
+def test_word_count_result_page_queries_are_fixed(app, user, queries):
+    add_results(app, 30)
+    page = user.get("/wordcount").get_data(as_text=True)
+    location = re.search(r'href="(/wordcount/\d+)"', page).group(1)
+    assert count_for(user, queries, location) <= 2
+
+
+@pytest.mark.parametrize("suffix", ["/edit", "/wordcount"])
+def test_note_form_and_note_word_count_queries_are_fixed(app, user, queries, suffix):
+    location = user.create_note().headers["Location"]
+    add_notes(app, 100)
+    assert count_for(user, queries, f"{location}{suffix}") <= 2
