@@ -1,4 +1,4 @@
-"""Each page makes a small, fixed number of queries, however many notes exist (no N+1)."""
+"""Pages make a fixed number of queries and read a fixed number of blocks, however many notes."""
 
 import re
 from contextlib import contextmanager
