@@ -355,8 +355,11 @@ class ConnectionPeak:
     def poll(self):
         with self.connection.cursor() as cursor:
             while self.running:
+                # Client backends only: autovacuum workers show up under the database too.
                 cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (self.name,)
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = %s AND backend_type = 'client backend'",
+                    (self.name,),
                 )
                 self.peak = max(self.peak, cursor.fetchone()[0])
                 time.sleep(0.02)
