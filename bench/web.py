@@ -680,7 +680,11 @@ def check_baseline(port):
 
 
 def run_scenarios(load, database, users, memo, baseline):
-    """Sign the users in and measure every scenario; return ({name: figures}, paging pairs)."""
+    """Sign the users in and measure every scenario.
+
+    Returns the figures by scenario, the pairs of paging scenarios to compare, the
+    reader's cookie, and the writer's (cookie, CSRF token, note path) for the soak.
+    """
     reader, writer, big = Visitor(memo.port), Visitor(memo.port), Visitor(memo.port)
     _, note_path = reader.sign_in(users["reader"][0])
     token, writer_note = writer.sign_in(users["writer"][0])
@@ -728,6 +732,7 @@ def run_scenarios(load, database, users, memo, baseline):
 
 
 def main():
+    """Run the whole benchmark (or, with --boot-probe, one boot) and print the report."""
     args = parse_args()
     if args.boot_probe:
         return boot_probe(args.boot_probe)
