@@ -86,6 +86,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = database_uri(self.database_url(environ))
         # One connection per gunicorn thread: a request never waits for the pool,
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
+        self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
         self.WEB_THREADS = int_from_env(environ, "WEB_THREADS", 4)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,

@@ -15,7 +15,7 @@ except ConfigError as error:
     sys.exit(f"memo: configuration error: {error}")
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = settings.WEB_CONCURRENCY
 # Threads let a worker keep serving while one request waits on the object store
 # or a fetched URL; the database pool holds one connection per thread.
 worker_class = "gthread"

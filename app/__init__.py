@@ -53,7 +53,7 @@ def create_app(settings=None, overrides=None):
     csrf.init_app(app)
 
     from app import auth, errors, health, mypage, notes, storage, wordcount
-    from app.cli import storage_cli
+    from app.cli import db_budget, storage_cli
 
     storage.init_app(app)
     errors.init_app(app)
@@ -63,6 +63,7 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(mypage.bp)
     app.register_blueprint(wordcount.bp)
     app.cli.add_command(storage_cli)
+    app.cli.add_command(db_budget)
 
     @app.context_processor
     def environment_name():

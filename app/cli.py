@@ -1,9 +1,10 @@
-"""Flask commands of our own: `flask storage cleanup`."""
+"""Flask commands of our own: `flask storage cleanup`, `flask db-budget`."""
 
 from datetime import timedelta
 
 import click
-from flask.cli import AppGroup
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app import storage
@@ -46,3 +47,67 @@ def cleanup(dry_run, min_age):
         f"{len(listed)} objects under {storage.PHOTO_PREFIX}: {verb} {len(orphans)} "
         f"no user refers to (older than {min_age} min), kept {len(listed) - len(orphans)}"
     )
+
+
+# `flask db upgrade` holds one connection while the previous release still serves.
+RELEASE_CONNECTIONS = 1
+
+
+def counted(number, noun):
+    """Return "1 dyno", "2 dynos" and the like."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+@click.command("db-budget")
+@click.option(
+    "--dynos",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Web dynos up at once (during a preboot deploy, old and new together).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="gunicorn workers per dyno.  [default: WEB_CONCURRENCY]",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Threads per worker, which is the pool size.  [default: WEB_THREADS]",
+)
+@click.option(
+    "--one-off",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Consoles, scheduler jobs and monitoring at once; one connection each.",
+)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Connections the database plan allows.",
+)
+@with_appcontext
+def db_budget(dynos, workers, threads, one_off, limit):
+    """Print the database connections Memo needs at most, against the plan's limit."""
+    workers = workers or current_app.config["WEB_CONCURRENCY"]
+    threads = threads or current_app.config["WEB_THREADS"]
+    per_dyno = workers * threads
+    total = dynos * per_dyno + RELEASE_CONNECTIONS + one_off
+    click.echo("Database connections at most (each worker's pool: one per thread, no overflow)")
+    click.echo(
+        f"  web      {dynos * per_dyno} = {counted(dynos, 'dyno')} x {counted(workers, 'worker')} "
+        f"x {counted(threads, 'thread')} ({per_dyno} per dyno)"
+    )
+    click.echo(f"  release  {RELEASE_CONNECTIONS} (flask db upgrade, while the old release serves)")
+    click.echo(f"  one-off  {one_off} (consoles, scheduler jobs, monitoring)")
+    if total > limit:
+        click.echo(
+            f"  total    {total} of {limit}: OVER by {total - limit}; use fewer dynos, "
+            "WEB_CONCURRENCY or WEB_THREADS, or a plan with more connections"
+        )
+        raise SystemExit(1)
+    click.echo(f"  total    {total} of {limit}: OK, {limit - total} to spare")

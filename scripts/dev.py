@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Set up Memo and run it locally, or run its tests: `scripts/dev.py run|test [args]`.
+"""Set up Memo and run it locally, test it or benchmark it: `scripts/dev.py run|test|bench`.
 
 Needs only Python 3.11+. It creates `.venv`, installs the pinned requirements
 (again only when they change), then starts what is missing: an embedded
@@ -144,13 +144,18 @@ def test(args):
     return subprocess.call([str(bin_dir / "pytest"), *args], cwd=ROOT)
 
 
-COMMANDS = {"run": run, "test": test}
+def bench(args):
+    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py)."""
+    return subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
+
+
+COMMANDS = {"run": run, "test": test, "bench": bench}
 
 
 def main():
     """Bootstrap the virtualenv, then run the command inside it."""
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        sys.exit("usage: scripts/dev.py run|test [arguments for flask run or pytest]")
+        sys.exit("usage: scripts/dev.py run|test|bench [arguments for flask run, pytest, bench]")
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_virtualenv()
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])

@@ -1,12 +1,13 @@
-"""Each page makes a small, fixed number of queries, however many notes exist (no N+1)."""
+"""Pages make a fixed number of queries and read a fixed number of blocks, however many notes."""
 
 import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, text
 
 from app.extensions import db
+from app.models import Note, Result, User
 
 
 @pytest.fixture
@@ -61,3 +62,137 @@ def test_note_page_queries_are_fixed(user, queries):
     for number in range(30):
         user.create_note(f"other {number}")
     assert count_for(user, queries, location) <= 2
+
+
+def add_notes(app, number):
+    """Give ann `number` more notes, written straight to the table (the pages are under test)."""
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "ann@example.com"))
+        db.session.add_all(Note(title=f"bulk {n}", user_id=owner.id) for n in range(number))
+        db.session.commit()
+
+
+def add_results(app, number):
+    """Give ann `number` more word counts, written straight to the table."""
+    counts = {"total": 3, "distinct": 2, "top": [["memo", 2], ["notes", 1]]}
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "ann@example.com"))
+        db.session.add_all(
+            Result(
+                url=f"https://example.com/{n}",
+                result_all=counts,
+                result_no_stop_words=counts,
+                user_id=owner.id,
+            )
+            for n in range(number)
+        )
+        db.session.commit()
+
+
+def test_my_page_queries_do_not_grow_with_notes(app, user, queries):
+    few = count_for(user, queries, "/mypage")
+    add_notes(app, 200)
+    add_results(app, 30)
+    assert count_for(user, queries, "/mypage") == few
+    assert few == 1, few  # the signed-in user, loaded with the session; nothing per note
+
+
+def test_export_queries_do_not_grow_with_notes(app, user, queries):
+    add_notes(app, 3)
+    few = count_for(user, queries, "/mypage/export")
+    add_notes(app, 200)
+    add_results(app, 30)
+    assert count_for(user, queries, "/mypage/export") == few
+    assert few <= 3, few
+
+
+@pytest.mark.parametrize("path", ["/wordcount", "/wordcount?page=2"])
+def test_word_count_list_queries_do_not_grow_with_results(app, user, queries, path):
+    add_results(app, 25)
+    few = count_for(user, queries, path)
+    add_results(app, 100)
+    assert count_for(user, queries, path) == few
+    assert few <= 3, few  # the user, the total for the pager, one page of results
+
+
+def test_word_count_result_page_queries_are_fixed(app, user, queries):
+    add_results(app, 30)
+    page = user.get("/wordcount").get_data(as_text=True)
+    location = re.search(r'href="(/wordcount/\d+)"', page).group(1)
+    assert count_for(user, queries, location) <= 2
+
+
+@pytest.mark.parametrize("suffix", ["/edit", "/wordcount"])
+def test_note_form_and_note_word_count_queries_are_fixed(app, user, queries, suffix):
+    location = user.create_note().headers["Location"]
+    add_notes(app, 100)
+    assert count_for(user, queries, f"{location}{suffix}") <= 2
+
+
+@pytest.fixture
+def buffers_read(app):
+    """Return a function: the PostgreSQL buffers that GETting a path reads, all queries summed.
+
+    Each query the page runs is run again under EXPLAIN (ANALYZE, BUFFERS) with the same
+    parameters: a page's cost in pages of table and index touched, not in time.
+    """
+
+    def measure(browser, path):
+        executed = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            executed.append((statement, parameters))
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert browser.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        total = 0
+        with engine.connect() as connection:
+            for statement, parameters in executed:
+                explained = connection.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
+                ).scalar()
+                plan = explained[0]["Plan"]
+                total += plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]
+        return total
+
+    return measure
+
+
+def add_many_notes(app, email, number):
+    """Give a user `number` notes a second apart, in one INSERT (a big account, made fast)."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed) "
+                "SELECT 'note ' || n, 'words', now() - n * interval '1 second', now(), u.id, false "
+                'FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
+            ),
+            {"number": number, "email": email},
+        )
+        connection.execute(text("ANALYZE note"))
+
+
+def middle_cursor(browser, pages):
+    """Follow `Older` links `pages` times from the first page; return the last link."""
+    link = "/"
+    for _ in range(pages):
+        page = browser.get(link).get_data(as_text=True)
+        link = re.search(r'href="(/\?before=[^"]+)"', page).group(1).replace("&amp;", "&")
+    return link
+
+
+def test_a_page_reads_as_much_with_20000_notes_as_with_100(app, user, other_user, buffers_read):
+    add_many_notes(app, "ann@example.com", 100)
+    add_many_notes(app, "bob@example.com", 20_000)
+    for path in ("/", "/?after=0-0", "middle"):
+        small = buffers_read(user, middle_cursor(user, 3) if path == "middle" else path)
+        big = buffers_read(other_user, middle_cursor(other_user, 3) if path == "middle" else path)
+        # 7 to 10 blocks each here; a deeper index may cost a block more per lookup.
+        assert big <= small + 3, (path, small, big)
+    # The measure can tell: an OFFSET page deep into the big account reads 500 blocks.
+    assert buffers_read(other_user, "/?page=900") > 10 * buffers_read(other_user, "/?after=0-0")

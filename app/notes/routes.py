@@ -1,8 +1,8 @@
 """The signed-in user's notes."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Note
@@ -11,10 +11,18 @@ from app.notes.forms import NoteForm
 from app.notes.paging import OLDEST, notes_page
 from app.validators import is_same_site_path
 
+# Built once with bound parameters: it keeps its cache key, so a request only binds values.
+NOTE_OF_USER = select(Note).where(
+    Note.id == bindparam("note_id"), Note.user_id == bindparam("user_id")
+)
+
 
 def get_note(note_id):
     """Return the signed-in user's note, or abort 404 (someone else's is as good as missing)."""
-    return db.first_or_404(select(Note).filter_by(id=note_id, user_id=current_user.id))
+    note = db.session.scalar(NOTE_OF_USER, {"note_id": note_id, "user_id": current_user.id})
+    if note is None:
+        abort(404)
+    return note
 
 
 def render_form(form, note=None):

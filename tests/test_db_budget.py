@@ -1,0 +1,72 @@
+"""The connection budget: `flask db-budget`, and the settings it counts on."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def budget(monkeypatch):
+    """Return a function that runs `flask db-budget` with WEB_* variables as given."""
+
+    def run(*args, **environ):
+        for name in ("WEB_CONCURRENCY", "WEB_THREADS"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        # The command counts connections; it never opens one.
+        monkeypatch.setenv("TEST_DATABASE_URL", "postgresql://memo@127.0.0.1/not-connected")
+        app = create_app("config.TestingConfig")
+        return app, app.test_cli_runner().invoke(args=["db-budget", *args])
+
+    return run
+
+
+def test_documented_defaults_fit_a_20_connection_plan_with_two_dynos(budget):
+    app, result = budget("--dynos", "2", "--limit", "20")
+    assert result.exit_code == 0, result.output
+    assert "web      16 = 2 dynos x 2 workers x 4 threads (8 per dyno)" in result.output
+    assert "release  1" in result.output
+    assert "total    19 of 20: OK, 1 to spare" in result.output
+    # What the count assumes: each worker's pool holds one connection per thread, no more.
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_size"] == app.config["WEB_THREADS"] == 4
+    assert options["max_overflow"] == 0
+
+
+def test_a_budget_over_the_plan_says_so_and_exits_1(budget):
+    _, result = budget("--dynos", "3")
+    assert result.exit_code == 1
+    assert "total    27 of 20: OVER by 7" in result.output
+
+
+def test_the_budget_reads_web_concurrency_and_web_threads(budget):
+    _, result = budget(WEB_CONCURRENCY="3", WEB_THREADS="2")
+    assert "web      6 = 1 dyno x 3 workers x 2 threads (6 per dyno)" in result.output
+    assert "total    9 of 20: OK, 11 to spare" in result.output
+
+
+def test_options_override_the_settings(budget):
+    args = ["--dynos", "4", "--workers", "1", "--threads", "8", "--one-off", "5", "--limit", "50"]
+    _, result = budget(*args)
+    assert "web      32 = 4 dynos x 1 worker x 8 threads (8 per dyno)" in result.output
+    assert "total    38 of 50: OK, 12 to spare" in result.output
+
+
+@pytest.mark.parametrize("environ", [{}, {"WEB_CONCURRENCY": "3", "WEB_THREADS": "5"}])
+def test_gunicorn_runs_the_workers_and_threads_the_budget_counts(monkeypatch, environ):
+    for name in ("WEB_CONCURRENCY", "WEB_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {**environ, "APP_SETTINGS": "config.TestingConfig"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TEST_DATABASE_URL", "postgresql://memo@127.0.0.1/not-connected")
+    app = create_app()
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["workers"] == app.config["WEB_CONCURRENCY"]
+    assert settings["threads"] == app.config["WEB_THREADS"]
+    assert (settings["workers"], settings["threads"]) == ((3, 5) if environ else (2, 4))
