@@ -5,12 +5,11 @@ segments (`avatars/<user id>/<random>.<ext>`), whatever base URL it is served fr
 """
 
 import secrets
+import threading
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
@@ -32,11 +31,20 @@ class Bucket(NamedTuple):
 
 
 def init_app(app):
-    """Create the app's S3 client once; boto3 clients are thread-safe, so requests share it."""
-    config = app.config
-    if not config["S3_BUCKET"]:
-        app.extensions["storage"] = None
-        return
+    """Note the store's settings; the client is made on first use, not at every start-up.
+
+    Making a boto3 client loads the S3 service model (about 0.1 s): the release phase and
+    every worker boot would pay it, though most never touch the store.
+    """
+    app.extensions["storage"] = None
+    app.extensions["storage_lock"] = threading.Lock()
+
+
+def make_bucket(config):
+    """Create the S3 client; boto3 clients are thread-safe, so every request shares it."""
+    import boto3  # imported here, with the client: 0.17 s that most processes never need
+    from botocore.config import Config as BotoConfig
+
     endpoint = config["S3_ENDPOINT_URL"] or None
     client = boto3.session.Session().client(
         "s3",
@@ -45,9 +53,8 @@ def init_app(app):
         aws_access_key_id=config["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=config["AWS_SECRET_ACCESS_KEY"],
         config=BotoConfig(
-            # Someone waits on every request (an upload, a delete): one attempt, 2 s to
-            # connect and 3 s for an answer, so a hung store fails it within about 3 s
-            # and a down one at once. The person tries again; orphans are cleaned up.
+            # One attempt, 2 s to connect and 3 s to answer: a down store fails an upload at
+            # once and a hung one in about 3 s, well inside the router's 30 s (see README).
             connect_timeout=2,
             read_timeout=3,
             retries={"total_max_attempts": 1, "mode": "standard"},
@@ -58,15 +65,19 @@ def init_app(app):
             response_checksum_validation="when_required",
         ),
     )
-    app.extensions["storage"] = Bucket(client, config["S3_BUCKET"], config["S3_PUBLIC_URL"])
+    return Bucket(client, config["S3_BUCKET"], config["S3_PUBLIC_URL"])
 
 
 def bucket():
     """Return the current app's bucket, or raise StorageError if none is configured."""
-    configured = current_app.extensions["storage"]
-    if configured is None:
-        raise StorageError("no object store is configured (S3_BUCKET is unset)")
-    return configured
+    extensions = current_app.extensions
+    if extensions["storage"] is None:
+        if not current_app.config["S3_BUCKET"]:
+            raise StorageError("no object store is configured (S3_BUCKET is unset)")
+        with extensions["storage_lock"]:
+            if extensions["storage"] is None:
+                extensions["storage"] = make_bucket(current_app.config)
+    return extensions["storage"]
 
 
 @contextmanager

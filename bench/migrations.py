@@ -47,6 +47,7 @@ def flask_db(url, *args):
     """Run `flask db ...` against `url`; return seconds taken."""
     environ = {**os.environ, "APP_SETTINGS": "config.ProductionConfig", "DATABASE_URL": url}
     environ["SECRET_KEY"] = "bench-secret-not-the-development-default"
+    environ["S3_BUCKET"] = "bench-unused"  # required in production; migrations never touch it
     started = time.perf_counter()
     subprocess.run(
         [str(BIN / "flask"), "--app", "wsgi", "db", *args],

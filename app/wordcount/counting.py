@@ -4,6 +4,7 @@ import heapq
 import re
 import unicodedata
 from collections import Counter
+from functools import cache
 from html import unescape
 
 from app.wordcount.stopwords import STOP_WORDS
@@ -34,6 +35,15 @@ INLINE_ELEMENTS = frozenset(
 )  # fmt: skip
 
 
+@cache
+def word_pattern():
+    """Return the regex of a word, built on first use (scanning Unicode takes ~0.1 s)."""
+    # Python's \w leaves out combining marks, which would cut words of Hindi, Thai and other
+    # scripts (and decomposed accents) in pieces; apostrophes are kept and trimmed afterwards,
+    # so that one inside a word stays (don't, o'clock) and quotes around it go.
+    return re.compile(rf"[\w'{combining_marks()}]+")
+
+
 def combining_marks():
     """Return a regex character class of every combining mark (Unicode category M)."""
     # Marks live in planes 0, 1 and 14 only; scanning just those keeps the import quick.
@@ -49,10 +59,6 @@ def combining_marks():
     return "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in ranges)
 
 
-# Python's \w leaves out combining marks, which would cut words of Hindi, Thai and other
-# scripts (and decomposed accents) in pieces; apostrophes are kept and trimmed afterwards,
-# so that one inside a word stays (don't, o'clock) and quotes around it go.
-WORD = re.compile(rf"[\w'{combining_marks()}]+")
 # Curly and modifier apostrophes count as "'"; an underscore joins identifiers, not words.
 PUNCTUATION = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'", "_": " "})
 
@@ -134,7 +140,7 @@ def words(text):
     """Return the words of `text`, case-folded and Unicode-normalized, in order."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = unicodedata.normalize("NFC", folded).translate(PUNCTUATION)
-    found = (token.strip("'") for token in WORD.findall(folded))
+    found = (token.strip("'") for token in word_pattern().findall(folded))
     return [
         word for word in found if len(word) <= LONGEST_WORD and any(char.isalpha() for char in word)
     ]
