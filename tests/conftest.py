@@ -214,6 +214,17 @@ class Browser:
         self.token = None
         return response
 
+    def change_password(self, current, new, confirm=None):
+        """Submit my page's password form."""
+        return self.post(
+            "/mypage/password",
+            {
+                "current_password": current,
+                "new_password": new,
+                "new_password_confirm": new if confirm is None else confirm,
+            },
+        )
+
     def create_note(self, title="Groceries", content="milk, eggs"):
         return self.submit("/notes/new", {"title": title, "content": content})
 

@@ -130,33 +130,29 @@ def test_production_process_missing_a_variable_exits_with_one_line(command, miss
     assert missing in lines[0] and "configuration error" in lines[0]
 
 
-def test_dotenv_is_ignored_outside_development(tmp_path):
-    (tmp_path / ".env").write_text("SECRET_KEY=from-dotenv\nDATABASE_URL=postgres://x@y/z\n")
-    script = "from app import load_config; load_config()"
-    environ = clean_environment(APP_SETTINGS="config.ProductionConfig", PYTHONPATH=str(ROOT))
-    result = subprocess.run(
+def run_python(script, folder, **environ):
+    """Run `script` in a fresh interpreter from `folder`, with only the variables given."""
+    return subprocess.run(
         [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=environ,
+        cwd=folder,
+        env=clean_environment(PYTHONPATH=str(ROOT), **environ),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_dotenv_is_ignored_outside_development(tmp_path):
+    (tmp_path / ".env").write_text("SECRET_KEY=from-dotenv\nDATABASE_URL=postgres://x@y/z\n")
+    script = "from app import load_config; load_config()"
+    result = run_python(script, tmp_path, APP_SETTINGS="config.ProductionConfig")
     assert "SECRET_KEY is not set" in result.stderr
 
 
 def test_dotenv_is_read_in_development(tmp_path):
     (tmp_path / ".env").write_text("DATABASE_URL=postgres://dev@localhost/memo_dev\n")
     script = "from app import load_config; print(load_config().SQLALCHEMY_DATABASE_URI)"
-    environ = clean_environment(PYTHONPATH=str(ROOT))
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(script, tmp_path)
     assert result.stdout.strip() == "postgresql+psycopg2://dev@localhost/memo_dev"
 
 

@@ -5,12 +5,11 @@ from flask_migrate import upgrade
 from app import create_app
 from config import database_uri
 
+UNREACHABLE = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://nobody@127.0.0.1:1/none"}
+
 
 def test_healthz_is_ok_without_touching_the_database(app):
-    broken = create_app(
-        "config.TestingConfig",
-        {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://nobody@127.0.0.1:1/none"},
-    )
+    broken = create_app("config.TestingConfig", UNREACHABLE)
     response = broken.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
@@ -23,10 +22,7 @@ def test_readyz_is_ready_when_the_schema_is_at_head(client):
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(app):
-    broken = create_app(
-        "config.TestingConfig",
-        {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://nobody@127.0.0.1:1/none"},
-    )
+    broken = create_app("config.TestingConfig", UNREACHABLE)
     response = broken.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"

@@ -232,14 +232,7 @@ def test_invalid_nickname_is_a_400_field_error(app, user, other_user, nickname, 
 def test_password_change_signs_out_other_sessions_but_not_this_one(app, user):
     elsewhere = Browser(app.test_client())
     assert elsewhere.login().status_code == 302
-    response = user.post(
-        "/mypage/password",
-        {
-            "current_password": PASSWORD,
-            "new_password": NEW_PASSWORD,
-            "new_password_confirm": NEW_PASSWORD,
-        },
-    )
+    response = user.change_password(PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] == "/mypage"
     assert user.get("/mypage").status_code == 200
@@ -264,10 +257,7 @@ def test_invalid_password_change_is_a_400_and_changes_nothing(
     elsewhere = Browser(app.test_client())
     assert elsewhere.login().status_code == 302
     before = account(app).password_hash
-    response = user.post(
-        "/mypage/password",
-        {"current_password": current, "new_password": new, "new_password_confirm": confirm},
-    )
+    response = user.change_password(current, new, confirm)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert account(app).password_hash == before

@@ -50,14 +50,7 @@ def test_cookies_of_another_browser_are_refused_after_a_password_change(
 ):
     cookies = stolen_cookies(laptop)
     assert replay(app, cookies).get("/").status_code == 200  # the cookies worked before
-    response = user.post(
-        "/mypage/password",
-        {
-            "current_password": PASSWORD,
-            "new_password": NEW_PASSWORD,
-            "new_password_confirm": NEW_PASSWORD,
-        },
-    )
+    response = user.change_password(PASSWORD, NEW_PASSWORD)
     assert response.status_code == 302
     thief = replay(app, {name: cookies[name] for name in replayed})
     assert_signed_out(app, thief, count_rows)

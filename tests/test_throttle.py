@@ -182,23 +182,9 @@ def test_clients_are_counted_by_address_and_ipv6_by_its_64(address, subject):
 def test_guessing_the_current_password_on_my_page_is_throttled(app, user, count_rows):
     """A stolen session cannot guess the password on my page instead of the login page."""
     for _ in range(5):
-        response = user.post(
-            "/mypage/password",
-            {
-                "current_password": WRONG,
-                "new_password": "new password 1",
-                "new_password_confirm": "new password 1",
-            },
-        )
+        response = user.change_password(WRONG, "new password 1")
         assert response.status_code == 400
-    response = user.post(
-        "/mypage/password",
-        {
-            "current_password": PASSWORD,
-            "new_password": "new password 1",
-            "new_password_confirm": "new password 1",
-        },
-    )
+    response = user.change_password(PASSWORD, "new password 1")
     assert_refused(response)
     # The same account's sign-in is refused too, until the window ends.
     assert_refused(Browser(app.test_client()).login())

@@ -75,9 +75,8 @@ class PageServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_pages(pages, tls=None):
-    """Run a PageServer for the duration of the block."""
-    server = PageServer(pages, tls)
+def running(server):
+    """Serve from a thread for the duration of the block, then stop and close the server."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.daemon = True
     thread.start()
@@ -86,6 +85,11 @@ def serve_pages(pages, tls=None):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve_pages(pages, tls=None):
+    """Run a PageServer for the duration of the block."""
+    return running(PageServer(pages, tls))
 
 
 class RawServer(ThreadingTCPServer):
@@ -109,20 +113,15 @@ class RawServer(ThreadingTCPServer):
     def handle_error(self, request, client_address):
         """The fetcher hangs up on these servers on purpose; stay quiet."""
 
+    def shutdown(self):
+        """Let slow answers end at once, then stop serving."""
+        self.stop.set()
+        super().shutdown()
 
-@contextmanager
+
 def serve_raw(answer):
     """Run a RawServer for the duration of the block."""
-    server = RawServer(answer)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stop.set()
-        server.shutdown()
-        server.server_close()
+    return running(RawServer(answer))
 
 
 HTML_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
