@@ -8,6 +8,8 @@ variables, naming the one that is missing.
 import os
 from datetime import timedelta
 
+from werkzeug.utils import import_string
+
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 
@@ -182,3 +184,17 @@ class StagingConfig(ProductionConfig):
     """Staging: production's settings, with a banner so nobody mistakes it for production."""
 
     ENVIRONMENT = "staging"
+
+
+def load_config(settings=None):
+    """Instantiate the config class named by `settings` or APP_SETTINGS."""
+    settings = settings or os.environ.get("APP_SETTINGS", "").strip() or DEFAULT_SETTINGS
+    if settings == DEFAULT_SETTINGS:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)
+    try:
+        config_class = import_string(settings)
+    except ImportError:
+        raise ConfigError(f"APP_SETTINGS names no config class: {settings!r}") from None
+    return config_class()

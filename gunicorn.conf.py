@@ -6,8 +6,7 @@ import sys
 # Check the configuration in the master, before any worker forks: a worker that
 # exits while loading the app is restarted forever, burying the one-line reason.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from app import load_config  # noqa: E402
-from config import ConfigError  # noqa: E402
+from config import ConfigError, load_config  # noqa: E402
 
 try:
     settings = load_config()

@@ -1,14 +1,11 @@
 """Memo: personal notes, a word counter and a profile page, as a Flask app."""
 
-import os
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
-from werkzeug.utils import import_string
 
 from app.extensions import csrf, db, login_manager, migrate
-from config import DEFAULT_SETTINGS, ConfigError
+from config import load_config
 
 
 class IdConverter(IntegerConverter):
@@ -16,20 +13,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**63 - 1)
-
-
-def load_config(settings=None):
-    """Instantiate the config class named by `settings` or APP_SETTINGS."""
-    settings = settings or os.environ.get("APP_SETTINGS", "").strip() or DEFAULT_SETTINGS
-    if settings == DEFAULT_SETTINGS:
-        from dotenv import load_dotenv
-
-        load_dotenv(override=False)
-    try:
-        config_class = import_string(settings)
-    except ImportError:
-        raise ConfigError(f"APP_SETTINGS names no config class: {settings!r}") from None
-    return config_class()
 
 
 def create_app(settings=None, overrides=None):

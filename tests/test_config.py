@@ -144,20 +144,20 @@ def run_python(script, folder, **environ):
 
 def test_dotenv_is_ignored_outside_development(tmp_path):
     (tmp_path / ".env").write_text("SECRET_KEY=from-dotenv\nDATABASE_URL=postgres://x@y/z\n")
-    script = "from app import load_config; load_config()"
+    script = "from config import load_config; load_config()"
     result = run_python(script, tmp_path, APP_SETTINGS="config.ProductionConfig")
     assert "SECRET_KEY is not set" in result.stderr
 
 
 def test_dotenv_is_read_in_development(tmp_path):
     (tmp_path / ".env").write_text("DATABASE_URL=postgres://dev@localhost/memo_dev\n")
-    script = "from app import load_config; print(load_config().SQLALCHEMY_DATABASE_URI)"
+    script = "from config import load_config; print(load_config().SQLALCHEMY_DATABASE_URI)"
     result = run_python(script, tmp_path)
     assert result.stdout.strip() == "postgresql+psycopg2://dev@localhost/memo_dev"
 
 
 def test_unknown_app_settings_is_a_clear_error():
-    from app import load_config
+    from config import load_config
 
     with pytest.raises(ConfigError, match="APP_SETTINGS names no config class"):
         load_config("config.NoSuchConfig")
