@@ -1,6 +1,6 @@
 """Memo: personal notes, a word counter and a profile page, as a Flask app."""
 
-from flask import Flask
+from flask import Flask, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -13,6 +13,11 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**63 - 1)
+
+
+def photo_url(user):
+    """Return the URL of the user's profile photo, or of the placeholder."""
+    return user.image_url or url_for("static", filename="avatar-placeholder.svg")
 
 
 def create_app(settings=None, overrides=None):
@@ -47,6 +52,8 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(wordcount.bp)
     app.cli.add_command(storage_cli)
     app.cli.add_command(db_budget)
+
+    app.add_template_global(photo_url)
 
     @app.context_processor
     def environment_name():

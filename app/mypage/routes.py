@@ -22,12 +22,6 @@ STORE_DOWN = (
 )
 
 
-@bp.app_template_global()
-def photo_url(user):
-    """Return the URL of the user's profile photo, or of the placeholder."""
-    return user.image_url or url_for("static", filename="avatar-placeholder.svg")
-
-
 @bp.errorhandler(StorageError)
 def object_store_failed(error):
     """Answer 503 when the object store fails before anything was changed."""
