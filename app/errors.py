@@ -8,11 +8,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from app.extensions import db, login_manager
+from app.storage import StorageError
 
 logger = logging.getLogger("memo.errors")
 DATABASE_DOWN = (
     "The service is briefly unavailable: its database is not answering. "
     "Please try again in a moment."
+)
+STORE_DOWN = (
+    "Photos cannot be saved right now: the photo store is not answering. "
+    "Your photo is unchanged; please try again in a moment."
 )
 
 FRIENDLY_MESSAGES = {
@@ -63,6 +68,12 @@ def handle_database_unavailable(error):
     return handle_http_error(ServiceUnavailable(DATABASE_DOWN))
 
 
+def handle_storage_unavailable(error):
+    """Answer 503 when the object store fails before anything was changed."""
+    logger.warning("object store failed: %s", error)
+    return handle_http_error(ServiceUnavailable(STORE_DOWN))
+
+
 def end_database_session(error=None):
     """Close the request's database session; a database gone since the response was made is fine."""
     try:
@@ -86,5 +97,6 @@ def init_app(app):
     # gone, restarting or overloaded (statement timeouts are OperationalErrors too).
     for lost in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(lost, handle_database_unavailable)
+    app.register_error_handler(StorageError, handle_storage_unavailable)
     # Runs before Flask-SQLAlchemy's own teardown (registered earlier), leaving it nothing to do.
     app.teardown_appcontext(end_database_session)

@@ -6,28 +6,14 @@ from contextlib import contextmanager
 from flask import flash, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import ServiceUnavailable
 
 from app import storage
-from app.errors import handle_http_error
 from app.extensions import db
 from app.mypage import bp
 from app.mypage.forms import DeleteAccountForm, NicknameForm, PasswordForm, PhotoForm
 from app.storage import StorageError
 
 logger = logging.getLogger("memo.mypage")
-STORE_DOWN = (
-    "Photos cannot be saved right now: the photo store is not answering. "
-    "Your photo is unchanged; please try again in a moment."
-)
-
-
-@bp.errorhandler(StorageError)
-def object_store_failed(error):
-    """Answer 503 when the object store fails before anything was changed."""
-    logger.warning("object store failed: %s", error)
-    db.session.rollback()
-    return handle_http_error(ServiceUnavailable(STORE_DOWN))
 
 
 @contextmanager
