@@ -4,6 +4,7 @@ The database keeps only each photo's public URL; the key is its last three path
 segments (`avatars/<user id>/<random>.<ext>`), whatever base URL it is served from.
 """
 
+import logging
 import secrets
 import threading
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
+logger = logging.getLogger("memo.storage")
 PHOTO_PREFIX = "avatars/"
 # A key never gets new content (a new photo gets a new key), so caches may keep it for good.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -142,3 +144,26 @@ def delete_prefix(prefix):
     for key in keys:
         delete_key(key)
     return len(keys)
+
+
+def delete_or_log(what, delete, *args):
+    """Delete objects the database no longer refers to; if the store fails, log what is left.
+
+    The rows are gone already, so the user's action stands: `flask storage cleanup`
+    removes what this leaves behind.
+    """
+    try:
+        delete(*args)
+    except StorageError as error:
+        logger.warning(
+            "orphaned %s left in the object store (%s); `flask storage cleanup` removes it",
+            what,
+            error,
+        )
+
+
+def delete_photo(url):
+    """Delete the object behind a photo URL that no user holds any more."""
+    key = key_for_url(url)
+    if key:
+        delete_or_log(key, delete_key, key)

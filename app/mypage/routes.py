@@ -1,8 +1,5 @@
 """My page: every route acts on the signed-in user's own account, never on an id it is given."""
 
-import logging
-from contextlib import contextmanager
-
 from flask import flash, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -11,30 +8,6 @@ from app import storage
 from app.extensions import db
 from app.mypage import bp
 from app.mypage.forms import DeleteAccountForm, NicknameForm, PasswordForm, PhotoForm
-from app.storage import StorageError
-
-logger = logging.getLogger("memo.mypage")
-
-
-@contextmanager
-def orphans_logged(what):
-    """Let deleting objects the database no longer refers to fail: log them for cleanup."""
-    try:
-        yield
-    except StorageError as error:
-        logger.warning(
-            "orphaned %s left in the object store (%s); `flask storage cleanup` removes it",
-            what,
-            error,
-        )
-
-
-def delete_photo(url):
-    """Delete the object behind a photo URL that no user holds any more."""
-    key = storage.key_for_url(url)
-    if key:
-        with orphans_logged(key):
-            storage.delete_key(key)
 
 
 def render_page(status=200, **forms):
@@ -66,7 +39,7 @@ def upload_photo():
     replaced = current_user.image_url
     current_user.image_url = storage.put_image(current_user.id, *form.image)
     db.session.commit()
-    delete_photo(replaced)
+    storage.delete_photo(replaced)
     flash("Your photo is saved.", "success")
     return redirect(url_for("mypage.index"))
 
@@ -77,7 +50,7 @@ def remove_photo():
     """Go back to the placeholder and delete the photo's object."""
     removed, current_user.image_url = current_user.image_url, None
     db.session.commit()
-    delete_photo(removed)
+    storage.delete_photo(removed)
     flash("Your photo is removed.", "info")
     return redirect(url_for("mypage.index"))
 
@@ -137,7 +110,6 @@ def delete_account():
     db.session.commit()
     logout_user()
     session.clear()
-    with orphans_logged(f"photos under {photos}"):
-        storage.delete_prefix(photos)
+    storage.delete_or_log(f"photos under {photos}", storage.delete_prefix, photos)
     flash("Your account and everything in it are deleted.", "info")
     return redirect(url_for("auth.signup"))
