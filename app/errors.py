@@ -38,7 +38,7 @@ def wants_json():
     return best == "application/json"
 
 
-def describe(error):
+def message_for(error):
     """Return the message to show for `error`: its own, unless it is Werkzeug's stock text."""
     stock = type(error).description
     if error.description and error.description != stock:
@@ -50,7 +50,7 @@ def handle_http_error(error):
     """Render any HTTP error, rolling back the session after a server error."""
     if error.code >= 500:
         db.session.rollback()
-    message = describe(error)
+    message = message_for(error)
     # Keep what the error says besides its body, such as Retry-After on a 429 or Allow on a 405.
     headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
     if wants_json():

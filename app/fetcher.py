@@ -339,7 +339,7 @@ def get(target, address, clock, max_bytes, ca_certs):
             return None, location
         media_type, charset = check_headers(response, max_bytes)
         body = read_body(response, max_bytes, clock)
-        return Page(target.url, media_type, decode(body, charset, media_type)), None
+        return Page(target.url, media_type, text_of(body, charset, media_type)), None
     finally:
         connection.close()
 
@@ -383,7 +383,7 @@ def read_body(response, max_bytes, clock):
     return bytes(body)
 
 
-def decode(body, charset, media_type):
+def text_of(body, charset, media_type):
     """Decode a body: its byte order mark, else the declared or <meta> charset, else sniffed."""
     for mark, codec in BYTE_ORDER_MARKS:
         if body.startswith(mark):

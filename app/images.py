@@ -55,7 +55,7 @@ def profile_photo(data):
         ImageOps.exif_transpose(image, in_place=True)
     except DAMAGED_FILE_ERRORS:
         raise ImageError(DAMAGED) from None
-    return encode(to_srgb(image))
+    return encode_pixels_only(to_srgb(image))
 
 
 def open_checked(data):
@@ -89,7 +89,7 @@ def to_srgb(image):
     return image.convert(mode)
 
 
-def encode(image):
+def encode_pixels_only(image):
     """Encode `image` from its pixels alone, so no EXIF, XMP, comment or profile comes along."""
     pixels_only = Image.frombytes(image.mode, image.size, image.tobytes())
     output = BytesIO()

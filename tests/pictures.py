@@ -10,7 +10,7 @@ SECRET_COMMENT = b"taken at home, 12 Secret Lane"
 SECRET_MODEL = "Pixel Secret 9"
 
 
-def encode(image, format_, **options):
+def saved_as(image, format_, **options):
     """Return `image` encoded in `format_`."""
     output = io.BytesIO()
     image.save(output, format_, **options)
@@ -25,15 +25,15 @@ def two_tone(size=(600, 300)):
 
 
 def jpeg(size=(600, 300), **options):
-    return encode(two_tone(size), "JPEG", **options)
+    return saved_as(two_tone(size), "JPEG", **options)
 
 
 def png(size=(600, 300), mode="RGB"):
-    return encode(two_tone(size).convert(mode), "PNG")
+    return saved_as(two_tone(size).convert(mode), "PNG")
 
 
 def webp(size=(600, 300)):
-    return encode(two_tone(size), "WEBP")
+    return saved_as(two_tone(size), "WEBP")
 
 
 def phone_jpeg(orientation=1):

@@ -20,12 +20,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
 
 
-def encode(note):
+def cursor_of(note):
     """Return the cursor of a note: microseconds since the epoch, a dash, its id."""
     return f"{(note.created_at - EPOCH) // timedelta(microseconds=1)}-{note.id}"
 
 
-def decode(cursor):
+def position_of(cursor):
     """Return (created_at, id) for a cursor, or abort 404 for a malformed one."""
     micros, dash, note_id = (cursor or "").partition("-")
     if not (dash and micros.isdigit() and note_id.isdigit()) or len(cursor) > 40:
@@ -61,7 +61,7 @@ def notes_page(user_id, args, per_page):
     mine = select(Note).options(listed).where(Note.user_id == user_id)
     if "after" in args:
         rows = db.session.scalars(
-            mine.where(position() > tuple_(*decode(args["after"])))
+            mine.where(position() > tuple_(*position_of(args["after"])))
             .order_by(Note.created_at, Note.id)
             .limit(per_page + 1)
         ).all()
@@ -72,7 +72,7 @@ def notes_page(user_id, args, per_page):
         )
     elif "before" in args:
         rows = db.session.scalars(
-            newest_first(mine.where(position() < tuple_(*decode(args["before"])))).limit(
+            newest_first(mine.where(position() < tuple_(*position_of(args["before"])))).limit(
                 per_page + 1
             )
         ).all()
@@ -91,6 +91,6 @@ def notes_page(user_id, args, per_page):
             abort(404, "That page of notes does not exist.")
     return NotePage(
         items=items,
-        newer=encode(items[0]) if has_newer and items else None,
-        older=encode(items[-1]) if has_older else None,
+        newer=cursor_of(items[0]) if has_newer and items else None,
+        older=cursor_of(items[-1]) if has_older else None,
     )
