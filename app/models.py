@@ -28,6 +28,15 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from app.extensions import db
 
+# Limits on what users write, shared by the forms and the CHECK constraints. Revisions keep
+# their own literal copies: a revision is frozen at the schema it made.
+EMAIL_MAX_LENGTH = 254
+NICKNAME_MIN_LENGTH, NICKNAME_MAX_LENGTH = 2, 30
+TITLE_MAX_LENGTH = 200
+CONTENT_MAX_LENGTH = 20_000
+# The longest web address a word count takes and stores (what servers commonly accept).
+URL_MAX_LENGTH = 2048
+
 # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
@@ -42,8 +51,11 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "user"
     __table_args__ = (
-        CheckConstraint("char_length(email) <= 254", name="email_length"),
-        CheckConstraint("char_length(nickname) BETWEEN 2 AND 30", name="nickname_length"),
+        CheckConstraint(f"char_length(email) <= {EMAIL_MAX_LENGTH}", name="email_length"),
+        CheckConstraint(
+            f"char_length(nickname) BETWEEN {NICKNAME_MIN_LENGTH} AND {NICKNAME_MAX_LENGTH}",
+            name="nickname_length",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -223,8 +235,10 @@ class Note(db.Model):
     __tablename__ = "note"
     __table_args__ = (
         Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),
-        CheckConstraint("char_length(title) BETWEEN 1 AND 200", name="title_length"),
-        CheckConstraint("char_length(content) <= 20000", name="content_length"),
+        CheckConstraint(
+            f"char_length(title) BETWEEN 1 AND {TITLE_MAX_LENGTH}", name="title_length"
+        ),
+        CheckConstraint(f"char_length(content) <= {CONTENT_MAX_LENGTH}", name="content_length"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -249,10 +263,6 @@ class Note(db.Model):
             "updated_at": self.updated_at.isoformat(),
             "completed": self.completed,
         }
-
-
-# The longest web address a word count takes and stores (what servers commonly accept).
-URL_MAX_LENGTH = 2048
 
 
 class Result(db.Model):

@@ -6,14 +6,29 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 from wtforms.validators import Length, Regexp, ValidationError
 
+from app.models import NICKNAME_MAX_LENGTH, NICKNAME_MIN_LENGTH
+
 NICKNAME_RULES = [
-    Length(min=2, max=30, message="Nickname must be 2 to 30 characters."),
+    Length(
+        min=NICKNAME_MIN_LENGTH,
+        max=NICKNAME_MAX_LENGTH,
+        message=f"Nickname must be {NICKNAME_MIN_LENGTH} to {NICKNAME_MAX_LENGTH} characters.",
+    ),
     Regexp(
         r"^[\w.-]+$",
         message="Nickname may use letters, digits, '.', '-' and '_' only.",
     ),
 ]
-PASSWORD_RULES = [Length(min=8, max=256, message="Password must be 8 to 256 characters.")]
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 256
+PASSWORD_RULES = [
+    Length(
+        min=PASSWORD_MIN_LENGTH,
+        max=PASSWORD_MAX_LENGTH,
+        message=f"Password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters.",
+    )
+]
+# A password given to be checked: longer than any password that can be set is wrong anyway.
+PASSWORD_GIVEN = Length(max=PASSWORD_MAX_LENGTH)
 
 # Line breaks and tabs are text; other control characters (NUL above all, which
 # PostgreSQL refuses to store) are not.

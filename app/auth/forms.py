@@ -4,9 +4,10 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from app.forms import Form
-from app.models import User
+from app.models import EMAIL_MAX_LENGTH, User
 from app.validators import (
     NICKNAME_RULES,
+    PASSWORD_GIVEN,
     PASSWORD_RULES,
     no_control_characters,
     strip,
@@ -20,7 +21,11 @@ class SignupForm(Form):
     email = EmailField(
         "Email",
         filters=[strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254), valid_email],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=EMAIL_MAX_LENGTH),
+            valid_email,
+        ],
     )
     nickname = StringField(
         "Nickname",
@@ -55,9 +60,13 @@ class LoginForm(Form):
     email = EmailField(
         "Email",
         filters=[strip],
-        validators=[DataRequired("Enter your email."), Length(max=254), no_control_characters],
+        validators=[
+            DataRequired("Enter your email."),
+            Length(max=EMAIL_MAX_LENGTH),
+            no_control_characters,
+        ],
     )
     password = PasswordField(
-        "Password", validators=[InputRequired("Enter your password."), Length(max=256)]
+        "Password", validators=[InputRequired("Enter your password."), PASSWORD_GIVEN]
     )
     remember = BooleanField("Remember me")

@@ -3,13 +3,19 @@
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
 from app.auth import throttle
 from app.forms import Form
 from app.images import ImageError, profile_photo
 from app.models import User
-from app.validators import NICKNAME_RULES, PASSWORD_RULES, no_control_characters, strip
+from app.validators import (
+    NICKNAME_RULES,
+    PASSWORD_GIVEN,
+    PASSWORD_RULES,
+    no_control_characters,
+    strip,
+)
 
 
 def is_own_password(form, field):
@@ -60,7 +66,7 @@ class PasswordForm(Form):
         "Current password",
         validators=[
             InputRequired("Enter your current password."),
-            Length(max=256),
+            PASSWORD_GIVEN,
             is_own_password,
         ],
     )
@@ -88,7 +94,7 @@ class DeleteAccountForm(Form):
         "Password",
         validators=[
             InputRequired("Enter your password to delete the account."),
-            Length(max=256),
+            PASSWORD_GIVEN,
             is_own_password,
         ],
     )

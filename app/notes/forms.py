@@ -4,18 +4,22 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.forms import Form
+from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from app.validators import no_control_characters, strip
 
 
 class NoteForm(Form):
-    """A note's title (1-200 characters) and content (up to 20,000)."""
+    """A note's title and content, within the lengths the database allows."""
 
     title = StringField(
         "Title",
         filters=[strip],
         validators=[
             DataRequired("Give the note a title."),
-            Length(max=200, message="Title must be at most 200 characters."),
+            Length(
+                max=TITLE_MAX_LENGTH,
+                message=f"Title must be at most {TITLE_MAX_LENGTH:,} characters.",
+            ),
             no_control_characters,
         ],
     )
@@ -23,7 +27,10 @@ class NoteForm(Form):
         "Content",
         filters=[lambda value: value or ""],
         validators=[
-            Length(max=20_000, message="Content must be at most 20,000 characters."),
+            Length(
+                max=CONTENT_MAX_LENGTH,
+                message=f"Content must be at most {CONTENT_MAX_LENGTH:,} characters.",
+            ),
             no_control_characters,
         ],
     )
