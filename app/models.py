@@ -72,7 +72,7 @@ class User(UserMixin, db.Model):
     login_sessions: Mapped[list["LoginSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
-    results: Mapped[list["Result"]] = relationship(
+    word_counts: Mapped[list["WordCount"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -129,8 +129,10 @@ class User(UserMixin, db.Model):
         notes = db.session.scalars(
             select(Note).where(Note.user_id == self.id).order_by(Note.created_at, Note.id)
         )
-        results = db.session.scalars(
-            select(Result).where(Result.user_id == self.id).order_by(Result.created_at, Result.id)
+        word_counts = db.session.scalars(
+            select(WordCount)
+            .where(WordCount.user_id == self.id)
+            .order_by(WordCount.created_at, WordCount.id)
         )
         return {
             "exported_at": utcnow().isoformat(),
@@ -141,7 +143,7 @@ class User(UserMixin, db.Model):
                 "created_at": self.created_at.isoformat(),
             },
             "notes": [note.export() for note in notes],
-            "results": [result.to_dict() for result in results],
+            "results": [word_count.export() for word_count in word_counts],
         }
 
     @classmethod
@@ -265,11 +267,12 @@ class Note(db.Model):
         }
 
 
-class Result(db.Model):
+class WordCount(db.Model):
     """A word count of a web page (the `results` table of flask-by-example), owned by one user.
 
-    Each count is `{"total": words, "distinct": different words, "top": [[word, n], ...]}`,
-    keeping the top words only (see app/wordcount/counting.py), so a row stays a few kilobytes.
+    The columns keep flask-by-example's names, and so does the export. Each count is
+    `{"total": words, "distinct": different words, "top": [[word, n], ...]}`, keeping the top
+    words only (see app/wordcount/counting.py), so a row stays a few kilobytes.
     """
 
     __tablename__ = "results"
@@ -281,21 +284,21 @@ class Result(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     url: Mapped[str] = mapped_column(Text)
-    result_all: Mapped[dict] = mapped_column(JSONB)
-    result_no_stop_words: Mapped[dict] = mapped_column(JSONB)
+    all_words: Mapped[dict] = mapped_column("result_all", JSONB)
+    without_stop_words: Mapped[dict] = mapped_column("result_no_stop_words", JSONB)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    owner: Mapped[User] = relationship(back_populates="results")
+    owner: Mapped[User] = relationship(back_populates="word_counts")
 
-    def to_dict(self):
-        """Return the result as plain JSON-ready data, for the account export."""
+    def export(self):
+        """Return the word count as JSON-ready data."""
         return {
             "id": self.id,
             "url": self.url,
             "created_at": self.created_at.isoformat(),
-            "result_all": self.result_all,
-            "result_no_stop_words": self.result_no_stop_words,
+            "result_all": self.all_words,
+            "result_no_stop_words": self.without_stop_words,
         }
 
 

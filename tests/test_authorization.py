@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import Result, User
+from app.models import User, WordCount
 from tests import pictures
 from tests.conftest import PASSWORD, Browser, stored_keys
 from tests.webservers import Reply, serve_pages
@@ -84,7 +84,7 @@ MATRIX = {
     "/mypage/export": Route(ACCOUNT, {"GET": {}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
-    "/wordcount/<id:result_id>": Route(OWNER, {"GET": {}}),
+    "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
@@ -98,7 +98,7 @@ class World:
 
     ann: Browser
     note_id: int
-    result_id: int
+    word_count_id: int
     secrets: list
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
 
@@ -107,7 +107,7 @@ class World:
         return (
             rule.replace("<path:filename>", "style.css")
             .replace("<id:note_id>", str(self.note_id))
-            .replace("<id:result_id>", str(self.result_id))
+            .replace("<id:word_count_id>", str(self.word_count_id))
         )
 
     def form(self, rule, method):
@@ -130,16 +130,16 @@ def make_world(app, user, page_url):
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
-        result = Result(
+        word_count = WordCount(
             url="https://ann.example/zebracorn",
-            result_all=count,
-            result_no_stop_words=count,
+            all_words=count,
+            without_stop_words=count,
             user_id=ann.id,
         )
-        db.session.add(result)
+        db.session.add(word_count)
         db.session.commit()
         secrets = ["zebracorn", ann.email, ann.image_url]
-        return World(user, ann.notes[0].id, result.id, secrets, page_url)
+        return World(user, ann.notes[0].id, word_count.id, secrets, page_url)
 
 
 def snapshot(app, object_store, user_email=None):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from app.extensions import db
-from app.models import Note, Result, User
+from app.models import Note, User, WordCount
 
 
 @pytest.fixture
@@ -78,10 +78,10 @@ def add_results(app, number):
     with app.app_context():
         owner = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         db.session.add_all(
-            Result(
+            WordCount(
                 url=f"https://example.com/{n}",
-                result_all=counts,
-                result_no_stop_words=counts,
+                all_words=counts,
+                without_stop_words=counts,
                 user_id=owner.id,
             )
             for n in range(number)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import Result, User
+from app.models import User, WordCount
 from app.security import origin_of
 from tests import pictures
 from tests.conftest import DYNO, PASSWORD, Browser, RouterBrowser
@@ -160,10 +160,10 @@ def every_page(app, user):
         owner = db.session.scalar(select(User))
         count = {"total": 2, "distinct": 1, "top": [["dog", 2]]}
         db.session.add(
-            Result(
+            WordCount(
                 url="https://example.com/",
-                result_all=count,
-                result_no_stop_words=count,
+                all_words=count,
+                without_stop_words=count,
                 user_id=owner.id,
             )
         )

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.extensions import db
 from app.fetcher import FetchError, fetch
-from app.models import Result
+from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.routes import fetch_settings
 from tests.webservers import (
@@ -245,7 +245,7 @@ def test_another_users_note_has_no_word_count(user, other_user):
 def test_a_result_exports_as_plain_data(app, user, site):
     number = result_id(user.submit("/wordcount", {"url": site.url()}))
     with app.app_context():
-        exported = db.session.get(Result, number).to_dict()
+        exported = db.session.get(WordCount, number).export()
     assert exported["id"] == number
     assert exported["url"] == site.url()
     assert exported["result_no_stop_words"]["top"][0] == ["pelican", 3]
@@ -259,7 +259,7 @@ def test_deleting_the_account_deletes_its_results(app, user, other_user, site, c
     with app.app_context():
         db.session.execute(text("""DELETE FROM "user" WHERE nickname = 'ann'"""))
         db.session.commit()
-        owners = db.session.scalars(select(Result.user_id)).all()
+        owners = db.session.scalars(select(WordCount.user_id)).all()
     assert count_rows("results") == 1 and len(owners) == 1
 
 
@@ -353,9 +353,9 @@ def test_numbers_identifiers_and_long_runs_are_not_words():
 
 
 def test_stop_words_are_left_out_of_the_second_count():
-    result_all, result_no_stop_words = count_words("The cat and the hat. Don’t stop!")
-    assert result_all["top"][0] == ["the", 2]
-    assert result_no_stop_words == {
+    all_words, without_stop_words = count_words("The cat and the hat. Don’t stop!")
+    assert all_words["top"][0] == ["the", 2]
+    assert without_stop_words == {
         "total": 3,
         "distinct": 3,
         "top": [["cat", 1], ["hat", 1], ["stop", 1]],

@@ -1,4 +1,4 @@
-"""Count the words of a web page or a note; show the signed-in user's results."""
+"""Count the words of a web page or a note; show the signed-in user's word counts."""
 
 from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.fetcher import FetchError, fetch
-from app.models import Result
+from app.models import WordCount
 from app.notes.routes import get_note
 from app.wordcount import bp
 from app.wordcount.counting import count_words, visible_text
@@ -26,17 +26,17 @@ def fetch_settings():
     }
 
 
-def get_result(result_id):
-    """Return the signed-in user's result, or abort 404 (someone else's is as good as missing)."""
-    return db.first_or_404(select(Result).filter_by(id=result_id, user_id=current_user.id))
+def get_word_count(word_count_id):
+    """Return the signed-in user's word count, or 404 (someone else's is as good as missing)."""
+    return db.first_or_404(select(WordCount).filter_by(id=word_count_id, user_id=current_user.id))
 
 
 def render_index(form):
-    """Render the form and the user's past results: 400 after a refused submission."""
+    """Render the form and the user's past word counts: 400 after a refused submission."""
     query = (
-        select(Result)
-        .where(Result.user_id == current_user.id)
-        .order_by(Result.created_at.desc(), Result.id.desc())
+        select(WordCount)
+        .where(WordCount.user_id == current_user.id)
+        .order_by(WordCount.created_at.desc(), WordCount.id.desc())
     )
     page = db.paginate(query, per_page=current_app.config["RESULTS_PER_PAGE"], max_per_page=None)
     html = render_template("wordcount/index.html", form=form, page=page)
@@ -46,7 +46,7 @@ def render_index(form):
 @bp.route("/wordcount", methods=["GET", "POST"])
 @login_required
 def index():
-    """Fetch a web page, count its words and keep the result; list earlier results."""
+    """Fetch a web page, count its words and keep the count; list earlier counts."""
     form = WordCountForm()
     if not form.validate_on_submit():
         return render_index(form)
@@ -60,28 +60,28 @@ def index():
         form.url.errors.append(str(error))
         return render_index(form)
     text = page.text if page.media_type == "text/plain" else visible_text(page.text)
-    result_all, result_no_stop_words = count_words(text)
-    result = Result(
+    all_words, without_stop_words = count_words(text)
+    word_count = WordCount(
         url=form.url.data,
-        result_all=result_all,
-        result_no_stop_words=result_no_stop_words,
+        all_words=all_words,
+        without_stop_words=without_stop_words,
         user_id=user_id,
     )
-    db.session.add(result)
+    db.session.add(word_count)
     db.session.commit()
-    return redirect(url_for("wordcount.show", result_id=result.id))
+    return redirect(url_for("wordcount.show", word_count_id=word_count.id))
 
 
-@bp.get("/wordcount/<id:result_id>")
+@bp.get("/wordcount/<id:word_count_id>")
 @login_required
-def show(result_id):
-    """Show one result: the top words with and without stop words."""
-    result = get_result(result_id)
+def show(word_count_id):
+    """Show one word count: the top words with and without stop words."""
+    word_count = get_word_count(word_count_id)
     return render_template(
         "wordcount/result.html",
-        result=result,
-        result_all=result.result_all,
-        result_no_stop_words=result.result_no_stop_words,
+        word_count=word_count,
+        all_words=word_count.all_words,
+        without_stop_words=word_count.without_stop_words,
     )
 
 
@@ -90,10 +90,10 @@ def show(result_id):
 def note(note_id):
     """Count the words of a note's title and content; nothing is fetched or stored."""
     note = get_note(note_id)
-    result_all, result_no_stop_words = count_words(f"{note.title}\n{note.content}")
+    all_words, without_stop_words = count_words(f"{note.title}\n{note.content}")
     return render_template(
         "wordcount/result.html",
         note=note,
-        result_all=result_all,
-        result_no_stop_words=result_no_stop_words,
+        all_words=all_words,
+        without_stop_words=without_stop_words,
     )
