@@ -62,7 +62,7 @@ def test_small_photos_keep_their_size():
 def test_transparency_of_a_png_survives():
     picture = Image.new("RGBA", (100, 100), "red")
     picture.paste((0, 0, 0, 0), (0, 0, 50, 100))
-    image = decoded(profile_photo(pictures.encode(picture, "PNG")))
+    image = decoded(profile_photo(pictures.saved_as(picture, "PNG")))
     assert image.mode == "RGBA"
     assert image.getpixel((10, 50))[3] == 0 and image.getpixel((90, 50))[3] == 255
 
@@ -79,7 +79,7 @@ def test_transparency_of_a_png_survives():
             "not a photo we can use",
         ),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "not a photo we can use"),
-        (pictures.encode(Image.new("RGB", (10, 10)), "GIF"), "not a photo we can use"),
+        (pictures.saved_as(Image.new("RGB", (10, 10)), "GIF"), "not a photo we can use"),
         (pictures.jpeg()[:600], "damaged or incomplete"),
         (pictures.png((900, 600))[:900], "damaged or incomplete"),
         (pictures.bomb_png(), "too large: at most 40 megapixels"),
