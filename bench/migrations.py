@@ -26,6 +26,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv.revisions import parent_revision  # noqa: E402
 from devenv.services import ensure_database, start_postgres  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -98,7 +99,7 @@ def bench_noop(url, runs):
 
 def seed_notes(url, rows):
     """Bring a fresh database to just before the completed revision, with `rows` notes."""
-    flask_db(url, "upgrade", previous_of_completed())
+    flask_db(url, "upgrade", parent_revision(COMPLETED_REVISION))
     connection = psycopg2.connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
@@ -115,16 +116,6 @@ def seed_notes(url, rows):
         )
         cursor.execute("VACUUM ANALYZE note")
     connection.close()
-
-
-def previous_of_completed():
-    """Return the revision the completed revision builds on."""
-    source = (ROOT / "migrations" / "versions" / "0003_note_completed.py").read_text()
-    namespace = {}
-    for line in source.splitlines():
-        if line.startswith("down_revision ="):
-            exec(line, namespace)  # noqa: S102  (one assignment of a string literal)
-    return namespace["down_revision"]
 
 
 class Load:

@@ -23,26 +23,13 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from config import database_uri
+from devenv.revisions import head_revision
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from tests.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def head_revision():
-    """Return this code's migration head, read from the revision files."""
-    revisions, parents = set(), set()
-    for path in (ROOT / "migrations" / "versions").glob("*.py"):
-        namespace = {}
-        for line in path.read_text().splitlines():
-            if line.startswith(("revision =", "down_revision =")):
-                exec(line, namespace)  # noqa: S102  (two assignments of string literals)
-        revisions.add(namespace["revision"])
-        parents.add(namespace["down_revision"])
-    (head,) = revisions - parents
-    return head
 
 
 HEAD = head_revision()  # this code's newest revision
