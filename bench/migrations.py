@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devenv.revisions import parent_revision  # noqa: E402
-from devenv.services import ensure_database, start_postgres  # noqa: E402
+from devenv.services import connect, ensure_database, query, start_postgres  # noqa: E402
 
 BIN = Path(sys.executable).parent
 COMPLETED_REVISION = "0003"
@@ -100,8 +100,7 @@ def bench_noop(url, runs):
 def seed_notes(url, rows):
     """Bring a fresh database to just before the completed revision, with `rows` notes."""
     flask_db(url, "upgrade", parent_revision(COMPLETED_REVISION))
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
+    connection = connect(url)
     with connection.cursor() as cursor:
         cursor.execute(
             'INSERT INTO "user" (email, nickname, password_hash, created_at)'
@@ -129,8 +128,7 @@ class Load:
         self.lock = threading.Lock()
 
     def worker(self, number):
-        connection = psycopg2.connect(self.url)
-        connection.autocommit = True
+        connection = connect(self.url)
         cursor = connection.cursor()
         statements = [
             (
@@ -181,15 +179,14 @@ def bench_completed_under_load(url, rows, threads):
         baseline = len(load.latencies)
         took = flask_db(url, "upgrade", COMPLETED_REVISION)
         during = load.latencies[baseline:]
-    nulls = psycopg2.connect(url).cursor()
-    nulls.execute("SELECT count(*) FROM note WHERE completed IS NULL")
+    [(nulls,)] = query(url, "SELECT count(*) FROM note WHERE completed IS NULL")
     return {
         "seconds": took,
         "queries": len(during),
         "max_ms": max(during) * 1000,
         "p99_ms": statistics.quantiles(during, n=100)[98] * 1000,
         "errors": load.errors,
-        "nulls": nulls.fetchone()[0],
+        "nulls": nulls,
     }
 
 

@@ -1,4 +1,4 @@
-"""Real local services for development and tests: PostgreSQL (pgserver) and S3 (moto).
+"""Real local services for development, tests and benchmarks: PostgreSQL (pgserver) and S3 (moto).
 
 Neither is a fake: pgserver runs the PostgreSQL 16 server binaries, and moto's
 server mode answers the S3 API over HTTP, so the app talks to both exactly as
@@ -50,21 +50,44 @@ def stop_postgres(server, timeout=30):
         pass
 
 
-def ensure_database(admin_url, name, recreate=False):
-    """Create database `name` on the server behind `admin_url` unless it exists."""
-    connection = psycopg2.connect(admin_url)
+def connect(url):
+    """Return a connection to `url` that runs each statement on its own (autocommit)."""
+    connection = psycopg2.connect(url)
     connection.autocommit = True
+    return connection
+
+
+def execute(url, *statements):
+    """Run statements on `url`, each outside any transaction (CREATE DATABASE needs that)."""
+    connection = connect(url)
     try:
         with connection.cursor() as cursor:
-            if recreate:
-                cursor.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            for statement in statements:
+                cursor.execute(statement)
     finally:
         connection.close()
+
+
+def query(url, statement, parameters=()):
+    """Return the rows (tuples) of one query on `url`."""
+    connection = connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, parameters)
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+def ensure_database(admin_url, name, recreate=False):
+    """Create database `name` on the server behind `admin_url` unless it exists."""
+    if recreate:
+        execute(
+            admin_url,
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+        )
+    if not query(admin_url, "SELECT 1 FROM pg_database WHERE datname = %s", (name,)):
+        execute(admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 class ObjectStore:

@@ -13,7 +13,6 @@ import tempfile
 import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 from flask_migrate import downgrade, upgrade
 from psycopg2 import sql
@@ -23,6 +22,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.extensions import db
 from config import database_uri
+from devenv import services
 from devenv.revisions import head_revision
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from tests.liveserver import LiveServer
@@ -43,9 +43,7 @@ class Postgres:
         self.scratch = []
 
     def connect(self, url=None):
-        connection = psycopg2.connect(url or self.main_url)
-        connection.autocommit = True
-        return connection
+        return services.connect(url or self.main_url)
 
     def url_for(self, name):
         """Return the URL of database `name` on the same server."""
@@ -53,13 +51,7 @@ class Postgres:
 
     def execute(self, *statements):
         """Run statements on the main database outside any transaction."""
-        connection = self.connect()
-        try:
-            with connection.cursor() as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-        finally:
-            connection.close()
+        services.execute(self.main_url, *statements)
 
     def create_scratch_database(self):
         """Create an empty database for one test and return its URL."""
