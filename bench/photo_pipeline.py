@@ -53,7 +53,7 @@ def rss_mb(field):
 def worker(photo_path, runs):
     """Create the app, sign up, upload the photo `runs` times; print the figures as JSON."""
     from app import create_app
-    from tests.conftest import Browser
+    from devenv.visitors import Browser
 
     app = create_app("config.TestingConfig")
     browser = Browser(app.test_client())

@@ -5,9 +5,7 @@ uses (and wipes) that database and creates scratch databases beside it; otherwis
 it starts an embedded PostgreSQL in a temporary folder.
 """
 
-import io
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -25,11 +23,10 @@ from config import database_uri
 from devenv import services
 from devenv.revisions import head_revision
 from devenv.services import ObjectStore, ensure_database, start_postgres
+from devenv.visitors import Browser
 from tests.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"
-CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 HEAD = head_revision()  # this code's newest revision
@@ -142,97 +139,6 @@ def stored_keys(store, prefix=""):
     """Return the keys of the objects in a store's bucket."""
     listing = store.client().list_objects_v2(Bucket=store.bucket, Prefix=prefix)
     return {item["Key"] for item in listing.get("Contents", [])}
-
-
-class Browser:
-    """A test client that sends the CSRF token a real browser would have from the page."""
-
-    def __init__(self, client):
-        self.client = client
-        self.token = None
-
-    def remember_token(self, response):
-        match = CSRF_TOKEN.search(response.get_data(as_text=True))
-        if match:
-            self.token = match.group(1)
-        return response
-
-    def get(self, url, **kwargs):
-        return self.remember_token(self.client.get(url, **kwargs))
-
-    def post(self, url, data=None, csrf=True, **kwargs):
-        """POST `data` with the page's CSRF token (fetched from a form page if none yet)."""
-        data = dict(data or {})
-        if csrf:
-            if self.token is None:
-                self.get("/auth/login")
-            data.setdefault("csrf_token", self.token)
-        return self.remember_token(self.client.post(url, data=data, **kwargs))
-
-    def submit(self, url, data, **kwargs):
-        """Open the form at `url` and submit it, as a person would."""
-        self.get(url)
-        return self.post(url, data, **kwargs)
-
-    def signup(self, email="ann@example.com", nickname="ann", password=PASSWORD):
-        return self.submit(
-            "/auth/signup",
-            {
-                "email": email,
-                "nickname": nickname,
-                "password": password,
-                "password_confirm": password,
-            },
-        )
-
-    def login(self, email="ann@example.com", password=PASSWORD, **extra):
-        return self.submit("/auth/login", {"email": email, "password": password, **extra})
-
-    def logout(self):
-        response = self.post("/auth/logout")
-        self.token = None
-        return response
-
-    def change_password(self, current, new, confirm=None):
-        """Submit my page's password form."""
-        return self.post(
-            "/mypage/password",
-            {
-                "current_password": current,
-                "new_password": new,
-                "new_password_confirm": new if confirm is None else confirm,
-            },
-        )
-
-    def create_note(self, title="Groceries", content="milk, eggs"):
-        return self.submit("/notes/new", {"title": title, "content": content})
-
-    def upload_photo(self, data, filename="photo.jpg", content_type="image/jpeg"):
-        """Choose `data` as the file in my page's photo form and submit it."""
-        self.get("/mypage")
-        photo = (io.BytesIO(data), filename, content_type)
-        return self.post("/mypage/photo", {"photo": photo})
-
-
-# The router speaks plain HTTP to the dyno. (Flask's test client would otherwise follow
-# PREFERRED_URL_SCHEME, https in production, and skip the proxy headers' work.)
-DYNO = "http://localhost"
-
-
-class RouterBrowser(Browser):
-    """A browser at `address` reaching the app through the HTTPS router, as a browser would."""
-
-    def __init__(self, client, address="203.0.113.7"):
-        super().__init__(client)
-        self.headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": address}
-
-    def get(self, url, **kwargs):
-        return super().get(url, headers=self.headers, base_url=DYNO, **kwargs)
-
-    def post(self, url, data=None, csrf=True, **kwargs):
-        # The page's own address as Referer: what strict-origin-when-cross-origin sends.
-        headers = {**self.headers, "Referer": f"https://localhost{url}"}
-        return super().post(url, data, csrf, headers=headers, base_url=DYNO, **kwargs)
 
 
 class ScratchSchema:

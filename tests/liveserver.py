@@ -8,28 +8,21 @@ production's cookie settings work unchanged, and without `X-Forwarded-Proto: htt
 HTTPS-only Referer check stays off, as it would for any plain-HTTP request.
 """
 
-import http.client
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import suppress
-from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 import psutil
 
+from devenv.visitors import Visitor
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-test-secret-that-is-long-enough-0123456789"
-PASSWORD = "correct horse battery"
-CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-NOTE_LOCATION = re.compile(r"^/notes/(\d+)$")
 
 
 def free_port():
@@ -160,130 +153,3 @@ class LiveServer:
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.wait(timeout=10)
-
-
-@dataclass
-class Response:
-    """What a visitor got back: status, headers and body, and when it was asked and answered."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    text: str
-    started: float
-    ended: float
-
-    @property
-    def location(self):
-        """Return the path a redirect points to (the router's host stripped)."""
-        return urlsplit(self.headers.get("Location", "")).path
-
-
-class Visitor:
-    """One person's browser at the HTTP level: a kept-alive connection, cookies, the CSRF token."""
-
-    def __init__(self, base_url, timeout=30, cookies=None):
-        parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname, parts.port
-        self.timeout = timeout
-        self.connection = None
-        self.cookies = {} if cookies is None else cookies
-        self.token = None
-        self.retries = 0
-
-    def request(self, method, path, body=None, content_type=None):
-        """Send one request and return its Response."""
-        headers = {"Host": f"{self.host}:{self.port}", "Accept": "text/html"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        if content_type:
-            headers["Content-Type"] = content_type
-        started = time.monotonic()
-        # Like a browser, a request that finds its kept-alive connection closed by the server
-        # before any answer (a worker recycled, say) is sent once more on a new connection.
-        for attempt in range(2):
-            reused = self.connection is not None
-            if not reused:
-                self.connection = http.client.HTTPConnection(self.host, self.port, self.timeout)
-            try:
-                self.connection.request(method, path, body=body, headers=headers)
-                answer = self.connection.getresponse()
-                data = answer.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.close()
-                if reused and attempt == 0:
-                    self.retries += 1
-                    continue
-                raise
-            except BaseException:
-                self.close()
-                raise
-            break
-        if answer.will_close:
-            self.close()
-        self.keep_cookies(answer.headers.get_all("Set-Cookie") or [])
-        text = data.decode("utf-8", errors="replace")
-        match = CSRF_TOKEN.search(text)
-        if match:
-            self.token = match.group(1)
-        return Response(answer.status, answer.headers, text, started, time.monotonic())
-
-    def keep_cookies(self, set_cookies):
-        """Store cookies the server set and forget those it expired."""
-        for header in set_cookies:
-            for name, morsel in SimpleCookie(header).items():
-                if morsel["max-age"] == "0" or not morsel.value:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-
-    def close(self):
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post(self, path, form=None):
-        """POST a form with the CSRF token of the last page (fetched from a form if none yet)."""
-        if self.token is None:
-            self.get("/auth/login")
-        body = urlencode({"csrf_token": self.token, **(form or {})})
-        return self.request("POST", path, body, "application/x-www-form-urlencoded")
-
-    def post_file(self, path, name, filename, data, content_type):
-        """POST one file as multipart/form-data, with the CSRF token of the last page."""
-        boundary = uuid.uuid4().hex
-        token_part = f'Content-Disposition: form-data; name="csrf_token"\r\n\r\n{self.token}'
-        file_part = (
-            f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            f"Content-Type: {content_type}\r\n\r\n"
-        )
-        parts = [
-            f"--{boundary}\r\n{token_part}\r\n--{boundary}\r\n{file_part}".encode(),
-            data,
-            f"\r\n--{boundary}--\r\n".encode(),
-        ]
-        return self.request(
-            "POST", path, b"".join(parts), f"multipart/form-data; boundary={boundary}"
-        )
-
-    def submit(self, path, form):
-        """Open the form at `path` and submit it, as a person would."""
-        self.get(path)
-        return self.post(path, form)
-
-    def signup(self, email, nickname, password=PASSWORD):
-        form = {"email": email, "nickname": nickname, "password": password}
-        return self.submit("/auth/signup", {**form, "password_confirm": password})
-
-    def create_note(self, title, content=""):
-        """Write a note; return the Response and the id the server confirmed (or None)."""
-        response = self.submit("/notes/new", {"title": title, "content": content})
-        match = NOTE_LOCATION.match(response.location) if response.status == 302 else None
-        return response, int(match.group(1)) if match else None
-
-    def upload_photo(self, data):
-        """Choose `data` (a JPEG) in my page's photo form and submit it."""
-        self.get("/mypage")
-        return self.post_file("/mypage/photo", "photo", "photo.jpg", data, "image/jpeg")

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
-from tests.conftest import PASSWORD, Browser
+from devenv.visitors import PASSWORD, Browser
 
 
 def test_signup_signs_in_and_redirects_home(browser):

@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import Browser
+from devenv.visitors import Browser
 from tests.liveserver import free_port
 
 

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.fetcher import FetchError, parse_url
-from tests.conftest import PASSWORD, Browser
+from devenv.visitors import PASSWORD, Browser
 from tests.webservers import Reply, serve_pages
 
 # Modest counts keep the suite fast; every run draws new examples.

@@ -1,6 +1,6 @@
 """100 people use Memo at once for 60 s through gunicorn: no 5xx, and nothing they saved is lost.
 
-Each person is a thread with its own connection and cookies (tests/liveserver.py's Visitor):
+Each person is a thread with its own connection and cookies (devenv/visitors.py's Visitor):
 it signs up, then for 60 s writes notes, lists them, opens, edits and ticks them, pausing up
 to 0.3 s between steps. It remembers every note the server confirmed (a 302 to /notes/<id>) and
 the last confirmed edit and tick of each; afterwards the database must hold exactly those notes,
@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from statistics import quantiles
 
-from tests.liveserver import Visitor
+from devenv.visitors import Visitor
 
 USERS = 100
 SECONDS = 60

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import Browser
+from devenv.visitors import Browser
 
 
 def note_id(response):

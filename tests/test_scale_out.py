@@ -10,8 +10,8 @@ import urllib.request
 
 from PIL import Image
 
+from devenv.visitors import Visitor
 from tests import pictures
-from tests.liveserver import Visitor
 
 PROFILE_IMAGE = re.compile(r'<img id="profile-image" src="([^"]+)"')
 

@@ -11,8 +11,8 @@ from app import create_app
 from app.extensions import db
 from app.models import User, WordCount
 from app.security import origin_of
+from devenv.visitors import DYNO, PASSWORD, Browser, RouterBrowser
 from tests import pictures
-from tests.conftest import DYNO, PASSWORD, Browser, RouterBrowser
 
 FIXED_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PASSWORD, Browser
+from devenv.visitors import PASSWORD, Browser
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.auth.throttle import client_subject
 from app.extensions import db
-from tests.conftest import PASSWORD, Browser, RouterBrowser
+from devenv.visitors import PASSWORD, Browser, RouterBrowser
 
 REFUSED = "Too many failed password attempts."
 WRONG = "not the password"
