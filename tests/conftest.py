@@ -21,10 +21,10 @@ from app import create_app
 from app.extensions import db
 from config import database_uri
 from devenv import services
+from devenv.liveserver import LiveServer
 from devenv.revisions import head_revision
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
-from tests.liveserver import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from devenv.liveserver import ROOT
 from devenv.visitors import PASSWORD
 from tests import pictures
 from tests.conftest import stored_keys
-from tests.liveserver import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -5,8 +5,8 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from devenv.liveserver import free_port
 from devenv.visitors import Browser
-from tests.liveserver import free_port
 
 
 def test_unknown_route_is_a_404_page(client):

@@ -20,10 +20,10 @@ from urllib.parse import urlencode, urlsplit
 import psycopg2
 import pytest
 
+from devenv.liveserver import release_phase
 from devenv.services import ensure_database, start_postgres, stop_postgres
 from devenv.visitors import Visitor
 from tests import pictures
-from tests.liveserver import release_phase
 
 DATABASE_DOWN = "its database is not answering"
 STORE_DOWN = "the photo store is not answering. Your photo is unchanged"

@@ -1,8 +1,8 @@
-"""The app served by gunicorn exactly as the Procfile runs it, and people who use it over HTTP.
+"""gunicorn serving Memo as the Procfile runs it, on 127.0.0.1, for tests and benchmarks.
 
 A LiveServer is the Procfile's `web` command under ProductionConfig (WEB_CONCURRENCY workers of
 gthread, the real gunicorn.conf.py) on a free port, in its own process group so that nothing it
-starts outlives the test. It serves plain HTTP on 127.0.0.1 with no proxy in front: browsers
+starts outlives its user. It serves plain HTTP on 127.0.0.1 with no proxy in front: browsers
 keep and send `Secure` cookies for 127.0.0.1 and localhost (potentially trustworthy origins), so
 production's cookie settings work unchanged, and without `X-Forwarded-Proto: https` Flask-WTF's
 HTTPS-only Referer check stays off, as it would for any plain-HTTP request.
@@ -18,8 +18,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import psutil
-
-from devenv.visitors import Visitor
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-test-secret-that-is-long-enough-0123456789"
@@ -32,12 +31,17 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def program(name):
+    """Return the path of a command installed in this virtualenv."""
+    return str(Path(sys.executable).parent / name)
+
+
 def procfile_command(process="web"):
     """Return the Procfile's command for `process`, its program taken from this virtualenv."""
     lines = (ROOT / "Procfile").read_text().splitlines()
     processes = dict(line.split(":", 1) for line in lines if line.strip())
-    program, *args = processes[process].split()
-    return [str(Path(sys.executable).parent / program), *args]
+    name, *args = processes[process].split()
+    return [program(name), *args]
 
 
 def production_environment(database_url, store_environment, **environ):
@@ -58,30 +62,34 @@ def release_phase(database_url, store_environment):
     subprocess.run(procfile_command("release"), cwd=ROOT, env=environ, check=True, timeout=120)
 
 
-class LiveServer:
-    """gunicorn serving Memo under ProductionConfig; its output goes to `log_path`."""
+class Gunicorn:
+    """A gunicorn master on a free port of 127.0.0.1; its output goes to `log_path`.
 
-    def __init__(self, database_url, store_environment, log_path, workers=2, **environ):
+    gunicorn.conf.py binds 0.0.0.0 as a platform needs; a local server stays on loopback.
+    """
+
+    def __init__(self, command, environ, log_path, workers, cwd=ROOT, options=""):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.command, self.cwd = command, cwd
         self.log_path = Path(log_path)
         self.workers = workers
-        self.environ = production_environment(
-            database_url,
-            store_environment,
-            PORT=str(self.port),
-            WEB_CONCURRENCY=str(workers),
+        bind = f"--bind 127.0.0.1:{self.port} {options}".strip()
+        self.environ = {
             **environ,
-        )
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_CMD_ARGS": bind,
+        }
         self.process = None
         self.terminated = False
 
-    def start(self, timeout=30):
-        """Start gunicorn and wait until every worker is up and one answers /healthz."""
+    def start(self, ready_path="/healthz", timeout=30):
+        """Start gunicorn and wait until every worker is up and one answers `ready_path`."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                procfile_command(),
-                cwd=ROOT,
+                self.command,
+                cwd=self.cwd,
                 env=self.environ,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -91,7 +99,7 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
-            if len(self.worker_pids()) == self.workers and self.answers("/healthz"):
+            if len(self.worker_pids()) == self.workers and self.answers(ready_path):
                 return self
             time.sleep(0.1)
         self.stop()
@@ -99,21 +107,22 @@ class LiveServer:
 
     def answers(self, path):
         """Return whether GET `path` answers 200 right now."""
-        visitor = Visitor(self.url, timeout=2)
         try:
-            return visitor.get(path).status == 200
-        except OSError:
+            return requests.get(self.url + path, timeout=2, allow_redirects=False).ok
+        except requests.RequestException:
             return False
-        finally:
-            visitor.close()
 
-    def worker_pids(self):
-        """Return the process ids of the live workers (the master's children)."""
+    def worker_processes(self):
+        """Return the live workers (the master's children) as psutil processes."""
         try:
             children = psutil.Process(self.process.pid).children()
         except psutil.NoSuchProcess:
-            return set()
-        return {child.pid for child in children if child.status() != psutil.STATUS_ZOMBIE}
+            return []
+        return [child for child in children if child.status() != psutil.STATUS_ZOMBIE]
+
+    def worker_pids(self):
+        """Return the process ids of the live workers."""
+        return {worker.pid for worker in self.worker_processes()}
 
     def worker_serving(self, client_port):
         """Return the pid of the worker holding the connection from our local `client_port`."""
@@ -153,3 +162,11 @@ class LiveServer:
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.wait(timeout=10)
+
+
+class LiveServer(Gunicorn):
+    """The Procfile's web process under ProductionConfig on this database and object store."""
+
+    def __init__(self, database_url, store_environment, log_path, workers=2, **environ):
+        environ = production_environment(database_url, store_environment, **environ)
+        super().__init__(procfile_command(), environ, log_path, workers)
