@@ -195,3 +195,9 @@ class ObjectStore:
             )
             restored += 1
         return restored
+
+
+def stored_keys(store, prefix=""):
+    """Return the keys of the objects in a store's bucket."""
+    listing = store.client().list_objects_v2(Bucket=store.bucket, Prefix=prefix)
+    return {item["Key"] for item in listing.get("Contents", [])}

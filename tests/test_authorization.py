@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import User, WordCount
+from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import pictures
-from tests.conftest import stored_keys
 from tests.webservers import Reply, serve_pages
 
 PUBLIC = "public"  # anyone; no object of a user's in sight

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from devenv.liveserver import ROOT
+from devenv.services import stored_keys
 from devenv.visitors import PASSWORD
 from tests import pictures
-from tests.conftest import stored_keys
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
+from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import pictures
-from tests.conftest import stored_keys
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tests.conftest import HEAD
+from tests.databases import HEAD
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")

@@ -7,8 +7,8 @@ import pytest
 
 from app import create_app, storage
 from config import DevelopmentConfig
+from devenv.services import stored_keys
 from tests import pictures
-from tests.conftest import stored_keys
 
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L"  # the bytes do not matter to the store
 
