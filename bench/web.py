@@ -24,12 +24,10 @@ issue 6 met or missed; keeps a copy in bench/results/ (not committed).
 """
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import re
-import runpy
 import shutil
 import statistics
 import subprocess
@@ -37,20 +35,25 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BIN = Path(sys.executable).parent
+from devenv import services  # noqa: E402
+from devenv.liveserver import (  # noqa: E402
+    Gunicorn,
+    procfile_command,
+    production_environment,
+    program,
+)
+from devenv.visitors import PASSWORD, Visitor  # noqa: E402
+
 BASELINE = ROOT / "bench" / "baseline"
 SCENARIO_SCRIPT = ROOT / "bench" / "wrk" / "scenario.lua"
 RESULTS = ROOT / "bench" / "results"
-CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NOTE_LINK = re.compile(r'href="(/notes/\d+)"')
-PASSWORD = "benchmark password 1"
 WRK_THREADS = 2
 WARM_UP_SECONDS = 3
 SOAK_CHUNK_SECONDS = 5
@@ -108,15 +111,6 @@ def ensure_wrk():
     )
 
 
-def free_port():
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def machine():
     """Describe the machine: CPU model, cores, memory, OS."""
     model = platform.processor() or "unknown CPU"
@@ -143,25 +137,14 @@ class Database:
     """The embedded PostgreSQL: Memo's database, the baseline's, and a connection poller."""
 
     def __init__(self, folder):
-        from devenv.services import ensure_database, start_postgres
-
-        self.server = start_postgres(folder / "postgres", cleanup_mode="delete")
-        ensure_database(self.server.get_uri(), "memo_bench", recreate=True)
-        ensure_database(self.server.get_uri(), "fortunes_bench", recreate=True)
+        self.server = services.start_postgres(folder / "postgres", cleanup_mode="delete")
+        services.ensure_database(self.server.get_uri(), "memo_bench", recreate=True)
+        services.ensure_database(self.server.get_uri(), "fortunes_bench", recreate=True)
         self.memo_url = self.server.get_uri("memo_bench")
         self.baseline_url = self.server.get_uri("fortunes_bench")
 
-    def connect(self, url):
-        import psycopg2
-
-        connection = psycopg2.connect(url)
-        connection.autocommit = True
-        return connection
-
     def version(self):
-        with self.connect(self.memo_url) as connection, connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            return cursor.fetchone()[0]
+        return services.query(self.memo_url, "SHOW server_version")[0][0]
 
     def stop(self):
         self.server.cleanup()
@@ -169,7 +152,7 @@ class Database:
 
 def seed_fortunes(database):
     """Create and fill the baseline's `fortune` table (TechEmpower's twelve rows)."""
-    connection = database.connect(database.baseline_url)
+    connection = services.connect(database.baseline_url)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE fortune (id integer PRIMARY KEY, message text NOT NULL)")
         cursor.executemany(
@@ -203,7 +186,7 @@ def seed_users(database):
 
     password_hash = password_hasher.hash(PASSWORD)
     users = {"reader": 100, "writer": 100, "big": 100_000}
-    connection = database.connect(database.memo_url)
+    connection = services.connect(database.memo_url)
     seeded = {}
     with connection.cursor() as cursor:
         for name, notes in users.items():
@@ -216,138 +199,40 @@ def seed_users(database):
 
 def middle_cursor(database, user_id):
     """Return the `?before=` cursor of the note in the middle of a user's notes."""
-    connection = database.connect(database.memo_url)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT floor(extract(epoch FROM created_at) * 1000000)::bigint, id FROM note "
-            "WHERE user_id = %s ORDER BY created_at DESC, id DESC "
-            "OFFSET (SELECT count(*) / 2 FROM note WHERE user_id = %s) LIMIT 1",
-            (user_id, user_id),
-        )
-        micros, note_id = cursor.fetchone()
-    connection.close()
+    [(micros, note_id)] = services.query(
+        database.memo_url,
+        "SELECT floor(extract(epoch FROM created_at) * 1000000)::bigint, id FROM note "
+        "WHERE user_id = %s ORDER BY created_at DESC, id DESC "
+        "OFFSET (SELECT count(*) / 2 FROM note WHERE user_id = %s) LIMIT 1",
+        (user_id, user_id),
+    )
     return f"{micros}-{note_id}"
 
 
-class Gunicorn:
-    """A gunicorn master started like the platform starts the web process."""
-
-    def __init__(self, name, args, environ, log_path, cwd=ROOT):
-        self.name, self.args, self.environ, self.cwd = name, args, environ, cwd
-        self.port = int(environ["PORT"])
-        self.log_path = log_path
-        self.process = None
-
-    def start(self, ready_path="/healthz"):
-        """Start the master and wait until `ready_path` answers 200."""
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), *self.args],
-                cwd=self.cwd,
-                env=self.environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if get(self.port, ready_path)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        tail = Path(self.log_path).read_text(errors="replace")[-2000:]
-        sys.exit(f"memo bench: {self.name} did not start; the end of its log:\n{tail}")
-
-    def workers(self):
-        """Return the worker processes (psutil) of this master."""
-        import psutil
-
-        return psutil.Process(self.process.pid).children()
-
-    def stop(self):
-        """Stop gracefully (SIGTERM), as the platform does; kill after 30 s."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def get(port, path, headers=None):
-    """GET a path on 127.0.0.1:`port`; return (status, headers, body)."""
-    return http_request(port, "GET", path, headers=headers)
-
-
-def http_request(port, method, path, headers=None, body=None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def start(server, ready_path="/healthz"):
+    """Start a server, or stop the benchmark with the reason it did not start."""
     try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.headers, response.read().decode()
-    finally:
-        connection.close()
+        return server.start(ready_path)
+    except RuntimeError as error:
+        sys.exit(f"memo bench: {str(error)[-2000:]}")
 
 
-class Visitor:
-    """A browser reaching Memo through the platform's HTTPS router: one session cookie."""
-
-    def __init__(self, port):
-        self.port = port
-        self.cookie = ""
-
-    def headers(self):
-        return {"X-Forwarded-Proto": "https", "Cookie": self.cookie}
-
-    def keep_cookie(self, headers):
-        for value in headers.get_all("Set-Cookie") or []:
-            name_value = value.split(";", 1)[0]
-            if name_value.startswith("session="):
-                self.cookie = name_value
-
-    def get(self, path):
-        status, headers, body = get(self.port, path, self.headers())
-        self.keep_cookie(headers)
-        return status, headers, body
-
-    def post(self, path, form):
-        headers = {
-            **self.headers(),
-            "Content-Type": "application/x-www-form-urlencoded",
-            # Flask-WTF checks the Referer of a POST made over HTTPS.
-            "Referer": f"https://127.0.0.1:{self.port}{path}",
-        }
-        body = urllib.parse.urlencode(form)
-        status, response_headers, text = http_request(self.port, "POST", path, headers, body)
-        self.keep_cookie(response_headers)
-        return status, response_headers, text
-
-    def sign_in(self, email):
-        """Sign in through the login form; return the CSRF token of the signed-in pages."""
-        _, _, page = self.get("/auth/login")
-        token = CSRF_TOKEN.search(page).group(1)
-        status, headers, _ = self.post(
-            "/auth/login", {"email": email, "password": PASSWORD, "csrf_token": token}
-        )
-        if status != 302 or headers["Location"] != "/":
-            sys.exit(f"memo bench: signing in as {email} failed with status {status}")
-        status, _, page = self.get("/")
-        if status != 200 or "Your notes" not in page:
-            sys.exit(f"memo bench: the notes list answered {status} after signing in")
-        return CSRF_TOKEN.search(page).group(1), NOTE_LINK.search(page).group(1)
+def sign_in(visitor, email):
+    """Sign in through the login form; return the CSRF token and a note of the notes list."""
+    response = visitor.login(email)
+    if response.status != 302 or response.location != "/":
+        sys.exit(f"memo bench: signing in as {email} failed with status {response.status}")
+    page = visitor.get("/")
+    if page.status != 200 or "Your notes" not in page.text:
+        sys.exit(f"memo bench: the notes list answered {page.status} after signing in")
+    return visitor.token, NOTE_LINK.search(page.text).group(1)
 
 
 class ConnectionPeak:
     """Poll pg_stat_activity in a thread and keep the most connections seen to one database."""
 
     def __init__(self, database, name):
-        self.connection = database.connect(database.server.get_uri("postgres"))
+        self.connection = services.connect(database.server.get_uri("postgres"))
         self.name = name
         self.peak = 0
         self.running = False
@@ -415,28 +300,6 @@ class Load:
         return figures
 
 
-def boot_probe(cookie):
-    """Boot as a gunicorn worker does and serve `/` once; print the timings as JSON.
-
-    Before forking, the master reads gunicorn.conf.py, which imports the app package to
-    check the configuration; the worker then imports wsgi (the app factory runs) and serves.
-    """
-    started = time.perf_counter()
-    runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    import gunicorn.workers.gthread  # noqa: F401  (the master loads the worker class too)
-
-    forked = time.perf_counter()
-    import wsgi
-
-    imported = time.perf_counter()
-    client = wsgi.app.test_client(use_cookies=False)
-    response = client.get("/", headers={"Cookie": cookie, "X-Forwarded-Proto": "https"})
-    served = time.perf_counter()
-    assert response.status_code == 200, response.status_code
-    timings = {"master_s": forked - started, "import_s": imported - forked}
-    print(json.dumps({**timings, "first_request_s": served - imported}))
-
-
 def time_boots(environ, cookie):
     """Boot BOOTS fresh processes; return the medians of their timings, in seconds.
 
@@ -447,7 +310,7 @@ def time_boots(environ, cookie):
     for _ in range(BOOTS):
         started = time.perf_counter()
         output = subprocess.run(
-            [sys.executable, __file__, "--boot-probe", cookie],
+            [sys.executable, str(ROOT / "bench" / "boot_probe.py"), cookie],
             cwd=ROOT,
             env={**environ, "LOG_LEVEL": "WARNING"},
             capture_output=True,
@@ -471,7 +334,7 @@ def soak(load, server, cookie, token, note_path, per_worker):
 
     Returns [(requests so far, [RSS of each worker in MB])], the first after a warm-up.
     """
-    workers = server.workers()
+    workers = server.worker_processes()
     load.run(server.port, "/", WARM_UP_SECONDS, cookie, ("mixed", token, note_path))
     samples = [(0, rss_mb(workers))]
     served, deadline = 0, time.monotonic() + SOAK_MAX_SECONDS
@@ -484,7 +347,7 @@ def soak(load, server, cookie, token, note_path, per_worker):
         if figures["errors"]:
             say(f"soak: {figures['errors']} errors in the last {SOAK_CHUNK_SECONDS} s")
         samples.append((served, rss_mb(workers)))
-    if [worker.pid for worker in server.workers()] != [worker.pid for worker in workers]:
+    if server.worker_pids() != {worker.pid for worker in workers}:
         sys.exit("memo bench: a worker was replaced during the soak; its RSS would mislead")
     return samples
 
@@ -497,7 +360,7 @@ def profile(load, server, path, cookie, seconds):
     """
     RESULTS.mkdir(exist_ok=True)
     output = RESULTS / f"profile-notes-list-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
-    command = [str(BIN / "py-spy"), "record", "--pid", str(server.workers()[0].pid), "--gil"]
+    command = [program("py-spy"), "record", "--pid", str(server.worker_processes()[0].pid), "--gil"]
     command += ["--duration", str(seconds), "--rate", "200", "--format", "raw"]
     command += ["--output", str(output)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -621,7 +484,6 @@ def parse_args():
         action="store_true",
         help="also record a worker serving the notes list with py-spy, and summarize it",
     )
-    parser.add_argument("--boot-probe", metavar="COOKIE", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -632,13 +494,7 @@ def production_environ(database, store):
     """
     from config import ProductionConfig
 
-    environ = {
-        **os.environ,
-        **store.environment(),
-        "APP_SETTINGS": "config.ProductionConfig",
-        "SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghijklmnop",
-        "DATABASE_URL": database.memo_url,
-    }
+    environ = production_environment(database.memo_url, store.environment())
     settings = ProductionConfig(environ)
     # The baseline reads WEB_THREADS itself; both apps must get the same number.
     environ["WEB_CONCURRENCY"] = str(settings.WEB_CONCURRENCY)
@@ -646,31 +502,24 @@ def production_environ(database, store):
     return environ
 
 
-def memo_server(environ, folder, name="memo", extra_args=""):
+def memo_server(environ, folder, name="memo", options=""):
     """Return Memo's web process as the Procfile starts it, bound to loopback only."""
-    port = free_port()
-    # gunicorn.conf.py binds 0.0.0.0 as a platform needs; a benchmark stays on loopback.
-    options = f"--bind 127.0.0.1:{port} {extra_args}".strip()
-    process_environ = {**environ, "PORT": str(port), "GUNICORN_CMD_ARGS": options}
-    return Gunicorn("Memo", ["wsgi:app"], process_environ, folder / f"{name}.log")
+    workers = int(environ["WEB_CONCURRENCY"])
+    return Gunicorn(procfile_command(), environ, folder / f"{name}.log", workers, options=options)
 
 
 def baseline_server(environ, database, folder):
     """Return the baseline app under the same gunicorn.conf.py, bound to loopback only."""
-    port = free_port()
-    process_environ = {
-        **environ,
-        "PORT": str(port),
-        "DATABASE_URL": database.baseline_url,
-        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-    }
-    args = ["-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(BASELINE), "fortunes:app"]
-    return Gunicorn("the baseline", args, process_environ, folder / "baseline.log", BASELINE)
+    command = [program("gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(BASELINE)]
+    environ = {**environ, "DATABASE_URL": database.baseline_url}
+    workers = int(environ["WEB_CONCURRENCY"])
+    return Gunicorn([*command, "fortunes:app"], environ, folder / "baseline.log", workers, BASELINE)
 
 
-def check_baseline(port):
+def check_baseline(server):
     """Make sure the baseline does the whole job: every row, the extra one, escaped, sorted."""
-    status, _, page = get(port, "/fortunes")
+    response = Visitor(server.url).get("/fortunes")
+    status, page = response.status, response.text
     messages = re.findall(r"<tr><td>\d+</td><td>(.*?)</td></tr>", page)
     escaped = "&lt;script&gt;alert(&#34;This should not be displayed"
     if status != 200 or len(messages) != len(FORTUNES) + 1 or escaped not in page:
@@ -685,27 +534,30 @@ def run_scenarios(load, database, users, memo, baseline):
     Returns the figures by scenario, the pairs of paging scenarios to compare, the
     reader's cookie, and the writer's (cookie, CSRF token, note path) for the soak.
     """
-    reader, writer, big = Visitor(memo.port), Visitor(memo.port), Visitor(memo.port)
-    _, note_path = reader.sign_in(users["reader"][0])
-    token, writer_note = writer.sign_in(users["writer"][0])
-    big.sign_in(users["big"][0])
+    reader, writer, big = (Visitor(memo.url, behind_router=True) for _ in range(3))
+    _, note_path = sign_in(reader, users["reader"][0])
+    token, writer_note = sign_in(writer, users["writer"][0])
+    sign_in(big, users["big"][0])
+    reader_cookie, writer_cookie, big_cookie = (
+        visitor.cookie_header() for visitor in (reader, writer, big)
+    )
     small_middle = f"/?before={middle_cursor(database, users['reader'][1])}"
     big_middle = f"/?before={middle_cursor(database, users['big'][1])}"
     memo_db, get_only = "memo_bench", ("get",)
     scenarios = {
         "baseline": (baseline.port, "/fortunes", "", get_only, "fortunes_bench"),
-        "notes list `/` (20 of 100 notes)": (memo.port, "/", reader.cookie, get_only, memo_db),
-        "note page": (memo.port, note_path, reader.cookie, get_only, memo_db),
+        "notes list `/` (20 of 100 notes)": (memo.port, "/", reader_cookie, get_only, memo_db),
+        "note page": (memo.port, note_path, reader_cookie, get_only, memo_db),
         "`/healthz`": (memo.port, "/healthz", "", get_only, memo_db),
-        "last page `/?after=0-0`, 100 notes": (memo.port, "/?after=0-0", reader.cookie),
-        "middle page `?before=`, 100 notes": (memo.port, small_middle, reader.cookie),
-        "notes list `/`, 100,000 notes": (memo.port, "/", big.cookie),
-        "last page `/?after=0-0`, 100,000 notes": (memo.port, "/?after=0-0", big.cookie),
-        "middle page `?before=`, 100,000 notes": (memo.port, big_middle, big.cookie),
+        "last page `/?after=0-0`, 100 notes": (memo.port, "/?after=0-0", reader_cookie),
+        "middle page `?before=`, 100 notes": (memo.port, small_middle, reader_cookie),
+        "notes list `/`, 100,000 notes": (memo.port, "/", big_cookie),
+        "last page `/?after=0-0`, 100,000 notes": (memo.port, "/?after=0-0", big_cookie),
+        "middle page `?before=`, 100,000 notes": (memo.port, big_middle, big_cookie),
         "mixed: 70% list, 20% note page, 10% new note": (
             memo.port,
             "/",
-            writer.cookie,
+            writer_cookie,
             ("mixed", token, writer_note),
             memo_db,
         ),
@@ -728,16 +580,13 @@ def run_scenarios(load, database, users, memo, baseline):
             "middle page `?before=`, 100,000 notes",
         ),
     ]
-    return results, paging, reader.cookie, (writer.cookie, token, writer_note)
+    return results, paging, reader_cookie, (writer_cookie, token, writer_note)
 
 
 def main():
-    """Run the whole benchmark (or, with --boot-probe, one boot) and print the report."""
+    """Run the whole benchmark and print the report."""
     args = parse_args()
-    if args.boot_probe:
-        return boot_probe(args.boot_probe)
     wrk = ensure_wrk()
-    from devenv.services import ObjectStore
 
     folder = Path(tempfile.mkdtemp(prefix="memo-bench-web-"))
     context = {
@@ -752,7 +601,7 @@ def main():
     }
     say(f"Starting PostgreSQL and the object store (logs in {folder})")
     database = Database(folder)
-    store = ObjectStore("memo-bench").start()
+    store = services.ObjectStore("memo-bench").start()
     servers, profiled = [], None
     try:
         context["postgres"] = database.version()
@@ -760,7 +609,7 @@ def main():
         context["workers"], context["threads"] = environ["WEB_CONCURRENCY"], environ["WEB_THREADS"]
         say("Applying migrations; seeding users with 100, 100 and 100,000 notes")
         subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            [program("flask"), "--app", "wsgi", "db", "upgrade"],
             cwd=ROOT,
             env={**environ, "LOG_LEVEL": "WARNING"},
             check=True,
@@ -770,9 +619,9 @@ def main():
         say("Starting Memo (Procfile web command) and the baseline under gunicorn.conf.py")
         memo, baseline = memo_server(environ, folder), baseline_server(environ, database, folder)
         servers += [memo, baseline]
-        memo.start()
-        baseline.start("/fortunes")
-        check_baseline(baseline.port)
+        start(memo)
+        start(baseline, "/fortunes")
+        check_baseline(baseline)
         load = Load(wrk, args.connections, args.seconds)
         results, paging, reader_cookie, writer = run_scenarios(
             load, database, users, memo, baseline
@@ -788,7 +637,7 @@ def main():
         say(f"Soak: ~{args.soak_requests:,} mixed requests per worker, recycling off")
         soaked = memo_server(environ, folder, "memo-soak", "--max-requests 0")
         servers.append(soaked)
-        soaked.start()
+        start(soaked)
         samples = soak(load, soaked, *writer, args.soak_requests)
         soaked.stop()
     finally:
