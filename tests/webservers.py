@@ -4,19 +4,14 @@ Every server binds 127.0.0.1 on a free port, runs in daemon threads, and stops b
 slow and endless ones send a bounded number of bytes for a bounded time.
 """
 
-import datetime
 import ssl
 import threading
-import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import ThreadingTCPServer
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+import trustme
 
 
 @dataclass
@@ -175,52 +170,15 @@ def huge_length(sock, stop, seconds=20):
 
 
 class CertificateAuthority:
-    """A certificate authority of our own, to serve HTTPS on 127.0.0.1 under a host name."""
+    """trustme's certificate authority, to serve HTTPS on 127.0.0.1 under a host name."""
 
     def __init__(self, folder):
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Memo test CA")])
-        self.name = name
-        self.certificate = (
-            self.builder(name, self.key.public_key())
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(self.key, hashes.SHA256())
-        )
-        self.folder = folder
+        self.authority = trustme.CA()
         self.ca_file = folder / "ca.pem"
-        self.ca_file.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
-
-    def builder(self, subject, public_key):
-        now = datetime.datetime.now(datetime.UTC)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self.name)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-        )
+        self.authority.cert_pem.write_to_path(str(self.ca_file))
 
     def server_context(self, hostname):
         """Return a server TLS context with a certificate for `hostname` signed by this CA."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-        certificate = (
-            self.builder(subject, key.public_key())
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
-            .sign(self.key, hashes.SHA256())
-        )
-        stem = self.folder / f"{hostname}-{time.monotonic_ns()}"
-        cert_file, key_file = stem.with_suffix(".crt"), stem.with_suffix(".key")
-        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
+        self.authority.issue_cert(hostname).configure_cert(context)
         return context
