@@ -163,6 +163,12 @@ class ObjectStore:
             region_name=LOCAL_CREDENTIALS["AWS_REGION"],
         )
 
+    def empty(self):
+        """Delete every object in the bucket."""
+        client = self.client()
+        for key in stored_keys(self):
+            client.delete_object(Bucket=self.bucket, Key=key)
+
     def save(self, folder):
         """Mirror every object into `folder`, so a restart of the store keeps them."""
         client, folder = self.client(), Path(folder)

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from devenv.liveserver import LiveServer
-from devenv.services import ObjectStore, ensure_database, start_postgres, stored_keys
+from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres, ScratchSchema
@@ -74,26 +74,16 @@ def app(postgres, object_store):
 def clean_database(request):
     """Empty every table after each test that used the app, so tests are independent."""
     yield
-    if "app" not in request.fixturenames:
-        return
-    application = request.getfixturevalue("app")
-    with application.app_context():
-        db.session.remove()
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    if "app" in request.fixturenames:
+        databases.empty_tables(request.getfixturevalue("app"))
 
 
 @pytest.fixture(autouse=True)
 def empty_bucket(request):
     """Delete every object after each test that used the object store."""
     yield
-    if "object_store" not in request.fixturenames:
-        return
-    store = request.getfixturevalue("object_store")
-    client = store.client()
-    for key in stored_keys(store):
-        client.delete_object(Bucket=store.bucket, Key=key)
+    if "object_store" in request.fixturenames:
+        request.getfixturevalue("object_store").empty()
 
 
 @pytest.fixture

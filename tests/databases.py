@@ -35,6 +35,10 @@ class Postgres:
         """Run statements on the main database outside any transaction."""
         services.execute(self.main_url, *statements)
 
+    def query(self, statement, parameters=()):
+        """Return the rows (tuples) of one query on the main database."""
+        return services.query(self.main_url, statement, parameters)
+
     def create_scratch_database(self):
         """Create an empty database for one test and return its URL."""
         name = f"memo_scratch_{uuid.uuid4().hex[:12]}"
@@ -121,3 +125,19 @@ def newer_release(folder, upgrade_body, downgrade_body="pass", marks="", revisio
     )
     (folder / "versions" / f"{revision}_test.py").write_text(source)
     return folder
+
+
+def empty_tables(app):
+    """Delete every row of every table of `app`'s database, and reset the ids."""
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def run_sql(app, statement, **params):
+    """Run one SQL statement in `app`'s session and commit it."""
+    with app.app_context():
+        db.session.execute(text(statement), params)
+        db.session.commit()

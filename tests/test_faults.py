@@ -254,36 +254,19 @@ def test_a_store_cut_off_or_hanging_fails_uploads_within_5_s_and_nothing_else(
 
 def waiting_backends(postgres):
     """Return the pids of the app's database sessions waiting for a lock."""
-    connection = postgres.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE application_name = 'memo' AND wait_event_type = 'Lock'"
-            )
-            return [row[0] for row in cursor.fetchall()]
-    finally:
-        connection.close()
+    rows = postgres.query(
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE application_name = 'memo' AND wait_event_type = 'Lock'"
+    )
+    return [row[0] for row in rows]
 
 
 def backend_alive(postgres, pid):
-    connection = postgres.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
-            return cursor.fetchone() is not None
-    finally:
-        connection.close()
+    return bool(postgres.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)))
 
 
 def notes_titled(postgres, title):
-    connection = postgres.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM note WHERE title = %s", (title,))
-            return cursor.fetchone()[0]
-    finally:
-        connection.close()
+    return postgres.query("SELECT count(*) FROM note WHERE title = %s", (title,))[0][0]
 
 
 def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(

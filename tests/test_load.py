@@ -121,17 +121,12 @@ class Person(threading.Thread):
 
 def notes_in_database(postgres, email):
     """Return the notes of the user with `email`, as the database holds them."""
-    connection = postgres.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                'SELECT n.id, n.title, n.content, n.completed FROM note n JOIN "user" u'
-                " ON u.id = n.user_id WHERE u.email = %s",
-                (email,),
-            )
-            return {row[0]: Saved(*row[1:]) for row in cursor.fetchall()}
-    finally:
-        connection.close()
+    rows = postgres.query(
+        'SELECT n.id, n.title, n.content, n.completed FROM note n JOIN "user" u'
+        " ON u.id = n.user_id WHERE u.email = %s",
+        (email,),
+    )
+    return {row[0]: Saved(*row[1:]) for row in rows}
 
 
 def summary(people, seconds):

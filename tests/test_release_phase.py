@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from devenv.services import execute, query
 from tests.databases import HEAD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,26 +56,24 @@ class Release:
         return output
 
 
-def query(url, sql, *params):
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else None
-    finally:
-        connection.close()
-
-
 def version(url):
     return [row[0] for row in query(url, "SELECT version_num FROM alembic_version")]
 
 
 def columns(url, table):
     rows = query(
-        url, "SELECT column_name FROM information_schema.columns WHERE table_name = %s", table
+        url, "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,)
     )
     return {row[0] for row in rows}
+
+
+def with_colour(newer_release):
+    """Write a newer release that adds note.colour, marked backward compatible."""
+    return newer_release(
+        'op.add_column("note", sa.Column("colour", sa.Text()))',
+        'op.drop_column("note", "colour")',
+        marks="backward_compatible = True",
+    )
 
 
 def last_line(output):
@@ -125,12 +124,12 @@ def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
     fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
     release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
     release.upgrade("0002")  # the revision before 0003, which alters note
-    query(
+    execute(
         database,
         'INSERT INTO "user" (email, nickname, password_hash, created_at)'
         " VALUES ('a@example.com', 'ann', 'x', now())",
     )
-    query(
+    execute(
         database,
         "INSERT INTO note (title, content, created_at, updated_at, user_id)"
         " VALUES ('kept', '', now(), now(), 1)",
@@ -185,11 +184,7 @@ def test_a_failing_revision_leaves_the_previous_revision_and_says_why(database, 
 
 
 def test_rollback_to_an_older_release_keeps_a_compatible_newer_schema(database, newer_release):
-    newer = newer_release(
-        'op.add_column("note", sa.Column("colour", sa.Text()))',
-        'op.drop_column("note", "colour")',
-        marks="backward_compatible = True",
-    )
+    newer = with_colour(newer_release)
     Release(database, newer).upgrade()
     code, output = Release(database).run("upgrade")
     assert code == 0, output
@@ -216,11 +211,7 @@ def test_readiness_accepts_a_compatible_newer_schema(app, database, newer_releas
     from app import create_app
     from config import database_uri
 
-    newer = newer_release(
-        'op.add_column("note", sa.Column("colour", sa.Text()))',
-        'op.drop_column("note", "colour")',
-        marks="backward_compatible = True",
-    )
+    newer = with_colour(newer_release)
     Release(database, newer).upgrade()
     older = create_app("config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(database)})
     response = older.test_client().get("/readyz")
@@ -229,11 +220,7 @@ def test_readiness_accepts_a_compatible_newer_schema(app, database, newer_releas
 
 
 def test_the_newer_release_can_downgrade_after_a_rollback(database, newer_release):
-    newer = newer_release(
-        'op.add_column("note", sa.Column("colour", sa.Text()))',
-        'op.drop_column("note", "colour")',
-        marks="backward_compatible = True",
-    )
+    newer = with_colour(newer_release)
     Release(database, newer).upgrade()
     code, output = Release(database, newer).run("downgrade", HEAD)
     assert code == 0, output
@@ -261,13 +248,13 @@ def test_an_interrupted_concurrent_index_build_is_rebuilt_on_rerun(database, new
     )
     release = Release(database, newer)
     release.upgrade(HEAD)
-    query(
+    execute(
         database,
         'INSERT INTO "user" (email, nickname, password_hash, created_at)'
         " VALUES ('a@example.com', 'ann', 'x', now())",
     )
     for _ in range(2):
-        query(
+        execute(
             database,
             "INSERT INTO note (title, content, created_at, updated_at, user_id)"
             " VALUES ('same', '', now(), now(), 1)",
@@ -276,7 +263,7 @@ def test_an_interrupted_concurrent_index_build_is_rebuilt_on_rerun(database, new
     assert code == 1 and "could not create unique index" in last_line(output)
     valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_note_title_unique'::regclass"
     assert query(database, valid) == [(False,)]
-    query(database, "DELETE FROM note WHERE id = 2")
+    execute(database, "DELETE FROM note WHERE id = 2")
     release.upgrade()
     assert query(database, valid) == [(True,)]
     assert version(database) == ["9001"]

@@ -10,6 +10,7 @@ from app import create_app
 from app.auth.throttle import client_subject
 from app.extensions import db
 from devenv.visitors import PASSWORD, Browser, RouterBrowser
+from tests.databases import run_sql
 
 REFUSED = "Too many failed password attempts."
 WRONG = "not the password"
@@ -47,15 +48,12 @@ def assert_refused(response):
 
 def age_windows(app, minutes):
     """Make every throttle window `minutes` older, as if that much time had passed."""
-    with app.app_context():
-        db.session.execute(
-            text(
-                "UPDATE login_throttle"
-                " SET window_started_at = window_started_at - make_interval(mins => :minutes)"
-            ),
-            {"minutes": minutes},
-        )
-        db.session.commit()
+    run_sql(
+        app,
+        "UPDATE login_throttle"
+        " SET window_started_at = window_started_at - make_interval(mins => :minutes)",
+        minutes=minutes,
+    )
 
 
 def test_after_five_failures_even_the_right_password_is_refused_with_429(ann, count_rows):
@@ -216,15 +214,12 @@ def test_the_right_password_on_my_page_forgets_earlier_failures(user):
 
 
 def test_rows_of_ended_windows_are_pruned_as_attempts_come_in(app, browser):
-    with app.app_context():
-        db.session.execute(
-            text(
-                "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
-                " SELECT 'email', 'old' || n || '@example.com', 3, now() - interval '2 hours'"
-                " FROM generate_series(1, 150) AS n"
-            )
-        )
-        db.session.commit()
+    run_sql(
+        app,
+        "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
+        " SELECT 'email', 'old' || n || '@example.com', 3, now() - interval '2 hours'"
+        " FROM generate_series(1, 150) AS n",
+    )
 
     def rows():
         with app.app_context():
