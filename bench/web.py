@@ -19,8 +19,8 @@ One run on this machine, all over loopback:
    sampling the workers' RSS from /proc. With `--profile`, py-spy records one worker's
    CPU while it serves the notes list, and the report says where it went.
 
-Prints one Markdown table with the machine, commit and date, and the targets of
-issue 6 met or missed; keeps a copy in bench/results/ (not committed).
+Prints one Markdown table with the machine, commit and date, and the targets (bench/README.md)
+met or missed; keeps a copy in bench/results/ (not committed).
 """
 
 import argparse
