@@ -128,7 +128,7 @@ def main(arguments):
     if failures:
         print(
             "lint: fix the revision, or add a squawk_exceptions entry with the reason "
-            "(see README, 'Linting a new revision')"
+            "(see docs/operations.md, 'Linting a new revision')"
         )
     return 1 if failures else 0
 
