@@ -219,11 +219,14 @@ class Visitor(FormFiller):
         """POST a form with the CSRF token of the last page (fetched from a form if none yet)."""
         if self.token is None:
             self.get("/auth/login")
-        headers = {"Referer": f"https:{self.base_url.removeprefix('http:')}{path}"}
         data = {"csrf_token": self.token, **(form or {})}
-        return self.request(
-            "POST", path, data=data, files=files, headers=headers if self.behind_router else None
-        )
+        return self.request("POST", path, data=data, files=files, headers=self.referer(path))
+
+    def referer(self, path):
+        """Return the page's https address as Referer behind the router (Flask-WTF checks it)."""
+        if not self.behind_router:
+            return None
+        return {"Referer": "https" + self.base_url.removeprefix("http") + path}
 
     def post_file(self, path, name, file):
         """POST one file, a (filename, data, content type) triple, with the last page's token."""
