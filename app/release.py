@@ -12,6 +12,7 @@ migrations/env.py wires Alembic to the pieces here:
 """
 
 import logging
+import random
 import time
 from contextlib import contextmanager
 
@@ -27,6 +28,7 @@ COMPAT_TABLE = "schema_revisions"
 LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK_DETECTED = "40P01"
 RETRYABLE_SQLSTATES = {LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED}
+MAX_RETRY_DELAY_SECONDS = 60
 
 
 def first_line(error):
@@ -92,10 +94,18 @@ def wait_for_advisory_lock(connection, patience):
         time.sleep(0.5)
 
 
+def retry_delay(first, attempt):
+    """Return a delay drawn below `first` doubled per attempt, capped (pgroll's backoff).
+
+    The randomness keeps a retry from meeting the same periodic transaction again.
+    """
+    ceiling = min(MAX_RETRY_DELAY_SECONDS, first * 2 ** (attempt - 1))
+    return random.uniform(0, ceiling)  # noqa: S311  (timing, not a secret)
+
+
 def run_with_retries(connection, migrate, settings, scripts):
     """Call `migrate()`, retrying while a revision times out waiting for a lock."""
     attempts = settings["MIGRATION_ATTEMPTS"]
-    delay = settings["MIGRATION_RETRY_DELAY_SECONDS"]
     for attempt in range(1, attempts + 1):
         try:
             migrate()
@@ -116,8 +126,9 @@ def run_with_retries(connection, migrate, settings, scripts):
                     f"({cause}); a long transaction holds it (see pg_stat_activity). "
                     f"The database is still at {still_at}"
                 ) from None
+            delay = retry_delay(settings["MIGRATION_RETRY_DELAY_SECONDS"], attempt)
             logger.warning(
-                "Attempt %d of %d: revision %s %s; retrying in %.1f s",
+                "Attempt %d of %d: revision %s %s; retrying in %.2f s",
                 attempt,
                 attempts,
                 revision,
@@ -125,7 +136,6 @@ def run_with_retries(connection, migrate, settings, scripts):
                 delay,
             )
             time.sleep(delay)
-            delay *= 2
 
 
 def pending_revision(connection, scripts):
