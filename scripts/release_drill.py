@@ -601,9 +601,10 @@ class Drill:
         )
         self.check(not lost, f"{len(lost)} confirmed notes are missing: {sorted(lost)[:10]}")
         unfinished = unfinished_jobs(self.load)
+        workers = any("worker" in release.procfile for release in (self.old, self.new))
         say(
             f"Jobs: {len(self.load.jobs)} accepted, {len(self.load.jobs) - len(unfinished)} "
-            "finished (done or failed)" + ("" if self.load.jobs else "; no release had a worker")
+            "finished (done or failed)" + ("" if workers else "; neither Procfile has a worker")
         )
         self.check(not unfinished, f"jobs never finished: {unfinished[:5]}")
         refused = refused_sessions(self.visitors)
