@@ -388,29 +388,39 @@ class UploadForm(HTMLParser):
             self.inside = False
 
 
+ATTACHMENT = b"attached during a release\n"
+ATTACHMENT_LINK = re.compile(r'href="/attachments/(\d+)"')
+
+
+def outside(method, url, body=None, headers=None):
+    """Send a request straight to `url` (the object store); return (status, headers, body)."""
+    target = urlsplit(url)
+    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+    path = target.path + (f"?{target.query}" if target.query else "")
+    try:
+        connection.request(method, path, body, headers or {})
+        answer = connection.getresponse()
+        return answer.status, answer.headers, answer.read()
+    finally:
+        connection.close()
+
+
 def attach_file(visitor, note_id, page):
-    """Attach a file as a browser without scripts does: post the form, follow the redirects."""
-    form, name = UploadForm.find(page), f"drill-{uuid.uuid4().hex[:8]}.txt"
-    target = urlsplit(form.action)
-    boundary = uuid.uuid4().hex
+    """Attach a file as a browser without scripts does, then download it from the note."""
+    form, boundary = UploadForm.find(page), uuid.uuid4().hex
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
         for key, value in form.fields.items()
     ]
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{form.file_field}"; '
-        f'filename="{name}"\r\nContent-Type: text/plain\r\n\r\nattached during a release\r\n'
+        f'filename="drill.txt"\r\nContent-Type: text/plain\r\n\r\n{ATTACHMENT.decode()}\r\n'
         f"--{boundary}--\r\n"
     )
     content_type = f"multipart/form-data; boundary={boundary}"
-    if target.hostname and (target.hostname, target.port) != (visitor.host, visitor.port):
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-        path = target.path + (f"?{target.query}" if target.query else "")
-        connection.request("POST", path, "".join(parts), {"Content-Type": content_type})
-        answer = connection.getresponse()
-        answer.read()
-        location = answer.getheader("Location", "")
-        connection.close()
+    if urlsplit(form.action).hostname:  # the form posts straight to the object store
+        body, headers = "".join(parts), {"Content-Type": content_type}
+        location = outside("POST", form.action, body, headers)[1].get("Location")
     else:
         location = visitor.request("POST", form.action, "".join(parts), content_type).location
     while location:  # back through the router to the note, as the browser follows them
@@ -418,7 +428,11 @@ def attach_file(visitor, note_id, page):
         response = visitor.get(target.path + (f"?{target.query}" if target.query else ""))
         location = response.headers.get("Location") if response.status in (302, 303) else None
     response = visitor.get(f"/notes/{note_id}")
-    expect(visitor, "attachment", response, name in response.text, "the note does not list it")
+    links = [int(found) for found in ATTACHMENT_LINK.findall(response.text)]
+    if expect(visitor, "attachment", response, links, "the note lists no attachment"):
+        download = visitor.get(f"/attachments/{max(links)}").headers.get("Location", "")
+        status, _, data = outside("GET", download) if download else (None, None, b"")
+        expect(visitor, "attachment", response, data == ATTACHMENT, f"download: {status}")
 
 
 def job_status(visitor, path):
@@ -487,6 +501,10 @@ def print_report(load):
             f"{phase:<42}{sum(r.seconds > 0 for r in records):>9}{failed:>8}"
             f"{statistics.median(timed) if timed else 0:>9.0f}{percentile(timed, 0.99):>9.0f}"
         )
+    kinds = Counter(record.kind for record in load.records if record.seconds)
+    print(
+        "requests by kind: " + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+    )
     failures = Counter(f"{r.kind}: {r.failure}" for r in load.records if r.failure is not None)
     for kind, count in failures.most_common():
         print(f"  failed {count} x {kind}")
