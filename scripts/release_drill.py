@@ -196,11 +196,12 @@ class Process:
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
                 raise DrillError(f"{self.name} exited with {self.popen.returncode}: see {self.log}")
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             with suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", "/readyz")
                 if connection.getresponse().status == 200:
                     return
+            connection.close()
             time.sleep(0.2)
         raise DrillError(f"{self.name} was not ready in {STARTUP_SECONDS} s: see {self.log}")
 
@@ -220,6 +221,7 @@ class Process:
         return code, time.monotonic() - started
 
     def kill(self):
+        """Kill the process group (whatever is left of it)."""
         with suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait(timeout=10)
@@ -239,6 +241,8 @@ class Services:
 
 @dataclass
 class Record:
+    """One request (or one check of what it answered) in a phase; `failure` None if fine."""
+
     phase: str
     kind: str
     seconds: float
@@ -298,12 +302,14 @@ def expect(visitor, kind, response, condition, failure):
 
 
 def list_notes(visitor):
+    """Open my notes."""
     response = visitor.get("/")
     failure = f"{response.status} to {response.location}"
     expect(visitor, "GET /", response, response.status == 200, failure)
 
 
 def write_note(visitor):
+    """Write a note; keep its id once the server confirmed it."""
     visitor.writes += 1
     title = f"{visitor.nickname} note {visitor.writes}"
     response, note_id = visitor.create_note(title, "the quick brown fox jumps over the lazy dog")
@@ -313,6 +319,7 @@ def write_note(visitor):
 
 
 def read_note(visitor):
+    """Read one of my notes (and attach a file once per phase when the page offers it)."""
     if not visitor.notes:
         return write_note(visitor)
     note_id = visitor.notes[visitor.turn % len(visitor.notes)]
@@ -325,6 +332,7 @@ def read_note(visitor):
 
 
 def count_note_words(visitor):
+    """Count the words of my newest note."""
     if not visitor.notes:
         return write_note(visitor)
     response = visitor.get(f"/notes/{visitor.notes[-1]}/wordcount")
@@ -332,6 +340,7 @@ def count_note_words(visitor):
 
 
 def upload_photo(visitor):
+    """Change my profile photo."""
     response = visitor.upload_photo(jpeg((120, 80)))
     expect(visitor, "POST /mypage/photo", response, response.location == "/mypage", response.status)
 
@@ -579,10 +588,16 @@ class Drill:
         say(f"{VISITORS} visitors signed up and signed in through the router at {self.router.url}")
 
     def run_load(self):
+        self.load.stop.clear()
         threads = [threading.Thread(target=visit, args=(v,), daemon=True) for v in self.visitors]
         for thread in threads:
             thread.start()
         return threads
+
+    def stop_load(self, threads):
+        self.load.stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
 
     def phase(self, name, seconds=0.0):
         self.load.phase = name
@@ -604,9 +619,7 @@ class Drill:
         self.switch(self.new, new_processes[0])
         self.stop(old_processes)
         self.phase("new release serving", seconds)
-        self.load.stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
+        self.stop_load(threads)
         return new_processes
 
     def verify_deploy(self):
@@ -639,14 +652,11 @@ class Drill:
             return
         old_processes = self.start(self.old)
         self.phase("rollback: switched, new release stopping")
-        self.load.stop.clear()
         threads = self.run_load()
         self.switch(self.old, old_processes[0])
         self.stop(new_processes)
         self.phase("old release serving again", seconds)
-        self.load.stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
+        self.stop_load(threads)
         self.stop(old_processes)
 
 

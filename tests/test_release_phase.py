@@ -106,11 +106,11 @@ def test_an_upgrade_with_nothing_to_do_runs_no_revision(database):
     assert version(database) == [HEAD]
 
 
-def hold_lock_on_notes(url, seconds):
-    """Keep a transaction that has read `note` open for `seconds` (None: until released)."""
+def hold_lock_on_notes(url, seconds, statement="SELECT count(*) FROM note"):
+    """Keep a transaction that has run `statement` open for `seconds` (None: until released)."""
     connection = psycopg2.connect(url)
     cursor = connection.cursor()
-    cursor.execute("BEGIN; SELECT count(*) FROM note")
+    cursor.execute(f"BEGIN; {statement}")
     released = threading.Event()
 
     def release():
@@ -123,10 +123,9 @@ def hold_lock_on_notes(url, seconds):
     return released, thread
 
 
-def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
-    fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
-    release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
-    release.upgrade("0002")  # the revision before 0003, which alters note
+def before_0003_with_a_note(release, database):
+    """Upgrade to 0002, the revision before 0003 (which alters note), and write one note."""
+    release.upgrade("0002")
     query(
         database,
         'INSERT INTO "user" (email, nickname, password_hash, created_at)'
@@ -137,6 +136,12 @@ def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
         "INSERT INTO note (title, content, created_at, updated_at, user_id)"
         " VALUES ('kept', '', now(), now(), 1)",
     )
+
+
+def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
+    fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
+    release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
+    before_0003_with_a_note(release, database)
     released, blocker = hold_lock_on_notes(database, seconds=None)
     upgrading = release.start("upgrade")
     output = []
@@ -151,22 +156,6 @@ def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
     assert re.search(r"canceling statement due to lock timeout; retrying in 0\.[0-2]\d s", output)
     assert version(database) == [HEAD]
     assert query(database, "SELECT title, completed FROM note") == [("kept", False)]
-
-
-def hold_write_lock_on_notes(url):
-    """Keep a transaction that has written to `note` open until the returned event is set."""
-    connection = psycopg2.connect(url)
-    connection.cursor().execute("UPDATE note SET title = title")
-    released = threading.Event()
-
-    def release():
-        released.wait()
-        connection.rollback()
-        connection.close()
-
-    thread = threading.Thread(target=release, daemon=True)
-    thread.start()
-    return released, thread
 
 
 def read_notes_until(url, stop, waits):
@@ -184,18 +173,8 @@ def read_notes_until(url, stop, waits):
 
 def test_readers_wait_at_most_the_lock_timeout_behind_a_migration_that_waits(database):
     release = Release(database)  # the default lock timeout, attempts and backoff
-    release.upgrade("0002")  # the revision before 0003, which alters note
-    query(
-        database,
-        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
-        " VALUES ('a@example.com', 'ann', 'x', now())",
-    )
-    query(
-        database,
-        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
-        " VALUES ('kept', '', now(), now(), 1)",
-    )
-    writer_done, writer = hold_write_lock_on_notes(database)
+    before_0003_with_a_note(release, database)
+    writer_done, writer = hold_lock_on_notes(database, None, "UPDATE note SET title = title")
     reading_done, waits = threading.Event(), []
     reader = threading.Thread(target=read_notes_until, args=(database, reading_done, waits))
     reader.start()
