@@ -138,8 +138,8 @@ class Release:
         return cls(name, sha, folder, bin_folder, procfile, revision)
 
     def environment(self, services, **extra):
-        """Return a production dyno's environment for this release."""
-        return {
+        """Return a production dyno's environment for this release, its virtualenv first on PATH."""
+        variables = {
             **os.environ,
             **services.store.environment(),
             "APP_SETTINGS": "config.ProductionConfig",
@@ -147,9 +147,10 @@ class Release:
             "DATABASE_URL": services.database_url,
             "WEB_CONCURRENCY": "2",
             "VIRTUAL_ENV": str(self.bin.parent),
-            "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
             **extra,
         }
+        variables["PATH"] = f"{self.bin}{os.pathsep}{variables.get('PATH', '')}"
+        return variables
 
     def start(self, process, services, log_folder):
         """Start a Procfile process as the platform does (through a shell); return it."""
