@@ -666,6 +666,8 @@ def run(arguments):
     started = time.monotonic()
     to = arguments.to
     old_commit = arguments.from_ or default_from(to)
+    if git("status", "--porcelain", "--untracked-files=no"):
+        say("Releases are built from commits: uncommitted changes here are not in this drill")
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="memo-drill-"))
         stack.callback(git, "worktree", "prune")
