@@ -104,13 +104,14 @@ class Config:
             },
         }
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
-        # `flask db upgrade` runs while the previous release serves traffic: a revision
-        # waits at most this long for a lock, then is retried with doubling delays.
-        self.MIGRATION_LOCK_TIMEOUT_MS = int_from_env(environ, "MIGRATION_LOCK_TIMEOUT_MS", 2000)
+        # `flask db upgrade` runs while the previous release serves traffic. Every query on a
+        # table queues behind a revision waiting for that table's lock, so the wait is short
+        # (pgroll's 0.5 s) and a revision that misses is retried after a jittered, doubling delay.
+        self.MIGRATION_LOCK_TIMEOUT_MS = int_from_env(environ, "MIGRATION_LOCK_TIMEOUT_MS", 500)
         self.MIGRATION_STATEMENT_TIMEOUT_MS = int_from_env(
             environ, "MIGRATION_STATEMENT_TIMEOUT_MS", 60_000
         )
-        self.MIGRATION_ATTEMPTS = int_from_env(environ, "MIGRATION_ATTEMPTS", 5)
+        self.MIGRATION_ATTEMPTS = int_from_env(environ, "MIGRATION_ATTEMPTS", 10)
         self.MIGRATION_RETRY_DELAY_SECONDS = (
             int_from_env(environ, "MIGRATION_RETRY_DELAY_MS", 1000, minimum=0) / 1000
         )

@@ -23,7 +23,10 @@ threads = settings.WEB_THREADS
 timeout = 30
 # The platform sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before.
 graceful_timeout = 25
-keepalive = 5
+# The router keeps idle connections to the dyno open for up to 90 s and reuses them.
+# If gunicorn closed one first, a request the router sends on it as it closes fails
+# at the edge: stay open longer than the router (heroku/python-getting-started: 95 s).
+keepalive = 95
 # Recycle workers now and then so a slow leak can never take a dyno down.
 max_requests = 10_000
 max_requests_jitter = 1_000

@@ -1,15 +1,17 @@
-"""Flask commands of our own: `flask storage cleanup`, `flask db-budget`."""
+"""Flask commands of our own: `flask storage cleanup`, `flask db-budget`, `flask seed-demo`."""
 
+import os
 from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app import storage
 from app.extensions import db
-from app.models import User, utcnow
+from app.models import Note, User, utcnow
 
 storage_cli = AppGroup("storage", help="Look after the object store of profile photos.")
 
@@ -111,3 +113,40 @@ def db_budget(dynos, workers, threads, one_off, limit):
         )
         raise SystemExit(1)
     click.echo(f"  total    {total} of {limit}: OK, {limit - total} to spare")
+
+
+DEMO_NOTES = [
+    ("Welcome to Memo", "This is a review app. Notes, my page and the word counter all work."),
+    ("Things to try", "Add a photo on my page, count the words of a page, edit this note."),
+]
+
+
+@click.command("seed-demo")
+@click.option("--email", default="demo@example.com", show_default=True)
+@click.option(
+    "--password",
+    default=lambda: os.environ.get("DEMO_PASSWORD", ""),
+    show_default="DEMO_PASSWORD",
+    help="The demo account's password, 8 characters or more.",
+)
+@with_appcontext
+def seed_demo(email, password):
+    """Create a demo account with a few notes (a review app's postdeploy); rerunning is a no-op."""
+    if len(password) < 8:
+        raise click.UsageError("set DEMO_PASSWORD (or --password) to 8 characters or more")
+    if User.find_by_email(email) is not None:
+        click.echo(f"The demo account {email} exists already; nothing changed")
+        return
+    user = User(email=email, nickname="demo")
+    user.set_password(password)
+    user.notes = [Note(title=title, content=content) for title, content in DEMO_NOTES]
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A run at the same moment, or someone already called "demo", got there first.
+        db.session.rollback()
+        raise click.ClickException(
+            f"could not create {email}: the email or nickname is taken"
+        ) from None
+    click.echo(f"Created the demo account {email} with {len(DEMO_NOTES)} notes")

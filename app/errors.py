@@ -8,6 +8,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from app.extensions import db, login_manager
+from app.release import first_line
 from app.storage import StorageError
 
 logger = logging.getLogger("memo.errors")
@@ -83,11 +84,6 @@ def end_database_session(error=None):
         # back, and the response, made before, stands. Forget the session.
         logger.warning("database connection lost at the end of a request: %s", first_line(lost))
         db.session.registry.clear()
-
-
-def first_line(error):
-    """Return the first line of a database error's message."""
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def init_app(app):

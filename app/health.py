@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.schema import SchemaAhead, check_ahead
+from app.release import RollbackRefused, check_rollback, first_line
 
 bp = Blueprint("health", __name__)
 
@@ -43,8 +43,7 @@ def readyz():
             connection.execute(text("SET LOCAL statement_timeout = 2000"))
             current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        return {"status": "unavailable", "reason": f"database: {reason}"}, 503
+        return {"status": "unavailable", "reason": f"database: {first_line(error)}"}, 503
     return schema_readiness(current)
 
 
@@ -57,8 +56,8 @@ def schema_readiness(current):
     if unknown and not current & known:
         try:
             with db.engine.connect() as connection:
-                note = check_ahead(connection, unknown, expected)
-        except (SchemaAhead, SQLAlchemyError) as error:
+                note = check_rollback(connection, unknown, expected)
+        except (RollbackRefused, SQLAlchemyError) as error:
             return {"status": "unavailable", "reason": str(error).splitlines()[0]}, 503
         return {"status": "ready", "schema": sorted(current), "note": note}
     have = ", ".join(sorted(current)) or "empty"

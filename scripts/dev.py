@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Set up Memo and run it locally, test it or benchmark it: `scripts/dev.py run|test|bench`.
+"""Set up Memo and run, test, benchmark or release-drill it: `scripts/dev.py run|test|bench|drill`.
 
 Needs only Python 3.11+. It creates `.venv`, installs the pinned requirements
 (again only when they change), then starts what is missing: an embedded
@@ -149,13 +149,20 @@ def bench(args):
     return subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
 
 
-COMMANDS = {"run": run, "test": test, "bench": bench}
+def drill(args):
+    """Rehearse a release under load between two commits (scripts/release_drill.py)."""
+    return subprocess.call([str(VENV_PYTHON), "scripts/release_drill.py", *args], cwd=ROOT)
+
+
+COMMANDS = {"run": run, "test": test, "bench": bench, "drill": drill}
 
 
 def main():
     """Bootstrap the virtualenv, then run the command inside it."""
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        sys.exit("usage: scripts/dev.py run|test|bench [arguments for flask run, pytest, bench]")
+        sys.exit(
+            "usage: scripts/dev.py run|test|bench|drill [arguments for flask run, pytest, ...]"
+        )
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_virtualenv()
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])

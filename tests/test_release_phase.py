@@ -6,9 +6,11 @@ release or a broken one.
 """
 
 import os
+import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import psycopg2
@@ -103,11 +105,11 @@ def test_an_upgrade_with_nothing_to_do_runs_no_revision(database):
     assert version(database) == [HEAD]
 
 
-def hold_lock_on_notes(url, seconds):
-    """Keep a transaction that has read `note` open for `seconds` (None: until released)."""
+def hold_lock_on_notes(url, seconds, statement="SELECT count(*) FROM note"):
+    """Keep a transaction that has run `statement` open for `seconds` (None: until released)."""
     connection = psycopg2.connect(url)
     cursor = connection.cursor()
-    cursor.execute("BEGIN; SELECT count(*) FROM note")
+    cursor.execute(f"BEGIN; {statement}")
     released = threading.Event()
 
     def release():
@@ -120,10 +122,9 @@ def hold_lock_on_notes(url, seconds):
     return released, thread
 
 
-def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
-    fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
-    release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
-    release.upgrade("0002")  # the revision before 0003, which alters note
+def before_0003_with_a_note(release, database):
+    """Upgrade to 0002, the revision before 0003 (which alters note), and write one note."""
+    release.upgrade("0002")
     execute(
         database,
         'INSERT INTO "user" (email, nickname, password_hash, created_at)'
@@ -134,6 +135,12 @@ def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
         "INSERT INTO note (title, content, created_at, updated_at, user_id)"
         " VALUES ('kept', '', now(), now(), 1)",
     )
+
+
+def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
+    fast = {"MIGRATION_LOCK_TIMEOUT_MS": 300, "MIGRATION_RETRY_DELAY_MS": 200}
+    release = Release(database, MIGRATION_ATTEMPTS=8, **fast)
+    before_0003_with_a_note(release, database)
     released, blocker = hold_lock_on_notes(database, seconds=None)
     upgrading = release.start("upgrade")
     output = []
@@ -145,9 +152,47 @@ def test_a_revision_that_waits_on_a_lock_is_retried_until_it_succeeds(database):
     blocker.join()
     output = "".join(output)
     assert upgrading.returncode == 0, output
-    assert "canceling statement due to lock timeout; retrying in 0.2 s" in output
+    assert re.search(r"canceling statement due to lock timeout; retrying in 0\.[0-2]\d s", output)
     assert version(database) == [HEAD]
     assert query(database, "SELECT title, completed FROM note") == [("kept", False)]
+
+
+def read_notes_until(url, stop, waits):
+    """Read `note` in short transactions until `stop` is set, recording each query's wait."""
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        while not stop.is_set():
+            started = time.monotonic()
+            cursor.execute("SELECT count(*) FROM note")
+            waits.append(time.monotonic() - started)
+            time.sleep(0.02)
+    connection.close()
+
+
+def test_readers_wait_at_most_the_lock_timeout_behind_a_migration_that_waits(database):
+    release = Release(database)  # the default lock timeout, attempts and backoff
+    before_0003_with_a_note(release, database)
+    writer_done, writer = hold_lock_on_notes(database, None, "UPDATE note SET title = title")
+    reading_done, waits = threading.Event(), []
+    reader = threading.Thread(target=read_notes_until, args=(database, reading_done, waits))
+    reader.start()
+    upgrading = release.start("upgrade")
+    output = []
+    for line in upgrading.stdout:  # the writer commits once the migration has missed twice
+        output.append(line)
+        if "Attempt 2 of" in line:
+            writer_done.set()
+    upgrading.wait(timeout=120)
+    reading_done.set()
+    reader.join()
+    writer.join()
+    output = "".join(output)
+    assert upgrading.returncode == 0, output
+    assert version(database) == [HEAD]
+    # Readers did queue behind the waiting ALTER, and never for longer than its lock timeout.
+    assert max(waits) > 0.3, f"no reader waited behind the migration: {max(waits):.2f} s"
+    assert max(waits) < 0.9, f"a reader waited {max(waits):.2f} s behind the migration"
 
 
 def test_a_lock_that_never_frees_fails_in_one_line_and_changes_nothing(database):
@@ -236,7 +281,7 @@ def test_offline_sql_has_one_transaction_per_revision_and_the_timeouts(database)
     assert len(per_revision) == revisions
     assert all("COMMIT;" in sql for sql in per_revision), "a revision shares a transaction"
     assert output.count("BEGIN;") == output.count("COMMIT;")
-    assert "SET lock_timeout = 2000;" in output
+    assert "SET lock_timeout = 500;" in output
     assert "SET statement_timeout = 60000;" in output
 
 

@@ -12,7 +12,8 @@ failure skips what is done and rebuilds an index a killed build left INVALID.
 
 import sqlalchemy as sa
 from alembic import op
-from safe_ddl import constraint_exists, create_index_concurrently
+
+from app.release import constraint_exists, create_index_concurrently
 
 revision = "0002"
 down_revision = "0001"

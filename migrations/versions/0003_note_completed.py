@@ -17,7 +17,8 @@ lock-timeout retry) finishes the job.
 
 import sqlalchemy as sa
 from alembic import context, op
-from safe_ddl import constraint_exists
+
+from app.release import constraint_exists
 
 revision = "0003"
 down_revision = "0002"

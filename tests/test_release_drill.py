@@ -1,0 +1,91 @@
+"""The release drill (scripts/release_drill.py) between the last two migration heads; its router.
+
+The drill takes about a minute on a shared two-core machine. CI always runs it; set
+MEMO_SKIP_DRILL=1 to skip it locally (CI=true overrides that).
+"""
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from devenv.router import Router
+from tests.databases import HEAD
+from tests.webservers import Reply, serve_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIPPED = os.environ.get("MEMO_SKIP_DRILL") and os.environ.get("CI") != "true"
+
+
+def get(connection, path="/"):
+    connection.request("GET", path)
+    answer = connection.getresponse()
+    return answer.status, answer.read()
+
+
+def test_the_router_sends_requests_to_the_upstream_it_was_switched_to():
+    with (
+        serve_pages({"/": Reply(b"old")}) as old,
+        serve_pages({"/": Reply(b"new")}) as new,
+    ):
+        router = Router(("127.0.0.1", old.port)).start()
+        connection = http.client.HTTPConnection("127.0.0.1", router.server_address[1], timeout=5)
+        try:
+            assert get(connection) == (200, b"old")
+            router.switch(("127.0.0.1", new.port))
+            assert get(connection) == (200, b"new")  # the same kept-alive client connection
+            assert old.requests[-1]["headers"]["X-Forwarded-For"] == "127.0.0.1"
+        finally:
+            connection.close()
+            router.stop()
+
+
+def test_the_router_answers_502_when_its_upstream_is_gone():
+    with serve_pages({}) as gone:
+        port = gone.port
+    router = Router(("127.0.0.1", port)).start()
+    connection = http.client.HTTPConnection("127.0.0.1", router.server_address[1], timeout=5)
+    try:
+        status, body = get(connection)
+    finally:
+        connection.close()
+        router.stop()
+    assert status == 502
+    assert body.startswith(b"router: ConnectionRefusedError")
+
+
+def previous_head():
+    """Return the revision before this code's head."""
+    config = Config(str(ROOT / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_revision(HEAD).down_revision
+
+
+@pytest.mark.skipif(SKIPPED, reason="MEMO_SKIP_DRILL is set (CI runs the drill)")
+def test_a_release_between_the_last_two_heads_fails_no_request_and_rolls_back():
+    result = subprocess.run(
+        [sys.executable, "scripts/release_drill.py", "--seconds", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert re.search(rf"old release: \w+ \(revision {previous_head()}\)", output), output
+    assert re.search(rf"new release: \w+ \(revision {HEAD}\)", output), output
+    assert "failures by kind: none" in output
+    written = re.search(
+        r"Acknowledged writes: (\d+) notes confirmed, (\d+) in the database", output
+    )
+    assert written and written.group(1) == written.group(2) and int(written.group(1)) > 0
+    assert "Sessions made on the old release: 4 of 4 accepted by the new release" in output
+    assert re.search(r"Old release phase on the new schema: `.*` exited 0", output)
+    assert "Load: old release serving again" in output
+    assert re.search(r"Release drill \w+ -> \w+ passed", output)
