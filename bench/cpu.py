@@ -110,21 +110,34 @@ def postgres_cpu_seconds(folder):
     return total
 
 
-def cpu_ms_per_request(client, path, headers, requests, batches, folder):
-    """Serve `path` `batches` x `requests` times; return (app, PostgreSQL) CPU ms a request.
+def serve(client, path, headers, requests):
+    """Serve `path` `requests` times; return the CPU seconds it took (this process's)."""
+    started = time.process_time()
+    for _ in range(requests):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.status_code)
+    return time.process_time() - started
 
-    The app's figure is the cheapest batch's. PostgreSQL's is the mean over all batches:
-    the kernel counts a process's CPU in 10 ms ticks, too coarse for one batch.
+
+def measure(pages, requests, batches, folder):
+    """Serve every page `requests` times a batch; return {page: (app, PostgreSQL) CPU ms}.
+
+    The pages take turns batch by batch, so a busy moment of the machine costs them
+    alike. The app's figure is a page's cheapest batch. PostgreSQL's is the mean over
+    the page's batches: the kernel counts a process's CPU in 10 ms ticks, too coarse
+    for one batch.
     """
-    app_best, database_started = float("inf"), postgres_cpu_seconds(folder)
+    app_best = dict.fromkeys(pages, float("inf"))
+    database_total = dict.fromkeys(pages, 0.0)
     for _ in range(batches):
-        started = time.process_time()
-        for _ in range(requests):
-            response = client.get(path, headers=headers)
-            assert response.status_code == 200, (path, response.status_code)
-        app_best = min(app_best, (time.process_time() - started) / requests * 1000)
-    database = postgres_cpu_seconds(folder) - database_started
-    return app_best, database / (batches * requests) * 1000
+        for name, (client, path, headers) in pages.items():
+            database_started = postgres_cpu_seconds(folder)
+            app_best[name] = min(app_best[name], serve(client, path, headers, requests))
+            database_total[name] += postgres_cpu_seconds(folder) - database_started
+    return {
+        name: (app_best[name] / requests * 1000, database_total[name] / batches / requests * 1000)
+        for name in pages
+    }
 
 
 def baseline_client(database):
@@ -155,17 +168,13 @@ def main():
         memo = app.test_client(use_cookies=False)
         cookie, note_path = sign_in(memo, email)
         signed_in = {**ROUTER, "Cookie": cookie}
-        pages = [
-            ("baseline (fortunes)", baseline_client(database), "/fortunes", {}),
-            ("`/healthz`", memo, "/healthz", ROUTER),
-            ("notes list `/` (20 of 100 notes)", memo, "/", signed_in),
-            ("note page", memo, note_path, signed_in),
-        ]
-        figures = {}
-        for name, client, path, headers in pages:
-            figures[name] = cpu_ms_per_request(
-                client, path, headers, args.requests, args.batches, folder
-            )
+        pages = {
+            "baseline (fortunes)": (baseline_client(database), "/fortunes", {}),
+            "`/healthz`": (memo, "/healthz", ROUTER),
+            "notes list `/` (20 of 100 notes)": (memo, "/", signed_in),
+            "note page": (memo, note_path, signed_in),
+        }
+        figures = measure(pages, args.requests, args.batches, folder)
     finally:
         database.stop()
     print(report(figures, args))
