@@ -406,13 +406,30 @@ class Load:
         figures["errors"] = figures["unexpected"] + sockets
         return figures
 
-    def measure(self, database, name, port, path, cookie="", script_args=()):
-        """Warm up, then measure one scenario with the database connections polled."""
-        self.run(port, path, WARM_UP_SECONDS, cookie, script_args)
+    def measure(self, database, name, server, path, cookie="", script_args=()):
+        """Warm up, then measure one scenario with the database connections polled.
+
+        `cpu_ms` is the CPU the server's workers spent per request: unlike requests/s,
+        it hardly depends on what else the machine runs (NaN if a worker was recycled).
+        """
+        self.run(server.port, path, WARM_UP_SECONDS, cookie, script_args)
+        workers = server.workers()
+        cpu_before = cpu_seconds(workers)
         with ConnectionPeak(database, name) as peak:
-            figures = self.run(port, path, self.seconds, cookie, script_args)
+            figures = self.run(server.port, path, self.seconds, cookie, script_args)
+        figures["cpu_ms"] = (cpu_seconds(workers) - cpu_before) / figures["requests"] * 1000
         figures["peak_connections"] = peak.peak
         return figures
+
+
+def cpu_seconds(processes):
+    """Return the user+system CPU seconds these processes have used so far (NaN if one ended)."""
+    import psutil
+
+    try:
+        return sum(sum(process.cpu_times()[:2]) for process in processes)
+    except psutil.NoSuchProcess:
+        return float("nan")
 
 
 def boot_probe(cookie):
@@ -547,7 +564,8 @@ def row(name, figures):
         errors += f" ({', '.join(f'{kind} {figures[kind]}' for kind in kinds if figures[kind])})"
     return (
         f"| {name} | {figures['rps']:,.0f} | {figures['p50_us'] / 1000:.1f} | "
-        f"{figures['p99_us'] / 1000:.1f} | {errors} | {figures['peak_connections']} |"
+        f"{figures['p99_us'] / 1000:.1f} | {errors} | {figures['peak_connections']} | "
+        f"{figures['cpu_ms']:.2f} |"
     )
 
 
@@ -565,8 +583,9 @@ def report(context, results, boots, samples, profiled=None):
         f"{context['seconds']} s per scenario after a {WARM_UP_SECONDS} s warm-up; gunicorn "
         f"{context['workers']} workers x {context['threads']} threads (gthread) for both apps",
         "",
-        "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections "
+        "| worker CPU ms/request |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [row(name, figures) for name, figures in results.items()]
     notes_list, baseline = results["notes list `/` (20 of 100 notes)"], results["baseline"]
@@ -711,10 +730,11 @@ def run_scenarios(load, database, users, memo, baseline):
         ),
     }
     results = {}
+    servers = {memo.port: memo, baseline.port: baseline}
     for name, (port, path, cookie, *rest) in scenarios.items():
         script_args, db_name = rest if rest else (get_only, memo_db)
         say(f"Measuring: {name}")
-        results[name] = load.measure(database, db_name, port, path, cookie, script_args)
+        results[name] = load.measure(database, db_name, servers[port], path, cookie, script_args)
     paging = [
         ("The first page", "notes list `/` (20 of 100 notes)", "notes list `/`, 100,000 notes"),
         (
