@@ -24,6 +24,7 @@ issue 6 met or missed; keeps a copy in bench/results/ (not committed).
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -409,27 +410,32 @@ class Load:
     def measure(self, database, name, server, path, cookie="", script_args=()):
         """Warm up, then measure one scenario with the database connections polled.
 
-        `cpu_ms` is the CPU the server's workers spent per request: unlike requests/s,
-        it hardly depends on what else the machine runs (NaN if a worker was recycled).
+        `cpu_ms` is the CPU the server's processes spent per request: unlike requests/s,
+        it hardly depends on what else the machine runs.
         """
         self.run(server.port, path, WARM_UP_SECONDS, cookie, script_args)
-        workers = server.workers()
-        cpu_before = cpu_seconds(workers)
+        cpu_before = cpu_seconds(server)
         with ConnectionPeak(database, name) as peak:
             figures = self.run(server.port, path, self.seconds, cookie, script_args)
-        figures["cpu_ms"] = (cpu_seconds(workers) - cpu_before) / figures["requests"] * 1000
+        figures["cpu_ms"] = (cpu_seconds(server) - cpu_before) / figures["requests"] * 1000
         figures["peak_connections"] = peak.peak
         return figures
 
 
-def cpu_seconds(processes):
-    """Return the user+system CPU seconds these processes have used so far (NaN if one ended)."""
+def cpu_seconds(server):
+    """Return the user+system CPU seconds a gunicorn master and its workers have used so far.
+
+    Workers recycled by `max_requests` count too: the kernel adds an exited worker's time
+    to the master's `children_*` times.
+    """
     import psutil
 
-    try:
-        return sum(sum(process.cpu_times()[:2]) for process in processes)
-    except psutil.NoSuchProcess:
-        return float("nan")
+    master, workers = psutil.Process(server.process.pid), 0.0
+    for worker in master.children():
+        # One that exits meanwhile is counted in the master's times, read after.
+        with contextlib.suppress(psutil.NoSuchProcess):
+            workers += sum(worker.cpu_times()[:2])
+    return sum(master.cpu_times()[:4]) + workers
 
 
 def boot_probe(cookie):
@@ -584,7 +590,7 @@ def report(context, results, boots, samples, profiled=None):
         f"{context['workers']} workers x {context['threads']} threads (gthread) for both apps",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections "
-        "| worker CPU ms/request |",
+        "| gunicorn CPU ms/request |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [row(name, figures) for name, figures in results.items()]
