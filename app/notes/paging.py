@@ -43,7 +43,7 @@ class NotePage:
 
 # The list's queries run on the table as plain Core and yield rows, not ORM objects: no
 # identity map and no ORM compile step. Each is built once with bound parameters, so a
-# request only binds values. Both halve the list's query cost (bench/cpu.py, see
+# request only binds values. Together: the first page's query 0.74 -> 0.24 ms of CPU (see
 # docs/performance-levers.md). A row has the attributes the list shows, by name.
 NOTES = Note.__table__
 POSITION = tuple_(NOTES.c.created_at, NOTES.c.id)
