@@ -189,6 +189,39 @@ def test_ticking_from_the_list_returns_to_the_same_page(user):
     assert 'class="completed"' in user.get("/?page=2").get_data(as_text=True)
 
 
+TICK_BOX = re.compile(
+    r'<li( class="completed")?>\s*<span>\s*<form class="inline toggle" method="post" '
+    r'action="([^"]+)">\s*<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
+    r'<input type="hidden" name="next" value="([^"]+)">.*?<a href="([^"]+)">([^<]+)</a>',
+    re.DOTALL,
+)
+
+
+def tick_boxes(page):
+    """Return each listed note's (done, form action, form fields, link, title), in list order."""
+    return [
+        (bool(done), action, {"csrf_token": token, "next": back}, link, title)
+        for done, action, token, back, link, title in TICK_BOX.findall(page)
+    ]
+
+
+def test_every_tick_box_on_a_list_page_works_as_served_without_javascript(user):
+    for number in range(25):
+        user.create_note(f"task-{number}")
+    boxes = tick_boxes(user.get("/?page=2").get_data(as_text=True))
+    assert [title for *_, title in boxes] == [f"task-{number}" for number in range(4, -1, -1)]
+    for done, action, fields, link, _ in boxes:
+        assert not done and action == f"{link}/toggle"
+        # Exactly what a browser sends: the form's own fields, its own CSRF token.
+        response = user.post(action, fields, csrf=False)
+        assert response.status_code == 302 and response.headers["Location"] == "/?page=2"
+    ticked = tick_boxes(user.get("/?page=2").get_data(as_text=True))
+    assert [done for done, *_ in ticked] == [True] * 5
+    for *_, link, title in ticked:
+        note_page = user.get(link).get_data(as_text=True)
+        assert '<h1 class="completed">' in note_page and title in note_page
+
+
 def test_toggle_ignores_an_offsite_next(user):
     location = user.create_note().headers["Location"]
     response = user.post(f"{location}/toggle", {"next": "https://evil.example/"})

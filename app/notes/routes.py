@@ -17,6 +17,20 @@ NOTE_OF_USER = select(Note).where(
 )
 
 
+# An id no note has yet: a list page builds a note's URL with it once, then fills in each id.
+ANY_NOTE_ID = 2**63 - 1
+
+
+def note_url_format(endpoint):
+    """Return `endpoint`'s URL for any note as a format string: "/notes/{}" for notes.detail.
+
+    A list page needs two URLs a note; url_for costs 5-10 µs a call, str.format 0.3.
+    """
+    url = url_for(endpoint, note_id=ANY_NOTE_ID)
+    # Braces elsewhere in the URL (a mount point's name, say) must stay literal.
+    return url.replace("{", "{{").replace("}", "}}").replace(str(ANY_NOTE_ID), "{}")
+
+
 def get_note(note_id):
     """Return the signed-in user's note, or abort 404 (someone else's is as good as missing)."""
     note = db.session.scalar(NOTE_OF_USER, {"note_id": note_id, "user_id": current_user.id})
@@ -36,7 +50,13 @@ def render_form(form, note=None):
 def index():
     """List the user's notes, newest first, a page at a time."""
     page = notes_page(current_user.id, request.args, current_app.config["NOTES_PER_PAGE"])
-    return render_template("notes/index.html", page=page, oldest=OLDEST)
+    return render_template(
+        "notes/index.html",
+        page=page,
+        oldest=OLDEST,
+        note_url=note_url_format("notes.detail"),
+        toggle_url=note_url_format("notes.toggle"),
+    )
 
 
 @bp.route("/notes/new", methods=["GET", "POST"])

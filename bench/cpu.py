@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Benchmark: CPU milliseconds per request of Memo's hot pages, beside the bare baseline.
+
+    .venv/bin/python bench/cpu.py [--requests 300] [--batches 7] [--log-level INFO]
+
+Throughput on a shared machine depends on who else runs; the CPU a request costs
+does not, much. This serves each page in-process with Flask's test client (no
+gunicorn, no sockets), under ProductionConfig behind a pretend HTTPS router, signed
+in through the real login form, against an embedded PostgreSQL seeded like
+bench/web.py's reader (100 notes). Each page is served `--batches` times
+`--requests` times; a batch's CPU is this process's user+system time
+(time.process_time: PostgreSQL's own CPU is not counted, nor any waiting), and the
+report keeps the cheapest batch, the one least disturbed by other processes.
+The PostgreSQL server's CPU in the same batch (its processes' user+system time, read
+with psutil) is reported beside it: on a machine that also runs the database, every
+statement and round trip costs there too. `--log-level WARNING` measures the pages
+without the per-request log line.
+"""
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.web import Database, seed_fortunes, seed_user  # noqa: E402
+from devenv.visitors import PASSWORD  # noqa: E402
+
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+NOTE_LINK = re.compile(r'href="(/notes/\d+)"')
+ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+
+
+def seed(database):
+    """Fill the baseline's table and give the reader 100 notes; return the reader's email."""
+    from app.models import password_hasher
+
+    seed_fortunes(database)
+    connection = database.connect(database.memo_url)
+    with connection.cursor() as cursor:
+        seed_user(cursor, "reader@bench.example", 100, password_hasher.hash(PASSWORD))
+        cursor.execute("ANALYZE")
+    connection.close()
+    return "reader@bench.example"
+
+
+def memo_app(database, log_level):
+    """Return Memo under ProductionConfig, migrated, its log lines written to /dev/null."""
+    from flask_migrate import upgrade
+
+    os.environ.update(
+        APP_SETTINGS="config.ProductionConfig",
+        SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
+        DATABASE_URL=database.memo_url,
+        S3_BUCKET="memo-bench",
+        LOG_LEVEL=log_level,
+    )
+    # The request log goes to stdout, as under gunicorn; formatting it still costs CPU.
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
+    from app import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    sys.stdout = sys.__stdout__
+    return app
+
+
+def sign_in(client, email):
+    """Sign in through the login form; return the session cookie and a note's path."""
+    page = client.get("/auth/login", headers=ROUTER)
+    cookie = session_cookie(page)
+    form = {"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)}
+    headers = {**ROUTER, "Cookie": cookie, "Referer": "https://localhost/auth/login"}
+    response = client.post("/auth/login", data=form, headers=headers)
+    assert response.status_code == 302, response.status_code
+    cookie = session_cookie(response)
+    page = client.get("/", headers={**ROUTER, "Cookie": cookie}).get_data(as_text=True)
+    return cookie, NOTE_LINK.search(page).group(1)
+
+
+def session_cookie(response):
+    return next(
+        value.split(";", 1)[0]
+        for value in response.headers.getlist("Set-Cookie")
+        if value.startswith("session=")
+    )
+
+
+def csrf_token(response):
+    return CSRF_TOKEN.search(response.get_data(as_text=True)).group(1)
+
+
+def postgres_cpu_seconds(folder):
+    """Return the user+system CPU seconds of the PostgreSQL server whose data is in `folder`."""
+    total = 0.0
+    for process in psutil.process_iter(["cmdline"]):
+        if str(folder) in " ".join(process.info["cmdline"] or []):
+            with suppress(psutil.NoSuchProcess):
+                for member in [process, *process.children(recursive=True)]:
+                    times = member.cpu_times()
+                    total += times.user + times.system
+    return total
+
+
+def serve(client, path, headers, requests):
+    """Serve `path` `requests` times; return the CPU seconds it took (this process's)."""
+    started = time.process_time()
+    for _ in range(requests):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.status_code)
+    return time.process_time() - started
+
+
+def measure(pages, requests, batches, folder):
+    """Serve every page `requests` times a batch; return {page: (app, PostgreSQL) CPU ms}.
+
+    The pages take turns batch by batch, so a busy moment of the machine costs them
+    alike. The app's figure is a page's cheapest batch. PostgreSQL's is the mean over
+    the page's batches: the kernel counts a process's CPU in 10 ms ticks, too coarse
+    for one batch.
+    """
+    app_best = dict.fromkeys(pages, float("inf"))
+    database_total = dict.fromkeys(pages, 0.0)
+    for _ in range(batches):
+        for name, (client, path, headers) in pages.items():
+            database_started = postgres_cpu_seconds(folder)
+            app_best[name] = min(app_best[name], serve(client, path, headers, requests))
+            database_total[name] += postgres_cpu_seconds(folder) - database_started
+    return {
+        name: (app_best[name] / requests * 1000, database_total[name] / batches / requests * 1000)
+        for name in pages
+    }
+
+
+def baseline_client(database):
+    """Return a test client of the baseline app, connected to its database."""
+    os.environ["DATABASE_URL"] = database.baseline_url
+    sys.path.insert(0, str(ROOT / "bench" / "baseline"))
+    import fortunes
+
+    return fortunes.app.test_client()
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per batch")
+    parser.add_argument("--batches", type=int, default=7, help="batches per page; best kept")
+    parser.add_argument("--log-level", default="INFO", help="Memo's LOG_LEVEL")
+    return parser.parse_args()
+
+
+def main():
+    """Measure each page and print one Markdown table."""
+    args = parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="memo-bench-cpu-"))
+    database = Database(folder)
+    try:
+        app = memo_app(database, args.log_level)
+        email = seed(database)
+        memo = app.test_client(use_cookies=False)
+        cookie, note_path = sign_in(memo, email)
+        signed_in = {**ROUTER, "Cookie": cookie}
+        pages = {
+            "baseline (fortunes)": (baseline_client(database), "/fortunes", {}),
+            "`/healthz`": (memo, "/healthz", ROUTER),
+            "notes list `/` (20 of 100 notes)": (memo, "/", signed_in),
+            "note page": (memo, note_path, signed_in),
+        }
+        figures = measure(pages, args.requests, args.batches, folder)
+    finally:
+        database.stop()
+    print(report(figures, args))
+    return 0
+
+
+def report(figures, args):
+    """Return the Markdown table: CPU ms a request, the app's and PostgreSQL's, and ratios."""
+    baseline_app, baseline_database = figures["baseline (fortunes)"]
+    lines = [
+        f"CPU per request, best of {args.batches} x {args.requests}, LOG_LEVEL={args.log_level}",
+        "",
+        "| page | app CPU ms | PostgreSQL CPU ms | baseline's app / page's | "
+        "baseline's app+PostgreSQL / page's |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, (app_ms, database_ms) in figures.items():
+        both = (baseline_app + baseline_database) / (app_ms + database_ms)
+        lines.append(
+            f"| {name} | {app_ms:.3f} | {database_ms:.3f} | {baseline_app / app_ms:.2f} | "
+            f"{both:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
