@@ -196,3 +196,65 @@ def test_a_page_reads_as_much_with_20000_notes_as_with_100(app, user, other_user
         assert big <= small + 3, (path, small, big)
     # The measure can tell: an OFFSET page deep into the big account reads 500 blocks.
     assert buffers_read(other_user, "/?page=900") > 10 * buffers_read(other_user, "/?after=0-0")
+
+
+@pytest.mark.parametrize("path", ["/search", "/search?q=bulk", "/search?q=bulk&page=2"])
+def test_search_page_queries_do_not_grow_with_notes(app, user, queries, path):
+    add_notes(app, 45)
+    few = count_for(user, queries, path)
+    add_notes(app, 200)
+    assert count_for(user, queries, path) == few
+    # The user; then for a query its words as PostgreSQL normalizes them, and one page of
+    # ranked matches with their highlights.
+    assert few == (1 if path == "/search" else 3), few
+
+
+def add_many_matching_notes(app, email, number):
+    """Give a user `number` notes that all hold the word "zebra", in one INSERT."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed) "
+                "SELECT 'zebra ' || n, 'zebra crossing ' || n, now(), now(), u.id, false "
+                'FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
+            ),
+            {"number": number, "email": email},
+        )
+        connection.execute(text("ANALYZE note"))
+
+
+def plan_of(app, browser, path):
+    """Return the EXPLAIN text of the search page's ranked query, as run for `browser`."""
+    executed = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        executed.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert browser.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    statement, parameters = next(pair for pair in executed if "ts_rank" in pair[0])
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars()
+        return "\n".join(rows)
+
+
+def test_a_search_reads_as_much_however_many_notes_other_users_have(
+    app, user, other_user, buffers_read
+):
+    # Ann has 2,000 notes, 30 of them with "zebra": the index, not her list, finds them.
+    add_many_notes(app, "ann@example.com", 2_000)
+    add_many_matching_notes(app, "ann@example.com", 30)
+    add_many_notes(app, "bob@example.com", 100)
+    alone = buffers_read(user, "/search?q=zebra")
+    # Bob's 20,000 notes all hold the word Ann searches for.
+    add_many_matching_notes(app, "bob@example.com", 20_000)
+    assert "Bitmap Index Scan on ix_note_search_vector" in plan_of(app, user, "/search?q=zebra")
+    crowded = buffers_read(user, "/search?q=zebra")
+    assert crowded <= alone + 3, (alone, crowded)
+    # The measure can tell: Bob's own search of the same word reads his 20,000 matches.
+    assert buffers_read(other_user, "/search?q=zebra") > 10 * crowded
