@@ -292,16 +292,15 @@ def test_a_page_that_cannot_exist_is_404(app, user, page):
     assert "That page of results does not exist." in response.get_data(as_text=True)
 
 
-def test_queries_become_tsqueries_of_the_users_own_lexemes(app):
+def test_queries_become_tsqueries_and_index_keys_of_the_users_own_words(app):
     with app.app_context():
         query = normalize(parse('Running "quick brown fox" -cats plan* 메모를 "the end" -'))
         db.session.rollback()
-    assert query.tsquery("7:") == (
-        "('7:run') & ('7:quick' <-> '7:brown' <-> '7:fox') & !('7:cat') & ('7:plan':*)"
-        " & ('7:메모를':*) & ('7:end')"
-    )
     assert query.tsquery() == (
         "('run') & ('quick' <-> 'brown' <-> 'fox') & !('cat') & ('plan':*) & ('메모를':*) & ('end')"
+    )
+    assert query.keys(7) == (
+        "'7:run' & '7:quick' & '7:brown' & '7:fox' & '7:plan':* & '7:메모를':* & '7:end'"
     )
 
 

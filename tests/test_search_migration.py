@@ -1,4 +1,4 @@
-"""Migration 0011 gives every note a search vector, keyed by its owner, and takes it away again."""
+"""Migration 0011 gives every note a search vector and a search index by owner, and undoes it."""
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -43,26 +43,47 @@ def vectors(schema):
     return {row["title"]: row["vector"] for row in rows}
 
 
+def index_keys(schema):
+    """Return {title: the search index's keys of the note, as text}."""
+    rows = schema.rows(
+        "SELECT title, note_search_keys(user_id, search_vector)::text AS keys FROM note ORDER BY id"
+    )
+    return {row["title"]: row["keys"] for row in rows}
+
+
 def notes(schema):
     return schema.rows(f"SELECT {NOTE_COLUMNS} FROM note ORDER BY id")
 
 
-def test_0011_fills_every_notes_vector_keyed_by_its_owner_and_keeps_the_notes(notes_before_0011):
+def test_0011_fills_every_notes_vector_and_keys_them_by_owner(notes_before_0011):
     schema = notes_before_0011
     before = notes(schema)
     schema.upgrade(REVISION)
     assert notes(schema) == before
     assert vectors(schema) == {
-        "Groceries": "'1:egg':4B '1:groceri':1A '1:milk':2B",
-        "회의": "'2:남겼다':3B '2:메모를':2B '2:회의':1A",
-        "Long": "'2:long':1A '2:word':4B",  # the 2,030-letter word is left out
+        "Groceries": "'egg':4B 'groceri':1A 'milk':2B",
+        "회의": "'남겼다':3B '메모를':2B '회의':1A",
+        "Long": f"'long':1A 'word':4B '{LONG_WORD}':3B",
+    }
+    assert index_keys(schema) == {
+        "Groceries": "'1:egg' '1:groceri' '1:milk'",
+        "회의": "'2:남겼다' '2:메모를' '2:회의'",
+        "Long": "'2:long' '2:word'",  # the 2,030-letter word is no key
     }
     index = schema.rows(
-        "SELECT i.indisvalid, am.amname, c.reloptions FROM pg_index i"
-        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
-        " WHERE c.relname = 'ix_note_search_vector'"
+        "SELECT i.indisvalid, am.amname, c.reloptions, pg_get_indexdef(c.oid) AS definition"
+        " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+        " JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'ix_note_search_keys'"
     )
-    assert index == [{"indisvalid": True, "amname": "gin", "reloptions": ["fastupdate=off"]}]
+    assert index == [
+        {
+            "indisvalid": True,
+            "amname": "gin",
+            "reloptions": ["fastupdate=off"],
+            "definition": "CREATE INDEX ix_note_search_keys ON public.note USING gin"
+            " (note_search_keys(user_id, search_vector)) WITH (fastupdate=off)",
+        }
+    ]
 
 
 def test_0011_keeps_the_vector_up_to_date_for_the_previous_release_too(notes_before_0011):
@@ -73,11 +94,11 @@ def test_0011_keeps_the_vector_up_to_date_for_the_previous_release_too(notes_bef
     schema.execute("UPDATE note SET title = 'Shopping', content = 'bread' WHERE id = 1")
     schema.execute("UPDATE note SET completed = true WHERE id = 2")
     now = vectors(schema)
-    assert now["From the old release"] == "'1:old':3A '1:releas':4A '1:run':5B"
-    assert now["Shopping"] == "'1:bread':2B '1:shop':1A"
-    assert now["회의"] == "'2:남겼다':3B '2:메모를':2B '2:회의':1A"  # ticked off: unchanged
+    assert now["From the old release"] == "'old':3A 'releas':4A 'run':5B"
+    assert now["Shopping"] == "'bread':2B 'shop':1A"
+    assert now["회의"] == "'남겼다':3B '메모를':2B '회의':1A"  # ticked off: unchanged
     schema.execute("UPDATE note SET user_id = 2 WHERE id = 1")
-    assert vectors(schema)["Shopping"] == "'2:bread':2B '2:shop':1A"
+    assert index_keys(schema)["Shopping"] == "'2:bread' '2:shop'"
 
 
 def test_0011_downgrade_removes_the_vector_its_trigger_and_functions(notes_before_0011):
@@ -90,7 +111,7 @@ def test_0011_downgrade_removes_the_vector_its_trigger_and_functions(notes_befor
     leftovers = schema.rows(
         "SELECT tgname AS name FROM pg_trigger WHERE tgname LIKE 'note_search%'"
         " UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'note_search%'"
-        " UNION ALL SELECT relname FROM pg_class WHERE relname = 'ix_note_search_vector'"
+        " UNION ALL SELECT relname FROM pg_class WHERE relname = 'ix_note_search_keys'"
     )
     assert leftovers == []
     assert schema.current() == parent(schema)
@@ -110,11 +131,10 @@ def test_0011_finishes_the_job_after_a_run_that_failed_part_way(notes_before_001
     schema.execute("UPDATE note SET search_vector = NULL WHERE id > 1")
     schema.execute("ALTER TABLE note ENABLE TRIGGER note_search_vector_fill")
     schema.execute(
-        "UPDATE pg_index SET indisvalid = false"
-        " WHERE indexrelid = 'ix_note_search_vector'::regclass"
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'ix_note_search_keys'::regclass"
     )
     schema.upgrade(REVISION)
     assert schema.current() == REVISION
     assert None not in vectors(schema).values()
-    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_note_search_vector'::regclass"
+    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_note_search_keys'::regclass"
     assert schema.rows(valid) == [{"indisvalid": True}]

@@ -8,9 +8,10 @@ parameter of to_tsvector(), never as tsquery syntax, so no query is a syntax err
 PostgreSQL normalizes the words exactly as it did the notes' (the `english`
 configuration: stemmed, stop words dropped), and this module writes the tsquery from
 those lexemes. Korean particles attach to the word before them (메모를, 메모가), so a
-word with Hangul in it matches as a prefix: `메모` finds `메모를`. Each lexeme gets the
-searching user's id in front, as in the stored vectors (migration 0011): the index
-then reads that user's entries only.
+word with Hangul in it matches as a prefix: `메모` finds `메모를`. The search index's
+keys are the lexemes with their owner's id in front (migration 0011): the query of
+the index names the searching user's id the same way, so it reads that user's
+entries only.
 """
 
 import re
@@ -76,14 +77,18 @@ class Phrase:
     words: tuple
     excluded: bool
 
-    def tsquery(self, key):
-        """Return this phrase in tsquery syntax, each lexeme with `key` in front."""
+    def tsquery(self):
+        """Return this phrase in tsquery syntax, its words at their distances."""
         parts = []
         for distance, lexeme, prefix in self.words:
             if parts:
                 parts.append("<->" if distance == 1 else f"<{distance}>")
-            parts.append(quoted(key + lexeme) + (":*" if prefix else ""))
+            parts.append(quoted(lexeme) + (":*" if prefix else ""))
         return ("!" if self.excluded else "") + "(" + " ".join(parts) + ")"
+
+    def keys(self, key):
+        """Return this phrase's words as index keys, each with `key` in front, all required."""
+        return [quoted(key + lexeme) + (":*" if prefix else "") for _, lexeme, prefix in self.words]
 
 
 @dataclass(frozen=True)
@@ -102,9 +107,18 @@ class TextQuery:
         """Whether some phrase must be present (a query of exclusions alone lists everything)."""
         return any(not phrase.excluded for phrase in self.phrases)
 
-    def tsquery(self, key=""):
-        """Return the whole query in tsquery syntax: every phrase must hold."""
-        return " & ".join(phrase.tsquery(key) for phrase in self.phrases)
+    def tsquery(self):
+        """Return the whole query in tsquery syntax, for note.search_vector: every phrase holds."""
+        return " & ".join(phrase.tsquery() for phrase in self.phrases)
+
+    def keys(self, user_id):
+        """Return the query of the search index: the user's own words that must all be there.
+
+        The index has no positions, and leaving a word out of it finds more notes, never
+        fewer: so phrases become their words, and exclusions are left to tsquery().
+        """
+        words = (phrase.keys(f"{user_id}:") for phrase in self.phrases if not phrase.excluded)
+        return " & ".join(key for keys in words for key in keys)
 
 
 LEXEMES = text(
@@ -200,11 +214,13 @@ def headline(column):
 
 def results_query():
     """Return the statement for one page of matches, best first, built once per process."""
-    keyed = cast(bindparam("keyed"), TSQUERY)
-    rank = func.ts_rank(Note.search_vector, keyed)
-    # Every lexeme of the query carries the user's id, so the index alone finds only the
-    # user's notes. The owner is checked again below, on the page's rows: here the planner
-    # would read the user's whole list from the user_id index to check it.
+    keys = cast(bindparam("keys"), TSQUERY)
+    plain = cast(bindparam("plain"), TSQUERY)
+    rank = func.ts_rank(Note.search_vector, plain)
+    # The index finds the notes with all the user's words (each key names the user); the
+    # stored vector then checks phrases and exclusions. The owner is checked again below,
+    # on the page's rows: here the planner would read the user's whole list from the
+    # user_id index to check it.
     best = (
         select(
             Note.id,
@@ -216,7 +232,10 @@ def results_query():
             rank.label("rank"),
             func.count().over().label("total"),
         )
-        .where(Note.search_vector.bool_op("@@")(keyed))
+        .where(
+            func.note_search_keys(Note.user_id, Note.search_vector).bool_op("@@")(keys),
+            Note.search_vector.bool_op("@@")(plain),
+        )
         .order_by(rank.desc(), Note.created_at.desc(), Note.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -271,7 +290,7 @@ def search_notes(user_id, typed, page, per_page):
         RESULTS,
         {
             "user_id": user_id,
-            "keyed": query.tsquery(key=f"{user_id}:"),
+            "keys": query.keys(user_id),
             "plain": query.tsquery(),
             "limit": per_page + 1,
             "offset": (page - 1) * per_page,
