@@ -36,9 +36,11 @@ depends_on = None
 # The previous release never names search_vector; the trigger fills it for its writes too.
 backward_compatible = True
 
-# Each batch holds its rows' locks while it computes their vectors (about 70 us a note
-# here): 1,000 ids keep an edit of one of them from waiting more than a few tens of ms.
-BATCH_SIZE = 1_000
+# Each batch holds its rows' locks while it computes and writes their vectors, about
+# 0.1-0.4 ms a note on the 2-core development machine (the more so the busier it is):
+# 250 ids keep an edit of one of them from waiting more than a few tens of ms, where
+# 1,000 made one wait 0.9 s (bench/search.py).
+BATCH_SIZE = 250
 INDEX = "ix_note_search_keys"
 
 SEARCH_VECTOR_FUNCTION = """
