@@ -18,9 +18,7 @@ folder. Prints a Markdown table; exits 1 when a target is missed.
 
 import argparse
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,12 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.migrations import bench_revision_under_load, seed_notes  # noqa: E402
+from bench.migrations import (  # noqa: E402
+    bench_revision_under_load,
+    machine,
+    print_revision_rows,
+    seed_notes,
+)
 from devenv.services import ensure_database, start_postgres  # noqa: E402
 
 REVISION = "0011"
@@ -42,7 +45,7 @@ OWNERS = f"CASE WHEN n % 10 = 0 THEN {SEARCHER} ELSE 2 + n % 999 END"
 CONTENT = (
     "(SELECT string_agg('w' || (1 + floor(5000 * random() ^ 2))::int, ' ')"
     " FROM generate_series(1, 40 + 0 * n))"
-    " || CASE WHEN n * 7919 % 97 < 10 THEN ' the meeting' ELSE '' END"
+    " || CASE WHEN n::bigint * 7919 % 97 < 10 THEN ' the meeting' ELSE '' END"
     " || CASE WHEN n * 31 % 89 < 9 THEN ' 오늘 회의 메모를 정리' ELSE '' END"
     " || CASE WHEN n % 10007 = 0 THEN ' zanzibar' ELSE '' END"
 )
@@ -90,29 +93,20 @@ def time_searches(url, runs):
 
 def unfilled(url):
     """Return how many notes have no search vector."""
-    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM note WHERE search_vector IS NULL")
-        return cursor.fetchone()[0]
+    connection = psycopg2.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM note WHERE search_vector IS NULL")
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
 
 
 def report(options, revision, searches, load_average):
     """Print the figures as a Markdown table; return whether every target was met."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
-    print(
-        f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, PostgreSQL 16 (pgserver), commit {commit}, "
-        f"load average {load_average:.1f} at the start\n"
-    )
+    print(f"\n{machine()}, {load_average:.1f} at the start\n")
     print("| benchmark | figure |\n|---|---|")
-    print(f"| revision {REVISION} on {options.rows:,} notes | {revision['seconds']:.1f} s |")
-    print(
-        f"| load queries during it ({options.threads} threads) | {revision['queries']:,}, "
-        f"{revision['errors']} errors |"
-    )
-    print(f"| longest load query during it (lock waits included) | {revision['max_ms']:.0f} ms |")
-    print(f"| p99 load query during it | {revision['p99_ms']:.1f} ms |")
+    print_revision_rows(f"revision {REVISION}", revision, options)
     print(f"| notes left without a search vector | {revision['unfilled']} |")
     for label, (p50, p99, total) in searches.items():
         print(

@@ -129,6 +129,23 @@ def test_note_form_and_note_word_count_queries_are_fixed(app, user, queries, suf
     assert count_for(user, queries, f"{location}{suffix}") <= 2
 
 
+def statements_run(app, browser, path):
+    """GET a path as `browser`; return the (statement, parameters) the page ran."""
+    executed = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        executed.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert browser.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return executed
+
+
 @pytest.fixture
 def buffers_read(app):
     """Return a function: the PostgreSQL buffers that GETting a path reads, all queries summed.
@@ -138,21 +155,9 @@ def buffers_read(app):
     """
 
     def measure(browser, path):
-        executed = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            executed.append((statement, parameters))
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert browser.get(path).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         total = 0
-        with engine.connect() as connection:
-            for statement, parameters in executed:
+        with app.app_context(), db.engine.connect() as connection:
+            for statement, parameters in statements_run(app, browser, path):
                 explained = connection.exec_driver_sql(
                     f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
                 ).scalar()
@@ -163,16 +168,16 @@ def buffers_read(app):
     return measure
 
 
-def add_many_notes(app, email, number):
+def add_many_notes(app, email, number, content="words"):
     """Give a user `number` notes a second apart, in one INSERT (a big account, made fast)."""
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed) "
-                "SELECT 'note ' || n, 'words', now() - n * interval '1 second', now(), u.id, false "
-                'FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
+                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed)"
+                " SELECT 'note ' || n, :content, now() - n * interval '1 second', now(), u.id,"
+                ' false FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
             ),
-            {"number": number, "email": email},
+            {"number": number, "email": email, "content": content},
         )
         connection.execute(text("ANALYZE note"))
 
@@ -209,36 +214,11 @@ def test_search_page_queries_do_not_grow_with_notes(app, user, queries, path):
     assert few == (1 if path == "/search" else 3), few
 
 
-def add_many_matching_notes(app, email, number):
-    """Give a user `number` notes that all hold the word "zebra", in one INSERT."""
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed) "
-                "SELECT 'zebra ' || n, 'zebra crossing ' || n, now(), now(), u.id, false "
-                'FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
-            ),
-            {"number": number, "email": email},
-        )
-        connection.execute(text("ANALYZE note"))
-
-
 def plan_of(app, browser, path):
     """Return the EXPLAIN text of the search page's ranked query, as run for `browser`."""
-    executed = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        executed.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert browser.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    statement, parameters = next(pair for pair in executed if "ts_rank" in pair[0])
-    with engine.connect() as connection:
+    statements = statements_run(app, browser, path)
+    statement, parameters = next(pair for pair in statements if "ts_rank" in pair[0])
+    with app.app_context(), db.engine.connect() as connection:
         rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars()
         return "\n".join(rows)
 
@@ -248,11 +228,11 @@ def test_a_search_reads_as_much_however_many_notes_other_users_have(
 ):
     # Ann has 2,000 notes, 30 of them with "zebra": the index, not her list, finds them.
     add_many_notes(app, "ann@example.com", 2_000)
-    add_many_matching_notes(app, "ann@example.com", 30)
+    add_many_notes(app, "ann@example.com", 30, "zebra crossing")
     add_many_notes(app, "bob@example.com", 100)
     alone = buffers_read(user, "/search?q=zebra")
     # Bob's 20,000 notes all hold the word Ann searches for.
-    add_many_matching_notes(app, "bob@example.com", 20_000)
+    add_many_notes(app, "bob@example.com", 20_000, "zebra crossing")
     assert "Bitmap Index Scan on ix_note_search_keys" in plan_of(app, user, "/search?q=zebra")
     crowded = buffers_read(user, "/search?q=zebra")
     assert crowded <= alone + 3, (alone, crowded)
