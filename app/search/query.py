@@ -128,6 +128,17 @@ LEXEMES = text(
 )
 
 
+def phrase_of(term, placed):
+    """Return a term as a Phrase of its (position, lexeme) pairs, in order."""
+    words = []
+    for number, (position, lexeme) in enumerate(placed):
+        last = number == len(placed) - 1
+        prefix = (term.prefix and last) or bool(HANGUL.search(lexeme))
+        distance = position - placed[number - 1][0] if number else 0
+        words.append((distance, lexeme, prefix))
+    return Phrase(tuple(words), term.excluded)
+
+
 def normalize(terms):
     """Return the terms as PostgreSQL's configuration normalizes them, in one query."""
     if not terms:
@@ -136,19 +147,14 @@ def normalize(terms):
     rows = db.session.execute(LEXEMES, {"terms": [term.text for term in terms], "config": CONFIG})
     for n, lexeme, positions in rows:
         found.setdefault(n - 1, []).extend((position, lexeme) for position in positions)
-    phrases = []
-    for index, term in enumerate(terms):
-        placed = sorted(found.get(index, []))
-        if not placed:
-            continue  # only stop words or punctuation
-        words = []
-        for number, (position, lexeme) in enumerate(placed):
-            last = number == len(placed) - 1
-            prefix = (term.prefix and last) or bool(HANGUL.search(lexeme))
-            distance = position - placed[number - 1][0] if number else 0
-            words.append((distance, lexeme, prefix))
-        phrases.append(Phrase(tuple(words), term.excluded))
-    return TextQuery(tuple(phrases))
+    # A term of stop words or punctuation only has no lexemes, and drops out.
+    return TextQuery(
+        tuple(
+            phrase_of(term, sorted(found[index]))
+            for index, term in enumerate(terms)
+            if index in found
+        )
+    )
 
 
 def highlighted(marked):
