@@ -143,6 +143,7 @@ class Load:
         self.url, self.threads = url, threads
         self.stop = threading.Event()
         self.latencies = []
+        self.queries = []  # (statement's first word, when it ended) of each latency
         self.errors = 0
         self.lock = threading.Lock()
 
@@ -175,9 +176,10 @@ class Load:
             except psycopg2.Error:
                 with self.lock:
                     self.errors += 1
-            elapsed = time.perf_counter() - started
+            ended = time.perf_counter()
             with self.lock:
-                self.latencies.append(elapsed)
+                self.latencies.append(ended - started)
+                self.queries.append((sql.split()[0], ended))
         connection.close()
 
     def __enter__(self):
@@ -197,12 +199,16 @@ def bench_revision_under_load(url, revision, threads):
     with Load(url, threads) as load:
         time.sleep(1.0)  # let the load settle
         baseline = len(load.latencies)
+        began = time.perf_counter()
         took = flask_db(url, "upgrade", revision)
         during = load.latencies[baseline:]
+        slowest = max(range(len(during)), key=during.__getitem__)
+        kind, ended = load.queries[baseline + slowest]
     return {
         "seconds": took,
         "queries": len(during),
-        "max_ms": max(during) * 1000,
+        "max_ms": during[slowest] * 1000,
+        "max_query": f"{kind}, ended {ended - began:.1f} s in",
         "p99_ms": statistics.quantiles(during, n=100)[98] * 1000,
         "errors": load.errors,
     }
@@ -235,7 +241,10 @@ def print_revision_rows(name, result, options):
         f"| load queries during it ({options.threads} threads) | {result['queries']:,}, "
         f"{result['errors']} errors |"
     )
-    print(f"| longest load query during it (lock waits included) | {result['max_ms']:.0f} ms |")
+    print(
+        f"| longest load query during it (lock waits included) | {result['max_ms']:.0f} ms "
+        f"({result['max_query']}) |"
+    )
     print(f"| p99 load query during it | {result['p99_ms']:.1f} ms |")
 
 
