@@ -76,6 +76,7 @@ class Config:
     FETCH_MAX_BYTES = 2 * 1024 * 1024
     FETCH_DEADLINE_SECONDS = 10.0
     RESULTS_PER_PAGE = 20
+    SEARCH_RESULTS_PER_PAGE = 20
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ

@@ -22,8 +22,9 @@ from sqlalchemy import (
     false,
     func,
     select,
+    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -237,6 +238,13 @@ class Note(db.Model):
     __tablename__ = "note"
     __table_args__ = (
         Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),
+        # Search's index: each lexeme with the owner's id in front (migration 0011).
+        Index(
+            "ix_note_search_keys",
+            text("note_search_keys(user_id, search_vector)"),
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
         CheckConstraint(
             f"char_length(title) BETWEEN 1 AND {TITLE_MAX_LENGTH}", name="title_length"
         ),
@@ -252,6 +260,9 @@ class Note(db.Model):
     )
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
     completed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Written by a trigger from title and content (migration 0011), read only by search
+    # (app/search/query.py): never loaded with a note.
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
 
     owner: Mapped[User] = relationship(back_populates="notes")
 

@@ -280,15 +280,23 @@ def index_is_valid(name):
     )
 
 
-def create_index_concurrently(name, table, columns, unique=False, where=None):
+def create_index_concurrently(
+    name, table, columns, unique=False, where=None, using=None, parameters=None
+):
     """Build an index without blocking writes; rebuild one an interrupted run left INVALID.
 
     Must be called inside `op.get_context().autocommit_block()`. `IF NOT EXISTS`
     alone would keep an INVALID index forever, so the state is checked first.
+    `using` names an access method other than btree ("gin"); `parameters` are its
+    storage parameters ("fastupdate = off").
     """
     kind = "UNIQUE INDEX" if unique else "INDEX"
+    method = f" USING {using}" if using else ""
+    storage = f" WITH ({parameters})" if parameters else ""
     predicate = f" WHERE {where}" if where else ""
-    create = f'CREATE {kind} CONCURRENTLY "{name}" ON "{table}" ({columns}){predicate}'
+    create = (
+        f'CREATE {kind} CONCURRENTLY "{name}" ON "{table}"{method} ({columns}){storage}{predicate}'
+    )
     if context.is_offline_mode():
         op.execute(f"{create.replace('CONCURRENTLY', 'CONCURRENTLY IF NOT EXISTS', 1)}")
         return

@@ -86,6 +86,8 @@ MATRIX = {
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
+    # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
+    "/search": Route(ACCOUNT, {"GET": {"q": "plans"}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
@@ -162,9 +164,9 @@ def snapshot(app, object_store, user_email=None):
 
 
 def send(browser, method, url, data, csrf=True):
-    """Send a route its request: a GET, or a POST of `data`."""
+    """Send a route its request: a GET with `data` as its query string, or a POST of `data`."""
     if method == "GET":
-        return browser.get(url)
+        return browser.get(url, query_string=data)
     return browser.post(url, data, csrf=csrf)
 
 

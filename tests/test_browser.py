@@ -201,3 +201,34 @@ def test_an_account_from_signup_to_deletion_in_a_real_browser(
         assert stored_keys(object_store) == set()
         sign_in(page, NEW_PASSWORD)
         assert "Email or password is incorrect." in page.content()
+
+
+def write_note(page, title, content):
+    page.get_by_role("link", name="New note").first.click()
+    submit(page, {"title": title, "content": content}, "Save")
+
+
+def search_from_the_box(page, words):
+    """Type into the search box of the page's navigation bar and press Enter."""
+    page.get_by_role("searchbox", name="Search your notes").first.fill(words)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_a_new_user_finds_english_and_korean_notes_highlighted(page):
+    with screenshot_on_failure(page, "search"):
+        sign_up(page)
+        write_note(page, "Morning <b>run</b>", "I went running by the river")
+        write_note(page, "회의록", "오늘 회의 메모를 정리했다")
+        search_from_the_box(page, "run")
+        assert page.url.endswith("/search?q=run")
+        hits = page.locator("ol.hits li")
+        assert hits.count() == 1
+        assert hits.locator("a").inner_text() == "Morning <b>run</b>"
+        assert hits.locator("mark").all_inner_texts() == ["run", "running"]
+        search_from_the_box(page, "메모")
+        assert page.locator("ol.hits li a").inner_text() == "회의록"
+        assert page.locator("ol.hits mark").all_inner_texts() == ["메모를"]
+        with page.expect_navigation():
+            page.locator("ol.hits li a").click()
+        assert page.locator("h1").inner_text().strip().endswith("회의록")

@@ -334,3 +334,19 @@ def test_word_count_list_query(app, user, params):
     response = user.get(f"/wordcount?{query_string(params)}")
     assert response.status_code in (200, 404)
     assert table_rows(app) == before
+
+
+# --- Search ----------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(params=st.fixed_dictionaries({"q": field_values, "page": field_values}))
+@example({"q": "' & | ! : * ( )", "page": "1"})
+@example({"q": "\x00", "page": MISSING})
+@example({"q": "a" * 5000, "page": "9" * 5000})
+@example({"q": '-"" "*" -* -', "page": "2"})
+def test_search_query(app, user, note, params):
+    before = table_rows(app)
+    response = user.get(f"/search?{query_string(params)}")
+    assert response.status_code in (200, 400, 404)
+    assert table_rows(app) == before

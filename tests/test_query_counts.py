@@ -129,6 +129,23 @@ def test_note_form_and_note_word_count_queries_are_fixed(app, user, queries, suf
     assert count_for(user, queries, f"{location}{suffix}") <= 2
 
 
+def statements_run(app, browser, path):
+    """GET a path as `browser`; return the (statement, parameters) the page ran."""
+    executed = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        executed.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert browser.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return executed
+
+
 @pytest.fixture
 def buffers_read(app):
     """Return a function: the PostgreSQL buffers that GETting a path reads, all queries summed.
@@ -138,21 +155,9 @@ def buffers_read(app):
     """
 
     def measure(browser, path):
-        executed = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            executed.append((statement, parameters))
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert browser.get(path).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         total = 0
-        with engine.connect() as connection:
-            for statement, parameters in executed:
+        with app.app_context(), db.engine.connect() as connection:
+            for statement, parameters in statements_run(app, browser, path):
                 explained = connection.exec_driver_sql(
                     f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
                 ).scalar()
@@ -163,16 +168,16 @@ def buffers_read(app):
     return measure
 
 
-def add_many_notes(app, email, number):
+def add_many_notes(app, email, number, content="words"):
     """Give a user `number` notes a second apart, in one INSERT (a big account, made fast)."""
     with app.app_context(), db.engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed) "
-                "SELECT 'note ' || n, 'words', now() - n * interval '1 second', now(), u.id, false "
-                'FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
+                "INSERT INTO note (title, content, created_at, updated_at, user_id, completed)"
+                " SELECT 'note ' || n, :content, now() - n * interval '1 second', now(), u.id,"
+                ' false FROM generate_series(1, :number) AS n, "user" AS u WHERE u.email = :email'
             ),
-            {"number": number, "email": email},
+            {"number": number, "email": email, "content": content},
         )
         connection.execute(text("ANALYZE note"))
 
@@ -196,3 +201,40 @@ def test_a_page_reads_as_much_with_20000_notes_as_with_100(app, user, other_user
         assert big <= small + 3, (path, small, big)
     # The measure can tell: an OFFSET page deep into the big account reads 500 blocks.
     assert buffers_read(other_user, "/?page=900") > 10 * buffers_read(other_user, "/?after=0-0")
+
+
+@pytest.mark.parametrize("path", ["/search", "/search?q=bulk", "/search?q=bulk&page=2"])
+def test_search_page_queries_do_not_grow_with_notes(app, user, queries, path):
+    add_notes(app, 45)
+    few = count_for(user, queries, path)
+    add_notes(app, 200)
+    assert count_for(user, queries, path) == few
+    # The user; then for a query its words as PostgreSQL normalizes them, and one page of
+    # ranked matches with their highlights.
+    assert few == (1 if path == "/search" else 3), few
+
+
+def plan_of(app, browser, path):
+    """Return the EXPLAIN text of the search page's ranked query, as run for `browser`."""
+    statements = statements_run(app, browser, path)
+    statement, parameters = next(pair for pair in statements if "ts_rank" in pair[0])
+    with app.app_context(), db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars()
+        return "\n".join(rows)
+
+
+def test_a_search_reads_as_much_however_many_notes_other_users_have(
+    app, user, other_user, buffers_read
+):
+    # Ann has 2,000 notes, 30 of them with "zebra": the index, not her list, finds them.
+    add_many_notes(app, "ann@example.com", 2_000)
+    add_many_notes(app, "ann@example.com", 30, "zebra crossing")
+    add_many_notes(app, "bob@example.com", 100)
+    alone = buffers_read(user, "/search?q=zebra")
+    # Bob's 20,000 notes all hold the word Ann searches for.
+    add_many_notes(app, "bob@example.com", 20_000, "zebra crossing")
+    assert "Bitmap Index Scan on ix_note_search_keys" in plan_of(app, user, "/search?q=zebra")
+    crowded = buffers_read(user, "/search?q=zebra")
+    assert crowded <= alone + 3, (alone, crowded)
+    # The measure can tell: Bob's own search of the same word reads his 20,000 matches.
+    assert buffers_read(other_user, "/search?q=zebra") > 10 * crowded

@@ -1,0 +1,316 @@
+"""Search queries as people type them, run as PostgreSQL full-text search over one user's notes.
+
+The syntax: words (a note must have all of them), `"a phrase"` (those words in that
+order), `-word` or `-"a phrase"` (notes without it) and `word*` (any word starting so).
+Everything else a query holds is text: it only ever reaches PostgreSQL as a bound
+parameter of to_tsvector(), never as tsquery syntax, so no query is a syntax error.
+
+PostgreSQL normalizes the words exactly as it did the notes' (the `english`
+configuration: stemmed, stop words dropped), and this module writes the tsquery from
+those lexemes. Korean particles attach to the word before them (메모를, 메모가), so a
+word with Hangul in it matches as a prefix: `메모` finds `메모를`. The search index's
+keys are the lexemes with their owner's id in front (migration 0011): the query of
+the index names the searching user's id the same way, so it reads that user's
+entries only.
+"""
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from sqlalchemy import bindparam, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+
+from app.extensions import db
+from app.models import Note
+
+# The text search configuration of note_search_vector() in migration 0011: changing it
+# means a new revision that rebuilds every vector (see docs/search.md).
+CONFIG = "english"
+MAX_QUERY_LENGTH = 200
+MAX_PAGE = 500  # 10,000 results deep is far enough; a bigger OFFSET is refused
+
+TERM = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+
+# ts_headline marks matches with these; a note cannot hold them (forms refuse control
+# characters) and they are stripped before highlighting anyway, so every character
+# outside the marks is the note's own text, escaped as such. HighlightAll keeps the
+# whole text: in fragment mode ts_headline drops whatever looks like an HTML tag.
+START, STOP = "\x01", "\x02"
+MARKED = re.compile(f"{START}(.*?){STOP}", re.DOTALL)
+HEADLINE_OPTIONS = f'HighlightAll=true, StartSel="{START}", StopSel="{STOP}"'
+CONTEXT = 80  # characters of a snippet around each match
+FRAGMENTS = 2  # matches a snippet shows at most
+WORD_REACH = 20  # characters a snippet's edge moves to avoid cutting a word
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a phrase as typed: its text, whether it is excluded, whether it is a prefix."""
+
+    text: str
+    excluded: bool = False
+    prefix: bool = False
+
+
+def parse(query):
+    """Split a query as typed into terms."""
+    terms = []
+    for minus, phrase, word in TERM.findall(query):
+        if phrase:
+            terms.append(Term(phrase, excluded=bool(minus)))
+        elif word:
+            terms.append(Term(word.rstrip("*"), bool(minus), word.endswith("*")))
+    return terms
+
+
+def quoted(lexeme):
+    """Return a lexeme as a tsquery operand."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A term's lexemes in order: (distance from the previous one, lexeme, matches as prefix)."""
+
+    words: tuple
+    excluded: bool
+
+    def tsquery(self):
+        """Return this phrase in tsquery syntax, its words at their distances."""
+        parts = []
+        for distance, lexeme, prefix in self.words:
+            if parts:
+                parts.append("<->" if distance == 1 else f"<{distance}>")
+            parts.append(quoted(lexeme) + (":*" if prefix else ""))
+        return ("!" if self.excluded else "") + "(" + " ".join(parts) + ")"
+
+    def keys(self, key):
+        """Return this phrase's words as index keys, each with `key` in front, all required."""
+        return [quoted(key + lexeme) + (":*" if prefix else "") for _, lexeme, prefix in self.words]
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A parsed query, normalized by PostgreSQL into phrases of lexemes."""
+
+    phrases: tuple
+
+    @property
+    def has_words(self):
+        """Whether anything is left to search for (stop words and punctuation are not)."""
+        return bool(self.phrases)
+
+    @property
+    def looks_for_something(self):
+        """Whether some phrase must be present (a query of exclusions alone lists everything)."""
+        return any(not phrase.excluded for phrase in self.phrases)
+
+    def tsquery(self):
+        """Return the whole query in tsquery syntax, for note.search_vector: every phrase holds."""
+        return " & ".join(phrase.tsquery() for phrase in self.phrases)
+
+    def keys(self, user_id):
+        """Return the query of the search index: the user's own words that must all be there.
+
+        The index has no positions, and leaving a word out of it finds more notes, never
+        fewer: so phrases become their words, and exclusions are left to tsquery().
+        """
+        words = (phrase.keys(f"{user_id}:") for phrase in self.phrases if not phrase.excluded)
+        return " & ".join(key for keys in words for key in keys)
+
+
+LEXEMES = text(
+    "SELECT t.n, v.lexeme, v.positions"
+    " FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS t(term, n),"
+    " unnest(to_tsvector(CAST(:config AS regconfig), t.term)) AS v"
+)
+
+
+def phrase_of(term, placed):
+    """Return a term as a Phrase of its (position, lexeme) pairs, in order."""
+    words = []
+    for number, (position, lexeme) in enumerate(placed):
+        last = number == len(placed) - 1
+        prefix = (term.prefix and last) or bool(HANGUL.search(lexeme))
+        distance = position - placed[number - 1][0] if number else 0
+        words.append((distance, lexeme, prefix))
+    return Phrase(tuple(words), term.excluded)
+
+
+def normalize(terms):
+    """Return the terms as PostgreSQL's configuration normalizes them, in one query."""
+    if not terms:
+        return TextQuery(())
+    found = {}
+    rows = db.session.execute(LEXEMES, {"terms": [term.text for term in terms], "config": CONFIG})
+    for n, lexeme, positions in rows:
+        found.setdefault(n - 1, []).extend((position, lexeme) for position in positions)
+    # A term of stop words or punctuation only has no lexemes, and drops out.
+    return TextQuery(
+        tuple(
+            phrase_of(term, sorted(found[index]))
+            for index, term in enumerate(terms)
+            if index in found
+        )
+    )
+
+
+def highlighted(marked):
+    """Return ts_headline's output as HTML: all of it escaped, the matches in <mark>."""
+    pieces = MARKED.split(marked)
+    html = Markup()
+    for number, piece in enumerate(pieces):
+        piece = piece.replace(START, "").replace(STOP, "")
+        if number % 2 == 0:
+            html += escape(piece)
+        elif piece:
+            html += Markup("<mark>%s</mark>") % piece
+    return html
+
+
+def widened(marked, start, end):
+    """Move a window's edges out of any match they fall inside, then to word boundaries."""
+    opened = marked.rfind(START, 0, start)
+    if opened != -1 and marked.rfind(STOP, 0, start) < opened:
+        start = opened
+    opened = marked.rfind(START, 0, end)
+    if opened != -1 and marked.rfind(STOP, 0, end) < opened:
+        end = marked.find(STOP, end) + 1 or len(marked)
+    # A word longer than this (a web address, Korean written without spaces) is cut.
+    start_limit, end_limit = max(0, start - WORD_REACH), min(len(marked), end + WORD_REACH)
+    while start > start_limit and not marked[start - 1].isspace():
+        start -= 1
+    while end < end_limit and not marked[end].isspace():
+        end += 1
+    return start, end
+
+
+def excerpt(marked):
+    """Return the parts of a marked text around its first matches, joined by ellipses."""
+    spans = [(m.start(), m.end()) for m in MARKED.finditer(marked)] or [(0, CONTEXT)]
+    windows = []
+    for first, last in spans:
+        start, end = widened(marked, max(0, first - CONTEXT), min(len(marked), last + CONTEXT))
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        elif len(windows) < FRAGMENTS:
+            windows.append((start, end))
+    pieces = [" ".join(marked[start:end].split()) for start, end in windows]
+    return (
+        ("… " if windows[0][0] > 0 else "")
+        + " … ".join(pieces)
+        + (" …" if windows[-1][1] < len(marked) else "")
+    )
+
+
+def marks_removed(column):
+    """Return SQL for the column's text without the characters that ts_headline marks with."""
+    return func.translate(column, START + STOP, "")
+
+
+def headline(column):
+    """Return SQL for the column's text with every match of the plain query marked."""
+    plain = cast(bindparam("plain"), TSQUERY)
+    return func.ts_headline(
+        cast(literal(CONFIG), REGCONFIG), marks_removed(column), plain, HEADLINE_OPTIONS
+    )
+
+
+def results_query():
+    """Return the statement for one page of matches, best first, built once per process."""
+    keys = cast(bindparam("keys"), TSQUERY)
+    plain = cast(bindparam("plain"), TSQUERY)
+    rank = func.ts_rank(Note.search_vector, plain)
+    # The index finds the notes with all the user's words (each key names the user); the
+    # stored vector then checks phrases and exclusions. The owner is checked again below,
+    # on the page's rows: here the planner would read the user's whole list from the
+    # user_id index to check it.
+    best = (
+        select(
+            Note.id,
+            Note.user_id,
+            Note.title,
+            Note.content,
+            Note.created_at,
+            Note.completed,
+            rank.label("rank"),
+            func.count().over().label("total"),
+        )
+        .where(
+            func.note_search_keys(Note.user_id, Note.search_vector).bool_op("@@")(keys),
+            Note.search_vector.bool_op("@@")(plain),
+        )
+        .order_by(rank.desc(), Note.created_at.desc(), Note.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery()
+    )
+    # Highlights are made for the page's notes only, after the ranking picked them.
+    return (
+        select(
+            best.c.id,
+            best.c.created_at,
+            best.c.completed,
+            best.c.total,
+            headline(best.c.title).label("title"),
+            headline(best.c.content).label("content"),
+        )
+        .where(best.c.user_id == bindparam("user_id"))
+        .order_by(best.c.rank.desc(), best.c.created_at.desc(), best.c.id.desc())
+    )
+
+
+RESULTS = results_query()
+
+
+@dataclass
+class Match:
+    """A note that matched, with its title and a snippet highlighted as HTML."""
+
+    id: int
+    title: Markup
+    snippet: Markup
+    created_at: object
+    completed: bool
+
+
+@dataclass
+class SearchResults:
+    """One page of a search: its matches, how many there are in all, and where it stands."""
+
+    query: TextQuery
+    items: list
+    total: int
+    page: int
+    has_next: bool
+
+
+def search_notes(user_id, typed, page, per_page):
+    """Return page `page` of `user_id`'s notes matching the query `typed`, best first."""
+    query = normalize(parse(typed))
+    if not query.looks_for_something:
+        return SearchResults(query, [], 0, page, False)
+    rows = db.session.execute(
+        RESULTS,
+        {
+            "user_id": user_id,
+            "keys": query.keys(user_id),
+            "plain": query.tsquery(),
+            "limit": per_page + 1,
+            "offset": (page - 1) * per_page,
+        },
+    ).all()
+    items = [
+        Match(
+            row.id,
+            highlighted(row.title),
+            highlighted(excerpt(row.content)),
+            row.created_at,
+            row.completed,
+        )
+        for row in rows[:per_page]
+    ]
+    total = rows[0].total if rows else 0
+    return SearchResults(query, items, total, page, len(rows) > per_page)

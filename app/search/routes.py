@@ -1,0 +1,45 @@
+"""The search page."""
+
+from flask import abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from app.search import bp
+from app.search.forms import SearchForm
+from app.search.query import MAX_PAGE, MAX_QUERY_LENGTH, search_notes
+
+
+def page_number(args):
+    """Return the page asked for (1 when none), or abort 404 for one that cannot exist."""
+    page = args.get("page", "1")
+    # isascii(): "²" is a digit to isdigit() but not to int(); int() refuses 5,000 digits.
+    if not (page.isascii() and page.isdigit() and len(page) <= 4 and 1 <= int(page) <= MAX_PAGE):
+        abort(404, "That page of results does not exist.")
+    return int(page)
+
+
+@bp.app_context_processor
+def search_box():
+    """Give every page's search box its length limit."""
+    return {"search_max_length": MAX_QUERY_LENGTH}
+
+
+def render_search(form, results=None, per_page=None):
+    """Render the search page: the box, and the results when there are some to show."""
+    return render_template("search/index.html", form=form, results=results, per_page=per_page)
+
+
+@bp.get("/search")
+@login_required
+def search():
+    """Find the user's notes that match `q`, best first, a page at a time."""
+    form = SearchForm(request.args)
+    if not form.validate():
+        return render_search(form), 400
+    if not form.q.data:
+        return render_search(form)
+    page = page_number(request.args)
+    per_page = current_app.config["SEARCH_RESULTS_PER_PAGE"]
+    results = search_notes(current_user.id, form.q.data, page, per_page)
+    if page > 1 and not results.items:
+        abort(404, "That page of results does not exist.")
+    return render_search(form, results, per_page)
