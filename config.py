@@ -76,6 +76,12 @@ class Config:
     FETCH_MAX_BYTES = 2 * 1024 * 1024
     FETCH_DEADLINE_SECONDS = 10.0
     RESULTS_PER_PAGE = 20
+    # Work a user can queue for the worker before being told to wait (429): enforced in
+    # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
+    WORD_COUNTS_UNFINISHED_PER_USER = 3
+    PHOTOS_UNFINISHED_PER_USER = 2
+    UNFINISHED_RETRY_AFTER_SECONDS = 30
+    ABANDONED_AFTER = timedelta(minutes=15)
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ

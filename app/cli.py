@@ -5,19 +5,13 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app import jobs, storage
 from app.extensions import db
-from app.models import User, utcnow
+from app.mypage import photos
 
 storage_cli = AppGroup("storage", help="Look after the object store of profile photos.")
-
-
-def referenced_keys():
-    """Return the keys of every photo some user's image_url points at."""
-    urls = db.session.scalars(select(User.image_url).where(User.image_url.is_not(None)))
-    return {storage.key_for_url(url) for url in urls}
 
 
 @storage_cli.command("cleanup")
@@ -30,12 +24,9 @@ def referenced_keys():
     help="Minutes an object must have existed; younger ones may be uploads in flight.",
 )
 def cleanup(dry_run, min_age):
-    """Delete photo objects that no user's image_url refers to."""
-    cutoff = utcnow() - timedelta(minutes=min_age)
+    """Delete photos and uploads that nothing refers to (the worker does this hourly too)."""
     try:
-        referenced = referenced_keys()
-        listed = list(storage.list_objects())
-        orphans = [key for key, modified in listed if key not in referenced and modified < cutoff]
+        listed, orphans = photos.orphaned_objects(timedelta(minutes=min_age))
         for key in orphans:
             if not dry_run:
                 storage.delete_key(key)
@@ -44,8 +35,9 @@ def cleanup(dry_run, min_age):
         raise click.ClickException(str(error)) from None
     verb = "would delete" if dry_run else "deleted"
     click.echo(
-        f"{len(listed)} objects under {storage.PHOTO_PREFIX}: {verb} {len(orphans)} "
-        f"no user refers to (older than {min_age} min), kept {len(listed) - len(orphans)}"
+        f"{len(listed)} objects under {storage.PHOTO_PREFIX} and {storage.UPLOAD_PREFIX}: "
+        f"{verb} {len(orphans)} nothing refers to (older than {min_age} min), "
+        f"kept {len(listed) - len(orphans)}"
     )
 
 
