@@ -1,5 +1,6 @@
 """Flask commands of our own: storage cleanup, db-budget, the worker and the job queue's."""
 
+import time
 from datetime import timedelta
 
 import click
@@ -201,3 +202,22 @@ def jobs_retry(job_id):
     jobs.retry_job(job_id)
     db.session.commit()
     click.echo(f"job {job_id} queued again")
+
+
+@jobs_cli.command("ping")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(min=1, max=10_000))
+@click.option("--timeout", default=30, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def jobs_ping(count, timeout):
+    """Queue no-op jobs and wait for the workers to run them: are they up, and how fast?"""
+    started = time.monotonic()
+    ids = [jobs.defer(jobs.ping) for _ in range(count)]
+    db.session.commit()
+    waiting = text("SELECT count(*) FROM procrastinate_jobs WHERE id = ANY(:ids)")
+    while db.session.scalar(waiting, {"ids": ids}):
+        db.session.commit()
+        if time.monotonic() - started > timeout:
+            raise click.ClickException(f"jobs still waiting after {timeout} s: is a worker up?")
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    click.echo(f"{count} job(s) run in {seconds:.2f} s ({count / seconds:.0f} jobs/s)")

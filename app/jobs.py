@@ -190,6 +190,11 @@ class Stopper:
         os._exit(1)
 
 
+@queue.task(name="ping")
+def ping():
+    """Do nothing: `flask jobs ping` times the queue with it."""
+
+
 # --- Work moved out of web requests. The feature modules are imported inside each task:
 # they import this module to defer their jobs.
 
