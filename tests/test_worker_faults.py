@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from app.storage import user_prefix
 from tests import pictures
 from tests.conftest import Browser, stored_keys
-from tests.webservers import HTML_HEADERS, Reply, serve_pages, serve_raw
+from tests.webservers import HTML_HEADERS, Reply, serve_pages, serve_raw, trickle_body
 from tests.workers import wait_for
 
 ARTICLE = b"<p>The pelican is a bird.</p>"
@@ -123,3 +123,26 @@ def test_two_workers_never_run_one_job_twice(app, workers):
     assert fetched == Counter({path: 1 for path in pages})
     lines = re.findall(r"job=count_web_page id=(\d+) ", first.log() + second.log())
     assert sorted(Counter(lines).values()) == [1] * 9
+
+
+def test_pages_that_404_are_too_big_or_too_slow_fail_with_the_reason(user, workers):
+    pages = {"/gone-soon": Reply(b"moved away", "text/html", 404)}
+    pages["/huge"] = Reply(b"word " * (500 * 1024))  # 2.5 MB, over the 2 MB cap
+    with serve_pages(pages) as site, serve_raw(trickle_body) as slow:
+        workers.start()
+        reasons = {
+            f"http://127.0.0.1:{site.port}/gone-soon": "The site answered 404 Not Found.",
+            f"http://127.0.0.1:{site.port}/huge": "The page is larger than 2 MB",
+            f"http://127.0.0.1:{slow.port}/": "The site took longer than 10 seconds",
+        }
+        locations = {
+            url: user.submit("/wordcount", {"url": url}).headers["Location"] for url in reasons
+        }
+        wait_for(
+            lambda: all(status(user, where) == "failed" for where in locations.values()),
+            timeout=60,
+            message="every count failed",
+        )
+    for url, location in locations.items():
+        shown = user.get(location, headers={"Accept": "application/json"}).json
+        assert reasons[url] in shown["error"]
