@@ -77,6 +77,12 @@ class Config:
     FETCH_DEADLINE_SECONDS = 10.0
     RESULTS_PER_PAGE = 20
     SEARCH_RESULTS_PER_PAGE = 20
+    # Work a user can queue for the worker before being told to wait (429): enforced in
+    # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
+    WORD_COUNTS_UNFINISHED_PER_USER = 3
+    PHOTOS_UNFINISHED_PER_USER = 2
+    UNFINISHED_RETRY_AFTER_SECONDS = 30
+    ABANDONED_AFTER = timedelta(minutes=15)
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
@@ -91,9 +97,15 @@ class Config:
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
         self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
         self.WEB_THREADS = int_from_env(environ, "WEB_THREADS", 4)
+        # A worker runs this many jobs at once, each in a thread with one connection.
+        self.WORKER_CONCURRENCY = int_from_env(environ, "WORKER_CONCURRENCY", 4)
+        # A worker that misses three heartbeats is taken for dead: its jobs run again.
+        self.WORKER_HEARTBEAT_SECONDS = int_from_env(environ, "WORKER_HEARTBEAT_SECONDS", 10)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,
-            "pool_size": self.WEB_THREADS,
+            # Connections open on demand: a web process never opens more than its
+            # threads, a worker never more than its concurrent jobs.
+            "pool_size": max(self.WEB_THREADS, self.WORKER_CONCURRENCY),
             "max_overflow": 0,
             "pool_timeout": 10,
             "pool_recycle": 300,

@@ -41,7 +41,7 @@ def create_app(settings=None, overrides=None):
     csrf.init_app(app)
 
     from app import auth, errors, health, mypage, notes, search, storage, wordcount
-    from app.cli import db_budget, seed_demo, storage_cli
+    from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
 
     storage.init_app(app)
     errors.init_app(app)
@@ -54,6 +54,8 @@ def create_app(settings=None, overrides=None):
     app.cli.add_command(storage_cli)
     app.cli.add_command(db_budget)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(jobs_cli)
 
     app.add_template_global(photo_url)
 

@@ -36,8 +36,13 @@ def get_engine_url():
 
 
 def include_name(name, type_, parent_names):
-    """Leave the compatibility record out of autogenerate: no model describes it."""
-    return not (type_ == "table" and name == release.COMPAT_TABLE)
+    """Leave the compatibility record and the job queue's tables out of autogenerate.
+
+    The job queue's schema is procrastinate's, installed from its own SQL (revision 0006).
+    """
+    return not (
+        type_ == "table" and (name == release.COMPAT_TABLE or name.startswith("procrastinate_"))
+    )
 
 
 def configure_args():

@@ -22,6 +22,7 @@ from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres, ScratchSchema
+from tests.workers import Workers
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +134,14 @@ def live_server(app, postgres, object_store, tmp_path):
         server.terminate()  # all at once: each takes a few seconds to wind down
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def workers(app, postgres, object_store, tmp_path):
+    """Real `flask worker` processes on an emptied queue (tests/workers.py); stopped after."""
+    started = Workers(postgres.main_url, object_store.environment(), tmp_path)
+    yield started
+    started.stop_all()
 
 
 @pytest.fixture

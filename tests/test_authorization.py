@@ -16,6 +16,7 @@ from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import pictures
 from tests.webservers import Reply, serve_pages
+from tests.workers import run_queued_jobs
 
 PUBLIC = "public"  # anyone; no object of a user's in sight
 ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, whatever is sent
@@ -130,6 +131,7 @@ def make_world(app, user, page_url):
     """Give Ann a note, a photo and a word count, all naming a word only she has."""
     assert user.create_note("Ann's zebracorn plans", "only for ann: zebracorn").status_code == 302
     assert user.upload_photo(pictures.jpeg()).status_code == 302
+    run_queued_jobs(app)
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
