@@ -20,7 +20,8 @@ unfinished counts and the upload records.
 
 import sqlalchemy as sa
 from alembic import op
-from safe_ddl import constraint_exists, create_index_concurrently
+
+from app.release import constraint_exists, create_index_concurrently
 
 revision = "0007"
 down_revision = "0006"
