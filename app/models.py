@@ -329,6 +329,11 @@ def lock_user(user_id):
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
+def no_words():
+    """Return the counts of a page with no words, what an unfinished count holds."""
+    return {"total": 0, "distinct": 0, "top": []}
+
+
 class WordCount(WorkerOutcome, db.Model):
     """A word count of a web page (the `results` table of flask-by-example), owned by one user.
 
@@ -357,8 +362,12 @@ class WordCount(WorkerOutcome, db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     url: Mapped[str] = mapped_column(Text)
-    all_words: Mapped[dict | None] = mapped_column("result_all", JSONB)
-    without_stop_words: Mapped[dict | None] = mapped_column("result_no_stop_words", JSONB)
+    # An unfinished or failed count holds empty counts, never NULL: the previous release,
+    # which knows no status, shows such a row as a count of nothing instead of failing.
+    all_words: Mapped[dict] = mapped_column("result_all", JSONB, default=no_words)
+    without_stop_words: Mapped[dict] = mapped_column(
+        "result_no_stop_words", JSONB, default=no_words
+    )
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # A count made with its counts is done (so were the previous release's); queue() makes
@@ -405,8 +414,8 @@ class WordCount(WorkerOutcome, db.Model):
             "status": self.status,
             "error": self.error,
             "created_at": self.created_at.isoformat(),
-            "result_all": self.all_words,
-            "result_no_stop_words": self.without_stop_words,
+            "result_all": self.all_words if self.status == "done" else None,
+            "result_no_stop_words": self.without_stop_words if self.status == "done" else None,
         }
 
 

@@ -563,7 +563,10 @@ def test_0007_makes_every_existing_count_done_and_keeps_it(scratch_schema):
         "SELECT status, error, result_all ->> 'total' AS total FROM results"
     ) == [{"status": "done", "error": None, "total": "2"}]
     scratch_schema.execute(insert)  # the previous release's insert: a finished count
-    queued = "INSERT INTO results (url, user_id, created_at, status) VALUES (:url, 1, now(), :s)"
+    queued = (
+        "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at, status)"
+        """ VALUES (:url, '{"total": 0}', '{"total": 0}', 1, now(), :s)"""
+    )
     scratch_schema.execute(queued, url="https://example.com/", s="queued")
     with pytest.raises(IntegrityError, match="uq_results_user_id_url_unfinished"):
         scratch_schema.execute(queued, url="https://example.com/", s="running")

@@ -2,8 +2,9 @@
 
 A WorkerProcess is the Procfile's `worker` command (`flask worker`) in its own process group,
 under TestingConfig (the only config that lets the fetcher reach pages served on 127.0.0.1)
-against the suite's database and object store, with a one-second heartbeat so that a
-killed worker's jobs are recovered within seconds.
+against the suite's database and object store, with a two-second heartbeat so that a
+killed worker's jobs are recovered within seconds (a busy machine can delay a one-second
+heartbeat past the three a worker may miss, and a live worker's job would then run twice).
 """
 
 import os
@@ -17,7 +18,7 @@ from app import jobs
 from devenv.liveserver import ROOT, procfile_command
 from devenv.services import execute
 
-HEARTBEAT_SECONDS = 1
+HEARTBEAT_SECONDS = 2
 QUEUE_TABLES = (
     "procrastinate_periodic_defers, procrastinate_events, procrastinate_jobs, procrastinate_workers"
 )

@@ -7,15 +7,15 @@ Create Date: 2026-11-23
 results: a word count is now `queued`, then `running`, then `done` (with its counts) or
 `failed` (with `error`, the reason shown to the user). Every existing row is a finished
 count: `status` is added with the default `done`, which PostgreSQL records in the catalog
-without rewriting the table. The counts become nullable (a queued count has none). Its CHECK
-is added NOT VALID and validated in its own transaction; the index that makes "one unfinished
-count per user and address" a rule is built concurrently.
+without rewriting the table. Its CHECK is added NOT VALID and validated in its own transaction;
+the index that makes "one unfinished count per user and address" a rule is built concurrently.
+The counts stay NOT NULL: an unfinished count holds empty counts (the app writes them).
 
 photo_upload: a new table, one row per uploaded photo waiting for, or done with, processing.
 
-Not backward compatible: the previous release would show a queued count (no counts yet) as
-an error page. Rolling back past this revision needs `flask db downgrade`, which deletes the
-unfinished counts and the upload records.
+Backward compatible: the previous release reads the columns it knows, and shows a queued or
+failed count as a count of no words. A downgrade deletes the unfinished counts and the upload
+records.
 """
 
 import sqlalchemy as sa
@@ -28,13 +28,9 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-backward_compatible = False
+backward_compatible = True
 
 squawk_exceptions = {
-    "ban-drop-not-null": (
-        "a queued count has no counts yet; the revision is marked not backward compatible "
-        "because the previous release could not show such a row"
-    ),
     "prefer-robust-stmts": (
         "VALIDATE and the concurrent index run outside a transaction; the check is guarded by "
         "constraint_exists() and create_index_concurrently() rebuilds an invalid index"
@@ -48,8 +44,6 @@ UNFINISHED_INDEX = "uq_results_user_id_url_unfinished"
 def upgrade():
     op.add_column("results", sa.Column("status", sa.Text(), server_default="done", nullable=False))
     op.add_column("results", sa.Column("error", sa.Text(), nullable=True))
-    op.alter_column("results", "result_all", nullable=True)
-    op.alter_column("results", "result_no_stop_words", nullable=True)
     op.create_table(
         "photo_upload",
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
@@ -90,7 +84,5 @@ def downgrade():
     op.drop_table("photo_upload")
     op.execute("DELETE FROM results WHERE status <> 'done'")
     op.drop_index(UNFINISHED_INDEX, table_name="results")
-    op.alter_column("results", "result_no_stop_words", nullable=False)
-    op.alter_column("results", "result_all", nullable=False)
     op.drop_column("results", "error")
     op.drop_column("results", "status")  # its CHECK goes with it
