@@ -85,10 +85,25 @@ def newest_revision_file(commit):
 
 
 def default_from(to):
-    """Return the commit just before the newest revision was added (on the first-parent line)."""
+    """Return the commit just before the newest revision was added (on the first-parent line).
+
+    Walked by hand: `git log --first-parent -- path` may follow a merged branch's history.
+    """
     _, path = newest_revision_file(to)
-    added = git("log", "--first-parent", "--diff-filter=A", "--format=%H", "-1", to, "--", path)
+    added = None
+    for commit in git("rev-list", "--first-parent", to).split():
+        if not has_file(commit, path):
+            break
+        added = commit
     return f"{added}^1"
+
+
+def has_file(commit, path):
+    """Return whether `path` exists in `commit`."""
+    found = subprocess.run(
+        ["git", "cat-file", "-e", f"{commit}:{path}"], cwd=ROOT, capture_output=True, check=False
+    )
+    return found.returncode == 0
 
 
 def requirements_python(requirements):

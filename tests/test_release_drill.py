@@ -60,11 +60,12 @@ def test_the_router_answers_502_when_its_upstream_is_gone():
     assert body.startswith(b"router: ConnectionRefusedError")
 
 
-def previous_head():
-    """Return the revision before this code's head."""
+def older_revisions():
+    """Return the revisions below this code's head."""
     config = Config(str(ROOT / "migrations" / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    return ScriptDirectory.from_config(config).get_revision(HEAD).down_revision
+    scripts = ScriptDirectory.from_config(config)
+    return {script.revision for script in scripts.iterate_revisions(HEAD, "base")} - {HEAD}
 
 
 @pytest.mark.skipif(SKIPPED, reason="MEMO_SKIP_DRILL is set (CI runs the drill)")
@@ -78,7 +79,8 @@ def test_a_release_between_the_last_two_heads_fails_no_request_and_rolls_back():
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert re.search(rf"old release: \w+ \(revision {previous_head()}\)", output), output
+    old = re.search(r"old release: \w+ \(revision (\w+)\)", output)
+    assert old and old.group(1) in older_revisions(), output
     assert re.search(rf"new release: \w+ \(revision {HEAD}\)", output), output
     assert "failures by kind: none" in output
     written = re.search(
