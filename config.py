@@ -110,9 +110,15 @@ class Config:
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
         self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
         self.WEB_THREADS = int_from_env(environ, "WEB_THREADS", 4)
+        # A worker runs this many jobs at once, each in a thread with one connection.
+        self.WORKER_CONCURRENCY = int_from_env(environ, "WORKER_CONCURRENCY", 4)
+        # A worker that misses three heartbeats is taken for dead: its jobs run again.
+        self.WORKER_HEARTBEAT_SECONDS = int_from_env(environ, "WORKER_HEARTBEAT_SECONDS", 10)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,
-            "pool_size": self.WEB_THREADS,
+            # Connections open on demand: a web process never opens more than its
+            # threads, a worker never more than its concurrent jobs.
+            "pool_size": max(self.WEB_THREADS, self.WORKER_CONCURRENCY),
             "max_overflow": 0,
             "pool_timeout": 10,
             "pool_recycle": 300,

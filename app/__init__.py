@@ -41,7 +41,7 @@ def create_app(settings=None, overrides=None):
     csrf.init_app(app)
 
     from app import auth, errors, health, mypage, notes, storage, wordcount
-    from app.cli import db_budget, storage_cli
+    from app.cli import db_budget, jobs_cli, storage_cli, worker
 
     storage.init_app(app)
     errors.init_app(app)
@@ -52,6 +52,8 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(wordcount.bp)
     app.cli.add_command(storage_cli)
     app.cli.add_command(db_budget)
+    app.cli.add_command(worker)
+    app.cli.add_command(jobs_cli)
 
     app.add_template_global(photo_url)
 

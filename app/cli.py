@@ -1,13 +1,13 @@
-"""Flask commands of our own: `flask storage cleanup`, `flask db-budget`."""
+"""Flask commands of our own: storage cleanup, db-budget, the worker and the job queue's."""
 
 from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from app import storage
+from app import jobs, storage
 from app.extensions import db
 from app.models import User, utcnow
 
@@ -77,6 +77,18 @@ def counted(number, noun):
     help="Threads per worker, which is the pool size.  [default: WEB_THREADS]",
 )
 @click.option(
+    "--worker-dynos",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Worker dynos up at once (`flask worker`).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="Jobs each worker runs at once.  [default: WORKER_CONCURRENCY]",
+)
+@click.option(
     "--one-off",
     default=2,
     show_default=True,
@@ -91,23 +103,109 @@ def counted(number, noun):
     help="Connections the database plan allows.",
 )
 @with_appcontext
-def db_budget(dynos, workers, threads, one_off, limit):
+def db_budget(dynos, workers, threads, worker_dynos, concurrency, one_off, limit):
     """Print the database connections Memo needs at most, against the plan's limit."""
     workers = workers or current_app.config["WEB_CONCURRENCY"]
     threads = threads or current_app.config["WEB_THREADS"]
+    concurrency = concurrency or current_app.config["WORKER_CONCURRENCY"]
     per_dyno = workers * threads
-    total = dynos * per_dyno + RELEASE_CONNECTIONS + one_off
+    per_worker = jobs.worker_connections(concurrency)
+    total = dynos * per_dyno + worker_dynos * per_worker + RELEASE_CONNECTIONS + one_off
     click.echo("Database connections at most (each worker's pool: one per thread, no overflow)")
     click.echo(
         f"  web      {dynos * per_dyno} = {counted(dynos, 'dyno')} x {counted(workers, 'worker')} "
         f"x {counted(threads, 'thread')} ({per_dyno} per dyno)"
+    )
+    click.echo(
+        f"  worker   {worker_dynos * per_worker} = {counted(worker_dynos, 'dyno')} x "
+        f"({counted(concurrency, 'job')} + {jobs.QUEUE_POOL_SIZE} queue + "
+        f"{jobs.LISTEN_CONNECTIONS} listen) ({per_worker} per dyno)"
     )
     click.echo(f"  release  {RELEASE_CONNECTIONS} (flask db upgrade, while the old release serves)")
     click.echo(f"  one-off  {one_off} (consoles, scheduler jobs, monitoring)")
     if total > limit:
         click.echo(
             f"  total    {total} of {limit}: OVER by {total - limit}; use fewer dynos, "
-            "WEB_CONCURRENCY or WEB_THREADS, or a plan with more connections"
+            "WEB_CONCURRENCY, WEB_THREADS or WORKER_CONCURRENCY, or a plan with more connections"
         )
         raise SystemExit(1)
     click.echo(f"  total    {total} of {limit}: OK, {limit - total} to spare")
+
+
+@click.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="Jobs run at once, one thread and connection each.  [default: WORKER_CONCURRENCY]",
+)
+@with_appcontext
+def worker(concurrency):
+    """Run background jobs until SIGTERM (the Procfile's worker process)."""
+    jobs.run_worker(
+        current_app._get_current_object(), concurrency or current_app.config["WORKER_CONCURRENCY"]
+    )
+
+
+jobs_cli = AppGroup("jobs", help="Look at the job queue and retry failed jobs.")
+
+QUEUE_DEPTH = text(
+    "SELECT queue_name, status, count(*) AS jobs, min(scheduled_at) AS first_scheduled"
+    " FROM procrastinate_jobs GROUP BY queue_name, status ORDER BY queue_name, status"
+)
+WORKERS = text(
+    "SELECT id, last_heartbeat, now() - last_heartbeat AS silent FROM procrastinate_workers"
+    " ORDER BY id"
+)
+RECENT_FAILURES = text(
+    "SELECT job.id, job.task_name, job.args, job.attempts, max(event.at) AS failed_at"
+    " FROM procrastinate_jobs job JOIN procrastinate_events event ON event.job_id = job.id"
+    " WHERE job.status = 'failed' GROUP BY job.id ORDER BY failed_at DESC LIMIT :limit"
+)
+
+
+@jobs_cli.command("status")
+@with_appcontext
+def jobs_status():
+    """Print the jobs waiting, running and failed per queue, and the live workers."""
+    rows = db.session.execute(QUEUE_DEPTH).all()
+    if not rows:
+        click.echo("no jobs (succeeded jobs are deleted when they finish)")
+    for row in rows:
+        click.echo(f"{row.queue_name:<12} {row.status:<10} {row.jobs:>6}")
+    workers = db.session.execute(WORKERS).all()
+    click.echo(f"{len(workers)} worker(s)")
+    for row in workers:
+        click.echo(f"  worker {row.id}: last heartbeat {row.silent.total_seconds():.0f} s ago")
+
+
+@jobs_cli.command("failures")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def jobs_failures(limit):
+    """List the jobs that failed for good, newest first; the log has each one's error."""
+    rows = db.session.execute(RECENT_FAILURES, {"limit": limit}).all()
+    if not rows:
+        click.echo("no failed jobs")
+    for row in rows:
+        arguments = {name: value for name, value in row.args.items() if name != jobs.REQUEST_ID}
+        click.echo(
+            f"{row.id}  {row.failed_at:%Y-%m-%d %H:%M:%S} UTC  {row.task_name}"
+            f"  {arguments}  after {row.attempts} attempt(s)"
+        )
+
+
+@jobs_cli.command("retry")
+@click.argument("job_id", type=click.IntRange(min=1))
+@with_appcontext
+def jobs_retry(job_id):
+    """Queue one failed job again, to run now."""
+    status = db.session.scalar(
+        text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+    )
+    if status != "failed":
+        raise click.ClickException(
+            f"job {job_id} is {status or 'not found'}; only failed jobs are retried"
+        )
+    jobs.retry_job(job_id)
+    db.session.commit()
+    click.echo(f"job {job_id} queued again")

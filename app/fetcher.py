@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
@@ -67,8 +67,10 @@ IPV4_CARRYING_PREFIXES = tuple(
     )
 )
 
-# getaddrinfo has no timeout of its own: a few threads run it so a fetch can stop waiting.
-resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="memo-resolver")
+# getaddrinfo has no timeout of its own, so lookups run in threads a fetch can stop waiting
+# for. Each host name gets a thread of its own: a pool would let a few hung lookups (which
+# go on after their fetch gave up) hold up every other host's.
+MAX_PENDING_LOOKUPS = 64
 
 
 class FetchError(Exception):
@@ -267,9 +269,44 @@ def is_ip_address(host):
     return True
 
 
+class Resolver:
+    """Looks host names up, each in its own thread; asking again for a pending one shares it."""
+
+    def __init__(self, max_pending=MAX_PENDING_LOOKUPS):
+        self.max_pending = max_pending
+        self.pending = {}
+        self.lock = threading.Lock()
+
+    def lookup(self, host, port):
+        """Return a Future of getaddrinfo(host, port) for TCP."""
+        with self.lock:
+            future = self.pending.get((host, port))
+            if future is None:
+                if len(self.pending) >= self.max_pending:
+                    raise FetchError("Too many web sites are slow to look up right now; try later.")
+                future = self.pending[host, port] = Future()
+                thread = threading.Thread(
+                    target=self.run, args=(host, port, future), name="memo-resolver", daemon=True
+                )
+                thread.start()
+        return future
+
+    def run(self, host, port, future):
+        try:
+            future.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as error:  # handed to whoever waits for the answer
+            future.set_exception(error)
+        finally:
+            with self.lock:
+                del self.pending[host, port]
+
+
+resolver = Resolver()
+
+
 def resolve(host, port, clock):
     """Return every address `host` resolves to, waiting no longer than the deadline."""
-    future = resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    future = resolver.lookup(host, port)
     try:
         answers = future.result(timeout=clock.remaining())
     except TimeoutError:

@@ -1,19 +1,37 @@
 """The profile photo pipeline: the only module that imports Pillow.
 
-An upload is accepted by its content (JPEG, PNG or WebP, whatever its name or
-Content-Type says), refused when it has too many pixels before a single one is
-decoded, then fitted into 512x512, turned upright, converted to sRGB and
-re-encoded as WebP from its pixels alone, so no metadata of the upload survives.
+The web process only looks at an upload's first bytes (`check_signature`): JPEG, PNG or
+WebP, whatever its name or Content-Type says. Decoding happens in a worker job, in a child
+process under hard limits on CPU time, memory and wall-clock time (`profile_photo_limited`).
+There an image is refused from its headers before a pixel is decoded when it has too many
+pixels, too many pixels for its file size, or (a JPEG) too many progressive scans: files
+that are cheap to send and expensive to decode. Then it is fitted into 512x512, turned
+upright, converted to sRGB and re-encoded as WebP from its pixels alone, so no metadata of
+the upload survives.
 """
 
+import resource
 import struct
+import subprocess
+import sys
 from io import BytesIO
 from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 MAX_PIXELS = 40_000_000
+# A photo of millions of pixels takes at least a few hundredths of a byte per pixel;
+# far fewer is a flat picture blown up to cost decoding time and memory.
+MIN_PIXELS_CHECKED_FOR_SIZE = 4_000_000
+MAX_PIXELS_PER_BYTE = 1_000
+# libjpeg writes 10 scans for a progressive photo; each scan decodes the whole picture again.
+MAX_JPEG_SCANS = 32
+# The child that decodes one upload: CPU seconds, address space, and wall-clock seconds.
+DECODE_CPU_SECONDS = 10
+DECODE_MEMORY_BYTES = 768 * 1024 * 1024
+DECODE_WALL_SECONDS = 20
 MAX_SIDE = 512
 # WebP over JPEG: about a third smaller at the same quality, and PNG transparency survives.
 OUTPUT_FORMAT, OUTPUT_TYPE, OUTPUT_EXTENSION = "WEBP", "image/webp", "webp"
@@ -31,6 +49,11 @@ EMPTY = "The file is empty. Choose a photo to upload."
 NOT_AN_IMAGE = "This file is not a photo we can use. Upload a JPEG, PNG or WebP image."
 TOO_MANY_PIXELS = f"This image is too large: at most {MAX_PIXELS // 1_000_000} megapixels."
 DAMAGED = "This image is damaged or incomplete. Please choose another file."
+TOO_EXPENSIVE = (
+    "This image would take too long or too much memory to process. "
+    "Please upload a smaller or simpler photo."
+)
+EXIT_REFUSED = 3  # the child refused the image; the message is on its stderr
 
 
 class ImageError(Exception):
@@ -58,14 +81,68 @@ def profile_photo(data):
     return encode_pixels_only(to_srgb(image))
 
 
-def open_checked(data):
-    """Open `data` if it is an undamaged JPEG, PNG or WebP of bounded size; decode nothing."""
+def check_signature(data):
+    """Return the format an upload's first bytes announce, or raise ImageError; decode nothing."""
     if not data:
         raise ImageError(EMPTY)
+    for signature, format_ in SIGNATURES.items():
+        if data.startswith(signature):
+            return format_
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    raise ImageError(NOT_AN_IMAGE)
+
+
+def jpeg_scans(data, limit=MAX_JPEG_SCANS):
+    """Count a JPEG's scans (SOS markers) by walking its segments, stopping past `limit`."""
+    position, scans = 2, 0
+    while position + 4 <= len(data) and scans <= limit:
+        if data[position] != 0xFF:
+            break  # not a marker: damaged, which the decoder will say
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0xD9:  # end of image
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            position += 2
+            continue
+        position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker == 0xDA:
+            scans += 1
+            position = end_of_entropy_data(data, position)
+    return scans
+
+
+def end_of_entropy_data(data, position):
+    """Return where the marker after a scan's coded data starts (0xFF00 and RSTn are data)."""
+    while (position := data.find(b"\xff", position)) != -1 and position + 1 < len(data):
+        following = data[position + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+            position += 1
+            continue
+        return position
+    return len(data)
+
+
+def check_cost(probe, data):
+    """Refuse, from the headers alone, an image too costly to decode for what it is."""
+    pixels = probe.width * probe.height
+    if pixels > MAX_PIXELS:
+        raise ImageError(TOO_MANY_PIXELS)
+    if pixels >= MIN_PIXELS_CHECKED_FOR_SIZE and pixels > MAX_PIXELS_PER_BYTE * len(data):
+        raise ImageError(TOO_EXPENSIVE)
+    if probe.format == "JPEG" and jpeg_scans(data) > MAX_JPEG_SCANS:
+        raise ImageError(TOO_EXPENSIVE)
+
+
+def open_checked(data):
+    """Open `data` if it is an undamaged JPEG, PNG or WebP of bounded cost; decode nothing."""
+    check_signature(data)
     try:
         with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ImageError(TOO_MANY_PIXELS)
+            check_cost(probe, data)
             probe.verify()
         return Image.open(BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError:
@@ -95,3 +172,55 @@ def encode_pixels_only(image):
     output = BytesIO()
     pixels_only.save(output, OUTPUT_FORMAT, quality=OUTPUT_QUALITY)
     return ProcessedImage(output.getvalue(), OUTPUT_TYPE, OUTPUT_EXTENSION)
+
+
+def profile_photo_limited(data):
+    """Return profile_photo(data) made in a child process under CPU, memory and time limits.
+
+    A decoder stuck in libjpeg or zlib cannot be interrupted from Python, and the memory a
+    big decode takes is not given back to the system: the child takes both with it.
+    """
+    try:
+        child = subprocess.run(  # noqa: S603  (our own interpreter and file; data on stdin)
+            [sys.executable, "-I", "-W", "ignore", __file__, *map(str, decode_limits())],
+            input=data,
+            capture_output=True,
+            timeout=DECODE_WALL_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise ImageError(TOO_EXPENSIVE) from None
+    if child.returncode == 0:
+        return ProcessedImage(child.stdout, OUTPUT_TYPE, OUTPUT_EXTENSION)
+    if child.returncode == EXIT_REFUSED:
+        raise ImageError(child.stderr.decode())
+    # Killed for its CPU time (SIGXCPU) or out of memory: the image costs too much.
+    raise ImageError(TOO_EXPENSIVE)
+
+
+def decode_limits():
+    """Return the child's CPU seconds and address-space bytes (read at call time)."""
+    return DECODE_CPU_SECONDS, DECODE_MEMORY_BYTES
+
+
+def limit_this_process(cpu_seconds, memory_bytes):
+    """Cap this process's CPU seconds and address space before it decodes anything."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def child_main(arguments):
+    """Read an upload on stdin, write the WebP on stdout; a refusal's message on stderr."""
+    limit_this_process(*map(int, arguments))
+    try:
+        photo = profile_photo(sys.stdin.buffer.read())
+    except ImageError as error:
+        sys.stderr.write(str(error))
+        return EXIT_REFUSED
+    except MemoryError:
+        return 1
+    sys.stdout.buffer.write(photo.data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1:3]))

@@ -6,17 +6,17 @@ import sys
 import time
 import uuid
 
-from flask import g, has_request_context, request
+from flask import g, has_app_context, request
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 logger = logging.getLogger("memo.request")
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamp every record with the id of the request it belongs to (or `-`)."""
+    """Stamp every record with the id of the request it belongs to, or that deferred its job."""
 
     def filter(self, record):
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = g.get("request_id", "-") if has_app_context() else "-"
         return True
 
 

@@ -45,8 +45,11 @@ def database_url():
 
 
 def include_name(name, type_, parent_names):
-    """Leave this environment's own bookkeeping table out of autogenerate."""
-    return not (type_ == "table" and name == COMPAT_TABLE)
+    """Leave this environment's bookkeeping table and the job queue's tables out of autogenerate.
+
+    The job queue's schema is procrastinate's, installed from its own SQL (revision 0006).
+    """
+    return not (type_ == "table" and (name == COMPAT_TABLE or name.startswith("procrastinate_")))
 
 
 def skip_empty_autogenerate(context, revision, directives):

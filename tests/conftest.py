@@ -25,6 +25,7 @@ from app.extensions import db
 from config import database_uri
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from tests.liveserver import LiveServer
+from tests.workers import Workers
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
@@ -353,6 +354,14 @@ def live_server(app, postgres, object_store, tmp_path):
         server.terminate()  # all at once: each takes a few seconds to wind down
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def workers(app, postgres, object_store, tmp_path):
+    """Real `flask worker` processes on an emptied queue (tests/workers.py); stopped after."""
+    started = Workers(postgres.main_url, object_store.environment(), tmp_path)
+    yield started
+    started.stop_all()
 
 
 @pytest.fixture

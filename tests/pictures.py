@@ -84,3 +84,14 @@ def webp_chunks(data):
         chunks.append(chunk_id.decode("ascii"))
         offset += 8 + length + (length & 1)
     return chunks
+
+
+def many_scans_jpeg(scans=200):
+    """Return a small progressive JPEG whose last scan is repeated `scans` times.
+
+    Each scan makes libjpeg decode the whole picture again: a few kilobytes that would
+    cost a decoder seconds, which is why such a file is refused from its markers.
+    """
+    data = jpeg((800, 600), progressive=True)
+    last_scan = data[data.rfind(b"\xff\xda") : -2]
+    return data[:-2] + last_scan * scans + b"\xff\xd9"

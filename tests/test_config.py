@@ -113,8 +113,15 @@ def env_example_lines():
         ([sys.executable, "-m", "gunicorn", "--check-config", "wsgi:app"], "SECRET_KEY"),
         (["flask", "--app", "wsgi", "db", "upgrade"], "DATABASE_URL"),
         (["flask", "--app", "wsgi", "db", "upgrade"], "S3_BUCKET"),
+        (["flask", "worker"], "SECRET_KEY"),
     ],
-    ids=["release-phase", "gunicorn", "release-phase-no-database", "release-phase-no-bucket"],
+    ids=[
+        "release-phase",
+        "gunicorn",
+        "release-phase-no-database",
+        "release-phase-no-bucket",
+        "worker",
+    ],
 )
 def test_production_process_missing_a_variable_exits_with_one_line(command, missing):
     environ = clean_environment(APP_SETTINGS="config.ProductionConfig")

@@ -15,7 +15,7 @@ def budget(monkeypatch):
     """Return a function that runs `flask db-budget` with WEB_* variables as given."""
 
     def run(*args, **environ):
-        for name in ("WEB_CONCURRENCY", "WEB_THREADS"):
+        for name in ("WEB_CONCURRENCY", "WEB_THREADS", "WORKER_CONCURRENCY"):
             monkeypatch.delenv(name, raising=False)
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
@@ -27,12 +27,13 @@ def budget(monkeypatch):
     return run
 
 
-def test_documented_defaults_fit_a_20_connection_plan_with_two_dynos(budget):
-    app, result = budget("--dynos", "2", "--limit", "20")
+def test_documented_defaults_fit_a_20_connection_plan_with_a_web_and_a_worker_dyno(budget):
+    app, result = budget("--limit", "20")
     assert result.exit_code == 0, result.output
-    assert "web      16 = 2 dynos x 2 workers x 4 threads (8 per dyno)" in result.output
+    assert "web      8 = 1 dyno x 2 workers x 4 threads (8 per dyno)" in result.output
+    assert "worker   7 = 1 dyno x (4 jobs + 2 queue + 1 listen) (7 per dyno)" in result.output
     assert "release  1" in result.output
-    assert "total    19 of 20: OK, 1 to spare" in result.output
+    assert "total    18 of 20: OK, 2 to spare" in result.output
     # What the count assumes: each worker's pool holds one connection per thread, no more.
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_size"] == app.config["WEB_THREADS"] == 4
@@ -40,22 +41,32 @@ def test_documented_defaults_fit_a_20_connection_plan_with_two_dynos(budget):
 
 
 def test_a_budget_over_the_plan_says_so_and_exits_1(budget):
-    _, result = budget("--dynos", "3")
+    _, result = budget("--dynos", "2")
     assert result.exit_code == 1
-    assert "total    27 of 20: OVER by 7" in result.output
+    assert "total    26 of 20: OVER by 6" in result.output
+
+
+def test_the_budget_counts_each_worker_dyno_by_its_concurrency(budget):
+    _, result = budget("--dynos", "2", "--worker-dynos", "0", WORKER_CONCURRENCY="2")
+    assert "worker   0 = 0 dynos x (2 jobs + 2 queue + 1 listen) (5 per dyno)" in result.output
+    assert "total    19 of 20: OK, 1 to spare" in result.output
+    _, result = budget("--worker-dynos", "3", "--limit", "50", WORKER_CONCURRENCY="2")
+    assert "worker   15 = 3 dynos x (2 jobs + 2 queue + 1 listen) (5 per dyno)" in result.output
+    assert "total    26 of 50: OK, 24 to spare" in result.output
 
 
 def test_the_budget_reads_web_concurrency_and_web_threads(budget):
     _, result = budget(WEB_CONCURRENCY="3", WEB_THREADS="2")
     assert "web      6 = 1 dyno x 3 workers x 2 threads (6 per dyno)" in result.output
-    assert "total    9 of 20: OK, 11 to spare" in result.output
+    assert "total    16 of 20: OK, 4 to spare" in result.output
 
 
 def test_options_override_the_settings(budget):
     args = ["--dynos", "4", "--workers", "1", "--threads", "8", "--one-off", "5", "--limit", "50"]
-    _, result = budget(*args)
+    _, result = budget(*args, "--concurrency", "1")
     assert "web      32 = 4 dynos x 1 worker x 8 threads (8 per dyno)" in result.output
-    assert "total    38 of 50: OK, 12 to spare" in result.output
+    assert "worker   4 = 1 dyno x (1 job + 2 queue + 1 listen) (4 per dyno)" in result.output
+    assert "total    42 of 50: OK, 8 to spare" in result.output
 
 
 @pytest.mark.parametrize("environ", [{}, {"WEB_CONCURRENCY": "3", "WEB_THREADS": "5"}])

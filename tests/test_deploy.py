@@ -13,6 +13,7 @@ def test_procfile_runs_gunicorn_and_a_release_phase():
     )
     assert processes["release"].strip() == "flask db upgrade"
     assert processes["web"].strip().startswith("gunicorn ")
+    assert processes["worker"].strip() == "flask worker"
 
 
 def test_runtime_and_python_version_agree():

@@ -7,6 +7,7 @@ Every refusal of another range happens before any connection, so no traffic leav
 
 import ipaddress
 import socket
+import threading
 import time
 from types import SimpleNamespace
 
@@ -162,6 +163,21 @@ def test_a_second_dns_answer_cannot_swap_the_vetted_address(site, dns):
     assert "Hello, world!" in page.text
     assert dns.lookups["rebind.test"] == 1
     assert site.requests[0]["headers"]["Host"] == f"rebind.test:{site.port}"
+
+
+def test_a_hung_dns_answer_for_one_host_holds_back_no_other_host(site, dns):
+    answered = threading.Event()
+    dns.answers["hung.test"] = lambda lookup: answered.wait(30) and ["127.0.0.1"]
+    try:
+        for number in range(8):  # more hung lookups than the old pool had threads
+            with pytest.raises(FetchError, match="took longer than 0.3 seconds"):
+                fetch(f"http://hung.test:{site.port}/{number}", allow_loopback=True, deadline=0.3)
+        dns.answers["fine.test"] = lambda lookup: ["127.0.0.1"]
+        page = fetch(f"http://fine.test:{site.port}/", allow_loopback=True, deadline=5)
+    finally:
+        answered.set()
+    assert "Hello, world!" in page.text
+    assert dns.lookups["hung.test"] == 1  # asked again while pending, the lookup is shared
 
 
 def test_an_unknown_host_is_a_clear_error():

@@ -5,7 +5,8 @@ import io
 import pytest
 from PIL import Image
 
-from app.images import ImageError, profile_photo
+from app import images
+from app.images import ImageError, check_signature, profile_photo, profile_photo_limited
 from tests import pictures
 
 
@@ -102,3 +103,72 @@ def test_transparency_of_a_png_survives():
 def test_anything_but_a_usable_photo_is_refused_with_a_reason(data, message):
     with pytest.raises(ImageError, match=message):
         profile_photo(data)
+
+
+# --- What the web process checks, and the limits of the job that decodes --------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "format_"),
+    [(pictures.jpeg(), "JPEG"), (pictures.png(), "PNG"), (pictures.webp(), "WEBP")],
+    ids=["jpeg", "png", "webp"],
+)
+def test_the_signature_names_the_format_without_decoding(data, format_):
+    assert check_signature(data) == format_
+    assert check_signature(data[:16]) == format_  # the first bytes are all it reads
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty"),
+        (b"GIF89a" + bytes(100), "not a photo we can use"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a photo we can use"),
+        (b"RIFF\0\0\0\0WAVEfmt ", "not a photo we can use"),
+    ],
+    ids=["empty", "gif", "svg", "wav"],
+)
+def test_a_file_without_a_photo_signature_is_refused_at_once(data, message):
+    with pytest.raises(ImageError, match=message):
+        check_signature(data)
+
+
+def test_the_limited_pipeline_makes_the_same_photo_in_a_child_process():
+    data = pictures.phone_jpeg()
+    photo = profile_photo_limited(data)
+    assert photo.content_type == "image/webp"
+    assert decoded(photo).size == decoded(profile_photo(data)).size
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (pictures.many_scans_jpeg(), images.TOO_EXPENSIVE),
+        (pictures.bomb_png(6_000), images.TOO_EXPENSIVE),
+        (pictures.bomb_png(), "too large: at most 40 megapixels"),
+        (pictures.jpeg()[:600], "damaged or incomplete"),
+    ],
+    ids=["200-progressive-scans", "36-megapixels-in-a-few-kb", "bomb", "truncated"],
+)
+def test_costly_or_broken_images_are_refused_by_the_child_with_a_reason(data, message):
+    with pytest.raises(ImageError, match=message):
+        profile_photo_limited(data)
+
+
+def test_a_jpeg_with_many_scans_is_refused_from_its_markers():
+    assert images.jpeg_scans(pictures.jpeg(progressive=True)) == 10  # what libjpeg writes
+    assert images.jpeg_scans(pictures.jpeg()) == 1
+    assert images.jpeg_scans(pictures.many_scans_jpeg()) > images.MAX_JPEG_SCANS
+
+
+def test_a_decode_past_the_memory_limit_is_refused(monkeypatch):
+    big = pictures.png((6_000, 6_000))  # 36 megapixels: about 110 MB once decoded
+    monkeypatch.setattr(images, "DECODE_MEMORY_BYTES", 120 * 1024 * 1024)
+    with pytest.raises(ImageError, match="too long or too much memory"):
+        profile_photo_limited(big)
+
+
+def test_a_decode_past_the_time_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(images, "DECODE_WALL_SECONDS", 0.001)
+    with pytest.raises(ImageError, match="too long or too much memory"):
+        profile_photo_limited(pictures.jpeg())

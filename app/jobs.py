@@ -1,0 +1,236 @@
+"""The job queue (procrastinate, in PostgreSQL), its tasks, and the worker process that runs them.
+
+The web process only defers: `defer()` adds a job in the current database transaction, so
+the job exists if and only if the rows it works on were committed. A worker (`flask worker`,
+the Procfile's `worker:`) runs jobs in threads, each inside an app context of its own, and
+logs one line per job. Every task here is small and idempotent (it may run again after a
+worker dies) and calls the feature code that does the work. See docs/jobs.md.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from contextlib import suppress
+from datetime import timedelta
+
+import procrastinate
+from flask import current_app, g, has_request_context
+from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from app.extensions import db
+
+logger = logging.getLogger("memo.jobs")
+# procrastinate logs each job in several lines; ours is the one line per job.
+logging.getLogger("procrastinate").setLevel(logging.WARNING)
+
+# Deferring happens on the web's own SQLAlchemy connection (see defer); the worker
+# swaps in procrastinate's psycopg 3 connector, which LISTENs for new jobs.
+queue = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
+
+# The platform sends SIGKILL 30 s after SIGTERM. Running jobs get this long to finish
+# (every job here is bounded well below it: a fetch 10 s, a photo 15 s)...
+SHUTDOWN_GRACE_SECONDS = 20
+# ...and a job still running after this is left to stalled-job recovery: the process
+# exits, its heartbeat stops, and another worker runs the job again.
+SHUTDOWN_HARD_SECONDS = 24
+# The worker's own queue connections: a pool for fetching, finishing and heartbeats,
+# plus one LISTEN connection outside the pool. Job threads use the app's SQLAlchemy pool.
+QUEUE_POOL_SIZE = 2
+LISTEN_CONNECTIONS = 1
+# A worker that missed this many heartbeats is dead: its jobs are run again.
+MISSED_HEARTBEATS = 3
+
+# Failures worth another attempt: the database or the object store did not answer.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+REQUEST_ID = "request_id"
+
+
+def worker_connections(concurrency):
+    """Return the database connections one worker process holds at most."""
+    return concurrency + QUEUE_POOL_SIZE + LISTEN_CONNECTIONS
+
+
+def defer(task, **arguments):
+    """Queue `task(**arguments)` in the session's transaction: it runs only if that commits."""
+    arguments[REQUEST_ID] = g.get("request_id") if has_request_context() else None
+    return task.configure(connection=db.session.connection()).defer(**arguments)
+
+
+def retrying(max_attempts, errors=TRANSIENT_ERRORS, base_seconds=2):
+    """Return a strategy that retries `errors` with backoff (2, 4, 8 ... s), then gives up."""
+    return procrastinate.RetryStrategy(
+        max_attempts=max_attempts, exponential_wait=base_seconds, retry_exceptions=errors
+    )
+
+
+def job_log_middleware(flask_app):
+    """Return a task middleware: each job in its own app context, logged in one line."""
+
+    def run_in_app_context(call_next, context, worker):
+        job = context.job
+        # Added by defer(); the task itself never sees it.
+        request_id = job.task_kwargs.pop(REQUEST_ID, None) or "-"
+        started = time.perf_counter()
+        with flask_app.app_context():
+            g.request_id = request_id
+            outcome = "failed"
+            try:
+                result = call_next()
+                outcome = "succeeded"
+                return result
+            except Exception as error:
+                retry = context.task.get_retry_exception(error, job) if context.task else None
+                outcome = f"{'retry later' if retry else 'failed'}: {type(error).__name__}: {error}"
+                raise
+            finally:
+                logger.info(
+                    "job=%s id=%s attempt=%s duration_ms=%.1f outcome=%s",
+                    job.task_name,
+                    job.id,
+                    job.attempts + 1,
+                    (time.perf_counter() - started) * 1000,
+                    outcome,
+                )
+
+    return run_in_app_context
+
+
+def psycopg_conninfo(sqlalchemy_uri):
+    """Return the libpq URL of the app's database, for psycopg 3."""
+    return make_url(sqlalchemy_uri).set(drivername="postgresql").render_as_string(False)
+
+
+def worker_connector(config):
+    """Return the psycopg 3 connector the worker fetches, finishes and listens with."""
+    return procrastinate.PsycopgConnector(
+        conninfo=psycopg_conninfo(config["SQLALCHEMY_DATABASE_URI"]),
+        min_size=1,
+        max_size=QUEUE_POOL_SIZE,
+        kwargs={"application_name": "memo-worker", "connect_timeout": 5},
+    )
+
+
+def worker_options(flask_app, concurrency):
+    """Return the worker's settings: concurrency, shutdown, heartbeats, middleware."""
+    heartbeat = flask_app.config["WORKER_HEARTBEAT_SECONDS"]
+    return {
+        "name": "memo",
+        "concurrency": concurrency,
+        "shutdown_graceful_timeout": SHUTDOWN_GRACE_SECONDS,
+        "update_heartbeat_interval": heartbeat,
+        "stalled_worker_timeout": heartbeat * MISSED_HEARTBEATS,
+        "delete_jobs": "successful",
+        "install_signal_handlers": False,
+        "task_middleware": [job_log_middleware(flask_app)],
+    }
+
+
+def run_worker(flask_app, concurrency, wait=True):
+    """Run jobs until SIGTERM or SIGINT (or, without `wait`, until none is left)."""
+    options = {**worker_options(flask_app, concurrency), "wait": wait}
+    with queue.replace_connector(worker_connector(flask_app.config)):
+        asyncio.run(work(options))
+
+
+async def work(options):
+    """Run the worker on this event loop; the first stop signal lets it wind down."""
+    async with queue.open_async():
+        running = asyncio.create_task(queue.run_worker_async(**options))
+        loop = asyncio.get_running_loop()
+        stop = Stopper(running)
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop, number)
+        logger.info(
+            "worker started: %s jobs at once, heartbeat every %s s",
+            options["concurrency"],
+            options["update_heartbeat_interval"],
+        )
+        with suppress(asyncio.CancelledError):
+            await running
+        logger.info("worker stopped")
+
+
+class Stopper:
+    """Stops the worker on a signal: gracefully the first time, at once the second."""
+
+    def __init__(self, running):
+        self.running = running
+        self.stopping = False
+
+    def __call__(self, number):
+        if self.stopping:
+            logger.warning("%s again: stopping now", signal.Signals(number).name)
+            os._exit(1)
+        self.stopping = True
+        logger.info(
+            "%s: taking no new jobs; running ones get %s s to finish",
+            signal.Signals(number).name,
+            SHUTDOWN_GRACE_SECONDS,
+        )
+        backstop = threading.Timer(SHUTDOWN_HARD_SECONDS, self.exit_now)
+        backstop.daemon = True
+        backstop.start()
+        self.running.cancel()  # procrastinate turns this into its graceful stop
+
+    @staticmethod
+    def exit_now():
+        """Exit although a job still runs; another worker runs it again once we are gone."""
+        logger.warning(
+            "a job is still running after %s s; exiting, it will run again elsewhere",
+            SHUTDOWN_HARD_SECONDS,
+        )
+        os._exit(1)
+
+
+# --- Queue upkeep, on a schedule (one run per period, however many workers run) ---------
+
+
+@queue.periodic(cron="* * * * * */10", periodic_id="stalled")
+@queue.task(name="recover_stalled_jobs", queueing_lock="recover_stalled_jobs", lock="upkeep")
+def recover_stalled_jobs(timestamp):
+    """Queue the jobs of workers that stopped heartbeating again, and forget those workers."""
+    seconds = current_app.config["WORKER_HEARTBEAT_SECONDS"] * MISSED_HEARTBEATS
+    stalled = db.session.scalars(
+        text(
+            "SELECT job.id FROM procrastinate_jobs job"
+            " LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id"
+            " WHERE job.status = 'doing' AND (job.worker_id IS NULL"
+            " OR worker.last_heartbeat < now() - make_interval(secs => :seconds))"
+        ),
+        {"seconds": seconds},
+    ).all()
+    for job_id in stalled:
+        retry_job(job_id)
+        logger.warning("job id=%s was running on a worker that stopped; queued again", job_id)
+    db.session.execute(
+        text("SELECT procrastinate_prune_stalled_workers_v1(:seconds)"), {"seconds": seconds}
+    )
+    db.session.commit()
+
+
+@queue.periodic(cron="17 3 * * *", periodic_id="daily")
+@queue.task(name="remove_old_jobs", queueing_lock="remove_old_jobs")
+def remove_old_jobs(timestamp):
+    """Forget finished jobs: failed ones after 30 days (succeeded ones go at once)."""
+    db.session.execute(
+        text(
+            "DELETE FROM procrastinate_jobs WHERE status IN ('failed', 'cancelled', 'aborted')"
+            " AND id IN (SELECT job_id FROM procrastinate_events"
+            " GROUP BY job_id HAVING max(at) < now() - :age)"
+        ),
+        {"age": timedelta(days=30)},
+    )
+    db.session.commit()
+
+
+def retry_job(job_id):
+    """Queue a failed or stalled job again, now, in the session's transaction."""
+    db.session.execute(
+        text("SELECT procrastinate_retry_job_v2(:id, now(), NULL, NULL, NULL)"), {"id": job_id}
+    )

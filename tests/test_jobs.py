@@ -1,0 +1,179 @@
+"""The job queue: deferring in a transaction, the worker process, the operator's commands."""
+
+import importlib.metadata
+import signal
+from pathlib import Path
+
+import procrastinate
+import pytest
+from alembic.script import ScriptDirectory
+from flask import g
+from sqlalchemy import text
+
+from app import jobs
+from app.extensions import db
+from tests.workers import empty_queue, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUED = "SELECT id, task_name, status, args FROM procrastinate_jobs ORDER BY id"
+
+
+@pytest.fixture(autouse=True)
+def no_jobs_or_workers(postgres):
+    """Start every test here with an empty queue and no registered worker."""
+    empty_queue(postgres.main_url)
+
+
+def queued(app):
+    """Return the jobs in the queue as dicts."""
+    with app.app_context():
+        return [dict(row._mapping) for row in db.session.execute(text(QUEUED))]
+
+
+def defer_in_request(app, task, request_id="req-42", **arguments):
+    """Defer `task` as a request with `request_id` would, and commit."""
+    with app.test_request_context():
+        g.request_id = request_id
+        job_id = jobs.defer(task, **arguments)
+        db.session.commit()
+    return job_id
+
+
+def test_a_job_deferred_in_a_rolled_back_transaction_does_not_exist(app):
+    with app.test_request_context():
+        jobs.defer(jobs.remove_old_jobs, timestamp=0)
+        db.session.rollback()
+    assert queued(app) == []
+
+
+def test_a_job_commits_with_its_transaction_and_carries_the_request_id(app):
+    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    assert queued(app) == [
+        {
+            "id": job_id,
+            "task_name": "remove_old_jobs",
+            "status": "todo",
+            "args": {"timestamp": 0, "request_id": "req-42"},
+        }
+    ]
+
+
+def test_a_worker_runs_a_job_and_logs_one_line_with_the_request_id(app, workers):
+    worker = workers.start()
+    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    line = wait_for(
+        lambda: next((ln for ln in worker.log().splitlines() if f"id={job_id} " in ln), None),
+        message="the job's log line",
+    )
+    assert "[req-42] job=remove_old_jobs" in line
+    assert "attempt=1" in line and "duration_ms=" in line and line.endswith("outcome=succeeded")
+    # Succeeded jobs are deleted when they finish.
+    wait_for(lambda: job_id not in {job["id"] for job in queued(app)}, message="job removal")
+
+
+def test_sigterm_stops_an_idle_worker_at_once_and_unregisters_it(app, workers):
+    worker = workers.start()
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(timeout=25) == 0
+    assert "SIGTERM: taking no new jobs" in worker.log()
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM procrastinate_workers")) == 0
+
+
+def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
+    first = workers.start()
+    first.signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    workers.start()
+
+    def live_workers():
+        with app.app_context():
+            return db.session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
+
+    # The second worker prunes the dead one's record once it missed its heartbeats.
+    wait_for(lambda: live_workers() == 1, message="one registered worker")
+
+
+# --- The operator's commands ----------------------------------------------------------------
+
+
+def test_jobs_status_shows_queue_depth_and_workers(app, runner):
+    defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    result = runner.invoke(args=["jobs", "status"])
+    assert result.exit_code == 0, result.output
+    assert "default      todo            1" in result.output
+    assert "0 worker(s)" in result.output
+
+
+def fail_job(app, job_id):
+    """Mark a queued job as failed for good, as a worker does after its last attempt."""
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
+        )
+        db.session.execute(
+            text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)"), {"id": job_id}
+        )
+        db.session.commit()
+
+
+def test_failures_are_listed_and_one_can_be_retried(app, runner):
+    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=7)
+    fail_job(app, job_id)
+    listing = runner.invoke(args=["jobs", "failures"]).output
+    assert f"{job_id}  " in listing and "remove_old_jobs  {'timestamp': 7}  after 1 attempt(s)" in (
+        listing
+    )
+
+    result = runner.invoke(args=["jobs", "retry", str(job_id)])
+    assert result.exit_code == 0 and f"job {job_id} queued again" in result.output
+    assert [job["status"] for job in queued(app)] == ["todo"]
+    assert "no failed jobs" in runner.invoke(args=["jobs", "failures"]).output
+
+
+def test_only_a_failed_job_can_be_retried(app, runner):
+    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    result = runner.invoke(args=["jobs", "retry", str(job_id)])
+    assert result.exit_code == 1
+    assert f"job {job_id} is todo; only failed jobs are retried" in result.output
+    assert "job 999 is not found" in runner.invoke(args=["jobs", "retry", "999"]).output
+
+
+# --- The schema (revision 0006) -------------------------------------------------------------
+
+
+def queue_objects(schema):
+    """Return how many procrastinate functions, types and tables the scratch database has."""
+    return schema.rows(
+        "SELECT (SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%') AS functions,"
+        " (SELECT count(*) FROM pg_type WHERE typname LIKE '%procrastinate%') AS types,"
+        " (SELECT count(*) FROM pg_class WHERE relname LIKE '%procrastinate%') AS relations"
+    )[0]
+
+
+def test_0006_installs_the_queue_keeps_every_row_and_goes_away_cleanly(scratch_schema):
+    previous = ScriptDirectory(str(ROOT / "migrations")).get_revision("0006").down_revision
+    scratch_schema.upgrade(previous)
+    scratch_schema.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())"
+    )
+    scratch_schema.upgrade("0006")
+    scratch_schema.execute(
+        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', 'remove_old_jobs', 0, NULL,"
+        " NULL, '{}', NULL)::procrastinate_job_to_defer_v1])"
+    )
+    assert scratch_schema.rows("SELECT status FROM procrastinate_jobs") == [{"status": "todo"}]
+    scratch_schema.downgrade(previous)
+    assert queue_objects(scratch_schema) == {"functions": 0, "types": 0, "relations": 0}
+    assert scratch_schema.rows('SELECT nickname FROM "user"') == [{"nickname": "ann"}]
+    scratch_schema.upgrade("0006")
+    assert scratch_schema.rows("SELECT count(*) AS n FROM procrastinate_jobs") == [{"n": 0}]
+
+
+def test_the_installed_procrastinate_matches_the_schema_the_migrations_build():
+    shipped = Path(procrastinate.__file__).parent / "sql" / "schema.sql"
+    version = importlib.metadata.version("procrastinate")
+    vendored = ROOT / "migrations" / "procrastinate" / f"schema-{version}.sql"
+    assert vendored.exists(), f"procrastinate {version} needs a revision (see revision 0006)"
+    assert shipped.read_text() == vendored.read_text()

@@ -1,0 +1,138 @@
+"""Real worker processes for end-to-end tests, and a helper that runs queued jobs in-process.
+
+A WorkerProcess is the Procfile's `worker` command (`flask worker`) in its own process group,
+under TestingConfig (the only config that lets the fetcher reach pages served on 127.0.0.1)
+against the suite's database and object store, with a one-second heartbeat so that a
+killed worker's jobs are recovered within seconds.
+"""
+
+import os
+import signal
+import subprocess
+import time
+from contextlib import suppress
+from pathlib import Path
+
+import psycopg2
+
+from app import jobs
+from tests.liveserver import ROOT, procfile_command
+
+HEARTBEAT_SECONDS = 1
+QUEUE_TABLES = (
+    "procrastinate_periodic_defers, procrastinate_events, procrastinate_jobs, procrastinate_workers"
+)
+
+
+def empty_queue(database_url):
+    """Forget every job and worker, so a test starts with an empty queue."""
+    connection = psycopg2.connect(database_url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {QUEUE_TABLES} RESTART IDENTITY CASCADE")
+    finally:
+        connection.close()
+
+
+def wait_for(condition, timeout=30, interval=0.1, message="condition"):
+    """Poll `condition` until it returns something truthy, and return that; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{message} not met within {timeout} s")
+
+
+def run_queued_jobs(app):
+    """Run every job queued so far in this process (procrastinate's worker, until none is left).
+
+    For tests that change the app's config on the fly; end-to-end tests use WorkerProcess.
+    """
+    jobs.run_worker(app, concurrency=1, wait=False)
+
+
+class WorkerProcess:
+    """`flask worker` as the Procfile runs it; its output goes to `log_path`."""
+
+    def __init__(self, database_url, store_environment, log_path, **environ):
+        self.log_path = Path(log_path)
+        self.environ = {
+            **os.environ,
+            **store_environment,
+            "APP_SETTINGS": "config.TestingConfig",
+            "TEST_DATABASE_URL": database_url,
+            "WORKER_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+            **environ,
+        }
+        self.process = None
+
+    def start(self, timeout=30):
+        """Start the worker and wait until it says it takes jobs."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                procfile_command("worker"),
+                cwd=ROOT,
+                env=self.environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(
+            lambda: "worker started" in self.log() or self.process.poll() is not None,
+            timeout,
+            message="worker start",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the worker exited with {self.process.returncode}:\n{self.log()}")
+        return self
+
+    def log(self):
+        """Return what the worker printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def signal(self, number):
+        """Send `number` to the worker (and only it, not its process group)."""
+        if self.process.poll() is None:
+            self.process.send_signal(number)
+
+    def wait(self, timeout):
+        """Wait for the worker to exit and return its exit code."""
+        return self.process.wait(timeout=timeout)
+
+    def stop(self):
+        """Stop the worker (SIGTERM), kill what is left after 30 s, and return its exit code."""
+        if self.process is None:
+            return None
+        self.signal(signal.SIGTERM)
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=30)
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait(timeout=10)
+
+
+class Workers:
+    """Starts worker processes for one test and stops them all after it."""
+
+    def __init__(self, database_url, store_environment, folder):
+        self.database_url = database_url
+        self.store_environment = store_environment
+        self.folder = Path(folder)
+        self.started = []
+        empty_queue(database_url)
+
+    def start(self, **environ):
+        """Start one more worker process and return it, running."""
+        log_path = self.folder / f"worker-{len(self.started) + 1}.log"
+        worker = WorkerProcess(self.database_url, self.store_environment, log_path, **environ)
+        self.started.append(worker)
+        return worker.start()
+
+    def stop_all(self):
+        for worker in self.started:
+            worker.signal(signal.SIGTERM)
+        for worker in self.started:
+            worker.stop()
