@@ -40,7 +40,7 @@ def create_app(settings=None, overrides=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, errors, health, mypage, notes, storage, wordcount
+    from app import attachments, auth, errors, health, mypage, notes, storage, wordcount
     from app.cli import db_budget, jobs_cli, storage_cli, worker
 
     storage.init_app(app)
@@ -50,6 +50,7 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(notes.bp)
     app.register_blueprint(mypage.bp)
     app.register_blueprint(wordcount.bp)
+    app.register_blueprint(attachments.bp)
     app.cli.add_command(storage_cli)
     app.cli.add_command(db_budget)
     app.cli.add_command(worker)

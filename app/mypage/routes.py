@@ -5,6 +5,7 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app import storage
+from app.attachments.uploads import delete_user_objects
 from app.extensions import db
 from app.mypage import bp
 from app.mypage.forms import DeleteAccountForm, NicknameForm, PasswordForm, PhotoForm
@@ -106,7 +107,8 @@ def delete_account():
     if not form.validate_on_submit():
         return render_page(400, delete_form=form)
     photos = storage.user_prefix(current_user.id)
-    db.session.delete(current_user._get_current_object())  # notes and sessions cascade
+    delete_user_objects(current_user.id)
+    db.session.delete(current_user._get_current_object())  # notes, attachments, sessions cascade
     db.session.commit()
     logout_user()
     session.clear()
