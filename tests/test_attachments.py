@@ -14,6 +14,7 @@ import requests
 from sqlalchemy import select, text
 
 from app import jobs
+from app.attachments import naming
 from app.extensions import db
 from app.models import Attachment
 from tests import pictures
@@ -425,36 +426,38 @@ def test_markup_is_never_served_as_markup(app, ann, name, data, served_as):
     assert confirmed(app) == [(name, served_as, len(data))]
 
 
-def test_the_store_down_during_confirm_is_a_503_and_a_retry_attaches(
-    stoppable_app, stoppable_store
-):
+@pytest.fixture
+def stoppable_ann(stoppable_app):
+    """ann with one note, on an app whose store a test may stop, as an Attacher."""
     browser = Browser(stoppable_app.test_client())
     browser.signup()
     browser.create_note()
-    attacher = Attacher(browser)
-    answer = attacher.upload(1, PDF, "report.pdf")
+    return Attacher(browser)
+
+
+def test_the_store_down_during_confirm_is_a_503_and_a_retry_attaches(
+    stoppable_ann, stoppable_store
+):
+    answer = stoppable_ann.upload(1, PDF, "report.pdf")
     stoppable_store.stop()
-    response = browser.get(back_from_store(answer))
+    response = stoppable_ann.browser.get(back_from_store(answer))
     assert response.status_code == 503
     assert "The file store is not answering" in page_text(response)
     stoppable_store.restart()
-    assert browser.get(back_from_store(answer)).status_code == 302
-    assert [name for _, name in attacher.listing(1)] == ["report.pdf"]
+    assert stoppable_ann.browser.get(back_from_store(answer)).status_code == 302
+    assert [name for _, name in stoppable_ann.listing(1)] == ["report.pdf"]
 
 
 def test_the_store_down_during_delete_deletes_the_row_and_the_job_retries_the_object(
-    stoppable_app, stoppable_store
+    stoppable_app, stoppable_ann, stoppable_store
 ):
-    browser = Browser(stoppable_app.test_client())
-    browser.signup()
-    browser.create_note()
-    Attacher(browser).attach(1, PDF, "report.pdf")
+    stoppable_ann.attach(1, PDF, "report.pdf")
     run_queued_jobs(stoppable_app)
     [key] = stored_keys(stoppable_store)
     stoppable_store.stop()
-    response = browser.post("/attachments/1/delete")
+    response = stoppable_ann.browser.post("/attachments/1/delete")
     assert response.status_code == 302
-    assert Attacher(browser).listing(1) == []
+    assert stoppable_ann.listing(1) == []
     run_queued_jobs(stoppable_app)  # the store is down: the job fails and waits to retry
     [job] = queued_jobs(stoppable_app)
     assert (job["task_name"], job["status"], job["attempts"]) == ("delete_objects", "todo", 1)
@@ -525,3 +528,27 @@ def test_the_sweep_deletes_old_uploads_no_pending_upload_refers_to(
     sweep(app)
     assert stored_keys(object_store) == set()
     assert [a.state for a in attachments(app)] == ["pending"]  # the new upload, not yet due
+
+
+def test_a_download_name_has_an_ascii_fallback_and_the_exact_name_encoded():
+    assert naming.content_disposition("Résumé 報告.pdf") == (
+        'attachment; filename="Resume_.pdf"; '
+        "filename*=UTF-8''R%C3%A9sum%C3%A9%20%E5%A0%B1%E5%91%8A.pdf"
+    )
+    assert naming.content_disposition("報告") == (
+        "attachment; filename=\"attachment\"; filename*=UTF-8''%E5%A0%B1%E5%91%8A"
+    )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "name"),
+    [
+        ("=?utf-8?b?UsOpc3Vtw6kg5aCx5ZGKLnBkZg==?=", "Résumé 報告.pdf"),  # how S3 answers
+        ("utf-8''R%C3%A9sum%C3%A9.pdf", "Résumé.pdf"),
+        ("plain.pdf", "plain.pdf"),
+        ("${filename}", ""),  # a store that does not fill the variable in
+        ("=?bogus?q?x?=", ""),
+    ],
+)
+def test_a_name_recorded_as_metadata_is_decoded(recorded, name):
+    assert naming.name_from_metadata(recorded) == name

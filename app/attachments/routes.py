@@ -86,6 +86,8 @@ def start(note_id):
 @login_required
 def confirm(note_id):
     """Accept the file the store reports for an upload, then go back to the note."""
+    # A GET, as the store's redirect is: it can only accept an upload this user started
+    # for this note, so a forged link does nothing the user did not begin.
     note = get_note(note_id)
     attachment, confirmed = confirm_upload(note, request.args.get("key", ""))
     if confirmed:
