@@ -85,6 +85,12 @@ class Config:
     FETCH_MAX_BYTES = 2 * 1024 * 1024
     FETCH_DEADLINE_SECONDS = 10.0
     RESULTS_PER_PAGE = 20
+    # Work a user can queue for the worker before being told to wait (429): enforced in
+    # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
+    WORD_COUNTS_UNFINISHED_PER_USER = 3
+    PHOTOS_UNFINISHED_PER_USER = 2
+    UNFINISHED_RETRY_AFTER_SECONDS = 30
+    ABANDONED_AFTER = timedelta(minutes=15)
 
     # Attachments (app/attachments/): files go from the browser straight to the object
     # store under a policy Memo signs; these limits are checked before a policy is signed

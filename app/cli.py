@@ -1,23 +1,18 @@
 """Flask commands of our own: storage cleanup, db-budget, the worker and the job queue's."""
 
+import time
 from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app import jobs, storage
 from app.extensions import db
-from app.models import User, utcnow
+from app.mypage import photos
 
 storage_cli = AppGroup("storage", help="Look after the object store of profile photos.")
-
-
-def referenced_keys():
-    """Return the keys of every photo some user's image_url points at."""
-    urls = db.session.scalars(select(User.image_url).where(User.image_url.is_not(None)))
-    return {storage.key_for_url(url) for url in urls}
 
 
 @storage_cli.command("cleanup")
@@ -30,12 +25,9 @@ def referenced_keys():
     help="Minutes an object must have existed; younger ones may be uploads in flight.",
 )
 def cleanup(dry_run, min_age):
-    """Delete photo objects that no user's image_url refers to."""
-    cutoff = utcnow() - timedelta(minutes=min_age)
+    """Delete photos and uploads that nothing refers to (the worker does this hourly too)."""
     try:
-        referenced = referenced_keys()
-        listed = list(storage.list_objects())
-        orphans = [key for key, modified in listed if key not in referenced and modified < cutoff]
+        listed, orphans = photos.orphaned_objects(timedelta(minutes=min_age))
         for key in orphans:
             if not dry_run:
                 storage.delete_key(key)
@@ -44,8 +36,9 @@ def cleanup(dry_run, min_age):
         raise click.ClickException(str(error)) from None
     verb = "would delete" if dry_run else "deleted"
     click.echo(
-        f"{len(listed)} objects under {storage.PHOTO_PREFIX}: {verb} {len(orphans)} "
-        f"no user refers to (older than {min_age} min), kept {len(listed) - len(orphans)}"
+        f"{len(listed)} objects under {storage.PHOTO_PREFIX} and {storage.UPLOAD_PREFIX}: "
+        f"{verb} {len(orphans)} nothing refers to (older than {min_age} min), "
+        f"kept {len(listed) - len(orphans)}"
     )
 
 
@@ -209,3 +202,22 @@ def jobs_retry(job_id):
     jobs.retry_job(job_id)
     db.session.commit()
     click.echo(f"job {job_id} queued again")
+
+
+@jobs_cli.command("ping")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(min=1, max=10_000))
+@click.option("--timeout", default=30, show_default=True, type=click.IntRange(min=1))
+@with_appcontext
+def jobs_ping(count, timeout):
+    """Queue no-op jobs and wait for the workers to run them: are they up, and how fast?"""
+    started = time.monotonic()
+    ids = [jobs.defer(jobs.ping) for _ in range(count)]
+    db.session.commit()
+    waiting = text("SELECT count(*) FROM procrastinate_jobs WHERE id = ANY(:ids)")
+    while db.session.scalar(waiting, {"ids": ids}):
+        db.session.commit()
+        if time.monotonic() - started > timeout:
+            raise click.ClickException(f"jobs still waiting after {timeout} s: is a worker up?")
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    click.echo(f"{count} job(s) run in {seconds:.2f} s ({count / seconds:.0f} jobs/s)")

@@ -206,6 +206,13 @@ def fetch(
     raise FetchError(f"The page redirected more than {MAX_REDIRECTS} times; Memo stopped there.")
 
 
+def check_address(url, allow_loopback=False):
+    """Refuse, without any lookup, a URL Memo will not fetch: form, scheme, a literal address."""
+    target = parse_url(url)
+    if is_ip_address(target.host):
+        vet_host(target.host, target.port, allow_loopback, clock=None)
+
+
 def shorten(url, length=100):
     """Return `url` cut to `length` characters for a message."""
     return url if len(url) <= length else url[: length - 1] + "…"

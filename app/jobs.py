@@ -25,6 +25,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import storage
 from app.extensions import db
+from app.models import LoginSession, PhotoUpload, WordCount
+from app.storage import StorageError
 
 logger = logging.getLogger("memo.jobs")
 # procrastinate logs each job in several lines; ours is the one line per job.
@@ -187,6 +189,83 @@ class Stopper:
             SHUTDOWN_HARD_SECONDS,
         )
         os._exit(1)
+
+
+@queue.task(name="ping")
+def ping():
+    """Do nothing: `flask jobs ping` times the queue with it."""
+
+
+# --- Work moved out of web requests. The feature modules are imported inside each task:
+# they import this module to defer their jobs.
+
+
+@queue.task(name="count_web_page", retry=retrying(max_attempts=3))
+def count_web_page(word_count_id):
+    """Fetch and count the page of a queued word count."""
+    from app.wordcount.pages import count_page
+
+    count_page(word_count_id)
+
+
+@queue.task(name="process_photo", retry=retrying(max_attempts=3))
+def process_photo(upload_id):
+    """Make the profile photo from an upload (a store that fails fails the upload at once)."""
+    from app.mypage.photos import process_upload
+
+    process_upload(upload_id)
+
+
+@queue.task(
+    name="delete_user_objects",
+    # About 18 hours of doubling waits: the store is retried until it answers.
+    retry=retrying(max_attempts=16, errors=(*TRANSIENT_ERRORS, StorageError)),
+)
+def delete_user_objects(user_id):
+    """Delete a deleted account's photos and uploads from the object store."""
+    from app.mypage.photos import delete_user_objects as delete_objects
+
+    delete_objects(user_id)
+
+
+# --- Maintenance, on a schedule (one run per period, however many workers run) ---------
+
+
+@queue.periodic(cron="*/5 * * * *", periodic_id="abandoned")
+@queue.task(name="fail_abandoned_work", queueing_lock="fail_abandoned_work")
+def fail_abandoned_work(timestamp):
+    """Fail word counts and uploads left unfinished far too long (a job that was lost)."""
+    older_than = current_app.config["ABANDONED_AFTER"]
+    WordCount.fail_abandoned(older_than)
+    PhotoUpload.fail_abandoned(older_than)
+    db.session.commit()
+
+
+@queue.periodic(cron="7 * * * *", periodic_id="hourly")
+@queue.task(name="delete_expired_login_sessions", queueing_lock="delete_expired_login_sessions")
+def delete_expired_login_sessions(timestamp):
+    """Delete login sessions past their lifetime (they already sign nobody in)."""
+    LoginSession.delete_expired(current_app.config["LOGIN_SESSION_LIFETIME"])
+    db.session.commit()
+
+
+@queue.periodic(cron="9 * * * *", periodic_id="hourly")
+@queue.task(name="delete_ended_throttle_windows", queueing_lock="delete_ended_throttle_windows")
+def delete_ended_throttle_windows(timestamp):
+    """Delete login throttle rows whose window has ended."""
+    from app.auth.throttle import delete_ended_windows
+
+    delete_ended_windows(current_app.config["LOGIN_THROTTLE_WINDOW"])
+    db.session.commit()
+
+
+@queue.periodic(cron="13 * * * *", periodic_id="hourly")
+@queue.task(name="delete_orphaned_objects", queueing_lock="delete_orphaned_objects")
+def delete_orphaned_objects(timestamp):
+    """Delete photos and uploads nothing refers to (what `flask storage cleanup` does)."""
+    from app.mypage.photos import delete_orphaned_objects as delete_orphans
+
+    logger.info("deleted %s objects nothing refers to", delete_orphans())
 
 
 # --- Queue upkeep, on a schedule (one run per period, however many workers run) ---------

@@ -1,6 +1,7 @@
 """The data model: users, their notes, attachments and word counts, and the login throttle."""
 
 import hashlib
+import json
 import secrets
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
@@ -42,6 +44,8 @@ URL_MAX_LENGTH = 2048
 ATTACHMENT_NAME_MAX_LENGTH = 255
 ATTACHMENT_KEY_MAX_LENGTH = 200
 CONTENT_TYPE_MAX_LENGTH = 255
+# Rows an export reads at a time (a note is at most some 20 KB).
+EXPORT_BATCH = 200
 
 # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -79,6 +83,9 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     word_counts: Mapped[list["WordCount"]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+    photo_uploads: Mapped[list["PhotoUpload"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -127,25 +134,14 @@ class User(UserMixin, db.Model):
             self.set_password(password)
         return True
 
-    def export(self):
-        """Return everything this user owns as JSON-ready data.
+    def export_json(self):
+        """Yield everything this user owns as one JSON document, a few rows at a time.
 
-        Each kind of data a user owns adds its own list here, exported by its model.
+        Rows are read from a server-side cursor in batches and written out as they come,
+        so the memory it takes does not grow with the amount of data. Each kind of data a
+        user owns adds its own list here, exported by its model.
         """
-        notes = db.session.scalars(
-            select(Note).where(Note.user_id == self.id).order_by(Note.created_at, Note.id)
-        )
-        word_counts = db.session.scalars(
-            select(WordCount)
-            .where(WordCount.user_id == self.id)
-            .order_by(WordCount.created_at, WordCount.id)
-        )
-        attachments = db.session.scalars(
-            select(Attachment)
-            .where(Attachment.user_id == self.id, Attachment.state == "confirmed")
-            .order_by(Attachment.created_at, Attachment.id)
-        )
-        return {
+        header = {
             "exported_at": utcnow().isoformat(),
             "profile": {
                 "email": self.email,
@@ -153,10 +149,24 @@ class User(UserMixin, db.Model):
                 "image_url": self.image_url,
                 "created_at": self.created_at.isoformat(),
             },
-            "notes": [note.export() for note in notes],
-            "results": [word_count.export() for word_count in word_counts],
-            "attachments": [attachment.export() for attachment in attachments],
         }
+        yield json.dumps(header)[:-1]  # the document stays open for the lists
+        lists = {
+            "notes": select(Note).where(Note.user_id == self.id).order_by(Note.created_at, Note.id),
+            "results": select(WordCount)
+            .where(WordCount.user_id == self.id)
+            .order_by(WordCount.created_at, WordCount.id),
+            "attachments": select(Attachment)
+            .where(Attachment.user_id == self.id, Attachment.state == "confirmed")
+            .order_by(Attachment.created_at, Attachment.id),
+        }
+        for name, query in lists.items():
+            yield f', "{name}": ['
+            rows = db.session.scalars(query.execution_options(yield_per=EXPORT_BATCH))
+            for number, row in enumerate(rows):
+                yield ("," if number else "") + json.dumps(row.export())
+            yield "]"
+        yield "}"
 
     @classmethod
     def find_by_email(cls, email):
@@ -212,6 +222,11 @@ class LoginSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="login_sessions")
+
+    @classmethod
+    def delete_expired(cls, max_age):
+        """Delete the sessions older than `max_age`, which sign nobody in any more."""
+        return db.session.execute(delete(cls).where(cls.created_at <= utcnow() - max_age)).rowcount
 
     @classmethod
     def load_user(cls, token, max_age):
@@ -334,12 +349,29 @@ class Attachment(db.Model):
         }
 
 
+# Work done by a worker (app/jobs.py) is first queued, then running, then done or failed.
+UNFINISHED = ("queued", "running")
+STATUS_CHECK = "status IN ('queued', 'running', 'done', 'failed')"
+ABANDONED = "Memo could not finish this in time. Please try again."
+
+
+class TooManyUnfinished(Exception):
+    """A user already has as much unfinished work of one kind as is allowed."""
+
+
+def lock_user(user_id):
+    """Take the user's row lock until the transaction ends: their submissions queue up."""
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 class WordCount(db.Model):
     """A word count of a web page (the `results` table of flask-by-example), owned by one user.
 
     The columns keep flask-by-example's names, and so does the export. Each count is
     `{"total": words, "distinct": different words, "top": [[word, n], ...]}`, keeping the top
-    words only (see app/wordcount/counting.py), so a row stays a few kilobytes.
+    words only (see app/wordcount/counting.py), so a row stays a few kilobytes. A worker
+    fetches and counts the page: the count is `queued`, `running`, then `done` or `failed`
+    (with the reason in `error`).
     """
 
     __tablename__ = "results"
@@ -347,26 +379,147 @@ class WordCount(db.Model):
         Index("ix_results_user_id_created_at", "user_id", "created_at"),
         # text with a CHECK, not varchar(n): the cap can change without a table rewrite.
         CheckConstraint(f"char_length(url) <= {URL_MAX_LENGTH}", name="url_length"),
+        CheckConstraint(STATUS_CHECK, name="status"),
+        # One unfinished count per user and address: a second submission finds the first.
+        Index(
+            "uq_results_user_id_url_unfinished",
+            "user_id",
+            "url",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     url: Mapped[str] = mapped_column(Text)
-    all_words: Mapped[dict] = mapped_column("result_all", JSONB)
-    without_stop_words: Mapped[dict] = mapped_column("result_no_stop_words", JSONB)
+    all_words: Mapped[dict | None] = mapped_column("result_all", JSONB)
+    without_stop_words: Mapped[dict | None] = mapped_column("result_no_stop_words", JSONB)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A count made with its counts is done (so were the previous release's); queue() makes
+    # the ones a worker is to fetch.
+    status: Mapped[str] = mapped_column(Text, default="done", server_default="done")
+    error: Mapped[str | None] = mapped_column(Text)
 
     owner: Mapped[User] = relationship(back_populates="word_counts")
+
+    @property
+    def finished(self):
+        """Return whether the worker is done with this count, one way or the other."""
+        return self.status not in UNFINISHED
+
+    @classmethod
+    def queue(cls, user_id, url, limit):
+        """Return (count, True) for a new queued count of `url`, or (the unfinished one, False).
+
+        Raises TooManyUnfinished when the user already has `limit` unfinished counts.
+        """
+        lock_user(user_id)
+        unfinished = db.session.scalars(
+            select(cls).where(cls.user_id == user_id, cls.status.in_(UNFINISHED))
+        ).all()
+        for word_count in unfinished:
+            if word_count.url == url:
+                return word_count, False
+        if len(unfinished) >= limit:
+            raise TooManyUnfinished
+        word_count = cls(url=url, user_id=user_id, status="queued")
+        db.session.add(word_count)
+        db.session.flush()
+        return word_count, True
+
+    def finish(self, all_words, without_stop_words):
+        """Record the counts: done."""
+        self.status, self.error = "done", None
+        self.all_words, self.without_stop_words = all_words, without_stop_words
+
+    def fail(self, reason):
+        """Record why the page could not be counted: failed."""
+        self.status, self.error = "failed", reason
+
+    @classmethod
+    def fail_abandoned(cls, older_than):
+        """Fail the counts unfinished for longer than `older_than` (their job was lost)."""
+        return db.session.execute(
+            update(cls)
+            .where(cls.status.in_(UNFINISHED), cls.created_at < utcnow() - older_than)
+            .values(status="failed", error=ABANDONED)
+        ).rowcount
 
     def export(self):
         """Return the word count as JSON-ready data."""
         return {
             "id": self.id,
             "url": self.url,
+            "status": self.status,
+            "error": self.error,
             "created_at": self.created_at.isoformat(),
             "result_all": self.all_words,
             "result_no_stop_words": self.without_stop_words,
         }
+
+
+class PhotoUpload(db.Model):
+    """An uploaded profile photo, kept as sent under a private key until a worker processes it.
+
+    The worker decodes it under limits, stores the WebP and swaps the user's photo (`done`),
+    or refuses it with the reason (`failed`); either way the upload itself is deleted.
+    """
+
+    __tablename__ = "photo_upload"
+    __table_args__ = (CheckConstraint(STATUS_CHECK, name="status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    upload_key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="photo_uploads")
+
+    @classmethod
+    def queue(cls, user_id, upload_key, limit):
+        """Add a queued upload of the user's; raise TooManyUnfinished past `limit` unfinished."""
+        lock_user(user_id)
+        unfinished = db.session.scalar(
+            select(func.count())
+            .select_from(cls)
+            .where(cls.user_id == user_id, cls.status.in_(UNFINISHED))
+        )
+        if unfinished >= limit:
+            raise TooManyUnfinished
+        upload = cls(user_id=user_id, upload_key=upload_key, status="queued")
+        db.session.add(upload)
+        db.session.flush()
+        return upload
+
+    @classmethod
+    def latest(cls, user_id):
+        """Return the user's most recent upload, or None."""
+        return db.session.scalar(
+            select(cls).where(cls.user_id == user_id).order_by(cls.id.desc()).limit(1)
+        )
+
+    def is_newest_done(self):
+        """Return whether no later upload of this user's has already become the photo."""
+        newer = select(PhotoUpload.id).where(
+            PhotoUpload.user_id == self.user_id,
+            PhotoUpload.id > self.id,
+            PhotoUpload.status == "done",
+        )
+        return db.session.scalar(newer.limit(1)) is None
+
+    @classmethod
+    def fail_abandoned(cls, older_than):
+        """Fail the uploads unfinished for longer than `older_than` (their job was lost)."""
+        return db.session.execute(
+            update(cls)
+            .where(cls.status.in_(UNFINISHED), cls.created_at < utcnow() - older_than)
+            .values(status="failed", error=ABANDONED)
+        ).rowcount
 
 
 class LoginThrottle(db.Model):

@@ -2,6 +2,8 @@
 
 The database keeps only each photo's public URL; the key is its last three path
 segments (`avatars/<user id>/<random>.<ext>`), whatever base URL it is served from.
+An upload waits, as sent, under a private key (`uploads/<user id>/<random>`) until a
+worker has made the photo from it; only `avatars/` is public.
 """
 
 import logging
@@ -18,6 +20,7 @@ from config import bucket_url
 
 logger = logging.getLogger("memo.storage")
 PHOTO_PREFIX = "avatars/"
+UPLOAD_PREFIX = "uploads/"
 # A key never gets new content (a new photo gets a new key), so caches may keep it for good.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -95,9 +98,30 @@ def failures_as(action):
         raise StorageError(f"{action} failed: {error}") from error
 
 
-def user_prefix(user_id):
-    """Return the key prefix under which the photos of user `user_id` are stored."""
-    return f"{PHOTO_PREFIX}{user_id}/"
+def user_prefix(user_id, kind=PHOTO_PREFIX):
+    """Return the key prefix under which the photos (or uploads) of user `user_id` are stored."""
+    return f"{kind}{user_id}/"
+
+
+def new_upload_key(user_id):
+    """Return a new private key for one of the user's uploads."""
+    return f"{user_prefix(user_id, UPLOAD_PREFIX)}{secrets.token_urlsafe(16)}"
+
+
+def put_private(key, data):
+    """Store `data` under `key`, readable only with the app's credentials."""
+    store = bucket()
+    with failures_as(f"storing {key}"):
+        store.client.put_object(
+            Bucket=store.name, Key=key, Body=data, ContentType="application/octet-stream"
+        )
+
+
+def get_object(key):
+    """Return the bytes stored under `key`."""
+    store = bucket()
+    with failures_as(f"reading {key}"):
+        return store.client.get_object(Bucket=store.name, Key=key)["Body"].read()
 
 
 def put_image(user_id, data, content_type, extension):

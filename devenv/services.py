@@ -99,6 +99,8 @@ class ObjectStore:
                     "Effect": "Allow",
                     "Principal": "*",
                     "Action": "s3:GetObject",
+                    # Photos only: raw uploads under uploads/ stay private, as they should
+                    # in a production bucket.
                     "Resource": f"arn:aws:s3:::{self.bucket}/avatars/*",
                 }
             ],

@@ -20,7 +20,7 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 STATE = ROOT / ".dev"
 REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
-WEB_PORT = 5000
+WEB_PORT = int(os.environ.get("LOCAL_WEB_PORT", "5000"))
 OBJECT_STORE_PORT = int(os.environ.get("LOCAL_S3_PORT", "9000"))
 
 
@@ -102,8 +102,32 @@ def start_object_store(env, stack):
     stack.append(("object store", save_and_stop))
 
 
+def start_worker(env, stack):
+    """Start one `flask worker` beside the web server; it stops when the server does.
+
+    In a session of its own, so that Ctrl-C reaches it once, from here, as SIGTERM: the
+    stop the platform sends, which lets running jobs finish.
+    """
+    say("Starting a worker (flask worker) for background jobs")
+    worker = subprocess.Popen(
+        [str(VENV / "bin" / "flask"), "--app", "wsgi", "worker"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+
+    def stop():
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+    stack.append(("worker", stop))
+
+
 def run(args):
-    """Start the services, apply migrations and serve on http://127.0.0.1:5000."""
+    """Start the services, apply migrations, a worker, and serve on http://127.0.0.1:5000."""
     from dotenv import dotenv_values
 
     env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v}, **os.environ}
@@ -117,6 +141,7 @@ def run(args):
         say("Applying migrations (flask db upgrade)")
         if run_flask("db", "upgrade", env=env) != 0:
             return 1
+        start_worker(env, stack)
         say(f"Serving on http://127.0.0.1:{WEB_PORT} (Ctrl-C stops everything)")
         return run_flask(
             "run", "--debug", "--host", "127.0.0.1", "--port", str(WEB_PORT), *args, env=env

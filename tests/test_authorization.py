@@ -16,6 +16,7 @@ from tests import pictures
 from tests.conftest import PASSWORD, Browser, stored_keys
 from tests.uploads import Attacher
 from tests.webservers import Reply, serve_pages
+from tests.workers import run_queued_jobs
 
 PUBLIC = "public"  # anyone; no object of a user's in sight
 ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, whatever is sent
@@ -138,6 +139,7 @@ def make_world(app, user, page_url):
     assert user.upload_photo(pictures.jpeg()).status_code == 302
     attached = Attacher(user).attach(1, b"zebracorn\n", "zebracorn.txt")
     assert attached.status_code == 302
+    run_queued_jobs(app)
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}

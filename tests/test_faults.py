@@ -219,15 +219,21 @@ def store_link(object_store):
     proxy.close()
 
 
+def profile_image(visitor):
+    """Return the src of the profile image on the visitor's my page."""
+    return visitor.get("/mypage").text.split('id="profile-image" src="')[1].split('"')[0]
+
+
 @pytest.mark.parametrize("fault", ["cut", "hang"])
 def test_a_store_cut_off_or_hanging_fails_uploads_within_5_s_and_nothing_else(
-    live_server, object_store, store_link, fault
+    live_server, workers, object_store, store_link, fault
 ):
     server = live_server(S3_ENDPOINT_URL=store_link.url)
+    workers.start(S3_ENDPOINT_URL=store_link.url)
     ann = Visitor(server.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     assert ann.upload_photo(pictures.jpeg()).status == 302
-    old_photo = ann.get("/mypage").text.split('id="profile-image" src="')[1].split('"')[0]
+    old_photo = wait_for(lambda: "/avatars/" in profile_image(ann) and profile_image(ann))
     _, note_id = ann.create_note("Written before the fault")
 
     getattr(store_link, fault)()
@@ -245,7 +251,7 @@ def test_a_store_cut_off_or_hanging_fails_uploads_within_5_s_and_nothing_else(
 
     store_link.mend()
     assert ann.upload_photo(pictures.png()).status == 302
-    assert old_photo not in ann.get("/mypage").text
+    wait_for(lambda: profile_image(ann) != old_photo, what="the new photo")
 
 
 # A worker killed in the middle of a request

@@ -1,6 +1,7 @@
 """The job queue: deferring in a transaction, the worker process, the operator's commands."""
 
 import importlib.metadata
+import re
 import signal
 from pathlib import Path
 
@@ -95,6 +96,19 @@ def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
 
 
 # --- The operator's commands ----------------------------------------------------------------
+
+
+def test_jobs_ping_waits_for_a_worker_to_run_its_jobs(app, runner, workers):
+    workers.start()
+    result = runner.invoke(args=["jobs", "ping", "--count", "20"])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"20 job\(s\) run in [\d.]+ s \(\d+ jobs/s\)\n", result.output)
+
+
+def test_jobs_ping_without_a_worker_says_so(runner):
+    result = runner.invoke(args=["jobs", "ping", "--timeout", "1"])
+    assert result.exit_code == 1
+    assert "jobs still waiting after 1 s: is a worker up?" in result.output
 
 
 def test_jobs_status_shows_queue_depth_and_workers(app, runner):

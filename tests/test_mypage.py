@@ -3,16 +3,18 @@
 import io
 import json
 import logging
+import urllib.error
 import urllib.request
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import User
 from tests import pictures
 from tests.conftest import PASSWORD, Browser, stored_keys
+from tests.workers import empty_queue, run_queued_jobs
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -36,10 +38,33 @@ def profile_image_src(response):
     return page[start : page.index('"', start)]
 
 
+@pytest.fixture(autouse=True)
+def no_jobs(postgres):
+    """Start each test with an empty job queue."""
+    empty_queue(postgres.main_url)
+
+
+def upload(app, user, data, *args):
+    """Upload `data` as a photo, let a worker (in this process) make it; return the response."""
+    response = user.upload_photo(data, *args)
+    run_queued_jobs(app)
+    return response
+
+
+def photo_status(response):
+    """Return the photo processing state my page shows, and its message, or None."""
+    page = response.get_data(as_text=True)
+    start = page.find('<p id="photo-status"')
+    if start == -1:
+        return None
+    status = page[page.index('data-status="', start) + 13 : page.index('">', start)]
+    return status, page[page.index('">', start) + 2 : page.index("</p>", start)]
+
+
 @pytest.fixture
 def with_photo(app, user):
     """`user` (ann) with a profile photo stored."""
-    assert user.upload_photo(pictures.jpeg()).status_code == 302
+    assert upload(app, user, pictures.jpeg()).status_code == 302
     return user
 
 
@@ -70,6 +95,16 @@ def test_uploaded_photo_is_served_by_the_object_store(app, user, object_store):
     response = user.upload_photo(pictures.jpeg((4000, 3000)))
     assert response.status_code == 302
     assert response.headers["Location"] == "/mypage"
+    waiting = user.get("/mypage")
+    assert photo_status(waiting)[0] == "queued"
+    assert '<meta http-equiv="refresh" content="3">' in waiting.get_data(as_text=True)
+    (upload_key,) = stored_keys(object_store)  # kept as sent, under a private key
+    assert upload_key.startswith("uploads/1/")
+    with pytest.raises(urllib.error.HTTPError, match="403"):
+        fetch(f"{object_store.public_url}/{upload_key}")
+    run_queued_jobs(app)
+    assert photo_status(user.get("/mypage")) is None
+    assert stored_keys(object_store, "uploads/") == set()
     url = account(app).image_url
     assert url.startswith(f"{object_store.public_url}/avatars/1/") and url.endswith(".webp")
     assert profile_image_src(user.get("/mypage")) == url
@@ -81,7 +116,7 @@ def test_uploaded_photo_is_served_by_the_object_store(app, user, object_store):
 
 
 def test_the_clients_file_name_and_type_are_ignored(app, user, object_store):
-    response = user.upload_photo(pictures.png(), "../../index.html", "text/html")
+    response = upload(app, user, pictures.png(), "../../index.html", "text/html")
     assert response.status_code == 302
     (key,) = stored_keys(object_store)
     assert key.startswith("avatars/1/") and key.endswith(".webp") and "index" not in key
@@ -90,7 +125,7 @@ def test_the_clients_file_name_and_type_are_ignored(app, user, object_store):
 def test_replacing_the_photo_deletes_the_old_object(app, with_photo, object_store):
     old_url = account(app).image_url
     (old_key,) = stored_keys(object_store)
-    assert with_photo.upload_photo(pictures.webp()).status_code == 302
+    assert upload(app, with_photo, pictures.webp()).status_code == 302
     new_url = account(app).image_url
     assert new_url != old_url
     assert stored_keys(object_store) == {new_url.removeprefix(f"{object_store.public_url}/")}
@@ -109,7 +144,7 @@ def test_removing_the_photo_deletes_the_object_and_shows_the_placeholder(
 
 
 def test_gps_position_camera_and_comment_never_reach_the_store(app, user):
-    assert user.upload_photo(pictures.phone_jpeg()).status_code == 302
+    assert upload(app, user, pictures.phone_jpeg()).status_code == 302
     _, stored = fetch(account(app).image_url)
     assert pictures.webp_chunks(stored) in (["VP8 "], ["VP8L"])  # pixels and nothing else
     assert pictures.SECRET_COMMENT not in stored
@@ -127,13 +162,10 @@ def test_gps_position_camera_and_comment_never_reach_the_store(app, user):
             (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "a.svg"),
             "not a photo we can use",
         ),
-        ((b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "a.png"), "not a photo we can use"),
-        ((pictures.jpeg()[:700], "cut.jpg"), "damaged or incomplete"),
-        ((pictures.bomb_png(), "bomb.png"), "too large: at most 40 megapixels"),
     ],
-    ids=["no-file-chosen", "empty-file", "text", "svg", "garbage-png", "truncated", "bomb"],
+    ids=["no-file-chosen", "empty-file", "text", "svg"],
 )
-def test_unusable_upload_is_a_field_error_and_the_old_photo_stays(
+def test_a_file_that_is_no_photo_is_a_field_error_and_nothing_is_queued(
     app, with_photo, object_store, photo, message
 ):
     before, keys = account(app).image_url, stored_keys(object_store)
@@ -143,7 +175,54 @@ def test_unusable_upload_is_a_field_error_and_the_old_photo_stays(
     assert message in response.get_data(as_text=True)
     assert account(app).image_url == before
     assert stored_keys(object_store) == keys
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not a photo we can use"),
+        (pictures.jpeg()[:700], "damaged or incomplete"),
+        (pictures.bomb_png(), "too large: at most 40 megapixels"),
+        (pictures.bomb_png(6_000), "too long or too much memory"),
+        (pictures.many_scans_jpeg(), "too long or too much memory"),
+    ],
+    ids=["garbage-png", "truncated", "bomb", "tiny-file-huge-picture", "many-scans"],
+)
+def test_an_unusable_photo_fails_on_my_page_and_the_old_photo_stays(
+    app, with_photo, object_store, data, message
+):
+    before, keys = account(app).image_url, stored_keys(object_store)
+    response = upload(app, with_photo, data)
+    assert response.status_code == 302  # the web process only read its first bytes
+    status, shown = photo_status(with_photo.get("/mypage"))
+    assert status == "failed" and message in shown
+    assert account(app).image_url == before
+    assert stored_keys(object_store) == keys  # the upload itself is gone
     assert fetch(before)[0].status == 200
+
+
+def test_a_few_photos_in_processing_at_most_then_429(app, user, object_store):
+    limit = app.config["PHOTOS_UNFINISHED_PER_USER"]
+    for _ in range(limit):
+        assert user.upload_photo(pictures.png()).status_code == 302
+    response = user.upload_photo(pictures.png())
+    assert response.status_code == 429 and response.headers["Retry-After"]
+    assert "still being processed" in response.get_data(as_text=True)
+    assert len(stored_keys(object_store, "uploads/")) == limit
+
+
+def test_uploads_processed_out_of_order_leave_the_newest_photo_only(app, user, object_store):
+    assert user.upload_photo(pictures.png()).status_code == 302
+    assert user.upload_photo(pictures.webp((300, 300))).status_code == 302
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE procrastinate_jobs SET priority = id")  # the newer upload runs first
+        )
+        db.session.commit()
+    run_queued_jobs(app)
+    url = account(app).image_url
+    assert Image.open(io.BytesIO(fetch(url)[1])).size == (300, 300)
+    assert stored_keys(object_store) == {url.removeprefix(f"{object_store.public_url}/")}
 
 
 def test_an_upload_over_the_limit_is_413(app, user, object_store):
@@ -162,7 +241,7 @@ def stoppable_user(stoppable_app):
     """A signed-in user of `stoppable_app`, with a photo in `stoppable_store`."""
     browser = Browser(stoppable_app.test_client())
     assert browser.signup().status_code == 302
-    assert browser.upload_photo(pictures.jpeg()).status_code == 302
+    assert upload(stoppable_app, browser, pictures.jpeg()).status_code == 302
     return browser
 
 
@@ -293,13 +372,14 @@ def test_account_deletion_removes_user_notes_sessions_and_photos(
 ):
     with_photo.create_note()
     other_user.create_note()
-    assert other_user.upload_photo(pictures.png()).status_code == 302
+    assert upload(app, other_user, pictures.png()).status_code == 302
     bobs_url = account(app, "bob@example.com").image_url
     response = with_photo.post("/mypage/delete", {"password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/signup"
     assert account(app) is None
     assert count_rows("user") == count_rows("note") == count_rows("login_session") == 1
+    run_queued_jobs(app)  # the objects go in a job deferred with the deletion
     assert stored_keys(object_store, "avatars/1/") == set()
     assert stored_keys(object_store) == {bobs_url.removeprefix(f"{object_store.public_url}/")}
     assert with_photo.get("/mypage").status_code == 302
@@ -319,17 +399,28 @@ def test_account_deletion_with_a_wrong_password_is_a_400_and_deletes_nothing(
     assert with_photo.get("/mypage").status_code == 200
 
 
-def test_account_deletion_with_the_store_stopped_deletes_the_account_and_logs_the_orphans(
-    app, stoppable_user, stoppable_store, caplog
+def test_account_deletion_with_the_store_stopped_deletes_the_account_and_retries_the_objects(
+    app, stoppable_app, stoppable_user, stoppable_store
 ):
+    key = account(app).image_url.removeprefix(f"{stoppable_store.public_url}/")
     stoppable_store.stop()
-    with caplog.at_level(logging.WARNING, logger="memo.mypage"):
-        response = stoppable_user.post("/mypage/delete", {"password": PASSWORD})
+    response = stoppable_user.post("/mypage/delete", {"password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/signup"
     assert account(app) is None
-    (line,) = [record.getMessage() for record in caplog.records if "orphaned" in record.message]
-    assert "avatars/1/" in line and "flask storage cleanup" in line
+    run_queued_jobs(stoppable_app)  # the store does not answer: the job waits to retry
+    with app.app_context():
+        retry = db.session.execute(
+            text("SELECT id, attempts FROM procrastinate_jobs WHERE task_name = :name"),
+            {"name": "delete_user_objects"},
+        ).one()
+        assert retry.attempts == 1
+        db.session.execute(text("UPDATE procrastinate_jobs SET scheduled_at = now()"))
+        db.session.commit()
+    stoppable_store.restart()
+    assert key in stored_keys(stoppable_store)
+    run_queued_jobs(stoppable_app)
+    assert stored_keys(stoppable_store) == set()
 
 
 # Forged requests and other users

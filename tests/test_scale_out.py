@@ -12,12 +12,13 @@ from PIL import Image
 
 from tests import pictures
 from tests.liveserver import Visitor
+from tests.workers import wait_for
 
 PROFILE_IMAGE = re.compile(r'<img id="profile-image" src="([^"]+)"')
 
 
 def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
-    live_server, object_store
+    live_server, workers, object_store
 ):
     first, second = live_server(), live_server()
     ann = Visitor(first.url)
@@ -38,6 +39,8 @@ def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
     assert "Token from the second" in ann_on_second.get("/").text
 
     assert ann_on_second.upload_photo(pictures.jpeg((800, 400))).status == 302
+    workers.start()  # makes the photo from the upload
+    wait_for(lambda: "/avatars/" in ann_on_second.get("/mypage").text, message="the photo")
     [url_on_second] = PROFILE_IMAGE.findall(ann_on_second.get("/mypage").text)
     [url_on_first] = PROFILE_IMAGE.findall(ann.get("/mypage").text)
     assert url_on_first == url_on_second

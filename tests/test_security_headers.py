@@ -13,6 +13,7 @@ from app.models import User, WordCount
 from app.security import origin_of
 from tests import pictures
 from tests.conftest import DYNO, PASSWORD, Browser, RouterBrowser
+from tests.workers import run_queued_jobs
 
 FIXED_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -96,6 +97,7 @@ def test_an_error_keeps_its_own_headers(user):
 
 def test_uploaded_photos_come_from_an_origin_the_policy_allows(app, user, object_store):
     assert user.upload_photo(pictures.jpeg()).status_code == 302
+    run_queued_jobs(app)
     page = user.get("/mypage")
     src = re.search(r'<img id="profile-image" src="([^"]+)"', page.get_data(as_text=True))[1]
     assert src.startswith(object_store.public_url)

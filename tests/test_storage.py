@@ -9,6 +9,7 @@ from app import create_app, storage
 from config import DevelopmentConfig
 from tests import pictures
 from tests.conftest import stored_keys
+from tests.workers import run_queued_jobs
 
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L"  # the bytes do not matter to the store
 
@@ -110,6 +111,7 @@ def test_photo_urls_are_built_on_the_public_url(environ, public_url):
 def orphans(app, user, object_store):
     """Ann's photo, two objects no user refers to, and an object outside avatars/."""
     assert user.upload_photo(pictures.jpeg()).status_code == 302
+    run_queued_jobs(app)
     client = object_store.client()
     client.put_object(Bucket=object_store.bucket, Key="notes/keep.txt", Body=b"not a photo")
     return {key_of(put(app, user_id=1), object_store), key_of(put(app, user_id=99), object_store)}
@@ -125,7 +127,7 @@ def test_cleanup_deletes_the_objects_no_user_refers_to(runner, object_store, orp
     code, lines = cleanup(runner, "--min-age", "0")
     assert code == 0
     assert sorted(lines[:-1]) == sorted(f"deleted {key}" for key in orphans)
-    assert lines[-1].startswith("3 objects under avatars/: deleted 2")
+    assert lines[-1].startswith("3 objects under avatars/ and uploads/: deleted 2")
     assert stored_keys(object_store) == keep
     assert len(keep) == 2  # Ann's photo, and the object outside avatars/
 
@@ -146,7 +148,8 @@ def test_cleanup_leaves_recent_objects_which_may_be_uploads_in_flight(
     code, lines = cleanup(runner)
     assert code == 0
     assert lines == [
-        "3 objects under avatars/: deleted 0 no user refers to (older than 60 min), kept 3"
+        "3 objects under avatars/ and uploads/: deleted 0 nothing refers to (older than 60 min),"
+        " kept 3"
     ]
     assert stored_keys(object_store) == before
 

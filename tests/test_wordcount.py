@@ -1,10 +1,12 @@
-"""Word counts: a signed-in user counts the words of a web page or a note, and finds them again."""
+"""Word counts: a signed-in user queues a web page (a worker counts it) or counts a note."""
 
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +15,7 @@ from app.extensions import db
 from app.fetcher import FetchError, fetch
 from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
-from app.wordcount.routes import fetch_settings
+from app.wordcount.pages import fetch_settings
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
@@ -22,7 +24,9 @@ from tests.webservers import (
     serve_raw,
     trickle_body,
 )
+from tests.workers import empty_queue, run_queued_jobs, wait_for
 
+ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = b"""<!doctype html>
 <html lang="en">
 <head>
@@ -54,6 +58,31 @@ def result_id(response):
     return int(re.fullmatch(r"/wordcount/(\d+)", response.headers["Location"]).group(1))
 
 
+@pytest.fixture(autouse=True)
+def no_jobs(postgres):
+    """Start each test with an empty job queue."""
+    empty_queue(postgres.main_url)
+
+
+def status_of(page):
+    """Return the status a word count page shows, and its message."""
+    match = re.search(r'<p id="status" class="\w+" data-status="(\w+)">([^<]*)</p>', page)
+    return match.group(1), match.group(2).strip()
+
+
+def queued_jobs(app):
+    """Return the task names of the jobs in the queue."""
+    with app.app_context():
+        return db.session.scalars(text("SELECT task_name FROM procrastinate_jobs")).all()
+
+
+def counted(app, user, response):
+    """Let a worker (in this process) run the queued jobs; return the count's page as HTML."""
+    assert response.status_code == 302
+    run_queued_jobs(app)
+    return user.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def table_rows(page, section_id):
     """Return the (word, count) rows of one count's table on a result page."""
     section = page.split(f'id="{section_id}"', 1)[1].split("</section>", 1)[0]
@@ -64,11 +93,22 @@ def table_rows(page, section_id):
 # --- The pages ---------------------------------------------------------------------------
 
 
-def test_count_a_page_then_find_it_again(user, site, count_rows):
+def test_count_a_page_then_find_it_again(app, user, site, count_rows, workers):
     response = user.submit("/wordcount", {"url": site.url()})
     assert response.status_code == 302
     location = response.headers["Location"]
+    queued = user.get(location).get_data(as_text=True)
+    assert status_of(queued)[0] == "queued"
+    assert '<meta http-equiv="refresh" content="2">' in queued  # refreshes itself, no script
+    assert site.requests == []  # nothing fetched by the web process
+
+    workers.start()  # a real `flask worker` process
+    wait_for(
+        lambda: user.get(location, headers={"Accept": "application/json"}).json["status"] == "done",
+        message="the count done",
+    )
     page = user.get(location).get_data(as_text=True)
+    assert status_of(page)[0] == "done" and "refresh" not in page
     without_stop_words = table_rows(page, "without-stop-words")
     assert without_stop_words[:3] == [("pelican", 3), ("fish", 2), ("bird", 1)]
     assert ("the", 4) in table_rows(page, "all-words")
@@ -82,6 +122,62 @@ def test_count_a_page_then_find_it_again(user, site, count_rows):
     assert site.url() in listing and f'href="{location}"' in listing
 
 
+def test_a_count_answers_json_when_asked(app, user, site):
+    location = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
+    number = int(location.rsplit("/", 1)[1])
+    queued = user.get(location, headers={"Accept": "application/json"})
+    assert queued.content_type == "application/json"
+    assert {key: queued.json[key] for key in ("id", "url", "status", "error")} == {
+        "id": number,
+        "url": site.url(),
+        "status": "queued",
+        "error": None,
+    }
+    run_queued_jobs(app)
+    done = user.get(location, headers={"Accept": "application/json"}).json
+    assert done["status"] == "done" and done["result_no_stop_words"]["top"][0] == ["pelican", 3]
+
+
+def test_the_same_address_while_unfinished_is_the_same_count(app, user, site, count_rows):
+    first = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
+    second = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
+    assert first == second
+    assert count_rows("results") == 1 and queued_jobs(app) == ["count_web_page"]
+    run_queued_jobs(app)
+    third = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
+    assert third != first  # a finished count is not reused: the page may have changed
+
+
+def test_a_few_unfinished_counts_at_most_then_429_with_retry_after(app, user, site, count_rows):
+    limit = app.config["WORD_COUNTS_UNFINISHED_PER_USER"]
+    for number in range(limit):
+        assert user.submit("/wordcount", {"url": site.url(f"/{number}")}).status_code == 302
+    response = user.submit("/wordcount", {"url": site.url("/one-more")})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(app.config["UNFINISHED_RETRY_AFTER_SECONDS"])
+    assert f"You already have {limit} word counts waiting" in response.get_data(as_text=True)
+    assert count_rows("results") == limit and len(queued_jobs(app)) == limit
+    run_queued_jobs(app)
+    assert user.submit("/wordcount", {"url": site.url("/one-more")}).status_code == 302
+
+
+def test_the_unfinished_limit_holds_for_submissions_at_once(app, user, site, count_rows):
+    user.get("/wordcount")
+    statuses = []
+
+    def submit(number):
+        statuses.append(user.post("/wordcount", {"url": site.url(f"/{number}")}).status_code)
+
+    threads = [threading.Thread(target=submit, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    limit = app.config["WORD_COUNTS_UNFINISHED_PER_USER"]
+    assert sorted(statuses) == [302] * limit + [429] * (8 - limit)
+    assert count_rows("results") == limit
+
+
 def test_results_are_listed_newest_first(user, site):
     site.pages.update({"/first": Reply(b"one"), "/second": Reply(b"two")})
     user.submit("/wordcount", {"url": site.url("/first")})
@@ -93,6 +189,9 @@ def test_results_are_listed_newest_first(user, site):
 def test_another_users_result_is_404(user, other_user, site):
     location = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
     assert other_user.get(location).status_code == 404
+    as_json = other_user.get(location, headers={"Accept": "application/json"})
+    assert as_json.status_code == 404 and as_json.json["status"] == 404
+    assert site.url() not in as_json.get_data(as_text=True)
     assert site.url() not in other_user.get("/wordcount").get_data(as_text=True)
 
 
@@ -108,18 +207,18 @@ def test_anonymous_visitor_is_sent_to_login(client, path):
     assert response.headers["Location"] == f"/auth/login?next={path}"
 
 
-def test_a_submission_without_csrf_token_is_400(user, site, count_rows):
+def test_a_submission_without_csrf_token_is_400(app, user, site, count_rows):
     response = user.post("/wordcount", {"url": site.url()}, csrf=False)
     assert response.status_code == 400
     assert site.requests == []
-    assert count_rows("results") == 0
+    assert count_rows("results") == 0 and queued_jobs(app) == []
 
 
 def test_nav_links_to_word_count(user):
     assert 'href="/wordcount">Word count</a>' in user.get("/").get_data(as_text=True)
 
 
-# --- Refusals: a field error at 400, nothing fetched from a refused address, nothing stored -
+# --- Refused at once: a field error at 400, nothing stored, no job ------------------------
 
 
 @pytest.mark.parametrize(
@@ -139,13 +238,16 @@ def test_nav_links_to_word_count(user):
         ("http://[::ffff:10.0.0.1]/", "is an IPv6 address that carries an IPv4 address."),
     ],
 )
-def test_a_refused_address_is_a_field_error(user, count_rows, url, message):
+def test_a_refused_address_is_a_field_error(app, user, count_rows, url, message):
     response = user.submit("/wordcount", {"url": url})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert re.search(f'<p class="error">[^<]*{re.escape(message)}', page)
     assert 'aria-invalid="true"' in page
-    assert count_rows("results") == 0
+    assert count_rows("results") == 0 and queued_jobs(app) == []
+
+
+# --- Refused by the worker: the count fails with the reason ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -156,32 +258,48 @@ def test_a_refused_address_is_a_field_error(user, count_rows, url, message):
         ("/gone", "The site answered 404 Not Found."),
     ],
 )
-def test_a_page_that_cannot_be_counted_is_a_field_error(user, site, count_rows, path, message):
+def test_a_page_that_cannot_be_counted_fails_with_the_reason(
+    app, user, site, count_rows, path, message
+):
     site.pages.update({"/image": Reply(b"\x89PNG", "image/png")})
     site.pages.update({"/private": redirect("http://10.0.0.1/admin")})
     response = user.submit("/wordcount", {"url": site.url(path)})
-    assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
-    assert count_rows("results") == 0
+    page = counted(app, user, response)
+    status, shown = status_of(page)
+    assert status == "failed" and message in shown
+    assert "refresh" not in page and 'id="all-words"' not in page
+    as_json = user.get(response.headers["Location"], headers={"Accept": "application/json"}).json
+    assert as_json["status"] == "failed" and message in as_json["error"]
+    assert count_rows("results") == 1
 
 
-def test_a_slow_page_is_a_field_error_within_the_deadline(app, user, count_rows, monkeypatch):
+def test_a_slow_page_fails_within_the_deadline(app, user, count_rows, monkeypatch):
     monkeypatch.setitem(app.config, "FETCH_DEADLINE_SECONDS", 1.5)
     with serve_raw(trickle_body) as server:
         response = user.submit("/wordcount", {"url": f"http://127.0.0.1:{server.port}/"})
-    assert response.status_code == 400
-    assert "The site took longer than 1.5 seconds; Memo gave up." in response.get_data(as_text=True)
-    assert count_rows("results") == 0
+        page = counted(app, user, response)
+    assert status_of(page) == (
+        "failed",
+        "Status: failed. The site took longer than 1.5 seconds; Memo gave up.",
+    )
 
 
-def test_a_page_over_the_size_cap_is_a_field_error(app, user, site, count_rows, monkeypatch):
+def test_a_page_over_the_size_cap_fails(app, user, site, count_rows, monkeypatch):
     monkeypatch.setitem(app.config, "FETCH_MAX_BYTES", 1024)
     site.pages["/long"] = Reply(b"word " * 1000)
-    response = user.submit("/wordcount", {"url": site.url("/long")})
-    assert response.status_code == 400
+    page = counted(app, user, user.submit("/wordcount", {"url": site.url("/long")}))
     message = "The page is larger than 1 KB; Memo stopped reading there."
-    assert message in response.get_data(as_text=True)
-    assert count_rows("results") == 0
+    assert status_of(page) == ("failed", f"Status: failed. {message}")
+
+
+def test_a_count_whose_job_was_lost_fails_after_a_while(app, user, site):
+    location = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
+    with app.app_context():
+        db.session.execute(text("UPDATE results SET created_at = now() - interval '1 hour'"))
+        db.session.commit()
+        assert WordCount.fail_abandoned(app.config["ABANDONED_AFTER"]) == 1
+        db.session.commit()
+    assert status_of(user.get(location).get_data(as_text=True))[0] == "failed"
 
 
 # --- The loopback block is lifted in the test suite only ----------------------------------
@@ -244,6 +362,7 @@ def test_another_users_note_has_no_word_count(user, other_user):
 
 def test_a_result_exports_as_plain_data(app, user, site):
     number = result_id(user.submit("/wordcount", {"url": site.url()}))
+    run_queued_jobs(app)
     with app.app_context():
         exported = db.session.get(WordCount, number).export()
     assert exported["id"] == number
@@ -251,6 +370,7 @@ def test_a_result_exports_as_plain_data(app, user, site):
     assert exported["result_no_stop_words"]["top"][0] == ["pelican", 3]
     assert exported["result_all"]["total"] == 16
     assert exported["created_at"].endswith("+00:00")
+    assert (exported["status"], exported["error"]) == ("done", None)
 
 
 def test_deleting_the_account_deletes_its_results(app, user, other_user, site, count_rows):
@@ -370,34 +490,26 @@ def test_a_count_keeps_the_top_words_only_ties_alphabetical():
     assert counted["top"][:3] == [["zebra", 3], ["w000", 1], ["w001", 1]]
 
 
-def test_no_transaction_stays_open_while_a_page_is_fetched(user, postgres):
-    arrived, release, responses = threading.Event(), threading.Event(), []
+def test_no_transaction_stays_open_while_the_worker_fetches_a_page(app, user, postgres):
+    seen = []
 
     def answer(sock, stop):
-        arrived.set()
-        release.wait(10)
-        sock.sendall(HTML_HEADERS + b"Content-Length: 11\r\n\r\nhello world")
-
-    with serve_raw(answer) as server:
-        user.get("/wordcount")
-        url = f"http://127.0.0.1:{server.port}/"
-        submit = threading.Thread(
-            target=lambda: responses.append(user.post("/wordcount", {"url": url}))
-        )
-        submit.start()
-        assert arrived.wait(10)
+        # The job is fetching this very page now: is any of its connections mid-transaction?
         connection = postgres.connect()
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE application_name = 'memo' AND state LIKE 'idle in transaction%'"
             )
-            (idle_in_transaction,) = cursor.fetchone()
+            seen.append(cursor.fetchone()[0])
         connection.close()
-        release.set()
-        submit.join(15)
-    assert idle_in_transaction == 0
-    assert responses[0].status_code == 302
+        sock.sendall(HTML_HEADERS + b"Content-Length: 11\r\n\r\nhello world")
+
+    with serve_raw(answer) as server:
+        response = user.submit("/wordcount", {"url": f"http://127.0.0.1:{server.port}/"})
+        page = counted(app, user, response)
+    assert seen == [0]
+    assert status_of(page)[0] == "done"
 
 
 # --- The migration ------------------------------------------------------------------------
@@ -432,3 +544,39 @@ def test_0004_adds_results_and_keeps_existing_rows(scratch_schema):
     assert scratch_schema.rows("SELECT content FROM note") == [{"content": "still here"}]
     scratch_schema.upgrade("0004")
     assert scratch_schema.rows("SELECT count(*) AS n FROM results") == [{"n": 0}]
+
+
+def test_0007_makes_every_existing_count_done_and_keeps_it(scratch_schema):
+    previous = ScriptDirectory(str(ROOT / "migrations")).get_revision("0007").down_revision
+    scratch_schema.upgrade(previous)
+    scratch_schema.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
+        " VALUES ('a@example.com', 'ann', 'x', now())"
+    )
+    insert = (
+        "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"
+        """ VALUES ('https://example.com/', '{"total": 2}', '{"total": 1}', 1, now())"""
+    )
+    scratch_schema.execute(insert)
+    scratch_schema.upgrade("0007")
+    assert scratch_schema.rows(
+        "SELECT status, error, result_all ->> 'total' AS total FROM results"
+    ) == [{"status": "done", "error": None, "total": "2"}]
+    scratch_schema.execute(insert)  # the previous release's insert: a finished count
+    queued = "INSERT INTO results (url, user_id, created_at, status) VALUES (:url, 1, now(), :s)"
+    scratch_schema.execute(queued, url="https://example.com/", s="queued")
+    with pytest.raises(IntegrityError, match="uq_results_user_id_url_unfinished"):
+        scratch_schema.execute(queued, url="https://example.com/", s="running")
+    with pytest.raises(IntegrityError, match="ck_results_status"):
+        scratch_schema.execute(queued, url="https://example.org/", s="lost")
+    assert "photo_upload" in scratch_schema.tables()
+
+    scratch_schema.downgrade(previous)
+    assert scratch_schema.rows("SELECT result_all ->> 'total' AS total FROM results") == [
+        {"total": "2"},
+        {"total": "2"},
+    ]
+    assert "status" not in scratch_schema.columns("results")
+    assert "photo_upload" not in scratch_schema.tables()
+    scratch_schema.upgrade("0007")
+    assert scratch_schema.rows("SELECT DISTINCT status FROM results") == [{"status": "done"}]

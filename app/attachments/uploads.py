@@ -272,7 +272,7 @@ def delete_objects(keys=(), prefixes=()):
     jobs.defer(jobs.delete_objects, keys=list(keys), prefixes=list(prefixes))
 
 
-def delete_user_objects(user_id):
+def delete_user_attachments(user_id):
     """Have every attachment and upload of a user deleted once the account's deletion commits."""
     delete_objects(prefixes=user_prefixes(user_id))
 

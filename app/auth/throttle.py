@@ -80,6 +80,13 @@ def prune(window):
     )
 
 
+def delete_ended_windows(window):
+    """Delete every row whose window has ended (prune() takes a batch per attempt)."""
+    db.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.window_started_at <= func.now() - window)
+    )
+
+
 def refusal(window_ends):
     """Return the 429 to answer until the last of `window_ends`."""
     seconds = max(1, math.ceil((max(window_ends) - utcnow()).total_seconds()))

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationE
 
 from app.auth import throttle
 from app.forms import Form
-from app.images import ImageError, profile_photo
+from app.images import ImageError, check_signature
 from app.models import User
 from app.validators import (
     NICKNAME_RULES,
@@ -35,13 +35,16 @@ class PhotoForm(Form):
         validators=[FileRequired("Choose a photo to upload.")],
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
-    image = None  # the processed photo, once validated
+    data = None  # the upload as sent, once its first bytes say it is a photo
 
     def validate_photo(self, field):
+        # Only the signature: a worker decodes the photo, under limits (app/mypage/photos.py).
+        data = field.data.read()
         try:
-            self.image = profile_photo(field.data.read())
+            check_signature(data)
         except ImageError as error:
             raise ValidationError(str(error)) from None
+        self.data = data
 
 
 class NicknameForm(Form):

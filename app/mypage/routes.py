@@ -1,19 +1,32 @@
 """My page: every route acts on the signed-in user's own account, never on an id it is given."""
 
-from flask import flash, jsonify, redirect, render_template, session, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import TooManyRequests
 
-from app import storage
-from app.attachments.uploads import delete_user_objects
+from app import jobs, storage
+from app.attachments.uploads import delete_user_attachments
 from app.extensions import db
-from app.mypage import bp
+from app.models import PhotoUpload, TooManyUnfinished
+from app.mypage import bp, photos
 from app.mypage.forms import DeleteAccountForm, NicknameForm, PasswordForm, PhotoForm
 
 
 def render_page(status=200, **forms):
     """Render my page with a fresh form for each action, except those given with errors."""
+    upload = PhotoUpload.latest(current_user.id)
     forms = {
+        "upload": upload if upload and upload.status != "done" else None,
         "photo_form": PhotoForm(formdata=None),
         "nickname_form": NicknameForm(formdata=None, nickname=current_user.nickname),
         "password_form": PasswordForm(formdata=None),
@@ -30,18 +43,27 @@ def index():
     return render_page()
 
 
+def too_many_uploads():
+    """Return the 429 for a user whose earlier uploads are still being processed."""
+    return TooManyRequests(
+        "Your earlier photos are still being processed. Try again in a moment.",
+        retry_after=current_app.config["UNFINISHED_RETRY_AFTER_SECONDS"],
+    )
+
+
 @bp.post("/photo")
 @login_required
 def upload_photo():
-    """Store a new profile photo, then delete the one it replaces."""
+    """Keep the upload as sent and queue it: a worker makes the photo and swaps it in."""
     form = PhotoForm()
     if not form.validate_on_submit():
         return render_page(400, photo_form=form)
-    replaced = current_user.image_url
-    current_user.image_url = storage.put_image(current_user.id, *form.image)
-    db.session.commit()
-    storage.delete_photo(replaced)
-    flash("Your photo is saved.", "success")
+    try:
+        photos.accept_upload(current_user.id, form.data)
+    except TooManyUnfinished:
+        db.session.rollback()
+        raise too_many_uploads() from None
+    flash("Your photo is uploaded; it appears here once it is processed.", "success")
     return redirect(url_for("mypage.index"))
 
 
@@ -93,7 +115,9 @@ def change_password():
 @login_required
 def export():
     """Download everything the user owns as one JSON file."""
-    response = jsonify(current_user.export())
+    # Streamed as it is read: a large account never sits in memory as one document.
+    chunks = stream_with_context(current_user.export_json())
+    response = Response(chunks, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="memo-export.json"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -106,12 +130,12 @@ def delete_account():
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return render_page(400, delete_form=form)
-    photos = storage.user_prefix(current_user.id)
-    delete_user_objects(current_user.id)
+    # The objects go in jobs deferred in the same transaction: retried until the store answers.
+    jobs.defer(jobs.delete_user_objects, user_id=current_user.id)
+    delete_user_attachments(current_user.id)
     db.session.delete(current_user._get_current_object())  # notes, attachments, sessions cascade
     db.session.commit()
     logout_user()
     session.clear()
-    storage.delete_or_log(f"photos under {photos}", storage.delete_prefix, photos)
     flash("Your account and everything in it are deleted.", "info")
     return redirect(url_for("auth.signup"))

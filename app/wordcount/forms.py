@@ -3,16 +3,17 @@
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.fetcher import FetchError, parse_url
+from app.fetcher import FetchError, check_address
 from app.forms import Form
 from app.models import URL_MAX_LENGTH
 from app.validators import strip
+from app.wordcount.pages import fetch_settings
 
 
 def web_address(form, field):
-    """Refuse an address the fetcher would refuse before looking it up."""
+    """Refuse an address the fetcher would refuse without looking its host up."""
     try:
-        parse_url(field.data)
+        check_address(field.data, fetch_settings()["allow_loopback"])
     except FetchError as error:
         raise ValidationError(str(error)) from None
 

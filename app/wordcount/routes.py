@@ -1,29 +1,18 @@
-"""Count the words of a web page or a note; show the signed-in user's word counts."""
+"""Count the words of a web page (a worker fetches it) or a note; show the user's word counts."""
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
 
+from app import jobs
+from app.errors import wants_json
 from app.extensions import db
-from app.fetcher import FetchError, fetch
-from app.models import WordCount
+from app.models import TooManyUnfinished, WordCount
 from app.notes.routes import get_note
 from app.wordcount import bp
-from app.wordcount.counting import count_words, visible_text
+from app.wordcount.counting import count_words
 from app.wordcount.forms import WordCountForm
-
-
-def fetch_settings():
-    """Return the fetcher's limits from the config; loopback only ever in the test suite."""
-    config = current_app.config
-    # Production config cannot lift the loopback block: the key counts only under
-    # TestingConfig, whatever else sets it.
-    testing = current_app.testing and config["ENVIRONMENT"] == "testing"
-    return {
-        "allow_loopback": testing and config.get("FETCH_ALLOW_LOOPBACK", False),
-        "max_bytes": config["FETCH_MAX_BYTES"],
-        "deadline": config["FETCH_DEADLINE_SECONDS"],
-    }
 
 
 def get_word_count(word_count_id):
@@ -43,31 +32,31 @@ def render_index(form):
     return html, 400 if form.is_submitted() else 200
 
 
+def too_many_unfinished():
+    """Return the 429 for a user whose word counts are all still in the queue."""
+    limit = current_app.config["WORD_COUNTS_UNFINISHED_PER_USER"]
+    return TooManyRequests(
+        f"You already have {limit} word counts waiting to finish. Try again when one is done, "
+        "in a minute or so.",
+        retry_after=current_app.config["UNFINISHED_RETRY_AFTER_SECONDS"],
+    )
+
+
 @bp.route("/wordcount", methods=["GET", "POST"])
 @login_required
 def index():
-    """Fetch a web page, count its words and keep the count; list earlier counts."""
+    """Queue a word count of a web page and show it; list earlier counts."""
     form = WordCountForm()
     if not form.validate_on_submit():
         return render_index(form)
-    user_id = current_user.id
-    # End the read transaction and give the connection back to the pool for the
-    # fetch (up to the deadline): an idle transaction holds back VACUUM and index builds.
-    db.session.commit()
+    limit = current_app.config["WORD_COUNTS_UNFINISHED_PER_USER"]
     try:
-        page = fetch(form.url.data, **fetch_settings())
-    except FetchError as error:
-        form.url.errors.append(str(error))
-        return render_index(form)
-    text = page.text if page.media_type == "text/plain" else visible_text(page.text)
-    all_words, without_stop_words = count_words(text)
-    word_count = WordCount(
-        url=form.url.data,
-        all_words=all_words,
-        without_stop_words=without_stop_words,
-        user_id=user_id,
-    )
-    db.session.add(word_count)
+        word_count, new = WordCount.queue(current_user.id, form.url.data, limit)
+    except TooManyUnfinished:
+        db.session.rollback()
+        raise too_many_unfinished() from None
+    if new:
+        jobs.defer(jobs.count_web_page, word_count_id=word_count.id)
     db.session.commit()
     return redirect(url_for("wordcount.show", word_count_id=word_count.id))
 
@@ -75,8 +64,10 @@ def index():
 @bp.get("/wordcount/<id:word_count_id>")
 @login_required
 def show(word_count_id):
-    """Show one word count: the top words with and without stop words."""
+    """Show one word count: its progress, then the top words with and without stop words."""
     word_count = get_word_count(word_count_id)
+    if wants_json():
+        return jsonify(word_count.export())
     return render_template(
         "wordcount/result.html",
         word_count=word_count,

@@ -1,7 +1,7 @@
 """Attachments on notes: files kept in the object store, their metadata here.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23
 
 Creates the table while it is empty, so its indexes are built at once. The two foreign
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

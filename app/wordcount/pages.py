@@ -1,0 +1,47 @@
+"""Count a queued web page in a worker: fetch it, count its words, keep the counts or why not."""
+
+from flask import current_app
+
+from app.extensions import db
+from app.fetcher import FetchError, fetch
+from app.models import WordCount
+from app.wordcount.counting import count_words, visible_text
+
+
+def fetch_settings():
+    """Return the fetcher's limits from the config; loopback only ever in the test suite."""
+    config = current_app.config
+    # Production config cannot lift the loopback block: the key counts only under
+    # TestingConfig, whatever else sets it.
+    testing = current_app.testing and config["ENVIRONMENT"] == "testing"
+    return {
+        "allow_loopback": testing and config.get("FETCH_ALLOW_LOOPBACK", False),
+        "max_bytes": config["FETCH_MAX_BYTES"],
+        "deadline": config["FETCH_DEADLINE_SECONDS"],
+    }
+
+
+def count_page(word_count_id):
+    """Fetch and count the page of a queued word count; a finished or deleted one is left be."""
+    word_count = db.session.get(WordCount, word_count_id)
+    if word_count is None or word_count.finished:
+        return
+    url, word_count.status = word_count.url, "running"
+    # Committed before the fetch: the user sees "running", and no transaction (nor pooled
+    # connection) stays open for the fetch's up to 10 s.
+    db.session.commit()
+    try:
+        page = fetch(url, **fetch_settings())
+    except FetchError as error:
+        counts, reason = None, str(error)
+    else:
+        text = page.text if page.media_type == "text/plain" else visible_text(page.text)
+        counts, reason = count_words(text), None
+    word_count = db.session.get(WordCount, word_count_id)  # the account may be gone since
+    if word_count is None:
+        return
+    if counts:
+        word_count.finish(*counts)
+    else:
+        word_count.fail(reason)
+    db.session.commit()
