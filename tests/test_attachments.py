@@ -90,7 +90,7 @@ def test_a_note_page_has_a_form_that_posts_to_the_store_under_a_strict_policy(ap
     assert url == f"{app.config['S3_ENDPOINT_URL']}/{app.config['S3_BUCKET']}"
     document = policy(fields)
     key = fields["key"]
-    assert re.fullmatch(r"uploads/1/[\w-]{24}", key)
+    assert re.fullmatch(r"attachment-uploads/1/[\w-]{24}", key)
     back = "http://localhost/notes/1/attachments/confirm"
     assert fields["success_action_redirect"] == back
     conditions = document["conditions"]
@@ -318,7 +318,14 @@ def test_a_confirm_for_a_key_issued_to_another_note_is_400_and_leaves_it(app, an
 
 
 @pytest.mark.parametrize(
-    "key", ["uploads/1/never-issued", "attachments/1/never-issued", "avatars/1/x.webp", ""]
+    "key",
+    [
+        "attachment-uploads/1/never-issued",
+        "attachments/1/never-issued",
+        "uploads/1/a-photo-upload",
+        "avatars/1/x.webp",
+        "",
+    ],
 )
 def test_a_confirm_for_a_key_never_issued_is_404(app, ann, key):
     response = ann.browser.get(f"/notes/1/attachments/confirm?key={key}")

@@ -1,11 +1,11 @@
 """The life of an attachment: a signed upload, its confirmation, its deletion and the sweep.
 
 The web process never carries a file's bytes. It signs a policy that lets the browser POST
-one file to `uploads/<user id>/<token>`, then, when the browser comes back, checks what
+one file to `attachment-uploads/<user id>/<token>`, then, when the browser comes back, checks what
 arrived (size, limits, type against the first bytes) and has the store copy it to
-`attachments/<user id>/<token>`, the attachment's key. Objects left under `uploads/` are
-never confirmed ones, so a lifecycle rule on that prefix may expire them (see
-docs/attachments.md); the sweep here does the same from Memo's side.
+`attachments/<user id>/<token>`, the attachment's key. Objects left under
+`attachment-uploads/` are never confirmed ones, so a lifecycle rule on that prefix may
+expire them (see docs/attachments.md); the sweep here does the same from Memo's side.
 """
 
 import secrets
@@ -20,7 +20,8 @@ from app.extensions import db
 from app.models import Attachment, User, utcnow
 
 ATTACHMENT_PREFIX = "attachments/"
-UPLOAD_PREFIX = "uploads/"
+# Not the photos' `uploads/`: each feature sweeps only the prefix it owns.
+UPLOAD_PREFIX = "attachment-uploads/"
 FILENAME_FIELD = "x-amz-meta-filename"
 MEGABYTE = 1024 * 1024
 
@@ -299,7 +300,7 @@ def sweep_cutoff():
 def sweep_unconfirmed():
     """Forget uploads never confirmed in time and delete what they left; return the count.
 
-    Also deletes objects under `uploads/` that no pending upload refers to any more (a
+    Also deletes objects under `attachment-uploads/` that no pending upload refers to any more (a
     refused file sent again, a copy whose clean-up failed), once they are old enough.
     """
     cutoff = sweep_cutoff()
