@@ -559,3 +559,11 @@ def test_a_download_name_has_an_ascii_fallback_and_the_exact_name_encoded():
 )
 def test_a_name_recorded_as_metadata_is_decoded(recorded, name):
     assert naming.name_from_metadata(recorded) == name
+
+
+def test_the_sweep_leaves_the_photo_pipelines_uploads_alone(app, ann, object_store, monkeypatch):
+    object_store.client().put_object(Bucket=object_store.bucket, Key="uploads/1/photo", Body=b"x")
+    monkeypatch.setitem(app.config, "ATTACHMENT_UPLOAD_MINUTES", 0)
+    monkeypatch.setitem(app.config, "ATTACHMENT_TRANSFER_MINUTES", 0)
+    sweep(app)
+    assert stored_keys(object_store) == {"uploads/1/photo"}
