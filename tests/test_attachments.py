@@ -324,6 +324,9 @@ def test_a_confirm_for_a_key_issued_to_another_note_is_400_and_leaves_it(app, an
         "attachments/1/never-issued",
         "uploads/1/a-photo-upload",
         "avatars/1/x.webp",
+        "attachment-uploads/1/%00",
+        "attachment-uploads/1/../../avatars/1/x.webp",
+        "x" * 5000,
         "",
     ],
 )

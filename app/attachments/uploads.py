@@ -8,6 +8,7 @@ arrived (size, limits, type against the first bytes) and has the store copy it t
 expire them (see docs/attachments.md); the sweep here does the same from Memo's side.
 """
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from app.models import Attachment, User, utcnow
 ATTACHMENT_PREFIX = "attachments/"
 # Not the photos' `uploads/`: each feature sweeps only the prefix it owns.
 UPLOAD_PREFIX = "attachment-uploads/"
+# What new_upload() makes: anything else in a confirm is refused before it reaches a query.
+UPLOAD_KEY = re.compile(rf"{UPLOAD_PREFIX}\d{{1,19}}/[\w-]{{1,64}}", re.ASCII)
 FILENAME_FIELD = "x-amz-meta-filename"
 MEGABYTE = 1024 * 1024
 
@@ -59,7 +62,7 @@ def upload_key(key):
 
 def key_of_upload(uploaded):
     """Return the attachment key an upload key belongs to, or None for any other key."""
-    if not uploaded.startswith(UPLOAD_PREFIX):
+    if not UPLOAD_KEY.fullmatch(uploaded):
         return None
     return ATTACHMENT_PREFIX + uploaded.removeprefix(UPLOAD_PREFIX)
 
