@@ -37,7 +37,7 @@ logging.getLogger("procrastinate").setLevel(logging.WARNING)
 queue = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
 
 # The platform sends SIGKILL 30 s after SIGTERM. Running jobs get this long to finish
-# (every job here is bounded well below it: a fetch 10 s, a photo 15 s)...
+# (every job here is bounded below it: a fetch 10 s, a photo's decoding 20 s)...
 SHUTDOWN_GRACE_SECONDS = 20
 # ...and a job still running after this is left to stalled-job recovery: the process
 # exits, its heartbeat stops, and another worker runs the job again.
@@ -49,7 +49,7 @@ LISTEN_CONNECTIONS = 1
 # A worker that missed this many heartbeats is dead: its jobs are run again.
 MISSED_HEARTBEATS = 3
 
-# Failures worth another attempt: the database or the object store did not answer.
+# Failures worth another attempt: the database did not answer (tasks add the store's).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 REQUEST_ID = "request_id"
 

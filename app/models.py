@@ -359,12 +359,30 @@ class TooManyUnfinished(Exception):
     """A user already has as much unfinished work of one kind as is allowed."""
 
 
+class WorkerOutcome:
+    """A row that a worker finishes: its `status` says how far, its `error` why it failed."""
+
+    @property
+    def finished(self):
+        """Return whether the worker is done with this row, one way or the other."""
+        return self.status not in UNFINISHED
+
+    @classmethod
+    def fail_abandoned(cls, older_than):
+        """Fail the rows unfinished for longer than `older_than` (their job was lost)."""
+        return db.session.execute(
+            update(cls)
+            .where(cls.status.in_(UNFINISHED), cls.created_at < utcnow() - older_than)
+            .values(status="failed", error=ABANDONED)
+        ).rowcount
+
+
 def lock_user(user_id):
     """Take the user's row lock until the transaction ends: their submissions queue up."""
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
-class WordCount(db.Model):
+class WordCount(WorkerOutcome, db.Model):
     """A word count of a web page (the `results` table of flask-by-example), owned by one user.
 
     The columns keep flask-by-example's names, and so does the export. Each count is
@@ -403,11 +421,6 @@ class WordCount(db.Model):
 
     owner: Mapped[User] = relationship(back_populates="word_counts")
 
-    @property
-    def finished(self):
-        """Return whether the worker is done with this count, one way or the other."""
-        return self.status not in UNFINISHED
-
     @classmethod
     def queue(cls, user_id, url, limit):
         """Return (count, True) for a new queued count of `url`, or (the unfinished one, False).
@@ -437,15 +450,6 @@ class WordCount(db.Model):
         """Record why the page could not be counted: failed."""
         self.status, self.error = "failed", reason
 
-    @classmethod
-    def fail_abandoned(cls, older_than):
-        """Fail the counts unfinished for longer than `older_than` (their job was lost)."""
-        return db.session.execute(
-            update(cls)
-            .where(cls.status.in_(UNFINISHED), cls.created_at < utcnow() - older_than)
-            .values(status="failed", error=ABANDONED)
-        ).rowcount
-
     def export(self):
         """Return the word count as JSON-ready data."""
         return {
@@ -459,7 +463,7 @@ class WordCount(db.Model):
         }
 
 
-class PhotoUpload(db.Model):
+class PhotoUpload(WorkerOutcome, db.Model):
     """An uploaded profile photo, kept as sent under a private key until a worker processes it.
 
     The worker decodes it under limits, stores the WebP and swaps the user's photo (`done`),
@@ -511,15 +515,6 @@ class PhotoUpload(db.Model):
             PhotoUpload.status == "done",
         )
         return db.session.scalar(newer.limit(1)) is None
-
-    @classmethod
-    def fail_abandoned(cls, older_than):
-        """Fail the uploads unfinished for longer than `older_than` (their job was lost)."""
-        return db.session.execute(
-            update(cls)
-            .where(cls.status.in_(UNFINISHED), cls.created_at < utcnow() - older_than)
-            .values(status="failed", error=ABANDONED)
-        ).rowcount
 
 
 class LoginThrottle(db.Model):

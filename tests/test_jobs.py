@@ -3,6 +3,7 @@
 import importlib.metadata
 import re
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 import procrastinate
@@ -11,9 +12,12 @@ from alembic.script import ScriptDirectory
 from flask import g
 from sqlalchemy import text
 
-from app import jobs
+from app import jobs, storage
 from app.extensions import db
-from tests.workers import empty_queue, wait_for
+from app.mypage import photos
+from tests import pictures
+from tests.conftest import stored_keys
+from tests.workers import empty_queue, run_queued_jobs, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUED = "SELECT id, task_name, status, args FROM procrastinate_jobs ORDER BY id"
@@ -191,3 +195,72 @@ def test_the_installed_procrastinate_matches_the_schema_the_migrations_build():
     vendored = ROOT / "migrations" / "procrastinate" / f"schema-{version}.sql"
     assert vendored.exists(), f"procrastinate {version} needs a revision (see revision 0006)"
     assert shipped.read_text() == vendored.read_text()
+
+
+# --- Maintenance on a schedule ----------------------------------------------------------------
+
+
+def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app):
+    defer = text(
+        "SELECT procrastinate_defer_periodic_job_v2('default', NULL, :name, :name, 0, :period,"
+        " :timestamp, '{}')"
+    )
+    with app.app_context():
+        for _worker in range(3):  # every worker's deferrer asks for the same tick
+            db.session.execute(
+                defer,
+                {"name": "delete_expired_login_sessions", "period": "hourly", "timestamp": 60},
+            )
+        db.session.commit()
+    assert [job["task_name"] for job in queued(app)] == ["delete_expired_login_sessions"]
+    assert {
+        periodic.task.name for periodic in jobs.queue.periodic_registry.periodic_tasks.values()
+    } >= {
+        "recover_stalled_jobs",
+        "fail_abandoned_work",
+        "delete_expired_login_sessions",
+        "delete_ended_throttle_windows",
+        "delete_orphaned_objects",
+        "remove_old_jobs",
+    }
+
+
+def test_expired_login_sessions_are_deleted(app, user, other_user, count_rows):
+    with app.app_context():
+        db.session.execute(
+            text(
+                "UPDATE login_session SET created_at = now() - interval '31 days'"
+                " WHERE user_id = (SELECT id FROM \"user\" WHERE nickname = 'bob')"
+            )
+        )
+        db.session.commit()
+        jobs.delete_expired_login_sessions(timestamp=0)
+    assert count_rows("login_session") == 1
+    assert user.get("/").status_code == 200  # ann's session is young: still signed in
+
+
+def test_ended_throttle_windows_are_deleted(app, count_rows):
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO login_throttle (scope, subject, failures, window_started_at) VALUES"
+                " ('email', 'old', 9, now() - interval '1 hour'), ('email', 'new', 9, now())"
+            )
+        )
+        db.session.commit()
+        jobs.delete_ended_throttle_windows(timestamp=0)
+        subjects = db.session.scalars(text("SELECT subject FROM login_throttle")).all()
+    assert subjects == ["new"]
+
+
+def test_objects_nothing_refers_to_are_deleted_once_an_hour_old(app, user, object_store):
+    assert user.upload_photo(pictures.jpeg()).status_code == 302
+    run_queued_jobs(app)
+    assert user.upload_photo(pictures.png()).status_code == 302  # queued: its upload is kept
+    with app.app_context():
+        orphan = storage.put_image(1, b"RIFF....WEBP", "image/webp", "webp")
+        kept = stored_keys(object_store)
+        jobs.delete_orphaned_objects(timestamp=0)  # everything is younger than an hour
+        assert stored_keys(object_store) == kept
+        assert photos.delete_orphaned_objects(min_age=timedelta(0)) == 1
+    assert stored_keys(object_store) == kept - {orphan.removeprefix(f"{object_store.public_url}/")}

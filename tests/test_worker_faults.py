@@ -5,11 +5,12 @@ import signal
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 from app.storage import user_prefix
 from tests import pictures
 from tests.conftest import Browser, stored_keys
-from tests.webservers import HTML_HEADERS, Reply, serve_pages, serve_raw
+from tests.webservers import HTML_HEADERS, Reply, serve_pages, serve_raw, trickle_body
 from tests.workers import wait_for
 
 ARTICLE = b"<p>The pelican is a bird.</p>"
@@ -20,8 +21,11 @@ def status(user, location):
     return user.get(location, headers={"Accept": "application/json"}).json["status"]
 
 
-def slow_page(seconds, started):
-    """Return a raw server's answer: a page that takes `seconds` to come, once asked."""
+@contextmanager
+def slow_count_running(user, workers, seconds):
+    """Start a worker, queue a count of a page that takes `seconds` to answer; yield both
+    once the worker is fetching it."""
+    started = threading.Event()
 
     def answer(sock, stop):
         started.set()
@@ -29,18 +33,17 @@ def slow_page(seconds, started):
         body = b"<p>slow but sure words</p>"
         sock.sendall(HTML_HEADERS + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
-    return answer
+    with serve_raw(answer) as server:
+        worker = workers.start()
+        url = f"http://127.0.0.1:{server.port}/"
+        location = user.submit("/wordcount", {"url": url}).headers["Location"]
+        assert started.wait(20)
+        assert status(user, location) == "running"
+        yield worker, location
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_the_next_worker(user, workers):
-    started = threading.Event()
-    with serve_raw(slow_page(4, started)) as server:
-        first = workers.start()
-        location = user.submit("/wordcount", {"url": f"http://127.0.0.1:{server.port}/"}).headers[
-            "Location"
-        ]
-        assert started.wait(20)
-        assert status(user, location) == "running"
+    with slow_count_running(user, workers, 4) as (first, location):
         first.signal(signal.SIGKILL)
         first.wait(timeout=10)
         second = workers.start()
@@ -52,13 +55,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_worker(user, workers):
 
 
 def test_sigterm_during_a_slow_fetch_lets_the_job_finish_and_exits_within_25_s(user, workers):
-    started = threading.Event()
-    with serve_raw(slow_page(3, started)) as server:
-        worker = workers.start()
-        location = user.submit("/wordcount", {"url": f"http://127.0.0.1:{server.port}/"}).headers[
-            "Location"
-        ]
-        assert started.wait(20)
+    with slow_count_running(user, workers, 3) as (worker, location):
         asked = time.monotonic()
         worker.signal(signal.SIGTERM)
         assert worker.wait(timeout=25) == 0
@@ -126,3 +123,26 @@ def test_two_workers_never_run_one_job_twice(app, workers):
     assert fetched == Counter({path: 1 for path in pages})
     lines = re.findall(r"job=count_web_page id=(\d+) ", first.log() + second.log())
     assert sorted(Counter(lines).values()) == [1] * 9
+
+
+def test_pages_that_404_are_too_big_or_too_slow_fail_with_the_reason(user, workers):
+    pages = {"/gone-soon": Reply(b"moved away", "text/html", 404)}
+    pages["/huge"] = Reply(b"word " * (500 * 1024))  # 2.5 MB, over the 2 MB cap
+    with serve_pages(pages) as site, serve_raw(trickle_body) as slow:
+        workers.start()
+        reasons = {
+            f"http://127.0.0.1:{site.port}/gone-soon": "The site answered 404 Not Found.",
+            f"http://127.0.0.1:{site.port}/huge": "The page is larger than 2 MB",
+            f"http://127.0.0.1:{slow.port}/": "The site took longer than 10 seconds",
+        }
+        locations = {
+            url: user.submit("/wordcount", {"url": url}).headers["Location"] for url in reasons
+        }
+        wait_for(
+            lambda: all(status(user, where) == "failed" for where in locations.values()),
+            timeout=60,
+            message="every count failed",
+        )
+    for url, location in locations.items():
+        shown = user.get(location, headers={"Accept": "application/json"}).json
+        assert reasons[url] in shown["error"]

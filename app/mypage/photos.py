@@ -38,7 +38,7 @@ def accept_upload(user_id, data):
 def process_upload(upload_id):
     """Make the profile photo from an upload, or record why not; delete the upload."""
     upload = db.session.get(PhotoUpload, upload_id)
-    if upload is None or upload.status not in UNFINISHED:
+    if upload is None or upload.finished:
         return
     key, user_id, upload.status = upload.upload_key, upload.user_id, "running"
     db.session.commit()  # no transaction stays open while the child decodes

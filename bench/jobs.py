@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""Benchmark the worker: the site stays fast under slow word counts, job latency, memory.
+
+    .venv/bin/python bench/jobs.py [--slow-counts 50] [--requests 300] [--export-mb 100]
+
+Starts an embedded PostgreSQL and a local S3 server, migrates, then runs the Procfile's
+`web` (gunicorn, 2 workers x 4 threads) and one `worker` (4 jobs at once) as processes,
+under TestingConfig (the only config whose fetcher may reach pages served on 127.0.0.1).
+Three parts, each bounded, figures printed as JSON (see docs/jobs.md for a recorded run):
+
+1. The notes list's p50/p99 over `--requests` GETs (4 clients), idle, then again while
+   `--slow-counts` word counts of a page that takes 8 s to answer are queued and running;
+   and the slowest of those `POST /wordcount`s.
+2. Job latency, deferred to done, of word counts of a small local page with an idle worker
+   (polled every 10 ms), and no-op jobs per second per worker (`flask jobs ping`).
+3. Peak RSS of the web processes while one user's `--export-mb` MB export streams, and of
+   the worker (and its decoding child) while it makes a photo from the largest upload the
+   limits allow (10 MiB, 40 megapixels).
+"""
+
+import argparse
+import concurrent.futures
+import contextlib
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PASSWORD = "correct horse battery"
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Pages(BaseHTTPRequestHandler):
+    """/slow answers after 8 s, anything else at once: a few words of HTML."""
+
+    def do_GET(self):
+        if self.path.startswith("/slow"):
+            time.sleep(8)
+        body = b"<p>pelicans and words, words and pelicans</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Site:
+    """A signed-in user of the app over HTTP, as a browser: cookies and the CSRF token."""
+
+    def __init__(self, base_url, email, nickname):
+        self.base_url, self.session, self.token = base_url, requests.Session(), None
+        page = self.get("/auth/signup")
+        assert page.status_code == 200
+        data = {"email": email, "nickname": nickname}
+        data.update(password=PASSWORD, password_confirm=PASSWORD)
+        assert self.post("/auth/signup", data).status_code == 302
+
+    def get(self, path, **options):
+        response = self.session.get(self.base_url + path, allow_redirects=False, **options)
+        match = CSRF_TOKEN.search(response.text) if not options.get("stream") else None
+        self.token = match.group(1) if match else self.token
+        return response
+
+    def post(self, path, data, files=None):
+        data = {**data, "csrf_token": self.token}
+        return self.session.post(self.base_url + path, data, files=files, allow_redirects=False)
+
+
+def percentiles(samples):
+    """Return p50 and p99 in ms of durations in seconds."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 1), "p99_ms": round(p99 * 1000, 1)}
+
+
+def notes_list_latency(site, count, clients=4):
+    """GET / `count` times from `clients` threads; return the latency percentiles."""
+
+    def timed(_):
+        client = requests.Session()
+        client.cookies.update(site.session.cookies)
+        started = time.perf_counter()
+        assert client.get(site.base_url + "/", allow_redirects=False).status_code == 200
+        return time.perf_counter() - started
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        return percentiles(list(pool.map(timed, range(count))))
+
+
+def family(processes):
+    """Return the processes and all their descendants, each once."""
+    members = {}
+    for process in processes:
+        try:
+            for member in (process, *process.children(recursive=True)):
+                members[member.pid] = member
+        except psutil.NoSuchProcess:
+            pass
+    return list(members.values())
+
+
+def rss_mb(processes):
+    """Return the summed RSS of the processes and their descendants, in MB."""
+    total = 0
+    for member in family(processes):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += member.memory_info().rss
+    return round(total / 2**20, 1)
+
+
+def peak_rss_mb(processes, during):
+    """Run `during()` while sampling rss_mb(processes) every 20 ms; return the peak."""
+    peak, done = [0.0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb(processes))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        during()
+    finally:
+        done.set()
+        sampler.join()
+    return peak[0]
+
+
+def largest_photo():
+    """Return a 40-megapixel PNG of just under 10 MiB: the largest upload the limits allow."""
+    from PIL import Image
+
+    side = 6324  # 6324 x 6324 = 39.99 MP
+    small = Image.effect_noise((side // 8, side // 8), 60).convert("RGB")
+    picture = small.resize((side, side), Image.Resampling.NEAREST)
+    output = io.BytesIO()
+    picture.save(output, "PNG", compress_level=9)
+    data = output.getvalue()
+    assert len(data) < 10 * 2**20, len(data)
+    return data
+
+
+def seed_export(database_url, user_id, megabytes):
+    """Give a user `megabytes` MB of notes, 20,000 characters each, in SQL."""
+    import psycopg2
+
+    connection = psycopg2.connect(database_url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO note (title, content, created_at, updated_at, user_id, completed)"
+            " SELECT 'note ' || n, repeat(md5(n::text), 625), now(), now(), %s, false"
+            " FROM generate_series(1, %s) AS n",
+            (user_id, megabytes * 1_000_000 // 20_000),
+        )
+    connection.close()
+
+
+def wait_done(site, location, timeout=60, interval=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = site.get(location, headers={"Accept": "application/json"}).json()["status"]
+        if state in ("done", "failed"):
+            return state
+        time.sleep(interval)
+    raise RuntimeError(f"{location} not done in {timeout} s")
+
+
+def run(options, environ):
+    """Start web and worker, run the three parts, return the figures."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    web_env = {**environ, "PORT": str(port)}
+    folder = Path(tempfile.mkdtemp(prefix="memo-bench-jobs-"))
+    logs = {name: (folder / f"{name}.log").open("wb") for name in ("web", "worker")}
+    web = subprocess.Popen(
+        [str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, env=web_env, stdout=logs["web"],
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [str(BIN / "flask"), "worker"], cwd=ROOT, env=environ, stdout=logs["worker"],
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        pages = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+        threading.Thread(target=pages.serve_forever, daemon=True).start()
+        page_url = f"http://127.0.0.1:{pages.server_address[1]}"
+        figures = {"machine": f"{os.cpu_count()} cores, shared", "logs": str(folder)}
+        figures["site_under_slow_counts"] = site_under_slow_counts(base_url, page_url, options)
+        figures["job_latency"] = job_latency(base_url, page_url, environ, options)
+        figures["memory"] = memory(base_url, web, worker, environ, options)
+        pages.shutdown()
+        return figures
+    finally:
+        for process in (web, worker):
+            process.terminate()
+            process.wait(30)
+
+
+def site_under_slow_counts(base_url, page_url, options):
+    """Part 1: the notes list idle, then with slow word counts in flight; POST latencies."""
+    reader = Site(base_url, "reader@example.com", "reader")
+    for number in range(20):
+        reader.post("/notes/new", {"title": f"note {number}", "content": "words"})
+    notes_list_latency(reader, 50)  # warm-up: every worker, thread and connection once
+    idle = notes_list_latency(reader, options.requests)
+    users = [
+        Site(base_url, f"u{number}@example.com", f"user{number}")
+        for number in range((options.slow_counts + 2) // 3)
+    ]
+    posts = []
+    for number in range(options.slow_counts):
+        user = users[number // 3]
+        user.get("/wordcount")
+        started = time.perf_counter()
+        response = user.post("/wordcount", {"url": f"{page_url}/slow/{number}"})
+        posts.append(time.perf_counter() - started)
+        assert response.status_code == 302, response.status_code
+    loaded = notes_list_latency(reader, options.requests)
+    return {
+        "notes_list_idle": idle,
+        "notes_list_with_slow_counts": loaded,
+        "p99_ratio": round(loaded["p99_ms"] / idle["p99_ms"], 2),
+        "post_wordcount_max_ms": round(max(posts) * 1000, 1),
+        "post_wordcount_p50_ms": round(statistics.median(posts) * 1000, 1),
+        "slow_counts": options.slow_counts,
+    }
+
+
+def job_latency(base_url, page_url, environ, options):
+    """Part 2: deferred-to-done latency with an idle worker; no-op jobs per second."""
+    # Let the slow counts of part 1 drain first: the worker must be idle.
+    time.sleep(8 * (options.slow_counts // 4 + 1) + 2)
+    user = Site(base_url, "latency@example.com", "latency")
+    samples = []
+    for number in range(options.latency_counts):
+        user.get("/wordcount")
+        started = time.perf_counter()
+        location = user.post("/wordcount", {"url": f"{page_url}/fast/{number}"}).headers["Location"]
+        assert wait_done(user, location) == "done"
+        samples.append(time.perf_counter() - started)
+    ping = subprocess.run(
+        [str(BIN / "flask"), "jobs", "ping", "--count", str(options.pings), "--timeout", "120"],
+        cwd=ROOT, env=environ, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rate = re.search(r"\((\d+) jobs/s\)", ping.stdout).group(1)
+    return {
+        "word_count_deferred_to_done": percentiles(samples),
+        "counts": options.latency_counts,
+        "noop_jobs_per_second_one_worker": int(rate),
+    }
+
+
+def memory(base_url, web, worker, environ, options):
+    """Part 3: peak RSS of web and worker during the largest export and photo."""
+    web_processes = [psutil.Process(web.pid)]  # the gunicorn master and its workers
+    worker_process = psutil.Process(worker.pid)
+    owner = Site(base_url, "big@example.com", "bigexport")
+    seed_export(environ["DATABASE_URL"], user_id=owner_id(environ, "big@example.com"),
+                megabytes=options.export_mb)  # fmt: skip
+    web_before = rss_mb(web_processes)
+
+    def download():
+        response = owner.get("/mypage/export", stream=True)
+        size = sum(len(chunk) for chunk in response.iter_content(256 * 1024))
+        assert size > options.export_mb * 900_000, size
+
+    web_peak = peak_rss_mb(web_processes, download)
+    photo = largest_photo()
+    owner.get("/mypage")
+    worker_before = rss_mb([worker_process])
+
+    def process_photo():
+        files = {"photo": ("big.png", photo, "image/png")}
+        assert owner.post("/mypage/photo", {}, files=files).status_code == 302
+        deadline = time.monotonic() + 120
+        while 'data-status="' in owner.get("/mypage").text and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    worker_peak = peak_rss_mb([worker_process], process_photo)
+    return {
+        "export_mb": options.export_mb,
+        "web_rss_before_mb": web_before,
+        "web_rss_peak_during_export_mb": web_peak,
+        "photo_upload_mb": round(len(photo) / 2**20, 2),
+        "worker_rss_before_mb": worker_before,
+        "worker_and_child_rss_peak_during_photo_mb": worker_peak,
+        "worker_rss_after_photo_mb": rss_mb([worker_process]),
+    }
+
+
+def owner_id(environ, email):
+    import psycopg2
+
+    connection = psycopg2.connect(environ["DATABASE_URL"])
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT id FROM "user" WHERE email = %s', (email,))
+        (user_id,) = cursor.fetchone()
+    connection.close()
+    return user_id
+
+
+def main():
+    """Start the services, run the benchmark, print the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slow-counts", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--latency-counts", type=int, default=50)
+    parser.add_argument("--pings", type=int, default=500)
+    parser.add_argument("--export-mb", type=int, default=100)
+    options = parser.parse_args()
+
+    from devenv.services import ObjectStore, ensure_database, start_postgres
+
+    folder = Path(tempfile.mkdtemp(prefix="memo-bench-db-"))
+    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    ensure_database(server.get_uri(), "bench", recreate=True)
+    store = ObjectStore("memo-bench").start()
+    environ = {
+        **os.environ,
+        **store.environment(),
+        "APP_SETTINGS": "config.TestingConfig",
+        "TEST_DATABASE_URL": server.get_uri("bench"),
+        "DATABASE_URL": server.get_uri("bench"),
+        "LOG_LEVEL": "WARNING",
+    }
+    try:
+        subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=environ, check=True)
+        print(json.dumps(run(options, environ), indent=2))
+    finally:
+        store.stop()
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    main()
