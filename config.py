@@ -30,6 +30,15 @@ def database_uri(url):
     return f"postgresql+psycopg2://{rest}"
 
 
+def bucket_url(bucket, endpoint_url, region):
+    """Return a bucket's own URL: path-style under an endpoint, else AWS's regional host."""
+    if not bucket:
+        return ""
+    if endpoint_url:
+        return f"{endpoint_url}/{bucket}"
+    return f"https://{bucket}.s3.{region}.amazonaws.com"
+
+
 def int_from_env(environ, name, default, minimum=1):
     """Read a whole-number variable, or raise ConfigError naming it."""
     raw = environ.get(name, "").strip()
@@ -83,6 +92,17 @@ class Config:
     PHOTOS_UNFINISHED_PER_USER = 2
     UNFINISHED_RETRY_AFTER_SECONDS = 30
     ABANDONED_AFTER = timedelta(minutes=15)
+
+    # Attachments (app/attachments/): files go from the browser straight to the object
+    # store under a policy Memo signs; these limits are checked before a policy is signed
+    # and again when the upload is confirmed.
+    ATTACHMENTS_PER_NOTE = 10
+    ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+    ATTACHMENT_QUOTA_BYTES = 1024 * 1024 * 1024  # per user, confirmed attachments
+    ATTACHMENT_PENDING_PER_USER = 20  # uploads signed and not yet confirmed, at once
+    ATTACHMENT_UPLOAD_MINUTES = 10  # a policy's lifetime: the upload must start by then
+    ATTACHMENT_TRANSFER_MINUTES = 30  # how long an upload started in time may still run
+    ATTACHMENT_DOWNLOAD_SECONDS = 60  # a download link's lifetime
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
@@ -146,11 +166,7 @@ class Config:
 
     def bucket_url(self):
         """Return the bucket's own URL, for when no S3_PUBLIC_URL (a CDN, say) is set."""
-        if not self.S3_BUCKET:
-            return ""
-        if self.S3_ENDPOINT_URL:
-            return f"{self.S3_ENDPOINT_URL}/{self.S3_BUCKET}"
-        return f"https://{self.S3_BUCKET}.s3.{self.AWS_REGION}.amazonaws.com"
+        return bucket_url(self.S3_BUCKET, self.S3_ENDPOINT_URL, self.AWS_REGION)
 
     def database_url(self, environ):
         """Return the raw database URL this environment connects to."""

@@ -40,7 +40,7 @@ def create_app(settings=None, overrides=None):
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import auth, errors, health, mypage, notes, search, storage, wordcount
+    from app import attachments, auth, errors, health, mypage, notes, search, storage, wordcount
     from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
 
     storage.init_app(app)
@@ -51,6 +51,7 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(mypage.bp)
     app.register_blueprint(wordcount.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(attachments.bp)
     app.cli.add_command(storage_cli)
     app.cli.add_command(db_budget)
     app.cli.add_command(seed_demo)

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from app import storage
 from app.extensions import db
 from app.models import LoginSession, PhotoUpload, WordCount
 from app.storage import StorageError
@@ -306,6 +307,40 @@ def remove_old_jobs(timestamp):
         {"age": timedelta(days=30)},
     )
     db.session.commit()
+
+
+# --- Objects in the store: deleted after the rows that named them are gone -------------
+
+# A store that is down is tried again for about 2 hours (2, 4, 8 ... 4,096 s apart).
+STORE_ATTEMPTS = 12
+
+
+@queue.task(
+    name="delete_objects",
+    retry=retrying(STORE_ATTEMPTS, errors=(*TRANSIENT_ERRORS, storage.StorageError)),
+)
+def delete_objects(keys=(), prefixes=()):
+    """Delete objects, and every object under `prefixes` (a missing key is already done)."""
+    for key in keys:
+        storage.delete_key(key)
+    for prefix in prefixes:
+        storage.delete_prefix(prefix)
+
+
+@queue.periodic(cron="*/10 * * * *", periodic_id="sweep")
+@queue.task(
+    name="sweep_uploads",
+    queueing_lock="sweep_uploads",
+    retry=retrying(3, errors=(*TRANSIENT_ERRORS, storage.StorageError)),
+)
+def sweep_uploads(timestamp):
+    """Forget attachment uploads never confirmed in time, and delete what they left."""
+    # Imported when the job runs: the attachments code imports this module to defer jobs.
+    from app.attachments.uploads import sweep_unconfirmed
+
+    swept = sweep_unconfirmed()
+    if swept:
+        logger.info("swept %s abandoned uploads from the object store", swept)
 
 
 def retry_job(job_id):

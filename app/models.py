@@ -1,4 +1,4 @@
-"""The data model: users, their notes and word counts, and the login throttle."""
+"""The data model: users, their notes, attachments and word counts, and the login throttle."""
 
 import hashlib
 import json
@@ -39,6 +39,11 @@ TITLE_MAX_LENGTH = 200
 CONTENT_MAX_LENGTH = 20_000
 # The longest web address a word count takes and stores (what servers commonly accept).
 URL_MAX_LENGTH = 2048
+# An attachment's name as shown (longer ones are cut, keeping the extension), its key
+# (Memo's own: a prefix, the user id and a random token) and its type.
+ATTACHMENT_NAME_MAX_LENGTH = 255
+ATTACHMENT_KEY_MAX_LENGTH = 200
+CONTENT_TYPE_MAX_LENGTH = 255
 # Rows an export reads at a time (a note is at most some 20 KB).
 EXPORT_BATCH = 200
 
@@ -151,6 +156,9 @@ class User(UserMixin, db.Model):
             "results": select(WordCount)
             .where(WordCount.user_id == self.id)
             .order_by(WordCount.created_at, WordCount.id),
+            "attachments": select(Attachment)
+            .where(Attachment.user_id == self.id, Attachment.state == "confirmed")
+            .order_by(Attachment.created_at, Attachment.id),
         }
         for name, query in lists.items():
             yield f', "{name}": ['
@@ -293,6 +301,61 @@ class Note(db.Model):
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "completed": self.completed,
+        }
+
+
+class Attachment(db.Model):
+    """A file attached to a note: its bytes live in the object store under `key`.
+
+    `pending` from the moment Memo signs an upload policy for the key until the upload is
+    confirmed; only a confirmed attachment has a name, a type and a size, and is listed.
+    """
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        Index("ix_attachment_note_id_created_at", "note_id", "created_at"),
+        Index("ix_attachment_user_id_state", "user_id", "state"),
+        # The sweep looks for pending uploads whose time ran out.
+        Index(
+            "ix_attachment_pending_expires_at",
+            "expires_at",
+            postgresql_where=text("state = 'pending'"),
+        ),
+        CheckConstraint("state IN ('pending', 'confirmed')", name="state"),
+        CheckConstraint(f"char_length(key) <= {ATTACHMENT_KEY_MAX_LENGTH}", name="key_length"),
+        CheckConstraint(f"char_length(name) <= {ATTACHMENT_NAME_MAX_LENGTH}", name="name_length"),
+        CheckConstraint(
+            f"char_length(content_type) <= {CONTENT_TYPE_MAX_LENGTH}", name="content_type_length"
+        ),
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        CheckConstraint(
+            "state = 'pending' OR (name IS NOT NULL AND content_type IS NOT NULL"
+            " AND size IS NOT NULL AND confirmed_at IS NOT NULL)",
+            name="confirmed_complete",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    note_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("note.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text, unique=True)
+    state: Mapped[str] = mapped_column(Text, default="pending", server_default="pending")
+    name: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def export(self):
+        """Return the attachment's metadata as JSON-ready data (the file stays in the store)."""
+        return {
+            "id": self.id,
+            "note_id": self.note_id,
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "created_at": self.confirmed_at.isoformat(),
         }
 
 

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import request
 
+from app import storage
+
 
 def origin_of(url):
     """Return the scheme://host[:port] of a URL, or "" when it has none."""
@@ -14,16 +16,18 @@ def origin_of(url):
     return f"{parts.scheme.lower()}://{parts.hostname}{port}"
 
 
-def content_security_policy(image_origin):
-    """Return a policy allowing this site's own files, plus images from the photo store."""
+def content_security_policy(image_origin, upload_origin=""):
+    """Return a policy for this site's own files, photos, and attachments sent to the bucket."""
     images = " ".join(filter(None, ["'self'", image_origin]))
+    uploads = " ".join(filter(None, ["'self'", upload_origin]))
     return "; ".join(
         [
             "default-src 'self'",
             f"img-src {images}",
             "script-src 'self'",
             "style-src 'self'",
-            "form-action 'self'",
+            f"connect-src {uploads}",
+            f"form-action {uploads}",
             "frame-ancestors 'none'",
             "base-uri 'none'",
             "object-src 'none'",
@@ -34,7 +38,9 @@ def content_security_policy(image_origin):
 def init_app(app):
     """Add the security headers to every response the app makes, errors and static files too."""
     headers = {
-        "Content-Security-Policy": content_security_policy(origin_of(app.config["S3_PUBLIC_URL"])),
+        "Content-Security-Policy": content_security_policy(
+            origin_of(app.config["S3_PUBLIC_URL"]), origin_of(storage.upload_url(app.config))
+        ),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         # Same-origin requests keep the full Referer, which Flask-WTF's HTTPS check needs.

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
+from config import bucket_url
+
 logger = logging.getLogger("memo.storage")
 PHOTO_PREFIX = "avatars/"
 UPLOAD_PREFIX = "uploads/"
@@ -65,6 +67,8 @@ def make_bucket(config):
             retries={"total_max_attempts": 1, "mode": "standard"},
             # MinIO, R2 and local servers answer for buckets under the endpoint's path.
             s3={"addressing_style": "path" if endpoint else "auto"},
+            # Presigned uploads and downloads: SigV4, the one every S3-compatible store takes.
+            signature_version="s3v4",
             # boto3 1.36+ adds checksums that several S3-compatible stores refuse.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
@@ -191,3 +195,93 @@ def delete_photo(url):
     key = key_for_url(url)
     if key:
         delete_or_log(key, delete_key, key)
+
+
+class ObjectMissing(StorageError):
+    """The store answered that no object exists under the key."""
+
+
+def head(key):
+    """Return the size, last-modified time and user metadata of the object under `key`."""
+    store = bucket()
+    try:
+        with failures_as(f"looking up {key}"):
+            answer = store.client.head_object(Bucket=store.name, Key=key)
+    except StorageError as error:
+        if is_missing(error.__cause__):
+            raise ObjectMissing(f"no object under {key}") from error
+        raise
+    return answer["ContentLength"], answer["LastModified"], answer.get("Metadata", {})
+
+
+def is_missing(error):
+    """Return whether a botocore error is the store saying the key does not exist."""
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    return code in ("404", "NoSuchKey", "NotFound")
+
+
+def first_bytes(key, count):
+    """Return up to `count` bytes from the start of an object (a ranged GET, never the rest)."""
+    store = bucket()
+    with failures_as(f"reading the start of {key}"):
+        answer = store.client.get_object(Bucket=store.name, Key=key, Range=f"bytes=0-{count - 1}")
+        return answer["Body"].read(count)
+
+
+def copy(source, target):
+    """Copy an object inside the bucket; the store does it, no byte passes through here."""
+    store = bucket()
+    with failures_as(f"copying {source} to {target}"):
+        store.client.copy_object(
+            Bucket=store.name,
+            Key=target,
+            CopySource={"Bucket": store.name, "Key": source},
+            MetadataDirective="REPLACE",
+            ContentType="application/octet-stream",
+        )
+
+
+def upload_url(config):
+    """Return where browsers POST files: the bucket itself, never a CDN in front of it."""
+    return bucket_url(config["S3_BUCKET"], config["S3_ENDPOINT_URL"], config["AWS_REGION"])
+
+
+def upload_form(key, max_bytes, expires_in, after, filename_field):
+    """Sign a browser POST of one file to `key`; return the form's URL and hidden fields.
+
+    The policy fixes the key, the size range (1 byte to `max_bytes`), the expiry and
+    `after`: `("redirect", url)` sends the browser back to `url` (a plain form) and
+    `("status", "201")` answers a script. `filename_field` names a metadata field the
+    browser may fill with the file's name (`${filename}` lets S3 fill it in itself).
+    """
+    kind, value = after
+    field = {"redirect": "success_action_redirect", "status": "success_action_status"}[kind]
+    fields = {field: value, filename_field: "${filename}"}
+    conditions = [
+        {field: value},
+        ["content-length-range", 1, max_bytes],
+        ["starts-with", f"${filename_field}", ""],
+    ]
+    store = bucket()
+    with failures_as(f"signing an upload to {key}"):
+        post = store.client.generate_presigned_post(
+            store.name, key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+        )
+    return upload_url(current_app.config), post["fields"]
+
+
+def download_url(key, disposition, content_type, expires_in):
+    """Return a URL that serves the object for `expires_in` seconds with these headers."""
+    store = bucket()
+    with failures_as(f"signing a download of {key}"):
+        return store.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": store.name,
+                "Key": key,
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+            ExpiresIn=expires_in,
+        )

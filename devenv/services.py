@@ -91,7 +91,11 @@ def ensure_database(admin_url, name, recreate=False):
 
 
 class ObjectStore:
-    """moto's S3 server on 127.0.0.1, with one bucket whose images anyone may read."""
+    """moto's S3 server on 127.0.0.1, with one bucket whose photos anyone may read.
+
+    Attachments stay private (downloads go through presigned URLs), and only the web
+    origins given to allow_uploads_from() may send them from a script (CORS).
+    """
 
     def __init__(self, bucket, port=0):
         from moto.server import ThreadedMotoServer
@@ -114,7 +118,7 @@ class ObjectStore:
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "PublicReadImages",
+                    "Sid": "PublicReadPhotos",
                     "Effect": "Allow",
                     "Principal": "*",
                     "Action": "s3:GetObject",
@@ -126,6 +130,16 @@ class ObjectStore:
         }
         client.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(policy))
         return self
+
+    def allow_uploads_from(self, *origins):
+        """Let scripts on these web origins POST files to the bucket; no other origin may."""
+        rule = {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["POST"],
+            "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 600,
+        }
+        self.client().put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
 
     def stop(self):
         """Stop the server; its objects are gone unless saved first."""

@@ -89,6 +89,7 @@ def start_object_store(env, stack):
     from devenv.services import ObjectStore
 
     store = ObjectStore("memo-local", port=OBJECT_STORE_PORT).start()
+    store.allow_uploads_from(f"http://127.0.0.1:{WEB_PORT}", f"http://localhost:{WEB_PORT}")
     saved = STATE / "objects"
     restored = store.restore(saved) if saved.exists() else 0
     say(f"Object store at {store.endpoint_url} (bucket memo-local, {restored} objects restored)")

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import User, WordCount
+from app.models import Attachment, User, WordCount
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import pictures
+from tests.uploads import Attacher
 from tests.webservers import Reply, serve_pages
 from tests.workers import run_queued_jobs
 
@@ -89,6 +90,12 @@ MATRIX = {
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
     # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
     "/search": Route(ACCOUNT, {"GET": {"q": "plans"}}),
+    "/notes/<id:note_id>/attachments/upload": Route(
+        OWNER, {"POST": {"name": "a.txt", "size": "9"}}
+    ),
+    "/notes/<id:note_id>/attachments/confirm": Route(OWNER, {"GET": {}}),
+    "/attachments/<id:attachment_id>": Route(OWNER, {"GET": {}}),
+    "/attachments/<id:attachment_id>/delete": Route(OWNER, {"POST": {}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
@@ -98,11 +105,12 @@ SIGNED_IN = [(rule, method) for rule, method in CASES if MATRIX[rule].access != 
 
 @dataclass
 class World:
-    """Ann, with a note, a word count and a photo, and the things only she may ever see."""
+    """Ann, with a note, an attachment, a word count and a photo, and what only she may see."""
 
     ann: Browser
     note_id: int
     word_count_id: int
+    attachment_id: int
     secrets: list
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
 
@@ -112,6 +120,7 @@ class World:
             rule.replace("<path:filename>", "style.css")
             .replace("<id:note_id>", str(self.note_id))
             .replace("<id:word_count_id>", str(self.word_count_id))
+            .replace("<id:attachment_id>", str(self.attachment_id))
         )
 
     def form(self, rule, method):
@@ -128,9 +137,11 @@ def world(app, user, object_store):
 
 
 def make_world(app, user, page_url):
-    """Give Ann a note, a photo and a word count, all naming a word only she has."""
+    """Give Ann a note, a photo, an attachment and a word count, all naming a word only she has."""
     assert user.create_note("Ann's zebracorn plans", "only for ann: zebracorn").status_code == 302
     assert user.upload_photo(pictures.jpeg()).status_code == 302
+    attached = Attacher(user).attach(1, b"zebracorn\n", "zebracorn.txt")
+    assert attached.status_code == 302
     run_queued_jobs(app)
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
@@ -144,7 +155,8 @@ def make_world(app, user, page_url):
         db.session.add(word_count)
         db.session.commit()
         secrets = ["zebracorn", ann.email, ann.image_url]
-        return World(user, ann.notes[0].id, word_count.id, secrets, page_url)
+        attachment_id = db.session.scalar(select(Attachment.id))
+        return World(user, ann.notes[0].id, word_count.id, attachment_id, secrets, page_url)
 
 
 def snapshot(app, object_store, user_email=None):

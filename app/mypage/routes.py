@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
 from app import jobs, storage
+from app.attachments.uploads import delete_user_attachments
 from app.extensions import db
 from app.models import PhotoUpload, TooManyUnfinished
 from app.mypage import bp, photos
@@ -129,9 +130,10 @@ def delete_account():
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return render_page(400, delete_form=form)
-    # The objects go in a job deferred in the same transaction: retried until the store answers.
+    # The objects go in jobs deferred in the same transaction: retried until the store answers.
     jobs.defer(jobs.delete_user_objects, user_id=current_user.id)
-    db.session.delete(current_user._get_current_object())  # notes and sessions cascade
+    delete_user_attachments(current_user.id)
+    db.session.delete(current_user._get_current_object())  # notes, attachments, sessions cascade
     db.session.commit()
     logout_user()
     session.clear()

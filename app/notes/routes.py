@@ -4,6 +4,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, select
 
+from app.attachments.panel import attachments_panel
+from app.attachments.uploads import delete_objects, note_objects
 from app.extensions import db
 from app.models import Note
 from app.notes import bp
@@ -76,8 +78,9 @@ def create():
 @bp.get("/notes/<id:note_id>")
 @login_required
 def detail(note_id):
-    """Show one note."""
-    return render_template("notes/detail.html", note=get_note(note_id))
+    """Show one note with its attachments."""
+    note = get_note(note_id)
+    return render_template("notes/detail.html", note=note, panel=attachments_panel(note))
 
 
 @bp.route("/notes/<id:note_id>/edit", methods=["GET", "POST"])
@@ -110,8 +113,10 @@ def toggle(note_id):
 @bp.post("/notes/<id:note_id>/delete")
 @login_required
 def delete(note_id):
-    """Delete a note."""
-    db.session.delete(get_note(note_id))
+    """Delete a note; its attachments' rows cascade, then their files are deleted."""
+    note = get_note(note_id)
+    delete_objects(note_objects(note.id))
+    db.session.delete(note)
     db.session.commit()
     flash("Note deleted.", "info")
     return redirect(url_for("notes.index"))

@@ -30,7 +30,7 @@ from alembic import context, op
 from app.release import create_index_concurrently
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,22 @@
+"""The form a script sends before it uploads a file: what the file is, to check the limits."""
+
+from wtforms import IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange
+
+from app.forms import Form
+
+
+class UploadStartForm(Form):
+    """The chosen file's name (cleaned before it is kept) and size in bytes."""
+
+    name = StringField(
+        "File name",
+        validators=[Length(max=4096, message="The file name is too long.")],
+    )
+    size = IntegerField(
+        "Size",
+        validators=[
+            InputRequired("Say how large the file is."),
+            NumberRange(min=0, max=2**63 - 1, message="The size must be a number of bytes."),
+        ],
+    )

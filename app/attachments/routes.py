@@ -1,0 +1,123 @@
+"""Attachments: starting an upload from a script, confirming it, downloading and deleting."""
+
+import logging
+
+from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound, ServiceUnavailable, default_exceptions
+
+from app import storage
+from app.attachments import bp, naming
+from app.attachments.forms import UploadStartForm
+from app.attachments.uploads import (
+    UploadRefused,
+    confirm_upload,
+    delete_attachment,
+    start_upload,
+    upload_form,
+)
+from app.errors import handle_http_error
+from app.extensions import db
+from app.models import Attachment
+
+logger = logging.getLogger("memo.attachments")
+STORE_DOWN = (
+    "The file store is not answering, so this could not be done. Nothing is lost: "
+    "please reload this page in a moment to try again."
+)
+
+
+@bp.errorhandler(UploadRefused)
+def upload_refused(refusal):
+    """Answer a refused upload with its message and status (HTML or JSON)."""
+    db.session.rollback()
+    error = default_exceptions[refusal.status](description=str(refusal))
+    if refusal.retry_after:
+        error.retry_after = refusal.retry_after
+    return handle_http_error(error)
+
+
+@bp.errorhandler(storage.StorageError)
+def object_store_failed(error):
+    """Answer 503 when the object store fails; the upload stays as it was, to retry."""
+    logger.warning("object store failed: %s", error)
+    return handle_http_error(ServiceUnavailable(STORE_DOWN))
+
+
+def get_note(note_id):
+    """Return the signed-in user's note, or abort 404, as the notes pages do."""
+    # Imported here: the notes pages import this package to show and delete attachments.
+    from app.notes.routes import get_note as notes_get_note
+
+    return notes_get_note(note_id)
+
+
+def get_attachment(attachment_id):
+    """Return the signed-in user's confirmed attachment, or abort 404."""
+    attachment = db.session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id,
+            Attachment.user_id == current_user.id,
+            Attachment.state == "confirmed",
+        )
+    )
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+@bp.post("/notes/<id:note_id>/attachments/upload")
+@login_required
+def start(note_id):
+    """Check a file's name and size against the limits and sign its upload (for the script)."""
+    note = get_note(note_id)
+    form = UploadStartForm()
+    if not form.validate_on_submit():
+        messages = [message for errors in form.errors.values() for message in errors]
+        raise UploadRefused(" ".join(messages))
+    upload, room = start_upload(note, form.name.data, form.size.data)
+    url, fields = upload_form(upload, room, ("status", "201"))
+    confirm = url_for("attachments.confirm", note_id=note.id, key=fields["key"])
+    return jsonify(url=url, fields=fields, confirm=confirm)
+
+
+@bp.get("/notes/<id:note_id>/attachments/confirm")
+@login_required
+def confirm(note_id):
+    """Accept the file the store reports for an upload, then go back to the note."""
+    # A GET, as the store's redirect is: it can only accept an upload this user started
+    # for this note, so a forged link does nothing the user did not begin.
+    note = get_note(note_id)
+    attachment, confirmed = confirm_upload(note, request.args.get("key", ""))
+    if confirmed:
+        flash(f"{attachment.name} is attached.", "success")
+    else:
+        flash(f"{attachment.name} was already attached.", "info")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.get("/attachments/<id:attachment_id>")
+@login_required
+def download(attachment_id):
+    """Send the owner to a short-lived link that downloads the file under its own name."""
+    attachment = get_attachment(attachment_id)
+    url = storage.download_url(
+        attachment.key,
+        naming.content_disposition(attachment.name),
+        attachment.content_type,
+        current_app.config["ATTACHMENT_DOWNLOAD_SECONDS"],
+    )
+    response = redirect(url)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/attachments/<id:attachment_id>/delete")
+@login_required
+def delete(attachment_id):
+    """Delete an attachment and its file."""
+    attachment = get_attachment(attachment_id)
+    delete_attachment(attachment)
+    flash(f"{attachment.name} is deleted.", "info")
+    return redirect(url_for("notes.detail", note_id=attachment.note_id))
