@@ -36,7 +36,7 @@ def replaying(messages, receive):
 
 
 def buffered(wsgi_app, threads, limit):
-    """Return an ASGI app that reads each request's body (past `limit`: no more) before `wsgi_app`."""
+    """Return an ASGI app that reads each body (up to `limit` bytes) before `wsgi_app` runs."""
     threaded = WSGIMiddleware(wsgi_app, workers=threads)
 
     async def app(scope, receive, send):
