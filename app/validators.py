@@ -55,9 +55,10 @@ def valid_email(form, field):
         raise ValidationError(str(error)) from None
 
 
-SAME_SITE_PATH = re.compile(r"^/(?![/\\])[^\s\\]*$")
+# Matched whole (fullmatch): `$` would also match before a final line break.
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f-\x9f]*")
 
 
 def is_same_site_path(target):
     """Return whether `target` is a local path such as `/notes/3?page=2`."""
-    return bool(target) and SAME_SITE_PATH.match(target) is not None
+    return bool(target) and SAME_SITE_PATH.fullmatch(target) is not None

@@ -6,6 +6,7 @@ contract's `?page=N` still works (an OFFSET, fine for the first pages); the link
 the list shows are cursors.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,12 @@ from app.models import Note
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
+# ASCII digits only (str.isdigit() also takes "²" and "١"), and few enough of them that
+# the values fit: microseconds up to year 9999, an id in bigint, a page whose OFFSET does.
+CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
+PAGE = re.compile(r"[0-9]{1,9}")
+BIGINT_MAX = 2**63 - 1
+NO_SUCH_PAGE = "That page of notes does not exist."
 
 
 def cursor_of(note):
@@ -27,10 +34,21 @@ def cursor_of(note):
 
 def position_of(cursor):
     """Return (created_at, id) for a cursor, or abort 404 for a malformed one."""
-    micros, dash, note_id = (cursor or "").partition("-")
-    if not (dash and micros.isdigit() and note_id.isdigit()) or len(cursor) > 40:
-        abort(404, "That page of notes does not exist.")
-    return EPOCH + timedelta(microseconds=int(micros)), int(note_id)
+    match = CURSOR.fullmatch(cursor or "")
+    if match is None or int(match[2]) > BIGINT_MAX:
+        abort(404, NO_SUCH_PAGE)
+    try:
+        return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+    except OverflowError:  # past datetime's year 9999
+        abort(404, NO_SUCH_PAGE)
+
+
+def page_number(args):
+    """Return the `page` asked for (1 when none), or abort 404 for one that is not a page."""
+    page = args.get("page", "1")
+    if PAGE.fullmatch(page) is None or int(page) < 1:
+        abort(404, NO_SUCH_PAGE)
+    return int(page)
 
 
 @dataclass
@@ -81,14 +99,11 @@ def notes_page(user_id, args, per_page):
             mine.where(position() > tuple_(items[0].created_at, items[0].id))
         )
     else:
-        page = args.get("page", "1")
-        if not page.isdigit() or int(page) < 1:
-            abort(404, "That page of notes does not exist.")
-        offset = (int(page) - 1) * per_page
+        offset = (page_number(args) - 1) * per_page
         rows = db.session.scalars(newest_first(mine).offset(offset).limit(per_page + 1)).all()
         items, has_older, has_newer = rows[:per_page], len(rows) > per_page, offset > 0
         if offset and not items:
-            abort(404, "That page of notes does not exist.")
+            abort(404, NO_SUCH_PAGE)
     return NotePage(
         items=items,
         newer=cursor_of(items[0]) if has_newer and items else None,

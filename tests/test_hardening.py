@@ -1,0 +1,82 @@
+"""What an outside attack found (issue 15): each test failed on the code before its fix.
+
+Input that gave a 500, private pages a shared cache could keep, a CSRF token that outlived
+sign-in, proxy headers a client could forge, and a readiness probe that told too much.
+"""
+
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import DYNO, PASSWORD, RouterBrowser
+
+LOGIN = {"email": "ann@example.com", "password": PASSWORD}
+
+# --- 3. No input gives a 500 -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/\n", "/notes/new\n", "/mypage\r\n", "/\x00"])
+def test_login_with_a_next_path_ending_in_a_line_break_goes_home(app, user, target):
+    user.logout()
+    response = user.submit(f"/auth/login?{urlencode({'next': target})}", LOGIN)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_ticking_a_note_with_a_next_path_ending_in_a_line_break_goes_to_the_note(app, user):
+    user.create_note("Milk")
+    response = user.post("/notes/1/toggle", {"next": "/\n"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/notes/1"
+
+
+def short(value):
+    """Return a test id for an odd value: ASCII, and short."""
+    return ascii(value)[:24]
+
+
+NOT_A_PAGE = [
+    "²",  # a digit to str.isdigit(), not to int()
+    "١",  # an Arabic-Indic one: int() reads it, the page links never have it
+    "9" * 19,  # past bigint once multiplied into an offset
+    "9" * 5000,  # past int()'s 4,300 digits
+    "1\n",
+]
+NOT_A_CURSOR = [
+    "²-1",
+    "1-²",
+    "١-١",
+    f"{'9' * 18}-1",  # microseconds past datetime's year 9999
+    f"1-{2**63}",  # an id past bigint
+    "1-1\n",
+]
+
+
+@pytest.mark.parametrize("page", NOT_A_PAGE, ids=short)
+def test_a_page_number_that_is_no_plain_number_is_404(user, page):
+    user.create_note()
+    response = user.get("/", query_string={"page": page})
+    assert response.status_code == 404
+    assert "That page of notes does not exist." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("direction", ["before", "after"])
+@pytest.mark.parametrize("cursor", NOT_A_CURSOR, ids=short)
+def test_a_cursor_out_of_range_or_not_in_ascii_digits_is_404(user, direction, cursor):
+    user.create_note()
+    response = user.get("/", query_string={direction: cursor})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("referer", ["https://[::1/form", "https://localhost:notaport/", "\x00"])
+def test_a_malformed_referer_on_a_post_with_a_valid_token_is_400(
+    production_app, count_rows, referer
+):
+    browser = RouterBrowser(production_app.test_client())
+    browser.get("/auth/signup")
+    data = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
+    data |= {"password_confirm": PASSWORD, "csrf_token": browser.token}
+    headers = {**browser.headers, "Referer": referer}
+    response = browser.client.post("/auth/signup", data=data, headers=headers, base_url=DYNO)
+    assert response.status_code == 400
+    assert count_rows("user") == 0
