@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import DYNO, PASSWORD, RouterBrowser
+from tests.test_authorization import SIGNED_IN, send
+from tests.test_authorization import world as world  # noqa: PLC0414  (a fixture)
 
 LOGIN = {"email": "ann@example.com", "password": PASSWORD}
 
@@ -80,3 +82,23 @@ def test_a_malformed_referer_on_a_post_with_a_valid_token_is_400(
     response = browser.client.post("/auth/signup", data=data, headers=headers, base_url=DYNO)
     assert response.status_code == 400
     assert count_rows("user") == 0
+
+
+# --- 5. Private pages are never cached -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rule", "method"), SIGNED_IN, ids=[f"{m} {r}" for r, m in SIGNED_IN])
+def test_every_answer_to_a_signed_in_user_is_no_store(world, rule, method):
+    response = send(world.ann, method, world.url(rule), world.form(rule, method))
+    assert response.status_code < 500
+    assert "no-store" in response.headers.get("Cache-Control", ""), response.headers
+
+
+def test_an_error_page_shown_to_a_signed_in_user_is_no_store(user):
+    response = user.get("/notes/999")
+    assert response.status_code == 404
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_public_files_stay_cacheable(client):
+    assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")

@@ -1,6 +1,6 @@
 """Sign up, sign in and sign out."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +16,10 @@ LOGIN_FAILED = "Email or password is incorrect."
 @login_manager.user_loader
 def load_user(session_token):
     """Return the user of the live login session named in the cookie, or None."""
-    return LoginSession.load_user(session_token, current_app.config["LOGIN_SESSION_LIFETIME"])
+    user = LoginSession.load_user(session_token, current_app.config["LOGIN_SESSION_LIFETIME"])
+    # Whatever the request then does, its response carries this user's data: no-store.
+    g.signed_in_user_loaded = user is not None
+    return user
 
 
 @login_manager.unauthorized_handler
