@@ -196,18 +196,28 @@ class Browser:
         return self.post(url, data, **kwargs)
 
     def signup(self, email="ann@example.com", nickname="ann", password=PASSWORD):
-        return self.submit(
-            "/auth/signup",
-            {
-                "email": email,
-                "nickname": nickname,
-                "password": password,
-                "password_confirm": password,
-            },
+        return self.signed_in(
+            self.submit(
+                "/auth/signup",
+                {
+                    "email": email,
+                    "nickname": nickname,
+                    "password": password,
+                    "password_confirm": password,
+                },
+            )
         )
 
     def login(self, email="ann@example.com", password=PASSWORD, **extra):
-        return self.submit("/auth/login", {"email": email, "password": password, **extra})
+        return self.signed_in(
+            self.submit("/auth/login", {"email": email, "password": password, **extra})
+        )
+
+    def signed_in(self, response):
+        """Forget the token of a session that signing in replaced; the next page brings one."""
+        if response.status_code == 302:
+            self.token = None
+        return response
 
     def logout(self):
         response = self.post("/auth/logout")

@@ -102,3 +102,42 @@ def test_an_error_page_shown_to_a_signed_in_user_is_no_store(user):
 
 def test_public_files_stay_cacheable(client):
     assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")
+
+
+# --- 6. A fresh session at sign-in and sign-out ----------------------------------------------
+
+
+def test_a_csrf_token_from_before_sign_in_is_refused_after_it(app, user, count_rows):
+    user.logout()
+    user.get("/auth/login")
+    anonymous_token = user.token
+    assert user.login().status_code == 302
+    response = user.client.post(
+        "/notes/new", data={"title": "Planted", "content": "", "csrf_token": anonymous_token}
+    )
+    assert response.status_code == 400
+    assert count_rows("note") == 0
+
+
+def test_a_csrf_token_from_before_sign_up_is_refused_after_it(app, browser, count_rows):
+    browser.get("/auth/signup")
+    anonymous_token = browser.token
+    assert browser.signup().status_code == 302
+    response = browser.client.post(
+        "/notes/new", data={"title": "Planted", "content": "", "csrf_token": anonymous_token}
+    )
+    assert response.status_code == 400
+    assert count_rows("note") == 0
+
+
+def test_a_csrf_token_of_a_signed_in_session_is_refused_after_sign_out(app, user, count_rows):
+    user.get("/notes/new")
+    signed_in_token = user.token
+    user.logout()
+    response = user.client.post(
+        "/auth/signup",
+        data={"email": "eve@example.com", "nickname": "eve", "password": PASSWORD}
+        | {"password_confirm": PASSWORD, "csrf_token": signed_in_token},
+    )
+    assert response.status_code == 400
+    assert count_rows("user") == 1

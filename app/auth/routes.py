@@ -29,6 +29,12 @@ def ask_to_sign_in():
     return redirect(url_for("auth.login", next=target))
 
 
+def sign_in(user, remember=False):
+    """Sign `user` in on a fresh session: nothing from before (the CSRF secret) carries over."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
 def render_form(template, form):
     """Render a form page: 400 when a submission failed validation, else 200."""
     return render_template(template, form=form), 400 if form.is_submitted() else 200
@@ -50,7 +56,7 @@ def signup():
         db.session.rollback()
         form.email.errors.append("An account with this email or nickname already exists.")
         return render_form("auth/signup.html", form)
-    login_user(user)
+    sign_in(user)
     flash(f"Welcome to Memo, {user.nickname}!", "success")
     return redirect(url_for("notes.index"))
 
@@ -72,7 +78,7 @@ def login():
     throttle.forgive(form.email.data)
     user.start_session()
     db.session.commit()  # the session row, and a hash upgraded by check_password
-    login_user(user, remember=form.remember.data)
+    sign_in(user, remember=form.remember.data)
     return redirect(target if is_same_site_path(target) else url_for("notes.index"))
 
 
