@@ -104,6 +104,11 @@ class Config:
             },
         }
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+        # How many proxies in front append to X-Forwarded-For: the platform's router is one
+        # (a CDN before it makes two). The client's address is read that many hops from the end.
+        self.TRUSTED_PROXY_HOPS = int_from_env(
+            environ, "TRUSTED_PROXY_HOPS", self.TRUSTED_PROXY_HOPS, minimum=0
+        )
         # `flask db upgrade` runs while the previous release serves traffic: a revision
         # waits at most this long for a lock, then is retried with doubling delays.
         self.MIGRATION_LOCK_TIMEOUT_MS = int_from_env(environ, "MIGRATION_LOCK_TIMEOUT_MS", 2000)

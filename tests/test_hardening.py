@@ -7,7 +7,11 @@ sign-in, proxy headers a client could forge, and a readiness probe that told too
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import select
 
+from app import create_app
+from app.extensions import db
+from app.models import LoginThrottle
 from tests.conftest import DYNO, PASSWORD, RouterBrowser
 from tests.test_authorization import SIGNED_IN, send
 from tests.test_authorization import world as world  # noqa: PLC0414  (a fixture)
@@ -141,3 +145,44 @@ def test_a_csrf_token_of_a_signed_in_session_is_refused_after_sign_out(app, user
     )
     assert response.status_code == 400
     assert count_rows("user") == 1
+
+
+# --- 7. Only the router's headers are trusted -----------------------------------------------
+
+
+def test_x_forwarded_host_cannot_make_another_site_look_like_this_one(production_app, count_rows):
+    browser = RouterBrowser(production_app.test_client())
+    browser.get("/auth/signup")
+    data = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
+    data |= {"password_confirm": PASSWORD, "csrf_token": browser.token}
+    headers = {
+        **browser.headers,
+        "X-Forwarded-Host": "evil.example",
+        "Referer": "https://evil.example/form",
+    }
+    response = browser.client.post("/auth/signup", data=data, headers=headers, base_url=DYNO)
+    assert response.status_code == 400
+    assert count_rows("user") == 0
+
+
+def throttled_clients(app):
+    with app.app_context():
+        return set(
+            db.session.scalars(select(LoginThrottle.subject).where(LoginThrottle.scope == "client"))
+        )
+
+
+@pytest.mark.parametrize(("hops", "client"), [("1", "198.51.100.2"), ("2", "198.51.100.1")])
+def test_the_client_address_is_read_past_as_many_proxies_as_configured(
+    app, postgres, monkeypatch, hops, client
+):
+    monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("DATABASE_URL", postgres.main_url)
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", hops)
+    production = create_app("config.ProductionConfig")
+    browser = RouterBrowser(production.test_client(), address="203.0.113.9")
+    browser.headers["X-Forwarded-For"] = "203.0.113.9, 198.51.100.1, 198.51.100.2"
+    assert browser.login(password="wrong password").status_code == 400
+    assert throttled_clients(app) == {client}
+    with production.app_context():
+        db.engine.dispose()
