@@ -4,6 +4,7 @@ Input that gave a 500, private pages a shared cache could keep, a CSRF token tha
 sign-in, proxy headers a client could forge, and a readiness probe that told too much.
 """
 
+import logging
 from urllib.parse import urlencode
 
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models import LoginThrottle
+from config import database_uri
 from tests.conftest import DYNO, PASSWORD, RouterBrowser
 from tests.test_authorization import SIGNED_IN, send
 from tests.test_authorization import world as world  # noqa: PLC0414  (a fixture)
+from tests.test_health import UNREACHABLE
 
 LOGIN = {"email": "ann@example.com", "password": PASSWORD}
 
@@ -185,4 +188,28 @@ def test_the_client_address_is_read_past_as_many_proxies_as_configured(
     assert browser.login(password="wrong password").status_code == 400
     assert throttled_clients(app) == {client}
     with production.app_context():
+        db.engine.dispose()
+
+
+# --- 8. /readyz names what failed, and only the log says more --------------------------------
+
+
+def test_readyz_names_only_what_failed_and_logs_the_detail(app, caplog):
+    broken = create_app("config.TestingConfig", UNREACHABLE)
+    with caplog.at_level(logging.WARNING, logger="memo.health"):
+        response = broken.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "reason": "database"}
+    assert "127.0.0.1" in caplog.text and "5432" not in response.get_data(as_text=True)
+
+
+def test_readyz_says_schema_when_migrations_have_not_run(app, postgres):
+    fresh = create_app(
+        "config.TestingConfig",
+        {"SQLALCHEMY_DATABASE_URI": database_uri(postgres.create_scratch_database())},
+    )
+    response = fresh.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "reason": "schema"}
+    with fresh.app_context():
         db.engine.dispose()
