@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import unicodedata
 from contextlib import suppress
 from datetime import UTC, datetime
 from functools import cache
@@ -17,14 +18,16 @@ from sqlalchemy import (
     Identity,
     Index,
     Text,
+    and_,
     bindparam,
     delete,
     false,
     func,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship, validates
 
 from app.extensions import db
 
@@ -39,6 +42,16 @@ URL_MAX_LENGTH = 2048
 
 # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+def comparison_key(text):
+    """Return the form in which two emails (or nicknames) are the same: NFKC, case-folded.
+
+    The one way they are compared, in Python only: PostgreSQL's lower() and str.lower()
+    disagree on some letters (Turkish İ, Greek final sigma, ...). casefold() also makes
+    ß "ss" and Cherokee small letters capitals; NFKC makes full-width letters plain ones.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 def utcnow():
@@ -62,6 +75,10 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(Text)
     nickname: Mapped[str] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
+    # comparison_key() of each, unique (0008). Empty only on rows the release before 0008
+    # wrote while it still served: lookups fall back to lower() for those, and fill them in.
+    email_key: Mapped[str | None] = mapped_column(Text)
+    nickname_key: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The profile photo's public URL in object storage; each object belongs to one user.
     image_url: Mapped[str | None] = mapped_column(Text, unique=True)
@@ -146,26 +163,47 @@ class User(UserMixin, db.Model):
             "results": [word_count.export() for word_count in word_counts],
         }
 
+    @validates("email", "nickname")
+    def keep_key(self, column, value):
+        """Keep the comparison key of the email or nickname being set."""
+        setattr(self, f"{column}_key", comparison_key(value))
+        return value
+
+    @classmethod
+    def matching(cls, column, value):
+        """Return the condition: `column` (email or nickname) is `value` in any case or form."""
+        key_column, plain = getattr(cls, f"{column}_key"), getattr(cls, column)
+        return or_(
+            key_column == comparison_key(value),
+            and_(key_column.is_(None), func.lower(plain) == func.lower(value)),
+        )
+
     @classmethod
     def find_by_email(cls, email):
-        """Return the user with this email in any letter case, or None."""
-        return db.session.scalar(select(cls).where(func.lower(cls.email) == email.lower()))
+        """Return the user with this email in any letter case or form, or None."""
+        user = db.session.scalar(select(cls).where(cls.matching("email", email)).limit(1))
+        if user is not None and user.email_key is None:
+            user.email, user.nickname = user.email, user.nickname  # fills in both keys
+        return user
 
     @classmethod
     def email_taken(cls, email):
-        """Return whether another account uses this email in any letter case."""
-        return cls.find_by_email(email) is not None
+        """Return whether another account uses this email in any letter case or form."""
+        return db.session.scalar(select(cls.id).where(cls.matching("email", email))) is not None
 
     @classmethod
     def nickname_taken(cls, nickname, exclude_id=None):
-        """Return whether another account uses this nickname in any letter case."""
-        query = select(cls.id).where(func.lower(cls.nickname) == nickname.lower())
+        """Return whether another account uses this nickname in any letter case or form."""
+        query = select(cls.id).where(cls.matching("nickname", nickname))
         if exclude_id is not None:
             query = query.where(cls.id != exclude_id)
-        return db.session.scalar(query) is not None
+        return db.session.scalar(query.limit(1)) is not None
 
 
-# Unique in any letter case: "Ann@x.org" and "ann@x.org" are one account.
+# Unique in any letter case or form: "Ann@x.org" and "ＡＮＮ@x.org" are one account. The
+# lower() indexes stay while the release before 0008 may still write without the keys.
+Index("uq_user_email_key", User.email_key, unique=True)
+Index("uq_user_nickname_key", User.nickname_key, unique=True)
 Index("uq_user_email_lower", func.lower(User.email), unique=True)
 Index("uq_user_nickname_lower", func.lower(User.nickname), unique=True)
 

@@ -15,14 +15,14 @@ from sqlalchemy.dialects.postgresql import insert
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
-from app.models import LoginThrottle, utcnow
+from app.models import LoginThrottle, comparison_key, utcnow
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
 
 
 def email_subject(email):
-    """Return the throttle's name for an email: the same in any letter case, like logins."""
-    return email.strip().lower()
+    """Return the throttle's name for an email: the same in any case or form, like logins."""
+    return comparison_key(email.strip())
 
 
 def client_subject(address):
