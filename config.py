@@ -70,6 +70,11 @@ class Config:
     LOGIN_FAILURES_PER_EMAIL = 5
     LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    # Account creation (app/auth/throttle.py): per client address, and all clients together,
+    # within the window. Enough for a family or an office; a flood of fake accounts is not.
+    SIGNUPS_PER_CLIENT = 10
+    SIGNUPS_IN_TOTAL = 500
+    SIGNUP_THROTTLE_WINDOW = timedelta(hours=1)
 
     # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
     # well inside the router's 30 s, and lists a user's results 20 to a page.

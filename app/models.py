@@ -341,7 +341,8 @@ class WordCount(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Password checks of one email, or from one client, within the current throttle window.
+    """Attempts within the current throttle window: password checks of one email or from
+    one client, and signups from one client or in total (scope `signup-client`, `signup`).
 
     An attempt counts as failed from the moment it starts until it succeeds, so parallel
     guesses cannot slip past the limit (see app/auth/throttle.py).
@@ -349,7 +350,9 @@ class LoginThrottle(db.Model):
 
     __tablename__ = "login_throttle"
     __table_args__ = (
-        CheckConstraint("scope IN ('email', 'client')", name="scope"),
+        CheckConstraint(
+            "scope IN ('email', 'client', 'signup-client', 'signup')", name="scope_with_signups"
+        ),
         # Pruning looks for windows that ended.
         Index("ix_login_throttle_window_started_at", "window_started_at"),
     )

@@ -274,8 +274,16 @@ class Visitor:
         return self.post(path, form)
 
     def signup(self, email, nickname, password=PASSWORD):
+        """Sign up, then sign in as the signup page says to; return the last Response."""
         form = {"email": email, "nickname": nickname, "password": password}
-        return self.submit("/auth/signup", {**form, "password_confirm": password})
+        response = self.submit("/auth/signup", {**form, "password_confirm": password})
+        if response.status != 302:
+            return response
+        response = self.submit("/auth/login", {"email": email, "password": password})
+        if response.status == 302:  # on to the new session's first page, and its CSRF token
+            self.token = None
+            self.get(response.location)
+        return response
 
     def create_note(self, title, content=""):
         """Write a note; return the Response and the id the server confirmed (or None)."""
