@@ -209,9 +209,10 @@ class Browser:
         )
 
     def signed_in(self, response):
-        """Forget the token of a session that signing in replaced; the next page brings one."""
+        """Follow a sign-in's redirect as a browser does: the new session's page has its token."""
         if response.status_code == 302:
-            self.token = None
+            self.token = None  # of the session that signing in replaced
+            self.get(response.headers["Location"])
         return response
 
     def logout(self):

@@ -69,6 +69,11 @@ def test_a_page_number_that_is_no_plain_number_is_404(user, page):
     assert "That page of notes does not exist." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("page", NOT_A_PAGE, ids=short)
+def test_a_word_count_page_number_that_is_no_plain_number_is_404(user, page):
+    assert user.get("/wordcount", query_string={"page": page}).status_code == 404
+
+
 @pytest.mark.parametrize("direction", ["before", "after"])
 @pytest.mark.parametrize("cursor", NOT_A_CURSOR, ids=short)
 def test_a_cursor_out_of_range_or_not_in_ascii_digits_is_404(user, direction, cursor):

@@ -16,13 +16,13 @@ from sqlalchemy.orm import load_only
 
 from app.extensions import db
 from app.models import Note
+from app.validators import page_number
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
 # ASCII digits only (str.isdigit() also takes "²" and "١"), and few enough of them that
-# the values fit: microseconds up to year 9999, an id in bigint, a page whose OFFSET does.
+# the values fit: microseconds up to year 9999, an id in bigint.
 CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
-PAGE = re.compile(r"[0-9]{1,9}")
 BIGINT_MAX = 2**63 - 1
 NO_SUCH_PAGE = "That page of notes does not exist."
 
@@ -43,12 +43,9 @@ def position_of(cursor):
         abort(404, NO_SUCH_PAGE)
 
 
-def page_number(args):
+def page_asked_for(args):
     """Return the `page` asked for (1 when none), or abort 404 for one that is not a page."""
-    page = args.get("page", "1")
-    if PAGE.fullmatch(page) is None or int(page) < 1:
-        abort(404, NO_SUCH_PAGE)
-    return int(page)
+    return page_number(args.get("page", "1")) or abort(404, NO_SUCH_PAGE)
 
 
 @dataclass
@@ -99,7 +96,7 @@ def notes_page(user_id, args, per_page):
             mine.where(position() > tuple_(items[0].created_at, items[0].id))
         )
     else:
-        offset = (page_number(args) - 1) * per_page
+        offset = (page_asked_for(args) - 1) * per_page
         rows = db.session.scalars(newest_first(mine).offset(offset).limit(per_page + 1)).all()
         items, has_older, has_newer = rows[:per_page], len(rows) > per_page, offset > 0
         if offset and not items:

@@ -1,6 +1,6 @@
 """Count the words of a web page or a note; show the signed-in user's word counts."""
 
-from flask import current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -8,6 +8,7 @@ from app.extensions import db
 from app.fetcher import FetchError, fetch
 from app.models import WordCount
 from app.notes.routes import get_note
+from app.validators import page_number
 from app.wordcount import bp
 from app.wordcount.counting import count_words, visible_text
 from app.wordcount.forms import WordCountForm
@@ -38,7 +39,12 @@ def render_index(form):
         .where(WordCount.user_id == current_user.id)
         .order_by(WordCount.created_at.desc(), WordCount.id.desc())
     )
-    page = db.paginate(query, per_page=current_app.config["RESULTS_PER_PAGE"], max_per_page=None)
+    page = db.paginate(
+        query,
+        page=page_number(request.args.get("page", "1")) or abort(404),
+        per_page=current_app.config["RESULTS_PER_PAGE"],
+        max_per_page=None,
+    )
     html = render_template("wordcount/index.html", form=form, page=page)
     return html, 400 if form.is_submitted() else 200
 
