@@ -93,3 +93,27 @@ def test_trickling_clients_hold_no_thread_that_healthz_needs(live_server):
     statuses = [client.status_line.split()[1] for client in clients]
     # The login form carries no CSRF token: 400, but answered, as /healthz is.
     assert statuses == ["200"] * 6 + ["400"] * 6, statuses
+
+
+def test_a_body_over_the_limit_is_refused_with_413_not_buffered(live_server):
+    server = live_server()
+    body = b"email=" + b"x" * (11 * 1024 * 1024)  # MAX_CONTENT_LENGTH is 10 MB
+    head = (
+        "POST /auth/login HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "Transfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with closing(socket.create_connection(("127.0.0.1", server.port), timeout=30)) as sock:
+        sock.sendall(head.encode())
+        try:
+            for start in range(0, len(body), 1024 * 1024):
+                piece = body[start : start + 1024 * 1024]
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server may answer and close before the whole body is sent
+        status_line = sock.makefile("rb").readline().decode()
+    assert status_line.split()[1] == "413", status_line
+    assert server.answers("/healthz")
