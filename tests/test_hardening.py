@@ -82,17 +82,21 @@ def test_a_cursor_out_of_range_or_not_in_ascii_digits_is_404(user, direction, cu
     assert response.status_code == 404
 
 
+def signup_through_the_router(app, **headers):
+    """POST a valid signup form with its token through the HTTPS router, with `headers`."""
+    browser = RouterBrowser(app.test_client())
+    browser.get("/auth/signup")
+    data = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
+    data |= {"password_confirm": PASSWORD, "csrf_token": browser.token}
+    headers = {**browser.headers, **headers}
+    return browser.client.post("/auth/signup", data=data, headers=headers, base_url=DYNO)
+
+
 @pytest.mark.parametrize("referer", ["https://[::1/form", "https://localhost:notaport/", "\x00"])
 def test_a_malformed_referer_on_a_post_with_a_valid_token_is_400(
     production_app, count_rows, referer
 ):
-    browser = RouterBrowser(production_app.test_client())
-    browser.get("/auth/signup")
-    data = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
-    data |= {"password_confirm": PASSWORD, "csrf_token": browser.token}
-    headers = {**browser.headers, "Referer": referer}
-    response = browser.client.post("/auth/signup", data=data, headers=headers, base_url=DYNO)
-    assert response.status_code == 400
+    assert signup_through_the_router(production_app, Referer=referer).status_code == 400
     assert count_rows("user") == 0
 
 
@@ -131,17 +135,6 @@ def test_a_csrf_token_from_before_sign_in_is_refused_after_it(app, user, count_r
     assert count_rows("note") == 0
 
 
-def test_a_csrf_token_from_before_sign_up_is_refused_after_it(app, browser, count_rows):
-    browser.get("/auth/signup")
-    anonymous_token = browser.token
-    assert browser.signup().status_code == 302
-    response = browser.client.post(
-        "/notes/new", data={"title": "Planted", "content": "", "csrf_token": anonymous_token}
-    )
-    assert response.status_code == 400
-    assert count_rows("note") == 0
-
-
 def test_a_csrf_token_of_a_signed_in_session_is_refused_after_sign_out(app, user, count_rows):
     user.get("/notes/new")
     signed_in_token = user.token
@@ -159,17 +152,8 @@ def test_a_csrf_token_of_a_signed_in_session_is_refused_after_sign_out(app, user
 
 
 def test_x_forwarded_host_cannot_make_another_site_look_like_this_one(production_app, count_rows):
-    browser = RouterBrowser(production_app.test_client())
-    browser.get("/auth/signup")
-    data = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
-    data |= {"password_confirm": PASSWORD, "csrf_token": browser.token}
-    headers = {
-        **browser.headers,
-        "X-Forwarded-Host": "evil.example",
-        "Referer": "https://evil.example/form",
-    }
-    response = browser.client.post("/auth/signup", data=data, headers=headers, base_url=DYNO)
-    assert response.status_code == 400
+    headers = {"X-Forwarded-Host": "evil.example", "Referer": "https://evil.example/form"}
+    assert signup_through_the_router(production_app, **headers).status_code == 400
     assert count_rows("user") == 0
 
 

@@ -1,22 +1,14 @@
 """Revision 0008 writes the comparison keys of existing users, refuses to merge accounts, and
 goes back down; rows the previous release writes without keys are still found."""
 
-import re
-from pathlib import Path
-
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from app.models import comparison_key
 from tests.conftest import Browser
+from tests.revisions import parent_of
 
-ROOT = Path(__file__).resolve().parent.parent
-# The parent, as the revision names it (the chain is relinked at merge).
-PARENT = re.search(
-    r'^down_revision = "(\w+)"',
-    (ROOT / "migrations" / "versions" / "0008_user_comparison_keys.py").read_text(),
-    re.MULTILINE,
-)[1]
+PARENT = parent_of("0008")
 INSERT_USER = (
     'INSERT INTO "user" (email, nickname, password_hash, created_at)'
     " VALUES (:email, :nickname, 'argon-hash', now())"

@@ -1,17 +1,11 @@
 """Revision 0009 lets the throttle table count signups, keeps every row, and goes back down."""
 
-import re
-from pathlib import Path
-
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-ROOT = Path(__file__).resolve().parent.parent
-PARENT = re.search(
-    r'^down_revision = "(\w+)"',
-    (ROOT / "migrations" / "versions" / "0009_signup_throttle.py").read_text(),
-    re.MULTILINE,
-)[1]
+from tests.revisions import parent_of
+
+PARENT = parent_of("0009")
 INSERT = (
     "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
     " VALUES (:scope, :subject, 1, now())"
