@@ -6,7 +6,7 @@
 One run on this machine, all over loopback:
 1. Starts an embedded PostgreSQL and an S3 server (moto), applies the migrations,
    seeds users with 100 and 100,000 notes, and fills the baseline's `fortune` table.
-2. Serves Memo as the Procfile does (`gunicorn wsgi:app`, gunicorn.conf.py) under
+2. Serves Memo as the Procfile does (`gunicorn wsgi:server`, gunicorn.conf.py) under
    ProductionConfig, and the baseline (bench/baseline/fortunes.py) with the same
    gunicorn.conf.py. Both bind 127.0.0.1 only.
 3. Signs users in with a real login POST (CSRF token, `X-Forwarded-Proto: https` as
@@ -423,7 +423,7 @@ def boot_probe(cookie):
     """
     started = time.perf_counter()
     runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    import gunicorn.workers.gthread  # noqa: F401  (the master loads the worker class too)
+    import gunicorn.workers.gasgi  # noqa: F401  (the master loads the worker class too)
 
     forked = time.perf_counter()
     import wsgi
@@ -563,7 +563,7 @@ def report(context, results, boots, samples, profiled=None):
         f"{context['wrk']}",
         f"Command: `{context['command']}`; wrk -t{WRK_THREADS} -c{context['connections']}, "
         f"{context['seconds']} s per scenario after a {WARM_UP_SECONDS} s warm-up; gunicorn "
-        f"{context['workers']} workers x {context['threads']} threads (gthread) for both apps",
+        f"{context['workers']} workers x {context['threads']} threads (asgi) for both apps",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections |",
         "|---|---:|---:|---:|---:|---:|",
@@ -652,7 +652,7 @@ def memo_server(environ, folder, name="memo", extra_args=""):
     # gunicorn.conf.py binds 0.0.0.0 as a platform needs; a benchmark stays on loopback.
     options = f"--bind 127.0.0.1:{port} {extra_args}".strip()
     process_environ = {**environ, "PORT": str(port), "GUNICORN_CMD_ARGS": options}
-    return Gunicorn("Memo", ["wsgi:app"], process_environ, folder / f"{name}.log")
+    return Gunicorn("Memo", ["wsgi:server"], process_environ, folder / f"{name}.log")
 
 
 def baseline_server(environ, database, folder):
@@ -664,7 +664,7 @@ def baseline_server(environ, database, folder):
         "DATABASE_URL": database.baseline_url,
         "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
     }
-    args = ["-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(BASELINE), "fortunes:app"]
+    args = ["-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(BASELINE), "fortunes:server"]
     return Gunicorn("the baseline", args, process_environ, folder / "baseline.log", BASELINE)
 
 
