@@ -3,7 +3,7 @@
 import sys
 
 from app import create_app
-from app.buffering import buffered
+from app.buffering import BufferedApp
 from config import ConfigError
 
 try:
@@ -11,4 +11,4 @@ try:
 except ConfigError as error:
     sys.exit(f"memo: configuration error: {error}")
 
-server = buffered(app, app.config["WEB_THREADS"], app.config["MAX_CONTENT_LENGTH"])
+server = BufferedApp(app, app.config["WEB_THREADS"], app.config["MAX_CONTENT_LENGTH"])

@@ -68,16 +68,18 @@ def with_length(scope, size):
     return {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
 
 
-def buffered(wsgi_app, threads, limit):
-    """Return an ASGI app that reads each body (up to `limit` bytes) before `wsgi_app` runs."""
-    threaded = WSGIMiddleware(wsgi_app, workers=threads)
+class BufferedApp:
+    """An ASGI app that reads each body (up to `limit` bytes) before `wsgi_app` runs on a thread."""
 
-    async def app(scope, receive, send):
+    def __init__(self, wsgi_app, threads, limit):
+        self.threads = threads  # and so the database connections a worker uses at most
+        self.limit = limit
+        self.threaded = WSGIMiddleware(wsgi_app, workers=threads)
+
+    async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            return await threaded(scope, receive, send)
+            return await self.threaded(scope, receive, send)
         with SpooledTemporaryFile(max_size=IN_MEMORY) as spool:
-            body = BufferedBody(receive, limit, spool)
+            body = BufferedBody(receive, self.limit, spool)
             await body.read()
-            return await threaded(with_length(scope, body.size), body.replay, send)
-
-    return app
+            return await self.threaded(with_length(scope, body.size), body.replay, send)
