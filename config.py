@@ -70,10 +70,6 @@ class Config:
     LOGIN_FAILURES_PER_EMAIL = 5
     LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
-    # Account creation (app/auth/throttle.py): per client address, and all clients together,
-    # within the window. Enough for a family or an office; a flood of fake accounts is not.
-    SIGNUPS_PER_CLIENT = 10
-    SIGNUPS_IN_TOTAL = 500
     SIGNUP_THROTTLE_WINDOW = timedelta(hours=1)
 
     # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
@@ -109,6 +105,10 @@ class Config:
             },
         }
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+        # Account creation (app/auth/throttle.py): per client address, and all clients together,
+        # per SIGNUP_THROTTLE_WINDOW. Enough for a family or an office; a flood is not.
+        self.SIGNUPS_PER_CLIENT = int_from_env(environ, "SIGNUPS_PER_CLIENT", 10)
+        self.SIGNUPS_IN_TOTAL = int_from_env(environ, "SIGNUPS_IN_TOTAL", 500)
         # How many proxies in front append to X-Forwarded-For: the platform's router is one
         # (a CDN before it makes two). The client's address is read that many hops from the end.
         self.TRUSTED_PROXY_HOPS = int_from_env(
