@@ -19,6 +19,9 @@ workers = settings.WEB_CONCURRENCY
 # client holds no thread; the app then runs on WEB_THREADS threads per worker, one
 # database connection each. See docs/security-hardening.md, "Slow clients".
 worker_class = "asgi"
+# libuv's loop: the notes list served 435 req/s on it against 247 on asyncio's own
+# (bench/slow_clients.py, docs/security-hardening.md).
+asgi_loop = "uvloop"
 # Connections one worker keeps open, slow ones included; each costs a coroutine and its
 # buffered body (at most MAX_CONTENT_LENGTH), not a thread.
 worker_connections = 1000
