@@ -79,6 +79,7 @@ class Config:
     LOGIN_FAILURES_PER_EMAIL = 5
     LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    SIGNUP_THROTTLE_WINDOW = timedelta(hours=1)
 
     # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
     # well inside the router's 30 s, and lists a user's results 20 to a page.
@@ -137,6 +138,15 @@ class Config:
             },
         }
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+        # Account creation (app/auth/throttle.py): per client address, and all clients together,
+        # per SIGNUP_THROTTLE_WINDOW. Enough for a family or an office; a flood is not.
+        self.SIGNUPS_PER_CLIENT = int_from_env(environ, "SIGNUPS_PER_CLIENT", 10)
+        self.SIGNUPS_IN_TOTAL = int_from_env(environ, "SIGNUPS_IN_TOTAL", 500)
+        # How many proxies in front append to X-Forwarded-For: the platform's router is one
+        # (a CDN before it makes two). The client's address is read that many hops from the end.
+        self.TRUSTED_PROXY_HOPS = int_from_env(
+            environ, "TRUSTED_PROXY_HOPS", self.TRUSTED_PROXY_HOPS, minimum=0
+        )
         # `flask db upgrade` runs while the previous release serves traffic. Every query on a
         # table queues behind a revision waiting for that table's lock, so the wait is short
         # (pgroll's 0.5 s) and a revision that misses is retried after a jittered, doubling delay.

@@ -15,10 +15,16 @@ except ConfigError as error:
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = settings.WEB_CONCURRENCY
-# Threads let a worker keep serving while one request waits on the object store
-# or a fetched URL; the database pool holds one connection per thread.
-worker_class = "gthread"
-threads = settings.WEB_THREADS
+# The asyncio worker reads every request, body included (app/buffering.py), so a slow
+# client holds no thread; the app then runs on WEB_THREADS threads per worker, one
+# database connection each. See docs/security-hardening.md, "Slow clients".
+worker_class = "asgi"
+# libuv's loop: the notes list served 435 req/s on it against 247 on asyncio's own
+# (bench/slow_clients.py, docs/security-hardening.md).
+asgi_loop = "uvloop"
+# Connections one worker keeps open, slow ones included; each costs a coroutine and its
+# buffered body (at most MAX_CONTENT_LENGTH), not a thread.
+worker_connections = 1000
 # The router gives up after 30 s; a request still running then is killed and logged.
 timeout = 30
 # The platform sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before.

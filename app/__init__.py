@@ -29,7 +29,9 @@ def create_app(settings=None, overrides=None):
 
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # The router sets X-Forwarded-For and X-Forwarded-Proto; X-Forwarded-Host it passes on
+        # as the client sent it, so the Host header alone names this site.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=0)
 
     from app import requestlog, security
 

@@ -23,7 +23,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class RefererCheckingCSRFProtect(CSRFProtect):
+    """CSRFProtect whose HTTPS Referer check answers 400 to a malformed Referer, not 500."""
+
+    def protect(self, apply_exemptions=False):
+        try:
+            super().protect(apply_exemptions)
+        except ValueError:  # urlparse() of a Referer such as "https://[::1" or "https://h:x/"
+            self._error_response("The referrer header is malformed.")
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = RefererCheckingCSRFProtect()

@@ -1,16 +1,28 @@
-"""Liveness and readiness probes for the platform's router and for operators."""
+"""Liveness and readiness probes for the platform's router and for operators.
 
+/readyz names only what failed ("database" or "schema"); the details (addresses,
+revisions, the driver's message) go to the log, not to whoever asks.
+"""
+
+import logging
 from functools import cache
 
 from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 from app.extensions import db
-from app.release import RollbackRefused, check_rollback, first_line
+from app.release import RollbackRefused, check_rollback
 
 bp = Blueprint("health", __name__)
+logger = logging.getLogger("memo.health")
+
+
+def unavailable(failed, detail):
+    """Log why the app is not ready, and answer 503 naming only what failed."""
+    logger.warning("not ready: %s: %s", failed, detail)
+    return {"status": "unavailable", "reason": failed}, 503
 
 
 @cache
@@ -42,8 +54,10 @@ def readyz():
         with db.engine.connect() as connection:
             connection.execute(text("SET LOCAL statement_timeout = 2000"))
             current = set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    except ProgrammingError:  # no alembic_version table: no migration has run
+        current = set()
     except SQLAlchemyError as error:
-        return {"status": "unavailable", "reason": f"database: {first_line(error)}"}, 503
+        return unavailable("database", str(getattr(error, "orig", None) or error).strip())
     return schema_readiness(current)
 
 
@@ -58,8 +72,7 @@ def schema_readiness(current):
             with db.engine.connect() as connection:
                 note = check_rollback(connection, unknown, expected)
         except (RollbackRefused, SQLAlchemyError) as error:
-            return {"status": "unavailable", "reason": str(error).splitlines()[0]}, 503
+            return unavailable("schema", str(error))
         return {"status": "ready", "schema": sorted(current), "note": note}
     have = ", ".join(sorted(current)) or "empty"
-    reason = f"schema is at {have}; this release expects {', '.join(sorted(expected))}"
-    return {"status": "unavailable", "reason": reason}, 503
+    return unavailable("schema", f"at {have}; this release expects {', '.join(sorted(expected))}")

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import secrets
+import unicodedata
 from contextlib import suppress
 from datetime import UTC, datetime
 from functools import cache
@@ -18,16 +19,18 @@ from sqlalchemy import (
     Identity,
     Index,
     Text,
+    and_,
     bindparam,
     delete,
     false,
     func,
+    or_,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 
@@ -51,6 +54,16 @@ EXPORT_BATCH = 200
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
+def comparison_key(text):
+    """Return the form in which two emails (or nicknames) are the same: NFKC, case-folded.
+
+    The one way they are compared, in Python only: PostgreSQL's lower() and str.lower()
+    disagree on some letters (Turkish İ, Greek final sigma, ...). casefold() also makes
+    ß "ss" and Cherokee small letters capitals; NFKC makes full-width letters plain ones.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
 def utcnow():
     """Return the current time, timezone-aware, for column defaults."""
     return datetime.now(UTC)
@@ -72,6 +85,10 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(Text)
     nickname: Mapped[str] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
+    # comparison_key() of each, unique (0008). Empty only on rows the release before 0008
+    # wrote while it still served: lookups fall back to lower() for those, and fill them in.
+    email_key: Mapped[str | None] = mapped_column(Text)
+    nickname_key: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The profile photo's public URL in object storage; each object belongs to one user.
     image_url: Mapped[str | None] = mapped_column(Text, unique=True)
@@ -168,26 +185,47 @@ class User(UserMixin, db.Model):
             yield "]"
         yield "}"
 
+    @validates("email", "nickname")
+    def keep_key(self, column, value):
+        """Keep the comparison key of the email or nickname being set."""
+        setattr(self, f"{column}_key", comparison_key(value))
+        return value
+
+    @classmethod
+    def matching(cls, column, value):
+        """Return the condition: `column` (email or nickname) is `value` in any case or form."""
+        key_column, plain = getattr(cls, f"{column}_key"), getattr(cls, column)
+        return or_(
+            key_column == comparison_key(value),
+            and_(key_column.is_(None), func.lower(plain) == func.lower(value)),
+        )
+
     @classmethod
     def find_by_email(cls, email):
-        """Return the user with this email in any letter case, or None."""
-        return db.session.scalar(select(cls).where(func.lower(cls.email) == email.lower()))
+        """Return the user with this email in any letter case or form, or None."""
+        user = db.session.scalar(select(cls).where(cls.matching("email", email)).limit(1))
+        if user is not None and user.email_key is None:
+            user.email, user.nickname = user.email, user.nickname  # fills in both keys
+        return user
 
     @classmethod
     def email_taken(cls, email):
-        """Return whether another account uses this email in any letter case."""
-        return cls.find_by_email(email) is not None
+        """Return whether another account uses this email in any letter case or form."""
+        return db.session.scalar(select(cls.id).where(cls.matching("email", email))) is not None
 
     @classmethod
     def nickname_taken(cls, nickname, exclude_id=None):
-        """Return whether another account uses this nickname in any letter case."""
-        query = select(cls.id).where(func.lower(cls.nickname) == nickname.lower())
+        """Return whether another account uses this nickname in any letter case or form."""
+        query = select(cls.id).where(cls.matching("nickname", nickname))
         if exclude_id is not None:
             query = query.where(cls.id != exclude_id)
-        return db.session.scalar(query) is not None
+        return db.session.scalar(query.limit(1)) is not None
 
 
-# Unique in any letter case: "Ann@x.org" and "ann@x.org" are one account.
+# Unique in any letter case or form: "Ann@x.org" and "ＡＮＮ@x.org" are one account. The
+# lower() indexes stay while the release before 0008 may still write without the keys.
+Index("uq_user_email_key", User.email_key, unique=True)
+Index("uq_user_nickname_key", User.nickname_key, unique=True)
 Index("uq_user_email_lower", func.lower(User.email), unique=True)
 Index("uq_user_nickname_lower", func.lower(User.nickname), unique=True)
 
@@ -537,7 +575,8 @@ class PhotoUpload(WorkerOutcome, db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Password checks of one email, or from one client, within the current throttle window.
+    """Attempts within the current throttle window: password checks of one email or from
+    one client, and signups from one client or in total (scope `signup-client`, `signup`).
 
     An attempt counts as failed from the moment it starts until it succeeds, so parallel
     guesses cannot slip past the limit (see app/auth/throttle.py).
@@ -545,7 +584,9 @@ class LoginThrottle(db.Model):
 
     __tablename__ = "login_throttle"
     __table_args__ = (
-        CheckConstraint("scope IN ('email', 'client')", name="scope"),
+        CheckConstraint(
+            "scope IN ('email', 'client', 'signup-client', 'signup')", name="scope_with_signups"
+        ),
         # Pruning looks for windows that ended.
         Index("ix_login_throttle_window_started_at", "window_started_at"),
     )

@@ -1,5 +1,11 @@
-"""Logs to stdout: one line per request, and errors with their tracebacks."""
+"""Logs to stdout in logfmt: one line per request, and one per error (its traceback escaped).
 
+Every value is written bare only when it is plain printable text; anything else is quoted
+as a JSON string, so a client's path, say, can add neither a line nor a field, nor reach a
+terminal as a control character (NUL, ESC, NEL, a line separator).
+"""
+
+import json
 import logging
 import re
 import sys
@@ -7,8 +13,9 @@ import time
 import uuid
 
 from flask import g, has_app_context, request
+from logfmter import Logfmter
 
-REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 logger = logging.getLogger("memo.request")
 
 
@@ -20,6 +27,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class LogfmtFormatter(Logfmter):
+    """logfmt (as Logfmter writes it) whose quoted values escape every unprintable character."""
+
+    @classmethod
+    def format_string(cls, value):
+        if value and value.isprintable() and not any(c in value for c in ' "=\\'):
+            return value
+        quoted = json.dumps(value, ensure_ascii=False)
+        # json.dumps leaves DEL, C1 controls and Unicode line separators as they are.
+        return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in quoted)
+
+
 def configure_logging(level):
     """Send the app's logs to stdout in one line each, once per process."""
     root = logging.getLogger()
@@ -29,7 +48,10 @@ def configure_logging(level):
     handler.memo = True
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        LogfmtFormatter(
+            keys=["time", "at", "logger", "request_id"],
+            mapping={"time": "asctime", "at": "levelname", "logger": "name"},
+        )
     )
     root.addHandler(handler)
     root.setLevel(level)
@@ -38,7 +60,7 @@ def configure_logging(level):
 def incoming_request_id():
     """Return the router's X-Request-Id when it is sane, else a new id."""
     given = request.headers.get("X-Request-Id", "")
-    return given if REQUEST_ID_PATTERN.match(given) else uuid.uuid4().hex
+    return given if REQUEST_ID_PATTERN.fullmatch(given) else uuid.uuid4().hex
 
 
 def init_app(app):
@@ -55,11 +77,6 @@ def init_app(app):
         started = g.get("started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         response.headers["X-Request-Id"] = g.get("request_id", "-")
-        logger.info(
-            "method=%s path=%s status=%s duration_ms=%.1f",
-            request.method,
-            request.path,
-            response.status_code,
-            duration_ms,
-        )
+        fields = {"method": request.method, "path": request.path, "status": response.status_code}
+        logger.info("request", extra=fields | {"duration_ms": round(duration_ms, 1)})
         return response

@@ -1,8 +1,12 @@
-"""Security headers on every response: a strict CSP, no sniffing or framing, HSTS behind HTTPS."""
+"""Security headers on every response: a strict CSP, no sniffing or framing, HSTS behind HTTPS.
+
+Every response made for a signed-in user is `Cache-Control: no-store`: neither a shared
+cache nor the back button after sign-out shows a page of someone's data.
+"""
 
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import g, request
 
 from app import storage
 
@@ -35,6 +39,12 @@ def content_security_policy(image_origin, upload_origin=""):
     )
 
 
+def made_for_a_signed_in_user():
+    """Return whether a signed-in user was loaded for this request (see auth's load_user)."""
+    # Set even if the request then signs out; a static file never loads a user.
+    return g.get("signed_in_user_loaded", False)
+
+
 def init_app(app):
     """Add the security headers to every response the app makes, errors and static files too."""
     headers = {
@@ -51,6 +61,9 @@ def init_app(app):
     @app.after_request
     def add_security_headers(response):
         response.headers.update(headers)
+        if made_for_a_signed_in_user():
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
         # Browsers ignore HSTS over plain HTTP; behind the router, ProxyFix makes this https.
         if hsts_max_age and request.is_secure:
             response.headers["Strict-Transport-Security"] = (

@@ -55,9 +55,21 @@ def valid_email(form, field):
         raise ValidationError(str(error)) from None
 
 
-SAME_SITE_PATH = re.compile(r"^/(?![/\\])[^\s\\]*$")
+# Matched whole (fullmatch): `$` would also match before a final line break.
+SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f-\x9f]*")
 
 
 def is_same_site_path(target):
     """Return whether `target` is a local path such as `/notes/3?page=2`."""
-    return bool(target) and SAME_SITE_PATH.match(target) is not None
+    return bool(target) and SAME_SITE_PATH.fullmatch(target) is not None
+
+
+# ASCII digits only (str.isdigit() also takes "²" and "١"), few enough that an OFFSET fits bigint.
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def page_number(value):
+    """Return the page number a query parameter names, or None if it names none."""
+    if PAGE_NUMBER.fullmatch(value) is None or int(value) < 1:
+        return None
+    return int(value)

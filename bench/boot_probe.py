@@ -23,7 +23,7 @@ def main(cookie):
     """Time the master's work, the worker's import and its first request."""
     started = time.perf_counter()
     runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    import gunicorn.workers.gthread  # noqa: F401  (the master loads the worker class too)
+    import gunicorn.workers.gasgi  # noqa: F401  (the master loads the worker class too)
 
     forked = time.perf_counter()
     import wsgi

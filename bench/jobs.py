@@ -199,7 +199,7 @@ def run(options, environ):
     folder = Path(tempfile.mkdtemp(prefix="memo-bench-jobs-"))
     logs = {name: (folder / f"{name}.log").open("wb") for name in ("web", "worker")}
     web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "wsgi:app"], cwd=ROOT, env=web_env, stdout=logs["web"],
+        [str(BIN / "gunicorn"), "wsgi:server"], cwd=ROOT, env=web_env, stdout=logs["web"],
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     worker = subprocess.Popen(

@@ -6,7 +6,7 @@
 One run on this machine, all over loopback:
 1. Starts an embedded PostgreSQL and an S3 server (moto), applies the migrations,
    seeds users with 100 and 100,000 notes, and fills the baseline's `fortune` table.
-2. Serves Memo as the Procfile does (`gunicorn wsgi:app`, gunicorn.conf.py) under
+2. Serves Memo as the Procfile does (`gunicorn wsgi:server`, gunicorn.conf.py) under
    ProductionConfig, and the baseline (bench/baseline/fortunes.py) with the same
    gunicorn.conf.py. Both bind 127.0.0.1 only.
 3. Signs users in with a real login POST (CSRF token, `X-Forwarded-Proto: https` as
@@ -450,7 +450,7 @@ def report(context, results, boots, samples, profiled=None):
         f"{context['wrk']}",
         f"Command: `{context['command']}`; wrk -t{WRK_THREADS} -c{context['connections']}, "
         f"{context['seconds']} s per scenario after a {WARM_UP_SECONDS} s warm-up; gunicorn "
-        f"{context['workers']} workers x {context['threads']} threads (gthread) for both apps",
+        f"{context['workers']} workers x {context['threads']} threads (asgi) for both apps",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections "
         "| gunicorn CPU ms/request |",
@@ -546,7 +546,9 @@ def baseline_server(environ, database, folder):
     command = [program("gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(BASELINE)]
     environ = {**environ, "DATABASE_URL": database.baseline_url}
     workers = int(environ["WEB_CONCURRENCY"])
-    return Gunicorn([*command, "fortunes:app"], environ, folder / "baseline.log", workers, BASELINE)
+    return Gunicorn(
+        [*command, "fortunes:server"], environ, folder / "baseline.log", workers, BASELINE
+    )
 
 
 def check_baseline(server):

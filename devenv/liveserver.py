@@ -1,11 +1,12 @@
 """gunicorn serving Memo as the Procfile runs it, on 127.0.0.1, for tests and benchmarks.
 
 A LiveServer is the Procfile's `web` command under ProductionConfig (WEB_CONCURRENCY workers of
-gthread, the real gunicorn.conf.py) on a free port, in its own process group so that nothing it
-starts outlives its user. It serves plain HTTP on 127.0.0.1 with no proxy in front: browsers
-keep and send `Secure` cookies for 127.0.0.1 and localhost (potentially trustworthy origins), so
-production's cookie settings work unchanged, and without `X-Forwarded-Proto: https` Flask-WTF's
-HTTPS-only Referer check stays off, as it would for any plain-HTTP request.
+gunicorn's asyncio worker, the real gunicorn.conf.py) on a free port, in its own process group
+so that nothing it starts outlives its user. It serves plain HTTP on 127.0.0.1 with no proxy in
+front: browsers keep and send `Secure` cookies for 127.0.0.1 and localhost (potentially
+trustworthy origins), so production's cookie settings work unchanged, and without
+`X-Forwarded-Proto: https` Flask-WTF's HTTPS-only Referer check stays off, as it would for any
+plain-HTTP request.
 """
 
 import os

@@ -40,11 +40,25 @@ class FormFiller:
         return self.post(url, data, **kwargs)
 
     def signup(self, email="ann@example.com", nickname="ann", password=PASSWORD):
+        """Sign up, then sign in as the signup page says to; return the last answer."""
         form = {"email": email, "nickname": nickname, "password": password}
-        return self.submit("/auth/signup", {**form, "password_confirm": password})
+        response = self.submit("/auth/signup", {**form, "password_confirm": password})
+        if self.redirect_of(response) is None:
+            return response
+        return self.login(email, password)
 
     def login(self, email="ann@example.com", password=PASSWORD, **extra):
-        return self.submit("/auth/login", {"email": email, "password": password, **extra})
+        return self.signed_in(
+            self.submit("/auth/login", {"email": email, "password": password, **extra})
+        )
+
+    def signed_in(self, response):
+        """Follow a sign-in's redirect as a browser does: the new session's page has its token."""
+        location = self.redirect_of(response)
+        if location is not None:
+            self.token = None  # of the session that signing in replaced
+            self.get(location)
+        return response
 
     def upload_photo(self, data, filename="photo.jpg", content_type="image/jpeg"):
         """Choose `data` as the file in my page's photo form and submit it."""
@@ -62,6 +76,11 @@ class Browser(FormFiller):
     def remember_token(self, response):
         self.keep_token(response.get_data(as_text=True))
         return response
+
+    @staticmethod
+    def redirect_of(response):
+        """Return where a 302 points, or None."""
+        return response.headers["Location"] if response.status_code == 302 else None
 
     def get(self, url, **kwargs):
         return self.remember_token(self.client.get(url, **kwargs))
@@ -177,6 +196,11 @@ class Visitor(FormFiller):
         self.token = None
         self.kept_alive = False
         self.retries = 0
+
+    @staticmethod
+    def redirect_of(response):
+        """Return the path a 302 points to, or None."""
+        return response.location if response.status == 302 else None
 
     @property
     def cookies(self):

@@ -92,8 +92,10 @@ def sign_up(page):
     page.goto("/auth/signup")
     fields = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
     submit(page, {**fields, "password_confirm": PASSWORD}, "Sign up")
+    assert page.url.endswith("/auth/login")
+    assert "sign in with this email and your new password" in flash(page)
+    submit(page, {"email": "ann@example.com", "password": PASSWORD}, "Sign in")
     assert page.url.endswith("/")
-    assert "Welcome to Memo, ann!" in flash(page)
 
 
 def write_edit_and_tick_a_note(page):

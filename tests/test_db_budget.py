@@ -78,6 +78,10 @@ def test_gunicorn_runs_the_workers_and_threads_the_budget_counts(monkeypatch, en
     monkeypatch.setenv("TEST_DATABASE_URL", "postgresql://memo@127.0.0.1/not-connected")
     app = create_app()
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # gunicorn's asyncio worker reads requests; the app runs on the server's threads.
+    threads = runpy.run_path(str(ROOT / "wsgi.py"))["server"].threads
     assert settings["workers"] == app.config["WEB_CONCURRENCY"]
-    assert settings["threads"] == app.config["WEB_THREADS"]
-    assert (settings["workers"], settings["threads"]) == ((3, 5) if environ else (2, 4))
+    assert (
+        threads == app.config["WEB_THREADS"] == app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"]
+    )
+    assert (settings["workers"], threads) == ((3, 5) if environ else (2, 4))

@@ -1,7 +1,10 @@
 """One stdout line per request, with method, path, status, duration and request id."""
 
 import io
+import json
 import logging
+import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -21,8 +24,11 @@ def test_each_request_is_one_line_with_its_id(client, stdout_log):
     assert response.headers["X-Request-Id"] == "router-abc-123"
     lines = stdout_log.getvalue().splitlines()
     assert len(lines) == 1
-    assert "INFO memo.request [router-abc-123] method=GET path=/healthz status=200" in lines[0]
-    assert "duration_ms=" in lines[0]
+    fields = logfmt_fields(lines[0])
+    assert fields["at"] == "INFO" and fields["logger"] == "memo.request"
+    assert fields["request_id"] == "router-abc-123"
+    assert (fields["method"], fields["path"], fields["status"]) == ("GET", "/healthz", "200")
+    assert float(fields["duration_ms"]) >= 0
 
 
 def test_a_missing_or_unsafe_request_id_is_replaced(client, stdout_log):
@@ -37,3 +43,44 @@ def test_a_missing_or_unsafe_request_id_is_replaced(client, stdout_log):
 def test_errors_are_logged_with_status(client, stdout_log):
     client.get("/no/such/page")
     assert "path=/no/such/page status=404" in stdout_log.getvalue()
+
+
+FIELDS = {"time", "at", "logger", "msg", "method", "path", "status", "duration_ms", "request_id"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/x%0A2026-11-23 INFO memo.request [-] method=GET path=/forged status=200",
+        "/x%0D%0Aforged",
+        "/x%00%1B[31mred%1B[0m",
+        "/x%C2%85%E2%80%A8forged",  # NEL and LINE SEPARATOR, which some viewers break at
+        '/x"%20status=200%20path=/forged',
+    ],
+)
+def test_a_path_cannot_forge_a_line_or_a_field(client, stdout_log, path):
+    client.get(path)
+    lines = stdout_log.getvalue().split("\n")
+    assert len(lines) == 2 and lines[1] == "", lines  # one line, then the final newline
+    assert lines[0].isprintable(), lines[0]
+    fields = logfmt_fields(lines[0])
+    assert set(fields) == FIELDS
+    assert fields["path"] == unquote(path) and fields["status"] == "404"
+
+
+def test_each_line_is_logfmt_that_parses_back(client, stdout_log):
+    client.get("/no such\\page")
+    fields = logfmt_fields(stdout_log.getvalue().strip())
+    assert fields["at"] == "INFO" and fields["logger"] == "memo.request"
+    assert fields["path"] == "/no such\\page" and fields["status"] == "404"
+
+
+def logfmt_fields(line):
+    """Parse one logfmt line (quoted values are JSON strings) into a dict."""
+    pattern = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+    fields = {}
+    for key, value in pattern.findall(line):
+        if value.startswith('"'):
+            value = json.loads(value)
+        fields[key] = value
+    return fields

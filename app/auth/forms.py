@@ -14,6 +14,8 @@ from app.validators import (
     valid_email,
 )
 
+NICKNAME_TAKEN = "This nickname is taken."
+
 
 class SignupForm(Form):
     """A new account: email, nickname and a confirmed password."""
@@ -44,14 +46,11 @@ class SignupForm(Form):
         ],
     )
 
-    # Only a well-formed value is looked up: one with a NUL, say, cannot be sent to PostgreSQL.
-    def validate_email(self, field):
-        if not field.errors and User.email_taken(field.data):
-            raise ValidationError("An account with this email already exists.")
-
+    # Whether the email has an account is never said (see auth.routes.signup); a nickname is
+    # public. Only a well-formed one is looked up: a NUL, say, cannot be sent to PostgreSQL.
     def validate_nickname(self, field):
         if not field.errors and User.nickname_taken(field.data):
-            raise ValidationError("This nickname is taken.")
+            raise ValidationError(NICKNAME_TAKEN)
 
 
 class LoginForm(Form):

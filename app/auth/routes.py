@@ -1,22 +1,30 @@
 """Sign up, sign in and sign out."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp, throttle
-from app.auth.forms import LoginForm, SignupForm
+from app.auth.forms import NICKNAME_TAKEN, LoginForm, SignupForm
 from app.extensions import db, login_manager
 from app.models import LoginSession, User, burn_password_check
 from app.validators import is_same_site_path
 
 LOGIN_FAILED = "Email or password is incorrect."
+# The one answer to a signup, whether it created an account or found one (Memo sends no mail).
+SIGNED_UP = (
+    "If this email had no account, it has one now: sign in with this email and your new "
+    "password. If it already had one, that account is unchanged: sign in with its password."
+)
 
 
 @login_manager.user_loader
 def load_user(session_token):
     """Return the user of the live login session named in the cookie, or None."""
-    return LoginSession.load_user(session_token, current_app.config["LOGIN_SESSION_LIFETIME"])
+    user = LoginSession.load_user(session_token, current_app.config["LOGIN_SESSION_LIFETIME"])
+    # Whatever the request then does, its response carries this user's data: no-store.
+    g.signed_in_user_loaded = user is not None
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -26,6 +34,12 @@ def ask_to_sign_in():
     return redirect(url_for("auth.login", next=target))
 
 
+def sign_in(user, remember=False):
+    """Sign `user` in on a fresh session: nothing from before (the CSRF secret) carries over."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
 def render_form(template, form):
     """Render a form page: 400 when a submission failed validation, else 200."""
     return render_template(template, form=form), 400 if form.is_submitted() else 200
@@ -33,23 +47,25 @@ def render_form(template, form):
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Create an account and sign it in."""
+    """Create an account, then send everyone to sign in: whether the email had one is not said."""
     form = SignupForm()
     if not form.validate_on_submit():
         return render_form("auth/signup.html", form)
+    throttle.spend_signup()
     user = User(email=form.email.data, nickname=form.nickname.data)
-    user.set_password(form.password.data)
-    db.session.add(user.start_session())
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another signup took the email or nickname between our check and this insert.
-        db.session.rollback()
-        form.email.errors.append("An account with this email or nickname already exists.")
-        return render_form("auth/signup.html", form)
-    login_user(user)
-    flash(f"Welcome to Memo, {user.nickname}!", "success")
-    return redirect(url_for("notes.index"))
+    user.set_password(form.password.data)  # hashed either way, so both answers take as long
+    if not User.email_taken(user.email):
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError as error:
+            # Another signup took the email or the nickname since we looked.
+            db.session.rollback()
+            if "nickname" in (error.orig.diag.constraint_name or ""):
+                form.nickname.errors.append(NICKNAME_TAKEN)
+                return render_form("auth/signup.html", form)
+    flash(SIGNED_UP, "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -69,7 +85,7 @@ def login():
     throttle.forgive(form.email.data)
     user.start_session()
     db.session.commit()  # the session row, and a hash upgraded by check_password
-    login_user(user, remember=form.remember.data)
+    sign_in(user, remember=form.remember.data)
     return redirect(target if is_same_site_path(target) else url_for("notes.index"))
 
 

@@ -1,9 +1,13 @@
-"""Password guessing throttled in PostgreSQL, so every worker and dyno shares the count.
+"""Password guessing and signups throttled in PostgreSQL, so every worker and dyno shares the count.
 
 Each password check is counted against the email it is for and the client it comes from
 before it runs. Past LOGIN_FAILURES_PER_EMAIL (or LOGIN_FAILURES_PER_CLIENT) within
 LOGIN_THROTTLE_WINDOW, the check is refused with 429 without looking at the password. A
 check that succeeds forgets the email's failures and gives the client its attempt back.
+
+Each signup is counted against its client and against all signups, before the email is
+looked at: past SIGNUPS_PER_CLIENT (or SIGNUPS_IN_TOTAL) within SIGNUP_THROTTLE_WINDOW it
+is refused with 429, so nobody can create accounts, or probe addresses, by the thousand.
 """
 
 import ipaddress
@@ -15,14 +19,18 @@ from sqlalchemy.dialects.postgresql import insert
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
-from app.models import LoginThrottle, utcnow
+from app.models import LoginThrottle, comparison_key, utcnow
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
+TOO_MANY_PASSWORDS = (
+    "Too many failed password attempts. For your account's safety, try again in {wait}."
+)
+TOO_MANY_SIGNUPS = "Too many sign-ups from here just now. Please try again in {wait}."
 
 
 def email_subject(email):
-    """Return the throttle's name for an email: the same in any letter case, like logins."""
-    return email.strip().lower()
+    """Return the throttle's name for an email: the same in any case or form, like logins."""
+    return comparison_key(email.strip())
 
 
 def client_subject(address):
@@ -67,11 +75,14 @@ def count_attempt(scope, subject, window):
     return db.session.execute(statement).one()
 
 
-def prune(window):
-    """Delete a batch of rows whose window ended, skipping rows other requests hold."""
+def prune(window, scopes):
+    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold."""
     ended = (
         select(LoginThrottle.scope, LoginThrottle.subject)
-        .where(LoginThrottle.window_started_at <= func.now() - window)
+        .where(
+            LoginThrottle.scope.in_(scopes),
+            LoginThrottle.window_started_at <= func.now() - window,
+        )
         .limit(PRUNE_BATCH)
         .with_for_update(skip_locked=True)
     )
@@ -87,35 +98,44 @@ def delete_ended_windows(window):
     )
 
 
-def refusal(window_ends):
+def refusal(window_ends, message):
     """Return the 429 to answer until the last of `window_ends`."""
     seconds = max(1, math.ceil((max(window_ends) - utcnow()).total_seconds()))
     minutes = math.ceil(seconds / 60)
     wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-    return TooManyRequests(
-        f"Too many failed password attempts. For your account's safety, try again in {wait}.",
-        retry_after=seconds,
-    )
+    return TooManyRequests(message.format(wait=wait), retry_after=seconds)
+
+
+def spend(counted, window, message):
+    """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit."""
+    window_ends = []
+    for scope, subject, limit in counted:
+        failures, started = count_attempt(scope, subject, window)
+        if failures > limit:
+            window_ends.append(started + window)
+    prune(window, [scope for scope, _, _ in counted])
+    # Committed now: the count must stand whatever the rest of the request does.
+    db.session.commit()
+    if window_ends:
+        raise refusal(window_ends, message)
 
 
 def spend_attempt(email):
     """Count a password check of `email` before it runs; abort with 429 when over a limit."""
     config = current_app.config
-    window = config["LOGIN_THROTTLE_WINDOW"]
-    limits = {
-        "email": config["LOGIN_FAILURES_PER_EMAIL"],
-        "client": config["LOGIN_FAILURES_PER_CLIENT"],
-    }
-    window_ends = []
-    for scope, subject in subjects(email):
-        failures, started = count_attempt(scope, subject, window)
-        if failures > limits[scope]:
-            window_ends.append(started + window)
-    prune(window)
-    # Committed now: the count must stand whatever the rest of the request does.
-    db.session.commit()
-    if window_ends:
-        raise refusal(window_ends)
+    limits = [config["LOGIN_FAILURES_PER_EMAIL"], config["LOGIN_FAILURES_PER_CLIENT"]]
+    counted = [(*subject, limit) for subject, limit in zip(subjects(email), limits, strict=True)]
+    spend(counted, config["LOGIN_THROTTLE_WINDOW"], TOO_MANY_PASSWORDS)
+
+
+def spend_signup():
+    """Count a signup before the email is looked at; abort with 429 when over a limit."""
+    config = current_app.config
+    counted = [
+        ("signup", "all", config["SIGNUPS_IN_TOTAL"]),
+        ("signup-client", client_subject(request.remote_addr), config["SIGNUPS_PER_CLIENT"]),
+    ]
+    spend(counted, config["SIGNUP_THROTTLE_WINDOW"], TOO_MANY_SIGNUPS)
 
 
 def forgive(email):

@@ -6,6 +6,7 @@ contract's `?page=N` still works (an OFFSET, fine for the first pages); the link
 the list shows are cursors.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,9 +15,15 @@ from sqlalchemy import bindparam, select, tuple_
 
 from app.extensions import db
 from app.models import Note
+from app.validators import page_number
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
+# ASCII digits only (str.isdigit() also takes "²" and "١"), and few enough of them that
+# the values fit: microseconds up to year 9999, an id in bigint.
+CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
+BIGINT_MAX = 2**63 - 1
+NO_SUCH_PAGE = "That page of notes does not exist."
 
 
 def cursor_of(note):
@@ -26,10 +33,18 @@ def cursor_of(note):
 
 def position_of(cursor):
     """Return (created_at, id) for a cursor, or abort 404 for a malformed one."""
-    micros, dash, note_id = (cursor or "").partition("-")
-    if not (dash and micros.isdigit() and note_id.isdigit()) or len(cursor) > 40:
-        abort(404, "That page of notes does not exist.")
-    return EPOCH + timedelta(microseconds=int(micros)), int(note_id)
+    match = CURSOR.fullmatch(cursor or "")
+    if match is None or int(match[2]) > BIGINT_MAX:
+        abort(404, NO_SUCH_PAGE)
+    try:
+        return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+    except OverflowError:  # past datetime's year 9999
+        abort(404, NO_SUCH_PAGE)
+
+
+def page_asked_for(args):
+    """Return the `page` asked for (1 when none), or abort 404 for one that is not a page."""
+    return page_number(args.get("page", "1")) or abort(404, NO_SUCH_PAGE)
 
 
 @dataclass
@@ -88,14 +103,11 @@ def notes_page(user_id, args, per_page):
         items, has_older = found[:per_page], len(found) > per_page
         has_newer = bool(items) and exists(ANY_NEWER, user_id, items[0])
     else:
-        page = args.get("page", "1")
-        if not page.isdigit() or int(page) < 1:
-            abort(404, "That page of notes does not exist.")
-        offset = (int(page) - 1) * per_page
+        offset = (page_asked_for(args) - 1) * per_page
         found = rows(FROM_NEWEST, user_id=user_id, offset=offset, limit=limit)
         items, has_older, has_newer = found[:per_page], len(found) > per_page, offset > 0
         if offset and not items:
-            abort(404, "That page of notes does not exist.")
+            abort(404, NO_SUCH_PAGE)
     return NotePage(
         items=items,
         newer=cursor_of(items[0]) if has_newer and items else None,

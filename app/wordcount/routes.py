@@ -1,6 +1,6 @@
 """Count the words of a web page (a worker fetches it) or a note; show the user's word counts."""
 
-from flask import current_app, jsonify, redirect, render_template, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
@@ -10,6 +10,7 @@ from app.errors import wants_json
 from app.extensions import db
 from app.models import TooManyUnfinished, WordCount
 from app.notes.routes import get_note
+from app.validators import page_number
 from app.wordcount import bp
 from app.wordcount.counting import count_words
 from app.wordcount.forms import WordCountForm
@@ -27,7 +28,12 @@ def render_index(form):
         .where(WordCount.user_id == current_user.id)
         .order_by(WordCount.created_at.desc(), WordCount.id.desc())
     )
-    page = db.paginate(query, per_page=current_app.config["RESULTS_PER_PAGE"], max_per_page=None)
+    page = db.paginate(
+        query,
+        page=page_number(request.args.get("page", "1")) or abort(404),
+        per_page=current_app.config["RESULTS_PER_PAGE"],
+        max_per_page=None,
+    )
     html = render_template("wordcount/index.html", form=form, page=page)
     return html, 400 if form.is_submitted() else 200
 

@@ -54,7 +54,8 @@ function response(status, headers, body)
   if status == 200 then
     return
   end
-  local location = headers["Location"] or ""
+  -- Header names are case-insensitive; gunicorn's asgi worker sends them in lower case.
+  local location = headers["Location"] or headers["location"] or ""
   if mode == "mixed" and status == 302 and location:match("^/notes/%d+$") then
     return
   end

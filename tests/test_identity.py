@@ -1,0 +1,75 @@
+"""Emails and nicknames are compared one way only: NFKC, then case-folded, in Python.
+
+PostgreSQL's lower() and Python's str.lower() disagree on some letters, so an account
+could be created that could never sign in, or twice under "the same" address. Each
+pair below is one account; the letters come from several scripts.
+"""
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import LoginThrottle, User, comparison_key
+from devenv.visitors import Browser
+
+SAME_EMAIL = [
+    ("İnci@example.com", "İnci@example.com"),  # Turkish dotted capital I, signed in as given
+    ("ΟΔΟΣ@example.gr", "οδος@example.gr"),  # Greek capital sigma and final sigma
+    ("σοφία@example.gr", "ΣΟΦΊΑ@example.gr"),
+    ("straße@example.de", "STRASSE@example.de"),  # German sharp s
+    ("ᏣᎳᎩ@example.com", "ꮳꮃꭹ@example.com"),  # Cherokee capitals and small letters
+    ("ａｎｎ@example.com", "ann@example.com"),  # full-width Latin
+    ("café@example.fr", "cafe\u0301@example.fr"),  # é composed, and e + combining acute
+]
+SAME_NICKNAME = [("Straße", "STRASSE"), ("ΟΔΟΣ", "οδος"), ("ａｎｎ", "ANN"), ("ᏣᎳᎩ", "ꮳꮃꭹ")]
+IDS = ["turkish-dotted", "final-sigma", "sigma", "sharp-s", "cherokee"]
+IDS += ["full-width", "combining"]
+
+
+def registered(app):
+    with app.app_context():
+        return list(db.session.scalars(select(User.email)))
+
+
+@pytest.mark.parametrize(("signed_up", "signed_in"), SAME_EMAIL, ids=IDS)
+def test_an_account_signs_in_with_its_email_in_any_case_or_form(app, signed_up, signed_in):
+    browser = Browser(app.test_client())
+    browser.signup(email=signed_up, nickname="someone")
+    assert len(registered(app)) == 1
+    browser.logout()
+    response = browser.login(email=signed_in)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert browser.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(("signed_up", "again"), SAME_EMAIL, ids=IDS)
+def test_the_same_email_in_another_case_or_form_makes_no_second_account(app, signed_up, again):
+    Browser(app.test_client()).signup(email=signed_up, nickname="first")
+    Browser(app.test_client()).signup(email=again, nickname="second")
+    assert len(registered(app)) == 1
+
+
+@pytest.mark.parametrize(("first", "second"), SAME_NICKNAME)
+def test_the_same_nickname_in_another_case_or_form_is_taken(app, count_rows, first, second):
+    Browser(app.test_client()).signup(email="one@example.com", nickname=first)
+    response = Browser(app.test_client()).signup(email="two@example.com", nickname=second)
+    assert response.status_code == 400
+    assert "This nickname is taken." in response.get_data(as_text=True)
+    assert count_rows("user") == 1
+
+
+def test_the_login_throttle_counts_an_email_in_any_form_as_one(app, user):
+    user.logout()
+    for email in ["ΟΔΟΣ@example.gr", "οδος@example.gr", "ΟΔΟΣ@EXAMPLE.GR"]:
+        user.login(email=email, password="not the password")
+    with app.app_context():
+        subjects = db.session.scalars(
+            select(LoginThrottle.subject).where(LoginThrottle.scope == "email")
+        )
+        assert list(subjects) == [comparison_key("οδοσ@example.gr")]
+
+
+def test_the_key_is_what_the_database_indexes(app, user):
+    with app.app_context():
+        ann = db.session.scalar(select(User))
+        assert (ann.email_key, ann.nickname_key) == ("ann@example.com", "ann")
