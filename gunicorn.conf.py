@@ -17,10 +17,10 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = settings.WEB_CONCURRENCY
 # The asyncio worker reads every request, body included (app/buffering.py), so a slow
 # client holds no thread; the app then runs on WEB_THREADS threads per worker, one
-# database connection each. See docs/security-hardening.md, "Slow clients".
+# database connection each. See docs/security.md, "A slow client holds no thread".
 worker_class = "asgi"
 # libuv's loop: the notes list served 435 req/s on it against 247 on asyncio's own
-# (bench/slow_clients.py, docs/security-hardening.md).
+# (bench/slow_clients.py, docs/security.md).
 asgi_loop = "uvloop"
 # Connections one worker keeps open, slow ones included; each costs a coroutine and its
 # buffered body (at most MAX_CONTENT_LENGTH), not a thread.
