@@ -92,14 +92,9 @@ def job_log_middleware(flask_app):
                 outcome = f"{'retry later' if retry else 'failed'}: {type(error).__name__}: {error}"
                 raise
             finally:
-                logger.info(
-                    "job=%s id=%s attempt=%s duration_ms=%.1f outcome=%s",
-                    job.task_name,
-                    job.id,
-                    job.attempts + 1,
-                    (time.perf_counter() - started) * 1000,
-                    outcome,
-                )
+                duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                fields = {"job": job.task_name, "id": job.id, "attempt": job.attempts + 1}
+                logger.info("job", extra=fields | {"duration_ms": duration_ms, "outcome": outcome})
 
     return run_in_app_context
 

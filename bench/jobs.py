@@ -341,10 +341,9 @@ def main():
     parser.add_argument("--export-mb", type=int, default=100)
     options = parser.parse_args()
 
-    from devenv.services import ObjectStore, ensure_database, start_postgres
+    from devenv.services import ObjectStore, ensure_database, throwaway_postgres
 
-    folder = Path(tempfile.mkdtemp(prefix="memo-bench-db-"))
-    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    server, folder = throwaway_postgres("memo-bench-db-")
     ensure_database(server.get_uri(), "bench", recreate=True)
     store = ObjectStore("memo-bench").start()
     environ = {

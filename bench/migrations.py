@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devenv.revisions import parent_revision  # noqa: E402
-from devenv.services import connect, ensure_database, query, start_postgres  # noqa: E402
+from devenv.services import connect, ensure_database, query, throwaway_postgres  # noqa: E402
 
 BIN = Path(sys.executable).parent
 COMPLETED_REVISION = "0003"
@@ -242,8 +242,7 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--threads", type=int, default=4)
     options = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="memo-bench-"))
-    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    server, folder = throwaway_postgres("memo-bench-")
     try:
         ensure_database(server.get_uri(), "noop")
         ensure_database(server.get_uri(), "load")

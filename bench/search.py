@@ -20,7 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from bench.migrations import (  # noqa: E402
     print_revision_rows,
     seed_notes,
 )
-from devenv.services import ensure_database, query, start_postgres  # noqa: E402
+from devenv.services import ensure_database, query, throwaway_postgres  # noqa: E402
 
 REVISION = "0011"
 SEARCHER = 1
@@ -121,8 +120,7 @@ def main():
     parser.add_argument("--runs", type=int, default=200)
     options = parser.parse_args()
     load_average = os.getloadavg()[0]
-    folder = Path(tempfile.mkdtemp(prefix="memo-bench-search-"))
-    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    server, folder = throwaway_postgres("memo-bench-search-")
     try:
         ensure_database(server.get_uri(), "search")
         url = server.get_uri("search")

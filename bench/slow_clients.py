@@ -15,7 +15,6 @@ import argparse
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devenv.liveserver import free_port, production_environment, release_phase  # noqa: E402
-from devenv.services import ObjectStore, ensure_database, start_postgres  # noqa: E402
+from devenv.services import ObjectStore, ensure_database, throwaway_postgres  # noqa: E402
 from devenv.visitors import Visitor  # noqa: E402
 from tests.test_slow_clients import slow_body, slow_headers  # noqa: E402
 
@@ -106,8 +105,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="memo-slow-"))
-    postgres = start_postgres(folder / "postgres", cleanup_mode="delete")
+    postgres, folder = throwaway_postgres("memo-slow-")
     ensure_database(postgres.get_uri(), "memo", recreate=True)
     database = postgres.get_uri("memo")
     store = ObjectStore("memo-bench").start()

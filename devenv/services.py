@@ -10,6 +10,7 @@ import logging
 import mimetypes
 import shutil
 import signal
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,15 @@ def start_postgres(data_dir, cleanup_mode="stop"):
 
     Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(Path(data_dir), cleanup_mode=cleanup_mode)
+
+
+def throwaway_postgres(prefix):
+    """Start an embedded PostgreSQL in a new temporary folder that goes when it stops.
+
+    Return the server and the folder (for the caller's other throwaway files).
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    return start_postgres(folder / "postgres", cleanup_mode="delete"), folder
 
 
 def stop_postgres(server, timeout=30):

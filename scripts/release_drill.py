@@ -50,6 +50,7 @@ VENV_CACHE = ROOT / ".dev" / "drill-venvs"
 VISITORS = 4
 THINK_SECONDS = 0.05
 STARTUP_SECONDS = 60
+SETTLE_SECONDS = 1.0
 STOP_SECONDS = 30  # the platform's SIGKILL comes 30 s after SIGTERM
 JOB_SECONDS = 60
 ROUTE_IDS = re.compile(r"/\d+")
@@ -577,8 +578,13 @@ class Drill:
             self.check(code == 0, f"{process.name} exited {code} on SIGTERM")
 
     def switch(self, release, web):
-        self.router.switch(("127.0.0.1", web.port))
+        losing_worker = "worker" in self.serving.procfile and "worker" not in release.procfile
         self.serving = release
+        if losing_worker:
+            # Visitors stop asking for word counts first: one asked of a release without a
+            # worker is fetched in the request, and refused there (its address is loopback).
+            time.sleep(SETTLE_SECONDS)
+        self.router.switch(("127.0.0.1", web.port))
         say(f"Router switched to the {release.name} release (:{web.port})")
 
     def sign_in_visitors(self):

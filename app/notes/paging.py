@@ -21,7 +21,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
 # ASCII digits only (str.isdigit() also takes "²" and "١"), and few enough of them that
 # the values fit: microseconds up to year 9999, an id in bigint.
-CURSOR = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
+CURSOR_FORMAT = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
 BIGINT_MAX = 2**63 - 1
 NO_SUCH_PAGE = "That page of notes does not exist."
 
@@ -33,7 +33,7 @@ def cursor_of(note):
 
 def position_of(cursor):
     """Return (created_at, id) for a cursor, or abort 404 for a malformed one."""
-    match = CURSOR.fullmatch(cursor or "")
+    match = CURSOR_FORMAT.fullmatch(cursor or "")
     if match is None or int(match[2]) > BIGINT_MAX:
         abort(404, NO_SUCH_PAGE)
     try:
@@ -59,23 +59,23 @@ class NotePage:
 # The list's queries run on the table as plain Core and yield rows, not ORM objects: no
 # identity map and no ORM compile step. Each is built once with bound parameters, so a
 # request only binds values. Together: the first page's query 0.74 -> 0.24 ms of CPU (see
-# docs/performance-levers.md). A row has the attributes the list shows, by name.
+# docs/performance.md). A row has the attributes the list shows, by name.
 NOTES = Note.__table__
 POSITION = tuple_(NOTES.c.created_at, NOTES.c.id)
-CURSOR = tuple_(bindparam("created_at"), bindparam("id"))
+AT_CURSOR = tuple_(bindparam("created_at"), bindparam("id"))
 MINE = NOTES.c.user_id == bindparam("user_id")
 # The list shows no content, and a note's content may be 20,000 characters.
 LISTED = select(NOTES.c.id, NOTES.c.title, NOTES.c.created_at, NOTES.c.completed).where(MINE)
 NEWEST_FIRST = (NOTES.c.created_at.desc(), NOTES.c.id.desc())
 FROM_NEWEST = LISTED.order_by(*NEWEST_FIRST).offset(bindparam("offset")).limit(bindparam("limit"))
-OLDER_THAN = LISTED.where(POSITION < CURSOR).order_by(*NEWEST_FIRST).limit(bindparam("limit"))
+OLDER_THAN = LISTED.where(POSITION < AT_CURSOR).order_by(*NEWEST_FIRST).limit(bindparam("limit"))
 NEWER_THAN = (
-    LISTED.where(POSITION > CURSOR)
+    LISTED.where(POSITION > AT_CURSOR)
     .order_by(NOTES.c.created_at, NOTES.c.id)
     .limit(bindparam("limit"))
 )
-ANY_OLDER = select(NOTES.c.id).where(MINE, POSITION < CURSOR).limit(1)
-ANY_NEWER = select(NOTES.c.id).where(MINE, POSITION > CURSOR).limit(1)
+ANY_OLDER = select(NOTES.c.id).where(MINE, POSITION < AT_CURSOR).limit(1)
+ANY_NEWER = select(NOTES.c.id).where(MINE, POSITION > AT_CURSOR).limit(1)
 
 
 def rows(query, **values):
