@@ -267,26 +267,48 @@ def delete_orphaned_objects(timestamp):
 
 
 @queue.periodic(cron="* * * * * */10", periodic_id="stalled")
-@queue.task(name="recover_stalled_jobs", queueing_lock="recover_stalled_jobs", lock="upkeep")
+@queue.task(name="recover_stalled_jobs", queueing_lock="recover_stalled_jobs")
 def recover_stalled_jobs(timestamp):
-    """Queue the jobs of workers that stopped heartbeating again, and forget those workers."""
+    """Queue the jobs of workers that stopped heartbeating again, and forget those workers.
+
+    It takes no `lock`: a lock is held by a `doing` job until that job ends, and a job whose
+    worker died never ends, so a recovery sharing its lock could never run. Two recoveries at
+    once take disjoint jobs instead (SKIP LOCKED).
+    """
     seconds = current_app.config["WORKER_HEARTBEAT_SECONDS"] * MISSED_HEARTBEATS
-    stalled = db.session.scalars(
-        text(
-            "SELECT job.id FROM procrastinate_jobs job"
-            " LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id"
-            " WHERE job.status = 'doing' AND (job.worker_id IS NULL"
-            " OR worker.last_heartbeat < now() - make_interval(secs => :seconds))"
-        ),
-        {"seconds": seconds},
-    ).all()
-    for job_id in stalled:
-        retry_job(job_id)
-        logger.warning("job id=%s was running on a worker that stopped; queued again", job_id)
+    for job in db.session.execute(STALLED_JOBS, {"seconds": seconds}).all():
+        if job.queueing_lock and queued_again(job.queueing_lock):
+            # A periodic job queued since: that run takes over; this one ends as failed.
+            db.session.execute(FAIL_JOB, {"id": job.id})
+            logger.warning("job id=%s was running on a worker that stopped; it ran again", job.id)
+        else:
+            retry_job(job.id)
+            logger.warning("job id=%s was running on a worker that stopped; queued again", job.id)
     db.session.execute(
         text("SELECT procrastinate_prune_stalled_workers_v1(:seconds)"), {"seconds": seconds}
     )
     db.session.commit()
+
+
+STALLED_JOBS = text(
+    "SELECT job.id, job.queueing_lock FROM procrastinate_jobs job"
+    " LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id"
+    " WHERE job.status = 'doing' AND (job.worker_id IS NULL"
+    " OR worker.last_heartbeat < now() - make_interval(secs => :seconds))"
+    " FOR UPDATE OF job SKIP LOCKED"
+)
+FAIL_JOB = text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)")
+
+
+def queued_again(queueing_lock):
+    """Return whether a job with this queueing lock is waiting to run."""
+    return db.session.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs"
+            " WHERE queueing_lock = :lock AND status = 'todo')"
+        ),
+        {"lock": queueing_lock},
+    )
 
 
 @queue.periodic(cron="17 3 * * *", periodic_id="daily")

@@ -279,6 +279,7 @@ class Load:
     notes: dict = field(default_factory=dict)  # id -> title, every note the server confirmed
     jobs: list = field(default_factory=list)  # (visitor, path) of every job the server accepted
     stop: threading.Event = field(default_factory=threading.Event)
+    settling: threading.Event = field(default_factory=threading.Event)  # a rollback is coming
 
     def record(self, phase, kind, seconds, failure=None):
         self.records.append(Record(phase, kind, seconds, failure))
@@ -345,7 +346,12 @@ def read_note(visitor):
     response = visitor.get(f"/notes/{note_id}")
     title = visitor.load.notes[note_id]
     expect(visitor, "GET /notes/<id>", response, title in response.text, "no title")
-    if visitor.load.phase not in visitor.attached_in and UploadForm.find(response.text):
+    settling = visitor.load.settling.is_set()
+    if (
+        not settling
+        and visitor.load.phase not in visitor.attached_in
+        and UploadForm.find(response.text)
+    ):
         visitor.attached_in.add(visitor.load.phase)
         attach_file(visitor, note_id, response.text)
 
@@ -366,7 +372,7 @@ def upload_photo(visitor):
 
 def count_page_words(visitor):
     """Ask for a page's word count, a job for the worker; remember it to check it finished."""
-    if not visitor.load.jobs_enabled():
+    if visitor.load.settling.is_set() or not visitor.load.jobs_enabled():
         return list_notes(visitor)
     visitor.get("/wordcount")
     # A name, not a literal address, so the form takes it; the job then refuses it (loopback
@@ -578,13 +584,16 @@ class Drill:
             self.check(code == 0, f"{process.name} exited {code} on SIGTERM")
 
     def switch(self, release, web):
-        losing_worker = "worker" in self.serving.procfile and "worker" not in release.procfile
-        self.serving = release
-        if losing_worker:
-            # Visitors stop asking for word counts first: one asked of a release without a
-            # worker is fetched in the request, and refused there (its address is loopback).
+        rolling_back = self.serving is self.new and release is self.old
+        if rolling_back:
+            # Visitors start no word count or attachment (flows of several requests) and finish
+            # those under way first: the older release may not have the feature, and a flow it
+            # does not know fails on a rollback, whatever the release phase does.
+            self.load.settling.set()
             time.sleep(SETTLE_SECONDS)
+        self.serving = release
         self.router.switch(("127.0.0.1", web.port))
+        self.load.settling.clear()
         say(f"Router switched to the {release.name} release (:{web.port})")
 
     def sign_in_visitors(self):

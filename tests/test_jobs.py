@@ -99,6 +99,36 @@ def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
     wait_for(lambda: live_workers() == 1, timeout=60, message="one registered worker")
 
 
+def test_a_worker_killed_during_a_recovery_leaves_the_next_recovery_free_to_run(app):
+    """A dead worker's `doing` job keeps its lock for ever: recovery must not need one."""
+    with app.app_context():
+        dead = db.session.scalar(
+            text(
+                "INSERT INTO procrastinate_workers (last_heartbeat)"
+                " VALUES (now() - interval '1 hour') RETURNING id"
+            )
+        )
+        stalled = db.session.scalar(
+            text(
+                "INSERT INTO procrastinate_jobs"
+                " (queue_name, task_name, lock, queueing_lock, args, status, worker_id)"
+                " VALUES ('default', 'recover_stalled_jobs', 'upkeep', 'recover_stalled_jobs',"
+                " '{\"timestamp\": 0}', 'doing', :dead) RETURNING id"
+            ),
+            {"dead": dead},
+        )
+        jobs.defer(jobs.recover_stalled_jobs, timestamp=1)
+        db.session.commit()
+    run_queued_jobs(app)
+    with app.app_context():
+        workers_left = db.session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
+        status = db.session.scalar(
+            text("SELECT status FROM procrastinate_jobs WHERE id = :id"), {"id": stalled}
+        )
+    assert workers_left == 0
+    assert status != "doing"
+
+
 # --- The operator's commands ----------------------------------------------------------------
 
 
