@@ -33,9 +33,12 @@ graceful_timeout = 25
 # If gunicorn closed one first, a request the router sends on it as it closes fails
 # at the edge: stay open longer than the router (heroku/python-getting-started: 95 s).
 keepalive = 95
-# Recycle workers now and then so a slow leak can never take a dyno down.
-max_requests = 10_000
-max_requests_jitter = 1_000
+# No recycling after N requests: gunicorn 27's asyncio worker, once recycling, stops
+# accepting yet keeps its kept-alive connections for up to graceful_timeout, and under
+# bench/web.py /healthz fell to 8 requests/s and 32 requests timed out while it did. RSS
+# is flat over 20,000 requests a worker (bench/README.md), and the platform restarts
+# every dyno daily anyway.
+max_requests = 0
 # Requests are logged by the app itself, with their request id.
 accesslog = None
 errorlog = "-"
