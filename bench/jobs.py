@@ -40,16 +40,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-PASSWORD = "correct horse battery"
 
-
-def free_port():
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from devenv.liveserver import free_port  # noqa: E402
+from devenv.visitors import CSRF_TOKEN, PASSWORD  # noqa: E402
 
 
 class Pages(BaseHTTPRequestHandler):
