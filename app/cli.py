@@ -70,7 +70,7 @@ def counted(number, noun):
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    help="Threads per worker, which is the pool size.  [default: WEB_THREADS]",
+    help="Threads per worker, one database connection each at most.  [default: WEB_THREADS]",
 )
 @click.option(
     "--worker-dynos",
@@ -89,7 +89,7 @@ def counted(number, noun):
     default=2,
     show_default=True,
     type=click.IntRange(min=0),
-    help="Consoles, scheduler jobs and monitoring at once; one connection each.",
+    help="Consoles and monitoring at once; one connection each (the worker runs the schedule).",
 )
 @click.option(
     "--limit",
@@ -118,7 +118,7 @@ def db_budget(dynos, workers, threads, worker_dynos, concurrency, one_off, limit
         f"{jobs.LISTEN_CONNECTIONS} listen) ({per_worker} per dyno)"
     )
     click.echo(f"  release  {RELEASE_CONNECTIONS} (flask db upgrade, while the old release serves)")
-    click.echo(f"  one-off  {one_off} (consoles, scheduler jobs, monitoring)")
+    click.echo(f"  one-off  {one_off} (consoles, monitoring)")
     if total > limit:
         click.echo(
             f"  total    {total} of {limit}: OVER by {total - limit}; use fewer dynos, "
