@@ -5,8 +5,11 @@ development only. Staging and production refuse to start without their required
 variables, naming the one that is missing.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
+from email.policy import default as default_email_policy
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from werkzeug.utils import import_string
 
@@ -18,16 +21,24 @@ class ConfigError(Exception):
     """A setting is missing or unusable; the message names the variable."""
 
 
-def database_uri(url):
-    """Return a psycopg2 SQLAlchemy URI for a platform `DATABASE_URL`.
+def database_uri(url, name="DATABASE_URL"):
+    """Return a psycopg2 SQLAlchemy URI for a platform `DATABASE_URL` (or the variable `name`).
 
     Platforms hand out `postgres://`, and SQLAlchemy 2.1 maps a bare
     `postgresql://` to psycopg 3, so both are pinned to the psycopg2 driver.
     """
     scheme, separator, rest = url.partition("://")
     if not separator or scheme not in ("postgres", "postgresql", "postgresql+psycopg2"):
-        raise ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL")
+        raise ConfigError(f"{name} must be a postgres:// or postgresql:// URL")
     return f"postgresql+psycopg2://{rest}"
+
+
+def direct_database_uri(settings):
+    """Return the URI of a real PostgreSQL session: never PgBouncer's, for whatever needs one.
+
+    The release phase (session timeouts, an advisory lock) and the worker's LISTEN use it.
+    """
+    return settings.get("DIRECT_DATABASE_URI") or settings["SQLALCHEMY_DATABASE_URI"]
 
 
 def bucket_url(bucket, endpoint_url, region):
@@ -37,6 +48,75 @@ def bucket_url(bucket, endpoint_url, region):
     if endpoint_url:
         return f"{endpoint_url}/{bucket}"
     return f"https://{bucket}.s3.{region}.amazonaws.com"
+
+
+# What SMTP_URL's scheme and `tls` parameter choose (see docs/mail.md).
+SMTP_DEFAULT_PORTS = {"smtps": 465, "smtp": 587}
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+DEVELOPMENT_MAIL_FROM = "Memo <memo@localhost>"
+
+
+def smtp_settings(url):
+    """Return how to reach the SMTP server of `url`, or raise ConfigError naming SMTP_URL.
+
+    `smtps://` speaks TLS from the first byte (implicit TLS, port 465 by default);
+    `smtp://` must upgrade with STARTTLS (port 587 by default), unless `?tls=off` asks for
+    plain SMTP, which only a server on this machine (the local inbox) should get.
+    """
+    parts = urlsplit(url)
+    options = parse_qs(parts.query)
+    tls = options.get("tls", ["on"])[-1]
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("SMTP_URL has a port that is not a number") from None
+    if parts.scheme not in SMTP_DEFAULT_PORTS or not parts.hostname:
+        raise ConfigError("SMTP_URL must be smtp://user:password@host:port or smtps://...")
+    if tls not in ("on", "off") or (tls == "off" and parts.scheme == "smtps"):
+        raise ConfigError("SMTP_URL's tls parameter must be on or off (off only with smtp://)")
+    return {
+        "host": parts.hostname,
+        "port": port or SMTP_DEFAULT_PORTS[parts.scheme],
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "security": "tls" if parts.scheme == "smtps" else ("starttls" if tls == "on" else "none"),
+    }
+
+
+def mail_from(value):
+    """Return MAIL_FROM checked to be one address (with an optional display name)."""
+    header = default_email_policy.header_factory("From", value)
+    addresses = header.addresses
+    if header.defects or len(addresses) != 1 or not addresses[0].domain:
+        raise ConfigError(
+            f"MAIL_FROM must be an address such as Memo <memo@example.com>, got {value!r}"
+        )
+    return value
+
+
+def is_loopback(host):
+    """Return whether `host` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def public_url(value, secure):
+    """Return PUBLIC_URL without its trailing slash, checked to be a site's base URL.
+
+    With `secure`, it must be https://, unless it names this machine (as a browser trusts
+    http://127.0.0.1 like https: the tests serve production's settings there).
+    """
+    parts = urlsplit(value)
+    plain_allowed = not secure or is_loopback(parts.hostname or "")
+    schemes = ("http", "https") if plain_allowed else ("https",)
+    if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
+        wanted = "https://" if secure else "http:// or https://"
+        raise ConfigError(f"PUBLIC_URL must be the site's {wanted} base URL, got {value!r}")
+    return value.rstrip("/")
 
 
 def int_from_env(environ, name, default, minimum=1):
@@ -100,10 +180,35 @@ class Config:
     ATTACHMENTS_PER_NOTE = 10
     ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
     ATTACHMENT_QUOTA_BYTES = 1024 * 1024 * 1024  # per user, confirmed attachments
-    ATTACHMENT_PENDING_PER_USER = 20  # uploads signed and not yet confirmed, at once
+    ATTACHMENT_PENDING_PER_USER = 20  # uploads the script started, not yet confirmed, at once
     ATTACHMENT_UPLOAD_MINUTES = 10  # a policy's lifetime: the upload must start by then
     ATTACHMENT_TRANSFER_MINUTES = 30  # how long an upload started in time may still run
     ATTACHMENT_DOWNLOAD_SECONDS = 60  # a download link's lifetime
+
+    # A query that outlives the router's 30 s timeout helps nobody.
+    STATEMENT_TIMEOUT_MS = 15_000
+    # Mail (app/mail.py, app/auth/mails.py): how long each kind of link works, and how
+    # often mail may be asked for. Throttled in PostgreSQL like sign-ins (app/auth/throttle.py).
+    VERIFY_LINK_LIFETIME = timedelta(days=2)
+    RESET_LINK_LIFETIME = timedelta(minutes=30)
+    EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
+    RESETS_PER_EMAIL = 3
+    RESETS_PER_CLIENT = 20
+    MAILS_PER_ACCOUNT = 5  # verification links asked again and email changes, by one account
+    MAIL_THROTTLE_WINDOW = timedelta(hours=1)
+    SMTP_TIMEOUT_SECONDS = 10
+    # Plain SMTP (`?tls=off`) and an http:// PUBLIC_URL: staging and production allow them
+    # only for this machine (a relay beside the app; the tests' servers).
+    SMTP_PLAIN_ALLOWED = True
+    # The local inbox page (app/inbox.py): development only, never registered elsewhere.
+    LOCAL_INBOX = False
+    # A transaction left open (a bug, a vanished client) is ended by PostgreSQL: a backstop.
+    IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
+
+    # Account exports (app/mypage/export.py): an archive is kept this long, and each link
+    # to it works for EXPORT_DOWNLOAD_SECONDS.
+    EXPORT_KEEP = timedelta(hours=24)
+    EXPORT_DOWNLOAD_SECONDS = 300
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
@@ -113,7 +218,7 @@ class Config:
         self.SECRET_KEY = environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
         if "SECRET_KEY" in self.REQUIRED and self.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
             raise ConfigError("SECRET_KEY is the development default; set a random secret")
-        self.SQLALCHEMY_DATABASE_URI = database_uri(self.database_url(environ))
+        self.read_database_urls(environ)
         # One connection per gunicorn thread: a request never waits for the pool,
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
         self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
@@ -122,6 +227,13 @@ class Config:
         self.WORKER_CONCURRENCY = int_from_env(environ, "WORKER_CONCURRENCY", 4)
         # A worker that misses three heartbeats is taken for dead: its jobs run again.
         self.WORKER_HEARTBEAT_SECONDS = int_from_env(environ, "WORKER_HEARTBEAT_SECONDS", 10)
+        # CPU seconds a word count may spend decoding and reading one page (2 MB of dense
+        # text takes about a second); past it the count fails for good.
+        self.WORDCOUNT_CPU_SECONDS = int_from_env(environ, "WORDCOUNT_CPU_SECONDS", 5)
+        # A search's statements are cancelled after this long ("too broad; add a word"), and a
+        # user has at most this many searches running at once (app/search/query.py).
+        self.SEARCH_TIMEOUT_MS = int_from_env(environ, "SEARCH_TIMEOUT_MS", 2000)
+        self.SEARCHES_IN_FLIGHT_PER_USER = int_from_env(environ, "SEARCHES_IN_FLIGHT_PER_USER", 2)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,
             # Connections open on demand: a web process never opens more than its
@@ -130,18 +242,21 @@ class Config:
             "max_overflow": 0,
             "pool_timeout": 10,
             "pool_recycle": 300,
-            "connect_args": {
-                "connect_timeout": 5,
-                "application_name": "memo",
-                # A query that outlives the router's 30 s timeout helps nobody.
-                "options": "-c statement_timeout=15000",
-            },
+            "connect_args": self.connect_args(),
         }
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
         # Account creation (app/auth/throttle.py): per client address, and all clients together,
         # per SIGNUP_THROTTLE_WINDOW. Enough for a family or an office; a flood is not.
         self.SIGNUPS_PER_CLIENT = int_from_env(environ, "SIGNUPS_PER_CLIENT", 10)
         self.SIGNUPS_IN_TOTAL = int_from_env(environ, "SIGNUPS_IN_TOTAL", 500)
+        # Password checks that failed (or are under way), per hour, from all clients together;
+        # and within LOGIN_THROTTLE_WINDOW from one IPv6 /48 (each /64 has its own 50 too).
+        self.SIGNINS_IN_TOTAL = int_from_env(environ, "SIGNINS_IN_TOTAL", 1000)
+        self.LOGIN_FAILURES_PER_NETWORK = int_from_env(environ, "LOGIN_FAILURES_PER_NETWORK", 200)
+        # What one account may store (app/notes/quota.py), and how fast it may write notes.
+        self.NOTES_PER_USER = int_from_env(environ, "NOTES_PER_USER", 10_000)
+        self.NOTE_BYTES_PER_USER = int_from_env(environ, "NOTE_BYTES_PER_USER", 50 * 1024 * 1024)
+        self.NOTE_WRITES_PER_MINUTE = int_from_env(environ, "NOTE_WRITES_PER_MINUTE", 30)
         # How many proxies in front append to X-Forwarded-For: the platform's router is one
         # (a CDN before it makes two). The client's address is read that many hops from the end.
         self.TRUSTED_PROXY_HOPS = int_from_env(
@@ -159,7 +274,53 @@ class Config:
             int_from_env(environ, "MIGRATION_RETRY_DELAY_MS", 1000, minimum=0) / 1000
         )
         self.MIGRATION_LOCK_WAIT_SECONDS = int_from_env(environ, "MIGRATION_LOCK_WAIT_SECONDS", 600)
+        # A shipped revision whose code changed after it ran: a warning, or with
+        # MIGRATION_STRICT=1 a refusal of the release phase (docs/releases.md).
+        self.MIGRATION_STRICT = environ.get("MIGRATION_STRICT", "").strip() == "1"
         self.read_object_storage(environ)
+        self.read_mail(environ)
+
+    def read_mail(self, environ):
+        """Read how mail is sent (SMTP_URL, MAIL_FROM) and the base URL its links are built on."""
+        self.SMTP_URL = environ.get("SMTP_URL", "").strip()
+        self.SMTP = smtp_settings(self.SMTP_URL) if self.SMTP_URL else None
+        plain = self.SMTP and self.SMTP["security"] == "none"
+        if plain and not (self.SMTP_PLAIN_ALLOWED or is_loopback(self.SMTP["host"])):
+            raise ConfigError(
+                "SMTP_URL asks for plain SMTP (tls=off) to another machine; "
+                f"{self.ENVIRONMENT} allows that only on this machine"
+            )
+        self.MAIL_FROM = mail_from(environ.get("MAIL_FROM", "").strip() or DEVELOPMENT_MAIL_FROM)
+        self.PUBLIC_URL = public_url(
+            environ.get("PUBLIC_URL", "").strip() or DEVELOPMENT_PUBLIC_URL,
+            secure=not self.SMTP_PLAIN_ALLOWED,
+        )
+        # Where the local SMTP server (devenv/mailserver.py) keeps each message as a .eml file.
+        self.LOCAL_MAIL_DIR = environ.get("LOCAL_MAIL_DIR", "").strip() or ".dev/mail"
+
+    def read_database_urls(self, environ):
+        """Read the direct URL and, when set, the PgBouncer URL requests and jobs go through."""
+        direct = database_uri(self.database_url(environ))
+        pooled = environ.get("DATABASE_CONNECTION_POOL_URL", "").strip()
+        self.SQLALCHEMY_DATABASE_URI = direct
+        # Set only with a pooler: a test that points SQLALCHEMY_DATABASE_URI elsewhere
+        # must not leave the release phase on the old database.
+        self.DIRECT_DATABASE_URI = None
+        self.DATABASE_POOLED = bool(pooled)
+        if pooled:
+            self.SQLALCHEMY_DATABASE_URI = database_uri(pooled, "DATABASE_CONNECTION_POOL_URL")
+            self.DIRECT_DATABASE_URI = direct
+
+    def connect_args(self):
+        """Return psycopg2's connection options (PgBouncer 1.18 refuses an `options` one)."""
+        settings = {"connect_timeout": 5, "application_name": "memo"}
+        if not self.DATABASE_POOLED:
+            # A pooled connection sets it per transaction instead (app/pooling.py).
+            settings["options"] = (
+                f"-c statement_timeout={self.STATEMENT_TIMEOUT_MS}"
+                f" -c idle_in_transaction_session_timeout={self.IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+            )
+        return settings
 
     def read_object_storage(self, environ):
         """Read where profile photos are stored and the public base URL they are served from."""
@@ -191,6 +352,7 @@ class DevelopmentConfig(Config):
 
     ENVIRONMENT = "development"
     DEBUG = True
+    LOCAL_INBOX = True
 
 
 class TestingConfig(Config):
@@ -212,12 +374,13 @@ class ProductionConfig(Config):
     """Production behind an HTTPS router: secrets and a bucket required, cookies Secure."""
 
     ENVIRONMENT = "production"
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "S3_BUCKET")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "S3_BUCKET", "SMTP_URL", "MAIL_FROM", "PUBLIC_URL")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     TRUSTED_PROXY_HOPS = 1
     HSTS_MAX_AGE = 365 * 24 * 3600
+    SMTP_PLAIN_ALLOWED = False
 
 
 class StagingConfig(ProductionConfig):

@@ -4,6 +4,7 @@ from flask import Flask, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from app import pooling
 from app.extensions import csrf, db, login_manager, migrate
 from config import load_config
 
@@ -38,13 +39,30 @@ def create_app(settings=None, overrides=None):
     requestlog.init_app(app)
     security.init_app(app)
     db.init_app(app)
+    pooling.init_app(app)
     migrate.init_app(app, db, compare_type=True, render_as_batch=False)
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from app import attachments, auth, errors, health, mypage, notes, search, storage, wordcount
+    from app import (
+        attachments,
+        auth,
+        errors,
+        health,
+        inbox,
+        mypage,
+        notes,
+        search,
+        storage,
+        wordcount,
+    )
     from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
+    from app.i18n import choice, formats, stored
+    from app.i18n import routes as i18n_routes
 
+    choice.init_app(app)
+    formats.init_app(app)
+    stored.init_app(app)
     storage.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
@@ -54,6 +72,9 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(wordcount.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(attachments.bp)
+    app.register_blueprint(i18n_routes.bp)
+    if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
+        app.register_blueprint(inbox.bp)
     app.cli.add_command(storage_cli)
     app.cli.add_command(db_budget)
     app.cli.add_command(seed_demo)

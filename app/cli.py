@@ -5,17 +5,21 @@ import time
 from datetime import timedelta
 
 import click
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_migrate.cli import db as migrate_cli
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from app import jobs, storage
+from app import jobs, objects, release, storage
 from app.extensions import db
-from app.models import Note, User
-from app.mypage import photos
+from app.models import Note, User, utcnow
 
-storage_cli = AppGroup("storage", help="Look after the object store of profile photos.")
+storage_cli = AppGroup(
+    "storage", help="Look after the object store: photos, attachments and their uploads."
+)
 
 
 @storage_cli.command("cleanup")
@@ -28,30 +32,146 @@ storage_cli = AppGroup("storage", help="Look after the object store of profile p
     help="Minutes an object must have existed; younger ones may be uploads in flight.",
 )
 def cleanup(dry_run, min_age):
-    """Delete photos and uploads that nothing refers to (the worker does this hourly too)."""
+    """Delete objects of every kind that nothing refers to (the worker's sweep does this too)."""
     try:
-        listed, orphans = photos.orphaned_objects(timedelta(minutes=min_age))
-        for key in orphans:
-            if not dry_run:
-                storage.delete_key(key)
-            click.echo(f"{'would delete' if dry_run else 'deleted'} {key}")
+        found = objects.sweep(timedelta(minutes=min_age), dry_run=dry_run)
     except storage.StorageError as error:
         raise click.ClickException(str(error)) from None
     verb = "would delete" if dry_run else "deleted"
+    for key in found.orphans:
+        click.echo(f"{verb} {key}")
     click.echo(
-        f"{len(listed)} objects under {storage.PHOTO_PREFIX} and {storage.UPLOAD_PREFIX}: "
-        f"{verb} {len(orphans)} nothing refers to (older than {min_age} min), "
-        f"kept {len(listed) - len(orphans)}"
+        f"{found.listed} objects under {', '.join(objects.PREFIXES)}: "
+        f"{verb} {len(found.orphans)} nothing refers to (older than {min_age} min), "
+        f"kept {found.listed - len(found.orphans)}"
     )
+
+
+@storage_cli.command("rewrite-photo-urls")
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1, max=10_000),
+    help="Users updated in one transaction.",
+)
+def rewrite_photo_urls(batch_size):
+    """Point every stored photo URL at the current S3_PUBLIC_URL (after moving to a CDN, say).
+
+    Batched and resumable: run it again after a stop, and it changes only what is left.
+    """
+    base = current_app.config["S3_PUBLIC_URL"]
+    total = 0
+    for count, last_user_id in objects.rewrite_photo_urls(batch_size):
+        total += count
+        click.echo(f"rewrote {count} photo URLs, up to user id {last_user_id}")
+    click.echo(f"{total} photo URLs now on {base}")
 
 
 # `flask db upgrade` holds one connection while the previous release still serves.
 RELEASE_CONNECTIONS = 1
 
 
+def mail_route(config):
+    """Return where mail goes, for the budget: its jobs add no database connection."""
+    smtp = config["SMTP"]
+    server = f"{smtp['host']}:{smtp['port']}" if smtp else "no SMTP_URL set"
+    return f"sent by worker jobs on their own connections, to {server}"
+
+
 def counted(number, noun):
     """Return "1 dyno", "2 dynos" and the like."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def verdict(total, limit):
+    """Return the budget's last line: what is left, or by how much it is over."""
+    if total > limit:
+        return f"{total} of {limit}: OVER by {total - limit}"
+    return f"{total} of {limit}: OK, {limit - total} to spare"
+
+
+class Budget:
+    """The connections of a formation: web and worker dynos, the release phase, consoles."""
+
+    def __init__(self, dynos, workers, threads, worker_dynos, concurrency, one_off, limit):
+        self.dynos, self.workers, self.threads = dynos, workers, threads
+        self.worker_dynos, self.concurrency = worker_dynos, concurrency
+        self.one_off, self.limit = one_off, limit
+        self.per_dyno = workers * threads
+        self.per_worker = jobs.worker_connections(concurrency)
+
+    def direct_total(self):
+        """Return the server connections with every process connected straight to PostgreSQL."""
+        workers = self.worker_dynos * self.per_worker
+        return self.dynos * self.per_dyno + workers + RELEASE_CONNECTIONS + self.one_off
+
+    def web_dynos_that_fit(self):
+        """Return the most web dynos the plan takes, without a pooler, beside the worker dynos."""
+        spare = self.limit - self.direct_total() + self.dynos * self.per_dyno
+        return max(spare // self.per_dyno, 0)
+
+    def sessions(self):
+        """Return the direct connections a pooler cannot carry: LISTENs, release, consoles."""
+        listens = self.worker_dynos * jobs.LISTEN_CONNECTIONS
+        return listens + RELEASE_CONNECTIONS + self.one_off
+
+    def largest_pool(self):
+        """Return the largest PgBouncer pool that fits beside the direct connections."""
+        return self.limit - self.sessions()
+
+    def clients(self):
+        """Return the client connections every dyno may open to PgBouncer at once."""
+        queue = jobs.worker_connections(self.concurrency) - jobs.LISTEN_CONNECTIONS
+        return self.dynos * self.per_dyno + self.worker_dynos * queue
+
+
+def echo_direct(budget):
+    """Print the budget with every process connected straight to PostgreSQL."""
+    b = budget
+    click.echo("Without a pooler: one server connection per thread, job and queue connection")
+    click.echo(
+        f"  web      {b.dynos * b.per_dyno} = {counted(b.dynos, 'dyno')} x "
+        f"{counted(b.workers, 'worker')} x {counted(b.threads, 'thread')} ({b.per_dyno} per dyno)"
+    )
+    click.echo(
+        f"  worker   {b.worker_dynos * b.per_worker} = {counted(b.worker_dynos, 'dyno')} x "
+        f"({counted(b.concurrency, 'job')} + {jobs.QUEUE_POOL_SIZE} queue + "
+        f"{jobs.LISTEN_CONNECTIONS} listen) ({b.per_worker} per dyno)"
+    )
+    click.echo(f"  release  {RELEASE_CONNECTIONS} (flask db upgrade, while the old release serves)")
+    click.echo(f"  one-off  {b.one_off} (consoles, monitoring)")
+    click.echo(f"  total    {verdict(b.direct_total(), b.limit)}")
+    click.echo(
+        f"  fits     {counted(b.web_dynos_that_fit(), 'web dyno')} beside "
+        f"{counted(b.worker_dynos, 'worker dyno')}"
+    )
+
+
+def echo_pooled(budget, pool_size):
+    """Print the budget with web and job connections through PgBouncer in transaction mode."""
+    b = budget
+    click.echo("With PgBouncer in transaction mode (DATABASE_CONNECTION_POOL_URL)")
+    click.echo(
+        f"  clients  {b.clients()} to PgBouncer, no server connection each "
+        "(its max_client_conn must allow them)"
+    )
+    click.echo(
+        f"  pool     {pool_size} server connections, shared by every dyno "
+        f"(PgBouncer's pool size; at most {b.largest_pool()} fit)"
+    )
+    click.echo(
+        f"  listen   {b.worker_dynos * jobs.LISTEN_CONNECTIONS} = "
+        f"{counted(b.worker_dynos, 'worker dyno')} x 1 (direct: a LISTEN needs a session)"
+    )
+    click.echo(f"  release  {RELEASE_CONNECTIONS} (direct: migrations need a session)")
+    click.echo(f"  one-off  {b.one_off} (consoles, monitoring; direct)")
+    click.echo(f"  total    {verdict(pool_size + b.sessions(), b.limit)}")
+    click.echo(
+        "  fits     any number of web dynos, and up to "
+        f"{counted(max(b.limit - RELEASE_CONNECTIONS - b.one_off - 1, 0), 'worker dyno')} "
+        "with a pool of 1"
+    )
 
 
 @click.command("db-budget")
@@ -98,34 +218,38 @@ def counted(number, noun):
     type=click.IntRange(min=1),
     help="Connections the database plan allows.",
 )
+@click.option(
+    "--pooler/--no-pooler",
+    default=None,
+    help="Judge the budget with PgBouncer or without.  [default: DATABASE_CONNECTION_POOL_URL set]",
+)
+@click.option(
+    "--pool-size",
+    type=click.IntRange(min=1),
+    help="PgBouncer's server connections.  [default: the most that fit]",
+)
 @with_appcontext
-def db_budget(dynos, workers, threads, worker_dynos, concurrency, one_off, limit):
-    """Print the database connections Memo needs at most, against the plan's limit."""
-    workers = workers or current_app.config["WEB_CONCURRENCY"]
-    threads = threads or current_app.config["WEB_THREADS"]
-    concurrency = concurrency or current_app.config["WORKER_CONCURRENCY"]
-    per_dyno = workers * threads
-    per_worker = jobs.worker_connections(concurrency)
-    total = dynos * per_dyno + worker_dynos * per_worker + RELEASE_CONNECTIONS + one_off
-    click.echo("Database connections at most (each worker's pool: one per thread, no overflow)")
-    click.echo(
-        f"  web      {dynos * per_dyno} = {counted(dynos, 'dyno')} x {counted(workers, 'worker')} "
-        f"x {counted(threads, 'thread')} ({per_dyno} per dyno)"
-    )
-    click.echo(
-        f"  worker   {worker_dynos * per_worker} = {counted(worker_dynos, 'dyno')} x "
-        f"({counted(concurrency, 'job')} + {jobs.QUEUE_POOL_SIZE} queue + "
-        f"{jobs.LISTEN_CONNECTIONS} listen) ({per_worker} per dyno)"
-    )
-    click.echo(f"  release  {RELEASE_CONNECTIONS} (flask db upgrade, while the old release serves)")
-    click.echo(f"  one-off  {one_off} (consoles, monitoring)")
-    if total > limit:
+def db_budget(pooler, pool_size, **counts):
+    """Print the database connections Memo needs at most, with and without PgBouncer."""
+    counts["workers"] = counts["workers"] or current_app.config["WEB_CONCURRENCY"]
+    counts["threads"] = counts["threads"] or current_app.config["WEB_THREADS"]
+    counts["concurrency"] = counts["concurrency"] or current_app.config["WORKER_CONCURRENCY"]
+    budget = Budget(**counts)
+    pooled = current_app.config["DATABASE_POOLED"] if pooler is None else pooler
+    # A pool larger than its clients would never fill.
+    pool_size = pool_size or max(min(budget.largest_pool(), budget.clients()), 1)
+    echo_direct(budget)
+    echo_pooled(budget, pool_size)
+    click.echo(f"Mail: 0 more connections ({mail_route(current_app.config)})")
+    total = pool_size + budget.sessions() if pooled else budget.direct_total()
+    if total > budget.limit:
         click.echo(
-            f"  total    {total} of {limit}: OVER by {total - limit}; use fewer dynos, "
-            "WEB_CONCURRENCY, WEB_THREADS or WORKER_CONCURRENCY, or a plan with more connections"
+            f"{'With' if pooled else 'Without'} the pooler the plan is OVER: use fewer dynos, "
+            "WEB_CONCURRENCY, WEB_THREADS or WORKER_CONCURRENCY, "
+            f"{'a smaller pool, ' if pooled else 'PgBouncer, '}or a plan with more connections"
         )
         raise SystemExit(1)
-    click.echo(f"  total    {total} of {limit}: OK, {limit - total} to spare")
+    click.echo(f"{'With' if pooled else 'Without'} the pooler: OK")
 
 
 DEMO_NOTES = [
@@ -150,7 +274,7 @@ def seed_demo(email, password):
     if User.find_by_email(email) is not None:
         click.echo(f"The demo account {email} exists already; nothing changed")
         return
-    user = User(email=email, nickname="demo")
+    user = User(email=email, nickname="demo", email_verified_at=utcnow())
     user.set_password(password)
     user.notes = [Note(title=title, content=content) for title, content in DEMO_NOTES]
     db.session.add(user)
@@ -261,3 +385,45 @@ def jobs_ping(count, timeout):
         time.sleep(0.05)
     seconds = time.monotonic() - started
     click.echo(f"{count} job(s) run in {seconds:.2f} s ({count / seconds:.0f} jobs/s)")
+
+
+# `flask db validate` and `flask db apply-skipped`: Flask-Migrate's `db` group, ours added.
+
+
+@migrate_cli.command("validate")
+@click.option(
+    "--accept-checksums",
+    is_flag=True,
+    help="Record the current checksums of revisions whose code changed since they ran.",
+)
+@with_appcontext
+def validate(accept_checksums):
+    """Check the record of applied revisions against this code's chain, as the release phase."""
+    scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    strict = current_app.config["MIGRATION_STRICT"]
+    with db.engine.connect() as connection:
+        history = release.check_history(connection, scripts)
+        for warning in history.warnings(strict):
+            click.echo(f"warning: {warning}")
+        if accept_checksums and history.changed:
+            release.ensure_compatibility_record(connection)
+            release.accept_checksums(connection, history)
+            click.echo(f"accepted the checksums of {release.ids(s for s, _ in history.changed)}")
+            history.changed = []
+        problems = history.errors(strict)
+    if problems:
+        raise click.ClickException(release.refusal(history, problems))
+    heads = ", ".join(sorted(history.heads)) or "empty"
+    assumed = f"; not recorded, assumed: {release.ids(history.assumed)}" if history.assumed else ""
+    click.echo(f"history valid: the database is at {heads}{assumed}")
+
+
+@migrate_cli.command("apply-skipped")
+@with_appcontext
+def apply_skipped():
+    """Run the revisions a relinked history skipped, oldest first, and record them."""
+    config = current_app.extensions["migrate"].migrate.get_config()
+    config.attributes["apply_skipped"] = True
+    scripts = ScriptDirectory.from_config(config)
+    with EnvironmentContext(config, scripts):
+        scripts.run_env()

@@ -3,34 +3,78 @@
 import logging
 
 from flask import g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from app.extensions import db, login_manager
-from app.release import first_line
 from app.storage import StorageError
 
 logger = logging.getLogger("memo.errors")
-DATABASE_DOWN = (
+DATABASE_DOWN = _l(
     "The service is briefly unavailable: its database is not answering. "
     "Please try again in a moment."
 )
-STORE_DOWN = (
+STORE_DOWN = _l(
     "Photos cannot be saved right now: the photo store is not answering. "
     "Your photo is unchanged; please try again in a moment."
 )
 
 FRIENDLY_MESSAGES = {
-    400: "The request could not be understood. Please go back and try again.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing here. The page may have moved, or it may not be yours.",
-    405: "That action is not allowed here.",
-    413: "That upload is too large.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    500: "Something went wrong on our side. It has been logged; please try again.",
-    503: "The service is briefly unavailable. Please try again in a moment.",
+    400: _l("The request could not be understood. Please go back and try again."),
+    403: _l("You are not allowed to do that."),
+    404: _l("There is nothing here. The page may have moved, or it may not be yours."),
+    405: _l("That action is not allowed here."),
+    413: _l("That upload is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. It has been logged; please try again."),
+    503: _l("The service is briefly unavailable. Please try again in a moment."),
 }
+# The error's name as a page title (Werkzeug's are English).
+ERROR_NAMES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Server error"),
+    503: _l("Briefly unavailable"),
+}
+# Flask-WTF's reasons for refusing a form (English only), in the reader's language.
+CSRF_REASONS = {
+    "The CSRF token is missing.": _l(
+        "The CSRF token is missing. Reload the page and send the form again."
+    ),
+    "The CSRF session token is missing.": _l(
+        "The CSRF session token is missing. Reload the page and send the form again."
+    ),
+    "The CSRF token has expired.": _l(
+        "The CSRF token has expired. Reload the page and send the form again."
+    ),
+    "The CSRF token is invalid.": _l(
+        "The CSRF token is invalid. Reload the page and send the form again."
+    ),
+    "The CSRF tokens do not match.": _l(
+        "The CSRF tokens do not match. Reload the page and send the form again."
+    ),
+    "The referrer header is missing.": _l(
+        "The referrer header is missing. Reload the page and send the form again."
+    ),
+    "The referrer header is malformed.": _l(
+        "The referrer header is malformed. Reload the page and send the form again."
+    ),
+    "The referrer does not match the host.": _l(
+        "The referrer does not match the host. The form was sent from another site."
+    ),
+}
+
+
+def first_line(error):
+    """Return the first line of a database error, without SQLAlchemy's boilerplate."""
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def wants_json():
@@ -41,10 +85,17 @@ def wants_json():
 
 def message_for(error):
     """Return the message to show for `error`: its own, unless it is Werkzeug's stock text."""
+    if isinstance(error, CSRFError):
+        return str(CSRF_REASONS.get(error.description, FRIENDLY_MESSAGES[400]))
     stock = type(error).description
     if error.description and error.description != stock:
-        return error.description
-    return FRIENDLY_MESSAGES.get(error.code, stock)
+        return str(error.description)
+    return str(FRIENDLY_MESSAGES.get(error.code, stock))
+
+
+def name_for(error):
+    """Return the error's name in the reader's language."""
+    return str(ERROR_NAMES.get(error.code, error.name))
 
 
 def handle_http_error(error):
@@ -56,7 +107,9 @@ def handle_http_error(error):
     headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
     if wants_json():
         return {"error": message, "status": error.code}, error.code, headers
-    page = render_template("errors/error.html", code=error.code, name=error.name, message=message)
+    page = render_template(
+        "errors/error.html", code=error.code, name=name_for(error), message=message
+    )
     return page, error.code, headers
 
 
@@ -66,13 +119,13 @@ def handle_database_unavailable(error):
     # Loading the signed-in user needs the database that just failed: the page is
     # rendered as for a signed-out visitor.
     g._login_user = login_manager.anonymous_user()
-    return handle_http_error(ServiceUnavailable(DATABASE_DOWN))
+    return handle_http_error(ServiceUnavailable(str(DATABASE_DOWN)))
 
 
 def handle_storage_unavailable(error):
     """Answer 503 when the object store fails before anything was changed."""
     logger.warning("object store failed: %s", error)
-    return handle_http_error(ServiceUnavailable(STORE_DOWN))
+    return handle_http_error(ServiceUnavailable(str(STORE_DOWN)))
 
 
 def end_database_session(error=None):

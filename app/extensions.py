@@ -1,5 +1,6 @@
 """Flask extensions, created unbound so models and blueprints never import the app."""
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -37,3 +38,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = RefererCheckingCSRFProtect()
+babel = Babel()

@@ -7,7 +7,6 @@ host name; redirects are followed by hand and vetted again. Time and size are bo
 and read timeouts, an overall deadline that cuts the socket off, and a cap on the body.
 """
 
-import codecs
 import http.client
 import ipaddress
 import re
@@ -20,10 +19,20 @@ from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
+import webencodings
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.ssl_match_hostname import CertificateError
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+    to_unicode,
+)
+
+from app.i18n.stored import stored_message
 
 MAX_REDIRECTS = 3
 MAX_BYTES = 2 * 1024 * 1024
@@ -42,15 +51,16 @@ HEADERS = {
 
 HOST_NAME = re.compile(r"[a-z0-9_.-]+")
 UNSAFE_IN_URL = re.compile(r"[\s\\\x00-\x1f\x7f]")
-CHARSET_PARAMETER = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
-META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-BYTE_ORDER_MARKS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+# The codecs the WHATWG Encoding Standard's labels name, as w3lib resolves them. A page may
+# declare only these: Python also knows codecs no browser does (punycode decodes in quadratic
+# time, idna raises whatever the error handler), and a label naming one of those is ignored,
+# as a browser ignores a label it does not know. (The standard decodes the labels of its
+# "replacement" encoding to one U+FFFD; those are left out too.)
+WEB_CODECS = frozenset(
+    resolve_encoding(label)
+    for label, name in webencodings.LABELS.items()
+    if name not in {"replacement", "x-user-defined"} and resolve_encoding(label)
 )
-# Browsers read these labels as Windows-1252, and so do we (WHATWG Encoding standard).
-WINDOWS_1252_LABELS = frozenset({"ascii", "us-ascii", "iso-8859-1", "latin1", "latin-1"})
 
 SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, RFC 6598
 GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
@@ -67,6 +77,51 @@ IPV4_CARRYING_PREFIXES = tuple(
     )
 )
 
+# Why a page was not fetched, as the word count stores it (in English) and a page shows it
+# (translated, app/i18n/stored.py). More specific messages come first: they are matched in order.
+TOOK_TOO_LONG = stored_message("The site took longer than %(seconds)s seconds; Memo gave up.")
+REDIRECTED_TO = stored_message("The page redirected to %(url)s. %(reason)s")
+TOO_MANY_REDIRECTS = stored_message(
+    "The page redirected more than %(count)s times; Memo stopped there."
+)
+UNSAFE_CHARACTERS = stored_message(
+    "The address contains spaces, backslashes or control characters."
+)
+NOT_A_WEB_ADDRESS = stored_message("This is not a valid web address.")
+NOT_HTTP = stored_message("Only http:// and https:// addresses can be fetched.")
+HAS_CREDENTIALS = stored_message("Addresses with a user name or password are not fetched.")
+NO_HOST_NAME = stored_message("The address has no host name.")
+BAD_HOST_NAME = stored_message("The host name is not valid.")
+NOT_PUBLIC_ADDRESS = stored_message(
+    "Memo only fetches public web pages: %(host)s resolves to %(address)s, %(problem)s."
+)
+NOT_PUBLIC_HOST = stored_message("Memo only fetches public web pages: %(host)s is %(problem)s.")
+LOOPBACK = stored_message("a loopback address")
+UNSPECIFIED = stored_message("an unspecified address")
+LINK_LOCAL = stored_message("a link-local address")
+MULTICAST = stored_message("a multicast address")
+CARRIES_IPV4 = stored_message("an IPv6 address that carries an IPv4 address")
+SHARED = stored_message("a shared (carrier-grade NAT) address")
+RESERVED = stored_message("a reserved address")
+PRIVATE = stored_message("a private address")
+NOT_PUBLIC = stored_message("not a public address")
+SLOW_LOOKUPS = stored_message("Too many web sites are slow to look up right now; try later.")
+HOST_NOT_FOUND = stored_message("The host name %(host)s could not be found.")
+REDIRECT_NOWHERE = stored_message("The site redirected without saying where to.")
+ANSWERED_WITH_PHRASE = stored_message("The site answered %(status)s %(phrase)s.")
+ANSWERED = stored_message("The site answered %(status)s.")
+NO_MEDIA_TYPE = stored_message("The site did not say what it sent; Memo counts web pages only.")
+NOT_TEXT = stored_message("Memo counts words of web pages and plain text only, not %(type)s.")
+COMPRESSED = stored_message("The site sent a compressed page although Memo asked for none.")
+TOO_LARGE = stored_message("The page is larger than %(size)s; Memo stopped reading there.")
+UNTRUSTED_CERTIFICATE = stored_message(
+    "The certificate of %(host)s could not be verified, so Memo did not trust it."
+)
+NO_SECURE_CONNECTION = stored_message("A secure connection to %(host)s could not be made.")
+NO_CONNECTION = stored_message("Could not connect to %(host)s.")
+NO_ANSWER_IN_TIME = stored_message("%(host)s did not answer in time.")
+CUT_OFF = stored_message("The connection to %(host)s failed or was cut off.")
+
 # getaddrinfo has no timeout of its own, so lookups run in threads a fetch can stop waiting
 # for. Each host name gets a thread of its own: a pool would let a few hung lookups (which
 # go on after their fetch gave up) hold up every other host's.
@@ -79,11 +134,17 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched page: where it ended up, its media type and its decoded text."""
+    """A fetched page: where it ended up, its media type, its bytes and their Content-Type."""
 
     url: str
     media_type: str
-    text: str
+    body: bytes
+    content_type: str
+
+    @property
+    def text(self):
+        """Return the page decoded as a browser would (see text_of)."""
+        return text_of(self.body, self.content_type, self.media_type)
 
 
 @dataclass(frozen=True)
@@ -135,7 +196,7 @@ class Deadline:
         return left
 
     def error(self):
-        return FetchError(f"The site took longer than {self.seconds:g} seconds; Memo gave up.")
+        return FetchError(TOOK_TOO_LONG % {"seconds": f"{self.seconds:g}"})
 
     def watch(self, sock):
         """Cut `sock` off when the deadline passes, even in the middle of a read."""
@@ -192,7 +253,8 @@ def fetch(
                 address = vet_host(target.host, target.port, allow_loopback, clock)
             except FetchError as error:
                 if hop:
-                    raise FetchError(f"The page redirected to {shorten(url)}. {error}") from None
+                    reason = {"url": shorten(url), "reason": str(error)}
+                    raise FetchError(REDIRECTED_TO % reason) from None
                 raise
             try:
                 page, location = get(target, address, clock, max_bytes, ca_certs)
@@ -203,7 +265,7 @@ def fetch(
             if page is not None:
                 return page
             url = urljoin(target.url, location)
-    raise FetchError(f"The page redirected more than {MAX_REDIRECTS} times; Memo stopped there.")
+    raise FetchError(TOO_MANY_REDIRECTS % {"count": MAX_REDIRECTS})
 
 
 def check_address(url, allow_loopback=False):
@@ -221,20 +283,20 @@ def shorten(url, length=100):
 def parse_url(url):
     """Split a web address into a Target, or raise FetchError if it is not one Memo fetches."""
     if UNSAFE_IN_URL.search(url):
-        raise FetchError("The address contains spaces, backslashes or control characters.")
+        raise FetchError(UNSAFE_CHARACTERS)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise FetchError("This is not a valid web address.") from None
+        raise FetchError(NOT_A_WEB_ADDRESS) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchError("Only http:// and https:// addresses can be fetched.")
+        raise FetchError(NOT_HTTP)
     if parts.username is not None or parts.password is not None:
-        raise FetchError("Addresses with a user name or password are not fetched.")
+        raise FetchError(HAS_CREDENTIALS)
     host = host_name(parts.hostname or "")
     if port == 0:
-        raise FetchError("This is not a valid web address.")
+        raise FetchError(NOT_A_WEB_ADDRESS)
     path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@~")
     if parts.query:
         path += "?" + quote(parts.query, safe="/%!$&'()*+,;=:@~?")
@@ -245,15 +307,15 @@ def parse_url(url):
 def host_name(host):
     """Return `host` as lower-case ASCII (IDNA), or raise FetchError if it is no host name."""
     if not host:
-        raise FetchError("The address has no host name.")
+        raise FetchError(NO_HOST_NAME)
     if is_ip_address(host):
         return str(ipaddress.ip_address(host))
     try:
         ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise FetchError("The host name is not valid.") from None
+        raise FetchError(BAD_HOST_NAME) from None
     if not HOST_NAME.fullmatch(ascii_host):
-        raise FetchError("The host name is not valid.")
+        raise FetchError(BAD_HOST_NAME)
     return ascii_host
 
 
@@ -262,9 +324,11 @@ def vet_host(host, port, allow_loopback, clock):
     addresses = [host] if is_ip_address(host) else resolve(host, port, clock)
     for address in addresses:
         problem = address_problem(ipaddress.ip_address(address), allow_loopback)
+        if problem and address == host:
+            raise FetchError(NOT_PUBLIC_HOST % {"host": host, "problem": problem})
         if problem:
-            where = f"{host} is" if address == host else f"{host} resolves to {address},"
-            raise FetchError(f"Memo only fetches public web pages: {where} {problem}.")
+            where = {"host": host, "address": address, "problem": problem}
+            raise FetchError(NOT_PUBLIC_ADDRESS % where)
     return addresses[0]
 
 
@@ -290,7 +354,7 @@ class Resolver:
             future = self.pending.get((host, port))
             if future is None:
                 if len(self.pending) >= self.max_pending:
-                    raise FetchError("Too many web sites are slow to look up right now; try later.")
+                    raise FetchError(SLOW_LOOKUPS)
                 future = self.pending[host, port] = Future()
                 thread = threading.Thread(
                     target=self.run, args=(host, port, future), name="memo-resolver", daemon=True
@@ -319,30 +383,30 @@ def resolve(host, port, clock):
     except TimeoutError:
         raise clock.error() from None
     except (OSError, UnicodeError):
-        raise FetchError(f"The host name {host} could not be found.") from None
+        raise FetchError(HOST_NOT_FOUND % {"host": host}) from None
     return list(dict.fromkeys(answer[4][0] for answer in answers))
 
 
 def address_problem(address, allow_loopback=False):
     """Return why Memo must not connect to `address` (e.g. "a private address"), or None."""
     if address.is_loopback:
-        return None if allow_loopback else "a loopback address"
+        return None if allow_loopback else LOOPBACK
     if address.is_unspecified:
-        return "an unspecified address"
+        return UNSPECIFIED
     if address.is_link_local:
-        return "a link-local address"
+        return LINK_LOCAL
     if address.is_multicast:
-        return "a multicast address"
+        return MULTICAST
     if address.version == 6 and any(address in prefix for prefix in IPV4_CARRYING_PREFIXES):
-        return "an IPv6 address that carries an IPv4 address"
+        return CARRIES_IPV4
     if address.version == 4 and address in SHARED_ADDRESS_SPACE:
-        return "a shared (carrier-grade NAT) address"
+        return SHARED
     if address.is_reserved:
-        return "a reserved address"
+        return RESERVED
     if address.is_private:
-        return "a private address"
+        return PRIVATE
     if not address.is_global or (address.version == 6 and address not in GLOBAL_UNICAST):
-        return "not a public address"
+        return NOT_PUBLIC
     return None
 
 
@@ -379,39 +443,38 @@ def get(target, address, clock, max_bytes, ca_certs):
         if response.status in REDIRECT_STATUSES:
             location = response.headers.get("Location")
             if not location:
-                raise FetchError("The site redirected without saying where to.")
+                raise FetchError(REDIRECT_NOWHERE)
             return None, location
-        media_type, charset = check_headers(response, max_bytes)
+        media_type = check_headers(response, max_bytes)
         body = read_body(response, max_bytes, clock)
-        return Page(target.url, media_type, text_of(body, charset, media_type)), None
+        return Page(target.url, media_type, body, response.headers["Content-Type"]), None
     finally:
         connection.close()
 
 
 def check_headers(response, max_bytes):
-    """Return the media type and charset of a response Memo can count, or raise FetchError."""
+    """Return the media type of a response Memo can count, or raise FetchError."""
     if not 200 <= response.status < 300:
-        phrase = http.client.responses.get(response.status, "")
-        raise FetchError(f"The site answered {response.status} {phrase}".rstrip() + ".")
-    media_type, _, parameters = response.headers.get("Content-Type", "").partition(";")
+        phrase = http.client.responses.get(response.status)
+        answer = {"status": response.status, "phrase": phrase}
+        raise FetchError((ANSWERED_WITH_PHRASE if phrase else ANSWERED) % answer)
+    media_type = response.headers.get("Content-Type", "").partition(";")[0]
     media_type = media_type.strip().lower()
     if not media_type:
-        raise FetchError("The site did not say what it sent; Memo counts web pages only.")
+        raise FetchError(NO_MEDIA_TYPE)
     if media_type not in TEXT_TYPES:
-        shown = media_type[:80]
-        raise FetchError(f"Memo counts words of web pages and plain text only, not {shown}.")
+        raise FetchError(NOT_TEXT % {"type": media_type[:80]})
     if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
-        raise FetchError("The site sent a compressed page although Memo asked for none.")
+        raise FetchError(COMPRESSED)
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise too_large(max_bytes)
-    match = CHARSET_PARAMETER.search(parameters)
-    return media_type, match.group(1) if match else None
+    return media_type
 
 
 def too_large(max_bytes):
     size = f"{max_bytes / 2**20:g} MB" if max_bytes >= 2**20 else f"{max_bytes / 2**10:g} KB"
-    return FetchError(f"The page is larger than {size}; Memo stopped reading there.")
+    return FetchError(TOO_LARGE % {"size": size})
 
 
 def read_body(response, max_bytes, clock):
@@ -427,33 +490,33 @@ def read_body(response, max_bytes, clock):
     return bytes(body)
 
 
-def text_of(body, charset, media_type):
-    """Decode a body: its byte order mark, else the declared or <meta> charset, else sniffed."""
-    for mark, codec in BYTE_ORDER_MARKS:
-        if body.startswith(mark):
-            return body.decode(codec, errors="replace")
-    labels = [charset]
+def text_of(body, content_type, media_type):
+    """Decode a body as a browser would: its byte order mark, else the charset of its
+    Content-Type or (HTML only) of its <meta>, else UTF-8 if it is valid, else Windows-1252.
+    """
+    codec, mark = read_bom(body)
+    if codec:
+        return to_unicode(body[len(mark) :], codec)
+    declared = [http_content_type_encoding(content_type)]
     if media_type != "text/plain":
-        match = META_CHARSET.search(body[:4096])
-        labels.append(match.group(1).decode("ascii") if match else None)
-    for label in filter(None, labels):
-        label = "cp1252" if label.lower() in WINDOWS_1252_LABELS else label
-        with suppress(LookupError):
-            return body.decode(label, errors="replace")
+        declared.append(html_body_declared_encoding(body))
+    for codec in declared:
+        if codec in WEB_CODECS:
+            return to_unicode(body, codec)
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
+        return to_unicode(body, "cp1252")
 
 
 def connection_problem(error, host):
     """Return a user-readable sentence for a failed connection to `host`."""
     if isinstance(error, ssl.SSLCertVerificationError | CertificateError):
-        return f"The certificate of {host} could not be verified, so Memo did not trust it."
+        return UNTRUSTED_CERTIFICATE % {"host": host}
     if isinstance(error, ssl.SSLError):
-        return f"A secure connection to {host} could not be made."
+        return NO_SECURE_CONNECTION % {"host": host}
     if isinstance(error, NewConnectionError):
-        return f"Could not connect to {host}."
+        return NO_CONNECTION % {"host": host}
     if isinstance(error, Urllib3Timeout | TimeoutError):
-        return f"{host} did not answer in time."
-    return f"The connection to {host} failed or was cut off."
+        return NO_ANSWER_IN_TIME % {"host": host}
+    return CUT_OFF % {"host": host}

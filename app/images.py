@@ -45,14 +45,23 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 DAMAGED_FILE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
-EMPTY = "The file is empty. Choose a photo to upload."
-NOT_AN_IMAGE = "This file is not a photo we can use. Upload a JPEG, PNG or WebP image."
-TOO_MANY_PIXELS = f"This image is too large: at most {MAX_PIXELS // 1_000_000} megapixels."
-DAMAGED = "This image is damaged or incomplete. Please choose another file."
-TOO_EXPENSIVE = (
+
+def N_(message):  # noqa: N802  (the usual name of gettext's no-op marker)
+    """Mark `message` for translation (pybabel -k N_): this file also runs alone, as a child."""
+    return message
+
+
+# Why a photo was refused, in English as a job stores it; pages translate it (mypage/photos.py).
+EMPTY = N_("The file is empty. Choose a photo to upload.")
+NOT_AN_IMAGE = N_("This file is not a photo we can use. Upload a JPEG, PNG or WebP image.")
+TOO_MANY_PIXELS_TEMPLATE = N_("This image is too large: at most %(megapixels)s megapixels.")
+TOO_MANY_PIXELS = TOO_MANY_PIXELS_TEMPLATE % {"megapixels": MAX_PIXELS // 1_000_000}
+DAMAGED = N_("This image is damaged or incomplete. Please choose another file.")
+TOO_EXPENSIVE = N_(
     "This image would take too long or too much memory to process. "
     "Please upload a smaller or simpler photo."
 )
+REFUSALS = (EMPTY, NOT_AN_IMAGE, TOO_MANY_PIXELS_TEMPLATE, DAMAGED, TOO_EXPENSIVE)
 EXIT_REFUSED = 3  # the child refused the image; the message is on its stderr
 
 

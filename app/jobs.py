@@ -13,20 +13,20 @@ import os
 import signal
 import threading
 import time
-from contextlib import suppress
 from datetime import timedelta
 
 import procrastinate
+import psycopg
+import psycopg_pool
 from flask import current_app, g, has_request_context
 from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import storage
 from app.extensions import db
-from app.models import LoginSession, PhotoUpload, WordCount
-from app.storage import StorageError
+from app.models import AccountExport, LoginSession, PhotoUpload, WordCount
+from config import direct_database_uri
 
 logger = logging.getLogger("memo.jobs")
 # procrastinate logs each job in several lines; ours is the one line per job.
@@ -35,6 +35,10 @@ logging.getLogger("procrastinate").setLevel(logging.WARNING)
 # Deferring happens on the web's own SQLAlchemy connection (see defer); the worker
 # swaps in procrastinate's psycopg 3 connector, which LISTENs for new jobs.
 queue = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
+# A job deferred from inside a job (a worker's) goes in the session's transaction too; there
+# the queue's connector is the worker's psycopg 3 one, so deferring goes through this app,
+# whose connector is never swapped.
+deferrer = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
 
 # The platform sends SIGKILL 30 s after SIGTERM. Running jobs get this long to finish
 # (every job here is bounded below it: a fetch 10 s, a photo's decoding 20 s)...
@@ -42,16 +46,35 @@ SHUTDOWN_GRACE_SECONDS = 20
 # ...and a job still running after this is left to stalled-job recovery: the process
 # exits, its heartbeat stops, and another worker runs the job again.
 SHUTDOWN_HARD_SECONDS = 24
+# How long a starting worker waits for its pools to register before it takes stop signals.
+REGISTER_WAIT_SECONDS = 5
 # The worker's own queue connections: a pool for fetching, finishing and heartbeats,
 # plus one LISTEN connection outside the pool. Job threads use the app's SQLAlchemy pool.
 QUEUE_POOL_SIZE = 2
 LISTEN_CONNECTIONS = 1
 # A worker that missed this many heartbeats is dead: its jobs are run again.
 MISSED_HEARTBEATS = 3
+# When the database goes away the worker tries again after 0.5, 1, 2, 2 ... s, so jobs
+# resume within about 2 s of it being back; down for 5 minutes, the process exits 1.
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 2
+RECONNECT_GIVE_UP_SECONDS = 300
+# Scheduled upkeep goes to a queue of its own, and one of a worker's job slots takes nothing
+# else: a flood of slow user jobs cannot hold it back. That slot polls for work instead of
+# LISTENing, so the worker holds no more connections than before.
+MAINTENANCE_QUEUE = "maintenance"
+MAINTENANCE_SLOTS = 1
+MAINTENANCE_POLL_SECONDS = 2
 
 # Failures worth another attempt: the database did not answer (tasks add the store's).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 REQUEST_ID = "request_id"
+# What the worker's own queue connections raise when PostgreSQL goes away.
+QUEUE_CONNECTION_ERRORS = (
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    procrastinate.exceptions.ConnectorException,
+)
 
 
 def worker_connections(concurrency):
@@ -61,8 +84,26 @@ def worker_connections(concurrency):
 
 def defer(task, **arguments):
     """Queue `task(**arguments)` in the session's transaction: it runs only if that commits."""
+    return queue_job(task, task.lock, arguments)
+
+
+def defer_for_user(user_id, task, **arguments):
+    """Queue `task(**arguments)` as one of `user_id`'s jobs: a user's jobs run one at a time."""
+    # procrastinate runs no job whose lock an earlier or running job holds, so one account's
+    # queued work takes one worker slot, whatever it queues, and other users get the rest.
+    return queue_job(task, f"user:{user_id}", arguments)
+
+
+def queue_job(task, lock, arguments):
+    """Queue a job of `task` with `lock` in the session's transaction, with the request id."""
     arguments[REQUEST_ID] = g.get("request_id") if has_request_context() else None
-    return task.configure(connection=db.session.connection()).defer(**arguments)
+    return deferrer.configure_task(
+        task.name,
+        connection=db.session.connection(),
+        queue=task.queue,
+        lock=lock,
+        queueing_lock=task.queueing_lock,
+    ).defer(**arguments)
 
 
 def retrying(max_attempts, errors=TRANSIENT_ERRORS, base_seconds=2):
@@ -104,13 +145,50 @@ def psycopg_conninfo(sqlalchemy_uri):
     return make_url(sqlalchemy_uri).set(drivername="postgresql").render_as_string(False)
 
 
+class QueueConnector(procrastinate.PsycopgConnector):
+    """procrastinate's psycopg 3 connector, whose LISTEN runs on a connector of its own.
+
+    Behind PgBouncer in transaction mode the queue's queries (fetch, finish, heartbeat) go
+    through the pooler like any transaction, but a LISTEN lives on one server session: it
+    takes a direct connection (`listener`).
+    """
+
+    def __init__(self, listener, **pool_arguments):
+        super().__init__(**pool_arguments)
+        self.listener = listener
+
+    async def open_async(self, pool=None):
+        await super().open_async(pool)
+        await self.listener.open_async()
+
+    async def close_async(self):
+        await self.listener.close_async()
+        await super().close_async()
+
+    async def listen_notify(self, on_notification, channels):
+        await self.listener.listen_notify(on_notification, channels)
+
+
 def worker_connector(config):
     """Return the psycopg 3 connector the worker fetches, finishes and listens with."""
-    return procrastinate.PsycopgConnector(
+    options = {"application_name": "memo-worker", "connect_timeout": 5}
+    # A backstop, as for the app's own connections (config.py); PgBouncer 1.18 refuses it.
+    timeout = f"-c idle_in_transaction_session_timeout={config['IDLE_IN_TRANSACTION_TIMEOUT_MS']}"
+    backstop = {"options": timeout}
+    listener = procrastinate.PsycopgConnector(
+        conninfo=psycopg_conninfo(direct_database_uri(config)),
+        pool_factory=psycopg_pool.AsyncNullConnectionPool,  # its one connection is its own
+        kwargs={**options, **backstop},
+    )
+    # psycopg 3 prepares a query on the server after 5 runs; through PgBouncer 1.18 the
+    # next transaction may reach a server that never saw it. None: never prepare.
+    prepare = {"prepare_threshold": None} if config["DATABASE_POOLED"] else backstop
+    return QueueConnector(
+        listener,
         conninfo=psycopg_conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         min_size=1,
         max_size=QUEUE_POOL_SIZE,
-        kwargs={"application_name": "memo-worker", "connect_timeout": 5},
+        kwargs={**options, **prepare},
     )
 
 
@@ -129,37 +207,149 @@ def worker_options(flask_app, concurrency):
     }
 
 
+def worker_pools(options):
+    """Split a worker's slots: all but MAINTENANCE_SLOTS take any job, those take upkeep only."""
+    concurrency = options["concurrency"]
+    if concurrency <= MAINTENANCE_SLOTS:  # too few slots to set one aside
+        return [options]
+    maintenance = {
+        **options,
+        "name": f"{options['name']}-{MAINTENANCE_QUEUE}",
+        "queues": [MAINTENANCE_QUEUE],
+        "concurrency": MAINTENANCE_SLOTS,
+        "listen_notify": False,
+        "fetch_job_polling_interval": MAINTENANCE_POLL_SECONDS,
+    }
+    return [{**options, "concurrency": concurrency - MAINTENANCE_SLOTS}, maintenance]
+
+
 def run_worker(flask_app, concurrency, wait=True):
     """Run jobs until SIGTERM or SIGINT (or, without `wait`, until none is left)."""
     options = {**worker_options(flask_app, concurrency), "wait": wait}
     with queue.replace_connector(worker_connector(flask_app.config)):
-        asyncio.run(work(options))
+        asyncio.run(work(options, psycopg_conninfo(direct_database_uri(flask_app.config))))
 
 
-async def work(options):
-    """Run the worker on this event loop; the first stop signal lets it wind down."""
+async def work(options, conninfo):
+    """Run the worker until a stop signal, starting it again whenever the database went away.
+
+    procrastinate stops its worker when its connection to PostgreSQL breaks (a restart, a
+    failover). Here it is started again as soon as the database answers, with waits that
+    double from RECONNECT_FIRST_SECONDS up to RECONNECT_MAX_SECONDS; a database still down
+    after RECONNECT_GIVE_UP_SECONDS makes the process exit 1, and the platform restarts it.
+    """
+    stop = Stopper()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop, number)
+    down_since = None
+    while True:
+        try:
+            await run_until_stopped(options, stop)
+            lost = "the queue stopped"
+        except QUEUE_CONNECTION_ERRORS as error:
+            lost = f"{type(error).__name__}: {error}"
+        if stop.stopping or not options["wait"]:
+            break
+        down_since = down_since or time.monotonic()
+        logger.warning("worker lost the database (%s); reconnecting", lost)
+        if not await database_back(conninfo, stop, down_since):
+            if stop.stopping:
+                break
+            logger.error(
+                "the database is still down after %s s; exiting", RECONNECT_GIVE_UP_SECONDS
+            )
+            raise SystemExit(1)
+        down_since = None
+    logger.info("worker stopped")
+
+
+async def run_until_stopped(options, stop):
+    """Open the queue and run procrastinate's workers (the pools) until they stop or are stopped."""
     async with queue.open_async():
-        running = asyncio.create_task(queue.run_worker_async(**options))
-        loop = asyncio.get_running_loop()
-        stop = Stopper(running)
-        for number in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(number, stop, number)
+        pools = worker_pools(options)
+        since = (await queue.connector.execute_query_one_async("SELECT now() AS now"))["now"]
+        running = [asyncio.create_task(queue.run_worker_async(**pool)) for pool in pools]
+        stop.running = running
+        await registered(len(pools), since)
+        stop.start_cancelling()
         logger.info(
-            "worker started: %s jobs at once, heartbeat every %s s",
+            "worker started: %s jobs at once (%s of them for upkeep only), heartbeat every %s s",
             options["concurrency"],
+            MAINTENANCE_SLOTS if len(pools) > 1 else 0,
             options["update_heartbeat_interval"],
         )
-        with suppress(asyncio.CancelledError):
-            await running
-        logger.info("worker stopped")
+        # One pool ending (the database went away) stops the others, to start them together.
+        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        # Every pool has unregistered before the queue's connections close (a gather would
+        # return at the first pool's exception, leaving the other's record behind).
+        await asyncio.wait(running)
+        stop.running, stop.registered, stop.cancelled = [], False, False
+        for pool in running:
+            if not pool.cancelled() and pool.exception() is not None:
+                raise pool.exception()
+
+
+async def registered(pools, since):
+    """Wait (a few seconds at most) until `pools` worker records newer than `since` exist.
+
+    procrastinate registers a worker's record before it shields its loop from cancellation:
+    a pool cancelled while registering (a SIGTERM just after start) leaves its record behind.
+    """
+    deadline = time.monotonic() + REGISTER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        row = await queue.connector.execute_query_one_async(
+            "SELECT count(*) AS records FROM procrastinate_workers"
+            " WHERE last_heartbeat >= %(since)s",
+            since=since,
+        )
+        if row["records"] >= pools:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def database_back(conninfo, stop, down_since):
+    """Wait, with doubling pauses, until PostgreSQL accepts a connection; False if it never did."""
+    pause = RECONNECT_FIRST_SECONDS
+    while not stop.stopping and time.monotonic() - down_since < RECONNECT_GIVE_UP_SECONDS:
+        await asyncio.sleep(pause)
+        try:
+            connection = await psycopg.AsyncConnection.connect(conninfo, connect_timeout=2)
+        except psycopg.OperationalError:
+            pause = min(pause * 2, RECONNECT_MAX_SECONDS)
+            continue
+        await connection.close()
+        return True
+    return False
 
 
 class Stopper:
     """Stops the worker on a signal: gracefully the first time, at once the second."""
 
-    def __init__(self, running):
-        self.running = running
+    def __init__(self):
+        self.running = []  # procrastinate's worker tasks (one per pool), while they run
+        self.registered = False  # whether they may be cancelled (see `registered`)
+        self.cancelled = False
         self.stopping = False
+
+    def start_cancelling(self):
+        """The pools have registered: a stop asked meanwhile cancels them now."""
+        self.registered = True
+        if self.stopping:
+            self.cancel()
+
+    def cancel(self):
+        """Cancel the running pools once they have registered, and only once.
+
+        procrastinate turns the first cancellation into a graceful stop; a second one would
+        cut that short, and the pool would never unregister.
+        """
+        if not self.registered or self.cancelled:
+            return
+        self.cancelled = True
+        for pool in self.running:
+            pool.cancel()  # procrastinate turns this into its graceful stop
 
     def __call__(self, number):
         if self.stopping:
@@ -174,7 +364,7 @@ class Stopper:
         backstop = threading.Timer(SHUTDOWN_HARD_SECONDS, self.exit_now)
         backstop.daemon = True
         backstop.start()
-        self.running.cancel()  # procrastinate turns this into its graceful stop
+        self.cancel()
 
     @staticmethod
     def exit_now():
@@ -211,33 +401,28 @@ def process_photo(upload_id):
     process_upload(upload_id)
 
 
-@queue.task(
-    name="delete_user_objects",
-    # About 18 hours of doubling waits: the store is retried until it answers.
-    retry=retrying(max_attempts=16, errors=(*TRANSIENT_ERRORS, StorageError)),
-)
-def delete_user_objects(user_id):
-    """Delete a deleted account's photos and uploads from the object store."""
-    from app.mypage.photos import delete_user_objects as delete_objects
-
-    delete_objects(user_id)
-
-
 # --- Maintenance, on a schedule (one run per period, however many workers run) ---------
 
 
 @queue.periodic(cron="*/5 * * * *", periodic_id="abandoned")
-@queue.task(name="fail_abandoned_work", queueing_lock="fail_abandoned_work")
+@queue.task(
+    name="fail_abandoned_work", queueing_lock="fail_abandoned_work", queue=MAINTENANCE_QUEUE
+)
 def fail_abandoned_work(timestamp):
     """Fail word counts and uploads left unfinished far too long (a job that was lost)."""
     older_than = current_app.config["ABANDONED_AFTER"]
     WordCount.fail_abandoned(older_than)
     PhotoUpload.fail_abandoned(older_than)
+    AccountExport.fail_abandoned(older_than)
     db.session.commit()
 
 
 @queue.periodic(cron="7 * * * *", periodic_id="hourly")
-@queue.task(name="delete_expired_login_sessions", queueing_lock="delete_expired_login_sessions")
+@queue.task(
+    name="delete_expired_login_sessions",
+    queueing_lock="delete_expired_login_sessions",
+    queue=MAINTENANCE_QUEUE,
+)
 def delete_expired_login_sessions(timestamp):
     """Delete login sessions past their lifetime (they already sign nobody in)."""
     LoginSession.delete_expired(current_app.config["LOGIN_SESSION_LIFETIME"])
@@ -245,29 +430,26 @@ def delete_expired_login_sessions(timestamp):
 
 
 @queue.periodic(cron="9 * * * *", periodic_id="hourly")
-@queue.task(name="delete_ended_throttle_windows", queueing_lock="delete_ended_throttle_windows")
+@queue.task(
+    name="delete_ended_throttle_windows",
+    queueing_lock="delete_ended_throttle_windows",
+    queue=MAINTENANCE_QUEUE,
+)
 def delete_ended_throttle_windows(timestamp):
-    """Delete login throttle rows whose window has ended."""
-    from app.auth.throttle import delete_ended_windows
+    """Delete throttle rows whose window has ended (of any scope: the longest window)."""
+    from app.auth.throttle import delete_ended_windows, longest_window
 
-    delete_ended_windows(current_app.config["LOGIN_THROTTLE_WINDOW"])
+    delete_ended_windows(longest_window(current_app.config))
     db.session.commit()
-
-
-@queue.periodic(cron="13 * * * *", periodic_id="hourly")
-@queue.task(name="delete_orphaned_objects", queueing_lock="delete_orphaned_objects")
-def delete_orphaned_objects(timestamp):
-    """Delete photos and uploads nothing refers to (what `flask storage cleanup` does)."""
-    from app.mypage.photos import delete_orphaned_objects as delete_orphans
-
-    logger.info("deleted %s objects nothing refers to", delete_orphans())
 
 
 # --- Queue upkeep, on a schedule (one run per period, however many workers run) ---------
 
 
 @queue.periodic(cron="* * * * * */10", periodic_id="stalled")
-@queue.task(name="recover_stalled_jobs", queueing_lock="recover_stalled_jobs")
+@queue.task(
+    name="recover_stalled_jobs", queueing_lock="recover_stalled_jobs", queue=MAINTENANCE_QUEUE
+)
 def recover_stalled_jobs(timestamp):
     """Queue the jobs of workers that stopped heartbeating again, and forget those workers.
 
@@ -312,7 +494,7 @@ def queued_again(queueing_lock):
 
 
 @queue.periodic(cron="17 3 * * *", periodic_id="daily")
-@queue.task(name="remove_old_jobs", queueing_lock="remove_old_jobs")
+@queue.task(name="remove_old_jobs", queueing_lock="remove_old_jobs", queue=MAINTENANCE_QUEUE)
 def remove_old_jobs(timestamp):
     """Forget finished jobs: failed ones after 30 days (succeeded ones go at once)."""
     db.session.execute(
@@ -326,38 +508,7 @@ def remove_old_jobs(timestamp):
     db.session.commit()
 
 
-# --- Objects in the store: deleted after the rows that named them are gone -------------
-
-# A store that is down is tried again for about 2 hours (2, 4, 8 ... 4,096 s apart).
-STORE_ATTEMPTS = 12
-
-
-@queue.task(
-    name="delete_objects",
-    retry=retrying(STORE_ATTEMPTS, errors=(*TRANSIENT_ERRORS, storage.StorageError)),
-)
-def delete_objects(keys=(), prefixes=()):
-    """Delete objects, and every object under `prefixes` (a missing key is already done)."""
-    for key in keys:
-        storage.delete_key(key)
-    for prefix in prefixes:
-        storage.delete_prefix(prefix)
-
-
-@queue.periodic(cron="*/10 * * * *", periodic_id="sweep")
-@queue.task(
-    name="sweep_uploads",
-    queueing_lock="sweep_uploads",
-    retry=retrying(3, errors=(*TRANSIENT_ERRORS, storage.StorageError)),
-)
-def sweep_uploads(timestamp):
-    """Forget attachment uploads never confirmed in time, and delete what they left."""
-    # Imported when the job runs: the attachments code imports this module to defer jobs.
-    from app.attachments.uploads import sweep_unconfirmed
-
-    swept = sweep_unconfirmed()
-    if swept:
-        logger.info("swept %s abandoned uploads from the object store", swept)
+# Objects in the store are deleted and swept by app/objects.py's own tasks.
 
 
 def retry_job(job_id):

@@ -1,11 +1,11 @@
-"""The data model: users, their notes, attachments and word counts, and the login throttle."""
+"""The data model: users, their notes, attachments and word counts, mailed links, throttles."""
 
 import hashlib
 import json
 import secrets
 import unicodedata
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
+from app.i18n.stored import stored_message
 
 # Limits on what users write, shared by the forms and the CHECK constraints. Revisions keep
 # their own literal copies: a revision is frozen at the schema it made.
@@ -92,6 +93,14 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The profile photo's public URL in object storage; each object belongs to one user.
     image_url: Mapped[str | None] = mapped_column(Text, unique=True)
+    # The language the user chose ("ko", "en"); None follows the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(Text)
+    # An IANA time zone name; times are stored in UTC and shown in this zone (0015).
+    time_zone: Mapped[str] = mapped_column(Text, default="UTC", server_default="UTC")
+    # When a mailed link showed the address to be the person's; None until then. Every
+    # insert names it (NULL), so the column's default, with which 0014 verified the accounts
+    # made before mail existed, serves only the previous release while it still runs.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     notes: Mapped[list["Note"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -137,6 +146,15 @@ class User(UserMixin, db.Model):
             )
         )
 
+    @property
+    def email_verified(self):
+        """Return whether the account's address is known to be its owner's."""
+        return self.email_verified_at is not None
+
+    def end_every_session(self):
+        """Revoke every login session of this user, the current one too."""
+        db.session.execute(delete(LoginSession).where(LoginSession.user_id == self.id))
+
     def set_password(self, password):
         """Store an argon2id hash of `password`."""
         self.password_hash = password_hasher.hash(password)
@@ -165,6 +183,8 @@ class User(UserMixin, db.Model):
                 "nickname": self.nickname,
                 "image_url": self.image_url,
                 "created_at": self.created_at.isoformat(),
+                "language": self.language,
+                "time_zone": self.time_zone,
             },
         }
         yield json.dumps(header)[:-1]  # the document stays open for the lists
@@ -345,8 +365,9 @@ class Note(db.Model):
 class Attachment(db.Model):
     """A file attached to a note: its bytes live in the object store under `key`.
 
-    `pending` from the moment Memo signs an upload policy for the key until the upload is
-    confirmed; only a confirmed attachment has a name, a type and a size, and is listed.
+    `pending` from the moment the page's script starts an upload (a POST) until it is
+    confirmed (the plain form's uploads have no row until then); only a confirmed attachment
+    has a name, a type and a size, and is listed.
     """
 
     __tablename__ = "attachment"
@@ -400,7 +421,7 @@ class Attachment(db.Model):
 # Work done by a worker (app/jobs.py) is first queued, then running, then done or failed.
 UNFINISHED = ("queued", "running")
 STATUS_CHECK = "status IN ('queued', 'running', 'done', 'failed')"
-ABANDONED = "Memo could not finish this in time. Please try again."
+ABANDONED = stored_message("Memo could not finish this in time. Please try again.")
 
 
 class TooManyUnfinished(Exception):
@@ -574,9 +595,183 @@ class PhotoUpload(WorkerOutcome, db.Model):
         return db.session.scalar(newer.limit(1)) is None
 
 
+def password_stamp(password_hash):
+    """Return what a reset link remembers of the password: it is void once that changes."""
+    return hash_token(password_hash)
+
+
+class MailToken(db.Model):
+    """A link Memo mailed: to verify an address, reset a password or move to a new email.
+
+    Only the token's SHA-256 is kept. A token works once, until `expires_at`; a reset token
+    also only while the password is the one it was issued for (`password_stamp`).
+    """
+
+    __tablename__ = "mail_token"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify', 'reset', 'email')", name="purpose"),
+        CheckConstraint(f"char_length(email) <= {EMAIL_MAX_LENGTH}", name="email_length"),
+        Index("ix_mail_token_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)  # the address the link was sent to
+    password_stamp: Mapped[str | None] = mapped_column(Text)
+    # A sign-up that found this unverified account: the password it chose, set on opening.
+    new_password_hash: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user, purpose, email, lifetime, new_password_hash=None):
+        """Add a token for `user` and return it (128+ random bits): the row keeps its hash."""
+        token = secrets.token_urlsafe(32)
+        stamp = password_stamp(user.password_hash) if purpose == "reset" else None
+        db.session.add(
+            cls(
+                token_hash=hash_token(token),
+                user_id=user.id,
+                purpose=purpose,
+                email=email,
+                password_stamp=stamp,
+                new_password_hash=new_password_hash,
+                expires_at=utcnow() + lifetime,
+            )
+        )
+        return token
+
+    @classmethod
+    def look_up(cls, token, purposes, lock=False):
+        """Return (the token's row, None) if it still works, else (row or None, the reason).
+
+        Only a token for one of `purposes` is found. With `lock`, the row stays locked until
+        the transaction ends: of two requests redeeming one token at once, the second waits
+        and then finds it used.
+        """
+        query = select(cls).where(cls.token_hash == hash_token(token), cls.purpose.in_(purposes))
+        row = db.session.scalar(query.with_for_update() if lock else query)
+        return row, row.problem() if row else "unknown"
+
+    def problem(self):
+        """Return why this token no longer works ("used", "expired", "void"), or None."""
+        if self.used_at is not None:
+            return "used"
+        if self.expires_at <= utcnow():
+            return "expired"
+        if self.password_stamp and self.password_stamp != password_stamp(self.user.password_hash):
+            return "void"  # the password changed since the link was sent
+        if self.purpose == "verify" and self.email != self.user.email:
+            return "void"  # the account moved to another address since
+        return None
+
+    def spend(self):
+        """Mark the token used: it works once."""
+        self.used_at = utcnow()
+
+    @classmethod
+    def delete_spent(cls, keep_used_for=timedelta(days=1)):
+        """Delete the tokens that expired, and those used more than `keep_used_for` ago."""
+        now = utcnow()
+        spent = or_(cls.expires_at <= now, cls.used_at <= now - keep_used_for)
+        return db.session.execute(delete(cls).where(spent)).rowcount
+
+
+class AccountExport(WorkerOutcome, db.Model):
+    """A request to export an account: a worker writes one archive of it to the object store.
+
+    `queued`, `running`, then `done` (the archive is under `key`, `size` bytes) or `failed`
+    (`error` says why). A partial unique index keeps one export in flight per user.
+    """
+
+    __tablename__ = "account_export"
+    __table_args__ = (
+        Index("ix_account_export_user_id_id", "user_id", "id"),
+        Index(
+            "uq_account_export_user_id_unfinished",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        Index("ix_account_export_finished_at", "finished_at"),
+        CheckConstraint(STATUS_CHECK, name="status"),
+        CheckConstraint("char_length(key) <= 200", name="key_length"),
+        CheckConstraint(
+            "status <> 'done' OR (key IS NOT NULL AND size IS NOT NULL)", name="done_complete"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(Text, default="queued", server_default="queued")
+    key: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def start(cls, user_id):
+        """Return (a new queued export, True), or (the export already in flight, False)."""
+        lock_user(user_id)  # two requests at once: the second waits, then finds the first
+        unfinished = db.session.scalar(
+            select(cls).where(cls.user_id == user_id, cls.status.in_(UNFINISHED))
+        )
+        if unfinished is not None:
+            return unfinished, False
+        export = cls(user_id=user_id, status="queued")
+        db.session.add(export)
+        db.session.flush()
+        return export, True
+
+    @classmethod
+    def latest(cls, user_id, status=None):
+        """Return the user's most recent export (with this status, if given), or None."""
+        query = select(cls).where(cls.user_id == user_id)
+        if status is not None:
+            query = query.where(cls.status == status)
+        return db.session.scalar(query.order_by(cls.id.desc()).limit(1))
+
+    @classmethod
+    def finished_before(cls, cutoff):
+        """Return the finished exports older than `cutoff`, whose archives may go."""
+        return db.session.scalars(
+            select(cls)
+            .where(
+                cls.status.not_in(UNFINISHED),
+                func.coalesce(cls.finished_at, cls.created_at) < cutoff,
+            )
+            .order_by(cls.id)
+            .limit(1000)
+        ).all()
+
+    def begin(self):
+        """Mark the export as being written."""
+        self.status = "running"
+
+    def finish(self, key, size):
+        """Record the archive written under `key`: done."""
+        self.status, self.key, self.size, self.error = "done", key, size, None
+        self.finished_at = utcnow()
+
+    def fail(self, reason):
+        """Record why no archive could be written: failed."""
+        self.status, self.error, self.finished_at = "failed", reason, utcnow()
+
+
 class LoginThrottle(db.Model):
     """Attempts within the current throttle window: password checks of one email or from
-    one client, and signups from one client or in total (scope `signup-client`, `signup`).
+    one client, signups from one client or in total (scope `signup-client`, `signup`),
+    password resets asked for an email or from a client (`reset-email`, `reset-client`),
+    mail asked for by one account (`mail-account`), failed password checks in total
+    (`login`), and one user's note writes (`note-writes`).
 
     An attempt counts as failed from the moment it starts until it succeeds, so parallel
     guesses cannot slip past the limit (see app/auth/throttle.py).
@@ -585,7 +780,9 @@ class LoginThrottle(db.Model):
     __tablename__ = "login_throttle"
     __table_args__ = (
         CheckConstraint(
-            "scope IN ('email', 'client', 'signup-client', 'signup')", name="scope_with_signups"
+            "scope IN ('email', 'client', 'signup-client', 'signup',"
+            " 'reset-email', 'reset-client', 'mail-account', 'note-writes', 'login')",
+            name="scope_with_usage",
         ),
         # Pruning looks for windows that ended.
         Index("ix_login_throttle_window_started_at", "window_started_at"),

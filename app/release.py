@@ -5,21 +5,45 @@ migrations/env.py wires Alembic to the pieces here:
   that makes this run the only upgrader;
 - run_with_retries(): a revision that cannot get its lock in time is retried with
   jittered backoff, then fails with one line naming it and its cause;
-- the compatibility record, table `schema_revisions`: each applied revision's
-  `backward_compatible` mark, which check_rollback() reads when a platform rollback runs
-  an older release against a newer schema (the readiness probe reads it too);
-- helpers that revisions use to change live tables without blocking them.
+- the record of applied revisions, table `schema_revisions`: each one's parent, checksum,
+  time, release and `backward_compatible` mark; check_rollback() reads the marks when a
+  platform rollback runs an older release against a newer schema;
+- check_history() / validate_history(): before migrating, the record is compared with this
+  code's chain, and a history that disagrees (a relinked revision, skipped ancestors) is
+  refused; apply_skipped() runs what was skipped (`flask db apply-skipped`);
+- database_heads(): the schema version, as the release phase and /readyz read it;
+- frozen_source(): a revision's code without docstrings, which the checksum and the
+  freeze test (tests/test_revision_freeze.py) compare.
+
+The DDL helpers that revisions call live in migrations/ddl.py; the names below are
+re-exported for the revisions that shipped importing them from here (frozen, see
+MIGRATIONS.md).
 """
 
+import ast
+import hashlib
 import logging
+import os
 import random
+import re
+import shutil
+import subprocess
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
-from alembic import context, op
+from alembic.operations import Operations
 from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+
+from migrations.ddl import (  # noqa: F401  (re-exported for shipped revisions)
+    constraint_exists,
+    create_index_concurrently,
+    index_is_valid,
+)
 
 logger = logging.getLogger("memo.migrations")
 
@@ -165,7 +189,7 @@ def database_heads(connection):
 
 
 def ensure_compatibility_record(connection):
-    """Create the table that records each applied revision's compatibility mark."""
+    """Create the record of applied revisions, or add the columns this release writes."""
     connection.execute(
         text(
             f"CREATE TABLE IF NOT EXISTS {COMPAT_TABLE} ("
@@ -176,12 +200,31 @@ def ensure_compatibility_record(connection):
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
     )
+    # Added by the release that validates the history (issue 19); older releases
+    # write rows without them, which the validation reads as "not known". Checked first:
+    # ALTER TABLE takes its lock even when every column exists, and /readyz reads the table.
+    present = connection.scalar(
+        text(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = :table"
+            " AND column_name IN ('checksum', 'release', 'note')"
+        ),
+        {"table": COMPAT_TABLE},
+    )
+    if present < 3:
+        connection.execute(
+            text(
+                f"ALTER TABLE {COMPAT_TABLE} ADD COLUMN IF NOT EXISTS checksum varchar(64),"
+                " ADD COLUMN IF NOT EXISTS release varchar(64),"
+                " ADD COLUMN IF NOT EXISTS note text"
+            )
+        )
     connection.commit()
 
 
 def record_revision(ctx, step, heads, run_args):
     """Write or delete a revision's record, in the revision's own transaction."""
-    if ctx.as_sql:
+    if ctx.as_sql or step.is_stamp:
         return
     if not step.is_upgrade:
         ctx.connection.execute(
@@ -189,21 +232,38 @@ def record_revision(ctx, step, heads, run_args):
             {"revision": step.up_revision_id},
         )
         return
-    script = step.up_revision
-    ctx.connection.execute(
+    write_record(ctx.connection, step.up_revision)
+
+
+def write_record(connection, script, note=None):
+    """Record `script` as applied now, on top of the parent it names, with its checksum."""
+    connection.execute(
         text(
             f"INSERT INTO {COMPAT_TABLE} (revision, down_revision, backward_compatible,"
-            " description) VALUES (:revision, :down, :compatible, :description)"
-            " ON CONFLICT (revision) DO UPDATE SET backward_compatible ="
-            " EXCLUDED.backward_compatible, applied_at = now()"
+            " description, checksum, release, note) VALUES (:revision, :down, :compatible,"
+            " :description, :checksum, :release, :note)"
+            " ON CONFLICT (revision) DO UPDATE SET down_revision = EXCLUDED.down_revision,"
+            " backward_compatible = EXCLUDED.backward_compatible, applied_at = now(),"
+            " checksum = EXCLUDED.checksum, release = EXCLUDED.release, note = EXCLUDED.note"
         ),
         {
             "revision": script.revision,
-            "down": script.down_revision,
+            "down": parent_of(script),
             "compatible": bool(getattr(script.module, "backward_compatible", False)),
             "description": (script.doc or "").strip().splitlines()[0][:200],
+            "checksum": script_checksum(script),
+            "release": release_commit(),
+            "note": note,
         },
     )
+
+
+def parent_of(script):
+    """Return a script's down_revision as the record keeps it (merge parents comma-joined)."""
+    down = script.down_revision
+    if isinstance(down, tuple | list):
+        return ",".join(sorted(down))
+    return down
 
 
 def compatibility_records(connection):
@@ -266,65 +326,281 @@ def accept_newer_schema(connection, scripts):
     return True
 
 
-# Helpers for revisions. Keep each backward compatible: old revisions call them too.
+# The history check: what the record says ran, against this code's chain.
 
 
-def index_is_valid(name):
-    """Return True, False (left INVALID by an interrupted build) or None (absent)."""
-    return op.get_bind().scalar(
-        text(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-            " WHERE c.relname = :name"
-        ),
-        {"name": name},
-    )
+@dataclass
+class History:
+    """How the database's record of applied revisions compares with this code's chain."""
+
+    heads: set
+    # Each list runs from the oldest revision up.
+    skipped: list = field(default_factory=list)  # never recorded, above recorded ones
+    relinked: list = field(default_factory=list)  # (script, record) applied on another parent
+    changed: list = field(default_factory=list)  # scripts whose code changed since they ran
+    assumed: list = field(default_factory=list)  # scripts that predate the record
+    unsummed: list = field(default_factory=list)  # scripts recorded without a checksum
+
+    def errors(self, strict=False):
+        """Return the problems that stop the release phase, one paragraph each."""
+        problems = [relink_message(script, record) for script, record in self.relinked]
+        if self.skipped and not self.relinked:
+            problems.append(
+                f"revisions {ids(self.skipped)} were never recorded as applied, though "
+                "revisions below and above them were"
+            )
+        if strict:
+            problems += [changed_message(script, record) for script, record in self.changed]
+        return problems
+
+    def warnings(self, strict=False):
+        """Return the problems that are only reported."""
+        return [] if strict else [changed_message(s, record) for s, record in self.changed]
 
 
-def create_index_concurrently(
-    name, table, columns, unique=False, where=None, using=None, parameters=None
-):
-    """Build an index without blocking writes; rebuild one an interrupted run left INVALID.
-
-    Must be called inside `op.get_context().autocommit_block()`. `IF NOT EXISTS`
-    alone would keep an INVALID index forever, so the state is checked first.
-    `using` names an access method other than btree ("gin"); `parameters` are its
-    storage parameters ("fastupdate = off").
-    """
-    kind = "UNIQUE INDEX" if unique else "INDEX"
-    method = f" USING {using}" if using else ""
-    storage = f" WITH ({parameters})" if parameters else ""
-    predicate = f" WHERE {where}" if where else ""
-    create = (
-        f'CREATE {kind} CONCURRENTLY "{name}" ON "{table}"{method} ({columns}){storage}{predicate}'
-    )
-    if context.is_offline_mode():
-        op.execute(f"{create.replace('CONCURRENTLY', 'CONCURRENTLY IF NOT EXISTS', 1)}")
-        return
-    state = index_is_valid(name)
-    if state is True:
-        return
-    # A concurrent build blocks no one, so the session's statement_timeout must not
-    # kill it on a large table; the previous value comes back afterwards.
-    previous = op.get_bind().scalar(text("SHOW statement_timeout"))
-    op.execute("SET statement_timeout = 0")
-    try:
-        if state is False:
-            op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
-        op.execute(create)
-    finally:
-        op.execute(f"SET statement_timeout = '{previous}'")
+def check_history(connection, scripts):
+    """Compare the record with the chain below the database's heads; change nothing."""
+    records = recorded_revisions(connection)
+    history = History(heads=database_heads(connection))
+    known = {script.revision for script in scripts.walk_revisions()}
+    for head in sorted(history.heads & known):
+        above_a_record = False
+        for script in reversed(list(scripts.iterate_revisions(head, "base"))):
+            record = records.get(script.revision)
+            if record is None:
+                (history.skipped if above_a_record else history.assumed).append(script)
+                continue
+            above_a_record = True
+            if record["down_revision"] != parent_of(script):
+                history.relinked.append((script, record))
+            if record.get("checksum") is None:
+                history.unsummed.append(script)
+            elif record["checksum"] != script_checksum(script):
+                history.changed.append((script, record))
+    return history
 
 
-def constraint_exists(table, name):
-    """Return whether `table` has a constraint called `name` (always False offline)."""
-    if context.is_offline_mode():
-        return False
-    return bool(
-        op.get_bind().scalar(
-            text(
-                "SELECT 1 FROM pg_constraint WHERE conname = :name"
-                " AND conrelid = to_regclass(:table)"
-            ),
-            {"name": name, "table": f'"{table}"'},
+def validate_history(connection, scripts, strict=False):
+    """Raise CommandError, before anything changes, when the record disagrees with the chain."""
+    history = check_history(connection, scripts)
+    for warning in history.warnings(strict):
+        logger.warning("%s", warning)
+    problems = history.errors(strict)
+    if problems:
+        raise CommandError(refusal(history, problems))
+    return history
+
+
+def refusal(history, problems):
+    """Return the release phase's refusal: what disagrees, its probable cause, the way out."""
+    at = ", ".join(sorted(history.heads))
+    lines = [f"the database's migration history disagrees with this release (at {at}):"]
+    lines += [f"- {problem}" for problem in problems]
+    if history.skipped:
+        lines.append(
+            f"Alembic would take {ids(history.skipped)} as applied and skip them. Nothing "
+            "was changed. Either apply them by hand with this release, `flask db "
+            'apply-skipped` (docs/releases.md, "Skipped revisions"), then run the release '
+            "phase again; or restore the database from a backup taken before the relinked "
+            "revision ran, and deploy this release."
         )
+    elif history.changed:
+        lines.append(
+            "Nothing was changed. Check that the change is only cosmetic, then accept it "
+            "with `flask db validate --accept-checksums`, or restore the revision's file."
+        )
+    return "\n".join(lines)
+
+
+def relink_message(script, record):
+    """Describe a revision applied on a parent other than the one this code names."""
+    ran = re.sub(r"\.\d+", "", record.get("applied_at", "?"))
+    cause = f"git log --first-parent -L '/^down_revision/,+1:{script_file(script)}'"
+    if record.get("release") and release_commit():
+        cause = (
+            f"git log --first-parent {record['release'][:10]}..{release_commit()[:10]} "
+            f"-- {script_file(script)}"
+        )
+    return (
+        f"revision {script.revision} ran on top of {record['down_revision'] or 'base'}"
+        f" (at {ran}), but this release's {script.revision} revises "
+        f"{parent_of(script) or 'base'}: its down_revision was changed after it shipped. "
+        f"The commit that did it is probably in `{cause}`"
     )
+
+
+def changed_message(script, record):
+    """Describe a revision whose code changed after it ran."""
+    return (
+        f"revision {script.revision}'s code changed since it ran (checksum "
+        f"{record['checksum'][:12]} recorded, {script_checksum(script)[:12]} now, in "
+        f"{script_file(script)}): a shipped revision is frozen"
+    )
+
+
+def backfill_record(connection, history):
+    """Record what the database has but the record lacks, saying what it assumed."""
+    for script in history.assumed:
+        write_record(connection, script, note="backfilled: ran before the record existed")
+    for script in history.unsummed:
+        connection.execute(
+            text(
+                f"UPDATE {COMPAT_TABLE} SET checksum = :checksum, note = :note"
+                " WHERE revision = :revision"
+            ),
+            {
+                "revision": script.revision,
+                "checksum": script_checksum(script),
+                "note": f"checksum backfilled by release {release_commit() or '?'}",
+            },
+        )
+    connection.commit()
+    if history.assumed:
+        logger.warning(
+            "Backfilled the record: assumed %s ran, as this release's chain says, before "
+            "the record existed",
+            ids(history.assumed),
+        )
+    if history.unsummed:
+        logger.warning(
+            "Backfilled the record: checksums of %s taken from this release's files, "
+            "assuming their code has not changed since they ran",
+            ids(history.unsummed),
+        )
+
+
+def apply_skipped(context, connection, history):
+    """Run the skipped revisions' upgrades, oldest first, each in its own transaction.
+
+    alembic_version stays where it is: the database already counts them as applied.
+    Then the relinked revisions' records take this code's parents, keeping what ran.
+    """
+    for script in history.skipped:
+        logger.info("Applying skipped revision %s late: %s", script.revision, script.doc)
+        try:
+            with Operations.context(context), context.begin_transaction():
+                script.module.upgrade()
+                write_record(connection, script, note="applied late by flask db apply-skipped")
+        except DBAPIError as error:
+            if connection.in_transaction():
+                connection.rollback()
+            raise CommandError(
+                f"revision {script.revision} failed: {first_line(error)}; the revisions "
+                "before it are applied and recorded. Fix the cause and run `flask db "
+                "apply-skipped` again"
+            ) from None
+    for script, record in history.relinked:
+        connection.execute(
+            text(
+                f"UPDATE {COMPAT_TABLE} SET down_revision = :down, note = :note"
+                " WHERE revision = :revision"
+            ),
+            {
+                "revision": script.revision,
+                "down": parent_of(script),
+                "note": f"ran on top of {record['down_revision']}; its skipped ancestors "
+                "were applied late by flask db apply-skipped",
+            },
+        )
+    connection.commit()
+
+
+def accept_checksums(connection, history):
+    """Record this release's checksums for revisions whose code changed since they ran."""
+    for script, record in history.changed:
+        connection.execute(
+            text(
+                f"UPDATE {COMPAT_TABLE} SET checksum = :checksum, note = :note"
+                " WHERE revision = :revision"
+            ),
+            {
+                "revision": script.revision,
+                "checksum": script_checksum(script),
+                "note": f"checksum {record['checksum'][:12]} replaced by release "
+                f"{release_commit() or '?'} (flask db validate --accept-checksums)",
+            },
+        )
+    connection.commit()
+
+
+def recorded_revisions(connection):
+    """Return {revision: row as a dict} from the record, whichever columns it has so far."""
+    if not connection.scalar(text(f"SELECT to_regclass('{COMPAT_TABLE}') IS NOT NULL")):
+        return {}
+    rows = connection.scalars(text(f"SELECT to_jsonb(record) FROM {COMPAT_TABLE} record"))
+    return {row["revision"]: row for row in rows}
+
+
+def ids(scripts):
+    """Return "0006, 0007" for a list of scripts."""
+    return ", ".join(script.revision for script in scripts)
+
+
+def script_file(script):
+    """Return a script's path as the repository names it (migrations/versions/...)."""
+    return f"migrations/versions/{Path(script.path).name}"
+
+
+CHECKSUMS = {}
+
+
+def script_checksum(script):
+    """Return the checksum of a script's file, read once per process."""
+    if script.path not in CHECKSUMS:
+        CHECKSUMS[script.path] = revision_checksum(Path(script.path).read_text())
+    return CHECKSUMS[script.path]
+
+
+@cache
+def release_commit():
+    """Return this release's commit: the platform's build variables, else git, else None."""
+    for name in ("HEROKU_BUILD_COMMIT", "HEROKU_SLUG_COMMIT", "SOURCE_VERSION"):
+        if os.environ.get(name):
+            return os.environ[name]
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        done = subprocess.run(  # noqa: S603  (a fixed command)
+            [git, "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
+# What a revision is, for the record and the freeze test: its code without docstrings.
+
+DOCUMENTED = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def frozen_source(source):
+    """Return a revision's code as Python's unparser writes it, without docstrings or comments.
+
+    Formatting, quotes, comments and docstrings may change in a shipped revision; this
+    text may not (down_revision, the operations, the marks).
+    """
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, DOCUMENTED) and node.body and is_docstring(node.body[0]):
+            node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def is_docstring(statement):
+    """Return whether a statement is a bare string (a docstring when it comes first)."""
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def revision_checksum(source):
+    """Return the SHA-256 of a revision's frozen source (hex)."""
+    return hashlib.sha256(frozen_source(source).encode()).hexdigest()

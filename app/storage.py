@@ -1,28 +1,17 @@
-"""Profile photos in S3-compatible object storage: the only module that imports boto3.
+"""The S3 client: the only module that imports boto3, and it knows no key layout.
 
-The database keeps only each photo's public URL; the key is its last three path
-segments (`avatars/<user id>/<random>.<ext>`), whatever base URL it is served from.
-An upload waits, as sent, under a private key (`uploads/<user id>/<random>`) until a
-worker has made the photo from it; only `avatars/` is public.
+Every call names its key; which keys exist, what they hold and who deletes them is
+app/objects.py's business. Failures of any kind become one StorageError.
 """
 
-import logging
-import secrets
 import threading
 from contextlib import contextmanager
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
 from config import bucket_url
-
-logger = logging.getLogger("memo.storage")
-PHOTO_PREFIX = "avatars/"
-UPLOAD_PREFIX = "uploads/"
-# A key never gets new content (a new photo gets a new key), so caches may keep it for good.
-CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 class StorageError(Exception):
@@ -30,11 +19,10 @@ class StorageError(Exception):
 
 
 class Bucket(NamedTuple):
-    """An S3 client, the bucket it works on and the base URL that bucket is served from."""
+    """An S3 client and the bucket it works on."""
 
     client: Any
     name: str
-    public_url: str
 
 
 def init_app(app):
@@ -44,10 +32,11 @@ def init_app(app):
     every worker boot would pay it, though most never touch the store.
     """
     app.extensions["storage"] = None
+    app.extensions["storage_transfers"] = None
     app.extensions["storage_lock"] = threading.Lock()
 
 
-def make_bucket(config):
+def make_bucket(config, read_timeout=3, attempts=1):
     """Create the S3 client; boto3 clients are thread-safe, so every request shares it."""
     import boto3  # imported here, with the client: 0.17 s that most processes never need
     from botocore.config import Config as BotoConfig
@@ -63,8 +52,8 @@ def make_bucket(config):
             # One attempt, 2 s to connect and 3 s to answer: a down store fails an upload at
             # once and a hung one in about 3 s, well inside the router's 30 s (see README).
             connect_timeout=2,
-            read_timeout=3,
-            retries={"total_max_attempts": 1, "mode": "standard"},
+            read_timeout=read_timeout,
+            retries={"total_max_attempts": attempts, "mode": "standard"},
             # MinIO, R2 and local servers answer for buckets under the endpoint's path.
             s3={"addressing_style": "path" if endpoint else "auto"},
             # Presigned uploads and downloads: SigV4, the one every S3-compatible store takes.
@@ -74,19 +63,28 @@ def make_bucket(config):
             response_checksum_validation="when_required",
         ),
     )
-    return Bucket(client, config["S3_BUCKET"], config["S3_PUBLIC_URL"])
+    return Bucket(client, config["S3_BUCKET"])
 
 
-def bucket():
+def bucket(kind="storage", **options):
     """Return the current app's bucket, or raise StorageError if none is configured."""
     extensions = current_app.extensions
-    if extensions["storage"] is None:
+    if extensions[kind] is None:
         if not current_app.config["S3_BUCKET"]:
             raise StorageError("no object store is configured (S3_BUCKET is unset)")
         with extensions["storage_lock"]:
-            if extensions["storage"] is None:
-                extensions["storage"] = make_bucket(current_app.config)
-    return extensions["storage"]
+            if extensions[kind] is None:
+                extensions[kind] = make_bucket(current_app.config, **options)
+    return extensions[kind]
+
+
+def transfers_bucket():
+    """Return the bucket for a worker's large transfers: a minute to answer, three attempts.
+
+    Completing a multipart upload of a large archive can take the store longer than the
+    3 s a web request may wait; nobody waits on a job for it.
+    """
+    return bucket("storage_transfers", read_timeout=60, attempts=3)
 
 
 @contextmanager
@@ -98,23 +96,48 @@ def failures_as(action):
         raise StorageError(f"{action} failed: {error}") from error
 
 
-def user_prefix(user_id, kind=PHOTO_PREFIX):
-    """Return the key prefix under which the photos (or uploads) of user `user_id` are stored."""
-    return f"{kind}{user_id}/"
-
-
-def new_upload_key(user_id):
-    """Return a new private key for one of the user's uploads."""
-    return f"{user_prefix(user_id, UPLOAD_PREFIX)}{secrets.token_urlsafe(16)}"
-
-
-def put_private(key, data):
-    """Store `data` under `key`, readable only with the app's credentials."""
+def put_object(key, data, content_type="application/octet-stream", cache_control=None):
+    """Store `data` under `key`; who may read it is the bucket policy's business."""
     store = bucket()
+    headers = {"CacheControl": cache_control} if cache_control else {}
     with failures_as(f"storing {key}"):
         store.client.put_object(
-            Bucket=store.name, Key=key, Body=data, ContentType="application/octet-stream"
+            Bucket=store.name, Key=key, Body=data, ContentType=content_type, **headers
         )
+
+
+# An export archive goes up in parts of this size, two at a time: a worker's memory stays flat.
+TRANSFER_PART_BYTES = 8 * 1024 * 1024
+TRANSFER_PARTS_AT_ONCE = 2
+
+
+def upload_file(key, file, content_type):
+    """Store the contents of an open file under a private `key`, in parts (multipart upload)."""
+    from boto3.s3.transfer import TransferConfig  # with boto3 itself, lazily: see make_bucket
+
+    store = transfers_bucket()
+    transfer = TransferConfig(
+        multipart_threshold=TRANSFER_PART_BYTES,
+        multipart_chunksize=TRANSFER_PART_BYTES,
+        max_concurrency=TRANSFER_PARTS_AT_ONCE,
+    )
+    # s3transfer reads the parts of a file object into memory, by default up to 10 of them
+    # ahead (80 MiB here: +82 MB on a 100 MB export); two keep two uploads busy. boto3 1.44's
+    # TransferConfig takes no argument for it, but keeps s3transfer's attribute.
+    transfer.max_in_memory_upload_chunks = TRANSFER_PARTS_AT_ONCE
+    with failures_as(f"storing {key}"):
+        store.client.upload_fileobj(
+            file, store.name, key, ExtraArgs={"ContentType": content_type}, Config=transfer
+        )
+
+
+def copy_object_into(key, file, chunk_bytes=1024 * 1024):
+    """Write the object under `key` into an open file, a chunk at a time."""
+    store = transfers_bucket()
+    with failures_as(f"reading {key}"):
+        body = store.client.get_object(Bucket=store.name, Key=key)["Body"]
+        for chunk in body.iter_chunks(chunk_bytes):
+            file.write(chunk)
 
 
 def get_object(key):
@@ -124,29 +147,6 @@ def get_object(key):
         return store.client.get_object(Bucket=store.name, Key=key)["Body"].read()
 
 
-def put_image(user_id, data, content_type, extension):
-    """Store an image under a new random key of the user's and return its public URL."""
-    store = bucket()
-    key = f"{user_prefix(user_id)}{secrets.token_urlsafe(16)}.{extension}"
-    with failures_as(f"storing {key}"):
-        store.client.put_object(
-            Bucket=store.name,
-            Key=key,
-            Body=data,
-            ContentType=content_type,
-            CacheControl=CACHE_CONTROL,
-        )
-    return f"{store.public_url}/{key}"
-
-
-def key_for_url(url):
-    """Return the key of a photo URL made by put_image(), or None for any other URL."""
-    parts = urlsplit(url or "").path.rsplit("/", 3)
-    if len(parts) == 4 and f"{parts[1]}/" == PHOTO_PREFIX:
-        return "/".join(parts[1:])
-    return None
-
-
 def delete_key(key):
     """Delete one object (deleting a missing key succeeds, as S3 does)."""
     store = bucket()
@@ -154,7 +154,7 @@ def delete_key(key):
         store.client.delete_object(Bucket=store.name, Key=key)
 
 
-def list_objects(prefix=PHOTO_PREFIX):
+def list_objects(prefix):
     """Yield (key, last modified) of every object under `prefix`."""
     store = bucket()
     with failures_as(f"listing {prefix}"):
@@ -172,29 +172,6 @@ def delete_prefix(prefix):
     for key in keys:
         delete_key(key)
     return len(keys)
-
-
-def delete_or_log(what, delete, *args):
-    """Delete objects the database no longer refers to; if the store fails, log what is left.
-
-    The rows are gone already, so the user's action stands: `flask storage cleanup`
-    removes what this leaves behind.
-    """
-    try:
-        delete(*args)
-    except StorageError as error:
-        logger.warning(
-            "orphaned %s left in the object store (%s); `flask storage cleanup` removes it",
-            what,
-            error,
-        )
-
-
-def delete_photo(url):
-    """Delete the object behind a photo URL that no user holds any more."""
-    key = key_for_url(url)
-    if key:
-        delete_or_log(key, delete_key, key)
 
 
 class ObjectMissing(StorageError):
@@ -246,10 +223,10 @@ def upload_url(config):
     return bucket_url(config["S3_BUCKET"], config["S3_ENDPOINT_URL"], config["AWS_REGION"])
 
 
-def upload_form(key, max_bytes, expires_in, after, filename_field):
+def upload_form(key, sizes, expires_in, after, filename_field):
     """Sign a browser POST of one file to `key`; return the form's URL and hidden fields.
 
-    The policy fixes the key, the size range (1 byte to `max_bytes`), the expiry and
+    The policy fixes the key, the size range (`sizes`: the least and most bytes), the expiry and
     `after`: `("redirect", url)` sends the browser back to `url` (a plain form) and
     `("status", "201")` answers a script. `filename_field` names a metadata field the
     browser may fill with the file's name (`${filename}` lets S3 fill it in itself).
@@ -259,7 +236,7 @@ def upload_form(key, max_bytes, expires_in, after, filename_field):
     fields = {field: value, filename_field: "${filename}"}
     conditions = [
         {field: value},
-        ["content-length-range", 1, max_bytes],
+        ["content-length-range", *sizes],
         ["starts-with", f"${filename_field}", ""],
     ]
     store = bucket()

@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length, Regexp, ValidationError
 
 from app.models import NICKNAME_MAX_LENGTH, NICKNAME_MIN_LENGTH
@@ -12,11 +13,11 @@ NICKNAME_RULES = [
     Length(
         min=NICKNAME_MIN_LENGTH,
         max=NICKNAME_MAX_LENGTH,
-        message=f"Nickname must be {NICKNAME_MIN_LENGTH} to {NICKNAME_MAX_LENGTH} characters.",
+        message=_l("Nickname must be %(min)d to %(max)d characters."),
     ),
     Regexp(
         r"^[\w.-]+$",
-        message="Nickname may use letters, digits, '.', '-' and '_' only.",
+        message=_l("Nickname may use letters, digits, '.', '-' and '_' only."),
     ),
 ]
 PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 256
@@ -24,7 +25,7 @@ PASSWORD_RULES = [
     Length(
         min=PASSWORD_MIN_LENGTH,
         max=PASSWORD_MAX_LENGTH,
-        message=f"Password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters.",
+        message=_l("Password must be %(min)d to %(max)d characters."),
     )
 ]
 # A password given to be checked: longer than any password that can be set is wrong anyway.
@@ -44,15 +45,18 @@ def no_control_characters(form, field):
     """Refuse NUL and other control or unassigned characters."""
     for char in field.data or "":
         if char not in ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs", "Cn"):
-            raise ValidationError("Please remove control characters from this field.")
+            raise ValidationError(_l("Please remove control characters from this field."))
 
 
 def valid_email(form, field):
     """Check the address as email-validator does (no DNS), and store it normalized."""
     try:
         field.data = validate_email(field.data or "", check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValidationError(str(error)) from None
+    except EmailNotValidError:
+        # email-validator explains in English only; one sentence covers every case.
+        raise ValidationError(
+            _l("Enter a valid email address, such as name@example.com.")
+        ) from None
 
 
 # Matched whole (fullmatch): `$` would also match before a final line break.

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.web import Database, seed_fortunes, seed_user  # noqa: E402
+from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
 from devenv.visitors import PASSWORD  # noqa: E402
 
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -62,6 +63,7 @@ def memo_app(database, log_level):
         DATABASE_URL=database.memo_url,
         S3_BUCKET="memo-bench",
         LOG_LEVEL=log_level,
+        **LOCAL_MAIL_SETTINGS,
     )
     # The request log goes to stdout, as under gunicorn; formatting it still costs CPU.
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)

@@ -13,9 +13,10 @@ Three parts, each bounded, figures printed as JSON (see docs/jobs.md for a recor
    and the slowest of those `POST /wordcount`s.
 2. Job latency, deferred to done, of word counts of a small local page with an idle worker
    (polled every 10 ms), and no-op jobs per second per worker (`flask jobs ping`).
-3. Peak RSS of the web processes while one user's `--export-mb` MB export streams, and of
-   the worker (and its decoding child) while it makes a photo from the largest upload the
-   limits allow (10 MiB, 40 megapixels).
+3. Peak RSS of the web processes and the worker while the worker writes one user's
+   `--export-mb` MB export (a job: a zip, uploaded in parts), and of the worker (and its
+   decoding child) while it makes a photo from the largest upload the limits allow (10 MiB,
+   40 megapixels).
 """
 
 import argparse
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
-from devenv.liveserver import free_port  # noqa: E402
+from devenv.liveserver import free_port, procfile_command  # noqa: E402
 from devenv.visitors import CSRF_TOKEN, PASSWORD  # noqa: E402
 
 
@@ -72,6 +73,11 @@ class Site:
         data = {"email": email, "nickname": nickname}
         data.update(password=PASSWORD, password_confirm=PASSWORD)
         assert self.post("/auth/signup", data).status_code == 302
+        # Signing up signs nobody in: sign in as the page it leads to says.
+        self.get("/auth/login")
+        signed_in = self.post("/auth/login", {"email": email, "password": PASSWORD})
+        assert signed_in.status_code == 302
+        self.get(signed_in.headers["Location"])  # the new session's CSRF token
 
     def get(self, path, **options):
         response = self.session.get(self.base_url + path, allow_redirects=False, **options)
@@ -160,14 +166,18 @@ def largest_photo():
 
 
 def seed_export(database_url, user_id, megabytes):
-    """Give a user `megabytes` MB of notes, 20,000 characters each, in SQL."""
+    """Give a user `megabytes` MB of notes, 20,000 random hex digits each, in SQL.
+
+    Random, so that the archive is not compressed to nothing: about half its size in a zip.
+    """
     import psycopg2
 
     connection = psycopg2.connect(database_url)
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO note (title, content, created_at, updated_at, user_id, completed)"
-            " SELECT 'note ' || n, repeat(md5(n::text), 625), now(), now(), %s, false"
+            " SELECT 'note ' || n, (SELECT string_agg(md5(random()::text), '')"
+            " FROM generate_series(1, 625 + 0 * n)), now(), now(), %s, false"
             " FROM generate_series(1, %s) AS n",
             (user_id, megabytes * 1_000_000 // 20_000),
         )
@@ -188,11 +198,11 @@ def run(options, environ):
     """Start web and worker, run the three parts, return the figures."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    web_env = {**environ, "PORT": str(port)}
+    web_env = {**environ, "PORT": str(port), "WEB_FRONT_HOST": "127.0.0.1"}
     folder = Path(tempfile.mkdtemp(prefix="memo-bench-jobs-"))
     logs = {name: (folder / f"{name}.log").open("wb") for name in ("web", "worker")}
     web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "wsgi:server"], cwd=ROOT, env=web_env, stdout=logs["web"],
+        procfile_command("web"), cwd=ROOT, env=web_env, stdout=logs["web"],
         stderr=subprocess.STDOUT,
     )  # fmt: skip
     worker = subprocess.Popen(
@@ -276,20 +286,34 @@ def job_latency(base_url, page_url, environ, options):
 
 
 def memory(base_url, web, worker, environ, options):
-    """Part 3: peak RSS of web and worker during the largest export and photo."""
+    """Part 3: peak RSS of web and worker during the largest export, and during a photo."""
     web_processes = [psutil.Process(web.pid)]  # the gunicorn master and its workers
     worker_process = psutil.Process(worker.pid)
     owner = Site(base_url, "big@example.com", "bigexport")
     seed_export(environ["DATABASE_URL"], user_id=owner_id(environ, "big@example.com"),
                 megabytes=options.export_mb)  # fmt: skip
     web_before = rss_mb(web_processes)
+    worker_before_export = rss_mb([worker_process])
+    timings = {}
 
-    def download():
-        response = owner.get("/mypage/export", stream=True)
-        size = sum(len(chunk) for chunk in response.iter_content(256 * 1024))
-        assert size > options.export_mb * 900_000, size
+    def export():
+        owner.get("/mypage/export")
+        started = time.monotonic()
+        assert owner.post("/mypage/export", {}).status_code == 302
+        deadline = started + 600
+        while 'data-status="done"' not in (page := owner.get("/mypage/export").text):
+            assert 'data-status="failed"' not in page, "the export failed: see the worker's log"
+            assert time.monotonic() < deadline, "the export did not finish in 10 minutes"
+            time.sleep(0.2)
+        timings["export_seconds"] = round(time.monotonic() - started, 1)
+        link = owner.get("/mypage/export/download").headers["Location"]
+        timings["archive_mb"] = round(
+            int(requests.head(link, timeout=10).headers["Content-Length"]) / 1e6, 1
+        )
 
-    web_peak = peak_rss_mb(web_processes, download)
+    worker_peak_export = peak_rss_mb([worker_process], export)
+    web_peak = rss_mb(web_processes)
+    worker_after_export = rss_mb([worker_process])
     photo = largest_photo()
     owner.get("/mypage")
     worker_before = rss_mb([worker_process])
@@ -304,8 +328,12 @@ def memory(base_url, web, worker, environ, options):
     worker_peak = peak_rss_mb([worker_process], process_photo)
     return {
         "export_mb": options.export_mb,
+        **timings,
         "web_rss_before_mb": web_before,
-        "web_rss_peak_during_export_mb": web_peak,
+        "web_rss_after_export_mb": web_peak,
+        "worker_rss_before_export_mb": worker_before_export,
+        "worker_rss_peak_during_export_mb": worker_peak_export,
+        "worker_rss_after_export_mb": worker_after_export,
         "photo_upload_mb": round(len(photo) / 2**20, 2),
         "worker_rss_before_mb": worker_before,
         "worker_and_child_rss_peak_during_photo_mb": worker_peak,

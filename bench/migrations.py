@@ -26,6 +26,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
 from devenv.revisions import parent_revision  # noqa: E402
 from devenv.services import connect, ensure_database, query, throwaway_postgres  # noqa: E402
 
@@ -49,6 +50,7 @@ def flask_db(url, *args):
     environ = {**os.environ, "APP_SETTINGS": "config.ProductionConfig", "DATABASE_URL": url}
     environ["SECRET_KEY"] = "bench-secret-not-the-development-default"
     environ["S3_BUCKET"] = "bench-unused"  # required in production; migrations never touch it
+    environ.update(LOCAL_MAIL_SETTINGS)  # required too; migrations send no mail
     started = time.perf_counter()
     subprocess.run(
         [str(BIN / "flask"), "--app", "wsgi", "db", *args],

@@ -32,6 +32,7 @@ from bench.migrations import (  # noqa: E402
     print_revision_rows,
     seed_notes,
 )
+from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
 from devenv.services import ensure_database, query, throwaway_postgres  # noqa: E402
 
 REVISION = "0011"
@@ -61,6 +62,7 @@ def production_app(url):
     os.environ.update(APP_SETTINGS="config.ProductionConfig", DATABASE_URL=url)
     os.environ["SECRET_KEY"] = "bench-secret-not-the-development-default"
     os.environ["S3_BUCKET"] = "bench-unused"  # required in production; search never touches it
+    os.environ.update(LOCAL_MAIL_SETTINGS)  # required too; search sends no mail
     from app import create_app
 
     return create_app()

@@ -7,8 +7,9 @@ For each option, serves Memo under ProductionConfig (2 workers, WEB_THREADS thre
 embedded PostgreSQL and an S3 server, then: 1. starts twelve trickling clients (six send
 their headers a line a second, six a body a byte a second; tests/test_slow_clients.py) and
 times GET /healthz; 2. drives the notes list of a user with 100 notes with wrk. Options:
-`asgi`, the Procfile's (gunicorn's asyncio worker, app/buffering.py); `gthread`, the
-threaded worker used before; `gevent`, when gevent and psycogreen are installed.
+`nginx`, the Procfile's (front.py: nginx before gunicorn's threaded worker); `gthread`, that
+gunicorn alone; `waitress`, when waitress is installed; `gevent`, when gevent and psycogreen
+are installed.
 """
 
 import argparse
@@ -21,15 +22,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devenv.liveserver import free_port, production_environment, release_phase  # noqa: E402
+from devenv.liveserver import (  # noqa: E402
+    free_port,
+    procfile_command,
+    production_environment,
+    release_phase,
+)
 from devenv.services import ObjectStore, ensure_database, throwaway_postgres  # noqa: E402
 from devenv.visitors import Visitor  # noqa: E402
 from tests.test_slow_clients import slow_body, slow_headers  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+WAITRESS = str(Path(sys.executable).parent / "waitress-serve")
 CONFIG = str(ROOT / "gunicorn.conf.py")
 OVERRIDES = {
-    "gthread": 'worker_class = "gthread"\nthreads = settings.WEB_THREADS\n',
     "gevent": (
         'worker_class = "gevent"\n'
         "def post_fork(server, worker):\n"
@@ -39,13 +45,16 @@ OVERRIDES = {
 }
 
 
-def command(option, folder):
-    """Return the gunicorn command line serving Memo with worker option `option`."""
-    if option == "asgi":
-        return [GUNICORN, "-c", CONFIG, "wsgi:server"]
+def command(option, folder, port):
+    """Return the command line serving Memo on `port` with option `option`."""
+    if option == "nginx":
+        return procfile_command("web")
+    if option == "waitress":
+        # Its defaults, but as many threads as one gunicorn dyno has (2 x WEB_THREADS).
+        return [WAITRESS, f"--listen=127.0.0.1:{port}", "--threads=8", "wsgi:app"]
     config = folder / f"{option}.conf.py"
-    config.write_text(f"exec(open({CONFIG!r}).read())\n{OVERRIDES[option]}")
-    return [GUNICORN, "-c", str(config), "wsgi:app"]
+    config.write_text(f"exec(open({CONFIG!r}).read())\n{OVERRIDES.get(option, '')}")
+    return [GUNICORN, "-c", str(config), "--bind", f"127.0.0.1:{port}", "wsgi:app"]
 
 
 def healthz_seconds(url, timeout):
@@ -101,7 +110,7 @@ def seeded_cookie(url):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("options", nargs="*", default=["asgi", "gthread"])
+    parser.add_argument("options", nargs="*", default=["nginx", "gthread"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
@@ -116,10 +125,12 @@ def main():
     try:
         for option in args.options:
             port = free_port()
-            environ = production_environment(database, store.environment(), PORT=str(port))
+            environ = production_environment(
+                database, store.environment(), PORT=str(port), WEB_FRONT_HOST="127.0.0.1"
+            )
             with (folder / f"{option}.log").open("wb") as log:
                 server = subprocess.Popen(
-                    command(option, folder), cwd=ROOT, env=environ, stdout=log, stderr=log
+                    command(option, folder, port), cwd=ROOT, env=environ, stdout=log, stderr=log
                 )
             url = f"http://127.0.0.1:{port}"
             try:

@@ -6,9 +6,9 @@
 One run on this machine, all over loopback:
 1. Starts an embedded PostgreSQL and an S3 server (moto), applies the migrations,
    seeds users with 100 and 100,000 notes, and fills the baseline's `fortune` table.
-2. Serves Memo as the Procfile does (`gunicorn wsgi:server`, gunicorn.conf.py) under
-   ProductionConfig, and the baseline (bench/baseline/fortunes.py) with the same
-   gunicorn.conf.py. Both bind 127.0.0.1 only.
+2. Serves Memo as the Procfile does (front.py: nginx before `gunicorn wsgi:app`,
+   gunicorn.conf.py) under ProductionConfig, and the baseline (bench/baseline/fortunes.py)
+   with the same gunicorn.conf.py, no nginx. Both bind 127.0.0.1 only.
 3. Signs users in with a real login POST (CSRF token, `X-Forwarded-Proto: https` as
    the platform's router sends it, so the Secure session cookie is issued) and drives
    each scenario with wrk (2 threads, 32 connections: a short warm-up, then
@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from devenv import services  # noqa: E402
 from devenv.liveserver import (  # noqa: E402
+    Front,
     Gunicorn,
-    procfile_command,
     production_environment,
     program,
 )
@@ -308,19 +308,19 @@ class Load:
 
 
 def cpu_seconds(server):
-    """Return the user+system CPU seconds a gunicorn master and its workers have used so far.
+    """Return the user+system CPU seconds the server's processes have used so far.
 
-    Workers recycled by `max_requests` count too: the kernel adds an exited worker's time
-    to the master's `children_*` times.
+    Every process of the tree counts (front.py, nginx, the gunicorn master, its workers);
+    one that exited, recycled by `max_requests` say, counts in its parent's `children_*`.
     """
     import psutil
 
-    master, workers = psutil.Process(server.process.pid), 0.0
-    for worker in master.children():
-        # One that exits meanwhile is counted in the master's times, read after.
+    total, root = 0.0, psutil.Process(server.process.pid)
+    for process in [root, *root.children(recursive=True)]:
+        # One that exits meanwhile is counted in its parent's times, read after.
         with contextlib.suppress(psutil.NoSuchProcess):
-            workers += sum(worker.cpu_times()[:2])
-    return sum(master.cpu_times()[:4]) + workers
+            total += sum(process.cpu_times()[:4])
+    return total
 
 
 def time_boots(environ, cookie):
@@ -450,7 +450,8 @@ def report(context, results, boots, samples, profiled=None):
         f"{context['wrk']}",
         f"Command: `{context['command']}`; wrk -t{WRK_THREADS} -c{context['connections']}, "
         f"{context['seconds']} s per scenario after a {WARM_UP_SECONDS} s warm-up; gunicorn "
-        f"{context['workers']} workers x {context['threads']} threads (asgi) for both apps",
+        f"{context['workers']} workers x {context['threads']} threads (gthread) for both apps,"
+        " Memo behind nginx (front.py)",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections "
         "| gunicorn CPU ms/request |",
@@ -532,13 +533,15 @@ def production_environ(database, store):
     # The baseline reads WEB_THREADS itself; both apps must get the same number.
     environ["WEB_CONCURRENCY"] = str(settings.WEB_CONCURRENCY)
     environ["WEB_THREADS"] = str(settings.WEB_THREADS)
+    # The mixed scenario writes hundreds of notes a second as one user: not what is measured.
+    environ["NOTE_WRITES_PER_MINUTE"] = str(10**9)
     return environ
 
 
 def memo_server(environ, folder, name="memo", options=""):
     """Return Memo's web process as the Procfile starts it, bound to loopback only."""
     workers = int(environ["WEB_CONCURRENCY"])
-    return Gunicorn(procfile_command(), environ, folder / f"{name}.log", workers, options=options)
+    return Front(environ, folder / f"{name}.log", workers, options=options)
 
 
 def baseline_server(environ, database, folder):
@@ -546,9 +549,7 @@ def baseline_server(environ, database, folder):
     command = [program("gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(BASELINE)]
     environ = {**environ, "DATABASE_URL": database.baseline_url}
     workers = int(environ["WEB_CONCURRENCY"])
-    return Gunicorn(
-        [*command, "fortunes:server"], environ, folder / "baseline.log", workers, BASELINE
-    )
+    return Gunicorn([*command, "fortunes:app"], environ, folder / "baseline.log", workers, BASELINE)
 
 
 def check_baseline(server):

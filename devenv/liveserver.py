@@ -1,12 +1,12 @@
-"""gunicorn serving Memo as the Procfile runs it, on 127.0.0.1, for tests and benchmarks.
+"""Memo's web process as the Procfile runs it, on 127.0.0.1, for tests and benchmarks.
 
-A LiveServer is the Procfile's `web` command under ProductionConfig (WEB_CONCURRENCY workers of
-gunicorn's asyncio worker, the real gunicorn.conf.py) on a free port, in its own process group
-so that nothing it starts outlives its user. It serves plain HTTP on 127.0.0.1 with no proxy in
-front: browsers keep and send `Secure` cookies for 127.0.0.1 and localhost (potentially
-trustworthy origins), so production's cookie settings work unchanged, and without
-`X-Forwarded-Proto: https` Flask-WTF's HTTPS-only Referer check stays off, as it would for any
-plain-HTTP request.
+A LiveServer is the Procfile's `web` command under ProductionConfig (front.py: nginx in
+front of WEB_CONCURRENCY gunicorn workers, the real gunicorn.conf.py) on a free port, in its
+own process group so that nothing it starts outlives its user. It serves plain HTTP on
+127.0.0.1 with no router in front: browsers keep and send `Secure` cookies for 127.0.0.1
+and localhost (potentially trustworthy origins), so production's cookie settings work
+unchanged, and without `X-Forwarded-Proto: https` Flask-WTF's HTTPS-only Referer check stays
+off, as it would for any plain-HTTP request.
 """
 
 import os
@@ -23,6 +23,13 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-test-secret-that-is-long-enough-0123456789"
+# What a production process here needs to start: its web side never sends mail, and a test
+# that wants mail delivered names its own server (devenv/mailserver.py) and site.
+LOCAL_MAIL_SETTINGS = {
+    "SMTP_URL": "smtp://127.0.0.1:25?tls=off",
+    "MAIL_FROM": "Memo <memo@localhost>",
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+}
 
 
 def free_port():
@@ -48,6 +55,7 @@ def procfile_command(process="web"):
 def production_environment(database_url, store_environment, **environ):
     """Return the environment of a production dyno using this database and object store."""
     return {
+        **LOCAL_MAIL_SETTINGS,
         **os.environ,
         **store_environment,
         "APP_SETTINGS": "config.ProductionConfig",
@@ -113,11 +121,15 @@ class Gunicorn:
         except requests.RequestException:
             return False
 
+    def gunicorn_master(self):
+        """Return the gunicorn master as a psutil process (here, the process started)."""
+        return psutil.Process(self.process.pid)
+
     def worker_processes(self):
-        """Return the live workers (the master's children) as psutil processes."""
+        """Return the live workers (the gunicorn master's children) as psutil processes."""
         try:
-            children = psutil.Process(self.process.pid).children()
-        except psutil.NoSuchProcess:
+            children = self.gunicorn_master().children()
+        except (psutil.NoSuchProcess, LookupError):
             return []
         return [child for child in children if child.status() != psutil.STATUS_ZOMBIE]
 
@@ -165,9 +177,37 @@ class Gunicorn:
         return self.process.wait(timeout=10)
 
 
-class LiveServer(Gunicorn):
+class Front(Gunicorn):
+    """The Procfile's web command (front.py: nginx before gunicorn) on a free port of 127.0.0.1."""
+
+    def __init__(self, environ, log_path, workers, options=""):
+        super().__init__(procfile_command(), environ, log_path, workers)
+        # nginx on loopback only; `options` go to gunicorn (it reads them from its environment).
+        self.environ.update({"WEB_FRONT_HOST": "127.0.0.1", "GUNICORN_CMD_ARGS": options})
+
+    def gunicorn_master(self):
+        """Return the gunicorn master, front.py's child that runs gunicorn."""
+        for child in psutil.Process(self.process.pid).children():
+            if "gunicorn" in " ".join(child.cmdline()):
+                return child
+        raise LookupError("gunicorn is not running")
+
+    def worker_serving(self, client_port=None):
+        """Return the pid of the worker holding a request that nginx passed on, if one does."""
+        for worker in self.worker_processes():
+            sockets = worker.net_connections(kind="unix")
+            if len([c for c in sockets if c.laddr.endswith("app.sock")]) > 1:
+                # The listening socket, and a connection nginx opened to pass a request on.
+                return worker.pid
+        return None
+
+
+class LiveServer(Front):
     """The Procfile's web process under ProductionConfig on this database and object store."""
 
     def __init__(self, database_url, store_environment, log_path, workers=2, **environ):
+        public_url = environ.pop("PUBLIC_URL", None)
         environ = production_environment(database_url, store_environment, **environ)
-        super().__init__(procfile_command(), environ, log_path, workers)
+        super().__init__(environ, log_path, workers)
+        # Links in mail point here, unless the test names another site.
+        self.environ["PUBLIC_URL"] = public_url or self.url

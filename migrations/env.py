@@ -2,8 +2,10 @@
 
 Differences from the template: one transaction per revision (online and in `--sql` output),
 a migration session with timeouts and the upgraders' lock, retries of a revision that waits
-too long for a lock, the compatibility record, and a database ahead of this code (a platform
-rollback) left alone by `flask db upgrade` when every newer revision is backward compatible.
+too long for a lock, the record of applied revisions, and a database ahead of this code (a
+platform rollback) left alone by `flask db upgrade` when every newer revision is backward
+compatible. `flask db upgrade` first checks that record against this code's chain and refuses
+a history that disagrees (app/release.py); `flask db apply-skipped` runs what it skipped.
 """
 
 import logging
@@ -18,6 +20,7 @@ from flask_migrate import cli as migrate_cli
 from sqlalchemy import Connection, create_engine, pool
 
 from app import release
+from config import direct_database_uri
 
 config = context.config
 if not logging.getLogger().handlers:
@@ -31,8 +34,8 @@ script_directory = ScriptDirectory.from_config(config)
 
 
 def get_engine_url():
-    """Return the app's database URL, with its password, for Alembic."""
-    return target_db.engine.url.render_as_string(hide_password=False)
+    """Return the app's direct database URL (never PgBouncer's), with its password, for Alembic."""
+    return direct_database_uri(settings)
 
 
 def include_name(name, type_, parent_names):
@@ -109,10 +112,31 @@ def run_migrations_online():
             with context.begin_transaction():
                 context.run_migrations()
 
-        release.ensure_compatibility_record(connection)
-        if is_release_phase() and release.accept_newer_schema(connection, script_directory):
+        if config.attributes.get("apply_skipped"):
+            apply_skipped_revisions(connection, conf_args)
             return
+        history = None
+        if is_release_phase():
+            if release.accept_newer_schema(connection, script_directory):
+                return
+            strict = settings["MIGRATION_STRICT"]
+            history = release.validate_history(connection, script_directory, strict)
+        release.ensure_compatibility_record(connection)
+        if history is not None:
+            release.backfill_record(connection, history)
         release.run_with_retries(connection, migrate, settings, script_directory)
+
+
+def apply_skipped_revisions(connection, conf_args):
+    """Run the revisions a relinked history skipped (`flask db apply-skipped`)."""
+    history = release.check_history(connection, script_directory)
+    if not history.skipped and not history.relinked:
+        logger.info("Nothing to apply: every revision below the database's head is recorded")
+        return
+    release.ensure_compatibility_record(connection)
+    # One transaction per revision, begun by apply_skipped() itself.
+    context.configure(connection=connection, **{**conf_args, "transaction_per_migration": False})
+    release.apply_skipped(context.get_context(), connection, history)
 
 
 if context.is_offline_mode():

@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""Set up Memo and run, test, benchmark or release-drill it: `scripts/dev.py run|test|bench|drill`.
+"""Set up Memo and run, test, benchmark, release-drill or land it: `scripts/dev.py run|test|...`.
+
+`scripts/dev.py translations extract|update|compile|init LANG` keeps the catalogs in
+app/translations (docs/i18n.md).
 
 Needs only Python 3.11+. It creates `.venv`, installs the pinned requirements
 (again only when they change), then starts what is missing: an embedded
-PostgreSQL (data kept in `.dev/postgres`) and an S3-compatible object store
-(objects kept in `.dev/objects`). Ctrl-C stops everything it started.
+PostgreSQL (data kept in `.dev/postgres`), an S3-compatible object store
+(objects kept in `.dev/objects`) and an SMTP server (each message kept in `.dev/mail`,
+shown at /dev/inbox). Ctrl-C stops everything it started.
 """
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import venv
 from pathlib import Path
 
@@ -22,6 +28,7 @@ STATE = ROOT / ".dev"
 REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
 WEB_PORT = int(os.environ.get("LOCAL_WEB_PORT", "5000"))
 OBJECT_STORE_PORT = int(os.environ.get("LOCAL_S3_PORT", "9000"))
+PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian's package, for the connection pooler tests
 
 
 def say(message):
@@ -52,6 +59,40 @@ def ensure_virtualenv():
     pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
     subprocess.run([*pip, "--progress-bar", "off", "-r", str(REQUIREMENTS[1])], check=True)
     stamp.write_text(wanted)
+
+
+def ensure_s3rver():
+    """Install the pinned s3rver (npm) that the presigned-link tests run against, if npm is here.
+
+    Without npm those tests are skipped, saying why (devenv/enforcing_store.py).
+    """
+    package = ROOT / "devenv" / "s3rver"
+    lock = package / "package-lock.json"
+    stamp = package / "node_modules" / ".package-lock.sha256"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    if shutil.which("npm") is None:
+        say("npm is missing: the tests that need s3rver (presigned link expiry) will be skipped")
+        return
+    say("Installing s3rver for the presigned-link tests (npm ci)")
+    npm = ["npm", "ci", "--prefix", str(package), "--no-audit", "--no-fund", "--loglevel=error"]
+    if subprocess.call(npm) == 0:
+        stamp.write_text(wanted)
+
+
+def ensure_nginx():
+    """Install Debian's nginx when it is missing (the web front, front.py), as CI does chromium."""
+    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("Installing nginx, the web front (apt-get)")
+        environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
+        subprocess.run(["apt-get", "update", "-qq"], env=environ, check=False)
+        if subprocess.call(apt, env=environ) == 0:
+            return
+    sys.exit("memo: the web front needs nginx: apt-get install nginx, or brew install nginx")
 
 
 def port_is_free(port):
@@ -102,34 +143,77 @@ def start_object_store(env, stack):
     stack.append(("object store", save_and_stop))
 
 
-def start_worker(env, stack):
-    """Start one `flask worker` beside the web server; it stops when the server does.
+def start_mail_server(env, stack):
+    """Start the local SMTP server unless SMTP_URL names one; its mail shows at /dev/inbox."""
+    env.setdefault("PUBLIC_URL", f"http://127.0.0.1:{WEB_PORT}")
+    if env.get("SMTP_URL"):
+        say("Sending mail through the server named by SMTP_URL")
+        return
+    from devenv.mailserver import MailServer
+
+    folder = STATE / "mail"
+    server = MailServer(folder).start()
+    env.update(SMTP_URL=server.url, LOCAL_MAIL_DIR=str(folder))
+    say(f"Mail server at 127.0.0.1:{server.port}: read it at {env['PUBLIC_URL']}/dev/inbox")
+    stack.append(("mail server", server.stop))
+
+
+class Worker:
+    """One `flask worker` beside the web server, started again whenever it exits, as the
+    platform restarts a crashed dyno; stop() ends it for good.
 
     In a session of its own, so that Ctrl-C reaches it once, from here, as SIGTERM: the
     stop the platform sends, which lets running jobs finish.
     """
-    say("Starting a worker (flask worker) for background jobs")
-    worker = subprocess.Popen(
-        [str(VENV / "bin" / "flask"), "--app", "wsgi", "worker"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
 
-    def stop():
-        worker.terminate()
+    def __init__(self, env):
+        self.env = env
+        self.stopping = threading.Event()
+        self.process = self.spawn()
+        threading.Thread(target=self.supervise, daemon=True).start()
+
+    def spawn(self):
+        """Start one `flask worker` process."""
+        command = [str(VENV / "bin" / "flask"), "--app", "wsgi", "worker"]
+        return subprocess.Popen(command, env=self.env, cwd=ROOT, start_new_session=True)
+
+    def supervise(self):
+        """Start the worker again a second after it exits on its own."""
+        while not self.stopping.is_set():
+            code = self.process.wait()
+            if self.stopping.wait(1):
+                return
+            say(f"The worker exited with {code}; starting it again (as the platform would)")
+            self.process = self.spawn()
+
+    def stop(self):
+        """Stop the worker (SIGTERM, then SIGKILL after 30 s) and do not start it again."""
+        self.stopping.set()
+        self.process.terminate()
         try:
-            worker.wait(timeout=30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            self.process.kill()
 
-    stack.append(("worker", stop))
+
+def start_worker(env, stack):
+    """Start a worker beside the web server (restarted if it exits); it stops when we do."""
+    say("Starting a worker (flask worker) for background jobs")
+    stack.append(("worker", Worker(env).stop))
+
+
+def serve_web(env, args):
+    """Run the Procfile's web command (nginx before gunicorn) on 127.0.0.1, reloading on edits."""
+    env = {**env, "PORT": str(WEB_PORT), "WEB_FRONT_HOST": "127.0.0.1"}
+    gunicorn = ["gunicorn", "wsgi:app", "--reload", *args]
+    return subprocess.call([str(VENV_PYTHON), "front.py", *gunicorn], env=env, cwd=ROOT)
 
 
 def run(args):
     """Start the services, apply migrations, a worker, and serve on http://127.0.0.1:5000."""
     from dotenv import dotenv_values
 
+    ensure_nginx()
     env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v}, **os.environ}
     if not port_is_free(WEB_PORT):
         sys.exit(f"memo: port {WEB_PORT} is taken; stop the other server first")
@@ -138,14 +222,13 @@ def run(args):
     try:
         start_database(env, stack)
         start_object_store(env, stack)
+        start_mail_server(env, stack)
         say("Applying migrations (flask db upgrade)")
         if run_flask("db", "upgrade", env=env) != 0:
             return 1
         start_worker(env, stack)
         say(f"Serving on http://127.0.0.1:{WEB_PORT} (Ctrl-C stops everything)")
-        return run_flask(
-            "run", "--debug", "--host", "127.0.0.1", "--port", str(WEB_PORT), *args, env=env
-        )
+        return serve_web(env, args)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -154,9 +237,28 @@ def run(args):
             stop()
 
 
+def ensure_pgbouncer():
+    """Install Debian's pgbouncer for the pooler tests when missing and we may (root, apt)."""
+    if shutil.which("pgbouncer") or Path(PGBOUNCER).exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        say("pgbouncer is missing and this is not root with apt-get: its tests will be skipped")
+        return
+    say("Installing pgbouncer for the connection pooler tests (apt-get)")
+    environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    installed = subprocess.call(["apt-get", "install", "-y", "-qq", "pgbouncer"], env=environ)
+    if installed != 0:
+        subprocess.call(["apt-get", "update", "-qq"], env=environ)
+        installed = subprocess.call(["apt-get", "install", "-y", "-qq", "pgbouncer"], env=environ)
+    if installed != 0:
+        say("Could not install pgbouncer: its tests will be skipped")
+
+
 def test(args):
     """Lint, then run the whole test suite against real services."""
+    ensure_nginx()
     bin_dir = VENV / "bin"
+    ensure_pgbouncer()
     say("Linting (ruff check, ruff format --check)")
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     lint |= subprocess.call([str(bin_dir / "ruff"), "format", "--check", "."], cwd=ROOT)
@@ -166,12 +268,40 @@ def test(args):
     say("Linting each migration's SQL with squawk (scripts/lint_migrations.py)")
     if subprocess.call([str(bin_dir / "python"), "scripts/lint_migrations.py"], cwd=ROOT):
         return 1
+    ensure_s3rver()
     say("Running the test suite (embedded PostgreSQL unless TEST_DATABASE_URL is set)")
     return subprocess.call([str(bin_dir / "pytest"), *args], cwd=ROOT)
 
 
+def translations(args):
+    """Extract the strings, bring every catalog up to date, or compile them (docs/i18n.md)."""
+    from devenv.catalogs import CATALOGS, extract, languages, pybabel, tidy
+
+    step, *rest = args or ["help"]
+    template = STATE / "messages.pot"
+    STATE.mkdir(exist_ok=True)
+    if step == "extract":
+        return extract(template)
+    if step == "update":
+        failed = extract(template) or pybabel(
+            "update", "-i", str(template), "-d", str(CATALOGS), "--no-fuzzy-matching",
+            "--ignore-obsolete", "-w", "96",
+        )  # fmt: skip
+        for language in [] if failed else languages():
+            tidy(language)
+        return failed
+    if step == "compile":
+        return pybabel("compile", "-d", str(CATALOGS), "--statistics")
+    if step == "init" and rest:
+        return extract(template) or pybabel(
+            "init", "-i", str(template), "-d", str(CATALOGS), "-l", rest[0], "-w", "96"
+        )
+    sys.exit("usage: scripts/dev.py translations extract|update|compile|init LANG")
+
+
 def bench(args):
     """Benchmark the pages under load beside a bare Flask baseline (bench/web.py)."""
+    ensure_nginx()
     return subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
 
 
@@ -180,14 +310,27 @@ def drill(args):
     return subprocess.call([str(VENV_PYTHON), "scripts/release_drill.py", *args], cwd=ROOT)
 
 
-COMMANDS = {"run": run, "test": test, "bench": bench, "drill": drill}
+def land(args):
+    """Verify a branch's merge with main, then fast-forward main to it (scripts/land.py)."""
+    return subprocess.call([str(VENV_PYTHON), "scripts/land.py", *args], cwd=ROOT)
+
+
+COMMANDS = {
+    "run": run,
+    "test": test,
+    "bench": bench,
+    "drill": drill,
+    "land": land,
+    "translations": translations,
+}
 
 
 def main():
     """Bootstrap the virtualenv, then run the command inside it."""
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(
-            "usage: scripts/dev.py run|test|bench|drill [arguments for flask run, pytest, ...]"
+            "usage: scripts/dev.py run|test|bench|drill|land|translations"
+            " [arguments for flask run, pytest, ...]"
         )
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_virtualenv()

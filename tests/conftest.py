@@ -18,6 +18,8 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from devenv.liveserver import LiveServer
+from devenv.mailserver import MailServer
+from devenv.pooler import PgBouncer, pgbouncer_program
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
@@ -58,9 +60,38 @@ def object_store():
             os.environ[name] = value
 
 
+# Every link in the tests' mail is built on this (never on a request's Host).
+PUBLIC_URL = "http://localhost"
+
+
 @pytest.fixture(scope="session")
-def app(postgres, object_store):
-    """The app under TestingConfig, its database migrated to head, its photos in object_store."""
+def mail_server(tmp_path_factory):
+    """A real SMTP server (aiosmtpd) keeping each message; named in the environment."""
+    server = MailServer(tmp_path_factory.mktemp("mail")).start()
+    settings = {"SMTP_URL": server.url, "MAIL_FROM": "Memo <memo@localhost>"}
+    before = {name: os.environ.get(name) for name in [*settings, "PUBLIC_URL"]}
+    os.environ.update(settings, PUBLIC_URL=PUBLIC_URL)
+    yield server
+    server.stop()
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def empty_mailbox(request):
+    """Forget the mail kept by the server after each test that used it."""
+    yield
+    if "mail_server" in request.fixturenames:
+        request.getfixturevalue("mail_server").empty()
+
+
+@pytest.fixture(scope="session")
+def app(postgres, object_store, mail_server):
+    """The app under TestingConfig, its database migrated to head, its photos in object_store,
+    its mail sent to mail_server."""
     os.environ["TEST_DATABASE_URL"] = postgres.main_url
     application = create_app("config.TestingConfig")
     with application.app_context():
@@ -134,6 +165,26 @@ def live_server(app, postgres, object_store, tmp_path):
         server.terminate()  # all at once: each takes a few seconds to wind down
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def pgbouncer(postgres):
+    """Return a function that starts PgBouncer (transaction mode) before a database of the suite.
+
+    Debian's `pgbouncer`: ./scripts/test installs it as root; elsewhere these tests skip.
+    """
+    if pgbouncer_program() is None:
+        pytest.skip("pgbouncer is not installed (./scripts/test installs it when run as root)")
+    started = []
+
+    def start(database_url=None, pool_size=2, **options):
+        bouncer = PgBouncer(database_url or postgres.main_url, pool_size=pool_size, **options)
+        started.append(bouncer)
+        return bouncer.start()
+
+    yield start
+    for bouncer in started:
+        bouncer.stop()
 
 
 @pytest.fixture

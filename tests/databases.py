@@ -110,7 +110,7 @@ def newer_release(folder, upgrade_body, downgrade_body="pass", marks="", revisio
             '"""A revision of a newer release, written by the test."""',
             "import sqlalchemy as sa",
             "from alembic import op",
-            "from app.release import create_index_concurrently",
+            "from migrations.ddl import create_index_concurrently",
             f'revision = "{revision}"',
             f'down_revision = "{HEAD}"',
             "branch_labels = None",

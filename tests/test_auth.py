@@ -47,7 +47,7 @@ def test_duplicate_email_in_any_case_makes_no_second_account(app, user, count_ro
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("email", "not-an-email", "must have an @-sign"),
+        ("email", "not-an-email", "Enter a valid email address, such as name@example.com."),
         ("email", "a" * 250 + "@example.com", "Field cannot be longer than 254 characters"),
         ("nickname", "a", "Nickname must be 2 to 30 characters."),
         ("nickname", "n" * 31, "Nickname must be 2 to 30 characters."),

@@ -22,6 +22,7 @@ from tests.workers import run_queued_jobs
 PUBLIC = "public"  # anyone; no object of a user's in sight
 ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, whatever is sent
 OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
+LINK = "link"  # anyone holding a mailed link's token; any other token is a 400 page
 
 NEW_PASSWORD = "another good passphrase"
 
@@ -44,6 +45,7 @@ class Route:
 MATRIX = {
     "/static/<path:filename>": Route(PUBLIC, {"GET": {}}),
     "/healthz": Route(PUBLIC, {"GET": {}}),
+    "/language": Route(PUBLIC, {"POST": {"language": "ko", "next": "/"}}),
     "/readyz": Route(PUBLIC, {"GET": {}}),
     "/auth/signup": Route(
         PUBLIC,
@@ -61,6 +63,13 @@ MATRIX = {
         PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com", "password": PASSWORD}}
     ),
     "/auth/logout": Route(ACCOUNT, {"POST": {}}),
+    "/auth/verify": Route(ACCOUNT, {"POST": {}}),
+    "/auth/verify/<token>": Route(LINK, {"GET": {}, "POST": {}}),
+    "/auth/reset": Route(PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com"}}),
+    "/auth/reset/<token>": Route(
+        LINK,
+        {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},
+    ),
     "/": Route(ACCOUNT, {"GET": {}}),
     "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
     "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
@@ -74,6 +83,9 @@ MATRIX = {
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
     "/mypage/nickname": Route(ACCOUNT, {"POST": {"nickname": "mallory"}}),
+    "/mypage/email": Route(
+        ACCOUNT, {"POST": {"email": "mallory@example.com", "password": PASSWORD}}
+    ),
     "/mypage/password": Route(
         ACCOUNT,
         {
@@ -84,7 +96,9 @@ MATRIX = {
             }
         },
     ),
-    "/mypage/export": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/export": Route(ACCOUNT, {"GET": {}, "POST": {}}),
+    "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
@@ -100,7 +114,7 @@ MATRIX = {
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
 POSTS = [(rule, method) for rule, method in CASES if method == "POST"]
-SIGNED_IN = [(rule, method) for rule, method in CASES if MATRIX[rule].access != PUBLIC]
+SIGNED_IN = [(rule, method) for rule, method in CASES if MATRIX[rule].access not in (PUBLIC, LINK)]
 
 
 @dataclass
@@ -121,6 +135,7 @@ class World:
             .replace("<id:note_id>", str(self.note_id))
             .replace("<id:word_count_id>", str(self.word_count_id))
             .replace("<id:attachment_id>", str(self.attachment_id))
+            .replace("<token>", "a-token-nobody-was-mailed")
         )
 
     def form(self, rule, method):
@@ -142,6 +157,8 @@ def make_world(app, user, page_url):
     assert user.upload_photo(pictures.jpeg()).status_code == 302
     attached = Attacher(user).attach(1, b"zebracorn\n", "zebracorn.txt")
     assert attached.status_code == 302
+    user.get("/mypage/export")
+    assert user.post("/mypage/export").status_code == 302  # an archive of Ann's, in the store
     run_queued_jobs(app)
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
@@ -206,6 +223,9 @@ def test_anonymous_clients_are_sent_to_sign_in_or_see_public_pages(
         # An empty form: a public form must answer with its field errors.
         response = send(anonymous, method, world.url(rule), {})
         assert response.status_code == (200 if method == "GET" else 400)
+    elif route.access == LINK:
+        response = send(anonymous, method, world.url(rule), world.form(rule, method))
+        assert response.status_code == 400
     else:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 302
@@ -225,7 +245,9 @@ def test_another_user_never_gets_or_changes_anns_data(
     if route.access == OWNER:
         assert response.status_code == 404
     else:
-        assert response.status_code in (200, 302, 400)  # acting on Bob's own account
+        # Acting on Bob's own account (404: he has no export of his own to download).
+        assert response.status_code in (200, 302, 400, 404)
+    assert "exports/" not in response.headers.get("Location", "")  # never Ann's archive
     body = response.get_data(as_text=True)
     assert not [secret for secret in world.secrets if secret in body]
     assert snapshot(app, object_store, "ann@example.com") == before
@@ -237,7 +259,7 @@ def test_a_post_without_csrf_token_is_400_and_changes_nothing(
     app, world, object_store, rule, method
 ):
     route = MATRIX[rule]
-    if route.access == PUBLIC:
+    if route.access in (PUBLIC, LINK):
         world.ann.logout()
     before = snapshot(app, object_store)
     response = send(world.ann, method, world.url(rule), world.form(rule, method), csrf=False)

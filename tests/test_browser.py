@@ -7,12 +7,14 @@ A failing step saves a screenshot under tmp/artifacts/ and names it in the failu
 
 import json
 import re
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from devenv.liveserver import ROOT
+from devenv.mailserver import MailServer
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD
 from tests import pictures
@@ -93,7 +95,7 @@ def sign_up(page):
     fields = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
     submit(page, {**fields, "password_confirm": PASSWORD}, "Sign up")
     assert page.url.endswith("/auth/login")
-    assert "sign in with this email and your new password" in flash(page)
+    assert "Check your email" in flash(page)
     submit(page, {"email": "ann@example.com", "password": PASSWORD}, "Sign in")
     assert page.url.endswith("/")
 
@@ -160,17 +162,23 @@ def sign_in(page, password):
 
 
 def export(page):
-    """Press the export link and return the downloaded JSON."""
+    """Ask for an export, wait while the worker writes it, download it; return its JSON."""
     page.goto("/mypage")
+    page.get_by_role("link", name="Export my data").click()
+    page.get_by_role("button", name="Export my data").click()
+    # The page refreshes itself until the archive is written.
+    page.locator('#export-status[data-status="done"]').wait_for(timeout=30_000)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export my data").click()
-    assert download.value.suggested_filename == "memo-export.json"
-    return json.loads(Path(download.value.path()).read_text())
+        page.get_by_role("link", name="Download the archive").click()
+    assert download.value.suggested_filename == "memo-export.zip"
+    with zipfile.ZipFile(download.value.path()) as archive:
+        return json.loads(archive.read("account.json"))
 
 
 def delete_account(page):
     page.goto("/mypage")
-    submit(page, {"password": NEW_PASSWORD}, "Delete my account")
+    # My page has two password fields named `password`: this form's, and the email form's.
+    fill_form(page, "/mypage/delete", {"password": NEW_PASSWORD}, "Delete my account")
     assert page.url.endswith("/auth/signup")
     assert "Your account and everything in it are deleted." in flash(page)
 
@@ -238,3 +246,85 @@ def test_a_new_user_finds_english_and_korean_notes_highlighted(page):
         with page.expect_navigation():
             page.locator("ol.hits li a").click()
         assert page.locator("h1").inner_text().strip().endswith("회의록")
+
+
+@pytest.fixture
+def local_site(chromium, live_server, workers, tmp_path):
+    """A tab on Memo served as `./scripts/run` serves it: development settings, a worker, and
+    mail kept by a local SMTP server and shown in the local inbox."""
+    mail = MailServer(tmp_path / "mail").start()
+    server = live_server(
+        APP_SETTINGS="config.DevelopmentConfig",
+        SMTP_URL=mail.url,
+        LOCAL_MAIL_DIR=str(mail.folder),
+    )
+    workers.start(SMTP_URL=mail.url, PUBLIC_URL=server.url)
+    context = chromium.new_context(base_url=server.url)
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+    mail.stop()
+
+
+def open_mail(page, subject):
+    """Open the local inbox until a mail with `subject` is there, then its link."""
+    for _ in range(100):
+        page.goto("/dev/inbox")
+        if page.get_by_role("link", name=subject).count():
+            break
+        page.wait_for_timeout(200)
+    page.get_by_role("link", name=subject).first.click()
+    page.locator("pre.mail-body a").first.click()
+    page.wait_for_load_state()
+
+
+def fill_form(page, action, fields, button):
+    """Fill the fields of the form posting to `action` and press its button."""
+    form = page.locator(f"form[action='{action}']")
+    for name, value in fields.items():
+        form.locator(f"input[name={name}]").fill(value)
+    form.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
+
+def test_a_new_user_verifies_resets_the_password_and_changes_email_by_mail(local_site):
+    page = local_site
+    with screenshot_on_failure(page, "mail-signup"):
+        page.goto("/auth/signup")
+        fields = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
+        submit(page, {**fields, "password_confirm": PASSWORD}, "Sign up")
+        assert "Check your email" in flash(page)
+        open_mail(page, "Confirm your email address for Memo")
+        page.get_by_role("button", name="Confirm my address").click()
+        page.wait_for_load_state()
+        assert "Your email address is confirmed" in flash(page)
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_load_state()
+    with screenshot_on_failure(page, "mail-reset"):
+        page.get_by_role("link", name="Forgot your password?").click()
+        submit(page, {"email": "ann@example.com"}, "Send me a link")
+        assert "Check your email" in flash(page)
+        open_mail(page, "Reset your Memo password")
+        submit(
+            page,
+            {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD},
+            "Set the new password",
+        )
+        assert "Your password is changed" in flash(page)
+        submit(page, {"email": "ann@example.com", "password": NEW_PASSWORD}, "Sign in")
+        assert page.url.endswith("/")
+    with screenshot_on_failure(page, "mail-change-email"):
+        page.goto("/mypage")
+        fill_form(
+            page,
+            "/mypage/email",
+            {"email": "ann.new@example.com", "password": NEW_PASSWORD},
+            "Change email",
+        )
+        assert "Check the new address" in flash(page)
+        open_mail(page, "Confirm your new email address for Memo")
+        page.get_by_role("button", name="Confirm my address").click()
+        page.wait_for_load_state()
+        page.goto("/mypage")
+        assert "Your address is ann.new@example.com" in page.content()

@@ -20,10 +20,22 @@ from config import (
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
-COMPLETE = {"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL, "S3_BUCKET": "memo-photos"}
+COMPLETE = {
+    "SECRET_KEY": "s" * 40,
+    "DATABASE_URL": GOOD_URL,
+    "S3_BUCKET": "memo-photos",
+    "SMTP_URL": "smtp://apikey:p%40ss@smtp.example.com:587",
+    "MAIL_FROM": "Memo <memo@example.com>",
+    "PUBLIC_URL": "https://memo.example.com/",
+}
 ENV_READ = re.compile(
     r"""(?:environ(?:\.get)?[\[(]|getenv\(|env\.get\(|_from_env\(\s*\w+,)\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
+
+
+def without(name):
+    """Return the complete environment less `name`."""
+    return {key: value for key, value in COMPLETE.items() if key != name}
 
 
 @pytest.mark.parametrize(
@@ -47,15 +59,19 @@ def test_non_postgres_database_url_is_refused(url):
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
-        ({"DATABASE_URL": GOOD_URL, "S3_BUCKET": "memo"}, "SECRET_KEY"),
-        ({"SECRET_KEY": "s" * 40, "S3_BUCKET": "memo"}, "DATABASE_URL"),
-        ({"SECRET_KEY": "s" * 40, "DATABASE_URL": GOOD_URL}, "S3_BUCKET"),
-        (
-            {"SECRET_KEY": DEVELOPMENT_SECRET_KEY, "DATABASE_URL": GOOD_URL, "S3_BUCKET": "memo"},
-            "SECRET_KEY",
-        ),
+        (without("SECRET_KEY"), "SECRET_KEY"),
+        (without("DATABASE_URL"), "DATABASE_URL"),
+        (without("S3_BUCKET"), "S3_BUCKET"),
+        ({**COMPLETE, "SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY"),
         ({**COMPLETE, "WEB_THREADS": "many"}, "WEB_THREADS"),
         ({**COMPLETE, "S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
+        (without("SMTP_URL"), "SMTP_URL"),
+        (without("MAIL_FROM"), "MAIL_FROM"),
+        (without("PUBLIC_URL"), "PUBLIC_URL"),
+        ({**COMPLETE, "SMTP_URL": "http://smtp.example.com"}, "SMTP_URL"),
+        ({**COMPLETE, "SMTP_URL": "smtp://mail.example.com:25?tls=off"}, "SMTP_URL"),
+        ({**COMPLETE, "MAIL_FROM": "Memo"}, "MAIL_FROM"),
+        ({**COMPLETE, "PUBLIC_URL": "http://memo.example.com"}, "PUBLIC_URL"),
     ],
     ids=[
         "no-secret",
@@ -64,11 +80,57 @@ def test_non_postgres_database_url_is_refused(url):
         "development-secret",
         "bad-threads",
         "endpoint-not-a-url",
+        "no-smtp",
+        "no-mail-from",
+        "no-public-url",
+        "smtp-not-smtp",
+        "smtp-without-tls",
+        "mail-from-not-an-address",
+        "public-url-not-https",
     ],
 )
 def test_deployed_configs_refuse_missing_or_unsafe_settings(config_class, environ, named):
     with pytest.raises(ConfigError, match=named):
         config_class(environ)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp://apikey:p%40ss@smtp.example.com",
+            ("smtp.example.com", 587, "apikey", "p@ss", "starttls"),
+        ),
+        ("smtps://u:p@smtp.example.com", ("smtp.example.com", 465, "u", "p", "tls")),
+        ("smtps://smtp.example.com:2465", ("smtp.example.com", 2465, "", "", "tls")),
+        ("smtp://127.0.0.1:1025?tls=off", ("127.0.0.1", 1025, "", "", "none")),
+    ],
+)
+def test_smtp_url_chooses_the_server_its_login_and_tls(url, expected):
+    settings = config.smtp_settings(url)
+    keys = ("host", "port", "username", "password", "security")
+    assert tuple(settings[key] for key in keys) == expected
+
+
+@pytest.mark.parametrize(
+    "url", ["smtps://h?tls=off", "smtp://h?tls=maybe", "smtp://h:port", "smtp:///nohost"]
+)
+def test_unusable_smtp_urls_are_refused(url):
+    with pytest.raises(ConfigError, match="SMTP_URL"):
+        config.smtp_settings(url)
+
+
+def test_development_mails_to_the_local_inbox_by_default():
+    settings = DevelopmentConfig({"DATABASE_URL": GOOD_URL})
+    assert settings.PUBLIC_URL == "http://127.0.0.1:5000"
+    assert settings.LOCAL_INBOX and not ProductionConfig(COMPLETE).LOCAL_INBOX
+
+
+def test_production_allows_plain_smtp_and_http_links_on_this_machine_only():
+    local = {"SMTP_URL": "smtp://127.0.0.1:2525?tls=off", "PUBLIC_URL": "http://127.0.0.1:8000"}
+    settings = ProductionConfig({**COMPLETE, **local})
+    assert settings.SMTP["security"] == "none"
+    assert settings.PUBLIC_URL == "http://127.0.0.1:8000"
 
 
 def test_production_config_from_a_complete_environment():
@@ -77,6 +139,24 @@ def test_production_config_from_a_complete_environment():
     assert settings.SESSION_COOKIE_SECURE and settings.REMEMBER_COOKIE_SECURE
     assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
     assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 4
+    assert settings.PUBLIC_URL == "https://memo.example.com"
+    assert settings.SMTP["security"] == "starttls" and settings.SMTP["password"] == "p@ss"
+
+
+def test_a_pooler_url_carries_requests_and_jobs_and_the_direct_url_stays_for_sessions():
+    pooled = "postgres://memo:secret@pooler.example.com:6432/memo"
+    settings = ProductionConfig({**COMPLETE, "DATABASE_CONNECTION_POOL_URL": pooled})
+    assert database_uri(pooled) == settings.SQLALCHEMY_DATABASE_URI
+    assert config.direct_database_uri(vars(settings)) == database_uri(GOOD_URL)
+    # PgBouncer 1.18 refuses the `options` startup parameter (app/pooling.py sets it instead).
+    assert "options" not in settings.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]
+    direct = ProductionConfig(COMPLETE)
+    assert config.direct_database_uri(vars(direct)) == direct.SQLALCHEMY_DATABASE_URI
+    options = direct.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["options"].split()
+    assert "statement_timeout=15000" in options
+    assert "idle_in_transaction_session_timeout=30000" in options
+    with pytest.raises(ConfigError, match="DATABASE_CONNECTION_POOL_URL must be a postgres"):
+        ProductionConfig({**COMPLETE, "DATABASE_CONNECTION_POOL_URL": "pgbouncer:6432"})
 
 
 def test_development_runs_without_a_secret_but_not_without_a_database():
@@ -114,6 +194,8 @@ def env_example_lines():
         (["flask", "--app", "wsgi", "db", "upgrade"], "DATABASE_URL"),
         (["flask", "--app", "wsgi", "db", "upgrade"], "S3_BUCKET"),
         (["flask", "worker"], "SECRET_KEY"),
+        (["flask", "worker"], "SMTP_URL"),
+        ([sys.executable, "-m", "gunicorn", "--check-config", "wsgi:app"], "PUBLIC_URL"),
     ],
     ids=[
         "release-phase",
@@ -121,6 +203,8 @@ def env_example_lines():
         "release-phase-no-database",
         "release-phase-no-bucket",
         "worker",
+        "worker-no-smtp",
+        "gunicorn-no-public-url",
     ],
 )
 def test_production_process_missing_a_variable_exits_with_one_line(command, missing):
@@ -171,7 +255,7 @@ def test_unknown_app_settings_is_a_clear_error():
 
 
 def variables_read_by_the_code():
-    sources = [ROOT / "config.py", ROOT / "gunicorn.conf.py", ROOT / "wsgi.py"]
+    sources = [ROOT / name for name in ("config.py", "gunicorn.conf.py", "wsgi.py", "front.py")]
     for folder in ("app", "scripts", "devenv"):
         sources.extend((ROOT / folder).rglob("*.py"))
     return {name for path in sources for name in ENV_READ.findall(path.read_text())}

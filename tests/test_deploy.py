@@ -12,7 +12,7 @@ def test_procfile_runs_gunicorn_and_a_release_phase():
         line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
     )
     assert processes["release"].strip() == "flask db upgrade"
-    assert processes["web"].strip().startswith("gunicorn ")
+    assert processes["web"].strip() == "python front.py gunicorn wsgi:app"  # nginx, then gunicorn
     assert processes["worker"].strip() == "flask worker"
 
 

@@ -98,7 +98,8 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
     live_server, restartable_postgres
 ):
     url = restartable_postgres.get_uri("memo")
-    server = live_server(database_url=url)
+    # Six visitors writing as fast as they can: more notes a minute than a person saves.
+    server = live_server(database_url=url, NOTE_WRITES_PER_MINUTE="100000")
     visitors = [Visitor(server.url, timeout=20) for _ in range(6)]
     for number, visitor in enumerate(visitors):
         assert visitor.signup(f"user{number}@example.com", f"user{number}").status == 302
@@ -318,7 +319,8 @@ def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(
         blocker.close()
     wait_for(lambda: not backend_alive(postgres, backend), what="the killed request's session end")
 
-    assert isinstance(outcome.get("error"), http.client.RemoteDisconnected), outcome
+    # nginx tells the client the request failed (the worker died under it): 502, not a reply.
+    assert outcome.get("status") == 502, outcome
     replaced = server.wait_for_workers(2)
     assert worker not in replaced and workers - {worker} <= replaced
     assert notes_titled(postgres, "Half-written?") == 0

@@ -355,6 +355,24 @@ def test_charset_from_header_meta_or_sniffing(site, body, content_type, expected
     assert expected in fetch_local(site.url("/text")).text
 
 
+@pytest.mark.parametrize("label", ["punycode", "idna", "undefined", "utf-7", "hz-gb-2312"])
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_charset_no_browser_knows_is_ignored(site, label, where):
+    # Python's punycode codec takes quadratic time (a 512 KB page held a worker for 45 s);
+    # idna and undefined raised UnicodeError out of the fetch, and the count stayed running.
+    body = "naïve hello-world".encode()
+    if where == "meta":
+        site.pages["/text"] = Reply(f'<meta charset="{label}">'.encode() + body, "text/html")
+    else:
+        site.pages["/text"] = Reply(body, f"text/html; charset={label}")
+    assert fetch_local(site.url("/text")).text.endswith("naïve hello-world")
+
+
+def test_a_web_label_names_its_encoding(site):
+    site.pages["/text"] = Reply("메모 안녕".encode("euc-kr"), "text/html; charset=ks_c_5601-1987")
+    assert fetch_local(site.url("/text")).text == "메모 안녕"
+
+
 @pytest.fixture
 def authority(tmp_path):
     return CertificateAuthority(tmp_path)

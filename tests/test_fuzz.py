@@ -193,10 +193,12 @@ def assert_stays_on_site(response):
 
 @pytest.fixture
 def unthrottled(app, monkeypatch):
-    """Lift the login and signup throttles, so that every example reaches the form."""
+    """Lift the login, signup and note-write throttles, so that every example reaches the form."""
     for limit in ("LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_CLIENT"):
         monkeypatch.setitem(app.config, limit, 10**9)
-    for limit in ("SIGNUPS_PER_CLIENT", "SIGNUPS_IN_TOTAL"):
+    for limit in ("SIGNUPS_PER_CLIENT", "SIGNUPS_IN_TOTAL", "SIGNINS_IN_TOTAL"):
+        monkeypatch.setitem(app.config, limit, 10**9)
+    for limit in ("LOGIN_FAILURES_PER_NETWORK", "NOTE_WRITES_PER_MINUTE"):
         monkeypatch.setitem(app.config, limit, 10**9)
 
 
@@ -262,6 +264,28 @@ def test_nickname_field(app, user, submission):
 
 
 @FUZZ
+@given(submission=submissions("language", "timezone"))
+@example(Submission("urlencoded", {"language": "ko\x00", "timezone": "Asia/Seoul\x00"}))
+@example(Submission("urlencoded", {"language": "ko", "timezone": "../../etc/passwd"}))
+@example(Submission("json", ["language", "timezone"]))
+def test_settings_fields(app, user, submission):
+    before = table_rows(app)
+    assert_handled(app, submission.send(user, "/mypage/settings"), before)
+
+
+@FUZZ
+@given(submission=submissions("language", "next"))
+@example(Submission("urlencoded", {"language": "ko", "next": "//evil.example/"}))
+@example(Submission("multipart", {"language": b"ko"}))
+def test_language_switch_fields(app, user, submission):
+    before = table_rows(app)
+    response = submission.send(user, "/language")
+    assert_handled(app, response, before)
+    if response.status_code == 302:
+        assert_stays_on_site(response)
+
+
+@FUZZ
 @given(submission=submissions("current_password", "new_password", "new_password_confirm"))
 def test_password_change_fields(app, user, unthrottled, submission):
     before = table_rows(app, leave_out={"login_throttle"})
@@ -286,14 +310,14 @@ def test_account_deletion_field(app, user, unthrottled, submission):
 @given(submission=submissions("title", "content"))
 @example(Submission("multipart", {"title": b"a file", "content": "text"}))
 @example(Submission("json", {"title": {"nested": 1}, "content": True}))
-def test_new_note_fields(app, user, submission):
+def test_new_note_fields(app, user, unthrottled, submission):
     before = table_rows(app)
     assert_handled(app, submission.send(user, "/notes/new"), before)
 
 
 @FUZZ
 @given(submission=submissions("title", "content"))
-def test_edit_note_fields(app, user, note, submission):
+def test_edit_note_fields(app, user, note, unthrottled, submission):
     before = table_rows(app)
     assert_handled(app, submission.send(user, f"/notes/{note}/edit"), before)
 

@@ -12,9 +12,8 @@ from alembic.script import ScriptDirectory
 from flask import g
 from sqlalchemy import text
 
-from app import jobs, storage
+from app import jobs, objects
 from app.extensions import db
-from app.mypage import photos
 from devenv.services import stored_keys
 from tests import pictures
 from tests.workers import empty_queue, run_queued_jobs, wait_for
@@ -95,8 +94,9 @@ def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
         with app.app_context():
             return db.session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
 
-    # The second worker prunes the dead one's record once it missed its heartbeats.
-    wait_for(lambda: live_workers() == 1, timeout=60, message="one registered worker")
+    # The second worker prunes the dead one's records once they missed their heartbeats:
+    # a worker process registers its pool of job slots and its upkeep slot.
+    wait_for(lambda: live_workers() == 2, timeout=60, message="one worker's records")
 
 
 def test_a_worker_killed_during_a_recovery_leaves_the_next_recovery_free_to_run(app):
@@ -149,7 +149,7 @@ def test_jobs_status_shows_queue_depth_and_workers(app, runner):
     defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
     result = runner.invoke(args=["jobs", "status"])
     assert result.exit_code == 0, result.output
-    assert "default      todo            1" in result.output
+    assert "maintenance  todo            1" in result.output
     assert "0 worker(s)" in result.output
 
 
@@ -250,7 +250,7 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
         "fail_abandoned_work",
         "delete_expired_login_sessions",
         "delete_ended_throttle_windows",
-        "delete_orphaned_objects",
+        "sweep_objects",
         "remove_old_jobs",
     }
 
@@ -288,9 +288,9 @@ def test_objects_nothing_refers_to_are_deleted_once_an_hour_old(app, user, objec
     run_queued_jobs(app)
     assert user.upload_photo(pictures.png()).status_code == 302  # queued: its upload is kept
     with app.app_context():
-        orphan = storage.put_image(1, b"RIFF....WEBP", "image/webp", "webp")
+        orphan = objects.put_photo(1, b"RIFF....WEBP", "image/webp", "webp")
         kept = stored_keys(object_store)
-        jobs.delete_orphaned_objects(timestamp=0)  # everything is younger than an hour
+        objects.sweep_objects(timestamp=0)  # everything is younger than an hour
         assert stored_keys(object_store) == kept
-        assert photos.delete_orphaned_objects(min_age=timedelta(0)) == 1
+        assert len(objects.sweep(min_age=timedelta(0)).orphans) == 1
     assert stored_keys(object_store) == kept - {orphan.removeprefix(f"{object_store.public_url}/")}

@@ -1,7 +1,9 @@
 """The release drill (scripts/release_drill.py) between the last two migration heads; its router.
 
-The drill takes about a minute on a shared two-core machine. CI always runs it; set
-MEMO_SKIP_DRILL=1 to skip it locally (CI=true overrides that).
+The drill also runs this release phase on a database made by each commit of main that added
+a revision in the last 20 (release phases only). It takes one to two minutes on a shared
+two-core machine. CI always runs it; set MEMO_SKIP_DRILL=1 to skip it locally (CI=true
+overrides that).
 """
 
 import http.client
@@ -90,4 +92,12 @@ def test_a_release_between_the_last_two_heads_fails_no_request_and_rolls_back():
     assert "Sessions made on the old release: 4 of 4 accepted by the new release" in output
     assert re.search(r"Old release phase on the new schema: `.*` exited 0", output)
     assert "Load: old release serving again" in output
+    older = re.search(r"Older releases: (\d+) commits of main added a revision", output)
+    assert older, output
+    outcomes = re.findall(
+        r"older-(\w+): (?:the new release phase (upgraded|refused) its database"
+        r"|its own release phase (fails))",
+        output,
+    )
+    assert len(outcomes) == int(older.group(1)), output
     assert re.search(r"Release drill \w+ -> \w+ passed", output)

@@ -16,7 +16,17 @@ from app.models import Note, User
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_JSON = json.loads((ROOT / "app.json").read_text())
-ADDON_VARIABLES = {"heroku-postgresql": "DATABASE_URL"}  # what each add-on sets
+# What each add-on sets (one of its variables, with a value of its kind).
+ADDON_VARIABLES = {
+    "heroku-postgresql": ("DATABASE_URL", "postgres://u:p@db.example.com/memo"),
+    "mailgun": ("MAILGUN_SMTP_SERVER", "smtp.mailgun.org"),
+}
+# What the pipeline's config vars supply for the required variables without a value.
+PIPELINE = {
+    "SMTP_URL": "smtp://postmaster%40mg.example.com:secret@smtp.mailgun.org:587",
+    "MAIL_FROM": "Memo <memo@mg.example.com>",
+    "PUBLIC_URL": "https://memo-pr-1.herokuapp.com",
+}
 DEMO = "demo@example.com"
 
 
@@ -43,10 +53,11 @@ def review_app_environment():
         elif spec.get("generator") == "secret":
             environ[name] = secrets.token_hex(32)
         elif spec.get("required"):
-            environ[name] = f"set-in-the-pipeline-{name.lower()}"
+            environ[name] = PIPELINE.get(name, f"set-in-the-pipeline-{name.lower()}")
     for addon in APP_JSON["addons"]:
         plan = addon["plan"] if isinstance(addon, dict) else addon
-        environ[ADDON_VARIABLES[plan.split(":")[0]]] = "postgres://u:p@db.example.com/memo"
+        name, value = ADDON_VARIABLES[plan.split(":")[0]]
+        environ[name] = value
     return environ
 
 

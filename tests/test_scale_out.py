@@ -2,12 +2,17 @@
 
 This is `heroku ps:scale web=2`: the router may send each request of one browser to either
 instance, so a session, a CSRF token, a note or a photo made through one must work on the other.
+Each test runs with the database direct, and through PgBouncer in transaction mode with two
+server connections for everyone (DATABASE_CONNECTION_POOL_URL): nothing a request or a job
+does may rely on its server connection keeping state. The whole formation under load is
+tests/test_formation.py.
 """
 
 import io
 import re
 import urllib.request
 
+import pytest
 from PIL import Image
 
 from devenv.visitors import Visitor
@@ -17,10 +22,19 @@ from tests.workers import wait_for
 PROFILE_IMAGE = re.compile(r'<img id="profile-image" src="([^"]+)"')
 
 
+@pytest.fixture(params=["direct", "pgbouncer"])
+def database(request):
+    """Return the variables that send web and worker connections direct, or through PgBouncer."""
+    if request.param == "direct":
+        return {}
+    bouncer = request.getfixturevalue("pgbouncer")(pool_size=2)
+    return {"DATABASE_CONNECTION_POOL_URL": bouncer.url()}
+
+
 def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
-    live_server, workers, object_store
+    live_server, workers, object_store, database
 ):
-    first, second = live_server(), live_server()
+    first, second = live_server(**database), live_server(**database)
     ann = Visitor(first.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     # One browser, one cookie jar: the same cookies now reach the other instance.
@@ -39,7 +53,7 @@ def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
     assert "Token from the second" in ann_on_second.get("/").text
 
     assert ann_on_second.upload_photo(pictures.jpeg((800, 400))).status == 302
-    workers.start()  # makes the photo from the upload
+    workers.start(**database)  # makes the photo from the upload
     wait_for(lambda: "/avatars/" in ann_on_second.get("/mypage").text, message="the photo")
     [url_on_second] = PROFILE_IMAGE.findall(ann_on_second.get("/mypage").text)
     [url_on_first] = PROFILE_IMAGE.findall(ann.get("/mypage").text)
@@ -50,8 +64,8 @@ def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
         assert Image.open(io.BytesIO(image.read())).size == (512, 256)
 
 
-def test_signing_out_on_one_instance_ends_the_session_on_the_other(live_server):
-    first, second = live_server(), live_server()
+def test_signing_out_on_one_instance_ends_the_session_on_the_other(live_server, database):
+    first, second = live_server(**database), live_server(**database)
     ann = Visitor(first.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     replayed = Visitor(second.url, cookies=dict(ann.cookies))  # a copy of the signed-in cookies

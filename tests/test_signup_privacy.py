@@ -1,8 +1,8 @@
 """Signup tells nobody whether an email has an account, and is throttled in PostgreSQL.
 
-Memo sends no mail, so it cannot tell the owner of an address about an attempt. Instead
-every accepted signup gets the same answer (go and sign in), whether it created an account
-or found one, after the same work (a password hash). A taken nickname is said to be taken:
+Every accepted signup gets the same answer (check your email), whether it created an
+account or found one, after the same work (a password hash, a queued mail); the mail tells
+the owner which (tests/test_mail_flows.py). A taken nickname is said to be taken:
 nicknames are public. Signups are counted per client and in total.
 """
 
@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import User
 from devenv.visitors import PASSWORD, Browser
 
-SIGNED_UP = "sign in with this email"
+SIGNED_UP = "Check your email"
 
 
 def sign_up(app, email, nickname, password=PASSWORD, address="192.0.2.10"):

@@ -1,14 +1,21 @@
-"""Object storage against a real S3 server over HTTP: keys, headers, URLs, deletion, failures."""
+"""Object storage against a real S3 server over HTTP: keys, headers, URLs, deletion, failures.
+
+Also `flask storage cleanup` (every kind of object) and `flask storage rewrite-photo-urls`.
+"""
 
 import re
 import urllib.request
 
 import pytest
+from sqlalchemy import select
 
-from app import create_app, storage
+from app import create_app, objects, storage
+from app.extensions import db
+from app.models import User
 from config import DevelopmentConfig
 from devenv.services import stored_keys
 from tests import pictures
+from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L"  # the bytes do not matter to the store
@@ -16,14 +23,14 @@ WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L"  # the bytes do not matter to the store
 
 def put(app, user_id=7, data=WEBP):
     with app.app_context():
-        return storage.put_image(user_id, data, "image/webp", "webp")
+        return objects.put_photo(user_id, data, "image/webp", "webp")
 
 
 def key_of(url, store):
     return url.removeprefix(f"{store.public_url}/")
 
 
-def test_put_image_stores_under_a_new_random_key_of_the_user(app, object_store):
+def test_put_photo_stores_under_a_new_random_key_of_the_user(app, object_store):
     first, second = put(app), put(app)
     assert re.fullmatch(r"avatars/7/[\w-]{22}\.webp", key_of(first, object_store))
     assert first != second
@@ -57,7 +64,7 @@ def test_no_acl_is_sent_the_bucket_policy_alone_makes_photos_public(app, object_
     ],
 )
 def test_key_for_url_finds_the_key_whatever_the_base(url, key):
-    assert storage.key_for_url(url) == key
+    assert objects.key_for_url(url) == key
 
 
 def test_delete_key_deletes_one_object(app, object_store):
@@ -72,7 +79,7 @@ def test_delete_prefix_deletes_one_users_objects_only(app, object_store):
     put(app, user_id=1)
     other = put(app, user_id=11)  # "avatars/1" is a prefix of "avatars/11" but not of its folder
     with app.app_context():
-        assert storage.delete_prefix(storage.user_prefix(1)) == 2
+        assert storage.delete_prefix(f"{objects.PHOTO_PREFIX}1/") == 2
     assert stored_keys(object_store) == {key_of(other, object_store)}
 
 
@@ -127,7 +134,9 @@ def test_cleanup_deletes_the_objects_no_user_refers_to(runner, object_store, orp
     code, lines = cleanup(runner, "--min-age", "0")
     assert code == 0
     assert sorted(lines[:-1]) == sorted(f"deleted {key}" for key in orphans)
-    assert lines[-1].startswith("3 objects under avatars/ and uploads/: deleted 2")
+    assert lines[-1].startswith(
+        "3 objects under avatars/, uploads/, attachments/, attachment-uploads/, exports/: deleted 2"
+    )
     assert stored_keys(object_store) == keep
     assert len(keep) == 2  # Ann's photo, and the object outside avatars/
 
@@ -148,8 +157,8 @@ def test_cleanup_leaves_recent_objects_which_may_be_uploads_in_flight(
     code, lines = cleanup(runner)
     assert code == 0
     assert lines == [
-        "3 objects under avatars/ and uploads/: deleted 0 nothing refers to (older than 60 min),"
-        " kept 3"
+        "3 objects under avatars/, uploads/, attachments/, attachment-uploads/, exports/:"
+        " deleted 0 nothing refers to (older than 60 min), kept 3"
     ]
     assert stored_keys(object_store) == before
 
@@ -159,3 +168,56 @@ def test_cleanup_with_the_store_stopped_fails_with_one_line(stoppable_app, stopp
     code, lines = cleanup(stoppable_app.test_cli_runner(), "--min-age", "0")
     assert code == 1
     assert len(lines) == 1 and lines[0].startswith("Error: listing avatars/ failed")
+
+
+def test_cleanup_knows_every_kind_of_object(app, runner, user, object_store, monkeypatch):
+    user.create_note()
+    assert Attacher(user).attach(1, b"kept", "kept.txt").status_code == 302
+    run_queued_jobs(app)
+    monkeypatch.setitem(app.config, "ATTACHMENT_UPLOAD_MINUTES", 0)
+    monkeypatch.setitem(app.config, "ATTACHMENT_TRANSFER_MINUTES", 0)
+    kept = stored_keys(object_store)
+    client = object_store.client()
+    orphans = {"attachments/1/no-row", "attachment-uploads/1/1/never-confirmed"}
+    for key in orphans:
+        client.put_object(Bucket=object_store.bucket, Key=key, Body=b"x")
+    code, lines = cleanup(runner, "--min-age", "0")
+    assert code == 0
+    assert sorted(lines[:-1]) == sorted(f"deleted {key}" for key in orphans)
+    assert stored_keys(object_store) == kept
+    assert [key.split("/")[0] for key in kept] == ["attachments"]
+
+
+# flask storage rewrite-photo-urls
+
+
+def photo_urls(app):
+    with app.app_context():
+        return db.session.scalars(
+            select(User.image_url).where(User.image_url.is_not(None)).order_by(User.id)
+        ).all()
+
+
+def test_rewrite_photo_urls_moves_every_photo_to_the_new_public_url(
+    app, runner, user, other_user, object_store, monkeypatch
+):
+    for browser in (user, other_user):
+        assert browser.upload_photo(pictures.jpeg()).status_code == 302
+    run_queued_jobs(app)
+    before = photo_urls(app)
+    assert all(url.startswith(f"{object_store.public_url}/avatars/") for url in before)
+    monkeypatch.setitem(app.config, "S3_PUBLIC_URL", "https://cdn.example")
+    result = runner.invoke(args=["storage", "rewrite-photo-urls", "--batch-size", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "rewrote 1 photo URLs, up to user id 1",
+        "rewrote 1 photo URLs, up to user id 2",
+        "2 photo URLs now on https://cdn.example",
+    ]
+    after = photo_urls(app)
+    assert after == [url.replace(object_store.public_url, "https://cdn.example") for url in before]
+    assert f'src="{after[0]}"' in user.get("/mypage").get_data(as_text=True)
+    # Run again (after a stop, say): nothing is left to change.
+    again = runner.invoke(args=["storage", "rewrite-photo-urls"])
+    assert again.output.splitlines() == ["0 photo URLs now on https://cdn.example"]
+    assert photo_urls(app) == after

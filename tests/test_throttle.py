@@ -1,6 +1,8 @@
 """Password guessing is throttled per email and per client, in PostgreSQL, across every worker."""
 
+import http.client
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
@@ -9,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.auth.throttle import client_subject
 from app.extensions import db
-from devenv.visitors import PASSWORD, Browser, RouterBrowser
+from devenv.visitors import PASSWORD, Browser, RouterBrowser, Visitor
 from tests.databases import run_sql
 
 REFUSED = "Too many failed password attempts."
@@ -231,9 +233,10 @@ def test_rows_of_ended_windows_are_pruned_as_attempts_come_in(app, browser):
             ).one()
 
     fail_logins(browser, 1, email="someone@example.com")
-    assert rows() == (50, 52)  # 100 ended windows pruned; the email's and the client's added
+    # 100 ended windows pruned; the email's, the client's and all sign-ins' rows added.
+    assert rows() == (50, 53)
     fail_logins(browser, 1, email="someone@example.com")
-    assert rows() == (0, 2)
+    assert rows() == (0, 3)
 
 
 # --- Migration 0005 --------------------------------------------------------------------------
@@ -274,3 +277,77 @@ def test_0005_adds_the_login_throttle_and_keeps_every_row(scratch_schema):
     assert scratch_schema.rows("SELECT content FROM note") == [{"content": "still here"}]
     scratch_schema.upgrade("0005")
     assert scratch_schema.rows("SELECT count(*) AS n FROM login_throttle") == [{"n": 0}]
+
+
+# --- Sign-ins in total, and IPv6 sites by their /48 --------------------------------------------
+
+
+def test_failed_sign_ins_from_everywhere_together_have_a_ceiling(app, ann, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNINS_IN_TOTAL", 3)
+    for number in range(3):  # three guessers, three addresses, three accounts
+        guesser = Browser(client_at(app, f"198.51.100.{number + 1}"))
+        fail_logins(guesser, 1, email=f"someone{number}@example.com")
+    refused = Browser(client_at(app, "203.0.113.50")).login()
+    assert refused.status_code == 429
+    assert "Too many sign-in attempts on Memo just now." in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    run_sql(app, "UPDATE login_throttle SET window_started_at = now() - interval '61 minutes'")
+    assert Browser(client_at(app, "203.0.113.50")).login().status_code == 302
+
+
+def test_a_successful_sign_in_gives_its_attempt_back_to_the_total(app, ann, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGNINS_IN_TOTAL", 2)
+    for _ in range(5):
+        assert Browser(app.test_client()).login().status_code == 302
+
+
+def test_an_ipv6_site_is_counted_by_its_48_as_well_as_each_64(app, ann, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_NETWORK", 3)
+    for number in range(3):  # one site, a new /64 for every guess
+        fail_logins(Browser(client_at(app, f"2001:db8:1:{number}::1")), 1, f"x{number}@example.com")
+    assert_refused(Browser(client_at(app, "2001:db8:1:99::1")).login())
+    assert Browser(client_at(app, "2001:db8:2::1")).login().status_code == 302  # another /48
+
+
+def post_with_header_lines(server, path, form, lines):
+    """POST a form to a live server with `lines`, (name, value) pairs, names repeated as given."""
+    body = urlencode(form).encode()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.putrequest("POST", path)
+    lines = [
+        *lines,
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Content-Length", str(len(body))),
+    ]
+    for name, value in lines:
+        connection.putheader(name, value)
+    connection.endheaders(body)
+    try:
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_two_forwarded_for_lines_are_one_list_and_its_last_address_is_the_client(app, live_server):
+    server = live_server()  # gunicorn as the Procfile runs it, one trusted proxy hop
+    visitor = Visitor(server.url, behind_router=True)
+    visitor.get("/auth/login")
+    form = {"csrf_token": visitor.token, "email": "x@example.com", "password": WRONG}
+    status = post_with_header_lines(
+        server,
+        "/auth/login",
+        form,
+        [
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-For", "198.51.100.7"),  # a client's own line, sent first
+            ("X-Forwarded-For", "203.0.113.5, 192.0.2.44"),  # the last value: the router's
+            ("Cookie", visitor.cookie_header()),
+            ("Referer", "https" + server.url.removeprefix("http") + "/auth/login"),
+        ],
+    )
+    assert status == 400  # the wrong password, counted
+    with app.app_context():
+        clients = db.session.scalars(
+            text("SELECT subject FROM login_throttle WHERE scope = 'client'")
+        ).all()
+    assert clients == ["192.0.2.44"]

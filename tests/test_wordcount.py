@@ -292,6 +292,29 @@ def test_a_page_over_the_size_cap_fails(app, user, site, count_rows, monkeypatch
     assert status_of(page) == ("failed", f"Status: failed. {message}")
 
 
+@pytest.mark.parametrize("label", ["punycode", "idna", "undefined"])
+def test_a_page_declaring_a_charset_no_browser_knows_is_counted(app, user, site, label):
+    # Before: punycode decoded for minutes; idna and undefined left the count running.
+    site.pages["/odd"] = Reply(b"<p>pelican pelican fish</p>", f"text/html; charset={label}")
+    page = counted(app, user, user.submit("/wordcount", {"url": site.url("/odd")}))
+    assert status_of(page)[0] == "done"
+    assert table_rows(page, "all-words") == [("pelican", 2), ("fish", 1)]
+
+
+def test_a_count_over_its_cpu_budget_fails_for_good(app, user, site, monkeypatch):
+    monkeypatch.setitem(app.config, "WORDCOUNT_CPU_SECONDS", 1)
+    monkeypatch.setitem(app.config, "FETCH_MAX_BYTES", 16 * 1024 * 1024)
+    site.pages["/huge"] = Reply(b"<p>many words <b>of</b> text</p>" * 400_000)
+    location = user.submit("/wordcount", {"url": site.url("/huge")}).headers["Location"]
+    run_queued_jobs(app)
+    message = "Counting this page took more than 1 s of work; Memo stopped there."
+    assert status_of(user.get(location).get_data(as_text=True)) == (
+        "failed",
+        f"Status: failed. {message}",
+    )
+    assert queued_jobs(app) == []  # not retried
+
+
 def test_a_count_whose_job_was_lost_fails_after_a_while(app, user, site):
     location = user.submit("/wordcount", {"url": site.url()}).headers["Location"]
     with app.app_context():

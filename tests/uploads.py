@@ -45,6 +45,11 @@ def back_from_store(answer):
     return f"{location.path}?{location.query}"
 
 
+def confirm_query(answer):
+    """Return the query of the store's redirect back to confirm (the signed upload in it)."""
+    return urlsplit(answer.headers["Location"]).query
+
+
 def reported_key(answer):
     """Return the key the store's redirect reports."""
     return parse_qs(urlsplit(answer.headers["Location"]).query)["key"][0]
@@ -93,6 +98,15 @@ class Attacher:
             {"name": name, "size": str(size)},
             headers={"Accept": "application/json"},
         )
+
+    def send_by_script(self, note_id, data, name):
+        """Start an upload and send the file as the page's script does; return its key."""
+        started = self.start(note_id, name, len(data))
+        assert started.status_code == 200, started.get_data(as_text=True)
+        body = started.get_json()
+        answer = send_to_store(body["url"], body["fields"], data, name)
+        assert answer.status_code == 201, answer.text
+        return body["fields"]["key"]
 
     def attach_by_script(self, note_id, data, name):
         """Attach a file the way the page's script does; return the confirm response."""

@@ -1,5 +1,6 @@
 """The form a script sends before it uploads a file: what the file is, to check the limits."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
@@ -10,13 +11,13 @@ class UploadStartForm(Form):
     """The chosen file's name (cleaned before it is kept) and size in bytes."""
 
     name = StringField(
-        "File name",
-        validators=[Length(max=4096, message="The file name is too long.")],
+        _l("File name"),
+        validators=[Length(max=4096, message=_l("The file name is too long."))],
     )
     size = IntegerField(
-        "Size",
+        _l("Size"),
         validators=[
-            InputRequired("Say how large the file is."),
-            NumberRange(min=0, max=2**63 - 1, message="The size must be a number of bytes."),
+            InputRequired(_l("Say how large the file is.")),
+            NumberRange(min=0, max=2**63 - 1, message=_l("The size must be a number of bytes.")),
         ],
     )

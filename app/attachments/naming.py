@@ -11,6 +11,7 @@ from email.header import decode_header, make_header
 from urllib.parse import quote, unquote
 
 import filetype
+from flask_babel import gettext
 from werkzeug.utils import secure_filename
 
 from app.models import ATTACHMENT_NAME_MAX_LENGTH as NAME_MAX_LENGTH
@@ -110,8 +111,22 @@ def served_type(name, head):
     if claimed in ACTIVE_TYPES:
         return OCTET_STREAM
     if is_rendered_inline(claimed) and not (sniffed and same_type(claimed, sniffed.extension)):
-        found = f"looks like {sniffed.mime}" if sniffed else "is not in that format"
-        raise TypeMismatch(f"{name} is named as {claimed}, but its content {found}.")
+        if sniffed:
+            raise TypeMismatch(
+                gettext(
+                    "%(name)s is named as %(claimed)s, but its content looks like %(found)s.",
+                    name=name,
+                    claimed=claimed,
+                    found=sniffed.mime,
+                )
+            )
+        raise TypeMismatch(
+            gettext(
+                "%(name)s is named as %(claimed)s, but its content is not in that format.",
+                name=name,
+                claimed=claimed,
+            )
+        )
     return claimed
 
 

@@ -4,13 +4,19 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 
 from app import storage
-from app.attachments.uploads import UploadRefused, note_attachments, start_upload, upload_form
-from app.extensions import db
+from app.attachments.uploads import (
+    UploadRefused,
+    form_ticket,
+    note_attachments,
+    sign,
+    upload_form,
+)
 
 logger = logging.getLogger("memo.attachments")
-STORE_DOWN = "Files cannot be attached right now: the file store is not answering."
+STORE_DOWN = _l("Files cannot be attached right now: the file store is not answering.")
 
 
 @dataclass
@@ -24,16 +30,18 @@ class Panel:
 
 
 def attachments_panel(note):
-    """Return the note's attachments and, if the limits allow, a form signed for one more."""
+    """Return the note's attachments and, if the limits allow, a form signed for one more.
+
+    Writes nothing: the upload is a signed ticket in the store's redirect back to Memo.
+    """
     panel = Panel(note_attachments(note.id))
     try:
-        upload, room = start_upload(note)
-        back = url_for("attachments.confirm", note_id=note.id, _external=True)
-        panel.upload_url, panel.fields = upload_form(upload, room, ("redirect", back))
+        ticket = form_ticket(note)
+        back = url_for("attachments.confirm", note_id=note.id, upload=sign(ticket), _external=True)
+        panel.upload_url, panel.fields = upload_form(ticket, ("redirect", back))
     except UploadRefused as refusal:
-        db.session.rollback()
         panel.refusal = str(refusal)
     except storage.StorageError as error:
         logger.warning("no upload form: %s", error)
-        panel.refusal = STORE_DOWN
+        panel.refusal = str(STORE_DOWN)
     return panel

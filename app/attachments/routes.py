@@ -3,6 +3,8 @@
 import logging
 
 from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound, ServiceUnavailable, default_exceptions
@@ -14,6 +16,7 @@ from app.attachments.uploads import (
     UploadRefused,
     confirm_upload,
     delete_attachment,
+    sign,
     start_upload,
     upload_form,
 )
@@ -22,7 +25,7 @@ from app.extensions import db
 from app.models import Attachment
 
 logger = logging.getLogger("memo.attachments")
-STORE_DOWN = (
+STORE_DOWN = _l(
     "The file store is not answering, so this could not be done. Nothing is lost: "
     "please reload this page in a moment to try again."
 )
@@ -42,7 +45,7 @@ def upload_refused(refusal):
 def object_store_failed(error):
     """Answer 503 when the object store fails; the upload stays as it was, to retry."""
     logger.warning("object store failed: %s", error)
-    return handle_http_error(ServiceUnavailable(STORE_DOWN))
+    return handle_http_error(ServiceUnavailable(str(STORE_DOWN)))
 
 
 def get_note(note_id):
@@ -76,9 +79,9 @@ def start(note_id):
     if not form.validate_on_submit():
         messages = [message for errors in form.errors.values() for message in errors]
         raise UploadRefused(" ".join(messages))
-    upload, room = start_upload(note, form.name.data, form.size.data)
-    url, fields = upload_form(upload, room, ("status", "201"))
-    confirm = url_for("attachments.confirm", note_id=note.id, key=fields["key"])
+    ticket = start_upload(note, form.name.data, form.size.data)
+    url, fields = upload_form(ticket, ("status", "201"), exact=True)
+    confirm = url_for("attachments.confirm", note_id=note.id, upload=sign(ticket))
     return jsonify(url=url, fields=fields, confirm=confirm)
 
 
@@ -86,14 +89,15 @@ def start(note_id):
 @login_required
 def confirm(note_id):
     """Accept the file the store reports for an upload, then go back to the note."""
-    # A GET, as the store's redirect is: it can only accept an upload this user started
-    # for this note, so a forged link does nothing the user did not begin.
+    # A GET, as the store's redirect is: the one GET that writes. It is bound to the upload
+    # Memo signed for this user and note (`upload`; the store's own `key` and `bucket` are
+    # ignored), so a forged link does nothing the user did not begin, and it is idempotent.
     note = get_note(note_id)
-    attachment, confirmed = confirm_upload(note, request.args.get("key", ""))
+    attachment, confirmed = confirm_upload(note, request.args.get("upload", ""))
     if confirmed:
-        flash(f"{attachment.name} is attached.", "success")
+        flash(gettext("%(name)s is attached.", name=attachment.name), "success")
     else:
-        flash(f"{attachment.name} was already attached.", "info")
+        flash(gettext("%(name)s was already attached.", name=attachment.name), "info")
     return redirect(url_for("notes.detail", note_id=note.id))
 
 
@@ -119,5 +123,5 @@ def delete(attachment_id):
     """Delete an attachment and its file."""
     attachment = get_attachment(attachment_id)
     delete_attachment(attachment)
-    flash(f"{attachment.name} is deleted.", "info")
+    flash(gettext("%(name)s is deleted.", name=attachment.name), "info")
     return redirect(url_for("notes.detail", note_id=attachment.note_id))

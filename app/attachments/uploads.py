@@ -1,32 +1,65 @@
-"""The life of an attachment: a signed upload, its confirmation, its deletion and the sweep.
+"""The life of an attachment: a signed upload, its confirmation and its deletion.
 
 The web process never carries a file's bytes. It signs a policy that lets the browser POST
-one file to `attachment-uploads/<user id>/<token>`, then, when the browser comes back, checks what
-arrived (size, limits, type against the first bytes) and has the store copy it to
-`attachments/<user id>/<token>`, the attachment's key. Objects left under
+one file to `attachment-uploads/<user id>/<note id>/<token>`, then, when the browser comes
+back, checks what arrived (size, limits, type against the first bytes) and has the store copy
+it to `attachments/<user id>/<token>`, the attachment's key. Objects left under
 `attachment-uploads/` are never confirmed ones, so a lifecycle rule on that prefix may
-expire them (see docs/attachments.md); the sweep here does the same from Memo's side.
+expire them (see docs/attachments.md); the sweep (app/objects.py) does the same from Memo's
+side. The key layout is app/objects.py's.
+
+Showing the form writes nothing: the upload it signs is a Ticket (user, note, token, expiry,
+largest size) that travels signed in the URL the store sends the browser back to, and
+confirm checks that signature. A row exists once a file is confirmed, or once the page's
+script has asked, by a POST, to start an upload (those are counted, to bound them).
 """
 
-import re
+import hashlib
+import hmac
 import secrets
-from datetime import timedelta
+from base64 import urlsafe_b64encode
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select, text
 
-from app import jobs, storage
+from app import objects, storage
 from app.attachments import naming
 from app.extensions import db
+from app.i18n.formats import file_size
 from app.models import Attachment, User, utcnow
 
-ATTACHMENT_PREFIX = "attachments/"
-# Not the photos' `uploads/`: each feature sweeps only the prefix it owns.
-UPLOAD_PREFIX = "attachment-uploads/"
-# What new_upload() makes: anything else in a confirm is refused before it reaches a query.
-UPLOAD_KEY = re.compile(rf"{UPLOAD_PREFIX}\d{{1,19}}/[\w-]{{1,64}}", re.ASCII)
 FILENAME_FIELD = "x-amz-meta-filename"
-MEGABYTE = 1024 * 1024
+TOKEN_LENGTH = 24  # 18 random or HMAC bytes in URL-safe base64
+NOT_STARTED = _l(
+    "This upload was not started from your notes, or it was started too long ago. "
+    "Please attach the file again."
+)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One upload Memo signed: whose, for which note, under which token, until when, how large."""
+
+    user_id: int
+    note_id: int
+    token: str
+    expires_at: datetime
+    max_bytes: int
+
+    @property
+    def key(self):
+        """Return the key the attachment gets once confirmed."""
+        return objects.attachment_key(self.user_id, self.token)
+
+    @property
+    def upload_key(self):
+        """Return the key the browser uploads the file to."""
+        return objects.attachment_upload_key(self.user_id, self.note_id, self.token)
 
 
 class UploadRefused(Exception):
@@ -43,28 +76,29 @@ def setting(name):
     return current_app.config[name]
 
 
-def readable_size(size):
-    """Return a size in bytes as a short text for people, such as `25 MB`."""
-    if size >= 1024 * MEGABYTE:
-        return f"{size / (1024 * MEGABYTE):g} GB"
-    return f"{size / MEGABYTE:.3g} MB" if size >= MEGABYTE else f"{size:,} bytes"
+def serializer():
+    """Return the signer of tickets: the app's secret key, with a salt of its own."""
+    return URLSafeSerializer(current_app.secret_key, salt="attachment-upload")
 
 
-def user_prefixes(user_id):
-    """Return the two prefixes under which a user's attachments and uploads are kept."""
-    return f"{ATTACHMENT_PREFIX}{user_id}/", f"{UPLOAD_PREFIX}{user_id}/"
+def sign(ticket):
+    """Return a ticket as a URL-safe signed string."""
+    expires = int(ticket.expires_at.timestamp())
+    fields = [ticket.user_id, ticket.note_id, ticket.token, expires, ticket.max_bytes]
+    return serializer().dumps(fields)
 
 
-def upload_key(key):
-    """Return where the browser uploads the file that becomes attachment `key`."""
-    return UPLOAD_PREFIX + key.removeprefix(ATTACHMENT_PREFIX)
-
-
-def key_of_upload(uploaded):
-    """Return the attachment key an upload key belongs to, or None for any other key."""
-    if not UPLOAD_KEY.fullmatch(uploaded):
-        return None
-    return ATTACHMENT_PREFIX + uploaded.removeprefix(UPLOAD_PREFIX)
+def read_ticket(signed, note):
+    """Return the ticket a confirm carries for the note, or refuse one Memo did not sign."""
+    try:
+        user_id, note_id, token, expires, max_bytes = serializer().loads(signed or "")
+    except (BadSignature, TypeError, ValueError):
+        raise UploadRefused(str(NOT_STARTED), status=404) from None
+    if user_id != note.user_id:
+        raise UploadRefused(str(NOT_STARTED), status=404)
+    if note_id != note.id:
+        raise UploadRefused(gettext("This upload belongs to another note. Go back to that note."))
+    return Ticket(user_id, note_id, token, datetime.fromtimestamp(expires, UTC), max_bytes)
 
 
 def lock_owner(user_id):
@@ -101,13 +135,18 @@ def room_for_one_more(user_id, note_id):
     per_note, quota = setting("ATTACHMENTS_PER_NOTE"), setting("ATTACHMENT_QUOTA_BYTES")
     if on_note >= per_note:
         raise UploadRefused(
-            f"This note has reached its limit of {per_note} attachments. "
-            "Delete one to attach another file."
+            gettext(
+                "This note has reached its limit of %(count)s attachments. "
+                "Delete one to attach another file.",
+                count=per_note,
+            )
         )
     if used >= quota:
         raise UploadRefused(
-            f"Your attachments use all of your {readable_size(quota)}. "
-            "Delete some to attach another file.",
+            gettext(
+                "Your attachments use all of your %(quota)s. Delete some to attach another file.",
+                quota=file_size(quota),
+            ),
             status=413,
         )
     return min(setting("ATTACHMENT_MAX_BYTES"), quota - used)
@@ -116,34 +155,57 @@ def room_for_one_more(user_id, note_id):
 def check_size(size, room):
     """Refuse a file of `size` bytes that is empty or larger than `room`."""
     if size == 0:
-        raise UploadRefused("The file is empty. Choose a file with something in it.")
+        raise UploadRefused(gettext("The file is empty. Choose a file with something in it."))
     if size > room:
         largest = setting("ATTACHMENT_MAX_BYTES")
         if room < largest:
             raise UploadRefused(
-                f"The file is {readable_size(size)}, but only {readable_size(room)} of your "
-                "attachment space is left.",
+                gettext(
+                    "The file is %(size)s, but only %(room)s of your attachment space is left.",
+                    size=file_size(size),
+                    room=file_size(room),
+                ),
                 status=413,
             )
         raise UploadRefused(
-            f"The file is {readable_size(size)}; a file may be at most {readable_size(largest)}.",
+            gettext(
+                "The file is %(size)s; a file may be at most %(largest)s.",
+                size=file_size(size),
+                largest=file_size(largest),
+            ),
             status=413,
         )
 
 
-def reusable_upload(note_id):
-    """Return the note's pending upload with at least half its time left, or None."""
-    lifetime = timedelta(minutes=setting("ATTACHMENT_UPLOAD_MINUTES"))
-    return db.session.scalar(
-        select(Attachment)
-        .where(
-            Attachment.note_id == note_id,
-            Attachment.state == "pending",
-            Attachment.expires_at > utcnow() + lifetime / 2,
-        )
-        .order_by(Attachment.expires_at.desc())
-        .limit(1)
+def upload_lifetime():
+    """Return how long a signed upload policy stays valid."""
+    return timedelta(minutes=setting("ATTACHMENT_UPLOAD_MINUTES"))
+
+
+def form_token(user_id, note_id):
+    """Return the token of the note page's upload: the same on every view for a while.
+
+    Derived, not stored, so a page view writes nothing: an HMAC of the user, the note, the
+    current period of one policy lifetime, and the attachment id sequence, which moves on
+    once a file is confirmed (and never goes back), so a confirmed token is not offered again.
+    Page views therefore cannot pile up upload keys: one a note per period, give or take.
+    """
+    period = int(utcnow().timestamp() // max(upload_lifetime().total_seconds(), 1))
+    # Read, not advanced: selecting from a sequence takes no lock and writes nothing.
+    generation = db.session.scalar(
+        text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM attachment_id_seq")
     )
+    message = f"{user_id}:{note_id}:{period}:{generation}".encode()
+    secret = current_app.secret_key.encode()
+    digest = hmac.new(secret, b"attachment-form:" + message, hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
+
+
+def form_ticket(note):
+    """Return the ticket for the upload form on a note's page, or refuse if it is full."""
+    room = room_for_one_more(note.user_id, note.id)
+    token = form_token(note.user_id, note.id)
+    return Ticket(note.user_id, note.id, token, utcnow() + upload_lifetime(), room)
 
 
 def new_upload(user_id, note_id):
@@ -160,8 +222,12 @@ def new_upload(user_id, note_id):
     if in_flight >= setting("ATTACHMENT_PENDING_PER_USER"):
         minutes = setting("ATTACHMENT_UPLOAD_MINUTES")
         raise UploadRefused(
-            f"You have started {in_flight} uploads in the last {minutes} minutes without "
-            f"finishing them. Please try again in {minutes} minutes.",
+            gettext(
+                "You have started %(count)s uploads in the last %(minutes)s minutes without "
+                "finishing them. Please try again in %(minutes)s minutes.",
+                count=in_flight,
+                minutes=minutes,
+            ),
             status=429,
             retry_after=int(lifetime.total_seconds()),
         )
@@ -169,159 +235,141 @@ def new_upload(user_id, note_id):
     upload = Attachment(
         user_id=user_id,
         note_id=note_id,
-        key=f"{ATTACHMENT_PREFIX}{user_id}/{token}",
+        key=objects.attachment_key(user_id, token),
         expires_at=utcnow() + lifetime,
     )
     db.session.add(upload)
     return upload
 
 
-def start_upload(note, name=None, size=None):
-    """Check the limits, then return a pending upload for the note and its size limit.
-
-    `name` and `size` come from the script, which knows them before the upload; a plain
-    form does not, so its file is checked on arrival only.
-    """
+def start_upload(note, name, size):
+    """Check a file the script announces against the limits; record and return its ticket."""
     room = room_for_one_more(note.user_id, note.id)
-    if size is not None:
-        check_size(size, room)
-    upload = reusable_upload(note.id) or new_upload(note.user_id, note.id)
-    if name:
-        upload.name = naming.clean_name(name) or None
-    if db.session.new or db.session.dirty:
-        db.session.commit()
-    return upload, room
+    check_size(size, room)
+    upload = new_upload(note.user_id, note.id)
+    upload.name = naming.clean_name(name or "") or None
+    db.session.commit()
+    token = upload.key.rsplit("/", 1)[1]
+    return Ticket(note.user_id, note.id, token, upload.expires_at, size)
 
 
-def upload_form(upload, room, after):
-    """Sign the policy for a pending upload; return the form's URL and hidden fields."""
-    expires_in = int((upload.expires_at - utcnow()).total_seconds())
-    return storage.upload_form(upload_key(upload.key), room, expires_in, after, FILENAME_FIELD)
+def upload_form(ticket, after, exact=False):
+    """Sign the store's policy for a ticket; return the form's URL and hidden fields.
+
+    `exact`: the file must be of the ticket's size (the script announced it), not up to it.
+    """
+    expires_in = int((ticket.expires_at - utcnow()).total_seconds())
+    sizes = (ticket.max_bytes if exact else 1, ticket.max_bytes)
+    return storage.upload_form(ticket.upload_key, sizes, expires_in, after, FILENAME_FIELD)
 
 
 def discard(upload, message, status=400):
-    """Forget an upload that is not accepted, delete what arrived, and refuse with `message`."""
-    db.session.delete(upload)
-    delete_objects([upload_key(upload.key)])
+    """Forget an upload that is not accepted, delete what arrived, and refuse with `message`.
+
+    Deletes the copy under the attachment's key too, if confirm made one: nothing else can
+    be there, since that key is confirmed only here, under the user's lock.
+    """
+    if upload.id is not None:  # a row the script's start made
+        db.session.delete(upload)
+    objects.delete_later([objects.upload_key_of(upload), upload.key])
     db.session.commit()
     raise UploadRefused(message, status)
 
 
-def find_upload(user_id, note_id, uploaded):
-    """Return the user's upload for the note under the key the store reported, or refuse."""
-    key = key_of_upload(uploaded or "")
-    upload = key and db.session.scalar(
-        select(Attachment).where(Attachment.key == key).with_for_update()
+def find_upload(ticket):
+    """Return the row of a ticket's upload (locked), or a new, unsaved pending one."""
+    upload = db.session.scalar(
+        select(Attachment).where(Attachment.key == ticket.key).with_for_update()
     )
-    if not upload or upload.user_id != user_id:
-        raise UploadRefused(
-            "This upload was not started from your notes, or it was started too long ago. "
-            "Please attach the file again.",
-            status=404,
-        )
-    if upload.note_id != note_id:
-        raise UploadRefused("This upload belongs to another note. Go back to that note.")
-    return upload
+    if upload is not None:
+        return upload
+    return Attachment(
+        user_id=ticket.user_id,
+        note_id=ticket.note_id,
+        key=ticket.key,
+        state="pending",
+        expires_at=ticket.expires_at,
+    )
 
 
-def confirm_upload(note, uploaded):
-    """Accept the file that arrived for an upload to the note, or delete it and refuse.
+def confirm_upload(note, signed):
+    """Accept the file that arrived for a signed upload to the note, or delete it and refuse.
 
     Returns the attachment and whether this call confirmed it (False: it already was).
     """
+    ticket = read_ticket(signed, note)
     lock_owner(note.user_id)
-    upload = find_upload(note.user_id, note.id, uploaded)
+    upload = find_upload(ticket)
+    source = ticket.upload_key
     if upload.state == "confirmed":
+        # A policy stays valid for its 10 minutes: a file sent again with it is never kept.
+        objects.delete_later([source])
+        db.session.commit()
         return upload, False
-    source = upload_key(upload.key)
     try:
-        size, modified, metadata = storage.head(source)
+        _, modified, metadata = storage.head(source)
     except storage.ObjectMissing:
-        raise UploadRefused("No file arrived for this upload. Please attach it again.") from None
-    check_arrival(upload, size, modified)
+        raise UploadRefused(
+            gettext("No file arrived for this upload. Please attach it again.")
+        ) from None
+    check_arrival(upload, modified)
+    # Copied first, then checked: the size charged and the type found are those of the copy
+    # kept, whatever the upload key receives meanwhile. The copy's key takes no upload.
+    storage.copy(source, upload.key)
+    size = storage.head(upload.key)[0]
+    check_size_kept(upload, ticket, size)
     name = upload.name or naming.clean_name(naming.name_from_metadata(metadata.get("filename")))
     try:
-        content_type = naming.served_type(name, storage.first_bytes(source, naming.SNIFF_BYTES))
+        first_bytes = storage.first_bytes(upload.key, naming.SNIFF_BYTES)
+        content_type = naming.served_type(name, first_bytes)
     except naming.TypeMismatch as error:
-        discard(upload, f"{error} It was not attached.")
-    storage.copy(source, upload.key)
+        discard(upload, gettext("%(reason)s It was not attached.", reason=error))
     upload.name = name or naming.fallback_name(content_type)
     upload.content_type, upload.size = content_type, size
     upload.state, upload.confirmed_at = "confirmed", utcnow()
-    delete_objects([source])
+    db.session.add(upload)
+    objects.delete_later([source])
     db.session.commit()
     return upload, True
 
 
-def check_arrival(upload, size, modified):
-    """Discard an upload that came too late, or whose size the limits no longer allow."""
+def check_arrival(upload, modified):
+    """Discard an upload that came too late."""
     transfer = timedelta(minutes=setting("ATTACHMENT_TRANSFER_MINUTES"))
     if modified > upload.expires_at + transfer:
         discard(
             upload,
-            "The upload arrived after its permission had run out. Please attach the file again.",
+            gettext(
+                "The upload arrived after its permission had run out. Please attach the file again."
+            ),
         )
+
+
+def check_size_kept(upload, ticket, size):
+    """Discard a copy larger than its ticket allowed, or than the limits now allow."""
     try:
         check_size(size, room_for_one_more(upload.user_id, upload.note_id))
+        if size > ticket.max_bytes:
+            raise UploadRefused(
+                gettext(
+                    "The file is %(size)s, larger than the %(allowed)s its upload was started for.",
+                    size=file_size(size),
+                    allowed=file_size(ticket.max_bytes),
+                ),
+                status=413,
+            )
     except UploadRefused as refusal:
-        discard(upload, f"{refusal} It was not attached.", refusal.status)
+        discard(upload, gettext("%(reason)s It was not attached.", reason=refusal), refusal.status)
 
 
-def delete_objects(keys=(), prefixes=()):
-    """Have a job delete these objects once the session's transaction commits.
-
-    The job is retried while the store is down; it is never queued if the transaction
-    that forgets the rows rolls back.
-    """
-    jobs.defer(jobs.delete_objects, keys=list(keys), prefixes=list(prefixes))
-
-
-def delete_user_attachments(user_id):
-    """Have every attachment and upload of a user deleted once the account's deletion commits."""
-    delete_objects(prefixes=user_prefixes(user_id))
-
-
-def note_objects(note_id):
-    """Return the keys of every object a note's attachments and uploads may have."""
-    keys = db.session.scalars(select(Attachment.key).where(Attachment.note_id == note_id))
-    return [object_key for key in keys for object_key in (key, upload_key(key))]
+def delete_note_attachments(note):
+    """Have a note's attachments and the files sent for it deleted once its deletion commits."""
+    keys = db.session.scalars(select(Attachment.key).where(Attachment.note_id == note.id))
+    objects.delete_later(list(keys), [objects.note_upload_prefix(note.user_id, note.id)])
 
 
 def delete_attachment(attachment):
     """Delete an attachment's row and, once that commits, its object."""
     db.session.delete(attachment)
-    delete_objects([attachment.key])
+    objects.delete_later([attachment.key])
     db.session.commit()
-
-
-def sweep_cutoff():
-    """Return the time before which an upload can no longer be arriving or confirmed."""
-    lifetime = setting("ATTACHMENT_UPLOAD_MINUTES") + setting("ATTACHMENT_TRANSFER_MINUTES")
-    return utcnow() - timedelta(minutes=lifetime)
-
-
-def sweep_unconfirmed():
-    """Forget uploads never confirmed in time and delete what they left; return the count.
-
-    Also deletes objects under `attachment-uploads/` that no pending upload refers to any more (a
-    refused file sent again, a copy whose clean-up failed), once they are old enough.
-    """
-    cutoff = sweep_cutoff()
-    expired = db.session.scalars(
-        select(Attachment)
-        .where(Attachment.state == "pending", Attachment.expires_at < cutoff)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for upload in expired:
-        storage.delete_key(upload_key(upload.key))
-        db.session.delete(upload)
-    db.session.commit()
-    pending = set(db.session.scalars(select(Attachment.key).where(Attachment.state == "pending")))
-    leftovers = [
-        key
-        for key, modified in storage.list_objects(UPLOAD_PREFIX)
-        if modified < cutoff and key_of_upload(key) not in pending
-    ]
-    for key in leftovers:
-        storage.delete_key(key)
-    return len(expired) + len(leftovers)

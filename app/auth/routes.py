@@ -1,21 +1,44 @@
-"""Sign up, sign in and sign out."""
+"""Sign up, verify the address, sign in and out, and reset a forgotten password."""
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import bp, throttle
-from app.auth.forms import NICKNAME_TAKEN, LoginForm, SignupForm
+from app.auth.forms import (
+    NICKNAME_TAKEN,
+    ConfirmForm,
+    LoginForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignupForm,
+)
+from app.auth.tasks import defer_mail
 from app.extensions import db, login_manager
-from app.models import LoginSession, User, burn_password_check
+from app.i18n.choice import is_time_zone, usual_time_zone
+from app.models import LoginSession, MailToken, User, burn_password_check, utcnow
 from app.validators import is_same_site_path
 
-LOGIN_FAILED = "Email or password is incorrect."
-# The one answer to a signup, whether it created an account or found one (Memo sends no mail).
-SIGNED_UP = (
-    "If this email had no account, it has one now: sign in with this email and your new "
-    "password. If it already had one, that account is unchanged: sign in with its password."
+LOGIN_FAILED = _l("Email or password is incorrect.")
+# The one answer to a signup, whether it created an account or found one: the mail tells.
+SIGNED_UP = _l("Check your email: we sent you a message to finish signing up.")
+# The one answer to a reset, whether the address has an account or not.
+RESET_ASKED = _l(
+    "Check your email: if the address has an account, a link to choose a new password is on "
+    "its way. It works for 30 minutes."
 )
+# Why a mailed link did not work, and where to ask for another.
+LINK_PROBLEMS = {
+    "unknown": _l("This link is not valid. Check that it was copied whole."),
+    "used": _l("This link was used already: each link works once."),
+    "expired": _l("This link has expired."),
+    "void": _l("This link no longer works: the account changed since it was sent."),
+    "taken": _l("That address belongs to another account now, so this account keeps its own."),
+}
+# Longer than any token Memo makes; such a "token" is not looked up at all.
+TOKEN_MAX_LENGTH = 100
 
 
 @login_manager.user_loader
@@ -40,6 +63,12 @@ def sign_in(user, remember=False):
     login_user(user, remember=remember)
 
 
+def time_zone_of(form):
+    """Return the zone the browser reported at sign-up, else the usual one of the language."""
+    reported = form.timezone.data
+    return reported if is_time_zone(reported) else usual_time_zone(get_locale().language)
+
+
 def render_form(template, form):
     """Render a form page: 400 when a submission failed validation, else 200."""
     return render_template(template, form=form), 400 if form.is_submitted() else 200
@@ -52,19 +81,163 @@ def signup():
     if not form.validate_on_submit():
         return render_form("auth/signup.html", form)
     throttle.spend_signup()
-    user = User(email=form.email.data, nickname=form.nickname.data)
+    user = User(
+        email=form.email.data,
+        nickname=form.nickname.data,
+        email_verified_at=None,
+        # The language the sign-up page was read in: the account's from now on (and its mails').
+        language=get_locale().language,
+        time_zone=time_zone_of(form),
+    )
     user.set_password(form.password.data)  # hashed either way, so both answers take as long
-    if not User.email_taken(user.email):
+    # Either way one job is queued and committed: a verification, or a notice to the owner.
+    owner = User.find_by_email(user.email)
+    if owner is None:
         db.session.add(user)
-        try:
-            db.session.commit()
-        except IntegrityError as error:
-            # Another signup took the email or the nickname since we looked.
-            db.session.rollback()
-            if "nickname" in (error.orig.diag.constraint_name or ""):
-                form.nickname.errors.append(NICKNAME_TAKEN)
-                return render_form("auth/signup.html", form)
-    flash(SIGNED_UP, "info")
+    try:
+        db.session.flush()
+        if owner is None:
+            defer_mail("verify", user.id)
+        else:  # the password goes with it, for an unverified owner (see mails.verification)
+            defer_mail("signup_notice", owner.id, new_password_hash=user.password_hash)
+        db.session.commit()
+    except IntegrityError as error:
+        # Another signup took the email or the nickname since we looked.
+        db.session.rollback()
+        if "nickname" in (error.orig.diag.constraint_name or ""):
+            form.nickname.errors.append(NICKNAME_TAKEN)
+            return render_form("auth/signup.html", form)
+    flash(str(SIGNED_UP), "info")
+    return redirect(url_for("auth.login"))
+
+
+def link_problem(problem, ask_again):
+    """Render the page for a mailed link that does not work, with where to ask for another."""
+    page = render_template("auth/link_problem.html", problem=LINK_PROBLEMS[problem], **ask_again)
+    return page, 400
+
+
+def look_up(token, purposes, lock=False):
+    """Return (the token's row, None) for a working token of one of `purposes`, else a reason."""
+    if len(token) > TOKEN_MAX_LENGTH:
+        return None, "unknown"
+    return MailToken.look_up(token, purposes, lock=lock)
+
+
+ASK_FOR_VERIFICATION = {
+    "ask_url": "/auth/login",
+    "ask_text": _l("Sign in, then ask for a new link from the banner at the top of the page."),
+}
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify(token):
+    """Confirm an address from a mailed link: the account's own, or the one it moves to.
+
+    Opening the link shows a button; pressing it (a POST) verifies and signs in, so a mail
+    scanner that fetches links changes nothing.
+    """
+    form = ConfirmForm()
+    row, problem = look_up(token, ("verify", "email"), lock=form.is_submitted())
+    if problem:
+        db.session.rollback()
+        return link_problem(problem, ASK_FOR_VERIFICATION)
+    if not form.validate_on_submit():
+        return render_template("auth/verify.html", form=form, row=row)
+    user = row.user
+    if row.purpose == "email" and not move_to(user, row.email):
+        db.session.rollback()
+        return link_problem("taken", ASK_FOR_VERIFICATION)
+    if row.new_password_hash and not user.email_verified:
+        # The mailbox's holder signed up after someone else made the account: their password.
+        user.password_hash = row.new_password_hash
+        user.end_every_session()
+    user.email_verified_at = utcnow()
+    row.spend()
+    user.start_session()
+    db.session.commit()
+    sign_in(user)
+    flash(gettext("Your email address is confirmed. Welcome to Memo!"), "success")
+    return redirect(url_for("notes.index"))
+
+
+def move_to(user, new_email):
+    """Move `user` to `new_email` unless another account has it; tell the old address."""
+    if User.email_taken(new_email):
+        return False
+    old_email, old_verified = user.email, user.email_verified
+    user.email = new_email
+    try:
+        db.session.flush()
+    except IntegrityError:  # another account took it since we looked
+        return False
+    if old_verified:
+        defer_mail("email_changed", user.id, old_email=old_email)
+    return True
+
+
+@bp.post("/verify")
+@login_required
+def resend_verification():
+    """Send the signed-in account another verification link."""
+    if current_user.email_verified:
+        flash(gettext("Your email address is confirmed already."), "info")
+        return redirect(url_for("notes.index"))
+    throttle.spend_account_mail(current_user.id)
+    defer_mail("verify", current_user.id)
+    db.session.commit()
+    flash(gettext("A new link is on its way to %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("notes.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset():
+    """Ask for a link to choose a new password; the answer never says if the address is known."""
+    form = ResetRequestForm()
+    if not form.validate_on_submit():
+        return render_form("auth/reset.html", form)
+    throttle.spend_reset(form.email.data)
+    user = User.find_by_email(form.email.data)
+    # A job either way (for no account it does nothing): both answers do the same work.
+    defer_mail("reset", user.id if user else None)
+    db.session.commit()
+    flash(str(RESET_ASKED), "info")
+    return redirect(url_for("auth.login"))
+
+
+ASK_FOR_RESET = {
+    "ask_url": "/auth/reset",
+    "ask_text": _l("Ask for a new link to reset your password."),
+}
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Choose a new password from a mailed link: every session ends; nobody is signed in."""
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        row, problem = look_up(token, ("reset",))
+        if problem:
+            return link_problem(problem, ASK_FOR_RESET)
+        return render_form("auth/reset_password.html", form)
+    row, problem = look_up(token, ("reset",), lock=True)
+    if problem:
+        db.session.rollback()
+        return link_problem(problem, ASK_FOR_RESET)
+    user = row.user
+    user.set_password(form.new_password.data)
+    row.spend()
+    user.end_every_session()
+    throttle.clear_failures(user.email)
+    defer_mail("password_changed", user.id)
+    db.session.commit()
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    flash(
+        gettext("Your password is changed, and every session is signed out. Sign in with it."),
+        "success",
+    )
     return redirect(url_for("auth.login"))
 
 
@@ -97,5 +270,5 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You have been signed out.", "info")
+    flash(gettext("You have been signed out."), "info")
     return redirect(url_for("auth.login"))

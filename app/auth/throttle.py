@@ -5,15 +5,30 @@ before it runs. Past LOGIN_FAILURES_PER_EMAIL (or LOGIN_FAILURES_PER_CLIENT) wit
 LOGIN_THROTTLE_WINDOW, the check is refused with 429 without looking at the password. A
 check that succeeds forgets the email's failures and gives the client its attempt back.
 
+An IPv6 client is counted by its /64 (one host may roam it) and by its /48 (what one site is
+given: 65,536 /64s), the latter against LOGIN_FAILURES_PER_NETWORK. All password checks
+together are counted too: past SIGNINS_IN_TOTAL unfinished or failed checks within
+TOTALS_WINDOW (an hour), every sign-in waits, so guessing spread over countless addresses
+has a ceiling.
+
 Each signup is counted against its client and against all signups, before the email is
 looked at: past SIGNUPS_PER_CLIENT (or SIGNUPS_IN_TOTAL) within SIGNUP_THROTTLE_WINDOW it
 is refused with 429, so nobody can create accounts, or probe addresses, by the thousand.
+
+Mail is throttled the same way, per MAIL_THROTTLE_WINDOW: password resets per address
+(RESETS_PER_EMAIL, whether or not it has an account) and per client (RESETS_PER_CLIENT),
+and the mail one account asks for (MAILS_PER_ACCOUNT: links again, email changes).
+
+Each note a user writes (a new one, or an edit) is counted against that user: past
+NOTE_WRITES_PER_MINUTE within a minute it is refused with 429.
 """
 
 import ipaddress
 import math
+from datetime import timedelta
 
 from flask import current_app, request
+from flask_babel import ngettext
 from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from werkzeug.exceptions import TooManyRequests
@@ -22,10 +37,65 @@ from app.extensions import db
 from app.models import LoginThrottle, comparison_key, utcnow
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
-TOO_MANY_PASSWORDS = (
-    "Too many failed password attempts. For your account's safety, try again in {wait}."
-)
-TOO_MANY_SIGNUPS = "Too many sign-ups from here just now. Please try again in {wait}."
+
+
+def too_many_passwords(minutes):
+    """Return the 429's message after too many failed passwords."""
+    return ngettext(
+        "Too many failed password attempts. For your account's safety, try again in a minute.",
+        "Too many failed password attempts. For your account's safety, try again in "
+        "%(num)d minutes.",
+        minutes,
+    )
+
+
+def too_many_signups(minutes):
+    """Return the 429's message after too many sign-ups from one place or in all."""
+    return ngettext(
+        "Too many sign-ups from here just now. Please try again in a minute.",
+        "Too many sign-ups from here just now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
+def too_many_resets(minutes):
+    """Return the 429's message after too many password resets asked for."""
+    return ngettext(
+        "Too many password resets asked for just now. Please try again in a minute.",
+        "Too many password resets asked for just now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
+def too_many_mails(minutes):
+    """Return the 429's message after too many mails asked for by one account."""
+    return ngettext(
+        "Memo has sent you enough mail for now. Please try again in a minute.",
+        "Memo has sent you enough mail for now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
+def too_many_signins(minutes):
+    """Return the 429's message after too many sign-in attempts on all of Memo."""
+    return ngettext(
+        "Too many sign-in attempts on Memo just now. Please try again in a minute.",
+        "Too many sign-in attempts on Memo just now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
+def too_many_writes(minutes):
+    """Return the 429's message after saving notes too fast."""
+    return ngettext(
+        "You are saving notes faster than Memo allows. Please try again in a minute.",
+        "You are saving notes faster than Memo allows. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
+TOTALS_WINDOW = timedelta(hours=1)
+WRITES_WINDOW = timedelta(minutes=1)
 
 
 def email_subject(email):
@@ -33,8 +103,8 @@ def email_subject(email):
     return comparison_key(email.strip())
 
 
-def client_subject(address):
-    """Return the throttle's name for a client address; IPv6 by /64, which one host may roam."""
+def client_subject(address, prefix=64):
+    """Return the throttle's name for a client address; IPv6 by its /`prefix` network."""
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
@@ -42,8 +112,14 @@ def client_subject(address):
     if ip.version == 6 and ip.ipv4_mapped:
         return str(ip.ipv4_mapped)
     if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
     return str(ip)
+
+
+def network_subject(address):
+    """Return the /48 an IPv6 client is in, or None for an IPv4 (or unknown) client."""
+    subject = client_subject(address, prefix=48)
+    return subject if subject.endswith("/48") else None
 
 
 def subjects(email):
@@ -99,11 +175,9 @@ def delete_ended_windows(window):
 
 
 def refusal(window_ends, message):
-    """Return the 429 to answer until the last of `window_ends`."""
+    """Return the 429 to answer until the last of `window_ends`; `message(minutes)` says so."""
     seconds = max(1, math.ceil((max(window_ends) - utcnow()).total_seconds()))
-    minutes = math.ceil(seconds / 60)
-    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-    return TooManyRequests(message.format(wait=wait), retry_after=seconds)
+    return TooManyRequests(message(math.ceil(seconds / 60)), retry_after=seconds)
 
 
 def spend(counted, window, message):
@@ -125,7 +199,17 @@ def spend_attempt(email):
     config = current_app.config
     limits = [config["LOGIN_FAILURES_PER_EMAIL"], config["LOGIN_FAILURES_PER_CLIENT"]]
     counted = [(*subject, limit) for subject, limit in zip(subjects(email), limits, strict=True)]
-    spend(counted, config["LOGIN_THROTTLE_WINDOW"], TOO_MANY_PASSWORDS)
+    network = network_subject(request.remote_addr)
+    if network:
+        counted.append(("client", network, config["LOGIN_FAILURES_PER_NETWORK"]))
+    spend(counted, config["LOGIN_THROTTLE_WINDOW"], too_many_passwords)
+    spend([("login", "all", config["SIGNINS_IN_TOTAL"])], TOTALS_WINDOW, too_many_signins)
+
+
+def spend_note_write(user_id):
+    """Count a note the user is about to save; abort with 429 past NOTE_WRITES_PER_MINUTE."""
+    limit = current_app.config["NOTE_WRITES_PER_MINUTE"]
+    spend([("note-writes", str(user_id), limit)], WRITES_WINDOW, too_many_writes)
 
 
 def spend_signup():
@@ -135,20 +219,56 @@ def spend_signup():
         ("signup", "all", config["SIGNUPS_IN_TOTAL"]),
         ("signup-client", client_subject(request.remote_addr), config["SIGNUPS_PER_CLIENT"]),
     ]
-    spend(counted, config["SIGNUP_THROTTLE_WINDOW"], TOO_MANY_SIGNUPS)
+    spend(counted, config["SIGNUP_THROTTLE_WINDOW"], too_many_signups)
+
+
+def spend_reset(email):
+    """Count a reset asked for `email` before it is looked up; 429 when over a limit."""
+    config = current_app.config
+    counted = [
+        ("reset-email", email_subject(email), config["RESETS_PER_EMAIL"]),
+        ("reset-client", client_subject(request.remote_addr), config["RESETS_PER_CLIENT"]),
+    ]
+    spend(counted, config["MAIL_THROTTLE_WINDOW"], too_many_resets)
+
+
+def spend_account_mail(user_id):
+    """Count a mail the signed-in account `user_id` asks for; 429 when over the limit."""
+    config = current_app.config
+    counted = [("mail-account", str(user_id), config["MAILS_PER_ACCOUNT"])]
+    spend(counted, config["MAIL_THROTTLE_WINDOW"], too_many_mails)
+
+
+def longest_window(config):
+    """Return the longest throttle window: a row older than it has ended, whatever its scope."""
+    names = ("LOGIN_THROTTLE_WINDOW", "SIGNUP_THROTTLE_WINDOW", "MAIL_THROTTLE_WINDOW")
+    return max(config[name] for name in names)
+
+
+def clear_failures(email):
+    """Forget the failed password checks of `email` (its password was just reset)."""
+    db.session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.scope == "email", LoginThrottle.subject == email_subject(email)
+        )
+    )
 
 
 def forgive(email):
     """Record that a password check of `email` succeeded: the guesses were not a guesser's."""
-    (_, email_key), (_, client_key) = subjects(email)
+    (_, email_key), client = subjects(email)
     db.session.execute(
         delete(LoginThrottle).where(
             LoginThrottle.scope == "email", LoginThrottle.subject == email_key
         )
     )
+    given_back = [client, ("login", "all")]
+    network = network_subject(request.remote_addr)
+    if network:
+        given_back.append(("client", network))
     db.session.execute(
         update(LoginThrottle)
-        .where(LoginThrottle.scope == "client", LoginThrottle.subject == client_key)
+        .where(tuple_(LoginThrottle.scope, LoginThrottle.subject).in_(given_back))
         .values(failures=func.greatest(LoginThrottle.failures - 1, 0))
     )
     # Committed now: a form that fails on another field commits nothing after this.

@@ -1,20 +1,24 @@
 """The forms of my page; each acts on the signed-in user only."""
 
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from app.auth import throttle
 from app.forms import Form
+from app.i18n.choice import LANGUAGES, is_time_zone, time_zone_choices
+from app.i18n.stored import translated_text
 from app.images import ImageError, check_signature
-from app.models import User
+from app.models import EMAIL_MAX_LENGTH, User
 from app.validators import (
     NICKNAME_RULES,
     PASSWORD_GIVEN,
     PASSWORD_RULES,
     no_control_characters,
     strip,
+    valid_email,
 )
 
 
@@ -23,7 +27,7 @@ def is_own_password(form, field):
     # A stolen session must not be a way around the login throttle.
     throttle.spend_attempt(current_user.email)
     if not current_user.check_password(field.data):
-        raise ValidationError("That is not your current password.")
+        raise ValidationError(_l("That is not your current password."))
     throttle.forgive(current_user.email)
 
 
@@ -31,8 +35,8 @@ class PhotoForm(Form):
     """A new profile photo: a JPEG, PNG or WebP file, judged by its content."""
 
     photo = FileField(
-        "Photo",
-        validators=[FileRequired("Choose a photo to upload.")],
+        _l("Photo"),
+        validators=[FileRequired(_l("Choose a photo to upload."))],
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
     data = None  # the upload as sent, once its first bytes say it is a photo
@@ -43,7 +47,7 @@ class PhotoForm(Form):
         try:
             check_signature(data)
         except ImageError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(translated_text(str(error))) from None
         self.data = data
 
 
@@ -51,41 +55,93 @@ class NicknameForm(Form):
     """A new nickname, under the rules of signup."""
 
     nickname = StringField(
-        "Nickname",
+        _l("Nickname"),
         filters=[strip],
-        validators=[DataRequired("Choose a nickname."), *NICKNAME_RULES],
+        validators=[DataRequired(_l("Choose a nickname.")), *NICKNAME_RULES],
     )
 
     def validate_nickname(self, field):
         # Only a well-formed nickname is looked up (see SignupForm).
         if not field.errors and User.nickname_taken(field.data, exclude_id=current_user.id):
-            raise ValidationError("This nickname is taken.")
+            raise ValidationError(_l("This nickname is taken."))
+
+
+class SettingsForm(Form):
+    """The language of every page and the time zone of every time shown."""
+
+    language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(code, name, {"lang": code}) for code, name in LANGUAGES.items()],
+        validators=[InputRequired(_l("Choose a language."))],
+        validate_choice=False,  # the message below, not WTForms' "Not a valid choice"
+    )
+    timezone = SelectField(
+        _l("Time zone"),
+        validators=[InputRequired(_l("Choose a time zone."))],
+        validate_choice=False,  # any IANA name is taken, not only those listed
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = time_zone_choices(current=current_user.time_zone)
+        self.timezone.choices = [SelectChoice(name, place) for name, place in zones]
+
+    def validate_language(self, field):
+        if field.data not in LANGUAGES:
+            raise ValidationError(_l("Choose one of the languages in the list."))
+
+    def validate_timezone(self, field):
+        if not is_time_zone(field.data):
+            raise ValidationError(_l("Choose a time zone from the list."))
+
+
+class EmailForm(Form):
+    """A new address for the account, with the current password."""
+
+    email = EmailField(
+        _l("New email"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Enter the new address.")),
+            Length(max=EMAIL_MAX_LENGTH),
+            valid_email,
+        ],
+    )
+    password = PasswordField(
+        _l("Current password"),
+        validators=[
+            InputRequired(_l("Enter your current password.")),
+            PASSWORD_GIVEN,
+            is_own_password,
+        ],
+        id="email-password",  # the delete form's field is `password` too: one id each
+    )
 
 
 class PasswordForm(Form):
     """The current password, and a new one confirmed."""
 
     current_password = PasswordField(
-        "Current password",
+        _l("Current password"),
         validators=[
-            InputRequired("Enter your current password."),
+            InputRequired(_l("Enter your current password.")),
             PASSWORD_GIVEN,
             is_own_password,
         ],
     )
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
-            InputRequired("Choose a new password."),
+            InputRequired(_l("Choose a new password.")),
             *PASSWORD_RULES,
             no_control_characters,
         ],
     )
     new_password_confirm = PasswordField(
-        "Repeat the new password",
+        _l("Repeat the new password"),
         validators=[
-            InputRequired("Repeat the new password."),
-            EqualTo("new_password", "Passwords differ."),
+            InputRequired(_l("Repeat the new password.")),
+            EqualTo("new_password", _l("Passwords differ.")),
         ],
     )
 
@@ -94,9 +150,9 @@ class DeleteAccountForm(Form):
     """The password, to confirm that the account should go."""
 
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            InputRequired("Enter your password to delete the account."),
+            InputRequired(_l("Enter your password to delete the account.")),
             PASSWORD_GIVEN,
             is_own_password,
         ],

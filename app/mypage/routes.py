@@ -1,25 +1,38 @@
 """My page: every route acts on the signed-in user's own account, never on an id it is given."""
 
-from flask import (
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    session,
-    stream_with_context,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import get_locale, gettext, refresh
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
-from app import jobs, storage
-from app.attachments.uploads import delete_user_attachments
+from app import objects
+from app.auth import throttle
+from app.auth.tasks import defer_mail
 from app.extensions import db
-from app.models import PhotoUpload, TooManyUnfinished
-from app.mypage import bp, photos
-from app.mypage.forms import DeleteAccountForm, NicknameForm, PasswordForm, PhotoForm
+from app.i18n.routes import remember_language
+from app.models import AccountExport, PhotoUpload, TooManyUnfinished, User, comparison_key
+from app.mypage import bp, export, photos
+from app.mypage.forms import (
+    DeleteAccountForm,
+    EmailForm,
+    NicknameForm,
+    PasswordForm,
+    PhotoForm,
+    SettingsForm,
+)
+
+# The one answer to an email change, whether the new address is free or taken.
+EMAIL_CHANGE_ASKED = _l(
+    "Check the new address: the change happens when you open the link we mailed there. "
+    "Until then your account keeps its address."
+)
+
+
+def html_language():
+    """Return the language this page is in (what a user who never chose one reads)."""
+    return get_locale().language
 
 
 def render_page(status=200, **forms):
@@ -29,7 +42,13 @@ def render_page(status=200, **forms):
         "upload": upload if upload and upload.status != "done" else None,
         "photo_form": PhotoForm(formdata=None),
         "nickname_form": NicknameForm(formdata=None, nickname=current_user.nickname),
+        "email_form": EmailForm(formdata=None),
         "password_form": PasswordForm(formdata=None),
+        "settings_form": SettingsForm(
+            formdata=None,
+            language=current_user.language or html_language(),
+            timezone=current_user.time_zone,
+        ),
         "delete_form": DeleteAccountForm(formdata=None),
         **forms,
     }
@@ -46,7 +65,7 @@ def index():
 def too_many_uploads():
     """Return the 429 for a user whose earlier uploads are still being processed."""
     return TooManyRequests(
-        "Your earlier photos are still being processed. Try again in a moment.",
+        gettext("Your earlier photos are still being processed. Try again in a moment."),
         retry_after=current_app.config["UNFINISHED_RETRY_AFTER_SECONDS"],
     )
 
@@ -63,7 +82,7 @@ def upload_photo():
     except TooManyUnfinished:
         db.session.rollback()
         raise too_many_uploads() from None
-    flash("Your photo is uploaded; it appears here once it is processed.", "success")
+    flash(gettext("Your photo is uploaded; it appears here once it is processed."), "success")
     return redirect(url_for("mypage.index"))
 
 
@@ -71,10 +90,10 @@ def upload_photo():
 @login_required
 def remove_photo():
     """Go back to the placeholder and delete the photo's object."""
-    removed, current_user.image_url = current_user.image_url, None
+    objects.delete_photo_later(current_user.image_url)
+    current_user.image_url = None
     db.session.commit()
-    storage.delete_photo(removed)
-    flash("Your photo is removed.", "info")
+    flash(gettext("Your photo is removed."), "info")
     return redirect(url_for("mypage.index"))
 
 
@@ -91,9 +110,47 @@ def change_nickname():
     except IntegrityError:
         # Another account took the nickname between our check and this update.
         db.session.rollback()
-        form.nickname.errors.append("This nickname is taken.")
+        form.nickname.errors.append(gettext("This nickname is taken."))
         return render_page(400, nickname_form=form)
-    flash("Your nickname is changed.", "success")
+    flash(gettext("Your nickname is changed."), "success")
+    return redirect(url_for("mypage.index"))
+
+
+@bp.post("/settings")
+@login_required
+def change_settings():
+    """Save the language and time zone that every page follows from now on."""
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return render_page(400, settings_form=form)
+    current_user.language, current_user.time_zone = form.language.data, form.timezone.data
+    db.session.commit()
+    refresh()  # the message below is in the language just chosen
+    flash(gettext("Your language and time zone are saved."), "success")
+    return remember_language(redirect(url_for("mypage.index")), form.language.data)
+
+
+@bp.post("/email")
+@login_required
+def change_email():
+    """Mail a link to the new address and a notice to the old one; the link makes the change.
+
+    A taken address gets a notice for its owner instead, and the answer is the same.
+    """
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return render_page(400, email_form=form)
+    throttle.spend_account_mail(current_user.id)
+    new_email = form.email.data
+    owner = User.find_by_email(new_email)
+    if owner is None:
+        defer_mail("email_change", current_user.id, new_email=new_email)
+    elif owner.id != current_user.id:
+        defer_mail("email_in_use", owner.id)
+    if comparison_key(new_email) != comparison_key(current_user.email):
+        defer_mail("email_change_requested", current_user.id)
+    db.session.commit()
+    flash(str(EMAIL_CHANGE_ASKED), "info")
     return redirect(url_for("mypage.index"))
 
 
@@ -106,21 +163,43 @@ def change_password():
         return render_page(400, password_form=form)
     current_user.set_password(form.new_password.data)
     current_user.end_other_sessions()
+    defer_mail("password_changed", current_user.id)
     db.session.commit()
-    flash("Your password is changed. Your other sessions are signed out.", "success")
+    flash(gettext("Your password is changed. Your other sessions are signed out."), "success")
     return redirect(url_for("mypage.index"))
 
 
 @bp.get("/export")
 @login_required
-def export():
-    """Download everything the user owns as one JSON file."""
-    # Streamed as it is read: a large account never sits in memory as one document.
-    chunks = stream_with_context(current_user.export_json())
-    response = Response(chunks, mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="memo-export.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def export_status():
+    """Show the latest export's state and, once it is written, a link to its archive."""
+    latest = AccountExport.latest(current_user.id)
+    keep_hours = int(current_app.config["EXPORT_KEEP"].total_seconds() // 3600)
+    return render_template("mypage/export.html", export=latest, keep_hours=keep_hours)
+
+
+@bp.post("/export")
+@login_required
+def start_export():
+    """Queue an export of the whole account; a worker writes the archive."""
+    _, new = export.start(current_user.id)
+    if new:
+        flash(
+            gettext("Your export is being prepared; this page shows when it is ready."), "success"
+        )
+    else:
+        flash(gettext("Your export is already being prepared."), "info")
+    return redirect(url_for("mypage.export_status"))
+
+
+@bp.get("/export/download")
+@login_required
+def download_export():
+    """Send the browser to a short-lived link of the latest archive written."""
+    done = AccountExport.latest(current_user.id, status="done")
+    if done is None:
+        abort(404)
+    return redirect(export.download_url(done))
 
 
 @bp.post("/delete")
@@ -130,12 +209,15 @@ def delete_account():
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return render_page(400, delete_form=form)
-    # The objects go in jobs deferred in the same transaction: retried until the store answers.
-    jobs.defer(jobs.delete_user_objects, user_id=current_user.id)
-    delete_user_attachments(current_user.id)
+    # The objects go in a job deferred in the same transaction: retried until the store answers.
+    objects.delete_later(prefixes=objects.user_prefixes(current_user.id))
+    if current_user.email_verified:
+        address, nickname = current_user.email, current_user.nickname
+        language = current_user.language
+        defer_mail("account_deleted", address=address, nickname=nickname, language=language)
     db.session.delete(current_user._get_current_object())  # notes, attachments, sessions cascade
     db.session.commit()
     logout_user()
     session.clear()
-    flash("Your account and everything in it are deleted.", "info")
+    flash(gettext("Your account and everything in it are deleted."), "info")
     return redirect(url_for("auth.signup"))

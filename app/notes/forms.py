@@ -1,5 +1,6 @@
 """The note form."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -12,24 +13,28 @@ class NoteForm(Form):
     """A note's title and content, within the lengths the database allows."""
 
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip],
         validators=[
-            DataRequired("Give the note a title."),
+            DataRequired(_l("Give the note a title.")),
             Length(
                 max=TITLE_MAX_LENGTH,
-                message=f"Title must be at most {TITLE_MAX_LENGTH:,} characters.",
+                message=_l(
+                    "Title must be at most %(limit)s characters.", limit=f"{TITLE_MAX_LENGTH:,}"
+                ),
             ),
             no_control_characters,
         ],
     )
     content = TextAreaField(
-        "Content",
+        _l("Content"),
         filters=[lambda value: value or ""],
         validators=[
             Length(
                 max=CONTENT_MAX_LENGTH,
-                message=f"Content must be at most {CONTENT_MAX_LENGTH:,} characters.",
+                message=_l(
+                    "Content must be at most %(limit)s characters.", limit=f"{CONTENT_MAX_LENGTH:,}"
+                ),
             ),
             no_control_characters,
         ],

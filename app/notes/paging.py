@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, tuple_
 
 from app.extensions import db
@@ -23,7 +24,7 @@ OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
 # the values fit: microseconds up to year 9999, an id in bigint.
 CURSOR_FORMAT = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
 BIGINT_MAX = 2**63 - 1
-NO_SUCH_PAGE = "That page of notes does not exist."
+NO_SUCH_PAGE = _l("That page of notes does not exist.")
 
 
 def cursor_of(note):
@@ -35,16 +36,16 @@ def position_of(cursor):
     """Return (created_at, id) for a cursor, or abort 404 for a malformed one."""
     match = CURSOR_FORMAT.fullmatch(cursor or "")
     if match is None or int(match[2]) > BIGINT_MAX:
-        abort(404, NO_SUCH_PAGE)
+        abort(404, str(NO_SUCH_PAGE))
     try:
         return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
     except OverflowError:  # past datetime's year 9999
-        abort(404, NO_SUCH_PAGE)
+        abort(404, str(NO_SUCH_PAGE))
 
 
 def page_asked_for(args):
     """Return the `page` asked for (1 when none), or abort 404 for one that is not a page."""
-    return page_number(args.get("page", "1")) or abort(404, NO_SUCH_PAGE)
+    return page_number(args.get("page", "1")) or abort(404, str(NO_SUCH_PAGE))
 
 
 @dataclass
@@ -107,7 +108,7 @@ def notes_page(user_id, args, per_page):
         found = rows(FROM_NEWEST, user_id=user_id, offset=offset, limit=limit)
         items, has_older, has_newer = found[:per_page], len(found) > per_page, offset > 0
         if offset and not items:
-            abort(404, NO_SUCH_PAGE)
+            abort(404, str(NO_SUCH_PAGE))
     return NotePage(
         items=items,
         newer=cursor_of(items[0]) if has_newer and items else None,

@@ -1,16 +1,19 @@
 """The signed-in user's notes."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import bindparam, select
 
 from app.attachments.panel import attachments_panel
-from app.attachments.uploads import delete_objects, note_objects
+from app.attachments.uploads import delete_note_attachments
+from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.models import Note
 from app.notes import bp
 from app.notes.forms import NoteForm
 from app.notes.paging import OLDEST, notes_page
+from app.notes.quota import QuotaFull, check_room
 from app.validators import is_same_site_path
 
 # Built once with bound parameters: it keeps its cache key, so a request only binds values.
@@ -41,6 +44,18 @@ def get_note(note_id):
     return note
 
 
+def has_room(form, note=None):
+    """Count the save against the write rate (429 past it); check the quota (a field error)."""
+    spend_note_write(current_user.id)
+    try:
+        check_room(current_user.id, form.title.data, form.content.data, note)
+    except QuotaFull as full:
+        db.session.rollback()
+        form.content.errors.append(str(full))
+        return False
+    return True
+
+
 def render_form(form, note=None):
     """Render the note form: 400 when a submission failed validation, else 200."""
     page = render_template("notes/form.html", form=form, note=note)
@@ -66,12 +81,12 @@ def index():
 def create():
     """Write a new note."""
     form = NoteForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not has_room(form):
         return render_form(form)
     note = Note(title=form.title.data, content=form.content.data, user_id=current_user.id)
     db.session.add(note)
     db.session.commit()
-    flash("Note saved.", "success")
+    flash(gettext("Note saved."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
 
 
@@ -89,11 +104,11 @@ def update(note_id):
     """Change a note's title and content."""
     note = get_note(note_id)
     form = NoteForm(obj=note)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not has_room(form, note):
         return render_form(form, note)
     note.title, note.content = form.title.data, form.content.data
     db.session.commit()
-    flash("Note updated.", "success")
+    flash(gettext("Note updated."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
 
 
@@ -115,8 +130,8 @@ def toggle(note_id):
 def delete(note_id):
     """Delete a note; its attachments' rows cascade, then their files are deleted."""
     note = get_note(note_id)
-    delete_objects(note_objects(note.id))
+    delete_note_attachments(note)
     db.session.delete(note)
     db.session.commit()
-    flash("Note deleted.", "info")
+    flash(gettext("Note deleted."), "info")
     return redirect(url_for("notes.index"))

@@ -1,5 +1,6 @@
 """The search box."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SearchField
 from wtforms.validators import Length
 
@@ -15,12 +16,14 @@ class SearchForm(Form):
         csrf = False
 
     q = SearchField(
-        "Search your notes",
+        _l("Search your notes"),
         filters=[strip],
         validators=[
             Length(
                 max=MAX_QUERY_LENGTH,
-                message=f"Search for at most {MAX_QUERY_LENGTH} characters.",
+                message=_l(
+                    "Search for at most %(limit)s characters.", limit=f"{MAX_QUERY_LENGTH:,}"
+                ),
             ),
             no_control_characters,
         ],

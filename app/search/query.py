@@ -17,9 +17,12 @@ entries only.
 import re
 from dataclasses import dataclass
 
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import Note
@@ -29,6 +32,30 @@ from app.models import Note
 CONFIG = "english"
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 500  # 10,000 results deep is far enough; a bigger OFFSET is refused
+# Each prefix term reads every index key of the user's that starts so, and is checked
+# against every candidate note: `b* c* d* ... z*` took 6.5 s on 7,500 long notes. A query
+# may hold a few; a shorter one (`b*`) matches as a whole word, and so do Korean words
+# (matched as prefixes, for their particles) past the few.
+MAX_PREFIXES = 5
+MIN_PREFIX_LENGTH = 2
+# The most matches one search ranks: past it, the newest this many are ranked, and the
+# page says "more than". Ranking reads each match's stored vector from the table.
+MAX_RANKED = 1000
+# A search whose statement runs longer is cancelled and the user told to narrow it.
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by its timeout
+# Searches one user may have running at once (transaction-level advisory locks); the
+# class ids are this project's own, beside the release phase's single bigint key.
+SEARCH_LOCK_CLASS = 2301
+TOO_MANY_PREFIXES = _l("Use at most %(num)s words ending in *.", num=MAX_PREFIXES)
+TOO_BROAD = _l("This search is too broad to answer quickly; add a word to narrow it.")
+BUSY = _l("You have searches still running; try again in a moment.")
+# One statement: the time limit for the rest of the transaction, and the first free slot
+# (the LIMIT stops at the first lock taken, so a search holds one slot, never two).
+TAKE_BUDGET = text(
+    "SELECT set_config('statement_timeout', :milliseconds, true),"
+    " (SELECT slot FROM generate_series(0, :slots - 1) AS slot"
+    "  WHERE pg_try_advisory_xact_lock(:class_id + slot, :object_id) LIMIT 1)"
+)
 
 TERM = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
@@ -43,6 +70,21 @@ HEADLINE_OPTIONS = f'HighlightAll=true, StartSel="{START}", StopSel="{STOP}"'
 CONTEXT = 80  # characters of a snippet around each match
 FRAGMENTS = 2  # matches a snippet shows at most
 WORD_REACH = 20  # characters a snippet's edge moves to avoid cutting a word
+# An excerpt's window: about CONTEXT characters each side of a match, moved to word edges;
+# matches close together share one, up to this size, and nothing makes one longer.
+MAX_WINDOW = 2 * (CONTEXT + WORD_REACH) + 60
+
+
+class SearchRefused(Exception):
+    """A query Memo will not run as typed; the message tells the user what to change."""
+
+
+class SearchTooBroad(Exception):
+    """A search that ran out of its time; the message asks for a narrower one."""
+
+
+class SearchBusy(Exception):
+    """The user has as many searches running as allowed."""
 
 
 @dataclass(frozen=True)
@@ -55,14 +97,22 @@ class Term:
 
 
 def parse(query):
-    """Split a query as typed into terms."""
+    """Split a query as typed into terms; raise SearchRefused past the prefix budget."""
     terms = []
     for minus, phrase, word in TERM.findall(query):
         if phrase:
             terms.append(Term(phrase, excluded=bool(minus)))
         elif word:
-            terms.append(Term(word.rstrip("*"), bool(minus), word.endswith("*")))
+            text = word.rstrip("*")
+            terms.append(Term(text, bool(minus), word.endswith("*") and long_enough(text)))
+    if sum(term.prefix for term in terms) > MAX_PREFIXES:
+        raise SearchRefused(TOO_MANY_PREFIXES)
     return terms
+
+
+def long_enough(prefix):
+    """Return whether a prefix has letters enough to match as one (else it is a whole word)."""
+    return sum(char.isalnum() for char in prefix) >= MIN_PREFIX_LENGTH
 
 
 def quoted(lexeme):
@@ -128,15 +178,31 @@ LEXEMES = text(
 )
 
 
-def phrase_of(term, placed):
-    """Return a term as a Phrase of its (position, lexeme) pairs, in order."""
+def phrase_of(term, placed, korean_prefixes):
+    """Return a term as a Phrase of its (position, lexeme) pairs, in order.
+
+    Up to `korean_prefixes` of its Korean words match as prefixes (for their particles).
+    """
     words = []
     for number, (position, lexeme) in enumerate(placed):
         last = number == len(placed) - 1
-        prefix = (term.prefix and last) or bool(HANGUL.search(lexeme))
+        prefix = term.prefix and last
+        if not prefix and korean_prefixes > 0 and HANGUL.search(lexeme):
+            prefix, korean_prefixes = True, korean_prefixes - 1
         distance = position - placed[number - 1][0] if number else 0
         words.append((distance, lexeme, prefix))
     return Phrase(tuple(words), term.excluded)
+
+
+def phrases_of(terms, found):
+    """Yield the terms that have lexemes as Phrases, within the query's prefix budget."""
+    spare = MAX_PREFIXES - sum(term.prefix for term in terms)
+    for index, term in enumerate(terms):
+        # A term of stop words or punctuation only has no lexemes, and drops out.
+        if index in found:
+            phrase = phrase_of(term, sorted(found[index]), spare)
+            spare -= sum(prefix for _, _, prefix in phrase.words) - term.prefix
+            yield phrase
 
 
 def normalize(terms):
@@ -147,14 +213,7 @@ def normalize(terms):
     rows = db.session.execute(LEXEMES, {"terms": [term.text for term in terms], "config": CONFIG})
     for n, lexeme, positions in rows:
         found.setdefault(n - 1, []).extend((position, lexeme) for position in positions)
-    # A term of stop words or punctuation only has no lexemes, and drops out.
-    return TextQuery(
-        tuple(
-            phrase_of(term, sorted(found[index]))
-            for index, term in enumerate(terms)
-            if index in found
-        )
-    )
+    return TextQuery(tuple(phrases_of(terms, found)))
 
 
 def highlighted(marked):
@@ -194,9 +253,14 @@ def excerpt(marked):
     for first, last in spans:
         start, end = widened(marked, max(0, first - CONTEXT), min(len(marked), last + CONTEXT))
         if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], end)
+            # Dense matches would otherwise merge into one window as long as the note.
+            if end - windows[-1][0] <= MAX_WINDOW:
+                windows[-1] = (windows[-1][0], end)
         elif len(windows) < FRAGMENTS:
             windows.append((start, end))
+        else:
+            break
+    windows = [(start, min(end, start + MAX_WINDOW)) for start, end in windows]
     pieces = [" ".join(marked[start:end].split()) for start, end in windows]
     return (
         ("… " if windows[0][0] > 0 else "")
@@ -222,12 +286,13 @@ def results_query():
     """Return the statement for one page of matches, best first, built once per process."""
     keys = cast(bindparam("keys"), TSQUERY)
     plain = cast(bindparam("plain"), TSQUERY)
-    rank = func.ts_rank(Note.search_vector, plain)
     # The index finds the notes with all the user's words (each key names the user); the
     # stored vector then checks phrases and exclusions. The owner is checked again below,
     # on the page's rows: here the planner would read the user's whole list from the
-    # user_id index to check it.
-    best = (
+    # user_id index to check it. Only the newest MAX_RANKED + 1 matches go on to be
+    # ranked ("id + 0": ordering by the bare id would let the planner walk the primary
+    # key backwards and test every note of every user instead of asking the index).
+    matches = (
         select(
             Note.id,
             Note.user_id,
@@ -235,14 +300,29 @@ def results_query():
             Note.content,
             Note.created_at,
             Note.completed,
-            rank.label("rank"),
-            func.count().over().label("total"),
+            Note.search_vector,
         )
         .where(
             func.note_search_keys(Note.user_id, Note.search_vector).bool_op("@@")(keys),
             Note.search_vector.bool_op("@@")(plain),
         )
-        .order_by(rank.desc(), Note.created_at.desc(), Note.id.desc())
+        .order_by((Note.id + 0).desc())
+        .limit(MAX_RANKED + 1)
+        .subquery()
+    )
+    rank = func.ts_rank(matches.c.search_vector, plain)
+    best = (
+        select(
+            matches.c.id,
+            matches.c.user_id,
+            matches.c.title,
+            matches.c.content,
+            matches.c.created_at,
+            matches.c.completed,
+            rank.label("rank"),
+            func.count().over().label("total"),
+        )
+        .order_by(rank.desc(), matches.c.created_at.desc(), matches.c.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery()
@@ -285,11 +365,51 @@ class SearchResults:
     total: int
     page: int
     has_next: bool
+    more_than_total: bool = False  # past MAX_RANKED matches: the newest that many are ranked
+
+
+def take_budget(user_id, config):
+    """Limit this transaction's statements' time and hold one of the user's search slots.
+
+    Raises SearchBusy when every slot is held (by the user's searches still running).
+    """
+    _, slot = db.session.execute(
+        TAKE_BUDGET,
+        {
+            "milliseconds": str(config["SEARCH_TIMEOUT_MS"]),
+            "slots": config["SEARCHES_IN_FLIGHT_PER_USER"],
+            "class_id": SEARCH_LOCK_CLASS,
+            "object_id": user_id & 0x7FFFFFFF,
+        },
+    ).one()
+    if slot is None:
+        raise SearchBusy(BUSY)
+
+
+def cancelled_by_timeout(error):
+    """Return whether a database error is a statement cancelled by its timeout."""
+    return getattr(error.orig, "pgcode", None) == QUERY_CANCELED
 
 
 def search_notes(user_id, typed, page, per_page):
-    """Return page `page` of `user_id`'s notes matching the query `typed`, best first."""
-    query = normalize(parse(typed))
+    """Return page `page` of `user_id`'s notes matching the query `typed`, best first.
+
+    Raises SearchRefused (the query breaks the prefix rules), SearchBusy (the user has too
+    many searches running) or SearchTooBroad (the search ran out of its time).
+    """
+    terms = parse(typed)
+    take_budget(user_id, current_app.config)
+    try:
+        return run_search(user_id, normalize(terms), page, per_page)
+    except OperationalError as error:
+        if not cancelled_by_timeout(error):
+            raise
+        db.session.rollback()
+        raise SearchTooBroad(TOO_BROAD) from None
+
+
+def run_search(user_id, query, page, per_page):
+    """Return one page of the notes matching a normalized query."""
     if not query.looks_for_something:
         return SearchResults(query, [], 0, page, False)
     rows = db.session.execute(
@@ -313,4 +433,6 @@ def search_notes(user_id, typed, page, per_page):
         for row in rows[:per_page]
     ]
     total = rows[0].total if rows else 0
-    return SearchResults(query, items, total, page, len(rows) > per_page)
+    return SearchResults(
+        query, items, min(total, MAX_RANKED), page, len(rows) > per_page, total > MAX_RANKED
+    )

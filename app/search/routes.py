@@ -1,11 +1,23 @@
 """The search page."""
 
 from flask import abort, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user, login_required
+from werkzeug.exceptions import TooManyRequests
 
 from app.search import bp
 from app.search.forms import SearchForm
-from app.search.query import MAX_PAGE, MAX_QUERY_LENGTH, search_notes
+from app.search.query import (
+    MAX_PAGE,
+    MAX_QUERY_LENGTH,
+    SearchBusy,
+    SearchRefused,
+    SearchTooBroad,
+    search_notes,
+)
+
+# A search lasts at most SEARCH_TIMEOUT_MS; one of the user's ends by then.
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 def page_number(args):
@@ -13,7 +25,7 @@ def page_number(args):
     page = args.get("page", "1")
     # isascii(): "²" is a digit to isdigit() but not to int(); int() refuses 5,000 digits.
     if not (page.isascii() and page.isdigit() and len(page) <= 4 and 1 <= int(page) <= MAX_PAGE):
-        abort(404, "That page of results does not exist.")
+        abort(404, gettext("That page of results does not exist."))
     return int(page)
 
 
@@ -39,7 +51,13 @@ def search():
         return render_search(form)
     page = page_number(request.args)
     per_page = current_app.config["SEARCH_RESULTS_PER_PAGE"]
-    results = search_notes(current_user.id, form.q.data, page, per_page)
+    try:
+        results = search_notes(current_user.id, form.q.data, page, per_page)
+    except (SearchRefused, SearchTooBroad) as refused:
+        form.q.errors = [str(refused)]
+        return render_search(form), 400
+    except SearchBusy as busy:
+        raise TooManyRequests(str(busy), retry_after=BUSY_RETRY_AFTER_SECONDS) from None
     if page > 1 and not results.items:
-        abort(404, "That page of results does not exist.")
+        abort(404, gettext("That page of results does not exist."))
     return render_search(form, results, per_page)

@@ -1,7 +1,8 @@
 // Attach a file with a progress bar. Without this script the form still works: the
 // browser posts it to the file store, which sends it back to the note. With it, Memo
 // first checks the file's size, signs an upload that answers this script instead of
-// redirecting, and the page shows the file's name and how much has been sent.
+// redirecting, and the page shows the file's name and how much has been sent. Its messages
+// come from the form's data-message-* attributes, in the page's language.
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!form.matches("form.upload") || !window.FormData) {
@@ -37,7 +38,7 @@ document.addEventListener("submit", (event) => {
     .then((response) => response.json().then((body) => ({ ok: response.ok, body })))
     .then(({ ok, body }) => {
       if (!ok) {
-        fail(body.error || "The file could not be attached.");
+        fail(body.error || form.dataset.messageFailed);
         return;
       }
       const upload = new FormData();
@@ -55,15 +56,15 @@ document.addEventListener("submit", (event) => {
       request.addEventListener("load", () => {
         if (request.status >= 200 && request.status < 300) {
           bar.value = 100;
-          message.textContent = "Sent; checking the file…";
+          message.textContent = form.dataset.messageChecking;
           window.location.assign(body.confirm);
         } else {
-          fail(`The file store refused the file (status ${request.status}).`);
+          fail(form.dataset.messageRefused.replace("%s", String(request.status)));
         }
       });
-      request.addEventListener("error", () => fail("The file store could not be reached."));
+      request.addEventListener("error", () => fail(form.dataset.messageUnreachable));
       request.open("POST", body.url);
       request.send(upload);
     })
-    .catch(() => fail("Memo could not be reached. Please try again."));
+    .catch(() => fail(form.dataset.messageOffline));
 });

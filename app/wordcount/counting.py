@@ -5,7 +5,8 @@ import re
 import unicodedata
 from collections import Counter
 from functools import cache
-from html import unescape
+
+from selectolax.lexbor import LexborHTMLParser
 
 from app.wordcount.stopwords import STOP_WORDS
 
@@ -14,25 +15,16 @@ TOP_WORDS = 100
 # A longer run of letters is a hash, an identifier or encoded data, not a word.
 LONGEST_WORD = 40
 
-# Elements whose content is raw text up to their end tag (as browsers read them); all but
-# textarea are never shown, and neither is anything else inside <head>.
-RAW_TEXT_ELEMENTS = frozenset(
-    {"script", "style", "noscript", "template", "iframe", "title", "textarea", "xmp",
-     "noembed", "noframes"}
-)  # fmt: skip
-VISIBLE_RAW_TEXT = frozenset({"textarea", "xmp"})
-# What may stand in <head>; anything else starts the body even without a <body> tag.
-HEAD_ELEMENTS = frozenset(
-    {"base", "link", "meta", "noscript", "script", "style", "template", "title"}
-)
+# What a reader never sees: everything in <head>, scripts, styles and the like.
+HIDDEN_ELEMENTS = [
+    "head", "script", "style", "noscript", "template", "iframe", "title", "noembed", "noframes",
+]  # fmt: skip
 # Phrasing elements: a tag boundary inside them does not separate words (<b>W</b>ord).
-INLINE_ELEMENTS = frozenset(
-    {
-        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i",
-        "kbd", "mark", "q", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup",
-        "time", "u", "var", "wbr",
-    }
-)  # fmt: skip
+INLINE_ELEMENTS = [
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i",
+    "kbd", "mark", "q", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup",
+    "time", "u", "var", "wbr",
+]  # fmt: skip
 
 
 @cache
@@ -63,77 +55,19 @@ def combining_marks():
 PUNCTUATION = str.maketrans({"\u2019": "'", "\u02bc": "'", "\uff07": "'", "_": " "})
 
 
-# A linear scan, not html.parser: Python 3.11.7's HTMLParser takes quadratic time on inputs
-# such as "<a<a<a...", which a 2 MB page could use to hold a worker for minutes.
-# Where markup may start; any other "<" is text.
-MARKUP = re.compile(r"<[a-zA-Z!/?]")
-TAG_START = re.compile(r"<(/?)([a-zA-Z][^\t\n\f\r />]*)")
-# The rest of a tag up to ">", which a quoted attribute value may contain. Possessive, so a
-# tag that never ends costs one pass, after which the page ends (as in a browser).
-TAG_END = re.compile(r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
-RAW_TEXT_END = {
-    name: re.compile(rf"</{name}[\t\n\f\r />]", re.IGNORECASE) for name in RAW_TEXT_ELEMENTS
-}
-
-
-class VisibleText:
-    """Collect the text of an HTML page that a reader sees, in one pass over the markup."""
-
-    def __init__(self, html):
-        self.html = html
-        self.parts = []
-        self.in_head = False
-
-    def scan(self):
-        """Return the visible text, with a space wherever a block-level tag stood."""
-        html, position = self.html, 0
-        while position < len(html):
-            found = MARKUP.search(html, position)
-            start = found.start() if found else len(html)
-            self.text(html[position:start])
-            if found is None:
-                break
-            position = self.markup(start)
-            if position is None:  # the page ends inside a tag or comment
-                break
-        return "".join(self.parts)
-
-    def markup(self, start):
-        """Read the markup at `start`; return where the text after it begins, or None."""
-        html = self.html
-        if html.startswith("<!--", start):
-            end = html.find("-->", start + 4)
-            return None if end < 0 else end + 3
-        tag = TAG_START.match(html, start)
-        if tag is None:  # a doctype, processing instruction or other bogus comment
-            end = html.find(">", start + 2)
-            return None if end < 0 else end + 1
-        rest = TAG_END.match(html, tag.end())
-        if rest is None:
-            return None
-        name = tag.group(2).lower()
-        if name not in INLINE_ELEMENTS:
-            self.parts.append(" ")
-        if tag.group(1):  # an end tag
-            self.in_head = self.in_head and name != "head"
-            return rest.end()
-        self.in_head = name == "head" or (self.in_head and name in HEAD_ELEMENTS)
-        if name not in RAW_TEXT_ELEMENTS:
-            return rest.end()
-        end_tag = RAW_TEXT_END[name].search(html, rest.end())
-        end = end_tag.start() if end_tag else len(html)
-        if name in VISIBLE_RAW_TEXT:
-            self.text(html[rest.end() : end])
-        return end
-
-    def text(self, chunk):
-        if chunk and not self.in_head:
-            self.parts.append(unescape(chunk))
-
-
 def visible_text(html):
-    """Return the text a reader sees on an HTML page, without scripts, styles or markup."""
-    return VisibleText(html).scan()
+    """Return the text a reader sees on an HTML page, without scripts, styles or markup.
+
+    The page is parsed as a browser parses it (lexbor, through selectolax: linear time, where
+    Python 3.11's html.parser is quadratic on inputs such as "<a<a<a..."). Hidden elements
+    go; inline ones are unwrapped and their text joined, so only block boundaries separate
+    words.
+    """
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(HIDDEN_ELEMENTS)
+    tree.unwrap_tags(INLINE_ELEMENTS)
+    tree.merge_text_nodes()
+    return tree.body.text(separator=" ") if tree.body is not None else ""
 
 
 def words(text):

@@ -1,10 +1,12 @@
 """The word count form."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.fetcher import FetchError, check_address
 from app.forms import Form
+from app.i18n.stored import translated_text
 from app.models import URL_MAX_LENGTH
 from app.validators import strip
 from app.wordcount.pages import fetch_settings
@@ -15,20 +17,22 @@ def web_address(form, field):
     try:
         check_address(field.data, fetch_settings()["allow_loopback"])
     except FetchError as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError(translated_text(str(error))) from None
 
 
 class WordCountForm(Form):
     """The address of a web page, http or https."""
 
     url = URLField(
-        "Web page address",
+        _l("Web page address"),
         filters=[strip],
         validators=[
-            DataRequired("Enter the address of a web page."),
+            DataRequired(_l("Enter the address of a web page.")),
             Length(
                 max=URL_MAX_LENGTH,
-                message=f"The address must be at most {URL_MAX_LENGTH:,} characters.",
+                message=_l(
+                    "The address must be at most %(limit)s characters.", limit=f"{URL_MAX_LENGTH:,}"
+                ),
             ),
             web_address,
         ],

@@ -5,7 +5,7 @@ from flask import current_app
 from app.extensions import db
 from app.fetcher import FetchError, fetch
 from app.models import WordCount
-from app.wordcount.counting import count_words, visible_text
+from app.wordcount.sandbox import CountError, count_limited
 
 
 def fetch_settings():
@@ -19,6 +19,11 @@ def fetch_settings():
         "max_bytes": config["FETCH_MAX_BYTES"],
         "deadline": config["FETCH_DEADLINE_SECONDS"],
     }
+
+
+def config_cpu_seconds():
+    """Return the CPU seconds one count may use (decoding and reading the page's text)."""
+    return current_app.config["WORDCOUNT_CPU_SECONDS"]
 
 
 def count_page(word_count_id):
@@ -35,8 +40,10 @@ def count_page(word_count_id):
     except FetchError as error:
         counts, reason = None, str(error)
     else:
-        text = page.text if page.media_type == "text/plain" else visible_text(page.text)
-        counts, reason = count_words(text), None
+        try:
+            counts, reason = count_limited(page, config_cpu_seconds()), None
+        except CountError as error:
+            counts, reason = None, str(error)
     word_count = db.session.get(WordCount, word_count_id)  # the account may be gone since
     if word_count is None:
         return

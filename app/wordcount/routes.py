@@ -1,6 +1,8 @@
 """Count the words of a web page (a worker fetches it) or a note; show the user's word counts."""
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
@@ -8,12 +10,21 @@ from werkzeug.exceptions import TooManyRequests
 from app import jobs
 from app.errors import wants_json
 from app.extensions import db
+from app.i18n.stored import translated_text
 from app.models import TooManyUnfinished, WordCount
 from app.notes.routes import get_note
 from app.validators import page_number
 from app.wordcount import bp
 from app.wordcount.counting import count_words
 from app.wordcount.forms import WordCountForm
+
+# A word count's status as its list shows it.
+STATUS_NAMES = {
+    "queued": _l("Waiting"),
+    "running": _l("Counting"),
+    "done": _l("Done"),
+    "failed": _l("Failed"),
+}
 
 
 def get_word_count(word_count_id):
@@ -34,7 +45,7 @@ def render_index(form):
         per_page=current_app.config["RESULTS_PER_PAGE"],
         max_per_page=None,
     )
-    html = render_template("wordcount/index.html", form=form, page=page)
+    html = render_template("wordcount/index.html", form=form, page=page, status_names=STATUS_NAMES)
     return html, 400 if form.is_submitted() else 200
 
 
@@ -42,8 +53,13 @@ def too_many_unfinished():
     """Return the 429 for a user whose word counts are all still in the queue."""
     limit = current_app.config["WORD_COUNTS_UNFINISHED_PER_USER"]
     return TooManyRequests(
-        f"You already have {limit} word counts waiting to finish. Try again when one is done, "
-        "in a minute or so.",
+        ngettext(
+            "You already have %(num)d word count waiting to finish. Try again when it is done, "
+            "in a minute or so.",
+            "You already have %(num)d word counts waiting to finish. Try again when one is "
+            "done, in a minute or so.",
+            limit,
+        ),
         retry_after=current_app.config["UNFINISHED_RETRY_AFTER_SECONDS"],
     )
 
@@ -62,7 +78,7 @@ def index():
         db.session.rollback()
         raise too_many_unfinished() from None
     if new:
-        jobs.defer(jobs.count_web_page, word_count_id=word_count.id)
+        jobs.defer_for_user(current_user.id, jobs.count_web_page, word_count_id=word_count.id)
     db.session.commit()
     return redirect(url_for("wordcount.show", word_count_id=word_count.id))
 
@@ -73,7 +89,8 @@ def show(word_count_id):
     """Show one word count: its progress, then the top words with and without stop words."""
     word_count = get_word_count(word_count_id)
     if wants_json():
-        return jsonify(word_count.export())
+        # The reason, like the page's, in the reader's language.
+        return jsonify({**word_count.export(), "error": translated_text(word_count.error)})
     return render_template(
         "wordcount/result.html",
         word_count=word_count,

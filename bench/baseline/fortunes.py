@@ -3,9 +3,9 @@
 One raw psycopg2 query per request, one fortune added at request time, the list
 sorted by message and rendered by a Jinja template with autoescaping, the way
 TechEmpower's Flask entries do it. bench/web.py serves it with the same gunicorn
-settings as Memo (gunicorn.conf.py, WEB_CONCURRENCY x WEB_THREADS, `server`) so the two can
-be compared on one machine in one run. DATABASE_URL names the database whose
-`fortune` table bench/web.py fills.
+settings as Memo (gunicorn.conf.py, WEB_CONCURRENCY x WEB_THREADS, `app`), without
+Memo's nginx front, so the two can be compared on one machine in one run. DATABASE_URL
+names the database whose `fortune` table bench/web.py fills.
 """
 
 import os
@@ -13,7 +13,6 @@ import threading
 from operator import itemgetter
 
 import psycopg2
-from a2wsgi import WSGIMiddleware
 from flask import Flask, render_template
 
 app = Flask(__name__)
@@ -41,7 +40,3 @@ def fortunes():
     rows.append((0, "Additional fortune added at request time."))
     rows.sort(key=itemgetter(1))
     return render_template("fortunes.html", fortunes=rows)
-
-
-# What gunicorn serves, as for Memo (wsgi.server): its asyncio worker, the app on threads.
-server = WSGIMiddleware(app, workers=int(os.environ.get("WEB_THREADS", "4")))

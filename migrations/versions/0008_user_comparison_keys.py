@@ -1,7 +1,7 @@
 """Emails and nicknames compared one way: user.email_key and user.nickname_key, unique.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-23
 
 Each key is comparison_key() of the column (NFKC, case-folded, computed in Python: see

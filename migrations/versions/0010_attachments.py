@@ -1,7 +1,7 @@
 """Attachments on notes: files kept in the object store, their metadata here.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-23
 
 Creates the table while it is empty, so its indexes are built at once. The two foreign

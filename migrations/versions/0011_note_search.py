@@ -1,7 +1,7 @@
 """Full-text search of notes: note.search_vector, kept by a trigger, and a GIN index by owner.
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-23
 
 note.search_vector is the note's text search vector (title weighted A, content B,

@@ -1,0 +1,125 @@
+"""Which language and time zone a request is answered in, and Flask-Babel wired to them.
+
+The signed-in user's saved choice comes first, then a visitor's cookie (the switcher's), then
+the best match of Accept-Language, then English. Times follow the user's time zone; a
+visitor's is the language's usual one.
+"""
+
+from functools import cache
+
+from babel.dates import get_timezone_location
+from flask import has_request_context, request
+from flask_babel import get_locale, gettext
+from flask_login import current_user
+from pytz import all_timezones_set, common_timezones
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+from app.extensions import babel
+
+# Code and the language's own name, as the switcher shows it.
+LANGUAGES = {"en": "English", "ko": "한국어"}
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_COOKIE = "language"
+LANGUAGE_COOKIE_SECONDS = 400 * 24 * 3600  # the longest browsers keep a cookie (RFC 6265bis)
+# Where most readers of a language live; anyone else picks theirs on my page.
+USUAL_TIME_ZONES = {"ko": "Asia/Seoul"}
+DEFAULT_TIME_ZONE = "UTC"
+# The zones offered on my page, by place (not the aliases US/*, Canada/*, ...); any IANA name
+# a browser reports is taken too.
+REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+           "Europe", "Indian", "Pacific")  # fmt: skip
+TIME_ZONES = tuple(name for name in common_timezones if name.split("/")[0] in REGIONS)
+# A longer header is no browser's: read only its start.
+ACCEPT_LANGUAGE_MAX_LENGTH = 1000
+
+
+def is_language(code):
+    """Return whether `code` names a language Memo speaks."""
+    return isinstance(code, str) and code in LANGUAGES
+
+
+def is_time_zone(name):
+    """Return whether `name` is an IANA time zone name (as pytz, and so Babel, knows them)."""
+    return isinstance(name, str) and name in all_timezones_set
+
+
+def usual_time_zone(language):
+    """Return the time zone to assume for a reader of `language` until they say theirs."""
+    return USUAL_TIME_ZONES.get(language, DEFAULT_TIME_ZONE)
+
+
+@cache
+def zone_names(language):
+    """Return (IANA name, place in `language`) of every zone offered, sorted by place."""
+    places = sorted((get_timezone_location(name, locale=language), name) for name in TIME_ZONES)
+    return tuple((name, place) for place, name in places)
+
+
+def time_zone_choices(current=None):
+    """Return my page's time zone choices in the reader's language, UTC first."""
+    choices = [(DEFAULT_TIME_ZONE, gettext("Coordinated Universal Time (UTC)"))]
+    choices += zone_names(get_locale().language)
+    if current and current not in dict(choices):  # an older name a browser gave
+        choices.append((current, current))
+    return choices
+
+
+def browser_language():
+    """Return the best match of Accept-Language among Memo's languages, else English."""
+    header = request.headers.get("Accept-Language", "")[:ACCEPT_LANGUAGE_MAX_LENGTH]
+    # Each accepted language by its primary subtag, best first. Not LanguageAccept.best_match:
+    # for "en-US,ko;q=0.5" it prefers the exact "ko" to the "en" that en-US falls back to.
+    for value, _quality in parse_accept_header(header, LanguageAccept):
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def signed_in_user():
+    """Return the signed-in user, or None (also when the request loaded nobody)."""
+    return current_user if current_user.is_authenticated else None
+
+
+def select_locale():
+    """Return the language of this request: saved choice, cookie, Accept-Language, English."""
+    if not has_request_context():
+        return None  # a job or a command: English, unless it forces the account's language
+    user = signed_in_user()
+    if user is not None and is_language(user.language):
+        return user.language
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if is_language(cookie):
+        return cookie
+    return browser_language()
+
+
+def select_timezone():
+    """Return the time zone of this request: the user's own, else the language's usual one."""
+    if not has_request_context():
+        return None
+    user = signed_in_user()
+    if user is not None and is_time_zone(user.time_zone):
+        return user.time_zone
+    return usual_time_zone(str(get_locale()))
+
+
+def vary_by_language(response):
+    """Tell caches that pages and messages differ by Accept-Language and the language cookie."""
+    if response.mimetype in ("text/html", "application/json"):
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def html_lang():
+    """Return the BCP 47 tag of the page's language, for <html lang>."""
+    return str(get_locale()).replace("_", "-")
+
+
+def init_app(app):
+    """Wire Flask-Babel to Memo's selectors and give templates the language helpers."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.after_request(vary_by_language)
+    app.add_template_global(html_lang)
+    app.add_template_global(LANGUAGES, "languages")

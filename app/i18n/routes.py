@@ -1,0 +1,38 @@
+"""The language switcher: a visitor's choice is a cookie, a user's is saved with the account."""
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.i18n.choice import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
+from app.i18n.forms import UNKNOWN_LANGUAGE, LanguageForm
+from app.validators import is_same_site_path
+
+bp = Blueprint("i18n", __name__)
+
+
+def remember_language(response, language):
+    """Set the cookie that keeps a visitor's language (and a user's, once signed out)."""
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=LANGUAGE_COOKIE_SECONDS,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.post("/language")
+def choose():
+    """Switch the language of every page; go back to the page the switch was on."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400, str(UNKNOWN_LANGUAGE))
+    if current_user.is_authenticated:
+        current_user.language = form.language.data
+        db.session.commit()
+    back = request.form.get("next", "")
+    target = back if is_same_site_path(back) else url_for("notes.index")
+    return remember_language(redirect(target), form.language.data)

@@ -1,0 +1,56 @@
+"""What one account may store: so many notes, so many bytes of note text (config.py settings).
+
+Checked under the user's row lock, so two saves at once cannot both squeeze under a limit;
+the bytes are counted with octet_length(), which reads a long value's stored size without
+unpacking it. How fast notes may be written is app/auth/throttle.py's spend_note_write().
+"""
+
+from flask import current_app
+from flask_babel import format_number, gettext
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.i18n.formats import file_size
+from app.models import Note, lock_user
+
+
+class QuotaFull(Exception):
+    """Saving would take the account past a limit; the message says which and what to do."""
+
+
+def text_bytes(title, content):
+    """Return the bytes a note's text takes (UTF-8, as PostgreSQL stores it)."""
+    return len(title.encode()) + len(content.encode())
+
+
+def usage(user_id):
+    """Return how many notes the user has and the bytes of their text."""
+    size = func.octet_length(Note.title) + func.octet_length(Note.content)
+    count, used = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(size), 0)).where(Note.user_id == user_id)
+    ).one()
+    return count, used
+
+
+def check_room(user_id, title, content, note=None):
+    """Raise QuotaFull unless the user may save this text (a new note, or `note` changed)."""
+    config = current_app.config
+    lock_user(user_id)
+    count, used = usage(user_id)
+    if note is None and count >= config["NOTES_PER_USER"]:
+        raise QuotaFull(
+            gettext(
+                "You have %(count)s notes, the most one account may keep. "
+                "Delete some to write new ones.",
+                count=format_number(count),
+            )
+        )
+    replaced = text_bytes(note.title, note.content) if note is not None else 0
+    if used - replaced + text_bytes(title, content) > config["NOTE_BYTES_PER_USER"]:
+        raise QuotaFull(
+            gettext(
+                "Your notes would hold more than %(size)s of text, the most one account may "
+                "keep. Shorten or delete some notes first.",
+                size=file_size(config["NOTE_BYTES_PER_USER"]),
+            )
+        )

@@ -1,0 +1,1 @@
+"""Alembic's migration scripts, and the DDL helpers they import (migrations.ddl)."""

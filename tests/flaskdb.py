@@ -1,0 +1,27 @@
+"""`flask db ...` run as the platform runs the release phase: a subprocess, real settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).parent / "flask")
+
+
+def flask_db(url, *args, cwd=ROOT, **settings):
+    """Run `flask db ...` in `cwd` against database `url`; return (exit code, output)."""
+    done = subprocess.run(
+        [FLASK, "--app", "wsgi", "db", *args],
+        cwd=cwd,
+        env={
+            **os.environ,
+            "APP_SETTINGS": "config.TestingConfig",
+            "TEST_DATABASE_URL": url,
+            **settings,
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    return done.returncode, done.stdout + done.stderr

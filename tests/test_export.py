@@ -1,0 +1,150 @@
+"""Exporting an account: a job writes one zip archive to the store; my page links to it briefly."""
+
+import io
+import json
+import urllib.error
+import urllib.request
+import zipfile
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import AccountExport, User
+from app.mypage.export import delete_old_exports
+from devenv.services import stored_keys
+from tests import pictures
+from tests.workers import empty_queue, run_queued_jobs
+
+
+@pytest.fixture(autouse=True)
+def no_jobs(postgres):
+    """Start each test with an empty job queue."""
+    empty_queue(postgres.main_url)
+
+
+def exports(app):
+    with app.app_context():
+        return db.session.scalars(select(AccountExport).order_by(AccountExport.id)).all()
+
+
+def export_status(user):
+    """Return the state the export page shows (data-status), or None when there is none."""
+    page = user.get("/mypage/export").get_data(as_text=True)
+    marker = 'id="export-status" class="'
+    if marker not in page:
+        return None
+    start = page.index('data-status="', page.index(marker)) + len('data-status="')
+    return page[start : page.index('"', start)]
+
+
+def start_export(user):
+    user.get("/mypage/export")
+    return user.post("/mypage/export")
+
+
+def download(user):
+    """Follow the page's download link to the store; return the archive and the link."""
+    response = user.get("/mypage/export/download")
+    assert response.status_code == 302
+    link = response.headers["Location"]
+    with urllib.request.urlopen(link, timeout=10) as answer:
+        return zipfile.ZipFile(io.BytesIO(answer.read())), link
+
+
+def test_export_is_a_job_that_writes_one_archive_of_the_account(app, user, other_user):
+    user.create_note("First", "one")
+    user.create_note("Second", "two")
+    other_user.create_note("Bob's secret", "not ann's")
+    assert start_export(user).headers["Location"] == "/mypage/export"
+    assert export_status(user) == "queued"
+    run_queued_jobs(app)
+    assert export_status(user) == "done"
+    archive, _ = download(user)
+    exported = json.loads(archive.read("account.json"))
+    assert exported["profile"]["email"] == "ann@example.com"
+    assert [(n["title"], n["content"]) for n in exported["notes"]] == [
+        ("First", "one"),
+        ("Second", "two"),
+    ]
+
+
+def test_the_archive_holds_the_photo_file(app, user):
+    data = pictures.png()
+    user.upload_photo(data)
+    run_queued_jobs(app)
+    start_export(user)
+    run_queued_jobs(app)
+    archive, _ = download(user)
+    [photo] = [name for name in archive.namelist() if name.startswith("photo.")]
+    assert archive.read(photo)[:4] == b"RIFF"  # the WebP the worker made of it
+
+
+def test_one_export_in_flight_per_user(app, user):
+    start_export(user)
+    response = start_export(user)
+    assert response.status_code == 302
+    assert [e.status for e in exports(app)] == ["queued"]
+    [owner] = {e.user_id for e in exports(app)}
+    with app.app_context():
+        db.session.add(AccountExport(user_id=owner, status="running"))
+        with pytest.raises(IntegrityError):  # PostgreSQL itself refuses a second one
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_the_download_link_is_short_lived_and_the_archive_private(app, user, object_store):
+    start_export(user)
+    run_queued_jobs(app)
+    _, link = download(user)
+    query = parse_qs(urlsplit(link).query)
+    assert query["X-Amz-Expires"] == [str(app.config["EXPORT_DOWNLOAD_SECONDS"])]
+    [key] = stored_keys(object_store, "exports/")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{object_store.public_url}/{key}", timeout=5)
+    assert refused.value.code == 403
+
+
+def test_there_is_nothing_to_download_before_an_export_is_written(app, user, other_user):
+    assert user.get("/mypage/export/download").status_code == 404
+    start_export(other_user)
+    run_queued_jobs(app)
+    assert user.get("/mypage/export/download").status_code == 404  # bob's is not ann's
+
+
+def test_the_export_page_changes_nothing(app, user):
+    assert user.get("/mypage/export").status_code == 200
+    assert exports(app) == []
+
+
+def test_old_archives_are_deleted_by_the_maintenance_schedule(app, user, object_store):
+    start_export(user)
+    run_queued_jobs(app)
+    assert stored_keys(object_store, "exports/")
+    with app.app_context():
+        keep = app.config["EXPORT_KEEP"]
+        db.session.execute(
+            update(AccountExport).values(
+                finished_at=AccountExport.finished_at - keep - timedelta(minutes=1)
+            )
+        )
+        db.session.commit()
+        delete_old_exports(timestamp=0)
+    run_queued_jobs(app)  # the archive goes in the deletion job deferred with the rows
+    assert stored_keys(object_store, "exports/") == set()
+    assert exports(app) == []
+    assert user.get("/mypage/export/download").status_code == 404
+
+
+def test_deleting_the_account_deletes_its_archives(app, user, object_store):
+    start_export(user)
+    run_queued_jobs(app)
+    user.get("/mypage")
+    assert user.post("/mypage/delete", {"password": "correct horse battery"}).status_code == 302
+    run_queued_jobs(app)
+    assert stored_keys(object_store, "exports/") == set()
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None

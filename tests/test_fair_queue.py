@@ -1,0 +1,92 @@
+"""One account cannot hold the job queue: a user's jobs run one at a time, upkeep has a slot.
+
+A real worker (`flask worker`, four slots) runs the jobs; the slow jobs are word counts of a
+page that sends a byte a second until the fetch's 10 s deadline ends them.
+"""
+
+import pytest
+from flask import g
+from sqlalchemy import text
+
+from app import jobs
+from app.extensions import db
+from devenv.visitors import Browser
+from tests.webservers import Reply, serve_pages, serve_raw, trickle_body
+from tests.workers import empty_queue, wait_for
+
+FLOOD_PER_ACCOUNT = 3  # WORD_COUNTS_UNFINISHED_PER_USER: all a user may queue at once
+# The flood's fetches run for 10 s, so work done within this took no turn after them.
+WITHIN_SECONDS = 6
+PAGES = {"/": Reply(b"<p>pelican fish</p>"), "/again": Reply(b"<p>pelican</p>")}
+
+
+@pytest.fixture(autouse=True)
+def no_jobs(postgres):
+    empty_queue(postgres.main_url)
+
+
+def status(browser, location):
+    """Return a word count's status as its owner sees it."""
+    return browser.get(location, headers={"Accept": "application/json"}).json["status"]
+
+
+def running_jobs_per_lock(app):
+    """Return how many jobs run at once for each lock (an account) now."""
+    with app.app_context():
+        rows = db.session.execute(
+            text(
+                "SELECT lock, count(*) FROM procrastinate_jobs WHERE status = 'doing'"
+                " AND task_name = 'count_web_page' GROUP BY lock"
+            )
+        )
+        return dict(rows.all())
+
+
+def queued_job_ids(app):
+    with app.app_context():
+        return set(db.session.scalars(text("SELECT id FROM procrastinate_jobs")))
+
+
+def test_two_flooding_accounts_leave_room_for_a_third_user_and_for_upkeep(
+    app, user, other_user, workers
+):
+    victim = Browser(app.test_client())
+    assert victim.signup("cat@example.com", "cat").status_code == 302
+    with serve_raw(trickle_body) as slow, serve_pages(PAGES) as site:
+        workers.start()
+        # A first count starts the worker's counting child, so the timed one below is warm.
+        first = victim.submit("/wordcount", {"url": f"http://127.0.0.1:{site.port}/"})
+        wait_for(lambda: status(victim, first.headers["Location"]) == "done", message="warm-up")
+
+        flood = [
+            browser.submit("/wordcount", {"url": f"http://127.0.0.1:{slow.port}/{number}"})
+            for browser in (user, other_user)
+            for number in range(FLOOD_PER_ACCOUNT)
+        ]
+        assert all(response.status_code == 302 for response in flood)
+        wait_for(lambda: running_jobs_per_lock(app), message="the flood running")
+
+        count = victim.submit("/wordcount", {"url": f"http://127.0.0.1:{site.port}/again"})
+        with app.test_request_context():
+            g.request_id = "upkeep"
+            upkeep = jobs.defer(jobs.remove_old_jobs, timestamp=0)
+            db.session.commit()
+        wait_for(
+            lambda: status(victim, count.headers["Location"]) == "done",
+            timeout=WITHIN_SECONDS,
+            message="the third user's count done while the flood runs",
+        )
+        wait_for(
+            lambda: upkeep not in queued_job_ids(app),
+            timeout=WITHIN_SECONDS,
+            message="the upkeep job done while the flood runs",
+        )
+        # Each flooding account had one job running, and the rest of its flood waited.
+        assert sorted(running_jobs_per_lock(app).values()) == [1, 1]
+        flooded = [
+            status(browser, r.headers["Location"])
+            for browser, r in zip(
+                [user] * FLOOD_PER_ACCOUNT + [other_user] * FLOOD_PER_ACCOUNT, flood, strict=True
+            )
+        ]
+        assert flooded.count("running") == 2 and flooded.count("queued") == 4

@@ -1,0 +1,269 @@
+"""The request front (the Procfile's web command) keeps HTTP's promises against hostile clients.
+
+Each test drives the real web process with raw sockets: a body cut short never reaches the
+app, a request has a deadline, vanished clients hold no thread or database connection, and
+bodies nobody has authenticated hold a bounded amount of the dyno's disk.
+"""
+
+import os
+import socket
+import threading
+import time
+from contextlib import closing, suppress
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psutil
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from devenv.visitors import Visitor
+from tests.workers import wait_for
+
+ORIGINAL = "the note as it was saved"
+EDITED = "edited " * 2730  # 19,110 characters: the issue's edit of about 19 KB
+SENT_BEFORE_TROUBLE = 6378
+MiB = 1024 * 1024
+
+
+def signed_in(server, email="ann@example.com", nickname="ann"):
+    visitor = Visitor(server.url)
+    assert visitor.signup(email, nickname).status == 302
+    return visitor
+
+
+def note_content(postgres, note_id):
+    return postgres.query("SELECT content FROM note WHERE id = %s", (note_id,))[0][0]
+
+
+def edit_request(server, visitor, note_id, chunked=False):
+    """Return the head and body of a whole note edit, as a browser would send it."""
+    visitor.get(f"/notes/{note_id}/edit")
+    body = urlencode({"csrf_token": visitor.token, "title": "Edited", "content": EDITED}).encode()
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(body)}"
+    head = (
+        f"POST /notes/{note_id}/edit HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        f"Cookie: {visitor.cookie_header()}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"{framing}\r\n\r\n"
+    )
+    return head.encode(), body
+
+
+def status_of(sock, timeout):
+    """Return the status code the server answers on `sock` ("" if it closes without one)."""
+    sock.settimeout(timeout)
+    with suppress(OSError):
+        line = sock.makefile("rb").readline().decode()
+        return line.split()[1] if line else ""
+    return ""
+
+
+def hang_up(sock, head, body):
+    sock.sendall(head + body[:SENT_BEFORE_TROUBLE])
+    sock.close()
+    return ""
+
+
+def stall(sock, head, body):
+    """Send part of the body, then nothing: the server must give up, not take what it has."""
+    sock.sendall(head + body[:SENT_BEFORE_TROUBLE])
+    return status_of(sock, timeout=45)
+
+
+def unterminated_chunks(sock, head, body):
+    """Send one chunk of a chunked body, then end the stream without the last chunk."""
+    piece = body[:SENT_BEFORE_TROUBLE]
+    sock.sendall(head + b"%x\r\n%s\r\n" % (len(piece), piece))
+    sock.shutdown(socket.SHUT_WR)
+    return status_of(sock, timeout=45)
+
+
+@pytest.mark.parametrize("trouble", [hang_up, stall, unterminated_chunks])
+def test_a_body_cut_short_never_reaches_the_app_and_nothing_is_written(
+    live_server, postgres, trouble
+):
+    server = live_server()
+    ann = signed_in(server)
+    _, note_id = ann.create_note("A long note", ORIGINAL)
+    head, body = edit_request(server, ann, note_id, chunked=trouble is unterminated_chunks)
+    with closing(socket.create_connection(("127.0.0.1", server.port), timeout=10)) as sock:
+        status = trouble(sock, head, body)
+    time.sleep(2)  # an app handed the partial body would have written it by now
+    assert not status.startswith(("2", "3")), status
+    assert note_content(postgres, note_id) == ORIGINAL
+    assert ann.get(f"/notes/{note_id}").status == 200
+
+
+def test_a_request_trickling_its_headers_is_cut_off_at_one_deadline(live_server):
+    server = live_server()
+    started = time.monotonic()
+    with closing(socket.create_connection(("127.0.0.1", server.port), timeout=5)) as sock:
+        sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n".encode())
+        closed_after = None
+        for number in range(30):  # a header line every 2 s: each well inside a per-read timeout
+            time.sleep(2)
+            try:
+                sock.sendall(f"X-Slow-{number}: a\r\n".encode())
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+            if sock_closed(sock):
+                closed_after = time.monotonic() - started
+                break
+    assert closed_after is not None and closed_after < 20, closed_after
+
+
+def sock_closed(sock):
+    """Return whether the server has closed (or answered and closed) this connection."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1024, socket.MSG_PEEK) is not None
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+def account_with_large_export(postgres, email, megabytes):
+    """Give the account `megabytes` of notes (written in SQL: only their size matters here)."""
+    [(user_id,)] = postgres.query('SELECT id FROM "user" WHERE email = %s', (email,))
+    postgres.execute(
+        "INSERT INTO note (user_id, title, content, created_at, updated_at) "
+        f"SELECT {int(user_id)}, 'bulk ' || n, repeat('x', 20000), now(), now() "
+        f"FROM generate_series(1, {int(megabytes * 50)}) AS n"
+    )
+
+
+def abandon_download(port, cookie, path, hang_up_at_once):
+    """Ask for `path`, then either hang up or never read the answer; return the socket."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n\r\n".encode())
+    if hang_up_at_once:
+        time.sleep(0.5)
+        sock.close()
+    return sock
+
+
+def idle_in_transaction(postgres):
+    return postgres.query(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = 'memo' AND state = 'idle in transaction'"
+    )[0][0]
+
+
+def healthz_seconds(server):
+    started = time.monotonic()
+    visitor = Visitor(server.url, timeout=5)
+    assert visitor.get("/healthz").status == 200
+    return time.monotonic() - started
+
+
+def test_abandoned_downloads_of_the_largest_responses_free_threads_and_connections(
+    live_server, postgres
+):
+    server = live_server()  # 2 workers x 4 threads: 8 threads, fewer than 16 downloads
+    ann = signed_in(server)
+    account_with_large_export(postgres, "ann@example.com", megabytes=20)
+    _, longest = ann.create_note("The longest note", "x" * 20_000)
+    cookie = ann.cookie_header()
+    # The largest responses the app sends: a note at its longest, the notes list, and the
+    # export (a 20 MB JSON document, streamed for minutes, before it became a job).
+    paths = [f"/notes/{longest}", "/", "/mypage/export", "/"] * 4
+    sockets = [
+        abandon_download(server.port, cookie, path, hang_up_at_once=number % 4 == 0)
+        for number, path in enumerate(paths)
+    ]
+    try:
+        waits = [healthz_seconds(server) for _ in range(10)]
+        assert max(waits) < 1, waits
+        wait_for(lambda: idle_in_transaction(postgres) == 0, timeout=30, message="no idle tx")
+        answers = []
+        readers = [
+            threading.Thread(target=lambda: answers.append(Visitor(server.url, 10).get("/").status))
+            for _ in range(8)
+        ]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(timeout=15)
+        assert answers == [302] * 8  # every thread is free again (anonymous: to the login page)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_the_apps_database_sessions_end_a_transaction_left_idle_for_30_s(app):
+    with app.app_context():
+        setting = db.session.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
+        db.session.rollback()
+    assert setting == "30s"
+
+
+def temporary_bytes(server, folder):
+    """Return the bytes the web process tree holds in files under `folder`, deleted ones too."""
+    root = psutil.Process(server.process.pid)
+    held = {}
+    for process in [root, *root.children(recursive=True)]:
+        with suppress(psutil.Error):
+            for entry in os.scandir(f"/proc/{process.pid}/fd"):
+                with suppress(OSError):
+                    if os.readlink(entry.path).startswith(str(folder)):
+                        stat = os.stat(entry.path)
+                        held[(stat.st_dev, stat.st_ino)] = stat.st_size
+    on_disk = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+    return max(sum(held.values()), on_disk)
+
+
+def send_body_then_trickle(port, path, size, stop):
+    """Announce and send a `size`-byte form body to `path`, then hold the connection."""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {size + 1}\r\n\r\n"
+    ).encode()
+    with suppress(OSError), closing(socket.create_connection(("127.0.0.1", port), 30)) as sock:
+        sock.sendall(head)
+        piece = b"x" * MiB
+        for _ in range(size // MiB):
+            sock.sendall(piece)
+        stop.wait(60)  # the last byte never comes
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/mypage/photo"])
+def test_unauthenticated_bodies_hold_bounded_disk(live_server, tmp_path, path):
+    folder = Path(tempfile_folder(tmp_path))
+    server = live_server(TMPDIR=str(folder))
+    before = temporary_bytes(server, folder)
+    stop = threading.Event()
+    senders = [
+        threading.Thread(target=send_body_then_trickle, args=(server.port, path, 10 * MiB, stop))
+        for _ in range(100)
+    ]
+    for sender in senders:
+        sender.start()
+    try:
+        peak = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            peak = max(peak, temporary_bytes(server, folder) - before)
+            time.sleep(0.5)
+        assert peak < 100 * 1000 * 1000, f"{peak / MiB:.0f} MiB of temporary files"
+        assert healthz_seconds(server) < 1
+    finally:
+        stop.set()
+        for sender in senders:
+            sender.join(timeout=30)
+
+
+def tempfile_folder(tmp_path):
+    """Return a short folder for the web process's temporary files (socket paths are short)."""
+    folder = tmp_path / "t"
+    folder.mkdir()
+    return folder

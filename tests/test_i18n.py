@@ -1,0 +1,491 @@
+"""Korean and English: which language a page is in, times in the reader's zone, and the catalogs."""
+
+import io
+import json
+import re
+import urllib.request
+import zipfile
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from urllib.parse import quote, unquote
+
+import pytest
+from sqlalchemy import select
+
+from app import fetcher
+from app.auth import throttle
+from app.extensions import db
+from app.i18n import stored
+from app.models import Note, User, WordCount
+from devenv import catalogs
+from devenv.visitors import Browser
+from tests.uploads import Attacher
+from tests.workers import run_queued_jobs
+
+KOREAN = {"Accept-Language": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"}
+NICKNAME = "김민지"
+TITLE = "주간 회의록 — 11월"
+CONTENT = "다음 주 장보기 목록: 우유, 달걀, 빵"
+FILE_NAME = "회의 자료 (최종).txt"
+# Latin-script words a Korean page may show besides the user's own content: the product's
+# name, file formats and units as Korean writes them too, and English as the switcher names it.
+LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "MB", "KB", "GB", "UTC", "English"}
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+TIME_ELEMENT = re.compile(r'<time datetime="([^"]+)">([^<]+)</time>')
+
+
+class ReadableText(HTMLParser):
+    """Collect what a person reads on a page: text, and the attributes browsers show or speak."""
+
+    SPOKEN = ("title", "alt", "placeholder", "aria-label", "data-confirm")
+    HIDDEN = ("script", "style")
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.hidden, self.select_skipped = [], 0, False
+
+    def handle_starttag(self, tag, attrs):
+        # The time zone list names some places in their own spelling: CLDR has no Korean name
+        # for Nuuk or Atikokan. Place names are not English sentences; the chosen zone's
+        # Korean name is checked on its own (test_settings_change_the_language_...).
+        skipped = tag in self.HIDDEN or (tag == "select" and ("name", "timezone") in attrs)
+        self.hidden += skipped
+        if tag == "select":
+            self.select_skipped = skipped
+        self.parts += [value or "" for name, value in attrs if name in self.SPOKEN]
+        self.parts += [value or "" for name, value in attrs if name.startswith("data-message-")]
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in self.HIDDEN or (tag == "select" and self.select_skipped)
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def latin_words(html, *own_content):
+    """Return the Latin-script words of a page outside the user's own content and LATIN_ALLOWED."""
+    reader = ReadableText()
+    reader.feed(html)
+    text = " ".join(reader.parts)
+    for content in sorted(own_content, key=len, reverse=True):
+        text = text.replace(content, " ")
+    return [word for word in LATIN_WORD.findall(text) if word not in LATIN_ALLOWED]
+
+
+def korean_browser(app):
+    """A visitor whose browser asks for Korean."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = KOREAN["Accept-Language"]
+    return Browser(client)
+
+
+def html_lang(response):
+    return re.search(r'<html lang="([^"]+)">', response.get_data(as_text=True))[1]
+
+
+def saved(app, nickname="ann"):
+    """Return the user's saved (language, time_zone)."""
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(nickname=nickname))
+        return user.language, user.time_zone
+
+
+# --- Which language -----------------------------------------------------------------------
+
+
+def test_a_visitor_gets_english_without_accept_language(client):
+    response = client.get("/auth/login")
+    assert html_lang(response) == "en"
+    assert "<h1>Sign in</h1>" in response.get_data(as_text=True)
+
+
+def test_a_visitor_gets_korean_from_accept_language(client):
+    response = client.get("/auth/login", headers=KOREAN)
+    assert html_lang(response) == "ko"
+    assert "<h1>로그인</h1>" in response.get_data(as_text=True)
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("en-US,ko;q=0.5", "en"),  # en-US falls back to en, which comes first
+        ("fr-FR,ko;q=0.8,en;q=0.5", "ko"),
+        ("ko_KR", "ko"),
+        ("*;q=abc", "en"),
+        ("garbage,,;;==,q=", "en"),
+        ("ko;q=1e999", "en"),
+        ("x" * 20_000, "en"),
+        ("zz-ZZ", "en"),
+        ("", "en"),
+    ],
+)
+def test_accept_language_picks_the_best_language_and_malformed_ones_get_english(
+    client, header, language
+):
+    response = client.get("/auth/login", headers={"Accept-Language": header})
+    assert response.status_code == 200
+    assert html_lang(response) == language
+
+
+def test_the_switcher_sets_a_visitors_language_in_a_cookie(app):
+    visitor = korean_browser(app)
+    visitor.get("/auth/login")
+    answer = visitor.post("/language", {"language": "en", "next": "/auth/signup"})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/auth/signup"
+    assert "language=en" in answer.headers["Set-Cookie"]
+    assert "HttpOnly" in answer.headers["Set-Cookie"]
+    assert html_lang(visitor.get("/auth/signup")) == "en"  # the cookie beats Accept-Language
+
+
+def test_the_switcher_goes_back_only_to_a_page_of_this_site(browser):
+    answer = browser.post("/language", {"language": "ko", "next": "https://evil.example/"})
+    assert answer.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("code", ["xx", "", "ko-KR", "../en", "ko\x00"])
+def test_an_unknown_language_from_the_switcher_is_a_400(browser, code):
+    response = browser.post("/language", {"language": code})
+    assert response.status_code == 400
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_switcher_needs_the_csrf_token(browser):
+    assert browser.post("/language", {"language": "ko"}, csrf=False).status_code == 400
+
+
+@pytest.mark.parametrize("cookie", ["xx", "ko-KR", "%00", "en;ko", "한국어"])
+def test_an_unknown_language_cookie_is_ignored(client, cookie):
+    client.set_cookie("language", cookie)
+    response = client.get("/auth/login", headers=KOREAN)
+    assert response.status_code == 200
+    assert html_lang(response) == "ko"
+
+
+def test_sign_up_saves_the_language_and_the_browsers_time_zone(app):
+    visitor = korean_browser(app)
+    form = {"email": "min@example.com", "nickname": NICKNAME, "password": "correct horse 9"}
+    visitor.get("/auth/signup")
+    visitor.post(
+        "/auth/signup",
+        {**form, "password_confirm": form["password"], "timezone": "America/Los_Angeles"},
+    )
+    assert saved(app, NICKNAME) == ("ko", "America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("headers", "reported", "zone"),
+    [
+        (KOREAN, "", "Asia/Seoul"),  # no JavaScript: the language's usual zone
+        (KOREAN, "Mars/Olympus_Mons", "Asia/Seoul"),
+        ({}, "", "UTC"),
+        ({}, "x" * 5000, "UTC"),
+    ],
+)
+def test_sign_up_without_a_time_zone_takes_the_languages_usual_one(app, headers, reported, zone):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = headers.get("Accept-Language", "")
+    visitor = Browser(client)
+    form = {"email": "min@example.com", "nickname": "minji", "password": "correct horse 9"}
+    visitor.get("/auth/signup")
+    answer = visitor.post(
+        "/auth/signup", {**form, "password_confirm": form["password"], "timezone": reported}
+    )
+    assert answer.status_code == 302
+    assert saved(app, "minji")[1] == zone
+
+
+def test_a_users_saved_language_beats_accept_language(user, app):
+    user.post("/mypage/settings", {"language": "en", "timezone": "UTC"})
+    response = user.get("/", headers=KOREAN)
+    assert html_lang(response) == "en"
+    assert "Your notes" in response.get_data(as_text=True)
+
+
+def test_the_switcher_saves_a_signed_in_users_language(user, app):
+    user.get("/")
+    assert user.post("/language", {"language": "ko", "next": "/"}).status_code == 302
+    assert saved(app)[0] == "ko"
+    user.client.delete_cookie("language")  # another device: the account remembers
+    assert "내 메모" in user.get("/").get_data(as_text=True)
+
+
+# --- My page's settings ---------------------------------------------------------------------
+
+
+def test_settings_change_the_language_and_the_time_zone(user, app):
+    user.create_note("Groceries")
+    answer = user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/mypage"
+    assert saved(app) == ("ko", "Asia/Seoul")
+    page = user.get("/mypage").get_data(as_text=True)
+    assert "언어와 시간대를 저장했어요." in page
+    assert re.search(
+        r'<option[^>]* selected[^>]*value="Asia/Seoul"[^>]*>대한민국 시간</option>', page
+    ) or re.search(
+        r'<option[^>]*value="Asia/Seoul"[^>]* selected[^>]*>대한민국 시간</option>', page
+    )
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "Asia/Seoul\x00", "utc", "+09:00"])
+def test_an_unknown_time_zone_is_a_400_field_error(user, app, zone):
+    response = user.post("/mypage/settings", {"language": "en", "timezone": zone})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose a time zone" in page
+    assert saved(app) == ("en", "UTC")
+
+
+@pytest.mark.parametrize("code", ["xx", "", "KO", "ko-KR"])
+def test_an_unknown_language_in_the_settings_is_a_400_field_error(user, app, code):
+    response = user.post("/mypage/settings", {"language": code, "timezone": "Asia/Seoul"})
+    assert response.status_code == 400
+    assert "Choose" in response.get_data(as_text=True)
+    assert saved(app) == ("en", "UTC")
+
+
+# --- Times ----------------------------------------------------------------------------------
+
+
+def set_note_time(app, moment):
+    """Give every note the creation time `moment`."""
+    with app.app_context():
+        for note in db.session.scalars(select(Note)):
+            note.created_at = note.updated_at = moment
+        db.session.commit()
+
+
+def test_times_are_shown_in_the_users_zone_and_language_with_the_utc_instant(user, app):
+    user.create_note("Groceries")
+    set_note_time(app, datetime(2026, 11, 23, 9, 59, 30, tzinfo=UTC))
+    english = user.get("/").get_data(as_text=True)
+    assert TIME_ELEMENT.findall(english) == [("2026-11-23T09:59:30Z", "Nov 23, 2026, 9:59 AM")]
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    korean = user.get("/").get_data(as_text=True)
+    assert TIME_ELEMENT.findall(korean) == [("2026-11-23T09:59:30Z", "2026년 11월 23일 오후 6:59")]
+
+
+def test_just_after_midnight_utc_is_the_previous_evening_in_los_angeles(user, app):
+    user.create_note("Groceries")
+    set_note_time(app, datetime(2026, 11, 24, 0, 30, tzinfo=UTC))
+    user.post("/mypage/settings", {"language": "en", "timezone": "America/Los_Angeles"})
+    note_id = re.search(r'href="/notes/(\d+)"', user.get("/").get_data(as_text=True))[1]
+    page = user.get(f"/notes/{note_id}").get_data(as_text=True)
+    assert ("2026-11-24T00:30:00Z", "Nov 23, 2026, 4:30 PM") in TIME_ELEMENT.findall(page)
+
+
+def test_times_are_stored_as_utc_instants_whatever_the_zone(user, app):
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    user.create_note("Groceries")
+    with app.app_context():
+        created_at = db.session.scalar(select(Note.created_at))
+    shown = TIME_ELEMENT.findall(user.get("/").get_data(as_text=True))
+    assert created_at.utcoffset().total_seconds() == 0  # timestamptz, read back in UTC
+    assert shown == [(created_at.strftime("%Y-%m-%dT%H:%M:%SZ"), shown[0][1])]
+
+
+# --- Stored messages and error pages ----------------------------------------------------------
+
+
+def test_a_stored_failure_reason_is_shown_in_the_readers_language(user, app):
+    with app.app_context():
+        owner = db.session.scalar(select(User))
+        reason = (
+            "The page redirected to http://example.com/a. Memo only fetches public web pages: "
+            "10.0.0.1 is a private address."
+        )
+        count = WordCount(
+            url="http://example.com/", user_id=owner.id, status="failed", error=reason
+        )
+        db.session.add(count)
+        db.session.commit()
+        count_id = count.id
+    english = user.get(f"/wordcount/{count_id}").get_data(as_text=True)
+    assert reason in english
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    korean = user.get(f"/wordcount/{count_id}").get_data(as_text=True)
+    assert (
+        "페이지가 http://example.com/a(으)로 넘어갔어요. 공개된 웹 페이지만 가져올 수 있어요. "
+        "10.0.0.1: 사설 주소예요."
+    ) in korean
+    as_json = user.get(f"/wordcount/{count_id}", headers={"Accept": "application/json"})
+    assert as_json.get_json()["error"].startswith("페이지가 http://example.com/a(으)로")
+
+
+def test_every_stored_message_is_read_back_as_itself_and_translated(app):
+    nested = fetcher.PRIVATE  # a reason inside a reason is translated in turn
+    for message in stored.MESSAGES:
+        names = stored.PLACEHOLDER.findall(message)
+        values = {name: nested if name in stored.NESTED else f"v-{name}.9" for name in names}
+        english = message % values
+        with app.test_request_context("/", headers=KOREAN):
+            expected = stored.translated(message, values)
+            assert stored.translated_text(english) == expected, message
+            assert expected != english, message  # Korean, not the English sentence
+        with app.test_request_context("/"):
+            assert stored.translated_text(english) == english, message
+
+
+def test_error_pages_and_json_errors_are_in_the_readers_language(client):
+    page = client.get("/no/such/page", headers=KOREAN)
+    assert page.status_code == 404
+    assert "404 · 찾을 수 없음" in page.get_data(as_text=True)
+    answer = client.get("/no/such/page", headers={**KOREAN, "Accept": "application/json"})
+    assert answer.get_json() == {
+        "error": "여기에는 아무것도 없어요. 페이지가 옮겨졌거나 내 것이 아닐 수 있어요.",
+        "status": 404,
+    }
+    refused = client.post("/auth/login", headers={**KOREAN, "Accept": "application/json"})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"].startswith("보안 확인 정보가 빠졌어요.")
+
+
+def test_the_429_messages_say_when_in_the_readers_language(app):
+    with app.test_request_context("/", headers=KOREAN):
+        assert throttle.too_many_signups(1) == (
+            "지금 이곳에서 가입 요청이 너무 많아요. 1분 뒤에 다시 시도해 주세요."
+        )
+        assert "15분 뒤에" in throttle.too_many_passwords(15)
+    with app.test_request_context("/"):
+        assert throttle.too_many_passwords(1).endswith("try again in a minute.")
+        assert throttle.too_many_passwords(15).endswith("try again in 15 minutes.")
+
+
+def test_wtforms_own_messages_follow_the_language(app):
+    visitor = korean_browser(app)
+    visitor.get("/auth/signup")
+    response = visitor.post(
+        "/auth/signup",
+        {
+            "email": "a" * 250 + "@example.com",
+            "nickname": "민지",
+            "password": "correct horse 9",
+            "password_confirm": "correct horse 9",
+        },
+    )
+    assert response.status_code == 400
+    assert "254" in response.get_data(as_text=True)
+    own = ["a" * 250 + "@example.com", "민지", "name@example.com"]  # and the example address
+    assert latin_words(response.get_data(as_text=True), *own) == []
+
+
+def test_counts_use_plural_forms(user):
+    for title in ("cat one", "cat two"):
+        user.create_note(title, "cat")
+    assert "2 notes match" in user.get("/search?q=cat").get_data(as_text=True)
+    user.create_note("dog", "dog")
+    assert "1 note matches" in user.get("/search?q=dog").get_data(as_text=True)
+    user.post("/mypage/settings", {"language": "ko", "timezone": "UTC"})
+    assert "검색 결과 메모 2개" in user.get("/search?q=cat").get_data(as_text=True)
+
+
+# --- Korean content, byte for byte ------------------------------------------------------------
+
+
+def korean_user_with_a_note_and_a_file(app):
+    """A Korean-speaking user with a Korean nickname, a note and an attached file."""
+    person = korean_browser(app)
+    assert person.signup("min@example.com", NICKNAME).status_code == 302
+    created = person.create_note(TITLE, CONTENT)
+    note_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    # As the page's script attaches it: the name travels in Memo's own form, not in S3
+    # metadata (which moto, unlike S3, cannot send back in non-ASCII).
+    confirmed = Attacher(person).attach_by_script(note_id, "내용".encode(), FILE_NAME)
+    assert confirmed.status_code == 302
+    return person, note_id
+
+
+def test_korean_nickname_title_and_file_name_survive_every_page_and_the_export(app, object_store):
+    person, note_id = korean_user_with_a_note_and_a_file(app)
+    pages = {
+        "/": [NICKNAME, TITLE],
+        f"/notes/{note_id}": [NICKNAME, TITLE, CONTENT, FILE_NAME],
+        f"/notes/{note_id}/edit": [TITLE, CONTENT],
+        "/search?q=장보기": [TITLE],
+        f"/notes/{note_id}/wordcount": [TITLE],
+        "/mypage": [NICKNAME],
+    }
+    for url, expected in pages.items():
+        html = person.get(url).get_data(as_text=True)
+        for text in expected:
+            assert text in html, (url, text)
+    person.get("/mypage/export")
+    person.post("/mypage/export")
+    run_queued_jobs(app)
+    link = person.get("/mypage/export/download").headers["Location"]
+    with urllib.request.urlopen(link, timeout=10) as answer:
+        archive = zipfile.ZipFile(io.BytesIO(answer.read()))
+    exported = json.loads(archive.read("account.json"))
+    assert exported["profile"]["nickname"] == NICKNAME
+    assert exported["notes"][0]["title"] == TITLE
+    assert exported["notes"][0]["content"] == CONTENT
+    assert exported["attachments"][0]["name"] == FILE_NAME
+    download = person.get(f"/attachments/{exported['attachments'][0]['id']}")
+    assert download.status_code == 302
+    assert f"filename*=UTF-8''{quote(FILE_NAME)}" in unquote(download.headers["Location"])
+
+
+# --- Done when: a Korean walk with no English --------------------------------------------------
+
+
+def test_a_korean_walk_through_every_page_shows_no_english(app, object_store):
+    person, note_id = korean_user_with_a_note_and_a_file(app)
+    with app.app_context():
+        owner = db.session.scalar(select(User).filter_by(nickname=NICKNAME))
+        failed = WordCount(
+            url="https://example.com/",
+            user_id=owner.id,
+            status="failed",
+            error="The site took longer than 10 seconds; Memo gave up.",
+        )
+        db.session.add(failed)
+        db.session.commit()
+        failed_id = failed.id
+    own = [NICKNAME, TITLE, CONTENT, FILE_NAME, "min@example.com", "https://example.com/"]
+    own += ["text/plain"]  # the attachment's type, as its owner's file declared it
+    walk = [
+        ("/", 200),
+        (f"/notes/{note_id}", 200),
+        (f"/notes/{note_id}/edit", 200),
+        ("/notes/new", 200),
+        ("/search?q=장보기", 200),
+        ("/search?q=없는말", 200),
+        (f"/notes/{note_id}/wordcount", 200),
+        ("/wordcount", 200),
+        (f"/wordcount/{failed_id}", 200),
+        ("/mypage", 200),
+        ("/notes/999999999", 404),
+        ("/no/such/page", 404),
+    ]
+    found = {}
+    for url, status in walk:
+        response = person.get(url)
+        assert response.status_code == status, url
+        assert html_lang(response) == "ko", url
+        found[url] = latin_words(response.get_data(as_text=True), *own)
+    refused = person.post("/notes/new", {"title": "", "content": "x" * 20_001})
+    assert refused.status_code == 400
+    found["POST /notes/new"] = latin_words(refused.get_data(as_text=True), *own, "x" * 20_001)
+    assert {url: words for url, words in found.items() if words} == {}
+
+
+# --- The catalogs ---------------------------------------------------------------------------
+
+
+def test_every_message_is_translated_in_every_catalog_and_none_is_fuzzy(tmp_path):
+    template = tmp_path / "messages.pot"
+    assert catalogs.extract(template) == 0
+    assert catalogs.languages() == ["en", "ko"]
+    assert {language: catalogs.problems(template, language) for language in ["en", "ko"]} == {
+        "en": [],
+        "ko": [],
+    }
+
+
+def test_the_committed_compiled_catalogs_match_their_po_files():
+    for language in catalogs.languages():
+        committed = catalogs.catalog_path(language, "mo").read_bytes()
+        assert committed == catalogs.compiled(language), (
+            f"{language}: run scripts/translations compile and commit the .mo"
+        )

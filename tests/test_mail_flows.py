@@ -1,0 +1,402 @@
+"""Memo reaches its users by mail: verification, forgotten passwords, email change, notices.
+
+Every mail goes through the real job queue to a real SMTP server (aiosmtpd), and the tests
+read what arrived and open its links as the person would.
+"""
+
+import logging
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import MailToken, User
+from devenv.visitors import PASSWORD, Browser
+from tests.conftest import PUBLIC_URL
+from tests.mailbox import (
+    deliver,
+    expire_links,
+    link_in,
+    path_of,
+    text_of,
+    verify_email,
+)
+from tests.workers import empty_queue
+
+ANN = "ann@example.com"
+NEW_PASSWORD = "a brand new passphrase"
+CHECK_EMAIL = "Check your email"
+
+
+@pytest.fixture(autouse=True)
+def fresh_queue(app, postgres):
+    """Start each test with no job queued by an earlier one."""
+    empty_queue(postgres.main_url)
+
+
+def sign_up(browser, email=ANN, nickname="ann", password=PASSWORD):
+    """Submit the sign-up form only (no sign-in)."""
+    form = {"email": email, "nickname": nickname, "password": password}
+    return browser.submit("/auth/signup", {**form, "password_confirm": password})
+
+
+def open_and_confirm(browser, link):
+    """Open a mailed verification or change link, then press its button."""
+    page = browser.get(path_of(link))
+    assert page.status_code == 200
+    assert "Confirm my address" in page.get_data(as_text=True)
+    return browser.post(path_of(link))
+
+
+def only_mail_to(mail_server, address):
+    """Return the one message `address` received."""
+    (message,) = mail_server.to(address)
+    return message
+
+
+def users(app):
+    with app.app_context():
+        return db.session.scalars(select(User.email).order_by(User.id)).all()
+
+
+@pytest.fixture
+def verified(app, user):
+    """The signed-in user ann, whose address is verified."""
+    verify_email(app, ANN)
+    return user
+
+
+def test_signup_mails_a_verification_link_that_verifies_and_signs_in(app, browser, mail_server):
+    answer = sign_up(browser)
+    assert answer.headers["Location"] == "/auth/login"
+    assert CHECK_EMAIL in browser.get("/auth/login").get_data(as_text=True)
+    deliver(app)
+    message = only_mail_to(mail_server, ANN)
+    assert message["Subject"] == "Confirm your email address for Memo"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@localhost>") and message["Date"]
+    assert message["From"] == "Memo <memo@localhost>"
+    link = link_in(message)
+    assert link.startswith(f"{PUBLIC_URL}/auth/verify/")
+    confirmed = open_and_confirm(browser, link)
+    assert confirmed.headers["Location"] == "/"
+    home = browser.get("/").get_data(as_text=True)
+    assert "Your email address is confirmed" in home
+    assert "not confirmed yet" not in home
+
+
+def test_opening_a_link_alone_changes_nothing(app, browser, mail_server):
+    sign_up(browser)
+    deliver(app)
+    link = link_in(only_mail_to(mail_server, ANN))
+    for _ in range(2):  # a mail scanner fetching the link, twice
+        assert Browser(app.test_client()).get(path_of(link)).status_code == 200
+    assert open_and_confirm(browser, link).status_code == 302
+
+
+def test_a_taken_address_gets_a_notice_and_no_second_account(app, verified, mail_server):
+    newcomer = Browser(app.test_client())
+    answer = sign_up(newcomer, nickname="newcomer", password="another password")
+    assert answer.headers["Location"] == "/auth/login"
+    assert CHECK_EMAIL in newcomer.get("/auth/login").get_data(as_text=True)
+    deliver(app)
+    message = only_mail_to(mail_server, ANN)
+    assert message["Subject"] == "Someone tried to sign up for Memo with your address"
+    assert f"{PUBLIC_URL}/auth/reset" in text_of(message)
+    assert users(app) == [ANN]
+
+
+def test_an_account_made_first_by_someone_else_takes_the_mailbox_holders_password(app, mail_server):
+    squatter = Browser(app.test_client())
+    sign_up(squatter, nickname="squatter", password="the squatter's password")
+    assert squatter.login(ANN, "the squatter's password").status_code == 302
+    owner = Browser(app.test_client())
+    sign_up(owner, nickname="realann", password=NEW_PASSWORD)
+    deliver(app)
+    first, second = mail_server.to(ANN)  # each sign-up's verification link
+    assert open_and_confirm(owner, link_in(second)).headers["Location"] == "/"
+    assert squatter.get("/").status_code == 302, "the squatter's session has ended"
+    assert Browser(app.test_client()).login(ANN, "the squatter's password").status_code == 400
+    assert Browser(app.test_client()).login(ANN, NEW_PASSWORD).status_code == 302
+    assert users(app) == [ANN]
+
+
+def test_an_unverified_account_signs_in_sees_a_banner_and_asks_again(app, user, mail_server):
+    page = user.get("/").get_data(as_text=True)
+    assert "Your email address is not confirmed yet" in page
+    assert user.post("/auth/verify").headers["Location"] == "/"
+    deliver(app)
+    first, second = mail_server.to(ANN)  # the sign-up's link and the one asked again
+    assert link_in(first) != link_in(second)
+    assert open_and_confirm(user, link_in(second)).status_code == 302
+
+
+def test_an_unverified_address_receives_only_verification_mail(app, user, mail_server):
+    user.change_password(PASSWORD, NEW_PASSWORD)
+    Browser(app.test_client()).submit("/auth/reset", {"email": ANN})
+    deliver(app)
+    subjects = {message["Subject"] for message in mail_server.to(ANN)}
+    assert subjects == {"Confirm your email address for Memo"}
+
+
+def ask_reset(app, email=ANN, **kwargs):
+    """Ask for a reset link for `email` as a new visitor; return the answer."""
+    return Browser(app.test_client()).submit("/auth/reset", {"email": email}, **kwargs)
+
+
+def reset_link(app, mail_server):
+    """Deliver the queued mail and return the link of the last reset mail."""
+    deliver(app)
+    resets = [m for m in mail_server.to(ANN) if m["Subject"] == "Reset your Memo password"]
+    return link_in(resets[-1])
+
+
+def set_new_password(browser, link, password=NEW_PASSWORD):
+    return browser.submit(
+        path_of(link), {"new_password": password, "new_password_confirm": password}
+    )
+
+
+def test_forgot_password_resets_ends_every_session_and_sends_a_notice(app, verified, mail_server):
+    login_page = Browser(app.test_client()).get("/auth/login").get_data(as_text=True)
+    assert 'href="/auth/reset"' in login_page
+    answer = ask_reset(app)
+    assert answer.headers["Location"] == "/auth/login"
+    link = reset_link(app, mail_server)
+    assert link.startswith(f"{PUBLIC_URL}/auth/reset/")
+    stranger = Browser(app.test_client())
+    done = set_new_password(stranger, link)
+    assert done.headers["Location"] == "/auth/login"
+    assert "Your password is changed" in stranger.get("/auth/login").get_data(as_text=True)
+    assert stranger.get("/").status_code == 302, "a reset signs nobody in"
+    assert verified.get("/").status_code == 302, "the signed-in session has ended"
+    assert Browser(app.test_client()).login(ANN, PASSWORD).status_code == 400
+    assert Browser(app.test_client()).login(ANN, NEW_PASSWORD).status_code == 302
+    deliver(app)
+    assert mail_server.to(ANN)[-1]["Subject"] == "Your Memo password was changed"
+    again = set_new_password(Browser(app.test_client()), link, "yet another password")
+    assert again.status_code == 400
+    assert "used already" in again.get_data(as_text=True)
+
+
+def test_a_reset_clears_the_sign_in_throttle_of_the_account(app, verified, mail_server):
+    guesser = Browser(app.test_client())
+    for _ in range(app.config["LOGIN_FAILURES_PER_EMAIL"] + 1):
+        guesser.login(ANN, "wrong password")
+    assert Browser(app.test_client()).login(ANN, PASSWORD).status_code == 429
+    ask_reset(app)
+    set_new_password(Browser(app.test_client()), reset_link(app, mail_server))
+    assert Browser(app.test_client()).login(ANN, NEW_PASSWORD).status_code == 302
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(app, verified, mail_server):
+    known, unknown = ask_reset(app), ask_reset(app, "nobody@example.com")
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"]
+    deliver(app)
+    assert [m["To"] for m in mail_server.messages()] == [ANN]
+
+
+def test_a_reset_link_is_void_once_the_password_changed_another_way(app, verified, mail_server):
+    ask_reset(app)
+    link = reset_link(app, mail_server)
+    verified.change_password(PASSWORD, NEW_PASSWORD)
+    for answer in (verified.get(path_of(link)), set_new_password(verified, link, "another one")):
+        assert answer.status_code == 400
+        assert "no longer works" in answer.get_data(as_text=True)
+    assert Browser(app.test_client()).login(ANN, NEW_PASSWORD).status_code == 302
+
+
+def test_expired_links_get_a_clear_page_with_a_way_to_ask_again(app, user, mail_server):
+    ask_reset(app)
+    verify_email(app, ANN)  # after the sign-up's link was sent
+    user.post("/auth/verify")
+    deliver(app)
+    expire_links(app)
+    for message in mail_server.to(ANN):
+        page = user.get(path_of(link_in(message)))
+        assert page.status_code == 400
+        text = page.get_data(as_text=True)
+        assert "This link has expired" in text
+        assert 'href="/auth/reset"' in text or 'href="/auth/login"' in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/auth/verify/not-a-token",
+        "/auth/reset/not-a-token",
+        "/auth/verify/" + "x" * 5000,
+        "/auth/reset/%00%0d%0a",
+        "/auth/verify/%F0%9F%98%80",
+    ],
+)
+def test_unknown_or_mangled_tokens_get_a_clear_page_never_a_500(browser, path):
+    for answer in (browser.get(path), browser.post(path, {"new_password": "x" * 10})):
+        assert answer.status_code == 400
+        assert "This link is not valid" in answer.get_data(as_text=True)
+
+
+def test_a_tampered_token_does_not_work(app, browser, mail_server):
+    sign_up(browser)
+    deliver(app)
+    link = link_in(only_mail_to(mail_server, ANN))
+    tampered = link[:-1] + ("A" if link[-1] != "A" else "B")
+    assert browser.get(path_of(tampered)).status_code == 400
+    assert browser.post(path_of(tampered)).status_code == 400
+
+
+def test_two_resets_with_one_token_at_once_exactly_one_succeeds(app, verified, mail_server):
+    ask_reset(app)
+    link = reset_link(app, mail_server)
+    browsers = [Browser(app.test_client()) for _ in range(2)]
+    for browser in browsers:
+        browser.get(path_of(link))
+    start, answers = threading.Barrier(2), []
+
+    def submit(browser, password):
+        start.wait()
+        form = {"new_password": password, "new_password_confirm": password}
+        answers.append((password, browser.post(path_of(link), form).status_code))
+
+    threads = [
+        threading.Thread(target=submit, args=(browser, f"parallel password {n}"))
+        for n, browser in enumerate(browsers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(status for _, status in answers) == [302, 400]
+    (winner,) = [password for password, status in answers if status == 302]
+    assert Browser(app.test_client()).login(ANN, winner).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example"}],
+    ids=["host", "x-forwarded-host"],
+)
+def test_host_headers_naming_another_site_change_no_link(app, verified, mail_server, headers):
+    visitor = Browser(app.test_client())
+    visitor.get("/auth/reset", headers=headers)
+    visitor.post("/auth/reset", {"email": ANN}, headers=headers)
+    newcomer = Browser(app.test_client())
+    newcomer.get("/auth/signup", headers=headers)
+    form = {"email": "bob@example.com", "nickname": "bob", "password": PASSWORD}
+    newcomer.post("/auth/signup", {**form, "password_confirm": PASSWORD}, headers=headers)
+    deliver(app)
+    assert len(mail_server.messages()) == 2
+    for message in mail_server.messages():
+        assert "evil.example" not in message.as_string()
+        assert link_in(message).startswith(PUBLIC_URL + "/auth/")
+
+
+def test_resets_are_throttled_per_address_with_retry_after(app, verified):
+    for _ in range(app.config["RESETS_PER_EMAIL"]):
+        assert ask_reset(app).status_code == 302
+    refused = ask_reset(app, "ANN@example.com")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many password resets" in refused.get_data(as_text=True)
+
+
+def test_resets_are_throttled_per_client(app):
+    for number in range(app.config["RESETS_PER_CLIENT"]):
+        assert ask_reset(app, f"someone{number}@example.com").status_code == 302
+    assert ask_reset(app, "one-more@example.com").status_code == 429
+
+
+def change_email(browser, new_email, password=PASSWORD):
+    return browser.submit("/mypage/email", {"email": new_email, "password": password})
+
+
+def test_changing_email_takes_effect_when_the_new_address_confirms(app, verified, mail_server):
+    answer = change_email(verified, "ann.new@example.com")
+    assert answer.headers["Location"] == "/mypage"
+    assert "Check the new address" in verified.get("/mypage").get_data(as_text=True)
+    deliver(app)
+    old_notice = only_mail_to(mail_server, ANN)
+    assert old_notice["Subject"] == "A change of your Memo address was asked for"
+    link = link_in(only_mail_to(mail_server, "ann.new@example.com"))
+    assert users(app) == [ANN], "nothing changes before the link is opened"
+    assert open_and_confirm(verified, link).status_code == 302
+    assert users(app) == ["ann.new@example.com"]
+    deliver(app)
+    assert mail_server.to(ANN)[-1]["Subject"] == "Your Memo address was changed"
+    assert Browser(app.test_client()).login("ann.new@example.com").status_code == 302
+
+
+def test_changing_email_needs_the_current_password(app, verified, mail_server):
+    answer = change_email(verified, "ann.new@example.com", password="not my password")
+    assert answer.status_code == 400
+    deliver(app)
+    assert mail_server.messages() == []
+
+
+def test_changing_to_a_taken_address_tells_the_requester_nothing(
+    app, verified, other_user, mail_server
+):
+    verify_email(app, "bob@example.com")
+    taken = change_email(verified, "BOB@example.com")
+    free = change_email(verified, "ann.new@example.com")
+    assert taken.status_code == free.status_code == 302
+    deliver(app)
+    (notice,) = mail_server.to("bob@example.com")
+    assert notice["Subject"] == "Someone tried to move an account to your address"
+    assert [m["Subject"] for m in mail_server.to(ANN)] == [
+        "A change of your Memo address was asked for"
+    ] * 2
+    assert users(app) == [ANN, "bob@example.com"]
+
+
+def test_a_change_link_fails_clearly_if_the_address_was_taken_since(app, verified, mail_server):
+    change_email(verified, "carol@example.com")
+    deliver(app)
+    link = link_in(only_mail_to(mail_server, "carol@example.com"))
+    sign_up(Browser(app.test_client()), "carol@example.com", "carol")
+    answer = open_and_confirm_expecting_problem(verified, link)
+    assert "belongs to another account" in answer
+    assert users(app) == [ANN, "carol@example.com"]
+
+
+def open_and_confirm_expecting_problem(browser, link):
+    """Press a change link's button and return the page that says why it did not work."""
+    browser.get(path_of(link))
+    answer = browser.post(path_of(link))
+    assert answer.status_code == 400
+    return answer.get_data(as_text=True)
+
+
+def test_deleting_the_account_sends_a_notice_to_its_address(app, verified, mail_server):
+    verified.submit("/mypage/delete", {"password": PASSWORD})
+    deliver(app)
+    assert only_mail_to(mail_server, ANN)["Subject"] == "Your Memo account was deleted"
+
+
+def test_a_mailed_links_token_stays_out_of_the_request_log(app, browser, mail_server, caplog):
+    sign_up(browser)
+    deliver(app)
+    link = link_in(only_mail_to(mail_server, ANN))
+    token = link.rsplit("/", 1)[1]
+    with caplog.at_level(logging.INFO, logger="memo.request"):
+        open_and_confirm(browser, link)
+    paths = [record.path for record in caplog.records if record.name == "memo.request"]
+    assert [path for path in paths if path.startswith("/auth/verify")] == [
+        "/auth/verify/<token>"
+    ] * 2
+    assert token not in caplog.text
+
+
+def test_the_maintenance_job_prunes_spent_links(app, user, mail_server):
+    user.post("/auth/verify")
+    deliver(app)
+    link = link_in(mail_server.to(ANN)[-1])
+    open_and_confirm(user, link)
+    with app.app_context():
+        assert MailToken.delete_spent() == 0, "a used link is kept a day, to say it was used"
+    expire_links(app)
+    with app.app_context():
+        assert MailToken.delete_spent() == 2
+        db.session.commit()

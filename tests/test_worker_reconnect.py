@@ -1,0 +1,70 @@
+"""The worker survives a PostgreSQL restart: it reconnects, and jobs resume within 10 s."""
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from app import create_app, jobs
+from app.extensions import db
+from devenv.liveserver import release_phase
+from devenv.services import ensure_database, query, start_postgres, stop_postgres
+from tests.workers import WorkerProcess, wait_for
+
+
+@pytest.fixture
+def restartable_postgres(object_store):
+    """A PostgreSQL of this test's own, migrated by the release phase, that it may restart."""
+    folder = Path(tempfile.mkdtemp(prefix="memo-reconnect-"))  # short: the socket lives in it
+    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    ensure_database(server.get_uri(), "memo")
+    release_phase(server.get_uri("memo"), object_store.environment())
+    yield server
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def accepts_connections(url):
+    try:
+        query(url, "SELECT 1")
+    except Exception:  # noqa: BLE001  (any refusal means: not yet)
+        return False
+    return True
+
+
+def defer_ping(url):
+    """Queue one `ping` job on the database at `url`, as the web process queues jobs."""
+    app = create_app("config.TestingConfig")
+    with app.app_context():
+        jobs.defer(jobs.ping)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def pings_left(url):
+    return query(url, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'ping'")[0][0]
+
+
+def test_the_worker_reconnects_after_a_database_restart_and_runs_jobs_within_10_s(
+    restartable_postgres, object_store, tmp_path, monkeypatch
+):
+    url = restartable_postgres.get_uri("memo")
+    monkeypatch.setenv("TEST_DATABASE_URL", url)
+    worker = WorkerProcess(url, object_store.environment(), tmp_path / "worker.log").start()
+    try:
+        defer_ping(url)
+        wait_for(lambda: pings_left(url) == 0, timeout=20, message="a job before the restart")
+        stop_postgres(restartable_postgres)
+        time.sleep(1)
+        restartable_postgres.ensure_postgres_running()
+        wait_for(lambda: accepts_connections(url), timeout=30, message="PostgreSQL back")
+        back = time.monotonic()
+        defer_ping(url)
+        wait_for(lambda: pings_left(url) == 0, timeout=10, message="the job after the restart")
+        print(f"a job ran {time.monotonic() - back:.1f} s after PostgreSQL was back")
+        assert worker.process.poll() is None, worker.log()  # the same process carries on
+        assert "worker lost the database" in worker.log()
+    finally:
+        assert worker.stop() == 0, worker.log()
