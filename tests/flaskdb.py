@@ -9,10 +9,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
 
 
-def flask_db(url, *args, cwd=ROOT, **settings):
+def flask_db(url, *args, cwd=ROOT, app="wsgi", **settings):
     """Run `flask db ...` in `cwd` against database `url`; return (exit code, output)."""
     done = subprocess.run(
-        [FLASK, "--app", "wsgi", "db", *args],
+        [FLASK, "--app", app, "db", *args],
         cwd=cwd,
         env={
             **os.environ,
