@@ -249,6 +249,8 @@ class Config:
         # per SIGNUP_THROTTLE_WINDOW. Enough for a family or an office; a flood is not.
         self.SIGNUPS_PER_CLIENT = int_from_env(environ, "SIGNUPS_PER_CLIENT", 10)
         self.SIGNUPS_IN_TOTAL = int_from_env(environ, "SIGNUPS_IN_TOTAL", 500)
+        # An IPv6 site (/48: 65,536 /64s, each a "client") together, like sign-ins.
+        self.SIGNUPS_PER_NETWORK = int_from_env(environ, "SIGNUPS_PER_NETWORK", 40)
         # Password checks that failed (or are under way), per hour, from all clients together;
         # and within LOGIN_THROTTLE_WINDOW from one IPv6 /48 (each /64 has its own 50 too).
         self.SIGNINS_IN_TOTAL = int_from_env(environ, "SIGNINS_IN_TOTAL", 1000)

@@ -49,6 +49,28 @@ def nginx_program():
     return found if os.access(found, os.X_OK) else None
 
 
+# A photo upload's body is read only once the app says the session is live: strangers cannot
+# hold the 4 upload slots. Debian's nginx has the module; a build without it serves without
+# the check (the slots still bound disk and threads) and says so at startup.
+UPLOAD_AUTH = """\
+            auth_request /_front/signed-in;
+            error_page 401 = @sign_in;"""
+UPLOAD_AUTH_MISSING = "            # no auth_request module in this nginx: see front.py"
+
+
+def has_auth_request(nginx):
+    """Return whether this nginx was built with the auth_request module (`nginx -V`)."""
+    built = subprocess.run([nginx, "-V"], capture_output=True, text=True, check=False)  # noqa: S603
+    found = "--with-http_auth_request_module" in built.stderr + built.stdout
+    if not found:
+        print(
+            "memo: this nginx has no auth_request module: photo uploads are read before "
+            "the session is checked",
+            file=sys.stderr,
+        )
+    return found
+
+
 def app_server_command(args, socket_path):
     """Return the app server's command (gunicorn from this Python's folder), bound to the socket."""
     name, *rest = args
@@ -57,7 +79,7 @@ def app_server_command(args, socket_path):
     return [program, *rest, "--bind", f"unix:{socket_path}"]
 
 
-def render_nginx_config(folder, socket_path, settings, environ):
+def render_nginx_config(nginx, folder, socket_path, settings, environ):
     """Write nginx.conf for this dyno into `folder` and return its path."""
     hops = settings.TRUSTED_PROXY_HOPS
     values = {
@@ -70,6 +92,7 @@ def render_nginx_config(folder, socket_path, settings, environ):
         # Behind a router its X-Forwarded-Proto is passed on; with none, nobody may claim https.
         "forwarded_proto": "$http_x_forwarded_proto" if hops else "$scheme",
         "upload_limit": f"{settings.MAX_CONTENT_LENGTH // 1024 + 64}k",
+        "upload_auth": UPLOAD_AUTH if has_auth_request(nginx) else UPLOAD_AUTH_MISSING,
     }
     text = TEMPLATE.read_text()
     for name, value in values.items():
@@ -149,7 +172,7 @@ def serve(args, settings, folder):
     if nginx is None:
         sys.exit("memo: nginx is not installed; ./scripts/run installs it (apt-get install nginx)")
     socket_path = folder / "app.sock"
-    config_path = render_nginx_config(folder, socket_path, settings, os.environ)
+    config_path = render_nginx_config(nginx, folder, socket_path, settings, os.environ)
     command = app_server_command(args, socket_path)  # the Procfile's, not a client's
     app_server = start_child(command, env=app_environment(settings))
     front = None

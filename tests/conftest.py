@@ -7,6 +7,7 @@ hand out live in devenv/ (services, visitors, live server) and tests/databases.p
 """
 
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -17,7 +18,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from devenv.liveserver import LiveServer
+from devenv.liveserver import LiveServer, release_phase
 from devenv.mailserver import MailServer
 from devenv.pooler import PgBouncer, pgbouncer_program
 from devenv.services import ObjectStore, ensure_database, start_postgres
@@ -258,3 +259,15 @@ def newer_release(tmp_path):
         return databases.newer_release(folder, upgrade_body, downgrade_body, marks, revision)
 
     return make
+
+
+@pytest.fixture
+def restartable_postgres(object_store):
+    """A PostgreSQL of this test's own, migrated by the release phase, that it may restart."""
+    folder = Path(tempfile.mkdtemp(prefix="memo-restart-"))  # short: the socket lives in it
+    server = start_postgres(folder / "postgres", cleanup_mode="delete")
+    ensure_database(server.get_uri(), "memo")
+    release_phase(server.get_uri("memo"), object_store.environment())
+    yield server
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -141,3 +141,12 @@ def run_sql(app, statement, **params):
     with app.app_context():
         db.session.execute(text(statement), params)
         db.session.commit()
+
+
+def accepts_connections(url):
+    """Return whether PostgreSQL at `url` takes a connection now (for waiting on a restart)."""
+    try:
+        services.query(url, "SELECT 1")
+    except Exception:  # noqa: BLE001  (any refusal means: not yet)
+        return False
+    return True

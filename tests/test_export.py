@@ -17,6 +17,7 @@ from app.models import AccountExport, User
 from app.mypage.export import delete_old_exports
 from devenv.services import stored_keys
 from tests import pictures
+from tests.uploads import Attacher
 from tests.workers import empty_queue, run_queued_jobs
 
 
@@ -81,6 +82,23 @@ def test_the_archive_holds_the_photo_file(app, user):
     archive, _ = download(user)
     [photo] = [name for name in archive.namelist() if name.startswith("photo.")]
     assert archive.read(photo)[:4] == b"RIFF"  # the WebP the worker made of it
+
+
+def test_the_archive_keeps_each_attachment_under_its_own_name(app, user):
+    user.create_note("Minutes", "of the meeting")
+    attacher = Attacher(user)
+    for name in ("회의록.txt", "../../etc/passwd", "report v2.txt"):
+        attacher.attach_by_script(1, f"the file {name}".encode(), name)
+    start_export(user)
+    run_queued_jobs(app)
+    archive, _ = download(user)
+    files = sorted(n for n in archive.namelist() if n.startswith("attachments/"))
+    assert files == [
+        "attachments/1-회의록.txt",
+        "attachments/2-passwd",
+        "attachments/3-report v2.txt",
+    ]
+    assert archive.read("attachments/1-회의록.txt") == "the file 회의록.txt".encode()
 
 
 def test_one_export_in_flight_per_user(app, user):

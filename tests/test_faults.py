@@ -6,62 +6,29 @@ or stalls its connections; a worker gets SIGKILL while its request waits inside 
 
 import http.client
 import os
-import shutil
 import signal
 import socket
-import tempfile
 import threading
 import time
 import urllib.request
 from contextlib import suppress
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import psycopg2
 import pytest
 
-from devenv.liveserver import release_phase
-from devenv.services import ensure_database, start_postgres, stop_postgres
+from devenv.services import stop_postgres
 from devenv.visitors import Visitor
 from tests import pictures
+from tests.databases import accepts_connections
+from tests.workers import wait_for
 
 DATABASE_DOWN = "its database is not answering"
 STORE_DOWN = "the photo store is not answering. Your photo is unchanged"
 RECOVERY_SECONDS = 5  # the guarantee: every request succeeds this soon after the database is back
 
 
-def wait_for(condition, timeout=10, what="the condition"):
-    """Poll `condition` until it returns something true, and return that."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
-
-
 # PostgreSQL restarted under load
-
-
-@pytest.fixture
-def restartable_postgres(object_store):
-    """A PostgreSQL of this test's own, migrated by the release phase, that it may restart."""
-    folder = Path(tempfile.mkdtemp(prefix="memo-restart-"))  # short: the socket lives in it
-    server = start_postgres(folder / "postgres", cleanup_mode="delete")
-    ensure_database(server.get_uri(), "memo")
-    release_phase(server.get_uri("memo"), object_store.environment())
-    yield server
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def accepts_connections(url):
-    try:
-        psycopg2.connect(url, connect_timeout=1).close()
-    except psycopg2.OperationalError:
-        return False
-    return True
 
 
 class Outcome:
@@ -117,7 +84,7 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
         stop_postgres(restartable_postgres)
         time.sleep(1)
         restartable_postgres.ensure_postgres_running()  # pg_ctl start on the same data and socket
-        wait_for(lambda: accepts_connections(url), timeout=30, what="PostgreSQL coming back")
+        wait_for(lambda: accepts_connections(url), timeout=30, message="PostgreSQL coming back")
         back = time.monotonic()
         time.sleep(RECOVERY_SECONDS + 3)
     finally:
@@ -253,7 +220,7 @@ def test_a_store_cut_off_or_hanging_fails_uploads_within_5_s_and_nothing_else(
 
     store_link.mend()
     assert ann.upload_photo(pictures.png()).status == 302
-    wait_for(lambda: profile_image(ann) != old_photo, what="the new photo")
+    wait_for(lambda: profile_image(ann) != old_photo, message="the new photo")
 
 
 # A worker killed in the middle of a request
@@ -308,7 +275,7 @@ def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(
     request = threading.Thread(target=post_the_note, daemon=True)
     try:
         request.start()
-        [backend] = wait_for(lambda: waiting_backends(postgres), what="the INSERT waiting")
+        [backend] = wait_for(lambda: waiting_backends(postgres), message="the INSERT waiting")
         worker = server.worker_serving(victim.sock.getsockname()[1])
         assert worker in workers
         os.kill(worker, signal.SIGKILL)
@@ -317,7 +284,9 @@ def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(
     finally:
         blocker.rollback()
         blocker.close()
-    wait_for(lambda: not backend_alive(postgres, backend), what="the killed request's session end")
+    wait_for(
+        lambda: not backend_alive(postgres, backend), message="the killed request's session end"
+    )
 
     # nginx tells the client the request failed (the worker died under it): 502, not a reply.
     assert outcome.get("status") == 502, outcome

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from devenv.visitors import Visitor
+from tests import pictures
 from tests.workers import wait_for
 
 ORIGINAL = "the note as it was saved"
@@ -267,3 +268,85 @@ def tempfile_folder(tmp_path):
     folder = tmp_path / "t"
     folder.mkdir()
     return folder
+
+
+def start_photo_upload(port, cookie="", extra_headers=""):
+    """Open a photo upload of 5 MiB, send its first KiB, and return the socket (body unfinished)."""
+    sock = socket.create_connection(("127.0.0.1", port), 30)
+    head = (
+        "POST /mypage/photo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + (f"Cookie: {cookie}\r\n" if cookie else "")
+        + extra_headers
+        + "Content-Type: multipart/form-data; boundary=x\r\n"
+        + f"Content-Length: {5 * MiB}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + b"x" * 1024)
+    return sock
+
+
+def answer_of(sock, timeout=10):
+    """Return the status code, header lines and body of the answer on `sock`."""
+    sock.settimeout(timeout)
+    received = b""
+    with suppress(OSError):
+        while b"\r\n\r\n" not in received:
+            piece = sock.recv(4096)
+            if not piece:
+                break
+            received += piece
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    length = next((int(line[15:]) for line in lines if line.startswith("Content-Length:")), 0)
+    with suppress(OSError):
+        while len(body) < length:
+            piece = sock.recv(4096)
+            if not piece:
+                break
+            body += piece
+    return (status.split()[1] if status else ""), lines, body
+
+
+def test_strangers_cannot_hold_the_photo_upload_slots(live_server):
+    server = live_server()
+    strangers = [start_photo_upload(server.port) for _ in range(8)]
+    try:
+        for sock in strangers:  # sent to sign in before a byte of the body is taken
+            status, headers, _ = answer_of(sock)
+            assert status == "302"
+            assert "Location: /auth/login?next=/mypage" in headers
+        visitor = signed_in(server)
+        answer = visitor.upload_photo(pictures.jpeg((64, 64)))
+        assert (answer.status, answer.location) == (302, "/mypage")
+    finally:
+        for sock in strangers:
+            sock.close()
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "cookie", "words", "language"),
+    [
+        ("ko-KR,ko;q=0.9", "", "30초 뒤에 다시 시도해 주세요", "ko"),
+        ("ko", "; language=en", "try again in 30 seconds", "en"),
+        ("", "", "try again in 30 seconds", "en"),
+    ],
+    ids=["accept-language", "cookie-first", "english"],
+)
+def test_the_fronts_own_429_speaks_the_readers_language(
+    live_server, accept_language, cookie, words, language
+):
+    server = live_server()
+    visitor = signed_in(server)
+    holders = [start_photo_upload(server.port, visitor.cookie_header()) for _ in range(4)]
+    try:
+        time.sleep(1)  # the four are past the session check, reading their bodies
+        lines = f"Accept-Language: {accept_language}\r\n" if accept_language else ""
+        busy = start_photo_upload(server.port, visitor.cookie_header() + cookie, lines)
+        status, headers, body = answer_of(busy)
+        busy.close()
+        assert status == "429"
+        assert "Retry-After: 30" in headers
+        assert f"Content-Language: {language}" in headers
+        assert words in body.decode("utf-8")
+    finally:
+        for sock in holders:
+            sock.close()

@@ -196,7 +196,12 @@ def unthrottled(app, monkeypatch):
     """Lift the login, signup and note-write throttles, so that every example reaches the form."""
     for limit in ("LOGIN_FAILURES_PER_EMAIL", "LOGIN_FAILURES_PER_CLIENT"):
         monkeypatch.setitem(app.config, limit, 10**9)
-    for limit in ("SIGNUPS_PER_CLIENT", "SIGNUPS_IN_TOTAL", "SIGNINS_IN_TOTAL"):
+    for limit in (
+        "SIGNUPS_PER_CLIENT",
+        "SIGNUPS_PER_NETWORK",
+        "SIGNUPS_IN_TOTAL",
+        "SIGNINS_IN_TOTAL",
+    ):
         monkeypatch.setitem(app.config, limit, 10**9)
     for limit in ("LOGIN_FAILURES_PER_NETWORK", "NOTE_WRITES_PER_MINUTE"):
         monkeypatch.setitem(app.config, limit, 10**9)

@@ -6,6 +6,7 @@ read what arrived and open its links as the person would.
 
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -84,6 +85,20 @@ def test_signup_mails_a_verification_link_that_verifies_and_signs_in(app, browse
     home = browser.get("/").get_data(as_text=True)
     assert "Your email address is confirmed" in home
     assert "not confirmed yet" not in home
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "said"),
+    [(timedelta(days=2), "for 48 hours."), (timedelta(hours=1), "for 1 hour.")],
+    ids=["hours", "one-hour"],
+)
+def test_a_verification_mail_states_the_links_lifetime_in_words(
+    app, browser, mail_server, monkeypatch, lifetime, said
+):
+    monkeypatch.setitem(app.config, "VERIFY_LINK_LIFETIME", lifetime)
+    sign_up(browser)
+    deliver(app)
+    assert f"The link works once, {said}" in text_of(only_mail_to(mail_server, ANN))
 
 
 def test_opening_a_link_alone_changes_nothing(app, browser, mail_server):

@@ -93,6 +93,20 @@ def test_signups_from_one_client_are_throttled(app, monkeypatch, count_rows):
     assert other_client.status_code == 302
 
 
+def test_signups_from_one_ipv6_site_are_counted_by_its_48(app, monkeypatch, count_rows):
+    monkeypatch.setitem(app.config, "SIGNUPS_PER_NETWORK", 3)
+    answers = [  # one site, a new /64 for every signup: each /64 is far under its own limit
+        sign_up(app, f"s{n}@example.com", f"site{n}", address=f"2001:db8:7:{n}::1")[0]
+        for n in range(4)
+    ]
+    assert [answer.status_code for answer in answers] == [302, 302, 302, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert "Too many sign-ups" in answers[-1].get_data(as_text=True)
+    assert count_rows("user") == 3
+    another_site = sign_up(app, "s9@example.com", "site9", address="2001:db8:8::1")[0]
+    assert another_site.status_code == 302
+
+
 def test_signups_in_total_are_throttled(app, monkeypatch, count_rows):
     monkeypatch.setitem(app.config, "SIGNUPS_IN_TOTAL", 2)
     addresses = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]

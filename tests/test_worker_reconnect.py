@@ -1,37 +1,12 @@
 """The worker survives a PostgreSQL restart: it reconnects, and jobs resume within 10 s."""
 
-import shutil
-import tempfile
 import time
-from pathlib import Path
-
-import pytest
 
 from app import create_app, jobs
 from app.extensions import db
-from devenv.liveserver import release_phase
-from devenv.services import ensure_database, query, start_postgres, stop_postgres
+from devenv.services import query, stop_postgres
+from tests.databases import accepts_connections
 from tests.workers import WorkerProcess, wait_for
-
-
-@pytest.fixture
-def restartable_postgres(object_store):
-    """A PostgreSQL of this test's own, migrated by the release phase, that it may restart."""
-    folder = Path(tempfile.mkdtemp(prefix="memo-reconnect-"))  # short: the socket lives in it
-    server = start_postgres(folder / "postgres", cleanup_mode="delete")
-    ensure_database(server.get_uri(), "memo")
-    release_phase(server.get_uri("memo"), object_store.environment())
-    yield server
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def accepts_connections(url):
-    try:
-        query(url, "SELECT 1")
-    except Exception:  # noqa: BLE001  (any refusal means: not yet)
-        return False
-    return True
 
 
 def defer_ping(url):

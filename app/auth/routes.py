@@ -272,3 +272,13 @@ def logout():
     session.clear()
     flash(gettext("You have been signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/signed-in")
+def signed_in():
+    """Answer 204 for a live login session, else 401: nginx asks before reading an upload's body.
+
+    The front (nginx.conf.template) reads a photo upload only for a signed-in person, so that
+    strangers cannot hold its few upload slots with bodies that never end.
+    """
+    return ("", 204) if current_user.is_authenticated else ("", 401)

@@ -11,9 +11,10 @@ together are counted too: past SIGNINS_IN_TOTAL unfinished or failed checks with
 TOTALS_WINDOW (an hour), every sign-in waits, so guessing spread over countless addresses
 has a ceiling.
 
-Each signup is counted against its client and against all signups, before the email is
-looked at: past SIGNUPS_PER_CLIENT (or SIGNUPS_IN_TOTAL) within SIGNUP_THROTTLE_WINDOW it
-is refused with 429, so nobody can create accounts, or probe addresses, by the thousand.
+Each signup is counted against its client, its IPv6 /48 and all signups, before the email
+is looked at: past SIGNUPS_PER_CLIENT (SIGNUPS_PER_NETWORK, SIGNUPS_IN_TOTAL) within
+SIGNUP_THROTTLE_WINDOW it is refused with 429, so nobody can create accounts, or probe
+addresses, by the thousand.
 
 Mail is throttled the same way, per MAIL_THROTTLE_WINDOW: password resets per address
 (RESETS_PER_EMAIL, whether or not it has an account) and per client (RESETS_PER_CLIENT),
@@ -219,6 +220,9 @@ def spend_signup():
         ("signup", "all", config["SIGNUPS_IN_TOTAL"]),
         ("signup-client", client_subject(request.remote_addr), config["SIGNUPS_PER_CLIENT"]),
     ]
+    network = network_subject(request.remote_addr)
+    if network:  # the scope of clients, with a /48 for subject: no new scope to migrate
+        counted.append(("signup-client", network, config["SIGNUPS_PER_NETWORK"]))
     spend(counted, config["SIGNUP_THROTTLE_WINDOW"], too_many_signups)
 
 

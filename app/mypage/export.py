@@ -14,9 +14,9 @@ from tempfile import SpooledTemporaryFile
 
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.utils import secure_filename
 
 from app import jobs, objects, storage
+from app.attachments.naming import FALLBACK_NAME, clean_name
 from app.extensions import db
 from app.i18n.stored import stored_message
 from app.jobs import TRANSIENT_ERRORS, queue, retrying
@@ -86,7 +86,9 @@ def write_archive(user, file):
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         write_account_json(user, archive)
         for attachment_id, name, key in attachments:
-            safe = secure_filename(name) or "attachment"
+            # The stored name, cleaned again (one path segment, no hidden characters): zip keeps
+            # it in UTF-8, so "회의록.txt" stays "회의록.txt", not "txt".
+            safe = clean_name(name) or FALLBACK_NAME
             write_object(archive, f"attachments/{attachment_id}-{safe}", key)
         if photo_key:
             write_object(archive, f"photo.{photo_key.rsplit('.', 1)[-1]}", photo_key)
