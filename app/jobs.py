@@ -1,10 +1,12 @@
-"""The job queue (procrastinate, in PostgreSQL), its tasks, and the worker process that runs them.
+"""The job queue (procrastinate, in PostgreSQL), the worker process that runs it, its upkeep.
 
 The web process only defers: `defer()` adds a job in the current database transaction, so
 the job exists if and only if the rows it works on were committed. A worker (`flask worker`,
 the Procfile's `worker:`) runs jobs in threads, each inside an app context of its own, and
-logs one line per job. Every task here is small and idempotent (it may run again after a
-worker dies) and calls the feature code that does the work. See docs/jobs.md.
+logs one line per job. This module imports no feature: each declares its tasks on a
+procrastinate Blueprint in its own `tasks.py` (the bucket's in app/objects.py), and
+create_app registers them with `register_tasks`. Every task is small and idempotent (it may
+run again after a worker dies). See docs/jobs.md.
 """
 
 import asyncio
@@ -25,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.extensions import db
-from app.models import AccountExport, LoginSession, PhotoUpload, WordCount
+from app.models import WorkerOutcome
 from config import direct_database_uri
 
 logger = logging.getLogger("memo.jobs")
@@ -75,6 +77,18 @@ QUEUE_CONNECTION_ERRORS = (
     psycopg_pool.PoolTimeout,
     procrastinate.exceptions.ConnectorException,
 )
+
+
+def register_tasks(*blueprints):
+    """Add the tasks declared on these blueprints to the queue, once per process."""
+    for blueprint in blueprints:
+        if all(queue.tasks.get(name) is task for name, task in blueprint.tasks.items()):
+            continue  # an earlier create_app registered them
+        # No namespace: a job in the queue names its task, and these names predate blueprints.
+        # A job deferred by the previous release must find its task in this one, and the
+        # other way round, during a rolling deploy. procrastinate 3.10 prefixes "<namespace>:"
+        # only to a non-empty namespace (utils.add_namespace).
+        queue.add_tasks_from(blueprint, namespace="")
 
 
 def worker_connections(concurrency):
@@ -381,27 +395,7 @@ def ping():
     """Do nothing: `flask jobs ping` times the queue with it."""
 
 
-# --- Work moved out of web requests. The feature modules are imported inside each task:
-# they import this module to defer their jobs.
-
-
-@queue.task(name="count_web_page", retry=retrying(max_attempts=3))
-def count_web_page(word_count_id):
-    """Fetch and count the page of a queued word count."""
-    from app.wordcount.pages import count_page
-
-    count_page(word_count_id)
-
-
-@queue.task(name="process_photo", retry=retrying(max_attempts=3))
-def process_photo(upload_id):
-    """Make the profile photo from an upload (a store that fails fails the upload at once)."""
-    from app.mypage.photos import process_upload
-
-    process_upload(upload_id)
-
-
-# --- Maintenance, on a schedule (one run per period, however many workers run) ---------
+# --- Lost work, on a schedule (one run per period, however many workers run) ----------
 
 
 @queue.periodic(cron="*/5 * * * *", periodic_id="abandoned")
@@ -409,37 +403,14 @@ def process_photo(upload_id):
     name="fail_abandoned_work", queueing_lock="fail_abandoned_work", queue=MAINTENANCE_QUEUE
 )
 def fail_abandoned_work(timestamp):
-    """Fail word counts and uploads left unfinished far too long (a job that was lost)."""
+    """Fail the rows of every kind of queued work left unfinished far too long (a job was lost).
+
+    The queue's own upkeep, like recovering stalled jobs: each kind is a WorkerOutcome, the
+    record a feature keeps of a job it queued, so a new kind is covered without naming it.
+    """
     older_than = current_app.config["ABANDONED_AFTER"]
-    WordCount.fail_abandoned(older_than)
-    PhotoUpload.fail_abandoned(older_than)
-    AccountExport.fail_abandoned(older_than)
-    db.session.commit()
-
-
-@queue.periodic(cron="7 * * * *", periodic_id="hourly")
-@queue.task(
-    name="delete_expired_login_sessions",
-    queueing_lock="delete_expired_login_sessions",
-    queue=MAINTENANCE_QUEUE,
-)
-def delete_expired_login_sessions(timestamp):
-    """Delete login sessions past their lifetime (they already sign nobody in)."""
-    LoginSession.delete_expired(current_app.config["LOGIN_SESSION_LIFETIME"])
-    db.session.commit()
-
-
-@queue.periodic(cron="9 * * * *", periodic_id="hourly")
-@queue.task(
-    name="delete_ended_throttle_windows",
-    queueing_lock="delete_ended_throttle_windows",
-    queue=MAINTENANCE_QUEUE,
-)
-def delete_ended_throttle_windows(timestamp):
-    """Delete throttle rows whose window has ended (of any scope: the longest window)."""
-    from app.auth.throttle import delete_ended_windows, longest_window
-
-    delete_ended_windows(longest_window(current_app.config))
+    for kind in WorkerOutcome.__subclasses__():
+        kind.fail_abandoned(older_than)
     db.session.commit()
 
 
