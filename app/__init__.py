@@ -61,7 +61,8 @@ def create_app(settings=None, overrides=None):
     db.init_app(app)
     pooling.init_app(app)
     migrate.init_app(app, db, compare_type=True, render_as_batch=False)
-    login_manager.init_app(app)
+    # Templates get `current_user` from errors.signed_in_user_context instead.
+    login_manager.init_app(app, add_context_processor=False)
     csrf.init_app(app)
 
     choice.init_app(app)
