@@ -137,11 +137,17 @@ def wait_for_socket(app_server, socket_path):
     return 1
 
 
+# SIGHUP: the terminal of `./scripts/run` closed, which stops the web process as Ctrl-C does.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
 class Stop(Exception):
-    """SIGTERM or SIGINT arrived: stop serving."""
+    """SIGTERM, SIGINT or SIGHUP arrived: stop serving."""
 
 
 def raise_stop(number, frame):
+    for each in STOP_SIGNALS:  # once stopping, a second signal waits
+        signal.signal(each, signal.SIG_IGN)
     raise Stop
 
 
@@ -188,8 +194,8 @@ def serve(args, settings, folder):
     except Stop:
         return 0
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once stopping, a second signal waits
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for each in STOP_SIGNALS:  # once stopping, a second signal waits
+            signal.signal(each, signal.SIG_IGN)
         stop(front, app_server)
 
 
@@ -200,8 +206,8 @@ def main():
         settings = load_config()
     except ConfigError as error:
         sys.exit(f"memo: configuration error: {error}")
-    signal.signal(signal.SIGTERM, raise_stop)
-    signal.signal(signal.SIGINT, raise_stop)
+    for each in STOP_SIGNALS:
+        signal.signal(each, raise_stop)
     folder = Path(tempfile.mkdtemp(prefix="memo-web-"))
     try:
         return serve(args, settings, folder)

@@ -4,8 +4,30 @@ from flask import Flask, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from app import pooling
+from app import (
+    attachments,
+    auth,
+    errors,
+    health,
+    inbox,
+    jobs,
+    mypage,
+    notes,
+    objects,
+    pooling,
+    requestlog,
+    search,
+    security,
+    storage,
+    wordcount,
+)
+from app.auth import tasks as auth_tasks
+from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
 from app.extensions import csrf, db, login_manager, migrate
+from app.i18n import choice, formats, stored
+from app.i18n import routes as i18n_routes
+from app.mypage import tasks as mypage_tasks
+from app.wordcount import tasks as wordcount_tasks
 from config import load_config
 
 
@@ -34,31 +56,14 @@ def create_app(settings=None, overrides=None):
         # as the client sent it, so the Host header alone names this site.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=0)
 
-    from app import requestlog, security
-
     requestlog.init_app(app)
     security.init_app(app)
     db.init_app(app)
     pooling.init_app(app)
     migrate.init_app(app, db, compare_type=True, render_as_batch=False)
-    login_manager.init_app(app)
+    # Templates get `current_user` from errors.signed_in_user_context instead.
+    login_manager.init_app(app, add_context_processor=False)
     csrf.init_app(app)
-
-    from app import (
-        attachments,
-        auth,
-        errors,
-        health,
-        inbox,
-        mypage,
-        notes,
-        search,
-        storage,
-        wordcount,
-    )
-    from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
-    from app.i18n import choice, formats, stored
-    from app.i18n import routes as i18n_routes
 
     choice.init_app(app)
     formats.init_app(app)
@@ -80,6 +85,10 @@ def create_app(settings=None, overrides=None):
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)
     app.cli.add_command(jobs_cli)
+    # Each feature declares its jobs; the worker runs them by the names the queue stores.
+    jobs.register_tasks(
+        objects.blueprint, auth_tasks.blueprint, mypage_tasks.blueprint, wordcount_tasks.blueprint
+    )
 
     app.add_template_global(photo_url)
 

@@ -363,8 +363,8 @@ def jobs_retry(job_id):
         raise click.ClickException(
             f"job {job_id} is {status or 'not found'}; only failed jobs are retried"
         )
-    jobs.retry_job(job_id)
     db.session.commit()
+    jobs.retry_failed_job(job_id)
     click.echo(f"job {job_id} queued again")
 
 

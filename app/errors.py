@@ -4,6 +4,7 @@ import logging
 
 from flask import g, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -116,10 +117,22 @@ def handle_http_error(error):
 def handle_database_unavailable(error):
     """Answer 503, not a 500 with a traceback, while the database is down or restarting."""
     logger.warning("database unavailable: %s", first_line(error))
-    # Loading the signed-in user needs the database that just failed: the page is
-    # rendered as for a signed-out visitor.
-    g._login_user = login_manager.anonymous_user()
+    g.database_lost = True  # the page is rendered as for a signed-out visitor
     return handle_http_error(ServiceUnavailable(str(DATABASE_DOWN)))
+
+
+def database_lost():
+    """Whether this request lost its database: then it cannot tell who is signed in."""
+    return g.get("database_lost", False)
+
+
+def signed_in_user_context():
+    """Give templates `current_user`, as Flask-Login would, but nobody once the database is lost.
+
+    Loading the signed-in user needs the database that just failed. Flask-Login's own
+    context processor (turned off in create_app) would load the user as the page renders.
+    """
+    return {"current_user": login_manager.anonymous_user() if database_lost() else current_user}
 
 
 def handle_storage_unavailable(error):
@@ -147,5 +160,6 @@ def init_app(app):
     for lost in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(lost, handle_database_unavailable)
     app.register_error_handler(StorageError, handle_storage_unavailable)
+    app.context_processor(signed_in_user_context)
     # Runs before Flask-SQLAlchemy's own teardown (registered earlier), leaving it nothing to do.
     app.teardown_appcontext(end_database_session)

@@ -5,6 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,7 +32,7 @@ class RefererCheckingCSRFProtect(CSRFProtect):
         try:
             super().protect(apply_exemptions)
         except ValueError:  # urlparse() of a Referer such as "https://[::1" or "https://h:x/"
-            self._error_response("The referrer header is malformed.")
+            raise CSRFError("The referrer header is malformed.") from None
 
 
 db = SQLAlchemy(model_class=Base)

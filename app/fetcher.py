@@ -20,10 +20,6 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
 import webencodings
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import HTTPError, NewConnectionError
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
-from urllib3.util.ssl_match_hostname import CertificateError
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -214,23 +210,48 @@ class Deadline:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
-class WatchedConnection:
-    """Hands each new socket to the fetch's deadline, so no read can outlast it."""
+class NoConnection(OSError):
+    """The vetted address could not be connected to (refused, unreachable)."""
 
-    deadline = None
 
-    def _new_conn(self):
-        sock = super()._new_conn()
-        self.deadline.watch(sock)
+class PinnedConnection(http.client.HTTPConnection):
+    """An HTTP connection to the vetted address, whose socket the fetch's deadline watches.
+
+    It overrides http.client's documented `connect()`: a socket of its own, connected to the
+    address that was vetted (a second DNS answer cannot swap it), is handed to the deadline
+    before a byte is read. urllib3 2.8 has no public way to do either (its connections look
+    the host up themselves, and create the socket where no hook reaches it).
+    """
+
+    def __init__(self, target, address, clock, timeout):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = address
+        self.clock = clock
+
+    def open_socket(self):
+        """Return a socket connected to the vetted address, under the deadline."""
+        try:
+            sock = socket.create_connection((self.address, self.port), self.timeout)
+        except TimeoutError:
+            raise
+        except OSError as error:
+            raise NoConnection(str(error)) from None
+        self.clock.watch(sock)
         return sock
 
+    def connect(self):
+        self.sock = self.open_socket()
 
-class WatchedHTTPConnection(WatchedConnection, HTTPConnection):
-    """An HTTP connection under a deadline."""
 
+class PinnedTLSConnection(PinnedConnection):
+    """An HTTPS connection to the vetted address; SNI and the certificate name the host."""
 
-class WatchedHTTPSConnection(WatchedConnection, HTTPSConnection):
-    """An HTTPS connection under a deadline."""
+    def __init__(self, target, address, clock, timeout, ca_certs):
+        super().__init__(target, address, clock, timeout)
+        self.context = ssl.create_default_context(cafile=ca_certs)
+
+    def connect(self):
+        self.sock = self.context.wrap_socket(self.open_socket(), server_hostname=self.host)
 
 
 def fetch(
@@ -258,7 +279,7 @@ def fetch(
                 raise
             try:
                 page, location = get(target, address, clock, max_bytes, ca_certs)
-            except (OSError, http.client.HTTPException, HTTPError, CertificateError) as error:
+            except (OSError, http.client.HTTPException) as error:
                 if clock.expired.is_set():
                     raise clock.error() from None
                 raise FetchError(connection_problem(error, target.host)) from None
@@ -412,31 +433,15 @@ def address_problem(address, allow_loopback=False):
 
 def get(target, address, clock, max_bytes, ca_certs):
     """GET `target` from `address`: return (Page, None), or (None, location) for a redirect."""
+    timeout = min(CONNECT_TIMEOUT_SECONDS, clock.remaining())
     if target.scheme == "https":
-        connection = WatchedHTTPSConnection(
-            address,
-            target.port,
-            timeout=min(CONNECT_TIMEOUT_SECONDS, clock.remaining()),
-            server_hostname=target.host,
-            assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_certs,
-        )
+        connection = PinnedTLSConnection(target, address, clock, timeout, ca_certs)
     else:
-        connection = WatchedHTTPConnection(
-            address, target.port, timeout=min(CONNECT_TIMEOUT_SECONDS, clock.remaining())
-        )
-    connection.deadline = clock
+        connection = PinnedConnection(target, address, clock, timeout)
     try:
         connection.connect()
-        connection.timeout = READ_TIMEOUT_SECONDS  # getresponse() sets it on the socket
-        connection.request(
-            "GET",
-            target.path,
-            headers={**HEADERS, "Host": target.host_header},
-            preload_content=False,
-            decode_content=False,
-        )
+        connection.sock.settimeout(READ_TIMEOUT_SECONDS)
+        connection.request("GET", target.path, headers={**HEADERS, "Host": target.host_header})
         response = connection.getresponse()
         if clock.expired.is_set():  # a header block cut off by the deadline parses as a short one
             raise clock.error()
@@ -511,12 +516,12 @@ def text_of(body, content_type, media_type):
 
 def connection_problem(error, host):
     """Return a user-readable sentence for a failed connection to `host`."""
-    if isinstance(error, ssl.SSLCertVerificationError | CertificateError):
+    if isinstance(error, ssl.SSLCertVerificationError):
         return UNTRUSTED_CERTIFICATE % {"host": host}
     if isinstance(error, ssl.SSLError):
         return NO_SECURE_CONNECTION % {"host": host}
-    if isinstance(error, NewConnectionError):
+    if isinstance(error, NoConnection):
         return NO_CONNECTION % {"host": host}
-    if isinstance(error, Urllib3Timeout | TimeoutError):
+    if isinstance(error, TimeoutError):
         return NO_ANSWER_IN_TIME % {"host": host}
     return CUT_OFF % {"host": host}

@@ -1,10 +1,12 @@
-"""The job queue (procrastinate, in PostgreSQL), its tasks, and the worker process that runs them.
+"""The job queue (procrastinate, in PostgreSQL), the worker process that runs it, its upkeep.
 
 The web process only defers: `defer()` adds a job in the current database transaction, so
 the job exists if and only if the rows it works on were committed. A worker (`flask worker`,
 the Procfile's `worker:`) runs jobs in threads, each inside an app context of its own, and
-logs one line per job. Every task here is small and idempotent (it may run again after a
-worker dies) and calls the feature code that does the work. See docs/jobs.md.
+logs one line per job. This module imports no feature: each declares its tasks on a
+procrastinate Blueprint in its own `tasks.py` (the bucket's in app/objects.py), and
+create_app registers them with `register_tasks`. Every task is small and idempotent (it may
+run again after a worker dies). See docs/jobs.md.
 """
 
 import asyncio
@@ -13,19 +15,21 @@ import os
 import signal
 import threading
 import time
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import procrastinate
 import psycopg
 import psycopg_pool
 from flask import current_app, g, has_request_context
+from procrastinate import builtin_tasks
 from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
-from sqlalchemy import text
+from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.extensions import db
-from app.models import AccountExport, LoginSession, PhotoUpload, WordCount
+from app.models import WorkerOutcome
 from config import direct_database_uri
 
 logger = logging.getLogger("memo.jobs")
@@ -65,6 +69,8 @@ RECONNECT_GIVE_UP_SECONDS = 300
 MAINTENANCE_QUEUE = "maintenance"
 MAINTENANCE_SLOTS = 1
 MAINTENANCE_POLL_SECONDS = 2
+# Failed jobs stay this long for `flask jobs failures` and `retry` (succeeded ones go at once).
+FORGET_FAILED_JOBS_AFTER_HOURS = 30 * 24
 
 # Failures worth another attempt: the database did not answer (tasks add the store's).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -75,6 +81,18 @@ QUEUE_CONNECTION_ERRORS = (
     psycopg_pool.PoolTimeout,
     procrastinate.exceptions.ConnectorException,
 )
+
+
+def register_tasks(*blueprints):
+    """Add the tasks declared on these blueprints to the queue, once per process."""
+    for blueprint in blueprints:
+        if all(queue.tasks.get(name) is task for name, task in blueprint.tasks.items()):
+            continue  # an earlier create_app registered them
+        # No namespace: a job in the queue names its task, and these names predate blueprints.
+        # A job deferred by the previous release must find its task in this one, and the
+        # other way round, during a rolling deploy. procrastinate 3.10 prefixes "<namespace>:"
+        # only to a non-empty namespace (utils.add_namespace).
+        queue.add_tasks_from(blueprint, namespace="")
 
 
 def worker_connections(concurrency):
@@ -113,31 +131,41 @@ def retrying(max_attempts, errors=TRANSIENT_ERRORS, base_seconds=2):
     )
 
 
+@contextmanager
+def job_logged(flask_app, context):
+    """Run a job in its own app context with its request id, and log it in one line."""
+    job = context.job
+    # Added by defer(); the task itself never sees it.
+    request_id = job.task_kwargs.pop(REQUEST_ID, None) or "-"
+    started = time.perf_counter()
+    with flask_app.app_context():
+        g.request_id = request_id
+        outcome = "failed"
+        try:
+            yield
+            outcome = "succeeded"
+        except Exception as error:
+            retry = context.task.get_retry_exception(error, job) if context.task else None
+            outcome = f"{'retry later' if retry else 'failed'}: {type(error).__name__}: {error}"
+            raise
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            fields = {"job": job.task_name, "id": job.id, "attempt": job.attempts + 1}
+            logger.info("job", extra=fields | {"duration_ms": duration_ms, "outcome": outcome})
+
+
 def job_log_middleware(flask_app):
-    """Return a task middleware: each job in its own app context, logged in one line."""
+    """Return the task middlewares (one for sync tasks, one for async ones) that log each job."""
 
     def run_in_app_context(call_next, context, worker):
-        job = context.job
-        # Added by defer(); the task itself never sees it.
-        request_id = job.task_kwargs.pop(REQUEST_ID, None) or "-"
-        started = time.perf_counter()
-        with flask_app.app_context():
-            g.request_id = request_id
-            outcome = "failed"
-            try:
-                result = call_next()
-                outcome = "succeeded"
-                return result
-            except Exception as error:
-                retry = context.task.get_retry_exception(error, job) if context.task else None
-                outcome = f"{'retry later' if retry else 'failed'}: {type(error).__name__}: {error}"
-                raise
-            finally:
-                duration_ms = round((time.perf_counter() - started) * 1000, 1)
-                fields = {"job": job.task_name, "id": job.id, "attempt": job.attempts + 1}
-                logger.info("job", extra=fields | {"duration_ms": duration_ms, "outcome": outcome})
+        with job_logged(flask_app, context):
+            return call_next()
 
-    return run_in_app_context
+    async def run_async_in_app_context(call_next, context, worker):
+        with job_logged(flask_app, context):
+            return await call_next()
+
+    return [run_in_app_context, run_async_in_app_context]
 
 
 def psycopg_conninfo(sqlalchemy_uri):
@@ -203,7 +231,7 @@ def worker_options(flask_app, concurrency):
         "stalled_worker_timeout": heartbeat * MISSED_HEARTBEATS,
         "delete_jobs": "successful",
         "install_signal_handlers": False,
-        "task_middleware": [job_log_middleware(flask_app)],
+        "task_middleware": job_log_middleware(flask_app),
     }
 
 
@@ -381,27 +409,7 @@ def ping():
     """Do nothing: `flask jobs ping` times the queue with it."""
 
 
-# --- Work moved out of web requests. The feature modules are imported inside each task:
-# they import this module to defer their jobs.
-
-
-@queue.task(name="count_web_page", retry=retrying(max_attempts=3))
-def count_web_page(word_count_id):
-    """Fetch and count the page of a queued word count."""
-    from app.wordcount.pages import count_page
-
-    count_page(word_count_id)
-
-
-@queue.task(name="process_photo", retry=retrying(max_attempts=3))
-def process_photo(upload_id):
-    """Make the profile photo from an upload (a store that fails fails the upload at once)."""
-    from app.mypage.photos import process_upload
-
-    process_upload(upload_id)
-
-
-# --- Maintenance, on a schedule (one run per period, however many workers run) ---------
+# --- Lost work, on a schedule (one run per period, however many workers run) ----------
 
 
 @queue.periodic(cron="*/5 * * * *", periodic_id="abandoned")
@@ -409,110 +417,86 @@ def process_photo(upload_id):
     name="fail_abandoned_work", queueing_lock="fail_abandoned_work", queue=MAINTENANCE_QUEUE
 )
 def fail_abandoned_work(timestamp):
-    """Fail word counts and uploads left unfinished far too long (a job that was lost)."""
+    """Fail the rows of every kind of queued work left unfinished far too long (a job was lost).
+
+    The queue's own upkeep, like recovering stalled jobs: each kind is a WorkerOutcome, the
+    record a feature keeps of a job it queued, so a new kind is covered without naming it.
+    """
     older_than = current_app.config["ABANDONED_AFTER"]
-    WordCount.fail_abandoned(older_than)
-    PhotoUpload.fail_abandoned(older_than)
-    AccountExport.fail_abandoned(older_than)
-    db.session.commit()
-
-
-@queue.periodic(cron="7 * * * *", periodic_id="hourly")
-@queue.task(
-    name="delete_expired_login_sessions",
-    queueing_lock="delete_expired_login_sessions",
-    queue=MAINTENANCE_QUEUE,
-)
-def delete_expired_login_sessions(timestamp):
-    """Delete login sessions past their lifetime (they already sign nobody in)."""
-    LoginSession.delete_expired(current_app.config["LOGIN_SESSION_LIFETIME"])
-    db.session.commit()
-
-
-@queue.periodic(cron="9 * * * *", periodic_id="hourly")
-@queue.task(
-    name="delete_ended_throttle_windows",
-    queueing_lock="delete_ended_throttle_windows",
-    queue=MAINTENANCE_QUEUE,
-)
-def delete_ended_throttle_windows(timestamp):
-    """Delete throttle rows whose window has ended (of any scope: the longest window)."""
-    from app.auth.throttle import delete_ended_windows, longest_window
-
-    delete_ended_windows(longest_window(current_app.config))
+    for kind in WorkerOutcome.__subclasses__():
+        kind.fail_abandoned(older_than)
     db.session.commit()
 
 
 # --- Queue upkeep, on a schedule (one run per period, however many workers run) ---------
+# These run on the worker's event loop (async tasks) through procrastinate's JobManager, on
+# the worker's own queue connections.
 
 
 @queue.periodic(cron="* * * * * */10", periodic_id="stalled")
 @queue.task(
-    name="recover_stalled_jobs", queueing_lock="recover_stalled_jobs", queue=MAINTENANCE_QUEUE
+    name="recover_stalled_jobs",
+    queueing_lock="recover_stalled_jobs",
+    queue=MAINTENANCE_QUEUE,
+    pass_context=True,
 )
-def recover_stalled_jobs(timestamp):
+async def recover_stalled_jobs(context, timestamp):
     """Queue the jobs of workers that stopped heartbeating again, and forget those workers.
 
     It takes no `lock`: a lock is held by a `doing` job until that job ends, and a job whose
-    worker died never ends, so a recovery sharing its lock could never run. Two recoveries at
-    once take disjoint jobs instead (SKIP LOCKED).
+    worker died never ends, so a recovery sharing its lock could never run.
     """
+    manager = context.app.job_manager
     seconds = current_app.config["WORKER_HEARTBEAT_SECONDS"] * MISSED_HEARTBEATS
-    for job in db.session.execute(STALLED_JOBS, {"seconds": seconds}).all():
-        if job.queueing_lock and queued_again(job.queueing_lock):
-            # A periodic job queued since: that run takes over; this one ends as failed.
-            db.session.execute(FAIL_JOB, {"id": job.id})
-            logger.warning("job id=%s was running on a worker that stopped; it ran again", job.id)
-        else:
-            retry_job(job.id)
-            logger.warning("job id=%s was running on a worker that stopped; queued again", job.id)
-    db.session.execute(
-        text("SELECT procrastinate_prune_stalled_workers_v1(:seconds)"), {"seconds": seconds}
-    )
-    db.session.commit()
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds):
+        try:
+            await recover(manager, job)
+        except procrastinate.exceptions.ConnectorException as error:
+            # Another recovery took it first, or its successor was queued meanwhile.
+            logger.warning(
+                "job id=%s not recovered now (%s); the next recovery looks again", job.id, error
+            )
+    await manager.prune_stalled_workers(seconds)
 
 
-STALLED_JOBS = text(
-    "SELECT job.id, job.queueing_lock FROM procrastinate_jobs job"
-    " LEFT JOIN procrastinate_workers worker ON worker.id = job.worker_id"
-    " WHERE job.status = 'doing' AND (job.worker_id IS NULL"
-    " OR worker.last_heartbeat < now() - make_interval(secs => :seconds))"
-    " FOR UPDATE OF job SKIP LOCKED"
-)
-FAIL_JOB = text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)")
+async def recover(manager, job):
+    """Queue a stalled job again, or fail it if a run with its queueing lock is waiting.
 
-
-def queued_again(queueing_lock):
-    """Return whether a job with this queueing lock is waiting to run."""
-    return db.session.scalar(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs"
-            " WHERE queueing_lock = :lock AND status = 'todo')"
-        ),
-        {"lock": queueing_lock},
-    )
+    procrastinate 3.10's retry_job cannot do the second: the waiting run holds the queueing
+    lock (a unique index on the `todo` jobs), so retrying a periodic job would break it.
+    """
+    if job.queueing_lock and await manager.list_jobs_async(
+        queueing_lock=job.queueing_lock, status="todo"
+    ):
+        await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        logger.warning("job id=%s was running on a worker that stopped; it ran again", job.id)
+    else:
+        await manager.retry_job(job)
+        logger.warning("job id=%s was running on a worker that stopped; queued again", job.id)
 
 
 @queue.periodic(cron="17 3 * * *", periodic_id="daily")
-@queue.task(name="remove_old_jobs", queueing_lock="remove_old_jobs", queue=MAINTENANCE_QUEUE)
-def remove_old_jobs(timestamp):
+@queue.task(
+    name="remove_old_jobs",
+    queueing_lock="remove_old_jobs",
+    queue=MAINTENANCE_QUEUE,
+    pass_context=True,
+)
+async def remove_old_jobs(context, timestamp):
     """Forget finished jobs: failed ones after 30 days (succeeded ones go at once)."""
-    db.session.execute(
-        text(
-            "DELETE FROM procrastinate_jobs WHERE status IN ('failed', 'cancelled', 'aborted')"
-            " AND id IN (SELECT job_id FROM procrastinate_events"
-            " GROUP BY job_id HAVING max(at) < now() - :age)"
-        ),
-        {"age": timedelta(days=30)},
+    await builtin_tasks.remove_old_jobs(
+        context,
+        max_hours=FORGET_FAILED_JOBS_AFTER_HOURS,
+        remove_failed=True,
+        remove_cancelled=True,
+        remove_aborted=True,
     )
-    db.session.commit()
 
 
 # Objects in the store are deleted and swept by app/objects.py's own tasks.
 
 
-def retry_job(job_id):
-    """Queue a failed or stalled job again, now, in the session's transaction."""
-    db.session.execute(
-        text("SELECT procrastinate_retry_job_v2(:id, now(), NULL, NULL, NULL)"), {"id": job_id}
-    )
+def retry_failed_job(job_id):
+    """Queue a failed job again, to run now, with procrastinate's retry on the app's engine."""
+    with deferrer.open(db.engine):
+        deferrer.job_manager.retry_job_by_id(job_id, retry_at=datetime.now(UTC))

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import procrastinate
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -29,6 +30,7 @@ from app.extensions import db
 from app.models import UNFINISHED, Attachment, PhotoUpload, User, utcnow
 
 logger = logging.getLogger("memo.objects")
+blueprint = procrastinate.Blueprint()
 PHOTO_PREFIX = "avatars/"
 PHOTO_UPLOAD_PREFIX = "uploads/"
 ATTACHMENT_PREFIX = "attachments/"
@@ -145,7 +147,7 @@ def delete_photo_later(url):
     delete_later([key_for_url(url)])
 
 
-@jobs.queue.task(name="delete_objects", retry=jobs.retrying(STORE_ATTEMPTS, errors=STORE_ERRORS))
+@blueprint.task(name="delete_objects", retry=jobs.retrying(STORE_ATTEMPTS, errors=STORE_ERRORS))
 def delete_objects(keys=(), prefixes=()):
     """Delete objects, and every object under `prefixes` (a missing key is already done)."""
     for key in keys:
@@ -249,8 +251,8 @@ def sweep(min_age=timedelta(hours=1), dry_run=False):
     return found
 
 
-@jobs.queue.periodic(cron="*/10 * * * *", periodic_id="sweep")
-@jobs.queue.task(
+@blueprint.periodic(cron="*/10 * * * *", periodic_id="sweep")
+@blueprint.task(
     name="sweep_objects",
     queueing_lock="sweep_objects",
     queue=jobs.MAINTENANCE_QUEUE,

@@ -24,7 +24,6 @@ import ast
 import hashlib
 import logging
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import tenacity
 from alembic.operations import Operations
 from alembic.util import CommandError
 from sqlalchemy import text
@@ -118,48 +118,64 @@ def wait_for_advisory_lock(connection, patience):
         time.sleep(0.5)
 
 
-def retry_delay(first, attempt):
-    """Return a delay drawn below `first` doubled per attempt, capped (pgroll's backoff).
-
-    The randomness keeps a retry from meeting the same periodic transaction again.
-    """
-    ceiling = min(MAX_RETRY_DELAY_SECONDS, first * 2 ** (attempt - 1))
-    return random.uniform(0, ceiling)  # noqa: S311  (timing, not a secret)
+def lock_timed_out(error):
+    """Whether `error` is a revision giving up on a lock: worth another attempt."""
+    return isinstance(error, DBAPIError) and sqlstate(error) in RETRYABLE_SQLSTATES
 
 
 def run_with_retries(connection, migrate, settings, scripts):
-    """Call `migrate()`, retrying while a revision times out waiting for a lock."""
+    """Call `migrate()`, retrying while a revision times out waiting for a lock.
+
+    Each retry waits a delay drawn below MIGRATION_RETRY_DELAY_SECONDS doubled per attempt,
+    capped (pgroll's backoff): the randomness keeps a retry from meeting the same periodic
+    transaction again.
+    """
     attempts = settings["MIGRATION_ATTEMPTS"]
-    for attempt in range(1, attempts + 1):
-        try:
-            migrate()
-            return
-        except DBAPIError as error:
-            if connection.in_transaction():
-                connection.rollback()
-            revision = pending_revision(connection, scripts) or "?"
-            cause = first_line(error)
-            still_at = ", ".join(sorted(current_heads(connection))) or "base"
-            if sqlstate(error) not in RETRYABLE_SQLSTATES:
-                raise CommandError(
-                    f"revision {revision} failed: {cause}; the database is still at {still_at}"
-                ) from None
-            if attempt == attempts:
-                raise CommandError(
-                    f"revision {revision} could not get its lock after {attempts} attempts "
-                    f"({cause}); a long transaction holds it (see pg_stat_activity). "
-                    f"The database is still at {still_at}"
-                ) from None
-            delay = retry_delay(settings["MIGRATION_RETRY_DELAY_SECONDS"], attempt)
-            logger.warning(
-                "Attempt %d of %d: revision %s %s; retrying in %.2f s",
-                attempt,
-                attempts,
-                revision,
-                cause,
-                delay,
-            )
-            time.sleep(delay)
+
+    def log_retry(state):
+        logger.warning(
+            "Attempt %d of %d: revision %s %s; retrying in %.2f s",
+            state.attempt_number,
+            attempts,
+            pending_revision(connection, scripts) or "?",
+            first_line(state.outcome.exception()),
+            state.next_action.sleep,
+        )
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(lock_timed_out),
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_random_exponential(
+            multiplier=settings["MIGRATION_RETRY_DELAY_SECONDS"], max=MAX_RETRY_DELAY_SECONDS
+        ),
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    try:
+        retrying(migrate_rolling_back, connection, migrate)
+    except DBAPIError as error:
+        revision = pending_revision(connection, scripts) or "?"
+        cause = first_line(error)
+        still_at = ", ".join(sorted(current_heads(connection))) or "base"
+        if not lock_timed_out(error):
+            raise CommandError(
+                f"revision {revision} failed: {cause}; the database is still at {still_at}"
+            ) from None
+        raise CommandError(
+            f"revision {revision} could not get its lock after {attempts} attempts "
+            f"({cause}); a long transaction holds it (see pg_stat_activity). "
+            f"The database is still at {still_at}"
+        ) from None
+
+
+def migrate_rolling_back(connection, migrate):
+    """Call `migrate()`; if it fails, roll back what its transaction left open."""
+    try:
+        migrate()
+    except DBAPIError:
+        if connection.in_transaction():
+            connection.rollback()
+        raise
 
 
 def pending_revision(connection, scripts):

@@ -39,7 +39,7 @@ def init_app(app):
 def make_bucket(config, read_timeout=3, attempts=1):
     """Create the S3 client; boto3 clients are thread-safe, so every request shares it."""
     import boto3  # imported here, with the client: 0.17 s that most processes never need
-    from botocore.config import Config as BotoConfig
+    from botocore.config import Config as BotoConfig  # with boto3, for the same reason
 
     endpoint = config["S3_ENDPOINT_URL"] or None
     client = boto3.session.Session().client(

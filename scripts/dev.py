@@ -8,17 +8,19 @@ Needs only Python 3.11+. It creates `.venv`, installs the pinned requirements
 (again only when they change), then starts what is missing: an embedded
 PostgreSQL (data kept in `.dev/postgres`), an S3-compatible object store
 (objects kept in `.dev/objects`) and an SMTP server (each message kept in `.dev/mail`,
-shown at /dev/inbox). Ctrl-C stops everything it started.
+shown at /dev/inbox). Ctrl-C, or closing the terminal, stops everything it started.
 """
 
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import venv
+from contextlib import suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +35,9 @@ PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian's package, for the connection pooler
 
 def say(message):
     """Print a progress line that stands out from the tools' own output."""
-    print(f"==> {message}", flush=True)
+    # Where the terminal or the pipe's reader is gone, stopping goes on without the line.
+    with suppress(OSError):
+        print(f"==> {message}", flush=True)
 
 
 def requirements_digest():
@@ -206,7 +210,24 @@ def serve_web(env, args):
     """Run the Procfile's web command (nginx before gunicorn) on 127.0.0.1, reloading on edits."""
     env = {**env, "PORT": str(WEB_PORT), "WEB_FRONT_HOST": "127.0.0.1"}
     gunicorn = ["gunicorn", "wsgi:app", "--reload", *args]
-    return subprocess.call([str(VENV_PYTHON), "front.py", *gunicorn], env=env, cwd=ROOT)
+    web = subprocess.Popen([str(VENV_PYTHON), "front.py", *gunicorn], env=env, cwd=ROOT)
+    try:
+        return web.wait()
+    except KeyboardInterrupt:
+        # front.py's own stop: nginx and gunicorn finish what they serve. (It has most often
+        # had the same signal from the terminal already, and ignores a second one.)
+        web.send_signal(signal.SIGTERM)
+        web.wait()
+        raise
+
+
+def hang_up(number, frame):
+    """The terminal closed (SIGHUP): stop everything as Ctrl-C does, with nowhere to print."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the shell's own SIGHUP must not cut it short
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, sys.stdout.fileno())  # writing to a closed terminal fails (EIO)
+    os.dup2(quiet, sys.stderr.fileno())
+    raise KeyboardInterrupt
 
 
 def run(args):
@@ -218,6 +239,7 @@ def run(args):
     if not port_is_free(WEB_PORT):
         sys.exit(f"memo: port {WEB_PORT} is taken; stop the other server first")
     STATE.mkdir(exist_ok=True)
+    signal.signal(signal.SIGHUP, hang_up)
     stack = []
     try:
         start_database(env, stack)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import AccountExport, User
-from app.mypage.export import delete_old_exports
+from app.mypage.tasks import delete_old_exports
 from devenv.services import stored_keys
 from tests import pictures
 from tests.uploads import Attacher

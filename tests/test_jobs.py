@@ -13,6 +13,7 @@ from flask import g
 from sqlalchemy import text
 
 from app import jobs, objects
+from app.auth import tasks as auth_tasks
 from app.extensions import db
 from devenv.services import stored_keys
 from tests import pictures
@@ -255,6 +256,37 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
     }
 
 
+def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
+    """A job names its task: one queued by the previous release must find it, and its schedule."""
+    ours = {name for name in jobs.queue.tasks if "procrastinate.builtin_tasks" not in name}
+    assert ours == {
+        "ping",
+        "count_web_page",
+        "process_photo",
+        "write_export",
+        "send_account_mail",
+        "delete_objects",
+        "fail_abandoned_work",
+        "delete_expired_login_sessions",
+        "delete_ended_throttle_windows",
+        "delete_spent_mail_tokens",
+        "delete_old_exports",
+        "sweep_objects",
+        "recover_stalled_jobs",
+        "remove_old_jobs",
+    }
+    assert set(jobs.queue.periodic_registry.periodic_tasks) == {
+        ("fail_abandoned_work", "abandoned"),
+        ("delete_expired_login_sessions", "hourly"),
+        ("delete_ended_throttle_windows", "hourly"),
+        ("delete_spent_mail_tokens", "hourly"),
+        ("delete_old_exports", "hourly"),
+        ("sweep_objects", "sweep"),
+        ("recover_stalled_jobs", "stalled"),
+        ("remove_old_jobs", "daily"),
+    }
+
+
 def test_expired_login_sessions_are_deleted(app, user, other_user, count_rows):
     with app.app_context():
         db.session.execute(
@@ -264,7 +296,7 @@ def test_expired_login_sessions_are_deleted(app, user, other_user, count_rows):
             )
         )
         db.session.commit()
-        jobs.delete_expired_login_sessions(timestamp=0)
+        auth_tasks.delete_expired_login_sessions(timestamp=0)
     assert count_rows("login_session") == 1
     assert user.get("/").status_code == 200  # ann's session is young: still signed in
 
@@ -278,7 +310,7 @@ def test_ended_throttle_windows_are_deleted(app, count_rows):
             )
         )
         db.session.commit()
-        jobs.delete_ended_throttle_windows(timestamp=0)
+        auth_tasks.delete_ended_throttle_windows(timestamp=0)
         subjects = db.session.scalars(text("SELECT subject FROM login_throttle")).all()
     assert subjects == ["new"]
 

@@ -23,6 +23,7 @@ from app.attachments.uploads import (
 from app.errors import handle_http_error
 from app.extensions import db
 from app.models import Attachment
+from app.notes.lookup import get_note
 
 logger = logging.getLogger("memo.attachments")
 STORE_DOWN = _l(
@@ -46,14 +47,6 @@ def object_store_failed(error):
     """Answer 503 when the object store fails; the upload stays as it was, to retry."""
     logger.warning("object store failed: %s", error)
     return handle_http_error(ServiceUnavailable(str(STORE_DOWN)))
-
-
-def get_note(note_id):
-    """Return the signed-in user's note, or abort 404, as the notes pages do."""
-    # Imported here: the notes pages import this package to show and delete attachments.
-    from app.notes.routes import get_note as notes_get_note
-
-    return notes_get_note(note_id)
 
 
 def get_attachment(attachment_id):

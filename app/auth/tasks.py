@@ -1,21 +1,25 @@
-"""The accounts' jobs: send an account's mail, and prune the links that no longer work."""
+"""The accounts' jobs: send an account's mail, and delete what no longer signs anyone in."""
 
 import logging
 
+import procrastinate
+from flask import current_app
+
 from app import jobs
-from app.auth import mails
+from app.auth import mails, throttle
 from app.extensions import db
 from app.mail import TemporaryMailError
-from app.models import MailToken
+from app.models import LoginSession, MailToken
 
 logger = logging.getLogger("memo.mail")
+blueprint = procrastinate.Blueprint()
 
 # A server that is down or answers 4xx is tried again for about 2 hours (2, 4, 8 ... s);
 # a 5xx fails the job at once, logged without the address (app/mail.py).
 MAIL_ATTEMPTS = 12
 
 
-@jobs.queue.task(
+@blueprint.task(
     name="send_account_mail",
     retry=jobs.retrying(MAIL_ATTEMPTS, errors=(*jobs.TRANSIENT_ERRORS, TemporaryMailError)),
 )
@@ -24,14 +28,41 @@ def send_account_mail(kind, user_id=None, **details):
     mails.deliver(kind, user_id, **details)
 
 
-@jobs.queue.periodic(cron="21 * * * *", periodic_id="hourly")
-@jobs.queue.task(name="delete_spent_mail_tokens", queueing_lock="delete_spent_mail_tokens")
+def defer_mail(kind, user_id=None, **details):
+    """Queue mail `kind` in the session's transaction: it is sent only if that commits."""
+    jobs.defer(send_account_mail, kind=kind, user_id=user_id, **details)
+
+
+# --- Maintenance, on a schedule (one run per period, however many workers run) ---------
+
+
+@blueprint.periodic(cron="21 * * * *", periodic_id="hourly")
+@blueprint.task(name="delete_spent_mail_tokens", queueing_lock="delete_spent_mail_tokens")
 def delete_spent_mail_tokens(timestamp):
     """Delete mailed links that expired or were used: they open nothing any more."""
     logger.info("deleted %s spent mail links", MailToken.delete_spent())
     db.session.commit()
 
 
-def defer_mail(kind, user_id=None, **details):
-    """Queue mail `kind` in the session's transaction: it is sent only if that commits."""
-    jobs.defer(send_account_mail, kind=kind, user_id=user_id, **details)
+@blueprint.periodic(cron="7 * * * *", periodic_id="hourly")
+@blueprint.task(
+    name="delete_expired_login_sessions",
+    queueing_lock="delete_expired_login_sessions",
+    queue=jobs.MAINTENANCE_QUEUE,
+)
+def delete_expired_login_sessions(timestamp):
+    """Delete login sessions past their lifetime (they already sign nobody in)."""
+    LoginSession.delete_expired(current_app.config["LOGIN_SESSION_LIFETIME"])
+    db.session.commit()
+
+
+@blueprint.periodic(cron="9 * * * *", periodic_id="hourly")
+@blueprint.task(
+    name="delete_ended_throttle_windows",
+    queueing_lock="delete_ended_throttle_windows",
+    queue=jobs.MAINTENANCE_QUEUE,
+)
+def delete_ended_throttle_windows(timestamp):
+    """Delete throttle rows whose window has ended (of any scope: the longest window)."""
+    throttle.delete_ended_windows(throttle.longest_window(current_app.config))
+    db.session.commit()

@@ -15,6 +15,7 @@ from pytz import all_timezones_set, common_timezones
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from app.errors import database_lost
 from app.extensions import babel
 
 # Code and the language's own name, as the switcher shows it.
@@ -79,6 +80,8 @@ def browser_language():
 
 def signed_in_user():
     """Return the signed-in user, or None (also when the request loaded nobody)."""
+    if database_lost():  # no one can be loaded: the error page is in the browser's language
+        return None
     return current_user if current_user.is_authenticated else None
 
 

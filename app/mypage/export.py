@@ -1,6 +1,7 @@
 """Exporting an account: a worker writes one zip archive of everything a user owns to the store.
 
-"Export my data" queues a job (one export in flight per user, by a unique index). The job
+"Export my data" queues a job (one export in flight per user, by a unique index; see
+app/mypage/tasks.py). The job
 writes `account.json` (the account, notes, word counts and attachments' metadata, read a
 few rows at a time), every attachment's file and the profile photo into a zip in a spooled
 temporary file, then sends it to the store in parts under a private key. Memory stays flat
@@ -15,11 +16,10 @@ from tempfile import SpooledTemporaryFile
 from flask import current_app
 from sqlalchemy import select
 
-from app import jobs, objects, storage
+from app import objects, storage
 from app.attachments.naming import FALLBACK_NAME, clean_name
 from app.extensions import db
 from app.i18n.stored import stored_message
-from app.jobs import TRANSIENT_ERRORS, queue, retrying
 from app.models import AccountExport, Attachment, User, utcnow
 
 logger = logging.getLogger("memo.export")
@@ -30,15 +30,6 @@ DOWNLOAD_NAME = "memo-export.zip"
 STORE_DOWN = stored_message(
     "The object store did not answer, so the archive could not be saved. Please try again."
 )
-
-
-def start(user_id):
-    """Queue an export of the user's account, unless one is in flight; return (export, new)."""
-    export, new = AccountExport.start(user_id)
-    if new:
-        jobs.defer(write_export, export_id=export.id)
-    db.session.commit()
-    return export, new
 
 
 def download_url(export):
@@ -94,8 +85,7 @@ def write_archive(user, file):
             write_object(archive, f"photo.{photo_key.rsplit('.', 1)[-1]}", photo_key)
 
 
-@queue.task(name="write_export", retry=retrying(max_attempts=3, errors=(*TRANSIENT_ERRORS,)))
-def write_export(export_id):
+def write(export_id):
     """Write an export's archive to the store and record where; a store that fails fails it."""
     export = db.session.get(AccountExport, export_id)
     if export is None or export.finished:
@@ -120,13 +110,7 @@ def write_export(export_id):
     db.session.commit()
 
 
-@queue.periodic(cron="23 * * * *", periodic_id="hourly")
-@queue.task(
-    name="delete_old_exports",
-    queueing_lock="delete_old_exports",
-    retry=retrying(3),
-)
-def delete_old_exports(timestamp):
+def delete_old():
     """Delete export archives (and their rows) older than EXPORT_KEEP."""
     cutoff = utcnow() - current_app.config["EXPORT_KEEP"]
     old = AccountExport.finished_before(cutoff)

@@ -9,7 +9,7 @@ the photo is discarded. What is left over goes by app/objects.py's deletion job.
 
 from flask import current_app
 
-from app import jobs, objects, storage
+from app import objects, storage
 from app.extensions import db
 from app.i18n.stored import stored_message
 from app.images import REFUSALS, ImageError, profile_photo_limited
@@ -23,16 +23,15 @@ for refusal in REFUSALS:  # images.py imports nothing of Memo's: its messages ar
     stored_message(refusal)
 
 
-def accept_upload(user_id, data):
-    """Queue the upload `data` for processing: stored privately, with its job, in one go.
+def store_upload(user_id, data):
+    """Record the upload `data` as queued and store it privately; return its row, uncommitted.
 
-    Raises TooManyUnfinished (nothing stored) or StorageError (nothing committed).
+    Raises TooManyUnfinished (nothing stored) or StorageError.
     """
     key = objects.photo_upload_key(user_id)
     upload = PhotoUpload.queue(user_id, key, current_app.config["PHOTOS_UNFINISHED_PER_USER"])
     storage.put_object(key, data)
-    jobs.defer_for_user(user_id, jobs.process_photo, upload_id=upload.id)
-    db.session.commit()
+    return upload
 
 
 def process_upload(upload_id):

@@ -13,7 +13,7 @@ from app.auth.tasks import defer_mail
 from app.extensions import db
 from app.i18n.routes import remember_language
 from app.models import AccountExport, PhotoUpload, TooManyUnfinished, User, comparison_key
-from app.mypage import bp, export, photos
+from app.mypage import bp, export, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
@@ -78,7 +78,7 @@ def upload_photo():
     if not form.validate_on_submit():
         return render_page(400, photo_form=form)
     try:
-        photos.accept_upload(current_user.id, form.data)
+        tasks.queue_photo(current_user.id, form.data)
     except TooManyUnfinished:
         db.session.rollback()
         raise too_many_uploads() from None
@@ -182,7 +182,7 @@ def export_status():
 @login_required
 def start_export():
     """Queue an export of the whole account; a worker writes the archive."""
-    _, new = export.start(current_user.id)
+    _, new = tasks.start_export(current_user.id)
     if new:
         flash(
             gettext("Your export is being prepared; this page shows when it is ready."), "success"

@@ -1,9 +1,8 @@
 """The signed-in user's notes."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import bindparam, select
 
 from app.attachments.panel import attachments_panel
 from app.attachments.uploads import delete_note_attachments
@@ -12,15 +11,10 @@ from app.extensions import db
 from app.models import Note
 from app.notes import bp
 from app.notes.forms import NoteForm
+from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page
 from app.notes.quota import QuotaFull, check_room
 from app.validators import is_same_site_path
-
-# Built once with bound parameters: it keeps its cache key, so a request only binds values.
-NOTE_OF_USER = select(Note).where(
-    Note.id == bindparam("note_id"), Note.user_id == bindparam("user_id")
-)
-
 
 # An id no note has yet: a list page builds a note's URL with it once, then fills in each id.
 ANY_NOTE_ID = 2**63 - 1
@@ -34,14 +28,6 @@ def note_url_format(endpoint):
     url = url_for(endpoint, note_id=ANY_NOTE_ID)
     # Braces elsewhere in the URL (a mount point's name, say) must stay literal.
     return url.replace("{", "{{").replace("}", "}}").replace(str(ANY_NOTE_ID), "{}")
-
-
-def get_note(note_id):
-    """Return the signed-in user's note, or abort 404 (someone else's is as good as missing)."""
-    note = db.session.scalar(NOTE_OF_USER, {"note_id": note_id, "user_id": current_user.id})
-    if note is None:
-        abort(404)
-    return note
 
 
 def has_room(form, note=None):

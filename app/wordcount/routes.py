@@ -12,11 +12,12 @@ from app.errors import wants_json
 from app.extensions import db
 from app.i18n.stored import translated_text
 from app.models import TooManyUnfinished, WordCount
-from app.notes.routes import get_note
+from app.notes.lookup import get_note
 from app.validators import page_number
 from app.wordcount import bp
 from app.wordcount.counting import count_words
 from app.wordcount.forms import WordCountForm
+from app.wordcount.tasks import count_web_page
 
 # A word count's status as its list shows it.
 STATUS_NAMES = {
@@ -78,7 +79,7 @@ def index():
         db.session.rollback()
         raise too_many_unfinished() from None
     if new:
-        jobs.defer_for_user(current_user.id, jobs.count_web_page, word_count_id=word_count.id)
+        jobs.defer_for_user(current_user.id, count_web_page, word_count_id=word_count.id)
     db.session.commit()
     return redirect(url_for("wordcount.show", word_count_id=word_count.id))
 

@@ -1,0 +1,52 @@
+"""My page's jobs: make a profile photo from an upload, write an export, delete old exports."""
+
+import procrastinate
+
+from app import jobs
+from app.extensions import db
+from app.models import AccountExport
+from app.mypage import export, photos
+
+blueprint = procrastinate.Blueprint()
+
+
+@blueprint.task(name="process_photo", retry=jobs.retrying(max_attempts=3))
+def process_photo(upload_id):
+    """Make the profile photo from an upload (a store that fails fails the upload at once)."""
+    photos.process_upload(upload_id)
+
+
+def queue_photo(user_id, data):
+    """Queue the upload `data` for processing: stored privately, with its job, in one go.
+
+    Raises TooManyUnfinished (nothing stored) or StorageError (nothing committed).
+    """
+    upload = photos.store_upload(user_id, data)
+    jobs.defer_for_user(user_id, process_photo, upload_id=upload.id)
+    db.session.commit()
+
+
+@blueprint.task(
+    name="write_export", retry=jobs.retrying(max_attempts=3, errors=(*jobs.TRANSIENT_ERRORS,))
+)
+def write_export(export_id):
+    """Write an export's archive to the store and record where; a store that fails fails it."""
+    export.write(export_id)
+
+
+def start_export(user_id):
+    """Queue an export of the user's account, unless one is in flight; return (export, new)."""
+    started, new = AccountExport.start(user_id)
+    if new:
+        jobs.defer(write_export, export_id=started.id)
+    db.session.commit()
+    return started, new
+
+
+@blueprint.periodic(cron="23 * * * *", periodic_id="hourly")
+@blueprint.task(
+    name="delete_old_exports", queueing_lock="delete_old_exports", retry=jobs.retrying(3)
+)
+def delete_old_exports(timestamp):
+    """Delete export archives (and their rows) older than EXPORT_KEEP."""
+    export.delete_old()
