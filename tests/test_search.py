@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.search.query import SEARCHED_CHARACTERS, normalize, parse
+from app.search.query import SEARCHED_CHARACTERS, normalize, parse, search_notes
 
 
 def add_notes(app, email, notes):
@@ -453,3 +453,14 @@ def test_only_single_words_are_left_to_the_index_alone(app, typed, suffice):
         query = normalize(parse(typed))
         db.session.rollback()
     assert query.keys_suffice is suffice
+
+
+def test_a_search_runs_in_one_process_without_parallel_workers(app, user):
+    add_notes(app, "ann@example.com", [("Zoo", "giraffe")])
+    with app.app_context():
+        user_id = db.session.scalar(text("SELECT id FROM \"user\" WHERE email = 'ann@example.com'"))
+        assert search_notes(user_id, "giraffe", 1, 20).total == 1
+        # Still the search's transaction: its settings hold until it ends.
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        db.session.rollback()
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) != "0"
