@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.search.query import normalize, parse
+from app.search.query import SEARCHED_CHARACTERS, normalize, parse, search_notes
 
 
 def add_notes(app, email, notes):
@@ -416,3 +416,51 @@ def test_past_a_thousand_matches_the_newest_thousand_are_ranked(app, user):
     page = user.get("/search?q=giraffe").get_data(as_text=True)
     assert "More than 1,000 notes match; the newest 1,000 are ranked" in page
     assert hits(user, "giraffe")[0] == "Note 1001"
+
+
+# --- A long note is searched in its first SEARCHED_CHARACTERS characters ------------------
+
+
+def long_note(far_word):
+    """Return content with `giraffe` at its start, `zanzibarian` across the limit, then more."""
+    head = "giraffe " + "filler " * ((SEARCHED_CHARACTERS - 20) // 7)
+    head += " " * (SEARCHED_CHARACTERS - 5 - len(head))
+    return f"{head}zanzibarian " + "tail " * 100 + far_word
+
+
+def test_words_past_the_first_10000_characters_of_a_note_are_not_found(app, user):
+    assert SEARCHED_CHARACTERS == 10_000
+    add_notes(app, "ann@example.com", [("Long", long_note("zebra")), ("Short", "a zebra")])
+    assert hits(user, "zebra") == ["Short"]
+    assert hits(user, "zanzi*") == []  # the word the limit splits is not searched at all
+    assert hits(user, "giraffe") == ["Long"]
+    page = user.get("/search?q=giraffe").get_data(as_text=True)
+    snippet = re.search(r'<p class="snippet">(.*?)</p>', page, re.DOTALL).group(1)
+    assert snippet.startswith("<mark>giraffe</mark> filler") and snippet.endswith(" …")
+
+
+def test_the_search_page_says_how_much_of_a_long_note_is_searched(user):
+    page = user.get("/search").get_data(as_text=True)
+    assert "Only the first 10,000 characters of a note are searched." in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "suffice"),
+    [("milk bre* 메모", True), ('"quick fox"', False), ("milk -cats", False), ("e-mail", False)],
+)
+def test_only_single_words_are_left_to_the_index_alone(app, typed, suffice):
+    with app.app_context():
+        query = normalize(parse(typed))
+        db.session.rollback()
+    assert query.keys_suffice is suffice
+
+
+def test_a_search_runs_in_one_process_without_parallel_workers(app, user):
+    add_notes(app, "ann@example.com", [("Zoo", "giraffe")])
+    with app.app_context():
+        user_id = db.session.scalar(text("SELECT id FROM \"user\" WHERE email = 'ann@example.com'"))
+        assert search_notes(user_id, "giraffe", 1, 20).total == 1
+        # Still the search's transaction: its settings hold until it ends.
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        db.session.rollback()
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) != "0"

@@ -30,6 +30,10 @@ from app.models import Note
 # The text search configuration of note_search_vector() in migration 0011: changing it
 # means a new revision that rebuilds every vector (see docs/search.md).
 CONFIG = "english"
+# The characters of a note's content that search reads (migration 0017's
+# note_search_prefix(), which cuts before a word the limit would split): words past them
+# are neither found nor highlighted, and the database stays within 3x its text.
+SEARCHED_CHARACTERS = 10_000
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 500  # 10,000 results deep is far enough; a bigger OFFSET is refused
 # Each prefix term reads every index key of the user's that starts so, and is checked
@@ -49,10 +53,14 @@ SEARCH_LOCK_CLASS = 2301
 TOO_MANY_PREFIXES = _l("Use at most %(num)s words ending in *.", num=MAX_PREFIXES)
 TOO_BROAD = _l("This search is too broad to answer quickly; add a word to narrow it.")
 BUSY = _l("You have searches still running; try again in a moment.")
-# One statement: the time limit for the rest of the transaction, and the first free slot
-# (the LIMIT stops at the first lock taken, so a search holds one slot, never two).
+# One statement: the time limit for the rest of the transaction, no parallel workers (a
+# search is one process's work: parallel ones made a common word's search on 1M notes
+# slower on 2 cores, 92 ms against 70, and would multiply what one user's searches take),
+# and the first free slot (the LIMIT stops at the first lock taken, so a search holds one
+# slot, never two).
 TAKE_BUDGET = text(
     "SELECT set_config('statement_timeout', :milliseconds, true),"
+    " set_config('max_parallel_workers_per_gather', '0', true),"
     " (SELECT slot FROM generate_series(0, :slots - 1) AS slot"
     "  WHERE pg_try_advisory_xact_lock(:class_id + slot, :object_id) LIMIT 1)"
 )
@@ -153,6 +161,15 @@ class TextQuery:
         return bool(self.phrases)
 
     @property
+    def keys_suffice(self):
+        """Whether the index's keys alone decide a match: single words, none excluded.
+
+        Then the stored vector need not be read to check each candidate (a phrase's
+        order or an exclusion needs it; the index has neither positions nor absences).
+        """
+        return all(len(phrase.words) == 1 and not phrase.excluded for phrase in self.phrases)
+
+    @property
     def looks_for_something(self):
         """Whether some phrase must be present (a query of exclusions alone lists everything)."""
         return any(not phrase.excluded for phrase in self.phrases)
@@ -246,8 +263,11 @@ def widened(marked, start, end):
     return start, end
 
 
-def excerpt(marked):
-    """Return the parts of a marked text around its first matches, joined by ellipses."""
+def excerpt(marked, cut=False):
+    """Return the parts of a marked text around its first matches, joined by ellipses.
+
+    `cut`: the text is the searched prefix of a longer content, which goes on after it.
+    """
     spans = [(m.start(), m.end()) for m in MARKED.finditer(marked)] or [(0, CONTEXT)]
     windows = []
     for first, last in spans:
@@ -265,7 +285,7 @@ def excerpt(marked):
     return (
         ("… " if windows[0][0] > 0 else "")
         + " … ".join(pieces)
-        + (" …" if windows[-1][1] < len(marked) else "")
+        + (" …" if cut or windows[-1][1] < len(marked) else "")
     )
 
 
@@ -274,20 +294,28 @@ def marks_removed(column):
     return func.translate(column, START + STOP, "")
 
 
-def headline(column):
-    """Return SQL for the column's text with every match of the plain query marked."""
+def headline(text):
+    """Return SQL for a text with every match of the plain query marked."""
     plain = cast(bindparam("plain"), TSQUERY)
     return func.ts_headline(
-        cast(literal(CONFIG), REGCONFIG), marks_removed(column), plain, HEADLINE_OPTIONS
+        cast(literal(CONFIG), REGCONFIG), marks_removed(text), plain, HEADLINE_OPTIONS
     )
 
 
-def results_query():
-    """Return the statement for one page of matches, best first, built once per process."""
+def results_query(keys_suffice):
+    """Return the statement for one page of matches, best first, built once per process.
+
+    `keys_suffice`: the query's index keys decide a match alone (TextQuery.keys_suffice).
+    """
     keys = cast(bindparam("keys"), TSQUERY)
     plain = cast(bindparam("plain"), TSQUERY)
+    found = func.note_search_keys(Note.user_id, Note.search_vector).bool_op("@@")(keys)
+    if not keys_suffice:
+        found &= Note.search_vector.bool_op("@@")(plain)
     # The index finds the notes with all the user's words (each key names the user); the
-    # stored vector then checks phrases and exclusions. The owner is checked again below,
+    # stored vector then checks phrases and exclusions, when there are some: reading it
+    # for every candidate is most of what a broad query costs (every one of 7,500 long
+    # notes' vectors, for a word in all of them). The owner is checked again below,
     # on the page's rows: here the planner would read the user's whole list from the
     # user_id index to check it. Only the newest MAX_RANKED + 1 matches go on to be
     # ranked ("id + 0": ordering by the bare id would let the planner walk the primary
@@ -302,10 +330,7 @@ def results_query():
             Note.completed,
             Note.search_vector,
         )
-        .where(
-            func.note_search_keys(Note.user_id, Note.search_vector).bool_op("@@")(keys),
-            Note.search_vector.bool_op("@@")(plain),
-        )
+        .where(found)
         .order_by((Note.id + 0).desc())
         .limit(MAX_RANKED + 1)
         .subquery()
@@ -327,7 +352,8 @@ def results_query():
         .offset(bindparam("offset"))
         .subquery()
     )
-    # Highlights are made for the page's notes only, after the ranking picked them.
+    # Highlights are made for the page's notes only, after the ranking picked them, and
+    # in the searched prefix of the content only: no match lies further on.
     return (
         select(
             best.c.id,
@@ -335,14 +361,15 @@ def results_query():
             best.c.completed,
             best.c.total,
             headline(best.c.title).label("title"),
-            headline(best.c.content).label("content"),
+            headline(func.note_search_prefix(best.c.content)).label("content"),
+            (func.char_length(best.c.content) > SEARCHED_CHARACTERS).label("cut"),
         )
         .where(best.c.user_id == bindparam("user_id"))
         .order_by(best.c.rank.desc(), best.c.created_at.desc(), best.c.id.desc())
     )
 
 
-RESULTS = results_query()
+RESULTS = {keys_suffice: results_query(keys_suffice) for keys_suffice in (True, False)}
 
 
 @dataclass
@@ -373,7 +400,7 @@ def take_budget(user_id, config):
 
     Raises SearchBusy when every slot is held (by the user's searches still running).
     """
-    _, slot = db.session.execute(
+    _, _, slot = db.session.execute(
         TAKE_BUDGET,
         {
             "milliseconds": str(config["SEARCH_TIMEOUT_MS"]),
@@ -413,7 +440,7 @@ def run_search(user_id, query, page, per_page):
     if not query.looks_for_something:
         return SearchResults(query, [], 0, page, False)
     rows = db.session.execute(
-        RESULTS,
+        RESULTS[query.keys_suffice],
         {
             "user_id": user_id,
             "keys": query.keys(user_id),
@@ -426,7 +453,7 @@ def run_search(user_id, query, page, per_page):
         Match(
             row.id,
             highlighted(row.title),
-            highlighted(excerpt(row.content)),
+            highlighted(excerpt(row.content, row.cut)),
             row.created_at,
             row.completed,
         )

@@ -10,6 +10,7 @@ from app.search.forms import SearchForm
 from app.search.query import (
     MAX_PAGE,
     MAX_QUERY_LENGTH,
+    SEARCHED_CHARACTERS,
     SearchBusy,
     SearchRefused,
     SearchTooBroad,
@@ -37,7 +38,13 @@ def search_box():
 
 def render_search(form, results=None, per_page=None):
     """Render the search page: the box, and the results when there are some to show."""
-    return render_template("search/index.html", form=form, results=results, per_page=per_page)
+    return render_template(
+        "search/index.html",
+        form=form,
+        results=results,
+        per_page=per_page,
+        searched_characters=SEARCHED_CHARACTERS,
+    )
 
 
 @bp.get("/search")
