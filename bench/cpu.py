@@ -16,7 +16,7 @@ The PostgreSQL server's CPU in the same batch (its processes' user+system time, 
 with psutil) is reported beside it: on a machine that also runs the database, every
 statement and round trip costs there too. `--log-level WARNING` measures the pages
 without the per-request log line. `--profile PAGE` then serves that page (a name of the
-table, or its start) `--requests` times more under cProfile and prints where its time went.
+table, or its start) `--requests` times more under cProfile (CPU time) and prints where it went.
 """
 
 import argparse
@@ -60,7 +60,7 @@ def seed(database):
 
 
 def memo_app(database, log_level):
-    """Return Memo under ProductionConfig, migrated, its log lines written to /dev/null."""
+    """Return Memo under ProductionConfig (wsgi.py's app), migrated, logging to /dev/null."""
     from flask_migrate import upgrade
 
     os.environ.update(
@@ -77,9 +77,8 @@ def memo_app(database, log_level):
     )
     # The request log goes to stdout, as under gunicorn; formatting it still costs CPU.
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
-    from app import create_app
+    from wsgi import app  # made as gunicorn's workers make it, with what wsgi.py does after
 
-    app = create_app()
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     sys.stdout = sys.__stdout__
@@ -207,7 +206,7 @@ def main():
 def profile(page, requests, order):
     """Serve `page` `requests` times under cProfile; return its busiest functions as text."""
     client, path, headers = page
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, as the table: not waits
     profiler.runcall(serve, client, path, headers, requests)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(60)
