@@ -20,7 +20,6 @@ from sqlalchemy import (
     Index,
     Text,
     and_,
-    bindparam,
     delete,
     false,
     func,
@@ -290,30 +289,16 @@ class LoginSession(db.Model):
     def load_user(cls, token, max_age):
         """Return the user of a live session for `token`, or None."""
         user = db.session.scalar(
-            live_session_user_query(),
-            {"token_hash": hash_token(token), "since": utcnow() - max_age},
+            select(User)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                LoginSession.token_hash == hash_token(token),
+                LoginSession.created_at > utcnow() - max_age,
+            )
         )
         if user is not None:
             user.session_token = token
         return user
-
-
-@cache
-def live_session_user_query():
-    """Return the query for the user of a live login session, built once per process.
-
-    Every signed-in request runs it: one statement, one ORM object (the user; the
-    session row is only joined). Built once with bound parameters, it keeps its cache
-    key, so SQLAlchemy does not build and key a new statement each time.
-    """
-    return (
-        select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            LoginSession.token_hash == bindparam("token_hash"),
-            LoginSession.created_at > bindparam("since"),
-        )
-    )
 
 
 class Note(db.Model):

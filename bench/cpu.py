@@ -2,6 +2,7 @@
 """Benchmark: CPU milliseconds per request of Memo's hot pages, beside the bare baseline.
 
     .venv/bin/python bench/cpu.py [--requests 300] [--batches 7] [--log-level INFO]
+    .venv/bin/python bench/cpu.py --profile "note page"   # where that page's CPU goes
 
 Throughput on a shared machine depends on who else runs; the CPU a request costs
 does not, much. This serves each page in-process with Flask's test client (no
@@ -14,11 +15,15 @@ report keeps the cheapest batch, the one least disturbed by other processes.
 The PostgreSQL server's CPU in the same batch (its processes' user+system time, read
 with psutil) is reported beside it: on a machine that also runs the database, every
 statement and round trip costs there too. `--log-level WARNING` measures the pages
-without the per-request log line.
+without the per-request log line. `--profile PAGE` then serves that page (a name of the
+table, or its start) `--requests` times more under cProfile (CPU time) and prints where it went.
 """
 
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import re
 import sys
 import tempfile
@@ -32,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.web import Database, seed_fortunes, seed_user  # noqa: E402
+from devenv import services  # noqa: E402
 from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
 from devenv.visitors import PASSWORD  # noqa: E402
 
@@ -45,7 +51,7 @@ def seed(database):
     from app.models import password_hasher
 
     seed_fortunes(database)
-    connection = database.connect(database.memo_url)
+    connection = services.connect(database.memo_url)
     with connection.cursor() as cursor:
         seed_user(cursor, "reader@bench.example", 100, password_hasher.hash(PASSWORD))
         cursor.execute("ANALYZE")
@@ -54,22 +60,25 @@ def seed(database):
 
 
 def memo_app(database, log_level):
-    """Return Memo under ProductionConfig, migrated, its log lines written to /dev/null."""
+    """Return Memo under ProductionConfig (wsgi.py's app), migrated, logging to /dev/null."""
     from flask_migrate import upgrade
 
     os.environ.update(
         APP_SETTINGS="config.ProductionConfig",
         SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
         DATABASE_URL=database.memo_url,
+        # The note page signs an upload form: keys and an endpoint are all signing needs
+        # (nothing here talks to the store). Without keys it would show "store down".
         S3_BUCKET="memo-bench",
+        S3_ENDPOINT_URL="http://127.0.0.1:9",
+        **services.LOCAL_CREDENTIALS,
         LOG_LEVEL=log_level,
         **LOCAL_MAIL_SETTINGS,
     )
     # The request log goes to stdout, as under gunicorn; formatting it still costs CPU.
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
-    from app import create_app
+    from wsgi import app  # made as gunicorn's workers make it, with what wsgi.py does after
 
-    app = create_app()
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     sys.stdout = sys.__stdout__
@@ -86,7 +95,10 @@ def sign_in(client, email):
     assert response.status_code == 302, response.status_code
     cookie = session_cookie(response)
     page = client.get("/", headers={**ROUTER, "Cookie": cookie}).get_data(as_text=True)
-    return cookie, NOTE_LINK.search(page).group(1)
+    note_path = NOTE_LINK.search(page).group(1)
+    note_page = client.get(note_path, headers={**ROUTER, "Cookie": cookie}).get_data(as_text=True)
+    assert 'class="upload"' in note_page, "the note page shows no upload form to measure"
+    return cookie, note_path
 
 
 def session_cookie(response):
@@ -157,6 +169,8 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=300, help="requests per batch")
     parser.add_argument("--batches", type=int, default=7, help="batches per page; best kept")
     parser.add_argument("--log-level", default="INFO", help="Memo's LOG_LEVEL")
+    parser.add_argument("--profile", metavar="PAGE", help="also profile the page named so")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats)")
     return parser.parse_args()
 
 
@@ -178,10 +192,25 @@ def main():
             "note page": (memo, note_path, signed_in),
         }
         figures = measure(pages, args.requests, args.batches, folder)
+        if args.profile:
+            [name] = [name for name in pages if name.strip("`").startswith(args.profile)]
+            profile_text = profile(pages[name], args.requests, args.sort)
     finally:
         database.stop()
     print(report(figures, args))
+    if args.profile:
+        print(f"\nProfile of {name}, {args.requests} requests:\n{profile_text}")
     return 0
+
+
+def profile(page, requests, order):
+    """Serve `page` `requests` times under cProfile; return its busiest functions as text."""
+    client, path, headers = page
+    profiler = cProfile.Profile(time.process_time)  # CPU, as the table: not waits
+    profiler.runcall(serve, client, path, headers, requests)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(60)
+    return out.getvalue()
 
 
 def report(figures, args):

@@ -36,7 +36,7 @@ def attachments_panel(note):
     """
     panel = Panel(note_attachments(note.id))
     try:
-        ticket = form_ticket(note)
+        ticket = form_ticket(note, panel.attachments)
         back = url_for("attachments.confirm", note_id=note.id, upload=sign(ticket), _external=True)
         panel.upload_url, panel.fields = upload_form(ticket, ("redirect", back))
     except UploadRefused as refusal:

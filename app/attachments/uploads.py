@@ -131,7 +131,11 @@ def room_for_one_more(user_id, note_id):
 
     Counts only confirmed attachments: a pending upload holds no room until it arrives.
     """
-    on_note, used = usage(user_id, note_id)
+    return room_left(*usage(user_id, note_id))
+
+
+def room_left(on_note, used):
+    """Return the largest file that still fits beside the note's `on_note` and the user's `used`."""
     per_note, quota = setting("ATTACHMENTS_PER_NOTE"), setting("ATTACHMENT_QUOTA_BYTES")
     if on_note >= per_note:
         raise UploadRefused(
@@ -182,29 +186,39 @@ def upload_lifetime():
     return timedelta(minutes=setting("ATTACHMENT_UPLOAD_MINUTES"))
 
 
-def form_token(user_id, note_id):
+def form_token(user_id, note_id, generation):
     """Return the token of the note page's upload: the same on every view for a while.
 
     Derived, not stored, so a page view writes nothing: an HMAC of the user, the note, the
-    current period of one policy lifetime, and the attachment id sequence, which moves on
-    once a file is confirmed (and never goes back), so a confirmed token is not offered again.
-    Page views therefore cannot pile up upload keys: one a note per period, give or take.
+    current period of one policy lifetime, and the attachment id sequence's `generation`
+    (see form_ticket), which moves on once a file is confirmed (and never goes back), so a
+    confirmed token is not offered again. Page views therefore cannot pile up upload keys:
+    one a note per period, give or take.
     """
     period = int(utcnow().timestamp() // max(upload_lifetime().total_seconds(), 1))
-    # Read, not advanced: selecting from a sequence takes no lock and writes nothing.
-    generation = db.session.scalar(
-        text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM attachment_id_seq")
-    )
     message = f"{user_id}:{note_id}:{period}:{generation}".encode()
     secret = current_app.secret_key.encode()
     digest = hmac.new(secret, b"attachment-form:" + message, hashlib.sha256).digest()
     return urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
 
 
-def form_ticket(note):
-    """Return the ticket for the upload form on a note's page, or refuse if it is full."""
-    room = room_for_one_more(note.user_id, note.id)
-    token = form_token(note.user_id, note.id)
+def form_ticket(note, attachments):
+    """Return the ticket for the upload form on a note's page, or refuse if it is full.
+
+    `attachments` are the note's confirmed ones, as the page lists them: their number is the
+    note's count. One statement reads the rest: the bytes the user's attachments take, and
+    the attachment id sequence (read, not advanced: it takes no lock and writes nothing).
+    """
+    used, generation = db.session.execute(
+        select(
+            select(func.coalesce(func.sum(Attachment.size), 0))
+            .where(Attachment.user_id == note.user_id, Attachment.state == "confirmed")
+            .scalar_subquery(),
+            text("(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM attachment_id_seq)"),
+        )
+    ).one()
+    room = room_left(len(attachments), int(used))  # PostgreSQL sums bigints as numeric
+    token = form_token(note.user_id, note.id, generation)
     return Ticket(note.user_id, note.id, token, utcnow() + upload_lifetime(), room)
 
 

@@ -8,8 +8,8 @@ visitor's is the language's usual one.
 from functools import cache
 
 from babel.dates import get_timezone_location
-from flask import has_request_context, request
-from flask_babel import get_locale, gettext
+from flask import g, has_request_context, request
+from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 from pytz import all_timezones_set, common_timezones
 from werkzeug.datastructures import LanguageAccept
@@ -120,9 +120,32 @@ def html_lang():
     return str(get_locale()).replace("_", "-")
 
 
+def template_translations():
+    """Return the catalog of the language in use, looked up once a request (per language).
+
+    Flask-Babel's own template callables look the catalog up on every `_()` (a note page
+    makes about 30). Keyed on the locale object itself, so `refresh()` and `force_locale()`,
+    which each set a new one, are followed at once.
+    """
+    locale = get_locale()
+    cached = g.get("template_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g.template_translations = (locale, get_translations())
+    return cached[1]
+
+
 def init_app(app):
     """Wire Flask-Babel to Memo's selectors and give templates the language helpers."""
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: template_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: template_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: template_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: template_translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
     app.after_request(vary_by_language)
     app.add_template_global(html_lang)
     app.add_template_global(LANGUAGES, "languages")
