@@ -26,6 +26,7 @@ from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
 from app.extensions import csrf, db, login_manager, migrate
 from app.i18n import choice, formats, stored
 from app.i18n import routes as i18n_routes
+from app.models import BIGINT_MAX
 from app.mypage import tasks as mypage_tasks
 from app.wordcount import tasks as wordcount_tasks
 from config import load_config
@@ -35,7 +36,7 @@ class IdConverter(IntegerConverter):
     """A database id: a positive integer that fits PostgreSQL's `bigint`."""
 
     def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=2**63 - 1)
+        super().__init__(url_map, min=1, max=BIGINT_MAX)
 
 
 def photo_url(user):

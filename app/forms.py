@@ -29,3 +29,8 @@ class Form(FlaskForm):
 
     def __init__(self, formdata=FROM_REQUEST, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
+
+
+def page_status(form):
+    """Return the status of a page showing `form`: 400 after a refused submission, else 200."""
+    return 400 if form.is_submitted() else 200

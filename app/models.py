@@ -49,6 +49,8 @@ ATTACHMENT_KEY_MAX_LENGTH = 200
 CONTENT_TYPE_MAX_LENGTH = 255
 # Rows an export reads at a time (a note is at most some 20 KB).
 EXPORT_BATCH = 200
+# The largest value of PostgreSQL's bigint: every id, and a byte count, fit under it.
+BIGINT_MAX = 2**63 - 1
 
 # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)

@@ -25,7 +25,7 @@ from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres, ScratchSchema
-from tests.workers import Workers
+from tests.workers import Workers, empty_queue
 
 
 @pytest.fixture(scope="session")
@@ -271,3 +271,12 @@ def restartable_postgres(object_store):
     yield server
     server.cleanup()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def no_jobs(postgres):
+    """Start the test with an empty job queue: the jobs it runs are the ones it queued.
+
+    A module whose every test needs it says `pytestmark = pytest.mark.usefixtures("no_jobs")`.
+    """
+    empty_queue(postgres.main_url)

@@ -32,16 +32,13 @@ from tests.uploads import (
     reported_key,
     send_to_store,
 )
-from tests.workers import empty_queue, run_queued_jobs
+from tests.workers import run_queued_jobs
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20
 MIB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def no_jobs(postgres):
-    """Start with an empty job queue: the jobs a test runs are the ones it queued."""
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 @pytest.fixture

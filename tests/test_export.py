@@ -18,13 +18,9 @@ from app.mypage.tasks import delete_old_exports
 from devenv.services import stored_keys
 from tests import pictures
 from tests.uploads import Attacher
-from tests.workers import empty_queue, run_queued_jobs
+from tests.workers import run_queued_jobs
 
-
-@pytest.fixture(autouse=True)
-def no_jobs(postgres):
-    """Start each test with an empty job queue."""
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def exports(app):

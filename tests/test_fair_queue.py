@@ -12,7 +12,7 @@ from app import jobs
 from app.extensions import db
 from devenv.visitors import Browser
 from tests.webservers import Reply, serve_pages, serve_raw, trickle_body
-from tests.workers import empty_queue, wait_for
+from tests.workers import wait_for
 
 FLOOD_PER_ACCOUNT = 3  # WORD_COUNTS_UNFINISHED_PER_USER: all a user may queue at once
 # The flood's fetches run for 10 s, so work done within this took no turn after them.
@@ -20,9 +20,7 @@ WITHIN_SECONDS = 6
 PAGES = {"/": Reply(b"<p>pelican fish</p>"), "/again": Reply(b"<p>pelican</p>")}
 
 
-@pytest.fixture(autouse=True)
-def no_jobs(postgres):
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def status(browser, location):

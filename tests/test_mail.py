@@ -15,14 +15,12 @@ from app.extensions import db
 from devenv.mailserver import MailServer
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import deliver, link_in, mail_jobs, text_of
-from tests.workers import empty_queue, wait_for
+from tests.workers import wait_for
 
 ANN = "ann@example.com"
 
 
-@pytest.fixture(autouse=True)
-def fresh_queue(app, postgres):
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def sign_up(app, email=ANN, nickname="ann"):

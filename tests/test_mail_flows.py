@@ -23,17 +23,13 @@ from tests.mailbox import (
     text_of,
     verify_email,
 )
-from tests.workers import empty_queue
 
 ANN = "ann@example.com"
 NEW_PASSWORD = "a brand new passphrase"
 CHECK_EMAIL = "Check your email"
 
 
-@pytest.fixture(autouse=True)
-def fresh_queue(app, postgres):
-    """Start each test with no job queued by an earlier one."""
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def sign_up(browser, email=ANN, nickname="ann", password=PASSWORD):

@@ -13,7 +13,7 @@ from app.models import User
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import pictures
-from tests.workers import empty_queue, run_queued_jobs
+from tests.workers import run_queued_jobs
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -37,10 +37,7 @@ def profile_image_src(response):
     return page[start : page.index('"', start)]
 
 
-@pytest.fixture(autouse=True)
-def no_jobs(postgres):
-    """Start each test with an empty job queue."""
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def upload(app, user, data, *args):

@@ -24,7 +24,7 @@ from tests.webservers import (
     serve_raw,
     trickle_body,
 )
-from tests.workers import empty_queue, run_queued_jobs, wait_for
+from tests.workers import run_queued_jobs, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = b"""<!doctype html>
@@ -58,10 +58,7 @@ def result_id(response):
     return int(re.fullmatch(r"/wordcount/(\d+)", response.headers["Location"]).group(1))
 
 
-@pytest.fixture(autouse=True)
-def no_jobs(postgres):
-    """Start each test with an empty job queue."""
-    empty_queue(postgres.main_url)
+pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def status_of(page):

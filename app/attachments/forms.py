@@ -5,6 +5,7 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from app.forms import Form
+from app.models import BIGINT_MAX
 
 
 class UploadStartForm(Form):
@@ -18,6 +19,6 @@ class UploadStartForm(Form):
         _l("Size"),
         validators=[
             InputRequired(_l("Say how large the file is.")),
-            NumberRange(min=0, max=2**63 - 1, message=_l("The size must be a number of bytes.")),
+            NumberRange(min=0, max=BIGINT_MAX, message=_l("The size must be a number of bytes.")),
         ],
     )

@@ -31,7 +31,7 @@ from app import objects, storage
 from app.attachments import naming
 from app.extensions import db
 from app.i18n.formats import file_size
-from app.models import Attachment, User, utcnow
+from app.models import Attachment, lock_user, utcnow
 
 FILENAME_FIELD = "x-amz-meta-filename"
 TOKEN_LENGTH = 24  # 18 random or HMAC bytes in URL-safe base64
@@ -99,11 +99,6 @@ def read_ticket(signed, note):
     if note_id != note.id:
         raise UploadRefused(gettext("This upload belongs to another note. Go back to that note."))
     return Ticket(user_id, note_id, token, datetime.fromtimestamp(expires, UTC), max_bytes)
-
-
-def lock_owner(user_id):
-    """Lock the user's row: limit checks and the writes after them run one at a time."""
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def note_attachments(note_id):
@@ -224,7 +219,7 @@ def form_ticket(note, attachments):
 
 def new_upload(user_id, note_id):
     """Add a pending upload for the note, unless the user has too many in flight."""
-    lock_owner(user_id)  # uploads in flight are counted and added one at a time
+    lock_user(user_id)  # uploads in flight are counted and added one at a time
     in_flight = db.session.scalar(
         select(func.count()).where(
             Attachment.user_id == user_id,
@@ -312,7 +307,7 @@ def confirm_upload(note, signed):
     Returns the attachment and whether this call confirmed it (False: it already was).
     """
     ticket = read_ticket(signed, note)
-    lock_owner(note.user_id)
+    lock_user(note.user_id)
     upload = find_upload(ticket)
     source = ticket.upload_key
     if upload.state == "confirmed":

@@ -17,6 +17,7 @@ from app.auth.forms import (
 )
 from app.auth.tasks import defer_mail
 from app.extensions import db, login_manager
+from app.forms import page_status
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import LoginSession, MailToken, User, burn_password_check, utcnow
 from app.validators import is_same_site_path
@@ -71,7 +72,7 @@ def time_zone_of(form):
 
 def render_form(template, form):
     """Render a form page: 400 when a submission failed validation, else 200."""
-    return render_template(template, form=form), 400 if form.is_submitted() else 200
+    return render_template(template, form=form), page_status(form)
 
 
 @bp.route("/signup", methods=["GET", "POST"])

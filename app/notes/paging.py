@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, tuple_
 
 from app.extensions import db
-from app.models import Note
+from app.models import BIGINT_MAX, Note
 from app.validators import page_number
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,7 +23,6 @@ OLDEST = "0-0"  # the cursor before every note: `after=0-0` is the last page
 # ASCII digits only (str.isdigit() also takes "²" and "١"), and few enough of them that
 # the values fit: microseconds up to year 9999, an id in bigint.
 CURSOR_FORMAT = re.compile(r"([0-9]{1,18})-([0-9]{1,19})")
-BIGINT_MAX = 2**63 - 1
 NO_SUCH_PAGE = _l("That page of notes does not exist.")
 
 

@@ -8,7 +8,8 @@ from app.attachments.panel import attachments_panel
 from app.attachments.uploads import delete_note_attachments
 from app.auth.throttle import spend_note_write
 from app.extensions import db
-from app.models import Note
+from app.forms import page_status
+from app.models import BIGINT_MAX, Note
 from app.notes import bp
 from app.notes.forms import NoteForm
 from app.notes.lookup import get_note
@@ -17,7 +18,7 @@ from app.notes.quota import QuotaFull, check_room
 from app.validators import is_same_site_path
 
 # An id no note has yet: a list page builds a note's URL with it once, then fills in each id.
-ANY_NOTE_ID = 2**63 - 1
+ANY_NOTE_ID = BIGINT_MAX
 
 
 def note_url_format(endpoint):
@@ -46,7 +47,7 @@ def has_room(form, note=None):
 def render_form(form, note=None):
     """Render the note form: 400 when a submission failed validation, else 200."""
     page = render_template("notes/form.html", form=form, note=note)
-    return page, 400 if form.is_submitted() else 200
+    return page, page_status(form)
 
 
 @bp.get("/")

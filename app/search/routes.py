@@ -16,18 +16,18 @@ from app.search.query import (
     SearchTooBroad,
     search_notes,
 )
+from app.validators import page_number
 
 # A search lasts at most SEARCH_TIMEOUT_MS; one of the user's ends by then.
 BUSY_RETRY_AFTER_SECONDS = 2
 
 
-def page_number(args):
+def page_asked_for(args):
     """Return the page asked for (1 when none), or abort 404 for one that cannot exist."""
-    page = args.get("page", "1")
-    # isascii(): "²" is a digit to isdigit() but not to int(); int() refuses 5,000 digits.
-    if not (page.isascii() and page.isdigit() and len(page) <= 4 and 1 <= int(page) <= MAX_PAGE):
+    page = page_number(args.get("page", "1"))
+    if page is None or page > MAX_PAGE:
         abort(404, gettext("That page of results does not exist."))
-    return int(page)
+    return page
 
 
 @bp.app_context_processor
@@ -56,7 +56,7 @@ def search():
         return render_search(form), 400
     if not form.q.data:
         return render_search(form)
-    page = page_number(request.args)
+    page = page_asked_for(request.args)
     per_page = current_app.config["SEARCH_RESULTS_PER_PAGE"]
     try:
         results = search_notes(current_user.id, form.q.data, page, per_page)

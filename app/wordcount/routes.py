@@ -10,6 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 from app import jobs
 from app.errors import wants_json
 from app.extensions import db
+from app.forms import page_status
 from app.i18n.stored import translated_text
 from app.models import TooManyUnfinished, WordCount
 from app.notes.lookup import get_note
@@ -47,7 +48,7 @@ def render_index(form):
         max_per_page=None,
     )
     html = render_template("wordcount/index.html", form=form, page=page, status_names=STATUS_NAMES)
-    return html, 400 if form.is_submitted() else 200
+    return html, page_status(form)
 
 
 def too_many_unfinished():
