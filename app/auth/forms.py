@@ -94,7 +94,7 @@ class ResetRequestForm(Form):
 
 
 class ResetPasswordForm(Form):
-    """A new password, confirmed."""
+    """A new password, confirmed (my page's password form adds the current one to it)."""
 
     new_password = PasswordField(
         _l("New password"),

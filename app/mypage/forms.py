@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app.auth import throttle
+from app.auth.forms import ResetPasswordForm
 from app.forms import Form
 from app.i18n.choice import LANGUAGES, is_time_zone, time_zone_choices
 from app.i18n.stored import translated_text
@@ -15,8 +16,6 @@ from app.models import EMAIL_MAX_LENGTH, User
 from app.validators import (
     NICKNAME_RULES,
     PASSWORD_GIVEN,
-    PASSWORD_RULES,
-    no_control_characters,
     strip,
     valid_email,
 )
@@ -118,8 +117,8 @@ class EmailForm(Form):
     )
 
 
-class PasswordForm(Form):
-    """The current password, and a new one confirmed."""
+class PasswordForm(ResetPasswordForm):
+    """The current password, and a new one confirmed (the reset link's fields)."""
 
     current_password = PasswordField(
         _l("Current password"),
@@ -127,21 +126,6 @@ class PasswordForm(Form):
             InputRequired(_l("Enter your current password.")),
             PASSWORD_GIVEN,
             is_own_password,
-        ],
-    )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            InputRequired(_l("Choose a new password.")),
-            *PASSWORD_RULES,
-            no_control_characters,
-        ],
-    )
-    new_password_confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            InputRequired(_l("Repeat the new password.")),
-            EqualTo("new_password", _l("Passwords differ.")),
         ],
     )
 
