@@ -94,7 +94,11 @@ def sign_in(client, email):
     response = client.post("/auth/login", data=form, headers=headers)
     assert response.status_code == 302, response.status_code
     cookie = session_cookie(response)
-    page = client.get("/", headers={**ROUTER, "Cookie": cookie}).get_data(as_text=True)
+    first = client.get("/", headers={**ROUTER, "Cookie": cookie})
+    # The first page adds the CSRF secret to the session; a browser keeps the cookie it
+    # sets, and then no page re-signs and re-sends it (with the old cookie, each did).
+    cookie = session_cookie(first)
+    page = first.get_data(as_text=True)
     note_path = NOTE_LINK.search(page).group(1)
     note_page = client.get(note_path, headers={**ROUTER, "Cookie": cookie}).get_data(as_text=True)
     assert 'class="upload"' in note_page, "the note page shows no upload form to measure"
