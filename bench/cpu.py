@@ -36,6 +36,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.baseline import fortunes  # noqa: E402
 from bench.web import Database, seed_fortunes, seed_user  # noqa: E402
 from devenv import services  # noqa: E402
 from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
@@ -157,10 +158,7 @@ def measure(pages, requests, batches, folder):
 
 def baseline_client(database):
     """Return a test client of the baseline app, connected to its database."""
-    os.environ["DATABASE_URL"] = database.baseline_url
-    sys.path.insert(0, str(ROOT / "bench" / "baseline"))
-    import fortunes
-
+    os.environ["DATABASE_URL"] = database.baseline_url  # read at its first query
     return fortunes.app.test_client()
 
 
