@@ -1,7 +1,7 @@
-"""Presigned download links on a store that enforces their expiry (s3rver), which moto does not.
+"""Presigned download links on a store that enforces their expiry (LocalStack), as moto does not.
 
 moto serves a presigned GET after its X-Amz-Expires has passed, so a test against it cannot
-prove that a download link stops working. s3rver (devenv/enforcing_store.py) refuses it.
+prove that a download link stops working. LocalStack's S3 (devenv/enforcing_store.py) refuses it.
 """
 
 import time
@@ -18,39 +18,39 @@ from devenv.visitors import Browser
 from tests.uploads import Attacher
 
 pytestmark = pytest.mark.skipif(
-    bool(enforcing_store.missing()), reason=f"s3rver cannot run: {enforcing_store.missing()}"
+    bool(enforcing_store.missing()), reason=f"LocalStack cannot run: {enforcing_store.missing()}"
 )
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20
 
 
 @pytest.fixture(scope="module")
-def s3rver():
-    """s3rver with one bucket, for this module."""
-    store = EnforcingStore(f"memo-{uuid.uuid4().hex[:12]}").start()
-    yield store
-    store.stop()
+def store():
+    """LocalStack's S3 with one bucket, for this module."""
+    started = EnforcingStore(f"memo-{uuid.uuid4().hex[:12]}").start()
+    yield started
+    started.stop()
 
 
 @pytest.fixture
-def s3rver_app(app, s3rver):
-    """An app like `app` whose bucket is on s3rver."""
-    application = create_app("config.TestingConfig", s3rver.settings())
+def enforcing_app(app, store):
+    """An app like `app` whose bucket is on LocalStack."""
+    application = create_app("config.TestingConfig", store.settings())
     yield application
     with application.app_context():
         db.engine.dispose()
 
 
 @pytest.fixture
-def ann(s3rver_app):
-    """ann, signed in, with one note, as an Attacher on the s3rver app."""
-    browser = Browser(s3rver_app.test_client())
+def ann(enforcing_app):
+    """ann, signed in, with one note, as an Attacher on the LocalStack app."""
+    browser = Browser(enforcing_app.test_client())
     browser.signup()
     browser.create_note()
     return Attacher(browser)
 
 
-def test_a_download_link_works_until_it_expires_and_not_after(s3rver_app, ann, monkeypatch):
-    monkeypatch.setitem(s3rver_app.config, "ATTACHMENT_DOWNLOAD_SECONDS", 2)
+def test_a_download_link_works_until_it_expires_and_not_after(enforcing_app, ann, monkeypatch):
+    monkeypatch.setitem(enforcing_app.config, "ATTACHMENT_DOWNLOAD_SECONDS", 2)
     assert ann.attach(1, PDF, "report.pdf").status_code == 302
     [(attachment_id, name)] = ann.listing(1)
     assert name == "report.pdf"
