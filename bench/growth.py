@@ -98,7 +98,7 @@ def measure(app, users, requests):
     figures = {}
     for size, (email, user_id) in users.items():
         client = app.test_client(use_cookies=False)
-        cookie, _ = sign_in(client, email)
+        cookie, _ = sign_in(app, email)
         headers = {**ROUTER, "Cookie": cookie}
         figures[size] = {
             "list, first page": time_page(client, "/", headers, requests),
