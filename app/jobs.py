@@ -55,6 +55,9 @@ REGISTER_WAIT_SECONDS = 5
 # The worker's own queue connections: a pool for fetching, finishing and heartbeats,
 # plus one LISTEN connection outside the pool. Job threads use the app's SQLAlchemy pool.
 QUEUE_POOL_SIZE = 2
+# How long the worker's own queries wait for one of those connections. psycopg_pool's default
+# is 30 s: with the database gone, a stop signal then waited out the backstop below.
+QUEUE_POOL_WAIT_SECONDS = 5
 LISTEN_CONNECTIONS = 1
 # A worker that missed this many heartbeats is dead: its jobs are run again.
 MISSED_HEARTBEATS = 3
@@ -216,6 +219,7 @@ def worker_connector(config):
         conninfo=psycopg_conninfo(config["SQLALCHEMY_DATABASE_URI"]),
         min_size=1,
         max_size=QUEUE_POOL_SIZE,
+        timeout=QUEUE_POOL_WAIT_SECONDS,
         kwargs={**options, **prepare},
     )
 
@@ -398,7 +402,8 @@ class Stopper:
     def exit_now():
         """Exit although a job still runs; another worker runs it again once we are gone."""
         logger.warning(
-            "a job is still running after %s s; exiting, it will run again elsewhere",
+            "still stopping after %s s (a job still running, or the database not answering);"
+            " exiting: a job cut short runs again elsewhere",
             SHUTDOWN_HARD_SECONDS,
         )
         os._exit(1)

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv.memory import rss_mb  # noqa: E402
+
 MIB = 1024 * 1024
 
 
@@ -67,17 +69,9 @@ def measure(server, visitor, size_mb, runs):
         "cpu_ms": (cpu_seconds(process) - cpu_before) * 1000 / runs,
         "confirm_ms": statistics.median(confirm for confirm, _ in times) * 1000,
         "page_ms": statistics.median(page for _, page in times) * 1000,
-        "rss_mb": process.memory_info().rss / MIB,
-        "peak_mb": peak_rss_mb(process.pid),
+        "rss_mb": rss_mb(process.pid),
+        "peak_mb": rss_mb(process.pid, peak=True),
     }
-
-
-def peak_rss_mb(pid):
-    """Return a process's peak resident memory (VmHWM) in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
 
 
 def run(sizes, runs, folder):

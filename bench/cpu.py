@@ -24,7 +24,6 @@ import cProfile
 import io
 import os
 import pstats
-import re
 import sys
 import tempfile
 import time
@@ -36,13 +35,12 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.web import Database, seed_fortunes, seed_user  # noqa: E402
+from bench.baseline import fortunes  # noqa: E402
+from bench.web import NOTE_LINK, Database, seed_fortunes, seed_user  # noqa: E402
 from devenv import services  # noqa: E402
 from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
-from devenv.visitors import PASSWORD  # noqa: E402
+from devenv.visitors import PASSWORD, RouterBrowser  # noqa: E402
 
-CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-NOTE_LINK = re.compile(r'href="(/notes/\d+)"')
 ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
 
@@ -85,36 +83,23 @@ def memo_app(database, log_level):
     return app
 
 
-def sign_in(client, email):
-    """Sign in through the login form; return the session cookie and a note's path."""
-    page = client.get("/auth/login", headers=ROUTER)
-    cookie = session_cookie(page)
-    form = {"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)}
-    headers = {**ROUTER, "Cookie": cookie, "Referer": "https://localhost/auth/login"}
-    response = client.post("/auth/login", data=form, headers=headers)
+def sign_in(app, email):
+    """Sign in with the login form, as through the router; return the session cookie and a note.
+
+    The measured requests then send that cookie themselves (a client without a cookie jar).
+    """
+    client = app.test_client()
+    browser = RouterBrowser(client, address=ROUTER["X-Forwarded-For"])
+    response = browser.login(email)
     assert response.status_code == 302, response.status_code
-    cookie = session_cookie(response)
-    first = client.get("/", headers={**ROUTER, "Cookie": cookie})
-    # The first page adds the CSRF secret to the session; a browser keeps the cookie it
-    # sets, and then no page re-signs and re-sends it (with the old cookie, each did).
-    cookie = session_cookie(first)
-    page = first.get_data(as_text=True)
+    page = browser.get("/").get_data(as_text=True)
     note_path = NOTE_LINK.search(page).group(1)
-    note_page = client.get(note_path, headers={**ROUTER, "Cookie": cookie}).get_data(as_text=True)
+    note_page = browser.get(note_path).get_data(as_text=True)
     assert 'class="upload"' in note_page, "the note page shows no upload form to measure"
+    # The first page adds the CSRF secret to the session: the cookie is taken after it, as a
+    # browser keeps the one it was last sent (with the login's cookie, every page re-signed it).
+    cookie = f"session={client.get_cookie('session').value}"
     return cookie, note_path
-
-
-def session_cookie(response):
-    return next(
-        value.split(";", 1)[0]
-        for value in response.headers.getlist("Set-Cookie")
-        if value.startswith("session=")
-    )
-
-
-def csrf_token(response):
-    return CSRF_TOKEN.search(response.get_data(as_text=True)).group(1)
 
 
 def postgres_cpu_seconds(folder):
@@ -161,10 +146,7 @@ def measure(pages, requests, batches, folder):
 
 def baseline_client(database):
     """Return a test client of the baseline app, connected to its database."""
-    os.environ["DATABASE_URL"] = database.baseline_url
-    sys.path.insert(0, str(ROOT / "bench" / "baseline"))
-    import fortunes
-
+    os.environ["DATABASE_URL"] = database.baseline_url  # read at its first query
     return fortunes.app.test_client()
 
 
@@ -187,7 +169,7 @@ def main():
         app = memo_app(database, args.log_level)
         email = seed(database)
         memo = app.test_client(use_cookies=False)
-        cookie, note_path = sign_in(memo, email)
+        cookie, note_path = sign_in(app, email)
         signed_in = {**ROUTER, "Cookie": cookie}
         pages = {
             "baseline (fortunes)": (baseline_client(database), "/fortunes", {}),

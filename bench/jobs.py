@@ -21,7 +21,6 @@ Three parts, each bounded, figures printed as JSON (see docs/jobs.md for a recor
 
 import argparse
 import concurrent.futures
-import contextlib
 import io
 import json
 import os
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 from devenv.liveserver import free_port, procfile_command  # noqa: E402
+from devenv.memory import rss_mb  # noqa: E402
 from devenv.visitors import CSRF_TOKEN, PASSWORD  # noqa: E402
 
 
@@ -123,22 +123,18 @@ def family(processes):
     return list(members.values())
 
 
-def rss_mb(processes):
+def family_rss_mb(processes):
     """Return the summed RSS of the processes and their descendants, in MB."""
-    total = 0
-    for member in family(processes):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += member.memory_info().rss
-    return round(total / 2**20, 1)
+    return round(sum(rss_mb(member.pid) for member in family(processes)), 1)
 
 
 def peak_rss_mb(processes, during):
-    """Run `during()` while sampling rss_mb(processes) every 20 ms; return the peak."""
+    """Run `during()` while sampling family_rss_mb(processes) every 20 ms; return the peak."""
     peak, done = [0.0], threading.Event()
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], rss_mb(processes))
+            peak[0] = max(peak[0], family_rss_mb(processes))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
@@ -292,8 +288,8 @@ def memory(base_url, web, worker, environ, options):
     owner = Site(base_url, "big@example.com", "bigexport")
     seed_export(environ["DATABASE_URL"], user_id=owner_id(environ, "big@example.com"),
                 megabytes=options.export_mb)  # fmt: skip
-    web_before = rss_mb(web_processes)
-    worker_before_export = rss_mb([worker_process])
+    web_before = family_rss_mb(web_processes)
+    worker_before_export = family_rss_mb([worker_process])
     timings = {}
 
     def export():
@@ -312,11 +308,11 @@ def memory(base_url, web, worker, environ, options):
         )
 
     worker_peak_export = peak_rss_mb([worker_process], export)
-    web_peak = rss_mb(web_processes)
-    worker_after_export = rss_mb([worker_process])
+    web_peak = family_rss_mb(web_processes)
+    worker_after_export = family_rss_mb([worker_process])
     photo = largest_photo()
     owner.get("/mypage")
-    worker_before = rss_mb([worker_process])
+    worker_before = family_rss_mb([worker_process])
 
     def process_photo():
         files = {"photo": ("big.png", photo, "image/png")}
@@ -337,7 +333,7 @@ def memory(base_url, web, worker, environ, options):
         "photo_upload_mb": round(len(photo) / 2**20, 2),
         "worker_rss_before_mb": worker_before,
         "worker_and_child_rss_peak_during_photo_mb": worker_peak,
-        "worker_rss_after_photo_mb": rss_mb([worker_process]),
+        "worker_rss_after_photo_mb": family_rss_mb([worker_process]),
     }
 
 

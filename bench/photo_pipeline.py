@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv.memory import rss_mb  # noqa: E402
+
 
 def make_photo(path):
     """Write a 4000x3000 JPEG that compresses like a photo (gradients, grain, soft edges)."""
@@ -39,18 +41,6 @@ def make_photo(path):
     photo.save(path, "JPEG", quality=90)
 
 
-def rss_mb(field):
-    """Return VmRSS (resident now) or VmHWM (peak resident) of this process in MB (Linux).
-
-    Not ru_maxrss: Linux carries that over exec from the parent, which here holds
-    the freshly made 12 MP picture; VmHWM starts afresh with this program.
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def worker(photo_path, runs):
     """Create the app, sign up, upload the photo `runs` times; print the figures as JSON."""
     from app import create_app
@@ -62,7 +52,7 @@ def worker(photo_path, runs):
     assert browser.signup().status_code == 302
     data = Path(photo_path).read_bytes()
     assert browser.upload_photo(data).status_code == 302  # warm-up: first-use imports
-    rss_before = rss_mb("VmRSS")
+    rss_before = rss_mb()
     timings = []
     for _ in range(runs):
         browser.get("/mypage")
@@ -70,7 +60,7 @@ def worker(photo_path, runs):
         response = browser.post("/mypage/photo", {"photo": (io.BytesIO(data), "photo.jpg")})
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 302, response.get_data(as_text=True)
-    peak = rss_mb("VmHWM")
+    peak = rss_mb(peak=True)
     print(json.dumps({"timings_ms": timings, "rss_before_mb": rss_before, "peak_rss_mb": peak}))
 
 

@@ -49,6 +49,7 @@ from devenv.liveserver import (  # noqa: E402
     production_environment,
     program,
 )
+from devenv.memory import rss_mb  # noqa: E402
 from devenv.visitors import PASSWORD, Visitor  # noqa: E402
 
 BASELINE = ROOT / "bench" / "baseline"
@@ -348,10 +349,6 @@ def time_boots(environ, cookie):
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-def rss_mb(processes):
-    return [process.memory_info().rss / 2**20 for process in processes]
-
-
 def soak(load, server, cookie, token, note_path, per_worker):
     """Drive the mixed scenario until each worker served about `per_worker` requests.
 
@@ -359,7 +356,7 @@ def soak(load, server, cookie, token, note_path, per_worker):
     """
     workers = server.worker_processes()
     load.run(server.port, "/", WARM_UP_SECONDS, cookie, ("mixed", token, note_path))
-    samples = [(0, rss_mb(workers))]
+    samples = [(0, [rss_mb(worker.pid) for worker in workers])]
     served, deadline = 0, time.monotonic() + SOAK_MAX_SECONDS
     target = per_worker * len(workers)
     while served < target and time.monotonic() < deadline:
@@ -369,7 +366,7 @@ def soak(load, server, cookie, token, note_path, per_worker):
         served += figures["requests"]
         if figures["errors"]:
             say(f"soak: {figures['errors']} errors in the last {SOAK_CHUNK_SECONDS} s")
-        samples.append((served, rss_mb(workers)))
+        samples.append((served, [rss_mb(worker.pid) for worker in workers]))
     if server.worker_pids() != {worker.pid for worker in workers}:
         sys.exit("memo bench: a worker was replaced during the soak; its RSS would mislead")
     return samples

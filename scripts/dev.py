@@ -65,24 +65,27 @@ def ensure_virtualenv():
     stamp.write_text(wanted)
 
 
-def ensure_s3rver():
-    """Install the pinned s3rver (npm) that the presigned-link tests run against, if npm is here.
+def ensure_localstack():
+    """Install the pinned LocalStack that the presigned-link tests run against, in its own venv.
 
-    Without npm those tests are skipped, saying why (devenv/enforcing_store.py).
+    It pins its own boto3, so it gets a virtualenv of its own (devenv/localstack/.venv). If the
+    install fails, those tests are skipped, saying why (devenv/enforcing_store.py).
     """
-    package = ROOT / "devenv" / "s3rver"
-    lock = package / "package-lock.json"
-    stamp = package / "node_modules" / ".package-lock.sha256"
-    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    folder = ROOT / "devenv" / "localstack"
+    requirements = folder / "requirements.txt"
+    python = folder / ".venv" / "bin" / "python"
+    stamp = folder / ".venv" / ".requirements.sha256"
+    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted:
         return
-    if shutil.which("npm") is None:
-        say("npm is missing: the tests that need s3rver (presigned link expiry) will be skipped")
-        return
-    say("Installing s3rver for the presigned-link tests (npm ci)")
-    npm = ["npm", "ci", "--prefix", str(package), "--no-audit", "--no-fund", "--loglevel=error"]
-    if subprocess.call(npm) == 0:
+    say("Installing LocalStack for the presigned-link tests (pip, a minute the first time)")
+    if not python.exists():
+        venv.create(folder / ".venv", with_pip=True)
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    if subprocess.call([*pip, "--progress-bar", "off", "-r", str(requirements)]) == 0:
         stamp.write_text(wanted)
+    else:
+        say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 
 def ensure_nginx():
@@ -290,7 +293,7 @@ def test(args):
     say("Linting each migration's SQL with squawk (scripts/lint_migrations.py)")
     if subprocess.call([str(bin_dir / "python"), "scripts/lint_migrations.py"], cwd=ROOT):
         return 1
-    ensure_s3rver()
+    ensure_localstack()
     say("Running the test suite (embedded PostgreSQL unless TEST_DATABASE_URL is set)")
     return subprocess.call([str(bin_dir / "pytest"), *args], cwd=ROOT)
 

@@ -33,7 +33,7 @@ PAGE = b"<html><head><title>Memo</title></head><body><p>Hello, world!</p></body>
 
 @pytest.fixture
 def site():
-    """A local web server with a few pages; add more to `site.pages`."""
+    """A local web server with a few pages; add more with `site.add_pages`."""
     with serve_pages({"/": Reply(PAGE)}) as server:
         server.url = lambda path="/": f"http://127.0.0.1:{server.port}{path}"
         yield server
@@ -60,8 +60,9 @@ def test_a_host_name_is_sent_as_the_host_header(site):
 
 
 def test_path_and_query_are_sent_percent_encoded(site):
-    site.pages["/caf%C3%A9?q=%C3%BC"] = Reply(b"ok", "text/plain")
+    site.add_pages({"/caf%C3%A9?q=%C3%BC": Reply(b"ok", "text/plain")})
     assert fetch_local(site.url("/café?q=ü#part")).text == "ok"
+    assert site.requests[0]["path"] == "/caf%C3%A9?q=%C3%BC"  # the server matches decoded paths
 
 
 @pytest.mark.parametrize(
@@ -220,13 +221,13 @@ def test_international_host_names_are_sent_as_idna():
 
 
 def test_redirects_are_followed_up_to_three(site):
-    site.pages.update({"/1": redirect("/2"), "/2": redirect("/3", 301), "/3": redirect("/", 307)})
+    site.add_pages({"/1": redirect("/2"), "/2": redirect("/3", 301), "/3": redirect("/", 307)})
     assert "Hello, world!" in fetch_local(site.url("/1")).text
     assert [request["path"] for request in site.requests] == ["/1", "/2", "/3", "/"]
 
 
 def test_a_fourth_redirect_is_refused(site):
-    site.pages.update(
+    site.add_pages(
         {"/1": redirect("/2"), "/2": redirect("/3"), "/3": redirect("/4"), "/4": redirect("/")}
     )
     with pytest.raises(FetchError, match="redirected more than 3 times"):
@@ -246,13 +247,13 @@ def test_a_fourth_redirect_is_refused(site):
     ],
 )
 def test_every_redirect_is_vetted_again(site, location, reason):
-    site.pages["/away"] = redirect(location)
+    site.add_pages({"/away": redirect(location)})
     with pytest.raises(FetchError, match=f"redirected to .*{reason}"):
         fetch_local(site.url("/away"))
 
 
 def test_a_redirect_without_a_location_is_refused(site):
-    site.pages["/nowhere"] = Reply(status=302, content_type=None)
+    site.add_pages({"/nowhere": Reply(status=302, content_type=None)})
     with pytest.raises(FetchError, match="without saying where"):
         fetch_local(site.url("/nowhere"))
 
@@ -279,7 +280,7 @@ def test_an_endless_body_is_cut_off_at_the_cap():
 
 
 def test_a_smaller_cap_cuts_off_sooner(site):
-    site.pages["/big"] = Reply(b"word " * 60_000)  # 300,000 bytes
+    site.add_pages({"/big": Reply(b"word " * 60_000)})  # 300,000 bytes
     with pytest.raises(FetchError, match="larger than 256 KB"):
         fetch_local(site.url("/big"), max_bytes=256 * 1024)
     assert "word" in fetch_local(site.url("/big")).text
@@ -297,13 +298,13 @@ def test_an_announced_huge_body_is_refused_without_reading():
     "content_type", ["image/png", "application/json", "application/octet-stream", "text/csv"]
 )
 def test_only_text_content_types_are_counted(site, content_type):
-    site.pages["/thing"] = Reply(b"data", content_type)
+    site.add_pages({"/thing": Reply(b"data", content_type)})
     with pytest.raises(FetchError, match=f"plain text only, not {content_type}"):
         fetch_local(site.url("/thing"))
 
 
 def test_a_response_without_content_type_is_refused(site):
-    site.pages["/thing"] = Reply(b"data", content_type=None)
+    site.add_pages({"/thing": Reply(b"data", content_type=None)})
     with pytest.raises(FetchError, match="did not say what it sent"):
         fetch_local(site.url("/thing"))
 
@@ -312,12 +313,12 @@ def test_a_response_without_content_type_is_refused(site):
     "content_type", ["text/plain", "application/xhtml+xml; charset=utf-8", "TEXT/HTML"]
 )
 def test_html_xhtml_and_plain_text_are_accepted(site, content_type):
-    site.pages["/thing"] = Reply(b"some words", content_type)
+    site.add_pages({"/thing": Reply(b"some words", content_type)})
     assert fetch_local(site.url("/thing")).text == "some words"
 
 
 def test_a_compressed_body_is_refused(site):
-    site.pages["/gz"] = Reply(b"\x1f\x8b...", headers={"Content-Encoding": "gzip"})
+    site.add_pages({"/gz": Reply(b"\x1f\x8b...", headers={"Content-Encoding": "gzip"})})
     with pytest.raises(FetchError, match="compressed"):
         fetch_local(site.url("/gz"))
 
@@ -351,7 +352,7 @@ def test_an_error_status_is_reported(site):
     ],
 )
 def test_charset_from_header_meta_or_sniffing(site, body, content_type, expected):
-    site.pages["/text"] = Reply(body, content_type)
+    site.add_pages({"/text": Reply(body, content_type)})
     assert expected in fetch_local(site.url("/text")).text
 
 
@@ -362,14 +363,15 @@ def test_a_charset_no_browser_knows_is_ignored(site, label, where):
     # idna and undefined raised UnicodeError out of the fetch, and the count stayed running.
     body = "naïve hello-world".encode()
     if where == "meta":
-        site.pages["/text"] = Reply(f'<meta charset="{label}">'.encode() + body, "text/html")
+        site.add_pages({"/text": Reply(f'<meta charset="{label}">'.encode() + body, "text/html")})
     else:
-        site.pages["/text"] = Reply(body, f"text/html; charset={label}")
+        site.add_pages({"/text": Reply(body, f"text/html; charset={label}")})
     assert fetch_local(site.url("/text")).text.endswith("naïve hello-world")
 
 
 def test_a_web_label_names_its_encoding(site):
-    site.pages["/text"] = Reply("메모 안녕".encode("euc-kr"), "text/html; charset=ks_c_5601-1987")
+    korean = Reply("메모 안녕".encode("euc-kr"), "text/html; charset=ks_c_5601-1987")
+    site.add_pages({"/text": korean})
     assert fetch_local(site.url("/text")).text == "메모 안녕"
 
 

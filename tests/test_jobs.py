@@ -1,5 +1,6 @@
 """The job queue: deferring in a transaction, the worker process, the operator's commands."""
 
+import asyncio
 import importlib.metadata
 import re
 import signal
@@ -10,6 +11,8 @@ import procrastinate
 import pytest
 from alembic.script import ScriptDirectory
 from flask import g
+from procrastinate.jobs import Job, Status
+from procrastinate.manager import JobManager
 from sqlalchemy import text
 
 from app import jobs, objects
@@ -155,15 +158,26 @@ def test_jobs_status_shows_queue_depth_and_workers(app, runner):
 
 
 def fail_job(app, job_id):
-    """Mark a queued job as failed for good, as a worker does after its last attempt."""
-    with app.app_context():
-        db.session.execute(
-            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
-        )
-        db.session.execute(
-            text("SELECT procrastinate_finish_job_v1(:id, 'failed', false)"), {"id": job_id}
-        )
-        db.session.commit()
+    """Fail a queued job for good, as a worker does after its last attempt.
+
+    Through procrastinate's public JobManager, as a worker: register, fetch the job (it is
+    the only one queued), finish it as failed, unregister.
+    """
+
+    async def as_a_worker():
+        connector = jobs.worker_connector(app.config)
+        await connector.open_async()
+        try:
+            manager = JobManager(connector)
+            worker_id = await manager.register_worker()
+            job = await manager.fetch_job(queues=None, worker_id=worker_id)
+            assert job is not None and job.id == job_id
+            await manager.finish_job(job, Status.FAILED, delete_job=False)
+            await manager.unregister_worker(worker_id)
+        finally:
+            await connector.close_async()
+
+    asyncio.run(as_a_worker())
 
 
 def test_failures_are_listed_and_one_can_be_retried(app, runner):
@@ -232,17 +246,21 @@ def test_the_installed_procrastinate_matches_the_schema_the_migrations_build():
 
 
 def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app):
-    defer = text(
-        "SELECT procrastinate_defer_periodic_job_v2('default', NULL, :name, :name, 0, :period,"
-        " :timestamp, '{}')"
-    )
-    with app.app_context():
-        for _worker in range(3):  # every worker's deferrer asks for the same tick
-            db.session.execute(
-                defer,
-                {"name": "delete_expired_login_sessions", "period": "hourly", "timestamp": 60},
-            )
-        db.session.commit()
+    name, tick = "delete_expired_login_sessions", 60
+
+    async def every_worker_defers_the_same_tick():
+        connector = jobs.worker_connector(app.config)
+        await connector.open_async()
+        try:
+            manager = JobManager(connector)
+            job = Job(id=None, queue="default", lock=None, queueing_lock=name,
+                      task_name=name, task_kwargs={"timestamp": tick})  # fmt: skip
+            for _worker in range(3):  # every worker's deferrer asks for the same tick
+                await manager.defer_periodic_job(job, periodic_id="hourly", defer_timestamp=tick)
+        finally:
+            await connector.close_async()
+
+    asyncio.run(every_worker_defers_the_same_tick())
     assert [job["task_name"] for job in queued(app)] == ["delete_expired_login_sessions"]
     assert {
         periodic.task.name for periodic in jobs.queue.periodic_registry.periodic_tasks.values()

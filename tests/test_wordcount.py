@@ -47,7 +47,7 @@ ARTICLE = b"""<!doctype html>
 
 @pytest.fixture
 def site():
-    """A web server on 127.0.0.1 with an article; add pages to `site.pages`."""
+    """A web server on 127.0.0.1 with an article; add pages with `site.add_pages`."""
     with serve_pages({"/article": Reply(ARTICLE)}) as server:
         server.url = lambda path="/article": f"http://127.0.0.1:{server.port}{path}"
         yield server
@@ -178,7 +178,7 @@ def test_the_unfinished_limit_holds_for_submissions_at_once(app, user, site, cou
 
 
 def test_results_are_listed_newest_first(user, site):
-    site.pages.update({"/first": Reply(b"one"), "/second": Reply(b"two")})
+    site.add_pages({"/first": Reply(b"one"), "/second": Reply(b"two")})
     user.submit("/wordcount", {"url": site.url("/first")})
     user.submit("/wordcount", {"url": site.url("/second")})
     listing = user.get("/wordcount").get_data(as_text=True)
@@ -260,8 +260,8 @@ def test_a_refused_address_is_a_field_error(app, user, count_rows, url, message)
 def test_a_page_that_cannot_be_counted_fails_with_the_reason(
     app, user, site, count_rows, path, message
 ):
-    site.pages.update({"/image": Reply(b"\x89PNG", "image/png")})
-    site.pages.update({"/private": redirect("http://10.0.0.1/admin")})
+    site.add_pages({"/image": Reply(b"\x89PNG", "image/png")})
+    site.add_pages({"/private": redirect("http://10.0.0.1/admin")})
     response = user.submit("/wordcount", {"url": site.url(path)})
     page = counted(app, user, response)
     status, shown = status_of(page)
@@ -285,7 +285,7 @@ def test_a_slow_page_fails_within_the_deadline(app, user, count_rows, monkeypatc
 
 def test_a_page_over_the_size_cap_fails(app, user, site, count_rows, monkeypatch):
     monkeypatch.setitem(app.config, "FETCH_MAX_BYTES", 1024)
-    site.pages["/long"] = Reply(b"word " * 1000)
+    site.add_pages({"/long": Reply(b"word " * 1000)})
     page = counted(app, user, user.submit("/wordcount", {"url": site.url("/long")}))
     message = "The page is larger than 1 KB; Memo stopped reading there."
     assert status_of(page) == ("failed", f"Status: failed. {message}")
@@ -294,7 +294,7 @@ def test_a_page_over_the_size_cap_fails(app, user, site, count_rows, monkeypatch
 @pytest.mark.parametrize("label", ["punycode", "idna", "undefined"])
 def test_a_page_declaring_a_charset_no_browser_knows_is_counted(app, user, site, label):
     # Before: punycode decoded for minutes; idna and undefined left the count running.
-    site.pages["/odd"] = Reply(b"<p>pelican pelican fish</p>", f"text/html; charset={label}")
+    site.add_pages({"/odd": Reply(b"<p>pelican pelican fish</p>", f"text/html; charset={label}")})
     page = counted(app, user, user.submit("/wordcount", {"url": site.url("/odd")}))
     assert status_of(page)[0] == "done"
     assert table_rows(page, "all-words") == [("pelican", 2), ("fish", 1)]
@@ -303,7 +303,7 @@ def test_a_page_declaring_a_charset_no_browser_knows_is_counted(app, user, site,
 def test_a_count_over_its_cpu_budget_fails_for_good(app, user, site, monkeypatch):
     monkeypatch.setitem(app.config, "WORDCOUNT_CPU_SECONDS", 1)
     monkeypatch.setitem(app.config, "FETCH_MAX_BYTES", 16 * 1024 * 1024)
-    site.pages["/huge"] = Reply(b"<p>many words <b>of</b> text</p>" * 400_000)
+    site.add_pages({"/huge": Reply(b"<p>many words <b>of</b> text</p>" * 400_000)})
     location = user.submit("/wordcount", {"url": site.url("/huge")}).headers["Location"]
     run_queued_jobs(app)
     message = "Counting this page took more than 1 s of work; Memo stopped there."

@@ -1,17 +1,23 @@
 """Real web servers on 127.0.0.1 for the fetcher's tests: pages, slow or endless bodies, TLS.
 
-Every server binds 127.0.0.1 on a free port, runs in daemon threads, and stops by itself: the
-slow and endless ones send a bounded number of bytes for a bounded time.
+Pages are served by pytest-httpserver (werkzeug's server). The slow and endless servers stay
+hand-written on a plain socket: they break HTTP on purpose (a header sent one byte a second, a
+Content-Length the body never meets, no answer at all), which no WSGI server lets an
+application do, since it writes the status line and headers itself. Every server binds
+127.0.0.1 on a free port, runs in daemon threads, and stops by itself: the slow and endless ones
+send a bounded number of bytes for a bounded time.
 """
 
 import ssl
 import threading
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import ThreadingTCPServer
+from urllib.parse import unquote
 
 import trustme
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 
 @dataclass
@@ -23,50 +29,61 @@ class Reply:
     status: int = 200
     headers: dict = field(default_factory=dict)
 
+    def response(self):
+        """Return the reply as a werkzeug Response, with no Content-Type if it has none."""
+        response = Response(self.body, self.status, self.headers, content_type=self.content_type)
+        if self.content_type is None:
+            del response.headers["Content-Type"]  # werkzeug would say text/plain
+        return response
+
 
 def redirect(location, status=302):
     return Reply(status=status, headers={"Location": location}, content_type=None)
 
 
-class PageHandler(BaseHTTPRequestHandler):
-    """Answers GET from the server's `pages`, recording each request's path and headers."""
+class PageServer(HTTPServer):
+    """pytest-httpserver on 127.0.0.1 serving `Reply`s by path, 404 for any other path.
 
-    def do_GET(self):
-        self.server.requests.append({"path": self.path, "headers": dict(self.headers)})
-        reply = self.server.pages.get(self.path, Reply(b"no such page", "text/plain", 404))
-        self.send_response(reply.status)
-        if reply.content_type:
-            self.send_header("Content-Type", reply.content_type)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    def log_message(self, *args):
-        """Keep the test output quiet."""
-
-
-class PageServer(ThreadingHTTPServer):
-    """An HTTP(S) server on 127.0.0.1 serving `pages` (path -> Reply)."""
-
-    daemon_threads = True
+    Threaded like a real site; over TLS when given a server context, recording the names (SNI)
+    that clients asked for in `server_names`.
+    """
 
     def __init__(self, pages, tls=None):
-        super().__init__(("127.0.0.1", 0), PageHandler)
-        self.pages = pages
-        self.requests = []
-        self.server_names = []  # the SNI names TLS clients sent
+        super().__init__("127.0.0.1", 0, ssl_context=tls, threaded=True)
+        self.no_handler_status_code = 404
+        self.server_names = []
         if tls is not None:
             tls.sni_callback = self.remember_server_name
-            self.socket = tls.wrap_socket(self.socket, server_side=True)
-        self.port = self.server_address[1]
+        self.add_pages(pages)
+
+    def add_pages(self, pages):
+        """Serve each `Reply` at its path (a query, if given, must match as sent)."""
+        for target, reply in pages.items():
+            path, _, query = target.partition("?")
+            handler = self.expect_request(unquote(path), query_string=query or None)
+            handler.respond_with_response(reply.response())
+
+    @property
+    def requests(self):
+        """Each request received: its target as sent (percent-encoded) and its headers."""
+        # REQUEST_URI is the request line's target before any decoding; werkzeug's server sets
+        # it (request.path is decoded, so it would not show what the client sent).
+        return [
+            {"path": request.environ["REQUEST_URI"], "headers": request.headers}
+            for request, _ in self.log
+        ]
 
     def remember_server_name(self, tls_socket, server_name, context):
         self.server_names.append(server_name)
 
-    def handle_error(self, request, client_address):
-        """A client refusing our test certificate is expected; stay quiet."""
+    def thread_target(self):
+        """Serve until stopped, noticing a stop within 0.1 s (the library's default is 0.5 s)."""
+        self.server.serve_forever(poll_interval=0.1)
+
+
+def serve_pages(pages, tls=None):
+    """Run a PageServer for the duration of the block."""
+    return PageServer(pages, tls)
 
 
 @contextmanager
@@ -80,11 +97,6 @@ def running(server):
     finally:
         server.shutdown()
         server.server_close()
-
-
-def serve_pages(pages, tls=None):
-    """Run a PageServer for the duration of the block."""
-    return running(PageServer(pages, tls))
 
 
 class RawServer(ThreadingTCPServer):
