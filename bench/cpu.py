@@ -92,11 +92,13 @@ def sign_in(app, email):
     browser = RouterBrowser(client, address=ROUTER["X-Forwarded-For"])
     response = browser.login(email)
     assert response.status_code == 302, response.status_code
-    cookie = f"session={client.get_cookie('session').value}"
     page = browser.get("/").get_data(as_text=True)
     note_path = NOTE_LINK.search(page).group(1)
     note_page = browser.get(note_path).get_data(as_text=True)
     assert 'class="upload"' in note_page, "the note page shows no upload form to measure"
+    # The first page adds the CSRF secret to the session: the cookie is taken after it, as a
+    # browser keeps the one it was last sent (with the login's cookie, every page re-signed it).
+    cookie = f"session={client.get_cookie('session').value}"
     return cookie, note_path
 
 

@@ -5,17 +5,21 @@ import json
 import re
 import urllib.request
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote
 
 import pytest
+import pytz
+from babel import Locale
+from babel.dates import format_datetime
 from sqlalchemy import select
 
 from app import fetcher
 from app.auth import throttle
 from app.extensions import db
 from app.i18n import stored
+from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer
 from app.models import Note, User, WordCount
 from devenv import catalogs
 from devenv.visitors import Browser
@@ -273,6 +277,25 @@ def test_just_after_midnight_utc_is_the_previous_evening_in_los_angeles(user, ap
     note_id = re.search(r'href="/notes/(\d+)"', user.get("/").get_data(as_text=True))[1]
     page = user.get(f"/notes/{note_id}").get_data(as_text=True)
     assert ("2026-11-24T00:30:00Z", "Nov 23, 2026, 4:30 PM") in TIME_ELEMENT.findall(page)
+
+
+@pytest.mark.parametrize(
+    ("language", "pattern"),
+    [
+        *DATE_TIME_PATTERNS.items(),
+        ("en", "yy.MM.dd HH:mm:ss, MMMM LLL LLLL MMMMM K k hh 'at' a aaaa aaaaa"),
+        ("ko", "yyyy년 MMM MMMM d일 a aaaaa HH시 mm분 ss초 %"),
+    ],
+)
+def test_times_are_written_byte_for_byte_as_babel_writes_them(language, pattern):
+    locale, write = Locale.parse(language), pattern_writer(Locale.parse(language), pattern)
+    zones = ["UTC", "Asia/Seoul", "America/Los_Angeles", "Australia/Lord_Howe", "Asia/Kathmandu"]
+    # Every 7 hours and 13 minutes over two years: every month, hour and AM/PM, and the
+    # changes to and from summer time, in zones of whole, half and quarter hours.
+    moments = [datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=433 * n) for n in range(2500)]
+    for zone in map(pytz.timezone, zones):
+        expected = [format_datetime(m, pattern, tzinfo=zone, locale=locale) for m in moments]
+        assert [write(moment.astimezone(zone)) for moment in moments] == expected
 
 
 def test_times_are_stored_as_utc_instants_whatever_the_zone(user, app):

@@ -1,8 +1,15 @@
 """Times and sizes as the reader reads them: in their zone and language (the UTC instant beside)."""
 
 from datetime import UTC, datetime
+from functools import cache
 
-from babel.dates import format_datetime
+from babel.dates import (
+    format_datetime,
+    get_month_names,
+    get_period_names,
+    parse_pattern,
+    tokenize_pattern,
+)
 from flask_babel import format_decimal, get_locale, get_timezone, gettext, ngettext
 from markupsafe import Markup
 
@@ -10,13 +17,97 @@ from markupsafe import Markup
 # Babel's own medium format has seconds, and Korean's gives "PM" where people read 오후.
 DATE_TIME_PATTERNS = {"en": "MMM d, y, h:mm a", "ko": "y년 M월 d일 aaaa h:mm"}
 TIME_ELEMENT = Markup('<time datetime="%s">%s</time>')
+# The numeric fields a pattern may hold: the value each writes, zero-padded to its length.
+NUMBERS = {
+    "y": lambda moment: moment.year,
+    "d": lambda moment: moment.day,
+    "h": lambda moment: moment.hour % 12 or 12,
+    "H": lambda moment: moment.hour,
+    "K": lambda moment: moment.hour % 12,
+    "k": lambda moment: moment.hour or 24,
+    "m": lambda moment: moment.minute,
+    "s": lambda moment: moment.second,
+}
+NAME_WIDTHS = {3: "abbreviated", 4: "wide", 5: "narrow"}
 
 
-def local_time(moment):
-    """Return `moment` (timezone-aware) as text in the reader's zone and language."""
-    locale = get_locale()
+def two_digit_year(moment):
+    """Return the year's last two digits, which Babel writes for "yy"."""
+    return moment.year % 100
+
+
+def month_field(char, length, locale):
+    """Return the writer of a month field (M, L): its number, or its name in `locale`."""
+    if length <= 2:
+        return f"%0{length}d", lambda moment: moment.month
+    context = "format" if char == "M" else "stand-alone"
+    names = dict(get_month_names(width=NAME_WIDTHS[length], context=context, locale=locale).items())
+    return "%s", lambda moment: names[moment.month]
+
+
+def period_field(length, locale):
+    """Return the writer of an AM/PM field (a) in `locale`, with Babel's fallback of widths."""
+    widths = [NAME_WIDTHS[max(3, length)], "wide", "narrow", "abbreviated"]
+    names = [get_period_names(width=width, context="format", locale=locale) for width in widths]
+    am, pm = (next(found[period] for found in names if period in found) for period in ("am", "pm"))
+    return "%s", lambda moment: pm if moment.hour >= 12 else am
+
+
+@cache
+def pattern_writer(locale, pattern):
+    """Return a function that writes a local datetime by `pattern` in `locale`, or None.
+
+    Babel's format_datetime reads the pattern's month and period names out of the locale's
+    data on every call, through several lookups a field. This reads them once a process (a
+    language and a pattern) and writes a time with one `%`: the notes list (20 times) went
+    from 5.67 to 5.23 ms of CPU in English and 4.60 to 4.15 in Korean, 8-10 % (bench/cpu.py's
+    setting, in one process; docs/performance.md). The names and the pattern's parts are
+    still Babel's, and a test holds the output to Babel's byte for byte. Fields other than
+    the date's numbers, month names and AM/PM, and the named formats ("medium"), are None:
+    Babel writes those.
+    """
+    if pattern in ("full", "long", "medium", "short"):
+        return None
+    parse_pattern(pattern)  # Babel's own checks of the fields' lengths
+    text, fields = "", []
+    for kind, value in tokenize_pattern(pattern):
+        if kind == "chars":
+            text += value.replace("%", "%%")
+            continue
+        char, length = value
+        if char in NUMBERS:
+            spec = f"%0{length}d"
+            field = two_digit_year if (char, length) == ("y", 2) else NUMBERS[char]
+        elif char in "ML":
+            spec, field = month_field(char, length, locale)
+        elif char == "a":
+            spec, field = period_field(length, locale)
+        else:
+            return None
+        text += spec
+        fields.append(field)
+    return lambda moment: text % tuple([field(moment) for field in fields])
+
+
+def local_time_writer():
+    """Return a function that writes a moment in the reader's zone and language, as now set.
+
+    A naive moment is taken as UTC, as Babel takes it.
+    """
+    locale, zone = get_locale(), get_timezone()
     pattern = DATE_TIME_PATTERNS.get(locale.language, "medium")
-    return format_datetime(moment, pattern, tzinfo=get_timezone(), locale=locale)
+    writer = pattern_writer(locale, pattern)
+    if writer is None:
+        return lambda moment: format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+
+    def local_time(moment):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        # What Babel does with a pytz zone (its normalize() after astimezone() changes
+        # nothing: astimezone() already picks the offset in force at that instant).
+        return writer(moment.astimezone(zone))
+
+    return local_time
 
 
 def utc_instant(moment):
@@ -24,11 +115,26 @@ def utc_instant(moment):
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def time_element(moment):
-    """Return a <time> element: the UTC instant for machines, the local reading for people."""
-    # `%`, not Markup.format, which runs string.Formatter in Python: a list page makes 20
-    # of these, and .format was a quarter of each (docs/performance.md). Both escape.
-    return TIME_ELEMENT % (utc_instant(moment), local_time(moment))
+def time_elements():
+    """Return `when(moment)` for one render: a <time> element, the UTC instant and local text.
+
+    The reader's language and zone are looked up at the first time the render writes, then
+    kept: Flask-Babel's get_locale() and get_timezone() go through `g` on every call (three
+    context lookups each), and the notes list writes 20 times. Looked up once a render, the
+    list went from 3.78 to 3.49 ms of CPU in English and 4.70 to 4.32 in Korean, 8 %
+    (bench/cpu.py's setting, in one process; docs/performance.md).
+    """
+    local_time = None
+
+    def when(moment):
+        nonlocal local_time
+        if local_time is None:
+            local_time = local_time_writer()
+        # `%`, not Markup.format, which runs string.Formatter in Python: a list page makes 20
+        # of these, and .format was a quarter of each (docs/performance.md). Both escape.
+        return TIME_ELEMENT % (utc_instant(moment), local_time(moment))
+
+    return when
 
 
 def file_size(size):
@@ -47,8 +153,13 @@ def now():
     return datetime.now(UTC)
 
 
+def times_context():
+    """Give each template render its own `when(moment)` (see time_elements)."""
+    return {"when": time_elements()}
+
+
 def init_app(app):
     """Give templates `when(moment)`, `now()` and `file_size(size)`."""
-    app.add_template_global(time_element, "when")
+    app.context_processor(times_context)
     app.add_template_global(now)
     app.add_template_global(file_size)
