@@ -40,51 +40,54 @@ def say(message):
         print(f"==> {message}", flush=True)
 
 
-def requirements_digest():
+def requirements_digest(paths):
     """Return a digest of the requirement files, to know when to reinstall."""
     digest = hashlib.sha256()
-    for path in REQUIREMENTS:
+    for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def install_pinned(folder, requirements, message):
+    """Make the virtualenv `folder` hold `requirements[-1]` (which may include the others).
+
+    It is created when missing, and pip runs only when the files changed since the last
+    install that succeeded (their digest is stamped in the virtualenv). Return pip's exit code.
+    """
+    if not (folder / "bin" / "python").exists():
+        say(f"Creating a virtualenv in {folder.relative_to(ROOT)}")
+        venv.create(folder, with_pip=True)
+    stamp = folder / ".requirements.sha256"
+    wanted = requirements_digest(requirements)
+    if stamp.exists() and stamp.read_text() == wanted:
+        return 0
+    say(message)
+    pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+    installed = subprocess.call([*pip, "--progress-bar", "off", "-r", str(requirements[-1])])
+    if installed == 0:
+        stamp.write_text(wanted)
+    return installed
 
 
 def ensure_virtualenv():
     """Create `.venv` and install the pinned requirements when they changed."""
     if sys.version_info < (3, 11):  # noqa: UP036  (this check runs before the venv exists)
         sys.exit(f"memo: Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
-    if not VENV_PYTHON.exists():
-        say(f"Creating a virtualenv in {VENV.relative_to(ROOT)}")
-        venv.create(VENV, with_pip=True)
-    stamp = VENV / ".requirements.sha256"
-    wanted = requirements_digest()
-    if stamp.exists() and stamp.read_text() == wanted:
-        return
-    say("Installing pinned requirements (a minute or two the first time)")
-    pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--progress-bar", "off", "-r", str(REQUIREMENTS[1])], check=True)
-    stamp.write_text(wanted)
+    message = "Installing pinned requirements (a minute or two the first time)"
+    if install_pinned(VENV, REQUIREMENTS, message):
+        sys.exit("memo: pip could not install the pinned requirements (see above)")
 
 
 def ensure_localstack():
     """Install the pinned LocalStack that the presigned-link tests run against, in its own venv.
 
-    It pins its own boto3, so it gets a virtualenv of its own (devenv/localstack/.venv). If the
-    install fails, those tests are skipped, saying why (devenv/enforcing_store.py).
+    It pins its own boto3, so it gets a virtualenv of its own (devenv/localstack/.venv, whose
+    stamp devenv/enforcing_store.py reads). If the install fails, those tests are skipped,
+    saying why.
     """
     folder = ROOT / "devenv" / "localstack"
-    requirements = folder / "requirements.txt"
-    python = folder / ".venv" / "bin" / "python"
-    stamp = folder / ".venv" / ".requirements.sha256"
-    wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == wanted:
-        return
-    say("Installing LocalStack for the presigned-link tests (pip, a minute the first time)")
-    if not python.exists():
-        venv.create(folder / ".venv", with_pip=True)
-    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    if subprocess.call([*pip, "--progress-bar", "off", "-r", str(requirements)]) == 0:
-        stamp.write_text(wanted)
-    else:
+    message = "Installing LocalStack for the presigned-link tests (pip, a minute the first time)"
+    if install_pinned(folder / ".venv", [folder / "requirements.txt"], message):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 

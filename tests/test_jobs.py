@@ -1,6 +1,7 @@
 """The job queue: deferring in a transaction, the worker process, the operator's commands."""
 
 import asyncio
+import contextlib
 import importlib.metadata
 import re
 import signal
@@ -157,6 +158,17 @@ def test_jobs_status_shows_queue_depth_and_workers(app, runner):
     assert "0 worker(s)" in result.output
 
 
+@contextlib.asynccontextmanager
+async def job_manager(app):
+    """Yield procrastinate's public JobManager on the worker's own queue connections."""
+    connector = jobs.worker_connector(app.config)
+    await connector.open_async()
+    try:
+        yield JobManager(connector)
+    finally:
+        await connector.close_async()
+
+
 def fail_job(app, job_id):
     """Fail a queued job for good, as a worker does after its last attempt.
 
@@ -165,17 +177,12 @@ def fail_job(app, job_id):
     """
 
     async def as_a_worker():
-        connector = jobs.worker_connector(app.config)
-        await connector.open_async()
-        try:
-            manager = JobManager(connector)
+        async with job_manager(app) as manager:
             worker_id = await manager.register_worker()
             job = await manager.fetch_job(queues=None, worker_id=worker_id)
             assert job is not None and job.id == job_id
             await manager.finish_job(job, Status.FAILED, delete_job=False)
             await manager.unregister_worker(worker_id)
-        finally:
-            await connector.close_async()
 
     asyncio.run(as_a_worker())
 
@@ -249,16 +256,11 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
     name, tick = "delete_expired_login_sessions", 60
 
     async def every_worker_defers_the_same_tick():
-        connector = jobs.worker_connector(app.config)
-        await connector.open_async()
-        try:
-            manager = JobManager(connector)
-            job = Job(id=None, queue="default", lock=None, queueing_lock=name,
-                      task_name=name, task_kwargs={"timestamp": tick})  # fmt: skip
+        job = Job(id=None, queue="default", lock=None, queueing_lock=name,
+                  task_name=name, task_kwargs={"timestamp": tick})  # fmt: skip
+        async with job_manager(app) as manager:
             for _worker in range(3):  # every worker's deferrer asks for the same tick
                 await manager.defer_periodic_job(job, periodic_id="hourly", defer_timestamp=tick)
-        finally:
-            await connector.close_async()
 
     asyncio.run(every_worker_defers_the_same_tick())
     assert [job["task_name"] for job in queued(app)] == ["delete_expired_login_sessions"]
