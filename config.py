@@ -192,9 +192,16 @@ class Config:
     VERIFY_LINK_LIFETIME = timedelta(days=2)
     RESET_LINK_LIFETIME = timedelta(minutes=30)
     EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
+    # A notice's "this was not me" link, and the link that removes an unconfirmed account:
+    # a notice may be read days later, and must still undo what it announced.
+    SECURE_LINK_LIFETIME = timedelta(days=7)
+    REMOVE_LINK_LIFETIME = timedelta(days=7)
     RESETS_PER_EMAIL = 3
     RESETS_PER_CLIENT = 20
     MAILS_PER_ACCOUNT = 5  # verification links asked again and email changes, by one account
+    # Mail that others' actions send to one address (sign-ups with it, moves to it), from
+    # every account together: past it such mail is not sent, and nobody is told.
+    MAILS_PER_RECIPIENT = 5
     MAIL_THROTTLE_WINDOW = timedelta(hours=1)
     SMTP_TIMEOUT_SECONDS = 10
     # Plain SMTP (`?tls=off`) and an http:// PUBLIC_URL: staging and production allow them

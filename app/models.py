@@ -582,24 +582,35 @@ class PhotoUpload(WorkerOutcome, db.Model):
         return db.session.scalar(newer.limit(1)) is None
 
 
-def password_stamp(password_hash):
-    """Return what a reset link remembers of the password: it is void once that changes."""
-    return hash_token(password_hash)
+def account_stamp(user):
+    """Return what a mailed link remembers of its account: void once the password or the
+    address changes (a rehash of the same password, on new argon2 parameters, counts too)."""
+    return hash_token(f"{user.password_hash}\n{comparison_key(user.email)}")
 
 
 class MailToken(db.Model):
-    """A link Memo mailed: to verify an address, reset a password or move to a new email.
+    """A link Memo mailed (docs/mail.md, "One identity model for mailed links").
 
-    Only the token's SHA-256 is kept. A token works once, until `expires_at`; a reset token
-    also only while the password is the one it was issued for (`password_stamp`).
+    Only the token's SHA-256 is kept. A token works once, until `expires_at`, for the account
+    and the purpose it was made for. Links that verify an address, reset a password or move
+    the account to a new address (BOUND_PURPOSES) also work only while the account has the
+    password and the address it had when they were sent (`password_stamp`), so any change of
+    either voids every other link. A notice's "this was not me" link (`secure`) and the link
+    that removes an unconfirmed account (`remove`) are not voided so: they must outlive the
+    very change they undo; using one deletes every other link of the account.
     """
 
     __tablename__ = "mail_token"
     __table_args__ = (
-        CheckConstraint("purpose IN ('verify', 'reset', 'email')", name="purpose"),
+        CheckConstraint(
+            "purpose IN ('verify', 'reset', 'email', 'secure', 'remove')",
+            name="purpose_with_notices",
+        ),
         CheckConstraint(f"char_length(email) <= {EMAIL_MAX_LENGTH}", name="email_length"),
         Index("ix_mail_token_expires_at", "expires_at"),
     )
+
+    BOUND_PURPOSES = ("verify", "reset", "email")
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
@@ -608,8 +619,9 @@ class MailToken(db.Model):
     )
     purpose: Mapped[str] = mapped_column(Text)
     email: Mapped[str] = mapped_column(Text)  # the address the link was sent to
+    # account_stamp() when the link was sent (BOUND_PURPOSES only).
     password_stamp: Mapped[str | None] = mapped_column(Text)
-    # A sign-up that found this unverified account: the password it chose, set on opening.
+    # Written by releases before 0018 only (a sign-up's password, set on opening): ignored.
     new_password_hash: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -618,10 +630,10 @@ class MailToken(db.Model):
     user: Mapped[User] = relationship()
 
     @classmethod
-    def issue(cls, user, purpose, email, lifetime, new_password_hash=None):
+    def issue(cls, user, purpose, email, lifetime):
         """Add a token for `user` and return it (128+ random bits): the row keeps its hash."""
         token = secrets.token_urlsafe(32)
-        stamp = password_stamp(user.password_hash) if purpose == "reset" else None
+        stamp = account_stamp(user) if purpose in cls.BOUND_PURPOSES else None
         db.session.add(
             cls(
                 token_hash=hash_token(token),
@@ -629,7 +641,6 @@ class MailToken(db.Model):
                 purpose=purpose,
                 email=email,
                 password_stamp=stamp,
-                new_password_hash=new_password_hash,
                 expires_at=utcnow() + lifetime,
             )
         )
@@ -653,11 +664,18 @@ class MailToken(db.Model):
             return "used"
         if self.expires_at <= utcnow():
             return "expired"
-        if self.password_stamp and self.password_stamp != password_stamp(self.user.password_hash):
-            return "void"  # the password changed since the link was sent
-        if self.purpose == "verify" and self.email != self.user.email:
-            return "void"  # the account moved to another address since
+        if self.purpose in self.BOUND_PURPOSES and self.password_stamp != account_stamp(self.user):
+            # The password or the address changed since the link was sent (a link from
+            # before revision 0018 has no stamp of both: void too).
+            return "void"
+        if self.purpose == "remove" and (self.user.email_verified or self.email != self.user.email):
+            return "void"  # confirmed since, or no longer this address's
         return None
+
+    @classmethod
+    def delete_others(cls, row):
+        """Delete every other link of `row`'s account: one of them was just used to secure it."""
+        db.session.execute(delete(cls).where(cls.user_id == row.user_id, cls.id != row.id))
 
     def spend(self):
         """Mark the token used: it works once."""
@@ -757,7 +775,8 @@ class LoginThrottle(db.Model):
     """Attempts within the current throttle window: password checks of one email or from
     one client, signups from one client or in total (scope `signup-client`, `signup`),
     password resets asked for an email or from a client (`reset-email`, `reset-client`),
-    mail asked for by one account (`mail-account`), failed password checks in total
+    mail asked for by one account (`mail-account`), mail sent to one address on others'
+    behalf (`mail-recipient`), failed password checks in total
     (`login`), and one user's note writes (`note-writes`).
 
     An attempt counts as failed from the moment it starts until it succeeds, so parallel
@@ -768,8 +787,9 @@ class LoginThrottle(db.Model):
     __table_args__ = (
         CheckConstraint(
             "scope IN ('email', 'client', 'signup-client', 'signup',"
-            " 'reset-email', 'reset-client', 'mail-account', 'note-writes', 'login')",
-            name="scope_with_usage",
+            " 'reset-email', 'reset-client', 'mail-account', 'note-writes', 'login',"
+            " 'mail-recipient')",
+            name="scope_with_recipients",
         ),
         # Pruning looks for windows that ended.
         Index("ix_login_throttle_window_started_at", "window_started_at"),

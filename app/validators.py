@@ -59,6 +59,20 @@ def valid_email(form, field):
         ) from None
 
 
+def deliverable_email(form, field):
+    """Refuse an address whose part before the @ is not ASCII: sending to it needs SMTPUTF8,
+    which Memo's mail does not use, so it would never receive a link (a domain like
+    네이버.com is fine: it is sent as its ASCII form)."""
+    local_part = (field.data or "").rpartition("@")[0]
+    if not local_part.isascii():
+        raise ValidationError(
+            _l(
+                "Memo cannot send mail yet to an address with letters other than Latin ones "
+                "before the @. Please use another address."
+            )
+        )
+
+
 # Matched whole (fullmatch): `$` would also match before a final line break.
 SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f-\x9f]*")
 

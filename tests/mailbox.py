@@ -3,13 +3,24 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from app.extensions import db
 from app.models import MailToken, User, utcnow
+from devenv.visitors import PASSWORD, Browser
 from tests.workers import run_queued_jobs
 
-LINK = re.compile(r"https?://[^\s<>\"]+/auth/(?:verify|reset)/[A-Za-z0-9_-]+")
+ANN = "ann@example.com"
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def link_pattern(kinds):
+    """Return the pattern of a mailed link to /auth/<one of kinds>/<token>."""
+    return re.compile(rf"https?://[^\s<>\"]+/auth/(?:{kinds})/[A-Za-z0-9_-]+")
+
+
+# The link a mail is for: a verification, reset or change link.
+LINK = link_pattern("verify|reset")
 
 
 def deliver(app):
@@ -27,9 +38,11 @@ def html_of(message):
     return message.get_body(preferencelist=("html",)).get_content()
 
 
-def link_in(message):
-    """Return the one link to open in a mail (a verification, reset or change link)."""
-    (link,) = set(LINK.findall(text_of(message)))
+def link_in(message, kind=None):
+    """Return the one link to open in a mail (a verification, reset or change link), or its
+    one link of `kind`: "secure" (this was not me) or "remove" (an unconfirmed account)."""
+    pattern = link_pattern(kind) if kind else LINK
+    (link,) = set(pattern.findall(text_of(message)))
     assert link in html_of(message), "the HTML part carries the same link"
     return link
 
@@ -65,3 +78,53 @@ def mail_jobs(app):
                 " WHERE task_name = 'send_account_mail' ORDER BY id"
             )
         ).all()
+
+
+# --- What a person does with the forms and the mail -------------------------------------
+
+
+def sign_up(browser, email=ANN, nickname="ann", password=PASSWORD):
+    """Submit the sign-up form only (no sign-in)."""
+    form = {"email": email, "nickname": nickname, "password": password}
+    return browser.submit("/auth/signup", {**form, "password_confirm": password})
+
+
+def open_and_confirm(browser, link):
+    """Open a mailed verification or change link, then press its button."""
+    page = browser.get(path_of(link))
+    assert page.status_code == 200
+    assert "Confirm my address" in page.get_data(as_text=True)
+    return browser.post(path_of(link))
+
+
+def only_mail_to(mail_server, address):
+    """Return the one message `address` received."""
+    (message,) = mail_server.to(address)
+    return message
+
+
+def users(app):
+    with app.app_context():
+        return db.session.scalars(select(User.email).order_by(User.id)).all()
+
+
+def ask_reset(app, email=ANN, **kwargs):
+    """Ask for a reset link for `email` as a new visitor; return the answer."""
+    return Browser(app.test_client()).submit("/auth/reset", {"email": email}, **kwargs)
+
+
+def reset_link(app, mail_server):
+    """Deliver the queued mail and return the link of the last reset mail."""
+    deliver(app)
+    resets = [m for m in mail_server.to(ANN) if m["Subject"] == "Reset your Memo password"]
+    return link_in(resets[-1])
+
+
+def set_new_password(browser, link, password=NEW_PASSWORD):
+    return browser.submit(
+        path_of(link), {"new_password": password, "new_password_confirm": password}
+    )
+
+
+def change_email(browser, new_email, password=PASSWORD):
+    return browser.submit("/mypage/email", {"email": new_email, "password": password})

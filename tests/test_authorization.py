@@ -69,6 +69,11 @@ MATRIX = {
     "/auth/verify": Route(ACCOUNT, {"POST": {}}),
     "/auth/verify/<token>": Route(LINK, {"GET": {}, "POST": {}}),
     "/auth/reset": Route(PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com"}}),
+    "/auth/secure/<token>": Route(
+        LINK,
+        {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},
+    ),
+    "/auth/remove/<token>": Route(LINK, {"GET": {}, "POST": {}}),
     "/auth/reset/<token>": Route(
         LINK,
         {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},

@@ -1,7 +1,8 @@
 """Revisions that let the throttle table count more scopes keep every row and go back down.
 
 0009 added signups (`signup`, `signup-client`); 0016 added note writes and sign-ins in total
-(`note-writes`, `login`). Each widens the table's CHECK on `scope`, and its downgrade forgets
+(`note-writes`, `login`); 0018 mail sent to one address on others' behalf
+(`mail-recipient`). Each widens the table's CHECK on `scope`, and its downgrade forgets
 only the rows of the scopes it added.
 """
 
@@ -23,6 +24,10 @@ REVISIONS = {
     "0016": (
         [("email", "ann@example.com"), ("signup", "all")],
         [("note-writes", "7"), ("login", "all")],
+    ),
+    "0018": (
+        [("note-writes", "7"), ("login", "all")],
+        [("mail-recipient", "victim@example.com")],
     ),
 }
 

@@ -10,6 +10,7 @@ from app.validators import (
     NICKNAME_RULES,
     PASSWORD_GIVEN,
     PASSWORD_RULES,
+    deliverable_email,
     no_control_characters,
     strip,
     valid_email,
@@ -28,6 +29,7 @@ class SignupForm(Form):
             DataRequired(_l("Enter your email address.")),
             Length(max=EMAIL_MAX_LENGTH),
             valid_email,
+            deliverable_email,
         ],
     )
     nickname = StringField(

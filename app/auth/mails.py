@@ -1,13 +1,17 @@
 """What each mail to an account says and who gets it; the send_account_mail job calls deliver().
 
-An address that is not verified receives verification mail only: every other kind for an
-unverified account is sent as a verification mail, or not at all. A link's token is made
-here, in the worker, and stored (as its hash) before the mail leaves: it is never written
-anywhere in clear, not even in the job's arguments.
+The rules every mailed link follows are in docs/mail.md ("One identity model for mailed
+links"). Notices go to an account's verified address only, each with a "this was not me"
+link that secures the account (auth.routes.secure). A link's token is made here, in the
+worker, and stored (as its hash) before the mail leaves: it is never written anywhere in
+clear, not even in the job's arguments.
 """
 
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 
 from app import mail
 from app.extensions import db
@@ -19,45 +23,82 @@ def hours(lifetime):
     return round(lifetime.total_seconds() / 3600)
 
 
-def verification(user, new_password_hash=None):
+def days(lifetime):
+    """Return a lifetime in whole days, as a mail states it."""
+    return round(lifetime.total_seconds() / 86400)
+
+
+def local_date(user, moment):
+    """Return the day of `moment` in the account's zone, as its language writes it."""
+    return format_date(moment.astimezone(ZoneInfo(user.time_zone)), "long", locale=get_locale())
+
+
+def removal_link(user):
+    """Return the link that removes `user`, an unconfirmed account, for its address's holder."""
+    token = MailToken.issue(user, "remove", user.email, current_app.config["REMOVE_LINK_LIFETIME"])
+    return mail.link("auth.remove", token=token)
+
+
+def verification(user):
     """Return a mail with a link that verifies the account's address, unless it is verified.
 
-    `new_password_hash` comes from a sign-up that found this account unverified: opening the
-    link then sets that password, so an account someone made with another's address before
-    them ends up with the password of whoever holds the mailbox.
+    It also carries a link that removes the account, for an address's holder who never
+    signed up: whoever made it with their address keeps nothing (docs/mail.md).
     """
     if user.email_verified:
         return None
     lifetime = current_app.config["VERIFY_LINK_LIFETIME"]
-    token = MailToken.issue(user, "verify", user.email, lifetime, new_password_hash)
-    link = mail.link("auth.verify", token=token)
-    context = {"nickname": user.nickname, "link": link, "hours": hours(lifetime)}
+    token = MailToken.issue(user, "verify", user.email, lifetime)
+    context = {
+        "nickname": user.nickname,
+        "link": mail.link("auth.verify", token=token),
+        "remove_link": removal_link(user),
+        "hours": hours(lifetime),
+    }
     return mail.compose(
         user.email, gettext("Confirm your email address for Memo"), "verify", **context
     )
 
 
-def notice(user, subject, template, **context):
-    """Return a notice to the account's verified address; an unverified one gets none."""
-    if not user.email_verified:
+def notice(user, subject, template, to=None, undo=True, **context):
+    """Return a notice to the account's verified address (or `to`, an address it had); an
+    unverified address gets none. With `undo`, it has a "this was not me" link that undoes
+    what it announces (auth.routes.secure)."""
+    if to is None and not user.email_verified:
         return None
+    to = to or user.email
     links = {"login_link": mail.link("auth.login"), "reset_link": mail.link("auth.reset")}
-    return mail.compose(user.email, subject, template, nickname=user.nickname, **links, **context)
+    if undo:
+        lifetime = current_app.config["SECURE_LINK_LIFETIME"]
+        token = MailToken.issue(user, "secure", to, lifetime)
+        links.update(secure_link=mail.link("auth.secure", token=token), secure_days=days(lifetime))
+    return mail.compose(to, subject, template, nickname=user.nickname, **links, **context)
 
 
 def signup_notice(user, new_password_hash=None):
-    """Tell the owner of an address that someone signed up with it (or verify it, with the
-    sign-up's password)."""
-    if not user.email_verified:
-        return verification(user, new_password_hash)
-    subject = gettext("Someone tried to sign up for Memo with your address")
-    return notice(user, subject, "signup_notice")
+    """Tell the holder of an address that someone signed up with it again.
+
+    Nothing of the second sign-up is kept: its password never reaches the account, and the
+    mail is not a second verification that one could mistake for one's own
+    (`new_password_hash` comes only in jobs queued by a release before 0018, and is ignored).
+    """
+    del new_password_hash
+    if user.email_verified:
+        subject = gettext("Someone tried to sign up for Memo with your address")
+        return notice(user, subject, "signup_notice", undo=False)  # nothing happened
+    subject = gettext("Someone signed up for Memo again with your address")
+    context = {
+        "nickname": user.nickname,
+        "login_link": mail.link("auth.login"),
+        "reset_link": mail.link("auth.reset"),
+        "remove_link": removal_link(user),
+        "created": local_date(user, user.created_at),
+    }
+    return mail.compose(user.email, subject, "signup_notice_unconfirmed", **context)
 
 
 def reset(user):
-    """Send a link to choose a new password (an unverified address: a verification link)."""
-    if not user.email_verified:
-        return verification(user)
+    """Send a link to choose a new password (it confirms an unconfirmed address too)."""
     lifetime = current_app.config["RESET_LINK_LIFETIME"]
     token = MailToken.issue(user, "reset", user.email, lifetime)
     link = mail.link("auth.reset_password", token=token)
@@ -87,15 +128,14 @@ def email_change_requested(user):
 
 def email_in_use(user):
     subject = gettext("Someone tried to move an account to your address")
-    return notice(user, subject, "email_in_use")
+    return notice(user, subject, "email_in_use", undo=False)  # nothing happened
 
 
 def email_changed(user, old_email):
-    """Tell the address an account just left (it was verified: see auth.routes.verify)."""
-    context = {"nickname": user.nickname, "new_email": user.email}
-    return mail.compose(
-        old_email, gettext("Your Memo address was changed"), "email_changed", **context
-    )
+    """Tell the address an account just left (it was verified: see auth.routes.verify); its
+    "this was not me" link moves the account back there."""
+    subject = gettext("Your Memo address was changed")
+    return notice(user, subject, "email_changed", to=old_email, new_email=user.email)
 
 
 def account_deleted(user, address, nickname):

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from app import objects
 from app.auth import bp, throttle
 from app.auth.forms import (
     NICKNAME_TAKEN,
@@ -15,11 +16,18 @@ from app.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from app.auth.tasks import defer_mail
+from app.auth.tasks import defer_mail, defer_unasked_mail
 from app.extensions import db, login_manager
 from app.forms import page_status
 from app.i18n.choice import is_time_zone, usual_time_zone
-from app.models import LoginSession, MailToken, User, burn_password_check, utcnow
+from app.models import (
+    LoginSession,
+    MailToken,
+    User,
+    burn_password_check,
+    comparison_key,
+    utcnow,
+)
 from app.validators import is_same_site_path
 
 LOGIN_FAILED = _l("Email or password is incorrect.")
@@ -40,6 +48,13 @@ LINK_PROBLEMS = {
 }
 # Longer than any token Memo makes; such a "token" is not looked up at all.
 TOKEN_MAX_LENGTH = 100
+# In the session of the browser that signed up: the comparison key of the address it gave.
+SIGNED_UP_AS = "signed_up_as"
+# What confirming each kind of address says to whoever pressed the button.
+CONFIRMED = {
+    "verify": _l("Your email address is confirmed. Sign in to go on."),
+    "email": _l("The account's new address is confirmed. Sign in with it from now on."),
+}
 
 
 @login_manager.user_loader
@@ -72,7 +87,12 @@ def time_zone_of(form):
 
 def render_form(template, form):
     """Render a form page: 400 when a submission failed validation, else 200."""
-    return render_template(template, form=form), page_status(form)
+    return render_form_with(template, form)
+
+
+def render_form_with(template, form, **context):
+    """Render a form page with more context: 400 when a submission failed validation."""
+    return render_template(template, form=form, **context), page_status(form)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -91,16 +111,15 @@ def signup():
         time_zone=time_zone_of(form),
     )
     user.set_password(form.password.data)  # hashed either way, so both answers take as long
-    # Either way one job is queued and committed: a verification, or a notice to the owner.
+    # Either way one mail is queued: a verification, or a notice to the address's holder.
+    # A second sign-up keeps nothing, not even its password (docs/mail.md).
     owner = User.find_by_email(user.email)
     if owner is None:
         db.session.add(user)
     try:
         db.session.flush()
-        if owner is None:
-            defer_mail("verify", user.id)
-        else:  # the password goes with it, for an unverified owner (see mails.verification)
-            defer_mail("signup_notice", owner.id, new_password_hash=user.password_hash)
+        kind = "verify" if owner is None else "signup_notice"
+        defer_unasked_mail(kind, (owner or user).id, user.email)
         db.session.commit()
     except IntegrityError as error:
         # Another signup took the email or the nickname since we looked.
@@ -108,6 +127,8 @@ def signup():
         if "nickname" in (error.orig.diag.constraint_name or ""):
             form.nickname.errors.append(NICKNAME_TAKEN)
             return render_form("auth/signup.html", form)
+    # Confirming the address signs in this browser only (see verify), whichever answer it got.
+    session[SIGNED_UP_AS] = comparison_key(user.email)
     flash(str(SIGNED_UP), "info")
     return redirect(url_for("auth.login"))
 
@@ -135,8 +156,9 @@ ASK_FOR_VERIFICATION = {
 def verify(token):
     """Confirm an address from a mailed link: the account's own, or the one it moves to.
 
-    Opening the link shows a button; pressing it (a POST) verifies and signs in, so a mail
-    scanner that fetches links changes nothing.
+    Opening the link shows a button; pressing it (a POST) confirms, so a mail scanner that
+    fetches links changes nothing. Confirming signs in nobody who was not signed in to the
+    account already, except the browser that signed up with the address (docs/mail.md).
     """
     form = ConfirmForm()
     row, problem = look_up(token, ("verify", "email"), lock=form.is_submitted())
@@ -149,17 +171,22 @@ def verify(token):
     if row.purpose == "email" and not move_to(user, row.email):
         db.session.rollback()
         return link_problem("taken", ASK_FOR_VERIFICATION)
-    if row.new_password_hash and not user.email_verified:
-        # The mailbox's holder signed up after someone else made the account: their password.
-        user.password_hash = row.new_password_hash
-        user.end_every_session()
     user.email_verified_at = utcnow()
     row.spend()
-    user.start_session()
+    already_in = current_user.is_authenticated and current_user.id == user.id
+    signer = row.purpose == "verify" and session.get(SIGNED_UP_AS) == comparison_key(user.email)
+    if signer and not already_in:
+        user.start_session()
     db.session.commit()
-    sign_in(user)
-    flash(gettext("Your email address is confirmed. Welcome to Memo!"), "success")
-    return redirect(url_for("notes.index"))
+    if already_in:
+        flash(CONFIRMED[row.purpose], "success")
+        return redirect(url_for("notes.index"))
+    if signer:
+        sign_in(user)
+        flash(gettext("Your email address is confirmed. Welcome to Memo!"), "success")
+        return redirect(url_for("notes.index"))
+    flash(CONFIRMED[row.purpose], "success")
+    return redirect(url_for("auth.login"))
 
 
 def move_to(user, new_email):
@@ -167,7 +194,7 @@ def move_to(user, new_email):
     if User.email_taken(new_email):
         return False
     old_email, old_verified = user.email, user.email_verified
-    user.email = new_email
+    user.email = new_email  # which voids every other link of the account (account_stamp)
     try:
         db.session.flush()
     except IntegrityError:  # another account took it since we looked
@@ -185,7 +212,7 @@ def resend_verification():
         flash(gettext("Your email address is confirmed already."), "info")
         return redirect(url_for("notes.index"))
     throttle.spend_account_mail(current_user.id)
-    defer_mail("verify", current_user.id)
+    defer_unasked_mail("verify", current_user.id, current_user.email)
     db.session.commit()
     flash(gettext("A new link is on its way to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("notes.index"))
@@ -226,7 +253,9 @@ def reset_password(token):
         db.session.rollback()
         return link_problem(problem, ASK_FOR_RESET)
     user = row.user
-    user.set_password(form.new_password.data)
+    user.set_password(form.new_password.data)  # which voids every other link (account_stamp)
+    # The link reached the address: it is the holder's, whoever made the account with it.
+    user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
     user.end_every_session()
     throttle.clear_failures(user.email)
@@ -240,6 +269,92 @@ def reset_password(token):
         "success",
     )
     return redirect(url_for("auth.login"))
+
+
+ASK_FOR_HELP = {
+    "ask_url": "/auth/reset",
+    "ask_text": _l("If someone else is in your account, choose a new password here."),
+}
+
+
+@bp.route("/secure/<token>", methods=["GET", "POST"])
+def secure(token):
+    """Undo what a notice announced, from its "this was not me" link, with a new password.
+
+    The account goes back to the address the notice was sent to if it moved away, a pending
+    move is cancelled (every other link is deleted), and every session ends. The link is
+    not voided by the changes it undoes, so an intruder's later change cannot outrun it.
+    """
+    form = ResetPasswordForm()
+    row, problem = look_up(token, ("secure",), lock=form.is_submitted())
+    if problem:
+        db.session.rollback()
+        return link_problem(problem, ASK_FOR_HELP)
+    if not form.validate_on_submit():
+        return render_form_with("auth/secure.html", form, row=row)
+    user = row.user
+    moved_back = comparison_key(user.email) == comparison_key(row.email) or move_back(user, row)
+    user.set_password(form.new_password.data)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    MailToken.delete_others(row)
+    row.spend()
+    user.end_every_session()
+    throttle.clear_failures(user.email)
+    db.session.commit()
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    if moved_back:
+        message = gettext(
+            "Your account is safe again: every session is signed out and any change of address "
+            "is undone. Sign in with %(email)s and your new password.",
+            email=user.email,
+        )
+    else:
+        message = gettext(
+            "Every session is signed out and your password is changed, but %(old)s now belongs "
+            "to another account. Sign in with %(email)s and your new password.",
+            old=row.email,
+            email=user.email,
+        )
+    flash(message, "success")
+    return redirect(url_for("auth.login"))
+
+
+def move_back(user, row):
+    """Give `user` back the address `row` was sent to; False if another account has it."""
+    if User.email_taken(row.email):
+        return False
+    user.email = row.email
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # another account took it since we looked
+        return False
+    return True
+
+
+@bp.route("/remove/<token>", methods=["GET", "POST"])
+def remove(token):
+    """Remove an unconfirmed account made with someone's address, from a link sent there."""
+    form = ConfirmForm()
+    row, problem = look_up(token, ("remove",), lock=form.is_submitted())
+    if problem:
+        db.session.rollback()
+        return link_problem(problem, ASK_FOR_HELP)
+    if not form.validate_on_submit():
+        return render_template("auth/remove.html", form=form, row=row)
+    user = row.user
+    # The objects go in a job deferred in the same transaction, as my page's deletion does.
+    objects.delete_later(prefixes=objects.user_prefixes(user.id))
+    signed_in_as_it = current_user.is_authenticated and current_user.id == user.id
+    db.session.delete(user)  # its notes, sessions and links cascade
+    db.session.commit()
+    if signed_in_as_it:
+        logout_user()
+        session.clear()
+    flash(gettext("The account made with your address is removed, with everything in it."), "info")
+    return redirect(url_for("auth.signup"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

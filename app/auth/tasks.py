@@ -8,7 +8,7 @@ from flask import current_app
 from app import jobs
 from app.auth import mails, throttle
 from app.extensions import db
-from app.mail import TemporaryMailError
+from app.mail import TemporaryMailError, recipient_id
 from app.models import LoginSession, MailToken
 
 logger = logging.getLogger("memo.mail")
@@ -31,6 +31,20 @@ def send_account_mail(kind, user_id=None, **details):
 def defer_mail(kind, user_id=None, **details):
     """Queue mail `kind` in the session's transaction: it is sent only if that commits."""
     jobs.defer(send_account_mail, kind=kind, user_id=user_id, **details)
+
+
+def defer_unasked_mail(kind, user_id, address, **details):
+    """Queue mail that someone's action sends to `address`, within the address's hourly
+    budget from every account together (MAILS_PER_RECIPIENT); past it, nothing is sent and
+    the asker is told the same as ever."""
+    if throttle.mail_recipient_has_room(address):
+        defer_mail(kind, user_id, **details)
+    else:
+        logger.warning(
+            "mail not sent: recipient's hourly budget spent kind=%s recipient=%s",
+            kind,
+            recipient_id(address),
+        )
 
 
 # --- Maintenance, on a schedule (one run per period, however many workers run) ---------

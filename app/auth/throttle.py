@@ -18,7 +18,10 @@ addresses, by the thousand.
 
 Mail is throttled the same way, per MAIL_THROTTLE_WINDOW: password resets per address
 (RESETS_PER_EMAIL, whether or not it has an account) and per client (RESETS_PER_CLIENT),
-and the mail one account asks for (MAILS_PER_ACCOUNT: links again, email changes).
+and the mail one account asks for (MAILS_PER_ACCOUNT: links again, email changes). Mail
+that anyone's action sends to an address (a sign-up with it, a move to it) is counted
+against that address from every account together (MAILS_PER_RECIPIENT); past it the mail
+is dropped, and the answer stays the same, so it says nothing about the address.
 
 Each note a user writes (a new one, or an edit) is counted against that user: past
 NOTE_WRITES_PER_MINUTE within a minute it is refused with 429.
@@ -241,6 +244,15 @@ def spend_account_mail(user_id):
     config = current_app.config
     counted = [("mail-account", str(user_id), config["MAILS_PER_ACCOUNT"])]
     spend(counted, config["MAIL_THROTTLE_WINDOW"], too_many_mails)
+
+
+def mail_recipient_has_room(email):
+    """Count one mail sent to `email` on someone's behalf; return whether it is within
+    MAILS_PER_RECIPIENT for the window. Nothing is refused: the caller drops the mail."""
+    config = current_app.config
+    subject = email_subject(email)
+    failures, _ = count_attempt("mail-recipient", subject, config["MAIL_THROTTLE_WINDOW"])
+    return failures <= config["MAILS_PER_RECIPIENT"]
 
 
 def longest_window(config):

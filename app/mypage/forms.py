@@ -16,6 +16,7 @@ from app.models import EMAIL_MAX_LENGTH, User
 from app.validators import (
     NICKNAME_RULES,
     PASSWORD_GIVEN,
+    deliverable_email,
     strip,
     valid_email,
 )
@@ -104,6 +105,7 @@ class EmailForm(Form):
             DataRequired(_l("Enter the new address.")),
             Length(max=EMAIL_MAX_LENGTH),
             valid_email,
+            deliverable_email,
         ],
     )
     password = PasswordField(

@@ -9,7 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app import objects
 from app.auth import throttle
-from app.auth.tasks import defer_mail
+from app.auth.tasks import defer_mail, defer_unasked_mail
 from app.extensions import db
 from app.i18n.routes import remember_language
 from app.models import AccountExport, PhotoUpload, TooManyUnfinished, User, comparison_key
@@ -143,10 +143,11 @@ def change_email():
     throttle.spend_account_mail(current_user.id)
     new_email = form.email.data
     owner = User.find_by_email(new_email)
+    # Mail to an address that is not the account's own counts against that address's budget.
     if owner is None:
-        defer_mail("email_change", current_user.id, new_email=new_email)
+        defer_unasked_mail("email_change", current_user.id, new_email, new_email=new_email)
     elif owner.id != current_user.id:
-        defer_mail("email_in_use", owner.id)
+        defer_unasked_mail("email_in_use", owner.id, owner.email)
     if comparison_key(new_email) != comparison_key(current_user.email):
         defer_mail("email_change_requested", current_user.id)
     db.session.commit()
