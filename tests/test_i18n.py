@@ -225,11 +225,11 @@ def test_settings_change_the_language_and_the_time_zone(user, app):
     assert saved(app) == ("ko", "Asia/Seoul")
     page = user.get("/mypage").get_data(as_text=True)
     assert "언어와 시간대를 저장했어요." in page
-    assert re.search(
-        r'<option[^>]* selected[^>]*value="Asia/Seoul"[^>]*>대한민국 시간</option>', page
-    ) or re.search(
-        r'<option[^>]*value="Asia/Seoul"[^>]* selected[^>]*>대한민국 시간</option>', page
-    )
+    zones = re.search(r'<select[^>]*name="timezone"[^>]*>(.*?)</select>', page, re.S).group(1)
+    first = re.search(r"<option([^>]*)>([^<]*)</option>", zones)
+    assert 'value="Asia/Seoul"' in first.group(1) and "selected" in first.group(1)
+    assert first.group(2) == "UTC+09:00 · 서울, 대한민국", "Seoul first, by its Korean name"
+    assert "UTC+05:30 · 콜카타, 인도" in zones and "인디애나폴리스, 미국" in zones
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "Asia/Seoul\x00", "utc", "+09:00"])
