@@ -6,7 +6,6 @@ import re
 import urllib.request
 import zipfile
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from urllib.parse import quote, unquote
 
 import pytest
@@ -23,58 +22,16 @@ from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer
 from app.models import Note, User, WordCount
 from devenv import catalogs
 from devenv.visitors import Browser
+from tests.reading import latin_words
 from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
+TIME_ELEMENT = re.compile(r'<time datetime="([^"]+)">([^<]+)</time>')
 KOREAN = {"Accept-Language": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"}
 NICKNAME = "김민지"
 TITLE = "주간 회의록 — 11월"
 CONTENT = "다음 주 장보기 목록: 우유, 달걀, 빵"
 FILE_NAME = "회의 자료 (최종).txt"
-# Latin-script words a Korean page may show besides the user's own content: the product's
-# name, file formats and units as Korean writes them too, and English as the switcher names it.
-LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "MB", "KB", "GB", "UTC", "English"}
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-TIME_ELEMENT = re.compile(r'<time datetime="([^"]+)">([^<]+)</time>')
-
-
-class ReadableText(HTMLParser):
-    """Collect what a person reads on a page: text, and the attributes browsers show or speak."""
-
-    SPOKEN = ("title", "alt", "placeholder", "aria-label", "data-confirm")
-    HIDDEN = ("script", "style")
-
-    def __init__(self):
-        super().__init__()
-        self.parts, self.hidden, self.select_skipped = [], 0, False
-
-    def handle_starttag(self, tag, attrs):
-        # The time zone list names some places in their own spelling: CLDR has no Korean name
-        # for Nuuk or Atikokan. Place names are not English sentences; the chosen zone's
-        # Korean name is checked on its own (test_settings_change_the_language_...).
-        skipped = tag in self.HIDDEN or (tag == "select" and ("name", "timezone") in attrs)
-        self.hidden += skipped
-        if tag == "select":
-            self.select_skipped = skipped
-        self.parts += [value or "" for name, value in attrs if name in self.SPOKEN]
-        self.parts += [value or "" for name, value in attrs if name.startswith("data-message-")]
-
-    def handle_endtag(self, tag):
-        self.hidden -= tag in self.HIDDEN or (tag == "select" and self.select_skipped)
-
-    def handle_data(self, data):
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def latin_words(html, *own_content):
-    """Return the Latin-script words of a page outside the user's own content and LATIN_ALLOWED."""
-    reader = ReadableText()
-    reader.feed(html)
-    text = " ".join(reader.parts)
-    for content in sorted(own_content, key=len, reverse=True):
-        text = text.replace(content, " ")
-    return [word for word in LATIN_WORD.findall(text) if word not in LATIN_ALLOWED]
 
 
 def korean_browser(app):
@@ -101,13 +58,14 @@ def saved(app, nickname="ann"):
 def test_a_visitor_gets_english_without_accept_language(client):
     response = client.get("/auth/login")
     assert html_lang(response) == "en"
-    assert "<h1>Sign in</h1>" in response.get_data(as_text=True)
+    assert "<h2>Sign in</h2>" in response.get_data(as_text=True)
+    assert "<h1>Memo: your notes, only yours</h1>" in response.get_data(as_text=True)
 
 
 def test_a_visitor_gets_korean_from_accept_language(client):
     response = client.get("/auth/login", headers=KOREAN)
     assert html_lang(response) == "ko"
-    assert "<h1>로그인</h1>" in response.get_data(as_text=True)
+    assert "<h2>로그인</h2>" in response.get_data(as_text=True)
     assert "Accept-Language" in response.headers["Vary"]
 
 
