@@ -340,15 +340,23 @@ def host_name(host):
     return ascii_host
 
 
+def shown(host):
+    """Return a host name as people write it: 네이버.com, not its IDNA form xn--950bt9s8xi.com."""
+    try:
+        return host.encode("ascii").decode("idna")
+    except UnicodeError:
+        return host
+
+
 def vet_host(host, port, allow_loopback, clock):
     """Return an address of `host` to connect to, if every address it resolves to is public."""
     addresses = [host] if is_ip_address(host) else resolve(host, port, clock)
     for address in addresses:
         problem = address_problem(ipaddress.ip_address(address), allow_loopback)
         if problem and address == host:
-            raise FetchError(NOT_PUBLIC_HOST % {"host": host, "problem": problem})
+            raise FetchError(NOT_PUBLIC_HOST % {"host": shown(host), "problem": problem})
         if problem:
-            where = {"host": host, "address": address, "problem": problem}
+            where = {"host": shown(host), "address": address, "problem": problem}
             raise FetchError(NOT_PUBLIC_ADDRESS % where)
     return addresses[0]
 
@@ -404,7 +412,7 @@ def resolve(host, port, clock):
     except TimeoutError:
         raise clock.error() from None
     except (OSError, UnicodeError):
-        raise FetchError(HOST_NOT_FOUND % {"host": host}) from None
+        raise FetchError(HOST_NOT_FOUND % {"host": shown(host)}) from None
     return list(dict.fromkeys(answer[4][0] for answer in answers))
 
 
@@ -517,11 +525,11 @@ def text_of(body, content_type, media_type):
 def connection_problem(error, host):
     """Return a user-readable sentence for a failed connection to `host`."""
     if isinstance(error, ssl.SSLCertVerificationError):
-        return UNTRUSTED_CERTIFICATE % {"host": host}
+        return UNTRUSTED_CERTIFICATE % {"host": shown(host)}
     if isinstance(error, ssl.SSLError):
-        return NO_SECURE_CONNECTION % {"host": host}
+        return NO_SECURE_CONNECTION % {"host": shown(host)}
     if isinstance(error, NoConnection):
-        return NO_CONNECTION % {"host": host}
+        return NO_CONNECTION % {"host": shown(host)}
     if isinstance(error, TimeoutError):
-        return NO_ANSWER_IN_TIME % {"host": host}
-    return CUT_OFF % {"host": host}
+        return NO_ANSWER_IN_TIME % {"host": shown(host)}
+    return CUT_OFF % {"host": shown(host)}

@@ -224,7 +224,7 @@ def test_nav_links_to_word_count(user):
     ("url", "message"),
     [
         ("", "Enter the address of a web page."),
-        ("example.com", "Only http:// and https:// addresses can be fetched."),
+        ("ftp://example.com/", "Only http:// and https:// addresses can be fetched."),
         ("javascript:alert(1)", "Only http:// and https:// addresses can be fetched."),
         ("http://user:pw@example.com/", "Addresses with a user name or password are not fetched."),
         ("http://exa mple.com/", "The address contains spaces"),
@@ -244,6 +244,26 @@ def test_a_refused_address_is_a_field_error(app, user, count_rows, url, message)
     assert re.search(f'<p class="error">[^<]*{re.escape(message)}', page)
     assert 'aria-invalid="true"' in page
     assert count_rows("results") == 0 and queued_jobs(app) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("example.com", "https://example.com"), ("네이버.com/a?b=1", "https://네이버.com/a?b=1")],
+)
+def test_an_address_typed_without_a_scheme_is_fetched_over_https(app, user, typed, kept):
+    response = user.submit("/wordcount", {"url": typed})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(WordCount.url)).all() == [kept]
+
+
+def test_korean_stop_words_are_left_out_even_with_their_particles():
+    text = "그리고 우리가 메모를 썼어요. 그리고 우리는 메모를 읽었어요. 그것은 좋은 메모예요."
+    all_words, without_stop_words = count_words(text)
+    assert ["그리고", 2] in all_words["top"]
+    kept = [word for word, _ in without_stop_words["top"]]
+    assert "메모를" in kept and "썼어요" in kept
+    assert not {"그리고", "우리가", "우리는"} & set(kept)
 
 
 # --- Refused by the worker: the count fails with the reason ---------------------------------
@@ -270,6 +290,20 @@ def test_a_page_that_cannot_be_counted_fails_with_the_reason(
     as_json = user.get(response.headers["Location"], headers={"Accept": "application/json"}).json
     assert as_json["status"] == "failed" and message in as_json["error"]
     assert count_rows("results") == 1
+
+
+def test_a_failed_count_says_so_gives_the_reason_in_the_history_and_can_be_tried_again(
+    app, user, site, count_rows
+):
+    response = user.submit("/wordcount", {"url": site.url("/gone")})
+    page = counted(app, user, response)
+    assert "Memo could not count the words of" in page and "Words of" not in page
+    history = user.get("/wordcount").get_data(as_text=True)
+    assert '<p class="reason">The site answered 404 Not Found.' in history
+    assert "Try again" in page
+    again = user.post("/wordcount", {"url": site.url("/gone")})
+    assert again.status_code == 302 and again.headers["Location"] != response.headers["Location"]
+    assert count_rows("results") == 2
 
 
 def test_a_slow_page_fails_within_the_deadline(app, user, count_rows, monkeypatch):

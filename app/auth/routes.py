@@ -50,8 +50,13 @@ LINK_PROBLEMS = {
 TOKEN_MAX_LENGTH = 100
 # In the session of the browser that signed up: the comparison key of the address it gave.
 SIGNED_UP_AS = "signed_up_as"
-# What confirming each kind of address says to whoever pressed the button.
+# What confirming each kind of address says to whoever pressed the button: signed in to the
+# account already, or not (then asked to sign in).
 CONFIRMED = {
+    "verify": _l("Your email address is confirmed."),
+    "email": _l("Your account's new address is confirmed: sign in with it from now on."),
+}
+CONFIRMED_SIGN_IN = {
     "verify": _l("Your email address is confirmed. Sign in to go on."),
     "email": _l("The account's new address is confirmed. Sign in with it from now on."),
 }
@@ -185,7 +190,7 @@ def verify(token):
         sign_in(user)
         flash(gettext("Your email address is confirmed. Welcome to Memo!"), "success")
         return redirect(url_for("notes.index"))
-    flash(CONFIRMED[row.purpose], "success")
+    flash(CONFIRMED_SIGN_IN[row.purpose], "success")
     return redirect(url_for("auth.login"))
 
 

@@ -5,15 +5,18 @@ the best match of Accept-Language, then English. Times follow the user's time zo
 visitor's is the language's usual one.
 """
 
+from datetime import UTC, datetime, time
 from functools import cache
+from zoneinfo import ZoneInfo
 
-from babel.dates import get_timezone_location
+from babel import Locale
+from babel.core import get_global
 from flask import g, has_request_context, request
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
-from pytz import all_timezones_set, common_timezones
+from pytz import all_timezones_set, common_timezones, country_timezones
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -52,17 +55,61 @@ def usual_time_zone(language):
     return USUAL_TIME_ZONES.get(language, DEFAULT_TIME_ZONE)
 
 
+# The older IANA names of a zone, by which CLDR may know it (Asia/Kolkata: Asia/Calcutta).
+OLDER_NAMES = {}
+for older, newer in get_global("zone_aliases").items():
+    OLDER_NAMES.setdefault(newer, []).append(older)
+# Each zone's country, by its IANA name (pytz's copy of the tz database's zone1970.tab).
+ZONE_COUNTRIES = {zone: code for code, zones in country_timezones.items() for zone in zones}
+
+
+def utc_offset(name, day):
+    """Return the zone's offset from UTC at noon UTC of `day` (a date), as "UTC+09:00"."""
+    moment = datetime.combine(day, time(12), tzinfo=UTC).astimezone(ZoneInfo(name))
+    minutes = round(moment.utcoffset().total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def place_of(name, locale):
+    """Return where a zone is, in the reader's language: "서울, 대한민국", "Indianapolis, 미국".
+
+    The city is CLDR's name in that language, else the IANA name's last part (CLDR has no
+    Korean name for Coyhaique, made in 2025); the country is always the language's own name.
+    """
+    keys = [name, *OLDER_NAMES.get(name, [])]
+    cities = (locale.time_zones.get(key, {}).get("city") for key in keys)
+    city = next(filter(None, cities), None) or name.rsplit("/", 1)[-1]
+    city = city.replace("_", " ")
+    country = locale.territories.get(ZONE_COUNTRIES.get(name, ""))
+    return f"{city}, {country}" if country and country != city else city
+
+
 @cache
-def zone_names(language):
-    """Return (IANA name, place in `language`) of every zone offered, sorted by place."""
-    places = sorted((get_timezone_location(name, locale=language), name) for name in TIME_ZONES)
-    return tuple((name, place) for place, name in places)
+def zone_names(language, day):
+    """Return (IANA name, label) of every zone offered, as `language` reads them on `day`.
+
+    The label is the offset then the place ("UTC+09:00 · 서울, 대한민국"), sorted by offset
+    and place, so that a reader finds their zone among its neighbours.
+    """
+    locale = Locale.parse(language)
+    zones = []
+    for name in TIME_ZONES:
+        offset = utc_offset(name, day)
+        minutes = int(offset[3] + "1") * (int(offset[4:6]) * 60 + int(offset[7:9]))
+        zones.append((minutes, place_of(name, locale), name, offset))
+    return tuple((name, f"{offset} · {place}") for _, place, name, offset in sorted(zones))
 
 
 def time_zone_choices(current=None):
-    """Return my page's time zone choices in the reader's language, UTC first."""
-    choices = [(DEFAULT_TIME_ZONE, gettext("Coordinated Universal Time (UTC)"))]
-    choices += zone_names(get_locale().language)
+    """Return my page's time zone choices in the reader's language: the language's usual zone
+    first (Seoul for Korean), then UTC, then every zone by offset."""
+    language = get_locale().language
+    zones = zone_names(language, datetime.now(UTC).date())
+    usual = usual_time_zone(language)
+    choices = [zone for zone in zones if zone[0] == usual]
+    choices.append((DEFAULT_TIME_ZONE, gettext("Coordinated Universal Time (UTC)")))
+    choices += [zone for zone in zones if zone[0] != usual]
     if current and current not in dict(choices):  # an older name a browser gave
         choices.append((current, current))
     return choices

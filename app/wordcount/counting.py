@@ -8,7 +8,7 @@ from functools import cache
 
 from selectolax.lexbor import LexborHTMLParser
 
-from app.wordcount.stopwords import STOP_WORDS
+from app.wordcount.stopwords import is_stop_word
 
 # Each count keeps its most frequent words only, so a stored result stays a few kilobytes.
 TOP_WORDS = 100
@@ -94,4 +94,5 @@ def top_words(found, limit=TOP_WORDS):
 def count_words(text):
     """Return the counts of all the words in `text` and of those that are not stop words."""
     found = words(text)
-    return top_words(found), top_words(word for word in found if word not in STOP_WORDS)
+    stop = {word for word in set(found) if is_stop_word(word)}  # each distinct word once
+    return top_words(found), top_words(word for word in found if word not in stop)

@@ -1,5 +1,7 @@
 """The word count form."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -10,6 +12,17 @@ from app.i18n.stored import translated_text
 from app.models import URL_MAX_LENGTH
 from app.validators import strip
 from app.wordcount.pages import fetch_settings
+
+# What a scheme looks like at the start of an address: letters, then a colon ("http:",
+# "javascript:"); "example.com:8080" has a dot before its colon, so it is a host.
+SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+-]*:")
+
+
+def with_scheme(value):
+    """Return an address typed without a scheme ("example.com/page") as an https:// one."""
+    if isinstance(value, str) and value and "://" not in value and not SCHEME.match(value):
+        return "https://" + value.lstrip("/")
+    return value
 
 
 def web_address(form, field):
@@ -25,7 +38,7 @@ class WordCountForm(Form):
 
     url = URLField(
         _l("Web page address"),
-        filters=[strip],
+        filters=[strip, with_scheme],
         validators=[
             DataRequired(_l("Enter the address of a web page.")),
             Length(

@@ -98,6 +98,7 @@ def show(word_count_id):
         word_count=word_count,
         all_words=word_count.all_words,
         without_stop_words=word_count.without_stop_words,
+        retry_form=WordCountForm(formdata=None),
     )
 
 

@@ -1,9 +1,18 @@
-"""English stop words: the Snowball stop list (snowballstem.org, BSD-3-Clause).
+"""Stop words: words too common to say what a page is about, left out of one of its counts.
 
-Snowball's list is the one NLTK's English stop words grew from; NLTK adds the four whole words
-at the end (can, will, just, now), which are common enough on web pages to drown a count.
-Apostrophes are plain ASCII here, as the word splitter normalizes them.
+English: the Snowball stop list (snowballstem.org, BSD-3-Clause). Snowball's list is the one
+NLTK's English stop words grew from; NLTK adds the four whole words at the end (can, will,
+just, now), which are common enough on web pages to drown a count. Apostrophes are plain ASCII
+here, as the word splitter normalizes them.
+
+Korean: the Korean list of stopwords-iso (github.com/stopwords-iso, MIT), from the pinned
+PyPI package `stopwordsiso`. A Korean word carries its particle (그것은, 우리가), so a word is
+also a stop word when it is one once a common particle is taken off its end.
 """
+
+from functools import cache
+
+import stopwordsiso
 
 LIST = """
     i me my myself we our ours ourselves you your yours yourself yourselves
@@ -25,4 +34,28 @@ LIST = """
     can will just now
 """
 
-STOP_WORDS = frozenset(LIST.split())
+ENGLISH = frozenset(LIST.split())
+
+# Particles that end a Korean word (eojeol); tried longest first (에서는 before 는).
+PARTICLE_LIST = """
+    은 는 이 가 을 를 에 의 도 로 으로 와 과 에서 에게 께서 한테 까지 부터 만 보다 처럼
+    이나 나 이랑 랑 하고 이라도 라도 마다 조차 밖에 에는 에서는 으로는 로는 이다 입니다 예요 이에요
+"""
+PARTICLES = sorted(PARTICLE_LIST.split(), key=len, reverse=True)
+
+
+@cache
+def korean():
+    """Return the Korean stop words, single words only (read on first use)."""
+    return frozenset(word for word in stopwordsiso.stopwords("ko") if word.isalpha())
+
+
+def is_stop_word(word):
+    """Return whether `word` (case-folded) is a stop word, with or without a Korean particle."""
+    if word in ENGLISH or word in korean():
+        return True
+    return any(
+        word.endswith(particle) and word[: -len(particle)] in korean()
+        for particle in PARTICLES
+        if len(word) > len(particle)
+    )
