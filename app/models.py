@@ -673,6 +673,18 @@ class MailToken(db.Model):
         return None
 
     @classmethod
+    def pending_moves(cls, user):
+        """Return the account's links to move to a new address that still work, newest first."""
+        query = select(cls).where(
+            cls.user_id == user.id,
+            cls.purpose == "email",
+            cls.used_at.is_(None),
+            cls.expires_at > utcnow(),
+            cls.password_stamp == account_stamp(user),
+        )
+        return db.session.scalars(query.order_by(cls.id.desc())).all()
+
+    @classmethod
     def delete_others(cls, row):
         """Delete every other link of `row`'s account: one of them was just used to secure it."""
         db.session.execute(delete(cls).where(cls.user_id == row.user_id, cls.id != row.id))

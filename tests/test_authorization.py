@@ -90,6 +90,8 @@ MATRIX = {
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
+    "/mypage/photo/status": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/email/cancel": Route(ACCOUNT, {"POST": {}}),
     "/mypage/nickname": Route(ACCOUNT, {"POST": {"nickname": "mallory"}}),
     "/mypage/email": Route(
         ACCOUNT, {"POST": {"email": "mallory@example.com", "password": PASSWORD}}

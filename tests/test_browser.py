@@ -178,6 +178,7 @@ def export(page):
 def delete_account(page):
     page.goto("/mypage")
     # My page has two password fields named `password`: this form's, and the email form's.
+    page.once("dialog", lambda dialog: dialog.accept())  # "Delete your account ... for good?"
     fill_form(page, "/mypage/delete", {"password": NEW_PASSWORD}, "Delete my account")
     assert page.url.endswith("/auth/signup")
     assert "Your account and everything in it are deleted." in flash(page)
@@ -328,3 +329,63 @@ def test_a_new_user_verifies_resets_the_password_and_changes_email_by_mail(local
         page.wait_for_load_state()
         page.goto("/mypage")
         assert "Your address is ann.new@example.com" in page.content()
+
+
+IN_VIEW = """(selector) => {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  return box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+
+
+@pytest.mark.parametrize(
+    ("action", "fields", "button", "error"),
+    [
+        (
+            "/mypage/email",
+            {"email": "ann.new@example.com", "password": "not my password"},
+            "Change email",
+            "#email-password ~ p.error",
+        ),
+        (
+            "/mypage/password",
+            {"current_password": "not my password", "new_password": NEW_PASSWORD,
+             "new_password_confirm": NEW_PASSWORD},
+            "Change password",
+            "#current_password ~ p.error",
+        ),
+    ],
+    ids=["email", "password"],
+)  # fmt: skip
+def test_a_failed_form_on_my_page_shows_its_error_where_the_person_looks(
+    page, action, fields, button, error
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    with screenshot_on_failure(page, "error-in-view"):
+        sign_up(page)
+        sign_in(page, PASSWORD)
+        page.goto("/mypage")
+        fill_form(page, action, fields, button)
+        assert page.evaluate(IN_VIEW, error), "the error is on screen after the answer"
+        focused = page.evaluate("document.activeElement.getAttribute('aria-invalid')")
+        assert focused == "true", "the wrong field has the focus"
+        assert page.locator(".error-summary").count() == 1
+
+
+def test_typing_on_my_page_survives_while_a_photo_is_made(page, object_store, tmp_path):
+    with screenshot_on_failure(page, "photo-typing"):
+        sign_up(page)
+        sign_in(page, PASSWORD)
+        page.goto("/mypage")
+        photo = tmp_path / "holiday.jpg"
+        photo.write_bytes(pictures.jpeg((1200, 800)))
+        page.set_input_files("input[name=photo]", photo)
+        page.get_by_role("button", name="Upload photo").click()
+        page.wait_for_load_state()
+        nickname = page.locator("input[name=nickname]")
+        nickname.fill("typed while waiting")
+        page.wait_for_selector(
+            f'#profile-image[src^="{object_store.public_url}/avatars/"]', timeout=20_000
+        )
+        page.wait_for_timeout(3500)  # longer than the old reload's 3 s
+        assert nickname.input_value() == "typed while waiting"
+        assert page.locator("#photo-status").inner_text() == "Your new photo is in place."

@@ -287,8 +287,8 @@ def test_a_stored_failure_reason_is_shown_in_the_readers_language(user, app):
     user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
     korean = user.get(f"/wordcount/{count_id}").get_data(as_text=True)
     assert (
-        "페이지가 다른 주소로 넘어갔어요: http://example.com/a. 공개된 웹 페이지만 가져올 수 있어요. "
-        "10.0.0.1: 사설 주소예요."
+        "페이지가 다른 주소로 넘어갔어요: http://example.com/a. "
+        "공개된 웹 페이지만 가져올 수 있어요. 10.0.0.1: 사설 주소예요."
     ) in korean
     as_json = user.get(f"/wordcount/{count_id}", headers={"Accept": "application/json"})
     assert as_json.get_json()["error"].startswith("페이지가 다른 주소로 넘어갔어요")

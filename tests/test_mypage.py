@@ -1,6 +1,7 @@
 """My page: the profile photo in object storage, nickname, password, export, account deletion."""
 
 import io
+import re
 import urllib.error
 import urllib.request
 
@@ -13,6 +14,7 @@ from app.models import User
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import pictures
+from tests.mailbox import link_in, path_of, verify_email
 from tests.workers import run_queued_jobs
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -465,3 +467,44 @@ def test_anonymous_posts_are_sent_to_sign_in(browser, path, data):
     response = browser.post(path, data())
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/auth/login")
+
+
+# Following a photo while it is made, and forms that fail where the person looks
+
+
+def test_a_photo_being_made_is_followed_as_json_until_it_is_in_place(app, user):
+    assert user.upload_photo(pictures.jpeg()).status_code == 302
+    page = user.get("/mypage").get_data(as_text=True)
+    assert 'data-progress-url="/mypage/photo/status"' in page
+    assert '<noscript><meta http-equiv="refresh"' in page, "without scripts, it reloads"
+    waiting = user.get("/mypage/photo/status").get_json()
+    assert waiting["status"] == "queued" and waiting["finished"] is False
+    run_queued_jobs(app)
+    done = user.get("/mypage/photo/status").get_json()
+    assert done["finished"] is True and done["status"] == "done"
+    assert done["show"]["photo"] == profile_image_src(user.get("/mypage"))
+
+
+def test_a_failed_form_is_summed_up_at_the_top_and_its_field_has_the_focus(user):
+    response = user.submit("/mypage/email", {"email": "ann.new@example.com", "password": "wrong"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    summary = page[page.index('<div class="error-summary" role="alert"') :]
+    assert summary.index('href="#email-password"') < summary.index('<section class="card profile">')
+    assert re.search(r'<input[^>]*autofocus[^>]*id="email-password"', page) or re.search(
+        r'<input[^>]*id="email-password"[^>]*autofocus', page
+    )
+    assert page.count("autofocus") == 1
+
+
+def test_a_pending_change_of_address_is_shown_and_can_be_cancelled(app, user, mail_server):
+    verify_email(app, "ann@example.com")
+    user.submit("/mypage/email", {"email": "ann.new@example.com", "password": PASSWORD})
+    run_queued_jobs(app)
+    page = user.get("/mypage").get_data(as_text=True)
+    assert "Waiting for confirmation: a link was mailed to ann.new@example.com" in page
+    (message,) = mail_server.to("ann.new@example.com")
+    assert user.post("/mypage/email/cancel").headers["Location"] == "/mypage"
+    assert "Waiting for confirmation" not in user.get("/mypage").get_data(as_text=True)
+    answer = Browser(app.test_client()).post(path_of(link_in(message)))
+    assert answer.status_code == 400

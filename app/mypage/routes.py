@@ -12,7 +12,15 @@ from app.auth import throttle
 from app.auth.tasks import defer_mail, defer_unasked_mail
 from app.extensions import db
 from app.i18n.routes import remember_language
-from app.models import AccountExport, PhotoUpload, TooManyUnfinished, User, comparison_key
+from app.i18n.stored import translated_text
+from app.models import (
+    AccountExport,
+    MailToken,
+    PhotoUpload,
+    TooManyUnfinished,
+    User,
+    comparison_key,
+)
 from app.mypage import bp, export, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
@@ -35,8 +43,18 @@ def html_language():
     return get_locale().language
 
 
+def first_error(form):
+    """Return the id of `form`'s first field with an error, or None."""
+    return next((field.id for field in form if field.errors), None)
+
+
 def render_page(status=200, **forms):
-    """Render my page with a fresh form for each action, except those given with errors."""
+    """Render my page with a fresh form for each action, except those given with errors.
+
+    A form given with errors is summed up at the top, and its first wrong field has the
+    focus (autofocus, so without scripts too): the browser shows it where the person looks.
+    """
+    failed = next(iter(forms.values()), None)
     upload = PhotoUpload.latest(current_user.id)
     forms = {
         "upload": upload if upload and upload.status != "done" else None,
@@ -50,9 +68,13 @@ def render_page(status=200, **forms):
             timezone=current_user.time_zone,
         ),
         "delete_form": DeleteAccountForm(formdata=None),
+        "pending_moves": MailToken.pending_moves(current_user),
         **forms,
     }
-    return render_template("mypage/index.html", **forms), status
+    focus = first_error(failed) if failed is not None else None
+    return render_template(
+        "mypage/index.html", **forms, failed_form=failed if focus else None, focus=focus
+    ), status
 
 
 @bp.get("")
@@ -84,6 +106,26 @@ def upload_photo():
         raise too_many_uploads() from None
     flash(gettext("Your photo is uploaded; it appears here once it is processed."), "success")
     return redirect(url_for("mypage.index"))
+
+
+@bp.get("/photo/status")
+@login_required
+def photo_status():
+    """Answer where the latest photo upload is, as JSON, for my page to follow without reloading."""
+    upload = PhotoUpload.latest(current_user.id)
+    if upload is None:
+        abort(404)
+    finished = upload.status in ("done", "failed")
+    if upload.status == "failed":
+        message = gettext(
+            "Your new photo could not be used: %(reason)s", reason=translated_text(upload.error)
+        )
+    elif finished:
+        message = gettext("Your new photo is in place.")
+    else:
+        message = gettext("Your new photo is being processed; it appears here once it is ready.")
+    show = {"photo": current_user.image_url} if upload.status == "done" else {}
+    return {"status": upload.status, "finished": finished, "message": message, "show": show}
 
 
 @bp.post("/photo/delete")
@@ -152,6 +194,17 @@ def change_email():
         defer_mail("email_change_requested", current_user.id)
     db.session.commit()
     flash(str(EMAIL_CHANGE_ASKED), "info")
+    return redirect(url_for("mypage.index"))
+
+
+@bp.post("/email/cancel")
+@login_required
+def cancel_email_change():
+    """Cancel every pending move to a new address: the links mailed there stop working."""
+    for row in MailToken.pending_moves(current_user):
+        db.session.delete(row)
+    db.session.commit()
+    flash(gettext("The change of address is cancelled; your account keeps its address."), "info")
     return redirect(url_for("mypage.index"))
 
 

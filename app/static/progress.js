@@ -1,0 +1,37 @@
+// Follow work a worker is doing without reloading the page, so nothing typed is lost.
+// An element with data-progress-url names a JSON status ({"status", "finished", ...}); it is
+// asked every few seconds until finished, then the page's parts that show the result are
+// updated in place. Without JavaScript, a <noscript> refresh does the same by reloading.
+(() => {
+  const watched = document.querySelector("[data-progress-url]");
+  if (!watched) return;
+  const every = 2000;
+  const follow = async () => {
+    let state;
+    try {
+      const answer = await fetch(watched.dataset.progressUrl, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!answer.ok) throw new Error(String(answer.status));
+      state = await answer.json();
+    } catch {
+      window.setTimeout(follow, every * 2); // offline or busy: ask again later
+      return;
+    }
+    if (!state.finished) {
+      window.setTimeout(follow, every);
+      return;
+    }
+    for (const [name, value] of Object.entries(state.show || {})) {
+      document.querySelectorAll(`[data-show="${name}"]`).forEach((element) => {
+        if (element.tagName === "IMG") element.src = value;
+        else element.textContent = value;
+      });
+    }
+    watched.textContent = state.message || "";
+    watched.dataset.status = state.status;
+    watched.className = state.status === "failed" ? "error" : "status";
+  };
+  window.setTimeout(follow, every);
+})();
