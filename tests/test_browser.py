@@ -389,3 +389,19 @@ def test_typing_on_my_page_survives_while_a_photo_is_made(page, object_store, tm
         page.wait_for_timeout(3500)  # longer than the old reload's 3 s
         assert nickname.input_value() == "typed while waiting"
         assert page.locator("#photo-status").inner_text() == "Your new photo is in place."
+
+
+def test_a_time_zone_is_found_by_typing_its_city(page):
+    sign_up(page)
+    sign_in(page, PASSWORD)
+    page.goto("/mypage")
+    page.get_by_role("searchbox", name="Find a city or country").fill("new york")
+    shown = page.eval_on_selector_all(
+        "select[name=timezone] option",
+        "options => options.filter(o => !o.hidden).map(o => o.value)",
+    )
+    assert "America/New_York" in shown and len(shown) <= 3
+    page.select_option("select[name=timezone]", "America/New_York")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state()
+    assert "Your language and time zone are saved." in flash(page)

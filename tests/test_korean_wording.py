@@ -18,6 +18,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 PARTICLE_CHOICE = re.compile(
     r"\((?:으|이|을|를|은|는|와|과|가|아|야)\)|[을를은는이가와과]\([을를은는이가와과]\)"
 )
+# A particle whose form depends on the last sound of the value it follows (메모를, 책을).
+PARTICLE_AFTER_VALUE = re.compile(r"%\(\w+\)s(?:예요|이에요|을|를|이|가|은|는|로|으로|와|과)")
 FORMAL_ENDING = re.compile(r"(?:습|ㅂ)?니다[.?!]?(?:\s|$)")
 JARGON = ["세션", "불용어", "루프백", "MIME", "application/", "octet-stream"]
 
@@ -47,6 +49,10 @@ def test_no_message_leaves_a_particle_for_the_reader_to_choose(value):
         source for source, string in MESSAGES if PARTICLE_CHOICE.search(rendered(string, value))
     ]
     assert choices == []
+
+
+def test_no_message_puts_a_sound_dependent_particle_right_after_a_value():
+    assert [source for source, string in MESSAGES if PARTICLE_AFTER_VALUE.search(string)] == []
 
 
 def test_messages_speak_haeyo_not_the_formal_style():

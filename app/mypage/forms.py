@@ -79,6 +79,8 @@ class SettingsForm(Form):
         _l("Time zone"),
         validators=[InputRequired(_l("Choose a time zone."))],
         validate_choice=False,  # any IANA name is taken, not only those listed
+        # static/zone-filter.js puts a search box above the 400 zones.
+        render_kw={"data-filter-placeholder": _l("Find a city or country")},
     )
 
     def __init__(self, *args, **kwargs):
