@@ -357,11 +357,16 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local development: debug on, `.env` honoured, plain-HTTP cookies."""
+    """Local development: `.env` honoured, plain-HTTP cookies; debug only when FLASK_DEBUG=1
+    asks for it (`./scripts/run` does)."""
 
     ENVIRONMENT = "development"
-    DEBUG = True
     LOCAL_INBOX = True
+
+    def __init__(self, environ=None):
+        environ = os.environ if environ is None else environ
+        super().__init__(environ)
+        self.DEBUG = environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true")
 
 
 class TestingConfig(Config):
@@ -399,7 +404,17 @@ class StagingConfig(ProductionConfig):
 
 
 def load_config(settings=None):
-    """Instantiate the config class named by `settings` or APP_SETTINGS."""
+    """Instantiate the config class named by `settings` or APP_SETTINGS.
+
+    Without either, a developer's machine gets DevelopmentConfig; a dyno (the platform sets
+    DYNO in every one) refuses to start, so a forgotten APP_SETTINGS never serves users with
+    development settings.
+    """
+    if not (settings or os.environ.get("APP_SETTINGS", "").strip()) and os.environ.get("DYNO"):
+        raise ConfigError(
+            "APP_SETTINGS is not set on this dyno; set config.ProductionConfig or "
+            "config.StagingConfig"
+        )
     settings = settings or os.environ.get("APP_SETTINGS", "").strip() or DEFAULT_SETTINGS
     if settings == DEFAULT_SETTINGS:
         from dotenv import load_dotenv

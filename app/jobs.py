@@ -72,6 +72,18 @@ RECONNECT_GIVE_UP_SECONDS = 300
 MAINTENANCE_QUEUE = "maintenance"
 MAINTENANCE_SLOTS = 1
 MAINTENANCE_POLL_SECONDS = 2
+# Mail has a queue, and a slot, of its own, beside the WORKER_CONCURRENCY slots: a provider
+# that hangs (each try waits SMTP_TIMEOUT_SECONDS) holds that slot only, and every other job
+# keeps its latency. The slot polls (no second LISTEN connection); a mail job holds a database
+# connection only while it writes its link, never while it talks to the SMTP server, so the
+# slot shares the job threads' connections and the dyno's budget is unchanged.
+MAIL_QUEUE = "mail"
+MAIL_SLOTS = 1
+MAIL_POLL_SECONDS = 1
+# The queue of every other job a request queues; the main pool takes it and upkeep.
+DEFAULT_QUEUE = "default"
+# A retried job waits 2, 4, 8 ... s, and never longer than this between two attempts.
+MAX_RETRY_WAIT_SECONDS = 900
 # Failed jobs stay this long for `flask jobs failures` and `retry` (succeeded ones go at once).
 FORGET_FAILED_JOBS_AFTER_HOURS = 30 * 24
 
@@ -127,11 +139,27 @@ def queue_job(task, lock, arguments):
     ).defer(**arguments)
 
 
+class CappedBackoff(procrastinate.BaseRetryStrategy):
+    """Retry `errors` with waits that double (base, base², ...) up to a cap, then give up.
+
+    procrastinate's RetryStrategy has no cap: a mail's 12th wait would have been 68 minutes.
+    """
+
+    def __init__(self, max_attempts, errors, base_seconds, cap_seconds):
+        self.max_attempts, self.errors = max_attempts, tuple(errors)
+        self.base_seconds, self.cap_seconds = base_seconds, cap_seconds
+
+    def get_retry_decision(self, *, exception, job):
+        if job.attempts >= self.max_attempts or not isinstance(exception, self.errors):
+            return None
+        wait = min(self.base_seconds ** (job.attempts + 1), self.cap_seconds)
+        return procrastinate.RetryDecision(retry_in={"seconds": wait})
+
+
 def retrying(max_attempts, errors=TRANSIENT_ERRORS, base_seconds=2):
-    """Return a strategy that retries `errors` with backoff (2, 4, 8 ... s), then gives up."""
-    return procrastinate.RetryStrategy(
-        max_attempts=max_attempts, exponential_wait=base_seconds, retry_exceptions=errors
-    )
+    """Return a strategy that retries `errors` with backoff (2, 4, 8 ... s, at most
+    MAX_RETRY_WAIT_SECONDS between two tries), then gives up."""
+    return CappedBackoff(max_attempts, errors, base_seconds, MAX_RETRY_WAIT_SECONDS)
 
 
 @contextmanager
@@ -240,9 +268,10 @@ def worker_options(flask_app, concurrency):
 
 
 def worker_pools(options):
-    """Split a worker's slots: all but MAINTENANCE_SLOTS take any job, those take upkeep only."""
+    """Split a worker's slots: all but MAINTENANCE_SLOTS take any job but mail, those take
+    upkeep only; and MAIL_SLOTS more take mail only."""
     concurrency = options["concurrency"]
-    if concurrency <= MAINTENANCE_SLOTS:  # too few slots to set one aside
+    if concurrency <= MAINTENANCE_SLOTS:  # too few slots to set any aside
         return [options]
     maintenance = {
         **options,
@@ -252,7 +281,20 @@ def worker_pools(options):
         "listen_notify": False,
         "fetch_job_polling_interval": MAINTENANCE_POLL_SECONDS,
     }
-    return [{**options, "concurrency": concurrency - MAINTENANCE_SLOTS}, maintenance]
+    mail = {
+        **options,
+        "name": f"{options['name']}-{MAIL_QUEUE}",
+        "queues": [MAIL_QUEUE],
+        "concurrency": MAIL_SLOTS,
+        "listen_notify": False,
+        "fetch_job_polling_interval": MAIL_POLL_SECONDS,
+    }
+    main = {
+        **options,
+        "concurrency": concurrency - MAINTENANCE_SLOTS,
+        "queues": [DEFAULT_QUEUE, MAINTENANCE_QUEUE],
+    }
+    return [main, maintenance, mail]
 
 
 def run_worker(flask_app, concurrency, wait=True):
@@ -306,9 +348,11 @@ async def run_until_stopped(options, stop):
         await registered(len(pools), since)
         stop.start_cancelling()
         logger.info(
-            "worker started: %s jobs at once (%s of them for upkeep only), heartbeat every %s s",
+            "worker started: %s jobs at once (%s of them for upkeep only) and %s mail, "
+            "heartbeat every %s s",
             options["concurrency"],
             MAINTENANCE_SLOTS if len(pools) > 1 else 0,
+            MAIL_SLOTS if len(pools) > 1 else 0,
             options["update_heartbeat_interval"],
         )
         # One pool ending (the database went away) stops the others, to start them together.

@@ -757,6 +757,14 @@ class AccountExport(WorkerOutcome, db.Model):
         return db.session.scalar(query.order_by(cls.id.desc()).limit(1))
 
     @classmethod
+    def earlier_than(cls, export):
+        """Return the user's finished exports older than `export`."""
+        query = select(cls).where(
+            cls.user_id == export.user_id, cls.id < export.id, cls.status.in_(("done", "failed"))
+        )
+        return db.session.scalars(query).all()
+
+    @classmethod
     def finished_before(cls, cutoff):
         """Return the finished exports older than `cutoff`, whose archives may go."""
         return db.session.scalars(

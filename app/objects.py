@@ -9,7 +9,9 @@ One bucket holds four kinds of object, each under a prefix of its own:
 
     exports/<user id>/<random>.zip                     account export archives (presigned only)
 
-Export archives go by the maintenance schedule (app/mypage/export.py). The database
+Export archives go by the maintenance schedule (app/mypage/export.py); an account keeps one
+(a new one replaces it), and the sweep deletes any no export row names, and aborts an
+archive's upload that a killed worker left unfinished. The database
 keeps each photo's public URL; `key_for_url` and `photo_url` are the one mapping between
 that URL and its key. Objects are deleted by one retried job, `delete_objects`, deferred in
 the transaction that forgets the rows naming them; one sweep deletes what no row names.
@@ -27,7 +29,7 @@ from sqlalchemy import select, update
 
 from app import jobs, storage
 from app.extensions import db
-from app.models import UNFINISHED, Attachment, PhotoUpload, User, utcnow
+from app.models import UNFINISHED, AccountExport, Attachment, PhotoUpload, User, utcnow
 
 logger = logging.getLogger("memo.objects")
 blueprint = procrastinate.Blueprint()
@@ -224,6 +226,13 @@ def attachment_upload_orphans(listed):
     ]
 
 
+def export_orphans(listed, cutoff):
+    """Return archives older than `cutoff` that no export names (an account deleted while its
+    archive was being written, a job that died between the upload and its record)."""
+    keys = set(db.session.scalars(select(AccountExport.key).where(AccountExport.key.is_not(None))))
+    return [key for key, modified in listed if key not in keys and modified < cutoff]
+
+
 def find_orphans(min_age):
     """List every kind of object and return those nothing refers to (see `sweep`)."""
     cutoff = utcnow() - min_age
@@ -232,6 +241,7 @@ def find_orphans(min_age):
         *photo_orphans(listed[PHOTO_PREFIX] + listed[PHOTO_UPLOAD_PREFIX], cutoff),
         *attachment_orphans(listed[ATTACHMENT_PREFIX], cutoff),
         *attachment_upload_orphans(listed[ATTACHMENT_UPLOAD_PREFIX]),
+        *export_orphans(listed[EXPORT_PREFIX], cutoff),
     ]
     return Sweep(sum(map(len, listed.values())), orphans)
 
@@ -247,6 +257,7 @@ def sweep(min_age=timedelta(hours=1), dry_run=False):
         forget_expired_uploads()
     found = find_orphans(min_age)
     if not dry_run:
+        storage.abort_unfinished_uploads(EXPORT_PREFIX, utcnow() - min_age)
         delete_objects(found.orphans)
     return found
 

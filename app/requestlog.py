@@ -17,7 +17,7 @@ from logfmter import Logfmter
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # A mailed link's token opens an account: it is kept out of the log like a password.
-MAILED_LINK = re.compile(r"^(/auth/(?:verify|reset)/)[^/]+")
+MAILED_LINK = re.compile(r"^(/auth/(?:verify|reset|secure|remove)/)[^/]+")
 logger = logging.getLogger("memo.request")
 
 
@@ -26,6 +26,24 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record):
         record.request_id = g.get("request_id", "-") if has_app_context() else "-"
+        return True
+
+
+class JobArgumentsFilter(logging.Filter):
+    """Keep jobs' arguments out of the log: procrastinate writes them in its lines (the call
+    string "send_account_mail[7](kind='verify', address='ann@...', ...)" and the `job` field),
+    and a mail job's may hold an address, a nickname or a password hash. Only their names stay.
+    """
+
+    def filter(self, record):
+        job = getattr(record, "job", None)
+        if isinstance(job, dict) and isinstance(job.get("task_kwargs"), dict):
+            names = ", ".join(f"{name}=…" for name in job["task_kwargs"])
+            hidden = f"{job.get('task_name')}[{job.get('id')}]({names})"
+            if isinstance(record.msg, str) and job.get("call_string"):
+                record.msg = record.msg.replace(job["call_string"], hidden)
+            record.job = {**job, "task_kwargs": dict.fromkeys(job["task_kwargs"], "…")}
+            record.job["call_string"] = hidden
         return True
 
 
@@ -49,6 +67,7 @@ def configure_logging(level):
     handler = logging.StreamHandler(sys.stdout)
     handler.memo = True
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(JobArgumentsFilter())
     handler.setFormatter(
         LogfmtFormatter(
             keys=["time", "at", "logger", "request_id"],

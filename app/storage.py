@@ -166,6 +166,26 @@ def list_objects(prefix):
                 yield item["Key"], item["LastModified"]
 
 
+def abort_unfinished_uploads(prefix, started_before):
+    """Abort the multipart uploads under `prefix` started before `started_before` (a worker
+    killed while it sent an archive leaves one, whose parts the store keeps and bills); return
+    how many."""
+    store = bucket()
+    aborted = 0
+    with failures_as(f"listing the unfinished uploads under {prefix}"):
+        pages = store.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=store.name, Prefix=prefix
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < started_before:
+                    store.client.abort_multipart_upload(
+                        Bucket=store.name, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+    return aborted
+
+
 def delete_prefix(prefix):
     """Delete every object under `prefix` and return how many there were."""
     keys = [key for key, _ in list_objects(prefix)]

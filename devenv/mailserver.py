@@ -2,9 +2,11 @@
 
 `./scripts/run` starts one for the local inbox (/dev/inbox), and the tests send mail to one
 and read what arrived. It can answer like a server in trouble: 451 (try again later) to
-everything, or 550 (refused for good) for chosen recipients.
+everything, 550 (refused for good) for chosen recipients, or nothing at all (it hangs after
+the client names a recipient, until told to stop hanging).
 """
 
+import asyncio
 import time
 import uuid
 from pathlib import Path
@@ -23,8 +25,11 @@ class MailFolder:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.deferring = False  # answer 451 to every recipient
         self.refused = set()  # recipients answered 550
+        self.hanging = False  # answer nothing to a recipient while set
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        while self.hanging:  # the client's own timeout ends its wait
+            await asyncio.sleep(0.1)
         if self.deferring:
             return "451 4.3.2 Please try again later"
         if address.lower() in self.refused:

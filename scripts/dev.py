@@ -242,6 +242,7 @@ def run(args):
 
     ensure_nginx()
     env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v}, **os.environ}
+    env.setdefault("FLASK_DEBUG", "1")  # a developer's run: debug on, as asked for here
     if not port_is_free(WEB_PORT):
         sys.exit(f"memo: port {WEB_PORT} is taken; stop the other server first")
     STATE.mkdir(exist_ok=True)

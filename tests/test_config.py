@@ -247,6 +247,29 @@ def test_dotenv_is_read_in_development(tmp_path):
     assert result.stdout.strip() == "postgresql+psycopg2://dev@localhost/memo_dev"
 
 
+def test_a_dyno_without_app_settings_refuses_to_start_with_one_line():
+    environ = clean_environment(DYNO="web.1", **COMPLETE)
+    environ.pop("APP_SETTINGS", None)
+    flask = str(Path(sys.executable).parent / "flask")
+    result = subprocess.run(
+        [flask, "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    (line,) = result.stderr.strip().splitlines()
+    assert "configuration error" in line and "APP_SETTINGS is not set on this dyno" in line
+
+
+def test_development_debugs_only_when_asked():
+    environ = {"DATABASE_URL": "postgresql://memo@127.0.0.1/memo"}
+    assert DevelopmentConfig(environ).DEBUG is False
+    assert DevelopmentConfig({**environ, "FLASK_DEBUG": "1"}).DEBUG is True
+
+
 def test_unknown_app_settings_is_a_clear_error():
     from config import load_config
 

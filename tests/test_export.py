@@ -9,12 +9,14 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import storage
 from app.extensions import db
 from app.models import AccountExport, User
 from app.mypage.tasks import delete_old_exports
+from app.objects import sweep
 from devenv.services import stored_keys
 from tests import pictures
 from tests.uploads import Attacher
@@ -162,3 +164,61 @@ def test_deleting_the_account_deletes_its_archives(app, user, object_store):
     assert stored_keys(object_store, "exports/") == set()
     with app.app_context():
         assert db.session.scalar(select(User)) is None
+
+
+def test_a_new_export_replaces_the_last_archive(app, user, object_store):
+    start_export(user)
+    run_queued_jobs(app)
+    [first] = stored_keys(object_store, "exports/")
+    start_export(user)
+    run_queued_jobs(app)
+    [second] = stored_keys(object_store, "exports/")
+    assert second != first, "one archive: the new one"
+    assert [e.status for e in exports(app)] == ["done"]
+    assert download(user)[1]
+
+
+def test_an_account_deleted_while_its_archive_uploads_leaves_no_archive(
+    app, user, object_store, monkeypatch
+):
+    upload_file = storage.upload_file
+
+    def upload_then_the_account_goes(key, file, content_type):
+        upload_file(key, file, content_type)
+        with app.app_context():  # the owner deletes the account meanwhile, in another session
+            db.session.execute(delete(User))
+            db.session.commit()
+
+    monkeypatch.setattr(storage, "upload_file", upload_then_the_account_goes)
+    start_export(user)
+    run_queued_jobs(app)  # the export, then the deletion of its archive
+    assert stored_keys(object_store, "exports/") == set()
+
+
+def test_the_sweep_deletes_archives_no_export_names_and_aborts_unfinished_uploads(
+    app, user, object_store
+):
+    with app.app_context():
+        owner = db.session.scalar(select(User.id))
+        store = storage.transfers_bucket()
+        orphan = f"exports/{owner}/left-by-a-deleted-account.zip"
+        store.client.put_object(Bucket=store.name, Key=orphan, Body=b"PK")
+        unfinished = store.client.create_multipart_upload(
+            Bucket=store.name, Key=f"exports/{owner}/killed-while-sending.zip"
+        )
+        store.client.upload_part(
+            Bucket=store.name,
+            Key=unfinished["Key"],
+            UploadId=unfinished["UploadId"],
+            PartNumber=1,
+            Body=b"x" * 1024,
+        )
+        swept = sweep(min_age=timedelta(0))
+        assert orphan in swept.orphans
+        assert (
+            store.client.list_multipart_uploads(Bucket=store.name, Prefix="exports/").get(
+                "Uploads", []
+            )
+            == []
+        )
+    assert stored_keys(object_store, "exports/") == set()

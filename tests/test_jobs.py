@@ -100,8 +100,8 @@ def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
             return db.session.scalar(text("SELECT count(*) FROM procrastinate_workers"))
 
     # The second worker prunes the dead one's records once they missed their heartbeats:
-    # a worker process registers its pool of job slots and its upkeep slot.
-    wait_for(lambda: live_workers() == 2, timeout=60, message="one worker's records")
+    # a worker process registers its pool of job slots, its upkeep slot and its mail slot.
+    wait_for(lambda: live_workers() == 3, timeout=60, message="one worker's records")
 
 
 def test_a_worker_killed_during_a_recovery_leaves_the_next_recovery_free_to_run(app):

@@ -6,18 +6,30 @@ development only.
 """
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
 from app import create_app, mail
+from app.auth.tasks import MAIL_ATTEMPTS, defer_mail, send_account_mail
 from app.extensions import db
+from app.mail import TemporaryMailError
 from devenv.mailserver import MailServer
 from devenv.visitors import PASSWORD, Browser
+from tests import pictures
 from tests.mailbox import deliver, link_in, mail_jobs, text_of
 from tests.workers import wait_for
 
 ANN = "ann@example.com"
+
+
+@dataclass
+class Job:
+    """What a retry strategy reads of a job: how many times it ran before."""
+
+    attempts: int
 
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
@@ -95,6 +107,44 @@ def test_mail_due_while_the_server_is_down_arrives_once_it_is_back(app, workers,
         server.stop()
 
 
+def test_a_hanging_mail_provider_stalls_no_other_job(app, workers, tmp_path):
+    server = MailServer(tmp_path / "mail").start()
+    server.handler.hanging = True
+    try:
+        workers.start(SMTP_URL=server.url)
+        for number in range(6):  # six verification mails, each try waiting the 10 s timeout
+            sign_up(app, f"new{number}@example.com", f"new{number}")
+        wait_for(lambda: ("doing", 0) in mail_jobs(app), message="a mail stuck on the server")
+        owner = Browser(app.test_client())
+        owner.login(f"new{0}@example.com", PASSWORD)
+        owner.upload_photo(pictures.jpeg())
+        wait_for(
+            lambda: owner.get("/mypage/photo/status").get_json()["finished"],
+            timeout=6,
+            message="the photo made while the mail provider hangs",
+        )
+        assert all(status != "succeeded" for status, _ in mail_jobs(app))
+    finally:
+        server.handler.hanging = False
+        server.stop()
+
+
+def wait_before_try(strategy, attempts, error):
+    """Return the seconds a job that ran `attempts` times waits before its next try, or None."""
+    now = datetime.now(UTC)
+    decision = strategy.get_retry_decision(exception=error, job=Job(attempts))
+    return None if decision is None else round((decision.retry_at - now).total_seconds())
+
+
+def test_mail_retries_wait_longer_each_time_but_never_more_than_15_minutes():
+    strategy, error = send_account_mail.retry_strategy, TemporaryMailError("451")
+    seconds = [wait_before_try(strategy, attempts, error) for attempts in range(MAIL_ATTEMPTS)]
+    assert seconds[:4] == [2, 4, 8, 16] and max(seconds) == 900
+    assert 1.5 * 3600 < sum(seconds) < 2.5 * 3600, "about two hours of tries"
+    assert wait_before_try(strategy, MAIL_ATTEMPTS, error) is None, "then it gives up"
+    assert wait_before_try(strategy, 0, ValueError()) is None, "other errors are not retried"
+
+
 def test_the_local_inbox_shows_the_mail_in_development_only(
     app, postgres, mail_server, monkeypatch
 ):
@@ -115,3 +165,29 @@ def test_the_local_inbox_shows_the_mail_in_development_only(
     assert app.test_client().get("/dev/inbox").status_code == 404
     with development.app_context():
         db.engine.dispose()
+
+
+def test_a_mail_job_that_fails_for_good_logs_no_address_name_or_hash(app, workers, tmp_path):
+    server = MailServer(tmp_path / "mail").start()
+    server.handler.refused.add(ANN)
+    password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2VjcmV0c2FsdA$aGFzaGhhc2hoYXNo"
+    try:
+        worker = workers.start(SMTP_URL=server.url)
+        sign_up(app)  # its verification mail is refused for good too
+        with app.test_request_context():
+            user_id = db.session.scalar(text('SELECT id FROM "user"'))
+            defer_mail("account_deleted", address=ANN, nickname="Annabel Secretname")
+            # As a release before 0018 queued it: the second sign-up's password hash.
+            defer_mail("signup_notice", user_id, new_password_hash=password_hash)
+            db.session.commit()
+        wait_for(
+            lambda: [status for status, _ in mail_jobs(app)] == ["failed"] * 3,
+            message="three mail jobs failed for good",
+        )
+        log = worker.log()
+    finally:
+        server.stop()
+    assert "ended with status: Error" in log and "send_account_mail" in log
+    assert "address=…" in log, "the arguments' names stay"
+    for secret in (ANN, "Secretname", password_hash, "argon2"):
+        assert secret not in log

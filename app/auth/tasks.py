@@ -14,13 +14,14 @@ from app.models import LoginSession, MailToken
 logger = logging.getLogger("memo.mail")
 blueprint = procrastinate.Blueprint()
 
-# A server that is down or answers 4xx is tried again for about 2 hours (2, 4, 8 ... s);
-# a 5xx fails the job at once, logged without the address (app/mail.py).
-MAIL_ATTEMPTS = 12
+# A server that is down or answers 4xx is tried again for about 2 hours (2, 4, 8 ... s, then
+# every 15 minutes); a 5xx fails the job at once, logged without the address (app/mail.py).
+MAIL_ATTEMPTS = 16
 
 
 @blueprint.task(
     name="send_account_mail",
+    queue=jobs.MAIL_QUEUE,  # a slot of its own: a provider that hangs stalls no other job
     retry=jobs.retrying(MAIL_ATTEMPTS, errors=(*jobs.TRANSIENT_ERRORS, TemporaryMailError)),
 )
 def send_account_mail(kind, user_id=None, **details):

@@ -5,8 +5,9 @@ app/mypage/tasks.py). The job
 writes `account.json` (the account, notes, word counts and attachments' metadata, read a
 few rows at a time), every attachment's file and the profile photo into a zip in a spooled
 temporary file, then sends it to the store in parts under a private key. Memory stays flat
-however large the account is. My page then links to the archive for a short time; the
-maintenance schedule deletes archives after EXPORT_KEEP.
+however large the account is. An account keeps one archive: a new one replaces the last. My
+page then links to the archive for a short time; the maintenance schedule deletes archives
+after EXPORT_KEEP, the account's deletion with it, and the sweep any archive no row names.
 """
 
 import logging
@@ -106,8 +107,22 @@ def write(export_id):
         export.fail(STORE_DOWN)
         db.session.commit()
         return
+    db.session.rollback()  # read the export's row as it is now
+    if db.session.get(AccountExport, export_id) is None:  # the account went meanwhile
+        objects.delete_later([key])
+        db.session.commit()
+        return
     export.finish(key, size)
+    replace_earlier(export)
     db.session.commit()
+
+
+def replace_earlier(export):
+    """Forget the account's earlier archives, and have their objects deleted: it keeps one."""
+    earlier = AccountExport.earlier_than(export)
+    for row in earlier:
+        db.session.delete(row)
+    objects.delete_later([row.key for row in earlier])
 
 
 def delete_old():
