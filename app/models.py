@@ -188,7 +188,8 @@ class User(UserMixin, db.Model):
                 "time_zone": self.time_zone,
             },
         }
-        yield json.dumps(header)[:-1]  # the document stays open for the lists
+        # Written as UTF-8 text (ensure_ascii=False): 회의록, not \ud68c\uc758\ub85d.
+        yield json.dumps(header, ensure_ascii=False)[:-1]  # open for the lists
         lists = {
             "notes": select(Note).where(Note.user_id == self.id).order_by(Note.created_at, Note.id),
             "results": select(WordCount)
@@ -202,7 +203,7 @@ class User(UserMixin, db.Model):
             yield f', "{name}": ['
             rows = db.session.scalars(query.execution_options(yield_per=EXPORT_BATCH))
             for number, row in enumerate(rows):
-                yield ("," if number else "") + json.dumps(row.export())
+                yield ("," if number else "") + json.dumps(row.export(), ensure_ascii=False)
             yield "]"
         yield "}"
 
@@ -336,6 +337,11 @@ class Note(db.Model):
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+    def markdown(self):
+        """Return the note as a Markdown file's text: its title as a heading, then its content."""
+        done = "\n\n(done)" if self.completed else ""
+        return f"# {self.title}\n\n{self.content}{done}\n"
 
     def export(self):
         """Return the note as JSON-ready data."""

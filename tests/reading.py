@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 # Latin-script words a Korean page may show besides the user's own content: the product's
 # name, file formats and units as Korean writes them too, and English as the switcher names it.
-LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "MB", "KB", "GB", "UTC", "English"}
+LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "ZIP", "MB", "KB", "GB", "UTC", "English"}
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 

@@ -9,6 +9,7 @@ import json
 import re
 import zipfile
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,14 +165,19 @@ def sign_in(page, password):
 def export(page):
     """Ask for an export, wait while the worker writes it, download it; return its JSON."""
     page.goto("/mypage")
-    page.get_by_role("link", name="Export my data").click()
-    page.get_by_role("button", name="Export my data").click()
-    # The page refreshes itself until the archive is written.
+    page.get_by_role("button", name="Export my data").click()  # one step from my page
+    # The page follows the job and shows the archive once it is written.
     page.locator('#export-status[data-status="done"]').wait_for(timeout=30_000)
+    page.goto("/mypage")  # my page says it is ready too, with the same link
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the archive").click()
-    assert download.value.suggested_filename == "memo-export.zip"
+    today = datetime.now(UTC).date()
+    assert download.value.suggested_filename in {
+        f"memo-export-{today}.zip",
+        f"memo-export-{today + timedelta(days=1)}.zip",  # past midnight in the user's zone
+    }
     with zipfile.ZipFile(download.value.path()) as archive:
+        assert all(item.date_time[0] == today.year for item in archive.infolist())
         return json.loads(archive.read("account.json"))
 
 

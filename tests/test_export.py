@@ -5,8 +5,8 @@ import json
 import urllib.error
 import urllib.request
 import zipfile
-from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -222,3 +222,32 @@ def test_the_sweep_deletes_archives_no_export_names_and_aborts_unfinished_upload
             == []
         )
     assert stored_keys(object_store, "exports/") == set()
+
+
+def test_the_archive_is_readable_korean_text_dated_as_written(app, user):
+    user.create_note("회의록", "다음 주 장보기: 우유, 달걀")
+    user.create_note("회의록", "같은 제목의 두 번째 메모")
+    user.create_note("a/b\\c", "slashes")
+    start_export(user)
+    run_queued_jobs(app)
+    archive, _ = download(user)
+    raw = archive.read("account.json")
+    assert "회의록".encode() in raw and b"\\u" not in raw, "UTF-8 text, not \\u escapes"
+    names = archive.namelist()
+    assert {"notes/회의록.md", "notes/회의록 (2).md", "notes/c.md"} <= set(names)
+    assert archive.read("notes/회의록.md").decode() == "# 회의록\n\n다음 주 장보기: 우유, 달걀\n"
+    this_year = datetime.now(UTC).year
+    assert {item.date_time[0] for item in archive.infolist()} == {this_year}
+    assert {item.compress_type for item in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    link = user.get("/mypage/export/download").headers["Location"]
+    assert "memo-export-20" in unquote(link) and ".zip" in unquote(link)
+
+
+def test_my_page_exports_in_one_step_and_says_when_the_archive_is_ready(app, user):
+    user.get("/mypage")
+    assert user.post("/mypage/export").headers["Location"] == "/mypage/export"
+    following = user.get("/mypage/export", headers={"Accept": "application/json"}).get_json()
+    assert following == {"status": "queued", "finished": False, "reload": True}
+    run_queued_jobs(app)
+    page = user.get("/mypage").get_data(as_text=True)
+    assert 'id="export-download"' in page and "is ready" in page

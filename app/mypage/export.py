@@ -13,6 +13,7 @@ after EXPORT_KEEP, the account's deletion with it, and the sweep any archive no 
 import logging
 import zipfile
 from tempfile import SpooledTemporaryFile
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -21,39 +22,76 @@ from app import objects, storage
 from app.attachments.naming import FALLBACK_NAME, clean_name
 from app.extensions import db
 from app.i18n.stored import stored_message
-from app.models import AccountExport, Attachment, User, utcnow
+from app.models import EXPORT_BATCH, AccountExport, Attachment, Note, User, utcnow
 
 logger = logging.getLogger("memo.export")
 # The archive stays in memory up to this size, then in a temporary file.
 SPOOL_IN_MEMORY = 4 * 1024 * 1024
 ARCHIVE_TYPE = "application/zip"
-DOWNLOAD_NAME = "memo-export.zip"
+# The archive as a browser saves it, with the day it was written: memo-export-2026-11-24.zip.
+DOWNLOAD_NAME = "memo-export-{day}.zip"
+# A zip entry's name is cut to this many characters before its ".md".
+NOTE_NAME_MAX_LENGTH = 80
 STORE_DOWN = stored_message(
     "The object store did not answer, so the archive could not be saved. Please try again."
 )
 
 
-def download_url(export):
+def download_name(export, zone):
+    """Return the archive's file name, dated the day it was written in the owner's zone."""
+    return DOWNLOAD_NAME.format(day=export.finished_at.astimezone(ZoneInfo(zone)).date())
+
+
+def download_url(export, zone):
     """Return a short-lived URL of a done export's archive."""
     return storage.download_url(
         export.key,
-        f'attachment; filename="{DOWNLOAD_NAME}"',
+        f'attachment; filename="{download_name(export, zone)}"',
         ARCHIVE_TYPE,
         current_app.config["EXPORT_DOWNLOAD_SECONDS"],
     )
 
 
-def write_account_json(user, archive):
+def entry(name, moment, zone):
+    """Return a zip entry `name` dated `moment` in the owner's zone (zip keeps local time; left
+    alone, every entry would say 1980-01-01)."""
+    info = zipfile.ZipInfo(name, moment.astimezone(zone).timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo's own default is no compression
+    return info
+
+
+def write_account_json(user, archive, zone):
     """Write the account's JSON document into the archive, as the rows are read."""
-    with archive.open("account.json", "w", force_zip64=True) as entry:
+    with archive.open(entry("account.json", utcnow(), zone), "w", force_zip64=True) as file:
         for piece in user.export_json():
-            entry.write(piece.encode())
+            file.write(piece.encode())
     db.session.commit()  # ends the read transaction before the slow part: the files
 
 
+def note_file_name(note, taken):
+    """Return a file name for a note from its title ("회의록.md"), unique among `taken`."""
+    stem = clean_name(note.title)[:NOTE_NAME_MAX_LENGTH].rstrip(" .") or str(note.id)
+    name, number = f"{stem}.md", 1
+    while name.casefold() in taken:
+        number += 1
+        name = f"{stem} ({number}).md"
+    taken.add(name.casefold())
+    return name
+
+
+def write_notes_as_markdown(user, archive, zone):
+    """Write each note as notes/<title>.md, readable without any program but a text editor."""
+    taken = set()
+    query = select(Note).where(Note.user_id == user.id).order_by(Note.created_at, Note.id)
+    for note in db.session.scalars(query.execution_options(yield_per=EXPORT_BATCH)):
+        name = f"notes/{note_file_name(note, taken)}"
+        archive.writestr(entry(name, note.updated_at, zone), note.markdown().encode())
+    db.session.commit()
+
+
 def confirmed_attachments(user_id):
-    """Return (id, name, key) of the user's confirmed attachments."""
-    query = select(Attachment.id, Attachment.name, Attachment.key).where(
+    """Return (id, name, key, confirmed_at) of the user's confirmed attachments."""
+    query = select(Attachment.id, Attachment.name, Attachment.key, Attachment.confirmed_at).where(
         Attachment.user_id == user_id, Attachment.state == "confirmed"
     )
     rows = db.session.execute(query.order_by(Attachment.id)).all()
@@ -61,10 +99,10 @@ def confirmed_attachments(user_id):
     return rows
 
 
-def write_object(archive, name, key):
+def write_object(archive, name, key, moment, zone):
     """Copy the object under `key` into the archive as `name`, a chunk at a time."""
-    with archive.open(name, "w", force_zip64=True) as entry:
-        storage.copy_object_into(key, entry)
+    with archive.open(entry(name, moment, zone), "w", force_zip64=True) as file:
+        storage.copy_object_into(key, file)
 
 
 def write_archive(user, file):
@@ -75,15 +113,18 @@ def write_archive(user, file):
     """
     attachments = confirmed_attachments(user.id)
     photo_key = objects.key_for_url(user.image_url)
+    zone = ZoneInfo(user.time_zone)
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        write_account_json(user, archive)
-        for attachment_id, name, key in attachments:
+        write_account_json(user, archive, zone)
+        write_notes_as_markdown(user, archive, zone)
+        for attachment_id, name, key, confirmed_at in attachments:
             # The stored name, cleaned again (one path segment, no hidden characters): zip keeps
             # it in UTF-8, so "회의록.txt" stays "회의록.txt", not "txt".
             safe = clean_name(name) or FALLBACK_NAME
-            write_object(archive, f"attachments/{attachment_id}-{safe}", key)
+            write_object(archive, f"attachments/{attachment_id}-{safe}", key, confirmed_at, zone)
         if photo_key:
-            write_object(archive, f"photo.{photo_key.rsplit('.', 1)[-1]}", photo_key)
+            photo_name = f"photo.{photo_key.rsplit('.', 1)[-1]}"
+            write_object(archive, photo_name, photo_key, utcnow(), zone)
 
 
 def write(export_id):

@@ -10,6 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 from app import objects
 from app.auth import throttle
 from app.auth.tasks import defer_mail, defer_unasked_mail
+from app.errors import wants_json
 from app.extensions import db
 from app.i18n.routes import remember_language
 from app.i18n.stored import translated_text
@@ -69,6 +70,8 @@ def render_page(status=200, **forms):
         ),
         "delete_form": DeleteAccountForm(formdata=None),
         "pending_moves": MailToken.pending_moves(current_user),
+        "export": AccountExport.latest(current_user.id),
+        "keep_hours": keep_hours(),
         **forms,
     }
     focus = first_error(failed) if failed is not None else None
@@ -228,8 +231,16 @@ def change_password():
 def export_status():
     """Show the latest export's state and, once it is written, a link to its archive."""
     latest = AccountExport.latest(current_user.id)
-    keep_hours = int(current_app.config["EXPORT_KEEP"].total_seconds() // 3600)
-    return render_template("mypage/export.html", export=latest, keep_hours=keep_hours)
+    if wants_json():  # the page follows a running export with this
+        if latest is None:
+            abort(404)
+        return {"status": latest.status, "finished": latest.finished, "reload": True}
+    return render_template("mypage/export.html", export=latest, keep_hours=keep_hours())
+
+
+def keep_hours():
+    """Return how many hours an export's archive is kept."""
+    return int(current_app.config["EXPORT_KEEP"].total_seconds() // 3600)
 
 
 @bp.post("/export")
@@ -253,7 +264,7 @@ def download_export():
     done = AccountExport.latest(current_user.id, status="done")
     if done is None:
         abort(404)
-    return redirect(export.download_url(done))
+    return redirect(export.download_url(done, current_user.time_zone))
 
 
 @bp.post("/delete")

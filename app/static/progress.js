@@ -23,6 +23,10 @@
       window.setTimeout(follow, every);
       return;
     }
+    if (state.reload) {
+      window.location.reload(); // a page with nothing to type in: show the result whole
+      return;
+    }
     for (const [name, value] of Object.entries(state.show || {})) {
       document.querySelectorAll(`[data-show="${name}"]`).forEach((element) => {
         if (element.tagName === "IMG") element.src = value;
