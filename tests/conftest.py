@@ -27,6 +27,9 @@ from tests import databases
 from tests.databases import Postgres, ScratchSchema
 from tests.workers import Workers, empty_queue
 
+# The `chromium` fixture of the browser tests.
+pytest_plugins = ["tests.browsers"]
+
 
 @pytest.fixture(scope="session")
 def postgres():

@@ -12,8 +12,7 @@ import pytest
 
 from devenv.services import stored_keys
 from tests import pictures
-from tests.test_browser import (  # noqa: F401  (chromium is a fixture)
-    chromium,
+from tests.test_browser import (
     flash,
     screenshot_on_failure,
     sign_up,

@@ -10,7 +10,6 @@ import re
 import zipfile
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -20,16 +19,6 @@ from devenv.services import stored_keys
 from devenv.visitors import PASSWORD
 from tests import pictures
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "tmp" / "artifacts"
 NEW_PASSWORD = "a much longer passphrase"
 PROFILE_IMAGE_LOADED = """() => {
@@ -37,19 +26,6 @@ PROFILE_IMAGE_LOADED = """() => {
   return image.complete && image.naturalWidth > 0
     ? [image.naturalWidth, image.naturalHeight] : null;
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium, headless, or a skip that says it is missing."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests skipped: chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devenv.visitors import PASSWORD
-from tests.test_browser import (  # noqa: F401  (chromium is a fixture)
+from tests.test_browser import (
     ARTIFACTS,
-    chromium,
     flash,
     screenshot_on_failure,
     submit,

@@ -241,7 +241,7 @@ def test_a_refused_address_is_a_field_error(app, user, count_rows, url, message)
     response = user.submit("/wordcount", {"url": url})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert re.search(f'<p class="error">[^<]*{re.escape(message)}', page)
+    assert re.search(f'<p class="error"[^>]*>[^<]*{re.escape(message)}', page)
     assert 'aria-invalid="true"' in page
     assert count_rows("results") == 0 and queued_jobs(app) == []
 

@@ -1,0 +1,221 @@
+"""Memo's face in a real browser: every page for everyone, on a phone and a desktop, light and dark.
+
+Debian's Chromium through Playwright, on Memo served as the Procfile serves it. axe-core (the
+pinned copy in tests/vendor/axe-core, MPL-2.0) checks WCAG 2.2 AA on every page a person
+reaches, in Korean and in English, at 390 and 1280 px; the CSP refuses an added <script>, so
+its source runs through page.evaluate, and each check first proves axe is there.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from devenv.liveserver import ROOT
+from devenv.visitors import PASSWORD
+from tests.mailbox import verify_email
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+LONG_URL = "https://example.com/" + "a-very-long-path-segment-" * 11 + "end"  # 300 characters
+RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map((v) => ({id: v.id, impact: v.impact,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
+}"""
+SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
+LANGUAGES = {"ko": "ko-KR", "en": "en-US"}
+
+
+@pytest.fixture
+def site(chromium, live_server, workers):
+    """Memo served as the Procfile serves it (a worker beside it), and a way to open tabs on it."""
+    server = live_server()
+    workers.start()
+    contexts = []
+
+    def tab(language="en", width=1280, scheme="light"):
+        context = chromium.new_context(
+            base_url=server.url,
+            locale=LANGUAGES[language],
+            timezone_id="Asia/Seoul",
+            viewport={"width": width, "height": 844},
+            color_scheme=scheme,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield tab
+    for context in contexts:
+        context.close()
+
+
+def sign_up_and_in(page, email, nickname):
+    """Sign up in the page's language (which the account keeps), then sign in."""
+    page.goto("/auth/signup")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=nickname]", nickname)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password_confirm]", PASSWORD)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def write_note(page, title, content):
+    """Write a note through the form; return its page's path."""
+    page.goto("/notes/new")
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=content]", content)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+    return re.search(r"/notes/\d+$", page.url)[0]
+
+
+def pages_of_a_user(page):
+    """Give the signed-in user a note (one 300-character URL), a word count; return their pages."""
+    note = write_note(page, "링크 하나 — one link", LONG_URL)
+    page.goto("/wordcount")
+    page.fill("input[name=url]", "https://example.invalid/")
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+    count = re.search(r"/wordcount/\d+$", page.url)[0]
+    return [
+        "/",
+        "/notes/new",
+        note,
+        f"{note}/edit",
+        f"{note}/wordcount",
+        "/search?q=link",
+        "/wordcount",
+        count,
+        "/mypage",
+        "/mypage/export",
+        "/notes/999999",  # the error page
+    ]
+
+
+SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token"]
+
+
+ERROR_PAGES = {"/notes/999999": 404, "/auth/verify/not-a-token": 400}
+
+
+def check_page(page, path, found):
+    """Open `path`; add to `found` a failed answer, what axe finds and any sideways scroll."""
+    status = page.goto(path).status
+    if status != ERROR_PAGES.get(path, 200):
+        found[f"{path} answered"] = status
+    page.evaluate(AXE.read_text())
+    assert page.evaluate("typeof axe.run") == "function", "axe is in the page"
+    violations = page.evaluate(RUN_AXE, WCAG_22_AA)
+    if violations:
+        found[path] = violations
+    overflow = page.evaluate(SIDEWAYS)
+    if overflow > 0:
+        found[f"{path} scrolls sideways"] = overflow
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_every_page_passes_axe_at_390_and_1280_px_with_no_sideways_scroll(site, language):
+    found = {}
+    for width in (390, 1280):
+        page = site(language, width)
+        for path in SIGNED_OUT:
+            check_page(page, path, found)
+        sign_up_and_in(page, f"{language}{width}@example.com", f"{language}{width}")
+        for path in pages_of_a_user(page):
+            check_page(page, path, found)
+    assert found == {}
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_a_phone_never_scrolls_sideways_and_taps_have_room(site, width):
+    page = site("ko", width)
+    sign_up_and_in(page, f"phone{width}@example.com", f"phone{width}")
+    for path in [*pages_of_a_user(page), "/"]:
+        page.goto(path)
+        assert page.evaluate(SIDEWAYS) <= 0, f"{path} scrolls sideways at {width} px"
+    small = page.evaluate(
+        """() => [...document.querySelectorAll("button, a.button, nav a, select")]
+          .map((e) => e.getBoundingClientRect())
+          .filter((r) => r.width > 0 && (r.width < 24 || r.height < 24)).length"""
+    )
+    assert small == 0, "every tap target is at least 24 x 24 px"
+
+
+def test_dark_mode_follows_the_system_with_enough_contrast(site):
+    page = site("ko", 390, scheme="dark")
+    sign_up_and_in(page, "dark@example.com", "dark")
+    found = {}
+    for path in pages_of_a_user(page)[:4]:
+        check_page(page, path, found)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        red, green, blue = map(int, re.findall(r"\d+", background)[:3])
+        assert red + green + blue < 3 * 64, f"{path} is dark ({background})"
+    assert found == {}
+
+
+def test_no_request_of_a_page_fails_the_icon_and_manifest_included(site):
+    page = site("en", 1280)
+    failures = []
+    page.on("response", lambda r: r.status >= 400 and failures.append((r.status, r.url)))
+    page.goto("/auth/login")
+    sign_up_and_in(page, "requests@example.com", "requests")
+    for path in pages_of_a_user(page)[:-1]:  # not the error page, whose 404 is its point
+        page.goto(path)
+    manifest = page.evaluate(
+        """async () => (await fetch(document.querySelector("link[rel=manifest]").href)).json()"""
+    )
+    assert manifest["name"] == "Memo" and manifest["icons"]
+    icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+    assert page.request.get(icon).status == 200
+    assert failures == []
+
+
+def test_a_note_is_written_and_ticked_with_the_keyboard_alone(site):
+    page = site("ko", 1280)
+    sign_up_and_in(page, "keys@example.com", "keys")
+    page.goto("/")
+    for _ in range(40):  # Tab from the top of the list to "새 메모"
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "새 메모":
+            break
+    else:
+        pytest.fail("Tab never reached 새 메모")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/notes/new")
+    page.keyboard.type("키보드로 쓴 메모")  # the title field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("마우스 없이")
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # the Save button
+    page.goto("/")
+    tick = page.get_by_role("button", name="완료: “키보드로 쓴 메모”")
+    tick.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Space")
+    assert tick.get_attribute("aria-pressed") == "true"
+
+
+def test_screenshots_of_the_phone_in_korean_light_and_dark(app, site):
+    """docs/screenshots: the list, a note and my page at 390 px, as this version draws them."""
+    for scheme in ("light", "dark"):
+        page = site("ko", 390, scheme=scheme)
+        email = f"shot-{scheme}@example.com"
+        sign_up_and_in(page, email, {"light": "김민지", "dark": "이서준"}[scheme])
+        verify_email(app, email)  # a new account's banner is not what the pictures show
+        write_note(page, "장보기", "우유, 달걀, 빵\n#집")
+        note = write_note(page, "주간 회의록 — 11월", "다음 주 발표 준비: 자료 정리, 리허설")
+        for name, path in (("list", "/"), ("note", note), ("mypage", "/mypage")):
+            page.goto(path)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"{name}-390-ko-{scheme}.png")
+            assert (SCREENSHOTS / f"{name}-390-ko-{scheme}.png").stat().st_size > 0
