@@ -53,6 +53,7 @@ def test_the_local_run_stops_everything_it_started(tmp_path, stop):
         stderr=subprocess.STDOUT,
         start_new_session=True,  # as a process manager runs it: the signal goes to it alone
     )
+    started = []
     try:
         wait_for(
             lambda: b"Serving on" in (tmp_path / "run.log").read_bytes(),
@@ -66,7 +67,10 @@ def test_the_local_run_stops_everything_it_started(tmp_path, stop):
         assert run.wait(timeout=60) == 0
         gone, alive = psutil.wait_procs(started, timeout=10)
         assert [command_line(process) for process in alive] == []
-    finally:
+    finally:  # whatever a failed stop left behind goes, so that the next tests start clean
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
+        for process in started:
+            with suppress(psutil.Error):
+                process.kill()
         log.close()
