@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
-STATE = ROOT / ".dev"
+# Where ./scripts/run keeps its data (the embedded PostgreSQL's, the objects, the mail).
+STATE = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".dev").resolve()
 REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
 WEB_PORT = int(os.environ.get("LOCAL_WEB_PORT", "5000"))
 OBJECT_STORE_PORT = int(os.environ.get("LOCAL_S3_PORT", "9000"))
@@ -123,7 +124,7 @@ def start_database(env, stack):
         return
     from devenv.services import ensure_database, start_postgres, stop_postgres
 
-    say(f"Starting PostgreSQL (data in {STATE.relative_to(ROOT)}/postgres)")
+    say(f"Starting PostgreSQL (data in {STATE / 'postgres'})")
     server = start_postgres(STATE / "postgres")
     ensure_database(server.get_uri(), "memo")
     env["DATABASE_URL"] = server.get_uri("memo")
@@ -147,7 +148,7 @@ def start_object_store(env, stack):
     env.update(store.environment())
 
     def save_and_stop():
-        say(f"Saved {store.save(saved)} objects to {saved.relative_to(ROOT)}")
+        say(f"Saved {store.save(saved)} objects to {saved}")
         store.stop()
 
     stack.append(("object store", save_and_stop))
@@ -236,6 +237,12 @@ def hang_up(number, frame):
     raise KeyboardInterrupt
 
 
+def terminated(number, frame):
+    """SIGTERM (`kill`, a process manager): stop everything as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the stop short
+    raise KeyboardInterrupt
+
+
 def run(args):
     """Start the services, apply migrations, a worker, and serve on http://127.0.0.1:5000."""
     from dotenv import dotenv_values
@@ -247,6 +254,7 @@ def run(args):
         sys.exit(f"memo: port {WEB_PORT} is taken; stop the other server first")
     STATE.mkdir(exist_ok=True)
     signal.signal(signal.SIGHUP, hang_up)
+    signal.signal(signal.SIGTERM, terminated)
     stack = []
     try:
         start_database(env, stack)

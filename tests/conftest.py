@@ -25,6 +25,7 @@ from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres, ScratchSchema
+from tests.mailbox import verify_email
 from tests.workers import Workers, empty_queue
 
 # The `chromium` fixture of the browser tests.
@@ -227,6 +228,13 @@ def user(browser):
     response = browser.signup()
     assert response.status_code == 302
     return browser
+
+
+@pytest.fixture
+def verified(app, user):
+    """The signed-in user `ann`, whose address is verified (as opening her mailed link does)."""
+    verify_email(app, "ann@example.com")
+    return user
 
 
 @pytest.fixture

@@ -319,58 +319,82 @@ IN_VIEW = """(selector) => {
 }"""
 
 
+# What a person reads on these pages, in each language.
+WORDS = {
+    "en": {"email": "Change email", "password": "Change password", "upload": "Upload photo",
+           "in place": "Your new photo is in place."},
+    "ko": {"email": "이메일 변경", "password": "비밀번호 변경", "upload": "사진 올리기",
+           "in place": "새 사진으로 바꿨어요."},
+}  # fmt: skip
+
+
+def speak(page, language):
+    """Save `language` as the signed-in user's, on my page, as a person would."""
+    if language != "en":
+        page.goto("/mypage")
+        form = page.locator("form[action='/mypage/settings']")
+        form.locator("select[name=language]").select_option(language)
+        form.get_by_role("button").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == language
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
 @pytest.mark.parametrize(
     ("action", "fields", "button", "error"),
     [
         (
             "/mypage/email",
             {"email": "ann.new@example.com", "password": "not my password"},
-            "Change email",
+            "email",
             "#email-password ~ p.error",
         ),
         (
             "/mypage/password",
             {"current_password": "not my password", "new_password": NEW_PASSWORD,
              "new_password_confirm": NEW_PASSWORD},
-            "Change password",
+            "password",
             "#current_password ~ p.error",
         ),
     ],
     ids=["email", "password"],
 )  # fmt: skip
 def test_a_failed_form_on_my_page_shows_its_error_where_the_person_looks(
-    page, action, fields, button, error
+    page, action, fields, button, error, language
 ):
     page.set_viewport_size({"width": 390, "height": 844})
     with screenshot_on_failure(page, "error-in-view"):
         sign_up(page)
         sign_in(page, PASSWORD)
+        speak(page, language)
         page.goto("/mypage")
-        fill_form(page, action, fields, button)
+        fill_form(page, action, fields, WORDS[language][button])
         assert page.evaluate(IN_VIEW, error), "the error is on screen after the answer"
         focused = page.evaluate("document.activeElement.getAttribute('aria-invalid')")
         assert focused == "true", "the wrong field has the focus"
         assert page.locator(".error-summary").count() == 1
 
 
-def test_typing_on_my_page_survives_while_a_photo_is_made(page, object_store, tmp_path):
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_typing_on_my_page_survives_while_a_photo_is_made(page, object_store, tmp_path, language):
     with screenshot_on_failure(page, "photo-typing"):
         sign_up(page)
         sign_in(page, PASSWORD)
+        speak(page, language)
         page.goto("/mypage")
         photo = tmp_path / "holiday.jpg"
         photo.write_bytes(pictures.jpeg((1200, 800)))
         page.set_input_files("input[name=photo]", photo)
-        page.get_by_role("button", name="Upload photo").click()
+        page.get_by_role("button", name=WORDS[language]["upload"]).click()
         page.wait_for_load_state()
         nickname = page.locator("input[name=nickname]")
-        nickname.fill("typed while waiting")
+        nickname.fill("기다리며 쓴 글 typed while waiting")
         page.wait_for_selector(
             f'#profile-image[src^="{object_store.public_url}/avatars/"]', timeout=20_000
         )
         page.wait_for_timeout(3500)  # longer than the old reload's 3 s
-        assert nickname.input_value() == "typed while waiting"
-        assert page.locator("#photo-status").inner_text() == "Your new photo is in place."
+        assert nickname.input_value() == "기다리며 쓴 글 typed while waiting"
+        assert page.locator("#photo-status").inner_text() == WORDS[language]["in place"]
 
 
 def test_a_time_zone_is_found_by_typing_its_city(page):

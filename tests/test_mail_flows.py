@@ -39,13 +39,6 @@ CHECK_EMAIL = "Check your email"
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
-@pytest.fixture
-def verified(app, user):
-    """The signed-in user ann, whose address is verified."""
-    verify_email(app, ANN)
-    return user
-
-
 def test_signup_mails_a_verification_link_that_verifies_and_signs_in(app, browser, mail_server):
     answer = sign_up(browser)
     assert answer.headers["Location"] == "/auth/login"

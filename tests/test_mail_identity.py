@@ -25,7 +25,6 @@ from tests.mailbox import (
     sign_up,
     text_of,
     users,
-    verify_email,
 )
 
 INTRUDER = "intruder@attacker.example"
@@ -33,13 +32,6 @@ SQUATTERS_PASSWORD = "the squatter's password"
 NO_LONGER_WORKS = "no longer works"
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
-
-
-@pytest.fixture
-def verified(app, user):
-    """The signed-in user ann, whose address is verified."""
-    verify_email(app, ANN)
-    return user
 
 
 def intruder_moves_the_account(app, mail_server):

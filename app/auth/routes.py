@@ -144,6 +144,26 @@ def link_problem(problem, ask_again):
     return page, 400
 
 
+def redeemable(token, purposes, form, ask_again):
+    """Return (the working token's row, None), or (None, the page that says why it does not).
+
+    The row is locked once the form is submitted: of two requests redeeming one link at once,
+    the second waits and then finds it used.
+    """
+    row, problem = look_up(token, purposes, lock=form.is_submitted())
+    if problem:
+        db.session.rollback()
+        return None, link_problem(problem, ask_again)
+    return row, None
+
+
+def sign_out_here():
+    """End this browser's sign-in, if it has one (its server-side session is gone already)."""
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+
+
 def look_up(token, purposes, lock=False):
     """Return (the token's row, None) for a working token of one of `purposes`, else a reason."""
     if len(token) > TOKEN_MAX_LENGTH:
@@ -166,10 +186,9 @@ def verify(token):
     account already, except the browser that signed up with the address (docs/mail.md).
     """
     form = ConfirmForm()
-    row, problem = look_up(token, ("verify", "email"), lock=form.is_submitted())
-    if problem:
-        db.session.rollback()
-        return link_problem(problem, ASK_FOR_VERIFICATION)
+    row, refusal = redeemable(token, ("verify", "email"), form, ASK_FOR_VERIFICATION)
+    if refusal:
+        return refusal
     if not form.validate_on_submit():
         return render_template("auth/verify.html", form=form, row=row)
     user = row.user
@@ -266,9 +285,7 @@ def reset_password(token):
     throttle.clear_failures(user.email)
     defer_mail("password_changed", user.id)
     db.session.commit()
-    if current_user.is_authenticated:
-        logout_user()
-        session.clear()
+    sign_out_here()
     flash(
         gettext("Your password is changed, and every session is signed out. Sign in with it."),
         "success",
@@ -291,10 +308,9 @@ def secure(token):
     not voided by the changes it undoes, so an intruder's later change cannot outrun it.
     """
     form = ResetPasswordForm()
-    row, problem = look_up(token, ("secure",), lock=form.is_submitted())
-    if problem:
-        db.session.rollback()
-        return link_problem(problem, ASK_FOR_HELP)
+    row, refusal = redeemable(token, ("secure",), form, ASK_FOR_HELP)
+    if refusal:
+        return refusal
     if not form.validate_on_submit():
         return render_form_with("auth/secure.html", form, row=row)
     user = row.user
@@ -306,9 +322,7 @@ def secure(token):
     user.end_every_session()
     throttle.clear_failures(user.email)
     db.session.commit()
-    if current_user.is_authenticated:
-        logout_user()
-        session.clear()
+    sign_out_here()
     if moved_back:
         message = gettext(
             "Your account is safe again: every session is signed out and any change of address "
@@ -343,10 +357,9 @@ def move_back(user, row):
 def remove(token):
     """Remove an unconfirmed account made with someone's address, from a link sent there."""
     form = ConfirmForm()
-    row, problem = look_up(token, ("remove",), lock=form.is_submitted())
-    if problem:
-        db.session.rollback()
-        return link_problem(problem, ASK_FOR_HELP)
+    row, refusal = redeemable(token, ("remove",), form, ASK_FOR_HELP)
+    if refusal:
+        return refusal
     if not form.validate_on_submit():
         return render_template("auth/remove.html", form=form, row=row)
     user = row.user
@@ -356,8 +369,7 @@ def remove(token):
     db.session.delete(user)  # its notes, sessions and links cascade
     db.session.commit()
     if signed_in_as_it:
-        logout_user()
-        session.clear()
+        sign_out_here()
     flash(gettext("The account made with your address is removed, with everything in it."), "info")
     return redirect(url_for("auth.signup"))
 
