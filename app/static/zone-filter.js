@@ -9,6 +9,12 @@ document.querySelectorAll("select[data-filter-placeholder]").forEach((select) =>
   box.setAttribute("aria-controls", select.id);
   box.className = "select-filter";
   select.before(box);
+  // The box pushes what follows down: a field focused on load (a form's first error, below)
+  // would slide out of view, so it is brought back.
+  const focused = document.activeElement;
+  if (focused && focused !== document.body && box.compareDocumentPosition(focused) & Node.DOCUMENT_POSITION_FOLLOWING) {
+    focused.scrollIntoView({ block: "center" });
+  }
   const options = Array.from(select.options);
   box.addEventListener("input", () => {
     const words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
