@@ -17,7 +17,7 @@ migrations/env.py wires Alembic to the pieces here:
 
 The DDL helpers that revisions call live in migrations/ddl.py; the names below are
 re-exported for the revisions that shipped importing them from here (frozen, see
-MIGRATIONS.md).
+docs/releases.md).
 """
 
 import ast

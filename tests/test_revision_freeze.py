@@ -6,7 +6,7 @@ Each revision file is compared with the version main's first-parent line first h
 (every later version on that line, and the file in this tree): `down_revision`, the
 operations and the marks may not change; docstrings, comments and formatting may.
 Relinking a shipped revision makes Alembic skip its new ancestors on every database that
-ran it (issue 19); the history of how it happened here is in MIGRATIONS.md.
+ran it (issue 19); the history of how it happened here is in docs/releases.md.
 """
 
 import os
@@ -60,7 +60,7 @@ def test_no_revision_shipped_on_main_changed_its_code():
         main_ref(os.environ.get("MEMO_MAIN_REF")), ACCEPTED_BEFORE_THE_RULE
     )
     assert not problems, (
-        "A shipped revision is frozen (MIGRATIONS.md): put the change in a new revision, and "
+        "A shipped revision is frozen (docs/releases.md): put the change in a new revision, and "
         "relink only your branch's new revision onto main's head (scripts/relink_revision.py).\n"
         + "\n".join(problems)
     )
