@@ -158,6 +158,8 @@ class Config:
     # window, an email, or a client address, is refused until the window ends.
     LOGIN_FAILURES_PER_EMAIL = 5
     LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
+    # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
+    PASSWORD_HASHING = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
     SIGNUP_THROTTLE_WINDOW = timedelta(hours=1)
 
@@ -230,6 +232,10 @@ class Config:
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
         self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
         self.WEB_THREADS = int_from_env(environ, "WEB_THREADS", 4)
+        # The request front's read deadlines (nginx): the whole header block, then at most
+        # this long between two reads of a body. Tests lower them to wait less.
+        self.FRONT_HEADER_SECONDS = int_from_env(environ, "FRONT_HEADER_SECONDS", 10)
+        self.FRONT_BODY_SECONDS = int_from_env(environ, "FRONT_BODY_SECONDS", 10)
         # A worker runs this many jobs at once, each in a thread with one connection.
         self.WORKER_CONCURRENCY = int_from_env(environ, "WORKER_CONCURRENCY", 4)
         # A worker that misses three heartbeats is taken for dead: its jobs run again.
@@ -377,6 +383,9 @@ class TestingConfig(Config):
     # Tests serve pages from 127.0.0.1. Honoured under this config only: see
     # app.wordcount.routes.fetch_settings.
     FETCH_ALLOW_LOOPBACK = True
+    # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
+    # tests/test_auth.py proves every other config hashes at the production cost.
+    PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
     def database_url(self, environ):
         """Prefer TEST_DATABASE_URL so a suite never touches the development data."""

@@ -92,6 +92,8 @@ def render_nginx_config(nginx, folder, socket_path, settings, environ):
         # Behind a router its X-Forwarded-Proto is passed on; with none, nobody may claim https.
         "forwarded_proto": "$http_x_forwarded_proto" if hops else "$scheme",
         "upload_limit": f"{settings.MAX_CONTENT_LENGTH // 1024 + 64}k",
+        "header_timeout": f"{settings.FRONT_HEADER_SECONDS}s",
+        "body_timeout": f"{settings.FRONT_BODY_SECONDS}s",
         "upload_auth": UPLOAD_AUTH if has_auth_request(nginx) else UPLOAD_AUTH_MISSING,
     }
     text = TEMPLATE.read_text()

@@ -10,6 +10,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger,
@@ -52,8 +53,16 @@ EXPORT_BATCH = 200
 # The largest value of PostgreSQL's bigint: every id, and a byte count, fit under it.
 BIGINT_MAX = 2**63 - 1
 
-# argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
-password_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+@cache
+def hasher_for(time_cost, memory_cost, parallelism):
+    """Return the argon2id hasher of these parameters (one per set, made once)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def password_hasher():
+    """Return the app's password hasher (config PASSWORD_HASHING)."""
+    return hasher_for(**current_app.config["PASSWORD_HASHING"])
 
 
 def comparison_key(text):
@@ -158,15 +167,15 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password):
         """Store an argon2id hash of `password`."""
-        self.password_hash = password_hasher.hash(password)
+        self.password_hash = password_hasher().hash(password)
 
     def check_password(self, password):
         """Return whether `password` matches, rehashing if the parameters changed."""
         try:
-            password_hasher.verify(self.password_hash, password)
+            password_hasher().verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        if password_hasher.check_needs_rehash(self.password_hash):
+        if password_hasher().check_needs_rehash(self.password_hash):
             self.set_password(password)
         return True
 
@@ -253,15 +262,16 @@ Index("uq_user_nickname_lower", func.lower(User.nickname), unique=True)
 
 
 @cache
-def dummy_hash():
-    """Return a hash to verify against when no account matches (made once, on first use)."""
-    return password_hasher.hash("memo-no-such-user")
+def dummy_hash(hasher):
+    """Return a hash to verify against when no account matches (made once per hasher)."""
+    return hasher.hash("memo-no-such-user")
 
 
 def burn_password_check(password):
     """Spend the time of a real check, so unknown emails can't be told apart by timing."""
     with suppress(VerificationError):
-        password_hasher.verify(dummy_hash(), password)
+        hasher = password_hasher()
+        hasher.verify(dummy_hash(hasher), password)
 
 
 def hash_token(token):

@@ -46,12 +46,18 @@ ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
 def seed(database):
     """Fill the baseline's table and give the reader 100 notes; return the reader's email."""
-    from app.models import password_hasher
+    from app.models import hasher_for
+    from config import Config
 
     seed_fortunes(database)
     connection = services.connect(database.memo_url)
     with connection.cursor() as cursor:
-        seed_user(cursor, "reader@bench.example", 100, password_hasher.hash(PASSWORD))
+        seed_user(
+            cursor,
+            "reader@bench.example",
+            100,
+            hasher_for(**Config.PASSWORD_HASHING).hash(PASSWORD),
+        )
         cursor.execute("ANALYZE")
     connection.close()
     return "reader@bench.example"

@@ -42,9 +42,10 @@ RARE_WORD = "zanzibar"
 
 def seed(database, sizes):
     """Seed one user per size; return {size: (email, id)}."""
-    from app.models import password_hasher
+    from app.models import hasher_for
+    from config import Config
 
-    password_hash = password_hasher.hash(PASSWORD)
+    password_hash = hasher_for(**Config.PASSWORD_HASHING).hash(PASSWORD)
     connection = services.connect(database.memo_url)
     users = {}
     with connection.cursor() as cursor:

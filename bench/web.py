@@ -184,9 +184,10 @@ def seed_user(cursor, email, notes, password_hash):
 
 def seed_users(database):
     """Seed the benchmark's users; return {name: (email, id)}."""
-    from app.models import password_hasher
+    from app.models import hasher_for
+    from config import Config
 
-    password_hash = password_hasher.hash(PASSWORD)
+    password_hash = hasher_for(**Config.PASSWORD_HASHING).hash(PASSWORD)
     users = {"reader": 100, "writer": 100, "big": 100_000}
     connection = services.connect(database.memo_url)
     seeded = {}

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -162,7 +163,9 @@ class User(Visitor):
         self.page_url = page_url
         self.load = None
         self.notes = []
-        self.turn = 0
+        # People are at different points of their routine: the rarer actions (an attachment
+        # every 23rd turn, a photo every 31st) start within the first seconds of a run.
+        self.turn = number
         self.photo_after = 0.0  # a 429's Retry-After: no photo before then
 
     def request(self, method, path, **kwargs):
@@ -453,7 +456,7 @@ class Formation:
         self.folder, self.page_url, self.pooled = Path(folder), page_url, pooled
         self.bouncer = PgBouncer(database.url, pool_size=POOL_SIZE) if pooled else None
         self.webs, self.workers, self.killed = [], [], []
-        self.started = Counter()
+        self.started, self.counting = Counter(), threading.Lock()
         self.name = "pgbouncer" if pooled else "direct"
         self.router = None
 
@@ -472,16 +475,23 @@ class Formation:
     def start(self):
         if self.bouncer:
             self.bouncer.start()
-        for _ in range(WEB_PROCESSES):
-            self.start_web()
-        for _ in range(WORKER_PROCESSES):
-            self.start_worker()
+        # All at once, as the platform starts a formation's dynos.
+        with ThreadPoolExecutor(WEB_PROCESSES + WORKER_PROCESSES) as starting:
+            started = [starting.submit(self.start_web) for _ in range(WEB_PROCESSES)]
+            started += [starting.submit(self.start_worker) for _ in range(WORKER_PROCESSES)]
+        for process in started:
+            process.result()  # a process that did not start fails the run here
         self.router = BalancingRouter([("127.0.0.1", web.port) for web in self.webs]).start()
         return self
 
+    def number(self, kind):
+        """Return the next number of a process of this kind (for its log's name)."""
+        with self.counting:
+            self.started[kind] += 1
+            return self.started[kind]
+
     def start_web(self):
-        self.started["web"] += 1
-        log = self.folder / f"web-{self.name}-{self.started['web']}.log"
+        log = self.folder / f"web-{self.name}-{self.number('web')}.log"
         web = LiveServer(self.database.url, self.store_environment, log, **self.environment())
         self.webs.append(web.start(timeout=60))
         return web
@@ -495,8 +505,7 @@ class Formation:
             TEST_DATABASE_URL=self.database.url,
             **self.environment(),
         )
-        self.started["worker"] += 1
-        log = self.folder / f"worker-{self.name}-{self.started['worker']}.log"
+        log = self.folder / f"worker-{self.name}-{self.number('worker')}.log"
         worker = Worker(environ, log).wait_started()
         self.workers.append(worker)
         return worker
@@ -645,12 +654,13 @@ def drive(users, load, seconds, during=()):
     started = time.monotonic()
     for thread in threads:
         thread.start()
-    for at, action in sorted(during, key=lambda pair: pair[0]):
-        time.sleep(max(0.0, started + at - time.monotonic()))
-        action()
+    # Each at its own time: a replacement that is slow to start delays no other fault.
+    faults = [threading.Timer(at, action) for at, action in during]
+    for fault in faults:
+        fault.start()
     time.sleep(max(0.0, started + seconds - time.monotonic()))
     load.stop.set()
-    for thread in threads:
+    for thread in [*faults, *threads]:
         thread.join(timeout=60)
     return time.monotonic() - started
 

@@ -20,7 +20,8 @@ import subprocess
 import sys
 import threading
 import venv
-from contextlib import suppress
+import xml.etree.ElementTree as ElementTree
+from contextlib import nullcontext, suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,7 @@ def requirements_digest(paths):
     return digest.hexdigest()
 
 
-def install_pinned(folder, requirements, message):
+def install_pinned(folder, requirements, message, log=None):
     """Make the virtualenv `folder` hold `requirements[-1]` (which may include the others).
 
     It is created when missing, and pip runs only when the files changed since the last
@@ -64,31 +65,51 @@ def install_pinned(folder, requirements, message):
         return 0
     say(message)
     pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
-    installed = subprocess.call([*pip, "--progress-bar", "off", "-r", str(requirements[-1])])
+    with open(log, "ab") if log else nullcontext() as output:
+        installed = subprocess.call(
+            [*pip, "--progress-bar", "off", "-r", str(requirements[-1])],
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+        )
     if installed == 0:
         stamp.write_text(wanted)
     return installed
 
 
-def ensure_virtualenv():
-    """Create `.venv` and install the pinned requirements when they changed."""
+def ensure_virtualenv(command):
+    """Create `.venv` and install the pinned requirements when they changed.
+
+    For the tests, LocalStack's virtualenv is made at the same time (pip waits on the
+    network and the disk as much as on a core).
+    """
     if sys.version_info < (3, 11):  # noqa: UP036  (this check runs before the venv exists)
         sys.exit(f"memo: Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    beside = threading.Thread(target=ensure_localstack, kwargs={"quiet": True})
+    if command == "test":
+        beside.start()
     message = "Installing pinned requirements (a minute or two the first time)"
-    if install_pinned(VENV, REQUIREMENTS, message):
+    installed = install_pinned(VENV, REQUIREMENTS, message)
+    if beside.is_alive():
+        beside.join()
+    if installed:
         sys.exit("memo: pip could not install the pinned requirements (see above)")
 
 
-def ensure_localstack():
+def ensure_localstack(quiet=False):
     """Install the pinned LocalStack that the presigned-link tests run against, in its own venv.
 
     It pins its own boto3, so it gets a virtualenv of its own (devenv/localstack/.venv, whose
     stamp devenv/enforcing_store.py reads). If the install fails, those tests are skipped,
-    saying why.
+    saying why. `quiet`: pip's output goes to .dev/localstack-install.log.
     """
     folder = ROOT / "devenv" / "localstack"
     message = "Installing LocalStack for the presigned-link tests (pip, a minute the first time)"
-    if install_pinned(folder / ".venv", [folder / "requirements.txt"], message):
+    log = None
+    if quiet:
+        STATE.mkdir(exist_ok=True)
+        log = STATE / "localstack-install.log"
+        message += f", its output in {log.relative_to(ROOT)}"
+    if install_pinned(folder / ".venv", [folder / "requirements.txt"], message, log):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 
@@ -302,12 +323,46 @@ def test(args):
     if lint:
         say("Lint failed: run `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
         return 1
-    say("Linting each migration's SQL with squawk (scripts/lint_migrations.py)")
-    if subprocess.call([str(bin_dir / "python"), "scripts/lint_migrations.py"], cwd=ROOT):
-        return 1
     ensure_localstack()
-    say("Running the test suite (embedded PostgreSQL unless TEST_DATABASE_URL is set)")
-    return subprocess.call([str(bin_dir / "pytest"), *args], cwd=ROOT)
+    pytest = str(bin_dir / "pytest")
+    if args:  # a developer's choice of tests and options, as given
+        return subprocess.call([pytest, *args], cwd=ROOT)
+    workers = os.environ.get("TEST_WORKERS") or str(max(2, os.cpu_count() or 1) + 2)
+    say(f"Running the test suite in {workers} processes, each with its own PostgreSQL,")
+    say("object store and mail server (TEST_DATABASE_URL: a database each beside it)")
+    STATE.mkdir(exist_ok=True)
+    reports = [STATE / "tests-parallel.xml", STATE / "tests-serial.xml"]
+    for report in reports:
+        report.unlink(missing_ok=True)
+    # A module's tests stay in one process, so a fixture it shares (a server, a saved starting
+    # point) is made once; modules start in tests/conftest.py's order (the longest first).
+    by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
+    parallel = [pytest, "-n", workers, *by_module, "-m", "not serial"]
+    parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
+    # Each of these loads about one core: two at a time, with no other test beside them.
+    say("Running the load tests apart from the others, two at a time (marked serial)")
+    serial = [pytest, "-n", "2", *by_module, "-m", "serial", f"--junitxml={reports[1]}"]
+    serial = subprocess.call(serial, cwd=ROOT)
+    print(suite_summary(reports), flush=True)
+    return 0 if parallel == 0 and serial in (0, NO_TESTS) else 1
+
+
+NO_TESTS = 5  # pytest's exit code when nothing was selected
+
+
+def suite_summary(reports):
+    """Return one closing line for both parts: `suite: N passed, N failed, N skipped`."""
+    counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for report in reports:
+        if not report.exists():
+            continue
+        # pytest wrote it just now: not untrusted input
+        for suite in ElementTree.parse(report).getroot().iter("testsuite"):  # noqa: S314
+            for name in counts:
+                counts[name] += int(suite.get(name, 0))
+    failed = counts["failures"] + counts["errors"]
+    passed = counts["tests"] - failed - counts["skipped"]
+    return f"suite: {passed} passed, {failed} failed, {counts['skipped']} skipped"
 
 
 def translations(args):
@@ -370,7 +425,7 @@ def main():
             " [arguments for flask run, pytest, ...]"
         )
     if Path(sys.prefix).resolve() != VENV.resolve():
-        ensure_virtualenv()
+        ensure_virtualenv(sys.argv[1])
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
     sys.path.insert(0, str(ROOT))
     return COMMANDS[sys.argv[1]](sys.argv[2:])

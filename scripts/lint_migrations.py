@@ -2,9 +2,11 @@
 
 Usage (inside .venv): python scripts/lint_migrations.py [--directory DIR] [REVISION ...]
 
-For every revision it runs `flask db upgrade <previous>:<revision> --sql`, exactly
-the SQL the release phase would run, and hands it to squawk. Linting the whole chain
-at once would hide problems (every revision would seem to share one transaction).
+For every revision it writes the SQL of `flask db upgrade <previous>:<revision> --sql`,
+exactly what the release phase would run, and hands it to squawk. Linting the whole chain
+at once would hide problems (every revision would seem to share one transaction). The
+SQL of every revision comes from one process (Flask-Migrate's own `upgrade`, offline),
+not one `flask` start per revision.
 A revision may excuse a finding only with a reason, in its own file:
 
     squawk_exceptions = {"rule-name": "why this revision may break the rule"}
@@ -13,13 +15,16 @@ Exits 1 when a finding is not excused, or a revision cannot produce its SQL.
 """
 
 import argparse
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+from contextlib import redirect_stdout
 from pathlib import Path
 
+import flask_migrate
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -38,27 +43,25 @@ def revisions_in_order(directory):
     return [(script.down_revision or "base", script) for script in reversed(scripts)]
 
 
-def revision_sql(directory, previous, revision):
+def offline_app():
+    """Return the app under TestingConfig; offline mode never connects, the URL only picks
+    the dialect."""
+    os.environ["APP_SETTINGS"] = "config.TestingConfig"
+    os.environ["TEST_DATABASE_URL"] = "postgresql://lint@localhost/lint"
+    from app import create_app
+
+    return create_app("config.TestingConfig")
+
+
+def revision_sql(app, directory, previous, revision):
     """Return the SQL `flask db upgrade previous:revision --sql` prints, or exit."""
-    environ = {
-        **os.environ,
-        "APP_SETTINGS": "config.TestingConfig",
-        # Offline mode never connects; the URL only picks the dialect.
-        "TEST_DATABASE_URL": "postgresql://lint@localhost/lint",
-    }
-    result = subprocess.run(
-        [
-            *(str(BIN / "flask"), "--app", "wsgi", "db", "upgrade", f"{previous}:{revision}"),
-            *("--sql", "--directory", str(directory)),
-        ],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        sys.exit(f"lint: `flask db upgrade {previous}:{revision} --sql` failed:\n{result.stderr}")
-    return ALEMBIC_OWN_TABLE.sub("", result.stdout)
+    written = io.StringIO()
+    try:
+        with app.app_context(), redirect_stdout(written):
+            flask_migrate.upgrade(str(directory), f"{previous}:{revision}", sql=True)
+    except SystemExit:  # Flask-Migrate logged the reason
+        sys.exit(f"lint: `flask db upgrade {previous}:{revision} --sql` failed (see above)")
+    return ALEMBIC_OWN_TABLE.sub("", written.getvalue())
 
 
 def squawk(sql, filename):
@@ -92,10 +95,10 @@ def exceptions_of(script):
     return exceptions
 
 
-def lint(directory, previous, script):
+def lint(app, directory, previous, script):
     """Print the revision's unexcused findings and return how many there are."""
     filename = f"versions/{Path(script.path).name}"
-    findings = squawk(revision_sql(directory, previous, script.revision), filename)
+    findings = squawk(revision_sql(app, directory, previous, script.revision), filename)
     exceptions = exceptions_of(script)
     unexcused = [finding for finding in findings if finding["rule_name"] not in exceptions]
     for finding in unexcused:
@@ -125,7 +128,8 @@ def main(arguments):
         for previous, script in revisions_in_order(directory)
         if not options.revisions or script.revision in options.revisions
     ]
-    failures = sum(lint(directory, previous, script) for previous, script in pairs)
+    app = offline_app()
+    failures = sum(lint(app, directory, previous, script) for previous, script in pairs)
     if failures:
         print(
             "lint: fix the revision, or add a squawk_exceptions entry with the reason "

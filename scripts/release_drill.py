@@ -41,6 +41,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import platformdirs
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,10 @@ from devenv.visitors import Visitor  # noqa: E402
 from tests.pictures import jpeg  # noqa: E402
 
 SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: S105
-VENV_CACHE = ROOT / ".dev" / "drill-venvs"
+# An older release's virtualenv, by the digest of its requirements: kept in the user's cache
+# folder (as pre-commit keeps its hooks' environments), so a new clone does not pay its
+# install again.
+VENV_CACHE = Path(platformdirs.user_cache_dir("memo")) / "drill-venvs"
 VISITORS = 4
 THINK_SECONDS = 0.05
 STARTUP_SECONDS = 60
@@ -137,8 +141,8 @@ def requirements_python(requirements):
         ]
         subprocess.run([*pip, "-q", "-r", str(requirements)], check=True)
         (folder / ".complete").touch()
-        return folder / "bin", f"new virtualenv {folder.relative_to(ROOT)}"
-    return folder / "bin", f"cached virtualenv {folder.relative_to(ROOT)}"
+        return folder / "bin", f"new virtualenv {folder}"
+    return folder / "bin", f"cached virtualenv {folder}"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
@@ -26,16 +27,52 @@ from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres, ScratchSchema
 from tests.mailbox import verify_email
-from tests.workers import Workers, empty_queue
+from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
 
 # The `chromium` fixture of the browser tests.
 pytest_plugins = ["tests.browsers"]
+
+# The modules that take longest (docs/testing.md), started first when ./scripts/test hands
+# whole modules to its test processes, so that none of them is left running alone at the end.
+# The serial part has two processes; pytest-xdist starts each on one module, then gives the
+# first its second: the formation (the longest) goes second, alone in the second process.
+LONGEST_FIRST = [
+    "test_load.py",
+    "test_formation.py",
+    "test_release_drill.py",
+    "test_front.py",
+    "test_browser.py",
+    "test_interface_browser.py",
+    "test_release_phase.py",
+    "test_worker_faults.py",
+    "test_release_history.py",
+    "test_faults.py",
+    "test_scale_out.py",
+    "test_mypage.py",
+    "test_relinked_history.py",
+    "test_worker_reconnect.py",
+    "test_authorization.py",
+]
+
+
+def pytest_collection_modifyitems(items):
+    """Put the longest modules first (a stable sort: each module keeps its own order)."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL with an empty `main` database for the suite."""
     given = os.environ.get("TEST_DATABASE_URL", "").strip()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... when tests run in parallel
+    if given and worker:
+        # Each parallel worker wipes a database of its own beside the one named.
+        server = Postgres(given)
+        name = f"{make_url(given).database}_{worker}"
+        ensure_database(given, name, recreate=True)
+        os.environ["TEST_DATABASE_URL"] = server.url_for(name)
+        given = os.environ["TEST_DATABASE_URL"]
     if given:
         server = Postgres(given)
         server.execute("DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
@@ -44,6 +81,8 @@ def postgres():
         return
     folder = Path(tempfile.mkdtemp(prefix="memo-test-"))
     embedded = start_postgres(folder / "postgres", cleanup_mode="delete")
+    # A throwaway cluster need not survive a crash: no flushes to disk (never in production).
+    databases.skip_durability(embedded.get_uri())
     ensure_database(embedded.get_uri(), "memo_test", recreate=True)
     os.environ["TEST_DATABASE_URL"] = embedded.get_uri("memo_test")
     yield Postgres(embedded.get_uri("memo_test"))
@@ -109,10 +148,12 @@ def app(postgres, object_store, mail_server):
 
 @pytest.fixture(autouse=True)
 def clean_database(request):
-    """Empty every table after each test that used the app, so tests are independent."""
+    """Empty every table after each test that used the app, and drop the jobs it left
+    queued (ids start again at 1: a job of one test must never act on the next one's rows)."""
     yield
     if "app" in request.fixturenames:
         databases.empty_tables(request.getfixturevalue("app"))
+        forget_jobs(request.getfixturevalue("postgres").main_url)
 
 
 @pytest.fixture(autouse=True)
@@ -126,7 +167,7 @@ def empty_bucket(request):
 @pytest.fixture
 def scratch_schema(app, postgres):
     """A fresh, empty database to migrate by hand (see ScratchSchema)."""
-    schema = ScratchSchema(postgres.create_scratch_database())
+    schema = ScratchSchema(postgres.create_scratch_database(), postgres.templates)
     yield schema
     schema.dispose()
 
@@ -170,6 +211,31 @@ def live_server(app, postgres, object_store, tmp_path):
         server.terminate()  # all at once: each takes a few seconds to wind down
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def served(app, postgres, object_store, tmp_path_factory):
+    """Memo as the Procfile runs it, web and a worker, kept for a whole module.
+
+    For the browser tests, none of which stops them: each test's data goes as usual, and
+    `settled` lets no job of one test run into the next.
+    """
+    folder = tmp_path_factory.mktemp("served")
+    web = LiveServer(postgres.main_url, object_store.environment(), folder / "gunicorn.log")
+    web.start()
+    worker = Workers(postgres.main_url, object_store.environment(), folder)
+    worker.start()
+    yield web
+    web.terminate()
+    worker.stop_all()
+    web.stop()
+
+
+@pytest.fixture
+def settled(served, postgres):
+    """After the test, wait until the module's worker has nothing left of it to do."""
+    yield served
+    settle_queue(postgres.main_url)
 
 
 @pytest.fixture

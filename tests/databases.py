@@ -1,5 +1,6 @@
 """The suite's PostgreSQL server, its scratch databases, and migrations run by hand."""
 
+import io
 import shutil
 import uuid
 
@@ -12,7 +13,7 @@ from app import create_app
 from app.extensions import db
 from config import database_uri
 from devenv import services
-from devenv.revisions import MIGRATIONS, head_revision
+from devenv.revisions import MIGRATIONS, head_revision, parent_revision
 
 HEAD = head_revision()  # this code's newest revision
 
@@ -23,6 +24,7 @@ class Postgres:
     def __init__(self, main_url):
         self.main_url = main_url
         self.scratch = []
+        self.templates = Templates(self)
 
     def connect(self, url=None):
         return services.connect(url or self.main_url)
@@ -50,18 +52,129 @@ class Postgres:
         drop = "DROP DATABASE IF EXISTS {} WITH (FORCE)"
         self.execute(*(sql.SQL(drop).format(sql.Identifier(name)) for name in self.scratch))
         self.scratch.clear()
+        self.templates.built.clear()
+
+
+class Templates:
+    """A database at each revision, migrated once per run, for tests to start from a copy.
+
+    Each is built lazily from its parent's (one revision's upgrade), so the whole chain
+    runs once however many tests start at some revision. The tests whose point is the
+    upgrade from an empty database run it themselves.
+    """
+
+    def __init__(self, postgres):
+        self.postgres = postgres
+        self.built = set()
+
+    @staticmethod
+    def name(revision):
+        return f"memo_template_{revision}"
+
+    def ensure(self, revision):
+        """Build the template at `revision` (and its ancestors') unless built; return its name."""
+        name = self.name(revision)
+        if revision in self.built:
+            return name
+        parent = parent_revision(revision)
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        # The first revision, or a merge revision (a tuple of parents), starts from empty.
+        if isinstance(parent, str):
+            create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(self.ensure(parent)))
+        self.postgres.execute(create)
+        self.postgres.scratch.append(name)
+        schema = ScratchSchema(self.postgres.url_for(name))
+        schema.upgrade(revision)
+        schema.dispose()  # a template takes no connection while it is copied
+        self.built.add(revision)
+        return name
+
+    def copy_into(self, revision, url):
+        """Replace the database at `url` with a copy of the template at `revision`."""
+        template, target = self.ensure(revision), make_url(url).database
+        self.postgres.execute(
+            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target)),
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(target), sql.Identifier(template)
+            ),
+        )
+
+
+def stored_object(store, key):
+    """Return an object's body and content type."""
+    got = store.client().get_object(Bucket=store.bucket, Key=key)
+    return got["Body"].read(), got["ContentType"]
+
+
+class SavedState:
+    """The rows of the app's tables and the stored objects as they are now, to be put back
+    before each test of a module that builds an expensive starting point once."""
+
+    def __init__(self, postgres, app, store):
+        self.postgres, self.app, self.store = postgres, app, store
+        self.objects = {key: stored_object(store, key) for key in services.stored_keys(store)}
+        self.tables = [table.name for table in app_tables(app)]
+        connection = postgres.connect()
+        try:
+            with connection.cursor() as cursor:
+                self.rows = {name: copy_out(cursor, name) for name in self.tables}
+                cursor.execute(MOVED_SEQUENCES, {"tables": self.tables})
+                self.sequences = cursor.fetchall()
+        finally:
+            connection.close()
+
+    def restore(self):
+        """Put the saved rows, ids and objects back (tables in the order their keys need)."""
+        empty_tables(self.app)
+        connection = self.postgres.connect()
+        try:
+            with connection.cursor() as cursor:
+                for name in self.tables:
+                    cursor.copy_expert(f'COPY "{name}" FROM STDIN', io.BytesIO(self.rows[name]))
+                for sequence, value in self.sequences:
+                    cursor.execute("SELECT setval(%s, %s)", (sequence, value))
+        finally:
+            connection.close()
+        client = self.store.client()
+        for key, (body, content_type) in self.objects.items():
+            client.put_object(
+                Bucket=self.store.bucket, Key=key, Body=body, ContentType=content_type
+            )
+
+
+def copy_out(cursor, table):
+    """Return a table's rows in COPY's text format."""
+    buffer = io.BytesIO()
+    cursor.copy_expert(f'COPY "{table}" TO STDOUT', buffer)
+    return buffer.getvalue()
+
+
+def app_tables(app):
+    """Return the app's tables, each after the tables its foreign keys name."""
+    with app.app_context():
+        return db.metadata.sorted_tables
 
 
 class ScratchSchema:
-    """An empty scratch database that a test migrates up and down revision by revision."""
+    """An empty scratch database that a test migrates up and down revision by revision.
 
-    def __init__(self, url):
+    With `templates`, the first upgrade of the empty database to a revision copies that
+    revision's template instead of running the chain again.
+    """
+
+    def __init__(self, url, templates=None):
         self.url = url
+        self.templates = templates
         self.app = create_app(
             "config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(url)}
         )
 
     def upgrade(self, revision="head"):
+        revision = HEAD if revision == "head" else revision
+        if self.templates and self.current() is None and not self.tables():
+            self.dispose()
+            self.templates.copy_into(revision, self.url)
+            return
         with self.app.app_context():
             upgrade(revision=revision)
 
@@ -127,13 +240,47 @@ def newer_release(folder, upgrade_body, downgrade_body="pass", marks="", revisio
     return folder
 
 
+def skip_durability(admin_url):
+    """Make a throwaway server skip the disk flushes that only a crash would need."""
+    settings = ("fsync", "synchronous_commit", "full_page_writes")
+    services.execute(
+        admin_url,
+        *(f"ALTER SYSTEM SET {name} = off" for name in settings),
+        "SELECT pg_reload_conf()",
+    )
+
+
+# The id sequences of these tables (the ones their columns own) that have handed out an id.
+MOVED_SEQUENCES = (
+    "SELECT quote_ident(sequence.relname), state.last_value FROM pg_class sequence"
+    " JOIN pg_depend owned ON owned.objid = sequence.oid AND owned.deptype IN ('a', 'i')"
+    " JOIN pg_class owner ON owner.oid = owned.refobjid"
+    " JOIN pg_sequences state ON state.schemaname = current_schema()"
+    " AND state.sequencename = sequence.relname"
+    " WHERE sequence.relkind = 'S' AND owner.relname = ANY(%(tables)s)"
+    " AND state.last_value IS NOT NULL"
+)
+
+
 def empty_tables(app):
-    """Delete every row of every table of `app`'s database, and reset the ids."""
+    """Delete every row of every table of `app`'s database, and reset the ids.
+
+    Only the tables that hold rows are truncated (a TRUNCATE costs per table, and most
+    tests write to a few), then every id sequence a test moved starts again at 1.
+    """
     with app.app_context():
         db.session.remove()
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        names = [table.name for table in db.metadata.sorted_tables]
+        holding = " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT FROM \"{name}\")" for name in names
+        )
         with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            if used := connection.execute(text(holding)).scalars().all():
+                tables = ", ".join(f'"{name}"' for name in used)
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            moved = connection.exec_driver_sql(MOVED_SEQUENCES, {"tables": names}).all()
+            for sequence, _ in moved:
+                connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 def run_sql(app, statement, **params):

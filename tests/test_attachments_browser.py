@@ -31,11 +31,10 @@ WATCH_PROGRESS = """() => {
 
 
 @pytest.fixture
-def page(chromium, live_server, object_store, workers):  # noqa: F811
+def page(chromium, object_store, settled):  # noqa: F811
     """A fresh tab on Memo served by gunicorn, with a worker running its jobs."""
-    server = live_server()
+    server = settled
     object_store.allow_uploads_from(server.url)
-    workers.start()
     context = chromium.new_context(base_url=server.url, accept_downloads=True)
     tab = context.new_page()
     tab.set_default_timeout(30_000)

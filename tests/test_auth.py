@@ -22,12 +22,29 @@ def test_signup_sends_to_sign_in_which_lands_home(browser):
     assert "ann" in page and "Your notes" in page
 
 
-def test_password_is_stored_as_argon2id_at_owasp_strength(app, user):
+def test_password_is_stored_as_argon2id_never_as_itself(app, user):
     with app.app_context():
         stored = db.session.scalar(select(User.password_hash))
     assert stored.startswith("$argon2id$")
-    assert "m=19456,t=2,p=1" in stored
     assert PASSWORD not in stored
+
+
+def test_outside_the_suite_passwords_are_hashed_at_owasp_strength(production_app):
+    with production_app.app_context():
+        account = User(email="ann@example.com", nickname="ann")
+        account.set_password(PASSWORD)
+    assert account.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_a_hash_of_a_lower_cost_is_raised_to_owasp_strength_at_sign_in(user, production_app):
+    with production_app.app_context():
+        account = db.session.scalar(select(User))
+        assert "m=19456" not in account.password_hash  # made at the suite's cost
+        assert account.check_password(PASSWORD)
+        db.session.commit()
+        assert db.session.scalar(select(User.password_hash)).startswith(
+            "$argon2id$v=19$m=19456,t=2,p=1$"
+        )
 
 
 def test_duplicate_nickname_in_any_case_is_a_field_error(app, user, count_rows):

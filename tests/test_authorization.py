@@ -5,7 +5,7 @@ app.url_map), so a new route cannot be added without saying who may use it.
 """
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy import select, text
@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Attachment, User, WordCount
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
-from tests import pictures
+from tests import databases, pictures
 from tests.uploads import Attacher
 from tests.webservers import Reply, serve_pages
 from tests.workers import run_queued_jobs
@@ -154,11 +154,25 @@ class World:
         return form(self) if callable(form) else dict(form)
 
 
-@pytest.fixture
-def world(app, user, object_store):
-    """Ann's world, and a web page her word counts could fetch."""
+@pytest.fixture(scope="module")
+def saved_world(app, postgres, object_store):
+    """Ann's world, made once for the module (its jobs make a photo and an export), saved."""
     with serve_pages({"/page": Reply(b"<p>words words words</p>")}) as site:
-        yield make_world(app, user, f"http://127.0.0.1:{site.port}/page")
+        ann = Browser(app.test_client())
+        assert ann.signup().status_code == 302
+        world = make_world(app, ann, f"http://127.0.0.1:{site.port}/page")
+        saved = databases.SavedState(postgres, app, object_store)
+        yield world, saved
+
+
+@pytest.fixture
+def world(app, saved_world):
+    """Ann's world as it was made, and Ann signed in to it in a browser of her own."""
+    world, saved = saved_world
+    saved.restore()
+    ann = Browser(app.test_client())
+    assert ann.login().status_code == 302
+    return replace(world, ann=ann)
 
 
 def make_world(app, user, page_url):

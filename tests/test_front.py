@@ -7,6 +7,7 @@ bodies nobody has authenticated hold a bounded amount of the dyno's disk.
 
 import os
 import socket
+import tempfile
 import threading
 import time
 from contextlib import closing, suppress
@@ -16,7 +17,11 @@ from urllib.parse import urlencode
 import psutil
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+import config
+import front
+from app import create_app
 from app.extensions import db
 from devenv.visitors import Visitor
 from tests import pictures
@@ -26,6 +31,8 @@ ORIGINAL = "the note as it was saved"
 EDITED = "edited " * 2730  # 19,110 characters: the issue's edit of about 19 KB
 SENT_BEFORE_TROUBLE = 6378
 MiB = 1024 * 1024
+# The front's read deadlines in these tests (production's 10 s: the test of the config).
+DEADLINE = 2
 
 
 def signed_in(server, email="ann@example.com", nickname="ann"):
@@ -86,7 +93,7 @@ def unterminated_chunks(sock, head, body):
 def test_a_body_cut_short_never_reaches_the_app_and_nothing_is_written(
     live_server, postgres, trouble
 ):
-    server = live_server()
+    server = live_server(FRONT_BODY_SECONDS=str(DEADLINE))
     ann = signed_in(server)
     _, note_id = ann.create_note("A long note", ORIGINAL)
     head, body = edit_request(server, ann, note_id, chunked=trouble is unterminated_chunks)
@@ -98,14 +105,34 @@ def test_a_body_cut_short_never_reaches_the_app_and_nothing_is_written(
     assert ann.get(f"/notes/{note_id}").status == 200
 
 
+def test_the_fronts_deadlines_in_production_are_10_s_for_headers_and_between_body_reads():
+    settings = config.ProductionConfig(
+        {
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgres://memo@db.example.com/memo",
+            "S3_BUCKET": "memo-photos",
+            "SMTP_URL": "smtp://apikey:secret@smtp.example.com:587",
+            "MAIL_FROM": "Memo <memo@example.com>",
+            "PUBLIC_URL": "https://memo.example.com",
+        }
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = front.render_nginx_config(
+            front.nginx_program(), Path(folder), Path(folder) / "s", settings, {}
+        )
+        rendered = path.read_text()
+    assert "client_header_timeout 10s;" in rendered
+    assert "client_body_timeout 10s;" in rendered
+
+
 def test_a_request_trickling_its_headers_is_cut_off_at_one_deadline(live_server):
-    server = live_server()
+    server = live_server(FRONT_HEADER_SECONDS=str(DEADLINE))
     started = time.monotonic()
     with closing(socket.create_connection(("127.0.0.1", server.port), timeout=5)) as sock:
         sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n".encode())
         closed_after = None
-        for number in range(30):  # a header line every 2 s: each well inside a per-read timeout
-            time.sleep(2)
+        for number in range(30):  # a header line every 1 s: each inside a per-read timeout
+            time.sleep(1)
             try:
                 sock.sendall(f"X-Slow-{number}: a\r\n".encode())
             except OSError:
@@ -114,7 +141,7 @@ def test_a_request_trickling_its_headers_is_cut_off_at_one_deadline(live_server)
             if sock_closed(sock):
                 closed_after = time.monotonic() - started
                 break
-    assert closed_after is not None and closed_after < 20, closed_after
+    assert closed_after is not None and closed_after < 2 * DEADLINE, closed_after
 
 
 def sock_closed(sock):
@@ -200,8 +227,32 @@ def test_abandoned_downloads_of_the_largest_responses_free_threads_and_connectio
             sock.close()
 
 
-def test_the_apps_database_sessions_end_a_transaction_left_idle_for_30_s(app):
-    with app.app_context():
+class IdleBrieflyConfig(config.TestingConfig):
+    """The suite's config with production's idle-transaction rule, at half a second."""
+
+    IDLE_IN_TRANSACTION_TIMEOUT_MS = 500
+
+
+def test_the_apps_database_sessions_end_a_transaction_left_idle(app, postgres):
+    brief = create_app(f"{__name__}.IdleBrieflyConfig")
+    with brief.app_context():
+        # A transaction begins, and is left open.
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        wait_for(
+            lambda: not postgres.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend,)),
+            timeout=5,
+            message="the server ending the idle transaction's session",
+        )
+        with pytest.raises(OperationalError, match="server closed the connection"):
+            db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # a live connection again
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_in_production_a_transaction_left_idle_for_30_s_is_ended(production_app):
+    with production_app.app_context():
         setting = db.session.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
         db.session.rollback()
     assert setting == "30s"
@@ -251,7 +302,7 @@ def test_unauthenticated_bodies_hold_bounded_disk(live_server, tmp_path, path):
         sender.start()
     try:
         peak = 0
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 10  # the senders fill what they may within seconds
         while time.monotonic() < deadline:
             peak = max(peak, temporary_bytes(server, folder) - before)
             time.sleep(0.5)

@@ -29,10 +29,9 @@ LANGUAGES = {"ko": "ko-KR", "en": "en-US"}
 
 
 @pytest.fixture
-def site(chromium, live_server, workers):
+def site(chromium, settled):
     """Memo served as the Procfile serves it (a worker beside it), and a way to open tabs on it."""
-    server = live_server()
-    workers.start()
+    server = settled
     contexts = []
 
     def tab(language="en", width=1280, scheme="light"):

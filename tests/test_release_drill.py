@@ -71,6 +71,7 @@ def older_revisions():
 
 
 @pytest.mark.skipif(SKIPPED, reason="MEMO_SKIP_DRILL is set (CI runs the drill)")
+@pytest.mark.serial  # load-bound: ./scripts/test runs it alone
 def test_a_release_between_the_last_two_heads_fails_no_request_and_rolls_back():
     result = subprocess.run(
         [sys.executable, "scripts/release_drill.py", "--seconds", "5"],

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app import jobs
 from devenv.liveserver import ROOT, procfile_command
-from devenv.services import execute
+from devenv.services import execute, query
 
 HEARTBEAT_SECONDS = 2
 QUEUE_TABLES = (
@@ -27,6 +27,30 @@ QUEUE_TABLES = (
 def empty_queue(database_url):
     """Forget every job and worker, so a test starts with an empty queue."""
     execute(database_url, f"TRUNCATE {QUEUE_TABLES} RESTART IDENTITY CASCADE")
+
+
+def forget_jobs(database_url):
+    """Delete every job not running now (their events go with them; the schedule's record of
+    a job it queued forgets the job, as procrastinate's own deletion does)."""
+    execute(
+        database_url,
+        "UPDATE procrastinate_periodic_defers SET job_id = NULL WHERE job_id IN"
+        " (SELECT id FROM procrastinate_jobs WHERE status <> 'doing')",
+        "DELETE FROM procrastinate_jobs WHERE status <> 'doing'",
+    )
+
+
+def settle_queue(database_url, timeout=30):
+    """Wait until no job runs or is due, then drop the jobs queued for later (retries).
+
+    Between two tests that share a worker: no job of the first one may act in the second.
+    """
+    busy = (
+        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'"
+        " OR (status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now()))"
+    )
+    wait_for(lambda: query(database_url, busy)[0][0] == 0, timeout, message="an idle queue")
+    forget_jobs(database_url)
 
 
 def wait_for(condition, timeout=30, interval=0.1, message="condition"):
