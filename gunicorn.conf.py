@@ -1,6 +1,7 @@
 """gunicorn settings behind nginx (front.py): 30 s request timeout, SIGKILL 30 s after SIGTERM."""
 
 import os
+import signal
 import sys
 
 # Check the configuration in the master, before any worker forks: a worker that
@@ -32,3 +33,23 @@ max_requests = 0
 accesslog = None
 errorlog = "-"
 control_socket_disable = True  # several gunicorns share a machine (releases, tests)
+
+
+def leave_sigterm_to_the_front(cfg):
+    """Behind front.py (the one that binds gunicorn to a Unix socket), ignore SIGTERM.
+
+    The platform sends it to every process of the dyno at once, while the front still has
+    requests to pass on; the front stops gunicorn itself (SIGINT) once they are answered.
+    """
+    if all(address.startswith("unix:") for address in cfg.bind):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def when_ready(server):
+    """The master, once its own signal handlers are in place."""
+    leave_sigterm_to_the_front(server.cfg)
+
+
+def post_worker_init(worker):
+    """Each worker, once its own signal handlers are in place."""
+    leave_sigterm_to_the_front(worker.cfg)

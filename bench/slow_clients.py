@@ -7,7 +7,7 @@ For each option, serves Memo under ProductionConfig (2 workers, WEB_THREADS thre
 embedded PostgreSQL and an S3 server, then: 1. starts twelve trickling clients (six send
 their headers a line a second, six a body a byte a second; tests/test_slow_clients.py) and
 times GET /healthz; 2. drives the notes list of a user with 100 notes with wrk. Options:
-`nginx`, the Procfile's (front.py: nginx before gunicorn's threaded worker); `gthread`, that
+`front`, the Procfile's (front.py before gunicorn's threaded worker); `gthread`, that
 gunicorn alone; `waitress`, when waitress is installed; `gevent`, when gevent and psycogreen
 are installed.
 """
@@ -47,7 +47,7 @@ OVERRIDES = {
 
 def command(option, folder, port):
     """Return the command line serving Memo on `port` with option `option`."""
-    if option == "nginx":
+    if option == "front":
         return procfile_command("web")
     if option == "waitress":
         # Its defaults, but as many threads as one gunicorn dyno has (2 x WEB_THREADS).
@@ -110,7 +110,7 @@ def seeded_cookie(url):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("options", nargs="*", default=["nginx", "gthread"])
+    parser.add_argument("options", nargs="*", default=["front", "gthread"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()

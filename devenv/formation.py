@@ -38,6 +38,7 @@ from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
 from app import jobs
+from devenv import dyno
 from devenv.liveserver import ROOT, LiveServer, procfile_command, production_environment
 from devenv.pooler import PgBouncer
 from devenv.revisions import MIGRATIONS, head_revision
@@ -337,11 +338,12 @@ class Worker:
 
     def __init__(self, environ, log_path):
         self.log_path = Path(log_path)
+        self.mark = dyno.new_mark("worker")  # stopped as the platform stops a dyno
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 procfile_command("worker"),
                 cwd=ROOT,
-                env=environ,
+                env={**environ, dyno.MARK: self.mark},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -361,14 +363,17 @@ class Worker:
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+        dyno.kill(self.mark)  # what it started, too
+
+    def terminate(self):
+        """SIGTERM to every process of the worker's dyno at once, as the platform sends it."""
+        dyno.terminate(self.mark)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.terminate()
+        if not dyno.wait_gone(self.mark, dyno.KILL_SECONDS):
+            dyno.kill(self.mark)
+        self.process.wait(timeout=10)
 
 
 class ConnectionWatch:
@@ -563,8 +568,7 @@ class Formation:
         for web in self.webs:
             web.terminate()
         for worker in self.workers:
-            with suppress(ProcessLookupError):
-                worker.process.send_signal(signal.SIGTERM)
+            worker.terminate()
         for web in self.webs:
             web.stop()
         for worker in self.workers:

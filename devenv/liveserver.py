@@ -1,8 +1,9 @@
 """Memo's web process as the Procfile runs it, on 127.0.0.1, for tests and benchmarks.
 
-A LiveServer is the Procfile's `web` command under ProductionConfig (front.py: nginx in
-front of WEB_CONCURRENCY gunicorn workers, the real gunicorn.conf.py) on a free port, in its
-own process group so that nothing it starts outlives its user. It serves plain HTTP on
+A LiveServer is the Procfile's `web` command under ProductionConfig (front.py before
+WEB_CONCURRENCY gunicorn workers, the real gunicorn.conf.py) on a free port. It is stopped as
+the platform stops a dyno (devenv/dyno.py: SIGTERM to every process it started at once), and
+nothing it starts outlives its user. It serves plain HTTP on
 127.0.0.1 with no router in front: browsers keep and send `Secure` cookies for 127.0.0.1
 and localhost (potentially trustworthy origins), so production's cookie settings work
 unchanged, and without `X-Forwarded-Proto: https` Flask-WTF's HTTPS-only Referer check stays
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import psutil
 import requests
+
+from devenv import dyno
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-test-secret-that-is-long-enough-0123456789"
@@ -84,8 +87,10 @@ class Gunicorn:
         self.log_path = Path(log_path)
         self.workers = workers
         bind = f"--bind 127.0.0.1:{self.port} {options}".strip()
+        self.mark = dyno.new_mark("web")
         self.environ = {
             **environ,
+            dyno.MARK: self.mark,  # every process it starts carries it (devenv/dyno.py)
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_CMD_ARGS": bind,
@@ -160,29 +165,29 @@ class Gunicorn:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def terminate(self):
-        """Ask gunicorn to stop as the platform does (SIGTERM, once), without waiting."""
+        """Stop as the platform stops a dyno: SIGTERM to every process at once, without waiting."""
         if self.process is not None and self.process.poll() is None and not self.terminated:
-            self.process.send_signal(signal.SIGTERM)
+            dyno.terminate(self.mark)
             self.terminated = True
 
     def stop(self):
-        """Stop gunicorn (SIGTERM), kill whatever is left after 30 s, and return its exit code."""
+        """Stop as the platform does (SIGTERM to all, SIGKILL 30 s later); return the exit code."""
         if self.process is None:
             return None
         self.terminate()
-        with suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=30)
+        if not dyno.wait_gone(self.mark, dyno.KILL_SECONDS):
+            dyno.kill(self.mark)
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         return self.process.wait(timeout=10)
 
 
 class Front(Gunicorn):
-    """The Procfile's web command (front.py: nginx before gunicorn) on a free port of 127.0.0.1."""
+    """The Procfile's web command (front.py before gunicorn) on a free port of 127.0.0.1."""
 
     def __init__(self, environ, log_path, workers, options=""):
         super().__init__(procfile_command(), environ, log_path, workers)
-        # nginx on loopback only; `options` go to gunicorn (it reads them from its environment).
+        # The front on loopback only; `options` go to gunicorn (it reads them from its environment).
         self.environ.update({"WEB_FRONT_HOST": "127.0.0.1", "GUNICORN_CMD_ARGS": options})
 
     def gunicorn_master(self):
@@ -193,11 +198,11 @@ class Front(Gunicorn):
         raise LookupError("gunicorn is not running")
 
     def worker_serving(self, client_port=None):
-        """Return the pid of the worker holding a request that nginx passed on, if one does."""
+        """Return the pid of the worker holding a request that the front passed on, if one does."""
         for worker in self.worker_processes():
             sockets = worker.net_connections(kind="unix")
             if len([c for c in sockets if c.laddr.endswith("app.sock")]) > 1:
-                # The listening socket, and a connection nginx opened to pass a request on.
+                # The listening socket, and a connection the front opened to pass a request on.
                 return worker.pid
         return None
 

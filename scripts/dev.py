@@ -114,17 +114,21 @@ def ensure_localstack(quiet=False):
 
 
 def ensure_nginx():
-    """Install Debian's nginx when it is missing (the web front, front.py), as CI does chromium."""
+    """Install Debian's nginx when it is missing, as CI does chromium.
+
+    front.py serves alone; releases before it ran nginx, and the release drill still runs one of
+    those (its old release), as bench/front.py does to compare the two fronts.
+    """
     if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("Installing nginx, the web front (apt-get)")
+        say("Installing nginx, the front of older releases (apt-get)")
         environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
         subprocess.run(["apt-get", "update", "-qq"], env=environ, check=False)
         if subprocess.call(apt, env=environ) == 0:
             return
-    sys.exit("memo: the web front needs nginx: apt-get install nginx, or brew install nginx")
+    sys.exit("memo: the release drill's older release needs nginx: apt-get install nginx")
 
 
 def port_is_free(port):
@@ -235,14 +239,14 @@ def start_worker(env, stack):
 
 
 def serve_web(env, args):
-    """Run the Procfile's web command (nginx before gunicorn) on 127.0.0.1, reloading on edits."""
+    """Run the Procfile's web command (front.py before gunicorn) on 127.0.0.1, reloading edits."""
     env = {**env, "PORT": str(WEB_PORT), "WEB_FRONT_HOST": "127.0.0.1"}
     gunicorn = ["gunicorn", "wsgi:app", "--reload", *args]
     web = subprocess.Popen([str(VENV_PYTHON), "front.py", *gunicorn], env=env, cwd=ROOT)
     try:
         return web.wait()
     except KeyboardInterrupt:
-        # front.py's own stop: nginx and gunicorn finish what they serve. (It has most often
+        # front.py's own stop: it finishes what it serves, then stops gunicorn. (It has most often
         # had the same signal from the terminal already, and ignores a second one.)
         web.send_signal(signal.SIGTERM)
         web.wait()
@@ -268,7 +272,6 @@ def run(args):
     """Start the services, apply migrations, a worker, and serve on http://127.0.0.1:5000."""
     from dotenv import dotenv_values
 
-    ensure_nginx()
     env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v}, **os.environ}
     env.setdefault("FLASK_DEBUG", "1")  # a developer's run: debug on, as asked for here
     if not port_is_free(WEB_PORT):
@@ -393,7 +396,6 @@ def translations(args):
 
 def bench(args):
     """Benchmark the pages under load beside a bare Flask baseline (bench/web.py)."""
-    ensure_nginx()
     return subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
 
 

@@ -24,7 +24,6 @@ import http.client
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,7 +46,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv import dyno  # noqa: E402
+from devenv.dyno import Dyno, dyno_path  # noqa: E402
 from devenv.history import commits_adding_revisions, main_ref  # noqa: E402
+from devenv.inflight import InFlight  # noqa: E402
 from devenv.liveserver import LOCAL_MAIL_SETTINGS, free_port  # noqa: E402
 from devenv.router import Router  # noqa: E402
 from devenv.schema import schema_dump  # noqa: E402
@@ -192,18 +194,13 @@ class Release:
         return variables
 
     def start(self, process, services, log_folder):
-        """Start a Procfile process as the platform does (through a shell); return it."""
+        """Start a Procfile process as the platform starts a dyno (devenv/dyno.py); return it."""
         port = free_port()
         log = log_folder / f"{self.name}-{process}-{port}.log"
-        popen = subprocess.Popen(
-            ["bash", "-c", f"exec {self.procfile[process]}"],
-            cwd=self.folder,
-            env=self.environment(services, PORT=str(port)),
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return Process(f"{self.name} {process}", popen, port, log)
+        environ = self.environment(services, PORT=str(port))
+        environ["PATH"] = dyno_path(self.bin)
+        started = Dyno(f"{process}.1", self.procfile[process], self.folder, environ, log).start()
+        return Process(f"{self.name} {process}", started, port, log)
 
     def release_phase(self, services, log_folder):
         """Run the Procfile's release command; return (exit code, seconds, last line)."""
@@ -228,12 +225,16 @@ class Release:
 
 @dataclass
 class Process:
-    """A process of one release, in its own process group."""
+    """A process of one release, run as a dyno."""
 
     name: str
-    popen: subprocess.Popen
+    dyno: Dyno
     port: int
     log: Path
+
+    @property
+    def popen(self):
+        return self.dyno.popen
 
     def wait_until_ready(self):
         """Wait until /readyz answers 200 on this web process."""
@@ -251,25 +252,22 @@ class Process:
         raise DrillError(f"{self.name} was not ready in {STARTUP_SECONDS} s: see {self.log}")
 
     def terminate(self):
-        """Send SIGTERM, as the platform does to a process it replaces."""
-        with suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
+        """Send SIGTERM to every process of the dyno, as the platform does to one it replaces."""
+        self.dyno.terminate()
 
     def wait(self):
-        """Wait for the process to exit (SIGKILL after 30 s); return (code, seconds)."""
+        """Wait until every process of the dyno is gone (SIGKILL after 30 s); (code, seconds)."""
         started = time.monotonic()
-        try:
-            code = self.popen.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
+        if dyno.wait_gone(self.dyno.mark, STOP_SECONDS):
+            code = self.popen.wait(timeout=10)
+        else:
             self.kill()
             code = "killed after 30 s"
         return code, time.monotonic() - started
 
     def kill(self):
-        """Kill the process group (whatever is left of it)."""
-        with suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait(timeout=10)
+        """Kill whatever is left of the dyno."""
+        self.dyno.kill()
 
 
 class DrillError(Exception):
@@ -701,16 +699,41 @@ class Drill:
         )
         self.check(not refused, f"the new release refused sessions: {refused}")
 
+    def phones(self):
+        """Sign up four people through the router (a long note for the first); return them."""
+        phones = []
+        for number in range(4):
+            phone = Visitor(self.router.url)
+            email = f"phone-{number}-{uuid.uuid4().hex[:6]}@example.com"
+            if phone.signup(email, f"phone{number}{uuid.uuid4().hex[:6]}").status != 302:
+                raise DrillError(f"signing up {email} answered no 302")
+            phone.get("/mypage")
+            phones.append(phone)
+        _, note_id = phones[0].create_note("A long note", "긴 메모 " * 4000)
+        return phones, f"/notes/{note_id}"
+
     def rollback(self, new_processes, seconds):
         """The platform rollback: old release phase on the new schema, old web serving again."""
         say("Platform rollback to the old release")
         if not self.release_phase(self.old, "Old release phase on the new schema"):
             return
+        phones, long_note = self.phones()
         old_processes = self.start(self.old)
         self.phase("rollback: switched, new release stopping")
         threads = self.run_load()
         self.switch(self.old, old_processes[0])
+        # What the new web dyno still serves when the platform stops it must finish: photo
+        # uploads still arriving (300 KB over 4 s, as from a phone) and slow readers.
+        in_flight = InFlight(new_processes[0].port, phones, long_note).start()
+        time.sleep(1)
         self.stop(new_processes)
+        problems = in_flight.finish()
+        say(
+            f"In flight on the stopped web dyno: {len(in_flight.uploads)} photo uploads and "
+            f"{len(in_flight.reads)} slow reads, {len(problems)} cut or refused"
+        )
+        for problem in problems:
+            self.check(False, problem)
         self.phase("old release serving again", seconds)
         self.stop_load(threads)
         self.stop(old_processes)

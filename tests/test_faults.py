@@ -288,7 +288,7 @@ def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(
         lambda: not backend_alive(postgres, backend), message="the killed request's session end"
     )
 
-    # nginx tells the client the request failed (the worker died under it): 502, not a reply.
+    # The front tells the client the request failed (the worker died under it): 502, not a reply.
     assert outcome.get("status") == 502, outcome
     replaced = server.wait_for_workers(2)
     assert worker not in replaced and workers - {worker} <= replaced

@@ -1,10 +1,14 @@
 """Word counts: a signed-in user queues a web page (a worker counts it) or counts a note."""
 
 import re
+import signal
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
+from types import SimpleNamespace
 
+import psutil
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
@@ -16,6 +20,7 @@ from app.fetcher import FetchError, fetch
 from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.pages import fetch_settings
+from app.wordcount.sandbox import count_limited
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
@@ -639,3 +644,28 @@ def test_0007_makes_every_existing_count_done_and_keeps_it(scratch_schema):
     assert "photo_upload" not in scratch_schema.tables()
     scratch_schema.upgrade("0007")
     assert scratch_schema.rows("SELECT DISTINCT status FROM results") == [{"status": "done"}]
+
+
+def test_a_count_goes_on_when_the_platform_stops_the_worker_dyno(app):
+    # The platform sends SIGTERM to every process of the dyno, the counting child too; the
+    # worker waits for its running jobs, so the count must finish (before: "took more than
+    # 10 s of work", failed for good).
+    page = SimpleNamespace(
+        text="<p>many words <b>of</b> text</p>" * 150_000, media_type="text/html"
+    )
+    outcome = []
+    counting = threading.Thread(target=lambda: outcome.append(count_limited(page, 10)))
+    counting.start()
+    me = psutil.Process()
+    wait_for(
+        lambda: len([p for p in me.children(recursive=True) if p.ppid() != me.pid]) > 0,
+        timeout=10,
+        message="the counting child started",
+    )
+    time.sleep(0.3)  # under way
+    for child in me.children(recursive=True):
+        with suppress(psutil.Error):
+            child.send_signal(signal.SIGTERM)  # the fork server and the counting child
+    counting.join(timeout=60)
+    [(every_word, _)] = outcome
+    assert every_word["total"] == 4 * 150_000

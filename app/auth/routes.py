@@ -409,9 +409,9 @@ def logout():
 
 @bp.get("/signed-in")
 def signed_in():
-    """Answer 204 for a live login session, else 401: nginx asks before reading an upload's body.
+    """Answer 204 for a live login session, else 401: the front asks before reading an upload.
 
-    The front (nginx.conf.template) reads a photo upload only for a signed-in person, so that
+    The front (front.py) reads a photo upload only for a signed-in person, so that
     strangers cannot hold its few upload slots with bodies that never end.
     """
     return ("", 204) if current_user.is_authenticated else ("", 401)

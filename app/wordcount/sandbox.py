@@ -11,6 +11,7 @@ milliseconds, and no child is forked from the worker's threads.
 import logging
 import multiprocessing
 import resource
+import signal
 
 from app.i18n.stored import stored_message
 from app.wordcount.counting import count_words, visible_text
@@ -47,6 +48,10 @@ def count_limited(page, cpu_seconds):
         receiver.close()
         child.kill()
         child.join()
+    if outcome is None and child.exitcode == -signal.SIGTERM:
+        # The platform's stop reached the child before it could ignore it: not the page's
+        # fault, and the job runs again (elsewhere) as any job cut short by a stop.
+        raise InterruptedError("the count was stopped with its worker")
     if outcome is None and child.exitcode and child.exitcode > 0:  # a bug, not the page
         logger.error("the counting child failed with exit code %s", child.exitcode)
         raise CountError(UNREADABLE)
@@ -67,7 +72,12 @@ def receive(receiver, timeout):
 
 
 def count_in_child(page, cpu_seconds, sender):
-    """Limit this process, count the page and send (counts, None) or (None, problem)."""
+    """Limit this process, count the page and send (counts, None) or (None, problem).
+
+    The platform sends SIGTERM to every process of the worker's dyno at once: the count goes
+    on (its limits end it anyway), and the worker, which waits for its running jobs, takes it.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (COUNT_MEMORY_BYTES, COUNT_MEMORY_BYTES))
     try:
