@@ -198,7 +198,7 @@ def restore_version(note_id, version_id):
     version = history.get_version(note, version_id)
     if version is None:
         abort(404)
-    form = NoteForm(data={"title": version.title, "content": version.content})
+    form = NoteForm(formdata=None, data={"title": version.title, "content": version.content})
     if not has_room(form, note):
         flash(form.content.errors[0], "error")
         return redirect(url_for("notes.history_page", note_id=note.id))
