@@ -142,6 +142,13 @@ class Config:
     REQUIRED = ()
 
     NOTES_PER_PAGE = 20
+    # A deleted note waits in the trash this long before the worker deletes it for good.
+    TRASH_DAYS = 30
+    # A note's history: the newest HISTORY_PER_NOTE versions, each kept HISTORY_DAYS; saves
+    # within HISTORY_QUIET_SECONDS of the last kept version keep none (one step per burst).
+    HISTORY_DAYS = 30
+    HISTORY_PER_NOTE = 50
+    HISTORY_QUIET_SECONDS = 300
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

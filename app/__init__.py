@@ -28,6 +28,7 @@ from app.i18n import choice, formats, stored
 from app.i18n import routes as i18n_routes
 from app.models import BIGINT_MAX
 from app.mypage import tasks as mypage_tasks
+from app.notes import tasks as notes_tasks
 from app.wordcount import tasks as wordcount_tasks
 from config import load_config
 
@@ -88,7 +89,11 @@ def create_app(settings=None, overrides=None):
     app.cli.add_command(jobs_cli)
     # Each feature declares its jobs; the worker runs them by the names the queue stores.
     jobs.register_tasks(
-        objects.blueprint, auth_tasks.blueprint, mypage_tasks.blueprint, wordcount_tasks.blueprint
+        objects.blueprint,
+        auth_tasks.blueprint,
+        mypage_tasks.blueprint,
+        notes_tasks.blueprint,
+        wordcount_tasks.blueprint,
     )
 
     app.add_template_global(photo_url)

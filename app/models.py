@@ -345,6 +345,10 @@ class Note(db.Model):
     # Written by a trigger from title and content (migration 0011), read only by search
     # (app/search/query.py): never loaded with a note.
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
+    # In the trash since then (out of the list, search and word counts); purged 30 days on.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moved by each save of the title or content: a save based on an older one is refused.
+    version: Mapped[int] = mapped_column(BigInteger, default=1, server_default=text("1"))
 
     owner: Mapped[User] = relationship(back_populates="notes")
 
@@ -363,6 +367,23 @@ class Note(db.Model):
             "updated_at": self.updated_at.isoformat(),
             "completed": self.completed,
         }
+
+
+class NoteVersion(db.Model):
+    """The title and content a save replaced: one entry of a note's history."""
+
+    __tablename__ = "note_version"
+    __table_args__ = (
+        Index("ix_note_version_note_id_id", "note_id", "id"),
+        Index("ix_note_version_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    note_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("note.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when it was current
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Attachment(db.Model):

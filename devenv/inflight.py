@@ -128,15 +128,24 @@ class InFlight:
             thread.start()
         return self
 
-    def finish(self, timeout=40):
-        """Wait for every request; return a problem for each that was cut or refused."""
+    def finish(self, timeout=40, busy_allowed=False):
+        """Wait for every request; return a problem for each that was cut or refused.
+
+        With `busy_allowed` (other people upload on the same dyno, as in the release drill),
+        an upload turned away at once by a full budget (429 with Retry-After, before the stop)
+        is not a problem, as long as at least two were taken and finished through the stop.
+        """
         for thread in self.threads:
             thread.join(timeout=timeout)
-        problems = []
+        problems, saved = [], 0
         for answer in self.uploads:
             status, _, _ = whole(answer)
-            if status != "302":
+            if status == "302":
+                saved += 1
+            elif not (busy_allowed and status == "429" and b"Retry-After:" in answer):
                 problems.append(f"a photo upload in flight got {status or answer[:60]!r}")
+        if saved < (2 if busy_allowed else len(self.uploads)):
+            problems.append(f"only {saved} of {len(self.uploads)} photo uploads were saved")
         for answer in self.reads:
             status, got, declared = whole(answer)
             if (status, got) != ("200", declared):

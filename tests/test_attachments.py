@@ -226,10 +226,14 @@ def test_deleting_an_attachment_removes_its_object(app, ann, object_store):
     assert second.key in stored_keys(object_store)
 
 
-def test_deleting_the_note_removes_its_attachments_objects(app, ann, count_rows, object_store):
+def test_deleting_the_note_for_good_removes_its_attachments_objects(
+    app, ann, count_rows, object_store
+):
     ann.attach(1, PDF, "report.pdf")
     ann.upload(1, b"never confirmed")
-    assert ann.browser.post("/notes/1/delete").status_code == 302
+    assert ann.browser.post("/notes/1/delete").status_code == 302  # to the trash
+    assert count_rows("attachment") == 1  # the unconfirmed upload has no row
+    assert ann.browser.post("/trash/empty").status_code == 302
     assert count_rows("attachment") == 0
     run_queued_jobs(app)
     assert stored_keys(object_store) == set()

@@ -102,7 +102,11 @@ def test_attach_a_5_mb_file_and_a_photo_download_them_and_delete_them(
         assert listed(page) == ["Quarterly report – Q3.pdf"]
         page.get_by_role("button", name="Delete", exact=True).click()
         page.wait_for_load_state()
-        assert "Note deleted." in flash(page)
+        assert "Note moved to the trash." in flash(page)
+        page.goto("/trash")  # its files stay until the trash is emptied
+        page.get_by_role("button", name="Empty trash").click()
+        page.wait_for_url("**/trash")
+        assert "1 note deleted for good." in flash(page)
     # The worker deletes the files once the rows are gone: nothing is left in the store.
     wait_for(lambda: not stored_keys(object_store), message="an empty store")
 

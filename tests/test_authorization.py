@@ -87,6 +87,15 @@ MATRIX = {
     "/notes/<id:note_id>/toggle": Route(OWNER, {"POST": {"next": "/"}}),
     "/notes/<id:note_id>/delete": Route(OWNER, {"POST": {}}),
     "/notes/<id:note_id>/wordcount": Route(OWNER, {"GET": {}}),
+    "/notes/<id:note_id>/resolve": Route(
+        OWNER, {"POST": {"title": "Taken over", "content": "mine", "version": 1, "choice": "mine"}}
+    ),
+    "/notes/<id:note_id>/history": Route(OWNER, {"GET": {}}),
+    # No version of Ann's note exists yet: the note is what must not be reached.
+    "/notes/<id:note_id>/history/<id:version_id>/restore": Route(OWNER, {"POST": {}}),
+    "/trash": Route(ACCOUNT, {"GET": {}}),
+    "/trash/<id:note_id>/restore": Route(OWNER, {"POST": {}}),
+    "/trash/empty": Route(ACCOUNT, {"POST": {}}),
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
@@ -145,6 +154,7 @@ class World:
             .replace("<id:note_id>", str(self.note_id))
             .replace("<id:word_count_id>", str(self.word_count_id))
             .replace("<id:attachment_id>", str(self.attachment_id))
+            .replace("<id:version_id>", "1")
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 

@@ -59,10 +59,16 @@ def flash(page):
 
 
 def submit(page, fields, button):
-    """Fill a form's fields (name -> value) and press its button."""
+    """Fill a form's fields (name -> value), press its button and wait for the next page.
+
+    The note form is sent by its script (app/static/drafts.js), which puts the answer in
+    place of the page: a new document either way, so the old one is marked and waited out.
+    """
     for name, value in fields.items():
         page.fill(f"input[name={name}], textarea[name={name}]", value)
+    page.evaluate("document.documentElement.dataset.left = 'not yet'")
     page.get_by_role("button", name=button).click()
+    page.wait_for_function("() => document.documentElement.dataset.left !== 'not yet'")
     page.wait_for_load_state()
 
 

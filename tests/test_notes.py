@@ -94,14 +94,15 @@ def test_edit_a_note(user):
     assert "Final" in page and "new" in page and "Draft" not in page
 
 
-def test_delete_a_note(user, count_rows):
+def test_delete_a_note_moves_it_to_the_trash(user, count_rows):
     location = user.create_note().headers["Location"]
     user.get(location)
     response = user.post(f"{location}/delete")
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+    assert "Note moved to the trash" in user.get("/").get_data(as_text=True)
     assert user.get(location).status_code == 404
-    assert count_rows("note") == 0
+    assert count_rows("note") == 1  # until the trash is emptied or 30 days pass
 
 
 def test_delete_by_get_is_not_allowed(user, count_rows):

@@ -187,19 +187,20 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
         parser = InlineCode()
         parser.feed(response.get_data(as_text=True))
         assert parser.found == [], path
-        # A note's page adds the attachment form's script, a file as well; sign-up reads the
-        # browser's time zone, my page makes the time zones searchable.
+        # Every page keeps (and on sign-out clears) note drafts; a note's page adds the
+        # attachment form's script, a file as well; sign-up reads the browser's time zone,
+        # my page makes the time zones searchable.
         before = {"/auth/signup": ["/static/timezone.js"], "/mypage": ["/static/zone-filter.js"]}
         before = before.get(path, [])
         extra = ["/static/upload.js"] if path == "/notes/1" else []
-        assert parser.scripts == [*before, "/static/confirm.js", *extra], path
+        assert parser.scripts == [*before, "/static/confirm.js", "/static/drafts.js", *extra], path
 
 
 def test_deleting_a_note_still_asks_first_through_the_static_script(user):
     user.create_note()
     page = user.get("/notes/1").get_data(as_text=True)
     assert re.search(
-        r'<form[^>]*action="/notes/1/delete"[^>]*data-confirm="Delete this note\?"', page
+        r'<form[^>]*action="/notes/1/delete"[^>]*data-confirm="Move this note to the trash\?"', page
     )
     script = user.get("/static/confirm.js")
     assert script.mimetype == "text/javascript"  # nosniff runs scripts of script types only

@@ -1,8 +1,9 @@
 """The note form."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from app.forms import Form
 from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -39,3 +40,15 @@ class NoteForm(Form):
             no_control_characters,
         ],
     )
+
+
+class EditForm(NoteForm):
+    """A note's edit: its text, and the version of the note the form was filled from."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class ResolveForm(EditForm):
+    """The choice after a conflicting save: keep mine, keep theirs, or keep both."""
+
+    choice = HiddenField(validators=[DataRequired()])

@@ -64,7 +64,7 @@ class NotePage:
 NOTES = Note.__table__
 POSITION = tuple_(NOTES.c.created_at, NOTES.c.id)
 AT_CURSOR = tuple_(bindparam("created_at"), bindparam("id"))
-MINE = NOTES.c.user_id == bindparam("user_id")
+MINE = (NOTES.c.user_id == bindparam("user_id")) & NOTES.c.deleted_at.is_(None)
 # The list shows no content, and a note's content may be 20,000 characters.
 LISTED = select(NOTES.c.id, NOTES.c.title, NOTES.c.created_at, NOTES.c.completed).where(MINE)
 NEWEST_FIRST = (NOTES.c.created_at.desc(), NOTES.c.id.desc())

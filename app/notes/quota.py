@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.i18n.formats import file_size
 from app.models import Note, lock_user
+from app.notes import history
 
 
 class QuotaFull(Exception):
@@ -24,12 +25,13 @@ def text_bytes(title, content):
 
 
 def usage(user_id):
-    """Return how many notes the user has and the bytes of their text."""
+    """Return how many notes the user has (in the trash too) and the bytes of their text,
+    their history's included."""
     size = func.octet_length(Note.title) + func.octet_length(Note.content)
     count, used = db.session.execute(
         select(func.count(), func.coalesce(func.sum(size), 0)).where(Note.user_id == user_id)
     ).one()
-    return count, used
+    return count, used + history.history_bytes(user_id)
 
 
 def check_room(user_id, title, content, note=None):
@@ -41,16 +43,19 @@ def check_room(user_id, title, content, note=None):
         raise QuotaFull(
             gettext(
                 "You have %(count)s notes, the most one account may keep. "
-                "Delete some to write new ones.",
+                "Delete some and empty the trash to write new ones.",
                 count=format_number(count),
             )
         )
     replaced = text_bytes(note.title, note.content) if note is not None else 0
-    if used - replaced + text_bytes(title, content) > config["NOTE_BYTES_PER_USER"]:
+    over = used - replaced + text_bytes(title, content) - config["NOTE_BYTES_PER_USER"]
+    if over > 0:  # the history gives way before the person's writing is refused
+        over -= history.give_way(user_id, over)
+    if over > 0:
         raise QuotaFull(
             gettext(
                 "Your notes would hold more than %(size)s of text, the most one account may "
-                "keep. Shorten or delete some notes first.",
+                "keep. Shorten or delete some notes, and empty the trash, first.",
                 size=file_size(config["NOTE_BYTES_PER_USER"]),
             )
         )

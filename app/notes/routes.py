@@ -1,17 +1,18 @@
 """The signed-in user's notes."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
+from sqlalchemy import update as update_rows
 
 from app.attachments.panel import attachments_panel
-from app.attachments.uploads import delete_note_attachments
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
-from app.models import BIGINT_MAX, Note
-from app.notes import bp
-from app.notes.forms import NoteForm
+from app.models import BIGINT_MAX, Note, utcnow
+from app.notes import bp, history, trash
+from app.notes.diff import text_diff
+from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page
 from app.notes.quota import QuotaFull, check_room
@@ -86,17 +87,124 @@ def detail(note_id):
     return render_template("notes/detail.html", note=note, panel=attachments_panel(note))
 
 
+def save(note, title, content, base, always=False):
+    """Make `title` and `content` the note's text if it is still at version `base`.
+
+    The text it replaces joins the note's history. Returns False (nothing written) when
+    another save came first: the caller shows both texts.
+    """
+    if (title, content) == (note.title, note.content):
+        return note.version == base
+    history.keep(note, always=always)
+    applied = db.session.execute(
+        update_rows(Note)
+        .where(Note.id == note.id, Note.version == base)
+        .values(title=title, content=content, version=Note.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return applied == 1
+
+
+def render_conflict(form, note):
+    """Show the text being saved beside the one saved meanwhile, and the three ways out: 409."""
+    page = render_template(
+        "notes/conflict.html",
+        form=form,
+        note=note,
+        changes=text_diff(note.content, form.content.data),
+    )
+    return page, 409
+
+
 @bp.route("/notes/<id:note_id>/edit", methods=["GET", "POST"])
 @login_required
 def update(note_id):
-    """Change a note's title and content."""
+    """Change a note's title and content, unless someone saved it since the form was filled."""
     note = get_note(note_id)
-    form = NoteForm(obj=note)
-    if not form.validate_on_submit() or not has_room(form, note):
+    form = EditForm(obj=note)
+    if not form.validate_on_submit():
         return render_form(form, note)
-    note.title, note.content = form.title.data, form.content.data
+    # A form from before versions (open across a deploy) has none: it is applied as it was.
+    base = note.version if form.version.data is None else form.version.data
+    if base != note.version:
+        return render_conflict(form, note)
+    if not has_room(form, note):
+        return render_form(form, note)
+    if not save(note, form.title.data, form.content.data, base):
+        db.session.rollback()
+        return render_conflict(form, get_note(note_id))
     db.session.commit()
     flash(gettext("Note updated."), "success")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.post("/notes/<id:note_id>/resolve")
+@login_required
+def resolve(note_id):
+    """After a conflict: keep my text, keep the saved one, or keep both as two notes.
+
+    Whatever the choice, no text is lost: the one set aside joins the note's history.
+    """
+    note = get_note(note_id)
+    form = ResolveForm()
+    if not form.validate_on_submit() or form.choice.data not in ("mine", "theirs", "both"):
+        abort(400)
+    title, content = form.title.data, form.content.data
+    if form.choice.data == "theirs":
+        history.keep(note, title=title, content=content, saved_at=utcnow(), always=True)
+        db.session.commit()
+        flash(gettext("The saved text stays; yours is in the note's history."), "info")
+        return redirect(url_for("notes.detail", note_id=note.id))
+    if form.choice.data == "both":
+        if not has_room(form):
+            return render_conflict(form, note)
+        copy = Note(title=title, content=content, user_id=current_user.id)
+        db.session.add(copy)
+        db.session.commit()
+        flash(gettext("Both are kept: yours is a new note."), "success")
+        return redirect(url_for("notes.detail", note_id=copy.id))
+    if form.version.data != note.version or not has_room(form, note):
+        return render_conflict(form, note)
+    if not save(note, title, content, form.version.data, always=True):
+        db.session.rollback()
+        return render_conflict(form, get_note(note_id))
+    db.session.commit()
+    flash(gettext("Your text is saved; the one it replaced is in the note's history."), "success")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.get("/notes/<id:note_id>/history")
+@login_required
+def history_page(note_id):
+    """Show the note's earlier versions, newest first, each with what changed after it."""
+    note = get_note(note_id)
+    versions = history.versions(note)
+    # Each version beside the text that followed it: the next newer version, or the note now.
+    later = [note, *versions][: len(versions)]
+    entries = [
+        (version, text_diff(version.content, after.content), after.title)
+        for version, after in zip(versions, later, strict=True)
+    ]
+    return render_template(
+        "notes/history.html", note=note, entries=entries, days=current_app.config["HISTORY_DAYS"]
+    )
+
+
+@bp.post("/notes/<id:note_id>/history/<id:version_id>/restore")
+@login_required
+def restore_version(note_id, version_id):
+    """Make an earlier version the note's text; the current one joins the history."""
+    note = get_note(note_id)
+    version = history.get_version(note, version_id)
+    if version is None:
+        abort(404)
+    form = NoteForm(formdata=None, data={"title": version.title, "content": version.content})
+    if not has_room(form, note):
+        flash(form.content.errors[0], "error")
+        return redirect(url_for("notes.history_page", note_id=note.id))
+    save(note, version.title, version.content, note.version, always=True)
+    db.session.commit()
+    flash(gettext("That version is the note's text again."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
 
 
@@ -116,10 +224,50 @@ def toggle(note_id):
 @bp.post("/notes/<id:note_id>/delete")
 @login_required
 def delete(note_id):
-    """Delete a note; its attachments' rows cascade, then their files are deleted."""
+    """Move a note to the trash, where it can be restored for TRASH_DAYS."""
     note = get_note(note_id)
-    delete_note_attachments(note)
-    db.session.delete(note)
+    trash.move_to_trash(note)
     db.session.commit()
-    flash(gettext("Note deleted."), "info")
+    flash(
+        gettext(
+            "Note moved to the trash. It is deleted for good after %(days)s days.",
+            days=current_app.config["TRASH_DAYS"],
+        ),
+        "info",
+    )
     return redirect(url_for("notes.index"))
+
+
+@bp.get("/trash")
+@login_required
+def trash_page():
+    """List the user's trashed notes, the newest deletion first, each with a restore button."""
+    return render_template(
+        "notes/trash.html",
+        notes=trash.trashed(current_user.id),
+        shown=trash.TRASH_SHOWN,
+        days=current_app.config["TRASH_DAYS"],
+    )
+
+
+@bp.post("/trash/<id:note_id>/restore")
+@login_required
+def restore(note_id):
+    """Take a note out of the trash, with its attachments and search hits."""
+    note = trash.get_trashed_note(note_id)
+    trash.restore(note)
+    db.session.commit()
+    flash(gettext("Note restored."), "success")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.post("/trash/empty")
+@login_required
+def empty_trash():
+    """Delete every note in the trash for good, their attachments too."""
+    count = trash.empty(current_user.id)
+    db.session.commit()
+    flash(
+        ngettext("%(num)s note deleted for good.", "%(num)s notes deleted for good.", count), "info"
+    )
+    return redirect(url_for("notes.trash_page"))

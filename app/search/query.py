@@ -330,7 +330,7 @@ def results_query(keys_suffice):
             Note.completed,
             Note.search_vector,
         )
-        .where(found)
+        .where(found, Note.deleted_at.is_(None))
         .order_by((Note.id + 0).desc())
         .limit(MAX_RANKED + 1)
         .subquery()

@@ -1,0 +1,110 @@
+// Drafts that survive: while a note is written or edited, its text is kept in this browser
+// (localStorage, per account and per note) and offered back after a crash, a closed tab or a
+// lost connection. It is cleared once the note is saved, and every draft of the account when
+// it signs out. A save is sent by fetch, so a dropped connection leaves the text on the page
+// with a message instead of the browser's error page. Words come from the page's data-*
+// attributes, in the reader's language; without this script the form posts as usual.
+(() => {
+  const PREFIX = "memo-draft:";
+  const account = document.body.dataset.account;
+  if (!account) {
+    return;
+  }
+  const store = window.localStorage;
+
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches("form.sign-out")) {
+      for (const key of Object.keys(store)) {
+        if (key.startsWith(`${PREFIX}${account}:`)) {
+          store.removeItem(key);
+        }
+      }
+    }
+  });
+
+  const form = document.querySelector("form[data-draft]");
+  if (!form) {
+    return;
+  }
+  const key = `${PREFIX}${account}:${form.dataset.draft}`;
+  const title = form.elements.title;
+  const content = form.elements.content;
+  const notice = document.getElementById("draft-notice");
+
+  const read = () => {
+    try {
+      return JSON.parse(store.getItem(key));
+    } catch {
+      return null;
+    }
+  };
+  const keep = () => {
+    store.setItem(key, JSON.stringify({title: title.value, content: content.value, at: Date.now()}));
+  };
+  const say = (text, ...buttons) => {
+    notice.replaceChildren(document.createTextNode(text), ...buttons);
+    notice.hidden = false;
+  };
+  const button = (label, action) => {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.textContent = label;
+    element.addEventListener("click", action);
+    return element;
+  };
+
+  const draft = read();
+  if (draft && (draft.title !== title.value || draft.content !== content.value)) {
+    const when = new Date(draft.at).toLocaleString(document.documentElement.lang, {
+      dateStyle: "medium",
+      timeStyle: "short",
+    });
+    say(
+      `${notice.dataset.found.replace("{when}", when)} `,
+      button(notice.dataset.restore, () => {
+        title.value = draft.title;
+        content.value = draft.content;
+        notice.hidden = true;
+        content.focus();
+      }),
+      button(notice.dataset.discard, () => {
+        store.removeItem(key);
+        notice.hidden = true;
+      }),
+    );
+  }
+
+  let pending;
+  form.addEventListener("input", () => {
+    clearTimeout(pending);
+    pending = setTimeout(keep, 300);
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearTimeout(pending);
+    keep();
+    let response;
+    try {
+      response = await fetch(form.action || window.location.href, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+      });
+    } catch {
+      say(notice.dataset.offline);
+      notice.focus();
+      return;
+    }
+    if (response.ok && response.redirected) {
+      store.removeItem(key);
+    }
+    // The answer, whatever it is (the saved note, the form with its errors, both texts of a
+    // conflict), replaces this page as if the browser had posted the form itself.
+    const page = await response.text();
+    window.history.replaceState(null, "", response.url);
+    document.open();
+    document.write(page);
+    document.close();
+  });
+})();

@@ -1,0 +1,110 @@
+"""In a real Chromium: a note being written survives a closed tab and a dropped connection,
+and two tabs editing one note never overwrite each other.
+
+Memo served as the Procfile serves it (`settled`), Debian's Chromium through Playwright.
+"""
+
+import re
+
+import pytest
+
+from devenv.visitors import PASSWORD
+from tests.test_browser import flash, sign_up, submit
+
+
+@pytest.fixture
+def context(chromium, settled):
+    context = chromium.new_context(base_url=settled.url)
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+def test_a_draft_comes_back_after_the_tab_was_closed(context):
+    page = context.new_page()
+    sign_up(page)
+    page.goto("/notes/new")
+    page.fill("input[name=title]", "Half a thought")
+    page.fill("textarea[name=content]", "written before the battery died")
+    page.wait_for_timeout(600)  # the script keeps what was typed after a pause
+    page.close()
+
+    again = context.new_page()
+    again.goto("/notes/new")
+    notice = again.locator("#draft-notice")
+    assert "was not saved" in notice.inner_text()
+    again.get_by_role("button", name="Restore the draft").click()
+    assert again.input_value("input[name=title]") == "Half a thought"
+    assert again.input_value("textarea[name=content]") == "written before the battery died"
+
+    again.get_by_role("button", name="Save").click()
+    again.wait_for_url(re.compile(r"/notes/\d+$"))
+    assert "Note saved." in flash(again)
+    again.goto("/notes/new")
+    assert again.locator("#draft-notice").is_hidden()  # saved: no draft left
+
+
+def test_a_save_cut_by_the_network_keeps_the_text_on_the_page_with_a_message(context):
+    page = context.new_page()
+    sign_up(page)
+    page.goto("/notes/new")
+    page.fill("input[name=title]", "On the subway")
+    page.fill("textarea[name=content]", "the tunnel ate my signal")
+    page.route(
+        "**/notes/new",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    page.get_by_role("button", name="Save").click()
+    notice = page.locator("#draft-notice")
+    notice.wait_for(state="visible")
+    assert "could not be reached" in notice.inner_text()
+    assert page.input_value("textarea[name=content]") == "the tunnel ate my signal"
+
+    page.unroute("**/notes/new")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    assert "the tunnel ate my signal" in page.locator(".content").inner_text()
+
+
+def test_signing_out_clears_the_accounts_drafts(context):
+    page = context.new_page()
+    sign_up(page)
+    page.goto("/notes/new")
+    page.fill("textarea[name=content]", "private")
+    page.wait_for_timeout(600)
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('memo-draft:'))")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/auth/login"))
+    assert page.evaluate("Object.keys(localStorage)") == []
+
+
+def test_two_tabs_saving_one_note_show_both_texts_and_keep_both(chromium, context, settled):
+    laptop = context.new_page()
+    sign_up(laptop)
+    laptop.goto("/notes/new")
+    submit(laptop, {"title": "Plan", "content": "first"}, "Save")
+    note_url = laptop.url
+    phone_context = chromium.new_context(base_url=settled.url)
+    try:
+        phone = phone_context.new_page()
+        phone.goto("/auth/login")
+        submit(phone, {"email": "ann@example.com", "password": PASSWORD}, "Sign in")
+        laptop.goto(f"{note_url}/edit")
+        phone.goto(f"{note_url}/edit")
+        submit(phone, {"content": "from the phone"}, "Save")
+        assert "Note updated." in flash(phone)
+
+        laptop.fill("textarea[name=content]", "from the laptop")
+        laptop.get_by_role("button", name="Save").click()
+        laptop.get_by_role("heading", name="This note was changed meanwhile").wait_for()
+        texts = laptop.locator(".texts").inner_text()
+        assert "from the laptop" in texts and "from the phone" in texts
+
+        laptop.get_by_role("button", name="Keep both as two notes").click()
+        laptop.wait_for_url(re.compile(r"/notes/\d+$"))
+        assert laptop.url != note_url
+        assert "from the laptop" in laptop.locator(".content").inner_text()
+        phone.goto(note_url)
+        assert "from the phone" in phone.locator(".content").inner_text()
+    finally:
+        phone_context.close()
