@@ -149,6 +149,11 @@ class Config:
     HISTORY_DAYS = 30
     HISTORY_PER_NOTE = 50
     HISTORY_QUIET_SECONDS = 300
+    # Importing an archive (app/mypage/importing.py): the upload is at most MAX_CONTENT_LENGTH;
+    # what it unpacks to, all in a worker's memory, is bounded by these.
+    IMPORT_MAX_FILES = 5000
+    IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_RATIO = 100  # an entry may unpack to at most 100 times what it takes
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -7,8 +7,8 @@ and within its size limit) before gunicorn sees it, and takes every response who
 gunicorn however slowly the client reads it. So a slow, stalled or vanished client holds no
 gunicorn thread and no database connection, and a body cut short never reaches Flask. Bodies
 hold bounded memory, disk and descriptors: at most 128 at once per dyno and 16 per client
-address, photo uploads 4 and 2, and a photo upload's body is read only once the app says its
-session is live. See docs/security.md, "The request front".
+address, uploads (photos, imports) 4 and 2, and an upload's body is read only once the app
+says its session is live. See docs/security.md, "The request front".
 
 It is one asyncio process (on uvloop); h11 (python-hyper's HTTP/1.1 library, pinned in
 requirements.txt) does all the HTTP framing, both towards clients and towards gunicorn. So the
@@ -55,7 +55,8 @@ LINGER_SECONDS = 5  # after refusing a body: read and drop what still comes, so 
 MAX_CONNECTIONS = 2048  # each costs a descriptor and a little memory, never a thread
 MAX_HEADER_BYTES = 32 * 1024
 FORM_LIMIT = 512 * 1024  # a 20,000-character note in any script is under 240 KiB
-UPLOAD_PATH = b"/mypage/photo"
+# A photo, or an archive to import: larger bodies, read only for a live session.
+UPLOAD_PATHS = frozenset({b"/mypage/photo", b"/mypage/import"})
 # Bodies nobody has authenticated yet: 128 requests with a body at once per dyno, from the
 # first byte of the body to gunicorn's answer (64 MiB of forms; 64 turned away 37 of
 # tests/test_load.py's 100 people signing up at once); photo uploads 4 (40 MiB). One client
@@ -302,7 +303,7 @@ class Front:
         """Answer one request; return whether the connection may carry another."""
         headers = list(request.headers)
         client = self.client_address(peer, headers)
-        upload = request.target.split(b"?", 1)[0] == UPLOAD_PATH
+        upload = request.target.split(b"?", 1)[0] in UPLOAD_PATHS
         limit = self.upload_limit if upload else FORM_LIMIT
         length = next((int(v) for n, v in headers if n == b"content-length"), None)
         chunked = any(n == b"transfer-encoding" for n, _ in headers)

@@ -738,6 +738,67 @@ class MailToken(db.Model):
         return db.session.execute(delete(cls).where(spent)).rowcount
 
 
+class AccountImport(WorkerOutcome, db.Model):
+    """An import into an account: a worker reads an uploaded archive (or text file) into notes.
+
+    `queued`, `running`, then `done` (`notes_added`, `attachments_added`) or `failed` (`error`
+    says why, and nothing was added). The upload waits under `key` until the job is done. A
+    partial unique index keeps one import in flight per user.
+    """
+
+    __tablename__ = "account_import"
+    __table_args__ = (
+        Index("ix_account_import_user_id_id", "user_id", "id"),
+        Index(
+            "uq_account_import_user_id_unfinished",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        CheckConstraint(STATUS_CHECK, name="status"),
+        CheckConstraint("char_length(key) <= 200", name="key_length"),
+        CheckConstraint("char_length(name) <= 255", name="name_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(Text, default="queued", server_default="queued")
+    key: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    notes_added: Mapped[int | None] = mapped_column(BigInteger)
+    attachments_added: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def start(cls, user_id, key, name):
+        """Return a new queued import, or None when one is in flight already."""
+        lock_user(user_id)
+        unfinished = db.session.scalar(
+            select(cls.id).where(cls.user_id == user_id, cls.status.in_(UNFINISHED))
+        )
+        if unfinished is not None:
+            return None
+        started = cls(user_id=user_id, key=key, name=name, status="queued")
+        db.session.add(started)
+        db.session.flush()
+        return started
+
+    @classmethod
+    def latest(cls, user_id):
+        """Return the user's most recent import, or None."""
+        query = select(cls).where(cls.user_id == user_id).order_by(cls.id.desc()).limit(1)
+        return db.session.scalar(query)
+
+    def finish(self, notes, attachments):
+        self.status, self.finished_at = "done", utcnow()
+        self.notes_added, self.attachments_added = notes, attachments
+
+    def fail(self, error):
+        self.status, self.finished_at, self.error = "failed", utcnow(), error
+
+
 class AccountExport(WorkerOutcome, db.Model):
     """A request to export an account: a worker writes one archive of it to the object store.
 

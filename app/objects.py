@@ -8,6 +8,7 @@ One bucket holds four kinds of object, each under a prefix of its own:
     attachment-uploads/<user id>/<note id>/<token>     an attachment as sent, until confirmed
 
     exports/<user id>/<random>.zip                     account export archives (presigned only)
+    imports/<user id>/<random>                         an archive to import, until its job ran
 
 Export archives go by the maintenance schedule (app/mypage/export.py); an account keeps one
 (a new one replaces it), and the sweep deletes any no export row names, and aborts an
@@ -29,7 +30,15 @@ from sqlalchemy import select, update
 
 from app import jobs, storage
 from app.extensions import db
-from app.models import UNFINISHED, AccountExport, Attachment, PhotoUpload, User, utcnow
+from app.models import (
+    UNFINISHED,
+    AccountExport,
+    AccountImport,
+    Attachment,
+    PhotoUpload,
+    User,
+    utcnow,
+)
 
 logger = logging.getLogger("memo.objects")
 blueprint = procrastinate.Blueprint()
@@ -38,12 +47,14 @@ PHOTO_UPLOAD_PREFIX = "uploads/"
 ATTACHMENT_PREFIX = "attachments/"
 ATTACHMENT_UPLOAD_PREFIX = "attachment-uploads/"
 EXPORT_PREFIX = "exports/"
+IMPORT_PREFIX = "imports/"
 PREFIXES = (
     PHOTO_PREFIX,
     PHOTO_UPLOAD_PREFIX,
     ATTACHMENT_PREFIX,
     ATTACHMENT_UPLOAD_PREFIX,
     EXPORT_PREFIX,
+    IMPORT_PREFIX,
 )
 # A photo's key never gets new content (a new photo gets a new key): caches may keep it.
 PHOTO_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -128,6 +139,12 @@ def user_prefixes(user_id):
 def export_key(user_id):
     """Return a new private key for one of the user's export archives."""
     return f"{EXPORT_PREFIX}{user_id}/{secrets.token_urlsafe(16)}.zip"
+
+
+# --- Archives to import ---------------------------------------------------------------
+def import_key(user_id):
+    """Return a new private key for an archive a user sent to import."""
+    return f"{IMPORT_PREFIX}{user_id}/{secrets.token_urlsafe(16)}"
 
 
 # --- Deletion: one retried job ----------------------------------------------------------
@@ -233,6 +250,13 @@ def export_orphans(listed, cutoff):
     return [key for key, modified in listed if key not in keys and modified < cutoff]
 
 
+def import_orphans(listed, cutoff):
+    """Return uploads to import older than `cutoff` that no unfinished import names."""
+    waiting = select(AccountImport.key).where(AccountImport.status.in_(UNFINISHED))
+    keys = set(db.session.scalars(waiting))
+    return [key for key, modified in listed if key not in keys and modified < cutoff]
+
+
 def find_orphans(min_age):
     """List every kind of object and return those nothing refers to (see `sweep`)."""
     cutoff = utcnow() - min_age
@@ -242,6 +266,7 @@ def find_orphans(min_age):
         *attachment_orphans(listed[ATTACHMENT_PREFIX], cutoff),
         *attachment_upload_orphans(listed[ATTACHMENT_UPLOAD_PREFIX]),
         *export_orphans(listed[EXPORT_PREFIX], cutoff),
+        *import_orphans(listed[IMPORT_PREFIX], cutoff),
     ]
     return Sweep(sum(map(len, listed.values())), orphans)
 

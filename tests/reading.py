@@ -5,7 +5,9 @@ from html.parser import HTMLParser
 
 # Latin-script words a Korean page may show besides the user's own content: the product's
 # name, file formats and units as Korean writes them too, and English as the switcher names it.
+# Names, formats and units, as a Korean reader sees them too; file extensions as on their files.
 LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "ZIP", "MB", "KB", "GB", "UTC", "English"}
+LATIN_ALLOWED |= {"zip", "txt", "md", "UTF"}
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 

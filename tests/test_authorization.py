@@ -31,6 +31,10 @@ def photo(world):
     return {"photo": (io.BytesIO(pictures.png()), "photo.png")}
 
 
+def text_file(world):
+    return {"archive": (io.BytesIO(b"# Mallory's\n\nimported"), "mallory.md")}
+
+
 @dataclass(frozen=True)
 class Route:
     """Who may use a route, and for each method the form a successful request would send.
@@ -116,6 +120,7 @@ MATRIX = {
         },
     ),
     "/mypage/export": Route(ACCOUNT, {"GET": {}, "POST": {}}),
+    "/mypage/import": Route(ACCOUNT, {"POST": text_file}),
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),

@@ -284,6 +284,7 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         "count_web_page",
         "process_photo",
         "write_export",
+        "import_archive",
         "send_account_mail",
         "delete_objects",
         "fail_abandoned_work",

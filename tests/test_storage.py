@@ -135,7 +135,8 @@ def test_cleanup_deletes_the_objects_no_user_refers_to(runner, object_store, orp
     assert code == 0
     assert sorted(lines[:-1]) == sorted(f"deleted {key}" for key in orphans)
     assert lines[-1].startswith(
-        "3 objects under avatars/, uploads/, attachments/, attachment-uploads/, exports/: deleted 2"
+        "3 objects under avatars/, uploads/, attachments/, attachment-uploads/, exports/, "
+        "imports/: deleted 2"
     )
     assert stored_keys(object_store) == keep
     assert len(keep) == 2  # Ann's photo, and the object outside avatars/
@@ -157,7 +158,7 @@ def test_cleanup_leaves_recent_objects_which_may_be_uploads_in_flight(
     code, lines = cleanup(runner)
     assert code == 0
     assert lines == [
-        "3 objects under avatars/, uploads/, attachments/, attachment-uploads/, exports/:"
+        "3 objects under avatars/, uploads/, attachments/, attachment-uploads/, exports/, imports/:"
         " deleted 0 nothing refers to (older than 60 min), kept 3"
     ]
     assert stored_keys(object_store) == before

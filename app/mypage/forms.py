@@ -145,3 +145,13 @@ class DeleteAccountForm(Form):
             is_own_password,
         ],
     )
+
+
+class ImportForm(Form):
+    """An archive to import: a Memo export (.zip), or one .txt or .md file."""
+
+    archive = FileField(
+        _l("Archive or text file"),
+        validators=[FileRequired(_l("Choose a Memo export (.zip) or a .txt or .md file."))],
+        render_kw={"accept": ".zip,.txt,.md,application/zip,text/plain,text/markdown"},
+    )

@@ -16,6 +16,7 @@ from app.i18n.routes import remember_language
 from app.i18n.stored import translated_text
 from app.models import (
     AccountExport,
+    AccountImport,
     MailToken,
     PhotoUpload,
     TooManyUnfinished,
@@ -26,6 +27,7 @@ from app.mypage import bp, export, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
+    ImportForm,
     NicknameForm,
     PasswordForm,
     PhotoForm,
@@ -71,6 +73,8 @@ def render_page(status=200, **forms):
         "delete_form": DeleteAccountForm(formdata=None),
         "pending_moves": MailToken.pending_moves(current_user),
         "export": AccountExport.latest(current_user.id),
+        "import_form": ImportForm(formdata=None),
+        "latest_import": AccountImport.latest(current_user.id),
         "keep_hours": keep_hours(),
         **forms,
     }
@@ -255,6 +259,23 @@ def start_export():
     else:
         flash(gettext("Your export is already being prepared."), "info")
     return redirect(url_for("mypage.export_status"))
+
+
+@bp.post("/import")
+@login_required
+def start_import():
+    """Take an archive or text file to import; a worker reads it into notes."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_page(400, import_form=form)
+    upload = form.archive.data
+    name = (upload.filename or "upload")[-255:]
+    # A store that is down is answered by the app's StorageError page (app/errors.py).
+    if tasks.start_import(current_user.id, name, upload.read()):
+        flash(gettext("Your import has started; this page shows how it went."), "success")
+    else:
+        flash(gettext("An import is already under way; this page shows how it goes."), "info")
+    return redirect(url_for("mypage.index"))
 
 
 @bp.get("/export/download")

@@ -2,10 +2,10 @@
 
 import procrastinate
 
-from app import jobs
+from app import jobs, objects, storage
 from app.extensions import db
-from app.models import AccountExport
-from app.mypage import export, photos
+from app.models import AccountExport, AccountImport
+from app.mypage import export, importing, photos
 
 blueprint = procrastinate.Blueprint()
 
@@ -50,3 +50,22 @@ def start_export(user_id):
 def delete_old_exports(timestamp):
     """Delete export archives (and their rows) older than EXPORT_KEEP."""
     export.delete_old()
+
+
+@blueprint.task(name="import_archive", retry=jobs.retrying(max_attempts=3))
+def import_archive(import_id):
+    """Import an uploaded archive or text file into its account (app/mypage/importing.py)."""
+    importing.run(import_id)
+
+
+def start_import(user_id, name, data):
+    """Store the upload privately and queue its import; return False if one is in flight."""
+    key = objects.import_key(user_id)
+    started = AccountImport.start(user_id, key, name)
+    if started is None:
+        db.session.rollback()
+        return False
+    storage.put_object(key, data)
+    jobs.defer(import_archive, import_id=started.id)
+    db.session.commit()
+    return True

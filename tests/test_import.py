@@ -1,0 +1,134 @@
+"""Importing into an account: an export comes back whole, once; bad uploads change nothing.
+
+Against the suite's real PostgreSQL and object store; the import is a job, run here with
+run_queued_jobs.
+"""
+
+import io
+import urllib.request
+import zipfile
+from html import unescape
+
+import pytest
+from sqlalchemy import text
+
+from app.extensions import db
+from devenv.visitors import PASSWORD, Browser
+from tests.uploads import Attacher
+from tests.workers import run_queued_jobs
+
+pytestmark = pytest.mark.usefixtures("no_jobs")
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20
+
+
+def my_page(user):
+    return unescape(user.get("/mypage").get_data(as_text=True))
+
+
+def send(app, user, data, name="memo-export.zip"):
+    """Upload a file to import from my page, and let the worker run the import."""
+    user.get("/mypage")
+    response = user.post_file("/mypage/import", "archive", (name, data, "application/zip"))
+    assert response.status_code == 302 and response.headers["Location"] == "/mypage"
+    run_queued_jobs(app)
+    return my_page(user)
+
+
+def rows(app, query):
+    with app.app_context():
+        found = db.session.execute(text(query)).all()
+        db.session.rollback()
+        return [tuple(row) for row in found]
+
+
+NOTES = (
+    "SELECT title, content, completed, created_at, updated_at FROM note ORDER BY created_at, title"
+)
+FILES = "SELECT a.name, a.content_type, a.size FROM attachment a ORDER BY a.name"
+
+
+def exported(app, user):
+    """Export the account and return the archive's bytes, as its owner downloads them."""
+    user.get("/mypage/export")
+    user.post("/mypage/export")
+    run_queued_jobs(app)
+    link = user.get("/mypage/export/download").headers["Location"]
+    with urllib.request.urlopen(link, timeout=10) as answer:
+        return answer.read()
+
+
+def test_an_export_comes_back_whole_into_a_new_account_and_only_once(app, user):
+    user.create_note("장보기", "우유, 달걀 — 한국어 메모")
+    user.create_note("Done thing", "finished")
+    user.post("/notes/2/toggle")
+    Attacher(user).attach(1, PDF, "report.pdf")
+    run_queued_jobs(app)
+    archive = exported(app, user)
+    notes, files = rows(app, NOTES), rows(app, FILES)
+    assert user.post("/mypage/delete", {"password": PASSWORD}).status_code == 302
+    run_queued_jobs(app)
+    assert rows(app, NOTES) == []
+
+    again = Browser(app.test_client())
+    assert again.signup().status_code == 302
+    page = send(app, again, archive)
+    assert "memo-export.zip imported: 2 notes and 1 attachments added." in page
+    assert rows(app, NOTES) == notes  # titles, contents, completion and both times
+    assert rows(app, FILES) == files
+    [(attachment_id,)] = rows(app, "SELECT id FROM attachment")
+    link = again.get(f"/attachments/{attachment_id}").headers["Location"]
+    with urllib.request.urlopen(link, timeout=10) as answer:
+        assert answer.read() == PDF  # byte for byte
+
+    page = send(app, again, archive)
+    assert "memo-export.zip imported: 0 notes and 0 attachments added." in page
+    assert rows(app, NOTES) == notes
+
+
+def test_a_markdown_file_becomes_one_note_titled_by_its_heading(app, user):
+    page = send(app, user, "# 회의록\n\n다음 주 일정".encode(), "meeting.md")
+    assert "1 notes and 0 attachments added" in page
+    assert [(t, c) for t, c, *_ in rows(app, NOTES)] == [("회의록", "다음 주 일정")]
+
+
+def zip_of(entries):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bomb.zip", zip_of({"a.txt": b"a" * 40_000_000}), "unpacks to far more than it takes"),
+        ("climb.zip", zip_of({"../../etc/passwd.txt": b"x"}), "points outside it"),
+        ("latin1.txt", "café".encode("latin-1"), "is not UTF-8 text"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "neither a Memo export"),
+        ("fake.zip", zip_of({"account.json": b'{"notes": [{"title": 1}]}'}), "not a Memo export"),
+    ],
+    ids=["zip-bomb", "path-traversal", "not-utf8", "not-an-archive", "broken-export"],
+)
+def test_a_bad_upload_gets_a_clear_message_and_changes_nothing(app, user, name, data, message):
+    user.create_note("Kept", "as it was")
+    before = rows(app, NOTES)
+    page = send(app, user, data, name)
+    assert f"{name} was not imported:" in page and message in page
+    assert rows(app, NOTES) == before
+
+
+def test_an_import_past_the_accounts_limits_adds_nothing(app, user, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTES_PER_USER", 2)
+    user.create_note("One")
+    page = send(app, user, zip_of({"a.txt": b"a", "b.txt": b"b"}), "two.zip")
+    assert "past its limits" in page
+    assert len(rows(app, NOTES)) == 1
+
+
+def test_an_import_needs_a_file_and_a_signed_in_owner(app, user):
+    user.get("/mypage")
+    response = user.post("/mypage/import", {})
+    assert response.status_code == 400
+    assert "Choose a Memo export" in unescape(response.get_data(as_text=True))
