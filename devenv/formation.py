@@ -628,14 +628,25 @@ def unfinished_counts(load):
     ]
 
 
-def queue_left(database_url):
-    """Return the jobs not finished well: waiting, running or failed (succeeded are deleted)."""
-    return query(
-        database_url,
-        "SELECT task_name, status, count(*) FROM procrastinate_jobs"
-        " WHERE status IN ('todo', 'doing', 'failed') AND task_name <> 'ping'"
-        " AND queueing_lock IS NULL GROUP BY task_name, status",
-    )
+def queue_left(database_url, seconds=45):
+    """Return the jobs not finished well: waiting, running or failed (succeeded are deleted).
+
+    Jobs deferred at the end of the load (an old photo's deletion, say) may still be running
+    when it stops, and a killed worker's job waits for the stalled-job recovery (three missed
+    heartbeats): waiting or running ones get `seconds` to finish; a failed one counts at once.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        left = query(
+            database_url,
+            "SELECT task_name, status, count(*) FROM procrastinate_jobs"
+            " WHERE status IN ('todo', 'doing', 'failed') AND task_name <> 'ping'"
+            " AND queueing_lock IS NULL GROUP BY task_name, status",
+        )
+        unfinished = [row for row in left if row[1] in ("todo", "doing")]
+        if not unfinished or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
 
 
 @dataclass
