@@ -238,6 +238,9 @@ def start_worker(env, stack):
     stack.append(("worker", Worker(env).stop))
 
 
+WEB_STOP_SECONDS = 35
+
+
 def serve_web(env, args):
     """Run the Procfile's web command (front.py before gunicorn) on 127.0.0.1, reloading edits."""
     env = {**env, "PORT": str(WEB_PORT), "WEB_FRONT_HOST": "127.0.0.1"}
@@ -249,7 +252,12 @@ def serve_web(env, args):
         # front.py's own stop: it finishes what it serves, then stops gunicorn. (It has most often
         # had the same signal from the terminal already, and ignores a second one.)
         web.send_signal(signal.SIGTERM)
-        web.wait()
+        try:
+            web.wait(timeout=WEB_STOP_SECONDS)
+        except subprocess.TimeoutExpired:  # its own stop is 25 s; gunicorn follows it (PDEATHSIG)
+            say(f"The web front did not stop within {WEB_STOP_SECONDS} s; killing it")
+            web.kill()
+            web.wait()
         raise
 
 
