@@ -254,7 +254,7 @@ def trash_page():
 @login_required
 def restore(note_id):
     """Take a note out of the trash, with its attachments and search hits."""
-    note = trash.get_trashed_note(note_id)
+    note = get_note(note_id, in_trash=True)
     trash.restore(note)
     db.session.commit()
     flash(gettext("Note restored."), "success")

@@ -7,8 +7,7 @@ daily purge, deletes the notes for good, their attachments' objects by the one d
 
 from datetime import timedelta
 
-from flask import abort, current_app
-from flask_login import current_user
+from flask import current_app
 from sqlalchemy import select
 
 from app.attachments.uploads import delete_note_attachments
@@ -26,18 +25,6 @@ def trashed(user_id):
         .order_by(Note.deleted_at.desc(), Note.id.desc())
         .limit(TRASH_SHOWN)
     ).all()
-
-
-def get_trashed_note(note_id):
-    """Return the signed-in user's trashed note, or abort 404."""
-    note = db.session.scalar(
-        select(Note).where(
-            Note.id == note_id, Note.user_id == current_user.id, Note.deleted_at.is_not(None)
-        )
-    )
-    if note is None:
-        abort(404)
-    return note
 
 
 def move_to_trash(note):
