@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.release import RollbackRefused, check_history, check_rollback, database_heads
+from app.schema import RollbackRefused, check_rollback, database_heads
 
 bp = Blueprint("health", __name__)
 logger = logging.getLogger("memo.health")
@@ -54,18 +54,9 @@ def readyz():
         with db.engine.connect() as connection:
             connection.execute(text("SET LOCAL statement_timeout = 2000"))
             current = database_heads(connection)
-            problems = history_problems(connection) if current == expected_heads() else []
     except SQLAlchemyError as error:
         return unavailable("database", str(getattr(error, "orig", None) or error).strip())
-    if problems:
-        return unavailable("schema", "; ".join(problems))
     return schema_readiness(current)
-
-
-def history_problems(connection):
-    """Return why the release phase would refuse this history (checksums read once)."""
-    strict = current_app.config["MIGRATION_STRICT"]
-    return check_history(connection, script_directory()).errors(strict)
 
 
 def schema_readiness(current):

@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.release import frozen_source
+from migrations.release.freeze import frozen_source
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = "migrations/versions"

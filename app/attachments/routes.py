@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound, ServiceUnavailable, default_exceptions
 
 from app import storage
-from app.attachments import bp, naming
+from app.attachments import naming
 from app.attachments.forms import UploadStartForm
 from app.attachments.uploads import (
     UploadRefused,
@@ -24,6 +24,8 @@ from app.errors import handle_http_error
 from app.extensions import db
 from app.models import Attachment
 from app.notes.lookup import get_note
+
+bp = Blueprint("attachments", __name__)
 
 logger = logging.getLogger("memo.attachments")
 STORE_DOWN = _l(

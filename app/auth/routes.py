@@ -1,13 +1,23 @@
 """Sign up, verify the address, sign in and out, and reset a forgotten password."""
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app import objects
-from app.auth import bp, throttle
+from app.auth import throttle
 from app.auth.forms import (
     NICKNAME_TAKEN,
     ConfirmForm,
@@ -29,6 +39,8 @@ from app.models import (
     utcnow,
 )
 from app.validators import is_same_site_path
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 LOGIN_FAILED = _l("Email or password is incorrect.")
 # The one answer to a signup, whether it created an account or found one: the mail tells.
