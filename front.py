@@ -533,11 +533,13 @@ class Front:
 
 
 def app_server_command(args, socket_path):
-    """Return the app server's command (gunicorn from this Python's folder), bound to the socket."""
+    """Return the app server's command, run as a module of this Python, bound to the socket.
+
+    `python -m gunicorn` puts the working directory (the app's folder) first on the module
+    path, so gunicorn.conf.py and wsgi.py import the app as they are, installed or not.
+    """
     name, *rest = args
-    local = Path(sys.executable).parent / name
-    program = str(local) if local.exists() else name
-    return [program, *rest, "--bind", f"unix:{socket_path}"]
+    return [sys.executable, "-m", name, *rest, "--bind", f"unix:{socket_path}"]
 
 
 def app_environment(settings):

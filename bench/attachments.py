@@ -21,10 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devenv.memory import rss_mb
 
-from devenv.memory import rss_mb  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 MIB = 1024 * 1024
 

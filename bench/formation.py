@@ -12,11 +12,10 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devenv import formation
+from devenv.services import ObjectStore, throwaway_postgres
 
-from devenv import formation  # noqa: E402
-from devenv.services import ObjectStore, throwaway_postgres  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main():

@@ -20,16 +20,13 @@ import tempfile
 from pathlib import Path
 
 import psutil
+import web as webbench
+
+from devenv import services
+from devenv.liveserver import Front
+from devenv.visitors import Visitor
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import web as webbench  # noqa: E402
-
-from devenv import services  # noqa: E402
-from devenv.liveserver import Front  # noqa: E402
-from devenv.visitors import Visitor  # noqa: E402
 
 
 def git(*args):

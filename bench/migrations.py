@@ -23,12 +23,12 @@ from pathlib import Path
 
 import psycopg2
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
+from devenv.revisions import parent_revision
+from devenv.services import connect, ensure_database, query, throwaway_postgres
 
-from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
-from devenv.revisions import parent_revision  # noqa: E402
-from devenv.services import connect, ensure_database, query, throwaway_postgres  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 BIN = Path(sys.executable).parent
 COMPLETED_REVISION = "0003"

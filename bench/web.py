@@ -39,18 +39,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv import services  # noqa: E402
-from devenv.liveserver import (  # noqa: E402
+from devenv import services
+from devenv.liveserver import (
     Front,
     Gunicorn,
     production_environment,
     program,
 )
-from devenv.memory import rss_mb  # noqa: E402
-from devenv.visitors import PASSWORD, Visitor  # noqa: E402
+from devenv.memory import rss_mb
+from devenv.visitors import PASSWORD, Visitor
+
+ROOT = Path(__file__).resolve().parent.parent
+
 
 BASELINE = ROOT / "bench" / "baseline"
 SCENARIO_SCRIPT = ROOT / "bench" / "wrk" / "scenario.lua"

@@ -31,12 +31,12 @@ import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
+from devenv.schema import schema_dump
+from devenv.services import ensure_database, start_postgres, stop_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's, on import
 
-from devenv.schema import schema_dump  # noqa: E402
-from devenv.services import ensure_database, start_postgres, stop_postgres  # noqa: E402
 
 VENV_CACHE = ROOT / ".dev" / "land-venvs"
 MIGRATION_TESTS = [

@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 POSTGRES_VERSION = "15.0"  # the oldest server we support (SET NOT NULL via CHECK needs 12+)
 ALEMBIC_OWN_TABLE = re.compile(r"CREATE TABLE alembic_version \(.*?\);", re.DOTALL)
-sys.path.insert(0, str(ROOT))  # loading a revision imports its helpers (migrations.ddl)
 
 
 def revisions_in_order(directory):

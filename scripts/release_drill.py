@@ -43,19 +43,19 @@ from urllib.parse import urlsplit
 import platformdirs
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devenv import dyno
+from devenv.dyno import Dyno, dyno_path
+from devenv.history import commits_adding_revisions, main_ref
+from devenv.inflight import InFlight
+from devenv.liveserver import LOCAL_MAIL_SETTINGS, free_port
+from devenv.router import Router
+from devenv.schema import schema_dump
+from devenv.services import ObjectStore, ensure_database, start_postgres, stop_postgres
+from devenv.visitors import Visitor
+from tests.pictures import jpeg
 
-from devenv import dyno  # noqa: E402
-from devenv.dyno import Dyno, dyno_path  # noqa: E402
-from devenv.history import commits_adding_revisions, main_ref  # noqa: E402
-from devenv.inflight import InFlight  # noqa: E402
-from devenv.liveserver import LOCAL_MAIL_SETTINGS, free_port  # noqa: E402
-from devenv.router import Router  # noqa: E402
-from devenv.schema import schema_dump  # noqa: E402
-from devenv.services import ObjectStore, ensure_database, start_postgres, stop_postgres  # noqa: E402
-from devenv.visitors import Visitor  # noqa: E402
-from tests.pictures import jpeg  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: S105
 # An older release's virtualenv, by the digest of its requirements: kept in the user's cache
