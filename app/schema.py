@@ -2,9 +2,17 @@
 
 /readyz reads these, and so does the release phase (migrations/release/). They only read:
 the record of applied revisions (table `schema_revisions`) is written by the release phase.
+The code's own chain is read from the revision files' text: importing them would load
+Alembic's operations and the DDL helpers into every web worker.
 """
 
+import ast
+from functools import cache
+from pathlib import Path
+
 from sqlalchemy import text
+
+VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
 COMPAT_TABLE = "schema_revisions"
 
@@ -60,3 +68,32 @@ def check_rollback(connection, unknown, code_heads):
         f"the database is at {', '.join(sorted(unknown))}, ahead of this release's head "
         f"{', '.join(sorted(code_heads))}; the newer revisions are marked backward compatible"
     )
+
+
+@cache
+def code_revisions(folder=VERSIONS):
+    """Return {revision: its parents (a tuple)} as this release's revision files name them."""
+    chain = {}
+    for path in folder.glob("*.py"):
+        names = {}
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if getattr(target, "id", None) in ("revision", "down_revision"):
+                        names[target.id] = ast.literal_eval(node.value)
+        if "revision" in names:
+            parents = names.get("down_revision")
+            chain[names["revision"]] = (
+                tuple(parents)
+                if isinstance(parents, list | tuple)
+                else ((parents,) if parents else ())
+            )
+    return chain
+
+
+def code_heads():
+    """Return the revisions of this release that no other revision names as its parent."""
+    chain = code_revisions()
+    parents = {parent for named in chain.values() for parent in named}
+    return set(chain) - parents

@@ -46,8 +46,8 @@ def migration_config():
 @with_appcontext
 def validate(accept_checksums):
     """Check the record of applied revisions against this code's chain, as the release phase."""
-    from migrations.release import history as release_history
-    from migrations.release import records, repair
+    from migrations.release import history as release_history  # the web never loads these
+    from migrations.release import records, repair  # (as above)
 
     scripts = ScriptDirectory.from_config(migration_config())
     strict = current_app.config["MIGRATION_STRICT"]
