@@ -542,11 +542,6 @@ def app_server_command(args, socket_path):
     return [sys.executable, "-m", name, *rest, "--bind", f"unix:{socket_path}"]
 
 
-def app_environment(settings):
-    """Return gunicorn's environment: the front is one more proxy appending to X-Forwarded-For."""
-    return {**os.environ, "TRUSTED_PROXY_HOPS": str(settings.TRUSTED_PROXY_HOPS + 1)}
-
-
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
@@ -642,7 +637,7 @@ def serve(args, settings, folder):
     """Start gunicorn, then serve in front of it until a stop signal; return the exit code."""
     socket_path = folder / "app.sock"
     command = app_server_command(args, socket_path)  # the Procfile's, not a client's
-    app_server = start_app_server(command, app_environment(settings))
+    app_server = start_app_server(command, os.environ)
     try:
         failed = wait_for_socket(app_server, socket_path)
         if failed is not None:

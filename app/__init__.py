@@ -12,7 +12,6 @@ def create_app(settings=None, overrides=None):
     """
     # Here, not at the module's top (see its docstring).
     from flask import Flask
-    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app import (
         commands,
@@ -37,7 +36,7 @@ def create_app(settings=None, overrides=None):
     from app.notes import tasks as notes_tasks
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
-    from app.urls import IdConverter, photo_url
+    from app.urls import IdConverter, Proxied, photo_url
     from app.wordcount import tasks as wordcount_tasks
     from app.wordcount.routes import bp as wordcount_bp
     from config import load_config
@@ -47,11 +46,7 @@ def create_app(settings=None, overrides=None):
     app.config.update(overrides or {})
     app.url_map.converters["id"] = IdConverter
 
-    hops = app.config["TRUSTED_PROXY_HOPS"]
-    if hops:
-        # The router sets X-Forwarded-For and X-Forwarded-Proto; X-Forwarded-Host it passes on
-        # as the client sent it, so the Host header alone names this site.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=0)
+    app.wsgi_app = Proxied(app.wsgi_app, app.config["TRUSTED_PROXY_HOPS"])
 
     requestlog.init_app(app)
     security.init_app(app)

@@ -7,11 +7,11 @@ from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app.errors import first_line
 from app.schema import COMPAT_TABLE
 from migrations.release.freeze import script_checksum
 from migrations.release.history import ids
 from migrations.release.records import parent_of, release_commit, write_record
-from migrations.release.session import first_line
 
 logger = logging.getLogger("memo.migrations")
 

@@ -9,6 +9,7 @@ from alembic.util import CommandError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app.errors import first_line
 from app.schema import database_heads
 
 logger = logging.getLogger("memo.migrations")
@@ -18,11 +19,6 @@ LOCK_NOT_AVAILABLE = "55P03"
 DEADLOCK_DETECTED = "40P01"
 RETRYABLE_SQLSTATES = {LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED}
 MAX_RETRY_DELAY_SECONDS = 60
-
-
-def first_line(error):
-    """Return the first line of a database error, without SQLAlchemy's boilerplate."""
-    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 def sqlstate(error):
