@@ -94,7 +94,7 @@ def main():
             check=True,
         )
         users = webbench.seed_users(database)
-        load = webbench.Load(wrk, args.connections, args.seconds)
+        load = webbench.Wrk(wrk, args.connections, args.seconds)
         fronts = {
             f"front.py (h11), {git('rev-parse', '--short', 'HEAD')}": webbench.memo_server(
                 environ, folder

@@ -128,7 +128,7 @@ def seed_notes(url, rows, revision, owner=EVEN_OWNERS, content=SHORT_CONTENT):
     connection.close()
 
 
-class Load:
+class QueryLoad:
     """Threads that read a user's notes, add notes and edit notes, timing every query."""
 
     def __init__(self, url, threads):
@@ -187,7 +187,7 @@ class Load:
 
 def bench_revision_under_load(url, revision, threads):
     """Run `revision` on a seeded database under load; return its time and the load's latencies."""
-    with Load(url, threads) as load:
+    with QueryLoad(url, threads) as load:
         time.sleep(1.0)  # let the load settle
         baseline = len(load.latencies)
         began = time.perf_counter()

@@ -264,7 +264,7 @@ class ConnectionPeak:
         self.connection.close()
 
 
-class Load:
+class Wrk:
     """wrk with the settings every scenario shares."""
 
     def __init__(self, wrk, connections, seconds):
@@ -657,7 +657,7 @@ def main():
         start(memo)
         start(baseline, "/fortunes")
         check_baseline(baseline)
-        load = Load(wrk, args.connections, args.seconds)
+        load = Wrk(wrk, args.connections, args.seconds)
         results, paging, reader_cookie, writer = run_scenarios(
             load, database, users, memo, baseline
         )

@@ -142,7 +142,7 @@ class Record:
 
 
 @dataclass
-class Load:
+class PhaseRecord:
     """What the users asked for and were told, in one phase."""
 
     phase: str
@@ -744,7 +744,7 @@ def downgrade():
 
 def run_phase(run, formation, people, database, migrations):
     """Drive the load on a started formation with the release and the kills; keep figures."""
-    load = run.loads[formation.name] = Load(formation.name)
+    load = run.loads[formation.name] = PhaseRecord(formation.name)
     for person in people:
         person.base_url, person.token = formation.router.url, None
     killed = {}

@@ -293,7 +293,7 @@ class Record:
 
 
 @dataclass
-class Load:
+class VisitorLoad:
     """Visitors using the service through the router, and what they were told."""
 
     router: Router
@@ -579,7 +579,7 @@ class Drill:
         self.serving = old
         self.router = Router(("127.0.0.1", 1)).start()
         stack.callback(self.router.stop)
-        self.load = Load(self.router, lambda: "worker" in self.serving.procfile)
+        self.load = VisitorLoad(self.router, lambda: "worker" in self.serving.procfile)
         self.visitors = []
 
     def check(self, condition, problem):
