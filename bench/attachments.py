@@ -23,9 +23,6 @@ from pathlib import Path
 
 from devenv.memory import rss_mb
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 MIB = 1024 * 1024
 
 

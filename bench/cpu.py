@@ -34,12 +34,9 @@ import psutil
 
 from bench.baseline import fortunes
 from bench.web import NOTE_LINK, Database, seed_fortunes, seed_user
-from devenv import services
+from devenv import ROOT, services
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.visitors import PASSWORD, RouterBrowser
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 

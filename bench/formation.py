@@ -10,12 +10,9 @@ figures. `--seconds` is per phase (default 300: the 5-minute run in bench/README
 import argparse
 import shutil
 import sys
-from pathlib import Path
 
 from devenv import formation
 from devenv.services import ObjectStore, throwaway_postgres
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def main():

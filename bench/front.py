@@ -22,11 +22,9 @@ from pathlib import Path
 import psutil
 import web as webbench
 
-from devenv import services
+from devenv import ROOT, services
 from devenv.liveserver import Front
 from devenv.visitors import Visitor
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def git(*args):

@@ -33,9 +33,6 @@ from bench.web import Database, seed_user
 from devenv import services
 from devenv.visitors import PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 COMMON_WORD = "benchmark"
 RARE_WORD = "zanzibar"
 

@@ -37,11 +37,11 @@ from pathlib import Path
 import psutil
 import requests
 
+from devenv import ROOT
 from devenv.liveserver import free_port, procfile_command
 from devenv.memory import rss_mb
 from devenv.visitors import CSRF_TOKEN, PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 

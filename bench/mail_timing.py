@@ -17,7 +17,6 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 from flask_migrate import upgrade
 
@@ -26,9 +25,6 @@ from bench.migrations import machine
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.services import ensure_database, throwaway_postgres
 from devenv.visitors import PASSWORD, Browser
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 TARGET_MS = 10
 KNOWN = "known@example.com"

@@ -23,12 +23,10 @@ from pathlib import Path
 
 import psycopg2
 
+from devenv import ROOT
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.revisions import parent_revision
 from devenv.services import connect, ensure_database, query, throwaway_postgres
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 BIN = Path(sys.executable).parent
 COMPLETED_REVISION = "0003"

@@ -23,9 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from devenv import ROOT
 from devenv.memory import rss_mb
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_photo(path):

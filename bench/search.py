@@ -42,9 +42,6 @@ from devenv.services import (
     throwaway_postgres,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 REVISION = "0011"
 SEARCHER = 1
 # One note in ten is the searcher's; the others are spread over 999 more users.

@@ -38,9 +38,6 @@ from devenv.services import (
 )
 from devenv.visitors import Visitor
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 ATTACKER, OTHER = "attacker@example.com", "other@example.com"
 LETTERS = "bcdefghijklmnopqrstuvwxyz"
 QUERIES = {

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from devenv import ROOT
 from devenv.liveserver import (
     free_port,
     procfile_command,
@@ -28,9 +29,6 @@ from devenv.liveserver import (
 from devenv.services import ObjectStore, ensure_database, throwaway_postgres
 from devenv.visitors import Visitor
 from tests.test_slow_clients import slow_body, slow_headers
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WAITRESS = str(Path(sys.executable).parent / "waitress-serve")

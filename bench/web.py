@@ -39,7 +39,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from devenv import services
+from devenv import ROOT, services
 from devenv.liveserver import (
     Front,
     Gunicorn,
@@ -48,9 +48,6 @@ from devenv.liveserver import (
 )
 from devenv.memory import rss_mb
 from devenv.visitors import PASSWORD, Visitor
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 BASELINE = ROOT / "bench" / "baseline"
 SCENARIO_SCRIPT = ROOT / "bench" / "wrk" / "scenario.lua"

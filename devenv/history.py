@@ -7,9 +7,9 @@ migrations/frozen.txt).
 """
 
 import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
+
 VERSIONS = "migrations/versions"
 MAIN_CANDIDATES = ("main", "origin/main", "refs/remotes/origin/HEAD")
 

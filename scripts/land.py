@@ -32,10 +32,10 @@ import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
+from devenv import ROOT
 from devenv.schema import schema_dump
 from devenv.services import ensure_database, start_postgres, stop_postgres
 
-ROOT = Path(__file__).resolve().parent.parent
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's, on import
 
 

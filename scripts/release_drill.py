@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 import platformdirs
 import requests
 
-from devenv import dyno
+from devenv import ROOT, dyno
 from devenv.dyno import Dyno, dyno_path
 from devenv.history import commits_adding_revisions, main_ref
 from devenv.inflight import InFlight
@@ -53,9 +53,6 @@ from devenv.schema import schema_dump
 from devenv.services import ObjectStore, ensure_database, start_postgres, stop_postgres
 from devenv.visitors import Visitor
 from tests.pictures import jpeg
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: S105
 # An older release's virtualenv, by the digest of its requirements: kept in the user's cache

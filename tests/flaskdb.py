@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
+
 FLASK = str(Path(sys.executable).parent / "flask")
 
 

@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
+
 APP = ROOT / "app"
 FEATURES = ("auth", "notes", "mypage", "wordcount", "attachments", "search")
 

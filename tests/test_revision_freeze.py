@@ -10,9 +10,9 @@ its new ancestors on every database that ran it (docs/releases.md).
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from app.schema import code_revisions
+from devenv import ROOT
 from migrations.release.freeze import (
     FROZEN,
     current_checksums,
@@ -20,8 +20,6 @@ from migrations.release.freeze import (
     read_frozen,
     revision_checksum,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 REVISION = """\"\"\"{doc}\"\"\"
 

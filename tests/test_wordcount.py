@@ -5,7 +5,6 @@ import signal
 import threading
 import time
 from contextlib import suppress
-from pathlib import Path
 from types import SimpleNamespace
 
 import psutil
@@ -21,6 +20,7 @@ from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.pages import fetch_settings
 from app.wordcount.sandbox import count_limited
+from devenv import ROOT
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
@@ -31,7 +31,6 @@ from tests.webservers import (
 )
 from tests.workers import run_queued_jobs, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = b"""<!doctype html>
 <html lang="en">
 <head>
