@@ -88,8 +88,15 @@ NEWER_THAN = (
     .order_by(NOTES.c.pinned, NOTES.c.created_at, NOTES.c.id)
     .limit(bindparam("limit"))
 )
-ANY_OLDER = select(NOTES.c.id).where(MINE, POSITION < AT_CURSOR).limit(1)
-ANY_NEWER = select(NOTES.c.id).where(MINE, POSITION > AT_CURSOR).limit(1)
+# Ordered, so that the index scan starts at the cursor: a row comparison bounds the scan by
+# its first column only, and `pinned` alone would let the scan read every unpinned note.
+ANY_OLDER = select(NOTES.c.id).where(MINE, POSITION < AT_CURSOR).order_by(*NEWEST_FIRST).limit(1)
+ANY_NEWER = (
+    select(NOTES.c.id)
+    .where(MINE, POSITION > AT_CURSOR)
+    .order_by(NOTES.c.pinned, NOTES.c.created_at, NOTES.c.id)
+    .limit(1)
+)
 
 
 def rows(query, **values):
