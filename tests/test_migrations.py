@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
+
 FLASK = str(Path(sys.executable).parent / "flask")
 
 
