@@ -9,7 +9,6 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    String,
     Text,
     false,
     text,
@@ -142,12 +141,12 @@ class NoteShare(db.Model):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     note_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("note.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    views_in_window: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    views_in_window: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
     note: Mapped[Note] = relationship()
 

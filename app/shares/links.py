@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, bindparam, func, select, update
 
 from app.extensions import db
 from app.models import Note, NoteShare, hash_token, utcnow
@@ -32,19 +32,27 @@ def live(query):
     )
 
 
+# The live links with their notes' titles, newest first: all of an account's (my page), or one
+# note's (its page, `note_id`; NULL for all). Built once: the note page runs it on every view.
+LIVE_LINKS = (
+    live(
+        select(NoteShare, Note.title)
+        .join(Note, Note.id == NoteShare.note_id)
+        .where(
+            NoteShare.user_id == bindparam("user_id"),
+            Note.deleted_at.is_(None),
+            bindparam("note_id", type_=BigInteger).is_(None)
+            | (NoteShare.note_id == bindparam("note_id", type_=BigInteger)),
+        )
+    )
+    .order_by(NoteShare.created_at.desc(), NoteShare.id.desc())
+)
+
+
 def live_links(user_id, note_id=None):
     """Return the user's live links (of one note, with `note_id`) with their notes' titles,
     the newest first."""
-    query = live(
-        select(NoteShare, Note.title)
-        .join(Note, Note.id == NoteShare.note_id)
-        .where(NoteShare.user_id == user_id, Note.deleted_at.is_(None))
-    )
-    if note_id is not None:
-        query = query.where(NoteShare.note_id == note_id)
-    return db.session.execute(
-        query.order_by(NoteShare.created_at.desc(), NoteShare.id.desc())
-    ).all()
+    return db.session.execute(LIVE_LINKS, {"user_id": user_id, "note_id": note_id}).all()
 
 
 def make_link(note, expires_days):
