@@ -1,16 +1,18 @@
 """Flask-Migrate, set up for the commands that need it: `flask db ...`, `flask release ...`.
 
-Every `flask` command line loads Flask-Migrate (its `db` group is a `flask.commands` plugin)
-before it creates the app, and so do the tests; gunicorn never does. So the web sets up no
-Flask-Migrate and loads no Alembic (about 11 MB a worker; docs/performance.md).
+The `flask` command line creates the app while click parses the command (a click context is
+current); the tests load Flask-Migrate themselves. gunicorn does neither, so the web sets up
+no Flask-Migrate and loads no Alembic (about 11 MB a worker; docs/performance.md).
 """
 
 import sys
 
+import click
+
 
 def wanted():
-    """Return whether something in this process has loaded Flask-Migrate (never the web)."""
-    return "flask_migrate" in sys.modules
+    """Return whether this app is made for the `flask` command line or the tests: not the web."""
+    return click.get_current_context(silent=True) is not None or "flask_migrate" in sys.modules
 
 
 def init_app(app, db):
