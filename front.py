@@ -533,16 +533,13 @@ class Front:
 
 
 def app_server_command(args, socket_path):
-    """Return the app server's command (gunicorn from this Python's folder), bound to the socket."""
+    """Return the app server's command, run as a module of this Python, bound to the socket.
+
+    `python -m gunicorn` puts the working directory (the app's folder) first on the module
+    path, so gunicorn.conf.py and wsgi.py import the app as they are, installed or not.
+    """
     name, *rest = args
-    local = Path(sys.executable).parent / name
-    program = str(local) if local.exists() else name
-    return [program, *rest, "--bind", f"unix:{socket_path}"]
-
-
-def app_environment(settings):
-    """Return gunicorn's environment: the front is one more proxy appending to X-Forwarded-For."""
-    return {**os.environ, "TRUSTED_PROXY_HOPS": str(settings.TRUSTED_PROXY_HOPS + 1)}
+    return [sys.executable, "-m", name, *rest, "--bind", f"unix:{socket_path}"]
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -640,7 +637,7 @@ def serve(args, settings, folder):
     """Start gunicorn, then serve in front of it until a stop signal; return the exit code."""
     socket_path = folder / "app.sock"
     command = app_server_command(args, socket_path)  # the Procfile's, not a client's
-    app_server = start_app_server(command, app_environment(settings))
+    app_server = start_app_server(command, os.environ)
     try:
         failed = wait_for_socket(app_server, socket_path)
         if failed is not None:

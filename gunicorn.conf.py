@@ -1,30 +1,31 @@
-"""gunicorn settings behind nginx (front.py): 30 s request timeout, SIGKILL 30 s after SIGTERM."""
+"""gunicorn settings behind the request front (front.py): 30 s request timeout, SIGKILL at 30 s.
 
-import os
+front.py starts gunicorn as `python -m gunicorn` in the app's folder, so `config` imports.
+"""
+
 import signal
 import sys
 
+from config import ConfigError, load_config
+
 # Check the configuration in the master, before any worker forks: a worker that
 # exits while loading the app is restarted forever, burying the one-line reason.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from config import ConfigError, load_config  # noqa: E402
-
 try:
     settings = load_config()
 except ConfigError as error:
     sys.exit(f"memo: configuration error: {error}")
 
-# front.py binds gunicorn to a Unix socket behind nginx, which serves 0.0.0.0:$PORT.
+# front.py binds gunicorn to a Unix socket and serves 0.0.0.0:$PORT itself.
 workers = settings.WEB_CONCURRENCY
-# nginx hands over only whole requests and takes whole responses at once, so a thread is
+# The front hands over only whole requests and takes whole responses at once, so a thread is
 # busy only while the app works: WEB_THREADS threads per worker, one database connection each.
 worker_class = "gthread"
 threads = settings.WEB_THREADS
-# The router gives up after 30 s (nginx too); a worker silent for longer is killed and logged.
+# The router gives up after 30 s (the front too); a worker silent longer is killed and logged.
 timeout = 30
 # The platform sends SIGKILL 30 s after SIGTERM: finish in-flight requests well before.
 graceful_timeout = 25
-# nginx keeps the router's idle connections (95 s); it opens one per request to gunicorn.
+# The front keeps the router's idle connections (95 s); it opens one per request to gunicorn.
 keepalive = 2
 # No recycling after N requests: RSS is flat over 20,000 requests a worker (bench/README.md),
 # and the platform restarts every dyno daily anyway.

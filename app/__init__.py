@@ -1,62 +1,52 @@
-"""Memo: personal notes, a word counter and a profile page, as a Flask app."""
+"""Memo: personal notes, a word counter and a profile page, as a Flask app.
 
-from flask import Flask, url_for
-from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
-
-from app import (
-    attachments,
-    auth,
-    errors,
-    health,
-    inbox,
-    jobs,
-    mypage,
-    notes,
-    objects,
-    pooling,
-    requestlog,
-    search,
-    security,
-    storage,
-    wordcount,
-)
-from app.auth import tasks as auth_tasks
-from app.cli import db_budget, jobs_cli, seed_demo, storage_cli, worker
-from app.extensions import csrf, db, login_manager, migrate
-from app.i18n import choice, formats, stored
-from app.i18n import routes as i18n_routes
-from app.models import BIGINT_MAX
-from app.mypage import tasks as mypage_tasks
-from app.notes import tasks as notes_tasks
-from app.wordcount import tasks as wordcount_tasks
-from config import load_config
-
-
-class IdConverter(IntegerConverter):
-    """A database id: a positive integer that fits PostgreSQL's `bigint`."""
-
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=BIGINT_MAX)
-
-
-def photo_url(user):
-    """Return the URL of the user's profile photo, or of the placeholder."""
-    return user.image_url or url_for("static", filename="avatar-placeholder.svg")
+This module imports nothing at its top: importing one module of the package (the word
+counter's fork server importing its counting child, say) loads that module alone.
+"""
 
 
 def create_app(settings=None, overrides=None):
-    """Create the app for the config class `settings` (default: APP_SETTINGS)."""
+    """Create the app for the config class `settings` (default: APP_SETTINGS).
+
+    Everything is imported here, as microblog's factory does, not at the module's top.
+    """
+    # Here, not at the module's top (see its docstring).
+    from flask import Flask
+
+    from app import (
+        commands,
+        errors,
+        health,
+        inbox,
+        jobs,
+        objects,
+        pooling,
+        requestlog,
+        security,
+        storage,
+    )
+    from app.attachments.routes import bp as attachments_bp
+    from app.auth import tasks as auth_tasks
+    from app.auth.routes import bp as auth_bp
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.i18n import choice, formats, stored
+    from app.i18n import routes as i18n_routes
+    from app.mypage import tasks as mypage_tasks
+    from app.mypage.routes import bp as mypage_bp
+    from app.notes import tasks as notes_tasks
+    from app.notes.routes import bp as notes_bp
+    from app.search.routes import bp as search_bp
+    from app.urls import IdConverter, Proxied, photo_url
+    from app.wordcount import tasks as wordcount_tasks
+    from app.wordcount.routes import bp as wordcount_bp
+    from config import load_config
+
     app = Flask(__name__)
     app.config.from_object(load_config(settings))
     app.config.update(overrides or {})
     app.url_map.converters["id"] = IdConverter
 
-    hops = app.config["TRUSTED_PROXY_HOPS"]
-    if hops:
-        # The router sets X-Forwarded-For and X-Forwarded-Proto; X-Forwarded-Host it passes on
-        # as the client sent it, so the Host header alone names this site.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=0)
+    app.wsgi_app = Proxied(app.wsgi_app, app.config["TRUSTED_PROXY_HOPS"])
 
     requestlog.init_app(app)
     security.init_app(app)
@@ -73,20 +63,16 @@ def create_app(settings=None, overrides=None):
     storage.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(notes.bp)
-    app.register_blueprint(mypage.bp)
-    app.register_blueprint(wordcount.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(attachments.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(notes_bp)
+    app.register_blueprint(mypage_bp)
+    app.register_blueprint(wordcount_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(attachments_bp)
     app.register_blueprint(i18n_routes.bp)
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
-    app.cli.add_command(storage_cli)
-    app.cli.add_command(db_budget)
-    app.cli.add_command(seed_demo)
-    app.cli.add_command(worker)
-    app.cli.add_command(jobs_cli)
+    commands.init_app(app)
     # Each feature declares its jobs; the worker runs them by the names the queue stores.
     jobs.register_tasks(
         objects.blueprint,

@@ -18,9 +18,11 @@ DATABASE_DOWN = _l(
     "The service is briefly unavailable: its database is not answering. "
     "Please try again in a moment."
 )
+# Any request the object store failed (a photo, an attachment, an export's link, an import):
+# nothing was changed, so the same words fit each.
 STORE_DOWN = _l(
-    "Photos cannot be saved right now: the photo store is not answering. "
-    "Your photo is unchanged; please try again in a moment."
+    "The file store is not answering, so this could not be done. Nothing was changed: "
+    "please try again in a moment."
 )
 
 FRIENDLY_MESSAGES = {

@@ -1,6 +1,6 @@
 """The base of every form: text fields get text from the submitted form, never anything else."""
 
-from flask import request
+from flask import render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import FileField
@@ -34,3 +34,8 @@ class Form(FlaskForm):
 def page_status(form):
     """Return the status of a page showing `form`: 400 after a refused submission, else 200."""
     return 400 if form.is_submitted() else 200
+
+
+def render_form(template, form, **context):
+    """Render a form page (with more `context`): 400 when a submission failed validation."""
+    return render_template(template, form=form, **context), page_status(form)

@@ -5,15 +5,13 @@ revisions, the driver's message) go to the log, not to whoever asks.
 """
 
 import logging
-from functools import cache
 
-from alembic.script import ScriptDirectory
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.release import RollbackRefused, check_history, check_rollback, database_heads
+from app.schema import RollbackRefused, check_rollback, code_heads, code_revisions, database_heads
 
 bp = Blueprint("health", __name__)
 logger = logging.getLogger("memo.health")
@@ -25,20 +23,14 @@ def unavailable(failed, detail):
     return {"status": "unavailable", "reason": failed}, 503
 
 
-@cache
-def script_directory():
-    """Return this release's migration scripts (read once per process)."""
-    return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
-
-
 def expected_heads():
     """Return the migration heads this release's code was written for."""
-    return set(script_directory().get_heads())
+    return code_heads()
 
 
 def known_revisions():
     """Return every revision this release has."""
-    return {script.revision for script in script_directory().walk_revisions()}
+    return set(code_revisions())
 
 
 @bp.get("/healthz")
@@ -54,18 +46,9 @@ def readyz():
         with db.engine.connect() as connection:
             connection.execute(text("SET LOCAL statement_timeout = 2000"))
             current = database_heads(connection)
-            problems = history_problems(connection) if current == expected_heads() else []
     except SQLAlchemyError as error:
         return unavailable("database", str(getattr(error, "orig", None) or error).strip())
-    if problems:
-        return unavailable("schema", "; ".join(problems))
     return schema_readiness(current)
-
-
-def history_problems(connection):
-    """Return why the release phase would refuse this history (checksums read once)."""
-    strict = current_app.config["MIGRATION_STRICT"]
-    return check_history(connection, script_directory()).errors(strict)
 
 
 def schema_readiness(current):

@@ -21,10 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv.memory import rss_mb  # noqa: E402
+from devenv.memory import rss_mb
 
 MIB = 1024 * 1024
 

@@ -13,10 +13,8 @@ import json
 import runpy
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devenv import ROOT
 
 
 def main(cookie):

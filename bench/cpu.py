@@ -32,14 +32,11 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.baseline import fortunes  # noqa: E402
-from bench.web import NOTE_LINK, Database, seed_fortunes, seed_user  # noqa: E402
-from devenv import services  # noqa: E402
-from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
-from devenv.visitors import PASSWORD, RouterBrowser  # noqa: E402
+from bench.baseline import fortunes
+from bench.web import NOTE_LINK, Database, seed_fortunes, seed_user
+from devenv import ROOT, services
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
+from devenv.visitors import PASSWORD, RouterBrowser
 
 ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 

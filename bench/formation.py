@@ -10,13 +10,9 @@ figures. `--seconds` is per phase (default 300: the 5-minute run in bench/README
 import argparse
 import shutil
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv import formation  # noqa: E402
-from devenv.services import ObjectStore, throwaway_postgres  # noqa: E402
+from devenv import formation
+from devenv.services import ObjectStore, throwaway_postgres
 
 
 def main():

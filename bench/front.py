@@ -20,16 +20,11 @@ import tempfile
 from pathlib import Path
 
 import psutil
+import web as webbench
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import web as webbench  # noqa: E402
-
-from devenv import services  # noqa: E402
-from devenv.liveserver import Front  # noqa: E402
-from devenv.visitors import Visitor  # noqa: E402
+from devenv import ROOT, services
+from devenv.liveserver import Front
+from devenv.visitors import Visitor
 
 
 def git(*args):
@@ -97,7 +92,7 @@ def main():
             check=True,
         )
         users = webbench.seed_users(database)
-        load = webbench.Load(wrk, args.connections, args.seconds)
+        load = webbench.Wrk(wrk, args.connections, args.seconds)
         fronts = {
             f"front.py (h11), {git('rev-parse', '--short', 'HEAD')}": webbench.memo_server(
                 environ, folder

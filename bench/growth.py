@@ -28,13 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.cpu import ROUTER, memo_app, sign_in  # noqa: E402
-from bench.web import Database, seed_user  # noqa: E402
-from devenv import services  # noqa: E402
-from devenv.visitors import PASSWORD  # noqa: E402
+from bench.cpu import ROUTER, memo_app, sign_in
+from bench.web import Database, seed_user
+from devenv import services
+from devenv.visitors import PASSWORD
 
 COMMON_WORD = "benchmark"
 RARE_WORD = "zanzibar"

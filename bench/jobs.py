@@ -37,13 +37,12 @@ from pathlib import Path
 import psutil
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
+from devenv import ROOT
+from devenv.liveserver import free_port, procfile_command
+from devenv.memory import rss_mb
+from devenv.visitors import CSRF_TOKEN, PASSWORD
 
-from devenv.liveserver import free_port, procfile_command  # noqa: E402
-from devenv.memory import rss_mb  # noqa: E402
-from devenv.visitors import CSRF_TOKEN, PASSWORD  # noqa: E402
+BIN = Path(sys.executable).parent
 
 
 class Pages(BaseHTTPRequestHandler):

@@ -17,18 +17,14 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from flask_migrate import upgrade
 
-from flask_migrate import upgrade  # noqa: E402
-
-from app import create_app  # noqa: E402
-from bench.migrations import machine  # noqa: E402
-from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
-from devenv.services import ensure_database, throwaway_postgres  # noqa: E402
-from devenv.visitors import PASSWORD, Browser  # noqa: E402
+from app import create_app
+from bench.migrations import machine
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
+from devenv.services import ensure_database, throwaway_postgres
+from devenv.visitors import PASSWORD, Browser
 
 TARGET_MS = 10
 KNOWN = "known@example.com"

@@ -23,12 +23,10 @@ from pathlib import Path
 
 import psycopg2
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
-from devenv.revisions import parent_revision  # noqa: E402
-from devenv.services import connect, ensure_database, query, throwaway_postgres  # noqa: E402
+from devenv import ROOT
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
+from devenv.revisions import parent_revision
+from devenv.services import connect, ensure_database, query, throwaway_postgres
 
 BIN = Path(sys.executable).parent
 COMPLETED_REVISION = "0003"
@@ -128,7 +126,7 @@ def seed_notes(url, rows, revision, owner=EVEN_OWNERS, content=SHORT_CONTENT):
     connection.close()
 
 
-class Load:
+class QueryLoad:
     """Threads that read a user's notes, add notes and edit notes, timing every query."""
 
     def __init__(self, url, threads):
@@ -187,7 +185,7 @@ class Load:
 
 def bench_revision_under_load(url, revision, threads):
     """Run `revision` on a seeded database under load; return its time and the load's latencies."""
-    with Load(url, threads) as load:
+    with QueryLoad(url, threads) as load:
         time.sleep(1.0)  # let the load settle
         baseline = len(load.latencies)
         began = time.perf_counter()

@@ -23,10 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv.memory import rss_mb  # noqa: E402
+from devenv import ROOT
+from devenv.memory import rss_mb
 
 
 def make_photo(path):

@@ -27,18 +27,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.migrations import (  # noqa: E402
+from bench.migrations import (
     bench_revision_under_load,
     flask_db,
     machine,
     print_revision_rows,
     seed_notes,
 )
-from devenv.liveserver import LOCAL_MAIL_SETTINGS  # noqa: E402
-from devenv.services import (  # noqa: E402
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
+from devenv.services import (
     ensure_database,
     query,
     start_postgres,

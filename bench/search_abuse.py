@@ -27,11 +27,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv.liveserver import LiveServer, release_phase  # noqa: E402
-from devenv.services import (  # noqa: E402
+from devenv.liveserver import LiveServer, release_phase
+from devenv.services import (
     ObjectStore,
     connect,
     ensure_database,
@@ -39,7 +36,7 @@ from devenv.services import (  # noqa: E402
     query,
     start_postgres,
 )
-from devenv.visitors import Visitor  # noqa: E402
+from devenv.visitors import Visitor
 
 ATTACKER, OTHER = "attacker@example.com", "other@example.com"
 LETTERS = "bcdefghijklmnopqrstuvwxyz"

@@ -19,18 +19,16 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv.liveserver import (  # noqa: E402
+from devenv import ROOT
+from devenv.liveserver import (
     free_port,
     procfile_command,
     production_environment,
     release_phase,
 )
-from devenv.services import ObjectStore, ensure_database, throwaway_postgres  # noqa: E402
-from devenv.visitors import Visitor  # noqa: E402
-from tests.test_slow_clients import slow_body, slow_headers  # noqa: E402
+from devenv.services import ObjectStore, ensure_database, throwaway_postgres
+from devenv.visitors import Visitor
+from tests.test_slow_clients import slow_body, slow_headers
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WAITRESS = str(Path(sys.executable).parent / "waitress-serve")

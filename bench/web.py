@@ -39,18 +39,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from devenv import services  # noqa: E402
-from devenv.liveserver import (  # noqa: E402
+from devenv import ROOT, services
+from devenv.liveserver import (
     Front,
     Gunicorn,
     production_environment,
     program,
 )
-from devenv.memory import rss_mb  # noqa: E402
-from devenv.visitors import PASSWORD, Visitor  # noqa: E402
+from devenv.memory import rss_mb
+from devenv.visitors import PASSWORD, Visitor
 
 BASELINE = ROOT / "bench" / "baseline"
 SCENARIO_SCRIPT = ROOT / "bench" / "wrk" / "scenario.lua"
@@ -264,7 +261,7 @@ class ConnectionPeak:
         self.connection.close()
 
 
-class Load:
+class Wrk:
     """wrk with the settings every scenario shares."""
 
     def __init__(self, wrk, connections, seconds):
@@ -657,7 +654,7 @@ def main():
         start(memo)
         start(baseline, "/fortunes")
         check_baseline(baseline)
-        load = Load(wrk, args.connections, args.seconds)
+        load = Wrk(wrk, args.connections, args.seconds)
         results, paging, reader_cookie, writer = run_scenarios(
             load, database, users, memo, baseline
         )

@@ -13,7 +13,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
+
 CATALOGS = ROOT / "app" / "translations"
 SOURCE_LANGUAGE = "en"
 # Besides gettext's usual names (_, gettext, ngettext, N_): lazy_gettext (as _l) for strings

@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import procrastinate
 import psycopg2
 import requests
 from PIL import Image
@@ -141,7 +142,7 @@ class Record:
 
 
 @dataclass
-class Load:
+class PhaseRecord:
     """What the users asked for and were told, in one phase."""
 
     phase: str
@@ -629,24 +630,28 @@ def unfinished_counts(load):
 
 
 def queue_left(database_url, seconds=45):
-    """Return the jobs not finished well: waiting, running or failed (succeeded are deleted).
+    """Return the jobs not finished well: (task, status, count) waiting, running or failed.
 
-    Jobs deferred at the end of the load (an old photo's deletion, say) may still be running
-    when it stops, and a killed worker's job waits for the stalled-job recovery (three missed
-    heartbeats): waiting or running ones get `seconds` to finish; a failed one counts at once.
+    Succeeded jobs are deleted. Jobs deferred at the end of the load (an old photo's deletion,
+    say) may still be running when it stops, and a killed worker's job waits for the
+    stalled-job recovery (three missed heartbeats): waiting or running ones get `seconds` to
+    finish; a failed one counts at once. Read through procrastinate's JobManager.
     """
     deadline = time.monotonic() + seconds
-    while True:
-        left = query(
-            database_url,
-            "SELECT task_name, status, count(*) FROM procrastinate_jobs"
-            " WHERE status IN ('todo', 'doing', 'failed') AND task_name <> 'ping'"
-            " AND queueing_lock IS NULL GROUP BY task_name, status",
-        )
-        unfinished = [row for row in left if row[1] in ("todo", "doing")]
-        if not unfinished or time.monotonic() > deadline:
-            return left
-        time.sleep(0.5)
+    queue = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=database_url))
+    with queue.open():
+        while True:
+            counts = Counter(
+                (job.task_name, status)
+                for status in ("todo", "doing", "failed")
+                for job in queue.job_manager.list_jobs(status=status)
+                if job.task_name != "ping" and job.queueing_lock is None
+            )
+            left = [(task, status, count) for (task, status), count in sorted(counts.items())]
+            unfinished = [row for row in left if row[1] in ("todo", "doing")]
+            if not unfinished or time.monotonic() > deadline:
+                return left
+            time.sleep(0.5)
 
 
 @dataclass
@@ -739,7 +744,7 @@ def downgrade():
 
 def run_phase(run, formation, people, database, migrations):
     """Drive the load on a started formation with the release and the kills; keep figures."""
-    load = run.loads[formation.name] = Load(formation.name)
+    load = run.loads[formation.name] = PhaseRecord(formation.name)
     for person in people:
         person.base_url, person.token = formation.router.url, None
     killed = {}

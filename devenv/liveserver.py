@@ -22,9 +22,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from devenv import dyno
+from devenv import ROOT, dyno
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "a-test-secret-that-is-long-enough-0123456789"
 # What a production process here needs to start: its web side never sends mail, and a test
 # that wants mail delivered names its own server (devenv/mailserver.py) and site.

@@ -1,26 +1,27 @@
-"""Alembic environment: Flask-Migrate's stock template, wired to app/release.py.
+"""Alembic environment: Flask-Migrate's stock template, wired to migrations/release/.
 
 Differences from the template: one transaction per revision (online and in `--sql` output),
 a migration session with timeouts and the upgraders' lock, retries of a revision that waits
 too long for a lock, the record of applied revisions, and a database ahead of this code (a
 platform rollback) left alone by `flask db upgrade` when every newer revision is backward
 compatible. `flask db upgrade` first checks that record against this code's chain and refuses
-a history that disagrees (app/release.py); `flask db apply-skipped` runs what it skipped.
+a history that disagrees (migrations/release/history.py); `flask release apply-skipped` runs
+what it skipped.
 """
 
 import logging
 from contextlib import contextmanager
 from logging.config import fileConfig
 
-import click
 from alembic import context
 from alembic.script import ScriptDirectory
 from flask import current_app
-from flask_migrate import cli as migrate_cli
 from sqlalchemy import Connection, create_engine, pool
 
-from app import release
+from app.schema import COMPAT_TABLE
 from config import direct_database_uri
+from migrations.release import history as release_history
+from migrations.release import records, repair, session
 
 config = context.config
 if not logging.getLogger().handlers:
@@ -43,9 +44,7 @@ def include_name(name, type_, parent_names):
 
     The job queue's schema is procrastinate's, installed from its own SQL (revision 0006).
     """
-    return not (
-        type_ == "table" and (name == release.COMPAT_TABLE or name.startswith("procrastinate_"))
-    )
+    return not (type_ == "table" and (name == COMPAT_TABLE or name.startswith("procrastinate_")))
 
 
 def configure_args():
@@ -63,16 +62,18 @@ def run_migrations_offline():
     # The app logs to stdout, where the SQL goes: keep Alembic's chatter out of it.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     context.configure(url=get_engine_url(), literal_binds=True, **configure_args())
-    for statement in release.session_settings(settings):
+    for statement in session.session_settings(settings):
         context.execute(statement)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def is_release_phase():
-    """Return whether this run is `flask db upgrade` (not downgrade, current or check)."""
-    command = click.get_current_context(silent=True)
-    return command is not None and command.command is migrate_cli.upgrade
+    """Return whether this run is `flask db upgrade` (not downgrade, current or check).
+
+    The flag is set by app/commands/release.py's Flask-Migrate `configure` callback.
+    """
+    return bool(config.attributes.get("release_phase"))
 
 
 @contextmanager
@@ -103,9 +104,9 @@ def run_migrations_online():
 
     conf_args = configure_args()
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    conf_args["on_version_apply"] = [release.record_revision]
+    conf_args["on_version_apply"] = [records.record_revision]
 
-    with migration_connection() as connection, release.migration_session(connection, settings):
+    with migration_connection() as connection, session.migration_session(connection, settings):
 
         def migrate():
             context.configure(connection=connection, **conf_args)
@@ -117,26 +118,26 @@ def run_migrations_online():
             return
         history = None
         if is_release_phase():
-            if release.accept_newer_schema(connection, script_directory):
+            if records.accept_newer_schema(connection, script_directory):
                 return
             strict = settings["MIGRATION_STRICT"]
-            history = release.validate_history(connection, script_directory, strict)
-        release.ensure_compatibility_record(connection)
+            history = release_history.validate_history(connection, script_directory, strict)
+        records.ensure_compatibility_record(connection)
         if history is not None:
-            release.backfill_record(connection, history)
-        release.run_with_retries(connection, migrate, settings, script_directory)
+            repair.backfill_record(connection, history)
+        session.run_with_retries(connection, migrate, settings, script_directory)
 
 
 def apply_skipped_revisions(connection, conf_args):
-    """Run the revisions a relinked history skipped (`flask db apply-skipped`)."""
-    history = release.check_history(connection, script_directory)
+    """Run the revisions a relinked history skipped (`flask release apply-skipped`)."""
+    history = release_history.check_history(connection, script_directory)
     if not history.skipped and not history.relinked:
         logger.info("Nothing to apply: every revision below the database's head is recorded")
         return
-    release.ensure_compatibility_record(connection)
+    records.ensure_compatibility_record(connection)
     # One transaction per revision, begun by apply_skipped() itself.
     context.configure(connection=connection, **{**conf_args, "transaction_per_migration": False})
-    release.apply_skipped(context.get_context(), connection, history)
+    repair.apply_skipped(context.get_context(), connection, history)
 
 
 if context.is_offline_mode():

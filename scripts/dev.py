@@ -93,6 +93,19 @@ def ensure_virtualenv(command):
         beside.join()
     if installed:
         sys.exit("memo: pip could not install the pinned requirements (see above)")
+    put_project_on_path(VENV)
+
+
+def put_project_on_path(folder):
+    """Make the virtualenv import this checkout (app, config, devenv...) from anywhere.
+
+    A `.pth` file naming the repository, which is what `pip install -e .` writes for a
+    project laid out flat like this one; scripts and benchmarks need no sys.path edits.
+    """
+    (site_packages,) = folder.glob("lib/python3*/site-packages")
+    pth = site_packages / "memo.pth"
+    if not pth.exists() or pth.read_text() != f"{ROOT}\n":
+        pth.write_text(f"{ROOT}\n")
 
 
 def ensure_localstack(quiet=False):
@@ -437,7 +450,6 @@ def main():
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_virtualenv(sys.argv[1])
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
-    sys.path.insert(0, str(ROOT))
     return COMMANDS[sys.argv[1]](sys.argv[2:])
 
 

@@ -12,8 +12,9 @@ already made and resolved by hand on top of main), it must pass
 3. the release phase on a database at main's current head, built by main's own release
    phase; then `flask db downgrade` back to main's head and the release phase again; the
    schema must then equal the fresh one (`pg_dump --schema-only`);
-4. the migration tests (the freeze test with main's first-parent line as it will be,
-   the chain's checks, every revision's data test, the history validation).
+4. main's lines of migrations/frozen.txt kept as they are (a landed revision is frozen);
+5. the migration tests (the freeze test, the chain's checks, every revision's data test,
+   the history validation).
 Then main is fast-forwarded to that commit (in the worktree that has main checked out, if
 any). Anything else leaves main where it was and says why; docs/releases.md has the rest.
 """
@@ -31,12 +32,12 @@ import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from devenv import ROOT
+from devenv.schema import schema_dump
+from devenv.services import ensure_database, start_postgres, stop_postgres
+
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's, on import
 
-from devenv.schema import schema_dump  # noqa: E402
-from devenv.services import ensure_database, start_postgres, stop_postgres  # noqa: E402
 
 VENV_CACHE = ROOT / ".dev" / "land-venvs"
 MIGRATION_TESTS = [
@@ -45,7 +46,12 @@ MIGRATION_TESTS = [
 ]
 # Run too when the merge changes the release phase's own code (they take about 2 minutes).
 RELEASE_PHASE_TESTS = {
-    "tests/test_release_history.py": ["app/release.py", "migrations/env.py", "app/cli.py"],
+    "tests/test_release_history.py": [
+        "migrations/release",
+        "migrations/env.py",
+        "app/schema.py",
+        "app/commands/release.py",
+    ],
 }
 
 
@@ -182,8 +188,13 @@ def candidate_commit(args, main_tip, workdir):
             cwd=folder,
             check=True,
         )
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "freeze_revisions.py"), "--main", main_tip],
+            cwd=folder,
+            check=True,
+        )
         if git("status", "--porcelain", cwd=folder):
-            git("add", "-A", "migrations/versions", cwd=folder)
+            git("add", "-A", "migrations/versions", "migrations/frozen.txt", cwd=folder)
             git("commit", "-q", "--amend", "--no-edit", cwd=folder)
     return git("rev-parse", "HEAD", cwd=folder)
 
@@ -213,6 +224,7 @@ def verify(candidate, main_tip, workdir, database):
             "the schema upgraded from main's differs from a fresh one (pg_dump --schema-only)"
         )
     say("schema from main's database equals the fresh one (pg_dump --schema-only)")
+    check_frozen_lines(main_tip, candidate)
     present = [test for test in MIGRATION_TESTS if (new.folder / test).exists()]
     for test, code in RELEASE_PHASE_TESTS.items():
         if (new.folder / test).exists() and git(
@@ -223,8 +235,24 @@ def verify(candidate, main_tip, workdir, database):
         f"exec pytest -q -x -p no:cacheprovider {' '.join(present)}",
         tests,
         f"migration tests ({len(present)} files)",
-        MEMO_MAIN_REF=candidate,
     )
+
+
+def check_frozen_lines(main_tip, candidate):
+    """Refuse a candidate that changes or drops a line of main's migrations/frozen.txt."""
+    shown = subprocess.run(
+        ["git", "show", f"{main_tip}:migrations/frozen.txt"], capture_output=True, text=True
+    )
+    if shown.returncode:  # main from before the list: nothing to keep yet
+        return
+    kept = set(git("show", f"{candidate}:migrations/frozen.txt").splitlines())
+    lost = [line for line in shown.stdout.splitlines() if line and line not in kept]
+    if lost:
+        raise Refused(
+            "the candidate changes main's lines of migrations/frozen.txt (landed revisions are "
+            "frozen; put the change in a new revision): " + "; ".join(lost)
+        )
+    say("main's frozen revisions are kept as they are (migrations/frozen.txt)")
 
 
 def new_revisions(main_tip, candidate):

@@ -28,11 +28,11 @@ import flask_migrate
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
+
 BIN = Path(sys.executable).parent
 POSTGRES_VERSION = "15.0"  # the oldest server we support (SET NOT NULL via CHECK needs 12+)
 ALEMBIC_OWN_TABLE = re.compile(r"CREATE TABLE alembic_version \(.*?\);", re.DOTALL)
-sys.path.insert(0, str(ROOT))  # loading a revision imports its helpers (migrations.ddl)
 
 
 def revisions_in_order(directory):

@@ -7,7 +7,7 @@ A revision is new when its file is not in `--onto`'s tree (main by default). The
 revision gets main's head as its `down_revision` (and its "Revises:" line); with
 `--renumber`, new revisions whose id main already uses, or that would sort below main's
 head, take the next free numbers (file name, `revision`, "Revision ID:"). Shipped
-revisions are never touched: they are frozen (MIGRATIONS.md). Run it after `git rebase
+revisions are never touched: they are frozen (docs/migrations.md). Run it after `git rebase
 main`, then run the migration tests and commit.
 """
 

@@ -17,8 +17,8 @@ from config import (
     StagingConfig,
     database_uri,
 )
+from devenv import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
 COMPLETE = {
     "SECRET_KEY": "s" * 40,

@@ -1,13 +1,11 @@
 """The connection budget: `flask db-budget`, and the settings it counts on."""
 
 import runpy
-from pathlib import Path
 
 import pytest
 
 from app import create_app
-
-ROOT = Path(__file__).resolve().parent.parent
+from devenv import ROOT
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 
 import sys
 import urllib.request
-from pathlib import Path
 
-from devenv import services
+from devenv import ROOT, services
 from devenv.liveserver import release_phase
 from tests.databases import HEAD
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_procfiles_release_command_brings_an_empty_database_to_this_codes_head(

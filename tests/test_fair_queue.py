@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app import jobs
 from app.extensions import db
+from app.worker import upkeep
 from devenv.visitors import Browser
 from tests.webservers import Reply, serve_pages, serve_raw, trickle_body
 from tests.workers import wait_for
@@ -67,7 +68,7 @@ def test_two_flooding_accounts_leave_room_for_a_third_user_and_for_upkeep(
         count = victim.submit("/wordcount", {"url": f"http://127.0.0.1:{site.port}/again"})
         with app.test_request_context():
             g.request_id = "upkeep"
-            upkeep = jobs.defer(jobs.remove_old_jobs, timestamp=0)
+            upkept = jobs.defer(upkeep.remove_old_jobs, timestamp=0)
             db.session.commit()
         wait_for(
             lambda: status(victim, count.headers["Location"]) == "done",
@@ -75,7 +76,7 @@ def test_two_flooding_accounts_leave_room_for_a_third_user_and_for_upkeep(
             message="the third user's count done while the flood runs",
         )
         wait_for(
-            lambda: upkeep not in queued_job_ids(app),
+            lambda: upkept not in queued_job_ids(app),
             timeout=WITHIN_SECONDS,
             message="the upkeep job done while the flood runs",
         )

@@ -24,7 +24,7 @@ from tests.databases import accepts_connections
 from tests.workers import wait_for
 
 DATABASE_DOWN = "its database is not answering"
-STORE_DOWN = "the photo store is not answering. Your photo is unchanged"
+STORE_DOWN = "The file store is not answering, so this could not be done. Nothing was changed"
 RECOVERY_SECONDS = 5  # the guarantee: every request succeeds this soon after the database is back
 
 

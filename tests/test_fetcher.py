@@ -13,7 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.fetcher import FetchError, address_problem, fetch, parse_url
+from app.fetcher import FetchError, fetch
+from app.fetcher.addresses import address_problem, parse_url
+from config import Config
 from tests.webservers import (
     CertificateAuthority,
     Reply,
@@ -39,9 +41,13 @@ def site():
         yield server
 
 
+# Production's limits (config.py), unless a test sets its own.
+LIMITS = {"max_bytes": Config.FETCH_MAX_BYTES, "deadline": Config.FETCH_DEADLINE_SECONDS}
+
+
 def fetch_local(url, **options):
     """Fetch as the test suite's app does: loopback reachable, everything else as in production."""
-    return fetch(url, allow_loopback=True, **options)
+    return fetch(url, allow_loopback=True, **{**LIMITS, **options})
 
 
 def test_fetches_a_page_and_says_who_it_wants(site):
@@ -80,13 +86,13 @@ def test_path_and_query_are_sent_percent_encoded(site):
 )
 def test_loopback_is_refused_without_the_test_setting(site, host):
     with pytest.raises(FetchError, match="only fetches public web pages.*a loopback address"):
-        fetch(f"http://{host}:{site.port}/", allow_loopback=False)
+        fetch(f"http://{host}:{site.port}/", allow_loopback=False, **LIMITS)
     assert site.requests == []
 
 
 def test_ipv6_loopback_is_refused_without_the_test_setting():
     with pytest.raises(FetchError, match=r"::1 is a loopback address"):
-        fetch("http://[::1]/", allow_loopback=False)
+        fetch("http://[::1]/", allow_loopback=False, **LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -172,9 +178,9 @@ def test_a_hung_dns_answer_for_one_host_holds_back_no_other_host(site, dns):
     try:
         for number in range(8):  # more hung lookups than the old pool had threads
             with pytest.raises(FetchError, match="took longer than 0.3 seconds"):
-                fetch(f"http://hung.test:{site.port}/{number}", allow_loopback=True, deadline=0.3)
+                fetch_local(f"http://hung.test:{site.port}/{number}", deadline=0.3)
         dns.answers["fine.test"] = lambda lookup: ["127.0.0.1"]
-        page = fetch(f"http://fine.test:{site.port}/", allow_loopback=True, deadline=5)
+        page = fetch_local(f"http://fine.test:{site.port}/", deadline=5)
     finally:
         answered.set()
     assert "Hello, world!" in page.text

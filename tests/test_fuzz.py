@@ -27,7 +27,8 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.fetcher import FetchError, parse_url
+from app.fetcher.addresses import parse_url
+from app.fetcher.messages import FetchError
 from devenv.visitors import PASSWORD, Browser
 from tests.webservers import Reply, serve_pages
 

@@ -14,9 +14,9 @@ from babel import Locale
 from babel.dates import format_datetime
 from sqlalchemy import select
 
-from app import fetcher
 from app.auth import throttle
 from app.extensions import db
+from app.fetcher import messages as fetch_messages
 from app.i18n import stored
 from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer
 from app.models import Note, User, WordCount
@@ -295,7 +295,7 @@ def test_a_stored_failure_reason_is_shown_in_the_readers_language(user, app):
 
 
 def test_every_stored_message_is_read_back_as_itself_and_translated(app):
-    nested = fetcher.PRIVATE  # a reason inside a reason is translated in turn
+    nested = fetch_messages.PRIVATE  # a reason inside a reason is translated in turn
     for message in stored.MESSAGES:
         names = stored.PLACEHOLDER.findall(message)
         values = {name: nested if name in stored.NESTED else f"v-{name}.9" for name in names}

@@ -18,11 +18,12 @@ from sqlalchemy import text
 from app import jobs, objects
 from app.auth import tasks as auth_tasks
 from app.extensions import db
+from app.worker import runtime, upkeep
+from devenv import ROOT
 from devenv.services import stored_keys
 from tests import pictures
 from tests.workers import empty_queue, run_queued_jobs, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUED = "SELECT id, task_name, status, args FROM procrastinate_jobs ORDER BY id"
 
 
@@ -49,13 +50,13 @@ def defer_in_request(app, task, request_id="req-42", **arguments):
 
 def test_a_job_deferred_in_a_rolled_back_transaction_does_not_exist(app):
     with app.test_request_context():
-        jobs.defer(jobs.remove_old_jobs, timestamp=0)
+        jobs.defer(upkeep.remove_old_jobs, timestamp=0)
         db.session.rollback()
     assert queued(app) == []
 
 
 def test_a_job_commits_with_its_transaction_and_carries_the_request_id(app):
-    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    job_id = defer_in_request(app, upkeep.remove_old_jobs, timestamp=0)
     assert queued(app) == [
         {
             "id": job_id,
@@ -68,7 +69,7 @@ def test_a_job_commits_with_its_transaction_and_carries_the_request_id(app):
 
 def test_a_worker_runs_a_job_and_logs_one_line_with_the_request_id(app, workers):
     worker = workers.start()
-    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    job_id = defer_in_request(app, upkeep.remove_old_jobs, timestamp=0)
     line = wait_for(
         lambda: next((ln for ln in worker.log().splitlines() if f"id={job_id} " in ln), None),
         message="the job's log line",
@@ -121,7 +122,7 @@ def test_a_worker_killed_during_a_recovery_leaves_the_next_recovery_free_to_run(
             ),
             {"dead": dead},
         )
-        jobs.defer(jobs.recover_stalled_jobs, timestamp=1)
+        jobs.defer(upkeep.recover_stalled_jobs, timestamp=1)
         db.session.commit()
     run_queued_jobs(app)
     with app.app_context():
@@ -150,7 +151,7 @@ def test_jobs_ping_without_a_worker_says_so(runner):
 
 
 def test_jobs_status_shows_queue_depth_and_workers(app, runner):
-    defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    defer_in_request(app, upkeep.remove_old_jobs, timestamp=0)
     result = runner.invoke(args=["jobs", "status"])
     assert result.exit_code == 0, result.output
     assert "maintenance  todo            1" in result.output
@@ -160,7 +161,7 @@ def test_jobs_status_shows_queue_depth_and_workers(app, runner):
 @contextlib.asynccontextmanager
 async def job_manager(app):
     """Yield procrastinate's public JobManager on the worker's own queue connections."""
-    connector = jobs.worker_connector(app.config)
+    connector = runtime.worker_connector(app.config)
     await connector.open_async()
     try:
         yield JobManager(connector)
@@ -187,7 +188,7 @@ def fail_job(app, job_id):
 
 
 def test_failures_are_listed_and_one_can_be_retried(app, runner):
-    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=7)
+    job_id = defer_in_request(app, upkeep.remove_old_jobs, timestamp=7)
     fail_job(app, job_id)
     listing = runner.invoke(args=["jobs", "failures"]).output
     assert f"{job_id}  " in listing and "remove_old_jobs  {'timestamp': 7}  after 1 attempt(s)" in (
@@ -201,7 +202,7 @@ def test_failures_are_listed_and_one_can_be_retried(app, runner):
 
 
 def test_only_a_failed_job_can_be_retried(app, runner):
-    job_id = defer_in_request(app, jobs.remove_old_jobs, timestamp=0)
+    job_id = defer_in_request(app, upkeep.remove_old_jobs, timestamp=0)
     result = runner.invoke(args=["jobs", "retry", str(job_id)])
     assert result.exit_code == 1
     assert f"job {job_id} is todo; only failed jobs are retried" in result.output
@@ -234,9 +235,8 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
 
     asyncio.run(every_worker_defers_the_same_tick())
     assert [job["task_name"] for job in queued(app)] == ["delete_expired_login_sessions"]
-    assert {
-        periodic.task.name for periodic in jobs.queue.periodic_registry.periodic_tasks.values()
-    } >= {
+    periodic = runtime.worker_queue().periodic_registry.periodic_tasks.values()
+    assert {scheduled.task.name for scheduled in periodic} >= {
         "recover_stalled_jobs",
         "fail_abandoned_work",
         "delete_expired_login_sessions",
@@ -248,7 +248,9 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
 
 def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
     """A job names its task: one queued by the previous release must find it, and its schedule."""
-    ours = {name for name in jobs.queue.tasks if "procrastinate.builtin_tasks" not in name}
+    ours = {
+        name for name in runtime.worker_queue().tasks if "procrastinate.builtin_tasks" not in name
+    }
     assert ours == {
         "ping",
         "count_web_page",
@@ -267,7 +269,7 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         "recover_stalled_jobs",
         "remove_old_jobs",
     }
-    assert set(jobs.queue.periodic_registry.periodic_tasks) == {
+    assert set(runtime.worker_queue().periodic_registry.periodic_tasks) == {
         ("fail_abandoned_work", "abandoned"),
         ("delete_expired_login_sessions", "hourly"),
         ("delete_ended_throttle_windows", "hourly"),

@@ -1,13 +1,21 @@
-"""The shape of app/: its import graph has no cycle, and nothing below a feature imports one.
+"""The shape of the code: app/'s import graph, its modules' size, what the web process loads.
 
-Read from the source with `ast` (nothing is imported), so a cycle that Python happens to
-survive today, or an import hidden inside a function, is found all the same.
+The graph is read from the source with `ast` (nothing is imported), so a cycle that Python
+happens to survive today, or an import hidden inside a function, is found all the same.
+What the web loads is read from a real web process's sys.modules after it served requests.
 """
 
 import ast
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app"
+from devenv import ROOT
+
+APP = ROOT / "app"
 FEATURES = ("auth", "notes", "mypage", "wordcount", "attachments", "search")
 
 
@@ -22,6 +30,17 @@ def app_modules():
     return {module_name(path): ast.parse(path.read_text()) for path in APP.rglob("*.py")}
 
 
+def runtime_imports(tree):
+    """Yield a module's import statements, leaving out those only a type checker runs."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skipped.update(id(child) for child in ast.walk(node) if child is not node)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in skipped:
+            yield node
+
+
 def imported(node, modules):
     """Return the modules of app/ an import statement names (`from app import jobs` is app.jobs)."""
     if isinstance(node, ast.Import):
@@ -32,23 +51,14 @@ def imported(node, modules):
     return []
 
 
-def flask_blueprint_pattern(importer, target):
-    """Whether this is a feature's __init__ importing its routes, so they attach to its `bp`.
-
-    Flask's own pattern for a package (flask.palletsprojects.com, "Larger Applications"): the
-    package defines `bp`, then imports the module whose routes use it.
-    """
-    return importer in {f"app.{feature}" for feature in FEATURES} and target == f"{importer}.routes"
-
-
 def import_graph():
     """Return {module: set of modules it imports}, with where each import is (for messages)."""
     modules = app_modules()
     graph = {name: {} for name in modules}
     for name, tree in modules.items():
-        for node in ast.walk(tree):
+        for node in runtime_imports(tree):
             for target in imported(node, modules):
-                if target != name and not flask_blueprint_pattern(name, target):
+                if target != name:
                     graph[name].setdefault(target, node.lineno)
     return graph, modules
 
@@ -108,7 +118,9 @@ def test_no_module_below_the_features_imports_one():
 
 
 def test_every_import_in_app_is_at_the_top_of_its_module():
-    """An import inside a function hides a cycle; only a comment's reason may keep one there."""
+    """An import inside a function hides a cycle; only a comment's reason may keep one there.
+
+    The factory, create_app(), is where the app's modules are imported (app/__init__.py)."""
     _, modules = import_graph()
     sources = {path: path.read_text().splitlines() for path in APP.rglob("*.py")}
     nested = []
@@ -116,6 +128,8 @@ def test_every_import_in_app_is_at_the_top_of_its_module():
         tree = modules[module_name(path)]
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if module_name(path) == "app" and function.name == "create_app":
                 continue
             for node in ast.walk(function):
                 if (
@@ -129,3 +143,82 @@ def test_every_import_in_app_is_at_the_top_of_its_module():
 def test_jobs_imports_no_feature():
     graph, _ = import_graph()
     assert [target for target in graph["app.jobs"] if feature_of(target)] == []
+
+
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_in_app_is_over_400_lines():
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in APP.rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+# A web worker: the app as gunicorn loads it (wsgi.py), after serving a page, the probes and
+# a sign-in form; printed: the modules it holds.
+WEB_PROCESS = """
+import json, sys
+import wsgi
+client = wsgi.app.test_client()
+for path in ("/healthz", "/readyz", "/auth/login", "/"):
+    assert client.get(path).status_code < 500, path
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(app, postgres):
+    done = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS],
+        cwd=ROOT,
+        env={**os.environ, "APP_SETTINGS": "config.TestingConfig"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert "app.notes.routes" in loaded  # it did load the app
+    kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
+    assert [name for name in loaded if name.startswith(kept_out)] == []
+
+
+def python_files():
+    """Return the repository's own Python files (not virtualenvs or downloaded tools)."""
+    own = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return [ROOT / name for name in own if (ROOT / name).exists()]
+
+
+def test_nothing_edits_sys_path():
+    """The set-up puts the repository on the virtualenv's path (scripts/dev.py), and gunicorn
+    runs as `python -m gunicorn` in the app's folder: nothing needs to edit sys.path."""
+    edits = [
+        str(path.relative_to(ROOT))
+        for path in python_files()
+        if path != Path(__file__) and "sys.path.insert" in path.read_text()
+    ]
+    assert edits == []
+
+
+# procrastinate 3.10 has no API that lists its workers; `flask jobs status` reads their table.
+NO_API_FOR = {"app/commands/queue.py": {"procrastinate_workers"}}
+QUEUE_TABLE = re.compile(r"\bprocrastinate_(jobs|events|workers|periodic_defers)\b")
+
+
+def test_the_queue_is_reached_through_procrastinates_api_not_sql_on_its_tables():
+    """Outside migrations/ (which install its schema) and the tests (which inspect it), the
+    code and tools use procrastinate's JobManager, except where it has no API."""
+    found = {}
+    for path in python_files():
+        name = str(path.relative_to(ROOT))
+        if path.relative_to(ROOT).parts[0] in ("migrations", "tests"):
+            continue
+        tables = {f"procrastinate_{m}" for m in QUEUE_TABLE.findall(path.read_text())}
+        tables -= NO_API_FOR.get(name, set())
+        if tables:
+            found[name] = sorted(tables)
+    assert found == {}

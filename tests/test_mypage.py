@@ -251,7 +251,7 @@ def test_upload_with_the_store_stopped_is_a_clear_503_and_the_old_photo_stays(
     stoppable_store.stop()
     response = stoppable_user.upload_photo(pictures.png())
     assert response.status_code == 503
-    assert "photo store is not answering" in response.get_data(as_text=True)
+    assert "file store is not answering" in response.get_data(as_text=True)
     assert account(app).image_url == before
     stoppable_store.restart()
     assert fetch(before)[0].status == 200

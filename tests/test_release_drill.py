@@ -11,17 +11,16 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from devenv import ROOT
 from devenv.router import Router
 from tests.databases import HEAD
 from tests.webservers import Reply, serve_pages
 
-ROOT = Path(__file__).resolve().parent.parent
 SKIPPED = os.environ.get("MEMO_SKIP_DRILL") and os.environ.get("CI") != "true"
 
 

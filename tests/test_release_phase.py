@@ -16,10 +16,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from devenv import ROOT
 from devenv.services import execute, query
 from tests.databases import HEAD
 
-ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
 
 

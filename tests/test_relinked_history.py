@@ -4,7 +4,7 @@ Each commit of main's first-parent line that added a revision in the last round,
 run its own release phase, makes a database with its own `flask db upgrade` (run with this
 checkout's virtualenv, through the commit's app factory: its migrations need nothing newer).
 This release's release phase must then either refuse it, naming what was skipped and the
-way out, after which `flask db apply-skipped` and the release phase bring it to the same
+way out, after which `flask release apply-skipped` and the release phase bring it to the same
 schema as a fresh upgrade (`pg_dump --schema-only`); or upgrade it to that schema at once.
 fc10c9e is left out: its 0007 imports `safe_ddl`, a module missing from its own tree, so
 its release phase never ran anywhere.
@@ -16,7 +16,7 @@ import pytest
 
 from devenv.history import HistoryUnavailable, check_history_is_complete
 from devenv.schema import schema_dump
-from tests.flaskdb import ROOT, flask_db
+from tests.flaskdb import ROOT, flask_db, flask_release
 
 # An old release's migrations, loaded through its app factory: its wsgi.py may import what
 # this virtualenv no longer has (254c475's serves through a2wsgi, which #20 removed).
@@ -81,12 +81,12 @@ def test_a_database_made_by_main_during_the_relinks_is_refused_then_repaired(
     assert f"revision {revision} ran on top of {ran_on}" in output
     assert f"Alembic would take {skipped} as applied and skip them" in output
     assert "Nothing was changed" in output
-    assert "`flask db apply-skipped`" in output
+    assert "`flask release apply-skipped`" in output
     assert schema_dump(url) != fresh_schema
-    code, output = flask_db(url, "apply-skipped")
+    code, output = flask_release(url, "apply-skipped")
     assert code == 0, output
     code, output = flask_db(url, "upgrade")
     assert code == 0, output
     assert schema_dump(url) == fresh_schema
-    code, output = flask_db(url, "validate")
+    code, output = flask_release(url, "validate")
     assert code == 0, output

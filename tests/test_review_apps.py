@@ -5,7 +5,6 @@ import json
 import os
 import secrets
 import shlex
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,8 +12,8 @@ from werkzeug.utils import import_string
 
 from app.extensions import db
 from app.models import Note, User
+from devenv import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 APP_JSON = json.loads((ROOT / "app.json").read_text())
 # What each add-on sets (one of its variables, with a value of its kind).
 ADDON_VARIABLES = {

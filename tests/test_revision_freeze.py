@@ -1,40 +1,25 @@
-"""A revision on main is frozen: its code may not change once main has shipped it.
+"""A revision on main is frozen: its code may not change once it has landed.
 
-Main is `main` (else `origin/main`, else HEAD), or the ref in MEMO_MAIN_REF.
-
-Each revision file is compared with the version main's first-parent line first had
-(every later version on that line, and the file in this tree): `down_revision`, the
-operations and the marks may not change; docstrings, comments and formatting may.
-Relinking a shipped revision makes Alembic skip its new ancestors on every database that
-ran it (issue 19); the history of how it happened here is in docs/releases.md.
+migrations/frozen.txt lists every landed revision with the checksum of its code (docstrings,
+comments and formatting aside); this compares each file with its line, so it works in any
+clone, shallow or not. A branch's new revision is listed by scripts/freeze_revisions.py, and
+scripts/land keeps main's lines as they are. Relinking a shipped revision makes Alembic skip
+its new ancestors on every database that ran it (docs/releases.md).
 """
 
 import os
 import subprocess
+import sys
 
-import pytest
-
-from devenv.history import (
-    HistoryUnavailable,
-    check_history_is_complete,
-    frozen_violations,
-    main_ref,
+from app.schema import code_revisions
+from devenv import ROOT
+from migrations.release.freeze import (
+    FROZEN,
+    current_checksums,
+    freeze_problems,
+    read_frozen,
+    revision_checksum,
 )
-
-# Edits made on main before this rule existed, each accepted as it is: the version such a
-# commit left is the one later versions are compared with. Never add to this list.
-ACCEPTED_BEFORE_THE_RULE = {
-    # 0001 was rewritten while it was the only revision, before any release shipped.
-    "migrations/versions/0001_users_and_notes.py": {"1ff6934", "1c52a63"},
-    # Relinked onto 0002 at the merge of issue 3, then its import moved to app.release.
-    "migrations/versions/0003_note_completed.py": {"85fe498", "c10d2fe"},
-    "migrations/versions/0002_user_image_url.py": {"c10d2fe"},
-    # The relinks of issue 19: 0011 onto 0007, then 0010; 0010 onto 0009.
-    "migrations/versions/0011_note_search.py": {"fc10c9e", "2122606"},
-    "migrations/versions/0010_attachments.py": {"254c475"},
-    # Its import moved to app.release, then it was marked backward compatible.
-    "migrations/versions/0007_background_work.py": {"3aec1c1", "709aca1"},
-}
 
 REVISION = """\"\"\"{doc}\"\"\"
 
@@ -49,70 +34,103 @@ def upgrade():
 """
 
 
-def test_no_revision_shipped_on_main_changed_its_code():
-    """Every revision file here, and every version of it on main, has the code main shipped."""
-    try:
-        check_history_is_complete()
-    except HistoryUnavailable as error:
-        pytest.skip(f"main's history is not here, so the freeze cannot be checked: {error}")
-    # scripts/land sets MEMO_MAIN_REF to the merge it verifies: main as it will be.
-    problems = frozen_violations(
-        main_ref(os.environ.get("MEMO_MAIN_REF")), ACCEPTED_BEFORE_THE_RULE
-    )
-    assert not problems, (
-        "A shipped revision is frozen (docs/releases.md): put the change in a new revision, and "
-        "relink only your branch's new revision onto main's head (scripts/relink_revision.py).\n"
+def revision_source(revision="0002", parent='"0001"', doc="A revision.", sql="SELECT 1"):
+    """Return a revision file's text."""
+    return REVISION.format(doc=doc, revision=revision, parent=parent, sql=sql)
+
+
+def test_every_revision_here_is_frozen_with_the_code_it_landed_with():
+    problems = freeze_problems(read_frozen(FROZEN.read_text()), current_checksums())
+    assert problems == [], (
+        "A landed revision is frozen (docs/releases.md): put the change in a new revision.\n"
         + "\n".join(problems)
     )
 
 
-def commit_revision(repo, revision, parent, doc="A revision.", sql="SELECT 1"):
-    """Write a revision file into the scratch repository and commit it on main."""
-    versions = repo / "migrations" / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    text = REVISION.format(doc=doc, revision=revision, parent=parent, sql=sql)
-    (versions / f"{revision}_test.py").write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", f"{revision}: {doc}")
+def test_a_revisions_docstring_comments_and_formatting_may_change():
+    before = revision_checksum(revision_source())
+    after = revision_checksum(
+        revision_source(doc="A corrected docstring.").replace("    op.", "    # why\n    op.")
+    )
+    assert after == before
+
+
+def test_a_relinked_or_edited_revision_is_named(tmp_path):
+    (tmp_path / "0002_test.py").write_text(revision_source())
+    frozen = current_checksums(tmp_path)
+    (tmp_path / "0002_test.py").write_text(revision_source(parent='"0000"'))
+    [relinked] = freeze_problems(frozen, current_checksums(tmp_path))
+    assert relinked.startswith("0002_test.py changed since it landed")
+    (tmp_path / "0002_test.py").write_text(revision_source(sql="SELECT 2"))
+    [edited] = freeze_problems(frozen, current_checksums(tmp_path))
+    assert "put the change in a new revision" in edited
+
+
+def test_a_new_revision_must_be_listed_and_a_listed_one_must_stay(tmp_path):
+    (tmp_path / "0002_test.py").write_text(revision_source())
+    frozen = current_checksums(tmp_path)
+    (tmp_path / "0003_test.py").write_text(revision_source("0003", '"0002"'))
+    (tmp_path / "0002_test.py").unlink()
+    problems = freeze_problems(frozen, current_checksums(tmp_path))
+    assert problems == [
+        "0002_test.py is frozen but no longer in migrations/versions",
+        "0003_test.py is not in migrations/frozen.txt: add it with "
+        "`python scripts/freeze_revisions.py` before it lands",
+    ]
 
 
 def git(repo, *args):
-    """Run git in the scratch repository."""
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
-@pytest.fixture
-def repo(tmp_path):
-    """A scratch repository on main with two revisions, 0001 and 0002."""
+def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp_path):
+    """In a scratch checkout (its own migrations/), as a developer runs it on a branch."""
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for name in ("__init__.py", "release/__init__.py", "release/freeze.py"):
+        (tmp_path / "migrations" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "migrations" / name).write_text((ROOT / "migrations" / name).read_text())
+    (versions / "0001_test.py").write_text(revision_source("0001", "None"))
     git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "config", "user.email", "test@example.com")
-    git(tmp_path, "config", "user.name", "test")
-    commit_revision(tmp_path, "0001", "None")
-    commit_revision(tmp_path, "0002", '"0001"')
-    return tmp_path
+    git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
+        "--allow-empty", "-m", "start")  # fmt: skip
+    script = [sys.executable, str(ROOT / "scripts" / "freeze_revisions.py")]
+
+    def freeze():
+        # The scratch checkout's migrations/ comes first, as the repository's does in its own.
+        environ = {**os.environ, "PYTHONPATH": str(tmp_path)}
+        return subprocess.run(script, cwd=tmp_path, env=environ, capture_output=True, text=True)
+
+    assert freeze().returncode == 0
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
+        "-m", "0001 lands")  # fmt: skip
+    (versions / "0002_test.py").write_text(revision_source())
+    listed = freeze()
+    assert listed.returncode == 0 and "new on this branch: ['0002_test.py']" in listed.stdout
+    (versions / "0002_test.py").write_text(revision_source(sql="SELECT 2"))
+    assert freeze().returncode == 0  # not on main yet: its line follows it
+    (versions / "0001_test.py").write_text(revision_source("0001", '"0000"'))
+    refused = freeze()
+    assert refused.returncode == 1
+    assert "0001_test.py differ from main's frozen lines" in refused.stderr
 
 
-def test_a_shipped_revisions_docstring_may_change(repo):
-    """A new docstring, comment or formatting is not a change of the code."""
-    commit_revision(repo, "0002", '"0001"', doc="A corrected docstring.")
-    assert frozen_violations("main", {}, cwd=repo) == []
+# Revisions before 0017 landed out of order (0011, 0014, 0013, 0016, 0015, 0017): shipped
+# as they are. From 0017 on, each file's number is its parent's plus one, so listing the
+# folder shows the chain; scripts/relink_revision.py --renumber keeps it so at a merge.
+NUMBERED_IN_ORDER_FROM = "0017"
 
 
-def test_a_relinked_shipped_revision_is_refused_on_main_and_in_the_tree(repo):
-    """Changing down_revision of a revision main shipped is named, by commit and in the tree."""
-    commit_revision(repo, "0003", '"0002"')
-    commit_revision(repo, "0003", '"0001"')
-    problems = frozen_violations("main", {}, cwd=repo)
-    assert len(problems) == 2
-    assert "0003_test.py: " in problems[0]
-    assert "changed down_revision from '0002' to '0001'" in problems[0]
-    assert "this tree changes down_revision from '0002' to '0001'" in problems[1]
-
-
-def test_a_shipped_revisions_operations_may_not_change(repo):
-    """An operation edited in place is a change, even when the file is otherwise the same."""
-    commit_revision(repo, "0002", '"0001"', sql="SELECT 2")
-    on_main, in_tree = frozen_violations("main", {}, cwd=repo)
-    assert "0002_test.py: " in on_main
-    assert "changed upgrade() (shipped by " in on_main
-    assert "this tree changes upgrade()" in in_tree
+def test_from_0017_each_revision_is_numbered_one_above_its_parent():
+    chain = code_revisions()
+    names = {path.name.split("_")[0]: path.name for path in FROZEN.parent.glob("versions/*.py")}
+    assert set(names) == set(chain), "a revision's file name starts with its id"
+    out_of_order = [
+        f"{names[revision]} revises {parents[0]}"
+        for revision, parents in chain.items()
+        if len(parents) == 1
+        and parents[0] >= NUMBERED_IN_ORDER_FROM
+        and int(revision) != int(parents[0]) + 1
+    ]
+    assert out_of_order == []

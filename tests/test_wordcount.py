@@ -5,8 +5,6 @@ import signal
 import threading
 import time
 from contextlib import suppress
-from pathlib import Path
-from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -14,11 +12,12 @@ from sqlalchemy import select, text
 
 from app import create_app
 from app.extensions import db
-from app.fetcher import FetchError, fetch
+from app.fetcher import FetchError, Page, fetch
 from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.pages import fetch_settings
 from app.wordcount.sandbox import count_limited
+from devenv import ROOT
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
@@ -29,7 +28,6 @@ from tests.webservers import (
 )
 from tests.workers import run_queued_jobs, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = b"""<!doctype html>
 <html lang="en">
 <head>
@@ -575,8 +573,11 @@ def test_a_count_goes_on_when_the_platform_stops_the_worker_dyno(app):
     # The platform sends SIGTERM to every process of the dyno, the counting child too; the
     # worker waits for its running jobs, so the count must finish (before: "took more than
     # 10 s of work", failed for good).
-    page = SimpleNamespace(
-        text="<p>many words <b>of</b> text</p>" * 150_000, media_type="text/html"
+    page = Page(
+        "https://example.com/",
+        "text/html",
+        b"<p>many words <b>of</b> text</p>" * 150_000,
+        "text/html; charset=utf-8",
     )
     outcome = []
     counting = threading.Thread(target=lambda: outcome.append(count_limited(page, 10)))

@@ -14,7 +14,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from app import jobs
+from app.worker import runtime
 from devenv.liveserver import ROOT, procfile_command
 from devenv.services import execute, query
 
@@ -69,7 +69,7 @@ def run_queued_jobs(app):
 
     For tests that change the app's config on the fly; end-to-end tests use WorkerProcess.
     """
-    jobs.run_worker(app, concurrency=1, wait=False)
+    runtime.run_worker(app, concurrency=1, wait=False)
 
 
 class WorkerProcess:

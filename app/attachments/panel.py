@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
 from app import storage
 from app.attachments.uploads import (
@@ -14,9 +13,9 @@ from app.attachments.uploads import (
     sign,
     upload_form,
 )
+from app.errors import STORE_DOWN
 
 logger = logging.getLogger("memo.attachments")
-STORE_DOWN = _l("Files cannot be attached right now: the file store is not answering.")
 
 
 @dataclass

@@ -1,16 +1,13 @@
 """Attachments: starting an upload from a script, confirming it, downloading and deleting."""
 
-import logging
-
-from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound, ServiceUnavailable, default_exceptions
+from werkzeug.exceptions import NotFound, default_exceptions
 
 from app import storage
-from app.attachments import bp, naming
+from app.attachments import naming
 from app.attachments.forms import UploadStartForm
 from app.attachments.uploads import (
     UploadRefused,
@@ -25,11 +22,7 @@ from app.extensions import db
 from app.models import Attachment
 from app.notes.lookup import get_note
 
-logger = logging.getLogger("memo.attachments")
-STORE_DOWN = _l(
-    "The file store is not answering, so this could not be done. Nothing is lost: "
-    "please reload this page in a moment to try again."
-)
+bp = Blueprint("attachments", __name__)
 
 
 @bp.errorhandler(UploadRefused)
@@ -40,13 +33,6 @@ def upload_refused(refusal):
     if refusal.retry_after:
         error.retry_after = refusal.retry_after
     return handle_http_error(error)
-
-
-@bp.errorhandler(storage.StorageError)
-def object_store_failed(error):
-    """Answer 503 when the object store fails; the upload stays as it was, to retry."""
-    logger.warning("object store failed: %s", error)
-    return handle_http_error(ServiceUnavailable(str(STORE_DOWN)))
 
 
 def get_attachment(attachment_id):

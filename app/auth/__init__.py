@@ -1,7 +1,4 @@
-"""Accounts: sign up, sign in, sign out."""
+"""Accounts: sign up, sign in, sign out.
 
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from app.auth import routes  # noqa: E402,F401  (routes attach themselves to bp)
+The blueprint `bp` and its routes are in routes.py, which create_app imports.
+"""

@@ -1,13 +1,21 @@
 """Sign up, verify the address, sign in and out, and reset a forgotten password."""
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app import objects
-from app.auth import bp, throttle
+from app.auth import throttle
 from app.auth.forms import (
     NICKNAME_TAKEN,
     ConfirmForm,
@@ -16,12 +24,12 @@ from app.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from app.auth.sessions import sign_in
 from app.auth.tasks import defer_mail, defer_unasked_mail
-from app.extensions import db, login_manager
-from app.forms import page_status
+from app.extensions import db
+from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
-    LoginSession,
     MailToken,
     User,
     burn_password_check,
@@ -29,6 +37,8 @@ from app.models import (
     utcnow,
 )
 from app.validators import is_same_site_path
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 LOGIN_FAILED = _l("Email or password is incorrect.")
 # The one answer to a signup, whether it created an account or found one: the mail tells.
@@ -62,42 +72,10 @@ CONFIRMED_SIGN_IN = {
 }
 
 
-@login_manager.user_loader
-def load_user(session_token):
-    """Return the user of the live login session named in the cookie, or None."""
-    user = LoginSession.load_user(session_token, current_app.config["LOGIN_SESSION_LIFETIME"])
-    # Whatever the request then does, its response carries this user's data: no-store.
-    g.signed_in_user_loaded = user is not None
-    return user
-
-
-@login_manager.unauthorized_handler
-def ask_to_sign_in():
-    """Send an anonymous visitor to the login page, remembering where they were going."""
-    target = request.full_path if request.query_string else request.path
-    return redirect(url_for("auth.login", next=target))
-
-
-def sign_in(user, remember=False):
-    """Sign `user` in on a fresh session: nothing from before (the CSRF secret) carries over."""
-    session.clear()
-    login_user(user, remember=remember)
-
-
 def time_zone_of(form):
     """Return the zone the browser reported at sign-up, else the usual one of the language."""
     reported = form.timezone.data
     return reported if is_time_zone(reported) else usual_time_zone(get_locale().language)
-
-
-def render_form(template, form):
-    """Render a form page: 400 when a submission failed validation, else 200."""
-    return render_form_with(template, form)
-
-
-def render_form_with(template, form, **context):
-    """Render a form page with more context: 400 when a submission failed validation."""
-    return render_template(template, form=form, **context), page_status(form)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -312,7 +290,7 @@ def secure(token):
     if refusal:
         return refusal
     if not form.validate_on_submit():
-        return render_form_with("auth/secure.html", form, row=row)
+        return render_form("auth/secure.html", form, row=row)
     user = row.user
     moved_back = comparison_key(user.email) == comparison_key(row.email) or move_back(user, row)
     user.set_password(form.new_password.data)

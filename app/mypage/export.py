@@ -22,7 +22,7 @@ from app import objects, storage
 from app.attachments.naming import FALLBACK_NAME, clean_name
 from app.extensions import db
 from app.i18n.stored import stored_message
-from app.models import EXPORT_BATCH, AccountExport, Attachment, Note, User, utcnow
+from app.models import EXPORT_BATCH, AccountExport, Attachment, Note, User, account_json, utcnow
 
 logger = logging.getLogger("memo.export")
 # The archive stays in memory up to this size, then in a temporary file.
@@ -63,7 +63,7 @@ def entry(name, moment, zone):
 def write_account_json(user, archive, zone):
     """Write the account's JSON document into the archive, as the rows are read."""
     with archive.open(entry("account.json", utcnow(), zone), "w", force_zip64=True) as file:
-        for piece in user.export_json():
+        for piece in account_json(user):
             file.write(piece.encode())
     db.session.commit()  # ends the read transaction before the slow part: the files
 

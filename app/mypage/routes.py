@@ -1,6 +1,6 @@
 """My page: every route acts on the signed-in user's own account, never on an id it is given."""
 
-from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
@@ -23,7 +23,7 @@ from app.models import (
     User,
     comparison_key,
 )
-from app.mypage import bp, export, tasks
+from app.mypage import export, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
@@ -33,6 +33,8 @@ from app.mypage.forms import (
     PhotoForm,
     SettingsForm,
 )
+
+bp = Blueprint("mypage", __name__, url_prefix="/mypage")
 
 # The one answer to an email change, whether the new address is free or taken.
 EMAIL_CHANGE_ASKED = _l(

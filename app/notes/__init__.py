@@ -1,7 +1,4 @@
-"""Notes: each user's own list, with create, read, update and delete."""
+"""Notes: each user's own list, with create, read, update and delete.
 
-from flask import Blueprint
-
-bp = Blueprint("notes", __name__)
-
-from app.notes import routes  # noqa: E402,F401  (routes attach themselves to bp)
+The blueprint `bp` and its routes are in routes.py, which create_app imports.
+"""

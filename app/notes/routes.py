@@ -1,6 +1,6 @@
 """The signed-in user's notes."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import update as update_rows
@@ -10,13 +10,15 @@ from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
 from app.models import BIGINT_MAX, Note, utcnow
-from app.notes import bp, history, trash
+from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page
 from app.notes.quota import QuotaFull, check_room
 from app.validators import is_same_site_path
+
+bp = Blueprint("notes", __name__)
 
 # An id no note has yet: a list page builds a note's URL with it once, then fills in each id.
 ANY_NOTE_ID = BIGINT_MAX

@@ -1,7 +1,4 @@
-"""Search: PostgreSQL full-text search of the signed-in user's notes, ranked and highlighted."""
+"""Search: PostgreSQL full-text search of the signed-in user's notes, ranked and highlighted.
 
-from flask import Blueprint
-
-bp = Blueprint("search", __name__)
-
-from app.search import routes  # noqa: E402,F401  (routes attach themselves to bp)
+The blueprint `bp` and its routes are in routes.py, which create_app imports.
+"""

@@ -1,11 +1,10 @@
 """The search page."""
 
-from flask import abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from app.search import bp
 from app.search.forms import SearchForm
 from app.search.query import (
     MAX_PAGE,
@@ -17,6 +16,8 @@ from app.search.query import (
     search_notes,
 )
 from app.validators import page_number
+
+bp = Blueprint("search", __name__)
 
 # A search lasts at most SEARCH_TIMEOUT_MS; one of the user's ends by then.
 BUSY_RETRY_AFTER_SECONDS = 2

@@ -1,6 +1,15 @@
 """Count the words of a web page (a worker fetches it) or a note; show the user's word counts."""
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -15,10 +24,11 @@ from app.i18n.stored import translated_text
 from app.models import TooManyUnfinished, WordCount
 from app.notes.lookup import get_note
 from app.validators import page_number
-from app.wordcount import bp
 from app.wordcount.counting import count_words
 from app.wordcount.forms import WordCountForm
 from app.wordcount.tasks import count_web_page
+
+bp = Blueprint("wordcount", __name__)
 
 # A word count's status as its list shows it.
 STATUS_NAMES = {

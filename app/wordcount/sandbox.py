@@ -4,21 +4,17 @@ Decoding a page and reading its text are CPU-bound work on bytes a stranger chos
 thread cannot be interrupted while a codec or a regex runs, so the count runs in a child
 that the kernel stops (SIGXCPU) once it has used its CPU seconds; the count then fails
 for good, with a reason, and the job is not retried. Children are forked from
-multiprocessing's fork server, which imported this module once: a count starts in
+multiprocessing's fork server, which imported child.py once: a count starts in
 milliseconds, and no child is forked from the worker's threads.
 """
 
 import logging
 import multiprocessing
-import resource
 import signal
 
 from app.i18n.stored import stored_message
-from app.wordcount.counting import count_words, visible_text
+from app.wordcount import child as counting_child
 
-# A child's address space: a 2 MB page's text and words take tens of megabytes, on top of
-# what the fork server imported.
-COUNT_MEMORY_BYTES = 1024 * 1024 * 1024
 # A child waiting for a core on a busy machine still gets its CPU seconds, within this many.
 WALL_SECONDS_PER_CPU_SECOND = 2
 
@@ -29,7 +25,7 @@ UNREADABLE = stored_message("Memo could not read the text of this page.")
 
 logger = logging.getLogger("memo.wordcount")
 children = multiprocessing.get_context("forkserver")
-children.set_forkserver_preload([__name__])
+children.set_forkserver_preload([counting_child.__name__])
 
 
 class CountError(Exception):
@@ -39,7 +35,11 @@ class CountError(Exception):
 def count_limited(page, cpu_seconds):
     """Return count_words() of the page's visible text, computed in a child under limits."""
     receiver, sender = children.Pipe(duplex=False)
-    child = children.Process(target=count_in_child, args=(page, cpu_seconds, sender), daemon=True)
+    child = children.Process(
+        target=counting_child.count_in_child,
+        args=(page.body, page.content_type, page.media_type, cpu_seconds, sender),
+        daemon=True,
+    )
     child.start()
     sender.close()
     try:
@@ -58,8 +58,8 @@ def count_limited(page, cpu_seconds):
     if outcome is None:  # killed for its CPU time or memory, or out of wall time
         raise CountError(TOO_EXPENSIVE % {"seconds": cpu_seconds})
     counts, problem = outcome
-    if problem:
-        raise CountError(problem)
+    if problem == counting_child.UNREADABLE:
+        raise CountError(UNREADABLE)
     return counts
 
 
@@ -69,22 +69,3 @@ def receive(receiver, timeout):
         return receiver.recv() if receiver.poll(timeout) else None
     except EOFError:  # the child died before it sent anything
         return None
-
-
-def count_in_child(page, cpu_seconds, sender):
-    """Limit this process, count the page and send (counts, None) or (None, problem).
-
-    The platform sends SIGTERM to every process of the worker's dyno at once: the count goes
-    on (its limits end it anyway), and the worker, which waits for its running jobs, takes it.
-    """
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (COUNT_MEMORY_BYTES, COUNT_MEMORY_BYTES))
-    try:
-        text = page.text if page.media_type == "text/plain" else visible_text(page.text)
-        outcome = count_words(text), None
-    except (UnicodeError, LookupError):  # a codec that fails whatever its error handler says
-        outcome = None, UNREADABLE
-    except MemoryError:
-        outcome = None
-    sender.send(outcome)

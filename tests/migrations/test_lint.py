@@ -2,9 +2,9 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from devenv import ROOT
+
 BLOCKING_INDEX = 'op.create_index("ix_note_title", "note", ["title"])'
 
 

@@ -1,0 +1,97 @@
+"""The data model: users, their notes, attachments and word counts, mailed links, throttles.
+
+One module per part (base, accounts, notes, work, access, transfers); everything is
+imported from here: `from app.models import Note`.
+"""
+
+from app.models.access import (
+    LoginThrottle,
+    MailToken,
+    account_stamp,
+)
+from app.models.accounts import (
+    LoginSession,
+    User,
+    burn_password_check,
+    dummy_hash,
+    hash_token,
+)
+from app.models.base import (
+    ATTACHMENT_KEY_MAX_LENGTH,
+    ATTACHMENT_NAME_MAX_LENGTH,
+    BIGINT_MAX,
+    CONTENT_MAX_LENGTH,
+    CONTENT_TYPE_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    EXPORT_BATCH,
+    NICKNAME_MAX_LENGTH,
+    NICKNAME_MIN_LENGTH,
+    TITLE_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    comparison_key,
+    hasher_for,
+    password_hasher,
+    utcnow,
+)
+from app.models.notes import (
+    Attachment,
+    Note,
+    NoteVersion,
+)
+from app.models.transfers import (
+    AccountExport,
+    AccountImport,
+    account_json,
+)
+from app.models.work import (
+    ABANDONED,
+    STATUS_CHECK,
+    UNFINISHED,
+    PhotoUpload,
+    TooManyUnfinished,
+    WordCount,
+    WorkerOutcome,
+    lock_user,
+    no_words,
+)
+
+__all__ = [
+    "EMAIL_MAX_LENGTH",
+    "NICKNAME_MIN_LENGTH",
+    "NICKNAME_MAX_LENGTH",
+    "TITLE_MAX_LENGTH",
+    "CONTENT_MAX_LENGTH",
+    "URL_MAX_LENGTH",
+    "ATTACHMENT_NAME_MAX_LENGTH",
+    "ATTACHMENT_KEY_MAX_LENGTH",
+    "CONTENT_TYPE_MAX_LENGTH",
+    "EXPORT_BATCH",
+    "BIGINT_MAX",
+    "hasher_for",
+    "password_hasher",
+    "comparison_key",
+    "utcnow",
+    "User",
+    "dummy_hash",
+    "burn_password_check",
+    "hash_token",
+    "LoginSession",
+    "Note",
+    "NoteVersion",
+    "Attachment",
+    "UNFINISHED",
+    "STATUS_CHECK",
+    "ABANDONED",
+    "TooManyUnfinished",
+    "WorkerOutcome",
+    "lock_user",
+    "no_words",
+    "WordCount",
+    "PhotoUpload",
+    "account_stamp",
+    "MailToken",
+    "LoginThrottle",
+    "AccountImport",
+    "AccountExport",
+    "account_json",
+]

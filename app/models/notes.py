@@ -1,0 +1,156 @@
+"""Notes, their earlier versions and their attachments."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Text,
+    false,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import User
+from app.models.base import (
+    ATTACHMENT_KEY_MAX_LENGTH,
+    ATTACHMENT_NAME_MAX_LENGTH,
+    CONTENT_MAX_LENGTH,
+    CONTENT_TYPE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    utcnow,
+)
+
+
+class Note(db.Model):
+    """A note with a title and content, owned by one user."""
+
+    __tablename__ = "note"
+    __table_args__ = (
+        Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),
+        # Search's index: each lexeme with the owner's id in front (migration 0011).
+        Index(
+            "ix_note_search_keys",
+            text("note_search_keys(user_id, search_vector)"),
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
+        CheckConstraint(
+            f"char_length(title) BETWEEN 1 AND {TITLE_MAX_LENGTH}", name="title_length"
+        ),
+        CheckConstraint(f"char_length(content) <= {CONTENT_MAX_LENGTH}", name="content_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    completed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Written by a trigger from title and content (migration 0011), read only by search
+    # (app/search/query.py): never loaded with a note.
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
+    # In the trash since then (out of the list, search and word counts); purged 30 days on.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moved by each save of the title or content: a save based on an older one is refused.
+    version: Mapped[int] = mapped_column(BigInteger, default=1, server_default=text("1"))
+
+    owner: Mapped[User] = relationship(back_populates="notes")
+
+    def markdown(self):
+        """Return the note as a Markdown file's text: its title as a heading, then its content."""
+        done = "\n\n(done)" if self.completed else ""
+        return f"# {self.title}\n\n{self.content}{done}\n"
+
+    def export(self):
+        """Return the note as JSON-ready data."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "content": self.content,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "completed": self.completed,
+        }
+
+
+class NoteVersion(db.Model):
+    """The title and content a save replaced: one entry of a note's history."""
+
+    __tablename__ = "note_version"
+    __table_args__ = (
+        Index("ix_note_version_note_id_id", "note_id", "id"),
+        Index("ix_note_version_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    note_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("note.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when it was current
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Attachment(db.Model):
+    """A file attached to a note: its bytes live in the object store under `key`.
+
+    `pending` from the moment the page's script starts an upload (a POST) until it is
+    confirmed (the plain form's uploads have no row until then); only a confirmed attachment
+    has a name, a type and a size, and is listed.
+    """
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        Index("ix_attachment_note_id_created_at", "note_id", "created_at"),
+        Index("ix_attachment_user_id_state", "user_id", "state"),
+        # The sweep looks for pending uploads whose time ran out.
+        Index(
+            "ix_attachment_pending_expires_at",
+            "expires_at",
+            postgresql_where=text("state = 'pending'"),
+        ),
+        CheckConstraint("state IN ('pending', 'confirmed')", name="state"),
+        CheckConstraint(f"char_length(key) <= {ATTACHMENT_KEY_MAX_LENGTH}", name="key_length"),
+        CheckConstraint(f"char_length(name) <= {ATTACHMENT_NAME_MAX_LENGTH}", name="name_length"),
+        CheckConstraint(
+            f"char_length(content_type) <= {CONTENT_TYPE_MAX_LENGTH}", name="content_type_length"
+        ),
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        CheckConstraint(
+            "state = 'pending' OR (name IS NOT NULL AND content_type IS NOT NULL"
+            " AND size IS NOT NULL AND confirmed_at IS NOT NULL)",
+            name="confirmed_complete",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    note_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("note.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(Text, unique=True)
+    state: Mapped[str] = mapped_column(Text, default="pending", server_default="pending")
+    name: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def export(self):
+        """Return the attachment's metadata as JSON-ready data (the file stays in the store)."""
+        return {
+            "id": self.id,
+            "note_id": self.note_id,
+            "name": self.name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "created_at": self.confirmed_at.isoformat(),
+        }
