@@ -17,7 +17,6 @@ from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.pages import fetch_settings
 from app.wordcount.sandbox import count_limited
-from devenv import ROOT
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
