@@ -154,6 +154,12 @@ class Config:
     IMPORT_MAX_FILES = 5000
     IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
     IMPORT_MAX_RATIO = 100  # an entry may unpack to at most 100 times what it takes
+    # Share links (app/shares/): live links one account may have, views of one link a minute
+    # (a chat app's preview crawler and a group's readers fit), and how long the shared page's
+    # attachment links work.
+    SHARES_PER_USER = 100
+    SHARE_VIEWS_PER_MINUTE = 60
+    SHARE_DOWNLOAD_SECONDS = 300
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

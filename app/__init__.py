@@ -33,9 +33,11 @@ def create_app(settings=None, overrides=None):
     from app.i18n import routes as i18n_routes
     from app.mypage import tasks as mypage_tasks
     from app.mypage.routes import bp as mypage_bp
+    from app.notes import shelves  # noqa: F401  (its routes attach to notes.bp)
     from app.notes import tasks as notes_tasks
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
+    from app.shares.routes import bp as shares_bp
     from app.urls import IdConverter, Proxied, photo_url
     from app.wordcount import tasks as wordcount_tasks
     from app.wordcount.routes import bp as wordcount_bp
@@ -68,6 +70,7 @@ def create_app(settings=None, overrides=None):
     app.register_blueprint(mypage_bp)
     app.register_blueprint(wordcount_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(shares_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(i18n_routes.bp)
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production

@@ -60,7 +60,8 @@ def init_app(app):
 
     @app.after_request
     def add_security_headers(response):
-        response.headers.update(headers)
+        for name, value in headers.items():  # a view may set a stricter one of its own
+            response.headers.setdefault(name, value)
         if made_for_a_signed_in_user():
             response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")

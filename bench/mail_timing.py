@@ -21,7 +21,7 @@ import time
 from flask_migrate import upgrade
 
 from app import create_app
-from bench.migrations import machine
+from bench.release_phase import machine
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.services import ensure_database, throwaway_postgres
 from devenv.visitors import PASSWORD, Browser

@@ -1,7 +1,7 @@
 """Benchmarks of search (not tests): `.venv/bin/python bench/search.py`.
 
 1. Migration 0011 on 1,000,000 notes while a load generator reads and writes notes as
-   the previous release does (bench/migrations.py's harness): total time of the
+   the previous release does (bench/release_phase.py's harness): total time of the
    revision, and the longest any load query took, lock waits included. Target: no
    request blocked for more than 250 ms.
    The later revisions follow (0017 bounds long notes' vectors: none here is long),
@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.migrations import (
+from bench.release_phase import (
     bench_revision_under_load,
     flask_db,
     machine,

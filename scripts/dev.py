@@ -130,7 +130,7 @@ def ensure_nginx():
     """Install Debian's nginx when it is missing, as CI does chromium.
 
     front.py serves alone; releases before it ran nginx, and the release drill still runs one of
-    those (its old release), as bench/front.py does to compare the two fronts.
+    those (its old release), as bench/fronts.py does to compare the two fronts.
     """
     if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
         return

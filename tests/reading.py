@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 # Names, formats and units, as a Korean reader sees them too; file extensions as on their files.
 LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "ZIP", "MB", "KB", "GB", "UTC", "English"}
 LATIN_ALLOWED |= {"zip", "txt", "md", "UTF"}
+LATIN_ALLOWED |= {"tag"}  # the search syntax's `tag:`, typed as it is in any language
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 

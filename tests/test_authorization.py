@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import Attachment, User, WordCount
+from app.models import Attachment, NoteShare, User, WordCount
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
 from tests import databases, pictures
@@ -23,6 +23,7 @@ PUBLIC = "public"  # anyone; no object of a user's in sight
 ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, whatever is sent
 OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
 LINK = "link"  # anyone holding a mailed link's token; any other token is a 400 page
+SHARED = "shared"  # anyone holding a share link's token; any other token is a 404
 
 NEW_PASSWORD = "another good passphrase"
 
@@ -100,6 +101,15 @@ MATRIX = {
     "/trash": Route(ACCOUNT, {"GET": {}}),
     "/trash/<id:note_id>/restore": Route(OWNER, {"POST": {}}),
     "/trash/empty": Route(ACCOUNT, {"POST": {}}),
+    "/notes/<id:note_id>/pin": Route(OWNER, {"POST": {"next": "/"}}),
+    "/notes/<id:note_id>/unpin": Route(OWNER, {"POST": {"next": "/"}}),
+    "/notes/<id:note_id>/archive": Route(OWNER, {"POST": {"next": "/"}}),
+    "/notes/<id:note_id>/unarchive": Route(OWNER, {"POST": {"next": "/"}}),
+    "/archive": Route(ACCOUNT, {"GET": {}}),
+    "/tags": Route(ACCOUNT, {"GET": {}}),
+    "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
+    "/s/<token>": Route(SHARED, {"GET": {}}),
+    "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
@@ -138,7 +148,9 @@ MATRIX = {
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
 POSTS = [(rule, method) for rule, method in CASES if method == "POST"]
-SIGNED_IN = [(rule, method) for rule, method in CASES if MATRIX[rule].access not in (PUBLIC, LINK)]
+SIGNED_IN = [
+    (rule, method) for rule, method in CASES if MATRIX[rule].access not in (PUBLIC, LINK, SHARED)
+]
 
 
 @dataclass
@@ -149,6 +161,7 @@ class World:
     note_id: int
     word_count_id: int
     attachment_id: int
+    share_id: int
     secrets: list
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
 
@@ -160,6 +173,7 @@ class World:
             .replace("<id:word_count_id>", str(self.word_count_id))
             .replace("<id:attachment_id>", str(self.attachment_id))
             .replace("<id:version_id>", "1")
+            .replace("<id:link_id>", str(self.share_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 
@@ -196,6 +210,7 @@ def make_world(app, user, page_url):
     assert user.upload_photo(pictures.jpeg()).status_code == 302
     attached = Attacher(user).attach(1, b"zebracorn\n", "zebracorn.txt")
     assert attached.status_code == 302
+    assert user.post("/notes/1/share", {"expires_days": "7"}).status_code == 302
     user.get("/mypage/export")
     assert user.post("/mypage/export").status_code == 302  # an archive of Ann's, in the store
     run_queued_jobs(app)
@@ -212,7 +227,10 @@ def make_world(app, user, page_url):
         db.session.commit()
         secrets = ["zebracorn", ann.email, ann.image_url]
         attachment_id = db.session.scalar(select(Attachment.id))
-        return World(user, ann.notes[0].id, word_count.id, attachment_id, secrets, page_url)
+        share_id = db.session.scalar(select(NoteShare.id))
+        return World(
+            user, ann.notes[0].id, word_count.id, attachment_id, share_id, secrets, page_url
+        )
 
 
 def snapshot(app, object_store, user_email=None):
@@ -266,6 +284,9 @@ def test_anonymous_clients_are_sent_to_sign_in_or_see_public_pages(
     elif route.access == LINK:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 400
+    elif route.access == SHARED:
+        response = send(anonymous, method, world.url(rule), world.form(rule, method))
+        assert response.status_code == 404
     else:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 302
@@ -299,7 +320,7 @@ def test_a_post_without_csrf_token_is_400_and_changes_nothing(
     app, world, object_store, rule, method
 ):
     route = MATRIX[rule]
-    if route.access in (PUBLIC, LINK):
+    if route.access in (PUBLIC, LINK, SHARED):
         world.ann.logout()
     before = snapshot(app, object_store)
     response = send(world.ann, method, world.url(rule), world.form(rule, method), csrf=False)

@@ -8,6 +8,7 @@ its source runs through page.evaluate, and each check first proves axe is there.
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -77,8 +78,10 @@ def write_note(page, title, content):
     return re.search(r"/notes/\d+$", page.url)[0]
 
 
-def pages_of_a_user(page):
-    """Give the signed-in user a note (one 300-character URL), a word count; return their pages."""
+def pages_of_a_user(page, found=None):
+    """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
+    archived note and a share link; return their pages (the note page showing its new share
+    link, which shows once, is checked here)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
     page.fill("input[name=url]", "https://example.invalid/")
@@ -86,7 +89,7 @@ def pages_of_a_user(page):
     page.wait_for_load_state()
     count = re.search(r"/wordcount/\d+$", page.url)[0]
     page.goto(f"{note}/edit")
-    page.fill("textarea[name=content]", LONG_URL + "\n두 번째 줄 — a second line")
+    page.fill("textarea[name=content]", LONG_URL + "\n두 번째 줄 — a second line #회의록 #work")
     page.get_by_role("button", name=re.compile("Save|저장")).click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))  # its history now has a version
     trashed = write_note(page, "버린 메모 — a trashed note", "gone")
@@ -94,9 +97,26 @@ def pages_of_a_user(page):
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator(f"form[action='{trashed}/delete'] button").click()
     page.wait_for_url(re.compile(r"/$"))
+    page.goto(note)
+    page.locator(f"form[action='{note}/pin'] button").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    page.get_by_role("button", name=re.compile("Make a share link|공유 링크 만들기")).click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    if found is not None:
+        check_here(page, f"{note} with a new share link", found)
+    shared = urlsplit(page.input_value("#share-link")).path
+    archived = write_note(page, "보관한 메모 — an archived note", "#회의록")
+    page.goto(archived)
+    page.locator(f"form[action='{archived}/archive'] button").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
     return [
         f"{note}/history",
         "/trash",
+        "/tags",
+        "/archive",
+        archived,
+        "/?tag=회의록",
+        shared,
         "/",
         "/notes/new",
         note,
@@ -122,6 +142,11 @@ def check_page(page, path, found):
     status = page.goto(path).status
     if status != ERROR_PAGES.get(path, 200):
         found[f"{path} answered"] = status
+    check_here(page, path, found)
+
+
+def check_here(page, path, found):
+    """Add to `found` what axe finds on the page as it is, and any sideways scroll."""
     page.evaluate(AXE.read_text())
     assert page.evaluate("typeof axe.run") == "function", "axe is in the page"
     violations = page.evaluate(RUN_AXE, WCAG_22_AA)
@@ -140,7 +165,7 @@ def test_every_page_passes_axe_at_390_and_1280_px_with_no_sideways_scroll(site, 
         for path in SIGNED_OUT:
             check_page(page, path, found)
         sign_up_and_in(page, f"{language}{width}@example.com", f"{language}{width}")
-        for path in pages_of_a_user(page):
+        for path in pages_of_a_user(page, found):
             check_page(page, path, found)
         check_conflict_page(page, found)
     assert found == {}

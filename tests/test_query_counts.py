@@ -106,9 +106,9 @@ def test_my_page_queries_do_not_grow_with_notes(app, user, queries):
     add_results(app, 30)
     assert count_for(user, queries, "/mypage") == few
     # The signed-in user, loaded with the session, their latest photo upload's state, a move to
-    # a new address waiting for its link, the latest export and the latest import; nothing
-    # per note.
-    assert few == 5, few
+    # a new address waiting for its link, the latest export, the latest import and the live
+    # share links; nothing per note.
+    assert few == 6, few
 
 
 def test_the_export_page_queries_do_not_grow_with_notes(app, user, queries):

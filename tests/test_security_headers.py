@@ -188,9 +188,13 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
         parser.feed(response.get_data(as_text=True))
         assert parser.found == [], path
         # Every page keeps (and on sign-out clears) note drafts; a note's page adds the
-        # attachment form's script, a file as well; sign-up reads the browser's time zone,
-        # my page makes the time zones searchable.
-        before = {"/auth/signup": ["/static/timezone.js"], "/mypage": ["/static/zone-filter.js"]}
+        # attachment form's script, a file as well, and the share sheet's; sign-up reads the
+        # browser's time zone, my page makes the time zones searchable.
+        before = {
+            "/auth/signup": ["/static/timezone.js"],
+            "/mypage": ["/static/zone-filter.js"],
+            "/notes/1": ["/static/share.js"],
+        }
         before = before.get(path, [])
         extra = ["/static/upload.js"] if path == "/notes/1" else []
         assert parser.scripts == [*before, "/static/confirm.js", "/static/drafts.js", *extra], path

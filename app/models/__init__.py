@@ -36,7 +36,9 @@ from app.models.base import (
 from app.models.notes import (
     Attachment,
     Note,
+    NoteShare,
     NoteVersion,
+    new_note_tags,
 )
 from app.models.transfers import (
     AccountExport,
@@ -77,7 +79,9 @@ __all__ = [
     "hash_token",
     "LoginSession",
     "Note",
+    "NoteShare",
     "NoteVersion",
+    "new_note_tags",
     "Attachment",
     "UNFINISHED",
     "STATUS_CHECK",

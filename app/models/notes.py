@@ -13,7 +13,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -26,6 +26,13 @@ from app.models.base import (
     TITLE_MAX_LENGTH,
     utcnow,
 )
+from app.tags import note_tags
+
+
+def new_note_tags(context):
+    """Return a new note's tags, from the title and content it is inserted with."""
+    values = context.get_current_parameters()
+    return note_tags(values.get("title"), values.get("content"))
 
 
 class Note(db.Model):
@@ -34,6 +41,14 @@ class Note(db.Model):
     __tablename__ = "note"
     __table_args__ = (
         Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),
+        # The list's order, pinned notes first (migration 0021).
+        Index("ix_note_user_id_pinned_created_at", "user_id", "pinned", "created_at", "id"),
+        # The notes whose tags are older than their text (the previous release's saves).
+        Index(
+            "ix_note_untagged",
+            "id",
+            postgresql_where=text("tagged_version IS DISTINCT FROM version"),
+        ),
         # Search's index: each lexeme with the owner's id in front (migration 0011).
         Index(
             "ix_note_search_keys",
@@ -63,6 +78,15 @@ class Note(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Moved by each save of the title or content: a save based on an older one is refused.
     version: Mapped[int] = mapped_column(BigInteger, default=1, server_default=text("1"))
+    # First in the list while pinned; out of the list and search while archived.
+    pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The `#word`s of the title and content (app/tags.py), read from `tagged_version`'s text:
+    # every save of this release writes both; the worker retags the notes where they differ.
+    tags: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=new_note_tags, server_default=text("'{}'")
+    )
+    tagged_version: Mapped[int | None] = mapped_column(BigInteger, default=1)
 
     owner: Mapped[User] = relationship(back_populates="notes")
 
@@ -98,6 +122,33 @@ class NoteVersion(db.Model):
     content: Mapped[str] = mapped_column(Text)
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when it was current
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NoteShare(db.Model):
+    """A link that shows one note, read-only, to whoever has it: `/s/<token>`.
+
+    Only the token's SHA-256 is kept (as for mailed links); the link works until it expires
+    or is revoked, and while its note is neither in the trash nor archived. Each view counts
+    toward the link's rate limit (`views_in_window` since `window_started_at`).
+    """
+
+    __tablename__ = "note_share"
+    __table_args__ = (
+        Index("ix_note_share_user_id", "user_id"),
+        Index("ix_note_share_note_id", "note_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    note_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("note.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    views_in_window: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+    note: Mapped[Note] = relationship()
 
 
 class Attachment(db.Model):

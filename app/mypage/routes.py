@@ -33,6 +33,7 @@ from app.mypage.forms import (
     PhotoForm,
     SettingsForm,
 )
+from app.shares.links import live_links
 
 bp = Blueprint("mypage", __name__, url_prefix="/mypage")
 
@@ -78,6 +79,7 @@ def render_page(status=200, **forms):
         "import_form": ImportForm(formdata=None),
         "latest_import": AccountImport.latest(current_user.id),
         "keep_hours": keep_hours(),
+        "share_links": live_links(current_user.id),
         **forms,
     }
     focus = first_error(failed) if failed is not None else None

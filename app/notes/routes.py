@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import update as update_rows
 
@@ -16,6 +17,8 @@ from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page
 from app.notes.quota import QuotaFull, check_room
+from app.shares.routes import share_panel
+from app.tags import TAGS_PER_FILTER, note_tags, tag_name
 from app.validators import is_same_site_path
 
 bp = Blueprint("notes", __name__)
@@ -53,14 +56,32 @@ def render_form(form, note=None):
     return page, page_status(form)
 
 
+NO_SUCH_TAG = _l("A tag is letters, digits, _ and -, such as #work or #회의.")
+
+
+def tags_asked_for(args):
+    """Return the tags `?tag=` names (folded, each once), or abort 404 for one that is none."""
+    tags = []
+    for asked in args.getlist("tag")[:TAGS_PER_FILTER]:
+        tag = tag_name(asked)
+        if tag is None:
+            abort(404, str(NO_SUCH_TAG))
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
 @bp.get("/")
 @login_required
 def index():
-    """List the user's notes, newest first, a page at a time."""
-    page = notes_page(current_user.id, request.args, current_app.config["NOTES_PER_PAGE"])
+    """List the user's notes, pinned first, newest first, a page at a time; `?tag=` filters."""
+    tags = tags_asked_for(request.args)
+    per_page = current_app.config["NOTES_PER_PAGE"]
+    page = notes_page(current_user.id, request.args, per_page, tags)
     return render_template(
         "notes/index.html",
         page=page,
+        tags=tags,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
         toggle_url=note_url_format("notes.toggle"),
@@ -86,7 +107,9 @@ def create():
 def detail(note_id):
     """Show one note with its attachments."""
     note = get_note(note_id)
-    return render_template("notes/detail.html", note=note, panel=attachments_panel(note))
+    return render_template(
+        "notes/detail.html", note=note, panel=attachments_panel(note), sharing=share_panel(note)
+    )
 
 
 def save(note, title, content, base, always=False):
@@ -101,7 +124,14 @@ def save(note, title, content, base, always=False):
     applied = db.session.execute(
         update_rows(Note)
         .where(Note.id == note.id, Note.version == base)
-        .values(title=title, content=content, version=Note.version + 1, updated_at=utcnow())
+        .values(
+            title=title,
+            content=content,
+            version=Note.version + 1,
+            updated_at=utcnow(),
+            tags=note_tags(title, content),
+            tagged_version=Note.version + 1,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     return applied == 1

@@ -1,12 +1,15 @@
-"""The notes' upkeep: the trash emptied after TRASH_DAYS, history kept HISTORY_DAYS."""
+"""The notes' upkeep: the trash emptied after TRASH_DAYS, history kept HISTORY_DAYS, tags
+read from the text the previous release saved."""
 
 import logging
 
 import procrastinate
+from sqlalchemy import text
 
 from app import jobs
 from app.extensions import db
 from app.notes import history, trash
+from app.tags import note_tags
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger("memo.notes")
@@ -27,3 +30,36 @@ def purge_trash_and_history(timestamp):
     versions = history.delete_old()
     db.session.commit()
     logger.info("purged %s trashed notes and %s old versions", notes, versions)
+
+
+# Each batch holds its notes' row locks while it reads and writes their tags: small enough
+# that a save of one of them waits a few milliseconds at most.
+RETAG_BATCH = 200
+
+UNTAGGED = text(
+    "SELECT id, title, content, version FROM note"
+    " WHERE tagged_version IS DISTINCT FROM version ORDER BY id LIMIT :limit"
+    " FOR UPDATE SKIP LOCKED"
+)
+RETAG = text(
+    "UPDATE note SET tags = :tags, tagged_version = :version WHERE id = :id AND version = :version"
+)
+
+
+@blueprint.periodic(cron="*/5 * * * *", periodic_id="retag")
+@blueprint.task(name="retag_notes", queueing_lock="retag_notes", queue=jobs.MAINTENANCE_QUEUE)
+def retag_notes(timestamp):
+    """Set the tags of every note whose tags are older than its text, a batch at a time.
+
+    Every save of this release writes a note's tags with its text; this catches the rest: the
+    notes that existed before tags did, and those the previous release saved during a deploy.
+    """
+    retagged = 0
+    while rows := db.session.execute(UNTAGGED, {"limit": RETAG_BATCH}).all():
+        for row in rows:
+            tags = note_tags(row.title, row.content)
+            db.session.execute(RETAG, {"id": row.id, "tags": tags, "version": row.version})
+        db.session.commit()
+        retagged += len(rows)
+    if retagged:
+        logger.info("retagged %s notes", retagged)

@@ -1,7 +1,7 @@
 """The search box."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SearchField
+from wtforms import BooleanField, SearchField
 from wtforms.validators import Length
 
 from app.forms import Form
@@ -28,3 +28,4 @@ class SearchForm(Form):
             no_control_characters,
         ],
     )
+    archived = BooleanField(_l("Search the archive too"))

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db
 from app.models import Note
 from app.search.excerpts import HEADLINE_OPTIONS, excerpt, highlighted, marks_removed
+from app.search.terms import MAX_PREFIXES, SearchRefused, parse, split_tags  # noqa: F401
 
 # The text search configuration of note_search_vector() in migration 0011: changing it
 # means a new revision that rebuilds every vector (see docs/search.md).
@@ -37,12 +38,6 @@ CONFIG = "english"
 SEARCHED_CHARACTERS = 10_000
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 500  # 10,000 results deep is far enough; a bigger OFFSET is refused
-# Each prefix term reads every index key of the user's that starts so, and is checked
-# against every candidate note: `b* c* d* ... z*` took 6.5 s on 7,500 long notes. A query
-# may hold a few; a shorter one (`b*`) matches as a whole word, and so do Korean words
-# (matched as prefixes, for their particles) past the few.
-MAX_PREFIXES = 5
-MIN_PREFIX_LENGTH = 2
 # The most matches one search ranks: past it, the newest this many are ranked, and the
 # page says "more than". Ranking reads each match's stored vector from the table.
 MAX_RANKED = 1000
@@ -51,7 +46,6 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by i
 # Searches one user may have running at once (transaction-level advisory locks); the
 # class ids are this project's own, beside the release phase's single bigint key.
 SEARCH_LOCK_CLASS = 2301
-TOO_MANY_PREFIXES = _l("Use at most %(num)s words ending in *.", num=MAX_PREFIXES)
 TOO_BROAD = _l("This search is too broad to answer quickly; add a word to narrow it.")
 BUSY = _l("You have searches still running; try again in a moment.")
 # One statement: the time limit for the rest of the transaction, no parallel workers (a
@@ -66,12 +60,7 @@ TAKE_BUDGET = text(
     "  WHERE pg_try_advisory_xact_lock(:class_id + slot, :object_id) LIMIT 1)"
 )
 
-TERM = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
-
-
-class SearchRefused(Exception):
-    """A query Memo will not run as typed; the message tells the user what to change."""
 
 
 class SearchTooBroad(Exception):
@@ -80,34 +69,6 @@ class SearchTooBroad(Exception):
 
 class SearchBusy(Exception):
     """The user has as many searches running as allowed."""
-
-
-@dataclass(frozen=True)
-class Term:
-    """A word or a phrase as typed: its text, whether it is excluded, whether it is a prefix."""
-
-    text: str
-    excluded: bool = False
-    prefix: bool = False
-
-
-def parse(query):
-    """Split a query as typed into terms; raise SearchRefused past the prefix budget."""
-    terms = []
-    for minus, phrase, word in TERM.findall(query):
-        if phrase:
-            terms.append(Term(phrase, excluded=bool(minus)))
-        elif word:
-            text = word.rstrip("*")
-            terms.append(Term(text, bool(minus), word.endswith("*") and long_enough(text)))
-    if sum(term.prefix for term in terms) > MAX_PREFIXES:
-        raise SearchRefused(TOO_MANY_PREFIXES)
-    return terms
-
-
-def long_enough(prefix):
-    """Return whether a prefix has letters enough to match as one (else it is a whole word)."""
-    return sum(char.isalnum() for char in prefix) >= MIN_PREFIX_LENGTH
 
 
 def quoted(lexeme):
@@ -256,7 +217,13 @@ def results_query(keys_suffice):
             Note.completed,
             Note.search_vector,
         )
-        .where(found, Note.deleted_at.is_(None))
+        .where(
+            found,
+            Note.deleted_at.is_(None),
+            # Archived notes only when asked for; `tags @> '{}'` holds for every note.
+            Note.archived_at.is_(None) | bindparam("with_archived"),
+            Note.tags.contains(bindparam("tags", type_=Note.tags.type)),
+        )
         .order_by((Note.id + 0).desc())
         .limit(MAX_RANKED + 1)
         .subquery()
@@ -344,8 +311,9 @@ def cancelled_by_timeout(error):
     return getattr(error.orig, "pgcode", None) == QUERY_CANCELED
 
 
-def search_notes(user_id, typed, page, per_page):
-    """Return page `page` of `user_id`'s notes matching the query `typed`, best first.
+def search_notes(user_id, typed, page, per_page, tags=(), with_archived=False):
+    """Return page `page` of `user_id`'s notes matching the query `typed`, best first: those
+    with all of `tags`, and the archived ones too `with_archived`.
 
     Raises SearchRefused (the query breaks the prefix rules), SearchBusy (the user has too
     many searches running) or SearchTooBroad (the search ran out of its time).
@@ -353,7 +321,7 @@ def search_notes(user_id, typed, page, per_page):
     terms = parse(typed)
     take_budget(user_id, current_app.config)
     try:
-        return run_search(user_id, normalize(terms), page, per_page)
+        return run_search(user_id, normalize(terms), page, per_page, tags, with_archived)
     except OperationalError as error:
         if not cancelled_by_timeout(error):
             raise
@@ -361,8 +329,8 @@ def search_notes(user_id, typed, page, per_page):
         raise SearchTooBroad(TOO_BROAD) from None
 
 
-def run_search(user_id, query, page, per_page):
-    """Return one page of the notes matching a normalized query."""
+def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
+    """Return one page of the notes matching a normalized query (see search_notes)."""
     if not query.looks_for_something:
         return SearchResults(query, [], 0, page, False)
     rows = db.session.execute(
@@ -373,6 +341,8 @@ def run_search(user_id, query, page, per_page):
             "plain": query.tsquery(),
             "limit": per_page + 1,
             "offset": (page - 1) * per_page,
+            "tags": list(tags),
+            "with_archived": with_archived,
         },
     ).all()
     items = [

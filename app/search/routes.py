@@ -1,6 +1,6 @@
 """The search page."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
@@ -14,6 +14,7 @@ from app.search.query import (
     SearchRefused,
     SearchTooBroad,
     search_notes,
+    split_tags,
 )
 from app.validators import page_number
 
@@ -60,7 +61,12 @@ def search():
     page = page_asked_for(request.args)
     per_page = current_app.config["SEARCH_RESULTS_PER_PAGE"]
     try:
-        results = search_notes(current_user.id, form.q.data, page, per_page)
+        words, tags = split_tags(form.q.data)
+        if tags and not words and not form.archived.data:
+            return redirect(url_for("notes.index", tag=tags))  # the list shows a tag's notes
+        results = search_notes(
+            current_user.id, words, page, per_page, tags, with_archived=form.archived.data
+        )
     except (SearchRefused, SearchTooBroad) as refused:
         form.q.errors = [str(refused)]
         return render_search(form), 400

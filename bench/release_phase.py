@@ -1,4 +1,4 @@
-"""Benchmarks of the release phase (not tests): `.venv/bin/python bench/migrations.py`.
+"""Benchmarks of the release phase (not tests): `.venv/bin/python bench/release_phase.py`.
 
 1. A no-op `flask db upgrade` (the database already at head) against a plain
    `alembic upgrade head` on the same database, median of N runs each.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: the web front (front.py) beside the nginx front it replaced, in one run.
 
-    .venv/bin/python bench/front.py [--nginx-from COMMIT] [--seconds 10] [--connections 32]
+    .venv/bin/python bench/fronts.py [--nginx-from COMMIT] [--seconds 10] [--connections 32]
 
 Serves the same Memo tree (this checkout's app, gunicorn.conf.py, ProductionConfig, one
 embedded PostgreSQL) through each front in turn: this checkout's front.py, and front.py with

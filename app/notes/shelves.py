@@ -1,0 +1,113 @@
+"""Where a note sits: pinned first in the list, or put away in the archive; and its tags.
+
+A pinned note comes before the others in the list; an archived one leaves the list and
+search (unless asked for) and waits in the archive until it comes back with one button.
+Both are plain forms (a POST each), and return to the page they were pressed on. The tags
+page lists the account's tags (the `#word`s of its notes, app/tags.py) with their counts.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Note, utcnow
+from app.notes.lookup import get_note
+from app.notes.routes import bp
+from app.validators import is_same_site_path
+
+ARCHIVE_SHOWN = 200  # the archive page lists the notes archived last, this many at most
+TAGS_SHOWN = 500  # the tags page lists the most used, this many at most
+
+
+def back_to(note):
+    """Redirect to the page the form was sent from (`next`), else to the note."""
+    target = request.form.get("next", "")
+    return redirect(
+        target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
+    )
+
+
+@bp.post("/notes/<id:note_id>/pin")
+@login_required
+def pin(note_id):
+    """Put a note first in the list."""
+    note = get_note(note_id)
+    note.pinned = True
+    db.session.commit()
+    flash(gettext("Pinned: this note comes first in your list."), "success")
+    return back_to(note)
+
+
+@bp.post("/notes/<id:note_id>/unpin")
+@login_required
+def unpin(note_id):
+    """Put a pinned note back among the others, by its date."""
+    note = get_note(note_id)
+    note.pinned = False
+    db.session.commit()
+    flash(gettext("Unpinned."), "success")
+    return back_to(note)
+
+
+@bp.post("/notes/<id:note_id>/archive")
+@login_required
+def archive(note_id):
+    """Put a note away: out of the list and search, into the archive."""
+    note = get_note(note_id)
+    note.archived_at = note.archived_at or utcnow()
+    db.session.commit()
+    flash(gettext("Archived: the note is out of your list and search, in the archive."), "info")
+    return back_to(note)
+
+
+@bp.post("/notes/<id:note_id>/unarchive")
+@login_required
+def unarchive(note_id):
+    """Bring an archived note back to the list and search."""
+    note = get_note(note_id)
+    note.archived_at = None
+    db.session.commit()
+    flash(gettext("Back in your list."), "success")
+    return back_to(note)
+
+
+@bp.get("/archive")
+@login_required
+def archive_page():
+    """List the user's archived notes, the most recently archived first."""
+    notes = db.session.scalars(
+        select(Note)
+        .where(
+            Note.user_id == current_user.id,
+            Note.deleted_at.is_(None),
+            Note.archived_at.is_not(None),
+        )
+        .order_by(Note.archived_at.desc(), Note.id.desc())
+        .limit(ARCHIVE_SHOWN)
+    ).all()
+    return render_template("notes/archive.html", notes=notes, shown=ARCHIVE_SHOWN)
+
+
+@bp.get("/tags")
+@login_required
+def tags_page():
+    """List the user's tags with how many listed notes have each, the most used first."""
+    tag = func.unnest(Note.tags).label("tag")
+    listed = (
+        select(tag)
+        .where(
+            Note.user_id == current_user.id,
+            Note.deleted_at.is_(None),
+            Note.archived_at.is_(None),
+        )
+        .subquery()
+    )
+    counts = db.session.execute(
+        select(listed.c.tag, func.count().label("notes"))
+        .group_by(listed.c.tag)
+        .order_by(func.count().desc(), listed.c.tag)
+        .limit(TAGS_SHOWN)
+    ).all()
+    return render_template("notes/tags.html", counts=counts, shown=TAGS_SHOWN)

@@ -1,0 +1,154 @@
+"""Make, show and revoke share links: `POST /notes/<id>/share`, `GET /s/<token>`,
+`POST /shares/<id>/revoke`.
+
+The shared page shows the note's title, text and attachments (each through a link signed for
+this view, a few minutes long) and the owner's nickname, nothing else of the account. It is
+`noindex` and never kept by a shared cache; its Open Graph card names the title only, so a
+chat app's preview (KakaoTalk fetches every pasted link) shows no more than that.
+"""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import TooManyRequests
+from wtforms import SelectField
+
+from app import storage
+from app.attachments import naming
+from app.auth.throttle import spend_note_write
+from app.extensions import db
+from app.forms import Form
+from app.mail import link
+from app.models import Attachment
+from app.notes.lookup import get_note
+from app.shares import links
+from app.validators import is_same_site_path
+
+bp = Blueprint("shares", __name__)
+
+# The new link is shown once, on the note page it was made on: the session carries it there.
+NEW_LINK = "new_share_link"
+TOO_MANY_LINKS = _l(
+    "You have %(num)s live share links, as many as Memo keeps. Revoke one on My page first."
+)
+TOO_MANY_VIEWS = _l("This link was opened too often in the last minute. Please try again soon.")
+
+
+EXPIRY_CHOICES = [
+    ("1", _l("1 day")),
+    ("7", _l("7 days")),
+    ("30", _l("30 days")),
+    ("", _l("Until I revoke it")),
+]
+DEFAULT_EXPIRY = "7"
+
+
+class ShareForm(Form):
+    """How long a new link works (the note page writes the same field itself)."""
+
+    expires_days = SelectField(_l("Link works for"), choices=EXPIRY_CHOICES)
+
+
+@bp.post("/notes/<id:note_id>/share")
+@login_required
+def share(note_id):
+    """Make a link to one note; the note page then shows it, once."""
+    note = get_note(note_id)
+    form = ShareForm()
+    if not form.validate_on_submit():
+        abort(400, gettext("Choose how long the link works: 1, 7 or 30 days, or until revoked."))
+    spend_note_write(current_user.id)
+    try:
+        token = links.make_link(note, int(form.expires_days.data or 0) or None)
+    except links.TooManyLinks:
+        flash(str(TOO_MANY_LINKS % {"num": current_app.config["SHARES_PER_USER"]}), "error")
+        return redirect(url_for("notes.detail", note_id=note.id))
+    db.session.commit()
+    session[NEW_LINK] = {"note_id": note.id, "url": link("shares.shared", token=token)}
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
+@bp.post("/shares/<id:link_id>/revoke")
+@login_required
+def revoke(link_id):
+    """Revoke a link: it answers 404 from now on."""
+    if not links.revoke(current_user.id, link_id):
+        abort(404)
+    db.session.commit()
+    flash(gettext("The link is revoked: it no longer opens the note."), "success")
+    target = request.form.get("next", "")
+    return redirect(target if is_same_site_path(target) else url_for("mypage.index"))
+
+
+@bp.get("/s/<token>")
+def shared(token):
+    """Show the shared note, read-only, to anyone with the link."""
+    found = links.shared_note(token)
+    if found is None:
+        abort(404)
+    share_link, note = found
+    wait = links.count_view(share_link)
+    if wait:
+        raise TooManyRequests(str(TOO_MANY_VIEWS), retry_after=wait)
+    attachments = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.note_id == note.id, Attachment.state == "confirmed")
+        .order_by(Attachment.created_at, Attachment.id)
+    ).all()
+    seconds = current_app.config["SHARE_DOWNLOAD_SECONDS"]
+    files = [
+        (
+            attachment,
+            storage.download_url(
+                attachment.key,
+                naming.content_disposition(attachment.name),
+                attachment.content_type,
+                seconds,
+            ),
+        )
+        for attachment in attachments
+    ]
+    page = render_template(
+        "shares/shared.html", note=note, nickname=note.owner.nickname, files=files
+    )
+    return (
+        page,
+        200,
+        {
+            "Cache-Control": "private, no-store",
+            "X-Robots-Tag": "noindex, nofollow",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+def new_link_for(note):
+    """Return the link just made for `note` (taken from the session: shown once), or None."""
+    made = session.get(NEW_LINK)
+    if made and made.get("note_id") == note.id:
+        session.pop(NEW_LINK)
+        return made["url"]
+    return None
+
+
+def share_panel(note):
+    """Return what the note page's share section shows: the form's choices, a new link, the
+    live ones. The form is written by the template (a WTForms form costs the page ~10 %)."""
+    return {
+        "choices": EXPIRY_CHOICES,
+        "default": DEFAULT_EXPIRY,
+        "new": new_link_for(note),
+        "live": links.live_links(note.user_id, note.id),
+    }
