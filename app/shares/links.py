@@ -34,19 +34,16 @@ def live(query):
 
 # The live links with their notes' titles, newest first: all of an account's (my page), or one
 # note's (its page, `note_id`; NULL for all). Built once: the note page runs it on every view.
-LIVE_LINKS = (
-    live(
-        select(NoteShare, Note.title)
-        .join(Note, Note.id == NoteShare.note_id)
-        .where(
-            NoteShare.user_id == bindparam("user_id"),
-            Note.deleted_at.is_(None),
-            bindparam("note_id", type_=BigInteger).is_(None)
-            | (NoteShare.note_id == bindparam("note_id", type_=BigInteger)),
-        )
+LIVE_LINKS = live(
+    select(NoteShare, Note.title)
+    .join(Note, Note.id == NoteShare.note_id)
+    .where(
+        NoteShare.user_id == bindparam("user_id"),
+        Note.deleted_at.is_(None),
+        bindparam("note_id", type_=BigInteger).is_(None)
+        | (NoteShare.note_id == bindparam("note_id", type_=BigInteger)),
     )
-    .order_by(NoteShare.created_at.desc(), NoteShare.id.desc())
-)
+).order_by(NoteShare.created_at.desc(), NoteShare.id.desc())
 
 
 def live_links(user_id, note_id=None):
