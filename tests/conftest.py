@@ -25,7 +25,7 @@ from devenv.pooler import PgBouncer, pgbouncer_program
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
-from tests.databases import Postgres, ScratchSchema
+from tests.databases import Postgres
 from tests.mailbox import verify_email
 from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
 
@@ -162,14 +162,6 @@ def empty_bucket(request):
     yield
     if "object_store" in request.fixturenames:
         request.getfixturevalue("object_store").empty()
-
-
-@pytest.fixture
-def scratch_schema(app, postgres):
-    """A fresh, empty database to migrate by hand (see ScratchSchema)."""
-    schema = ScratchSchema(postgres.create_scratch_database(), postgres.templates)
-    yield schema
-    schema.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import io
 import shutil
 import uuid
 
-from flask_migrate import downgrade, upgrade
+from flask_migrate import upgrade
 from psycopg2 import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -156,59 +156,17 @@ def app_tables(app):
 
 
 class ScratchSchema:
-    """An empty scratch database that a test migrates up and down revision by revision.
+    """A scratch database and an app on it, migrated by the code of `flask db upgrade`."""
 
-    With `templates`, the first upgrade of the empty database to a revision copies that
-    revision's template instead of running the chain again.
-    """
-
-    def __init__(self, url, templates=None):
+    def __init__(self, url):
         self.url = url
-        self.templates = templates
         self.app = create_app(
             "config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(url)}
         )
 
-    def upgrade(self, revision="head"):
-        revision = HEAD if revision == "head" else revision
-        if self.templates and self.current() is None and not self.tables():
-            self.dispose()
-            self.templates.copy_into(revision, self.url)
-            return
+    def upgrade(self, revision):
         with self.app.app_context():
             upgrade(revision=revision)
-
-    def downgrade(self, revision):
-        with self.app.app_context():
-            downgrade(revision=revision)
-
-    def execute(self, statement, **params):
-        """Run one SQL statement in its own transaction."""
-        with self.app.app_context(), db.engine.begin() as connection:
-            connection.execute(text(statement), params)
-
-    def rows(self, query, **params):
-        """Return the rows of a query as dicts."""
-        with self.app.app_context(), db.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(text(query), params)]
-
-    def columns(self, table):
-        """Return the names of a table's columns."""
-        query = "SELECT column_name FROM information_schema.columns WHERE table_name = :table"
-        return {row["column_name"] for row in self.rows(query, table=table)}
-
-    def current(self):
-        """Return the revision the database is at, or None."""
-        rows = self.rows(
-            "SELECT version_num FROM alembic_version"
-            if "alembic_version" in self.tables()
-            else "SELECT NULL AS version_num WHERE false"
-        )
-        return rows[0]["version_num"] if rows else None
-
-    def tables(self):
-        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-        return {row["table_name"] for row in self.rows(query)}
 
     def dispose(self):
         with self.app.app_context():

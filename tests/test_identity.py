@@ -89,3 +89,22 @@ def test_the_key_is_what_the_database_indexes(app, user):
     with app.app_context():
         ann = db.session.scalar(select(User))
         assert (ann.email_key, ann.nickname_key) == ("ann@example.com", "ann")
+
+
+def test_an_account_the_previous_release_wrote_without_keys_signs_in(app, postgres, browser):
+    # The previous release serves until the new one starts, and its signups have no keys.
+    browser.signup(email="dan@example.com", nickname="dan")
+    postgres.execute(
+        "UPDATE \"user\" SET email = 'Dan@Example.com', email_key = NULL, nickname_key = NULL"
+    )
+    browser.logout()
+    assert browser.login(email="dan@example.com").status_code == 302
+    assert browser.get("/").status_code == 200
+    second = Browser(app.test_client())
+    second.signup(email="DAN@example.com", nickname="other")
+    keys = 'SELECT email_key, nickname_key FROM "user"'
+    connection = postgres.connect()
+    with connection.cursor() as cursor:
+        cursor.execute(keys)
+        assert cursor.fetchall() == [("dan@example.com", "dan")]
+    connection.close()

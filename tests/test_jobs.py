@@ -10,7 +10,6 @@ from pathlib import Path
 
 import procrastinate
 import pytest
-from alembic.script import ScriptDirectory
 from flask import g
 from procrastinate.jobs import Job, Status
 from procrastinate.manager import JobManager
@@ -211,35 +210,6 @@ def test_only_a_failed_job_can_be_retried(app, runner):
 
 
 # --- The schema (revision 0006) -------------------------------------------------------------
-
-
-def queue_objects(schema):
-    """Return how many procrastinate functions, types and tables the scratch database has."""
-    return schema.rows(
-        "SELECT (SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%') AS functions,"
-        " (SELECT count(*) FROM pg_type WHERE typname LIKE '%procrastinate%') AS types,"
-        " (SELECT count(*) FROM pg_class WHERE relname LIKE '%procrastinate%') AS relations"
-    )[0]
-
-
-def test_0006_installs_the_queue_keeps_every_row_and_goes_away_cleanly(scratch_schema):
-    previous = ScriptDirectory(str(ROOT / "migrations")).get_revision("0006").down_revision
-    scratch_schema.upgrade(previous)
-    scratch_schema.execute(
-        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
-        " VALUES ('a@example.com', 'ann', 'x', now())"
-    )
-    scratch_schema.upgrade("0006")
-    scratch_schema.execute(
-        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', 'remove_old_jobs', 0, NULL,"
-        " NULL, '{}', NULL)::procrastinate_job_to_defer_v1])"
-    )
-    assert scratch_schema.rows("SELECT status FROM procrastinate_jobs") == [{"status": "todo"}]
-    scratch_schema.downgrade(previous)
-    assert queue_objects(scratch_schema) == {"functions": 0, "types": 0, "relations": 0}
-    assert scratch_schema.rows('SELECT nickname FROM "user"') == [{"nickname": "ann"}]
-    scratch_schema.upgrade("0006")
-    assert scratch_schema.rows("SELECT count(*) AS n FROM procrastinate_jobs") == [{"n": 0}]
 
 
 def test_the_installed_procrastinate_matches_the_schema_the_migrations_build():

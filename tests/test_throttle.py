@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.auth.throttle import client_subject
@@ -237,46 +236,6 @@ def test_rows_of_ended_windows_are_pruned_as_attempts_come_in(app, browser):
     assert rows() == (50, 53)
     fail_logins(browser, 1, email="someone@example.com")
     assert rows() == (0, 3)
-
-
-# --- Migration 0005 --------------------------------------------------------------------------
-
-
-def test_0005_adds_the_login_throttle_and_keeps_every_row(scratch_schema):
-    scratch_schema.upgrade("0004")
-    scratch_schema.execute(
-        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
-        " VALUES ('a@example.com', 'ann', 'argon-hash', now())"
-    )
-    scratch_schema.execute(
-        "INSERT INTO login_session (token_hash, user_id, created_at) VALUES ('abc', 1, now())"
-    )
-    scratch_schema.execute(
-        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
-        " VALUES ('kept', 'still here', now(), now(), 1)"
-    )
-    scratch_schema.upgrade("0005")
-    insert = (
-        "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
-        " VALUES (:scope, :subject, 1, now())"
-    )
-    scratch_schema.execute(insert, scope="email", subject="a@example.com")
-    scratch_schema.execute(insert, scope="client", subject="203.0.113.9")
-    with pytest.raises(IntegrityError, match="pk_login_throttle"):
-        scratch_schema.execute(insert, scope="email", subject="a@example.com")
-    with pytest.raises(IntegrityError, match="ck_login_throttle_scope"):
-        scratch_schema.execute(insert, scope="country", subject="nowhere")
-    assert scratch_schema.rows("SELECT count(*) AS n FROM login_throttle") == [{"n": 2}]
-
-    scratch_schema.downgrade("0004")
-    assert "login_throttle" not in scratch_schema.tables()
-    assert scratch_schema.rows('SELECT password_hash FROM "user"') == [
-        {"password_hash": "argon-hash"}
-    ]
-    assert scratch_schema.rows("SELECT token_hash FROM login_session") == [{"token_hash": "abc"}]
-    assert scratch_schema.rows("SELECT content FROM note") == [{"content": "still here"}]
-    scratch_schema.upgrade("0005")
-    assert scratch_schema.rows("SELECT count(*) AS n FROM login_throttle") == [{"n": 0}]
 
 
 # --- Sign-ins in total, and IPv6 sites by their /48 --------------------------------------------

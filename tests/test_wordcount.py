@@ -8,9 +8,7 @@ from contextlib import suppress
 
 import psutil
 import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.extensions import db
@@ -19,7 +17,6 @@ from app.models import WordCount
 from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 from app.wordcount.pages import fetch_settings
 from app.wordcount.sandbox import count_limited
-from devenv import ROOT
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
@@ -569,79 +566,6 @@ def test_no_transaction_stays_open_while_the_worker_fetches_a_page(app, user, po
         page = counted(app, user, response)
     assert seen == [0]
     assert status_of(page)[0] == "done"
-
-
-# --- The migration ------------------------------------------------------------------------
-
-
-def test_0004_adds_results_and_keeps_existing_rows(scratch_schema):
-    scratch_schema.upgrade("0003")
-    scratch_schema.execute(
-        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
-        " VALUES ('a@example.com', 'ann', 'x', now())"
-    )
-    scratch_schema.execute(
-        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
-        " VALUES ('kept', 'still here', now(), now(), 1)"
-    )
-    scratch_schema.upgrade("0004")
-    scratch_schema.execute(
-        "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"
-        """ VALUES ('https://example.com/', '{"top": [["the", 2]]}', '{"top": []}', 1, now())"""
-    )
-    rows = scratch_schema.rows("SELECT result_all -> 'top' -> 0 ->> 0 AS word FROM results")
-    assert rows == [{"word": "the"}]
-    with pytest.raises(IntegrityError, match="ck_results_url_length"):
-        scratch_schema.execute(
-            "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"
-            " VALUES (:url, '{}', '{}', 1, now())",
-            url="https://example.com/" + "a" * 2048,
-        )
-    scratch_schema.downgrade("-1")
-    assert "results" not in scratch_schema.tables()
-    assert scratch_schema.rows('SELECT nickname FROM "user"') == [{"nickname": "ann"}]
-    assert scratch_schema.rows("SELECT content FROM note") == [{"content": "still here"}]
-    scratch_schema.upgrade("0004")
-    assert scratch_schema.rows("SELECT count(*) AS n FROM results") == [{"n": 0}]
-
-
-def test_0007_makes_every_existing_count_done_and_keeps_it(scratch_schema):
-    previous = ScriptDirectory(str(ROOT / "migrations")).get_revision("0007").down_revision
-    scratch_schema.upgrade(previous)
-    scratch_schema.execute(
-        'INSERT INTO "user" (email, nickname, password_hash, created_at)'
-        " VALUES ('a@example.com', 'ann', 'x', now())"
-    )
-    insert = (
-        "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"
-        """ VALUES ('https://example.com/', '{"total": 2}', '{"total": 1}', 1, now())"""
-    )
-    scratch_schema.execute(insert)
-    scratch_schema.upgrade("0007")
-    assert scratch_schema.rows(
-        "SELECT status, error, result_all ->> 'total' AS total FROM results"
-    ) == [{"status": "done", "error": None, "total": "2"}]
-    scratch_schema.execute(insert)  # the previous release's insert: a finished count
-    queued = (
-        "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at, status)"
-        """ VALUES (:url, '{"total": 0}', '{"total": 0}', 1, now(), :s)"""
-    )
-    scratch_schema.execute(queued, url="https://example.com/", s="queued")
-    with pytest.raises(IntegrityError, match="uq_results_user_id_url_unfinished"):
-        scratch_schema.execute(queued, url="https://example.com/", s="running")
-    with pytest.raises(IntegrityError, match="ck_results_status"):
-        scratch_schema.execute(queued, url="https://example.org/", s="lost")
-    assert "photo_upload" in scratch_schema.tables()
-
-    scratch_schema.downgrade(previous)
-    assert scratch_schema.rows("SELECT result_all ->> 'total' AS total FROM results") == [
-        {"total": "2"},
-        {"total": "2"},
-    ]
-    assert "status" not in scratch_schema.columns("results")
-    assert "photo_upload" not in scratch_schema.tables()
-    scratch_schema.upgrade("0007")
-    assert scratch_schema.rows("SELECT DISTINCT status FROM results") == [{"status": "done"}]
 
 
 def test_a_count_goes_on_when_the_platform_stops_the_worker_dyno(app):
