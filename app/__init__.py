@@ -19,6 +19,7 @@ def create_app(settings=None, overrides=None):
         health,
         inbox,
         jobs,
+        migrating,
         objects,
         pooling,
         requestlog,
@@ -28,7 +29,7 @@ def create_app(settings=None, overrides=None):
     from app.attachments.routes import bp as attachments_bp
     from app.auth import tasks as auth_tasks
     from app.auth.routes import bp as auth_bp
-    from app.extensions import csrf, db, login_manager, migrate
+    from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
     from app.i18n import routes as i18n_routes
     from app.mypage import tasks as mypage_tasks
@@ -54,7 +55,8 @@ def create_app(settings=None, overrides=None):
     security.init_app(app)
     db.init_app(app)
     pooling.init_app(app)
-    migrate.init_app(app, db, compare_type=True, render_as_batch=False)
+    if migrating.wanted():  # the flask command line and the tests; never the web
+        migrating.init_app(app, db)
     # Templates get `current_user` from errors.signed_in_user_context instead.
     login_manager.init_app(app, add_context_processor=False)
     csrf.init_app(app)

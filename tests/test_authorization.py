@@ -90,6 +90,8 @@ MATRIX = {
         OWNER, {"GET": {}, "POST": {"title": "Taken over", "content": "mine now"}}
     ),
     "/notes/<id:note_id>/toggle": Route(OWNER, {"POST": {"next": "/"}}),
+    # The list's one form: the note is named by the pressed button, `toggle=ID`.
+    "/notes/toggle": Route(OWNER, {"POST": lambda world: {"toggle": world.note_id, "next": "/"}}),
     "/notes/<id:note_id>/delete": Route(OWNER, {"POST": {}}),
     "/notes/<id:note_id>/wordcount": Route(OWNER, {"GET": {}}),
     "/notes/<id:note_id>/resolve": Route(

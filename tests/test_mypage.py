@@ -224,6 +224,32 @@ def test_uploads_processed_out_of_order_leave_the_newest_photo_only(app, user, o
     assert stored_keys(object_store) == {url.removeprefix(f"{object_store.public_url}/")}
 
 
+def test_a_photo_waits_for_its_workers_other_decode_then_is_made(
+    app, user, object_store, monkeypatch
+):
+    """One photo decodes at a time in a worker process: another goes back to the queue."""
+    from app.mypage import photos
+
+    monkeypatch.setattr(photos, "DECODE_TURN_SECONDS", 0.1)
+    assert user.upload_photo(pictures.png()).status_code == 302
+    photos.DECODES.acquire()  # another job thread of this worker is decoding
+    try:
+        run_queued_jobs(app)  # the job is told to wait, and queued again
+    finally:
+        photos.DECODES.release()
+    with app.app_context():
+        status, attempts = db.session.execute(
+            text(
+                "SELECT status, attempts FROM procrastinate_jobs WHERE task_name = 'process_photo'"
+            )
+        ).one()
+        db.session.execute(text("UPDATE procrastinate_jobs SET scheduled_at = now()"))
+        db.session.commit()
+    assert (status, attempts) == ("todo", 1) and account(app).image_url is None
+    run_queued_jobs(app)
+    assert account(app).image_url.endswith(".webp")
+
+
 def test_an_upload_over_the_limit_is_413(app, user, object_store):
     response = user.upload_photo(b"\xff\xd8" + b"0" * (11 * 1024 * 1024))
     assert response.status_code == 413

@@ -185,25 +185,31 @@ def test_ticking_from_the_list_returns_to_the_same_page(user):
     for number in range(21):
         user.create_note(f"task-{number}")
     page = user.get("/?page=2").get_data(as_text=True)
-    action = re.search(r'action="(/notes/\d+/toggle)"', page).group(1)
-    response = user.post(action, {"next": "/?page=2"})
+    [(_, action, fields, _, _)] = tick_boxes(page)
+    response = user.post(action, fields, csrf=False)
     assert response.headers["Location"] == "/?page=2"
     assert 'class="completed"' in user.get("/?page=2").get_data(as_text=True)
 
 
+LIST_FORM = re.compile(
+    r'<form class="ticks" method="post" action="([^"]+)">\s*'
+    r'<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
+    r'<input type="hidden" name="next" value="([^"]+)">'
+)
 TICK_BOX = re.compile(
-    r'<li( class="completed")?>\s*<span>\s*<form class="inline toggle" method="post" '
-    r'action="([^"]+)">\s*<input type="hidden" name="csrf_token" value="([^"]+)">\s*'
-    r'<input type="hidden" name="next" value="([^"]+)">.*?<a href="([^"]+)">([^<]+)</a>',
+    r'<li( class="completed")?>\s*<span><button type="submit" name="toggle" value="(\d+)"'
+    r'.*?<a href="([^"]+)">([^<]+)</a>',
     re.DOTALL,
 )
 
 
 def tick_boxes(page):
-    """Return each listed note's (done, form action, form fields, link, title), in list order."""
+    """Return each listed note's (done, form action, form fields, link, title), in list order:
+    the list's one form, with the pressed button's name and value."""
+    action, token, back = LIST_FORM.search(page).groups()
     return [
-        (bool(done), action, {"csrf_token": token, "next": back}, link, title)
-        for done, action, token, back, link, title in TICK_BOX.findall(page)
+        (bool(done), action, {"csrf_token": token, "next": back, "toggle": note}, link, title)
+        for done, note, link, title in TICK_BOX.findall(page)
     ]
 
 
@@ -213,7 +219,7 @@ def test_every_tick_box_on_a_list_page_works_as_served_without_javascript(user):
     boxes = tick_boxes(user.get("/?page=2").get_data(as_text=True))
     assert [title for *_, title in boxes] == [f"task-{number}" for number in range(4, -1, -1)]
     for done, action, fields, link, _ in boxes:
-        assert not done and action == f"{link}/toggle"
+        assert not done and action == "/notes/toggle" and link == f"/notes/{fields['toggle']}"
         # Exactly what a browser sends: the form's own fields, its own CSRF token.
         response = user.post(action, fields, csrf=False)
         assert response.status_code == 302 and response.headers["Location"] == "/?page=2"
@@ -222,6 +228,16 @@ def test_every_tick_box_on_a_list_page_works_as_served_without_javascript(user):
     for *_, link, title in ticked:
         note_page = user.get(link).get_data(as_text=True)
         assert '<h1 class="completed">' in note_page and title in note_page
+
+
+def test_the_lists_one_form_ticks_only_the_users_own_notes(user, other_user):
+    location = user.create_note("Ann's").headers["Location"]
+    page = other_user.get("/").get_data(as_text=True)  # Bob's list form and token
+    for value in (location.rsplit("/", 1)[1], "0", "-1", "1e3", "９", "9" * 25, ""):
+        response = other_user.post("/notes/toggle", {"toggle": value, "next": "/"})
+        assert response.status_code == 404, value
+    assert 'name="toggle"' not in page  # Bob lists none of Ann's notes
+    assert "completed" not in user.get(location).get_data(as_text=True).split("<h1", 1)[1][:30]
 
 
 def test_toggle_ignores_an_offsite_next(user):

@@ -5,17 +5,14 @@ migrations/release/, loaded only when one of these commands, or Alembic, runs.
 """
 
 import click
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.extensions import db, migrate
+from app.extensions import db
 
 release_cli = AppGroup("release", help="Check or repair the record of applied revisions.")
 
 
-@migrate.configure
 def mark_release_phase(config):
     """Flag `flask db upgrade` runs for migrations/env.py: they check the history first.
 
@@ -46,6 +43,8 @@ def migration_config():
 @with_appcontext
 def validate(accept_checksums):
     """Check the record of applied revisions against this code's chain, as the release phase."""
+    from alembic.script import ScriptDirectory  # (as above)
+
     from migrations.release import history as release_history  # the web never loads these
     from migrations.release import records, repair  # (as above)
 
@@ -73,6 +72,9 @@ def validate(accept_checksums):
 @with_appcontext
 def apply_skipped():
     """Run the revisions a relinked history skipped, oldest first, and record them."""
+    from alembic.runtime.environment import EnvironmentContext  # (as above)
+    from alembic.script import ScriptDirectory  # (as above)
+
     config = migration_config()
     config.attributes["apply_skipped"] = True
     scripts = ScriptDirectory.from_config(config)

@@ -7,6 +7,8 @@ the swap takes the user's row lock, and an upload that finishes after a newer on
 the photo is discarded. What is left over goes by app/objects.py's deletion job.
 """
 
+import threading
+
 from flask import current_app
 
 from app import objects, storage
@@ -21,6 +23,18 @@ STORE_DOWN = stored_message(
 )
 for refusal in REFUSALS:  # images.py imports nothing of Memo's: its messages are marked here
     stored_message(refusal)
+
+# One photo decodes at a time in a worker process: a decoding child holds the whole picture
+# (a 40-megapixel RGBA PNG is 160 MB of pixels), and four job threads decoding at once took
+# a worker with its children past what a 512 MB dyno can give. Another photo job waits this
+# long for its turn, then goes back to the queue to try again (DecoderBusy) and frees its
+# thread for other jobs.
+DECODES = threading.BoundedSemaphore(1)
+DECODE_TURN_SECONDS = 2
+
+
+class DecoderBusy(Exception):
+    """This worker is decoding another photo; the job runs again a little later."""
 
 
 def store_upload(user_id, data):
@@ -42,7 +56,7 @@ def process_upload(upload_id):
     key, user_id, upload.status = upload.upload_key, upload.user_id, "running"
     db.session.commit()  # no transaction stays open while the child decodes
     try:
-        photo = profile_photo_limited(storage.get_object(key))
+        photo = decode_alone(upload_id, storage.get_object(key))
         url = objects.put_photo(user_id, *photo)
     except ImageError as error:
         finish(upload_id, "failed", str(error))
@@ -53,6 +67,17 @@ def process_upload(upload_id):
         swap_photo(upload_id, url)
     objects.delete_later([key])
     db.session.commit()
+
+
+def decode_alone(upload_id, data):
+    """Return profile_photo_limited(data), decoded while no other photo of this worker is;
+    raise DecoderBusy when none ends within DECODE_TURN_SECONDS."""
+    if not DECODES.acquire(timeout=DECODE_TURN_SECONDS):
+        raise DecoderBusy(f"upload {upload_id} waits for this worker's other photo")
+    try:
+        return profile_photo_limited(data)
+    finally:
+        DECODES.release()
 
 
 def finish(upload_id, status, error=None):

@@ -10,7 +10,11 @@ from app.mypage import export, importing, photos
 blueprint = procrastinate.Blueprint()
 
 
-@blueprint.task(name="process_photo", retry=jobs.retrying(max_attempts=3))
+# A photo waiting for its worker's decoder (DecoderBusy) tries again after 2, 4, 8 ... s.
+@blueprint.task(
+    name="process_photo",
+    retry=jobs.retrying(max_attempts=8, errors=(*jobs.TRANSIENT_ERRORS, photos.DecoderBusy)),
+)
 def process_photo(upload_id):
     """Make the profile photo from an upload (a store that fails fails the upload at once)."""
     photos.process_upload(upload_id)

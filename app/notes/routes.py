@@ -84,7 +84,6 @@ def index():
         tags=tags,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
-        toggle_url=note_url_format("notes.toggle"),
     )
 
 
@@ -251,6 +250,18 @@ def toggle(note_id):
     return redirect(
         target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
     )
+
+
+@bp.post("/notes/toggle")
+@login_required
+def toggle_listed():
+    """Tick off, or back, the note whose button was pressed in the list (`toggle` = its id)."""
+    value = request.form.get("toggle", "")
+    if not (
+        value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= BIGINT_MAX
+    ):
+        abort(404)  # no note of the user's has that id, as for /notes/<id>/toggle
+    return toggle(int(value))
 
 
 @bp.post("/notes/<id:note_id>/delete")
