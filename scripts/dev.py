@@ -161,7 +161,6 @@ def port_is_free(port):
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-
 def start_database(env, stack):
     """Start the embedded PostgreSQL unless DATABASE_URL names one."""
     if env.get("DATABASE_URL"):
