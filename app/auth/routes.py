@@ -25,15 +25,18 @@ from app.auth.forms import (
     SignupForm,
 )
 from app.auth.sessions import sign_in
-from app.auth.tasks import defer_mail, defer_unasked_mail
+from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
 from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
+from app.i18n.formats import local_time_writer
 from app.models import (
+    AddressHold,
     MailToken,
     User,
     burn_password_check,
     comparison_key,
+    lock_user,
     utcnow,
 )
 from app.validators import is_same_site_path
@@ -50,11 +53,18 @@ RESET_ASKED = _l(
 )
 # Why a mailed link did not work, and where to ask for another.
 LINK_PROBLEMS = {
-    "unknown": _l("This link is not valid. Check that it was copied whole."),
+    "unknown": _l(
+        "This link is not valid or no longer works: check that it was copied whole, or ask "
+        "for a new one."
+    ),
     "used": _l("This link was used already: each link works once."),
     "expired": _l("This link has expired."),
     "void": _l("This link no longer works: the account changed since it was sent."),
     "taken": _l("That address belongs to another account now, so this account keeps its own."),
+    "outranked": _l(
+        "This link no longer works: the account was secured from an address that ranks above "
+        "this one."
+    ),
 }
 # Longer than any token Memo makes; such a "token" is not looked up at all.
 TOKEN_MAX_LENGTH = 100
@@ -125,8 +135,9 @@ def link_problem(problem, ask_again):
 def redeemable(token, purposes, form, ask_again):
     """Return (the working token's row, None), or (None, the page that says why it does not).
 
-    The row is locked once the form is submitted: of two requests redeeming one link at once,
-    the second waits and then finds it used.
+    Once the form is submitted, the account's row is locked, then the token's: every act on
+    an account's links waits for the one before it (confirm against remove, two undo links),
+    and then finds the link used, deleted or outranked.
     """
     row, problem = look_up(token, purposes, lock=form.is_submitted())
     if problem:
@@ -143,10 +154,20 @@ def sign_out_here():
 
 
 def look_up(token, purposes, lock=False):
-    """Return (the token's row, None) for a working token of one of `purposes`, else a reason."""
+    """Return (the token's row, None) for a working token of one of `purposes`, else a reason.
+
+    With `lock`, the account's row is locked first, then the token's, and both are read again.
+    """
     if len(token) > TOKEN_MAX_LENGTH:
         return None, "unknown"
-    return MailToken.look_up(token, purposes, lock=lock)
+    if not lock:
+        return MailToken.look_up(token, purposes)
+    row, _ = MailToken.look_up(token, purposes)
+    if row is None:
+        return None, "unknown"
+    lock_user(row.user_id)
+    db.session.expire_all()  # what was read before the lock is read again
+    return MailToken.look_up(token, purposes, lock=True)
 
 
 ASK_FOR_VERIFICATION = {
@@ -180,6 +201,8 @@ def verify(token):
     if signer and not already_in:
         user.start_session()
     db.session.commit()
+    if row.purpose == "email":
+        flash(who_may_undo(user), "info")
     if already_in:
         flash(CONFIRMED[row.purpose], "success")
         return redirect(url_for("notes.index"))
@@ -191,8 +214,26 @@ def verify(token):
     return redirect(url_for("auth.login"))
 
 
+def who_may_undo(user):
+    """Return what a moved account's new holder is told: which addresses may undo the move,
+    and until when (docs/mail.md, "Who may undo what")."""
+    write = local_time_writer()
+    higher = AddressHold.standing(user)[:-1]  # the current address ranks last after a move
+    if not higher:
+        return gettext("No other address can undo this move.")
+    until = max(left_at for _, _, left_at in higher) + AddressHold.undo_window()
+    addresses = ", ".join(email for email, _, _ in higher)
+    return gettext(
+        "Until %(until)s, the link mailed to %(addresses)s can undo this move and take the "
+        "account back there.",
+        until=write(until),
+        addresses=addresses,
+    )
+
+
 def move_to(user, new_email):
-    """Move `user` to `new_email` unless another account has it; tell the old address."""
+    """Move `user` to `new_email` unless another account has it; tell every address with
+    standing (the one just left among them)."""
     if User.email_taken(new_email):
         return False
     old_email, old_verified = user.email, user.email_verified
@@ -201,8 +242,8 @@ def move_to(user, new_email):
         db.session.flush()
     except IntegrityError:  # another account took it since we looked
         return False
-    if old_verified:
-        defer_mail("email_changed", user.id, old_email=old_email)
+    AddressHold.leave(user, old_email, old_verified, new_email)
+    defer_notices("email_changed", user, actor=new_email)
     return True
 
 
@@ -255,13 +296,15 @@ def reset_password(token):
         db.session.rollback()
         return link_problem(problem, ASK_FOR_RESET)
     user = row.user
-    user.set_password(form.new_password.data)  # which voids every other link (account_stamp)
+    user.set_password(form.new_password.data)  # which voids every bound link (account_stamp)
     # The link reached the address: it is the holder's, whoever made the account with it.
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
+    # An act from this address: older undo links sent here, and lower addresses' links, go.
+    MailToken.delete_outranked(user, user.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
-    defer_mail("password_changed", user.id)
+    defer_notices("password_changed", user, actor=user.email)
     db.session.commit()
     sign_out_here()
     flash(
@@ -281,24 +324,30 @@ ASK_FOR_HELP = {
 def secure(token):
     """Undo what a notice announced, from its "this was not me" link, with a new password.
 
-    The account goes back to the address the notice was sent to if it moved away, a pending
-    move is cancelled (every other link is deleted), and every session ends. The link is
-    not voided by the changes it undoes, so an intruder's later change cannot outrun it.
+    Only an address that ranks at least as high as the account's current one may (docs/mail.md,
+    "Who may undo what"). The account goes back to that address if it moved away, every link
+    that address outranks is deleted (a pending move's, a lower address's, older ones sent
+    to it), every session ends, and every address with standing is told.
     """
     form = ResetPasswordForm()
     row, refusal = redeemable(token, ("secure",), form, ASK_FOR_HELP)
     if refusal:
         return refusal
+    if not AddressHold.may_undo(row.user, row.email):
+        db.session.rollback()
+        return link_problem("outranked", ASK_FOR_HELP)
     if not form.validate_on_submit():
         return render_form("auth/secure.html", form, row=row)
     user = row.user
-    moved_back = comparison_key(user.email) == comparison_key(row.email) or move_back(user, row)
+    away = comparison_key(user.email) != comparison_key(row.email)
+    moved_back = not away or move_back(user, row)
     user.set_password(form.new_password.data)
     user.email_verified_at = user.email_verified_at or utcnow()
-    MailToken.delete_others(row)
     row.spend()
+    MailToken.delete_outranked(user, row.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
+    defer_notices("account_secured", user, actor=row.email, moved_back=away and moved_back)
     db.session.commit()
     sign_out_here()
     if moved_back:
@@ -322,12 +371,14 @@ def move_back(user, row):
     """Give `user` back the address `row` was sent to; False if another account has it."""
     if User.email_taken(row.email):
         return False
+    old_email, old_verified = user.email, user.email_verified
     user.email = row.email
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:  # another account took it since we looked
         return False
+    AddressHold.leave(user, old_email, old_verified, row.email)
     return True
 
 
