@@ -105,14 +105,14 @@ def test_the_intruders_own_undo_link_cannot_void_the_owners(
     assert secured and "/auth/secure/" not in text_of(secured[-1]) + html_of(secured[-1])
 
 
-def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(
-    app, verified, mail_server
-):
+def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(app, verified, mail_server):
     intruder_takes_the_account(app, mail_server)
     # The intruder's address cannot undo the owner's recovery: it ranks below hers.
-    intruders_notice_link = last_undo_link(mail_server, INTRUDER) if any(
-        "/auth/secure/" in text_of(m) for m in mail_server.to(INTRUDER)
-    ) else None
+    intruders_notice_link = (
+        last_undo_link(mail_server, INTRUDER)
+        if any("/auth/secure/" in text_of(m) for m in mail_server.to(INTRUDER))
+        else None
+    )
     set_new_password(Browser(app.test_client()), last_undo_link(mail_server, ANN))
     if intruders_notice_link:
         answer = set_new_password(Browser(app.test_client()), intruders_notice_link, "x" * 12)
@@ -174,6 +174,22 @@ def test_an_address_left_more_than_7_days_ago_can_undo_nothing(app, verified, ma
 # --- INFO: confirm and remove at the same moment -------------------------------------------
 
 
+def press_at_once(presses):
+    """Press each (browser, link) at the same moment; return their statuses in order."""
+    start, answers = threading.Barrier(len(presses)), {}
+
+    def press(index, browser, link):
+        start.wait()
+        answers[index] = browser.post(path_of(link)).status_code
+
+    threads = [threading.Thread(target=press, args=(i, *each)) for i, each in enumerate(presses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return [answers.get(index) for index in range(len(presses))]
+
+
 def test_confirm_and_remove_pressed_at_once_one_of_them_wins(app, mail_server):
     for round_ in range(5):
         email = f"race{round_}@example.com"
@@ -184,24 +200,11 @@ def test_confirm_and_remove_pressed_at_once_one_of_them_wins(app, mail_server):
         pressers = [Browser(app.test_client()) for _ in range(2)]
         pressers[0].get(path_of(confirm))
         pressers[1].get(path_of(remove))
-        start, answers = threading.Barrier(2), {}
-
-        def press(browser, link, name):
-            start.wait()
-            answers[name] = browser.post(path_of(link)).status_code
-
-        threads = [
-            threading.Thread(target=press, args=(pressers[0], confirm, "confirm")),
-            threading.Thread(target=press, args=(pressers[1], remove, "remove")),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert sorted(answers.values()) == [302, 400], answers
+        confirmed, removed = press_at_once([(pressers[0], confirm), (pressers[1], remove)])
+        assert sorted([confirmed, removed]) == [302, 400]
         with app.app_context():
             user = db.session.scalar(select(User).where(User.email == email))
-            if answers["confirm"] == 302:
+            if confirmed == 302:
                 assert user is not None and user.email_verified
             else:
                 assert user is None
