@@ -145,6 +145,8 @@ def email_in_use(user):
 def email_changed(user, old_email=None, to=None, actor=None):
     """Tell the addresses with standing (the one just left among them) that the account
     moved; a "this was not me" link moves the account back to the address it is sent to."""
+    if old_email is not None and to is None:  # a job of the release before 0022
+        AddressHold.left_unrecorded(user, old_email)
     subject = gettext("Your Memo address was changed")
     context = {"new_email": user.email, "actor": actor}
     return notice(user, subject, "email_changed", to=to or old_email, **context)

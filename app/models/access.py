@@ -123,6 +123,15 @@ class AddressHold(db.Model):
         cls.upsert(user.id, new_email, new_key, since, left_at=None, keep_since=bool(returning))
 
     @classmethod
+    def left_unrecorded(cls, user, old_email):
+        """Record that the account left `old_email` just now, if nothing recorded it: a move
+        made by the release before 0022, whose notice this release sends."""
+        if cls.rank_of(user, old_email) is None:
+            had_rows = db.session.scalar(select(cls.id).where(cls.user_id == user.id).limit(1))
+            since = utcnow() if had_rows else user.created_at
+            cls.upsert(user.id, old_email, comparison_key(old_email), since, left_at=utcnow())
+
+    @classmethod
     def upsert(cls, user_id, email, key, since, left_at, keep_since=True):
         """Insert or update the row of (user_id, key); an existing row keeps its `since`
         unless `keep_since` is False."""
