@@ -27,8 +27,8 @@ from devenv.liveserver import (
     release_phase,
 )
 from devenv.services import ObjectStore, ensure_database, throwaway_postgres
+from devenv.trickle import slow_body, slow_headers
 from devenv.visitors import Visitor
-from tests.test_slow_clients import slow_body, slow_headers
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WAITRESS = str(Path(sys.executable).parent / "waitress-serve")

@@ -12,10 +12,11 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Attachment, NoteShare, User, WordCount
+from devenv import pictures
 from devenv.services import stored_keys
+from devenv.uploads import Attacher
 from devenv.visitors import PASSWORD, Browser
-from tests import databases, pictures
-from tests.uploads import Attacher
+from tests import databases
 from tests.webservers import Reply, serve_pages
 from tests.workers import run_queued_jobs
 

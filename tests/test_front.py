@@ -22,8 +22,8 @@ import config
 import front
 from app import create_app
 from app.extensions import db
+from devenv import pictures
 from devenv.visitors import Visitor
-from tests import pictures
 from tests.workers import wait_for
 
 ORIGINAL = "the note as it was saved"

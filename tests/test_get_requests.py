@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
-from tests import pictures
-from tests.uploads import Attacher
+from devenv import pictures
+from devenv.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 LINK = re.compile(r'href="(/[^"#]*)"')

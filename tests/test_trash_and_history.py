@@ -13,8 +13,8 @@ from sqlalchemy import text
 from app.extensions import db
 from app.notes import tasks as notes_tasks
 from devenv.services import stored_keys
+from devenv.uploads import Attacher
 from devenv.visitors import PASSWORD, Browser
-from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
