@@ -105,7 +105,7 @@ def zip_of(entries):
     [
         ("bomb.zip", zip_of({"a.txt": b"a" * 40_000_000}), "unpacks to far more than it takes"),
         ("climb.zip", zip_of({"../../etc/passwd.txt": b"x"}), "points outside it"),
-        ("latin1.txt", "café".encode("latin-1"), "is not UTF-8 text"),
+        ("binary.txt", bytes(range(256)) * 4, "is not UTF-8 text"),
         ("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "neither a Memo export"),
         ("fake.zip", zip_of({"account.json": b'{"notes": [{"title": 1}]}'}), "not a Memo export"),
     ],
