@@ -11,7 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from app.extensions import db
 from devenv.archives import empty_notes_archive
 from tests.test_import import NOTES, rows, send, zip_of
 
@@ -110,7 +112,11 @@ def test_notes_dated_at_the_ends_of_time_do_not_break_the_pages(app, user, year,
     user.post("/mypage/settings", {"language": "en", "timezone": zone})
     user.create_note("Edge #edge", "at the end of time")
     moment = f"{year:04d}-{'12-31 23:59:59' if year == 9999 else '01-01 00:00:00'}+00"
-    rows(app, f"UPDATE note SET created_at = '{moment}', updated_at = '{moment}' RETURNING id")
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE note SET created_at = :moment, updated_at = :moment"), {"moment": moment}
+        )
+        db.session.commit()
     user.post("/notes/1/share", {"expires_days": ""})
     for path in ("/", "/search?q=edge", "/?tag=edge", "/notes/1", "/archive"):
         assert user.get(path).status_code == 200, path
