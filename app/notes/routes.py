@@ -17,6 +17,7 @@ from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page
 from app.notes.quota import QuotaFull, check_kept, check_room
+from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, note_tags, tag_name
 from app.validators import is_same_site_path
@@ -315,6 +316,18 @@ def delete(note_id):
         ),
         "info",
     )
+    paused = count_live(note)
+    if paused:
+        flash(
+            ngettext(
+                "Its share link is paused: it opens nothing until you restore the note. "
+                "You can revoke it on My page.",
+                "Its %(num)s share links are paused: they open nothing until you restore the "
+                "note. You can revoke them on My page.",
+                paused,
+            ),
+            "info",
+        )
     return redirect(url_for("notes.index"))
 
 
@@ -338,6 +351,12 @@ def restore(note_id):
     trash.restore(note)
     db.session.commit()
     flash(gettext("Note restored."), "success")
+    live = count_live(note)
+    if live:
+        flash(
+            ngettext("Its share link works again.", "Its %(num)s share links work again.", live),
+            "info",
+        )
     return redirect(url_for("notes.detail", note_id=note.id))
 
 
