@@ -160,3 +160,14 @@ def test_a_korean_windows_text_file_is_read_in_its_encoding(app, user):
     page = send(app, user, text.encode("cp949"), "회의.txt")
     assert "1 notes and 0 attachments added" in page
     assert [(t, c) for t, c, *_ in rows(app, NOTES)] == [("회의", text)]
+
+
+def test_an_export_with_word_counts_is_read_past_their_nested_results(app, user):
+    document = {
+        "profile": {"nickname": "ann"},
+        "notes": [note_item(1, "Kept")],
+        "results": [{"id": 1, "result_all": [["memo", 3], ["note", 2]]}],
+        "attachments": [],
+    }
+    page = send(app, user, zip_of({"account.json": json.dumps(document).encode()}))
+    assert "1 notes and 0 attachments added" in page

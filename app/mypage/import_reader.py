@@ -22,6 +22,8 @@ from app.i18n.stored import stored_message
 TEXT_SUFFIXES = (".txt", ".md")
 # account.json is a map of lists of flat maps, the word counts' results a little deeper.
 MAX_DEPTH = 16
+# The lists whose items are read (flat maps); the others (the word counts...) are skipped.
+KEPT_LISTS = (("array", "notes"), ("array", "attachments"))
 # The encodings a .txt is read in when it is not UTF-8: what common editors write.
 READABLE_ENCODINGS = frozenset(
     {"cp949", "euc_kr", "johab", "shift_jis", "cp932", "euc_jp", "gb18030", "gb2312", "gbk",
@@ -190,7 +192,7 @@ def export_items(stream):
                     raise Refused(TOO_DEEP if len(stack) > MAX_DEPTH else BAD_EXPORT)
                 if item is not None:
                     raise Refused(BAD_EXPORT)  # a note's field is never a list or a map
-                if len(stack) == 3 and stack[1][0] == "array" and event == "start_map":
+                if len(stack) == 3 and stack[1] in KEPT_LISTS and event == "start_map":
                     item = {}
             elif event in ("end_map", "end_array"):
                 stack.pop()
