@@ -8,7 +8,8 @@ Each archive is written to a temporary file first; then a fresh interpreter load
 the counting against the account's limits, the text decoding: everything the job does before
 it writes), and reports its RSS after loading, its peak RSS (VmHWM) and the time taken.
 The archives: the issue's 1.4 MB `{"notes":[{},{},…]}` (49 MiB unpacked), 100,000 nested
-brackets, and a legitimate export at the account's limits (10,000 notes, 40 MB of text).
+brackets, one 49 MiB string, and a legitimate export at the account's limits (10,000 notes,
+40 MB of text).
 Prints JSON; docs/performance.md has the figures of a run.
 """
 
@@ -53,6 +54,12 @@ def nested_archive():
     return {"account.json": document.encode()}, zipfile.ZIP_STORED
 
 
+def one_long_string():
+    """One note whose content is a 49 MiB string (stored): the largest value ijson hands over."""
+    document = b'{"notes":[{"id":1,"title":"a","content":"' + b"x" * (49 * 2**20) + b'"}]}'
+    return {"account.json": document}, zipfile.ZIP_STORED
+
+
 def full_export():
     """10,000 notes of 4,000 characters each, barely compressible: 40 MB of text, within the
     account's 50 MiB (a note's own text is at most 20,000 characters)."""
@@ -94,6 +101,7 @@ def main():
         cases = {"empty notes (issue #47)": issue}
         for name, (entries, compression) in {
             "100,000 nested brackets": nested_archive(),
+            "one 49 MiB string": one_long_string(),
             "full export, 10,000 notes": full_export(),
         }.items():
             cases[name] = Path(folder, f"{len(cases)}.zip")
