@@ -100,6 +100,8 @@ MATRIX = {
     ),
     "/notes/<id:note_id>/history": Route(OWNER, {"GET": {}}),
     # No version of Ann's note exists yet: the note is what must not be reached.
+    "/notes/<id:note_id>/history/<id:version_id>": Route(OWNER, {"GET": {}}),
+    # No version of Ann's note exists yet: the note is what must not be reached.
     "/notes/<id:note_id>/history/<id:version_id>/restore": Route(OWNER, {"POST": {}}),
     "/trash": Route(ACCOUNT, {"GET": {}}),
     "/trash/<id:note_id>/restore": Route(OWNER, {"POST": {}}),

@@ -183,7 +183,8 @@ def conflicted(app, user):
     mine = {"title": "Plan", "content": "laptop's text", "version": laptop_version}
     refused = user.post(f"/notes/{note_id}/edit", mine)
     current = re.search(r'name="version" value="(\d+)"', page(refused)).group(1)
-    return note_id, {**mine, "version": current}
+    base = re.search(r'name="base" value="(\d+)"', page(refused)).group(1)
+    return note_id, {**mine, "version": current, "base": base}
 
 
 def texts_of_account(user, note_ids):
