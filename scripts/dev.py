@@ -67,7 +67,8 @@ def install_pinned(folder, requirements, message, log=None, covered_by=None):
     stamp = folder / ".requirements.sha256"
     wanted = requirements_digest(requirements)
     current = stamp.read_text() if stamp.exists() else None
-    if current in (wanted, covered_by and requirements_digest(covered_by)):
+    # No stamp means no install yet (and `covered_by` may be None: never a match then).
+    if current is not None and current in (wanted, covered_by and requirements_digest(covered_by)):
         return 0
     say(message)
     pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
