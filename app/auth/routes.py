@@ -389,7 +389,10 @@ def logout():
 def signed_in():
     """Answer 204 for a live login session, else 401: the front asks before reading an upload.
 
-    The front (front.py) reads a photo upload only for a signed-in person, so that
-    strangers cannot hold its few upload slots with bodies that never end.
+    The front (front/) reads an upload, or a form past the share of anonymous bodies, only for
+    a signed-in person, so that strangers cannot hold its slots with bodies that never end. The
+    account's id (X-Memo-Account, the caller's own) lets it count upload slots per account too.
     """
-    return ("", 204) if current_user.is_authenticated else ("", 401)
+    if not current_user.is_authenticated:
+        return "", 401
+    return "", 204, {"X-Memo-Account": str(current_user.id)}
