@@ -138,7 +138,10 @@ class Front:
             self.idle[task] = False
             if request is None:
                 return
-            fault = framing_fault(head, request.headers.raw_items())
+            if len(head) > MAX_HEADER_BYTES:  # h11 bounds only a head still incomplete
+                await self.refuse(http, reader, writer, self.own(431, list(request.headers)))
+                return
+            fault = framing_fault(head, list(request.headers))
             if fault or request.method == b"CONNECT":
                 warn(f"400: {fault or 'CONNECT is not served'} (client {peer})")
                 await self.refuse(http, reader, writer, self.own(400, list(request.headers)))
