@@ -25,9 +25,11 @@ UPLOAD_SLOTS, UPLOAD_SLOTS_PER_CLIENT, UPLOAD_SLOTS_PER_ACCOUNT = 4, 2, 2
 # the front answers 503, and 32 MiB per response (the largest page is a few MiB).
 SPOOL_BUDGET_BYTES = 256 * 1024 * 1024
 SPOOL_BYTES_PER_RESPONSE = 32 * 1024 * 1024
-# A body must come at least this fast, on average, after its first FRONT_BODY_SECONDS: a
-# phone on a poor 3G link uploads 10 MiB in about 4 minutes; a trickler is cut off.
+# A body must come at least this fast, on average, after three times FRONT_BODY_SECONDS (30 s:
+# a slow phone's small form): a poor 3G link uploads 10 MiB in about 4 minutes; a trickler
+# (a byte every few seconds) is cut off.
 BODY_BYTES_PER_SECOND = 8 * 1024
+BODY_GRACE_READS = 3
 
 
 def client_key(address):
@@ -43,9 +45,9 @@ def client_key(address):
     return str(ipaddress.IPv6Network((parsed, 64), strict=False))
 
 
-def body_deadline(first_seconds, length):
-    """Return the seconds a body of `length` bytes (None: chunked, up to its limit) may take."""
-    return first_seconds + (length or 0) / BODY_BYTES_PER_SECOND
+def body_deadline(between_reads, length):
+    """Return the seconds in all a body of `length` bytes may take to arrive."""
+    return BODY_GRACE_READS * between_reads + length / BODY_BYTES_PER_SECOND
 
 
 class Slots:

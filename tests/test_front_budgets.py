@@ -140,7 +140,7 @@ def test_a_body_trickled_within_each_read_deadline_is_cut_at_its_total_deadline(
         client = await rig.connect()
         await client.send(b"POST /x HTTP/1.1\r\nHost: memo\r\nContent-Length: 100\r\n\r\n")
         started = time.monotonic()
-        for _ in range(8):  # a byte every 0.4 s: inside the 1 s between reads
+        for _ in range(15):  # a byte every 0.4 s: inside the 1 s between reads
             await asyncio.sleep(0.4)
             try:
                 await client.send(b"x")
@@ -152,7 +152,7 @@ def test_a_body_trickled_within_each_read_deadline_is_cut_at_its_total_deadline(
         return cut, time.monotonic() - started, rig.backend.seen
 
     cut, seconds, seen = run(scenario, tmp_path)
-    assert cut and seconds < 3 and seen == []
+    assert cut and 3 <= seconds < 4.5 and seen == []  # 3 x 1 s + 100 B at 8 KiB/s
 
 
 def test_responses_past_the_dynos_spool_budget_get_503_and_one_response_is_capped(tmp_path):
