@@ -8,6 +8,8 @@ process's RSS and the bytes of its temporary folder (spooled bodies and response
 peak, with whether /healthz still answered within a second.
 """
 
+import os
+import resource
 import socket
 import threading
 import time
@@ -33,6 +35,17 @@ def open_from(port, source, head=b"", receive_buffer=None):
     return sock
 
 
+def held_bytes(front, folder):
+    """Return the bytes of the files under `folder` the front holds open (deleted ones too)."""
+    sizes = {}
+    for entry in os.scandir(f"/proc/{front.pid}/fd"):
+        with suppress(OSError):
+            if os.readlink(entry.path).startswith(str(folder)):
+                stat = os.stat(entry.path)
+                sizes[(stat.st_dev, stat.st_ino)] = stat.st_size
+    return sum(sizes.values())
+
+
 def measure(server, folder, seconds=6):
     """Return the peak RSS (MiB) of the front and of its folder's files, and /healthz's time."""
     front = psutil.Process(server.process.pid)
@@ -40,15 +53,14 @@ def measure(server, folder, seconds=6):
     until = time.monotonic() + seconds
     while time.monotonic() < until:
         peak_rss = max(peak_rss, front.memory_info().rss)
-        disk = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
-        peak_disk = max(peak_disk, disk)
+        peak_disk = max(peak_disk, held_bytes(front, folder))
         time.sleep(0.25)
     started = time.monotonic()
     try:
         Visitor(server.url, timeout=5).get("/healthz")
         healthz = f"{time.monotonic() - started:.2f} s"
-    except OSError:
-        healthz = "no answer"
+    except OSError as error:
+        healthz = f"no answer ({type(error).__name__})"
     return peak_rss / 2**20, peak_disk / 2**20, healthz
 
 
@@ -78,6 +90,8 @@ ATTACKS = {
 
 
 def main():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # 2,100 sockets of our own
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
     postgres, folder = throwaway_postgres("memo-attacks-")
     ensure_database(postgres.get_uri(), "memo", recreate=True)
     database = postgres.get_uri("memo")
