@@ -141,6 +141,16 @@ class Config:
     TESTING = False
     REQUIRED = ()
 
+    # What the request front (front/) knows of the app, in one place; tests/test_front_config.py
+    # checks each against app.url_map, so a renamed route cannot silently drop a guarantee.
+    # Larger bodies (a photo, an archive to import), read only for a live session:
+    FRONT_UPLOAD_PATHS = ("/mypage/photo", "/mypage/import")
+    # Answers 204 for a live session (its account in X-Memo-Account), 401 for anyone else:
+    FRONT_SESSION_PROBE = "/auth/signed-in"
+    # Where an anonymous upload is sent, and where the front's own pages lead back to:
+    FRONT_SIGN_IN_URL = "/auth/login?next=/mypage"
+    FRONT_HOME_URL = "/"
+
     NOTES_PER_PAGE = 20
     # A deleted note waits in the trash this long before the worker deletes it for good.
     TRASH_DAYS = 30

@@ -7,7 +7,7 @@ For each option, serves Memo under ProductionConfig (2 workers, WEB_THREADS thre
 embedded PostgreSQL and an S3 server, then: 1. starts twelve trickling clients (six send
 their headers a line a second, six a body a byte a second; tests/test_slow_clients.py) and
 times GET /healthz; 2. drives the notes list of a user with 100 notes with wrk. Options:
-`front`, the Procfile's (front.py before gunicorn's threaded worker); `gthread`, that
+`front`, the Procfile's (front/ before gunicorn's threaded worker); `gthread`, that
 gunicorn alone; `waitress`, when waitress is installed; `gevent`, when gevent and psycogreen
 are installed.
 """

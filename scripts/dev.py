@@ -141,8 +141,8 @@ def ensure_localstack(quiet=False):
 def ensure_nginx():
     """Install Debian's nginx when it is missing, as CI does chromium.
 
-    front.py serves alone; releases before it ran nginx, and the release drill still runs one of
-    those (its old release), as bench/fronts.py does to compare the two fronts.
+    The front (front/) serves alone; releases before it ran nginx, and the release drill still
+    runs one of those (its old release), as bench/fronts.py does to compare the two fronts.
     """
     if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
         return
@@ -305,7 +305,7 @@ def start_worker(env, stack):
     stack.append(("worker", Worker(env).stop))
 
 
-WEB_STOP_SECONDS = 35  # front.py's own stop is 25 s; gunicorn follows it (PDEATHSIG)
+WEB_STOP_SECONDS = 35  # the front's own stop is 25 s; gunicorn follows it (PDEATHSIG)
 
 
 def migrate(env, stop):
@@ -320,13 +320,13 @@ def migrate(env, stop):
 
 
 def serve_web(env, args, stop):
-    """Run the Procfile's web command (front.py before gunicorn) on 127.0.0.1, reloading edits."""
+    """Run the Procfile's web command (the front before gunicorn) on 127.0.0.1, reloading edits."""
     env = {**env, "PORT": str(WEB_PORT), "WEB_FRONT_HOST": "127.0.0.1"}
     gunicorn = ["gunicorn", "wsgi:app", "--reload", *args]
-    web = subprocess.Popen([str(VENV_PYTHON), "front.py", *gunicorn], env=env, cwd=ROOT)
+    web = subprocess.Popen([str(VENV_PYTHON), "-m", "front", *gunicorn], env=env, cwd=ROOT)
     code = stop.wait_for(web)
     if code is None:
-        # front.py's own stop: it finishes what it serves, then stops gunicorn. (It has most
+        # The front's own stop: it finishes what it serves, then stops gunicorn. (It has most
         # often had the same signal from the terminal already, and ignores a second one.)
         end_process(web, WEB_STOP_SECONDS, "web front")
         return 0

@@ -24,19 +24,18 @@ from app.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from app.auth.links import link_problem, look_up, move_back, move_to, redeemable, who_may_undo
 from app.auth.sessions import sign_in
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
 from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
-from app.i18n.formats import local_time_writer
 from app.models import (
     AddressHold,
     MailToken,
     User,
     burn_password_check,
     comparison_key,
-    lock_user,
     utcnow,
 )
 from app.validators import is_same_site_path
@@ -51,23 +50,6 @@ RESET_ASKED = _l(
     "Check your email: if the address has an account, a link to choose a new password is on "
     "its way. It works for 30 minutes."
 )
-# Why a mailed link did not work, and where to ask for another.
-LINK_PROBLEMS = {
-    "unknown": _l(
-        "This link is not valid or no longer works: check that it was copied whole, or ask "
-        "for a new one."
-    ),
-    "used": _l("This link was used already: each link works once."),
-    "expired": _l("This link has expired."),
-    "void": _l("This link no longer works: the account changed since it was sent."),
-    "taken": _l("That address belongs to another account now, so this account keeps its own."),
-    "outranked": _l(
-        "This link no longer works: the account was secured from an address that ranks above "
-        "this one."
-    ),
-}
-# Longer than any token Memo makes; such a "token" is not looked up at all.
-TOKEN_MAX_LENGTH = 100
 # In the session of the browser that signed up: the comparison key of the address it gave.
 SIGNED_UP_AS = "signed_up_as"
 # What confirming each kind of address says to whoever pressed the button: signed in to the
@@ -126,48 +108,11 @@ def signup():
     return redirect(url_for("auth.login"))
 
 
-def link_problem(problem, ask_again):
-    """Render the page for a mailed link that does not work, with where to ask for another."""
-    page = render_template("auth/link_problem.html", problem=LINK_PROBLEMS[problem], **ask_again)
-    return page, 400
-
-
-def redeemable(token, purposes, form, ask_again):
-    """Return (the working token's row, None), or (None, the page that says why it does not).
-
-    Once the form is submitted, the account's row is locked, then the token's: every act on
-    an account's links waits for the one before it (confirm against remove, two undo links),
-    and then finds the link used, deleted or outranked.
-    """
-    row, problem = look_up(token, purposes, lock=form.is_submitted())
-    if problem:
-        db.session.rollback()
-        return None, link_problem(problem, ask_again)
-    return row, None
-
-
 def sign_out_here():
     """End this browser's sign-in, if it has one (its server-side session is gone already)."""
     if current_user.is_authenticated:
         logout_user()
         session.clear()
-
-
-def look_up(token, purposes, lock=False):
-    """Return (the token's row, None) for a working token of one of `purposes`, else a reason.
-
-    With `lock`, the account's row is locked first, then the token's, and both are read again.
-    """
-    if len(token) > TOKEN_MAX_LENGTH:
-        return None, "unknown"
-    if not lock:
-        return MailToken.look_up(token, purposes)
-    row, _ = MailToken.look_up(token, purposes)
-    if row is None:
-        return None, "unknown"
-    lock_user(row.user_id)
-    db.session.expire_all()  # what was read before the lock is read again
-    return MailToken.look_up(token, purposes, lock=True)
 
 
 ASK_FOR_VERIFICATION = {
@@ -212,39 +157,6 @@ def verify(token):
         return redirect(url_for("notes.index"))
     flash(CONFIRMED_SIGN_IN[row.purpose], "success")
     return redirect(url_for("auth.login"))
-
-
-def who_may_undo(user):
-    """Return what a moved account's new holder is told: which addresses may undo the move,
-    and until when (docs/mail.md, "Who may undo what")."""
-    write = local_time_writer()
-    higher = AddressHold.standing(user)[:-1]  # the current address ranks last after a move
-    if not higher:
-        return gettext("No other address can undo this move.")
-    until = max(left_at for _, _, left_at in higher) + AddressHold.undo_window()
-    addresses = ", ".join(email for email, _, _ in higher)
-    return gettext(
-        "Until %(until)s, the link mailed to %(addresses)s can undo this move and take the "
-        "account back there.",
-        until=write(until),
-        addresses=addresses,
-    )
-
-
-def move_to(user, new_email):
-    """Move `user` to `new_email` unless another account has it; tell every address with
-    standing (the one just left among them)."""
-    if User.email_taken(new_email):
-        return False
-    old_email, old_verified = user.email, user.email_verified
-    user.email = new_email  # which voids every other link of the account (account_stamp)
-    try:
-        db.session.flush()
-    except IntegrityError:  # another account took it since we looked
-        return False
-    AddressHold.leave(user, old_email, old_verified, new_email)
-    defer_notices("email_changed", user, actor=new_email)
-    return True
 
 
 @bp.post("/verify")
@@ -367,21 +279,6 @@ def secure(token):
     return redirect(url_for("auth.login"))
 
 
-def move_back(user, row):
-    """Give `user` back the address `row` was sent to; False if another account has it."""
-    if User.email_taken(row.email):
-        return False
-    old_email, old_verified = user.email, user.email_verified
-    user.email = row.email
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:  # another account took it since we looked
-        return False
-    AddressHold.leave(user, old_email, old_verified, row.email)
-    return True
-
-
 @bp.route("/remove/<token>", methods=["GET", "POST"])
 def remove(token):
     """Remove an unconfirmed account made with someone's address, from a link sent there."""
@@ -440,7 +337,10 @@ def logout():
 def signed_in():
     """Answer 204 for a live login session, else 401: the front asks before reading an upload.
 
-    The front (front.py) reads a photo upload only for a signed-in person, so that
-    strangers cannot hold its few upload slots with bodies that never end.
+    The front (front/) reads an upload, or a form past the share of anonymous bodies, only for
+    a signed-in person, so that strangers cannot hold its slots with bodies that never end. The
+    account's id (X-Memo-Account, the caller's own) lets it count upload slots per account too.
     """
-    return ("", 204) if current_user.is_authenticated else ("", 401)
+    if not current_user.is_authenticated:
+        return "", 401
+    return "", 204, {"X-Memo-Account": str(current_user.id)}
