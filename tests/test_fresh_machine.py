@@ -58,7 +58,9 @@ FRESH_MACHINE = textwrap.dedent(
     """
     set -e
     mount -t overlay overlay -o lowerdir=/etc,upperdir="$1/upper",workdir="$1/work" /etc
-    if id pgserver >/dev/null 2>&1; then userdel pgserver; fi
+    # Removed from the overlay's files alone (userdel refuses while the suite's other servers
+    # run as the user, and would act on the machine's, not the overlay's, processes).
+    sed -i '/^pgserver:/d' /etc/passwd /etc/shadow /etc/group /etc/gshadow
     if id pgserver >/dev/null 2>&1; then echo "pgserver still exists"; exit 3; fi
     exec "$2" "$1/starts.py" "$3"
     """

@@ -260,6 +260,11 @@ class Recovery(RuleBasedStateMachine):
                 self.deleted = True
                 return
 
+    @rule()
+    def time_passes(self):
+        """The worker sends what was queued (after a deletion, the one thing left to happen)."""
+        deliver(self.app)
+
     # --- what holds after every step -----------------------------------------------------
 
     @invariant()

@@ -43,7 +43,7 @@ class AddressHold(db.Model):
     __tablename__ = "address_hold"
     __table_args__ = (
         CheckConstraint(f"char_length(email) <= {EMAIL_MAX_LENGTH}", name="email_length"),
-        UniqueConstraint("user_id", "email_key"),
+        UniqueConstraint("user_id", "email_key", name="uq_address_hold_user_id_email_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
