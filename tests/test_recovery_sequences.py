@@ -35,8 +35,8 @@ from tests.mailbox import deliver, link_pattern, path_of, sign_up, text_of
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
-EXAMPLES = int(os.environ.get("MEMO_RECOVERY_EXAMPLES", "12"))
-STEPS = int(os.environ.get("MEMO_RECOVERY_STEPS", "14"))
+EXAMPLES = int(os.environ.get("MEMO_RECOVERY_EXAMPLES", "8"))
+STEPS = int(os.environ.get("MEMO_RECOVERY_STEPS", "12"))
 accounts = itertools.count()
 
 
