@@ -141,6 +141,16 @@ class Config:
     TESTING = False
     REQUIRED = ()
 
+    # What the request front (front/) knows of the app, in one place; tests/test_front_config.py
+    # checks each against app.url_map, so a renamed route cannot silently drop a guarantee.
+    # Larger bodies (a photo, an archive to import), read only for a live session:
+    FRONT_UPLOAD_PATHS = ("/mypage/photo", "/mypage/import")
+    # Answers 204 for a live session (its account in X-Memo-Account), 401 for anyone else:
+    FRONT_SESSION_PROBE = "/auth/signed-in"
+    # Where an anonymous upload is sent, and where the front's own pages lead back to:
+    FRONT_SIGN_IN_URL = "/auth/login?next=/mypage"
+    FRONT_HOME_URL = "/"
+
     NOTES_PER_PAGE = 20
     # A deleted note waits in the trash this long before the worker deletes it for good.
     TRASH_DAYS = 30
@@ -250,7 +260,7 @@ class Config:
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
         self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
         self.WEB_THREADS = int_from_env(environ, "WEB_THREADS", 4)
-        # The request front's read deadlines (nginx): the whole header block, then at most
+        # The request front's read deadlines: the whole header block, then at most
         # this long between two reads of a body. Tests lower them to wait less.
         self.FRONT_HEADER_SECONDS = int_from_env(environ, "FRONT_HEADER_SECONDS", 10)
         self.FRONT_BODY_SECONDS = int_from_env(environ, "FRONT_BODY_SECONDS", 10)
@@ -356,7 +366,8 @@ class Config:
         return settings
 
     def read_object_storage(self, environ):
-        """Read where profile photos are stored and the public base URL they are served from."""
+        """Read the bucket (photos, uploads, attachments, exports, imports: app/objects.py)
+        and the public base URL its photos are served from."""
         self.S3_BUCKET = environ.get("S3_BUCKET", "").strip()
         self.S3_ENDPOINT_URL = environ.get("S3_ENDPOINT_URL", "").strip().rstrip("/")
         if self.S3_ENDPOINT_URL and not self.S3_ENDPOINT_URL.startswith(("http://", "https://")):
@@ -399,7 +410,7 @@ class TestingConfig(Config):
     ENVIRONMENT = "testing"
     TESTING = True
     # Tests serve pages from 127.0.0.1. Honoured under this config only: see
-    # app.wordcount.routes.fetch_settings.
+    # app.wordcount.pages.fetch_settings.
     FETCH_ALLOW_LOOPBACK = True
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.

@@ -1,6 +1,6 @@
-"""gunicorn settings behind the request front (front.py): 30 s request timeout, SIGKILL at 30 s.
+"""gunicorn settings behind the request front (front/): 30 s request timeout, SIGKILL at 30 s.
 
-front.py starts gunicorn as `python -m gunicorn` in the app's folder, so `config` imports.
+The front starts gunicorn as `python -m gunicorn` in the app's folder, so `config` imports.
 """
 
 import signal
@@ -15,7 +15,7 @@ try:
 except ConfigError as error:
     sys.exit(f"memo: configuration error: {error}")
 
-# front.py binds gunicorn to a Unix socket and serves 0.0.0.0:$PORT itself.
+# The front binds gunicorn to a Unix socket and serves 0.0.0.0:$PORT itself.
 workers = settings.WEB_CONCURRENCY
 # The front hands over only whole requests and takes whole responses at once, so a thread is
 # busy only while the app works: WEB_THREADS threads per worker, one database connection each.
@@ -34,10 +34,15 @@ max_requests = 0
 accesslog = None
 errorlog = "-"
 control_socket_disable = True  # several gunicorns share a machine (releases, tests)
+# The front sets X-Forwarded-Proto itself (front/framing.py) and drops a client's other scheme
+# headers; gunicorn trusts that one alone. Its default also trusts X-Forwarded-Ssl and
+# X-Forwarded-Protocol (a Unix socket's peer is always trusted) and answers a bare 400 of its
+# own where they disagree.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 
 def leave_sigterm_to_the_front(cfg):
-    """Behind front.py (the one that binds gunicorn to a Unix socket), ignore SIGTERM.
+    """Behind the front (the one that binds gunicorn to a Unix socket), ignore SIGTERM.
 
     The platform sends it to every process of the dyno at once, while the front still has
     requests to pass on; the front stops gunicorn itself (SIGINT) once they are answered.

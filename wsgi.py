@@ -1,4 +1,4 @@
-"""The entry point: `app`, for the `flask` command and for gunicorn behind nginx (front.py)."""
+"""The entry point: `app`, for the `flask` command and for gunicorn behind the front (front/)."""
 
 import gc
 import sys

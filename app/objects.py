@@ -1,6 +1,6 @@
 """The bucket's key layout: every kind of object Memo stores, who deletes it, and the sweep.
 
-One bucket holds four kinds of object, each under a prefix of its own:
+One bucket holds six kinds of object, each under a prefix of its own:
 
     avatars/<user id>/<random>.<ext>                   profile photos, the only public ones
     uploads/<user id>/<random>                         a photo as sent, until a worker made it

@@ -12,9 +12,9 @@ from app.models import BIGINT_MAX
 
 class Proxied:
     """Read the client's address and scheme from X-Forwarded-For and -Proto, trusting `hops`
-    proxies (the router's), and front.py besides when the request came through it.
+    proxies (the router's), and the front (front/) besides when the request came through it.
 
-    front.py appends its peer (the router, or the client itself) to X-Forwarded-For and
+    The front appends its peer (the router, or the client itself) to X-Forwarded-For and
     passes the request on over a Unix socket, where nobody else connects: such a request
     trusts one hop more. The router sets X-Forwarded-Proto; X-Forwarded-Host it passes on as
     the client sent it, so the Host header alone names this site.

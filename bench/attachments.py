@@ -42,7 +42,7 @@ def cpu_seconds(process):
 
 def attach(visitor, note_id, data, name):
     """Attach one file as a browser without JavaScript does; return the two requests' times."""
-    from tests.uploads import FILENAME_FIELD, back_from_store, send_to_store, upload_form
+    from devenv.uploads import FILENAME_FIELD, back_from_store, send_to_store, upload_form
 
     page = visitor.get(f"/notes/{note_id}")
     url, fields = upload_form(page.text)

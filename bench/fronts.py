@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark: the web front (front.py) beside the nginx front it replaced, in one run.
+"""Benchmark: the web front (front/) beside the nginx front it replaced, in one run.
 
     .venv/bin/python bench/fronts.py [--nginx-from COMMIT] [--seconds 10] [--connections 32]
 
 Serves the same Memo tree (this checkout's app, gunicorn.conf.py, ProductionConfig, one
-embedded PostgreSQL) through each front in turn: this checkout's front.py, and front.py with
+embedded PostgreSQL) through each front in turn: this checkout's front/, and front.py with
 nginx.conf.template as they were at `--nginx-from` (default: the last commit whose front.py ran
 nginx), with Debian's nginx. wrk drives `/healthz` (the front's share of a request is largest
 there) and the signed-in notes list with 2 threads and `--connections` connections, after a warm-up.
@@ -52,7 +52,7 @@ def nginx_front(environ, folder, commit):
 
 
 def front_cpu_seconds(server):
-    """CPU seconds of the front's processes alone (front.py, and nginx where it runs)."""
+    """CPU seconds of the front's processes alone (the front, and nginx where it runs)."""
     root = psutil.Process(server.process.pid)
     total = sum(root.cpu_times()[:2])
     for child in root.children(recursive=True):
@@ -94,7 +94,7 @@ def main():
         users = webbench.seed_users(database)
         load = webbench.Wrk(wrk, args.connections, args.seconds)
         fronts = {
-            f"front.py (h11), {git('rev-parse', '--short', 'HEAD')}": webbench.memo_server(
+            f"front/ (h11), {git('rev-parse', '--short', 'HEAD')}": webbench.memo_server(
                 environ, folder
             ),
             f"nginx 1.22 + front.py, {commit[:7]}": nginx_front(environ, folder, commit),

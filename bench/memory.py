@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/memory.py [--requests 3000]
 
-1. The web as the Procfile runs it (front.py before gunicorn, ProductionConfig) against an
+1. The web as the Procfile runs it (front/ before gunicorn, ProductionConfig) against an
    embedded PostgreSQL and a local S3 server: a user signs in and walks the pages a person
    uses (the list, a note, search, my page, tags), `--requests` in all across the workers;
    then each gunicorn worker's RSS (VmRSS) is read. (What a web worker imports is checked by

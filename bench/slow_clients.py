@@ -7,7 +7,7 @@ For each option, serves Memo under ProductionConfig (2 workers, WEB_THREADS thre
 embedded PostgreSQL and an S3 server, then: 1. starts twelve trickling clients (six send
 their headers a line a second, six a body a byte a second; tests/test_slow_clients.py) and
 times GET /healthz; 2. drives the notes list of a user with 100 notes with wrk. Options:
-`front`, the Procfile's (front.py before gunicorn's threaded worker); `gthread`, that
+`front`, the Procfile's (front/ before gunicorn's threaded worker); `gthread`, that
 gunicorn alone; `waitress`, when waitress is installed; `gevent`, when gevent and psycogreen
 are installed.
 """
@@ -27,8 +27,8 @@ from devenv.liveserver import (
     release_phase,
 )
 from devenv.services import ObjectStore, ensure_database, throwaway_postgres
+from devenv.trickle import slow_body, slow_headers
 from devenv.visitors import Visitor
-from tests.test_slow_clients import slow_body, slow_headers
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 WAITRESS = str(Path(sys.executable).parent / "waitress-serve")

@@ -6,7 +6,7 @@
 One run on this machine, all over loopback:
 1. Starts an embedded PostgreSQL and an S3 server (moto), applies the migrations,
    seeds users with 100 and 100,000 notes, and fills the baseline's `fortune` table.
-2. Serves Memo as the Procfile does (front.py before `gunicorn wsgi:app`,
+2. Serves Memo as the Procfile does (front/ before `gunicorn wsgi:app`,
    gunicorn.conf.py) under ProductionConfig, and the baseline (bench/baseline/fortunes.py)
    with the same gunicorn.conf.py, no front. Both bind 127.0.0.1 only.
 3. Signs users in with a real login POST (CSRF token, `X-Forwarded-Proto: https` as
@@ -309,7 +309,7 @@ class Wrk:
 def cpu_seconds(server):
     """Return the user+system CPU seconds the server's processes have used so far.
 
-    Every process of the tree counts (front.py, the gunicorn master, its workers);
+    Every process of the tree counts (the front, the gunicorn master, its workers);
     one that exited, recycled by `max_requests` say, counts in its parent's `children_*`.
     """
     import psutil
@@ -446,7 +446,7 @@ def report(context, results, boots, samples, profiled=None):
         f"Command: `{context['command']}`; wrk -t{WRK_THREADS} -c{context['connections']}, "
         f"{context['seconds']} s per scenario after a {WARM_UP_SECONDS} s warm-up; gunicorn "
         f"{context['workers']} workers x {context['threads']} threads (gthread) for both apps,"
-        " Memo behind its front (front.py)",
+        " Memo behind its front (front/)",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | errors | peak DB connections "
         "| gunicorn CPU ms/request |",

@@ -30,11 +30,11 @@ def pybabel(*args):
 
 
 def extract(template):
-    """Write every translatable string of the app to the catalog template `template`."""
+    """Write every translatable string of the app and the front to the catalog template."""
     keywords = [option for keyword in KEYWORDS for option in ("-k", keyword)]
     return pybabel(
         "extract", "-F", "babel.cfg", *keywords, "--no-location", "--sort-output",
-        "--project", "Memo", "-o", str(template), "app",
+        "--project", "Memo", "-o", str(template), "app", "front",
     )  # fmt: skip
 
 

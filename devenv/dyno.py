@@ -6,7 +6,7 @@ the app's own `bin/` is not on it (a buildpack's binaries are started by path, a
 buildpack's `bin/start-nginx`). To stop a dyno it sends SIGTERM to every process in the dyno at
 once, possibly more than once, and SIGKILL to whatever is left 30 s later
 (https://devcenter.heroku.com/articles/dyno-shutdown-behavior). A process group is not a
-dyno: programs make their own (front.py does, gunicorn's workers do not), and a process whose
+dyno: programs make their own (the web front does, gunicorn's workers do not), and a process whose
 parent died is adopted by init. So every process of an emulated dyno is found by a mark in
 its environment, which children inherit whatever their group or parent.
 """

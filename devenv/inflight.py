@@ -11,7 +11,7 @@ from contextlib import closing, suppress
 
 from PIL import Image
 
-from tests.pictures import saved_as
+from devenv.pictures import saved_as
 
 BOUNDARY = "memo-test-boundary"
 

@@ -1,6 +1,6 @@
 """Memo's web process as the Procfile runs it, on 127.0.0.1, for tests and benchmarks.
 
-A LiveServer is the Procfile's `web` command under ProductionConfig (front.py before
+A LiveServer is the Procfile's `web` command under ProductionConfig (the front, front/, before
 WEB_CONCURRENCY gunicorn workers, the real gunicorn.conf.py) on a free port. It is stopped as
 the platform stops a dyno (devenv/dyno.py: SIGTERM to every process it started at once), and
 nothing it starts outlives its user. It serves plain HTTP on
@@ -182,7 +182,7 @@ class Gunicorn:
 
 
 class Front(Gunicorn):
-    """The Procfile's web command (front.py before gunicorn) on a free port of 127.0.0.1."""
+    """The Procfile's web command (front/ before gunicorn) on a free port of 127.0.0.1."""
 
     def __init__(self, environ, log_path, workers, options=""):
         super().__init__(procfile_command(), environ, log_path, workers)
@@ -190,7 +190,7 @@ class Front(Gunicorn):
         self.environ.update({"WEB_FRONT_HOST": "127.0.0.1", "GUNICORN_CMD_ARGS": options})
 
     def gunicorn_master(self):
-        """Return the gunicorn master, front.py's child that runs gunicorn."""
+        """Return the gunicorn master, the front's child that runs gunicorn."""
         for child in psutil.Process(self.process.pid).children():
             if "gunicorn" in " ".join(child.cmdline()):
                 return child

@@ -5,9 +5,11 @@ server mode answers the S3 API over HTTP, so the app talks to both exactly as
 it talks to a managed database and a bucket in production.
 """
 
+import fcntl
 import json
 import logging
 import mimetypes
+import os
 import shutil
 import signal
 import tempfile
@@ -24,12 +26,35 @@ LOCAL_CREDENTIALS = {
 }
 
 
+# As root, pgserver runs PostgreSQL as this system user, made with `useradd` on first use.
+POSTGRES_SYSTEM_USER = "pgserver"
+# Every process of ours that may make that user takes this lock first (see ensure_system_user).
+SYSTEM_USER_LOCK = Path(tempfile.gettempdir()) / "memo-pgserver-user.lock"
+
+
+def ensure_system_user():
+    """As root, make pgserver's system user once, whichever process gets here first.
+
+    pgserver checks for the user and calls `useradd` without a lock: processes starting
+    servers at once on a fresh machine (the suite's) each call it, and one can run `initdb`
+    as a uid that the next `useradd` replaced. Under this lock only the first one makes it.
+    """
+    if os.geteuid() != 0:
+        return
+    from pgserver.utils import ensure_user_exists
+
+    with open(SYSTEM_USER_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_user_exists(POSTGRES_SYSTEM_USER)
+
+
 def start_postgres(data_dir, cleanup_mode="stop"):
     """Start (or reuse) an embedded PostgreSQL keeping its data in `data_dir`; return it."""
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     import pgserver
 
+    ensure_system_user()
     Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(Path(data_dir), cleanup_mode=cleanup_mode)
 

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import venv
 import xml.etree.ElementTree as ElementTree
 from contextlib import nullcontext, suppress
@@ -29,7 +30,10 @@ VENV = ROOT / ".venv"
 VENV_PYTHON = VENV / "bin" / "python"
 # Where ./scripts/run keeps its data (the embedded PostgreSQL's, the objects, the mail).
 STATE = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".dev").resolve()
-REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
+# ./scripts/run installs the app's pins and its local servers'; the other commands add the
+# test and bench tools (each file includes the one before it).
+LOCAL_REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-local.txt"]
+DEV_REQUIREMENTS = [*LOCAL_REQUIREMENTS, ROOT / "requirements-dev.txt"]
 WEB_PORT = int(os.environ.get("LOCAL_WEB_PORT", "5000"))
 OBJECT_STORE_PORT = int(os.environ.get("LOCAL_S3_PORT", "9000"))
 PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian's package, for the connection pooler tests
@@ -50,18 +54,21 @@ def requirements_digest(paths):
     return digest.hexdigest()
 
 
-def install_pinned(folder, requirements, message, log=None):
+def install_pinned(folder, requirements, message, log=None, covered_by=None):
     """Make the virtualenv `folder` hold `requirements[-1]` (which may include the others).
 
     It is created when missing, and pip runs only when the files changed since the last
-    install that succeeded (their digest is stamped in the virtualenv). Return pip's exit code.
+    install that succeeded (their digest is stamped in the virtualenv), unless the stamp is
+    that of `covered_by`, a larger set that includes these. Return pip's exit code.
     """
     if not (folder / "bin" / "python").exists():
         say(f"Creating a virtualenv in {folder.relative_to(ROOT)}")
         venv.create(folder, with_pip=True)
     stamp = folder / ".requirements.sha256"
     wanted = requirements_digest(requirements)
-    if stamp.exists() and stamp.read_text() == wanted:
+    current = stamp.read_text() if stamp.exists() else None
+    # No stamp means no install yet (and `covered_by` may be None: never a match then).
+    if current is not None and current in (wanted, covered_by and requirements_digest(covered_by)):
         return 0
     say(message)
     pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
@@ -79,16 +86,21 @@ def install_pinned(folder, requirements, message, log=None):
 def ensure_virtualenv(command):
     """Create `.venv` and install the pinned requirements when they changed.
 
-    For the tests, LocalStack's virtualenv is made at the same time (pip waits on the
-    network and the disk as much as on a core).
+    `run` needs the app and its local servers only; the tests add their tools, and
+    LocalStack's virtualenv is made at the same time (pip waits on the network and the
+    disk as much as on a core).
     """
     if sys.version_info < (3, 11):  # noqa: UP036  (this check runs before the venv exists)
         sys.exit(f"memo: Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     beside = threading.Thread(target=ensure_localstack, kwargs={"quiet": True})
     if command == "test":
         beside.start()
-    message = "Installing pinned requirements (a minute or two the first time)"
-    installed = install_pinned(VENV, REQUIREMENTS, message)
+    if command == "run":
+        message = "Installing the app's pinned requirements (under a minute the first time)"
+        installed = install_pinned(VENV, LOCAL_REQUIREMENTS, message, covered_by=DEV_REQUIREMENTS)
+    else:
+        message = "Installing pinned requirements and test tools (a minute or two the first time)"
+        installed = install_pinned(VENV, DEV_REQUIREMENTS, message)
     if beside.is_alive():
         beside.join()
     if installed:
@@ -129,8 +141,8 @@ def ensure_localstack(quiet=False):
 def ensure_nginx():
     """Install Debian's nginx when it is missing, as CI does chromium.
 
-    front.py serves alone; releases before it ran nginx, and the release drill still runs one of
-    those (its old release), as bench/fronts.py does to compare the two fronts.
+    The front (front/) serves alone; releases before it ran nginx, and the release drill still
+    runs one of those (its old release), as bench/fronts.py does to compare the two fronts.
     """
     if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
         return
@@ -148,11 +160,6 @@ def port_is_free(port):
     """Return whether nothing listens on 127.0.0.1:`port`."""
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def run_flask(*args, env):
-    """Run a `flask` command in the virtualenv and return its exit code."""
-    return subprocess.call([str(VENV / "bin" / "flask"), "--app", "wsgi", *args], env=env, cwd=ROOT)
 
 
 def start_database(env, stack):
@@ -207,6 +214,53 @@ def start_mail_server(env, stack):
     stack.append(("mail server", server.stop))
 
 
+class Stop:
+    """The run's stop request: set by Ctrl-C, SIGTERM or a closed terminal, at any moment.
+
+    The handler only records the signal; the main thread looks at it between start-up steps
+    and while it waits, and then stops what it started. (A handler that raised there could
+    land between starting a process and recording it, leaving the process behind; and a
+    signal taken by another thread while the main thread blocks in a wait is only acted on
+    when the main thread runs again, hence waits in short steps.)
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self):
+        self.requested = threading.Event()
+        for number in self.SIGNALS:
+            signal.signal(number, self.handle)
+
+    def handle(self, number, frame):
+        """Record the stop; a closed terminal (SIGHUP) also leaves nowhere to print."""
+        if number == signal.SIGHUP and not self.requested.is_set():
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, sys.stdout.fileno())  # writing to a closed terminal fails (EIO)
+            os.dup2(quiet, sys.stderr.fileno())
+        self.requested.set()
+
+    def wait_for(self, process):
+        """Wait until `process` exits (return its code) or a stop is asked for (return None)."""
+        while not self.requested.is_set():
+            code = process.poll()
+            if code is not None:
+                return code
+            time.sleep(0.1)
+        return None
+
+
+def end_process(process, seconds, name):
+    """Stop a child with SIGTERM (its graceful stop), and SIGKILL it after `seconds`."""
+    with suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        say(f"The {name} did not stop within {seconds} s; killing it")
+        process.kill()
+        process.wait()
+
+
 class Worker:
     """One `flask worker` beside the web server, started again whenever it exits, as the
     platform restarts a crashed dyno; stop() ends it for good.
@@ -217,7 +271,8 @@ class Worker:
 
     def __init__(self, env):
         self.env = env
-        self.stopping = threading.Event()
+        self.lock = threading.Lock()  # a restart and stop() never cross
+        self.stopped = False
         self.process = self.spawn()
         threading.Thread(target=self.supervise, daemon=True).start()
 
@@ -228,21 +283,20 @@ class Worker:
 
     def supervise(self):
         """Start the worker again a second after it exits on its own."""
-        while not self.stopping.is_set():
+        while True:
             code = self.process.wait()
-            if self.stopping.wait(1):
-                return
-            say(f"The worker exited with {code}; starting it again (as the platform would)")
-            self.process = self.spawn()
+            time.sleep(1)
+            with self.lock:
+                if self.stopped:
+                    return
+                say(f"The worker exited with {code}; starting it again (as the platform would)")
+                self.process = self.spawn()
 
     def stop(self):
         """Stop the worker (SIGTERM, then SIGKILL after 30 s) and do not start it again."""
-        self.stopping.set()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        with self.lock:
+            self.stopped = True
+        end_process(self.process, 30, "worker")
 
 
 def start_worker(env, stack):
@@ -251,46 +305,37 @@ def start_worker(env, stack):
     stack.append(("worker", Worker(env).stop))
 
 
-WEB_STOP_SECONDS = 35
+WEB_STOP_SECONDS = 35  # the front's own stop is 25 s; gunicorn follows it (PDEATHSIG)
 
 
-def serve_web(env, args):
-    """Run the Procfile's web command (front.py before gunicorn) on 127.0.0.1, reloading edits."""
+def migrate(env, stop):
+    """Apply the migrations as the release phase does; return whether they all applied."""
+    say("Applying migrations (flask db upgrade)")
+    command = [str(VENV / "bin" / "flask"), "--app", "wsgi", "db", "upgrade"]
+    upgrade = subprocess.Popen(command, env=env, cwd=ROOT)
+    code = stop.wait_for(upgrade)
+    if code is None:  # a stop while migrating: each revision is its own transaction
+        end_process(upgrade, 30, "migration")
+    return code == 0
+
+
+def serve_web(env, args, stop):
+    """Run the Procfile's web command (the front before gunicorn) on 127.0.0.1, reloading edits."""
     env = {**env, "PORT": str(WEB_PORT), "WEB_FRONT_HOST": "127.0.0.1"}
     gunicorn = ["gunicorn", "wsgi:app", "--reload", *args]
-    web = subprocess.Popen([str(VENV_PYTHON), "front.py", *gunicorn], env=env, cwd=ROOT)
-    try:
-        return web.wait()
-    except KeyboardInterrupt:
-        # front.py's own stop: it finishes what it serves, then stops gunicorn. (It has most often
-        # had the same signal from the terminal already, and ignores a second one.)
-        web.send_signal(signal.SIGTERM)
-        try:
-            web.wait(timeout=WEB_STOP_SECONDS)
-        except subprocess.TimeoutExpired:  # its own stop is 25 s; gunicorn follows it (PDEATHSIG)
-            say(f"The web front did not stop within {WEB_STOP_SECONDS} s; killing it")
-            web.kill()
-            web.wait()
-        raise
-
-
-def hang_up(number, frame):
-    """The terminal closed (SIGHUP): stop everything as Ctrl-C does, with nowhere to print."""
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the shell's own SIGHUP must not cut it short
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, sys.stdout.fileno())  # writing to a closed terminal fails (EIO)
-    os.dup2(quiet, sys.stderr.fileno())
-    raise KeyboardInterrupt
-
-
-def terminated(number, frame):
-    """SIGTERM (`kill`, a process manager): stop everything as Ctrl-C does."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the stop short
-    raise KeyboardInterrupt
+    web = subprocess.Popen([str(VENV_PYTHON), "-m", "front", *gunicorn], env=env, cwd=ROOT)
+    code = stop.wait_for(web)
+    if code is None:
+        # The front's own stop: it finishes what it serves, then stops gunicorn. (It has most
+        # often had the same signal from the terminal already, and ignores a second one.)
+        end_process(web, WEB_STOP_SECONDS, "web front")
+        return 0
+    return code
 
 
 def run(args):
     """Start the services, apply migrations, a worker, and serve on http://127.0.0.1:5000."""
+    stop = Stop()  # first: a signal from here on stops what was started, and only that
     from dotenv import dotenv_values
 
     env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v}, **os.environ}
@@ -298,25 +343,24 @@ def run(args):
     if not port_is_free(WEB_PORT):
         sys.exit(f"memo: port {WEB_PORT} is taken; stop the other server first")
     STATE.mkdir(exist_ok=True)
-    signal.signal(signal.SIGHUP, hang_up)
-    signal.signal(signal.SIGTERM, terminated)
     stack = []
+    steps = [start_database, start_object_store, start_mail_server]
     try:
-        start_database(env, stack)
-        start_object_store(env, stack)
-        start_mail_server(env, stack)
-        say("Applying migrations (flask db upgrade)")
-        if run_flask("db", "upgrade", env=env) != 0:
-            return 1
+        for step in steps:
+            if stop.requested.is_set():
+                return 0
+            step(env, stack)
+        if stop.requested.is_set() or not migrate(env, stop):
+            return 0 if stop.requested.is_set() else 1
         start_worker(env, stack)
+        if stop.requested.is_set():
+            return 0
         say(f"Serving on http://127.0.0.1:{WEB_PORT} (Ctrl-C stops everything)")
-        return serve_web(env, args)
-    except KeyboardInterrupt:
-        return 0
+        return serve_web(env, args, stop)
     finally:
-        for name, stop in reversed(stack):
+        for name, stop_service in reversed(stack):
             say(f"Stopping {name}")
-            stop()
+            stop_service()
 
 
 def ensure_pgbouncer():

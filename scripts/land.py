@@ -74,7 +74,8 @@ def git(*args, cwd=ROOT, check=True):
 
 def virtualenv_for(folder):
     """Return the bin folder of a virtualenv with `folder`'s pinned requirements (and dev tools)."""
-    files = [folder / "requirements.txt", folder / "requirements-dev.txt"]
+    names = ["requirements.txt", "requirements-local.txt", "requirements-dev.txt"]
+    files = [folder / name for name in names if (folder / name).exists()]
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
     own = hashlib.sha256(b"".join((ROOT / path.name).read_bytes() for path in files)).hexdigest()
     if digest == own:
@@ -85,7 +86,7 @@ def virtualenv_for(folder):
         shutil.rmtree(cached, ignore_errors=True)
         venv.create(cached, with_pip=True)
         pip = [str(cached / "bin" / "python"), "-m", "pip", "install", "-q"]
-        subprocess.run([*pip, "-r", str(files[1])], check=True)
+        subprocess.run([*pip, "-r", str(files[-1])], check=True)
         (cached / ".complete").touch()
     return cached / "bin"
 

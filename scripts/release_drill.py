@@ -48,11 +48,11 @@ from devenv.dyno import Dyno, dyno_path
 from devenv.history import commits_adding_revisions, main_ref
 from devenv.inflight import InFlight
 from devenv.liveserver import LOCAL_MAIL_SETTINGS, free_port
+from devenv.pictures import jpeg
 from devenv.router import Router
 from devenv.schema import schema_dump
 from devenv.services import ObjectStore, ensure_database, start_postgres, stop_postgres
 from devenv.visitors import Visitor
-from tests.pictures import jpeg
 
 SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: S105
 # An older release's virtualenv, by the digest of its requirements: kept in the user's cache

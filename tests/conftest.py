@@ -39,6 +39,7 @@ pytest_plugins = ["tests.browsers"]
 LONGEST_FIRST = [
     "test_load.py",
     "test_formation.py",
+    "test_recovery_sequences.py",
     "test_release_drill.py",
     "test_front.py",
     "test_browser.py",

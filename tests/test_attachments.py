@@ -20,10 +20,9 @@ from app import jobs, objects, storage
 from app.attachments import naming
 from app.extensions import db
 from app.models import Attachment
+from devenv import pictures
 from devenv.services import stored_keys
-from devenv.visitors import PASSWORD, Browser
-from tests import pictures
-from tests.uploads import (
+from devenv.uploads import (
     FILENAME_FIELD,
     Attacher,
     back_from_store,
@@ -32,6 +31,7 @@ from tests.uploads import (
     reported_key,
     send_to_store,
 )
+from devenv.visitors import PASSWORD, Browser
 from tests.workers import run_queued_jobs
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20

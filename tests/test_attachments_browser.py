@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devenv import pictures
 from devenv.services import stored_keys
-from tests import pictures
 from tests.test_browser import (
     flash,
     screenshot_on_failure,

@@ -12,10 +12,11 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Attachment, NoteShare, User, WordCount
+from devenv import pictures
 from devenv.services import stored_keys
+from devenv.uploads import Attacher
 from devenv.visitors import PASSWORD, Browser
-from tests import databases, pictures
-from tests.uploads import Attacher
+from tests import databases
 from tests.webservers import Reply, serve_pages
 from tests.workers import run_queued_jobs
 
@@ -98,6 +99,8 @@ MATRIX = {
         OWNER, {"POST": {"title": "Taken over", "content": "mine", "version": 1, "choice": "mine"}}
     ),
     "/notes/<id:note_id>/history": Route(OWNER, {"GET": {}}),
+    # No version of Ann's note exists yet: the note is what must not be reached.
+    "/notes/<id:note_id>/history/<id:version_id>": Route(OWNER, {"GET": {}}),
     # No version of Ann's note exists yet: the note is what must not be reached.
     "/notes/<id:note_id>/history/<id:version_id>/restore": Route(OWNER, {"POST": {}}),
     "/trash": Route(ACCOUNT, {"GET": {}}),

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devenv import pictures
 from devenv.liveserver import ROOT
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD
-from tests import pictures
 from tests.workers import wait_for
 
 ARTIFACTS = ROOT / "tmp" / "artifacts"

@@ -278,8 +278,8 @@ def test_unknown_app_settings_is_a_clear_error():
 
 
 def variables_read_by_the_code():
-    sources = [ROOT / name for name in ("config.py", "gunicorn.conf.py", "wsgi.py", "front.py")]
-    for folder in ("app", "scripts", "devenv"):
+    sources = [ROOT / name for name in ("config.py", "gunicorn.conf.py", "wsgi.py")]
+    for folder in ("app", "front", "scripts", "devenv"):
         sources.extend((ROOT / folder).rglob("*.py"))
     # Not what a virtualenv holds (devenv/localstack/.venv: LocalStack and its libraries).
     sources = [path for path in sources if ".venv" not in path.relative_to(ROOT).parts]

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from devenv.visitors import PASSWORD
-from tests.test_browser import flash, sign_up, submit
+from tests.test_browser import flash, sign_in, sign_up, submit
 
 
 @pytest.fixture
@@ -75,6 +75,29 @@ def test_signing_out_clears_the_accounts_drafts(context):
     assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('memo-draft:'))")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/auth/login"))
+    assert page.evaluate("Object.keys(localStorage)") == []
+
+
+def test_a_sign_in_ended_elsewhere_takes_its_drafts_with_it(chromium, context, settled):
+    page = context.new_page()
+    sign_up(page)
+    page.goto("/notes/new")
+    page.fill("textarea[name=content]", "typed at the shared computer")
+    page.wait_for_timeout(600)
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('memo-draft:'))")
+    # Elsewhere, the owner changes the password: every other session ends.
+    elsewhere = chromium.new_context(base_url=settled.url)
+    owner = elsewhere.new_page()
+    sign_in(owner, PASSWORD)
+    owner.goto("/mypage")
+    new = "a password of her own"
+    fields = {"current_password": PASSWORD, "new_password": new, "new_password_confirm": new}
+    submit(owner, fields, "Change password")
+    elsewhere.close()
+    # The next person to sign in to the account at the shared computer finds no draft.
+    sign_in(page, new)
+    page.goto("/notes/new")
+    assert page.locator("#draft-notice").is_hidden()
     assert page.evaluate("Object.keys(localStorage)") == []
 
 

@@ -17,9 +17,9 @@ from app.extensions import db
 from app.models import AccountExport, User
 from app.mypage.tasks import delete_old_exports
 from app.objects import sweep
+from devenv import pictures
 from devenv.services import stored_keys
-from tests import pictures
-from tests.uploads import Attacher
+from devenv.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")

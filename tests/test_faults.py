@@ -17,9 +17,9 @@ from urllib.parse import urlencode, urlsplit
 import psycopg2
 import pytest
 
+from devenv import pictures
 from devenv.services import stop_postgres
 from devenv.visitors import Visitor
-from tests import pictures
 from tests.databases import accepts_connections
 from tests.workers import wait_for
 
@@ -221,6 +221,29 @@ def test_a_store_cut_off_or_hanging_fails_uploads_within_5_s_and_nothing_else(
     store_link.mend()
     assert ann.upload_photo(pictures.png()).status == 302
     wait_for(lambda: profile_image(ann) != old_photo, message="the new photo")
+
+
+def test_a_hanging_store_holds_no_accounts_row(live_server, store_link, postgres):
+    server = live_server(S3_ENDPOINT_URL=store_link.url)
+    ann = Visitor(server.url)
+    assert ann.signup("ann@example.com", "ann").status == 302
+    store_link.hang()
+    uploading = threading.Thread(target=ann.upload_photo, args=(pictures.png(),), daemon=True)
+    uploading.start()
+    wait_for(lambda: store_link.links, timeout=10, message="the upload waiting on the store")
+    # While the store does not answer, another request can take ann's row at once.
+    other = psycopg2.connect(postgres.main_url)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+            cursor.execute(
+                'SELECT id FROM "user" WHERE email = %s FOR UPDATE', ("ann@example.com",)
+            )
+            assert cursor.fetchone() is not None
+    finally:
+        other.close()
+    uploading.join(15)
+    store_link.mend()
 
 
 # A worker killed in the middle of a request

@@ -19,11 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 import config
-import front
 from app import create_app
 from app.extensions import db
+from devenv import pictures
 from devenv.visitors import Visitor
-from tests import pictures
+from front.serving import Front
 from tests.workers import wait_for
 
 ORIGINAL = "the note as it was saved"
@@ -115,7 +115,7 @@ def test_the_fronts_deadlines_in_production_are_10_s_for_headers_and_between_bod
             "PUBLIC_URL": "https://memo.example.com",
         }
     )
-    serving = front.Front(settings, "/nonexistent/app.sock")
+    serving = Front(settings, "/nonexistent/app.sock")
     assert (serving.header_seconds, serving.body_seconds) == (10, 10)
 
 

@@ -13,15 +13,20 @@ import sys
 import threading
 import time
 from contextlib import closing, suppress
-from types import SimpleNamespace
 
 import requests
 
-import front
 from devenv import dyno
 from devenv.inflight import InFlight, connect
 from devenv.liveserver import ROOT, free_port, production_environment
 from devenv.visitors import Visitor
+from front.budgets import (
+    ANONYMOUS_BODY_SLOTS,
+    BODY_SLOTS,
+    BODY_SLOTS_PER_CLIENT,
+)
+from front.framing import client_address
+from front.supervision import NEEDED_DESCRIPTORS
 from tests.workers import wait_for
 
 
@@ -94,7 +99,7 @@ def test_the_web_command_serves_with_the_stacks_path_and_refuses_a_dyno_it_canno
     )
     assert refused.returncode != 0
     assert refused.stderr.strip().splitlines() == [
-        f"memo: the web front needs {front.NEEDED_DESCRIPTORS} file descriptors and this dyno "
+        f"memo: the web front needs {NEEDED_DESCRIPTORS} file descriptors and this dyno "
         "allows 1024: its connection budget would not hold"
     ]
 
@@ -118,20 +123,26 @@ def trickle_body(port, source, stop, statuses):
         statuses.append("holding")
 
 
+def hold_bodies(port, sources, stop, statuses):
+    """Start a trickled anonymous form from each of `sources`; return the threads."""
+    tricklers = [
+        threading.Thread(target=trickle_body, args=(port, source, stop, statuses))
+        for source in sources
+    ]
+    for trickler in tricklers:
+        trickler.start()
+    return tricklers
+
+
 def test_one_address_trickling_128_bodies_leaves_others_to_save_at_once(live_server):
     server = live_server()
     ann = Visitor(server.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     stop, statuses = threading.Event(), []
-    tricklers = [
-        threading.Thread(target=trickle_body, args=(server.port, "127.0.0.2", stop, statuses))
-        for _ in range(128)
-    ]
-    for trickler in tricklers:
-        trickler.start()
+    tricklers = hold_bodies(server.port, ["127.0.0.2"] * 128, stop, statuses)
     try:
         wait_for(
-            lambda: len(statuses) >= 128 - front.BODY_SLOTS_PER_CLIENT,
+            lambda: len(statuses) >= 128 - BODY_SLOTS_PER_CLIENT,
             timeout=20,
             message="the address's bodies past its share refused",
         )
@@ -139,7 +150,34 @@ def test_one_address_trickling_128_bodies_leaves_others_to_save_at_once(live_ser
         response, note_id = ann.create_note("Saved", "while someone trickles")
         assert note_id is not None, response.status
         assert time.monotonic() - started < 1
-        assert statuses.count("429") == 128 - front.BODY_SLOTS_PER_CLIENT
+        assert statuses.count("429") == 128 - BODY_SLOTS_PER_CLIENT
+    finally:
+        stop.set()
+        for trickler in tricklers:
+            trickler.join(timeout=10)
+
+
+def test_eight_addresses_of_anonymous_forms_leave_signed_in_people_their_bodies(live_server):
+    """The issue's attack: 8 addresses x 16 sign-in forms, each trickled, take every slot that
+    anonymous forms may; signed-in people still save notes and upload photos at once."""
+    server = live_server()
+    ann = Visitor(server.url)
+    assert ann.signup("ann@example.com", "ann").status == 302
+    stop, statuses = threading.Event(), []
+    sources = [f"127.0.8.{1 + n // BODY_SLOTS_PER_CLIENT}" for n in range(BODY_SLOTS)]
+    tricklers = hold_bodies(server.port, sources, stop, statuses)
+    try:
+        wait_for(
+            lambda: len(statuses) >= BODY_SLOTS - ANONYMOUS_BODY_SLOTS,
+            timeout=20,
+            message="the anonymous forms past their share refused",
+        )
+        for number in range(5):
+            started = time.monotonic()
+            response, note_id = ann.create_note(f"Saved {number}", "while strangers trickle")
+            assert note_id is not None, response.status
+            assert time.monotonic() - started < 1
+        assert statuses.count("429") == BODY_SLOTS - ANONYMOUS_BODY_SLOTS
     finally:
         stop.set()
         for trickler in tricklers:
@@ -147,15 +185,6 @@ def test_one_address_trickling_128_bodies_leaves_others_to_save_at_once(live_ser
 
 
 def test_the_client_address_is_the_routers_hop_not_what_the_client_wrote():
-    behind_router = front.Front(
-        SimpleNamespace(
-            TRUSTED_PROXY_HOPS=1,
-            FRONT_HEADER_SECONDS=10,
-            FRONT_BODY_SECONDS=10,
-            MAX_CONTENT_LENGTH=1,
-        ),
-        "/nonexistent",
-    )
     forged = [(b"x-forwarded-for", b"203.0.113.9, 198.51.100.7")]  # the client wrote the first
-    assert behind_router.client_address("10.1.2.3", forged) == "198.51.100.7"
-    assert behind_router.client_address("10.1.2.3", []) == "10.1.2.3"
+    assert client_address(1, "10.1.2.3", forged) == "198.51.100.7"
+    assert client_address(1, "10.1.2.3", []) == "10.1.2.3"

@@ -11,13 +11,19 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
-from tests import pictures
-from tests.uploads import Attacher
+from devenv import pictures
+from devenv.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 ALLOWED_TO_WRITE = {"attachments.confirm", "static"}
-ARGUMENTS = {"note_id": 1, "word_count_id": 1, "attachment_id": 1, "token": "no-such-link"}
+ARGUMENTS = {
+    "note_id": 1,
+    "version_id": 1,
+    "word_count_id": 1,
+    "attachment_id": 1,
+    "token": "no-such-link",
+}
 
 
 def database_state(app):

@@ -21,9 +21,9 @@ from app.i18n import stored
 from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer
 from app.models import Note, User, WordCount
 from devenv import catalogs
+from devenv.uploads import Attacher
 from devenv.visitors import Browser
 from tests.reading import latin_words
-from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 TIME_ELEMENT = re.compile(r'<time datetime="([^"]+)">([^<]+)</time>')

@@ -7,7 +7,7 @@ from PIL import Image
 
 from app import images
 from app.images import ImageError, check_signature, profile_photo, profile_photo_limited
-from tests import pictures
+from devenv import pictures
 
 
 def decoded(photo):

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from devenv.uploads import Attacher
 from devenv.visitors import PASSWORD, Browser
-from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
@@ -105,7 +105,7 @@ def zip_of(entries):
     [
         ("bomb.zip", zip_of({"a.txt": b"a" * 40_000_000}), "unpacks to far more than it takes"),
         ("climb.zip", zip_of({"../../etc/passwd.txt": b"x"}), "points outside it"),
-        ("latin1.txt", "café".encode("latin-1"), "is not UTF-8 text"),
+        ("binary.txt", bytes(range(256)) * 4, "is not UTF-8 text"),
         ("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "neither a Memo export"),
         ("fake.zip", zip_of({"account.json": b'{"notes": [{"title": 1}]}'}), "not a Memo export"),
     ],
@@ -132,3 +132,28 @@ def test_an_import_needs_a_file_and_a_signed_in_owner(app, user):
     response = user.post("/mypage/import", {})
     assert response.status_code == 400
     assert "Choose a Memo export" in unescape(response.get_data(as_text=True))
+
+
+STATES = (
+    "SELECT title, pinned, archived_at IS NOT NULL, deleted_at IS NOT NULL, completed "
+    "FROM note ORDER BY title"
+)
+
+
+def test_pins_the_archive_and_the_trash_come_back_from_an_export(app, user):
+    for title in ("Pinned", "Archived", "Trashed", "Plain"):
+        user.create_note(title, f"{title} text")
+    user.post("/notes/1/pin", {"next": "/"})
+    user.post("/notes/2/archive", {"next": "/"})
+    user.post("/notes/3/delete")
+    archive = exported(app, user)
+    states = rows(app, STATES)
+    assert user.post("/mypage/delete", {"password": PASSWORD}).status_code == 302
+    run_queued_jobs(app)
+
+    again = Browser(app.test_client())
+    assert again.signup().status_code == 302
+    assert "4 notes and 0 attachments added" in send(app, again, archive)
+    assert rows(app, STATES) == states
+    assert "Trashed" in unescape(again.get("/trash").get_data(as_text=True))
+    assert "Trashed" not in unescape(again.get("/").get_data(as_text=True))

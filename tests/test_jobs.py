@@ -19,9 +19,8 @@ from app import jobs, objects
 from app.auth import tasks as auth_tasks
 from app.extensions import db
 from app.worker import runtime, upkeep
-from devenv import ROOT
+from devenv import ROOT, pictures
 from devenv.services import stored_keys
-from tests import pictures
 from tests.workers import empty_queue, run_queued_jobs, wait_for
 
 QUEUED = "SELECT id, task_name, status, args FROM procrastinate_jobs ORDER BY id"

@@ -204,6 +204,24 @@ def test_nothing_edits_sys_path():
     assert edits == []
 
 
+def test_nothing_outside_tests_imports_them():
+    """A test module is not a library: what tooling and tests share lives in devenv/."""
+    importers = []
+    for path in python_files():
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] == "tests":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(name == "tests" or name.startswith("tests.") for name in names):
+                importers.append(str(relative))
+    assert importers == []
+
+
 # procrastinate 3.10 has no API that lists its workers; `flask jobs status` reads their table.
 NO_API_FOR = {"app/commands/queue.py": {"procrastinate_workers"}}
 QUEUE_TABLE = re.compile(r"\bprocrastinate_(jobs|events|workers|periodic_defers)\b")

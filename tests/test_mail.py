@@ -16,9 +16,9 @@ from app import create_app, mail
 from app.auth.tasks import MAIL_ATTEMPTS, defer_mail, send_account_mail
 from app.extensions import db
 from app.mail import TemporaryMailError
+from devenv import pictures
 from devenv.mailserver import MailServer
 from devenv.visitors import PASSWORD, Browser
-from tests import pictures
 from tests.mailbox import deliver, link_in, mail_jobs, text_of
 from tests.workers import wait_for
 

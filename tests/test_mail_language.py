@@ -46,6 +46,7 @@ CASES = {
     "email_change_requested": (True, {}),
     "email_in_use": (True, {}),
     "email_changed": (True, {"old_email": "min.old@example.com"}),
+    "account_secured": (True, {"actor": ADDRESS, "moved_back": True}),
     "account_deleted": (None, {"address": ADDRESS, "nickname": NICKNAME}),
 }
 

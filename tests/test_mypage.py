@@ -11,9 +11,9 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import User
+from devenv import pictures
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD, Browser
-from tests import pictures
 from tests.mailbox import link_in, path_of, verify_email
 from tests.workers import run_queued_jobs
 

@@ -16,8 +16,8 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Note, NoteShare, hash_token, utcnow
+from devenv.uploads import Attacher
 from devenv.visitors import Browser
-from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 NOTE_LINK = re.compile(r'<a href="/notes/(\d+)">([^<]+)</a>')

@@ -19,8 +19,8 @@ from app.extensions import db
 from devenv import enforcing_store
 from devenv.enforcing_store import EnforcingStore
 from devenv.services import stored_keys
+from devenv.uploads import FILENAME_FIELD, Attacher, back_from_store, send_to_store
 from devenv.visitors import Browser
-from tests.uploads import FILENAME_FIELD, Attacher, back_from_store, send_to_store
 
 pytestmark = pytest.mark.skipif(
     bool(enforcing_store.missing()), reason=f"LocalStack cannot run: {enforcing_store.missing()}"

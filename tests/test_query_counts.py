@@ -8,7 +8,7 @@ from sqlalchemy import event, select, text
 
 from app.extensions import db
 from app.models import Note, User, WordCount
-from tests.uploads import Attacher
+from devenv.uploads import Attacher
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import urllib.request
 import pytest
 from PIL import Image
 
+from devenv import pictures
 from devenv.visitors import Visitor
-from tests import pictures
 from tests.workers import wait_for
 
 PROFILE_IMAGE = re.compile(r'<img id="profile-image" src="([^"]+)"')

@@ -11,8 +11,8 @@ from app import create_app
 from app.extensions import db
 from app.models import User, WordCount
 from app.security import origin_of
+from devenv import pictures
 from devenv.visitors import DYNO, PASSWORD, Browser, RouterBrowser
-from tests import pictures
 from tests.workers import run_queued_jobs
 
 FIXED_HEADERS = {

@@ -13,9 +13,9 @@ from app import create_app, objects, storage
 from app.extensions import db
 from app.models import User
 from config import DevelopmentConfig
+from devenv import pictures
 from devenv.services import stored_keys
-from tests import pictures
-from tests.uploads import Attacher
+from devenv.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L"  # the bytes do not matter to the store

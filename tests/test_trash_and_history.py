@@ -13,8 +13,8 @@ from sqlalchemy import text
 from app.extensions import db
 from app.notes import tasks as notes_tasks
 from devenv.services import stored_keys
+from devenv.uploads import Attacher
 from devenv.visitors import PASSWORD, Browser
-from tests.uploads import Attacher
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
@@ -183,7 +183,8 @@ def conflicted(app, user):
     mine = {"title": "Plan", "content": "laptop's text", "version": laptop_version}
     refused = user.post(f"/notes/{note_id}/edit", mine)
     current = re.search(r'name="version" value="(\d+)"', page(refused)).group(1)
-    return note_id, {**mine, "version": current}
+    base = re.search(r'name="base" value="(\d+)"', page(refused)).group(1)
+    return note_id, {**mine, "version": current, "base": base}
 
 
 def texts_of_account(user, note_ids):

@@ -7,9 +7,9 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 
+from devenv import pictures
 from devenv.services import stored_keys
 from devenv.visitors import Browser
-from tests import pictures
 from tests.webservers import HTML_HEADERS, Reply, serve_pages, serve_raw, trickle_body
 from tests.workers import wait_for
 

@@ -304,32 +304,25 @@ def find_upload(ticket):
 def confirm_upload(note, signed):
     """Accept the file that arrived for a signed upload to the note, or delete it and refuse.
 
-    Returns the attachment and whether this call confirmed it (False: it already was).
+    Returns the attachment and whether this call confirmed it (False: it already was). The
+    store is asked before the account's row is locked, so a store that hangs holds no lock.
     """
     ticket = read_ticket(signed, note)
+    arrived = None if already_confirmed(ticket) else copy_arrival(ticket)
     lock_user(note.user_id)
     upload = find_upload(ticket)
-    source = ticket.upload_key
     if upload.state == "confirmed":
         # A policy stays valid for its 10 minutes: a file sent again with it is never kept.
-        objects.delete_later([source])
+        objects.delete_later([ticket.upload_key])
         db.session.commit()
         return upload, False
-    try:
-        _, modified, metadata = storage.head(source)
-    except storage.ObjectMissing:
-        raise UploadRefused(
-            gettext("No file arrived for this upload. Please attach it again.")
-        ) from None
+    if arrived is None:
+        raise UploadRefused(gettext("No file arrived for this upload. Please attach it again."))
+    modified, size, metadata, first_bytes = arrived
     check_arrival(upload, modified)
-    # Copied first, then checked: the size charged and the type found are those of the copy
-    # kept, whatever the upload key receives meanwhile. The copy's key takes no upload.
-    storage.copy(source, upload.key)
-    size = storage.head(upload.key)[0]
     check_size_kept(upload, ticket, size)
     name = upload.name or naming.clean_name(naming.name_from_metadata(metadata.get("filename")))
     try:
-        first_bytes = storage.first_bytes(upload.key, naming.SNIFF_BYTES)
         content_type = naming.served_type(name, first_bytes)
     except naming.TypeMismatch as error:
         discard(upload, gettext("%(reason)s It was not attached.", reason=error))
@@ -337,9 +330,32 @@ def confirm_upload(note, signed):
     upload.content_type, upload.size = content_type, size
     upload.state, upload.confirmed_at = "confirmed", utcnow()
     db.session.add(upload)
-    objects.delete_later([source])
+    objects.delete_later([ticket.upload_key])
     db.session.commit()
     return upload, True
+
+
+def already_confirmed(ticket):
+    """Return whether the ticket's upload was confirmed (read without a lock)."""
+    state = db.session.scalar(select(Attachment.state).where(Attachment.key == ticket.key))
+    return state == "confirmed"
+
+
+def copy_arrival(ticket):
+    """Copy what arrived for the ticket to the attachment's key; return (its arrival time,
+    the copy's size, its metadata, its first bytes), or None if nothing arrived.
+
+    Copied first, then read: the size charged and the type found are those of the copy kept,
+    whatever the upload key receives meanwhile. The copy's key takes no upload.
+    """
+    try:
+        _, modified, metadata = storage.head(ticket.upload_key)
+    except storage.ObjectMissing:
+        return None
+    storage.copy(ticket.upload_key, ticket.key)
+    size = storage.head(ticket.key)[0]
+    first_bytes = storage.first_bytes(ticket.key, naming.SNIFF_BYTES) if size else b""
+    return modified, size, metadata, first_bytes
 
 
 def check_arrival(upload, modified):

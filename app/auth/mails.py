@@ -1,8 +1,10 @@
 """What each mail to an account says and who gets it; the send_account_mail job calls deliver().
 
 The rules every mailed link follows are in docs/mail.md ("One identity model for mailed
-links"). Notices go to an account's verified address only, each with a "this was not me"
-link that secures the account (auth.routes.secure). A link's token is made here, in the
+links", "Who may undo what"). A notice goes to each verified address of the account with
+standing (AddressHold), with a "this was not me" link that secures the account
+(auth.routes.secure) where that address may undo, and where the act it announces was not
+done from it. A link's token is made here, in the
 worker, and stored (as its hash) before the mail leaves: it is never written anywhere in
 clear, not even in the job's arguments.
 """
@@ -15,7 +17,7 @@ from flask_babel import force_locale, get_locale, gettext
 
 from app import mail
 from app.extensions import db
-from app.models import MailToken, User
+from app.models import AddressHold, MailToken, User, comparison_key
 
 
 def hours(lifetime):
@@ -60,19 +62,27 @@ def verification(user):
     )
 
 
-def notice(user, subject, template, to=None, undo=True, **context):
-    """Return a notice to the account's verified address (or `to`, an address it had); an
-    unverified address gets none. With `undo`, it has a "this was not me" link that undoes
-    what it announces (auth.routes.secure)."""
-    if to is None and not user.email_verified:
-        return None
+def notice(user, subject, template, to=None, undo=True, actor=None, **context):
+    """Return a notice to `to`, an address of the account with standing (by default its
+    current one, if verified), or None if it has none any more.
+
+    With `undo`, it carries a "this was not me" link (auth.routes.secure) when that address
+    may undo (AddressHold.may_undo) and `actor`, the address the act was done from, is
+    another: the others say how to choose a new password instead.
+    """
     to = to or user.email
+    key = comparison_key(to)
+    if key == comparison_key(user.email) and not user.email_verified:
+        return None
+    if AddressHold.rank_of(user, to) is None:
+        return None
     links = {"login_link": mail.link("auth.login"), "reset_link": mail.link("auth.reset")}
-    if undo:
+    if undo and AddressHold.may_undo(user, to) and key != comparison_key(actor or ""):
         lifetime = current_app.config["SECURE_LINK_LIFETIME"]
         token = MailToken.issue(user, "secure", to, lifetime)
         links.update(secure_link=mail.link("auth.secure", token=token), secure_days=days(lifetime))
-    return mail.compose(to, subject, template, nickname=user.nickname, **links, **context)
+    context.update(links, nickname=user.nickname, actor=actor)
+    return mail.compose(to, subject, template, **context)
 
 
 def signup_notice(user, new_password_hash=None):
@@ -107,8 +117,9 @@ def reset(user):
     return mail.compose(user.email, gettext("Reset your Memo password"), "reset", **context)
 
 
-def password_changed(user):
-    return notice(user, gettext("Your Memo password was changed"), "password_changed")
+def password_changed(user, to=None, actor=None):
+    subject = gettext("Your Memo password was changed")
+    return notice(user, subject, "password_changed", to=to, actor=actor)
 
 
 def email_change(user, new_email):
@@ -121,9 +132,9 @@ def email_change(user, new_email):
     return mail.compose(new_email, subject, "email_change", **context)
 
 
-def email_change_requested(user):
+def email_change_requested(user, to=None, actor=None):
     subject = gettext("A change of your Memo address was asked for")
-    return notice(user, subject, "email_change_requested")
+    return notice(user, subject, "email_change_requested", to=to, actor=actor)
 
 
 def email_in_use(user):
@@ -131,11 +142,22 @@ def email_in_use(user):
     return notice(user, subject, "email_in_use", undo=False)  # nothing happened
 
 
-def email_changed(user, old_email):
-    """Tell the address an account just left (it was verified: see auth.routes.verify); its
-    "this was not me" link moves the account back there."""
+def email_changed(user, old_email=None, to=None, actor=None):
+    """Tell the addresses with standing (the one just left among them) that the account
+    moved; a "this was not me" link moves the account back to the address it is sent to."""
+    if old_email is not None and to is None:  # a job of the release before 0022
+        AddressHold.left_unrecorded(user, old_email)
     subject = gettext("Your Memo address was changed")
-    return notice(user, subject, "email_changed", to=old_email, new_email=user.email)
+    context = {"new_email": user.email, "actor": actor}
+    return notice(user, subject, "email_changed", to=to or old_email, **context)
+
+
+def account_secured(user, to=None, actor=None, moved_back=False):
+    """Tell the addresses with standing that a "this was not me" link, mailed to `actor`,
+    was used: a new password, every session ended, the account back at `actor` if moved."""
+    subject = gettext("Your Memo account was secured")
+    context = {"actor": actor, "moved_back": moved_back}
+    return notice(user, subject, "account_secured", to=to, **context)
 
 
 def account_deleted(user, address, nickname):
@@ -154,6 +176,7 @@ MAILS = {
     "email_change_requested": email_change_requested,
     "email_in_use": email_in_use,
     "email_changed": email_changed,
+    "account_secured": account_secured,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

@@ -24,12 +24,14 @@ from app.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
+from app.auth.links import link_problem, look_up, move_back, move_to, redeemable, who_may_undo
 from app.auth.sessions import sign_in
-from app.auth.tasks import defer_mail, defer_unasked_mail
+from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
 from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
+    AddressHold,
     MailToken,
     User,
     burn_password_check,
@@ -48,16 +50,6 @@ RESET_ASKED = _l(
     "Check your email: if the address has an account, a link to choose a new password is on "
     "its way. It works for 30 minutes."
 )
-# Why a mailed link did not work, and where to ask for another.
-LINK_PROBLEMS = {
-    "unknown": _l("This link is not valid. Check that it was copied whole."),
-    "used": _l("This link was used already: each link works once."),
-    "expired": _l("This link has expired."),
-    "void": _l("This link no longer works: the account changed since it was sent."),
-    "taken": _l("That address belongs to another account now, so this account keeps its own."),
-}
-# Longer than any token Memo makes; such a "token" is not looked up at all.
-TOKEN_MAX_LENGTH = 100
 # In the session of the browser that signed up: the comparison key of the address it gave.
 SIGNED_UP_AS = "signed_up_as"
 # What confirming each kind of address says to whoever pressed the button: signed in to the
@@ -116,37 +108,11 @@ def signup():
     return redirect(url_for("auth.login"))
 
 
-def link_problem(problem, ask_again):
-    """Render the page for a mailed link that does not work, with where to ask for another."""
-    page = render_template("auth/link_problem.html", problem=LINK_PROBLEMS[problem], **ask_again)
-    return page, 400
-
-
-def redeemable(token, purposes, form, ask_again):
-    """Return (the working token's row, None), or (None, the page that says why it does not).
-
-    The row is locked once the form is submitted: of two requests redeeming one link at once,
-    the second waits and then finds it used.
-    """
-    row, problem = look_up(token, purposes, lock=form.is_submitted())
-    if problem:
-        db.session.rollback()
-        return None, link_problem(problem, ask_again)
-    return row, None
-
-
 def sign_out_here():
     """End this browser's sign-in, if it has one (its server-side session is gone already)."""
     if current_user.is_authenticated:
         logout_user()
         session.clear()
-
-
-def look_up(token, purposes, lock=False):
-    """Return (the token's row, None) for a working token of one of `purposes`, else a reason."""
-    if len(token) > TOKEN_MAX_LENGTH:
-        return None, "unknown"
-    return MailToken.look_up(token, purposes, lock=lock)
 
 
 ASK_FOR_VERIFICATION = {
@@ -180,6 +146,8 @@ def verify(token):
     if signer and not already_in:
         user.start_session()
     db.session.commit()
+    if row.purpose == "email":
+        flash(who_may_undo(user), "info")
     if already_in:
         flash(CONFIRMED[row.purpose], "success")
         return redirect(url_for("notes.index"))
@@ -189,21 +157,6 @@ def verify(token):
         return redirect(url_for("notes.index"))
     flash(CONFIRMED_SIGN_IN[row.purpose], "success")
     return redirect(url_for("auth.login"))
-
-
-def move_to(user, new_email):
-    """Move `user` to `new_email` unless another account has it; tell the old address."""
-    if User.email_taken(new_email):
-        return False
-    old_email, old_verified = user.email, user.email_verified
-    user.email = new_email  # which voids every other link of the account (account_stamp)
-    try:
-        db.session.flush()
-    except IntegrityError:  # another account took it since we looked
-        return False
-    if old_verified:
-        defer_mail("email_changed", user.id, old_email=old_email)
-    return True
 
 
 @bp.post("/verify")
@@ -255,13 +208,15 @@ def reset_password(token):
         db.session.rollback()
         return link_problem(problem, ASK_FOR_RESET)
     user = row.user
-    user.set_password(form.new_password.data)  # which voids every other link (account_stamp)
+    user.set_password(form.new_password.data)  # which voids every bound link (account_stamp)
     # The link reached the address: it is the holder's, whoever made the account with it.
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
+    # An act from this address: older undo links sent here, and lower addresses' links, go.
+    MailToken.delete_outranked(user, user.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
-    defer_mail("password_changed", user.id)
+    defer_notices("password_changed", user, actor=user.email)
     db.session.commit()
     sign_out_here()
     flash(
@@ -281,24 +236,30 @@ ASK_FOR_HELP = {
 def secure(token):
     """Undo what a notice announced, from its "this was not me" link, with a new password.
 
-    The account goes back to the address the notice was sent to if it moved away, a pending
-    move is cancelled (every other link is deleted), and every session ends. The link is
-    not voided by the changes it undoes, so an intruder's later change cannot outrun it.
+    Only an address that ranks at least as high as the account's current one may (docs/mail.md,
+    "Who may undo what"). The account goes back to that address if it moved away, every link
+    that address outranks is deleted (a pending move's, a lower address's, older ones sent
+    to it), every session ends, and every address with standing is told.
     """
     form = ResetPasswordForm()
     row, refusal = redeemable(token, ("secure",), form, ASK_FOR_HELP)
     if refusal:
         return refusal
+    if not AddressHold.may_undo(row.user, row.email):
+        db.session.rollback()
+        return link_problem("outranked", ASK_FOR_HELP)
     if not form.validate_on_submit():
         return render_form("auth/secure.html", form, row=row)
     user = row.user
-    moved_back = comparison_key(user.email) == comparison_key(row.email) or move_back(user, row)
+    away = comparison_key(user.email) != comparison_key(row.email)
+    moved_back = not away or move_back(user, row)
     user.set_password(form.new_password.data)
     user.email_verified_at = user.email_verified_at or utcnow()
-    MailToken.delete_others(row)
     row.spend()
+    MailToken.delete_outranked(user, row.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
+    defer_notices("account_secured", user, actor=row.email, moved_back=away and moved_back)
     db.session.commit()
     sign_out_here()
     if moved_back:
@@ -316,19 +277,6 @@ def secure(token):
         )
     flash(message, "success")
     return redirect(url_for("auth.login"))
-
-
-def move_back(user, row):
-    """Give `user` back the address `row` was sent to; False if another account has it."""
-    if User.email_taken(row.email):
-        return False
-    user.email = row.email
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:  # another account took it since we looked
-        return False
-    return True
 
 
 @bp.route("/remove/<token>", methods=["GET", "POST"])
@@ -389,7 +337,10 @@ def logout():
 def signed_in():
     """Answer 204 for a live login session, else 401: the front asks before reading an upload.
 
-    The front (front.py) reads a photo upload only for a signed-in person, so that
-    strangers cannot hold its few upload slots with bodies that never end.
+    The front (front/) reads an upload, or a form past the share of anonymous bodies, only for
+    a signed-in person, so that strangers cannot hold its slots with bodies that never end. The
+    account's id (X-Memo-Account, the caller's own) lets it count upload slots per account too.
     """
-    return ("", 204) if current_user.is_authenticated else ("", 401)
+    if not current_user.is_authenticated:
+        return "", 401
+    return "", 204, {"X-Memo-Account": str(current_user.id)}

@@ -9,7 +9,7 @@ from app import jobs
 from app.auth import mails, throttle
 from app.extensions import db
 from app.mail import TemporaryMailError, recipient_id
-from app.models import LoginSession, MailToken
+from app.models import AddressHold, LoginSession, MailToken
 
 logger = logging.getLogger("memo.mail")
 blueprint = procrastinate.Blueprint()
@@ -32,6 +32,13 @@ def send_account_mail(kind, user_id=None, **details):
 def defer_mail(kind, user_id=None, **details):
     """Queue mail `kind` in the session's transaction: it is sent only if that commits."""
     jobs.defer(send_account_mail, kind=kind, user_id=user_id, **details)
+
+
+def defer_notices(kind, user, actor=None, **details):
+    """Queue notice `kind` to every address of `user` with standing (docs/mail.md, "Who may
+    undo what"); `actor`: the address the act was done from, if any."""
+    for email, _, _ in AddressHold.standing(user):
+        defer_mail(kind, user.id, to=email, actor=actor, **details)
 
 
 def defer_unasked_mail(kind, user_id, address, **details):

@@ -17,16 +17,16 @@ from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 from pytz import all_timezones_set, common_timezones, country_timezones
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header
 
 from app.errors import database_lost
 from app.extensions import babel
+from app.i18n.languages import (
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    best_language,
+    is_language,
+)
 
-# Code and the language's own name, as the switcher shows it.
-LANGUAGES = {"en": "English", "ko": "한국어"}
-DEFAULT_LANGUAGE = "en"
-LANGUAGE_COOKIE = "language"
 LANGUAGE_COOKIE_SECONDS = 400 * 24 * 3600  # the longest browsers keep a cookie (RFC 6265bis)
 # Where most readers of a language live; anyone else picks theirs on my page.
 USUAL_TIME_ZONES = {"ko": "Asia/Seoul"}
@@ -36,13 +36,6 @@ DEFAULT_TIME_ZONE = "UTC"
 REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
            "Europe", "Indian", "Pacific")  # fmt: skip
 TIME_ZONES = tuple(name for name in common_timezones if name.split("/")[0] in REGIONS)
-# A longer header is no browser's: read only its start.
-ACCEPT_LANGUAGE_MAX_LENGTH = 1000
-
-
-def is_language(code):
-    """Return whether `code` names a language Memo speaks."""
-    return isinstance(code, str) and code in LANGUAGES
 
 
 def is_time_zone(name):
@@ -117,14 +110,7 @@ def time_zone_choices(current=None):
 
 def browser_language():
     """Return the best match of Accept-Language among Memo's languages, else English."""
-    header = request.headers.get("Accept-Language", "")[:ACCEPT_LANGUAGE_MAX_LENGTH]
-    # Each accepted language by its primary subtag, best first. Not LanguageAccept.best_match:
-    # for "en-US,ko;q=0.5" it prefers the exact "ko" to the "en" that en-US falls back to.
-    for value, _quality in parse_accept_header(header, LanguageAccept):
-        primary = value.replace("_", "-").split("-")[0].lower()
-        if primary in LANGUAGES:
-            return primary
-    return DEFAULT_LANGUAGE
+    return best_language(request.headers.get("Accept-Language", ""))
 
 
 def signed_in_user():

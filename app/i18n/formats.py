@@ -1,6 +1,6 @@
 """Times and sizes as the reader reads them: in their zone and language (the UTC instant beside)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from babel.dates import (
@@ -89,6 +89,21 @@ def pattern_writer(locale, pattern):
     return lambda moment: text % tuple([field(moment) for field in fields])
 
 
+# Where a zone's offset would take a moment out of Python's calendar, it is moved this far in.
+CALENDAR_MARGIN = timedelta(days=2)
+
+
+def within_calendar(moment, zone):
+    """Return `moment`, moved in by two days when it is so near year 1 or 9999 that `zone`'s
+    offset would leave the calendar (OverflowError): a time no one wrote, shown at all."""
+    try:
+        moment.astimezone(zone)
+    except OverflowError:
+        earliest = datetime.min.replace(tzinfo=UTC) + CALENDAR_MARGIN
+        return min(max(moment, earliest), datetime.max.replace(tzinfo=UTC) - CALENDAR_MARGIN)
+    return moment
+
+
 def local_time_writer():
     """Return a function that writes a moment in the reader's zone and language, as now set.
 
@@ -98,14 +113,19 @@ def local_time_writer():
     pattern = DATE_TIME_PATTERNS.get(locale.language, "medium")
     writer = pattern_writer(locale, pattern)
     if writer is None:
-        return lambda moment: format_datetime(moment, pattern, tzinfo=zone, locale=locale)
+        return lambda moment: format_datetime(
+            within_calendar(moment, zone), pattern, tzinfo=zone, locale=locale
+        )
 
     def local_time(moment):
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         # What Babel does with a pytz zone (its normalize() after astimezone() changes
         # nothing: astimezone() already picks the offset in force at that instant).
-        return writer(moment.astimezone(zone))
+        try:
+            return writer(moment.astimezone(zone))
+        except OverflowError:  # year 1 west of UTC, or 9999 east of it
+            return writer(within_calendar(moment, zone).astimezone(zone))
 
     return local_time
 

@@ -5,6 +5,7 @@ imported from here: `from app.models import Note`.
 """
 
 from app.models.access import (
+    AddressHold,
     LoginThrottle,
     MailToken,
     account_stamp,
@@ -94,6 +95,7 @@ __all__ = [
     "PhotoUpload",
     "account_stamp",
     "MailToken",
+    "AddressHold",
     "LoginThrottle",
     "AccountImport",
     "AccountExport",

@@ -1,8 +1,9 @@
-"""What lets a person in, or keeps them out: mailed links and throttles."""
+"""What lets a person in, or keeps them out: mailed links, addresses with standing, throttles."""
 
 import secrets
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -11,10 +12,12 @@ from sqlalchemy import (
     Identity,
     Index,
     Text,
+    UniqueConstraint,
     delete,
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,6 +31,123 @@ def account_stamp(user):
     return hash_token(f"{user.password_hash}\n{comparison_key(user.email)}")
 
 
+class AddressHold(db.Model):
+    """An address an account holds or held, and since when: who may undo what.
+
+    docs/mail.md, "Who may undo what": the current address has standing, and so does every
+    address the account left less than UNDO_WINDOW ago (SECURE_LINK_LIFETIME, 7 days).
+    Among them, the address held first ranks highest. An account with no rows holds its
+    current address since it was made.
+    """
+
+    __tablename__ = "address_hold"
+    __table_args__ = (
+        CheckConstraint(f"char_length(email) <= {EMAIL_MAX_LENGTH}", name="email_length"),
+        UniqueConstraint("user_id", "email_key", name="uq_address_hold_user_id_email_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(Text)
+    email_key: Mapped[str] = mapped_column(Text)
+    first_held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @staticmethod
+    def undo_window():
+        """Return how long an address the account left keeps its standing."""
+        return current_app.config["SECURE_LINK_LIFETIME"]
+
+    @classmethod
+    def standing(cls, user):
+        """Return the addresses with standing, highest rank first, as (email, since, left_at).
+
+        The current address is always among them. A row left NULL for an address that is not
+        the current one was left by a move of the previous release: read as left just now.
+        """
+        now = utcnow()
+        rows = db.session.scalars(select(cls).where(cls.user_id == user.id)).all()
+        current_key = comparison_key(user.email)
+        held = []
+        for row in rows:
+            if row.email_key == current_key:
+                continue
+            left_at = row.left_at or now
+            if left_at > now - cls.undo_window():
+                held.append((row.email, row.first_held_at, left_at))
+        current = next((row for row in rows if row.email_key == current_key), None)
+        since = current.first_held_at if current else (now if rows else user.created_at)
+        held.append((user.email, since, None))
+        return sorted(held, key=lambda address: address[1])
+
+    @classmethod
+    def rank_of(cls, user, email):
+        """Return the rank of `email` among the account's addresses (0 is the highest), or
+        None if it has no standing."""
+        keys = [comparison_key(address) for address, _, _ in cls.standing(user)]
+        key = comparison_key(email)
+        return keys.index(key) if key in keys else None
+
+    @classmethod
+    def may_undo(cls, user, email):
+        """Return whether a link mailed to `email` may undo a change of the account: the
+        address has standing and ranks at least as high as the account's current one."""
+        rank = cls.rank_of(user, email)
+        return rank is not None and rank <= cls.rank_of(user, user.email)
+
+    @classmethod
+    def leave(cls, user, old_email, old_verified, new_email):
+        """Record a move from `old_email` to `new_email` (the account's address now).
+
+        A verified address keeps its standing for the undo window; an unverified one never
+        had any. The new address keeps the standing it had if it returns within the window
+        (its rank with it); otherwise its standing begins now.
+        """
+        now = utcnow()
+        had_rows = db.session.scalar(select(cls.id).where(cls.user_id == user.id).limit(1))
+        old_since = now if had_rows else user.created_at
+        old_key = comparison_key(old_email)
+        if old_verified:
+            cls.upsert(user.id, old_email, old_key, old_since, left_at=now)
+        else:
+            db.session.execute(delete(cls).where(cls.user_id == user.id, cls.email_key == old_key))
+        new_key = comparison_key(new_email)
+        returning = db.session.scalar(
+            select(cls).where(
+                cls.user_id == user.id,
+                cls.email_key == new_key,
+                cls.left_at > now - cls.undo_window(),
+            )
+        )
+        since = returning.first_held_at if returning else now
+        cls.upsert(user.id, new_email, new_key, since, left_at=None, keep_since=bool(returning))
+
+    @classmethod
+    def left_unrecorded(cls, user, old_email):
+        """Record that the account left `old_email` just now, if nothing recorded it: a move
+        made by the release before 0022, whose notice this release sends."""
+        if cls.rank_of(user, old_email) is None:
+            had_rows = db.session.scalar(select(cls.id).where(cls.user_id == user.id).limit(1))
+            since = utcnow() if had_rows else user.created_at
+            cls.upsert(user.id, old_email, comparison_key(old_email), since, left_at=utcnow())
+
+    @classmethod
+    def upsert(cls, user_id, email, key, since, left_at, keep_since=True):
+        """Insert or update the row of (user_id, key); an existing row keeps its `since`
+        unless `keep_since` is False."""
+        values = {"email": email, "left_at": left_at}
+        if not keep_since:
+            values["first_held_at"] = since
+        statement = insert(cls).values(
+            user_id=user_id, email=email, email_key=key, first_held_at=since, left_at=left_at
+        )
+        db.session.execute(
+            statement.on_conflict_do_update(
+                constraint="uq_address_hold_user_id_email_key", set_=values
+            )
+        )
+
+
 class MailToken(db.Model):
     """A link Memo mailed (docs/mail.md, "One identity model for mailed links").
 
@@ -37,7 +157,8 @@ class MailToken(db.Model):
     password and the address it had when they were sent (`password_stamp`), so any change of
     either voids every other link. A notice's "this was not me" link (`secure`) and the link
     that removes an unconfirmed account (`remove`) are not voided so: they must outlive the
-    very change they undo; using one deletes every other link of the account.
+    very change they undo. Who may use an undo link, and which links an act deletes, follow
+    the addresses' ranks (AddressHold, `delete_outranked`).
     """
 
     __tablename__ = "mail_token"
@@ -125,9 +246,20 @@ class MailToken(db.Model):
         return db.session.scalars(query.order_by(cls.id.desc())).all()
 
     @classmethod
-    def delete_others(cls, row):
-        """Delete every other link of `row`'s account: one of them was just used to secure it."""
-        db.session.execute(delete(cls).where(cls.user_id == row.user_id, cls.id != row.id))
+    def delete_outranked(cls, user, actor, keep=None):
+        """Delete the links an act from address `actor` outranks: every other link sent to
+        `actor` (the later act wins), and every link sent to an address ranked below it or
+        with no standing (a pending move's, a lower address's). Links sent to an address
+        that ranks above `actor` stay. `keep`: the link of the act itself."""
+        ranks = {
+            comparison_key(email): rank
+            for rank, (email, _, _) in enumerate(AddressHold.standing(user))
+        }
+        floor = ranks[comparison_key(actor)]
+        links = db.session.scalars(select(cls).where(cls.user_id == user.id)).all()
+        for link in links:
+            if link is not keep and ranks.get(comparison_key(link.email), floor + 1) >= floor:
+                db.session.delete(link)
 
     def spend(self):
         """Mark the token used: it works once."""

@@ -92,6 +92,12 @@ class User(UserMixin, db.Model):
         """Identify the login session, not the user, so it can be revoked on its own."""
         return self.session_token
 
+    @property
+    def draft_key(self):
+        """Name this login session for the drafts the browser keeps (app/static/drafts.js):
+        a digest, not the token; a new sign-in has another, so drafts of an ended one go."""
+        return hash_token(f"drafts\n{self.session_token or ''}")[:16]
+
     def start_session(self):
         """Open a server-side login session and return this user ready for login_user()."""
         self.session_token = secrets.token_urlsafe(32)

@@ -104,6 +104,9 @@ class Note(db.Model):
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "completed": self.completed,
+            "pinned": self.pinned,
+            "archived_at": self.archived_at and self.archived_at.isoformat(),
+            "deleted_at": self.deleted_at and self.deleted_at.isoformat(),
         }
 
 

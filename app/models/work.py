@@ -168,9 +168,8 @@ class PhotoUpload(WorkerOutcome, db.Model):
     owner: Mapped[User] = relationship(back_populates="photo_uploads")
 
     @classmethod
-    def queue(cls, user_id, upload_key, limit):
-        """Add a queued upload of the user's; raise TooManyUnfinished past `limit` unfinished."""
-        lock_user(user_id)
+    def check_room(cls, user_id, limit):
+        """Raise TooManyUnfinished if the user has `limit` unfinished uploads."""
         unfinished = db.session.scalar(
             select(func.count())
             .select_from(cls)
@@ -178,6 +177,12 @@ class PhotoUpload(WorkerOutcome, db.Model):
         )
         if unfinished >= limit:
             raise TooManyUnfinished
+
+    @classmethod
+    def queue(cls, user_id, upload_key, limit):
+        """Add a queued upload of the user's; raise TooManyUnfinished past `limit` unfinished."""
+        lock_user(user_id)  # counted and added one at a time
+        cls.check_room(user_id, limit)
         upload = cls(user_id=user_id, upload_key=upload_key, status="queued")
         db.session.add(upload)
         db.session.flush()

@@ -15,7 +15,7 @@ from app import objects, storage
 from app.extensions import db
 from app.i18n.stored import stored_message
 from app.images import REFUSALS, ImageError, profile_photo_limited
-from app.models import PhotoUpload, User, lock_user
+from app.models import PhotoUpload, TooManyUnfinished, User, lock_user
 
 STORE_DOWN = stored_message(
     "The photo store did not answer, so this photo could not be saved. "
@@ -38,14 +38,23 @@ class DecoderBusy(Exception):
 
 
 def store_upload(user_id, data):
-    """Record the upload `data` as queued and store it privately; return its row, uncommitted.
+    """Store the upload `data` privately, then record it as queued; return its row, uncommitted.
 
-    Raises TooManyUnfinished (nothing stored) or StorageError.
+    The store is written before the account's row is locked (PhotoUpload.queue), so a store
+    that hangs holds no lock. Raises TooManyUnfinished (what was stored is deleted) or
+    StorageError.
     """
+    limit = current_app.config["PHOTOS_UNFINISHED_PER_USER"]
+    PhotoUpload.check_room(user_id, limit)  # most refusals cost the store nothing
     key = objects.photo_upload_key(user_id)
-    upload = PhotoUpload.queue(user_id, key, current_app.config["PHOTOS_UNFINISHED_PER_USER"])
     storage.put_object(key, data)
-    return upload
+    try:
+        return PhotoUpload.queue(user_id, key, limit)
+    except TooManyUnfinished:  # another upload took the room meanwhile
+        db.session.rollback()
+        objects.delete_later([key])
+        db.session.commit()
+        raise
 
 
 def process_upload(upload_id):

@@ -9,7 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app import objects
 from app.auth import throttle
-from app.auth.tasks import defer_mail, defer_unasked_mail
+from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.errors import wants_json
 from app.extensions import db
 from app.i18n.routes import remember_language
@@ -17,6 +17,7 @@ from app.i18n.stored import translated_text
 from app.models import (
     AccountExport,
     AccountImport,
+    AddressHold,
     MailToken,
     PhotoUpload,
     TooManyUnfinished,
@@ -202,7 +203,7 @@ def change_email():
     elif owner.id != current_user.id:
         defer_unasked_mail("email_in_use", owner.id, owner.email)
     if comparison_key(new_email) != comparison_key(current_user.email):
-        defer_mail("email_change_requested", current_user.id)
+        defer_notices("email_change_requested", current_user)
     db.session.commit()
     flash(str(EMAIL_CHANGE_ASKED), "info")
     return redirect(url_for("mypage.index"))
@@ -228,7 +229,7 @@ def change_password():
         return render_page(400, password_form=form)
     current_user.set_password(form.new_password.data)
     current_user.end_other_sessions()
-    defer_mail("password_changed", current_user.id)
+    defer_notices("password_changed", current_user)
     db.session.commit()
     flash(gettext("Your password is changed. Your other sessions are signed out."), "success")
     return redirect(url_for("mypage.index"))
@@ -301,10 +302,10 @@ def delete_account():
         return render_page(400, delete_form=form)
     # The objects go in a job deferred in the same transaction: retried until the store answers.
     objects.delete_later(prefixes=objects.user_prefixes(current_user.id))
-    if current_user.email_verified:
-        address, nickname = current_user.email, current_user.nickname
-        language = current_user.language
-        defer_mail("account_deleted", address=address, nickname=nickname, language=language)
+    nickname, language = current_user.nickname, current_user.language
+    for address, _, left_at in AddressHold.standing(current_user):
+        if left_at is not None or current_user.email_verified:  # a left one was verified
+            defer_mail("account_deleted", address=address, nickname=nickname, language=language)
     db.session.delete(current_user._get_current_object())  # notes, attachments, sessions cascade
     db.session.commit()
     logout_user()

@@ -70,6 +70,6 @@ def start_import(user_id, name, data):
         db.session.rollback()
         return False
     storage.put_object(key, data)
-    jobs.defer(import_archive, import_id=started.id)
+    jobs.defer_for_user(user_id, import_archive, import_id=started.id)
     db.session.commit()
     return True

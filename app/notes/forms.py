@@ -52,3 +52,5 @@ class ResolveForm(EditForm):
     """The choice after a conflicting save: keep mine, keep theirs, or keep both."""
 
     choice = HiddenField(validators=[DataRequired()])
+    # The version the edit started from: a conflict is one only when the note moved past it.
+    base = IntegerField(widget=HiddenInput(), validators=[Optional()])

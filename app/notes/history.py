@@ -29,6 +29,17 @@ def get_version(note, version_id):
     )
 
 
+def newer_text(note, version):
+    """Return the text that followed `version`: the next newer version, or the note now."""
+    newer = db.session.scalar(
+        select(NoteVersion)
+        .where(NoteVersion.note_id == note.id, NoteVersion.id > version.id)
+        .order_by(NoteVersion.id)
+        .limit(1)
+    )
+    return newer or note
+
+
 def keep(note, title=None, content=None, saved_at=None, always=False):
     """Keep the note's current text (or the given one) as a version before it is replaced.
 

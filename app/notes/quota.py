@@ -48,7 +48,20 @@ def check_room(user_id, title, content, note=None):
             )
         )
     replaced = text_bytes(note.title, note.content) if note is not None else 0
-    over = used - replaced + text_bytes(title, content) - config["NOTE_BYTES_PER_USER"]
+    check_bytes(user_id, used - replaced + text_bytes(title, content))
+
+
+def check_kept(user_id, title, content):
+    """Raise QuotaFull unless a text set aside in the note's history fits the account."""
+    lock_user(user_id)
+    _, used = usage(user_id)
+    check_bytes(user_id, used + text_bytes(title, content))
+
+
+def check_bytes(user_id, needed):
+    """Raise QuotaFull unless `needed` bytes of text fit, the oldest history giving way."""
+    config = current_app.config
+    over = needed - config["NOTE_BYTES_PER_USER"]
     if over > 0:  # the history gives way before the person's writing is refused
         over -= history.give_way(user_id, over)
     if over > 0:

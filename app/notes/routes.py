@@ -16,13 +16,16 @@ from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page
-from app.notes.quota import QuotaFull, check_room
+from app.notes.quota import QuotaFull, check_kept, check_room
+from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, note_tags, tag_name
 from app.validators import is_same_site_path
 
 bp = Blueprint("notes", __name__)
 
+# The history page diffs its newest versions; a link shows each other one's (app/notes/diff.py).
+DIFFS_SHOWN = 5
 # An id no note has yet: a list page builds a note's URL with it once, then fills in each id.
 ANY_NOTE_ID = BIGINT_MAX
 
@@ -142,6 +145,7 @@ def render_conflict(form, note):
         "notes/conflict.html",
         form=form,
         note=note,
+        base=form.base.data if isinstance(form, ResolveForm) else form.version.data,
         changes=text_diff(note.content, form.content.data),
     )
     return page, 409
@@ -157,10 +161,10 @@ def update(note_id):
         return render_form(form, note)
     # A form from before versions (open across a deploy) has none: it is applied as it was.
     base = note.version if form.version.data is None else form.version.data
+    if not has_room(form, note):  # a conflict too counts as a write, and needs the room
+        return render_form(form, note)
     if base != note.version:
         return render_conflict(form, note)
-    if not has_room(form, note):
-        return render_form(form, note)
     if not save(note, form.title.data, form.content.data, base):
         db.session.rollback()
         return render_conflict(form, get_note(note_id))
@@ -182,10 +186,7 @@ def resolve(note_id):
         abort(400)
     title, content = form.title.data, form.content.data
     if form.choice.data == "theirs":
-        history.keep(note, title=title, content=content, saved_at=utcnow(), always=True)
-        db.session.commit()
-        flash(gettext("The saved text stays; yours is in the note's history."), "info")
-        return redirect(url_for("notes.detail", note_id=note.id))
+        return keep_theirs(note, form)
     if form.choice.data == "both":
         if not has_room(form):
             return render_conflict(form, note)
@@ -204,6 +205,26 @@ def resolve(note_id):
     return redirect(url_for("notes.detail", note_id=note.id))
 
 
+def keep_theirs(note, form):
+    """Keep the saved text; mine joins the history: a write within the quota, for a conflict
+    only (the note moved past the version the edit started from)."""
+    if form.base.data is None or form.base.data >= note.version:
+        abort(400, gettext("There is nothing to resolve: the note was not changed meanwhile."))
+    spend_note_write(current_user.id)
+    title, content = form.title.data, form.content.data
+    if (title, content) != (note.title, note.content):
+        try:
+            check_kept(current_user.id, title, content)
+        except QuotaFull as full:
+            db.session.rollback()
+            form.content.errors.append(str(full))
+            return render_conflict(form, note)
+        history.keep(note, title=title, content=content, saved_at=utcnow(), always=True)
+    db.session.commit()
+    flash(gettext("The saved text stays; yours is in the note's history."), "info")
+    return redirect(url_for("notes.detail", note_id=note.id))
+
+
 @bp.get("/notes/<id:note_id>/history")
 @login_required
 def history_page(note_id):
@@ -212,13 +233,30 @@ def history_page(note_id):
     versions = history.versions(note)
     # Each version beside the text that followed it: the next newer version, or the note now.
     later = [note, *versions][: len(versions)]
+    # The newest few diffs are on the page; each other one is computed when it is asked for.
     entries = [
-        (version, text_diff(version.content, after.content), after.title)
-        for version, after in zip(versions, later, strict=True)
+        (
+            version,
+            text_diff(version.content, after.content) if number < DIFFS_SHOWN else None,
+            after.title,
+        )
+        for number, (version, after) in enumerate(zip(versions, later, strict=True))
     ]
     return render_template(
         "notes/history.html", note=note, entries=entries, days=current_app.config["HISTORY_DAYS"]
     )
+
+
+@bp.get("/notes/<id:note_id>/history/<id:version_id>")
+@login_required
+def version_page(note_id, version_id):
+    """Show one earlier version and what changed after it."""
+    note = get_note(note_id)
+    version = history.get_version(note, version_id)
+    if version is None:
+        abort(404)
+    changes = text_diff(version.content, history.newer_text(note, version).content)
+    return render_template("notes/version.html", note=note, version=version, changes=changes)
 
 
 @bp.post("/notes/<id:note_id>/history/<id:version_id>/restore")
@@ -278,6 +316,18 @@ def delete(note_id):
         ),
         "info",
     )
+    paused = count_live(note)
+    if paused:
+        flash(
+            ngettext(
+                "Its share link is paused: it opens nothing until you restore the note. "
+                "You can revoke it on My page.",
+                "Its %(num)s share links are paused: they open nothing until you restore the "
+                "note. You can revoke them on My page.",
+                paused,
+            ),
+            "info",
+        )
     return redirect(url_for("notes.index"))
 
 
@@ -301,6 +351,12 @@ def restore(note_id):
     trash.restore(note)
     db.session.commit()
     flash(gettext("Note restored."), "success")
+    live = count_live(note)
+    if live:
+        flash(
+            ngettext("Its share link works again.", "Its %(num)s share links work again.", live),
+            "info",
+        )
     return redirect(url_for("notes.detail", note_id=note.id))
 
 

@@ -34,12 +34,12 @@ def live(query):
 
 # The live links with their notes' titles, newest first: all of an account's (my page), or one
 # note's (its page, `note_id`; NULL for all). Built once: the note page runs it on every view.
+# A trashed note's links are listed too, paused (`deleted_at` set): they can be revoked there.
 LIVE_LINKS = live(
-    select(NoteShare, Note.title)
+    select(NoteShare, Note.title, Note.deleted_at)
     .join(Note, Note.id == NoteShare.note_id)
     .where(
         NoteShare.user_id == bindparam("user_id"),
-        Note.deleted_at.is_(None),
         bindparam("note_id", type_=BigInteger).is_(None)
         | (NoteShare.note_id == bindparam("note_id", type_=BigInteger)),
     )
@@ -50,6 +50,13 @@ def live_links(user_id, note_id=None):
     """Return the user's live links (of one note, with `note_id`) with their notes' titles,
     the newest first."""
     return db.session.execute(LIVE_LINKS, {"user_id": user_id, "note_id": note_id}).all()
+
+
+def count_live(note):
+    """Return how many live links the note has (paused while it is in the trash)."""
+    return db.session.scalar(
+        live(select(func.count()).select_from(NoteShare)).where(NoteShare.note_id == note.id)
+    )
 
 
 def make_link(note, expires_days):

@@ -1,16 +1,26 @@
 // Drafts that survive: while a note is written or edited, its text is kept in this browser
-// (localStorage, per account and per note) and offered back after a crash, a closed tab or a
-// lost connection. It is cleared once the note is saved, and every draft of the account when
-// it signs out. A save is sent by fetch, so a dropped connection leaves the text on the page
-// with a message instead of the browser's error page. Words come from the page's data-*
-// attributes, in the reader's language; without this script the form posts as usual.
+// (localStorage, per account, sign-in and note) and offered back after a crash, a closed tab
+// or a lost connection. It is cleared once the note is saved, and every draft of the account
+// when it signs out. A draft belongs to the sign-in it was written in (data-session, which
+// the server derives from that session): once that session has ended elsewhere (a password
+// change, a reset, "this was not me"), the next page of a new sign-in drops it unseen. A save
+// is sent by fetch, so a dropped connection leaves the text on the page with a message
+// instead of the browser's error page. Words come from the page's data-* attributes, in the
+// reader's language; without this script the form posts as usual.
 (() => {
   const PREFIX = "memo-draft:";
   const account = document.body.dataset.account;
-  if (!account) {
+  const session = document.body.dataset.session;
+  if (!account || !session) {
     return;
   }
   const store = window.localStorage;
+  const ours = `${PREFIX}${account}:${session}:`;
+  for (const key of Object.keys(store)) {
+    if (key.startsWith(`${PREFIX}${account}:`) && !key.startsWith(ours)) {
+      store.removeItem(key); // written in a sign-in that has ended
+    }
+  }
 
   document.addEventListener("submit", (event) => {
     if (event.target.matches("form.sign-out")) {
@@ -26,7 +36,7 @@
   if (!form) {
     return;
   }
-  const key = `${PREFIX}${account}:${form.dataset.draft}`;
+  const key = `${ours}${form.dataset.draft}`;
   const title = form.elements.title;
   const content = form.elements.content;
   const notice = document.getElementById("draft-notice");

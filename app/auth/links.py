@@ -1,0 +1,115 @@
+"""Mailed links as the auth pages spend them: looked up under the account's lock, refused with
+a page that says why, and the moves of address they make (docs/mail.md)."""
+
+from flask import render_template
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.tasks import defer_notices
+from app.extensions import db
+from app.i18n.formats import local_time_writer
+from app.models import AddressHold, MailToken, User, lock_user
+
+# Why a mailed link did not work, and where to ask for another.
+LINK_PROBLEMS = {
+    "unknown": _l(
+        "This link is not valid or no longer works: check that it was copied whole, or ask "
+        "for a new one."
+    ),
+    "used": _l("This link was used already: each link works once."),
+    "expired": _l("This link has expired."),
+    "void": _l("This link no longer works: the account changed since it was sent."),
+    "taken": _l("That address belongs to another account now, so this account keeps its own."),
+    "outranked": _l(
+        "This link no longer works: the account was secured from an address that ranks above "
+        "this one."
+    ),
+}
+# Longer than any token Memo makes; such a "token" is not looked up at all.
+TOKEN_MAX_LENGTH = 100
+
+
+def link_problem(problem, ask_again):
+    """Render the page for a mailed link that does not work, with where to ask for another."""
+    page = render_template("auth/link_problem.html", problem=LINK_PROBLEMS[problem], **ask_again)
+    return page, 400
+
+
+def redeemable(token, purposes, form, ask_again):
+    """Return (the working token's row, None), or (None, the page that says why it does not).
+
+    Once the form is submitted, the account's row is locked, then the token's: every act on
+    an account's links waits for the one before it (confirm against remove, two undo links),
+    and then finds the link used, deleted or outranked.
+    """
+    row, problem = look_up(token, purposes, lock=form.is_submitted())
+    if problem:
+        db.session.rollback()
+        return None, link_problem(problem, ask_again)
+    return row, None
+
+
+def look_up(token, purposes, lock=False):
+    """Return (the token's row, None) for a working token of one of `purposes`, else a reason.
+
+    With `lock`, the account's row is locked first, then the token's, and both are read again.
+    """
+    if len(token) > TOKEN_MAX_LENGTH:
+        return None, "unknown"
+    if not lock:
+        return MailToken.look_up(token, purposes)
+    row, _ = MailToken.look_up(token, purposes)
+    if row is None:
+        return None, "unknown"
+    lock_user(row.user_id)
+    db.session.expire_all()  # what was read before the lock is read again
+    return MailToken.look_up(token, purposes, lock=True)
+
+
+def who_may_undo(user):
+    """Return what a moved account's new holder is told: which addresses may undo the move,
+    and until when (docs/mail.md, "Who may undo what")."""
+    write = local_time_writer()
+    higher = AddressHold.standing(user)[:-1]  # the current address ranks last after a move
+    if not higher:
+        return gettext("No other address can undo this move.")
+    until = max(left_at for _, _, left_at in higher) + AddressHold.undo_window()
+    addresses = ", ".join(email for email, _, _ in higher)
+    return gettext(
+        "Until %(until)s, the link mailed to %(addresses)s can undo this move and take the "
+        "account back there.",
+        until=write(until),
+        addresses=addresses,
+    )
+
+
+def move_to(user, new_email):
+    """Move `user` to `new_email` unless another account has it; tell every address with
+    standing (the one just left among them)."""
+    if User.email_taken(new_email):
+        return False
+    old_email, old_verified = user.email, user.email_verified
+    user.email = new_email  # which voids every other link of the account (account_stamp)
+    try:
+        db.session.flush()
+    except IntegrityError:  # another account took it since we looked
+        return False
+    AddressHold.leave(user, old_email, old_verified, new_email)
+    defer_notices("email_changed", user, actor=new_email)
+    return True
+
+
+def move_back(user, row):
+    """Give `user` back the address `row` was sent to; False if another account has it."""
+    if User.email_taken(row.email):
+        return False
+    old_email, old_verified = user.email, user.email_verified
+    user.email = row.email
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # another account took it since we looked
+        return False
+    AddressHold.leave(user, old_email, old_verified, row.email)
+    return True

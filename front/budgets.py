@@ -1,0 +1,111 @@
+"""What one client, one account and the whole dyno may hold of the front at once.
+
+Every budget is counted in the front's one event loop (no locks) and given back in a
+`finally`, so a connection that ends in any way returns what it held. A client is its
+address, an IPv6 address by its /64 (what one subscriber gets: 2^64 addresses, one client).
+"""
+
+import ipaddress
+from collections import Counter
+
+# Connections: each costs a descriptor and a little memory, never a thread. One address may
+# hold 64 (a household or an office behind one NAT opens a few dozen at most).
+MAX_CONNECTIONS = 2048
+CONNECTIONS_PER_CLIENT = 64
+# Bodies nobody has authenticated yet: 128 requests with a body at once per dyno, from the
+# first byte of the body to gunicorn's answer (64 MiB of forms; 64 turned away 37 of
+# tests/test_load.py's 100 people signing up at once). Anonymous forms (a sign-in, a
+# sign-up) may take 96 of them: the other 32 are kept for signed-in sessions, so a flood of
+# sign-in forms never stops a note from being saved. One address holds at most 16 bodies.
+BODY_SLOTS, ANONYMOUS_BODY_SLOTS, BODY_SLOTS_PER_CLIENT = 128, 96, 16
+# Uploads (photos, imports: up to 10 MiB each), only for live sessions: 4 per dyno, 2 per
+# address and 2 per account (one account signed in from two places holds no more).
+UPLOAD_SLOTS, UPLOAD_SLOTS_PER_CLIENT, UPLOAD_SLOTS_PER_ACCOUNT = 4, 2, 2
+# Responses taken whole from gunicorn and fed to slow readers: 256 MiB per dyno past which
+# the front answers 503, and 32 MiB per response (the largest page is a few MiB).
+SPOOL_BUDGET_BYTES = 256 * 1024 * 1024
+SPOOL_BYTES_PER_RESPONSE = 32 * 1024 * 1024
+# A body must come at least this fast, on average, after three times FRONT_BODY_SECONDS (30 s:
+# a slow phone's small form): a poor 3G link uploads 10 MiB in about 4 minutes; a trickler
+# (a byte every few seconds) is cut off.
+BODY_BYTES_PER_SECOND = 8 * 1024
+BODY_GRACE_READS = 3
+
+
+def client_key(address):
+    """Return who `address` counts as: itself, or its /64 for IPv6 ("2001:db8:1:2::/64")."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "local" (a Unix socket), or what a router wrote that is no address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+
+
+def body_deadline(between_reads, length):
+    """Return the seconds in all a body of `length` bytes may take to arrive."""
+    return BODY_GRACE_READS * between_reads + length / BODY_BYTES_PER_SECOND
+
+
+class Slots:
+    """At most `total` held at once by everyone, and at most `each` by one key."""
+
+    def __init__(self, total, each):
+        self.total, self.each = total, each
+        self.held = Counter()
+        self.count = 0
+
+    def take(self, key):
+        """Take one for `key`; return False (taking nothing) if either limit is reached."""
+        if self.count >= self.total or self.held[key] >= self.each:
+            return False
+        self.held[key] += 1
+        self.count += 1
+        return True
+
+    def give_back(self, key):
+        self.count -= 1
+        self.held[key] -= 1
+        if not self.held[key]:
+            del self.held[key]
+
+
+class Spool:
+    """Bytes of responses the front holds for its readers: per dyno, then 503."""
+
+    def __init__(self, total=SPOOL_BUDGET_BYTES, each=SPOOL_BYTES_PER_RESPONSE):
+        self.total, self.each = total, each
+        self.used = 0
+
+    def take(self, held, more):
+        """Reserve `more` bytes for a response already holding `held`; return whether it may."""
+        if held + more > self.each or self.used + more > self.total:
+            return False
+        self.used += more
+        return True
+
+    def give_back(self, size):
+        self.used -= size
+
+
+class Held:
+    """What one request holds: (slots, key) pairs, given back together."""
+
+    def __init__(self):
+        self.pairs = []
+
+    def take(self, slots, key):
+        if not slots.take(key):
+            return False
+        self.pairs.append((slots, key))
+        return True
+
+    def give_back(self, *only):
+        """Give back everything, or only the slots among `only`."""
+        for pair in list(self.pairs):
+            if not only or pair[0] in only:
+                pair[0].give_back(pair[1])
+                self.pairs.remove(pair)

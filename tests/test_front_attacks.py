@@ -1,0 +1,73 @@
+"""The issue's attacks on the Procfile's web process (the front before gunicorn and the app),
+for what only a process shows: gunicorn's own answers, and the disk bodies really take.
+"""
+
+import socket
+import threading
+import time
+from contextlib import closing, suppress
+from pathlib import Path
+
+from front.budgets import ANONYMOUS_BODY_SLOTS, BODY_SLOTS_PER_CLIENT
+from front.serving import FORM_LIMIT
+from tests.test_front import answer_of, healthz_seconds, tempfile_folder, temporary_bytes
+
+MiB = 1024 * 1024
+
+
+def test_a_clients_own_scheme_headers_never_reach_gunicorn_which_would_answer_a_bare_400(
+    live_server,
+):
+    server = live_server()
+    with closing(socket.create_connection(("127.0.0.1", server.port), timeout=10)) as sock:
+        sock.sendall(
+            b"GET /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Ssl: on\r\n"
+            b"X-Forwarded-Protocol: ssl\r\nAccept-Language: ko\r\n\r\n"
+        )
+        status, _, body = answer_of(sock)
+    assert status == "200" and "로그인" in body.decode()
+
+
+def send_form_then_hold(port, source, size, stop):
+    """Send an anonymous sign-in form of `size` bytes but its last byte, then hold on."""
+    head = (
+        "POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    ).encode()
+    with suppress(OSError), closing(socket.socket()) as sock:
+        sock.settimeout(30)
+        sock.bind((source, 0))
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(head + b"x" * (size - 1))
+        stop.wait(60)
+
+
+def test_form_bodies_really_read_from_many_addresses_hold_bounded_disk(live_server, tmp_path):
+    """Forms just under the limit from 10 addresses x 16: the front reads every one it admits
+    (96 anonymous bodies, about 48 MiB), and no more."""
+    folder = Path(tempfile_folder(tmp_path))
+    server = live_server(TMPDIR=str(folder), FRONT_BODY_SECONDS="20")
+    before = temporary_bytes(server, folder)
+    stop = threading.Event()
+    size = FORM_LIMIT - 1024
+    sources = [f"127.0.9.{1 + n // BODY_SLOTS_PER_CLIENT}" for n in range(160)]
+    senders = [
+        threading.Thread(target=send_form_then_hold, args=(server.port, source, size, stop))
+        for source in sources
+    ]
+    for sender in senders:
+        sender.start()
+    try:
+        peak = 0
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            peak = max(peak, temporary_bytes(server, folder) - before)
+            time.sleep(0.5)
+        read = ANONYMOUS_BODY_SLOTS * size
+        assert 0.5 * read < peak <= read + MiB, f"{peak / MiB:.0f} MiB of temporary files"
+        assert healthz_seconds(server) < 1
+    finally:
+        stop.set()
+        for sender in senders:
+            sender.join(timeout=30)

@@ -1,0 +1,210 @@
+"""Who may undo what (docs/mail.md): the findings of the outside attack on the undo links.
+
+Each test is a sequence an attacker played against 36974c7, with real mail through the real
+queue to a real SMTP server. The sequences in general are tests/test_recovery_sequences.py.
+"""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import AddressHold, User, utcnow
+from devenv.visitors import PASSWORD, Browser
+from tests.mailbox import (
+    ANN,
+    NEW_PASSWORD,
+    ask_reset,
+    change_email,
+    deliver,
+    html_of,
+    link_in,
+    path_of,
+    reset_link,
+    set_new_password,
+    sign_up,
+    text_of,
+    users,
+)
+
+INTRUDER = "intruder@attacker.example"
+OWNERS_OTHER = "ann@new.example"
+INTRUDERS_PASSWORD = "the intruder's own password"
+
+pytestmark = pytest.mark.usefixtures("no_jobs")
+
+
+def mail_to(mail_server, address, subject):
+    """Return the messages `address` received with `subject`, oldest first."""
+    return [m for m in mail_server.to(address) if m["Subject"] == subject]
+
+
+def last_undo_link(mail_server, address):
+    """Return the newest "this was not me" link mailed to `address`."""
+    links = [link_in(m, "secure") for m in mail_server.to(address) if "/auth/secure/" in text_of(m)]
+    return links[-1]
+
+
+def moves_to(app, mail_server, browser, address, password=PASSWORD):
+    """Ask to move the signed-in account to `address`, and confirm it from that mailbox."""
+    assert change_email(browser, address, password).status_code == 302
+    deliver(app)
+    (confirm,) = [link_in(m) for m in mail_server.to(address) if "/auth/verify/" in text_of(m)][-1:]
+    presser = Browser(app.test_client())
+    presser.get(path_of(confirm))
+    answer = presser.post(path_of(confirm))
+    deliver(app)
+    return answer, presser
+
+
+def intruder_takes_the_account(app, mail_server):
+    """With ann's password, an intruder moves her account to their address and confirms it."""
+    intruder = Browser(app.test_client())
+    assert intruder.login(ANN, PASSWORD).status_code == 302
+    answer, _ = moves_to(app, mail_server, intruder, INTRUDER)
+    assert answer.status_code == 302
+    assert users(app) == [INTRUDER]
+    assert intruder.login(INTRUDER, PASSWORD).status_code == 302
+    return intruder
+
+
+def can_sign_in(app, email, password):
+    return Browser(app.test_client()).login(email, password).status_code == 302
+
+
+# --- HIGH 1: the intruder outruns the owner's undo links with one of their own -------------
+
+
+@pytest.mark.parametrize("second_notice", ["another move", "a password change"])
+def test_the_intruders_own_undo_link_cannot_void_the_owners(
+    app, verified, mail_server, second_notice
+):
+    intruder = intruder_takes_the_account(app, mail_server)
+    owners_link = last_undo_link(mail_server, ANN)
+    if second_notice == "another move":
+        assert change_email(intruder, "elsewhere@attacker.example").status_code == 302
+    else:
+        intruder.change_password(PASSWORD, INTRUDERS_PASSWORD)
+    deliver(app)
+    intruders_link = last_undo_link(mail_server, INTRUDER)
+    assert set_new_password(intruder, intruders_link, INTRUDERS_PASSWORD).status_code == 302
+    deliver(app)
+
+    owner = Browser(app.test_client())
+    assert set_new_password(owner, owners_link).status_code == 302
+    assert users(app) == [ANN]
+    assert can_sign_in(app, ANN, NEW_PASSWORD)
+    assert not can_sign_in(app, ANN, INTRUDERS_PASSWORD)
+    # Nothing the intruder holds works any more, and they are told what happened.
+    deliver(app)
+    left = last_undo_link(mail_server, INTRUDER)
+    assert set_new_password(Browser(app.test_client()), left, "mine again").status_code == 400
+    secured = mail_to(mail_server, INTRUDER, "Your Memo account was secured")
+    assert secured and "/auth/secure/" not in text_of(secured[-1]) + html_of(secured[-1])
+
+
+def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(app, verified, mail_server):
+    intruder_takes_the_account(app, mail_server)
+    # The intruder's address cannot undo the owner's recovery: it ranks below hers.
+    intruders_notice_link = (
+        last_undo_link(mail_server, INTRUDER)
+        if any("/auth/secure/" in text_of(m) for m in mail_server.to(INTRUDER))
+        else None
+    )
+    set_new_password(Browser(app.test_client()), last_undo_link(mail_server, ANN))
+    if intruders_notice_link:
+        answer = set_new_password(Browser(app.test_client()), intruders_notice_link, "x" * 12)
+        assert answer.status_code == 400
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert not AddressHold.may_undo(user, INTRUDER)
+        assert AddressHold.may_undo(user, ANN)
+
+
+# --- HIGH 2: an undo link outlives the owner's own reset ----------------------------------
+
+
+def test_a_kept_undo_link_dies_with_the_owners_reset(app, verified, mail_server):
+    verified.change_password(PASSWORD, "the owner's second password")
+    deliver(app)
+    kept = last_undo_link(mail_server, ANN)  # also read by someone at a shared computer
+    ask_reset(app)
+    assert set_new_password(Browser(app.test_client()), reset_link(app, mail_server)).status_code
+    keeper = Browser(app.test_client())
+    answer = set_new_password(keeper, kept, "the keeper's password")
+    assert answer.status_code == 400
+    assert can_sign_in(app, ANN, NEW_PASSWORD)
+    assert not can_sign_in(app, ANN, "the keeper's password")
+
+
+def test_an_undo_link_used_mails_every_address_with_standing(app, verified, mail_server):
+    answer, presser = moves_to(app, mail_server, verified, OWNERS_OTHER)
+    assert answer.status_code == 302
+    page = presser.get(answer.headers["Location"]).get_data(as_text=True)
+    assert f"the link mailed to {ANN} can undo this move" in page
+    ask_reset(app, OWNERS_OTHER)
+    deliver(app)
+    resets = mail_to(mail_server, OWNERS_OTHER, "Reset your Memo password")
+    assert set_new_password(Browser(app.test_client()), link_in(resets[-1])).status_code == 302
+    # The address left ranks above for 7 days: its link still works, and it is not silent.
+    old = last_undo_link(mail_server, ANN)
+    assert set_new_password(Browser(app.test_client()), old, "whoever reads A").status_code == 302
+    assert users(app) == [ANN]
+    deliver(app)
+    (told,) = mail_to(mail_server, OWNERS_OTHER, "Your Memo account was secured")
+    assert f"mailed to {ANN}" in text_of(told)
+
+
+def test_an_address_left_more_than_7_days_ago_can_undo_nothing(app, verified, mail_server):
+    answer, _ = moves_to(app, mail_server, verified, OWNERS_OTHER)
+    assert answer.status_code == 302
+    old = last_undo_link(mail_server, ANN)
+    with app.app_context():
+        eight_days_ago = utcnow() - timedelta(days=8)
+        db.session.execute(update(AddressHold).values(left_at=eight_days_ago))
+        db.session.commit()
+    answer = set_new_password(Browser(app.test_client()), old, "whoever reads A")
+    assert answer.status_code == 400
+    assert "ranks above" in answer.get_data(as_text=True)
+    assert users(app) == [OWNERS_OTHER]
+
+
+# --- INFO: confirm and remove at the same moment -------------------------------------------
+
+
+def press_at_once(presses):
+    """Press each (browser, link) at the same moment; return their statuses in order."""
+    start, answers = threading.Barrier(len(presses)), {}
+
+    def press(index, browser, link):
+        start.wait()
+        answers[index] = browser.post(path_of(link)).status_code
+
+    threads = [threading.Thread(target=press, args=(i, *each)) for i, each in enumerate(presses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return [answers.get(index) for index in range(len(presses))]
+
+
+def test_confirm_and_remove_pressed_at_once_one_of_them_wins(app, mail_server):
+    for round_ in range(5):
+        email = f"race{round_}@example.com"
+        sign_up(Browser(app.test_client()), email, f"racer{round_}")
+        deliver(app)
+        (message,) = mail_server.to(email)
+        confirm, remove = link_in(message), link_in(message, "remove")
+        pressers = [Browser(app.test_client()) for _ in range(2)]
+        pressers[0].get(path_of(confirm))
+        pressers[1].get(path_of(remove))
+        confirmed, removed = press_at_once([(pressers[0], confirm), (pressers[1], remove)])
+        assert sorted([confirmed, removed]) == [302, 400]
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == email))
+            if confirmed == 302:
+                assert user is not None and user.email_verified
+            else:
+                assert user is None
