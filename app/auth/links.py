@@ -71,7 +71,7 @@ def who_may_undo(user):
     """Return what a moved account's new holder is told: which addresses may undo the move,
     and until when (docs/mail.md, "Who may undo what")."""
     write = local_time_writer()
-    higher = AddressHold.standing(user)[:-1]  # the current address ranks last after a move
+    higher = AddressHold.standing(user)[: AddressHold.rank_of(user, user.email)]
     if not higher:
         return gettext("No other address can undo this move.")
     until = max(left_at for _, _, left_at in higher) + AddressHold.undo_window()
