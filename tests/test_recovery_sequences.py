@@ -65,6 +65,7 @@ class Recovery(RuleBasedStateMachine):
         self.since = {self.a: next(self.clock)}
         self.current = self.a
         self.deleted = False
+        self.owner_recovered = False  # since then, nothing the intruder does may succeed
         self.read = {}  # how many messages of each mailbox were looked at
         browser = Browser(self.app.test_client())
         assert sign_up(browser, self.a, f"own{n}").status_code == 302
@@ -103,6 +104,12 @@ class Recovery(RuleBasedStateMachine):
         with self.app.app_context():
             return db.session.scalar(select(User.email).where(User.email.in_(list(self.since))))
 
+    def act_from(self, address):
+        """An undo or a reset from `address`: the addresses ranked below it lose standing."""
+        ranked = self.standing()
+        for lower in ranked[ranked.index(address) + 1 :]:
+            del self.since[lower]
+
     def moved_to(self, address):
         self.since.setdefault(address, next(self.clock))
         self.current = address
@@ -120,6 +127,12 @@ class Recovery(RuleBasedStateMachine):
     def person(self, name):
         return {"owner": self.owner, "intruder": self.intruder}[name]
 
+    def succeeded(self, person, what):
+        """Record that `person` succeeded at `what`: never the intruder after her recovery."""
+        assert not (person is self.intruder and self.owner_recovered), (
+            f"the intruder's {what} worked after the owner's recovery"
+        )
+
     # --- the rules: what people can do ---------------------------------------------------
 
     @precondition(lambda self: not self.deleted)
@@ -129,6 +142,7 @@ class Recovery(RuleBasedStateMachine):
         for password in sorted(person.passwords):
             browser = Browser(self.app.test_client())
             if browser.login(self.current, password).status_code == 302:
+                self.succeeded(person, "sign-in")
                 person.browser = browser
                 return
 
@@ -169,6 +183,7 @@ class Recovery(RuleBasedStateMachine):
                 presser = Browser(self.app.test_client())
                 presser.get(path_of(link))
                 if presser.post(path_of(link)).status_code == 302 and address != self.current:
+                    self.succeeded(person, "move")
                     self.moved_to(address)
                     self.told_everyone("a move made")
                     return
@@ -193,6 +208,8 @@ class Recovery(RuleBasedStateMachine):
         for address in person.mailboxes:
             for link in self.links(address, "reset")[-1:]:
                 if self.set_password(person, link):
+                    self.succeeded(person, "reset")
+                    self.act_from(self.current)
                     self.told_everyone("a reset")
                     return
 
@@ -209,8 +226,10 @@ class Recovery(RuleBasedStateMachine):
         link = held[-1 - pick % len(held)]
         to = self.address_of(link)
         if self.set_password(person, link):
+            self.succeeded(person, "undo")
             if to != self.current:
                 self.moved_to(to)
+            self.act_from(to)
             self.told_everyone("an undo")
 
     @precondition(lambda self: not self.deleted)
@@ -232,10 +251,13 @@ class Recovery(RuleBasedStateMachine):
         )
         if recovered:
             self.moved_to(ours[0])
+            self.act_from(ours[0])
         elif self.current in self.owner.mailboxes:
             self.ask_reset()
             recovered = self.set_password(self.owner, self.links(self.current, "reset")[-1])
+            self.act_from(self.current)
         assert recovered, f"the owner could not recover from {ours[0]}"
+        self.owner_recovered = True
         deliver(self.app)
         self.seen_everything()
         assert self.account_email() in self.owner.mailboxes
