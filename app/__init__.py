@@ -34,8 +34,9 @@ def create_app(settings=None, overrides=None):
     from app.i18n import routes as i18n_routes
     from app.mypage import tasks as mypage_tasks
     from app.mypage.routes import bp as mypage_bp
-    from app.notes import shelves  # noqa: F401  (its routes attach to notes.bp)
+    from app.notes import checklists, shelves  # noqa: F401  (their routes attach to notes.bp)
     from app.notes import tasks as notes_tasks
+    from app.notes.markdown import render as render_markdown
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
@@ -88,6 +89,7 @@ def create_app(settings=None, overrides=None):
     )
 
     app.add_template_global(photo_url)
+    app.add_template_global(render_markdown, "markdown")
 
     @app.context_processor
     def environment_name():

@@ -15,7 +15,8 @@ from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
-from app.notes.paging import OLDEST, notes_page
+from app.notes.markdown import summary
+from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept, check_room
 from app.shares.links import count_live
 from app.shares.routes import share_panel
@@ -77,14 +78,17 @@ def tags_asked_for(args):
 @bp.get("/")
 @login_required
 def index():
-    """List the user's notes, pinned first, newest first, a page at a time; `?tag=` filters."""
+    """List the user's notes, pinned first, last edited first (`?sort=created`: newest
+    first), a page at a time; `?tag=` filters."""
     tags = tags_asked_for(request.args)
     per_page = current_app.config["NOTES_PER_PAGE"]
-    page = notes_page(current_user.id, request.args, per_page, tags)
+    sort = sort_asked_for(request.args)
+    page = notes_page(current_user.id, request.args, per_page, tags, sort)
     return render_template(
         "notes/index.html",
         page=page,
         tags=tags,
+        sort=sort,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
     )
@@ -123,6 +127,7 @@ def save(note, title, content, base, always=False):
     if (title, content) == (note.title, note.content):
         return note.version == base
     history.keep(note, always=always)
+    facts = summary(content)
     applied = db.session.execute(
         update_rows(Note)
         .where(Note.id == note.id, Note.version == base)
@@ -133,6 +138,9 @@ def save(note, title, content, base, always=False):
             updated_at=utcnow(),
             tags=note_tags(title, content),
             tagged_version=Note.version + 1,
+            preview=facts.preview,
+            tasks_done=facts.tasks_done,
+            tasks_total=facts.tasks_total,
         )
         .execution_options(synchronize_session=False)
     ).rowcount
