@@ -32,8 +32,18 @@ TAGS = {
 }
 ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
 CLASSES = {"ul": {"contains-task-list"}, "li": {"task-list-item"}}
-SCHEMES = {"http", "https", "mailto"}
-RELS = {False: "nofollow noopener", True: "nofollow noopener noreferrer"}
+# Built once each: on the note page, and on a page others see (a share link).
+CLEANERS = {
+    external: nh3.Cleaner(
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        allowed_classes=CLASSES,
+        url_schemes={"http", "https", "mailto"},
+        url_relative="deny",  # a note links out, never to a page of Memo's
+        link_rel="nofollow noopener noreferrer" if external else "nofollow noopener",
+    )
+    for external in (False, True)
+}
 # The first line of a task item's paragraph: its containers' marks, then the box.
 TASK_BOX = re.compile(r"(?:[ \t]*(?:>|[-*+](?=[ \t])|[0-9]{1,9}[.)](?=[ \t])))*[ \t]*\[([ xX])\]")
 LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -89,14 +99,7 @@ def render(content, task=None, external=False):
             box = token.children[0]
             boxes.append(('checked="checked"' in box.content, plain_of_inline(token)))
             box.type, box.content = "text", f"{nonce}-{len(boxes) - 1}."
-    html = nh3.clean(
-        PARSER.renderer.render(tokens, PARSER.options, {}),
-        tags=TAGS,
-        attributes=ATTRIBUTES,
-        allowed_classes=CLASSES,
-        url_schemes=SCHEMES,
-        link_rel=RELS[external],
-    )
+    html = CLEANERS[external].clean(PARSER.renderer.render(tokens, PARSER.options, {}))
     for number, (done, text) in enumerate(boxes):
         widget = task(number, done, text) if task else plain_box(done)
         html = html.replace(f"{nonce}-{number}.", str(widget), 1)

@@ -330,12 +330,6 @@ def search_notes(user_id, typed, page, per_page, tags=(), with_archived=False):
         raise SearchTooBroad(TOO_BROAD) from None
 
 
-def plain_line(marked):
-    """Return an excerpt without its Markdown (app/notes/markdown.py), on one line; the
-    marks of its matches stay (a match in a link's address goes with the address)."""
-    return " ".join(plain_text(marked).split())
-
-
 def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
     """Return one page of the notes matching a normalized query (see search_notes)."""
     if not query.looks_for_something:
@@ -356,7 +350,7 @@ def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
         Match(
             row.id,
             highlighted(row.title),
-            highlighted(plain_line(excerpt(row.content, row.cut))),
+            highlighted(excerpt(row.content, row.cut, plain_text)),
             row.created_at,
             row.completed,
         )
