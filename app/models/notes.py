@@ -29,7 +29,8 @@ from app.models.base import (
 from app.notes.markdown import summary
 from app.tags import note_tags
 
-EDITED_AFTER = timedelta(seconds=1)
+# Notes of earlier releases were stamped twice as they were written, microseconds apart.
+EDITED_AFTER = timedelta(milliseconds=1)
 
 
 def new_note_tags(context):
@@ -111,15 +112,18 @@ class Note(db.Model):
     # What the list shows of the content (app/notes/markdown.py, summary()), written with it;
     # NULL for the previous release's writes, until the retag job reads them.
     preview: Mapped[str | None] = mapped_column(Text, default=new_note_summary("preview"))
-    tasks_done: Mapped[int | None] = mapped_column(default=new_note_summary("tasks_done"))
-    tasks_total: Mapped[int | None] = mapped_column(default=new_note_summary("tasks_total"))
+    tasks_done: Mapped[int | None] = mapped_column(
+        BigInteger, default=new_note_summary("tasks_done")
+    )
+    tasks_total: Mapped[int | None] = mapped_column(
+        BigInteger, default=new_note_summary("tasks_total")
+    )
 
     owner: Mapped[User] = relationship(back_populates="notes")
 
     @property
     def edited(self):
-        """Return whether the text was saved again after the note was written (a second on:
-        notes of earlier releases were stamped twice at their writing)."""
+        """Return whether the text was saved again after the note was written."""
         return self.updated_at - self.created_at >= EDITED_AFTER
 
     def markdown(self):

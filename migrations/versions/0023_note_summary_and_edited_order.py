@@ -4,7 +4,7 @@ Revision ID: 0023
 Revises: 0022
 Create Date: 2026-11-25
 
-1. note.preview text, note.tasks_done and note.tasks_total integer, all nullable: what the
+1. note.preview text, note.tasks_done and note.tasks_total bigint, all nullable: what the
    list shows of a note's Markdown (app/notes/markdown.py), written with its text by every
    save of this release. A nullable column without a default is metadata only: a brief
    ACCESS EXCLUSIVE lock, no rewrite.
@@ -32,7 +32,7 @@ backward_compatible = True
 
 EDITED_INDEX = "ix_note_user_id_pinned_updated_at"
 UNSUMMARISED_INDEX = "ix_note_unsummarised"
-COLUMNS = ("preview text", "tasks_done integer", "tasks_total integer")
+COLUMNS = ("preview text", "tasks_done bigint", "tasks_total bigint")
 
 
 def upgrade():
