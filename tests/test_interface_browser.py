@@ -78,9 +78,20 @@ def write_note(page, title, content):
     return re.search(r"/notes/\d+$", page.url)[0]
 
 
+CHECKLIST = (
+    "## 오늘 — today\n\n- [ ] 우유 — milk\n- [ ] 빵 — bread\n- [x] **전화** — call"
+    " [Bob](https://example.invalid/)\n\n"
+    "| 항목 — item | 수량 — count | 메모 — note |\n|---|--:|---|\n"
+    "| 사과 — apples | 3 | "
+    + LONG_URL
+    + " |\n\n> 인용 — a quote\n\n`code` ~~old~~ ![a picture](https://example.invalid/p.png)"
+)
+
+
 def pages_of_a_user(page, found=None):
     """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
-    archived note and a share link; return their pages (the note page showing its new share
+    archived note, a share link and a Markdown note with a checklist (one item ticked on its
+    page); return their pages (the note page showing its new share
     link, which shows once, is checked here)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
@@ -109,7 +120,11 @@ def pages_of_a_user(page, found=None):
     page.goto(archived)
     page.locator(f"form[action='{archived}/archive'] button").click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
+    checklist = write_note(page, "할 일 — a checklist", CHECKLIST)
+    page.get_by_role("button", name=re.compile("우유 — milk")).click()  # ticked on its page
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
     return [
+        checklist,
         f"{note}/history",
         "/trash",
         "/tags",
