@@ -3,14 +3,14 @@
 A tag is `#` then letters, digits, `_` and `-`, after a space, a line's start or punctuation
 that is not part of an address (so `example.com/#part` is no tag). Tags are kept folded
 (NFKC, then case-folded), so `#Work` and `#work` are one. The content's tags are read from
-its plain text (app/notes/markdown.py), not its markup: `[a](https://x.org/#b)` has none.
+its plain text (app/markdown.py), not its markup: `[a](https://x.org/#b)` has none.
 Neither module imports the app: the models compute a new note's tags with them.
 """
 
 import re
 import unicodedata
 
-from app.notes.markdown import plain_text
+from app.markdown import plain_text
 
 # `#` not glued to a word, a slash or another `#`; then the tag's characters.
 TAG = re.compile(r"(?<![\w/#&])#([\w-]+)")

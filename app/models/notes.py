@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.markdown import summary
 from app.models.accounts import User
 from app.models.base import (
     ATTACHMENT_KEY_MAX_LENGTH,
@@ -26,7 +27,6 @@ from app.models.base import (
     TITLE_MAX_LENGTH,
     utcnow,
 )
-from app.notes.markdown import summary
 from app.tags import note_tags
 
 # Notes of earlier releases were stamped twice as they were written, microseconds apart.
@@ -41,7 +41,7 @@ def new_note_tags(context):
 
 def new_note_summary(field):
     """Return a default that reads `field` of the Summary of the content a note is inserted
-    with (app/notes/markdown.py; the summary is read once for all of them)."""
+    with (app/markdown.py; the summary is read once for all of them)."""
 
     def default(context):
         return getattr(summary(context.get_current_parameters().get("content") or ""), field)
@@ -109,7 +109,7 @@ class Note(db.Model):
         ARRAY(Text), default=new_note_tags, server_default=text("'{}'")
     )
     tagged_version: Mapped[int | None] = mapped_column(BigInteger, default=1)
-    # What the list shows of the content (app/notes/markdown.py, summary()), written with it;
+    # What the list shows of the content (app/markdown.py, summary()), written with it;
     # NULL for the previous release's writes, until the retag job reads them.
     preview: Mapped[str | None] = mapped_column(Text, default=new_note_summary("preview"))
     tasks_done: Mapped[int | None] = mapped_column(

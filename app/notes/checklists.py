@@ -10,9 +10,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import login_required
 
 from app.extensions import db
+from app.markdown import set_task
 from app.notes.forms import EditForm
 from app.notes.lookup import get_note
-from app.notes.markdown import set_task
 from app.notes.routes import bp, has_room, render_conflict, save
 from app.validators import is_same_site_path
 

@@ -10,12 +10,12 @@ from app.attachments.panel import attachments_panel
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
+from app.markdown import summary
 from app.models import BIGINT_MAX, Note, utcnow
 from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
-from app.notes.markdown import summary
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept, check_room
 from app.shares.links import count_live

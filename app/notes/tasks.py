@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from app import jobs
 from app.extensions import db
+from app.markdown import summary
 from app.notes import history, trash
-from app.notes.markdown import summary
 from app.tags import note_tags
 
 blueprint = procrastinate.Blueprint()

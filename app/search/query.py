@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
+from app.markdown import plain_text
 from app.models import Note
-from app.notes.markdown import plain_text
 from app.search.excerpts import HEADLINE_OPTIONS, excerpt, highlighted, marks_removed
 from app.search.terms import MAX_PREFIXES, SearchRefused, parse, split_tags  # noqa: F401
 

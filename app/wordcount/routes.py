@@ -21,9 +21,9 @@ from app.errors import wants_json
 from app.extensions import db
 from app.forms import page_status
 from app.i18n.stored import translated_text
+from app.markdown import plain_text
 from app.models import TooManyUnfinished, WordCount
 from app.notes.lookup import get_note
-from app.notes.markdown import plain_text
 from app.validators import page_number
 from app.wordcount.counting import count_words
 from app.wordcount.forms import WordCountForm

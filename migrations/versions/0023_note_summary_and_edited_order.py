@@ -5,7 +5,7 @@ Revises: 0022
 Create Date: 2026-11-25
 
 1. note.preview text, note.tasks_done and note.tasks_total bigint, all nullable: what the
-   list shows of a note's Markdown (app/notes/markdown.py), written with its text by every
+   list shows of a note's Markdown (app/markdown.py), written with its text by every
    save of this release. A nullable column without a default is metadata only: a brief
    ACCESS EXCLUSIVE lock, no rewrite.
 2. ix_note_unsummarised (id) WHERE preview IS NULL, built concurrently: the notes written
