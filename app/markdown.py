@@ -73,15 +73,6 @@ def parse(content):
     return PARSER.parse(content or "")
 
 
-def tasks(content):
-    """Return each task item of the content as (done, its text), in document order."""
-    return [
-        ('checked="checked"' in token.children[0].content, plain_of_inline(token))
-        for token in parse(content)
-        if token.type == "inline" and is_task(token)
-    ]
-
-
 def render(content, task=None, external=False):
     """Return the content as sanitised HTML.
 

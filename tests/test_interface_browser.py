@@ -246,6 +246,39 @@ def test_no_request_of_a_page_fails_the_icon_and_manifest_included(site):
     assert failures == []
 
 
+def tab_to(page, is_there, presses=10):
+    """Press Tab until the script `is_there` holds of the focused element."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(is_there):
+            return
+    pytest.fail(f"Tab never reached: {is_there}")
+
+
+def test_the_editor_buttons_type_markdown_and_a_task_is_ticked_with_the_keyboard(site):
+    page = site("en", 390)
+    sign_up_and_in(page, "editor@example.com", "editor")
+    page.goto("/notes/new")
+    page.fill("input[name=title]", "Shop")
+    page.fill("textarea[name=content]", "milk")
+    page.get_by_role("button", name="Checklist item").click()
+    page.keyboard.type(" ")  # the text box has the focus back
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.type("oat")
+    assert page.input_value("textarea[name=content]") == "- [ ] milk **oat**"
+    page.get_by_role("button", name="Heading").click()
+    assert page.input_value("textarea[name=content]") == "## - [ ] milk **oat**"
+    page.fill("textarea[name=content]", "- [ ] milk **oat**")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    assert page.inner_html(".markdown strong") == "oat"
+    box = page.get_by_role("button", name="“milk oat”: not done")
+    box.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("button", name="“milk oat”: done").is_visible()
+
+
 def test_a_note_is_written_and_ticked_with_the_keyboard_alone(site):
     page = site("ko", 1280)
     sign_up_and_in(page, "keys@example.com", "keys")
@@ -259,9 +292,9 @@ def test_a_note_is_written_and_ticked_with_the_keyboard_alone(site):
     page.keyboard.press("Enter")
     page.wait_for_url("**/notes/new")
     page.keyboard.type("키보드로 쓴 메모")  # the title field has the focus
-    page.keyboard.press("Tab")
+    tab_to(page, "document.activeElement.name === 'content'")  # past the Markdown buttons
     page.keyboard.type("마우스 없이")
-    page.keyboard.press("Tab")
+    tab_to(page, "document.activeElement.textContent.trim() === '저장'")
     page.keyboard.press("Enter")  # the Save button: the form's script sends it
     page.wait_for_url(re.compile(r"/notes/\d+$"))
     page.goto("/")

@@ -23,7 +23,9 @@ SAFE_ATTRIBUTES = {
     *("href", "rel", "title", "class", "start", "role", "aria-label"),
     *("type", "form", "formaction", "name", "value"),  # a task's button
 }
-RENDERED = re.compile(r'<div class="markdown">(.*?)</div>\s*(?:<form id="task-form"|\n)', re.S)
+RENDERED = re.compile(
+    r'<div class="content markdown">(.*?)</div>\s*(?:<form id="task-form"|\n)', re.S
+)
 TAG = re.compile(r"<(/?)([a-zA-Z0-9]+)([^>]*)>")
 ATTRIBUTE = re.compile(r'\s([^\s=]+)(?:="([^"]*)")?')
 
