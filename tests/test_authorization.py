@@ -86,6 +86,7 @@ MATRIX = {
     ),
     "/": Route(ACCOUNT, {"GET": {}}),
     "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
+    "/notes/preview": Route(ACCOUNT, {"POST": {"content": "**x**"}}),
     "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
     "/notes/<id:note_id>/edit": Route(
         OWNER, {"GET": {}, "POST": {"title": "Taken over", "content": "mine now"}}

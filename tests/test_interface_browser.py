@@ -269,6 +269,13 @@ def test_the_editor_buttons_type_markdown_and_a_task_is_ticked_with_the_keyboard
     page.get_by_role("button", name="Heading").click()
     assert page.input_value("textarea[name=content]") == "## - [ ] milk **oat**"
     page.fill("textarea[name=content]", "- [ ] milk **oat**")
+    preview = page.get_by_role("button", name="Preview")
+    preview.click()
+    page.locator("#preview-pane strong").wait_for()
+    assert page.inner_text("#preview-pane strong") == "oat"
+    assert not page.is_visible("textarea[name=content]")
+    preview.click()  # back to the text
+    assert page.is_visible("textarea[name=content]") and not page.is_visible("#preview-pane")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
     assert page.inner_html(".markdown strong") == "oat"

@@ -242,6 +242,18 @@ def test_a_shared_page_shows_task_states_without_buttons(app, user):
     assert "<button" not in rendered(page) and "/tasks/" not in page
 
 
+def test_the_editors_preview_renders_the_text_and_saves_nothing(app, user, count_rows):
+    user.create_note()
+    response = user.post("/notes/preview", {"content": "**bold** <b>raw</b>\n- [x] done"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<strong>bold</strong> &lt;b&gt;raw&lt;/b&gt;" in html
+    assert 'aria-label="Done">☑</span> done' in html and "<button" not in html
+    assert count_rows("note") == 1
+    assert user.post("/notes/preview", {"content": "x" * 20_001}).status_code == 400
+    assert Browser(app.test_client()).post("/notes/preview", {"content": "x"}).status_code == 302
+
+
 # --- What reads the plain text -------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Ticking a note's task items (`- [ ] text`) on the note page, without the editor.
+"""Markdown on the note pages: ticking a task item (`- [ ] text`) without the editor, and
+the editor's preview.
 
 Each box is a form button (`POST /notes/<id>/tasks/<n>`, shared/CONTRACT.md): it sets the
 n-th task item of the version the page showed, as a save would, through the same write rate,
@@ -6,11 +7,12 @@ quota and version check. A tick on a page older than the note gets the conflict 
 the tick applied to the saved text as "yours": nothing is overwritten unasked.
 """
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from app.extensions import db
 from app.markdown import set_task
+from app.models import CONTENT_MAX_LENGTH
 from app.notes.forms import EditForm
 from app.notes.lookup import get_note
 from app.notes.routes import bp, has_room, render_conflict, save
@@ -59,3 +61,14 @@ def back(note):
     return redirect(
         target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
     )
+
+
+@bp.post("/notes/preview")
+@login_required
+def preview():
+    """Render the editor's `content` as the note page would, its boxes as marks; nothing is
+    saved (a POST only to carry a text as long as a note's)."""
+    content = request.form.get("content", "")
+    if len(content) > CONTENT_MAX_LENGTH:
+        abort(400)
+    return render_template("notes/_preview.html", content=content)
