@@ -215,6 +215,8 @@ def test_keep_both_makes_my_text_a_new_note(app, user):
     both = user.post(f"/notes/{note_id}/resolve", {**mine, "choice": "both"})
     copy_id = note_id_of(both)
     assert copy_id != note_id
+    copy = page(user.get(f"/notes/{copy_id}"))
+    assert re.search(r"<h1[^>]*>.*\(copy\)</h1>", copy, re.S)  # not a second note of that title
     assert "laptop's text" in page(user.get(f"/notes/{copy_id}"))
     assert "phone's text" in page(user.get(f"/notes/{note_id}"))
     assert "first text" in texts_of_account(user, [note_id])

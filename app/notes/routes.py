@@ -11,7 +11,7 @@ from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
 from app.markdown import summary
-from app.models import BIGINT_MAX, Note, utcnow
+from app.models import BIGINT_MAX, TITLE_MAX_LENGTH, Note, utcnow
 from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
@@ -198,7 +198,7 @@ def resolve(note_id):
     if form.choice.data == "both":
         if not has_room(form):
             return render_conflict(form, note)
-        copy = Note(title=title, content=content, user_id=current_user.id)
+        copy = Note(title=copy_title(title), content=content, user_id=current_user.id)
         db.session.add(copy)
         db.session.commit()
         flash(gettext("Both are kept: yours is a new note."), "success")
@@ -211,6 +211,12 @@ def resolve(note_id):
     db.session.commit()
     flash(gettext("Your text is saved; the one it replaced is in the note's history."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
+
+
+def copy_title(title):
+    """Return the title of a note kept as a copy: "Plans (copy)", within the title's limit."""
+    suffix = gettext("%(title)s (copy)", title="")
+    return gettext("%(title)s (copy)", title=title[: TITLE_MAX_LENGTH - len(suffix)])
 
 
 def keep_theirs(note, form):
