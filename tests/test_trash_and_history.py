@@ -222,6 +222,21 @@ def test_keep_both_makes_my_text_a_new_note(app, user):
     assert "first text" in texts_of_account(user, [note_id])
 
 
+def test_the_conflict_page_offers_the_choices_before_the_texts(app, user):
+    note_id = note_id_of(user.create_note("Plan", "first text"))
+    stale = {"title": "Plan", "content": "mine", "version": "0"}
+    shown = page(user.post(f"/notes/{note_id}/edit", stale))
+    assert shown.index("Keep both as two notes") < shown.index("<h2>Your text</h2>")
+
+
+def test_a_version_shows_its_full_text(app, user):
+    note_id = note_id_of(user.create_note("Plan", "the whole first text\nof two lines"))
+    user.post(f"/notes/{note_id}/edit", {"title": "Plan", "content": "new", "version": "1"})
+    history = page(user.get(f"/notes/{note_id}/history"))
+    [link] = re.findall(r'href="(/notes/\d+/history/\d+)">Show this version in full', history)
+    assert "the whole first text\nof two lines" in page(user.get(link))
+
+
 def test_keep_mine_after_yet_another_save_asks_again(app, user):
     note_id, mine = conflicted(app, user)
     other = second_session(app)
@@ -260,7 +275,7 @@ def test_each_save_keeps_the_text_it_replaced_and_any_version_can_come_back(user
 
     assert user.post(first).headers["Location"] == f"/notes/{note_id}"
     shown = page(user.get(f"/notes/{note_id}"))
-    assert '<div class="content">one</div>' in shown
+    assert '<div class="content markdown"><p>one</p>' in shown
     assert page(user.get(f"/notes/{note_id}/history")).count("Restore this version") == 3
 
 
