@@ -237,6 +237,18 @@ def test_a_version_shows_its_full_text(app, user):
     assert "the whole first text\nof two lines" in page(user.get(link))
 
 
+def test_two_versions_saved_within_a_minute_show_their_seconds(app, user):
+    note_id = note_id_of(user.create_note("Plan", "one"))
+    user.post(f"/notes/{note_id}/edit", {"title": "Plan", "content": "two", "version": "1"})
+    history = page(user.get(f"/notes/{note_id}/history"))
+    assert re.search(r"Saved <time[^>]*>[^<]*\d:\d\d [AP]M</time>", history)  # alone: minutes
+    first = re.findall(r'action="(/notes/\d+/history/\d+/restore)"', history)[-1]
+    user.post(first)  # a restore always keeps the text it replaces
+    history = page(user.get(f"/notes/{note_id}/history"))
+    saved = re.findall(r"Saved <time[^>]*>([^<]*)</time>", history)
+    assert len(saved) == 2 and all(re.search(r"\d:\d\d:\d\d [AP]M$", t) for t in saved), saved
+
+
 def test_keep_mine_after_yet_another_save_asks_again(app, user):
     note_id, mine = conflicted(app, user)
     other = second_session(app)

@@ -1,5 +1,7 @@
 """The signed-in user's notes."""
 
+from collections import Counter
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -256,8 +258,14 @@ def history_page(note_id):
         )
         for number, (version, after) in enumerate(zip(versions, later, strict=True))
     ]
+    minutes = Counter(version.saved_at.replace(second=0, microsecond=0) for version in versions)
     return render_template(
-        "notes/history.html", note=note, entries=entries, days=current_app.config["HISTORY_DAYS"]
+        "notes/history.html",
+        note=note,
+        entries=entries,
+        days=current_app.config["HISTORY_DAYS"],
+        # Two versions saved within one minute are told apart by their seconds.
+        alike={v.id for v in versions if minutes[v.saved_at.replace(second=0, microsecond=0)] > 1},
     )
 
 
