@@ -32,9 +32,10 @@ def create_app(settings=None, overrides=None):
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
     from app.i18n import routes as i18n_routes
+    from app.markdown import render as render_markdown
     from app.mypage import tasks as mypage_tasks
     from app.mypage.routes import bp as mypage_bp
-    from app.notes import shelves  # noqa: F401  (its routes attach to notes.bp)
+    from app.notes import checklists, shelves  # noqa: F401  (their routes attach to notes.bp)
     from app.notes import tasks as notes_tasks
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
@@ -88,6 +89,7 @@ def create_app(settings=None, overrides=None):
     )
 
     app.add_template_global(photo_url)
+    app.add_template_global(render_markdown, "markdown")
 
     @app.context_processor
     def environment_name():

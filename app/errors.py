@@ -28,7 +28,7 @@ STORE_DOWN = _l(
 FRIENDLY_MESSAGES = {
     400: _l("The request could not be understood. Please go back and try again."),
     403: _l("You are not allowed to do that."),
-    404: _l("There is nothing here. The page may have moved, or it may not be yours."),
+    404: _l("There is nothing here. The address may be mistyped, or the page moved or deleted."),
     405: _l("That action is not allowed here."),
     413: _l("That upload is too large."),
     429: _l("Too many attempts. Please wait a moment and try again."),

@@ -2,12 +2,15 @@
 
 A tag is `#` then letters, digits, `_` and `-`, after a space, a line's start or punctuation
 that is not part of an address (so `example.com/#part` is no tag). Tags are kept folded
-(NFKC, then case-folded), so `#Work` and `#work` are one. This module imports nothing of
-Memo's: the models compute a new note's tags with it.
+(NFKC, then case-folded), so `#Work` and `#work` are one. The content's tags are read from
+its plain text (app/markdown.py), not its markup: `[a](https://x.org/#b)` has none.
+Neither module imports the app: the models compute a new note's tags with them.
 """
 
 import re
 import unicodedata
+
+from app.markdown import plain_text
 
 # `#` not glued to a word, a slash or another `#`; then the tag's characters.
 TAG = re.compile(r"(?<![\w/#&])#([\w-]+)")
@@ -26,7 +29,7 @@ def fold(tag):
 def note_tags(title, content):
     """Return the note's tags in the order they first appear, each once, at most 50."""
     found = []
-    for text in (title or "", content or ""):
+    for text in (title or "", plain_text(content)):
         for match in TAG.finditer(text):
             tag = fold(match[1].strip("-_"))
             if tag and len(tag) <= TAG_MAX_LENGTH and tag not in found:

@@ -86,6 +86,7 @@ MATRIX = {
     ),
     "/": Route(ACCOUNT, {"GET": {}}),
     "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
+    "/notes/preview": Route(ACCOUNT, {"POST": {"content": "**x**"}}),
     "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
     "/notes/<id:note_id>/edit": Route(
         OWNER, {"GET": {}, "POST": {"title": "Taken over", "content": "mine now"}}
@@ -107,6 +108,9 @@ MATRIX = {
     "/trash/<id:note_id>/restore": Route(OWNER, {"POST": {}}),
     "/trash/empty": Route(ACCOUNT, {"POST": {}}),
     "/notes/<id:note_id>/pin": Route(OWNER, {"POST": {"next": "/"}}),
+    "/notes/<id:note_id>/tasks/<int(max=9999):number>": Route(
+        OWNER, {"POST": {"done": "1", "version": "1", "next": "/"}}
+    ),
     "/notes/<id:note_id>/unpin": Route(OWNER, {"POST": {"next": "/"}}),
     "/notes/<id:note_id>/archive": Route(OWNER, {"POST": {"next": "/"}}),
     "/notes/<id:note_id>/unarchive": Route(OWNER, {"POST": {"next": "/"}}),
@@ -178,6 +182,7 @@ class World:
             .replace("<id:word_count_id>", str(self.word_count_id))
             .replace("<id:attachment_id>", str(self.attachment_id))
             .replace("<id:version_id>", "1")
+            .replace("<int(max=9999):number>", "0")
             .replace("<id:link_id>", str(self.share_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
@@ -211,7 +216,8 @@ def world(app, saved_world):
 
 def make_world(app, user, page_url):
     """Give Ann a note, a photo, an attachment and a word count, all naming a word only she has."""
-    assert user.create_note("Ann's zebracorn plans", "only for ann: zebracorn").status_code == 302
+    content = "only for ann: zebracorn\n\n- [ ] a task"
+    assert user.create_note("Ann's zebracorn plans", content).status_code == 302
     assert user.upload_photo(pictures.jpeg()).status_code == 302
     attached = Attacher(user).attach(1, b"zebracorn\n", "zebracorn.txt")
     assert attached.status_code == 302

@@ -278,7 +278,9 @@ def test_unknown_app_settings_is_a_clear_error():
 
 
 def variables_read_by_the_code():
-    sources = [ROOT / name for name in ("config.py", "gunicorn.conf.py", "wsgi.py")]
+    sources = [
+        ROOT / name for name in ("config.py", "config_parsing.py", "gunicorn.conf.py", "wsgi.py")
+    ]
     for folder in ("app", "front", "scripts", "devenv"):
         sources.extend((ROOT / folder).rglob("*.py"))
     # Not what a virtualenv holds (devenv/localstack/.venv: LocalStack and its libraries).

@@ -129,5 +129,8 @@ def test_two_tabs_saving_one_note_show_both_texts_and_keep_both(chromium, contex
         assert "from the laptop" in laptop.locator(".content").inner_text()
         phone.goto(note_url)
         assert "from the phone" in phone.locator(".content").inner_text()
+        laptop.goto(f"{note_url}/edit")  # the text set aside is not offered as a draft again
+        assert laptop.locator("#draft-notice").is_hidden()
+        assert laptop.input_value("textarea[name=content]") == "from the phone"
     finally:
         phone_context.close()

@@ -314,7 +314,8 @@ def test_error_pages_and_json_errors_are_in_the_readers_language(client):
     assert "404 · 찾을 수 없음" in page.get_data(as_text=True)
     answer = client.get("/no/such/page", headers={**KOREAN, "Accept": "application/json"})
     assert answer.get_json() == {
-        "error": "여기에는 아무것도 없어요. 페이지가 옮겨졌거나 내 것이 아닐 수 있어요.",
+        "error": "여기에는 아무것도 없어요. "
+        "주소가 잘못됐거나 페이지가 옮겨졌거나 지워졌을 수 있어요.",
         "status": 404,
     }
     refused = client.post("/auth/login", headers={**KOREAN, "Accept": "application/json"})

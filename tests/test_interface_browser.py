@@ -78,9 +78,20 @@ def write_note(page, title, content):
     return re.search(r"/notes/\d+$", page.url)[0]
 
 
+CHECKLIST = (
+    "## 오늘 — today\n\n- [ ] 우유 — milk\n- [ ] 빵 — bread\n- [x] **전화** — call"
+    " [Bob](https://example.invalid/)\n\n"
+    "| 항목 — item | 수량 — count | 메모 — note |\n|---|--:|---|\n"
+    "| 사과 — apples | 3 | "
+    + LONG_URL
+    + " |\n\n> 인용 — a quote\n\n`code` ~~old~~ ![a picture](https://example.invalid/p.png)"
+)
+
+
 def pages_of_a_user(page, found=None):
     """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
-    archived note and a share link; return their pages (the note page showing its new share
+    archived note, a share link and a Markdown note with a checklist (one item ticked on its
+    page); return their pages (the note page showing its new share
     link, which shows once, is checked here)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
@@ -109,7 +120,11 @@ def pages_of_a_user(page, found=None):
     page.goto(archived)
     page.locator(f"form[action='{archived}/archive'] button").click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
+    checklist = write_note(page, "할 일 — a checklist", CHECKLIST)
+    page.get_by_role("button", name=re.compile("우유 — milk")).click()  # ticked on its page
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
     return [
+        checklist,
         f"{note}/history",
         "/trash",
         "/tags",
@@ -231,6 +246,46 @@ def test_no_request_of_a_page_fails_the_icon_and_manifest_included(site):
     assert failures == []
 
 
+def tab_to(page, is_there, presses=10):
+    """Press Tab until the script `is_there` holds of the focused element."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(is_there):
+            return
+    pytest.fail(f"Tab never reached: {is_there}")
+
+
+def test_the_editor_buttons_type_markdown_and_a_task_is_ticked_with_the_keyboard(site):
+    page = site("en", 390)
+    sign_up_and_in(page, "editor@example.com", "editor")
+    page.goto("/notes/new")
+    page.fill("input[name=title]", "Shop")
+    page.fill("textarea[name=content]", "milk")
+    page.get_by_role("button", name="Checklist item").click()
+    page.keyboard.type(" ")  # the text box has the focus back
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.type("oat")
+    assert page.input_value("textarea[name=content]") == "- [ ] milk **oat**"
+    page.get_by_role("button", name="Heading").click()
+    assert page.input_value("textarea[name=content]") == "## - [ ] milk **oat**"
+    page.fill("textarea[name=content]", "- [ ] milk **oat**")
+    preview = page.get_by_role("button", name="Preview")
+    preview.click()
+    page.locator("#preview-pane strong").wait_for()
+    assert page.inner_text("#preview-pane strong") == "oat"
+    assert not page.is_visible("textarea[name=content]")
+    preview.click()  # back to the text
+    assert page.is_visible("textarea[name=content]") and not page.is_visible("#preview-pane")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    assert page.inner_html(".markdown strong") == "oat"
+    box = page.get_by_role("button", name="“milk oat”: not done")
+    box.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("button", name="“milk oat”: done").is_visible()
+
+
 def test_a_note_is_written_and_ticked_with_the_keyboard_alone(site):
     page = site("ko", 1280)
     sign_up_and_in(page, "keys@example.com", "keys")
@@ -244,9 +299,9 @@ def test_a_note_is_written_and_ticked_with_the_keyboard_alone(site):
     page.keyboard.press("Enter")
     page.wait_for_url("**/notes/new")
     page.keyboard.type("키보드로 쓴 메모")  # the title field has the focus
-    page.keyboard.press("Tab")
+    tab_to(page, "document.activeElement.name === 'content'")  # past the Markdown buttons
     page.keyboard.type("마우스 없이")
-    page.keyboard.press("Tab")
+    tab_to(page, "document.activeElement.textContent.trim() === '저장'")
     page.keyboard.press("Enter")  # the Save button: the form's script sends it
     page.wait_for_url(re.compile(r"/notes/\d+$"))
     page.goto("/")

@@ -285,6 +285,15 @@ def test_the_note_page_offers_the_phones_share_sheet_for_a_new_link(user):
     assert re.search(r'<button type="button" class="share-sheet" hidden data-url="http', page)
 
 
+def test_a_new_link_is_at_the_top_of_the_note_page_and_says_attachments_go_with_it(user):
+    note = note_id(user.create_note("Note", "text"))
+    user.post(f"/notes/{note}/share", {"expires_days": "1"})
+    page = user.get(f"/notes/{note}").get_data(as_text=True)
+    assert page.index('id="share-link"') < page.index("<h1")
+    assert "Your share link is ready" in page and "download its attachments" in page
+    assert re.search(r'<button type="button" class="copy-link" hidden data-copied="Copied">', page)
+
+
 @pytest.fixture
 def shared_note_with_files(app, user, object_store):
     note = note_id(user.create_note("Files", "see attached"))

@@ -41,10 +41,14 @@ def mail_to(mail_server, address, subject):
     return [m for m in mail_server.to(address) if m["Subject"] == subject]
 
 
+def undo_links(mail_server, address):
+    """Return every "this was not me" link mailed to `address`, oldest first."""
+    return [link_in(m, "secure") for m in mail_server.to(address) if "/auth/secure/" in text_of(m)]
+
+
 def last_undo_link(mail_server, address):
     """Return the newest "this was not me" link mailed to `address`."""
-    links = [link_in(m, "secure") for m in mail_server.to(address) if "/auth/secure/" in text_of(m)]
-    return links[-1]
+    return undo_links(mail_server, address)[-1]
 
 
 def moves_to(app, mail_server, browser, address, password=PASSWORD):
@@ -97,12 +101,12 @@ def test_the_intruders_own_undo_link_cannot_void_the_owners(
     assert users(app) == [ANN]
     assert can_sign_in(app, ANN, NEW_PASSWORD)
     assert not can_sign_in(app, ANN, INTRUDERS_PASSWORD)
-    # Nothing the intruder holds works any more, and they are told what happened.
+    # Nothing the intruder holds works any more, and no undo link reaches them again.
     deliver(app)
-    left = last_undo_link(mail_server, INTRUDER)
-    assert set_new_password(Browser(app.test_client()), left, "mine again").status_code == 400
+    for link in undo_links(mail_server, INTRUDER):
+        assert set_new_password(Browser(app.test_client()), link, "mine again").status_code == 400
     secured = mail_to(mail_server, INTRUDER, "Your Memo account was secured")
-    assert secured and "/auth/secure/" not in text_of(secured[-1]) + html_of(secured[-1])
+    assert all("/auth/secure/" not in text_of(m) + html_of(m) for m in secured)
 
 
 def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(app, verified, mail_server):
@@ -171,16 +175,121 @@ def test_an_address_left_more_than_7_days_ago_can_undo_nothing(app, verified, ma
     assert users(app) == [OWNERS_OTHER]
 
 
+# --- The attack on the model itself (docs/security.md): what the first answer missed -------
+
+
+def test_after_the_owners_recovery_the_intruders_address_has_no_standing(
+    app, verified, mail_server
+):
+    intruder_takes_the_account(app, mail_server)
+    set_new_password(Browser(app.test_client()), last_undo_link(mail_server, ANN))
+    deliver(app)
+    heard = len(mail_server.to(INTRUDER))
+    owner = Browser(app.test_client())
+    assert owner.login(ANN, NEW_PASSWORD).status_code == 302
+    answer, _ = moves_to(app, mail_server, owner, OWNERS_OTHER, NEW_PASSWORD)
+    assert answer.status_code == 302
+    assert len(mail_server.to(INTRUDER)) == heard, "the intruder hears nothing of her moves"
+    for link in undo_links(mail_server, INTRUDER):
+        assert set_new_password(Browser(app.test_client()), link, "back to I").status_code == 400
+    assert users(app) == [OWNERS_OTHER]
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert AddressHold.rank_of(user, INTRUDER) is None
+
+
+def test_an_unconfirmed_account_made_with_the_address_gives_way_to_its_undo_link(
+    app, verified, mail_server
+):
+    intruder_takes_the_account(app, mail_server)
+    assert sign_up(Browser(app.test_client()), ANN, "squatter").status_code == 302
+    owners_link = last_undo_link(mail_server, ANN)
+    assert set_new_password(Browser(app.test_client()), owners_link).status_code == 302
+    assert users(app) == [ANN]  # hers, back at A; the squatter's account is gone
+    assert can_sign_in(app, ANN, NEW_PASSWORD)
+
+
+def test_a_move_asked_by_a_session_the_recovery_ended_is_never_mailed(app, verified, mail_server):
+    intruder = Browser(app.test_client())
+    assert intruder.login(ANN, PASSWORD).status_code == 302
+    intruder.change_password(PASSWORD, INTRUDERS_PASSWORD)
+    deliver(app)
+    owners_link = last_undo_link(mail_server, ANN)
+    assert change_email(intruder, INTRUDER, INTRUDERS_PASSWORD).status_code == 302
+    # The owner recovers before the worker has sent the move's link.
+    assert set_new_password(Browser(app.test_client()), owners_link).status_code == 302
+    deliver(app)
+    assert [m for m in mail_server.to(INTRUDER) if "/auth/verify/" in text_of(m)] == []
+    assert users(app) == [ANN] and can_sign_in(app, ANN, NEW_PASSWORD)
+
+
+def test_a_password_change_at_the_moment_of_the_recovery_never_outlasts_it(
+    app, verified, mail_server
+):
+    for round_ in range(4):
+        intruder = Browser(app.test_client())
+        known = PASSWORD if round_ == 0 else f"intruder {round_ - 1}"
+        assert intruder.login(ANN, known).status_code == 302
+        intruder.change_password(known, f"intruder {round_}")
+        deliver(app)
+        owners_link = last_undo_link(mail_server, ANN)
+        owner = Browser(app.test_client())
+        owner.get(path_of(owners_link))
+        intruder.get("/mypage")
+        mine = f"the owner's {round_}"
+        theirs = f"intruder {round_ + 1}"
+        statuses = press_at_once(
+            [
+                (owner, owners_link, {"new_password": mine, "new_password_confirm": mine}),
+                (
+                    intruder,
+                    "http://x/mypage/password",
+                    {
+                        "current_password": f"intruder {round_}",
+                        "new_password": theirs,
+                        "new_password_confirm": theirs,
+                    },
+                ),
+            ]
+        )
+        with app.app_context():
+            now = db.session.scalar(select(User))
+            state = (now.check_password(mine), now.check_password(theirs))
+        assert can_sign_in(app, ANN, mine), f"round {round_}: {statuses} {state}, undone"
+        assert not can_sign_in(app, ANN, theirs)
+        with app.app_context():
+            # The next round starts from an intruder who knows the password again.
+            user = db.session.scalar(select(User))
+            user.set_password(f"intruder {round_}")
+            db.session.commit()
+
+
+def test_a_second_sign_up_with_the_address_does_not_sign_in_to_the_first(app, mail_server):
+    squatter, owner = Browser(app.test_client()), Browser(app.test_client())
+    assert sign_up(squatter, ANN, "squatter", "the squatter's password").status_code == 302
+    assert sign_up(owner, ANN, "ann").status_code == 302
+    deliver(app)
+    (verification,) = [m for m in mail_server.to(ANN) if "/auth/verify/" in text_of(m)]
+    link = link_in(verification)
+    owner.get(path_of(link))
+    answer = owner.post(path_of(link))
+    assert answer.headers["Location"] == "/auth/login", "confirmed, but nobody signed in"
+    assert owner.get("/").status_code == 302
+
+
 # --- INFO: confirm and remove at the same moment -------------------------------------------
 
 
 def press_at_once(presses):
-    """Press each (browser, link) at the same moment; return their statuses in order."""
+    """Press each (browser, link[, form]) at the same moment; return their statuses in order."""
     start, answers = threading.Barrier(len(presses)), {}
 
-    def press(index, browser, link):
+    def press(index, browser, link, form=None):
         start.wait()
-        answers[index] = browser.post(path_of(link)).status_code
+        if form is None:
+            answers[index] = browser.post(path_of(link)).status_code
+        else:
+            answers[index] = browser.post(path_of(link), form).status_code
 
     threads = [threading.Thread(target=press, args=(i, *each)) for i, each in enumerate(presses)]
     for thread in threads:

@@ -215,9 +215,38 @@ def test_keep_both_makes_my_text_a_new_note(app, user):
     both = user.post(f"/notes/{note_id}/resolve", {**mine, "choice": "both"})
     copy_id = note_id_of(both)
     assert copy_id != note_id
+    copy = page(user.get(f"/notes/{copy_id}"))
+    assert re.search(r"<h1[^>]*>.*\(copy\)</h1>", copy, re.S)  # not a second note of that title
     assert "laptop's text" in page(user.get(f"/notes/{copy_id}"))
     assert "phone's text" in page(user.get(f"/notes/{note_id}"))
     assert "first text" in texts_of_account(user, [note_id])
+
+
+def test_the_conflict_page_offers_the_choices_before_the_texts(app, user):
+    note_id = note_id_of(user.create_note("Plan", "first text"))
+    stale = {"title": "Plan", "content": "mine", "version": "0"}
+    shown = page(user.post(f"/notes/{note_id}/edit", stale))
+    assert shown.index("Keep both as two notes") < shown.index("<h2>Your text</h2>")
+
+
+def test_a_version_shows_its_full_text(app, user):
+    note_id = note_id_of(user.create_note("Plan", "the whole first text\nof two lines"))
+    user.post(f"/notes/{note_id}/edit", {"title": "Plan", "content": "new", "version": "1"})
+    history = page(user.get(f"/notes/{note_id}/history"))
+    [link] = re.findall(r'href="(/notes/\d+/history/\d+)">Show this version in full', history)
+    assert "the whole first text\nof two lines" in page(user.get(link))
+
+
+def test_two_versions_saved_within_a_minute_show_their_seconds(app, user):
+    note_id = note_id_of(user.create_note("Plan", "one"))
+    user.post(f"/notes/{note_id}/edit", {"title": "Plan", "content": "two", "version": "1"})
+    history = page(user.get(f"/notes/{note_id}/history"))
+    assert re.search(r"Saved <time[^>]*>[^<]*\d:\d\d [AP]M</time>", history)  # alone: minutes
+    first = re.findall(r'action="(/notes/\d+/history/\d+/restore)"', history)[-1]
+    user.post(first)  # a restore always keeps the text it replaces
+    history = page(user.get(f"/notes/{note_id}/history"))
+    saved = re.findall(r"Saved <time[^>]*>([^<]*)</time>", history)
+    assert len(saved) == 2 and all(re.search(r"\d:\d\d:\d\d [AP]M$", t) for t in saved), saved
 
 
 def test_keep_mine_after_yet_another_save_asks_again(app, user):
@@ -258,7 +287,7 @@ def test_each_save_keeps_the_text_it_replaced_and_any_version_can_come_back(user
 
     assert user.post(first).headers["Location"] == f"/notes/{note_id}"
     shown = page(user.get(f"/notes/{note_id}"))
-    assert '<div class="content">one</div>' in shown
+    assert '<div class="content markdown"><p>one</p>' in shown
     assert page(user.get(f"/notes/{note_id}/history")).count("Restore this version") == 3
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from app import objects
 from app.auth.tasks import defer_notices
 from app.extensions import db
 from app.i18n.formats import local_time_writer
@@ -71,7 +72,7 @@ def who_may_undo(user):
     """Return what a moved account's new holder is told: which addresses may undo the move,
     and until when (docs/mail.md, "Who may undo what")."""
     write = local_time_writer()
-    higher = AddressHold.standing(user)[:-1]  # the current address ranks last after a move
+    higher = AddressHold.standing(user)[: AddressHold.rank_of(user, user.email)]
     if not higher:
         return gettext("No other address can undo this move.")
     until = max(left_at for _, _, left_at in higher) + AddressHold.undo_window()
@@ -101,7 +102,17 @@ def move_to(user, new_email):
 
 
 def move_back(user, row):
-    """Give `user` back the address `row` was sent to; False if another account has it."""
+    """Give `user` back the address `row` was sent to; False if another account has it.
+
+    An unconfirmed account made with that address meanwhile gives way: the undo link proves
+    the address is this account's holder's, and whoever made the other account never read
+    its mail (docs/mail.md, rule 4).
+    """
+    squatter = User.find_by_email(row.email)
+    if squatter is not None and squatter.id != user.id and not squatter.email_verified:
+        objects.delete_later(prefixes=objects.user_prefixes(squatter.id))
+        db.session.delete(squatter)
+        db.session.flush()
     if User.email_taken(row.email):
         return False
     old_email, old_verified = user.email, user.email_verified

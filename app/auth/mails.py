@@ -17,7 +17,7 @@ from flask_babel import force_locale, get_locale, gettext
 
 from app import mail
 from app.extensions import db
-from app.models import AddressHold, MailToken, User, comparison_key
+from app.models import AddressHold, LoginSession, MailToken, User, comparison_key
 
 
 def hours(lifetime):
@@ -62,7 +62,7 @@ def verification(user):
     )
 
 
-def notice(user, subject, template, to=None, undo=True, actor=None, **context):
+def notice(user, subject, template, to=None, undo=True, actor=None, farewell=False, **context):
     """Return a notice to `to`, an address of the account with standing (by default its
     current one, if verified), or None if it has none any more.
 
@@ -74,7 +74,7 @@ def notice(user, subject, template, to=None, undo=True, actor=None, **context):
     key = comparison_key(to)
     if key == comparison_key(user.email) and not user.email_verified:
         return None
-    if AddressHold.rank_of(user, to) is None:
+    if AddressHold.rank_of(user, to) is None and not farewell:
         return None
     links = {"login_link": mail.link("auth.login"), "reset_link": mail.link("auth.reset")}
     if undo and AddressHold.may_undo(user, to) and key != comparison_key(actor or ""):
@@ -117,13 +117,16 @@ def reset(user):
     return mail.compose(user.email, gettext("Reset your Memo password"), "reset", **context)
 
 
-def password_changed(user, to=None, actor=None):
+def password_changed(user, to=None, actor=None, farewell=False):
     subject = gettext("Your Memo password was changed")
-    return notice(user, subject, "password_changed", to=to, actor=actor)
+    return notice(user, subject, "password_changed", to=to, actor=actor, farewell=farewell)
 
 
-def email_change(user, new_email):
-    """Send the link that moves the account to `new_email`, to that address."""
+def email_change(user, new_email, session_id=None):
+    """Send the link that moves the account to `new_email`, to that address, unless the
+    session that asked for it has ended since (a recovery ended it: the move is void)."""
+    if session_id is not None and db.session.get(LoginSession, session_id) is None:
+        return None
     lifetime = current_app.config["EMAIL_CHANGE_LINK_LIFETIME"]
     token = MailToken.issue(user, "email", new_email, lifetime)
     link = mail.link("auth.verify", token=token)
@@ -152,11 +155,11 @@ def email_changed(user, old_email=None, to=None, actor=None):
     return notice(user, subject, "email_changed", to=to or old_email, **context)
 
 
-def account_secured(user, to=None, actor=None, moved_back=False):
+def account_secured(user, to=None, actor=None, moved_back=False, farewell=False):
     """Tell the addresses with standing that a "this was not me" link, mailed to `actor`,
     was used: a new password, every session ended, the account back at `actor` if moved."""
     subject = gettext("Your Memo account was secured")
-    context = {"actor": actor, "moved_back": moved_back}
+    context = {"actor": actor, "moved_back": moved_back, "farewell": farewell}
     return notice(user, subject, "account_secured", to=to, **context)
 
 

@@ -1,7 +1,12 @@
 """Sign up, verify the address, sign in and out, and reset a forgotten password."""
 
+import hashlib
+import hmac
+import secrets
+
 from flask import (
     Blueprint,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -50,7 +55,8 @@ RESET_ASKED = _l(
     "Check your email: if the address has an account, a link to choose a new password is on "
     "its way. It works for 30 minutes."
 )
-# In the session of the browser that signed up: the comparison key of the address it gave.
+# In the session of the browser that signed up: a mark of the account it made (signup_mark),
+# or, for a sign-up that found an account, a mark of nothing, that looks the same.
 SIGNED_UP_AS = "signed_up_as"
 # What confirming each kind of address says to whoever pressed the button: signed in to the
 # account already, or not (then asked to sign in).
@@ -62,6 +68,14 @@ CONFIRMED_SIGN_IN = {
     "verify": _l("Your email address is confirmed. Sign in to go on."),
     "email": _l("The account's new address is confirmed. Sign in with it from now on."),
 }
+
+
+def signup_mark(email, account):
+    """Return what the browser that made `account` with `email` keeps in its session: a keyed
+    digest, so that a second sign-up with the address (which made nothing) never matches."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"{comparison_key(email)}\n{account}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def time_zone_of(form):
@@ -102,8 +116,10 @@ def signup():
         if "nickname" in (error.orig.diag.constraint_name or ""):
             form.nickname.errors.append(NICKNAME_TAKEN)
             return render_form("auth/signup.html", form)
-    # Confirming the address signs in this browser only (see verify), whichever answer it got.
-    session[SIGNED_UP_AS] = comparison_key(user.email)
+    # Confirming the address signs in the browser that made the account only (see verify).
+    # The cookie can be read: both answers leave a mark that looks the same.
+    made = user.id if owner is None and user.id is not None else secrets.token_hex(8)
+    session[SIGNED_UP_AS] = signup_mark(user.email, made)
     flash(str(SIGNED_UP), "info")
     return redirect(url_for("auth.login"))
 
@@ -142,7 +158,8 @@ def verify(token):
     user.email_verified_at = utcnow()
     row.spend()
     already_in = current_user.is_authenticated and current_user.id == user.id
-    signer = row.purpose == "verify" and session.get(SIGNED_UP_AS) == comparison_key(user.email)
+    mark = signup_mark(user.email, user.id)
+    signer = row.purpose == "verify" and hmac.compare_digest(session.get(SIGNED_UP_AS, ""), mark)
     if signer and not already_in:
         user.start_session()
     db.session.commit()
@@ -213,10 +230,10 @@ def reset_password(token):
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
     # An act from this address: older undo links sent here, and lower addresses' links, go.
-    MailToken.delete_outranked(user, user.email, keep=row)
+    dropped = MailToken.delete_outranked(user, user.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
-    defer_notices("password_changed", user, actor=user.email)
+    defer_notices("password_changed", user, actor=user.email, farewell=dropped)
     db.session.commit()
     sign_out_here()
     flash(
@@ -256,10 +273,11 @@ def secure(token):
     user.set_password(form.new_password.data)
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
-    MailToken.delete_outranked(user, row.email, keep=row)
+    dropped = MailToken.delete_outranked(user, row.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
-    defer_notices("account_secured", user, actor=row.email, moved_back=away and moved_back)
+    moved = away and moved_back
+    defer_notices("account_secured", user, actor=row.email, farewell=dropped, moved_back=moved)
     db.session.commit()
     sign_out_here()
     if moved_back:

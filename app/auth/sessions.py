@@ -4,11 +4,12 @@ Flask-Login asks load_user() for the user of each request's cookie; an anonymous
 page that needs an account is sent to the sign-in form, with the page to come back to.
 """
 
-from flask import current_app, g, redirect, request, session, url_for
-from flask_login import login_user
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_user, logout_user
 
-from app.extensions import login_manager
-from app.models import LoginSession
+from app.extensions import db, login_manager
+from app.models import LoginSession, lock_user
 
 
 @login_manager.user_loader
@@ -31,3 +32,24 @@ def sign_in(user, remember=False):
     """Sign `user` in on a fresh session: nothing from before (the CSRF secret) carries over."""
     session.clear()
     login_user(user, remember=remember)
+
+
+def lock_signed_in_account():
+    """Lock the signed-in account's row and read it again; return None, or the answer for a
+    session that ended meanwhile.
+
+    A change of password, address or the account from my page and an act of recovery at the
+    same moment run one after the other: the change waits for the act, then finds its
+    session ended (and changes nothing), or the act waits for the change and undoes it. Call
+    it after anything that commits (the throttles do): a commit lets the lock go.
+    """
+    lock_user(current_user.id)
+    db.session.expire(current_user._get_current_object())  # the password as it is now
+    lifetime = current_app.config["LOGIN_SESSION_LIFETIME"]
+    if LoginSession.load_user(current_user.session_token, lifetime) is not None:
+        return None
+    db.session.rollback()
+    logout_user()
+    session.clear()
+    flash(gettext("You were signed out: this session has ended."), "info")
+    return redirect(url_for("auth.login"))

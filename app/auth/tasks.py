@@ -34,11 +34,14 @@ def defer_mail(kind, user_id=None, **details):
     jobs.defer(send_account_mail, kind=kind, user_id=user_id, **details)
 
 
-def defer_notices(kind, user, actor=None, **details):
+def defer_notices(kind, user, actor=None, farewell=(), **details):
     """Queue notice `kind` to every address of `user` with standing (docs/mail.md, "Who may
-    undo what"); `actor`: the address the act was done from, if any."""
+    undo what"); `actor`: the address the act was done from, if any; `farewell`: addresses
+    that lost their standing by this act, told this once."""
     for email, _, _ in AddressHold.standing(user):
         defer_mail(kind, user.id, to=email, actor=actor, **details)
+    for email in farewell:
+        defer_mail(kind, user.id, to=email, actor=actor, farewell=True, **details)
 
 
 def defer_unasked_mail(kind, user_id, address, **details):

@@ -16,6 +16,8 @@ from markupsafe import Markup
 # A date and a time to the minute, as each language writes them ("2026년 11월 23일 오후 6:59").
 # Babel's own medium format has seconds, and Korean's gives "PM" where people read 오후.
 DATE_TIME_PATTERNS = {"en": "MMM d, y, h:mm a", "ko": "y년 M월 d일 aaaa h:mm"}
+# The same to the second, where two times on one page would read alike (the history).
+SECONDS_PATTERNS = {"en": "MMM d, y, h:mm:ss a", "ko": "y년 M월 d일 aaaa h:mm:ss"}
 TIME_ELEMENT = Markup('<time datetime="%s">%s</time>')
 # The numeric fields a pattern may hold: the value each writes, zero-padded to its length.
 NUMBERS = {
@@ -104,13 +106,13 @@ def within_calendar(moment, zone):
     return moment
 
 
-def local_time_writer():
+def local_time_writer(patterns=DATE_TIME_PATTERNS):
     """Return a function that writes a moment in the reader's zone and language, as now set.
 
     A naive moment is taken as UTC, as Babel takes it.
     """
     locale, zone = get_locale(), get_timezone()
-    pattern = DATE_TIME_PATTERNS.get(locale.language, "medium")
+    pattern = patterns.get(locale.language, "medium")
     writer = pattern_writer(locale, pattern)
     if writer is None:
         return lambda moment: format_datetime(
@@ -144,12 +146,14 @@ def time_elements():
     list went from 3.78 to 3.49 ms of CPU in English and 4.70 to 4.32 in Korean, 8 %
     (bench/cpu.py's setting, in one process; docs/performance.md).
     """
-    local_time = None
+    writers = {}
 
-    def when(moment):
-        nonlocal local_time
+    def when(moment, seconds=False):
+        """`seconds`: to the second, for a time that would read as another on the page."""
+        local_time = writers.get(seconds)
         if local_time is None:
-            local_time = local_time_writer()
+            patterns = SECONDS_PATTERNS if seconds else DATE_TIME_PATTERNS
+            local_time = writers[seconds] = local_time_writer(patterns)
         # `%`, not Markup.format, which runs string.Formatter in Python: a list page makes 20
         # of these, and .format was a quarter of each (docs/performance.md). Both escape.
         return TIME_ELEMENT % (utc_instant(moment), local_time(moment))

@@ -247,19 +247,30 @@ class MailToken(db.Model):
 
     @classmethod
     def delete_outranked(cls, user, actor, keep=None):
-        """Delete the links an act from address `actor` outranks: every other link sent to
-        `actor` (the later act wins), and every link sent to an address ranked below it or
-        with no standing (a pending move's, a lower address's). Links sent to an address
-        that ranks above `actor` stay. `keep`: the link of the act itself."""
+        """Delete what an act from address `actor` outranks: every other link sent to `actor`
+        (the later act wins), and every link sent to an address ranked below it or with no
+        standing (a pending move's, a lower address's); the addresses ranked below it lose
+        their standing (an intruder's address gets no more notices). Links sent to an address
+        that ranks above `actor` stay. `keep`: the link of the act itself. Return the addresses
+        that lost their standing: they are told once more, without an undo link."""
         ranks = {
             comparison_key(email): rank
             for rank, (email, _, _) in enumerate(AddressHold.standing(user))
         }
-        floor = ranks[comparison_key(actor)]
+        floor = ranks.get(comparison_key(actor), len(ranks))
         links = db.session.scalars(select(cls).where(cls.user_id == user.id)).all()
         for link in links:
             if link is not keep and ranks.get(comparison_key(link.email), floor + 1) >= floor:
                 db.session.delete(link)
+        below = [email for email, _, _ in AddressHold.standing(user)[floor + 1 :]]
+        if below:
+            keys = [comparison_key(email) for email in below]
+            db.session.execute(
+                delete(AddressHold).where(
+                    AddressHold.user_id == user.id, AddressHold.email_key.in_(keys)
+                )
+            )
+        return below
 
     def spend(self):
         """Mark the token used: it works once."""

@@ -228,6 +228,11 @@ class LoginSession(db.Model):
         return db.session.execute(delete(cls).where(cls.created_at <= utcnow() - max_age)).rowcount
 
     @classmethod
+    def id_of(cls, token):
+        """Return the id of the login session of `token`, or None."""
+        return db.session.scalar(select(cls.id).where(cls.token_hash == hash_token(token or "")))
+
+    @classmethod
     def load_user(cls, token, max_age):
         """Return the user of a live session for `token`, or None."""
         user = db.session.scalar(

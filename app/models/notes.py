@@ -1,6 +1,6 @@
 """Notes, their earlier versions and their attachments."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.markdown import summary
 from app.models.accounts import User
 from app.models.base import (
     ATTACHMENT_KEY_MAX_LENGTH,
@@ -28,11 +29,29 @@ from app.models.base import (
 )
 from app.tags import note_tags
 
+# Notes of earlier releases were stamped twice as they were written, microseconds apart.
+EDITED_AFTER = timedelta(milliseconds=1)
+
 
 def new_note_tags(context):
     """Return a new note's tags, from the title and content it is inserted with."""
     values = context.get_current_parameters()
     return note_tags(values.get("title"), values.get("content"))
+
+
+def new_note_summary(field):
+    """Return a default that reads `field` of the Summary of the content a note is inserted
+    with (app/markdown.py; the summary is read once for all of them)."""
+
+    def default(context):
+        return getattr(summary(context.get_current_parameters().get("content") or ""), field)
+
+    return default
+
+
+def written_at(context):
+    """Return a new note's created_at: it has not been edited since it was written."""
+    return context.get_current_parameters().get("created_at") or utcnow()
 
 
 class Note(db.Model):
@@ -43,6 +62,10 @@ class Note(db.Model):
         Index("ix_note_user_id_created_at", "user_id", "created_at", "id"),
         # The list's order, pinned notes first (migration 0021).
         Index("ix_note_user_id_pinned_created_at", "user_id", "pinned", "created_at", "id"),
+        # The list's default order, by last edit (migration 0023).
+        Index("ix_note_user_id_pinned_updated_at", "user_id", "pinned", "updated_at", "id"),
+        # The notes without a summary (the previous release's writes): the retag job's.
+        Index("ix_note_unsummarised", "id", postgresql_where=text("preview IS NULL")),
         # The notes whose tags are older than their text (the previous release's saves).
         Index(
             "ix_note_untagged",
@@ -66,9 +89,8 @@ class Note(db.Model):
     title: Mapped[str] = mapped_column(Text)
     content: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    # Moved by a save of the title or content only (pins, the archive and ticks leave it).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=written_at)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
     completed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Written by a trigger from title and content (migration 0011), read only by search
@@ -87,8 +109,22 @@ class Note(db.Model):
         ARRAY(Text), default=new_note_tags, server_default=text("'{}'")
     )
     tagged_version: Mapped[int | None] = mapped_column(BigInteger, default=1)
+    # What the list shows of the content (app/markdown.py, summary()), written with it;
+    # NULL for the previous release's writes, until the retag job reads them.
+    preview: Mapped[str | None] = mapped_column(Text, default=new_note_summary("preview"))
+    tasks_done: Mapped[int | None] = mapped_column(
+        BigInteger, default=new_note_summary("tasks_done")
+    )
+    tasks_total: Mapped[int | None] = mapped_column(
+        BigInteger, default=new_note_summary("tasks_total")
+    )
 
     owner: Mapped[User] = relationship(back_populates="notes")
+
+    @property
+    def edited(self):
+        """Return whether the text was saved again after the note was written."""
+        return self.updated_at - self.created_at >= EDITED_AFTER
 
     def markdown(self):
         """Return the note as a Markdown file's text: its title as a heading, then its content."""

@@ -9,6 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app import objects
 from app.auth import throttle
+from app.auth.sessions import lock_signed_in_account
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.errors import wants_json
 from app.extensions import db
@@ -18,6 +19,7 @@ from app.models import (
     AccountExport,
     AccountImport,
     AddressHold,
+    LoginSession,
     MailToken,
     PhotoUpload,
     TooManyUnfinished,
@@ -195,11 +197,19 @@ def change_email():
     if not form.validate_on_submit():
         return render_page(400, email_form=form)
     throttle.spend_account_mail(current_user.id)
+    # Locked after the form's checks, which commit the throttle's count.
+    ended = lock_signed_in_account()
+    if ended:
+        return ended
     new_email = form.email.data
     owner = User.find_by_email(new_email)
     # Mail to an address that is not the account's own counts against that address's budget.
     if owner is None:
-        defer_unasked_mail("email_change", current_user.id, new_email, new_email=new_email)
+        # Bound to this session: a recovery that ends it before the mail leaves voids it.
+        session_id = LoginSession.id_of(current_user.session_token)
+        defer_unasked_mail(
+            "email_change", current_user.id, new_email, new_email=new_email, session_id=session_id
+        )
     elif owner.id != current_user.id:
         defer_unasked_mail("email_in_use", owner.id, owner.email)
     if comparison_key(new_email) != comparison_key(current_user.email):
@@ -227,6 +237,10 @@ def change_password():
     form = PasswordForm()
     if not form.validate_on_submit():
         return render_page(400, password_form=form)
+    # Locked after the form's checks, which commit the throttle's count.
+    ended = lock_signed_in_account()
+    if ended:
+        return ended
     current_user.set_password(form.new_password.data)
     current_user.end_other_sessions()
     defer_notices("password_changed", current_user)
@@ -300,6 +314,10 @@ def delete_account():
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return render_page(400, delete_form=form)
+    # Locked after the form's checks, which commit the throttle's count.
+    ended = lock_signed_in_account()
+    if ended:
+        return ended
     # The objects go in a job deferred in the same transaction: retried until the store answers.
     objects.delete_later(prefixes=objects.user_prefixes(current_user.id))
     nickname, language = current_user.nickname, current_user.language

@@ -1,10 +1,12 @@
 """Keyset pagination of a user's notes: any page costs the same, however many notes exist.
 
-Pinned notes come first, then the rest, each newest first. A page is addressed by a cursor,
-the position (pinned, created_at, id) of a note on its edge: `before` lists the notes after it
-in that order, `after` those before it. The contract's `?page=N` still works (an OFFSET, fine
-for the first pages); the links the list shows are cursors. A cursor without its pinned part
-(`micros-id`, the links of the release before pins) is a position among the unpinned notes.
+Pinned notes come first, then the rest, each last edited first (`?sort=created`: newest
+first). A page is addressed by a cursor, the position (pinned, updated_at or created_at, id)
+of a note on its edge: `before` lists the notes after it in that order, `after` those before
+it; each order has its index (migrations 0021 and 0023). The contract's `?page=N` still works
+(an OFFSET, fine for the first pages); the links the list shows are cursors. A cursor without
+its pinned part (`micros-id`, the links of the release before pins) is a position among the
+unpinned notes.
 Archived notes are not listed; `tags` (a list, `/?tag=`) keeps the notes that have all of them.
 """
 
@@ -18,6 +20,7 @@ from sqlalchemy import bindparam, select, tuple_
 
 from app.extensions import db
 from app.models import BIGINT_MAX, Note
+from app.models.notes import EDITED_AFTER
 from app.validators import page_number
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -28,10 +31,23 @@ CURSOR_FORMAT = re.compile(r"(?:([01])-)?([0-9]{1,18})-([0-9]{1,19})")
 NO_SUCH_PAGE = _l("That page of notes does not exist.")
 
 
-def cursor_of(note):
-    """Return the cursor of a note: 1 or 0 (pinned or not), microseconds since the epoch, its
-    id, joined by dashes."""
-    micros = (note.created_at - EPOCH) // timedelta(microseconds=1)
+SORTS = ("edited", "created")  # `?sort=`: the first is the default
+NO_SUCH_SORT = _l("The list can be sorted by last edit or by creation only.")
+
+
+def sort_asked_for(args):
+    """Return the order `?sort=` asks for, or abort 404 for one the list does not have."""
+    sort = args.get("sort", SORTS[0])
+    if sort not in SORTS:
+        abort(404, str(NO_SUCH_SORT))
+    return sort
+
+
+def cursor_of(note, sort=SORTS[0]):
+    """Return the cursor of a note: 1 or 0 (pinned or not), microseconds since the epoch (of
+    its last edit, or its creation), its id, joined by dashes."""
+    moment = note.created_at if sort == "created" else note.updated_at
+    micros = (moment - EPOCH) // timedelta(microseconds=1)
     return f"{int(note.pinned)}-{micros}-{note.id}"
 
 
@@ -44,7 +60,7 @@ def position_of(cursor):
         created_at = EPOCH + timedelta(microseconds=int(match[2]))
     except OverflowError:  # past datetime's year 9999
         abort(404, str(NO_SUCH_PAGE))
-    return match[1] == "1", created_at, int(match[3])
+    return match[1] == "1", created_at, int(match[3])  # created_at: or updated_at
 
 
 def page_asked_for(args):
@@ -67,7 +83,6 @@ class NotePage:
 # 4.6 % of an older or newer page's, which runs two (bench/cpu.py's setting; see
 # docs/performance.md). A row has the attributes the list shows, by name.
 NOTES = Note.__table__
-POSITION = tuple_(NOTES.c.pinned, NOTES.c.created_at, NOTES.c.id)
 AT_CURSOR = tuple_(bindparam("pinned"), bindparam("created_at"), bindparam("id"))
 # `tags @> '{}'` holds for every note: one statement whether a tag is asked for or not.
 MINE = (
@@ -76,27 +91,56 @@ MINE = (
     & NOTES.c.archived_at.is_(None)
     & NOTES.c.tags.contains(bindparam("tags", type_=NOTES.c.tags.type))
 )
-# The list shows no content, and a note's content may be 20,000 characters.
+# The list shows the content's summary, never the content: it may be 20,000 characters.
 LISTED = select(
-    NOTES.c.id, NOTES.c.title, NOTES.c.created_at, NOTES.c.completed, NOTES.c.pinned
+    NOTES.c.id,
+    NOTES.c.title,
+    NOTES.c.created_at,
+    NOTES.c.updated_at,
+    NOTES.c.completed,
+    NOTES.c.pinned,
+    NOTES.c.preview,
+    NOTES.c.tasks_done,
+    NOTES.c.tasks_total,
+    (NOTES.c.updated_at - NOTES.c.created_at >= EDITED_AFTER).label("edited"),
 ).where(MINE)
-NEWEST_FIRST = (NOTES.c.pinned.desc(), NOTES.c.created_at.desc(), NOTES.c.id.desc())
-FROM_NEWEST = LISTED.order_by(*NEWEST_FIRST).offset(bindparam("offset")).limit(bindparam("limit"))
-OLDER_THAN = LISTED.where(POSITION < AT_CURSOR).order_by(*NEWEST_FIRST).limit(bindparam("limit"))
-NEWER_THAN = (
-    LISTED.where(POSITION > AT_CURSOR)
-    .order_by(NOTES.c.pinned, NOTES.c.created_at, NOTES.c.id)
-    .limit(bindparam("limit"))
-)
-# Ordered, so that the index scan starts at the cursor: a row comparison bounds the scan by
-# its first column only, and `pinned` alone would let the scan read every unpinned note.
-ANY_OLDER = select(NOTES.c.id).where(MINE, POSITION < AT_CURSOR).order_by(*NEWEST_FIRST).limit(1)
-ANY_NEWER = (
-    select(NOTES.c.id)
-    .where(MINE, POSITION > AT_CURSOR)
-    .order_by(NOTES.c.pinned, NOTES.c.created_at, NOTES.c.id)
-    .limit(1)
-)
+
+
+@dataclass
+class Order:
+    """The list's statements for one order, by `moment` (a note's time column), then id."""
+
+    from_newest: object
+    older_than: object
+    newer_than: object
+    any_older: object
+    any_newer: object
+
+
+def order_by(moment):
+    """Build the list's statements for the order by `moment`, pinned first, newest first."""
+    position = tuple_(NOTES.c.pinned, moment, NOTES.c.id)
+    newest_first = (NOTES.c.pinned.desc(), moment.desc(), NOTES.c.id.desc())
+    oldest_first = (NOTES.c.pinned, moment, NOTES.c.id)
+    limit = bindparam("limit")
+    # Ordered, so that the index scan starts at the cursor: a row comparison bounds the scan
+    # by its first column only, and `pinned` alone would let it read every unpinned note.
+    return Order(
+        from_newest=LISTED.order_by(*newest_first).offset(bindparam("offset")).limit(limit),
+        older_than=LISTED.where(position < AT_CURSOR).order_by(*newest_first).limit(limit),
+        newer_than=LISTED.where(position > AT_CURSOR).order_by(*oldest_first).limit(limit),
+        any_older=select(NOTES.c.id)
+        .where(MINE, position < AT_CURSOR)
+        .order_by(*newest_first)
+        .limit(1),
+        any_newer=select(NOTES.c.id)
+        .where(MINE, position > AT_CURSOR)
+        .order_by(*oldest_first)
+        .limit(1),
+    )
+
+
+ORDERS = {"edited": order_by(NOTES.c.updated_at), "created": order_by(NOTES.c.created_at)}
 
 
 def rows(query, **values):
@@ -104,36 +148,39 @@ def rows(query, **values):
     return db.session.execute(query, values).all()
 
 
-def exists(query, mine, note):
+def exists(query, mine, note, sort):
     """Return whether `query` finds one of `mine`'s notes beyond the position of `note`."""
-    return bool(rows(query, **mine, pinned=note.pinned, created_at=note.created_at, id=note.id))
+    moment = note.created_at if sort == "created" else note.updated_at
+    return bool(rows(query, **mine, pinned=note.pinned, created_at=moment, id=note.id))
 
 
-def notes_page(user_id, args, per_page, tags=()):
-    """Return the page of `user_id`'s notes (with all of `tags`) that `args` asks for."""
+def notes_page(user_id, args, per_page, tags=(), sort=SORTS[0]):
+    """Return the page of `user_id`'s notes (with all of `tags`, in the order `sort`) that
+    `args` asks for."""
+    order = ORDERS[sort]
     limit = per_page + 1
     mine = {"user_id": user_id, "tags": list(tags)}
     if "after" in args:
         pinned, created_at, note_id = position_of(args["after"])
         at = {"pinned": pinned, "created_at": created_at, "id": note_id}
-        found = rows(NEWER_THAN, **mine, **at, limit=limit)
+        found = rows(order.newer_than, **mine, **at, limit=limit)
         items = found[:per_page][::-1]
         has_newer = len(found) > per_page
-        has_older = bool(items) and exists(ANY_OLDER, mine, items[-1])
+        has_older = bool(items) and exists(order.any_older, mine, items[-1], sort)
     elif "before" in args:
         pinned, created_at, note_id = position_of(args["before"])
         at = {"pinned": pinned, "created_at": created_at, "id": note_id}
-        found = rows(OLDER_THAN, **mine, **at, limit=limit)
+        found = rows(order.older_than, **mine, **at, limit=limit)
         items, has_older = found[:per_page], len(found) > per_page
-        has_newer = bool(items) and exists(ANY_NEWER, mine, items[0])
+        has_newer = bool(items) and exists(order.any_newer, mine, items[0], sort)
     else:
         offset = (page_asked_for(args) - 1) * per_page
-        found = rows(FROM_NEWEST, **mine, offset=offset, limit=limit)
+        found = rows(order.from_newest, **mine, offset=offset, limit=limit)
         items, has_older, has_newer = found[:per_page], len(found) > per_page, offset > 0
         if offset and not items:
             abort(404, str(NO_SUCH_PAGE))
     return NotePage(
         items=items,
-        newer=cursor_of(items[0]) if has_newer and items else None,
-        older=cursor_of(items[-1]) if has_older else None,
+        newer=cursor_of(items[0], sort) if has_newer and items else None,
+        older=cursor_of(items[-1], sort) if has_older else None,
     )

@@ -1,5 +1,7 @@
 """The signed-in user's notes."""
 
+from collections import Counter
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -10,12 +12,13 @@ from app.attachments.panel import attachments_panel
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
-from app.models import BIGINT_MAX, Note, utcnow
+from app.markdown import summary
+from app.models import BIGINT_MAX, TITLE_MAX_LENGTH, Note, utcnow
 from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.lookup import get_note
-from app.notes.paging import OLDEST, notes_page
+from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept, check_room
 from app.shares.links import count_live
 from app.shares.routes import share_panel
@@ -77,14 +80,17 @@ def tags_asked_for(args):
 @bp.get("/")
 @login_required
 def index():
-    """List the user's notes, pinned first, newest first, a page at a time; `?tag=` filters."""
+    """List the user's notes, pinned first, last edited first (`?sort=created`: newest
+    first), a page at a time; `?tag=` filters."""
     tags = tags_asked_for(request.args)
     per_page = current_app.config["NOTES_PER_PAGE"]
-    page = notes_page(current_user.id, request.args, per_page, tags)
+    sort = sort_asked_for(request.args)
+    page = notes_page(current_user.id, request.args, per_page, tags, sort)
     return render_template(
         "notes/index.html",
         page=page,
         tags=tags,
+        sort=sort,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
     )
@@ -123,6 +129,7 @@ def save(note, title, content, base, always=False):
     if (title, content) == (note.title, note.content):
         return note.version == base
     history.keep(note, always=always)
+    facts = summary(content)
     applied = db.session.execute(
         update_rows(Note)
         .where(Note.id == note.id, Note.version == base)
@@ -133,6 +140,9 @@ def save(note, title, content, base, always=False):
             updated_at=utcnow(),
             tags=note_tags(title, content),
             tagged_version=Note.version + 1,
+            preview=facts.preview,
+            tasks_done=facts.tasks_done,
+            tasks_total=facts.tasks_total,
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -190,7 +200,7 @@ def resolve(note_id):
     if form.choice.data == "both":
         if not has_room(form):
             return render_conflict(form, note)
-        copy = Note(title=title, content=content, user_id=current_user.id)
+        copy = Note(title=copy_title(title), content=content, user_id=current_user.id)
         db.session.add(copy)
         db.session.commit()
         flash(gettext("Both are kept: yours is a new note."), "success")
@@ -203,6 +213,12 @@ def resolve(note_id):
     db.session.commit()
     flash(gettext("Your text is saved; the one it replaced is in the note's history."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
+
+
+def copy_title(title):
+    """Return the title of a note kept as a copy: "Plans (copy)", within the title's limit."""
+    suffix = gettext("%(title)s (copy)", title="")
+    return gettext("%(title)s (copy)", title=title[: TITLE_MAX_LENGTH - len(suffix)])
 
 
 def keep_theirs(note, form):
@@ -242,8 +258,14 @@ def history_page(note_id):
         )
         for number, (version, after) in enumerate(zip(versions, later, strict=True))
     ]
+    minutes = Counter(version.saved_at.replace(second=0, microsecond=0) for version in versions)
     return render_template(
-        "notes/history.html", note=note, entries=entries, days=current_app.config["HISTORY_DAYS"]
+        "notes/history.html",
+        note=note,
+        entries=entries,
+        days=current_app.config["HISTORY_DAYS"],
+        # Two versions saved within one minute are told apart by their seconds.
+        alike={v.id for v in versions if minutes[v.saved_at.replace(second=0, microsecond=0)] > 1},
     )
 
 

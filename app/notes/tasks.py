@@ -1,5 +1,5 @@
 """The notes' upkeep: the trash emptied after TRASH_DAYS, history kept HISTORY_DAYS, tags
-read from the text the previous release saved."""
+and summaries read from the text the previous release saved."""
 
 import logging
 
@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app import jobs
 from app.extensions import db
+from app.markdown import summary
 from app.notes import history, trash
 from app.tags import note_tags
 
@@ -36,29 +37,44 @@ def purge_trash_and_history(timestamp):
 # that a save of one of them waits a few milliseconds at most.
 RETAG_BATCH = 200
 
+# Each half of the OR has its partial index (ix_note_untagged, ix_note_unsummarised).
 UNTAGGED = text(
     "SELECT id, title, content, version FROM note"
-    " WHERE tagged_version IS DISTINCT FROM version ORDER BY id LIMIT :limit"
-    " FOR UPDATE SKIP LOCKED"
+    " WHERE tagged_version IS DISTINCT FROM version OR preview IS NULL ORDER BY id"
+    " LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 RETAG = text(
-    "UPDATE note SET tags = :tags, tagged_version = :version WHERE id = :id AND version = :version"
+    "UPDATE note SET tags = :tags, tagged_version = :version, preview = :preview,"
+    " tasks_done = :tasks_done, tasks_total = :tasks_total"
+    " WHERE id = :id AND version = :version"
 )
 
 
 @blueprint.periodic(cron="*/5 * * * *", periodic_id="retag")
 @blueprint.task(name="retag_notes", queueing_lock="retag_notes", queue=jobs.MAINTENANCE_QUEUE)
 def retag_notes(timestamp):
-    """Set the tags of every note whose tags are older than its text, a batch at a time.
+    """Set the tags and summary of every note whose tags or summary are older than its text
+    (or missing), a batch at a time.
 
-    Every save of this release writes a note's tags with its text; this catches the rest: the
-    notes that existed before tags did, and those the previous release saved during a deploy.
+    Every save of this release writes them with its text; this catches the rest: the notes
+    that existed before they did, and those the previous release saved during a deploy.
     """
     retagged = 0
     while rows := db.session.execute(UNTAGGED, {"limit": RETAG_BATCH}).all():
         for row in rows:
             tags = note_tags(row.title, row.content)
-            db.session.execute(RETAG, {"id": row.id, "tags": tags, "version": row.version})
+            facts = summary(row.content)
+            db.session.execute(
+                RETAG,
+                {
+                    "id": row.id,
+                    "tags": tags,
+                    "version": row.version,
+                    "preview": facts.preview,
+                    "tasks_done": facts.tasks_done,
+                    "tasks_total": facts.tasks_total,
+                },
+            )
         db.session.commit()
         retagged += len(rows)
     if retagged:

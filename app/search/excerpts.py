@@ -50,10 +50,12 @@ def widened(marked, start, end):
     return start, end
 
 
-def excerpt(marked, cut=False):
+def excerpt(marked, cut=False, plain=str):
     """Return the parts of a marked text around its first matches, joined by ellipses.
 
     `cut`: the text is the searched prefix of a longer content, which goes on after it.
+    `plain` turns each part into the text it shows (a note's Markdown into its plain text),
+    before its lines are joined.
     """
     spans = [(m.start(), m.end()) for m in MARKED.finditer(marked)] or [(0, CONTEXT)]
     windows = []
@@ -68,7 +70,7 @@ def excerpt(marked, cut=False):
         else:
             break
     windows = [(start, min(end, start + MAX_WINDOW)) for start, end in windows]
-    pieces = [" ".join(marked[start:end].split()) for start, end in windows]
+    pieces = [" ".join(plain(marked[start:end]).split()) for start, end in windows]
     return (
         ("… " if windows[0][0] > 0 else "")
         + " … ".join(pieces)

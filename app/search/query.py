@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
+from app.markdown import plain_text
 from app.models import Note
 from app.search.excerpts import HEADLINE_OPTIONS, excerpt, highlighted, marks_removed
 from app.search.terms import MAX_PREFIXES, SearchRefused, parse, split_tags  # noqa: F401
@@ -349,7 +350,7 @@ def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
         Match(
             row.id,
             highlighted(row.title),
-            highlighted(excerpt(row.content, row.cut)),
+            highlighted(excerpt(row.content, row.cut, plain_text)),
             row.created_at,
             row.completed,
         )

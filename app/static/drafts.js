@@ -1,7 +1,7 @@
 // Drafts that survive: while a note is written or edited, its text is kept in this browser
 // (localStorage, per account, sign-in and note) and offered back after a crash, a closed tab
-// or a lost connection. It is cleared once the note is saved, and every draft of the account
-// when it signs out. A draft belongs to the sign-in it was written in (data-session, which
+// or a lost connection. It is cleared once the note is saved or a conflict's choice is made,
+// and every draft of the account when it signs out. A draft belongs to the sign-in it was written in (data-session, which
 // the server derives from that session): once that session has ended elsewhere (a password
 // change, a reset, "this was not me"), the next page of a new sign-in drops it unseen. A save
 // is sent by fetch, so a dropped connection leaves the text on the page with a message
@@ -23,6 +23,10 @@
   }
 
   document.addEventListener("submit", (event) => {
+    if (event.target.matches("form[data-clears-draft]")) {
+      // A conflict's choice: the text set aside is kept by the server, never offered again.
+      store.removeItem(`${ours}${event.target.dataset.clearsDraft}`);
+    }
     if (event.target.matches("form.sign-out")) {
       for (const key of Object.keys(store)) {
         if (key.startsWith(`${PREFIX}${account}:`)) {

@@ -21,6 +21,7 @@ from app.errors import wants_json
 from app.extensions import db
 from app.forms import page_status
 from app.i18n.stored import translated_text
+from app.markdown import plain_text
 from app.models import TooManyUnfinished, WordCount
 from app.notes.lookup import get_note
 from app.validators import page_number
@@ -115,9 +116,10 @@ def show(word_count_id):
 @bp.get("/notes/<id:note_id>/wordcount")
 @login_required
 def note(note_id):
-    """Count the words of a note's title and content; nothing is fetched or stored."""
+    """Count the words of a note's title and content (its plain text, not its Markdown);
+    nothing is fetched or stored."""
     note = get_note(note_id)
-    all_words, without_stop_words = count_words(f"{note.title}\n{note.content}")
+    all_words, without_stop_words = count_words(f"{note.title}\n{plain_text(note.content)}")
     return render_template(
         "wordcount/result.html",
         note=note,

@@ -1,0 +1,168 @@
+"""A note's Markdown: its HTML, its plain text and its task items (`- [ ] text`).
+
+CommonMark with the GFM extensions people use in notes (task lists, tables, strikethrough,
+autolinks), parsed by markdown-it-py and sanitised by nh3 with an allow-list. Raw HTML in a
+note is text (`html=False`); a line break is kept as one (`breaks=True`), so a note written
+as plain text before looks as it did. An image is never fetched: it is shown as a link to
+its address. Every link carries `rel="nofollow noopener"` (`noreferrer` too where asked).
+This module imports nothing of Memo's: tags, search and the models read plain_text().
+"""
+
+import re
+import secrets
+from functools import lru_cache
+from typing import NamedTuple
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+PARSER = (
+    MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True})
+    .enable(["table", "strikethrough", "linkify"])
+    .use(tasklists_plugin)
+)
+# What the rendered HTML may hold: what the parser writes for the constructs above, and no
+# attribute but a link's address, a numbered list's start and the task list classes.
+TAGS = {
+    *("p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "s", "a"),
+    *("h2", "h3", "h4", "h5", "h6", "ul", "ol", "li"),
+    *("table", "thead", "tbody", "tr", "th", "td"),
+}
+ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+CLASSES = {"ul": {"contains-task-list"}, "li": {"task-list-item"}}
+# Built once each: on the note page, and on a page others see (a share link).
+CLEANERS = {
+    external: nh3.Cleaner(
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        allowed_classes=CLASSES,
+        url_schemes={"http", "https", "mailto"},
+        url_relative="deny",  # a note links out, never to a page of Memo's
+        link_rel="nofollow noopener noreferrer" if external else "nofollow noopener",
+    )
+    for external in (False, True)
+}
+# The first line of a task item's paragraph: its containers' marks, then the box.
+TASK_BOX = re.compile(r"(?:[ \t]*(?:>|[-*+](?=[ \t])|[0-9]{1,9}[.)](?=[ \t])))*[ \t]*\[([ xX])\]")
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def image_as_link(renderer, tokens, index, options, env):
+    """Render an image as a link to it, named by its alt text: nothing is fetched."""
+    token = tokens[index]
+    src = token.attrGet("src") or ""
+    label = "".join(child.content for child in token.children or ()) or src
+    return f'<a href="{escape(src)}">{escape(label)}</a>'
+
+
+PARSER.add_render_rule("image", image_as_link)
+
+
+def is_task(token):
+    """Return whether an inline token is a task item's text (the plugin put a box first)."""
+    children = token.children or ()
+    return (
+        bool(children) and children[0].type == "html_inline" and "task-list" in children[0].content
+    )
+
+
+def parse(content):
+    """Return the token stream of a note's content."""
+    return PARSER.parse(content or "")
+
+
+def render(content, task=None, external=False):
+    """Return the content as sanitised HTML.
+
+    `task(number, done, text)` returns the Markup of task item `number`'s box (a form
+    button on the note page); without it a box is a plain mark. `external`: the page is
+    seen by others (a share link): links also get `noreferrer`.
+    """
+    tokens = parse(content)
+    nonce = secrets.token_hex(8)  # marks a box's place; a note cannot guess it
+    boxes = []
+    for token in tokens:
+        if token.type.startswith("heading_"):  # the page's title is the only h1
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+        if token.type == "inline" and is_task(token):
+            box = token.children[0]
+            boxes.append(('checked="checked"' in box.content, plain_of_inline(token)))
+            box.type, box.content = "text", f"{nonce}-{len(boxes) - 1}."
+    html = CLEANERS[external].clean(PARSER.renderer.render(tokens, PARSER.options, {}))
+    for number, (done, text) in enumerate(boxes):
+        widget = task(number, done, text) if task else plain_box(done)
+        html = html.replace(f"{nonce}-{number}.", str(widget), 1)
+    return Markup(html)  # noqa: S704  (nh3's output, and the boxes' own Markup)
+
+
+def plain_box(done):
+    """Return a task's box as a mark that is not a control."""
+    return Markup('<span class="box" aria-hidden="true">%s</span>') % ("☑" if done else "☐")
+
+
+def plain_of_inline(token):
+    """Return the text of an inline token: words, code and link texts, no marks."""
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(plain_of_inline(child))
+    return "".join(parts).strip()
+
+
+class Summary(NamedTuple):
+    """What a note's text says, read once a save: its plain text, a preview line and its
+    task items' counts (the list shows those two; tags, search and word counts read the
+    plain text)."""
+
+    plain: str
+    preview: str
+    tasks_done: int
+    tasks_total: int
+
+
+PREVIEW_LENGTH = 140  # characters of the list's preview line
+
+
+@lru_cache(maxsize=8)  # a new note's columns each ask for it (app/models/notes.py)
+def summary(content):
+    """Return the Summary of a note's content."""
+    blocks, done, total = [], 0, 0
+    for token in parse(content):
+        if token.type == "inline":
+            blocks.append(plain_of_inline(token))
+            if is_task(token):
+                total += 1
+                done += 'checked="checked"' in token.children[0].content
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.rstrip("\n"))
+    plain = "\n".join(block for block in blocks if block)
+    line = " ".join(plain[: PREVIEW_LENGTH * 4].split())
+    if len(line) > PREVIEW_LENGTH:
+        line = line[: PREVIEW_LENGTH - 1].rstrip() + "…"
+    return Summary(plain, line, done, total)
+
+
+def plain_text(content):
+    """Return what a note says without its markup: one block a line."""
+    return summary(content or "").plain
+
+
+def set_task(content, number, done):
+    """Return the content with task item `number` (from 0) ticked or not; None if it has none."""
+    found = [token for token in parse(content) if token.type == "inline" and is_task(token)]
+    if not 0 <= number < len(found):
+        return None
+    lines = LINE.findall(content)
+    row = found[number].map[0]
+    match = TASK_BOX.match(lines[row])
+    if match is None:
+        return None
+    mark = "x" if done else " "
+    lines[row] = lines[row][: match.start(1)] + mark + lines[row][match.end(1) :]
+    return "".join(lines)

@@ -1,0 +1,74 @@
+"""Markdown on the note pages: ticking a task item (`- [ ] text`) without the editor, and
+the editor's preview.
+
+Each box is a form button (`POST /notes/<id>/tasks/<n>`, shared/CONTRACT.md): it sets the
+n-th task item of the version the page showed, as a save would, through the same write rate,
+quota and version check. A tick on a page older than the note gets the conflict page, with
+the tick applied to the saved text as "yours": nothing is overwritten unasked.
+"""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.extensions import db
+from app.markdown import set_task
+from app.models import CONTENT_MAX_LENGTH
+from app.notes.forms import EditForm
+from app.notes.lookup import get_note
+from app.notes.routes import bp, has_room, render_conflict, save
+from app.validators import is_same_site_path
+
+TICKS = {"1": True, "0": False}  # the form's `done`
+
+
+def version_sent(form):
+    """Return the form's `version` as a number, or abort 400 for one that is none."""
+    value = form.get("version", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        abort(400)
+    return int(value)
+
+
+@bp.post("/notes/<id:note_id>/tasks/<int(max=9999):number>")
+@login_required
+def tick_task(note_id, number):
+    """Set task item `number` of the note (from 0, in document order) done or not."""
+    note = get_note(note_id)
+    done = TICKS.get(request.form.get("done", ""))
+    if done is None:
+        abort(400)
+    base = version_sent(request.form)
+    content = set_task(note.content, number, done)
+    if content is None and base == note.version:
+        abort(404)  # the text has no such task item
+    content = note.content if content is None else content
+    form = EditForm(formdata=None, data={"title": note.title, "content": content, "version": base})
+    if not has_room(form, note):  # a tick is a note write, a conflict too
+        flash(form.content.errors[0], "error")
+        return back(note)
+    if base != note.version:
+        return render_conflict(form, note)
+    if not save(note, note.title, content, base):
+        db.session.rollback()
+        return render_conflict(form, get_note(note_id))
+    db.session.commit()
+    return back(note)
+
+
+def back(note):
+    """Redirect to the page the box was ticked on (`next`, same-site), else to the note."""
+    target = request.form.get("next", "")
+    return redirect(
+        target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
+    )
+
+
+@bp.post("/notes/preview")
+@login_required
+def preview():
+    """Render the editor's `content` as the note page would, its boxes as marks; nothing is
+    saved (a POST only to carry a text as long as a note's)."""
+    content = request.form.get("content", "")
+    if len(content) > CONTENT_MAX_LENGTH:
+        abort(400)
+    return render_template("notes/_preview.html", content=content)
