@@ -27,3 +27,12 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def served_context(chromium, settled):
+    """A browser context on Memo served as the Procfile serves it, waiting 15 s at most."""
+    context = chromium.new_context(base_url=settled.url)
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()

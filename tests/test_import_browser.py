@@ -1,20 +1,10 @@
 """In a real Chromium: an import larger than the limit is refused in the page, before it uploads."""
 
-import pytest
-
 from tests.test_browser import sign_up
 
 
-@pytest.fixture
-def context(chromium, settled):
-    context = chromium.new_context(base_url=settled.url)
-    context.set_default_timeout(15_000)
-    yield context
-    context.close()
-
-
-def test_an_import_over_the_limit_is_refused_before_the_upload_starts(context):
-    page = context.new_page()
+def test_an_import_over_the_limit_is_refused_before_the_upload_starts(served_context):
+    page = served_context.new_page()
     sign_up(page)
     page.goto("/mypage")
     sent = []

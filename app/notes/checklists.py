@@ -1,7 +1,7 @@
 """Markdown on the note pages: ticking a task item (`- [ ] text`) without the editor, and
 the editor's preview.
 
-Each box is a form button (`POST /notes/<id>/tasks/<n>`, shared/CONTRACT.md): it sets the
+Each box is a form button (`POST /notes/<id>/tasks/<n>`, docs/notes.md): it sets the
 n-th task item of the version the page showed, as a save would, through the same write rate,
 quota and version check. A tick on a page older than the note gets the conflict page, with
 the tick applied to the saved text as "yours": nothing is overwritten unasked.
