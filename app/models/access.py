@@ -81,19 +81,25 @@ class AddressHold(db.Model):
         return sorted(held, key=lambda address: address[1])
 
     @classmethod
+    def ranks(cls, user):
+        """Return {comparison key: rank} of the addresses with standing (0 is the highest)."""
+        return {
+            comparison_key(email): rank for rank, (email, _, _) in enumerate(cls.standing(user))
+        }
+
+    @classmethod
     def rank_of(cls, user, email):
-        """Return the rank of `email` among the account's addresses (0 is the highest), or
-        None if it has no standing."""
-        keys = [comparison_key(address) for address, _, _ in cls.standing(user)]
-        key = comparison_key(email)
-        return keys.index(key) if key in keys else None
+        """Return the rank of `email` among the account's addresses, or None if it has no
+        standing."""
+        return cls.ranks(user).get(comparison_key(email))
 
     @classmethod
     def may_undo(cls, user, email):
         """Return whether a link mailed to `email` may undo a change of the account: the
         address has standing and ranks at least as high as the account's current one."""
-        rank = cls.rank_of(user, email)
-        return rank is not None and rank <= cls.rank_of(user, user.email)
+        ranks = cls.ranks(user)
+        rank = ranks.get(comparison_key(email))
+        return rank is not None and rank <= ranks[comparison_key(user.email)]
 
     @classmethod
     def leave(cls, user, old_email, old_verified, new_email):
@@ -253,16 +259,14 @@ class MailToken(db.Model):
         their standing (an intruder's address gets no more notices). Links sent to an address
         that ranks above `actor` stay. `keep`: the link of the act itself. Return the addresses
         that lost their standing: they are told once more, without an undo link."""
-        ranks = {
-            comparison_key(email): rank
-            for rank, (email, _, _) in enumerate(AddressHold.standing(user))
-        }
+        standing = AddressHold.standing(user)
+        ranks = {comparison_key(email): rank for rank, (email, _, _) in enumerate(standing)}
         floor = ranks.get(comparison_key(actor), len(ranks))
         links = db.session.scalars(select(cls).where(cls.user_id == user.id)).all()
         for link in links:
             if link is not keep and ranks.get(comparison_key(link.email), floor + 1) >= floor:
                 db.session.delete(link)
-        below = [email for email, _, _ in AddressHold.standing(user)[floor + 1 :]]
+        below = [email for email, _, _ in standing[floor + 1 :]]
         if below:
             keys = [comparison_key(email) for email in below]
             db.session.execute(

@@ -7,7 +7,7 @@ quota and version check. A tick on a page older than the note gets the conflict 
 the tick applied to the saved text as "yours": nothing is overwritten unasked.
 """
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import login_required
 
 from app.extensions import db
@@ -16,7 +16,7 @@ from app.models import CONTENT_MAX_LENGTH
 from app.notes.forms import EditForm
 from app.notes.lookup import get_note
 from app.notes.routes import bp, has_room, render_conflict, save
-from app.validators import is_same_site_path
+from app.notes.shelves import back_to
 
 TICKS = {"1": True, "0": False}  # the form's `done`
 
@@ -45,22 +45,14 @@ def tick_task(note_id, number):
     form = EditForm(formdata=None, data={"title": note.title, "content": content, "version": base})
     if not has_room(form, note):  # a tick is a note write, a conflict too
         flash(form.content.errors[0], "error")
-        return back(note)
+        return back_to(note)
     if base != note.version:
         return render_conflict(form, note)
     if not save(note, note.title, content, base):
         db.session.rollback()
         return render_conflict(form, get_note(note_id))
     db.session.commit()
-    return back(note)
-
-
-def back(note):
-    """Redirect to the page the box was ticked on (`next`, same-site), else to the note."""
-    target = request.form.get("next", "")
-    return redirect(
-        target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
-    )
+    return back_to(note)
 
 
 @bp.post("/notes/preview")

@@ -274,9 +274,7 @@ def history_page(note_id):
 def version_page(note_id, version_id):
     """Show one earlier version and what changed after it."""
     note = get_note(note_id)
-    version = history.get_version(note, version_id)
-    if version is None:
-        abort(404)
+    version = history.get_version(note, version_id) or abort(404)
     changes = text_diff(version.content, history.newer_text(note, version).content)
     return render_template("notes/version.html", note=note, version=version, changes=changes)
 
@@ -286,9 +284,7 @@ def version_page(note_id, version_id):
 def restore_version(note_id, version_id):
     """Make an earlier version the note's text; the current one joins the history."""
     note = get_note(note_id)
-    version = history.get_version(note, version_id)
-    if version is None:
-        abort(404)
+    version = history.get_version(note, version_id) or abort(404)
     form = NoteForm(formdata=None, data={"title": version.title, "content": version.content})
     if not has_room(form, note):
         flash(form.content.errors[0], "error")
