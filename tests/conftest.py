@@ -30,7 +30,7 @@ from tests.mailbox import verify_email
 from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
 
 # The `chromium` fixture of the browser tests.
-pytest_plugins = ["tests.browsers"]
+pytest_plugins = ["tests.browsers", "tests.wordcounts"]
 
 # The modules that take longest (docs/testing.md), started first when ./scripts/test hands
 # whole modules to its test processes, so that none of them is left running alone at the end.
