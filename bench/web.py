@@ -236,13 +236,9 @@ def run_scenarios(load, database, users, memo, baseline):
     return results, paging, reader_cookie, (writer_cookie, token, writer_note)
 
 
-def main():
-    """Run the whole benchmark and print the report."""
-    args = parse_args()
-    wrk = ensure_wrk()
-
-    folder = Path(tempfile.mkdtemp(prefix="memo-bench-web-"))
-    context = {
+def run_context(args, wrk):
+    """Return what the report says of this run: machine, load, commit, date, tools, command."""
+    return {
         "machine": machine(),
         "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
         "commit": commit(),
@@ -252,6 +248,35 @@ def main():
         "connections": args.connections,
         "seconds": args.seconds,
     }
+
+
+def upgrade(environ):
+    """Apply the migrations as the release phase does."""
+    subprocess.run(
+        [program("flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env={**environ, "LOG_LEVEL": "WARNING"},
+        check=True,
+    )
+
+
+def save(text):
+    """Print the report and keep a copy in bench/results/; return its path."""
+    print()
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    saved = RESULTS / f"web-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.md"
+    saved.write_text(text + "\n")
+    return saved
+
+
+def main():
+    """Run the whole benchmark and print the report."""
+    args = parse_args()
+    wrk = ensure_wrk()
+
+    folder = Path(tempfile.mkdtemp(prefix="memo-bench-web-"))
+    context = run_context(args, wrk)
     say(f"Starting PostgreSQL and the object store (logs in {folder})")
     database = Database(folder)
     store = services.ObjectStore("memo-bench").start()
@@ -261,12 +286,7 @@ def main():
         environ = production_environ(database, store)
         context["workers"], context["threads"] = environ["WEB_CONCURRENCY"], environ["WEB_THREADS"]
         say("Applying migrations; seeding users with 100, 100 and 100,000 notes")
-        subprocess.run(
-            [program("flask"), "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT,
-            env={**environ, "LOG_LEVEL": "WARNING"},
-            check=True,
-        )
+        upgrade(environ)
         users = seed_users(database)
         seed_fortunes(database)
         say("Starting Memo (Procfile web command) and the baseline under gunicorn.conf.py")
@@ -298,12 +318,7 @@ def main():
             server.stop()
         store.stop()
         database.stop()
-    text = report(context, results, boots, samples, profiled)
-    print()
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    saved = RESULTS / f"web-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.md"
-    saved.write_text(text + "\n")
+    saved = save(report(context, results, boots, samples, profiled))
     say(f"Saved to {saved.relative_to(ROOT)}; server logs in {folder}")
     return 0
 
