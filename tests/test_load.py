@@ -1,10 +1,11 @@
 """100 people use Memo at once for 20 s through gunicorn: no 5xx, and nothing they saved is lost.
 
 Each person is a thread with its own connection and cookies (devenv/visitors.py's Visitor):
-it signs up (all 100 at once, 80 in flight at most), then, once all have, for 20 s writes notes, lists them, opens,
-edits and ticks them, pausing up to 0.3 s between steps. It remembers every note the server
-confirmed (a 302 to /notes/<id>) and the last confirmed edit and tick of each; afterwards the
-database must hold exactly those notes, each once, in exactly that state.
+it signs up (all 100 at once, 80 in flight at most), then, once all have, for 20 s writes
+notes, lists them, opens, edits and ticks them, pausing up to 0.3 s between steps. It
+remembers every note the server confirmed (a 302 to /notes/<id>) and the last confirmed edit
+and tick of each; afterwards the database must hold exactly those notes, each once, in
+exactly that state.
 """
 
 import random
