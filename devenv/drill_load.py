@@ -32,6 +32,7 @@ NOTE_ID = re.compile(r"^/notes/(\d+)$")
 JOB_PATH = re.compile(r"^/wordcount/\d+$")
 
 
+@dataclass
 class Record:
     """One request (or one check of what it answered) in a phase; `failure` None if fine."""
 
