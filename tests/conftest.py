@@ -30,7 +30,7 @@ from tests.mailbox import PUBLIC_URL, verify_email
 from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
 
 # The `chromium` fixture of the browser tests.
-pytest_plugins = ["tests.browsers", "tests.wordcounts"]
+pytest_plugins = ["tests.attaching", "tests.browsers", "tests.mypages", "tests.wordcounts"]
 
 # The modules that take longest (docs/testing.md), started first when ./scripts/test hands
 # whole modules to its test processes, so that none of them is left running alone at the end.
@@ -49,7 +49,7 @@ LONGEST_FIRST = [
     "test_release_history.py",
     "test_faults.py",
     "test_scale_out.py",
-    "test_mypage.py",
+    "test_mypage_photo.py",
     "test_relinked_history.py",
     "test_worker_reconnect.py",
     "test_authorization.py",
