@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devenv.visitors import PASSWORD
-from tests.test_browser import (
+from tests.browsers import (
     ARTIFACTS,
     flash,
     screenshot_on_failure,
