@@ -151,6 +151,20 @@ class Config:
         if "SECRET_KEY" in self.REQUIRED and self.SECRET_KEY == DEVELOPMENT_SECRET_KEY:
             raise ConfigError("SECRET_KEY is the development default; set a random secret")
         self.read_database_urls(environ)
+        self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+        # How many proxies in front append to X-Forwarded-For: the platform's router is one
+        # (a CDN before it makes two). The client's address is read that many hops from the end.
+        self.TRUSTED_PROXY_HOPS = int_from_env(
+            environ, "TRUSTED_PROXY_HOPS", self.TRUSTED_PROXY_HOPS, minimum=0
+        )
+        self.read_processes(environ)
+        self.read_limits(environ)
+        self.read_migrations(environ)
+        self.read_object_storage(environ)
+        self.read_mail(environ)
+
+    def read_processes(self, environ):
+        """Read how many processes, threads and connections serve the web and the jobs."""
         # One connection per gunicorn thread: a request never waits for the pool,
         # and WEB_CONCURRENCY x WEB_THREADS bounds the connections of one dyno.
         self.WEB_CONCURRENCY = int_from_env(environ, "WEB_CONCURRENCY", 2)
@@ -163,13 +177,6 @@ class Config:
         self.WORKER_CONCURRENCY = int_from_env(environ, "WORKER_CONCURRENCY", 4)
         # A worker that misses three heartbeats is taken for dead: its jobs run again.
         self.WORKER_HEARTBEAT_SECONDS = int_from_env(environ, "WORKER_HEARTBEAT_SECONDS", 10)
-        # CPU seconds a word count may spend decoding and reading one page (2 MB of dense
-        # text takes about a second); past it the count fails for good.
-        self.WORDCOUNT_CPU_SECONDS = int_from_env(environ, "WORDCOUNT_CPU_SECONDS", 5)
-        # A search's statements are cancelled after this long ("too broad; add a word"), and a
-        # user has at most this many searches running at once (app/search/query.py).
-        self.SEARCH_TIMEOUT_MS = int_from_env(environ, "SEARCH_TIMEOUT_MS", 2000)
-        self.SEARCHES_IN_FLIGHT_PER_USER = int_from_env(environ, "SEARCHES_IN_FLIGHT_PER_USER", 2)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,
             # Connections open on demand: a web process never opens more than its
@@ -180,7 +187,16 @@ class Config:
             "pool_recycle": 300,
             "connect_args": self.connect_args(),
         }
-        self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+
+    def read_limits(self, environ):
+        """Read what one page, search, client and account may spend (docs/security.md)."""
+        # CPU seconds a word count may spend decoding and reading one page (2 MB of dense
+        # text takes about a second); past it the count fails for good.
+        self.WORDCOUNT_CPU_SECONDS = int_from_env(environ, "WORDCOUNT_CPU_SECONDS", 5)
+        # A search's statements are cancelled after this long ("too broad; add a word"), and a
+        # user has at most this many searches running at once (app/search/query.py).
+        self.SEARCH_TIMEOUT_MS = int_from_env(environ, "SEARCH_TIMEOUT_MS", 2000)
+        self.SEARCHES_IN_FLIGHT_PER_USER = int_from_env(environ, "SEARCHES_IN_FLIGHT_PER_USER", 2)
         # Account creation (app/auth/throttle.py): per client address, and all clients together,
         # per SIGNUP_THROTTLE_WINDOW. Enough for a family or an office; a flood is not.
         self.SIGNUPS_PER_CLIENT = int_from_env(environ, "SIGNUPS_PER_CLIENT", 10)
@@ -195,11 +211,9 @@ class Config:
         self.NOTES_PER_USER = int_from_env(environ, "NOTES_PER_USER", 10_000)
         self.NOTE_BYTES_PER_USER = int_from_env(environ, "NOTE_BYTES_PER_USER", 50 * 1024 * 1024)
         self.NOTE_WRITES_PER_MINUTE = int_from_env(environ, "NOTE_WRITES_PER_MINUTE", 30)
-        # How many proxies in front append to X-Forwarded-For: the platform's router is one
-        # (a CDN before it makes two). The client's address is read that many hops from the end.
-        self.TRUSTED_PROXY_HOPS = int_from_env(
-            environ, "TRUSTED_PROXY_HOPS", self.TRUSTED_PROXY_HOPS, minimum=0
-        )
+
+    def read_migrations(self, environ):
+        """Read how the release phase waits for locks and retries (docs/releases.md)."""
         # `flask db upgrade` runs while the previous release serves traffic. Every query on a
         # table queues behind a revision waiting for that table's lock, so the wait is short
         # (pgroll's 0.5 s) and a revision that misses is retried after a jittered, doubling delay.
@@ -215,8 +229,6 @@ class Config:
         # A shipped revision whose code changed after it ran: a warning, or with
         # MIGRATION_STRICT=1 a refusal of the release phase (docs/releases.md).
         self.MIGRATION_STRICT = environ.get("MIGRATION_STRICT", "").strip() == "1"
-        self.read_object_storage(environ)
-        self.read_mail(environ)
 
     def read_mail(self, environ):
         """Read how mail is sent (SMTP_URL, MAIL_FROM) and the base URL its links are built on."""

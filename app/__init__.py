@@ -8,49 +8,32 @@ counter's fork server importing its counting child, say) loads that module alone
 def create_app(settings=None, overrides=None):
     """Create the app for the config class `settings` (default: APP_SETTINGS).
 
-    Everything is imported here, as microblog's factory does, not at the module's top.
+    Everything is imported in the factory's steps, as microblog's factory does, not at the
+    module's top: a process that imports one module of app/ (the word counter's child) loads
+    neither Flask nor the features.
     """
-    # Here, not at the module's top (see its docstring).
     from flask import Flask
 
-    from app import (
-        commands,
-        errors,
-        health,
-        inbox,
-        jobs,
-        migrating,
-        objects,
-        pooling,
-        requestlog,
-        security,
-        storage,
-    )
-    from app.attachments.routes import bp as attachments_bp
-    from app.auth import tasks as auth_tasks
-    from app.auth.routes import bp as auth_bp
-    from app.extensions import csrf, db, login_manager
-    from app.i18n import choice, formats, stored
-    from app.i18n import routes as i18n_routes
-    from app.markdown import render as render_markdown
-    from app.mypage import tasks as mypage_tasks
-    from app.mypage.routes import bp as mypage_bp
-    from app.notes import checklists, shelves  # noqa: F401  (their routes attach to notes.bp)
-    from app.notes import tasks as notes_tasks
-    from app.notes.routes import bp as notes_bp
-    from app.search.routes import bp as search_bp
-    from app.shares.routes import bp as shares_bp
-    from app.urls import IdConverter, Proxied, photo_url
-    from app.wordcount import tasks as wordcount_tasks
-    from app.wordcount.routes import bp as wordcount_bp
+    from app.urls import IdConverter, Proxied
     from config import load_config
 
     app = Flask(__name__)
     app.config.from_object(load_config(settings))
     app.config.update(overrides or {})
     app.url_map.converters["id"] = IdConverter
-
     app.wsgi_app = Proxied(app.wsgi_app, app.config["TRUSTED_PROXY_HOPS"])
+    init_extensions(app)
+    register_blueprints(app)
+    register_tasks()
+    add_template_globals(app)
+    return app
+
+
+def init_extensions(app):
+    """Wire the request log, security headers, database, sessions, CSRF, languages and the store."""
+    from app import errors, migrating, pooling, requestlog, security, storage
+    from app.extensions import csrf, db, login_manager
+    from app.i18n import choice, formats, stored
 
     requestlog.init_app(app)
     security.init_app(app)
@@ -61,25 +44,51 @@ def create_app(settings=None, overrides=None):
     # Templates get `current_user` from errors.signed_in_user_context instead.
     login_manager.init_app(app, add_context_processor=False)
     csrf.init_app(app)
-
     choice.init_app(app)
     formats.init_app(app)
     stored.init_app(app)
     storage.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(notes_bp)
-    app.register_blueprint(mypage_bp)
-    app.register_blueprint(wordcount_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(shares_bp)
-    app.register_blueprint(attachments_bp)
-    app.register_blueprint(i18n_routes.bp)
+
+
+def register_blueprints(app):
+    """Register each feature's pages, the health probes and the flask commands."""
+    from app import commands, health, inbox
+    from app.attachments.routes import bp as attachments_bp
+    from app.auth.routes import bp as auth_bp
+    from app.i18n import routes as i18n_routes
+    from app.mypage.routes import bp as mypage_bp
+    from app.notes import checklists, shelves  # noqa: F401  (their routes attach to notes.bp)
+    from app.notes.routes import bp as notes_bp
+    from app.search.routes import bp as search_bp
+    from app.shares.routes import bp as shares_bp
+    from app.wordcount.routes import bp as wordcount_bp
+
+    for blueprint in (
+        health.bp,
+        auth_bp,
+        notes_bp,
+        mypage_bp,
+        wordcount_bp,
+        search_bp,
+        shares_bp,
+        attachments_bp,
+        i18n_routes.bp,
+    ):
+        app.register_blueprint(blueprint)
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
     commands.init_app(app)
-    # Each feature declares its jobs; the worker runs them by the names the queue stores.
+
+
+def register_tasks():
+    """Each feature declares its jobs; the worker runs them by the names the queue stores."""
+    from app import jobs, objects
+    from app.auth import tasks as auth_tasks
+    from app.mypage import tasks as mypage_tasks
+    from app.notes import tasks as notes_tasks
+    from app.wordcount import tasks as wordcount_tasks
+
     jobs.register_tasks(
         objects.blueprint,
         auth_tasks.blueprint,
@@ -88,11 +97,15 @@ def create_app(settings=None, overrides=None):
         wordcount_tasks.blueprint,
     )
 
+
+def add_template_globals(app):
+    """Give every template the photo's URL, Markdown and the environment's name."""
+    from app.markdown import render as render_markdown
+    from app.urls import photo_url
+
     app.add_template_global(photo_url)
     app.add_template_global(render_markdown, "markdown")
 
     @app.context_processor
     def environment_name():
         return {"environment": app.config["ENVIRONMENT"]}
-
-    return app

@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 
 from bench.baseline import fortunes
-from bench.web import NOTE_LINK, Database, seed_fortunes, seed_user
+from bench.seeding import NOTE_LINK, Database, seed_fortunes, seed_user
 from devenv import ROOT, services
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.visitors import PASSWORD, RouterBrowser

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.web import Database, seed_users, sign_in
+from bench.seeding import Database, seed_users, sign_in
 from devenv import services
 from devenv.liveserver import LiveServer, release_phase
 from devenv.visitors import Visitor

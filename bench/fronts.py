@@ -20,10 +20,13 @@ import tempfile
 from pathlib import Path
 
 import psutil
-import web as webbench
 
-from devenv import ROOT, services
-from devenv.liveserver import Front
+from bench.seeding import Database, production_environ, seed_users, sign_in, start
+from bench.web import machine, memo_server
+from bench.web_report import WARM_UP_SECONDS
+from bench.wrk_load import Wrk, cpu_seconds, ensure_wrk
+from devenv import ROOT, say, services
+from devenv.liveserver import Front, program
 from devenv.visitors import Visitor
 
 
@@ -62,11 +65,11 @@ def front_cpu_seconds(server):
 
 
 def measure(load, server, path, cookie):
-    load.run(server.port, path, webbench.WARM_UP_SECONDS, cookie)
-    whole, front = webbench.cpu_seconds(server), front_cpu_seconds(server)
+    load.run(server.port, path, WARM_UP_SECONDS, cookie)
+    whole, front = cpu_seconds(server), front_cpu_seconds(server)
     figures = load.run(server.port, path, load.seconds, cookie)
     requests = figures["requests"]
-    figures["cpu_ms"] = (webbench.cpu_seconds(server) - whole) / requests * 1000
+    figures["cpu_ms"] = (cpu_seconds(server) - whole) / requests * 1000
     figures["front_cpu_ms"] = (front_cpu_seconds(server) - front) / requests * 1000
     return figures
 
@@ -78,34 +81,32 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     commit = args.nginx_from or last_nginx_commit()
-    wrk = webbench.ensure_wrk()
+    wrk = ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="memo-bench-front-"))
-    database = webbench.Database(folder)
+    database = Database(folder)
     store = services.ObjectStore("memo-bench-front").start()
     rows = []
     try:
-        environ = webbench.production_environ(database, store)
+        environ = production_environ(database, store)
         subprocess.run(
-            [webbench.program("flask"), "--app", "wsgi", "db", "upgrade"],
+            [program("flask"), "--app", "wsgi", "db", "upgrade"],
             cwd=ROOT,
             env={**environ, "LOG_LEVEL": "WARNING"},
             check=True,
         )
-        users = webbench.seed_users(database)
-        load = webbench.Wrk(wrk, args.connections, args.seconds)
+        users = seed_users(database)
+        load = Wrk(wrk, args.connections, args.seconds)
         fronts = {
-            f"front/ (h11), {git('rev-parse', '--short', 'HEAD')}": webbench.memo_server(
-                environ, folder
-            ),
+            f"front/ (h11), {git('rev-parse', '--short', 'HEAD')}": memo_server(environ, folder),
             f"nginx 1.22 + front.py, {commit[:7]}": nginx_front(environ, folder, commit),
         }
         for name, server in fronts.items():
-            webbench.start(server)
+            start(server)
             reader = Visitor(server.url, behind_router=True)
-            webbench.sign_in(reader, users["reader"][0])
+            sign_in(reader, users["reader"][0])
             cookie = reader.cookie_header()
             for path, label in (("/healthz", "`/healthz`"), ("/", "notes list `/`")):
-                webbench.say(f"Measuring {label} through {name}")
+                say(f"Measuring {label} through {name}")
                 figures = measure(load, server, path, cookie if path == "/" else "")
                 rows.append((name, label, figures))
             server.stop()
@@ -114,7 +115,7 @@ def main():
             server.stop()
         store.stop()
         database.stop()
-    print(f"\n{webbench.machine()}; load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"\n{machine()}; load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"wrk -t2 -c{args.connections} -d{args.seconds}s; WEB_CONCURRENCY 2, WEB_THREADS 4\n")
     print("| front | page | req/s | p99 ms | errors | CPU ms/request, all | of which the front |")
     print("|---|---|--:|--:|--:|--:|--:|")

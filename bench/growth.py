@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from bench.cpu import ROUTER, memo_app, sign_in
-from bench.web import Database, seed_user
+from bench.seeding import Database, seed_user
 from devenv import services
 from devenv.visitors import PASSWORD
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.web import Database, production_environ, seed_users, sign_in, start
+from bench.seeding import Database, production_environ, seed_users, sign_in, start
 from devenv import ROOT, services
 from devenv.liveserver import Front
 from devenv.memory import rss_mb

@@ -144,6 +144,65 @@ def print_sizes(url):
         print(f"| {name} | {value / 2**20:,.1f} | {value / text:.2f} |")
 
 
+def seed_and_time_queries(server, url, options):
+    """Sign up the attacker and another user, seed the attacker's notes, time each query;
+    return (attacker, other)."""
+    attacker, other = (Visitor(server.url, behind_router=True) for _ in range(2))
+    for visitor, email in ((attacker, ATTACKER), (other, OTHER)):
+        visitor.signup(email, email.split("@")[0])
+        assert visitor.get("/").status == 200, f"{email} is not signed in"
+    for number in range(20):
+        other.create_note(f"other {number}", "words " * 40)
+    words = vocabulary()
+    print(f"seeding {options.notes:,} notes of {options.chars:,} characters ...", flush=True)
+    started = time.monotonic()
+    seed_notes(url, ATTACKER, options.notes, options.chars, words)
+    print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
+    load = os.getloadavg()[0]
+    print(f"\nload average {load:.1f} on {os.cpu_count()} cores (a shared machine)\n")
+    print("| query | status | seconds |\n|---|---|---:|")
+    for label, typed in QUERIES.items():
+        typed = typed.replace("WORD", words[0])
+        timed(attacker, "/search", q=typed)  # warm the caches
+        status, seconds = timed(attacker, "/search", q=typed)
+        print(f"| {label} | {status} | {seconds:.2f} |", flush=True)
+    return attacker, other
+
+
+def flood_and_watch(server, attacker, other, options):
+    """Run 8 searches of the worst allowed query at once; print /healthz and another user's
+    list, quiet and during."""
+    quiet_health = latencies(Visitor(server.url), "/healthz", time.monotonic() + 2)
+    quiet_list = latencies(other, "/", time.monotonic() + 2)
+    running, statuses = flood(
+        server.url,
+        attacker.session.cookies.get_dict(),
+        QUERIES["five two-letter prefixes (the worst allowed)"],
+        options.seconds,
+    )
+    until = time.monotonic() + options.seconds - 1
+    health = []
+    health_thread = threading.Thread(
+        target=lambda: health.extend(latencies(Visitor(server.url), "/healthz", until))
+    )
+    health_thread.start()
+    busy_list = latencies(other, "/", until)
+    health_thread.join()
+    for thread in running:
+        thread.join()
+    print("\n| while 8 searches of the worst allowed query run | p50 ms | max ms |")
+    print("|---|---:|---:|")
+    for label, values in (
+        ("/healthz, quiet", quiet_health),
+        ("/healthz, during", health),
+        ("another user's notes list, quiet", quiet_list),
+        ("another user's notes list, during", busy_list),
+    ):
+        print(f"| {label} | {statistics.median(values) * 1000:.0f} | "
+              f"{max(values) * 1000:.0f} |")  # fmt: skip
+    print(f"\nthe 8 searchers' answers: {dict(statuses)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=7500)
@@ -159,54 +218,8 @@ def main():
         url = postgres.get_uri("memo_bench")
         release_phase(url, store.environment())
         server = LiveServer(url, store.environment(), folder / "gunicorn.log").start()
-        attacker, other = (Visitor(server.url, behind_router=True) for _ in range(2))
-        for visitor, email in ((attacker, ATTACKER), (other, OTHER)):
-            visitor.signup(email, email.split("@")[0])
-            assert visitor.get("/").status == 200, f"{email} is not signed in"
-        for number in range(20):
-            other.create_note(f"other {number}", "words " * 40)
-        words = vocabulary()
-        print(f"seeding {options.notes:,} notes of {options.chars:,} characters ...", flush=True)
-        started = time.monotonic()
-        seed_notes(url, ATTACKER, options.notes, options.chars, words)
-        print(f"seeded in {time.monotonic() - started:.0f} s", flush=True)
-        load = os.getloadavg()[0]
-        print(f"\nload average {load:.1f} on {os.cpu_count()} cores (a shared machine)\n")
-        print("| query | status | seconds |\n|---|---|---:|")
-        for label, typed in QUERIES.items():
-            typed = typed.replace("WORD", words[0])
-            timed(attacker, "/search", q=typed)  # warm the caches
-            status, seconds = timed(attacker, "/search", q=typed)
-            print(f"| {label} | {status} | {seconds:.2f} |", flush=True)
-        quiet_health = latencies(Visitor(server.url), "/healthz", time.monotonic() + 2)
-        quiet_list = latencies(other, "/", time.monotonic() + 2)
-        running, statuses = flood(
-            server.url,
-            attacker.session.cookies.get_dict(),
-            QUERIES["five two-letter prefixes (the worst allowed)"],
-            options.seconds,
-        )
-        until = time.monotonic() + options.seconds - 1
-        health = []
-        health_thread = threading.Thread(
-            target=lambda: health.extend(latencies(Visitor(server.url), "/healthz", until))
-        )
-        health_thread.start()
-        busy_list = latencies(other, "/", until)
-        health_thread.join()
-        for thread in running:
-            thread.join()
-        print("\n| while 8 searches of the worst allowed query run | p50 ms | max ms |")
-        print("|---|---:|---:|")
-        for label, values in (
-            ("/healthz, quiet", quiet_health),
-            ("/healthz, during", health),
-            ("another user's notes list, quiet", quiet_list),
-            ("another user's notes list, during", busy_list),
-        ):
-            print(f"| {label} | {statistics.median(values) * 1000:.0f} | "
-                  f"{max(values) * 1000:.0f} |")  # fmt: skip
-        print(f"\nthe 8 searchers' answers: {dict(statuses)}")
+        attacker, other = seed_and_time_queries(server, url, options)
+        flood_and_watch(server, attacker, other, options)
         print_sizes(url)
     finally:
         if server is not None:

@@ -32,7 +32,7 @@ import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
-from devenv import ROOT
+from devenv import ROOT, say
 from devenv.schema import schema_dump
 from devenv.services import ensure_database, start_postgres, stop_postgres
 
@@ -57,11 +57,6 @@ RELEASE_PHASE_TESTS = {
 
 class Refused(Exception):
     """The commit may not land; the message says why and what to do."""
-
-
-def say(message):
-    """Print a progress line."""
-    print(f"==> {message}", flush=True)
 
 
 def git(*args, cwd=ROOT, check=True):

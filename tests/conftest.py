@@ -26,11 +26,11 @@ from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres
-from tests.mailbox import verify_email
+from tests.mailbox import PUBLIC_URL, verify_email
 from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
 
 # The `chromium` fixture of the browser tests.
-pytest_plugins = ["tests.browsers"]
+pytest_plugins = ["tests.attaching", "tests.browsers", "tests.mypages", "tests.wordcounts"]
 
 # The modules that take longest (docs/testing.md), started first when ./scripts/test hands
 # whole modules to its test processes, so that none of them is left running alone at the end.
@@ -49,7 +49,7 @@ LONGEST_FIRST = [
     "test_release_history.py",
     "test_faults.py",
     "test_scale_out.py",
-    "test_mypage.py",
+    "test_mypage_photo.py",
     "test_relinked_history.py",
     "test_worker_reconnect.py",
     "test_authorization.py",
@@ -94,19 +94,11 @@ def postgres():
 def object_store():
     """A real S3 server (moto over HTTP) with a public-read bucket, named in the environment."""
     store = ObjectStore("memo-test").start()
-    before = {name: os.environ.get(name) for name in store.environment()}
-    os.environ.update(store.environment())
-    yield store
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in store.environment().items():
+            environment.setenv(name, value)
+        yield store
     store.stop()
-    for name, value in before.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-# Every link in the tests' mail is built on this (never on a request's Host).
-PUBLIC_URL = "http://localhost"
 
 
 @pytest.fixture(scope="session")
@@ -114,15 +106,11 @@ def mail_server(tmp_path_factory):
     """A real SMTP server (aiosmtpd) keeping each message; named in the environment."""
     server = MailServer(tmp_path_factory.mktemp("mail")).start()
     settings = {"SMTP_URL": server.url, "MAIL_FROM": "Memo <memo@localhost>"}
-    before = {name: os.environ.get(name) for name in [*settings, "PUBLIC_URL"]}
-    os.environ.update(settings, PUBLIC_URL=PUBLIC_URL)
-    yield server
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in {**settings, "PUBLIC_URL": PUBLIC_URL}.items():
+            environment.setenv(name, value)
+        yield server
     server.stop()
-    for name, value in before.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ from tests.workers import run_queued_jobs
 
 ANN = "ann@example.com"
 NEW_PASSWORD = "a brand new passphrase"
+# Every link in the tests' mail is built on this (never on a request's Host).
+PUBLIC_URL = "http://localhost"
 
 
 def link_pattern(kinds):

@@ -12,7 +12,7 @@ import pytest
 
 from devenv import pictures
 from devenv.services import stored_keys
-from tests.test_browser import (
+from tests.browsers import (
     flash,
     screenshot_on_failure,
     sign_up,

@@ -8,78 +8,29 @@ A failing step saves a screenshot under tmp/artifacts/ and names it in the failu
 import json
 import re
 import zipfile
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from devenv import pictures
-from devenv.liveserver import ROOT
 from devenv.services import stored_keys
 from devenv.visitors import PASSWORD
+from tests.browsers import (
+    NEW_PASSWORD,
+    fill_form,
+    flash,
+    screenshot_on_failure,
+    sign_in,
+    sign_up,
+    submit,
+)
 from tests.workers import wait_for
 
-ARTIFACTS = ROOT / "tmp" / "artifacts"
-NEW_PASSWORD = "a much longer passphrase"
 PROFILE_IMAGE_LOADED = """() => {
   const image = document.getElementById("profile-image");
   return image.complete && image.naturalWidth > 0
     ? [image.naturalWidth, image.naturalHeight] : null;
 }"""
-
-
-@pytest.fixture
-def page(chromium, settled):
-    """A fresh browser tab (no cookies) on the app served by gunicorn, with a worker running."""
-    server = settled
-    context = chromium.new_context(base_url=server.url, accept_downloads=True)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
-
-
-@contextmanager
-def screenshot_on_failure(page, name):
-    """Save what the browser showed when a step failed, and name the file in the failure."""
-    try:
-        yield
-    except BaseException as error:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=path, full_page=True)
-        print(f"screenshot of the failed step: {path}")
-        error.add_note(f"screenshot of the failed step: {path} (page {page.url})")
-        raise
-
-
-def flash(page):
-    """Return the text of the page's status messages."""
-    return " ".join(page.locator("p.flash").all_inner_texts())
-
-
-def submit(page, fields, button):
-    """Fill a form's fields (name -> value), press its button and wait for the next page.
-
-    The note form is sent by its script (app/static/drafts.js), which puts the answer in
-    place of the page: a new document either way, so the old one is marked and waited out.
-    """
-    for name, value in fields.items():
-        page.fill(f"input[name={name}], textarea[name={name}]", value)
-    page.evaluate("document.documentElement.dataset.left = 'not yet'")
-    page.get_by_role("button", name=button).click()
-    page.wait_for_function("() => document.documentElement.dataset.left !== 'not yet'")
-    page.wait_for_load_state()
-
-
-def sign_up(page):
-    page.goto("/auth/signup")
-    fields = {"email": "ann@example.com", "nickname": "ann", "password": PASSWORD}
-    submit(page, {**fields, "password_confirm": PASSWORD}, "Sign up")
-    assert page.url.endswith("/auth/login")
-    assert "Check your email" in flash(page)
-    submit(page, {"email": "ann@example.com", "password": PASSWORD}, "Sign in")
-    assert page.url.endswith("/")
 
 
 def write_edit_and_tick_a_note(page):
@@ -136,11 +87,6 @@ def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
     assert "You have been signed out." in flash(page)
-
-
-def sign_in(page, password):
-    page.goto("/auth/login")
-    submit(page, {"email": "ann@example.com", "password": password}, "Sign in")
 
 
 def export(page):
@@ -235,15 +181,6 @@ def test_a_new_user_finds_english_and_korean_notes_highlighted(page):
         with page.expect_navigation():
             page.locator("ol.hits li a").click()
         assert page.locator("h1").inner_text().strip().endswith("회의록")
-
-
-def fill_form(page, action, fields, button):
-    """Fill the fields of the form posting to `action` and press its button."""
-    form = page.locator(f"form[action='{action}']")
-    for name, value in fields.items():
-        form.locator(f"input[name={name}]").fill(value)
-    form.get_by_role("button", name=button).click()
-    page.wait_for_load_state()
 
 
 IN_VIEW = """(selector) => {

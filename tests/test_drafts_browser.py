@@ -6,22 +6,12 @@ Memo served as the Procfile serves it (`settled`), Debian's Chromium through Pla
 
 import re
 
-import pytest
-
 from devenv.visitors import PASSWORD
-from tests.test_browser import flash, sign_in, sign_up, submit
+from tests.browsers import flash, sign_in, sign_up, submit
 
 
-@pytest.fixture
-def context(chromium, settled):
-    context = chromium.new_context(base_url=settled.url)
-    context.set_default_timeout(15_000)
-    yield context
-    context.close()
-
-
-def test_a_draft_comes_back_after_the_tab_was_closed(context):
-    page = context.new_page()
+def test_a_draft_comes_back_after_the_tab_was_closed(served_context):
+    page = served_context.new_page()
     sign_up(page)
     page.goto("/notes/new")
     page.fill("input[name=title]", "Half a thought")
@@ -29,7 +19,7 @@ def test_a_draft_comes_back_after_the_tab_was_closed(context):
     page.wait_for_timeout(600)  # the script keeps what was typed after a pause
     page.close()
 
-    again = context.new_page()
+    again = served_context.new_page()
     again.goto("/notes/new")
     notice = again.locator("#draft-notice")
     assert "was not saved" in notice.inner_text()
@@ -44,8 +34,8 @@ def test_a_draft_comes_back_after_the_tab_was_closed(context):
     assert again.locator("#draft-notice").is_hidden()  # saved: no draft left
 
 
-def test_a_save_cut_by_the_network_keeps_the_text_on_the_page_with_a_message(context):
-    page = context.new_page()
+def test_a_save_cut_by_the_network_keeps_the_text_on_the_page_with_a_message(served_context):
+    page = served_context.new_page()
     sign_up(page)
     page.goto("/notes/new")
     page.fill("input[name=title]", "On the subway")
@@ -66,8 +56,8 @@ def test_a_save_cut_by_the_network_keeps_the_text_on_the_page_with_a_message(con
     assert "the tunnel ate my signal" in page.locator(".content").inner_text()
 
 
-def test_signing_out_clears_the_accounts_drafts(context):
-    page = context.new_page()
+def test_signing_out_clears_the_accounts_drafts(served_context):
+    page = served_context.new_page()
     sign_up(page)
     page.goto("/notes/new")
     page.fill("textarea[name=content]", "private")
@@ -78,8 +68,8 @@ def test_signing_out_clears_the_accounts_drafts(context):
     assert page.evaluate("Object.keys(localStorage)") == []
 
 
-def test_a_sign_in_ended_elsewhere_takes_its_drafts_with_it(chromium, context, settled):
-    page = context.new_page()
+def test_a_sign_in_ended_elsewhere_takes_its_drafts_with_it(chromium, served_context, settled):
+    page = served_context.new_page()
     sign_up(page)
     page.goto("/notes/new")
     page.fill("textarea[name=content]", "typed at the shared computer")
@@ -101,8 +91,8 @@ def test_a_sign_in_ended_elsewhere_takes_its_drafts_with_it(chromium, context, s
     assert page.evaluate("Object.keys(localStorage)") == []
 
 
-def test_two_tabs_saving_one_note_show_both_texts_and_keep_both(chromium, context, settled):
-    laptop = context.new_page()
+def test_two_tabs_saving_one_note_show_both_texts_and_keep_both(chromium, served_context, settled):
+    laptop = served_context.new_page()
     sign_up(laptop)
     laptop.goto("/notes/new")
     submit(laptop, {"title": "Plan", "content": "first"}, "Save")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devenv.visitors import PASSWORD
-from tests.test_browser import (
+from tests.browsers import (
     ARTIFACTS,
     flash,
     screenshot_on_failure,
@@ -54,6 +54,12 @@ def snapshot(page, name):
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
+def korean_reading(instant, zone):
+    """Return how a Korean page shows `instant` in `zone` (오전/오후 for AM and PM)."""
+    noon = "오전" if int(local_reading(instant, zone, "%H")) < 12 else "오후"
+    return local_reading(instant, zone, f"%Y년 %-m월 %-d일 {noon} %-I:%M")
+
+
 def test_a_browser_switches_language_and_time_zone_and_sees_the_change(page):
     with screenshot_on_failure(page, "i18n-sign-up"):
         page.goto("/auth/signup")
@@ -79,10 +85,7 @@ def test_a_browser_switches_language_and_time_zone_and_sees_the_change(page):
         assert page.locator("html").get_attribute("lang") == "ko"
         assert page.locator("h1").inner_text() == "내 메모"
         assert page.get_by_role("link", name="새 메모").first.is_visible()
-        hour = int(local_reading(instant, "America/New_York", "%H"))
-        noon = "오전" if hour < 12 else "오후"
-        expected = local_reading(instant, "America/New_York", f"%Y년 %-m월 %-d일 {noon} %-I:%M")
-        assert shown_time(page) == (instant, expected)
+        assert shown_time(page) == (instant, korean_reading(instant, "America/New_York"))
         snapshot(page, "notes-ko")
 
     with screenshot_on_failure(page, "i18n-time-zone-to-seoul"):
@@ -95,10 +98,7 @@ def test_a_browser_switches_language_and_time_zone_and_sees_the_change(page):
         assert page.locator("select[name=timezone]").input_value() == "Asia/Seoul"
         snapshot(page, "mypage-ko")
         page.goto("/")
-        hour = int(local_reading(instant, "Asia/Seoul", "%H"))
-        noon = "오전" if hour < 12 else "오후"
-        expected = local_reading(instant, "Asia/Seoul", f"%Y년 %-m월 %-d일 {noon} %-I:%M")
-        assert shown_time(page) == (instant, expected)
+        assert shown_time(page) == (instant, korean_reading(instant, "Asia/Seoul"))
 
     with screenshot_on_failure(page, "i18n-note-in-korean"):
         page.get_by_role("link", name="주간 회의록").click()

@@ -1,6 +1,6 @@
 """In a real Chromium: an import larger than the limit is refused in the page, before it uploads."""
 
-from tests.test_browser import sign_up
+from tests.browsers import sign_up
 
 
 def test_an_import_over_the_limit_is_refused_before_the_upload_starts(served_context):

@@ -9,7 +9,7 @@ import pytest
 
 from devenv.mailserver import MailServer
 from devenv.visitors import PASSWORD
-from tests.test_browser import NEW_PASSWORD, fill_form, flash, screenshot_on_failure, submit
+from tests.browsers import NEW_PASSWORD, fill_form, flash, screenshot_on_failure, submit
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import pytest
 from app.extensions import db
 from app.models import MailToken
 from devenv.visitors import PASSWORD, Browser
-from tests.conftest import PUBLIC_URL
 from tests.mailbox import (
     ANN,
     NEW_PASSWORD,
+    PUBLIC_URL,
     ask_reset,
     change_email,
     deliver,

@@ -190,13 +190,9 @@ def headline(text):
     )
 
 
-def results_query(keys_suffice):
-    """Return the statement for one page of matches, best first, built once per process.
-
-    `keys_suffice`: the query's index keys decide a match alone (TextQuery.keys_suffice).
-    """
+def candidates(keys_suffice, plain):
+    """Return the newest MAX_RANKED + 1 matches of the query's words, as a subquery."""
     keys = cast(bindparam("keys"), TSQUERY)
-    plain = cast(bindparam("plain"), TSQUERY)
     found = func.note_search_keys(Note.user_id, Note.search_vector).bool_op("@@")(keys)
     if not keys_suffice:
         found &= Note.search_vector.bool_op("@@")(plain)
@@ -208,7 +204,7 @@ def results_query(keys_suffice):
     # user_id index to check it. Only the newest MAX_RANKED + 1 matches go on to be
     # ranked ("id + 0": ordering by the bare id would let the planner walk the primary
     # key backwards and test every note of every user instead of asking the index).
-    matches = (
+    return (
         select(
             Note.id,
             Note.user_id,
@@ -229,6 +225,15 @@ def results_query(keys_suffice):
         .limit(MAX_RANKED + 1)
         .subquery()
     )
+
+
+def results_query(keys_suffice):
+    """Return the statement for one page of matches, best first, built once per process.
+
+    `keys_suffice`: the query's index keys decide a match alone (TextQuery.keys_suffice).
+    """
+    plain = cast(bindparam("plain"), TSQUERY)
+    matches = candidates(keys_suffice, plain)
     rank = func.ts_rank(matches.c.search_vector, plain)
     best = (
         select(

@@ -1,0 +1,143 @@
+"""The benchmarks' shared start: the embedded PostgreSQL, seeded users and fortunes, a sign-in.
+
+bench/web.py, cpu.py, growth.py, memory.py and front_cpu.py all start this way.
+"""
+
+import re
+import sys
+
+from devenv import services
+from devenv.liveserver import (
+    production_environment,
+)
+from devenv.visitors import PASSWORD
+
+NOTE_LINK = re.compile(r'href="(/notes/\d+)"')
+
+FORTUNES = [
+    "fortune: No such file or directory",
+    "A computer scientist is someone who fixes things that aren't broken.",
+    "After enough decimal places, nobody gives a damn.",
+    "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1",
+    "A computer program does what you tell it to do, not what you want it to do.",
+    "Emacs is a nice operating system, but I prefer UNIX. — Tom Christaensen",
+    "Any program that runs right is obsolete.",
+    "A list is only as strong as its weakest link. — Donald Knuth",
+    "Feature: A bug with seniority.",
+    "Computers make very fast, very accurate mistakes.",
+    '<script>alert("This should not be displayed in a browser alert box.");</script>',
+    "フレームワークのベンチマーク",
+]
+
+
+class Database:
+    """The embedded PostgreSQL: Memo's database, the baseline's, and a connection poller."""
+
+    def __init__(self, folder):
+        self.server = services.start_postgres(folder / "postgres", cleanup_mode="delete")
+        services.ensure_database(self.server.get_uri(), "memo_bench", recreate=True)
+        services.ensure_database(self.server.get_uri(), "fortunes_bench", recreate=True)
+        self.memo_url = self.server.get_uri("memo_bench")
+        self.baseline_url = self.server.get_uri("fortunes_bench")
+
+    def version(self):
+        return services.query(self.memo_url, "SHOW server_version")[0][0]
+
+    def stop(self):
+        self.server.cleanup()
+
+
+def seed_fortunes(database):
+    """Create and fill the baseline's `fortune` table (TechEmpower's twelve rows)."""
+    connection = services.connect(database.baseline_url)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE fortune (id integer PRIMARY KEY, message text NOT NULL)")
+        cursor.executemany(
+            "INSERT INTO fortune (id, message) VALUES (%s, %s)",
+            list(enumerate(FORTUNES, start=1)),
+        )
+    connection.close()
+
+
+def seed_user(cursor, email, notes, password_hash):
+    """Insert a user with `notes` notes a minute apart, newest now; return the user's id."""
+    cursor.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at) '
+        "VALUES (%s, %s, %s, now()) RETURNING id",
+        (email, email.split("@")[0], password_hash),
+    )
+    user_id = cursor.fetchone()[0]
+    cursor.execute(
+        "INSERT INTO note (title, content, created_at, updated_at, user_id, completed) "
+        "SELECT 'Note number ' || n, repeat('Some words of a benchmark note. ', 12), "
+        "  now() - n * interval '1 minute', now() - n * interval '1 minute', %s, n %% 5 = 0 "
+        "FROM generate_series(1, %s) AS n",
+        (user_id, notes),
+    )
+    return user_id
+
+
+def seed_users(database):
+    """Seed the benchmark's users; return {name: (email, id)}."""
+    from app.models import hasher_for
+    from config import Config
+
+    password_hash = hasher_for(**Config.PASSWORD_HASHING).hash(PASSWORD)
+    users = {"reader": 100, "writer": 100, "big": 100_000}
+    connection = services.connect(database.memo_url)
+    seeded = {}
+    with connection.cursor() as cursor:
+        for name, notes in users.items():
+            email = f"{name}@bench.example"
+            seeded[name] = (email, seed_user(cursor, email, notes, password_hash))
+        cursor.execute("ANALYZE")
+    connection.close()
+    return seeded
+
+
+def middle_cursor(database, user_id):
+    """Return the `?before=` cursor of the note in the middle of a user's notes."""
+    [(micros, note_id)] = services.query(
+        database.memo_url,
+        "SELECT floor(extract(epoch FROM created_at) * 1000000)::bigint, id FROM note "
+        "WHERE user_id = %s ORDER BY created_at DESC, id DESC "
+        "OFFSET (SELECT count(*) / 2 FROM note WHERE user_id = %s) LIMIT 1",
+        (user_id, user_id),
+    )
+    return f"{micros}-{note_id}"
+
+
+def start(server, ready_path="/healthz"):
+    """Start a server, or stop the benchmark with the reason it did not start."""
+    try:
+        return server.start(ready_path)
+    except RuntimeError as error:
+        sys.exit(f"memo bench: {str(error)[-2000:]}")
+
+
+def sign_in(visitor, email):
+    """Sign in through the login form; return the CSRF token and a note of the notes list."""
+    response = visitor.login(email)
+    if response.status != 302 or response.location != "/":
+        sys.exit(f"memo bench: signing in as {email} failed with status {response.status}")
+    page = visitor.get("/")
+    if page.status != 200 or "Your notes" not in page.text:
+        sys.exit(f"memo bench: the notes list answered {page.status} after signing in")
+    return visitor.token, NOTE_LINK.search(page.text).group(1)
+
+
+def production_environ(database, store):
+    """Return the environment both apps run under: ProductionConfig, this run's services.
+
+    WEB_CONCURRENCY and WEB_THREADS keep the caller's values, else the documented defaults.
+    """
+    from config import ProductionConfig
+
+    environ = production_environment(database.memo_url, store.environment())
+    settings = ProductionConfig(environ)
+    # The baseline reads WEB_THREADS itself; both apps must get the same number.
+    environ["WEB_CONCURRENCY"] = str(settings.WEB_CONCURRENCY)
+    environ["WEB_THREADS"] = str(settings.WEB_THREADS)
+    # The mixed scenario writes hundreds of notes a second as one user: not what is measured.
+    environ["NOTE_WRITES_PER_MINUTE"] = str(10**9)
+    return environ
