@@ -47,7 +47,7 @@ MIGRATION_TESTS = [
 # Run too when the merge changes the release phase's own code (they take about 2 minutes).
 RELEASE_PHASE_TESTS = {
     "tests/test_release_history.py": [
-        "migrations/release",
+        "app/release",
         "migrations/env.py",
         "app/schema.py",
         "app/commands/release.py",

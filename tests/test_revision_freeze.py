@@ -11,15 +11,15 @@ import os
 import subprocess
 import sys
 
-from app.schema import code_revisions
-from devenv import ROOT
-from migrations.release.freeze import (
+from app.release.freeze import (
     FROZEN,
     current_checksums,
     freeze_problems,
     read_frozen,
     revision_checksum,
 )
+from app.schema import code_revisions
+from devenv import ROOT
 
 REVISION = """\"\"\"{doc}\"\"\"
 
