@@ -38,9 +38,14 @@ class TooLarge(Exception):
 
 
 async def read_some(reader, seconds):
-    """Return the next bytes from `reader` (b"" at its end), or None after `seconds` of nothing."""
+    """Return the next bytes from `reader` (b"" at its end), or None after `seconds` of nothing.
+
+    Deadlines here are `asyncio.timeout`s, not `wait_for`s: `wait_for` wraps what it waits for
+    in a task of its own, which costs every request a task and loop turns more.
+    """
     try:
-        return await asyncio.wait_for(reader.read(CHUNK), max(seconds, 0))
+        async with asyncio.timeout(max(seconds, 0)):
+            return await reader.read(CHUNK)
     except TimeoutError:
         return None
     except ConnectionError:
@@ -121,7 +126,8 @@ class Front:
             writer.close()
             # What is still buffered goes out, within SEND_SECONDS.
             with suppress(OSError, TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(writer.wait_closed(), SEND_SECONDS)
+                async with asyncio.timeout(SEND_SECONDS):
+                    await writer.wait_closed()
             writer.transport.abort()
 
     async def converse(self, http, reader, writer, peer, task):
@@ -141,12 +147,14 @@ class Front:
             if len(head) > MAX_HEADER_BYTES:  # h11 bounds only a head still incomplete
                 await self.refuse(http, reader, writer, self.own(431, list(request.headers)))
                 return
-            fault = framing_fault(head, list(request.headers))
+            headers = list(request.headers)
+            fields = dict(headers)
+            fault = framing_fault(head, fields)
             if fault or request.method == b"CONNECT":
                 warn(f"400: {fault or 'CONNECT is not served'} (client {peer})")
-                await self.refuse(http, reader, writer, self.own(400, list(request.headers)))
+                await self.refuse(http, reader, writer, self.own(400, headers))
                 return
-            if not await self.respond(http, reader, writer, request, peer):
+            if not await self.respond(http, reader, writer, request, headers, fields, peer):
                 return
             if http.our_state is not h11.DONE or http.their_state is not h11.DONE:
                 return
@@ -180,21 +188,21 @@ class Front:
             raw += data
             http.receive_data(data)
 
-    async def respond(self, http, reader, writer, request, peer):
+    async def respond(self, http, reader, writer, request, headers, fields, peer):
         """Answer one request; return whether the connection may carry another."""
-        headers = list(request.headers)
-        client = client_key(client_address(self.hops, peer, headers))
         upload = request.target.split(b"?", 1)[0] in self.upload_paths
         limit = self.upload_limit if upload else FORM_LIMIT
-        length = next((int(v) for n, v in headers if n == b"content-length"), None)
-        chunked = any(n == b"transfer-encoding" for n, _ in headers)
+        length = fields.get(b"content-length")  # h11 let through digits only, one value
+        length = None if length is None else int(length)
+        chunked = b"transfer-encoding" in fields
         if length is not None and length > limit:
             return await self.refuse(http, reader, writer, self.own(413, headers))
         held = Held()
         body, size, answer = None, 0, None
         try:
             if chunked or length:
-                answer = await self.admit(request, headers, peer, client, upload, held)
+                client = client_key(client_address(self.hops, peer, headers))
+                answer = await self.admit(headers, fields, peer, client, upload, held)
                 if answer is None:
                     seconds = body_deadline(self.body_seconds, length if length else limit)
                     body, size = await self.read_body(http, reader, writer, limit, seconds)
@@ -218,7 +226,7 @@ class Front:
         # A refusal: the slots are back before the front lingers over what the client still sends.
         return await self.refuse(http, reader, writer, answer)
 
-    async def admit(self, request, headers, peer, client, upload, held):
+    async def admit(self, headers, fields, peer, client, upload, held):
         """Take the body's slots into `held` (cheap counts first, then the app's session
         check where needed); return the front's refusal, if any."""
         busy = self.own(429, headers, [(b"Retry-After", b"30")])
@@ -228,7 +236,7 @@ class Front:
                 return busy
         if not upload and held.take(self.anonymous, client):
             return None
-        if not any(name == b"cookie" for name, _ in headers):
+        if b"cookie" not in fields:
             account = None  # no session to ask about
         else:
             account = await self.signed_in_account(headers, peer)
@@ -338,7 +346,8 @@ class Front:
     async def write(self, writer, data):
         if data:
             writer.write(data)
-            await asyncio.wait_for(writer.drain(), SEND_SECONDS)
+            async with asyncio.timeout(SEND_SECONDS):
+                await writer.drain()
 
     async def refuse(self, http, reader, writer, answer):
         """Answer without reading the body, then read and drop what still comes, and close."""
