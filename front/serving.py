@@ -13,7 +13,7 @@ from front import budgets
 from front.budgets import Held, Slots, body_deadline, client_key
 from front.framing import client_address, framing_fault, response_headers
 from front.pages import Answer
-from front.upstream import CHUNK, Upstream, spool
+from front.upstream import CHUNK, PARSED, Upstream, spool
 
 KEEPALIVE_SECONDS = 95  # the router keeps idle connections up to 90 s: stay open longer
 SEND_SECONDS = 30  # a client that takes nothing of the response for 30 s is dropped
@@ -328,11 +328,12 @@ class Front:
                 headers.append((b"Content-Length", length))
             if answer.close or self.stopping:
                 headers.append((b"Connection", b"close"))
-            out = http.send(
-                h11.Response(
-                    status_code=answer.status, headers=headers, reason=answer.reason_phrase
-                )
+            # Every name and value here is h11's parse of gunicorn's (or the front's own
+            # constants): h11 need not match each against its grammar again (PARSED).
+            response = h11.Response(
+                status_code=answer.status, headers=headers, reason=answer.reason_phrase, **PARSED
             )
+            out = http.send(response)
             while answer.body is not None and (chunk := answer.body.read(CHUNK)):
                 out += http.send(h11.Data(data=chunk))
                 if len(out) >= CHUNK:  # a small answer goes out in one write
