@@ -38,14 +38,9 @@ class TooLarge(Exception):
 
 
 async def read_some(reader, seconds):
-    """Return the next bytes from `reader` (b"" at its end), or None after `seconds` of nothing.
-
-    Deadlines here are `asyncio.timeout`s, not `wait_for`s: `wait_for` wraps what it waits for
-    in a task of its own, which costs every request a task and loop turns more.
-    """
+    """Return the next bytes from `reader` (b"" at its end), or None after `seconds` of nothing."""
     try:
-        async with asyncio.timeout(max(seconds, 0)):
-            return await reader.read(CHUNK)
+        return await asyncio.wait_for(reader.read(CHUNK), max(seconds, 0))
     except TimeoutError:
         return None
     except ConnectionError:
@@ -126,8 +121,7 @@ class Front:
             writer.close()
             # What is still buffered goes out, within SEND_SECONDS.
             with suppress(OSError, TimeoutError, asyncio.CancelledError):
-                async with asyncio.timeout(SEND_SECONDS):
-                    await writer.wait_closed()
+                await asyncio.wait_for(writer.wait_closed(), SEND_SECONDS)
             writer.transport.abort()
 
     async def converse(self, http, reader, writer, peer, task):
@@ -347,8 +341,7 @@ class Front:
     async def write(self, writer, data):
         if data:
             writer.write(data)
-            async with asyncio.timeout(SEND_SECONDS):
-                await writer.drain()
+            await asyncio.wait_for(writer.drain(), SEND_SECONDS)
 
     async def refuse(self, http, reader, writer, answer):
         """Answer without reading the body, then read and drop what still comes, and close."""

@@ -53,8 +53,9 @@ class Upstream:
     async def exchange(self, method, target, headers, peer, body, size, home="/"):
         """Pass a whole request to gunicorn and return its whole response (502/503/504 if none)."""
         try:
-            async with asyncio.timeout(CONNECT_SECONDS):  # no task of its own, unlike wait_for
-                reader, writer = await asyncio.open_unix_connection(self.socket_path, limit=CHUNK)
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(self.socket_path, limit=CHUNK), CONNECT_SECONDS
+            )
         except (OSError, TimeoutError) as error:
             self.warn(f"502: gunicorn's socket did not take the request ({error!r})")
             return Answer.own(502, headers, home)
@@ -67,11 +68,11 @@ class Upstream:
             while body is not None and (chunk := body.read(CHUNK)):
                 writer.write(out + http.send(h11.Data(data=chunk)))
                 out = b""
-                async with asyncio.timeout(UPSTREAM_SECONDS):
-                    await writer.drain()
+                await asyncio.wait_for(writer.drain(), UPSTREAM_SECONDS)
             writer.write(out + http.send(h11.EndOfMessage()))  # a small request: one write
-            async with asyncio.timeout(UPSTREAM_SECONDS):
-                await self.take_response(http, reader, method, answer)
+            await asyncio.wait_for(
+                self.take_response(http, reader, method, answer), UPSTREAM_SECONDS
+            )
             return answer
         except TimeoutError:
             self.release(answer)
