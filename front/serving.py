@@ -71,7 +71,8 @@ class Front:
         self.arriving = Slots(budgets.BODY_SLOTS, budgets.BODY_SLOTS_PER_CLIENT)
         self.uploads = Slots(budgets.UPLOAD_SLOTS, budgets.UPLOAD_SLOTS_PER_CLIENT)
         self.accounts = Slots(budgets.UPLOAD_SLOTS, budgets.UPLOAD_SLOTS_PER_ACCOUNT)
-        self.idle = {}  # connection task -> whether it waits for a next request with no bytes
+        self.open = {}  # connection task -> the client key its connection slot is held for
+        self.waiting = {}  # connection task -> None, in the order they began to wait for a request
         self.stopping = False
         self.server = None
 
@@ -85,26 +86,46 @@ class Front:
         """Take no new connection; close those that wait for a request, let the rest finish."""
         self.stopping = True
         self.server.close()
-        for task, idle in list(self.idle.items()):
-            if idle:
-                task.cancel()
+        for task in list(self.waiting):
+            task.cancel()
 
     async def finish(self, seconds):
         """Wait up to `seconds` for the requests in flight, then drop what is left."""
-        if self.idle:
-            await asyncio.wait(list(self.idle), timeout=seconds)
-        for task in list(self.idle):
+        if self.open:
+            await asyncio.wait(list(self.open), timeout=seconds)
+        for task in list(self.open):
             task.cancel()
+
+    def take_connection(self, key):
+        """Take a connection slot for `key`, or return False.
+
+        When the dyno's slots are all held, the connection that has waited longest for a
+        request (silent since it opened, or idle between requests) is closed and gives its
+        slot to the new one: a flood of silent connections, behind the router all from one
+        address, then only ever holds the newest slots and never shuts others out. Without a
+        router, an address over its own share is refused.
+        """
+        if self.connections.take(key):
+            return True
+        over_share = not self.hops and self.connections.held[key] >= self.connections.each
+        if over_share or not self.waiting:
+            return False
+        oldest = next(iter(self.waiting))
+        del self.waiting[oldest]
+        self.connections.give_back(self.open.pop(oldest))
+        oldest.cancel()
+        return self.connections.take(key)
 
     async def connection(self, reader, writer):
         task = asyncio.current_task()
         peer = writer.get_extra_info("peername")
         peer = peer[0] if isinstance(peer, tuple) else "local"
         key = client_key(peer)
-        if self.stopping or not self.connections.take(key):
+        if self.stopping or not self.take_connection(key):
             writer.transport.abort()
             return
-        self.idle[task] = True
+        self.open[task] = key
+        self.waiting[task] = None
         writer.transport.set_write_buffer_limits(high=CHUNK)
         http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         try:
@@ -116,8 +137,9 @@ class Front:
             if http.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 await self.refuse(http, reader, writer, self.own(500, []))
         finally:
-            self.connections.give_back(key)
-            del self.idle[task]
+            if self.open.pop(task, None) is not None:  # not given to a newer connection
+                self.connections.give_back(key)
+            self.waiting.pop(task, None)
             writer.close()
             # What is still buffered goes out, within SEND_SECONDS.
             with suppress(OSError, TimeoutError, asyncio.CancelledError):
@@ -128,14 +150,14 @@ class Front:
         """Answer the connection's requests one after another until it or the front closes."""
         first = True
         while True:
-            self.idle[task] = True
+            self.waiting[task] = None
             try:
                 request, head = await self.read_head(http, reader, first)
             except h11.RemoteProtocolError as error:
                 status = 431 if error.error_status_hint == 431 else 400
                 await self.refuse(http, reader, writer, self.own(status, []))
                 return
-            self.idle[task] = False
+            self.waiting.pop(task, None)
             if request is None:
                 return
             if len(head) > MAX_HEADER_BYTES:  # h11 bounds only a head still incomplete
@@ -351,6 +373,7 @@ class Front:
         answer.close = True
         await self.send(http, writer, answer)
         writer.write_eof()
+        self.waiting[asyncio.current_task()] = None  # lingering: first to go if slots run out
         loop = asyncio.get_running_loop()
         until = loop.time() + STOP_SECONDS
         while loop.time() < until and await read_some(reader, LINGER_SECONDS):
