@@ -4,8 +4,25 @@ h11 0.16 frames a request carrying both Content-Length and Transfer-Encoding by 
 keeps the connection, and it accepts bare-LF line ends and obs-folded header lines. A proxy
 before the front that reads the same bytes another way would see a different request (request
 smuggling), so these are refused here with 400 and the connection closed (RFC 9112 §6.1, §2.2,
-§5.2). Everything else about framing is h11's.
+§5.2). Everything else about framing is h11's, with its grammar of chunk extensions made the
+RFC's (below).
 """
+
+import re
+
+import h11._readers
+
+# h11 0.16 reads a chunk extension as ";.*": any byte but LF, so a lone CR or a NUL too, which a
+# proxy before the front may take for a line's end. Its reader looks the pattern up by this
+# module-level name on every chunk; here it is RFC 9112 §7.1.1's (token, or a quoted string;
+# no whitespace around ";" and "="). tests/test_front_smuggling.py pins it.
+TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+h11._readers.chunk_header_re = re.compile(
+    rb"(?P<chunk_size>[0-9A-Fa-f]{1,20})"
+    rb"(?P<chunk_ext>(?:;" + TOKEN + rb"(?:=(?:" + TOKEN + rb"|" + QUOTED + rb"))?)*)"
+    rb"[ \t]*\r\n"
+)
 
 # Headers of one hop (RFC 9110 §7.6.1; "Close" is a reserved field name, §7.6.1 too), the
 # body's framing (the front sets its own) and gunicorn's name and version, which are nobody's
@@ -36,7 +53,7 @@ NOT_PASSED_ON = HOP_BY_HOP | FORWARDING
 KEPT_FROM_CONNECTION = frozenset({b"host", *FORWARDING})
 
 
-def framing_fault(head, fields):
+def framing_fault(head, fields, version):
     """Return why a request's head is refused (400 and close), or None.
 
     `head` is its raw bytes as received (request line and header lines), `fields` h11's
@@ -50,6 +67,10 @@ def framing_fault(head, fields):
         return "a header line is folded (obs-fold)"
     if b"transfer-encoding" in fields and b"content-length" in fields:
         return "both Content-Length and Transfer-Encoding"
+    if version != b"1.1" and version != b"1.0":  # h11 takes any HTTP/d.d
+        return "not HTTP/1.1 or HTTP/1.0"
+    if version == b"1.0" and b"transfer-encoding" in fields:  # RFC 9112 §6.1: faulty framing
+        return "Transfer-Encoding in an HTTP/1.0 request"
     return None
 
 

@@ -10,7 +10,7 @@ from contextlib import suppress
 import h11
 
 from front import budgets
-from front.budgets import Held, Slots, body_deadline, client_key
+from front.budgets import Connections, Held, Slots, body_deadline, client_key
 from front.framing import client_address, framing_fault, response_headers
 from front.pages import Answer
 from front.upstream import CHUNK, PARSED, Upstream, spool
@@ -31,6 +31,10 @@ def warn(message):
 
 class Cut(Exception):
     """The client hung up, stalled or broke the framing before its request was whole."""
+
+
+class Malformed(Cut):
+    """The request broke HTTP/1.1's framing after its head: answered 400, then closed."""
 
 
 class TooLarge(Exception):
@@ -60,9 +64,7 @@ class Front:
         self.sign_in_url = settings.FRONT_SIGN_IN_URL.encode()
         self.home = settings.FRONT_HOME_URL
         self.upstream = Upstream(socket_path, self.hops, warn)
-        # Behind a router every connection is the router's: clients are counted per request.
-        per_peer = budgets.CONNECTIONS_PER_CLIENT if not self.hops else budgets.MAX_CONNECTIONS
-        self.connections = Slots(budgets.MAX_CONNECTIONS, per_peer)
+        self.connections = Connections(per_address=not self.hops)
         # The dyno's bodies and anonymous forms (held until gunicorn answers), one address's
         # share of the bodies still arriving (given back once the body is whole), and uploads
         # by dyno, address and account.
@@ -71,8 +73,6 @@ class Front:
         self.arriving = Slots(budgets.BODY_SLOTS, budgets.BODY_SLOTS_PER_CLIENT)
         self.uploads = Slots(budgets.UPLOAD_SLOTS, budgets.UPLOAD_SLOTS_PER_CLIENT)
         self.accounts = Slots(budgets.UPLOAD_SLOTS, budgets.UPLOAD_SLOTS_PER_ACCOUNT)
-        self.open = {}  # connection task -> the client key its connection slot is held for
-        self.waiting = {}  # connection task -> None, in the order they began to wait for a request
         self.stopping = False
         self.server = None
 
@@ -86,46 +86,24 @@ class Front:
         """Take no new connection; close those that wait for a request, let the rest finish."""
         self.stopping = True
         self.server.close()
-        for task in list(self.waiting):
+        for task in list(self.connections.waiting):
             task.cancel()
 
     async def finish(self, seconds):
         """Wait up to `seconds` for the requests in flight, then drop what is left."""
-        if self.open:
-            await asyncio.wait(list(self.open), timeout=seconds)
-        for task in list(self.open):
+        if self.connections.open:
+            await asyncio.wait(list(self.connections.open), timeout=seconds)
+        for task in list(self.connections.open):
             task.cancel()
-
-    def take_connection(self, key):
-        """Take a connection slot for `key`, or return False.
-
-        When the dyno's slots are all held, the connection that has waited longest for a
-        request (silent since it opened, or idle between requests) is closed and gives its
-        slot to the new one: a flood of silent connections, behind the router all from one
-        address, then only ever holds the newest slots and never shuts others out. Without a
-        router, an address over its own share is refused.
-        """
-        if self.connections.take(key):
-            return True
-        over_share = not self.hops and self.connections.held[key] >= self.connections.each
-        if over_share or not self.waiting:
-            return False
-        oldest = next(iter(self.waiting))
-        del self.waiting[oldest]
-        self.connections.give_back(self.open.pop(oldest))
-        oldest.cancel()
-        return self.connections.take(key)
 
     async def connection(self, reader, writer):
         task = asyncio.current_task()
         peer = writer.get_extra_info("peername")
         peer = peer[0] if isinstance(peer, tuple) else "local"
         key = client_key(peer)
-        if self.stopping or not self.take_connection(key):
+        if self.stopping or not self.connections.take(task, key):
             writer.transport.abort()
             return
-        self.open[task] = key
-        self.waiting[task] = None
         writer.transport.set_write_buffer_limits(high=CHUNK)
         http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         try:
@@ -137,9 +115,7 @@ class Front:
             if http.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 await self.refuse(http, reader, writer, self.own(500, []))
         finally:
-            if self.open.pop(task, None) is not None:  # not given to a newer connection
-                self.connections.give_back(key)
-            self.waiting.pop(task, None)
+            self.connections.give_back(task)
             writer.close()
             # What is still buffered goes out, within SEND_SECONDS.
             with suppress(OSError, TimeoutError, asyncio.CancelledError):
@@ -150,14 +126,14 @@ class Front:
         """Answer the connection's requests one after another until it or the front closes."""
         first = True
         while True:
-            self.waiting[task] = None
+            self.connections.waiting[task] = None
             try:
                 request, head = await self.read_head(http, reader, first)
             except h11.RemoteProtocolError as error:
                 status = 431 if error.error_status_hint == 431 else 400
                 await self.refuse(http, reader, writer, self.own(status, []))
                 return
-            self.waiting.pop(task, None)
+            self.connections.waiting.pop(task, None)
             if request is None:
                 return
             if len(head) > MAX_HEADER_BYTES:  # h11 bounds only a head still incomplete
@@ -165,7 +141,7 @@ class Front:
                 return
             headers = list(request.headers)
             fields = dict(headers)
-            fault = framing_fault(head, fields)
+            fault = framing_fault(head, fields, request.http_version)
             if fault or request.method == b"CONNECT":
                 warn(f"400: {fault or 'CONNECT is not served'} (client {peer})")
                 await self.refuse(http, reader, writer, self.own(400, headers))
@@ -221,7 +197,7 @@ class Front:
                 answer = await self.admit(headers, fields, peer, client, upload, held)
                 if answer is None:
                     seconds = body_deadline(self.body_seconds, length if length else limit)
-                    body, size = await self.read_body(http, reader, writer, limit, seconds)
+                    body, size = await self.read_body(http, reader, writer, limit, seconds, chunked)
                     held.give_back(self.arriving)  # the address's share: bodies still arriving
             else:
                 await self.read_end(http, reader)
@@ -233,6 +209,9 @@ class Front:
                 if body is not None:  # the request's body is not kept while a reader reads
                     body.close()
                 return await self.send(http, writer, answer)
+        except Malformed as error:
+            warn(f"400: {error} (client {peer})")
+            answer = self.own(400, headers)
         except TooLarge:
             answer = self.own(413, headers)
         finally:
@@ -282,14 +261,20 @@ class Front:
             return self.own(502, headers)
         return account[0]
 
-    async def read_body(self, http, reader, writer, limit, seconds):
+    async def read_body(self, http, reader, writer, limit, seconds, chunked):
         """Return the whole body (in a file at 0) and its size; raise Cut if it never completes
-        within `seconds` in all, or stalls FRONT_BODY_SECONDS between two reads."""
+        within `seconds` in all, or stalls FRONT_BODY_SECONDS between two reads.
+
+        h11 ends a chunked body at a bare LF after the last chunk and takes trailer lines as
+        it takes a head's (bare LF included): a proxy before the front could see a message
+        that goes on. So a chunked body must end in CRLF CRLF, with no trailer (Malformed).
+        """
         if http.they_are_waiting_for_100_continue:
             writer.write(http.send(h11.InformationalResponse(status_code=100, headers=[])))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         body, size = spool(), 0
+        recent = http.trailing_data[0] if chunked else b""  # the body's bytes so far, its end
         try:
             while True:
                 event = self.next_event(http)
@@ -299,12 +284,18 @@ class Front:
                     if data is None:
                         raise Cut
                     http.receive_data(data)
+                    if chunked:
+                        recent = recent[-8:] + data
                 elif isinstance(event, h11.Data):
                     size += len(event.data)
                     if size > limit:
                         raise TooLarge
                     body.write(event.data)
                 elif isinstance(event, h11.EndOfMessage):
+                    if chunked:
+                        ending = recent[: len(recent) - len(http.trailing_data[0])]
+                        if event.headers or not ending.endswith(b"\r\n\r\n"):
+                            raise Malformed("a chunked body ends with a trailer or a bare LF")
                     body.seek(0)
                     return body, size
                 else:
@@ -318,7 +309,7 @@ class Front:
         try:
             return http.next_event()
         except h11.RemoteProtocolError as error:
-            raise Cut from error
+            raise Malformed(f"the body broke its framing ({error})") from error
 
     async def read_end(self, http, reader):
         """Take the end of a request without a body (it comes with the head)."""
@@ -373,7 +364,7 @@ class Front:
         answer.close = True
         await self.send(http, writer, answer)
         writer.write_eof()
-        self.waiting[asyncio.current_task()] = None  # lingering: first to go if slots run out
+        self.connections.waiting[asyncio.current_task()] = None  # lingering: first to go
         loop = asyncio.get_running_loop()
         until = loop.time() + STOP_SECONDS
         while loop.time() < until and await read_some(reader, LINGER_SECONDS):

@@ -124,7 +124,7 @@ def test_when_the_dynos_connections_are_all_held_the_longest_waiting_one_gives_w
     127.0.3.2 fill the dyno's slots with their shares."""
 
     async def scenario(rig):
-        rig.front.connections = Slots(8, 8 if hops else 4)
+        rig.front.connections.slots = Slots(8, 8 if hops else 4)
         flood = [await rig.connect(f"127.0.3.{1 + n % 2 * (1 - hops)}") for n in range(8)]
         await asyncio.sleep(0.1)
         other = await rig.connect("127.0.3.9")
@@ -132,7 +132,7 @@ def test_when_the_dynos_connections_are_all_held_the_longest_waiting_one_gives_w
         status, _, _ = await other.response()
         oldest_closed = await flood[0].closed(timeout=1)
         newest_open = not await flood[-1].closed(timeout=0.2)
-        held = rig.front.connections.count
+        held = rig.front.connections.slots.count
         for client in [*flood, other]:
             client.close()
         return status, oldest_closed, newest_open, held
