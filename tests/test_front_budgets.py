@@ -140,6 +140,25 @@ def test_when_the_dynos_connections_are_all_held_the_longest_waiting_one_gives_w
     assert run(scenario, tmp_path, TRUSTED_PROXY_HOPS=hops) == (200, True, True, 8)
 
 
+def test_connections_with_a_request_in_flight_never_give_way(tmp_path):
+    async def scenario(rig):
+        rig.front.connections.slots = Slots(8, 8)
+        bodies = [await hold(rig, f"127.0.3.{n + 1}", FORM % b"") for n in range(8)]
+        await asyncio.sleep(0.1)
+        newcomer = await rig.connect("127.0.3.9")
+        try:
+            await newcomer.send(b"GET /big?n=1 HTTP/1.1\r\nHost: memo\r\n\r\n", b"GET")
+            status, _, _ = await newcomer.response()
+        except ConnectionError:
+            status = None  # aborted before the request was written
+        still_open = [not await client.closed(timeout=0.05) for client in bodies]
+        for client in [*bodies, newcomer]:
+            client.close()
+        return status, still_open
+
+    assert run(scenario, tmp_path, TRUSTED_PROXY_HOPS=1) == (None, [True] * 8)
+
+
 def test_a_new_connection_must_send_its_first_byte_within_the_header_deadline(tmp_path):
     async def scenario(rig):
         silent = await rig.connect()
