@@ -73,6 +73,47 @@ class Slots:
             del self.held[key]
 
 
+class Connections:
+    """The dyno's connection slots: MAX_CONNECTIONS, and CONNECTIONS_PER_CLIENT per address
+    when clients connect directly (behind a router every connection is the router's, and
+    clients are counted per request).
+
+    When the dyno's slots are all held, the connection that has waited longest for a request
+    (silent since it opened, idle between requests, or lingering after a refusal) is closed
+    and gives its slot to the new one: a flood of silent connections then only ever holds
+    the newest slots and never shuts the others out. An address over its own share is refused.
+    """
+
+    def __init__(self, per_address):
+        each = CONNECTIONS_PER_CLIENT if per_address else MAX_CONNECTIONS
+        self.slots = Slots(MAX_CONNECTIONS, each)
+        self.per_address = per_address
+        self.open = {}  # connection task -> the key its slot is held for
+        self.waiting = {}  # connection task -> None, in the order they began to wait
+
+    def take(self, task, key):
+        """Take a slot for the connection `task` from `key`; return whether it may stay."""
+        slots = self.slots
+        if not slots.take(key):
+            over_share = self.per_address and slots.held[key] >= slots.each
+            if over_share or not self.waiting:
+                return False
+            oldest = next(iter(self.waiting))
+            self.give_back(oldest)
+            oldest.cancel()
+            slots.take(key)
+        self.open[task] = key
+        self.waiting[task] = None
+        return True
+
+    def give_back(self, task):
+        """Give back the slot of `task` (once: a connection closed for a newer one is done)."""
+        self.waiting.pop(task, None)
+        key = self.open.pop(task, None)
+        if key is not None:
+            self.slots.give_back(key)
+
+
 class Spool:
     """Bytes of responses the front holds for its readers: per dyno, then 503."""
 

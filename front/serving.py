@@ -10,10 +10,10 @@ from contextlib import suppress
 import h11
 
 from front import budgets
-from front.budgets import Held, Slots, body_deadline, client_key
+from front.budgets import Connections, Held, Slots, body_deadline, client_key
 from front.framing import client_address, framing_fault, response_headers
 from front.pages import Answer
-from front.upstream import CHUNK, Upstream, spool
+from front.upstream import CHUNK, PARSED, Upstream, spool
 
 KEEPALIVE_SECONDS = 95  # the router keeps idle connections up to 90 s: stay open longer
 SEND_SECONDS = 30  # a client that takes nothing of the response for 30 s is dropped
@@ -31,6 +31,10 @@ def warn(message):
 
 class Cut(Exception):
     """The client hung up, stalled or broke the framing before its request was whole."""
+
+
+class Malformed(Cut):
+    """The request broke HTTP/1.1's framing after its head: answered 400, then closed."""
 
 
 class TooLarge(Exception):
@@ -60,9 +64,7 @@ class Front:
         self.sign_in_url = settings.FRONT_SIGN_IN_URL.encode()
         self.home = settings.FRONT_HOME_URL
         self.upstream = Upstream(socket_path, self.hops, warn)
-        # Behind a router every connection is the router's: clients are counted per request.
-        per_peer = budgets.CONNECTIONS_PER_CLIENT if not self.hops else budgets.MAX_CONNECTIONS
-        self.connections = Slots(budgets.MAX_CONNECTIONS, per_peer)
+        self.connections = Connections(per_address=not self.hops)
         # The dyno's bodies and anonymous forms (held until gunicorn answers), one address's
         # share of the bodies still arriving (given back once the body is whole), and uploads
         # by dyno, address and account.
@@ -71,7 +73,6 @@ class Front:
         self.arriving = Slots(budgets.BODY_SLOTS, budgets.BODY_SLOTS_PER_CLIENT)
         self.uploads = Slots(budgets.UPLOAD_SLOTS, budgets.UPLOAD_SLOTS_PER_CLIENT)
         self.accounts = Slots(budgets.UPLOAD_SLOTS, budgets.UPLOAD_SLOTS_PER_ACCOUNT)
-        self.idle = {}  # connection task -> whether it waits for a next request with no bytes
         self.stopping = False
         self.server = None
 
@@ -85,15 +86,14 @@ class Front:
         """Take no new connection; close those that wait for a request, let the rest finish."""
         self.stopping = True
         self.server.close()
-        for task, idle in list(self.idle.items()):
-            if idle:
-                task.cancel()
+        for task in list(self.connections.waiting):
+            task.cancel()
 
     async def finish(self, seconds):
         """Wait up to `seconds` for the requests in flight, then drop what is left."""
-        if self.idle:
-            await asyncio.wait(list(self.idle), timeout=seconds)
-        for task in list(self.idle):
+        if self.connections.open:
+            await asyncio.wait(list(self.connections.open), timeout=seconds)
+        for task in list(self.connections.open):
             task.cancel()
 
     async def connection(self, reader, writer):
@@ -101,10 +101,9 @@ class Front:
         peer = writer.get_extra_info("peername")
         peer = peer[0] if isinstance(peer, tuple) else "local"
         key = client_key(peer)
-        if self.stopping or not self.connections.take(key):
+        if self.stopping or not self.connections.take(task, key):
             writer.transport.abort()
             return
-        self.idle[task] = True
         writer.transport.set_write_buffer_limits(high=CHUNK)
         http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
         try:
@@ -116,8 +115,7 @@ class Front:
             if http.our_state in (h11.IDLE, h11.SEND_RESPONSE):
                 await self.refuse(http, reader, writer, self.own(500, []))
         finally:
-            self.connections.give_back(key)
-            del self.idle[task]
+            self.connections.give_back(task)
             writer.close()
             # What is still buffered goes out, within SEND_SECONDS.
             with suppress(OSError, TimeoutError, asyncio.CancelledError):
@@ -128,25 +126,27 @@ class Front:
         """Answer the connection's requests one after another until it or the front closes."""
         first = True
         while True:
-            self.idle[task] = True
+            self.connections.waiting[task] = None
             try:
                 request, head = await self.read_head(http, reader, first)
             except h11.RemoteProtocolError as error:
                 status = 431 if error.error_status_hint == 431 else 400
                 await self.refuse(http, reader, writer, self.own(status, []))
                 return
-            self.idle[task] = False
+            self.connections.waiting.pop(task, None)
             if request is None:
                 return
             if len(head) > MAX_HEADER_BYTES:  # h11 bounds only a head still incomplete
                 await self.refuse(http, reader, writer, self.own(431, list(request.headers)))
                 return
-            fault = framing_fault(head, list(request.headers))
+            headers = list(request.headers)
+            fields = dict(headers)
+            fault = framing_fault(head, fields, request.http_version)
             if fault or request.method == b"CONNECT":
                 warn(f"400: {fault or 'CONNECT is not served'} (client {peer})")
-                await self.refuse(http, reader, writer, self.own(400, list(request.headers)))
+                await self.refuse(http, reader, writer, self.own(400, headers))
                 return
-            if not await self.respond(http, reader, writer, request, peer):
+            if not await self.respond(http, reader, writer, request, headers, fields, peer):
                 return
             if http.our_state is not h11.DONE or http.their_state is not h11.DONE:
                 return
@@ -180,24 +180,24 @@ class Front:
             raw += data
             http.receive_data(data)
 
-    async def respond(self, http, reader, writer, request, peer):
+    async def respond(self, http, reader, writer, request, headers, fields, peer):
         """Answer one request; return whether the connection may carry another."""
-        headers = list(request.headers)
-        client = client_key(client_address(self.hops, peer, headers))
         upload = request.target.split(b"?", 1)[0] in self.upload_paths
         limit = self.upload_limit if upload else FORM_LIMIT
-        length = next((int(v) for n, v in headers if n == b"content-length"), None)
-        chunked = any(n == b"transfer-encoding" for n, _ in headers)
+        length = fields.get(b"content-length")  # h11 let through digits only, one value
+        length = None if length is None else int(length)
+        chunked = b"transfer-encoding" in fields
         if length is not None and length > limit:
             return await self.refuse(http, reader, writer, self.own(413, headers))
         held = Held()
         body, size, answer = None, 0, None
         try:
             if chunked or length:
-                answer = await self.admit(request, headers, peer, client, upload, held)
+                client = client_key(client_address(self.hops, peer, headers))
+                answer = await self.admit(headers, fields, peer, client, upload, held)
                 if answer is None:
                     seconds = body_deadline(self.body_seconds, length if length else limit)
-                    body, size = await self.read_body(http, reader, writer, limit, seconds)
+                    body, size = await self.read_body(http, reader, writer, limit, seconds, chunked)
                     held.give_back(self.arriving)  # the address's share: bodies still arriving
             else:
                 await self.read_end(http, reader)
@@ -209,6 +209,9 @@ class Front:
                 if body is not None:  # the request's body is not kept while a reader reads
                     body.close()
                 return await self.send(http, writer, answer)
+        except Malformed as error:
+            warn(f"400: {error} (client {peer})")
+            answer = self.own(400, headers)
         except TooLarge:
             answer = self.own(413, headers)
         finally:
@@ -218,7 +221,7 @@ class Front:
         # A refusal: the slots are back before the front lingers over what the client still sends.
         return await self.refuse(http, reader, writer, answer)
 
-    async def admit(self, request, headers, peer, client, upload, held):
+    async def admit(self, headers, fields, peer, client, upload, held):
         """Take the body's slots into `held` (cheap counts first, then the app's session
         check where needed); return the front's refusal, if any."""
         busy = self.own(429, headers, [(b"Retry-After", b"30")])
@@ -228,7 +231,7 @@ class Front:
                 return busy
         if not upload and held.take(self.anonymous, client):
             return None
-        if not any(name == b"cookie" for name, _ in headers):
+        if b"cookie" not in fields:
             account = None  # no session to ask about
         else:
             account = await self.signed_in_account(headers, peer)
@@ -258,14 +261,20 @@ class Front:
             return self.own(502, headers)
         return account[0]
 
-    async def read_body(self, http, reader, writer, limit, seconds):
+    async def read_body(self, http, reader, writer, limit, seconds, chunked):
         """Return the whole body (in a file at 0) and its size; raise Cut if it never completes
-        within `seconds` in all, or stalls FRONT_BODY_SECONDS between two reads."""
+        within `seconds` in all, or stalls FRONT_BODY_SECONDS between two reads.
+
+        h11 ends a chunked body at a bare LF after the last chunk and takes trailer lines as
+        it takes a head's (bare LF included): a proxy before the front could see a message
+        that goes on. So a chunked body must end in CRLF CRLF, with no trailer (Malformed).
+        """
         if http.they_are_waiting_for_100_continue:
             writer.write(http.send(h11.InformationalResponse(status_code=100, headers=[])))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         body, size = spool(), 0
+        recent = http.trailing_data[0] if chunked else b""  # the body's bytes so far, its end
         try:
             while True:
                 event = self.next_event(http)
@@ -275,12 +284,18 @@ class Front:
                     if data is None:
                         raise Cut
                     http.receive_data(data)
+                    if chunked:
+                        recent = recent[-8:] + data
                 elif isinstance(event, h11.Data):
                     size += len(event.data)
                     if size > limit:
                         raise TooLarge
                     body.write(event.data)
                 elif isinstance(event, h11.EndOfMessage):
+                    if chunked:
+                        ending = recent[: len(recent) - len(http.trailing_data[0])]
+                        if event.headers or not ending.endswith(b"\r\n\r\n"):
+                            raise Malformed("a chunked body ends with a trailer or a bare LF")
                     body.seek(0)
                     return body, size
                 else:
@@ -294,7 +309,7 @@ class Front:
         try:
             return http.next_event()
         except h11.RemoteProtocolError as error:
-            raise Cut from error
+            raise Malformed(f"the body broke its framing ({error})") from error
 
     async def read_end(self, http, reader):
         """Take the end of a request without a body (it comes with the head)."""
@@ -320,11 +335,12 @@ class Front:
                 headers.append((b"Content-Length", length))
             if answer.close or self.stopping:
                 headers.append((b"Connection", b"close"))
-            out = http.send(
-                h11.Response(
-                    status_code=answer.status, headers=headers, reason=answer.reason_phrase
-                )
+            # Every name and value here is h11's parse of gunicorn's (or the front's own
+            # constants): h11 need not match each against its grammar again (PARSED).
+            response = h11.Response(
+                status_code=answer.status, headers=headers, reason=answer.reason_phrase, **PARSED
             )
+            out = http.send(response)
             while answer.body is not None and (chunk := answer.body.read(CHUNK)):
                 out += http.send(h11.Data(data=chunk))
                 if len(out) >= CHUNK:  # a small answer goes out in one write
@@ -348,6 +364,7 @@ class Front:
         answer.close = True
         await self.send(http, writer, answer)
         writer.write_eof()
+        self.connections.waiting[asyncio.current_task()] = None  # lingering: first to go
         loop = asyncio.get_running_loop()
         until = loop.time() + STOP_SECONDS
         while loop.time() < until and await read_some(reader, LINGER_SECONDS):

@@ -2,13 +2,14 @@
 for what only a process shows: gunicorn's own answers, and the disk bodies really take.
 """
 
+import resource
 import socket
 import threading
 import time
 from contextlib import closing, suppress
 from pathlib import Path
 
-from front.budgets import ANONYMOUS_BODY_SLOTS, BODY_SLOTS_PER_CLIENT
+from front.budgets import ANONYMOUS_BODY_SLOTS, BODY_SLOTS_PER_CLIENT, MAX_CONNECTIONS
 from front.serving import FORM_LIMIT
 from tests.test_front import answer_of, healthz_seconds, tempfile_folder, temporary_bytes
 
@@ -71,3 +72,25 @@ def test_form_bodies_really_read_from_many_addresses_hold_bounded_disk(live_serv
         stop.set()
         for sender in senders:
             sender.join(timeout=30)
+
+
+def test_a_flood_of_silent_connections_from_one_address_leaves_healthz_to_another(live_server):
+    """Issue #48's 2,100 silent connections from one address, against the production front
+    (behind a router, where every connection comes from the router's address): /healthz from
+    another address is answered while every one of them is still open on the client's side."""
+    server = live_server()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * MAX_CONNECTIONS)), hard))
+    flood = []
+    try:
+        for _ in range(MAX_CONNECTIONS + 52):
+            sock = socket.socket()
+            flood.append(sock)
+            sock.settimeout(10)
+            sock.bind(("127.0.3.1", 0))
+            with suppress(OSError):
+                sock.connect(("127.0.0.1", server.port))
+        assert healthz_seconds(server) < 3
+    finally:
+        for sock in flood:
+            sock.close()

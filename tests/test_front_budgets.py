@@ -5,8 +5,10 @@ addresses (127.x.y.z): each one reached, and what stays free for everyone else.
 import asyncio
 import time
 
+import pytest
+
 from front import budgets
-from front.budgets import Spool
+from front.budgets import Slots, Spool
 from tests.frontrig import run
 
 FORM = b"POST /auth/login HTTP/1.1\r\nHost: memo\r\nContent-Length: 400000\r\n%b\r\nx"
@@ -112,6 +114,49 @@ def test_one_address_has_at_most_its_connections_and_others_still_connect(tmp_pa
         return refused, status
 
     assert run(scenario, tmp_path) == (True, 200)
+
+
+@pytest.mark.parametrize("hops", [1, 0], ids=["behind-the-router", "direct"])
+def test_when_the_dynos_connections_are_all_held_the_longest_waiting_one_gives_way(tmp_path, hops):
+    """Behind the router every connection comes from its one address: a flood of silent
+    connections takes every slot (2,048; 8 here), yet the next client is answered, and the
+    connection that waited longest is closed for it. Without a router, 127.0.3.1 and
+    127.0.3.2 fill the dyno's slots with their shares."""
+
+    async def scenario(rig):
+        rig.front.connections.slots = Slots(8, 8 if hops else 4)
+        flood = [await rig.connect(f"127.0.3.{1 + n % 2 * (1 - hops)}") for n in range(8)]
+        await asyncio.sleep(0.1)
+        other = await rig.connect("127.0.3.9")
+        await other.send(b"GET /big?n=1 HTTP/1.1\r\nHost: memo\r\n\r\n", b"GET")
+        status, _, _ = await other.response()
+        oldest_closed = await flood[0].closed(timeout=1)
+        newest_open = not await flood[-1].closed(timeout=0.2)
+        held = rig.front.connections.slots.count
+        for client in [*flood, other]:
+            client.close()
+        return status, oldest_closed, newest_open, held
+
+    assert run(scenario, tmp_path, TRUSTED_PROXY_HOPS=hops) == (200, True, True, 8)
+
+
+def test_connections_with_a_request_in_flight_never_give_way(tmp_path):
+    async def scenario(rig):
+        rig.front.connections.slots = Slots(8, 8)
+        bodies = [await hold(rig, f"127.0.3.{n + 1}", FORM % b"") for n in range(8)]
+        await asyncio.sleep(0.1)
+        newcomer = await rig.connect("127.0.3.9")
+        try:
+            await newcomer.send(b"GET /big?n=1 HTTP/1.1\r\nHost: memo\r\n\r\n", b"GET")
+            status, _, _ = await newcomer.response()
+        except ConnectionError:
+            status = None  # aborted before the request was written
+        still_open = [not await client.closed(timeout=0.05) for client in bodies]
+        for client in [*bodies, newcomer]:
+            client.close()
+        return status, still_open
+
+    assert run(scenario, tmp_path, TRUSTED_PROXY_HOPS=1) == (None, [True] * 8)
 
 
 def test_a_new_connection_must_send_its_first_byte_within_the_header_deadline(tmp_path):
