@@ -13,7 +13,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -66,6 +66,10 @@ class Note(db.Model):
         Index("ix_note_user_id_pinned_updated_at", "user_id", "pinned", "updated_at", "id"),
         # The notes without a summary (the previous release's writes): the retag job's.
         Index("ix_note_unsummarised", "id", postgresql_where=text("preview IS NULL")),
+        # The notes this release's rules have not read (migration 0024): the retag job's.
+        Index(
+            "ix_note_unread", "id", postgresql_where=text("read_version IS DISTINCT FROM version")
+        ),
         # The notes whose tags are older than their text (the previous release's saves).
         Index(
             "ix_note_untagged",
@@ -118,6 +122,11 @@ class Note(db.Model):
     tasks_total: Mapped[int | None] = mapped_column(
         BigInteger, default=new_note_summary("tasks_total")
     )
+    # The first open task items as [number, text] pairs, for the list to tick, read from
+    # `read_version`'s text by this release's rules (tags too); the list trusts them only
+    # while it is the note's version, and the retag job reads the notes where it is not.
+    open_tasks: Mapped[list | None] = mapped_column(JSONB, default=new_note_summary("open_tasks"))
+    read_version: Mapped[int | None] = mapped_column(BigInteger, default=1)
 
     owner: Mapped[User] = relationship(back_populates="notes")
 

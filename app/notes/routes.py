@@ -33,13 +33,13 @@ DIFFS_SHOWN = 5
 ANY_NOTE_ID = BIGINT_MAX
 
 
-def note_url_format(endpoint):
+def note_url_format(endpoint, **values):
     """Return `endpoint`'s URL for any note as a format string: "/notes/{}" for notes.detail.
 
     A list page needs two URLs a note. Forty url_for calls cost 0.25 ms, 3.8 % of the list's
     CPU in bench/cpu.py's setting (docs/performance.md); str.format, 0.03 ms.
     """
-    url = url_for(endpoint, note_id=ANY_NOTE_ID)
+    url = url_for(endpoint, note_id=ANY_NOTE_ID, **values)
     # Braces elsewhere in the URL (a mount point's name, say) must stay literal.
     return url.replace("{", "{{").replace("}", "}}").replace(str(ANY_NOTE_ID), "{}")
 
@@ -93,6 +93,7 @@ def index():
         sort=sort,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
+        task_url=note_url_format("notes.tick_task", number=0).removesuffix("0") + "{}",
     )
 
 
@@ -143,6 +144,8 @@ def save(note, title, content, base, always=False):
             preview=facts.preview,
             tasks_done=facts.tasks_done,
             tasks_total=facts.tasks_total,
+            open_tasks=facts.open_tasks,
+            read_version=base + 1,  # the WHERE holds the version at `base`
         )
         .execution_options(synchronize_session=False)
     ).rowcount
