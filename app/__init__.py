@@ -35,7 +35,7 @@ def create_app(settings=None, overrides=None):
     from app.markdown import render as render_markdown
     from app.mypage import tasks as mypage_tasks
     from app.mypage.routes import bp as mypage_bp
-    from app.notes import checklists, shelves  # noqa: F401  (their routes attach to notes.bp)
+    from app.notes import checklists, shelves, versions  # noqa: F401  (their routes attach to notes.bp)
     from app.notes import tasks as notes_tasks
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp

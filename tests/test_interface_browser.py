@@ -200,6 +200,16 @@ def check_conflict_page(page, found):
         found["the conflict page"] = violations
     if page.evaluate(SIDEWAYS) > 0:
         found["the conflict page scrolls sideways"] = page.evaluate(SIDEWAYS)
+    # Keep the saved one, then two saves in a row: the history's set-aside entry and its
+    # entry that says a save in between was not kept on its own.
+    page.locator("form:has(input[name=choice][value=theirs]) button").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    for text in ("second", "third"):
+        page.goto(f"{note}/edit")
+        page.fill("textarea[name=content]", text)
+        page.get_by_role("button", name=re.compile("Save|저장")).click()
+        page.wait_for_url(re.compile(r"/notes/\d+$"))
+    check_page(page, f"{note}/history", found)
 
 
 @pytest.mark.parametrize("width", [320, 390])

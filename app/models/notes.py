@@ -29,6 +29,8 @@ from app.models.base import (
 )
 from app.tags import note_tags
 
+SET_ASIDE = "set_aside"  # a history entry's kind: the text a conflict set aside
+
 # Notes of earlier releases were stamped twice as they were written, microseconds apart.
 EDITED_AFTER = timedelta(milliseconds=1)
 
@@ -170,6 +172,16 @@ class NoteVersion(db.Model):
     content: Mapped[str] = mapped_column(Text)
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when it was current
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # None: the text a save replaced; SET_ASIDE: the text a conflict set aside, never the
+    # note's (migration 0024).
+    kind: Mapped[str | None] = mapped_column(Text)
+    # Saves within the quiet time after this entry whose texts were not kept (None: none).
+    dropped: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def set_aside(self):
+        """Return whether this is a text a conflict set aside rather than a saved one."""
+        return self.kind == SET_ASIDE
 
 
 class NoteShare(db.Model):

@@ -1,5 +1,5 @@
-"""A note's first open task items, for the list to tick; and a mark of which text this
-release's rules read (tags, summary).
+"""A note's first open task items, for the list to tick; a mark of which text this
+release's rules read (tags, summary); and what a history entry is.
 
 Revision ID: 0024
 Revises: 0023
@@ -15,6 +15,11 @@ Create Date: 2026-11-25
    the deploy (it never names the columns). The worker's retag job reads them again in
    batches: their open tasks, and their tags by this release's rule (Korean particles,
    docs/notes.md). Until then the list shows no task of theirs to tick.
+
+3. note_version.kind text and note_version.dropped bigint, both nullable: NULL is a save's
+   entry (the text a save replaced), 'set_aside' the text a conflict's "keep the saved one"
+   set aside; `dropped` counts the saves within the quiet time after the entry whose texts
+   were not kept. The previous release's entries are saves with none counted.
 
 The previous release never reads the new columns.
 """
@@ -32,11 +37,14 @@ backward_compatible = True
 
 UNREAD_INDEX = "ix_note_unread"
 COLUMNS = ("open_tasks jsonb", "read_version bigint")
+VERSION_COLUMNS = ("kind text", "dropped bigint")
 
 
 def upgrade():
     for column in COLUMNS:
         op.execute(f"ALTER TABLE note ADD COLUMN IF NOT EXISTS {column}")
+    for column in VERSION_COLUMNS:
+        op.execute(f"ALTER TABLE note_version ADD COLUMN IF NOT EXISTS {column}")
     with op.get_context().autocommit_block():
         create_index_concurrently(
             UNREAD_INDEX, "note", '"id"', where="read_version IS DISTINCT FROM version"
@@ -48,3 +56,5 @@ def downgrade():
         op.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{UNREAD_INDEX}"')
     for column in COLUMNS:
         op.execute(f"ALTER TABLE note DROP COLUMN IF EXISTS {column.split()[0]}")
+    for column in VERSION_COLUMNS:
+        op.execute(f"ALTER TABLE note_version DROP COLUMN IF EXISTS {column.split()[0]}")
