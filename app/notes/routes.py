@@ -90,7 +90,7 @@ def index():
         sort=sort,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
-        task_url=note_url_format("notes.tick_task", number=0).removesuffix("0") + "{}",
+        task_url=note_url_format("notes.tick_task", number=0).removesuffix("0"),
     )
 
 
