@@ -36,3 +36,30 @@ def served_context(chromium, settled):
     context.set_default_timeout(15_000)
     yield context
     context.close()
+
+
+LANGUAGES = {"ko": "ko-KR", "en": "en-US"}
+
+
+@pytest.fixture
+def site(chromium, settled):
+    """Memo served as the Procfile serves it (a worker beside it), and a way to open tabs on it."""
+    server = settled
+    contexts = []
+
+    def tab(language="en", width=1280, scheme="light"):
+        context = chromium.new_context(
+            base_url=server.url,
+            locale=LANGUAGES[language],
+            timezone_id="Asia/Seoul",
+            viewport={"width": width, "height": 844},
+            color_scheme=scheme,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield tab
+    for context in contexts:
+        context.close()

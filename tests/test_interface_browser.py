@@ -26,31 +26,6 @@ RUN_AXE = """async (tags) => {
     nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
 }"""
 SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
-LANGUAGES = {"ko": "ko-KR", "en": "en-US"}
-
-
-@pytest.fixture
-def site(chromium, settled):
-    """Memo served as the Procfile serves it (a worker beside it), and a way to open tabs on it."""
-    server = settled
-    contexts = []
-
-    def tab(language="en", width=1280, scheme="light"):
-        context = chromium.new_context(
-            base_url=server.url,
-            locale=LANGUAGES[language],
-            timezone_id="Asia/Seoul",
-            viewport={"width": width, "height": 844},
-            color_scheme=scheme,
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield tab
-    for context in contexts:
-        context.close()
 
 
 def sign_up_and_in(page, email, nickname):
@@ -336,47 +311,3 @@ def test_screenshots_of_the_phone_in_korean_light_and_dark(app, site):
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SCREENSHOTS / f"{name}-390-ko-{scheme}.png")
             assert (SCREENSHOTS / f"{name}-390-ko-{scheme}.png").stat().st_size > 0
-
-
-NOT_DONE = {"ko": "“{}”: 미완료", "en": "“{}”: not done"}
-
-
-def sign_in(page, email):
-    """Sign an account in again, in a new tab."""
-    page.goto("/auth/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_load_state()
-
-
-@pytest.mark.parametrize("language", ["ko", "en"])
-def test_a_task_is_ticked_from_the_list_with_the_keyboard_and_the_list_passes_axe(site, language):
-    page = site(language, 390)
-    email = f"ticks-{language}@example.com"
-    sign_up_and_in(page, email, f"ticks{language}")
-    note = write_note(page, "장보기 — shopping", "- [ ] 우유 — milk\n- [ ] 빵 — bread\n- [x] 잼")
-    for number in range(12):  # enough notes that the checklist's row is below the fold
-        write_note(page, f"메모 {number} — note {number}", "글 — words " * 20)
-    page.goto("/?page=1")
-    box = page.get_by_role("button", name=NOT_DONE[language].format("빵 — bread"))
-    box.focus()
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    # Back on the same list (its query kept), at the note's row; the note was saved.
-    assert re.search(r"/\?page=1#note-\d+$", page.url) and page.url.endswith(note.split("/")[-1])
-    assert page.evaluate("document.querySelector(':target').id") == f"note-{note.split('/')[-1]}"
-    assert page.get_by_role("button", name=NOT_DONE[language].format("우유 — milk")).is_visible()
-    assert page.get_by_role("button", name=NOT_DONE[language].format("빵 — bread")).count() == 0
-    assert "2/3" in page.inner_text(f"#note-{note.split('/')[-1]} .tasks")
-    found = {}
-    for width in (320, 390, 1280):
-        for scheme in ("light", "dark"):
-            tab = site(language, width, scheme=scheme)
-            sign_in(tab, email)
-            tab.goto("/")
-            check_here(tab, f"/ at {width} px, {scheme}", found)
-            if width == 390 and language == "ko":
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                tab.screenshot(path=SCREENSHOTS / f"list-ticks-390-ko-{scheme}.png")
-    assert found == {}

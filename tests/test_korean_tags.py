@@ -84,3 +84,19 @@ def test_notes_tagged_by_the_earlier_rule_are_read_again_by_the_worker(app, user
     tags = user.get("/tags").get_data(as_text=True)
     assert "회의록은" not in tags and "회의록" in tags
     assert f'href="/notes/{note}"' in user.get("/?tag=회의록").get_data(as_text=True)
+
+
+def test_the_forms_suggestions_are_the_accounts_listed_tags_most_used_first(app, user, other_user):
+    user.create_note("one #회의록", "#work")
+    user.create_note("two #회의록은", "")
+    archived = note_id(user.create_note("put away #보관", ""))
+    user.post(f"/notes/{archived}/archive")
+    other_user.create_note("theirs #비밀", "")
+    answer = user.get("/tags/names")
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json"
+    assert answer.get_json() == {"tags": ["회의록", "work"]}
+    assert other_user.get("/tags/names").get_json() == {"tags": ["비밀"]}
+    assert user.post("/tags/names").status_code == 405
+    # The form holds the box the script fills, hidden until a tag fits.
+    form = user.get("/notes/new").get_data(as_text=True)
+    assert 'data-source="/tags/names" hidden' in form
