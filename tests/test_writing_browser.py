@@ -82,3 +82,35 @@ def test_the_form_offers_the_accounts_tags_as_one_types_a_hash(site, language):
     assert tab.evaluate("document.activeElement.name") == "content"
     assert not tab.is_visible(".tag-suggestions")
     assert found == {}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_an_upload_returns_to_the_attachments_with_its_message(
+    site, object_store, settled, tmp_path, language
+):
+    object_store.allow_uploads_from(settled.url)
+    page = site(language, 390)
+    email = f"files-{language}@example.com"
+    sign_up_and_in(page, email, f"files{language}")
+    note = write_note(page, "첨부 — files", "글 — words\n" * 30)  # a long note: the panel is low
+    report = tmp_path / "보고서 report.pdf"
+    report.write_bytes(b"%PDF-1.7\n" + b"x" * 3000)
+    found = {}
+    for width in (320, 390, 1280):
+        for scheme in ("light", "dark"):
+            tab = site(language, width, scheme=scheme)
+            sign_in(tab, email)
+            tab.goto(note)
+            tab.set_input_files("form.upload input[type=file]", report)
+            with tab.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
+                tab.locator("form.upload button[type=submit]").click()
+            message = tab.locator("#attachments .flash")
+            assert "보고서 report.pdf" in message.inner_text()
+            box = tab.evaluate("document.getElementById('attachments').getBoundingClientRect().top")
+            assert 0 <= box < tab.viewport_size["height"], "the panel is in view"
+            kinds = tab.locator("ul.attachments").inner_text()
+            assert ("PDF 문서 · " if language == "ko" else "PDF document · ") in kinds
+            check_here(tab, f"{note} after an upload at {width} px, {scheme}", found)
+            if width == 390 and language == "ko":
+                tab.screenshot(path=SCREENSHOTS / f"attachments-390-ko-{scheme}.png")
+    assert found == {}
