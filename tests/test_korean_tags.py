@@ -100,3 +100,11 @@ def test_the_forms_suggestions_are_the_accounts_listed_tags_most_used_first(app,
     # The form holds the box the script fills, hidden until a tag fits.
     form = user.get("/notes/new").get_data(as_text=True)
     assert 'data-source="/tags/names" hidden' in form
+
+
+def test_the_suggestions_answer_at_most_200_names(app, user):
+    user.create_note("many", "")
+    tags = ",".join(f"t{number:03}" for number in range(300))
+    run_sql(app, f"UPDATE note SET tags = '{{{tags}}}'")  # more than any text could make
+    names = user.get("/tags/names").get_json()["tags"]
+    assert len(names) == 200 and names[:2] == ["t000", "t001"]
