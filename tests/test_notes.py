@@ -197,7 +197,8 @@ LIST_FORM = re.compile(
     r'<input type="hidden" name="next" value="([^"]+)">'
 )
 TICK_BOX = re.compile(
-    r'<li( class="completed")?>\s*<span><button type="submit" name="toggle" value="(\d+)"'
+    r'<li id="note-\d+"( class="completed")?>\s*'
+    r'<span><button type="submit" name="toggle" value="(\d+)"'
     r'.*?<a href="([^"]+)">([^<]+)</a>',
     re.DOTALL,
 )
