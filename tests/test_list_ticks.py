@@ -8,6 +8,15 @@ tick, an item that is not there, a missing CSRF token (docs/security.md).
 from html import unescape
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from app.markdown import OPEN_TASKS_LISTED, TASK_TEXT_LENGTH
@@ -147,3 +156,67 @@ def test_the_previous_releases_saves_offer_no_tick_until_the_worker_reads_them(a
         retag_notes(timestamp=0)
     [(listed, _, fields, _, text)] = list_ticks(user)
     assert (listed, text, fields["version"]) == (note, "bread", "2")
+
+
+class ListTicks(RuleBasedStateMachine):
+    """A checklist note ticked from list pages shown at different times, while the note is
+    also edited: a tick from the page of the current version is applied, one from an older
+    page gets the conflict page, and the note is always the model's text."""
+
+    def __init__(self, user):
+        super().__init__()
+        self.user, self.items, self.version, self.pages = user, [("a0", False)], 1, []
+        self.note = note_id(user.create_note("Checklist", self.text()))
+
+    def text(self):
+        return "\n".join(f"- [{'x' if done else ' '}] {name}" for name, done in self.items)
+
+    @rule()
+    def show_the_list(self):
+        ticks = [tick for tick in list_ticks(self.user) if tick[0] == self.note]
+        open_items = [name for name, done in self.items if not done][:OPEN_TASKS_LISTED]
+        assert [text for *_, text in ticks] == open_items
+        if ticks:
+            self.pages.append((self.version, ticks))
+
+    @rule(name=st.sampled_from(["b", "c", "d"]))
+    def edit_elsewhere(self, name):
+        self.items.append((f"{name}{len(self.items)}", False))
+        answer = self.user.post(
+            f"/notes/{self.note}/edit",
+            {"title": "Checklist", "content": self.text(), "version": str(self.version)},
+        )
+        assert answer.status_code == 302
+        self.version += 1
+
+    @precondition(lambda self: self.pages)
+    @rule(data=st.data())
+    def tick_from_a_page(self, data):
+        shown_at, ticks = data.draw(st.sampled_from(self.pages))
+        _, action, fields, _, text = data.draw(st.sampled_from(ticks))
+        answer = self.user.post(action, fields, csrf=False)
+        if shown_at == self.version:
+            assert answer.status_code == 302
+            number = int(action.rsplit("/", 1)[1])
+            assert self.items[number] == (text, False)
+            self.items[number] = (text, True)
+            self.version += 1
+        else:
+            assert answer.status_code == 409  # never a silent overwrite
+
+    @invariant()
+    def the_note_is_the_models_text(self):
+        assert content_of(self.user, self.note) == self.text()
+
+
+def test_ticks_from_list_pages_old_and_new_never_overwrite_unasked(app, user, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 10_000)
+    run_state_machine_as_test(
+        lambda: ListTicks(user),
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )
