@@ -114,3 +114,36 @@ def test_an_upload_returns_to_the_attachments_with_its_message(
             if width == 390 and language == "ko":
                 tab.screenshot(path=SCREENSHOTS / f"attachments-390-ko-{scheme}.png")
     assert found == {}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_history_with_a_set_aside_text_and_dropped_saves_passes_axe(site, language):
+    page = site(language, 390)
+    email = f"history-{language}@example.com"
+    sign_up_and_in(page, email, f"history{language}")
+    note = write_note(page, "두 곳에서 — two places", "first")
+    page.goto(f"{note}/edit")
+    page.evaluate("document.querySelector('input[name=version]').value = '0'")
+    page.fill("textarea[name=content]", "mine")
+    page.get_by_role("button", name=re.compile("Save|저장")).click()
+    page.locator("form:has(input[name=choice][value=theirs]) button").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    for text in ("second", "third"):
+        page.goto(f"{note}/edit")
+        page.fill("textarea[name=content]", text)
+        page.get_by_role("button", name=re.compile("Save|저장")).click()
+        page.wait_for_url(re.compile(r"/notes/\d+$"))
+    page.goto(f"{note}/history")
+    aside = page.locator("a[href*='/history/']").last.get_attribute("href")
+    found = {}
+    for width in (320, 390, 1280):
+        for scheme in ("light", "dark"):
+            tab = site(language, width, scheme=scheme)
+            sign_in(tab, email)
+            for path in (f"{note}/history", aside):
+                tab.goto(path)
+                check_here(tab, f"{path} at {width} px, {scheme}", found)
+            if width == 390 and language == "ko":
+                tab.goto(f"{note}/history")
+                tab.screenshot(path=SCREENSHOTS / f"history-390-ko-{scheme}.png", full_page=True)
+    assert found == {}
