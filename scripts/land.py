@@ -102,6 +102,8 @@ class Checkout:
             "APP_SETTINGS": "config.TestingConfig",
             "TEST_DATABASE_URL": database_url,
             "VIRTUAL_ENV": str(self.bin.parent),
+            # This checkout's code first: the virtualenv's .pth names the landing checkout's.
+            "PYTHONPATH": str(self.folder),
             **extra,
         }
         variables["PATH"] = f"{self.bin}{os.pathsep}{variables.get('PATH', '')}"
