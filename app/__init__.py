@@ -58,7 +58,7 @@ def register_blueprints(app):
     from app.auth.routes import bp as auth_bp
     from app.i18n import routes as i18n_routes
     from app.mypage.routes import bp as mypage_bp
-    from app.notes import checklists, shelves  # noqa: F401  (their routes attach to notes.bp)
+    from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp

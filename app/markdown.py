@@ -116,36 +116,47 @@ def plain_of_inline(token):
 
 
 class Summary(NamedTuple):
-    """What a note's text says, read once a save: its plain text, a preview line and its
-    task items' counts (the list shows those two; tags, search and word counts read the
-    plain text)."""
+    """What a note's text says, read once a save: its plain text, a preview line, its task
+    items' counts and its first open ones as (number, text) pairs (the list shows those;
+    tags, search and word counts read the plain text)."""
 
     plain: str
     preview: str
     tasks_done: int
     tasks_total: int
+    open_tasks: tuple = ()
 
 
 PREVIEW_LENGTH = 140  # characters of the list's preview line
+# The list offers a note's first open task items to tick, this many, each cut this short:
+# a row's work stays a few template operations (docs/performance.md).
+OPEN_TASKS_LISTED = 3
+TASK_TEXT_LENGTH = 80
+
+
+def cut(text, length):
+    """Return `text` on one line, at most `length` characters (an ellipsis where cut)."""
+    line = " ".join(text[: length * 4].split())
+    return line if len(line) <= length else line[: length - 1].rstrip() + "…"
 
 
 @lru_cache(maxsize=8)  # a new note's columns each ask for it (app/models/notes.py)
 def summary(content):
     """Return the Summary of a note's content."""
-    blocks, done, total = [], 0, 0
+    blocks, done, total, still_open = [], 0, 0, []
     for token in parse(content):
         if token.type == "inline":
             blocks.append(plain_of_inline(token))
             if is_task(token):
+                ticked = 'checked="checked"' in token.children[0].content
+                if not ticked and len(still_open) < OPEN_TASKS_LISTED:
+                    still_open.append((total, cut(blocks[-1], TASK_TEXT_LENGTH)))
                 total += 1
-                done += 'checked="checked"' in token.children[0].content
+                done += ticked
         elif token.type in ("fence", "code_block"):
             blocks.append(token.content.rstrip("\n"))
     plain = "\n".join(block for block in blocks if block)
-    line = " ".join(plain[: PREVIEW_LENGTH * 4].split())
-    if len(line) > PREVIEW_LENGTH:
-        line = line[: PREVIEW_LENGTH - 1].rstrip() + "…"
-    return Summary(plain, line, done, total)
+    return Summary(plain, cut(plain, PREVIEW_LENGTH), done, total, tuple(still_open))
 
 
 def plain_text(content):

@@ -1,6 +1,6 @@
 """What the web knows of the schema: its version, and whether a newer one is safe to serve.
 
-/readyz reads these, and so does the release phase (migrations/release/). They only read:
+/readyz reads these, and so does the release phase (app/release/). They only read:
 the record of applied revisions (table `schema_revisions`) is written by the release phase.
 The code's own chain is read from the revision files' text: importing them would load
 Alembic's operations and the DDL helpers into every web worker.

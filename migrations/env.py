@@ -1,11 +1,11 @@
-"""Alembic environment: Flask-Migrate's stock template, wired to migrations/release/.
+"""Alembic environment: Flask-Migrate's stock template, wired to app/release/.
 
 Differences from the template: one transaction per revision (online and in `--sql` output),
 a migration session with timeouts and the upgraders' lock, retries of a revision that waits
 too long for a lock, the record of applied revisions, and a database ahead of this code (a
 platform rollback) left alone by `flask db upgrade` when every newer revision is backward
 compatible. `flask db upgrade` first checks that record against this code's chain and refuses
-a history that disagrees (migrations/release/history.py); `flask release apply-skipped` runs
+a history that disagrees (app/release/history.py); `flask release apply-skipped` runs
 what it skipped.
 """
 
@@ -18,10 +18,10 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import Connection, create_engine, pool
 
+from app.release import history as release_history
+from app.release import records, repair, session
 from app.schema import COMPAT_TABLE
 from config import direct_database_uri
-from migrations.release import history as release_history
-from migrations.release import records, repair, session
 
 config = context.config
 if not logging.getLogger().handlers:

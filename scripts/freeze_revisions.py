@@ -13,7 +13,7 @@ import argparse
 import subprocess
 import sys
 
-from migrations.release.freeze import FROZEN, current_checksums, read_frozen
+from app.release.freeze import FROZEN, current_checksums, read_frozen
 
 HEADER = (
     "# Every revision that has landed on main, with the SHA-256 of its code (docstrings and\n"

@@ -47,7 +47,7 @@ MIGRATION_TESTS = [
 # Run too when the merge changes the release phase's own code (they take about 2 minutes).
 RELEASE_PHASE_TESTS = {
     "tests/test_release_history.py": [
-        "migrations/release",
+        "app/release",
         "migrations/env.py",
         "app/schema.py",
         "app/commands/release.py",
@@ -102,6 +102,8 @@ class Checkout:
             "APP_SETTINGS": "config.TestingConfig",
             "TEST_DATABASE_URL": database_url,
             "VIRTUAL_ENV": str(self.bin.parent),
+            # This checkout's code first: the virtualenv's .pth names the landing checkout's.
+            "PYTHONPATH": str(self.folder),
             **extra,
         }
         variables["PATH"] = f"{self.bin}{os.pathsep}{variables.get('PATH', '')}"

@@ -115,3 +115,30 @@ def fill_form(page, action, fields, button):
         form.locator(f"input[name={name}]").fill(value)
     form.get_by_role("button", name=button).click()
     page.wait_for_load_state()
+
+
+LANGUAGES = {"ko": "ko-KR", "en": "en-US"}
+
+
+@pytest.fixture
+def tabs(chromium, settled):
+    """Memo served as the Procfile serves it (a worker beside it), and a way to open tabs on it."""
+    server = settled
+    contexts = []
+
+    def tab(language="en", width=1280, scheme="light"):
+        context = chromium.new_context(
+            base_url=server.url,
+            locale=LANGUAGES[language],
+            timezone_id="Asia/Seoul",
+            viewport={"width": width, "height": 844},
+            color_scheme=scheme,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield tab
+    for context in contexts:
+        context.close()

@@ -78,13 +78,12 @@ def test_a_confirmed_upload_is_not_offered_again(app, ann):
 def test_an_attached_file_is_listed_and_downloads_byte_for_byte(app, ann, object_store):
     response = ann.attach(1, PDF, "Quarterly report.pdf")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/notes/1"
+    assert response.headers["Location"] == "/notes/1#attachments"  # back at the panel
     page = ann.browser.get("/notes/1")
     assert "Quarterly report.pdf is attached." in flashed(page)
     [(attachment_id, name)] = ann.listing(1)
     assert name == "Quarterly report.pdf"
-    assert "application/pdf" in page_text(page)
-    assert f"{len(PDF):,} bytes" in page_text(page)
+    assert f"PDF document · {len(PDF):,} bytes" in page_text(page)
 
     link = ann.browser.get(f"/attachments/{attachment_id}")
     assert link.status_code == 302
@@ -159,7 +158,7 @@ def test_deleting_an_attachment_removes_its_object(app, ann, object_store):
     first, second = attachments(app)
     response = ann.browser.post(f"/attachments/{first.id}/delete")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/notes/1"
+    assert response.headers["Location"] == "/notes/1#attachments"
     assert "report.pdf is deleted." in flashed(ann.browser.get("/notes/1"))
     assert [name for _, name in ann.listing(1)] == ["a.png"]
     assert first.key in stored_keys(object_store)  # until the job runs

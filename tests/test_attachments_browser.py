@@ -55,7 +55,7 @@ def attach(page, path):
     """Choose a file in the note's form and attach it, as a person would."""
     page.evaluate(WATCH_PROGRESS)
     page.set_input_files("form.upload input[type=file]", path)
-    with page.expect_navigation(url=re.compile(r"/notes/\d+$")):
+    with page.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
         page.get_by_role("button", name="Attach", exact=True).click()
 
 
@@ -88,7 +88,12 @@ def test_attach_a_5_mb_file_and_a_photo_download_them_and_delete_them(
         assert progress[-1] == (100, "Quarterly report – Q3.pdf")
         attach(page, photo)
         assert listed(page) == ["Quarterly report – Q3.pdf", "holiday.jpg"]
-        assert "5 MB · application/pdf" in page.locator("ul.attachments").inner_text()
+        assert "PDF document · 5 MB" in page.locator("ul.attachments").inner_text()
+        # The page opens at the attachments, its message in view there, not at the top.
+        message = page.locator("#attachments .flash")
+        assert message.inner_text() == "holiday.jpg is attached." and message.is_visible()
+        top = page.evaluate("document.getElementById('attachments').getBoundingClientRect().top")
+        assert 0 <= top < page.viewport_size["height"]
     with screenshot_on_failure(page, "attachments-download"):
         assert download(page, "Quarterly report – Q3.pdf") == (
             "Quarterly report – Q3.pdf",
@@ -127,7 +132,7 @@ def test_without_javascript_the_plain_form_posts_to_the_store_and_comes_back(
         page.get_by_role("link", name="New note").first.click()
         submit(page, {"title": "Trip", "content": "files"}, "Save")
         page.set_input_files("form.upload input[type=file]", report)
-        with page.expect_navigation(url=re.compile(r"/notes/\d+$")):
+        with page.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
             page.get_by_role("button", name="Attach", exact=True).click()
         # moto does not fill in ${filename} as S3 does: the file is named by its type.
         assert "attachment.pdf is attached." in flash(page)

@@ -116,6 +116,7 @@ MATRIX = {
     "/notes/<id:note_id>/unarchive": Route(OWNER, {"POST": {"next": "/"}}),
     "/archive": Route(ACCOUNT, {"GET": {}}),
     "/tags": Route(ACCOUNT, {"GET": {}}),
+    "/tags/names": Route(ACCOUNT, {"GET": {}}),
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
     "/s/<token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),

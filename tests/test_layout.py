@@ -141,6 +141,22 @@ def test_every_import_in_app_is_at_the_top_of_its_module():
     assert nested == []
 
 
+def test_app_never_imports_migrations():
+    """One direction: migrations/ (env.py, the revisions) imports app/; app/ holds the release
+    phase and the DDL helpers the revisions import, and imports nothing of migrations/."""
+    importers = []
+    for path in APP.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(name == "migrations" or name.startswith("migrations.") for name in names):
+                importers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert importers == []
+
+
 def test_jobs_imports_no_feature():
     graph, _ = import_graph()
     assert [target for target in graph["app.jobs"] if feature_of(target)] == []

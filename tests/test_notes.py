@@ -197,7 +197,8 @@ LIST_FORM = re.compile(
     r'<input type="hidden" name="next" value="([^"]+)">'
 )
 TICK_BOX = re.compile(
-    r'<li( class="completed")?>\s*<span><button type="submit" name="toggle" value="(\d+)"'
+    r'<li id="note-\d+"( class="completed")?>\s*'
+    r'<span><button type="submit" name="toggle" value="(\d+)"'
     r'.*?<a href="([^"]+)">([^<]+)</a>',
     re.DOTALL,
 )
@@ -257,3 +258,20 @@ def test_toggle_needs_post_and_csrf(user):
     assert user.get(f"{location}/toggle").status_code == 405
     assert user.post(f"{location}/toggle", csrf=False).status_code == 400
     assert 'aria-pressed="false"' in user.get(location).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "intro"),
+    [
+        ("/", True),  # Memo's address: the first visit
+        ("/auth/login", True),
+        ("/notes/new", False),  # on the way to a page of one's own: the form alone
+        ("/mypage", False),
+    ],
+)
+def test_a_first_visit_to_memos_address_shows_what_memo_is(client, path, intro):
+    response = client.get(path, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert ("<h1>Memo: your notes, only yours</h1>" in page) == intro
+    assert ("Create a free account" in page) == intro
+    assert 'name="password"' in page  # the form is there either way

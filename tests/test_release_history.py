@@ -11,11 +11,11 @@ import pytest
 
 from app import create_app
 from app.extensions import db
+from app.release.freeze import revision_checksum
 from config import database_uri
 from devenv.revisions import script_directory
 from devenv.schema import schema_dump
 from devenv.services import execute, query
-from migrations.release.freeze import revision_checksum
 from tests.flaskdb import flask_db, flask_release
 
 # The record as 2122606 left it on a database created at that commit: 0010 ran on top of

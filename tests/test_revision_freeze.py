@@ -11,15 +11,15 @@ import os
 import subprocess
 import sys
 
-from app.schema import code_revisions
-from devenv import ROOT
-from migrations.release.freeze import (
+from app.release.freeze import (
     FROZEN,
     current_checksums,
     freeze_problems,
     read_frozen,
     revision_checksum,
 )
+from app.schema import code_revisions
+from devenv import ROOT
 
 REVISION = """\"\"\"{doc}\"\"\"
 
@@ -87,9 +87,10 @@ def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp
     """In a scratch checkout (its own migrations/), as a developer runs it on a branch."""
     versions = tmp_path / "migrations" / "versions"
     versions.mkdir(parents=True)
-    for name in ("__init__.py", "release/__init__.py", "release/freeze.py"):
-        (tmp_path / "migrations" / name).parent.mkdir(exist_ok=True)
-        (tmp_path / "migrations" / name).write_text((ROOT / "migrations" / name).read_text())
+    release = ("app/__init__.py", "app/release/__init__.py", "app/release/ddl.py")
+    for name in ("migrations/__init__.py", *release, "app/release/freeze.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text((ROOT / name).read_text())
     (versions / "0001_test.py").write_text(revision_source("0001", "None"))
     git(tmp_path, "init", "-q", "-b", "main")
     git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
@@ -97,7 +98,7 @@ def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp
     script = [sys.executable, str(ROOT / "scripts" / "freeze_revisions.py")]
 
     def freeze():
-        # The scratch checkout's migrations/ comes first, as the repository's does in its own.
+        # The scratch checkout's app/ and migrations/ come first, as the repository's do in its own.
         environ = {**os.environ, "PYTHONPATH": str(tmp_path)}
         return subprocess.run(script, cwd=tmp_path, env=environ, capture_output=True, text=True)
 

@@ -49,6 +49,15 @@ def get_attachment(attachment_id):
     return attachment
 
 
+def back_to_panel(note_id):
+    """Redirect to the note's attachments, where the message (an `attachments-` category,
+    shown in the panel, not at the top of the page) says what happened."""
+    return redirect(url_for("notes.detail", note_id=note_id, _anchor=PANEL_ID))
+
+
+PANEL_ID = "attachments"  # the panel's id on the note page (attachments/_panel.html)
+
+
 @bp.post("/notes/<id:note_id>/attachments/upload")
 @login_required
 def start(note_id):
@@ -74,10 +83,10 @@ def confirm(note_id):
     note = get_note(note_id)
     attachment, confirmed = confirm_upload(note, request.args.get("upload", ""))
     if confirmed:
-        flash(gettext("%(name)s is attached.", name=attachment.name), "success")
+        flash(gettext("%(name)s is attached.", name=attachment.name), "attachments-success")
     else:
-        flash(gettext("%(name)s was already attached.", name=attachment.name), "info")
-    return redirect(url_for("notes.detail", note_id=note.id))
+        flash(gettext("%(name)s was already attached.", name=attachment.name), "attachments-info")
+    return back_to_panel(note.id)
 
 
 @bp.get("/attachments/<id:attachment_id>")
@@ -102,5 +111,5 @@ def delete(attachment_id):
     """Delete an attachment and its file."""
     attachment = get_attachment(attachment_id)
     delete_attachment(attachment)
-    flash(gettext("%(name)s is deleted.", name=attachment.name), "info")
-    return redirect(url_for("notes.detail", note_id=attachment.note_id))
+    flash(gettext("%(name)s is deleted.", name=attachment.name), "attachments-info")
+    return back_to_panel(attachment.note_id)

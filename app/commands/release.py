@@ -1,7 +1,7 @@
 """`flask release validate|apply-skipped`: the release phase's extras, beside Flask-Migrate's `db`.
 
 The release phase itself is `flask db upgrade` (the Procfile's `release:`); its code is
-migrations/release/, loaded only when one of these commands, or Alembic, runs.
+app/release/, loaded only when one of these commands, or Alembic, runs.
 """
 
 import click
@@ -45,8 +45,8 @@ def validate(accept_checksums):
     """Check the record of applied revisions against this code's chain, as the release phase."""
     from alembic.script import ScriptDirectory  # (as above)
 
-    from migrations.release import history as release_history  # the web never loads these
-    from migrations.release import records, repair  # (as above)
+    from app.release import history as release_history  # the web never loads these
+    from app.release import records, repair  # (as above)
 
     scripts = ScriptDirectory.from_config(migration_config())
     strict = current_app.config["MIGRATION_STRICT"]

@@ -11,6 +11,7 @@ from babel.dates import (
     tokenize_pattern,
 )
 from flask_babel import format_decimal, get_locale, get_timezone, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 # A date and a time to the minute, as each language writes them ("2026년 11월 23일 오후 6:59").
@@ -172,6 +173,62 @@ def file_size(size):
     return ngettext("%(count)s byte", "%(count)s bytes", size, count=format_decimal(size))
 
 
+# What a file is, for people, by its type (an attachment's type is decided at upload,
+# app/attachments/naming.py): the first rule that matches, else "File".
+FILE_KINDS = (
+    (("application/pdf",), _l("PDF document")),
+    (("image/",), _l("Image")),
+    (("audio/",), _l("Audio")),
+    (("video/",), _l("Video")),
+    (
+        (
+            "text/csv",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml",
+            "application/vnd.oasis.opendocument.spreadsheet",
+        ),
+        _l("Spreadsheet"),
+    ),
+    (
+        (
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.presentationml",
+            "application/vnd.oasis.opendocument.presentation",
+        ),
+        _l("Presentation"),
+    ),
+    (
+        (
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml",
+            "application/vnd.oasis.opendocument.text",
+            "application/rtf",
+        ),
+        _l("Document"),
+    ),
+    (("text/",), _l("Text file")),
+    (
+        (
+            "application/zip",
+            "application/x-7z",
+            "application/gzip",
+            "application/x-tar",
+            "application/x-rar",
+        ),
+        _l("Compressed archive"),
+    ),
+)
+
+
+def file_kind(content_type):
+    """Return what a file of this type is, in the reader's language: "PDF document", "Image"."""
+    content_type = (content_type or "").lower()
+    for starts, kind in FILE_KINDS:
+        if content_type.startswith(starts):
+            return str(kind)
+    return gettext("File")
+
+
 def now():
     """Return the current time (timezone-aware)."""
     return datetime.now(UTC)
@@ -183,7 +240,8 @@ def times_context():
 
 
 def init_app(app):
-    """Give templates `when(moment)`, `now()` and `file_size(size)`."""
+    """Give templates `when(moment)`, `now()`, `file_size(size)` and `file_kind(type)`."""
     app.context_processor(times_context)
     app.add_template_global(now)
     app.add_template_global(file_size)
+    app.add_template_global(file_kind)

@@ -13,7 +13,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,6 +28,8 @@ from app.models.base import (
     utcnow,
 )
 from app.tags import note_tags
+
+SET_ASIDE = "set_aside"  # a history entry's kind: the text a conflict set aside
 
 # Notes of earlier releases were stamped twice as they were written, microseconds apart.
 EDITED_AFTER = timedelta(milliseconds=1)
@@ -66,6 +68,10 @@ class Note(db.Model):
         Index("ix_note_user_id_pinned_updated_at", "user_id", "pinned", "updated_at", "id"),
         # The notes without a summary (the previous release's writes): the retag job's.
         Index("ix_note_unsummarised", "id", postgresql_where=text("preview IS NULL")),
+        # The notes this release's rules have not read (migration 0024): the retag job's.
+        Index(
+            "ix_note_unread", "id", postgresql_where=text("read_version IS DISTINCT FROM version")
+        ),
         # The notes whose tags are older than their text (the previous release's saves).
         Index(
             "ix_note_untagged",
@@ -118,6 +124,11 @@ class Note(db.Model):
     tasks_total: Mapped[int | None] = mapped_column(
         BigInteger, default=new_note_summary("tasks_total")
     )
+    # The first open task items as [number, text] pairs, for the list to tick, read from
+    # `read_version`'s text by this release's rules (tags too); the list trusts them only
+    # while it is the note's version, and the retag job reads the notes where it is not.
+    open_tasks: Mapped[list | None] = mapped_column(JSONB, default=new_note_summary("open_tasks"))
+    read_version: Mapped[int | None] = mapped_column(BigInteger, default=1)
 
     owner: Mapped[User] = relationship(back_populates="notes")
 
@@ -161,6 +172,16 @@ class NoteVersion(db.Model):
     content: Mapped[str] = mapped_column(Text)
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when it was current
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # None: the text a save replaced; SET_ASIDE: the text a conflict set aside, never the
+    # note's (migration 0024).
+    kind: Mapped[str | None] = mapped_column(Text)
+    # Saves within the quiet time after this entry whose texts were not kept (None: none).
+    dropped: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def set_aside(self):
+        """Return whether this is a text a conflict set aside rather than a saved one."""
+        return self.kind == SET_ASIDE
 
 
 class NoteShare(db.Model):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, case, select, tuple_
 
 from app.extensions import db
 from app.models import BIGINT_MAX, Note
@@ -102,6 +102,9 @@ LISTED = select(
     NOTES.c.preview,
     NOTES.c.tasks_done,
     NOTES.c.tasks_total,
+    NOTES.c.version,
+    # The open tasks the list offers, while they are still the text's (app/markdown.py).
+    case((NOTES.c.read_version == NOTES.c.version, NOTES.c.open_tasks)).label("open_tasks"),
     (NOTES.c.updated_at - NOTES.c.created_at >= EDITED_AFTER).label("edited"),
 ).where(MINE)
 

@@ -1,7 +1,5 @@
 """The signed-in user's notes."""
 
-from collections import Counter
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -14,6 +12,7 @@ from app.extensions import db
 from app.forms import page_status
 from app.markdown import summary
 from app.models import BIGINT_MAX, TITLE_MAX_LENGTH, Note, utcnow
+from app.models.notes import SET_ASIDE
 from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
@@ -27,19 +26,17 @@ from app.validators import is_same_site_path
 
 bp = Blueprint("notes", __name__)
 
-# The history page diffs its newest versions; a link shows each other one's (app/notes/diff.py).
-DIFFS_SHOWN = 5
 # An id no note has yet: a list page builds a note's URL with it once, then fills in each id.
 ANY_NOTE_ID = BIGINT_MAX
 
 
-def note_url_format(endpoint):
+def note_url_format(endpoint, **values):
     """Return `endpoint`'s URL for any note as a format string: "/notes/{}" for notes.detail.
 
     A list page needs two URLs a note. Forty url_for calls cost 0.25 ms, 3.8 % of the list's
     CPU in bench/cpu.py's setting (docs/performance.md); str.format, 0.03 ms.
     """
-    url = url_for(endpoint, note_id=ANY_NOTE_ID)
+    url = url_for(endpoint, note_id=ANY_NOTE_ID, **values)
     # Braces elsewhere in the URL (a mount point's name, say) must stay literal.
     return url.replace("{", "{{").replace("}", "}}").replace(str(ANY_NOTE_ID), "{}")
 
@@ -93,6 +90,7 @@ def index():
         sort=sort,
         oldest=OLDEST,
         note_url=note_url_format("notes.detail"),
+        task_url=note_url_format("notes.tick_task", number=0).removesuffix("0"),
     )
 
 
@@ -143,6 +141,8 @@ def save(note, title, content, base, always=False):
             preview=facts.preview,
             tasks_done=facts.tasks_done,
             tasks_total=facts.tasks_total,
+            open_tasks=facts.open_tasks,
+            read_version=base + 1,  # the WHERE holds the version at `base`
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -235,63 +235,11 @@ def keep_theirs(note, form):
             db.session.rollback()
             form.content.errors.append(str(full))
             return render_conflict(form, note)
-        history.keep(note, title=title, content=content, saved_at=utcnow(), always=True)
+        history.keep(
+            note, title=title, content=content, saved_at=utcnow(), always=True, kind=SET_ASIDE
+        )
     db.session.commit()
     flash(gettext("The saved text stays; yours is in the note's history."), "info")
-    return redirect(url_for("notes.detail", note_id=note.id))
-
-
-@bp.get("/notes/<id:note_id>/history")
-@login_required
-def history_page(note_id):
-    """Show the note's earlier versions, newest first, each with what changed after it."""
-    note = get_note(note_id)
-    versions = history.versions(note)
-    # Each version beside the text that followed it: the next newer version, or the note now.
-    later = [note, *versions][: len(versions)]
-    # The newest few diffs are on the page; each other one is computed when it is asked for.
-    entries = [
-        (
-            version,
-            text_diff(version.content, after.content) if number < DIFFS_SHOWN else None,
-            after.title,
-        )
-        for number, (version, after) in enumerate(zip(versions, later, strict=True))
-    ]
-    minutes = Counter(version.saved_at.replace(second=0, microsecond=0) for version in versions)
-    return render_template(
-        "notes/history.html",
-        note=note,
-        entries=entries,
-        days=current_app.config["HISTORY_DAYS"],
-        # Two versions saved within one minute are told apart by their seconds.
-        alike={v.id for v in versions if minutes[v.saved_at.replace(second=0, microsecond=0)] > 1},
-    )
-
-
-@bp.get("/notes/<id:note_id>/history/<id:version_id>")
-@login_required
-def version_page(note_id, version_id):
-    """Show one earlier version and what changed after it."""
-    note = get_note(note_id)
-    version = history.get_version(note, version_id) or abort(404)
-    changes = text_diff(version.content, history.newer_text(note, version).content)
-    return render_template("notes/version.html", note=note, version=version, changes=changes)
-
-
-@bp.post("/notes/<id:note_id>/history/<id:version_id>/restore")
-@login_required
-def restore_version(note_id, version_id):
-    """Make an earlier version the note's text; the current one joins the history."""
-    note = get_note(note_id)
-    version = history.get_version(note, version_id) or abort(404)
-    form = NoteForm(formdata=None, data={"title": version.title, "content": version.content})
-    if not has_room(form, note):
-        flash(form.content.errors[0], "error")
-        return redirect(url_for("notes.history_page", note_id=note.id))
-    save(note, version.title, version.content, note.version, always=True)
-    db.session.commit()
-    flash(gettext("That version is the note's text again."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
 
 

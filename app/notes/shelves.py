@@ -6,7 +6,7 @@ Both are plain forms (a POST each), and return to the page they were pressed on.
 page lists the account's tags (the `#word`s of its notes, app/tags.py) with their counts.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -90,10 +90,12 @@ def archive_page():
     return render_template("notes/archive.html", notes=notes, shown=ARCHIVE_SHOWN)
 
 
-@bp.get("/tags")
-@login_required
-def tags_page():
-    """List the user's tags with how many listed notes have each, the most used first."""
+TAGS_SUGGESTED = 200  # the note form's suggestions: the most used, this many at most
+
+
+def tag_counts(limit):
+    """Return the signed-in user's tags with how many listed notes have each, the most used
+    first, `limit` at most."""
     tag = func.unnest(Note.tags).label("tag")
     listed = (
         select(tag)
@@ -104,10 +106,24 @@ def tags_page():
         )
         .subquery()
     )
-    counts = db.session.execute(
+    return db.session.execute(
         select(listed.c.tag, func.count().label("notes"))
         .group_by(listed.c.tag)
         .order_by(func.count().desc(), listed.c.tag)
-        .limit(TAGS_SHOWN)
+        .limit(limit)
     ).all()
-    return render_template("notes/tags.html", counts=counts, shown=TAGS_SHOWN)
+
+
+@bp.get("/tags")
+@login_required
+def tags_page():
+    """List the user's tags with how many listed notes have each, the most used first."""
+    return render_template("notes/tags.html", counts=tag_counts(TAGS_SHOWN), shown=TAGS_SHOWN)
+
+
+@bp.get("/tags/names")
+@login_required
+def tag_names():
+    """Answer the user's tags, the most used first, as JSON: the note form's script offers
+    them as one types `#` (app/static/editor.js). It reads only; the form works without it."""
+    return jsonify(tags=[row.tag for row in tag_counts(TAGS_SUGGESTED)])

@@ -4,7 +4,8 @@ and summaries read from the text the previous release saved."""
 import logging
 
 import procrastinate
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 
 from app import jobs
 from app.extensions import db
@@ -37,17 +38,20 @@ def purge_trash_and_history(timestamp):
 # that a save of one of them waits a few milliseconds at most.
 RETAG_BATCH = 200
 
-# Each half of the OR has its partial index (ix_note_untagged, ix_note_unsummarised).
+# Each part of the OR has its partial index (ix_note_untagged, ix_note_unsummarised,
+# ix_note_unread).
 UNTAGGED = text(
     "SELECT id, title, content, version FROM note"
-    " WHERE tagged_version IS DISTINCT FROM version OR preview IS NULL ORDER BY id"
+    " WHERE tagged_version IS DISTINCT FROM version OR preview IS NULL"
+    " OR read_version IS DISTINCT FROM version ORDER BY id"
     " LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 RETAG = text(
     "UPDATE note SET tags = :tags, tagged_version = :version, preview = :preview,"
-    " tasks_done = :tasks_done, tasks_total = :tasks_total"
+    " tasks_done = :tasks_done, tasks_total = :tasks_total,"
+    " open_tasks = :open_tasks, read_version = :version"
     " WHERE id = :id AND version = :version"
-)
+).bindparams(bindparam("open_tasks", type_=JSONB))
 
 
 @blueprint.periodic(cron="*/5 * * * *", periodic_id="retag")
@@ -73,6 +77,7 @@ def retag_notes(timestamp):
                     "preview": facts.preview,
                     "tasks_done": facts.tasks_done,
                     "tasks_total": facts.tasks_total,
+                    "open_tasks": facts.open_tasks,
                 },
             )
         db.session.commit()

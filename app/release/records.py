@@ -10,9 +10,9 @@ from pathlib import Path
 from alembic.util import CommandError
 from sqlalchemy import text
 
+from app.release.freeze import script_checksum
+from app.release.session import current_heads
 from app.schema import COMPAT_TABLE, RollbackRefused, check_rollback
-from migrations.release.freeze import script_checksum
-from migrations.release.session import current_heads
 
 logger = logging.getLogger("memo.migrations")
 

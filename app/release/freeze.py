@@ -10,7 +10,7 @@ import hashlib
 import re
 from pathlib import Path
 
-MIGRATIONS = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 FROZEN = MIGRATIONS / "frozen.txt"
 ENTRY = re.compile(r"^(\S+\.py) ([0-9a-f]{64})$")
 CHECKSUMS = {}

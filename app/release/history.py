@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from alembic.util import CommandError
 
+from app.release.freeze import script_checksum, script_file
+from app.release.records import parent_of, recorded_revisions, release_commit
 from app.schema import database_heads
-from migrations.release.freeze import script_checksum, script_file
-from migrations.release.records import parent_of, recorded_revisions, release_commit
 
 logger = logging.getLogger("memo.migrations")
 

@@ -8,10 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.errors import first_line
+from app.release.freeze import script_checksum
+from app.release.history import ids
+from app.release.records import parent_of, release_commit, write_record
 from app.schema import COMPAT_TABLE
-from migrations.release.freeze import script_checksum
-from migrations.release.history import ids
-from migrations.release.records import parent_of, release_commit, write_record
 
 logger = logging.getLogger("memo.migrations")
 

@@ -1,0 +1,149 @@
+"""Writing in a note, in a real browser: ticking a task from the notes list, and the note
+form's tag suggestions; each state checked by axe at 320, 390 and 1280 px, light and dark,
+in both languages (the walk of tests/test_interface_browser.py), with the keyboard alone."""
+
+import re
+
+import pytest
+
+from devenv.visitors import PASSWORD
+from tests.test_interface_browser import SCREENSHOTS, check_here, sign_up_and_in, write_note
+
+NOT_DONE = {"ko": "“{}”: 미완료", "en": "“{}”: not done"}
+
+
+def sign_in(page, email):
+    """Sign an account in again, in a new tab."""
+    page.goto("/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_task_is_ticked_from_the_list_with_the_keyboard_and_the_list_passes_axe(tabs, language):
+    page = tabs(language, 390)
+    email = f"ticks-{language}@example.com"
+    sign_up_and_in(page, email, f"ticks{language}")
+    note = write_note(page, "장보기 — shopping", "- [ ] 우유 — milk\n- [ ] 빵 — bread\n- [x] 잼")
+    for number in range(12):  # enough notes that the checklist's row is below the fold
+        write_note(page, f"메모 {number} — note {number}", "글 — words " * 20)
+    page.goto("/?page=1")
+    box = page.get_by_role("button", name=NOT_DONE[language].format("빵 — bread"))
+    box.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # Back on the same list (its query kept), at the note's row; the note was saved.
+    assert re.search(r"/\?page=1#note-\d+$", page.url) and page.url.endswith(note.split("/")[-1])
+    assert page.evaluate("document.querySelector(':target').id") == f"note-{note.split('/')[-1]}"
+    assert page.get_by_role("button", name=NOT_DONE[language].format("우유 — milk")).is_visible()
+    assert page.get_by_role("button", name=NOT_DONE[language].format("빵 — bread")).count() == 0
+    assert "2/3" in page.inner_text(f"#note-{note.split('/')[-1]} .tasks")
+    found = {}
+    for width in (320, 390, 1280):
+        for scheme in ("light", "dark"):
+            tab = tabs(language, width, scheme=scheme)
+            sign_in(tab, email)
+            tab.goto("/")
+            check_here(tab, f"/ at {width} px, {scheme}", found)
+            if width == 390 and language == "ko":
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                tab.screenshot(path=SCREENSHOTS / f"list-ticks-390-ko-{scheme}.png")
+    assert found == {}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_form_offers_the_accounts_tags_as_one_types_a_hash(tabs, language):
+    page = tabs(language, 390)
+    email = f"tags-{language}@example.com"
+    sign_up_and_in(page, email, f"tags{language}")
+    write_note(page, "회의 — a meeting", "#회의록 #work")
+    found = {}
+    for width in (320, 390, 1280):
+        for scheme in ("light", "dark"):
+            tab = tabs(language, width, scheme=scheme)
+            sign_in(tab, email)
+            tab.goto("/notes/new")
+            tab.fill("input[name=title]", "새 회의 — another")
+            text = tab.locator("textarea[name=content]")
+            text.click()
+            tab.keyboard.type("오늘 #회")
+            suggestion = tab.get_by_role("button", name="#회의록")
+            suggestion.wait_for()
+            assert tab.get_by_role("button", name="#work").count() == 0  # it does not fit
+            check_here(tab, f"/notes/new with suggestions at {width} px, {scheme}", found)
+            if width == 390 and language == "ko":
+                tab.screenshot(path=SCREENSHOTS / f"tag-suggestions-390-ko-{scheme}.png")
+    tab.keyboard.press("Tab")  # from the text to the first suggestion
+    assert tab.evaluate("document.activeElement.textContent") == "#회의록"
+    tab.keyboard.press("Enter")
+    assert tab.input_value("textarea[name=content]") == "오늘 #회의록 "
+    assert tab.evaluate("document.activeElement.name") == "content"
+    assert not tab.is_visible(".tag-suggestions")
+    assert found == {}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_an_upload_returns_to_the_attachments_with_its_message(
+    tabs, object_store, settled, tmp_path, language
+):
+    object_store.allow_uploads_from(settled.url)
+    page = tabs(language, 390)
+    email = f"files-{language}@example.com"
+    sign_up_and_in(page, email, f"files{language}")
+    note = write_note(page, "첨부 — files", "글 — words\n" * 30)  # a long note: the panel is low
+    report = tmp_path / "보고서 report.pdf"
+    report.write_bytes(b"%PDF-1.7\n" + b"x" * 3000)
+    found = {}
+    for width in (320, 390, 1280):
+        for scheme in ("light", "dark"):
+            tab = tabs(language, width, scheme=scheme)
+            sign_in(tab, email)
+            tab.goto(note)
+            tab.set_input_files("form.upload input[type=file]", report)
+            with tab.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
+                tab.locator("form.upload button[type=submit]").click()
+            message = tab.locator("#attachments .flash")
+            assert "보고서 report.pdf" in message.inner_text()
+            box = tab.evaluate("document.getElementById('attachments').getBoundingClientRect().top")
+            assert 0 <= box < tab.viewport_size["height"], "the panel is in view"
+            kinds = tab.locator("ul.attachments").inner_text()
+            assert ("PDF 문서 · " if language == "ko" else "PDF document · ") in kinds
+            check_here(tab, f"{note} after an upload at {width} px, {scheme}", found)
+            if width == 390 and language == "ko":
+                tab.screenshot(path=SCREENSHOTS / f"attachments-390-ko-{scheme}.png")
+    assert found == {}
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_history_with_a_set_aside_text_and_dropped_saves_passes_axe(tabs, language):
+    page = tabs(language, 390)
+    email = f"history-{language}@example.com"
+    sign_up_and_in(page, email, f"history{language}")
+    note = write_note(page, "두 곳에서 — two places", "first")
+    page.goto(f"{note}/edit")
+    page.evaluate("document.querySelector('input[name=version]').value = '0'")
+    page.fill("textarea[name=content]", "mine")
+    page.get_by_role("button", name=re.compile("Save|저장")).click()
+    page.locator("form:has(input[name=choice][value=theirs]) button").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    for text in ("second", "third"):
+        page.goto(f"{note}/edit")
+        page.fill("textarea[name=content]", text)
+        page.get_by_role("button", name=re.compile("Save|저장")).click()
+        page.wait_for_url(re.compile(r"/notes/\d+$"))
+    page.goto(f"{note}/history")
+    aside = page.locator("a[href*='/history/']").last.get_attribute("href")
+    found = {}
+    for width in (320, 390, 1280):
+        for scheme in ("light", "dark"):
+            tab = tabs(language, width, scheme=scheme)
+            sign_in(tab, email)
+            for path in (f"{note}/history", aside):
+                tab.goto(path)
+                check_here(tab, f"{path} at {width} px, {scheme}", found)
+            if width == 390 and language == "ko":
+                tab.goto(f"{note}/history")
+                tab.screenshot(path=SCREENSHOTS / f"history-390-ko-{scheme}.png", full_page=True)
+    assert found == {}
