@@ -1,4 +1,4 @@
-"""The profile photo pipeline: the only module that imports Pillow.
+"""The profile photo pipeline: the only module that imports Pillow, and only when it decodes.
 
 The web process only looks at an upload's first bytes (`check_signature`): JPEG, PNG or
 WebP, whatever its name or Content-Type says. Decoding happens in a worker job, in a child
@@ -7,17 +7,17 @@ There an image is refused from its headers before a pixel is decoded when it has
 pixels, too many pixels for its file size, or (a JPEG) too many progressive scans: files
 that are cheap to send and expensive to decode. Then it is fitted into 512x512, turned
 upright, converted to sRGB and re-encoded as WebP from its pixels alone, so no metadata of
-the upload survives.
+the upload survives. Pillow is imported by the functions that decode, never at the top: the
+web, which checks signatures, does not load it (tests/test_layout.py).
 """
 
 import resource
 import struct
 import subprocess
 import sys
+from functools import cache
 from io import BytesIO
 from typing import NamedTuple
-
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
@@ -37,13 +37,16 @@ MAX_SIDE = 512
 OUTPUT_FORMAT, OUTPUT_TYPE, OUTPUT_EXTENSION = "WEBP", "image/webp", "webp"
 OUTPUT_QUALITY = 80
 
-# Pillow checks its own limit as it opens a file but below twice the limit only warns;
-# ours is checked first, and set as Pillow's so its check backs ours up.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-
 # Pillow has no single error for a damaged file: these are what its decoders raise.
 DAMAGED_FILE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
-SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@cache
+def srgb():
+    """Return the sRGB profile photos are converted to (made once per process)."""
+    from PIL import ImageCms  # decoding only: the web never loads Pillow
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def N_(message):  # noqa: N802  (the usual name of gettext's no-op marker)
@@ -79,6 +82,8 @@ class ProcessedImage(NamedTuple):
 
 def profile_photo(data):
     """Return the upload `data` as a clean profile photo, or raise ImageError."""
+    from PIL import Image, ImageOps  # decoding only: the web never loads Pillow
+
     image = open_checked(data)
     try:
         # Resizing first lets a JPEG be decoded at 1/2 to 1/8 scale (draft), and leaves
@@ -148,6 +153,11 @@ def check_cost(probe, data):
 
 def open_checked(data):
     """Open `data` if it is an undamaged JPEG, PNG or WebP of bounded cost; decode nothing."""
+    from PIL import Image, UnidentifiedImageError  # decoding only: the web never loads Pillow
+
+    # Pillow checks its own limit as it opens a file but below twice the limit only warns;
+    # ours is checked first, and set as Pillow's so its check backs ours up.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     check_signature(data)
     try:
         with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as probe:
@@ -164,12 +174,14 @@ def open_checked(data):
 
 def to_srgb(image):
     """Return `image` as sRGB pixels (RGBA if it has transparency), through its ICC profile."""
+    from PIL import ImageCms  # decoding only: the web never loads Pillow
+
     mode = "RGBA" if image.has_transparency_data else "RGB"
     profile = image.info.get("icc_profile")
     if profile:
         try:
             source = ImageCms.ImageCmsProfile(BytesIO(profile))
-            return ImageCms.profileToProfile(image, source, SRGB, outputMode=mode)
+            return ImageCms.profileToProfile(image, source, srgb(), outputMode=mode)
         except (ImageCms.PyCMSError, ValueError, OSError):
             pass  # an unusable profile: the pixels are most likely sRGB already
     return image.convert(mode)
@@ -177,6 +189,8 @@ def to_srgb(image):
 
 def encode_pixels_only(image):
     """Encode `image` from its pixels alone, so no EXIF, XMP, comment or profile comes along."""
+    from PIL import Image  # decoding only: the web never loads Pillow
+
     pixels_only = Image.frombytes(image.mode, image.size, image.tobytes())
     output = BytesIO()
     pixels_only.save(output, OUTPUT_FORMAT, quality=OUTPUT_QUALITY)
