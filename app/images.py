@@ -124,7 +124,7 @@ def fitted_by_strips(image):
 
     Pillow premultiplies an RGBA or LA picture before reducing it, in a copy of the whole
     picture: 160 MB more for 40 megapixels, and a worker with its decoding child peaked at
-    424 MB on such a PNG (bench/photo_peak.py; 283 MB by strips). The strips start at
+    424 MB on such a PNG (bench/photo_peak.py; 290 MB by strips). The strips start at
     multiples of the factor, so the reduced pixels are those of one reduce, and the resize
     after it takes the same box as Pillow's `resize(..., reducing_gap=...)`.
     """
