@@ -205,7 +205,7 @@ def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(app, pos
     assert "app.notes.routes" in loaded  # it did load the app
     kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
     assert [name for name in loaded if name.startswith(kept_out)] == []
-    worker_only = ("PIL", "smtplib", "selectolax", "app.fetcher", "app.wordcount.pages")
+    worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer", "app.fetcher")
     assert [
         name
         for name in loaded
