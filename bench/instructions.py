@@ -5,9 +5,10 @@
     .venv/bin/python bench/instructions.py --keep    # keep the dumps for callgrind_annotate
 
 Wall-clock time on a shared 2-core machine moves with whoever else runs; the instructions a
-request executes do not (callgrind counts them to about 0.1 %). One embedded PostgreSQL
+request executes hardly do (two runs here differed by 0.8 % at most). One embedded PostgreSQL
 holds Memo's database, migrated; a reader with 100 notes whose newest are pinned, tagged and
-carry checklists (the list shows 20), users with 1,000, 10,000 and 100,000 such notes, and
+carry checklists (the list shows 20), users with none (the list's frame alone) and with
+1,000, 10,000 and 100,000 such notes, and
 TechEmpower's twelve fortunes. bench/served.py makes the app as gunicorn's worker does
 (wsgi.py, ProductionConfig behind a pretend HTTPS router), registers the bench's fortunes
 blueprint on it (bench/baseline/blueprint.py: one query, one small template, through the
