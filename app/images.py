@@ -1,4 +1,4 @@
-"""The profile photo pipeline: the only module that imports Pillow.
+"""The profile photo pipeline: the only module that imports Pillow, and only when it decodes.
 
 The web process only looks at an upload's first bytes (`check_signature`): JPEG, PNG or
 WebP, whatever its name or Content-Type says. Decoding happens in a worker job, in a child
@@ -7,17 +7,18 @@ There an image is refused from its headers before a pixel is decoded when it has
 pixels, too many pixels for its file size, or (a JPEG) too many progressive scans: files
 that are cheap to send and expensive to decode. Then it is fitted into 512x512, turned
 upright, converted to sRGB and re-encoded as WebP from its pixels alone, so no metadata of
-the upload survives.
+the upload survives. Pillow is imported by the functions that decode, never at the top: the
+web, which checks signatures, does not load it (tests/test_layout.py).
 """
 
+import math
 import resource
 import struct
 import subprocess
 import sys
+from functools import cache
 from io import BytesIO
 from typing import NamedTuple
-
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
@@ -33,17 +34,24 @@ DECODE_CPU_SECONDS = 10
 DECODE_MEMORY_BYTES = 768 * 1024 * 1024
 DECODE_WALL_SECONDS = 20
 MAX_SIDE = 512
+# A big picture is first shrunk by a whole factor (a box filter), to within this much of its
+# final size, then resized with Lanczos: Pillow's `reducing_gap`.
+REDUCING_GAP = 1.5
+STRIP_ROWS = 256  # a transparent picture is reduced this many rows at a time
 # WebP over JPEG: about a third smaller at the same quality, and PNG transparency survives.
 OUTPUT_FORMAT, OUTPUT_TYPE, OUTPUT_EXTENSION = "WEBP", "image/webp", "webp"
 OUTPUT_QUALITY = 80
 
-# Pillow checks its own limit as it opens a file but below twice the limit only warns;
-# ours is checked first, and set as Pillow's so its check backs ours up.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-
 # Pillow has no single error for a damaged file: these are what its decoders raise.
 DAMAGED_FILE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
-SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@cache
+def srgb():
+    """Return the sRGB profile photos are converted to (made once per process)."""
+    from PIL import ImageCms  # decoding only: the web never loads Pillow
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def N_(message):  # noqa: N802  (the usual name of gettext's no-op marker)
@@ -79,15 +87,67 @@ class ProcessedImage(NamedTuple):
 
 def profile_photo(data):
     """Return the upload `data` as a clean profile photo, or raise ImageError."""
+    from PIL import Image, ImageOps  # decoding only: the web never loads Pillow
+
     image = open_checked(data)
     try:
+        image = fitted_by_strips(image)
         # Resizing first lets a JPEG be decoded at 1/2 to 1/8 scale (draft), and leaves
         # only the small picture to turn upright. The square box fits either way up.
-        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=1.5)
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
         ImageOps.exif_transpose(image, in_place=True)
     except DAMAGED_FILE_ERRORS:
         raise ImageError(DAMAGED) from None
     return encode_pixels_only(to_srgb(image))
+
+
+def fitted_size(width, height):
+    """Return the size `thumbnail` fits a picture into MAX_SIDE square (Pillow 13's rounding),
+    or None for a picture that fits already."""
+    if width <= MAX_SIDE and height <= MAX_SIDE:
+        return None
+    aspect = width / height
+    if aspect <= 1:
+        fitted = height and (width * MAX_SIDE / height)
+        x = max(
+            min(math.floor(fitted), math.ceil(fitted), key=lambda n: abs(aspect - n / MAX_SIDE)), 1
+        )
+        return x, MAX_SIDE
+    fitted = MAX_SIDE / aspect
+    key = lambda n: 0 if n == 0 else abs(aspect - MAX_SIDE / n)  # noqa: E731
+    return MAX_SIDE, max(min(math.floor(fitted), math.ceil(fitted), key=key), 1)
+
+
+def fitted_by_strips(image):
+    """Return a big picture with transparency fitted as `thumbnail` fits it, reduced a strip of
+    rows at a time; any other picture as it is (`thumbnail` then fits it).
+
+    Pillow premultiplies an RGBA or LA picture before reducing it, in a copy of the whole
+    picture: 160 MB more for 40 megapixels, and a worker with its decoding child peaked at
+    424 MB on such a PNG (bench/photo_peak.py; 290 MB by strips). The strips start at
+    multiples of the factor, so the reduced pixels are those of one reduce, and the resize
+    after it takes the same box as Pillow's `resize(..., reducing_gap=...)`.
+    """
+    from PIL import Image  # decoding only: the web never loads Pillow
+
+    width, height = image.size
+    size = fitted_size(width, height)
+    if image.mode not in ("RGBA", "LA") or size is None:
+        return image
+    factor_x = int(width / size[0] / REDUCING_GAP) or 1
+    factor_y = int(height / size[1] / REDUCING_GAP) or 1
+    if factor_x == factor_y == 1:
+        return image
+    premultiplied = {"RGBA": "RGBa", "LA": "La"}[image.mode]  # as Pillow reduces and resizes
+    small = Image.new(premultiplied, (-(-width // factor_x), -(-height // factor_y)))
+    rows = factor_y * max(1, STRIP_ROWS // factor_y)
+    for top in range(0, height, rows):
+        strip = image.crop((0, top, width, min(height, top + rows))).convert(premultiplied)
+        small.paste(strip.reduce((factor_x, factor_y)), (0, top // factor_y))
+    box = (0, 0, width / factor_x, height / factor_y)
+    fitted = small.resize(size, Image.Resampling.LANCZOS, box=box).convert(image.mode)
+    fitted.info = image.info  # the ICC profile and the EXIF orientation still apply
+    return fitted
 
 
 def check_signature(data):
@@ -148,6 +208,11 @@ def check_cost(probe, data):
 
 def open_checked(data):
     """Open `data` if it is an undamaged JPEG, PNG or WebP of bounded cost; decode nothing."""
+    from PIL import Image, UnidentifiedImageError  # decoding only: the web never loads Pillow
+
+    # Pillow checks its own limit as it opens a file but below twice the limit only warns;
+    # ours is checked first, and set as Pillow's so its check backs ours up.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     check_signature(data)
     try:
         with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as probe:
@@ -164,12 +229,14 @@ def open_checked(data):
 
 def to_srgb(image):
     """Return `image` as sRGB pixels (RGBA if it has transparency), through its ICC profile."""
+    from PIL import ImageCms  # decoding only: the web never loads Pillow
+
     mode = "RGBA" if image.has_transparency_data else "RGB"
     profile = image.info.get("icc_profile")
     if profile:
         try:
             source = ImageCms.ImageCmsProfile(BytesIO(profile))
-            return ImageCms.profileToProfile(image, source, SRGB, outputMode=mode)
+            return ImageCms.profileToProfile(image, source, srgb(), outputMode=mode)
         except (ImageCms.PyCMSError, ValueError, OSError):
             pass  # an unusable profile: the pixels are most likely sRGB already
     return image.convert(mode)
@@ -177,6 +244,8 @@ def to_srgb(image):
 
 def encode_pixels_only(image):
     """Encode `image` from its pixels alone, so no EXIF, XMP, comment or profile comes along."""
+    from PIL import Image  # decoding only: the web never loads Pillow
+
     pixels_only = Image.frombytes(image.mode, image.size, image.tobytes())
     output = BytesIO()
     pixels_only.save(output, OUTPUT_FORMAT, quality=OUTPUT_QUALITY)

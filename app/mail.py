@@ -7,7 +7,6 @@ in what it raises: a server's reply is logged with addresses masked.
 
 import hashlib
 import re
-import smtplib
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -78,6 +77,8 @@ def refusal(code, reply, recipient):
 
 def connect(settings):
     """Return an SMTP connection to the server of SMTP_URL, secured and logged in as it says."""
+    import smtplib  # the worker's: the web, which composes and queues mail, never sends it
+
     timeout = current_app.config["SMTP_TIMEOUT_SECONDS"]
     context = ssl.create_default_context()
     host, port = settings["host"], settings["port"]
@@ -98,6 +99,8 @@ def connect(settings):
 
 def send(message):
     """Hand `message` to the SMTP server; raise TemporaryMailError or PermanentMailError."""
+    import smtplib  # sending is the worker's: the web never loads smtplib
+
     settings = current_app.config["SMTP"]
     recipient = recipient_id(message["To"].addresses[0].addr_spec)
     if settings is None:

@@ -24,7 +24,9 @@ from devenv.liveserver import LiveServer, release_phase
 from devenv.visitors import Visitor
 
 DUMP = re.compile(r"^desc: Trigger: .*?(front \d+)", re.MULTILINE)
-TOTALS = re.compile(r"^totals: (\d+)", re.MULTILINE)
+# A dump's `summary` counts what ran since the last zero or dump; its `totals` line, in the first
+# dump after a zero, also carries the frames already running then (bench/instructions.py).
+SUMMARY = re.compile(r"^summary: (\d+)", re.MULTILINE)
 START_SECONDS = 300  # the front's imports and start, instrumented from the first instruction
 
 
@@ -38,9 +40,9 @@ def dumps(folder):
     found = {}
     for path in folder.glob("front.out*"):
         text = path.read_text(errors="replace")
-        name, totals = DUMP.search(text), TOTALS.search(text)
-        if name and totals:
-            found[name[1]] = int(totals[1])
+        name, summary = DUMP.search(text), SUMMARY.search(text)
+        if name and summary:
+            found[name[1]] = int(summary[1])
     return found
 
 

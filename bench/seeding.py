@@ -47,9 +47,10 @@ class Database:
         self.server.cleanup()
 
 
-def seed_fortunes(database):
-    """Create and fill the baseline's `fortune` table (TechEmpower's twelve rows)."""
-    connection = services.connect(database.baseline_url)
+def seed_fortunes(database, url=None):
+    """Create and fill the baseline's `fortune` table (TechEmpower's twelve rows), in the
+    baseline's database or in the one at `url`."""
+    connection = services.connect(url or database.baseline_url)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE fortune (id integer PRIMARY KEY, message text NOT NULL)")
         cursor.executemany(

@@ -255,8 +255,13 @@ def translations(args):
 
 
 def bench(args):
-    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py)."""
-    return subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
+    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py), then count
+    their instructions under callgrind (bench/instructions.py); `--instructions [options]`
+    counts only (a few minutes, not ten)."""
+    if args[:1] == ["--instructions"]:
+        return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
+    under_load = subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
+    return subprocess.call([str(VENV_PYTHON), "bench/instructions.py"], cwd=ROOT) or under_load
 
 
 def drill(args):

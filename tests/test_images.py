@@ -68,6 +68,20 @@ def test_transparency_of_a_png_survives():
     assert image.getpixel((10, 50))[3] == 0 and image.getpixel((90, 50))[3] == 255
 
 
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+@pytest.mark.parametrize("size", [(3001, 2003), (700, 3000)])
+def test_a_big_transparent_picture_is_fitted_by_strips_as_pillow_fits_it(mode, size):
+    """Reduced a strip at a time (so no second copy of the whole picture), pixel for pixel."""
+    noise = Image.effect_noise((size[0] // 10, size[1] // 10), 60)
+    bands = [noise, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT), noise, noise]
+    picture = Image.merge("RGBA", bands).resize(size, Image.Resampling.BICUBIC).convert(mode)
+    expected = picture.copy()
+    expected.thumbnail((images.MAX_SIDE,) * 2, Image.Resampling.LANCZOS, images.REDUCING_GAP)
+    fitted = images.fitted_by_strips(picture)
+    assert fitted.mode == mode and fitted.size == expected.size
+    assert fitted.tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

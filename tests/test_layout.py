@@ -206,6 +206,8 @@ print(json.dumps(sorted(sys.modules)))
 
 
 def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(app, postgres):
+    """The web defers jobs by name: it registers the tasks, but what their bodies need (Pillow,
+    smtplib, the page fetcher, selectolax) is loaded by the worker that runs them."""
     done = subprocess.run(
         [sys.executable, "-c", WEB_PROCESS],
         cwd=ROOT,
@@ -219,6 +221,12 @@ def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(app, pos
     assert "app.notes.routes" in loaded  # it did load the app
     kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
     assert [name for name in loaded if name.startswith(kept_out)] == []
+    worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer", "app.fetcher")
+    assert [
+        name
+        for name in loaded
+        if any(name == library or name.startswith(f"{library}.") for library in worker_only)
+    ] == []
 
 
 def python_files():

@@ -16,8 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from app.fetcher.addresses import is_ip_address, parse_url, shorten, shown, vet_host
-from app.fetcher.messages import (
+from app.fetch_messages import (
     ANSWERED,
     ANSWERED_WITH_PHRASE,
     COMPRESSED,
@@ -35,6 +34,7 @@ from app.fetcher.messages import (
     UNTRUSTED_CERTIFICATE,
     FetchError,
 )
+from app.web_addresses import parse_url, shorten, shown, vet_host
 from app.webtext import text_of
 
 MAX_REDIRECTS = 3
@@ -193,13 +193,6 @@ def fetch(
                 return page
             url = urljoin(target.url, location)
     raise FetchError(TOO_MANY_REDIRECTS % {"count": MAX_REDIRECTS})
-
-
-def check_address(url, allow_loopback=False):
-    """Refuse, without any lookup, a URL Memo will not fetch: form, scheme, a literal address."""
-    target = parse_url(url)
-    if is_ip_address(target.host):
-        vet_host(target.host, target.port, allow_loopback, clock=None)
 
 
 def get(target, address, clock, max_bytes, ca_certs):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import ijson
-from charset_normalizer import from_bytes
 
 from app.i18n.formats import file_size
 from app.i18n.stored import stored_message
@@ -151,6 +150,8 @@ def text_of(name, data):
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    from charset_normalizer import from_bytes  # the import job's: 6 MB the web does not load
+
     best = from_bytes(data).best()
     if best is None:
         raise Refused(NOT_UTF8 % {"name": name})

@@ -6,8 +6,6 @@ import unicodedata
 from collections import Counter
 from functools import cache
 
-from selectolax.lexbor import LexborHTMLParser
-
 from app.wordcount.stopwords import is_stop_word
 
 # Each count keeps its most frequent words only, so a stored result stays a few kilobytes.
@@ -63,6 +61,9 @@ def visible_text(html):
     go; inline ones are unwrapped and their text joined, so only block boundaries separate
     words.
     """
+    # Only a fetched page is parsed (the worker's count): the web counts notes, which are text.
+    from selectolax.lexbor import LexborHTMLParser  # a fetched page only (the worker)
+
     tree = LexborHTMLParser(html)
     tree.strip_tags(HIDDEN_ELEMENTS)
     tree.unwrap_tags(INLINE_ELEMENTS)

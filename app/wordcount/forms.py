@@ -6,12 +6,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import URLField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.fetcher import FetchError, check_address
+from app.fetch_messages import FetchError
 from app.forms import Form
 from app.i18n.stored import translated_text
 from app.models import URL_MAX_LENGTH
 from app.validators import strip
-from app.wordcount.pages import fetch_settings
+from app.web_addresses import check_address
+from app.wordcount.settings import fetch_settings
 
 # What a scheme looks like at the start of an address: letters, then a colon ("http:",
 # "javascript:"); "example.com:8080" has a dot before its colon, so it is a host.

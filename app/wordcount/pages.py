@@ -6,19 +6,7 @@ from app.extensions import db
 from app.fetcher import FetchError, fetch
 from app.models import WordCount
 from app.wordcount.sandbox import CountError, count_limited
-
-
-def fetch_settings():
-    """Return the fetcher's limits from the config; loopback only ever in the test suite."""
-    config = current_app.config
-    # Production config cannot lift the loopback block: the key counts only under
-    # TestingConfig, whatever else sets it.
-    testing = current_app.testing and config["ENVIRONMENT"] == "testing"
-    return {
-        "allow_loopback": testing and config.get("FETCH_ALLOW_LOOPBACK", False),
-        "max_bytes": config["FETCH_MAX_BYTES"],
-        "deadline": config["FETCH_DEADLINE_SECONDS"],
-    }
+from app.wordcount.settings import fetch_settings
 
 
 def config_cpu_seconds():

@@ -3,7 +3,6 @@
 import procrastinate
 
 from app import jobs
-from app.wordcount.pages import count_page
 
 blueprint = procrastinate.Blueprint()
 
@@ -11,4 +10,8 @@ blueprint = procrastinate.Blueprint()
 @blueprint.task(name="count_web_page", retry=jobs.retrying(max_attempts=3))
 def count_web_page(word_count_id):
     """Fetch and count the page of a queued word count."""
+    # Imported by the worker's first count: the web, which registers this task to defer it,
+    # never loads the fetcher or selectolax (tests/test_layout.py).
+    from app.wordcount.pages import count_page  # the worker's: the web never loads the fetcher
+
     count_page(word_count_id)

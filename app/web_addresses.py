@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from app.fetcher.messages import (
+from app.fetch_messages import (
     BAD_HOST_NAME,
     CARRIES_IPV4,
     HAS_CREDENTIALS,
@@ -217,3 +217,10 @@ def address_problem(address, allow_loopback=False):
     if not address.is_global or (address.version == 6 and address not in GLOBAL_UNICAST):
         return NOT_PUBLIC
     return None
+
+
+def check_address(url, allow_loopback=False):
+    """Refuse, without any lookup, a URL Memo will not fetch: form, scheme, a literal address."""
+    target = parse_url(url)
+    if is_ip_address(target.host):
+        vet_host(target.host, target.port, allow_loopback, clock=None)

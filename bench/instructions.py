@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Benchmark: instructions per request of Memo's pages under callgrind, beside a bare page.
+
+    ./scripts/bench --instructions [--requests 60] [--sizes 1000 10000 100000]
+    .venv/bin/python bench/instructions.py --keep    # keep the dumps for callgrind_annotate
+
+Wall-clock time on a shared 2-core machine moves with whoever else runs; the instructions a
+request executes hardly do (two runs here differed by 0.8 % at most). One embedded PostgreSQL
+holds Memo's database, migrated; a reader with 100 notes whose newest are pinned, tagged and
+carry checklists (the list shows 20), users with none (the list's frame alone) and with
+1,000, 10,000 and 100,000 such notes, and
+TechEmpower's twelve fortunes. bench/served.py makes the app as gunicorn's worker does
+(wsgi.py, ProductionConfig behind a pretend HTTPS router), registers the bench's fortunes
+blueprint on it (bench/baseline/blueprint.py: one query, one small template, through the
+same factory and middleware), and serves each page in-process, signed in with the session
+cookie of a real login. It runs twice: plainly, for the wall-clock milliseconds (best of
+five batches, secondary), then under `valgrind --tool=callgrind`, where for each page,
+after a warm-up, `callgrind_control` zeroes the counters and dumps them after N and after
+2N more requests: (I(2N) - I(N)) / N, so start-up and the dumps themselves cancel out.
+PostgreSQL's work is not counted (another process): the table is the app's own.
+"""
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.cpu import ROUTER, memo_app, sign_in
+from bench.seeding import Database, seed_fortunes
+from devenv import ROOT, services
+from devenv.visitors import PASSWORD, RouterBrowser
+
+DUMP = re.compile(r"^desc: Trigger: .*?bench:(\S+):(\d+)", re.MULTILINE)
+# A dump's `summary` is what ran since the last zero or dump. Its `totals` is the sum of its
+# cost lines, which in the first dump after a zero also carries the frames that were already
+# running then (36.7 M extra for 60 fortunes pages): not a count of the window.
+SUMMARY = re.compile(r"^summary: (\d+)", re.MULTILINE)
+START_SECONDS = 900  # Python and the app's imports under callgrind
+PINNED = (3, 8, 15)  # among the newest 20: the list shows them first
+CONTENT = (
+    "Some words of a benchmark note, with **bold** and a [link](https://example.com). "
+    "#work #ideas\n\n- [x] write the outline\n- [ ] ask for review\n- [ ] send it\n\n"
+    + "More words of the benchmark note. "
+    * 6
+)
+
+
+def seed_account(cursor, email, notes, password_hash):
+    """Insert a user with `notes` notes a minute apart, their tags and summaries as the app
+    writes them, three of the newest 20 pinned; return the user's id."""
+    from app.markdown import summary
+    from app.tags import note_tags
+
+    cursor.execute(
+        'INSERT INTO "user" (email, nickname, password_hash, created_at) '
+        "VALUES (%s, %s, %s, now()) RETURNING id",
+        (email, email.split("@")[0], password_hash),
+    )
+    user_id = cursor.fetchone()[0]
+    made = summary(CONTENT)
+    cursor.execute(
+        "INSERT INTO note (title, content, created_at, updated_at, user_id, completed, pinned, "
+        "  tags, preview, tasks_done, tasks_total) "
+        "SELECT 'Note number ' || n, %s, now() - n * interval '1 minute', "
+        "  now() - n * interval '1 minute', %s, n %% 5 = 0, n = ANY(%s), %s, %s, %s, %s "
+        "FROM generate_series(1, %s) AS n",
+        (
+            CONTENT,
+            user_id,
+            list(PINNED),
+            note_tags("", CONTENT),
+            made.preview,
+            made.tasks_done,
+            made.tasks_total,
+            notes,
+        ),
+    )
+    return user_id
+
+
+def seed(database, sizes):
+    """Seed the fortunes and the accounts; return {account name: email}."""
+    from app.models import hasher_for
+    from config import Config
+
+    seed_fortunes(database, database.memo_url)
+    password_hash = hasher_for(**Config.PASSWORD_HASHING).hash(PASSWORD)
+    accounts = {"reader": 100, "empty": 0, **{f"list-{size // 1000}k": size for size in sizes}}
+    connection = services.connect(database.memo_url)
+    with connection.cursor() as cursor:
+        for name, notes in accounts.items():
+            seed_account(cursor, f"{name}@bench.example", notes, password_hash)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    connection.close()
+    return {name: f"{name}@bench.example" for name in accounts}
+
+
+def session_cookie(app, email):
+    """Sign in with the login form, through the router; return the session cookie."""
+    client = app.test_client()
+    browser = RouterBrowser(client, address=ROUTER["X-Forwarded-For"])
+    assert browser.login(email).status_code == 302, email
+    assert browser.get("/").status_code == 200, email  # adds the CSRF secret to the session
+    return f"session={client.get_cookie('session').value}"
+
+
+def pages_to_serve(app, accounts):
+    """Sign every account in; return {page: [path, cookie]} and check what the list shows."""
+    cookie, note_path = sign_in(app, accounts["reader"])
+    pages = {
+        "fortunes": ["/bench/fortunes", None],
+        "fortunes-signed-in": ["/bench/fortunes", cookie],
+        "list": ["/", cookie],
+        "note": [note_path, cookie],
+        "search": ["/search?q=benchmark", cookie],
+    }
+    for name, email in accounts.items():
+        if name != "reader":
+            pages[name] = ["/", session_cookie(app, email)]
+    return pages
+
+
+class Served:
+    """bench/served.py in a child process, under `wrapper` (valgrind's command, or none)."""
+
+    def __init__(self, pages, wrapper=(), timeout=60):
+        command = [*wrapper, sys.executable, str(ROOT / "bench" / "served.py"), json.dumps(pages)]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.expect("ready", timeout)
+
+    def expect(self, word, timeout):
+        line = self.process.stdout.readline()  # the child answers or dies: no deadline needed
+        if not line.startswith(word):
+            raise RuntimeError(f"bench/served.py answered {line!r} (exit {self.process.poll()})")
+        return line.split()[1:]
+
+    def serve(self, name, count):
+        """Have the child serve page `name` `count` times; return its wall-clock seconds."""
+        self.process.stdin.write(f"serve {name} {count}\n")
+        self.process.stdin.flush()
+        return float(self.expect("done", None)[0])
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+            self.process.wait(timeout=120)
+
+
+def milliseconds(pages, requests, batches=5):
+    """Return {page: the best batch's wall-clock ms per request}, served plainly."""
+    served = Served(pages)
+    try:
+        for name in pages:
+            served.serve(name, requests)  # warm up
+        best = dict.fromkeys(pages, float("inf"))
+        for _ in range(batches):
+            for name in pages:
+                best[name] = min(best[name], served.serve(name, requests) / requests * 1000)
+        return best
+    finally:
+        served.stop()
+
+
+def dumps(folder):
+    """Return {(page, requests): instructions} of the dumps in `folder`."""
+    found = {}
+    for path in folder.glob("served.out*"):
+        text = path.read_text(errors="replace")
+        name, summary = DUMP.search(text), SUMMARY.search(text)
+        if name and summary:
+            found[name[1], int(name[2])] = (int(summary[1]), path)
+    return found
+
+
+def dump(pid, folder, key, seconds=300):
+    """Have callgrind write the dump `key` = (page, requests), and wait until it has."""
+    control(pid, f"--dump=bench:{key[0]}:{key[1]}")
+    deadline = time.monotonic() + seconds
+    while key not in dumps(folder):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"callgrind wrote no dump {key!r}")
+        time.sleep(0.5)
+
+
+def control(pid, *options):
+    subprocess.run(["callgrind_control", *options, str(pid)], check=True, capture_output=True)
+
+
+def instructions(pages, requests, folder):
+    """Return {page: (instructions per request, the 2N dump's path)}, counted by callgrind."""
+    wrapper = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={folder / 'served.out'}",
+        f"--log-file={folder / 'valgrind.log'}",
+    ]
+    served = Served(pages, wrapper, START_SECONDS)
+    pid = served.process.pid
+    try:
+        for name in pages:
+            served.serve(name, max(5, requests // 4))  # warm up
+            control(pid, "--zero")
+            served.serve(name, requests)
+            dump(pid, folder, (name, requests))
+            served.serve(name, 2 * requests)
+            dump(pid, folder, (name, 2 * requests))
+    finally:
+        served.stop()
+    counted = dumps(folder)
+    return {
+        name: (
+            (counted[name, 2 * requests][0] - counted[name, requests][0]) / requests,
+            counted[name, 2 * requests][1],
+        )
+        for name in pages
+    }
+
+
+def report(pages, counts, wall, requests, sizes):
+    """Return the two Markdown tables: the pages beside fortunes, and the list's growth."""
+    base, signed_in = counts["fortunes"][0], counts["fortunes-signed-in"][0]
+    labels = {
+        "fortunes": "fortunes (bench blueprint, anonymous)",
+        "fortunes-signed-in": "fortunes, signed in (the session and its user loaded)",
+        "list": "notes list `/` (20 of 100 notes, 3 pinned, tags, checklists)",
+        "note": "note page",
+        "search": "search `?q=benchmark` (100 matches, 10 shown)",
+        "empty": "notes list of an account with no notes (the page's frame)",
+    }
+    lines = [
+        f"Instructions per request, (I(2N) - I(N)) / N with N = {requests}; wall clock: the best",
+        "of five batches, served plainly in another process",
+        "",
+        "| page | M instructions / request | × fortunes | × fortunes signed in | wall-clock ms |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for name, label in labels.items():
+        figure = counts[name][0]
+        lines.append(
+            f"| {label} | {figure / 1e6:.2f} | {figure / base:.2f}× | {figure / signed_in:.2f}× "
+            f"| {wall[name]:.2f} |"
+        )
+    per_row = (counts["list"][0] - counts["empty"][0]) / 20
+    lines += ["", f"The list's 20 rows: {per_row / 1e6:.3f} M instructions each."]
+    lines += ["", "| notes in the account | list M instructions / request | × 100 notes |"]
+    lines.append("|--:|--:|--:|")
+    lines.append(f"| 100 | {counts['list'][0] / 1e6:.2f} | 1.00× |")
+    for size in sizes:
+        figure = counts[f"list-{size // 1000}k"][0]
+        lines.append(f"| {size:,} | {figure / 1e6:.2f} | {figure / counts['list'][0]:.2f}× |")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=60, help="N")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 100_000])
+    parser.add_argument("--keep", action="store_true", help="keep callgrind's dumps")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not shutil.which("valgrind"):
+        sys.exit("memo bench: valgrind is needed (Debian: apt-get install valgrind)")
+    folder = Path(tempfile.mkdtemp(prefix="memo-bench-instructions-"))
+    database = Database(folder)
+    try:
+        app = memo_app(database, "INFO")
+        pages = pages_to_serve(app, seed(database, args.sizes))
+        wall = milliseconds(pages, args.requests)
+        counts = instructions(pages, args.requests, folder)
+    finally:
+        database.stop()
+    print(report(pages, counts, wall, args.requests, args.sizes))
+    if args.keep:
+        print(f"\ncallgrind_annotate --inclusive=yes {counts['list'][1]}   # the list's 2N")
+        print(f"callgrind_annotate --inclusive=yes {counts['note'][1]}   # the note page's 2N")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
