@@ -8,7 +8,7 @@ import base64
 import json
 import re
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -137,6 +137,12 @@ def import_form(page_html):
     return unescape(match.group(1)), fields
 
 
+def metadata_name(filename):
+    """Return a file's name as object metadata: as it is if ASCII, else as the page's scripts
+    send it (`utf-8''` and percent-encoded), since a header carries Latin-1 at most."""
+    return filename if filename.isascii() else f"utf-8''{quote(filename)}"
+
+
 class Importer:
     """A signed-in Browser that imports files as my page's form does, through the store."""
 
@@ -158,7 +164,7 @@ class Importer:
         S3 would have put it.
         """
         url, fields = self.form()
-        extra_fields.setdefault(FILENAME_FIELD, filename)
+        extra_fields.setdefault(FILENAME_FIELD, metadata_name(filename))
         answer = send_to_store(url, fields, data, filename, **extra_fields)
         assert answer.status_code == 303, answer.text
         return answer
