@@ -80,7 +80,7 @@ class Attacher:
         otherwise.
         """
         url, fields = self.form(note_id)
-        extra_fields.setdefault(FILENAME_FIELD, filename)
+        extra_fields.setdefault(FILENAME_FIELD, metadata_name(filename))
         answer = send_to_store(url, fields, data, filename, **extra_fields)
         assert answer.status_code == 303, answer.text
         return answer
