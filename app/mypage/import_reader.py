@@ -68,13 +68,14 @@ class Limits:
     """What one import may read: the archive's bounds and the most one account may hold."""
 
     files: int
-    unpacked_bytes: int
+    unpacked_bytes: int  # text files, together
+    json_bytes: int  # an export's account.json, read as a stream
     ratio: int
     notes: int
     text_bytes: int
 
-    def too_large(self):
-        return Refused(TOO_LARGE % {"size": file_size(self.unpacked_bytes)})
+    def too_large(self, size=None):
+        return Refused(TOO_LARGE % {"size": file_size(size or self.unpacked_bytes)})
 
 
 @dataclass
@@ -126,13 +127,22 @@ def safe_name(name):
 
 
 def checked_entries(archive, limits):
-    """Return {name: ZipInfo} of the archive's files, refusing it if they exceed the limits."""
+    """Return {name: ZipInfo} of the archive's files, refusing too many or an unsafe name.
+
+    What each entry may unpack to is checked where it is read: an export's attachments go to
+    the store one at a time within the account's attachment limits (importing.check_room),
+    its account.json is read as a stream (`checked_size`), text files are read whole.
+    """
     infos = [info for info in archive.infolist() if not info.is_dir()]
     if len(infos) > limits.files:
         raise Refused(TOO_MANY % {"count": limits.files})
-    if sum(info.file_size for info in infos) > limits.unpacked_bytes:
-        raise limits.too_large()
     return {safe_name(info.filename): info for info in infos}
+
+
+def checked_size(infos, most, limits):
+    """Refuse the archive if these entries claim to unpack to more than `most` bytes."""
+    if sum(info.file_size for info in infos) > most:
+        raise limits.too_large(most)
 
 
 def open_entry(archive, info, limits):
