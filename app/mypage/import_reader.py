@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import ijson
 
+from app import frontmatter
 from app.i18n.formats import file_size
 from app.i18n.stored import stored_message
 
@@ -268,11 +269,34 @@ def read_export(stream, limits, title_max, content_max):
 
 
 def note_from_text(name, text, title_max, content_max):
-    """A .txt or .md file as a note: its first `# heading` (or its file name) is the title."""
+    """A .txt or .md file as a note: its first `# heading` (or its file name) is the title;
+    a .md file's front matter (an export's: app/frontmatter.py) gives back the rest."""
     stem = posixpath.basename(name).rsplit(".", 1)[0] or name
+    fields, text = frontmatter.read(text) if name.lower().endswith(".md") else ({}, text)
     first, _, rest = text.partition("\n")
-    if name.endswith(".md") and first.startswith("# "):
+    if name.lower().endswith(".md") and first.startswith("# "):
         title, content = first[2:].strip(), rest.lstrip("\n")
     else:
         title, content = stem, text
-    return Incoming(title=(title or stem)[:title_max], content=content[:content_max])
+    if isinstance(fields.get("title"), str) and fields["title"].strip():
+        title = fields["title"]
+    if fields and content.endswith("\n"):  # the line end an export adds after the text
+        content = content[:-1]
+    return Incoming(
+        title=(title or stem)[:title_max],
+        content=content[:content_max],
+        completed=fields.get("completed") is True,
+        pinned=fields.get("pinned") is True,
+        created_at=front_moment(fields, "created"),
+        updated_at=front_moment(fields, "updated"),
+        archived_at=front_moment(fields, "archived"),
+        deleted_at=front_moment(fields, "trashed"),
+    )
+
+
+def front_moment(fields, key):
+    """A front matter time, put inside [1970, tomorrow]; None where it is missing or unread."""
+    try:
+        return moment(fields.get(key))
+    except Refused:
+        return None
