@@ -108,6 +108,28 @@ def read_while(visitor, path, action):
     return reads
 
 
+def report(reads, answers, quiet, spent):
+    """Print the run's figures as JSON."""
+    times = sorted(seconds for _, seconds in reads)
+    print(
+        json.dumps(
+            {
+                "load_average": round(os.getloadavg()[0], 2),
+                "conflicting_saves": len(answers),
+                "statuses": sorted({status for status, _ in answers}),
+                "save_seconds_max": round(max(seconds for _, seconds in answers), 2),
+                "web_cpu_seconds_per_save": round(spent / len(answers), 3),
+                "note_page_quiet_max_ms": round(max(t for _, t in quiet) * 1000),
+                "note_page_reads": len(reads),
+                "note_page_statuses": sorted({status for status, _ in reads}),
+                "note_page_p50_ms": round(statistics.median(times) * 1000),
+                "note_page_max_ms": round(times[-1] * 1000),
+            },
+            indent=2,
+        )
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=8)
@@ -145,24 +167,7 @@ def main():
             before = cpu_seconds(server)
             reads += read_while(reader, note, lambda threads=saves: run_all(threads))
             spent += cpu_seconds(server) - before
-        times = sorted(seconds for _, seconds in reads)
-        print(
-            json.dumps(
-                {
-                    "load_average": round(os.getloadavg()[0], 2),
-                    "conflicting_saves": len(answers),
-                    "statuses": sorted({status for status, _ in answers}),
-                    "save_seconds_max": round(max(seconds for _, seconds in answers), 2),
-                    "web_cpu_seconds_per_save": round(spent / len(answers), 3),
-                    "note_page_quiet_max_ms": round(max(t for _, t in quiet) * 1000),
-                    "note_page_reads": len(reads),
-                    "note_page_statuses": sorted({status for status, _ in reads}),
-                    "note_page_p50_ms": round(statistics.median(times) * 1000),
-                    "note_page_max_ms": round(times[-1] * 1000),
-                },
-                indent=2,
-            )
-        )
+        report(reads, answers, quiet, spent)
     finally:
         if server is not None:
             server.stop()
