@@ -99,11 +99,10 @@ def read_ticket(signed, user_id):
     return Ticket(owner, token, datetime.fromtimestamp(expires, UTC))
 
 
-def form_ticket(user_id):
-    """Return the ticket of my page's import form: the same key on every view for a while."""
-    latest = db.session.scalar(
-        select(func.coalesce(func.max(AccountImport.id), 0)).where(AccountImport.user_id == user_id)
-    )
+def form_ticket(user_id, latest_import):
+    """Return the ticket of my page's import form: the same key on every view for a while,
+    and a new one once an import starts (`latest_import`: the user's newest, or None)."""
+    latest = latest_import.id if latest_import is not None else 0
     period = int(utcnow().timestamp() // max(lifetime().total_seconds(), 1))
     message = f"import-form:{user_id}:{period}:{latest}".encode()
     digest = hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).digest()
@@ -120,9 +119,9 @@ class PageForm:
     refusal: str = ""
 
 
-def page_form(user_id):
+def page_form(user_id, latest_import):
     """Return my page's import form, signed for one upload to the store (writes nothing)."""
-    ticket = form_ticket(user_id)
+    ticket = form_ticket(user_id, latest_import)
     back = url_for("mypage.import_arrived", upload=sign(ticket), _external=True)
     try:
         return PageForm(*upload_form(ticket, back))

@@ -76,6 +76,7 @@ def render_page(status=200, **forms):
     """
     failed = next(iter(forms.values()), None)
     upload = PhotoUpload.latest(current_user.id)
+    latest_import = AccountImport.latest(current_user.id)
     forms = {
         "upload": upload if upload and upload.status != "done" else None,
         "photo_form": PhotoForm(formdata=None),
@@ -91,8 +92,8 @@ def render_page(status=200, **forms):
         "pending_moves": MailToken.pending_moves(current_user),
         "export": AccountExport.latest(current_user.id),
         "import_form": ImportForm(formdata=None),
-        "import_upload": import_uploads.page_form(current_user.id),
-        "latest_import": AccountImport.latest(current_user.id),
+        "import_upload": import_uploads.page_form(current_user.id, latest_import),
+        "latest_import": latest_import,
         "keep_hours": keep_hours(),
         "share_links": live_links(current_user.id),
         **forms,
