@@ -54,11 +54,23 @@ class Config:
     HISTORY_DAYS = 30
     HISTORY_PER_NOTE = 50
     HISTORY_QUIET_SECONDS = 300
-    # Importing an archive (app/mypage/importing.py): the upload is at most MAX_CONTENT_LENGTH;
-    # what it unpacks to, all in a worker's memory, is bounded by these.
+    # Importing an archive (app/mypage/importing.py): the browser sends it straight to the
+    # store (app/mypage/import_uploads.py), at most IMPORT_MAX_BYTES (set below, from the
+    # account's limits: an account's own export always fits). What a worker reads of it is
+    # bounded by these: text files together to IMPORT_MAX_UNPACKED_BYTES, an export's
+    # account.json (read as a stream) to twice NOTE_BYTES_PER_USER and the overhead, and its
+    # attachments, copied to the store one at a time, by the account's attachment limits.
     IMPORT_MAX_FILES = 5000
     IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
     IMPORT_MAX_RATIO = 100  # an entry may unpack to at most 100 times what it takes
+    # Room in an export beside its attachments and notes' text: the JSON and zip framing, the
+    # notes' .md copies' compressed bytes and the profile photo.
+    IMPORT_OVERHEAD_BYTES = 64 * 1024 * 1024
+    IMPORTS_PER_HOUR = 10  # imports one account may start in an hour
+    # A signed import form's lifetime (the upload must start by then), and how long an upload
+    # started in time may still run: 1 GiB at 1 Mbit/s takes about 2.5 hours.
+    IMPORT_UPLOAD_MINUTES = 10
+    IMPORT_TRANSFER_MINUTES = 180
     # Share links (app/shares/): live links one account may have, views of one link a minute
     # (a chat app's preview crawler and a group's readers fit), and how long the shared page's
     # attachment links work.
@@ -211,6 +223,12 @@ class Config:
         self.NOTES_PER_USER = int_from_env(environ, "NOTES_PER_USER", 10_000)
         self.NOTE_BYTES_PER_USER = int_from_env(environ, "NOTE_BYTES_PER_USER", 50 * 1024 * 1024)
         self.NOTE_WRITES_PER_MINUTE = int_from_env(environ, "NOTE_WRITES_PER_MINUTE", 30)
+        # The largest archive to import: the largest export an account can have (attachments
+        # to their quota; the notes' text twice, in account.json and compressed in the notes'
+        # .md copies; the overhead).
+        self.IMPORT_MAX_BYTES = (
+            self.ATTACHMENT_QUOTA_BYTES + 2 * self.NOTE_BYTES_PER_USER + self.IMPORT_OVERHEAD_BYTES
+        )
 
     def read_migrations(self, environ):
         """Read how the release phase waits for locks and retries (docs/releases.md)."""

@@ -8,7 +8,7 @@ One bucket holds six kinds of object, each under a prefix of its own:
     attachment-uploads/<user id>/<note id>/<token>     an attachment as sent, until confirmed
 
     exports/<user id>/<random>.zip                     account export archives (presigned only)
-    imports/<user id>/<random>                         an archive to import, until its job ran
+    imports/<user id>/<token>                          an archive to import, until its job ran
 
 Export archives go by the maintenance schedule (app/mypage/export.py); an account keeps one
 (a new one replaces it), and the sweep deletes any no export row names, and aborts an
@@ -143,8 +143,19 @@ def export_key(user_id):
 
 # --- Archives to import ---------------------------------------------------------------
 def import_key(user_id):
-    """Return a new private key for an archive a user sent to import."""
+    """Return a new private key for an archive a user sent to import through the web."""
     return f"{IMPORT_PREFIX}{user_id}/{secrets.token_urlsafe(16)}"
+
+
+def import_upload_key(user_id, token):
+    """Return the key a browser sends an archive to import to, straight to the store."""
+    return f"{IMPORT_PREFIX}{user_id}/{token}"
+
+
+def import_window():
+    """Return how long an archive to import may still be arriving or waiting for its confirm."""
+    config = current_app.config
+    return timedelta(minutes=config["IMPORT_UPLOAD_MINUTES"] + config["IMPORT_TRANSFER_MINUTES"])
 
 
 # --- Deletion: one retried job ----------------------------------------------------------
@@ -251,7 +262,9 @@ def export_orphans(listed, cutoff):
 
 
 def import_orphans(listed, cutoff):
-    """Return uploads to import older than `cutoff` that no unfinished import names."""
+    """Return uploads to import that no unfinished import names, older than `cutoff` and than
+    the window in which a browser may still be sending one or coming back to confirm it."""
+    cutoff = min(cutoff, utcnow() - import_window())
     waiting = select(AccountImport.key).where(AccountImport.status.in_(UNFINISHED))
     keys = set(db.session.scalars(waiting))
     return [key for key, modified in listed if key not in keys and modified < cutoff]

@@ -131,12 +131,22 @@ def upload_file(key, file, content_type):
         )
 
 
-def copy_object_into(key, file, chunk_bytes=1024 * 1024):
-    """Write the object under `key` into an open file, a chunk at a time."""
+class ObjectTooLarge(StorageError):
+    """The object holds more bytes than its reader allows."""
+
+
+def copy_object_into(key, file, most=None, chunk_bytes=1024 * 1024):
+    """Write the object under `key` into an open file, a chunk at a time; past `most` bytes
+    stop and raise ObjectTooLarge."""
     store = transfers_bucket()
+    written = 0
     with failures_as(f"reading {key}"):
         body = store.client.get_object(Bucket=store.name, Key=key)["Body"]
         for chunk in body.iter_chunks(chunk_bytes):
+            written += len(chunk)
+            if most is not None and written > most:
+                body.close()
+                raise ObjectTooLarge(f"{key} holds more than {most} bytes")
             file.write(chunk)
 
 

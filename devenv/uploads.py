@@ -8,7 +8,7 @@ import base64
 import json
 import re
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -80,7 +80,7 @@ class Attacher:
         otherwise.
         """
         url, fields = self.form(note_id)
-        extra_fields.setdefault(FILENAME_FIELD, filename)
+        extra_fields.setdefault(FILENAME_FIELD, metadata_name(filename))
         answer = send_to_store(url, fields, data, filename, **extra_fields)
         assert answer.status_code == 303, answer.text
         return answer
@@ -120,3 +120,67 @@ class Attacher:
     def listing(self, note_id):
         """Return (id, name) of every attachment the note's page lists."""
         return listed(self.browser.get(f"/notes/{note_id}").get_data(as_text=True))
+
+
+# --- An archive to import, sent from my page straight to the store ----------------------
+
+IMPORT_FORM = re.compile(r'<form class="import-upload"[^>]*action="([^"]+)".*?</form>', re.DOTALL)
+CONFIRM_FIELD = re.compile(r'name="upload"[^>]*value="([^"]*)"')
+
+
+def import_form(page_html):
+    """Return the URL and hidden fields of my page's import form, or None."""
+    match = IMPORT_FORM.search(page_html)
+    if match is None:
+        return None
+    fields = {unescape(name): unescape(value) for name, value in HIDDEN.findall(match.group(0))}
+    return unescape(match.group(1)), fields
+
+
+def metadata_name(filename):
+    """Return a file's name as object metadata: as it is if ASCII, else as the page's scripts
+    send it (`utf-8''` and percent-encoded), since a header carries Latin-1 at most."""
+    return filename if filename.isascii() else f"utf-8''{quote(filename)}"
+
+
+class Importer:
+    """A signed-in Browser that imports files as my page's form does, through the store."""
+
+    def __init__(self, browser):
+        self.browser = browser
+
+    def form(self):
+        """Open my page and return its import form (URL, fields)."""
+        page = self.browser.get("/mypage")
+        assert page.status_code == 200
+        found = import_form(page.get_data(as_text=True))
+        assert found is not None, "my page has no import form sent to the store"
+        return found
+
+    def upload(self, data, filename="memo-export.zip", **extra_fields):
+        """Send a file to the store with my page's form; return the store's answer (303).
+
+        S3 fills `${filename}` in itself; moto does not, so the name goes in the field as
+        S3 would have put it.
+        """
+        url, fields = self.form()
+        extra_fields.setdefault(FILENAME_FIELD, metadata_name(filename))
+        answer = send_to_store(url, fields, data, filename, **extra_fields)
+        assert answer.status_code == 303, answer.text
+        return answer
+
+    def arrived(self, answer):
+        """Follow the store's redirect back to Memo; return the page and its signed upload."""
+        page = self.browser.get(back_from_store(answer))
+        match = CONFIRM_FIELD.search(page.get_data(as_text=True))
+        return page, unescape(match.group(1)) if match else None
+
+    def confirm(self, signed):
+        """Press the arrived page's button: POST the signed upload to start the import."""
+        return self.browser.post("/mypage/import/confirm", {"upload": signed})
+
+    def send(self, data, filename="memo-export.zip", **extra_fields):
+        """Upload, come back and confirm as a browser does; return the confirm's response."""
+        page, signed = self.arrived(self.upload(data, filename, **extra_fields))
+        assert page.status_code == 200 and signed, page.get_data(as_text=True)
+        return self.confirm(signed)

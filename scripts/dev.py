@@ -254,14 +254,22 @@ def translations(args):
     sys.exit("usage: scripts/dev.py translations extract|update|compile|init LANG")
 
 
+# What `./scripts/bench` runs after the pages (bench/web.py), and alone by name.
+BUDGET_BENCHES = {"imports": ["bench/import_peak.py"], "conflicts": ["bench/conflicts.py"]}
+
+
 def bench(args):
-    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py), then count
-    their instructions under callgrind (bench/instructions.py); `--instructions [options]`
-    counts only (a few minutes, not ten)."""
+    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py), count their
+    instructions under callgrind (bench/instructions.py), then the import's peak memory and
+    hostile conflicts. `bench --instructions [options]`, `bench imports` or `bench conflicts`
+    runs one alone."""
     if args[:1] == ["--instructions"]:
         return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
-    under_load = subprocess.call([str(VENV_PYTHON), "bench/web.py", *args], cwd=ROOT)
-    return subprocess.call([str(VENV_PYTHON), "bench/instructions.py"], cwd=ROOT) or under_load
+    if args[:1] and args[0] in BUDGET_BENCHES:
+        return subprocess.call([str(VENV_PYTHON), *BUDGET_BENCHES[args[0]], *args[1:]], cwd=ROOT)
+    runs = [["bench/web.py", *args], ["bench/instructions.py"], *BUDGET_BENCHES.values()]
+    codes = [subprocess.call([str(VENV_PYTHON), *run], cwd=ROOT) for run in runs]
+    return next((code for code in codes if code), 0)
 
 
 def drill(args):

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Attachment, NoteShare, User, WordCount
 from devenv import pictures
 from devenv.services import stored_keys
-from devenv.uploads import Attacher
+from devenv.uploads import Attacher, Importer
 from devenv.visitors import PASSWORD, Browser
 from tests import databases
 from tests.webservers import Reply, serve_pages
@@ -141,6 +141,9 @@ MATRIX = {
     ),
     "/mypage/export": Route(ACCOUNT, {"GET": {}, "POST": {}}),
     "/mypage/import": Route(ACCOUNT, {"POST": text_file}),
+    # Ann's file is in the store, not yet confirmed: her signed upload is what is sent.
+    "/mypage/import/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.upload}}),
+    "/mypage/import/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.upload}}),
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
@@ -174,6 +177,7 @@ class World:
     share_id: int
     secrets: list
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
+    upload: str = ""  # Ann's signed upload to import: her file is in the store, unconfirmed
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -226,6 +230,8 @@ def make_world(app, user, page_url):
     user.get("/mypage/export")
     assert user.post("/mypage/export").status_code == 302  # an archive of Ann's, in the store
     run_queued_jobs(app)
+    importer = Importer(user)
+    _, upload = importer.arrived(importer.upload(b"# zebracorn\n", "zebracorn.md"))
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
@@ -241,7 +247,7 @@ def make_world(app, user, page_url):
         attachment_id = db.session.scalar(select(Attachment.id))
         share_id = db.session.scalar(select(NoteShare.id))
         return World(
-            user, ann.notes[0].id, word_count.id, attachment_id, share_id, secrets, page_url
+            user, ann.notes[0].id, word_count.id, attachment_id, share_id, secrets, page_url, upload
         )
 
 

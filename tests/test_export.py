@@ -235,7 +235,9 @@ def test_the_archive_is_readable_korean_text_dated_as_written(app, user):
     assert "회의록".encode() in raw and b"\\u" not in raw, "UTF-8 text, not \\u escapes"
     names = archive.namelist()
     assert {"notes/회의록.md", "notes/회의록 (2).md", "notes/c.md"} <= set(names)
-    assert archive.read("notes/회의록.md").decode() == "# 회의록\n\n다음 주 장보기: 우유, 달걀\n"
+    first = archive.read("notes/회의록.md").decode()
+    assert first.startswith('---\ntitle: "회의록"\ntags: []\npinned: false\n')
+    assert first.endswith("---\n\n# 회의록\n\n다음 주 장보기: 우유, 달걀\n")
     this_year = datetime.now(UTC).year
     assert {item.date_time[0] for item in archive.infolist()} == {this_year}
     assert {item.compress_type for item in archive.infolist()} == {zipfile.ZIP_DEFLATED}

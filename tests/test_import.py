@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from devenv.uploads import Attacher
+from devenv.uploads import Attacher, Importer
 from devenv.visitors import PASSWORD, Browser
 from tests.workers import run_queued_jobs
 
@@ -27,10 +27,10 @@ def my_page(user):
 
 
 def send(app, user, data, name="memo-export.zip"):
-    """Upload a file to import from my page, and let the worker run the import."""
-    user.get("/mypage")
-    response = user.post_file("/mypage/import", "archive", (name, data, "application/zip"))
-    assert response.status_code == 302 and response.headers["Location"] == "/mypage"
+    """Import a file as my page does (to the store, back, confirm); let the worker run it."""
+    response = Importer(user).send(data, name)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"] == "/mypage"
     run_queued_jobs(app)
     return my_page(user)
 

@@ -189,11 +189,16 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
         assert parser.found == [], path
         # Every page keeps (and on sign-out clears) note drafts; a note's page adds the
         # attachment form's script, a file as well, and the share sheet's; sign-up reads the
-        # browser's time zone, my page makes the time zones searchable and refuses an import
-        # over the limit before it uploads; the note form has the editor's buttons.
+        # browser's time zone, my page makes the time zones searchable, refuses an import over
+        # the limit before it uploads and names the file it sends; the note form has the
+        # editor's buttons.
         before = {
             "/auth/signup": ["/static/timezone.js"],
-            "/mypage": ["/static/zone-filter.js", "/static/file-size.js"],
+            "/mypage": [
+                "/static/zone-filter.js",
+                "/static/file-size.js",
+                "/static/import-upload.js",
+            ],
             "/notes/1": ["/static/share.js"],
             "/notes/new": ["/static/editor.js"],
             "/notes/1/edit": ["/static/editor.js"],

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import frontmatter
 from app.extensions import db
 from app.markdown import summary
 from app.models.accounts import User
@@ -138,9 +139,19 @@ class Note(db.Model):
         return self.updated_at - self.created_at >= EDITED_AFTER
 
     def markdown(self):
-        """Return the note as a Markdown file's text: its title as a heading, then its content."""
-        done = "\n\n(done)" if self.completed else ""
-        return f"# {self.title}\n\n{self.content}{done}\n"
+        """Return the note as a Markdown file's text: its front matter (app/frontmatter.py),
+        its title as a heading, then its content."""
+        fields = {
+            "title": self.title,
+            "tags": list(self.tags or []),
+            "pinned": self.pinned,
+            "completed": self.completed,
+            "archived": self.archived_at and self.archived_at.isoformat(),
+            "trashed": self.deleted_at and self.deleted_at.isoformat(),
+            "created": self.created_at.isoformat(),
+            "updated": self.updated_at.isoformat(),
+        }
+        return f"{frontmatter.write(fields)}# {self.title}\n\n{self.content}\n"
 
     def export(self):
         """Return the note as JSON-ready data."""

@@ -3,7 +3,14 @@
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app.auth import throttle
@@ -155,3 +162,9 @@ class ImportForm(Form):
         validators=[FileRequired(_l("Choose a Memo export (.zip) or a .txt or .md file."))],
         render_kw={"accept": ".zip,.txt,.md,application/zip,text/plain,text/markdown"},
     )
+
+
+class ImportConfirmForm(Form):
+    """The upload to import that the store reports arrived (the signed ticket Memo made)."""
+
+    upload = HiddenField(validators=[DataRequired(), Length(max=1000)])

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import ijson
 
+from app import frontmatter
 from app.i18n.formats import file_size
 from app.i18n.stored import stored_message
 
@@ -68,13 +69,14 @@ class Limits:
     """What one import may read: the archive's bounds and the most one account may hold."""
 
     files: int
-    unpacked_bytes: int
+    unpacked_bytes: int  # text files, together
+    json_bytes: int  # an export's account.json, read as a stream
     ratio: int
     notes: int
     text_bytes: int
 
-    def too_large(self):
-        return Refused(TOO_LARGE % {"size": file_size(self.unpacked_bytes)})
+    def too_large(self, size=None):
+        return Refused(TOO_LARGE % {"size": file_size(size or self.unpacked_bytes)})
 
 
 @dataclass
@@ -126,13 +128,22 @@ def safe_name(name):
 
 
 def checked_entries(archive, limits):
-    """Return {name: ZipInfo} of the archive's files, refusing it if they exceed the limits."""
+    """Return {name: ZipInfo} of the archive's files, refusing too many or an unsafe name.
+
+    What each entry may unpack to is checked where it is read: an export's attachments go to
+    the store one at a time within the account's attachment limits (importing.check_room),
+    its account.json is read as a stream (`checked_size`), text files are read whole.
+    """
     infos = [info for info in archive.infolist() if not info.is_dir()]
     if len(infos) > limits.files:
         raise Refused(TOO_MANY % {"count": limits.files})
-    if sum(info.file_size for info in infos) > limits.unpacked_bytes:
-        raise limits.too_large()
     return {safe_name(info.filename): info for info in infos}
+
+
+def checked_size(infos, most, limits):
+    """Refuse the archive if these entries claim to unpack to more than `most` bytes."""
+    if sum(info.file_size for info in infos) > most:
+        raise limits.too_large(most)
 
 
 def open_entry(archive, info, limits):
@@ -258,11 +269,34 @@ def read_export(stream, limits, title_max, content_max):
 
 
 def note_from_text(name, text, title_max, content_max):
-    """A .txt or .md file as a note: its first `# heading` (or its file name) is the title."""
+    """A .txt or .md file as a note: its first `# heading` (or its file name) is the title;
+    a .md file's front matter (an export's: app/frontmatter.py) gives back the rest."""
     stem = posixpath.basename(name).rsplit(".", 1)[0] or name
+    fields, text = frontmatter.read(text) if name.lower().endswith(".md") else ({}, text)
     first, _, rest = text.partition("\n")
-    if name.endswith(".md") and first.startswith("# "):
+    if name.lower().endswith(".md") and first.startswith("# "):
         title, content = first[2:].strip(), rest.lstrip("\n")
     else:
         title, content = stem, text
-    return Incoming(title=(title or stem)[:title_max], content=content[:content_max])
+    if isinstance(fields.get("title"), str) and fields["title"].strip():
+        title = fields["title"]
+    if fields and content.endswith("\n"):  # the line end an export adds after the text
+        content = content[:-1]
+    return Incoming(
+        title=(title or stem)[:title_max],
+        content=content[:content_max],
+        completed=fields.get("completed") is True,
+        pinned=fields.get("pinned") is True,
+        created_at=front_moment(fields, "created"),
+        updated_at=front_moment(fields, "updated"),
+        archived_at=front_moment(fields, "archived"),
+        deleted_at=front_moment(fields, "trashed"),
+    )
+
+
+def front_moment(fields, key):
+    """A front matter time, put inside [1970, tomorrow]; None where it is missing or unread."""
+    try:
+        return moment(fields.get(key))
+    except Refused:
+        return None

@@ -1,17 +1,18 @@
 """Importing into an account: a worker reads a Memo export zip, or one .txt/.md file, into notes.
 
-The upload waits privately in the store until its job runs, in its owner's lane of the
-queue. The job copies it to a temporary file and reads it within a budget
-(app/mypage/import_reader.py): at most IMPORT_MAX_FILES entries, IMPORT_MAX_UNPACKED_BYTES
-unpacked in all, no entry unpacking to more than IMPORT_MAX_RATIO times what it takes, every
-name inside the archive, `account.json` read as a stream and counted against the account's
-limits as it goes, texts in UTF-8 or a common encoding found by charset detection. Then the
-notes (their completion, pin, archive and trash states and their times, kept within
-1970..tomorrow) and their attachments (one at a time from the archive to the store, named
-and typed by the rules of uploads) are added in one transaction; anything that fails adds
-nothing, and any error fails the import with a message. A note already in the account (same
-title, content and time of writing) is skipped with its attachments, so the same archive
-imported twice adds nothing the second time.
+The upload waits privately in the store (the browser sent it there, see
+app/mypage/import_uploads.py) until its job runs, in its owner's lane of the queue. The job
+copies it, at most IMPORT_MAX_BYTES, to a temporary file on disk and reads it within a
+budget (app/mypage/import_reader.py): at most IMPORT_MAX_FILES entries, text files unpacking
+to IMPORT_MAX_UNPACKED_BYTES together, no entry unpacking to more than IMPORT_MAX_RATIO
+times what it takes, every name inside the archive, `account.json` read as a stream and
+counted against the account's limits as it goes, texts in UTF-8 or a common encoding found
+by charset detection. Then the notes (their completion, pin, archive and trash states and
+their times, kept within 1970..tomorrow) and their attachments (one at a time from the
+archive to the store, named and typed by the rules of uploads) are added in one transaction;
+anything that fails adds nothing, and any error fails the import with a message. A note
+already in the account (same title, content and time of writing) is skipped with its
+attachments, so the same archive imported twice adds nothing the second time.
 """
 
 import logging
@@ -34,6 +35,7 @@ from app.attachments.naming import (
     served_type,
 )
 from app.extensions import db
+from app.i18n.formats import file_size
 from app.i18n.stored import stored_message
 from app.models import (
     CONTENT_MAX_LENGTH,
@@ -53,6 +55,7 @@ from app.mypage.import_reader import (
     Limits,
     Refused,
     checked_entries,
+    checked_size,
     moment,
     note_from_text,
     open_entry,
@@ -67,6 +70,9 @@ logger = logging.getLogger("memo.imports")
 
 STORE_DOWN = stored_message(
     "The object store did not answer, so nothing was imported. Please try again."
+)
+ARCHIVE_TOO_LARGE = stored_message(
+    "The file is larger than %(size)s, the most an import can take; nothing was imported."
 )
 FAILED = stored_message(
     "Memo could not read this file, so nothing was imported. Please check that it is a Memo "
@@ -83,6 +89,7 @@ def limits():
     return Limits(
         files=setting("IMPORT_MAX_FILES"),
         unpacked_bytes=setting("IMPORT_MAX_UNPACKED_BYTES"),
+        json_bytes=2 * setting("NOTE_BYTES_PER_USER") + setting("IMPORT_OVERHEAD_BYTES"),
         ratio=setting("IMPORT_MAX_RATIO"),
         notes=setting("NOTES_PER_USER"),
         text_bytes=setting("NOTE_BYTES_PER_USER"),
@@ -124,6 +131,7 @@ def parse(name, upload, budget):
             archive = zipfile.ZipFile(upload)
             entries = checked_entries(archive, budget)
             if "account.json" in entries:
+                checked_size([entries["account.json"]], budget.json_bytes, budget)
                 with open_entry(archive, entries["account.json"], budget) as stream:
                     notes, attachments = read_export(
                         stream, budget, TITLE_MAX_LENGTH, CONTENT_MAX_LENGTH
@@ -131,6 +139,7 @@ def parse(name, upload, budget):
                 attach(notes, attachments, attachment_entries(entries))
                 return notes, archive
             texts = [entry for entry in entries if entry.lower().endswith(TEXT_SUFFIXES)]
+            checked_size([entries[entry] for entry in texts], budget.unpacked_bytes, budget)
             text_notes = [
                 note_from_text(
                     entry,
@@ -269,8 +278,10 @@ def run(import_id):
     user_id, key, name = started.user_id, started.key, started.name
     try:
         with TemporaryFile() as upload:
-            storage.copy_object_into(key, upload)
+            storage.copy_object_into(key, upload, most=setting("IMPORT_MAX_BYTES"))
             added = import_upload(user_id, name, upload)
+    except storage.ObjectTooLarge:
+        fail(import_id, ARCHIVE_TOO_LARGE % {"size": file_size(setting("IMPORT_MAX_BYTES"))})
     except Refused as refused:
         fail(import_id, str(refused))
         logger.info("import id=%s refused: %s", import_id, refused)

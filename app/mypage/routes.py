@@ -1,17 +1,27 @@
 """My page: every route acts on the signed-in user's own account, never on an id it is given."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import TooManyRequests, default_exceptions
 
 from app import objects
 from app.auth import throttle
 from app.auth.sessions import lock_signed_in_account
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
-from app.errors import wants_json
+from app.errors import handle_http_error, wants_json
 from app.extensions import db
 from app.i18n.routes import remember_language
 from app.i18n.stored import translated_text
@@ -26,10 +36,11 @@ from app.models import (
     User,
     comparison_key,
 )
-from app.mypage import export, tasks
+from app.mypage import export, import_uploads, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
+    ImportConfirmForm,
     ImportForm,
     NicknameForm,
     PasswordForm,
@@ -65,6 +76,7 @@ def render_page(status=200, **forms):
     """
     failed = next(iter(forms.values()), None)
     upload = PhotoUpload.latest(current_user.id)
+    latest_import = AccountImport.latest(current_user.id)
     forms = {
         "upload": upload if upload and upload.status != "done" else None,
         "photo_form": PhotoForm(formdata=None),
@@ -80,7 +92,8 @@ def render_page(status=200, **forms):
         "pending_moves": MailToken.pending_moves(current_user),
         "export": AccountExport.latest(current_user.id),
         "import_form": ImportForm(formdata=None),
-        "latest_import": AccountImport.latest(current_user.id),
+        "import_upload": import_uploads.page_form(current_user.id, latest_import),
+        "latest_import": latest_import,
         "keep_hours": keep_hours(),
         "share_links": live_links(current_user.id),
         **forms,
@@ -280,20 +293,59 @@ def start_export():
     return redirect(url_for("mypage.export_status"))
 
 
+def import_started(started):
+    """Say on my page that the import started (or was already under way), and go there."""
+    if started:
+        flash(gettext("Your import has started; this page shows how it went."), "success")
+    else:
+        flash(gettext("An import is already under way; this page shows how it goes."), "info")
+    return redirect(url_for("mypage.index"))
+
+
 @bp.post("/import")
 @login_required
 def start_import():
-    """Take an archive or text file to import; a worker reads it into notes."""
+    """Take a small archive or text file sent through the web (what scripts use; my page
+    sends the file to the store instead); a worker reads it into notes."""
     form = ImportForm()
     if not form.validate_on_submit():
         return render_page(400, import_form=form)
     upload = form.archive.data
     name = (upload.filename or "upload")[-255:]
     # A store that is down is answered by the app's StorageError page (app/errors.py).
-    if tasks.start_import(current_user.id, name, upload.read()):
-        flash(gettext("Your import has started; this page shows how it went."), "success")
-    else:
-        flash(gettext("An import is already under way; this page shows how it goes."), "info")
+    key = objects.import_key(current_user.id)
+    return import_started(tasks.start_import(current_user.id, key, name, upload.read()))
+
+
+@bp.errorhandler(import_uploads.ImportRefused)
+def import_refused(refusal):
+    """Answer a confirm that starts no import with its message and status."""
+    db.session.rollback()
+    error = default_exceptions[refusal.status](description=str(refusal))
+    if refusal.retry_after:
+        error.retry_after = refusal.retry_after
+    return handle_http_error(error)
+
+
+@bp.get("/import/arrived")
+@login_required
+def import_arrived():
+    """Where the store sends the browser once the file is there: writes nothing; its one
+    button (pressed by a script, or by the person) starts the import."""
+    form = ImportConfirmForm(formdata=None, upload=request.args.get("upload", "")[:1000])
+    return render_template("mypage/import_arrived.html", form=form)
+
+
+@bp.post("/import/confirm")
+@login_required
+def confirm_import():
+    """Check the file the store holds for this upload and queue its import."""
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        raise import_uploads.ImportRefused(str(import_uploads.NOT_STARTED))
+    if import_uploads.confirm(current_user.id, form.upload.data):
+        return import_started(True)
+    flash(gettext("This file's import has started already; this page shows how it went."), "info")
     return redirect(url_for("mypage.index"))
 
 

@@ -2,7 +2,7 @@
 
 import procrastinate
 
-from app import jobs, objects, storage
+from app import jobs, storage
 from app.extensions import db
 from app.models import AccountExport, AccountImport
 from app.mypage import export, importing, photos
@@ -62,14 +62,15 @@ def import_archive(import_id):
     importing.run(import_id)
 
 
-def start_import(user_id, name, data):
-    """Store the upload privately and queue its import; return False if one is in flight."""
-    key = objects.import_key(user_id)
+def start_import(user_id, key, name, data=None):
+    """Queue the import of the archive under `key` (storing `data` there first, for one sent
+    through the web), in the user's lane; return False, nothing written, if one is in flight."""
     started = AccountImport.start(user_id, key, name)
     if started is None:
         db.session.rollback()
         return False
-    storage.put_object(key, data)
+    if data is not None:
+        storage.put_object(key, data)
     jobs.defer_for_user(user_id, import_archive, import_id=started.id)
     db.session.commit()
     return True
