@@ -20,15 +20,12 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import psutil
 
-from devenv.liveserver import LiveServer, release_phase
-from devenv.services import ObjectStore, ensure_database, start_postgres
+from bench.seeding import served_memo
 from devenv.visitors import Visitor
 
 UNIQUE = [chr(0xAC00 + number) for number in range(10_000)]
@@ -135,17 +132,7 @@ def main():
     parser.add_argument("--saves", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="memo-bench-conflicts-"))
-    postgres = start_postgres(folder / "postgres", cleanup_mode="delete")
-    store = ObjectStore("memo-bench").start()
-    server = None
-    try:
-        ensure_database(postgres.get_uri(), "memo_bench", recreate=True)
-        url = postgres.get_uri("memo_bench")
-        release_phase(url, store.environment())
-        server = LiveServer(
-            url, store.environment(), folder / "gunicorn.log", NOTE_WRITES_PER_MINUTE="1000"
-        ).start()
+    with served_memo("conflicts", NOTE_WRITES_PER_MINUTE="1000") as (server, url):
         attacker, reader = (Visitor(server.url, behind_router=True) for _ in range(2))
         attacker.signup("attacker@example.com", "attacker")
         reader.signup("reader@example.com", "reader")
@@ -168,12 +155,6 @@ def main():
             reads += read_while(reader, note, lambda threads=saves: run_all(threads))
             spent += cpu_seconds(server) - before
         report(reads, answers, quiet, spent)
-    finally:
-        if server is not None:
-            server.stop()
-        store.stop()
-        postgres.cleanup()
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,21 +20,16 @@ import random
 import statistics
 import string
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from urllib.parse import urlencode
 
-from devenv.liveserver import LiveServer, release_phase
+from bench.seeding import served_memo
 from devenv.services import (
-    ObjectStore,
     connect,
-    ensure_database,
     execute,
     query,
-    start_postgres,
 )
 from devenv.visitors import Visitor
 
@@ -209,23 +204,10 @@ def main():
     parser.add_argument("--chars", type=int, default=20000)
     parser.add_argument("--seconds", type=int, default=20)
     options = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="memo-bench-search-"))
-    postgres = start_postgres(folder / "postgres", cleanup_mode="delete")
-    store = ObjectStore("memo-bench").start()
-    server = None
-    try:
-        ensure_database(postgres.get_uri(), "memo_bench", recreate=True)
-        url = postgres.get_uri("memo_bench")
-        release_phase(url, store.environment())
-        server = LiveServer(url, store.environment(), folder / "gunicorn.log").start()
+    with served_memo("search") as (server, url):
         attacker, other = seed_and_time_queries(server, url, options)
         flood_and_watch(server, attacker, other, options)
         print_sizes(url)
-    finally:
-        if server is not None:
-            server.stop()
-        store.stop()
-        postgres.cleanup()
 
 
 if __name__ == "__main__":

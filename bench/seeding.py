@@ -1,15 +1,17 @@
 """The benchmarks' shared start: the embedded PostgreSQL, seeded users and fortunes, a sign-in.
 
-bench/web.py, cpu.py, growth.py, memory.py and front_cpu.py all start this way.
+bench/web.py, cpu.py, growth.py, memory.py and front_cpu.py all start this way; conflicts.py and
+search_abuse.py serve Memo with `served_memo`.
 """
 
 import re
 import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 
 from devenv import services
-from devenv.liveserver import (
-    production_environment,
-)
+from devenv.liveserver import LiveServer, production_environment, release_phase
 from devenv.visitors import PASSWORD
 
 NOTE_LINK = re.compile(r'href="(/notes/\d+)"')
@@ -142,3 +144,24 @@ def production_environ(database, store):
     # The mixed scenario writes hundreds of notes a second as one user: not what is measured.
     environ["NOTE_WRITES_PER_MINUTE"] = str(10**9)
     return environ
+
+
+@contextmanager
+def served_memo(name, **settings):
+    """Serve Memo (gunicorn behind its front, a migrated embedded PostgreSQL and an S3 server)
+    in a fresh folder; yield (server, database URL); stop everything after."""
+    folder = Path(tempfile.mkdtemp(prefix=f"memo-bench-{name}-"))
+    postgres = services.start_postgres(folder / "postgres", cleanup_mode="delete")
+    store = services.ObjectStore("memo-bench").start()
+    server = None
+    try:
+        services.ensure_database(postgres.get_uri(), "memo_bench", recreate=True)
+        url = postgres.get_uri("memo_bench")
+        release_phase(url, store.environment())
+        server = LiveServer(url, store.environment(), folder / "gunicorn.log", **settings).start()
+        yield server, url
+    finally:
+        if server is not None:
+            server.stop()
+        store.stop()
+        postgres.cleanup()

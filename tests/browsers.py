@@ -1,6 +1,7 @@
 """Debian's Chromium for the browser tests, through Playwright (no browser download), and what
 every browser test does: a fresh tab, sign up and in, fill a form, read its messages."""
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -142,3 +143,15 @@ def tabs(chromium, settled):
     yield tab
     for context in contexts:
         context.close()
+
+
+def keep_the_saved_one_then_save_twice(page, note):
+    """On a conflict page of `note`, keep the saved text, then save twice in a row: the history
+    then holds a set-aside entry and one that says a save in between was not kept."""
+    page.locator("form:has(input[name=choice][value=theirs]) button").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    for text in ("second", "third"):
+        page.goto(f"{note}/edit")
+        page.fill("textarea[name=content]", text)
+        page.get_by_role("button", name=re.compile("Save|저장")).click()
+        page.wait_for_url(re.compile(r"/notes/\d+$"))

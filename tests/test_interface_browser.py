@@ -14,6 +14,7 @@ import pytest
 
 from devenv.liveserver import ROOT
 from devenv.visitors import PASSWORD
+from tests.browsers import keep_the_saved_one_then_save_twice
 from tests.mailbox import verify_email
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -177,13 +178,7 @@ def check_conflict_page(page, found):
         found["the conflict page scrolls sideways"] = page.evaluate(SIDEWAYS)
     # Keep the saved one, then two saves in a row: the history's set-aside entry and its
     # entry that says a save in between was not kept on its own.
-    page.locator("form:has(input[name=choice][value=theirs]) button").click()
-    page.wait_for_url(re.compile(r"/notes/\d+$"))
-    for text in ("second", "third"):
-        page.goto(f"{note}/edit")
-        page.fill("textarea[name=content]", text)
-        page.get_by_role("button", name=re.compile("Save|저장")).click()
-        page.wait_for_url(re.compile(r"/notes/\d+$"))
+    keep_the_saved_one_then_save_twice(page, note)
     check_page(page, f"{note}/history", found)
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from devenv.visitors import PASSWORD
+from tests.browsers import keep_the_saved_one_then_save_twice
 from tests.test_interface_browser import SCREENSHOTS, check_here, sign_up_and_in, write_note
 
 NOT_DONE = {"ko": "“{}”: 미완료", "en": "“{}”: not done"}
@@ -126,13 +127,7 @@ def test_the_history_with_a_set_aside_text_and_dropped_saves_passes_axe(tabs, la
     page.evaluate("document.querySelector('input[name=version]').value = '0'")
     page.fill("textarea[name=content]", "mine")
     page.get_by_role("button", name=re.compile("Save|저장")).click()
-    page.locator("form:has(input[name=choice][value=theirs]) button").click()
-    page.wait_for_url(re.compile(r"/notes/\d+$"))
-    for text in ("second", "third"):
-        page.goto(f"{note}/edit")
-        page.fill("textarea[name=content]", text)
-        page.get_by_role("button", name=re.compile("Save|저장")).click()
-        page.wait_for_url(re.compile(r"/notes/\d+$"))
+    keep_the_saved_one_then_save_twice(page, note)
     page.goto(f"{note}/history")
     aside = page.locator("a[href*='/history/']").last.get_attribute("href")
     found = {}
