@@ -141,17 +141,21 @@ def test_every_import_in_app_is_at_the_top_of_its_module():
     assert nested == []
 
 
+def absolute_imports(path):
+    """Yield (import statement, the modules it names) for each absolute import in a file."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield node, [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node, [node.module or ""]
+
+
 def test_app_never_imports_migrations():
     """One direction: migrations/ (env.py, the revisions) imports app/; app/ holds the release
     phase and the DDL helpers the revisions import, and imports nothing of migrations/."""
     importers = []
     for path in APP.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [node.module or ""]
+        for node, names in absolute_imports(path):
             if any(name == "migrations" or name.startswith("migrations.") for name in names):
                 importers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert importers == []
@@ -255,12 +259,7 @@ def test_nothing_outside_tests_imports_them():
         relative = path.relative_to(ROOT)
         if relative.parts[0] == "tests":
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [node.module or ""]
+        for _, names in absolute_imports(path):
             if any(name == "tests" or name.startswith("tests.") for name in names):
                 importers.append(str(relative))
     assert importers == []
