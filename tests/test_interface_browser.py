@@ -7,51 +7,15 @@ its source runs through page.evaluate, and each check first proves axe is there.
 """
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from devenv.liveserver import ROOT
-from devenv.visitors import PASSWORD
-from tests.browsers import keep_the_saved_one_then_save_twice
+from tests.browsers import keep_the_saved_one_then_save_twice, sign_up_and_in, write_note
 from tests.mailbox import verify_email
+from tests.pagechecks import SCREENSHOTS, SIDEWAYS, check_here
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 LONG_URL = "https://example.com/" + "a-very-long-path-segment-" * 11 + "end"  # 300 characters
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map((v) => ({id: v.id, impact: v.impact,
-    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
-}"""
-SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
-
-
-def sign_up_and_in(page, email, nickname):
-    """Sign up in the page's language (which the account keeps), then sign in."""
-    page.goto("/auth/signup")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=nickname]", nickname)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=password_confirm]", PASSWORD)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_load_state()
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_load_state()
-
-
-def write_note(page, title, content):
-    """Write a note through the form; return its page's path."""
-    page.goto("/notes/new")
-    page.fill("input[name=title]", title)
-    page.fill("textarea[name=content]", content)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/notes/\d+$"))  # the form's script sends it
-    return re.search(r"/notes/\d+$", page.url)[0]
 
 
 CHECKLIST = (
@@ -136,18 +100,6 @@ def check_page(page, path, found):
     check_here(page, path, found)
 
 
-def check_here(page, path, found):
-    """Add to `found` what axe finds on the page as it is, and any sideways scroll."""
-    page.evaluate(AXE.read_text())
-    assert page.evaluate("typeof axe.run") == "function", "axe is in the page"
-    violations = page.evaluate(RUN_AXE, WCAG_22_AA)
-    if violations:
-        found[path] = violations
-    overflow = page.evaluate(SIDEWAYS)
-    if overflow > 0:
-        found[f"{path} scrolls sideways"] = overflow
-
-
 @pytest.mark.parametrize("language", ["ko", "en"])
 def test_every_page_passes_axe_at_390_and_1280_px_with_no_sideways_scroll(tabs, language):
     found = {}
@@ -170,12 +122,7 @@ def check_conflict_page(page, found):
     page.fill("textarea[name=content]", "mine")
     page.get_by_role("button", name=re.compile("Save|저장")).click()
     page.locator(".texts").wait_for()
-    page.evaluate(AXE.read_text())
-    violations = page.evaluate(RUN_AXE, WCAG_22_AA)
-    if violations:
-        found["the conflict page"] = violations
-    if page.evaluate(SIDEWAYS) > 0:
-        found["the conflict page scrolls sideways"] = page.evaluate(SIDEWAYS)
+    check_here(page, "the conflict page", found)
     # Keep the saved one, then two saves in a row: the history's set-aside entry and its
     # entry that says a save in between was not kept on its own.
     keep_the_saved_one_then_save_twice(page, note)
