@@ -32,7 +32,7 @@ COLUMNS = (
     "edited",
 )
 if tuple(LISTED.selected_columns.keys()) != COLUMNS:
-    raise ImportError("app/notes/listing.py's COLUMNS are not the list statement's columns")
+    raise RuntimeError("app/notes/listing.py: COLUMNS are not the list statement's columns")
 
 
 class ListedNote(NamedTuple):
