@@ -281,15 +281,22 @@ def translations(args):
     sys.exit("usage: scripts/dev.py translations extract|update|compile|init LANG")
 
 
-# What `./scripts/bench` runs after the pages (bench/web.py), and alone by name.
-BUDGET_BENCHES = {"imports": ["bench/import_peak.py"], "conflicts": ["bench/conflicts.py"]}
+# What `./scripts/bench` runs after the pages (bench/web.py) and their instructions, and alone
+# by name.
+BUDGET_BENCHES = {
+    "photos": ["bench/photo_peak.py"],
+    "growth": ["bench/growth.py"],
+    "imports": ["bench/import_peak.py"],
+    "conflicts": ["bench/conflicts.py"],
+}
 
 
 def bench(args):
-    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py), count their
-    instructions under callgrind (bench/instructions.py), then the import's peak memory and
-    hostile conflicts. `bench --instructions [options]`, `bench imports` or `bench conflicts`
-    runs one alone."""
+    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py: p99, RSS),
+    count their instructions and the front's under callgrind (bench/instructions.py), then a
+    photo job's peak memory, what grows with an account's notes, the import's peak memory and
+    hostile conflicts. `bench --instructions [options]`, or `bench photos|growth|imports|
+    conflicts`, runs one alone."""
     if args[:1] == ["--instructions"]:
         return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
     if args[:1] and args[0] in BUDGET_BENCHES:

@@ -16,6 +16,7 @@ from app.models.notes import SET_ASIDE
 from app.notes import history, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
+from app.notes.listing import listed_notes
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept, check_room
@@ -83,14 +84,11 @@ def index():
     per_page = current_app.config["NOTES_PER_PAGE"]
     sort = sort_asked_for(request.args)
     page = notes_page(current_user.id, request.args, per_page, tags, sort)
+    task_url = note_url_format("notes.tick_task", number=0).removesuffix("0")
+    by_creation = sort == "created"
+    notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
     return render_template(
-        "notes/index.html",
-        page=page,
-        tags=tags,
-        sort=sort,
-        oldest=OLDEST,
-        note_url=note_url_format("notes.detail"),
-        task_url=note_url_format("notes.tick_task", number=0).removesuffix("0"),
+        "notes/index.html", page=page, notes=notes, tags=tags, sort=sort, oldest=OLDEST
     )
 
 
