@@ -12,7 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Note, utcnow
+from app.models import Note
+from app.notes import service
 from app.notes.lookup import get_note
 from app.notes.routes import bp
 from app.validators import is_same_site_path
@@ -34,7 +35,7 @@ def back_to(note):
 def pin(note_id):
     """Put a note first in the list."""
     note = get_note(note_id)
-    note.pinned = True
+    service.set_pinned(note, True)
     db.session.commit()
     flash(gettext("Pinned: this note comes first in your list."), "success")
     return back_to(note)
@@ -45,7 +46,7 @@ def pin(note_id):
 def unpin(note_id):
     """Put a pinned note back among the others, by its date."""
     note = get_note(note_id)
-    note.pinned = False
+    service.set_pinned(note, False)
     db.session.commit()
     flash(gettext("Unpinned."), "success")
     return back_to(note)
@@ -56,7 +57,7 @@ def unpin(note_id):
 def archive(note_id):
     """Put a note away: out of the list and search, into the archive."""
     note = get_note(note_id)
-    note.archived_at = note.archived_at or utcnow()
+    service.set_archived(note, True)
     db.session.commit()
     flash(gettext("Archived: the note is out of your list and search, in the archive."), "info")
     return back_to(note)
@@ -67,7 +68,7 @@ def archive(note_id):
 def unarchive(note_id):
     """Bring an archived note back to the list and search."""
     note = get_note(note_id)
-    note.archived_at = None
+    service.set_archived(note, False)
     db.session.commit()
     flash(gettext("Back in your list."), "success")
     return back_to(note)
