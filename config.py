@@ -77,6 +77,11 @@ class Config:
     SHARES_PER_USER = 100
     SHARE_VIEWS_PER_MINUTE = 60
     SHARE_DOWNLOAD_SECONDS = 300
+    # Personal access tokens (app/tokens/): live tokens one account may have, tokens it may
+    # make in an hour (revoked ones count), and how long a revoked or expired one is kept.
+    TOKENS_PER_ACCOUNT = 50
+    TOKENS_PER_HOUR = 10
+    TOKEN_KEEP = timedelta(days=7)
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
