@@ -32,6 +32,7 @@ def create_app(settings=None, overrides=None):
 def init_extensions(app):
     """Wire the request log, security headers, database, sessions, CSRF, languages and the store."""
     from app import errors, migrating, pooling, requestlog, security, storage
+    from app.api import wiring
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
 
@@ -48,6 +49,8 @@ def init_extensions(app):
     formats.init_app(app)
     stored.init_app(app)
     storage.init_app(app)
+    # Before errors: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
+    wiring.init_app(app)
     errors.init_app(app)
 
 

@@ -18,6 +18,7 @@ from app.models.accounts import (
     dummy_hash,
     hash_token,
 )
+from app.models.api import IDEMPOTENCY_KEY_MAX_LENGTH, IdempotencyKey
 from app.models.base import (
     ATTACHMENT_KEY_MAX_LENGTH,
     ATTACHMENT_NAME_MAX_LENGTH,
@@ -113,4 +114,6 @@ __all__ = [
     "TOKEN_NAME_MAX_LENGTH",
     "TOKEN_MAX_DAYS",
     "TOKEN_ADDRESS_MAX_LENGTH",
+    "IdempotencyKey",
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
 ]

@@ -94,14 +94,14 @@ def archive_page():
 TAGS_SUGGESTED = 200  # the note form's suggestions: the most used, this many at most
 
 
-def tag_counts(limit):
-    """Return the signed-in user's tags with how many listed notes have each, the most used
+def tag_counts(user_id, limit):
+    """Return the user's tags with how many listed notes have each, the most used
     first, `limit` at most."""
     tag = func.unnest(Note.tags).label("tag")
     listed = (
         select(tag)
         .where(
-            Note.user_id == current_user.id,
+            Note.user_id == user_id,
             Note.deleted_at.is_(None),
             Note.archived_at.is_(None),
         )
@@ -119,7 +119,9 @@ def tag_counts(limit):
 @login_required
 def tags_page():
     """List the user's tags with how many listed notes have each, the most used first."""
-    return render_template("notes/tags.html", counts=tag_counts(TAGS_SHOWN), shown=TAGS_SHOWN)
+    return render_template(
+        "notes/tags.html", counts=tag_counts(current_user.id, TAGS_SHOWN), shown=TAGS_SHOWN
+    )
 
 
 @bp.get("/tags/names")
@@ -127,4 +129,4 @@ def tags_page():
 def tag_names():
     """Answer the user's tags, the most used first, as JSON: the note form's script offers
     them as one types `#` (app/static/editor.js). It reads only; the form works without it."""
-    return jsonify(tags=[row.tag for row in tag_counts(TAGS_SUGGESTED)])
+    return jsonify(tags=[row.tag for row in tag_counts(current_user.id, TAGS_SUGGESTED)])
