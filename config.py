@@ -47,13 +47,9 @@ class Config:
     FRONT_HOME_URL = "/"
 
     NOTES_PER_PAGE = 20
-    # The JSON API (app/api/, docs/api.md): flask-smorest's settings for its OpenAPI document,
-    # served at /api/v1/openapi.json; no outside UI (the reference is /api/docs, our own page).
-    API_TITLE = "Memo API"
-    API_VERSION = "1"
-    OPENAPI_VERSION = "3.1.0"
-    OPENAPI_URL_PREFIX = "/api/v1"
-    OPENAPI_JSON_PATH = "openapi.json"
+    # The JSON API's OpenAPI document (flask-smorest; app/api/, docs/api.md):
+    API_TITLE, API_VERSION, OPENAPI_VERSION = "Memo API", "1", "3.1.0"
+    OPENAPI_URL_PREFIX, OPENAPI_JSON_PATH = "/api/v1", "openapi.json"
     API_SPEC_OPTIONS = {"security": [{"token": []}]}  # every route needs a token
     # A deleted note waits in the trash this long before the worker deletes it for good.
     TRASH_DAYS = 30

@@ -122,7 +122,7 @@ def pages_of_a_user(page, found=None):
     ]
 
 
-SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token"]
+SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token", "/api/docs"]
 
 
 ERROR_PAGES = {"/notes/999999": 404, "/auth/verify/not-a-token": 400}
@@ -186,7 +186,7 @@ def check_conflict_page(page, found):
 def test_a_phone_never_scrolls_sideways_and_taps_have_room(tabs, width):
     page = tabs("ko", width)
     sign_up_and_in(page, f"phone{width}@example.com", f"phone{width}")
-    for path in [*pages_of_a_user(page), "/"]:
+    for path in [*pages_of_a_user(page), "/", "/api/docs"]:
         page.goto(path)
         assert page.evaluate(SIDEWAYS) <= 0, f"{path} scrolls sideways at {width} px"
     small = page.evaluate(

@@ -24,5 +24,4 @@ class MemoApi(Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
 
-# The document's maker; wiring.init_app sets it up with the app.
-openapi = MemoApi()
+DOCUMENT = "memo-openapi"  # app.extensions' key of the app's OpenAPI document (an APISpec)

@@ -16,12 +16,12 @@ from app.api.notes import find_note
 from app.api.problems import Problem
 from app.api.schemas import AttachmentList, AttachmentOut, AttachmentStart, ExportState, Upload
 from app.attachments import naming
+from app.attachments.lookup import owned_attachment
 from app.attachments.uploads import (
     Ticket,
     confirm_upload,
     delete_attachment,
     note_attachments,
-    owned_attachment,
     sign,
     start_upload,
     upload_form,

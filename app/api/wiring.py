@@ -10,7 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from app.api import account, bp, docs, files, notes, openapi  # noqa: F401  (routes on bp)
+from app.api import DOCUMENT, MemoApi, account, bp, docs, files, notes  # noqa: F401  (routes on bp)
 from app.api.auth import authenticate_request
 from app.api.documented import describe_problems
 from app.api.problems import Problem, handle_error, problem_response
@@ -30,6 +30,7 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 BODY_ROUTES = ("api.create_note", "api.change_note", "api.tick_task", "api.upload_attachment")
 
 
+@bp.before_request
 def check_request():
     """Authenticate the request, then refuse a body too large or not JSON."""
     authenticate_request()
@@ -53,6 +54,7 @@ def id_schema(converter):
     return {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
 
 
+@bp.after_request
 def add_headers(response):
     """Keep API answers out of caches, and tell the write rate after a counted write."""
     response.headers.setdefault("Cache-Control", "no-store")
@@ -71,47 +73,49 @@ def seconds_until(moment):
     return max(0, math.ceil((moment - utcnow()).total_seconds()))
 
 
+@bp.errorhandler(QuotaFull)
 def quota_full(error):
     db.session.rollback()
     return problem_response(409, "quota-full", str(error))
 
 
+@bp.errorhandler(UploadRefused)
 def upload_refused(refusal):
     db.session.rollback()
     headers = [("Retry-After", str(refusal.retry_after))] if refusal.retry_after else []
     return problem_response(refusal.status, "upload-refused", str(refusal), headers)
 
 
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+@bp.errorhandler(PoolTimeoutError)
 def database_unavailable(error):
     logger.warning("database unavailable: %s", first_line(error))
     db.session.rollback()
     return problem_response(503, "unavailable", str(DATABASE_DOWN), [("Retry-After", "5")])
 
 
+@bp.errorhandler(StorageError)
 def storage_unavailable(error):
     logger.warning("object store failed: %s", error)
     db.session.rollback()
     return problem_response(503, "unavailable", str(STORE_DOWN), [("Retry-After", "5")])
 
 
+bp.register_error_handler(HTTPException, handle_error)
+csrf.exempt(bp)
+
+
 def init_app(app):
     """Serve the API and its document. Call before errors.init_app: flask-smorest registers
     an app-wide handler of HTTP errors, which the pages' own handler then replaces."""
-    openapi.init_app(app)
+    openapi = MemoApi(app)
     openapi.register_converter(IdConverter, id_schema)
     describe_problems(openapi.spec)
     openapi.spec.components.security_scheme(
         "token", {"type": "http", "scheme": "bearer", "description": "memo_pat_..."}
     )
-    bp.before_request(check_request)
-    bp.after_request(add_headers)
-    bp.register_error_handler(HTTPException, handle_error)
-    bp.register_error_handler(QuotaFull, quota_full)
-    bp.register_error_handler(UploadRefused, upload_refused)
-    for lost in (OperationalError, InterfaceError, PoolTimeoutError):
-        bp.register_error_handler(lost, database_unavailable)
-    bp.register_error_handler(StorageError, storage_unavailable)
-    csrf.exempt(bp)
-    claim_errors(app, "/api/v1/", handle_error)
     openapi.register_blueprint(bp)
+    app.extensions[DOCUMENT] = openapi.spec
+    claim_errors(app, "/api/v1/", handle_error)
     app.register_blueprint(docs.bp)

@@ -8,11 +8,11 @@ from werkzeug.exceptions import NotFound, default_exceptions
 from app import storage
 from app.attachments import naming
 from app.attachments.forms import UploadStartForm
+from app.attachments.lookup import owned_attachment
 from app.attachments.uploads import (
     UploadRefused,
     confirm_upload,
     delete_attachment,
-    owned_attachment,
     sign,
     start_upload,
     upload_form,

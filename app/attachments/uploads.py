@@ -101,14 +101,6 @@ def read_ticket(signed, note):
     return Ticket(user_id, note_id, token, datetime.fromtimestamp(expires, UTC), max_bytes)
 
 
-def owned_attachment(user_id, attachment_id, state="confirmed"):
-    """Return the user's attachment in `state` (any with None), or None."""
-    where = [Attachment.id == attachment_id, Attachment.user_id == user_id]
-    if state is not None:
-        where.append(Attachment.state == state)
-    return db.session.scalar(select(Attachment).where(*where))
-
-
 def note_attachments(note_id):
     """Return a note's confirmed attachments, oldest first."""
     return db.session.scalars(
