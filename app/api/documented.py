@@ -7,9 +7,10 @@ from marshmallow import fields
 from app.api import bp
 from app.api.problems import PROBLEM_TYPE
 
-# Any route may answer these: no token (401), a body refused (413, 415), the database or the
-# store briefly gone (503).
-EVERY_ROUTE = (400, 401, 413, 415, 503)
+# Any route may answer these: no token (401), an address no route has (404, or 405 when only
+# another method has it: an id out of range, say), a body refused (413, 415), an address or
+# headers too long for the web server (414, 431), the database or the store briefly gone (503).
+EVERY_ROUTE = (400, 401, 404, 405, 413, 414, 415, 431, 503)
 
 
 class ProblemOut(ma.Schema):
@@ -31,8 +32,10 @@ def describe_problems(spec):
     spec.components.response(
         PROBLEM,
         {
-            "description": "A problem (RFC 9457); its `type` names it (docs/api.md)",
-            "content": {PROBLEM_TYPE: {"schema": ProblemOut}},
+            "description": "A problem (RFC 9457); its `type` names it (docs/api.md). The web "
+            "front answers a request it refuses before the app (too large, too slow, headers or "
+            "address too long) with a small HTML page instead.",
+            "content": {PROBLEM_TYPE: {"schema": ProblemOut}, "text/html": {"schema": {}}},
         },
     )
 

@@ -13,6 +13,8 @@ from app.validators import ALLOWED_CONTROLS
 
 LIMIT = {"validate": validate.Range(1, 100), "load_default": 20}
 CURSOR_MAX_LENGTH = 500
+# A cursor is itsdangerous' URL-safe output: base64url and dots.
+CURSOR = [validate.Length(1, CURSOR_MAX_LENGTH), validate.Regexp(r"^[A-Za-z0-9_.\-]+$")]
 
 
 def printable(value):
@@ -86,8 +88,8 @@ class NoteOut(ma.Schema):
 
 class NotesQuery(Strict):
     limit = fields.Integer(**LIMIT)
-    cursor = fields.String(validate=validate.Length(max=CURSOR_MAX_LENGTH))
-    tag = fields.String(validate=validate.Length(1, TAG_MAX_LENGTH + 1))
+    cursor = fields.String(validate=CURSOR)
+    tag = fields.String(validate=[validate.Length(1, TAG_MAX_LENGTH + 1), printable])
     pinned = fields.Boolean()
     archived = fields.Boolean(load_default=False)
     trashed = fields.Boolean(load_default=False)
@@ -100,9 +102,9 @@ class NoteList(ma.Schema):
 
 
 class SearchQuery(Strict):
-    q = fields.String(required=True, validate=validate.Length(1, 200))
+    q = fields.String(required=True, validate=[validate.Length(1, 200), printable])
     limit = fields.Integer(**LIMIT)
-    cursor = fields.String(validate=validate.Length(max=CURSOR_MAX_LENGTH))
+    cursor = fields.String(validate=CURSOR)
 
 
 class SearchHit(NoteOut):
@@ -147,7 +149,7 @@ class Tags(ma.Schema):
 class AttachmentStart(Strict):
     name = fields.String(required=True, validate=[validate.Length(1, 255), printable])
     size = fields.Integer(required=True, validate=validate.Range(0, 2**53))
-    content_type = fields.String(validate=validate.Length(max=255), load_default="")
+    content_type = fields.String(validate=[validate.Length(max=255), printable], load_default="")
 
 
 class AttachmentOut(ma.Schema):
