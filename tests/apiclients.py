@@ -5,6 +5,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import User
 from app.tokens.service import make_token
+from devenv.uploads import send_to_store
+from tests.attaching import PDF
 
 
 def token_for(app, email="ann@example.com", scope="write", days=30):
@@ -60,3 +62,15 @@ def is_problem(response, status, name):
         and body["title"]
         and body["detail"]
     )
+
+
+def attached(client, note_id, data=PDF, name="plan.pdf"):
+    """Attach a file through the API: start, send to the store, confirm; return its JSON."""
+    started = client.post(f"/notes/{note_id}/attachments", {"name": name, "size": len(data)})
+    assert started.status_code == 201, started.get_json()
+    upload = started.get_json()
+    sent = send_to_store(upload["url"], upload["fields"], data, name)
+    assert sent.status_code == 201
+    confirmed = client.post(f"/notes/{note_id}/attachments/{upload['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.get_json()
+    return confirmed.get_json()
