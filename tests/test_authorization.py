@@ -25,6 +25,9 @@ ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, what
 OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
 LINK = "link"  # anyone holding a mailed link's token; any other token is a 400 page
 SHARED = "shared"  # anyone holding a share link's token; any other token is a 404
+# The JSON API: a personal access token only (tests/test_api_access.py walks it with tokens);
+# no cookie and no CSRF token opens it: 401 to anyone here.
+TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
 
@@ -157,10 +160,29 @@ MATRIX = {
     "/notes/<id:note_id>/attachments/confirm": Route(OWNER, {"GET": {}}),
     "/attachments/<id:attachment_id>": Route(OWNER, {"GET": {}}),
     "/attachments/<id:attachment_id>/delete": Route(OWNER, {"POST": {}}),
+    "/api/docs": Route(PUBLIC, {"GET": {}}),
+    "/api/v1/openapi.json": Route(PUBLIC, {"GET": {}}),
+    "/api/v1/me": Route(TOKEN, {"GET": {}}),
+    "/api/v1/notes": Route(TOKEN, {"GET": {}, "POST": {"title": "x"}}),
+    "/api/v1/notes/<id:note_id>": Route(TOKEN, {"GET": {}, "PATCH": {"title": "x"}, "DELETE": {}}),
+    "/api/v1/notes/<id:note_id>/restore": Route(TOKEN, {"POST": {}}),
+    "/api/v1/notes/<id:note_id>/tasks/<int(max=9999):number>": Route(
+        TOKEN, {"PUT": {"done": True}}
+    ),
+    "/api/v1/notes/<id:note_id>/history": Route(TOKEN, {"GET": {}}),
+    "/api/v1/search": Route(TOKEN, {"GET": {"q": "plans"}}),
+    "/api/v1/tags": Route(TOKEN, {"GET": {}}),
+    "/api/v1/notes/<id:note_id>/attachments": Route(
+        TOKEN, {"GET": {}, "POST": {"name": "a.txt", "size": 9}}
+    ),
+    "/api/v1/notes/<id:note_id>/attachments/<id:attachment_id>/confirm": Route(TOKEN, {"POST": {}}),
+    "/api/v1/attachments/<id:attachment_id>": Route(TOKEN, {"GET": {}, "DELETE": {}}),
+    "/api/v1/export": Route(TOKEN, {"GET": {}, "POST": {}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
 POSTS = [(rule, method) for rule, method in CASES if method == "POST"]
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
 SIGNED_IN = [
     (rule, method) for rule, method in CASES if MATRIX[rule].access not in (PUBLIC, LINK, SHARED)
 ]
@@ -270,9 +292,12 @@ def snapshot(app, object_store, user_email=None):
 
 
 def send(browser, method, url, data, csrf=True):
-    """Send a route its request: a GET with `data` as its query string, or a POST of `data`."""
+    """Send a route its request: a GET with `data` as its query string, a POST of `data` as a
+    form, or (the API's) another method with `data` as JSON, with the browser's cookies."""
     if method == "GET":
         return browser.get(url, query_string=data)
+    if method != "POST" or url.startswith("/api/"):
+        return browser.client.open(url, method=method, json=data)
     return browser.post(url, data, csrf=csrf)
 
 
@@ -305,6 +330,9 @@ def test_anonymous_clients_are_sent_to_sign_in_or_see_public_pages(
     elif route.access == SHARED:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 404
+    elif route.access == TOKEN:
+        response = send(anonymous, method, world.url(rule), world.form(rule, method))
+        assert response.status_code == 401
     else:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 302
@@ -323,6 +351,8 @@ def test_another_user_never_gets_or_changes_anns_data(
     response = send(other_user, method, world.url(rule), world.form(rule, method))
     if route.access == OWNER:
         assert response.status_code == 404
+    elif route.access == TOKEN:  # a signed-in browser's cookie never opens the API
+        assert response.status_code == 401
     else:
         # Acting on Bob's own account (404: he has no export of his own to download).
         assert response.status_code in (200, 302, 400, 404)
@@ -342,6 +372,9 @@ def test_a_post_without_csrf_token_is_400_and_changes_nothing(
         world.ann.logout()
     before = snapshot(app, object_store)
     response = send(world.ann, method, world.url(rule), world.form(rule, method), csrf=False)
-    assert response.status_code == 400
-    assert "The CSRF token is missing." in response.get_data(as_text=True)
+    if route.access == TOKEN:  # exempt from CSRF: no cookie authenticates it
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 400
+        assert "The CSRF token is missing." in response.get_data(as_text=True)
     assert snapshot(app, object_store) == before
