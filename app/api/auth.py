@@ -6,6 +6,7 @@ GET routes only: any other method answers 403 before the view runs.
 """
 
 from flask import g, request
+from flask_babel import gettext
 
 from app.api.problems import Problem
 from app.extensions import db
@@ -37,17 +38,21 @@ def authenticate_request():
     """Find the request's token and account, or refuse; a `read` token may not write."""
     secret = bearer_secret()
     if secret is None:
-        raise unauthorized("Send a personal access token: Authorization: Bearer memo_pat_...")
+        raise unauthorized(
+            gettext("Send a personal access token: Authorization: Bearer memo_pat_...")
+        )
     token = authenticate(secret, request.remote_addr)
     user = db.session.get(User, token.user_id) if token is not None else None
     if user is None:
-        raise unauthorized("The token is unknown, expired or revoked.", "invalid_token")
+        raise unauthorized(gettext("The token is unknown, expired or revoked."), "invalid_token")
     g.api_token, g.api_user = token, user
     if request.method not in READS and token.scope != "write":
         raise Problem(
             403,
             "insufficient-scope",
-            "This token may only read; make a token with the write scope to change anything.",
+            gettext(
+                "This token may only read; make a token with the write scope to change anything."
+            ),
             headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="write"'},
         )
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from flask import current_app, request
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.api.problems import Problem
@@ -36,9 +37,13 @@ def read_cursor(user_id, query, cursor):
     try:
         owner, digest, position = serializer().loads(cursor)
     except (BadSignature, TypeError, ValueError):
-        raise Problem(400, "invalid-cursor", "The cursor is not one this API made.") from None
+        raise Problem(
+            400, "invalid-cursor", gettext("The cursor is not one this API made.")
+        ) from None
     if owner != user_id or digest != query_digest(query):
         raise Problem(
-            400, "invalid-cursor", "The cursor belongs to another account or another query."
+            400,
+            "invalid-cursor",
+            gettext("The cursor belongs to another account or another query."),
         )
     return position

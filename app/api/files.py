@@ -6,6 +6,7 @@ app/mypage/tasks.py starts an export, which a worker writes.
 """
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app import storage
@@ -51,7 +52,7 @@ def find_attachment(attachment_id, state="confirmed"):
     """Return the account's attachment, or 404."""
     attachment = owned_attachment(api_user().id, attachment_id, state)
     if attachment is None:
-        raise Problem(404, "not-found", "You have no attachment with this id.")
+        raise Problem(404, "not-found", gettext("You have no attachment with this id."))
     return attachment
 
 
@@ -86,7 +87,7 @@ def confirm(note_id, attachment_id):
     note = find_note(note_id)
     upload = find_attachment(attachment_id, state=None)
     if upload.note_id != note.id:
-        raise Problem(404, "not-found", "This note has no upload with this id.")
+        raise Problem(404, "not-found", gettext("This note has no upload with this id."))
     if upload.state == "confirmed":
         return attachment_json(upload)
     token = upload.key.rsplit("/", 1)[1]

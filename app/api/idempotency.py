@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 
 from flask import request
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -31,7 +32,7 @@ def checked_key(key):
         raise Problem(
             422,
             "invalid-fields",
-            "Idempotency-Key is 1 to 255 printable ASCII characters.",
+            gettext("Idempotency-Key is 1 to 255 printable ASCII characters."),
             invalid_params=[{"name": "Idempotency-Key", "reason": "1 to 255 printable ASCII"}],
         )
     return key
@@ -52,7 +53,9 @@ def remembered_note(user_id, key, digest):
         raise Problem(
             422,
             "idempotency-key-reused",
-            "This Idempotency-Key was sent with another body; use a new key for a new note.",
+            gettext(
+                "This Idempotency-Key was sent with another body; use a new key for a new note."
+            ),
         )
     return db.session.get(Note, row.note_id)
 

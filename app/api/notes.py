@@ -9,6 +9,7 @@ with 412 and the note as it is now, nothing overwritten.
 from datetime import timedelta
 
 from flask import request, url_for
+from flask_babel import gettext
 from marshmallow import RAISE
 from sqlalchemy import select, tuple_
 
@@ -61,7 +62,7 @@ def find_note(note_id, in_trash=False):
     """Return the token's account's note, or 404 (another account's is as good as missing)."""
     note = owned_note(api_user().id, note_id, in_trash)
     if note is None:
-        raise Problem(404, "not-found", "You have no note with this id.")
+        raise Problem(404, "not-found", gettext("You have no note with this id."))
     return note
 
 
@@ -85,7 +86,9 @@ def stale(note):
     return Problem(
         412,
         "version-mismatch",
-        f"The note is at version {note.version} now; nothing was changed.",
+        gettext(
+            "The note is at version %(version)s now; nothing was changed.", version=note.version
+        ),
         headers={"ETag": etag(note)},
         note=NoteOut().dump(note_json(note)),
     )
@@ -142,13 +145,15 @@ def filters(query):
     if "tag" in query:
         tag = tag_name(query["tag"])
         if tag is None:
-            raise Problem(422, "invalid-fields", "No such tag.", invalid_params=[tag_param()])
+            raise Problem(
+                422, "invalid-fields", gettext("No such tag."), invalid_params=[tag_param()]
+            )
         conditions.append(Note.tags.contains([tag]))
     return conditions
 
 
 def tag_param():
-    return {"name": "tag", "reason": "A tag is letters, digits, _ and -, such as work."}
+    return {"name": "tag", "reason": gettext("A tag is letters, digits, _ and -, such as work.")}
 
 
 @bp.post("/notes")
@@ -247,7 +252,9 @@ def tick_task(body, note_id, number):
     base = version_matched(note)
     content = service.ticked(note, number, body["done"])
     if content is None:
-        raise Problem(404, "not-found", f"The note has no task item {number}.")
+        raise Problem(
+            404, "not-found", gettext("The note has no task item %(number)s.", number=number)
+        )
     if content != note.content:
         service.make_room(note.user_id, note.title, content, note)
         if not service.save(note, note.title, content, base):

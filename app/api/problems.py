@@ -5,6 +5,7 @@ against the API's own address, so it stays right on any host. docs/api.md lists 
 """
 
 from flask import jsonify, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -107,10 +108,14 @@ def handle_error(error):
     if error.code == 422:
         fields = invalid_fields(error)
         names = ", ".join(field["name"] for field in fields)
-        detail = f"These fields are not valid: {names}." if fields else message_for(error)
+        detail = (
+            gettext("These fields are not valid: %(names)s.", names=names)
+            if fields
+            else message_for(error)
+        )
         return problem_response(422, name, detail, headers, invalid_params=fields)
     if error.code == 400 and getattr(error, "data", None):
-        return problem_response(400, name, "The body is not valid JSON.", headers)
+        return problem_response(400, name, gettext("The body is not valid JSON."), headers)
     return problem_response(error.code, name, message_for(error), headers)
 
 

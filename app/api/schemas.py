@@ -5,6 +5,7 @@ was not meant to set can be reached (mass assignment)."""
 import unicodedata
 
 import marshmallow as ma
+from flask_babel import gettext
 from marshmallow import fields, validate
 
 from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -21,7 +22,7 @@ def printable(value):
     """Refuse NUL and other control or unassigned characters, as the note form does."""
     for char in value:
         if char not in ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs", "Cn"):
-            raise ma.ValidationError("Remove control characters from this field.")
+            raise ma.ValidationError(gettext("Remove control characters from this field."))
 
 
 def title_field(**options):
@@ -33,7 +34,7 @@ def title_field(**options):
 
 def not_blank(value):
     if not value.strip():
-        raise ma.ValidationError("Give the note a title.")
+        raise ma.ValidationError(gettext("Give the note a title."))
 
 
 def content_field(**options):

@@ -6,6 +6,7 @@ Registered by create_app through init_app; the routes live in notes.py, account.
 import math
 
 from flask import g, request
+from flask_babel import gettext
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -17,6 +18,7 @@ from app.api.problems import Problem, handle_error, problem_response
 from app.attachments.uploads import UploadRefused
 from app.errors import DATABASE_DOWN, STORE_DOWN, claim_errors, first_line, logger
 from app.extensions import csrf, db
+from app.i18n.formats import file_size
 from app.models import BIGINT_MAX, utcnow
 from app.notes.quota import QuotaFull
 from app.storage import StorageError
@@ -36,9 +38,15 @@ def check_request():
     authenticate_request()
     request.max_content_length = BODY_BUDGET  # a chunked body is cut off at it too
     if (request.content_length or 0) > BODY_BUDGET:
-        raise Problem(413, "too-large", f"A request body may be at most {BODY_BUDGET} bytes.")
+        raise Problem(
+            413,
+            "too-large",
+            gettext("A request body may be at most %(size)s.", size=file_size(BODY_BUDGET)),
+        )
     if request.method in WRITES and has_body() and not request.is_json:
-        raise Problem(415, "not-json", "Send the body as JSON: Content-Type: application/json.")
+        raise Problem(
+            415, "not-json", gettext("Send the body as JSON: Content-Type: application/json.")
+        )
 
 
 def has_body():
