@@ -1,6 +1,8 @@
 """The JSON API (/api/v1/, docs/api.md) against the real database and store: every route,
 its token, its versions, its errors."""
 
+import threading
+
 import pytest
 
 from tests.apiclients import ApiClient, is_problem, token_for
@@ -254,3 +256,21 @@ def test_tags_count_the_listed_notes(ann):
 def test_unknown_addresses_and_methods_are_problems(ann):
     assert is_problem(ann.get("/nothing"), 404, "not-found")
     assert is_problem(ann.put("/me", {}), 405, "method-not-allowed")
+
+
+def test_one_idempotency_key_sent_five_times_at_once_makes_one_note(app, ann):
+    barrier, answers = threading.Barrier(5), []
+
+    def send():
+        client = ApiClient(app, ann.secret)
+        barrier.wait()
+        answers.append(client.post("/notes", {"title": "Once"}, headers={"Idempotency-Key": "x"}))
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answer.status_code for answer in answers] == [201] * 5
+    assert len({answer.get_json()["id"] for answer in answers}) == 1
+    assert len(ann.get("/notes").get_json()["items"]) == 1
