@@ -65,6 +65,7 @@ def register_blueprints(app):
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
+    from app.tokens.routes import bp as tokens_bp
     from app.wordcount.routes import bp as wordcount_bp
 
     for blueprint in (
@@ -75,6 +76,7 @@ def register_blueprints(app):
         wordcount_bp,
         search_bp,
         shares_bp,
+        tokens_bp,
         attachments_bp,
         i18n_routes.bp,
     ):
@@ -90,6 +92,7 @@ def register_tasks():
     from app.auth import tasks as auth_tasks
     from app.mypage import tasks as mypage_tasks
     from app.notes import tasks as notes_tasks
+    from app.tokens import tasks as tokens_tasks
     from app.wordcount import tasks as wordcount_tasks
 
     jobs.register_tasks(
@@ -97,6 +100,7 @@ def register_tasks():
         auth_tasks.blueprint,
         mypage_tasks.blueprint,
         notes_tasks.blueprint,
+        tokens_tasks.blueprint,
         wordcount_tasks.blueprint,
     )
 
