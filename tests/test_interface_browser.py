@@ -343,3 +343,18 @@ def test_a_token_is_made_and_copied_with_the_keyboard_alone(tabs):
     page.keyboard.press("Enter")
     assert page.evaluate("navigator.clipboard.readText()") == secret
     assert page.inner_text("button.copy") == "Copied"
+
+
+def test_the_api_reference_is_dark_with_the_system_and_followed_with_the_keyboard(tabs):
+    page = tabs("en", 320, scheme="dark")
+    found = {}
+    check_page(page, "/api/docs", found)
+    assert found == {}
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert sum(map(int, re.findall(r"\d+", background)[:3])) < 3 * 64
+    tab_to(page, "document.activeElement.getAttribute('href') === '#GET--api-v1-me'", presses=60)
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#GET--api-v1-me"
+    assert page.evaluate("document.querySelector('#GET--api-v1-me h2').textContent").strip() == (
+        "GET /api/v1/me"
+    )
