@@ -2,6 +2,10 @@
 own document, with a token of each scope: no 5xx, every answer as the document says, and with
 a read token no write gets through.
 
+Two bodies no schema makes are sent by hand: JSON nested deeper than Python's parser goes, and
+a body over the API's budget but within the front's (the app reads it before refusing it, or
+gunicorn's closed connection would turn the 413 into the front's 502).
+
 Bounded for CI: a few examples an operation, derandomized (the same cases each run), so the
 module stays well under two minutes on 2 cores.
 """
@@ -111,3 +115,22 @@ def test_a_read_token_changes_nothing_whatever_it_sends(app, user, api, settled)
         fuzz(operation, reader, GenerationMode.POSITIVE, examine)
     assert counts(app, "ann@example.com") == before
     assert reader not in settled.log()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "name"),
+    [
+        ("[" * 100_000 + "]" * 100_000, 400, "bad-request"),  # deeper than Python's parser
+        ('{"title": "x", "content": "' + "a" * 300_000 + '"}', 413, "too-large"),
+    ],
+    ids=["nested", "too-large"],
+)
+def test_bodies_no_schema_makes_are_problems_through_the_front(
+    app, user, settled, body, status, name
+):
+    secret = token_for(app)
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    response = requests.post(f"{settled.url}/api/v1/notes", data=body, headers=headers, timeout=10)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == f"/api/problems/{name}"
