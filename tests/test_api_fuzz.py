@@ -3,8 +3,9 @@ own document, with a token of each scope: no 5xx, every answer as the document s
 a read token no write gets through.
 
 Two bodies no schema makes are sent by hand: JSON nested deeper than Python's parser goes, and
-a body over the API's budget but within the front's (the app reads it before refusing it, or
-gunicorn's closed connection would turn the 413 into the front's 502).
+bodies within the front's budget but refused by the API (over its own, or before it reads them:
+no token, a read token). The app reads a body before refusing it: gunicorn would close the
+connection of a body left unread, and the front would answer 502 instead.
 
 Bounded for CI: a few examples an operation, derandomized (the same cases each run), so the
 module stays well under two minutes on 2 cores.
@@ -117,19 +118,25 @@ def test_a_read_token_changes_nothing_whatever_it_sends(app, user, api, settled)
     assert reader not in settled.log()
 
 
+BIG = '{"title": "x", "content": "' + "a" * 500_000 + '"}'  # within the front's 512 KiB
+
+
 @pytest.mark.parametrize(
-    ("body", "status", "name"),
+    ("body", "scope", "status", "name"),
     [
-        ("[" * 100_000 + "]" * 100_000, 400, "bad-request"),  # deeper than Python's parser
-        ('{"title": "x", "content": "' + "a" * 300_000 + '"}', 413, "too-large"),
+        ("[" * 100_000 + "]" * 100_000, "write", 400, "bad-request"),  # past Python's parser
+        (BIG, "write", 413, "too-large"),
+        (BIG, None, 401, "unauthorized"),
+        (BIG, "read", 403, "insufficient-scope"),
     ],
-    ids=["nested", "too-large"],
+    ids=["nested", "too-large", "no-token", "read-token"],
 )
 def test_bodies_no_schema_makes_are_problems_through_the_front(
-    app, user, settled, body, status, name
+    app, user, settled, body, scope, status, name
 ):
-    secret = token_for(app)
-    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json"}
+    if scope:
+        headers["Authorization"] = f"Bearer {token_for(app, scope=scope)}"
     response = requests.post(f"{settled.url}/api/v1/notes", data=body, headers=headers, timeout=10)
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/problem+json"

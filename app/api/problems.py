@@ -13,6 +13,8 @@ from app.errors import message_for
 from app.extensions import db
 
 PROBLEM_TYPE = "application/problem+json"
+# The front passes bodies of at most 512 KiB (FORM_LIMIT in front/serving.py) to the app.
+DRAIN_MAX = 1024 * 1024
 PROBLEMS_PATH = "/api/problems/"
 # The problem of each status that has no more particular one.
 BY_STATUS = {
@@ -95,8 +97,21 @@ def invalid_fields(error):
     return fields
 
 
+def drain():
+    """Read and drop what is left of a refused request's body (up to DRAIN_MAX): gunicorn
+    closes a connection whose body was left unread, and the front, still sending it, would
+    answer 502 instead of the problem."""
+    stream, left = request.environ["wsgi.input"], min(request.content_length or 0, DRAIN_MAX)
+    while left > 0:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        left -= len(chunk)
+
+
 def handle_error(error):
-    """Answer any HTTP error of an API request as problem+json."""
+    """Answer any HTTP error of an API request as problem+json, its body read first."""
+    drain()
     if error.code >= 500:
         db.session.rollback()
     headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]

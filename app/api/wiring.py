@@ -27,8 +27,6 @@ from app.urls import IdConverter
 # A note's JSON is at most 20,000 characters of content (up to 4 bytes each, or 12 as a
 # \u escape pair) and a title: no body the API takes is larger than this.
 BODY_BUDGET = 256 * 1024
-# The front passes bodies of at most 512 KiB (FORM_LIMIT in front/serving.py) to the app.
-DRAIN_MAX = 1024 * 1024
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The routes whose body is required: without one they answer 415, as for one not JSON.
 BODY_ROUTES = ("api.create_note", "api.change_note", "api.tick_task", "api.upload_attachment")
@@ -39,7 +37,6 @@ def check_request():
     """Authenticate the request, then refuse a body too large or not JSON."""
     authenticate_request()
     if (request.content_length or 0) > BODY_BUDGET:
-        drain()
         raise Problem(
             413,
             "too-large",
@@ -50,17 +47,6 @@ def check_request():
         raise Problem(
             415, "not-json", gettext("Send the body as JSON: Content-Type: application/json.")
         )
-
-
-def drain():
-    """Read and drop a refused body (up to DRAIN_MAX): gunicorn closes a connection whose
-    body was left unread, and the front, still sending it, would answer 502 instead."""
-    stream, left = request.environ["wsgi.input"], min(request.content_length, DRAIN_MAX)
-    while left > 0:
-        chunk = stream.read(min(left, 64 * 1024))
-        if not chunk:
-            break
-        left -= len(chunk)
 
 
 @bp.errorhandler(RecursionError)
