@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from app.api.summaries import SUMMARIES
+
 API_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -53,3 +55,17 @@ def test_the_reference_page_lists_every_route_in_the_readers_language(client, la
     for path in spec["paths"]:
         assert path in page
     assert "<script" not in page.split("</header>")[-1]
+
+
+def test_each_routes_summary_on_the_page_is_the_documents_in_the_readers_language(app, client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    summaries = {
+        f"{method.upper()} {path}": operation["summary"]
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method.upper() in API_METHODS
+    }
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert {key: str(text) for key, text in SUMMARIES.items()} == summaries
+    korean = client.get("/api/docs", headers={"Accept-Language": "ko"}).get_data(as_text=True)
+    assert "메모를 휴지통으로 옮겨요." in korean

@@ -43,7 +43,10 @@ def me():
 @bp.response(200, Tags)
 @problems()
 def tags():
-    """The account's tags with how many listed notes have each, the most used first."""
+    """List the account's tags with their counts.
+
+    Each tag with how many listed notes have it, the most used first.
+    """
     counts = tag_counts(api_user().id, TAGS_SHOWN)
     return {"items": [{"name": row.tag, "count": row.notes} for row in counts]}
 
@@ -53,8 +56,11 @@ def tags():
 @bp.response(200, SearchList)
 @problems(422, 429)
 def search(q, limit, cursor=None):
-    """Find the account's notes that match `q` (words, "phrases", -excluded, prefix*, tag:x),
-    best first; each with a snippet (HTML: the text escaped, the matches in <mark>)."""
+    """Find the account's notes, best first.
+
+    `q` takes words, "phrases", -excluded, prefix* and tag:x; each note comes with a snippet
+    (HTML: the text escaped, the matches in <mark>).
+    """
     user_id = api_user().id
     asked = {"q": q, "per_page": limit}
     page = read_cursor(user_id, asked, cursor)[0] if cursor else 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, current_app, render_template, url_for
 
 from app.api import DOCUMENT
+from app.api.summaries import SUMMARIES
 
 bp = Blueprint("apidocs", __name__)
 
@@ -23,6 +24,7 @@ class Operation:
     method: str
     path: str
     summary: str
+    description: str = ""
     parameters: list = field(default_factory=list)
     body: str | None = None
     answers: list = field(default_factory=list)
@@ -75,10 +77,12 @@ def operation_of(path, method, spec_operation, responses):
         for status, response in spec_operation.get("responses", {}).items()
     )
     body = spec_operation.get("requestBody")
+    key = f"{method.upper()} {path}"
     return Operation(
         method=method.upper(),
         path=path,
-        summary=spec_operation.get("summary", ""),
+        summary=str(SUMMARIES.get(key, spec_operation.get("summary", ""))),
+        description=spec_operation.get("description", ""),
         parameters=parameters,
         body=content_schema(body) if body else None,
         answers=answers,

@@ -60,7 +60,10 @@ def find_attachment(attachment_id, state="confirmed"):
 @bp.response(200, AttachmentList)
 @problems(404)
 def list_attachments(note_id):
-    """List the note's attachments, oldest first."""
+    """List a note's attachments.
+
+    Oldest first.
+    """
     note = find_note(note_id)
     return {"items": [attachment_json(found) for found in note_attachments(note.id)]}
 
@@ -70,8 +73,11 @@ def list_attachments(note_id):
 @bp.response(201, Upload)
 @problems(403, 404, 413, 422, 429)
 def upload_attachment(body, note_id):
-    """Start an upload: POST the file to `url` with `fields` (a form, the file last), then
-    confirm it. The file must be of the `size` announced."""
+    """Start uploading an attachment.
+
+    POST the file to `url` with `fields` (a form, the file last), then confirm it. The file
+    must be of the `size` announced.
+    """
     note = find_note(note_id)
     ticket = start_upload(note, body["name"], body["size"])
     url, fields = upload_form(ticket, AFTER_UPLOAD, exact=True)
@@ -83,7 +89,10 @@ def upload_attachment(body, note_id):
 @bp.response(200, AttachmentOut)
 @problems(403, 404, 413, 429)
 def confirm(note_id, attachment_id):
-    """Accept the file that arrived for the upload; one that breaks a limit is deleted."""
+    """Confirm an attachment's upload.
+
+    The file that arrived is accepted; one that breaks a limit is deleted.
+    """
     note = find_note(note_id)
     upload = find_attachment(attachment_id, state=None)
     if upload.note_id != note.id:
@@ -101,7 +110,7 @@ def confirm(note_id, attachment_id):
 @bp.response(200, AttachmentOut)
 @problems(404)
 def read_attachment(attachment_id):
-    """The attachment, with a short-lived `download_url`."""
+    """Read an attachment, with a short-lived download link."""
     attachment = find_attachment(attachment_id)
     url = storage.download_url(
         attachment.key,
@@ -116,7 +125,7 @@ def read_attachment(attachment_id):
 @bp.response(204)
 @problems(403, 404)
 def remove_attachment(attachment_id):
-    """Delete the attachment and its file."""
+    """Delete an attachment and its file."""
     delete_attachment(find_attachment(attachment_id))
     return "", 204
 
@@ -136,8 +145,11 @@ def export_json(latest):
 @bp.response(200, ExportState)
 @problems()
 def export_state():
-    """The latest export's state (`none`, `queued`, `running`, `done`, `failed`), with a
-    short-lived `download_url` once done."""
+    """Read the latest export's state.
+
+    `none`, `queued`, `running`, `done` or `failed`, with a short-lived `download_url` once
+    done.
+    """
     return export_json(AccountExport.latest(api_user().id))
 
 
@@ -145,6 +157,9 @@ def export_state():
 @bp.response(202, ExportState)
 @problems(403)
 def start_export():
-    """Start an export of the whole account (one at a time); a worker writes the archive."""
+    """Start an export of the whole account.
+
+    One at a time; a worker writes the archive.
+    """
     started, _ = tasks.start_export(api_user().id)
     return export_json(started), 202

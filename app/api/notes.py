@@ -105,9 +105,10 @@ def answer(note, status=200, **headers):
 @bp.response(200, NoteList)
 @problems(422)
 def list_notes(limit, **query):
-    """List the account's notes, pinned first, last edited (or created) first, a page at a time.
+    """List the account's notes, a page at a time.
 
-    Without `archived` or `trashed`, the list holds what the notes page lists.
+    Pinned first, then last edited (or created) first. Without `archived` or `trashed`, the
+    list holds what the notes page lists.
     """
     user_id = api_user().id
     moment = Note.created_at if query["sort"] == "created" else Note.updated_at
@@ -161,8 +162,11 @@ def tag_param():
 @bp.response(201, NoteOut)
 @problems(403, 409, 422, 429, headers=[IDEMPOTENCY_KEY])
 def create_note(body):
-    """Write a new note. With an Idempotency-Key, the same key within 24 hours answers the
-    note it made, not a second one."""
+    """Write a new note.
+
+    With an Idempotency-Key, the same key within 24 hours answers the note it made, not a
+    second one.
+    """
     user = api_user()
     key = request.headers.get("Idempotency-Key")
     digest = digest_of(body) if key is not None else None
@@ -186,7 +190,10 @@ def note_url(note):
 @bp.response(200, NoteOut)
 @problems(404)
 def read_note(note_id):
-    """Read one note (in the trash too), with its version as ETag."""
+    """Read one note, with its version as ETag.
+
+    A note in the trash too.
+    """
     return answer(find_note(note_id, in_trash=None))
 
 
@@ -195,8 +202,10 @@ def read_note(note_id):
 @bp.response(200, NoteOut)
 @problems(403, 404, 409, 412, 422, 428, 429, headers=[IF_MATCH])
 def change_note(body, note_id):
-    """Change any of the note's title, content, completed, pinned and archived, on top of the
-    version If-Match names."""
+    """Change a note on top of the version If-Match names.
+
+    Any of title, content, completed, pinned and archived.
+    """
     note = find_note(note_id)
     base = version_matched(note)
     if any(field in body for field in TEXT_FIELDS):
@@ -222,7 +231,10 @@ def apply_flags(note, body):
 @bp.response(204)
 @problems(403, 404, 412, 428, headers=[IF_MATCH])
 def trash_note(note_id):
-    """Move the note to the trash (restorable for TRASH_DAYS), if If-Match is its version."""
+    """Move a note to the trash.
+
+    Restorable for TRASH_DAYS; If-Match must be its version.
+    """
     note = find_note(note_id)
     version_matched(note)
     service.move_to_trash(note)
@@ -234,7 +246,10 @@ def trash_note(note_id):
 @bp.response(200, NoteOut)
 @problems(403, 404)
 def restore_note(note_id):
-    """Take the note out of the trash (a note not in it is answered as it is)."""
+    """Take a note out of the trash.
+
+    A note not in it is answered as it is.
+    """
     note = find_note(note_id, in_trash=None)
     service.restore(note)
     db.session.commit()
@@ -246,8 +261,10 @@ def restore_note(note_id):
 @bp.response(200, NoteOut)
 @problems(403, 404, 409, 412, 422, 428, 429, headers=[IF_MATCH])
 def tick_task(body, note_id, number):
-    """Set task item `number` (from 0, in document order) done or not, on top of the version
-    If-Match names."""
+    """Tick a task item of a note, or untick it.
+
+    Item `number` counts from 0 in document order; on top of the version If-Match names.
+    """
     note = find_note(note_id)
     base = version_matched(note)
     content = service.ticked(note, number, body["done"])
@@ -267,7 +284,10 @@ def tick_task(body, note_id, number):
 @bp.response(200, History)
 @problems(404)
 def note_history(note_id):
-    """List the texts the note's saves replaced (and those a conflict set aside), newest first."""
+    """List the texts a note's saves replaced.
+
+    And those a conflict set aside; newest first.
+    """
     note = find_note(note_id, in_trash=None)
     return {
         "items": [
