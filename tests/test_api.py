@@ -45,9 +45,13 @@ def test_without_a_valid_token_the_api_answers_401_with_a_bearer_challenge(app, 
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_a_signed_in_browsers_cookie_never_opens_the_api(user):
+def test_a_signed_in_browsers_cookie_never_opens_the_api(app, user):
     response = user.client.get("/api/v1/me")
     assert is_problem(response, 401, "unauthorized")
+    with_token = user.client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {token_for(app)}"}
+    )
+    assert with_token.status_code == 200 and "Set-Cookie" not in with_token.headers
 
 
 def test_a_token_never_opens_a_page(app, ann):
@@ -227,6 +231,7 @@ def test_list_filters(ann):
     work = ann.new_note(title="w", content="#work")
     ann.new_note(title="p", content="#play")
     assert [n["id"] for n in ann.get("/notes?tag=work").get_json()["items"]] == [work["id"]]
+    assert ann.get("/notes?tag=work&tag=play").get_json()["items"] == []
     ann.patch(f"/notes/{work['id']}", {"pinned": True}, headers={"If-Match": '"1"'})
     assert [n["id"] for n in ann.get("/notes?pinned=true").get_json()["items"]] == [work["id"]]
     assert is_problem(ann.get("/notes?tag=%23%23"), 422, "invalid-fields")
@@ -242,6 +247,7 @@ def test_search_finds_notes_with_a_snippet(ann):
     assert [hit["title"] for hit in found["items"]] == ["Groceries"]
     assert "<mark>milk</mark>" in found["items"][0]["snippet"]
     assert is_problem(ann.get("/search"), 422, "invalid-fields")
+    assert is_problem(ann.get("/search?q=tag:shop"), 400, "search-refused")
 
 
 def test_tags_count_the_listed_notes(ann):

@@ -1,6 +1,7 @@
 """The API's account routes: who the token is for, the account's tags, and search."""
 
 from flask import url_for
+from flask_babel import gettext
 from marshmallow import RAISE
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
@@ -66,6 +67,8 @@ def search(q, limit, cursor=None):
     page = read_cursor(user_id, asked, cursor)[0] if cursor else 1
     try:
         words, tags = split_tags(q)
+        if tags and not words.strip():
+            raise SearchRefused(gettext("A tag's notes are listed by /api/v1/notes?tag=…"))
         results = search_notes(user_id, words, page, limit, tags)
     except (SearchRefused, SearchTooBroad) as refused:
         raise Problem(400, "search-refused", str(refused)) from None

@@ -143,14 +143,17 @@ def filters(query):
         conditions.append(archived if query["archived"] else Note.archived_at.is_(None))
     if "pinned" in query:
         conditions.append(Note.pinned.is_(query["pinned"]))
-    if "tag" in query:
-        tag = tag_name(query["tag"])
-        if tag is None:
-            raise Problem(
-                422, "invalid-fields", gettext("No such tag."), invalid_params=[tag_param()]
-            )
-        conditions.append(Note.tags.contains([tag]))
+    if query.get("tag"):
+        conditions.append(Note.tags.contains(tags_named(query["tag"])))
     return conditions
+
+
+def tags_named(asked):
+    """Return the tags `asked` names, folded as notes keep them; 422 for one that is none."""
+    tags = [tag_name(text) for text in asked]
+    if None in tags:
+        raise Problem(422, "invalid-fields", gettext("No such tag."), invalid_params=[tag_param()])
+    return tags
 
 
 def tag_param():

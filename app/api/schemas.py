@@ -9,7 +9,7 @@ from flask_babel import gettext
 from marshmallow import fields, validate
 
 from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
-from app.tags import TAG_MAX_LENGTH
+from app.tags import TAG_MAX_LENGTH, TAGS_PER_FILTER
 from app.validators import ALLOWED_CONTROLS
 
 LIMIT = {"validate": validate.Range(1, 100), "load_default": 20}
@@ -90,7 +90,11 @@ class NoteOut(ma.Schema):
 class NotesQuery(Strict):
     limit = fields.Integer(**LIMIT)
     cursor = fields.String(validate=CURSOR)
-    tag = fields.String(validate=[validate.Length(1, TAG_MAX_LENGTH + 1), printable])
+    tag = fields.List(
+        fields.String(validate=[validate.Length(1, TAG_MAX_LENGTH + 1), printable]),
+        validate=validate.Length(max=TAGS_PER_FILTER),
+        metadata={"description": "notes with every tag named (`?tag=a&tag=b`)"},
+    )
     pinned = fields.Boolean()
     archived = fields.Boolean(load_default=False)
     trashed = fields.Boolean(load_default=False)
