@@ -9,7 +9,6 @@ import hashlib
 import json
 from datetime import timedelta
 
-from flask import request
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -75,8 +74,3 @@ def remember(user_id, key, digest, note):
         .returning(IdempotencyKey.id)
     )
     return db.session.execute(statement).scalar() is not None
-
-
-def sent_key():
-    """Return the request's Idempotency-Key, or None."""
-    return request.headers.get("Idempotency-Key")
