@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import Attachment, NoteShare, User, WordCount
+from app.models import AccessToken, Attachment, NoteShare, User, WordCount
 from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import Attacher, Importer
@@ -30,6 +30,7 @@ SHARED = "shared"  # anyone holding a share link's token; any other token is a 4
 TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
+TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "password": PASSWORD}
 
 
 def photo(world):
@@ -150,6 +151,8 @@ MATRIX = {
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),
+    "/mypage/tokens/<id:token_id>/revoke": Route(OWNER, {"POST": {}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
     # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
@@ -200,6 +203,7 @@ class World:
     secrets: list
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
     upload: str = ""  # Ann's signed upload to import: her file is in the store, unconfirmed
+    token_id: int = 0  # Ann's access token, named after her secret word
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -211,6 +215,7 @@ class World:
             .replace("<id:version_id>", "1")
             .replace("<int(max=9999):number>", "0")
             .replace("<id:link_id>", str(self.share_id))
+            .replace("<id:token_id>", str(self.token_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 
@@ -254,6 +259,7 @@ def make_world(app, user, page_url):
     run_queued_jobs(app)
     importer = Importer(user)
     _, upload = importer.arrived(importer.upload(b"# zebracorn\n", "zebracorn.md"))
+    assert user.submit("/mypage/tokens", {**TOKEN_FORM, "name": "zebracorn"}).status_code == 200
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
@@ -268,8 +274,17 @@ def make_world(app, user, page_url):
         secrets = ["zebracorn", ann.email, ann.image_url]
         attachment_id = db.session.scalar(select(Attachment.id))
         share_id = db.session.scalar(select(NoteShare.id))
+        token_id = db.session.scalar(select(AccessToken.id))
         return World(
-            user, ann.notes[0].id, word_count.id, attachment_id, share_id, secrets, page_url, upload
+            user,
+            ann.notes[0].id,
+            word_count.id,
+            attachment_id,
+            share_id,
+            secrets,
+            page_url,
+            upload,
+            token_id,
         )
 
 

@@ -216,7 +216,7 @@ def test_dark_mode_follows_the_system_with_enough_contrast(tabs):
     page = tabs("ko", 390, scheme="dark")
     sign_up_and_in(page, "dark@example.com", "dark")
     found = {}
-    for path in pages_of_a_user(page)[:4]:
+    for path in [*pages_of_a_user(page)[:4], "/mypage/tokens"]:
         check_page(page, path, found)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         red, green, blue = map(int, re.findall(r"\d+", background)[:3])

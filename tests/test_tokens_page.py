@@ -6,7 +6,7 @@ opens a page. A recovery (a reset or a "this was not me" link) revokes every tok
 the account deletes them.
 """
 
-import re
+import logging
 from html import unescape
 
 import pytest
@@ -25,23 +25,17 @@ from tests.mailbox import (
     set_new_password,
     text_of,
 )
+from tests.tokens import make_token as make
+from tests.tokens import secret_shown
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
-SECRET = re.compile(r'id="token-secret" type="text" readonly value="(memo_pat_[0-9A-Za-z]+)"')
-NOTICE = "A personal access token was made for your Memo account"
-
-
-def make(browser, name="nightly export", scope="read", days="30", password=PASSWORD):
-    """Fill in the form that makes a token; return the answer."""
-    form = {"name": name, "scope": scope, "expires_days": days, "password": password}
-    return browser.submit("/mypage/tokens", form)
-
 
 def secret_of(answer):
-    """Return the secret the answer page shows."""
+    """Return the secret the answer page shows (it must show one)."""
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    (secret,) = SECRET.findall(answer.get_data(as_text=True))
+    secret = secret_shown(answer)
+    assert secret is not None
     return secret
 
 
@@ -215,3 +209,18 @@ def test_the_page_is_in_korean_for_a_korean_reader(app, user):
     made = secret_of(make(user))
     assert made.startswith("memo_pat_")
     assert "다시 보여 주지 않아요" in make(user, "second").get_data(as_text=True)
+
+
+def test_the_secret_is_in_no_log_line_no_job_and_no_mail(app, verified, mail_server, caplog):
+    with caplog.at_level(logging.DEBUG):
+        secret = secret_of(make(verified))
+        works(app, secret)
+        make(verified, password="a wrong one")
+        deliver(app)
+    logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert "/mypage/tokens" in logged  # the request lines were captured
+    assert secret not in logged and secret[9:30] not in logged
+    with app.app_context():
+        jobs = db.session.execute(text("SELECT args::text FROM procrastinate_jobs")).scalars()
+        assert [args for args in jobs if secret[9:30] in args] == []
+    assert all(secret[9:30] not in message.as_string() for message in mail_server.to(ANN))
