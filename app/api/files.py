@@ -36,6 +36,7 @@ AFTER_UPLOAD = ("status", "201")
 
 
 def attachment_json(attachment, download_url=None):
+    """Return an attachment as the API shows it."""
     return {
         "id": attachment.id,
         "note_id": attachment.note_id,
@@ -131,6 +132,7 @@ def remove_attachment(attachment_id):
 
 
 def export_json(latest):
+    """Return the state of the account's latest export (`none` without one)."""
     user = api_user()
     done = latest is not None and latest.status == "done"
     return {

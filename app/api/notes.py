@@ -55,6 +55,7 @@ def note_json(note):
 
 
 def etag(note):
+    """Return the note's ETag: its version, quoted."""
     return f'"{note.version}"'
 
 
@@ -157,6 +158,7 @@ def tags_named(asked):
 
 
 def tag_param():
+    """Return the 422's entry for a `tag` that names no tag."""
     return {"name": "tag", "reason": gettext("A tag is letters, digits, _ and -, such as work.")}
 
 
@@ -186,6 +188,7 @@ def create_note(body):
 
 
 def note_url(note):
+    """Return the note's address in the API (its Location)."""
     return url_for("api.read_note", note_id=note.id, _external=True)
 
 
@@ -222,6 +225,7 @@ def change_note(body, note_id):
 
 
 def apply_flags(note, body):
+    """Set the note's completed, pinned and archived that the body names."""
     if "completed" in body:
         service.set_completed(note, body["completed"])
     if "pinned" in body:

@@ -33,11 +33,13 @@ def title_field(**options):
 
 
 def not_blank(value):
+    """Refuse a title of spaces only."""
     if not value.strip():
         raise ma.ValidationError(gettext("Give the note a title."))
 
 
 def content_field(**options):
+    """A note's content: at most CONTENT_MAX_LENGTH characters."""
     return fields.String(validate=[validate.Length(max=CONTENT_MAX_LENGTH), printable], **options)
 
 

@@ -89,12 +89,14 @@ def seconds_until(moment):
 
 @bp.errorhandler(QuotaFull)
 def quota_full(error):
+    """Answer a save past the account's quota: 409, nothing written."""
     db.session.rollback()
     return problem_response(409, "quota-full", str(error))
 
 
 @bp.errorhandler(UploadRefused)
 def upload_refused(refusal):
+    """Answer a refused upload with the pages' words and status."""
     db.session.rollback()
     headers = [("Retry-After", str(refusal.retry_after))] if refusal.retry_after else []
     return problem_response(refusal.status, "upload-refused", str(refusal), headers)
@@ -104,6 +106,7 @@ def upload_refused(refusal):
 @bp.errorhandler(InterfaceError)
 @bp.errorhandler(PoolTimeoutError)
 def database_unavailable(error):
+    """Answer 503 while the database is down or restarting."""
     logger.warning("database unavailable: %s", first_line(error))
     db.session.rollback()
     return problem_response(503, "unavailable", str(DATABASE_DOWN), [("Retry-After", "5")])
@@ -111,6 +114,7 @@ def database_unavailable(error):
 
 @bp.errorhandler(StorageError)
 def storage_unavailable(error):
+    """Answer 503 when the object store fails before anything was changed."""
     logger.warning("object store failed: %s", error)
     db.session.rollback()
     return problem_response(503, "unavailable", str(STORE_DOWN), [("Retry-After", "5")])
