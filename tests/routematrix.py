@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import Attachment, NoteShare, User, WordCount
+from app.models import AccessToken, Attachment, NoteShare, User, WordCount
 from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import Attacher, Importer
@@ -26,8 +26,12 @@ ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, what
 OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
 LINK = "link"  # anyone holding a mailed link's token; any other token is a 400 page
 SHARED = "shared"  # anyone holding a share link's token; any other token is a 404
+# The JSON API: a personal access token only (tests/test_api_access.py walks it with tokens);
+# no cookie and no CSRF token opens it: 401 to anyone here.
+TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
+TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "password": PASSWORD}
 
 
 def photo(world):
@@ -148,6 +152,8 @@ MATRIX = {
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),
+    "/mypage/tokens/<id:token_id>/revoke": Route(OWNER, {"POST": {}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
     # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
@@ -158,6 +164,24 @@ MATRIX = {
     "/notes/<id:note_id>/attachments/confirm": Route(OWNER, {"GET": {}}),
     "/attachments/<id:attachment_id>": Route(OWNER, {"GET": {}}),
     "/attachments/<id:attachment_id>/delete": Route(OWNER, {"POST": {}}),
+    "/api/docs": Route(PUBLIC, {"GET": {}}),
+    "/api/v1/openapi.json": Route(PUBLIC, {"GET": {}}),
+    "/api/v1/me": Route(TOKEN, {"GET": {}}),
+    "/api/v1/notes": Route(TOKEN, {"GET": {}, "POST": {"title": "x"}}),
+    "/api/v1/notes/<id:note_id>": Route(TOKEN, {"GET": {}, "PATCH": {"title": "x"}, "DELETE": {}}),
+    "/api/v1/notes/<id:note_id>/restore": Route(TOKEN, {"POST": {}}),
+    "/api/v1/notes/<id:note_id>/tasks/<int(max=9999):number>": Route(
+        TOKEN, {"PUT": {"done": True}}
+    ),
+    "/api/v1/notes/<id:note_id>/history": Route(TOKEN, {"GET": {}}),
+    "/api/v1/search": Route(TOKEN, {"GET": {"q": "plans"}}),
+    "/api/v1/tags": Route(TOKEN, {"GET": {}}),
+    "/api/v1/notes/<id:note_id>/attachments": Route(
+        TOKEN, {"GET": {}, "POST": {"name": "a.txt", "size": 9}}
+    ),
+    "/api/v1/notes/<id:note_id>/attachments/<id:attachment_id>/confirm": Route(TOKEN, {"POST": {}}),
+    "/api/v1/attachments/<id:attachment_id>": Route(TOKEN, {"GET": {}, "DELETE": {}}),
+    "/api/v1/export": Route(TOKEN, {"GET": {}, "POST": {}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
@@ -179,6 +203,7 @@ class World:
     secrets: list
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
     upload: str = ""  # Ann's signed upload to import: her file is in the store, unconfirmed
+    token_id: int = 0  # Ann's access token, named after her secret word
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -190,6 +215,7 @@ class World:
             .replace("<id:version_id>", "1")
             .replace("<int(max=9999):number>", "0")
             .replace("<id:link_id>", str(self.share_id))
+            .replace("<id:token_id>", str(self.token_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 
@@ -233,6 +259,7 @@ def make_world(app, user, page_url):
     run_queued_jobs(app)
     importer = Importer(user)
     _, upload = importer.arrived(importer.upload(b"# zebracorn\n", "zebracorn.md"))
+    assert user.submit("/mypage/tokens", {**TOKEN_FORM, "name": "zebracorn"}).status_code == 200
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
@@ -247,8 +274,17 @@ def make_world(app, user, page_url):
         secrets = ["zebracorn", ann.email, ann.image_url]
         attachment_id = db.session.scalar(select(Attachment.id))
         share_id = db.session.scalar(select(NoteShare.id))
+        token_id = db.session.scalar(select(AccessToken.id))
         return World(
-            user, ann.notes[0].id, word_count.id, attachment_id, share_id, secrets, page_url, upload
+            user,
+            ann.notes[0].id,
+            word_count.id,
+            attachment_id,
+            share_id,
+            secrets,
+            page_url,
+            upload,
+            token_id,
         )
 
 
@@ -271,7 +307,10 @@ def snapshot(app, object_store, user_email=None):
 
 
 def send(browser, method, url, data, csrf=True):
-    """Send a route its request: a GET with `data` as its query string, or a POST of `data`."""
+    """Send a route its request: a GET with `data` as its query string, a POST of `data` as a
+    form, or (the API's) another method with `data` as JSON, with the browser's cookies."""
     if method == "GET":
         return browser.get(url, query_string=data)
+    if method != "POST" or url.startswith("/api/"):
+        return browser.client.open(url, method=method, json=data)
     return browser.post(url, data, csrf=csrf)

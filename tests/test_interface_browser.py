@@ -28,11 +28,24 @@ CHECKLIST = (
 )
 
 
+def make_a_token(page, found=None):
+    """Make an access token with a long name on its page; the page that shows its secret
+    (once) is checked here."""
+    page.goto("/mypage/tokens")
+    page.fill("input[name=name]", "백업 스크립트 — the nightly-backup-script-on-my-laptop")
+    page.select_option("select[name=scope]", "write")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("#new-token button[type=submit]").click()
+    page.locator("#token-secret").wait_for()
+    if found is not None:
+        check_here(page, "/mypage/tokens with a new token", found)
+
+
 def pages_of_a_user(page, found=None):
     """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
-    archived note, a share link and a Markdown note with a checklist (one item ticked on its
-    page); return their pages (the note page showing its new share
-    link, which shows once, is checked here)."""
+    archived note, a share link, a Markdown note with a checklist (one item ticked on its
+    page) and an access token; return their pages (the note page showing its new share
+    link, and the page showing the token's secret, each shown once, are checked here)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
     page.fill("input[name=url]", "https://example.invalid/")
@@ -63,6 +76,7 @@ def pages_of_a_user(page, found=None):
     checklist = write_note(page, "할 일 — a checklist", CHECKLIST)
     page.get_by_role("button", name=re.compile("우유 — milk")).click()  # ticked on its page
     page.wait_for_url(re.compile(r"/notes/\d+$"))
+    make_a_token(page, found)
     return [
         checklist,
         f"{note}/history",
@@ -82,11 +96,12 @@ def pages_of_a_user(page, found=None):
         count,
         "/mypage",
         "/mypage/export",
+        "/mypage/tokens",
         "/notes/999999",  # the error page
     ]
 
 
-SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token"]
+SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token", "/api/docs"]
 
 
 ERROR_PAGES = {"/notes/999999": 404, "/auth/verify/not-a-token": 400}
@@ -133,7 +148,7 @@ def check_conflict_page(page, found):
 def test_a_phone_never_scrolls_sideways_and_taps_have_room(tabs, width):
     page = tabs("ko", width)
     sign_up_and_in(page, f"phone{width}@example.com", f"phone{width}")
-    for path in [*pages_of_a_user(page), "/"]:
+    for path in [*pages_of_a_user(page), "/", "/api/docs"]:
         page.goto(path)
         assert page.evaluate(SIDEWAYS) <= 0, f"{path} scrolls sideways at {width} px"
     small = page.evaluate(
@@ -148,7 +163,7 @@ def test_dark_mode_follows_the_system_with_enough_contrast(tabs):
     page = tabs("ko", 390, scheme="dark")
     sign_up_and_in(page, "dark@example.com", "dark")
     found = {}
-    for path in pages_of_a_user(page)[:4]:
+    for path in [*pages_of_a_user(page)[:4], "/mypage/tokens"]:
         check_page(page, path, found)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         red, green, blue = map(int, re.findall(r"\d+", background)[:3])
@@ -253,3 +268,40 @@ def test_screenshots_of_the_phone_in_korean_light_and_dark(app, tabs):
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SCREENSHOTS / f"{name}-390-ko-{scheme}.png")
             assert (SCREENSHOTS / f"{name}-390-ko-{scheme}.png").stat().st_size > 0
+
+
+def test_a_token_is_made_and_copied_with_the_keyboard_alone(tabs):
+    page = tabs("en", 390)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up_and_in(page, "keys@example.com", "keys")
+    page.goto("/mypage/tokens")
+    tab_to(page, "document.activeElement.name === 'name'", presses=40)
+    page.keyboard.type("laptop")
+    page.keyboard.press("Tab")  # the access: read only, then read and write
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # the days: 30 as it is
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.locator("#token-secret").wait_for()
+    assert "Access: read and write." in page.inner_text("main")
+    secret = page.input_value("#token-secret")
+    tab_to(page, "document.activeElement.matches('button.copy')", presses=30)
+    page.keyboard.press("Enter")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    assert page.inner_text("button.copy") == "Copied"
+
+
+def test_the_api_reference_is_dark_with_the_system_and_followed_with_the_keyboard(tabs):
+    page = tabs("en", 320, scheme="dark")
+    found = {}
+    check_page(page, "/api/docs", found)
+    assert found == {}
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert sum(map(int, re.findall(r"\d+", background)[:3])) < 3 * 64
+    tab_to(page, "document.activeElement.getAttribute('href') === '#GET--api-v1-me'", presses=60)
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#GET--api-v1-me"
+    assert page.evaluate("document.querySelector('#GET--api-v1-me h2').textContent").strip() == (
+        "GET /api/v1/me"
+    )

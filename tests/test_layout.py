@@ -16,7 +16,17 @@ from pathlib import Path
 from devenv import ROOT
 
 APP = ROOT / "app"
-FEATURES = ("auth", "notes", "mypage", "wordcount", "attachments", "search", "shares")
+FEATURES = (
+    "auth",
+    "notes",
+    "mypage",
+    "wordcount",
+    "attachments",
+    "search",
+    "shares",
+    "tokens",
+    "api",
+)
 
 
 def module_name(path):
