@@ -16,6 +16,7 @@ from sqlalchemy import event, select, text
 from app.extensions import db
 from app.models import AccessToken, User, utcnow
 from app.tokens import service
+from app.tokens import tasks as tokens_tasks
 from app.tokens.service import TokenRefused, authenticate, make_token, revoke, revoke_all
 
 
@@ -299,3 +300,15 @@ def test_tokens_of_lists_the_live_and_expired_newest_first_but_not_the_revoked(a
     db.session.commit()
     assert [token.id for token in service.tokens_of(ann.id)] == [third, first]
     assert utcnow() < service.tokens_of(ann.id)[0].expires_at
+
+
+def test_the_hourly_job_deletes_tokens_revoked_more_than_a_week_ago(ann):
+    old, _ = made(ann, "old")
+    recent, _ = made(ann, "recent")
+    db.session.execute(
+        text("UPDATE access_token SET revoked_at = now() - interval '8 days' WHERE id = :id"),
+        {"id": old},
+    )
+    db.session.commit()
+    tokens_tasks.delete_spent_access_tokens(timestamp=0)
+    assert db.session.scalars(select(AccessToken.id)).all() == [recent]

@@ -7,13 +7,15 @@ the account deletes them.
 """
 
 import logging
+import threading
+from functools import partial
 from html import unescape
 
 import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import AccessToken, Note
+from app.models import AccessToken, Note, User
 from app.tokens.service import authenticate
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import (
@@ -21,6 +23,7 @@ from tests.mailbox import (
     ask_reset,
     deliver,
     link_in,
+    path_of,
     reset_link,
     set_new_password,
     text_of,
@@ -224,3 +227,46 @@ def test_the_secret_is_in_no_log_line_no_job_and_no_mail(app, verified, mail_ser
         jobs = db.session.execute(text("SELECT args::text FROM procrastinate_jobs")).scalars()
         assert [args for args in jobs if secret[9:30] in args] == []
     assert all(secret[9:30] not in message.as_string() for message in mail_server.to(ANN))
+
+
+def at_once(*presses):
+    """Run each function at the same moment; return their answers in order."""
+    start, answers = threading.Barrier(len(presses)), {}
+
+    def press(index, function):
+        start.wait()
+        answers[index] = function()
+
+    threads = [threading.Thread(target=press, args=each) for each in enumerate(presses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return [answers.get(index) for index in range(len(presses))]
+
+
+def test_a_token_asked_for_at_the_moment_of_the_recovery_never_outlasts_it(
+    app, verified, mail_server
+):
+    new = {"new_password": "the owner's own again", "new_password_confirm": "the owner's own again"}
+    for round_ in range(4):
+        intruder = Browser(app.test_client())
+        assert intruder.login(ANN, PASSWORD).status_code == 302
+        secret_of(make(intruder, f"first {round_}"))
+        deliver(app)
+        undo = path_of(link_in(mail_server.to(ANN)[-1], "secure"))
+        owner = Browser(app.test_client())
+        owner.get(undo)
+        intruder.get("/mypage/tokens")
+        form = {"name": f"second {round_}", "scope": "write", "expires_days": "30"}
+        recovered, asked = at_once(
+            partial(owner.post, undo, new),
+            partial(intruder.post, "/mypage/tokens", {**form, "password": PASSWORD}),
+        )
+        assert recovered.status_code == 302
+        second = secret_shown(asked)
+        assert second is None or not works(app, second), f"round {round_}: it outlasted"
+        with app.app_context():  # the next round's intruder knows the password again
+            user = db.session.scalar(select(User))
+            user.set_password(PASSWORD)
+            db.session.commit()
