@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from devenv.visitors import PASSWORD
 from tests.browsers import keep_the_saved_one_then_save_twice, sign_up_and_in, write_note
 from tests.mailbox import verify_email
 from tests.pagechecks import SCREENSHOTS, SIDEWAYS, check_here
