@@ -250,6 +250,12 @@ def run_sql(app, statement, **params):
         db.session.commit()
 
 
+def sql_rows(app, query, **params):
+    """Return the rows of one SQL query, read in `app`'s session."""
+    with app.app_context():
+        return db.session.execute(text(query), params).all()
+
+
 def accepts_connections(url):
     """Return whether PostgreSQL at `url` takes a connection now (for waiting on a restart)."""
     try:

@@ -23,6 +23,7 @@ from app.extensions import db
 from devenv import pictures
 from devenv.visitors import Visitor
 from front.serving import Front
+from tests.languages import FRONT_READERS, TRY_AGAIN
 from tests.webprocess import answer_of, healthz_seconds, held_on_disk, tempfile_folder
 from tests.workers import wait_for
 
@@ -301,17 +302,9 @@ def test_strangers_cannot_hold_the_photo_upload_slots(live_server):
             sock.close()
 
 
-@pytest.mark.parametrize(
-    ("accept_language", "cookie", "words", "language"),
-    [
-        ("ko-KR,ko;q=0.9", "", "30초 뒤에 다시 시도해 주세요", "ko"),
-        ("ko", "; language=en", "try again in 30 seconds", "en"),
-        ("", "", "try again in 30 seconds", "en"),
-    ],
-    ids=["accept-language", "cookie-first", "english"],
-)
+@pytest.mark.parametrize(("accept_language", "cookie", "language"), FRONT_READERS)
 def test_the_fronts_own_429_speaks_the_readers_language(
-    live_server, accept_language, cookie, words, language
+    live_server, accept_language, cookie, language
 ):
     server = live_server()
     visitor = signed_in(server)
@@ -319,13 +312,14 @@ def test_the_fronts_own_429_speaks_the_readers_language(
     try:
         time.sleep(1)  # the four are past the session check, reading their bodies
         lines = f"Accept-Language: {accept_language}\r\n" if accept_language else ""
-        busy = start_photo_upload(server.port, visitor.cookie_header() + cookie, lines)
+        cookies = "; ".join(filter(None, [visitor.cookie_header(), cookie]))
+        busy = start_photo_upload(server.port, cookies, lines)
         status, headers, body = answer_of(busy)
         busy.close()
         assert status == "429"
         assert "Retry-After: 30" in headers
         assert f"Content-Language: {language}" in headers
-        assert words in body.decode("utf-8")
+        assert TRY_AGAIN[language] in body.decode("utf-8")
     finally:
         for sock in holders:
             sock.close()
