@@ -105,16 +105,33 @@ def session_cookie(app, email):
     browser = RouterBrowser(client, address=ROUTER["X-Forwarded-For"])
     assert browser.login(email).status_code == 302, email
     assert browser.get("/").status_code == 200, email  # adds the CSRF secret to the session
-    return f"session={client.get_cookie('session').value}"
+    return {"Cookie": f"session={client.get_cookie('session').value}"}
+
+
+def api_token(app, email):
+    """Make a read token of `email`'s account, as /mypage/tokens does; return its header."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+    from app.tokens.service import make_token
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        _, secret = make_token(user, "bench", "read", 30)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def pages_to_serve(app, accounts):
-    """Sign every account in; return {page: [path, cookie]} and check what the list shows."""
+    """Sign every account in; return {page: [path, headers]} and check what the list shows."""
     cookie, note_path = sign_in(app, accounts["reader"])
+    cookie = {"Cookie": cookie}
     pages = {
         "fortunes": ["/bench/fortunes", None],
         "fortunes-signed-in": ["/bench/fortunes", cookie],
         "list": ["/", cookie],
+        "api-list": ["/api/v1/notes", api_token(app, accounts["reader"])],
         "note": [note_path, cookie],
         "search": ["/search?q=benchmark", cookie],
     }
@@ -195,6 +212,7 @@ def report(pages, counts, wall, requests, sizes, front=None):
         "fortunes": "fortunes (bench blueprint, anonymous)",
         "fortunes-signed-in": "fortunes, signed in (the session and its user loaded)",
         "list": "notes list `/` (20 of 100 notes, 3 pinned, tags, checklists)",
+        "api-list": "the API's notes list `/api/v1/notes` (the same 20 notes, JSON, a token)",
         "note": "note page",
         "search": "search `?q=benchmark` (100 matches, 10 shown)",
         "empty": "notes list of an account with no notes (the page's frame)",
