@@ -43,3 +43,33 @@ def kept(database, query):
     before = database.rows(query)
     yield before
     assert database.rows(query) == before
+
+
+USERS_AND_NOTES = 'SELECT u.id, u.email, n.title FROM "user" u JOIN note n ON n.user_id = u.id'
+
+
+def adds_a_table(alembic_runner, database, revision, table, row, refused, cascade):
+    """Assert that `revision` adds `table` and keeps the accounts and notes: `row` goes in,
+    each row of `refused` is refused by the constraint it is keyed by, and the SQL `cascade`
+    (deleting what the row belongs to) deletes the row too."""
+    with kept(database, USERS_AND_NOTES):
+        alembic_runner.migrate_up_to(revision)
+    alembic_runner.insert_into(table, row)
+    for constraint, bad_row in refused.items():
+        with pytest.raises(Exception, match=constraint):
+            alembic_runner.insert_into(table, bad_row)
+    database.execute(cascade)
+    assert database.rows(f"SELECT * FROM {table}") == []
+
+
+def drops_a_table(alembic_runner, database, revision, table, row):
+    """Assert that going back from `revision` drops `table` (holding `row`) and keeps the
+    accounts and notes, and that going up again makes it anew."""
+    parent = parent_revision(revision)
+    with kept(database, USERS_AND_NOTES):
+        alembic_runner.migrate_up_to(revision)
+        alembic_runner.insert_into(table, row)
+        alembic_runner.migrate_down_to(parent)
+    assert table not in database.tables()
+    alembic_runner.migrate_up_to(revision)
+    assert table in database.tables()
