@@ -47,6 +47,10 @@ class Config:
     FRONT_HOME_URL = "/"
 
     NOTES_PER_PAGE = 20
+    # The JSON API's OpenAPI document (flask-smorest; app/api/, docs/api.md):
+    API_TITLE, API_VERSION, OPENAPI_VERSION = "Memo API", "1", "3.1.0"
+    OPENAPI_URL_PREFIX, OPENAPI_JSON_PATH = "/api/v1", "openapi.json"
+    API_SPEC_OPTIONS = {"security": [{"token": []}]}  # every route needs a token
     # A deleted note waits in the trash this long before the worker deletes it for good.
     TRASH_DAYS = 30
     # A note's history: the newest HISTORY_PER_NOTE versions, each kept HISTORY_DAYS; saves
@@ -77,6 +81,11 @@ class Config:
     SHARES_PER_USER = 100
     SHARE_VIEWS_PER_MINUTE = 60
     SHARE_DOWNLOAD_SECONDS = 300
+    # Personal access tokens (app/tokens/): live tokens one account may have, tokens it may
+    # make in an hour (revoked ones count), and how long a revoked or expired one is kept.
+    TOKENS_PER_ACCOUNT = 50
+    TOKENS_PER_HOUR = 10
+    TOKEN_KEEP = timedelta(days=7)
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

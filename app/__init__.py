@@ -32,6 +32,7 @@ def create_app(settings=None, overrides=None):
 def init_extensions(app):
     """Wire the request log, security headers, database, sessions, CSRF, languages and the store."""
     from app import errors, migrating, pooling, requestlog, security, storage
+    from app.api import wiring
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
 
@@ -48,6 +49,8 @@ def init_extensions(app):
     formats.init_app(app)
     stored.init_app(app)
     storage.init_app(app)
+    # Before errors: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
+    wiring.init_app(app)
     errors.init_app(app)
 
 
@@ -62,6 +65,7 @@ def register_blueprints(app):
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
+    from app.tokens.routes import bp as tokens_bp
     from app.wordcount.routes import bp as wordcount_bp
 
     for blueprint in (
@@ -72,6 +76,7 @@ def register_blueprints(app):
         wordcount_bp,
         search_bp,
         shares_bp,
+        tokens_bp,
         attachments_bp,
         i18n_routes.bp,
     ):
@@ -87,6 +92,7 @@ def register_tasks():
     from app.auth import tasks as auth_tasks
     from app.mypage import tasks as mypage_tasks
     from app.notes import tasks as notes_tasks
+    from app.tokens import tasks as tokens_tasks
     from app.wordcount import tasks as wordcount_tasks
 
     jobs.register_tasks(
@@ -94,6 +100,7 @@ def register_tasks():
         auth_tasks.blueprint,
         mypage_tasks.blueprint,
         notes_tasks.blueprint,
+        tokens_tasks.blueprint,
         wordcount_tasks.blueprint,
     )
 

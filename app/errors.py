@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -14,6 +14,7 @@ from app.extensions import db, login_manager
 from app.storage import StorageError
 
 logger = logging.getLogger("memo.errors")
+PREFIX_HANDLERS = "memo-error-prefixes"  # app.extensions' key: claim_errors()
 DATABASE_DOWN = _l(
     "The service is briefly unavailable: its database is not answering. "
     "Please try again in a moment."
@@ -102,7 +103,14 @@ def name_for(error):
 
 
 def handle_http_error(error):
-    """Render any HTTP error, rolling back the session after a server error."""
+    """Render any HTTP error, rolling back the session after a server error.
+
+    An address under a prefix another handler claimed (the API's /api/v1/, whose errors are
+    problem+json) is answered by that handler, also when no route matched it.
+    """
+    for prefix, handler in current_app.extensions.get(PREFIX_HANDLERS, {}).items():
+        if request.path.startswith(prefix):
+            return handler(error)
     if error.code >= 500:
         db.session.rollback()
     message = message_for(error)
@@ -114,6 +122,11 @@ def handle_http_error(error):
         "errors/error.html", code=error.code, name=name_for(error), message=message
     )
     return page, error.code, headers
+
+
+def claim_errors(app, prefix, handler):
+    """Have `handler` answer the HTTP errors of every address under `prefix`."""
+    app.extensions.setdefault(PREFIX_HANDLERS, {})[prefix] = handler
 
 
 def handle_database_unavailable(error):

@@ -2,7 +2,9 @@
 
 /readyz reads these, and so does the release phase (app/release/). They only read:
 the record of applied revisions (table `schema_revisions`) is written by the release phase.
-The code's own chain is read from the revision files' text: importing them would load
+The head the code was written for is one line, migrations/head.txt, written with
+migrations/frozen.txt by scripts/freeze_revisions.py; the rest of the chain (for a database
+ahead of this release) is read from the revision files' text: importing them would load
 Alembic's operations and the DDL helpers into every web worker.
 """
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+HEAD = VERSIONS.parent / "head.txt"  # one line: the chain's head, written at each freeze
 
 COMPAT_TABLE = "schema_revisions"
 
@@ -92,8 +95,15 @@ def code_revisions(folder=VERSIONS):
     return chain
 
 
-def code_heads():
-    """Return the revisions of this release that no other revision names as its parent."""
-    chain = code_revisions()
+def chain_heads(folder=VERSIONS):
+    """Return the revisions in `folder` that no other revision names as its parent."""
+    chain = code_revisions(folder)
     parents = {parent for named in chain.values() for parent in named}
     return set(chain) - parents
+
+
+@cache
+def code_heads():
+    """Return the head this release was written for, as scripts/freeze_revisions.py recorded it
+    in migrations/head.txt (tests/test_revision_freeze.py checks it is the chain's head)."""
+    return set(HEAD.read_text().split())

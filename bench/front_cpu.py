@@ -12,48 +12,16 @@ compare two fronts. Needs Debian's valgrind.
 """
 
 import argparse
-import re
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
+from bench.callgrind import Callgrind
 from bench.seeding import Database, seed_users, sign_in
 from devenv import services
 from devenv.liveserver import LiveServer, release_phase
 from devenv.visitors import Visitor
 
-DUMP = re.compile(r"^desc: Trigger: .*?(front \d+)", re.MULTILINE)
-# A dump's `summary` counts what ran since the last zero or dump; its `totals` line, in the first
-# dump after a zero, also carries the frames already running then (bench/instructions.py).
-SUMMARY = re.compile(r"^summary: (\d+)", re.MULTILINE)
 START_SECONDS = 300  # the front's imports and start, instrumented from the first instruction
-
-
-def control(pid, *options):
-    """Send callgrind_control's `options` to the valgrind run `pid`."""
-    subprocess.run(["callgrind_control", *options, str(pid)], check=True, capture_output=True)
-
-
-def dumps(folder):
-    """Return {dump name: instructions} of the front's dumps in `folder`."""
-    found = {}
-    for path in folder.glob("front.out*"):
-        text = path.read_text(errors="replace")
-        name, summary = DUMP.search(text), SUMMARY.search(text)
-        if name and summary:
-            found[name[1]] = int(summary[1])
-    return found
-
-
-def dump(pid, folder, name, seconds=120):
-    """Have valgrind write the dump `name`, and wait until it has."""
-    control(pid, f"--dump={name}")
-    deadline = time.monotonic() + seconds
-    while name not in dumps(folder):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"callgrind wrote no dump {name!r}")
-        time.sleep(0.2)
 
 
 def serve(visitor, requests):
@@ -64,28 +32,28 @@ def serve(visitor, requests):
 
 def front_per_request(database_url, store_environment, email, requests, folder):
     """Return the front's instructions per request of the signed-in notes list."""
+    counter = Callgrind(folder, "front")
     server = LiveServer(database_url, store_environment, folder / "front.log", workers=1)
-    server.command = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={folder / 'front.out'}",
-        f"--log-file={folder / 'front-valgrind.log'}",
-        *server.command,
-    ]
+    server.command = [*counter.wrapper(), *server.command]
     server.start(timeout=START_SECONDS)
     try:
         visitor = Visitor(server.url, timeout=120, behind_router=True)
         sign_in(visitor, email)
-        serve(visitor, 2 * requests)  # warm up
-        control(server.process.pid, "--zero")
-        serve(visitor, requests)
-        dump(server.process.pid, folder, f"front {requests}")
-        serve(visitor, 2 * requests)
-        dump(server.process.pid, folder, f"front {2 * requests}")
+        return counter.per_request(
+            server.process.pid, "front", lambda count: serve(visitor, count), requests, 2 * requests
+        )[0]
     finally:
         server.stop()
-    counted = dumps(folder)
-    return (counted[f"front {2 * requests}"] - counted[f"front {requests}"]) / requests
+
+
+def front_of(database_url, email, requests, folder):
+    """Return the front's instructions per request of `email`'s notes list, against a migrated
+    database, with an object store of its own (bench/instructions.py's row of the front)."""
+    store = services.ObjectStore("memo-bench").start()
+    try:
+        return front_per_request(database_url, store.environment(), email, requests, folder)
+    finally:
+        store.stop()
 
 
 def main():

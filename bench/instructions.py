@@ -16,30 +16,27 @@ same factory and middleware), and serves each page in-process, signed in with th
 cookie of a real login. It runs twice: plainly, for the wall-clock milliseconds (best of
 five batches, secondary), then under `valgrind --tool=callgrind`, where for each page,
 after a warm-up, `callgrind_control` zeroes the counters and dumps them after N and after
-2N more requests: (I(2N) - I(N)) / N, so start-up and the dumps themselves cancel out.
-PostgreSQL's work is not counted (another process): the table is the app's own.
+2N more requests: (I(2N) - I(N)) / N, so start-up and the dumps themselves cancel out
+(bench/callgrind.py). PostgreSQL's work is not counted (another process): the table is the
+app's own. Then the front's own work a list request, counted by bench/front_cpu.py against
+the same database (`--front-requests 0` skips it), joins the table.
 """
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from bench.callgrind import Callgrind
 from bench.cpu import ROUTER, memo_app, sign_in
+from bench.front_cpu import front_of
 from bench.seeding import Database, seed_fortunes
 from devenv import ROOT, services
 from devenv.visitors import PASSWORD, RouterBrowser
 
-DUMP = re.compile(r"^desc: Trigger: .*?bench:(\S+):(\d+)", re.MULTILINE)
-# A dump's `summary` is what ran since the last zero or dump. Its `totals` is the sum of its
-# cost lines, which in the first dump after a zero also carries the frames that were already
-# running then (36.7 M extra for 60 fortunes pages): not a count of the window.
-SUMMARY = re.compile(r"^summary: (\d+)", re.MULTILINE)
 START_SECONDS = 900  # Python and the app's imports under callgrind
 PINNED = (3, 8, 15)  # among the newest 20: the list shows them first
 CONTENT = (
@@ -108,16 +105,33 @@ def session_cookie(app, email):
     browser = RouterBrowser(client, address=ROUTER["X-Forwarded-For"])
     assert browser.login(email).status_code == 302, email
     assert browser.get("/").status_code == 200, email  # adds the CSRF secret to the session
-    return f"session={client.get_cookie('session').value}"
+    return {"Cookie": f"session={client.get_cookie('session').value}"}
+
+
+def api_token(app, email):
+    """Make a read token of `email`'s account, as /mypage/tokens does; return its header."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+    from app.tokens.service import make_token
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        _, secret = make_token(user, "bench", "read", 30)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def pages_to_serve(app, accounts):
-    """Sign every account in; return {page: [path, cookie]} and check what the list shows."""
+    """Sign every account in; return {page: [path, headers]} and check what the list shows."""
     cookie, note_path = sign_in(app, accounts["reader"])
+    cookie = {"Cookie": cookie}
     pages = {
         "fortunes": ["/bench/fortunes", None],
         "fortunes-signed-in": ["/bench/fortunes", cookie],
         "list": ["/", cookie],
+        "api-list": ["/api/v1/notes", api_token(app, accounts["reader"])],
         "note": [note_path, cookie],
         "search": ["/search?q=benchmark", cookie],
     }
@@ -171,68 +185,34 @@ def milliseconds(pages, requests, batches=5):
         served.stop()
 
 
-def dumps(folder):
-    """Return {(page, requests): instructions} of the dumps in `folder`."""
-    found = {}
-    for path in folder.glob("served.out*"):
-        text = path.read_text(errors="replace")
-        name, summary = DUMP.search(text), SUMMARY.search(text)
-        if name and summary:
-            found[name[1], int(name[2])] = (int(summary[1]), path)
-    return found
-
-
-def dump(pid, folder, key, seconds=300):
-    """Have callgrind write the dump `key` = (page, requests), and wait until it has."""
-    control(pid, f"--dump=bench:{key[0]}:{key[1]}")
-    deadline = time.monotonic() + seconds
-    while key not in dumps(folder):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"callgrind wrote no dump {key!r}")
-        time.sleep(0.5)
-
-
-def control(pid, *options):
-    subprocess.run(["callgrind_control", *options, str(pid)], check=True, capture_output=True)
-
-
 def instructions(pages, requests, folder):
     """Return {page: (instructions per request, the 2N dump's path)}, counted by callgrind."""
-    wrapper = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={folder / 'served.out'}",
-        f"--log-file={folder / 'valgrind.log'}",
-    ]
-    served = Served(pages, wrapper, START_SECONDS)
-    pid = served.process.pid
+    counter = Callgrind(folder, "served")
+    served = Served(pages, counter.wrapper(), START_SECONDS)
     try:
-        for name in pages:
-            served.serve(name, max(5, requests // 4))  # warm up
-            control(pid, "--zero")
-            served.serve(name, requests)
-            dump(pid, folder, (name, requests))
-            served.serve(name, 2 * requests)
-            dump(pid, folder, (name, 2 * requests))
+        return {
+            name: counter.per_request(
+                served.process.pid,
+                name,
+                lambda count, name=name: served.serve(name, count),
+                requests,
+                max(5, requests // 4),
+            )
+            for name in pages
+        }
     finally:
         served.stop()
-    counted = dumps(folder)
-    return {
-        name: (
-            (counted[name, 2 * requests][0] - counted[name, requests][0]) / requests,
-            counted[name, 2 * requests][1],
-        )
-        for name in pages
-    }
 
 
-def report(pages, counts, wall, requests, sizes):
-    """Return the two Markdown tables: the pages beside fortunes, and the list's growth."""
+def report(pages, counts, wall, requests, sizes, front=None):
+    """Return the two Markdown tables: the pages beside fortunes (and the front's own work a
+    list request, `front`, when counted), and the list's growth."""
     base, signed_in = counts["fortunes"][0], counts["fortunes-signed-in"][0]
     labels = {
         "fortunes": "fortunes (bench blueprint, anonymous)",
         "fortunes-signed-in": "fortunes, signed in (the session and its user loaded)",
         "list": "notes list `/` (20 of 100 notes, 3 pinned, tags, checklists)",
+        "api-list": "the API's notes list `/api/v1/notes` (the same 20 notes, JSON, a token)",
         "note": "note page",
         "search": "search `?q=benchmark` (100 matches, 10 shown)",
         "empty": "notes list of an account with no notes (the page's frame)",
@@ -250,6 +230,12 @@ def report(pages, counts, wall, requests, sizes):
             f"| {label} | {figure / 1e6:.2f} | {figure / base:.2f}× | {figure / signed_in:.2f}× "
             f"| {wall[name]:.2f} |"
         )
+    if front is not None:
+        figure, count = front
+        lines.append(
+            f"| the front (front/), its own work a notes list request, N = {count} "
+            f"| {figure / 1e6:.2f} | {figure / base:.2f}× | {figure / signed_in:.2f}× | – |"
+        )
     per_row = (counts["list"][0] - counts["empty"][0]) / 20
     lines += ["", f"The list's 20 rows: {per_row / 1e6:.3f} M instructions each."]
     lines += ["", "| notes in the account | list M instructions / request | × 100 notes |"]
@@ -265,6 +251,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=60, help="N")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10_000, 100_000])
+    parser.add_argument(
+        "--front-requests",
+        type=int,
+        default=200,
+        help="N for the front's own count (bench/front_cpu.py); 0: not counted",
+    )
     parser.add_argument("--keep", action="store_true", help="keep callgrind's dumps")
     return parser.parse_args(argv)
 
@@ -280,9 +272,13 @@ def main(argv=None):
         pages = pages_to_serve(app, seed(database, args.sizes))
         wall = milliseconds(pages, args.requests)
         counts = instructions(pages, args.requests, folder)
+        front = None
+        if args.front_requests:
+            email, count = "reader@bench.example", args.front_requests
+            front = front_of(database.memo_url, email, count, folder), count
     finally:
         database.stop()
-    print(report(pages, counts, wall, args.requests, args.sizes))
+    print(report(pages, counts, wall, args.requests, args.sizes, front))
     if args.keep:
         print(f"\ncallgrind_annotate --inclusive=yes {counts['list'][1]}   # the list's 2N")
         print(f"callgrind_annotate --inclusive=yes {counts['note'][1]}   # the note page's 2N")

@@ -3,12 +3,12 @@ pages in-process when told to, so that callgrind sees the app's work and nothing
 
     python bench/served.py PAGES_JSON      # normally under valgrind, started by instructions.py
 
-PAGES_JSON maps a page's name to [path, cookie or null]. The environment is the app's
-(ProductionConfig, the bench's database and store). Each request is one call of the WSGI app
-with a prepared environ, as a server makes it (no test client, no sockets), its body read
-whole and closed. The bench's fortunes blueprint (bench/baseline/blueprint.py) is registered
-before the first request. Commands come one a line on stdin, answers go to the original stdout
-(the request log goes where it goes under gunicorn, here /dev/null):
+PAGES_JSON maps a page's name to [path, its headers (a cookie, a token) or null]. The
+environment is the app's (ProductionConfig, the bench's database and store). Each request is one
+call of the WSGI app with a prepared environ, as a server makes it (no test client, no sockets),
+its body read whole and closed. The bench's fortunes blueprint (bench/baseline/blueprint.py) is
+registered before the first request. Commands come one a line on stdin, answers go to the
+original stdout (the request log goes where it goes under gunicorn, here /dev/null):
 
     serve NAME COUNT   ->  "done SECONDS" (wall clock, meaningless under valgrind)
     quit
@@ -25,9 +25,9 @@ from werkzeug.test import EnvironBuilder
 ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
 
-def environ_for(path, cookie):
-    """Return the WSGI environ of a GET of `path` through the router, with `cookie` if any."""
-    headers = dict(ROUTER, **({"Cookie": cookie} if cookie else {}))
+def environ_for(path, sent):
+    """Return the WSGI environ of a GET of `path` through the router, with the `sent` headers."""
+    headers = dict(ROUTER, **(sent or {}))
     builder = EnvironBuilder(path=path, headers=headers, base_url="http://memo.bench.example")
     try:
         return builder.get_environ()
@@ -68,7 +68,7 @@ def main():
     from wsgi import app
 
     app.register_blueprint(bp)
-    environs = {name: environ_for(path, cookie) for name, (path, cookie) in pages.items()}
+    environs = {name: environ_for(path, sent) for name, (path, sent) in pages.items()}
     answers.write("ready\n")
     for line in sys.stdin:
         command, *words = line.split()

@@ -16,10 +16,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import venv
 import xml.etree.ElementTree as ElementTree
-from contextlib import nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,8 +188,33 @@ def test(args):
         say("Lint failed: run `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
         return 1
     ensure_localstack()
-    pytest = str(bin_dir / "pytest")
-    if args:  # a developer's choice of tests and options, as given
+    with private_temporary_folder(args) as basetemp:
+        return run_pytest(str(bin_dir / "pytest"), [*basetemp, *args])
+
+
+@contextmanager
+def private_temporary_folder(args):
+    """Yield pytest's `--basetemp` option naming a folder of this run's own, removed after it.
+
+    By default every pytest session of a user shares /tmp/pytest-of-<user>: each new session
+    sets it back to mode 0700 and deletes all but its three newest runs. As root, the embedded
+    PostgreSQL runs as another user that must pass through that folder, so another session
+    starting on the same machine (a second checkout's tests) broke this run's servers.
+    """
+    if any(arg.startswith("--basetemp") for arg in args):
+        yield []
+        return
+    folder = tempfile.mkdtemp(prefix="memo-tests-")
+    try:
+        yield [f"--basetemp={folder}"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_pytest(pytest, args):
+    """Run the tests named in `args`, or the whole suite in parallel and then the load tests."""
+    basetemp = [arg for arg in args if arg.startswith("--basetemp")]
+    if args != basetemp:  # a developer's choice of tests and options, as given
         return subprocess.call([pytest, *args], cwd=ROOT)
     workers = os.environ.get("TEST_WORKERS") or str(max(2, os.cpu_count() or 1) + 2)
     say(f"Running the test suite in {workers} processes, each with its own PostgreSQL,")
@@ -200,11 +226,12 @@ def test(args):
     # A module's tests stay in one process, so a fixture it shares (a server, a saved starting
     # point) is made once; modules start in tests/conftest.py's order (the longest first).
     by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
-    parallel = [pytest, "-n", workers, *by_module, "-m", "not serial"]
+    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial"]
     parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
     # Each of these loads about one core: two at a time, with no other test beside them.
     say("Running the load tests apart from the others, two at a time (marked serial)")
-    serial = [pytest, "-n", "2", *by_module, "-m", "serial", f"--junitxml={reports[1]}"]
+    serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial"]
+    serial = [*serial, f"--junitxml={reports[1]}"]
     serial = subprocess.call(serial, cwd=ROOT)
     print(suite_summary(reports), flush=True)
     return 0 if parallel == 0 and serial in (0, NO_TESTS) else 1
@@ -254,15 +281,22 @@ def translations(args):
     sys.exit("usage: scripts/dev.py translations extract|update|compile|init LANG")
 
 
-# What `./scripts/bench` runs after the pages (bench/web.py), and alone by name.
-BUDGET_BENCHES = {"imports": ["bench/import_peak.py"], "conflicts": ["bench/conflicts.py"]}
+# What `./scripts/bench` runs after the pages (bench/web.py) and their instructions, and alone
+# by name.
+BUDGET_BENCHES = {
+    "photos": ["bench/photo_peak.py"],
+    "growth": ["bench/growth.py"],
+    "imports": ["bench/import_peak.py"],
+    "conflicts": ["bench/conflicts.py"],
+}
 
 
 def bench(args):
-    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py), count their
-    instructions under callgrind (bench/instructions.py), then the import's peak memory and
-    hostile conflicts. `bench --instructions [options]`, `bench imports` or `bench conflicts`
-    runs one alone."""
+    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py: p99, RSS),
+    count their instructions and the front's under callgrind (bench/instructions.py), then a
+    photo job's peak memory, what grows with an account's notes, the import's peak memory and
+    hostile conflicts. `bench --instructions [options]`, or `bench photos|growth|imports|
+    conflicts`, runs one alone."""
     if args[:1] == ["--instructions"]:
         return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
     if args[:1] and args[0] in BUDGET_BENCHES:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""List this branch's new revisions in migrations/frozen.txt, with their checksums.
+"""List this branch's new revisions in migrations/frozen.txt, and the chain's head in head.txt.
 
     .venv/bin/python scripts/freeze_revisions.py [--main main]
 
@@ -7,6 +7,12 @@ Every revision on main is listed there and frozen (docs/releases.md). A revision
 adds is listed too, and its line may change as long as main's frozen.txt does not have it:
 run this again after editing, renumbering or relinking it. A line main has is never changed
 here; the freeze test names such a revision, and the change belongs in a new revision.
+
+migrations/head.txt is one line, the chain's head, which /readyz compares the database with
+(the web reads it instead of the revision files). This script is the one way to write it: a
+new or relinked revision means running it again, and tests/test_revision_freeze.py fails until
+then. Two branches that each add a revision both change it; whichever lands second relinks
+its revision (scripts/land --relink runs this script after relinking).
 """
 
 import argparse
@@ -14,6 +20,7 @@ import subprocess
 import sys
 
 from app.release.freeze import FROZEN, current_checksums, read_frozen
+from app.schema import HEAD, VERSIONS, chain_heads
 
 HEADER = (
     "# Every revision that has landed on main, with the SHA-256 of its code (docstrings and\n"
@@ -49,8 +56,11 @@ def main():
         )
     lines = [f"{name} {checksum}" for name, checksum in current.items()]
     FROZEN.write_text(HEADER + "\n".join(lines) + "\n")
+    heads = sorted(chain_heads(VERSIONS))
+    HEAD.write_text(" ".join(heads) + "\n")
     added = sorted(current.keys() - shipped.keys())
     print(f"migrations/frozen.txt: {len(lines)} revisions; new on this branch: {added or 'none'}")
+    print(f"migrations/head.txt: {' '.join(heads)}")
     return 0
 
 

@@ -13,8 +13,10 @@ already made and resolved by hand on top of main), it must pass
    phase; then `flask db downgrade` back to main's head and the release phase again; the
    schema must then equal the fresh one (`pg_dump --schema-only`);
 4. main's lines of migrations/frozen.txt kept as they are (a landed revision is frozen);
-5. the migration tests (the freeze test, the chain's checks, every revision's data test,
-   the history validation).
+5. the migration tests (the freeze test, with migrations/head.txt against the chain's head;
+   the chain's checks, every revision's data test, the history validation).
+With --relink, the merge's revision is put on main's head and scripts/freeze_revisions.py,
+the one writer of migrations/frozen.txt and migrations/head.txt, is run again.
 Then main is fast-forwarded to that commit (in the worktree that has main checked out, if
 any). Anything else leaves main where it was and says why; docs/releases.md has the rest.
 """
@@ -192,7 +194,14 @@ def candidate_commit(args, main_tip, workdir):
             check=True,
         )
         if git("status", "--porcelain", cwd=folder):
-            git("add", "-A", "migrations/versions", "migrations/frozen.txt", cwd=folder)
+            git(
+                "add",
+                "-A",
+                "migrations/versions",
+                "migrations/frozen.txt",
+                "migrations/head.txt",
+                cwd=folder,
+            )
             git("commit", "-q", "--amend", "--no-edit", cwd=folder)
     return git("rev-parse", "HEAD", cwd=folder)
 

@@ -155,3 +155,34 @@ def keep_the_saved_one_then_save_twice(page, note):
         page.fill("textarea[name=content]", text)
         page.get_by_role("button", name=re.compile("Save|저장")).click()
         page.wait_for_url(re.compile(r"/notes/\d+$"))
+
+
+def sign_in_as(page, email):
+    """Sign an account in from the sign-in page, in the page's language."""
+    page.goto("/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def sign_up_and_in(page, email, nickname):
+    """Sign up in the page's language (which the account keeps), then sign in."""
+    page.goto("/auth/signup")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=nickname]", nickname)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password_confirm]", PASSWORD)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_load_state()
+    sign_in_as(page, email)
+
+
+def write_note(page, title, content):
+    """Write a note through the form; return its page's path."""
+    page.goto("/notes/new")
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=content]", content)
+    page.locator("main form:not(.unverified) button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))  # the form's script sends it
+    return re.search(r"/notes/\d+$", page.url)[0]

@@ -29,8 +29,14 @@ from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
 from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
 
-# The `chromium` fixture of the browser tests.
-pytest_plugins = ["tests.attaching", "tests.browsers", "tests.mypages", "tests.wordcounts"]
+# Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
+pytest_plugins = [
+    "tests.attaching",
+    "tests.browsers",
+    "tests.mypages",
+    "tests.routematrix",
+    "tests.wordcounts",
+]
 
 # The modules that take longest (docs/testing.md), started first when ./scripts/test hands
 # whole modules to its test processes, so that none of them is left running alone at the end.

@@ -16,6 +16,8 @@ from devenv import services
 from devenv.revisions import MIGRATIONS, head_revision, parent_revision
 
 HEAD = head_revision()  # this code's newest revision
+# The settings of an app whose database does not answer (nothing listens on port 1).
+UNREACHABLE = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://nobody@127.0.0.1:1/none"}
 
 
 class Postgres:
@@ -246,6 +248,12 @@ def run_sql(app, statement, **params):
     with app.app_context():
         db.session.execute(text(statement), params)
         db.session.commit()
+
+
+def sql_rows(app, query, **params):
+    """Return the rows of one SQL query, read in `app`'s session."""
+    with app.app_context():
+        return db.session.execute(text(query), params).all()
 
 
 def accepts_connections(url):

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -14,6 +15,16 @@ NICKNAME = "김민지"
 TITLE = "주간 회의록 — 11월"
 CONTENT = "다음 주 장보기 목록: 우유, 달걀, 빵"
 FILE_NAME = "회의 자료 (최종).txt"
+# Who reads the front's own pages (its 429s and 400s), and the language they get: the app's
+# rule, a `language` cookie first, then Accept-Language's best.
+FRONT_READERS = [
+    pytest.param("ko-KR,ko;q=0.9", "", "ko", id="accept-language"),
+    pytest.param("en;q=0.5, ko", "", "ko", id="q-weighted-best"),
+    pytest.param("en-US,ko;q=0.5", "", "en", id="primary-subtag"),
+    pytest.param("ko", "language=en", "en", id="cookie-first"),
+    pytest.param("", "", "en", id="english"),
+]
+TRY_AGAIN = {"ko": "30초 뒤에 다시 시도해 주세요", "en": "try again in 30 seconds"}
 
 
 def korean_browser(app):

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 LATIN_ALLOWED = {"Memo", "JPEG", "PNG", "WebP", "JSON", "ZIP", "MB", "KB", "GB", "UTC", "English"}
 LATIN_ALLOWED |= {"zip", "txt", "md", "UTF"}
 LATIN_ALLOWED |= {"tag"}  # the search syntax's `tag:`, typed as it is in any language
+LATIN_ALLOWED |= {"API"}  # what Korean developers call an API too (the tokens page)
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 

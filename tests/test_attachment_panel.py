@@ -7,17 +7,9 @@ import pytest
 
 from app.i18n.formats import file_kind
 from devenv import pictures
-from devenv.uploads import Attacher
-from tests.test_attachments import PDF, page_text
+from tests.attaching import PDF, page_text
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
-
-
-@pytest.fixture
-def ann(user):
-    """ann, signed in, with one note, as an Attacher."""
-    user.create_note()
-    return Attacher(user)
 
 
 PANEL = re.compile(r'<section class="card attachments" id="attachments".*?</section>', re.S)

@@ -128,6 +128,15 @@ def test_unknown_email_and_wrong_password_get_the_same_message(user):
         assert "Email or password is incorrect." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    "path", ["/", "/mypage", "/wordcount", "/wordcount/1", "/notes/1/wordcount"]
+)
+def test_a_signed_out_visitor_is_sent_to_sign_in_with_the_page_as_next(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/auth/login?next={path}"
+
+
 def test_login_follows_a_same_site_next(user):
     user.logout()
     response = user.submit(

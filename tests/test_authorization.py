@@ -1,279 +1,26 @@
 """Every route, tried by an anonymous client, by another user, and without CSRF: never the data.
 
-The matrix below must name every route of the app (the first test compares it with
+The matrix (tests/routematrix.py) must name every route of the app (the first test compares it with
 app.url_map), so a new route cannot be added without saying who may use it.
 """
 
-import io
-from dataclasses import dataclass, replace
-
 import pytest
-from sqlalchemy import select, text
 
-from app.extensions import db
-from app.models import Attachment, NoteShare, User, WordCount
-from devenv import pictures
-from devenv.services import stored_keys
-from devenv.uploads import Attacher, Importer
-from devenv.visitors import PASSWORD, Browser
-from tests import databases
-from tests.webservers import Reply, serve_pages
-from tests.workers import run_queued_jobs
-
-PUBLIC = "public"  # anyone; no object of a user's in sight
-ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, whatever is sent
-OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
-LINK = "link"  # anyone holding a mailed link's token; any other token is a 400 page
-SHARED = "shared"  # anyone holding a share link's token; any other token is a 404
-
-NEW_PASSWORD = "another good passphrase"
-
-
-def photo(world):
-    return {"photo": (io.BytesIO(pictures.png()), "photo.png")}
-
-
-def text_file(world):
-    return {"archive": (io.BytesIO(b"# Mallory's\n\nimported"), "mallory.md")}
-
-
-@dataclass(frozen=True)
-class Route:
-    """Who may use a route, and for each method the form a successful request would send.
-
-    A form is a dict, or a function of the World returning one.
-    """
-
-    access: str
-    forms: dict
-    anonymous_status: int | None = None  # what a public route answers a stranger, if not 200/400
-
-
-MATRIX = {
-    "/static/<path:filename>": Route(PUBLIC, {"GET": {}}),
-    "/healthz": Route(PUBLIC, {"GET": {}}),
-    "/language": Route(PUBLIC, {"POST": {"language": "ko", "next": "/"}}),
-    "/readyz": Route(PUBLIC, {"GET": {}}),
-    "/auth/signup": Route(
-        PUBLIC,
-        {
-            "GET": {},
-            "POST": {
-                "email": "carol@example.com",
-                "nickname": "carol",
-                "password": PASSWORD,
-                "password_confirm": PASSWORD,
-            },
-        },
-    ),
-    "/auth/login": Route(
-        PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com", "password": PASSWORD}}
-    ),
-    "/auth/logout": Route(ACCOUNT, {"POST": {}}),
-    # The front asks it before reading an upload: 204 for a live session, 401 for a stranger.
-    "/auth/signed-in": Route(PUBLIC, {"GET": {}}, anonymous_status=401),
-    "/auth/verify": Route(ACCOUNT, {"POST": {}}),
-    "/auth/verify/<token>": Route(LINK, {"GET": {}, "POST": {}}),
-    "/auth/reset": Route(PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com"}}),
-    "/auth/secure/<token>": Route(
-        LINK,
-        {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},
-    ),
-    "/auth/remove/<token>": Route(LINK, {"GET": {}, "POST": {}}),
-    "/auth/reset/<token>": Route(
-        LINK,
-        {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},
-    ),
-    "/": Route(ACCOUNT, {"GET": {}}),
-    "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
-    "/notes/preview": Route(ACCOUNT, {"POST": {"content": "**x**"}}),
-    "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
-    "/notes/<id:note_id>/edit": Route(
-        OWNER, {"GET": {}, "POST": {"title": "Taken over", "content": "mine now"}}
-    ),
-    "/notes/<id:note_id>/toggle": Route(OWNER, {"POST": {"next": "/"}}),
-    # The list's one form: the note is named by the pressed button, `toggle=ID`.
-    "/notes/toggle": Route(OWNER, {"POST": lambda world: {"toggle": world.note_id, "next": "/"}}),
-    "/notes/<id:note_id>/delete": Route(OWNER, {"POST": {}}),
-    "/notes/<id:note_id>/wordcount": Route(OWNER, {"GET": {}}),
-    "/notes/<id:note_id>/resolve": Route(
-        OWNER, {"POST": {"title": "Taken over", "content": "mine", "version": 1, "choice": "mine"}}
-    ),
-    "/notes/<id:note_id>/history": Route(OWNER, {"GET": {}}),
-    # No version of Ann's note exists yet: the note is what must not be reached.
-    "/notes/<id:note_id>/history/<id:version_id>": Route(OWNER, {"GET": {}}),
-    # No version of Ann's note exists yet: the note is what must not be reached.
-    "/notes/<id:note_id>/history/<id:version_id>/restore": Route(OWNER, {"POST": {}}),
-    "/trash": Route(ACCOUNT, {"GET": {}}),
-    "/trash/<id:note_id>/restore": Route(OWNER, {"POST": {}}),
-    "/trash/empty": Route(ACCOUNT, {"POST": {}}),
-    "/notes/<id:note_id>/pin": Route(OWNER, {"POST": {"next": "/"}}),
-    "/notes/<id:note_id>/tasks/<int(max=9999):number>": Route(
-        OWNER, {"POST": {"done": "1", "version": "1", "next": "/"}}
-    ),
-    "/notes/<id:note_id>/unpin": Route(OWNER, {"POST": {"next": "/"}}),
-    "/notes/<id:note_id>/archive": Route(OWNER, {"POST": {"next": "/"}}),
-    "/notes/<id:note_id>/unarchive": Route(OWNER, {"POST": {"next": "/"}}),
-    "/archive": Route(ACCOUNT, {"GET": {}}),
-    "/tags": Route(ACCOUNT, {"GET": {}}),
-    "/tags/names": Route(ACCOUNT, {"GET": {}}),
-    "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
-    "/s/<token>": Route(SHARED, {"GET": {}}),
-    "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
-    "/mypage": Route(ACCOUNT, {"GET": {}}),
-    "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
-    "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
-    "/mypage/photo/status": Route(ACCOUNT, {"GET": {}}),
-    "/mypage/email/cancel": Route(ACCOUNT, {"POST": {}}),
-    "/mypage/nickname": Route(ACCOUNT, {"POST": {"nickname": "mallory"}}),
-    "/mypage/email": Route(
-        ACCOUNT, {"POST": {"email": "mallory@example.com", "password": PASSWORD}}
-    ),
-    "/mypage/password": Route(
-        ACCOUNT,
-        {
-            "POST": {
-                "current_password": PASSWORD,
-                "new_password": NEW_PASSWORD,
-                "new_password_confirm": NEW_PASSWORD,
-            }
-        },
-    ),
-    "/mypage/export": Route(ACCOUNT, {"GET": {}, "POST": {}}),
-    "/mypage/import": Route(ACCOUNT, {"POST": text_file}),
-    # Ann's file is in the store, not yet confirmed: her signed upload is what is sent.
-    "/mypage/import/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.upload}}),
-    "/mypage/import/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.upload}}),
-    "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
-    "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
-    "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
-    "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
-    "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
-    # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
-    "/search": Route(ACCOUNT, {"GET": {"q": "plans"}}),
-    "/notes/<id:note_id>/attachments/upload": Route(
-        OWNER, {"POST": {"name": "a.txt", "size": "9"}}
-    ),
-    "/notes/<id:note_id>/attachments/confirm": Route(OWNER, {"GET": {}}),
-    "/attachments/<id:attachment_id>": Route(OWNER, {"GET": {}}),
-    "/attachments/<id:attachment_id>/delete": Route(OWNER, {"POST": {}}),
-}
-CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
-IDS = [f"{method} {rule}" for rule, method in CASES]
-POSTS = [(rule, method) for rule, method in CASES if method == "POST"]
-SIGNED_IN = [
-    (rule, method) for rule, method in CASES if MATRIX[rule].access not in (PUBLIC, LINK, SHARED)
-]
-
-
-@dataclass
-class World:
-    """Ann, with a note, an attachment, a word count and a photo, and what only she may see."""
-
-    ann: Browser
-    note_id: int
-    word_count_id: int
-    attachment_id: int
-    share_id: int
-    secrets: list
-    page_url: str  # a web page on 127.0.0.1 that a word count would fetch
-    upload: str = ""  # Ann's signed upload to import: her file is in the store, unconfirmed
-
-    def url(self, rule):
-        """Return the URL of a route, naming Ann's objects."""
-        return (
-            rule.replace("<path:filename>", "style.css")
-            .replace("<id:note_id>", str(self.note_id))
-            .replace("<id:word_count_id>", str(self.word_count_id))
-            .replace("<id:attachment_id>", str(self.attachment_id))
-            .replace("<id:version_id>", "1")
-            .replace("<int(max=9999):number>", "0")
-            .replace("<id:link_id>", str(self.share_id))
-            .replace("<token>", "a-token-nobody-was-mailed")
-        )
-
-    def form(self, rule, method):
-        """Return the form a successful request to a route would send."""
-        form = MATRIX[rule].forms[method]
-        return form(self) if callable(form) else dict(form)
-
-
-@pytest.fixture(scope="module")
-def saved_world(app, postgres, object_store):
-    """Ann's world, made once for the module (its jobs make a photo and an export), saved."""
-    with serve_pages({"/page": Reply(b"<p>words words words</p>")}) as site:
-        ann = Browser(app.test_client())
-        assert ann.signup().status_code == 302
-        world = make_world(app, ann, f"http://127.0.0.1:{site.port}/page")
-        saved = databases.SavedState(postgres, app, object_store)
-        yield world, saved
-
-
-@pytest.fixture
-def world(app, saved_world):
-    """Ann's world as it was made, and Ann signed in to it in a browser of her own."""
-    world, saved = saved_world
-    saved.restore()
-    ann = Browser(app.test_client())
-    assert ann.login().status_code == 302
-    return replace(world, ann=ann)
-
-
-def make_world(app, user, page_url):
-    """Give Ann a note, a photo, an attachment and a word count, all naming a word only she has."""
-    content = "only for ann: zebracorn\n\n- [ ] a task"
-    assert user.create_note("Ann's zebracorn plans", content).status_code == 302
-    assert user.upload_photo(pictures.jpeg()).status_code == 302
-    attached = Attacher(user).attach(1, b"zebracorn\n", "zebracorn.txt")
-    assert attached.status_code == 302
-    assert user.post("/notes/1/share", {"expires_days": "7"}).status_code == 302
-    user.get("/mypage/export")
-    assert user.post("/mypage/export").status_code == 302  # an archive of Ann's, in the store
-    run_queued_jobs(app)
-    importer = Importer(user)
-    _, upload = importer.arrived(importer.upload(b"# zebracorn\n", "zebracorn.md"))
-    with app.app_context():
-        ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
-        count = {"total": 1, "distinct": 1, "top": [["zebracorn", 1]]}
-        word_count = WordCount(
-            url="https://ann.example/zebracorn",
-            all_words=count,
-            without_stop_words=count,
-            user_id=ann.id,
-        )
-        db.session.add(word_count)
-        db.session.commit()
-        secrets = ["zebracorn", ann.email, ann.image_url]
-        attachment_id = db.session.scalar(select(Attachment.id))
-        share_id = db.session.scalar(select(NoteShare.id))
-        return World(
-            user, ann.notes[0].id, word_count.id, attachment_id, share_id, secrets, page_url, upload
-        )
-
-
-def snapshot(app, object_store, user_email=None):
-    """Return every row of every table (or only one user's rows) and the stored objects."""
-    rows = {}
-    with app.app_context():
-        user_id = db.session.scalar(select(User.id).where(User.email == user_email))
-        for table in db.metadata.sorted_tables:
-            query = f'SELECT * FROM "{table.name}"'
-            if user_email and table.name == "user":
-                query += f" WHERE id = {user_id}"
-            elif user_email and "user_id" in table.columns:
-                query += f" WHERE user_id = {user_id}"
-            elif user_email:
-                continue
-            rows[table.name] = sorted(map(tuple, db.session.execute(text(query))), key=repr)
-    prefix = f"avatars/{user_id}/" if user_email else ""
-    return rows, stored_keys(object_store, prefix)
-
-
-def send(browser, method, url, data, csrf=True):
-    """Send a route its request: a GET with `data` as its query string, or a POST of `data`."""
-    if method == "GET":
-        return browser.get(url, query_string=data)
-    return browser.post(url, data, csrf=csrf)
+from devenv.visitors import Browser
+from tests.routematrix import (
+    CASES,
+    IDS,
+    LINK,
+    MATRIX,
+    OWNER,
+    POSTS,
+    PUBLIC,
+    SHARED,
+    SIGNED_IN,
+    TOKEN,
+    send,
+    snapshot,
+)
 
 
 def test_the_matrix_names_every_route_and_method(app):
@@ -305,6 +52,9 @@ def test_anonymous_clients_are_sent_to_sign_in_or_see_public_pages(
     elif route.access == SHARED:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 404
+    elif route.access == TOKEN:
+        response = send(anonymous, method, world.url(rule), world.form(rule, method))
+        assert response.status_code == 401
     else:
         response = send(anonymous, method, world.url(rule), world.form(rule, method))
         assert response.status_code == 302
@@ -323,6 +73,8 @@ def test_another_user_never_gets_or_changes_anns_data(
     response = send(other_user, method, world.url(rule), world.form(rule, method))
     if route.access == OWNER:
         assert response.status_code == 404
+    elif route.access == TOKEN:  # a signed-in browser's cookie never opens the API
+        assert response.status_code == 401
     else:
         # Acting on Bob's own account (404: he has no export of his own to download).
         assert response.status_code in (200, 302, 400, 404)
@@ -342,6 +94,9 @@ def test_a_post_without_csrf_token_is_400_and_changes_nothing(
         world.ann.logout()
     before = snapshot(app, object_store)
     response = send(world.ann, method, world.url(rule), world.form(rule, method), csrf=False)
-    assert response.status_code == 400
-    assert "The CSRF token is missing." in response.get_data(as_text=True)
+    if route.access == TOKEN:  # exempt from CSRF: no cookie authenticates it
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 400
+        assert "The CSRF token is missing." in response.get_data(as_text=True)
     assert snapshot(app, object_store) == before

@@ -13,14 +13,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.notes.diff import DIFF_LINES_SHOWN, text_diff
-from tests.test_trash_and_history import (
-    conflicted,
-    edit_form,
-    note_id_of,
-    page,
-    save,
-    second_session,
-)
+from tests.noting import conflicted, edit_form, note_id_of, page, save, second_session
 
 # 10,000 unique one-character lines, and the same lines interleaved: difflib's worst case.
 UNIQUE = [chr(0xAC00 + number) for number in range(10_000)]

@@ -1,7 +1,6 @@
 """Configuration comes from the environment; staging and production refuse to start without it."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from config import (
     database_uri,
 )
 from devenv import ROOT
+from tests.variables import variables_read
 
 GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
 COMPLETE = {
@@ -28,9 +28,6 @@ COMPLETE = {
     "MAIL_FROM": "Memo <memo@example.com>",
     "PUBLIC_URL": "https://memo.example.com/",
 }
-ENV_READ = re.compile(
-    r"""(?:environ(?:\.get)?[\[(]|getenv\(|env\.get\(|_from_env\(\s*\w+,)\s*["']([A-Z][A-Z0-9_]+)["']"""
-)
 
 
 def without(name):
@@ -285,8 +282,8 @@ def variables_read_by_the_code():
         sources.extend((ROOT / folder).rglob("*.py"))
     # Not what a virtualenv holds (devenv/localstack/.venv: LocalStack and its libraries).
     sources = [path for path in sources if ".venv" not in path.relative_to(ROOT).parts]
-    read = {name for path in sources for name in ENV_READ.findall(path.read_text())}
-    return read - {"PATH"}  # the system's, passed on to a child process: not a setting
+    # PATH is the system's, passed on to a child process: not a setting.
+    return variables_read(sources) - {"PATH"}
 
 
 def test_env_example_lists_exactly_the_variables_the_code_reads():

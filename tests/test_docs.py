@@ -1,14 +1,19 @@
-"""The docs say what the code does: every file, link and variable they name exists.
+"""The docs say what the code does: every file, link, function, test and variable they name exists.
 
 The drift a review finds most often is a doc naming something that moved: a module, a test
-file, a section another doc links to, a setting. These are checked; the prose is not.
+file, a function or a test renamed, a section another doc links to, a setting. These are
+checked; the prose is not.
 """
 
+import ast
+import json
 import re
+from functools import cache
 
 import pytest
 
 from devenv import ROOT
+from tests.variables import CONFIGURATION, env_example_names, variables_read
 
 DOCS = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -17,6 +22,14 @@ NAMED_PATH = re.compile(
     r"`((?:app|tests|devenv|scripts|bench|migrations|docs|front)/[\w./-]+?)(?:::\w+)?`"
 )
 HEADING = re.compile(r"^#+\s+(.*)$", re.M)
+# A function or test named with its file: `tests/test_x.py::test_y`, `test_x.py::test_y` (a
+# file of tests/ by its name alone, as the tables of slow tests name them).
+NAMED_FUNCTION = re.compile(r"`([\w/.-]+\.py)::(\w+)")
+# A test named alone: `test_y`; some test module must define it.
+NAMED_TEST = re.compile(r"`(test_\w+)(?:\[[^]]*\])?`")
+# A module or a name it defines, dotted: `app.schema.check_rollback`, `config.database_uri()`.
+DOTTED = re.compile(r"`((?:app|config|devenv|front|bench|scripts|tests)(?:\.\w+)+)(?:\(\))?`")
+FILE_SUFFIXES = {"py", "json", "md", "txt", "toml", "cfg", "ini", "example"}
 
 
 def slug(heading):
@@ -56,8 +69,97 @@ def test_every_path_a_doc_names_exists(doc):
     assert missing == []
 
 
-def test_every_variable_is_in_the_configuration_doc():
-    documented = (ROOT / "docs" / "configuration.md").read_text()
-    example = (ROOT / ".env.example").read_text().splitlines()
-    names = [line.split("=")[0] for line in example if line and not line.startswith("#")]
-    assert [name for name in names if f"`{name}`" not in documented] == []
+# What config.py reads that app.json does not declare, and why.
+NOT_IN_APP_JSON = {
+    "DATABASE_URL": "the heroku-postgresql add-on sets it",
+    "DYNO": "the platform sets it in every dyno",
+    "FLASK_DEBUG": "development only",
+    "TEST_DATABASE_URL": "the test suite's own database",
+    "LOCAL_MAIL_DIR": "./scripts/run's SMTP server's folder",
+}
+
+
+def configuration_table():
+    """Return the variables the first column of docs/configuration.md's table names."""
+    rows = (ROOT / "docs" / "configuration.md").read_text().splitlines()
+    cells = [row.split("|")[1] for row in rows if row.startswith("| `")]
+    return {name for cell in cells for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
+
+
+def test_every_variable_is_in_the_configuration_docs_table():
+    assert sorted(env_example_names() - configuration_table()) == []
+
+
+def test_every_variable_config_reads_is_in_env_example_app_json_and_the_table():
+    read = variables_read(CONFIGURATION)
+    app_json = json.loads((ROOT / "app.json").read_text())
+    declared = set(app_json["env"]) | set(app_json["environments"]["test"]["env"])
+    missing = {
+        ".env.example": sorted(read - env_example_names()),
+        "app.json": sorted(read - declared - set(NOT_IN_APP_JSON)),
+        "docs/configuration.md's table": sorted(read - configuration_table()),
+    }
+    assert missing == {".env.example": [], "app.json": [], "docs/configuration.md's table": []}
+    assert set(NOT_IN_APP_JSON) <= read, "an exception for a variable config.py no longer reads"
+
+
+@cache
+def defined_names(path):
+    """Return the names a Python file defines: its functions and classes (at any depth, so
+    methods too), its top-level assignments and imports."""
+    names = set()
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):  # importable from it all the same
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return names
+
+
+@cache
+def test_functions():
+    """Return every test function's name in tests/."""
+    return {
+        name
+        for path in (ROOT / "tests").rglob("test_*.py")
+        for name in defined_names(path)
+        if name.startswith("test_")
+    }
+
+
+def python_file(name):
+    """Return the file a doc names: a path from the root, or a file of tests/ by its name."""
+    if "/" in name:
+        return ROOT / name
+    found = sorted((ROOT / "tests").rglob(name))
+    return found[0] if len(found) == 1 else ROOT / name
+
+
+def dotted_exists(dotted):
+    """Return whether `a.b.c` is a module of ours, or a name its longest module defines."""
+    parts = dotted.split(".")
+    if parts[-1] in FILE_SUFFIXES:
+        return True  # a file: `app.json`, `config.py` (checked as a path, if it is one)
+    for cut in range(len(parts), 0, -1):
+        base = ROOT.joinpath(*parts[:cut])
+        for module in (base.with_suffix(".py"), base / "__init__.py"):
+            if module.exists():
+                return cut == len(parts) or parts[cut] in defined_names(module)
+    return False
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=doc_ids())
+def test_every_function_test_and_module_a_doc_names_exists(doc):
+    text = doc.read_text()
+    missing = [
+        f"{name}::{function}"
+        for name, function in NAMED_FUNCTION.findall(text)
+        if not python_file(name).exists() or function not in defined_names(python_file(name))
+    ]
+    missing += [name for name in NAMED_TEST.findall(text) if name not in test_functions()]
+    missing += [name for name in DOTTED.findall(text) if not dotted_exists(name)]
+    assert missing == []

@@ -13,6 +13,7 @@ from app import jobs
 from app.extensions import db
 from app.worker import upkeep
 from devenv.visitors import Browser
+from tests.databases import sql_rows
 from tests.webservers import Reply, serve_pages, serve_raw, trickle_body
 from tests.workers import wait_for
 
@@ -32,19 +33,16 @@ def status(browser, location):
 
 def running_jobs_per_lock(app):
     """Return how many jobs run at once for each lock (an account) now."""
-    with app.app_context():
-        rows = db.session.execute(
-            text(
-                "SELECT lock, count(*) FROM procrastinate_jobs WHERE status = 'doing'"
-                " AND task_name = 'count_web_page' GROUP BY lock"
-            )
-        )
-        return dict(rows.all())
+    rows = sql_rows(
+        app,
+        "SELECT lock, count(*) FROM procrastinate_jobs WHERE status = 'doing'"
+        " AND task_name = 'count_web_page' GROUP BY lock",
+    )
+    return dict(rows)
 
 
 def queued_job_ids(app):
-    with app.app_context():
-        return set(db.session.scalars(text("SELECT id FROM procrastinate_jobs")))
+    return {job_id for (job_id,) in sql_rows(app, "SELECT id FROM procrastinate_jobs")}
 
 
 def defer_upkeep(app):

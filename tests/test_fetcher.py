@@ -35,7 +35,6 @@ PAGE = b"<html><head><title>Memo</title></head><body><p>Hello, world!</p></body>
 def site():
     """A local web server with a few pages; add more with `site.add_pages`."""
     with serve_pages({"/": Reply(PAGE)}) as server:
-        server.url = lambda path="/": f"http://127.0.0.1:{server.port}{path}"
         yield server
 
 

@@ -5,15 +5,14 @@ app, a request has a deadline, vanished clients hold no thread or database conne
 bodies nobody has authenticated hold a bounded amount of the dyno's disk.
 """
 
-import os
 import socket
 import threading
 import time
 from contextlib import closing, suppress
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
-import psutil
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -24,6 +23,8 @@ from app.extensions import db
 from devenv import pictures
 from devenv.visitors import Visitor
 from front.serving import Front
+from tests.languages import FRONT_READERS, TRY_AGAIN
+from tests.webprocess import answer_of, healthz_seconds, held_on_disk, tempfile_folder
 from tests.workers import wait_for
 
 ORIGINAL = "the note as it was saved"
@@ -180,13 +181,6 @@ def idle_in_transaction(postgres):
     )[0][0]
 
 
-def healthz_seconds(server):
-    started = time.monotonic()
-    visitor = Visitor(server.url, timeout=5)
-    assert visitor.get("/healthz").status == 200
-    return time.monotonic() - started
-
-
 def test_abandoned_downloads_of_the_largest_responses_free_threads_and_connections(
     live_server, postgres
 ):
@@ -252,21 +246,6 @@ def test_in_production_a_transaction_left_idle_for_30_s_is_ended(production_app)
     assert setting == "30s"
 
 
-def temporary_bytes(server, folder):
-    """Return the bytes the web process tree holds in files under `folder`, deleted ones too."""
-    root = psutil.Process(server.process.pid)
-    held = {}
-    for process in [root, *root.children(recursive=True)]:
-        with suppress(psutil.Error):
-            for entry in os.scandir(f"/proc/{process.pid}/fd"):
-                with suppress(OSError):
-                    if os.readlink(entry.path).startswith(str(folder)):
-                        stat = os.stat(entry.path)
-                        held[(stat.st_dev, stat.st_ino)] = stat.st_size
-    on_disk = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
-    return max(sum(held.values()), on_disk)
-
-
 def send_body_then_trickle(port, path, size, stop):
     """Announce and send a `size`-byte form body to `path`, then hold the connection."""
     head = (
@@ -286,33 +265,11 @@ def send_body_then_trickle(port, path, size, stop):
 def test_unauthenticated_bodies_hold_bounded_disk(live_server, tmp_path, path):
     folder = Path(tempfile_folder(tmp_path))
     server = live_server(TMPDIR=str(folder))
-    before = temporary_bytes(server, folder)
-    stop = threading.Event()
-    senders = [
-        threading.Thread(target=send_body_then_trickle, args=(server.port, path, 10 * MiB, stop))
-        for _ in range(100)
-    ]
-    for sender in senders:
-        sender.start()
-    try:
-        peak = 0
-        deadline = time.monotonic() + 10  # the senders fill what they may within seconds
-        while time.monotonic() < deadline:
-            peak = max(peak, temporary_bytes(server, folder) - before)
-            time.sleep(0.5)
-        assert peak < 100 * 1000 * 1000, f"{peak / MiB:.0f} MiB of temporary files"
-        assert healthz_seconds(server) < 1
-    finally:
-        stop.set()
-        for sender in senders:
-            sender.join(timeout=30)
-
-
-def tempfile_folder(tmp_path):
-    """Return a short folder for the web process's temporary files (socket paths are short)."""
-    folder = tmp_path / "t"
-    folder.mkdir()
-    return folder
+    senders = [partial(send_body_then_trickle, server.port, path, 10 * MiB) for _ in range(100)]
+    # the senders fill what they may within seconds
+    peak, healthz = held_on_disk(server, folder, senders, seconds=10)
+    assert peak < 100 * 1000 * 1000, f"{peak / MiB:.0f} MiB of temporary files"
+    assert healthz < 1
 
 
 def start_photo_upload(port, cookie="", extra_headers=""):
@@ -327,28 +284,6 @@ def start_photo_upload(port, cookie="", extra_headers=""):
     )
     sock.sendall(head.encode() + b"x" * 1024)
     return sock
-
-
-def answer_of(sock, timeout=10):
-    """Return the status code, header lines and body of the answer on `sock`."""
-    sock.settimeout(timeout)
-    received = b""
-    with suppress(OSError):
-        while b"\r\n\r\n" not in received:
-            piece = sock.recv(4096)
-            if not piece:
-                break
-            received += piece
-    head, _, body = received.partition(b"\r\n\r\n")
-    status, *lines = head.decode("latin-1").split("\r\n")
-    length = next((int(line[15:]) for line in lines if line.startswith("Content-Length:")), 0)
-    with suppress(OSError):
-        while len(body) < length:
-            piece = sock.recv(4096)
-            if not piece:
-                break
-            body += piece
-    return (status.split()[1] if status else ""), lines, body
 
 
 def test_strangers_cannot_hold_the_photo_upload_slots(live_server):
@@ -367,17 +302,9 @@ def test_strangers_cannot_hold_the_photo_upload_slots(live_server):
             sock.close()
 
 
-@pytest.mark.parametrize(
-    ("accept_language", "cookie", "words", "language"),
-    [
-        ("ko-KR,ko;q=0.9", "", "30초 뒤에 다시 시도해 주세요", "ko"),
-        ("ko", "; language=en", "try again in 30 seconds", "en"),
-        ("", "", "try again in 30 seconds", "en"),
-    ],
-    ids=["accept-language", "cookie-first", "english"],
-)
+@pytest.mark.parametrize(("accept_language", "cookie", "language"), FRONT_READERS)
 def test_the_fronts_own_429_speaks_the_readers_language(
-    live_server, accept_language, cookie, words, language
+    live_server, accept_language, cookie, language
 ):
     server = live_server()
     visitor = signed_in(server)
@@ -385,13 +312,14 @@ def test_the_fronts_own_429_speaks_the_readers_language(
     try:
         time.sleep(1)  # the four are past the session check, reading their bodies
         lines = f"Accept-Language: {accept_language}\r\n" if accept_language else ""
-        busy = start_photo_upload(server.port, visitor.cookie_header() + cookie, lines)
+        cookies = "; ".join(filter(None, [visitor.cookie_header(), cookie]))
+        busy = start_photo_upload(server.port, cookies, lines)
         status, headers, body = answer_of(busy)
         busy.close()
         assert status == "429"
         assert "Retry-After: 30" in headers
         assert f"Content-Language: {language}" in headers
-        assert words in body.decode("utf-8")
+        assert TRY_AGAIN[language] in body.decode("utf-8")
     finally:
         for sock in holders:
             sock.close()

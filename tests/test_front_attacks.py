@@ -4,14 +4,13 @@ for what only a process shows: gunicorn's own answers, and the disk bodies reall
 
 import resource
 import socket
-import threading
-import time
 from contextlib import closing, suppress
+from functools import partial
 from pathlib import Path
 
 from front.budgets import ANONYMOUS_BODY_SLOTS, BODY_SLOTS_PER_CLIENT, MAX_CONNECTIONS
 from front.serving import FORM_LIMIT
-from tests.test_front import answer_of, healthz_seconds, tempfile_folder, temporary_bytes
+from tests.webprocess import answer_of, healthz_seconds, held_on_disk, tempfile_folder
 
 MiB = 1024 * 1024
 
@@ -49,29 +48,13 @@ def test_form_bodies_really_read_from_many_addresses_hold_bounded_disk(live_serv
     (96 anonymous bodies, about 48 MiB), and no more."""
     folder = Path(tempfile_folder(tmp_path))
     server = live_server(TMPDIR=str(folder), FRONT_BODY_SECONDS="20")
-    before = temporary_bytes(server, folder)
-    stop = threading.Event()
     size = FORM_LIMIT - 1024
     sources = [f"127.0.9.{1 + n // BODY_SLOTS_PER_CLIENT}" for n in range(160)]
-    senders = [
-        threading.Thread(target=send_form_then_hold, args=(server.port, source, size, stop))
-        for source in sources
-    ]
-    for sender in senders:
-        sender.start()
-    try:
-        peak = 0
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline:
-            peak = max(peak, temporary_bytes(server, folder) - before)
-            time.sleep(0.5)
-        read = ANONYMOUS_BODY_SLOTS * size
-        assert 0.5 * read < peak <= read + MiB, f"{peak / MiB:.0f} MiB of temporary files"
-        assert healthz_seconds(server) < 1
-    finally:
-        stop.set()
-        for sender in senders:
-            sender.join(timeout=30)
+    senders = [partial(send_form_then_hold, server.port, source, size) for source in sources]
+    peak, healthz = held_on_disk(server, folder, senders, seconds=8)
+    read = ANONYMOUS_BODY_SLOTS * size
+    assert 0.5 * read < peak <= read + MiB, f"{peak / MiB:.0f} MiB of temporary files"
+    assert healthz < 1
 
 
 def test_a_flood_of_silent_connections_from_one_address_leaves_healthz_to_another(live_server):

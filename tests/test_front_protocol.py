@@ -13,6 +13,7 @@ import pytest
 
 from front.budgets import client_key
 from tests.frontrig import run
+from tests.languages import FRONT_READERS, TRY_AGAIN
 
 HOST = b"Host: memo\r\n"
 HIDDEN = b"POST /notes/new HTTP/1.1\r\nHost: memo\r\nContent-Length: 30\r\n\r\ncontent="
@@ -158,17 +159,9 @@ def test_without_a_router_nobody_may_claim_https(tmp_path):
     assert json.loads(body)["headers"]["x-forwarded-proto"] == "http"
 
 
-@pytest.mark.parametrize(
-    ("accept_language", "cookie", "language", "words"),
-    [
-        ("en;q=0.5, ko", "", "ko", "30초 뒤에 다시 시도해 주세요"),
-        ("en-US,ko;q=0.5", "", "en", "try again in 30 seconds"),
-        ("ko", "language=en", "en", "try again in 30 seconds"),
-    ],
-    ids=["q-weighted-best", "primary-subtag", "cookie-first"],
-)
+@pytest.mark.parametrize(("accept_language", "cookie", "language"), FRONT_READERS)
 def test_the_fronts_own_pages_use_the_apps_language_rule_and_lead_back(
-    tmp_path, accept_language, cookie, language, words
+    tmp_path, accept_language, cookie, language
 ):
     from front.pages import Answer
 
@@ -178,7 +171,7 @@ def test_the_fronts_own_pages_use_the_apps_language_rule_and_lead_back(
     answer = Answer.own(429, headers, "/")
     page = answer.body.read(100_000).decode()
     assert dict(answer.headers)[b"Content-Language"] == language.encode()
-    assert f'<html lang="{language}">' in page and words in page
+    assert f'<html lang="{language}">' in page and TRY_AGAIN[language] in page
     assert '<a href="/">' in page and "<style>" in page
 
 
@@ -188,16 +181,17 @@ def test_the_front_loads_no_flask():
     assert loaded.stdout.strip() == "[]", loaded.stderr
 
 
-@pytest.mark.parametrize(
-    ("address", "key"),
-    [
-        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
-        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
-        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
-        ("::ffff:192.0.2.1", "192.0.2.1"),
-        ("192.0.2.1", "192.0.2.1"),
-        ("local", "local"),
-    ],
-)
+# The key the front counts a client by, by its address.
+CLIENT_KEYS = {
+    "2001:db8:1:2:aaaa::1": "2001:db8:1:2::/64",
+    "2001:db8:1:2:ffff:ffff:ffff:ffff": "2001:db8:1:2::/64",
+    "2001:db8:1:3::1": "2001:db8:1:3::/64",
+    "::ffff:192.0.2.1": "192.0.2.1",
+    "192.0.2.1": "192.0.2.1",
+    "local": "local",
+}
+
+
+@pytest.mark.parametrize(("address", "key"), CLIENT_KEYS.items())
 def test_an_ipv6_client_is_its_64(address, key):
     assert client_key(address) == key

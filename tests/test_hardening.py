@@ -15,10 +15,8 @@ from app.extensions import db
 from app.models import LoginThrottle
 from config import database_uri
 from devenv.visitors import DYNO, PASSWORD, RouterBrowser
-from tests.test_authorization import SIGNED_IN, send
-from tests.test_authorization import saved_world as saved_world  # noqa: PLC0414  (fixtures)
-from tests.test_authorization import world as world  # noqa: PLC0414
-from tests.test_health import UNREACHABLE
+from tests.databases import UNREACHABLE
+from tests.routematrix import SIGNED_IN, send
 
 LOGIN = {"email": "ann@example.com", "password": PASSWORD}
 

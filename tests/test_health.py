@@ -4,8 +4,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from config import database_uri
-
-UNREACHABLE = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://nobody@127.0.0.1:1/none"}
+from tests.databases import UNREACHABLE
 
 
 def test_healthz_is_ok_without_touching_the_database(app):

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tests.test_organise_and_share import run_sql
-from tests.test_trash_and_history import conflicted, note_id_of, page, save
+from tests.databases import run_sql
+from tests.noting import conflicted, note_id_of, page, save
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 ENTRY = re.compile(r"<li>\s*<h2 id=\"version-\d+\">(.*?)</h2>(.*?)</li>", re.S)

@@ -99,6 +99,7 @@ def test_a_korean_walk_through_every_page_shows_no_english(app, object_store):
         ("/wordcount", 200),
         (f"/wordcount/{failed_id}", 200),
         ("/mypage", 200),
+        ("/mypage/tokens", 200),
         ("/notes/999999999", 404),
         ("/no/such/page", 404),
     ]

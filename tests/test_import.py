@@ -4,58 +4,18 @@ Against the suite's real PostgreSQL and object store; the import is a job, run h
 run_queued_jobs.
 """
 
-import io
 import urllib.request
-import zipfile
 from html import unescape
 
 import pytest
-from sqlalchemy import text
 
-from app.extensions import db
-from devenv.uploads import Attacher, Importer
+from devenv.uploads import Attacher
 from devenv.visitors import PASSWORD, Browser
+from tests.attaching import PDF
+from tests.importing import FILES, NOTES, exported, rows, send, zip_of
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
-
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20
-
-
-def my_page(user):
-    return unescape(user.get("/mypage").get_data(as_text=True))
-
-
-def send(app, user, data, name="memo-export.zip"):
-    """Import a file as my page does (to the store, back, confirm); let the worker run it."""
-    response = Importer(user).send(data, name)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    assert response.headers["Location"] == "/mypage"
-    run_queued_jobs(app)
-    return my_page(user)
-
-
-def rows(app, query):
-    with app.app_context():
-        found = db.session.execute(text(query)).all()
-        db.session.rollback()
-        return [tuple(row) for row in found]
-
-
-NOTES = (
-    "SELECT title, content, completed, created_at, updated_at FROM note ORDER BY created_at, title"
-)
-FILES = "SELECT a.name, a.content_type, a.size FROM attachment a ORDER BY a.name"
-
-
-def exported(app, user):
-    """Export the account and return the archive's bytes, as its owner downloads them."""
-    user.get("/mypage/export")
-    user.post("/mypage/export")
-    run_queued_jobs(app)
-    link = user.get("/mypage/export/download").headers["Location"]
-    with urllib.request.urlopen(link, timeout=10) as answer:
-        return answer.read()
 
 
 def test_an_export_comes_back_whole_into_a_new_account_and_only_once(app, user):
@@ -90,14 +50,6 @@ def test_a_markdown_file_becomes_one_note_titled_by_its_heading(app, user):
     page = send(app, user, "# 회의록\n\n다음 주 일정".encode(), "meeting.md")
     assert "1 notes and 0 attachments added" in page
     assert [(t, c) for t, c, *_ in rows(app, NOTES)] == [("회의록", "다음 주 일정")]
-
-
-def zip_of(entries):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(

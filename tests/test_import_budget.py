@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from devenv.archives import empty_notes_archive
-from tests.test_import import NOTES, rows, send, zip_of
+from tests.importing import NOTES, rows, send, zip_of
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 

@@ -14,7 +14,7 @@ from app import objects
 from app.i18n.formats import file_size
 from devenv.uploads import Importer, policy, send_to_store
 from devenv.visitors import Browser
-from tests.test_import import my_page, rows, zip_of
+from tests.importing import my_page, rows, zip_of
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")

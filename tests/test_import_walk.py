@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from devenv.uploads import Attacher, Importer
-from tests.test_import import exported, my_page, rows
+from tests.importing import exported, my_page, rows
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")

@@ -7,51 +7,16 @@ its source runs through page.evaluate, and each check first proves axe is there.
 """
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from devenv.liveserver import ROOT
 from devenv.visitors import PASSWORD
-from tests.browsers import keep_the_saved_one_then_save_twice
+from tests.browsers import keep_the_saved_one_then_save_twice, sign_up_and_in, write_note
 from tests.mailbox import verify_email
+from tests.pagechecks import SCREENSHOTS, SIDEWAYS, check_here
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 LONG_URL = "https://example.com/" + "a-very-long-path-segment-" * 11 + "end"  # 300 characters
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
-  return result.violations.map((v) => ({id: v.id, impact: v.impact,
-    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
-}"""
-SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
-
-
-def sign_up_and_in(page, email, nickname):
-    """Sign up in the page's language (which the account keeps), then sign in."""
-    page.goto("/auth/signup")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=nickname]", nickname)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=password_confirm]", PASSWORD)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_load_state()
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_load_state()
-
-
-def write_note(page, title, content):
-    """Write a note through the form; return its page's path."""
-    page.goto("/notes/new")
-    page.fill("input[name=title]", title)
-    page.fill("textarea[name=content]", content)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/notes/\d+$"))  # the form's script sends it
-    return re.search(r"/notes/\d+$", page.url)[0]
 
 
 CHECKLIST = (
@@ -64,11 +29,24 @@ CHECKLIST = (
 )
 
 
+def make_a_token(page, found=None):
+    """Make an access token with a long name on its page; the page that shows its secret
+    (once) is checked here."""
+    page.goto("/mypage/tokens")
+    page.fill("input[name=name]", "백업 스크립트 — the nightly-backup-script-on-my-laptop")
+    page.select_option("select[name=scope]", "write")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("#new-token button[type=submit]").click()
+    page.locator("#token-secret").wait_for()
+    if found is not None:
+        check_here(page, "/mypage/tokens with a new token", found)
+
+
 def pages_of_a_user(page, found=None):
     """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
-    archived note, a share link and a Markdown note with a checklist (one item ticked on its
-    page); return their pages (the note page showing its new share
-    link, which shows once, is checked here)."""
+    archived note, a share link, a Markdown note with a checklist (one item ticked on its
+    page) and an access token; return their pages (the note page showing its new share
+    link, and the page showing the token's secret, each shown once, are checked here)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
     page.fill("input[name=url]", "https://example.invalid/")
@@ -99,6 +77,7 @@ def pages_of_a_user(page, found=None):
     checklist = write_note(page, "할 일 — a checklist", CHECKLIST)
     page.get_by_role("button", name=re.compile("우유 — milk")).click()  # ticked on its page
     page.wait_for_url(re.compile(r"/notes/\d+$"))
+    make_a_token(page, found)
     return [
         checklist,
         f"{note}/history",
@@ -118,11 +97,12 @@ def pages_of_a_user(page, found=None):
         count,
         "/mypage",
         "/mypage/export",
+        "/mypage/tokens",
         "/notes/999999",  # the error page
     ]
 
 
-SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token"]
+SIGNED_OUT = ["/auth/login", "/auth/signup", "/auth/reset", "/auth/verify/not-a-token", "/api/docs"]
 
 
 ERROR_PAGES = {"/notes/999999": 404, "/auth/verify/not-a-token": 400}
@@ -134,18 +114,6 @@ def check_page(page, path, found):
     if status != ERROR_PAGES.get(path, 200):
         found[f"{path} answered"] = status
     check_here(page, path, found)
-
-
-def check_here(page, path, found):
-    """Add to `found` what axe finds on the page as it is, and any sideways scroll."""
-    page.evaluate(AXE.read_text())
-    assert page.evaluate("typeof axe.run") == "function", "axe is in the page"
-    violations = page.evaluate(RUN_AXE, WCAG_22_AA)
-    if violations:
-        found[path] = violations
-    overflow = page.evaluate(SIDEWAYS)
-    if overflow > 0:
-        found[f"{path} scrolls sideways"] = overflow
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
@@ -170,12 +138,7 @@ def check_conflict_page(page, found):
     page.fill("textarea[name=content]", "mine")
     page.get_by_role("button", name=re.compile("Save|저장")).click()
     page.locator(".texts").wait_for()
-    page.evaluate(AXE.read_text())
-    violations = page.evaluate(RUN_AXE, WCAG_22_AA)
-    if violations:
-        found["the conflict page"] = violations
-    if page.evaluate(SIDEWAYS) > 0:
-        found["the conflict page scrolls sideways"] = page.evaluate(SIDEWAYS)
+    check_here(page, "the conflict page", found)
     # Keep the saved one, then two saves in a row: the history's set-aside entry and its
     # entry that says a save in between was not kept on its own.
     keep_the_saved_one_then_save_twice(page, note)
@@ -186,7 +149,7 @@ def check_conflict_page(page, found):
 def test_a_phone_never_scrolls_sideways_and_taps_have_room(tabs, width):
     page = tabs("ko", width)
     sign_up_and_in(page, f"phone{width}@example.com", f"phone{width}")
-    for path in [*pages_of_a_user(page), "/"]:
+    for path in [*pages_of_a_user(page), "/", "/api/docs"]:
         page.goto(path)
         assert page.evaluate(SIDEWAYS) <= 0, f"{path} scrolls sideways at {width} px"
     small = page.evaluate(
@@ -201,7 +164,7 @@ def test_dark_mode_follows_the_system_with_enough_contrast(tabs):
     page = tabs("ko", 390, scheme="dark")
     sign_up_and_in(page, "dark@example.com", "dark")
     found = {}
-    for path in pages_of_a_user(page)[:4]:
+    for path in [*pages_of_a_user(page)[:4], "/mypage/tokens"]:
         check_page(page, path, found)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         red, green, blue = map(int, re.findall(r"\d+", background)[:3])
@@ -306,3 +269,40 @@ def test_screenshots_of_the_phone_in_korean_light_and_dark(app, tabs):
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SCREENSHOTS / f"{name}-390-ko-{scheme}.png")
             assert (SCREENSHOTS / f"{name}-390-ko-{scheme}.png").stat().st_size > 0
+
+
+def test_a_token_is_made_and_copied_with_the_keyboard_alone(tabs):
+    page = tabs("en", 390)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_up_and_in(page, "keys@example.com", "keys")
+    page.goto("/mypage/tokens")
+    tab_to(page, "document.activeElement.name === 'name'", presses=40)
+    page.keyboard.type("laptop")
+    page.keyboard.press("Tab")  # the access: read only, then read and write
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")  # the days: 30 as it is
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.locator("#token-secret").wait_for()
+    assert "Access: read and write." in page.inner_text("main")
+    secret = page.input_value("#token-secret")
+    tab_to(page, "document.activeElement.matches('button.copy')", presses=30)
+    page.keyboard.press("Enter")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    assert page.inner_text("button.copy") == "Copied"
+
+
+def test_the_api_reference_is_dark_with_the_system_and_followed_with_the_keyboard(tabs):
+    page = tabs("en", 320, scheme="dark")
+    found = {}
+    check_page(page, "/api/docs", found)
+    assert found == {}
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert sum(map(int, re.findall(r"\d+", background)[:3])) < 3 * 64
+    tab_to(page, "document.activeElement.getAttribute('href') === '#GET--api-v1-me'", presses=60)
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#GET--api-v1-me"
+    assert page.evaluate("document.querySelector('#GET--api-v1-me h2').textContent").strip() == (
+        "GET /api/v1/me"
+    )

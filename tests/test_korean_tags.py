@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.tags import PARTICLES, SHARED_ENDINGS, fits, note_tags, stem_of, tag_name
-from tests.test_organise_and_share import note_id, run_sql
+from tests.databases import run_sql
+from tests.noting import note_id_of
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_shared_endings_are_cut_only_beside_the_bare_tag():
 
 
 def test_notes_tagged_by_the_earlier_rule_are_read_again_by_the_worker(app, user):
-    note = note_id(user.create_note("회의 #회의록은", "내용"))
+    note = note_id_of(user.create_note("회의 #회의록은", "내용"))
     # The previous release's save: its rule kept the particle, and it never names read_version.
     run_sql(app, "UPDATE note SET tags = '{회의록은}', version = version + 1")
     assert "회의록은" in user.get("/tags").get_data(as_text=True)
@@ -89,7 +90,7 @@ def test_notes_tagged_by_the_earlier_rule_are_read_again_by_the_worker(app, user
 def test_the_forms_suggestions_are_the_accounts_listed_tags_most_used_first(app, user, other_user):
     user.create_note("one #회의록", "#work")
     user.create_note("two #회의록은", "")
-    archived = note_id(user.create_note("put away #보관", ""))
+    archived = note_id_of(user.create_note("put away #보관", ""))
     user.post(f"/notes/{archived}/archive")
     other_user.create_note("theirs #비밀", "")
     answer = user.get("/tags/names")

@@ -16,7 +16,17 @@ from pathlib import Path
 from devenv import ROOT
 
 APP = ROOT / "app"
-FEATURES = ("auth", "notes", "mypage", "wordcount", "attachments", "search", "shares")
+FEATURES = (
+    "auth",
+    "notes",
+    "mypage",
+    "wordcount",
+    "attachments",
+    "search",
+    "shares",
+    "tokens",
+    "api",
+)
 
 
 def module_name(path):
@@ -263,6 +273,34 @@ def test_nothing_outside_tests_imports_them():
             if any(name == "tests" or name.startswith("tests.") for name in names):
                 importers.append(str(relative))
     assert importers == []
+
+
+def imported_test_modules(path):
+    """Return the test modules of tests/ (test_*.py) a file imports, absolutely or relatively."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = "tests." * bool(node.level) + (node.module or "")
+            names = [f"{module}.{alias.name}".lstrip(".") for alias in node.names] + [module]
+        else:
+            continue
+        # Only tests/'s own: `from pytest_alembic.tests import test_upgrade` is the library's.
+        ours = [name.split(".") for name in names if name.split(".")[0] == "tests"]
+        found += [part for parts in ours for part in parts if part.startswith("test_")]
+    return sorted(set(found))
+
+
+def test_no_test_module_imports_another():
+    """What tests share lives in helper modules under tests/ (tests/noting.py, tests/importing.py,
+    ...; fixtures registered by tests/conftest.py's `pytest_plugins`), so that a test module can
+    be read, run and changed alone, and pytest collects each test once."""
+    importers = {
+        str(path.relative_to(ROOT)): imported_test_modules(path)
+        for path in (ROOT / "tests").rglob("test_*.py")
+    }
+    assert {path: names for path, names in importers.items() if names} == {}
 
 
 # procrastinate 3.10 has no API that lists its workers; `flask jobs status` reads their table.

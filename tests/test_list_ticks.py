@@ -20,8 +20,8 @@ from hypothesis.stateful import (
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from app.markdown import OPEN_TASKS_LISTED, TASK_TEXT_LENGTH
-from tests.test_markdown import content_of
-from tests.test_organise_and_share import note_id, run_sql
+from tests.databases import run_sql
+from tests.noting import content_of, note_id_of
 
 
 def list_ticks(browser, path="/"):
@@ -45,8 +45,8 @@ def list_ticks(browser, path="/"):
 
 
 def test_the_list_offers_a_notes_first_open_tasks_and_a_tick_saves_one(user):
-    plain = note_id(user.create_note("Plain", "no tasks here"))
-    shop = note_id(
+    plain = note_id_of(user.create_note("Plain", "no tasks here"))
+    shop = note_id_of(
         user.create_note("Shop", "- [x] bread\n- [ ] **milk**\n- [ ] eggs\n- [ ] tea\n- [ ] jam")
     )
     ticks = list_ticks(user)
@@ -67,7 +67,7 @@ def test_the_list_offers_a_notes_first_open_tasks_and_a_tick_saves_one(user):
 
 
 def test_a_tick_from_the_list_returns_to_the_same_page_and_filters(user):
-    note = note_id(user.create_note("Shop #home", "- [ ] milk"))
+    note = note_id_of(user.create_note("Shop #home", "- [ ] milk"))
     user.create_note("Other", "- [ ] other")
     [(_, action, fields, _, _)] = list_ticks(user, "/?tag=home&sort=created")
     assert fields["next"] == f"/?tag=home&sort=created#note-{note}"
@@ -77,7 +77,7 @@ def test_a_tick_from_the_list_returns_to_the_same_page_and_filters(user):
 
 
 def test_a_stale_tick_from_the_list_gets_the_conflict_page_and_overwrites_nothing(user):
-    note = note_id(user.create_note("Shop", "- [ ] milk\n- [ ] eggs"))
+    note = note_id_of(user.create_note("Shop", "- [ ] milk\n- [ ] eggs"))
     [(_, action, stale, _, _), _] = list_ticks(user)
     edited = "- [ ] oat milk\n- [ ] eggs"
     user.post(f"/notes/{note}/edit", {"title": "Shop", "content": edited, "version": "1"})
@@ -115,7 +115,7 @@ def test_a_long_task_is_cut_short_in_the_list(user):
 
 
 def test_another_users_list_never_shows_nor_ticks_my_tasks(user, other_user):
-    note = note_id(user.create_note("Mine", "- [ ] secret"))
+    note = note_id_of(user.create_note("Mine", "- [ ] secret"))
     [(_, action, fields, _, _)] = list_ticks(user)
     assert list_ticks(other_user) == []
     # Their own token and the version, as the list would send it for a note of theirs.
@@ -136,7 +136,7 @@ def test_another_users_list_never_shows_nor_ticks_my_tasks(user, other_user):
     ],
 )
 def test_a_tampered_tick_from_the_list_is_refused_and_changes_nothing(user, change, status):
-    note = note_id(user.create_note("Shop", "- [ ] milk"))
+    note = note_id_of(user.create_note("Shop", "- [ ] milk"))
     [(_, action, fields, _, _)] = list_ticks(user)
     if "action" in change:
         action = f"/notes/{note}{change.pop('action')}"
@@ -146,7 +146,7 @@ def test_a_tampered_tick_from_the_list_is_refused_and_changes_nothing(user, chan
 
 
 def test_the_previous_releases_saves_offer_no_tick_until_the_worker_reads_them(app, user):
-    note = note_id(user.create_note("Shop", "- [ ] milk"))
+    note = note_id_of(user.create_note("Shop", "- [ ] milk"))
     # The release before open tasks saves the text and its version, nothing of theirs.
     run_sql(app, "UPDATE note SET content = '- [ ] bread', version = version + 1")
     assert list_ticks(user) == []
@@ -166,7 +166,7 @@ class ListTicks(RuleBasedStateMachine):
     def __init__(self, user):
         super().__init__()
         self.user, self.items, self.version, self.pages = user, [("a0", False)], 1, []
-        self.note = note_id(user.create_note("Checklist", self.text()))
+        self.note = note_id_of(user.create_note("Checklist", self.text()))
 
     def text(self):
         return "\n".join(f"- [{'x' if done else ' '}] {name}" for name, done in self.items)

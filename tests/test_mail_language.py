@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from app.auth import mails
 from app.extensions import db
 from app.models import User, utcnow
+from app.tokens.service import make_token
 from tests.mailbox import html_of, text_of
 from tests.reading import latin_words
 
@@ -48,6 +49,7 @@ CASES = {
     "email_changed": (True, {"old_email": "min.old@example.com"}),
     "account_secured": (True, {"actor": ADDRESS, "moved_back": True}),
     "account_deleted": (None, {"address": ADDRESS, "nickname": NICKNAME}),
+    "token_made": (True, {"token_id": None}),  # a token the account makes in the test
 }
 
 
@@ -63,6 +65,8 @@ def test_a_korean_mail_has_no_english_sentence(app, kind):
     with app.app_context(), force_locale("ko"):
         user = korean_account(verified) if verified is not None else None
         compose = mails.ADDRESSED_MAILS.get(name) or mails.MAILS[name]
+        if "token_id" in details:
+            details = {"token_id": make_token(user, "백업", "write", 30)[0].id}
         message = compose(user, **details)
         db.session.rollback()
     assert message is not None

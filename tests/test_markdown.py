@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 
 from devenv.visitors import Browser
-from tests.test_organise_and_share import make_link, note_id
+from tests.noting import content_of, make_link, note_id_of
 
 # What a rendered note may hold: the allow-list's tags, and the note page's task buttons.
 SAFE_TAGS = {
@@ -83,7 +83,7 @@ def assert_inert(html, rel):
 
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_markup_in_a_note_is_never_active_on_the_note_page_or_the_shared_page(app, user, attack):
-    note = note_id(user.create_note("Attack", attack))
+    note = note_id_of(user.create_note("Attack", attack))
     assert_inert(rendered(user.get(f"/notes/{note}").get_data(as_text=True)), "nofollow noopener")
     stranger = Browser(app.test_client())
     shared = stranger.get(make_link(user, note).removeprefix(app.config["PUBLIC_URL"]))
@@ -92,13 +92,13 @@ def test_markup_in_a_note_is_never_active_on_the_note_page_or_the_shared_page(ap
 
 
 def test_raw_html_is_shown_as_text(user):
-    note = note_id(user.create_note("Raw", "a <b>bold</b> claim"))
+    note = note_id_of(user.create_note("Raw", "a <b>bold</b> claim"))
     html = rendered(user.get(f"/notes/{note}").get_data(as_text=True))
     assert "a &lt;b&gt;bold&lt;/b&gt; claim" in html
 
 
 def test_an_image_is_a_link_to_it_and_is_never_fetched(app, user):
-    note = note_id(user.create_note("Picture", "![the view](https://photos.example/view.jpg)"))
+    note = note_id_of(user.create_note("Picture", "![the view](https://photos.example/view.jpg)"))
     html = rendered(user.get(f"/notes/{note}").get_data(as_text=True))
     assert '<a href="https://photos.example/view.jpg" rel="nofollow noopener">the view</a>' in html
     assert "<img" not in html
@@ -109,7 +109,7 @@ def test_markdown_renders_with_the_gfm_extensions(user):
         "# Plan\n**bold** _it_ ~~old~~ `code`\nhttps://memo.example/x\n\n"
         "| a | b |\n|---|---|\n| 1 | 2 |\n\n1. one\n2. two"
     )
-    html = rendered(user.get(f"/notes/{note_id(user.create_note('Rich', content))}").text)
+    html = rendered(user.get(f"/notes/{note_id_of(user.create_note('Rich', content))}").text)
     for piece in (
         "<h2>Plan</h2>",  # the page's title is its only h1
         "<strong>bold</strong> <em>it</em> <s>old</s> <code>code</code>",
@@ -121,7 +121,7 @@ def test_markdown_renders_with_the_gfm_extensions(user):
 
 
 def test_plain_text_written_before_keeps_its_line_breaks(user):
-    note = note_id(user.create_note("Plain", "milk\neggs\n\nand bread"))
+    note = note_id_of(user.create_note("Plain", "milk\neggs\n\nand bread"))
     html = rendered(user.get(f"/notes/{note}").get_data(as_text=True))
     assert "<p>milk<br>\neggs</p>\n<p>and bread</p>" in html
 
@@ -151,14 +151,8 @@ def task_buttons(browser, note):
     ]
 
 
-def content_of(user, note):
-    """Return a note's content, as its edit form holds it."""
-    page = user.get(f"/notes/{note}/edit").get_data(as_text=True)
-    return unescape(re.search(r"<textarea[^>]*>\r?\n?(.*?)</textarea>", page, re.S).group(1))
-
-
 def test_each_task_is_a_named_button_that_ticks_it_without_the_editor(user):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     buttons = task_buttons(user, note)
     assert [label for _, _, label in buttons] == [
         "“milk”: not done",
@@ -178,7 +172,7 @@ def test_each_task_is_a_named_button_that_ticks_it_without_the_editor(user):
 
 
 def test_a_tick_goes_back_to_a_same_site_next_only(user):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     action, fields, _ = task_buttons(user, note)[0]
     fields = {**fields, "next": "/?sort=created"}
     assert user.post(action, fields, csrf=False).headers["Location"] == "/?sort=created"
@@ -188,7 +182,7 @@ def test_a_tick_goes_back_to_a_same_site_next_only(user):
 
 
 def test_a_stale_tick_gets_the_conflict_page_and_overwrites_nothing(user):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     action, stale, _ = task_buttons(user, note)[0]
     edited = CHECKLIST.replace("milk", "oat milk")
     user.post(f"/notes/{note}/edit", {"title": "Shop", "content": edited, "version": "1"})
@@ -199,7 +193,7 @@ def test_a_stale_tick_gets_the_conflict_page_and_overwrites_nothing(user):
 
 
 def test_a_tick_counts_as_a_note_write(app, user, monkeypatch):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 2)  # the create spent one
     action, fields, _ = task_buttons(user, note)[0]
     assert user.post(action, fields, csrf=False).status_code == 302
@@ -220,13 +214,13 @@ def test_a_tick_counts_as_a_note_write(app, user, monkeypatch):
     ],
 )
 def test_a_bad_tick_is_refused_with_a_4xx(user, path, fields, status):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     assert user.post(f"/notes/{note}{path}", fields).status_code == status
     assert content_of(user, note) == CHECKLIST
 
 
 def test_another_users_tasks_are_404_and_a_tick_needs_csrf(user, other_user):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     path, tick = f"/notes/{note}/tasks/0", {"done": "1", "version": "1"}
     assert other_user.post(path, tick).status_code == 404
     assert user.post(path, tick, csrf=False).status_code == 400
@@ -235,7 +229,7 @@ def test_another_users_tasks_are_404_and_a_tick_needs_csrf(user, other_user):
 
 
 def test_a_shared_page_shows_task_states_without_buttons(app, user):
-    note = note_id(user.create_note("Shop", CHECKLIST))
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
     stranger = Browser(app.test_client())
     page = stranger.get(make_link(user, note).removeprefix(app.config["PUBLIC_URL"])).text
     assert '<span class="box done" role="img" aria-label="Done">☑</span> eggs' in page
@@ -259,7 +253,7 @@ def test_the_editors_preview_renders_the_text_and_saves_nothing(app, user, count
 
 def test_tags_search_and_word_counts_read_the_plain_text_not_the_markup(user):
     content = "**Quarterly** plans [see](https://x.example/?q=#notatag) #real\n\n- [ ] ship"
-    note = note_id(user.create_note("Plans", content))
+    note = note_id_of(user.create_note("Plans", content))
     page = user.get(f"/notes/{note}").get_data(as_text=True)
     assert "#real" in page and "notatag" not in re.findall(r'class="tag"[^>]*>#(\w+)', page)
     assert user.get("/?tag=notatag").get_data(as_text=True).count("Plans") == 0

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app import frontmatter
 from app.extensions import db
-from tests.test_import import exported, rows, send
+from tests.importing import exported, rows, send
 
 STATE = (
     "SELECT title, content, completed, pinned, archived_at IS NOT NULL,"

@@ -12,12 +12,6 @@ def note_id(response):
     return int(re.fullmatch(r"/notes/(\d+)", response.headers["Location"]).group(1))
 
 
-def test_anonymous_visitor_is_sent_to_login_with_next(client):
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/auth/login?next=/"
-
-
 def test_anonymous_visitor_keeps_the_query_in_next(client):
     response = client.get("/notes/new?draft=1")
     assert response.headers["Location"].startswith("/auth/login?next=/notes/new")

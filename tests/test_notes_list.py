@@ -6,7 +6,8 @@ from html import unescape
 
 import pytest
 
-from tests.test_organise_and_share import listed, note_id, run_sql
+from tests.databases import run_sql
+from tests.noting import listed, note_id_of
 
 ROW = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
 
@@ -41,7 +42,7 @@ def edit(user, note, title, content, version=1):
 
 def test_a_row_shows_a_plain_text_preview_its_time_and_its_task_counts(user):
     user.create_note("Plain", "just words\non two lines")
-    note = note_id(
+    note = note_id_of(
         user.create_note(
             "Tasks", "## Today\n\n- [x] **call** [Bob](https://b.example)\n- [ ] write"
         )
@@ -61,7 +62,7 @@ def test_a_long_preview_is_one_line_cut_short(user):
 
 
 def test_the_list_is_last_edited_first_pinned_first_or_by_creation(user):
-    first, second, third = (note_id(user.create_note(title)) for title in ("A", "B", "C"))
+    first, second, third = (note_id_of(user.create_note(title)) for title in ("A", "B", "C"))
     assert listed(user) == ["C", "B", "A"]
     edit(user, first, "A", "changed")
     assert listed(user) == ["A", "C", "B"]
@@ -80,7 +81,7 @@ def test_the_list_is_last_edited_first_pinned_first_or_by_creation(user):
 
 def test_both_orders_page_through_every_note_once(app, user, monkeypatch):
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
-    notes = [note_id(user.create_note(f"note-{number:02d}")) for number in range(45)]
+    notes = [note_id_of(user.create_note(f"note-{number:02d}")) for number in range(45)]
     for number in (3, 10, 30):  # edited: they come first, the last edited first
         edit(user, notes[number], f"note-{number:02d}", "edited")
     edited_order = ["note-30", "note-10", "note-03"] + [

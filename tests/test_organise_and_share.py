@@ -18,33 +18,15 @@ from app.extensions import db
 from app.models import Note, NoteShare, hash_token, utcnow
 from devenv.uploads import Attacher
 from devenv.visitors import Browser
+from tests.databases import run_sql
+from tests.noting import NOTE_LINK, SHARE_LINK, listed, make_link, note_id_of
 from tests.workers import run_queued_jobs
-
-NOTE_LINK = re.compile(r'<a href="/notes/(\d+)">([^<]+)</a>')
-SHARE_LINK = re.compile(r'id="share-link" type="text" readonly value="([^"]+)"')
-
-
-def listed(browser, path="/"):
-    """Return the titles a list page shows, in order."""
-    return [unescape(title) for _, title in NOTE_LINK.findall(browser.get(path).get_data(True))]
-
-
-def note_id(response):
-    """Return the id of the note a create or edit redirected to."""
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def run_sql(app, statement, **params):
-    with app.app_context():
-        db.session.execute(text(statement), params)
-        db.session.commit()
-
 
 # --- Tags ---------------------------------------------------------------------------------
 
 
 def test_korean_and_english_tags_are_found_from_the_list_the_tags_page_and_the_search_box(user):
-    meeting = note_id(user.create_note("주간 회의", "결정 사항 #회의록 #Work"))
+    meeting = note_id_of(user.create_note("주간 회의", "결정 사항 #회의록 #Work"))
     user.create_note("Groceries", "milk #work")
     user.create_note("Untagged", "nothing to see, not even example.com/#anchor")
     assert listed(user, "/?tag=회의록") == ["주간 회의"]
@@ -62,7 +44,7 @@ def test_korean_and_english_tags_are_found_from_the_list_the_tags_page_and_the_s
 
 
 def test_tags_follow_edits_the_trash_and_restore(user):
-    noted = note_id(user.create_note("Plan", "#draft"))
+    noted = note_id_of(user.create_note("Plan", "#draft"))
     assert listed(user, "/?tag=draft") == ["Plan"]
     edit = user.get(f"/notes/{noted}/edit").get_data(as_text=True)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', edit)[1]
@@ -106,7 +88,7 @@ def test_the_worker_tags_notes_the_previous_release_wrote(app, user):
 
 def test_pinned_notes_come_first_and_keyset_pages_visit_every_note_once(app, user, monkeypatch):
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
-    ids = [note_id(user.create_note(f"n{number:02}")) for number in range(45)]
+    ids = [note_id_of(user.create_note(f"n{number:02}")) for number in range(45)]
     for pinned in (ids[3], ids[30]):
         assert user.post(f"/notes/{pinned}/pin", {"next": "/"}).headers["Location"] == "/"
     first = listed(user)
@@ -130,7 +112,7 @@ def test_pinned_notes_come_first_and_keyset_pages_visit_every_note_once(app, use
 
 
 def test_an_archived_note_leaves_the_list_and_search_and_waits_in_the_archive(user):
-    kept = note_id(user.create_note("Trip to Jeju", "제주 itinerary"))
+    kept = note_id_of(user.create_note("Trip to Jeju", "제주 itinerary"))
     user.create_note("Other", "nothing")
     user.post(f"/notes/{kept}/archive", {"next": f"/notes/{kept}"})
     assert listed(user) == ["Other"]
@@ -149,17 +131,8 @@ def test_an_archived_note_leaves_the_list_and_search_and_waits_in_the_archive(us
 # --- Share links --------------------------------------------------------------------------
 
 
-def make_link(user, note, days="7"):
-    """Make a share link to `note`; return the path of its URL (from the note page, once)."""
-    made = user.post(f"/notes/{note}/share", {"expires_days": days})
-    assert made.status_code == 302 and made.headers["Location"] == f"/notes/{note}"
-    url = SHARE_LINK.search(user.get(f"/notes/{note}").get_data(as_text=True))[1]
-    assert SHARE_LINK.search(user.get(f"/notes/{note}").get_data(as_text=True)) is None  # once
-    return url
-
-
 def test_a_share_link_shows_the_note_read_only_to_anyone_and_nothing_of_the_account(app, user):
-    note = note_id(user.create_note("Seoul trip", "Day 1: 경복궁, then the secret plan"))
+    note = note_id_of(user.create_note("Seoul trip", "Day 1: 경복궁, then the secret plan"))
     url = make_link(user, note)
     assert url.startswith(app.config["PUBLIC_URL"] + "/s/")
     stranger = Browser(app.test_client())
@@ -178,7 +151,7 @@ def test_a_share_link_shows_the_note_read_only_to_anyone_and_nothing_of_the_acco
 
 
 def test_a_revoked_expired_trashed_or_archived_note_s_link_is_404_at_once(app, user):
-    note = note_id(user.create_note("Shared", "text"))
+    note = note_id_of(user.create_note("Shared", "text"))
     stranger = Browser(app.test_client())
     path = make_link(user, note).removeprefix(app.config["PUBLIC_URL"])
     assert stranger.get(path).status_code == 200
@@ -203,7 +176,7 @@ def test_a_revoked_expired_trashed_or_archived_note_s_link_is_404_at_once(app, u
 
 
 def test_a_link_expires_after_the_days_chosen(app, user):
-    note = note_id(user.create_note("Brief", "text"))
+    note = note_id_of(user.create_note("Brief", "text"))
     for days in ("1", "30"):
         make_link(user, note, days)
     with app.app_context():
@@ -218,8 +191,8 @@ def test_a_link_expires_after_the_days_chosen(app, user):
 def test_share_tokens_cannot_be_guessed_enumerated_or_turned_to_another_note(
     app, user, other_user, object_store
 ):
-    mine = note_id(user.create_note("Shared one", "public part"))
-    private = note_id(user.create_note("Private one", "never shared: zebracorn"))
+    mine = note_id_of(user.create_note("Shared one", "public part"))
+    private = note_id_of(user.create_note("Private one", "never shared: zebracorn"))
     Attacher(user).attach(mine, b"shared file\n", "shared.txt")
     Attacher(user).attach(private, b"zebracorn file\n", "private.txt")
     first = make_link(user, mine).rsplit("/", 1)[1]
@@ -252,7 +225,7 @@ def test_share_tokens_cannot_be_guessed_enumerated_or_turned_to_another_note(
 
 def test_each_link_has_a_rate_limit_held_in_the_database(app, user, monkeypatch):
     monkeypatch.setitem(app.config, "SHARE_VIEWS_PER_MINUTE", 3)
-    note = note_id(user.create_note("Popular", "text"))
+    note = note_id_of(user.create_note("Popular", "text"))
     path = make_link(user, note).removeprefix(app.config["PUBLIC_URL"])
     other = make_link(user, note).removeprefix(app.config["PUBLIC_URL"])
     visitors = [Browser(app.test_client()) for _ in range(4)]
@@ -267,7 +240,7 @@ def test_each_link_has_a_rate_limit_held_in_the_database(app, user, monkeypatch)
 
 def test_an_account_has_at_most_so_many_live_links(app, user, monkeypatch):
     monkeypatch.setitem(app.config, "SHARES_PER_USER", 2)
-    note = note_id(user.create_note("Note", "text"))
+    note = note_id_of(user.create_note("Note", "text"))
     make_link(user, note)
     make_link(user, note)
     refused = user.post(f"/notes/{note}/share", {"expires_days": "7"})
@@ -278,7 +251,7 @@ def test_an_account_has_at_most_so_many_live_links(app, user, monkeypatch):
 
 
 def test_the_note_page_offers_the_phones_share_sheet_for_a_new_link(user):
-    note = note_id(user.create_note("Note", "text"))
+    note = note_id_of(user.create_note("Note", "text"))
     user.post(f"/notes/{note}/share", {"expires_days": "1"})
     page = user.get(f"/notes/{note}").get_data(as_text=True)
     assert '<script src="/static/share.js" defer></script>' in page
@@ -286,7 +259,7 @@ def test_the_note_page_offers_the_phones_share_sheet_for_a_new_link(user):
 
 
 def test_a_new_link_is_at_the_top_of_the_note_page_and_says_attachments_go_with_it(user):
-    note = note_id(user.create_note("Note", "text"))
+    note = note_id_of(user.create_note("Note", "text"))
     user.post(f"/notes/{note}/share", {"expires_days": "1"})
     page = user.get(f"/notes/{note}").get_data(as_text=True)
     assert page.index('id="share-link"') < page.index("<h1")
@@ -296,7 +269,7 @@ def test_a_new_link_is_at_the_top_of_the_note_page_and_says_attachments_go_with_
 
 @pytest.fixture
 def shared_note_with_files(app, user, object_store):
-    note = note_id(user.create_note("Files", "see attached"))
+    note = note_id_of(user.create_note("Files", "see attached"))
     Attacher(user).attach(note, b"hello\n", "hello.txt")
     run_queued_jobs(app)
     return note

@@ -6,7 +6,7 @@ they could not be revoked there, and came back on restore unannounced.
 
 import re
 
-from tests.test_trash_and_history import note_id_of, page
+from tests.noting import note_id_of, page
 
 
 def shared(user, note_id):

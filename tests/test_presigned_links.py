@@ -21,11 +21,11 @@ from devenv.enforcing_store import EnforcingStore
 from devenv.services import stored_keys
 from devenv.uploads import FILENAME_FIELD, Attacher, back_from_store, send_to_store
 from devenv.visitors import Browser
+from tests.attaching import PDF
 
 pytestmark = pytest.mark.skipif(
     bool(enforcing_store.missing()), reason=f"LocalStack cannot run: {enforcing_store.missing()}"
 )
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20
 
 
 @pytest.fixture(scope="module")

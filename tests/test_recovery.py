@@ -13,21 +13,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import AddressHold, User, utcnow
 from devenv.visitors import PASSWORD, Browser
-from tests.mailbox import (
-    ANN,
-    NEW_PASSWORD,
-    ask_reset,
-    change_email,
-    deliver,
-    html_of,
-    link_in,
-    path_of,
-    reset_link,
-    set_new_password,
-    sign_up,
-    text_of,
-    users,
-)
+from tests import mailbox
 
 INTRUDER = "intruder@attacker.example"
 OWNERS_OTHER = "ann@new.example"
@@ -43,7 +29,11 @@ def mail_to(mail_server, address, subject):
 
 def undo_links(mail_server, address):
     """Return every "this was not me" link mailed to `address`, oldest first."""
-    return [link_in(m, "secure") for m in mail_server.to(address) if "/auth/secure/" in text_of(m)]
+    return [
+        mailbox.link_in(m, "secure")
+        for m in mail_server.to(address)
+        if "/auth/secure/" in mailbox.text_of(m)
+    ]
 
 
 def last_undo_link(mail_server, address):
@@ -53,23 +43,25 @@ def last_undo_link(mail_server, address):
 
 def moves_to(app, mail_server, browser, address, password=PASSWORD):
     """Ask to move the signed-in account to `address`, and confirm it from that mailbox."""
-    assert change_email(browser, address, password).status_code == 302
-    deliver(app)
-    (confirm,) = [link_in(m) for m in mail_server.to(address) if "/auth/verify/" in text_of(m)][-1:]
+    assert mailbox.change_email(browser, address, password).status_code == 302
+    mailbox.deliver(app)
+    (confirm,) = [
+        mailbox.link_in(m) for m in mail_server.to(address) if "/auth/verify/" in mailbox.text_of(m)
+    ][-1:]
     presser = Browser(app.test_client())
-    presser.get(path_of(confirm))
-    answer = presser.post(path_of(confirm))
-    deliver(app)
+    presser.get(mailbox.path_of(confirm))
+    answer = presser.post(mailbox.path_of(confirm))
+    mailbox.deliver(app)
     return answer, presser
 
 
 def intruder_takes_the_account(app, mail_server):
     """With ann's password, an intruder moves her account to their address and confirms it."""
     intruder = Browser(app.test_client())
-    assert intruder.login(ANN, PASSWORD).status_code == 302
+    assert intruder.login(mailbox.ANN, PASSWORD).status_code == 302
     answer, _ = moves_to(app, mail_server, intruder, INTRUDER)
     assert answer.status_code == 302
-    assert users(app) == [INTRUDER]
+    assert mailbox.users(app) == [INTRUDER]
     assert intruder.login(INTRUDER, PASSWORD).status_code == 302
     return intruder
 
@@ -86,27 +78,30 @@ def test_the_intruders_own_undo_link_cannot_void_the_owners(
     app, verified, mail_server, second_notice
 ):
     intruder = intruder_takes_the_account(app, mail_server)
-    owners_link = last_undo_link(mail_server, ANN)
+    owners_link = last_undo_link(mail_server, mailbox.ANN)
     if second_notice == "another move":
-        assert change_email(intruder, "elsewhere@attacker.example").status_code == 302
+        assert mailbox.change_email(intruder, "elsewhere@attacker.example").status_code == 302
     else:
         intruder.change_password(PASSWORD, INTRUDERS_PASSWORD)
-    deliver(app)
+    mailbox.deliver(app)
     intruders_link = last_undo_link(mail_server, INTRUDER)
-    assert set_new_password(intruder, intruders_link, INTRUDERS_PASSWORD).status_code == 302
-    deliver(app)
+    assert mailbox.set_new_password(intruder, intruders_link, INTRUDERS_PASSWORD).status_code == 302
+    mailbox.deliver(app)
 
     owner = Browser(app.test_client())
-    assert set_new_password(owner, owners_link).status_code == 302
-    assert users(app) == [ANN]
-    assert can_sign_in(app, ANN, NEW_PASSWORD)
-    assert not can_sign_in(app, ANN, INTRUDERS_PASSWORD)
+    assert mailbox.set_new_password(owner, owners_link).status_code == 302
+    assert mailbox.users(app) == [mailbox.ANN]
+    assert can_sign_in(app, mailbox.ANN, mailbox.NEW_PASSWORD)
+    assert not can_sign_in(app, mailbox.ANN, INTRUDERS_PASSWORD)
     # Nothing the intruder holds works any more, and no undo link reaches them again.
-    deliver(app)
+    mailbox.deliver(app)
     for link in undo_links(mail_server, INTRUDER):
-        assert set_new_password(Browser(app.test_client()), link, "mine again").status_code == 400
+        assert (
+            mailbox.set_new_password(Browser(app.test_client()), link, "mine again").status_code
+            == 400
+        )
     secured = mail_to(mail_server, INTRUDER, "Your Memo account was secured")
-    assert all("/auth/secure/" not in text_of(m) + html_of(m) for m in secured)
+    assert all("/auth/secure/" not in mailbox.text_of(m) + mailbox.html_of(m) for m in secured)
 
 
 def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(app, verified, mail_server):
@@ -114,17 +109,19 @@ def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(app, ver
     # The intruder's address cannot undo the owner's recovery: it ranks below hers.
     intruders_notice_link = (
         last_undo_link(mail_server, INTRUDER)
-        if any("/auth/secure/" in text_of(m) for m in mail_server.to(INTRUDER))
+        if any("/auth/secure/" in mailbox.text_of(m) for m in mail_server.to(INTRUDER))
         else None
     )
-    set_new_password(Browser(app.test_client()), last_undo_link(mail_server, ANN))
+    mailbox.set_new_password(Browser(app.test_client()), last_undo_link(mail_server, mailbox.ANN))
     if intruders_notice_link:
-        answer = set_new_password(Browser(app.test_client()), intruders_notice_link, "x" * 12)
+        answer = mailbox.set_new_password(
+            Browser(app.test_client()), intruders_notice_link, "x" * 12
+        )
         assert answer.status_code == 400
     with app.app_context():
         user = db.session.scalar(select(User))
         assert not AddressHold.may_undo(user, INTRUDER)
-        assert AddressHold.may_undo(user, ANN)
+        assert AddressHold.may_undo(user, mailbox.ANN)
 
 
 # --- HIGH 2: an undo link outlives the owner's own reset ----------------------------------
@@ -132,47 +129,57 @@ def test_the_owners_undo_link_outranks_the_address_the_account_moved_to(app, ver
 
 def test_a_kept_undo_link_dies_with_the_owners_reset(app, verified, mail_server):
     verified.change_password(PASSWORD, "the owner's second password")
-    deliver(app)
-    kept = last_undo_link(mail_server, ANN)  # also read by someone at a shared computer
-    ask_reset(app)
-    assert set_new_password(Browser(app.test_client()), reset_link(app, mail_server)).status_code
+    mailbox.deliver(app)
+    kept = last_undo_link(mail_server, mailbox.ANN)  # also read by someone at a shared computer
+    mailbox.ask_reset(app)
+    assert mailbox.set_new_password(
+        Browser(app.test_client()), mailbox.reset_link(app, mail_server)
+    ).status_code
     keeper = Browser(app.test_client())
-    answer = set_new_password(keeper, kept, "the keeper's password")
+    answer = mailbox.set_new_password(keeper, kept, "the keeper's password")
     assert answer.status_code == 400
-    assert can_sign_in(app, ANN, NEW_PASSWORD)
-    assert not can_sign_in(app, ANN, "the keeper's password")
+    assert can_sign_in(app, mailbox.ANN, mailbox.NEW_PASSWORD)
+    assert not can_sign_in(app, mailbox.ANN, "the keeper's password")
 
 
 def test_an_undo_link_used_mails_every_address_with_standing(app, verified, mail_server):
     answer, presser = moves_to(app, mail_server, verified, OWNERS_OTHER)
     assert answer.status_code == 302
     page = presser.get(answer.headers["Location"]).get_data(as_text=True)
-    assert f"the link mailed to {ANN} can undo this move" in page
-    ask_reset(app, OWNERS_OTHER)
-    deliver(app)
+    assert f"the link mailed to {mailbox.ANN} can undo this move" in page
+    mailbox.ask_reset(app, OWNERS_OTHER)
+    mailbox.deliver(app)
     resets = mail_to(mail_server, OWNERS_OTHER, "Reset your Memo password")
-    assert set_new_password(Browser(app.test_client()), link_in(resets[-1])).status_code == 302
+    assert (
+        mailbox.set_new_password(
+            Browser(app.test_client()), mailbox.link_in(resets[-1])
+        ).status_code
+        == 302
+    )
     # The address left ranks above for 7 days: its link still works, and it is not silent.
-    old = last_undo_link(mail_server, ANN)
-    assert set_new_password(Browser(app.test_client()), old, "whoever reads A").status_code == 302
-    assert users(app) == [ANN]
-    deliver(app)
+    old = last_undo_link(mail_server, mailbox.ANN)
+    assert (
+        mailbox.set_new_password(Browser(app.test_client()), old, "whoever reads A").status_code
+        == 302
+    )
+    assert mailbox.users(app) == [mailbox.ANN]
+    mailbox.deliver(app)
     (told,) = mail_to(mail_server, OWNERS_OTHER, "Your Memo account was secured")
-    assert f"mailed to {ANN}" in text_of(told)
+    assert f"mailed to {mailbox.ANN}" in mailbox.text_of(told)
 
 
 def test_an_address_left_more_than_7_days_ago_can_undo_nothing(app, verified, mail_server):
     answer, _ = moves_to(app, mail_server, verified, OWNERS_OTHER)
     assert answer.status_code == 302
-    old = last_undo_link(mail_server, ANN)
+    old = last_undo_link(mail_server, mailbox.ANN)
     with app.app_context():
         eight_days_ago = utcnow() - timedelta(days=8)
         db.session.execute(update(AddressHold).values(left_at=eight_days_ago))
         db.session.commit()
-    answer = set_new_password(Browser(app.test_client()), old, "whoever reads A")
+    answer = mailbox.set_new_password(Browser(app.test_client()), old, "whoever reads A")
     assert answer.status_code == 400
     assert "ranks above" in answer.get_data(as_text=True)
-    assert users(app) == [OWNERS_OTHER]
+    assert mailbox.users(app) == [OWNERS_OTHER]
 
 
 # --- The attack on the model itself (docs/security.md): what the first answer missed -------
@@ -182,17 +189,20 @@ def test_after_the_owners_recovery_the_intruders_address_has_no_standing(
     app, verified, mail_server
 ):
     intruder_takes_the_account(app, mail_server)
-    set_new_password(Browser(app.test_client()), last_undo_link(mail_server, ANN))
-    deliver(app)
+    mailbox.set_new_password(Browser(app.test_client()), last_undo_link(mail_server, mailbox.ANN))
+    mailbox.deliver(app)
     heard = len(mail_server.to(INTRUDER))
     owner = Browser(app.test_client())
-    assert owner.login(ANN, NEW_PASSWORD).status_code == 302
-    answer, _ = moves_to(app, mail_server, owner, OWNERS_OTHER, NEW_PASSWORD)
+    assert owner.login(mailbox.ANN, mailbox.NEW_PASSWORD).status_code == 302
+    answer, _ = moves_to(app, mail_server, owner, OWNERS_OTHER, mailbox.NEW_PASSWORD)
     assert answer.status_code == 302
     assert len(mail_server.to(INTRUDER)) == heard, "the intruder hears nothing of her moves"
     for link in undo_links(mail_server, INTRUDER):
-        assert set_new_password(Browser(app.test_client()), link, "back to I").status_code == 400
-    assert users(app) == [OWNERS_OTHER]
+        assert (
+            mailbox.set_new_password(Browser(app.test_client()), link, "back to I").status_code
+            == 400
+        )
+    assert mailbox.users(app) == [OWNERS_OTHER]
     with app.app_context():
         user = db.session.scalar(select(User))
         assert AddressHold.rank_of(user, INTRUDER) is None
@@ -202,25 +212,27 @@ def test_an_unconfirmed_account_made_with_the_address_gives_way_to_its_undo_link
     app, verified, mail_server
 ):
     intruder_takes_the_account(app, mail_server)
-    assert sign_up(Browser(app.test_client()), ANN, "squatter").status_code == 302
-    owners_link = last_undo_link(mail_server, ANN)
-    assert set_new_password(Browser(app.test_client()), owners_link).status_code == 302
-    assert users(app) == [ANN]  # hers, back at A; the squatter's account is gone
-    assert can_sign_in(app, ANN, NEW_PASSWORD)
+    assert mailbox.sign_up(Browser(app.test_client()), mailbox.ANN, "squatter").status_code == 302
+    owners_link = last_undo_link(mail_server, mailbox.ANN)
+    assert mailbox.set_new_password(Browser(app.test_client()), owners_link).status_code == 302
+    assert mailbox.users(app) == [mailbox.ANN]  # hers, back at A; the squatter's account is gone
+    assert can_sign_in(app, mailbox.ANN, mailbox.NEW_PASSWORD)
 
 
 def test_a_move_asked_by_a_session_the_recovery_ended_is_never_mailed(app, verified, mail_server):
     intruder = Browser(app.test_client())
-    assert intruder.login(ANN, PASSWORD).status_code == 302
+    assert intruder.login(mailbox.ANN, PASSWORD).status_code == 302
     intruder.change_password(PASSWORD, INTRUDERS_PASSWORD)
-    deliver(app)
-    owners_link = last_undo_link(mail_server, ANN)
-    assert change_email(intruder, INTRUDER, INTRUDERS_PASSWORD).status_code == 302
+    mailbox.deliver(app)
+    owners_link = last_undo_link(mail_server, mailbox.ANN)
+    assert mailbox.change_email(intruder, INTRUDER, INTRUDERS_PASSWORD).status_code == 302
     # The owner recovers before the worker has sent the move's link.
-    assert set_new_password(Browser(app.test_client()), owners_link).status_code == 302
-    deliver(app)
-    assert [m for m in mail_server.to(INTRUDER) if "/auth/verify/" in text_of(m)] == []
-    assert users(app) == [ANN] and can_sign_in(app, ANN, NEW_PASSWORD)
+    assert mailbox.set_new_password(Browser(app.test_client()), owners_link).status_code == 302
+    mailbox.deliver(app)
+    assert [m for m in mail_server.to(INTRUDER) if "/auth/verify/" in mailbox.text_of(m)] == []
+    assert mailbox.users(app) == [mailbox.ANN] and can_sign_in(
+        app, mailbox.ANN, mailbox.NEW_PASSWORD
+    )
 
 
 def test_a_password_change_at_the_moment_of_the_recovery_never_outlasts_it(
@@ -229,12 +241,12 @@ def test_a_password_change_at_the_moment_of_the_recovery_never_outlasts_it(
     for round_ in range(4):
         intruder = Browser(app.test_client())
         known = PASSWORD if round_ == 0 else f"intruder {round_ - 1}"
-        assert intruder.login(ANN, known).status_code == 302
+        assert intruder.login(mailbox.ANN, known).status_code == 302
         intruder.change_password(known, f"intruder {round_}")
-        deliver(app)
-        owners_link = last_undo_link(mail_server, ANN)
+        mailbox.deliver(app)
+        owners_link = last_undo_link(mail_server, mailbox.ANN)
         owner = Browser(app.test_client())
-        owner.get(path_of(owners_link))
+        owner.get(mailbox.path_of(owners_link))
         intruder.get("/mypage")
         mine = f"the owner's {round_}"
         theirs = f"intruder {round_ + 1}"
@@ -255,8 +267,8 @@ def test_a_password_change_at_the_moment_of_the_recovery_never_outlasts_it(
         with app.app_context():
             now = db.session.scalar(select(User))
             state = (now.check_password(mine), now.check_password(theirs))
-        assert can_sign_in(app, ANN, mine), f"round {round_}: {statuses} {state}, undone"
-        assert not can_sign_in(app, ANN, theirs)
+        assert can_sign_in(app, mailbox.ANN, mine), f"round {round_}: {statuses} {state}, undone"
+        assert not can_sign_in(app, mailbox.ANN, theirs)
         with app.app_context():
             # The next round starts from an intruder who knows the password again.
             user = db.session.scalar(select(User))
@@ -266,13 +278,18 @@ def test_a_password_change_at_the_moment_of_the_recovery_never_outlasts_it(
 
 def test_a_second_sign_up_with_the_address_does_not_sign_in_to_the_first(app, mail_server):
     squatter, owner = Browser(app.test_client()), Browser(app.test_client())
-    assert sign_up(squatter, ANN, "squatter", "the squatter's password").status_code == 302
-    assert sign_up(owner, ANN, "ann").status_code == 302
-    deliver(app)
-    (verification,) = [m for m in mail_server.to(ANN) if "/auth/verify/" in text_of(m)]
-    link = link_in(verification)
-    owner.get(path_of(link))
-    answer = owner.post(path_of(link))
+    assert (
+        mailbox.sign_up(squatter, mailbox.ANN, "squatter", "the squatter's password").status_code
+        == 302
+    )
+    assert mailbox.sign_up(owner, mailbox.ANN, "ann").status_code == 302
+    mailbox.deliver(app)
+    (verification,) = [
+        m for m in mail_server.to(mailbox.ANN) if "/auth/verify/" in mailbox.text_of(m)
+    ]
+    link = mailbox.link_in(verification)
+    owner.get(mailbox.path_of(link))
+    answer = owner.post(mailbox.path_of(link))
     assert answer.headers["Location"] == "/auth/login", "confirmed, but nobody signed in"
     assert owner.get("/").status_code == 302
 
@@ -287,9 +304,9 @@ def press_at_once(presses):
     def press(index, browser, link, form=None):
         start.wait()
         if form is None:
-            answers[index] = browser.post(path_of(link)).status_code
+            answers[index] = browser.post(mailbox.path_of(link)).status_code
         else:
-            answers[index] = browser.post(path_of(link), form).status_code
+            answers[index] = browser.post(mailbox.path_of(link), form).status_code
 
     threads = [threading.Thread(target=press, args=(i, *each)) for i, each in enumerate(presses)]
     for thread in threads:
@@ -302,13 +319,13 @@ def press_at_once(presses):
 def test_confirm_and_remove_pressed_at_once_one_of_them_wins(app, mail_server):
     for round_ in range(5):
         email = f"race{round_}@example.com"
-        sign_up(Browser(app.test_client()), email, f"racer{round_}")
-        deliver(app)
+        mailbox.sign_up(Browser(app.test_client()), email, f"racer{round_}")
+        mailbox.deliver(app)
         (message,) = mail_server.to(email)
-        confirm, remove = link_in(message), link_in(message, "remove")
+        confirm, remove = mailbox.link_in(message), mailbox.link_in(message, "remove")
         pressers = [Browser(app.test_client()) for _ in range(2)]
-        pressers[0].get(path_of(confirm))
-        pressers[1].get(path_of(remove))
+        pressers[0].get(mailbox.path_of(confirm))
+        pressers[1].get(mailbox.path_of(remove))
         confirmed, removed = press_at_once([(pressers[0], confirm), (pressers[1], remove)])
         assert sorted([confirmed, removed]) == [302, 400]
         with app.app_context():

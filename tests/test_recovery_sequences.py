@@ -6,8 +6,9 @@ the real queue to the real SMTP server and the real database:
 - an intruder, who knows the first password (phished or reused) and reads an address (I);
 - a keeper, who holds copies of some of A's mail (a shared computer, a forwarded message).
 Rules are what they can do; after each, every address with standing must have been told of
-every change of password, address or sessions. When the owner recovers from the highest-ranked
-address she reads, she holds the account, and no link anyone else holds works.
+every change of password, address or sessions and every token made. When the owner recovers
+from her highest-ranked address, she holds the account, no link anyone else holds works, and
+no access token the intruder made authenticates.
 
 CI runs a fixed, derandomized set of examples; a longer run:
 `MEMO_RECOVERY_EXAMPLES=300 ./scripts/test tests/test_recovery_sequences.py`.
@@ -30,8 +31,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
+from app.tokens.service import authenticate
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import deliver, link_pattern, path_of, sign_up, text_of
+from tests.tokens import make_token, secret_shown
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -67,6 +70,7 @@ class Recovery(RuleBasedStateMachine):
         self.deleted = False
         self.owner_recovered = False  # since then, nothing the intruder does may succeed
         self.read = {}  # how many messages of each mailbox were looked at
+        self.intruders_tokens = []  # the secrets of the access tokens the intruder made
         browser = Browser(self.app.test_client())
         assert sign_up(browser, self.a, f"own{n}").status_code == 302
         deliver(self.app)
@@ -144,6 +148,8 @@ class Recovery(RuleBasedStateMachine):
             if browser.login(self.current, password).status_code == 302:
                 self.succeeded(person, "sign-in")
                 person.browser = browser
+                if person is self.intruder:  # who leaves a token behind, to come back by
+                    self.intruder_makes_a_token()
                 return
 
     @precondition(lambda self: not self.deleted)
@@ -203,6 +209,17 @@ class Recovery(RuleBasedStateMachine):
         browser = self.session_of(self.person(name))
         if browser is not None:
             assert browser.post("/mypage/email/cancel").status_code == 302
+
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def intruder_makes_a_token(self):
+        for password in sorted(self.intruder.passwords) if self.session_of(self.intruder) else []:
+            secret = secret_shown(make_token(self.intruder.browser, "mine", "write", "9", password))
+            if secret:
+                self.succeeded(self.intruder, "token")
+                self.intruders_tokens.append(secret)
+                self.told_everyone("a token made")
+                return
 
     @precondition(lambda self: not self.deleted)
     @rule()
@@ -303,6 +320,12 @@ class Recovery(RuleBasedStateMachine):
         if not self.deleted:
             assert self.account_email() == self.current
 
+    @invariant()
+    def no_token_the_intruder_made_works_after_the_owners_recovery(self):
+        with self.app.app_context():
+            working = [s for s in self.intruders_tokens if authenticate(s, None) is not None]
+        assert not (self.owner_recovered and working), "the intruder's token outlived recovery"
+
     # --- helpers ---------------------------------------------------------------------------
 
     def address_of(self, link):
@@ -355,6 +378,7 @@ UNLIMITED = {
         "LOGIN_FAILURES_PER_NETWORK",
         "SIGNUPS_PER_CLIENT",
         "SIGNUPS_PER_NETWORK",
+        "TOKENS_PER_HOUR",
     )
 }
 

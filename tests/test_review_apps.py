@@ -13,6 +13,7 @@ from werkzeug.utils import import_string
 from app.extensions import db
 from app.models import Note, User
 from devenv import ROOT
+from tests.variables import env_example_names
 
 APP_JSON = json.loads((ROOT / "app.json").read_text())
 # What each add-on sets (one of its variables, with a value of its kind).
@@ -35,11 +36,6 @@ def procfile():
         name.strip(): command.strip()
         for name, command in (line.split(":", 1) for line in lines if line)
     }
-
-
-def env_example_names():
-    lines = (ROOT / ".env.example").read_text().splitlines()
-    return {line.split("=")[0] for line in lines if line and not line.startswith("#")}
 
 
 def review_app_environment():

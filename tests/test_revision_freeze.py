@@ -18,7 +18,7 @@ from app.release.freeze import (
     read_frozen,
     revision_checksum,
 )
-from app.schema import code_revisions
+from app.schema import HEAD, chain_heads, code_heads, code_revisions
 from devenv import ROOT
 
 REVISION = """\"\"\"{doc}\"\"\"
@@ -88,7 +88,7 @@ def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp
     versions = tmp_path / "migrations" / "versions"
     versions.mkdir(parents=True)
     release = ("app/__init__.py", "app/release/__init__.py", "app/release/ddl.py")
-    for name in ("migrations/__init__.py", *release, "app/release/freeze.py"):
+    for name in ("migrations/__init__.py", *release, "app/release/freeze.py", "app/schema.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text())
     (versions / "0001_test.py").write_text(revision_source("0001", "None"))
@@ -109,6 +109,7 @@ def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp
     (versions / "0002_test.py").write_text(revision_source())
     listed = freeze()
     assert listed.returncode == 0 and "new on this branch: ['0002_test.py']" in listed.stdout
+    assert (tmp_path / "migrations" / "head.txt").read_text() == "0002\n"
     (versions / "0002_test.py").write_text(revision_source(sql="SELECT 2"))
     assert freeze().returncode == 0  # not on main yet: its line follows it
     (versions / "0001_test.py").write_text(revision_source("0001", '"0000"'))
@@ -135,3 +136,15 @@ def test_from_0017_each_revision_is_numbered_one_above_its_parent():
         and int(revision) != int(parents[0]) + 1
     ]
     assert out_of_order == []
+
+
+def test_the_head_readyz_expects_is_the_chains_head():
+    """/readyz compares the database with migrations/head.txt, which only the freeze script
+    writes: a revision added or relinked without running it again fails here, not in production."""
+    lines = HEAD.read_text().splitlines()
+    heads = sorted(chain_heads())
+    assert lines == [" ".join(heads)], (
+        f"migrations/head.txt says {lines}, but the chain's head is {heads}: run "
+        "`.venv/bin/python scripts/freeze_revisions.py` and commit migrations/head.txt"
+    )
+    assert code_heads() == set(heads)

@@ -5,7 +5,6 @@ waited for.
 """
 
 import re
-from html import unescape
 
 import pytest
 from sqlalchemy import text
@@ -14,25 +13,16 @@ from app.extensions import db
 from app.notes import tasks as notes_tasks
 from devenv.services import stored_keys
 from devenv.uploads import Attacher
-from devenv.visitors import PASSWORD, Browser
+from tests.attaching import PDF
+from tests.noting import conflicted, edit_form, note_id_of, page, save, second_session
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
-
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 20
-
-
-def page(response):
-    return unescape(response.get_data(as_text=True))
 
 
 def words(response):
     """The page's text without its tags (search marks the words it found)."""
     return re.sub(r"<[^>]+>", "", page(response))
-
-
-def note_id_of(response):
-    return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
 def trashed_days_ago(app, note_id, days):
@@ -138,19 +128,6 @@ def test_a_note_in_the_list_cannot_be_restored_twice(user):
 # --- Saves that would overwrite another -----------------------------------------------------
 
 
-def second_session(app):
-    """ann signed in a second time, as from another tab's device."""
-    other = Browser(app.test_client())
-    assert other.login("ann@example.com", PASSWORD).status_code == 302
-    return other
-
-
-def edit_form(browser, note_id):
-    """Open the edit form; return its hidden version."""
-    html = page(browser.get(f"/notes/{note_id}/edit"))
-    return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
-
-
 def test_a_save_based_on_an_older_version_is_not_applied_and_shows_both_texts(app, user):
     note_id = note_id_of(user.create_note("Plan", "first text"))
     laptop, phone = user, second_session(app)
@@ -169,22 +146,6 @@ def test_a_save_based_on_an_older_version_is_not_applied_and_shows_both_texts(ap
     assert "This note was changed meanwhile" in page(refused)
     assert "laptop's text" in page(refused) and "phone's text" in page(refused)
     assert "phone's text" in page(laptop.get(f"/notes/{note_id}"))
-
-
-def conflicted(app, user):
-    """Two saves from one version: return the note id, the refused session and its form."""
-    note_id = note_id_of(user.create_note("Plan", "first text"))
-    phone = second_session(app)
-    laptop_version, phone_version = edit_form(user, note_id), edit_form(phone, note_id)
-    phone.post(
-        f"/notes/{note_id}/edit",
-        {"title": "Plan", "content": "phone's text", "version": phone_version},
-    )
-    mine = {"title": "Plan", "content": "laptop's text", "version": laptop_version}
-    refused = user.post(f"/notes/{note_id}/edit", mine)
-    current = re.search(r'name="version" value="(\d+)"', page(refused)).group(1)
-    base = re.search(r'name="base" value="(\d+)"', page(refused)).group(1)
-    return note_id, {**mine, "version": current, "base": base}
 
 
 def texts_of_account(user, note_ids):
@@ -265,15 +226,6 @@ def test_keep_mine_after_yet_another_save_asks_again(app, user):
 @pytest.fixture
 def every_save_kept(app, monkeypatch):
     monkeypatch.setitem(app.config, "HISTORY_QUIET_SECONDS", 0)
-
-
-def save(user, note_id, content, title="Plan"):
-    version = edit_form(user, note_id)
-    answer = user.post(
-        f"/notes/{note_id}/edit", {"title": title, "content": content, "version": version}
-    )
-    assert answer.status_code == 302
-    return answer
 
 
 def test_each_save_keeps_the_text_it_replaced_and_any_version_can_come_back(user, every_save_kept):

@@ -124,13 +124,6 @@ def test_a_missing_result_is_404(user, path):
     assert user.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/wordcount", "/wordcount/1", "/notes/1/wordcount"])
-def test_anonymous_visitor_is_sent_to_login(client, path):
-    response = client.get(path)
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/auth/login?next={path}"
-
-
 def test_a_submission_without_csrf_token_is_400(app, user, site, count_rows):
     response = user.post("/wordcount", {"url": site.url()}, csrf=False)
     assert response.status_code == 400

@@ -6,20 +6,15 @@ import re
 
 import pytest
 
-from devenv.visitors import PASSWORD
-from tests.browsers import keep_the_saved_one_then_save_twice
-from tests.test_interface_browser import SCREENSHOTS, check_here, sign_up_and_in, write_note
+from tests.browsers import (
+    keep_the_saved_one_then_save_twice,
+    sign_in_as,
+    sign_up_and_in,
+    write_note,
+)
+from tests.pagechecks import SCREENSHOTS, check_here
 
 NOT_DONE = {"ko": "“{}”: 미완료", "en": "“{}”: not done"}
-
-
-def sign_in(page, email):
-    """Sign an account in again, in a new tab."""
-    page.goto("/auth/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form:not(.unverified) button[type=submit]").first.click()
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
@@ -45,7 +40,7 @@ def test_a_task_is_ticked_from_the_list_with_the_keyboard_and_the_list_passes_ax
     for width in (320, 390, 1280):
         for scheme in ("light", "dark"):
             tab = tabs(language, width, scheme=scheme)
-            sign_in(tab, email)
+            sign_in_as(tab, email)
             tab.goto("/")
             check_here(tab, f"/ at {width} px, {scheme}", found)
             if width == 390 and language == "ko":
@@ -64,7 +59,7 @@ def test_the_form_offers_the_accounts_tags_as_one_types_a_hash(tabs, language):
     for width in (320, 390, 1280):
         for scheme in ("light", "dark"):
             tab = tabs(language, width, scheme=scheme)
-            sign_in(tab, email)
+            sign_in_as(tab, email)
             tab.goto("/notes/new")
             tab.fill("input[name=title]", "새 회의 — another")
             text = tab.locator("textarea[name=content]")
@@ -100,7 +95,7 @@ def test_an_upload_returns_to_the_attachments_with_its_message(
     for width in (320, 390, 1280):
         for scheme in ("light", "dark"):
             tab = tabs(language, width, scheme=scheme)
-            sign_in(tab, email)
+            sign_in_as(tab, email)
             tab.goto(note)
             tab.set_input_files("form.upload input[type=file]", report)
             with tab.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
@@ -134,7 +129,7 @@ def test_the_history_with_a_set_aside_text_and_dropped_saves_passes_axe(tabs, la
     for width in (320, 390, 1280):
         for scheme in ("light", "dark"):
             tab = tabs(language, width, scheme=scheme)
-            sign_in(tab, email)
+            sign_in_as(tab, email)
             for path in (f"{note}/history", aside):
                 tab.goto(path)
                 check_here(tab, f"{path} at {width} px, {scheme}", found)

@@ -52,6 +52,7 @@ class PageServer(HTTPServer):
         super().__init__("127.0.0.1", 0, ssl_context=tls, threaded=True)
         self.no_handler_status_code = 404
         self.server_names = []
+        self.home = next(iter(pages), "/")  # what url() names by default: the first page
         if tls is not None:
             tls.sni_callback = self.remember_server_name
         self.add_pages(pages)
@@ -62,6 +63,10 @@ class PageServer(HTTPServer):
             path, _, query = target.partition("?")
             handler = self.expect_request(unquote(path), query_string=query or None)
             handler.respond_with_response(reply.response())
+
+    def url(self, path=None):
+        """Return the URL of `path` on this server, by default of its first page."""
+        return self.url_for(path or self.home)
 
     @property
     def requests(self):

@@ -34,7 +34,6 @@ ARTICLE = b"""<!doctype html>
 def site():
     """A web server on 127.0.0.1 with an article; add pages with `site.add_pages`."""
     with serve_pages({"/article": Reply(ARTICLE)}) as server:
-        server.url = lambda path="/article": f"http://127.0.0.1:{server.port}{path}"
         yield server
 
 

@@ -3,12 +3,12 @@
 from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound, default_exceptions
 
 from app import storage
 from app.attachments import naming
 from app.attachments.forms import UploadStartForm
+from app.attachments.lookup import owned_attachment
 from app.attachments.uploads import (
     UploadRefused,
     confirm_upload,
@@ -19,7 +19,6 @@ from app.attachments.uploads import (
 )
 from app.errors import handle_http_error
 from app.extensions import db
-from app.models import Attachment
 from app.notes.lookup import get_note
 
 bp = Blueprint("attachments", __name__)
@@ -37,13 +36,7 @@ def upload_refused(refusal):
 
 def get_attachment(attachment_id):
     """Return the signed-in user's confirmed attachment, or abort 404."""
-    attachment = db.session.scalar(
-        select(Attachment).where(
-            Attachment.id == attachment_id,
-            Attachment.user_id == current_user.id,
-            Attachment.state == "confirmed",
-        )
-    )
+    attachment = owned_attachment(current_user.id, attachment_id)
     if attachment is None:
         raise NotFound()
     return attachment

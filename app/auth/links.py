@@ -7,10 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app import objects
+from app.auth import throttle
 from app.auth.tasks import defer_notices
 from app.extensions import db
 from app.i18n.formats import local_time_writer
-from app.models import AddressHold, MailToken, User, lock_user
+from app.models import AddressHold, MailToken, User, lock_user, utcnow
+from app.tokens import service as tokens
 
 # Why a mailed link did not work, and where to ask for another.
 LINK_PROBLEMS = {
@@ -66,6 +68,26 @@ def look_up(token, purposes, lock=False):
     lock_user(row.user_id)
     db.session.expire_all()  # what was read before the lock is read again
     return MailToken.look_up(token, purposes, lock=True)
+
+
+def take_back(user, row, new_password):
+    """Recover the account from the address the link `row` was mailed to (a reset or a "this
+    was not me" link), with `new_password`; return the addresses that lost their standing.
+
+    The one place both recoveries share (docs/mail.md, "Who may undo what"): the password
+    changes (which voids every bound link), the address is confirmed (the link reached it:
+    it is the holder's, whoever made the account with it), the link is spent, what the
+    address outranks is deleted, and every session and every access token of the account
+    ends, so nothing an intruder made outlives the recovery.
+    """
+    user.set_password(new_password)
+    user.email_verified_at = user.email_verified_at or utcnow()
+    row.spend()
+    dropped = MailToken.delete_outranked(user, row.email, keep=row)
+    user.end_every_session()
+    tokens.revoke_all(user.id)
+    throttle.clear_failures(user.email)
+    return dropped
 
 
 def who_may_undo(user):

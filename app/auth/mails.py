@@ -11,13 +11,15 @@ clear, not even in the job's arguments.
 
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from flask import current_app
 from flask_babel import force_locale, get_locale, gettext
 
 from app import mail
 from app.extensions import db
-from app.models import AddressHold, LoginSession, MailToken, User, comparison_key
+from app.i18n.choice import place_of
+from app.i18n.formats import DATE_TIME_PATTERNS
+from app.models import AccessToken, AddressHold, LoginSession, MailToken, User, comparison_key
 
 
 def hours(lifetime):
@@ -33,6 +35,15 @@ def days(lifetime):
 def local_date(user, moment):
     """Return the day of `moment` in the account's zone, as its language writes it."""
     return format_date(moment.astimezone(ZoneInfo(user.time_zone)), "long", locale=get_locale())
+
+
+def local_time(user, moment):
+    """Return `moment` to the minute in the account's zone and language, with the zone's place
+    as my page names it ("2026년 1월 2일 오후 12:04 (서울, 대한민국)")."""
+    locale = get_locale()
+    pattern = DATE_TIME_PATTERNS.get(locale.language, "medium")
+    written = format_datetime(moment, pattern, tzinfo=ZoneInfo(user.time_zone), locale=locale)
+    return f"{written} ({place_of(user.time_zone, locale)})"
 
 
 def removal_link(user):
@@ -163,6 +174,22 @@ def account_secured(user, to=None, actor=None, moved_back=False, farewell=False)
     return notice(user, subject, "account_secured", to=to, **context)
 
 
+def token_made(user, token_id=None, to=None, actor=None, farewell=False):
+    """Tell the addresses with standing that a personal access token was made: its name and
+    access, when (in the account's zone), and the page that lists and revokes tokens."""
+    subject = gettext("A personal access token was made for your Memo account")
+    context = {"tokens_link": mail.link("tokens.index")}
+    token = db.session.get(AccessToken, token_id) if token_id is not None else None
+    if token is not None:
+        context.update(
+            name=token.name,
+            may_write=token.may_write,
+            made=local_time(user, token.created_at),
+            until=local_time(user, token.expires_at),
+        )
+    return notice(user, subject, "token_made", to=to, actor=actor, farewell=farewell, **context)
+
+
 def account_deleted(user, address, nickname):
     """Say goodbye to the address a deleted account had (deferred only if it was verified)."""
     subject = gettext("Your Memo account was deleted")
@@ -180,6 +207,7 @@ MAILS = {
     "email_in_use": email_in_use,
     "email_changed": email_changed,
     "account_secured": account_secured,
+    "token_made": token_made,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

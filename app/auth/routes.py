@@ -29,7 +29,15 @@ from app.auth.forms import (
     ResetRequestForm,
     SignupForm,
 )
-from app.auth.links import link_problem, look_up, move_back, move_to, redeemable, who_may_undo
+from app.auth.links import (
+    link_problem,
+    look_up,
+    move_back,
+    move_to,
+    redeemable,
+    take_back,
+    who_may_undo,
+)
 from app.auth.sessions import sign_in
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
@@ -37,7 +45,6 @@ from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
     AddressHold,
-    MailToken,
     User,
     burn_password_check,
     comparison_key,
@@ -225,14 +232,8 @@ def reset_password(token):
         db.session.rollback()
         return link_problem(problem, ASK_FOR_RESET)
     user = row.user
-    user.set_password(form.new_password.data)  # which voids every bound link (account_stamp)
-    # The link reached the address: it is the holder's, whoever made the account with it.
-    user.email_verified_at = user.email_verified_at or utcnow()
-    row.spend()
     # An act from this address: older undo links sent here, and lower addresses' links, go.
-    dropped = MailToken.delete_outranked(user, user.email, keep=row)
-    user.end_every_session()
-    throttle.clear_failures(user.email)
+    dropped = take_back(user, row, form.new_password.data)
     defer_notices("password_changed", user, actor=user.email, farewell=dropped)
     db.session.commit()
     sign_out_here()
@@ -270,12 +271,7 @@ def secure(token):
     user = row.user
     away = comparison_key(user.email) != comparison_key(row.email)
     moved_back = not away or move_back(user, row)
-    user.set_password(form.new_password.data)
-    user.email_verified_at = user.email_verified_at or utcnow()
-    row.spend()
-    dropped = MailToken.delete_outranked(user, row.email, keep=row)
-    user.end_every_session()
-    throttle.clear_failures(user.email)
+    dropped = take_back(user, row, form.new_password.data)
     moved = away and moved_back
     defer_notices("account_secured", user, actor=row.email, farewell=dropped, moved_back=moved)
     db.session.commit()

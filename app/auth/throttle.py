@@ -31,7 +31,7 @@ import ipaddress
 import math
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import ngettext
 from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
@@ -187,8 +187,10 @@ def refusal(window_ends, message):
 def spend(counted, window, message):
     """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit."""
     window_ends = []
+    spent = g.setdefault("spent", {})  # what the API tells in its RateLimit-* headers
     for scope, subject, limit in counted:
         failures, started = count_attempt(scope, subject, window)
+        spent[scope] = (limit, failures, started + window)
         if failures > limit:
             window_ends.append(started + window)
     prune(window, [scope for scope, _, _ in counted])

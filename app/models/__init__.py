@@ -1,6 +1,7 @@
-"""The data model: users, their notes, attachments and word counts, mailed links, throttles.
+"""The data model: users, their notes, attachments and word counts, mailed links, throttles,
+access tokens.
 
-One module per part (base, accounts, notes, work, access, transfers); everything is
+One module per part (base, accounts, notes, work, access, transfers, tokens); everything is
 imported from here: `from app.models import Note`.
 """
 
@@ -17,6 +18,7 @@ from app.models.accounts import (
     dummy_hash,
     hash_token,
 )
+from app.models.api import IDEMPOTENCY_KEY_MAX_LENGTH, IdempotencyKey
 from app.models.base import (
     ATTACHMENT_KEY_MAX_LENGTH,
     ATTACHMENT_NAME_MAX_LENGTH,
@@ -40,6 +42,13 @@ from app.models.notes import (
     NoteShare,
     NoteVersion,
     new_note_tags,
+)
+from app.models.tokens import (
+    TOKEN_ADDRESS_MAX_LENGTH,
+    TOKEN_MAX_DAYS,
+    TOKEN_NAME_MAX_LENGTH,
+    TOKEN_SCOPES,
+    AccessToken,
 )
 from app.models.transfers import (
     AccountExport,
@@ -100,4 +109,11 @@ __all__ = [
     "AccountImport",
     "AccountExport",
     "account_json",
+    "AccessToken",
+    "TOKEN_SCOPES",
+    "TOKEN_NAME_MAX_LENGTH",
+    "TOKEN_MAX_DAYS",
+    "TOKEN_ADDRESS_MAX_LENGTH",
+    "IdempotencyKey",
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
 ]

@@ -11,11 +11,11 @@ from flask import abort, flash, render_template, request
 from flask_login import login_required
 
 from app.extensions import db
-from app.markdown import set_task
 from app.models import CONTENT_MAX_LENGTH
+from app.notes import service
 from app.notes.forms import EditForm
 from app.notes.lookup import get_note
-from app.notes.routes import bp, has_room, render_conflict, save
+from app.notes.routes import bp, has_room, render_conflict
 from app.notes.shelves import back_to
 
 TICKS = {"1": True, "0": False}  # the form's `done`
@@ -38,7 +38,7 @@ def tick_task(note_id, number):
     if done is None:
         abort(400)
     base = version_sent(request.form)
-    content = set_task(note.content, number, done)
+    content = service.ticked(note, number, done)
     if content is None and base == note.version:
         abort(404)  # the text has no such task item
     content = note.content if content is None else content
@@ -48,7 +48,7 @@ def tick_task(note_id, number):
         return back_to(note)
     if base != note.version:
         return render_conflict(form, note)
-    if not save(note, note.title, content, base):
+    if not service.save(note, note.title, content, base):
         db.session.rollback()
         return render_conflict(form, get_note(note_id))
     db.session.commit()

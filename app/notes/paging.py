@@ -81,7 +81,8 @@ class NotePage:
 # identity map and no ORM compile step. Each is built once with bound parameters, so a
 # request only binds values: building one costs 0.16 ms, 2.3 % of the first page's CPU and
 # 4.6 % of an older or newer page's, which runs two (bench/cpu.py's setting; see
-# docs/performance.md). A row has the attributes the list shows, by name.
+# docs/performance.md). A row has the attributes the list shows; app/notes/listing.py reads
+# them in LISTED's order (its COLUMNS, checked at import).
 NOTES = Note.__table__
 AT_CURSOR = tuple_(bindparam("pinned"), bindparam("created_at"), bindparam("id"))
 # `tags @> '{}'` holds for every note: one statement whether a tag is asked for or not.

@@ -4,24 +4,23 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import update as update_rows
 
 from app.attachments.panel import attachments_panel
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
-from app.markdown import summary
 from app.models import BIGINT_MAX, TITLE_MAX_LENGTH, Note, utcnow
 from app.models.notes import SET_ASIDE
-from app.notes import history, trash
+from app.notes import history, service, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
+from app.notes.listing import listed_notes
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
-from app.notes.quota import QuotaFull, check_kept, check_room
+from app.notes.quota import QuotaFull, check_kept
 from app.shares.links import count_live
 from app.shares.routes import share_panel
-from app.tags import TAGS_PER_FILTER, note_tags, tag_name
+from app.tags import TAGS_PER_FILTER, tag_name
 from app.validators import is_same_site_path
 
 bp = Blueprint("notes", __name__)
@@ -43,9 +42,8 @@ def note_url_format(endpoint, **values):
 
 def has_room(form, note=None):
     """Count the save against the write rate (429 past it); check the quota (a field error)."""
-    spend_note_write(current_user.id)
     try:
-        check_room(current_user.id, form.title.data, form.content.data, note)
+        service.make_room(current_user.id, form.title.data, form.content.data, note)
     except QuotaFull as full:
         db.session.rollback()
         form.content.errors.append(str(full))
@@ -83,14 +81,11 @@ def index():
     per_page = current_app.config["NOTES_PER_PAGE"]
     sort = sort_asked_for(request.args)
     page = notes_page(current_user.id, request.args, per_page, tags, sort)
+    task_url = note_url_format("notes.tick_task", number=0).removesuffix("0")
+    by_creation = sort == "created"
+    notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
     return render_template(
-        "notes/index.html",
-        page=page,
-        tags=tags,
-        sort=sort,
-        oldest=OLDEST,
-        note_url=note_url_format("notes.detail"),
-        task_url=note_url_format("notes.tick_task", number=0).removesuffix("0"),
+        "notes/index.html", page=page, notes=notes, tags=tags, sort=sort, oldest=OLDEST
     )
 
 
@@ -99,10 +94,14 @@ def index():
 def create():
     """Write a new note."""
     form = NoteForm()
-    if not form.validate_on_submit() or not has_room(form):
+    if not form.validate_on_submit():
         return render_form(form)
-    note = Note(title=form.title.data, content=form.content.data, user_id=current_user.id)
-    db.session.add(note)
+    try:
+        note = service.create(current_user.id, form.title.data, form.content.data)
+    except QuotaFull as full:
+        db.session.rollback()
+        form.content.errors.append(str(full))
+        return render_form(form)
     db.session.commit()
     flash(gettext("Note saved."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
@@ -116,37 +115,6 @@ def detail(note_id):
     return render_template(
         "notes/detail.html", note=note, panel=attachments_panel(note), sharing=share_panel(note)
     )
-
-
-def save(note, title, content, base, always=False):
-    """Make `title` and `content` the note's text if it is still at version `base`.
-
-    The text it replaces joins the note's history. Returns False (nothing written) when
-    another save came first: the caller shows both texts.
-    """
-    if (title, content) == (note.title, note.content):
-        return note.version == base
-    history.keep(note, always=always)
-    facts = summary(content)
-    applied = db.session.execute(
-        update_rows(Note)
-        .where(Note.id == note.id, Note.version == base)
-        .values(
-            title=title,
-            content=content,
-            version=Note.version + 1,
-            updated_at=utcnow(),
-            tags=note_tags(title, content),
-            tagged_version=Note.version + 1,
-            preview=facts.preview,
-            tasks_done=facts.tasks_done,
-            tasks_total=facts.tasks_total,
-            open_tasks=facts.open_tasks,
-            read_version=base + 1,  # the WHERE holds the version at `base`
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return applied == 1
 
 
 def render_conflict(form, note):
@@ -175,7 +143,7 @@ def update(note_id):
         return render_form(form, note)
     if base != note.version:
         return render_conflict(form, note)
-    if not save(note, form.title.data, form.content.data, base):
+    if not service.save(note, form.title.data, form.content.data, base):
         db.session.rollback()
         return render_conflict(form, get_note(note_id))
     db.session.commit()
@@ -207,7 +175,7 @@ def resolve(note_id):
         return redirect(url_for("notes.detail", note_id=copy.id))
     if form.version.data != note.version or not has_room(form, note):
         return render_conflict(form, note)
-    if not save(note, title, content, form.version.data, always=True):
+    if not service.save(note, title, content, form.version.data, always=True):
         db.session.rollback()
         return render_conflict(form, get_note(note_id))
     db.session.commit()
@@ -248,7 +216,7 @@ def keep_theirs(note, form):
 def toggle(note_id):
     """Tick a note off as done, or back to open; return to the page it was ticked on."""
     note = get_note(note_id)
-    note.completed = not note.completed
+    service.set_completed(note, not note.completed)
     db.session.commit()
     target = request.form.get("next", "")
     return redirect(
@@ -273,7 +241,7 @@ def toggle_listed():
 def delete(note_id):
     """Move a note to the trash, where it can be restored for TRASH_DAYS."""
     note = get_note(note_id)
-    trash.move_to_trash(note)
+    service.move_to_trash(note)
     db.session.commit()
     flash(
         gettext(
@@ -314,7 +282,7 @@ def trash_page():
 def restore(note_id):
     """Take a note out of the trash, with its attachments and search hits."""
     note = get_note(note_id, in_trash=True)
-    trash.restore(note)
+    service.restore(note)
     db.session.commit()
     flash(gettext("Note restored."), "success")
     live = count_live(note)

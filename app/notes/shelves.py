@@ -12,7 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Note, utcnow
+from app.models import Note
+from app.notes import service
 from app.notes.lookup import get_note
 from app.notes.routes import bp
 from app.validators import is_same_site_path
@@ -34,7 +35,7 @@ def back_to(note):
 def pin(note_id):
     """Put a note first in the list."""
     note = get_note(note_id)
-    note.pinned = True
+    service.set_pinned(note, True)
     db.session.commit()
     flash(gettext("Pinned: this note comes first in your list."), "success")
     return back_to(note)
@@ -45,7 +46,7 @@ def pin(note_id):
 def unpin(note_id):
     """Put a pinned note back among the others, by its date."""
     note = get_note(note_id)
-    note.pinned = False
+    service.set_pinned(note, False)
     db.session.commit()
     flash(gettext("Unpinned."), "success")
     return back_to(note)
@@ -56,7 +57,7 @@ def unpin(note_id):
 def archive(note_id):
     """Put a note away: out of the list and search, into the archive."""
     note = get_note(note_id)
-    note.archived_at = note.archived_at or utcnow()
+    service.set_archived(note, True)
     db.session.commit()
     flash(gettext("Archived: the note is out of your list and search, in the archive."), "info")
     return back_to(note)
@@ -67,7 +68,7 @@ def archive(note_id):
 def unarchive(note_id):
     """Bring an archived note back to the list and search."""
     note = get_note(note_id)
-    note.archived_at = None
+    service.set_archived(note, False)
     db.session.commit()
     flash(gettext("Back in your list."), "success")
     return back_to(note)
@@ -93,14 +94,14 @@ def archive_page():
 TAGS_SUGGESTED = 200  # the note form's suggestions: the most used, this many at most
 
 
-def tag_counts(limit):
-    """Return the signed-in user's tags with how many listed notes have each, the most used
+def tag_counts(user_id, limit):
+    """Return the user's tags with how many listed notes have each, the most used
     first, `limit` at most."""
     tag = func.unnest(Note.tags).label("tag")
     listed = (
         select(tag)
         .where(
-            Note.user_id == current_user.id,
+            Note.user_id == user_id,
             Note.deleted_at.is_(None),
             Note.archived_at.is_(None),
         )
@@ -118,7 +119,9 @@ def tag_counts(limit):
 @login_required
 def tags_page():
     """List the user's tags with how many listed notes have each, the most used first."""
-    return render_template("notes/tags.html", counts=tag_counts(TAGS_SHOWN), shown=TAGS_SHOWN)
+    return render_template(
+        "notes/tags.html", counts=tag_counts(current_user.id, TAGS_SHOWN), shown=TAGS_SHOWN
+    )
 
 
 @bp.get("/tags/names")
@@ -126,4 +129,4 @@ def tags_page():
 def tag_names():
     """Answer the user's tags, the most used first, as JSON: the note form's script offers
     them as one types `#` (app/static/editor.js). It reads only; the form works without it."""
-    return jsonify(tags=[row.tag for row in tag_counts(TAGS_SUGGESTED)])
+    return jsonify(tags=[row.tag for row in tag_counts(current_user.id, TAGS_SUGGESTED)])

@@ -13,11 +13,11 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from app.extensions import db
-from app.notes import history
+from app.notes import history, service
 from app.notes.diff import text_diff
 from app.notes.forms import NoteForm
 from app.notes.lookup import get_note
-from app.notes.routes import bp, has_room, save
+from app.notes.routes import bp, has_room
 
 # The history page diffs its newest versions; a link shows each other one's (app/notes/diff.py).
 DIFFS_SHOWN = 5
@@ -72,7 +72,7 @@ def restore_version(note_id, version_id):
     if not has_room(form, note):
         flash(form.content.errors[0], "error")
         return redirect(url_for("notes.history_page", note_id=note.id))
-    save(note, version.title, version.content, note.version, always=True)
+    service.save(note, version.title, version.content, note.version, always=True)
     db.session.commit()
     flash(gettext("That version is the note's text again."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))

@@ -6,6 +6,8 @@ with `database` (tests/migrations/conftest.py). A revision's parent is
 reads it, the one helper the tests, the template databases and bench/ share.
 """
 
+from datetime import timedelta
+
 from sqlalchemy import func, text
 
 
@@ -56,3 +58,16 @@ def note(title, content="body", user_id=1):
 def counted(scope, subject):
     """Return a login_throttle row for `insert_into`: one attempt of `subject` counted now."""
     return {"scope": scope, "subject": subject, "failures": 1, "window_started_at": func.now()}
+
+
+def mail_token(token_hash, purpose, email="a@example.com", valid_for=timedelta(0)):
+    """Return a mail_token row of user 1 for `insert_into`, sent to `email`, expiring
+    `valid_for` from now."""
+    return {
+        "token_hash": token_hash,
+        "user_id": 1,
+        "purpose": purpose,
+        "email": email,
+        "created_at": func.now(),
+        "expires_at": func.now() + valid_for,
+    }

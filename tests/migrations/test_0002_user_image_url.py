@@ -4,11 +4,10 @@ import pytest
 from alembic.util import CommandError
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
+from tests.migrations.revisions import kept, under_test
 
-REVISION = "0002"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0002")
+USER_ROWS = 'SELECT id, email, nickname, password_hash FROM "user" ORDER BY id'
 USERS = [
     ("ann@example.com", "ann", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$YW5uLWhhc2g"),
     ("bob@example.com", "bob", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$Ym9iLWhhc2g"),
@@ -36,15 +35,10 @@ def users_at_0001(alembic_runner, database):
     )
 
 
-def users(database):
-    return database.rows('SELECT id, email, nickname, password_hash FROM "user" ORDER BY id')
-
-
 def test_0002_adds_an_empty_image_url_and_keeps_every_user(users_at_0001, alembic_runner, database):
-    before = users(database)
-    assert [(u["email"], u["nickname"], u["password_hash"]) for u in before] == USERS
-    alembic_runner.migrate_up_to(REVISION)
-    assert users(database) == before
+    with kept(database, USER_ROWS) as before:
+        assert [(u["email"], u["nickname"], u["password_hash"]) for u in before] == USERS
+        alembic_runner.migrate_up_to(REVISION)
     assert [row["image_url"] for row in database.rows('SELECT image_url FROM "user"')] == [
         None
     ] * len(USERS)
@@ -65,12 +59,11 @@ def test_0002_makes_image_url_unique(users_at_0001, alembic_runner, database):
 def test_0002_downgrade_drops_the_column_and_keeps_every_user(
     users_at_0001, alembic_runner, database
 ):
-    before = users(database)
-    alembic_runner.migrate_up_to(REVISION)
-    alembic_runner.migrate_down_to(PARENT)
-    assert "image_url" not in database.columns("user")
-    assert users(database) == before
+    with kept(database, USER_ROWS):
+        alembic_runner.migrate_up_to(REVISION)
+        alembic_runner.migrate_down_to(PARENT)
     assert alembic_runner.current == PARENT
+    assert "image_url" not in database.columns("user")
 
 
 def test_0002_reruns_after_an_index_build_that_failed(users_at_0001, alembic_runner, database):

@@ -1,22 +1,12 @@
 """Revision 0003 adds note.completed to a table with rows, finishes a run that failed part
 way, and takes the column away again."""
 
-import pytest
-
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import rows_at, under_test
 
-REVISION = "0003"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0003")
 LEFTOVER = "SELECT conname FROM pg_constraint WHERE conname = 'ck_note_completed_not_null'"
-
-
-@pytest.fixture
-def ann_at_parent(alembic_runner):
-    """A database at 0003's parent holding one user."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user(password_hash="argon-hash"))
+ann_at_parent = rows_at(PARENT, user=user(password_hash="argon-hash"))
 
 
 def test_0003_adds_completed_and_keeps_every_note(ann_at_parent, alembic_runner, database):

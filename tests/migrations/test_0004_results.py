@@ -3,12 +3,10 @@
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import under_test
 
-REVISION = "0004"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0004")
 
 
 def test_0004_adds_results_and_keeps_existing_rows(alembic_runner, database):

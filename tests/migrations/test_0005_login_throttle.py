@@ -4,12 +4,10 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import counted, note, user
+from tests.migrations.revisions import under_test
 
-REVISION = "0005"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0005")
 
 
 def test_0005_adds_the_login_throttle_and_keeps_every_row(alembic_runner, database):

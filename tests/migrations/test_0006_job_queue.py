@@ -1,13 +1,9 @@
 """Revision 0006 installs procrastinate's job queue beside the rows, and removes it whole."""
 
-import pytest
-
-from devenv.revisions import parent_revision
 from tests.migrations import user
+from tests.migrations.revisions import under_test
 
-REVISION = "0006"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0006")
 
 
 def queue_objects(database):

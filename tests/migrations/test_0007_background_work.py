@@ -4,12 +4,10 @@ uploads; its downgrade keeps every count."""
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import user
+from tests.migrations.revisions import under_test
 
-REVISION = "0007"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0007")
 # A finished count, as the previous release inserts it (it never names the status).
 FINISHED = (
     "INSERT INTO results (url, result_all, result_no_stop_words, user_id, created_at)"

@@ -6,19 +6,13 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from app.models import comparison_key
-from devenv.revisions import parent_revision
 from tests.migrations import user
+from tests.migrations.revisions import kept, rows_at, under_test
 
-REVISION = "0008"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0008")
+USER_ROWS = 'SELECT id, email, nickname, password_hash FROM "user" ORDER BY id'
 USERS = [("Ann@example.com", "Ann"), ("ΟΔΟΣ@example.gr", "Straße"), ("ａｂ@example.jp", "ᏣᎳᎩ")]
-
-
-@pytest.fixture
-def before_0008(alembic_runner):
-    """A database at 0008's parent revision, as the previous release left it."""
-    alembic_runner.migrate_up_to(PARENT)
+before_0008 = rows_at(PARENT)  # as the previous release left it
 
 
 def add_users(alembic_runner, users):
@@ -27,15 +21,10 @@ def add_users(alembic_runner, users):
     )
 
 
-def users(database):
-    return database.rows('SELECT id, email, nickname, password_hash FROM "user" ORDER BY id')
-
-
 def test_0008_writes_every_users_keys_and_makes_them_unique(before_0008, alembic_runner, database):
     add_users(alembic_runner, USERS)
-    before = users(database)
-    alembic_runner.migrate_up_to(REVISION)
-    assert users(database) == before
+    with kept(database, USER_ROWS):
+        alembic_runner.migrate_up_to(REVISION)
     keys = database.rows('SELECT email_key, nickname_key FROM "user" ORDER BY id')
     assert keys == [
         {"email_key": comparison_key(email), "nickname_key": comparison_key(nickname)}
@@ -74,8 +63,7 @@ def test_0008_stops_naming_the_accounts_it_would_merge_and_reruns_once_resolved(
 
 def test_0008_downgrade_drops_the_keys_and_keeps_every_user(before_0008, alembic_runner, database):
     add_users(alembic_runner, USERS)
-    before = users(database)
-    alembic_runner.migrate_up_to(REVISION)
-    alembic_runner.migrate_down_to(PARENT)
-    assert {"email_key", "nickname_key"}.isdisjoint(database.columns("user"))
-    assert users(database) == before
+    with kept(database, USER_ROWS):
+        alembic_runner.migrate_up_to(REVISION)
+        alembic_runner.migrate_down_to(PARENT)
+        assert {"email_key", "nickname_key"}.isdisjoint(database.columns("user"))

@@ -6,12 +6,14 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision, script_directory
+from devenv.revisions import script_directory
 from tests.migrations import note, user
+from tests.migrations.revisions import kept, rows_at, under_test
 
-REVISION = "0010"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0010")
+NOTES = "SELECT id, title, content, created_at, user_id FROM note ORDER BY id"
+# A user with two notes.
+notes_at_parent = rows_at(PARENT, user=user(), note=[note("first"), note("second")])
 
 
 def attachment(note_id, key, state="confirmed"):
@@ -31,26 +33,13 @@ def attachment(note_id, key, state="confirmed"):
     }
 
 
-@pytest.fixture
-def notes_at_parent(alembic_runner):
-    """A database at the revision before 0010, holding a user with two notes."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user())
-    alembic_runner.insert_into("note", [note("first"), note("second")])
-
-
-def notes(database):
-    return database.rows("SELECT id, title, content, created_at, user_id FROM note ORDER BY id")
-
-
 def test_0010_is_marked_backward_compatible():
     assert script_directory().get_revision(REVISION).module.backward_compatible is True
 
 
 def test_0010_adds_the_table_and_keeps_every_note(notes_at_parent, alembic_runner, database):
-    before = notes(database)
-    alembic_runner.migrate_up_to(REVISION)
-    assert notes(database) == before
+    with kept(database, NOTES):
+        alembic_runner.migrate_up_to(REVISION)
     alembic_runner.insert_into("attachment", attachment(1, "attachments/1/a"))
     alembic_runner.insert_into("attachment", attachment(2, "attachments/1/b", state="pending"))
     rows = database.rows("SELECT note_id, state, name FROM attachment ORDER BY id")
@@ -97,10 +86,9 @@ def test_0010_refuses_rows_the_app_never_writes(
 def test_0010_downgrade_drops_the_table_and_keeps_every_note(
     notes_at_parent, alembic_runner, database
 ):
-    before = notes(database)
-    alembic_runner.migrate_up_to(REVISION)
-    alembic_runner.insert_into("attachment", attachment(1, "attachments/1/a"))
-    alembic_runner.migrate_down_to(PARENT)
-    assert "attachment" not in database.tables()
-    assert notes(database) == before
+    with kept(database, NOTES):
+        alembic_runner.migrate_up_to(REVISION)
+        alembic_runner.insert_into("attachment", attachment(1, "attachments/1/a"))
+        alembic_runner.migrate_down_to(PARENT)
+        assert "attachment" not in database.tables()
     assert alembic_runner.current == PARENT

@@ -1,39 +1,25 @@
 """Revision 0011 gives every note a search vector and a search index by owner, and undoes it."""
 
-import pytest
-
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import kept, rows_at, under_test
 
-REVISION = "0011"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
-NOTE_COLUMNS = "id, title, content, created_at, updated_at, user_id, completed"
+REVISION, PARENT, pytestmark = under_test("0011")
+NOTES = (
+    "SELECT id, title, content, created_at, updated_at, user_id, completed FROM note ORDER BY id"
+)
 # A word of 2,030 letters: its lexeme fits a tsvector, but not with the owner's id in front.
 LONG_WORD = "x" * 2030
 VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_note_search_keys'::regclass"
-
-
-@pytest.fixture
-def notes_before_0011(alembic_runner, database):
-    """A database just before 0011 with two users' notes, one of them holding a huge word."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into(
-        "user",
-        [
-            user("ann@example.com", "ann", password_hash="argon-hash"),
-            user("bob@example.com", "bob", password_hash="argon-hash"),
-        ],
-    )
-    alembic_runner.insert_into(
-        "note",
-        [
-            note("Groceries", "milk and eggs", user_id=1),
-            note("회의", "메모를 남겼다", user_id=2),
-            note("Long", f"a {LONG_WORD} word", user_id=2),
-        ],
-    )
-    database.execute("UPDATE note SET completed = true WHERE title = 'Long'")
+# Two users' notes, one of them holding a huge word.
+notes_before_0011 = rows_at(
+    PARENT,
+    user=[user("ann@example.com", "ann"), user("bob@example.com", "bob")],
+    note=[
+        note("Groceries", "milk and eggs", user_id=1),
+        note("회의", "메모를 남겼다", user_id=2),
+        {**note("Long", f"a {LONG_WORD} word", user_id=2), "completed": True},
+    ],
+)
 
 
 def vectors(database):
@@ -50,16 +36,11 @@ def index_keys(database):
     return {row["title"]: row["keys"] for row in rows}
 
 
-def notes(database):
-    return database.rows(f"SELECT {NOTE_COLUMNS} FROM note ORDER BY id")
-
-
 def test_0011_fills_every_notes_vector_and_keys_them_by_owner(
     notes_before_0011, alembic_runner, database
 ):
-    before = notes(database)
-    alembic_runner.migrate_up_to(REVISION)
-    assert notes(database) == before
+    with kept(database, NOTES):
+        alembic_runner.migrate_up_to(REVISION)
     assert vectors(database) == {
         "Groceries": "'egg':4B 'groceri':1A 'milk':2B",
         "회의": "'남겼다':3B '메모를':2B '회의':1A",
@@ -105,11 +86,10 @@ def test_0011_keeps_the_vector_up_to_date_for_the_previous_release_too(
 def test_0011_downgrade_removes_the_vector_its_trigger_and_functions(
     notes_before_0011, alembic_runner, database
 ):
-    before = notes(database)
-    alembic_runner.migrate_up_to(REVISION)
-    alembic_runner.migrate_down_to(PARENT)
+    with kept(database, NOTES):
+        alembic_runner.migrate_up_to(REVISION)
+        alembic_runner.migrate_down_to(PARENT)
     assert "search_vector" not in database.columns("note")
-    assert notes(database) == before
     leftovers = database.rows(
         "SELECT tgname AS name FROM pg_trigger WHERE tgname LIKE 'note_search%'"
         " UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'note_search%'"

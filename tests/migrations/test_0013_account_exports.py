@@ -4,25 +4,16 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import rows_at, under_test
 
-REVISION = "0013"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0013")
+user_at_parent = rows_at(PARENT, user=user(), note=note("kept"))
 
 
 def export(status, key=None, size=None):
     """Return an account_export row of user 1."""
     return {"user_id": 1, "status": status, "key": key, "size": size, "created_at": func.now()}
-
-
-@pytest.fixture
-def user_at_parent(alembic_runner):
-    """A database at the revision before 0013, holding a user with a note."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user())
-    alembic_runner.insert_into("note", note("kept"))
 
 
 def test_0013_adds_exports_and_keeps_users_and_notes(user_at_parent, alembic_runner, database):

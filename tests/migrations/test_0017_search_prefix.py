@@ -1,15 +1,13 @@
 """Revision 0017 keeps the search vector to a long note's first characters, and undoes it."""
 
-import pytest
-
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import kept, rows_at, under_test
 
-REVISION = "0017"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0017")
 SEARCHED = 10_000  # the revision's limit, in characters
-NOTE_COLUMNS = "id, title, content, created_at, updated_at, user_id, completed"
+NOTES = (
+    "SELECT id, title, content, created_at, updated_at, user_id, completed FROM note ORDER BY id"
+)
 
 
 def long_content(far_word, cut_word="zanzibarian"):
@@ -30,28 +28,24 @@ def words(database, title):
     return set(row["vector"].split()), set(row["keys"].split())
 
 
-@pytest.fixture
-def before_0017(alembic_runner):
-    """A database at 0017's parent: a short note, a long one and a long Korean one."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user("ann@example.com", "ann", password_hash="argon-hash"))
-    alembic_runner.insert_into(
-        "note",
-        [
-            note("Short", "milk and eggs"),
-            note("Long", long_content("zebra")),
-            note("회의", "메모를 " * 2200 + "일기"),
-        ],
-    )
+# A short note, a long one and a long Korean one.
+before_0017 = rows_at(
+    PARENT,
+    user=user("ann@example.com", "ann", password_hash="argon-hash"),
+    note=[
+        note("Short", "milk and eggs"),
+        note("Long", long_content("zebra")),
+        note("회의", "메모를 " * 2200 + "일기"),
+    ],
+)
 
 
 def test_0017_reads_the_first_10000_characters_of_the_notes_already_written(
     before_0017, alembic_runner, database
 ):
-    kept = database.rows(f"SELECT {NOTE_COLUMNS} FROM note ORDER BY id")
-    assert "zebra" in words(database, "Long")[0]
-    alembic_runner.migrate_up_to(REVISION)
-    assert database.rows(f"SELECT {NOTE_COLUMNS} FROM note ORDER BY id") == kept
+    with kept(database, NOTES):
+        assert "zebra" in words(database, "Long")[0]
+        alembic_runner.migrate_up_to(REVISION)
     assert words(database, "Short") == ({"milk", "egg", "short"}, {"1:milk", "1:egg", "1:short"})
     vector, keys = words(database, "Long")
     # The word the limit splits is left out whole, not indexed as its first letters.

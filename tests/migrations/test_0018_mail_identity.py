@@ -7,43 +7,26 @@ tested with the other scopes, in tests/migrations/test_throttle_scopes.py).
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
+from tests.migrations import mail_token, user
+from tests.migrations.revisions import rows_at, under_test
 
-REVISION = "0018"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
-USER = (
-    'INSERT INTO "user" (id, email, nickname, password_hash, email_key, nickname_key,'
-    " created_at, time_zone) OVERRIDING SYSTEM VALUE"
-    " VALUES (1, 'ann@example.com', 'ann', 'x', 'ann@example.com', 'ann', now(), 'UTC')"
-)
+REVISION, PARENT, pytestmark = under_test("0018")
+ANN = user("ann@example.com", email_key="ann@example.com", nickname_key="ann", time_zone="UTC")
 
 
 def token(token_hash, purpose):
     """Return a mail_token row of user 1, valid for a day."""
-    return {
-        "token_hash": token_hash,
-        "user_id": 1,
-        "purpose": purpose,
-        "email": "ann@example.com",
-        "created_at": func.now(),
-        "expires_at": func.now() + timedelta(days=1),
-    }
+    return mail_token(token_hash, purpose, "ann@example.com", valid_for=timedelta(days=1))
 
 
 def purposes(database):
     return [row["purpose"] for row in database.rows("SELECT purpose FROM mail_token ORDER BY id")]
 
 
-@pytest.fixture
-def before_0018(alembic_runner, database):
-    """A database at 0018's parent with an account and a pending verification link."""
-    alembic_runner.migrate_up_to(PARENT)
-    database.execute(USER)
-    alembic_runner.insert_into("mail_token", token("a", "verify"))
+# An account and a pending verification link.
+before_0018 = rows_at(PARENT, user=ANN, mail_token=token("a", "verify"))
 
 
 def test_0018_keeps_every_link_and_takes_the_new_purposes(before_0018, alembic_runner, database):

@@ -4,32 +4,22 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import kept, rows_at, under_test
 
-REVISION = "0021"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0021")
 NOTES = "SELECT id, title, content, version, completed FROM note ORDER BY id"
 NEW_COLUMNS = "SELECT pinned, archived_at, tags, tagged_version FROM note ORDER BY id"
-
-
-@pytest.fixture
-def notes_at_parent(alembic_runner):
-    """A database at 0021's parent with an account and two notes."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user())
-    alembic_runner.insert_into("note", [note("one", "#work"), note("two")])
+notes_at_parent = rows_at(PARENT, user=user(), note=[note("one", "#work"), note("two")])
 
 
 def test_0021_keeps_every_note_and_the_previous_release_still_writes(
     notes_at_parent, alembic_runner, database
 ):
-    before = database.rows(NOTES)
-    alembic_runner.migrate_up_to(REVISION)
-    assert database.rows(NOTES) == before
-    # Existing notes and the previous release's new ones: unpinned, listed, tags not yet read
-    # (tagged_version NULL: the worker's retag job reads them).
+    """Existing notes and the previous release's new ones: unpinned, listed, tags not yet
+    read (tagged_version NULL: the worker's retag job reads them)."""
+    with kept(database, NOTES):
+        alembic_runner.migrate_up_to(REVISION)
     alembic_runner.insert_into("note", note("three", "#later"))
     unread = {"pinned": False, "archived_at": None, "tags": [], "tagged_version": None}
     assert database.rows(NEW_COLUMNS) == [unread] * 3
@@ -56,11 +46,10 @@ def test_0021_share_links_belong_to_a_note_and_their_tokens_are_unique(
 def test_0021_downgrade_keeps_the_notes_and_drops_what_it_added(
     notes_at_parent, alembic_runner, database
 ):
-    before = database.rows(NOTES)
-    alembic_runner.migrate_up_to(REVISION)
-    database.execute("UPDATE note SET pinned = true, tags = '{work}' WHERE id = 1")
-    alembic_runner.migrate_down_to(PARENT)
-    assert database.rows(NOTES) == before
+    with kept(database, NOTES):
+        alembic_runner.migrate_up_to(REVISION)
+        database.execute("UPDATE note SET pinned = true, tags = '{work}' WHERE id = 1")
+        alembic_runner.migrate_down_to(PARENT)
     assert not {"pinned", "archived_at", "tags", "tagged_version"} & database.columns("note")
     assert "note_share" not in database.tables()
     alembic_runner.migrate_up_to(REVISION)

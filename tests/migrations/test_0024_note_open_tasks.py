@@ -1,28 +1,14 @@
 """Revision 0024 adds a note's open tasks and the version this release's rules read, and
 goes back."""
 
-import pytest
 from sqlalchemy import func
 
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import kept, rows_at, under_test
 
-REVISION = "0024"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0024")
 NOTES = "SELECT id, title, content, version, tags, preview, updated_at FROM note ORDER BY id"
 INDEXES = "SELECT indexname FROM pg_indexes WHERE tablename = 'note'"
-
-
-@pytest.fixture
-def notes_at_parent(alembic_runner):
-    """A database at 0024's parent with an account and two notes."""
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user())
-    alembic_runner.insert_into("note", [note("one", "- [ ] open"), note("two")])
-    alembic_runner.insert_into("note_version", VERSION)
-
-
 VERSION = {
     "note_id": 1,
     "title": "one",
@@ -31,14 +17,16 @@ VERSION = {
     "created_at": func.now(),
 }
 VERSIONS = "SELECT id, note_id, title, content, saved_at, created_at FROM note_version ORDER BY id"
+notes_at_parent = rows_at(
+    PARENT, user=user(), note=[note("one", "- [ ] open"), note("two")], note_version=VERSION
+)
 
 
 def test_0024_keeps_every_note_and_the_retag_job_finds_each(
     notes_at_parent, alembic_runner, database
 ):
-    before, versions = database.rows(NOTES), database.rows(VERSIONS)
-    alembic_runner.migrate_up_to(REVISION)
-    assert database.rows(NOTES) == before and database.rows(VERSIONS) == versions
+    with kept(database, NOTES), kept(database, VERSIONS):
+        alembic_runner.migrate_up_to(REVISION)
     # The previous release's history entries are saves, with nothing dropped counted.
     alembic_runner.insert_into("note_version", VERSION)
     kinds = "SELECT kind, dropped FROM note_version"
@@ -58,12 +46,11 @@ def test_0024_keeps_every_note_and_the_retag_job_finds_each(
 def test_0024_downgrade_keeps_the_notes_and_drops_what_it_added(
     notes_at_parent, alembic_runner, database
 ):
-    before, versions = database.rows(NOTES), database.rows(VERSIONS)
-    alembic_runner.migrate_up_to(REVISION)
-    database.execute("""UPDATE note SET open_tasks = '[[0, "open"]]', read_version = version""")
-    database.execute("UPDATE note_version SET kind = 'set_aside', dropped = 2")
-    alembic_runner.migrate_down_to(PARENT)
-    assert database.rows(NOTES) == before and database.rows(VERSIONS) == versions
+    with kept(database, NOTES), kept(database, VERSIONS):
+        alembic_runner.migrate_up_to(REVISION)
+        database.execute("""UPDATE note SET open_tasks = '[[0, "open"]]', read_version = version""")
+        database.execute("UPDATE note_version SET kind = 'set_aside', dropped = 2")
+        alembic_runner.migrate_down_to(PARENT)
     assert not {"open_tasks", "read_version"} & database.columns("note")
     assert not {"kind", "dropped"} & database.columns("note_version")
     assert "ix_note_unread" not in {row["indexname"] for row in database.rows(INDEXES)}

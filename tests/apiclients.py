@@ -1,0 +1,76 @@
+"""The JSON API in tests: an account's token, and a client that sends it (and nothing else)."""
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from app.tokens.service import make_token
+from devenv.uploads import send_to_store
+from tests.attaching import PDF
+
+
+def token_for(app, email="ann@example.com", scope="write", days=30):
+    """Make a token of the account with this email; return its secret."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        _, secret = make_token(user, f"{scope} token", scope, days)
+        db.session.commit()
+        return secret
+
+
+class ApiClient:
+    """A script using the API with one token: a fresh test client, so no cookie rides along."""
+
+    def __init__(self, app, secret):
+        self.client = app.test_client(use_cookies=False)
+        self.secret = secret
+
+    def call(self, method, path, json=None, headers=None, **options):
+        sent = {"Authorization": f"Bearer {self.secret}", **(headers or {})}
+        return self.client.open("/api/v1" + path, method=method, json=json, headers=sent, **options)
+
+    def get(self, path, **options):
+        return self.call("GET", path, **options)
+
+    def post(self, path, json=None, **options):
+        return self.call("POST", path, json=json, **options)
+
+    def patch(self, path, json=None, **options):
+        return self.call("PATCH", path, json=json, **options)
+
+    def put(self, path, json=None, **options):
+        return self.call("PUT", path, json=json, **options)
+
+    def delete(self, path, **options):
+        return self.call("DELETE", path, **options)
+
+    def new_note(self, title="Plans", content="- [ ] milk\n- [ ] eggs #shop", **fields):
+        """Create a note; return its JSON."""
+        response = self.post("/notes", {"title": title, "content": content, **fields})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+
+def is_problem(response, status, name):
+    """Return whether the response is the problem+json `name` with `status`."""
+    body = response.get_json()
+    return (
+        response.status_code == status
+        and response.mimetype == "application/problem+json"
+        and body["type"] == f"/api/problems/{name}"
+        and body["status"] == status
+        and body["title"]
+        and body["detail"]
+    )
+
+
+def attached(client, note_id, data=PDF, name="plan.pdf"):
+    """Attach a file through the API: start, send to the store, confirm; return its JSON."""
+    started = client.post(f"/notes/{note_id}/attachments", {"name": name, "size": len(data)})
+    assert started.status_code == 201, started.get_json()
+    upload = started.get_json()
+    sent = send_to_store(upload["url"], upload["fields"], data, name)
+    assert sent.status_code == 201
+    confirmed = client.post(f"/notes/{note_id}/attachments/{upload['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.get_json()
+    return confirmed.get_json()
