@@ -5,6 +5,8 @@ development only. Staging and production refuse to start without their required
 variables, naming the one that is missing.
 """
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 
@@ -15,6 +17,7 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
     bucket_url,
     database_uri,
     direct_database_uri,
+    fernet_keys,
     int_from_env,
     is_loopback,
     mail_from,
@@ -154,6 +157,18 @@ class Config:
     EXPORT_KEEP = timedelta(hours=24)
     EXPORT_DOWNLOAD_SECONDS = 300
 
+    # Two-step sign-in (app/two_step/, docs/security.md): a signed set-up form works this
+    # long; after the right password the code must come within TWO_STEP_PENDING; turning the
+    # app off, new recovery codes (and API tokens) need a code within TWO_STEP_RECENT. Wrong
+    # codes per account: TWO_STEP_FAILURES_PER_WINDOW within the window, and in a day.
+    TOTP_SETUP_LIFETIME = timedelta(minutes=15)
+    TWO_STEP_PENDING = timedelta(minutes=5)
+    TWO_STEP_RECENT = timedelta(minutes=10)
+    TWO_STEP_FAILURES_PER_WINDOW = 5
+    TWO_STEP_THROTTLE_WINDOW = timedelta(minutes=15)
+    TWO_STEP_FAILURES_PER_DAY = 20
+    TWO_STEP_DAY = timedelta(days=1)
+
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
         for name in self.REQUIRED:
@@ -174,6 +189,7 @@ class Config:
         self.read_migrations(environ)
         self.read_object_storage(environ)
         self.read_mail(environ)
+        self.read_two_step(environ)
 
     def read_processes(self, environ):
         """Read how many processes, threads and connections serve the web and the jobs."""
@@ -266,6 +282,16 @@ class Config:
         # Where the local SMTP server (devenv/mailserver.py) keeps each message as a .eml file.
         self.LOCAL_MAIL_DIR = environ.get("LOCAL_MAIL_DIR", "").strip() or ".dev/mail"
 
+    def read_two_step(self, environ):
+        """Read the keys authenticator apps' secrets are encrypted with (TWO_STEP_KEY; several,
+        newest first, while one is rotated out). Development and tests derive one from
+        SECRET_KEY; staging and production require their own."""
+        value = environ.get("TWO_STEP_KEY", "").strip()
+        if not value:
+            digest = hashlib.sha256(f"two-step\n{self.SECRET_KEY}".encode()).digest()
+            value = base64.urlsafe_b64encode(digest).decode()
+        self.TWO_STEP_KEYS = fernet_keys(value)
+
     def read_database_urls(self, environ):
         """Read the direct URL and, when set, the PgBouncer URL requests and jobs go through."""
         direct = database_uri(self.database_url(environ))
@@ -351,7 +377,15 @@ class ProductionConfig(Config):
     """Production behind an HTTPS router: secrets and a bucket required, cookies Secure."""
 
     ENVIRONMENT = "production"
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "S3_BUCKET", "SMTP_URL", "MAIL_FROM", "PUBLIC_URL")
+    REQUIRED = (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "S3_BUCKET",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "PUBLIC_URL",
+        "TWO_STEP_KEY",
+    )
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

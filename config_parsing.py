@@ -4,7 +4,10 @@ Each function either returns the value in the form the app uses or raises Config
 one sentence naming the variable; none reads the environment itself.
 """
 
+import base64
+import binascii
 import ipaddress
+import re
 from email.policy import default as default_email_policy
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -121,3 +124,21 @@ def int_from_env(environ, name, default, minimum=1):
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def fernet_keys(value, name="TWO_STEP_KEY"):
+    """Return the Fernet keys in `value` (separated by commas or spaces), newest first: the
+    first encrypts, every one decrypts (MultiFernet), so a key can be rotated."""
+    keys = [key for key in re.split(r"[\s,]+", value) if key]
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(
+                f"{name} must be Fernet keys (32 url-safe base64 bytes each); make one with "
+                "`python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`"
+            )
+    return keys

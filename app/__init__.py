@@ -62,6 +62,7 @@ def register_blueprints(app):
     from app.notes.routes import bp as notes_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
+    from app.two_step.routes import bp as two_step_bp
     from app.wordcount.routes import bp as wordcount_bp
 
     for blueprint in (
@@ -73,6 +74,7 @@ def register_blueprints(app):
         search_bp,
         shares_bp,
         attachments_bp,
+        two_step_bp,
         i18n_routes.bp,
     ):
         app.register_blueprint(blueprint)

@@ -9,14 +9,16 @@ worker, and stored (as its hash) before the mail leaves: it is never written any
 clear, not even in the job's arguments.
 """
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from flask import current_app
 from flask_babel import force_locale, get_locale, gettext
 
 from app import mail
 from app.extensions import db
+from app.i18n.formats import DATE_TIME_PATTERNS
 from app.models import AddressHold, LoginSession, MailToken, User, comparison_key
 
 
@@ -33,6 +35,13 @@ def days(lifetime):
 def local_date(user, moment):
     """Return the day of `moment` in the account's zone, as its language writes it."""
     return format_date(moment.astimezone(ZoneInfo(user.time_zone)), "long", locale=get_locale())
+
+
+def local_time(user, moment):
+    """Return `moment` (an ISO 8601 instant) in the account's zone and language, zone named."""
+    moment = datetime.fromisoformat(moment).astimezone(ZoneInfo(user.time_zone))
+    pattern = DATE_TIME_PATTERNS.get(get_locale().language, "medium")
+    return f"{format_datetime(moment, pattern, locale=get_locale())} ({user.time_zone})"
 
 
 def removal_link(user):
@@ -163,6 +172,23 @@ def account_secured(user, to=None, actor=None, moved_back=False, farewell=False)
     return notice(user, subject, "account_secured", to=to, **context)
 
 
+def two_step_on(user, to=None, actor=None, at=None):
+    subject = gettext("Two-step sign-in is on for your Memo account")
+    return notice(user, subject, "two_step_on", to=to, actor=actor, when=local_time(user, at))
+
+
+def two_step_off(user, to=None, actor=None, at=None):
+    subject = gettext("Two-step sign-in is off for your Memo account")
+    return notice(user, subject, "two_step_off", to=to, actor=actor, when=local_time(user, at))
+
+
+def recovery_codes_made(user, to=None, actor=None, at=None):
+    subject = gettext("New recovery codes were made for your Memo account")
+    return notice(
+        user, subject, "recovery_codes_made", to=to, actor=actor, when=local_time(user, at)
+    )
+
+
 def account_deleted(user, address, nickname):
     """Say goodbye to the address a deleted account had (deferred only if it was verified)."""
     subject = gettext("Your Memo account was deleted")
@@ -180,6 +206,9 @@ MAILS = {
     "email_in_use": email_in_use,
     "email_changed": email_changed,
     "account_secured": account_secured,
+    "two_step_on": two_step_on,
+    "two_step_off": two_step_off,
+    "recovery_codes_made": recovery_codes_made,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

@@ -30,6 +30,7 @@ from app.auth.forms import (
     SignupForm,
 )
 from app.auth.links import link_problem, look_up, move_back, move_to, redeemable, who_may_undo
+from app.auth.second_step import ask_for_code, second_step_on
 from app.auth.sessions import sign_in
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
@@ -38,6 +39,7 @@ from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
     AddressHold,
     MailToken,
+    TotpCredential,
     User,
     burn_password_check,
     comparison_key,
@@ -160,6 +162,7 @@ def verify(token):
     already_in = current_user.is_authenticated and current_user.id == user.id
     mark = signup_mark(user.email, user.id)
     signer = row.purpose == "verify" and hmac.compare_digest(session.get(SIGNED_UP_AS, ""), mark)
+    signer = signer and not second_step_on(user)  # such an account signs in with a code
     if signer and not already_in:
         user.start_session()
     db.session.commit()
@@ -276,6 +279,8 @@ def secure(token):
     dropped = MailToken.delete_outranked(user, row.email, keep=row)
     user.end_every_session()
     throttle.clear_failures(user.email)
+    # An app turned on within the undo window goes too: it may be an intruder's phone.
+    TotpCredential.turn_off_if_newer(user.id, AddressHold.undo_window())
     moved = away and moved_back
     defer_notices("account_secured", user, actor=row.email, farewell=dropped, moved_back=moved)
     db.session.commit()
@@ -333,6 +338,9 @@ def login():
         form.password.errors.append(LOGIN_FAILED)
         return render_form("auth/login.html", form)
     throttle.forgive(form.email.data)
+    if second_step_on(user):  # not signed in until a code passes (app/auth/second_step.py)
+        db.session.commit()  # a hash upgraded by check_password
+        return ask_for_code(session, user, form.remember.data, target)
     user.start_session()
     db.session.commit()  # the session row, and a hash upgraded by check_password
     sign_in(user, remember=form.remember.data)

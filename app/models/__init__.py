@@ -46,6 +46,7 @@ from app.models.transfers import (
     AccountImport,
     account_json,
 )
+from app.models.two_step import RecoveryCode, TotpCredential, TwoStepThrottle
 from app.models.work import (
     ABANDONED,
     STATUS_CHECK,
@@ -100,4 +101,7 @@ __all__ = [
     "AccountImport",
     "AccountExport",
     "account_json",
+    "TotpCredential",
+    "RecoveryCode",
+    "TwoStepThrottle",
 ]
