@@ -5,8 +5,6 @@ development only. Staging and production refuse to start without their required
 variables, naming the one that is missing.
 """
 
-import base64
-import hashlib
 import os
 from datetime import timedelta
 
@@ -157,17 +155,11 @@ class Config:
     EXPORT_KEEP = timedelta(hours=24)
     EXPORT_DOWNLOAD_SECONDS = 300
 
-    # Two-step sign-in (app/two_step/, docs/security.md): a signed set-up form works this
-    # long; after the right password the code must come within TWO_STEP_PENDING; turning the
-    # app off, new recovery codes (and API tokens) need a code within TWO_STEP_RECENT. Wrong
-    # codes per account: TWO_STEP_FAILURES_PER_WINDOW within the window, and in a day.
-    TOTP_SETUP_LIFETIME = timedelta(minutes=15)
-    TWO_STEP_PENDING = timedelta(minutes=5)
+    # Two-step sign-in (docs/security.md, "Two-step sign-in": each of these in its budget).
+    TOTP_SETUP_LIFETIME, TWO_STEP_PENDING = timedelta(minutes=15), timedelta(minutes=5)
     TWO_STEP_RECENT = timedelta(minutes=10)
-    TWO_STEP_FAILURES_PER_WINDOW = 5
-    TWO_STEP_THROTTLE_WINDOW = timedelta(minutes=15)
-    TWO_STEP_FAILURES_PER_DAY = 20
-    TWO_STEP_DAY = timedelta(days=1)
+    TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
+    TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
@@ -189,7 +181,8 @@ class Config:
         self.read_migrations(environ)
         self.read_object_storage(environ)
         self.read_mail(environ)
-        self.read_two_step(environ)
+        # Encrypts the authenticator apps' secrets; made from SECRET_KEY where not required.
+        self.TWO_STEP_KEYS = fernet_keys(environ.get("TWO_STEP_KEY", ""), self.SECRET_KEY)
 
     def read_processes(self, environ):
         """Read how many processes, threads and connections serve the web and the jobs."""
@@ -282,16 +275,6 @@ class Config:
         # Where the local SMTP server (devenv/mailserver.py) keeps each message as a .eml file.
         self.LOCAL_MAIL_DIR = environ.get("LOCAL_MAIL_DIR", "").strip() or ".dev/mail"
 
-    def read_two_step(self, environ):
-        """Read the keys authenticator apps' secrets are encrypted with (TWO_STEP_KEY; several,
-        newest first, while one is rotated out). Development and tests derive one from
-        SECRET_KEY; staging and production require their own."""
-        value = environ.get("TWO_STEP_KEY", "").strip()
-        if not value:
-            digest = hashlib.sha256(f"two-step\n{self.SECRET_KEY}".encode()).digest()
-            value = base64.urlsafe_b64encode(digest).decode()
-        self.TWO_STEP_KEYS = fernet_keys(value)
-
     def read_database_urls(self, environ):
         """Read the direct URL and, when set, the PgBouncer URL requests and jobs go through."""
         direct = database_uri(self.database_url(environ))
@@ -377,15 +360,8 @@ class ProductionConfig(Config):
     """Production behind an HTTPS router: secrets and a bucket required, cookies Secure."""
 
     ENVIRONMENT = "production"
-    REQUIRED = (
-        "SECRET_KEY",
-        "DATABASE_URL",
-        "S3_BUCKET",
-        "SMTP_URL",
-        "MAIL_FROM",
-        "PUBLIC_URL",
-        "TWO_STEP_KEY",
-    )
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "S3_BUCKET", "SMTP_URL", "MAIL_FROM", "PUBLIC_URL")
+    REQUIRED += ("TWO_STEP_KEY",)  # the authenticator apps' secrets are encrypted with it
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

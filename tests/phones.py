@@ -23,23 +23,39 @@ class Phone:
     def code(self):
         """Return the code of the earliest step Memo would still take (one step either side
         of now, after the last one used), waiting for the next step when none is left."""
-        while True:
-            now = self.totp.timecode(time.time())
-            for step in (now - 1, now, now + 1):
-                if self.last_step is None or step > self.last_step:
-                    self.last_step = step
-                    return self.totp.generate_otp(step)
+        while (code := self.fresh_code()) is None:
             time.sleep(1)
+        return code
+
+    def fresh_code(self):
+        """Return a code Memo would still take now, or None when all three are used."""
+        now = self.totp.timecode(time.time())
+        for step in (now - 1, now, now + 1):
+            if self.last_step is None or step > self.last_step:
+                self.last_step = step
+                return self.totp.generate_otp(step)
+        return None
 
 
 def turn_on(browser, password=PASSWORD):
     """Set up the app from /mypage/totp; return (the phone, the recovery codes shown)."""
-    page = browser.get("/mypage/totp").get_data(as_text=True)
-    phone = Phone(SECRET.search(page).group(1))
-    answer = browser.post(
-        "/mypage/totp", {"code": phone.code(), "password": password, "setup": setup_field(page)}
-    )
-    assert answer.status_code == 200, answer.get_data(as_text=True)
+    phone, codes = try_to_turn_on(browser, password)
+    assert phone is not None, "the app is on"
+    return phone, codes
+
+
+def try_to_turn_on(browser, password):
+    """Set up the app from /mypage/totp; return (the phone, the codes), or (None, None)."""
+    page = browser.get("/mypage/totp")
+    text = page.get_data(as_text=True)
+    secret = SECRET.search(text)
+    if page.status_code != 200 or secret is None:
+        return None, None
+    phone = Phone(secret.group(1))
+    form = {"code": phone.code(), "password": password, "setup": setup_field(text)}
+    answer = browser.post("/mypage/totp", form)
+    if answer.status_code != 200:
+        return None, None
     return phone, RECOVERY_CODE.findall(answer.get_data(as_text=True))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from devenv import ROOT
 
 APP = ROOT / "app"
-FEATURES = ("auth", "notes", "mypage", "wordcount", "attachments", "search", "shares")
+FEATURES = ("auth", "notes", "mypage", "wordcount", "attachments", "search", "shares", "two_step")
 
 
 def module_name(path):

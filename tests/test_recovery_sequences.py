@@ -7,7 +7,9 @@ the real queue to the real SMTP server and the real database:
 - a keeper, who holds copies of some of A's mail (a shared computer, a forwarded message).
 Rules are what they can do; after each, every address with standing must have been told of
 every change of password, address or sessions. When the owner recovers from the highest-ranked
-address she reads, she holds the account, and no link anyone else holds works.
+address she reads, she holds the account, and no link anyone else holds works. The owner may
+turn on an authenticator app (her phone) and off again; while it is on, the intruder's
+password never signs in, and an undo link turns off an app turned on within its 7 days.
 
 CI runs a fixed, derandomized set of examples; a longer run:
 `MEMO_RECOVERY_EXAMPLES=300 ./scripts/test tests/test_recovery_sequences.py`.
@@ -29,9 +31,10 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.models import TotpCredential, User
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import deliver, link_pattern, path_of, sign_up, text_of
+from tests.phones import enter_code, try_to_turn_on
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -47,6 +50,8 @@ class Person:
         self.name, self.mailboxes, self.passwords = name, mailboxes, set(passwords)
         self.browser = None
         self.copies = []  # links copied from someone else's mail (the keeper's)
+        self.phone = None  # the authenticator app the account's second step is on, if hers
+        self.recovery_codes = []
 
 
 class Recovery(RuleBasedStateMachine):
@@ -65,6 +70,7 @@ class Recovery(RuleBasedStateMachine):
         self.since = {self.a: next(self.clock)}
         self.current = self.a
         self.deleted = False
+        self.app_on = False  # the account's authenticator app (the owner's phone)
         self.owner_recovered = False  # since then, nothing the intruder does may succeed
         self.read = {}  # how many messages of each mailbox were looked at
         browser = Browser(self.app.test_client())
@@ -135,13 +141,36 @@ class Recovery(RuleBasedStateMachine):
 
     # --- the rules: what people can do ---------------------------------------------------
 
+    def signs_in(self, person, password):
+        """Sign in with `password` in a new browser, with a code where one is asked for and
+        `person` has one (her phone, else a recovery code); return the browser, or None."""
+        browser = Browser(self.app.test_client())
+        answer = browser.login(self.current, password)
+        if answer.status_code != 302:
+            return None
+        if answer.headers["Location"] == "/auth/two-step":
+            code = self.code_of(person)
+            if code is None or enter_code(browser, code).status_code != 302:
+                return None
+        assert not (person is self.intruder and self.app_on), "a password alone signed in"
+        return browser
+
+    def code_of(self, person):
+        """Return a code of the second step `person` can give: none for the intruder."""
+        if person.phone is None:
+            return None
+        code = person.phone.fresh_code()
+        if code is None and person.recovery_codes:
+            code = person.recovery_codes.pop()
+        return code or person.phone.code()
+
     @precondition(lambda self: not self.deleted)
     @rule(name=st.sampled_from(["owner", "intruder"]))
     def sign_in(self, name):
         person = self.person(name)
         for password in sorted(person.passwords):
-            browser = Browser(self.app.test_client())
-            if browser.login(self.current, password).status_code == 302:
+            browser = self.signs_in(person, password)
+            if browser is not None:
                 self.succeeded(person, "sign-in")
                 person.browser = browser
                 return
@@ -203,6 +232,58 @@ class Recovery(RuleBasedStateMachine):
         browser = self.session_of(self.person(name))
         if browser is not None:
             assert browser.post("/mypage/email/cancel").status_code == 302
+
+    @precondition(lambda self: not self.deleted and not self.app_on)
+    @rule()
+    def owner_turns_on_the_app(self):
+        """The owner, signed in at an address of hers, turns on the app with her phone."""
+        browser = self.session_of(self.owner)
+        if browser is None or self.current not in self.owner.mailboxes:
+            return
+        (password,) = self.owner.passwords
+        phone, codes = try_to_turn_on(browser, password)
+        if phone is None:
+            return
+        self.owner.phone, self.owner.recovery_codes, self.app_on = phone, codes, True
+        self.intruder.browser = None  # every other session ends
+        self.told_everyone("the app turned on")
+
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def owner_turns_on_the_app_then_the_intruder_tries(self):
+        """What the app is for, in one go: the owner turns it on; the intruder, who knows the
+        password, tries to sign in, to reset the password and sign in, and to turn it off."""
+        if self.session_of(self.owner) is None:
+            self.sign_in("owner")
+        if not self.app_on:
+            self.owner_turns_on_the_app()
+        self.sign_in("intruder")
+        self.ask_reset()
+        self.use_reset("intruder")
+        self.sign_in("intruder")
+        if self.app_on:
+            self.turn_off_the_app("intruder")
+
+    @precondition(lambda self: not self.deleted and self.app_on)
+    @rule(name=st.sampled_from(["owner", "intruder"]))
+    def turn_off_the_app(self, name):
+        """Turn the app off from a session: a code within 10 minutes and the password."""
+        person = self.person(name)
+        browser = self.session_of(person)
+        if browser is None:
+            return
+        for password in sorted(person.passwords):
+            answer = browser.post("/mypage/totp/disable", {"password": password})
+            if answer.headers.get("Location", "").startswith("/auth/two-step"):
+                code = self.code_of(person)
+                if code is None or enter_code(browser, code, "/mypage/security").status_code != 302:
+                    return
+                answer = browser.post("/mypage/totp/disable", {"password": password})
+            if answer.status_code == 302 and answer.headers["Location"] == "/mypage/security":
+                assert person is self.owner, "the intruder turned the app off"
+                self.app_on, self.owner.phone = False, None
+                self.told_everyone("the app turned off")
+                return
 
     @precondition(lambda self: not self.deleted)
     @rule()
@@ -271,14 +352,14 @@ class Recovery(RuleBasedStateMachine):
         self.seen_everything()
         assert self.account_email() in self.owner.mailboxes
         (owner_password,) = self.owner.passwords  # she remembers her newest only
-        answer = Browser(self.app.test_client()).login(self.current, owner_password)
-        assert answer.status_code == 302, "the owner cannot sign in after her recovery"
+        signed_in = self.signs_in(self.owner, owner_password)
+        assert signed_in is not None, "the owner cannot sign in after her recovery"
         for person in (self.intruder, self.keeper):
             for link in self.held_by(person):
                 assert not self.works(link), f"the {person.name}'s {link} worked after recovery"
             for password in person.passwords:
-                answer = Browser(self.app.test_client()).login(self.current, password)
-                assert answer.status_code != 302, f"the {person.name} signed in after recovery"
+                browser = self.signs_in(person, password)
+                assert browser is None, f"the {person.name} signed in after recovery"
 
     @precondition(lambda self: not self.deleted)
     @rule()
@@ -302,6 +383,15 @@ class Recovery(RuleBasedStateMachine):
     def the_model_agrees_on_the_address(self):
         if not self.deleted:
             assert self.account_email() == self.current
+
+    @invariant()
+    def the_model_agrees_on_the_app(self):
+        if not self.deleted:
+            with self.app.app_context():
+                ours = select(User.id).where(User.email == self.current)
+                credential = select(TotpCredential.user_id).where(TotpCredential.user_id.in_(ours))
+                on = db.session.scalar(credential) is not None
+            assert on == self.app_on
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -331,6 +421,8 @@ class Recovery(RuleBasedStateMachine):
             self.owner.passwords = {new}
         for other in (self.owner, self.intruder, self.keeper):
             other.browser = None  # every session ends
+        if "/auth/secure/" in link:  # an undo turns off an app turned on within 7 days
+            self.app_on, self.owner.phone = False, None
         return True
 
     def works(self, link):
@@ -355,6 +447,8 @@ UNLIMITED = {
         "LOGIN_FAILURES_PER_NETWORK",
         "SIGNUPS_PER_CLIENT",
         "SIGNUPS_PER_NETWORK",
+        "TWO_STEP_FAILURES_PER_WINDOW",
+        "TWO_STEP_FAILURES_PER_DAY",
     )
 }
 

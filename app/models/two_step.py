@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    Integer,
     Text,
     UniqueConstraint,
     delete,
@@ -120,5 +119,5 @@ class TwoStepThrottle(db.Model):
 
     scope: Mapped[str] = mapped_column(Text, primary_key=True)
     subject: Mapped[str] = mapped_column(Text, primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(BigInteger)
     window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

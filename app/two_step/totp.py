@@ -4,6 +4,7 @@ TWO_STEP_KEY), the QR code that carries a new secret (segno), and recovery codes
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 import time
@@ -17,6 +18,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import RecoveryCode, TotpCredential
 
+logger = logging.getLogger("memo.two_step")
 ISSUER = "Memo"
 RECOVERY_CODES = 10
 RECOVERY_CODE_BYTES = 10  # 80 bits: 16 letters and digits, in groups of four
@@ -116,7 +118,11 @@ def spend_code(user_id, code):
         return None
     code = (code or "").strip().replace(" ", "")
     if SIX_DIGITS.fullmatch(code):
-        secret = keys().decrypt(credential.secret.encode()).decode()
+        try:
+            secret = keys().decrypt(credential.secret.encode()).decode()
+        except InvalidToken:  # TWO_STEP_KEY lost or rotated out too soon: recovery codes work
+            logger.error("TWO_STEP_KEY cannot read the authenticator app of account %s", user_id)
+            return None
         step = matching_step(secret, code)
         return "app" if step is not None and TotpCredential.spend_time_step(user_id, step) else None
     if RecoveryCode.spend(user_id, recovery_hash(user_id, code)):

@@ -57,7 +57,7 @@ def upgrade():
         "two_step_throttle",
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
-        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.BigInteger(), nullable=False),
         sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "scope IN ('two-step', 'two-step-day')", name="ck_two_step_throttle_scope"
