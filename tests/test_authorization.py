@@ -147,6 +147,12 @@ MATRIX = {
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    # Without a pending sign-in (a right password) or a session, it sends to sign in.
+    "/auth/two-step": Route(PUBLIC, {"GET": {}, "POST": {"code": "123456"}}, anonymous_status=302),
+    "/mypage/security": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/totp": Route(ACCOUNT, {"GET": {}, "POST": {"code": "123456", "password": PASSWORD}}),
+    "/mypage/totp/disable": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    "/mypage/security/recovery-codes": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
     # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.

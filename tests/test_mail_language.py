@@ -48,6 +48,9 @@ CASES = {
     "email_changed": (True, {"old_email": "min.old@example.com"}),
     "account_secured": (True, {"actor": ADDRESS, "moved_back": True}),
     "account_deleted": (None, {"address": ADDRESS, "nickname": NICKNAME}),
+    "two_step_on": (True, {"at": "2026-11-25T09:30:00+00:00"}),
+    "two_step_off": (True, {"at": "2026-11-25T09:30:00+00:00"}),
+    "recovery_codes_made": (True, {"at": "2026-11-25T09:30:00+00:00"}),
 }
 
 

@@ -3,11 +3,13 @@ with a real pyotp code, signing in asks for one, each code works once, wrong cod
 throttled in PostgreSQL, and neither a reset, remember-me nor a stolen session gets past it.
 Real PostgreSQL, the real queue and SMTP server."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app import create_app
 from app.extensions import db
 from app.models import RecoveryCode, TotpCredential, User
 from devenv.visitors import PASSWORD, Browser
@@ -141,6 +143,33 @@ def test_wrong_codes_are_throttled_per_account_whatever_the_browser(app, verifie
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
     assert not signed_in(browser), "past the limit, even the right code is not checked"
+
+
+def test_two_app_instances_share_the_count_of_wrong_codes(app, verified):
+    """Two create_app() apps on one database: two workers, or two dynos."""
+    phone, _ = turn_on(verified)
+    second_dyno = create_app("config.TestingConfig")
+    try:
+        for attempt in range(app.config["TWO_STEP_FAILURES_PER_WINDOW"]):
+            browser, _ = password_step(second_dyno if attempt % 2 else app)
+            assert enter_code(browser, f"{attempt:06d}").status_code == 400
+        for dyno in (app, second_dyno):
+            browser, _ = password_step(dyno)
+            assert enter_code(browser, phone.code()).status_code == 429
+    finally:
+        with second_dyno.app_context():
+            db.engine.dispose()
+
+
+def test_one_code_sent_at_once_from_five_browsers_signs_in_one(app, verified):
+    phone, _ = turn_on(verified)
+    code = phone.code()
+    browsers = [password_step(app)[0] for _ in range(5)]
+    for browser in browsers:
+        browser.get("/auth/two-step")
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(lambda b: b.post("/auth/two-step", {"code": code}), browsers))
+    assert sorted(answer.status_code for answer in answers) == [302] + [400] * 4
 
 
 def test_a_password_reset_by_mail_does_not_turn_it_off(app, verified, mail_server):

@@ -12,7 +12,7 @@ clear, not even in the job's arguments.
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone_location
 from flask import current_app
 from flask_babel import force_locale, get_locale, gettext
 
@@ -41,7 +41,10 @@ def local_time(user, moment):
     """Return `moment` (an ISO 8601 instant) in the account's zone and language, zone named."""
     moment = datetime.fromisoformat(moment).astimezone(ZoneInfo(user.time_zone))
     pattern = DATE_TIME_PATTERNS.get(get_locale().language, "medium")
-    return f"{format_datetime(moment, pattern, locale=get_locale())} ({user.time_zone})"
+    zone = "UTC" if user.time_zone in ("UTC", "Etc/UTC") else user.time_zone
+    if zone != "UTC":  # the zone as the language names it: "대한민국 시간", "South Korea Time"
+        zone = get_timezone_location(ZoneInfo(zone), locale=get_locale())
+    return f"{format_datetime(moment, pattern, locale=get_locale())} ({zone})"
 
 
 def removal_link(user):
