@@ -15,6 +15,7 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
     bucket_url,
     database_uri,
     direct_database_uri,
+    fernet_keys,
     int_from_env,
     is_loopback,
     mail_from,
@@ -163,6 +164,12 @@ class Config:
     EXPORT_KEEP = timedelta(hours=24)
     EXPORT_DOWNLOAD_SECONDS = 300
 
+    # Two-step sign-in (docs/security.md, "Two-step sign-in": each of these in its budget).
+    TOTP_SETUP_LIFETIME, TWO_STEP_PENDING = timedelta(minutes=15), timedelta(minutes=5)
+    TWO_STEP_RECENT = timedelta(minutes=10)
+    TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
+    TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
+
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
         for name in self.REQUIRED:
@@ -183,6 +190,8 @@ class Config:
         self.read_migrations(environ)
         self.read_object_storage(environ)
         self.read_mail(environ)
+        # Encrypts the authenticator apps' secrets; made from SECRET_KEY where not required.
+        self.TWO_STEP_KEYS = fernet_keys(environ.get("TWO_STEP_KEY", ""), self.SECRET_KEY)
 
     def read_processes(self, environ):
         """Read how many processes, threads and connections serve the web and the jobs."""
@@ -361,6 +370,7 @@ class ProductionConfig(Config):
 
     ENVIRONMENT = "production"
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "S3_BUCKET", "SMTP_URL", "MAIL_FROM", "PUBLIC_URL")
+    REQUIRED += ("TWO_STEP_KEY",)  # the authenticator apps' secrets are encrypted with it
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
