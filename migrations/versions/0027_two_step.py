@@ -2,7 +2,7 @@
 throttle of wrong codes (docs/security.md, "Two-step sign-in").
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 Create Date: 2026-11-25
 
 Three new tables (their locks conflict with nobody), nothing else touched:
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0024"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
