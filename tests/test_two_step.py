@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import RecoveryCode, TotpCredential, User
+from app.models import AccessToken, RecoveryCode, TotpCredential, User
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import (
     ANN,
@@ -26,6 +26,7 @@ from tests.mailbox import (
 from tests.phones import RECOVERY_CODE, SECRET, Phone, enter_code, setup_field, turn_on
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
+TOKEN_FORM = {"name": "laptop", "scope": "read", "expires_days": "30", "password": PASSWORD}
 
 
 def new_browser(app):
@@ -209,8 +210,8 @@ def copy_of(app, browser):
     return thief
 
 
-def test_a_stolen_session_cannot_turn_it_off_or_make_codes_without_a_recent_code(
-    app, verified, monkeypatch
+def test_a_stolen_session_cannot_turn_it_off_make_codes_or_tokens_or_move_the_address(
+    app, verified, mail_server, monkeypatch
 ):
     phone, _ = turn_on(verified)
     owner, _ = password_step(app)
@@ -218,14 +219,35 @@ def test_a_stolen_session_cannot_turn_it_off_or_make_codes_without_a_recent_code
     monkeypatch.setitem(app.config, "TWO_STEP_RECENT", timedelta(0))  # ten minutes later
     thief = copy_of(app, owner)
     assert signed_in(thief)
-    for path in ("/mypage/totp/disable", "/mypage/security/recovery-codes"):
-        answer = thief.post(path, {"password": PASSWORD})
+    changes = {
+        "/mypage/totp/disable": {"password": PASSWORD},
+        "/mypage/security/recovery-codes": {"password": PASSWORD},
+        "/mypage/tokens": TOKEN_FORM,  # a token would outlast the session
+        "/mypage/email": {"email": "thief@example.com", "password": PASSWORD},
+    }
+    for path, form in changes.items():
+        answer = thief.post(path, form)
         assert answer.status_code == 302
         assert answer.headers["Location"].startswith("/auth/two-step?next=")
     assert enter_code(thief, "000000", "/mypage/security").status_code == 400
     with app.app_context():
         assert db.session.scalar(select(TotpCredential)) is not None
         assert RecoveryCode.left(db.session.scalar(select(User.id))) == 10
+        assert db.session.scalar(select(AccessToken)) is None
+        assert db.session.scalars(select(User.email)).all() == [ANN]
+    deliver(app)
+    assert mail_server.to("thief@example.com") == []
+
+
+def test_a_token_is_made_after_a_recent_code(app, verified, monkeypatch):
+    turn_on(verified)  # a code passed just now in this session
+    answer = verified.submit("/mypage/tokens", TOKEN_FORM)
+    assert answer.status_code == 200
+    assert "memo_pat_" in answer.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "TWO_STEP_RECENT", timedelta(0))  # ten minutes later
+    answer = verified.post("/mypage/tokens", TOKEN_FORM)
+    assert answer.headers["Location"].startswith("/auth/two-step?next=")
+    assert "tokens" in answer.headers["Location"]  # and back to the tokens page after
 
 
 def test_turning_it_off_needs_a_recent_code_and_mails_the_undo_link(app, verified, mail_server):

@@ -11,7 +11,7 @@ with `ask_for_recent_second_step()`.
 
 import time
 
-from flask import current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -88,3 +88,12 @@ def ask_for_recent_second_step(back_to):
         "info",
     )
     return redirect(url_for("two_step.check", next=back_to))
+
+
+def recent_step_needed(user, back_to):
+    """Return the answer that sends `user` for a code first, or None: no app, or a code
+    passed in this session within TWO_STEP_RECENT. For what would let someone holding only
+    a session keep the account (an API token, a move of its address)."""
+    if not second_step_on(user) or recent_second_step(session):
+        return None
+    return ask_for_recent_second_step(back_to)
