@@ -28,9 +28,15 @@ class Phone:
         return code
 
     def fresh_code(self):
-        """Return a code Memo would still take now, or None when all three are used."""
-        now = self.totp.timecode(time.time())
-        for step in (now - 1, now, now + 1):
+        """Return a code Memo would still take now, or None when all three are used.
+
+        The last step's code is offered only while 10 s or more of the present step are left:
+        Memo stops taking it when the next step begins, and a busy machine's request may
+        arrive a few seconds after the code was read."""
+        moment = time.time()
+        now = self.totp.timecode(moment)
+        left = self.totp.interval - moment % self.totp.interval
+        for step in (now - 1, now, now + 1) if left >= 10 else (now, now + 1):
             if self.last_step is None or step > self.last_step:
                 self.last_step = step
                 return self.totp.generate_otp(step)
