@@ -4,7 +4,11 @@ Each function either returns the value in the form the app uses or raises Config
 one sentence naming the variable; none reads the environment itself.
 """
 
+import base64
+import binascii
+import hashlib
 import ipaddress
+import re
 from email.policy import default as default_email_policy
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -121,3 +125,35 @@ def int_from_env(environ, name, default, minimum=1):
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def hex_to_fernet(key):
+    """Return 32 bytes written as 64 hex digits as a Fernet key (url-safe base64)."""
+    return base64.urlsafe_b64encode(bytes.fromhex(key)).decode()
+
+
+def fernet_keys(value, secret_key, name="TWO_STEP_KEY"):
+    """Return the Fernet keys in `value` (separated by commas or spaces), newest first: the
+    first encrypts, every one decrypts (MultiFernet), so a key can be rotated. Without any
+    (development and tests), one key made from `secret_key`."""
+    keys = [key for key in re.split(r"[\s,]+", value) if key]
+    if not keys:
+        digest = hashlib.sha256(f"two-step\n{secret_key}".encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    # 64 hex digits (what a platform's secret generator makes) are a key too.
+    keys = [hex_to_fernet(key) if HEX_KEY.fullmatch(key) else key for key in keys]
+    for key in keys:
+        try:
+            raw = base64.urlsafe_b64decode(key.encode())
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(
+                f"{name} must be Fernet keys (32 bytes each, url-safe base64 or 64 hex "
+                "digits); make one with `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`"
+            )
+    return keys

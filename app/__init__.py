@@ -66,6 +66,7 @@ def register_blueprints(app):
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
     from app.tokens.routes import bp as tokens_bp
+    from app.two_step.routes import bp as two_step_bp
     from app.wordcount.routes import bp as wordcount_bp
 
     for blueprint in (
@@ -78,6 +79,7 @@ def register_blueprints(app):
         shares_bp,
         tokens_bp,
         attachments_bp,
+        two_step_bp,
         i18n_routes.bp,
     ):
         app.register_blueprint(blueprint)

@@ -27,10 +27,13 @@ from devenv import ROOT, dyno
 SECRET_KEY = "a-test-secret-that-is-long-enough-0123456789"
 # What a production process here needs to start: its web side never sends mail, and a test
 # that wants mail delivered names its own server (devenv/mailserver.py) and site.
+# What production requires beside the secret, the database and the store: the mail's
+# settings, and the key of the authenticator apps' secrets (a fixed one, for local runs only).
 LOCAL_MAIL_SETTINGS = {
     "SMTP_URL": "smtp://127.0.0.1:25?tls=off",
     "MAIL_FROM": "Memo <memo@localhost>",
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    "TWO_STEP_KEY": "bG9jYWwtcnVucy1vbmx5LW5vdC1hLXJlYWwta2V5ISE=",
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from devenv.liveserver import LiveServer, release_phase
+from devenv.liveserver import LOCAL_MAIL_SETTINGS, LiveServer, release_phase
 from devenv.mailserver import MailServer
 from devenv.pooler import PgBouncer, pgbouncer_program
 from devenv.services import ObjectStore, ensure_database, start_postgres
@@ -257,6 +257,7 @@ def workers(app, postgres, object_store, tmp_path):
 def production_app(app, postgres, monkeypatch):
     """The app under ProductionConfig (behind a proxy, Secure cookies) on the test services."""
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("TWO_STEP_KEY", LOCAL_MAIL_SETTINGS["TWO_STEP_KEY"])
     monkeypatch.setenv("DATABASE_URL", postgres.main_url)
     application = create_app("config.ProductionConfig")
     yield application

@@ -152,6 +152,12 @@ MATRIX = {
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    # Without a pending sign-in (a right password) or a session, it sends to sign in.
+    "/auth/two-step": Route(PUBLIC, {"GET": {}, "POST": {"code": "123456"}}, anonymous_status=302),
+    "/mypage/security": Route(ACCOUNT, {"GET": {}}),
+    "/mypage/totp": Route(ACCOUNT, {"GET": {}, "POST": {"code": "123456", "password": PASSWORD}}),
+    "/mypage/totp/disable": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    "/mypage/security/recovery-codes": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),
     "/mypage/tokens/<id:token_id>/revoke": Route(OWNER, {"POST": {}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),

@@ -27,6 +27,7 @@ COMPLETE = {
     "SMTP_URL": "smtp://apikey:p%40ss@smtp.example.com:587",
     "MAIL_FROM": "Memo <memo@example.com>",
     "PUBLIC_URL": "https://memo.example.com/",
+    "TWO_STEP_KEY": "k" * 43 + "=",
 }
 
 
@@ -69,6 +70,8 @@ def test_non_postgres_database_url_is_refused(url):
         ({**COMPLETE, "SMTP_URL": "smtp://mail.example.com:25?tls=off"}, "SMTP_URL"),
         ({**COMPLETE, "MAIL_FROM": "Memo"}, "MAIL_FROM"),
         ({**COMPLETE, "PUBLIC_URL": "http://memo.example.com"}, "PUBLIC_URL"),
+        (without("TWO_STEP_KEY"), "TWO_STEP_KEY"),
+        ({**COMPLETE, "TWO_STEP_KEY": "not-a-fernet-key"}, "TWO_STEP_KEY"),
     ],
     ids=[
         "no-secret",
@@ -84,6 +87,8 @@ def test_non_postgres_database_url_is_refused(url):
         "smtp-without-tls",
         "mail-from-not-an-address",
         "public-url-not-https",
+        "no-two-step-key",
+        "two-step-key-not-fernet",
     ],
 )
 def test_deployed_configs_refuse_missing_or_unsafe_settings(config_class, environ, named):

@@ -114,6 +114,7 @@ def test_the_fronts_deadlines_in_production_are_10_s_for_headers_and_between_bod
             "SMTP_URL": "smtp://apikey:secret@smtp.example.com:587",
             "MAIL_FROM": "Memo <memo@example.com>",
             "PUBLIC_URL": "https://memo.example.com",
+            "TWO_STEP_KEY": "k" * 43 + "=",
         }
     )
     serving = Front(settings, "/nonexistent/app.sock")

@@ -14,6 +14,7 @@ from app import create_app
 from app.extensions import db
 from app.models import LoginThrottle
 from config import database_uri
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.visitors import DYNO, PASSWORD, RouterBrowser
 from tests.databases import UNREACHABLE
 from tests.routematrix import SIGNED_IN, send
@@ -168,6 +169,7 @@ def test_the_client_address_is_read_past_as_many_proxies_as_configured(
     app, postgres, monkeypatch, hops, client
 ):
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("TWO_STEP_KEY", LOCAL_MAIL_SETTINGS["TWO_STEP_KEY"])
     monkeypatch.setenv("DATABASE_URL", postgres.main_url)
     monkeypatch.setenv("TRUSTED_PROXY_HOPS", hops)
     production = create_app("config.ProductionConfig")

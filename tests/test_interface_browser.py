@@ -15,6 +15,7 @@ from devenv.visitors import PASSWORD
 from tests.browsers import keep_the_saved_one_then_save_twice, sign_up_and_in, write_note
 from tests.mailbox import verify_email
 from tests.pagechecks import SCREENSHOTS, SIDEWAYS, check_here
+from tests.phones import Phone
 
 LONG_URL = "https://example.com/" + "a-very-long-path-segment-" * 11 + "end"  # 300 characters
 
@@ -98,6 +99,7 @@ def pages_of_a_user(page, found=None):
         "/mypage",
         "/mypage/export",
         "/mypage/tokens",
+        "/mypage/security",
         "/notes/999999",  # the error page
     ]
 
@@ -127,6 +129,48 @@ def test_every_page_passes_axe_at_390_and_1280_px_with_no_sideways_scroll(tabs, 
         for path in pages_of_a_user(page, found):
             check_page(page, path, found)
         check_conflict_page(page, found)
+    assert found == {}
+
+
+def sign_in_again(page, email):
+    """Sign out, then give the password: an account with the app on is asked for a code."""
+    page.locator("form.sign-out button").click()
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/auth/two-step$"))
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_two_step_pages_pass_axe_light_and_dark_and_take_a_code_from_the_keyboard(
+    app, tabs, language
+):
+    found = {}
+    for width, scheme in ((320, "dark"), (1280, "light")):
+        page = tabs(language, width, scheme=scheme)
+        email = f"two-{language}{width}@example.com"
+        sign_up_and_in(page, email, f"two-{language}{width}")
+        verify_email(app, email)
+        check_page(page, "/mypage/security", found)
+        check_page(page, "/mypage/totp", found)
+        code_field = page.locator("input[name=code]")
+        assert code_field.get_attribute("autocomplete") == "one-time-code"
+        assert code_field.get_attribute("inputmode") == "numeric"
+        phone = Phone(page.inner_text("#totp-secret"))
+        page.fill("input[name=code]", phone.code())
+        page.fill("input[name=password]", PASSWORD)
+        page.keyboard.press("Enter")
+        page.locator(".recovery-codes").wait_for()
+        check_here(page, "the recovery codes", found)
+        check_page(page, "/mypage/security", found)
+        sign_in_again(page, email)
+        check_here(page, "/auth/two-step", found)
+        check_page(page, "/auth/two-step?with=recovery", found)
+        page.goto("/auth/two-step")
+        page.keyboard.type(phone.code())  # the field has the focus: the keyboard alone
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/$"))
     assert found == {}
 
 

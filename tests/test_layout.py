@@ -26,6 +26,7 @@ FEATURES = (
     "shares",
     "tokens",
     "api",
+    "two_step",
 )
 
 

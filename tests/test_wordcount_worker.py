@@ -16,6 +16,7 @@ from app.fetcher import FetchError, Page, fetch
 from app.models import WordCount
 from app.wordcount.pages import fetch_settings
 from app.wordcount.sandbox import count_limited
+from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from tests.webservers import (
     HTML_HEADERS,
     Reply,
@@ -129,6 +130,7 @@ def test_the_test_suite_reaches_loopback(app):
 @pytest.mark.parametrize("settings", ["config.ProductionConfig", "config.StagingConfig"])
 def test_deployed_configs_cannot_lift_the_loopback_block(monkeypatch, site, settings):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("TWO_STEP_KEY", LOCAL_MAIL_SETTINGS["TWO_STEP_KEY"])
     monkeypatch.setenv("DATABASE_URL", "postgres://memo@db.example.com/memo")
     deployed = create_app(settings, {"FETCH_ALLOW_LOOPBACK": True})
     with deployed.test_request_context():

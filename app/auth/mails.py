@@ -9,6 +9,7 @@ worker, and stored (as its hash) before the mail leaves: it is never written any
 clear, not even in the job's arguments.
 """
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -190,6 +191,42 @@ def token_made(user, token_id=None, to=None, actor=None, farewell=False):
     return notice(user, subject, "token_made", to=to, actor=actor, farewell=farewell, **context)
 
 
+def two_step_on(user, to=None, actor=None, at=None):
+    subject = gettext("Two-step sign-in is on for your Memo account")
+    return notice(
+        user,
+        subject,
+        "two_step_on",
+        to=to,
+        actor=actor,
+        when=local_time(user, datetime.fromisoformat(at)),
+    )
+
+
+def two_step_off(user, to=None, actor=None, at=None):
+    subject = gettext("Two-step sign-in is off for your Memo account")
+    return notice(
+        user,
+        subject,
+        "two_step_off",
+        to=to,
+        actor=actor,
+        when=local_time(user, datetime.fromisoformat(at)),
+    )
+
+
+def recovery_codes_made(user, to=None, actor=None, at=None):
+    subject = gettext("New recovery codes were made for your Memo account")
+    return notice(
+        user,
+        subject,
+        "recovery_codes_made",
+        to=to,
+        actor=actor,
+        when=local_time(user, datetime.fromisoformat(at)),
+    )
+
+
 def account_deleted(user, address, nickname):
     """Say goodbye to the address a deleted account had (deferred only if it was verified)."""
     subject = gettext("Your Memo account was deleted")
@@ -208,6 +245,9 @@ MAILS = {
     "email_changed": email_changed,
     "account_secured": account_secured,
     "token_made": token_made,
+    "two_step_on": two_step_on,
+    "two_step_off": two_step_off,
+    "recovery_codes_made": recovery_codes_made,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

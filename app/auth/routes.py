@@ -38,6 +38,7 @@ from app.auth.links import (
     take_back,
     who_may_undo,
 )
+from app.auth.second_step import ask_for_code, second_step_on
 from app.auth.sessions import sign_in
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
@@ -45,6 +46,7 @@ from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
     AddressHold,
+    TotpCredential,
     User,
     burn_password_check,
     comparison_key,
@@ -167,6 +169,7 @@ def verify(token):
     already_in = current_user.is_authenticated and current_user.id == user.id
     mark = signup_mark(user.email, user.id)
     signer = row.purpose == "verify" and hmac.compare_digest(session.get(SIGNED_UP_AS, ""), mark)
+    signer = signer and not second_step_on(user)  # such an account signs in with a code
     if signer and not already_in:
         user.start_session()
     db.session.commit()
@@ -272,6 +275,8 @@ def secure(token):
     away = comparison_key(user.email) != comparison_key(row.email)
     moved_back = not away or move_back(user, row)
     dropped = take_back(user, row, form.new_password.data)
+    # An app turned on within the undo window goes too: it may be an intruder's phone.
+    TotpCredential.turn_off_if_newer(user.id, AddressHold.undo_window())
     moved = away and moved_back
     defer_notices("account_secured", user, actor=row.email, farewell=dropped, moved_back=moved)
     db.session.commit()
@@ -329,6 +334,9 @@ def login():
         form.password.errors.append(LOGIN_FAILED)
         return render_form("auth/login.html", form)
     throttle.forgive(form.email.data)
+    if second_step_on(user):  # not signed in until a code passes (app/auth/second_step.py)
+        db.session.commit()  # a hash upgraded by check_password
+        return ask_for_code(session, user, form.remember.data, target)
     user.start_session()
     db.session.commit()  # the session row, and a hash upgraded by check_password
     sign_in(user, remember=form.remember.data)

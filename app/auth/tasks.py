@@ -9,7 +9,7 @@ from app import jobs
 from app.auth import mails, throttle
 from app.extensions import db
 from app.mail import TemporaryMailError, recipient_id
-from app.models import AddressHold, LoginSession, MailToken
+from app.models import AddressHold, LoginSession, MailToken, TwoStepThrottle
 
 logger = logging.getLogger("memo.mail")
 blueprint = procrastinate.Blueprint()
@@ -90,4 +90,5 @@ def delete_expired_login_sessions(timestamp):
 def delete_ended_throttle_windows(timestamp):
     """Delete throttle rows whose window has ended (of any scope: the longest window)."""
     throttle.delete_ended_windows(throttle.longest_window(current_app.config))
+    throttle.delete_ended_windows(current_app.config["TWO_STEP_DAY"], TwoStepThrottle)
     db.session.commit()

@@ -23,6 +23,10 @@ that anyone's action sends to an address (a sign-up with it, a move to it) is co
 against that address from every account together (MAILS_PER_RECIPIENT); past it the mail
 is dropped, and the answer stays the same, so it says nothing about the address.
 
+Each code of the second step of signing in is counted against its account, in a table of
+its own (two_step_throttle): past TWO_STEP_FAILURES_PER_WINDOW within TWO_STEP_THROTTLE_WINDOW,
+or TWO_STEP_FAILURES_PER_DAY within a day, it is refused with 429 before it is checked.
+
 Each note a user writes (a new one, or an edit) is counted against that user: past
 NOTE_WRITES_PER_MINUTE within a minute it is refused with 429.
 """
@@ -38,7 +42,7 @@ from sqlalchemy.dialects.postgresql import insert
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
-from app.models import LoginThrottle, comparison_key, utcnow
+from app.models import LoginThrottle, TwoStepThrottle, comparison_key, utcnow
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
 
@@ -89,6 +93,15 @@ def too_many_signins(minutes):
     )
 
 
+def too_many_codes(minutes):
+    """Return the 429's message after too many wrong codes of the second step."""
+    return ngettext(
+        "Too many wrong codes. For your account's safety, try again in a minute.",
+        "Too many wrong codes. For your account's safety, try again in %(num)d minutes.",
+        minutes,
+    )
+
+
 def too_many_writes(minutes):
     """Return the 429's message after saving notes too fast."""
     return ngettext(
@@ -131,51 +144,42 @@ def subjects(email):
     return [("email", email_subject(email)), ("client", client_subject(request.remote_addr))]
 
 
-def count_attempt(scope, subject, window):
+def count_attempt(scope, subject, window, table=LoginThrottle):
     """Add one attempt to a subject's window (a new window once the old one ended).
 
     Return the attempts in the window and when it started. One atomic upsert, so two
     workers counting at once both see the other's attempt.
     """
-    window_open = LoginThrottle.window_started_at > func.now() - window
+    window_open = table.window_started_at > func.now() - window
     statement = (
-        insert(LoginThrottle)
+        insert(table)
         .values(scope=scope, subject=subject, failures=1, window_started_at=func.now())
         .on_conflict_do_update(
-            index_elements=[LoginThrottle.scope, LoginThrottle.subject],
+            index_elements=[table.scope, table.subject],
             set_={
-                "failures": case((window_open, LoginThrottle.failures + 1), else_=1),
-                "window_started_at": case(
-                    (window_open, LoginThrottle.window_started_at), else_=func.now()
-                ),
+                "failures": case((window_open, table.failures + 1), else_=1),
+                "window_started_at": case((window_open, table.window_started_at), else_=func.now()),
             },
         )
-        .returning(LoginThrottle.failures, LoginThrottle.window_started_at)
+        .returning(table.failures, table.window_started_at)
     )
     return db.session.execute(statement).one()
 
 
-def prune(window, scopes):
+def prune(window, scopes, table=LoginThrottle):
     """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold."""
     ended = (
-        select(LoginThrottle.scope, LoginThrottle.subject)
-        .where(
-            LoginThrottle.scope.in_(scopes),
-            LoginThrottle.window_started_at <= func.now() - window,
-        )
+        select(table.scope, table.subject)
+        .where(table.scope.in_(scopes), table.window_started_at <= func.now() - window)
         .limit(PRUNE_BATCH)
         .with_for_update(skip_locked=True)
     )
-    db.session.execute(
-        delete(LoginThrottle).where(tuple_(LoginThrottle.scope, LoginThrottle.subject).in_(ended))
-    )
+    db.session.execute(delete(table).where(tuple_(table.scope, table.subject).in_(ended)))
 
 
-def delete_ended_windows(window):
+def delete_ended_windows(window, table=LoginThrottle):
     """Delete every row whose window has ended (prune() takes a batch per attempt)."""
-    db.session.execute(
-        delete(LoginThrottle).where(LoginThrottle.window_started_at <= func.now() - window)
-    )
+    db.session.execute(delete(table).where(table.window_started_at <= func.now() - window))
 
 
 def refusal(window_ends, message):
@@ -184,16 +188,16 @@ def refusal(window_ends, message):
     return TooManyRequests(message(math.ceil(seconds / 60)), retry_after=seconds)
 
 
-def spend(counted, window, message):
+def spend(counted, window, message, table=LoginThrottle):
     """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit."""
     window_ends = []
     spent = g.setdefault("spent", {})  # what the API tells in its RateLimit-* headers
     for scope, subject, limit in counted:
-        failures, started = count_attempt(scope, subject, window)
+        failures, started = count_attempt(scope, subject, window, table)
         spent[scope] = (limit, failures, started + window)
         if failures > limit:
             window_ends.append(started + window)
-    prune(window, [scope for scope, _, _ in counted])
+    prune(window, [scope for scope, _, _ in counted], table)
     # Committed now: the count must stand whatever the rest of the request does.
     db.session.commit()
     if window_ends:
@@ -255,6 +259,31 @@ def mail_recipient_has_room(email):
     subject = email_subject(email)
     failures, _ = count_attempt("mail-recipient", subject, config["MAIL_THROTTLE_WINDOW"])
     return failures <= config["MAILS_PER_RECIPIENT"]
+
+
+def spend_second_step(user_id):
+    """Count a code of the second step for account `user_id` before it is checked; 429 past
+    TWO_STEP_FAILURES_PER_WINDOW within the window, or TWO_STEP_FAILURES_PER_DAY in a day.
+    The count is the account's, whichever browser or process the codes come from."""
+    config = current_app.config
+    windows = (
+        ("two-step", "TWO_STEP_FAILURES_PER_WINDOW", "TWO_STEP_THROTTLE_WINDOW"),
+        ("two-step-day", "TWO_STEP_FAILURES_PER_DAY", "TWO_STEP_DAY"),
+    )
+    for scope, limit, window in windows:
+        counted = [(scope, str(user_id), config[limit])]
+        spend(counted, config[window], too_many_codes, TwoStepThrottle)
+
+
+def give_back_second_step(user_id):
+    """Give back the attempt of a code that passed: only wrong codes stay counted, so a
+    guesser who knows the password gains nothing from the owner's sign-ins."""
+    for scope in ("two-step", "two-step-day"):
+        db.session.execute(
+            update(TwoStepThrottle)
+            .where(TwoStepThrottle.scope == scope, TwoStepThrottle.subject == str(user_id))
+            .values(failures=func.greatest(TwoStepThrottle.failures - 1, 0))
+        )
 
 
 def longest_window(config):

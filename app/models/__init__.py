@@ -55,6 +55,7 @@ from app.models.transfers import (
     AccountImport,
     account_json,
 )
+from app.models.two_step import RecoveryCode, TotpCredential, TwoStepThrottle
 from app.models.work import (
     ABANDONED,
     STATUS_CHECK,
@@ -116,4 +117,7 @@ __all__ = [
     "TOKEN_ADDRESS_MAX_LENGTH",
     "IdempotencyKey",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "TotpCredential",
+    "RecoveryCode",
+    "TwoStepThrottle",
 ]

@@ -19,6 +19,7 @@ from werkzeug.exceptions import TooManyRequests, default_exceptions
 
 from app import objects
 from app.auth import throttle
+from app.auth.second_step import recent_step_needed
 from app.auth.sessions import lock_signed_in_account
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.errors import handle_http_error, wants_json
@@ -204,8 +205,12 @@ def change_settings():
 def change_email():
     """Mail a link to the new address and a notice to the old one; the link makes the change.
 
-    A taken address gets a notice for its owner instead, and the answer is the same.
+    A taken address gets a notice for its owner instead, and the answer is the same. With
+    the authenticator app on, a code must have passed in this session within 10 minutes.
     """
+    asked = recent_step_needed(current_user, url_for("mypage.index"))
+    if asked:
+        return asked
     form = EmailForm()
     if not form.validate_on_submit():
         return render_page(400, email_form=form)

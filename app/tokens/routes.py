@@ -12,6 +12,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
+from app.auth.second_step import recent_step_needed
 from app.auth.sessions import lock_signed_in_account
 from app.auth.tasks import defer_notices
 from app.extensions import db
@@ -43,7 +44,10 @@ def index():
 @bp.post("")
 @login_required
 def make():
-    """Make a token and show its secret, this once."""
+    """Make a token and show its secret, this once (after a recent second step, if on)."""
+    asked = recent_step_needed(current_user, url_for("tokens.index"))
+    if asked:
+        return asked
     form = TokenForm()
     if not form.validate_on_submit():
         return render_page(form, 400)

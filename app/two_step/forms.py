@@ -1,0 +1,59 @@
+"""The forms of two-step sign-in: set the app up, confirm with the password, enter a code."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from app.forms import Form
+from app.mypage.forms import is_own_password
+from app.validators import PASSWORD_GIVEN, no_control_characters
+
+# The code field as phones and password managers understand it: a one-time code, digits.
+CODE_FIELD = {"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+CODE_MAX_LENGTH = 64  # longer than a recovery code written with spaces
+
+
+def password_field(required):
+    """Return the field of the signed-in account's own password (throttled like a sign-in)."""
+    return PasswordField(
+        _l("Password"),
+        validators=[InputRequired(required), PASSWORD_GIVEN, is_own_password],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class TotpSetupForm(Form):
+    """A code from the app for the new secret, and the password, to turn the app on."""
+
+    code = StringField(
+        _l("The 6-digit code your app shows"),
+        validators=[
+            InputRequired(_l("Enter the code your app shows.")),
+            Length(max=CODE_MAX_LENGTH),
+            no_control_characters,
+        ],
+        render_kw=CODE_FIELD,
+    )
+    password = password_field(_l("Enter your password."))
+    # The new secret, encrypted and signed for this account (app/two_step/totp.py).
+    setup = HiddenField()
+
+
+class PasswordConfirmForm(Form):
+    """The password, to turn the app off or make new recovery codes."""
+
+    password = password_field(_l("Enter your password."))
+
+
+class CodeForm(Form):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(_l("Enter a code.")),
+            Length(max=CODE_MAX_LENGTH),
+            no_control_characters,
+        ],
+        render_kw=CODE_FIELD,
+    )

@@ -1,0 +1,207 @@
+"""Two-step sign-in: the security page, turning the authenticator app on and off, recovery
+codes, and the page that asks for a code (docs/security.md, "Two-step sign-in")."""
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from app.auth import throttle
+from app.auth.second_step import (
+    ask_for_recent_second_step,
+    mark_passed,
+    pending_sign_in,
+    recent_second_step,
+    second_step_on,
+)
+from app.auth.sessions import lock_signed_in_account, sign_in
+from app.auth.tasks import defer_notices
+from app.extensions import db
+from app.models import RecoveryCode, TotpCredential, utcnow
+from app.two_step import totp
+from app.two_step.forms import CodeForm, PasswordConfirmForm, TotpSetupForm
+from app.validators import is_same_site_path
+
+bp = Blueprint("two_step", __name__)
+
+WRONG_CODE = _l("That code is not right, or it was used already. Each code works once.")
+STALE_SETUP = _l("This page was open too long: scan the new QR code and enter its code.")
+
+
+def no_store(page, status=200):
+    """Answer `page` so that no cache keeps it (codes and secrets are on it)."""
+    return page, status, {"Cache-Control": "no-store"}
+
+
+def security_page(status=200, **forms):
+    """Render the security page with a fresh form for each action but those given."""
+    credential = TotpCredential.of(current_user.id)
+    context = {
+        "credential": credential,
+        "codes_left": RecoveryCode.left(current_user.id) if credential else 0,
+        "disable_form": PasswordConfirmForm(formdata=None),
+        "codes_form": PasswordConfirmForm(formdata=None),
+        **forms,
+    }
+    return no_store(render_template("two_step/security.html", **context), status)
+
+
+@bp.get("/mypage/security")
+@login_required
+def security():
+    """Show the account's ways to sign in: the authenticator app, recovery codes left."""
+    return security_page()
+
+
+def setup_page(form, secret, status=200):
+    """Render the set-up page for `secret`: its QR code, its letters, the form."""
+    uri = totp.provisioning_uri(secret, current_user.email)
+    qr = totp.qr_svg(uri, gettext("QR code for your authenticator app"))
+    page = render_template("two_step/totp.html", form=form, secret=secret, qr=qr, uri=uri)
+    return no_store(page, status)
+
+
+@bp.route("/mypage/totp", methods=["GET", "POST"])
+@login_required
+def set_up():
+    """Show a new secret; with a current code for it and the password, turn the app on."""
+    if second_step_on(current_user):
+        flash(gettext("Your authenticator app is on already."), "info")
+        return redirect(url_for("two_step.security"))
+    if not current_user.email_verified:
+        flash(
+            gettext("Confirm your email address first: it is how you recover the account."), "info"
+        )
+        return redirect(url_for("two_step.security"))
+    form = TotpSetupForm()
+    secret = (
+        totp.read_setup_token(form.setup.data, current_user.id) if form.is_submitted() else None
+    )
+    if secret is None:
+        secret = totp.new_secret()
+        form.setup.data = totp.setup_token(current_user.id, secret)
+        if form.is_submitted():
+            form.code.errors = [STALE_SETUP]
+            return setup_page(form, secret, 400)
+    if not form.validate_on_submit():
+        return setup_page(form, secret, 400 if form.is_submitted() else 200)
+    step = totp.matching_step(secret, form.code.data.strip())
+    if step is None:
+        form.code.errors.append(WRONG_CODE)
+        return setup_page(form, secret, 400)
+    ended = lock_signed_in_account()  # after the password's check, which commits its count
+    if ended:
+        return ended
+    if second_step_on(current_user):  # turned on from another tab meanwhile
+        db.session.rollback()
+        return redirect(url_for("two_step.security"))
+    codes = totp.turn_on(current_user.id, secret, step)
+    current_user.end_other_sessions()  # none of them passed a second step
+    defer_notices("two_step_on", current_user, at=utcnow().isoformat())
+    db.session.commit()
+    mark_passed(session)
+    return recovery_codes_page(codes, turned_on=True)
+
+
+def recovery_codes_page(codes, turned_on=False):
+    """Show new recovery codes, this once."""
+    page = render_template("two_step/recovery_codes.html", codes=codes, turned_on=turned_on)
+    return no_store(page)
+
+
+def needs_recent_step():
+    """Return the answer that asks for a code first, or None after a recent second step."""
+    if not second_step_on(current_user):
+        flash(gettext("Your authenticator app is off."), "info")
+        return redirect(url_for("two_step.security"))
+    if not recent_second_step(session):
+        return ask_for_recent_second_step(url_for("two_step.security"))
+    return None
+
+
+@bp.post("/mypage/totp/disable")
+@login_required
+def disable():
+    """Turn the app off (after a recent second step and with the password); mail a notice."""
+    asked = needs_recent_step()
+    if asked:
+        return asked
+    form = PasswordConfirmForm()
+    if not form.validate_on_submit():
+        return security_page(400, disable_form=form)
+    ended = lock_signed_in_account()
+    if ended:
+        return ended
+    TotpCredential.turn_off(current_user.id)
+    defer_notices("two_step_off", current_user, at=utcnow().isoformat())
+    db.session.commit()
+    flash(gettext("Your authenticator app is off: signing in asks for your password only."), "info")
+    return redirect(url_for("two_step.security"))
+
+
+@bp.post("/mypage/security/recovery-codes")
+@login_required
+def new_codes():
+    """Make new recovery codes, voiding the earlier ones; mail a notice."""
+    asked = needs_recent_step()
+    if asked:
+        return asked
+    form = PasswordConfirmForm()
+    if not form.validate_on_submit():
+        return security_page(400, codes_form=form)
+    ended = lock_signed_in_account()
+    if ended:
+        return ended
+    codes = totp.new_recovery_codes(current_user.id)
+    defer_notices("recovery_codes_made", current_user, at=utcnow().isoformat())
+    db.session.commit()
+    return recovery_codes_page(codes)
+
+
+def code_page(form, status=200):
+    """Render the page that asks for a code (with the keypad of digits, or of letters)."""
+    recovery = request.args.get("with") == "recovery"
+    page = render_template("two_step/check.html", form=form, recovery=recovery)
+    return no_store(page, status)
+
+
+@bp.route("/auth/two-step", methods=["GET", "POST"])
+def check():
+    """Ask for a code: to finish a sign-in whose password was right, or, signed in, before
+    something that needs a recent second step. Then go on to `next` (a same-site path)."""
+    if current_user.is_authenticated:
+        user, target = current_user, request.args.get("next", "")
+    else:
+        user, pending = pending_sign_in(session)
+        if user is None:
+            flash(gettext("Sign in first: the time to enter a code ran out."), "info")
+            return redirect(url_for("auth.login"))
+        target = pending["next"]
+    target = target if is_same_site_path(target) else url_for("notes.index")
+    if not second_step_on(user):
+        return redirect(target)
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return code_page(form, 400 if form.is_submitted() else 200)
+    throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
+    used = totp.spend_code(user.id, form.code.data)
+    if used is None:
+        db.session.rollback()
+        form.code.errors.append(WRONG_CODE)
+        return code_page(form, 400)
+    throttle.give_back_second_step(user.id)
+    if not current_user.is_authenticated:
+        user.start_session()
+        db.session.commit()
+        sign_in(user, remember=pending["remember"])
+    db.session.commit()
+    mark_passed(session)
+    if used == "recovery":
+        left = RecoveryCode.left(user.id)
+        message = ngettext(
+            "You used a recovery code; %(num)d is left.",
+            "You used a recovery code; %(num)d are left.",
+            left,
+        )
+        flash(message, "info")
+    return redirect(target)

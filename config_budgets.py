@@ -1,0 +1,109 @@
+"""What each thing a client can repeat may spend: the limits, lifetimes and throttle windows
+that Config (config.py) inherits, every one of them in docs/security.md's budget table.
+
+Kept apart from config.py, which reads the environment: none of these comes from it, so a
+limit is changed here, in code review, and holds the same in every process and dyno.
+"""
+
+from datetime import timedelta
+
+
+class Budgets:
+    """The limits of every input, shared by every environment (tests lower some)."""
+
+    # A deleted note waits in the trash this long before the worker deletes it for good.
+    TRASH_DAYS = 30
+    # A note's history: the newest HISTORY_PER_NOTE versions, each kept HISTORY_DAYS; saves
+    # within HISTORY_QUIET_SECONDS of the last kept version keep none (one step per burst).
+    HISTORY_DAYS = 30
+    HISTORY_PER_NOTE = 50
+    HISTORY_QUIET_SECONDS = 300
+    # Importing an archive (app/mypage/importing.py): the browser sends it straight to the
+    # store (app/mypage/import_uploads.py), at most IMPORT_MAX_BYTES (Config.__init__ sets it
+    # from the account's limits: an account's own export always fits). What a worker reads of
+    # it is bounded by these: text files together to IMPORT_MAX_UNPACKED_BYTES, an export's
+    # account.json (read as a stream) to twice NOTE_BYTES_PER_USER and the overhead, and its
+    # attachments, copied to the store one at a time, by the account's attachment limits.
+    IMPORT_MAX_FILES = 5000
+    IMPORT_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+    IMPORT_MAX_RATIO = 100  # an entry may unpack to at most 100 times what it takes
+    # Room in an export beside its attachments and notes' text: the JSON and zip framing, the
+    # notes' .md copies' compressed bytes and the profile photo.
+    IMPORT_OVERHEAD_BYTES = 64 * 1024 * 1024
+    IMPORTS_PER_HOUR = 10  # imports one account may start in an hour
+    # A signed import form's lifetime (the upload must start by then), and how long an upload
+    # started in time may still run: 1 GiB at 1 Mbit/s takes about 2.5 hours.
+    IMPORT_UPLOAD_MINUTES = 10
+    IMPORT_TRANSFER_MINUTES = 180
+    # Share links (app/shares/): live links one account may have, views of one link a minute
+    # (a chat app's preview crawler and a group's readers fit), and how long the shared page's
+    # attachment links work.
+    SHARES_PER_USER = 100
+    SHARE_VIEWS_PER_MINUTE = 60
+    SHARE_DOWNLOAD_SECONDS = 300
+    # Personal access tokens (app/tokens/): live tokens one account may have, tokens it may
+    # make in an hour (revoked ones count), and how long a revoked or expired one is kept.
+    TOKENS_PER_ACCOUNT = 50
+    TOKENS_PER_HOUR = 10
+    TOKEN_KEEP = timedelta(days=7)
+
+    # Password guessing (app/auth/throttle.py): after this many failed checks within the
+    # window, an email, or a client address, is refused until the window ends.
+    LOGIN_FAILURES_PER_EMAIL = 5
+    LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
+    # argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): about 25 ms a hash here.
+    PASSWORD_HASHING = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    SIGNUP_THROTTLE_WINDOW = timedelta(hours=1)
+
+    # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
+    # well inside the router's 30 s, and lists a user's results 20 to a page.
+    FETCH_MAX_BYTES = 2 * 1024 * 1024
+    FETCH_DEADLINE_SECONDS = 10.0
+    RESULTS_PER_PAGE = 20
+    SEARCH_RESULTS_PER_PAGE = 20
+    # Work a user can queue for the worker before being told to wait (429): enforced in
+    # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
+    WORD_COUNTS_UNFINISHED_PER_USER = 3
+    PHOTOS_UNFINISHED_PER_USER = 2
+    UNFINISHED_RETRY_AFTER_SECONDS = 30
+    ABANDONED_AFTER = timedelta(minutes=15)
+
+    # Attachments (app/attachments/): files go from the browser straight to the object
+    # store under a policy Memo signs; these limits are checked before a policy is signed
+    # and again when the upload is confirmed.
+    ATTACHMENTS_PER_NOTE = 10
+    ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+    ATTACHMENT_QUOTA_BYTES = 1024 * 1024 * 1024  # per user, confirmed attachments
+    ATTACHMENT_PENDING_PER_USER = 20  # uploads the script started, not yet confirmed, at once
+    ATTACHMENT_UPLOAD_MINUTES = 10  # a policy's lifetime: the upload must start by then
+    ATTACHMENT_TRANSFER_MINUTES = 30  # how long an upload started in time may still run
+    ATTACHMENT_DOWNLOAD_SECONDS = 60  # a download link's lifetime
+
+    # Mail (app/mail.py, app/auth/mails.py): how long each kind of link works, and how
+    # often mail may be asked for. Throttled in PostgreSQL like sign-ins (app/auth/throttle.py).
+    VERIFY_LINK_LIFETIME = timedelta(days=2)
+    RESET_LINK_LIFETIME = timedelta(minutes=30)
+    EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
+    # A notice's "this was not me" link, and the link that removes an unconfirmed account:
+    # a notice may be read days later, and must still undo what it announced.
+    SECURE_LINK_LIFETIME = timedelta(days=7)
+    REMOVE_LINK_LIFETIME = timedelta(days=7)
+    RESETS_PER_EMAIL = 3
+    RESETS_PER_CLIENT = 20
+    MAILS_PER_ACCOUNT = 5  # verification links asked again and email changes, by one account
+    # Mail that others' actions send to one address (sign-ups with it, moves to it), from
+    # every account together: past it such mail is not sent, and nobody is told.
+    MAILS_PER_RECIPIENT = 5
+    MAIL_THROTTLE_WINDOW = timedelta(hours=1)
+
+    # Account exports (app/mypage/export.py): an archive is kept this long, and each link
+    # to it works for EXPORT_DOWNLOAD_SECONDS.
+    EXPORT_KEEP = timedelta(hours=24)
+    EXPORT_DOWNLOAD_SECONDS = 300
+
+    # Two-step sign-in (docs/security.md, "Two-step sign-in": each of these in its budget).
+    TOTP_SETUP_LIFETIME, TWO_STEP_PENDING = timedelta(minutes=15), timedelta(minutes=5)
+    TWO_STEP_RECENT = timedelta(minutes=10)
+    TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
+    TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
