@@ -107,3 +107,6 @@ class Budgets:
     TWO_STEP_RECENT = timedelta(minutes=10)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
     TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
+    # Passkeys (app/passkeys/): how many an account keeps, how long a ceremony's challenge
+    # stands (a name's and an answer's sizes are the forms': app/passkeys/forms.py).
+    PASSKEYS_PER_ACCOUNT, PASSKEY_CEREMONY = 10, timedelta(minutes=5)

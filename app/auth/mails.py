@@ -203,14 +203,45 @@ def two_step_on(user, to=None, actor=None, at=None):
     )
 
 
-def two_step_off(user, to=None, actor=None, at=None):
-    subject = gettext("Two-step sign-in is off for your Memo account")
+def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
+    if passkeys_left:
+        subject = gettext("The authenticator app was removed from your Memo account")
+    else:
+        subject = gettext("Two-step sign-in is off for your Memo account")
     return notice(
         user,
         subject,
         "two_step_off",
         to=to,
         actor=actor,
+        passkeys_left=passkeys_left,
+        when=local_time(user, datetime.fromisoformat(at)),
+    )
+
+
+def passkey_added(user, to=None, actor=None, name="", at=None):
+    subject = gettext("A passkey was added to your Memo account")
+    return notice(
+        user,
+        subject,
+        "passkey_added",
+        to=to,
+        actor=actor,
+        name=name,
+        when=local_time(user, datetime.fromisoformat(at)),
+        security_link=mail.link("two_step.security"),
+    )
+
+
+def passkey_removed(user, to=None, actor=None, name="", at=None):
+    subject = gettext("A passkey was removed from your Memo account")
+    return notice(
+        user,
+        subject,
+        "passkey_removed",
+        to=to,
+        actor=actor,
+        name=name,
         when=local_time(user, datetime.fromisoformat(at)),
     )
 
@@ -248,6 +279,8 @@ MAILS = {
     "two_step_on": two_step_on,
     "two_step_off": two_step_off,
     "recovery_codes_made": recovery_codes_made,
+    "passkey_added": passkey_added,
+    "passkey_removed": passkey_removed,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

@@ -55,7 +55,13 @@ from app.models.transfers import (
     AccountImport,
     account_json,
 )
-from app.models.two_step import RecoveryCode, TotpCredential, TwoStepThrottle
+from app.models.two_step import (
+    Passkey,
+    RecoveryCode,
+    TotpCredential,
+    TwoStepThrottle,
+    undo_new_second_steps,
+)
 from app.models.work import (
     ABANDONED,
     STATUS_CHECK,
@@ -117,6 +123,8 @@ __all__ = [
     "TOKEN_ADDRESS_MAX_LENGTH",
     "IdempotencyKey",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "Passkey",
+    "undo_new_second_steps",
     "TotpCredential",
     "RecoveryCode",
     "TwoStepThrottle",
