@@ -1,8 +1,8 @@
 """A passkey in software, as a phone or a security key makes and uses one (WebAuthn Level 3:
 an ES256 key pair, attestation "none"), and the forms of passkeys as a page's script sends
 them. The browser tests use Chromium's virtual authenticator instead
-(tests/test_passkeys_browser.py); this one lets the server's side be tried fast, and lied to: another origin, a replayed
-answer, no user verification, someone else's credential id."""
+(tests/test_passkeys_browser.py); this one lets the server's side be tried fast, and lied
+to: another origin, a replayed answer, no user verification, someone else's credential id."""
 
 import hashlib
 import json

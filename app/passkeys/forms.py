@@ -3,7 +3,7 @@ rename one, remove one, and the browser's answer when signing in with one."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.forms import Form
 from app.two_step.forms import password_field
@@ -22,7 +22,7 @@ def name_field():
         _l("Name of the passkey"),
         filters=[strip],
         validators=[
-            InputRequired(_l("Give the passkey a name, such as the device it is on.")),
+            DataRequired(_l("Give the passkey a name, such as the device it is on.")),
             Length(max=NAME_MAX_LENGTH),
             no_control_characters,
         ],

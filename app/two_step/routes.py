@@ -21,6 +21,7 @@ from app.auth.second_step import (
     mark_passed,
     pending_sign_in,
     recent_second_step,
+    recent_step_needed,
     second_step_on,
 )
 from app.auth.sessions import lock_signed_in_account, sign_in
@@ -91,9 +92,12 @@ def setup_page(form, secret, status=200):
 @login_required
 def set_up():
     """Show a new secret; with a current code for it and the password, turn the app on."""
-    if second_step_on(current_user):
+    if TotpCredential.of(current_user.id) is not None:
         flash(gettext("Your authenticator app is on already."), "info")
         return redirect(url_for("two_step.security"))
+    asked = recent_step_needed(current_user, url_for("two_step.set_up"))  # beside a passkey
+    if asked:
+        return asked
     if not current_user.email_verified:
         flash(
             gettext("Confirm your email address first: it is how you recover the account."), "info"
@@ -118,11 +122,13 @@ def set_up():
     ended = lock_signed_in_account()  # after the password's check, which commits its count
     if ended:
         return ended
-    if second_step_on(current_user):  # turned on from another tab meanwhile
+    if TotpCredential.of(current_user.id) is not None:  # turned on from another tab meanwhile
         db.session.rollback()
         return redirect(url_for("two_step.security"))
+    first = not second_step_on(current_user)
     codes = totp.turn_on(current_user.id, secret, step)
-    current_user.end_other_sessions()  # none of them passed a second step
+    if first:
+        current_user.end_other_sessions()  # none of them passed a second step
     defer_notices("two_step_on", current_user, at=utcnow().isoformat())
     db.session.commit()
     mark_passed(session)
