@@ -152,7 +152,7 @@ def own_passkey(passkey_id):
     return passkey
 
 
-@bp.post("/mypage/passkeys/<int:passkey_id>/rename")
+@bp.post("/mypage/passkeys/<id:passkey_id>/rename")
 @login_required
 def rename(passkey_id):
     """Give a passkey another name."""
@@ -166,7 +166,7 @@ def rename(passkey_id):
     return redirect(url_for("two_step.security"))
 
 
-@bp.post("/mypage/passkeys/<int:passkey_id>/delete")
+@bp.post("/mypage/passkeys/<id:passkey_id>/delete")
 @login_required
 def remove(passkey_id):
     """Remove a passkey (after a recent second step); mail a notice."""
