@@ -110,3 +110,6 @@ class Budgets:
     # Passkeys (app/passkeys/): how many an account keeps, how long a ceremony's challenge
     # stands (a name's and an answer's sizes are the forms': app/passkeys/forms.py).
     PASSKEYS_PER_ACCOUNT, PASSKEY_CEREMONY = 10, timedelta(minutes=5)
+    # Losing every second step: how long a request to turn it off waits, told to every
+    # address with standing, before the password alone may finish it (docs/mail.md).
+    SECOND_STEP_RECOVERY_WAIT = timedelta(days=7)

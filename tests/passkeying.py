@@ -41,8 +41,12 @@ class SoftPasskey:
         self.counter_step = counter_step  # synced passkeys keep 0; security keys count up
         self.counter = 0
         self.user_handle = None
+        self.public_key = None  # what it sends as its public key, if not its own (a lie)
+        self.in_a_frame = False  # the browser says the page was framed by another site
 
     def cose_key(self):
+        if self.public_key is not None:
+            return self.public_key
         numbers = self.key.public_key().public_numbers()
         x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
         return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x, -3: y})
@@ -59,6 +63,8 @@ class SoftPasskey:
 
     def client_data(self, kind, challenge):
         content = {"type": kind, "challenge": challenge, "origin": self.origin}
+        if self.in_a_frame:
+            content.update(crossOrigin=True, topOrigin="https://framing.example")
         return json.dumps(content).encode()
 
     def make(self, options):
@@ -114,7 +120,8 @@ def add_passkey(browser, passkey, name="Phone", password=PASSWORD):
     if options.status_code != 200:
         return options
     answer = passkey.make(options.get_json())
-    return browser.post("/mypage/passkeys", {"name": name, "answer": json.dumps(answer)})
+    form = {"name": name, "password": password, "answer": json.dumps(answer)}
+    return browser.post("/mypage/passkeys", form)
 
 
 def sign_in_with(browser, passkey, options_url="/auth/passkey/options", next_path="", **extra):

@@ -1,7 +1,8 @@
 """The second step in the recovery state machine (tests/test_recovery_sequences.py): the owner
 turns her authenticator app on with her phone and off again; either person adds a passkey
 of their own from a session, and signs in with it; the intruder, who knows the password,
-tries to sign in, to reset and sign in, and to turn the app off. While a second step of the
+tries to sign in, to reset and sign in, to turn the app off, and to have the second step
+turned off as lost. While a second step of the
 owner's is on, the intruder's password never signs in; an undo link removes an app and
 passkeys added within its 7 days, whoever added them."""
 
@@ -148,6 +149,24 @@ class TwoStepRules(RuleBasedStateMachine):
         if worked:
             self.succeeded(person, "a passkey sign-in")
             person.browser = browser
+
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def intruder_says_every_second_step_is_lost(self):
+        """The intruder, with the password, asks to turn the second step off: every address
+        with standing is told at once, and he is signed in nowhere (the week never passes)."""
+        for password in sorted(self.intruder.passwords):
+            browser = Browser(self.app.test_client())
+            if browser.login(self.current, password).headers.get("Location") != "/auth/two-step":
+                continue
+            browser.get("/auth/two-step")
+            browser.post("/auth/two-step/lost")
+            if "Every address of the account is told" in browser.get("/auth/two-step").get_data(
+                as_text=True
+            ):
+                self.told_everyone("a request to turn the second step off")
+            assert browser.get("/mypage").status_code != 200, "asking signed the intruder in"
+            return
 
     @invariant()
     def the_model_agrees_on_the_passkeys(self):

@@ -154,6 +154,7 @@ MATRIX = {
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     # Without a pending sign-in (a right password) or a session, it sends to sign in.
     "/auth/two-step": Route(PUBLIC, {"GET": {}, "POST": {"code": "123456"}}, anonymous_status=302),
+    "/auth/two-step/lost": Route(PUBLIC, {"POST": {}}, anonymous_status=302),
     "/mypage/security": Route(ACCOUNT, {"GET": {}}),
     "/mypage/totp": Route(ACCOUNT, {"GET": {}, "POST": {"code": "123456", "password": PASSWORD}}),
     "/mypage/totp/disable": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
@@ -163,7 +164,9 @@ MATRIX = {
     "/auth/passkey/options": Route(PUBLIC, {"POST": {}}, anonymous_status=200),
     "/auth/passkey": Route(PUBLIC, {"POST": {"answer": "{}"}}, anonymous_status=302),
     "/mypage/passkeys/options": Route(ACCOUNT, {"POST": {"name": "laptop", "password": PASSWORD}}),
-    "/mypage/passkeys": Route(ACCOUNT, {"POST": {"name": "laptop", "answer": "{}"}}),
+    "/mypage/passkeys": Route(
+        ACCOUNT, {"POST": {"name": "laptop", "password": PASSWORD, "answer": "{}"}}
+    ),
     "/mypage/passkeys/<id:passkey_id>/rename": Route(OWNER, {"POST": {"name": "mallory"}}),
     "/mypage/passkeys/<id:passkey_id>/delete": Route(OWNER, {"POST": {}}),
     "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),

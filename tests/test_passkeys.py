@@ -7,6 +7,7 @@ and SMTP server."""
 import json
 from datetime import timedelta
 
+import cbor2
 import pytest
 from sqlalchemy import func, select
 
@@ -360,3 +361,62 @@ def test_without_a_script_the_forms_stay_hidden_and_the_page_offers_the_app(veri
     page = verified.get("/mypage/security").get_data(as_text=True)
     assert "This browser cannot make passkeys" in page  # shown until the script hides it
     assert 'data-passkey="register"' in page and "hidden novalidate" in page
+
+
+def test_a_copy_of_the_cookie_between_the_two_steps_adds_nothing_without_the_password(
+    app, verified
+):
+    """The options' challenge is in the session cookie: a copy taken after the owner asked
+    for them holds it, so the second step asks for the password again."""
+    verified.get("/mypage/security")
+    form = {"name": "Mine", "password": PASSWORD}
+    options = verified.client.post(
+        "/mypage/passkeys/options", data=form, headers={"X-CSRFToken": verified.token}
+    )
+    thief = copy_of(app, verified)
+    thief.token = verified.token
+    answer = json.dumps(SoftPasskey().make(options.get_json()))
+    refused = thief.post("/mypage/passkeys", {"name": "Mine", "answer": answer})
+    assert "was not added" in flash_after(thief, refused)
+    wrong = thief.post("/mypage/passkeys", {"name": "Mine", "password": "guess", "answer": answer})
+    assert "was not added" in flash_after(thief, wrong)
+    assert passkeys_of(app) == 0
+
+
+@pytest.mark.parametrize(
+    "public_key",
+    [
+        cbor2.dumps([]),
+        cbor2.dumps(""),
+        cbor2.dumps(4),
+        cbor2.dumps({1: 2, 3: -7, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}),  # off the curve
+        cbor2.dumps({1: 2, 3: -7, -1: 99, -2: b"\x01" * 32, -3: b"\x02" * 32}),  # no such curve
+        cbor2.dumps({1: 3, 3: -257, -1: b"\x01", -2: b"\x01\x00\x01"}),  # RSA with n = 1
+    ],
+)
+def test_a_key_that_could_never_sign_is_refused_not_a_500(app, verified, public_key):
+    liar = SoftPasskey()
+    liar.public_key = public_key
+    answer = add_passkey(verified, liar)
+    assert answer.status_code == 302
+    assert "was not added" in flash_after(verified, answer)
+    assert passkeys_of(app) == 0
+
+
+def test_an_answer_made_in_a_frame_of_another_site_is_refused(app, verified):
+    framed = SoftPasskey()
+    framed.in_a_frame = True
+    assert "was not added" in flash_after(verified, add_passkey(verified, framed))
+    passkey, _ = with_passkey(verified)
+    passkey.in_a_frame = True
+    browser = new_browser(app)
+    assert sign_in_with(browser, passkey).headers["Location"] == "/auth/login"
+    assert not signed_in(browser)
+
+
+@pytest.mark.parametrize(
+    "name", ["This was you.\r\n\r\nNothing to do.", "tab\there", "\u202eevil", "   "]
+)
+def test_a_name_must_be_one_line_of_plain_text(app, verified, name):
+    answer = options_of(verified, "/mypage/passkeys/options", {"name": name, "password": PASSWORD})
+    assert answer.status_code == 400 and "name" in answer.get_json()["errors"]

@@ -246,6 +246,31 @@ def passkey_removed(user, to=None, actor=None, name="", at=None):
     )
 
 
+def second_step_recovery_asked(user, to=None, actor=None, at=None, ends=None):
+    subject = gettext("Someone asked to turn off two-step sign-in for your Memo account")
+    return notice(
+        user,
+        subject,
+        "second_step_recovery_asked",
+        to=to,
+        actor=actor,
+        when=local_time(user, datetime.fromisoformat(at)),
+        ends=local_time(user, datetime.fromisoformat(ends)),
+    )
+
+
+def second_step_recovered(user, to=None, actor=None, at=None):
+    subject = gettext("Two-step sign-in is off for your Memo account")
+    return notice(
+        user,
+        subject,
+        "second_step_recovered",
+        to=to,
+        actor=actor,
+        when=local_time(user, datetime.fromisoformat(at)),
+    )
+
+
 def recovery_codes_made(user, to=None, actor=None, at=None):
     subject = gettext("New recovery codes were made for your Memo account")
     return notice(
@@ -281,6 +306,8 @@ MAILS = {
     "recovery_codes_made": recovery_codes_made,
     "passkey_added": passkey_added,
     "passkey_removed": passkey_removed,
+    "second_step_recovery_asked": second_step_recovery_asked,
+    "second_step_recovered": second_step_recovered,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

@@ -58,8 +58,10 @@ from app.models.transfers import (
 from app.models.two_step import (
     Passkey,
     RecoveryCode,
+    SecondStepRecovery,
     TotpCredential,
     TwoStepThrottle,
+    drop_second_step,
     undo_new_second_steps,
 )
 from app.models.work import (
@@ -124,6 +126,8 @@ __all__ = [
     "IdempotencyKey",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "Passkey",
+    "SecondStepRecovery",
+    "drop_second_step",
     "undo_new_second_steps",
     "TotpCredential",
     "RecoveryCode",

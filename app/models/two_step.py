@@ -18,6 +18,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -201,3 +202,41 @@ def undo_new_second_steps(user_id, age):
         )
     )
     RecoveryCode.drop_unless_needed(user_id)
+
+
+class SecondStepRecovery(db.Model):
+    """An account's request to turn its second step off, made by someone who has the
+    password but no second step (a lost phone, lost passkeys, lost codes): it stands
+    SECOND_STEP_RECOVERY_WAIT while every address with standing is told, and any second step
+    that passes, reset or undo meanwhile ends it (docs/mail.md, "Losing every second step")."""
+
+    __tablename__ = "second_step_recovery"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @classmethod
+    def of(cls, user_id):
+        """Return the account's standing request, or None."""
+        return db.session.get(cls, user_id)
+
+    @classmethod
+    def ask(cls, user_id):
+        """Start the account's wait; False if one stands already (it keeps its start)."""
+        asked = db.session.execute(
+            insert(cls).values(user_id=user_id, asked_at=utcnow()).on_conflict_do_nothing()
+        )
+        return asked.rowcount == 1
+
+    @classmethod
+    def end(cls, user_id):
+        """End the account's wait, if one stands."""
+        db.session.execute(delete(cls).where(cls.user_id == user_id))
+
+
+def drop_second_step(user_id):
+    """Remove the account's app, passkeys and recovery codes (the wait's end)."""
+    for model in (TotpCredential, Passkey, RecoveryCode, SecondStepRecovery):
+        db.session.execute(delete(model).where(model.user_id == user_id))

@@ -15,14 +15,19 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from webauthn import (
+    base64url_to_bytes,
     generate_authentication_options,
     generate_registration_options,
     options_to_json,
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import parse_authentication_credential_json
-from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers import (
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
+    parse_authentication_credential_json,
+    parse_client_data_json,
+)
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -112,6 +117,15 @@ def read_answer(answer):
     return content if isinstance(content, dict) else None
 
 
+def cross_origin(content):
+    """Return whether the browser says the ceremony ran in a frame of another site (Memo's
+    pages refuse frames: an answer that says so is not from them). py_webauthn 3.0.1 does
+    not look."""
+    response = content.get("response")
+    client_data = response.get("clientDataJSON") if isinstance(response, dict) else None
+    return bool(parse_client_data_json(base64url_to_bytes(client_data)).cross_origin)
+
+
 def registered(session, user, answer, name):
     """Return a new Passkey of `user` from the browser's answer to the session's ceremony
     (not yet added to the database session), or None if it does not hold."""
@@ -127,9 +141,14 @@ def registered(session, user, answer, name):
             expected_rp_id=rp_id,
             expected_origin=origin,
         )
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+        # A key that could never check a signature would be a second step that never passes.
+        decoded_public_key_to_cryptography(decode_credential_public_key(made.credential_public_key))
+        framed = cross_origin(content)
+    # Any failure is a refusal: py_webauthn 3.0.1 lets IndexError and others out of a
+    # malformed key, beside its own WebAuthnException.
+    except Exception:
         return None
-    if len(made.credential_id) > CREDENTIAL_ID_MAX_BYTES:
+    if framed or len(made.credential_id) > CREDENTIAL_ID_MAX_BYTES:
         return None
     return Passkey(
         user_id=user.id,
@@ -169,7 +188,7 @@ def answered(session, answer, user=None):
         return None
     try:
         credential = parse_authentication_credential_json(content)
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except Exception:  # as in registered(): any failure to read it is a refusal
         return None
     passkey = Passkey.by_credential(credential.raw_id)
     if passkey is None or (user is not None and passkey.user_id != user.id):
@@ -179,6 +198,8 @@ def answered(session, answer, user=None):
         return None
     rp_id, origin = relying_party()
     try:
+        if cross_origin(content):
+            return None
         checked = verify_authentication_response(
             credential=credential,
             expected_challenge=bytes.fromhex(ceremony["challenge"]),
@@ -188,7 +209,7 @@ def answered(session, answer, user=None):
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=kind == SIGN_IN,
         )
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except Exception:  # as in registered(): any failure to check it is a refusal
         return None
     if not passkey.answer(ceremony["at"], checked.new_sign_count):
         return None

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.forms import Form
 from app.two_step.forms import password_field
-from app.validators import no_control_characters, strip
+from app.validators import no_control_characters, one_line, strip
 
 NAME_MAX_LENGTH = 60
 # The browser's answer (JSON): a credential id of at most 1023 bytes, a public key, the
@@ -25,6 +25,7 @@ def name_field():
             DataRequired(_l("Give the passkey a name, such as the device it is on.")),
             Length(max=NAME_MAX_LENGTH),
             no_control_characters,
+            one_line,
         ],
         render_kw={"autocomplete": "off", "maxlength": NAME_MAX_LENGTH},
     )
@@ -43,9 +44,12 @@ class PasskeyOptionsForm(Form):
 
 
 class AddPasskeyForm(Form):
-    """The name again, and the browser's new passkey."""
+    """The name and the password again, and the browser's new passkey: the password is
+    checked at both steps, so a copy of the session cookie taken between them (which holds
+    the ceremony's challenge) adds nothing without it."""
 
     name = name_field()
+    password = password_field(_l("Enter your password."))
     answer = answer_field()
 
 

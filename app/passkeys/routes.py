@@ -27,7 +27,7 @@ from app.auth.second_step import mark_passed, pending_sign_in, recent_step_neede
 from app.auth.sessions import lock_signed_in_account, sign_in
 from app.auth.tasks import defer_notices
 from app.extensions import db
-from app.models import Passkey, User, utcnow
+from app.models import Passkey, SecondStepRecovery, User, utcnow
 from app.passkeys import ceremonies
 from app.passkeys.forms import (
     AddPasskeyForm,
@@ -239,6 +239,7 @@ def answer():
     owner = db.session.get(User, passkey.user_id) if user is None else user
     if user is not None:
         throttle.give_back_second_step(user.id)
+    SecondStepRecovery.end(owner.id)  # a second step is not lost after all
     target = pending["next"] if pending else form.next.data
     if not current_user.is_authenticated:
         owner.start_session()

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.auth import throttle
+from app.auth.mails import local_time
 from app.auth.second_step import (
     ask_for_recent_second_step,
     mark_passed,
@@ -27,7 +28,15 @@ from app.auth.second_step import (
 from app.auth.sessions import lock_signed_in_account, sign_in
 from app.auth.tasks import defer_notices
 from app.extensions import db
-from app.models import Passkey, RecoveryCode, TotpCredential, utcnow
+from app.models import (
+    Passkey,
+    RecoveryCode,
+    SecondStepRecovery,
+    TotpCredential,
+    drop_second_step,
+    lock_user,
+    utcnow,
+)
 from app.passkeys.ceremonies import relying_party
 from app.passkeys.forms import (
     PasskeyAnswerForm,
@@ -36,7 +45,7 @@ from app.passkeys.forms import (
     RenamePasskeyForm,
 )
 from app.two_step import totp
-from app.two_step.forms import CodeForm, PasswordConfirmForm, TotpSetupForm
+from app.two_step.forms import CodeForm, LostForm, PasswordConfirmForm, TotpSetupForm
 from app.validators import is_same_site_path
 
 bp = Blueprint("two_step", __name__)
@@ -214,6 +223,8 @@ def code_page(form, user, target, status=200):
         recovery=request.args.get("with") == "recovery" or not has_app,
         has_passkeys=Passkey.count_of(user.id) > 0 and relying_party() is not None,
         passkey_form=PasskeyAnswerForm(formdata=None, next=target),
+        lost_form=None if current_user.is_authenticated else LostForm(formdata=None),
+        asked=SecondStepRecovery.of(user.id),
     )
     return no_store(page, status)
 
@@ -243,6 +254,7 @@ def check():
         form.code.errors.append(WRONG_CODE)
         return code_page(form, user, target, 400)
     throttle.give_back_second_step(user.id)
+    SecondStepRecovery.end(user.id)  # a second step is not lost after all
     if not current_user.is_authenticated:
         user.start_session()
         db.session.commit()
@@ -258,3 +270,53 @@ def check():
         )
         flash(message, "info")
     return redirect(target)
+
+
+@bp.post("/auth/two-step/lost")
+def lost():
+    """For a sign-in whose password was right and whose every second step and recovery code
+    is lost: ask to turn the second step off, told to every address with standing; after
+    SECOND_STEP_RECOVERY_WAIT with no second step, reset or undo meanwhile, turn it off and
+    sign in (docs/mail.md, "Losing every second step")."""
+    user, pending = pending_sign_in(session)
+    if user is None:
+        flash(gettext("Sign in first: the time to enter a code ran out."), "info")
+        return redirect(url_for("auth.login"))
+    if not LostForm().validate_on_submit():
+        return redirect(url_for("two_step.check"))
+    lock_user(user.id)
+    wait = current_app.config["SECOND_STEP_RECOVERY_WAIT"]
+    asked = SecondStepRecovery.of(user.id)
+    if asked is None:
+        SecondStepRecovery.ask(user.id)
+        ends = utcnow() + wait
+        defer_notices(
+            "second_step_recovery_asked", user, at=utcnow().isoformat(), ends=ends.isoformat()
+        )
+        db.session.commit()
+        message = gettext(
+            "Every address of the account is told. If no one stops it, sign in again after "
+            "%(date)s to turn two-step sign-in off.",
+            date=local_time(user, ends),
+        )
+        flash(message, "info")
+        return redirect(url_for("two_step.check"))
+    if utcnow() < asked.asked_at + wait:
+        db.session.rollback()
+        message = gettext(
+            "Two-step sign-in can be turned off after %(date)s, if no one stops it.",
+            date=local_time(user, asked.asked_at + wait),
+        )
+        flash(message, "info")
+        return redirect(url_for("two_step.check"))
+    drop_second_step(user.id)
+    user.end_every_session()
+    defer_notices("second_step_recovered", user, at=utcnow().isoformat())
+    user.start_session()
+    db.session.commit()
+    sign_in(user, remember=pending["remember"])
+    flash(
+        gettext("Two-step sign-in is off. Turn it on again here, with a new phone or passkey."),
+        "info",
+    )
+    return redirect(url_for("two_step.security"))
