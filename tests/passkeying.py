@@ -14,9 +14,13 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import func, select
 
+from app.extensions import db
+from app.models import Passkey
 from devenv.visitors import PASSWORD
 from tests.mailbox import PUBLIC_URL
+from tests.phones import RECOVERY_CODE
 
 UP, UV, AT = 0x01, 0x04, 0x40  # authenticator data flags: user present, verified, key data
 PASSKEY_ID = re.compile(r'action="/mypage/passkeys/([0-9]+)/delete"')
@@ -134,3 +138,25 @@ def sign_in_with(browser, passkey, options_url="/auth/passkey/options", next_pat
     answer = passkey.use(options.get_json())
     form = {"answer": json.dumps(answer), "next": next_path, **extra}
     return browser.post("/auth/passkey", form)
+
+
+REFUSED = "That passkey did not work here"
+
+
+def passkeys_of(app):
+    """Return how many passkeys the database holds."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Passkey))
+
+
+def with_passkey(verified, **options):
+    """Add a software passkey to ann's account; return it and the recovery codes shown."""
+    passkey = SoftPasskey(**options)
+    answer = add_passkey(verified, passkey)
+    assert answer.status_code == 200, "the first passkey shows the recovery codes"
+    return passkey, RECOVERY_CODE.findall(answer.get_data(as_text=True))
+
+
+def flash_after(browser, answer):
+    """Return the page an answer redirects to, as text (its flash messages with it)."""
+    return browser.get(answer.headers["Location"]).get_data(as_text=True)
