@@ -80,17 +80,11 @@ class SoftPasskey:
             "attStmt": {},
             "authData": self.authenticator_data(options["rp"]["id"], attested=True),
         }
-        return {
-            "id": b64(self.credential_id),
-            "rawId": b64(self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(client_data),
-                "attestationObject": b64(cbor2.dumps(attestation)),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        }
+        return self.credential(
+            clientDataJSON=b64(client_data),
+            attestationObject=b64(cbor2.dumps(attestation)),
+            transports=["internal"],
+        )
 
     def use(self, options, rp_id="localhost"):
         """Return the answer to a sign-in's options (a dict), signed with this passkey."""
@@ -98,16 +92,20 @@ class SoftPasskey:
         data = self.authenticator_data(options.get("rpId", rp_id))
         signed = data + hashlib.sha256(client_data).digest()
         signature = self.key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        return self.credential(
+            clientDataJSON=b64(client_data),
+            authenticatorData=b64(data),
+            signature=b64(signature),
+            userHandle=b64(self.user_handle) if self.user_handle else None,
+        )
+
+    def credential(self, **response):
+        """Return the PublicKeyCredential's JSON a browser sends, with `response`."""
         return {
             "id": b64(self.credential_id),
             "rawId": b64(self.credential_id),
             "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(client_data),
-                "authenticatorData": b64(data),
-                "signature": b64(signature),
-                "userHandle": b64(self.user_handle) if self.user_handle else None,
-            },
+            "response": response,
             "clientExtensionResults": {},
         }
 

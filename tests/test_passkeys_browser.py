@@ -10,12 +10,11 @@ import re
 
 import pytest
 
-from devenv.liveserver import LiveServer
 from devenv.visitors import PASSWORD
-from tests.browsers import LANGUAGES, flash, sign_up_and_in
+from tests.browsers import flash, new_tab, sign_up_and_in
 from tests.mailbox import verify_email
 from tests.pagechecks import check_here
-from tests.workers import Workers, settle_queue
+from tests.workers import settle_queue, web_and_worker
 
 AUTHENTICATOR = {
     "protocol": "ctap2",
@@ -35,16 +34,8 @@ WORDS = {
 def named_site(postgres, object_store, tmp_path_factory):
     """Memo served at http://localhost:PORT (web and a worker), kept for the module."""
     folder = tmp_path_factory.mktemp("named-site")
-    web = LiveServer(postgres.main_url, object_store.environment(), folder / "gunicorn.log")
-    web.url = f"http://localhost:{web.port}"
-    web.environ["PUBLIC_URL"] = web.url
-    web.start()
-    worker = Workers(postgres.main_url, object_store.environment(), folder)
-    worker.start()
-    yield web
-    web.terminate()
-    worker.stop_all()
-    web.stop()
+    with web_and_worker(postgres, object_store, folder, host="localhost") as web:
+        yield web
     settle_queue(postgres.main_url)
 
 
@@ -54,16 +45,8 @@ def device(chromium, named_site):
     contexts = []
 
     def open_tab(language="en", width=1280, scheme="light"):
-        context = chromium.new_context(
-            base_url=named_site.url,
-            locale=LANGUAGES[language],
-            timezone_id="Asia/Seoul",
-            viewport={"width": width, "height": 844},
-            color_scheme=scheme,
-        )
+        context, page = new_tab(chromium, named_site.url, language, width, scheme)
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
         page.on("dialog", lambda dialog: dialog.accept())  # "Remove the passkey?"
         devtools = context.new_cdp_session(page)
         devtools.send("WebAuthn.enable")
