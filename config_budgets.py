@@ -107,3 +107,9 @@ class Budgets:
     TWO_STEP_RECENT = timedelta(minutes=10)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
     TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
+    # Passkeys (app/passkeys/): how many an account keeps, how long a ceremony's challenge
+    # stands (a name's and an answer's sizes are the forms': app/passkeys/forms.py).
+    PASSKEYS_PER_ACCOUNT, PASSKEY_CEREMONY = 10, timedelta(minutes=5)
+    # Losing every second step: how long a request to turn it off waits, told to every
+    # address with standing, before the password alone may finish it (docs/mail.md).
+    SECOND_STEP_RECOVERY_WAIT = timedelta(days=7)

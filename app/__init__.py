@@ -63,6 +63,7 @@ def register_blueprints(app):
     from app.mypage.routes import bp as mypage_bp
     from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
     from app.notes.routes import bp as notes_bp
+    from app.passkeys.routes import bp as passkeys_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
     from app.tokens.routes import bp as tokens_bp
@@ -80,6 +81,7 @@ def register_blueprints(app):
         tokens_bp,
         attachments_bp,
         two_step_bp,
+        passkeys_bp,
         i18n_routes.bp,
     ):
         app.register_blueprint(blueprint)

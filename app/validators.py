@@ -48,6 +48,18 @@ def no_control_characters(form, field):
             raise ValidationError(_l("Please remove control characters from this field."))
 
 
+# Characters that reorder the text around them (Unicode bidi controls): in a one-line name
+# they would make a mail or a page read otherwise than it is written.
+BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def one_line(form, field):
+    """Refuse line breaks, tabs and bidi controls in a name that is shown on one line (in a
+    list, in a mail's sentence)."""
+    if any(char in ALLOWED_CONTROLS or char in BIDI_CONTROLS for char in field.data or ""):
+        raise ValidationError(_l("Write the name on one line, without tabs."))
+
+
 def valid_email(form, field):
     """Check the address as email-validator does (no DNS), and store it normalized."""
     try:

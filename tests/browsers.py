@@ -121,6 +121,21 @@ def fill_form(page, action, fields, button):
 LANGUAGES = {"ko": "ko-KR", "en": "en-US"}
 
 
+def new_tab(chromium, base_url, language="en", width=1280, scheme="light"):
+    """Return a new browser context on `base_url` as a reader in Seoul would have it, in the
+    language, width and colour scheme given, and its one tab."""
+    context = chromium.new_context(
+        base_url=base_url,
+        locale=LANGUAGES[language],
+        timezone_id="Asia/Seoul",
+        viewport={"width": width, "height": 844},
+        color_scheme=scheme,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
 @pytest.fixture
 def tabs(chromium, settled):
     """Memo served as the Procfile serves it (a worker beside it), and a way to open tabs on it."""
@@ -128,16 +143,8 @@ def tabs(chromium, settled):
     contexts = []
 
     def tab(language="en", width=1280, scheme="light"):
-        context = chromium.new_context(
-            base_url=server.url,
-            locale=LANGUAGES[language],
-            timezone_id="Asia/Seoul",
-            viewport={"width": width, "height": 844},
-            color_scheme=scheme,
-        )
+        context, page = new_tab(chromium, server.url, language, width, scheme)
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
         return page
 
     yield tab

@@ -27,7 +27,7 @@ from devenv.visitors import Browser
 from tests import databases
 from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
-from tests.workers import Workers, empty_queue, forget_jobs, settle_queue
+from tests.workers import Workers, empty_queue, forget_jobs, settle_queue, web_and_worker
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
 pytest_plugins = [
@@ -207,15 +207,8 @@ def served(app, postgres, object_store, tmp_path_factory):
     For the browser tests, none of which stops them: each test's data goes as usual, and
     `settled` lets no job of one test run into the next.
     """
-    folder = tmp_path_factory.mktemp("served")
-    web = LiveServer(postgres.main_url, object_store.environment(), folder / "gunicorn.log")
-    web.start()
-    worker = Workers(postgres.main_url, object_store.environment(), folder)
-    worker.start()
-    yield web
-    web.terminate()
-    worker.stop_all()
-    web.stop()
+    with web_and_worker(postgres, object_store, tmp_path_factory.mktemp("served")) as web:
+        yield web
 
 
 @pytest.fixture

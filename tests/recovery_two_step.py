@@ -1,16 +1,20 @@
-"""The owner's authenticator app in the recovery state machine (tests/test_recovery_sequences.py):
-she turns it on with her phone and off again; the intruder, who knows the password, tries to
-sign in, to reset and sign in, and to turn it off. While it is on, the intruder's password
-never signs in; an undo link turns off an app turned on within its 7 days."""
+"""The second step in the recovery state machine (tests/test_recovery_sequences.py): the owner
+turns her authenticator app on with her phone and off again; either person adds a passkey
+of their own from a session, and signs in with it; the intruder, who knows the password,
+tries to sign in, to reset and sign in, to turn the app off, and to have the second step
+turned off as lost. While a second step of the
+owner's is on, the intruder's password never signs in; an undo link removes an app and
+passkeys added within its 7 days, whoever added them."""
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import TotpCredential, User
+from app.models import Passkey, TotpCredential, User
 from devenv.visitors import Browser
-from tests.phones import enter_code, try_to_turn_on
+from tests.passkeying import SoftPasskey, add_passkey, sign_in_with
+from tests.phones import RECOVERY_CODE, enter_code, try_to_turn_on
 
 
 class TwoStepRules(RuleBasedStateMachine):
@@ -24,12 +28,23 @@ class TwoStepRules(RuleBasedStateMachine):
         answer = browser.login(self.current, password)
         if answer.status_code != 302:
             return None
-        if answer.headers["Location"] == "/auth/two-step":
-            code = self.code_of(person)
-            if code is None or enter_code(browser, code).status_code != 302:
-                return None
-        assert not (person is self.intruder and self.app_on), "a password alone signed in"
+        if answer.headers["Location"] == "/auth/two-step" and not self.second_step(person, browser):
+            return None
+        owners_step_on = self.app_on or "owner" in self.keys_on
+        assert not (
+            person is self.intruder and owners_step_on and "intruder" not in self.keys_on
+        ), "a password alone signed in"
         return browser
+
+    def second_step(self, person, browser, next_path=None):
+        """Pass the second step in `browser` as `person` can: with their passkey where it is
+        on, else a code; return whether it passed."""
+        if person.name in self.keys_on:
+            return (
+                sign_in_with(browser, person.passkey, next_path=next_path or "").status_code == 302
+            )
+        code = self.code_of(person)
+        return code is not None and enter_code(browser, code, next_path).status_code == 302
 
     def code_of(self, person):
         """Return a code of the second step `person` can give: none for the intruder."""
@@ -51,8 +66,10 @@ class TwoStepRules(RuleBasedStateMachine):
         phone, codes = try_to_turn_on(browser, password)
         if phone is None:
             return
+        if not self.keys_on:
+            self.intruder.browser = None  # every other session ends: none passed a second step
         self.owner.phone, self.owner.recovery_codes, self.app_on = phone, codes, True
-        self.intruder.browser = None  # every other session ends
+        self.intruder.recovery_codes = []  # the app's set-up made new ones
         self.told_everyone("the app turned on")
 
     @precondition(lambda self: not self.deleted)
@@ -80,8 +97,7 @@ class TwoStepRules(RuleBasedStateMachine):
         for password in sorted(person.passwords) if browser else []:
             answer = browser.post("/mypage/totp/disable", {"password": password})
             if answer.headers.get("Location", "").startswith("/auth/two-step"):
-                code = self.code_of(person)
-                if code is None or enter_code(browser, code, "/mypage/security").status_code != 302:
+                if not self.second_step(person, browser, "/mypage/security"):
                     return
                 answer = browser.post("/mypage/totp/disable", {"password": password})
             if answer.status_code == 302 and answer.headers["Location"] == "/mypage/security":
@@ -89,6 +105,76 @@ class TwoStepRules(RuleBasedStateMachine):
                 self.app_on, self.owner.phone = False, None
                 self.told_everyone("the app turned off")
                 return
+
+    @precondition(lambda self: not self.deleted)
+    @rule(name=st.sampled_from(["owner", "intruder"]))
+    def add_a_passkey(self, name):
+        """Add a passkey of one's own from a session, with the password (and a second step
+        within 10 minutes, if one is on)."""
+        person = self.person(name)
+        browser = self.session_of(person)
+        if browser is None or name in self.keys_on:
+            return
+        person.passkey = person.passkey or SoftPasskey()
+        (password, *_) = sorted(person.passwords)
+        answer = add_passkey(browser, person.passkey, name=name, password=password)
+        if answer.status_code == 403:  # a second step first
+            if not self.second_step(person, browser, "/mypage/security"):
+                return
+            answer = add_passkey(browser, person.passkey, name=name, password=password)
+        if (
+            answer.status_code not in (200, 302)
+            or answer.headers.get("Location", "/mypage/security") != "/mypage/security"
+        ):
+            return
+        self.succeeded(person, "a passkey")
+        if answer.status_code == 200:  # the first second step: codes, and other sessions end
+            person.recovery_codes = RECOVERY_CODE.findall(answer.get_data(as_text=True))
+            for other in (self.owner, self.intruder, self.keeper):
+                if other is not person:
+                    other.browser = None
+        self.keys_on.add(name)
+        self.told_everyone("a passkey added")
+
+    @precondition(lambda self: not self.deleted)
+    @rule(name=st.sampled_from(["owner", "intruder"]))
+    def sign_in_with_a_passkey(self, name):
+        """Sign in with one's passkey alone, in a new browser: only one that is on works."""
+        person = self.person(name)
+        if person.passkey is None:
+            return
+        browser = Browser(self.app.test_client())
+        worked = sign_in_with(browser, person.passkey).status_code == 302
+        assert worked == (name in self.keys_on), f"the {name}'s passkey: {worked}"
+        if worked:
+            self.succeeded(person, "a passkey sign-in")
+            person.browser = browser
+
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def intruder_says_every_second_step_is_lost(self):
+        """The intruder, with the password, asks to turn the second step off: every address
+        with standing is told at once, and he is signed in nowhere (the week never passes)."""
+        for password in sorted(self.intruder.passwords):
+            browser = Browser(self.app.test_client())
+            if browser.login(self.current, password).headers.get("Location") != "/auth/two-step":
+                continue
+            browser.get("/auth/two-step")
+            browser.post("/auth/two-step/lost")
+            if "Every address of the account is told" in browser.get("/auth/two-step").get_data(
+                as_text=True
+            ):
+                self.told_everyone("a request to turn the second step off")
+            assert browser.get("/mypage").status_code != 200, "asking signed the intruder in"
+            return
+
+    @invariant()
+    def the_model_agrees_on_the_passkeys(self):
+        if not self.deleted:
+            with self.app.app_context():
+                ours = select(User.id).where(User.email == self.current)
+                names = db.session.scalars(select(Passkey.name).where(Passkey.user_id.in_(ours)))
+                assert set(names) == self.keys_on
 
     @invariant()
     def the_model_agrees_on_the_app(self):

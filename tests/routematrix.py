@@ -154,10 +154,21 @@ MATRIX = {
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     # Without a pending sign-in (a right password) or a session, it sends to sign in.
     "/auth/two-step": Route(PUBLIC, {"GET": {}, "POST": {"code": "123456"}}, anonymous_status=302),
+    "/auth/two-step/lost": Route(PUBLIC, {"POST": {}}, anonymous_status=302),
     "/mypage/security": Route(ACCOUNT, {"GET": {}}),
     "/mypage/totp": Route(ACCOUNT, {"GET": {}, "POST": {"code": "123456", "password": PASSWORD}}),
     "/mypage/totp/disable": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/mypage/security/recovery-codes": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
+    # Passkeys: the options answer JSON to anyone (no account named, nothing written); a
+    # browser's answer that is missing sends back to sign in.
+    "/auth/passkey/options": Route(PUBLIC, {"POST": {}}, anonymous_status=200),
+    "/auth/passkey": Route(PUBLIC, {"POST": {"answer": "{}"}}, anonymous_status=302),
+    "/mypage/passkeys/options": Route(ACCOUNT, {"POST": {"name": "laptop", "password": PASSWORD}}),
+    "/mypage/passkeys": Route(
+        ACCOUNT, {"POST": {"name": "laptop", "password": PASSWORD, "answer": "{}"}}
+    ),
+    "/mypage/passkeys/<id:passkey_id>/rename": Route(OWNER, {"POST": {"name": "mallory"}}),
+    "/mypage/passkeys/<id:passkey_id>/delete": Route(OWNER, {"POST": {}}),
     "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),
     "/mypage/tokens/<id:token_id>/revoke": Route(OWNER, {"POST": {}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
@@ -210,6 +221,9 @@ class World:
     page_url: str  # a web page on 127.0.0.1 that a word count would fetch
     upload: str = ""  # Ann's signed upload to import: her file is in the store, unconfirmed
     token_id: int = 0  # Ann's access token, named after her secret word
+    # No passkey of Ann's: one would make her sign-in ask for it. Others' passkeys are tried
+    # in tests/test_passkeys.py (test_someone_elses_passkey_cannot_be_renamed_or_removed).
+    passkey_id: int = 999_999
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -222,6 +236,7 @@ class World:
             .replace("<int(max=9999):number>", "0")
             .replace("<id:link_id>", str(self.share_id))
             .replace("<id:token_id>", str(self.token_id))
+            .replace("<id:passkey_id>", str(self.passkey_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 

@@ -27,6 +27,7 @@ FEATURES = (
     "tokens",
     "api",
     "two_step",
+    "passkeys",
 )
 
 

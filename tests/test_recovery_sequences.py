@@ -53,6 +53,7 @@ class Person:
         self.copies = []  # links copied from someone else's mail (the keeper's)
         self.phone = None  # the authenticator app the account's second step is on, if hers
         self.recovery_codes = []
+        self.passkey = None  # a passkey of their own, on the account or not
 
 
 class Recovery(TwoStepRules, TokenRules):
@@ -72,6 +73,7 @@ class Recovery(TwoStepRules, TokenRules):
         self.current = self.a
         self.deleted = False
         self.app_on = False  # the account's authenticator app (the owner's phone)
+        self.keys_on = set()  # whose passkeys are on the account: "owner", "intruder"
         self.owner_recovered = False  # since then, nothing the intruder does may succeed
         self.read = {}  # how many messages of each mailbox were looked at
         self.intruders_tokens = []  # the secrets of the access tokens the intruder made
@@ -341,8 +343,9 @@ class Recovery(TwoStepRules, TokenRules):
             self.owner.passwords = {new}
         for other in (self.owner, self.intruder, self.keeper):
             other.browser = None  # every session ends
-        if "/auth/secure/" in link:  # an undo turns off an app turned on within 7 days
+        if "/auth/secure/" in link:  # an undo removes an app and passkeys of the last 7 days
             self.app_on, self.owner.phone = False, None
+            self.keys_on.clear()
         return True
 
     def works(self, link):

@@ -191,8 +191,9 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
         # attachment form's script, a file as well, and the share sheet's; sign-up reads the
         # browser's time zone, my page makes the time zones searchable, refuses an import over
         # the limit before it uploads and names the file it sends; the note form has the
-        # editor's buttons.
+        # editor's buttons; sign-in offers a passkey.
         before = {
+            "/auth/login": ["/static/passkeys.js"],
             "/auth/signup": ["/static/timezone.js"],
             "/mypage": [
                 "/static/zone-filter.js",

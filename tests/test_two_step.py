@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models import AccessToken, RecoveryCode, TotpCredential, User
-from devenv.visitors import PASSWORD, Browser
+from devenv.visitors import PASSWORD
 from tests.mailbox import (
     ANN,
     NEW_PASSWORD,
@@ -24,27 +24,10 @@ from tests.mailbox import (
     text_of,
 )
 from tests.phones import RECOVERY_CODE, SECRET, Phone, enter_code, setup_field, turn_on
+from tests.signing_in import copy_of, new_browser, password_step, signed_in
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 TOKEN_FORM = {"name": "laptop", "scope": "read", "expires_days": "30", "password": PASSWORD}
-
-
-def new_browser(app):
-    return Browser(app.test_client())
-
-
-def signed_in(browser):
-    """Return whether the browser's session opens my page."""
-    return browser.get("/mypage").status_code == 200
-
-
-def password_step(app, remember=False, next_path=None):
-    """Sign in with the right password in a new browser; return it and the answer."""
-    browser = new_browser(app)
-    url = "/auth/login" + (f"?next={next_path}" if next_path else "")
-    form = {"email": ANN, "password": PASSWORD, **({"remember": "y"} if remember else {})}
-    answer = browser.submit(url, form)
-    return browser, answer
 
 
 def subjects(mail_server):
@@ -200,14 +183,6 @@ def test_remember_me_on_a_new_browser_still_asks_for_the_code(app, verified):
     second, answer = password_step(app, remember=True)
     assert answer.headers["Location"] == "/auth/two-step"
     assert not signed_in(second)
-
-
-def copy_of(app, browser):
-    """Return a new browser holding a copy of `browser`'s cookies (a stolen session)."""
-    thief = new_browser(app)
-    for cookie in browser.client._cookies.values():
-        thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
-    return thief
 
 
 def test_a_stolen_session_cannot_turn_it_off_make_codes_or_tokens_or_move_the_address(

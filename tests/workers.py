@@ -11,11 +11,11 @@ import os
 import signal
 import subprocess
 import time
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from app.worker import runtime
-from devenv.liveserver import ROOT, procfile_command
+from devenv.liveserver import ROOT, LiveServer, procfile_command
 from devenv.services import execute, query
 
 HEARTBEAT_SECONDS = 2
@@ -154,3 +154,22 @@ class Workers:
             worker.signal(signal.SIGTERM)
         for worker in self.started:
             worker.stop()
+
+
+@contextmanager
+def web_and_worker(postgres, object_store, folder, host=None):
+    """Serve Memo as the Procfile does, web and a worker, until the block ends; `host`: a
+    name for the site in PUBLIC_URL instead of 127.0.0.1 (passkeys need one)."""
+    web = LiveServer(postgres.main_url, object_store.environment(), folder / "gunicorn.log")
+    if host is not None:
+        web.url = f"http://{host}:{web.port}"
+        web.environ["PUBLIC_URL"] = web.url
+    web.start()
+    worker = Workers(postgres.main_url, object_store.environment(), folder)
+    worker.start()
+    try:
+        yield web
+    finally:
+        web.terminate()
+        worker.stop_all()
+        web.stop()

@@ -9,19 +9,18 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import select
 
-from app import storage
 from app.api import bp
 from app.api.auth import api_user
 from app.api.documented import problems
 from app.api.notes import find_note
 from app.api.problems import Problem
 from app.api.schemas import AttachmentList, AttachmentOut, AttachmentStart, ExportState, Upload
-from app.attachments import naming
 from app.attachments.lookup import owned_attachment
 from app.attachments.uploads import (
     Ticket,
     confirm_upload,
     delete_attachment,
+    download_url,
     note_attachments,
     sign,
     start_upload,
@@ -35,7 +34,7 @@ from app.mypage import export, tasks
 AFTER_UPLOAD = ("status", "201")
 
 
-def attachment_json(attachment, download_url=None):
+def attachment_json(attachment, url=None):
     """Return an attachment as the API shows it."""
     return {
         "id": attachment.id,
@@ -45,7 +44,7 @@ def attachment_json(attachment, download_url=None):
         "content_type": attachment.content_type,
         "state": attachment.state,
         "created_at": attachment.created_at,
-        "download_url": download_url,
+        "download_url": url,
     }
 
 
@@ -113,13 +112,7 @@ def confirm(note_id, attachment_id):
 def read_attachment(attachment_id):
     """Read an attachment, with a short-lived download link."""
     attachment = find_attachment(attachment_id)
-    url = storage.download_url(
-        attachment.key,
-        naming.content_disposition(attachment.name),
-        attachment.content_type,
-        current_app.config["ATTACHMENT_DOWNLOAD_SECONDS"],
-    )
-    return attachment_json(attachment, url)
+    return attachment_json(attachment, download_url(attachment))
 
 
 @bp.delete("/attachments/<id:attachment_id>")

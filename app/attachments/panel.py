@@ -1,19 +1,28 @@
 """What a note's page shows of its attachments: the list, and the form to add one."""
 
+import hashlib
+import hmac
 import logging
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass, field
 
-from flask import url_for
+from flask import current_app, url_for
+from sqlalchemy import func, select, text
 
 from app import storage
 from app.attachments.uploads import (
+    TOKEN_LENGTH,
+    Ticket,
     UploadRefused,
-    form_ticket,
     note_attachments,
+    room_left,
     sign,
     upload_form,
+    upload_lifetime,
 )
 from app.errors import STORE_DOWN
+from app.extensions import db
+from app.models import Attachment, utcnow
 
 logger = logging.getLogger("memo.attachments")
 
@@ -44,3 +53,39 @@ def attachments_panel(note):
         logger.warning("no upload form: %s", error)
         panel.refusal = str(STORE_DOWN)
     return panel
+
+
+def form_token(user_id, note_id, generation):
+    """Return the token of the note page's upload: the same on every view for a while.
+
+    Derived, not stored, so a page view writes nothing: an HMAC of the user, the note, the
+    current period of one policy lifetime, and the attachment id sequence's `generation`
+    (see form_ticket), which moves on once a file is confirmed (and never goes back), so a
+    confirmed token is not offered again. Page views therefore cannot pile up upload keys:
+    one a note per period, give or take.
+    """
+    period = int(utcnow().timestamp() // max(upload_lifetime().total_seconds(), 1))
+    message = f"{user_id}:{note_id}:{period}:{generation}".encode()
+    secret = current_app.secret_key.encode()
+    digest = hmac.new(secret, b"attachment-form:" + message, hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
+
+
+def form_ticket(note, attachments):
+    """Return the ticket for the upload form on a note's page, or refuse if it is full.
+
+    `attachments` are the note's confirmed ones, as the page lists them: their number is the
+    note's count. One statement reads the rest: the bytes the user's attachments take, and
+    the attachment id sequence (read, not advanced: it takes no lock and writes nothing).
+    """
+    used, generation = db.session.execute(
+        select(
+            select(func.coalesce(func.sum(Attachment.size), 0))
+            .where(Attachment.user_id == note.user_id, Attachment.state == "confirmed")
+            .scalar_subquery(),
+            text("(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM attachment_id_seq)"),
+        )
+    ).one()
+    room = room_left(len(attachments), int(used))  # PostgreSQL sums bigints as numeric
+    token = form_token(note.user_id, note.id, generation)
+    return Ticket(note.user_id, note.id, token, utcnow() + upload_lifetime(), room)

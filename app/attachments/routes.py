@@ -1,18 +1,17 @@
 """Attachments: starting an upload from a script, confirming it, downloading and deleting."""
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound, default_exceptions
 
-from app import storage
-from app.attachments import naming
 from app.attachments.forms import UploadStartForm
 from app.attachments.lookup import owned_attachment
 from app.attachments.uploads import (
     UploadRefused,
     confirm_upload,
     delete_attachment,
+    download_url,
     sign,
     start_upload,
     upload_form,
@@ -87,13 +86,7 @@ def confirm(note_id):
 def download(attachment_id):
     """Send the owner to a short-lived link that downloads the file under its own name."""
     attachment = get_attachment(attachment_id)
-    url = storage.download_url(
-        attachment.key,
-        naming.content_disposition(attachment.name),
-        attachment.content_type,
-        current_app.config["ATTACHMENT_DOWNLOAD_SECONDS"],
-    )
-    response = redirect(url)
+    response = redirect(download_url(attachment))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,4 +1,4 @@
-"""The life of an attachment: a signed upload, its confirmation and its deletion.
+"""The life of an attachment: a signed upload, its confirmation, its download and its deletion.
 
 The web process never carries a file's bytes. It signs a policy that lets the browser POST
 one file to `attachment-uploads/<user id>/<note id>/<token>`, then, when the browser comes
@@ -14,10 +14,7 @@ confirm checks that signature. A row exists once a file is confirmed, or once th
 script has asked, by a POST, to start an upload (those are counted, to bound them).
 """
 
-import hashlib
-import hmac
 import secrets
-from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +22,7 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app import objects, storage
 from app.attachments import naming
@@ -110,6 +107,17 @@ def note_attachments(note_id):
     ).all()
 
 
+def download_url(attachment, seconds=None):
+    """Return a link that downloads the attachment under its own name and type for `seconds`
+    (by default ATTACHMENT_DOWNLOAD_SECONDS)."""
+    return storage.download_url(
+        attachment.key,
+        naming.content_disposition(attachment.name),
+        attachment.content_type,
+        setting("ATTACHMENT_DOWNLOAD_SECONDS") if seconds is None else seconds,
+    )
+
+
 def usage(user_id, note_id):
     """Return how many confirmed attachments the note has, and the bytes the user's take."""
     on_note, used = db.session.execute(
@@ -179,42 +187,6 @@ def check_size(size, room):
 def upload_lifetime():
     """Return how long a signed upload policy stays valid."""
     return timedelta(minutes=setting("ATTACHMENT_UPLOAD_MINUTES"))
-
-
-def form_token(user_id, note_id, generation):
-    """Return the token of the note page's upload: the same on every view for a while.
-
-    Derived, not stored, so a page view writes nothing: an HMAC of the user, the note, the
-    current period of one policy lifetime, and the attachment id sequence's `generation`
-    (see form_ticket), which moves on once a file is confirmed (and never goes back), so a
-    confirmed token is not offered again. Page views therefore cannot pile up upload keys:
-    one a note per period, give or take.
-    """
-    period = int(utcnow().timestamp() // max(upload_lifetime().total_seconds(), 1))
-    message = f"{user_id}:{note_id}:{period}:{generation}".encode()
-    secret = current_app.secret_key.encode()
-    digest = hmac.new(secret, b"attachment-form:" + message, hashlib.sha256).digest()
-    return urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
-
-
-def form_ticket(note, attachments):
-    """Return the ticket for the upload form on a note's page, or refuse if it is full.
-
-    `attachments` are the note's confirmed ones, as the page lists them: their number is the
-    note's count. One statement reads the rest: the bytes the user's attachments take, and
-    the attachment id sequence (read, not advanced: it takes no lock and writes nothing).
-    """
-    used, generation = db.session.execute(
-        select(
-            select(func.coalesce(func.sum(Attachment.size), 0))
-            .where(Attachment.user_id == note.user_id, Attachment.state == "confirmed")
-            .scalar_subquery(),
-            text("(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM attachment_id_seq)"),
-        )
-    ).one()
-    room = room_left(len(attachments), int(used))  # PostgreSQL sums bigints as numeric
-    token = form_token(note.user_id, note.id, generation)
-    return Ticket(note.user_id, note.id, token, utcnow() + upload_lifetime(), room)
 
 
 def new_upload(user_id, note_id):

@@ -11,7 +11,7 @@ from app.auth import throttle
 from app.auth.tasks import defer_notices
 from app.extensions import db
 from app.i18n.formats import local_time_writer
-from app.models import AddressHold, MailToken, User, lock_user, utcnow
+from app.models import AddressHold, MailToken, SecondStepRecovery, User, lock_user, utcnow
 from app.tokens import service as tokens
 
 # Why a mailed link did not work, and where to ask for another.
@@ -86,6 +86,7 @@ def take_back(user, row, new_password):
     dropped = MailToken.delete_outranked(user, row.email, keep=row)
     user.end_every_session()
     tokens.revoke_all(user.id)
+    SecondStepRecovery.end(user.id)  # whoever asked to drop the second step had the password
     throttle.clear_failures(user.email)
     return dropped
 

@@ -191,40 +191,53 @@ def token_made(user, token_id=None, to=None, actor=None, farewell=False):
     return notice(user, subject, "token_made", to=to, actor=actor, farewell=farewell, **context)
 
 
+def dated_notice(user, subject, template, to, actor, at, **context):
+    """Return notice `template` saying when the act was (`at`, ISO 8601), in the account's
+    zone and language."""
+    when = local_time(user, datetime.fromisoformat(at))
+    return notice(user, subject, template, to=to, actor=actor, when=when, **context)
+
+
 def two_step_on(user, to=None, actor=None, at=None):
     subject = gettext("Two-step sign-in is on for your Memo account")
-    return notice(
-        user,
-        subject,
-        "two_step_on",
-        to=to,
-        actor=actor,
-        when=local_time(user, datetime.fromisoformat(at)),
+    return dated_notice(user, subject, "two_step_on", to, actor, at)
+
+
+def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
+    if passkeys_left:
+        subject = gettext("The authenticator app was removed from your Memo account")
+    else:
+        subject = gettext("Two-step sign-in is off for your Memo account")
+    return dated_notice(user, subject, "two_step_off", to, actor, at, passkeys_left=passkeys_left)
+
+
+def passkey_added(user, to=None, actor=None, name="", at=None):
+    subject = gettext("A passkey was added to your Memo account")
+    link = mail.link("two_step.security")
+    return dated_notice(
+        user, subject, "passkey_added", to, actor, at, name=name, security_link=link
     )
 
 
-def two_step_off(user, to=None, actor=None, at=None):
+def passkey_removed(user, to=None, actor=None, name="", at=None):
+    subject = gettext("A passkey was removed from your Memo account")
+    return dated_notice(user, subject, "passkey_removed", to, actor, at, name=name)
+
+
+def second_step_recovery_asked(user, to=None, actor=None, at=None, ends=None):
+    subject = gettext("Someone asked to turn off two-step sign-in for your Memo account")
+    ends = local_time(user, datetime.fromisoformat(ends))
+    return dated_notice(user, subject, "second_step_recovery_asked", to, actor, at, ends=ends)
+
+
+def second_step_recovered(user, to=None, actor=None, at=None):
     subject = gettext("Two-step sign-in is off for your Memo account")
-    return notice(
-        user,
-        subject,
-        "two_step_off",
-        to=to,
-        actor=actor,
-        when=local_time(user, datetime.fromisoformat(at)),
-    )
+    return dated_notice(user, subject, "second_step_recovered", to, actor, at)
 
 
 def recovery_codes_made(user, to=None, actor=None, at=None):
     subject = gettext("New recovery codes were made for your Memo account")
-    return notice(
-        user,
-        subject,
-        "recovery_codes_made",
-        to=to,
-        actor=actor,
-        when=local_time(user, datetime.fromisoformat(at)),
-    )
+    return dated_notice(user, subject, "recovery_codes_made", to, actor, at)
 
 
 def account_deleted(user, address, nickname):
@@ -248,6 +261,10 @@ MAILS = {
     "two_step_on": two_step_on,
     "two_step_off": two_step_off,
     "recovery_codes_made": recovery_codes_made,
+    "passkey_added": passkey_added,
+    "passkey_removed": passkey_removed,
+    "second_step_recovery_asked": second_step_recovery_asked,
+    "second_step_recovered": second_step_recovered,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

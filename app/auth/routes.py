@@ -46,12 +46,14 @@ from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
     AddressHold,
-    TotpCredential,
     User,
     burn_password_check,
     comparison_key,
+    undo_new_second_steps,
     utcnow,
 )
+from app.passkeys.ceremonies import relying_party
+from app.passkeys.forms import PasskeyAnswerForm
 from app.validators import is_same_site_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -275,8 +277,8 @@ def secure(token):
     away = comparison_key(user.email) != comparison_key(row.email)
     moved_back = not away or move_back(user, row)
     dropped = take_back(user, row, form.new_password.data)
-    # An app turned on within the undo window goes too: it may be an intruder's phone.
-    TotpCredential.turn_off_if_newer(user.id, AddressHold.undo_window())
+    # An app or a passkey added within the undo window goes too: it may be an intruder's.
+    undo_new_second_steps(user.id, AddressHold.undo_window())
     moved = away and moved_back
     defer_notices("account_secured", user, actor=row.email, farewell=dropped, moved_back=moved)
     db.session.commit()
@@ -319,20 +321,27 @@ def remove(token):
     return redirect(url_for("auth.signup"))
 
 
+def login_page(form):
+    """Render the sign-in page: the password's form, and signing in with a passkey where the
+    site's address can have them."""
+    passkey_form = PasskeyAnswerForm(formdata=None) if relying_party() is not None else None
+    return render_form("auth/login.html", form, passkey_form=passkey_form)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password; go on to `next` if it is a local path."""
     form = LoginForm()
     target = request.args.get("next", "")
     if not form.validate_on_submit():
-        return render_form("auth/login.html", form)
+        return login_page(form)
     throttle.spend_attempt(form.email.data)
     user = User.find_by_email(form.email.data)
     if user is None:
         burn_password_check(form.password.data)
     if user is None or not user.check_password(form.password.data):
         form.password.errors.append(LOGIN_FAILED)
-        return render_form("auth/login.html", form)
+        return login_page(form)
     throttle.forgive(form.email.data)
     if second_step_on(user):  # not signed in until a code passes (app/auth/second_step.py)
         db.session.commit()  # a hash upgraded by check_password

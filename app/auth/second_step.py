@@ -16,15 +16,15 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import TotpCredential, User, account_stamp, hash_token
+from app.models import Passkey, TotpCredential, User, account_stamp, hash_token
 
 PENDING = "two_step_pending"
 PASSED = "two_step_passed"
 
 
 def second_step_on(user):
-    """Return whether `user` signs in with a second step (an authenticator app)."""
-    return TotpCredential.of(user.id) is not None
+    """Return whether `user` signs in with a second step (an authenticator app, a passkey)."""
+    return TotpCredential.of(user.id) is not None or Passkey.count_of(user.id) > 0
 
 
 def ask_for_code(session, user, remember, target):
@@ -84,7 +84,9 @@ def recent_second_step(session):
 def ask_for_recent_second_step(back_to):
     """Send the signed-in person through /auth/two-step, then back to `back_to`."""
     flash(
-        gettext("For your account's safety, enter a code from your authenticator app first."),
+        gettext(
+            "For your account's safety, confirm that it is you first: with a code, or a passkey."
+        ),
         "info",
     )
     return redirect(url_for("two_step.check", next=back_to))

@@ -96,8 +96,9 @@ def too_many_signins(minutes):
 def too_many_codes(minutes):
     """Return the 429's message after too many wrong codes of the second step."""
     return ngettext(
-        "Too many wrong codes. For your account's safety, try again in a minute.",
-        "Too many wrong codes. For your account's safety, try again in %(num)d minutes.",
+        "Too many wrong codes or passkeys. For your account's safety, try again in a minute.",
+        "Too many wrong codes or passkeys. For your account's safety, try again in %(num)d "
+        "minutes.",
         minutes,
     )
 

@@ -55,7 +55,15 @@ from app.models.transfers import (
     AccountImport,
     account_json,
 )
-from app.models.two_step import RecoveryCode, TotpCredential, TwoStepThrottle
+from app.models.two_step import (
+    Passkey,
+    RecoveryCode,
+    SecondStepRecovery,
+    TotpCredential,
+    TwoStepThrottle,
+    drop_second_step,
+    undo_new_second_steps,
+)
 from app.models.work import (
     ABANDONED,
     STATUS_CHECK,
@@ -117,6 +125,10 @@ __all__ = [
     "TOKEN_ADDRESS_MAX_LENGTH",
     "IdempotencyKey",
     "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "Passkey",
+    "SecondStepRecovery",
+    "drop_second_step",
+    "undo_new_second_steps",
     "TotpCredential",
     "RecoveryCode",
     "TwoStepThrottle",

@@ -1,5 +1,5 @@
-"""The second step of signing in: an authenticator app's secret, recovery codes, and the
-throttle of wrong codes (docs/security.md, "Two-step sign-in")."""
+"""The second step of signing in: an authenticator app's secret, passkeys, recovery codes,
+and the throttle of wrong codes (docs/security.md, "Two-step sign-in")."""
 
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     Text,
     UniqueConstraint,
     delete,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -54,18 +56,11 @@ class TotpCredential(db.Model):
         return spent.rowcount == 1
 
     @classmethod
-    def turn_off_if_newer(cls, user_id, age):
-        """Turn the app off if it was turned on less than `age` ago (an undo link's act)."""
-        if db.session.scalar(
-            select(cls.user_id).where(cls.user_id == user_id, cls.enabled_at > utcnow() - age)
-        ):
-            cls.turn_off(user_id)
-
-    @classmethod
     def turn_off(cls, user_id):
-        """Remove the account's authenticator app and its recovery codes."""
+        """Remove the account's authenticator app (and its recovery codes, if no passkey
+        is left)."""
         db.session.execute(delete(cls).where(cls.user_id == user_id))
-        db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+        RecoveryCode.drop_unless_needed(user_id)
 
 
 class RecoveryCode(db.Model):
@@ -99,6 +94,13 @@ class RecoveryCode(db.Model):
         return spent.rowcount == 1
 
     @classmethod
+    def drop_unless_needed(cls, user_id):
+        """Delete the account's recovery codes once it has no second step left to stand in
+        for (neither an app nor a passkey)."""
+        if TotpCredential.of(user_id) is None and not Passkey.count_of(user_id):
+            db.session.execute(delete(cls).where(cls.user_id == user_id))
+
+    @classmethod
     def left(cls, user_id):
         """Return how many of the account's recovery codes are unused."""
         return db.session.scalar(
@@ -121,3 +123,120 @@ class TwoStepThrottle(db.Model):
     subject: Mapped[str] = mapped_column(Text, primary_key=True)
     failures: Mapped[int] = mapped_column(BigInteger)
     window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Passkey(db.Model):
+    """A passkey (a WebAuthn credential) of an account: its id and public key as the
+    authenticator made them, the name its owner gave it, and the newest challenge it answered,
+    so that an answer is accepted once (app/two_step/passkeys.py)."""
+
+    __tablename__ = "passkey"
+    __table_args__ = (
+        UniqueConstraint("credential_id", name="uq_passkey_credential_id"),
+        Index("ix_passkey_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE, as the authenticator sent it
+    # The account's WebAuthn user handle: random, the same for each of its passkeys.
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When (in microseconds) the newest challenge this passkey answered was made.
+    answered_challenge_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def of(cls, user_id):
+        """Return the account's passkeys, oldest first."""
+        return db.session.scalars(select(cls).where(cls.user_id == user_id).order_by(cls.id)).all()
+
+    @classmethod
+    def count_of(cls, user_id):
+        """Return how many passkeys the account has."""
+        return db.session.scalar(select(func.count()).where(cls.user_id == user_id))
+
+    @classmethod
+    def by_credential(cls, credential_id):
+        """Return the passkey of a credential id, or None."""
+        return db.session.scalar(select(cls).where(cls.credential_id == credential_id))
+
+    @classmethod
+    def own(cls, user_id, passkey_id):
+        """Return the account's passkey `passkey_id`, or None (another's, or gone)."""
+        return db.session.scalar(select(cls).where(cls.id == passkey_id, cls.user_id == user_id))
+
+    def answer(self, challenge_at, sign_count):
+        """Record an accepted answer to a challenge made at `challenge_at`; False if this
+        passkey answered that challenge, or a newer one, already (a replay). One atomic
+        update: the same answer twice at once, in any process, is accepted once."""
+        cls = type(self)
+        answered = db.session.execute(
+            update(cls)
+            .where(cls.id == self.id, cls.answered_challenge_at < challenge_at)
+            .values(
+                answered_challenge_at=challenge_at, sign_count=sign_count, last_used_at=func.now()
+            )
+        )
+        return answered.rowcount == 1
+
+    @classmethod
+    def remove(cls, passkey):
+        """Remove a passkey (and the recovery codes, if it was the last second step)."""
+        db.session.execute(delete(cls).where(cls.id == passkey.id))
+        RecoveryCode.drop_unless_needed(passkey.user_id)
+
+
+def undo_new_second_steps(user_id, age):
+    """Remove an app turned on and passkeys added less than `age` ago (an undo link's act:
+    they may be an intruder's), and the recovery codes if no second step is left."""
+    db.session.execute(
+        delete(Passkey).where(Passkey.user_id == user_id, Passkey.created_at > utcnow() - age)
+    )
+    db.session.execute(
+        delete(TotpCredential).where(
+            TotpCredential.user_id == user_id, TotpCredential.enabled_at > utcnow() - age
+        )
+    )
+    RecoveryCode.drop_unless_needed(user_id)
+
+
+class SecondStepRecovery(db.Model):
+    """An account's request to turn its second step off, made by someone who has the
+    password but no second step (a lost phone, lost passkeys, lost codes): it stands
+    SECOND_STEP_RECOVERY_WAIT while every address with standing is told, and any second step
+    that passes, reset or undo meanwhile ends it (docs/mail.md, "Losing every second step")."""
+
+    __tablename__ = "second_step_recovery"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @classmethod
+    def of(cls, user_id):
+        """Return the account's standing request, or None."""
+        return db.session.get(cls, user_id)
+
+    @classmethod
+    def ask(cls, user_id):
+        """Start the account's wait; False if one stands already (it keeps its start)."""
+        asked = db.session.execute(
+            insert(cls).values(user_id=user_id, asked_at=utcnow()).on_conflict_do_nothing()
+        )
+        return asked.rowcount == 1
+
+    @classmethod
+    def end(cls, user_id):
+        """End the account's wait, if one stands."""
+        db.session.execute(delete(cls).where(cls.user_id == user_id))
+
+
+def drop_second_step(user_id):
+    """Remove the account's app, passkeys and recovery codes (the wait's end)."""
+    for model in (TotpCredential, Passkey, RecoveryCode, SecondStepRecovery):
+        db.session.execute(delete(model).where(model.user_id == user_id))

@@ -25,8 +25,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 from wtforms import SelectField
 
-from app import storage
-from app.attachments import naming
+from app.attachments.uploads import download_url
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import Form
@@ -108,18 +107,7 @@ def shared(token):
         .order_by(Attachment.created_at, Attachment.id)
     ).all()
     seconds = current_app.config["SHARE_DOWNLOAD_SECONDS"]
-    files = [
-        (
-            attachment,
-            storage.download_url(
-                attachment.key,
-                naming.content_disposition(attachment.name),
-                attachment.content_type,
-                seconds,
-            ),
-        )
-        for attachment in attachments
-    ]
+    files = [(attachment, download_url(attachment, seconds)) for attachment in attachments]
     page = render_template(
         "shares/shared.html", note=note, nickname=note.owner.nickname, files=files
     )

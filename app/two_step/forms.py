@@ -57,3 +57,7 @@ class CodeForm(Form):
         ],
         render_kw=CODE_FIELD,
     )
+
+
+class LostForm(Form):
+    """Asking to turn the second step off after the wait: the button, with its CSRF token."""

@@ -1,25 +1,51 @@
 """Two-step sign-in: the security page, turning the authenticator app on and off, recovery
 codes, and the page that asks for a code (docs/security.md, "Two-step sign-in")."""
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.auth import throttle
+from app.auth.mails import local_time
 from app.auth.second_step import (
     ask_for_recent_second_step,
     mark_passed,
     pending_sign_in,
     recent_second_step,
+    recent_step_needed,
     second_step_on,
 )
 from app.auth.sessions import lock_signed_in_account, sign_in
 from app.auth.tasks import defer_notices
 from app.extensions import db
-from app.models import RecoveryCode, TotpCredential, utcnow
+from app.models import (
+    Passkey,
+    RecoveryCode,
+    SecondStepRecovery,
+    TotpCredential,
+    drop_second_step,
+    lock_user,
+    utcnow,
+)
+from app.passkeys.ceremonies import relying_party
+from app.passkeys.forms import (
+    PasskeyAnswerForm,
+    PasskeyOptionsForm,
+    RemovePasskeyForm,
+    RenamePasskeyForm,
+)
 from app.two_step import totp
-from app.two_step.forms import CodeForm, PasswordConfirmForm, TotpSetupForm
+from app.two_step.forms import CodeForm, LostForm, PasswordConfirmForm, TotpSetupForm
 from app.validators import is_same_site_path
 
 bp = Blueprint("two_step", __name__)
@@ -36,9 +62,19 @@ def no_store(page, status=200):
 def security_page(status=200, **forms):
     """Render the security page with a fresh form for each action but those given."""
     credential = TotpCredential.of(current_user.id)
+    passkeys = Passkey.of(current_user.id)
+    rename_forms = forms.pop("rename_forms", {})
+    for passkey in passkeys:
+        rename_forms.setdefault(passkey.id, RenamePasskeyForm(formdata=None, name=passkey.name))
     context = {
         "credential": credential,
-        "codes_left": RecoveryCode.left(current_user.id) if credential else 0,
+        "passkeys": passkeys,
+        "passkeys_here": relying_party() is not None,
+        "rename_forms": rename_forms,
+        "add_form": PasskeyOptionsForm(formdata=None),
+        "remove_form": RemovePasskeyForm(formdata=None),
+        "passkeys_full": len(passkeys) >= current_app.config["PASSKEYS_PER_ACCOUNT"],
+        "codes_left": RecoveryCode.left(current_user.id) if credential or passkeys else 0,
         "disable_form": PasswordConfirmForm(formdata=None),
         "codes_form": PasswordConfirmForm(formdata=None),
         **forms,
@@ -65,9 +101,12 @@ def setup_page(form, secret, status=200):
 @login_required
 def set_up():
     """Show a new secret; with a current code for it and the password, turn the app on."""
-    if second_step_on(current_user):
+    if TotpCredential.of(current_user.id) is not None:
         flash(gettext("Your authenticator app is on already."), "info")
         return redirect(url_for("two_step.security"))
+    asked = recent_step_needed(current_user, url_for("two_step.set_up"))  # beside a passkey
+    if asked:
+        return asked
     if not current_user.email_verified:
         flash(
             gettext("Confirm your email address first: it is how you recover the account."), "info"
@@ -92,19 +131,22 @@ def set_up():
     ended = lock_signed_in_account()  # after the password's check, which commits its count
     if ended:
         return ended
-    if second_step_on(current_user):  # turned on from another tab meanwhile
+    if TotpCredential.of(current_user.id) is not None:  # turned on from another tab meanwhile
         db.session.rollback()
         return redirect(url_for("two_step.security"))
+    first = not second_step_on(current_user)
     codes = totp.turn_on(current_user.id, secret, step)
-    current_user.end_other_sessions()  # none of them passed a second step
+    if first:
+        current_user.end_other_sessions()  # none of them passed a second step
     defer_notices("two_step_on", current_user, at=utcnow().isoformat())
     db.session.commit()
     mark_passed(session)
-    return recovery_codes_page(codes, turned_on=True)
+    return recovery_codes_page(codes, turned_on="app")
 
 
-def recovery_codes_page(codes, turned_on=False):
-    """Show new recovery codes, this once."""
+def recovery_codes_page(codes, turned_on=None):
+    """Show new recovery codes, this once; `turned_on`: "app" or "passkey", when the second
+    step has just been turned on with it."""
     page = render_template("two_step/recovery_codes.html", codes=codes, turned_on=turned_on)
     return no_store(page)
 
@@ -112,7 +154,7 @@ def recovery_codes_page(codes, turned_on=False):
 def needs_recent_step():
     """Return the answer that asks for a code first, or None after a recent second step."""
     if not second_step_on(current_user):
-        flash(gettext("Your authenticator app is off."), "info")
+        flash(gettext("Two-step sign-in is off for your account."), "info")
         return redirect(url_for("two_step.security"))
     if not recent_second_step(session):
         return ask_for_recent_second_step(url_for("two_step.security"))
@@ -123,6 +165,9 @@ def needs_recent_step():
 @login_required
 def disable():
     """Turn the app off (after a recent second step and with the password); mail a notice."""
+    if TotpCredential.of(current_user.id) is None:
+        flash(gettext("Your authenticator app is off."), "info")
+        return redirect(url_for("two_step.security"))
     asked = needs_recent_step()
     if asked:
         return asked
@@ -133,9 +178,18 @@ def disable():
     if ended:
         return ended
     TotpCredential.turn_off(current_user.id)
-    defer_notices("two_step_off", current_user, at=utcnow().isoformat())
+    passkeys_left = second_step_on(current_user)
+    defer_notices(
+        "two_step_off", current_user, at=utcnow().isoformat(), passkeys_left=passkeys_left
+    )
     db.session.commit()
-    flash(gettext("Your authenticator app is off: signing in asks for your password only."), "info")
+    if passkeys_left:
+        flash(gettext("Your authenticator app is off: signing in asks for a passkey."), "info")
+    else:
+        flash(
+            gettext("Your authenticator app is off: signing in asks for your password only."),
+            "info",
+        )
     return redirect(url_for("two_step.security"))
 
 
@@ -158,10 +212,20 @@ def new_codes():
     return recovery_codes_page(codes)
 
 
-def code_page(form, status=200):
-    """Render the page that asks for a code (with the keypad of digits, or of letters)."""
-    recovery = request.args.get("with") == "recovery"
-    page = render_template("two_step/check.html", form=form, recovery=recovery)
+def code_page(form, user, target, status=200):
+    """Render the page that asks for the second step: a passkey, a code from the app (the
+    keypad of digits) or a recovery code (of letters)."""
+    has_app = TotpCredential.of(user.id) is not None
+    page = render_template(
+        "two_step/check.html",
+        form=form,
+        has_app=has_app,
+        recovery=request.args.get("with") == "recovery" or not has_app,
+        has_passkeys=Passkey.count_of(user.id) > 0 and relying_party() is not None,
+        passkey_form=PasskeyAnswerForm(formdata=None, next=target),
+        lost_form=None if current_user.is_authenticated else LostForm(formdata=None),
+        asked=SecondStepRecovery.of(user.id),
+    )
     return no_store(page, status)
 
 
@@ -182,14 +246,15 @@ def check():
         return redirect(target)
     form = CodeForm()
     if not form.validate_on_submit():
-        return code_page(form, 400 if form.is_submitted() else 200)
+        return code_page(form, user, target, 400 if form.is_submitted() else 200)
     throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
     used = totp.spend_code(user.id, form.code.data)
     if used is None:
         db.session.rollback()
         form.code.errors.append(WRONG_CODE)
-        return code_page(form, 400)
+        return code_page(form, user, target, 400)
     throttle.give_back_second_step(user.id)
+    SecondStepRecovery.end(user.id)  # a second step is not lost after all
     if not current_user.is_authenticated:
         user.start_session()
         db.session.commit()
@@ -205,3 +270,53 @@ def check():
         )
         flash(message, "info")
     return redirect(target)
+
+
+@bp.post("/auth/two-step/lost")
+def lost():
+    """For a sign-in whose password was right and whose every second step and recovery code
+    is lost: ask to turn the second step off, told to every address with standing; after
+    SECOND_STEP_RECOVERY_WAIT with no second step, reset or undo meanwhile, turn it off and
+    sign in (docs/mail.md, "Losing every second step")."""
+    user, pending = pending_sign_in(session)
+    if user is None:
+        flash(gettext("Sign in first: the time to enter a code ran out."), "info")
+        return redirect(url_for("auth.login"))
+    if not LostForm().validate_on_submit():
+        return redirect(url_for("two_step.check"))
+    lock_user(user.id)
+    wait = current_app.config["SECOND_STEP_RECOVERY_WAIT"]
+    asked = SecondStepRecovery.of(user.id)
+    if asked is None:
+        SecondStepRecovery.ask(user.id)
+        ends = utcnow() + wait
+        defer_notices(
+            "second_step_recovery_asked", user, at=utcnow().isoformat(), ends=ends.isoformat()
+        )
+        db.session.commit()
+        message = gettext(
+            "Every address of the account is told. If no one stops it, sign in again after "
+            "%(date)s to turn two-step sign-in off.",
+            date=local_time(user, ends),
+        )
+        flash(message, "info")
+        return redirect(url_for("two_step.check"))
+    if utcnow() < asked.asked_at + wait:
+        db.session.rollback()
+        message = gettext(
+            "Two-step sign-in can be turned off after %(date)s, if no one stops it.",
+            date=local_time(user, asked.asked_at + wait),
+        )
+        flash(message, "info")
+        return redirect(url_for("two_step.check"))
+    drop_second_step(user.id)
+    user.end_every_session()
+    defer_notices("second_step_recovered", user, at=utcnow().isoformat())
+    user.start_session()
+    db.session.commit()
+    sign_in(user, remember=pending["remember"])
+    flash(
+        gettext("Two-step sign-in is off. Turn it on again here, with a new phone or passkey."),
+        "info",
+    )
+    return redirect(url_for("two_step.security"))

@@ -114,10 +114,10 @@ def spend_code(user_id, code):
     """Check a code of the second step and spend it: "app" for a current authenticator code
     not used before, "recovery" for an unused recovery code, None for anything else."""
     credential = TotpCredential.of(user_id)
-    if credential is None:
-        return None
     code = (code or "").strip().replace(" ", "")
     if SIX_DIGITS.fullmatch(code):
+        if credential is None:  # an account whose second step is a passkey
+            return None
         try:
             secret = keys().decrypt(credential.secret.encode()).decode()
         except InvalidToken:  # TWO_STEP_KEY lost or rotated out too soon: recovery codes work

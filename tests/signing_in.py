@@ -1,0 +1,31 @@
+"""Signing in as the two-step tests do it: a new browser, the password's step, whether a
+browser is signed in, and a copy of a browser's cookies (a stolen session)."""
+
+from devenv.visitors import PASSWORD, Browser
+from tests.mailbox import ANN
+
+
+def new_browser(app):
+    return Browser(app.test_client())
+
+
+def signed_in(browser):
+    """Return whether the browser's session opens my page."""
+    return browser.get("/mypage").status_code == 200
+
+
+def password_step(app, remember=False, next_path=None):
+    """Sign in with the right password in a new browser; return it and the answer."""
+    browser = new_browser(app)
+    url = "/auth/login" + (f"?next={next_path}" if next_path else "")
+    form = {"email": ANN, "password": PASSWORD, **({"remember": "y"} if remember else {})}
+    answer = browser.submit(url, form)
+    return browser, answer
+
+
+def copy_of(app, browser):
+    """Return a new browser holding a copy of `browser`'s cookies (a stolen session)."""
+    thief = new_browser(app)
+    for cookie in browser.client._cookies.values():
+        thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    return thief

@@ -1,0 +1,124 @@
+"""Losing every second step and every recovery code (docs/mail.md, "Losing every second
+step"): the password alone asks to turn the second step off; every address with standing is
+told at once, and only after a week with no second step, reset or undo can the password
+finish it. Real PostgreSQL, the real queue and SMTP server."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Passkey, RecoveryCode, SecondStepRecovery, TotpCredential
+from tests.mailbox import (
+    ANN,
+    NEW_PASSWORD,
+    ask_reset,
+    deliver,
+    link_in,
+    reset_link,
+    set_new_password,
+    text_of,
+)
+from tests.passkeying import SoftPasskey, add_passkey, sign_in_with
+from tests.phones import turn_on
+from tests.signing_in import new_browser, password_step, signed_in
+
+pytestmark = pytest.mark.usefixtures("no_jobs")
+
+
+def ask_to_drop(browser):
+    """Press the code page's "Ask to turn two-step sign-in off" (or "Finish") button."""
+    browser.get("/auth/two-step")
+    return browser.post("/auth/two-step/lost")
+
+
+def count(app, model):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def subjects(mail_server):
+    return [message["Subject"] for message in mail_server.to(ANN)]
+
+
+def test_asking_tells_every_address_and_signs_nobody_in_for_a_week(app, verified, mail_server):
+    turn_on(verified)
+    browser, _ = password_step(app)
+    page = browser.get("/auth/two-step").get_data(as_text=True)
+    assert "Ask to turn two-step sign-in off" in page
+    answer = ask_to_drop(browser)
+    assert answer.headers["Location"] == "/auth/two-step"
+    assert "Every address of the account is told" in browser.get("/auth/two-step").get_data(
+        as_text=True
+    )
+    assert not signed_in(browser)
+    again = ask_to_drop(browser)  # the week has not passed
+    assert "can be turned off after" in browser.get(again.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert not signed_in(browser) and count(app, TotpCredential) == 1
+    deliver(app)
+    (notice,) = [m for m in mail_server.to(ANN) if "asked to turn off" in m["Subject"]]
+    assert "(UTC)" in text_of(notice) and "/auth/secure/" in link_in(notice, "secure")
+
+
+def test_after_the_wait_the_password_turns_it_off_and_ends_every_other_session(
+    app, verified, mail_server, monkeypatch
+):
+    turn_on(verified)
+    add_passkey(verified, SoftPasskey())  # a code passed just now: no second step asked
+    browser, _ = password_step(app)
+    ask_to_drop(browser)
+    monkeypatch.setitem(app.config, "SECOND_STEP_RECOVERY_WAIT", timedelta(0))  # a week on
+    finished = ask_to_drop(browser)
+    assert finished.headers["Location"] == "/mypage/security" and signed_in(browser)
+    assert [count(app, m) for m in (TotpCredential, Passkey, RecoveryCode)] == [0, 0, 0]
+    assert count(app, SecondStepRecovery) == 0
+    assert not signed_in(verified), "every other session ended"
+    deliver(app)
+    assert "Two-step sign-in is off for your Memo account" in subjects(mail_server)
+
+
+def test_a_second_step_that_passes_meanwhile_stops_the_request(app, verified, monkeypatch):
+    passkey = SoftPasskey()
+    add_passkey(verified, passkey)
+    asker, _ = password_step(app)
+    ask_to_drop(asker)
+    owner, _ = password_step(app)
+    assert sign_in_with(owner, passkey).status_code == 302 and signed_in(owner)
+    monkeypatch.setitem(app.config, "SECOND_STEP_RECOVERY_WAIT", timedelta(0))
+    ask_to_drop(asker)  # a new request, not the old one's end
+    assert not signed_in(asker) and count(app, Passkey) == 1
+
+
+def test_an_undo_or_a_reset_meanwhile_stops_the_request(app, verified, mail_server):
+    turn_on(verified)
+    asker, _ = password_step(app)
+    ask_to_drop(asker)
+    deliver(app)
+    (notice,) = [m for m in mail_server.to(ANN) if "asked to turn off" in m["Subject"]]
+    assert set_new_password(new_browser(app), link_in(notice, "secure")).status_code == 302
+    assert count(app, SecondStepRecovery) == 0  # (and the app of this week is gone too)
+    owner = new_browser(app)
+    owner.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
+    turn_on(owner, NEW_PASSWORD)
+    asker = new_browser(app)
+    asker.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
+    ask_to_drop(asker)
+    assert count(app, SecondStepRecovery) == 1
+    ask_reset(app)
+    assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
+    assert count(app, SecondStepRecovery) == 0 and count(app, TotpCredential) == 1
+
+
+def test_without_a_right_password_there_is_nothing_to_ask(app, verified):
+    turn_on(verified)
+    stranger = new_browser(app)
+    stranger.get("/auth/login")
+    assert stranger.post("/auth/two-step/lost").headers["Location"] == "/auth/login"
+    browser, _ = password_step(app)
+    assert browser.post("/auth/two-step/lost", csrf=False).status_code == 400
+    assert count(app, SecondStepRecovery) == 0
+    signed = verified.get("/auth/two-step?next=/mypage").get_data(as_text=True)
+    assert "Ask to turn two-step sign-in off" not in signed  # only where a sign-in waits
