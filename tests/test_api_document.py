@@ -5,9 +5,15 @@ import re
 
 import pytest
 
+from app.api.descriptions import ANSWERS, DESCRIPTIONS
 from app.api.summaries import SUMMARIES
+from tests.languages import KOREAN
+from tests.reading import latin_words
 
 API_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+CODE = re.compile(r"<code>.*?</code>", re.DOTALL)
+# Names of standards, written so in Korean too (besides tests/reading.py's JSON and API).
+STANDARDS = {"OpenAPI", "RFC"}
 
 
 def api_routes(app):
@@ -18,6 +24,26 @@ def api_routes(app):
         if rule.endpoint.startswith("api.")
         for method in rule.methods & API_METHODS
     }
+
+
+def operations(spec):
+    """Return each operation of the document by its "METHOD path"."""
+    return {
+        f"{method.upper()} {path}": operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method.upper() in API_METHODS
+    }
+
+
+def answer_descriptions(spec):
+    """Return the description of every answer the document gives."""
+    named, found = spec["components"]["responses"], set()
+    for operation in operations(spec).values():
+        for answer in operation["responses"].values():
+            resolved = named[answer["$ref"].rsplit("/", 1)[1]] if "$ref" in answer else answer
+            found.add(resolved["description"])
+    return found
 
 
 def test_the_document_is_openapi_3_1_and_needs_no_token(client):
@@ -59,13 +85,37 @@ def test_the_reference_page_lists_every_route_in_the_readers_language(client, la
 
 def test_each_routes_summary_on_the_page_is_the_documents_in_the_readers_language(app, client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    summaries = {
-        f"{method.upper()} {path}": operation["summary"]
-        for path, item in spec["paths"].items()
-        for method, operation in item.items()
-        if method.upper() in API_METHODS
-    }
+    summaries = {key: operation["summary"] for key, operation in operations(spec).items()}
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert {key: str(text) for key, text in SUMMARIES.items()} == summaries
     korean = client.get("/api/docs", headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert "메모를 휴지통으로 옮겨요." in korean
+
+
+def test_each_description_on_the_page_is_the_documents_in_the_readers_language(app, client):
+    """Descriptions are compared with their lines joined: a docstring's wrapping is not text."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    descriptions = {
+        key: " ".join(operation["description"].split())
+        for key, operation in operations(spec).items()
+        if "description" in operation
+    }
+    answers = answer_descriptions(spec)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert {key: str(text) for key, text in DESCRIPTIONS.items()} == descriptions
+        assert {key: str(text) for key, text in ANSWERS.items()} == {text: text for text in answers}
+    trash_days = descriptions["DELETE /api/v1/notes/{note_id}"]
+    assert f"{app.config['TRASH_DAYS']} days" in trash_days
+    korean = client.get("/api/docs", headers=KOREAN).get_data(as_text=True)
+    assert "휴지통에 있는 메모도 읽어요." in korean and "<td>본문 없음</td>" in korean
+
+
+def test_the_reference_page_reads_wholly_in_korean(client):
+    """Code (paths, fields, schemas, headers) is left out: it reads the same in any language."""
+    response = client.get("/api/docs", headers=KOREAN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'lang="ko"' in page
+    assert "<code>NoteOut</code></a> 배열" in page and "문자열 또는 <code>null</code>" in page
+    assert "<td>경로</td><td>정수</td>" in page and "<td>헤더</td>" in page
+    words = latin_words(CODE.sub(" ", page))
+    assert [word for word in words if word not in STANDARDS] == []

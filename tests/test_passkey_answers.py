@@ -159,3 +159,22 @@ def test_an_answer_made_in_a_frame_of_another_site_is_refused(app, verified):
     browser = new_browser(app)
     assert sign_in_with(browser, passkey).headers["Location"] == "/auth/login"
     assert not signed_in(browser)
+
+
+def test_wrong_passkeys_alone_from_one_place_are_throttled_and_a_success_gives_back(
+    app, verified, monkeypatch
+):
+    """No address to count them against: the client's budget of failed sign-ins, in
+    PostgreSQL, as a password's."""
+    passkey, _ = with_passkey(verified)
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_CLIENT", 3)
+    assert sign_in_with(new_browser(app), passkey).status_code == 302  # given back
+    impostor = SoftPasskey()
+    impostor.credential_id = passkey.credential_id
+    for _ in range(3):
+        assert sign_in_with(new_browser(app), impostor).headers["Location"] == "/auth/login"
+    browser = new_browser(app)
+    refused = sign_in_with(browser, passkey)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins from here" in refused.get_data(as_text=True)
+    assert not signed_in(browser)

@@ -59,8 +59,8 @@ def tags():
 def search(q, limit, cursor=None):
     """Find the account's notes, best first.
 
-    `q` takes words, "phrases", -excluded, prefix* and tag:x; each note comes with a snippet
-    (HTML: the text escaped, the matches in <mark>).
+    `q` takes words, `"phrases"`, `-excluded`, `prefix*` and `tag:x`; each note comes with a
+    `snippet` (HTML: the text escaped, the matches in `<mark>`).
     """
     user_id = api_user().id
     asked = {"q": q, "per_page": limit}

@@ -5,16 +5,32 @@ into HTML on the server, in the site's style and the reader's language.
 """
 
 from dataclasses import dataclass, field
+from functools import reduce
 
 from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app.api import DOCUMENT
+from app.api.descriptions import ANSWERS, DESCRIPTIONS
 from app.api.summaries import SUMMARIES
 
 bp = Blueprint("apidocs", __name__)
 
 METHODS = ("get", "post", "put", "patch", "delete")
 REF_PREFIXES = ("#/components/schemas/", "#/components/responses/")
+# JSON Schema's types in words; any other (`null`) is shown as the JSON it is.
+TYPE_WORDS = {
+    "string": _l("string"),
+    "integer": _l("integer"),
+    "number": _l("number"),
+    "boolean": _l("boolean"),
+    "object": _l("object"),
+}
+ARRAY_OF = _l("array of %(kind)s")
+EITHER = _l("%(first)s or %(second)s")
+# Where a parameter is sent (OpenAPI's `in`).
+LOCATIONS = {"query": _l("query"), "path": _l("path"), "header": _l("header")}
 
 
 @dataclass
@@ -23,10 +39,10 @@ class Operation:
 
     method: str
     path: str
-    summary: str
-    description: str = ""
+    summary: Markup
+    description: Markup = Markup("")
     parameters: list = field(default_factory=list)
-    body: str | None = None
+    body: Markup | None = None
     answers: list = field(default_factory=list)
 
     @property
@@ -42,14 +58,43 @@ def ref_name(ref):
     return ref
 
 
+def code(text):
+    """Return `text` as HTML code."""
+    return Markup("<code>{}</code>").format(text)
+
+
+def with_code(text):
+    """Return `text` as HTML, each part of it in backticks shown as code."""
+    parts = str(text).split("`")
+    return Markup("").join(code(part) if index % 2 else part for index, part in enumerate(parts))
+
+
+def worded(message, **parts):
+    """Return a translated `message` as HTML, its placeholders filled with `parts` (HTML)."""
+    return escape(str(message)) % parts
+
+
+def type_word(kind):
+    """Return one JSON Schema type in the reader's words, or as code (`null`)."""
+    return escape(str(TYPE_WORDS[kind])) if kind in TYPE_WORDS else code(kind)
+
+
 def type_of(schema):
-    """Return a short, readable type of a JSON Schema: `string`, `integer or null`, `NoteOut`."""
+    """Return a short, readable type of a JSON Schema as HTML, in the reader's language:
+    `string`, `integer or null`, or a link to a schema such as `NoteOut`."""
     if "$ref" in schema:
-        return ref_name(schema["$ref"])
+        name = ref_name(schema["$ref"])
+        return Markup('<a href="#schema-{0}"><code>{0}</code></a>').format(name)
     kind = schema.get("type", "object")
     if kind == "array":
-        return f"array of {type_of(schema.get('items', {}))}"
-    return " or ".join(kind) if isinstance(kind, list) else kind
+        return worded(ARRAY_OF, kind=type_of(schema.get("items", {})))
+    kinds = [type_word(each) for each in (kind if isinstance(kind, list) else [kind])]
+    return reduce(lambda first, second: worded(EITHER, first=first, second=second), kinds)
+
+
+def location_of(where):
+    """Return where a parameter is sent, in the reader's words."""
+    return escape(str(LOCATIONS[where])) if where in LOCATIONS else code(where)
 
 
 def content_schema(part):
@@ -63,14 +108,15 @@ def answer_of(status, response, responses):
     """Return (status, description, type) of one documented answer."""
     if "$ref" in response:
         response = responses.get(ref_name(response["$ref"]), {})
-    return status, response.get("description", ""), content_schema(response)
+    description = response.get("description", "")
+    return status, with_code(ANSWERS.get(description, description)), content_schema(response)
 
 
-def operation_of(path, method, spec_operation, responses):
+def operation_of(path, method, spec_operation, responses, path_parameters=()):
     """Return the page's Operation for one operation of the document."""
     parameters = [
-        (p["name"], p["in"], p.get("required", False), type_of(p.get("schema", {})))
-        for p in spec_operation.get("parameters", [])
+        (p["name"], location_of(p["in"]), p.get("required", False), type_of(p.get("schema", {})))
+        for p in [*path_parameters, *spec_operation.get("parameters", [])]
     ]
     answers = sorted(
         answer_of(status, response, responses)
@@ -81,8 +127,8 @@ def operation_of(path, method, spec_operation, responses):
     return Operation(
         method=method.upper(),
         path=path,
-        summary=str(SUMMARIES.get(key, spec_operation.get("summary", ""))),
-        description=spec_operation.get("description", ""),
+        summary=with_code(SUMMARIES.get(key, spec_operation.get("summary", ""))),
+        description=with_code(DESCRIPTIONS.get(key, spec_operation.get("description", ""))),
         parameters=parameters,
         body=content_schema(body) if body else None,
         answers=answers,
@@ -93,7 +139,7 @@ def operations(spec):
     """Return the document's operations, by path then method."""
     responses = spec.get("components", {}).get("responses", {})
     return [
-        operation_of(path, method, item[method], responses)
+        operation_of(path, method, item[method], responses, item.get("parameters", []))
         for path, item in sorted(spec.get("paths", {}).items())
         for method in METHODS
         if method in item

@@ -25,6 +25,11 @@ class ProblemOut(ma.Schema):
 
 
 PROBLEM = "PROBLEM"  # the document's one response of an error
+PROBLEM_DESCRIPTION = (
+    "A problem (RFC 9457); its `type` names it (`docs/api.md`). The web front answers a "
+    "request it refuses before the app (too large, too slow, headers or address too long) "
+    "with a small HTML page instead."
+)
 
 
 def describe_problems(spec):
@@ -32,9 +37,7 @@ def describe_problems(spec):
     spec.components.response(
         PROBLEM,
         {
-            "description": "A problem (RFC 9457); its `type` names it (docs/api.md). The web "
-            "front answers a request it refuses before the app (too large, too slow, headers or "
-            "address too long) with a small HTML page instead.",
+            "description": PROBLEM_DESCRIPTION,
             "content": {PROBLEM_TYPE: {"schema": ProblemOut}, "text/html": {"schema": {}}},
         },
     )

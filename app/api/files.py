@@ -75,7 +75,7 @@ def list_attachments(note_id):
 def upload_attachment(body, note_id):
     """Start uploading an attachment.
 
-    POST the file to `url` with `fields` (a form, the file last), then confirm it. The file
+    `POST` the file to `url` with `fields` (a form, the file last), then confirm it. The file
     must be of the `size` announced.
     """
     note = find_note(note_id)

@@ -169,7 +169,7 @@ def tag_param():
 def create_note(body):
     """Write a new note.
 
-    With an Idempotency-Key, the same key within 24 hours answers the note it made, not a
+    With an `Idempotency-Key`, the same key within 24 hours answers the note it made, not a
     second one.
     """
     user = api_user()
@@ -196,7 +196,7 @@ def note_url(note):
 @bp.response(200, NoteOut)
 @problems(404)
 def read_note(note_id):
-    """Read one note, with its version as ETag.
+    """Read one note, with its version as `ETag`.
 
     A note in the trash too.
     """
@@ -208,9 +208,9 @@ def read_note(note_id):
 @bp.response(200, NoteOut)
 @problems(403, 404, 409, 412, 422, 428, 429, headers=[IF_MATCH])
 def change_note(body, note_id):
-    """Change a note on top of the version If-Match names.
+    """Change a note on top of the version `If-Match` names.
 
-    Any of title, content, completed, pinned and archived.
+    Any of `title`, `content`, `completed`, `pinned` and `archived`.
     """
     note = find_note(note_id)
     base = version_matched(note)
@@ -240,7 +240,7 @@ def apply_flags(note, body):
 def trash_note(note_id):
     """Move a note to the trash.
 
-    Restorable for TRASH_DAYS; If-Match must be its version.
+    Restorable for 30 days; `If-Match` must be its version.
     """
     note = find_note(note_id)
     version_matched(note)
@@ -270,7 +270,7 @@ def restore_note(note_id):
 def tick_task(body, note_id, number):
     """Tick a task item of a note, or untick it.
 
-    Item `number` counts from 0 in document order; on top of the version If-Match names.
+    Item `number` counts from 0 in document order; on top of the version `If-Match` names.
     """
     note = find_note(note_id)
     base = version_matched(note)

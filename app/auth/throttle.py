@@ -23,6 +23,10 @@ that anyone's action sends to an address (a sign-up with it, a move to it) is co
 against that address from every account together (MAILS_PER_RECIPIENT); past it the mail
 is dropped, and the answer stays the same, so it says nothing about the address.
 
+A sign-in with a passkey alone has no address to be counted against: it is counted against
+its client, its IPv6 /48 and all sign-ins, as a password check is, and given back when it
+succeeds.
+
 Each code of the second step of signing in is counted against its account, in a table of
 its own (two_step_throttle): past TWO_STEP_FAILURES_PER_WINDOW within TWO_STEP_THROTTLE_WINDOW,
 or TWO_STEP_FAILURES_PER_DAY within a day, it is refused with 429 before it is checked.
@@ -93,6 +97,15 @@ def too_many_signins(minutes):
     )
 
 
+def too_many_failed_signins(minutes):
+    """Return the 429's message after too many failed sign-ins from one place."""
+    return ngettext(
+        "Too many failed sign-ins from here just now. Please try again in a minute.",
+        "Too many failed sign-ins from here just now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
 def too_many_codes(minutes):
     """Return the 429's message after too many wrong codes of the second step."""
     return ngettext(
@@ -138,11 +151,6 @@ def network_subject(address):
     """Return the /48 an IPv6 client is in, or None for an IPv4 (or unknown) client."""
     subject = client_subject(address, prefix=48)
     return subject if subject.endswith("/48") else None
-
-
-def subjects(email):
-    """Return (scope, subject) of the email and of this request's client, in locking order."""
-    return [("email", email_subject(email)), ("client", client_subject(request.remote_addr))]
 
 
 def count_attempt(scope, subject, window, table=LoginThrottle):
@@ -205,15 +213,29 @@ def spend(counted, window, message, table=LoginThrottle):
         raise refusal(window_ends, message)
 
 
-def spend_attempt(email):
-    """Count a password check of `email` before it runs; abort with 429 when over a limit."""
+def client_limits():
+    """Return (scope, subject, limit) of this request's client, and of its IPv6 /48."""
     config = current_app.config
-    limits = [config["LOGIN_FAILURES_PER_EMAIL"], config["LOGIN_FAILURES_PER_CLIENT"]]
-    counted = [(*subject, limit) for subject, limit in zip(subjects(email), limits, strict=True)]
+    counted = [("client", client_subject(request.remote_addr), config["LOGIN_FAILURES_PER_CLIENT"])]
     network = network_subject(request.remote_addr)
     if network:
         counted.append(("client", network, config["LOGIN_FAILURES_PER_NETWORK"]))
-    spend(counted, config["LOGIN_THROTTLE_WINDOW"], too_many_passwords)
+    return counted
+
+
+def spend_attempt(email):
+    """Count a password check of `email` before it runs; abort with 429 when over a limit."""
+    config = current_app.config
+    email_limit = ("email", email_subject(email), config["LOGIN_FAILURES_PER_EMAIL"])
+    spend([email_limit, *client_limits()], config["LOGIN_THROTTLE_WINDOW"], too_many_passwords)
+    spend([("login", "all", config["SIGNINS_IN_TOTAL"])], TOTALS_WINDOW, too_many_signins)
+
+
+def spend_passkey_attempt():
+    """Count a sign-in with a passkey alone before it is checked, as a password's is counted
+    but with no address to count it against: its client's, its /48's and everyone's."""
+    config = current_app.config
+    spend(client_limits(), config["LOGIN_THROTTLE_WINDOW"], too_many_failed_signins)
     spend([("login", "all", config["SIGNINS_IN_TOTAL"])], TOTALS_WINDOW, too_many_signins)
 
 
@@ -304,14 +326,18 @@ def clear_failures(email):
 
 def forgive(email):
     """Record that a password check of `email` succeeded: the guesses were not a guesser's."""
-    (_, email_key), client = subjects(email)
     db.session.execute(
         delete(LoginThrottle).where(
-            LoginThrottle.scope == "email", LoginThrottle.subject == email_key
+            LoginThrottle.scope == "email", LoginThrottle.subject == email_subject(email)
         )
     )
-    network = network_subject(request.remote_addr)
-    given_back = [client, *([("client", network)] if network else []), ("login", "all")]
+    give_back_sign_in()
+
+
+def give_back_sign_in():
+    """Give this request's client, its /48 and the total their counted sign-in back: it
+    succeeded."""
+    given_back = [(scope, subject) for scope, subject, _ in client_limits()] + [("login", "all")]
     # One row at a time, in the order spend_attempt() counts them (email, client, network,
     # then the total): one UPDATE of several rows locks them in whatever order its scan
     # meets them, and two sign-ins at once deadlocked (tests/test_load.py: 4 503s of 100).

@@ -231,6 +231,8 @@ def answer():
         return redirect(back)
     if user is not None:
         throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
+    else:
+        throttle.spend_passkey_attempt()  # the same
     passkey = ceremonies.answered(session, form.answer.data, user)
     if passkey is None:
         db.session.commit()
@@ -239,6 +241,8 @@ def answer():
     owner = db.session.get(User, passkey.user_id) if user is None else user
     if user is not None:
         throttle.give_back_second_step(user.id)
+    else:
+        throttle.give_back_sign_in()
     SecondStepRecovery.end(owner.id)  # a second step is not lost after all
     target = pending["next"] if pending else form.next.data
     if not current_user.is_authenticated:

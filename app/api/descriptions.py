@@ -1,0 +1,64 @@
+"""What the reference page (/api/docs) says of each route and each answer, in the reader's
+language.
+
+The English is the OpenAPI document's own: each view's docstring after its first line (the
+operation's `description`, its lines joined) and each answer's `description`;
+tests/test_api_document.py keeps the two the same. Text in backticks is code, shown as such.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from app.api.documented import PROBLEM_DESCRIPTION
+
+DESCRIPTIONS = {
+    "GET /api/v1/notes": _l(
+        "Pinned first, then last edited (or created) first. Without `archived` or `trashed`, "
+        "the list holds what the notes page lists."
+    ),
+    "POST /api/v1/notes": _l(
+        "With an `Idempotency-Key`, the same key within 24 hours answers the note it made, "
+        "not a second one."
+    ),
+    "GET /api/v1/notes/{note_id}": _l("A note in the trash too."),
+    "PATCH /api/v1/notes/{note_id}": _l(
+        "Any of `title`, `content`, `completed`, `pinned` and `archived`."
+    ),
+    "DELETE /api/v1/notes/{note_id}": _l("Restorable for 30 days; `If-Match` must be its version."),
+    "POST /api/v1/notes/{note_id}/restore": _l("A note not in it is answered as it is."),
+    "PUT /api/v1/notes/{note_id}/tasks/{number}": _l(
+        "Item `number` counts from 0 in document order; on top of the version `If-Match` names."
+    ),
+    "GET /api/v1/notes/{note_id}/history": _l("And those a conflict set aside; newest first."),
+    "GET /api/v1/search": _l(
+        '`q` takes words, `"phrases"`, `-excluded`, `prefix*` and `tag:x`; each note comes '
+        "with a `snippet` (HTML: the text escaped, the matches in `<mark>`)."
+    ),
+    "GET /api/v1/tags": _l("Each tag with how many listed notes have it, the most used first."),
+    "GET /api/v1/notes/{note_id}/attachments": _l("Oldest first."),
+    "POST /api/v1/notes/{note_id}/attachments": _l(
+        "`POST` the file to `url` with `fields` (a form, the file last), then confirm it. "
+        "The file must be of the `size` announced."
+    ),
+    "POST /api/v1/notes/{note_id}/attachments/{attachment_id}/confirm": _l(
+        "The file that arrived is accepted; one that breaks a limit is deleted."
+    ),
+    "GET /api/v1/export": _l(
+        "`none`, `queued`, `running`, `done` or `failed`, with a short-lived `download_url` "
+        "once done."
+    ),
+    "POST /api/v1/export": _l("One at a time; a worker writes the archive."),
+}
+
+# Each answer's description, keyed by the document's English: flask-smorest's for a success
+# (the status's reason phrase) and documented.py's for every problem.
+ANSWERS = {
+    "OK": _l("OK"),
+    "Created": _l("Created"),
+    "Accepted": _l("Accepted"),
+    "No Content": _l("No Content"),
+    PROBLEM_DESCRIPTION: _l(
+        "A problem (RFC 9457); its `type` names it (`docs/api.md`). The web front answers a "
+        "request it refuses before the app (too large, too slow, headers or address too long) "
+        "with a small HTML page instead."
+    ),
+}
