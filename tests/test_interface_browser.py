@@ -168,7 +168,10 @@ def test_the_two_step_pages_pass_axe_light_and_dark_and_take_a_code_from_the_key
         check_here(page, "/auth/two-step", found)
         check_page(page, "/auth/two-step?with=recovery", found)
         page.goto("/auth/two-step")
-        page.keyboard.type(phone.code())  # the field has the focus: the keyboard alone
+        # The field takes the focus by itself (autofocus, which Chromium applies at the frame
+        # after the load): then the keyboard alone.
+        page.wait_for_function("document.activeElement?.name === 'code'")
+        page.keyboard.type(phone.code())
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"/$"))
     assert found == {}
