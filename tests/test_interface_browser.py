@@ -288,7 +288,8 @@ def test_a_note_is_written_and_ticked_with_the_keyboard_alone(tabs):
         pytest.fail("Tab never reached 새 메모")
     page.keyboard.press("Enter")
     page.wait_for_url("**/notes/new")
-    page.keyboard.type("키보드로 쓴 메모")  # the title field has the focus
+    page.wait_for_function("document.activeElement?.name === 'title'")  # it takes the focus
+    page.keyboard.type("키보드로 쓴 메모")
     tab_to(page, "document.activeElement.name === 'content'")  # past the Markdown buttons
     page.keyboard.type("마우스 없이")
     tab_to(page, "document.activeElement.textContent.trim() === '저장'")
