@@ -119,3 +119,12 @@ def test_the_reference_page_reads_wholly_in_korean(client):
     assert "<td>경로</td><td>정수</td>" in page and "<td>헤더</td>" in page
     words = latin_words(CODE.sub(" ", page))
     assert [word for word in words if word not in STANDARDS] == []
+
+
+def test_each_error_status_says_what_it_means_and_the_problem_format_is_told_once(client):
+    page = client.get("/api/docs", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert page.count("A problem (RFC 9457)") == 1
+    assert "<td>428</td><td><code>If-Match</code> is missing.</td>" in page
+    assert "<td>404</td><td>Nothing of this account&#39;s has that id.</td>" in page
+    korean = client.get("/api/docs", headers=KOREAN).get_data(as_text=True)
+    assert "<td>429</td><td>요청이 너무 많아요" in korean

@@ -168,7 +168,10 @@ def test_the_two_step_pages_pass_axe_light_and_dark_and_take_a_code_from_the_key
         check_here(page, "/auth/two-step", found)
         check_page(page, "/auth/two-step?with=recovery", found)
         page.goto("/auth/two-step")
-        page.keyboard.type(phone.code())  # the field has the focus: the keyboard alone
+        # The field takes the focus by itself (autofocus, which Chromium applies at the frame
+        # after the load): then the keyboard alone.
+        page.wait_for_function("document.activeElement?.name === 'code'")
+        page.keyboard.type(phone.code())
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"/$"))
     assert found == {}
@@ -285,7 +288,8 @@ def test_a_note_is_written_and_ticked_with_the_keyboard_alone(tabs):
         pytest.fail("Tab never reached 새 메모")
     page.keyboard.press("Enter")
     page.wait_for_url("**/notes/new")
-    page.keyboard.type("키보드로 쓴 메모")  # the title field has the focus
+    page.wait_for_function("document.activeElement?.name === 'title'")  # it takes the focus
+    page.keyboard.type("키보드로 쓴 메모")
     tab_to(page, "document.activeElement.name === 'content'")  # past the Markdown buttons
     page.keyboard.type("마우스 없이")
     tab_to(page, "document.activeElement.textContent.trim() === '저장'")

@@ -62,3 +62,23 @@ ANSWERS = {
         "with a small HTML page instead."
     ),
 }
+
+# What each status of a problem means, for the Answers table of each route: the document
+# gives every problem the one description above, which the page shows once, at the top.
+PROBLEM_MEANINGS = {
+    "400": _l("The request is not valid: a parameter, or the body's JSON."),
+    "401": _l("No token, or one that is wrong, revoked or expired."),
+    "403": _l("The token may only read."),
+    "404": _l("Nothing of this account's has that id."),
+    "405": _l("The route does not take this method."),
+    "409": _l("The account's state refuses it: a limit is reached, or one is under way."),
+    "412": _l("The note changed after the version in `If-Match`: nothing is overwritten."),
+    "413": _l("The body is too large."),
+    "414": _l("The address is too long."),
+    "415": _l("The body is not JSON."),
+    "422": _l("A field is missing or not valid."),
+    "428": _l("`If-Match` is missing."),
+    "429": _l("Too many just now: `Retry-After` says when to try again."),
+    "431": _l("The headers are too large."),
+    "503": _l("Memo is busy or being updated: try again in a moment."),
+}

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app.api import DOCUMENT
-from app.api.descriptions import ANSWERS, DESCRIPTIONS
+from app.api.descriptions import ANSWERS, DESCRIPTIONS, PROBLEM_MEANINGS
+from app.api.documented import PROBLEM_DESCRIPTION
 from app.api.summaries import SUMMARIES
 
 bp = Blueprint("apidocs", __name__)
@@ -105,10 +106,13 @@ def content_schema(part):
 
 
 def answer_of(status, response, responses):
-    """Return (status, description, type) of one documented answer."""
+    """Return (status, description, type) of one documented answer: a problem's as its
+    status means it (the problem's own description is the page's, once)."""
     if "$ref" in response:
         response = responses.get(ref_name(response["$ref"]), {})
     description = response.get("description", "")
+    if description == PROBLEM_DESCRIPTION and status in PROBLEM_MEANINGS:
+        return status, with_code(PROBLEM_MEANINGS[status]), content_schema(response)
     return status, with_code(ANSWERS.get(description, description)), content_schema(response)
 
 
@@ -167,4 +171,5 @@ def reference():
         operations=operations(spec),
         schemas=schemas(spec),
         document_url=url_for("api-docs.openapi_json"),
+        problem=with_code(ANSWERS[PROBLEM_DESCRIPTION]),
     )

@@ -22,18 +22,19 @@ def password_field(required):
     )
 
 
+def code_field(label, required):
+    """Return the field of a code of the second step (six digits, or a recovery code)."""
+    return StringField(
+        label,
+        validators=[InputRequired(required), Length(max=CODE_MAX_LENGTH), no_control_characters],
+        render_kw=CODE_FIELD,
+    )
+
+
 class TotpSetupForm(Form):
     """A code from the app for the new secret, and the password, to turn the app on."""
 
-    code = StringField(
-        _l("The 6-digit code your app shows"),
-        validators=[
-            InputRequired(_l("Enter the code your app shows.")),
-            Length(max=CODE_MAX_LENGTH),
-            no_control_characters,
-        ],
-        render_kw=CODE_FIELD,
-    )
+    code = code_field(_l("The 6-digit code your app shows"), _l("Enter the code your app shows."))
     password = password_field(_l("Enter your password."))
     # The new secret, encrypted and signed for this account (app/two_step/totp.py).
     setup = HiddenField()
@@ -48,15 +49,7 @@ class PasswordConfirmForm(Form):
 class CodeForm(Form):
     """A code from the authenticator app, or a recovery code."""
 
-    code = StringField(
-        _l("Code"),
-        validators=[
-            InputRequired(_l("Enter a code.")),
-            Length(max=CODE_MAX_LENGTH),
-            no_control_characters,
-        ],
-        render_kw=CODE_FIELD,
-    )
+    code = code_field(_l("Code"), _l("Enter a code."))
 
 
 class LostForm(Form):
