@@ -128,3 +128,13 @@ def test_each_error_status_says_what_it_means_and_the_problem_format_is_told_onc
     assert "<td>404</td><td>Nothing of this account&#39;s has that id.</td>" in page
     korean = client.get("/api/docs", headers=KOREAN).get_data(as_text=True)
     assert "<td>429</td><td>요청이 너무 많아요" in korean
+
+
+def test_the_page_shows_the_schemas_the_routes_use_and_no_others(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert {"Error", "PaginationMetadata"} <= set(spec["components"]["schemas"])  # flask-smorest's
+    page = client.get("/api/docs", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="schema-NoteOut"' in page and 'id="schema-ProblemOut"' in page
+    assert 'id="schema-Error"' not in page and 'id="schema-PaginationMetadata"' not in page
+    linked = set(re.findall(r'href="#(schema-[A-Za-z]+)"', page))
+    assert linked and all(f'id="{anchor}"' in page for anchor in linked), "no link goes nowhere"

@@ -150,10 +150,39 @@ def operations(spec):
     ]
 
 
+def refs_in(part):
+    """Yield every `$ref` in a part of the document."""
+    if isinstance(part, dict):
+        for key, value in part.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs_in(value)
+    elif isinstance(part, list):
+        for item in part:
+            yield from refs_in(item)
+
+
+def used_schemas(spec):
+    """Return the names of the schemas the routes use, directly or through a response or
+    another schema (flask-smorest adds some no route of Memo's answers with)."""
+    components = spec.get("components", {})
+    parts = {**components.get("responses", {}), **components.get("schemas", {})}
+    pending, used = list(refs_in(spec.get("paths", {}))), set()
+    while pending:
+        name = ref_name(pending.pop())
+        if name not in used:
+            used.add(name)
+            pending.extend(refs_in(parts.get(name, {})))
+    return used
+
+
 def schemas(spec):
-    """Return each schema of the document: its name and its fields (name, type, required)."""
-    found = {}
+    """Return each schema the routes use: its name and its fields (name, type, required)."""
+    found, used = {}, used_schemas(spec)
     for name, schema in sorted(spec.get("components", {}).get("schemas", {}).items()):
+        if name not in used:
+            continue
         required = set(schema.get("required", []))
         found[name] = [
             (field_name, type_of(field_schema), field_name in required)
