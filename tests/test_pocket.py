@@ -184,3 +184,25 @@ def test_the_outbox_token_is_of_this_sign_in_and_never_kept(user, browser):
     assert response.get_json()["csrf_token"]
     user.logout()
     assert user.get("/offline/token").status_code == 302
+
+
+def test_a_kept_pages_token_does_not_sign_another_accounts_form(app, user, other_user):
+    user.get("/notes/new")
+    anns_token = user.token  # what a page kept for ann carries
+    response = other_user.post(
+        "/notes/new", {"title": "Forged", "content": "x", "csrf_token": anns_token}, csrf=False
+    )
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Note.id))) == 0
+
+
+def test_a_huge_offline_note_is_refused_whole_and_its_key_stays_free(app, user):
+    fields = {"title": "Huge", "content": "x" * 20_001, "idempotency_key": OUTBOX_KEY}
+    refused = user.post("/notes/new", fields)
+    assert refused.status_code == 400
+    assert "Content must be at most 20,000 characters." in page(refused)
+    fields["content"] = "x" * 20_000  # cut to fit, sent again with the same key
+    assert user.post("/notes/new", fields).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Note.id))) == 1
