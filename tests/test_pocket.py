@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Note
+from app.offline.routes import BUILD_VARIABLES, release_id
 from tests.noting import make_link, note_id_of, page, save
 
 OUTBOX_KEY = "4f2b7d9e-1c3a-4e5f-8a9b-0c1d2e3f4a5b"
@@ -206,3 +207,14 @@ def test_a_huge_offline_note_is_refused_whole_and_its_key_stays_free(app, user):
     assert user.post("/notes/new", fields).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count(Note.id))) == 1
+
+
+def test_the_workers_caches_are_named_by_the_release(browser, monkeypatch):
+    for name in BUILD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOURCE_VERSION", "0123456789abcdef")
+    release_id.cache_clear()
+    try:
+        assert 'const RELEASE = "0123456789ab";' in browser.get("/sw.js").get_data(as_text=True)
+    finally:
+        release_id.cache_clear()
