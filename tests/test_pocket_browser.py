@@ -209,7 +209,7 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
         outbox = page.locator("#outbox")
         assert "Signing out now deletes them" in outbox.inner_text()
     anns = page.evaluate("[document.body.dataset.account, document.body.dataset.session]")
-    page.get_by_role("button", name="Send them first").click()
+    page.get_by_role("button", name="Send them, then sign out").click()
     page.wait_for_url(re.compile(r"/auth/login"))
 
     traces = page.evaluate(TRACES)

@@ -146,7 +146,7 @@
         event.preventDefault();
         tell(
           `${outbox.dataset.signOut.replace("{count}", count)} `,
-          button(outbox.dataset.sendFirst, async () => {
+          button(outbox.dataset.sendThen, async () => {
             await send();
             if (waiting().length) {
               tell(outbox.dataset.notSent);
