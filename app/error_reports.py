@@ -26,6 +26,19 @@ SQL_PARAMETERS = re.compile(r"\[parameters: .*", re.DOTALL)
 # PostgreSQL's DETAIL line repeats the values of the row it refused (`Key (email)=(...)`).
 DETAIL = re.compile(r"^DETAIL: .*$", re.MULTILINE)
 HIDDEN = "[hidden]"
+# What sentry-sdk 2.75 may collect by itself: only the request's headers named above. No
+# user or IP address, cookies, bodies (form fields), query strings, SQL values, job
+# arguments, and no frame's local variables (they hold note text and passwords).
+COLLECTED = {
+    "user_info": False,
+    "cookies": {"mode": "off"},
+    "http_headers": {"request": {"mode": "allowlist", "terms": sorted(KEPT_HEADERS)}},
+    "http_bodies": [],
+    "url_query_params": {"mode": "off"},
+    "database_query_data": False,
+    "queues": False,
+    "stack_frame_variables": False,
+}
 
 
 def init_app(app):
@@ -35,9 +48,7 @@ def init_app(app):
     sentry_sdk.init(
         dsn=app.config["SENTRY_DSN"],
         environment=app.config["ENVIRONMENT"],
-        send_default_pii=False,  # no IP address, no user, no cookies
-        include_local_variables=False,  # a frame's locals hold note text and passwords
-        max_request_body_size="never",  # form fields stay out
+        data_collection=COLLECTED,
         max_breadcrumbs=0,  # log lines (procrastinate's hold job arguments) stay out
         traces_sample_rate=0,  # errors only: no performance data
         before_send=scrub,

@@ -5,10 +5,10 @@ younger ones and every job still to run."""
 import pytest
 from sqlalchemy import text
 
+import config
 from app import create_app, jobs
 from app.extensions import db
 from app.worker import upkeep
-from config import TestingConfig
 from tests.databases import sql_rows
 from tests.workers import empty_queue, run_queued_jobs
 
@@ -59,6 +59,6 @@ def test_jobs_finished_longer_ago_than_the_set_age_are_removed_however_many(keep
 
 def test_the_age_comes_from_the_environment_with_a_default_of_30_days():
     environ = {"TEST_DATABASE_URL": "postgresql://x/y"}
-    assert TestingConfig(environ).FINISHED_JOBS_KEEP_DAYS == 30
-    seven = TestingConfig({**environ, "FINISHED_JOBS_KEEP_DAYS": "7"})
+    assert config.TestingConfig(environ).FINISHED_JOBS_KEEP_DAYS == 30
+    seven = config.TestingConfig({**environ, "FINISHED_JOBS_KEEP_DAYS": "7"})
     assert seven.FINISHED_JOBS_KEEP_DAYS == 7

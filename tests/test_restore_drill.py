@@ -68,9 +68,7 @@ def test_the_drill_passes_on_a_fresh_dump_and_reports_what_it_checked(runner, po
     assert drill_databases(postgres) == []  # the scratch database is gone
 
 
-def test_a_truncated_backup_fails_the_drill_saying_it_cannot_be_read(
-    app, runner, seeded, tmp_path
-):
+def test_a_truncated_backup_fails_the_drill_saying_it_cannot_be_read(app, runner, seeded, tmp_path):
     whole = dump_file(app, tmp_path / "whole.dump").read_bytes()
     cut = tmp_path / "cut.dump"
     cut.write_bytes(whole[: len(whole) * 3 // 4])
