@@ -87,7 +87,9 @@ def test_a_backup_missing_a_table_fails_the_drill_naming_it(app, runner, seeded,
     assert error == "Error: restore drill failed: the restored database lacks table(s): note"
 
 
-def test_an_object_missing_from_the_bucket_fails_the_drill_naming_it(runner, object_store, seeded):
+def test_an_object_missing_from_the_bucket_fails_the_drill_naming_it(
+    runner, postgres, object_store, seeded
+):
     attachment_key, _ = seeded
     object_store.client().delete_object(Bucket=object_store.bucket, Key=attachment_key)
     code, _, error = drill(runner)
@@ -96,6 +98,7 @@ def test_an_object_missing_from_the_bucket_fails_the_drill_naming_it(runner, obj
         "Error: restore drill failed: 1 of 2 sampled objects missing from the bucket: "
         f"{attachment_key}"
     )
+    assert drill_databases(postgres) == []  # dropped after a failure too
 
 
 def test_a_backup_behind_this_release_fails_the_drill(app, runner, seeded):
