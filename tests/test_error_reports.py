@@ -106,8 +106,10 @@ def test_a_failing_job_sends_one_event_with_its_task_id_and_request_id(reported,
     assert leaked(event) == []
 
 
-def test_sql_parameters_and_refused_rows_are_cut_from_an_error_message():
+def test_sql_parameters_refused_rows_and_the_command_line_are_cut_from_an_event():
     event = {
+        # sentry-sdk's argv integration: `flask restore-drill --into URL` names a password.
+        "extra": {"sys.argv": ["flask", "restore-drill", "--into", "postgres://u:hunter22@h/d"]},
         "exception": {
             "values": [
                 {
@@ -118,9 +120,10 @@ def test_sql_parameters_and_refused_rows_are_cut_from_an_error_message():
                     "[parameters: {'title': 'Secret plans'}]",
                 }
             ]
-        }
+        },
     }
-    value = error_reports.scrub(event, {})["exception"]["values"][0]["value"]
+    event = error_reports.scrub(event, {})
+    value = event["exception"]["values"][0]["value"]
     assert leaked(event) == []
     assert "DETAIL: [hidden]" in value and "[parameters: [hidden]]" in value
     assert "INSERT INTO note" in value  # the statement itself stays: it helps, and holds none
