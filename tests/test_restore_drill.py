@@ -68,10 +68,15 @@ def test_the_drill_passes_on_a_fresh_dump_and_reports_what_it_checked(runner, po
     assert drill_databases(postgres) == []  # the scratch database is gone
 
 
-def test_a_truncated_backup_fails_the_drill_saying_it_cannot_be_read(app, runner, seeded, tmp_path):
-    whole = dump_file(app, tmp_path / "whole.dump").read_bytes()
+def test_an_earlier_dump_passes_and_the_same_dump_cut_short_fails_as_unreadable(
+    app, runner, seeded, tmp_path
+):
+    whole = dump_file(app, tmp_path / "whole.dump")
+    code, printed, _ = drill(runner, "--dump", str(whole))
+    assert code == 0
+    assert "rows: not compared" in printed  # the source may have moved on since
     cut = tmp_path / "cut.dump"
-    cut.write_bytes(whole[: len(whole) * 3 // 4])
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 3 // 4])
     code, _, error = drill(runner, "--dump", str(cut))
     assert code == 1
     assert error == (
@@ -112,13 +117,6 @@ def test_a_backup_behind_this_release_fails_the_drill(app, runner, seeded):
         "Error: restore drill failed: the restored schema is at revision behind, "
         f"not this release's head {HEAD}"
     )
-
-
-def test_an_earlier_dump_is_restored_without_comparing_rows(app, runner, seeded, tmp_path):
-    dump = dump_file(app, tmp_path / "earlier.dump")
-    code, printed, _ = drill(runner, "--dump", str(dump))
-    assert code == 0
-    assert "rows: not compared" in printed
 
 
 def test_the_drill_restores_into_an_empty_database_it_is_given_and_empties_it(
