@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -93,6 +94,14 @@ class Drill:
 
     def run(self):
         """Take or read the backup, restore it, check it; raise DrillFailed on any failure."""
+        try:
+            self.run_steps()
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0]
+            raise DrillFailed(f"a database did not answer: {reason}") from None
+
+    def run_steps(self):
+        """The drill's steps, in order."""
         source = engine_for(self.source_url)
         try:
             tools = pgtools.find_tools(server_major(source), self.bin_dir)

@@ -141,6 +141,13 @@ def test_the_drill_never_restores_into_the_apps_own_database_or_a_full_one(
     assert services.query(full, PUBLIC_TABLES) == [("kept",)]  # what it held is left alone
 
 
+def test_a_database_that_does_not_answer_fails_the_drill_in_one_line(runner, postgres):
+    code, _, error = drill(runner, "--into", "postgresql://nobody@127.0.0.1:1/none")
+    assert code == 1
+    assert error.startswith("Error: restore drill failed: a database did not answer: ")
+    assert "\n" not in error
+
+
 def test_client_programs_older_than_the_server_are_refused_with_the_way_out(runner):
     # Debian 12's own pg_dump is PostgreSQL 15's; the suite's server is 16.
     code, _, error = drill(runner, "--bin-dir", "/usr/lib/postgresql/15/bin")
