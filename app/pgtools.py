@@ -32,6 +32,7 @@ class Tools(NamedTuple):
     major: int
 
     def program(self, name):
+        """Return the path of client program `name`."""
         return str(self.folder / name)
 
 
@@ -68,10 +69,10 @@ def find_tools(server_major, given=None):
     for folder in candidate_folders(given):
         if not all((folder / name).is_file() for name in PROGRAMS):
             continue
-        majors = {major_version(folder / name) for name in PROGRAMS}
-        looked.append(f"{folder} ({'/'.join(str(major) for major in majors)})")
-        if len(majors) == 1 and None not in majors and majors.pop() >= server_major:
-            return Tools(folder, major_version(folder / "pg_dump"))
+        dump_major, restore_major = (major_version(folder / name) for name in PROGRAMS)
+        looked.append(f"{folder} ({dump_major})")
+        if dump_major and dump_major == restore_major and dump_major >= server_major:
+            return Tools(folder, dump_major)
     raise ToolsMissing(
         f"no pg_dump and pg_restore of PostgreSQL {server_major} or newer found"
         f" (looked in {', '.join(looked) or 'PATH and ' + str(DEBIAN_FOLDERS)}); install"

@@ -7,7 +7,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from config import direct_database_uri
+from config import ConfigError, database_uri, direct_database_uri
+
+
+def database_url(context, parameter, value):
+    """Read --into as DATABASE_URL is read: postgres:// too, always with psycopg2."""
+    try:
+        return value and database_uri(value, "--into")
+    except ConfigError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.command("restore-drill")
@@ -19,6 +27,7 @@ from config import direct_database_uri
 @click.option(
     "--into",
     metavar="DATABASE_URL",
+    callback=database_url,
     help="An empty database to restore into (emptied again after), where none may be created.",
 )
 @click.option(
