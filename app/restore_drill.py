@@ -206,7 +206,7 @@ class Drill:
         try:
             with engine.connect() as connection:
                 restored = table_names(connection)
-                self.check_tables(restored)
+                self.check_tables(connection, restored)
                 if failure:
                     raise DrillFailed(f"the backup could not be restored whole: {failure}")
                 self.check_head(connection)
@@ -217,11 +217,16 @@ class Drill:
         finally:
             engine.dispose()
 
-    def check_tables(self, restored):
+    def check_tables(self, connection, restored):
         """Fail if a table of the app (or of the source, for a fresh backup) is missing."""
         expected = set(db.metadata.tables) | set(self.source_counts or ())
         if missing := sorted(expected - restored):
-            raise DrillFailed(f"the restored database lacks table(s): {', '.join(missing)}")
+            # A backup older than this release lacks its newer tables: the revision says so.
+            revision = ", ".join(sorted(database_heads(connection))) or "none"
+            raise DrillFailed(
+                f"the restored database lacks table(s): {', '.join(missing)}"
+                f" (its schema is at revision {revision})"
+            )
         self.say(f"tables: {len(restored)}, every one of the app's present")
 
     def check_head(self, connection):

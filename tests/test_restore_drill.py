@@ -89,7 +89,10 @@ def test_a_backup_missing_a_table_fails_the_drill_naming_it(app, runner, seeded,
     dump = dump_file(app, tmp_path / "partial.dump", "--exclude-table=note")
     code, _, error = drill(runner, "--dump", str(dump))
     assert code == 1
-    assert error == "Error: restore drill failed: the restored database lacks table(s): note"
+    assert error == (
+        "Error: restore drill failed: the restored database lacks table(s): note"
+        f" (its schema is at revision {HEAD})"
+    )
 
 
 def test_an_object_missing_from_the_bucket_fails_the_drill_naming_it(
