@@ -257,6 +257,9 @@ class Drill:
 
     def check_objects(self, session):
         """Fail if a sampled attachment or photo the backup names is missing from the bucket."""
+        if not self.sample:
+            self.say("objects: not looked up (--sample 0)")
+            return
         keys = sampled_keys(session, self.sample)
         if not keys:
             self.say("objects: the backup names no attachment or photo")
