@@ -8,11 +8,14 @@ arrived (its size, its time) and queues the import in the user's lane of the que
 (app/mypage/tasks.py). The worker reads the archive from the store (app/mypage/importing.py)
 and deletes it once done or failed; the sweep deletes one never confirmed.
 
-Showing the form writes nothing: its token is an HMAC of the user, the period and the
-user's latest import (so a new key is offered once an import starts), and it travels signed
-in the address the store sends the browser back to. A confirm is bound to that signature and
-to the signed-in user; the same key confirmed again starts nothing. At most IMPORTS_PER_HOUR
-imports start in an hour, counted from the account's rows in PostgreSQL.
+Showing the form writes nothing: its token is an HMAC of the user and the user's latest
+import, so every view offers the same key until an import starts. An account therefore has at
+most one unconfirmed upload in the store (a second upload replaces the first), besides the one
+its single import in flight reads. The form's expiry is the end of a fixed window, so two views
+in one window sign the same ticket: it travels signed in the address the store sends the
+browser back to. A confirm is bound to that signature and to the signed-in user; the same key
+confirmed again starts nothing. At most IMPORTS_PER_HOUR imports start in an hour, counted
+from the account's rows in PostgreSQL.
 """
 
 import hashlib
@@ -99,15 +102,25 @@ def read_ticket(signed, user_id):
     return Ticket(owner, token, datetime.fromtimestamp(expires, UTC))
 
 
+def form_expiry(now):
+    """Return when a form shown at `now` runs out: the end of the window after now's.
+
+    Windows are IMPORT_UPLOAD_MINUTES long and fixed on the clock, so every view in one
+    window signs the same ticket, and each form stays good for one to two windows.
+    """
+    window = max(int(lifetime().total_seconds()), 1)
+    start = int(now.timestamp()) // window * window
+    return datetime.fromtimestamp(start + 2 * window, UTC)
+
+
 def form_ticket(user_id, latest_import):
-    """Return the ticket of my page's import form: the same key on every view for a while,
-    and a new one once an import starts (`latest_import`: the user's newest, or None)."""
+    """Return the ticket of my page's import form: the same key on every view until an
+    import starts (`latest_import`: the user's newest, or None), then a new one."""
     latest = latest_import.id if latest_import is not None else 0
-    period = int(utcnow().timestamp() // max(lifetime().total_seconds(), 1))
-    message = f"import-form:{user_id}:{period}:{latest}".encode()
+    message = f"import-form:{user_id}:{latest}".encode()
     digest = hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).digest()
     token = urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
-    return Ticket(user_id, token, utcnow() + lifetime())
+    return Ticket(user_id, token, form_expiry(utcnow()))
 
 
 @dataclass
