@@ -1,7 +1,8 @@
 """A real Chromium drives Memo served by gunicorn, PostgreSQL and the object store, end to end.
 
 Debian's chromium is driven by Playwright through `executable_path`; no browser is downloaded.
-`.ci/run` installs chromium when it is missing; elsewhere these tests are skipped, saying why.
+`./scripts/test` installs chromium when it is missing and it may; elsewhere these tests are
+skipped, saying why (they fail in CI).
 A failing step saves a screenshot under tmp/artifacts/ and names it in the failure.
 """
 
