@@ -39,10 +39,11 @@ def write_export(export_id):
 
 
 def start_export(user_id):
-    """Queue an export of the user's account, unless one is in flight; return (export, new)."""
+    """Queue an export of the user's account in the user's lane, unless one is in flight;
+    return (export, new)."""
     started, new = AccountExport.start(user_id)
     if new:
-        jobs.defer(write_export, export_id=started.id)
+        jobs.defer_for_user(user_id, write_export, export_id=started.id)
     db.session.commit()
     return started, new
 
