@@ -55,7 +55,7 @@ def upload_a_photo_and_see_it(page, store, tmp_path):
     page.goto("/mypage")
     photo = tmp_path / "holiday.jpg"
     photo.write_bytes(pictures.jpeg((1200, 800)))
-    page.set_input_files("input[name=photo]", photo)
+    page.set_input_files("#photo", photo)  # sent to the store, then back
     page.get_by_role("button", name="Upload photo").click()
     assert "it appears here once it is processed" in flash(page)
     # My page refreshes itself (a meta refresh: the CSP allows no inline script) until the
@@ -255,7 +255,7 @@ def test_typing_on_my_page_survives_while_a_photo_is_made(page, object_store, tm
         page.goto("/mypage")
         photo = tmp_path / "holiday.jpg"
         photo.write_bytes(pictures.jpeg((1200, 800)))
-        page.set_input_files("input[name=photo]", photo)
+        page.set_input_files("#photo", photo)  # sent to the store, then back
         page.get_by_role("button", name=WORDS[language]["upload"]).click()
         page.wait_for_load_state()
         nickname = page.locator("input[name=nickname]")

@@ -272,7 +272,9 @@ def names_of(titles):
     """Name notes of these titles as an export does; return the names and the lookups made."""
     names = NoteFileNames()
     names.taken = CountingSet()
-    named = [names.name(SimpleNamespace(id=number, title=title)) for number, title in enumerate(titles)]
+    named = [
+        names.name(SimpleNamespace(id=number, title=title)) for number, title in enumerate(titles)
+    ]
     return named, names.taken.lookups
 
 

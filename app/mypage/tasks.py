@@ -25,8 +25,12 @@ def queue_photo(user_id, data):
 
     Raises TooManyUnfinished (nothing stored) or StorageError (nothing committed).
     """
-    upload = photos.store_upload(user_id, data)
-    jobs.defer_for_user(user_id, process_photo, upload_id=upload.id)
+    queue_processing(photos.store_upload(user_id, data))
+
+
+def queue_processing(upload):
+    """Queue the processing of a photo upload in its user's lane, and commit."""
+    jobs.defer_for_user(upload.user_id, process_photo, upload_id=upload.id)
     db.session.commit()
 
 

@@ -14,6 +14,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app
+
 from app.models import Passkey
 
 CEREMONY = "passkey_ceremony"

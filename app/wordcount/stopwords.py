@@ -12,7 +12,6 @@ also a stop word when it is one once a common particle is taken off its end.
 
 from functools import cache
 
-
 LIST = """
     i me my myself we our ours ourselves you your yours yourself yourselves
     he him his himself she her hers herself it its itself they them their theirs themselves
