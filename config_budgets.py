@@ -66,6 +66,12 @@ class Budgets:
     # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
     WORD_COUNTS_UNFINISHED_PER_USER = 3
     PHOTOS_UNFINISHED_PER_USER = 2
+    # A profile photo goes from my page straight to the store (app/mypage/photo_uploads.py):
+    # its size, how long a signed form lasts (the upload must start by then), and how long
+    # an upload started in time may still be arriving.
+    PHOTO_MAX_BYTES = 10 * 1024 * 1024
+    PHOTO_UPLOAD_MINUTES = 10
+    PHOTO_TRANSFER_MINUTES = 30
     UNFINISHED_RETRY_AFTER_SECONDS = 30
     ABANDONED_AFTER = timedelta(minutes=15)
 

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import AccessToken, Attachment, NoteShare, User, WordCount
 from devenv import pictures
 from devenv.services import stored_keys
-from devenv.uploads import Attacher, Importer
+from devenv.uploads import Attacher, Importer, PhotoSender
 from devenv.visitors import PASSWORD, Browser
 from tests import databases
 from tests.webservers import Reply, serve_pages
@@ -153,6 +153,8 @@ MATRIX = {
     # Ann's file is in the store, not yet confirmed: her signed upload is what is sent.
     "/mypage/import/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.upload}}),
     "/mypage/import/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.upload}}),
+    "/mypage/photo/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.photo}}),
+    "/mypage/photo/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.photo}}),
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
@@ -228,6 +230,7 @@ class World:
     # No passkey of Ann's: one would make her sign-in ask for it. Others' passkeys are tried
     # in tests/test_passkeys.py (test_someone_elses_passkey_cannot_be_renamed_or_removed).
     passkey_id: int = 999_999
+    photo: str = ""  # Ann's signed photo upload: her photo is in the store, unconfirmed
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -284,6 +287,8 @@ def make_world(app, user, page_url):
     run_queued_jobs(app)
     importer = Importer(user)
     _, upload = importer.arrived(importer.upload(b"# zebracorn\n", "zebracorn.md"))
+    sender = PhotoSender(user)
+    _, photo = sender.arrived(sender.upload(pictures.jpeg(), "zebracorn.jpg"))
     assert user.submit("/mypage/tokens", {**TOKEN_FORM, "name": "zebracorn"}).status_code == 200
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
@@ -310,6 +315,7 @@ def make_world(app, user, page_url):
             page_url,
             upload,
             token_id,
+            photo=photo,
         )
 
 

@@ -6,12 +6,13 @@ checks Memo makes once the file is there (the confirm's, then the worker's).
 """
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app import objects
 from app.i18n.formats import file_size
+from app.mypage import import_uploads
 from devenv.uploads import Importer, policy, send_to_store
 from devenv.visitors import Browser
 from tests.importing import my_page, rows, zip_of
@@ -45,7 +46,47 @@ def test_the_form_is_signed_for_one_private_key_of_the_users_up_to_the_export_li
         said = file_size(largest)
     assert f"Archive or text file (up to {said})" in my_page(user)  # beside the field
     assert rows(app, "SELECT count(*) FROM account_import") == [(0,)]  # the page wrote nothing
-    assert Importer(user).form() == (url, fields)  # and offers the same key again
+    assert Importer(user).form()[1]["key"] == fields["key"]  # and offers the same key again
+
+
+def at(monkeypatch, moment):
+    """Set the clock the import form reads to `moment`."""
+    monkeypatch.setattr(import_uploads, "utcnow", lambda: moment)
+
+
+def test_views_a_second_apart_sign_the_same_ticket_and_the_next_window_a_later_one(
+    app, user, monkeypatch
+):
+    window = timedelta(minutes=app.config["IMPORT_UPLOAD_MINUTES"])
+    start = datetime.fromtimestamp(3_000 * window.total_seconds(), UTC)  # a window's first second
+    at(monkeypatch, start)
+    _, first = Importer(user).form()
+    at(monkeypatch, start + window - timedelta(seconds=1))  # its last second
+    _, last = Importer(user).form()
+    assert last["key"] == first["key"]
+    assert last["success_action_redirect"] == first["success_action_redirect"]  # one ticket
+    at(monkeypatch, start + window)  # the next window: the same key, good for longer
+    _, later = Importer(user).form()
+    assert later["key"] == first["key"]
+    assert later["success_action_redirect"] != first["success_action_redirect"]
+
+
+def test_an_account_holds_one_unconfirmed_upload_whatever_its_views_and_uploads(
+    app, user, object_store, monkeypatch
+):
+    importer = Importer(user)
+    window = timedelta(minutes=app.config["IMPORT_UPLOAD_MINUTES"])
+    now = datetime.now(UTC)
+    for hours in range(4):  # forms from views hours apart, each used
+        at(monkeypatch, now + hours * 6 * window)
+        importer.upload(b"x" * 1000, f"big-{hours}.zip")
+    assert len(keys(object_store)) == 1  # each upload replaced the one before
+    monkeypatch.undo()
+    assert importer.send(b"# Kept\n", "kept.md").status_code == 302  # it starts an import
+    importer.upload(b"# Next\n", "next.md")  # and the form offers a new key
+    assert len(keys(object_store)) == 2  # the one its import reads, and one pending
+    run_queued_jobs(app)
+    assert len(keys(object_store)) == 1  # the import's is deleted once read
 
 
 def test_a_text_file_in_an_encoding_memo_does_not_read_is_refused_by_name(app, user, object_store):

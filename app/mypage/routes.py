@@ -37,7 +37,7 @@ from app.models import (
     User,
     comparison_key,
 )
-from app.mypage import export, import_uploads, tasks
+from app.mypage import export, import_uploads, photo_uploads, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
@@ -81,6 +81,7 @@ def render_page(status=200, **forms):
     forms = {
         "upload": upload if upload and upload.status != "done" else None,
         "photo_form": PhotoForm(formdata=None),
+        "photo_upload": photo_uploads.page_form(current_user.id, upload),
         "nickname_form": NicknameForm(formdata=None, nickname=current_user.nickname),
         "email_form": EmailForm(formdata=None),
         "password_form": PasswordForm(formdata=None),
@@ -123,7 +124,8 @@ def too_many_uploads():
 @bp.post("/photo")
 @login_required
 def upload_photo():
-    """Keep the upload as sent and queue it: a worker makes the photo and swaps it in."""
+    """Keep a photo sent through the web (what scripts use; my page sends it to the store
+    instead) and queue it: a worker makes the photo and swaps it in."""
     form = PhotoForm()
     if not form.validate_on_submit():
         return render_page(400, photo_form=form)
