@@ -1,7 +1,7 @@
 """The API's errors as RFC 9457 problem details (`application/problem+json`).
 
 Each kind of error has a stable `type`: a relative URI, `/api/problems/<name>`, resolved
-against the API's own address, so it stays right on any host. docs/api.md lists them.
+against the API's own address, so it stays right on any host. /api/docs lists them.
 """
 
 from flask import jsonify, request
