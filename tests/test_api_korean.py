@@ -40,9 +40,7 @@ def test_json_carries_korean_as_utf8_text_not_escapes(ann):
         ("GET", "/search?q=", None, {}),  # a refused search
     ],
 )
-def test_every_problem_reads_in_korean_under_accept_language_ko(
-    ann, method, path, json, headers
-):
+def test_every_problem_reads_in_korean_under_accept_language_ko(ann, method, path, json, headers):
     ann.new_note()
     response = ann.call(method, path, json=json, headers={**KO, **headers})
     assert response.status_code >= 400
