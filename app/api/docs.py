@@ -33,6 +33,7 @@ ARRAY_OF = _l("array of %(kind)s")
 EITHER = _l("%(first)s or %(second)s")
 # Where a parameter is sent (OpenAPI's `in`).
 LOCATIONS = {"query": _l("query"), "path": _l("path"), "header": _l("header")}
+HEADER_NAMES = ("If-Match", "Idempotency-Key")
 # The answers every route may give: the page lists them once, not under each route.
 GENERIC = {str(status) for status in EVERY_ROUTE}
 
@@ -71,6 +72,14 @@ def with_code(text):
     """Return `text` as HTML, each part of it in backticks shown as code."""
     parts = str(text).split("`")
     return Markup("").join(code(part) if index % 2 else part for index, part in enumerate(parts))
+
+
+def headers_as_code(text):
+    """Return `text` as HTML, the header names in it (If-Match, Idempotency-Key) as code."""
+    html = escape(str(text))
+    for name in HEADER_NAMES:
+        html = html.replace(name, code(name))
+    return Markup(html)  # noqa: S704  (escaped above; the names are constants)
 
 
 def worded(message, **parts):
@@ -206,5 +215,5 @@ def reference():
         document_url=url_for("api-docs.openapi_json"),
         problem=with_code(ANSWERS[PROBLEM_DESCRIPTION]),
         generic=[(status, with_code(PROBLEM_MEANINGS[status])) for status in sorted(GENERIC)],
-        problem_types=[(PROBLEMS_PATH + name, title) for name, title in TITLES.items()],
+        problem_types=[(PROBLEMS_PATH + name, headers_as_code(t)) for name, t in TITLES.items()],
     )
