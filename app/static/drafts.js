@@ -98,6 +98,20 @@
     event.preventDefault();
     clearTimeout(pending);
     keep();
+    // "Saving…" on the button until the answer comes; a second press sends nothing more.
+    const button = event.submitter || form.querySelector("button[type=submit]");
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    const label = button?.textContent;
+    if (button?.dataset.saving) {
+      button.textContent = button.dataset.saving;
+      button.setAttribute("aria-disabled", "true");
+    }
+    const ready = () => {
+      delete form.dataset.busy;
+      if (button && label !== undefined) button.textContent = label;
+      button?.removeAttribute("aria-disabled");
+    };
     let response;
     try {
       response = await fetch(form.action || window.location.href, {
@@ -106,6 +120,7 @@
         credentials: "same-origin",
       });
     } catch {
+      ready();
       say(notice.dataset.offline);
       notice.focus();
       return;
