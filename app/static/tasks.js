@@ -59,7 +59,13 @@
     if (here) here.replaceChildren(...shown);
     const target = refocus(button, row, position);
     const said = flashes.map((flash) => flash.textContent.trim());
-    if (target && target.id === button.id) said.push(target.getAttribute("aria-label"));
+    if (target && target.id === button.id) {
+      said.push(target.getAttribute("aria-label"));
+    } else if (status.dataset.ticked) {
+      // The box left the page (the list shows open items only): say which item is done.
+      const item = new URL(button.formAction).searchParams.get("item") || "";
+      said.push(status.dataset.ticked.replace("%s", item));
+    }
     status.textContent = said.join(" ");
   });
 })();
