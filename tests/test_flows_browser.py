@@ -160,6 +160,7 @@ def test_saving_a_note_says_so_on_its_button(tabs, language, width, scheme):
 def test_the_skip_link_is_the_first_stop_and_goes_to_the_content(tabs, language, width, scheme):
     page = tabs(language, width, scheme)
     page.goto("/auth/login")
+    page.evaluate("() => document.activeElement.blur()")  # from the top, not the autofocus
     page.keyboard.press("Tab")
     skip = page.locator("a.skip")
     assert page.evaluate("document.activeElement.className") == "skip" and skip.is_visible()
