@@ -35,9 +35,11 @@ def init_extensions(app):
     from app.api import wiring
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
+    from app.offline import marks
 
     requestlog.init_app(app)
     security.init_app(app)
+    marks.init_app(app)  # after: it runs first, and loads no user security has not seen
     db.init_app(app)
     pooling.init_app(app)
     if migrating.wanted():  # the flask command line and the tests; never the web
@@ -68,6 +70,7 @@ def register_blueprints(app):
     from app.mypage.routes import bp as mypage_bp
     from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
     from app.notes.routes import bp as notes_bp
+    from app.offline import routes as offline_routes
     from app.passkeys.routes import bp as passkeys_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
@@ -88,6 +91,7 @@ def register_blueprints(app):
         two_step_bp,
         passkeys_bp,
         i18n_routes.bp,
+        offline_routes.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production

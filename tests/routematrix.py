@@ -57,6 +57,10 @@ class Route:
 MATRIX = {
     "/static/<path:filename>": Route(PUBLIC, {"GET": {}}),
     "/healthz": Route(PUBLIC, {"GET": {}}),
+    "/manifest.webmanifest": Route(PUBLIC, {"GET": {}}),
+    "/sw.js": Route(PUBLIC, {"GET": {}}),
+    "/offline": Route(PUBLIC, {"GET": {}}),
+    "/offline/token": Route(ACCOUNT, {"GET": {}}),
     "/language": Route(PUBLIC, {"POST": {"language": "ko", "next": "/"}}),
     "/readyz": Route(PUBLIC, {"GET": {}}),
     "/auth/signup": Route(

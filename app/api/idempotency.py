@@ -37,15 +37,20 @@ def checked_key(key):
     return key
 
 
-def remembered_note(user_id, key, digest):
-    """Return the note the key made within KEPT, or None; refuse the key with another body."""
-    row = db.session.scalar(
+def remembered(user_id, key):
+    """Return the record of what the key made within KEPT, or None."""
+    return db.session.scalar(
         select(IdempotencyKey).where(
             IdempotencyKey.user_id == user_id,
-            IdempotencyKey.key == checked_key(key),
+            IdempotencyKey.key == key,
             IdempotencyKey.created_at > utcnow() - KEPT,
         )
     )
+
+
+def remembered_note(user_id, key, digest):
+    """Return the note the key made within KEPT, or None; refuse the key with another body."""
+    row = remembered(user_id, checked_key(key))
     if row is None:
         return None
     if row.request_digest != digest:

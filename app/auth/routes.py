@@ -52,6 +52,7 @@ from app.models import (
     undo_new_second_steps,
     utcnow,
 )
+from app.offline.marks import CLEARED_AT_SIGN_OUT
 from app.passkeys.ceremonies import relying_party
 from app.passkeys.forms import PasskeyAnswerForm
 from app.validators import is_same_site_path
@@ -361,7 +362,9 @@ def logout():
     logout_user()
     session.clear()
     flash(gettext("You have been signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = CLEARED_AT_SIGN_OUT
+    return response
 
 
 @bp.get("/signed-in")

@@ -1,5 +1,7 @@
 """The note form."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -8,6 +10,14 @@ from wtforms.widgets import HiddenInput
 from app.forms import Form
 from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from app.validators import no_control_characters, strip
+
+# The outbox's keys are UUIDs; anything else a form might carry is no key at all.
+IDEMPOTENCY_KEY = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def usable_key(value):
+    """Return the idempotency key a form sent, or None for one that is missing or malformed."""
+    return value if isinstance(value, str) and IDEMPOTENCY_KEY.fullmatch(value) else None
 
 
 class NoteForm(Form):
@@ -40,6 +50,8 @@ class NoteForm(Form):
             no_control_characters,
         ],
     )
+    # Sent by the outbox (app/static/drafts.js): the same key makes one note (app/notes/once.py).
+    idempotency_key = HiddenField(filters=[usable_key])
 
 
 class EditForm(NoteForm):

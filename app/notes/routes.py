@@ -16,8 +16,10 @@ from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.listing import listed_notes
 from app.notes.lookup import get_note
+from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept
+from app.offline.sharing import prefill_shared
 from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, tag_name
@@ -94,10 +96,14 @@ def index():
 def create():
     """Write a new note."""
     form = NoteForm()
+    if not form.is_submitted():
+        prefill_shared(form, request.args)
     if not form.validate_on_submit():
         return render_form(form)
     try:
-        note = service.create(current_user.id, form.title.data, form.content.data)
+        note = create_once(
+            current_user.id, form.title.data, form.content.data, form.idempotency_key.data
+        )
     except QuotaFull as full:
         db.session.rollback()
         form.content.errors.append(str(full))
@@ -139,6 +145,10 @@ def update(note_id):
         return render_form(form, note)
     # A form from before versions (open across a deploy) has none: it is applied as it was.
     base = note.version if form.version.data is None else form.version.data
+    if base != note.version and (form.title.data, form.content.data) == (note.title, note.content):
+        # The same edit sent again (the outbox, after its answer was lost): it is saved already.
+        flash(gettext("Note updated."), "success")
+        return redirect(url_for("notes.detail", note_id=note.id))
     if not has_room(form, note):  # a conflict too counts as a write, and needs the room
         return render_form(form, note)
     if base != note.version:

@@ -1,0 +1,36 @@
+"""The headers that tell the service worker whose page this is and whether to keep it."""
+
+from flask import request
+from flask_login import current_user
+
+from app.i18n.choice import html_lang
+from app.security import made_for_a_signed_in_user
+
+# The pages a person reads and writes in flight mode: the note list, a note, the forms to
+# write one and to edit one. Nothing else is kept: not sign-in, my page, security or token
+# pages, the API, share pages or presigned links.
+KEPT_OFFLINE = frozenset({"notes.index", "notes.detail", "notes.create", "notes.update"})
+OFFLINE_ACCOUNT = "Memo-Offline-Account"
+OFFLINE_KEEP = "Memo-Offline-Keep"
+NOBODY = "-"
+# The sign-out's answer empties this site's storage in the browser (caches, IndexedDB,
+# localStorage, the service worker). Chrome ignores "cache": the worker drops its copies itself.
+CLEARED_AT_SIGN_OUT = '"cache", "storage"'
+
+
+def mark_page(response):
+    """Name the sign-in a page belongs to ("-" for none), and mark the note pages keepable."""
+    if response.mimetype != "text/html" or request.blueprint == "offline":
+        return response  # the offline page is everyone's: it names nobody
+    response.headers.setdefault("Content-Language", html_lang())
+    # Asked only of a request that loaded its user: an error page never queries for one.
+    signed_in = made_for_a_signed_in_user() and current_user.is_authenticated
+    response.headers[OFFLINE_ACCOUNT] = current_user.draft_key if signed_in else NOBODY
+    if signed_in and response.status_code == 200 and request.endpoint in KEPT_OFFLINE:
+        response.headers[OFFLINE_KEEP] = "1"
+    return response
+
+
+def init_app(app):
+    """Mark every page the app answers."""
+    app.after_request(mark_page)

@@ -1,0 +1,262 @@
+"""In a real Chromium: Memo in the pocket. The service worker controls the page; with the
+server stopped (Playwright's set_offline does not cut a worker's own requests), a note read
+before reads with the "offline" banner and one never opened shows Memo's offline page; notes
+and edits written offline wait in the outbox and arrive once; an edit based on an old version
+reaches the conflict page with both texts; one person signing out leaves nothing for the next.
+
+One server for the module (Memo as the Procfile serves it, no worker: nothing here queues a
+job), stopped and started again for each offline stretch.
+"""
+
+import json
+import re
+from contextlib import contextmanager
+
+import pytest
+
+from devenv.liveserver import LiveServer
+from tests.browsers import new_tab, sign_up_and_in, write_note
+from tests.pagechecks import SCREENSHOTS, check_here
+
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+WAITING = """() => Object.entries(localStorage)
+  .filter(([key, value]) => key.startsWith("memo-draft:") && JSON.parse(value).send)"""
+TRACES = """async () => {
+  const pages = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      pages.push([name, request.url, await (await cache.match(request)).text()]);
+    }
+  }
+  const databases = indexedDB.databases ? await indexedDB.databases() : [];
+  return {pages, databases: databases.map((d) => d.name), stored: Object.entries(localStorage)};
+}"""
+# Fill localStorage until the browser refuses more (Chromium: 10 MB for a site).
+FILL_STORAGE = """() => {
+  let size = 1 << 20;
+  for (let n = 0; size >= 1; n++) {
+    try {
+      localStorage.setItem(`filler-${n}`, "x".repeat(size));
+    } catch {
+      size >>= 1;
+    }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def memo(app, postgres, object_store, tmp_path_factory):
+    """Memo's web process for the module, which a test may stop to take the browser offline."""
+    log = tmp_path_factory.mktemp("pocket") / "gunicorn.log"
+    # One gunicorn worker: each offline stretch starts the server again, and a start waits
+    # for every worker to boot.
+    server = LiveServer(postgres.main_url, object_store.environment(), log, workers=1).start()
+    yield server
+    server.stop()
+
+
+@contextmanager
+def offline(server):
+    """Stop the server for the block (the browser then reaches nothing), start it after."""
+    server.stop()
+    try:
+        yield
+    finally:
+        server.terminated = False
+        server.start()
+
+
+@pytest.fixture
+def tab(chromium, memo):
+    """Open tabs on the module's server (language, width, colour scheme); closed after."""
+    contexts = []
+
+    def open_tab(language="en", width=1280, scheme="light"):
+        context, page = new_tab(chromium, memo.url, language, width, scheme)
+        contexts.append(context)
+        return page
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+
+
+def controlled(page):
+    """Wait until the service worker controls the page (it claims it once installed)."""
+    page.wait_for_function(CONTROLLED)
+    return page
+
+
+def read(page, *paths):
+    """Open each page while online, so that the worker keeps it."""
+    for path in paths:
+        page.goto(path)
+        page.wait_for_load_state()
+
+
+def offline_words(page):
+    return page.locator("#offline-banner").inner_text()
+
+
+def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, memo):
+    english = tab("en", 1280, "light")
+    sign_up_and_in(english, "ann@example.com", "ann")
+    controlled(english)
+    kept = write_note(english, "Read before", "kept for the flight")
+    never = write_note(english, "Never opened", "not kept")  # shown by the form's script only
+    read(english, kept, "/")
+    korean = tab("ko", 390, "dark")
+    sign_up_and_in(korean, "min@example.com", "minsu")
+    controlled(korean)
+    korean_note = write_note(korean, "회의 메모", "비행기에서 읽기")
+    read(korean, korean_note, "/")
+
+    found = {}
+    with offline(memo):
+        english.goto(kept)
+        assert "kept for the flight" in english.locator(".content").inner_text()
+        assert offline_words(english).startswith("Offline: shown as it was on")
+        check_here(english, "kept note, en 1280 light", found)
+        english.goto("/")
+        assert "Read before" in english.locator("main").inner_text()
+        english.goto(never)
+        assert english.get_by_role("heading", name="You are offline").is_visible()
+        assert "Never opened" not in english.content()
+        check_here(english, "offline page, en 1280 light", found)
+        english.goto("/mypage")  # never kept
+        assert english.get_by_role("heading", name="You are offline").is_visible()
+
+        korean.goto(korean_note)
+        assert "비행기에서 읽기" in korean.locator(".content").inner_text()
+        assert offline_words(korean).startswith("오프라인")
+        check_here(korean, "kept note, ko 390 dark", found)
+        korean.screenshot(path=SCREENSHOTS / "offline-banner-390-ko-dark.png")
+        korean.goto(never)
+        assert korean.locator("html").get_attribute("lang") == "ko"
+        check_here(korean, "offline page, ko 390 dark", found)
+        korean.screenshot(path=SCREENSHOTS / "offline-page-390-ko-dark.png")
+    assert found == {}
+
+
+def test_notes_and_edits_written_offline_arrive_once_or_reach_the_conflict_page(tab, memo):
+    phone = tab("en", 390)
+    sign_up_and_in(phone, "ann@example.com", "ann")
+    controlled(phone)
+    plan = write_note(phone, "Plan", "v1")
+    read(phone, "/notes/new", f"{plan}/edit", "/")
+    laptop = tab("en", 1280)
+    sign_up_and_in(laptop, "ann@example.com", "ann")  # the address is taken: it signs in
+
+    with offline(memo):
+        phone.goto("/notes/new")
+        phone.fill("input[name=title]", "From the plane")
+        phone.fill("textarea[name=content]", "written at 10,000 m")
+        phone.get_by_role("button", name="Save").click()
+        phone.locator("#draft-notice").wait_for(state="visible")
+        assert "waits in this browser" in phone.locator("#draft-notice").inner_text()
+        phone.goto(f"{plan}/edit")
+        phone.fill("textarea[name=content]", "the plane's plan")
+        phone.get_by_role("button", name="Save").click()
+        phone.locator("#draft-notice").wait_for(state="visible")
+        phone.goto("/")
+        outbox = phone.locator("#outbox")
+        assert "Waiting to send: 2" in outbox.inner_text()
+        assert "From the plane" in outbox.inner_text()
+        entries = phone.evaluate(WAITING)
+    assert len(entries) == 2
+
+    laptop.goto(f"{plan}/edit")  # meanwhile, on the ground, the plan moves on
+    laptop.fill("textarea[name=content]", "the laptop's plan")
+    laptop.get_by_role("button", name="Save").click()
+    laptop.wait_for_url(re.compile(r"/notes/\d+$"))
+
+    phone.goto("/")  # back online: the page sends what waits, and the edit conflicts
+    phone.get_by_role("heading", name="This note was changed meanwhile").wait_for()
+    texts = phone.locator(".texts").inner_text()
+    assert "the plane's plan" in texts and "the laptop's plan" in texts
+
+    # The answer to the new note was lost (say): the outbox still holds it, and sends it again.
+    new_note = next(value for key, value in entries if "out-" in key)
+    phone.goto("/trash")
+    phone.wait_for_function(f"() => ({WAITING})().length === 0")
+    phone.evaluate(
+        "([key, value]) => localStorage.setItem(key, value)",
+        [next(key for key, _ in entries if "out-" in key), new_note],
+    )
+    phone.reload()
+    phone.wait_for_function(f"() => ({WAITING})().length === 0")
+    phone.goto("/")
+    titles = phone.locator("main").inner_text()
+    assert titles.count("From the plane") == 1
+    assert json.loads(new_note)["content"] == "written at 10,000 m"
+
+
+def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
+    page = tab("en", 390)
+    sign_up_and_in(page, "ann@example.com", "ann")
+    controlled(page)
+    secret = write_note(page, "Ann's secret", "the surprise party is on Friday")
+    read(page, secret, "/", "/notes/new")
+
+    with offline(memo):
+        page.goto("/notes/new")
+        page.fill("input[name=title]", "Unsent")
+        page.fill("textarea[name=content]", "still in the outbox")
+        page.get_by_role("button", name="Save").click()
+        page.locator("#draft-notice").wait_for(state="visible")
+        page.get_by_role("button", name="Sign out").click()  # it says what would be lost
+        outbox = page.locator("#outbox")
+        assert "Signing out now deletes them" in outbox.inner_text()
+    anns = page.evaluate("[document.body.dataset.account, document.body.dataset.session]")
+    page.get_by_role("button", name="Send them, then sign out").click()
+    page.wait_for_url(re.compile(r"/auth/login"))
+
+    traces = page.evaluate(TRACES)
+    assert traces["databases"] == [] and traces["stored"] == []
+    assert not [p for p in traces["pages"] if "memo-pages-" in p[0]]
+
+    # An outbox entry of ann's left behind (a copy made before she signed out, say): bob's
+    # pages never send it.
+    page.evaluate(
+        """([account, session]) => localStorage.setItem(`memo-draft:${account}:${session}:out-x`,
+          JSON.stringify({title: "Replayed", content: "ann's", at: 0,
+                          send: {action: "/notes/new", key: "left-behind", version: ""}}))""",
+        anns,
+    )
+    sign_up_and_in(page, "bob@example.com", "bob")
+    controlled(page)
+    assert "Replayed" not in page.locator("main").inner_text()
+    read(page, "/")
+    traces = page.evaluate(TRACES)
+    assert "surprise party" not in json.dumps(traces) and "Unsent" not in json.dumps(traces)
+    assert {name for name, _, _ in traces["pages"] if "memo-pages-" in name} == {
+        f"memo-pages-{page.evaluate('document.body.dataset.session')}"
+    }
+
+    sign_in_again = tab("en", 1280)
+    sign_up_and_in(sign_in_again, "ann@example.com", "ann")
+    sign_in_again.goto("/")
+    assert "Unsent" in sign_in_again.locator("main").inner_text()  # sent before signing out
+
+
+def test_a_page_shared_from_another_app_opens_a_prefilled_note(tab):
+    page = tab("en", 390)
+    sign_up_and_in(page, "ann@example.com", "ann")
+    page.goto("/notes/new?title=A%20good%20read&text=Worth%20it&url=https%3A%2F%2Fexample.com%2Fa")
+    assert page.input_value("input[name=title]") == "A good read"
+    assert page.input_value("textarea[name=content]") == "Worth it\n\nhttps://example.com/a"
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    assert "https://example.com/a" in page.locator(".content").inner_text()
+
+
+def test_a_text_too_large_for_the_browser_says_so(tab):
+    page = tab("en", 390)
+    sign_up_and_in(page, "ann@example.com", "ann")
+    page.goto("/notes/new")
+    page.evaluate(FILL_STORAGE)  # the browser's room for this site is full
+    page.fill("textarea[name=content]", "one more word " * 100)
+    outbox = page.locator("#outbox")
+    outbox.wait_for(state="visible")
+    assert "too long to keep in this browser" in outbox.inner_text()
