@@ -91,6 +91,8 @@ def render(content, task=None, external=False):
             boxes.append(('checked="checked"' in box.content, plain_of_inline(token)))
             box.type, box.content = "text", f"{nonce}-{len(boxes) - 1}."
     html = CLEANERS[external].clean(PARSER.renderer.render(tokens, PARSER.options, {}))
+    # A code block or table wider than the page scrolls: reachable by keyboard too.
+    html = html.replace("<pre>", '<pre tabindex="0">').replace("<table>", '<table tabindex="0">')
     for number, (done, text) in enumerate(boxes):
         widget = task(number, done, text) if task else plain_box(done)
         html = html.replace(f"{nonce}-{number}.", str(widget), 1)
@@ -162,6 +164,12 @@ def summary(content):
 def plain_text(content):
     """Return what a note says without its markup: one block a line."""
     return summary(content or "").plain
+
+
+def task_text(content, number):
+    """Return the plain text of task item `number` (from 0), or None when it has none."""
+    found = [token for token in parse(content) if token.type == "inline" and is_task(token)]
+    return plain_of_inline(found[number]) if 0 <= number < len(found) else None
 
 
 def set_task(content, number, done):

@@ -150,6 +150,7 @@ MATRIX = {
     ),
     "/mypage/export": Route(ACCOUNT, {"GET": {}, "POST": {}}),
     "/mypage/import": Route(ACCOUNT, {"POST": text_file}),
+    "/mypage/import/status": Route(ACCOUNT, {"GET": {}}),
     # Ann's file is in the store, not yet confirmed: her signed upload is what is sent.
     "/mypage/import/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.upload}}),
     "/mypage/import/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.upload}}),

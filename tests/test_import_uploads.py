@@ -123,7 +123,7 @@ def test_an_archive_that_is_not_a_zip_fails_with_a_message(app, user):
     Importer(user).send(b"PK\x03\x04 but no zip at all" * 100, "export.zip")
     run_queued_jobs(app)
     assert "export.zip was not imported:" in my_page(user)
-    assert "neither a Memo export" in my_page(user)
+    assert "export.zip is a damaged zip file" in my_page(user)
     assert rows(app, "SELECT count(*) FROM note") == [(0,)]
 
 
@@ -272,3 +272,39 @@ def test_without_scripts_the_arrived_page_says_what_to_do_and_writes_nothing(app
     user.post("/language", {"language": "ko", "next": "/"})
     page, _ = importer.arrived(importer.upload(b"# Later\n", "later.md"))
     assert "파일이 도착했어요" in text_of(page)
+
+
+def test_an_export_cut_short_is_called_damaged_in_the_users_words(app, user):
+    whole = zip_of({"account.json": b'{"notes": []}', "notes/a.md": b"# A\n\n" + b"a" * 4000})
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    Importer(user).send(whole[: len(whole) // 2], "memo-export.zip")  # a download cut short
+    run_queued_jobs(app)
+    page = my_page(user)
+    assert "memo-export.zip 파일이 손상된 zip 파일이에요" in page
+    assert "Memo 내보내기(.zip)도 텍스트 파일(.txt, .md)도 아니에요" not in page
+    assert rows(app, "SELECT count(*) FROM note") == [(0,)]
+
+
+def test_an_imports_outcome_is_at_the_top_styled_and_followed_without_reloading(app, user):
+    assert user.get("/mypage/import/status").status_code == 404  # no import yet
+    Importer(user).send(b"# Kept\n\nfine", "kept.md")
+    page = my_page(user)
+    # Right under the message that it started, not at the foot of the page.
+    assert page.index('id="import-status"') < page.index('class="card profile"')
+    assert 'data-progress-url="/mypage/import/status"' in page
+    assert user.get("/mypage/import/status").get_json() == {
+        "status": "queued",
+        "finished": False,
+        "message": "Importing kept.md…",
+        "class": "flash flash-info",
+        "role": "status",
+    }
+    run_queued_jobs(app)
+    answer = user.get("/mypage/import/status").get_json()
+    assert answer["finished"] and answer["class"] == "flash flash-success"
+    assert answer["message"] == "kept.md imported: 1 notes and 0 attachments added."
+    Importer(user).send(b"\x89PNG\r\n\x1a\n" + b"0" * 100, "photo.png")
+    run_queued_jobs(app)
+    answer = user.get("/mypage/import/status").get_json()
+    assert (answer["class"], answer["role"]) == ("flash flash-error", "alert")
+    assert 'class="flash flash-error" role="alert"' in my_page(user)

@@ -57,7 +57,8 @@ ANSWERS = {
     "Accepted": _l("Accepted"),
     "No Content": _l("No Content"),
     PROBLEM_DESCRIPTION: _l(
-        "A problem (RFC 9457); its `type` names it (`docs/api.md`). The web front answers a "
+        "A problem (RFC 9457); its `type` names it, such as `/api/problems/not-found` (the "
+        "reference page lists them). The web front answers a "
         "request it refuses before the app (too large, too slow, headers or address too long) "
         "with a small HTML page instead."
     ),

@@ -71,7 +71,9 @@ def version_matched(note):
     """Return the version If-Match names; 428 without one, 412 unless it is the note's."""
     sent = request.headers.get("If-Match")
     if sent is None:
-        raise Problem(428, "version-required", 'Send If-Match with the note\'s ETag, e.g. "3".')
+        raise Problem(
+            428, "version-required", gettext('Send If-Match with the note\'s ETag, e.g. "3".')
+        )
     value = sent.strip().removeprefix("W/").strip('"')
     if not (value.isascii() and value.isdigit() and len(value) <= 18) or int(value) != (
         note.version

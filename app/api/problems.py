@@ -1,7 +1,7 @@
 """The API's errors as RFC 9457 problem details (`application/problem+json`).
 
 Each kind of error has a stable `type`: a relative URI, `/api/problems/<name>`, resolved
-against the API's own address, so it stays right on any host. docs/api.md lists them.
+against the API's own address, so it stays right on any host. /api/docs lists them.
 """
 
 from flask import jsonify, request
@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from app.api.reasons import translated_reason
 from app.errors import message_for
 from app.extensions import db
 
@@ -92,7 +93,8 @@ def invalid_fields(error):
     fields = []
     for location in messages.values():
         for name, reasons in location.items() if isinstance(location, dict) else []:
-            reason = reasons if isinstance(reasons, str) else "; ".join(map(str, reasons))
+            reasons = [reasons] if isinstance(reasons, str) else reasons
+            reason = " ".join(translated_reason(str(each)) for each in reasons)
             fields.append({"name": name, "reason": reason})
     return fields
 

@@ -127,6 +127,8 @@ csrf.exempt(bp)
 def init_app(app):
     """Serve the API and its document. Call before errors.init_app: flask-smorest registers
     an app-wide handler of HTTP errors, which the pages' own handler then replaces."""
+    # JSON as UTF-8 text, as the export writes it: "회의록", not "\ud68c\uc758\ub85d".
+    app.json.ensure_ascii = False
     openapi = MemoApi(app)
     openapi.register_converter(IdConverter, id_schema)
     describe_problems(openapi.spec)

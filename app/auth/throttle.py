@@ -298,6 +298,16 @@ def spend_second_step(user_id):
         spend(counted, config[window], too_many_codes, TwoStepThrottle)
 
 
+def second_steps_left():
+    """Return how many more codes this request's count allows before the 429, by the
+    tightest of the windows spend_second_step counted."""
+    spent = g.get("spent", {})
+    return min(
+        (limit - failures for scope, (limit, failures, _) in spent.items() if "two-step" in scope),
+        default=None,
+    )
+
+
 def give_back_second_step(user_id):
     """Give back the attempt of a code that passed: only wrong codes stay counted, so a
     guesser who knows the password gains nothing from the owner's sign-ins."""

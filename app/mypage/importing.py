@@ -48,6 +48,7 @@ from app.models import (
 from app.mypage.import_reader import (
     BAD_EXPORT,
     BOMB,
+    DAMAGED,
     NO_ROOM,
     NOT_READABLE,
     TEXT_SUFFIXES,
@@ -68,6 +69,7 @@ from app.notes import quota
 
 logger = logging.getLogger("memo.imports")
 
+ZIP_START = b"PK\x03\x04"  # the first bytes of a zip file's first entry
 STORE_DOWN = stored_message(
     "The object store did not answer, so nothing was imported. Please try again."
 )
@@ -151,7 +153,10 @@ def parse(name, upload, budget):
             ]
             return text_notes, archive
         except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError):
-            raise Refused(NOT_READABLE) from None
+            raise Refused(DAMAGED % {"name": name}) from None
+    upload.seek(0)
+    if name.lower().endswith(".zip") or upload.read(4) == ZIP_START:
+        raise Refused(DAMAGED % {"name": name})  # its end, where a zip's index is, is missing
     if name.lower().endswith(TEXT_SUFFIXES):
         upload.seek(0)
         data = LimitedReader(upload, budget.unpacked_bytes, budget.too_large()).read()

@@ -1,8 +1,10 @@
 """Finding the signed-in user's note: the notes pages, attachments and word counts share it."""
 
-from flask import abort
+from flask import abort, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.models import Note
@@ -14,9 +16,19 @@ def get_note(note_id, in_trash=False):
     Only a note in the trash with `in_trash`, else only one out of it.
     """
     note = owned_note(current_user.id, note_id, in_trash)
+    if note is None and in_trash is False and owned_note(current_user.id, note_id, True):
+        raise in_the_trash()
     if note is None:
         abort(404)
     return note
+
+
+def in_the_trash():
+    """Return the 404 of a note of the user's that is in the trash: it says so, and offers
+    the trash, where it can be restored."""
+    error = NotFound(gettext("This note is in the trash. You can restore it from there."))
+    error.way_out = (url_for("notes.trash_page"), gettext("Open the trash"))
+    return error
 
 
 def owned_note(user_id, note_id, in_trash=False):

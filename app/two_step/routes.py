@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.exceptions import TooManyRequests
 
 from app.auth import throttle
 from app.auth.mails import local_time
@@ -49,6 +50,20 @@ from app.two_step.forms import CodeForm, LostForm, PasswordConfirmForm, TotpSetu
 from app.validators import is_same_site_path
 
 bp = Blueprint("two_step", __name__)
+
+TRIES_WARNED = 2  # from this many codes left before the wait, a wrong code says how many
+
+
+def tries_left(left):
+    """Return the warning of how many more codes may be tried before the wait."""
+    if left <= 0:
+        return gettext("That was the last try for now: the next code has to wait a while.")
+    return ngettext(
+        "You can try %(num)d more code before Memo makes you wait.",
+        "You can try %(num)d more codes before Memo makes you wait.",
+        left,
+    )
+
 
 WRONG_CODE = _l("That code is not right, or it was used already. Each code works once.")
 STALE_SETUP = _l("This page was open too long: scan the new QR code and enter its code.")
@@ -247,11 +262,19 @@ def check():
     form = CodeForm()
     if not form.validate_on_submit():
         return code_page(form, user, target, 400 if form.is_submitted() else 200)
-    throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
+    try:
+        throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
+    except TooManyRequests as refused:  # the code page still, saying how long to wait
+        form.code.errors.append(refused.description)
+        page, status, headers = code_page(form, user, target, 429)
+        return page, status, {**headers, "Retry-After": str(refused.retry_after)}
     used = totp.spend_code(user.id, form.code.data)
     if used is None:
         db.session.rollback()
         form.code.errors.append(WRONG_CODE)
+        left = throttle.second_steps_left()
+        if left is not None and left <= TRIES_WARNED:
+            form.code.errors.append(tries_left(left))
         return code_page(form, user, target, 400)
     throttle.give_back_second_step(user.id)
     SecondStepRecovery.end(user.id)  # a second step is not lost after all
