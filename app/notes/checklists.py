@@ -8,14 +8,14 @@ the tick applied to the saved text as "yours": nothing is overwritten unasked.
 """
 
 from flask import abort, flash, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from app.extensions import db
+from app.auth.throttle import spend_preview
 from app.models import CONTENT_MAX_LENGTH
 from app.notes import service
 from app.notes.forms import EditForm
 from app.notes.lookup import get_note
-from app.notes.routes import bp, has_room, render_conflict
+from app.notes.routes import bp, save_form
 from app.notes.shelves import back_to
 
 TICKS = {"1": True, "0": False}  # the form's `done`
@@ -43,15 +43,13 @@ def tick_task(note_id, number):
         abort(404)  # the text has no such task item
     content = note.content if content is None else content
     form = EditForm(formdata=None, data={"title": note.title, "content": content, "version": base})
-    if not has_room(form, note):  # a tick is a note write, a conflict too
-        flash(form.content.errors[0], "error")
-        return back_to(note)
-    if base != note.version:
-        return render_conflict(form, note)
-    if not service.save(note, note.title, content, base):
-        db.session.rollback()
-        return render_conflict(form, get_note(note_id))
-    db.session.commit()
+    refused = save_form(form, note, base, full=lambda message: flash_back(message, note))
+    return back_to(note) if refused is None else refused
+
+
+def flash_back(message, note):
+    """Say why a tick was refused, back on the page it was pressed on."""
+    flash(message, "error")
     return back_to(note)
 
 
@@ -63,4 +61,5 @@ def preview():
     content = request.form.get("content", "")
     if len(content) > CONTENT_MAX_LENGTH:
         abort(400)
+    spend_preview(current_user.id)
     return render_template("notes/_preview.html", content=content)
