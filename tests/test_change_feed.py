@@ -75,9 +75,7 @@ def test_the_daily_purge_leaves_a_tombstone_for_each_expired_note(app, ann):
     note = ann.new_note()
     ann.delete(f"/notes/{note['id']}", headers={"If-Match": '"1"'})
     with app.app_context():
-        db.session.execute(
-            update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31))
-        )
+        db.session.execute(update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31)))
         db.session.commit()
         purge_trash_and_history(0)
     assert [item["deleted"]["id"] for item in feed(ann)["items"]] == [note["id"]]
@@ -89,14 +87,10 @@ def test_a_since_older_than_the_kept_tombstones_is_410(app, ann):
     ann.post(f"/notes/{note['id']}/restore")
     ann.delete(f"/notes/{note['id']}", headers={"If-Match": '"3"'})
     with app.app_context():
-        db.session.execute(
-            update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31))
-        )
+        db.session.execute(update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31)))
         db.session.commit()
         purge_trash_and_history(0)
-        db.session.execute(
-            update(NoteTombstone).values(deleted_at=utcnow() - timedelta(days=91))
-        )
+        db.session.execute(update(NoteTombstone).values(deleted_at=utcnow() - timedelta(days=91)))
         db.session.commit()
         purge_trash_and_history(0)
     gone = ann.get("/changes?since=2")
@@ -110,9 +104,7 @@ def test_a_tombstone_younger_than_90_days_stays(app, ann, user):
     ann.delete(f"/notes/{note['id']}", headers={"If-Match": '"1"'})
     user.post("/trash/empty")
     with app.app_context():
-        db.session.execute(
-            update(NoteTombstone).values(deleted_at=utcnow() - timedelta(days=89))
-        )
+        db.session.execute(update(NoteTombstone).values(deleted_at=utcnow() - timedelta(days=89)))
         db.session.commit()
         purge_trash_and_history(0)
     assert feed(ann, since=1)["items"][0]["deleted"]["id"] == note["id"]

@@ -35,7 +35,10 @@ def test_trash_restore_and_a_tick_move_the_etag_each(ann):
     note = ann.new_note()
     path = f"/notes/{note['id']}"
     tags = [tag_of(ann, note["id"])[0]]
-    assert ann.put(f"{path}/tasks/0", {"done": True}, headers={"If-Match": tags[-1]}).status_code == 200
+    assert (
+        ann.put(f"{path}/tasks/0", {"done": True}, headers={"If-Match": tags[-1]}).status_code
+        == 200
+    )
     tags.append(tag_of(ann, note["id"])[0])
     assert ann.delete(path, headers={"If-Match": tags[-1]}).status_code == 204
     tags.append(tag_of(ann, note["id"])[0])
