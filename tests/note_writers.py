@@ -77,6 +77,9 @@ def note_writes(source):
                         and holds_a_note(part.value)
                     ):
                         yield node.lineno, f"note.{part.attr} = ..."
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if NOTE_SQL.search(node.value):
-                yield node.lineno, "SQL that writes the note table"
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and NOTE_SQL.search(node.value)
+        ):
+            yield node.lineno, "SQL that writes the note table"

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Note, NoteEvent
-from app.notes import events
+from app.notes import events, service
 from devenv import ROOT
 from tests.apiclients import ApiClient, token_for
 from tests.note_writers import note_writes
@@ -145,3 +145,16 @@ def test_a_refused_change_leaves_no_event(app, user):
         kinds = db.session.scalars(select(NoteEvent.kind).order_by(NoteEvent.id)).all()
     assert kinds == ["created", "content"]
     assert "phone" in page(user.get(f"/notes/{note_id}"))
+
+
+def test_a_change_kept_outside_the_note_moves_its_revision_through_the_writer(app, user):
+    ann = ApiClient(app, token_for(app))
+    note = ann.new_note()
+    with app.test_request_context(), app.app_context():
+        found = db.session.get(Note, note["id"])
+        with service.touching(found.user_id, found, "reminder", revision=1):
+            pass  # a feature's own rows would be written here
+        db.session.commit()
+    assert ann.get(f"/notes/{note['id']}").headers["ETag"] == '"2"'
+    assert events_of(app)[-1] == (note["id"], 2, "reminder")
+    assert ann.get("/changes?since=1").get_json()["items"][0]["note"]["id"] == note["id"]

@@ -17,6 +17,8 @@ Every change runs the same rules in one order, written once in `change()`:
 Creating and deleting for good run the same steps where they apply. Callers commit.
 """
 
+from contextlib import contextmanager
+
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -134,6 +136,22 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
         read_text(note)
     stamp(note, ",".join(sorted(found)))
     return found
+
+
+@contextmanager
+def touching(user_id, note, kind, revision=None, counted=True):
+    """Around a change of what the note's JSON shows that is kept outside its row (a
+    reminder, say: its feature writes its own rows inside the block): the rules' steps 1-4
+    before, the revision, the account's number and the event `kind` after, one transaction."""
+    authorise(user_id, note)
+    check_base(note, None, revision)
+    if counted:
+        spend_note_write(user_id)
+    lock_user(user_id)
+    db.session.refresh(note)
+    check_base(note, None, revision)
+    yield note
+    stamp(note, kind)
 
 
 def save(user_id, note, title, content, version, always=False):
