@@ -10,10 +10,10 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import ChangeCounter, NoteEvent, NoteTombstone, utcnow
 from app.notes import changes
-from app.notes.tasks import purge_trash_and_history
+from app.notes.tasks import purge_trash_and_history, retag_notes
 from devenv.visitors import PASSWORD
 from tests.apiclients import ApiClient, is_problem, token_for
-from tests.writes import events_of, last_seq
+from tests.writes import events_of, last_seq, stored_html
 
 
 @pytest.fixture
@@ -136,3 +136,17 @@ def test_deleting_the_account_deletes_its_tombstones_counter_and_events(app, ann
     with app.app_context():
         for model in (NoteTombstone, ChangeCounter, NoteEvent):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_the_retag_job_numbers_and_renders_what_the_previous_release_wrote(app, ann):
+    note = ann.new_note()
+    since = feed(ann)["next_since"]
+    with app.app_context():  # an insert of the previous release: no number, no HTML
+        db.session.execute(
+            update(changes.Note).values(seq=None, rendered=None, rendered_version=None)
+        )
+        db.session.commit()
+        retag_notes(0)
+    (item,) = feed(ann, since)["items"]
+    assert item["note"]["id"] == note["id"] and item["seq"] == since + 1
+    assert stored_html(app, note["id"])[1] == 1

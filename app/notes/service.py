@@ -223,12 +223,14 @@ def delete_for_good(notes):
 
 
 def empty_trash(user_id):
-    """Delete every note in the user's trash for good (one write); return how many."""
+    """Delete every note in the user's trash for good (one write, none when it is empty);
+    return how many."""
+    trashed = select(Note).where(Note.user_id == user_id, Note.deleted_at.is_not(None))
+    if db.session.scalar(trashed.with_only_columns(Note.id).limit(1)) is None:
+        return 0
     spend_note_write(user_id)
     lock_user(user_id)
-    notes = db.session.scalars(
-        select(Note).where(Note.user_id == user_id, Note.deleted_at.is_not(None))
-    ).all()
+    notes = db.session.scalars(trashed).all()
     delete_for_good(notes)
     return len(notes)
 
