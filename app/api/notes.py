@@ -228,7 +228,7 @@ def read_note(note_id):
 @bp.response(200, NoteOut)
 @problems(403, 404, 409, 412, 422, 428, 429, headers=[IF_MATCH])
 def change_note(body, note_id):
-    """Change a note on top of the version `If-Match` names.
+    """Change a note on top of the revision `If-Match` names.
 
     Any of `title`, `content`, `completed`, `pinned` and `archived`.
     """
