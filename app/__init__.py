@@ -62,6 +62,7 @@ def register_blueprints(app):
     from app.i18n import routes as i18n_routes
     from app.mypage.routes import bp as mypage_bp
     from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
+    from app.notes.demo import seed_demo
     from app.notes.routes import bp as notes_bp
     from app.passkeys.routes import bp as passkeys_bp
     from app.search.routes import bp as search_bp
@@ -88,6 +89,7 @@ def register_blueprints(app):
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
     commands.init_app(app)
+    app.cli.add_command(seed_demo)
 
 
 def register_tasks():

@@ -132,8 +132,9 @@ def render(content, task=None, external=False):
 # A task box's place in stored HTML: nh3 escapes every "<" of a note's text, and markdown-it
 # percent-encodes it in addresses, so only render_stored() writes one.
 STORED_BOX = re.compile(r'<memo-box ([0-9]{1,5}) ([01]) "([^"<>]*)">')
-# Every link of stored HTML, as the note page's cleaner wrote it.
-STORED_LINK = re.compile(r'(<a href="[^"]*" rel="nofollow noopener)(">)')
+# Every link of stored HTML, as the note page's cleaner wrote it: its attributes, each quoted
+# (nh3 escapes a value's quotes), rel last.
+STORED_LINK = re.compile(r'(<a(?: [a-z]+="[^"]*")* rel="nofollow noopener)(">)')
 
 
 def stored_box(number, done, text):

@@ -133,7 +133,7 @@ def test_change_needs_if_match_and_a_stale_one_gets_412_with_the_note(ann):
 
 
 @pytest.mark.parametrize(
-    "if_match", ["2", 'W/"1"', "garbage", '"99999999999999999999"', '""', '"1", *']
+    "if_match", ["2", 'W/"1"', "garbage", '"99999999999999999999"', '""', '"7", *']
 )
 def test_an_if_match_that_is_not_the_version_changes_nothing(ann, if_match):
     note = ann.new_note()
