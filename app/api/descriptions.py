@@ -62,8 +62,8 @@ DESCRIPTIONS = {
 # (the status's reason phrase) and documented.py's for every problem.
 ANSWERS = {
     "OK": _l("OK"),
-    "Not Modified: `If-None-Match` names the note's ETag.": _l(
-        "Not Modified: `If-None-Match` names the note's ETag."
+    "Not Modified: `If-None-Match` names the note's `ETag`.": _l(
+        "Not Modified: `If-None-Match` names the note's `ETag`."
     ),
     "Created": _l("Created"),
     "Accepted": _l("Accepted"),

@@ -210,7 +210,7 @@ def note_url(note):
 
 @bp.get("/notes/<id:note_id>")
 @bp.response(200, NoteOut)
-@bp.alt_response(304, description="Not Modified: `If-None-Match` names the note's ETag.")
+@bp.alt_response(304, description="Not Modified: `If-None-Match` names the note's `ETag`.")
 @problems(404, headers=[IF_NONE_MATCH])
 def read_note(note_id):
     """Read one note, with its revision as `ETag`.
@@ -282,7 +282,7 @@ def restore_note(note_id):
 def tick_task(body, note_id, number):
     """Tick a task item of a note, or untick it.
 
-    Item `number` counts from 0 in document order; on top of the version `If-Match` names.
+    Item `number` counts from 0 in document order; on top of the revision `If-Match` names.
     """
     note = find_note(note_id)
     revision = revision_matched(note)
