@@ -119,7 +119,7 @@ def create():
 @login_required
 def detail(note_id):
     """Show one note with its attachments."""
-    note = get_note(note_id)
+    note = get_note(note_id, with_html=True)
     return render_template(
         "notes/detail.html", note=note, panel=attachments_panel(note), sharing=share_panel(note)
     )
