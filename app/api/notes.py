@@ -8,8 +8,6 @@ made on another revision is refused with 412 and the note as it is now, nothing 
 A read with If-None-Match naming the current tag answers 304.
 """
 
-from datetime import timedelta
-
 from flask import Response, request, url_for
 from flask_babel import gettext
 from marshmallow import RAISE
@@ -28,7 +26,7 @@ from app.models import Note
 from app.models.notes import SET_ASIDE
 from app.notes import history, service
 from app.notes.lookup import owned_note
-from app.notes.paging import EPOCH
+from app.notes.paging import cursor_of, position_of, sort_named
 from app.tags import tag_name
 
 
@@ -128,26 +126,19 @@ def list_notes(limit, **query):
     list holds what the notes page lists.
     """
     user_id = api_user().id
-    moment = Note.created_at if query["sort"] == "created" else Note.updated_at
+    sort = sort_named(query["sort"])
+    moment = Note.created_at if sort == "created" else Note.updated_at
     statement = select(Note).where(Note.user_id == user_id, *filters(query))
     position = tuple_(Note.pinned, moment, Note.id)
     if query.get("cursor"):
-        pinned, micros, note_id = read_cursor(user_id, query, query["cursor"])
-        statement = statement.where(
-            position < tuple_(pinned, EPOCH + timedelta(microseconds=micros), note_id)
-        )
+        at = position_of(read_cursor(user_id, query, query["cursor"]))
+        statement = statement.where(position < tuple_(*at))
     found = db.session.scalars(
         statement.order_by(Note.pinned.desc(), moment.desc(), Note.id.desc()).limit(limit + 1)
     ).all()
     items, more = found[:limit], len(found) > limit
-    cursor = make_cursor(user_id, query, position_of(items[-1], moment)) if more else None
+    cursor = make_cursor(user_id, query, cursor_of(items[-1], sort)) if more else None
     return {"items": [note_json(note) for note in items], "next_cursor": cursor}
-
-
-def position_of(note, moment):
-    """Return a note's place in the list's order as plain values: pinned, micros, id."""
-    at = getattr(note, moment.key)
-    return [note.pinned, (at - EPOCH) // timedelta(microseconds=1), note.id]
 
 
 def filters(query):

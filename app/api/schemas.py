@@ -104,7 +104,11 @@ class NotesQuery(Strict):
     pinned = fields.Boolean()
     archived = fields.Boolean(load_default=False)
     trashed = fields.Boolean(load_default=False)
-    sort = fields.String(validate=validate.OneOf(["updated", "created"]), load_default="updated")
+    sort = fields.String(
+        validate=validate.OneOf(["updated", "edited", "created"]),
+        load_default="updated",
+        metadata={"description": "`updated` and `edited` name one order: last edited first"},
+    )
 
 
 class NoteList(ma.Schema):
