@@ -25,7 +25,8 @@ def test_the_apis_cursor_carries_the_pages_cursor(app, user):
         note_id_of(user.create_note(title, "x"))
     api = ApiClient(app, token_for(app))
     first = api.get("/notes?limit=2").get_json()
-    _, _, position = serializer().loads(first["next_cursor"])
+    with app.app_context():
+        _, _, position = serializer().loads(first["next_cursor"])
     assert re.fullmatch(r"0-[0-9]+-2", position)  # pinned, micros, id: the pages' codec
     rest = api.get(f"/notes?limit=2&cursor={first['next_cursor']}").get_json()
     assert [note["title"] for note in rest["items"]] == ["one"]
@@ -36,8 +37,9 @@ def test_a_cursor_of_the_release_before_still_continues(app, user):
         note_id_of(user.create_note(title, "x"))
     api = ApiClient(app, token_for(app))
     first = api.get("/notes?limit=2").get_json()
-    owner, digest, position = serializer().loads(first["next_cursor"])
-    pinned, micros, note_id = position.split("-")
-    old = serializer().dumps([owner, digest, [pinned == "1", int(micros), int(note_id)]])
+    with app.app_context():
+        owner, digest, position = serializer().loads(first["next_cursor"])
+        pinned, micros, note_id = position.split("-")
+        old = serializer().dumps([owner, digest, [pinned == "1", int(micros), int(note_id)]])
     rest = api.get(f"/notes?limit=2&cursor={old}").get_json()
     assert [note["title"] for note in rest["items"]] == ["one"]
