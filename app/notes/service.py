@@ -20,6 +20,8 @@ Creating and deleting for good run the same steps where they apply. Callers comm
 from contextlib import contextmanager
 
 from sqlalchemy import select
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import NotFound
 
 from app.attachments.uploads import delete_note_attachments
@@ -80,6 +82,14 @@ def read_text(note):
     note.rendered = render_stored(note.content)
 
 
+def read_again(note):
+    """Read the note again under the account's lock; 404 when it was deleted meanwhile."""
+    try:
+        db.session.refresh(note)
+    except (InvalidRequestError, ObjectDeletedError):  # SQLAlchemy 2.1: "Could not refresh"
+        raise NotFound from None
+
+
 def stamp(note, kind):
     """Move the note's revision, give it the account's next number, emit its event."""
     note.revision = (note.revision or 0) + 1
@@ -120,7 +130,7 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
     if counted:
         spend_note_write(user_id)  # commits the count: the note is read again below
     lock_user(user_id)
-    db.session.refresh(note)
+    read_again(note)
     check_base(note, version, revision)
     found = differences(note, wanted)
     if not found:
@@ -148,7 +158,7 @@ def touching(user_id, note, kind, revision=None, counted=True):
     if counted:
         spend_note_write(user_id)
     lock_user(user_id)
-    db.session.refresh(note)
+    read_again(note)
     check_base(note, None, revision)
     yield note
     stamp(note, kind)
