@@ -69,6 +69,7 @@ def register_blueprints(app):
     from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
     from app.mypage.routes import bp as mypage_bp
     from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
+    from app.notes.demo import seed_demo
     from app.notes.routes import bp as notes_bp
     from app.offline import routes as offline_routes
     from app.passkeys.routes import bp as passkeys_bp
@@ -97,6 +98,7 @@ def register_blueprints(app):
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
     commands.init_app(app)
+    app.cli.add_command(seed_demo)
 
 
 def register_tasks():
@@ -120,11 +122,13 @@ def register_tasks():
 
 def add_template_globals(app):
     """Give every template the photo's URL, Markdown and the environment's name."""
+    from app.markdown import html_of
     from app.markdown import render as render_markdown
     from app.urls import photo_url
 
     app.add_template_global(photo_url)
     app.add_template_global(render_markdown, "markdown")
+    app.add_template_global(html_of, "note_html")
 
     @app.context_processor
     def environment_name():

@@ -200,6 +200,7 @@ MATRIX = {
     "/api/v1/notes/<id:note_id>/history": Route(TOKEN, {"GET": {}}),
     "/api/v1/search": Route(TOKEN, {"GET": {"q": "plans"}}),
     "/api/v1/tags": Route(TOKEN, {"GET": {}}),
+    "/api/v1/changes": Route(TOKEN, {"GET": {"since": "0"}}),
     "/api/v1/notes/<id:note_id>/attachments": Route(
         TOKEN, {"GET": {}, "POST": {"name": "a.txt", "size": 9}}
     ),

@@ -48,7 +48,15 @@ IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": True,
-    "description": 'The note\'s version as its ETag says, e.g. "3". Without it: 428.',
+    "description": 'The note\'s revision as its ETag says, e.g. "3", or `*`; compared '
+    'strongly: a weak tag (W/"3") never matches (412). Without it: 428.',
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": 'The ETag the client holds, e.g. "3": 304 while it is the note\'s.',
     "schema": {"type": "string"},
 }
 IDEMPOTENCY_KEY = {

@@ -11,7 +11,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from app.api import DOCUMENT, MemoApi, account, bp, docs, files, notes  # noqa: F401  (routes on bp)
+from app.api import (  # noqa: F401  (routes on bp)
+    DOCUMENT,
+    MemoApi,
+    account,
+    bp,
+    changes,
+    docs,
+    files,
+    notes,
+)
 from app.api.auth import authenticate_request
 from app.api.documented import describe_problems
 from app.api.problems import Problem, handle_error, problem_response

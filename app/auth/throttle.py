@@ -125,6 +125,15 @@ def too_many_writes(minutes):
     )
 
 
+def too_many_previews(minutes):
+    """Return the 429's message after too many previews of the editor."""
+    return ngettext(
+        "Too many previews just now. Please try again in a minute.",
+        "Too many previews just now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
 TOTALS_WINDOW = timedelta(hours=1)
 WRITES_WINDOW = timedelta(minutes=1)
 
@@ -243,6 +252,13 @@ def spend_note_write(user_id):
     """Count a note the user is about to save; abort with 429 past NOTE_WRITES_PER_MINUTE."""
     limit = current_app.config["NOTE_WRITES_PER_MINUTE"]
     spend([("note-writes", str(user_id), limit)], WRITES_WINDOW, too_many_writes)
+
+
+def spend_preview(user_id):
+    """Count an editor's preview (Markdown rendered for no save); 429 past
+    NOTE_PREVIEWS_PER_MINUTE. Counted in the note writes' table, under a subject of its own."""
+    limit = current_app.config["NOTE_PREVIEWS_PER_MINUTE"]
+    spend([("note-writes", f"preview-{user_id}", limit)], WRITES_WINDOW, too_many_previews)
 
 
 def spend_signup():

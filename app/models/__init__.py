@@ -36,6 +36,7 @@ from app.models.base import (
     password_hasher,
     utcnow,
 )
+from app.models.changes import ChangeCounter, NoteEvent, NoteTombstone
 from app.models.notes import (
     Attachment,
     Note,
@@ -102,6 +103,9 @@ __all__ = [
     "NoteVersion",
     "new_note_tags",
     "Attachment",
+    "ChangeCounter",
+    "NoteEvent",
+    "NoteTombstone",
     "UNFINISHED",
     "STATUS_CHECK",
     "ABANDONED",

@@ -12,15 +12,15 @@ item's own place (`#task-<n>`).
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from app.extensions import db
+from app.auth.throttle import spend_preview
 from app.markdown import TASK_TEXT_LENGTH, cut, task_text
 from app.models import CONTENT_MAX_LENGTH
 from app.notes import service
 from app.notes.forms import EditForm
 from app.notes.lookup import get_note
-from app.notes.routes import bp, has_room, render_conflict
+from app.notes.routes import bp, save_form
 from app.notes.shelves import back_to
 
 TICKS = {"1": True, "0": False}  # the form's `done`
@@ -53,15 +53,9 @@ def tick_task(note_id, number):
         base = note.version if reread else base  # that line is as shown: the tick applies
     content = note.content if content is None else content
     form = EditForm(formdata=None, data={"title": note.title, "content": content, "version": base})
-    if not has_room(form, note):  # a tick is a note write, a conflict too
-        flash(form.content.errors[0], "error")
-        return back_to(note)
-    if base != note.version:
-        return render_conflict(form, note)
-    if not service.save(note, note.title, content, base):
-        db.session.rollback()
-        return render_conflict(form, get_note(note_id))
-    db.session.commit()
+    refused = save_form(form, note, base, full=lambda message: flash_back(message, note))
+    if refused is not None:
+        return refused
     if reread:
         flash(gettext("The note had changed meanwhile: your tick went on its newest text."))
     answer = back_to(note)
@@ -69,6 +63,12 @@ def tick_task(note_id, number):
     if answer.location.partition("?")[0] == page and "#" not in answer.location:
         answer.location += f"#task-{number}"  # back to the item ticked, not the page's top
     return answer
+
+
+def flash_back(message, note):
+    """Say why a tick was refused, back on the page it was pressed on."""
+    flash(message, "error")
+    return back_to(note)
 
 
 @bp.post("/notes/preview")
@@ -79,4 +79,5 @@ def preview():
     content = request.form.get("content", "")
     if len(content) > CONTENT_MAX_LENGTH:
         abort(400)
+    spend_preview(current_user.id)
     return render_template("notes/_preview.html", content=content)

@@ -32,12 +32,20 @@ NO_SUCH_PAGE = _l("That page of notes does not exist.")
 
 
 SORTS = ("edited", "created")  # `?sort=`: the first is the default
+# The API's name of the `edited` order (docs/api.md), the same order: one vocabulary, both
+# names kept working on the pages and in the API.
+SORT_ALIASES = {"updated": "edited"}
 NO_SUCH_SORT = _l("The list can be sorted by last edit or by creation only.")
+
+
+def sort_named(name):
+    """Return the order a sort's name (or its alias) means."""
+    return SORT_ALIASES.get(name, name)
 
 
 def sort_asked_for(args):
     """Return the order `?sort=` asks for, or abort 404 for one the list does not have."""
-    sort = args.get("sort", SORTS[0])
+    sort = sort_named(args.get("sort", SORTS[0]))
     if sort not in SORTS:
         abort(404, str(NO_SUCH_SORT))
     return sort

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import BigInteger, bindparam, func, select, update
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.models import Note, NoteShare, hash_token, utcnow
@@ -86,6 +87,7 @@ def shared_note(token):
     found = db.session.execute(
         live(
             select(NoteShare, Note)
+            .options(undefer(Note.rendered))  # the page shows its stored HTML
             .join(Note, Note.id == NoteShare.note_id)
             .where(
                 NoteShare.token_hash == hash_token(token),
