@@ -19,6 +19,7 @@ from app.api.cursors import make_cursor, read_cursor
 from app.api.documented import IDEMPOTENCY_KEY, IF_MATCH, problems
 from app.api.idempotency import digest_of, remember, remembered_note
 from app.api.problems import Problem
+from app.api.reminders import reminder_json, reminders_of, set_reminder
 from app.api.schemas import History, NoteChange, NoteCreate, NoteList, NoteOut, NotesQuery, TaskTick
 from app.extensions import db
 from app.markdown import summary
@@ -30,10 +31,14 @@ from app.notes.paging import EPOCH
 from app.tags import tag_name
 
 TEXT_FIELDS = ("title", "content")
+MISSING = object()
 
 
-def note_json(note):
-    """Return a note as the API shows it (times as datetimes, in UTC)."""
+def note_json(note, reminder=MISSING):
+    """Return a note as the API shows it (times as datetimes, in UTC; its reminder's in
+    the reminder's zone). A page of notes passes each one's `reminder`, read at once."""
+    if reminder is MISSING:
+        reminder = reminders_of([note.id]).get(note.id)
     done, total = note.tasks_done, note.tasks_total
     if done is None or total is None:  # a note the previous release wrote, not yet read
         facts = summary(note.content)
@@ -51,6 +56,7 @@ def note_json(note):
         "created_at": note.created_at,
         "updated_at": note.updated_at,
         "version": note.version,
+        "reminder": reminder_json(reminder),
     }
 
 
@@ -125,7 +131,11 @@ def list_notes(limit, **query):
     ).all()
     items, more = found[:limit], len(found) > limit
     cursor = make_cursor(user_id, query, position_of(items[-1], moment)) if more else None
-    return {"items": [note_json(note) for note in items], "next_cursor": cursor}
+    reminders = reminders_of([note.id for note in items])
+    return {
+        "items": [note_json(note, reminders.get(note.id)) for note in items],
+        "next_cursor": cursor,
+    }
 
 
 def position_of(note, moment):
@@ -210,7 +220,8 @@ def read_note(note_id):
 def change_note(body, note_id):
     """Change a note on top of the version `If-Match` names.
 
-    Any of `title`, `content`, `completed`, `pinned` and `archived`.
+    Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder`
+    (`{"at", "repeat"}`, or null to remove it).
     """
     note = find_note(note_id)
     base = version_matched(note)
@@ -220,6 +231,8 @@ def change_note(body, note_id):
         if not service.save(note, title, content, base):
             raise stale(note)
     apply_flags(note, body)
+    if "reminder" in body:
+        set_reminder(note, body["reminder"], api_user().time_zone)
     db.session.commit()
     return answer(note)
 

@@ -9,6 +9,7 @@ from app.attachments.panel import attachments_panel
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
+from app.i18n.formats import local_time_writer
 from app.models import BIGINT_MAX, TITLE_MAX_LENGTH, Note, utcnow
 from app.models.notes import SET_ASIDE
 from app.notes import history, service, trash
@@ -18,6 +19,7 @@ from app.notes.listing import listed_notes
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept
+from app.reminders.panel import next_times, reminder_panel
 from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, tag_name
@@ -84,8 +86,15 @@ def index():
     task_url = note_url_format("notes.tick_task", number=0).removesuffix("0")
     by_creation = sort == "created"
     notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
+    bells = next_times(current_user.id, [note.id for note in notes])
     return render_template(
-        "notes/index.html", page=page, notes=notes, tags=tags, sort=sort, oldest=OLDEST
+        "notes/index.html",
+        page=page,
+        notes=notes,
+        tags=tags,
+        sort=sort,
+        oldest=OLDEST,
+        bells=bells,
     )
 
 
@@ -113,7 +122,11 @@ def detail(note_id):
     """Show one note with its attachments."""
     note = get_note(note_id)
     return render_template(
-        "notes/detail.html", note=note, panel=attachments_panel(note), sharing=share_panel(note)
+        "notes/detail.html",
+        note=note,
+        panel=attachments_panel(note),
+        sharing=share_panel(note),
+        reminding=reminder_panel(note),
     )
 
 
@@ -282,9 +295,14 @@ def trash_page():
 def restore(note_id):
     """Take a note out of the trash, with its attachments and search hits."""
     note = get_note(note_id, in_trash=True)
-    service.restore(note)
+    reminder = service.restore(note)
     db.session.commit()
     flash(gettext("Note restored."), "success")
+    if reminder is not None and reminder.due_at is not None:
+        flash(
+            gettext("Its reminder is on again: next %(when)s.", when=local_time_writer()(reminder.due_at)),
+            "info",
+        )
     live = count_live(note)
     if live:
         flash(

@@ -14,6 +14,7 @@ from app.markdown import set_task, summary
 from app.models import Note, utcnow
 from app.notes import history, trash
 from app.notes.quota import check_room
+from app.reminders import service as reminders
 from app.tags import note_tags
 
 
@@ -86,10 +87,13 @@ def set_archived(note, archived):
 
 
 def move_to_trash(note):
-    """Move the note to the trash, where it waits TRASH_DAYS, restorable."""
+    """Move the note to the trash, where it waits TRASH_DAYS, restorable; its reminder
+    waits there too."""
     trash.move_to_trash(note)
+    reminders.pause(note)
 
 
 def restore(note):
-    """Take the note out of the trash."""
+    """Take the note out of the trash; return its reminder, running again (or None)."""
     trash.restore(note)
+    return reminders.resume(note)
