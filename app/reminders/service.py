@@ -45,12 +45,15 @@ def soonest(*moments):
     return min((moment for moment in moments if moment is not None), default=None)
 
 
-def write(note, reminder, renew=False, **values):
-    """Change `reminder` of `note` (None: remove it): the one place reminders change.
+def write(note, reminder, renew=False, remove=False, **values):
+    """Change `reminder` of `note` (or `remove` it): the one place reminders change.
 
-    `renew` marks a change the person made: occurrences already queued go void.
+    `renew` marks a change the person made: occurrences already queued go void (removed
+    ones go with their reminder).
     """
-    if values:
+    if remove:
+        db.session.delete(reminder)
+    else:
         for name, value in values.items():
             setattr(reminder, name, value)
         paused = note.deleted_at is not None
@@ -58,11 +61,9 @@ def write(note, reminder, renew=False, **values):
         reminder.updated_at = utcnow()
         if renew and reminder.id is not None:
             reminder.generation = reminder.generation + 1
-    elif reminder is not None:
-        db.session.delete(reminder)
     db.session.flush()
     note_changed(note)
-    return reminder
+    return None if remove else reminder
 
 
 def note_changed(note):
@@ -82,7 +83,7 @@ def change(note, wanted):
     lock_user(note.user_id)
     reminder = reminder_of(note.id, lock=True)
     if wanted is None:
-        return write(note, None) if reminder is not None else None
+        return write(note, reminder, remove=True) if reminder is not None else None
     rule = schedule.rule_for(wanted.repeat, wanted.starts_at)
     moment = schedule.now()
     first = schedule.next_after(wanted.starts_at, wanted.zone, rule, moment - GRACE)
@@ -128,7 +129,8 @@ def advance(note, reminder, moment):
     if reminder.snoozed_until is not None and reminder.snoozed_until <= moment:
         values["snoozed_until"] = None
     if reminder.next_at is not None and reminder.next_at <= moment:
-        values["next_at"] = schedule.next_after(
+        # A one-time reminder fires once, whenever its time came.
+        values["next_at"] = reminder.rule and schedule.next_after(
             reminder.starts_at, reminder.time_zone, reminder.rule, moment
         )
     write(note, reminder, **values)
