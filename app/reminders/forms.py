@@ -1,16 +1,18 @@
 """The note page's reminder form: a quick choice or a date and time, and a repeat."""
 
+import re
 from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, StringField
-from wtforms.validators import Optional, Regexp, ValidationError
+from wtforms.validators import ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
 from app.forms import Form
 from app.reminders.schedule import REPEATS
 
 AT_FORMAT = "%Y-%m-%dT%H:%M"
+AT_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\Z", re.ASCII)
 EVENING, MORNING = time(18, 0), time(9, 0)
 CUSTOM = "custom"
 REPEAT_LABELS = {
@@ -52,7 +54,6 @@ class ReminderForm(Form):
     at = StringField(
         _l("Date and time"),
         widget=DateTimeLocalInput(),
-        validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")],
     )
     repeat = SelectField(
         _l("Repeat"), choices=[(name, REPEAT_LABELS[name]) for name in REPEATS], default="none"
@@ -63,6 +64,8 @@ class ReminderForm(Form):
         if self.when.data in (None, "", CUSTOM):
             if not field.data:
                 raise ValidationError(_l("Choose a date and time."))
+            if not AT_PATTERN.match(field.data):
+                raise ValidationError(_l("Write the date and time as 2026-12-31T09:00."))
             if parse_at(field.data) is None:
                 raise ValidationError(_l("Choose a date and time that exist."))
 
