@@ -101,9 +101,7 @@ def test_a_reminder_changed_after_it_fired_and_before_its_mail_sends_nothing(
     note_id = note_with_reminder(verified)
     come_due(app)
     sweep(app)
-    changed = verified.post(
-        f"/notes/{note_id}/reminder", {"at": tomorrow_at(10), "repeat": "none"}
-    )
+    changed = verified.post(f"/notes/{note_id}/reminder", {"at": tomorrow_at(10), "repeat": "none"})
     assert changed.status_code == 302
     deliver(app)
     assert reminder_mails(mail_server) == []
@@ -120,9 +118,7 @@ def test_a_reminder_removed_before_its_mail_sends_nothing(app, verified, mail_se
     assert occurrences(app) == []
 
 
-def test_a_reminder_changed_before_its_time_fires_at_the_new_time_only(
-    app, verified, mail_server
-):
+def test_a_reminder_changed_before_its_time_fires_at_the_new_time_only(app, verified, mail_server):
     note_id = note_with_reminder(verified)
     verified.post(f"/notes/{note_id}/reminder", {"at": tomorrow_at(11), "repeat": "none"})
     assert sweep(app) == 0  # the old 09:00 is gone, the new time has not come

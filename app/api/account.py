@@ -11,8 +11,8 @@ from app.api.auth import api_user
 from app.api.cursors import make_cursor, read_cursor
 from app.api.documented import problems
 from app.api.notes import note_json
-from app.api.reminders import reminders_of
 from app.api.problems import Problem
+from app.api.reminders import reminders_of
 from app.api.schemas import Me, SearchList, SearchQuery, Tags
 from app.extensions import db
 from app.models import Note

@@ -8,7 +8,6 @@ account's own clock. Every change goes through app/reminders/service.py.
 
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext
 from sqlalchemy import select
 
 from app.api.problems import Problem

@@ -81,9 +81,7 @@ class ReminderOccurrence(db.Model):
         UniqueConstraint("reminder_id", "due_at", name="uq_reminder_occurrence_reminder_id"),
         Index("ix_reminder_occurrence_user_id_fired_at", "user_id", "fired_at"),
         Index("ix_reminder_occurrence_note_id", "note_id"),
-        CheckConstraint(
-            "outcome IN ('queued', 'sent', 'held', 'void')", name="outcome_known"
-        ),
+        CheckConstraint("outcome IN ('queued', 'sent', 'held', 'void')", name="outcome_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -299,10 +299,8 @@ def restore(note_id):
     db.session.commit()
     flash(gettext("Note restored."), "success")
     if reminder is not None and reminder.due_at is not None:
-        flash(
-            gettext("Its reminder is on again: next %(when)s.", when=local_time_writer()(reminder.due_at)),
-            "info",
-        )
+        when = local_time_writer()(reminder.due_at)
+        flash(gettext("Its reminder is on again: next %(when)s.", when=when), "info")
     live = count_live(note)
     if live:
         flash(

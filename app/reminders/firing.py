@@ -62,9 +62,7 @@ def fire(reminder, moment):
 def deliver(occurrence_id):
     """Mail an occurrence once, unless it went void or the account's hourly budget is spent."""
     occurrence = db.session.scalar(
-        select(ReminderOccurrence)
-        .where(ReminderOccurrence.id == occurrence_id)
-        .with_for_update()
+        select(ReminderOccurrence).where(ReminderOccurrence.id == occurrence_id).with_for_update()
     )
     if occurrence is None or occurrence.outcome != "queued":
         return  # its reminder was removed (the row went with it), or it was handled
@@ -103,8 +101,10 @@ def outcome_of(occurrence, user):
 def reminder_mail(user, occurrence):
     """Return the mail of an occurrence, to the account's own address, in its language."""
     note, private = occurrence.note, occurrence.reminder.private
-    subject = gettext("Reminder: a note of yours") if private else gettext(
-        "Reminder: %(title)s", title=note.title
+    subject = (
+        gettext("Reminder: a note of yours")
+        if private
+        else gettext("Reminder: %(title)s", title=note.title)
     )
     action_link = links.occurrence_link(occurrence.id)
     message = mail.compose(
