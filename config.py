@@ -39,7 +39,7 @@ class Config(Budgets):
     REQUIRED = ()
 
     # What the request front (front/) knows of the app, in one place; tests/test_front_config.py
-    # checks each against app.url_map, so a renamed route cannot silently drop a guarantee.
+    # checks each against the app's `url_map`, so a renamed route cannot silently drop a guarantee.
     # Larger bodies (a photo, an archive to import), read only for a live session:
     FRONT_UPLOAD_PATHS = ("/mypage/photo", "/mypage/import")
     # Answers 204 for a live session (its account in X-Memo-Account), 401 for anyone else:
@@ -259,7 +259,7 @@ class TestingConfig(Config):
     ENVIRONMENT = "testing"
     TESTING = True
     # Tests serve pages from 127.0.0.1. Honoured under this config only: see
-    # app.wordcount.pages.fetch_settings.
+    # app.wordcount.settings.fetch_settings.
     FETCH_ALLOW_LOOPBACK = True
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.
