@@ -28,6 +28,7 @@ FEATURES = (
     "api",
     "two_step",
     "passkeys",
+    "reminders",
 )
 
 

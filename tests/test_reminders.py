@@ -128,12 +128,12 @@ def test_a_snooze_link_snoozes_once_however_often_it_is_replayed(app, verified, 
     assert len(reminder_mails(mail_server)) == 2  # the snooze fired once
 
 
-def test_a_forged_or_foreign_link_is_404(app, verified, mail_server):
+def test_a_forged_or_altered_link_is_400(app, verified, mail_server):
     _, message = fired_mail(app, verified, mail_server)
     (link,) = set(ACTION_LINK.findall(text_of(message)))
     token = link.rsplit("/", 1)[1]
-    assert verified.get(f"/reminders/act/{token[:-2]}xx").status_code == 404
-    assert verified.get("/reminders/act/MQ.abc.def").status_code == 404
+    assert verified.get(f"/reminders/act/{token[:-2]}xx").status_code == 400
+    assert verified.get("/reminders/act/MQ.abc.def").status_code == 400
 
 
 def test_the_due_view_lists_what_fired_until_it_is_done(app, verified, mail_server):

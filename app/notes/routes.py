@@ -19,7 +19,7 @@ from app.notes.listing import listed_notes
 from app.notes.lookup import get_note
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull, check_kept
-from app.reminders.panel import next_times, reminder_panel
+from app.reminders.panel import reminder_panel
 from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, tag_name
@@ -86,7 +86,6 @@ def index():
     task_url = note_url_format("notes.tick_task", number=0).removesuffix("0")
     by_creation = sort == "created"
     notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
-    bells = next_times(current_user.id, [note.id for note in notes])
     return render_template(
         "notes/index.html",
         page=page,
@@ -94,7 +93,6 @@ def index():
         tags=tags,
         sort=sort,
         oldest=OLDEST,
-        bells=bells,
     )
 
 

@@ -1,14 +1,11 @@
-"""What the note page's reminder section shows, and the times the list's bells show."""
+"""What the note page's reminder section shows."""
 
 from datetime import UTC, datetime
 
-from flask_babel import gettext
-from sqlalchemy import select
+from flask_babel import get_locale, gettext
 
-from app.extensions import db
-from app.i18n.choice import select_timezone
+from app.i18n.choice import place_of, select_timezone
 from app.i18n.formats import local_time_writer
-from app.models import Reminder
 from app.reminders import schedule
 from app.reminders.forms import REPEAT_LABELS, ReminderForm, quick_times
 from app.reminders.service import reminder_of
@@ -43,19 +40,5 @@ def reminder_panel(note, form=None):
         "repeat": REPEAT_LABELS[reminder.repeat] if reminder else None,
         "form": form,
         "quick": quick_labels(),
-        "zone": select_timezone(),
+        "zone": place_of(select_timezone(), get_locale()),
     }
-
-
-def next_times(user_id, note_ids):
-    """Return {note id: the next time its reminder fires} for the notes of a list page."""
-    if not note_ids:
-        return {}
-    rows = db.session.execute(
-        select(Reminder.note_id, Reminder.due_at).where(
-            Reminder.user_id == user_id,
-            Reminder.note_id.in_(note_ids),
-            Reminder.due_at.is_not(None),
-        )
-    )
-    return dict(rows.all())

@@ -109,14 +109,15 @@ def done(occurrence_id):
 
 
 def occurrence_for(token, lock):
-    """Return the occurrence a mailed link names (locked with `lock`), or abort 404."""
+    """Return the occurrence a mailed link names (locked with `lock`), or abort 400 (a
+    forged, altered or expired link, as the other mailed links answer)."""
     occurrence_id = links.occurrence_in(token)
     occurrence = None
     if occurrence_id is not None:
         statement = select(ReminderOccurrence).where(ReminderOccurrence.id == occurrence_id)
         occurrence = db.session.scalar(statement.with_for_update() if lock else statement)
     if occurrence is None or occurrence.note.deleted_at is not None:
-        abort(404, gettext("This reminder link is not valid any more."))
+        abort(400, gettext("This reminder link is not valid any more."))
     return occurrence
 
 
