@@ -22,7 +22,7 @@ DESCRIPTIONS = {
     "GET /api/v1/notes/{note_id}": _l("A note in the trash too."),
     "PATCH /api/v1/notes/{note_id}": _l(
         "Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder` "
-        '(`{"at", "repeat"}`, or null to remove it).'
+        '(`{"at", "repeat"}`, or `null` to remove it).'
     ),
     "DELETE /api/v1/notes/{note_id}": _l("Restorable for 30 days; `If-Match` must be its version."),
     "POST /api/v1/notes/{note_id}/restore": _l("A note not in it is answered as it is."),

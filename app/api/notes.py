@@ -221,7 +221,7 @@ def change_note(body, note_id):
     """Change a note on top of the version `If-Match` names.
 
     Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder`
-    (`{"at", "repeat"}`, or null to remove it).
+    (`{"at", "repeat"}`, or `null` to remove it).
     """
     note = find_note(note_id)
     base = version_matched(note)
