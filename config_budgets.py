@@ -119,3 +119,13 @@ class Budgets:
     # Losing every second step: how long a request to turn it off waits, told to every
     # address with standing, before the password alone may finish it (docs/mail.md).
     SECOND_STEP_RECOVERY_WAIT = timedelta(days=7)
+    # Reminders (app/reminders/): one a note (a unique column), REMINDERS_PER_USER an account
+    # (counted under the account's row lock), none more often than daily (the repeats offered);
+    # at most REMINDER_MAILS_PER_HOUR mailed an hour an account (the rest wait in the due view,
+    # never mailed), each sweep fires REMINDER_SWEEP_BATCH at a time; a mail's done and snooze
+    # links work REMINDER_LINK_DAYS, each snooze once.
+    REMINDERS_PER_USER = 100
+    REMINDER_MAILS_PER_HOUR = 20
+    REMINDER_SWEEP_BATCH = 200
+    REMINDER_LINK_DAYS = 7
+    REMINDER_SNOOZE = timedelta(hours=1)

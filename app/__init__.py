@@ -73,6 +73,7 @@ def register_blueprints(app):
     from app.notes.routes import bp as notes_bp
     from app.offline import routes as offline_routes
     from app.passkeys.routes import bp as passkeys_bp
+    from app.reminders.routes import bp as reminders_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
     from app.tokens.routes import bp as tokens_bp
@@ -91,6 +92,7 @@ def register_blueprints(app):
         attachments_bp,
         two_step_bp,
         passkeys_bp,
+        reminders_bp,
         i18n_routes.bp,
         offline_routes.bp,
     ):
@@ -107,6 +109,7 @@ def register_tasks():
     from app.auth import tasks as auth_tasks
     from app.mypage import tasks as mypage_tasks
     from app.notes import tasks as notes_tasks
+    from app.reminders import tasks as reminders_tasks
     from app.tokens import tasks as tokens_tasks
     from app.wordcount import tasks as wordcount_tasks
 
@@ -115,6 +118,7 @@ def register_tasks():
         auth_tasks.blueprint,
         mypage_tasks.blueprint,
         notes_tasks.blueprint,
+        reminders_tasks.blueprint,
         tokens_tasks.blueprint,
         wordcount_tasks.blueprint,
     )

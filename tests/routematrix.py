@@ -129,6 +129,15 @@ MATRIX = {
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
     "/s/<token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
+    "/notes/<id:note_id>/reminder": Route(
+        OWNER, {"POST": {"at": "2099-01-01T09:00", "repeat": "daily"}}
+    ),
+    "/notes/<id:note_id>/reminder/delete": Route(OWNER, {"POST": {}}),
+    "/reminders": Route(ACCOUNT, {"GET": {}}),
+    # No occurrence of Ann's exists: any id but one's own is a 404 (tests/test_reminders.py).
+    "/reminders/<id:occurrence_id>/done": Route(OWNER, {"POST": {}}),
+    # A mail's done and snooze page: the signed token is the key; GET changes nothing.
+    "/reminders/act/<token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
@@ -233,6 +242,7 @@ class World:
     # in tests/test_passkeys.py (test_someone_elses_passkey_cannot_be_renamed_or_removed).
     passkey_id: int = 999_999
     photo: str = ""  # Ann's signed photo upload: her photo is in the store, unconfirmed
+    occurrence_id: int = 999_999  # a reminder's occurrence: Ann's world fires none
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -246,6 +256,7 @@ class World:
             .replace("<id:link_id>", str(self.share_id))
             .replace("<id:token_id>", str(self.token_id))
             .replace("<id:passkey_id>", str(self.passkey_id))
+            .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 

@@ -30,6 +30,7 @@ FEATURES = (
     "api",
     "two_step",
     "passkeys",
+    "reminders",
 )
 
 

@@ -23,7 +23,8 @@ DESCRIPTIONS = {
         "A note in the trash too. With `If-None-Match` naming its current tag: 304, no body."
     ),
     "PATCH /api/v1/notes/{note_id}": _l(
-        "Any of `title`, `content`, `completed`, `pinned` and `archived`."
+        "Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder` "
+        '(`{"at", "repeat"}`, or `null` to remove it).'
     ),
     "DELETE /api/v1/notes/{note_id}": _l(
         "Restorable for 30 days; `If-Match` must be its revision."

@@ -19,6 +19,7 @@ from app.api.cursors import make_cursor, read_cursor
 from app.api.documented import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from app.api.idempotency import digest_of, remember, remembered_note
 from app.api.problems import Problem
+from app.api.reminders import reminder_json, reminders_of, set_reminder
 from app.api.schemas import History, NoteChange, NoteCreate, NoteList, NoteOut, NotesQuery, TaskTick
 from app.extensions import db
 from app.markdown import summary
@@ -29,9 +30,14 @@ from app.notes.lookup import owned_note
 from app.notes.paging import cursor_of, position_of, sort_named
 from app.tags import tag_name
 
+MISSING = object()
 
-def note_json(note):
-    """Return a note as the API shows it (times as datetimes, in UTC)."""
+
+def note_json(note, reminder=MISSING):
+    """Return a note as the API shows it (times as datetimes, in UTC; its reminder's in
+    the reminder's zone). A page of notes passes each one's `reminder`, read at once."""
+    if reminder is MISSING:
+        reminder = reminders_of([note.id]).get(note.id)
     done, total = note.tasks_done, note.tasks_total
     if done is None or total is None:  # a note the previous release wrote, not yet read
         facts = summary(note.content)
@@ -50,6 +56,7 @@ def note_json(note):
         "updated_at": note.updated_at,
         "version": note.version,
         "revision": note.revision,
+        "reminder": reminder_json(reminder),
     }
 
 
@@ -140,7 +147,11 @@ def list_notes(limit, **query):
     ).all()
     items, more = found[:limit], len(found) > limit
     cursor = make_cursor(user_id, query, cursor_of(items[-1], sort)) if more else None
-    return {"items": [note_json(note) for note in items], "next_cursor": cursor}
+    reminders = reminders_of([note.id for note in items])
+    return {
+        "items": [note_json(note, reminders.get(note.id)) for note in items],
+        "next_cursor": cursor,
+    }
 
 
 def filters(query):
@@ -223,19 +234,30 @@ def read_note(note_id):
 def change_note(body, note_id):
     """Change a note on top of the revision `If-Match` names.
 
-    Any of `title`, `content`, `completed`, `pinned` and `archived`.
+    Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder`
+    (`{"at", "repeat"}`, or `null` to remove it).
     """
     note = find_note(note_id)
-    written(note, revision_matched(note), **body)
+    user_id, revision = api_user().id, revision_matched(note)
+    reminder = body.pop("reminder", MISSING)
+    changed = written(note, revision, **body)
+    if reminder is not MISSING:
+        # One transaction: a write spent once, the reminder refused (422) takes the rest back.
+        base = None if changed else revision
+        try:
+            with service.touching(user_id, note, "reminder", revision=base, counted=not changed):
+                set_reminder(note, reminder, api_user().time_zone)
+        except service.Stale:
+            raise stale(note) from None
     db.session.commit()
     return answer(note)
 
 
 def written(note, revision, **fields):
-    """Change the note's `fields` on top of `revision` (app/notes/service.py); 412 when it
-    moved on."""
+    """Change the note's `fields` on top of `revision` (app/notes/service.py) and return
+    those changed; 412 when it moved on."""
     try:
-        service.change(api_user().id, note, revision=revision, **fields)
+        return service.change(api_user().id, note, revision=revision, **fields)
     except service.Stale:
         raise stale(note) from None
 

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 
 from app.models import BIGINT_MAX, CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from app.notes.changes import FEED_LIMIT_MAX
+from app.reminders.schedule import REPEATS
 from app.tags import TAG_MAX_LENGTH, TAGS_PER_FILTER
 from app.validators import ALLOWED_CONTROLS
 
@@ -58,12 +59,37 @@ class NoteCreate(Strict):
     pinned = fields.Boolean(load_default=False)
 
 
+class ReminderIn(Strict):
+    at = fields.DateTime(
+        required=True,
+        format="iso",
+        metadata={
+            "description": "RFC 3339 with an offset (that instant), or without one (the "
+            "account's own clock); to the minute"
+        },
+    )
+    repeat = fields.String(required=True, validate=validate.OneOf(REPEATS))
+    private = fields.Boolean(
+        load_default=False, metadata={"description": "the mail leaves the note's title out"}
+    )
+
+
 class NoteChange(Strict):
     title = title_field()
     content = content_field()
     completed = fields.Boolean()
     pinned = fields.Boolean()
     archived = fields.Boolean()
+    reminder = fields.Nested(ReminderIn, allow_none=True)
+
+
+class ReminderOut(ma.Schema):
+    at = fields.DateTime(required=True, metadata={"description": "the start, on its zone's clock"})
+    repeat = fields.String(required=True, validate=validate.OneOf(REPEATS))
+    next_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "null: it fires no more"}
+    )
+    private = fields.Boolean(required=True)
 
 
 class TaskTick(Strict):
@@ -91,6 +117,7 @@ class NoteOut(ma.Schema):
     revision = fields.Integer(
         required=True, metadata={"description": "moves on every change; the ETag"}
     )
+    reminder = fields.Nested(ReminderOut, required=True, allow_none=True)
 
 
 class NotesQuery(Strict):

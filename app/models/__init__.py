@@ -1,5 +1,5 @@
 """The data model: users, their notes, attachments and word counts, mailed links, throttles,
-access tokens.
+access tokens, reminders.
 
 One module per part (base, accounts, notes, work, access, transfers, tokens); everything is
 imported from here: `from app.models import Note`.
@@ -44,6 +44,7 @@ from app.models.notes import (
     NoteVersion,
     new_note_tags,
 )
+from app.models.reminders import Reminder, ReminderOccurrence
 from app.models.tokens import (
     TOKEN_ADDRESS_MAX_LENGTH,
     TOKEN_MAX_DAYS,
@@ -136,4 +137,6 @@ __all__ = [
     "TotpCredential",
     "RecoveryCode",
     "TwoStepThrottle",
+    "Reminder",
+    "ReminderOccurrence",
 ]

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app.attachments.panel import attachments_panel
 from app.extensions import db
 from app.forms import page_status
+from app.i18n.formats import local_time_writer
 from app.models import BIGINT_MAX, TITLE_MAX_LENGTH
 from app.notes import service, trash
 from app.notes.diff import text_diff
@@ -18,6 +19,8 @@ from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull
 from app.offline.sharing import prefill_shared
+from app.reminders.panel import reminder_panel
+from app.reminders.service import reminder_of
 from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, tag_name
@@ -95,7 +98,12 @@ def index():
     by_creation = sort == "created"
     notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
     return render_template(
-        "notes/index.html", page=page, notes=notes, tags=tags, sort=sort, oldest=OLDEST
+        "notes/index.html",
+        page=page,
+        notes=notes,
+        tags=tags,
+        sort=sort,
+        oldest=OLDEST,
     )
 
 
@@ -127,7 +135,11 @@ def detail(note_id):
     """Show one note with its attachments."""
     note = get_note(note_id, with_html=True)
     return render_template(
-        "notes/detail.html", note=note, panel=attachments_panel(note), sharing=share_panel(note)
+        "notes/detail.html",
+        note=note,
+        panel=attachments_panel(note),
+        sharing=share_panel(note),
+        reminding=reminder_panel(note),
     )
 
 
@@ -301,8 +313,12 @@ def restore(note_id):
     """Take a note out of the trash, with its attachments and search hits."""
     note = get_note(note_id, in_trash=True)
     service.change(current_user.id, note, trashed=False)
+    reminder = reminder_of(note.id)
     db.session.commit()
     flash(gettext("Note restored."), "success")
+    if reminder is not None and reminder.due_at is not None:
+        when = local_time_writer()(reminder.due_at)
+        flash(gettext("Its reminder is on again: next %(when)s.", when=when), "info")
     live = count_live(note)
     if live:
         flash(

@@ -32,6 +32,7 @@ from app.models import Note, lock_user, utcnow
 from app.models.notes import SET_ASIDE
 from app.notes import changes, events, history
 from app.notes.quota import check_kept, check_many, check_room
+from app.reminders import service as reminders
 from app.tags import note_tags
 
 TEXT = ("title", "content")
@@ -144,6 +145,8 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
     write(note, found)
     if text:
         read_text(note)
+    if "trashed" in found:  # a reminder waits in the trash with its note
+        (reminders.pause if found["trashed"] else reminders.resume)(note)
     stamp(note, ",".join(sorted(found)))
     return found
 
