@@ -1,7 +1,7 @@
 """What each mail to an account says and who gets it; the send_account_mail job calls deliver().
 
-The rules every mailed link follows are in docs/mail.md ("One identity model for mailed
-links", "Who may undo what"). A notice goes to each verified address of the account with
+The rules every mailed link follows are in docs/mail.md ("The one rule", "Who may undo
+what"). A notice goes to each verified address of the account with
 standing (AddressHold), with a "this was not me" link that secures the account
 (auth.routes.secure) where that address may undo, and where the act it announces was not
 done from it. A link's token is made here, in the
@@ -93,7 +93,9 @@ def notice(user, subject, template, to=None, undo=True, actor=None, farewell=Fal
         lifetime = current_app.config["SECURE_LINK_LIFETIME"]
         token = MailToken.issue(user, "secure", to, lifetime)
         links.update(secure_link=mail.link("auth.secure", token=token), secure_days=days(lifetime))
-    context.update(links, nickname=user.nickname, actor=actor)
+    # Each recipient reads the text of its own role: the account's address now, or one it left.
+    recipient = "current" if key == comparison_key(user.email) else "former"
+    context.update(links, nickname=user.nickname, actor=actor, recipient=recipient)
     return mail.compose(to, subject, template, **context)
 
 
@@ -129,9 +131,14 @@ def reset(user):
     return mail.compose(user.email, gettext("Reset your Memo password"), "reset", **context)
 
 
-def password_changed(user, to=None, actor=None, farewell=False):
+def password_changed(user, to=None, actor=None, farewell=False, ended=None):
+    """Tell the addresses with standing that the password changed; after a reset, what the
+    recovery ended (`ended`: app/auth/ways_in.py's Ended)."""
     subject = gettext("Your Memo password was changed")
-    return notice(user, subject, "password_changed", to=to, actor=actor, farewell=farewell)
+    context = {"ended": ended}
+    return notice(
+        user, subject, "password_changed", to=to, actor=actor, farewell=farewell, **context
+    )
 
 
 def email_change(user, new_email, session_id=None):
@@ -167,11 +174,11 @@ def email_changed(user, old_email=None, to=None, actor=None):
     return notice(user, subject, "email_changed", to=to or old_email, **context)
 
 
-def account_secured(user, to=None, actor=None, moved_back=False, farewell=False):
+def account_secured(user, to=None, actor=None, moved_back=False, farewell=False, ended=None):
     """Tell the addresses with standing that a "this was not me" link, mailed to `actor`,
     was used: a new password, every session ended, the account back at `actor` if moved."""
     subject = gettext("Your Memo account was secured")
-    context = {"actor": actor, "moved_back": moved_back, "farewell": farewell}
+    context = {"actor": actor, "moved_back": moved_back, "farewell": farewell, "ended": ended}
     return notice(user, subject, "account_secured", to=to, **context)
 
 
@@ -198,9 +205,9 @@ def dated_notice(user, subject, template, to, actor, at, **context):
     return notice(user, subject, template, to=to, actor=actor, when=when, **context)
 
 
-def two_step_on(user, to=None, actor=None, at=None):
+def two_step_on(user, to=None, actor=None, at=None, ended=None):
     subject = gettext("Two-step sign-in is on for your Memo account")
-    return dated_notice(user, subject, "two_step_on", to, actor, at)
+    return dated_notice(user, subject, "two_step_on", to, actor, at, ended=ended)
 
 
 def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
@@ -211,12 +218,11 @@ def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
     return dated_notice(user, subject, "two_step_off", to, actor, at, passkeys_left=passkeys_left)
 
 
-def passkey_added(user, to=None, actor=None, name="", at=None):
+def passkey_added(user, to=None, actor=None, name="", at=None, ended=None):
     subject = gettext("A passkey was added to your Memo account")
     link = mail.link("two_step.security")
-    return dated_notice(
-        user, subject, "passkey_added", to, actor, at, name=name, security_link=link
-    )
+    context = {"name": name, "security_link": link, "ended": ended}
+    return dated_notice(user, subject, "passkey_added", to, actor, at, **context)
 
 
 def passkey_removed(user, to=None, actor=None, name="", at=None):
@@ -224,10 +230,14 @@ def passkey_removed(user, to=None, actor=None, name="", at=None):
     return dated_notice(user, subject, "passkey_removed", to, actor, at, name=name)
 
 
-def second_step_recovery_asked(user, to=None, actor=None, at=None, ends=None):
-    subject = gettext("Someone asked to turn off two-step sign-in for your Memo account")
+def second_step_recovery_asked(user, to=None, actor=None, at=None, ends=None, lapses=None):
+    """Tell every address with standing that turning the second step off was asked: from
+    when it may be finished, and until when (`lapses`; none in jobs of the release before)."""
+    subject = gettext("Turning off two-step sign-in was asked for your Memo account")
     ends = local_time(user, datetime.fromisoformat(ends))
-    return dated_notice(user, subject, "second_step_recovery_asked", to, actor, at, ends=ends)
+    lapses = local_time(user, datetime.fromisoformat(lapses)) if lapses else None
+    context = {"ends": ends, "lapses": lapses}
+    return dated_notice(user, subject, "second_step_recovery_asked", to, actor, at, **context)
 
 
 def second_step_recovered(user, to=None, actor=None, at=None):

@@ -61,8 +61,6 @@ from app.models.two_step import (
     SecondStepRecovery,
     TotpCredential,
     TwoStepThrottle,
-    drop_second_step,
-    undo_new_second_steps,
 )
 from app.models.work import (
     ABANDONED,
@@ -127,8 +125,6 @@ __all__ = [
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "Passkey",
     "SecondStepRecovery",
-    "drop_second_step",
-    "undo_new_second_steps",
     "TotpCredential",
     "RecoveryCode",
     "TwoStepThrottle",
