@@ -1,6 +1,13 @@
 """Signing in as the two-step tests do it: a new browser, the password's step, whether a
-browser is signed in, and a copy of a browser's cookies (a stolen session)."""
+browser is signed in, a copy of a browser's cookies (a stolen session), and second steps
+older than the undo window."""
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import Passkey, TotpCredential, utcnow
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import ANN
 
@@ -29,3 +36,13 @@ def copy_of(app, browser):
     for cookie in browser.client._cookies.values():
         thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
     return thief
+
+
+def settle_second_steps(app, days=30):
+    """Date the account's app and passkeys `days` back: older than the undo window, they are
+    the owner's own to a recovery (docs/mail.md, "The one rule")."""
+    with app.app_context():
+        then = utcnow() - timedelta(days=days)
+        db.session.execute(update(TotpCredential).values(enabled_at=then))
+        db.session.execute(update(Passkey).values(created_at=then))
+        db.session.commit()

@@ -1,7 +1,7 @@
 """The second step of signing in: an authenticator app's secret, passkeys, recovery codes,
 and the throttle of wrong codes (docs/security.md, "Two-step sign-in")."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -197,6 +197,8 @@ class SecondStepRecovery(db.Model):
     that passes, reset or undo meanwhile ends it (docs/mail.md, "The one rule": Waits)."""
 
     __tablename__ = "second_step_recovery"
+    # How long a request may be finished once its wait is over (docs/mail.md, "Waits").
+    FINISH_WITHIN = timedelta(days=7)
 
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
@@ -217,9 +219,9 @@ class SecondStepRecovery(db.Model):
         return asked.rowcount == 1
 
     def lapsed(self, wait):
-        """Return whether the request is void: it may be finished for one more `wait` once
-        its own is over, then must be asked (and told) again."""
-        return utcnow() >= self.asked_at + 2 * wait
+        """Return whether the request is void: it may be finished for FINISH_WITHIN once its
+        `wait` is over, then must be asked (and told) again."""
+        return utcnow() >= self.asked_at + wait + self.FINISH_WITHIN
 
     @classmethod
     def end(cls, user_id):

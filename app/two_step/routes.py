@@ -299,14 +299,14 @@ def lost():
             user,
             at=utcnow().isoformat(),
             ends=ends.isoformat(),
-            lapses=(ends + wait).isoformat(),
+            lapses=(ends + SecondStepRecovery.FINISH_WITHIN).isoformat(),
         )
         db.session.commit()
         message = gettext(
             "Every address of the account is told. If no one stops it, sign in again between "
             "%(date)s and %(lapses)s to turn two-step sign-in off; no reminder is sent.",
             date=local_time(user, ends),
-            lapses=local_time(user, ends + wait),
+            lapses=local_time(user, ends + SecondStepRecovery.FINISH_WITHIN),
         )
         flash(message, "info")
         return redirect(url_for("two_step.check"))
