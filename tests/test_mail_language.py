@@ -66,6 +66,7 @@ CASES = {
     "two_step_on": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "two_step_off": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "recovery_codes_made": (True, {"at": "2026-11-25T09:30:00+00:00"}),
+    "reading_changed": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "passkey_added": (True, {"name": "휴대폰", "at": "2026-11-25T09:30:00+00:00"}),
     "passkey_removed": (True, {"name": "휴대폰", "at": "2026-11-25T09:30:00+00:00"}),
     "second_step_recovery_asked": (

@@ -22,6 +22,7 @@ NOTICES = {
     "two_step_on": {"at": AT},
     "two_step_off": {"at": AT},
     "recovery_codes_made": {"at": AT},
+    "reading_changed": {"at": AT},
     "passkey_added": {"name": "Phone", "at": AT},
     "passkey_removed": {"name": "Phone", "at": AT},
     "second_step_recovery_asked": {"at": AT, "ends": AT, "lapses": AT},

@@ -171,3 +171,16 @@ def test_a_request_to_drop_the_second_step_expires(app, verified, mail_server):
     assert not signed_in(again), "an old request does not finish at once"
     page = again.get("/auth/two-step").get_data(as_text=True)
     assert "Every address of the account is told" in page, "it is asked anew"
+
+
+# 5. An intruder's session switched the account's language and zone silently.
+
+
+def test_a_change_of_language_is_told_in_the_language_the_account_had(app, verified, mail_server):
+    intruder, _ = password_step(app)
+    intruder.get("/mypage")
+    intruder.post("/language", {"language": "ko", "next": "/mypage"})
+    deliver(app)
+    told = [m for m in mail_server.to(ANN) if "language or time zone" in m["Subject"]]
+    assert told, "the owner is told, in English, the language she reads"
+    assert "한국어" in text_of(told[-1]) and "/auth/secure/" in text_of(told[-1])

@@ -1,7 +1,7 @@
 """Mailed links as the auth pages spend them: looked up under the account's lock, refused with
 a page that says why, and the moves of address they make (docs/mail.md)."""
 
-from flask import render_template
+from flask import flash, render_template
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,11 @@ LINK_PROBLEMS = {
         "this one."
     ),
 }
+# A reset or an undo ends a standing request to turn the second step off (docs/mail.md).
+DROP_REQUEST_ENDED = _l(
+    "The request to turn two-step sign-in off is cancelled. If it was yours, ask again from "
+    "the code page: the wait starts again."
+)
 # Longer than any token Memo makes; such a "token" is not looked up at all.
 TOKEN_MAX_LENGTH = 100
 
@@ -91,6 +96,14 @@ def take_back(user, row, new_password):
     ended = ways_in.recover(user, row.email)
     throttle.clear_failures(user.email)
     return dropped, ended
+
+
+def say_what_ended(ended):
+    """Flash what a recovery ended beyond the sessions, as its mail lists it too."""
+    if ended.drop_request:
+        flash(DROP_REQUEST_ENDED, "info")
+    if ended.paused_links:
+        flash(gettext("Your share links are paused: keep or revoke each on My page."), "info")
 
 
 def who_may_undo(user):

@@ -20,6 +20,7 @@ from app import mail
 from app.extensions import db
 from app.i18n.choice import place_of
 from app.i18n.formats import DATE_TIME_PATTERNS
+from app.i18n.languages import LANGUAGES
 from app.models import AccessToken, AddressHold, LoginSession, MailToken, User, comparison_key
 
 
@@ -245,6 +246,18 @@ def second_step_recovered(user, to=None, actor=None, at=None):
     return dated_notice(user, subject, "second_step_recovered", to, actor, at)
 
 
+def reading_changed(user, to=None, actor=None, at=None):
+    """Tell the addresses with standing that the account's language or zone changed, in the
+    language it had (deliver's `in_language`): what its mail is written in now, and its zone."""
+    subject = gettext("The language or time zone of your Memo account was changed")
+    context = {
+        "language_name": LANGUAGES.get(user.language or "en", user.language),
+        "zone": place_of(user.time_zone, get_locale()),
+        "security_link": mail.link("mypage.index"),
+    }
+    return dated_notice(user, subject, "reading_changed", to, actor, at, **context)
+
+
 def recovery_codes_made(user, to=None, actor=None, at=None):
     subject = gettext("New recovery codes were made for your Memo account")
     return dated_notice(user, subject, "recovery_codes_made", to, actor, at)
@@ -271,6 +284,7 @@ MAILS = {
     "two_step_on": two_step_on,
     "two_step_off": two_step_off,
     "recovery_codes_made": recovery_codes_made,
+    "reading_changed": reading_changed,
     "passkey_added": passkey_added,
     "passkey_removed": passkey_removed,
     "second_step_recovery_asked": second_step_recovery_asked,
@@ -287,8 +301,11 @@ def deliver(kind, user_id=None, **details):
     answers do the same work; it ends here.
     """
     user = db.session.get(User, user_id) if user_id is not None else None
-    # In the account's language; a deleted account's goodbye in the one it had (or English).
-    language = (user.language if user else details.pop("language", None)) or "en"
+    # In the account's language (a change of it is told in the one it had: `in_language`); a
+    # deleted account's goodbye in the one it had (or English).
+    language = details.pop("in_language", None) or (
+        (user.language if user else details.pop("language", None)) or "en"
+    )
     with force_locale(language):
         if kind in ADDRESSED_MAILS:
             message = ADDRESSED_MAILS[kind](user, **details)

@@ -35,6 +35,7 @@ from app.auth.links import (
     move_back,
     move_to,
     redeemable,
+    say_what_ended,
     take_back,
     who_may_undo,
 )
@@ -65,11 +66,6 @@ SIGNED_UP = _l("Check your email: we sent you a message to finish signing up.")
 RESET_ASKED = _l(
     "Check your email: if the address has an account, a link to choose a new password is on "
     "its way. It works for 30 minutes."
-)
-# A reset or an undo ends a standing request to turn the second step off (docs/mail.md).
-DROP_REQUEST_ENDED = _l(
-    "The request to turn two-step sign-in off is cancelled. If it was yours, ask again from "
-    "the code page: the wait starts again."
 )
 # In the session of the browser that signed up: a mark of the account it made (signup_mark),
 # or, for a sign-up that found an account, a mark of nothing, that looks the same.
@@ -264,14 +260,6 @@ def reset_password(token):
     )
     say_what_ended(ended)
     return redirect(url_for("auth.login"))
-
-
-def say_what_ended(ended):
-    """Flash what a recovery ended beyond the sessions, as its mail lists it too."""
-    if ended.drop_request:
-        flash(DROP_REQUEST_ENDED, "info")
-    if ended.paused_links:
-        flash(gettext("Your share links are paused: keep or revoke each on My page."), "info")
 
 
 ASK_FOR_HELP = {

@@ -21,7 +21,7 @@ from app import objects
 from app.auth import throttle
 from app.auth.second_step import recent_step_needed
 from app.auth.sessions import lock_signed_in_account
-from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
+from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
 from app.errors import handle_http_error, wants_json
 from app.extensions import db
 from app.i18n.routes import remember_language
@@ -193,7 +193,9 @@ def change_settings():
     form = SettingsForm()
     if not form.validate_on_submit():
         return render_page(400, settings_form=form)
+    old_language, old_zone = current_user.language, current_user.time_zone
     current_user.language, current_user.time_zone = form.language.data, form.timezone.data
+    tell_reading_changed(current_user, old_language, old_zone)
     db.session.commit()
     refresh()  # the message below is in the language just chosen
     flash(gettext("Your language and time zone are saved."), "success")
