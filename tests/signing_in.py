@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import Passkey, TotpCredential, utcnow
 from devenv.visitors import PASSWORD, Browser
-from tests.mailbox import ANN
+from tests.mailbox import ANN, NEW_PASSWORD, ask_reset, reset_link, set_new_password
 
 
 def new_browser(app):
@@ -46,3 +46,16 @@ def settle_second_steps(app, days=30):
         db.session.execute(update(TotpCredential).values(enabled_at=then))
         db.session.execute(update(Passkey).values(created_at=then))
         db.session.commit()
+
+
+def sign_in_as_owner(app, password=NEW_PASSWORD):
+    """Sign in with the owner's (new) password in a new browser; return the browser."""
+    browser = new_browser(app)
+    browser.submit("/auth/login", {"email": ANN, "password": password})
+    return browser
+
+
+def owner_resets(app, mail_server):
+    """The owner asks for a reset link and sets a new password with it; return the answer."""
+    ask_reset(app)
+    return set_new_password(new_browser(app), reset_link(app, mail_server))

@@ -10,8 +10,13 @@ from tests.mailbox import ANN, ask_reset, deliver, reset_link, set_new_password,
 from tests.noting import make_link, note_id_of
 from tests.passkeying import SoftPasskey, add_passkey, passkeys_of, sign_in_with
 from tests.phones import turn_on
-from tests.signing_in import new_browser, password_step, signed_in
-from tests.test_takeovers import owner_resets, sign_in_as_owner
+from tests.signing_in import (
+    new_browser,
+    owner_resets,
+    password_step,
+    sign_in_as_owner,
+    signed_in,
+)
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 

@@ -12,39 +12,28 @@ from app.extensions import db
 from app.models import SecondStepRecovery, utcnow
 from tests.mailbox import (
     ANN,
-    NEW_PASSWORD,
-    ask_reset,
     change_email,
     deliver,
     link_in,
     path_of,
-    reset_link,
-    set_new_password,
     text_of,
     users,
 )
 from tests.noting import make_link, note_id_of
 from tests.passkeying import SoftPasskey, add_passkey, passkeys_of, sign_in_with
 from tests.phones import turn_on
-from tests.signing_in import new_browser, password_step, signed_in
+from tests.signing_in import (
+    new_browser,
+    owner_resets,
+    password_step,
+    sign_in_as_owner,
+    signed_in,
+)
 from tests.tokens import make_token, secret_shown
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
 INTRUDERS = "eve@intruder.example"
-
-
-def sign_in_as_owner(app, password=NEW_PASSWORD):
-    """Sign in with the owner's (new) password in a new browser; return the browser."""
-    browser = new_browser(app)
-    browser.submit("/auth/login", {"email": ANN, "password": password})
-    return browser
-
-
-def owner_resets(app, mail_server):
-    """The owner asks for a reset link and sets a new password with it."""
-    ask_reset(app)
-    return set_new_password(new_browser(app), reset_link(app, mail_server))
 
 
 def api_answer(app, secret):

@@ -24,7 +24,6 @@ from app.auth.sessions import lock_signed_in_account
 from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
 from app.errors import handle_http_error, wants_json
 from app.extensions import db
-from app.i18n.routes import remember_language
 from app.i18n.stored import translated_text
 from app.models import (
     AccountExport,
@@ -48,6 +47,7 @@ from app.mypage.forms import (
     PhotoForm,
     SettingsForm,
 )
+from app.mypage.language import remember_language
 from app.shares.links import live_links
 
 bp = Blueprint("mypage", __name__, url_prefix="/mypage")

@@ -1,4 +1,6 @@
-"""The language switcher: a visitor's choice is a cookie, a user's is saved with the account."""
+"""The language switcher: a visitor's choice is a cookie, a user's is saved with the account,
+and told to every address of it (a feature module, as it defers a notice; its blueprint keeps
+the name `i18n`)."""
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
