@@ -42,7 +42,7 @@ from tests.recovery_two_step import TwoStepRules
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
-EXAMPLES = int(os.environ.get("MEMO_RECOVERY_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("MEMO_RECOVERY_EXAMPLES", "8"))
 STEPS = int(os.environ.get("MEMO_RECOVERY_STEPS", "12"))
 accounts = itertools.count()
 
