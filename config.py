@@ -21,6 +21,7 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
     is_loopback,
     mail_from,
     public_url,
+    sentry_dsn,
     smtp_settings,
 )
 
@@ -39,7 +40,7 @@ class Config(Budgets):
     REQUIRED = ()
 
     # What the request front (front/) knows of the app, in one place; tests/test_front_config.py
-    # checks each against app.url_map, so a renamed route cannot silently drop a guarantee.
+    # checks each against the app's `url_map`, so a renamed route cannot silently drop a guarantee.
     # Larger bodies (a photo, an archive to import), read only for a live session:
     FRONT_UPLOAD_PATHS = ("/mypage/photo", "/mypage/import")
     # Answers 204 for a live session (its account in X-Memo-Account), 401 for anyone else:
@@ -75,6 +76,8 @@ class Config(Budgets):
     LOCAL_INBOX = False
     # A transaction left open (a bug, a vanished client) is ended by PostgreSQL: a backstop.
     IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000
+    # Where error reports go instead of Sentry's servers: the tests' capturing transport.
+    SENTRY_TRANSPORT = None
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ
@@ -96,6 +99,7 @@ class Config(Budgets):
         self.read_migrations(environ)
         self.read_object_storage(environ)
         self.read_mail(environ)
+        self.read_reporting(environ)
         # Encrypts the authenticator apps' secrets; made from SECRET_KEY where not required.
         self.TWO_STEP_KEYS = fernet_keys(environ.get("TWO_STEP_KEY", ""), self.SECRET_KEY)
 
@@ -190,6 +194,14 @@ class Config(Budgets):
         # Where the local SMTP server (devenv/mailserver.py) keeps each message as a .eml file.
         self.LOCAL_MAIL_DIR = environ.get("LOCAL_MAIL_DIR", "").strip() or ".dev/mail"
 
+    def read_reporting(self, environ):
+        """Read where errors are reported (Sentry) and how long finished jobs are kept."""
+        # Empty: no error is sent anywhere, and sentry-sdk is never loaded (app/error_reports.py).
+        self.SENTRY_DSN = sentry_dsn(environ.get("SENTRY_DSN", "").strip())
+        # Failed (cancelled, aborted) jobs stay this long for `flask jobs failures` and `retry`,
+        # then the daily remove_old_jobs deletes them; succeeded jobs go as they finish.
+        self.FINISHED_JOBS_KEEP_DAYS = int_from_env(environ, "FINISHED_JOBS_KEEP_DAYS", 30)
+
     def read_database_urls(self, environ):
         """Read the direct URL and, when set, the PgBouncer URL requests and jobs go through."""
         direct = database_uri(self.database_url(environ))
@@ -259,7 +271,7 @@ class TestingConfig(Config):
     ENVIRONMENT = "testing"
     TESTING = True
     # Tests serve pages from 127.0.0.1. Honoured under this config only: see
-    # app.wordcount.pages.fetch_settings.
+    # app.wordcount.settings.fetch_settings.
     FETCH_ALLOW_LOOPBACK = True
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.

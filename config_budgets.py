@@ -56,7 +56,7 @@ class Budgets:
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
     SIGNUP_THROTTLE_WINDOW = timedelta(hours=1)
 
-    # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher.py),
+    # The word counter fetches one page of at most 2 MB within 10 s (see app/fetcher/),
     # well inside the router's 30 s, and lists a user's results 20 to a page.
     FETCH_MAX_BYTES = 2 * 1024 * 1024
     FETCH_DEADLINE_SECONDS = 10.0

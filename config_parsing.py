@@ -157,3 +157,14 @@ def fernet_keys(value, secret_key, name="TWO_STEP_KEY"):
                 "print(Fernet.generate_key().decode())'`"
             )
     return keys
+
+
+def sentry_dsn(value):
+    """Return a Sentry DSN (https://KEY@HOST/PROJECT) unchanged, "" for none, or raise."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    project = parts.path.rstrip("/").rpartition("/")[2]
+    if parts.scheme not in ("http", "https") or not parts.username or not project.isdigit():
+        raise ConfigError("SENTRY_DSN must be a Sentry DSN: https://KEY@HOST/PROJECT")
+    return value

@@ -49,6 +49,10 @@ def init_extensions(app):
     formats.init_app(app)
     stored.init_app(app)
     storage.init_app(app)
+    if app.config["SENTRY_DSN"]:  # unset, sentry_sdk is never imported (the web's memory)
+        from app import error_reports
+
+        error_reports.init_app(app)
     # Before errors: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
     wiring.init_app(app)
     errors.init_app(app)

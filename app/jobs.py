@@ -43,8 +43,6 @@ MAIL_QUEUE = "mail"
 DEFAULT_QUEUE = "default"
 # A retried job waits 2, 4, 8 ... s, and never longer than this between two attempts.
 MAX_RETRY_WAIT_SECONDS = 900
-# Failed jobs stay this long for `flask jobs failures` and `retry` (succeeded ones go at once).
-FORGET_FAILED_JOBS_AFTER_HOURS = 30 * 24
 
 # Failures worth another attempt: the database did not answer (tasks add the store's).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)

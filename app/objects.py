@@ -58,7 +58,7 @@ PREFIXES = (
 )
 # A photo's key never gets new content (a new photo gets a new key): caches may keep it.
 PHOTO_CACHE_CONTROL = "public, max-age=31536000, immutable"
-# A store that is down is tried again for about 18 hours (2, 4, 8 ... s apart).
+# A store that is down is tried again for about 2 hours (2, 4, 8 ... s apart, at most 15 minutes).
 STORE_ATTEMPTS = 16
 STORE_ERRORS = (*jobs.TRANSIENT_ERRORS, storage.StorageError)
 

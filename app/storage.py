@@ -292,3 +292,40 @@ def download_url(key, disposition, content_type, expires_in):
             },
             ExpiresIn=expires_in,
         )
+
+
+class SafetyNet(NamedTuple):
+    """What keeps a deleted or overwritten object recoverable, as the bucket says."""
+
+    versioning: str  # "Enabled", "Suspended" or "never enabled"
+    old_versions_days: int | None  # a whole-bucket rule expires old versions after so many days
+    abort_uploads_days: int | None  # ... and aborts unfinished multipart uploads
+
+
+def safety_net():
+    """Return the bucket's versioning state and the lifecycle rules that bound it."""
+    store = bucket()
+    with failures_as("reading the bucket's versioning"):
+        versioning = store.client.get_bucket_versioning(Bucket=store.name).get("Status")
+    try:
+        with failures_as("reading the bucket's lifecycle rules"):
+            answer = store.client.get_bucket_lifecycle_configuration(Bucket=store.name)
+        rules = [rule for rule in answer.get("Rules", []) if whole_bucket_rule(rule)]
+    except StorageError as error:
+        code = getattr(error.__cause__, "response", {}).get("Error", {}).get("Code")
+        if code != "NoSuchLifecycleConfiguration":
+            raise
+        rules = []
+    old = [r["NoncurrentVersionExpiration"].get("NoncurrentDays") for r in rules
+           if "NoncurrentVersionExpiration" in r]  # fmt: skip
+    aborts = [r["AbortIncompleteMultipartUpload"].get("DaysAfterInitiation") for r in rules
+              if "AbortIncompleteMultipartUpload" in r]  # fmt: skip
+    return SafetyNet(
+        versioning or "never enabled", min(old, default=None), min(aborts, default=None)
+    )
+
+
+def whole_bucket_rule(rule):
+    """Whether a lifecycle rule is enabled for every object (no prefix, tag or size filter)."""
+    scope = rule.get("Filter", {"Prefix": rule.get("Prefix", "")})
+    return rule.get("Status") == "Enabled" and scope in ({}, {"Prefix": ""})

@@ -30,6 +30,11 @@ SPOOL_BYTES_PER_RESPONSE = 32 * 1024 * 1024
 # (a byte every few seconds) is cut off.
 BODY_BYTES_PER_SECOND = 8 * 1024
 BODY_GRACE_READS = 3
+# A response must be taken at least this fast, on average, after one SEND_SECONDS: the same
+# poor 3G link reads a 1 MiB page in about 2 minutes, while a reader that takes a few bytes
+# every 29 s (inside the deadline between writes) no longer holds its spool and its
+# connection for ever.
+SEND_BYTES_PER_SECOND = 8 * 1024
 
 
 def client_key(address):
@@ -48,6 +53,11 @@ def client_key(address):
 def body_deadline(between_reads, length):
     """Return the seconds in all a body of `length` bytes may take to arrive."""
     return BODY_GRACE_READS * between_reads + length / BODY_BYTES_PER_SECOND
+
+
+def send_deadline(grace, length, rate=SEND_BYTES_PER_SECOND):
+    """Return the seconds in all a response of `length` bytes may take to be read."""
+    return grace + length / rate
 
 
 class Slots:

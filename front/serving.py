@@ -10,13 +10,15 @@ from contextlib import suppress
 import h11
 
 from front import budgets
-from front.budgets import Connections, Held, Slots, body_deadline, client_key
+from front.budgets import Connections, Held, Slots, body_deadline, client_key, send_deadline
 from front.framing import client_address, framing_fault, response_headers
 from front.pages import Answer
 from front.upstream import CHUNK, PARSED, Upstream, spool
 
 KEEPALIVE_SECONDS = 95  # the router keeps idle connections up to 90 s: stay open longer
-SEND_SECONDS = 30  # a client that takes nothing of the response for 30 s is dropped
+# A client that takes nothing of the response for 30 s is dropped, and one that takes it
+# slower than budgets.SEND_BYTES_PER_SECOND once the whole answer's deadline has passed.
+SEND_SECONDS = 30
 STOP_SECONDS = 25  # the platform's SIGKILL comes at 30 s
 LINGER_SECONDS = 5  # after refusing a body: read and drop what still comes, so the answer is seen
 MAX_HEADER_BYTES = 32 * 1024
@@ -64,6 +66,8 @@ class Front:
         self.sign_in_url = settings.FRONT_SIGN_IN_URL.encode()
         self.home = settings.FRONT_HOME_URL
         self.upstream = Upstream(socket_path, self.hops, warn)
+        # An answer of n bytes has SEND_SECONDS + n / SEND_BYTES_PER_SECOND in all.
+        self.send_grace, self.send_rate = SEND_SECONDS, budgets.SEND_BYTES_PER_SECOND
         self.connections = Connections(per_address=not self.hops)
         # The dyno's bodies and anonymous forms (held until gunicorn answers), one address's
         # share of the bodies still arriving (given back once the body is whole), and uploads
@@ -325,7 +329,10 @@ class Front:
             http.receive_data(data)
 
     async def send(self, http, writer, answer):
-        """Send a whole answer, dropping a client that takes nothing for SEND_SECONDS."""
+        """Send a whole answer, dropping a client that takes nothing for SEND_SECONDS or
+        misses the answer's whole deadline (`send_deadline`)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + send_deadline(self.send_grace, answer.size, self.send_rate)
         try:
             headers = response_headers(answer.headers)
             if answer.status not in (204, 304):
@@ -344,17 +351,25 @@ class Front:
             while answer.body is not None and (chunk := answer.body.read(CHUNK)):
                 out += http.send(h11.Data(data=chunk))
                 if len(out) >= CHUNK:  # a small answer goes out in one write
-                    await self.write(writer, out)
+                    await self.write(writer, out, until)
                     out = b""
-            await self.write(writer, out + http.send(h11.EndOfMessage()))
+            await self.write(writer, out + http.send(h11.EndOfMessage()), until)
         finally:
             self.upstream.release(answer)
         return not answer.close
 
-    async def write(self, writer, data):
+    async def write(self, writer, data, until=None):
+        """Write `data`; raise TimeoutError past SEND_SECONDS, or past `until` (loop time)."""
         if data:
             writer.write(data)
-            await asyncio.wait_for(writer.drain(), SEND_SECONDS)
+            seconds = SEND_SECONDS
+            if until is not None:
+                seconds = min(seconds, until - asyncio.get_running_loop().time())
+            try:
+                await asyncio.wait_for(writer.drain(), max(seconds, 0))
+            except TimeoutError:
+                writer.transport.abort()  # not closed gently: that would wait on the reader
+                raise
 
     async def refuse(self, http, reader, writer, answer):
         """Answer without reading the body, then read and drop what still comes, and close."""

@@ -163,3 +163,19 @@ def test_every_function_test_and_module_a_doc_names_exists(doc):
     missing += [name for name in NAMED_TEST.findall(text) if name not in test_functions()]
     missing += [name for name in DOTTED.findall(text) if not dotted_exists(name)]
     assert missing == []
+
+
+# Comments outside docs/ name files and functions too: the pins say what each library is for,
+# the budgets where each is enforced.
+COMMENTED = ["requirements.txt", "requirements-dev.txt", "config.py", "config_budgets.py"]
+BARE_PATH = re.compile(r"\b((?:app|tests|devenv|scripts|bench|migrations|front)/[\w./-]*\w)")
+BARE_DOTTED = re.compile(r"\b((?:app|config|devenv|front)(?:\.[a-z_]\w*)+)")
+
+
+@pytest.mark.parametrize("name", COMMENTED)
+def test_every_path_and_function_a_comment_of_the_top_files_names_exists(name):
+    comments = [line.partition("#")[2] for line in (ROOT / name).read_text().splitlines()]
+    text = "\n".join(comments)
+    missing = [path for path in BARE_PATH.findall(text) if not (ROOT / path).exists()]
+    missing += [dotted for dotted in BARE_DOTTED.findall(text) if not dotted_exists(dotted)]
+    assert missing == []

@@ -4,6 +4,7 @@ addresses (127.x.y.z): each one reached, and what stays free for everyone else.
 
 import asyncio
 import time
+from contextlib import suppress
 
 import pytest
 
@@ -226,3 +227,33 @@ def test_responses_past_the_dynos_spool_budget_get_503_and_one_response_is_cappe
     held, over_budget, retry, too_large, left = run(scenario, tmp_path)
     assert held == 7 * 2**20
     assert (over_budget, retry, too_large, left) == (503, "30", 503, 0)
+
+
+def test_a_response_read_within_each_write_deadline_is_let_go_at_its_total_deadline(tmp_path):
+    async def scenario(rig):
+        # Production's 30 s and then 8 KiB/s, scaled down: 1 s, then 1 MiB/s, so 8 MiB have
+        # 9 s in all. The reader takes about 100 KiB/s: never 30 s without a byte.
+        rig.front.send_grace, rig.front.send_rate = 1, 2**20
+        reader = await rig.connect("127.0.4.1", receive_buffer=4096)
+        await reader.send(b"GET /big?n=%d HTTP/1.1\r\nHost: memo\r\n\r\n" % (8 * 2**20), b"GET")
+        taken = 0
+
+        async def read_slowly():
+            nonlocal taken
+            with suppress(ConnectionError, TimeoutError):
+                while data := await asyncio.wait_for(reader.reader.read(16 * 1024), 3):
+                    taken += len(data)
+                    await asyncio.sleep(0.15)
+
+        reading = asyncio.create_task(read_slowly())
+        started = time.monotonic()
+        await asyncio.sleep(0.5)
+        while rig.front.upstream.spool.used or rig.front.connections.open:
+            await asyncio.sleep(0.1)
+        let_go = time.monotonic() - started
+        reading.cancel()
+        return taken, let_go
+
+    taken, let_go = run(scenario, tmp_path)
+    # the front gave back the connection and the spooled answer long before the reader was done
+    assert 8 <= let_go < 15 and taken < 4 * 2**20, (let_go, taken / 2**20)

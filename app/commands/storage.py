@@ -1,4 +1,5 @@
-"""`flask storage ...`: look after the object store (cleanup, photo URLs after a move)."""
+"""`flask storage ...`: look after the object store (cleanup, photo URLs after a move, its
+safety net)."""
 
 from datetime import timedelta
 
@@ -57,3 +58,34 @@ def rewrite_photo_urls(batch_size):
         total += count
         click.echo(f"rewrote {count} photo URLs, up to user id {last_user_id}")
     click.echo(f"{total} photo URLs now on {base}")
+
+
+@storage_cli.command("check")
+def check():
+    """Say whether the bucket keeps old versions, and for how long (exit 1 if it does not)."""
+    try:
+        net = storage.safety_net()
+    except storage.StorageError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"versioning: {net.versioning}")
+    click.echo(f"old versions expire after: {days(net.old_versions_days)}")
+    click.echo(f"unfinished multipart uploads aborted after: {days(net.abort_uploads_days)}")
+    missing = [
+        problem
+        for problem, holds in (
+            ("versioning is not enabled", net.versioning == "Enabled"),
+            ("no rule expires old versions", net.old_versions_days is not None),
+            ("no rule aborts unfinished uploads", net.abort_uploads_days is not None),
+        )
+        if not holds
+    ]
+    if missing:
+        raise click.ClickException(
+            f"the bucket's safety net is not on: {'; '.join(missing)} (docs/operations.md)"
+        )
+    click.echo("the bucket's safety net is on")
+
+
+def days(count):
+    """Return `count` days as words, or "never" for no rule."""
+    return "never (no rule)" if count is None else f"{count} days"

@@ -88,6 +88,9 @@ def job_logged(flask_app, context):
         except Exception as error:
             retry = context.task.get_retry_exception(error, job) if context.task else None
             outcome = f"{'retry later' if retry else 'failed'}: {type(error).__name__}: {error}"
+            report = flask_app.extensions.get("error_reports")  # set with SENTRY_DSN
+            if report and not retry:  # a job that will be retried is not an error yet
+                report(error, job)
             raise
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -13,7 +13,7 @@ from procrastinate import builtin_tasks
 from procrastinate.jobs import Status
 
 from app.extensions import db
-from app.jobs import FORGET_FAILED_JOBS_AFTER_HOURS, MAINTENANCE_QUEUE
+from app.jobs import MAINTENANCE_QUEUE
 from app.models import WorkerOutcome
 
 logger = logging.getLogger("memo.jobs")
@@ -89,10 +89,14 @@ async def recover(manager, job):
     pass_context=True,
 )
 async def remove_old_jobs(context, timestamp):
-    """Forget finished jobs: failed ones after 30 days (succeeded ones go at once)."""
+    """Forget jobs finished (failed, cancelled, aborted) more than FINISHED_JOBS_KEEP_DAYS ago.
+
+    Succeeded jobs are deleted as they finish; the others stay that long for `flask jobs
+    failures` and `retry`. One statement deletes them with their events, however many.
+    """
     await builtin_tasks.remove_old_jobs(
         context,
-        max_hours=FORGET_FAILED_JOBS_AFTER_HOURS,
+        max_hours=current_app.config["FINISHED_JOBS_KEEP_DAYS"] * 24,
         remove_failed=True,
         remove_cancelled=True,
         remove_aborted=True,
