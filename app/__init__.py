@@ -65,8 +65,8 @@ def register_blueprints(app):
     from app import commands, health, inbox
     from app.attachments.routes import bp as attachments_bp
     from app.auth.routes import bp as auth_bp
-    from app.i18n import routes as i18n_routes
     from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
+    from app.mypage import language as i18n_routes
     from app.mypage.routes import bp as mypage_bp
     from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
     from app.notes.demo import seed_demo

@@ -25,7 +25,7 @@ from tests.mailbox import (
     text_of,
 )
 from tests.phones import RECOVERY_CODE, SECRET, Phone, enter_code, setup_field, turn_on
-from tests.signing_in import copy_of, new_browser, password_step, signed_in
+from tests.signing_in import copy_of, new_browser, password_step, settle_second_steps, signed_in
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 TOKEN_FORM = {"name": "laptop", "scope": "read", "expires_days": "30", "password": PASSWORD}
@@ -180,6 +180,7 @@ def test_one_code_sent_at_once_from_five_browsers_signs_in_one(app, verified):
 
 def test_a_password_reset_by_mail_does_not_turn_it_off(app, verified, mail_server):
     phone, _ = turn_on(verified)
+    settle_second_steps(app)  # turned on weeks ago: the owner's own
     ask_reset(app)
     assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
     browser = new_browser(app)

@@ -63,8 +63,6 @@ from app.models.two_step import (
     SecondStepRecovery,
     TotpCredential,
     TwoStepThrottle,
-    drop_second_step,
-    undo_new_second_steps,
 )
 from app.models.work import (
     ABANDONED,
@@ -132,8 +130,6 @@ __all__ = [
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "Passkey",
     "SecondStepRecovery",
-    "drop_second_step",
-    "undo_new_second_steps",
     "TotpCredential",
     "RecoveryCode",
     "TwoStepThrottle",

@@ -237,6 +237,10 @@ class NoteShare(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     views_in_window: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Whether the session that made it had passed a second step (NULL: made before 0032, read
+    # as the password alone); when a recovery paused it, until its owner keeps or revokes it.
+    made_with_second_step: Mapped[bool | None] = mapped_column()
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     note: Mapped[Note] = relationship()
 

@@ -21,10 +21,9 @@ from app import objects
 from app.auth import throttle
 from app.auth.second_step import recent_step_needed
 from app.auth.sessions import lock_signed_in_account
-from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
+from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
 from app.errors import handle_http_error, wants_json
 from app.extensions import db
-from app.i18n.routes import remember_language
 from app.i18n.stored import translated_text
 from app.models import (
     AccountExport,
@@ -48,6 +47,7 @@ from app.mypage.forms import (
     PhotoForm,
     SettingsForm,
 )
+from app.mypage.language import remember_language
 from app.shares.links import live_links
 
 bp = Blueprint("mypage", __name__, url_prefix="/mypage")
@@ -195,7 +195,9 @@ def change_settings():
     form = SettingsForm()
     if not form.validate_on_submit():
         return render_page(400, settings_form=form)
+    old_language, old_zone = current_user.language, current_user.time_zone
     current_user.language, current_user.time_zone = form.language.data, form.timezone.data
+    tell_reading_changed(current_user, old_language, old_zone)
     db.session.commit()
     refresh()  # the message below is in the language just chosen
     flash(gettext("Your language and time zone are saved."), "success")
