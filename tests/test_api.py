@@ -67,9 +67,10 @@ def test_a_note_made_through_the_api_is_the_contracts_json(ann):
     note = response.get_json()
     assert set(note) == {
         "id", "title", "content", "completed", "pinned", "archived", "trashed", "tags",
-        "tasks", "created_at", "updated_at", "version", "revision",
+        "tasks", "created_at", "updated_at", "version", "revision", "reminder",
     }  # fmt: skip
     assert note["tasks"] == {"done": 1, "total": 2} and note["tags"] == ["shop"]
+    assert note["reminder"] is None
     assert note["created_at"].endswith("+00:00") and note["version"] == 1
     assert response.headers["ETag"] == '"1"'
     assert response.headers["Location"].endswith(f"/api/v1/notes/{note['id']}")
