@@ -129,6 +129,7 @@ MATRIX = {
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
     "/s/<token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
+    "/shares/<id:link_id>/resume": Route(OWNER, {"POST": {}}),
     "/notes/<id:note_id>/reminder": Route(
         OWNER, {"POST": {"at": "2099-01-01T09:00", "repeat": "daily"}}
     ),
