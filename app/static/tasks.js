@@ -52,7 +52,7 @@
       return;
     }
     refresh(page);
-    const flashes = [...page.querySelectorAll("main > .flash")];
+    const flashes = [...page.querySelectorAll("main > .flash:not([hidden])")];
     const here = document.getElementById("tick-flashes");
     const shown = flashes.map((flash) => document.importNode(flash, true));
     shown.forEach((flash) => flash.removeAttribute("role")); // #tick-status says them once
