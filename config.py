@@ -151,6 +151,7 @@ class Config(Budgets):
         self.NOTES_PER_USER = int_from_env(environ, "NOTES_PER_USER", 10_000)
         self.NOTE_BYTES_PER_USER = int_from_env(environ, "NOTE_BYTES_PER_USER", 50 * 1024 * 1024)
         self.NOTE_WRITES_PER_MINUTE = int_from_env(environ, "NOTE_WRITES_PER_MINUTE", 30)
+        self.NOTE_PREVIEWS_PER_MINUTE = int_from_env(environ, "NOTE_PREVIEWS_PER_MINUTE", 60)
         # The largest archive to import: the largest export an account can have (attachments
         # to their quota; the notes' text twice, in account.json and compressed in the notes'
         # .md copies; the overhead).

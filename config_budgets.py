@@ -66,6 +66,12 @@ class Budgets:
     # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
     WORD_COUNTS_UNFINISHED_PER_USER = 3
     PHOTOS_UNFINISHED_PER_USER = 2
+    # A profile photo goes from my page straight to the store (app/mypage/photo_uploads.py):
+    # its size, how long a signed form lasts (the upload must start by then), and how long
+    # an upload started in time may still be arriving.
+    PHOTO_MAX_BYTES = 10 * 1024 * 1024
+    PHOTO_UPLOAD_MINUTES = 10
+    PHOTO_TRANSFER_MINUTES = 30
     UNFINISHED_RETRY_AFTER_SECONDS = 30
     ABANDONED_AFTER = timedelta(minutes=15)
 
@@ -113,3 +119,13 @@ class Budgets:
     # Losing every second step: how long a request to turn it off waits, told to every
     # address with standing, before the password alone may finish it (docs/mail.md).
     SECOND_STEP_RECOVERY_WAIT = timedelta(days=7)
+    # Reminders (app/reminders/): one a note (a unique column), REMINDERS_PER_USER an account
+    # (counted under the account's row lock), none more often than daily (the repeats offered);
+    # at most REMINDER_MAILS_PER_HOUR mailed an hour an account (the rest wait in the due view,
+    # never mailed), each sweep fires REMINDER_SWEEP_BATCH at a time; a mail's done and snooze
+    # links work REMINDER_LINK_DAYS, each snooze once.
+    REMINDERS_PER_USER = 100
+    REMINDER_MAILS_PER_HOUR = 20
+    REMINDER_SWEEP_BATCH = 200
+    REMINDER_LINK_DAYS = 7
+    REMINDER_SNOOZE = timedelta(hours=1)

@@ -65,12 +65,15 @@ def register_blueprints(app):
     from app import commands, health, inbox
     from app.attachments.routes import bp as attachments_bp
     from app.auth.routes import bp as auth_bp
-    from app.i18n import routes as i18n_routes
+    from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
+    from app.mypage import language as i18n_routes
     from app.mypage.routes import bp as mypage_bp
     from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
+    from app.notes.demo import seed_demo
     from app.notes.routes import bp as notes_bp
     from app.offline import routes as offline_routes
     from app.passkeys.routes import bp as passkeys_bp
+    from app.reminders.routes import bp as reminders_bp
     from app.search.routes import bp as search_bp
     from app.shares.routes import bp as shares_bp
     from app.tokens.routes import bp as tokens_bp
@@ -89,6 +92,7 @@ def register_blueprints(app):
         attachments_bp,
         two_step_bp,
         passkeys_bp,
+        reminders_bp,
         i18n_routes.bp,
         offline_routes.bp,
     ):
@@ -96,6 +100,7 @@ def register_blueprints(app):
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
     commands.init_app(app)
+    app.cli.add_command(seed_demo)
 
 
 def register_tasks():
@@ -104,6 +109,7 @@ def register_tasks():
     from app.auth import tasks as auth_tasks
     from app.mypage import tasks as mypage_tasks
     from app.notes import tasks as notes_tasks
+    from app.reminders import tasks as reminders_tasks
     from app.tokens import tasks as tokens_tasks
     from app.wordcount import tasks as wordcount_tasks
 
@@ -112,6 +118,7 @@ def register_tasks():
         auth_tasks.blueprint,
         mypage_tasks.blueprint,
         notes_tasks.blueprint,
+        reminders_tasks.blueprint,
         tokens_tasks.blueprint,
         wordcount_tasks.blueprint,
     )
@@ -119,11 +126,13 @@ def register_tasks():
 
 def add_template_globals(app):
     """Give every template the photo's URL, Markdown and the environment's name."""
+    from app.markdown import html_of
     from app.markdown import render as render_markdown
     from app.urls import photo_url
 
     app.add_template_global(photo_url)
     app.add_template_global(render_markdown, "markdown")
+    app.add_template_global(html_of, "note_html")
 
     @app.context_processor
     def environment_name():

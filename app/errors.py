@@ -119,7 +119,11 @@ def handle_http_error(error):
     if wants_json():
         return {"error": message, "status": error.code}, error.code, headers
     page = render_template(
-        "errors/error.html", code=error.code, name=name_for(error), message=message
+        "errors/error.html",
+        code=error.code,
+        name=name_for(error),
+        message=message,
+        way_out=getattr(error, "way_out", None),  # (address, words) where it offers one
     )
     return page, error.code, headers
 

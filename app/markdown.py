@@ -8,6 +8,8 @@ its address. Every link carries `rel="nofollow noopener"` (`noreferrer` too wher
 This module imports nothing of Memo's: tags, search and the models read plain_text().
 """
 
+import html as html_text
+import importlib
 import re
 import secrets
 from functools import lru_cache
@@ -18,11 +20,41 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+# The work of a note's Markdown is bounded, not only its 20,000 characters (docs/security.md):
+# GFM fills every row of a table to its header's width, so a wide header over many short rows
+# made 65,536 cells of one small text. markdown-it-py 4.3 has no option for it, only the
+# module's constant (65,536), read at each table: a table ends after this many cells filled
+# in (the rest of its lines are text), and a note's tables hold TABLE_CELLS_MAX cells in all
+# (past it, a table is text). Nesting is bounded by the preset's maxNesting (20).
+# (`from markdown_it.rules_block import table` is the rule, not its module.)
+gfm_table = importlib.import_module("markdown_it.rules_block.table")
+gfm_table.MAX_AUTOCOMPLETED_CELLS = 1000
+TABLE_CELLS_MAX = 5000
+NESTING_MAX = 20
+
 PARSER = (
-    MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True})
+    MarkdownIt(
+        "commonmark",
+        {"html": False, "breaks": True, "linkify": True, "maxNesting": NESTING_MAX},
+    )
     .enable(["table", "strikethrough", "linkify"])
     .use(tasklists_plugin)
 )
+
+
+def bounded_table(state, start_line, end_line, silent):
+    """GFM's table rule, until the note's tables hold TABLE_CELLS_MAX cells."""
+    cells = state.env.get("table_cells", 0)
+    if cells >= TABLE_CELLS_MAX:
+        return False
+    before = len(state.tokens)
+    found = gfm_table.table(state, start_line, end_line, silent)
+    # Each cell is three tokens: its opening, its text and its closing.
+    state.env["table_cells"] = cells + (len(state.tokens) - before) // 3
+    return found
+
+
+PARSER.block.ruler.at("table", bounded_table, {"alt": ["paragraph", "reference"]})
 # What the rendered HTML may hold: what the parser writes for the constructs above, and no
 # attribute but a link's address, a numbered list's start and the task list classes.
 TAGS = {
@@ -70,7 +102,7 @@ def is_task(token):
 
 def parse(content):
     """Return the token stream of a note's content."""
-    return PARSER.parse(content or "")
+    return PARSER.parse(content or "", {})
 
 
 def render(content, task=None, external=False):
@@ -91,10 +123,47 @@ def render(content, task=None, external=False):
             boxes.append(('checked="checked"' in box.content, plain_of_inline(token)))
             box.type, box.content = "text", f"{nonce}-{len(boxes) - 1}."
     html = CLEANERS[external].clean(PARSER.renderer.render(tokens, PARSER.options, {}))
+    # A code block or table wider than the page scrolls: reachable by keyboard too.
+    html = html.replace("<pre>", '<pre tabindex="0">').replace("<table>", '<table tabindex="0">')
     for number, (done, text) in enumerate(boxes):
         widget = task(number, done, text) if task else plain_box(done)
         html = html.replace(f"{nonce}-{number}.", str(widget), 1)
     return Markup(html)  # noqa: S704  (nh3's output, and the boxes' own Markup)
+
+
+# A task box's place in stored HTML: nh3 escapes every "<" of a note's text, and markdown-it
+# percent-encodes it in addresses, so only render_stored() writes one.
+STORED_BOX = re.compile(r'<memo-box ([0-9]{1,5}) ([01]) "([^"<>]*)">')
+# Every link of stored HTML, as the note page's cleaner wrote it: its attributes, each quoted
+# (nh3 escapes a value's quotes), rel last.
+STORED_LINK = re.compile(r'(<a(?: [a-z]+="[^"]*")* rel="nofollow noopener)(">)')
+
+
+def stored_box(number, done, text):
+    """Return the mark of task item `number`'s place in stored HTML."""
+    return Markup('<memo-box %d %d "%s">') % (number, int(done), text)
+
+
+def render_stored(content):
+    """Return the content's sanitised HTML to store with the note (app/notes/service.py):
+    each task box a mark that html_of() turns into the page's box."""
+    return str(render(content, task=stored_box))
+
+
+def html_of(note, task=None, external=False):
+    """Return a note's HTML as render() would: from its stored HTML while that is its text's
+    (nothing parsed), else rendered in memory (nothing written: a GET never commits)."""
+    if note.rendered is None or note.rendered_version != note.version:
+        return render(note.content, task=task, external=external)
+    stored = note.rendered
+    if external:  # a page others see: links carry noreferrer too
+        stored = STORED_LINK.sub(r"\1 noreferrer\2", stored)
+
+    def box(match):
+        number, done, text = int(match[1]), match[2] == "1", html_text.unescape(match[3])
+        return str(task(number, done, text) if task else plain_box(done))
+
+    return Markup(STORED_BOX.sub(box, stored))  # noqa: S704  (nh3's output and the boxes')
 
 
 def plain_box(done):
@@ -162,6 +231,12 @@ def summary(content):
 def plain_text(content):
     """Return what a note says without its markup: one block a line."""
     return summary(content or "").plain
+
+
+def task_text(content, number):
+    """Return the plain text of task item `number` (from 0), or None when it has none."""
+    found = [token for token in parse(content) if token.type == "inline" and is_task(token)]
+    return plain_of_inline(found[number]) if 0 <= number < len(found) else None
 
 
 def set_task(content, number, done):

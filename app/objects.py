@@ -3,7 +3,7 @@
 One bucket holds six kinds of object, each under a prefix of its own:
 
     avatars/<user id>/<random>.<ext>                   profile photos, the only public ones
-    uploads/<user id>/<random>                         a photo as sent, until a worker made it
+    uploads/<user id>/<random or token>                a photo as sent, until a worker made it
     attachments/<user id>/<token>                      attachments (presigned downloads only)
     attachment-uploads/<user id>/<note id>/<token>     an attachment as sent, until confirmed
 
@@ -74,6 +74,11 @@ def photo_key(user_id, extension):
 def photo_upload_key(user_id):
     """Return a new private key for a photo as the user sent it."""
     return f"{PHOTO_UPLOAD_PREFIX}{user_id}/{secrets.token_urlsafe(16)}"
+
+
+def photo_form_key(user_id, token):
+    """Return the key my page's photo form sends a photo to, straight to the store."""
+    return f"{PHOTO_UPLOAD_PREFIX}{user_id}/{token}"
 
 
 def photo_url(key):

@@ -4,6 +4,7 @@ Every call names its key; which keys exist, what they hold and who deletes them 
 app/objects.py's business. Failures of any kind become one StorageError.
 """
 
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -38,6 +39,12 @@ def init_app(app):
 
 def make_bucket(config, read_timeout=3, attempts=1):
     """Create the S3 client; boto3 clients are thread-safe, so every request shares it."""
+    # botocore 1.44 (httpsession.py) imports urllib3.contrib.pyopenssl only to take the
+    # standard library's ssl.SSLContext from it; with pyOpenSSL installed (py_webauthn needs
+    # it) that loads pyOpenSSL and cryptography: 9.9 MB in every web worker once it signed an
+    # upload form (my page does). Marked missing, botocore takes the same ssl.SSLContext from
+    # urllib3.util.ssl_. Nothing of Memo's uses urllib3's pyOpenSSL support.
+    sys.modules.setdefault("urllib3.contrib.pyopenssl", None)
     import boto3  # imported here, with the client: 0.17 s that most processes never need
     from botocore.config import Config as BotoConfig  # with boto3, for the same reason
 

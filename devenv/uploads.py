@@ -122,19 +122,24 @@ class Attacher:
         return listed(self.browser.get(f"/notes/{note_id}").get_data(as_text=True))
 
 
-# --- An archive to import, sent from my page straight to the store ----------------------
+# --- An archive to import, or a photo, sent from my page straight to the store ----------
 
-IMPORT_FORM = re.compile(r'<form class="import-upload"[^>]*action="([^"]+)".*?</form>', re.DOTALL)
+MY_PAGE_FORM = r'<form class="{}"[^>]*action="([^"]+)".*?</form>'
 CONFIRM_FIELD = re.compile(r'name="upload"[^>]*value="([^"]*)"')
 
 
-def import_form(page_html):
-    """Return the URL and hidden fields of my page's import form, or None."""
-    match = IMPORT_FORM.search(page_html)
+def my_page_form(page_html, form_class="import-upload"):
+    """Return the URL and hidden fields of my page's form of `form_class`, or None."""
+    match = re.search(MY_PAGE_FORM.format(form_class), page_html, re.DOTALL)
     if match is None:
         return None
     fields = {unescape(name): unescape(value) for name, value in HIDDEN.findall(match.group(0))}
     return unescape(match.group(1)), fields
+
+
+def import_form(page_html):
+    """Return the URL and hidden fields of my page's import form, or None."""
+    return my_page_form(page_html, "import-upload")
 
 
 def metadata_name(filename):
@@ -146,15 +151,18 @@ def metadata_name(filename):
 class Importer:
     """A signed-in Browser that imports files as my page's form does, through the store."""
 
+    FORM_CLASS = "import-upload"
+    CONFIRM_PATH = "/mypage/import/confirm"
+
     def __init__(self, browser):
         self.browser = browser
 
     def form(self):
-        """Open my page and return its import form (URL, fields)."""
+        """Open my page and return its form (URL, fields)."""
         page = self.browser.get("/mypage")
         assert page.status_code == 200
-        found = import_form(page.get_data(as_text=True))
-        assert found is not None, "my page has no import form sent to the store"
+        found = my_page_form(page.get_data(as_text=True), self.FORM_CLASS)
+        assert found is not None, f"my page has no {self.FORM_CLASS} form sent to the store"
         return found
 
     def upload(self, data, filename="memo-export.zip", **extra_fields):
@@ -176,11 +184,18 @@ class Importer:
         return page, unescape(match.group(1)) if match else None
 
     def confirm(self, signed):
-        """Press the arrived page's button: POST the signed upload to start the import."""
-        return self.browser.post("/mypage/import/confirm", {"upload": signed})
+        """Press the arrived page's button: POST the signed upload."""
+        return self.browser.post(self.CONFIRM_PATH, {"upload": signed})
 
     def send(self, data, filename="memo-export.zip", **extra_fields):
         """Upload, come back and confirm as a browser does; return the confirm's response."""
         page, signed = self.arrived(self.upload(data, filename, **extra_fields))
         assert page.status_code == 200 and signed, page.get_data(as_text=True)
         return self.confirm(signed)
+
+
+class PhotoSender(Importer):
+    """A signed-in Browser that sends a profile photo as my page's form does, to the store."""
+
+    FORM_CLASS = "photo-upload"
+    CONFIRM_PATH = "/mypage/photo/confirm"

@@ -33,6 +33,7 @@ STATE = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".dev").resolve()
 LOCAL_REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-local.txt"]
 DEV_REQUIREMENTS = [*LOCAL_REQUIREMENTS, ROOT / "requirements-dev.txt"]
 PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian's package, for the connection pooler tests
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, for the browser tests (Playwright)
 
 
 def say(message):
@@ -134,22 +135,46 @@ def ensure_localstack(quiet=False):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 
+def apt_install(package, purpose):
+    """Install a Debian package when we may (root, apt-get); return whether it is there now."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    say(f"Installing {package}, {purpose} (apt-get)")
+    environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
+    if subprocess.call(apt, env=environ) == 0:
+        return True
+    subprocess.call(["apt-get", "update", "-qq"], env=environ)  # a fresh machine's lists
+    return subprocess.call(apt, env=environ) == 0
+
+
 def ensure_nginx():
-    """Install Debian's nginx when it is missing, as CI does chromium.
+    """Install Debian's nginx when it is missing.
 
     The front (front/) serves alone; releases before it ran nginx, and the release drill still
     runs one of those (its old release), as bench/fronts.py does to compare the two fronts.
     """
     if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
         return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        say("Installing nginx, the front of older releases (apt-get)")
-        environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
-        subprocess.run(["apt-get", "update", "-qq"], env=environ, check=False)
-        if subprocess.call(apt, env=environ) == 0:
-            return
-    sys.exit("memo: the release drill's older release needs nginx: apt-get install nginx")
+    if not apt_install("nginx", "the front of older releases"):
+        sys.exit("memo: the release drill's older release needs nginx: apt-get install nginx")
+
+
+def ensure_chromium():
+    """Install Debian's chromium for the browser tests, and a Korean font for their pages.
+
+    Without chromium the browser tests skip, saying so; in CI (`CI` set) that would hide 43
+    tests, so the run stops here instead, saying why.
+    """
+    if not CHROMIUM.exists() and not apt_install("chromium", "for the browser tests"):
+        why = "chromium is missing and could not be installed (needs root and apt-get)"
+        if os.environ.get("CI"):
+            sys.exit(f"memo: {why}; CI runs every browser test: apt-get install chromium")
+        say(f"{why}: the browser tests will be skipped")
+    fonts = ["fc-list", ":lang=ko"]
+    korean = shutil.which("fc-list") and subprocess.run(fonts, capture_output=True, text=True)
+    if not (korean and korean.stdout.strip()) and not apt_install("fonts-nanum", "a Korean font"):
+        say("Could not install fonts-nanum: Korean screenshots will show empty boxes")
 
 
 def run(args):
@@ -163,17 +188,8 @@ def ensure_pgbouncer():
     """Install Debian's pgbouncer for the pooler tests when missing and we may (root, apt)."""
     if shutil.which("pgbouncer") or Path(PGBOUNCER).exists():
         return
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        say("pgbouncer is missing and this is not root with apt-get: its tests will be skipped")
-        return
-    say("Installing pgbouncer for the connection pooler tests (apt-get)")
-    environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    installed = subprocess.call(["apt-get", "install", "-y", "-qq", "pgbouncer"], env=environ)
-    if installed != 0:
-        subprocess.call(["apt-get", "update", "-qq"], env=environ)
-        installed = subprocess.call(["apt-get", "install", "-y", "-qq", "pgbouncer"], env=environ)
-    if installed != 0:
-        say("Could not install pgbouncer: its tests will be skipped")
+    if not apt_install("pgbouncer", "for the connection pooler tests"):
+        say("pgbouncer is missing and could not be installed: its tests will be skipped")
 
 
 def test(args):
@@ -181,6 +197,7 @@ def test(args):
     ensure_nginx()
     bin_dir = VENV / "bin"
     ensure_pgbouncer()
+    ensure_chromium()
     say("Linting (ruff check, ruff format --check)")
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     lint |= subprocess.call([str(bin_dir / "ruff"), "format", "--check", "."], cwd=ROOT)
@@ -288,6 +305,7 @@ BUDGET_BENCHES = {
     "growth": ["bench/growth.py"],
     "imports": ["bench/import_peak.py"],
     "conflicts": ["bench/conflicts.py"],
+    "recovery-sequences": ["bench/recovery_sequences.py"],
 }
 
 
@@ -295,8 +313,9 @@ def bench(args):
     """Benchmark the pages under load beside a bare Flask baseline (bench/web.py: p99, RSS),
     count their instructions and the front's under callgrind (bench/instructions.py), then a
     photo job's peak memory, what grows with an account's notes, the import's peak memory and
-    hostile conflicts. `bench --instructions [options]`, or `bench photos|growth|imports|
-    conflicts`, runs one alone."""
+    hostile conflicts, and the recovery state machine's deep run. `bench --instructions
+    [options]`, or `bench photos|growth|imports|conflicts|recovery-sequences`, runs one
+    alone."""
     if args[:1] == ["--instructions"]:
         return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
     if args[:1] and args[0] in BUDGET_BENCHES:

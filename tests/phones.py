@@ -9,7 +9,7 @@ import pyotp
 
 from devenv.visitors import PASSWORD
 
-SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+SECRET = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')  # in groups of four
 RECOVERY_CODE = re.compile(r"<code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})</code>")
 
 
@@ -17,7 +17,7 @@ class Phone:
     """An authenticator app holding one secret."""
 
     def __init__(self, secret):
-        self.totp = pyotp.TOTP(secret)
+        self.totp = pyotp.TOTP(secret.replace(" ", ""))  # as an app reads it, spaces dropped
         self.last_step = None
 
     def code(self):

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import AccessToken, Attachment, NoteShare, User, WordCount
 from devenv import pictures
 from devenv.services import stored_keys
-from devenv.uploads import Attacher, Importer
+from devenv.uploads import Attacher, Importer, PhotoSender
 from devenv.visitors import PASSWORD, Browser
 from tests import databases
 from tests.webservers import Reply, serve_pages
@@ -129,6 +129,16 @@ MATRIX = {
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
     "/s/<token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
+    "/shares/<id:link_id>/resume": Route(OWNER, {"POST": {}}),
+    "/notes/<id:note_id>/reminder": Route(
+        OWNER, {"POST": {"at": "2099-01-01T09:00", "repeat": "daily"}}
+    ),
+    "/notes/<id:note_id>/reminder/delete": Route(OWNER, {"POST": {}}),
+    "/reminders": Route(ACCOUNT, {"GET": {}}),
+    # No occurrence of Ann's exists: any id but one's own is a 404 (tests/test_reminders.py).
+    "/reminders/<id:occurrence_id>/done": Route(OWNER, {"POST": {}}),
+    # A mail's done and snooze page: the signed token is the key; GET changes nothing.
+    "/reminders/act/<token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
@@ -150,9 +160,12 @@ MATRIX = {
     ),
     "/mypage/export": Route(ACCOUNT, {"GET": {}, "POST": {}}),
     "/mypage/import": Route(ACCOUNT, {"POST": text_file}),
+    "/mypage/import/status": Route(ACCOUNT, {"GET": {}}),
     # Ann's file is in the store, not yet confirmed: her signed upload is what is sent.
     "/mypage/import/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.upload}}),
     "/mypage/import/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.upload}}),
+    "/mypage/photo/arrived": Route(ACCOUNT, {"GET": lambda world: {"upload": world.photo}}),
+    "/mypage/photo/confirm": Route(ACCOUNT, {"POST": lambda world: {"upload": world.photo}}),
     "/mypage/export/download": Route(ACCOUNT, {"GET": {}}),
     "/mypage/settings": Route(ACCOUNT, {"POST": {"language": "ko", "timezone": "Asia/Seoul"}}),
     "/mypage/delete": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
@@ -197,6 +210,7 @@ MATRIX = {
     "/api/v1/notes/<id:note_id>/history": Route(TOKEN, {"GET": {}}),
     "/api/v1/search": Route(TOKEN, {"GET": {"q": "plans"}}),
     "/api/v1/tags": Route(TOKEN, {"GET": {}}),
+    "/api/v1/changes": Route(TOKEN, {"GET": {"since": "0"}}),
     "/api/v1/notes/<id:note_id>/attachments": Route(
         TOKEN, {"GET": {}, "POST": {"name": "a.txt", "size": 9}}
     ),
@@ -228,6 +242,8 @@ class World:
     # No passkey of Ann's: one would make her sign-in ask for it. Others' passkeys are tried
     # in tests/test_passkeys.py (test_someone_elses_passkey_cannot_be_renamed_or_removed).
     passkey_id: int = 999_999
+    photo: str = ""  # Ann's signed photo upload: her photo is in the store, unconfirmed
+    occurrence_id: int = 999_999  # a reminder's occurrence: Ann's world fires none
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -241,6 +257,7 @@ class World:
             .replace("<id:link_id>", str(self.share_id))
             .replace("<id:token_id>", str(self.token_id))
             .replace("<id:passkey_id>", str(self.passkey_id))
+            .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<token>", "a-token-nobody-was-mailed")
         )
 
@@ -284,6 +301,8 @@ def make_world(app, user, page_url):
     run_queued_jobs(app)
     importer = Importer(user)
     _, upload = importer.arrived(importer.upload(b"# zebracorn\n", "zebracorn.md"))
+    sender = PhotoSender(user)
+    _, photo = sender.arrived(sender.upload(pictures.jpeg(), "zebracorn.jpg"))
     assert user.submit("/mypage/tokens", {**TOKEN_FORM, "name": "zebracorn"}).status_code == 200
     with app.app_context():
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
@@ -310,6 +329,7 @@ def make_world(app, user, page_url):
             page_url,
             upload,
             token_id,
+            photo=photo,
         )
 
 

@@ -1,8 +1,15 @@
 """Signing in as the two-step tests do it: a new browser, the password's step, whether a
-browser is signed in, and a copy of a browser's cookies (a stolen session)."""
+browser is signed in, a copy of a browser's cookies (a stolen session), and second steps
+older than the undo window."""
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import Passkey, TotpCredential, utcnow
 from devenv.visitors import PASSWORD, Browser
-from tests.mailbox import ANN
+from tests.mailbox import ANN, NEW_PASSWORD, ask_reset, reset_link, set_new_password
 
 
 def new_browser(app):
@@ -29,3 +36,26 @@ def copy_of(app, browser):
     for cookie in browser.client._cookies.values():
         thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
     return thief
+
+
+def settle_second_steps(app, days=30):
+    """Date the account's app and passkeys `days` back: older than the undo window, they are
+    the owner's own to a recovery (docs/mail.md, "The one rule")."""
+    with app.app_context():
+        then = utcnow() - timedelta(days=days)
+        db.session.execute(update(TotpCredential).values(enabled_at=then))
+        db.session.execute(update(Passkey).values(created_at=then))
+        db.session.commit()
+
+
+def sign_in_as_owner(app, password=NEW_PASSWORD):
+    """Sign in with the owner's (new) password in a new browser; return the browser."""
+    browser = new_browser(app)
+    browser.submit("/auth/login", {"email": ANN, "password": password})
+    return browser
+
+
+def owner_resets(app, mail_server):
+    """The owner asks for a reset link and sets a new password with it; return the answer."""
+    ask_reset(app)
+    return set_new_password(new_browser(app), reset_link(app, mail_server))

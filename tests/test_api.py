@@ -67,9 +67,10 @@ def test_a_note_made_through_the_api_is_the_contracts_json(ann):
     note = response.get_json()
     assert set(note) == {
         "id", "title", "content", "completed", "pinned", "archived", "trashed", "tags",
-        "tasks", "created_at", "updated_at", "version",
+        "tasks", "created_at", "updated_at", "version", "revision", "reminder",
     }  # fmt: skip
     assert note["tasks"] == {"done": 1, "total": 2} and note["tags"] == ["shop"]
+    assert note["reminder"] is None
     assert note["created_at"].endswith("+00:00") and note["version"] == 1
     assert response.headers["ETag"] == '"1"'
     assert response.headers["Location"].endswith(f"/api/v1/notes/{note['id']}")
@@ -132,7 +133,9 @@ def test_change_needs_if_match_and_a_stale_one_gets_412_with_the_note(ann):
     assert ann.get(f"{path}/history").get_json()["items"][0]["title"] == "Plans"
 
 
-@pytest.mark.parametrize("if_match", ["2", "*", "garbage", '"99999999999999999999"', '""'])
+@pytest.mark.parametrize(
+    "if_match", ["2", 'W/"1"', "garbage", '"99999999999999999999"', '""', '"7", *']
+)
 def test_an_if_match_that_is_not_the_version_changes_nothing(ann, if_match):
     note = ann.new_note()
     response = ann.patch(f"/notes/{note['id']}", {"title": "No"}, headers={"If-Match": if_match})

@@ -207,18 +207,22 @@ def test_an_empty_file_is_refused_before_and_after_the_upload(app, ann, object_s
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("cat.png", b"<html><script>alert(1)</script></html>", "is not in that format"),
-        ("report.pdf", pictures.png(), "but its content looks like image/png"),
-        ("song.mp3", PDF, "but its content looks like application/pdf"),
+        ("cat.png", b"<html><script>alert(1)</script></html>", "“Image”, but its content is not"),
+        ("report.pdf", pictures.png(), "says “PDF document”, but its content is “Image”."),
+        ("song.mp3", PDF, "says “Audio”, but its content is “PDF document”."),
     ],
 )
-def test_bytes_that_contradict_a_type_served_inline_are_refused(
+def test_bytes_that_contradict_a_type_served_inline_are_refused_in_the_panel(
     app, ann, object_store, name, data, message
 ):
     response = ann.attach(1, data, name)
     assert response.status_code == 400
-    assert message in page_text(response)
-    assert "It was not attached." in page_text(response)
+    # The note page itself, the refusal in words in its attachments panel, not an error page.
+    panel = page_text(response).split('id="attachments"')[1]
+    refusal = panel.split('<p class="flash flash-error" role="alert">')[1].split("</p>")[0]
+    assert refusal.startswith(f"{name}: its name says") and message in refusal
+    assert refusal.endswith("It was not attached.")
+    assert "/" not in refusal.removeprefix(name)  # no raw type such as audio/mp4
     run_queued_jobs(app)
     assert confirmed(app) == [] and stored_keys(object_store) == set()
 

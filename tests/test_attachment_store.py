@@ -143,6 +143,10 @@ def test_a_download_name_has_an_ascii_fallback_and_the_exact_name_encoded():
         'attachment; filename="Resume_.pdf"; '
         "filename*=UTF-8''R%C3%A9sum%C3%A9%20%E5%A0%B1%E5%91%8A.pdf"
     )
+    # A name with no ASCII letter before its extension keeps the extension, not it alone.
+    assert naming.content_disposition("보고서.pdf") == (
+        "attachment; filename=\"attachment.pdf\"; filename*=UTF-8''%EB%B3%B4%EA%B3%A0%EC%84%9C.pdf"
+    )
     assert naming.content_disposition("報告") == (
         "attachment; filename=\"attachment\"; filename*=UTF-8''%E5%A0%B1%E5%91%8A"
     )

@@ -1,7 +1,8 @@
 """A real Chromium drives Memo served by gunicorn, PostgreSQL and the object store, end to end.
 
 Debian's chromium is driven by Playwright through `executable_path`; no browser is downloaded.
-`.ci/run` installs chromium when it is missing; elsewhere these tests are skipped, saying why.
+`./scripts/test` installs chromium when it is missing and it may; elsewhere these tests are
+skipped, saying why (they fail in CI).
 A failing step saves a screenshot under tmp/artifacts/ and names it in the failure.
 """
 
@@ -50,12 +51,17 @@ def write_edit_and_tick_a_note(page):
     assert page.locator("ul.notes li.completed").inner_text().count("Groceries for Sunday") == 1
 
 
+MY_PAGE = re.compile(r"/mypage$")
+
+
 def upload_a_photo_and_see_it(page, store, tmp_path):
     page.goto("/mypage")
     photo = tmp_path / "holiday.jpg"
     photo.write_bytes(pictures.jpeg((1200, 800)))
-    page.set_input_files("input[name=photo]", photo)
+    page.set_input_files("#photo", photo)
     page.get_by_role("button", name="Upload photo").click()
+    # To the store, which sends the browser back; the page it comes to confirms at once.
+    page.wait_for_url(MY_PAGE)
     assert "it appears here once it is processed" in flash(page)
     # My page refreshes itself (a meta refresh: the CSP allows no inline script) until the
     # worker has made the photo.
@@ -254,9 +260,9 @@ def test_typing_on_my_page_survives_while_a_photo_is_made(page, object_store, tm
         page.goto("/mypage")
         photo = tmp_path / "holiday.jpg"
         photo.write_bytes(pictures.jpeg((1200, 800)))
-        page.set_input_files("input[name=photo]", photo)
+        page.set_input_files("#photo", photo)
         page.get_by_role("button", name=WORDS[language]["upload"]).click()
-        page.wait_for_load_state()
+        page.wait_for_url(MY_PAGE)  # back from the store, the photo confirmed
         nickname = page.locator("input[name=nickname]")
         nickname.fill("기다리며 쓴 글 typed while waiting")
         page.wait_for_selector(

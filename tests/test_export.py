@@ -6,20 +6,23 @@ import urllib.error
 import urllib.request
 import zipfile
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app import storage
 from app.extensions import db
 from app.models import AccountExport, User
+from app.mypage.export import NoteFileNames
 from app.mypage.tasks import delete_old_exports
 from app.objects import sweep
 from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import Attacher
+from tests.importing import rows
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
@@ -253,3 +256,67 @@ def test_my_page_exports_in_one_step_and_says_when_the_archive_is_ready(app, use
     run_queued_jobs(app)
     page = user.get("/mypage").get_data(as_text=True)
     assert 'id="export-download"' in page and "is ready" in page
+
+
+class CountingSet(set):
+    """A set that counts the names looked up in it."""
+
+    lookups = 0
+
+    def __contains__(self, item):
+        self.lookups += 1
+        return super().__contains__(item)
+
+
+def names_of(titles):
+    """Name notes of these titles as an export does; return the names and the lookups made."""
+    names = NoteFileNames()
+    names.taken = CountingSet()
+    named = [
+        names.name(SimpleNamespace(id=number, title=title)) for number, title in enumerate(titles)
+    ]
+    return named, names.taken.lookups
+
+
+def test_naming_ten_thousand_notes_of_one_title_tries_each_name_about_once():
+    named, lookups = names_of(["회의록"] * 10_000)
+    assert named[:3] == ["회의록.md", "회의록 (2).md", "회의록 (3).md"]
+    assert named[-1] == "회의록 (10000).md" and len(set(named)) == 10_000
+    assert lookups <= 2 * 10_000  # counting from 1 for each note looked up 50 million
+
+
+def test_titles_that_look_numbered_still_get_free_names_in_linear_tries():
+    # The worst order for a title's counter: the numbered titles taken first, in steps.
+    titles = [f"a ({n})" for n in range(2, 5_002, 2)] + ["a", "A"] * 2_500 + ["a (3)"] * 2
+    named, lookups = names_of(titles)
+    assert len({name.casefold() for name in named}) == len(titles)
+    assert named[2_500:2_504] == ["a.md", "A (3).md", "a (5).md", "A (7).md"]
+    assert named[-2:] == ["a (3) (2).md", "a (3) (3).md"]
+    assert lookups <= 2 * len(titles)
+
+
+COPIED = (
+    "title, content, updated_at, user_id, completed, version, pinned, tags, tagged_version,"
+    " preview, tasks_done, tasks_total, open_tasks, read_version"
+)
+
+
+def test_an_export_of_the_most_notes_of_one_title_finishes_in_its_owners_lane(app, user):
+    user.create_note("회의록", "first")
+    limit = app.config["NOTES_PER_USER"]
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text(  # copies of the note as written (its summary too: no retag job to run)
+                f"INSERT INTO note ({COPIED}, created_at) SELECT {COPIED},"
+                " created_at + n * interval '1 second' FROM note, generate_series(2, :limit) AS n"
+            ),
+            {"limit": limit},
+        )
+    start_export(user)
+    [(lock,)] = rows(app, "SELECT lock FROM procrastinate_jobs WHERE task_name = 'write_export'")
+    [(user_id,)] = rows(app, 'SELECT id FROM "user"')
+    assert lock == f"user:{user_id}"  # one account's exports wait behind its other jobs
+    run_queued_jobs(app)
+    archive, _ = download(user)
+    notes = {name for name in archive.namelist() if name.startswith("notes/")}
+    assert len(notes) == limit and f"notes/회의록 ({limit}).md" in notes

@@ -178,7 +178,7 @@ def test_edit_note_fields(app, user, note, unthrottled, submission):
 
 @FUZZ
 @given(target=field_values)
-def test_toggle_next_never_leaves_the_site(app, user, note, target):
+def test_toggle_next_never_leaves_the_site(app, user, note, unthrottled, target):
     response = Submission("urlencoded", {"next": target}).send(user, f"/notes/{note}/toggle")
     assert_stays_on_site(response)
 

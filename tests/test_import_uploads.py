@@ -6,12 +6,13 @@ checks Memo makes once the file is there (the confirm's, then the worker's).
 """
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app import objects
 from app.i18n.formats import file_size
+from app.mypage import import_uploads
 from devenv.uploads import Importer, policy, send_to_store
 from devenv.visitors import Browser
 from tests.importing import my_page, rows, zip_of
@@ -45,7 +46,47 @@ def test_the_form_is_signed_for_one_private_key_of_the_users_up_to_the_export_li
         said = file_size(largest)
     assert f"Archive or text file (up to {said})" in my_page(user)  # beside the field
     assert rows(app, "SELECT count(*) FROM account_import") == [(0,)]  # the page wrote nothing
-    assert Importer(user).form() == (url, fields)  # and offers the same key again
+    assert Importer(user).form()[1]["key"] == fields["key"]  # and offers the same key again
+
+
+def at(monkeypatch, moment):
+    """Set the clock the import form reads to `moment`."""
+    monkeypatch.setattr(import_uploads, "utcnow", lambda: moment)
+
+
+def test_views_a_second_apart_sign_the_same_ticket_and_the_next_window_a_later_one(
+    app, user, monkeypatch
+):
+    window = timedelta(minutes=app.config["IMPORT_UPLOAD_MINUTES"])
+    start = datetime.fromtimestamp(3_000 * window.total_seconds(), UTC)  # a window's first second
+    at(monkeypatch, start)
+    _, first = Importer(user).form()
+    at(monkeypatch, start + window - timedelta(seconds=1))  # its last second
+    _, last = Importer(user).form()
+    assert last["key"] == first["key"]
+    assert last["success_action_redirect"] == first["success_action_redirect"]  # one ticket
+    at(monkeypatch, start + window)  # the next window: the same key, good for longer
+    _, later = Importer(user).form()
+    assert later["key"] == first["key"]
+    assert later["success_action_redirect"] != first["success_action_redirect"]
+
+
+def test_an_account_holds_one_unconfirmed_upload_whatever_its_views_and_uploads(
+    app, user, object_store, monkeypatch
+):
+    importer = Importer(user)
+    window = timedelta(minutes=app.config["IMPORT_UPLOAD_MINUTES"])
+    now = datetime.now(UTC)
+    for hours in range(4):  # forms from views hours apart, each used
+        at(monkeypatch, now + hours * 6 * window)
+        importer.upload(b"x" * 1000, f"big-{hours}.zip")
+    assert len(keys(object_store)) == 1  # each upload replaced the one before
+    monkeypatch.undo()
+    assert importer.send(b"# Kept\n", "kept.md").status_code == 302  # it starts an import
+    importer.upload(b"# Next\n", "next.md")  # and the form offers a new key
+    assert len(keys(object_store)) == 2  # the one its import reads, and one pending
+    run_queued_jobs(app)
+    assert len(keys(object_store)) == 1  # the import's is deleted once read
 
 
 def test_a_text_file_in_an_encoding_memo_does_not_read_is_refused_by_name(app, user, object_store):
@@ -82,7 +123,7 @@ def test_an_archive_that_is_not_a_zip_fails_with_a_message(app, user):
     Importer(user).send(b"PK\x03\x04 but no zip at all" * 100, "export.zip")
     run_queued_jobs(app)
     assert "export.zip was not imported:" in my_page(user)
-    assert "neither a Memo export" in my_page(user)
+    assert "export.zip is a damaged zip file" in my_page(user)
     assert rows(app, "SELECT count(*) FROM note") == [(0,)]
 
 
@@ -231,3 +272,39 @@ def test_without_scripts_the_arrived_page_says_what_to_do_and_writes_nothing(app
     user.post("/language", {"language": "ko", "next": "/"})
     page, _ = importer.arrived(importer.upload(b"# Later\n", "later.md"))
     assert "파일이 도착했어요" in text_of(page)
+
+
+def test_an_export_cut_short_is_called_damaged_in_the_users_words(app, user):
+    whole = zip_of({"account.json": b'{"notes": []}', "notes/a.md": b"# A\n\n" + b"a" * 4000})
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    Importer(user).send(whole[: len(whole) // 2], "memo-export.zip")  # a download cut short
+    run_queued_jobs(app)
+    page = my_page(user)
+    assert "memo-export.zip 파일이 손상된 zip 파일이에요" in page
+    assert "Memo 내보내기(.zip)도 텍스트 파일(.txt, .md)도 아니에요" not in page
+    assert rows(app, "SELECT count(*) FROM note") == [(0,)]
+
+
+def test_an_imports_outcome_is_at_the_top_styled_and_followed_without_reloading(app, user):
+    assert user.get("/mypage/import/status").status_code == 404  # no import yet
+    Importer(user).send(b"# Kept\n\nfine", "kept.md")
+    page = my_page(user)
+    # Right under the message that it started, not at the foot of the page.
+    assert page.index('id="import-status"') < page.index('class="card profile"')
+    assert 'data-progress-url="/mypage/import/status"' in page
+    assert user.get("/mypage/import/status").get_json() == {
+        "status": "queued",
+        "finished": False,
+        "message": "Importing kept.md…",
+        "class": "flash flash-info",
+        "role": "status",
+    }
+    run_queued_jobs(app)
+    answer = user.get("/mypage/import/status").get_json()
+    assert answer["finished"] and answer["class"] == "flash flash-success"
+    assert answer["message"] == "kept.md imported: 1 notes and 0 attachments added."
+    Importer(user).send(b"\x89PNG\r\n\x1a\n" + b"0" * 100, "photo.png")
+    run_queued_jobs(app)
+    answer = user.get("/mypage/import/status").get_json()
+    assert (answer["class"], answer["role"]) == ("flash flash-error", "alert")
+    assert 'class="flash flash-error" role="alert"' in my_page(user)

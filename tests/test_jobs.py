@@ -244,6 +244,8 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
         "delete_ended_throttle_windows",
         "sweep_objects",
         "remove_old_jobs",
+        "fire_due_reminders",
+        "send_reminder",
     }
 
 
@@ -271,6 +273,8 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         "sweep_objects",
         "recover_stalled_jobs",
         "remove_old_jobs",
+        "fire_due_reminders",
+        "send_reminder",
     }
     assert set(runtime.worker_queue().periodic_registry.periodic_tasks) == {
         ("fail_abandoned_work", "abandoned"),
@@ -284,6 +288,7 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         ("sweep_objects", "sweep"),
         ("recover_stalled_jobs", "stalled"),
         ("remove_old_jobs", "daily"),
+        ("fire_due_reminders", "reminders"),
     }
 
 

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from devenv import ROOT
 
 APP = ROOT / "app"
@@ -28,6 +30,7 @@ FEATURES = (
     "api",
     "two_step",
     "passkeys",
+    "reminders",
 )
 
 
@@ -210,20 +213,23 @@ def test_no_function_is_over_60_lines():
 
 
 # A web worker: the app as gunicorn loads it (wsgi.py), after serving a page, the probes and
-# a sign-in form; printed: the modules it holds.
+# a sign-in form, and making the store's client; printed: the modules it holds.
 WEB_PROCESS = """
 import json, sys
 import wsgi
 client = wsgi.app.test_client()
 for path in ("/healthz", "/readyz", "/auth/login", "/"):
     assert client.get(path).status_code < 500, path
+with wsgi.app.app_context():  # the store's client, as my page's upload forms make it
+    from app import storage
+    storage.bucket()
 print(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(app, postgres):
-    """The web defers jobs by name: it registers the tasks, but what their bodies need (Pillow,
-    smtplib, the page fetcher, selectolax) is loaded by the worker that runs them."""
+@pytest.fixture(scope="module")
+def web_modules(app, postgres):
+    """The modules a fresh web worker holds after its first requests."""
     done = subprocess.run(
         [sys.executable, "-c", WEB_PROCESS],
         cwd=ROOT,
@@ -233,18 +239,38 @@ def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(app, pos
         timeout=120,
         check=True,
     )
-    loaded = json.loads(done.stdout.splitlines()[-1])
-    assert "app.notes.routes" in loaded  # it did load the app
-    # Nor, without SENTRY_DSN (unset here), sentry-sdk or the module that sets it up.
-    kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
-    kept_out += ("sentry_sdk", "app.error_reports", "app.restore_drill")
-    assert [name for name in loaded if name.startswith(kept_out)] == []
-    worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer", "app.fetcher")
-    assert [
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def loaded_of(loaded, libraries):
+    return [
         name
         for name in loaded
-        if any(name == library or name.startswith(f"{library}.") for library in worker_only)
-    ] == []
+        if any(name == library or name.startswith(f"{library}.") for library in libraries)
+    ]
+
+
+def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(web_modules):
+    """The web defers jobs by name: it registers the tasks, but what their bodies need (Pillow,
+    smtplib, the page fetcher, selectolax) is loaded by the worker that runs them."""
+    assert "app.notes.routes" in web_modules  # it did load the app
+    kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
+    # Nor, without SENTRY_DSN (unset here), sentry-sdk or the module that sets it up.
+    kept_out += ("sentry_sdk", "app.error_reports", "app.restore_drill")
+    assert [name for name in web_modules if name.startswith(kept_out)] == []
+    worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer", "app.fetcher")
+    assert loaded_of(web_modules, worker_only) == []
+
+
+def test_the_web_loads_what_few_pages_need_only_when_one_is_asked_for(web_modules):
+    """Passkeys (py_webauthn with pyOpenSSL, cbor2, pyasn1: about 15 MB with cryptography),
+    an authenticator app's Fernet keys (cryptography, 7.6 MB) and QR code (segno, 1.1 MB),
+    and word counts' stop words (2 MB) are imported where they are used, and the store's
+    client no longer pulls pyOpenSSL and cryptography in (9.9 MB; app/storage.py): a web
+    worker that never served those pages stays that much smaller (docs/performance.md)."""
+    assert "app.passkeys.ceremonies" in web_modules and "app.two_step.totp" in web_modules
+    rare = ("webauthn", "cryptography", "OpenSSL", "cbor2", "pyasn1", "segno", "stopwordsiso")
+    assert loaded_of(web_modules, rare) == []
 
 
 def python_files():

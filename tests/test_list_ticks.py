@@ -57,7 +57,7 @@ def test_the_list_offers_a_notes_first_open_tasks_and_a_tick_saves_one(user):
     ]
     assert len(ticks) == OPEN_TASKS_LISTED and plain not in {note for note, *_ in ticks}
     _, action, fields, _, _ = ticks[1]
-    assert action == f"/notes/{shop}/tasks/2" and fields["done"] == "1"
+    assert action == f"/notes/{shop}/tasks/2?item=eggs" and fields["done"] == "1"
     response = user.post(action, fields, csrf=False)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/#note-{shop}"  # back to its row
@@ -74,6 +74,17 @@ def test_a_tick_from_the_list_returns_to_the_same_page_and_filters(user):
     response = user.post(action, fields, csrf=False)
     assert response.headers["Location"] == f"/?tag=home&sort=created#note-{note}"
     assert list_ticks(user, "/?tag=home&sort=created") == []
+
+
+def test_a_tick_from_an_older_list_of_an_unchanged_item_applies_and_keeps_the_row(user):
+    note = note_id_of(user.create_note("Shop", "- [ ] milk\n- [ ] eggs"))
+    [_, (_, action, stale, _, _)] = list_ticks(user)
+    edited = "- [ ] milk\n- [ ] eggs\n- [ ] 두부"  # another tab adds an item
+    user.post(f"/notes/{note}/edit", {"title": "Shop", "content": edited, "version": "1"})
+    response = user.post(action, stale, csrf=False)
+    assert response.status_code == 302 and response.headers["Location"] == f"/#note-{note}"
+    assert "The note had changed meanwhile" in user.get("/").get_data(as_text=True)
+    assert content_of(user, note) == "- [ ] milk\n- [x] eggs\n- [ ] 두부"
 
 
 def test_a_stale_tick_from_the_list_gets_the_conflict_page_and_overwrites_nothing(user):
@@ -161,7 +172,8 @@ def test_the_previous_releases_saves_offer_no_tick_until_the_worker_reads_them(a
 class ListTicks(RuleBasedStateMachine):
     """A checklist note ticked from list pages shown at different times, while the note is
     also edited: a tick from the page of the current version is applied, one from an older
-    page gets the conflict page, and the note is always the model's text."""
+    page too when its item's line is unchanged, else it gets the conflict page; the note is
+    always the model's text."""
 
     def __init__(self, user):
         super().__init__()
@@ -195,14 +207,27 @@ class ListTicks(RuleBasedStateMachine):
         shown_at, ticks = data.draw(st.sampled_from(self.pages))
         _, action, fields, _, text = data.draw(st.sampled_from(ticks))
         answer = self.user.post(action, fields, csrf=False)
-        if shown_at == self.version:
+        number = int(action.partition("?")[0].rsplit("/", 1)[1])
+        if shown_at == self.version or self.items[number][0] == text:
+            # The page is current, or the item's line is as it showed it: a tick is a
+            # change of that one line.
             assert answer.status_code == 302
-            number = int(action.rsplit("/", 1)[1])
-            assert self.items[number] == (text, False)
+            self.version += self.items[number] != (text, True)
             self.items[number] = (text, True)
-            self.version += 1
         else:
-            assert answer.status_code == 409  # never a silent overwrite
+            assert answer.status_code == 409  # its line changed: never a silent overwrite
+
+    @rule(data=st.data())
+    def rename_elsewhere(self, data):
+        number = data.draw(st.integers(0, len(self.items) - 1))
+        name, done = self.items[number]
+        self.items[number] = (f"{name}'", done)
+        answer = self.user.post(
+            f"/notes/{self.note}/edit",
+            {"title": "Checklist", "content": self.text(), "version": str(self.version)},
+        )
+        assert answer.status_code == 302
+        self.version += 1
 
     @invariant()
     def the_note_is_the_models_text(self):

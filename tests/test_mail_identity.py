@@ -1,4 +1,4 @@
-"""No mailed link hands an account to someone else (docs/mail.md, "One identity model").
+"""No mailed link hands an account to someone else (docs/mail.md, "Who may undo what").
 
 Each test plays one attack of issue 30's outside review, with real mail through the real
 queue to a real SMTP server: an intruder who knows the password, a second sign-up with an

@@ -42,7 +42,20 @@ CASES = {
     "signup_notice": (True, {}),
     "signup_notice_unconfirmed": (False, {}),
     "reset": (True, {}),
-    "password_changed": (True, {}),
+    "password_changed": (
+        True,
+        {
+            "ended": {
+                "sessions": 2,
+                "tokens": ["백업"],
+                "passkeys": ["휴대폰"],
+                "app": True,
+                "paused_links": 1,
+                "drop_request": True,
+                "moves": 1,
+            }
+        },
+    ),
     "email_change": (True, {"new_email": "min.new@example.com"}),
     "email_change_requested": (True, {}),
     "email_in_use": (True, {}),
@@ -53,11 +66,16 @@ CASES = {
     "two_step_on": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "two_step_off": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "recovery_codes_made": (True, {"at": "2026-11-25T09:30:00+00:00"}),
+    "reading_changed": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "passkey_added": (True, {"name": "휴대폰", "at": "2026-11-25T09:30:00+00:00"}),
     "passkey_removed": (True, {"name": "휴대폰", "at": "2026-11-25T09:30:00+00:00"}),
     "second_step_recovery_asked": (
         True,
-        {"at": "2026-11-25T09:30:00+00:00", "ends": "2026-12-02T09:30:00+00:00"},
+        {
+            "at": "2026-11-25T09:30:00+00:00",
+            "ends": "2026-12-02T09:30:00+00:00",
+            "lapses": "2026-12-09T09:30:00+00:00",
+        },
     ),
     "second_step_recovered": (True, {"at": "2026-12-02T09:30:00+00:00"}),
 }

@@ -21,7 +21,8 @@ SAFE_TAGS = {
 }
 SAFE_ATTRIBUTES = {
     *("href", "rel", "title", "class", "start", "role", "aria-label"),
-    *("type", "form", "formaction", "name", "value"),  # a task's button
+    *("type", "form", "formaction", "name", "value", "id"),  # a task's button
+    "tabindex",  # a table's or code block's, Memo's own: it scrolls by keyboard
 }
 RENDERED = re.compile(
     r'<div class="content markdown">(.*?)</div>\s*(?:<form id="task-form"|\n)', re.S
@@ -130,7 +131,8 @@ def test_plain_text_written_before_keeps_its_line_breaks(user):
 
 CHECKLIST = "Shopping:\n\n- [ ] milk\n- [x] eggs\n  - [ ] brown ones\n\n```\n- [ ] not a task\n```"
 BUTTON = re.compile(
-    r'<button type="submit" form="task-form" class="tick[^"]*"\s*formaction="([^"]+)"\s*'
+    r'<button type="submit" form="task-form" class="tick[^"]*" id="task-\d+"\s*'
+    r'formaction="([^"]+)"\s*'
     r'name="done" value="([01])"\s*title="[^"]*"\s*aria-label="([^"]+)">'
 )
 TASK_FORM = re.compile(
@@ -146,7 +148,11 @@ def task_buttons(browser, note):
     page = browser.get(f"/notes/{note}").get_data(as_text=True)
     token, version, back = TASK_FORM.search(page).groups()
     return [
-        (action, {"csrf_token": token, "version": version, "next": back, "done": done}, label)
+        (
+            unescape(action),
+            {"csrf_token": token, "version": version, "next": back, "done": done},
+            label,
+        )
         for action, done, label in BUTTON.findall(page)
     ]
 
@@ -160,9 +166,10 @@ def test_each_task_is_a_named_button_that_ticks_it_without_the_editor(user):
         "“brown ones”: not done",
     ]
     action, fields, _ = buttons[0]
-    assert action == f"/notes/{note}/tasks/0"
+    assert action == f"/notes/{note}/tasks/0?item=milk"  # the item's text as shown
     response = user.post(action, fields, csrf=False)
-    assert response.status_code == 302 and response.headers["Location"] == f"/notes/{note}"
+    # Back to the item ticked, not the top of the page.
+    assert response.status_code == 302 and response.headers["Location"] == f"/notes/{note}#task-0"
     assert content_of(user, note) == CHECKLIST.replace("- [ ] milk", "- [x] milk")
     action, fields, _ = task_buttons(user, note)[1]
     user.post(action, fields, csrf=False)
@@ -178,7 +185,7 @@ def test_a_tick_goes_back_to_a_same_site_next_only(user):
     assert user.post(action, fields, csrf=False).headers["Location"] == "/?sort=created"
     action, fields, _ = task_buttons(user, note)[0]
     fields = {**fields, "next": "https://evil.example/"}
-    assert user.post(action, fields, csrf=False).headers["Location"] == f"/notes/{note}"
+    assert user.post(action, fields, csrf=False).headers["Location"] == f"/notes/{note}#task-0"
 
 
 def test_a_stale_tick_gets_the_conflict_page_and_overwrites_nothing(user):
@@ -190,6 +197,31 @@ def test_a_stale_tick_gets_the_conflict_page_and_overwrites_nothing(user):
     assert response.status_code == 409
     assert "This note was changed meanwhile" in response.get_data(as_text=True)
     assert content_of(user, note) == edited
+
+
+def test_a_tick_of_a_line_unchanged_elsewhere_applies_and_says_it_reread(user):
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
+    buttons = task_buttons(user, note)
+    edited = CHECKLIST.replace("Shopping:", "Shopping, Saturday:")  # another tab's edit
+    user.post(f"/notes/{note}/edit", {"title": "Shop", "content": edited, "version": "1"})
+    action, stale, _ = buttons[2]  # "brown ones", still as the page showed it
+    response = user.post(action, stale, csrf=False)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/notes/{note}#task-2"
+    page = user.get(f"/notes/{note}").get_data(as_text=True)
+    assert "The note had changed meanwhile: your tick went on its newest text." in page
+    assert content_of(user, note) == edited.replace("- [ ] brown", "- [x] brown")
+    # The same old page's tick of the first item: still its line, so it applies too.
+    action, stale, _ = buttons[0]
+    assert user.post(action, stale, csrf=False).status_code == 302
+    assert "- [x] milk" in content_of(user, note)
+
+
+def test_a_tick_sent_without_the_items_text_still_needs_the_current_version(user):
+    note = note_id_of(user.create_note("Shop", CHECKLIST))
+    action, stale, _ = task_buttons(user, note)[0]
+    user.post(f"/notes/{note}/edit", {"title": "Shop", "content": CHECKLIST + "!", "version": "1"})
+    assert user.post(action.partition("?")[0], stale, csrf=False).status_code == 409
 
 
 def test_a_tick_counts_as_a_note_write(app, user, monkeypatch):

@@ -191,7 +191,7 @@ LIST_FORM = re.compile(
     r'<input type="hidden" name="next" value="([^"]+)">'
 )
 TICK_BOX = re.compile(
-    r'<li id="note-\d+"( class="completed")?>\s*'
+    r'<li id="note-\d+"(?: data-refresh)?( class="completed")?>\s*'
     r'<span><button type="submit" name="toggle" value="(\d+)"'
     r'.*?<a href="([^"]+)">([^<]+)</a>',
     re.DOTALL,

@@ -48,7 +48,7 @@ def test_a_row_shows_a_plain_text_preview_its_time_and_its_task_counts(user):
         )
     )
     assert rows(user) == [
-        ("Tasks", "Today call Bob write", "Written", "1/2 done"),
+        ("Tasks", None, "Written", "1/2 done"),  # its open item says it
         ("Plain", "just words on two lines", "Written", None),
     ]
     edit(user, note, "Tasks", "- [x] call\n- [x] write")

@@ -34,7 +34,7 @@ from tests.passkeying import (
     with_passkey,
 )
 from tests.phones import enter_code, turn_on
-from tests.signing_in import copy_of, new_browser, password_step, signed_in
+from tests.signing_in import copy_of, new_browser, password_step, settle_second_steps, signed_in
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -182,6 +182,7 @@ def test_wrong_passkeys_spend_the_accounts_second_step_budget(app, verified):
 
 def test_a_password_reset_keeps_the_passkey_and_the_second_step(app, verified, mail_server):
     passkey, _ = with_passkey(verified)
+    settle_second_steps(app)  # added weeks ago: the owner's own
     ask_reset(app)
     assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
     browser = new_browser(app)

@@ -187,7 +187,9 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
         parser = InlineCode()
         parser.feed(response.get_data(as_text=True))
         assert parser.found == [], path
-        # Every page keeps (and on sign-out clears) note drafts; a note's page adds the
+        # Every page keeps (and on sign-out clears) note drafts and the offline outbox, and
+        # registers the service worker; the list and a note tick task items in place; a
+        # note's page adds the
         # attachment form's script, a file as well, and the share sheet's; sign-up reads the
         # browser's time zone, my page makes the time zones searchable, refuses an import over
         # the limit before it uploads and names the file it sends; the note form has the
@@ -200,13 +202,15 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
                 "/static/file-size.js",
                 "/static/import-upload.js",
             ],
-            "/notes/1": ["/static/share.js"],
+            "/": ["/static/tasks.js"],
+            "/notes/1": ["/static/share.js", "/static/tasks.js"],
             "/notes/new": ["/static/editor.js"],
             "/notes/1/edit": ["/static/editor.js"],
         }
         before = before.get(path, [])
         extra = ["/static/upload.js"] if path == "/notes/1" else []
-        assert parser.scripts == [*before, "/static/confirm.js", "/static/drafts.js", *extra], path
+        every = ["/static/confirm.js", "/static/drafts.js", "/static/pocket.js"]
+        assert parser.scripts == [*before, *every, *extra], path
 
 
 def test_deleting_a_note_still_asks_first_through_the_static_script(user):

@@ -3,6 +3,7 @@ with a real pyotp code, signing in asks for one, each code works once, wrong cod
 throttled in PostgreSQL, and neither a reset, remember-me nor a stolen session gets past it.
 Real PostgreSQL, the real queue and SMTP server."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -24,7 +25,7 @@ from tests.mailbox import (
     text_of,
 )
 from tests.phones import RECOVERY_CODE, SECRET, Phone, enter_code, setup_field, turn_on
-from tests.signing_in import copy_of, new_browser, password_step, signed_in
+from tests.signing_in import copy_of, new_browser, password_step, settle_second_steps, signed_in
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 TOKEN_FORM = {"name": "laptop", "scope": "read", "expires_days": "30", "password": PASSWORD}
@@ -41,6 +42,11 @@ def test_the_set_up_page_shows_a_new_secret_as_a_qr_code_and_as_letters(app, ver
     assert page.headers["Cache-Control"] == "no-store"
     assert "<svg" in text and 'class="qr"' in text  # drawn here: no outside script or image
     assert 'id="totp-secret">' in text
+    # On the phone itself: a link the app opens, and the key to copy, in groups of four.
+    assert 'href="otpauth://totp/' in text and "Open in the authenticator app" in text
+    key = SECRET.search(text).group(1)
+    assert re.fullmatch(r"[A-Z2-7]{4}( [A-Z2-7]{4})*( [A-Z2-7]{1,4})?", key), key
+    assert f'data-copy-text="{key.replace(" ", "")}"' in text
     assert 'autocomplete="one-time-code"' in text and 'inputmode="numeric"' in text
     again = verified.get("/mypage/totp").get_data(as_text=True)
     assert again != text, "each visit shows a new secret"
@@ -119,14 +125,30 @@ def test_a_recovery_code_works_once(app, verified):
 def test_wrong_codes_are_throttled_per_account_whatever_the_browser(app, verified):
     phone, _ = turn_on(verified)
     limit = app.config["TWO_STEP_FAILURES_PER_WINDOW"]
+    warnings = []
     for attempt in range(limit):
         browser, _ = password_step(app)
-        assert enter_code(browser, f"{attempt:06d}").status_code == 400
+        answer = enter_code(browser, f"{attempt:06d}")
+        assert answer.status_code == 400
+        said = answer.get_data(as_text=True)
+        warnings.append(re.findall(r"(You can try \d+ more codes?|That was the last try)", said))
+    # The last wrong codes before the wait say how many are left.
+    assert warnings[-3:] == [
+        ["You can try 2 more codes"],
+        ["You can try 1 more code"],
+        ["That was the last try"],
+    ]
+    assert warnings[0] == []
     browser, _ = password_step(app)
     refused = enter_code(browser, phone.code())
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
     assert not signed_in(browser), "past the limit, even the right code is not checked"
+    # The code page itself, saying how long to wait; not an error page sending a person who
+    # is not signed in to their notes.
+    page = refused.get_data(as_text=True)
+    assert 'name="code"' in page and "try again in 15 minutes" in page
+    assert "Back to your notes" not in page
 
 
 def test_two_app_instances_share_the_count_of_wrong_codes(app, verified):
@@ -158,6 +180,7 @@ def test_one_code_sent_at_once_from_five_browsers_signs_in_one(app, verified):
 
 def test_a_password_reset_by_mail_does_not_turn_it_off(app, verified, mail_server):
     phone, _ = turn_on(verified)
+    settle_second_steps(app)  # turned on weeks ago: the owner's own
     ask_reset(app)
     assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
     browser = new_browser(app)

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1/ (docs/api.md): the same notes, with the same rules as the pages.
+"""The JSON API under /api/v1/ (reference: /api/docs): the same notes, the same rules as the pages.
 
 `bp` is a flask-smorest Blueprint (a Flask Blueprint that also describes its routes): its
 schemas (schemas.py) validate the input and make the OpenAPI 3.1 document at

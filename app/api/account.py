@@ -12,6 +12,7 @@ from app.api.cursors import make_cursor, read_cursor
 from app.api.documented import problems
 from app.api.notes import note_json
 from app.api.problems import Problem
+from app.api.reminders import reminders_of
 from app.api.schemas import Me, SearchList, SearchQuery, Tags
 from app.extensions import db
 from app.models import Note
@@ -80,8 +81,9 @@ def search(q, limit, cursor=None):
             select(Note).where(Note.id.in_([match.id for match in results.items]))
         )
     }
+    reminders = reminders_of(list(notes))
     items = [
-        {**note_json(notes[match.id]), "snippet": str(match.snippet)}
+        {**note_json(notes[match.id], reminders.get(match.id)), "snippet": str(match.snippet)}
         for match in results.items
         if match.id in notes
     ]

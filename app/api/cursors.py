@@ -1,5 +1,8 @@
 """Opaque page cursors: a position signed with the app's secret, bound to an account and a query.
 
+The position is the pages' own cursor (app/notes/paging.py, cursor_of: pinned, time, id):
+one codec for the list's place, wrapped here in the API's signature.
+
 A cursor carries the account's id and a digest of the query it continues; one altered,
 or replayed by another account or with another query, is refused with 400.
 """
@@ -46,4 +49,6 @@ def read_cursor(user_id, query, cursor):
             "invalid-cursor",
             gettext("The cursor belongs to another account or another query."),
         )
+    if isinstance(position, list):  # a cursor of the release before: [pinned, micros, id]
+        return "-".join(str(int(value)) for value in position)
     return position

@@ -19,19 +19,29 @@ DESCRIPTIONS = {
         "With an `Idempotency-Key`, the same key within 24 hours answers the note it made, "
         "not a second one."
     ),
-    "GET /api/v1/notes/{note_id}": _l("A note in the trash too."),
-    "PATCH /api/v1/notes/{note_id}": _l(
-        "Any of `title`, `content`, `completed`, `pinned` and `archived`."
+    "GET /api/v1/notes/{note_id}": _l(
+        "A note in the trash too. With `If-None-Match` naming its current tag: 304, no body."
     ),
-    "DELETE /api/v1/notes/{note_id}": _l("Restorable for 30 days; `If-Match` must be its version."),
+    "PATCH /api/v1/notes/{note_id}": _l(
+        "Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder` "
+        '(`{"at", "repeat"}`, or `null` to remove it).'
+    ),
+    "DELETE /api/v1/notes/{note_id}": _l(
+        "Restorable for 30 days; `If-Match` must be its revision."
+    ),
     "POST /api/v1/notes/{note_id}/restore": _l("A note not in it is answered as it is."),
     "PUT /api/v1/notes/{note_id}/tasks/{number}": _l(
-        "Item `number` counts from 0 in document order; on top of the version `If-Match` names."
+        "Item `number` counts from 0 in document order; on top of the revision `If-Match` names."
     ),
     "GET /api/v1/notes/{note_id}/history": _l("And those a conflict set aside; newest first."),
     "GET /api/v1/search": _l(
         '`q` takes words, `"phrases"`, `-excluded`, `prefix*` and `tag:x`; each note comes '
         "with a `snippet` (HTML: the text escaped, the matches in `<mark>`)."
+    ),
+    "GET /api/v1/changes": _l(
+        "In the order of the account's change sequence: a note as it is now (trashed ones "
+        "too), or one deleted for good. Ask again from `next_since`. 410 when `since` is older "
+        "than the deletions kept (90 days): read everything again from 0."
     ),
     "GET /api/v1/tags": _l("Each tag with how many listed notes have it, the most used first."),
     "GET /api/v1/notes/{note_id}/attachments": _l("Oldest first."),
@@ -53,11 +63,15 @@ DESCRIPTIONS = {
 # (the status's reason phrase) and documented.py's for every problem.
 ANSWERS = {
     "OK": _l("OK"),
+    "Not Modified: `If-None-Match` names the note's `ETag`.": _l(
+        "Not Modified: `If-None-Match` names the note's `ETag`."
+    ),
     "Created": _l("Created"),
     "Accepted": _l("Accepted"),
     "No Content": _l("No Content"),
     PROBLEM_DESCRIPTION: _l(
-        "A problem (RFC 9457); its `type` names it (`docs/api.md`). The web front answers a "
+        "A problem (RFC 9457); its `type` names it, such as `/api/problems/not-found` (the "
+        "reference page lists them). The web front answers a "
         "request it refuses before the app (too large, too slow, headers or address too long) "
         "with a small HTML page instead."
     ),
@@ -72,7 +86,8 @@ PROBLEM_MEANINGS = {
     "404": _l("Nothing of this account's has that id."),
     "405": _l("The route does not take this method."),
     "409": _l("The account's state refuses it: a limit is reached, or one is under way."),
-    "412": _l("The note changed after the version in `If-Match`: nothing is overwritten."),
+    "410": _l("`since` is older than the deletions kept: read everything again from 0."),
+    "412": _l("The note changed after the revision in `If-Match`: nothing is overwritten."),
     "413": _l("The body is too large."),
     "414": _l("The address is too long."),
     "415": _l("The body is not JSON."),

@@ -13,7 +13,8 @@ from markupsafe import Markup, escape
 
 from app.api import DOCUMENT
 from app.api.descriptions import ANSWERS, DESCRIPTIONS, PROBLEM_MEANINGS
-from app.api.documented import PROBLEM_DESCRIPTION
+from app.api.documented import EVERY_ROUTE, PROBLEM_DESCRIPTION
+from app.api.problems import PROBLEMS_PATH, TITLES
 from app.api.summaries import SUMMARIES
 
 bp = Blueprint("apidocs", __name__)
@@ -32,6 +33,9 @@ ARRAY_OF = _l("array of %(kind)s")
 EITHER = _l("%(first)s or %(second)s")
 # Where a parameter is sent (OpenAPI's `in`).
 LOCATIONS = {"query": _l("query"), "path": _l("path"), "header": _l("header")}
+HEADER_NAMES = ("If-Match", "Idempotency-Key")
+# The answers every route may give: the page lists them once, not under each route.
+GENERIC = {str(status) for status in EVERY_ROUTE}
 
 
 @dataclass
@@ -68,6 +72,14 @@ def with_code(text):
     """Return `text` as HTML, each part of it in backticks shown as code."""
     parts = str(text).split("`")
     return Markup("").join(code(part) if index % 2 else part for index, part in enumerate(parts))
+
+
+def headers_as_code(text):
+    """Return `text` as HTML, the header names in it (If-Match, Idempotency-Key) as code."""
+    html = escape(str(text))
+    for name in HEADER_NAMES:
+        html = html.replace(name, code(name))
+    return Markup(html)  # noqa: S704  (escaped above; the names are constants)
 
 
 def worded(message, **parts):
@@ -125,6 +137,7 @@ def operation_of(path, method, spec_operation, responses, path_parameters=()):
     answers = sorted(
         answer_of(status, response, responses)
         for status, response in spec_operation.get("responses", {}).items()
+        if status not in GENERIC  # the page says those once, at its top
     )
     body = spec_operation.get("requestBody")
     key = f"{method.upper()} {path}"
@@ -201,4 +214,6 @@ def reference():
         schemas=schemas(spec),
         document_url=url_for("api-docs.openapi_json"),
         problem=with_code(ANSWERS[PROBLEM_DESCRIPTION]),
+        generic=[(status, with_code(PROBLEM_MEANINGS[status])) for status in sorted(GENERIC)],
+        problem_types=[(PROBLEMS_PATH + name, headers_as_code(t)) for name, t in TITLES.items()],
     )

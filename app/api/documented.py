@@ -26,7 +26,8 @@ class ProblemOut(ma.Schema):
 
 PROBLEM = "PROBLEM"  # the document's one response of an error
 PROBLEM_DESCRIPTION = (
-    "A problem (RFC 9457); its `type` names it (`docs/api.md`). The web front answers a "
+    "A problem (RFC 9457); its `type` names it, such as `/api/problems/not-found` (the "
+    "reference page lists them). The web front answers a "
     "request it refuses before the app (too large, too slow, headers or address too long) "
     "with a small HTML page instead."
 )
@@ -47,7 +48,15 @@ IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": True,
-    "description": 'The note\'s version as its ETag says, e.g. "3". Without it: 428.',
+    "description": 'The note\'s revision as its ETag says, e.g. "3", or `*`; compared '
+    'strongly: a weak tag (W/"3") never matches (412). Without it: 428.',
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": 'The ETag the client holds, e.g. "3": 304 while it is the note\'s.',
     "schema": {"type": "string"},
 }
 IDEMPOTENCY_KEY = {

@@ -1,14 +1,14 @@
 """The API's notes: list, create, read, change, trash, restore, tick a task, history.
 
-Every rule of writing is the pages' own (app/notes/service.py): the write rate, the quota,
-the save on top of a version, the trash. A note's ETag is its version: a change or a
-deletion needs it in If-Match (428 without), and one made on an older version is refused
-with 412 and the note as it is now, nothing overwritten.
+Every write goes through the pages' one writer (app/notes/service.py): the write rate, the
+quota, the change on top of a revision, the trash. A note's ETag is its revision, which moves
+on every change of its JSON: a change or a deletion needs it in If-Match (428 without),
+compared strongly (RFC 9110 section 13.1.1: `*` matches any note, a weak tag none), and one
+made on another revision is refused with 412 and the note as it is now, nothing overwritten.
+A read with If-None-Match naming the current tag answers 304.
 """
 
-from datetime import timedelta
-
-from flask import request, url_for
+from flask import Response, request, url_for
 from flask_babel import gettext
 from marshmallow import RAISE
 from sqlalchemy import select, tuple_
@@ -16,9 +16,10 @@ from sqlalchemy import select, tuple_
 from app.api import bp
 from app.api.auth import api_user
 from app.api.cursors import make_cursor, read_cursor
-from app.api.documented import IDEMPOTENCY_KEY, IF_MATCH, problems
+from app.api.documented import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from app.api.idempotency import digest_of, remember, remembered_note
 from app.api.problems import Problem
+from app.api.reminders import reminder_json, reminders_of, set_reminder
 from app.api.schemas import History, NoteChange, NoteCreate, NoteList, NoteOut, NotesQuery, TaskTick
 from app.extensions import db
 from app.markdown import summary
@@ -26,14 +27,17 @@ from app.models import Note
 from app.models.notes import SET_ASIDE
 from app.notes import history, service
 from app.notes.lookup import owned_note
-from app.notes.paging import EPOCH
+from app.notes.paging import cursor_of, position_of, sort_named
 from app.tags import tag_name
 
-TEXT_FIELDS = ("title", "content")
+MISSING = object()
 
 
-def note_json(note):
-    """Return a note as the API shows it (times as datetimes, in UTC)."""
+def note_json(note, reminder=MISSING):
+    """Return a note as the API shows it (times as datetimes, in UTC; its reminder's in
+    the reminder's zone). A page of notes passes each one's `reminder`, read at once."""
+    if reminder is MISSING:
+        reminder = reminders_of([note.id]).get(note.id)
     done, total = note.tasks_done, note.tasks_total
     if done is None or total is None:  # a note the previous release wrote, not yet read
         facts = summary(note.content)
@@ -51,12 +55,19 @@ def note_json(note):
         "created_at": note.created_at,
         "updated_at": note.updated_at,
         "version": note.version,
+        "revision": note.revision,
+        "reminder": reminder_json(reminder),
     }
 
 
 def etag(note):
-    """Return the note's ETag: its version, quoted."""
-    return f'"{note.version}"'
+    """Return the note's ETag: its revision, quoted (a strong tag)."""
+    return f'"{note.revision}"'
+
+
+def entity_tags(header):
+    """Return the entity tags a conditional header lists, as sent (`*` alone stays `*`)."""
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
 
 
 def find_note(note_id, in_trash=False):
@@ -67,17 +78,28 @@ def find_note(note_id, in_trash=False):
     return note
 
 
-def version_matched(note):
-    """Return the version If-Match names; 428 without one, 412 unless it is the note's."""
+def revision_matched(note):
+    """Return the revision If-Match names (the note's own for `*`); 428 without one, 412
+    unless one of its tags is the note's, strongly compared (a weak tag never matches)."""
     sent = request.headers.get("If-Match")
     if sent is None:
-        raise Problem(428, "version-required", 'Send If-Match with the note\'s ETag, e.g. "3".')
-    value = sent.strip().removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit() and len(value) <= 18) or int(value) != (
-        note.version
-    ):
-        raise stale(note)
-    return note.version
+        raise Problem(
+            428, "version-required", gettext('Send If-Match with the note\'s ETag, e.g. "3".')
+        )
+    tags = entity_tags(sent)
+    if tags == ["*"] or etag(note) in tags:
+        return note.revision
+    raise stale(note)
+
+
+def not_modified(note):
+    """Return whether If-None-Match names the note's current tag (or `*`): weakly compared,
+    as RFC 9110 section 13.1.2 says for this header."""
+    sent = request.headers.get("If-None-Match")
+    if sent is None:
+        return False
+    tags = [tag.removeprefix("W/") for tag in entity_tags(sent)]
+    return tags == ["*"] or etag(note) in tags
 
 
 def stale(note):
@@ -88,7 +110,8 @@ def stale(note):
         412,
         "version-mismatch",
         gettext(
-            "The note is at version %(version)s now; nothing was changed.", version=note.version
+            "The note is at revision %(revision)s now; nothing was changed.",
+            revision=note.revision,
         ),
         headers={"ETag": etag(note)},
         note=NoteOut().dump(note_json(note)),
@@ -112,26 +135,23 @@ def list_notes(limit, **query):
     list holds what the notes page lists.
     """
     user_id = api_user().id
-    moment = Note.created_at if query["sort"] == "created" else Note.updated_at
+    sort = sort_named(query["sort"])
+    moment = Note.created_at if sort == "created" else Note.updated_at
     statement = select(Note).where(Note.user_id == user_id, *filters(query))
     position = tuple_(Note.pinned, moment, Note.id)
     if query.get("cursor"):
-        pinned, micros, note_id = read_cursor(user_id, query, query["cursor"])
-        statement = statement.where(
-            position < tuple_(pinned, EPOCH + timedelta(microseconds=micros), note_id)
-        )
+        at = position_of(read_cursor(user_id, query, query["cursor"]))
+        statement = statement.where(position < tuple_(*at))
     found = db.session.scalars(
         statement.order_by(Note.pinned.desc(), moment.desc(), Note.id.desc()).limit(limit + 1)
     ).all()
     items, more = found[:limit], len(found) > limit
-    cursor = make_cursor(user_id, query, position_of(items[-1], moment)) if more else None
-    return {"items": [note_json(note) for note in items], "next_cursor": cursor}
-
-
-def position_of(note, moment):
-    """Return a note's place in the list's order as plain values: pinned, micros, id."""
-    at = getattr(note, moment.key)
-    return [note.pinned, (at - EPOCH) // timedelta(microseconds=1), note.id]
+    cursor = make_cursor(user_id, query, cursor_of(items[-1], sort)) if more else None
+    reminders = reminders_of([note.id for note in items])
+    return {
+        "items": [note_json(note, reminders.get(note.id)) for note in items],
+        "next_cursor": cursor,
+    }
 
 
 def filters(query):
@@ -194,13 +214,17 @@ def note_url(note):
 
 @bp.get("/notes/<id:note_id>")
 @bp.response(200, NoteOut)
-@problems(404)
+@bp.alt_response(304, description="Not Modified: `If-None-Match` names the note's `ETag`.")
+@problems(404, headers=[IF_NONE_MATCH])
 def read_note(note_id):
-    """Read one note, with its version as `ETag`.
+    """Read one note, with its revision as `ETag`.
 
-    A note in the trash too.
+    A note in the trash too. With `If-None-Match` naming its current tag: 304, no body.
     """
-    return answer(find_note(note_id, in_trash=None))
+    note = find_note(note_id, in_trash=None)
+    if not_modified(note):
+        return Response(status=304, headers={"ETag": etag(note)})
+    return answer(note)
 
 
 @bp.patch("/notes/<id:note_id>")
@@ -208,30 +232,34 @@ def read_note(note_id):
 @bp.response(200, NoteOut)
 @problems(403, 404, 409, 412, 422, 428, 429, headers=[IF_MATCH])
 def change_note(body, note_id):
-    """Change a note on top of the version `If-Match` names.
+    """Change a note on top of the revision `If-Match` names.
 
-    Any of `title`, `content`, `completed`, `pinned` and `archived`.
+    Any of `title`, `content`, `completed`, `pinned`, `archived` and `reminder`
+    (`{"at", "repeat"}`, or `null` to remove it).
     """
     note = find_note(note_id)
-    base = version_matched(note)
-    if any(field in body for field in TEXT_FIELDS):
-        title, content = body.get("title", note.title), body.get("content", note.content)
-        service.make_room(note.user_id, title, content, note)
-        if not service.save(note, title, content, base):
-            raise stale(note)
-    apply_flags(note, body)
+    user_id, revision = api_user().id, revision_matched(note)
+    reminder = body.pop("reminder", MISSING)
+    changed = written(note, revision, **body)
+    if reminder is not MISSING:
+        # One transaction: a write spent once, the reminder refused (422) takes the rest back.
+        base = None if changed else revision
+        try:
+            with service.touching(user_id, note, "reminder", revision=base, counted=not changed):
+                set_reminder(note, reminder, api_user().time_zone)
+        except service.Stale:
+            raise stale(note) from None
     db.session.commit()
     return answer(note)
 
 
-def apply_flags(note, body):
-    """Set the note's completed, pinned and archived that the body names."""
-    if "completed" in body:
-        service.set_completed(note, body["completed"])
-    if "pinned" in body:
-        service.set_pinned(note, body["pinned"])
-    if "archived" in body:
-        service.set_archived(note, body["archived"])
+def written(note, revision, **fields):
+    """Change the note's `fields` on top of `revision` (app/notes/service.py) and return
+    those changed; 412 when it moved on."""
+    try:
+        return service.change(api_user().id, note, revision=revision, **fields)
+    except service.Stale:
+        raise stale(note) from None
 
 
 @bp.delete("/notes/<id:note_id>")
@@ -240,11 +268,10 @@ def apply_flags(note, body):
 def trash_note(note_id):
     """Move a note to the trash.
 
-    Restorable for 30 days; `If-Match` must be its version.
+    Restorable for 30 days; `If-Match` must be its revision.
     """
     note = find_note(note_id)
-    version_matched(note)
-    service.move_to_trash(note)
+    written(note, revision_matched(note), trashed=True)
     db.session.commit()
     return "", 204
 
@@ -258,7 +285,7 @@ def restore_note(note_id):
     A note not in it is answered as it is.
     """
     note = find_note(note_id, in_trash=None)
-    service.restore(note)
+    service.change(api_user().id, note, trashed=False)
     db.session.commit()
     return answer(note)
 
@@ -270,20 +297,17 @@ def restore_note(note_id):
 def tick_task(body, note_id, number):
     """Tick a task item of a note, or untick it.
 
-    Item `number` counts from 0 in document order; on top of the version `If-Match` names.
+    Item `number` counts from 0 in document order; on top of the revision `If-Match` names.
     """
     note = find_note(note_id)
-    base = version_matched(note)
+    revision = revision_matched(note)
     content = service.ticked(note, number, body["done"])
     if content is None:
         raise Problem(
             404, "not-found", gettext("The note has no task item %(number)s.", number=number)
         )
-    if content != note.content:
-        service.make_room(note.user_id, note.title, content, note)
-        if not service.save(note, note.title, content, base):
-            raise stale(note)
-        db.session.commit()
+    written(note, revision, content=content)
+    db.session.commit()
     return answer(note)
 
 

@@ -1,7 +1,7 @@
 """The API's errors as RFC 9457 problem details (`application/problem+json`).
 
 Each kind of error has a stable `type`: a relative URI, `/api/problems/<name>`, resolved
-against the API's own address, so it stays right on any host. docs/api.md lists them.
+against the API's own address, so it stays right on any host. /api/docs lists them.
 """
 
 from flask import jsonify, request
@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from app.api.reasons import translated_reason
 from app.errors import message_for
 from app.extensions import db
 
@@ -24,6 +25,7 @@ BY_STATUS = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    410: "changes-forgotten",
     412: "version-mismatch",
     413: "too-large",
     415: "not-json",
@@ -42,6 +44,7 @@ TITLES = {
     "method-not-allowed": _l("Method not allowed"),
     "conflict": _l("Conflict"),
     "version-mismatch": _l("The note changed since that version"),
+    "changes-forgotten": _l("Changes this old are no longer kept"),
     "version-required": _l("If-Match is required"),
     "too-large": _l("Too large"),
     "not-json": _l("The body must be JSON"),
@@ -92,7 +95,8 @@ def invalid_fields(error):
     fields = []
     for location in messages.values():
         for name, reasons in location.items() if isinstance(location, dict) else []:
-            reason = reasons if isinstance(reasons, str) else "; ".join(map(str, reasons))
+            reasons = [reasons] if isinstance(reasons, str) else reasons
+            reason = " ".join(translated_reason(str(each)) for each in reasons)
             fields.append({"name": name, "reason": reason})
     return fields
 

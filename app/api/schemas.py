@@ -8,7 +8,9 @@ import marshmallow as ma
 from flask_babel import gettext
 from marshmallow import fields, validate
 
-from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from app.models import BIGINT_MAX, CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from app.notes.changes import FEED_LIMIT_MAX
+from app.reminders.schedule import REPEATS
 from app.tags import TAG_MAX_LENGTH, TAGS_PER_FILTER
 from app.validators import ALLOWED_CONTROLS
 
@@ -57,12 +59,37 @@ class NoteCreate(Strict):
     pinned = fields.Boolean(load_default=False)
 
 
+class ReminderIn(Strict):
+    at = fields.DateTime(
+        required=True,
+        format="iso",
+        metadata={
+            "description": "RFC 3339 with an offset (that instant), or without one (the "
+            "account's own clock); to the minute"
+        },
+    )
+    repeat = fields.String(required=True, validate=validate.OneOf(REPEATS))
+    private = fields.Boolean(
+        load_default=False, metadata={"description": "the mail leaves the note's title out"}
+    )
+
+
 class NoteChange(Strict):
     title = title_field()
     content = content_field()
     completed = fields.Boolean()
     pinned = fields.Boolean()
     archived = fields.Boolean()
+    reminder = fields.Nested(ReminderIn, allow_none=True)
+
+
+class ReminderOut(ma.Schema):
+    at = fields.DateTime(required=True, metadata={"description": "the start, on its zone's clock"})
+    repeat = fields.String(required=True, validate=validate.OneOf(REPEATS))
+    next_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "null: it fires no more"}
+    )
+    private = fields.Boolean(required=True)
 
 
 class TaskTick(Strict):
@@ -86,7 +113,11 @@ class NoteOut(ma.Schema):
     tasks = fields.Nested(Tasks, required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
-    version = fields.Integer(required=True)
+    version = fields.Integer(required=True, metadata={"description": "the text's version"})
+    revision = fields.Integer(
+        required=True, metadata={"description": "moves on every change; the ETag"}
+    )
+    reminder = fields.Nested(ReminderOut, required=True, allow_none=True)
 
 
 class NotesQuery(Strict):
@@ -100,7 +131,11 @@ class NotesQuery(Strict):
     pinned = fields.Boolean()
     archived = fields.Boolean(load_default=False)
     trashed = fields.Boolean(load_default=False)
-    sort = fields.String(validate=validate.OneOf(["updated", "created"]), load_default="updated")
+    sort = fields.String(
+        validate=validate.OneOf(["updated", "edited", "created"]),
+        load_default="updated",
+        metadata={"description": "`updated` and `edited` name one order: last edited first"},
+    )
 
 
 class NoteList(ma.Schema):
@@ -188,3 +223,28 @@ class ExportState(ma.Schema):
     state = fields.String(required=True)
     created_at = fields.DateTime(required=True, allow_none=True)
     download_url = fields.String(required=True, allow_none=True)
+
+
+class ChangesQuery(Strict):
+    since = fields.Integer(
+        validate=validate.Range(0, BIGINT_MAX),
+        load_default=0,
+        metadata={"description": "the `next_since` of the last page read; 0: from the start"},
+    )
+    limit = fields.Integer(validate=validate.Range(1, FEED_LIMIT_MAX), load_default=100)
+
+
+class Deleted(ma.Schema):
+    id = fields.Integer(required=True)
+    deleted_at = fields.DateTime(required=True)
+
+
+class Change(ma.Schema):
+    seq = fields.Integer(required=True)
+    note = fields.Nested(NoteOut, metadata={"description": "the note as it is now"})
+    deleted = fields.Nested(Deleted, metadata={"description": "a note deleted for good"})
+
+
+class Changes(ma.Schema):
+    items = fields.List(fields.Nested(Change), required=True)
+    next_since = fields.Integer(required=True)

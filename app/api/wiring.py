@@ -11,7 +11,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from app.api import DOCUMENT, MemoApi, account, bp, docs, files, notes  # noqa: F401  (routes on bp)
+from app.api import (  # noqa: F401  (routes on bp)
+    DOCUMENT,
+    MemoApi,
+    account,
+    bp,
+    changes,
+    docs,
+    files,
+    notes,
+)
 from app.api.auth import authenticate_request
 from app.api.documented import describe_problems
 from app.api.problems import Problem, handle_error, problem_response
@@ -127,6 +136,8 @@ csrf.exempt(bp)
 def init_app(app):
     """Serve the API and its document. Call before errors.init_app: flask-smorest registers
     an app-wide handler of HTTP errors, which the pages' own handler then replaces."""
+    # JSON as UTF-8 text, as the export writes it: "회의록", not "\ud68c\uc758\ub85d".
+    app.json.ensure_ascii = False
     openapi = MemoApi(app)
     openapi.register_converter(IdConverter, id_schema)
     describe_problems(openapi.spec)

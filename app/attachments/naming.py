@@ -14,6 +14,7 @@ import filetype
 from flask_babel import gettext
 from werkzeug.utils import secure_filename
 
+from app.i18n.formats import file_kind
 from app.models import ATTACHMENT_NAME_MAX_LENGTH as NAME_MAX_LENGTH
 
 EXTENSION_MAX_LENGTH = 16
@@ -114,17 +115,17 @@ def served_type(name, head):
         if sniffed:
             raise TypeMismatch(
                 gettext(
-                    "%(name)s is named as %(claimed)s, but its content looks like %(found)s.",
+                    "%(name)s: its name says “%(claimed)s”, but its content is “%(found)s”.",
                     name=name,
-                    claimed=claimed,
-                    found=sniffed.mime,
+                    claimed=file_kind(claimed),
+                    found=file_kind(sniffed.mime),
                 )
             )
         raise TypeMismatch(
             gettext(
-                "%(name)s is named as %(claimed)s, but its content is not in that format.",
+                "%(name)s: its name says “%(claimed)s”, but its content is not in that format.",
                 name=name,
-                claimed=claimed,
+                claimed=file_kind(claimed),
             )
         )
     return claimed
@@ -132,6 +133,10 @@ def served_type(name, head):
 
 def content_disposition(name):
     """Return `attachment` with the name as RFC 6266 asks: an ASCII fallback and `filename*`."""
-    fallback = secure_filename(name) or FALLBACK_NAME
+    stem, dot, extension = name.rpartition(".")
+    if dot and not secure_filename(stem):  # no ASCII letter in the stem: keep the extension
+        fallback = f"{FALLBACK_NAME}.{secure_filename(extension)}".rstrip(".")
+    else:
+        fallback = secure_filename(name) or FALLBACK_NAME
     encoded = quote(name, safe="")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -16,9 +16,10 @@ from app.attachments.uploads import (
     start_upload,
     upload_form,
 )
-from app.errors import handle_http_error
+from app.errors import handle_http_error, wants_json
 from app.extensions import db
 from app.notes.lookup import get_note
+from app.notes.routes import detail
 
 bp = Blueprint("attachments", __name__)
 
@@ -27,6 +28,10 @@ bp = Blueprint("attachments", __name__)
 def upload_refused(refusal):
     """Answer a refused upload with its message and status (HTML or JSON)."""
     db.session.rollback()
+    if request.endpoint == "attachments.confirm" and refusal.status != 404 and not wants_json():
+        # A browser back from the store: the note page, the refusal in words in its panel.
+        flash(str(refusal), "attachments-error")
+        return detail(request.view_args["note_id"]), refusal.status
     error = default_exceptions[refusal.status](description=str(refusal))
     if refusal.retry_after:
         error.retry_after = refusal.retry_after

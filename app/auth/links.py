@@ -1,18 +1,17 @@
 """Mailed links as the auth pages spend them: looked up under the account's lock, refused with
 a page that says why, and the moves of address they make (docs/mail.md)."""
 
-from flask import render_template
+from flask import flash, render_template
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app import objects
-from app.auth import throttle
+from app.auth import throttle, ways_in
 from app.auth.tasks import defer_notices
 from app.extensions import db
 from app.i18n.formats import local_time_writer
-from app.models import AddressHold, MailToken, SecondStepRecovery, User, lock_user, utcnow
-from app.tokens import service as tokens
+from app.models import AddressHold, MailToken, User, lock_user, utcnow
 
 # Why a mailed link did not work, and where to ask for another.
 LINK_PROBLEMS = {
@@ -24,11 +23,20 @@ LINK_PROBLEMS = {
     "expired": _l("This link has expired."),
     "void": _l("This link no longer works: the account changed since it was sent."),
     "taken": _l("That address belongs to another account now, so this account keeps its own."),
+    "changed": _l(
+        "This link no longer works: the account's two-step sign-in or its passkeys changed "
+        "since it was sent. Ask again if you still want it."
+    ),
     "outranked": _l(
         "This link no longer works: the account was secured from an address that ranks above "
         "this one."
     ),
 }
+# A reset or an undo ends a standing request to turn the second step off (docs/mail.md).
+DROP_REQUEST_ENDED = _l(
+    "The request to turn two-step sign-in off is cancelled. If it was yours, ask again from "
+    "the code page: the wait starts again."
+)
 # Longer than any token Memo makes; such a "token" is not looked up at all.
 TOKEN_MAX_LENGTH = 100
 
@@ -72,23 +80,30 @@ def look_up(token, purposes, lock=False):
 
 def take_back(user, row, new_password):
     """Recover the account from the address the link `row` was mailed to (a reset or a "this
-    was not me" link), with `new_password`; return the addresses that lost their standing.
+    was not me" link), with `new_password`; return (the addresses that lost their standing,
+    what the recovery ended).
 
-    The one place both recoveries share (docs/mail.md, "Who may undo what"): the password
-    changes (which voids every bound link), the address is confirmed (the link reached it:
-    it is the holder's, whoever made the account with it), the link is spent, what the
-    address outranks is deleted, and every session and every access token of the account
-    ends, so nothing an intruder made outlives the recovery.
+    The one place both recoveries share (docs/mail.md, "The one rule"): the password changes
+    (which voids every bound link), the address is confirmed (the link reached it: it is the
+    holder's, whoever made the account with it), the link is spent, what the address
+    outranks is deleted, and the registry of the ways in (app/auth/ways_in.py) ends every one
+    the owner's proofs did not make.
     """
     user.set_password(new_password)
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
     dropped = MailToken.delete_outranked(user, row.email, keep=row)
-    user.end_every_session()
-    tokens.revoke_all(user.id)
-    SecondStepRecovery.end(user.id)  # whoever asked to drop the second step had the password
+    ended = ways_in.recover(user, row.email)
     throttle.clear_failures(user.email)
-    return dropped
+    return dropped, ended
+
+
+def say_what_ended(ended):
+    """Flash what a recovery ended beyond the sessions, as its mail lists it too."""
+    if ended.drop_request:
+        flash(DROP_REQUEST_ENDED, "info")
+    if ended.paused_links:
+        flash(gettext("Your share links are paused: keep or revoke each on My page."), "info")
 
 
 def who_may_undo(user):

@@ -1,7 +1,7 @@
 """What each mail to an account says and who gets it; the send_account_mail job calls deliver().
 
-The rules every mailed link follows are in docs/mail.md ("One identity model for mailed
-links", "Who may undo what"). A notice goes to each verified address of the account with
+The rules every mailed link follows are in docs/mail.md ("The one rule", "Who may undo
+what"). A notice goes to each verified address of the account with
 standing (AddressHold), with a "this was not me" link that secures the account
 (auth.routes.secure) where that address may undo, and where the act it announces was not
 done from it. A link's token is made here, in the
@@ -20,6 +20,7 @@ from app import mail
 from app.extensions import db
 from app.i18n.choice import place_of
 from app.i18n.formats import DATE_TIME_PATTERNS
+from app.i18n.languages import LANGUAGES
 from app.models import AccessToken, AddressHold, LoginSession, MailToken, User, comparison_key
 
 
@@ -93,7 +94,9 @@ def notice(user, subject, template, to=None, undo=True, actor=None, farewell=Fal
         lifetime = current_app.config["SECURE_LINK_LIFETIME"]
         token = MailToken.issue(user, "secure", to, lifetime)
         links.update(secure_link=mail.link("auth.secure", token=token), secure_days=days(lifetime))
-    context.update(links, nickname=user.nickname, actor=actor)
+    # Each recipient reads the text of its own role: the account's address now, or one it left.
+    recipient = "current" if key == comparison_key(user.email) else "former"
+    context.update(links, nickname=user.nickname, actor=actor, recipient=recipient)
     return mail.compose(to, subject, template, **context)
 
 
@@ -129,9 +132,14 @@ def reset(user):
     return mail.compose(user.email, gettext("Reset your Memo password"), "reset", **context)
 
 
-def password_changed(user, to=None, actor=None, farewell=False):
+def password_changed(user, to=None, actor=None, farewell=False, ended=None):
+    """Tell the addresses with standing that the password changed; after a reset, what the
+    recovery ended (`ended`: app/auth/ways_in.py's Ended)."""
     subject = gettext("Your Memo password was changed")
-    return notice(user, subject, "password_changed", to=to, actor=actor, farewell=farewell)
+    context = {"ended": ended}
+    return notice(
+        user, subject, "password_changed", to=to, actor=actor, farewell=farewell, **context
+    )
 
 
 def email_change(user, new_email, session_id=None):
@@ -167,11 +175,11 @@ def email_changed(user, old_email=None, to=None, actor=None):
     return notice(user, subject, "email_changed", to=to or old_email, **context)
 
 
-def account_secured(user, to=None, actor=None, moved_back=False, farewell=False):
+def account_secured(user, to=None, actor=None, moved_back=False, farewell=False, ended=None):
     """Tell the addresses with standing that a "this was not me" link, mailed to `actor`,
     was used: a new password, every session ended, the account back at `actor` if moved."""
     subject = gettext("Your Memo account was secured")
-    context = {"actor": actor, "moved_back": moved_back, "farewell": farewell}
+    context = {"actor": actor, "moved_back": moved_back, "farewell": farewell, "ended": ended}
     return notice(user, subject, "account_secured", to=to, **context)
 
 
@@ -198,9 +206,9 @@ def dated_notice(user, subject, template, to, actor, at, **context):
     return notice(user, subject, template, to=to, actor=actor, when=when, **context)
 
 
-def two_step_on(user, to=None, actor=None, at=None):
+def two_step_on(user, to=None, actor=None, at=None, ended=None):
     subject = gettext("Two-step sign-in is on for your Memo account")
-    return dated_notice(user, subject, "two_step_on", to, actor, at)
+    return dated_notice(user, subject, "two_step_on", to, actor, at, ended=ended)
 
 
 def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
@@ -211,12 +219,11 @@ def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
     return dated_notice(user, subject, "two_step_off", to, actor, at, passkeys_left=passkeys_left)
 
 
-def passkey_added(user, to=None, actor=None, name="", at=None):
+def passkey_added(user, to=None, actor=None, name="", at=None, ended=None):
     subject = gettext("A passkey was added to your Memo account")
     link = mail.link("two_step.security")
-    return dated_notice(
-        user, subject, "passkey_added", to, actor, at, name=name, security_link=link
-    )
+    context = {"name": name, "security_link": link, "ended": ended}
+    return dated_notice(user, subject, "passkey_added", to, actor, at, **context)
 
 
 def passkey_removed(user, to=None, actor=None, name="", at=None):
@@ -224,15 +231,31 @@ def passkey_removed(user, to=None, actor=None, name="", at=None):
     return dated_notice(user, subject, "passkey_removed", to, actor, at, name=name)
 
 
-def second_step_recovery_asked(user, to=None, actor=None, at=None, ends=None):
-    subject = gettext("Someone asked to turn off two-step sign-in for your Memo account")
+def second_step_recovery_asked(user, to=None, actor=None, at=None, ends=None, lapses=None):
+    """Tell every address with standing that turning the second step off was asked: from
+    when it may be finished, and until when (`lapses`; none in jobs of the release before)."""
+    subject = gettext("Turning off two-step sign-in was asked for your Memo account")
     ends = local_time(user, datetime.fromisoformat(ends))
-    return dated_notice(user, subject, "second_step_recovery_asked", to, actor, at, ends=ends)
+    lapses = local_time(user, datetime.fromisoformat(lapses)) if lapses else None
+    context = {"ends": ends, "lapses": lapses}
+    return dated_notice(user, subject, "second_step_recovery_asked", to, actor, at, **context)
 
 
 def second_step_recovered(user, to=None, actor=None, at=None):
     subject = gettext("Two-step sign-in is off for your Memo account")
     return dated_notice(user, subject, "second_step_recovered", to, actor, at)
+
+
+def reading_changed(user, to=None, actor=None, at=None):
+    """Tell the addresses with standing that the account's language or zone changed, in the
+    language it had (deliver's `in_language`): what its mail is written in now, and its zone."""
+    subject = gettext("The language or time zone of your Memo account was changed")
+    context = {
+        "language_name": LANGUAGES.get(user.language or "en", user.language),
+        "zone": place_of(user.time_zone, get_locale()),
+        "security_link": mail.link("mypage.index"),
+    }
+    return dated_notice(user, subject, "reading_changed", to, actor, at, **context)
 
 
 def recovery_codes_made(user, to=None, actor=None, at=None):
@@ -261,6 +284,7 @@ MAILS = {
     "two_step_on": two_step_on,
     "two_step_off": two_step_off,
     "recovery_codes_made": recovery_codes_made,
+    "reading_changed": reading_changed,
     "passkey_added": passkey_added,
     "passkey_removed": passkey_removed,
     "second_step_recovery_asked": second_step_recovery_asked,
@@ -277,8 +301,11 @@ def deliver(kind, user_id=None, **details):
     answers do the same work; it ends here.
     """
     user = db.session.get(User, user_id) if user_id is not None else None
-    # In the account's language; a deleted account's goodbye in the one it had (or English).
-    language = (user.language if user else details.pop("language", None)) or "en"
+    # In the account's language (a change of it is told in the one it had: `in_language`); a
+    # deleted account's goodbye in the one it had (or English).
+    language = details.pop("in_language", None) or (
+        (user.language if user else details.pop("language", None)) or "en"
+    )
     with force_locale(language):
         if kind in ADDRESSED_MAILS:
             message = ADDRESSED_MAILS[kind](user, **details)

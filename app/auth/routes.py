@@ -35,6 +35,7 @@ from app.auth.links import (
     move_back,
     move_to,
     redeemable,
+    say_what_ended,
     take_back,
     who_may_undo,
 )
@@ -46,10 +47,10 @@ from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
 from app.models import (
     AddressHold,
+    SecondStepRecovery,
     User,
     burn_password_check,
     comparison_key,
-    undo_new_second_steps,
     utcnow,
 )
 from app.offline.marks import CLEARED_AT_SIGN_OUT
@@ -224,6 +225,16 @@ ASK_FOR_RESET = {
 }
 
 
+def reset_page(form, user):
+    """Render the form for a new password, saying what the reset keeps and what it ends."""
+    return render_form(
+        "auth/reset_password.html",
+        form,
+        two_step=second_step_on(user),
+        drop_asked=SecondStepRecovery.of(user.id) is not None,
+    )
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
     """Choose a new password from a mailed link: every session ends; nobody is signed in."""
@@ -232,21 +243,23 @@ def reset_password(token):
         row, problem = look_up(token, ("reset",))
         if problem:
             return link_problem(problem, ASK_FOR_RESET)
-        return render_form("auth/reset_password.html", form)
+        return reset_page(form, row.user)
     row, problem = look_up(token, ("reset",), lock=True)
     if problem:
         db.session.rollback()
         return link_problem(problem, ASK_FOR_RESET)
     user = row.user
     # An act from this address: older undo links sent here, and lower addresses' links, go.
-    dropped = take_back(user, row, form.new_password.data)
-    defer_notices("password_changed", user, actor=user.email, farewell=dropped)
+    dropped, ended = take_back(user, row, form.new_password.data)
+    details = ended.as_details()
+    defer_notices("password_changed", user, actor=user.email, farewell=dropped, ended=details)
     db.session.commit()
     sign_out_here()
     flash(
         gettext("Your password is changed, and every session is signed out. Sign in with it."),
         "success",
     )
+    say_what_ended(ended)
     return redirect(url_for("auth.login"))
 
 
@@ -277,11 +290,16 @@ def secure(token):
     user = row.user
     away = comparison_key(user.email) != comparison_key(row.email)
     moved_back = not away or move_back(user, row)
-    dropped = take_back(user, row, form.new_password.data)
-    # An app or a passkey added within the undo window goes too: it may be an intruder's.
-    undo_new_second_steps(user.id, AddressHold.undo_window())
+    dropped, ended = take_back(user, row, form.new_password.data)
     moved = away and moved_back
-    defer_notices("account_secured", user, actor=row.email, farewell=dropped, moved_back=moved)
+    defer_notices(
+        "account_secured",
+        user,
+        actor=row.email,
+        farewell=dropped,
+        moved_back=moved,
+        ended=ended.as_details(),
+    )
     db.session.commit()
     sign_out_here()
     if moved_back:
@@ -298,6 +316,7 @@ def secure(token):
             email=user.email,
         )
     flash(message, "success")
+    say_what_ended(ended)
     return redirect(url_for("auth.login"))
 
 

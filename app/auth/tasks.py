@@ -9,7 +9,7 @@ from app import jobs
 from app.auth import mails, throttle
 from app.extensions import db
 from app.mail import TemporaryMailError, recipient_id
-from app.models import AddressHold, LoginSession, MailToken, TwoStepThrottle
+from app.models import AddressHold, LoginSession, MailToken, TwoStepThrottle, utcnow
 
 logger = logging.getLogger("memo.mail")
 blueprint = procrastinate.Blueprint()
@@ -42,6 +42,15 @@ def defer_notices(kind, user, actor=None, farewell=(), **details):
         defer_mail(kind, user.id, to=email, actor=actor, **details)
     for email in farewell:
         defer_mail(kind, user.id, to=email, actor=actor, farewell=True, **details)
+
+
+def tell_reading_changed(user, old_language, old_zone):
+    """Tell every address with standing, in the language the account had, that its language
+    or time zone changed: notices follow them from now on, so a session that changes them
+    (an intruder's) cannot make the owner's next notices unreadable unnoticed."""
+    if (user.language, user.time_zone) != (old_language, old_zone):
+        language = old_language or "en"
+        defer_notices("reading_changed", user, in_language=language, at=utcnow().isoformat())
 
 
 def defer_unasked_mail(kind, user_id, address, **details):

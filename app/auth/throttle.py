@@ -125,6 +125,15 @@ def too_many_writes(minutes):
     )
 
 
+def too_many_previews(minutes):
+    """Return the 429's message after too many previews of the editor."""
+    return ngettext(
+        "Too many previews just now. Please try again in a minute.",
+        "Too many previews just now. Please try again in %(num)d minutes.",
+        minutes,
+    )
+
+
 TOTALS_WINDOW = timedelta(hours=1)
 WRITES_WINDOW = timedelta(minutes=1)
 
@@ -245,6 +254,13 @@ def spend_note_write(user_id):
     spend([("note-writes", str(user_id), limit)], WRITES_WINDOW, too_many_writes)
 
 
+def spend_preview(user_id):
+    """Count an editor's preview (Markdown rendered for no save); 429 past
+    NOTE_PREVIEWS_PER_MINUTE. Counted in the note writes' table, under a subject of its own."""
+    limit = current_app.config["NOTE_PREVIEWS_PER_MINUTE"]
+    spend([("note-writes", f"preview-{user_id}", limit)], WRITES_WINDOW, too_many_previews)
+
+
 def spend_signup():
     """Count a signup before the email is looked at; abort with 429 when over a limit."""
     config = current_app.config
@@ -296,6 +312,16 @@ def spend_second_step(user_id):
     for scope, limit, window in windows:
         counted = [(scope, str(user_id), config[limit])]
         spend(counted, config[window], too_many_codes, TwoStepThrottle)
+
+
+def second_steps_left():
+    """Return how many more codes this request's count allows before the 429, by the
+    tightest of the windows spend_second_step counted."""
+    spent = g.get("spent", {})
+    return min(
+        (limit - failures for scope, (limit, failures, _) in spent.items() if "two-step" in scope),
+        default=None,
+    )
 
 
 def give_back_second_step(user_id):

@@ -1,6 +1,6 @@
 """Languages and time zones: who reads which, the switcher, and times as the reader reads them.
 
 Modules: choice (the selectors Flask-Babel calls), formats (times and sizes), stored (messages
-jobs store in English), forms and routes (the switcher; its blueprint `bp` lives in routes, as
-models.py imports `stored` from here and must not pull the routes in with it).
+jobs store in English), forms (the switcher's; its route is app/mypage/language.py, a feature
+module, since a signed-in user's switch is told to every address of the account).
 """

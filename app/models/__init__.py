@@ -1,5 +1,5 @@
 """The data model: users, their notes, attachments and word counts, mailed links, throttles,
-access tokens.
+access tokens, reminders.
 
 One module per part (base, accounts, notes, work, access, transfers, tokens); everything is
 imported from here: `from app.models import Note`.
@@ -36,6 +36,7 @@ from app.models.base import (
     password_hasher,
     utcnow,
 )
+from app.models.changes import ChangeCounter, NoteEvent, NoteTombstone
 from app.models.notes import (
     Attachment,
     Note,
@@ -43,6 +44,7 @@ from app.models.notes import (
     NoteVersion,
     new_note_tags,
 )
+from app.models.reminders import Reminder, ReminderOccurrence
 from app.models.tokens import (
     TOKEN_ADDRESS_MAX_LENGTH,
     TOKEN_MAX_DAYS,
@@ -61,8 +63,6 @@ from app.models.two_step import (
     SecondStepRecovery,
     TotpCredential,
     TwoStepThrottle,
-    drop_second_step,
-    undo_new_second_steps,
 )
 from app.models.work import (
     ABANDONED,
@@ -102,6 +102,9 @@ __all__ = [
     "NoteVersion",
     "new_note_tags",
     "Attachment",
+    "ChangeCounter",
+    "NoteEvent",
+    "NoteTombstone",
     "UNFINISHED",
     "STATUS_CHECK",
     "ABANDONED",
@@ -127,9 +130,9 @@ __all__ = [
     "IDEMPOTENCY_KEY_MAX_LENGTH",
     "Passkey",
     "SecondStepRecovery",
-    "drop_second_step",
-    "undo_new_second_steps",
     "TotpCredential",
     "RecoveryCode",
     "TwoStepThrottle",
+    "Reminder",
+    "ReminderOccurrence",
 ]

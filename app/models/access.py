@@ -155,7 +155,7 @@ class AddressHold(db.Model):
 
 
 class MailToken(db.Model):
-    """A link Memo mailed (docs/mail.md, "One identity model for mailed links").
+    """A link Memo mailed (docs/mail.md, "Who may undo what").
 
     Only the token's SHA-256 is kept. A token works once, until `expires_at`, for the account
     and the purpose it was made for. Links that verify an address, reset a password or move
@@ -226,7 +226,8 @@ class MailToken(db.Model):
         return row, row.problem() if row else "unknown"
 
     def problem(self):
-        """Return why this token no longer works ("used", "expired", "void"), or None."""
+        """Return why this token no longer works ("used", "expired", "void", "changed"), or
+        None."""
         if self.used_at is not None:
             return "used"
         if self.expires_at <= utcnow():
@@ -235,6 +236,9 @@ class MailToken(db.Model):
             # The password or the address changed since the link was sent (a link from
             # before revision 0018 has no stamp of both: void too).
             return "void"
+        changed = self.user.proofs_changed_at
+        if self.purpose in self.BOUND_PURPOSES and changed and self.created_at < changed:
+            return "changed"  # its sign-in changed since: checked as the account is now
         if self.purpose == "remove" and (self.user.email_verified or self.email != self.user.email):
             return "void"  # confirmed since, or no longer this address's
         return None
@@ -249,6 +253,8 @@ class MailToken(db.Model):
             cls.expires_at > utcnow(),
             cls.password_stamp == account_stamp(user),
         )
+        if user.proofs_changed_at is not None:
+            query = query.where(cls.created_at >= user.proofs_changed_at)
         return db.session.scalars(query.order_by(cls.id.desc())).all()
 
     @classmethod

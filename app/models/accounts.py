@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
     # insert names it (NULL), so the column's default, with which 0014 verified the accounts
     # made before mail existed, serves only the previous release while it still runs.
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the account's sign-in last changed: a second step on or off, a passkey added or
+    # removed, a recovery (0032). A pending link sent before it is void (docs/mail.md, "The
+    # one rule": a pending link is checked against the account as it is when pressed).
+    proofs_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     notes: Mapped[list["Note"]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -121,6 +125,11 @@ class User(UserMixin, db.Model):
                 LoginSession.token_hash != hash_token(self.session_token or ""),
             )
         )
+
+    def proofs_changed(self):
+        """Record that the account's sign-in changed just now: pending links sent before
+        are void."""
+        self.proofs_changed_at = utcnow()
 
     @property
     def email_verified(self):

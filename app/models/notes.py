@@ -79,6 +79,16 @@ class Note(db.Model):
             "id",
             postgresql_where=text("tagged_version IS DISTINCT FROM version"),
         ),
+        # The change feed's order (migration 0030).
+        Index("ix_note_user_id_seq", "user_id", "seq"),
+        # The previous release's inserts, which the retag job stamps (migration 0030).
+        Index("ix_note_unstamped", "id", postgresql_where=text("seq IS NULL")),
+        # The notes whose stored HTML is older than their text: the retag job renders them.
+        Index(
+            "ix_note_unrendered",
+            "id",
+            postgresql_where=text("rendered_version IS DISTINCT FROM version"),
+        ),
         # Search's index: each lexeme with the owner's id in front (migration 0011).
         Index(
             "ix_note_search_keys",
@@ -130,6 +140,15 @@ class Note(db.Model):
     # while it is the note's version, and the retag job reads the notes where it is not.
     open_tasks: Mapped[list | None] = mapped_column(JSONB, default=new_note_summary("open_tasks"))
     read_version: Mapped[int | None] = mapped_column(BigInteger, default=1)
+
+    # Moved by every change a reader could see (text, title, flags, the trash, tasks): the
+    # API's ETag. `seq`: the account's change sequence at its last change (the feed's order).
+    revision: Mapped[int] = mapped_column(BigInteger, default=1, server_default=text("1"))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    # The content's sanitised HTML (app/markdown.py, render_stored()) as of `rendered_version`;
+    # a page shows it while that is the note's version, and renders in memory otherwise.
+    rendered: Mapped[str | None] = mapped_column(Text, deferred=True)
+    rendered_version: Mapped[int | None] = mapped_column(BigInteger)
 
     owner: Mapped[User] = relationship(back_populates="notes")
 
@@ -218,6 +237,10 @@ class NoteShare(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     views_in_window: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Whether the session that made it had passed a second step (NULL: made before 0032, read
+    # as the password alone); when a recovery paused it, until its owner keeps or revokes it.
+    made_with_second_step: Mapped[bool | None] = mapped_column()
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     note: Mapped[Note] = relationship()
 

@@ -1,7 +1,7 @@
 """An account's data going out (exports) and coming in (imports)."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +21,8 @@ from app.extensions import db
 from app.models.base import EXPORT_BATCH, utcnow
 from app.models.notes import Attachment, Note
 from app.models.work import STATUS_CHECK, UNFINISHED, WordCount, WorkerOutcome, lock_user
+
+IMPORT_NEWS = timedelta(hours=1)  # an import this recent is news at the top of my page
 
 
 class AccountImport(WorkerOutcome, db.Model):
@@ -75,6 +77,14 @@ class AccountImport(WorkerOutcome, db.Model):
         """Return the user's most recent import, or None."""
         query = select(cls).where(cls.user_id == user_id).order_by(cls.id.desc()).limit(1)
         return db.session.scalar(query)
+
+    @property
+    def news(self):
+        """Return whether my page says how it goes at its top, where the import's own
+        message is: while under way, and for an hour after."""
+        if self.status in UNFINISHED:
+            return True
+        return self.finished_at is not None and utcnow() - self.finished_at < IMPORT_NEWS
 
     def finish(self, notes, attachments):
         self.status, self.finished_at = "done", utcnow()

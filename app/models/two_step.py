@@ -1,7 +1,7 @@
 """The second step of signing in: an authenticator app's secret, passkeys, recovery codes,
 and the throttle of wrong codes (docs/security.md, "Two-step sign-in")."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -190,27 +190,15 @@ class Passkey(db.Model):
         RecoveryCode.drop_unless_needed(passkey.user_id)
 
 
-def undo_new_second_steps(user_id, age):
-    """Remove an app turned on and passkeys added less than `age` ago (an undo link's act:
-    they may be an intruder's), and the recovery codes if no second step is left."""
-    db.session.execute(
-        delete(Passkey).where(Passkey.user_id == user_id, Passkey.created_at > utcnow() - age)
-    )
-    db.session.execute(
-        delete(TotpCredential).where(
-            TotpCredential.user_id == user_id, TotpCredential.enabled_at > utcnow() - age
-        )
-    )
-    RecoveryCode.drop_unless_needed(user_id)
-
-
 class SecondStepRecovery(db.Model):
     """An account's request to turn its second step off, made by someone who has the
     password but no second step (a lost phone, lost passkeys, lost codes): it stands
     SECOND_STEP_RECOVERY_WAIT while every address with standing is told, and any second step
-    that passes, reset or undo meanwhile ends it (docs/mail.md, "Losing every second step")."""
+    that passes, reset or undo meanwhile ends it (docs/mail.md, "The one rule": Waits)."""
 
     __tablename__ = "second_step_recovery"
+    # How long a request may be finished once its wait is over (docs/mail.md, "Waits").
+    FINISH_WITHIN = timedelta(days=7)
 
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
@@ -230,13 +218,12 @@ class SecondStepRecovery(db.Model):
         )
         return asked.rowcount == 1
 
+    def lapsed(self, wait):
+        """Return whether the request is void: it may be finished for FINISH_WITHIN once its
+        `wait` is over, then must be asked (and told) again."""
+        return utcnow() >= self.asked_at + wait + self.FINISH_WITHIN
+
     @classmethod
     def end(cls, user_id):
         """End the account's wait, if one stands."""
         db.session.execute(delete(cls).where(cls.user_id == user_id))
-
-
-def drop_second_step(user_id):
-    """Remove the account's app, passkeys and recovery codes (the wait's end)."""
-    for model in (TotpCredential, Passkey, RecoveryCode, SecondStepRecovery):
-        db.session.execute(delete(model).where(model.user_id == user_id))

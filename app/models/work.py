@@ -189,6 +189,13 @@ class PhotoUpload(WorkerOutcome, db.Model):
         return upload
 
     @classmethod
+    def of_key(cls, user_id, upload_key):
+        """Return the user's upload of `upload_key`, or None."""
+        return db.session.scalar(
+            select(cls).where(cls.user_id == user_id, cls.upload_key == upload_key).limit(1)
+        )
+
+    @classmethod
     def latest(cls, user_id):
         """Return the user's most recent upload, or None."""
         return db.session.scalar(

@@ -36,6 +36,10 @@ LATEST_AHEAD = timedelta(days=1)
 NOT_READABLE = stored_message(
     "This file is neither a Memo export (.zip) nor a text file (.txt, .md); nothing was imported."
 )
+DAMAGED = stored_message(
+    "%(name)s is a damaged zip file (cut short or changed on the way, perhaps): download "
+    "the export again and import that. Nothing was imported."
+)
 NOT_UTF8 = stored_message("%(name)s is not UTF-8 text; nothing was imported.")
 OTHER_ENCODING = stored_message(
     "%(name)s looks like %(encoding)s text, which Memo does not read; save it as UTF-8 "

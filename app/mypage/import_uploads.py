@@ -8,23 +8,19 @@ arrived (its size, its time) and queues the import in the user's lane of the que
 (app/mypage/tasks.py). The worker reads the archive from the store (app/mypage/importing.py)
 and deletes it once done or failed; the sweep deletes one never confirmed.
 
-Showing the form writes nothing: its token is an HMAC of the user, the period and the
-user's latest import (so a new key is offered once an import starts), and it travels signed
-in the address the store sends the browser back to. A confirm is bound to that signature and
-to the signed-in user; the same key confirmed again starts nothing. At most IMPORTS_PER_HOUR
-imports start in an hour, counted from the account's rows in PostgreSQL.
+Showing the form writes nothing, and every view offers the same key until an import starts
+(app/mypage/signed_uploads.py): an account has at most one unconfirmed upload in the store
+(a second upload replaces the first), besides the one its single import in flight reads. A
+confirm is bound to the form's signed ticket and to the signed-in user; the same key
+confirmed again starts nothing. At most IMPORTS_PER_HOUR imports start in an hour, counted
+from the account's rows in PostgreSQL.
 """
 
-import hashlib
-import hmac
-from base64 import urlsafe_b64encode
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from app import objects, storage
@@ -33,10 +29,9 @@ from app.errors import STORE_DOWN
 from app.extensions import db
 from app.i18n.formats import file_size
 from app.models import AccountImport, utcnow
-from app.mypage import tasks
+from app.mypage import signed_uploads, tasks
 
-FILENAME_FIELD = "x-amz-meta-filename"
-TOKEN_LENGTH = 24
+PURPOSE = "import-upload"
 FALLBACK_NAME = "import"
 NOT_STARTED = _l(
     "This import was not started from your page, or it was started too long ago. "
@@ -53,19 +48,6 @@ class ImportRefused(Exception):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True)
-class Ticket:
-    """One upload to import that Memo signed: whose, under which token, until when."""
-
-    user_id: int
-    token: str
-    expires_at: datetime
-
-    @property
-    def key(self):
-        return objects.import_upload_key(self.user_id, self.token)
-
-
 def setting(name):
     return current_app.config[name]
 
@@ -80,60 +62,44 @@ def transfer():
     return timedelta(minutes=setting("IMPORT_TRANSFER_MINUTES"))
 
 
-def serializer():
-    return URLSafeSerializer(current_app.secret_key, salt="import-upload")
-
-
-def sign(ticket):
-    return serializer().dumps([ticket.user_id, ticket.token, int(ticket.expires_at.timestamp())])
+def key_of(ticket):
+    return objects.import_upload_key(ticket.user_id, ticket.token)
 
 
 def read_ticket(signed, user_id):
     """Return the ticket a confirm carries, or refuse one Memo did not sign for this user."""
-    try:
-        owner, token, expires = serializer().loads(signed or "")
-    except (BadSignature, TypeError, ValueError):
-        raise ImportRefused(str(NOT_STARTED), status=404) from None
-    if owner != user_id or not isinstance(token, str) or not isinstance(expires, int):
+    ticket = signed_uploads.read_ticket(PURPOSE, signed, user_id)
+    if ticket is None:
         raise ImportRefused(str(NOT_STARTED), status=404)
-    return Ticket(owner, token, datetime.fromtimestamp(expires, UTC))
+    return ticket
 
 
 def form_ticket(user_id, latest_import):
-    """Return the ticket of my page's import form: the same key on every view for a while,
-    and a new one once an import starts (`latest_import`: the user's newest, or None)."""
+    """Return the ticket of my page's import form: the same key on every view until an
+    import starts (`latest_import`: the user's newest, or None), then a new one."""
     latest = latest_import.id if latest_import is not None else 0
-    period = int(utcnow().timestamp() // max(lifetime().total_seconds(), 1))
-    message = f"import-form:{user_id}:{period}:{latest}".encode()
-    digest = hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).digest()
-    token = urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
-    return Ticket(user_id, token, utcnow() + lifetime())
-
-
-@dataclass
-class PageForm:
-    """My page's import form: where it sends the file and its fields, or why there is none."""
-
-    url: str = ""
-    fields: dict = None
-    refusal: str = ""
+    return signed_uploads.form_ticket(PURPOSE, user_id, latest, utcnow(), lifetime())
 
 
 def page_form(user_id, latest_import):
     """Return my page's import form, signed for one upload to the store (writes nothing)."""
     ticket = form_ticket(user_id, latest_import)
-    back = url_for("mypage.import_arrived", upload=sign(ticket), _external=True)
+    back = url_for(
+        "mypage.import_arrived", upload=signed_uploads.sign(PURPOSE, ticket), _external=True
+    )
     try:
-        return PageForm(*upload_form(ticket, back))
+        return signed_uploads.PageForm(*upload_form(ticket, back))
     except storage.StorageError:
-        return PageForm(refusal=str(STORE_DOWN))
+        return signed_uploads.PageForm(refusal=str(STORE_DOWN))
 
 
 def upload_form(ticket, back):
     """Sign the store's policy for a ticket; return the form's URL and hidden fields."""
     expires_in = int((ticket.expires_at - utcnow()).total_seconds())
     sizes = (1, setting("IMPORT_MAX_BYTES"))
-    return storage.upload_form(ticket.key, sizes, expires_in, ("redirect", back), FILENAME_FIELD)
+    return storage.upload_form(
+        key_of(ticket), sizes, expires_in, ("redirect", back), signed_uploads.FILENAME_FIELD
+    )
 
 
 def discard(key, message, status):
@@ -146,26 +112,28 @@ def discard(key, message, status):
 def check_arrival(ticket):
     """Return the name of the file that arrived for the ticket, or refuse (deleting it)."""
     try:
-        size, modified, metadata = storage.head(ticket.key)
+        size, modified, metadata = storage.head(key_of(ticket))
     except storage.ObjectMissing:
         raise ImportRefused(
             gettext("No file arrived for this import. Please choose the file again.")
         ) from None
     largest = setting("IMPORT_MAX_BYTES")
     if size == 0:
-        discard(ticket.key, gettext("The file is empty. Choose a file with something in it."), 400)
+        discard(
+            key_of(ticket), gettext("The file is empty. Choose a file with something in it."), 400
+        )
     if size > largest:
         message = gettext(
             "The file is %(size)s; an import may be at most %(largest)s. It was not imported.",
             size=file_size(size),
             largest=file_size(largest),
         )
-        discard(ticket.key, message, 413)
+        discard(key_of(ticket), message, 413)
     if modified > ticket.expires_at + transfer():
         message = gettext(
             "The file arrived after its permission had run out. Please choose it again."
         )
-        discard(ticket.key, message, 400)
+        discard(key_of(ticket), message, 400)
     name = naming.clean_name(naming.name_from_metadata(metadata.get("filename")))
     return name or FALLBACK_NAME
 
@@ -190,7 +158,7 @@ def check_rate(user_id):
 def already_started(ticket):
     """Return whether an import of this ticket's key was started already."""
     query = select(AccountImport.id).where(
-        AccountImport.user_id == ticket.user_id, AccountImport.key == ticket.key
+        AccountImport.user_id == ticket.user_id, AccountImport.key == key_of(ticket)
     )
     return db.session.scalar(query.limit(1)) is not None
 
@@ -203,7 +171,7 @@ def confirm(user_id, signed):
         return False
     name = check_arrival(ticket)
     check_rate(user_id)
-    if not tasks.start_import(user_id, ticket.key, name):
+    if not tasks.start_import(user_id, key_of(ticket), name):
         raise ImportRefused(
             gettext(
                 "An import is already under way. Once it has finished, press Import again "

@@ -23,6 +23,9 @@ STORE_DOWN = stored_message(
 )
 for refusal in REFUSALS:  # images.py imports nothing of Memo's: its messages are marked here
     stored_message(refusal)
+# A photo sent straight to the store was measured at its confirm; one sent again over it
+# afterwards (the same form, still valid) is measured here, before anything decodes it.
+TOO_LARGE = stored_message("This photo is too large to use. Please choose a smaller one.")
 
 # One photo decodes at a time in a worker process: a decoding child holds the whole picture
 # (a 40-megapixel RGBA PNG is 160 MB of pixels), and four job threads decoding at once took
@@ -65,7 +68,10 @@ def process_upload(upload_id):
     key, user_id, upload.status = upload.upload_key, upload.user_id, "running"
     db.session.commit()  # no transaction stays open while the child decodes
     try:
-        photo = decode_alone(upload_id, storage.get_object(key))
+        data = storage.get_object(key)
+        if len(data) > current_app.config["PHOTO_MAX_BYTES"]:
+            raise ImageError(TOO_LARGE)
+        photo = decode_alone(upload_id, data)
         url = objects.put_photo(user_id, *photo)
     except ImageError as error:
         finish(upload_id, "failed", str(error))

@@ -21,10 +21,9 @@ from app import objects
 from app.auth import throttle
 from app.auth.second_step import recent_step_needed
 from app.auth.sessions import lock_signed_in_account
-from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
+from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
 from app.errors import handle_http_error, wants_json
 from app.extensions import db
-from app.i18n.routes import remember_language
 from app.i18n.stored import translated_text
 from app.models import (
     AccountExport,
@@ -37,7 +36,7 @@ from app.models import (
     User,
     comparison_key,
 )
-from app.mypage import export, import_uploads, tasks
+from app.mypage import export, import_uploads, photo_uploads, tasks
 from app.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
@@ -48,6 +47,7 @@ from app.mypage.forms import (
     PhotoForm,
     SettingsForm,
 )
+from app.mypage.language import remember_language
 from app.shares.links import live_links
 
 bp = Blueprint("mypage", __name__, url_prefix="/mypage")
@@ -81,6 +81,7 @@ def render_page(status=200, **forms):
     forms = {
         "upload": upload if upload and upload.status != "done" else None,
         "photo_form": PhotoForm(formdata=None),
+        "photo_upload": photo_uploads.page_form(current_user.id, upload),
         "nickname_form": NicknameForm(formdata=None, nickname=current_user.nickname),
         "email_form": EmailForm(formdata=None),
         "password_form": PasswordForm(formdata=None),
@@ -123,7 +124,8 @@ def too_many_uploads():
 @bp.post("/photo")
 @login_required
 def upload_photo():
-    """Keep the upload as sent and queue it: a worker makes the photo and swaps it in."""
+    """Keep a photo sent through the web (what scripts use; my page sends it to the store
+    instead) and queue it: a worker makes the photo and swaps it in."""
     form = PhotoForm()
     if not form.validate_on_submit():
         return render_page(400, photo_form=form)
@@ -193,7 +195,9 @@ def change_settings():
     form = SettingsForm()
     if not form.validate_on_submit():
         return render_page(400, settings_form=form)
+    old_language, old_zone = current_user.language, current_user.time_zone
     current_user.language, current_user.time_zone = form.language.data, form.timezone.data
+    tell_reading_changed(current_user, old_language, old_zone)
     db.session.commit()
     refresh()  # the message below is in the language just chosen
     flash(gettext("Your language and time zone are saved."), "success")

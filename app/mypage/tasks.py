@@ -25,8 +25,12 @@ def queue_photo(user_id, data):
 
     Raises TooManyUnfinished (nothing stored) or StorageError (nothing committed).
     """
-    upload = photos.store_upload(user_id, data)
-    jobs.defer_for_user(user_id, process_photo, upload_id=upload.id)
+    queue_processing(photos.store_upload(user_id, data))
+
+
+def queue_processing(upload):
+    """Queue the processing of a photo upload in its user's lane, and commit."""
+    jobs.defer_for_user(upload.user_id, process_photo, upload_id=upload.id)
     db.session.commit()
 
 
@@ -39,10 +43,11 @@ def write_export(export_id):
 
 
 def start_export(user_id):
-    """Queue an export of the user's account, unless one is in flight; return (export, new)."""
+    """Queue an export of the user's account in the user's lane, unless one is in flight;
+    return (export, new)."""
     started, new = AccountExport.start(user_id)
     if new:
-        jobs.defer(write_export, export_id=started.id)
+        jobs.defer_for_user(user_id, write_export, export_id=started.id)
     db.session.commit()
     return started, new
 

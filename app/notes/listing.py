@@ -30,6 +30,7 @@ COLUMNS = (
     "version",
     "open_tasks",
     "edited",
+    "reminder_at",
 )
 if tuple(LISTED.selected_columns.keys()) != COLUMNS:
     raise RuntimeError("app/notes/listing.py: COLUMNS are not the list statement's columns")
@@ -51,6 +52,7 @@ class ListedNote(NamedTuple):
     edited: bool  # shows its last edit's time (else its creation's)
     when: str  # the time shown, a <time> element (Markup)
     tasks: str  # "2/5 done", plain text, or "" for a note without tasks
+    reminder_at: object  # when its reminder fires next, or None
 
 
 def listed_notes(rows, by_creation, note_url, task_url):
@@ -75,6 +77,7 @@ def listed_notes(rows, by_creation, note_url, task_url):
             version,
             open_tasks,
             edited,
+            reminder_at,
         ) = row
         edited = edited and not by_creation
         tasks = ""
@@ -95,6 +98,7 @@ def listed_notes(rows, by_creation, note_url, task_url):
                 edited=edited,
                 when=when(updated_at if edited else created_at),
                 tasks=tasks,
+                reminder_at=reminder_at,
             )
         )
     return listed

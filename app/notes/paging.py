@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, case, select, tuple_
 
 from app.extensions import db
-from app.models import BIGINT_MAX, Note
+from app.models import BIGINT_MAX, Note, Reminder
 from app.models.notes import EDITED_AFTER
 from app.validators import page_number
 
@@ -32,12 +32,20 @@ NO_SUCH_PAGE = _l("That page of notes does not exist.")
 
 
 SORTS = ("edited", "created")  # `?sort=`: the first is the default
+# The API's name of the `edited` order (docs/api.md), the same order: one vocabulary, both
+# names kept working on the pages and in the API.
+SORT_ALIASES = {"updated": "edited"}
 NO_SUCH_SORT = _l("The list can be sorted by last edit or by creation only.")
+
+
+def sort_named(name):
+    """Return the order a sort's name (or its alias) means."""
+    return SORT_ALIASES.get(name, name)
 
 
 def sort_asked_for(args):
     """Return the order `?sort=` asks for, or abort 404 for one the list does not have."""
-    sort = args.get("sort", SORTS[0])
+    sort = sort_named(args.get("sort", SORTS[0]))
     if sort not in SORTS:
         abort(404, str(NO_SUCH_SORT))
     return sort
@@ -84,6 +92,7 @@ class NotePage:
 # docs/performance.md). A row has the attributes the list shows; app/notes/listing.py reads
 # them in LISTED's order (its COLUMNS, checked at import).
 NOTES = Note.__table__
+REMINDERS = Reminder.__table__
 AT_CURSOR = tuple_(bindparam("pinned"), bindparam("created_at"), bindparam("id"))
 # `tags @> '{}'` holds for every note: one statement whether a tag is asked for or not.
 MINE = (
@@ -107,6 +116,11 @@ LISTED = select(
     # The open tasks the list offers, while they are still the text's (app/markdown.py).
     case((NOTES.c.read_version == NOTES.c.version, NOTES.c.open_tasks)).label("open_tasks"),
     (NOTES.c.updated_at - NOTES.c.created_at >= EDITED_AFTER).label("edited"),
+    # When its reminder fires next, for the list's bell (no query of its own).
+    select(REMINDERS.c.due_at)
+    .where(REMINDERS.c.note_id == NOTES.c.id)
+    .scalar_subquery()
+    .label("reminder_at"),
 ).where(MINE)
 
 

@@ -72,3 +72,19 @@ def check_bytes(user_id, needed):
                 size=file_size(config["NOTE_BYTES_PER_USER"]),
             )
         )
+
+
+def check_many(user_id, count, texts):
+    """Raise QuotaFull unless `count` new notes with these (title, content) texts all fit."""
+    config = current_app.config
+    lock_user(user_id)
+    notes, used = usage(user_id)
+    if notes + count > config["NOTES_PER_USER"]:
+        raise QuotaFull(
+            gettext(
+                "You have %(count)s notes, the most one account may keep. "
+                "Delete some and empty the trash to write new ones.",
+                count=format_number(notes),
+            )
+        )
+    check_bytes(user_id, used + sum(text_bytes(title, content) for title, content in texts))

@@ -6,20 +6,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.attachments.panel import attachments_panel
-from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import page_status
-from app.models import BIGINT_MAX, TITLE_MAX_LENGTH, Note, utcnow
-from app.models.notes import SET_ASIDE
-from app.notes import history, service, trash
+from app.i18n.formats import local_time_writer
+from app.models import BIGINT_MAX, TITLE_MAX_LENGTH
+from app.notes import service, trash
 from app.notes.diff import text_diff
 from app.notes.forms import EditForm, NoteForm, ResolveForm
 from app.notes.listing import listed_notes
 from app.notes.lookup import get_note
 from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
-from app.notes.quota import QuotaFull, check_kept
+from app.notes.quota import QuotaFull
 from app.offline.sharing import prefill_shared
+from app.reminders.panel import reminder_panel
+from app.reminders.service import reminder_of
 from app.shares.links import count_live
 from app.shares.routes import share_panel
 from app.tags import TAGS_PER_FILTER, tag_name
@@ -42,15 +43,25 @@ def note_url_format(endpoint, **values):
     return url.replace("{", "{{").replace("}", "}}").replace(str(ANY_NOTE_ID), "{}")
 
 
-def has_room(form, note=None):
-    """Count the save against the write rate (429 past it); check the quota (a field error)."""
+def save_form(form, note, version, always=False, full=None):
+    """Save the form's text on top of `version` (app/notes/service.py); return None when it
+    is saved (committed), else the page to answer: the conflict page when the note moved on,
+    `full(message)` (the form again, with a field error) when the text would not fit."""
     try:
-        service.make_room(current_user.id, form.title.data, form.content.data, note)
-    except QuotaFull as full:
+        service.save(
+            current_user.id, note, form.title.data, form.content.data, version, always=always
+        )
+    except service.Stale:
         db.session.rollback()
-        form.content.errors.append(str(full))
-        return False
-    return True
+        return render_conflict(form, get_note(note.id, in_trash=None))
+    except QuotaFull as refused:
+        db.session.rollback()
+        if full is not None:
+            return full(str(refused))
+        form.content.errors.append(str(refused))
+        return render_form(form, note)
+    db.session.commit()
+    return None
 
 
 def render_form(form, note=None):
@@ -87,7 +98,12 @@ def index():
     by_creation = sort == "created"
     notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
     return render_template(
-        "notes/index.html", page=page, notes=notes, tags=tags, sort=sort, oldest=OLDEST
+        "notes/index.html",
+        page=page,
+        notes=notes,
+        tags=tags,
+        sort=sort,
+        oldest=OLDEST,
     )
 
 
@@ -117,9 +133,13 @@ def create():
 @login_required
 def detail(note_id):
     """Show one note with its attachments."""
-    note = get_note(note_id)
+    note = get_note(note_id, with_html=True)
     return render_template(
-        "notes/detail.html", note=note, panel=attachments_panel(note), sharing=share_panel(note)
+        "notes/detail.html",
+        note=note,
+        panel=attachments_panel(note),
+        sharing=share_panel(note),
+        reminding=reminder_panel(note),
     )
 
 
@@ -149,14 +169,9 @@ def update(note_id):
         # The same edit sent again (the outbox, after its answer was lost): it is saved already.
         flash(gettext("Note updated."), "success")
         return redirect(url_for("notes.detail", note_id=note.id))
-    if not has_room(form, note):  # a conflict too counts as a write, and needs the room
-        return render_form(form, note)
-    if base != note.version:
-        return render_conflict(form, note)
-    if not service.save(note, form.title.data, form.content.data, base):
-        db.session.rollback()
-        return render_conflict(form, get_note(note_id))
-    db.session.commit()
+    refused = save_form(form, note, base)
+    if refused is not None:
+        return refused
     flash(gettext("Note updated."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
 
@@ -172,25 +187,37 @@ def resolve(note_id):
     form = ResolveForm()
     if not form.validate_on_submit() or form.choice.data not in ("mine", "theirs", "both"):
         abort(400)
-    title, content = form.title.data, form.content.data
     if form.choice.data == "theirs":
         return keep_theirs(note, form)
     if form.choice.data == "both":
-        if not has_room(form):
-            return render_conflict(form, note)
-        copy = Note(title=copy_title(title), content=content, user_id=current_user.id)
-        db.session.add(copy)
-        db.session.commit()
-        flash(gettext("Both are kept: yours is a new note."), "success")
-        return redirect(url_for("notes.detail", note_id=copy.id))
-    if form.version.data != note.version or not has_room(form, note):
-        return render_conflict(form, note)
-    if not service.save(note, title, content, form.version.data, always=True):
-        db.session.rollback()
-        return render_conflict(form, get_note(note_id))
-    db.session.commit()
+        return keep_both(note, form)
+    refused = save_form(form, note, form.version.data, always=True, full=conflict_with(form, note))
+    if refused is not None:
+        return refused
     flash(gettext("Your text is saved; the one it replaced is in the note's history."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
+
+
+def conflict_with(form, note):
+    """Return what answers a text that would not fit: the conflict page with a field error."""
+
+    def answer(message):
+        form.content.errors.append(message)
+        return render_conflict(form, get_note(note.id))
+
+    return answer
+
+
+def keep_both(note, form):
+    """Keep the saved text and mine as a new note beside it."""
+    try:
+        copy = service.create(current_user.id, copy_title(form.title.data), form.content.data)
+    except QuotaFull as full:
+        db.session.rollback()
+        return conflict_with(form, note)(str(full))
+    db.session.commit()
+    flash(gettext("Both are kept: yours is a new note."), "success")
+    return redirect(url_for("notes.detail", note_id=copy.id))
 
 
 def copy_title(title):
@@ -202,20 +229,13 @@ def copy_title(title):
 def keep_theirs(note, form):
     """Keep the saved text; mine joins the history: a write within the quota, for a conflict
     only (the note moved past the version the edit started from)."""
-    if form.base.data is None or form.base.data >= note.version:
+    try:
+        service.set_aside(current_user.id, note, form.title.data, form.content.data, form.base.data)
+    except service.Stale:
         abort(400, gettext("There is nothing to resolve: the note was not changed meanwhile."))
-    spend_note_write(current_user.id)
-    title, content = form.title.data, form.content.data
-    if (title, content) != (note.title, note.content):
-        try:
-            check_kept(current_user.id, title, content)
-        except QuotaFull as full:
-            db.session.rollback()
-            form.content.errors.append(str(full))
-            return render_conflict(form, note)
-        history.keep(
-            note, title=title, content=content, saved_at=utcnow(), always=True, kind=SET_ASIDE
-        )
+    except QuotaFull as full:
+        db.session.rollback()
+        return conflict_with(form, note)(str(full))
     db.session.commit()
     flash(gettext("The saved text stays; yours is in the note's history."), "info")
     return redirect(url_for("notes.detail", note_id=note.id))
@@ -226,7 +246,7 @@ def keep_theirs(note, form):
 def toggle(note_id):
     """Tick a note off as done, or back to open; return to the page it was ticked on."""
     note = get_note(note_id)
-    service.set_completed(note, not note.completed)
+    service.change(current_user.id, note, completed=not note.completed)
     db.session.commit()
     target = request.form.get("next", "")
     return redirect(
@@ -251,7 +271,7 @@ def toggle_listed():
 def delete(note_id):
     """Move a note to the trash, where it can be restored for TRASH_DAYS."""
     note = get_note(note_id)
-    service.move_to_trash(note)
+    service.change(current_user.id, note, trashed=True)
     db.session.commit()
     flash(
         gettext(
@@ -292,9 +312,13 @@ def trash_page():
 def restore(note_id):
     """Take a note out of the trash, with its attachments and search hits."""
     note = get_note(note_id, in_trash=True)
-    service.restore(note)
+    service.change(current_user.id, note, trashed=False)
+    reminder = reminder_of(note.id)
     db.session.commit()
     flash(gettext("Note restored."), "success")
+    if reminder is not None and reminder.due_at is not None:
+        when = local_time_writer()(reminder.due_at)
+        flash(gettext("Its reminder is on again: next %(when)s.", when=when), "info")
     live = count_live(note)
     if live:
         flash(
@@ -308,7 +332,7 @@ def restore(note_id):
 @login_required
 def empty_trash():
     """Delete every note in the trash for good, their attachments too."""
-    count = trash.empty(current_user.id)
+    count = service.empty_trash(current_user.id)
     db.session.commit()
     flash(
         ngettext("%(num)s note deleted for good.", "%(num)s notes deleted for good.", count), "info"

@@ -35,7 +35,7 @@ def back_to(note):
 def pin(note_id):
     """Put a note first in the list."""
     note = get_note(note_id)
-    service.set_pinned(note, True)
+    service.change(current_user.id, note, pinned=True)
     db.session.commit()
     flash(gettext("Pinned: this note comes first in your list."), "success")
     return back_to(note)
@@ -46,7 +46,7 @@ def pin(note_id):
 def unpin(note_id):
     """Put a pinned note back among the others, by its date."""
     note = get_note(note_id)
-    service.set_pinned(note, False)
+    service.change(current_user.id, note, pinned=False)
     db.session.commit()
     flash(gettext("Unpinned."), "success")
     return back_to(note)
@@ -57,7 +57,7 @@ def unpin(note_id):
 def archive(note_id):
     """Put a note away: out of the list and search, into the archive."""
     note = get_note(note_id)
-    service.set_archived(note, True)
+    service.change(current_user.id, note, archived=True)
     db.session.commit()
     flash(gettext("Archived: the note is out of your list and search, in the archive."), "info")
     return back_to(note)
@@ -68,7 +68,7 @@ def archive(note_id):
 def unarchive(note_id):
     """Bring an archived note back to the list and search."""
     note = get_note(note_id)
-    service.set_archived(note, False)
+    service.change(current_user.id, note, archived=False)
     db.session.commit()
     flash(gettext("Back in your list."), "success")
     return back_to(note)

@@ -2,7 +2,8 @@
 
 A trashed note keeps its attachments (they still count toward the quota) and its history;
 the list, search, word counts and its pages ignore it. Emptying the trash, or the worker's
-daily purge, deletes the notes for good, their attachments' objects by the one deletion job.
+daily purge, deletes the notes for good (app/notes/service.py: each leaves a tombstone for
+the change feed), their attachments' objects by the one deletion job.
 """
 
 from datetime import timedelta
@@ -10,7 +11,6 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app.attachments.uploads import delete_note_attachments
 from app.extensions import db
 from app.models import Note, utcnow
 
@@ -27,35 +27,6 @@ def trashed(user_id):
     ).all()
 
 
-def move_to_trash(note):
-    note.deleted_at = utcnow()
-
-
-def restore(note):
-    note.deleted_at = None
-
-
-def delete_for_good(notes):
-    """Delete these notes, their attachments' objects once the deletion commits."""
-    for note in notes:
-        delete_note_attachments(note)
-        db.session.delete(note)
-
-
-def empty(user_id):
-    """Delete every note in the user's trash for good; return how many."""
-    notes = db.session.scalars(
-        select(Note).where(Note.user_id == user_id, Note.deleted_at.is_not(None))
-    ).all()
-    delete_for_good(notes)
-    return len(notes)
-
-
-def purge(batch=500):
-    """Delete notes trashed more than TRASH_DAYS ago (a batch of them); return how many."""
-    cutoff = utcnow() - timedelta(days=current_app.config["TRASH_DAYS"])
-    notes = db.session.scalars(
-        select(Note).where(Note.deleted_at < cutoff).order_by(Note.deleted_at).limit(batch)
-    ).all()
-    delete_for_good(notes)
-    return len(notes)
+def expired_before():
+    """Return the moment before which a trashed note is purged: TRASH_DAYS ago."""
+    return utcnow() - timedelta(days=current_app.config["TRASH_DAYS"])

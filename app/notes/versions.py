@@ -12,12 +12,11 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
-from app.extensions import db
-from app.notes import history, service
+from app.notes import history
 from app.notes.diff import text_diff
 from app.notes.forms import NoteForm
 from app.notes.lookup import get_note
-from app.notes.routes import bp, has_room
+from app.notes.routes import bp, save_form
 
 # The history page diffs its newest versions; a link shows each other one's (app/notes/diff.py).
 DIFFS_SHOWN = 5
@@ -69,10 +68,16 @@ def restore_version(note_id, version_id):
     note = get_note(note_id)
     version = history.get_version(note, version_id) or abort(404)
     form = NoteForm(formdata=None, data={"title": version.title, "content": version.content})
-    if not has_room(form, note):
-        flash(form.content.errors[0], "error")
-        return redirect(url_for("notes.history_page", note_id=note.id))
-    service.save(note, version.title, version.content, note.version, always=True)
-    db.session.commit()
+    refused = save_form(
+        form, note, note.version, always=True, full=lambda message: refuse(message, note)
+    )
+    if refused is not None:
+        return refused
     flash(gettext("That version is the note's text again."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
+
+
+def refuse(message, note):
+    """Say why the version could not be restored, back on the history page."""
+    flash(message, "error")
+    return redirect(url_for("notes.history_page", note_id=note.id))

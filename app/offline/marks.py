@@ -22,6 +22,8 @@ def mark_page(response):
     """Name the sign-in a page belongs to ("-" for none), and mark the note pages keepable."""
     if response.mimetype != "text/html" or request.blueprint == "offline":
         return response  # the offline page is everyone's: it names nobody
+    if 300 <= response.status_code < 400:
+        return response  # a redirect: the page it leads to is marked (and needs no user here)
     response.headers.setdefault("Content-Language", html_lang())
     # Asked only of a request that loaded its user: an error page never queries for one.
     signed_in = made_for_a_signed_in_user() and current_user.is_authenticated

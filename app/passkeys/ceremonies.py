@@ -14,26 +14,6 @@ import time
 from urllib.parse import urlsplit
 
 from flask import current_app
-from webauthn import (
-    base64url_to_bytes,
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    decode_credential_public_key,
-    decoded_public_key_to_cryptography,
-    parse_authentication_credential_json,
-    parse_client_data_json,
-)
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from app.models import Passkey
 
@@ -45,6 +25,10 @@ CREDENTIAL_ID_MAX_BYTES = 1023  # WebAuthn Level 3, 5.1: longer ones are refused
 # a PIN or a fingerprint, so that it stands for both steps); the second step of someone
 # known (after the password, or again while signed in).
 REGISTER, SIGN_IN, SECOND_STEP = "register", "sign-in", "second-step"
+# py_webauthn is imported by the functions that run a ceremony, not at the top: with what it
+# loads (pyOpenSSL, cryptography, cbor2, pyasn1) it added about 7 MB to every web process at
+# its start (bench/web.py's RSS after 1,000 mixed requests), for the few requests that add a
+# passkey or sign in with one. relying_party() and take() need none of it.
 
 
 def relying_party():
@@ -59,6 +43,8 @@ def relying_party():
 
 def descriptors(passkeys):
     """Return the credential descriptors of `passkeys`, as the options name them."""
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor  # py_webauthn: see above
+
     return [PublicKeyCredentialDescriptor(id=passkey.credential_id) for passkey in passkeys]
 
 
@@ -88,6 +74,13 @@ def take(session, kind, user_id=None):
 
 def registration_options(session, user):
     """Return the JSON options to add a passkey to `user`'s account, and keep its ceremony."""
+    from webauthn import generate_registration_options, options_to_json  # see above
+    from webauthn.helpers.structs import (  # py_webauthn, at first use: see above
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     rp_id, _ = relying_party()
     existing = Passkey.of(user.id)
     handle = existing[0].user_handle if existing else secrets.token_bytes(USER_HANDLE_BYTES)
@@ -121,6 +114,8 @@ def cross_origin(content):
     """Return whether the browser says the ceremony ran in a frame of another site (Memo's
     pages refuse frames: an answer that says so is not from them). py_webauthn 3.0.1 does
     not look."""
+    from webauthn.helpers import base64url_to_bytes, parse_client_data_json  # see above
+
     response = content.get("response")
     client_data = response.get("clientDataJSON") if isinstance(response, dict) else None
     return bool(parse_client_data_json(base64url_to_bytes(client_data)).cross_origin)
@@ -129,6 +124,12 @@ def cross_origin(content):
 def registered(session, user, answer, name):
     """Return a new Passkey of `user` from the browser's answer to the session's ceremony
     (not yet added to the database session), or None if it does not hold."""
+    from webauthn import verify_registration_response  # py_webauthn, at first use: see above
+    from webauthn.helpers import (  # with it, for the same reason
+        decode_credential_public_key,
+        decoded_public_key_to_cryptography,
+    )
+
     ceremony = take(session, REGISTER, user.id)
     content = read_answer(answer)
     if ceremony is None or content is None:
@@ -165,6 +166,9 @@ def authentication_options(session, user=None):
     """Return the JSON options to sign in with a passkey, and keep the ceremony: for `user`
     (a second step, any of their passkeys), or, with no user, for whoever's passkey answers
     (one that verifies its user)."""
+    from webauthn import generate_authentication_options, options_to_json  # see above
+    from webauthn.helpers.structs import UserVerificationRequirement  # with it (see above)
+
     rp_id, _ = relying_party()
     options = generate_authentication_options(
         rp_id=rp_id,
@@ -181,6 +185,9 @@ def authentication_options(session, user=None):
 def answered(session, answer, user=None):
     """Return the passkey that answered the session's ceremony (of `user`, if given), once:
     None if the answer does not hold, is another account's, or was accepted already."""
+    from webauthn import verify_authentication_response  # py_webauthn, at first use: see above
+    from webauthn.helpers import parse_authentication_credential_json  # with it (see above)
+
     kind = SECOND_STEP if user else SIGN_IN
     ceremony = take(session, kind, user.id if user else None)
     content = read_answer(answer)

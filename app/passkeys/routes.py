@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import throttle
+from app.auth import throttle, ways_in
 from app.auth.second_step import mark_passed, pending_sign_in, recent_step_needed, second_step_on
 from app.auth.sessions import lock_signed_in_account, sign_in
 from app.auth.tasks import defer_notices
@@ -128,9 +128,15 @@ def add():
     first = not second_step_on(current_user)
     db.session.add(passkey)
     codes = new_recovery_codes(current_user.id) if first else None
-    if first:
-        current_user.end_other_sessions()  # none of them passed a second step
-    defer_notices("passkey_added", current_user, name=passkey.name, at=utcnow().isoformat())
+    ended = ways_in.first_second_step_on(current_user) if first else ways_in.Ended()
+    ways_in.second_step_changed(current_user)
+    defer_notices(
+        "passkey_added",
+        current_user,
+        name=passkey.name,
+        at=utcnow().isoformat(),
+        ended=ended.as_details(),
+    )
     try:
         db.session.commit()
     except IntegrityError:  # the same credential, added to another account at this moment
@@ -181,6 +187,7 @@ def remove(passkey_id):
         return ended
     name = passkey.name
     Passkey.remove(passkey)
+    ways_in.second_step_changed(current_user)
     defer_notices("passkey_removed", current_user, name=name, at=utcnow().isoformat())
     db.session.commit()
     if second_step_on(current_user):

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db
 from app.markdown import plain_text
 from app.models import Note
+from app.models.notes import EDITED_AFTER
 from app.search.excerpts import HEADLINE_OPTIONS, excerpt, highlighted, marks_removed
 from app.search.terms import MAX_PREFIXES, SearchRefused, parse, split_tags  # noqa: F401
 
@@ -211,6 +212,7 @@ def candidates(keys_suffice, plain):
             Note.title,
             Note.content,
             Note.created_at,
+            Note.updated_at,
             Note.completed,
             Note.search_vector,
         )
@@ -242,6 +244,7 @@ def results_query(keys_suffice):
             matches.c.title,
             matches.c.content,
             matches.c.created_at,
+            matches.c.updated_at,
             matches.c.completed,
             rank.label("rank"),
             func.count().over().label("total"),
@@ -257,6 +260,7 @@ def results_query(keys_suffice):
         select(
             best.c.id,
             best.c.created_at,
+            best.c.updated_at,
             best.c.completed,
             best.c.total,
             headline(best.c.title).label("title"),
@@ -280,6 +284,12 @@ class Match:
     snippet: Markup
     created_at: object
     completed: bool
+    updated_at: object = None  # its last edit: what the hit shows, as the list does
+
+    @property
+    def edited(self):
+        """Return whether the note was saved again after it was written (as Note.edited)."""
+        return self.updated_at - self.created_at >= EDITED_AFTER
 
 
 @dataclass
@@ -358,6 +368,7 @@ def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
             highlighted(excerpt(row.content, row.cut, plain_text)),
             row.created_at,
             row.completed,
+            row.updated_at,
         )
         for row in rows[:per_page]
     ]

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import BigInteger, bindparam, func, select, update
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.models import Note, NoteShare, hash_token, utcnow
@@ -59,8 +60,9 @@ def count_live(note):
     )
 
 
-def make_link(note, expires_days):
-    """Make a link to `note` that expires after `expires_days` (None: never); return the token."""
+def make_link(note, expires_days, made_with_second_step=False):
+    """Make a link to `note` that expires after `expires_days` (None: never); return the token.
+    `made_with_second_step`: the session that made it had passed one (a recovery keeps it)."""
     count = db.session.scalar(
         live(select(func.count()).select_from(NoteShare)).where(NoteShare.user_id == note.user_id)
     )
@@ -74,6 +76,7 @@ def make_link(note, expires_days):
             user_id=note.user_id,
             token_hash=hash_token(token),
             expires_at=expires_at,
+            made_with_second_step=made_with_second_step,
         )
     )
     return token
@@ -86,9 +89,11 @@ def shared_note(token):
     found = db.session.execute(
         live(
             select(NoteShare, Note)
+            .options(undefer(Note.rendered))  # the page shows its stored HTML
             .join(Note, Note.id == NoteShare.note_id)
             .where(
                 NoteShare.token_hash == hash_token(token),
+                NoteShare.paused_at.is_(None),  # by a recovery, until its owner keeps it
                 Note.deleted_at.is_(None),
                 Note.archived_at.is_(None),
             )
@@ -134,3 +139,18 @@ def revoke(user_id, link_id):
             .values(revoked_at=utcnow())
         ).rowcount
     )
+
+
+def resume(user_id, link_id):
+    """Keep a link a recovery paused: it opens its note again; False if there is none."""
+    resumed = db.session.execute(
+        update(NoteShare)
+        .where(
+            NoteShare.id == link_id,
+            NoteShare.user_id == user_id,
+            NoteShare.revoked_at.is_(None),
+            NoteShare.paused_at.is_not(None),
+        )
+        .values(paused_at=None)
+    )
+    return resumed.rowcount == 1

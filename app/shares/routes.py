@@ -26,6 +26,7 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms import SelectField
 
 from app.attachments.uploads import download_url
+from app.auth.second_step import second_step_on
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import Form
@@ -70,7 +71,8 @@ def share(note_id):
         abort(400, gettext("Choose how long the link works: 1, 7 or 30 days, or until revoked."))
     spend_note_write(current_user.id)
     try:
-        token = links.make_link(note, int(form.expires_days.data or 0) or None)
+        days = int(form.expires_days.data or 0) or None
+        token = links.make_link(note, days, made_with_second_step=second_step_on(current_user))
     except links.TooManyLinks:
         flash(str(TOO_MANY_LINKS % {"num": current_app.config["SHARES_PER_USER"]}), "error")
         return redirect(url_for("notes.detail", note_id=note.id))
@@ -89,6 +91,17 @@ def revoke(link_id):
     flash(gettext("The link is revoked: it no longer opens the note."), "success")
     target = request.form.get("next", "")
     return redirect(target if is_same_site_path(target) else url_for("mypage.index"))
+
+
+@bp.post("/shares/<id:link_id>/resume")
+@login_required
+def resume(link_id):
+    """Keep a link a recovery paused: it opens its note again."""
+    if not links.resume(current_user.id, link_id):
+        abort(404)
+    db.session.commit()
+    flash(gettext("The link works again."), "success")
+    return redirect(url_for("mypage.index"))
 
 
 @bp.get("/s/<token>")

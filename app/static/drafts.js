@@ -253,6 +253,20 @@
     event.preventDefault();
     clearTimeout(pending);
     keep();
+    // "Saving…" on the button until the answer comes; a second press sends nothing more.
+    const button = event.submitter || form.querySelector("button[type=submit]");
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    const label = button?.textContent;
+    if (button?.dataset.saving) {
+      button.textContent = button.dataset.saving;
+      button.setAttribute("aria-disabled", "true");
+    }
+    const ready = () => {
+      delete form.dataset.busy;
+      if (button && label !== undefined) button.textContent = label;
+      button?.removeAttribute("aria-disabled");
+    };
     const body = new FormData(form);
     const queued = form.dataset.queued || readKey(key)?.send?.key;
     if (queued) {
@@ -266,6 +280,7 @@
         credentials: "same-origin",
       });
     } catch {
+      ready();
       say(queued || queue() ? outbox.dataset.queued : notice.dataset.offline);
       showWaiting();
       notice.focus();

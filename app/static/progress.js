@@ -1,10 +1,9 @@
 // Follow work a worker is doing without reloading the page, so nothing typed is lost.
-// An element with data-progress-url names a JSON status ({"status", "finished", ...}); it is
-// asked every few seconds until finished, then the page's parts that show the result are
-// updated in place. Without JavaScript, a <noscript> refresh does the same by reloading.
-(() => {
-  const watched = document.querySelector("[data-progress-url]");
-  if (!watched) return;
+// Each element with data-progress-url names a JSON status ({"status", "finished", ...}); it
+// is asked every few seconds until finished, then the page's parts that show the result are
+// updated in place (the element's own words, and its class and role when the answer names
+// them). Without JavaScript, a <noscript> refresh does the same by reloading.
+document.querySelectorAll("[data-progress-url]").forEach((watched) => {
   const every = 2000;
   const follow = async () => {
     let state;
@@ -35,7 +34,8 @@
     }
     watched.textContent = state.message || "";
     watched.dataset.status = state.status;
-    watched.className = state.status === "failed" ? "error" : "status";
+    watched.className = state.class || (state.status === "failed" ? "error" : "status");
+    if (state.role) watched.setAttribute("role", state.role);
   };
   window.setTimeout(follow, every);
-})();
+});

@@ -17,12 +17,22 @@ document.addEventListener("submit", (event) => {
   const bar = status.querySelector("progress");
   const message = status.querySelector(".upload-message");
   status.hidden = false;
+  bar.hidden = false;
+  status.classList.remove("flash", "flash-error");
+  status.setAttribute("role", "status");
   status.querySelector(".upload-name").textContent = file.name;
   form.querySelector("button[type=submit]").disabled = true;
 
+  // A refusal reads as one, where the file was chosen: the panel's earlier message (a
+  // success, perhaps) goes, and the words show as an error beside the form.
   const fail = (text) => {
+    form.closest("section")?.querySelectorAll(":scope > .flash").forEach((old) => old.remove());
+    bar.hidden = true;
+    status.classList.add("flash", "flash-error");
+    status.setAttribute("role", "alert");
     message.textContent = text;
     form.querySelector("button[type=submit]").disabled = false;
+    status.scrollIntoView({ block: "nearest" });
   };
 
   const start = new FormData();

@@ -14,8 +14,9 @@ from flask import (
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from werkzeug.exceptions import TooManyRequests
 
-from app.auth import throttle
+from app.auth import throttle, ways_in
 from app.auth.mails import local_time
 from app.auth.second_step import (
     ask_for_recent_second_step,
@@ -33,7 +34,6 @@ from app.models import (
     RecoveryCode,
     SecondStepRecovery,
     TotpCredential,
-    drop_second_step,
     lock_user,
     utcnow,
 )
@@ -49,6 +49,20 @@ from app.two_step.forms import CodeForm, LostForm, PasswordConfirmForm, TotpSetu
 from app.validators import is_same_site_path
 
 bp = Blueprint("two_step", __name__)
+
+TRIES_WARNED = 2  # from this many codes left before the wait, a wrong code says how many
+
+
+def tries_left(left):
+    """Return the warning of how many more codes may be tried before the wait."""
+    if left <= 0:
+        return gettext("That was the last try for now: the next code has to wait a while.")
+    return ngettext(
+        "You can try %(num)d more code before Memo makes you wait.",
+        "You can try %(num)d more codes before Memo makes you wait.",
+        left,
+    )
+
 
 WRONG_CODE = _l("That code is not right, or it was used already. Each code works once.")
 STALE_SETUP = _l("This page was open too long: scan the new QR code and enter its code.")
@@ -136,9 +150,10 @@ def set_up():
         return redirect(url_for("two_step.security"))
     first = not second_step_on(current_user)
     codes = totp.turn_on(current_user.id, secret, step)
-    if first:
-        current_user.end_other_sessions()  # none of them passed a second step
-    defer_notices("two_step_on", current_user, at=utcnow().isoformat())
+    ended = ways_in.first_second_step_on(current_user) if first else ways_in.Ended()
+    ways_in.second_step_changed(current_user)
+    details = ended.as_details()
+    defer_notices("two_step_on", current_user, at=utcnow().isoformat(), ended=details)
     db.session.commit()
     mark_passed(session)
     return recovery_codes_page(codes, turned_on="app")
@@ -178,6 +193,7 @@ def disable():
     if ended:
         return ended
     TotpCredential.turn_off(current_user.id)
+    ways_in.second_step_changed(current_user)
     passkeys_left = second_step_on(current_user)
     defer_notices(
         "two_step_off", current_user, at=utcnow().isoformat(), passkeys_left=passkeys_left
@@ -247,11 +263,19 @@ def check():
     form = CodeForm()
     if not form.validate_on_submit():
         return code_page(form, user, target, 400 if form.is_submitted() else 200)
-    throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
+    try:
+        throttle.spend_second_step(user.id)  # committed: it stands whatever happens next
+    except TooManyRequests as refused:  # the code page still, saying how long to wait
+        form.code.errors.append(refused.description)
+        page, status, headers = code_page(form, user, target, 429)
+        return page, status, {**headers, "Retry-After": str(refused.retry_after)}
     used = totp.spend_code(user.id, form.code.data)
     if used is None:
         db.session.rollback()
         form.code.errors.append(WRONG_CODE)
+        left = throttle.second_steps_left()
+        if left is not None and left <= TRIES_WARNED:
+            form.code.errors.append(tries_left(left))
         return code_page(form, user, target, 400)
     throttle.give_back_second_step(user.id)
     SecondStepRecovery.end(user.id)  # a second step is not lost after all
@@ -277,7 +301,7 @@ def lost():
     """For a sign-in whose password was right and whose every second step and recovery code
     is lost: ask to turn the second step off, told to every address with standing; after
     SECOND_STEP_RECOVERY_WAIT with no second step, reset or undo meanwhile, turn it off and
-    sign in (docs/mail.md, "Losing every second step")."""
+    sign in (docs/mail.md, "The one rule": Waits)."""
     user, pending = pending_sign_in(session)
     if user is None:
         flash(gettext("Sign in first: the time to enter a code ran out."), "info")
@@ -287,17 +311,25 @@ def lost():
     lock_user(user.id)
     wait = current_app.config["SECOND_STEP_RECOVERY_WAIT"]
     asked = SecondStepRecovery.of(user.id)
+    if asked is not None and asked.lapsed(wait):  # asked long ago: void, asked anew
+        SecondStepRecovery.end(user.id)
+        asked = None
     if asked is None:
         SecondStepRecovery.ask(user.id)
         ends = utcnow() + wait
         defer_notices(
-            "second_step_recovery_asked", user, at=utcnow().isoformat(), ends=ends.isoformat()
+            "second_step_recovery_asked",
+            user,
+            at=utcnow().isoformat(),
+            ends=ends.isoformat(),
+            lapses=(ends + SecondStepRecovery.FINISH_WITHIN).isoformat(),
         )
         db.session.commit()
         message = gettext(
-            "Every address of the account is told. If no one stops it, sign in again after "
-            "%(date)s to turn two-step sign-in off.",
+            "Every address of the account is told. If no one stops it, sign in again between "
+            "%(date)s and %(lapses)s to turn two-step sign-in off; no reminder is sent.",
             date=local_time(user, ends),
+            lapses=local_time(user, ends + SecondStepRecovery.FINISH_WITHIN),
         )
         flash(message, "info")
         return redirect(url_for("two_step.check"))
@@ -309,7 +341,7 @@ def lost():
         )
         flash(message, "info")
         return redirect(url_for("two_step.check"))
-    drop_second_step(user.id)
+    ways_in.drop_second_steps(user)
     user.end_every_session()
     defer_notices("second_step_recovered", user, at=utcnow().isoformat())
     user.start_session()

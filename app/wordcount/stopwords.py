@@ -12,8 +12,6 @@ also a stop word when it is one once a common particle is taken off its end.
 
 from functools import cache
 
-import stopwordsiso
-
 LIST = """
     i me my myself we our ours ourselves you your yours yourself yourselves
     he him his himself she her hers herself it its itself they them their theirs themselves
@@ -47,6 +45,8 @@ PARTICLES = sorted(PARTICLE_LIST.split(), key=len, reverse=True)
 @cache
 def korean():
     """Return the Korean stop words, single words only (read on first use)."""
+    import stopwordsiso  # at first use: 2 MB a web worker that counts no words never needs
+
     return frozenset(word for word in stopwordsiso.stopwords("ko") if word.isalpha())
 
 

@@ -1,8 +1,11 @@
-"""The language switcher: a visitor's choice is a cookie, a user's is saved with the account."""
+"""The language switcher: a visitor's choice is a cookie, a user's is saved with the account,
+and told to every address of it (a feature module, as it defers a notice; its blueprint keeps
+the name `i18n`)."""
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from app.auth.tasks import tell_reading_changed
 from app.extensions import db
 from app.i18n.choice import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from app.i18n.forms import UNKNOWN_LANGUAGE, LanguageForm
@@ -31,7 +34,9 @@ def choose():
     if not form.validate_on_submit():
         abort(400, str(UNKNOWN_LANGUAGE))
     if current_user.is_authenticated:
+        old_language = current_user.language
         current_user.language = form.language.data
+        tell_reading_changed(current_user, old_language, current_user.time_zone)
         db.session.commit()
     back = request.form.get("next", "")
     target = back if is_same_site_path(back) else url_for("notes.index")

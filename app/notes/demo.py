@@ -7,7 +7,8 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Note, User, utcnow
+from app.models import User, utcnow
+from app.notes import service
 
 DEMO_NOTES = [
     ("Welcome to Memo", "This is a review app. Notes, my page and the word counter all work."),
@@ -33,9 +34,11 @@ def seed_demo(email, password):
         return
     user = User(email=email, nickname="demo", email_verified_at=utcnow())
     user.set_password(password)
-    user.notes = [Note(title=title, content=content) for title, content in DEMO_NOTES]
     db.session.add(user)
     try:
+        db.session.flush()
+        drafts = [{"title": title, "content": content} for title, content in DEMO_NOTES]
+        service.create_many(user.id, drafts)
         db.session.commit()
     except IntegrityError:
         # A run at the same moment, or someone already called "demo", got there first.

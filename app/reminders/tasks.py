@@ -1,0 +1,60 @@
+"""The reminders' jobs: the sweeper, every minute, and the mail of each occurrence."""
+
+import logging
+import time
+
+import procrastinate
+from flask import current_app
+
+from app import jobs
+from app.auth.tasks import MAIL_ATTEMPTS
+from app.extensions import db
+from app.mail import TemporaryMailError
+from app.reminders import firing, schedule
+
+logger = logging.getLogger("memo.reminders")
+blueprint = procrastinate.Blueprint()
+
+# A sweep stops taking new batches after this long: the next minute's run goes on.
+SWEEP_SECONDS = 40
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="reminders")
+@blueprint.task(
+    name="fire_due_reminders", queueing_lock="fire_due_reminders", queue=jobs.MAINTENANCE_QUEUE
+)
+def fire_due_reminders(timestamp):
+    """Fire every due reminder, a batch a transaction, each occurrence once."""
+    sweep_due_reminders()
+
+
+def sweep_due_reminders():
+    """Fire the due reminders, a batch a transaction; return how many occurrences were new."""
+    batch, started, fired = current_app.config["REMINDER_SWEEP_BATCH"], time.monotonic(), 0
+    while True:
+        taken, new = firing.sweep(schedule.now(), batch)
+        for user_id, occurrence_id in new:
+            queue_delivery(user_id, occurrence_id)
+        db.session.commit()
+        fired += len(new)
+        if taken < batch or time.monotonic() - started > SWEEP_SECONDS:
+            break
+    if fired:
+        logger.info("fired %s reminders", fired)
+    return fired
+
+
+def queue_delivery(user_id, occurrence_id):
+    """Queue an occurrence's mail in the session's transaction; one account's reminder mails
+    go one at a time (its hourly budget is counted between them)."""
+    jobs.queue_job(send_reminder, f"reminder-mail:{user_id}", {"occurrence_id": occurrence_id})
+
+
+@blueprint.task(
+    name="send_reminder",
+    queue=jobs.MAIL_QUEUE,
+    retry=jobs.retrying(MAIL_ATTEMPTS, errors=(*jobs.TRANSIENT_ERRORS, TemporaryMailError)),
+)
+def send_reminder(occurrence_id):
+    """Mail one occurrence of a reminder, once."""
+    firing.deliver(occurrence_id)

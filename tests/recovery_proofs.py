@@ -1,0 +1,116 @@
+"""The one rule in the recovery state machine (tests/test_recovery_sequences.py; docs/mail.md,
+"The one rule"): a change needs the proofs the account holds when it completes, and a
+recovery ends every way in the owner's proofs did not make.
+
+Random sequences rarely draw the four- and five-step orders that took accounts (a move asked
+before the second step turned on, pressed after it; a passkey added with the password alone,
+then the owner's reset), so these rules play them in one go, beside the single acts:
+- the intruder leaves ways in behind (a token, a share link, a move asked), then the owner
+  turns her second step on: none of them works afterwards;
+- the intruder adds the first second step, then the owner recovers;
+- a move asked before any change of the second steps never completes after it.
+"""
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from app.tokens.service import authenticate
+from devenv.visitors import Browser
+from tests.noting import make_link, note_id_of
+
+
+class ProofRules(RuleBasedStateMachine):
+    """Rules and invariants of the one rule; the machine's people and model are the
+    subclass's (owner, intruder, since, clock, app_on, keys_on, ...)."""
+
+    def __init__(self):
+        super().__init__()
+        self.added = {}  # each second step on the account ("app", a person's key): when
+        self.asked_under = {}  # a move's address: the second steps when it was asked
+        self.intruders_links = []  # the share links the intruder made
+
+    def second_steps(self):
+        return (self.app_on, frozenset(self.keys_on))
+
+    def asked_move(self, target):
+        """Record the proofs the account held when a move to `target` was asked."""
+        self.asked_under[target] = self.second_steps()
+
+    def move_completed(self, person, target):
+        """A move to `target` completed: the account's second steps are those it was asked
+        under (a change in between voids the link)."""
+        assert self.asked_under.get(target) == self.second_steps(), (
+            f"the {person.name}'s move asked under other second steps completed"
+        )
+
+    def second_step_added(self, what):
+        self.added[what] = next(self.clock)
+
+    def recovered_from(self, address):
+        """The model of a recovery from `address`: the second steps added since the account
+        came to it go, unless one added before is left (then every later one went through
+        it)."""
+        since = self.since.get(address, -1)
+        if not any(when < since for when in self.added.values()):
+            self.app_on, self.owner.phone = False, None
+            self.keys_on.clear()
+            self.added.clear()
+
+    # --- rules -------------------------------------------------------------------------------
+
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def intruder_shares_a_note(self):
+        browser = self.session_of(self.intruder)
+        if browser is None:
+            return
+        note = note_id_of(browser.create_note("mine now", "read along"))
+        self.intruders_links.append(make_link(browser, note, days=""))
+        self.succeeded(self.intruder, "share link")
+
+    @precondition(lambda self: not self.deleted)
+    @rule(then=st.sampled_from(["app", "passkey"]))
+    def intruder_leaves_ways_in_then_the_owner_adds_a_second_step(self, then):
+        """The dangerous order: ways in made with the password alone, then the owner's first
+        second step; none of them works after it."""
+        if self.app_on or self.keys_on:
+            return
+        if self.session_of(self.intruder) is None:
+            self.sign_in("intruder")
+        if self.session_of(self.intruder) is None:
+            return
+        self.intruder_makes_a_token()
+        self.intruder_shares_a_note()
+        self.ask_move("intruder")
+        if self.session_of(self.owner) is None:
+            self.sign_in("owner")
+        if then == "app":
+            self.owner_turns_on_the_app()
+        else:
+            self.add_a_passkey("owner")
+        if not (self.app_on or self.keys_on):
+            return
+        with self.app.app_context():
+            working = [s for s in self.intruders_tokens if authenticate(s, None) is not None]
+        assert not working, "a token made with the password alone outlived the second step"
+        self.confirm_move("intruder")  # void: the second steps changed since it was asked
+        self.sign_in("intruder")
+
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def intruder_adds_the_first_second_step_then_the_owner_recovers(self):
+        if self.session_of(self.intruder) is None:
+            self.sign_in("intruder")
+        self.add_a_passkey("intruder")
+        self.intruder_shares_a_note()
+        self.owner_recovers()
+        self.sign_in_with_a_passkey("intruder")
+
+    # --- invariants --------------------------------------------------------------------------
+
+    @invariant()
+    def no_share_link_of_the_intruders_opens_after_the_owners_recovery(self):
+        if self.owner_recovered and not self.deleted:
+            for link in self.intruders_links:
+                opened = Browser(self.app.test_client()).get(link).status_code
+                assert opened == 404, "the intruder's share link outlived the recovery"
