@@ -245,7 +245,6 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
         "sweep_objects",
         "remove_old_jobs",
         "fire_due_reminders",
-        "send_reminder",
     }
 
 
