@@ -244,6 +244,7 @@ class World:
     passkey_id: int = 999_999
     photo: str = ""  # Ann's signed photo upload: her photo is in the store, unconfirmed
     occurrence_id: int = 999_999  # a reminder's occurrence: Ann's world fires none
+    bob: Browser | None = None  # another user, signed in
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -269,23 +270,34 @@ class World:
 
 @pytest.fixture(scope="module")
 def saved_world(app, postgres, object_store):
-    """Ann's world, made once for the module (its jobs make a photo and an export), saved."""
+    """Ann's world, made once for the module (its jobs make a photo and an export), and Bob,
+    another user, each signed in; saved with their sessions."""
     with serve_pages({"/page": Reply(b"<p>words words words</p>")}) as site:
         ann = Browser(app.test_client())
         assert ann.signup().status_code == 302
         world = make_world(app, ann, f"http://127.0.0.1:{site.port}/page")
+        bob = Browser(app.test_client())
+        assert bob.signup("bob@example.com", "bob").status_code == 302
         saved = databases.SavedState(postgres, app, object_store)
-        yield world, saved
+        yield replace(world, bob=bob), saved
 
 
 @pytest.fixture
 def world(app, saved_world):
-    """Ann's world as it was made, and Ann signed in to it in a browser of her own."""
+    """Ann's world as it was made, Ann and Bob signed in to it in browsers of their own (their
+    saved sessions: the rows that hold them are put back with the rest)."""
     world, saved = saved_world
     saved.restore()
-    ann = Browser(app.test_client())
-    assert ann.login().status_code == 302
-    return replace(world, ann=ann)
+    return replace(world, ann=resumed(app, world.ann), bob=resumed(app, world.bob))
+
+
+def resumed(app, browser):
+    """A new browser holding `browser`'s session cookie and CSRF token, as a second tab."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    again = Browser(app.test_client())
+    again.client.set_cookie(name, browser.client.get_cookie(name).value)
+    again.token = browser.token
+    return again
 
 
 def make_world(app, user, page_url):

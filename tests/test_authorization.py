@@ -65,12 +65,10 @@ def test_anonymous_clients_are_sent_to_sign_in_or_see_public_pages(
 
 
 @pytest.mark.parametrize(("rule", "method"), SIGNED_IN, ids=[f"{m} {r}" for r, m in SIGNED_IN])
-def test_another_user_never_gets_or_changes_anns_data(
-    app, world, other_user, object_store, rule, method
-):
+def test_another_user_never_gets_or_changes_anns_data(app, world, object_store, rule, method):
     before = snapshot(app, object_store, "ann@example.com")
     route = MATRIX[rule]
-    response = send(other_user, method, world.url(rule), world.form(rule, method))
+    response = send(world.bob, method, world.url(rule), world.form(rule, method))
     if route.access == OWNER:
         assert response.status_code == 404
     elif route.access == TOKEN:  # a signed-in browser's cookie never opens the API
