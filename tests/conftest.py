@@ -31,6 +31,7 @@ from tests.workers import Workers, empty_queue, forget_jobs, settle_queue, web_a
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
 pytest_plugins = [
+    "tests.apiclients",
     "tests.attaching",
     "tests.browsers",
     "tests.mypages",
