@@ -199,6 +199,7 @@ MATRIX = {
     "/attachments/<id:attachment_id>": Route(OWNER, {"GET": {}}),
     "/attachments/<id:attachment_id>/delete": Route(OWNER, {"POST": {}}),
     "/api/docs": Route(PUBLIC, {"GET": {}}),
+    "/api/problems/<problem>": Route(PUBLIC, {"GET": {}}, anonymous_status=302),
     "/api/v1/openapi.json": Route(PUBLIC, {"GET": {}}),
     "/api/v1/me": Route(TOKEN, {"GET": {}}),
     "/api/v1/notes": Route(TOKEN, {"GET": {}, "POST": {"title": "x"}}),
@@ -260,6 +261,7 @@ class World:
             .replace("<id:passkey_id>", str(self.passkey_id))
             .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<token>", "a-token-nobody-was-mailed")
+            .replace("<problem>", "not-found")
         )
 
     def form(self, rule, method):

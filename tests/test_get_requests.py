@@ -23,6 +23,7 @@ ARGUMENTS = {
     "word_count_id": 1,
     "attachment_id": 1,
     "token": "no-such-link",
+    "problem": "not-found",
 }
 
 
