@@ -29,11 +29,13 @@ def test_the_manifest_makes_memo_installable_with_a_share_target(browser):
     assert {shot["form_factor"] for shot in manifest["screenshots"]} == {"narrow", "wide"}
     for entry in manifest["icons"] + manifest["screenshots"]:
         assert browser.client.get(entry["src"]).status_code == 200, entry["src"]
-    assert manifest["share_target"] == {
-        "action": "/notes/new",
-        "method": "GET",
-        "params": {"title": "title", "text": "text", "url": "url"},
-    }
+    target = manifest["share_target"]
+    assert (target["action"], target["method"]) == ("/notes/shared", "POST")
+    assert target["enctype"] == "multipart/form-data"
+    params = target["params"]
+    assert (params["title"], params["text"], params["url"]) == ("title", "text", "url")
+    [files] = params["files"]
+    assert files["name"] == "files" and {"image/*", "application/pdf", ".hwp"} <= {*files["accept"]}
     english = json.loads(browser.get("/manifest.webmanifest?lang=en").get_data(as_text=True))
     assert english["lang"] == "en" and english["description"] != manifest["description"]
 

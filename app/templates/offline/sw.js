@@ -6,6 +6,11 @@
 //   sign-in the page names (Memo-Offline-Account). A page of another sign-in, or of nobody
 //   (the sign-in page after a sign-out), makes the worker drop every copy first: one browser
 //   shared by two people never shows the second the first one's notes, online or off.
+// - The share sheet's POST ({{ share_action }}, the manifest's share_target) never reaches
+//   Memo: a text that fits a link opens the new-note form filled in; files (at most
+//   {{ share_files }}, each at most {{ share_file_bytes }} bytes) and longer texts wait in the
+//   "memo-shared" cache for the share's page, which saves the note and sends each file
+//   straight to the store. The sign-out drops them with every copy.
 // - Nothing else is touched: forms, the API, uploads and other sites go straight to the network.
 const RELEASE = {{ release|tojson }};
 const FILES = `memo-static-${RELEASE}`;
@@ -17,6 +22,13 @@ const KEPT_PAGE_BYTES = {{ kept_page_bytes }};
 const NETWORK_WAIT_MS = {{ network_wait_ms }};
 const LANGUAGE_KEY = "/offline/language";
 const NOBODY = "-";
+const SHARED = "memo-shared";
+const SHARE_ACTION = {{ share_action|tojson }};
+const SHARE_FIELD = {{ share_field|tojson }};
+const SHARE_FILES = {{ share_files }};
+const SHARE_FILE_BYTES = {{ share_file_bytes }};
+const SHARE_LINK_BYTES = {{ share_link_bytes }};
+const NEW_NOTE = {{ new_note|tojson }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -44,13 +56,17 @@ self.addEventListener("activate", (event) => {
 // A page asks for this as its sign-out is sent: Chrome ignores Clear-Site-Data's "cache".
 self.addEventListener("message", (event) => {
   if (event.data === "forget" && event.source && new URL(event.source.url).origin === self.location.origin) {
-    event.waitUntil(forgetPagesBut(NOBODY));
+    event.waitUntil(forgetPagesBut(NOBODY).then(() => caches.delete(SHARED)));
   }
 });
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
+  if (request.method === "POST" && url.origin === self.location.origin && url.pathname === SHARE_ACTION) {
+    event.respondWith(takeShare(request));
+    return;
+  }
   if (request.method !== "GET" || url.origin !== self.location.origin) {
     return;
   }
@@ -166,4 +182,53 @@ async function offlinePage() {
   const path = OFFLINE_PAGES[language] || OFFLINE_PAGES.en;
   const kept = await files.match(path);
   return kept || new Response("Offline", {status: 503, headers: {"Content-Type": "text/plain"}});
+}
+
+// What another app shared: a text that fits a link opens the new-note form with it, as a
+// shared link always did; anything else waits in this browser for the share's page. Files
+// past the limits are not kept: the page names them and says why.
+async function takeShare(request) {
+  let form;
+  try {
+    form = await request.formData();
+  } catch {
+    return Response.redirect(NEW_NOTE, 303);
+  }
+  const field = (name) => (typeof form.get(name) === "string" ? form.get(name).trim() : "");
+  const title = field("title");
+  const url = field("url");
+  let text = field("text");
+  if (url && !text.includes(url)) {
+    text = [text, url].filter(Boolean).join("\n\n");
+  }
+  const files = form.getAll(SHARE_FIELD).filter((file) => file instanceof File && file.name);
+  const link = `${NEW_NOTE}?${new URLSearchParams({title, text})}`;
+  if (!files.length && link.length <= SHARE_LINK_BYTES) {
+    return Response.redirect(link, 303);
+  }
+  const id = self.crypto.randomUUID();
+  const cache = await caches.open(SHARED);
+  const kept = [];
+  const left = [];
+  for (const file of files) {
+    const about = {name: file.name, type: file.type, size: file.size};
+    if (kept.length >= SHARE_FILES) {
+      left.push({...about, reason: "many"});
+    } else if (file.size > SHARE_FILE_BYTES) {
+      left.push({...about, reason: "large"});
+    } else if (file.size === 0) {
+      left.push({...about, reason: "empty"});
+    } else {
+      try {
+        const headers = {"Content-Type": file.type || "application/octet-stream"};
+        await cache.put(`${SHARE_ACTION}/${id}/file/${kept.length}`, new Response(file, {headers}));
+        kept.push(about);
+      } catch {
+        left.push({...about, reason: "room"}); // over this browser's room for the site
+      }
+    }
+  }
+  const about = JSON.stringify({title, text, files: kept, left, at: Date.now()});
+  await cache.put(`${SHARE_ACTION}/${id}/about`, new Response(about, {headers: {"Content-Type": "application/json"}}));
+  return Response.redirect(`${SHARE_ACTION}/${id}`, 303);
 }
