@@ -52,6 +52,15 @@ def test_the_service_worker_is_served_from_the_root_and_never_kept_by_the_http_c
     assert response.headers["Cache-Control"] == "no-cache"
     script = response.get_data(as_text=True)
     assert "memo-static-${RELEASE}" in script and '"/offline?lang=ko"' in script
+    # What a share may leave in the browser: the attachments' limits, and one full share.
+    for budget in (
+        "const SHARE_FILES = 10;",
+        f"const SHARE_FILE_BYTES = {25 * 2**20};",
+        "const SHARES_KEPT = 20;",
+        f"const SHARED_BYTES = {250 * 2**20};",
+        "const CONTENT_LENGTH = 20000;",
+    ):
+        assert budget in script
 
 
 def test_the_offline_page_answers_anyone_without_account_data(browser, user):

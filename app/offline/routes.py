@@ -12,8 +12,9 @@ from flask_wtf.csrf import generate_csrf
 
 from app.i18n.choice import html_lang
 from app.i18n.languages import LANGUAGES
+from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from app.offline import bp
-from app.offline.sharing import SHARED_LINK_BYTES
+from app.offline.sharing import SHARED_LINK_BYTES, SHARES_KEPT
 
 # What the worker keeps from its installation on: the pages' own files and the offline page.
 STATIC_FILES = (
@@ -177,6 +178,11 @@ def service_worker():
         share_files=current_app.config["ATTACHMENTS_PER_NOTE"],
         share_file_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
         share_link_bytes=SHARED_LINK_BYTES,
+        shares_kept=SHARES_KEPT,
+        shared_bytes=current_app.config["ATTACHMENTS_PER_NOTE"]
+        * current_app.config["ATTACHMENT_MAX_BYTES"],
+        title_length=TITLE_MAX_LENGTH,
+        content_length=CONTENT_MAX_LENGTH,
         new_note=url_for("notes.create"),
     )
     return script, 200, {"Content-Type": "text/javascript; charset=utf-8", **NOT_KEPT}

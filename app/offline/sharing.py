@@ -23,6 +23,8 @@ SHEET_PARTS = 64
 # The longest link to the new-note form a share becomes (the worker's too): sent to sign in
 # first, the link grows about three times inside `next`, and the front takes heads of 32 KiB.
 SHARED_LINK_BYTES = 4096
+# At most this many shares wait in one browser for their page (templates/offline/sw.js).
+SHARES_KEPT = 20
 # What the new-note form says was left behind (`left=` in its link).
 LEFT_FILES, LEFT_TEXT, LEFT_ALL = "files", "text", "all"
 LEFT_KINDS = (LEFT_FILES, LEFT_TEXT, LEFT_ALL)

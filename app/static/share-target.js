@@ -47,7 +47,13 @@
     }
     return words.bytes.replace("{count}", String(bytes));
   };
-  const LEFT = {large: words.leftLarge, many: words.leftMany, empty: words.leftEmpty, room: words.leftRoom};
+  const LEFT = {
+    large: words.leftLarge,
+    many: words.leftMany,
+    empty: words.leftEmpty,
+    room: words.leftRoom,
+    waiting: words.leftWaiting,
+  };
   const row = (file, state) => {
     const item = document.createElement("li");
     const name = document.createElement("span");

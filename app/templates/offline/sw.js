@@ -29,6 +29,13 @@ const SHARE_FILES = {{ share_files }};
 const SHARE_FILE_BYTES = {{ share_file_bytes }};
 const SHARE_LINK_BYTES = {{ share_link_bytes }};
 const NEW_NOTE = {{ new_note|tojson }};
+// What waits in this browser at most (a page of any site can POST to the share target, as a
+// link can open the form): {{ shares_kept }} shares, their files {{ shared_bytes }} bytes in all
+// (one full share), each text cut to what a note holds.
+const SHARES_KEPT = {{ shares_kept }};
+const SHARED_BYTES = {{ shared_bytes }};
+const TITLE_LENGTH = {{ title_length }};
+const CONTENT_LENGTH = {{ content_length }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -109,6 +116,7 @@ async function page(request, network) {
   try {
     return await network;
   } catch {
+    await keepSharedText(new URL(request.url));
     return offlinePage();
   }
 }
@@ -197,17 +205,54 @@ async function takeShare(request) {
   const field = (name) => (typeof form.get(name) === "string" ? form.get(name).trim() : "");
   const title = field("title");
   const url = field("url");
-  let text = field("text");
-  if (url && !text.includes(url)) {
-    text = [text, url].filter(Boolean).join("\n\n");
-  }
+  const text = withLink(field("text"), url);
   const files = form.getAll(SHARE_FIELD).filter((file) => file instanceof File && file.name);
   const link = `${NEW_NOTE}?${new URLSearchParams({title, text})}`;
   if (!files.length && link.length <= SHARE_LINK_BYTES) {
     return Response.redirect(link, 303);
   }
+  return Response.redirect(await keepShare(title, text, files), 303);
+}
+
+// A note's text from a share: the text, then the link unless the text holds it
+// (app/offline/sharing.py's shared_content).
+function withLink(text, link) {
+  return link && !text.includes(link) ? [text, link].filter(Boolean).join("\n\n") : text;
+}
+
+// A shared text sent to the new-note form with no network to fill it in: it waits in this
+// browser like any share, and every page leads back to it once Memo can be reached.
+async function keepSharedText(url) {
+  const [title, text, link] = ["title", "text", "url"].map((name) => url.searchParams.get(name) || "");
+  if (url.pathname === NEW_NOTE && (title || text || link)) {
+    await keepShare(title, withLink(text, link), []);
+  }
+}
+
+// The shares waiting in this browser: [when, page, bytes of files not yet sent], oldest first.
+async function waitingShares(cache) {
+  const shares = [];
+  for (const request of await cache.keys()) {
+    const path = new URL(request.url).pathname;
+    if (path.endsWith("/about")) {
+      const about = await (await cache.match(request)).json();
+      const bytes = about.files.filter((file) => !file.done).reduce((sum, file) => sum + file.size, 0);
+      shares.push([about.at, path.slice(0, -"/about".length), bytes]);
+    }
+  }
+  return shares.sort((a, b) => a[0] - b[0]);
+}
+
+// Keep a share for its page; return the page's address (with as many waiting as are kept,
+// the oldest one's instead: it is saved or left out first).
+async function keepShare(title, text, files) {
   const id = self.crypto.randomUUID();
   const cache = await caches.open(SHARED);
+  const waiting = await waitingShares(cache);
+  if (waiting.length >= SHARES_KEPT) {
+    return waiting[0][1];
+  }
+  let room = SHARED_BYTES - waiting.reduce((sum, share) => sum + share[2], 0);
   const kept = [];
   const left = [];
   for (const file of files) {
@@ -218,7 +263,10 @@ async function takeShare(request) {
       left.push({...about, reason: "large"});
     } else if (file.size === 0) {
       left.push({...about, reason: "empty"});
+    } else if (file.size > room) {
+      left.push({...about, reason: "waiting"}); // other shares still wait with their files
     } else {
+      room -= file.size;
       try {
         const headers = {"Content-Type": file.type || "application/octet-stream"};
         await cache.put(`${SHARE_ACTION}/${id}/file/${kept.length}`, new Response(file, {headers}));
@@ -228,7 +276,8 @@ async function takeShare(request) {
       }
     }
   }
-  const about = JSON.stringify({title, text, files: kept, left, at: Date.now()});
+  const shared = {title: title.slice(0, TITLE_LENGTH), text: text.slice(0, CONTENT_LENGTH)};
+  const about = JSON.stringify({...shared, files: kept, left, at: Date.now()});
   await cache.put(`${SHARE_ACTION}/${id}/about`, new Response(about, {headers: {"Content-Type": "application/json"}}));
-  return Response.redirect(`${SHARE_ACTION}/${id}`, 303);
+  return `${SHARE_ACTION}/${id}`;
 }
