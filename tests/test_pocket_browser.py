@@ -312,6 +312,10 @@ def test_files_shared_from_another_app_reach_the_note_straight_through_the_store
     assert "1" in waiting.inner_text()
     check_here(korean, "a share waits, ko 390 dark", found)
     assert found == {}
+    korean.context.clear_cookies()  # min's sign-in ends here without a sign-out; bob signs in
+    sign_up_and_in(korean, "bob@example.com", "bob")
+    korean.wait_for_function(f"async () => ({SHARES_KEPT})() === 0")  # min's share, dropped
+    assert korean.locator("#shares-waiting").is_hidden()
 
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(re.compile(r"/notes/\d+#attachments$"))
