@@ -317,7 +317,16 @@ def test_files_shared_from_another_app_reach_the_note_straight_through_the_store
     korean.wait_for_function(f"async () => ({SHARES_KEPT})() === 0")  # min's share, dropped
     assert korean.locator("#shares-waiting").is_hidden()
 
+    store = f"{object_store.endpoint_url}/**"
+    page.route(store, lambda route: route.abort())  # the store out of reach, once
     page.get_by_role("button", name="Save", exact=True).click()
+    status = page.locator("#share-status")
+    status.get_by_role("button", name="Send them again").wait_for()
+    assert "The note is saved, but 1 of its files did not arrive." in status.inner_text()
+    check_here(page, "a file did not arrive, en 1280 light", found)
+    assert found == {}
+    page.unroute(store)
+    status.get_by_role("button", name="Send them again").click()
     page.wait_for_url(re.compile(r"/notes/\d+#attachments$"))
     assert "beach.png" in page.locator("#attachments").inner_text()
     assert "Note saved." in page.locator("main").inner_text()

@@ -80,7 +80,6 @@
   const button = (label, action) => {
     const element = document.createElement("button");
     element.type = "button";
-    element.className = "link";
     element.textContent = label;
     element.addEventListener("click", action);
     return element;
@@ -207,6 +206,7 @@
     saveButton.setAttribute("aria-disabled", "true");
     try {
       let signed = [];
+      const signedAt = Date.now();
       if (!about.note) {
         let saved;
         try {
@@ -224,8 +224,11 @@
         await keep();
       }
       for (const [n, file] of about.files.entries()) {
+        // An upload must start within its policy's minutes: on a slow link, the later files
+        // of a large share ask for a fresh one rather than meet "Policy expired".
+        const fresh = Date.now() - signedAt < (Number(words.uploadMinutes) - 2) * 60_000;
         if (!file.done) {
-          await send(n, signed[n]);
+          await send(n, fresh ? signed[n] : undefined);
         }
       }
       settle();
