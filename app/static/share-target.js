@@ -258,7 +258,8 @@
     }
     const title = form.elements.title;
     const limit = title.maxLength > 0 ? title.maxLength : 200;
-    title.value = title.value || (about.title || about.files[0]?.name || "").slice(0, limit);
+    const firstLine = about.text.trim().split("\n")[0];
+    title.value = title.value || (about.title || about.files[0]?.name || firstLine).slice(0, limit);
     form.elements.content.value = form.elements.content.value || about.text;
     render();
     form.hidden = false;
