@@ -48,6 +48,10 @@ class Config(Budgets):
     # Where an anonymous upload is sent, and where the front's own pages lead back to:
     FRONT_SIGN_IN_URL = "/auth/login?next=/mypage"
     FRONT_HOME_URL = "/"
+    # A body past the front's limit sent to one of these paths is answered with a redirect to
+    # a page that says what to do (303), not the front's 413: the share sheet's POST, which
+    # Memo's service worker takes in the browser, reaches the front only without it.
+    FRONT_TOO_LARGE_PAGES = {"/notes/shared": "/notes/new?left=all"}
 
     NOTES_PER_PAGE = 20
     # The JSON API's OpenAPI document (flask-smorest; app/api/, docs/api.md):

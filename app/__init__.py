@@ -68,7 +68,7 @@ def register_blueprints(app):
     from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
     from app.mypage import language as i18n_routes
     from app.mypage.routes import bp as mypage_bp
-    from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
+    from app.notes import checklists, shared, shelves, versions  # noqa: F401  (on notes.bp)
     from app.notes.demo import seed_demo
     from app.notes.routes import bp as notes_bp
     from app.offline import routes as offline_routes

@@ -31,6 +31,7 @@ SHARED = "shared"  # anyone holding a share link's token; any other token is a 4
 TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
+SHARE_KEY = "0c6f6a4e-52d4-4d8e-9a51-7b1f3c2d9e10"  # a share ann's browser made
 TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "password": PASSWORD}
 
 
@@ -52,6 +53,7 @@ class Route:
     access: str
     forms: dict
     anonymous_status: int | None = None  # what a public route answers a stranger, if not 200/400
+    writes_nothing: bool = False  # a POST that needs no CSRF token: it changes nothing
 
 
 MATRIX = {
@@ -95,6 +97,17 @@ MATRIX = {
     ),
     "/": Route(ACCOUNT, {"GET": {}}),
     "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
+    # The share sheet's POST (another app sends it: no CSRF token), when no service worker
+    # took it: it writes nothing and sends on to the new-note form.
+    "/notes/shared": Route(
+        PUBLIC, {"POST": {"title": "x", "text": "y"}}, anonymous_status=303, writes_nothing=True
+    ),
+    # A share's page, its save and its discard: by the key the browser made, always the
+    # signed-in user's own (another's key makes or finds nothing of the first's).
+    "/notes/shared/<uuid:share>": Route(
+        ACCOUNT, {"GET": {}, "POST": {"title": "Shared", "content": "x"}}
+    ),
+    "/notes/shared/<uuid:share>/discard": Route(ACCOUNT, {"POST": {}}),
     "/notes/preview": Route(ACCOUNT, {"POST": {"content": "**x**"}}),
     "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
     "/notes/<id:note_id>/edit": Route(
@@ -262,6 +275,7 @@ class World:
             .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<token>", "a-token-nobody-was-mailed")
             .replace("<problem>", "not-found")
+            .replace("<uuid:share>", SHARE_KEY)
         )
 
     def form(self, rule, method):
