@@ -112,3 +112,36 @@ def vapid_claims(authorization, public_key):
     except InvalidSignature:
         raise AssertionError("the VAPID JWT's signature does not verify") from None
     return json.loads(unb64(claims))
+
+
+SHOWN = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const deadline = Date.now() + 10000;
+  let shown = [];
+  while (!shown.length && Date.now() < deadline) {
+    shown = await registration.getNotifications();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return shown.map((n) => ({title: n.title, body: n.body, lang: n.lang, url: n.data.url}));
+}"""
+
+
+def push_to_page(context, page, payload):
+    """Deliver `payload` (JSON, as a browser receives it decrypted) to the page's service
+    worker through Chromium's DevTools protocol; return the notifications it then shows."""
+    context.grant_permissions(["notifications"])
+    devtools = context.new_cdp_session(page)
+    registrations = []
+    devtools.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(event["registrations"]),
+    )
+    devtools.send("ServiceWorker.enable")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    scope = page.evaluate("location.origin") + "/"
+    [registration] = [r for r in registrations if r["scopeURL"] == scope and not r["isDeleted"]]
+    devtools.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": scope[:-1], "registrationId": registration["registrationId"], "data": payload},
+    )
+    return page.evaluate(SHOWN)

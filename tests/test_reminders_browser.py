@@ -10,7 +10,7 @@ import pytest
 from tests.browsers import new_tab, sign_up_and_in, write_note
 from tests.mailbox import verify_email
 from tests.pagechecks import check_here
-from tests.pushes import vapid_settings
+from tests.pushes import push_to_page, vapid_settings
 from tests.reminding import come_due, sweep
 from tests.workers import web_and_worker
 
@@ -65,6 +65,10 @@ def test_a_reminder_is_set_shown_fired_and_removed(app, chromium, settled, langu
     page.get_by_role("button", name=words["notify"]).wait_for()
     assert page.locator("#push-unsupported").is_hidden()
     check_here(page, f"{note} with a reminder", found)
+    # The service worker shows a pushed reminder, and opens only Memo's own pages from it.
+    pushed = f'{{"title": "Standup", "body": "-", "lang": "{language}", "url": "{note}"}}'
+    [shown] = push_to_page(context, page, pushed)
+    assert shown == {"title": "Standup", "body": "-", "lang": language, "url": page.url}
     page.goto("/")
     assert page.locator("li .bell").count() == 1
     check_here(page, "/ with a bell", found)
