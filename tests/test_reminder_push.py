@@ -9,12 +9,20 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
+from app.auth import ways_in
 from app.extensions import db
-from app.models import TITLE_MAX_LENGTH, LoginSession, PushSubscription, ReminderOccurrence
+from app.models import (
+    TITLE_MAX_LENGTH,
+    LoginSession,
+    PushSubscription,
+    ReminderOccurrence,
+    User,
+)
 from app.reminders import pushing
 from app.reminders.firing import TemporaryPushError
-from devenv.visitors import PASSWORD
+from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import PUBLIC_URL
+from tests.phones import turn_on
 from tests.pushes import PushBrowser, PushService, b64, vapid_claims, vapid_settings
 from tests.reminding import come_due, deliver, note_with_reminder, reminder_mails, sweep
 from tests.webservers import CertificateAuthority
@@ -312,3 +320,21 @@ def test_an_expired_session_lets_go_of_its_push_without_ending_it(app, verified,
         db.session.commit()
         kept = db.session.scalar(select(PushSubscription.login_session_id))
     assert subscriptions(app) == 1 and kept is None
+
+
+def test_the_first_second_step_ends_the_other_sessions_browsers_and_a_recovery_every_one(
+    app, verified, vapid, service
+):
+    other_browser = Browser(app.test_client())
+    assert other_browser.login().status_code == 302
+    subscribe(verified, PushBrowser(), f"{service.endpoint}/mine")
+    subscribe(other_browser, PushBrowser(), f"{service.endpoint}/theirs")
+    turn_on(verified)
+    with app.app_context():
+        endpoints = db.session.scalars(select(PushSubscription.endpoint)).all()
+        assert endpoints == [f"{service.endpoint}/mine"]
+        ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
+        ended = ways_in.recover(ann, ann.email)
+        db.session.commit()
+    assert ended.as_details()["pushes"] == 1
+    assert subscriptions(app) == 0
