@@ -293,6 +293,15 @@ def test_turning_off_ends_this_browser_and_every_browser(app, verified, vapid, s
     assert subscriptions(app) == 0
 
 
+@pytest.mark.parametrize(
+    "endpoint", ["https://push.example.com/\x00", "https://push.example.com/" + "a" * 5000, ""]
+)
+def test_turning_off_a_browser_memo_could_not_have_is_refused_not_an_error(app, verified, endpoint):
+    answer = verified.post("/reminders/push/delete", {"endpoint": endpoint}, headers=JSON)
+    assert answer.status_code == 400
+    assert answer.json["error"]
+
+
 def test_another_account_cannot_end_anns_browser(app, verified, other_user, vapid, service):
     subscribe(verified, PushBrowser(), service.endpoint)
     other_user.post("/reminders/push/delete", {"endpoint": service.endpoint}, headers=JSON)

@@ -5,11 +5,13 @@ from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
 from app.forms import Form
+from app.models.push import ENDPOINT_MAX_LENGTH
 from app.reminders.schedule import REPEATS
+from app.validators import no_control_characters
 
 AT_FORMAT = "%Y-%m-%dT%H:%M"
 AT_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\Z", re.ASCII)
@@ -94,4 +96,10 @@ class PushSubscriptionForm(Form):
 class PushEndpointForm(Form):
     """One browser's push service address, to stop pushing to it."""
 
-    endpoint = StringField(validators=[InputRequired(NO_SUBSCRIPTION)])
+    endpoint = StringField(
+        validators=[
+            InputRequired(NO_SUBSCRIPTION),
+            Length(max=ENDPOINT_MAX_LENGTH, message=NO_SUBSCRIPTION),
+            no_control_characters,
+        ]
+    )
