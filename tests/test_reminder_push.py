@@ -101,7 +101,7 @@ def test_a_reminder_is_pushed_once_encrypted_for_the_browser_and_signed_for_its_
 
 def push_tag(app):
     with app.app_context():
-        return f"reminder-{db.session.scalar(select(ReminderOccurrence.reminder_id))}"
+        return f"reminder-{db.session.scalar(select(ReminderOccurrence.id))}"
 
 
 def test_a_private_reminder_is_pushed_with_the_generic_line_in_the_accounts_language(

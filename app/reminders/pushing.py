@@ -126,7 +126,7 @@ def payload_of(user, occurrence):
             "body": gettext("Open the note in Memo."),
             "url": mail.link("notes.detail", note_id=note.id),
             "lang": language,
-            "tag": f"reminder-{occurrence.reminder_id}",
+            "tag": f"reminder-{occurrence.id}",
         }
         return fitted(words, None if private else title)
 
