@@ -5,6 +5,7 @@ app.url_map). `saved_world` and `world` are fixtures (registered in tests/confte
 `pytest_plugins`), used by the authorization and hardening tests.
 """
 
+import base64
 import io
 from dataclasses import dataclass, replace
 
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import AccessToken, Attachment, NoteShare, User, WordCount
+from app.models import AccessToken, Attachment, NoteShare, PushSubscription, User, WordCount
+from config_parsing import P256_BASE
 from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import Attacher, Importer, PhotoSender
@@ -32,11 +34,19 @@ TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
 SHARE_KEY = "0c6f6a4e-52d4-4d8e-9a51-7b1f3c2d9e10"  # a share ann's browser made
+ANNS_PUSH_ENDPOINT = "https://push.example.com/send/zebracorn"
 TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "password": PASSWORD}
 
 
 def photo(world):
     return {"photo": (io.BytesIO(pictures.png()), "photo.png")}
+
+
+def push_subscription():
+    """Return a browser's subscription to Ann's push endpoint (its key: the curve's base point)."""
+    point = b"\x04" + b"".join(n.to_bytes(32, "big") for n in P256_BASE)
+    keys = {"p256dh": base64.urlsafe_b64encode(point).rstrip(b"=").decode(), "auth": "A" * 22}
+    return {"endpoint": ANNS_PUSH_ENDPOINT, **keys}
 
 
 def text_file(world):
@@ -152,6 +162,11 @@ MATRIX = {
     "/reminders/<id:occurrence_id>/done": Route(OWNER, {"POST": {}}),
     # A mail's done and snooze page: the signed token is the key; GET changes nothing.
     "/reminders/act/<token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
+    # Browsers the reminders are pushed to: each account's own (Ann's browser, named by its
+    # endpoint, stays hers); without VAPID keys (as here) subscribing is a 404.
+    "/reminders/push": Route(ACCOUNT, {"POST": lambda world: push_subscription()}),
+    "/reminders/push/delete": Route(ACCOUNT, {"POST": {"endpoint": ANNS_PUSH_ENDPOINT}}),
+    "/reminders/push/delete-all": Route(ACCOUNT, {"POST": {}}),
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
@@ -342,6 +357,15 @@ def make_world(app, user, page_url):
             user_id=ann.id,
         )
         db.session.add(word_count)
+        subscribed = push_subscription()
+        db.session.add(
+            PushSubscription(
+                user_id=ann.id,
+                endpoint=subscribed["endpoint"],
+                p256dh_public_key=subscribed["p256dh"],
+                auth_secret=subscribed["auth"],
+            )
+        )
         db.session.commit()
         secrets = ["zebracorn", ann.email, ann.image_url]
         attachment_id = db.session.scalar(select(Attachment.id))

@@ -1,10 +1,10 @@
 // Memo in the pocket: registers the service worker (/sw.js, app/offline/), and on a page the
 // worker served from its kept copies (data-kept-at filled), shows "offline: shown as it was on
 // <time>" in the reader's language and time zone. At sign-out it asks the worker to drop its
-// copies itself, since Chrome ignores Clear-Site-Data's "cache". On a signed-in page it says
-// when shares from other apps wait in this browser, not saved yet (offline when shared, or a
-// file that did not arrive), with a link to the first; a share another sign-in opened first
-// is dropped unseen (static/share-target.js).
+// copies itself, since Chrome ignores Clear-Site-Data's "cache", and ends this browser's push
+// subscription. On a signed-in page it says when shares from other apps wait in this browser,
+// not saved yet (offline when shared, or a file that did not arrive), with a link to the first;
+// a share another sign-in opened first is dropped unseen (static/share-target.js).
 (() => {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
@@ -62,5 +62,11 @@
   showShares().catch(() => {});
   document.addEventListener("memo:signing-out", () => {
     navigator.serviceWorker?.controller?.postMessage("forget");
+    // This browser's push subscription ends with the session (Memo deletes its row); the
+    // browser lets go of it too, so a push service answers 410 to anyone who tries it.
+    navigator.serviceWorker?.ready
+      .then((registration) => registration.pushManager?.getSubscription())
+      .then((made) => made && made.unsubscribe())
+      .catch(() => {});
   });
 })();

@@ -12,6 +12,8 @@
 //   "memo-shared" cache for the share's page, which saves the note and sends each file
 //   straight to the store. The sign-out drops them with every copy.
 // - Nothing else is touched: forms, the API, uploads and other sites go straight to the network.
+// - A reminder pushed by Memo's worker (app/reminders/pushing.py) is shown as a notification
+//   (its title, body and language from the payload); a click opens or focuses its note.
 const RELEASE = {{ release|tojson }};
 const FILES = `memo-static-${RELEASE}`;
 const PAGES = "memo-pages-";
@@ -66,6 +68,49 @@ self.addEventListener("message", (event) => {
     event.waitUntil(forgetPagesBut(NOBODY).then(() => caches.delete(SHARED)));
   }
 });
+
+self.addEventListener("push", (event) => {
+  let reminder = {};
+  try {
+    reminder = event.data ? event.data.json() : {};
+  } catch {
+    // not one of Memo's: shown with the generic words below
+  }
+  const title = reminder.title || "Memo";
+  const options = {
+    body: reminder.body || "",
+    lang: reminder.lang || "",
+    tag: reminder.tag || "memo-reminder",
+    icon: "/static/icon-192.png",
+    data: {url: sameSite(reminder.url)},
+  };
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = sameSite(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    (async () => {
+      for (const client of await self.clients.matchAll({type: "window", includeUncontrolled: true})) {
+        if (client.url.split("#")[0] === url && "focus" in client) {
+          return client.focus();
+        }
+      }
+      return self.clients.openWindow(url);
+    })(),
+  );
+});
+
+// Only Memo's own pages are opened from a notification, whatever a payload says.
+function sameSite(address) {
+  try {
+    const url = new URL(address, self.location.origin);
+    return url.origin === self.location.origin ? url.href : self.location.origin + "/";
+  } catch {
+    return self.location.origin + "/";
+  }
+}
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
