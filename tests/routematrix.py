@@ -10,13 +10,12 @@ import io
 from dataclasses import dataclass, replace
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AccessToken, Attachment, NoteShare, PushSubscription, User, WordCount
 from config_parsing import P256_BASE
 from devenv import pictures
-from devenv.services import stored_keys
 from devenv.uploads import Attacher, Importer, PhotoSender
 from devenv.visitors import PASSWORD, Browser
 from tests import databases
@@ -383,31 +382,3 @@ def make_world(app, user, page_url):
             token_id,
             photo=photo,
         )
-
-
-def snapshot(app, object_store, user_email=None):
-    """Return every row of every table (or only one user's rows) and the stored objects."""
-    rows = {}
-    with app.app_context():
-        user_id = db.session.scalar(select(User.id).where(User.email == user_email))
-        for table in db.metadata.sorted_tables:
-            query = f'SELECT * FROM "{table.name}"'
-            if user_email and table.name == "user":
-                query += f" WHERE id = {user_id}"
-            elif user_email and "user_id" in table.columns:
-                query += f" WHERE user_id = {user_id}"
-            elif user_email:
-                continue
-            rows[table.name] = sorted(map(tuple, db.session.execute(text(query))), key=repr)
-    prefix = f"avatars/{user_id}/" if user_email else ""
-    return rows, stored_keys(object_store, prefix)
-
-
-def send(browser, method, url, data, csrf=True):
-    """Send a route its request: a GET with `data` as its query string, a POST of `data` as a
-    form, or (the API's) another method with `data` as JSON, with the browser's cookies."""
-    if method == "GET":
-        return browser.get(url, query_string=data)
-    if method != "POST" or url.startswith("/api/"):
-        return browser.client.open(url, method=method, json=data)
-    return browser.post(url, data, csrf=csrf)

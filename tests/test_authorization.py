@@ -7,6 +7,7 @@ app.url_map), so a new route cannot be added without saying who may use it.
 import pytest
 
 from devenv.visitors import Browser
+from tests.routechecks import send, snapshot
 from tests.routematrix import (
     CASES,
     IDS,
@@ -18,8 +19,6 @@ from tests.routematrix import (
     SHARED,
     SIGNED_IN,
     TOKEN,
-    send,
-    snapshot,
 )
 
 
