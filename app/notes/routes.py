@@ -18,7 +18,7 @@ from app.notes.lookup import get_note
 from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull
-from app.offline.sharing import prefill_shared
+from app.offline.sharing import left_behind, prefill_shared
 from app.reminders.panel import reminder_panel
 from app.reminders.service import reminder_of
 from app.shares.links import count_live
@@ -64,9 +64,10 @@ def save_form(form, note, version, always=False, full=None):
     return None
 
 
-def render_form(form, note=None):
-    """Render the note form: 400 when a submission failed validation, else 200."""
-    page = render_template("notes/form.html", form=form, note=note)
+def render_form(form, note=None, left=()):
+    """Render the note form (`left`: what a share could not bring, app/offline/sharing.py):
+    400 when a submission failed validation, else 200."""
+    page = render_template("notes/form.html", form=form, note=note, left=left)
     return page, page_status(form)
 
 
@@ -115,7 +116,7 @@ def create():
     if not form.is_submitted():
         prefill_shared(form, request.args)
     if not form.validate_on_submit():
-        return render_form(form)
+        return render_form(form, left=() if form.is_submitted() else left_behind(request.args))
     try:
         note = create_once(
             current_user.id, form.title.data, form.content.data, form.idempotency_key.data

@@ -24,7 +24,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import NotFound
 
-from app.attachments.uploads import delete_note_attachments
+from app.attachments.uploads import delete_note_attachments, usage
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.markdown import render_stored, set_task, summary
@@ -233,6 +233,22 @@ def delete_for_good(notes):
             delete_note_attachments(note)
             db.session.delete(note)
     db.session.flush()
+
+
+def delete_if_untouched(user_id, note):
+    """Delete for good a note that holds nothing its maker did not fill in: no text, no
+    attachment, never changed since it was made (a share whose files never arrived).
+    Return whether it was deleted; a note with anything in it stays."""
+    authorise(user_id, note)
+    spend_note_write(user_id)
+    lock_user(user_id)  # attachments are confirmed under this lock too
+    read_again(note)
+    if note.content or note.revision != 1 or note.deleted_at is not None:
+        return False
+    if usage(user_id, note.id)[0]:
+        return False
+    delete_for_good([note])
+    return True
 
 
 def empty_trash(user_id):

@@ -2,13 +2,16 @@
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_babel import get_locale, gettext
 
 from app.i18n.choice import place_of, select_timezone
 from app.i18n.formats import local_time_writer
+from app.models import PushSubscription
 from app.reminders import schedule
 from app.reminders.forms import REPEAT_LABELS, ReminderForm, quick_times
 from app.reminders.service import reminder_of
+from app.reminders.subscriptions import push_offered
 
 
 def quick_labels():
@@ -41,4 +44,16 @@ def reminder_panel(note, form=None):
         "form": form,
         "quick": quick_labels(),
         "zone": place_of(select_timezone(), get_locale()),
+        "push": push_panel(note.user_id),
+    }
+
+
+def push_panel(user_id):
+    """Return what the push control needs (the VAPID public key, the browsers subscribed),
+    or None when Web Push is not set up: then mail is the only way, and nothing is offered."""
+    if not push_offered():
+        return None
+    return {
+        "key": current_app.config["VAPID"]["public_key"],
+        "browsers": PushSubscription.count_of(user_id),
     }
