@@ -34,6 +34,7 @@ from app.models.base import (
     password_hasher,
     utcnow,
 )
+from app.models.changes import ChangeCounter
 
 if TYPE_CHECKING:  # the relationships' types; those modules import this one
     from app.models.notes import Note
@@ -91,6 +92,8 @@ class User(UserMixin, db.Model):
 
     # The token of the login session this object was loaded through (not a column).
     session_token = None
+    # The account's change number (app/notes/changes.py) read with it at sign-in's load.
+    change_seq = None
 
     def get_id(self):
         """Identify the login session, not the user, so it can be revoked on its own."""
@@ -243,15 +246,19 @@ class LoginSession(db.Model):
 
     @classmethod
     def load_user(cls, token, max_age):
-        """Return the user of a live session for `token`, or None."""
-        user = db.session.scalar(
-            select(User)
+        """Return the user of a live session for `token`, or None; with the account's change
+        number as it was then (`change_seq`: what its notes pages were made from)."""
+        found = db.session.execute(
+            select(User, ChangeCounter.last_seq)
             .join(LoginSession, LoginSession.user_id == User.id)
+            .outerjoin(ChangeCounter, ChangeCounter.user_id == User.id)
             .where(
                 LoginSession.token_hash == hash_token(token),
                 LoginSession.created_at > utcnow() - max_age,
             )
-        )
-        if user is not None:
-            user.session_token = token
+        ).first()
+        if found is None:
+            return None
+        user, change_seq = found
+        user.session_token, user.change_seq = token, change_seq or 0
         return user

@@ -1,7 +1,10 @@
 // Memo in the pocket: registers the service worker (/sw.js, app/offline/), and on a page the
 // worker served from its kept copies (data-kept-at filled), shows "offline: shown as it was on
 // <time>" in the reader's language and time zone. At sign-out it asks the worker to drop its
-// copies itself, since Chrome ignores Clear-Site-Data's "cache".
+// copies itself, since Chrome ignores Clear-Site-Data's "cache". A signed-in page that the
+// back-forward cache restores (from memory, without asking Memo) is asked for again: after a
+// sign-out, Back shows the sign-in page, not the notes (the list and a note are not no-store,
+// so browsers may keep them there); it is hidden as it is left, so it is never seen meanwhile.
 (() => {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
@@ -21,6 +24,18 @@
     }
     banner.textContent = banner.dataset.words.replace("{when}", when);
     banner.hidden = false;
+  }
+  if (document.body.dataset.account) {
+    window.addEventListener("pagehide", (event) => {
+      if (event.persisted) {
+        document.documentElement.style.visibility = "hidden";
+      }
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) {
+        window.location.reload();
+      }
+    });
   }
   document.addEventListener("memo:signing-out", () => {
     navigator.serviceWorker?.controller?.postMessage("forget");
