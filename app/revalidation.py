@@ -16,6 +16,11 @@ valid as long as that secret, which is in the tag: a page reused by a 304 carrie
 as good as a new page's. With a time limit set, a page is fresh for a quarter of it, so a
 reused token has at least three quarters of its life left.
 
+Only a browser that runs Memo's scripts gets a page it may keep: app/static/pocket.js says so
+with a cookie (SCRIPTS_COOKIE), and asks again for a signed-in page that the back-forward
+cache gives back from memory, so that Back after a sign-out never shows the notes. Without
+it (scripts off, a script client), the pages stay no-store.
+
 A page with something to show once (a flashed message) is never answered 304 and carries no
 tag: a 304 would show the browser's copy, without the message, and the copy it keeps of the
 page with the message must not come back once the message is read. `If-None-Match: *` is
@@ -39,10 +44,17 @@ from app.offline.routes import release_id
 # Sent with a page that carries a tag; app/security.py leaves it in place of no-store.
 REVALIDATE = "private, no-cache"
 FLASHES = "_flashes"  # where Flask keeps the flashed messages in the session
+SCRIPTS_COOKIE = "memo-scripts"  # set by app/static/pocket.js in every page it runs in
 # The tags of If-None-Match compared, at most: a browser sends the one it has. The header
 # may hold thousands (the front lets 32 KiB of headers in); each costs an HMAC.
 TAGS_COMPARED = 4
 DEADLINE_DIGITS = 12  # seconds since 1970, until the year 33,658
+
+
+def runs_our_scripts():
+    """Return whether the browser runs app/static/pocket.js, which keeps a page the
+    back-forward cache gives back from being seen after a sign-out."""
+    return request.cookies.get(SCRIPTS_COOKIE) == "1"
 
 
 def shows_once():
@@ -129,8 +141,9 @@ def csrf_deadline():
 def revalidated(render, *parts, once=False):
     """Answer 304 while the browser's copy of the page is current, else `render()` it with
     its tag. `parts`: what the page shows beside its frame; `once`: it shows something once
-    (flashed messages always count), so it is rendered and never tagged."""
-    if once or shows_once():
+    (flashed messages always count), so it is rendered and never tagged; so is a page for a
+    browser without Memo's scripts."""
+    if once or shows_once() or not runs_our_scripts():
         return make_response(render())
     tag = fresh_copy(parts)
     if tag is not None:

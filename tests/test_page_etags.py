@@ -42,9 +42,17 @@ def same_page(html):
     return SIGNED_FIELDS.sub(r'name="\1" value=""', CSRF_FIELD.sub(r'\1""', html))
 
 
+def runs_scripts(browser):
+    """Give the browser the cookie Memo's scripts set (app/static/pocket.js)."""
+    browser.client.set_cookie(revalidation.SCRIPTS_COOKIE, "1")
+    return browser
+
+
 @pytest.fixture
 def ann(user):
-    """ann, signed in, with a note of her own (returned: its id), her messages read."""
+    """ann, signed in in a browser that runs Memo's scripts, with a note of her own
+    (returned: its id), her messages read."""
+    runs_scripts(user)
     note = note_id_of(user.create_note("Plans", "- [ ] milk"))
     read_messages(user)
     return note
@@ -91,6 +99,17 @@ def test_an_edit_a_pin_the_language_and_the_zone_each_give_the_page_again(user, 
             assert visit(user, path, tag).status_code == 304
 
 
+@pytest.mark.parametrize("page", ["/", "note"])
+def test_a_browser_without_memos_scripts_gets_no_store_pages_and_never_a_304(user, ann, page):
+    path = f"/notes/{ann}" if page == "note" else page
+    tag = visit(user, path).headers["ETag"]
+    user.client.delete_cookie(revalidation.SCRIPTS_COOKIE)
+    # Nothing would ask again for a page its back-forward cache gave back after a sign-out.
+    answer = visit(user, path, tag)
+    assert answer.status_code == 200 and "ETag" not in answer.headers
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
 def test_a_page_with_a_message_waiting_is_never_a_304_nor_tagged(user, ann):
     tag = visit(user, "/").headers["ETag"]
     # Pinning it twice: the second changes nothing but says so.
@@ -111,8 +130,8 @@ def test_another_sign_in_another_account_or_another_query_never_gets_a_304(
     app, user, ann, other_user
 ):
     tag = visit(user, "/").headers["ETag"]
-    assert visit(other_user, "/", tag).status_code == 200
-    assert visit(second_session(app), "/", tag).status_code == 200
+    assert visit(runs_scripts(other_user), "/", tag).status_code == 200
+    assert visit(runs_scripts(second_session(app)), "/", tag).status_code == 200
     assert visit(user, "/?sort=created", tag).status_code == 200
     assert visit(user, "/", tag).status_code == 304
     user.logout()

@@ -3,8 +3,10 @@
 // <time>" in the reader's language and time zone. At sign-out it asks the worker to drop its
 // copies itself, since Chrome ignores Clear-Site-Data's "cache". A signed-in page that the
 // back-forward cache restores (from memory, without asking Memo) is asked for again: after a
-// sign-out, Back shows the sign-in page, not the notes (the list and a note are not no-store,
-// so browsers may keep them there); it is hidden as it is left, so it is never seen meanwhile.
+// sign-out, Back shows the sign-in page, not the notes; it is hidden as it is left, so it is
+// never seen meanwhile. The cookie tells Memo this browser does so: only then are the list
+// and a note sent for the browser to keep and ask about (a 304), not no-store
+// (app/revalidation.py).
 (() => {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
@@ -25,6 +27,8 @@
     banner.textContent = banner.dataset.words.replace("{when}", when);
     banner.hidden = false;
   }
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `memo-scripts=1; path=/; SameSite=Lax${secure}`;
   if (document.body.dataset.account) {
     window.addEventListener("pagehide", (event) => {
       if (event.persisted) {
