@@ -30,16 +30,19 @@ answered with the page (a browser never sends it; the deadline is known only onc
 import hashlib
 import hmac
 import math
+import os
 import time
 from base64 import urlsafe_b64encode
+from functools import cache
 from itertools import islice
+from pathlib import Path
 
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from app.i18n.choice import select_timezone
-from app.offline.routes import release_id
+from app.offline.routes import BUILD_VARIABLES
 
 # Sent with a page that carries a tag; app/security.py leaves it in place of no-store.
 REVALIDATE = "private, no-cache"
@@ -49,6 +52,22 @@ SCRIPTS_COOKIE = "memo-scripts"  # set by app/static/pocket.js in every page it 
 # may hold thousands (the front lets 32 KiB of headers in); each costs an HMAC.
 TAGS_COMPARED = 4
 DEADLINE_DIGITS = 12  # seconds since 1970, until the year 33,658
+
+
+@cache
+def code_release():
+    """Name the code that makes the pages: the build's commit, else (a local run, a platform
+    that names no commit) a digest of the app's files, its templates, words and static files
+    too, read once a process (about 35 ms): a page made by other code is another page."""
+    for name in BUILD_VARIABLES:
+        if os.environ.get(name):
+            return os.environ[name][:12]
+    digest = hashlib.sha256()
+    package = Path(current_app.root_path)
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def runs_our_scripts():
@@ -64,12 +83,12 @@ def shows_once():
 
 def frame_parts():
     """Return what every signed-in page's frame shows that can change: the release (its
-    files' URLs, its words), the sign-in and the account (its change number: any note
+    code, its files' URLs, its words), the sign-in and the account (its change number: any note
     changed; its nickname, address, photo), the language and zone, the address, and the
     session's CSRF secret (what the page's CSRF tokens sign)."""
     user = current_user
     return (
-        release_id(),
+        code_release(),
         current_app.config["ENVIRONMENT"],
         user.id,
         user.draft_key,
@@ -143,7 +162,8 @@ def revalidated(render, *parts, once=False):
     its tag. `parts`: what the page shows beside its frame; `once`: it shows something once
     (flashed messages always count), so it is rendered and never tagged; so is a page for a
     browser without Memo's scripts."""
-    if once or shows_once() or not runs_our_scripts():
+    # A debug run reloads templates as they change: its pages are never reused.
+    if once or shows_once() or not runs_our_scripts() or current_app.debug:
         return make_response(render())
     tag = fresh_copy(parts)
     if tag is not None:
