@@ -38,10 +38,9 @@ from itertools import islice
 from pathlib import Path
 
 from flask import current_app, g, make_response, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
-from app.i18n.choice import select_timezone
 from app.offline.routes import BUILD_VARIABLES
 
 # Sent with a page that carries a tag; app/security.py leaves it in place of no-store.
@@ -98,7 +97,7 @@ def frame_parts():
         user.email_verified,
         user.image_url,
         str(get_locale()),
-        select_timezone(),
+        get_timezone(),  # the request's, as its times were written (cached)
         request.full_path,
         session.get(current_app.config["WTF_CSRF_FIELD_NAME"], ""),
     )

@@ -248,10 +248,13 @@ class LoginSession(db.Model):
     def load_user(cls, token, max_age):
         """Return the user of a live session for `token`, or None; with the account's change
         number as it was then (`change_seq`: what its notes pages were made from)."""
+        # A column of the one statement: an outer join added 2.5 times as much CPU to it.
+        change_seq = (
+            select(ChangeCounter.last_seq).where(ChangeCounter.user_id == User.id).scalar_subquery()
+        )
         found = db.session.execute(
-            select(User, ChangeCounter.last_seq)
+            select(User, change_seq)
             .join(LoginSession, LoginSession.user_id == User.id)
-            .outerjoin(ChangeCounter, ChangeCounter.user_id == User.id)
             .where(
                 LoginSession.token_hash == hash_token(token),
                 LoginSession.created_at > utcnow() - max_age,
