@@ -7,6 +7,7 @@ variables, naming the one that is missing.
 
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 
 from werkzeug.utils import import_string
 
@@ -23,6 +24,7 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
     public_url,
     sentry_dsn,
     smtp_settings,
+    vapid_keys,
 )
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
@@ -48,6 +50,10 @@ class Config(Budgets):
     # Where an anonymous upload is sent, and where the front's own pages lead back to:
     FRONT_SIGN_IN_URL = "/auth/login?next=/mypage"
     FRONT_HOME_URL = "/"
+    # A body past the front's limit sent to one of these paths is answered with a redirect to
+    # a page that says what to do (303), not the front's 413: the share sheet's POST, which
+    # Memo's service worker takes in the browser, reaches the front only without it.
+    FRONT_TOO_LARGE_PAGES = {"/notes/shared": "/notes/new?left=all"}
 
     NOTES_PER_PAGE = 20
     # The JSON API's OpenAPI document (flask-smorest; app/api/, docs/api.md):
@@ -99,6 +105,7 @@ class Config(Budgets):
         self.read_migrations(environ)
         self.read_object_storage(environ)
         self.read_mail(environ)
+        self.read_push(environ)
         self.read_reporting(environ)
         # Encrypts the authenticator apps' secrets; made from SECRET_KEY where not required.
         self.TWO_STEP_KEYS = fernet_keys(environ.get("TWO_STEP_KEY", ""), self.SECRET_KEY)
@@ -195,6 +202,15 @@ class Config(Budgets):
         # Where the local SMTP server (devenv/mailserver.py) keeps each message as a .eml file.
         self.LOCAL_MAIL_DIR = environ.get("LOCAL_MAIL_DIR", "").strip() or ".dev/mail"
 
+    def read_push(self, environ):
+        """Read the VAPID keys of Web Push (docs/reminders.md); unset, push is not offered."""
+        self.VAPID = vapid_keys(
+            environ.get("VAPID_PUBLIC_KEY", "").strip(),
+            environ.get("VAPID_PRIVATE_KEY", "").strip(),
+            environ.get("VAPID_SUBJECT", "").strip(),
+            parseaddr(self.MAIL_FROM)[1],
+        )
+
     def read_reporting(self, environ):
         """Read where errors are reported (Sentry) and how long finished jobs are kept."""
         # Empty: no error is sent anywhere, and sentry-sdk is never loaded (app/error_reports.py).
@@ -274,6 +290,9 @@ class TestingConfig(Config):
     # Tests serve pages from 127.0.0.1. Honoured under this config only: see
     # app.wordcount.settings.fetch_settings.
     FETCH_ALLOW_LOOPBACK = True
+    # A push service's certificate authority, for the tests' local one (None: the system's).
+    # Honoured under this config only: see app.reminders.subscriptions.push_settings.
+    PUSH_CA_FILE = None
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.
     PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

@@ -129,3 +129,12 @@ class Budgets:
     REMINDER_SWEEP_BATCH = 200
     REMINDER_LINK_DAYS = 7
     REMINDER_SNOOZE = timedelta(hours=1)
+    # Web Push (app/reminders/subscriptions.py, pushing.py): browsers one account may have
+    # subscribed, reminders pushed an hour an account (each to every browser: counted from
+    # reminder_occurrence.pushed_at), the largest payload before encryption, how long a push
+    # service keeps one for a phone that is off, and how long one push may take.
+    PUSH_SUBSCRIPTIONS_PER_USER = 10
+    REMINDER_PUSHES_PER_HOUR = 20
+    PUSH_PAYLOAD_MAX_BYTES = 3072
+    PUSH_TTL_SECONDS = 6 * 3600
+    PUSH_DEADLINE_SECONDS = 10.0

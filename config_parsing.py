@@ -168,3 +168,97 @@ def sentry_dsn(value):
     if parts.scheme not in ("http", "https") or not parts.username or not project.isdigit():
         raise ConfigError("SENTRY_DSN must be a Sentry DSN: https://KEY@HOST/PROJECT")
     return value
+
+
+# NIST P-256, the curve of VAPID keys and of browsers' push keys (RFC 8292, RFC 8291).
+P256_PRIME = 2**256 - 2**224 + 2**192 + 2**96 - 1
+P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_BASE = (
+    0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+    0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
+)
+VAPID_SUBJECT = re.compile(r"mailto:[^@\s]+@[^@\s]+|https://[a-z0-9.-]+", re.IGNORECASE)
+
+
+def base64url_bytes(value):
+    """Return the bytes of unpadded (or padded) base64url text, or None if it is not that."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", value):
+        return None
+    try:
+        return base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def p256_point(raw):
+    """Return (x, y) of an uncompressed P-256 point (65 bytes, 0x04 first), or None when the
+    bytes are not a point of the curve."""
+    if raw is None or len(raw) != 65 or raw[0] != 4:
+        return None
+    x, y = int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big")
+    on_curve = (y * y - (x * x * x - 3 * x + P256_B)) % P256_PRIME == 0
+    return (x, y) if x < P256_PRIME and y < P256_PRIME and on_curve else None
+
+
+def p256_add(one, other):
+    """Add two points of P-256 in affine coordinates (None is the point at infinity)."""
+    if one is None or other is None:
+        return other if one is None else one
+    (x1, y1), (x2, y2) = one, other
+    if x1 == x2 and (y1 + y2) % P256_PRIME == 0:
+        return None
+    if one == other:
+        slope = (3 * x1 * x1 - 3) * pow(2 * y1, -1, P256_PRIME)
+    else:
+        slope = (y2 - y1) * pow(x2 - x1, -1, P256_PRIME)
+    x3 = (slope * slope - x1 - x2) % P256_PRIME
+    return x3, (slope * (x1 - x3) - y1) % P256_PRIME
+
+
+def p256_public_of(scalar):
+    """Return the public point of a private scalar (double and add)."""
+    point, addend = None, P256_BASE
+    while scalar:
+        if scalar & 1:
+            point = p256_add(point, addend)
+        addend, scalar = p256_add(addend, addend), scalar >> 1
+    return point
+
+
+def vapid_keys(public, private, subject, mail_from_address):
+    """Return the Web Push settings ({"public_key", "private_key", "subject"}) or None when
+    neither key is set; raise ConfigError naming the variable that is wrong.
+
+    The keys are what `npx web-push generate-vapid-keys` or py_vapid's `vapid --gen` prints:
+    the public key as 65 bytes (an uncompressed P-256 point), the private key as 32, both
+    base64url. Both are checked here, with no cryptography library (the web process never
+    loads one): a point of the curve, a scalar below the curve's order, and a pair, so that
+    keys from two generations fail at start instead of at every push. Nothing here signs or
+    protects anything; py_vapid signs, in the worker.
+    """
+    if not public and not private:
+        return None
+    if not public or not private:
+        missing = "VAPID_PUBLIC_KEY" if not public else "VAPID_PRIVATE_KEY"
+        raise ConfigError(f"{missing} is not set; Web Push needs both VAPID keys")
+    point = p256_point(base64url_bytes(public))
+    if point is None:
+        raise ConfigError("VAPID_PUBLIC_KEY must be a P-256 public key: 65 bytes, base64url")
+    raw = base64url_bytes(private)
+    scalar = int.from_bytes(raw, "big") if raw is not None and len(raw) == 32 else 0
+    if not 0 < scalar < P256_ORDER:
+        raise ConfigError("VAPID_PRIVATE_KEY must be a P-256 private key: 32 bytes, base64url")
+    if p256_public_of(scalar) != point:
+        raise ConfigError("VAPID_PRIVATE_KEY is not the private key of VAPID_PUBLIC_KEY")
+    subject = subject or f"mailto:{mail_from_address}"
+    if not VAPID_SUBJECT.fullmatch(subject):
+        raise ConfigError(
+            "VAPID_SUBJECT must be mailto:ADDRESS or https://HOST (no port or path), "
+            f"got {subject!r}"
+        )
+    return {
+        "public_key": public.rstrip("="),
+        "private_key": private.rstrip("="),
+        "subject": subject,
+    }

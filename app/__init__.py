@@ -42,8 +42,8 @@ def init_extensions(app):
     marks.init_app(app)  # after: it runs first, and loads no user security has not seen
     db.init_app(app)
     pooling.init_app(app)
-    if migrating.wanted():  # the flask command line and the tests; never the web
-        migrating.init_app(app, db)
+    if migrating.loaded_by_the_command_line():  # never the web
+        migrating.init_app(app)
     # Templates get `current_user` from errors.signed_in_user_context instead.
     login_manager.init_app(app, add_context_processor=False)
     csrf.init_app(app)
@@ -68,7 +68,7 @@ def register_blueprints(app):
     from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
     from app.mypage import language as i18n_routes
     from app.mypage.routes import bp as mypage_bp
-    from app.notes import checklists, shelves, versions  # noqa: F401  (routes on notes.bp)
+    from app.notes import checklists, shared, shelves, versions  # noqa: F401  (on notes.bp)
     from app.notes.demo import seed_demo
     from app.notes.routes import bp as notes_bp
     from app.offline import routes as offline_routes

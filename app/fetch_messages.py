@@ -9,6 +9,10 @@ class FetchError(Exception):
     """A page may not or could not be fetched; the message tells the user why."""
 
 
+class AddressRefused(FetchError):
+    """The host is, or resolves to, an address Memo never connects to (private, loopback...)."""
+
+
 TOOK_TOO_LONG = stored_message("The site took longer than %(seconds)s seconds; Memo gave up.")
 REDIRECTED_TO = stored_message("The page redirected to %(url)s. %(reason)s")
 TOO_MANY_REDIRECTS = stored_message(
@@ -19,6 +23,7 @@ UNSAFE_CHARACTERS = stored_message(
 )
 NOT_A_WEB_ADDRESS = stored_message("This is not a valid web address.")
 NOT_HTTP = stored_message("Only http:// and https:// addresses can be fetched.")
+NOT_HTTPS = stored_message("Only https:// addresses are sent to.")
 HAS_CREDENTIALS = stored_message("Addresses with a user name or password are not fetched.")
 NO_HOST_NAME = stored_message("The address has no host name.")
 BAD_HOST_NAME = stored_message("The host name is not valid.")

@@ -32,6 +32,7 @@ from app.fetch_messages import (
     SLOW_LOOKUPS,
     UNSAFE_CHARACTERS,
     UNSPECIFIED,
+    AddressRefused,
     FetchError,
 )
 
@@ -134,10 +135,10 @@ def vet_host(host, port, allow_loopback, clock):
     for address in addresses:
         problem = address_problem(ipaddress.ip_address(address), allow_loopback)
         if problem and address == host:
-            raise FetchError(NOT_PUBLIC_HOST % {"host": shown(host), "problem": problem})
+            raise AddressRefused(NOT_PUBLIC_HOST % {"host": shown(host), "problem": problem})
         if problem:
             where = {"host": shown(host), "address": address, "problem": problem}
-            raise FetchError(NOT_PUBLIC_ADDRESS % where)
+            raise AddressRefused(NOT_PUBLIC_ADDRESS % where)
     return addresses[0]
 
 

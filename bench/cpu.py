@@ -64,6 +64,8 @@ def memo_app(database, log_level):
     """Return Memo under ProductionConfig (wsgi.py's app), migrated, logging to /dev/null."""
     from flask_migrate import upgrade
 
+    from app import migrating
+
     os.environ.update(
         APP_SETTINGS="config.ProductionConfig",
         SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
@@ -80,6 +82,7 @@ def memo_app(database, log_level):
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
     from wsgi import app  # made as gunicorn's workers make it, with what wsgi.py does after
 
+    migrating.init_app(app)  # only to migrate: gunicorn's workers set up no Flask-Migrate
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
     sys.stdout = sys.__stdout__

@@ -20,7 +20,7 @@ import time
 
 from flask_migrate import upgrade
 
-from app import create_app
+from app import create_app, migrating
 from bench.release_phase import machine
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.services import ensure_database, throwaway_postgres
@@ -36,6 +36,7 @@ def memo_app(url):
     os.environ.update(LOCAL_MAIL_SETTINGS, TEST_DATABASE_URL=url, LOG_LEVEL="WARNING")
     os.environ.update(SIGNUPS_PER_CLIENT=str(10**9), SIGNUPS_IN_TOTAL=str(10**9))
     app = create_app("config.TestingConfig", UNLIMITED)
+    migrating.init_app(app)
     with app.app_context():
         upgrade()
     return app

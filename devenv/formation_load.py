@@ -41,19 +41,14 @@ class BalancingHandler(RouterHandler):
 
     served_by = None
 
-    def forward(self, method, path, body, headers):
+    def upstream(self):
+        """Return this connection's web process while it is live, else one picked at random."""
         upstreams = self.server.upstreams
-        if self.connected_to not in upstreams:
-            self.close_upstream()
-            self.connected_to = random.choice(upstreams)  # noqa: S311 (spreading load)
-            self.upstream_connection = http.client.HTTPConnection(*self.connected_to, timeout=60)
-        self.served_by = self.connected_to[1]
-        self.upstream_connection.request(method, path, body=body, headers=headers)
-        answer = self.upstream_connection.getresponse()
-        data = answer.read()
-        if answer.will_close:
-            self.close_upstream()
-        return answer, data
+        chosen = self.connected_to
+        if chosen not in upstreams:
+            chosen = random.choice(upstreams)  # noqa: S311 (spreading load)
+        self.served_by = chosen[1]
+        return chosen
 
     def end_headers(self):
         """Name the web process (its port) that served, or failed, the request."""

@@ -47,9 +47,13 @@ class RouterHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_request
 
+    def upstream(self):
+        """Return the (host, port) this request goes to: the router's current upstream."""
+        return self.server.upstream
+
     def forward(self, method, path, body, headers):
         """Send the request on this connection's upstream connection; return answer and body."""
-        upstream = self.server.upstream
+        upstream = self.upstream()
         if self.connected_to != upstream:
             self.close_upstream()
             self.upstream_connection = http.client.HTTPConnection(*upstream, timeout=60)

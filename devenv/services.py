@@ -203,22 +203,26 @@ class ObjectStore:
         }
 
     def client(self):
-        """Return a boto3 client for this store."""
+        """Return a boto3 client for this store (one per address: making one costs about
+        as much as a test's requests, and the suite empties the bucket after every test)."""
         import boto3
 
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            region_name=LOCAL_CREDENTIALS["AWS_REGION"],
-        )
+        if getattr(self, "_client_for", None) != self.endpoint_url:
+            self._client = boto3.client(
+                "s3",
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                region_name=LOCAL_CREDENTIALS["AWS_REGION"],
+            )
+            self._client_for = self.endpoint_url
+        return self._client
 
     def empty(self):
         """Delete every object in the bucket."""
-        client = self.client()
-        for key in stored_keys(self):
-            client.delete_object(Bucket=self.bucket, Key=key)
+        while keys := stored_keys(self):  # a listing holds at most 1,000 keys, as a deletion
+            batch = [{"Key": key} for key in keys]
+            self.client().delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
 
     def save(self, folder):
         """Mirror every object into `folder`, so a restart of the store keeps them."""

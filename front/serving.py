@@ -65,6 +65,9 @@ class Front:
         self.probe_path = settings.FRONT_SESSION_PROBE.encode()
         self.sign_in_url = settings.FRONT_SIGN_IN_URL.encode()
         self.home = settings.FRONT_HOME_URL
+        self.too_large_pages = {
+            path.encode(): page.encode() for path, page in settings.FRONT_TOO_LARGE_PAGES.items()
+        }
         self.upstream = Upstream(socket_path, self.hops, warn)
         # An answer of n bytes has SEND_SECONDS + n / SEND_BYTES_PER_SECOND in all.
         self.send_grace, self.send_rate = SEND_SECONDS, budgets.SEND_BYTES_PER_SECOND
@@ -82,6 +85,14 @@ class Front:
 
     def own(self, status, headers, extra=()):
         return Answer.own(status, headers, self.home, extra)
+
+    def too_large(self, path, headers):
+        """Return the answer to a body past its limit: the front's 413, or a 303 to the page
+        the app names for that path (config.py's FRONT_TOO_LARGE_PAGES)."""
+        page = self.too_large_pages.get(path)
+        if page is None:
+            return self.own(413, headers)
+        return Answer(303, [(b"Location", page), (b"Content-Length", b"0")], close=True)
 
     async def listen(self, host, port):
         self.server = await asyncio.start_server(self.connection, host, port, backlog=1024)
@@ -186,13 +197,14 @@ class Front:
 
     async def respond(self, http, reader, writer, request, headers, fields, peer):
         """Answer one request; return whether the connection may carry another."""
-        upload = request.target.split(b"?", 1)[0] in self.upload_paths
+        path = request.target.split(b"?", 1)[0]
+        upload = path in self.upload_paths
         limit = self.upload_limit if upload else FORM_LIMIT
         length = fields.get(b"content-length")  # h11 let through digits only, one value
         length = None if length is None else int(length)
         chunked = b"transfer-encoding" in fields
         if length is not None and length > limit:
-            return await self.refuse(http, reader, writer, self.own(413, headers))
+            return await self.refuse(http, reader, writer, self.too_large(path, headers))
         held = Held()
         body, size, answer = None, 0, None
         try:
@@ -217,7 +229,7 @@ class Front:
             warn(f"400: {error} (client {peer})")
             answer = self.own(400, headers)
         except TooLarge:
-            answer = self.own(413, headers)
+            answer = self.too_large(path, headers)
         finally:
             held.give_back()
             if body is not None:

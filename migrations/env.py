@@ -71,7 +71,7 @@ def run_migrations_offline():
 def is_release_phase():
     """Return whether this run is `flask db upgrade` (not downgrade, current or check).
 
-    The flag is set by app/commands/release.py's Flask-Migrate `configure` callback.
+    The flag is set by that command alone (app/commands/release.py's `upgrade`).
     """
     return bool(config.attributes.get("release_phase"))
 

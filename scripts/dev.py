@@ -148,18 +148,6 @@ def apt_install(package, purpose):
     return subprocess.call(apt, env=environ) == 0
 
 
-def ensure_nginx():
-    """Install Debian's nginx when it is missing.
-
-    The front (front/) serves alone; releases before it ran nginx, and the release drill still
-    runs one of those (its old release), as bench/fronts.py does to compare the two fronts.
-    """
-    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
-        return
-    if not apt_install("nginx", "the front of older releases"):
-        sys.exit("memo: the release drill's older release needs nginx: apt-get install nginx")
-
-
 def ensure_chromium():
     """Install Debian's chromium for the browser tests, and a Korean font for their pages.
 
@@ -194,7 +182,6 @@ def ensure_pgbouncer():
 
 def test(args):
     """Lint, then run the whole test suite against real services."""
-    ensure_nginx()
     bin_dir = VENV / "bin"
     ensure_pgbouncer()
     ensure_chromium()

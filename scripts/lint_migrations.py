@@ -48,9 +48,11 @@ def offline_app():
     the dialect."""
     os.environ["APP_SETTINGS"] = "config.TestingConfig"
     os.environ["TEST_DATABASE_URL"] = "postgresql://lint@localhost/lint"
-    from app import create_app
+    from app import create_app, migrating
 
-    return create_app("config.TestingConfig")
+    app = create_app("config.TestingConfig")
+    migrating.init_app(app)
+    return app
 
 
 def revision_sql(app, directory, previous, revision):

@@ -1,5 +1,7 @@
-"""The JSON API in tests: an account's token, and a client that sends it (and nothing else)."""
+"""The JSON API in tests: an account's token, a client that sends it (and nothing else), and
+the fixtures `ann_api` and `bob_api` (registered in tests/conftest.py's `pytest_plugins`)."""
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -49,6 +51,18 @@ class ApiClient:
         response = self.post("/notes", {"title": title, "content": content, **fields})
         assert response.status_code == 201, response.get_json()
         return response.get_json()
+
+
+@pytest.fixture
+def ann_api(app, user):
+    """Ann's script: the API with a write token of hers."""
+    return ApiClient(app, token_for(app))
+
+
+@pytest.fixture
+def bob_api(app, other_user):
+    """Bob's script: the API with a write token of his."""
+    return ApiClient(app, token_for(app, "bob@example.com"))
 
 
 def is_problem(response, status, name):

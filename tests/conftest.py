@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from app import create_app, migrating
 from app.extensions import db
 from devenv.liveserver import LOCAL_MAIL_SETTINGS, LiveServer, release_phase
 from devenv.mailserver import MailServer
@@ -31,6 +31,7 @@ from tests.workers import Workers, empty_queue, forget_jobs, settle_queue, web_a
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
 pytest_plugins = [
+    "tests.apiclients",
     "tests.attaching",
     "tests.browsers",
     "tests.mypages",
@@ -133,6 +134,7 @@ def app(postgres, object_store, mail_server):
     its mail sent to mail_server."""
     os.environ["TEST_DATABASE_URL"] = postgres.main_url
     application = create_app("config.TestingConfig")
+    migrating.init_app(application)
     with application.app_context():
         upgrade()
     yield application

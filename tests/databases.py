@@ -9,7 +9,7 @@ from psycopg2 import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from app import create_app, migrating
 from app.extensions import db
 from config import database_uri
 from devenv import services
@@ -165,6 +165,7 @@ class ScratchSchema:
         self.app = create_app(
             "config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(url)}
         )
+        migrating.init_app(self.app)
 
     def upgrade(self, revision):
         with self.app.app_context():

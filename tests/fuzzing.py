@@ -1,7 +1,7 @@
 """Hostile input for the fuzz tests (tests/test_fuzz.py): hypothesis strategies for form fields,
 query strings and JSON bodies, and the checks every answer must pass.
 
-FUZZ_EXAMPLES raises the number of examples per test (default 40).
+FUZZ_EXAMPLES raises the number of examples per test (default 20).
 """
 
 import io
@@ -18,7 +18,7 @@ from app.extensions import db
 
 # Modest counts keep the suite fast; every run draws new examples.
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

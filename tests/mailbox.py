@@ -99,6 +99,18 @@ def open_and_confirm(browser, link):
     return browser.post(path_of(link))
 
 
+def subjects(mail_server, address=ANN):
+    """Return the subjects of the mail `address` received, oldest first."""
+    return [message["Subject"] for message in mail_server.to(address)]
+
+
+def notice_to_ann(app, mail_server, words):
+    """Deliver the queued mail; return the one mail to Ann whose subject has `words`."""
+    deliver(app)
+    (notice,) = [m for m in mail_server.to(ANN) if words in m["Subject"]]
+    return notice
+
+
 def only_mail_to(mail_server, address):
     """Return the one message `address` received."""
     (message,) = mail_server.to(address)

@@ -5,16 +5,17 @@ app.url_map). `saved_world` and `world` are fixtures (registered in tests/confte
 `pytest_plugins`), used by the authorization and hardening tests.
 """
 
+import base64
 import io
 from dataclasses import dataclass, replace
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AccessToken, Attachment, NoteShare, User, WordCount
+from app.models import AccessToken, Attachment, NoteShare, PushSubscription, User, WordCount
+from config_parsing import P256_BASE
 from devenv import pictures
-from devenv.services import stored_keys
 from devenv.uploads import Attacher, Importer, PhotoSender
 from devenv.visitors import PASSWORD, Browser
 from tests import databases
@@ -31,11 +32,20 @@ SHARED = "shared"  # anyone holding a share link's token; any other token is a 4
 TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
+SHARE_KEY = "0c6f6a4e-52d4-4d8e-9a51-7b1f3c2d9e10"  # a share ann's browser made
+ANNS_PUSH_ENDPOINT = "https://push.example.com/send/zebracorn"
 TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "password": PASSWORD}
 
 
 def photo(world):
     return {"photo": (io.BytesIO(pictures.png()), "photo.png")}
+
+
+def push_subscription():
+    """Return a browser's subscription to Ann's push endpoint (its key: the curve's base point)."""
+    point = b"\x04" + b"".join(n.to_bytes(32, "big") for n in P256_BASE)
+    keys = {"p256dh": base64.urlsafe_b64encode(point).rstrip(b"=").decode(), "auth": "A" * 22}
+    return {"endpoint": ANNS_PUSH_ENDPOINT, **keys}
 
 
 def text_file(world):
@@ -52,6 +62,7 @@ class Route:
     access: str
     forms: dict
     anonymous_status: int | None = None  # what a public route answers a stranger, if not 200/400
+    writes_nothing: bool = False  # a POST that needs no CSRF token: it changes nothing
 
 
 MATRIX = {
@@ -95,6 +106,17 @@ MATRIX = {
     ),
     "/": Route(ACCOUNT, {"GET": {}}),
     "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
+    # The share sheet's POST (another app sends it: no CSRF token), when no service worker
+    # took it: it writes nothing and sends on to the new-note form.
+    "/notes/shared": Route(
+        PUBLIC, {"POST": {"title": "x", "text": "y"}}, anonymous_status=303, writes_nothing=True
+    ),
+    # A share's page, its save and its discard: by the key the browser made, always the
+    # signed-in user's own (another's key makes or finds nothing of the first's).
+    "/notes/shared/<uuid:share>": Route(
+        ACCOUNT, {"GET": {}, "POST": {"title": "Shared", "content": "x"}}
+    ),
+    "/notes/shared/<uuid:share>/discard": Route(ACCOUNT, {"POST": {}}),
     "/notes/preview": Route(ACCOUNT, {"POST": {"content": "**x**"}}),
     "/notes/<id:note_id>": Route(OWNER, {"GET": {}}),
     "/notes/<id:note_id>/edit": Route(
@@ -139,6 +161,11 @@ MATRIX = {
     "/reminders/<id:occurrence_id>/done": Route(OWNER, {"POST": {}}),
     # A mail's done and snooze page: the signed token is the key; GET changes nothing.
     "/reminders/act/<token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
+    # Browsers the reminders are pushed to: each account's own (Ann's browser, named by its
+    # endpoint, stays hers); without VAPID keys (as here) subscribing is a 404.
+    "/reminders/push": Route(ACCOUNT, {"POST": lambda world: push_subscription()}),
+    "/reminders/push/delete": Route(ACCOUNT, {"POST": {"endpoint": ANNS_PUSH_ENDPOINT}}),
+    "/reminders/push/delete-all": Route(ACCOUNT, {"POST": {}}),
     "/mypage": Route(ACCOUNT, {"GET": {}}),
     "/mypage/photo": Route(ACCOUNT, {"POST": photo}),
     "/mypage/photo/delete": Route(ACCOUNT, {"POST": {}}),
@@ -199,6 +226,7 @@ MATRIX = {
     "/attachments/<id:attachment_id>": Route(OWNER, {"GET": {}}),
     "/attachments/<id:attachment_id>/delete": Route(OWNER, {"POST": {}}),
     "/api/docs": Route(PUBLIC, {"GET": {}}),
+    "/api/problems/<problem>": Route(PUBLIC, {"GET": {}}, anonymous_status=302),
     "/api/v1/openapi.json": Route(PUBLIC, {"GET": {}}),
     "/api/v1/me": Route(TOKEN, {"GET": {}}),
     "/api/v1/notes": Route(TOKEN, {"GET": {}, "POST": {"title": "x"}}),
@@ -244,6 +272,7 @@ class World:
     passkey_id: int = 999_999
     photo: str = ""  # Ann's signed photo upload: her photo is in the store, unconfirmed
     occurrence_id: int = 999_999  # a reminder's occurrence: Ann's world fires none
+    bob: Browser | None = None  # another user, signed in
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -259,6 +288,8 @@ class World:
             .replace("<id:passkey_id>", str(self.passkey_id))
             .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<token>", "a-token-nobody-was-mailed")
+            .replace("<problem>", "not-found")
+            .replace("<uuid:share>", SHARE_KEY)
         )
 
     def form(self, rule, method):
@@ -269,23 +300,34 @@ class World:
 
 @pytest.fixture(scope="module")
 def saved_world(app, postgres, object_store):
-    """Ann's world, made once for the module (its jobs make a photo and an export), saved."""
+    """Ann's world, made once for the module (its jobs make a photo and an export), and Bob,
+    another user, each signed in; saved with their sessions."""
     with serve_pages({"/page": Reply(b"<p>words words words</p>")}) as site:
         ann = Browser(app.test_client())
         assert ann.signup().status_code == 302
         world = make_world(app, ann, f"http://127.0.0.1:{site.port}/page")
+        bob = Browser(app.test_client())
+        assert bob.signup("bob@example.com", "bob").status_code == 302
         saved = databases.SavedState(postgres, app, object_store)
-        yield world, saved
+        yield replace(world, bob=bob), saved
 
 
 @pytest.fixture
 def world(app, saved_world):
-    """Ann's world as it was made, and Ann signed in to it in a browser of her own."""
+    """Ann's world as it was made, Ann and Bob signed in to it in browsers of their own (their
+    saved sessions: the rows that hold them are put back with the rest)."""
     world, saved = saved_world
     saved.restore()
-    ann = Browser(app.test_client())
-    assert ann.login().status_code == 302
-    return replace(world, ann=ann)
+    return replace(world, ann=resumed(app, world.ann), bob=resumed(app, world.bob))
+
+
+def resumed(app, browser):
+    """A new browser holding `browser`'s session cookie and CSRF token, as a second tab."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    again = Browser(app.test_client())
+    again.client.set_cookie(name, browser.client.get_cookie(name).value)
+    again.token = browser.token
+    return again
 
 
 def make_world(app, user, page_url):
@@ -314,6 +356,15 @@ def make_world(app, user, page_url):
             user_id=ann.id,
         )
         db.session.add(word_count)
+        subscribed = push_subscription()
+        db.session.add(
+            PushSubscription(
+                user_id=ann.id,
+                endpoint=subscribed["endpoint"],
+                p256dh_public_key=subscribed["p256dh"],
+                auth_secret=subscribed["auth"],
+            )
+        )
         db.session.commit()
         secrets = ["zebracorn", ann.email, ann.image_url]
         attachment_id = db.session.scalar(select(Attachment.id))
@@ -331,31 +382,3 @@ def make_world(app, user, page_url):
             token_id,
             photo=photo,
         )
-
-
-def snapshot(app, object_store, user_email=None):
-    """Return every row of every table (or only one user's rows) and the stored objects."""
-    rows = {}
-    with app.app_context():
-        user_id = db.session.scalar(select(User.id).where(User.email == user_email))
-        for table in db.metadata.sorted_tables:
-            query = f'SELECT * FROM "{table.name}"'
-            if user_email and table.name == "user":
-                query += f" WHERE id = {user_id}"
-            elif user_email and "user_id" in table.columns:
-                query += f" WHERE user_id = {user_id}"
-            elif user_email:
-                continue
-            rows[table.name] = sorted(map(tuple, db.session.execute(text(query))), key=repr)
-    prefix = f"avatars/{user_id}/" if user_email else ""
-    return rows, stored_keys(object_store, prefix)
-
-
-def send(browser, method, url, data, csrf=True):
-    """Send a route its request: a GET with `data` as its query string, a POST of `data` as a
-    form, or (the API's) another method with `data` as JSON, with the browser's cookies."""
-    if method == "GET":
-        return browser.get(url, query_string=data)
-    if method != "POST" or url.startswith("/api/"):
-        return browser.client.open(url, method=method, json=data)
-    return browser.post(url, data, csrf=csrf)

@@ -29,12 +29,24 @@ def hits(browser, query, **params):
     return titles(response.get_data(as_text=True))
 
 
+# The elements a list of hits is made of: any other in it would be markup a note brought in.
+HIT_ELEMENTS = {"ol", "li", "div", "a", "mark", "p", "span", "time"}
+
+
+def hit_list(page):
+    """Return a search page's list of hits as HTML ("" when it has none)."""
+    listed = re.search(r'<ol class="notes hits".*?</ol>', page, re.DOTALL)
+    return listed.group(0) if listed else ""
+
+
+def elements_in(html):
+    """Return the names of the elements in `html`."""
+    return set(re.findall(r"<(\w+)", html))
+
+
 def titles(page):
     """Return the result titles on a search page, their markup removed, best first."""
-    listed = re.search(r'<ol class="notes hits".*?</ol>', page, re.DOTALL)
-    if not listed:
-        return []
-    links = re.findall(r'<a href="/notes/\d+">(.*?)</a>', listed.group(0), re.DOTALL)
+    links = re.findall(r'<a href="/notes/\d+">(.*?)</a>', hit_list(page), re.DOTALL)
     return [unescape(re.sub(r"</?mark>", "", link)) for link in links]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import Passkey, TotpCredential, utcnow
 from devenv.visitors import PASSWORD, Browser
-from tests.mailbox import ANN, NEW_PASSWORD, ask_reset, reset_link, set_new_password
+from tests.mailbox import ANN, NEW_PASSWORD, ask_reset, link_in, reset_link, set_new_password
 
 
 def new_browser(app):
@@ -21,11 +21,12 @@ def signed_in(browser):
     return browser.get("/mypage").status_code == 200
 
 
-def password_step(app, remember=False, next_path=None):
-    """Sign in with the right password in a new browser; return it and the answer."""
+def password_step(app, remember=False, next_path=None, password=PASSWORD):
+    """Sign in with the right password (the first, or one set since) in a new browser; return
+    it and the answer."""
     browser = new_browser(app)
     url = "/auth/login" + (f"?next={next_path}" if next_path else "")
-    form = {"email": ANN, "password": PASSWORD, **({"remember": "y"} if remember else {})}
+    form = {"email": ANN, "password": password, **({"remember": "y"} if remember else {})}
     answer = browser.submit(url, form)
     return browser, answer
 
@@ -52,6 +53,23 @@ def sign_in_as_owner(app, password=NEW_PASSWORD):
     """Sign in with the owner's (new) password in a new browser; return the browser."""
     browser = new_browser(app)
     browser.submit("/auth/login", {"email": ANN, "password": password})
+    return browser
+
+
+def owner_undoes(app, notice):
+    """The owner presses a notice's "this was not me" link in a new browser and sets a new
+    password there; return the answer."""
+    return set_new_password(new_browser(app), link_in(notice, "secure"))
+
+
+def meet_the_second_step_after_a_reset(app, mail_server):
+    """The owner, whose second steps are weeks old (her own), resets the password by mail and
+    signs in with the new one in a new browser; return that browser, which the second step
+    still stops (a reset never turns it off)."""
+    settle_second_steps(app)
+    assert owner_resets(app, mail_server).status_code == 302
+    browser, answer = password_step(app, password=NEW_PASSWORD)
+    assert answer.headers["Location"] == "/auth/two-step" and not signed_in(browser)
     return browser
 
 

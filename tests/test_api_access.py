@@ -4,7 +4,6 @@ write rate of the pages holds, with its headers."""
 
 import logging
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -13,16 +12,6 @@ from app.tokens.service import revoke_all
 from tests.apiclients import ApiClient, attached, is_problem, token_for
 
 ANY = '"1"'
-
-
-@pytest.fixture
-def ann(app, user):
-    return ApiClient(app, token_for(app))
-
-
-@pytest.fixture
-def bob(app, other_user):
-    return ApiClient(app, token_for(app, "bob@example.com"))
 
 
 def every_route(note_id, attachment_id):
@@ -53,31 +42,31 @@ def snapshot(app):
         return sorted(notes), sorted(files)
 
 
-def test_another_accounts_ids_answer_404_on_every_route_and_change_nothing(app, ann, bob):
-    note = ann.new_note()
-    attachment = attached(ann, note["id"])
+def test_another_accounts_ids_answer_404_on_every_route_and_change_nothing(app, ann_api, bob_api):
+    note = ann_api.new_note()
+    attachment = attached(ann_api, note["id"])
     before = snapshot(app)
     for method, path, body in every_route(note["id"], attachment["id"]):
-        response = bob.call(method, path, json=body, headers={"If-Match": ANY})
+        response = bob_api.call(method, path, json=body, headers={"If-Match": ANY})
         assert is_problem(response, 404, "not-found"), (method, path, response.status_code)
         assert str(note["id"]) not in response.get_data(as_text=True).replace(path, "")
     assert snapshot(app) == before
-    with_cursor = ann.get("/notes?limit=1")
+    with_cursor = ann_api.get("/notes?limit=1")
     assert with_cursor.status_code == 200
 
 
-def test_a_trashed_notes_routes_are_404_for_another_account_too(app, ann, bob):
-    note = ann.new_note()
-    ann.delete(f"/notes/{note['id']}", headers={"If-Match": ANY})
+def test_a_trashed_notes_routes_are_404_for_another_account_too(app, ann_api, bob_api):
+    note = ann_api.new_note()
+    ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": ANY})
     for method in ("GET", "POST"):
         path = f"/notes/{note['id']}" + ("/restore" if method == "POST" else "")
-        assert is_problem(bob.call(method, path), 404, "not-found")
-    assert bob.get("/notes?trashed=true").get_json()["items"] == []
+        assert is_problem(bob_api.call(method, path), 404, "not-found")
+    assert bob_api.get("/notes?trashed=true").get_json()["items"] == []
 
 
-def test_a_read_token_gets_403_on_every_write_and_changes_nothing(app, ann):
-    note = ann.new_note()
-    attachment = attached(ann, note["id"])
+def test_a_read_token_gets_403_on_every_write_and_changes_nothing(app, ann_api):
+    note = ann_api.new_note()
+    attachment = attached(ann_api, note["id"])
     reader = ApiClient(app, token_for(app, scope="read"))
     before = snapshot(app)
     writes = [route for route in every_route(note["id"], attachment["id"]) if route[0] != "GET"]
@@ -91,56 +80,56 @@ def test_a_read_token_gets_403_on_every_write_and_changes_nothing(app, ann):
     assert reader.get("/export").get_json()["state"] == "none"
 
 
-def test_a_revoked_token_opens_nothing(app, ann):
-    assert ann.get("/me").status_code == 200
+def test_a_revoked_token_opens_nothing(app, ann_api):
+    assert ann_api.get("/me").status_code == 200
     with app.app_context():
         revoke_all(db.session.scalar(select(User.id).where(User.email == "ann@example.com")))
         db.session.commit()
-    response = ann.get("/me")
+    response = ann_api.get("/me")
     assert is_problem(response, 401, "unauthorized")
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-def test_secrets_never_reach_the_log_or_an_answer(app, ann, caplog):
+def test_secrets_never_reach_the_log_or_an_answer(app, ann_api, caplog):
     caplog.set_level(logging.DEBUG)
-    wrong = ann.secret[:-4] + "abcd"
+    wrong = ann_api.secret[:-4] + "abcd"
     answers = [
-        ann.get("/me"),
-        ann.post("/notes", {"title": ann.secret, "bogus": 1}),
-        ann.get(f"/notes?cursor={ann.secret}"),
+        ann_api.get("/me"),
+        ann_api.post("/notes", {"title": ann_api.secret, "bogus": 1}),
+        ann_api.get(f"/notes?cursor={ann_api.secret}"),
         ApiClient(app, wrong).get("/me"),
-        ann.call("PATCH", "/notes/1", headers={"If-Match": ann.secret}),
+        ann_api.call("PATCH", "/notes/1", headers={"If-Match": ann_api.secret}),
     ]
     for response in answers:
         body = response.get_data(as_text=True)
-        assert ann.secret not in body and wrong not in body
-        assert ann.secret not in str(response.headers)
-    assert ann.secret not in caplog.text and wrong not in caplog.text
+        assert ann_api.secret not in body and wrong not in body
+        assert ann_api.secret not in str(response.headers)
+    assert ann_api.secret not in caplog.text and wrong not in caplog.text
 
 
-def test_writes_past_the_rate_get_429_with_retry_after_and_rate_headers(app, ann):
+def test_writes_past_the_rate_get_429_with_retry_after_and_rate_headers(app, ann_api):
     limit = app.config["NOTE_WRITES_PER_MINUTE"]
-    first = ann.post("/notes", {"title": "0"})
+    first = ann_api.post("/notes", {"title": "0"})
     assert first.headers["RateLimit-Limit"] == str(limit)
     assert first.headers["RateLimit-Remaining"] == str(limit - 1)
     assert 0 < int(first.headers["RateLimit-Reset"]) <= 60
     for number in range(1, limit):
-        assert ann.post("/notes", {"title": str(number)}).status_code == 201
-    refused = ann.post("/notes", {"title": "one too many"})
+        assert ann_api.post("/notes", {"title": str(number)}).status_code == 201
+    refused = ann_api.post("/notes", {"title": "one too many"})
     assert is_problem(refused, 429, "too-many-requests")
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert refused.headers["RateLimit-Remaining"] == "0"
-    assert len(ann.get("/notes?limit=100").get_json()["items"]) == limit
+    assert len(ann_api.get("/notes?limit=100").get_json()["items"]) == limit
 
 
-def test_a_full_account_gets_409_and_nothing_is_saved(app, ann):
-    note = ann.new_note()
+def test_a_full_account_gets_409_and_nothing_is_saved(app, ann_api):
+    note = ann_api.new_note()
     app.config["NOTE_BYTES_PER_USER"], kept = 100, app.config["NOTE_BYTES_PER_USER"]
     try:
-        response = ann.patch(
+        response = ann_api.patch(
             f"/notes/{note['id']}", {"content": "x" * 200}, headers={"If-Match": ANY}
         )
     finally:
         app.config["NOTE_BYTES_PER_USER"] = kept
     assert is_problem(response, 409, "quota-full")
-    assert ann.get(f"/notes/{note['id']}").get_json()["version"] == 1
+    assert ann_api.get(f"/notes/{note['id']}").get_json()["version"] == 1

@@ -1,16 +1,23 @@
 """The API's document is its code: /api/v1/openapi.json (OpenAPI 3.1, made by flask-smorest
 from the routes and schemas) and /api/docs, the page the app renders from it."""
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
-from app.api.descriptions import ANSWERS, DESCRIPTIONS
+from app.api.descriptions import ANSWERS, DESCRIPTIONS, PROBLEM_EXPLANATIONS
+from app.api.problems import BY_STATUS, PROBLEMS_PATH, TITLES
 from app.api.summaries import SUMMARIES
 from tests.languages import KOREAN
 from tests.reading import latin_words
 
 API_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+API_PACKAGE = Path(__file__).parent.parent / "app" / "api"
+# The calls that give an answer its problem name (their second argument).
+NAMING_CALLS = {"Problem", "problem_response"}
+HANGUL = re.compile("[\uac00-\ud7a3]")
 CODE = re.compile(r"<code>.*?</code>", re.DOTALL)
 # Names of standards, written so in Korean too (besides tests/reading.py's JSON and API).
 STANDARDS = {"OpenAPI", "RFC"}
@@ -138,3 +145,46 @@ def test_the_page_shows_the_schemas_the_routes_use_and_no_others(client):
     assert 'id="schema-Error"' not in page and 'id="schema-PaginationMetadata"' not in page
     linked = set(re.findall(r'href="#(schema-[A-Za-z]+)"', page))
     assert linked and all(f'id="{anchor}"' in page for anchor in linked), "no link goes nowhere"
+
+
+def emitted_problem_names():
+    """Return every problem name the API's code can answer with: the one of each status, and
+    each name a Problem or a problem_response is given. Outside problems.py (which passes on
+    those) a name must be written out, so that none escapes this list."""
+    names = set(BY_STATUS.values())
+    for module in API_PACKAGE.glob("*.py"):
+        for call in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(call, ast.Call) or getattr(call.func, "id", None) not in NAMING_CALLS:
+                continue
+            if len(call.args) < 2:
+                continue  # Problem(status): its status's name
+            name = call.args[1]
+            if isinstance(name, ast.Constant):
+                names.add(name.value)
+            else:
+                assert module.name == "problems.py", f"{module.name}:{call.lineno} names no type"
+    return names
+
+
+def test_every_problem_type_the_api_answers_with_leads_to_its_explanation(client):
+    names = emitted_problem_names()
+    assert {"not-found", "insufficient-scope", "idempotency-key-reused", "quota-full"} <= names
+    assert names <= set(TITLES) and set(PROBLEM_EXPLANATIONS) == set(TITLES)
+    english = client.get("/api/docs", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    korean = client.get("/api/docs", headers=KOREAN).get_data(as_text=True)
+    for name in names:
+        response = client.get(PROBLEMS_PATH + name)
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/api/docs#problem-{name}"
+        for page in (english, korean):
+            row = page.split(f'<tr id="problem-{name}">')[1].split("</tr>")[0]
+            assert f"<code>/api/problems/{name}</code>" in row
+            assert '<span class="muted">' in row
+        assert HANGUL.search(korean.split(f'<tr id="problem-{name}">')[1].split("</tr>")[0])
+    row = english.split('<tr id="problem-version-mismatch">')[1].split("</tr>")[0]
+    assert "<code>note</code> holds the note as it is now" in row
+
+
+def test_a_problem_type_the_api_never_answers_with_is_404(client):
+    assert client.get(PROBLEMS_PATH + "no-such-problem").status_code == 404
+    assert client.get(PROBLEMS_PATH).status_code == 404

@@ -5,20 +5,13 @@ import re
 
 import pytest
 
-from tests.apiclients import ApiClient, token_for
-
 KO = {"Accept-Language": "ko"}
 HANGUL = re.compile(r"[가-힣]")
 
 
-@pytest.fixture
-def ann(app, user):
-    return ApiClient(app, token_for(app))
-
-
-def test_json_carries_korean_as_utf8_text_not_escapes(ann):
-    ann.new_note("회의록", "다음 주 일정")
-    response = ann.get("/notes")
+def test_json_carries_korean_as_utf8_text_not_escapes(ann_api):
+    ann_api.new_note("회의록", "다음 주 일정")
+    response = ann_api.get("/notes")
     body = response.get_data()
     assert "회의록".encode() in body and b"\\u" not in body
     assert response.mimetype == "application/json"
@@ -40,9 +33,11 @@ def test_json_carries_korean_as_utf8_text_not_escapes(ann):
         ("GET", "/search?q=", None, {}),  # a refused search
     ],
 )
-def test_every_problem_reads_in_korean_under_accept_language_ko(ann, method, path, json, headers):
-    ann.new_note()
-    response = ann.call(method, path, json=json, headers={**KO, **headers})
+def test_every_problem_reads_in_korean_under_accept_language_ko(
+    ann_api, method, path, json, headers
+):
+    ann_api.new_note()
+    response = ann_api.call(method, path, json=json, headers={**KO, **headers})
     assert response.status_code >= 400
     problem = response.get_json()
     assert HANGUL.search(problem["title"]), problem

@@ -17,6 +17,7 @@ from config import (
     database_uri,
 )
 from devenv import ROOT
+from tests.pushes import vapid_settings
 from tests.variables import variables_read
 
 GOOD_URL = "postgres://memo:secret@db.example.com:5432/memo"
@@ -221,6 +222,61 @@ def test_production_process_missing_a_variable_exits_with_one_line(command, miss
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert missing in lines[0] and "configuration error" in lines[0]
+
+
+def vapid_environment(**changed):
+    """Return a complete production environment with a matching VAPID key pair, changed."""
+    settings, _ = vapid_settings()
+    keys = {
+        "VAPID_PUBLIC_KEY": settings["public_key"],
+        "VAPID_PRIVATE_KEY": settings["private_key"],
+    }
+    return {**COMPLETE, **keys, **changed}
+
+
+def test_vapid_keys_set_offer_push_and_unset_keep_it_off():
+    environ = vapid_environment()
+    pushing = ProductionConfig(environ).VAPID
+    assert pushing["public_key"] == environ["VAPID_PUBLIC_KEY"]
+    assert pushing["subject"] == "mailto:memo@example.com"  # from MAIL_FROM, unless set
+    subject = ProductionConfig(vapid_environment(VAPID_SUBJECT="https://memo.example.com"))
+    assert subject.VAPID["subject"] == "https://memo.example.com"
+    assert ProductionConfig(COMPLETE).VAPID is None
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        ({"VAPID_PUBLIC_KEY": "bm90IGEga2V5"}, "VAPID_PUBLIC_KEY must be a P-256 public key"),
+        ({"VAPID_PUBLIC_KEY": "B" * 87}, "VAPID_PUBLIC_KEY must be a P-256 public key"),
+        ({"VAPID_PRIVATE_KEY": "A" * 43}, "VAPID_PRIVATE_KEY must be a P-256 private key"),
+        ({"VAPID_PRIVATE_KEY": "pem, not base64url!"}, "VAPID_PRIVATE_KEY must be"),
+        ({"VAPID_PRIVATE_KEY": ""}, "VAPID_PRIVATE_KEY is not set"),
+        ({"VAPID_SUBJECT": "memo@example.com"}, "VAPID_SUBJECT must be mailto:"),
+    ],
+)
+def test_unusable_vapid_settings_are_refused_naming_the_variable(changed, named):
+    with pytest.raises(ConfigError, match=named):
+        ProductionConfig(vapid_environment(**changed))
+
+
+def test_vapid_keys_of_two_pairs_are_refused():
+    other, _ = vapid_settings()
+    with pytest.raises(ConfigError, match="not the private key of VAPID_PUBLIC_KEY"):
+        ProductionConfig(vapid_environment(VAPID_PRIVATE_KEY=other["private_key"]))
+
+
+def test_a_malformed_vapid_key_stops_the_web_with_one_line():
+    environ = clean_environment(APP_SETTINGS="config.ProductionConfig")
+    environ.update(vapid_environment(VAPID_PUBLIC_KEY="not-a-key"))
+    command = [sys.executable, "-m", "gunicorn", "--check-config", "wsgi:app"]
+    result = subprocess.run(
+        command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "VAPID_PUBLIC_KEY must be a P-256 public key" in lines[0]
 
 
 def run_python(script, folder, **environ):

@@ -11,7 +11,12 @@ import re
 from functools import cache
 
 import pytest
+from webauthn.helpers import generate_challenge
 
+from app.auth.tasks import MAIL_ATTEMPTS
+from app.jobs import MAX_RETRY_WAIT_SECONDS
+from app.objects import STORE_ATTEMPTS
+from app.search.query import MAX_PAGE
 from devenv import ROOT
 from tests.variables import CONFIGURATION, env_example_names, variables_read
 
@@ -179,3 +184,16 @@ def test_every_path_and_function_a_comment_of_the_top_files_names_exists(name):
     missing = [path for path in BARE_PATH.findall(text) if not (ROOT / path).exists()]
     missing += [dotted for dotted in BARE_DOTTED.findall(text) if not dotted_exists(dotted)]
     assert missing == []
+
+
+def test_numbers_the_docs_state_are_the_codes():
+    """Where a doc states a figure the code computes, the two are compared (each was wrong once)."""
+    waits = sum(min(2 ** (n + 1), MAX_RETRY_WAIT_SECONDS) for n in range(MAIL_ATTEMPTS - 1))
+    retried = f"about {round(waits / 3600)} hours"
+    for doc, times in [("mail.md", 1), ("jobs.md", 2), ("attachments.md", 1)]:
+        assert (ROOT / "docs" / doc).read_text().count(retried) == times, (doc, retried)
+    assert MAIL_ATTEMPTS == STORE_ATTEMPTS == 16  # the docs say 16 of both
+    challenge = f"challenge ({len(generate_challenge())} random bytes"
+    assert challenge in (ROOT / "docs" / "security.md").read_text()
+    search_pages = f"`OFFSET`; a search stops after {MAX_PAGE} pages"
+    assert search_pages in " ".join((ROOT / "docs" / "api.md").read_text().split())

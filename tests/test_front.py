@@ -22,6 +22,7 @@ from app import create_app
 from app.extensions import db
 from devenv import pictures
 from devenv.visitors import Visitor
+from front.budgets import UPLOAD_SLOTS_PER_CLIENT
 from front.serving import Front
 from tests.languages import FRONT_READERS, TRY_AGAIN
 from tests.webprocess import answer_of, healthz_seconds, held_on_disk, tempfile_folder
@@ -247,29 +248,42 @@ def test_in_production_a_transaction_left_idle_for_30_s_is_ended(production_app)
     assert setting == "30s"
 
 
-def send_body_then_trickle(port, path, size, stop):
-    """Announce and send a `size`-byte form body to `path`, then hold the connection."""
+def send_refused_body(port, path, size, answers, stop):
+    """Announce a `size`-byte form body to `path` and note the status answered before a byte
+    of it is sent; then send it all anyway, and hold the connection."""
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {size + 1}\r\n\r\n"
+        f"Content-Length: {size}\r\n\r\n"
     ).encode()
     with suppress(OSError), closing(socket.create_connection(("127.0.0.1", port), 30)) as sock:
         sock.sendall(head)
+        answers.append(answer_of(sock)[0])
         piece = b"x" * MiB
         for _ in range(size // MiB):
             sock.sendall(piece)
-        stop.wait(60)  # the last byte never comes
+        stop.wait(60)
 
 
-@pytest.mark.parametrize("path", ["/auth/login", "/mypage/photo"])
-def test_unauthenticated_bodies_hold_bounded_disk(live_server, tmp_path, path):
+@pytest.mark.parametrize(
+    ("path", "refusals"),
+    [("/auth/login", {"413"}), ("/mypage/photo", {"302", "429"})],
+    ids=["form-over-its-limit", "anonymous-upload"],
+)
+def test_bodies_refused_by_their_head_are_never_read(live_server, tmp_path, path, refusals):
+    """100 connections announce 10 MiB + 1 and send it: a form over 512 KiB is 413 and an
+    anonymous upload is sent to sign in (429 past the address's share) before any of the
+    1,000 MiB arrives, and the front drops the bytes that follow without keeping them."""
     folder = Path(tempfile_folder(tmp_path))
     server = live_server(TMPDIR=str(folder))
-    senders = [partial(send_body_then_trickle, server.port, path, 10 * MiB) for _ in range(100)]
-    # the senders fill what they may within seconds
+    answers = []
+    senders = [
+        partial(send_refused_body, server.port, path, 10 * MiB + 1, answers) for _ in range(100)
+    ]
     peak, healthz = held_on_disk(server, folder, senders, seconds=10)
-    assert peak < 100 * 1000 * 1000, f"{peak / MiB:.0f} MiB of temporary files"
+    assert len(answers) == 100 and set(answers) <= refusals, answers
+    assert "429" not in refusals or "302" in answers
+    assert peak < MiB, f"{peak / MiB:.1f} MiB of temporary files"
     assert healthz < 1
 
 
@@ -309,9 +323,13 @@ def test_the_fronts_own_429_speaks_the_readers_language(
 ):
     server = live_server()
     visitor = signed_in(server)
-    holders = [start_photo_upload(server.port, visitor.cookie_header()) for _ in range(4)]
+    # The address's share of the upload slots, held: both past the session check, reading.
+    holders = [
+        start_photo_upload(server.port, visitor.cookie_header())
+        for _ in range(UPLOAD_SLOTS_PER_CLIENT)
+    ]
     try:
-        time.sleep(1)  # the four are past the session check, reading their bodies
+        time.sleep(1)
         lines = f"Accept-Language: {accept_language}\r\n" if accept_language else ""
         cookies = "; ".join(filter(None, [visitor.cookie_header(), cookie]))
         busy = start_photo_upload(server.port, cookies, lines)

@@ -102,6 +102,38 @@ def test_an_anonymous_upload_is_sent_to_sign_in_and_holds_nothing(tmp_path):
     assert run(scenario, tmp_path) == (302, "/auth/login?next=/mypage", 0, 0)
 
 
+def test_a_share_past_the_form_limit_is_sent_to_a_page_that_says_what_to_do(tmp_path):
+    """The share sheet's POST reaches the front only without Memo's service worker: a photo
+    past 512 KiB gets a 303 to the new-note form, which says to open Memo once and share
+    again; any other form past it, the front's 413. Neither body is read."""
+    share = b"POST /notes/shared HTTP/1.1\r\nHost: memo\r\nContent-Length: 4000000\r\n\r\nx"
+    chunked = (
+        b"POST /notes/shared HTTP/1.1\r\nHost: memo\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"80000\r\n"
+        + b"x" * 0x80000
+        + b"\r\n"
+        + b"10\r\n"
+        + b"x" * 16
+        + b"\r\n"
+    )
+    other = share.replace(b"/notes/shared", b"/notes/new")
+
+    async def scenario(rig):
+        answers = []
+        for raw in (share, chunked, other):
+            client = await rig.connect("127.0.3.1")
+            await client.send(raw, b"POST")
+            status, headers, _ = await client.response()
+            client.close()
+            answers.append((status, headers.get("location")))
+        return answers, rig.front.bodies.count
+
+    assert run(scenario, tmp_path) == (
+        [(303, "/notes/new?left=all"), (303, "/notes/new?left=all"), (413, None)],
+        0,
+    )
+
+
 def test_one_address_has_at_most_its_connections_and_others_still_connect(tmp_path):
     async def scenario(rig):
         mine = [await rig.connect("127.0.3.1") for _ in range(budgets.CONNECTIONS_PER_CLIENT)]

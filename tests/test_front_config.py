@@ -11,6 +11,8 @@ PATHS = {
     "FRONT_SESSION_PROBE": ("GET", (config.Config.FRONT_SESSION_PROBE,)),
     "FRONT_SIGN_IN_URL": ("GET", (config.Config.FRONT_SIGN_IN_URL,)),
     "FRONT_HOME_URL": ("GET", (config.Config.FRONT_HOME_URL,)),
+    "FRONT_TOO_LARGE_PAGES": ("POST", tuple(config.Config.FRONT_TOO_LARGE_PAGES)),
+    "FRONT_TOO_LARGE_PAGES values": ("GET", tuple(config.Config.FRONT_TOO_LARGE_PAGES.values())),
 }
 
 

@@ -17,7 +17,8 @@ from config import database_uri
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.visitors import DYNO, PASSWORD, RouterBrowser
 from tests.databases import UNREACHABLE
-from tests.routematrix import SIGNED_IN, send
+from tests.routechecks import send
+from tests.routematrix import SIGNED_IN
 
 LOGIN = {"email": "ann@example.com", "password": PASSWORD}
 

@@ -2,7 +2,7 @@
 
 from flask_migrate import upgrade
 
-from app import create_app
+from app import create_app, migrating
 from config import database_uri
 from tests.databases import UNREACHABLE
 
@@ -31,6 +31,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(app):
 def test_readyz_is_503_until_migrations_run(app, postgres):
     url = postgres.create_scratch_database()
     fresh = create_app("config.TestingConfig", {"SQLALCHEMY_DATABASE_URI": database_uri(url)})
+    migrating.init_app(fresh)
     client = fresh.test_client()
     before = client.get("/readyz")
     assert before.status_code == 503

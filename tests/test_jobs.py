@@ -274,6 +274,7 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         "remove_old_jobs",
         "fire_due_reminders",
         "send_reminder",
+        "push_reminder",
     }
     assert set(runtime.worker_queue().periodic_registry.periodic_tasks) == {
         ("fail_abandoned_work", "abandoned"),

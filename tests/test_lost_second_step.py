@@ -10,19 +10,18 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Passkey, RecoveryCode, SecondStepRecovery, TotpCredential
-from tests.mailbox import (
-    ANN,
-    NEW_PASSWORD,
-    ask_reset,
-    deliver,
-    link_in,
-    reset_link,
-    set_new_password,
-    text_of,
-)
+from tests.mailbox import NEW_PASSWORD, deliver, link_in, notice_to_ann, subjects, text_of
 from tests.passkeying import SoftPasskey, add_passkey, sign_in_with
 from tests.phones import turn_on
-from tests.signing_in import new_browser, password_step, settle_second_steps, signed_in
+from tests.signing_in import (
+    new_browser,
+    owner_resets,
+    owner_undoes,
+    password_step,
+    settle_second_steps,
+    sign_in_as_owner,
+    signed_in,
+)
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -36,10 +35,6 @@ def ask_to_drop(browser):
 def count(app, model):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
-
-
-def subjects(mail_server):
-    return [message["Subject"] for message in mail_server.to(ANN)]
 
 
 def test_asking_tells_every_address_and_signs_nobody_in_for_a_week(app, verified, mail_server):
@@ -58,8 +53,7 @@ def test_asking_tells_every_address_and_signs_nobody_in_for_a_week(app, verified
         as_text=True
     )
     assert not signed_in(browser) and count(app, TotpCredential) == 1
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "two-step sign-in was asked" in m["Subject"]]
+    notice = notice_to_ann(app, mail_server, "two-step sign-in was asked")
     assert "(UTC)" in text_of(notice) and "/auth/secure/" in link_in(notice, "secure")
 
 
@@ -96,20 +90,16 @@ def test_an_undo_or_a_reset_meanwhile_stops_the_request(app, verified, mail_serv
     turn_on(verified)
     asker, _ = password_step(app)
     ask_to_drop(asker)
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "two-step sign-in was asked" in m["Subject"]]
-    assert set_new_password(new_browser(app), link_in(notice, "secure")).status_code == 302
+    notice = notice_to_ann(app, mail_server, "two-step sign-in was asked")
+    assert owner_undoes(app, notice).status_code == 302
     assert count(app, SecondStepRecovery) == 0  # (and the app of this week is gone too)
-    owner = new_browser(app)
-    owner.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
+    owner = sign_in_as_owner(app)
     turn_on(owner, NEW_PASSWORD)
     settle_second_steps(app)  # the owner's own app, weeks old: a reset keeps it
-    asker = new_browser(app)
-    asker.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
+    asker, _ = password_step(app, password=NEW_PASSWORD)
     ask_to_drop(asker)
     assert count(app, SecondStepRecovery) == 1
-    ask_reset(app)
-    assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
+    assert owner_resets(app, mail_server).status_code == 302
     assert count(app, SecondStepRecovery) == 0 and count(app, TotpCredential) == 1
 
 

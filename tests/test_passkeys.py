@@ -13,16 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import RecoveryCode, User
 from devenv.visitors import PASSWORD
-from tests.mailbox import (
-    ANN,
-    NEW_PASSWORD,
-    ask_reset,
-    deliver,
-    link_in,
-    reset_link,
-    set_new_password,
-    text_of,
-)
+from tests.mailbox import ANN, NEW_PASSWORD, deliver, link_in, notice_to_ann, text_of
 from tests.passkeying import (
     PASSKEY_ID,
     SoftPasskey,
@@ -34,7 +25,14 @@ from tests.passkeying import (
     with_passkey,
 )
 from tests.phones import enter_code, turn_on
-from tests.signing_in import copy_of, new_browser, password_step, settle_second_steps, signed_in
+from tests.signing_in import (
+    copy_of,
+    meet_the_second_step_after_a_reset,
+    new_browser,
+    owner_undoes,
+    password_step,
+    signed_in,
+)
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -50,8 +48,7 @@ def test_the_first_passkey_turns_the_second_step_on_and_shows_ten_codes_once(
     browser, answer = password_step(app)
     assert answer.headers["Location"] == "/auth/two-step"
     assert not signed_in(browser), "the password alone no longer signs in"
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "passkey was added" in m["Subject"]]
+    notice = notice_to_ann(app, mail_server, "passkey was added")
     assert "“Phone”" in text_of(notice) and "(UTC)" in text_of(notice)
     assert link_in(notice, "secure").startswith("http://localhost/auth/secure/")
     assert "http://localhost/mypage/security" in text_of(notice)
@@ -182,26 +179,19 @@ def test_wrong_passkeys_spend_the_accounts_second_step_budget(app, verified):
 
 def test_a_password_reset_keeps_the_passkey_and_the_second_step(app, verified, mail_server):
     passkey, _ = with_passkey(verified)
-    settle_second_steps(app)  # added weeks ago: the owner's own
-    ask_reset(app)
-    assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
-    browser = new_browser(app)
-    answer = browser.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
-    assert answer.headers["Location"] == "/auth/two-step" and not signed_in(browser)
+    browser = meet_the_second_step_after_a_reset(app, mail_server)
     assert sign_in_with(browser, passkey).status_code == 302 and signed_in(browser)
 
 
 def test_the_undo_link_removes_a_passkey_an_intruder_added(app, verified, mail_server):
     intruders, _ = with_passkey(verified)
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "passkey was added" in m["Subject"]]
-    assert set_new_password(new_browser(app), link_in(notice, "secure")).status_code == 302
+    notice = notice_to_ann(app, mail_server, "passkey was added")
+    assert owner_undoes(app, notice).status_code == 302
     assert passkeys_of(app) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
     assert sign_in_with(new_browser(app), intruders).headers["Location"] == "/auth/login"
-    browser = new_browser(app)
-    answer = browser.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
+    browser, answer = password_step(app, password=NEW_PASSWORD)
     assert answer.headers["Location"] == "/" and signed_in(browser)
 
 

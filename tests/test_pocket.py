@@ -29,11 +29,13 @@ def test_the_manifest_makes_memo_installable_with_a_share_target(browser):
     assert {shot["form_factor"] for shot in manifest["screenshots"]} == {"narrow", "wide"}
     for entry in manifest["icons"] + manifest["screenshots"]:
         assert browser.client.get(entry["src"]).status_code == 200, entry["src"]
-    assert manifest["share_target"] == {
-        "action": "/notes/new",
-        "method": "GET",
-        "params": {"title": "title", "text": "text", "url": "url"},
-    }
+    target = manifest["share_target"]
+    assert (target["action"], target["method"]) == ("/notes/shared", "POST")
+    assert target["enctype"] == "multipart/form-data"
+    params = target["params"]
+    assert (params["title"], params["text"], params["url"]) == ("title", "text", "url")
+    [files] = params["files"]
+    assert files["name"] == "files" and {"image/*", "application/pdf", ".hwp"} <= {*files["accept"]}
     english = json.loads(browser.get("/manifest.webmanifest?lang=en").get_data(as_text=True))
     assert english["lang"] == "en" and english["description"] != manifest["description"]
 
@@ -50,6 +52,15 @@ def test_the_service_worker_is_served_from_the_root_and_never_kept_by_the_http_c
     assert response.headers["Cache-Control"] == "no-cache"
     script = response.get_data(as_text=True)
     assert "memo-static-${RELEASE}" in script and '"/offline?lang=ko"' in script
+    # What a share may leave in the browser: the attachments' limits, and one full share.
+    for budget in (
+        "const SHARE_FILES = 10;",
+        f"const SHARE_FILE_BYTES = {25 * 2**20};",
+        "const SHARES_KEPT = 20;",
+        f"const SHARED_BYTES = {250 * 2**20};",
+        "const CONTENT_LENGTH = 20000;",
+    ):
+        assert budget in script
 
 
 def test_the_offline_page_answers_anyone_without_account_data(browser, user):

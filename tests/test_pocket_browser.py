@@ -14,7 +14,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from devenv import pictures
 from devenv.liveserver import LiveServer
+from devenv.services import stored_keys
 from tests.browsers import new_tab, sign_up_and_in, write_note
 from tests.pagechecks import SCREENSHOTS, check_here
 
@@ -32,6 +34,21 @@ TRACES = """async () => {
   const databases = indexedDB.databases ? await indexedDB.databases() : [];
   return {pages, databases: databases.map((d) => d.name), stored: Object.entries(localStorage)};
 }"""
+# Another app shares into Memo: the share sheet's POST, as the browser sends it, which the
+# worker takes; each file is [name, type, its bytes or a size to fill with zeros].
+SHARE = """async ([title, text, files]) => {
+  const form = new FormData();
+  form.append("title", title);
+  form.append("text", text);
+  for (const [name, type, bytes] of files) {
+    form.append("files", new File([new Uint8Array(bytes)], name, {type}));
+  }
+  const answer = await fetch("/notes/shared", {method: "POST", body: form});
+  const url = new URL(answer.url);
+  return url.pathname + url.search;
+}"""
+SHARES_KEPT = "async () => (await (await caches.open('memo-shared')).keys()).length"
+PNG = pictures.png((40, 30))
 # Fill localStorage until the browser refuses more (Chromium: 10 MB for a site).
 FILL_STORAGE = """() => {
   let size = 1 << 20;
@@ -126,6 +143,10 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
         check_here(english, "offline page, en 1280 light", found)
         english.goto("/mypage")  # never kept
         assert english.get_by_role("heading", name="You are offline").is_visible()
+        # A page shared from another app in flight mode: the form cannot be filled in, so
+        # the text waits in the browser for the share's page.
+        english.goto("/notes/new?title=From+the+plane&text=shared+at+10%2C000+m")
+        assert english.get_by_role("heading", name="You are offline").is_visible()
 
         korean.goto(korean_note)
         assert "비행기에서 읽기" in korean.locator(".content").inner_text()
@@ -137,6 +158,10 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
         check_here(korean, "offline page, ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-page-390-ko-dark.png")
     assert found == {}
+    english.goto("/")  # online again: the page leads to the share that waits
+    english.locator("#shares-waiting").get_by_role("link", name="Open the share").click()
+    english.locator("#share-form").wait_for()
+    assert english.input_value("textarea[name=content]") == "shared at 10,000 m"
 
 
 def test_notes_and_edits_written_offline_arrive_once_or_reach_the_conflict_page(tab, memo):
@@ -198,6 +223,7 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
     controlled(page)
     secret = write_note(page, "Ann's secret", "the surprise party is on Friday")
     read(page, secret, "/", "/notes/new")
+    page.evaluate(SHARE, ["Ann's photo", "", [["party.png", "image/png", list(PNG)]]])
 
     with offline(memo):
         page.goto("/notes/new")
@@ -214,7 +240,7 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
 
     traces = page.evaluate(TRACES)
     assert traces["databases"] == [] and traces["stored"] == []
-    assert not [p for p in traces["pages"] if "memo-pages-" in p[0]]
+    assert not [p for p in traces["pages"] if "memo-pages-" in p[0] or "memo-shared" in p[0]]
 
     # An outbox entry of ann's left behind (a copy made before she signed out, say): bob's
     # pages never send it.
@@ -249,6 +275,63 @@ def test_a_page_shared_from_another_app_opens_a_prefilled_note(tab):
     page.get_by_role("button", name="Save").click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
     assert "https://example.com/a" in page.locator(".content").inner_text()
+
+
+def test_files_shared_from_another_app_reach_the_note_straight_through_the_store(
+    tab, memo, object_store
+):
+    object_store.allow_uploads_from(memo.url)
+    page = tab("en", 1280, "light")
+    sign_up_and_in(page, "ann@example.com", "ann")
+    controlled(page)
+    link = page.evaluate(SHARE, ["A good read", "https://example.com/a", []])
+    assert link == "/notes/new?title=A+good+read&text=https%3A%2F%2Fexample.com%2Fa"
+    files = [["beach.png", "image/png", list(PNG)], ["film.mp4", "video/mp4", 25 * 2**20 + 1]]
+    share = page.evaluate(SHARE, ["Holiday", "the beach", files])
+    assert re.fullmatch(r"/notes/shared/[0-9a-f-]{36}", share)
+    page.goto(share)
+    page.locator("#share-form").wait_for()
+    assert page.input_value("input[name=title]") == "Holiday"
+    listed = page.locator(".shared-files").inner_text()
+    assert "beach.png" in listed and "film.mp4" in listed
+    assert "Not taken: a file may be at most 25 MB." in listed
+    found = {}
+    check_here(page, "share page, en 1280 light", found)
+
+    korean = tab("ko", 390, "dark")
+    sign_up_and_in(korean, "min@example.com", "minsu")
+    controlled(korean)
+    korean.goto(korean.evaluate(SHARE, ["회의", "", [["회의록.png", "image/png", list(PNG)]]]))
+    korean.locator("#share-form").wait_for()
+    assert korean.input_value("input[name=title]") == "회의"
+    check_here(korean, "share page, ko 390 dark", found)
+    korean.screenshot(path=SCREENSHOTS / "share-page-390-ko-dark.png")
+    korean.goto("/")  # left unsaved: every page says so, and leads back to it
+    waiting = korean.locator("#shares-waiting")
+    waiting.wait_for()
+    assert "1" in waiting.inner_text()
+    check_here(korean, "a share waits, ko 390 dark", found)
+    assert found == {}
+    korean.context.clear_cookies()  # min's sign-in ends here without a sign-out; bob signs in
+    sign_up_and_in(korean, "bob@example.com", "bob")
+    korean.wait_for_function(f"async () => ({SHARES_KEPT})() === 0")  # min's share, dropped
+    assert korean.locator("#shares-waiting").is_hidden()
+
+    store = f"{object_store.endpoint_url}/**"
+    page.route(store, lambda route: route.abort())  # the store out of reach, once
+    page.get_by_role("button", name="Save", exact=True).click()
+    status = page.locator("#share-status")
+    status.get_by_role("button", name="Send them again").wait_for()
+    assert "The note is saved, but 1 of its files did not arrive." in status.inner_text()
+    check_here(page, "a file did not arrive, en 1280 light", found)
+    assert found == {}
+    page.unroute(store)
+    status.get_by_role("button", name="Send them again").click()
+    page.wait_for_url(re.compile(r"/notes/\d+#attachments$"))
+    assert "beach.png" in page.locator("#attachments").inner_text()
+    assert "Note saved." in page.locator("main").inner_text()
+    assert len(stored_keys(object_store, "attachments/")) == 1
+    assert page.evaluate(SHARES_KEPT) == 0  # the share is done: nothing of it stays
 
 
 def test_a_text_too_large_for_the_browser_says_so(tab):

@@ -42,8 +42,8 @@ from tests.recovery_two_step import TwoStepRules
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
-EXAMPLES = int(os.environ.get("MEMO_RECOVERY_EXAMPLES", "8"))
-STEPS = int(os.environ.get("MEMO_RECOVERY_STEPS", "12"))
+EXAMPLES = int(os.environ.get("MEMO_RECOVERY_EXAMPLES", "5"))
+STEPS = int(os.environ.get("MEMO_RECOVERY_STEPS", "10"))
 accounts = itertools.count()
 
 

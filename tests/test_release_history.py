@@ -7,9 +7,13 @@ older release would have left it.
 
 from pathlib import Path
 
+import click
+import flask_migrate.cli
 import pytest
+from flask.cli import FlaskGroup, ScriptInfo
 
 from app import create_app
+from app.commands import release
 from app.extensions import db
 from app.release.freeze import revision_checksum
 from config import database_uri
@@ -71,6 +75,27 @@ def test_a_relinked_history_is_refused_before_anything_changes(upgraded):
     code, output = flask_release(upgraded, "validate")
     assert code == 1
     assert "revision 0010 ran on top of 0007" in output
+
+
+def test_only_the_release_phase_checks_the_history(upgraded):
+    execute(upgraded, *AS_2122606_LEFT_IT)
+    code, output = flask_db(upgraded, "current")
+    assert code == 0 and "disagrees" not in output, output
+    assert flask_db(upgraded, "upgrade")[0] == 1
+
+
+def test_flask_finds_the_release_phases_upgrade_under_db(app):
+    """`flask` looks a command up among its own and its plugins' first, then the app's
+    (FlaskGroup.get_command): resolved that way, `db upgrade` must be the release phase's,
+    the other `db` commands Flask-Migrate's."""
+    command_line = FlaskGroup()
+    loader = ScriptInfo(create_app=lambda: create_app("config.TestingConfig"))
+    with click.Context(command_line, obj=loader) as context:
+        group = command_line.get_command(context, "db")
+        assert group.get_command(context, "upgrade").callback is release.upgrade
+        stock = flask_migrate.cli.db.commands
+        assert group.get_command(context, "downgrade") is stock["downgrade"]
+        assert set(group.list_commands(context)) == set(stock)
 
 
 def test_a_revision_whose_code_changed_warns_and_under_strict_is_refused(upgraded):

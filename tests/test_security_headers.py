@@ -188,12 +188,11 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
         parser.feed(response.get_data(as_text=True))
         assert parser.found == [], path
         # Every page keeps (and on sign-out clears) note drafts and the offline outbox, and
-        # registers the service worker; the list and a note tick task items in place; a
-        # note's page adds the
-        # attachment form's script, a file as well, and the share sheet's; sign-up reads the
-        # browser's time zone, my page makes the time zones searchable, refuses an import over
-        # the limit before it uploads and names the file it sends; the note form has the
-        # editor's buttons; sign-in offers a passkey.
+        # registers the service worker; the list and a note tick task items in place; a note's
+        # page adds the attachment form's script, a file as well, the share sheet's and the
+        # reminders' push; sign-up reads the browser's time zone, my page makes the time zones
+        # searchable, refuses an import over the limit before it uploads and names the file it
+        # sends; the note form has the editor's buttons; sign-in offers a passkey.
         before = {
             "/auth/login": ["/static/passkeys.js"],
             "/auth/signup": ["/static/timezone.js"],
@@ -203,7 +202,7 @@ def test_no_page_has_inline_script_or_style_the_policy_would_block(every_page):
                 "/static/import-upload.js",
             ],
             "/": ["/static/tasks.js"],
-            "/notes/1": ["/static/share.js", "/static/tasks.js"],
+            "/notes/1": ["/static/share.js", "/static/tasks.js", "/static/push.js"],
             "/notes/new": ["/static/editor.js"],
             "/notes/1/edit": ["/static/editor.js"],
         }

@@ -6,39 +6,35 @@ from datetime import timedelta
 
 import pytest
 
+from tests import signing_in
 from tests.mailbox import ANN, ask_reset, deliver, reset_link, set_new_password, text_of
 from tests.noting import make_link, note_id_of
 from tests.passkeying import SoftPasskey, add_passkey, passkeys_of, sign_in_with
 from tests.phones import turn_on
-from tests.signing_in import (
-    new_browser,
-    owner_resets,
-    password_step,
-    sign_in_as_owner,
-    signed_in,
-)
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
 
 def test_a_second_step_added_through_the_intruders_first_goes_with_it(app, verified, mail_server):
-    intruder, _ = password_step(app)
+    intruder, _ = signing_in.password_step(app)
     passkey = SoftPasskey()
     add_passkey(intruder, passkey)  # the first second step, with the password alone
     turn_on(intruder)  # the second, through the first (a second step just passed)
-    owner_resets(app, mail_server)
+    signing_in.owner_resets(app, mail_server)
     assert passkeys_of(app) == 0
-    assert signed_in(sign_in_as_owner(app)), "no second step of the intruder's is left"
-    thief = new_browser(app)
+    assert signing_in.signed_in(signing_in.sign_in_as_owner(app)), (
+        "no second step of the intruder's is left"
+    )
+    thief = signing_in.new_browser(app)
     sign_in_with(thief, passkey)
-    assert not signed_in(thief)
+    assert not signing_in.signed_in(thief)
 
 
 def test_a_kept_reset_link_cannot_remove_the_owners_new_passkey(app, verified, mail_server):
     ask_reset(app)
     kept = reset_link(app, mail_server)  # a copy on a shared computer
     add_passkey(verified, SoftPasskey())  # the owner's first passkey, after the link was sent
-    answer = set_new_password(new_browser(app), kept)
+    answer = set_new_password(signing_in.new_browser(app), kept)
     assert answer.status_code == 400, "the link was sent before the sign-in changed: void"
     assert passkeys_of(app) == 1
 
@@ -47,13 +43,13 @@ def test_a_share_link_made_with_the_password_alone_is_paused_by_a_later_recovery
     app, verified, mail_server
 ):
     note = note_id_of(verified.create_note("Plan", "secret plans"))
-    intruder, _ = password_step(app)
+    intruder, _ = signing_in.password_step(app)
     intruder.get(f"/notes/{note}")
     link = make_link(intruder, note)
     turn_on(verified)  # the owner's first second step keeps share links (read-only, hers)
-    assert new_browser(app).get(link).status_code == 200
-    owner_resets(app, mail_server)
-    assert new_browser(app).get(link).status_code == 404
+    assert signing_in.new_browser(app).get(link).status_code == 200
+    signing_in.owner_resets(app, mail_server)
+    assert signing_in.new_browser(app).get(link).status_code == 404
 
 
 def test_a_share_link_made_through_a_surviving_second_step_is_kept(app, verified, mail_server):
@@ -63,10 +59,10 @@ def test_a_share_link_made_through_a_surviving_second_step_is_kept(app, verified
     link = make_link(verified, note)
     app.config["SECURE_LINK_LIFETIME"], lifetime = timedelta(0), app.config["SECURE_LINK_LIFETIME"]
     try:  # a week later: the app is older than the window, the owner's own
-        owner_resets(app, mail_server)
+        signing_in.owner_resets(app, mail_server)
     finally:
         app.config["SECURE_LINK_LIFETIME"] = lifetime
-    assert new_browser(app).get(link).status_code == 200
+    assert signing_in.new_browser(app).get(link).status_code == 200
     assert phone is not None
 
 
@@ -75,16 +71,16 @@ def test_the_intruders_finish_after_the_owners_reset_starts_a_new_wait(
 ):
     turn_on(verified)
     monkeypatch.setitem(app.config, "SECURE_LINK_LIFETIME", timedelta(0))  # the app is old
-    intruder, _ = password_step(app)
+    intruder, _ = signing_in.password_step(app)
     intruder.get("/auth/two-step")
     intruder.post("/auth/two-step/lost")
-    owner_resets(app, mail_server)  # keeps her app, cancels the request, and says so
+    signing_in.owner_resets(app, mail_server)  # keeps her app, cancels the request, and says so
     deliver(app)
     changed = [m for m in mail_server.to(ANN) if m["Subject"] == "Your Memo password was changed"]
     assert "The request to turn two-step sign-in off is cancelled" in text_of(changed[-1])
     monkeypatch.setitem(app.config, "SECOND_STEP_RECOVERY_WAIT", timedelta(0))  # a week on
-    again = new_browser(app)  # the intruder, who phished the new password too
+    again = signing_in.new_browser(app)  # the intruder, who phished the new password too
     again.submit("/auth/login", {"email": ANN, "password": "a brand new passphrase"})
     again.get("/auth/two-step")
     again.post("/auth/two-step/lost")
-    assert not signed_in(again), "a cancelled request is not finished by pressing again"
+    assert not signing_in.signed_in(again), "a cancelled request is not finished by pressing again"

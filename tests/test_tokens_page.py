@@ -20,14 +20,13 @@ from app.tokens.service import authenticate
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import (
     ANN,
-    ask_reset,
     deliver,
     link_in,
     path_of,
-    reset_link,
     set_new_password,
     text_of,
 )
+from tests.signing_in import owner_resets
 from tests.tokens import make_token as make
 from tests.tokens import secret_shown
 
@@ -189,11 +188,7 @@ def test_a_this_was_not_me_link_of_the_notice_revokes_every_token(app, verified,
 
 def test_a_password_reset_by_mail_revokes_every_token(app, verified, mail_server):
     secret = secret_of(make(verified))
-    ask_reset(app)
-    assert (
-        set_new_password(Browser(app.test_client()), reset_link(app, mail_server)).status_code
-        == 302
-    )
+    assert owner_resets(app, mail_server).status_code == 302
     assert not works(app, secret)
 
 

@@ -14,25 +14,19 @@ from app import create_app
 from app.extensions import db
 from app.models import AccessToken, RecoveryCode, TotpCredential, User
 from devenv.visitors import PASSWORD
-from tests.mailbox import (
-    ANN,
-    NEW_PASSWORD,
-    ask_reset,
-    deliver,
-    link_in,
-    reset_link,
-    set_new_password,
-    text_of,
-)
+from tests.mailbox import ANN, NEW_PASSWORD, deliver, link_in, notice_to_ann, subjects, text_of
 from tests.phones import RECOVERY_CODE, SECRET, Phone, enter_code, setup_field, turn_on
-from tests.signing_in import copy_of, new_browser, password_step, settle_second_steps, signed_in
+from tests.signing_in import (
+    copy_of,
+    meet_the_second_step_after_a_reset,
+    owner_resets,
+    owner_undoes,
+    password_step,
+    signed_in,
+)
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 TOKEN_FORM = {"name": "laptop", "scope": "read", "expires_days": "30", "password": PASSWORD}
-
-
-def subjects(mail_server):
-    return [message["Subject"] for message in mail_server.to(ANN)]
 
 
 def test_the_set_up_page_shows_a_new_secret_as_a_qr_code_and_as_letters(app, verified):
@@ -81,8 +75,7 @@ def test_turning_it_on_needs_a_current_code_and_the_password_then_shows_ten_code
         assert phone.totp.secret not in stored.secret  # encrypted at rest
         hashes = db.session.scalars(select(RecoveryCode.code_hash)).all()
         assert len(hashes) == 10 and not set(codes) & set(hashes)
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "Two-step sign-in is on" in m["Subject"]]
+    notice = notice_to_ann(app, mail_server, "Two-step sign-in is on")
     assert "(UTC)" in text_of(notice)  # the time, in the account's zone
     assert link_in(notice, "secure").startswith("http://localhost/auth/secure/")
 
@@ -180,21 +173,14 @@ def test_one_code_sent_at_once_from_five_browsers_signs_in_one(app, verified):
 
 def test_a_password_reset_by_mail_does_not_turn_it_off(app, verified, mail_server):
     phone, _ = turn_on(verified)
-    settle_second_steps(app)  # turned on weeks ago: the owner's own
-    ask_reset(app)
-    assert set_new_password(new_browser(app), reset_link(app, mail_server)).status_code == 302
-    browser = new_browser(app)
-    answer = browser.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
-    assert answer.headers["Location"] == "/auth/two-step"
-    assert not signed_in(browser)
+    browser = meet_the_second_step_after_a_reset(app, mail_server)
     assert enter_code(browser, phone.code()).status_code == 302 and signed_in(browser)
 
 
 def test_a_reset_voids_a_pending_sign_in(app, verified, mail_server):
     phone, _ = turn_on(verified)
     waiting, _ = password_step(app)
-    ask_reset(app)
-    set_new_password(new_browser(app), reset_link(app, mail_server))
+    owner_resets(app, mail_server)
     assert enter_code(waiting, phone.code()).headers["Location"] == "/auth/login"
     assert not signed_in(waiting)
 
@@ -256,8 +242,7 @@ def test_turning_it_off_needs_a_recent_code_and_mails_the_undo_link(app, verifie
     assert "Off" in verified.get("/mypage/security").get_data(as_text=True)
     browser, answer = password_step(app)
     assert answer.headers["Location"] == "/" and signed_in(browser)
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "is off" in m["Subject"]]
+    notice = notice_to_ann(app, mail_server, "is off")
     assert "/auth/secure/" in link_in(notice, "secure")
 
 
@@ -277,11 +262,8 @@ def test_the_undo_link_turns_off_an_app_an_intruder_turned_on(app, verified, mai
     """An intruder who knew the password turned the app on with their own phone: the owner's
     "this was not me" link takes it off, with the password, and she signs in again."""
     turn_on(verified)  # the intruder's phone
-    deliver(app)
-    (notice,) = [m for m in mail_server.to(ANN) if "is on" in m["Subject"]]
-    link = link_in(notice, "secure")
-    assert set_new_password(new_browser(app), link).status_code == 302
-    browser = new_browser(app)
-    answer = browser.submit("/auth/login", {"email": ANN, "password": NEW_PASSWORD})
+    notice = notice_to_ann(app, mail_server, "is on")
+    assert owner_undoes(app, notice).status_code == 302
+    browser, answer = password_step(app, password=NEW_PASSWORD)
     assert answer.headers["Location"] == "/" and signed_in(browser)
     assert not signed_in(verified), "the intruder's session ended"

@@ -157,16 +157,18 @@ class Workers:
 
 
 @contextmanager
-def web_and_worker(postgres, object_store, folder, host=None):
+def web_and_worker(postgres, object_store, folder, host=None, **environ):
     """Serve Memo as the Procfile does, web and a worker, until the block ends; `host`: a
-    name for the site in PUBLIC_URL instead of 127.0.0.1 (passkeys need one)."""
-    web = LiveServer(postgres.main_url, object_store.environment(), folder / "gunicorn.log")
+    name for the site in PUBLIC_URL instead of 127.0.0.1 (passkeys need one); `environ`:
+    more variables for both."""
+    store = object_store.environment()
+    web = LiveServer(postgres.main_url, store, folder / "gunicorn.log", **environ)
     if host is not None:
         web.url = f"http://{host}:{web.port}"
         web.environ["PUBLIC_URL"] = web.url
     web.start()
-    worker = Workers(postgres.main_url, object_store.environment(), folder)
-    worker.start()
+    worker = Workers(postgres.main_url, store, folder)
+    worker.start(**environ)
     try:
         yield web
     finally:

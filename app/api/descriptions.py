@@ -97,3 +97,70 @@ PROBLEM_MEANINGS = {
     "431": _l("The headers are too large."),
     "503": _l("Memo is busy or being updated: try again in a moment."),
 }
+
+# What each problem `type` means and what a client can do about it: the reference page gives
+# each its row, which /api/problems/<name> (the type itself) leads to.
+PROBLEM_EXPLANATIONS = {
+    "bad-request": _l(
+        "A parameter of the address or the body's JSON could not be read; `detail` says which."
+    ),
+    "unauthorized": _l(
+        "No `Authorization: Bearer` token came, or it is wrong, revoked or expired: make a new "
+        "one on My page."
+    ),
+    "forbidden": _l("The token is valid but may not do this."),
+    "insufficient-scope": _l(
+        "A read token asked for a change: changes need a token that may read and write."
+    ),
+    "not-found": _l(
+        "Nothing of the token's account has that id (another account's notes answer the same), "
+        "or no route has that address."
+    ),
+    "method-not-allowed": _l("The address takes other methods: the routes below say which."),
+    "conflict": _l(
+        "The account's state refuses it just now: a limit is reached, or the same work (an "
+        "export) is under way. Try again once it is done."
+    ),
+    "version-mismatch": _l(
+        "The note changed after the revision in `If-Match`, and nothing was overwritten. "
+        "`note` holds the note as it is now: apply the change to it and send its `ETag`."
+    ),
+    "changes-forgotten": _l(
+        "`since` is older than the deletions kept: read every note again from `since=0`."
+    ),
+    "version-required": _l(
+        "A change or a deletion of a note needs `If-Match` with the note's `ETag`: read the "
+        "note first."
+    ),
+    "too-large": _l("The body is over the limit `detail` gives: send less."),
+    "not-json": _l("A body must be JSON, sent with `Content-Type: application/json`."),
+    "invalid-fields": _l(
+        "A field is missing or not valid: `invalid_params` gives each one's `name` and `reason`."
+    ),
+    "invalid-cursor": _l(
+        "The `cursor` was not made by this API, or was made for another account or another "
+        "query: ask again without it."
+    ),
+    "quota-full": _l(
+        "Saving it would take the account over its quota, so nothing was written: delete notes "
+        "or attachments, or empty the trash."
+    ),
+    "idempotency-key-reused": _l(
+        "This `Idempotency-Key` came within 24 hours with another body: use a new key for a "
+        "new note."
+    ),
+    "too-many-requests": _l("Too many of this kind just now: wait as long as `Retry-After` says."),
+    "upload-refused": _l(
+        "The file was refused (its size, its kind, the account's room, or not the file "
+        "announced); `detail` says why and what to do."
+    ),
+    "search-refused": _l(
+        "The search cannot run as written (only tags, or too long or too broad); `detail` says "
+        "what to change in `q`."
+    ),
+    "server-error": _l("Something failed on Memo's side: try again later."),
+    "unavailable": _l(
+        "The database or the file store is briefly out of reach, or Memo is being updated: try "
+        "again after `Retry-After`."
+    ),
+}

@@ -7,12 +7,17 @@ into HTML on the server, in the site's style and the reader's language.
 from dataclasses import dataclass, field
 from functools import reduce
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app.api import DOCUMENT
-from app.api.descriptions import ANSWERS, DESCRIPTIONS, PROBLEM_MEANINGS
+from app.api.descriptions import (
+    ANSWERS,
+    DESCRIPTIONS,
+    PROBLEM_EXPLANATIONS,
+    PROBLEM_MEANINGS,
+)
 from app.api.documented import EVERY_ROUTE, PROBLEM_DESCRIPTION
 from app.api.problems import PROBLEMS_PATH, TITLES
 from app.api.summaries import SUMMARIES
@@ -215,5 +220,17 @@ def reference():
         document_url=url_for("api-docs.openapi_json"),
         problem=with_code(ANSWERS[PROBLEM_DESCRIPTION]),
         generic=[(status, with_code(PROBLEM_MEANINGS[status])) for status in sorted(GENERIC)],
-        problem_types=[(PROBLEMS_PATH + name, headers_as_code(t)) for name, t in TITLES.items()],
+        problems_path=PROBLEMS_PATH,
+        problem_types=[
+            (name, headers_as_code(title), with_code(PROBLEM_EXPLANATIONS[name]))
+            for name, title in TITLES.items()
+        ],
     )
+
+
+@bp.get(PROBLEMS_PATH + "<problem>")
+def problem_type(problem):
+    """Lead a problem's `type` to its row of the reference page, which explains it."""
+    if problem not in TITLES:
+        abort(404)
+    return redirect(url_for("apidocs.reference", _anchor=f"problem-{problem}"))

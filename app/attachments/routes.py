@@ -79,6 +79,8 @@ def confirm(note_id):
     # ignored), so a forged link does nothing the user did not begin, and it is idempotent.
     note = get_note(note_id)
     attachment, confirmed = confirm_upload(note, request.args.get("upload", ""))
+    if wants_json():  # a script that sends several files (a share): it goes on by itself
+        return jsonify(id=attachment.id, name=attachment.name, attached=confirmed)
     if confirmed:
         flash(gettext("%(name)s is attached.", name=attachment.name), "attachments-success")
     else:

@@ -20,6 +20,7 @@ from app.models import (
     MailToken,
     NoteShare,
     Passkey,
+    PushSubscription,
     RecoveryCode,
     SecondStepRecovery,
     TotpCredential,
@@ -41,6 +42,7 @@ class Ended:
     paused_links: int = 0
     drop_request: bool = False
     moves: int = 0
+    pushes: int = 0  # browsers that stop getting reminders pushed
 
     def as_details(self):
         return {
@@ -51,6 +53,7 @@ class Ended:
             "paused_links": self.paused_links,
             "drop_request": self.drop_request,
             "moves": self.moves,
+            "pushes": self.pushes,
         }
 
 
@@ -179,6 +182,25 @@ def end_other_sessions(user, ended):
     ).rowcount
 
 
+def end_pushes(user_id, ended, keep_session=None):
+    """End the account's push subscriptions (but those `keep_session` turned on); count them.
+
+    A subscription opens nothing, but it carries the titles of the account's reminders to a
+    browser: one turned on by whoever held a session that ends must not keep them coming.
+    """
+    statement = delete(PushSubscription).where(PushSubscription.user_id == user_id)
+    if keep_session is not None:
+        statement = statement.where(
+            PushSubscription.login_session_id.is_distinct_from(keep_session)
+        )
+    ended.pushes = db.session.execute(statement).rowcount
+
+
+def end_other_pushes(user, ended):
+    """As the first second step ends every other session, end what they turned on."""
+    end_pushes(user.id, ended, keep_session=LoginSession.id_of(user.session_token))
+
+
 WAYS_IN = (
     WayIn(
         User,
@@ -186,6 +208,15 @@ WAYS_IN = (
         on_recovery=lambda recovery: None,  # take_back sets the new one
         on_first_second_step=None,
         ended_by="a recovery sets a new one",
+    ),
+    # Before the sessions, whose end would take these along uncounted.
+    WayIn(
+        PushSubscription,
+        "a session: a browser's keys to read the reminders pushed to it (it opens nothing)",
+        on_recovery=lambda recovery: end_pushes(recovery.user.id, recovery.ended),
+        on_first_second_step=end_other_pushes,
+        ended_by="its session's end (sign-out, password change), every recovery; the first "
+        "second step ends those of other sessions",
     ),
     WayIn(
         LoginSession,

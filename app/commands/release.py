@@ -1,11 +1,15 @@
-"""`flask release validate|apply-skipped`: the release phase's extras, beside Flask-Migrate's `db`.
+"""The release phase's commands: `flask db upgrade` (the Procfile's `release:`) and the extras
+`flask release validate|apply-skipped`.
 
-The release phase itself is `flask db upgrade` (the Procfile's `release:`); its code is
-app/release/, loaded only when one of these commands, or Alembic, runs.
+`flask db` is Flask-Migrate's group with its `upgrade` replaced by this module's, which tells
+migrations/env.py that this run is the release phase: said by the command, not guessed from
+its name. app/migrating.py puts the group on the app's command line in place of
+Flask-Migrate's. The release's code is app/release/, loaded only when one of these commands,
+or Alembic, runs.
 """
 
 import click
-from flask import current_app
+from flask import current_app, g
 from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
@@ -13,20 +17,40 @@ from app.extensions import db
 release_cli = AppGroup("release", help="Check or repair the record of applied revisions.")
 
 
-def mark_release_phase(config):
-    """Flag `flask db upgrade` runs for migrations/env.py: they check the history first.
+@with_appcontext
+def upgrade(directory, sql, tag, x_arg, revision):
+    """Upgrade to a later version: the release phase, which checks the history first.
 
-    Only that command is the release phase; `downgrade`, `current`, `check` and the tests'
-    own upgrades are not. Flask-Migrate calls this for every command it runs.
+    Flask-Migrate's own `upgrade` (its options, its errors as one line and exit 1), with the
+    release phase said to migrations/env.py: the one command that checks the record of
+    applied revisions (`downgrade`, `current`, `check` and in-process upgrades do not).
     """
-    command = click.get_current_context(silent=True)
-    config.attributes["release_phase"] = (
-        command is not None
-        and command.info_name == "upgrade"
-        and command.parent is not None
-        and command.parent.info_name == "db"
+    from alembic import command  # the web never loads Alembic (app/migrating.py)
+    from flask_migrate import catch_errors  # (as above)
+
+    migrate = current_app.extensions["migrate"].migrate
+    config = migrate.get_config(directory or g.directory, x_arg=x_arg or g.x_arg)
+    config.attributes["release_phase"] = True
+    catch_errors(command.upgrade)(config, revision, sql=sql, tag=tag)
+
+
+def db_cli():
+    """Return `flask db`: Flask-Migrate's group and commands, its `upgrade` the one above."""
+    from flask_migrate.cli import db as stock  # (as above)
+
+    release_upgrade = click.Command(
+        "upgrade",
+        callback=upgrade,
+        params=stock.commands["upgrade"].params,
+        help=upgrade.__doc__,
     )
-    return config
+    return click.Group(
+        stock.name,
+        commands={**stock.commands, "upgrade": release_upgrade},
+        callback=stock.callback,
+        params=stock.params,
+        help=stock.help,
+    )
 
 
 def migration_config():

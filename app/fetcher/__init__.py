@@ -1,10 +1,12 @@
-"""Fetch one web page for the word counter: the only module that makes outbound HTTP requests.
+"""Fetch one web page for the word counter, or POST one message to a push service: the only
+module that makes outbound HTTP requests.
 
 Users choose the address, so every hop is vetted before Memo connects: http and https only;
 every address the host resolves to must be public; the connection goes to the vetted address
 (a second DNS answer cannot swap it) while the Host header, SNI and certificate check use the
 host name; redirects are followed by hand and vetted again. Time and size are bounded: connect
 and read timeouts, an overall deadline that cuts the socket off, and a cap on the body.
+A POST (`post()`) is vetted and pinned the same way, over https only, and follows no redirect.
 """
 
 import http.client
@@ -25,6 +27,7 @@ from app.fetch_messages import (
     NO_CONNECTION,
     NO_MEDIA_TYPE,
     NO_SECURE_CONNECTION,
+    NOT_HTTPS,
     NOT_TEXT,
     REDIRECT_NOWHERE,
     REDIRECTED_TO,
@@ -38,6 +41,7 @@ from app.web_addresses import parse_url, shorten, shown, vet_host
 from app.webtext import text_of
 
 MAX_REDIRECTS = 3
+ANSWER_BYTES = 4096  # what a POST's answer is read of (a push service's is a short JSON)
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 5.0
 TEXT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
@@ -219,6 +223,38 @@ def get(target, address, clock, max_bytes, ca_certs):
         return Page(target.url, media_type, body, response.headers["Content-Type"]), None
     finally:
         connection.close()
+
+
+def post(url, body, headers, *, allow_loopback=False, deadline, ca_certs=None):
+    """POST `body` to the https `url` once and return the answer's status, or raise FetchError
+    when the address is refused (before or after DNS) or the server cannot be reached in time.
+
+    What the server answers is not read past ANSWER_BYTES; a redirect is a status like any
+    other (a push service never sends one, and following it would POST elsewhere).
+    """
+    with Deadline(deadline) as clock:
+        target = parse_url(url)
+        if target.scheme != "https":
+            raise FetchError(NOT_HTTPS)
+        address = vet_host(target.host, target.port, allow_loopback, clock)
+        timeout = min(CONNECT_TIMEOUT_SECONDS, clock.remaining())
+        connection = PinnedTLSConnection(target, address, clock, timeout, ca_certs)
+        try:
+            connection.connect()
+            connection.sock.settimeout(READ_TIMEOUT_SECONDS)
+            sent = {**headers, "Host": target.host_header, "Connection": "close"}
+            connection.request("POST", target.path, body=body, headers=sent)
+            response = connection.getresponse()
+            response.read(ANSWER_BYTES)
+            if clock.expired.is_set():
+                raise clock.error()
+            return response.status
+        except (OSError, http.client.HTTPException) as error:
+            if clock.expired.is_set():
+                raise clock.error() from None
+            raise FetchError(connection_problem(error, target.host)) from None
+        finally:
+            connection.close()
 
 
 def check_headers(response, max_bytes):

@@ -1,5 +1,5 @@
 """The data model: users, their notes, attachments and word counts, mailed links, throttles,
-access tokens, reminders.
+access tokens, reminders and the browsers they are pushed to.
 
 One module per part (base, accounts, notes, work, access, transfers, tokens); everything is
 imported from here: `from app.models import Note`.
@@ -44,6 +44,7 @@ from app.models.notes import (
     NoteVersion,
     new_note_tags,
 )
+from app.models.push import PushSubscription
 from app.models.reminders import Reminder, ReminderOccurrence
 from app.models.tokens import (
     TOKEN_ADDRESS_MAX_LENGTH,
@@ -135,4 +136,5 @@ __all__ = [
     "TwoStepThrottle",
     "Reminder",
     "ReminderOccurrence",
+    "PushSubscription",
 ]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -36,6 +37,7 @@ from app.models.base import (
     utcnow,
 )
 from app.models.changes import ChangeCounter
+from app.models.push import PushSubscription
 
 if TYPE_CHECKING:  # the relationships' types; those modules import this one
     from app.models.notes import Note
@@ -237,8 +239,23 @@ class LoginSession(db.Model):
 
     @classmethod
     def delete_expired(cls, max_age):
-        """Delete the sessions older than `max_age`, which sign nobody in any more."""
-        return db.session.execute(delete(cls).where(cls.created_at <= utcnow() - max_age)).rowcount
+        """Delete the sessions older than `max_age`, which sign nobody in any more.
+
+        The browsers they subscribed to reminders are let go of first, not ended: an expiry
+        says nothing of who holds the browser (a sign-out or a recovery ends them).
+        """
+        cutoff = utcnow() - max_age
+        db.session.execute(
+            update(PushSubscription)
+            .where(
+                PushSubscription.login_session_id.in_(
+                    select(cls.id).where(cls.created_at <= cutoff)
+                )
+            )
+            .values(login_session_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return db.session.execute(delete(cls).where(cls.created_at <= cutoff)).rowcount
 
     @classmethod
     def id_of(cls, token):

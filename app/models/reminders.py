@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -82,6 +83,9 @@ class ReminderOccurrence(db.Model):
         Index("ix_reminder_occurrence_user_id_fired_at", "user_id", "fired_at"),
         Index("ix_reminder_occurrence_note_id", "note_id"),
         CheckConstraint("outcome IN ('queued', 'sent', 'held', 'void')", name="outcome_known"),
+        CheckConstraint(
+            "push_outcome IN ('queued', 'sent', 'held', 'void')", name="push_outcome_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -97,6 +101,14 @@ class ReminderOccurrence(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     snoozed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Its push (app/reminders/pushing.py): None when the account had no browser subscribed,
+    # else as `outcome`; when the first browser took it (the hourly budget counts these), and
+    # the subscriptions that took it (a retry skips them).
+    push_outcome: Mapped[str | None] = mapped_column(Text)
+    pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pushed_to: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), default=list, server_default=text("'{}'")
+    )
 
     note: Mapped[Note] = relationship()
     reminder: Mapped[Reminder] = relationship()

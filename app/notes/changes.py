@@ -37,16 +37,23 @@ class Gone(Exception):
 
 def next_seq(user_id):
     """Return the account's next change number, holding its counter's lock until commit."""
+    return next_seqs(user_id, 1)[0]
+
+
+def next_seqs(user_id, count):
+    """Return the account's next `count` change numbers (a range, in one statement), holding
+    its counter's lock until commit."""
     statement = (
         insert(ChangeCounter)
-        .values(user_id=user_id, last_seq=1)
+        .values(user_id=user_id, last_seq=count)
         .on_conflict_do_update(
             index_elements=[ChangeCounter.user_id],
-            set_={"last_seq": ChangeCounter.last_seq + 1},
+            set_={"last_seq": ChangeCounter.last_seq + count},
         )
         .returning(ChangeCounter.last_seq)
     )
-    return db.session.execute(statement).scalar_one()
+    last = db.session.execute(statement).scalar_one()
+    return range(last - count + 1, last + 1)
 
 
 def bury(note, seq):

@@ -33,3 +33,9 @@ def create_once(user_id, title, content, key):
         db.session.rollback()  # another send of the key came first: its note is the one
         return db.session.get(Note, remembered(user_id, key).note_id)
     return note
+
+
+def made_by(user_id, key):
+    """Return the note a form's `key` made within the key store's 24 hours, or None."""
+    earlier = remembered(user_id, FORM_KEY_PREFIX + key)
+    return None if earlier is None else db.session.get(Note, earlier.note_id)

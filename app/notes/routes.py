@@ -28,8 +28,8 @@ from app.notes.lookup import get_note
 from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull
-from app.offline.sharing import prefill_shared
-from app.reminders.panel import reminder_panel, reminder_shown
+from app.offline.sharing import left_behind, prefill_shared
+from app.reminders.panel import push_panel, reminder_panel, reminder_shown
 from app.reminders.service import reminder_of
 from app.revalidation import fresh_until, revalidated
 from app.shares.links import count_live, live_links
@@ -75,9 +75,10 @@ def save_form(form, note, version, always=False, full=None):
     return None
 
 
-def render_form(form, note=None):
-    """Render the note form: 400 when a submission failed validation, else 200."""
-    page = render_template("notes/form.html", form=form, note=note)
+def render_form(form, note=None, left=()):
+    """Render the note form (`left`: what a share could not bring, app/offline/sharing.py):
+    400 when a submission failed validation, else 200."""
+    page = render_template("notes/form.html", form=form, note=note, left=left)
     return page, page_status(form)
 
 
@@ -136,7 +137,7 @@ def create():
     if not form.is_submitted():
         prefill_shared(form, request.args)
     if not form.validate_on_submit():
-        return render_form(form)
+        return render_form(form, left=() if form.is_submitted() else left_behind(request.args))
     try:
         note = create_once(
             current_user.id, form.title.data, form.content.data, form.idempotency_key.data
@@ -159,19 +160,21 @@ def detail(note_id):
     note = get_note(note_id, with_html=True)
     files = attachments_read(note)
     live, reminder = live_links(note.user_id, note.id), reminder_of(note.id)
+    push = push_panel(note.user_id)  # the account's browsers that get reminders pushed
     return revalidated(
         lambda: render_template(
             "notes/detail.html",
             note=note,
             panel=attachments_panel(note, files),
             sharing=share_panel(note, live),
-            reminding=reminder_panel(note, reminder=reminder),
+            reminding=reminder_panel(note, reminder=reminder, push=push),
         ),
         note.id,
         note.revision,
         files.shown(),
         links_shown(live),
         reminder_shown(reminder),
+        push,
         once=NEW_LINK in session,  # a link just made, shown once
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import NotFound
 
-from app.attachments.uploads import delete_note_attachments
+from app.attachments.uploads import delete_note_attachments, usage
 from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.markdown import render_stored, set_task, summary
@@ -226,13 +226,29 @@ def set_aside(user_id, note, title, content, version):
 def delete_for_good(notes):
     """Delete these notes, leaving a tombstone and an event each; their attachments'
     objects go once the deletion commits."""
-    for note in notes:
-        seq = changes.next_seq(note.user_id)
-        changes.bury(note, seq)
-        events.emit(note.user_id, note.id, seq, events.DELETED)
-        delete_note_attachments(note)
-        db.session.delete(note)
+    for user_id, theirs in by_account(notes).items():
+        for note, seq in zip(theirs, changes.next_seqs(user_id, len(theirs)), strict=True):
+            changes.bury(note, seq)
+            events.emit(note.user_id, note.id, seq, events.DELETED)
+            delete_note_attachments(note)
+            db.session.delete(note)
     db.session.flush()
+
+
+def delete_if_untouched(user_id, note):
+    """Delete for good a note that holds nothing its maker did not fill in: no text, no
+    attachment, never changed since it was made (a share whose files never arrived).
+    Return whether it was deleted; a note with anything in it stays."""
+    authorise(user_id, note)
+    spend_note_write(user_id)
+    lock_user(user_id)  # attachments are confirmed under this lock too
+    read_again(note)
+    if note.content or note.revision != 1 or note.deleted_at is not None:
+        return False
+    if usage(user_id, note.id)[0]:
+        return False
+    delete_for_good([note])
+    return True
 
 
 def empty_trash(user_id):
@@ -263,9 +279,21 @@ def stamp_unstamped(batch=200):
     notes = db.session.scalars(
         select(Note).where(Note.seq.is_(None)).order_by(Note.id).limit(batch)
     ).all()
+    for user_id, theirs in by_account(notes).items():
+        for note, seq in zip(theirs, changes.next_seqs(user_id, len(theirs)), strict=True):
+            note.revision, note.seq = (note.revision or 0) + 1, seq
+    db.session.flush()
     for note in notes:
-        stamp(note, events.CREATED)
+        events.emit(note.user_id, note.id, note.seq, events.CREATED)
     return len(notes)
+
+
+def by_account(notes):
+    """The notes grouped by their account, each group in the given order."""
+    grouped = {}
+    for note in notes:
+        grouped.setdefault(note.user_id, []).append(note)
+    return grouped
 
 
 # Each batch holds its notes' row locks while it reads them: small enough that a save of one

@@ -6,8 +6,11 @@ Both are plain forms (a POST each), and return to the page they were pressed on.
 page lists the account's tags (the `#word`s of its notes, app/tags.py) with their counts.
 """
 
+from dataclasses import dataclass
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -30,48 +33,42 @@ def back_to(note):
     )
 
 
-@bp.post("/notes/<id:note_id>/pin")
+@dataclass(frozen=True)
+class Move:
+    """One of the shelf buttons: the flag it sets through the note's writer, and its flash."""
+
+    change: dict
+    message: LazyString
+    category: str
+
+
+MOVES = {
+    "pin": Move({"pinned": True}, _l("Pinned: this note comes first in your list."), "success"),
+    "unpin": Move({"pinned": False}, _l("Unpinned."), "success"),
+    "archive": Move(
+        {"archived": True},
+        _l("Archived: the note is out of your list and search, in the archive."),
+        "info",
+    ),
+    "unarchive": Move({"archived": False}, _l("Back in your list."), "success"),
+}
+
+
 @login_required
-def pin(note_id):
-    """Put a note first in the list."""
+def shelve(note_id, move):
+    """Pin, unpin, archive or unarchive a note, then go back to the page the button was on."""
     note = get_note(note_id)
-    service.change(current_user.id, note, pinned=True)
+    service.change(current_user.id, note, **MOVES[move].change)
     db.session.commit()
-    flash(gettext("Pinned: this note comes first in your list."), "success")
+    flash(str(MOVES[move].message), MOVES[move].category)
     return back_to(note)
 
 
-@bp.post("/notes/<id:note_id>/unpin")
-@login_required
-def unpin(note_id):
-    """Put a pinned note back among the others, by its date."""
-    note = get_note(note_id)
-    service.change(current_user.id, note, pinned=False)
-    db.session.commit()
-    flash(gettext("Unpinned."), "success")
-    return back_to(note)
-
-
-@bp.post("/notes/<id:note_id>/archive")
-@login_required
-def archive(note_id):
-    """Put a note away: out of the list and search, into the archive."""
-    note = get_note(note_id)
-    service.change(current_user.id, note, archived=True)
-    db.session.commit()
-    flash(gettext("Archived: the note is out of your list and search, in the archive."), "info")
-    return back_to(note)
-
-
-@bp.post("/notes/<id:note_id>/unarchive")
-@login_required
-def unarchive(note_id):
-    """Bring an archived note back to the list and search."""
-    note = get_note(note_id)
-    service.change(current_user.id, note, archived=False)
-    db.session.commit()
-    flash(gettext("Back in your list."), "success")
-    return back_to(note)
+# One view, four routes: each keeps its own URL and endpoint (`notes.pin`, ...).
+for move in MOVES:
+    bp.add_url_rule(
+        f"/notes/<id:note_id>/{move}", move, shelve, methods=["POST"], defaults={"move": move}
+    )
 
 
 @bp.get("/archive")

@@ -12,7 +12,9 @@ from flask_wtf.csrf import generate_csrf
 
 from app.i18n.choice import html_lang
 from app.i18n.languages import LANGUAGES
+from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from app.offline import bp
+from app.offline.sharing import SHARED_LINK_BYTES, SHARES_KEPT
 
 # What the worker keeps from its installation on: the pages' own files and the offline page.
 STATIC_FILES = (
@@ -34,6 +36,41 @@ THEME = "#0b5fff"
 # web process does not load).
 BUILD_VARIABLES = ("HEROKU_BUILD_COMMIT", "HEROKU_SLUG_COMMIT", "SOURCE_VERSION")
 NOT_KEPT = {"Cache-Control": "no-cache"}
+# What the share sheet offers Memo for. Memo attaches any type, but a share target must name
+# them: Chrome matches a share's types against this list, and "*/*" or "application/*" is
+# not honoured everywhere. Types first, then the same by extension (a file an app names badly).
+SHARED_FILES_FIELD = "files"
+SHARED_TYPES = (
+    "image/*",
+    "audio/*",
+    "video/*",
+    "text/*",
+    "application/pdf",
+    "application/zip",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/x-hwp",
+    "application/vnd.hancom.hwpx",
+    ".pdf",
+    ".txt",
+    ".md",
+    ".csv",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".ppt",
+    ".pptx",
+    ".hwp",
+    ".hwpx",
+    ".zip",
+)
 
 
 def manifest_of(language):
@@ -67,9 +104,15 @@ def manifest_of(language):
                 screenshot("wide", "1280x800", gettext("Your notes on a computer")),
             ],
             "share_target": {
-                "action": url_for("notes.create"),
-                "method": "GET",
-                "params": {"title": "title", "text": "text", "url": "url"},
+                "action": url_for("notes.shared_without_worker"),
+                "method": "POST",
+                "enctype": "multipart/form-data",
+                "params": {
+                    "title": "title",
+                    "text": "text",
+                    "url": "url",
+                    "files": [{"name": SHARED_FILES_FIELD, "accept": list(SHARED_TYPES)}],
+                },
             },
         }
 
@@ -130,6 +173,17 @@ def service_worker():
         kept_pages=KEPT_PAGES,
         kept_page_bytes=KEPT_PAGE_BYTES,
         network_wait_ms=NETWORK_WAIT_MS,
+        share_action=url_for("notes.shared_without_worker"),
+        share_field=SHARED_FILES_FIELD,
+        share_files=current_app.config["ATTACHMENTS_PER_NOTE"],
+        share_file_bytes=current_app.config["ATTACHMENT_MAX_BYTES"],
+        share_link_bytes=SHARED_LINK_BYTES,
+        shares_kept=SHARES_KEPT,
+        shared_bytes=current_app.config["ATTACHMENTS_PER_NOTE"]
+        * current_app.config["ATTACHMENT_MAX_BYTES"],
+        title_length=TITLE_MAX_LENGTH,
+        content_length=CONTENT_MAX_LENGTH,
+        new_note=url_for("notes.create"),
     )
     return script, 200, {"Content-Type": "text/javascript; charset=utf-8", **NOT_KEPT}
 

@@ -1,5 +1,6 @@
-"""Firing reminders exactly once: the sweeper records each occurrence and queues its mail in
-one transaction; the mail job sends it once.
+"""Firing reminders exactly once: the sweeper records each occurrence and queues its mail (and
+its push, when the account subscribed a browser) in one transaction; the mail job sends it
+once (the push job: app/reminders/pushing.py).
 
 The sweeper (app/reminders/tasks.py, every minute) takes the due reminders with
 FOR UPDATE SKIP LOCKED, so two sweepers at once take different ones; for each it inserts the
@@ -12,15 +13,28 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from app import mail
 from app.extensions import db
-from app.models import Note, Reminder, ReminderOccurrence, User, lock_user, utcnow
+from app.models import (
+    Note,
+    PushSubscription,
+    Reminder,
+    ReminderOccurrence,
+    User,
+    lock_user,
+    utcnow,
+)
 from app.reminders import links, service
+from app.reminders.subscriptions import push_offered
 
 HOUR = timedelta(hours=1)
+
+
+class TemporaryPushError(Exception):
+    """A push service did not take a push this time (no answer, a 5xx, a 429): retried."""
 
 
 def sweep(moment, batch):
@@ -57,6 +71,19 @@ def fire(reminder, moment):
     )
     service.advance(reminder.note, reminder, moment)
     return None if occurrence_id is None else (reminder.user_id, occurrence_id)
+
+
+def wants_push(user_id, occurrence_id):
+    """Mark the occurrence's push queued when Web Push is set up and the account subscribed a
+    browser; return whether it did (the caller queues the push job)."""
+    if not push_offered() or not PushSubscription.count_of(user_id):
+        return False
+    db.session.execute(
+        update(ReminderOccurrence)
+        .where(ReminderOccurrence.id == occurrence_id)
+        .values(push_outcome="queued")
+    )
+    return True
 
 
 def deliver(occurrence_id):

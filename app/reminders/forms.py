@@ -5,16 +5,19 @@ from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectField, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
 from app.forms import Form
+from app.models.push import ENDPOINT_MAX_LENGTH
 from app.reminders.schedule import REPEATS
+from app.validators import no_control_characters
 
 AT_FORMAT = "%Y-%m-%dT%H:%M"
 AT_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\Z", re.ASCII)
 EVENING, MORNING = time(18, 0), time(9, 0)
 CUSTOM = "custom"
+NO_SUBSCRIPTION = _l("The browser sent no push subscription: reload the page and try again.")
 REPEAT_LABELS = {
     "none": _l("Does not repeat"),
     "daily": _l("Every day"),
@@ -58,7 +61,7 @@ class ReminderForm(Form):
     repeat = SelectField(
         _l("Repeat"), choices=[(name, REPEAT_LABELS[name]) for name in REPEATS], default="none"
     )
-    private = BooleanField(_l("Leave the note's title out of the mail"))
+    private = BooleanField(_l("Leave the note's title out of the mail and the notification"))
 
     def validate_at(self, field):
         if self.when.data in (None, "", CUSTOM):
@@ -79,3 +82,24 @@ class ReminderForm(Form):
         if self.when.data in (None, "", CUSTOM):
             return parse_at(self.at.data)
         return dict(quick_times(local_now)).get(self.when.data)
+
+
+class PushSubscriptionForm(Form):
+    """What the browser's PushManager made: the push service's address and the browser's
+    keys (app/reminders/subscriptions.py checks them)."""
+
+    endpoint = StringField(validators=[InputRequired(NO_SUBSCRIPTION)])
+    p256dh = StringField(validators=[InputRequired(NO_SUBSCRIPTION)])
+    auth = StringField(validators=[InputRequired(NO_SUBSCRIPTION)])
+
+
+class PushEndpointForm(Form):
+    """One browser's push service address, to stop pushing to it."""
+
+    endpoint = StringField(
+        validators=[
+            InputRequired(NO_SUBSCRIPTION),
+            Length(max=ENDPOINT_MAX_LENGTH, message=NO_SUBSCRIPTION),
+            no_control_characters,
+        ]
+    )

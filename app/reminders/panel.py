@@ -2,17 +2,20 @@
 
 from datetime import UTC, datetime, time, timedelta
 
+from flask import current_app
 from flask_babel import get_locale, gettext
 
 from app.i18n.choice import place_of, select_timezone
 from app.i18n.formats import local_time_writer
+from app.models import PushSubscription
 from app.reminders import schedule
 from app.reminders.forms import EVENING, REPEAT_LABELS, ReminderForm, quick_times
 from app.reminders.service import reminder_of
+from app.reminders.subscriptions import push_offered
 from app.revalidation import fresh_until
 
 MIDNIGHT = time(0, 0)
-UNREAD = object()  # reminder_panel() reads the note's reminder itself
+UNREAD = object()  # reminder_panel() reads the note's reminder (or push state) itself
 
 
 def quick_labels(local_now, zone):
@@ -38,9 +41,10 @@ def choices_change_at(local_now, zone):
     return schedule.in_utc(datetime.combine(today + timedelta(days=1), MIDNIGHT), zone)
 
 
-def reminder_panel(note, form=None, reminder=UNREAD):
-    """Return the reminder section of `note`'s page: its reminder (read here unless given),
-    the form, the choices. A page showing them is fresh until they change."""
+def reminder_panel(note, form=None, reminder=UNREAD, push=UNREAD):
+    """Return the reminder section of `note`'s page: its reminder and the push control's
+    state (each read here unless given), the form, the choices. A page showing them is fresh
+    until they change."""
     if reminder is UNREAD:
         reminder = reminder_of(note.id)
     if form is None:
@@ -57,6 +61,18 @@ def reminder_panel(note, form=None, reminder=UNREAD):
         "form": form,
         "quick": quick_labels(local_now, zone),
         "zone": place_of(zone, get_locale()),
+        "push": push_panel(note.user_id) if push is UNREAD else push,
+    }
+
+
+def push_panel(user_id):
+    """Return what the push control needs (the VAPID public key, the browsers subscribed),
+    or None when Web Push is not set up: then mail is the only way, and nothing is offered."""
+    if not push_offered():
+        return None
+    return {
+        "key": current_app.config["VAPID"]["public_key"],
+        "browsers": PushSubscription.count_of(user_id),
     }
 
 

@@ -1,23 +1,35 @@
 """The reminder pages: set and remove on the note page, the due view, a mail's done and
-snooze page (its buttons POST)."""
+snooze page (its buttons POST), and the browsers reminders are pushed to (the note page's
+script subscribes this browser; a form ends every one)."""
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.attachments.panel import attachments_panel
 from app.extensions import db
 from app.i18n.choice import select_timezone
-from app.models import Note, ReminderOccurrence, utcnow
+from app.models import Note, PushSubscription, ReminderOccurrence, utcnow
 from app.notes import service as notes
 from app.notes.lookup import get_note
-from app.reminders import links, schedule, service
-from app.reminders.forms import ReminderForm
+from app.reminders import links, schedule, service, subscriptions
+from app.reminders.forms import PushEndpointForm, PushSubscriptionForm, ReminderForm
 from app.reminders.panel import reminder_panel
 from app.shares.routes import share_panel
+from app.validators import is_same_site_path
 
 bp = Blueprint("reminders", __name__)
 
@@ -161,3 +173,63 @@ def act_snooze(occurrence):
     with notes.touching(occurrence.user_id, occurrence.note, "reminder", counted=False):
         service.snooze(occurrence.note, occurrence.reminder, until)
     return gettext("Snoozed: it reminds you again in an hour.")
+
+
+def push_answer(message, status=200):
+    """Answer the page's script: what to say, and how many browsers get the reminders."""
+    browsers = PushSubscription.count_of(current_user.id)
+    return jsonify({"message": message, "browsers": browsers, "status": status}), status
+
+
+def refused(message):
+    """Answer the page's script with why nothing was kept: 400, as every error's JSON."""
+    return jsonify({"error": message, "status": 400}), 400
+
+
+@bp.post("/reminders/push")
+@login_required
+def push_subscribe():
+    """Keep this browser's push subscription: the account's reminders are pushed to it too."""
+    if not subscriptions.push_offered():
+        abort(404)
+    form = PushSubscriptionForm()
+    if not form.validate_on_submit():
+        return refused(next(iter(form.errors.values()))[0])
+    user = current_user._get_current_object()
+    try:
+        subscriptions.subscribe(user, form.endpoint.data, form.p256dh.data, form.auth.data)
+    except subscriptions.SubscriptionRefused as refusal:
+        db.session.rollback()
+        return refused(str(refusal))
+    db.session.commit()
+    return push_answer(gettext("Reminders will also come to this browser."), 201)
+
+
+@bp.post("/reminders/push/delete")
+@login_required
+def push_unsubscribe():
+    """Stop pushing the account's reminders to this browser (named by its endpoint)."""
+    form = PushEndpointForm()
+    if not form.validate_on_submit():
+        return refused(next(iter(form.errors.values()))[0])
+    subscriptions.unsubscribe(current_user.id, form.endpoint.data)
+    db.session.commit()
+    return push_answer(gettext("Reminders no longer come to this browser."))
+
+
+@bp.post("/reminders/push/delete-all")
+@login_required
+def push_unsubscribe_all():
+    """Stop pushing the account's reminders to every browser (a lost phone's too)."""
+    ended = subscriptions.unsubscribe_all(current_user.id)
+    db.session.commit()
+    flash(
+        ngettext(
+            "Reminders are no longer pushed to %(num)d browser.",
+            "Reminders are no longer pushed to %(num)d browsers.",
+            ended,
+        ),
+        "info",
+    )
+    target = request.form.get("next", "")
+    return redirect(target if is_same_site_path(target) else url_for("reminders.due"))

@@ -1,4 +1,4 @@
-"""The reminders' jobs: the sweeper, every minute, and the mail of each occurrence."""
+"""The reminders' jobs: the sweeper, every minute, and the mail and push of each occurrence."""
 
 import logging
 import time
@@ -17,6 +17,9 @@ blueprint = procrastinate.Blueprint()
 
 # A sweep stops taking new batches after this long: the next minute's run goes on.
 SWEEP_SECONDS = 40
+# A push service that does not take a push is tried again for about 8 minutes (2, 4 ... 256
+# s): a reminder later than that is better left to the mail.
+PUSH_ATTEMPTS = 8
 
 
 @blueprint.periodic(cron="* * * * *", periodic_id="reminders")
@@ -45,9 +48,13 @@ def sweep_due_reminders():
 
 
 def queue_delivery(user_id, occurrence_id):
-    """Queue an occurrence's mail in the session's transaction; one account's reminder mails
-    go one at a time (its hourly budget is counted between them)."""
+    """Queue an occurrence's mail (and push) in the session's transaction; one account's
+    reminder mails go one at a time, and its pushes (each hourly budget is counted between
+    them)."""
     jobs.queue_job(send_reminder, f"reminder-mail:{user_id}", {"occurrence_id": occurrence_id})
+    if firing.wants_push(user_id, occurrence_id):
+        lock = f"reminder-push:{user_id}"
+        jobs.queue_job(push_reminder, lock, {"occurrence_id": occurrence_id})
 
 
 @blueprint.task(
@@ -58,3 +65,15 @@ def queue_delivery(user_id, occurrence_id):
 def send_reminder(occurrence_id):
     """Mail one occurrence of a reminder, once."""
     firing.deliver(occurrence_id)
+
+
+@blueprint.task(
+    name="push_reminder",
+    queue=jobs.DEFAULT_QUEUE,
+    retry=jobs.retrying(PUSH_ATTEMPTS, errors=(*jobs.TRANSIENT_ERRORS, firing.TemporaryPushError)),
+)
+def push_reminder(occurrence_id):
+    """Push one occurrence of a reminder to each browser of its account, once."""
+    from app.reminders.pushing import deliver_push  # the worker's: the web never loads pywebpush
+
+    deliver_push(occurrence_id)

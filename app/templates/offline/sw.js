@@ -6,7 +6,14 @@
 //   sign-in the page names (Memo-Offline-Account). A page of another sign-in, or of nobody
 //   (the sign-in page after a sign-out), makes the worker drop every copy first: one browser
 //   shared by two people never shows the second the first one's notes, online or off.
+// - The share sheet's POST ({{ share_action }}, the manifest's share_target) never reaches
+//   Memo: a text that fits a link opens the new-note form filled in; files (at most
+//   {{ share_files }}, each at most {{ share_file_bytes }} bytes) and longer texts wait in the
+//   "memo-shared" cache for the share's page, which saves the note and sends each file
+//   straight to the store. The sign-out drops them with every copy.
 // - Nothing else is touched: forms, the API, uploads and other sites go straight to the network.
+// - A reminder pushed by Memo's worker (app/reminders/pushing.py) is shown as a notification
+//   (its title, body and language from the payload); a click opens or focuses its note.
 const RELEASE = {{ release|tojson }};
 const FILES = `memo-static-${RELEASE}`;
 const PAGES = "memo-pages-";
@@ -17,6 +24,20 @@ const KEPT_PAGE_BYTES = {{ kept_page_bytes }};
 const NETWORK_WAIT_MS = {{ network_wait_ms }};
 const LANGUAGE_KEY = "/offline/language";
 const NOBODY = "-";
+const SHARED = "memo-shared";
+const SHARE_ACTION = {{ share_action|tojson }};
+const SHARE_FIELD = {{ share_field|tojson }};
+const SHARE_FILES = {{ share_files }};
+const SHARE_FILE_BYTES = {{ share_file_bytes }};
+const SHARE_LINK_BYTES = {{ share_link_bytes }};
+const NEW_NOTE = {{ new_note|tojson }};
+// What waits in this browser at most (a page of any site can POST to the share target, as a
+// link can open the form): {{ shares_kept }} shares, their files {{ shared_bytes }} bytes in all
+// (one full share), each text cut to what a note holds.
+const SHARES_KEPT = {{ shares_kept }};
+const SHARED_BYTES = {{ shared_bytes }};
+const TITLE_LENGTH = {{ title_length }};
+const CONTENT_LENGTH = {{ content_length }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -44,13 +65,60 @@ self.addEventListener("activate", (event) => {
 // A page asks for this as its sign-out is sent: Chrome ignores Clear-Site-Data's "cache".
 self.addEventListener("message", (event) => {
   if (event.data === "forget" && event.source && new URL(event.source.url).origin === self.location.origin) {
-    event.waitUntil(forgetPagesBut(NOBODY));
+    event.waitUntil(forgetPagesBut(NOBODY).then(() => caches.delete(SHARED)));
   }
 });
+
+self.addEventListener("push", (event) => {
+  let reminder = {};
+  try {
+    reminder = event.data ? event.data.json() : {};
+  } catch {
+    // not one of Memo's: shown with the generic words below
+  }
+  const title = reminder.title || "Memo";
+  const options = {
+    body: reminder.body || "",
+    lang: reminder.lang || "",
+    tag: reminder.tag || "memo-reminder",
+    icon: "/static/icon-192.png",
+    data: {url: sameSite(reminder.url)},
+  };
+  event.waitUntil(self.registration.showNotification(title, options));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = sameSite(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    (async () => {
+      for (const client of await self.clients.matchAll({type: "window", includeUncontrolled: true})) {
+        if (client.url.split("#")[0] === url && "focus" in client) {
+          return client.focus();
+        }
+      }
+      return self.clients.openWindow(url);
+    })(),
+  );
+});
+
+// Only Memo's own pages are opened from a notification, whatever a payload says.
+function sameSite(address) {
+  try {
+    const url = new URL(address, self.location.origin);
+    return url.origin === self.location.origin ? url.href : self.location.origin + "/";
+  } catch {
+    return self.location.origin + "/";
+  }
+}
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
+  if (request.method === "POST" && url.origin === self.location.origin && url.pathname === SHARE_ACTION) {
+    event.respondWith(takeShare(request));
+    return;
+  }
   if (request.method !== "GET" || url.origin !== self.location.origin) {
     return;
   }
@@ -93,6 +161,7 @@ async function page(request, network) {
   try {
     return await network;
   } catch {
+    await keepSharedText(new URL(request.url));
     return offlinePage();
   }
 }
@@ -166,4 +235,94 @@ async function offlinePage() {
   const path = OFFLINE_PAGES[language] || OFFLINE_PAGES.en;
   const kept = await files.match(path);
   return kept || new Response("Offline", {status: 503, headers: {"Content-Type": "text/plain"}});
+}
+
+// What another app shared: a text that fits a link opens the new-note form with it, as a
+// shared link always did; anything else waits in this browser for the share's page. Files
+// past the limits are not kept: the page names them and says why.
+async function takeShare(request) {
+  let form;
+  try {
+    form = await request.formData();
+  } catch {
+    return Response.redirect(NEW_NOTE, 303);
+  }
+  const field = (name) => (typeof form.get(name) === "string" ? form.get(name).trim() : "");
+  const title = field("title");
+  const url = field("url");
+  const text = withLink(field("text"), url);
+  const files = form.getAll(SHARE_FIELD).filter((file) => file instanceof File && file.name);
+  const link = `${NEW_NOTE}?${new URLSearchParams({title, text})}`;
+  if (!files.length && link.length <= SHARE_LINK_BYTES) {
+    return Response.redirect(link, 303);
+  }
+  return Response.redirect(await keepShare(title, text, files), 303);
+}
+
+// A note's text from a share: the text, then the link unless the text holds it
+// (app/offline/sharing.py's shared_content).
+function withLink(text, link) {
+  return link && !text.includes(link) ? [text, link].filter(Boolean).join("\n\n") : text;
+}
+
+// A shared text sent to the new-note form with no network to fill it in: it waits in this
+// browser like any share, and every page leads back to it once Memo can be reached.
+async function keepSharedText(url) {
+  const [title, text, link] = ["title", "text", "url"].map((name) => url.searchParams.get(name) || "");
+  if (url.pathname === NEW_NOTE && (title || text || link)) {
+    await keepShare(title, withLink(text, link), []);
+  }
+}
+
+// The shares waiting in this browser: [when, page, bytes of files not yet sent], oldest first.
+async function waitingShares(cache) {
+  const shares = [];
+  for (const request of await cache.keys()) {
+    const path = new URL(request.url).pathname;
+    if (path.endsWith("/about")) {
+      const about = await (await cache.match(request)).json();
+      const bytes = about.files.filter((file) => !file.done).reduce((sum, file) => sum + file.size, 0);
+      shares.push([about.at, path.slice(0, -"/about".length), bytes]);
+    }
+  }
+  return shares.sort((a, b) => a[0] - b[0]);
+}
+
+// Keep a share for its page; return the page's address (with as many waiting as are kept,
+// the oldest one's instead: it is saved or left out first).
+async function keepShare(title, text, files) {
+  const id = self.crypto.randomUUID();
+  const cache = await caches.open(SHARED);
+  const waiting = await waitingShares(cache);
+  if (waiting.length >= SHARES_KEPT) {
+    return waiting[0][1];
+  }
+  let room = SHARED_BYTES - waiting.reduce((sum, share) => sum + share[2], 0);
+  const kept = [];
+  const left = [];
+  for (const file of files) {
+    const about = {name: file.name, type: file.type, size: file.size};
+    if (kept.length >= SHARE_FILES) {
+      left.push({...about, reason: "many"});
+    } else if (file.size > SHARE_FILE_BYTES) {
+      left.push({...about, reason: "large"});
+    } else if (file.size === 0) {
+      left.push({...about, reason: "empty"});
+    } else if (file.size > room) {
+      left.push({...about, reason: "waiting"}); // other shares still wait with their files
+    } else {
+      room -= file.size;
+      try {
+        const headers = {"Content-Type": file.type || "application/octet-stream"};
+        await cache.put(`${SHARE_ACTION}/${id}/file/${kept.length}`, new Response(file, {headers}));
+        kept.push(about);
+      } catch {
+        left.push({...about, reason: "room"}); // over this browser's room for the site
+      }
+    }
+  }
+  const shared = {title: title.slice(0, TITLE_LENGTH), text: text.slice(0, CONTENT_LENGTH)};
+  const about = JSON.stringify({...shared, files: kept, left, at: Date.now()});
+  await cache.put(`${SHARE_ACTION}/${id}/about`, new Response(about, {headers: {"Content-Type": "application/json"}}));
+  return `${SHARE_ACTION}/${id}`;
 }

@@ -1,0 +1,147 @@
+"""Web Push played by the tests: VAPID keys for the app, a browser's keys and subscription, a
+push service on 127.0.0.1 over HTTPS (its certificate from the tests' own authority), and
+what a browser and a push service do with a push: decrypt its body (RFC 8291, aes128gcm)
+and check its VAPID JWT (RFC 8292)."""
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+
+import http_ece
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from tests.webservers import PageServer, Reply
+
+PUSH_PATH = "/push/4f1d0c"
+
+
+def b64(data):
+    """Return bytes as unpadded base64url, as browsers write push keys."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_bytes(private_key):
+    """Return a P-256 key's public point, uncompressed (65 bytes)."""
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+
+
+def vapid_settings():
+    """Return a fresh VAPID key pair as the app's config holds it, and the private key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = b64(key.private_numbers().private_value.to_bytes(32, "big"))
+    settings = {"public_key": b64(public_bytes(key)), "private_key": private}
+    return {**settings, "subject": "mailto:memo@localhost"}, key
+
+
+@dataclass
+class PushBrowser:
+    """A browser's side of a subscription: its P-256 key pair and auth secret."""
+
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+    auth: bytes = field(default_factory=lambda: os.urandom(16))
+
+    def subscription(self, endpoint):
+        """Return the form the page's script sends for `endpoint`."""
+        return {"endpoint": endpoint, "p256dh": b64(public_bytes(self.key)), "auth": b64(self.auth)}
+
+    def read(self, body):
+        """Decrypt a push's aes128gcm body as the browser does; return the payload's JSON."""
+        plain = http_ece.decrypt(
+            body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"
+        )
+        return json.loads(plain)
+
+
+class PushService(PageServer):
+    """A push service on 127.0.0.1 (HTTPS for `localhost`) answering `status` at PUSH_PATH."""
+
+    def __init__(self, tls, status=201):
+        super().__init__({PUSH_PATH: Reply(b"", content_type=None, status=status)}, tls)
+
+    @property
+    def endpoint(self):
+        return f"https://localhost:{self.port}{PUSH_PATH}"
+
+    @property
+    def origin(self):
+        return f"https://localhost:{self.port}"
+
+    def answer(self, status):
+        """Answer `status` from now on."""
+        self.clear_all_handlers()
+        self.add_pages({PUSH_PATH: Reply(b"", content_type=None, status=status)})
+
+    @property
+    def pushes(self):
+        """Each POST received: its headers and body."""
+        return [
+            {"headers": request.headers, "body": request.get_data()}
+            for request, _ in self.log
+            if request.method == "POST"
+        ]
+
+
+def vapid_claims(authorization, public_key):
+    """Check a push's `Authorization: vapid t=JWT,k=KEY` as a push service does: the key is
+    `public_key` (base64url) and signed the JWT (ES256). Return the JWT's claims."""
+    scheme, _, params = authorization.partition(" ")
+    assert scheme == "vapid", authorization
+    parts = dict(param.split("=", 1) for param in params.split(","))
+    assert parts["k"] == public_key
+    header, claims, signature = parts["t"].split(".")
+    assert json.loads(unb64(header)) == {"typ": "JWT", "alg": "ES256"}
+    raw = unb64(signature)
+    point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(public_key))
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    try:
+        point.verify(
+            encode_dss_signature(r, s), f"{header}.{claims}".encode(), ec.ECDSA(hashes.SHA256())
+        )
+    except InvalidSignature:
+        raise AssertionError("the VAPID JWT's signature does not verify") from None
+    return json.loads(unb64(claims))
+
+
+SHOWN = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const deadline = Date.now() + 10000;
+  let shown = [];
+  while (!shown.length && Date.now() < deadline) {
+    shown = await registration.getNotifications();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return shown.map((n) => ({title: n.title, body: n.body, lang: n.lang, url: n.data.url}));
+}"""
+
+
+def push_to_page(context, page, payload):
+    """Deliver `payload` (JSON, as a browser receives it decrypted) to the page's service
+    worker through Chromium's DevTools protocol; return the notifications it then shows."""
+    context.grant_permissions(["notifications"])
+    devtools = context.new_cdp_session(page)
+    registrations = []
+    devtools.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(event["registrations"]),
+    )
+    devtools.send("ServiceWorker.enable")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    scope = page.evaluate("location.origin") + "/"
+    [registration] = [r for r in registrations if r["scopeURL"] == scope and not r["isDeleted"]]
+    devtools.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": scope[:-1], "registrationId": registration["registrationId"], "data": payload},
+    )
+    return page.evaluate(SHOWN)
