@@ -15,7 +15,9 @@ from app.models import Reminder, utcnow
 from devenv.uploads import Attacher
 from tests.attaching import PDF
 from tests.noting import edit_form, make_link, note_id_of, save, second_session
+from tests.pushes import PushBrowser, vapid_settings
 
+PUSH_ENDPOINT = "https://push.example.com/send/4f1d0c"
 ZONES = ("America/New_York", "Asia/Seoul", "Europe/Paris")
 CSRF_FIELD = re.compile(r'(name="csrf_token" value=|data-csrf=)"[^"]*"')
 # What the upload form signs anew on every render, each as valid as the last: its policy,
@@ -266,3 +268,13 @@ def test_a_304_is_answered_only_while_the_page_is_the_same(app, user, ann):
             assert answer.status_code == 200
             copies[path] = answer.headers["ETag"], same_page(answer.text)
     assert reused >= 8  # the steps that change nothing a page shows: "None" twice, and more
+
+
+def test_a_browser_subscribed_to_pushes_gives_the_note_page_again(app, user, ann, monkeypatch):
+    monkeypatch.setitem(app.config, "VAPID", vapid_settings()[0])  # Web Push set up
+    path = f"/notes/{ann}"
+    tag = visit(user, path).headers["ETag"]
+    subscribed = user.post("/reminders/push", PushBrowser().subscription(PUSH_ENDPOINT))
+    assert subscribed.status_code == 201, subscribed.get_data(as_text=True)
+    answer = visit(user, path, tag)
+    assert answer.status_code == 200 and "to 1 browser of yours" in answer.text
