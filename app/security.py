@@ -1,7 +1,9 @@
 """Security headers on every response: a strict CSP, no sniffing or framing, HSTS behind HTTPS.
 
 Every response made for a signed-in user is `Cache-Control: no-store`: neither a shared
-cache nor the back button after sign-out shows a page of someone's data.
+cache nor the back button after sign-out shows a page of someone's data. The pages that
+answer 304 (app/revalidation.py) are `private, no-cache` instead: the browser's copy is
+asked about on every visit, with the session's cookie (`Vary: Cookie`), and never shared.
 """
 
 from urllib.parse import urlsplit
@@ -9,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import g, request
 
 from app import storage
+from app.revalidation import REVALIDATE
 
 
 def origin_of(url):
@@ -63,7 +66,8 @@ def init_app(app):
         for name, value in headers.items():  # a view may set a stricter one of its own
             response.headers.setdefault(name, value)
         if made_for_a_signed_in_user():
-            response.headers["Cache-Control"] = "no-store"
+            if response.headers.get("Cache-Control") != REVALIDATE:
+                response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
         # Browsers ignore HSTS over plain HTTP; behind the router, ProxyFix makes this https.
         if hsts_max_age and request.is_secure:

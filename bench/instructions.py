@@ -125,14 +125,22 @@ def api_token(app, email):
 
 def pages_to_serve(app, accounts):
     """Sign every account in; return {page: [path, headers]} and check what the list shows."""
+    from app.revalidation import SCRIPTS_COOKIE
+
     cookie, note_path = sign_in(app, accounts["reader"])
+    # A browser that runs Memo's scripts gets the list and a note tagged (app/revalidation.py).
+    scripts = {"Cookie": f"{cookie}; {SCRIPTS_COOKIE}=1"}
     cookie = {"Cookie": cookie}
     pages = {
         "fortunes": ["/bench/fortunes", None],
         "fortunes-signed-in": ["/bench/fortunes", cookie],
         "list": ["/", cookie],
+        "list-tagged": ["/", scripts],
+        "list-304": ["/", scripts, "revalidated"],
         "api-list": ["/api/v1/notes", api_token(app, accounts["reader"])],
         "note": [note_path, cookie],
+        "note-tagged": [note_path, scripts],
+        "note-304": [note_path, scripts, "revalidated"],
         "search": ["/search?q=benchmark", cookie],
     }
     for name, email in accounts.items():
@@ -212,8 +220,12 @@ def report(pages, counts, wall, requests, sizes, front=None):
         "fortunes": "fortunes (bench blueprint, anonymous)",
         "fortunes-signed-in": "fortunes, signed in (the session and its user loaded)",
         "list": "notes list `/` (20 of 100 notes, 3 pinned, tags, checklists)",
+        "list-tagged": "the same, to a browser running Memo's scripts (tagged, to keep)",
+        "list-304": "the same again, its tag in If-None-Match: 304",
         "api-list": "the API's notes list `/api/v1/notes` (the same 20 notes, JSON, a token)",
         "note": "note page",
+        "note-tagged": "note page, tagged",
+        "note-304": "note page again: 304",
         "search": "search `?q=benchmark` (100 matches, 10 shown)",
         "empty": "notes list of an account with no notes (the page's frame)",
     }

@@ -3,10 +3,13 @@ pages in-process when told to, so that callgrind sees the app's work and nothing
 
     python bench/served.py PAGES_JSON      # normally under valgrind, started by instructions.py
 
-PAGES_JSON maps a page's name to [path, its headers (a cookie, a token) or null]. The
-environment is the app's (ProductionConfig, the bench's database and store). Each request is one
-call of the WSGI app with a prepared environ, as a server makes it (no test client, no sockets),
-its body read whole and closed. The bench's fortunes blueprint (bench/baseline/blueprint.py) is
+PAGES_JSON maps a page's name to [path, its headers (a cookie, a token) or null], or to
+[path, headers, "revalidated"]: a browser's visit with the page's tag in If-None-Match, which
+must answer 304 (the tag is taken from one request made before each batch: it may hold a
+deadline, which a slow start under valgrind could pass). The environment is the app's
+(ProductionConfig, the bench's database and store). Each request is one call of the WSGI app
+with a prepared environ, as a server makes it (no test client, no sockets), its body read
+whole and closed. The bench's fortunes blueprint (bench/baseline/blueprint.py) is
 registered before the first request. Commands come one a line on stdin, answers go to the
 original stdout (the request log goes where it goes under gunicorn, here /dev/null):
 
@@ -35,26 +38,45 @@ def environ_for(path, sent):
         builder.close()
 
 
-def start_response(status, headers, exc_info=None):
-    if not status.startswith("200"):
-        raise RuntimeError(f"the page answered {status}")
+def answered(expected):
+    """Return a WSGI start_response that refuses any status but `expected`; it keeps the
+    headers of the last answer in its `headers`."""
+
+    def start_response(status, headers, exc_info=None):
+        if not status.startswith(expected):
+            raise RuntimeError(f"the page answered {status}")
+        start_response.headers = dict(headers)
+
+    return start_response
 
 
-def serve(app, environ, count):
+def call(app, environ, start_response):
+    """Call the app once with a copy of `environ`, read its body whole and close it."""
+    body = app(dict(environ), start_response)
+    try:
+        for _chunk in body:
+            pass
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+
+
+def serve(app, environ, count, revalidated=False):
     """Call the app `count` times with a copy of `environ`; return the wall-clock seconds.
 
+    `revalidated`: each call sends the tag of the page as it is now, and must get a 304.
     A full collection first: each batch starts with the collector in the same state, so a
     full pass falls at the same point of the N and the 2N batches and cancels out."""
+    check = answered("200")
+    if revalidated:
+        environ = {key: value for key, value in environ.items() if key != "HTTP_IF_NONE_MATCH"}
+        call(app, environ, check)  # once a batch, in both: it cancels out
+        environ["HTTP_IF_NONE_MATCH"] = check.headers["ETag"]
+        check = answered("304")
     gc.collect()
     started = time.perf_counter()
     for _ in range(count):
-        body = app(dict(environ), start_response)
-        try:
-            for _chunk in body:
-                pass
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        call(app, environ, check)
     return time.perf_counter() - started
 
 
@@ -68,14 +90,16 @@ def main():
     from wsgi import app
 
     app.register_blueprint(bp)
-    environs = {name: environ_for(path, sent) for name, (path, sent) in pages.items()}
+    environs = {name: environ_for(*page[:2]) for name, page in pages.items()}
+    revalidated = {name for name, page in pages.items() if page[2:] == ["revalidated"]}
     answers.write("ready\n")
     for line in sys.stdin:
         command, *words = line.split()
         if command == "quit":
             break
         name, count = words[0], int(words[1])
-        answers.write(f"done {serve(app, environs[name], count):.6f}\n")
+        seconds = serve(app, environs[name], count, name in revalidated)
+        answers.write(f"done {seconds:.6f}\n")
     return 0
 
 

@@ -16,7 +16,7 @@ from webauthn.helpers import generate_challenge
 from app.auth.tasks import MAIL_ATTEMPTS
 from app.jobs import MAX_RETRY_WAIT_SECONDS
 from app.objects import STORE_ATTEMPTS
-from app.search.query import MAX_PAGE
+from app.search.query import MAX_PAGE, MAX_RANKED
 from devenv import ROOT
 from tests.variables import CONFIGURATION, env_example_names, variables_read
 
@@ -195,5 +195,8 @@ def test_numbers_the_docs_state_are_the_codes():
     assert MAIL_ATTEMPTS == STORE_ATTEMPTS == 16  # the docs say 16 of both
     challenge = f"challenge ({len(generate_challenge())} random bytes"
     assert challenge in (ROOT / "docs" / "security.md").read_text()
-    search_pages = f"`OFFSET`; a search stops after {MAX_PAGE} pages"
-    assert search_pages in " ".join((ROOT / "docs" / "api.md").read_text().split())
+    # The API's search pages by keyset over the ranked matches; the search page by number.
+    api = " ".join((ROOT / "docs" / "api.md").read_text().split())
+    assert f"at most the newest {MAX_RANKED:,}" in api and "Both page by keyset" in api
+    search = " ".join((ROOT / "docs" / "search.md").read_text().split())
+    assert f"`page` values that are not 1 to {MAX_PAGE}, are 404" in search

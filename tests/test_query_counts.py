@@ -9,6 +9,7 @@ from sqlalchemy import event, select, text
 from app.extensions import db
 from app.models import Note, User, WordCount
 from app.notes import service
+from app.revalidation import SCRIPTS_COOKIE
 from devenv.uploads import Attacher
 
 
@@ -258,3 +259,16 @@ def test_a_search_reads_as_much_however_many_notes_other_users_have(
     assert crowded <= alone + 3, (alone, crowded)
     # The measure can tell: Bob's own search of the same word reads his 20,000 matches.
     assert buffers_read(other_user, "/search?q=zebra") > 10 * crowded
+
+
+def test_a_304_reads_no_more_than_its_page(user, queries):
+    """The list's 304 reads only the signed-in user with its change number; a note's reads
+    what its page shows (app/revalidation.py), and nothing is made of it."""
+    user.client.set_cookie(SCRIPTS_COOKIE, "1")
+    location = user.create_note().headers["Location"]
+    user.get("/tags")  # the save's message read
+    for path, most in (("/", 1), (location, 6)):
+        tag = user.get(path).headers["ETag"]
+        with queries() as statements:
+            assert user.get(path, headers={"If-None-Match": tag}).status_code == 304
+        assert len(statements) <= most, (path, statements)

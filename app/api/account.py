@@ -8,7 +8,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.api import bp
 from app.api.auth import api_user
-from app.api.cursors import make_cursor, read_cursor
+from app.api.cursors import make_cursor, read_cursor, search_cursor, search_position
 from app.api.documented import problems
 from app.api.notes import note_json
 from app.api.problems import Problem
@@ -17,7 +17,7 @@ from app.api.schemas import Me, SearchList, SearchQuery, Tags
 from app.extensions import db
 from app.models import Note
 from app.notes.shelves import TAGS_SHOWN, tag_counts
-from app.search.query import MAX_PAGE, SearchBusy, SearchRefused, SearchTooBroad, search_notes
+from app.search.query import SearchBusy, SearchRefused, SearchTooBroad, search_notes
 from app.search.routes import BUSY_RETRY_AFTER_SECONDS
 from app.search.terms import split_tags
 
@@ -65,12 +65,14 @@ def search(q, limit, cursor=None):
     """
     user_id = api_user().id
     asked = {"q": q, "per_page": limit}
-    page = read_cursor(user_id, asked, cursor)[0] if cursor else 1
+    position = read_cursor(user_id, asked, cursor) if cursor else None
+    after = search_position(position) if position else None
+    page = position[0] if position and after is None else 1  # [page]: the release before's
     try:
         words, tags = split_tags(q)
         if tags and not words.strip():
             raise SearchRefused(gettext("A tag's notes are listed by /api/v1/notes?tag=…"))
-        results = search_notes(user_id, words, page, limit, tags)
+        results = search_notes(user_id, words, page, limit, tags, after=after)
     except (SearchRefused, SearchTooBroad) as refused:
         raise Problem(400, "search-refused", str(refused)) from None
     except SearchBusy as busy:
@@ -87,8 +89,8 @@ def search(q, limit, cursor=None):
         for match in results.items
         if match.id in notes
     ]
-    more = results.has_next and page < MAX_PAGE
+    last = results.items[-1] if results.has_next else None
     return {
         "items": items,
-        "next_cursor": make_cursor(user_id, asked, [page + 1]) if more else None,
+        "next_cursor": make_cursor(user_id, asked, search_cursor(last)) if last else None,
     }

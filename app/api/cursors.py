@@ -1,7 +1,8 @@
 """Opaque page cursors: a position signed with the app's secret, bound to an account and a query.
 
-The position is the pages' own cursor (app/notes/paging.py, cursor_of: pinned, time, id):
-one codec for the list's place, wrapped here in the API's signature.
+The notes list's position is the pages' own cursor (app/notes/paging.py, cursor_of: pinned,
+time, id): one codec for the list's place, wrapped here in the API's signature. A search's
+is its last match's place in the ranking: [rank, microseconds of its creation, id].
 
 A cursor carries the account's id and a digest of the query it continues; one altered,
 or replayed by another account or with another query, is refused with 400.
@@ -9,12 +10,14 @@ or replayed by another account or with another query, is refused with 400.
 
 import hashlib
 import json
+from datetime import timedelta
 
 from flask import current_app, request
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.api.problems import Problem
+from app.notes.paging import EPOCH
 
 
 def serializer():
@@ -49,6 +52,26 @@ def read_cursor(user_id, query, cursor):
             "invalid-cursor",
             gettext("The cursor belongs to another account or another query."),
         )
-    if isinstance(position, list):  # a cursor of the release before: [pinned, micros, id]
+    return position
+
+
+def list_position(position):
+    """Return the notes list's position a cursor held, in the pages' codec (a cursor of the
+    release before held [pinned, micros, id])."""
+    if isinstance(position, list):
         return "-".join(str(int(value)) for value in position)
     return position
+
+
+def search_position(position):
+    """Return (rank, created_at, id) from a search's cursor, or None for a cursor of the
+    release before, which held the next page's number ([page]: an OFFSET) instead."""
+    if len(position) == 1:
+        return None
+    rank, micros, note_id = position
+    return float(rank), EPOCH + timedelta(microseconds=micros), int(note_id)
+
+
+def search_cursor(match):
+    """Return the position of a search's match, for the cursor of the page after it."""
+    return [match.rank, (match.created_at - EPOCH) // timedelta(microseconds=1), match.id]

@@ -11,11 +11,10 @@ A read with If-None-Match naming the current tag answers 304.
 from flask import Response, request, url_for
 from flask_babel import gettext
 from marshmallow import RAISE
-from sqlalchemy import select, tuple_
 
 from app.api import bp
 from app.api.auth import api_user
-from app.api.cursors import make_cursor, read_cursor
+from app.api.cursors import list_position, make_cursor, read_cursor
 from app.api.documented import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from app.api.idempotency import digest_of, remember, remembered_note
 from app.api.problems import Problem
@@ -27,7 +26,14 @@ from app.models import Note
 from app.models.notes import SET_ASIDE
 from app.notes import history, service
 from app.notes.lookup import owned_note
-from app.notes.paging import cursor_of, position_of, sort_named
+from app.notes.paging import (
+    ARCHIVED_SHELF,
+    LISTED_SHELF,
+    TRASHED_SHELF,
+    Shelf,
+    notes_page,
+    sort_named,
+)
 from app.tags import tag_name
 
 MISSING = object()
@@ -135,38 +141,32 @@ def list_notes(limit, **query):
     list holds what the notes page lists.
     """
     user_id = api_user().id
-    sort = sort_named(query["sort"])
-    moment = Note.created_at if sort == "created" else Note.updated_at
-    statement = select(Note).where(Note.user_id == user_id, *filters(query))
-    position = tuple_(Note.pinned, moment, Note.id)
-    if query.get("cursor"):
-        at = position_of(read_cursor(user_id, query, query["cursor"]))
-        statement = statement.where(position < tuple_(*at))
-    found = db.session.scalars(
-        statement.order_by(Note.pinned.desc(), moment.desc(), Note.id.desc()).limit(limit + 1)
-    ).all()
-    items, more = found[:limit], len(found) > limit
-    cursor = make_cursor(user_id, query, cursor_of(items[-1], sort)) if more else None
-    reminders = reminders_of([note.id for note in items])
+    cursor = query.get("cursor")
+    asked = {"before": list_position(read_cursor(user_id, query, cursor))} if cursor else {}
+    page = notes_page(
+        user_id,
+        asked,
+        limit,
+        tags_named(query["tag"]) if query.get("tag") else (),
+        sort_named(query["sort"]),
+        shelf_asked_for(query),
+        whole=True,
+    )
+    reminders = reminders_of([note.id for note in page.items])
     return {
-        "items": [note_json(note, reminders.get(note.id)) for note in items],
-        "next_cursor": cursor,
+        "items": [note_json(note, reminders.get(note.id)) for note in page.items],
+        "next_cursor": make_cursor(user_id, query, page.older) if page.older else None,
     }
 
 
-def filters(query):
-    """Return the conditions the list's query asks for."""
-    conditions = [
-        Note.deleted_at.is_not(None) if query["trashed"] else Note.deleted_at.is_(None),
-    ]
-    if not query["trashed"]:
-        archived = Note.archived_at.is_not(None)
-        conditions.append(archived if query["archived"] else Note.archived_at.is_(None))
-    if "pinned" in query:
-        conditions.append(Note.pinned.is_(query["pinned"]))
-    if query.get("tag"):
-        conditions.append(Note.tags.contains(tags_named(query["tag"])))
-    return conditions
+def shelf_asked_for(query):
+    """Return the notes the list's query asks for: in the trash (archived or not), else the
+    archived ones or those in the list; all of them, or the pinned or unpinned only."""
+    if query["trashed"]:
+        name = TRASHED_SHELF
+    else:
+        name = ARCHIVED_SHELF if query["archived"] else LISTED_SHELF
+    return Shelf(name, query.get("pinned"))
 
 
 def tags_named(asked):

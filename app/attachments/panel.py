@@ -23,6 +23,7 @@ from app.attachments.uploads import (
 from app.errors import STORE_DOWN
 from app.extensions import db
 from app.models import Attachment, utcnow
+from app.revalidation import fresh_until, not_reusable
 
 logger = logging.getLogger("memo.attachments")
 
@@ -35,23 +36,46 @@ class Panel:
     upload_url: str = ""
     fields: dict = field(default_factory=dict)
     refusal: str = ""
+    ticket: Ticket | None = None  # the upload the form is for, before it is signed
+
+    def shown(self):
+        """Return what the panel shows that a database change can change: each attachment,
+        and the room left or why there is none (the note page's tag, app/revalidation.py)."""
+        files = [(a.id, a.name, a.size, a.content_type, a.confirmed_at) for a in self.attachments]
+        return files, self.refusal, self.ticket and self.ticket.max_bytes
 
 
-def attachments_panel(note):
-    """Return the note's attachments and, if the limits allow, a form signed for one more.
+def attachments_panel(note, panel=None):
+    """Return the note's attachments and, if the limits allow, a form signed for one more;
+    `panel`: what attachments_read() read of them already.
 
     Writes nothing: the upload is a signed ticket in the store's redirect back to Memo.
     """
-    panel = Panel(note_attachments(note.id))
+    panel = panel or attachments_read(note)
+    if panel.ticket is None:
+        return panel
     try:
-        ticket = form_ticket(note, panel.attachments)
+        ticket = panel.ticket
         back = url_for("attachments.confirm", note_id=note.id, upload=sign(ticket), _external=True)
         panel.upload_url, panel.fields = upload_form(ticket, ("redirect", back))
-    except UploadRefused as refusal:
-        panel.refusal = str(refusal)
     except storage.StorageError as error:
         logger.warning("no upload form: %s", error)
         panel.refusal = str(STORE_DOWN)
+        not_reusable()  # the store may be back by the next visit
+    else:
+        # A page reused by a 304 offers this form: at least three quarters of its life left.
+        fresh_until(ticket.expires_at - upload_lifetime() * 3 / 4)
+    return panel
+
+
+def attachments_read(note):
+    """Return the note's attachments and the ticket of its upload form (or why there is
+    none), unsigned: the database's part of the panel."""
+    panel = Panel(note_attachments(note.id))
+    try:
+        panel.ticket = form_ticket(note, panel.attachments)
+    except UploadRefused as refusal:
+        panel.refusal = str(refusal)
     return panel
 
 

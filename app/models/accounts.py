@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Text,
     and_,
+    bindparam,
     delete,
     func,
     or_,
@@ -35,6 +36,7 @@ from app.models.base import (
     password_hasher,
     utcnow,
 )
+from app.models.changes import ChangeCounter
 from app.models.push import PushSubscription
 
 if TYPE_CHECKING:  # the relationships' types; those modules import this one
@@ -93,6 +95,8 @@ class User(UserMixin, db.Model):
 
     # The token of the login session this object was loaded through (not a column).
     session_token = None
+    # The account's change number (app/notes/changes.py) read with it at sign-in's load.
+    change_seq = None
 
     def get_id(self):
         """Identify the login session, not the user, so it can be revoked on its own."""
@@ -260,15 +264,30 @@ class LoginSession(db.Model):
 
     @classmethod
     def load_user(cls, token, max_age):
-        """Return the user of a live session for `token`, or None."""
-        user = db.session.scalar(
-            select(User)
-            .join(LoginSession, LoginSession.user_id == User.id)
-            .where(
-                LoginSession.token_hash == hash_token(token),
-                LoginSession.created_at > utcnow() - max_age,
-            )
-        )
-        if user is not None:
-            user.session_token = token
+        """Return the user of a live session for `token`, or None; with the account's change
+        number as it was then (`change_seq`: what its notes pages were made from)."""
+        values = {"token_hash": hash_token(token), "since": utcnow() - max_age}
+        found = db.session.execute(signed_in_user(), values).first()
+        if found is None:
+            return None
+        user, change_seq = found
+        user.session_token, user.change_seq = token, change_seq or 0
         return user
+
+
+@cache
+def signed_in_user():
+    """Return the statement that loads the user of a live login session, with the account's
+    change number (a column of it: an outer join added 2.5 times as much CPU). Built once:
+    every signed-in request runs it, and building it each time cost more than the number."""
+    change_seq = (
+        select(ChangeCounter.last_seq).where(ChangeCounter.user_id == User.id).scalar_subquery()
+    )
+    return (
+        select(User, change_seq)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token_hash == bindparam("token_hash"),
+            LoginSession.created_at > bindparam("since"),
+        )
+    )

@@ -1,11 +1,21 @@
 """The signed-in user's notes."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.attachments.panel import attachments_panel
+from app.attachments.panel import attachments_panel, attachments_read
 from app.extensions import db
 from app.forms import page_status
 from app.i18n.formats import local_time_writer
@@ -19,10 +29,11 @@ from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull
 from app.offline.sharing import left_behind, prefill_shared
-from app.reminders.panel import reminder_panel
+from app.reminders.panel import push_panel, reminder_panel, reminder_shown
 from app.reminders.service import reminder_of
-from app.shares.links import count_live
-from app.shares.routes import share_panel
+from app.revalidation import fresh_until, revalidated
+from app.shares.links import count_live, live_links
+from app.shares.routes import NEW_LINK, links_shown, share_panel
 from app.tags import TAGS_PER_FILTER, tag_name
 from app.validators import is_same_site_path
 
@@ -90,14 +101,24 @@ def tags_asked_for(args):
 @login_required
 def index():
     """List the user's notes, pinned first, last edited first (`?sort=created`: newest
-    first), a page at a time; `?tag=` filters."""
+    first), a page at a time; `?tag=` filters. A 304 while none of the account's notes
+    changed (app/revalidation.py: the frame's parts hold its change number and the query)."""
     tags = tags_asked_for(request.args)
-    per_page = current_app.config["NOTES_PER_PAGE"]
     sort = sort_asked_for(request.args)
+    return revalidated(lambda: render_list(tags, sort))
+
+
+def render_list(tags, sort):
+    """Render the page of the list `request.args` asks for."""
+    per_page = current_app.config["NOTES_PER_PAGE"]
     page = notes_page(current_user.id, request.args, per_page, tags, sort)
     task_url = note_url_format("notes.tick_task", number=0).removesuffix("0")
     by_creation = sort == "created"
     notes = listed_notes(page.items, by_creation, note_url_format("notes.detail"), task_url)
+    for note in notes:
+        if note.reminder_at is not None:
+            # Its bell changes when the reminder fires, which moves no change number.
+            fresh_until(note.reminder_at)
     return render_template(
         "notes/index.html",
         page=page,
@@ -133,14 +154,28 @@ def create():
 @bp.get("/notes/<id:note_id>")
 @login_required
 def detail(note_id):
-    """Show one note with its attachments."""
+    """Show one note with its attachments, share links and reminder; a 304 while none of
+    them changed (app/revalidation.py): what each shows is read, and the page made only if
+    it differs from the browser's copy."""
     note = get_note(note_id, with_html=True)
-    return render_template(
-        "notes/detail.html",
-        note=note,
-        panel=attachments_panel(note),
-        sharing=share_panel(note),
-        reminding=reminder_panel(note),
+    files = attachments_read(note)
+    live, reminder = live_links(note.user_id, note.id), reminder_of(note.id)
+    push = push_panel(note.user_id)  # the account's browsers that get reminders pushed
+    return revalidated(
+        lambda: render_template(
+            "notes/detail.html",
+            note=note,
+            panel=attachments_panel(note, files),
+            sharing=share_panel(note, live),
+            reminding=reminder_panel(note, reminder=reminder, push=push),
+        ),
+        note.id,
+        note.revision,
+        files.shown(),
+        links_shown(live),
+        reminder_shown(reminder),
+        push,
+        once=NEW_LINK in session,  # a link just made, shown once
     )
 
 

@@ -1,6 +1,6 @@
 """What the note page's reminder section shows."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import get_locale, gettext
@@ -9,15 +9,17 @@ from app.i18n.choice import place_of, select_timezone
 from app.i18n.formats import local_time_writer
 from app.models import PushSubscription
 from app.reminders import schedule
-from app.reminders.forms import REPEAT_LABELS, ReminderForm, quick_times
+from app.reminders.forms import EVENING, REPEAT_LABELS, ReminderForm, quick_times
 from app.reminders.service import reminder_of
 from app.reminders.subscriptions import push_offered
+from app.revalidation import fresh_until
+
+MIDNIGHT = time(0, 0)
+UNREAD = object()  # reminder_panel() reads the note's reminder (or push state) itself
 
 
-def quick_labels():
-    """Return the quick choices as (value, label) for the reader, now."""
-    zone = select_timezone()
-    local_now = schedule.wall_clock(datetime.now(UTC), zone)
+def quick_labels(local_now, zone):
+    """Return the quick choices as (value, label) for a reader whose clock shows `local_now`."""
     write = local_time_writer()
     names = {
         "evening": gettext("This evening"),
@@ -30,21 +32,36 @@ def quick_labels():
     ]
 
 
-def reminder_panel(note, form=None):
-    """Return the reminder section of `note`'s page: its reminder, the form, the choices."""
-    reminder = reminder_of(note.id)
+def choices_change_at(local_now, zone):
+    """Return when the quick choices change on the reader's clock: at six in the evening
+    while it is before ("This evening" goes), else at midnight (the days move on)."""
+    today = local_now.date()
+    if local_now.time() < EVENING:
+        return schedule.in_utc(datetime.combine(today, EVENING), zone)
+    return schedule.in_utc(datetime.combine(today + timedelta(days=1), MIDNIGHT), zone)
+
+
+def reminder_panel(note, form=None, reminder=UNREAD, push=UNREAD):
+    """Return the reminder section of `note`'s page: its reminder and the push control's
+    state (each read here unless given), the form, the choices. A page showing them is fresh
+    until they change."""
+    if reminder is UNREAD:
+        reminder = reminder_of(note.id)
     if form is None:
         form = ReminderForm(formdata=None)
         if reminder is not None:
             form.at.data = reminder.starts_at.strftime("%Y-%m-%dT%H:%M")
             form.repeat.data, form.private.data = reminder.repeat, reminder.private
+    zone = select_timezone()
+    local_now = schedule.wall_clock(datetime.now(UTC), zone)
+    fresh_until(choices_change_at(local_now, zone))
     return {
         "reminder": reminder,
         "repeat": REPEAT_LABELS[reminder.repeat] if reminder else None,
         "form": form,
-        "quick": quick_labels(),
-        "zone": place_of(select_timezone(), get_locale()),
-        "push": push_panel(note.user_id),
+        "quick": quick_labels(local_now, zone),
+        "zone": place_of(zone, get_locale()),
+        "push": push_panel(note.user_id) if push is UNREAD else push,
     }
 
 
@@ -57,3 +74,11 @@ def push_panel(user_id):
         "key": current_app.config["VAPID"]["public_key"],
         "browsers": PushSubscription.count_of(user_id),
     }
+
+
+def reminder_shown(reminder):
+    """Return what the section shows of a reminder that a change can change (the note
+    page's tag, app/revalidation.py): its times, its rule and its privacy; None for none."""
+    if reminder is None:
+        return None
+    return reminder.id, reminder.starts_at, reminder.repeat, reminder.private, reminder.due_at

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import bindparam, cast, func, literal, select, text
+from sqlalchemy import REAL, bindparam, cast, func, literal, select, text, tuple_
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import OperationalError
 
@@ -229,27 +229,34 @@ def candidates(keys_suffice, plain):
     )
 
 
-def results_query(keys_suffice):
+def results_query(keys_suffice, keyset):
     """Return the statement for one page of matches, best first, built once per process.
 
     `keys_suffice`: the query's index keys decide a match alone (TextQuery.keys_suffice).
+    `keyset`: the page starts after a position (rank, created_at, id), else at an OFFSET.
     """
     plain = cast(bindparam("plain"), TSQUERY)
     matches = candidates(keys_suffice, plain)
     rank = func.ts_rank(matches.c.search_vector, plain)
+    ranked = select(
+        matches.c.id,
+        matches.c.user_id,
+        matches.c.title,
+        matches.c.content,
+        matches.c.created_at,
+        matches.c.updated_at,
+        matches.c.completed,
+        rank.label("rank"),
+        # All the matches, counted before a page's position leaves some out.
+        func.count().over().label("total"),
+    ).subquery()
+    best = select(ranked)
+    if keyset:
+        # ts_rank is a real: the cursor's value is compared as one, exactly as it was read.
+        after = tuple_(cast(bindparam("rank"), REAL), bindparam("created_at"), bindparam("id"))
+        best = best.where(tuple_(ranked.c.rank, ranked.c.created_at, ranked.c.id) < after)
     best = (
-        select(
-            matches.c.id,
-            matches.c.user_id,
-            matches.c.title,
-            matches.c.content,
-            matches.c.created_at,
-            matches.c.updated_at,
-            matches.c.completed,
-            rank.label("rank"),
-            func.count().over().label("total"),
-        )
-        .order_by(rank.desc(), matches.c.created_at.desc(), matches.c.id.desc())
+        best.order_by(ranked.c.rank.desc(), ranked.c.created_at.desc(), ranked.c.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
         .subquery()
@@ -263,6 +270,7 @@ def results_query(keys_suffice):
             best.c.updated_at,
             best.c.completed,
             best.c.total,
+            best.c.rank,
             headline(best.c.title).label("title"),
             headline(func.note_search_prefix(best.c.content)).label("content"),
             (func.char_length(best.c.content) > SEARCHED_CHARACTERS).label("cut"),
@@ -272,7 +280,11 @@ def results_query(keys_suffice):
     )
 
 
-RESULTS = {keys_suffice: results_query(keys_suffice) for keys_suffice in (True, False)}
+RESULTS = {
+    (keys_suffice, keyset): results_query(keys_suffice, keyset)
+    for keys_suffice in (True, False)
+    for keyset in (True, False)
+}
 
 
 @dataclass
@@ -285,6 +297,7 @@ class Match:
     created_at: object
     completed: bool
     updated_at: object = None  # its last edit: what the hit shows, as the list does
+    rank: float = 0.0  # how well it matches: with created_at and id, its place (a cursor)
 
     @property
     def edited(self):
@@ -327,9 +340,11 @@ def cancelled_by_timeout(error):
     return getattr(error.orig, "pgcode", None) == QUERY_CANCELED
 
 
-def search_notes(user_id, typed, page, per_page, tags=(), with_archived=False):
+def search_notes(user_id, typed, page, per_page, tags=(), with_archived=False, after=None):
     """Return page `page` of `user_id`'s notes matching the query `typed`, best first: those
-    with all of `tags`, and the archived ones too `with_archived`.
+    with all of `tags`, and the archived ones too `with_archived`. With `after`, a match's
+    place (rank, created_at, id), the page is the matches after it instead (the API's keyset
+    paging: notes written or changed meanwhile do not shift it).
 
     Raises SearchRefused (the query breaks the prefix rules), SearchBusy (the user has too
     many searches running) or SearchTooBroad (the search ran out of its time).
@@ -337,7 +352,7 @@ def search_notes(user_id, typed, page, per_page, tags=(), with_archived=False):
     terms = parse(typed)
     take_budget(user_id, current_app.config)
     try:
-        return run_search(user_id, normalize(terms), page, per_page, tags, with_archived)
+        return run_search(user_id, normalize(terms), page, per_page, tags, with_archived, after)
     except OperationalError as error:
         if not cancelled_by_timeout(error):
             raise
@@ -345,22 +360,22 @@ def search_notes(user_id, typed, page, per_page, tags=(), with_archived=False):
         raise SearchTooBroad(TOO_BROAD) from None
 
 
-def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
+def run_search(user_id, query, page, per_page, tags=(), with_archived=False, after=None):
     """Return one page of the notes matching a normalized query (see search_notes)."""
     if not query.looks_for_something:
         return SearchResults(query, [], 0, page, False)
-    rows = db.session.execute(
-        RESULTS[query.keys_suffice],
-        {
-            "user_id": user_id,
-            "keys": query.keys(user_id),
-            "plain": query.tsquery(),
-            "limit": per_page + 1,
-            "offset": (page - 1) * per_page,
-            "tags": list(tags),
-            "with_archived": with_archived,
-        },
-    ).all()
+    values = {
+        "user_id": user_id,
+        "keys": query.keys(user_id),
+        "plain": query.tsquery(),
+        "limit": per_page + 1,
+        "offset": 0 if after else (page - 1) * per_page,
+        "tags": list(tags),
+        "with_archived": with_archived,
+    }
+    if after:
+        values["rank"], values["created_at"], values["id"] = after
+    rows = db.session.execute(RESULTS[query.keys_suffice, bool(after)], values).all()
     items = [
         Match(
             row.id,
@@ -369,6 +384,7 @@ def run_search(user_id, query, page, per_page, tags=(), with_archived=False):
             row.created_at,
             row.completed,
             row.updated_at,
+            row.rank,
         )
         for row in rows[:per_page]
     ]

@@ -144,12 +144,20 @@ def new_link_for(note):
     return None
 
 
-def share_panel(note):
+def share_panel(note, live=None):
     """Return what the note page's share section shows: the form's choices, a new link, the
-    live ones. The form is written by the template (a WTForms form costs the page ~10 %)."""
+    live ones (read here unless given). The form is written by the template (a WTForms form
+    costs the page ~10 %)."""
     return {
         "choices": EXPIRY_CHOICES,
         "default": DEFAULT_EXPIRY,
         "new": new_link_for(note),
-        "live": links.live_links(note.user_id, note.id),
+        "live": links.live_links(note.user_id, note.id) if live is None else live,
     }
+
+
+def links_shown(live):
+    """Return what the section shows of the live links that a change can change (the note
+    page's tag, app/revalidation.py): each one, with when it was made and when it ends (an
+    expired one is no longer among them)."""
+    return [(row.NoteShare.id, row.NoteShare.created_at, row.NoteShare.expires_at) for row in live]

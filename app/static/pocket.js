@@ -4,7 +4,12 @@
 // copies itself, since Chrome ignores Clear-Site-Data's "cache", and ends this browser's push
 // subscription. On a signed-in page it says when shares from other apps wait in this browser,
 // not saved yet (offline when shared, or a file that did not arrive), with a link to the first;
-// a share another sign-in opened first is dropped unseen (static/share-target.js).
+// a share another sign-in opened first is dropped unseen (static/share-target.js). A signed-in
+// page that the back-forward cache restores (from memory, without asking Memo) is asked for
+// again: after a sign-out, Back shows the sign-in page, not the notes; it is hidden as it is
+// left, so it is never seen meanwhile. The cookie tells Memo this browser does so: only then
+// are the list and a note sent for the browser to keep and ask about (a 304), not no-store
+// (app/revalidation.py).
 (() => {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
@@ -24,6 +29,20 @@
     }
     banner.textContent = banner.dataset.words.replace("{when}", when);
     banner.hidden = false;
+  }
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `memo-scripts=1; path=/; SameSite=Lax${secure}`;
+  if (document.body.dataset.account) {
+    window.addEventListener("pagehide", (event) => {
+      if (event.persisted) {
+        document.documentElement.style.visibility = "hidden";
+      }
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) {
+        window.location.reload();
+      }
+    });
   }
   const waiting = document.getElementById("shares-waiting");
   const showShares = async () => {
