@@ -19,22 +19,30 @@ COUNT_RESTORES = """addEventListener("pageshow", (event) => {
 
 
 @pytest.fixture(scope="module")
-def remembering():
-    """Debian's Chromium, headless, with the back-forward cache that Playwright turns off
-    turned on (a skip that says it is missing, a failure in CI, as tests/browsers.py's)."""
+def chromiums():
+    """Debian's Chromium, headless, twice: with the back-forward cache that Playwright turns
+    off turned on, as a person's browser has it, and without it, where Back shows a page from
+    the HTTP cache (a skip that says it is missing, a failure in CI, as tests/browsers.py's)."""
     if not CHROMIUM.exists():
         missing = pytest.fail if os.environ.get("CI") else pytest.skip
         missing(f"browser tests skipped: chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        remembering = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
             args=CHROMIUM_FLAGS,
             ignore_default_args=["--disable-back-forward-cache"],
         )
-        yield browser
-        browser.close()
+        plain = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield {"remembering": remembering, "plain": plain}
+        remembering.close()
+        plain.close()
+
+
+@pytest.fixture
+def remembering(chromiums):
+    return chromiums["remembering"]
 
 
 def not_modified(server, path):
@@ -68,5 +76,27 @@ def test_back_and_forth_costs_a_304_and_back_after_signing_out_shows_no_notes(re
         page.wait_for_url(re.compile(r"/auth/login"), wait_until="commit", timeout=5_000)
         page.wait_for_load_state()
         assert "Ann's secret" not in page.content()
+    finally:
+        context.close()
+
+
+def test_back_after_signing_out_shows_no_notes_from_the_http_cache(chromiums, settled):
+    # Without the back-forward cache (Playwright's default), Back may show the list from the
+    # browser's HTTP cache without asking Memo (private, no-cache): pocket.js sees a page of a
+    # sign-in that is no longer the last one this browser loaded and asks again.
+    context = chromiums["plain"].new_context(base_url=settled.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_up_and_in(page, "bob@example.com", "bob")
+        write_note(page, "Bob's secret", "the ring is in the drawer")
+        page.goto("/")
+        page.locator("text=Bob's secret").wait_for()
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(re.compile(r"/auth/login"))
+        page.go_back(wait_until="commit")
+        page.wait_for_url(re.compile(r"/auth/login"), wait_until="commit", timeout=5_000)
+        page.wait_for_load_state()
+        assert "Bob's secret" not in page.content()
     finally:
         context.close()
