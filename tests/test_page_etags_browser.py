@@ -51,6 +51,16 @@ def not_modified(server, path):
     return len(re.findall(rf"path={re.escape(path)} status=304", log))
 
 
+def back_after_signing_out(page):
+    """Sign out, go Back, and return what the tab shows once it has settled on sign-in."""
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/auth/login"))
+    page.go_back(wait_until="commit")
+    page.wait_for_url(re.compile(r"/auth/login"), wait_until="commit", timeout=5_000)
+    page.wait_for_load_state()
+    return page.content()
+
+
 def test_back_and_forth_costs_a_304_and_back_after_signing_out_shows_no_notes(remembering, settled):
     context = remembering.new_context(base_url=settled.url)
     context.add_init_script(COUNT_RESTORES)
@@ -69,21 +79,16 @@ def test_back_and_forth_costs_a_304_and_back_after_signing_out_shows_no_notes(re
         assert page.evaluate("Number(sessionStorage.restored || 0)") >= 1
         assert not_modified(settled, "/") > before
 
-        page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url(re.compile(r"/auth/login"))
-        page.go_back(wait_until="commit")
         # The list, given back from memory, asks again at once and is sent to sign in.
-        page.wait_for_url(re.compile(r"/auth/login"), wait_until="commit", timeout=5_000)
-        page.wait_for_load_state()
-        assert "Ann's secret" not in page.content()
+        assert "Ann's secret" not in back_after_signing_out(page)
     finally:
         context.close()
 
 
 def test_back_after_signing_out_shows_no_notes_from_the_http_cache(chromiums, settled):
-    # Without the back-forward cache (Playwright's default), Back may show the list from the
-    # browser's HTTP cache without asking Memo (private, no-cache): pocket.js sees a page of a
-    # sign-in that is no longer the last one this browser loaded and asks again.
+    # Without the back-forward cache (Playwright's default), Back goes through the browser's
+    # HTTP cache, where the list is kept private, no-cache: signing out must leave nothing there
+    # that Back could show.
     context = chromiums["plain"].new_context(base_url=settled.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -92,11 +97,6 @@ def test_back_after_signing_out_shows_no_notes_from_the_http_cache(chromiums, se
         write_note(page, "Bob's secret", "the ring is in the drawer")
         page.goto("/")
         page.locator("text=Bob's secret").wait_for()
-        page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url(re.compile(r"/auth/login"))
-        page.go_back(wait_until="commit")
-        page.wait_for_url(re.compile(r"/auth/login"), wait_until="commit", timeout=5_000)
-        page.wait_for_load_state()
-        assert "Bob's secret" not in page.content()
+        assert "Bob's secret" not in back_after_signing_out(page)
     finally:
         context.close()
