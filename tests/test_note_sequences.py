@@ -1,7 +1,8 @@
-"""Every note operation, through the pages and the API, in any order, with two devices that
-each keep their own last-seen change number: a note's revision moves exactly when its JSON
-changes, a device that applies the feed from its number ends with the server's notes
-(deletions included), and nothing is written without spending one write."""
+"""Every note operation, through the pages and the API (reminders set and fired too), in any
+order, with two devices that each keep their own last-seen change number: a note's revision
+moves exactly when its JSON changes, a device that applies the feed from its number ends with
+the server's notes (deletions included), and nothing is written without spending one write
+(the sweeper firing a reminder spends none)."""
 
 import os
 
@@ -9,6 +10,7 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     rule,
     run_state_machine_as_test,
@@ -19,6 +21,7 @@ from app.extensions import db
 from app.models import LoginThrottle
 from tests.apiclients import ApiClient, token_for
 from tests.noting import note_id_of
+from tests.reminding import come_due, sweep, tomorrow_at
 
 EXAMPLES = int(os.environ.get("MEMO_NOTE_SEQUENCE_EXAMPLES", "4"))
 STEPS = int(os.environ.get("MEMO_NOTE_SEQUENCE_STEPS", "12"))
@@ -67,7 +70,8 @@ class NoteSequences(RuleBasedStateMachine):
         self.devices = [Device(self.api), Device(self.api)]
         self.notes = self.server_notes()
         self.spent = self.writes_spent()
-        self.changed = None  # what the last step should have changed: None (nothing) or 1
+        self.changed = None  # whether the last step should have changed a note (None: unsure)
+        self.spends = None  # whether it should have spent a write
 
     def server_notes(self):
         """Return every note of the account (trashed too), as the API shows each."""
@@ -97,8 +101,18 @@ class NoteSequences(RuleBasedStateMachine):
         )
         return data.draw(st.sampled_from(ids)) if ids else None
 
-    def expect(self, changed):
+    def expect(self, changed, spends=None):
         self.changed = changed
+        self.spends = changed if spends is None else spends
+
+    @initialize()
+    def a_note_with_a_daily_reminder(self):
+        """Start with a reminder waiting, so that firing it is a step from the first one."""
+        note = self.api.new_note(title="Standup", content="- [ ] notes")
+        at = f"{tomorrow_at(9, 'UTC')}:00+00:00"
+        body = {"reminder": {"at": at, "repeat": "daily"}}
+        answer = self.api.patch(f"/notes/{note['id']}", body, headers={"If-Match": "*"})
+        assert answer.status_code == 200, answer.get_json()
 
     # --- the pages ---------------------------------------------------------------------------
 
@@ -217,6 +231,32 @@ class NoteSequences(RuleBasedStateMachine):
         assert self.api.post(f"/notes/{note_id}/restore").status_code == 200
         self.expect(True)
 
+    @rule(data=st.data(), hour=st.integers(8, 10), repeat=st.sampled_from(["none", "daily"]))
+    def api_set_reminder(self, data, hour, repeat):
+        note_id = self.pick(data, trashed=False)
+        at = f"{tomorrow_at(hour, 'UTC')}:00+00:00"
+        if note_id is None or (self.notes[note_id]["reminder"] or {}).get("at") == at:
+            return self.expect(False)
+        body = {"reminder": {"at": at, "repeat": repeat}}
+        answer = self.api.patch(f"/notes/{note_id}", body, headers={"If-Match": "*"})
+        assert answer.status_code == 200, answer.get_json()
+        self.expect(True)
+
+    @rule(data=st.data())
+    def reminder_fires(self, data):
+        waiting = [
+            note_id
+            for note_id, note in self.notes.items()
+            if note["reminder"] and note["reminder"]["next_at"] and not note["trashed"]
+        ]
+        if not waiting:
+            return self.expect(False)
+        note_id = data.draw(st.sampled_from(sorted(waiting)))
+        come_due(self.app, note_id)  # its time came: the JSON shows it due now
+        self.notes = self.server_notes()
+        assert sweep(self.app) == 1
+        self.expect(True, spends=False)  # the sweeper's change spends none of her writes
+
     @rule(device=st.integers(0, 1))
     def device_syncs(self, device):
         self.devices[device].sync()
@@ -243,7 +283,7 @@ class NoteSequences(RuleBasedStateMachine):
         in_window = spent[1] == self.spent[1]
         writes = spent[0] - self.spent[0] if in_window else spent[0]
         if self.changed is not None:
-            assert writes == (1 if self.changed else 0)
+            assert writes == (1 if self.spends else 0)
             assert (moved > 0) == self.changed
         self.notes, self.spent, self.changed = now, spent, None
 

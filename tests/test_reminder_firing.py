@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.reminders import service
+from tests.apiclients import ApiClient, token_for
 from tests.mailbox import PUBLIC_URL, html_of, text_of
 from tests.reminding import (
     add_reminders,
@@ -147,3 +148,45 @@ def test_an_unverified_account_gets_no_reminder_mail(app, user, mail_server):
     deliver(app)
     assert reminder_mails(mail_server) == []
     assert [outcome for _, outcome, _ in occurrences(app)] == ["held"]
+
+
+def test_a_firing_moves_the_notes_revision_and_the_feed_brings_its_next_time(
+    app, verified, mail_server
+):
+    note_id = note_with_reminder(verified, repeat="daily")
+    api = ApiClient(app, token_for(app))
+    come_due(app, note_id)  # its time came: the JSON shows it due now
+    before = api.get(f"/notes/{note_id}")
+    since = api.get("/changes?since=0").get_json()["next_since"]
+    assert sweep(app) == 1
+    asked_again = api.get(f"/notes/{note_id}", headers={"If-None-Match": before.headers["ETag"]})
+    assert asked_again.status_code == 200  # not a 304: the note's JSON changed
+    after = api.get(f"/notes/{note_id}").get_json()
+    assert after["revision"] == before.get_json()["revision"] + 1
+    assert after["reminder"]["next_at"] != before.get_json()["reminder"]["next_at"]
+    (item,) = api.get(f"/changes?since={since}").get_json()["items"]
+    assert item["note"] == after
+
+
+def test_a_sweep_while_a_person_saves_in_the_account_waits_for_the_next_round(
+    app, verified, mail_server
+):
+    note_id = note_with_reminder(verified)
+    come_due(app, note_id)
+    fired = []
+
+    def sweeper():
+        with app.app_context():
+            fired.append(sweep(app))
+
+    hers = text("""SELECT id FROM "user" WHERE email = 'ann@example.com' FOR UPDATE""")
+    # A save of hers holds the account's row, as the note's writer does.
+    with app.app_context(), db.engine.connect() as holder:
+        holder.execute(hers)
+        thread = threading.Thread(target=sweeper)
+        thread.start()
+        thread.join(timeout=20)
+        assert fired == [0]  # it neither waited for the save nor fired around it
+        holder.rollback()
+    assert sweep(app) == 1
+    assert reminder_row(app, note_id).due_at is None

@@ -2,11 +2,14 @@
 its push, when the account subscribed a browser) in one transaction; the mail job sends it
 once (the push job: app/reminders/pushing.py).
 
-The sweeper (app/reminders/tasks.py, every minute) takes the due reminders with
-FOR UPDATE SKIP LOCKED, so two sweepers at once take different ones; for each it inserts the
-occurrence (unique per reminder and moment: a second insert of it does nothing), queues its
-delivery in the same transaction, and moves the reminder to its next time. A sweeper killed
-mid-batch commits nothing: the next one does the batch again, once.
+The sweeper (app/reminders/tasks.py, every minute) locks as the note's writer does, the
+account first: it takes the accounts of the due reminders with FOR UPDATE SKIP LOCKED (two
+sweepers at once take different accounts; an account a person is saving in right now waits
+for the next round), then their due reminders. For each it inserts the occurrence (unique per
+reminder and moment: a second insert of it does nothing), queues its delivery in the same
+transaction, and moves the reminder to its next time through the note's writer, so the note's
+revision and the account's change number move with its `next_at`. A sweeper killed mid-batch
+commits nothing: the next one does the batch again, once.
 """
 
 from datetime import timedelta
@@ -27,6 +30,7 @@ from app.models import (
     lock_user,
     utcnow,
 )
+from app.notes import service as notes
 from app.reminders import links, service
 from app.reminders.subscriptions import push_offered
 
@@ -38,24 +42,43 @@ class TemporaryPushError(Exception):
 
 
 def sweep(moment, batch):
-    """Fire up to `batch` reminders due at `moment`; return how many were taken, and the
-    (user id, occurrence id) of each new occurrence, whose mail the caller queues before
-    it commits."""
-    due = db.session.scalars(
-        select(Reminder)
-        .join(Note, Note.id == Reminder.note_id)
-        .where(Reminder.due_at <= moment, Note.deleted_at.is_(None))
+    """Fire up to `batch` reminders due at `moment`; return how many were fired (fewer than
+    `batch` when no more are due, or their accounts are busy: the next round takes them), and
+    the (user id, occurrence id) of each new occurrence, whose mail the caller queues before it
+    commits."""
+    due = select(Reminder).join(Note, Note.id == Reminder.note_id)
+    due = due.where(Reminder.due_at <= moment, Note.deleted_at.is_(None))
+    candidates = db.session.scalars(
+        due.with_only_columns(Reminder.user_id).order_by(Reminder.due_at, Reminder.id).limit(batch)
+    ).all()
+    accounts = lock_free_accounts(set(candidates))
+    taken = db.session.scalars(
+        due.where(Reminder.user_id.in_(accounts))
         .order_by(Reminder.due_at, Reminder.id)
         .limit(batch)
-        .with_for_update(of=Reminder, skip_locked=True)
+        .with_for_update(of=Reminder)
     ).all()
-    fired = [fire(reminder, moment) for reminder in due]
-    return len(due), [found for found in fired if found is not None]
+    fired = [fire(reminder, moment) for reminder in taken]
+    return len(taken), [found for found in fired if found is not None]
+
+
+def lock_free_accounts(user_ids):
+    """Take the row locks of the accounts in `user_ids` that no one holds; return their ids.
+
+    The account before its reminders, as every writer of a note takes them: a save that holds
+    the account and waits for a reminder never meets a sweeper holding it the other way.
+    """
+    return db.session.scalars(
+        select(User.id)
+        .where(User.id.in_(user_ids))
+        .order_by(User.id)
+        .with_for_update(skip_locked=True)
+    ).all()
 
 
 def fire(reminder, moment):
-    """Record the occurrence `reminder` is due for and move it on; return (user id,
-    occurrence id), or None when that occurrence was recorded before."""
+    """Record the occurrence `reminder` is due for and move it on, inside the note's writer;
+    return (user id, occurrence id), or None when that occurrence was recorded before."""
     occurrence_id = db.session.scalar(
         insert(ReminderOccurrence)
         .values(
@@ -69,7 +92,8 @@ def fire(reminder, moment):
         .on_conflict_do_nothing(constraint="uq_reminder_occurrence_reminder_id")
         .returning(ReminderOccurrence.id)
     )
-    service.advance(reminder.note, reminder, moment)
+    with notes.touching(reminder.user_id, reminder.note, "reminder", counted=False) as note:
+        service.advance(note, reminder, moment)
     return None if occurrence_id is None else (reminder.user_id, occurrence_id)
 
 
