@@ -100,6 +100,7 @@ def pages_of_a_user(page, found=None):
         "/mypage/export",
         "/mypage/tokens",
         "/mypage/security",
+        "/reminders",
         "/notes/999999",  # the error page
     ]
 
