@@ -1,4 +1,5 @@
-"""Attachments: starting an upload from a script, confirming it, downloading and deleting."""
+"""Attachments: downloading and deleting one. Starting an upload and confirming it, which need
+the note, are on this blueprint from app/pages/attachments.py."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext
@@ -6,10 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from app.attachments.lookup import owned_attachment
-from app.attachments.uploads import (
-    delete_attachment,
-    download_url,
-)
+from app.attachments.uploads import delete_attachment, download_url
 
 bp = Blueprint("attachments", __name__)
 
