@@ -144,7 +144,7 @@ class Config(Budgets):
         # user has at most this many searches running at once (app/search/query.py).
         self.SEARCH_TIMEOUT_MS = int_from_env(environ, "SEARCH_TIMEOUT_MS", 2000)
         self.SEARCHES_IN_FLIGHT_PER_USER = int_from_env(environ, "SEARCHES_IN_FLIGHT_PER_USER", 2)
-        # Account creation (app/auth/throttle.py): per client address, and all clients together,
+        # Account creation (app/throttle.py): per client address, and all clients together,
         # per SIGNUP_THROTTLE_WINDOW. Enough for a family or an office; a flood is not.
         self.SIGNUPS_PER_CLIENT = int_from_env(environ, "SIGNUPS_PER_CLIENT", 10)
         self.SIGNUPS_IN_TOTAL = int_from_env(environ, "SIGNUPS_IN_TOTAL", 500)

@@ -47,7 +47,7 @@ class Budgets:
     TOKENS_PER_HOUR = 10
     TOKEN_KEEP = timedelta(days=7)
 
-    # Password guessing (app/auth/throttle.py): after this many failed checks within the
+    # Password guessing (app/throttle.py): after this many failed checks within the
     # window, an email, or a client address, is refused until the window ends.
     LOGIN_FAILURES_PER_EMAIL = 5
     LOGIN_FAILURES_PER_CLIENT = 50  # a whole office behind one address shares it
@@ -86,8 +86,8 @@ class Budgets:
     ATTACHMENT_TRANSFER_MINUTES = 30  # how long an upload started in time may still run
     ATTACHMENT_DOWNLOAD_SECONDS = 60  # a download link's lifetime
 
-    # Mail (app/mail.py, app/auth/mails.py): how long each kind of link works, and how
-    # often mail may be asked for. Throttled in PostgreSQL like sign-ins (app/auth/throttle.py).
+    # Mail (app/mail.py, app/accounts/mails.py): how long each kind of link works, and how
+    # often mail may be asked for. Throttled in PostgreSQL like sign-ins (app/throttle.py).
     VERIFY_LINK_LIFETIME = timedelta(days=2)
     RESET_LINK_LIFETIME = timedelta(minutes=30)
     EMAIL_CHANGE_LINK_LIFETIME = timedelta(hours=24)
@@ -113,8 +113,8 @@ class Budgets:
     TWO_STEP_RECENT = timedelta(minutes=10)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
     TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
-    # Passkeys (app/passkeys/): how many an account keeps, how long a ceremony's challenge
-    # stands (a name's and an answer's sizes are the forms': app/passkeys/forms.py).
+    # Passkeys (app/second_step/): how many an account keeps, how long a ceremony's challenge
+    # stands (a name's and an answer's sizes are the forms': app/second_step/forms.py).
     PASSKEYS_PER_ACCOUNT, PASSKEY_CEREMONY = 10, timedelta(minutes=5)
     # Losing every second step: how long a request to turn it off waits, told to every
     # address with standing, before the password alone may finish it (docs/mail.md).

@@ -72,12 +72,13 @@ def register_blueprints(app):
     from app.notes.demo import seed_demo
     from app.notes.routes import bp as notes_bp
     from app.offline import routes as offline_routes
-    from app.passkeys.routes import bp as passkeys_bp
+    from app.pages import attachments, note, shares  # noqa: F401  (on their bps)
     from app.reminders.routes import bp as reminders_bp
     from app.search.routes import bp as search_bp
+    from app.second_step.passkey_routes import bp as passkeys_bp
+    from app.second_step.routes import bp as two_step_bp
     from app.shares.routes import bp as shares_bp
     from app.tokens.routes import bp as tokens_bp
-    from app.two_step.routes import bp as two_step_bp
     from app.wordcount.routes import bp as wordcount_bp
 
     for blueprint in (
@@ -106,7 +107,7 @@ def register_blueprints(app):
 def register_tasks():
     """Each feature declares its jobs; the worker runs them by the names the queue stores."""
     from app import jobs, objects
-    from app.auth import tasks as auth_tasks
+    from app.accounts import tasks as accounts_tasks
     from app.mypage import tasks as mypage_tasks
     from app.notes import tasks as notes_tasks
     from app.reminders import tasks as reminders_tasks
@@ -115,7 +116,7 @@ def register_tasks():
 
     jobs.register_tasks(
         objects.blueprint,
-        auth_tasks.blueprint,
+        accounts_tasks.blueprint,
         mypage_tasks.blueprint,
         notes_tasks.blueprint,
         reminders_tasks.blueprint,

@@ -1,9 +1,15 @@
-"""The base of every form: text fields get text from the submitted form, never anything else."""
+"""The base of every form: text fields get text from the submitted form, never anything else;
+and the check of the signed-in person's own password, which several features' forms ask for."""
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import FileField
+from wtforms.validators import ValidationError
+
+from app import throttle
 
 FROM_REQUEST = object()  # the default formdata: what the request submitted
 
@@ -39,3 +45,12 @@ def page_status(form):
 def render_form(template, form, **context):
     """Render a form page (with more `context`): 400 when a submission failed validation."""
     return render_template(template, form=form, **context), page_status(form)
+
+
+def is_own_password(form, field):
+    """Check the field holds the signed-in user's password, as throttled as a login."""
+    # A stolen session must not be a way around the login throttle.
+    throttle.spend_attempt(current_user.email)
+    if not current_user.check_password(field.data):
+        raise ValidationError(_l("That is not your current password."))
+    throttle.forgive(current_user.email)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import Note, Reminder, ReminderOccurrence
-from app.reminders import service
+from app.notes import reminders as service
 from app.reminders.tasks import sweep_due_reminders
 from tests.mailbox import ANN
 from tests.workers import run_queued_jobs

@@ -13,7 +13,7 @@ from functools import cache
 import pytest
 from webauthn.helpers import generate_challenge
 
-from app.auth.tasks import MAIL_ATTEMPTS
+from app.accounts.tasks import MAIL_ATTEMPTS
 from app.jobs import MAX_RETRY_WAIT_SECONDS
 from app.objects import STORE_ATTEMPTS
 from app.search.query import MAX_PAGE, MAX_RANKED

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 import config
 from app import create_app, error_reports, jobs
-from app.auth import tasks as auth_tasks
+from app.accounts import tasks as accounts_tasks
 from app.extensions import csrf, db
 from app.models import User
 from config import ConfigError
@@ -94,7 +94,10 @@ def test_a_failing_job_sends_one_event_with_its_task_id_and_request_id(reported,
         user_id = db.session.scalar(select(User.id))
         # A mail of a kind that does not exist: a KeyError, which is never retried.
         job_id = jobs.defer(
-            auth_tasks.send_account_mail, kind="no-such-mail", user_id=user_id, to="ann@example.com"
+            accounts_tasks.send_account_mail,
+            kind="no-such-mail",
+            user_id=user_id,
+            to="ann@example.com",
         )
         db.session.commit()
     run_queued_jobs(application)

@@ -9,8 +9,7 @@ from babel import Locale
 from babel.dates import format_datetime
 from sqlalchemy import select
 
-from app import fetch_messages
-from app.auth import throttle
+from app import fetch_messages, throttle
 from app.extensions import db
 from app.i18n import stored
 from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer

@@ -16,7 +16,7 @@ from procrastinate.manager import JobManager
 from sqlalchemy import text
 
 from app import jobs, objects
-from app.auth import tasks as auth_tasks
+from app.accounts import tasks as accounts_tasks
 from app.extensions import db
 from app.worker import runtime, upkeep
 from devenv import ROOT, pictures
@@ -301,7 +301,7 @@ def test_expired_login_sessions_are_deleted(app, user, other_user, count_rows):
             )
         )
         db.session.commit()
-        auth_tasks.delete_expired_login_sessions(timestamp=0)
+        accounts_tasks.delete_expired_login_sessions(timestamp=0)
     assert count_rows("login_session") == 1
     assert user.get("/").status_code == 200  # ann's session is young: still signed in
 
@@ -315,7 +315,7 @@ def test_ended_throttle_windows_are_deleted(app, count_rows):
             )
         )
         db.session.commit()
-        auth_tasks.delete_ended_throttle_windows(timestamp=0)
+        accounts_tasks.delete_ended_throttle_windows(timestamp=0)
         subjects = db.session.scalars(text("SELECT subject FROM login_throttle")).all()
     assert subjects == ["new"]
 

@@ -28,9 +28,9 @@ FEATURES = (
     "shares",
     "tokens",
     "api",
-    "two_step",
-    "passkeys",
+    "second_step",
     "reminders",
+    "pages",
 )
 
 
@@ -269,7 +269,7 @@ def test_the_web_loads_what_few_pages_need_only_when_one_is_asked_for(web_module
     and word counts' stop words (2 MB) are imported where they are used, and the store's
     client no longer pulls pyOpenSSL and cryptography in (9.9 MB; app/storage.py): a web
     worker that never served those pages stays that much smaller (docs/performance.md)."""
-    assert "app.passkeys.ceremonies" in web_modules and "app.two_step.totp" in web_modules
+    assert "app.second_step.ceremonies" in web_modules and "app.second_step.totp" in web_modules
     rare = ("webauthn", "cryptography", "OpenSSL", "cbor2", "pyasn1", "segno", "stopwordsiso")
     assert loaded_of(web_modules, rare) == []
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app, mail
-from app.auth.tasks import MAIL_ATTEMPTS, defer_mail, send_account_mail
+from app.accounts.tasks import MAIL_ATTEMPTS, defer_mail, send_account_mail
 from app.extensions import db
 from app.mail import TemporaryMailError
 from devenv import pictures

@@ -9,7 +9,7 @@ import re
 import pytest
 from flask_babel import force_locale
 
-from app.auth import mails
+from app.accounts import mails
 from app.extensions import db
 from app.models import User, utcnow
 from app.tokens.service import make_token

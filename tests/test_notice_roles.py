@@ -5,7 +5,7 @@ left that the mail no longer comes there. Every notice is composed for both role
 import pytest
 from flask_babel import force_locale
 
-from app.auth import mails
+from app.accounts import mails
 from app.extensions import db
 from app.models import AddressHold, User, utcnow
 from tests.mailbox import text_of

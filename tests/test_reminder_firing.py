@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.reminders import service
+from app.notes import reminders as service
 from tests.apiclients import ApiClient, token_for
 from tests.mailbox import PUBLIC_URL, html_of, text_of
 from tests.reminding import (

@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from app.auth import ways_in
+from app.accounts import ways_in
 from app.extensions import db
 from app.models import (
     TITLE_MAX_LENGTH,

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from app.auth.throttle import client_subject
 from app.extensions import db
+from app.throttle import client_subject
 from devenv.visitors import PASSWORD, Browser, RouterBrowser, Visitor
 from tests.databases import run_sql
 

@@ -1,11 +1,11 @@
-"""The registry of the ways into an account (app/auth/ways_in.py) is complete: every model
+"""The registry of the ways into an account (app/accounts/ways_in.py) is complete: every model
 that keeps a secret, a credential or a link is in it, or is named here with why it lets
 nobody in. A new credential that is not registered fails here before a recovery forgets it.
 No database needed: the models' columns are read from SQLAlchemy's metadata."""
 
 import re
 
-from app.auth.ways_in import WAYS_IN
+from app.accounts.ways_in import WAYS_IN
 from app.extensions import db
 
 # A column whose name says it holds a secret, a credential or a link's token.
@@ -31,7 +31,7 @@ def test_every_model_with_a_secret_or_a_link_is_a_registered_way_in():
         for model in mapped_models()
         if credential_columns(model) and model not in registered and model not in NOT_WAYS_IN
     ]
-    assert not forgotten, f"register in app/auth/ways_in.py what ends each: {forgotten}"
+    assert not forgotten, f"register in app/accounts/ways_in.py what ends each: {forgotten}"
 
 
 def test_the_check_finds_the_credentials_it_must():

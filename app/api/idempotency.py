@@ -1,28 +1,16 @@
 """Idempotency-Key on note creation: the same key within 24 hours answers the same note.
 
-Kept in PostgreSQL (IdempotencyKey, unique per account and key), so every web process
-shares them. The key remembers a digest of the body: the same key with another body is
-refused (422), not answered with a note made of something else.
+The keys are kept by app/notes/keys.py. The API refuses a key that is not 1 to 255
+printable ASCII characters, and a key sent again with another body (422): it is not
+answered with a note made of something else.
 """
 
-import hashlib
-import json
-from datetime import timedelta
-
 from flask_babel import gettext
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from app.api.problems import Problem
 from app.extensions import db
-from app.models import IDEMPOTENCY_KEY_MAX_LENGTH, IdempotencyKey, Note, utcnow
-
-KEPT = timedelta(hours=24)
-
-
-def digest_of(body):
-    """Return a digest of a request's validated body."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+from app.models import IDEMPOTENCY_KEY_MAX_LENGTH, Note
+from app.notes.keys import remembered
 
 
 def checked_key(key):
@@ -37,19 +25,8 @@ def checked_key(key):
     return key
 
 
-def remembered(user_id, key):
-    """Return the record of what the key made within KEPT, or None."""
-    return db.session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id,
-            IdempotencyKey.key == key,
-            IdempotencyKey.created_at > utcnow() - KEPT,
-        )
-    )
-
-
 def remembered_note(user_id, key, digest):
-    """Return the note the key made within KEPT, or None; refuse the key with another body."""
+    """Return the note the key made within 24 hours, or None; refuse the key with another body."""
     row = remembered(user_id, checked_key(key))
     if row is None:
         return None
@@ -62,20 +39,3 @@ def remembered_note(user_id, key, digest):
             ),
         )
     return db.session.get(Note, row.note_id)
-
-
-def remember(user_id, key, digest, note):
-    """Record that the key made `note` (a record older than KEPT is replaced); return False
-    when another request recorded the key meanwhile."""
-    fresh = {"request_digest": digest, "note_id": note.id, "created_at": utcnow()}
-    statement = (
-        insert(IdempotencyKey)
-        .values(user_id=user_id, key=key, **fresh)
-        .on_conflict_do_update(
-            index_elements=[IdempotencyKey.user_id, IdempotencyKey.key],
-            set_=fresh,
-            where=IdempotencyKey.created_at <= utcnow() - KEPT,
-        )
-        .returning(IdempotencyKey.id)
-    )
-    return db.session.execute(statement).scalar() is not None

@@ -16,7 +16,7 @@ from app.api import bp
 from app.api.auth import api_user
 from app.api.cursors import list_position, make_cursor, read_cursor
 from app.api.documented import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
-from app.api.idempotency import digest_of, remember, remembered_note
+from app.api.idempotency import remembered_note
 from app.api.problems import Problem
 from app.api.reminders import reminder_json, reminders_of, set_reminder
 from app.api.schemas import History, NoteChange, NoteCreate, NoteList, NoteOut, NotesQuery, TaskTick
@@ -25,6 +25,7 @@ from app.markdown import summary
 from app.models import Note
 from app.models.notes import SET_ASIDE
 from app.notes import history, service
+from app.notes.keys import digest_of, remember
 from app.notes.lookup import owned_note
 from app.notes.paging import (
     ARCHIVED_SHELF,

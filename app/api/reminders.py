@@ -3,7 +3,7 @@
 `at` is the reminder's wall-clock start in its zone and `next_at` the next time it fires,
 both RFC 3339 with that zone's offset. PATCH takes `{"at", "repeat"}` (and `private`) or
 null: an `at` with an offset is that instant on the account's clock; one without is the
-account's own clock. Every change goes through app/reminders/service.py.
+account's own clock. Every change goes through app/notes/reminders.py.
 """
 
 from zoneinfo import ZoneInfo
@@ -13,7 +13,8 @@ from sqlalchemy import select
 from app.api.problems import Problem
 from app.extensions import db
 from app.models import Reminder
-from app.reminders import schedule, service
+from app.notes import reminders as service
+from app.notes import schedule
 
 
 def reminders_of(note_ids):

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from app.models import BIGINT_MAX, CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from app.notes.changes import FEED_LIMIT_MAX
-from app.reminders.schedule import REPEATS
+from app.notes.schedule import REPEATS
 from app.tags import TAG_MAX_LENGTH, TAGS_PER_FILTER
 from app.validators import ALLOWED_CONTROLS
 

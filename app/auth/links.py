@@ -6,9 +6,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app import objects
-from app.auth import throttle, ways_in
-from app.auth.tasks import defer_notices
+from app import objects, throttle
+from app.accounts import ways_in
+from app.accounts.tasks import defer_notices
 from app.extensions import db
 from app.i18n.formats import local_time_writer
 from app.models import AddressHold, MailToken, User, lock_user, utcnow
@@ -86,7 +86,7 @@ def take_back(user, row, new_password):
     The one place both recoveries share (docs/mail.md, "The one rule"): the password changes
     (which voids every bound link), the address is confirmed (the link reached it: it is the
     holder's, whoever made the account with it), the link is spent, what the address
-    outranks is deleted, and the registry of the ways in (app/auth/ways_in.py) ends every one
+    outranks is deleted, and the registry of the ways in (app/accounts/ways_in.py) ends every one
     the owner's proofs did not make.
     """
     user.set_password(new_password)

@@ -19,8 +19,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from app import objects
-from app.auth import throttle
+from app import objects, throttle
+from app.accounts.sessions import sign_in
+from app.accounts.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.auth.forms import (
     NICKNAME_TAKEN,
     ConfirmForm,
@@ -39,9 +40,6 @@ from app.auth.links import (
     take_back,
     who_may_undo,
 )
-from app.auth.second_step import ask_for_code, second_step_on
-from app.auth.sessions import sign_in
-from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
 from app.forms import render_form
 from app.i18n.choice import is_time_zone, usual_time_zone
@@ -54,8 +52,9 @@ from app.models import (
     utcnow,
 )
 from app.offline.marks import CLEARED_AT_SIGN_OUT
-from app.passkeys.ceremonies import relying_party
-from app.passkeys.forms import PasskeyAnswerForm
+from app.second_step.ceremonies import relying_party
+from app.second_step.forms import PasskeyAnswerForm
+from app.second_step.session import ask_for_code, second_step_on
 from app.validators import is_same_site_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -363,7 +362,7 @@ def login():
         form.password.errors.append(LOGIN_FAILED)
         return login_page(form)
     throttle.forgive(form.email.data)
-    if second_step_on(user):  # not signed in until a code passes (app/auth/second_step.py)
+    if second_step_on(user):  # not signed in until a code passes (app/second_step/session.py)
         db.session.commit()  # a hash upgraded by check_password
         return ask_for_code(session, user, form.remember.data, target)
     user.start_session()

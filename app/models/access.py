@@ -303,7 +303,7 @@ class LoginThrottle(db.Model):
     (`login`), and one user's note writes (`note-writes`).
 
     An attempt counts as failed from the moment it starts until it succeeds, so parallel
-    guesses cannot slip past the limit (see app/auth/throttle.py).
+    guesses cannot slip past the limit (see app/throttle.py).
     """
 
     __tablename__ = "login_throttle"

@@ -4,7 +4,7 @@ A subscription is what the browser's PushManager hands over: the push service's 
 URL the worker POSTs to) and the browser's keys for reading what is sent (RFC 8291): its
 P-256 public key and a 16-byte auth secret. It opens nothing of the account; it is a way out
 of it, to a device, so it ends with the session that made it (a sign-out, a password
-change, a recovery) and with the account (app/auth/ways_in.py).
+change, a recovery) and with the account (app/accounts/ways_in.py).
 """
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Reminders on notes and the occurrences they fired (docs/reminders.md).
 
-A reminder keeps its wall-clock start and IANA zone with the RRULE (app/reminders/schedule.py)
+A reminder keeps its wall-clock start and IANA zone with the RRULE (app/notes/schedule.py)
 and `due_at`, the next moment it fires in UTC: the sooner of the rule's next occurrence
 (`next_at`) and a snooze (`snoozed_until`). Each firing is one ReminderOccurrence, unique per
 reminder and moment: that row, written in the transaction that queues its delivery, is what

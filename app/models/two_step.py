@@ -34,7 +34,7 @@ class TotpCredential(db.Model):
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[str] = mapped_column(Text)  # a Fernet token (app/two_step/totp.py)
+    secret: Mapped[str] = mapped_column(Text)  # a Fernet token (app/second_step/totp.py)
     last_time_step: Mapped[int] = mapped_column(BigInteger)
     enabled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -109,7 +109,7 @@ class RecoveryCode(db.Model):
 
 
 class TwoStepThrottle(db.Model):
-    """Wrong codes per account within a window, counted by app/auth/throttle.py like the
+    """Wrong codes per account within a window, counted by app/throttle.py like the
     password checks of login_throttle (a table of its own, so that no revision widens
     login_throttle's CHECK on its scopes)."""
 
@@ -128,7 +128,7 @@ class TwoStepThrottle(db.Model):
 class Passkey(db.Model):
     """A passkey (a WebAuthn credential) of an account: its id and public key as the
     authenticator made them, the name its owner gave it, and the newest challenge it answered,
-    so that an answer is accepted once (app/two_step/passkeys.py)."""
+    so that an answer is accepted once (app/second_step/ceremonies.py)."""
 
     __tablename__ = "passkey"
     __table_args__ = (

@@ -13,9 +13,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from app.auth import throttle
 from app.auth.forms import ResetPasswordForm
-from app.forms import Form
+from app.forms import Form, is_own_password
 from app.i18n.choice import LANGUAGES, is_time_zone, time_zone_choices
 from app.i18n.stored import translated_text
 from app.images import ImageError, check_signature
@@ -27,15 +26,6 @@ from app.validators import (
     strip,
     valid_email,
 )
-
-
-def is_own_password(form, field):
-    """Check the field holds the signed-in user's password, as throttled as a login."""
-    # A stolen session must not be a way around the login throttle.
-    throttle.spend_attempt(current_user.email)
-    if not current_user.check_password(field.data):
-        raise ValidationError(_l("That is not your current password."))
-    throttle.forgive(current_user.email)
 
 
 class PhotoForm(Form):

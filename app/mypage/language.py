@@ -5,7 +5,7 @@ the name `i18n`)."""
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from app.auth.tasks import tell_reading_changed
+from app.accounts.tasks import tell_reading_changed
 from app.extensions import db
 from app.i18n.choice import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
 from app.i18n.forms import UNKNOWN_LANGUAGE, LanguageForm

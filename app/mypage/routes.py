@@ -17,11 +17,9 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests, default_exceptions
 
-from app import objects
-from app.auth import throttle
-from app.auth.second_step import recent_step_needed
-from app.auth.sessions import lock_signed_in_account
-from app.auth.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
+from app import objects, throttle
+from app.accounts.sessions import lock_signed_in_account
+from app.accounts.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
 from app.errors import handle_http_error, wants_json
 from app.extensions import db
 from app.i18n.stored import translated_text
@@ -48,6 +46,7 @@ from app.mypage.forms import (
     SettingsForm,
 )
 from app.mypage.language import remember_language
+from app.second_step.session import recent_step_needed
 from app.shares.links import live_links
 
 bp = Blueprint("mypage", __name__, url_prefix="/mypage")

@@ -14,7 +14,6 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from app.auth.throttle import spend_preview
 from app.markdown import TASK_TEXT_LENGTH, cut, task_text
 from app.models import CONTENT_MAX_LENGTH
 from app.notes import service
@@ -22,6 +21,7 @@ from app.notes.forms import EditForm
 from app.notes.lookup import get_note
 from app.notes.routes import bp, save_form
 from app.notes.shelves import back_to
+from app.throttle import spend_preview
 
 TICKS = {"1": True, "0": False}  # the form's `done`
 

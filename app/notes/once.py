@@ -1,14 +1,14 @@
 """A new note from the form sent with an idempotency key (the outbox of app/static/drafts.js
 sends each waiting note with one): at most one note a key, whatever the number of sends.
 
-The keys live in the API's store (app/api/idempotency.py), under a prefix of their own so that
+The keys live beside the API's (app/notes/keys.py), under a prefix of their own so that
 a form's key and an API client's never answer each other's notes.
 """
 
-from app.api.idempotency import digest_of, remember, remembered
 from app.extensions import db
 from app.models import Note
 from app.notes import service
+from app.notes.keys import digest_of, remember, remembered
 
 FORM_KEY_PREFIX = "form:"
 

@@ -2,7 +2,7 @@
 
 Checked under the user's row lock, so two saves at once cannot both squeeze under a limit;
 the bytes are counted with octet_length(), which reads a long value's stored size without
-unpacking it. How fast notes may be written is app/auth/throttle.py's spend_note_write().
+unpacking it. How fast notes may be written is app/throttle.py's spend_note_write().
 """
 
 from flask import current_app

@@ -8,14 +8,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.attachments.panel import attachments_panel, attachments_read
 from app.extensions import db
 from app.forms import page_status
 from app.i18n.formats import local_time_writer
@@ -28,12 +26,10 @@ from app.notes.lookup import get_note
 from app.notes.once import create_once
 from app.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.notes.quota import QuotaFull
+from app.notes.reminders import reminder_of
 from app.offline.sharing import left_behind, prefill_shared
-from app.reminders.panel import push_panel, reminder_panel, reminder_shown
-from app.reminders.service import reminder_of
 from app.revalidation import fresh_until, revalidated
-from app.shares.links import count_live, live_links
-from app.shares.routes import NEW_LINK, links_shown, share_panel
+from app.shares.links import count_live
 from app.tags import TAGS_PER_FILTER, tag_name
 from app.validators import is_same_site_path
 
@@ -149,34 +145,6 @@ def create():
     db.session.commit()
     flash(gettext("Note saved."), "success")
     return redirect(url_for("notes.detail", note_id=note.id))
-
-
-@bp.get("/notes/<id:note_id>")
-@login_required
-def detail(note_id):
-    """Show one note with its attachments, share links and reminder; a 304 while none of
-    them changed (app/revalidation.py): what each shows is read, and the page made only if
-    it differs from the browser's copy."""
-    note = get_note(note_id, with_html=True)
-    files = attachments_read(note)
-    live, reminder = live_links(note.user_id, note.id), reminder_of(note.id)
-    push = push_panel(note.user_id)  # the account's browsers that get reminders pushed
-    return revalidated(
-        lambda: render_template(
-            "notes/detail.html",
-            note=note,
-            panel=attachments_panel(note, files),
-            sharing=share_panel(note, live),
-            reminding=reminder_panel(note, reminder=reminder, push=push),
-        ),
-        note.id,
-        note.revision,
-        files.shown(),
-        links_shown(live),
-        reminder_shown(reminder),
-        push,
-        once=NEW_LINK in session,  # a link just made, shown once
-    )
 
 
 def render_conflict(form, note):

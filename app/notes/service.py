@@ -25,15 +25,14 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import NotFound
 
 from app.attachments.uploads import delete_note_attachments, usage
-from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.markdown import render_stored, set_task, summary
 from app.models import Note, lock_user, utcnow
 from app.models.notes import SET_ASIDE
-from app.notes import changes, events, history
+from app.notes import changes, events, history, reminders
 from app.notes.quota import check_kept, check_many, check_room
-from app.reminders import service as reminders
 from app.tags import note_tags
+from app.throttle import spend_note_write
 
 TEXT = ("title", "content")
 

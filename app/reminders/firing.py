@@ -30,8 +30,9 @@ from app.models import (
     lock_user,
     utcnow,
 )
+from app.notes import reminders as service
 from app.notes import service as notes
-from app.reminders import links, service
+from app.reminders import links
 from app.reminders.subscriptions import push_offered
 
 HOUR = timedelta(hours=1)

@@ -10,7 +10,7 @@ from wtforms.widgets import DateTimeLocalInput
 
 from app.forms import Form
 from app.models.push import ENDPOINT_MAX_LENGTH
-from app.reminders.schedule import REPEATS
+from app.notes.schedule import REPEATS
 from app.validators import no_control_characters
 
 AT_FORMAT = "%Y-%m-%dT%H:%M"

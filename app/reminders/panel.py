@@ -8,9 +8,9 @@ from flask_babel import get_locale, gettext
 from app.i18n.choice import place_of, select_timezone
 from app.i18n.formats import local_time_writer
 from app.models import PushSubscription
-from app.reminders import schedule
+from app.notes import schedule
+from app.notes.reminders import reminder_of
 from app.reminders.forms import EVENING, REPEAT_LABELS, ReminderForm, quick_times
-from app.reminders.service import reminder_of
 from app.reminders.subscriptions import push_offered
 from app.revalidation import fresh_until
 

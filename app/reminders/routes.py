@@ -23,9 +23,11 @@ from app.attachments.panel import attachments_panel
 from app.extensions import db
 from app.i18n.choice import select_timezone
 from app.models import Note, PushSubscription, ReminderOccurrence, utcnow
+from app.notes import reminders as service
+from app.notes import schedule
 from app.notes import service as notes
 from app.notes.lookup import get_note
-from app.reminders import links, schedule, service, subscriptions
+from app.reminders import links, subscriptions
 from app.reminders.forms import PushEndpointForm, PushSubscriptionForm, ReminderForm
 from app.reminders.panel import reminder_panel
 from app.shares.routes import share_panel

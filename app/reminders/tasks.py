@@ -7,10 +7,11 @@ import procrastinate
 from flask import current_app
 
 from app import jobs
-from app.auth.tasks import MAIL_ATTEMPTS
+from app.accounts.tasks import MAIL_ATTEMPTS
 from app.extensions import db
 from app.mail import TemporaryMailError
-from app.reminders import firing, schedule
+from app.notes import schedule
+from app.reminders import firing
 
 logger = logging.getLogger("memo.reminders")
 blueprint = procrastinate.Blueprint()

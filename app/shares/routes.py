@@ -1,5 +1,6 @@
-"""Make, show and revoke share links: `POST /notes/<id>/share`, `GET /s/<token>`,
-`POST /shares/<id>/revoke`.
+"""Show and revoke share links: `GET /s/<token>`, `POST /shares/<id>/revoke`; the note page's
+share panel. A link is made on the note's page, `POST /notes/<id>/share`
+(app/pages/shares.py).
 
 The shared page shows the note's title, text and attachments (each through a link signed for
 this view, a few minutes long) and the owner's nickname, nothing else of the account. It is
@@ -26,13 +27,9 @@ from werkzeug.exceptions import TooManyRequests
 from wtforms import SelectField
 
 from app.attachments.uploads import download_url
-from app.auth.second_step import second_step_on
-from app.auth.throttle import spend_note_write
 from app.extensions import db
 from app.forms import Form
-from app.mail import link
 from app.models import Attachment
-from app.notes.lookup import get_note
 from app.shares import links
 from app.validators import is_same_site_path
 
@@ -59,26 +56,6 @@ class ShareForm(Form):
     """How long a new link works (the note page writes the same field itself)."""
 
     expires_days = SelectField(_l("Link works for"), choices=EXPIRY_CHOICES)
-
-
-@bp.post("/notes/<id:note_id>/share")
-@login_required
-def share(note_id):
-    """Make a link to one note; the note page then shows it, once."""
-    note = get_note(note_id)
-    form = ShareForm()
-    if not form.validate_on_submit():
-        abort(400, gettext("Choose how long the link works: 1, 7 or 30 days, or until revoked."))
-    spend_note_write(current_user.id)
-    try:
-        days = int(form.expires_days.data or 0) or None
-        token = links.make_link(note, days, made_with_second_step=second_step_on(current_user))
-    except links.TooManyLinks:
-        flash(str(TOO_MANY_LINKS % {"num": current_app.config["SHARES_PER_USER"]}), "error")
-        return redirect(url_for("notes.detail", note_id=note.id))
-    db.session.commit()
-    session[NEW_LINK] = {"note_id": note.id, "url": link("shares.shared", token=token)}
-    return redirect(url_for("notes.detail", note_id=note.id))
 
 
 @bp.post("/shares/<id:link_id>/revoke")

@@ -4,9 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
-from app.forms import Form
+from app.forms import Form, is_own_password
 from app.models import TOKEN_MAX_DAYS, TOKEN_NAME_MAX_LENGTH
-from app.mypage.forms import is_own_password
 from app.tokens import service
 from app.validators import PASSWORD_GIVEN, strip
 

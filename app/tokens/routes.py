@@ -12,10 +12,10 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from app.auth.second_step import recent_step_needed
-from app.auth.sessions import lock_signed_in_account
-from app.auth.tasks import defer_notices
+from app.accounts.sessions import lock_signed_in_account
+from app.accounts.tasks import defer_notices
 from app.extensions import db
+from app.second_step.session import recent_step_needed
 from app.tokens import service
 from app.tokens.forms import TokenForm
 

@@ -134,7 +134,7 @@ def reset(user):
 
 def password_changed(user, to=None, actor=None, farewell=False, ended=None):
     """Tell the addresses with standing that the password changed; after a reset, what the
-    recovery ended (`ended`: app/auth/ways_in.py's Ended)."""
+    recovery ended (`ended`: app/accounts/ways_in.py's Ended)."""
     subject = gettext("Your Memo password was changed")
     context = {"ended": ended}
     return notice(

@@ -16,18 +16,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
-from app.auth import throttle, ways_in
-from app.auth.mails import local_time
-from app.auth.second_step import (
-    ask_for_recent_second_step,
-    mark_passed,
-    pending_sign_in,
-    recent_second_step,
-    recent_step_needed,
-    second_step_on,
-)
-from app.auth.sessions import lock_signed_in_account, sign_in
-from app.auth.tasks import defer_notices
+from app import throttle
+from app.accounts import ways_in
+from app.accounts.mails import local_time
+from app.accounts.sessions import lock_signed_in_account, sign_in
+from app.accounts.tasks import defer_notices
 from app.extensions import db
 from app.models import (
     Passkey,
@@ -37,15 +30,26 @@ from app.models import (
     lock_user,
     utcnow,
 )
-from app.passkeys.ceremonies import relying_party
-from app.passkeys.forms import (
+from app.second_step import totp
+from app.second_step.ceremonies import relying_party
+from app.second_step.forms import (
+    CodeForm,
+    LostForm,
     PasskeyAnswerForm,
     PasskeyOptionsForm,
+    PasswordConfirmForm,
     RemovePasskeyForm,
     RenamePasskeyForm,
+    TotpSetupForm,
 )
-from app.two_step import totp
-from app.two_step.forms import CodeForm, LostForm, PasswordConfirmForm, TotpSetupForm
+from app.second_step.session import (
+    ask_for_recent_second_step,
+    mark_passed,
+    pending_sign_in,
+    recent_second_step,
+    recent_step_needed,
+    second_step_on,
+)
 from app.validators import is_same_site_path
 
 bp = Blueprint("two_step", __name__)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Reminder, lock_user, utcnow
-from app.reminders import schedule
+from app.notes import schedule
 
 # A one-time reminder may be set for the minute that is passing (the sweeper fires it).
 GRACE = timedelta(minutes=1)

@@ -5,8 +5,8 @@ import logging
 import procrastinate
 from flask import current_app
 
-from app import jobs
-from app.auth import mails, throttle
+from app import jobs, throttle
+from app.accounts import mails
 from app.extensions import db
 from app.mail import TemporaryMailError, recipient_id
 from app.models import AddressHold, LoginSession, MailToken, TwoStepThrottle, utcnow
@@ -25,7 +25,7 @@ MAIL_ATTEMPTS = 16
     retry=jobs.retrying(MAIL_ATTEMPTS, errors=(*jobs.TRANSIENT_ERRORS, TemporaryMailError)),
 )
 def send_account_mail(kind, user_id=None, **details):
-    """Send mail `kind` (see app/auth/mails.py) for account `user_id`."""
+    """Send mail `kind` (see app/accounts/mails.py) for account `user_id`."""
     mails.deliver(kind, user_id, **details)
 
 

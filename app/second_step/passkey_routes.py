@@ -22,22 +22,23 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import throttle, ways_in
-from app.auth.second_step import mark_passed, pending_sign_in, recent_step_needed, second_step_on
-from app.auth.sessions import lock_signed_in_account, sign_in
-from app.auth.tasks import defer_notices
+from app import throttle
+from app.accounts import ways_in
+from app.accounts.sessions import lock_signed_in_account, sign_in
+from app.accounts.tasks import defer_notices
 from app.extensions import db
 from app.models import Passkey, SecondStepRecovery, User, utcnow
-from app.passkeys import ceremonies
-from app.passkeys.forms import (
+from app.second_step import ceremonies
+from app.second_step.forms import (
     AddPasskeyForm,
     PasskeyAnswerForm,
     PasskeyOptionsForm,
     RemovePasskeyForm,
     RenamePasskeyForm,
 )
-from app.two_step.routes import recovery_codes_page, security_page
-from app.two_step.totp import new_recovery_codes
+from app.second_step.routes import recovery_codes_page, security_page
+from app.second_step.session import mark_passed, pending_sign_in, recent_step_needed, second_step_on
+from app.second_step.totp import new_recovery_codes
 from app.validators import is_same_site_path
 
 bp = Blueprint("passkeys", __name__)
