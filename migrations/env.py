@@ -136,6 +136,7 @@ def apply_skipped_revisions(connection, conf_args):
     if not history.skipped and not history.relinked:
         logger.info("Nothing to apply: every revision below the database's head is recorded")
         return
+    connection.commit()  # end the check's reads: each skipped revision begins its own transaction
     # One transaction per revision, begun by apply_skipped() itself.
     context.configure(connection=connection, **{**conf_args, "transaction_per_migration": False})
     repair.apply_skipped(context.get_context(), connection, history)
