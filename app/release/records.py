@@ -66,7 +66,7 @@ class Recorder:
         self.write(ctx.connection)
 
     def write(self, connection):
-        """Write what is kept as far as the record can hold it; return whether it could all."""
+        """Write what is kept as far as the record can hold it (in full once it is complete)."""
         columns = record_columns(connection)
         complete = columns >= RECORD_COLUMNS
         if complete and self.backfill:
@@ -77,7 +77,6 @@ class Recorder:
                 write_record(connection, script, columns=columns)
         if complete:
             self.incomplete.clear()
-        return complete
 
 
 def write_record(connection, script, note=None, columns=None):
