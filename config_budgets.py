@@ -108,7 +108,7 @@ class Budgets:
     EXPORT_KEEP = timedelta(hours=24)
     EXPORT_DOWNLOAD_SECONDS = 300
 
-    # Two-step sign-in (docs/security.md, "Two-step sign-in": each of these in its budget).
+    # Two-step sign-in (docs/security/two-step.md, "Two-step sign-in": each of these in its budget).
     TOTP_SETUP_LIFETIME, TWO_STEP_PENDING = timedelta(minutes=15), timedelta(minutes=5)
     TWO_STEP_RECENT = timedelta(minutes=10)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)

@@ -13,5 +13,5 @@ except ConfigError as error:
 
 # What start-up made (the app, the libraries' modules and data) lives as long as the process:
 # frozen, the collector's full passes stop walking it again every few thousand allocations.
-# bench/cpu.py: about -9 % of a page's CPU (docs/performance.md).
+# The in-process CPU benchmark of then: about -9 % of a page's CPU (docs/performance.md).
 gc.freeze()

@@ -1,7 +1,8 @@
 """What the web knows of the schema: its version, and whether a newer one is safe to serve.
 
 /readyz reads these, and so does the release phase (app/release/). They only read:
-the record of applied revisions (table `schema_revisions`) is written by the release phase.
+the record of applied revisions (table `schema_revisions`, made by revision 0034) is written
+by the release phase.
 The head the code was written for is one line, migrations/head.txt, written with
 migrations/frozen.txt by scripts/freeze_revisions.py; the rest of the chain (for a database
 ahead of this release) is read from the revision files' text: importing them would load

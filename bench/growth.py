@@ -5,7 +5,7 @@
 
 Seeds one user per size (bench/web.py's notes: a title and 384 characters of text, a
 minute apart, every note containing the word "benchmark" and three of them "zanzibar"),
-then, in-process with Flask's test client as bench/cpu.py does (ProductionConfig behind a
+then, in-process with Flask's test client (bench/seeding.py, `memo_app`: ProductionConfig behind a
 pretend HTTPS router, signed in through the login form), times for each user:
 
 - the notes list's first page and its last (`/?after=0-0`);
@@ -28,8 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.cpu import ROUTER, memo_app, sign_in
-from bench.seeding import Database, seed_user
+from bench.seeding import ROUTER, Database, memo_app, seed_user, sign_in_through_the_router
 from devenv import services
 from devenv.visitors import PASSWORD
 
@@ -96,7 +95,7 @@ def measure(app, users, requests):
     figures = {}
     for size, (email, user_id) in users.items():
         client = app.test_client(use_cookies=False)
-        cookie, _ = sign_in(app, email)
+        cookie, _ = sign_in_through_the_router(app, email)
         headers = {**ROUTER, "Cookie": cookie}
         figures[size] = {
             "list, first page": time_page(client, "/", headers, requests),

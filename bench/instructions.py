@@ -31,9 +31,8 @@ import tempfile
 from pathlib import Path
 
 from bench.callgrind import Callgrind
-from bench.cpu import ROUTER, memo_app, sign_in
 from bench.front_cpu import front_of
-from bench.seeding import Database, seed_fortunes
+from bench.seeding import ROUTER, Database, memo_app, seed_fortunes, sign_in_through_the_router
 from devenv import ROOT, services
 from devenv.visitors import PASSWORD, RouterBrowser
 
@@ -127,7 +126,7 @@ def pages_to_serve(app, accounts):
     """Sign every account in; return {page: [path, headers]} and check what the list shows."""
     from app.revalidation import SCRIPTS_COOKIE
 
-    cookie, note_path = sign_in(app, accounts["reader"])
+    cookie, note_path = sign_in_through_the_router(app, accounts["reader"])
     # A browser that runs Memo's scripts gets the list and a note tagged (app/revalidation.py).
     scripts = {"Cookie": f"{cookie}; {SCRIPTS_COOKIE}=1"}
     cookie = {"Cookie": cookie}

@@ -1,20 +1,29 @@
 """The benchmarks' shared start: the embedded PostgreSQL, seeded users and fortunes, a sign-in.
 
-bench/web.py, cpu.py, growth.py, memory.py and front_cpu.py all start this way; conflicts.py and
-search_abuse.py serve Memo with `served_memo`.
+bench/web.py, growth.py, memory.py, instructions.py and front_cpu.py all start this way;
+growth.py and instructions.py serve Memo in-process (`memo_app`, `sign_in_through_the_router`);
+conflicts.py and search_abuse.py serve it with `served_memo`.
 """
 
+import os
 import re
 import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from devenv import services
-from devenv.liveserver import LiveServer, production_environment, release_phase
-from devenv.visitors import PASSWORD
+from devenv import ROOT, services
+from devenv.liveserver import (
+    LOCAL_MAIL_SETTINGS,
+    LiveServer,
+    production_environment,
+    release_phase,
+)
+from devenv.visitors import PASSWORD, RouterBrowser
 
 NOTE_LINK = re.compile(r'href="(/notes/\d+)"')
+# The pretend HTTPS router in front of the in-process app (ProxyFix reads these).
+ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
 FORTUNES = [
     "fortune: No such file or directory",
@@ -165,3 +174,51 @@ def served_memo(name, **settings):
             server.stop()
         store.stop()
         postgres.cleanup()
+
+
+def memo_app(database, log_level):
+    """Return Memo under ProductionConfig (wsgi.py's app), migrated, logging to /dev/null."""
+    from flask_migrate import upgrade
+
+    from app import migrating
+
+    os.environ.update(
+        APP_SETTINGS="config.ProductionConfig",
+        SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
+        DATABASE_URL=database.memo_url,
+        # The note page signs an upload form: keys and an endpoint are all signing needs
+        # (nothing here talks to the store). Without keys it would show "store down".
+        S3_BUCKET="memo-bench",
+        S3_ENDPOINT_URL="http://127.0.0.1:9",
+        **services.LOCAL_CREDENTIALS,
+        LOG_LEVEL=log_level,
+        **LOCAL_MAIL_SETTINGS,
+    )
+    # The request log goes to stdout, as under gunicorn; formatting it still costs CPU.
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
+    from wsgi import app  # made as gunicorn's workers make it, with what wsgi.py does after
+
+    migrating.init_app(app)  # only to migrate: gunicorn's workers set up no Flask-Migrate
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    sys.stdout = sys.__stdout__
+    return app
+
+
+def sign_in_through_the_router(app, email):
+    """Sign in with the login form, as through the router; return the session cookie and a note.
+
+    The measured requests then send that cookie themselves (a client without a cookie jar).
+    """
+    client = app.test_client()
+    browser = RouterBrowser(client, address=ROUTER["X-Forwarded-For"])
+    response = browser.login(email)
+    assert response.status_code == 302, response.status_code
+    page = browser.get("/").get_data(as_text=True)
+    note_path = NOTE_LINK.search(page).group(1)
+    note_page = browser.get(note_path).get_data(as_text=True)
+    assert 'class="upload"' in note_page, "the note page shows no upload form to measure"
+    # The first page adds the CSRF secret to the session: the cookie is taken after it, as a
+    # browser keeps the one it was last sent (with the login's cookie, every page re-signed it).
+    cookie = f"session={client.get_cookie('session').value}"
+    return cookie, note_path

@@ -7,7 +7,7 @@ and at a minimum average rate, within its size limit) before gunicorn sees it, a
 response whole from gunicorn however slowly the client reads it. So a slow, stalled or
 vanished client holds no gunicorn thread and no database connection, and a body cut short
 never reaches Flask. What one client, one account and the dyno may hold is bounded
-(front/budgets.py). See docs/security.md, "The request front".
+(front/budgets.py). See docs/security/front.md, "The request front".
 
 It is one asyncio process (on uvloop); h11 (python-hyper's HTTP/1.1 library, pinned in
 requirements.txt) does the HTTP framing, both towards clients and towards gunicorn, and

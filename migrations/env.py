@@ -4,13 +4,15 @@ Differences from the template: one transaction per revision (online and in `--sq
 a migration session with timeouts and the upgraders' lock, retries of a revision that waits
 too long for a lock, the record of applied revisions, and a database ahead of this code (a
 platform rollback) left alone by `flask db upgrade` when every newer revision is backward
-compatible. `flask db upgrade` first checks that record against this code's chain and refuses
-a history that disagrees (app/release/history.py); `flask release apply-skipped` runs
-what it skipped.
+compatible. The record's table is revision 0034's: until it exists, the revisions that ran
+are kept and recorded in that revision's transaction (app/release/records.py, Recorder).
+`flask db upgrade` first checks that record against this code's chain and refuses a history
+that disagrees (app/release/history.py); `flask release apply-skipped` runs what it skipped.
 """
 
 import logging
 from contextlib import contextmanager
+from functools import partial
 from logging.config import fileConfig
 
 from alembic import context
@@ -104,7 +106,6 @@ def run_migrations_online():
 
     conf_args = configure_args()
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    conf_args["on_version_apply"] = [records.record_revision]
 
     with migration_connection() as connection, session.migration_session(connection, settings):
 
@@ -116,15 +117,16 @@ def run_migrations_online():
         if config.attributes.get("apply_skipped"):
             apply_skipped_revisions(connection, conf_args)
             return
-        history = None
+        recorder = records.Recorder()
         if is_release_phase():
             if records.accept_newer_schema(connection, script_directory):
                 return
             strict = settings["MIGRATION_STRICT"]
             history = release_history.validate_history(connection, script_directory, strict)
-        records.ensure_compatibility_record(connection)
-        if history is not None:
-            repair.backfill_record(connection, history)
+            recorder.backfill = partial(repair.backfill_record, history=history)
+            recorder.write(connection)  # at once if the record is complete (revision 0034 ran)
+            connection.commit()
+        conf_args["on_version_apply"] = [recorder]
         session.run_with_retries(connection, migrate, settings, script_directory)
 
 
@@ -134,7 +136,7 @@ def apply_skipped_revisions(connection, conf_args):
     if not history.skipped and not history.relinked:
         logger.info("Nothing to apply: every revision below the database's head is recorded")
         return
-    records.ensure_compatibility_record(connection)
+    connection.commit()  # end the check's reads: each skipped revision begins its own transaction
     # One transaction per revision, begun by apply_skipped() itself.
     context.configure(connection=connection, **{**conf_args, "transaction_per_migration": False})
     repair.apply_skipped(context.get_context(), connection, history)

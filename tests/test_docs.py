@@ -21,6 +21,7 @@ from devenv import ROOT
 from tests.variables import CONFIGURATION, env_example_names, variables_read
 
 DOCS = [ROOT / "README.md", ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS += sorted((ROOT / "docs" / "security").glob("*.md"))
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 # A path in backticks under one of the repository's own folders: `app/models/access.py`.
 NAMED_PATH = re.compile(
@@ -194,7 +195,7 @@ def test_numbers_the_docs_state_are_the_codes():
         assert (ROOT / "docs" / doc).read_text().count(retried) == times, (doc, retried)
     assert MAIL_ATTEMPTS == STORE_ATTEMPTS == 16  # the docs say 16 of both
     challenge = f"challenge ({len(generate_challenge())} random bytes"
-    assert challenge in (ROOT / "docs" / "security.md").read_text()
+    assert challenge in (ROOT / "docs" / "security" / "two-step.md").read_text()
     # The API's search pages by keyset over the ranked matches; the search page by number.
     api = " ".join((ROOT / "docs" / "api.md").read_text().split())
     assert f"at most the newest {MAX_RANKED:,}" in api and "Both page by keyset" in api

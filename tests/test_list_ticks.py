@@ -2,7 +2,7 @@
 offered for a note's first open items, version-checked, back to the same list page and row.
 
 Each attack on it is kept here: markup in a task's text, another account's note, a stale
-tick, an item that is not there, a missing CSRF token (docs/security.md).
+tick, an item that is not there, a missing CSRF token (docs/security/notes.md).
 """
 
 from html import unescape

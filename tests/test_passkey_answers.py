@@ -1,4 +1,4 @@
-"""Passkeys' answers that lie (docs/security.md, "Passkeys"): a replayed answer, a phishing
+"""Passkeys' answers that lie (docs/security/two-step.md, "Passkeys"): a replayed answer, a phishing
 site's origin, no user verification, another account's passkey or credential id, a forged
 signature, a key that could never sign, a framed ceremony, answers that are no credential.
 A passkey in software (tests/passkeying.py), real PostgreSQL."""

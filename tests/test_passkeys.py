@@ -1,8 +1,8 @@
-"""Passkeys as their owner and a thief with her session or password use them (docs/security.md,
-"Passkeys"): adding one, signing in with it alone or after the password, recovery codes,
-removing it, the reset and the undo link, the limits, a name. A passkey in software
-(tests/passkeying.py); answers that lie are tried in tests/test_passkey_answers.py. Real
-PostgreSQL, the real queue and SMTP server."""
+"""Passkeys as their owner and a thief with her session or password use them
+(docs/security/two-step.md, "Passkeys"): adding one, signing in with it alone or after the
+password, recovery codes, removing it, the reset and the undo link, the limits, a name. A
+passkey in software (tests/passkeying.py); answers that lie are tried in
+tests/test_passkey_answers.py. Real PostgreSQL, the real queue and SMTP server."""
 
 import json
 from datetime import timedelta

@@ -182,7 +182,7 @@ def test_an_address_left_more_than_7_days_ago_can_undo_nothing(app, verified, ma
     assert mailbox.users(app) == [OWNERS_OTHER]
 
 
-# --- The attack on the model itself (docs/security.md): what the first answer missed -------
+# --- The attack on the model itself (docs/security/accounts.md): what the first answer missed
 
 
 def test_after_the_owners_recovery_the_intruders_address_has_no_standing(

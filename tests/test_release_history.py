@@ -117,8 +117,11 @@ def test_a_revision_whose_code_changed_warns_and_under_strict_is_refused(upgrade
 
 
 def test_an_older_releases_record_is_backfilled_saying_what_was_assumed(upgraded):
-    # 0001-0003 ran before the record existed; the rest were recorded by a release that
-    # kept neither checksums nor notes.
+    # A database at 0033 (the last revision before the record was a revision's) where
+    # 0001-0003 ran before the record existed, and the rest were recorded by a release that
+    # kept neither checksums nor notes: 0034 adds the columns, then the backfill fills them.
+    code, output = flask_db(upgraded, "downgrade", "0033")
+    assert code == 0, output
     execute(
         upgraded,
         "DELETE FROM schema_revisions WHERE revision <= '0003'",
@@ -128,8 +131,7 @@ def test_an_older_releases_record_is_backfilled_saying_what_was_assumed(upgraded
     assert code == 0, output
     assert "assumed 0001, 0002, 0003 ran, as this release's chain says" in output
     chain = [script.revision for script in reversed(list(script_directory().walk_revisions()))]
-    # Every revision after 0003, up to whichever is the head now.
-    assert f"checksums of {', '.join(chain[3:])} taken" in output
+    assert f"checksums of {', '.join(chain[3 : chain.index('0033') + 1])} taken" in output
     rows = {row[0]: row for row in record(upgraded)}
     assert rows["0001"][4] == "backfilled: ran before the record existed"
     assert rows["0004"][4].startswith("checksum backfilled by release")

@@ -1,6 +1,6 @@
 """Attacks on the one rule (docs/mail.md), played as the intruder who knows the password, in
-orders no earlier test tried (docs/security.md, "The ways in: threat list"). Each attempt is
-kept here, as it failed against the result."""
+orders no earlier test tried (docs/security/accounts.md, "The ways in: threat list"). Each
+attempt is kept here, as it failed against the result."""
 
 from datetime import timedelta
 

@@ -1,6 +1,6 @@
 """The account takeovers of issue #58 (an attack on 9a07473), each played as the intruder who
 knows only the password played it; every test here failed on 9a07473 (docs/mail.md, "The
-one rule"; docs/security.md, "Account takeovers so far")."""
+one rule"; docs/security/accounts.md, "Every account takeover found so far")."""
 
 import re
 from datetime import timedelta

@@ -1,5 +1,5 @@
-"""Two-step sign-in with an authenticator app (docs/security.md, "Two-step sign-in"): set up
-with a real pyotp code, signing in asks for one, each code works once, wrong codes are
+"""Two-step sign-in with an authenticator app (docs/security/two-step.md, "Two-step sign-in"):
+set up with a real pyotp code, signing in asks for one, each code works once, wrong codes are
 throttled in PostgreSQL, and neither a reset, remember-me nor a stolen session gets past it.
 Real PostgreSQL, the real queue and SMTP server."""
 

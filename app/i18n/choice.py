@@ -176,7 +176,7 @@ def template_gettext(translations):
     callable, three Context.call()s, then looks the catalog up. Bound once a render to the
     catalog, the notes list (17 words) went from 3.65 to 3.29 ms of CPU in English and 3.48
     to 3.28 in Korean, and the note page (28) from 4.82 to 4.59 and 4.50 to 4.29: 5-10 %
-    (bench/cpu.py's setting, in one process, best of 25; docs/performance.md).
+    (the in-process CPU benchmark of then, best of 25; docs/performance.md).
     """
 
     @pass_eval_context

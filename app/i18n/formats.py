@@ -63,8 +63,8 @@ def pattern_writer(locale, pattern):
     Babel's format_datetime reads the pattern's month and period names out of the locale's
     data on every call, through several lookups a field. This reads them once a process (a
     language and a pattern) and writes a time with one `%`: the notes list (20 times) went
-    from 5.67 to 5.23 ms of CPU in English and 4.60 to 4.15 in Korean, 8-10 % (bench/cpu.py's
-    setting, in one process; docs/performance.md). The names and the pattern's parts are
+    from 5.67 to 5.23 ms of CPU in English and 4.60 to 4.15 in Korean, 8-10 % (the in-process
+    CPU benchmark of then; docs/performance.md). The names and the pattern's parts are
     still Babel's, and a test holds the output to Babel's byte for byte. Fields other than
     the date's numbers, month names and AM/PM, and the named formats ("medium"), are None:
     Babel writes those.
@@ -145,7 +145,7 @@ def time_elements():
     kept: Flask-Babel's get_locale() and get_timezone() go through `g` on every call (three
     context lookups each), and the notes list writes 20 times. Looked up once a render, the
     list went from 3.78 to 3.49 ms of CPU in English and 4.70 to 4.32 in Korean, 8 %
-    (bench/cpu.py's setting, in one process; docs/performance.md).
+    (the in-process CPU benchmark of then; docs/performance.md).
     """
     writers = {}
 

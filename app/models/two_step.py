@@ -1,5 +1,5 @@
 """The second step of signing in: an authenticator app's secret, passkeys, recovery codes,
-and the throttle of wrong codes (docs/security.md, "Two-step sign-in")."""
+and the throttle of wrong codes (docs/security/two-step.md, "Two-step sign-in")."""
 
 from datetime import datetime, timedelta
 

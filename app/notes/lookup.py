@@ -38,7 +38,8 @@ def owned_note(user_id, note_id, in_trash=False, with_html=False):
     it without, either with `in_trash=None`. The pages and the API (app/api/) find notes so.
 
     Built per request: a statement prebuilt at import saved 2.3 % of the note page's CPU in
-    bench/cpu.py, under the 3 % that would pay for bending the idiom (docs/performance.md).
+    the in-process CPU benchmark of then, under the 3 % that would pay for bending the idiom
+    (docs/performance.md).
     """
     where = [Note.id == note_id, Note.user_id == user_id]
     if in_trash is not None:

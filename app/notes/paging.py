@@ -92,9 +92,9 @@ class NotePage:
 # The list's queries run on the table as plain Core and yield rows, not ORM objects: no
 # identity map and no ORM compile step. Each is built once with bound parameters, so a
 # request only binds values: building one costs 0.16 ms, 2.3 % of the first page's CPU and
-# 4.6 % of an older or newer page's, which runs two (bench/cpu.py's setting; see
-# docs/performance.md). A row has the attributes the list shows; app/notes/listing.py reads
-# them in LISTED's order (its COLUMNS, checked at import). The API asks the same statements
+# 4.6 % of an older or newer page's, which runs two (the in-process CPU benchmark of then;
+# see docs/performance.md). A row has the attributes the list shows; app/notes/listing.py
+# reads them in LISTED's order (its COLUMNS, checked at import). The API asks the same statements
 # for whole notes (`whole`): the same conditions, order and cursor, other columns.
 NOTES = Note.__table__
 REMINDERS = Reminder.__table__

@@ -43,7 +43,7 @@ def note_url_format(endpoint, **values):
     """Return `endpoint`'s URL for any note as a format string: "/notes/{}" for notes.detail.
 
     A list page needs two URLs a note. Forty url_for calls cost 0.25 ms, 3.8 % of the list's
-    CPU in bench/cpu.py's setting (docs/performance.md); str.format, 0.03 ms.
+    CPU in the in-process CPU benchmark of then (docs/performance.md); str.format, 0.03 ms.
     """
     url = url_for(endpoint, note_id=ANY_NOTE_ID, **values)
     # Braces elsewhere in the URL (a mount point's name, say) must stay literal.

@@ -5,9 +5,10 @@ way round):
 - session: the session's lock and statement timeouts, the advisory lock that makes this run
   the only upgrader, and retries (jittered backoff) of a revision that waits too long for a
   lock, then one line naming it and its cause;
-- records: the record of applied revisions, table `schema_revisions` (each one's parent,
-  checksum, time, release and `backward_compatible` mark), and the platform rollback's case,
-  a database ahead of this code whose newer revisions are all marked backward compatible;
+- records: the record of applied revisions, table `schema_revisions`, which revision 0034
+  makes (each one's parent, checksum, time, release and `backward_compatible` mark, kept
+  until that table exists), and the platform rollback's case, a database ahead of this
+  code whose newer revisions are all marked backward compatible;
 - history: before migrating, the record is compared with this code's chain, and a history
   that disagrees (a relinked revision, skipped ancestors) is refused; `flask release
   apply-skipped` runs what was skipped;

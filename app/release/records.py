@@ -17,74 +17,108 @@ from app.schema import COMPAT_TABLE, RollbackRefused, check_rollback
 logger = logging.getLogger("memo.migrations")
 
 
-def ensure_compatibility_record(connection):
-    """Create the record of applied revisions, or add the columns this release writes."""
-    connection.execute(
-        text(
-            f"CREATE TABLE IF NOT EXISTS {COMPAT_TABLE} ("
-            " revision varchar(32) PRIMARY KEY,"
-            " down_revision varchar(32),"
-            " backward_compatible boolean NOT NULL,"
-            " description text NOT NULL DEFAULT '',"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
+# The columns this release writes; the first five since the record began, the last three
+# since the release that validates the history (revision 0034 adds any that are missing).
+RECORD_COLUMNS = frozenset(
+    ("revision", "down_revision", "backward_compatible", "description", "applied_at")
+    + ("checksum", "release", "note")
+)
+
+
+def record_columns(connection):
+    """Return the record's columns: none before revision 0034 created it on a new database."""
+    return set(
+        connection.scalars(
+            text(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = :table"
+            ),
+            {"table": COMPAT_TABLE},
         )
     )
-    # Added by the release that validates the history (issue 19); older releases
-    # write rows without them, which the validation reads as "not known". Checked first:
-    # ALTER TABLE takes its lock even when every column exists, and /readyz reads the table.
-    present = connection.scalar(
+
+
+class Recorder:
+    """Alembic's on_version_apply: each revision's record, in the revision's own transaction.
+
+    Revision 0034 creates the record, so on a new database the revisions before it run
+    before it exists, and on one an older release left, before it has every column: what the
+    record cannot hold yet is kept, and written in full in the transaction of the revision
+    that completes it, after `backfill` (the release phase's, for what earlier runs left
+    unrecorded). A revision whose record is written in part is written again then.
+    """
+
+    def __init__(self, backfill=None):
+        self.backfill = backfill
+        self.incomplete = []
+
+    def __call__(self, ctx, step, heads, run_args):
+        if ctx.as_sql or step.is_stamp:
+            return
+        if not step.is_upgrade:
+            if record_columns(ctx.connection):
+                ctx.connection.execute(
+                    text(f"DELETE FROM {COMPAT_TABLE} WHERE revision = :revision"),
+                    {"revision": step.up_revision_id},
+                )
+            return
+        self.incomplete.append(step.up_revision)
+        self.write(ctx.connection)
+
+    def write(self, connection):
+        """Write what is kept as far as the record can hold it (in full once it is complete)."""
+        columns = record_columns(connection)
+        complete = columns >= RECORD_COLUMNS
+        if complete and self.backfill:
+            self.backfill(connection)
+            self.backfill = None
+        if columns:
+            for script in self.incomplete:
+                write_record(connection, script, columns=columns)
+        if complete:
+            self.incomplete.clear()
+
+
+def write_record(connection, script, note=None, columns=None):
+    """Record `script` as applied now, on top of the parent it names, with its checksum.
+
+    Into the columns the record has (`columns`, else read): an older release's lacks the
+    checksum, release and note until revision 0034 adds them.
+    """
+    values = {
+        "revision": script.revision,
+        "down_revision": parent_of(script),
+        "backward_compatible": bool(getattr(script.module, "backward_compatible", False)),
+        "description": (script.doc or "").strip().splitlines()[0][:200],
+        "checksum": script_checksum(script),
+        "release": release_commit(),
+        "note": note,
+    }
+    present = record_columns(connection) if columns is None else columns
+    names = [name for name in values if name in present]
+    updates = [f"{name} = EXCLUDED.{name}" for name in names if name != "revision"]
+    connection.execute(
         text(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = :table"
-            " AND column_name IN ('checksum', 'release', 'note')"
+            f"INSERT INTO {COMPAT_TABLE} ({', '.join(names)})"
+            f" VALUES ({', '.join(':' + name for name in names)})"
+            f" ON CONFLICT (revision) DO UPDATE SET {', '.join(updates)}, applied_at = now()"
         ),
-        {"table": COMPAT_TABLE},
+        {name: values[name] for name in names},
     )
-    if present < 3:
+
+
+def update_record(connection, revision, **values):
+    """Set `values` in `revision`'s record, leaving out the columns the record lacks."""
+    present = record_columns(connection)
+    names = [name for name in values if name in present]
+    if names:
         connection.execute(
             text(
-                f"ALTER TABLE {COMPAT_TABLE} ADD COLUMN IF NOT EXISTS checksum varchar(64),"
-                " ADD COLUMN IF NOT EXISTS release varchar(64),"
-                " ADD COLUMN IF NOT EXISTS note text"
-            )
+                f"UPDATE {COMPAT_TABLE} SET {', '.join(f'{n} = :{n}' for n in names)}"
+                " WHERE revision = :revision"
+            ),
+            {"revision": revision, **{name: values[name] for name in names}},
         )
-    connection.commit()
-
-
-def record_revision(ctx, step, heads, run_args):
-    """Write or delete a revision's record, in the revision's own transaction."""
-    if ctx.as_sql or step.is_stamp:
-        return
-    if not step.is_upgrade:
-        ctx.connection.execute(
-            text(f"DELETE FROM {COMPAT_TABLE} WHERE revision = :revision"),
-            {"revision": step.up_revision_id},
-        )
-        return
-    write_record(ctx.connection, step.up_revision)
-
-
-def write_record(connection, script, note=None):
-    """Record `script` as applied now, on top of the parent it names, with its checksum."""
-    connection.execute(
-        text(
-            f"INSERT INTO {COMPAT_TABLE} (revision, down_revision, backward_compatible,"
-            " description, checksum, release, note) VALUES (:revision, :down, :compatible,"
-            " :description, :checksum, :release, :note)"
-            " ON CONFLICT (revision) DO UPDATE SET down_revision = EXCLUDED.down_revision,"
-            " backward_compatible = EXCLUDED.backward_compatible, applied_at = now(),"
-            " checksum = EXCLUDED.checksum, release = EXCLUDED.release, note = EXCLUDED.note"
-        ),
-        {
-            "revision": script.revision,
-            "down": parent_of(script),
-            "compatible": bool(getattr(script.module, "backward_compatible", False)),
-            "description": (script.doc or "").strip().splitlines()[0][:200],
-            "checksum": script_checksum(script),
-            "release": release_commit(),
-            "note": note,
-        },
-    )
 
 
 def parent_of(script):

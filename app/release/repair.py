@@ -4,35 +4,31 @@ import logging
 
 from alembic.operations import Operations
 from alembic.util import CommandError
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.errors import first_line
 from app.release.freeze import script_checksum
 from app.release.history import ids
-from app.release.records import parent_of, release_commit, write_record
-from app.schema import COMPAT_TABLE
+from app.release.records import parent_of, release_commit, update_record, write_record
 
 logger = logging.getLogger("memo.migrations")
 
 
 def backfill_record(connection, history):
-    """Record what the database has but the record lacks, saying what it assumed."""
+    """Record what the database has but the record lacks, saying what it assumed.
+
+    Run in the transaction of the revision that completed the record, or before migrating
+    when it was complete already (records.Recorder): the caller commits.
+    """
     for script in history.assumed:
         write_record(connection, script, note="backfilled: ran before the record existed")
     for script in history.unsummed:
-        connection.execute(
-            text(
-                f"UPDATE {COMPAT_TABLE} SET checksum = :checksum, note = :note"
-                " WHERE revision = :revision"
-            ),
-            {
-                "revision": script.revision,
-                "checksum": script_checksum(script),
-                "note": f"checksum backfilled by release {release_commit() or '?'}",
-            },
+        update_record(
+            connection,
+            script.revision,
+            checksum=script_checksum(script),
+            note=f"checksum backfilled by release {release_commit() or '?'}",
         )
-    connection.commit()
     if history.assumed:
         logger.warning(
             "Backfilled the record: assumed %s ran, as this release's chain says, before "
@@ -68,17 +64,12 @@ def apply_skipped(context, connection, history):
                 "apply-skipped` again"
             ) from None
     for script, record in history.relinked:
-        connection.execute(
-            text(
-                f"UPDATE {COMPAT_TABLE} SET down_revision = :down, note = :note"
-                " WHERE revision = :revision"
-            ),
-            {
-                "revision": script.revision,
-                "down": parent_of(script),
-                "note": f"ran on top of {record['down_revision']}; its skipped ancestors "
-                "were applied late by flask release apply-skipped",
-            },
+        update_record(
+            connection,
+            script.revision,
+            down_revision=parent_of(script),
+            note=f"ran on top of {record['down_revision']}; its skipped ancestors "
+            "were applied late by flask release apply-skipped",
         )
     connection.commit()
 
@@ -86,16 +77,11 @@ def apply_skipped(context, connection, history):
 def accept_checksums(connection, history):
     """Record this release's checksums for revisions whose code changed since they ran."""
     for script, record in history.changed:
-        connection.execute(
-            text(
-                f"UPDATE {COMPAT_TABLE} SET checksum = :checksum, note = :note"
-                " WHERE revision = :revision"
-            ),
-            {
-                "revision": script.revision,
-                "checksum": script_checksum(script),
-                "note": f"checksum {record['checksum'][:12]} replaced by release "
-                f"{release_commit() or '?'} (flask release validate --accept-checksums)",
-            },
+        update_record(
+            connection,
+            script.revision,
+            checksum=script_checksum(script),
+            note=f"checksum {record['checksum'][:12]} replaced by release "
+            f"{release_commit() or '?'} (flask release validate --accept-checksums)",
         )
     connection.commit()

@@ -1,5 +1,5 @@
 """Passkeys (WebAuthn, with py_webauthn): the options of each ceremony, its challenge kept in
-the browser's session, and the browser's answer checked against them (docs/security.md,
+the browser's session, and the browser's answer checked against them (docs/security/two-step.md,
 "Passkeys").
 
 The relying party is PUBLIC_URL: its host is the RP ID and its origin the only one accepted,

@@ -1,5 +1,5 @@
 """Passkeys: add, rename and remove them on the security page; sign in with one alone or
-as the second step (docs/security.md, "Passkeys").
+as the second step (docs/security/two-step.md, "Passkeys").
 
 Each ceremony has two requests: a POST for its options (JSON, with the CSRF token in a
 header), which keeps the challenge in the session, then the form the page's script fills

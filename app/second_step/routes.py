@@ -1,5 +1,5 @@
 """Two-step sign-in: the security page, turning the authenticator app on and off, recovery
-codes, and the page that asks for a code (docs/security.md, "Two-step sign-in")."""
+codes, and the page that asks for a code (docs/security/two-step.md, "Two-step sign-in")."""
 
 from flask import (
     Blueprint,

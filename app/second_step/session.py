@@ -1,4 +1,4 @@
-"""The second step of signing in, as a browser's session carries it (docs/security.md).
+"""The second step of signing in, as a browser's session carries it (docs/security/two-step.md).
 
 After the right password, an account with an authenticator app is not signed in: its session
 holds a short-lived pending sign-in (the account, when, remember-me, where to go next),

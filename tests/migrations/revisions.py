@@ -45,6 +45,7 @@ def kept(database, query):
     assert database.rows(query) == before
 
 
+ACCOUNTS = 'SELECT id, email, password_hash FROM "user" ORDER BY id'
 USERS_AND_NOTES = 'SELECT u.id, u.email, n.title FROM "user" u JOIN note n ON n.user_id = u.id'
 
 

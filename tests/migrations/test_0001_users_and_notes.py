@@ -13,5 +13,5 @@ def test_0001_creates_users_sessions_and_notes_and_drops_them(alembic_runner, da
     with pytest.raises(IntegrityError, match="uq_user_email_lower"):
         alembic_runner.insert_into("user", user(email="A@EXAMPLE.COM", nickname="other"))
     alembic_runner.migrate_down_to("base")
-    assert database.tables() == {"alembic_version", "schema_revisions"}
+    assert database.tables() == {"alembic_version"}
     assert alembic_runner.current == "base"

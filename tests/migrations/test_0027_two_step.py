@@ -1,25 +1,21 @@
 """Revision 0027 adds the second step's tables (an authenticator app per account, recovery
 codes, the throttle of wrong codes) beside the accounts it leaves alone, and goes back."""
 
-import pytest
 from sqlalchemy import func
 
-from devenv.revisions import parent_revision
 from tests.migrations import user
+from tests.migrations.revisions import ACCOUNTS, kept, rows_at, under_test
 
-REVISION = "0027"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
-USERS = 'SELECT id, email, password_hash FROM "user" ORDER BY id'
+REVISION, PARENT, pytestmark = under_test("0027")
+an_account = rows_at(PARENT, user=user())
 TABLES = ("totp_credential", "recovery_code", "two_step_throttle")
 
 
-def test_0027_adds_its_tables_keeps_the_accounts_and_goes_back(alembic_runner, database):
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user())
-    before = database.rows(USERS)
-    alembic_runner.migrate_up_to(REVISION)
-    assert database.rows(USERS) == before
+def test_0027_adds_its_tables_keeps_the_accounts_and_goes_back(
+    an_account, alembic_runner, database
+):
+    with kept(database, ACCOUNTS):
+        alembic_runner.migrate_up_to(REVISION)
     alembic_runner.insert_into(
         "totp_credential",
         {"user_id": 1, "secret": "gAAAA", "last_time_step": 1, "enabled_at": func.now()},

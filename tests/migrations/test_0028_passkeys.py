@@ -3,13 +3,11 @@
 import pytest
 from sqlalchemy import func
 
-from devenv.revisions import parent_revision
 from tests.migrations import user
+from tests.migrations.revisions import ACCOUNTS, kept, rows_at, under_test
 
-REVISION = "0028"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
-USERS = 'SELECT id, email, password_hash FROM "user" ORDER BY id'
+REVISION, PARENT, pytestmark = under_test("0028")
+an_account = rows_at(PARENT, user=user())
 PASSKEY = {
     "user_id": 1,
     "credential_id": b"\x01\x02",
@@ -22,12 +20,9 @@ PASSKEY = {
 }
 
 
-def test_0028_adds_passkeys_keeps_the_accounts_and_goes_back(alembic_runner, database):
-    alembic_runner.migrate_up_to(PARENT)
-    alembic_runner.insert_into("user", user())
-    before = database.rows(USERS)
-    alembic_runner.migrate_up_to(REVISION)
-    assert database.rows(USERS) == before
+def test_0028_adds_passkeys_keeps_the_accounts_and_goes_back(an_account, alembic_runner, database):
+    with kept(database, ACCOUNTS):
+        alembic_runner.migrate_up_to(REVISION)
     alembic_runner.insert_into("passkey", PASSKEY)
     with pytest.raises(Exception, match="uq_passkey_credential_id"):  # one account per credential
         alembic_runner.insert_into("passkey", PASSKEY)

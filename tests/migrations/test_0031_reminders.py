@@ -5,12 +5,10 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import under_test
 
-REVISION = "0031"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0031")
 NOTES = "SELECT id, title, content FROM note ORDER BY id"
 
 

@@ -6,12 +6,10 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from devenv.revisions import parent_revision
 from tests.migrations import note, user
+from tests.migrations.revisions import under_test
 
-REVISION = "0033"
-PARENT = parent_revision(REVISION)
-pytestmark = pytest.mark.start_at(PARENT)
+REVISION, PARENT, pytestmark = under_test("0033")
 OCCURRENCES = "SELECT id, note_id, outcome, sent_at FROM reminder_occurrence ORDER BY id"
 ENDPOINT = "https://push.example.com/send/abc"
 
