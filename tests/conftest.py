@@ -28,7 +28,7 @@ from tests import databases
 from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
-from tests.workers import FORGET_JOBS, Workers, empty_queue, settle_queue, web_and_worker
+from tests.workers import Workers, empty_queue, forget_jobs, settle_queue, web_and_worker
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
 pytest_plugins = [
@@ -150,11 +150,8 @@ def clean_database(request):
     queued (ids start again at 1: a job of one test must never act on the next one's rows)."""
     yield
     if "app" in request.fixturenames:
-        application = request.getfixturevalue("app")
-        databases.empty_tables(application)
-        # On the app's pooled connection: a new one would cost a server process each test.
-        for statement in FORGET_JOBS:
-            databases.run_sql(application, statement)
+        databases.empty_tables(request.getfixturevalue("app"))
+        forget_jobs(request.getfixturevalue("postgres").main_url)
 
 
 @pytest.fixture(autouse=True)

@@ -29,18 +29,15 @@ def empty_queue(database_url):
     execute(database_url, f"TRUNCATE {QUEUE_TABLES} RESTART IDENTITY CASCADE")
 
 
-# Delete every job not running now (their events go with them; the schedule's record of a
-# job it queued forgets the job, as procrastinate's own deletion does).
-FORGET_JOBS = (
-    "UPDATE procrastinate_periodic_defers SET job_id = NULL WHERE job_id IN"
-    " (SELECT id FROM procrastinate_jobs WHERE status <> 'doing')",
-    "DELETE FROM procrastinate_jobs WHERE status <> 'doing'",
-)
-
-
 def forget_jobs(database_url):
-    """Delete every job not running now (FORGET_JOBS), on a connection of its own."""
-    execute(database_url, *FORGET_JOBS)
+    """Delete every job not running now (their events go with them; the schedule's record of
+    a job it queued forgets the job, as procrastinate's own deletion does)."""
+    execute(
+        database_url,
+        "UPDATE procrastinate_periodic_defers SET job_id = NULL WHERE job_id IN"
+        " (SELECT id FROM procrastinate_jobs WHERE status <> 'doing')",
+        "DELETE FROM procrastinate_jobs WHERE status <> 'doing'",
+    )
 
 
 def settle_queue(database_url, timeout=30):
