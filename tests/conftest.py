@@ -25,6 +25,7 @@ from devenv.pooler import PgBouncer, pgbouncer_program
 from devenv.services import ObjectStore, ensure_database, start_postgres
 from devenv.visitors import Browser
 from tests import databases
+from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
 from tests.workers import Workers, empty_queue, forget_jobs, settle_queue, web_and_worker
@@ -273,7 +274,15 @@ def browser(client):
 
 @pytest.fixture
 def user(browser):
-    """A signed-up, signed-in user `ann`, as a Browser."""
+    """A signed-in user `ann`, as a Browser: the account the sign-up form makes (unconfirmed,
+    its verification mail queued), made by the app's code rather than its forms."""
+    return sign_up_by_code(browser)
+
+
+@pytest.fixture
+def signed_up_user(browser):
+    """A user `ann` who signed up and in through the forms, as a Browser (for the tests of
+    signing up: what the forms leave behind besides the account, such as the throttles)."""
     response = browser.signup()
     assert response.status_code == 302
     return browser
@@ -289,9 +298,7 @@ def verified(app, user):
 @pytest.fixture
 def other_user(app):
     """A second signed-in user `bob` in a separate browser."""
-    other = Browser(app.test_client())
-    assert other.signup("bob@example.com", "bob").status_code == 302
-    return other
+    return sign_up_by_code(Browser(app.test_client()), "bob@example.com", "bob")
 
 
 @pytest.fixture

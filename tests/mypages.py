@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import User
 from devenv import pictures
 from devenv.visitors import Browser
+from tests.accounts import sign_up_by_code
 from tests.workers import run_queued_jobs
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -62,7 +63,6 @@ def with_photo(app, user):
 @pytest.fixture
 def stoppable_user(stoppable_app):
     """A signed-in user of `stoppable_app`, with a photo in `stoppable_store`."""
-    browser = Browser(stoppable_app.test_client())
-    assert browser.signup().status_code == 302
+    browser = sign_up_by_code(Browser(stoppable_app.test_client()))
     assert upload(stoppable_app, browser, pictures.jpeg()).status_code == 302
     return browser

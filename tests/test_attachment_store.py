@@ -21,6 +21,7 @@ from devenv.uploads import (
     send_to_store,
 )
 from devenv.visitors import Browser
+from tests.accounts import sign_up_by_code
 from tests.attaching import PDF, attachments, confirmed, flashed, page_text, queued_jobs, retry_now
 from tests.workers import run_queued_jobs
 
@@ -30,8 +31,7 @@ pytestmark = pytest.mark.usefixtures("no_jobs")
 @pytest.fixture
 def stoppable_ann(stoppable_app):
     """ann with one note, on an app whose store a test may stop, as an Attacher."""
-    browser = Browser(stoppable_app.test_client())
-    browser.signup()
+    browser = sign_up_by_code(Browser(stoppable_app.test_client()))
     browser.create_note()
     return Attacher(browser)
 

@@ -77,19 +77,21 @@ def test_a_taken_address_gets_a_notice_and_no_second_account(app, verified, mail
     assert mailbox.users(app) == [mailbox.ANN]
 
 
-def test_an_unverified_account_signs_in_sees_a_banner_and_asks_again(app, user, mail_server):
-    page = user.get("/").get_data(as_text=True)
+def test_an_unverified_account_signs_in_sees_a_banner_and_asks_again(
+    app, signed_up_user, mail_server
+):
+    page = signed_up_user.get("/").get_data(as_text=True)
     assert "Your email address is not confirmed yet" in page
-    assert user.post("/auth/verify").headers["Location"] == "/"
+    assert signed_up_user.post("/auth/verify").headers["Location"] == "/"
     mailbox.deliver(app)
     first, second = mail_server.to(mailbox.ANN)  # the sign-up's link and the one asked again
     assert mailbox.link_in(first) != mailbox.link_in(second)
-    assert mailbox.open_and_confirm(user, mailbox.link_in(second)).status_code == 302
+    assert mailbox.open_and_confirm(signed_up_user, mailbox.link_in(second)).status_code == 302
 
 
-def test_an_unverified_address_receives_no_notices(app, user, mail_server):
-    user.change_password(PASSWORD, mailbox.NEW_PASSWORD)
-    mailbox.change_email(user, "ann.new@example.com", mailbox.NEW_PASSWORD)
+def test_an_unverified_address_receives_no_notices(app, signed_up_user, mail_server):
+    signed_up_user.change_password(PASSWORD, mailbox.NEW_PASSWORD)
+    mailbox.change_email(signed_up_user, "ann.new@example.com", mailbox.NEW_PASSWORD)
     mailbox.deliver(app)
     subjects = {message["Subject"] for message in mail_server.to(mailbox.ANN)}
     assert subjects == {"Confirm your email address for Memo"}, "the sign-up's link alone"

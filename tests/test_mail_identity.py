@@ -209,7 +209,7 @@ def test_a_removal_link_is_void_once_the_address_is_confirmed(app, browser, mail
 # --- Finding 8: every other link dies with a change of password or address
 
 
-def test_a_spare_verification_link_is_void_after_a_reset(app, user, mail_server):
+def test_a_spare_verification_link_is_void_after_a_reset(app, signed_up_user, mail_server):
     mailbox.deliver(app)
     spare = mailbox.link_in(mailbox.only_mail_to(mail_server, mailbox.ANN))
     mailbox.ask_reset(app)
