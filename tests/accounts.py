@@ -11,8 +11,8 @@ up and in themselves use the forms (`Browser.signup`, the fixture `signed_up_use
 from flask import session
 from flask_babel import get_locale
 
-from app.auth.sessions import sign_in
-from app.auth.tasks import defer_unasked_mail
+from app.accounts.sessions import sign_in
+from app.accounts.tasks import defer_unasked_mail
 from app.extensions import db
 from app.i18n.choice import usual_time_zone
 from app.models import User
