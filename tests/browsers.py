@@ -23,30 +23,18 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def playwright():
-    """Playwright's driver, or a skip that says Chromium is missing (a failure in CI).
-
-    Started by a test process's first browser module and kept for the others (a driver and a
-    Chromium take about 2 s of CPU to start): it runs its own event loop, which none of the
-    other tests' loops touch.
-    """
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, headless, or a skip that says it is missing (a failure in CI)."""
     if not CHROMIUM.exists():
         missing = pytest.fail if os.environ.get("CI") else pytest.skip
         missing(f"browser tests skipped: chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def chromium(playwright):
-    """Debian's Chromium, headless, one per test process: each test opens a context of its
-    own (no cookies or storage of another) and closes it."""
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-    yield browser
-    browser.close()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
