@@ -185,14 +185,22 @@ def count_attempt(scope, subject, window, table=LoginThrottle):
 
 
 def prune(window, scopes, table=LoginThrottle):
-    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold."""
+    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold.
+
+    The batch is a MATERIALIZED CTE, taken once: as a plain `IN (subquery)` a nested-loop
+    plan runs the subquery again for every row it scans, and each run skips the rows this
+    same statement already deleted and locks the next ones, so the whole table went.
+    """
     ended = (
         select(table.scope, table.subject)
         .where(table.scope.in_(scopes), table.window_started_at <= func.now() - window)
         .limit(PRUNE_BATCH)
         .with_for_update(skip_locked=True)
+        .cte("ended")
+        .prefix_with("MATERIALIZED")
     )
-    db.session.execute(delete(table).where(tuple_(table.scope, table.subject).in_(ended)))
+    batch = select(ended.c.scope, ended.c.subject)
+    db.session.execute(delete(table).where(tuple_(table.scope, table.subject).in_(batch)))
 
 
 def delete_ended_windows(window, table=LoginThrottle):

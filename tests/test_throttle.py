@@ -2,6 +2,7 @@
 
 import http.client
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.throttle import client_subject
+from app.throttle import PRUNE_BATCH, client_subject, prune
 from devenv.visitors import PASSWORD, Browser, RouterBrowser, Visitor
 from tests.databases import run_sql
 
@@ -236,6 +237,22 @@ def test_rows_of_ended_windows_are_pruned_as_attempts_come_in(app, browser):
     assert rows() == (50, 53)
     fail_logins(browser, 1, email="someone@example.com")
     assert rows() == (0, 3)
+
+
+def test_one_attempt_prunes_one_batch_whatever_plan_postgres_picks(app, count_rows):
+    """A nested loop runs an `IN (subquery)` again for each row: the batch must still be one."""
+    run_sql(
+        app,
+        "INSERT INTO login_throttle (scope, subject, failures, window_started_at)"
+        " SELECT 'email', 'old' || n || '@example.com', 3, now() - interval '2 hours'"
+        " FROM generate_series(1, 150) AS n",
+    )
+    with app.app_context():
+        for plan in ("hashjoin", "hashagg", "memoize", "material", "sort"):
+            db.session.execute(text(f"SET LOCAL enable_{plan} = off"))
+        prune(timedelta(minutes=15), ["email"])
+        db.session.commit()
+    assert count_rows("login_throttle") == 150 - PRUNE_BATCH
 
 
 # --- Sign-ins in total, and IPv6 sites by their /48 --------------------------------------------
