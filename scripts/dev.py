@@ -238,6 +238,7 @@ def run_pytest(pytest, args):
     serial = [*serial, f"--junitxml={reports[1]}"]
     serial = subprocess.call(serial, cwd=ROOT)
     print(suite_summary(reports), flush=True)
+    write_module_seconds(reports[0], STATE / "module-seconds.txt")
     return 0 if parallel == 0 and serial in (0, NO_TESTS) else 1
 
 
@@ -257,6 +258,21 @@ def suite_summary(reports):
     failed = counts["failures"] + counts["errors"]
     passed = counts["tests"] - failed - counts["skipped"]
     return f"suite: {passed} passed, {failed} failed, {counts['skipped']} skipped"
+
+
+def write_module_seconds(report, path):
+    """Write each module's seconds in the parallel part, the longest first, in the form of
+    tests/module-seconds.txt (the order its modules start in)."""
+    if not report.exists():
+        return
+    seconds = {}
+    # pytest wrote it just now: not untrusted input
+    for case in ElementTree.parse(report).getroot().iter("testcase"):  # noqa: S314
+        module = case.get("classname").removeprefix("tests.").replace(".", "/") + ".py"
+        seconds[module] = seconds.get(module, 0.0) + float(case.get("time", 0))
+    rows = sorted(seconds.items(), key=lambda row: -row[1])
+    path.write_text("".join(f"{taken:7.1f} {module}\n" for module, taken in rows))
+    say(f"Each module's seconds: {path} (tests/module-seconds.txt orders them)")
 
 
 def translations(args):

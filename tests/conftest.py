@@ -40,34 +40,28 @@ pytest_plugins = [
     "tests.wordcounts",
 ]
 
-# The modules that take longest (docs/testing.md), started first when ./scripts/test hands
-# whole modules to its test processes, so that none of them is left running alone at the end.
 # The serial part has two processes; pytest-xdist starts each on one module, then gives the
 # first its second: the formation (the longest) goes second, alone in the second process.
-LONGEST_FIRST = [
-    "test_load.py",
-    "test_formation.py",
-    "test_recovery_sequences.py",
-    "test_release_drill.py",
-    "test_front.py",
-    "test_browser.py",
-    "test_interface_browser.py",
-    "test_release_phase.py",
-    "test_worker_faults.py",
-    "test_release_history.py",
-    "test_faults.py",
-    "test_scale_out.py",
-    "test_mypage_photo.py",
-    "test_relinked_history.py",
-    "test_worker_reconnect.py",
-    "test_authorization.py",
-]
+SERIAL_FIRST = ["test_load.py", "test_formation.py", "test_release_drill.py"]
+# The parallel part hands whole modules to its processes in this order: the longest first
+# (as measured, tests/module-seconds.txt), so that none is left running alone at the end.
+MEASURED = Path(__file__).with_name("module-seconds.txt")
+
+
+def module_order():
+    """Return the test modules (paths below tests/) in the order they are to start."""
+    lines = MEASURED.read_text().splitlines() if MEASURED.exists() else []
+    measured = [line.split(maxsplit=1) for line in lines if line and not line.startswith("#")]
+    by_time = [name for _, name in sorted(measured, key=lambda row: -float(row[0]))]
+    return SERIAL_FIRST + by_time
 
 
 def pytest_collection_modifyitems(items):
-    """Put the longest modules first (a stable sort: each module keeps its own order)."""
-    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    """Put the longest modules first (a stable sort: each module keeps its own order; a
+    module not measured yet comes after the measured ones)."""
+    rank = {name: index for index, name in enumerate(module_order())}
+    tests = Path(__file__).parent
+    items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(rank)))
 
 
 @pytest.fixture(scope="session")
