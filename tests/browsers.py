@@ -47,6 +47,7 @@ def served_context(chromium, settled):
 
 
 ARTIFACTS = ROOT / "tmp" / "artifacts"
+VIEWPORT_HEIGHT = 844  # a phone's
 
 
 NEW_PASSWORD = "a much longer passphrase"
@@ -130,7 +131,7 @@ def new_tab(chromium, base_url, language="en", width=1280, scheme="light"):
         base_url=base_url,
         locale=LANGUAGES[language],
         timezone_id="Asia/Seoul",
-        viewport={"width": width, "height": 844},
+        viewport={"width": width, "height": VIEWPORT_HEIGHT},
         color_scheme=scheme,
     )
     page = context.new_page()
@@ -152,6 +153,19 @@ def tabs(chromium, settled):
     yield tab
     for context in contexts:
         context.close()
+
+
+def every_view(page, widths=(320, 390, 1280), schemes=("light", "dark")):
+    """Show `page` at each width in each colour scheme in turn, yielding (width, scheme).
+
+    The same tab, signed in as it is: its viewport and `prefers-color-scheme` change as a new
+    context's would be set, without a sign-in for each; the caller loads the page to check.
+    """
+    for width in widths:
+        for scheme in schemes:
+            page.set_viewport_size({"width": width, "height": VIEWPORT_HEIGHT})
+            page.emulate_media(color_scheme=scheme)
+            yield width, scheme
 
 
 def keep_the_saved_one_then_save_twice(page, note):

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tests.browsers import (
+    every_view,
     keep_the_saved_one_then_save_twice,
-    sign_in_as,
     sign_up_and_in,
     write_note,
 )
@@ -40,15 +40,12 @@ def test_a_task_is_ticked_from_the_list_with_the_keyboard_and_the_list_passes_ax
     assert page.get_by_role("button", name=NOT_DONE[language].format("빵 — bread")).count() == 0
     assert "2/3" in page.inner_text(f"#note-{note.split('/')[-1]} .tasks")
     found = {}
-    for width in (320, 390, 1280):
-        for scheme in ("light", "dark"):
-            tab = tabs(language, width, scheme=scheme)
-            sign_in_as(tab, email)
-            tab.goto("/")
-            check_here(tab, f"/ at {width} px, {scheme}", found)
-            if width == 390 and language == "ko":
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                tab.screenshot(path=SCREENSHOTS / f"list-ticks-390-ko-{scheme}.png")
+    for width, scheme in every_view(page):
+        page.goto("/")
+        check_here(page, f"/ at {width} px, {scheme}", found)
+        if width == 390 and language == "ko":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"list-ticks-390-ko-{scheme}.png")
     assert found == {}
 
 
@@ -59,27 +56,25 @@ def test_the_form_offers_the_accounts_tags_as_one_types_a_hash(tabs, language):
     sign_up_and_in(page, email, f"tags{language}")
     write_note(page, "회의 — a meeting", "#회의록 #work")
     found = {}
-    for width in (320, 390, 1280):
-        for scheme in ("light", "dark"):
-            tab = tabs(language, width, scheme=scheme)
-            sign_in_as(tab, email)
-            tab.goto("/notes/new")
-            tab.fill("input[name=title]", "새 회의 — another")
-            text = tab.locator("textarea[name=content]")
-            text.click()
-            tab.keyboard.type("오늘 #회")
-            suggestion = tab.get_by_role("button", name="#회의록")
-            suggestion.wait_for()
-            assert tab.get_by_role("button", name="#work").count() == 0  # it does not fit
-            check_here(tab, f"/notes/new with suggestions at {width} px, {scheme}", found)
-            if width == 390 and language == "ko":
-                tab.screenshot(path=SCREENSHOTS / f"tag-suggestions-390-ko-{scheme}.png")
-    tab.keyboard.press("Tab")  # from the text to the first suggestion
-    assert tab.evaluate("document.activeElement.textContent") == "#회의록"
-    tab.keyboard.press("Enter")
-    assert tab.input_value("textarea[name=content]") == "오늘 #회의록 "
-    assert tab.evaluate("document.activeElement.name") == "content"
-    assert not tab.is_visible(".tag-suggestions")
+    for width, scheme in every_view(page):
+        page.evaluate("localStorage.clear()")  # the draft the last view typed: a new form
+        page.goto("/notes/new")
+        page.fill("input[name=title]", "새 회의 — another")
+        text = page.locator("textarea[name=content]")
+        text.click()
+        page.keyboard.type("오늘 #회")
+        suggestion = page.get_by_role("button", name="#회의록")
+        suggestion.wait_for()
+        assert page.get_by_role("button", name="#work").count() == 0  # it does not fit
+        check_here(page, f"/notes/new with suggestions at {width} px, {scheme}", found)
+        if width == 390 and language == "ko":
+            page.screenshot(path=SCREENSHOTS / f"tag-suggestions-390-ko-{scheme}.png")
+    page.keyboard.press("Tab")  # from the text to the first suggestion
+    assert page.evaluate("document.activeElement.textContent") == "#회의록"
+    page.keyboard.press("Enter")
+    assert page.input_value("textarea[name=content]") == "오늘 #회의록 "
+    assert page.evaluate("document.activeElement.name") == "content"
+    assert not page.is_visible(".tag-suggestions")
     assert found == {}
 
 
@@ -95,23 +90,20 @@ def test_an_upload_returns_to_the_attachments_with_its_message(
     report = tmp_path / "보고서 report.pdf"
     report.write_bytes(b"%PDF-1.7\n" + b"x" * 3000)
     found = {}
-    for width in (320, 390, 1280):
-        for scheme in ("light", "dark"):
-            tab = tabs(language, width, scheme=scheme)
-            sign_in_as(tab, email)
-            tab.goto(note)
-            tab.set_input_files("form.upload input[type=file]", report)
-            with tab.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
-                tab.locator("form.upload button[type=submit]").click()
-            message = tab.locator("#attachments .flash")
-            assert "보고서 report.pdf" in message.inner_text()
-            box = tab.evaluate("document.getElementById('attachments').getBoundingClientRect().top")
-            assert 0 <= box < tab.viewport_size["height"], "the panel is in view"
-            kinds = tab.locator("ul.attachments").inner_text()
-            assert ("PDF 문서 · " if language == "ko" else "PDF document · ") in kinds
-            check_here(tab, f"{note} after an upload at {width} px, {scheme}", found)
-            if width == 390 and language == "ko":
-                tab.screenshot(path=SCREENSHOTS / f"attachments-390-ko-{scheme}.png")
+    for width, scheme in every_view(page):
+        page.goto(note)
+        page.set_input_files("form.upload input[type=file]", report)
+        with page.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):
+            page.locator("form.upload button[type=submit]").click()
+        message = page.locator("#attachments .flash")
+        assert "보고서 report.pdf" in message.inner_text()
+        box = page.evaluate("document.getElementById('attachments').getBoundingClientRect().top")
+        assert 0 <= box < page.viewport_size["height"], "the panel is in view"
+        kinds = page.locator("ul.attachments").inner_text()
+        assert ("PDF 문서 · " if language == "ko" else "PDF document · ") in kinds
+        check_here(page, f"{note} after an upload at {width} px, {scheme}", found)
+        if width == 390 and language == "ko":
+            page.screenshot(path=SCREENSHOTS / f"attachments-390-ko-{scheme}.png")
     assert found == {}
 
 
@@ -129,14 +121,11 @@ def test_the_history_with_a_set_aside_text_and_dropped_saves_passes_axe(tabs, la
     page.goto(f"{note}/history")
     aside = page.locator("a[href*='/history/']").last.get_attribute("href")
     found = {}
-    for width in (320, 390, 1280):
-        for scheme in ("light", "dark"):
-            tab = tabs(language, width, scheme=scheme)
-            sign_in_as(tab, email)
-            for path in (f"{note}/history", aside):
-                tab.goto(path)
-                check_here(tab, f"{path} at {width} px, {scheme}", found)
-            if width == 390 and language == "ko":
-                tab.goto(f"{note}/history")
-                tab.screenshot(path=SCREENSHOTS / f"history-390-ko-{scheme}.png", full_page=True)
+    for width, scheme in every_view(page):
+        for path in (f"{note}/history", aside):
+            page.goto(path)
+            check_here(page, f"{path} at {width} px, {scheme}", found)
+        if width == 390 and language == "ko":
+            page.goto(f"{note}/history")
+            page.screenshot(path=SCREENSHOTS / f"history-390-ko-{scheme}.png", full_page=True)
     assert found == {}
