@@ -102,6 +102,12 @@ class Templates:
         )
 
 
+def stored_tags(store):
+    """Return each stored object's key with its ETag (a digest of its bytes)."""
+    listing = store.client().list_objects_v2(Bucket=store.bucket)
+    return {item["Key"]: item["ETag"] for item in listing.get("Contents", [])}
+
+
 def stored_object(store, key):
     """Return an object's body and content type."""
     got = store.client().get_object(Bucket=store.bucket, Key=key)
@@ -110,11 +116,18 @@ def stored_object(store, key):
 
 class SavedState:
     """The rows of the app's tables and the stored objects as they are now, to be put back
-    before each test of a module that builds an expensive starting point once."""
+    before each test of a module that builds an expensive starting point once.
+
+    A test that starts from it leaves the state in place (conftest.py): the next such test
+    puts back only what was changed, and any other test, or the module's end, discards it.
+    """
+
+    left = None  # the saved state whose rows and objects a test left in place
 
     def __init__(self, postgres, app, store):
         self.postgres, self.app, self.store = postgres, app, store
-        self.objects = {key: stored_object(store, key) for key in services.stored_keys(store)}
+        self.tags = stored_tags(store)
+        self.objects = {key: stored_object(store, key) for key in self.tags}
         self.tables = [table.name for table in app_tables(app)]
         connection = postgres.connect()
         try:
@@ -137,11 +150,31 @@ class SavedState:
                     cursor.execute("SELECT setval(%s, %s)", (sequence, value))
         finally:
             connection.close()
-        client = self.store.client()
+        # Only what a test changed goes back: most change no object (each put costs moto a
+        # request), and the bucket is not emptied between the module's tests.
+        client, now = self.store.client(), stored_tags(self.store)
+        added = [{"Key": key} for key in now if key not in self.objects]
+        if added:
+            client.delete_objects(Bucket=self.store.bucket, Delete={"Objects": added})
         for key, (body, content_type) in self.objects.items():
-            client.put_object(
-                Bucket=self.store.bucket, Key=key, Body=body, ContentType=content_type
-            )
+            if now.get(key) != self.tags[key]:
+                client.put_object(
+                    Bucket=self.store.bucket, Key=key, Body=body, ContentType=content_type
+                )
+        SavedState.left = self
+
+    def discard(self):
+        """Empty the tables and the bucket, as after any test, if a test left this state."""
+        if SavedState.left is self:
+            SavedState.left = None
+            empty_tables(self.app)
+            self.store.empty()
+
+
+def discard_left_state():
+    """Empty the tables and the bucket if a test left a saved state in place."""
+    if SavedState.left is not None:
+        SavedState.left.discard()
 
 
 def copy_out(cursor, table):

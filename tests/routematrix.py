@@ -310,6 +310,7 @@ def saved_world(app, postgres, object_store):
         assert bob.signup("bob@example.com", "bob").status_code == 302
         saved = databases.SavedState(postgres, app, object_store)
         yield replace(world, bob=bob), saved
+    saved.discard()  # its tests leave the world in place for the next (conftest.py)
 
 
 @pytest.fixture
