@@ -14,14 +14,12 @@ Three parts, each bounded, figures printed as JSON (see docs/jobs.md for a recor
 2. Job latency, deferred to done, of word counts of a small local page with an idle worker
    (polled every 10 ms), and no-op jobs per second per worker (`flask jobs ping`).
 3. Peak RSS of the web processes and the worker while the worker writes one user's
-   `--export-mb` MB export (a job: a zip, uploaded in parts), and of the worker (and its
-   decoding child) while it makes a photo from the largest upload the limits allow (10 MiB,
-   40 megapixels).
+   `--export-mb` MB export (a job: a zip, uploaded in parts). A photo's peak is
+   bench/photo_peak.py's.
 """
 
 import argparse
 import concurrent.futures
-import io
 import json
 import os
 import re
@@ -38,6 +36,7 @@ import psutil
 import requests
 
 from devenv import ROOT
+from devenv.flaskdb import flask_db
 from devenv.liveserver import free_port, procfile_command
 from devenv.memory import rss_mb
 from devenv.visitors import CSRF_TOKEN, PASSWORD
@@ -144,20 +143,6 @@ def peak_rss_mb(processes, during):
         done.set()
         sampler.join()
     return peak[0]
-
-
-def largest_photo():
-    """Return a 40-megapixel PNG of just under 10 MiB: the largest upload the limits allow."""
-    from PIL import Image
-
-    side = 6324  # 6324 x 6324 = 39.99 MP
-    small = Image.effect_noise((side // 8, side // 8), 60).convert("RGB")
-    picture = small.resize((side, side), Image.Resampling.NEAREST)
-    output = io.BytesIO()
-    picture.save(output, "PNG", compress_level=9)
-    data = output.getvalue()
-    assert len(data) < 10 * 2**20, len(data)
-    return data
 
 
 def seed_export(database_url, user_id, megabytes):
@@ -281,7 +266,7 @@ def job_latency(base_url, page_url, environ, options):
 
 
 def memory(base_url, web, worker, environ, options):
-    """Part 3: peak RSS of web and worker during the largest export, and during a photo."""
+    """Part 3: peak RSS of web and worker during the largest export."""
     web_processes = [psutil.Process(web.pid)]  # the gunicorn master and its workers
     worker_process = psutil.Process(worker.pid)
     owner = Site(base_url, "big@example.com", "bigexport")
@@ -308,19 +293,6 @@ def memory(base_url, web, worker, environ, options):
 
     worker_peak_export = peak_rss_mb([worker_process], export)
     web_peak = family_rss_mb(web_processes)
-    worker_after_export = family_rss_mb([worker_process])
-    photo = largest_photo()
-    owner.get("/mypage")
-    worker_before = family_rss_mb([worker_process])
-
-    def process_photo():
-        files = {"photo": ("big.png", photo, "image/png")}
-        assert owner.post("/mypage/photo", {}, files=files).status_code == 302
-        deadline = time.monotonic() + 120
-        while 'data-status="' in owner.get("/mypage").text and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-    worker_peak = peak_rss_mb([worker_process], process_photo)
     return {
         "export_mb": options.export_mb,
         **timings,
@@ -328,11 +300,7 @@ def memory(base_url, web, worker, environ, options):
         "web_rss_after_export_mb": web_peak,
         "worker_rss_before_export_mb": worker_before_export,
         "worker_rss_peak_during_export_mb": worker_peak_export,
-        "worker_rss_after_export_mb": worker_after_export,
-        "photo_upload_mb": round(len(photo) / 2**20, 2),
-        "worker_rss_before_mb": worker_before,
-        "worker_and_child_rss_peak_during_photo_mb": worker_peak,
-        "worker_rss_after_photo_mb": family_rss_mb([worker_process]),
+        "worker_rss_after_export_mb": family_rss_mb([worker_process]),
     }
 
 
@@ -371,7 +339,7 @@ def main():
         "LOG_LEVEL": "WARNING",
     }
     try:
-        subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=environ, check=True)
+        flask_db(environ["DATABASE_URL"], "upgrade", check=True, timeout=None, **environ)
         print(json.dumps(run(options, environ), indent=2))
     finally:
         store.stop()

@@ -26,6 +26,7 @@ import psutil
 
 from bench.seeding import Database, production_environ, seed_users, sign_in, start
 from devenv import ROOT, services
+from devenv.flaskdb import flask_db
 from devenv.liveserver import Front
 from devenv.memory import rss_mb
 from devenv.visitors import Visitor
@@ -75,11 +76,8 @@ def web_workers(requests):
     store = services.ObjectStore("memo-bench-memory").start()
     try:
         environ = production_environ(database, store)
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT,
-            env={**environ, "LOG_LEVEL": "WARNING"},
-            check=True,
+        flask_db(
+            environ["DATABASE_URL"], "upgrade", check=True, **{**environ, "LOG_LEVEL": "WARNING"}
         )
         users = seed_users(database)
         web = Front({**environ, "LOG_LEVEL": "WARNING"}, folder / "web.log", 2)

@@ -7,7 +7,7 @@ the Procfile's `worker`. Signed-in users drive mixed load and confirm what they 
 meanwhile the release phase runs a revision that takes a lock, and one worker and one web
 process are killed (SIGKILL) and replaced. The same load runs first with every process
 connected straight to PostgreSQL (the role's limit lifted: they need more), for comparison.
-Used by tests/test_formation.py (short) and bench/formation.py (long).
+Used by tests/test_formation.py (12 s a phase, or FORMATION_SECONDS).
 """
 
 import os

@@ -5,22 +5,17 @@ scratch database; some add a revision to a copy of migrations/ to play a newer
 release or a broken one.
 """
 
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import psycopg2
 import pytest
 
 from devenv import ROOT
+from devenv.flaskdb import start_flask
 from devenv.services import execute, query
 from tests.databases import HEAD
-
-FLASK = str(Path(sys.executable).parent / "flask")
 
 
 class Release:
@@ -29,21 +24,11 @@ class Release:
     def __init__(self, url, directory=ROOT / "migrations", **settings):
         self.url = url
         self.directory = directory
-        self.environ = {
-            **os.environ,
-            "APP_SETTINGS": "config.TestingConfig",
-            "TEST_DATABASE_URL": url,
-            **{key: str(value) for key, value in settings.items()},
-        }
+        self.settings = settings
 
     def start(self, *args):
-        return subprocess.Popen(
-            [FLASK, "--app", "wsgi", "db", *args, "--directory", str(self.directory)],
-            cwd=ROOT,
-            env=self.environ,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        return start_flask(
+            self.url, "db", *args, "--directory", str(self.directory), **self.settings
         )
 
     def run(self, *args):

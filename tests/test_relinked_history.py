@@ -14,9 +14,10 @@ import subprocess
 
 import pytest
 
+from devenv import ROOT
+from devenv.flaskdb import flask_db, flask_release
 from devenv.history import HistoryUnavailable, check_history_is_complete
 from devenv.schema import schema_dump
-from tests.flaskdb import ROOT, flask_db, flask_release
 
 # An old release's migrations, loaded through its app factory: its wsgi.py may import what
 # this virtualenv no longer has (254c475's serves through a2wsgi, which #20 removed).
