@@ -28,7 +28,6 @@ JOB_SECONDS = 60
 ROUTE_IDS = re.compile(r"/\d+")
 # Requests a per-user limit may decline with a 429 and Retry-After while the worker catches up.
 DECLINABLE = {"POST /mypage/photo"}
-NOTE_ID = re.compile(r"^/notes/(\d+)$")
 JOB_PATH = re.compile(r"^/wordcount/\d+$")
 
 
