@@ -63,6 +63,9 @@ class NicknameForm(Form):
             raise ValidationError(_l("This nickname is taken."))
 
 
+UNKNOWN_LANGUAGE = _l("Choose one of the languages in the list.")
+
+
 class SettingsForm(Form):
     """The language of every page and the time zone of every time shown."""
 
@@ -87,11 +90,23 @@ class SettingsForm(Form):
 
     def validate_language(self, field):
         if field.data not in LANGUAGES:
-            raise ValidationError(_l("Choose one of the languages in the list."))
+            raise ValidationError(UNKNOWN_LANGUAGE)
 
     def validate_timezone(self, field):
         if not is_time_zone(field.data):
             raise ValidationError(_l("Choose a time zone from the list."))
+
+
+class LanguageForm(Form):
+    """The switcher on every page: a language Memo speaks, and the page to go back to."""
+
+    language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        validators=[InputRequired(UNKNOWN_LANGUAGE)],
+        validate_choice=True,
+    )
+    next = HiddenField()
 
 
 class EmailForm(Form):

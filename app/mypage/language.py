@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.accounts.tasks import tell_reading_changed
 from app.extensions import db
 from app.i18n.choice import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS
-from app.i18n.forms import UNKNOWN_LANGUAGE, LanguageForm
+from app.mypage.forms import UNKNOWN_LANGUAGE, LanguageForm
 from app.validators import is_same_site_path
 
 bp = Blueprint("i18n", __name__)
