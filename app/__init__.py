@@ -14,6 +14,7 @@ def create_app(settings=None, overrides=None):
     """
     from flask import Flask
 
+    from app import errors
     from app.urls import IdConverter, Proxied
     from config import load_config
 
@@ -24,6 +25,8 @@ def create_app(settings=None, overrides=None):
     app.wsgi_app = Proxied(app.wsgi_app, app.config["TRUSTED_PROXY_HOPS"])
     init_extensions(app)
     register_blueprints(app)
+    # After the API's: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
+    errors.init_app(app)
     register_tasks()
     add_template_globals(app)
     return app
@@ -31,8 +34,7 @@ def create_app(settings=None, overrides=None):
 
 def init_extensions(app):
     """Wire the request log, security headers, database, sessions, CSRF, languages and the store."""
-    from app import errors, migrating, pooling, requestlog, security, storage
-    from app.api import wiring
+    from app import migrating, pooling, requestlog, security, storage
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
     from app.offline import marks
@@ -55,14 +57,12 @@ def init_extensions(app):
         from app import error_reports
 
         error_reports.init_app(app)
-    # Before errors: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
-    wiring.init_app(app)
-    errors.init_app(app)
 
 
 def register_blueprints(app):
-    """Register each feature's pages, the health probes and the flask commands."""
+    """Register each feature's pages, the API, the health probes and the flask commands."""
     from app import commands, health, inbox
+    from app.api import wiring as api_wiring
     from app.attachments.routes import bp as attachments_bp
     from app.auth.routes import bp as auth_bp
     from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
@@ -98,6 +98,7 @@ def register_blueprints(app):
         offline_routes.bp,
     ):
         app.register_blueprint(blueprint)
+    api_wiring.init_app(app)  # the API and /api/docs, through flask-smorest
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
     commands.init_app(app)

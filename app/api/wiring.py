@@ -1,6 +1,7 @@
 """What every API request goes through: its token, its body's size and type, and headers.
 
-Registered by create_app through init_app; the routes live in notes.py, account.py, files.py.
+Registered with the other blueprints (app/__init__.py's register_blueprints) through init_app;
+the routes live in notes.py, account.py, files.py.
 """
 
 import math
