@@ -1,6 +1,7 @@
 """The visitors of a release drill: what they do through the router, and what they were told.
 
-scripts/release_drill.py runs them while one release replaces another (see docs/releases.md).
+scripts/release_drill.py runs them while one release replaces another (see docs/releases.md);
+what the database kept of their notes, and the percentiles, are devenv/formation_load.py's.
 """
 
 import http.client
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-import psycopg2
 import requests
 
+from devenv.formation_load import percentile
 from devenv.pictures import jpeg
 from devenv.router import Router
 from devenv.visitors import Visitor
@@ -261,18 +262,6 @@ def unfinished_jobs(load):
     return [(path, job_status(visitor, path)) for visitor, path in waiting]
 
 
-def lost_notes(load, database_url):
-    """Return the confirmed notes that the database does not have as confirmed."""
-    connection = psycopg2.connect(database_url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id, title FROM note WHERE id = ANY(%s)", (list(load.notes),))
-            stored = dict(cursor.fetchall())
-    finally:
-        connection.close()
-    return {note_id for note_id, title in load.notes.items() if stored.get(note_id) != title}
-
-
 def refused_sessions(visitors):
     """Return the visitors whose session (made on the old release) is now refused."""
     refused = []
@@ -281,12 +270,6 @@ def refused_sessions(visitors):
         if response.status != 200 or visitor.email not in response.text:
             refused.append(f"{visitor.email}: {response.status} {response.location}")
     return refused
-
-
-def percentile(values, share):
-    """Return the value below which `share` of `values` lie (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
 def print_report(load):

@@ -33,12 +33,12 @@ from pathlib import Path
 from devenv.drill_load import (
     DrillVisitor,
     VisitorLoad,
-    lost_notes,
     print_report,
     refused_sessions,
     unfinished_jobs,
     visit,
 )
+from devenv.formation_load import lost_notes
 from devenv.history import commits_adding_revisions, main_ref
 from devenv.inflight import InFlight
 from devenv.releases import DrillError, Release, Services, default_from, git, say
