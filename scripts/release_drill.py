@@ -39,9 +39,9 @@ from devenv.drill_load import (
     visit,
 )
 from devenv.formation_load import lost_notes
-from devenv.history import commits_adding_revisions, main_ref
+from devenv.history import HistoryUnavailable, commits_adding_revisions, git, main_ref
 from devenv.inflight import InFlight
-from devenv.releases import DrillError, Release, Services, default_from, git, say
+from devenv.releases import DrillError, Release, Services, default_from, say
 from devenv.router import Router
 from devenv.schema import schema_dump
 from devenv.services import ObjectStore, ensure_database, start_postgres, stop_postgres
@@ -73,7 +73,7 @@ class Drill:
         return condition
 
     def release_phase(self, release, what):
-        code, seconds, last = release.release_phase(self.services, self.logs)
+        code, seconds, last = release.release_phase(self.services)
         say(f"{what}: `{release.procfile['release']}` exited {code} in {seconds:.1f} s ({last})")
         self.check(code == 0, f"{what} exited {code}: {last}")
         return code == 0
@@ -81,7 +81,7 @@ class Drill:
     def start(self, release):
         """Start the release's web (and worker if its Procfile has one); return them."""
         processes = [
-            release.start(name, self.services, self.logs)
+            release.start(name, self.services)
             for name in ("web", "worker")
             if name in release.procfile
         ]
@@ -236,7 +236,7 @@ def check_older_releases(drill, postgres, within, skip):
     if not commits:
         return
     fresh = older_database(postgres, "memo_fresh", drill.services.store)
-    code, _, lines = drill.new.release_phase_output(fresh, drill.logs)
+    code, _, lines = drill.new.release_phase_output(fresh)
     if not drill.check(
         code == 0, f"the new release phase failed on an empty database: {lines[-1]}"
     ):
@@ -257,14 +257,14 @@ def check_older_release(drill, postgres, commit, fresh_schema):
     older = Release.build(f"older-{commit[:7]}", commit, drill.logs, drill.new.bin)
     drill.stack.callback(git, "worktree", "remove", "--force", str(older.folder))
     services = older_database(postgres, f"memo_{commit[:7]}", drill.services.store)
-    code, _, lines = older.release_phase_output(services, drill.logs)
+    code, _, lines = older.release_phase_output(services)
     if code:
         say(
             f"{older.name}: its own release phase fails, so no database was made by it: {lines[-1]}"
         )
         return
     before = schema_dump(services.database_url)
-    code, seconds, lines = drill.new.release_phase_output(services, drill.logs)
+    code, seconds, lines = drill.new.release_phase_output(services)
     after = schema_dump(services.database_url)
     if code == 0:
         say(f"{older.name}: the new release phase upgraded its database in {seconds:.1f} s")
@@ -348,6 +348,8 @@ def main():
         return run(parser.parse_args())
     except subprocess.CalledProcessError as error:
         sys.exit(f"release-drill: {' '.join(error.cmd)} failed: {(error.stderr or '').strip()}")
+    except HistoryUnavailable as error:
+        sys.exit(f"release-drill: {error}")
 
 
 if __name__ == "__main__":
