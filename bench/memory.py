@@ -37,7 +37,7 @@ import json, os
 from app import create_app
 app = create_app("config.TestingConfig")  # never connects: nothing here queries
 from app.fetcher import Page
-from app.wordcount.sandbox import count_limited
+from app.features.wordcount.sandbox import count_limited
 page = Page("https://example.com/", "text/html", b"<p>Memo counts these words, these too.</p>",
             "text/html; charset=utf-8")
 every_word, without_stop_words = count_limited(page, cpu_seconds=5)

@@ -189,7 +189,7 @@ def loaded_of(loaded, libraries):
 def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(web_modules):
     """The web defers jobs by name: it registers the tasks, but what their bodies need (Pillow,
     smtplib, the page fetcher, selectolax) is loaded by the worker that runs them."""
-    assert "app.notes.routes" in web_modules  # it did load the app
+    assert "app.features.notes.routes" in web_modules  # it did load the app
     kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
     kept_out += ("flask_migrate", "alembic")  # set up for Flask's command line only
     # Nor, without SENTRY_DSN (unset here), sentry-sdk or the module that sets it up.
@@ -205,7 +205,10 @@ def test_the_web_loads_what_few_pages_need_only_when_one_is_asked_for(web_module
     and word counts' stop words (2 MB) are imported where they are used, and the store's
     client no longer pulls pyOpenSSL and cryptography in (9.9 MB; app/storage.py): a web
     worker that never served those pages stays that much smaller (docs/performance.md)."""
-    assert "app.second_step.ceremonies" in web_modules and "app.second_step.totp" in web_modules
+    assert (
+        "app.features.second_step.ceremonies" in web_modules
+        and "app.features.second_step.totp" in web_modules
+    )
     rare = ("webauthn", "cryptography", "OpenSSL", "cbor2", "pyasn1", "segno", "stopwordsiso")
     assert loaded_of(web_modules, rare) == []
 

@@ -1,18 +1,18 @@
-"""app/notes/service.py is the only writer of notes: the layout holds it, and each change
+"""app/features/notes/service.py is the only writer of notes: the layout holds it, and each change
 runs its rules once, in one order (a stale save spends nothing, every write spends one)."""
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.features.notes import events, service
 from app.models import Note, NoteEvent
-from app.notes import events, service
 from devenv import ROOT
 from tests.note_writers import note_writes
 from tests.noting import conflicted, edit_form, note_id_of, page, second_session
 from tests.writes import events_of, last_seq, writes_spent
 
-WRITER = ROOT / "app" / "notes" / "service.py"
+WRITER = ROOT / "app" / "features" / "notes" / "service.py"
 
 
 def test_no_module_but_the_service_writes_a_note():

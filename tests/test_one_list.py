@@ -1,5 +1,5 @@
 """The pages and the API list notes with one query, one vocabulary of orders and one cursor
-codec (app/notes/paging.py): `updated` (the API's name) and `edited` (the pages') are one
+codec (app/features/notes/paging.py): `updated` (the API's name) and `edited` (the pages') are one
 order; the same data lists in the same order on both; a walk with the cursor visits each note
 once while others write; the API's search pages by keyset."""
 
@@ -16,7 +16,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from app.api.cursors import serializer
+from app.features.api.cursors import serializer
 from tests.noting import NOTE_LINK, listed, note_id_of, save
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.notes import reminders as service
+from app.features.notes import reminders as service
 from tests.mailbox import PUBLIC_URL, html_of, text_of
 from tests.reminding import (
     add_reminders,

@@ -1,4 +1,4 @@
-"""Personal access tokens' service (app/tokens/service.py) against the real database.
+"""Personal access tokens' service (app/features/tokens/service.py) against the real database.
 
 A token's secret is shown once and kept only as its SHA-256; it authenticates until it
 expires or is revoked; malformed secrets are refused before any query; the limits on live
@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import event, select, text
 
 from app.extensions import db
+from app.features.tokens import service
+from app.features.tokens import tasks as tokens_tasks
+from app.features.tokens.service import TokenRefused, authenticate, make_token, revoke, revoke_all
 from app.models import AccessToken, User, utcnow
-from app.tokens import service
-from app.tokens import tasks as tokens_tasks
-from app.tokens.service import TokenRefused, authenticate, make_token, revoke, revoke_all
 
 
 @pytest.fixture

@@ -2,6 +2,6 @@
 
 Modules: choice (the selectors Flask-Babel calls), formats (times and sizes), stored (messages
 jobs store in English). The switcher, its form and its route, is my page's
-(app/mypage/language.py), since a signed-in user's switch is told to every address of the
+(app/features/mypage/language.py), since a signed-in user's switch is told to every address of the
 account; this package imports no form, so the models may use it.
 """
