@@ -2,7 +2,8 @@
 imported, so a cycle Python happens to survive, or an import hidden inside a function, is
 found all the same. Relative imports count; those only a type checker runs do not.
 
-Its units are what sits directly under the folder: each package, and each loose module.
+Its units are what sits directly under the folder: each package, and each loose module; and
+each package in its features/ folder (app/features/notes is the unit `notes`).
 Used by tests/test_layout.py (modules) and tests/test_package_ties.py (units).
 """
 
@@ -67,9 +68,11 @@ def module_graph(root):
 
 
 def unit_of(module):
-    """Return the unit a module belongs to: its package under the folder, or itself if loose;
-    None for the folder's own __init__."""
+    """Return the unit a module belongs to: its package under the folder (or under its
+    features/ folder), or itself if loose; None for the folders' own __init__."""
     parts = module.split(".")
+    if parts[1:2] == ["features"]:
+        parts = parts[1:]
     return parts[1] if len(parts) > 1 else None
 
 

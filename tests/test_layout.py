@@ -20,20 +20,8 @@ from devenv import ROOT
 from tests.importgraph import cycles, module_graph
 
 APP = ROOT / "app"
-FEATURES = (
-    "auth",
-    "notes",
-    "mypage",
-    "wordcount",
-    "attachments",
-    "search",
-    "shares",
-    "tokens",
-    "api",
-    "second_step",
-    "reminders",
-    "pages",
-)
+# The features are the packages in app/features/; everything else in app/ is the platform.
+FEATURES = tuple(sorted(path.parent.name for path in (APP / "features").glob("*/__init__.py")))
 
 
 def import_graph():
@@ -42,14 +30,20 @@ def import_graph():
 
 
 def feature_of(name):
-    """Return the feature package a module belongs to, or None for a module below them."""
+    """Return the feature package a module belongs to, or None for a module of the platform."""
     parts = name.split(".")
-    return parts[1] if len(parts) > 1 and parts[1] in FEATURES else None
+    return parts[2] if parts[1:2] == ["features"] and len(parts) > 2 else None
 
 
 def is_lower(name):
-    """Whether a module sits below the features: the app's shared modules, not the factory."""
-    return name != "app" and feature_of(name) is None
+    """Whether a module sits below the features: the platform, not the factory or the folder."""
+    return name not in ("app", "app.features") and feature_of(name) is None
+
+
+def test_the_features_are_the_packages_in_app_features():
+    assert "notes" in FEATURES and "pages" in FEATURES and "api" in FEATURES
+    assert [path.name for path in APP.iterdir() if path.name in FEATURES] == []
+    assert {"release", "models", "offline"}.isdisjoint(FEATURES)
 
 
 def test_the_import_graph_of_app_has_no_cycle():

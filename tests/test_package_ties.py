@@ -1,6 +1,7 @@
 """The units of app/ depend on each other one way: no two of them import each other, and no
 chain of imports between them comes back to where it started (docs/development.md, "Layout").
-A unit is what sits directly under app/: each package, and each loose module (app/forms.py).
+A unit is what sits directly under app/: each package, and each loose module (app/forms.py);
+and each package under app/features/ (the feature `notes` is app/features/notes/).
 
 The graph is read from the source with `ast` (tests/importgraph.py), imports inside functions
 included, so an import moved into a function to dodge Python's circular import is a tie all
@@ -97,6 +98,25 @@ def test_a_cycle_through_loose_modules_is_found(tmp_path):
         },
     )
     assert cycles(unit_graph(root)) == [["forms", "i18n", "models", "throttle"]]
+
+
+def test_the_packages_in_features_are_units_like_the_platform_s(tmp_path):
+    root = make_tree(
+        tmp_path,
+        {
+            "features/__init__.py": "",
+            "features/notes/routes.py": "from app.features.shares import panel\nimport app.mail\n",
+            "features/shares/panel.py": "from app.features.notes import routes\n",
+            "mail.py": "from app.models import User\n",
+            "models/__init__.py": "",
+        },
+    )
+    edges = unit_graph(root)
+    assert set(edges) == {"notes", "shares", "mail", "models"}
+    assert two_way_ties(edges) == [
+        "notes <-> shares: ['app.features.notes.routes'] and ['app.features.shares.panel']"
+    ]
+    assert edges["notes"]["mail"] == ["app.features.notes.routes"]
 
 
 def test_packages_layered_one_way_pass(tmp_path):
