@@ -56,7 +56,7 @@ class Config(Budgets):
     FRONT_TOO_LARGE_PAGES = {"/notes/shared": "/notes/new?left=all"}
 
     NOTES_PER_PAGE = 20
-    # The JSON API's OpenAPI document (flask-smorest; app/api/, docs/api.md):
+    # The JSON API's OpenAPI document (flask-smorest; app/features/api/, docs/api.md):
     API_TITLE, API_VERSION, OPENAPI_VERSION = "Memo API", "1", "3.1.0"
     OPENAPI_URL_PREFIX, OPENAPI_JSON_PATH = "/api/v1", "openapi.json"
     API_SPEC_OPTIONS = {"security": [{"token": []}]}  # every route needs a token
@@ -141,7 +141,7 @@ class Config(Budgets):
         # text takes about a second); past it the count fails for good.
         self.WORDCOUNT_CPU_SECONDS = int_from_env(environ, "WORDCOUNT_CPU_SECONDS", 5)
         # A search's statements are cancelled after this long ("too broad; add a word"), and a
-        # user has at most this many searches running at once (app/search/query.py).
+        # user has at most this many searches running at once (app/features/search/query.py).
         self.SEARCH_TIMEOUT_MS = int_from_env(environ, "SEARCH_TIMEOUT_MS", 2000)
         self.SEARCHES_IN_FLIGHT_PER_USER = int_from_env(environ, "SEARCHES_IN_FLIGHT_PER_USER", 2)
         # Account creation (app/throttle.py): per client address, and all clients together,
@@ -154,7 +154,7 @@ class Config(Budgets):
         # and within LOGIN_THROTTLE_WINDOW from one IPv6 /48 (each /64 has its own 50 too).
         self.SIGNINS_IN_TOTAL = int_from_env(environ, "SIGNINS_IN_TOTAL", 1000)
         self.LOGIN_FAILURES_PER_NETWORK = int_from_env(environ, "LOGIN_FAILURES_PER_NETWORK", 200)
-        # What one account may store (app/notes/quota.py), and how fast it may write notes.
+        # What one account may store (app/features/notes/quota.py), and how fast it may write notes.
         self.NOTES_PER_USER = int_from_env(environ, "NOTES_PER_USER", 10_000)
         self.NOTE_BYTES_PER_USER = int_from_env(environ, "NOTE_BYTES_PER_USER", 50 * 1024 * 1024)
         self.NOTE_WRITES_PER_MINUTE = int_from_env(environ, "NOTE_WRITES_PER_MINUTE", 30)
@@ -288,10 +288,10 @@ class TestingConfig(Config):
     ENVIRONMENT = "testing"
     TESTING = True
     # Tests serve pages from 127.0.0.1. Honoured under this config only: see
-    # app.wordcount.settings.fetch_settings.
+    # app.features.wordcount.settings.fetch_settings.
     FETCH_ALLOW_LOOPBACK = True
     # A push service's certificate authority, for the tests' local one (None: the system's).
-    # Honoured under this config only: see app.reminders.subscriptions.push_settings.
+    # Honoured under this config only: see app.features.reminders.subscriptions.push_settings.
     PUSH_CA_FILE = None
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.

@@ -18,9 +18,9 @@ class Budgets:
     HISTORY_DAYS = 30
     HISTORY_PER_NOTE = 50
     HISTORY_QUIET_SECONDS = 300
-    # Importing an archive (app/mypage/importing.py): the browser sends it straight to the
-    # store (app/mypage/import_uploads.py), at most IMPORT_MAX_BYTES (Config.__init__ sets it
-    # from the account's limits: an account's own export always fits). What a worker reads of
+    # Importing an archive (app/features/mypage/importing.py): the browser sends it straight to the
+    # store (app/features/mypage/import_uploads.py), at most IMPORT_MAX_BYTES (Config.__init__ sets
+    # it from the account's limits: an account's own export always fits). What a worker reads of
     # it is bounded by these: text files together to IMPORT_MAX_UNPACKED_BYTES, an export's
     # account.json (read as a stream) to twice NOTE_BYTES_PER_USER and the overhead, and its
     # attachments, copied to the store one at a time, by the account's attachment limits.
@@ -35,13 +35,13 @@ class Budgets:
     # started in time may still run: 1 GiB at 1 Mbit/s takes about 2.5 hours.
     IMPORT_UPLOAD_MINUTES = 10
     IMPORT_TRANSFER_MINUTES = 180
-    # Share links (app/shares/): live links one account may have, views of one link a minute
-    # (a chat app's preview crawler and a group's readers fit), and how long the shared page's
-    # attachment links work.
+    # Share links (app/features/shares/): live links one account may have, views of one link a
+    # minute (a chat app's preview crawler and a group's readers fit), and how long the shared
+    # page's attachment links work.
     SHARES_PER_USER = 100
     SHARE_VIEWS_PER_MINUTE = 60
     SHARE_DOWNLOAD_SECONDS = 300
-    # Personal access tokens (app/tokens/): live tokens one account may have, tokens it may
+    # Personal access tokens (app/features/tokens/): live tokens one account may have, tokens it may
     # make in an hour (revoked ones count), and how long a revoked or expired one is kept.
     TOKENS_PER_ACCOUNT = 50
     TOKENS_PER_HOUR = 10
@@ -66,16 +66,16 @@ class Budgets:
     # PostgreSQL. Work unfinished after ABANDONED_AFTER is failed (its job was lost).
     WORD_COUNTS_UNFINISHED_PER_USER = 3
     PHOTOS_UNFINISHED_PER_USER = 2
-    # A profile photo goes from my page straight to the store (app/mypage/photo_uploads.py):
-    # its size, how long a signed form lasts (the upload must start by then), and how long
-    # an upload started in time may still be arriving.
+    # A profile photo goes from my page straight to the store
+    # (app/features/mypage/photo_uploads.py): its size, how long a signed form lasts (the upload
+    # must start by then), and how long an upload started in time may still be arriving.
     PHOTO_MAX_BYTES = 10 * 1024 * 1024
     PHOTO_UPLOAD_MINUTES = 10
     PHOTO_TRANSFER_MINUTES = 30
     UNFINISHED_RETRY_AFTER_SECONDS = 30
     ABANDONED_AFTER = timedelta(minutes=15)
 
-    # Attachments (app/attachments/): files go from the browser straight to the object
+    # Attachments (app/features/attachments/): files go from the browser straight to the object
     # store under a policy Memo signs; these limits are checked before a policy is signed
     # and again when the upload is confirmed.
     ATTACHMENTS_PER_NOTE = 10
@@ -103,7 +103,7 @@ class Budgets:
     MAILS_PER_RECIPIENT = 5
     MAIL_THROTTLE_WINDOW = timedelta(hours=1)
 
-    # Account exports (app/mypage/export.py): an archive is kept this long, and each link
+    # Account exports (app/features/mypage/export.py): an archive is kept this long, and each link
     # to it works for EXPORT_DOWNLOAD_SECONDS.
     EXPORT_KEEP = timedelta(hours=24)
     EXPORT_DOWNLOAD_SECONDS = 300
@@ -113,23 +113,24 @@ class Budgets:
     TWO_STEP_RECENT = timedelta(minutes=10)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
     TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
-    # Passkeys (app/second_step/): how many an account keeps, how long a ceremony's challenge
-    # stands (a name's and an answer's sizes are the forms': app/second_step/forms.py).
+    # Passkeys (app/features/second_step/): how many an account keeps, how long a ceremony's
+    # challenge stands (a name's and an answer's sizes are the forms':
+    # app/features/second_step/forms.py).
     PASSKEYS_PER_ACCOUNT, PASSKEY_CEREMONY = 10, timedelta(minutes=5)
     # Losing every second step: how long a request to turn it off waits, told to every
     # address with standing, before the password alone may finish it (docs/mail.md).
     SECOND_STEP_RECOVERY_WAIT = timedelta(days=7)
-    # Reminders (app/reminders/): one a note (a unique column), REMINDERS_PER_USER an account
-    # (counted under the account's row lock), none more often than daily (the repeats offered);
-    # at most REMINDER_MAILS_PER_HOUR mailed an hour an account (the rest wait in the due view,
-    # never mailed), each sweep fires REMINDER_SWEEP_BATCH at a time; a mail's done and snooze
+    # Reminders (app/features/reminders/): one a note (a unique column), REMINDERS_PER_USER an
+    # account (counted under the account's row lock), none more often than daily (the repeats
+    # offered); at most REMINDER_MAILS_PER_HOUR mailed an hour an account (the rest wait in the due
+    # view, never mailed), each sweep fires REMINDER_SWEEP_BATCH at a time; a mail's done and snooze
     # links work REMINDER_LINK_DAYS, each snooze once.
     REMINDERS_PER_USER = 100
     REMINDER_MAILS_PER_HOUR = 20
     REMINDER_SWEEP_BATCH = 200
     REMINDER_LINK_DAYS = 7
     REMINDER_SNOOZE = timedelta(hours=1)
-    # Web Push (app/reminders/subscriptions.py, pushing.py): browsers one account may have
+    # Web Push (app/features/reminders/subscriptions.py, pushing.py): browsers one account may have
     # subscribed, reminders pushed an hour an account (each to every browser: counted from
     # reminder_occurrence.pushed_at), the largest payload before encryption, how long a push
     # service keeps one for a phone that is off, and how long one push may take.

@@ -14,6 +14,7 @@ def create_app(settings=None, overrides=None):
     """
     from flask import Flask
 
+    from app import errors
     from app.urls import IdConverter, Proxied
     from config import load_config
 
@@ -24,6 +25,8 @@ def create_app(settings=None, overrides=None):
     app.wsgi_app = Proxied(app.wsgi_app, app.config["TRUSTED_PROXY_HOPS"])
     init_extensions(app)
     register_blueprints(app)
+    # After the API's: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
+    errors.init_app(app)
     register_tasks()
     add_template_globals(app)
     return app
@@ -31,8 +34,7 @@ def create_app(settings=None, overrides=None):
 
 def init_extensions(app):
     """Wire the request log, security headers, database, sessions, CSRF, languages and the store."""
-    from app import errors, migrating, pooling, requestlog, security, storage
-    from app.api import wiring
+    from app import migrating, pooling, requestlog, security, storage
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
     from app.offline import marks
@@ -55,31 +57,29 @@ def init_extensions(app):
         from app import error_reports
 
         error_reports.init_app(app)
-    # Before errors: flask-smorest sets an app-wide handler of HTTP errors, the pages' replaces.
-    wiring.init_app(app)
-    errors.init_app(app)
 
 
 def register_blueprints(app):
-    """Register each feature's pages, the health probes and the flask commands."""
+    """Register each feature's pages, the API, the health probes and the flask commands."""
     from app import commands, health, inbox
-    from app.attachments.routes import bp as attachments_bp
-    from app.auth.routes import bp as auth_bp
-    from app.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
-    from app.mypage import language as i18n_routes
-    from app.mypage.routes import bp as mypage_bp
-    from app.notes import checklists, shared, shelves, versions  # noqa: F401  (on notes.bp)
-    from app.notes.demo import seed_demo
-    from app.notes.routes import bp as notes_bp
+    from app.features.api import wiring as api_wiring
+    from app.features.attachments.routes import bp as attachments_bp
+    from app.features.auth.routes import bp as auth_bp
+    from app.features.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
+    from app.features.mypage import language as i18n_routes
+    from app.features.mypage.routes import bp as mypage_bp
+    from app.features.notes import checklists, shared, shelves, versions  # noqa: F401  (on notes.bp)
+    from app.features.notes.demo import seed_demo
+    from app.features.notes.routes import bp as notes_bp
+    from app.features.pages import attachments, note, shares  # noqa: F401  (on their bps)
+    from app.features.reminders.routes import bp as reminders_bp
+    from app.features.search.routes import bp as search_bp
+    from app.features.second_step.passkey_routes import bp as passkeys_bp
+    from app.features.second_step.routes import bp as two_step_bp
+    from app.features.shares.routes import bp as shares_bp
+    from app.features.tokens.routes import bp as tokens_bp
+    from app.features.wordcount.routes import bp as wordcount_bp
     from app.offline import routes as offline_routes
-    from app.pages import attachments, note, shares  # noqa: F401  (on their bps)
-    from app.reminders.routes import bp as reminders_bp
-    from app.search.routes import bp as search_bp
-    from app.second_step.passkey_routes import bp as passkeys_bp
-    from app.second_step.routes import bp as two_step_bp
-    from app.shares.routes import bp as shares_bp
-    from app.tokens.routes import bp as tokens_bp
-    from app.wordcount.routes import bp as wordcount_bp
 
     for blueprint in (
         health.bp,
@@ -98,6 +98,7 @@ def register_blueprints(app):
         offline_routes.bp,
     ):
         app.register_blueprint(blueprint)
+    api_wiring.init_app(app)  # the API and /api/docs, through flask-smorest
     if app.config["LOCAL_INBOX"]:  # development only: never in staging or production
         app.register_blueprint(inbox.bp)
     commands.init_app(app)
@@ -108,11 +109,11 @@ def register_tasks():
     """Each feature declares its jobs; the worker runs them by the names the queue stores."""
     from app import jobs, objects
     from app.accounts import tasks as accounts_tasks
-    from app.mypage import tasks as mypage_tasks
-    from app.notes import tasks as notes_tasks
-    from app.reminders import tasks as reminders_tasks
-    from app.tokens import tasks as tokens_tasks
-    from app.wordcount import tasks as wordcount_tasks
+    from app.features.mypage import tasks as mypage_tasks
+    from app.features.notes import tasks as notes_tasks
+    from app.features.reminders import tasks as reminders_tasks
+    from app.features.tokens import tasks as tokens_tasks
+    from app.features.wordcount import tasks as wordcount_tasks
 
     jobs.register_tasks(
         objects.blueprint,

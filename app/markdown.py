@@ -145,7 +145,7 @@ def stored_box(number, done, text):
 
 
 def render_stored(content):
-    """Return the content's sanitised HTML to store with the note (app/notes/service.py):
+    """Return the content's sanitised HTML to store with the note (app/features/notes/service.py):
     each task box a mark that html_of() turns into the page's box."""
     return str(render(content, task=stored_box))
 

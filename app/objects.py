@@ -10,7 +10,7 @@ One bucket holds six kinds of object, each under a prefix of its own:
     exports/<user id>/<random>.zip                     account export archives (presigned only)
     imports/<user id>/<token>                          an archive to import, until its job ran
 
-Export archives go by the maintenance schedule (app/mypage/export.py); an account keeps one
+Export archives go by the maintenance schedule (app/features/mypage/export.py); an account keeps one
 (a new one replaces it), and the sweep deletes any no export row names, and aborts an
 archive's upload that a killed worker left unfinished. The database
 keeps each photo's public URL; `key_for_url` and `photo_url` are the one mapping between

@@ -8,9 +8,10 @@ asked about on every visit, with the session's cookie (`Vary: Cookie`), and neve
 
 from urllib.parse import urlsplit
 
-from flask import g, request
+from flask import request
 
 from app import storage
+from app.accounts.sessions import made_for_a_signed_in_user
 from app.revalidation import REVALIDATE
 
 
@@ -40,12 +41,6 @@ def content_security_policy(image_origin, upload_origin=""):
             "object-src 'none'",
         ]
     )
-
-
-def made_for_a_signed_in_user():
-    """Return whether a signed-in user was loaded for this request (see auth's load_user)."""
-    # Set even if the request then signs out; a static file never loads a user.
-    return g.get("signed_in_user_loaded", False)
 
 
 def init_app(app):

@@ -4,7 +4,7 @@
     .venv/bin/python bench/import_peak.py
 
 Each archive is written to a temporary file first; then a fresh interpreter loads the app as
-`flask worker` does and reads it with app/mypage/importing.py's parse() (the stream parse,
+`flask worker` does and reads it with app/features/mypage/importing.py's parse() (the stream parse,
 the counting against the account's limits, the text decoding: everything the job does before
 it writes), and reports its RSS after loading, its peak RSS (VmHWM) and the time taken.
 The archives: the issue's 1.4 MB `{"notes":[{},{},…]}` (49 MiB unpacked), 100,000 nested
@@ -29,7 +29,7 @@ from devenv.archives import empty_notes_archive
 CHILD = """
 import json, sys, time
 from app import create_app
-from app.mypage import importing
+from app.features.mypage import importing
 from devenv.memory import rss_mb
 app = create_app("config.TestingConfig")  # never connects: parse() reads the file only
 loaded = rss_mb()

@@ -112,8 +112,8 @@ def api_token(app, email):
     from sqlalchemy import select
 
     from app.extensions import db
+    from app.features.tokens.service import make_token
     from app.models import User
-    from app.tokens.service import make_token
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))

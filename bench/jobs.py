@@ -1,30 +1,25 @@
 #!/usr/bin/env python3
-"""Benchmark the worker: the site stays fast under slow word counts, job latency, memory.
+"""Benchmark the worker: the site stays fast under slow word counts; the worker's memory.
 
     .venv/bin/python bench/jobs.py [--slow-counts 50] [--requests 300] [--export-mb 100]
 
 Starts an embedded PostgreSQL and a local S3 server, migrates, then runs the Procfile's
 `web` (gunicorn, 2 workers x 4 threads) and one `worker` (4 jobs at once) as processes,
 under TestingConfig (the only config whose fetcher may reach pages served on 127.0.0.1).
-Three parts, each bounded, figures printed as JSON (see docs/jobs.md for a recorded run):
+Two parts, each bounded, figures printed as JSON (see docs/jobs.md for a recorded run):
 
 1. The notes list's p50/p99 over `--requests` GETs (4 clients), idle, then again while
    `--slow-counts` word counts of a page that takes 8 s to answer are queued and running;
    and the slowest of those `POST /wordcount`s.
-2. Job latency, deferred to done, of word counts of a small local page with an idle worker
-   (polled every 10 ms), and no-op jobs per second per worker (`flask jobs ping`).
-3. Peak RSS of the web processes and the worker while the worker writes one user's
-   `--export-mb` MB export (a job: a zip, uploaded in parts), and of the worker (and its
-   decoding child) while it makes a photo from the largest upload the limits allow (10 MiB,
-   40 megapixels).
+2. Peak RSS of the web processes and the worker while the worker writes one user's
+   `--export-mb` MB export (a job: a zip, uploaded in parts). A photo's peak is
+   bench/photo_peak.py's.
 """
 
 import argparse
 import concurrent.futures
-import io
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -38,19 +33,20 @@ import psutil
 import requests
 
 from devenv import ROOT
+from devenv.flaskdb import flask_db
 from devenv.liveserver import free_port, procfile_command
 from devenv.memory import rss_mb
+from devenv.services import ObjectStore, ensure_database, query, throwaway_postgres
 from devenv.visitors import CSRF_TOKEN, PASSWORD
 
 BIN = Path(sys.executable).parent
 
 
 class Pages(BaseHTTPRequestHandler):
-    """/slow answers after 8 s, anything else at once: a few words of HTML."""
+    """A slow page: a few words of HTML after 8 s."""
 
     def do_GET(self):
-        if self.path.startswith("/slow"):
-            time.sleep(8)
+        time.sleep(8)
         body = b"<p>pelicans and words, words and pelicans</p>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
@@ -146,51 +142,25 @@ def peak_rss_mb(processes, during):
     return peak[0]
 
 
-def largest_photo():
-    """Return a 40-megapixel PNG of just under 10 MiB: the largest upload the limits allow."""
-    from PIL import Image
-
-    side = 6324  # 6324 x 6324 = 39.99 MP
-    small = Image.effect_noise((side // 8, side // 8), 60).convert("RGB")
-    picture = small.resize((side, side), Image.Resampling.NEAREST)
-    output = io.BytesIO()
-    picture.save(output, "PNG", compress_level=9)
-    data = output.getvalue()
-    assert len(data) < 10 * 2**20, len(data)
-    return data
-
-
-def seed_export(database_url, user_id, megabytes):
+def seed_export(database_url, email, megabytes):
     """Give a user `megabytes` MB of notes, 20,000 random hex digits each, in SQL.
 
     Random, so that the archive is not compressed to nothing: about half its size in a zip.
     """
-    import psycopg2
-
-    connection = psycopg2.connect(database_url)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO note (title, content, created_at, updated_at, user_id, completed)"
-            " SELECT 'note ' || n, (SELECT string_agg(md5(random()::text), '')"
-            " FROM generate_series(1, 625 + 0 * n)), now(), now(), %s, false"
-            " FROM generate_series(1, %s) AS n",
-            (user_id, megabytes * 1_000_000 // 20_000),
-        )
-    connection.close()
-
-
-def wait_done(site, location, timeout=60, interval=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = site.get(location, headers={"Accept": "application/json"}).json()["status"]
-        if state in ("done", "failed"):
-            return state
-        time.sleep(interval)
-    raise RuntimeError(f"{location} not done in {timeout} s")
+    query(
+        database_url,
+        "WITH added AS (INSERT INTO note"
+        " (title, content, created_at, updated_at, user_id, completed)"
+        " SELECT 'note ' || n, (SELECT string_agg(md5(random()::text), '')"
+        " FROM generate_series(1, 625 + 0 * n)), now(), now(), id, false"
+        ' FROM generate_series(1, %s) AS n, "user" WHERE email = %s RETURNING 1)'
+        " SELECT count(*) FROM added",
+        (megabytes * 1_000_000 // 20_000, email),
+    )
 
 
 def run(options, environ):
-    """Start web and worker, run the three parts, return the figures."""
+    """Start web and worker, run the two parts, return the figures."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     web_env = {**environ, "PORT": str(port), "WEB_FRONT_HOST": "127.0.0.1"}
@@ -216,7 +186,6 @@ def run(options, environ):
         page_url = f"http://127.0.0.1:{pages.server_address[1]}"
         figures = {"machine": f"{os.cpu_count()} cores, shared", "logs": str(folder)}
         figures["site_under_slow_counts"] = site_under_slow_counts(base_url, page_url, options)
-        figures["job_latency"] = job_latency(base_url, page_url, environ, options)
         figures["memory"] = memory(base_url, web, worker, environ, options)
         pages.shutdown()
         return figures
@@ -256,37 +225,12 @@ def site_under_slow_counts(base_url, page_url, options):
     }
 
 
-def job_latency(base_url, page_url, environ, options):
-    """Part 2: deferred-to-done latency with an idle worker; no-op jobs per second."""
-    # Let the slow counts of part 1 drain first: the worker must be idle.
-    time.sleep(8 * (options.slow_counts // 4 + 1) + 2)
-    user = Site(base_url, "latency@example.com", "latency")
-    samples = []
-    for number in range(options.latency_counts):
-        user.get("/wordcount")
-        started = time.perf_counter()
-        location = user.post("/wordcount", {"url": f"{page_url}/fast/{number}"}).headers["Location"]
-        assert wait_done(user, location) == "done"
-        samples.append(time.perf_counter() - started)
-    ping = subprocess.run(
-        [str(BIN / "flask"), "jobs", "ping", "--count", str(options.pings), "--timeout", "120"],
-        cwd=ROOT, env=environ, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    rate = re.search(r"\((\d+) jobs/s\)", ping.stdout).group(1)
-    return {
-        "word_count_deferred_to_done": percentiles(samples),
-        "counts": options.latency_counts,
-        "noop_jobs_per_second_one_worker": int(rate),
-    }
-
-
 def memory(base_url, web, worker, environ, options):
-    """Part 3: peak RSS of web and worker during the largest export, and during a photo."""
+    """Part 2: peak RSS of web and worker during the largest export."""
     web_processes = [psutil.Process(web.pid)]  # the gunicorn master and its workers
     worker_process = psutil.Process(worker.pid)
     owner = Site(base_url, "big@example.com", "bigexport")
-    seed_export(environ["DATABASE_URL"], user_id=owner_id(environ, "big@example.com"),
-                megabytes=options.export_mb)  # fmt: skip
+    seed_export(environ["DATABASE_URL"], "big@example.com", options.export_mb)
     web_before = family_rss_mb(web_processes)
     worker_before_export = family_rss_mb([worker_process])
     timings = {}
@@ -308,19 +252,6 @@ def memory(base_url, web, worker, environ, options):
 
     worker_peak_export = peak_rss_mb([worker_process], export)
     web_peak = family_rss_mb(web_processes)
-    worker_after_export = family_rss_mb([worker_process])
-    photo = largest_photo()
-    owner.get("/mypage")
-    worker_before = family_rss_mb([worker_process])
-
-    def process_photo():
-        files = {"photo": ("big.png", photo, "image/png")}
-        assert owner.post("/mypage/photo", {}, files=files).status_code == 302
-        deadline = time.monotonic() + 120
-        while 'data-status="' in owner.get("/mypage").text and time.monotonic() < deadline:
-            time.sleep(0.2)
-
-    worker_peak = peak_rss_mb([worker_process], process_photo)
     return {
         "export_mb": options.export_mb,
         **timings,
@@ -328,23 +259,8 @@ def memory(base_url, web, worker, environ, options):
         "web_rss_after_export_mb": web_peak,
         "worker_rss_before_export_mb": worker_before_export,
         "worker_rss_peak_during_export_mb": worker_peak_export,
-        "worker_rss_after_export_mb": worker_after_export,
-        "photo_upload_mb": round(len(photo) / 2**20, 2),
-        "worker_rss_before_mb": worker_before,
-        "worker_and_child_rss_peak_during_photo_mb": worker_peak,
-        "worker_rss_after_photo_mb": family_rss_mb([worker_process]),
+        "worker_rss_after_export_mb": family_rss_mb([worker_process]),
     }
-
-
-def owner_id(environ, email):
-    import psycopg2
-
-    connection = psycopg2.connect(environ["DATABASE_URL"])
-    with connection.cursor() as cursor:
-        cursor.execute('SELECT id FROM "user" WHERE email = %s', (email,))
-        (user_id,) = cursor.fetchone()
-    connection.close()
-    return user_id
 
 
 def main():
@@ -352,12 +268,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slow-counts", type=int, default=50)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--latency-counts", type=int, default=50)
-    parser.add_argument("--pings", type=int, default=500)
     parser.add_argument("--export-mb", type=int, default=100)
     options = parser.parse_args()
-
-    from devenv.services import ObjectStore, ensure_database, throwaway_postgres
 
     server, folder = throwaway_postgres("memo-bench-db-")
     ensure_database(server.get_uri(), "bench", recreate=True)
@@ -371,7 +283,7 @@ def main():
         "LOG_LEVEL": "WARNING",
     }
     try:
-        subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=environ, check=True)
+        flask_db(environ["DATABASE_URL"], "upgrade", check=True, timeout=None, **environ)
         print(json.dumps(run(options, environ), indent=2))
     finally:
         store.stop()

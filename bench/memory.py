@@ -26,6 +26,7 @@ import psutil
 
 from bench.seeding import Database, production_environ, seed_users, sign_in, start
 from devenv import ROOT, services
+from devenv.flaskdb import flask_db
 from devenv.liveserver import Front
 from devenv.memory import rss_mb
 from devenv.visitors import Visitor
@@ -36,7 +37,7 @@ import json, os
 from app import create_app
 app = create_app("config.TestingConfig")  # never connects: nothing here queries
 from app.fetcher import Page
-from app.wordcount.sandbox import count_limited
+from app.features.wordcount.sandbox import count_limited
 page = Page("https://example.com/", "text/html", b"<p>Memo counts these words, these too.</p>",
             "text/html; charset=utf-8")
 every_word, without_stop_words = count_limited(page, cpu_seconds=5)
@@ -75,11 +76,8 @@ def web_workers(requests):
     store = services.ObjectStore("memo-bench-memory").start()
     try:
         environ = production_environ(database, store)
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT,
-            env={**environ, "LOG_LEVEL": "WARNING"},
-            check=True,
+        flask_db(
+            environ["DATABASE_URL"], "upgrade", check=True, **{**environ, "LOG_LEVEL": "WARNING"}
         )
         users = seed_users(database)
         web = Front({**environ, "LOG_LEVEL": "WARNING"}, folder / "web.log", 2)

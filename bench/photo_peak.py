@@ -6,8 +6,8 @@
 Makes the two worst uploads the form accepts (just under 10 MiB and 40 megapixels each): a PNG
 with an alpha channel (RGBA: 160 MB of pixels once decoded) and a baseline JPEG. For each, a
 fresh process loads the app as `flask worker` does and makes four photos at once in four
-threads, as four photo jobs of one worker process do (app/mypage/photos.py's decode_alone: one
-decode at a time, the others wait their turn). The process and its decoding children are
+threads, as four photo jobs of one worker process do (app/features/mypage/photos.py's decode_alone:
+one decode at a time, the others wait their turn). The process and its decoding children are
 sampled every 20 ms; the peak is their summed RSS. Target: 300 MB per worker process.
 """
 
@@ -31,7 +31,7 @@ WORKER_LIKE = """
 import sys, threading
 from app import create_app
 app = create_app("config.TestingConfig")  # never connects: decoding queries nothing
-from app.mypage.photos import DecoderBusy, decode_alone
+from app.features.mypage.photos import DecoderBusy, decode_alone
 data = open(sys.argv[1], "rb").read()
 sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
 

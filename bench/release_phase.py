@@ -1,7 +1,6 @@
 """Benchmarks of the release phase (not tests): `.venv/bin/python bench/release_phase.py`.
 
-1. A no-op `flask db upgrade` (the database already at head) against a plain
-   `alembic upgrade head` on the same database, median of N runs each.
+1. A no-op `flask db upgrade` (the database already at head), median of N runs.
 2. The note.completed revision on a table of 1,000,000 notes while a load
    generator reads and writes notes as the previous release does: total time of
    the revision, and the longest any load query took (lock waits included).
@@ -16,85 +15,34 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import psycopg2
 
-from devenv import ROOT
+from devenv import ROOT, flaskdb
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from devenv.revisions import parent_revision
 from devenv.services import connect, ensure_database, query, throwaway_postgres
 
-BIN = Path(sys.executable).parent
 COMPLETED_REVISION = "0003"
-
-PLAIN_ENV = """
-from alembic import context
-from sqlalchemy import create_engine, pool
-
-engine = create_engine(context.config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
-with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=None)
-    with context.begin_transaction():
-        context.run_migrations()
-"""
 
 
 def flask_db(url, *args):
-    """Run `flask db ...` against `url`; return seconds taken."""
-    environ = {**os.environ, "APP_SETTINGS": "config.ProductionConfig", "DATABASE_URL": url}
-    environ["SECRET_KEY"] = "bench-secret-not-the-development-default"
-    environ["S3_BUCKET"] = "bench-unused"  # required in production; migrations never touch it
-    environ.update(LOCAL_MAIL_SETTINGS)  # required too; migrations send no mail
+    """Run `flask db ...` against `url` as production does; return seconds taken."""
+    settings = {"APP_SETTINGS": "config.ProductionConfig", "DATABASE_URL": url}
+    settings["SECRET_KEY"] = "bench-secret-not-the-development-default"
+    settings["S3_BUCKET"] = "bench-unused"  # required in production; migrations never touch it
+    settings.update(LOCAL_MAIL_SETTINGS)  # required too; migrations send no mail
     started = time.perf_counter()
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "db", *args],
-        cwd=ROOT,
-        env=environ,
-        check=True,
-        capture_output=True,
-    )
-    return time.perf_counter() - started
-
-
-def plain_alembic_folder(url):
-    """Write a stock Alembic environment over the same revision files; return its ini."""
-    folder = Path(tempfile.mkdtemp(prefix="memo-plain-alembic-"))
-    (folder / "env.py").write_text(PLAIN_ENV)
-    (folder / "script.py.mako").write_text((ROOT / "migrations" / "script.py.mako").read_text())
-    (folder / "versions").symlink_to(ROOT / "migrations" / "versions")
-    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg2://", 1).replace("%", "%%")
-    ini = folder / "alembic.ini"
-    ini.write_text(
-        "[alembic]\n"
-        f"script_location = {folder}\n"
-        f"prepend_sys_path = {ROOT / 'migrations'}\n"
-        "path_separator = os\n"
-        f"sqlalchemy.url = {sqlalchemy_url}\n"
-    )
-    return ini
-
-
-def plain_alembic_upgrade(ini):
-    started = time.perf_counter()
-    subprocess.run(
-        [str(BIN / "alembic"), "-c", str(ini), "upgrade", "head"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    flaskdb.flask_db(url, *args, check=True, timeout=None, **settings)
     return time.perf_counter() - started
 
 
 def bench_noop(url, runs):
+    """Return the median seconds of a no-op `flask db upgrade` (the database at head)."""
     flask_db(url, "upgrade")
-    ini = plain_alembic_folder(url)
-    ours = [flask_db(url, "upgrade") for _ in range(runs)]
-    plain = [plain_alembic_upgrade(ini) for _ in range(runs)]
-    return statistics.median(ours), statistics.median(plain)
+    return statistics.median(flask_db(url, "upgrade") for _ in range(runs))
 
 
 # Who owns note n, and what it says: 1,000 users with 1,000 notes each, 20 words a note.
@@ -246,16 +194,15 @@ def main():
     try:
         ensure_database(server.get_uri(), "noop")
         ensure_database(server.get_uri(), "load")
-        print(f"no-op upgrade, median of {options.runs} runs each ...", flush=True)
-        ours, plain = bench_noop(server.get_uri("noop"), options.runs)
+        print(f"no-op upgrade, median of {options.runs} runs ...", flush=True)
+        noop = bench_noop(server.get_uri("noop"), options.runs)
         print(f"completed revision on {options.rows:,} notes under load ...", flush=True)
         result = bench_completed_under_load(server.get_uri("load"), options.rows, options.threads)
     finally:
         server.cleanup()
     print(f"\n{machine()}\n")
     print("| benchmark | figure |\n|---|---|")
-    print(f"| no-op `flask db upgrade` (median) | {ours * 1000:.0f} ms |")
-    print(f"| no-op `alembic upgrade head`, stock env.py (median) | {plain * 1000:.0f} ms |")
+    print(f"| no-op `flask db upgrade` (median) | {noop * 1000:.0f} ms |")
     print_revision_rows("`completed` revision", result, options)
     print(f"| notes left with completed NULL | {result['nulls']} |")
     return 0 if result["max_ms"] < 250 and result["nulls"] == 0 else 1

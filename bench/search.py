@@ -10,7 +10,7 @@
    in ten, spread through the table), first page, each query run N times: a common
    word (in about 10% of notes), a rare one (about 0.01%), a Korean word that matches
    with its particle, and a phrase. Timed in-process through
-   app.search.query.search_notes (normalizing the words, ranking, highlighting), not
+   app.features.search.query.search_notes (normalizing the words, ranking, highlighting), not
    the HTTP round trip or the template. Target: p99 under 50 ms.
 
 Each note is 40 words drawn from a vocabulary of 5,000, skewed so that some words are
@@ -78,7 +78,7 @@ def production_app(url):
 def time_searches(url, runs):
     """Return {label: (p50 ms, p99 ms, matches)} for each query, first page, `runs` times."""
     from app.extensions import db
-    from app.search.query import search_notes
+    from app.features.search.query import search_notes
 
     app = production_app(url)
     figures = {}

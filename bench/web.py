@@ -55,6 +55,7 @@ from bench.web_report import (
 )
 from bench.wrk_load import Wrk, ensure_wrk
 from devenv import ROOT, say, services
+from devenv.flaskdb import flask_db
 from devenv.liveserver import (
     Front,
     Gunicorn,
@@ -250,16 +251,6 @@ def run_context(args, wrk):
     }
 
 
-def upgrade(environ):
-    """Apply the migrations as the release phase does."""
-    subprocess.run(
-        [program("flask"), "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env={**environ, "LOG_LEVEL": "WARNING"},
-        check=True,
-    )
-
-
 def save(text):
     """Print the report and keep a copy in bench/results/; return its path."""
     print()
@@ -286,7 +277,9 @@ def main():
         environ = production_environ(database, store)
         context["workers"], context["threads"] = environ["WEB_CONCURRENCY"], environ["WEB_THREADS"]
         say("Applying migrations; seeding users with 100, 100 and 100,000 notes")
-        upgrade(environ)
+        flask_db(
+            environ["DATABASE_URL"], "upgrade", check=True, **{**environ, "LOG_LEVEL": "WARNING"}
+        )
         users = seed_users(database)
         seed_fortunes(database)
         say("Starting Memo (Procfile web command) and the baseline under gunicorn.conf.py")

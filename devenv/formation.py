@@ -3,11 +3,12 @@
 A dedicated role may hold at most ROLE_LIMIT server connections; PgBouncer (transaction mode,
 at most POOL_SIZE server connections) sits before it. Web processes are the Procfile's `web`
 (devenv/liveserver.py) behind a router that spreads client connections over them; workers are
-the Procfile's `worker`. Signed-in users drive mixed load and confirm what they were told;
-meanwhile the release phase runs a revision that takes a lock, and one worker and one web
-process are killed (SIGKILL) and replaced. The same load runs first with every process
-connected straight to PostgreSQL (the role's limit lifted: they need more), for comparison.
-Used by tests/test_formation.py (short) and bench/formation.py (long).
+the Procfile's `worker`. Signed-in visitors (devenv/visitor_load.py) drive mixed load and
+confirm what they were told; meanwhile the release phase runs a revision that takes a lock,
+and one worker and one web process are killed (SIGKILL) and replaced. The same load runs
+first with every process connected straight to PostgreSQL (the role's limit lifted: they need
+more), for comparison.
+Used by tests/test_formation.py (12 s a phase, or FORMATION_SECONDS).
 """
 
 import os
@@ -25,20 +26,12 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from app import jobs
-from devenv.formation_load import (
-    BalancingRouter,
-    PageHandler,
-    PhaseRecord,
-    User,
-    lost_notes,
-    queue_left,
-    summary,
-    unfinished_counts,
-)
+from devenv.formation_load import BalancingRouter, PageHandler, queue_left, summary
 from devenv.formation_processes import ROLE_LIMIT, ConnectionWatch, FormationDatabase, Worker
 from devenv.liveserver import ROOT, LiveServer, procfile_command, production_environment
 from devenv.pooler import PgBouncer
 from devenv.revisions import MIGRATIONS, head_revision
+from devenv.visitor_load import Load, LoadVisitor, lost_notes, unfinished_counts
 
 POOL_SIZE = 10
 WEB_PROCESSES = 4
@@ -264,7 +257,7 @@ def downgrade():
 
 def run_phase(run, formation, people, database, migrations):
     """Drive the load on a started formation with the release and the kills; keep figures."""
-    load = run.loads[formation.name] = PhaseRecord(formation.name)
+    load = run.loads[formation.name] = Load(formation.name, formation.page_url)
     for person in people:
         person.base_url, person.token = formation.router.url, None
     killed = {}
@@ -321,7 +314,7 @@ def run_formation(admin_url, store_environment, folder, seconds, users=USERS):
         direct = Formation(database, store_environment, folder, page_url, pooled=False)
         direct.release_phase(MIGRATIONS)
         direct.start()
-        people = [User(direct.router.url, number, page_url) for number in range(users)]
+        people = [LoadVisitor(direct.router.url, number) for number in range(users)]
         for person in people:
             person.signup(person.email, person.nickname)
         run_phase(run, direct, people, database, first_release)

@@ -1,6 +1,6 @@
 """`./scripts/run` started as a user starts it, and stopped at a chosen moment of its start-up.
 
-Shared by tests/test_local_run.py and bench/local_run_stops.py (50 stops in a row under load).
+Used by tests/test_local_run.py.
 """
 
 import os

@@ -1,6 +1,6 @@
 """A process's resident memory as the benchmarks report it, in MB, from Linux's /proc.
 
-It imports only pathlib, so a benchmark that measures its own process (bench/photo_pipeline.py)
+It imports only pathlib, so a benchmark that measures its own process (bench/import_peak.py)
 adds nothing to the figure by importing it.
 """
 

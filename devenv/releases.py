@@ -1,6 +1,7 @@
-"""The two releases of a release drill: each checked out from git with its virtualenv, run as dynos.
+"""Releases checked out from git, each with its virtualenv: run as dynos, or one command at a time.
 
-scripts/release_drill.py rehearses a deploy with them (see docs/releases.md).
+scripts/release_drill.py rehearses a deploy with them, and scripts/land.py checks a merge
+(see docs/releases.md).
 """
 
 import hashlib
@@ -20,6 +21,7 @@ import platformdirs
 
 from devenv import ROOT, dyno, say
 from devenv.dyno import Dyno, dyno_path
+from devenv.history import git
 from devenv.liveserver import LOCAL_MAIL_SETTINGS, free_port
 from devenv.services import ObjectStore
 
@@ -27,20 +29,15 @@ SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: 
 # An older release's virtualenv, by the digest of its requirements: kept in the user's cache
 # folder (as pre-commit keeps its hooks' environments), so a new clone does not pay its
 # install again.
-VENV_CACHE = Path(platformdirs.user_cache_dir("memo")) / "drill-venvs"
+VENV_CACHE = Path(platformdirs.user_cache_dir("memo")) / "release-venvs"
+# What a release's processes need; the last file names the others (`-r`) and is installed.
+SERVING = ("requirements.txt",)
 STARTUP_SECONDS = 60
 STOP_SECONDS = 30  # the platform's SIGKILL comes 30 s after SIGTERM
 
 
-def git(*args):
-    """Run git in the repository and return its output."""
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def newest_revision_file(commit):
-    """Return the path of the head revision's file at `commit`."""
+def revision_heads(commit):
+    """Return {head revision: its file} at `commit`: one head, unless a branch needs relinking."""
     revisions, parents = {}, set()
     for path in git("ls-tree", "--name-only", commit, "migrations/versions/").splitlines():
         if not path.endswith(".py"):
@@ -49,9 +46,8 @@ def newest_revision_file(commit):
         revision = re.search(r"^revision = [\"']([^\"']+)", source, re.MULTILINE).group(1)
         parent = re.search(r"^down_revision = (.+)$", source, re.MULTILINE).group(1)
         revisions[revision] = path
-        parents.add(parent.strip("\"'"))
-    (head,) = set(revisions) - parents
-    return head, revisions[head]
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", parent))
+    return {head: revisions[head] for head in sorted(set(revisions) - parents)}
 
 
 def default_from(to):
@@ -59,7 +55,7 @@ def default_from(to):
 
     Walked by hand: `git log --first-parent -- path` may follow a merged branch's history.
     """
-    _, path = newest_revision_file(to)
+    (path,) = revision_heads(to).values()
     added = None
     for commit in git("rev-list", "--first-parent", to).split():
         if not has_file(commit, path):
@@ -76,42 +72,37 @@ def has_file(commit, path):
     return found.returncode == 0
 
 
-def requirements_python(requirements):
-    """Return the bin folder of a virtualenv with exactly these pinned requirements."""
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    own = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+def requirements_python(folder, names=SERVING):
+    """Return the bin folder of a virtualenv with exactly `folder`'s pinned requirements."""
+    files = [folder / name for name in names if (folder / name).exists()]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
+    own = hashlib.sha256(b"".join((ROOT / path.name).read_bytes() for path in files)).hexdigest()
     if digest == own:  # this checkout's .venv has them (and the dev tools besides)
         return Path(sys.executable).parent, "this checkout's .venv"
-    folder = VENV_CACHE / digest[:16]
-    if not (folder / ".complete").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        venv.create(folder, with_pip=True)
-        pip = [
-            str(folder / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-        ]
-        subprocess.run([*pip, "-q", "-r", str(requirements)], check=True)
-        (folder / ".complete").touch()
-        return folder / "bin", f"new virtualenv {folder}"
-    return folder / "bin", f"cached virtualenv {folder}"
+    cached = VENV_CACHE / digest[:16]
+    if (cached / ".complete").exists():
+        return cached / "bin", f"cached virtualenv {cached}"
+    shutil.rmtree(cached, ignore_errors=True)
+    venv.create(cached, with_pip=True)
+    pip = [str(cached / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-q", "-r", str(files[-1])], check=True)
+    (cached / ".complete").touch()
+    return cached / "bin", f"new virtualenv {cached}"
 
 
 @dataclass
 class Release:
-    """One release checked out from git: its folder, virtualenv and Procfile."""
+    """One release checked out from git: its folder, virtualenv, Procfile and head revisions."""
 
     name: str
     commit: str
     folder: Path
     bin: Path
     procfile: dict
-    revision: str
+    heads: tuple
 
     @classmethod
-    def build(cls, name, commit, workdir, bin_folder=None):
+    def build(cls, name, commit, workdir, bin_folder=None, requirements=SERVING):
         """Check `commit` out into a worktree and find it a virtualenv (or use `bin_folder`)."""
         sha = git("rev-parse", "--verify", f"{commit}^{{commit}}")
         folder = workdir / name
@@ -119,17 +110,34 @@ class Release:
         lines = (folder / "Procfile").read_text().splitlines()
         procfile = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines if line)}
         if bin_folder is None:
-            bin_folder, how = requirements_python(folder / "requirements.txt")
+            bin_folder, how = requirements_python(folder, requirements)
         else:
             how = "the new release's virtualenv (release phase only)"
-        revision, _ = newest_revision_file(sha)
-        processes = ", ".join(procfile)
-        say(f"{name} release: {sha[:10]} (revision {revision}), {how}; Procfile: {processes}")
-        return cls(name, sha, folder, bin_folder, procfile, revision)
+        heads = tuple(revision_heads(sha))
+        revisions, processes = ", ".join(heads), ", ".join(procfile)
+        say(f"{name} release: {sha[:10]} (revision {revisions}), {how}; Procfile: {processes}")
+        return cls(name, sha, folder, bin_folder, procfile, heads)
 
-    def environment(self, services, **extra):
-        """Return a production dyno's environment for this release, its virtualenv first on PATH."""
-        variables = {
+    @property
+    def logs(self):
+        """Return the folder of this release's logs (the one its worktree is in)."""
+        return self.folder.parent
+
+    def environment(self, **variables):
+        """Return the environment of a process of this release: its code and virtualenv first."""
+        environ = {
+            **os.environ,
+            "VIRTUAL_ENV": str(self.bin.parent),
+            # This release's code first: the virtualenv's .pth may name another checkout's.
+            "PYTHONPATH": str(self.folder),
+            **variables,
+        }
+        environ["PATH"] = f"{self.bin}{os.pathsep}{environ.get('PATH', '')}"
+        return environ
+
+    def dyno_environment(self, services, **extra):
+        """Return a production dyno's environment for this release."""
+        settings = {
             **LOCAL_MAIL_SETTINGS,
             **os.environ,
             **services.store.environment(),
@@ -139,40 +147,43 @@ class Release:
             "WEB_CONCURRENCY": "2",
             # The drill's visitors save notes faster than a person (issue 23's 30 a minute).
             "NOTE_WRITES_PER_MINUTE": "100000",
-            "VIRTUAL_ENV": str(self.bin.parent),
             **extra,
         }
-        variables["PATH"] = f"{self.bin}{os.pathsep}{variables.get('PATH', '')}"
-        return variables
+        return self.environment(**settings)
 
-    def start(self, process, services, log_folder):
+    def start(self, process, services):
         """Start a Procfile process as the platform starts a dyno (devenv/dyno.py); return it."""
         port = free_port()
-        log = log_folder / f"{self.name}-{process}-{port}.log"
-        environ = self.environment(services, PORT=str(port))
+        log = self.logs / f"{self.name}-{process}-{port}.log"
+        environ = self.dyno_environment(services, PORT=str(port))
         environ["PATH"] = dyno_path(self.bin)
         started = Dyno(f"{process}.1", self.procfile[process], self.folder, environ, log).start()
         return Process(f"{self.name} {process}", started, port, log)
 
-    def release_phase(self, services, log_folder):
-        """Run the Procfile's release command; return (exit code, seconds, last line)."""
-        code, seconds, lines = self.release_phase_output(services, log_folder)
-        return code, seconds, lines[-1].rpartition("] ")[2]
-
-    def release_phase_output(self, services, log_folder):
-        """Run the Procfile's release command; return (exit code, seconds, output lines)."""
-        log = log_folder / f"{self.name}-release-{time.monotonic_ns()}.log"
+    def run(self, command, environ, timeout=300):
+        """Run a shell command in the release's folder; return (exit code, seconds, lines)."""
+        log = self.logs / f"{self.name}-{time.monotonic_ns()}.log"
         started = time.monotonic()
-        result = subprocess.run(
-            ["bash", "-c", f"exec {self.procfile['release']}"],
-            cwd=self.folder,
-            env=self.environment(services),
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            timeout=300,
-        )
+        with log.open("wb") as output:
+            result = subprocess.run(
+                ["bash", "-c", command],
+                cwd=self.folder,
+                env=environ,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+            )
         lines = log.read_text(errors="replace").strip().splitlines() or [""]
         return result.returncode, time.monotonic() - started, lines
+
+    def release_phase(self, services):
+        """Run the Procfile's release command; return (exit code, seconds, last line)."""
+        code, seconds, lines = self.release_phase_output(services)
+        return code, seconds, lines[-1].rpartition("] ")[2]
+
+    def release_phase_output(self, services):
+        """Run the Procfile's release command as a dyno; return (exit code, seconds, lines)."""
+        return self.run(f"exec {self.procfile['release']}", self.dyno_environment(services))
 
 
 @dataclass

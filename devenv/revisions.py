@@ -8,10 +8,10 @@ from alembic.script import ScriptDirectory
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def script_directory():
-    """Return Alembic's view of migrations/versions (it puts migrations/ on sys.path)."""
-    config = Config(MIGRATIONS / "alembic.ini")
-    config.set_main_option("script_location", str(MIGRATIONS))
+def script_directory(folder=MIGRATIONS):
+    """Return Alembic's view of `folder`/versions (it puts `folder` on sys.path)."""
+    config = Config(Path(folder) / "alembic.ini")
+    config.set_main_option("script_location", str(folder))
     return ScriptDirectory.from_config(config)
 
 

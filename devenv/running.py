@@ -1,7 +1,7 @@
 """What `./scripts/run` starts and stops: the local services, a worker and the web front.
 
 Ctrl-C, SIGTERM or a closed terminal stops everything it started, at any moment, also while
-it is still starting (tests/test_local_run.py, bench/local_run_stops.py).
+it is still starting (tests/test_local_run.py).
 """
 
 import os

@@ -305,7 +305,6 @@ def translations(args):
 # by name.
 BUDGET_BENCHES = {
     "photos": ["bench/photo_peak.py"],
-    "growth": ["bench/growth.py"],
     "imports": ["bench/import_peak.py"],
     "conflicts": ["bench/conflicts.py"],
     "recovery-sequences": ["bench/recovery_sequences.py"],
@@ -315,10 +314,9 @@ BUDGET_BENCHES = {
 def bench(args):
     """Benchmark the pages under load beside a bare Flask baseline (bench/web.py: p99, RSS),
     count their instructions and the front's under callgrind (bench/instructions.py), then a
-    photo job's peak memory, what grows with an account's notes, the import's peak memory and
-    hostile conflicts, and the recovery state machine's deep run. `bench --instructions
-    [options]`, or `bench photos|growth|imports|conflicts|recovery-sequences`, runs one
-    alone."""
+    photo job's peak memory, the import's peak memory and hostile conflicts, and the recovery
+    state machine's deep run. `bench --instructions [options]`, or `bench
+    photos|imports|conflicts|recovery-sequences`, runs one alone."""
     if args[:1] == ["--instructions"]:
         return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
     if args[:1] and args[0] in BUDGET_BENCHES:

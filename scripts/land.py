@@ -22,26 +22,26 @@ any). Anything else leaves main where it was and says why; docs/releases.md has 
 """
 
 import argparse
-import hashlib
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import venv
 import warnings
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from devenv import ROOT, say
+from devenv.history import HistoryUnavailable, git
+from devenv.releases import Release
 from devenv.schema import schema_dump
 from devenv.services import ensure_database, start_postgres, stop_postgres
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's, on import
 
 
-VENV_CACHE = ROOT / ".dev" / "land-venvs"
+# The migration tests need the dev tools: a checkout's virtualenv has all three files.
+REQUIREMENTS = ("requirements.txt", "requirements-local.txt", "requirements-dev.txt")
 MIGRATION_TESTS = [
     "tests/test_revision_freeze.py",
     "tests/migrations",  # the chain's checks, every revision's data test, the lint's tests
@@ -61,96 +61,35 @@ class Refused(Exception):
     """The commit may not land; the message says why and what to do."""
 
 
-def git(*args, cwd=ROOT, check=True):
-    """Run git and return its output, stripped."""
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if check and done.returncode:
-        raise Refused(f"git {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout.strip()
+def run(release, command, database_url, what, timeout=1200):
+    """Run a shell command in the release's folder under TestingConfig; refuse if it fails."""
+    environ = release.environment(
+        APP_SETTINGS="config.TestingConfig", TEST_DATABASE_URL=database_url
+    )
+    try:
+        code, seconds, lines = release.run(command, environ, timeout)
+    except subprocess.TimeoutExpired:
+        raise Refused(f"{what} did not finish in {timeout} s") from None
+    if code:
+        tail = "\n".join(lines[-25:])
+        raise Refused(f"{what} failed (exit {code}, {seconds:.0f} s):\n{tail}")
+    say(f"{what}: ok ({seconds:.1f} s)")
 
 
-def virtualenv_for(folder):
-    """Return the bin folder of a virtualenv with `folder`'s pinned requirements (and dev tools)."""
-    names = ["requirements.txt", "requirements-local.txt", "requirements-dev.txt"]
-    files = [folder / name for name in names if (folder / name).exists()]
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
-    own = hashlib.sha256(b"".join((ROOT / path.name).read_bytes() for path in files)).hexdigest()
-    if digest == own:
-        return Path(sys.executable).parent
-    cached = VENV_CACHE / digest[:16]
-    if not (cached / ".complete").exists():
-        say(f"Requirements differ from this checkout's: a virtualenv in {cached}")
-        shutil.rmtree(cached, ignore_errors=True)
-        venv.create(cached, with_pip=True)
-        pip = [str(cached / "bin" / "python"), "-m", "pip", "install", "-q"]
-        subprocess.run([*pip, "-r", str(files[-1])], check=True)
-        (cached / ".complete").touch()
-    return cached / "bin"
+def release_phase(release, database_url, what):
+    """Run the Procfile's `release:` command."""
+    run(release, f"exec {release.procfile['release']}", database_url, what)
 
 
-class Checkout:
-    """A commit checked out in a temporary worktree, with a virtualenv for it."""
-
-    def __init__(self, name, commit, workdir):
-        self.name, self.commit = name, commit
-        self.folder = workdir / name
-        git("worktree", "add", "--detach", str(self.folder), commit)
-        self.bin = virtualenv_for(self.folder)
-
-    def environment(self, database_url, **extra):
-        """Return the environment of a process of this checkout against `database_url`."""
-        variables = {
-            **os.environ,
-            "APP_SETTINGS": "config.TestingConfig",
-            "TEST_DATABASE_URL": database_url,
-            "VIRTUAL_ENV": str(self.bin.parent),
-            # This checkout's code first: the virtualenv's .pth names the landing checkout's.
-            "PYTHONPATH": str(self.folder),
-            **extra,
-        }
-        variables["PATH"] = f"{self.bin}{os.pathsep}{variables.get('PATH', '')}"
-        return variables
-
-    def run(self, command, database_url, what, timeout=1200, **extra):
-        """Run a shell command in the checkout; refuse with its output's end if it fails."""
-        started = time.monotonic()
-        try:
-            done = subprocess.run(
-                ["bash", "-c", command],
-                cwd=self.folder,
-                env=self.environment(database_url, **extra),
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            raise Refused(f"{what} did not finish in {timeout} s") from None
-        seconds = time.monotonic() - started
-        if done.returncode:
-            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
-            raise Refused(f"{what} failed (exit {done.returncode}, {seconds:.0f} s):\n{tail}")
-        say(f"{what}: ok ({seconds:.1f} s)")
-        return done.stdout
-
-    def release_phase(self, database_url, what):
-        """Run the Procfile's `release:` command."""
-        procfile = (self.folder / "Procfile").read_text().splitlines()
-        (command,) = [
-            line.split(":", 1)[1].strip() for line in procfile if line.startswith("release:")
-        ]
-        return self.run(f"exec {command}", database_url, what)
-
-    def head_revision(self, database_url):
-        """Return the single migration head of this checkout, or refuse."""
-        heads = self.run("exec flask db heads", database_url, f"{self.name}: migration heads")
-        revisions = [line.split()[0] for line in heads.splitlines() if "(head)" in line]
-        if len(revisions) != 1:
-            raise Refused(
-                f"{self.name} has {len(revisions)} migration heads ({', '.join(revisions)}): "
-                "relink the branch's new revision onto main's head first "
-                "(scripts/relink_revision.py in the branch, or `scripts/land BRANCH --relink`)"
-            )
-        return revisions[0]
+def head_revision(release):
+    """Return the single migration head of a release, or refuse."""
+    if len(release.heads) != 1:
+        raise Refused(
+            f"{release.name} has {len(release.heads)} migration heads "
+            f"({', '.join(release.heads)}): relink the branch's new revision onto main's head "
+            "first (scripts/relink_revision.py in the branch, or `scripts/land BRANCH --relink`)"
+        )
+    return release.heads[0]
 
 
 def candidate_commit(args, main_tip, workdir):
@@ -175,7 +114,7 @@ def candidate_commit(args, main_tip, workdir):
         check=False,
     )
     if merged.returncode:
-        conflicts = git("diff", "--name-only", "--diff-filter=U", cwd=folder, check=False)
+        conflicts = git("diff", "--name-only", "--diff-filter=U", cwd=folder)
         why = ", ".join(conflicts.split()) or merged.stderr.strip()
         raise Refused(
             f"{args.branch} does not merge cleanly into main (conflicts: {why}):"
@@ -212,20 +151,19 @@ def verify(candidate, main_tip, workdir, database):
     for name in names:
         ensure_database(database.get_uri(), name, recreate=True)
     fresh, upgraded, tests = (database.get_uri(name) for name in names)
-    new = Checkout("candidate", candidate, workdir)
-    old = Checkout("main", main_tip, workdir)
-    old_head, new_head = old.head_revision(fresh), new.head_revision(fresh)
-    say(f"main is at revision {old_head}; the candidate at {new_head}")
+    new = Release.build("candidate", candidate, workdir, requirements=REQUIREMENTS)
+    old = Release.build("main", main_tip, workdir, requirements=REQUIREMENTS)
+    old_head, new_head = head_revision(old), head_revision(new)
     added = new_revisions(main_tip, candidate)
     lint = f"ruff check migrations && python scripts/lint_migrations.py {' '.join(added)}"
     if added:  # the others were linted when they landed, and are frozen since
-        new.run(lint, fresh, f"revision lint ({', '.join(added)})")
-    new.release_phase(fresh, "release phase on a fresh database")
-    old.release_phase(upgraded, f"main's release phase (to {old_head})")
-    new.release_phase(upgraded, f"release phase on main's database ({old_head} -> {new_head})")
+        run(new, lint, fresh, f"revision lint ({', '.join(added)})")
+    release_phase(new, fresh, "release phase on a fresh database")
+    release_phase(old, upgraded, f"main's release phase (to {old_head})")
+    release_phase(new, upgraded, f"release phase on main's database ({old_head} -> {new_head})")
     if old_head != new_head:
-        new.run(f"exec flask db downgrade {old_head}", upgraded, f"downgrade to {old_head}")
-        new.release_phase(upgraded, f"release phase again ({old_head} -> {new_head})")
+        run(new, f"exec flask db downgrade {old_head}", upgraded, f"downgrade to {old_head}")
+        release_phase(new, upgraded, f"release phase again ({old_head} -> {new_head})")
     if schema_dump(fresh) != schema_dump(upgraded):
         raise Refused(
             "the schema upgraded from main's differs from a fresh one (pg_dump --schema-only)"
@@ -238,7 +176,8 @@ def verify(candidate, main_tip, workdir, database):
             "diff", "--name-only", main_tip, candidate, "--", *code
         ):
             present.append(test)
-    new.run(
+    run(
+        new,
         f"exec pytest -q -x -p no:cacheprovider {' '.join(present)}",
         tests,
         f"migration tests ({len(present)} files)",
@@ -327,7 +266,7 @@ def main():
                 say(f"Verified {candidate[:10]} ({seconds:.0f} s); main left alone")
                 return 0
             fast_forward(candidate, main_tip)
-        except Refused as refusal:
+        except (Refused, HistoryUnavailable) as refusal:
             say(f"NOT landed; main stays at {main_tip[:10]}: {refusal}")
             return 1
     say(f"Landed: main is now {candidate[:10]} ({time.monotonic() - started:.0f} s)")
@@ -338,7 +277,8 @@ def cleanup(workdir):
     """Remove the temporary worktrees and their folder."""
     for folder in workdir.iterdir():
         if (folder / ".git").exists():
-            git("worktree", "remove", "--force", str(folder), check=False)
+            with suppress(HistoryUnavailable):
+                git("worktree", "remove", "--force", str(folder))
     shutil.rmtree(workdir, ignore_errors=True)
 
 

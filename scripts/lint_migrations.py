@@ -25,10 +25,9 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import flask_migrate
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from devenv import ROOT
+from devenv.revisions import script_directory
 
 BIN = Path(sys.executable).parent
 POSTGRES_VERSION = "15.0"  # the oldest server we support (SET NOT NULL via CHECK needs 12+)
@@ -37,9 +36,7 @@ ALEMBIC_OWN_TABLE = re.compile(r"CREATE TABLE alembic_version \(.*?\);", re.DOTA
 
 def revisions_in_order(directory):
     """Return (previous, script) pairs from the first revision to the head."""
-    config = Config(str(directory / "alembic.ini"))
-    config.set_main_option("script_location", str(directory))
-    scripts = list(ScriptDirectory.from_config(config).walk_revisions())
+    scripts = list(script_directory(directory).walk_revisions())
     return [(script.down_revision or "base", script) for script in reversed(scripts)]
 
 

@@ -30,21 +30,13 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from devenv.drill_load import (
-    DrillVisitor,
-    VisitorLoad,
-    lost_notes,
-    print_report,
-    refused_sessions,
-    unfinished_jobs,
-    visit,
-)
-from devenv.history import commits_adding_revisions, main_ref
+from devenv.history import HistoryUnavailable, commits_adding_revisions, git, main_ref
 from devenv.inflight import InFlight
-from devenv.releases import DrillError, Release, Services, default_from, git, say
+from devenv.releases import DrillError, Release, Services, default_from, say
 from devenv.router import Router
 from devenv.schema import schema_dump
 from devenv.services import ObjectStore, ensure_database, start_postgres, stop_postgres
+from devenv.visitor_load import Load, LoadVisitor, lost_notes, print_report, unfinished_counts
 from devenv.visitors import Visitor
 
 VISITORS = 4
@@ -62,7 +54,10 @@ class Drill:
         self.serving = old
         self.router = Router(("127.0.0.1", 1)).start()
         stack.callback(self.router.stop)
-        self.load = VisitorLoad(self.router, lambda: "worker" in self.serving.procfile)
+        # A name, not a literal address, so the form takes it; the job then refuses it (loopback
+        # is not public) and the count ends `failed`, which is finished too.
+        page_url = f"http://localhost:{self.router.server_address[1]}/healthz"
+        self.load = Load("sign-up (old release)", page_url, wait_for_jobs=False)
         self.visitors = []
 
     def check(self, condition, problem):
@@ -73,7 +68,7 @@ class Drill:
         return condition
 
     def release_phase(self, release, what):
-        code, seconds, last = release.release_phase(self.services, self.logs)
+        code, seconds, last = release.release_phase(self.services)
         say(f"{what}: `{release.procfile['release']}` exited {code} in {seconds:.1f} s ({last})")
         self.check(code == 0, f"{what} exited {code}: {last}")
         return code == 0
@@ -81,7 +76,7 @@ class Drill:
     def start(self, release):
         """Start the release's web (and worker if its Procfile has one); return them."""
         processes = [
-            release.start(name, self.services, self.logs)
+            release.start(name, self.services)
             for name in ("web", "worker")
             if name in release.procfile
         ]
@@ -111,13 +106,14 @@ class Drill:
             self.load.settling.set()
             time.sleep(SETTLE_SECONDS)
         self.serving = release
+        self.load.counting = "worker" in release.procfile
         self.router.switch(("127.0.0.1", web.port))
         self.load.settling.clear()
         say(f"Router switched to the {release.name} release (:{web.port})")
 
     def sign_in_visitors(self):
         for number in range(1, VISITORS + 1):
-            visitor = DrillVisitor(self.load, number)
+            visitor = LoadVisitor(self.router.url, number, self.load)
             response = visitor.signup(visitor.email, visitor.nickname)
             if response.status != 302:
                 raise DrillError(f"signing up {visitor.email} answered {response.status}")
@@ -126,7 +122,7 @@ class Drill:
 
     def run_load(self):
         self.load.stop.clear()
-        threads = [threading.Thread(target=visit, args=(v,), daemon=True) for v in self.visitors]
+        threads = [threading.Thread(target=v.visit, daemon=True) for v in self.visitors]
         for thread in threads:
             thread.start()
         return threads
@@ -168,14 +164,19 @@ class Drill:
             f"{len(self.load.notes) - len(lost)} in the database"
         )
         self.check(not lost, f"{len(lost)} confirmed notes are missing: {sorted(lost)[:10]}")
-        unfinished = unfinished_jobs(self.load)
+        unfinished = unfinished_counts(self.load, ended=("done", "failed"))
         workers = any("worker" in release.procfile for release in (self.old, self.new))
         say(
-            f"Jobs: {len(self.load.jobs)} accepted, {len(self.load.jobs) - len(unfinished)} "
+            f"Jobs: {len(self.load.counts)} accepted, {len(self.load.counts) - len(unfinished)} "
             "finished (done or failed)" + ("" if workers else "; neither Procfile has a worker")
         )
         self.check(not unfinished, f"jobs never finished: {unfinished[:5]}")
-        refused = refused_sessions(self.visitors)
+        refused = [
+            f"{visitor.email}: {response.status} {response.location}"
+            for visitor in self.visitors
+            if (response := visitor.get("/mypage")).status != 200
+            or visitor.email not in response.text
+        ]
         say(
             f"Sessions made on the old release: {len(self.visitors) - len(refused)} of "
             f"{len(self.visitors)} accepted by the new release"
@@ -236,7 +237,7 @@ def check_older_releases(drill, postgres, within, skip):
     if not commits:
         return
     fresh = older_database(postgres, "memo_fresh", drill.services.store)
-    code, _, lines = drill.new.release_phase_output(fresh, drill.logs)
+    code, _, lines = drill.new.release_phase_output(fresh)
     if not drill.check(
         code == 0, f"the new release phase failed on an empty database: {lines[-1]}"
     ):
@@ -257,14 +258,14 @@ def check_older_release(drill, postgres, commit, fresh_schema):
     older = Release.build(f"older-{commit[:7]}", commit, drill.logs, drill.new.bin)
     drill.stack.callback(git, "worktree", "remove", "--force", str(older.folder))
     services = older_database(postgres, f"memo_{commit[:7]}", drill.services.store)
-    code, _, lines = older.release_phase_output(services, drill.logs)
+    code, _, lines = older.release_phase_output(services)
     if code:
         say(
             f"{older.name}: its own release phase fails, so no database was made by it: {lines[-1]}"
         )
         return
     before = schema_dump(services.database_url)
-    code, seconds, lines = drill.new.release_phase_output(services, drill.logs)
+    code, seconds, lines = drill.new.release_phase_output(services)
     after = schema_dump(services.database_url)
     if code == 0:
         say(f"{older.name}: the new release phase upgraded its database in {seconds:.1f} s")
@@ -348,6 +349,8 @@ def main():
         return run(parser.parse_args())
     except subprocess.CalledProcessError as error:
         sys.exit(f"release-drill: {' '.join(error.cmd)} failed: {(error.stderr or '').strip()}")
+    except HistoryUnavailable as error:
+        sys.exit(f"release-drill: {error}")
 
 
 if __name__ == "__main__":

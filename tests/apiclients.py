@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.features.tokens.service import make_token
 from app.models import User
-from app.tokens.service import make_token
 from devenv.uploads import send_to_store
 from tests.attaching import PDF
 

@@ -1,5 +1,5 @@
 """Finding code that writes a Note, read from the source with `ast` (nothing is imported):
-the layout test holds app/notes/service.py to be the only one."""
+the layout test holds app/features/notes/service.py to be the only one."""
 
 import ast
 import re

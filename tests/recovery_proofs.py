@@ -14,7 +14,7 @@ then the owner's reset), so these rules play them in one go, beside the single a
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from app.tokens.service import authenticate
+from app.features.tokens.service import authenticate
 from devenv.visitors import Browser
 from tests.noting import make_link, note_id_of
 

@@ -4,7 +4,7 @@ recovered the account, none of them authenticates."""
 
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from app.tokens.service import authenticate
+from app.features.tokens.service import authenticate
 from tests.tokens import make_token, secret_shown
 
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.features.notes import reminders as service
+from app.features.reminders.tasks import sweep_due_reminders
 from app.models import Note, Reminder, ReminderOccurrence
-from app.notes import reminders as service
-from app.reminders.tasks import sweep_due_reminders
 from tests.mailbox import ANN
 from tests.workers import run_queued_jobs
 

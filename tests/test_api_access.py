@@ -7,8 +7,8 @@ import logging
 from sqlalchemy import select
 
 from app.extensions import db
+from app.features.tokens.service import revoke_all
 from app.models import Attachment, Note, User
-from app.tokens.service import revoke_all
 from tests.apiclients import ApiClient, attached, is_problem, token_for
 
 ANY = '"1"'

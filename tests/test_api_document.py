@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app.api.descriptions import ANSWERS, DESCRIPTIONS, PROBLEM_EXPLANATIONS
-from app.api.problems import BY_STATUS, PROBLEMS_PATH, TITLES
-from app.api.summaries import SUMMARIES
+from app.features.api.descriptions import ANSWERS, DESCRIPTIONS, PROBLEM_EXPLANATIONS
+from app.features.api.problems import BY_STATUS, PROBLEMS_PATH, TITLES
+from app.features.api.summaries import SUMMARIES
 from tests.languages import KOREAN
 from tests.reading import latin_words
 
 API_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
-API_PACKAGE = Path(__file__).parent.parent / "app" / "api"
+API_PACKAGE = Path(__file__).parent.parent / "app" / "features" / "api"
 # The calls that give an answer its problem name (their second argument).
 NAMING_CALLS = {"Problem", "problem_response"}
 HANGUL = re.compile("[\uac00-\ud7a3]")

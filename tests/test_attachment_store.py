@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from app import jobs, objects, storage
-from app.attachments import naming
 from app.extensions import db
+from app.features.attachments import naming
 from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import (

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.notes.diff import DIFF_LINES_SHOWN, text_diff
+from app.features.notes.diff import DIFF_LINES_SHOWN, text_diff
 from tests.noting import conflicted, edit_form, note_id_of, page, save, second_session
 
 # 10,000 unique one-character lines, and the same lines interleaved: difflib's worst case.

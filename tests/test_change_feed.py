@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.features.notes import changes
+from app.features.notes.tasks import purge_trash_and_history, retag_notes
 from app.models import ChangeCounter, NoteEvent, NoteTombstone, utcnow
-from app.notes import changes
-from app.notes.tasks import purge_trash_and_history, retag_notes
 from devenv.visitors import PASSWORD
 from tests.apiclients import ApiClient, is_problem, token_for
 from tests.writes import events_of, last_seq, stored_html

@@ -14,9 +14,9 @@ import pytest
 from webauthn.helpers import generate_challenge
 
 from app.accounts.tasks import MAIL_ATTEMPTS
+from app.features.search.query import MAX_PAGE, MAX_RANKED
 from app.jobs import MAX_RETRY_WAIT_SECONDS
 from app.objects import STORE_ATTEMPTS
-from app.search.query import MAX_PAGE, MAX_RANKED
 from devenv import ROOT
 from tests.variables import CONFIGURATION, env_example_names, variables_read
 

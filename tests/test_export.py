@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app import storage
 from app.extensions import db
+from app.features.mypage.export import NoteFileNames
+from app.features.mypage.tasks import delete_old_exports
 from app.models import AccountExport, User
-from app.mypage.export import NoteFileNames
-from app.mypage.tasks import delete_old_exports
 from app.objects import sweep
 from devenv import pictures
 from devenv.services import stored_keys

@@ -4,8 +4,10 @@ phase of a revision that locks `note`, a worker and a web process SIGKILLed and 
 
 The suite's run is 12 s of load per phase: long enough for the release phase, a killed
 worker and a killed web process (at 20, 35 and 50 % of the phase) to land under load and
-their work to be confirmed after; bench/formation.py soaks for 5 minutes.
+their work to be confirmed after; FORMATION_SECONDS=300 soaks for 5 minutes a phase.
 """
+
+import os
 
 import pytest
 
@@ -21,7 +23,8 @@ from devenv.pooler import pgbouncer_program
 def test_a_formation_through_pgbouncer_loses_nothing_and_stays_within_the_plan(
     app, postgres, object_store, tmp_path
 ):
-    run = formation.run_formation(postgres.main_url, object_store.environment(), tmp_path, 12)
+    seconds = float(os.environ.get("FORMATION_SECONDS", "12"))
+    run = formation.run_formation(postgres.main_url, object_store.environment(), tmp_path, seconds)
     print("\n".join(formation.report(run)))
     assert run.problems == []  # no acknowledged note lost, every job done, each once
     pooled, direct = run.figures["pgbouncer"], run.figures["direct"]

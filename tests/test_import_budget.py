@@ -69,7 +69,7 @@ def test_any_error_fails_the_import_with_a_message(app, user, monkeypatch):
     def broken(*args):
         raise RuntimeError("a bug no rule foresaw")
 
-    monkeypatch.setattr("app.mypage.importing.read_export", broken)
+    monkeypatch.setattr("app.features.mypage.importing.read_export", broken)
     page = send(app, user, zip_of({"account.json": b'{"notes": []}'}))
     assert "Memo could not read this file, so nothing was imported." in page
     assert "Importing" not in page

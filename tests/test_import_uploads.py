@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import objects
+from app.features.mypage import import_uploads
 from app.i18n.formats import file_size
-from app.mypage import import_uploads
 from devenv.uploads import Importer, policy, send_to_store
 from devenv.visitors import Browser
 from tests.importing import my_page, rows, zip_of

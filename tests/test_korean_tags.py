@@ -79,7 +79,7 @@ def test_notes_tagged_by_the_earlier_rule_are_read_again_by_the_worker(app, user
     run_sql(app, "UPDATE note SET tags = '{회의록은}', version = version + 1")
     assert "회의록은" in user.get("/tags").get_data(as_text=True)
     with app.app_context():
-        from app.notes.tasks import retag_notes
+        from app.features.notes.tasks import retag_notes
 
         retag_notes(timestamp=0)
     tags = user.get("/tags").get_data(as_text=True)

@@ -1,7 +1,8 @@
 """The shape of the code: app/'s import graph, its modules' size, what the web process loads.
 
-The graph is read from the source with `ast` (nothing is imported), so a cycle that Python
-happens to survive today, or an import hidden inside a function, is found all the same.
+The graph is read from the source with `ast` (tests/importgraph.py: nothing is imported), so a
+cycle that Python happens to survive today, or an import hidden inside a function, is found all
+the same.
 What the web loads is read from a real web process's sys.modules after it served requests.
 """
 
@@ -16,108 +17,38 @@ from pathlib import Path
 import pytest
 
 from devenv import ROOT
+from tests.importgraph import cycles, module_graph
 
 APP = ROOT / "app"
-FEATURES = (
-    "auth",
-    "notes",
-    "mypage",
-    "wordcount",
-    "attachments",
-    "search",
-    "shares",
-    "tokens",
-    "api",
-    "second_step",
-    "reminders",
-    "pages",
-)
-
-
-def module_name(path):
-    """Return the dotted name of a module file under app/."""
-    parts = path.relative_to(APP.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def app_modules():
-    """Return {dotted name: parsed tree} for every module of app/."""
-    return {module_name(path): ast.parse(path.read_text()) for path in APP.rglob("*.py")}
-
-
-def runtime_imports(tree):
-    """Yield a module's import statements, leaving out those only a type checker runs."""
-    skipped = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
-            skipped.update(id(child) for child in ast.walk(node) if child is not node)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in skipped:
-            yield node
-
-
-def imported(node, modules):
-    """Return the modules of app/ an import statement names (`from app import jobs` is app.jobs)."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names if alias.name in modules]
-    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
-        names = [f"{node.module}.{alias.name}" for alias in node.names]
-        return [name for name in names if name in modules] or [node.module]
-    return []
+# The features are the packages in app/features/; everything else in app/ is the platform.
+FEATURES = tuple(sorted(path.parent.name for path in (APP / "features").glob("*/__init__.py")))
 
 
 def import_graph():
-    """Return {module: set of modules it imports}, with where each import is (for messages)."""
-    modules = app_modules()
-    graph = {name: {} for name in modules}
-    for name, tree in modules.items():
-        for node in runtime_imports(tree):
-            for target in imported(node, modules):
-                if target != name:
-                    graph[name].setdefault(target, node.lineno)
-    return graph, modules
-
-
-def find_cycle(graph):
-    """Return one cycle of the graph as a list of modules, or None."""
-    done, path = set(), []
-
-    def visit(name):
-        if name in path:
-            return path[path.index(name) :] + [name]
-        if name in done:
-            return None
-        path.append(name)
-        for target in sorted(graph[name]):
-            cycle = visit(target)
-            if cycle:
-                return cycle
-        path.pop()
-        done.add(name)
-        return None
-
-    for name in sorted(graph):
-        cycle = visit(name)
-        if cycle:
-            return cycle
-    return None
+    """Return app/'s module graph and its parsed modules (tests/importgraph.py)."""
+    return module_graph(APP)
 
 
 def feature_of(name):
-    """Return the feature package a module belongs to, or None for a module below them."""
+    """Return the feature package a module belongs to, or None for a module of the platform."""
     parts = name.split(".")
-    return parts[1] if len(parts) > 1 and parts[1] in FEATURES else None
+    return parts[2] if parts[1:2] == ["features"] and len(parts) > 2 else None
 
 
 def is_lower(name):
-    """Whether a module sits below the features: the app's shared modules, not the factory."""
-    return name != "app" and feature_of(name) is None
+    """Whether a module sits below the features: the platform, not the factory or the folder."""
+    return name not in ("app", "app.features") and feature_of(name) is None
+
+
+def test_the_features_are_the_packages_in_app_features():
+    assert "notes" in FEATURES and "pages" in FEATURES and "api" in FEATURES
+    assert [path.name for path in APP.iterdir() if path.name in FEATURES] == []
+    assert {"release", "models", "offline"}.isdisjoint(FEATURES)
 
 
 def test_the_import_graph_of_app_has_no_cycle():
     graph, _ = import_graph()
-    cycle = find_cycle(graph)
-    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+    assert cycles(graph) == []
 
 
 def test_no_module_below_the_features_imports_one():
@@ -138,14 +69,13 @@ def test_every_import_in_app_is_at_the_top_of_its_module():
     The factory, create_app(), and its steps are where the app's modules are imported
     (app/__init__.py, which imports nothing at its top)."""
     _, modules = import_graph()
-    sources = {path: path.read_text().splitlines() for path in APP.rglob("*.py")}
     nested = []
-    for path, lines in sources.items():
-        tree = modules[module_name(path)]
+    for name, (path, tree) in modules.items():
+        lines = path.read_text().splitlines()
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            if module_name(path) == "app":  # the factory and its steps
+            if name == "app":  # the factory and its steps
                 continue
             for node in ast.walk(function):
                 if (
@@ -253,7 +183,7 @@ def loaded_of(loaded, libraries):
 def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(web_modules):
     """The web defers jobs by name: it registers the tasks, but what their bodies need (Pillow,
     smtplib, the page fetcher, selectolax) is loaded by the worker that runs them."""
-    assert "app.notes.routes" in web_modules  # it did load the app
+    assert "app.features.notes.routes" in web_modules  # it did load the app
     kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
     kept_out += ("flask_migrate", "alembic")  # set up for Flask's command line only
     # Nor, without SENTRY_DSN (unset here), sentry-sdk or the module that sets it up.
@@ -269,7 +199,10 @@ def test_the_web_loads_what_few_pages_need_only_when_one_is_asked_for(web_module
     and word counts' stop words (2 MB) are imported where they are used, and the store's
     client no longer pulls pyOpenSSL and cryptography in (9.9 MB; app/storage.py): a web
     worker that never served those pages stays that much smaller (docs/performance.md)."""
-    assert "app.second_step.ceremonies" in web_modules and "app.second_step.totp" in web_modules
+    assert (
+        "app.features.second_step.ceremonies" in web_modules
+        and "app.features.second_step.totp" in web_modules
+    )
     rare = ("webauthn", "cryptography", "OpenSSL", "cbor2", "pyasn1", "segno", "stopwordsiso")
     assert loaded_of(web_modules, rare) == []
 

@@ -162,7 +162,7 @@ def test_the_previous_releases_saves_offer_no_tick_until_the_worker_reads_them(a
     run_sql(app, "UPDATE note SET content = '- [ ] bread', version = version + 1")
     assert list_ticks(user) == []
     with app.app_context():
-        from app.notes.tasks import retag_notes
+        from app.features.notes.tasks import retag_notes
 
         retag_notes(timestamp=0)
     [(listed, _, fields, _, text)] = list_ticks(user)

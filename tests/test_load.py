@@ -27,7 +27,7 @@ pytestmark = pytest.mark.serial
 
 USERS = 100
 # Every person signs up, writes and reads back within the first seconds; 20 s gives each
-# about 15 writes, edits and ticks (bench/formation.py soaks for minutes).
+# about 15 writes, edits and ticks (tests/test_formation.py soaks for minutes if asked).
 SECONDS = 20
 WORKERS = 2
 THINK_SECONDS = 0.3

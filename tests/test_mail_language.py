@@ -11,8 +11,8 @@ from flask_babel import force_locale
 
 from app.accounts import mails
 from app.extensions import db
+from app.features.tokens.service import make_token
 from app.models import User, utcnow
-from app.tokens.service import make_token
 from tests.mailbox import html_of, text_of
 from tests.reading import latin_words
 

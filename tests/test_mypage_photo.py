@@ -160,7 +160,7 @@ def test_a_photo_waits_for_its_workers_other_decode_then_is_made(
     app, user, object_store, monkeypatch
 ):
     """One photo decodes at a time in a worker process: another goes back to the queue."""
-    from app.mypage import photos
+    from app.features.mypage import photos
 
     monkeypatch.setattr(photos, "DECODE_TURN_SECONDS", 0.1)
     assert user.upload_photo(pictures.png()).status_code == 302

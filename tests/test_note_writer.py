@@ -1,19 +1,18 @@
-"""app/notes/service.py is the only writer of notes: the layout holds it, and each change
+"""app/features/notes/service.py is the only writer of notes: the layout holds it, and each change
 runs its rules once, in one order (a stale save spends nothing, every write spends one)."""
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.features.notes import events, service
 from app.models import Note, NoteEvent
-from app.notes import events, service
 from devenv import ROOT
-from tests.apiclients import ApiClient, token_for
 from tests.note_writers import note_writes
 from tests.noting import conflicted, edit_form, note_id_of, page, second_session
 from tests.writes import events_of, last_seq, writes_spent
 
-WRITER = ROOT / "app" / "notes" / "service.py"
+WRITER = ROOT / "app" / "features" / "notes" / "service.py"
 
 
 def test_no_module_but_the_service_writes_a_note():
@@ -87,11 +86,10 @@ def test_each_page_change_spends_one_write_moves_the_sequence_and_emits_one_even
     assert after == (before[0] + 1, before[1] + 1, before[2] + 1)
 
 
-def test_an_api_change_of_text_and_flags_is_one_write_one_revision_one_event(app, user):
-    ann = ApiClient(app, token_for(app))
-    note = ann.new_note()
+def test_an_api_change_of_text_and_flags_is_one_write_one_revision_one_event(app, user, ann_api):
+    note = ann_api.new_note()
     body = {"title": "New", "pinned": True, "completed": True}
-    changed = ann.patch(f"/notes/{note['id']}", body, headers={"If-Match": '"1"'})
+    changed = ann_api.patch(f"/notes/{note['id']}", body, headers={"If-Match": '"1"'})
     assert changed.get_json()["revision"] == 2 and changed.headers["RateLimit-Remaining"] == "28"
     assert events_of(app)[-1] == (note["id"], 2, "completed,pinned,title")
     assert writes_spent(app) == 2
@@ -147,14 +145,13 @@ def test_a_refused_change_leaves_no_event(app, user):
     assert "phone" in page(user.get(f"/notes/{note_id}"))
 
 
-def test_a_change_kept_outside_the_note_moves_its_revision_through_the_writer(app, user):
-    ann = ApiClient(app, token_for(app))
-    note = ann.new_note()
+def test_a_change_kept_outside_the_note_moves_its_revision_through_the_writer(app, user, ann_api):
+    note = ann_api.new_note()
     with app.test_request_context(), app.app_context():
         found = db.session.get(Note, note["id"])
         with service.touching(found.user_id, found, "reminder", revision=1):
             pass  # a feature's own rows would be written here
         db.session.commit()
-    assert ann.get(f"/notes/{note['id']}").headers["ETag"] == '"2"'
+    assert ann_api.get(f"/notes/{note['id']}").headers["ETag"] == '"2"'
     assert events_of(app)[-1] == (note["id"], 2, "reminder")
-    assert ann.get("/changes?since=1").get_json()["items"][0]["note"]["id"] == note["id"]
+    assert ann_api.get("/changes?since=1").get_json()["items"][0]["note"]["id"] == note["id"]

@@ -118,7 +118,7 @@ def test_the_worker_summarises_notes_the_previous_release_wrote(app, user):
     )
     assert rows(user)[0] == ("Older release", None, "Written", None)
     with app.app_context():
-        from app.notes.tasks import retag_notes
+        from app.features.notes.tasks import retag_notes
 
         retag_notes(timestamp=0)
     assert rows(user)[0] == ("Older release", "done", "Written", "1/1 done")

@@ -1,5 +1,5 @@
 """The pages and the API list notes with one query, one vocabulary of orders and one cursor
-codec (app/notes/paging.py): `updated` (the API's name) and `edited` (the pages') are one
+codec (app/features/notes/paging.py): `updated` (the API's name) and `edited` (the pages') are one
 order; the same data lists in the same order on both; a walk with the cursor visits each note
 once while others write; the API's search pages by keyset."""
 
@@ -16,45 +16,41 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from app.api.cursors import serializer
-from tests.apiclients import ApiClient, token_for
+from app.features.api.cursors import serializer
 from tests.noting import NOTE_LINK, listed, note_id_of, save
 
 
-def test_both_names_of_the_edited_order_work_on_the_pages_and_in_the_api(app, user):
+def test_both_names_of_the_edited_order_work_on_the_pages_and_in_the_api(app, user, ann_api):
     for title in ("one", "two", "three"):
         note_id_of(user.create_note(title, "x"))
-    api = ApiClient(app, token_for(app))
     by_api = {
-        name: [note["title"] for note in api.get(f"/notes?sort={name}").get_json()["items"]]
+        name: [note["title"] for note in ann_api.get(f"/notes?sort={name}").get_json()["items"]]
         for name in ("updated", "edited")
     }
     assert by_api["updated"] == by_api["edited"] == ["three", "two", "one"]
     assert listed(user, "/?sort=updated") == listed(user, "/?sort=edited") == by_api["edited"]
 
 
-def test_the_apis_cursor_carries_the_pages_cursor(app, user):
+def test_the_apis_cursor_carries_the_pages_cursor(app, user, ann_api):
     for title in ("one", "two", "three"):
         note_id_of(user.create_note(title, "x"))
-    api = ApiClient(app, token_for(app))
-    first = api.get("/notes?limit=2").get_json()
+    first = ann_api.get("/notes?limit=2").get_json()
     with app.app_context():
         _, _, position = serializer().loads(first["next_cursor"])
     assert re.fullmatch(r"0-[0-9]+-2", position)  # pinned, micros, id: the pages' codec
-    rest = api.get(f"/notes?limit=2&cursor={first['next_cursor']}").get_json()
+    rest = ann_api.get(f"/notes?limit=2&cursor={first['next_cursor']}").get_json()
     assert [note["title"] for note in rest["items"]] == ["one"]
 
 
-def test_a_cursor_of_the_release_before_still_continues(app, user):
+def test_a_cursor_of_the_release_before_still_continues(app, user, ann_api):
     for title in ("one", "two", "three"):
         note_id_of(user.create_note(title, "x"))
-    api = ApiClient(app, token_for(app))
-    first = api.get("/notes?limit=2").get_json()
+    first = ann_api.get("/notes?limit=2").get_json()
     with app.app_context():
         owner, digest, position = serializer().loads(first["next_cursor"])
         pinned, micros, note_id = position.split("-")
         old = serializer().dumps([owner, digest, [pinned == "1", int(micros), int(note_id)]])
-    rest = api.get(f"/notes?limit=2&cursor={old}").get_json()
+    rest = ann_api.get(f"/notes?limit=2&cursor={old}").get_json()
     assert [note["title"] for note in rest["items"]] == ["one"]
 
 
@@ -80,7 +76,9 @@ def walk_api(api, query):
             return seen
 
 
-def test_the_pages_and_the_api_list_the_same_notes_in_the_same_order(app, user, monkeypatch):
+def test_the_pages_and_the_api_list_the_same_notes_in_the_same_order(
+    app, user, monkeypatch, ann_api
+):
     monkeypatch.setitem(app.config, "NOTES_PER_PAGE", 3)
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
     notes = {
@@ -91,7 +89,6 @@ def test_the_pages_and_the_api_list_the_same_notes_in_the_same_order(app, user, 
     for title in ("B", "G"):
         assert user.post(f"/notes/{notes[title]}/pin").status_code == 302
     assert user.post(f"/notes/{notes['E']}/archive").status_code == 302
-    api = ApiClient(app, token_for(app))
     expected = {
         "": ["G", "B", "C", "H", "F", "D", "A"],
         "sort=created": ["G", "B", "H", "F", "D", "C", "A"],
@@ -100,9 +97,9 @@ def test_the_pages_and_the_api_list_the_same_notes_in_the_same_order(app, user, 
     }
     for query, titles in expected.items():
         assert walk_pages(user, f"/?{query}") == titles, query
-        assert walk_api(api, f"/notes?limit=2&{query}") == titles, query
-    assert walk_api(api, "/notes?limit=2&sort=updated") == expected[""]
-    assert walk_api(api, "/notes?limit=2&archived=true") == ["E"]
+        assert walk_api(ann_api, f"/notes?limit=2&{query}") == titles, query
+    assert walk_api(ann_api, "/notes?limit=2&sort=updated") == expected[""]
+    assert walk_api(ann_api, "/notes?limit=2&archived=true") == ["E"]
 
 
 def walk_search(api, query, between=lambda: None):
@@ -119,31 +116,30 @@ def walk_search(api, query, between=lambda: None):
 
 
 def test_the_apis_search_pages_by_keyset_and_a_better_match_written_meanwhile_shifts_nothing(
-    app, user, monkeypatch
+    app, user, monkeypatch, ann_api
 ):
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
-    api = ApiClient(app, token_for(app))
     for words in ("milk", "milk milk", "milk and eggs", "oat milk", "milk", "no match"):
-        api.new_note(title="Shopping", content=words)
-    best_first = [hit["id"] for hit in api.get("/search?q=milk&limit=100").get_json()["items"]]
+        ann_api.new_note(title="Shopping", content=words)
+    best_first = [hit["id"] for hit in ann_api.get("/search?q=milk&limit=100").get_json()["items"]]
     assert len(best_first) == 5
-    assert walk_search(api, "/search?q=milk&limit=2") == best_first
+    assert walk_search(ann_api, "/search?q=milk&limit=2") == best_first
     written = []
     # A note that ranks first, written after each page: an OFFSET would show the last hit of
     # the page before again; the keyset's place is after that hit, whatever comes before it.
     walked = walk_search(
-        api,
+        ann_api,
         "/search?q=milk&limit=2",
-        lambda: written.append(api.new_note(title="milk", content="milk milk milk")["id"]),
+        lambda: written.append(ann_api.new_note(title="milk", content="milk milk milk")["id"]),
     )
     assert walked == best_first and written
-    first = api.get("/search?q=milk&limit=2").get_json()
+    first = ann_api.get("/search?q=milk&limit=2").get_json()
     with app.app_context():
         owner, digest, (rank, _, note_id) = serializer().loads(first["next_cursor"])
         assert isinstance(rank, float) and note_id == first["items"][1]["id"]
         # A cursor of the release before held the next page's number: it still continues.
         old = serializer().dumps([owner, digest, [2]])
-    again = api.get(f"/search?q=milk&limit=2&cursor={old}").get_json()
+    again = ann_api.get(f"/search?q=milk&limit=2&cursor={old}").get_json()
     assert len(again["items"]) == 2 and again["next_cursor"] is not None
 
 
@@ -228,13 +224,14 @@ class WalkWhileWriting(RuleBasedStateMachine):
                 assert note in self.visited, (note, self.visited)  # none left out
 
 
-def test_walking_a_list_while_notes_are_written_visits_each_note_once(app, user, monkeypatch):
+def test_walking_a_list_while_notes_are_written_visits_each_note_once(
+    app, user, monkeypatch, ann_api
+):
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 100_000)
     monkeypatch.setitem(app.config, "NOTES_PER_PAGE", 2)
     WalkWhileWriting.examples = 0
-    api = ApiClient(app, token_for(app))
     run_state_machine_as_test(
-        lambda: WalkWhileWriting(user, api),
+        lambda: WalkWhileWriting(user, ann_api),
         settings=settings(
             max_examples=12,
             stateful_step_count=10,

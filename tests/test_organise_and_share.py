@@ -76,7 +76,7 @@ def test_the_worker_tags_notes_the_previous_release_wrote(app, user):
     run_sql(app, "UPDATE note SET content = '#renamed', version = version + 1 WHERE title = 'Kept'")
     assert listed(user, "/?tag=legacy") == [] and listed(user, "/?tag=renamed") == []
     with app.app_context():
-        from app.notes.tasks import retag_notes
+        from app.features.notes.tasks import retag_notes
 
         retag_notes(timestamp=0)
     assert listed(user, "/?tag=legacy") == ["Older release"]

@@ -51,7 +51,7 @@ def runs_scripts(browser):
 
 
 @pytest.fixture
-def ann(user):
+def ann_note(user):
     """ann, signed in in a browser that runs Memo's scripts, with a note of her own
     (returned: its id), her messages read."""
     runs_scripts(user)
@@ -61,8 +61,8 @@ def ann(user):
 
 
 @pytest.mark.parametrize("page", ["/", "note"])
-def test_a_second_visit_with_the_tag_is_a_304_without_a_body(user, ann, page):
-    path = f"/notes/{ann}" if page == "note" else page
+def test_a_second_visit_with_the_tag_is_a_304_without_a_body(user, ann_note, page):
+    path = f"/notes/{ann_note}" if page == "note" else page
     first = visit(user, path)
     tag = first.headers["ETag"]
     assert first.status_code == 200 and tag.startswith('W/"')
@@ -77,15 +77,15 @@ def test_a_second_visit_with_the_tag_is_a_304_without_a_body(user, ann, page):
         assert again.headers[mark] == first.headers[mark]
 
 
-def test_an_edit_a_pin_the_language_and_the_zone_each_give_the_page_again(user, ann):
+def test_an_edit_a_pin_the_language_and_the_zone_each_give_the_page_again(user, ann_note):
     other = note_id_of(user.create_note("Other", "words"))
     read_messages(user)
-    paths = ("/", f"/notes/{ann}", f"/notes/{other}")
+    paths = ("/", f"/notes/{ann_note}", f"/notes/{other}")
     for path, language, zone in zip(paths, ("ko", "en", "ko"), ZONES, strict=True):
-        version = edit_form(user, ann)
+        version = edit_form(user, ann_note)
         edit = {"title": "Plans", "content": f"- [x] milk {zone}", "version": version}
         changes = [
-            (f"/notes/{ann}/edit", edit),
+            (f"/notes/{ann_note}/edit", edit),
             (f"/notes/{other}/{'pin' if language == 'ko' else 'unpin'}", {}),
             ("/language", {"language": language, "next": "/"}),
             ("/mypage/settings", {"language": language, "timezone": zone}),
@@ -102,8 +102,8 @@ def test_an_edit_a_pin_the_language_and_the_zone_each_give_the_page_again(user, 
 
 
 @pytest.mark.parametrize("page", ["/", "note"])
-def test_a_browser_without_memos_scripts_gets_no_store_pages_and_never_a_304(user, ann, page):
-    path = f"/notes/{ann}" if page == "note" else page
+def test_a_browser_without_memos_scripts_gets_no_store_pages_and_never_a_304(user, ann_note, page):
+    path = f"/notes/{ann_note}" if page == "note" else page
     tag = visit(user, path).headers["ETag"]
     user.client.delete_cookie(revalidation.SCRIPTS_COOKIE)
     # Nothing would ask again for a page its back-forward cache gave back after a sign-out.
@@ -112,13 +112,13 @@ def test_a_browser_without_memos_scripts_gets_no_store_pages_and_never_a_304(use
     assert answer.headers["Cache-Control"] == "no-store"
 
 
-def test_a_page_with_a_message_waiting_is_never_a_304_nor_tagged(user, ann):
+def test_a_page_with_a_message_waiting_is_never_a_304_nor_tagged(user, ann_note):
     tag = visit(user, "/").headers["ETag"]
     # Pinning it twice: the second changes nothing but says so.
-    assert user.post(f"/notes/{ann}/pin").status_code == 302
+    assert user.post(f"/notes/{ann_note}/pin").status_code == 302
     read_messages(user)
     tag = visit(user, "/").headers["ETag"]
-    assert user.post(f"/notes/{ann}/pin").status_code == 302
+    assert user.post(f"/notes/{ann_note}/pin").status_code == 302
     shown = visit(user, "/", tag)
     assert shown.status_code == 200 and "Pinned: this note comes first" in shown.get_data(
         as_text=True
@@ -129,7 +129,7 @@ def test_a_page_with_a_message_waiting_is_never_a_304_nor_tagged(user, ann):
 
 
 def test_another_sign_in_another_account_or_another_query_never_gets_a_304(
-    app, user, ann, other_user
+    app, user, ann_note, other_user
 ):
     tag = visit(user, "/").headers["ETag"]
     assert visit(runs_scripts(other_user), "/", tag).status_code == 200
@@ -141,26 +141,28 @@ def test_another_sign_in_another_account_or_another_query_never_gets_a_304(
     assert visit(user, "/", tag).status_code == 200  # a new sign-in: a new CSRF secret
 
 
-def test_a_page_shown_again_by_a_304_still_sends_its_forms(user, ann):
-    first = visit(user, f"/notes/{ann}")
+def test_a_page_shown_again_by_a_304_still_sends_its_forms(user, ann_note):
+    first = visit(user, f"/notes/{ann_note}")
     token = re.search(r'name="csrf_token" value="([^"]+)"', first.text)[1]
     time.sleep(1.1)  # a token made now would carry another time
-    assert visit(user, f"/notes/{ann}", first.headers["ETag"]).status_code == 304
-    pinned = user.post(f"/notes/{ann}/pin", {"csrf_token": token}, csrf=False)
+    assert visit(user, f"/notes/{ann_note}", first.headers["ETag"]).status_code == 304
+    pinned = user.post(f"/notes/{ann_note}/pin", {"csrf_token": token}, csrf=False)
     assert pinned.status_code == 302
 
 
-def test_attachments_links_and_reminders_each_give_the_note_page_again(app, user, ann):
+def test_attachments_links_and_reminders_each_give_the_note_page_again(app, user, ann_note):
     steps = {
-        "a file attached": lambda: Attacher(user).attach(ann, PDF, "plan.pdf"),
-        "a link made": lambda: make_link(user, ann),
+        "a file attached": lambda: Attacher(user).attach(ann_note, PDF, "plan.pdf"),
+        "a link made": lambda: make_link(user, ann_note),
         "a reminder set": lambda: user.post(
-            f"/notes/{ann}/reminder", {"when": "morning", "repeat": "none"}
+            f"/notes/{ann_note}/reminder", {"when": "morning", "repeat": "none"}
         ),
-        "the file deleted": lambda: user.post(f"/attachments/{attachment_id(user, ann)}/delete"),
-        "the link stopped": lambda: user.post(f"/shares/{link_id(user, ann)}/revoke"),
+        "the file deleted": lambda: user.post(
+            f"/attachments/{attachment_id(user, ann_note)}/delete"
+        ),
+        "the link stopped": lambda: user.post(f"/shares/{link_id(user, ann_note)}/revoke"),
     }
-    path = f"/notes/{ann}"
+    path = f"/notes/{ann_note}"
     tag = visit(user, path).headers["ETag"]
     for name, step in steps.items():
         step()
@@ -179,17 +181,17 @@ def link_id(user, note):
     return re.search(r'action="/shares/(\d+)/revoke"', visit(user, f"/notes/{note}").text)[1]
 
 
-def test_a_link_just_made_is_shown_once_by_a_page_without_a_tag(user, ann):
-    assert user.post(f"/notes/{ann}/share", {"expires_days": "7"}).status_code == 302
-    shown = visit(user, f"/notes/{ann}")
+def test_a_link_just_made_is_shown_once_by_a_page_without_a_tag(user, ann_note):
+    assert user.post(f"/notes/{ann_note}/share", {"expires_days": "7"}).status_code == 302
+    shown = visit(user, f"/notes/{ann_note}")
     assert 'id="share-link"' in shown.text and "ETag" not in shown.headers
     assert shown.headers["Cache-Control"] == "no-store"
-    after = visit(user, f"/notes/{ann}")
+    after = visit(user, f"/notes/{ann_note}")
     assert 'id="share-link"' not in after.text and "ETag" in after.headers
 
 
-def test_a_list_showing_a_reminder_is_fresh_only_until_it_fires(app, user, ann):
-    set_reminder = user.post(f"/notes/{ann}/reminder", {"when": "morning", "repeat": "none"})
+def test_a_list_showing_a_reminder_is_fresh_only_until_it_fires(app, user, ann_note):
+    set_reminder = user.post(f"/notes/{ann_note}/reminder", {"when": "morning", "repeat": "none"})
     assert set_reminder.status_code == 302
     read_messages(user)
     soon = utcnow() + timedelta(seconds=2)
@@ -204,15 +206,15 @@ def test_a_list_showing_a_reminder_is_fresh_only_until_it_fires(app, user, ann):
     assert visit(user, "/", tag).status_code == 200
 
 
-def test_the_note_page_is_fresh_for_a_quarter_of_its_upload_forms_life(app, user, ann):
-    tag = visit(user, f"/notes/{ann}").headers["ETag"]
+def test_the_note_page_is_fresh_for_a_quarter_of_its_upload_forms_life(app, user, ann_note):
+    tag = visit(user, f"/notes/{ann_note}").headers["ETag"]
     deadline = int(re.fullmatch(r'W/"[\w-]+\.(\d+)"', tag)[1])
     quarter = app.config["ATTACHMENT_UPLOAD_MINUTES"] * 60 / 4
     assert time.time() < deadline <= time.time() + quarter
 
 
 def test_a_forged_or_endless_if_none_match_is_compared_a_few_times_and_answered(
-    user, ann, monkeypatch
+    user, ann_note, monkeypatch
 ):
     tag = visit(user, "/").headers["ETag"]
     value = tag.removeprefix('W/"').removesuffix('"')
@@ -237,7 +239,7 @@ def test_a_forged_or_endless_if_none_match_is_compared_a_few_times_and_answered(
     assert visit(user, "/", f'W/"{value}.1"').status_code == 200
 
 
-def test_a_304_is_answered_only_while_the_page_is_the_same(app, user, ann):
+def test_a_304_is_answered_only_while_the_page_is_the_same(app, user, ann_note):
     """Whatever happens between two visits, a 304 never stands for a page that changed."""
     copies = {}
     attacher = Attacher(user)
@@ -245,12 +247,12 @@ def test_a_304_is_answered_only_while_the_page_is_the_same(app, user, ann):
     steps = [
         lambda: None,
         lambda: save(user, other, "#work other words", title="Other"),
-        lambda: user.post(f"/notes/{ann}/toggle"),
+        lambda: user.post(f"/notes/{ann_note}/toggle"),
         lambda: user.post(f"/notes/{other}/archive"),
         lambda: user.post(f"/notes/{other}/unarchive"),
-        lambda: attacher.attach(ann, PDF, "plan.pdf"),
-        lambda: make_link(user, ann),
-        lambda: user.post(f"/notes/{ann}/reminder", {"when": "morning", "repeat": "daily"}),
+        lambda: attacher.attach(ann_note, PDF, "plan.pdf"),
+        lambda: make_link(user, ann_note),
+        lambda: user.post(f"/notes/{ann_note}/reminder", {"when": "morning", "repeat": "daily"}),
         lambda: user.post("/mypage/nickname", {"nickname": "annie"}),
         lambda: user.post(f"/notes/{other}/delete"),
         lambda: None,
@@ -259,7 +261,7 @@ def test_a_304_is_answered_only_while_the_page_is_the_same(app, user, ann):
     for step in steps:
         step()
         read_messages(user)
-        for path in ("/", f"/notes/{ann}", "/?tag=work", "/?sort=created"):
+        for path in ("/", f"/notes/{ann_note}", "/?tag=work", "/?sort=created"):
             tag, page = copies.get(path, (None, None))
             if tag is not None and visit(user, path, tag).status_code == 304:
                 reused += 1
@@ -270,9 +272,9 @@ def test_a_304_is_answered_only_while_the_page_is_the_same(app, user, ann):
     assert reused >= 8  # the steps that change nothing a page shows: "None" twice, and more
 
 
-def test_a_browser_subscribed_to_pushes_gives_the_note_page_again(app, user, ann, monkeypatch):
+def test_a_browser_subscribed_to_pushes_gives_the_note_page_again(app, user, ann_note, monkeypatch):
     monkeypatch.setitem(app.config, "VAPID", vapid_settings()[0])  # Web Push set up
-    path = f"/notes/{ann}"
+    path = f"/notes/{ann_note}"
     tag = visit(user, path).headers["ETag"]
     subscribed = user.post("/reminders/push", PushBrowser().subscription(PUSH_ENDPOINT))
     assert subscribed.status_code == 201, subscribed.get_data(as_text=True)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app import objects
-from app.mypage import photo_uploads
+from app.features.mypage import photo_uploads
 from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import PhotoSender, policy, send_to_store

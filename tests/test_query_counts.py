@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import event, select, text
 
 from app.extensions import db
+from app.features.notes import service
 from app.models import Note, User, WordCount
-from app.notes import service
 from app.revalidation import SCRIPTS_COOKIE
 from devenv.uploads import Attacher
 

@@ -13,10 +13,9 @@ import subprocess
 import sys
 
 import pytest
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from devenv import ROOT
+from devenv.revisions import script_directory
 from devenv.router import Router
 from tests.databases import HEAD
 from tests.webservers import Reply, serve_pages
@@ -63,10 +62,8 @@ def test_the_router_answers_502_when_its_upstream_is_gone():
 
 def older_revisions():
     """Return the revisions below this code's head."""
-    config = Config(str(ROOT / "migrations" / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    scripts = ScriptDirectory.from_config(config)
-    return {script.revision for script in scripts.iterate_revisions(HEAD, "base")} - {HEAD}
+    scripts = script_directory().iterate_revisions(HEAD, "base")
+    return {script.revision for script in scripts} - {HEAD}
 
 
 @pytest.mark.skipif(SKIPPED, reason="MEMO_SKIP_DRILL is set (CI runs the drill)")

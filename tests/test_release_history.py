@@ -17,10 +17,10 @@ from app.commands import release
 from app.extensions import db
 from app.release.freeze import revision_checksum
 from config import database_uri
+from devenv.flaskdb import flask_db, flask_release
 from devenv.revisions import script_directory
 from devenv.schema import schema_dump
 from devenv.services import execute, query
-from tests.flaskdb import flask_db, flask_release
 
 # The record as 2122606 left it on a database created at that commit: 0010 ran on top of
 # 0007, so 0008 and 0009 never ran (their objects are still here, so the test can tell

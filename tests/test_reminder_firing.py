@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.notes import reminders as service
-from tests.apiclients import ApiClient, token_for
+from app.features.notes import reminders as service
 from tests.mailbox import PUBLIC_URL, html_of, text_of
 from tests.reminding import (
     add_reminders,
@@ -151,20 +150,21 @@ def test_an_unverified_account_gets_no_reminder_mail(app, user, mail_server):
 
 
 def test_a_firing_moves_the_notes_revision_and_the_feed_brings_its_next_time(
-    app, verified, mail_server
+    app, verified, mail_server, ann_api
 ):
     note_id = note_with_reminder(verified, repeat="daily")
-    api = ApiClient(app, token_for(app))
     come_due(app, note_id)  # its time came: the JSON shows it due now
-    before = api.get(f"/notes/{note_id}")
-    since = api.get("/changes?since=0").get_json()["next_since"]
+    before = ann_api.get(f"/notes/{note_id}")
+    since = ann_api.get("/changes?since=0").get_json()["next_since"]
     assert sweep(app) == 1
-    asked_again = api.get(f"/notes/{note_id}", headers={"If-None-Match": before.headers["ETag"]})
+    asked_again = ann_api.get(
+        f"/notes/{note_id}", headers={"If-None-Match": before.headers["ETag"]}
+    )
     assert asked_again.status_code == 200  # not a 304: the note's JSON changed
-    after = api.get(f"/notes/{note_id}").get_json()
+    after = ann_api.get(f"/notes/{note_id}").get_json()
     assert after["revision"] == before.get_json()["revision"] + 1
     assert after["reminder"]["next_at"] != before.get_json()["reminder"]["next_at"]
-    (item,) = api.get(f"/changes?since={since}").get_json()["items"]
+    (item,) = ann_api.get(f"/changes?since={since}").get_json()["items"]
     assert item["note"] == after
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import func, select, text
 
 from app.accounts import ways_in
 from app.extensions import db
+from app.features.reminders import pushing
+from app.features.reminders.firing import TemporaryPushError
 from app.models import (
     TITLE_MAX_LENGTH,
     LoginSession,
@@ -18,8 +20,6 @@ from app.models import (
     ReminderOccurrence,
     User,
 )
-from app.reminders import pushing
-from app.reminders.firing import TemporaryPushError
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import PUBLIC_URL
 from tests.phones import turn_on

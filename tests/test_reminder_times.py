@@ -1,11 +1,11 @@
 """When reminders fire: the wall clock of the reader's zone, across daylight-saving changes,
-on the 31st, at a time the clock skips (app/notes/schedule.py, docs/reminders.md)."""
+on the 31st, at a time the clock skips (app/features/notes/schedule.py, docs/reminders.md)."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from app.notes.schedule import next_after, occurrences, rule_for
+from app.features.notes.schedule import next_after, occurrences, rule_for
 
 NEW_YORK, BERLIN, SEOUL = "America/New_York", "Europe/Berlin", "Asia/Seoul"
 

@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.apiclients import ApiClient, token_for
 from tests.mailbox import path_of, text_of
 from tests.reminding import (
     SEOUL,
@@ -150,36 +149,35 @@ def test_a_private_reminder_mails_no_title(app, verified, mail_server):
     assert "Divorce lawyer" not in message.as_string()
 
 
-def test_the_api_shows_sets_and_removes_a_reminder(app, verified):
+def test_the_api_shows_sets_and_removes_a_reminder(app, verified, ann_api):
     in_seoul(verified, "en")
-    client = ApiClient(app, token_for(app))
     note_id = note_with_reminder(verified)
-    note = client.get(f"/notes/{note_id}")
+    note = ann_api.get(f"/notes/{note_id}")
     reminder = note.get_json()["reminder"]
     assert reminder["repeat"] == "none" and reminder["at"].endswith("T09:00:00+09:00")
     assert reminder["next_at"] == reminder["at"]
     at = f"{tomorrow_at(8)}:00+01:00"  # an instant given in Berlin's offset: 16:00 in Seoul
-    changed = client.patch(
+    changed = ann_api.patch(
         f"/notes/{note_id}",
         json={"reminder": {"at": at, "repeat": "daily"}},
         headers={"If-Match": note.headers["ETag"]},
     )
     assert changed.status_code == 200, changed.get_json()
     assert changed.get_json()["reminder"]["at"].endswith("T16:00:00+09:00")
-    removed = client.patch(
+    removed = ann_api.patch(
         f"/notes/{note_id}",
         json={"reminder": None},
         headers={"If-Match": changed.headers["ETag"]},
     )
     assert removed.get_json()["reminder"] is None
-    past = client.patch(
+    past = ann_api.patch(
         f"/notes/{note_id}",
         json={"reminder": {"at": "2020-01-01T09:00", "repeat": "none"}},
         headers={"If-Match": removed.headers["ETag"]},
     )
     assert past.status_code == 422
     assert past.get_json()["invalid_params"][0]["name"] == "reminder"
-    listed = client.get("/notes").get_json()["items"]
+    listed = ann_api.get("/notes").get_json()["items"]
     assert listed[0]["reminder"] is None
 
 

@@ -20,6 +20,7 @@ from app.release.freeze import (
 )
 from app.schema import HEAD, chain_heads, code_heads, code_revisions
 from devenv import ROOT
+from devenv.history import git
 
 REVISION = """\"\"\"{doc}\"\"\"
 
@@ -79,10 +80,6 @@ def test_a_new_revision_must_be_listed_and_a_listed_one_must_stay(tmp_path):
     ]
 
 
-def git(repo, *args):
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
 def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp_path):
     """In a scratch checkout (its own migrations/), as a developer runs it on a branch."""
     versions = tmp_path / "migrations" / "versions"
@@ -92,9 +89,9 @@ def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text())
     (versions / "0001_test.py").write_text(revision_source("0001", "None"))
-    git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
-        "--allow-empty", "-m", "start")  # fmt: skip
+    git("init", "-q", "-b", "main", cwd=tmp_path)
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
+        "--allow-empty", "-m", "start", cwd=tmp_path)  # fmt: skip
     script = [sys.executable, str(ROOT / "scripts" / "freeze_revisions.py")]
 
     def freeze():
@@ -103,9 +100,9 @@ def test_the_freeze_script_lists_new_revisions_and_never_changes_mains_lines(tmp
         return subprocess.run(script, cwd=tmp_path, env=environ, capture_output=True, text=True)
 
     assert freeze().returncode == 0
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
-        "-m", "0001 lands")  # fmt: skip
+    git("add", "-A", cwd=tmp_path)
+    git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
+        "-m", "0001 lands", cwd=tmp_path)  # fmt: skip
     (versions / "0002_test.py").write_text(revision_source())
     listed = freeze()
     assert listed.returncode == 0 and "new on this branch: ['0002_test.py']" in listed.stdout

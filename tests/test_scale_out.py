@@ -23,7 +23,7 @@ PROFILE_IMAGE = re.compile(r'<img id="profile-image" src="([^"]+)"')
 
 
 @pytest.fixture(params=["direct", "pgbouncer"])
-def database(request):
+def connection_settings(request):
     """Return the variables that send web and worker connections direct, or through PgBouncer."""
     if request.param == "direct":
         return {}
@@ -32,9 +32,9 @@ def database(request):
 
 
 def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
-    live_server, workers, object_store, database
+    live_server, workers, object_store, connection_settings
 ):
-    first, second = live_server(**database), live_server(**database)
+    first, second = live_server(**connection_settings), live_server(**connection_settings)
     ann = Visitor(first.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     # One browser, one cookie jar: the same cookies now reach the other instance.
@@ -53,7 +53,7 @@ def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
     assert "Token from the second" in ann_on_second.get("/").text
 
     assert ann_on_second.upload_photo(pictures.jpeg((800, 400))).status == 302
-    workers.start(**database)  # makes the photo from the upload
+    workers.start(**connection_settings)  # makes the photo from the upload
     wait_for(lambda: "/avatars/" in ann_on_second.get("/mypage").text, message="the photo")
     [url_on_second] = PROFILE_IMAGE.findall(ann_on_second.get("/mypage").text)
     [url_on_first] = PROFILE_IMAGE.findall(ann.get("/mypage").text)
@@ -64,8 +64,10 @@ def test_a_session_notes_and_a_photo_made_on_one_instance_work_on_the_other(
         assert Image.open(io.BytesIO(image.read())).size == (512, 256)
 
 
-def test_signing_out_on_one_instance_ends_the_session_on_the_other(live_server, database):
-    first, second = live_server(**database), live_server(**database)
+def test_signing_out_on_one_instance_ends_the_session_on_the_other(
+    live_server, connection_settings
+):
+    first, second = live_server(**connection_settings), live_server(**connection_settings)
     ann = Visitor(first.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     replayed = Visitor(second.url, cookies=dict(ann.cookies))  # a copy of the signed-in cookies

@@ -6,7 +6,7 @@ from html import unescape
 import pytest
 
 from app.extensions import db
-from app.search.query import normalize, parse
+from app.features.search.query import normalize, parse
 from tests.searching import (
     HIT_ELEMENTS,
     add_notes,

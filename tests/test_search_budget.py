@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.search.query import SEARCHED_CHARACTERS, normalize, parse, search_notes
+from app.features.search.query import SEARCHED_CHARACTERS, normalize, parse, search_notes
 from tests.searching import add_notes, hits
 
 

@@ -20,7 +20,7 @@ WINDOW_SECONDS = 15 * 60
 
 
 @pytest.fixture
-def ann(user):
+def signed_out_ann(user):
     """Ann's account, signed out: a browser at the login page."""
     user.logout()
     return user
@@ -58,33 +58,37 @@ def age_windows(app, minutes):
     )
 
 
-def test_after_five_failures_even_the_right_password_is_refused_with_429(ann, count_rows):
-    fail_logins(ann, 5)
-    response = ann.login()
+def test_after_five_failures_even_the_right_password_is_refused_with_429(
+    signed_out_ann, count_rows
+):
+    fail_logins(signed_out_ann, 5)
+    response = signed_out_ann.login()
     assert_refused(response)
     assert "try again in 15 minutes" in response.get_data(as_text=True)
     assert count_rows("login_session") == 0
-    assert ann.get("/").status_code == 302
+    assert signed_out_ann.get("/").status_code == 302
 
 
-def test_the_refusal_is_json_for_json_clients(ann):
-    fail_logins(ann, 5)
+def test_the_refusal_is_json_for_json_clients(signed_out_ann):
+    fail_logins(signed_out_ann, 5)
     credentials = {"email": "ann@example.com", "password": PASSWORD}
-    response = ann.submit("/auth/login", credentials, headers={"Accept": "application/json"})
+    response = signed_out_ann.submit(
+        "/auth/login", credentials, headers={"Accept": "application/json"}
+    )
     assert response.status_code == 429
     assert REFUSED in response.json["error"]
 
 
-def test_any_letter_case_of_the_email_counts_as_the_same_account(ann):
+def test_any_letter_case_of_the_email_counts_as_the_same_account(signed_out_ann):
     for email in ["ann@example.com", "ANN@example.com", " Ann@Example.com "] * 2:
-        ann.login(email=email, password=WRONG)
-    assert_refused(ann.login(email="aNN@EXAMPLE.COM"))
+        signed_out_ann.login(email=email, password=WRONG)
+    assert_refused(signed_out_ann.login(email="aNN@EXAMPLE.COM"))
 
 
-def test_other_accounts_are_unaffected(ann, other_user):
+def test_other_accounts_are_unaffected(signed_out_ann, other_user):
     other_user.logout()
-    fail_logins(ann, 5)
-    assert_refused(ann.login())
+    fail_logins(signed_out_ann, 5)
+    assert_refused(signed_out_ann.login())
     assert other_user.login("bob@example.com").status_code == 302
 
 
@@ -93,41 +97,41 @@ def test_unknown_emails_are_throttled_like_real_ones(browser):
     assert_refused(browser.login(email="nobody@example.com"))
 
 
-def test_a_successful_login_forgets_the_failures(ann):
-    fail_logins(ann, 4)
-    assert ann.login().status_code == 302
-    ann.logout()
-    fail_logins(ann, 4)
-    assert ann.login().status_code == 302
-    ann.logout()
-    fail_logins(ann, 5)
-    assert_refused(ann.login())
+def test_a_successful_login_forgets_the_failures(signed_out_ann):
+    fail_logins(signed_out_ann, 4)
+    assert signed_out_ann.login().status_code == 302
+    signed_out_ann.logout()
+    fail_logins(signed_out_ann, 4)
+    assert signed_out_ann.login().status_code == 302
+    signed_out_ann.logout()
+    fail_logins(signed_out_ann, 5)
+    assert_refused(signed_out_ann.login())
 
 
-def test_the_account_opens_again_when_the_window_ends(app, ann):
-    fail_logins(ann, 5)
-    assert_refused(ann.login())
+def test_the_account_opens_again_when_the_window_ends(app, signed_out_ann):
+    fail_logins(signed_out_ann, 5)
+    assert_refused(signed_out_ann.login())
     age_windows(app, 14)
-    assert_refused(ann.login())
+    assert_refused(signed_out_ann.login())
     age_windows(app, 2)
-    assert ann.login().status_code == 302
+    assert signed_out_ann.login().status_code == 302
 
 
-def test_two_app_instances_share_the_count(app, ann):
+def test_two_app_instances_share_the_count(app, signed_out_ann):
     """Two create_app() apps on one database: two workers, or two dynos."""
     second_dyno = create_app("config.TestingConfig")
     try:
         elsewhere = Browser(second_dyno.test_client())
-        for browser in [ann, elsewhere, ann, elsewhere, ann]:
+        for browser in [signed_out_ann, elsewhere, signed_out_ann, elsewhere, signed_out_ann]:
             fail_logins(browser, 1)
         assert_refused(elsewhere.login())
-        assert_refused(ann.login())
+        assert_refused(signed_out_ann.login())
     finally:
         with second_dyno.app_context():
             db.engine.dispose()
 
 
-def test_parallel_guesses_get_exactly_the_allowed_number_of_checks(app, ann):
+def test_parallel_guesses_get_exactly_the_allowed_number_of_checks(app, signed_out_ann):
     guessers = [Browser(app.test_client()) for _ in range(20)]
     for guesser in guessers:
         guesser.get("/auth/login")
@@ -140,17 +144,21 @@ def test_parallel_guesses_get_exactly_the_allowed_number_of_checks(app, ann):
     assert statuses == [400] * 5 + [429] * 15
 
 
-def test_one_client_guessing_many_emails_is_refused_but_others_are_not(app, ann, monkeypatch):
+def test_one_client_guessing_many_emails_is_refused_but_others_are_not(
+    app, signed_out_ann, monkeypatch
+):
     monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_CLIENT", 8)
     for number in range(8):
-        fail_logins(ann, 1, email=f"victim{number}@example.com")
+        fail_logins(signed_out_ann, 1, email=f"victim{number}@example.com")
     # Ann's own account has no failures, but this client has spent its budget.
-    assert_refused(ann.login())
+    assert_refused(signed_out_ann.login())
     elsewhere = Browser(client_at(app, "198.51.100.20"))
     assert elsewhere.login().status_code == 302
 
 
-def test_behind_the_router_the_client_is_the_forwarded_address(production_app, ann, monkeypatch):
+def test_behind_the_router_the_client_is_the_forwarded_address(
+    production_app, signed_out_ann, monkeypatch
+):
     monkeypatch.setitem(production_app.config, "LOGIN_FAILURES_PER_CLIENT", 3)
     guesser = RouterBrowser(production_app.test_client(), address="203.0.113.66")
     for number in range(3):
@@ -258,7 +266,7 @@ def test_one_attempt_prunes_one_batch_whatever_plan_postgres_picks(app, count_ro
 # --- Sign-ins in total, and IPv6 sites by their /48 --------------------------------------------
 
 
-def test_failed_sign_ins_from_everywhere_together_have_a_ceiling(app, ann, monkeypatch):
+def test_failed_sign_ins_from_everywhere_together_have_a_ceiling(app, signed_out_ann, monkeypatch):
     monkeypatch.setitem(app.config, "SIGNINS_IN_TOTAL", 3)
     for number in range(3):  # three guessers, three addresses, three accounts
         guesser = Browser(client_at(app, f"198.51.100.{number + 1}"))
@@ -271,13 +279,13 @@ def test_failed_sign_ins_from_everywhere_together_have_a_ceiling(app, ann, monke
     assert Browser(client_at(app, "203.0.113.50")).login().status_code == 302
 
 
-def test_a_successful_sign_in_gives_its_attempt_back_to_the_total(app, ann, monkeypatch):
+def test_a_successful_sign_in_gives_its_attempt_back_to_the_total(app, signed_out_ann, monkeypatch):
     monkeypatch.setitem(app.config, "SIGNINS_IN_TOTAL", 2)
     for _ in range(5):
         assert Browser(app.test_client()).login().status_code == 302
 
 
-def test_an_ipv6_site_is_counted_by_its_48_as_well_as_each_64(app, ann, monkeypatch):
+def test_an_ipv6_site_is_counted_by_its_48_as_well_as_each_64(app, signed_out_ann, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_NETWORK", 3)
     for number in range(3):  # one site, a new /64 for every guess
         fail_logins(Browser(client_at(app, f"2001:db8:1:{number}::1")), 1, f"x{number}@example.com")

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
+from app.features.tokens.service import authenticate
 from app.models import AccessToken, Note, User
-from app.tokens.service import authenticate
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import (
     ANN,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.notes import tasks as notes_tasks
+from app.features.notes import tasks as notes_tasks
 from devenv.services import stored_keys
 from devenv.uploads import Attacher
 from tests.attaching import PDF

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from app.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
+from app.features.wordcount.counting import TOP_WORDS, count_words, top_words, visible_text, words
 
 
 def test_korean_stop_words_are_left_out_even_with_their_particles():

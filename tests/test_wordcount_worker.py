@@ -12,10 +12,10 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.features.wordcount.pages import fetch_settings
+from app.features.wordcount.sandbox import count_limited
 from app.fetcher import FetchError, Page, fetch
 from app.models import WordCount
-from app.wordcount.pages import fetch_settings
-from app.wordcount.sandbox import count_limited
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from tests.webservers import (
     HTML_HEADERS,

@@ -21,6 +21,12 @@ def load_user(session_token):
     return user
 
 
+def made_for_a_signed_in_user():
+    """Return whether load_user loaded a signed-in user for this request."""
+    # Set even if the request then signs out; a static file never loads a user.
+    return g.get("signed_in_user_loaded", False)
+
+
 @login_manager.unauthorized_handler
 def ask_to_sign_in():
     """Send an anonymous visitor to the login page, remembering where they were going."""

@@ -1,6 +1,6 @@
 """Flask commands of our own, added to `flask` by create_app: storage, db-budget, the worker,
 the job queue's and the release phase's extras, the restore drill (seed-demo is the notes
-feature's own, app/notes/demo.py: it writes notes through their writer).
+feature's own, app/features/notes/demo.py: it writes notes through their writer).
 
 Each command loads what it runs when it runs (the worker's runtime, the release package), so
 the web, which creates the same app, never does.

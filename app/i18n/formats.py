@@ -174,7 +174,7 @@ def file_size(size):
 
 
 # What a file is, for people, by its type (an attachment's type is decided at upload,
-# app/attachments/naming.py): the first rule that matches, else "File".
+# app/features/attachments/naming.py): the first rule that matches, else "File".
 FILE_KINDS = (
     (("application/pdf",), _l("PDF document")),
     (("image/",), _l("Image")),

@@ -95,7 +95,7 @@ class User(UserMixin, db.Model):
 
     # The token of the login session this object was loaded through (not a column).
     session_token = None
-    # The account's change number (app/notes/changes.py) read with it at sign-in's load.
+    # The account's change number (app/features/notes/changes.py) read with it at sign-in's load.
     change_seq = None
 
     def get_id(self):

@@ -1,5 +1,6 @@
 """What the change feed reads besides the notes: each account's change counter, the
-tombstones of notes deleted for good, and the event each change leaves (app/notes/events.py)."""
+tombstones of notes deleted for good, and the event each change leaves
+(app/features/notes/events.py)."""
 
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from app.extensions import db
 class ChangeCounter(db.Model):
     """An account's change sequence: the number its newest note change was given.
 
-    Bumped in the transaction that changes a note (app/notes/changes.py), so its row lock
+    Bumped in the transaction that changes a note (app/features/notes/changes.py), so its row lock
     orders the account's changes as they commit: a reader never sees a higher number before
     a lower one. `forgotten_through`: the newest sequence of a tombstone pruned, below which
     the feed cannot tell every deletion (410).

@@ -111,7 +111,7 @@ class Note(db.Model):
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
     completed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Written by a trigger from title and content (migration 0011), read only by search
-    # (app/search/query.py): never loaded with a note.
+    # (app/features/search/query.py): never loaded with a note.
     search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
     # In the trash since then (out of the list, search and word counts); purged 30 days on.
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,6 +1,6 @@
 """Reminders on notes and the occurrences they fired (docs/reminders.md).
 
-A reminder keeps its wall-clock start and IANA zone with the RRULE (app/notes/schedule.py)
+A reminder keeps its wall-clock start and IANA zone with the RRULE (app/features/notes/schedule.py)
 and `due_at`, the next moment it fires in UTC: the sooner of the rule's next occurrence
 (`next_at`) and a snooze (`snoozed_until`). Each firing is one ReminderOccurrence, unique per
 reminder and moment: that row, written in the transaction that queues its delivery, is what
@@ -101,7 +101,7 @@ class ReminderOccurrence(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     snoozed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Its push (app/reminders/pushing.py): None when the account had no browser subscribed,
+    # Its push (app/features/reminders/pushing.py): None when the account had no browser subscribed,
     # else as `outcome`; when the first browser took it (the hourly budget counts these), and
     # the subscriptions that took it (a retry skips them).
     push_outcome: Mapped[str | None] = mapped_column(Text)

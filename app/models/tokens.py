@@ -1,9 +1,9 @@
 """Personal access tokens: what lets a script use the JSON API as one account (/api/v1/).
 
-A token's secret is shown once, when it is made, and stored only as its SHA-256 (app/tokens.py
-makes, checks and revokes them: the one owner of the rules). The secret is 256 random bits,
-so a fast hash is enough: nobody can guess one to match, and looking it up by its hash needs
-no slow comparison.
+A token's secret is shown once, when it is made, and stored only as its SHA-256
+(app/features/tokens/service.py makes, checks and revokes them: the one owner of the rules).
+The secret is 256 random bits, so a fast hash is enough: nobody can guess one to match, and
+looking it up by its hash needs no slow comparison.
 """
 
 from datetime import datetime

@@ -34,7 +34,7 @@ class TotpCredential(db.Model):
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[str] = mapped_column(Text)  # a Fernet token (app/second_step/totp.py)
+    secret: Mapped[str] = mapped_column(Text)  # a Fernet token (app/features/second_step/totp.py)
     last_time_step: Mapped[int] = mapped_column(BigInteger)
     enabled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -128,7 +128,7 @@ class TwoStepThrottle(db.Model):
 class Passkey(db.Model):
     """A passkey (a WebAuthn credential) of an account: its id and public key as the
     authenticator made them, the name its owner gave it, and the newest challenge it answered,
-    so that an answer is accepted once (app/second_step/ceremonies.py)."""
+    so that an answer is accepted once (app/features/second_step/ceremonies.py)."""
 
     __tablename__ = "passkey"
     __table_args__ = (

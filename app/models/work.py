@@ -66,7 +66,7 @@ class WordCount(WorkerOutcome, db.Model):
 
     The columns keep flask-by-example's names, and so does the export. Each count is
     `{"total": words, "distinct": different words, "top": [[word, n], ...]}`, keeping the top
-    words only (see app/wordcount/counting.py), so a row stays a few kilobytes. A worker
+    words only (see app/features/wordcount/counting.py), so a row stays a few kilobytes. A worker
     fetches and counts the page: the count is `queued`, `running`, then `done` or `failed`
     (with the reason in `error`).
     """

@@ -3,8 +3,8 @@
 from flask import request
 from flask_login import current_user
 
+from app.accounts.sessions import made_for_a_signed_in_user
 from app.i18n.choice import html_lang
-from app.security import made_for_a_signed_in_user
 
 # The pages a person reads and writes in flight mode: the note list, a note, the forms to
 # write one and to edit one. Nothing else is kept: not sign-in, my page, security or token

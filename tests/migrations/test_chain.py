@@ -5,11 +5,6 @@ diff), every revision's downgrade undoing its upgrade, all on an empty scratch d
 the chain up, down to base and up again from the CLI, as the release phase runs it.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from pytest_alembic.tests import (  # noqa: F401  (collected as tests of this module)
     test_model_definitions_match_ddl,
@@ -18,10 +13,8 @@ from pytest_alembic.tests import (  # noqa: F401  (collected as tests of this mo
     test_upgrade,
 )
 
+from devenv import ROOT, flaskdb
 from devenv.revisions import parent_revision
-
-ROOT = Path(__file__).resolve().parents[2]
-FLASK = str(Path(sys.executable).parent / "flask")
 
 
 def test_each_revision_builds_on_the_one_before_it_in_the_runners_history(alembic_runner):
@@ -34,25 +27,8 @@ def test_each_revision_builds_on_the_one_before_it_in_the_runners_history(alembi
 @pytest.fixture
 def flask_db(postgres):
     """Run `flask db ...` as the release phase would, against a fresh scratch database."""
-    environ = {
-        **os.environ,
-        "APP_SETTINGS": "config.TestingConfig",
-        "TEST_DATABASE_URL": postgres.create_scratch_database(),
-    }
-
-    def run(*args):
-        result = subprocess.run(
-            [FLASK, "--app", "wsgi", "db", *args],
-            cwd=ROOT,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout + result.stderr
-
-    return run
+    url = postgres.create_scratch_database()
+    return lambda *args: flaskdb.flask_db(url, *args, check=True)[1]
 
 
 def test_upgrade_downgrade_to_base_and_upgrade_again(flask_db):

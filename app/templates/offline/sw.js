@@ -12,7 +12,7 @@
 //   "memo-shared" cache for the share's page, which saves the note and sends each file
 //   straight to the store. The sign-out drops them with every copy.
 // - Nothing else is touched: forms, the API, uploads and other sites go straight to the network.
-// - A reminder pushed by Memo's worker (app/reminders/pushing.py) is shown as a notification
+// - A reminder pushed by Memo's worker (app/features/reminders/pushing.py) is shown as a notification
 //   (its title, body and language from the payload); a click opens or focuses its note.
 const RELEASE = {{ release|tojson }};
 const FILES = `memo-static-${RELEASE}`;

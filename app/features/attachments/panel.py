@@ -1,0 +1,115 @@
+"""What a note's page shows of its attachments: the list, and the form to add one."""
+
+import hashlib
+import hmac
+import logging
+from base64 import urlsafe_b64encode
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+from sqlalchemy import func, select, text
+
+from app import storage
+from app.errors import STORE_DOWN
+from app.extensions import db
+from app.features.attachments.uploads import (
+    TOKEN_LENGTH,
+    Ticket,
+    UploadRefused,
+    note_attachments,
+    room_left,
+    sign,
+    upload_form,
+    upload_lifetime,
+)
+from app.models import Attachment, utcnow
+from app.revalidation import fresh_until, not_reusable
+
+logger = logging.getLogger("memo.attachments")
+
+
+@dataclass
+class Panel:
+    """A note's attachments, and either a signed upload form or why there is none."""
+
+    attachments: list
+    upload_url: str = ""
+    fields: dict = field(default_factory=dict)
+    refusal: str = ""
+    ticket: Ticket | None = None  # the upload the form is for, before it is signed
+
+    def shown(self):
+        """Return what the panel shows that a database change can change: each attachment,
+        and the room left or why there is none (the note page's tag, app/revalidation.py)."""
+        files = [(a.id, a.name, a.size, a.content_type, a.confirmed_at) for a in self.attachments]
+        return files, self.refusal, self.ticket and self.ticket.max_bytes
+
+
+def attachments_panel(note, panel=None):
+    """Return the note's attachments and, if the limits allow, a form signed for one more;
+    `panel`: what attachments_read() read of them already.
+
+    Writes nothing: the upload is a signed ticket in the store's redirect back to Memo.
+    """
+    panel = panel or attachments_read(note)
+    if panel.ticket is None:
+        return panel
+    try:
+        ticket = panel.ticket
+        back = url_for("attachments.confirm", note_id=note.id, upload=sign(ticket), _external=True)
+        panel.upload_url, panel.fields = upload_form(ticket, ("redirect", back))
+    except storage.StorageError as error:
+        logger.warning("no upload form: %s", error)
+        panel.refusal = str(STORE_DOWN)
+        not_reusable()  # the store may be back by the next visit
+    else:
+        # A page reused by a 304 offers this form: at least three quarters of its life left.
+        fresh_until(ticket.expires_at - upload_lifetime() * 3 / 4)
+    return panel
+
+
+def attachments_read(note):
+    """Return the note's attachments and the ticket of its upload form (or why there is
+    none), unsigned: the database's part of the panel."""
+    panel = Panel(note_attachments(note.id))
+    try:
+        panel.ticket = form_ticket(note, panel.attachments)
+    except UploadRefused as refusal:
+        panel.refusal = str(refusal)
+    return panel
+
+
+def form_token(user_id, note_id, generation):
+    """Return the token of the note page's upload: the same on every view for a while.
+
+    Derived, not stored, so a page view writes nothing: an HMAC of the user, the note, the
+    current period of one policy lifetime, and the attachment id sequence's `generation`
+    (see form_ticket), which moves on once a file is confirmed (and never goes back), so a
+    confirmed token is not offered again. Page views therefore cannot pile up upload keys:
+    one a note per period, give or take.
+    """
+    period = int(utcnow().timestamp() // max(upload_lifetime().total_seconds(), 1))
+    message = f"{user_id}:{note_id}:{period}:{generation}".encode()
+    secret = current_app.secret_key.encode()
+    digest = hmac.new(secret, b"attachment-form:" + message, hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
+
+
+def form_ticket(note, attachments):
+    """Return the ticket for the upload form on a note's page, or refuse if it is full.
+
+    `attachments` are the note's confirmed ones, as the page lists them: their number is the
+    note's count. One statement reads the rest: the bytes the user's attachments take, and
+    the attachment id sequence (read, not advanced: it takes no lock and writes nothing).
+    """
+    used, generation = db.session.execute(
+        select(
+            select(func.coalesce(func.sum(Attachment.size), 0))
+            .where(Attachment.user_id == note.user_id, Attachment.state == "confirmed")
+            .scalar_subquery(),
+            text("(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM attachment_id_seq)"),
+        )
+    ).one()
+    room = room_left(len(attachments), int(used))  # PostgreSQL sums bigints as numeric
+    token = form_token(note.user_id, note.id, generation)
+    return Ticket(note.user_id, note.id, token, utcnow() + upload_lifetime(), room)

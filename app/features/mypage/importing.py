@@ -1,0 +1,302 @@
+"""Importing into an account: a worker reads a Memo export zip, or one .txt/.md file, into notes.
+
+The upload waits privately in the store (the browser sent it there, see
+app/features/mypage/import_uploads.py) until its job runs, in its owner's lane of the queue. The job
+copies it, at most IMPORT_MAX_BYTES, to a temporary file on disk and reads it within a
+budget (app/features/mypage/import_reader.py): at most IMPORT_MAX_FILES entries, text files
+unpacking to IMPORT_MAX_UNPACKED_BYTES together, no entry unpacking to more than IMPORT_MAX_RATIO
+times what it takes, every name inside the archive, `account.json` read as a stream and
+counted against the account's limits as it goes, texts in UTF-8 or a common encoding found
+by charset detection. Then the notes (their completion, pin, archive and trash states and
+their times, kept within 1970..tomorrow) and their attachments (one at a time from the
+archive to the store, named and typed by the rules of uploads) are added in one transaction;
+anything that fails adds nothing, and any error fails the import with a message. A note
+already in the account (same title, content and time of writing) is skipped with its
+attachments, so the same archive imported twice adds nothing the second time.
+"""
+
+import logging
+import secrets
+import zipfile
+from contextlib import nullcontext
+from tempfile import TemporaryFile
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import jobs, objects, storage
+from app.extensions import db
+from app.features.attachments import uploads
+from app.features.attachments.naming import (
+    OCTET_STREAM,
+    SNIFF_BYTES,
+    TypeMismatch,
+    clean_name,
+    fallback_name,
+    served_type,
+)
+from app.features.mypage.import_reader import (
+    BAD_EXPORT,
+    BOMB,
+    DAMAGED,
+    NO_ROOM,
+    NOT_READABLE,
+    TEXT_SUFFIXES,
+    LimitedReader,
+    Limits,
+    Refused,
+    checked_entries,
+    checked_size,
+    moment,
+    note_from_text,
+    open_entry,
+    read_export,
+    string,
+    text_of,
+    whole_number,
+)
+from app.features.notes import service
+from app.features.notes.quota import QuotaFull
+from app.i18n.formats import file_size
+from app.i18n.stored import stored_message
+from app.models import (
+    CONTENT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    AccountImport,
+    Attachment,
+    Note,
+    lock_user,
+)
+
+logger = logging.getLogger("memo.imports")
+
+ZIP_START = b"PK\x03\x04"  # the first bytes of a zip file's first entry
+STORE_DOWN = stored_message(
+    "The object store did not answer, so nothing was imported. Please try again."
+)
+ARCHIVE_TOO_LARGE = stored_message(
+    "The file is larger than %(size)s, the most an import can take; nothing was imported."
+)
+FAILED = stored_message(
+    "Memo could not read this file, so nothing was imported. Please check that it is a Memo "
+    "export or a text file."
+)
+
+
+def setting(name):
+    return current_app.config[name]
+
+
+def limits():
+    """What one import may read: the archive's bounds, and the most an account may hold."""
+    return Limits(
+        files=setting("IMPORT_MAX_FILES"),
+        unpacked_bytes=setting("IMPORT_MAX_UNPACKED_BYTES"),
+        json_bytes=2 * setting("NOTE_BYTES_PER_USER") + setting("IMPORT_OVERHEAD_BYTES"),
+        ratio=setting("IMPORT_MAX_RATIO"),
+        notes=setting("NOTES_PER_USER"),
+        text_bytes=setting("NOTE_BYTES_PER_USER"),
+    )
+
+
+def attachment_entries(entries):
+    """Return {attachment id: ZipInfo} of the archive's `attachments/<id>-<name>` files."""
+    files = {}
+    for name, info in entries.items():
+        head, _, rest = name.partition("/")
+        number, dash, _ = rest.partition("-")
+        if head == "attachments" and dash and number.isdigit():
+            files[int(number)] = info
+    return files
+
+
+def attach(notes, attachments, files):
+    """Give each note its attachments' (name, ZipInfo, confirmed at) from the archive."""
+    by_id = {note.source_id: note for note in notes}
+    for item in attachments:
+        info = files.get(whole_number(item, "id"))
+        if info is None or info.file_size != whole_number(item, "size"):
+            raise Refused(BAD_EXPORT)
+        note = by_id.get(whole_number(item, "note_id"))
+        if note is not None:  # else its note had no title: Memo never wrote one
+            note.files.append((string(item, "name"), info, moment(item.get("created_at"))))
+
+
+def read_text_entry(archive, name, info, budget):
+    with open_entry(archive, info, budget) as stream:
+        return text_of(name, stream.read())
+
+
+def parse(name, upload, budget):
+    """Return (notes, the open archive or None) of an upload, or raise Refused."""
+    if zipfile.is_zipfile(upload):
+        try:
+            archive = zipfile.ZipFile(upload)
+            entries = checked_entries(archive, budget)
+            if "account.json" in entries:
+                checked_size([entries["account.json"]], budget.json_bytes, budget)
+                with open_entry(archive, entries["account.json"], budget) as stream:
+                    notes, attachments = read_export(
+                        stream, budget, TITLE_MAX_LENGTH, CONTENT_MAX_LENGTH
+                    )
+                attach(notes, attachments, attachment_entries(entries))
+                return notes, archive
+            texts = [entry for entry in entries if entry.lower().endswith(TEXT_SUFFIXES)]
+            checked_size([entries[entry] for entry in texts], budget.unpacked_bytes, budget)
+            text_notes = [
+                note_from_text(
+                    entry,
+                    read_text_entry(archive, entry, entries[entry], budget),
+                    TITLE_MAX_LENGTH,
+                    CONTENT_MAX_LENGTH,
+                )
+                for entry in texts
+            ]
+            return text_notes, archive
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError):
+            raise Refused(DAMAGED % {"name": name}) from None
+    upload.seek(0)
+    if name.lower().endswith(".zip") or upload.read(4) == ZIP_START:
+        raise Refused(DAMAGED % {"name": name})  # its end, where a zip's index is, is missing
+    if name.lower().endswith(TEXT_SUFFIXES):
+        upload.seek(0)
+        data = LimitedReader(upload, budget.unpacked_bytes, budget.too_large()).read()
+        text = text_of(name, data)
+        return [note_from_text(name, text, TITLE_MAX_LENGTH, CONTENT_MAX_LENGTH)], None
+    raise Refused(NOT_READABLE)
+
+
+def already_there(user_id, incoming):
+    """Return whether the account has this note already (an archive imported again)."""
+    query = select(Note.id).where(
+        Note.user_id == user_id, Note.title == incoming.title, Note.content == incoming.content
+    )
+    if incoming.created_at is not None:
+        query = query.where(Note.created_at == incoming.created_at)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def check_room(user_id, notes):
+    """Refuse unless the new notes' files fit the account's limits, all of them (the notes'
+    own count and text are the writer's to check: app/features/notes/service.py)."""
+    sizes = [info.file_size for note in notes for _, info, _ in note.files]
+    _, attached = uploads.usage(user_id, None)
+    if (
+        attached + sum(sizes) > setting("ATTACHMENT_QUOTA_BYTES")
+        or any(size > setting("ATTACHMENT_MAX_BYTES") for size in sizes)
+        or any(len(note.files) > setting("ATTACHMENTS_PER_NOTE") for note in notes)
+    ):
+        raise Refused(NO_ROOM)
+
+
+def store_file(archive, info, key, name):
+    """Copy one attachment from the archive to the store; return its served type."""
+    with archive.open(info) as member:
+        head = member.read(SNIFF_BYTES)
+    try:
+        content_type = served_type(name, head)
+    except TypeMismatch:  # named as a picture, say, and not one: downloaded, never shown
+        content_type = OCTET_STREAM
+    with archive.open(info) as member:
+        refusal = Refused(BOMB % {"name": info.filename})
+        storage.upload_file(key, LimitedReader(member, info.file_size, refusal), content_type)
+    return content_type
+
+
+def draft(incoming):
+    """Return the columns of the note an imported one becomes."""
+    columns = {
+        "title": incoming.title,
+        "content": incoming.content,
+        "completed": incoming.completed,
+        "pinned": incoming.pinned,
+        "archived_at": incoming.archived_at,
+        "deleted_at": incoming.deleted_at,
+    }
+    if incoming.created_at is not None:
+        columns["created_at"] = incoming.created_at
+        columns["updated_at"] = incoming.updated_at or incoming.created_at
+    return columns
+
+
+def add(user_id, notes, archive):
+    """Add the notes and store their files; return (notes, files) added. Caller commits."""
+    stored = []
+    try:
+        try:
+            made = service.create_many(user_id, [draft(incoming) for incoming in notes])
+        except QuotaFull:
+            raise Refused(NO_ROOM) from None
+        for incoming, note in zip(notes, made, strict=True):
+            for raw_name, info, confirmed_at in incoming.files:
+                key = objects.attachment_key(user_id, secrets.token_urlsafe(18))
+                name = clean_name(raw_name) or fallback_name(OCTET_STREAM)
+                stored.append(key)
+                content_type = store_file(archive, info, key, name)
+                moment = confirmed_at or note.created_at
+                db.session.add(
+                    Attachment(
+                        user_id=user_id,
+                        note_id=note.id,
+                        key=key,
+                        state="confirmed",
+                        name=name,
+                        content_type=content_type,
+                        size=info.file_size,
+                        created_at=moment,
+                        expires_at=moment,
+                        confirmed_at=moment,
+                    )
+                )
+        db.session.flush()
+    except (storage.StorageError, Refused) as error:
+        db.session.rollback()
+        objects.delete_later(stored)  # the files stored before the failure
+        db.session.commit()
+        raise error if isinstance(error, Refused) else Refused(STORE_DOWN) from None
+    return len(notes), len(stored)
+
+
+def import_upload(user_id, name, upload):
+    """Read the upload and add what it holds to the account; return (notes, files) added."""
+    notes, archive = parse(name, upload, limits())
+    with archive or nullcontext():
+        lock_user(user_id)  # one import or save at a time: the limits hold
+        notes = [note for note in notes if not already_there(user_id, note)]
+        check_room(user_id, notes)
+        return add(user_id, notes, archive)
+
+
+def fail(import_id, message):
+    db.session.rollback()
+    db.session.get(AccountImport, import_id).fail(message)
+
+
+def run(import_id):
+    """Import an upload into its account, or record why not; delete the upload."""
+    started = db.session.get(AccountImport, import_id)
+    if started is None or started.finished:
+        return
+    started.status = "running"
+    db.session.commit()
+    user_id, key, name = started.user_id, started.key, started.name
+    try:
+        with TemporaryFile() as upload:
+            storage.copy_object_into(key, upload, most=setting("IMPORT_MAX_BYTES"))
+            added = import_upload(user_id, name, upload)
+    except storage.ObjectTooLarge:
+        fail(import_id, ARCHIVE_TOO_LARGE % {"size": file_size(setting("IMPORT_MAX_BYTES"))})
+    except Refused as refused:
+        fail(import_id, str(refused))
+        logger.info("import id=%s refused: %s", import_id, refused)
+    except storage.StorageError:
+        fail(import_id, STORE_DOWN)
+    except jobs.TRANSIENT_ERRORS:
+        raise  # the database did not answer: the job runs again
+    except Exception:  # a file no rule above foresaw: the import fails, never stays "running"
+        logger.exception("import id=%s failed", import_id)
+        fail(import_id, FAILED)
+    else:
+        db.session.get(AccountImport, import_id).finish(*added)
+    objects.delete_later([key])
+    db.session.commit()

@@ -1,0 +1,41 @@
+"""The one event point of note changes: app/features/notes/service.py calls emit() once per change,
+in the transaction that makes it, so an event exists exactly when its change committed.
+
+The event is a row of note_event (an outbox: a worker may read it after the commit), and each
+function in SUBSCRIBERS is called with it inside the transaction, where it may write rows of
+its own (a reminder's next mail, a webhook's delivery job deferred with procrastinate, which
+is transactional too). Nothing subscribes yet but the tests. Events are kept EVENT_DAYS.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from app.extensions import db
+from app.models import NoteEvent, utcnow
+
+CREATED, DELETED = "created", "deleted"
+EVENT_DAYS = 7
+SUBSCRIBERS = []  # callables taking the NoteEvent, run in the writing transaction
+
+
+def subscribe(function):
+    """Call `function(event)` for every note change from now on, in its transaction."""
+    SUBSCRIBERS.append(function)
+    return function
+
+
+def emit(user_id, note_id, seq, kind):
+    """Record one change (`kind`: created, deleted, or the fields changed, comma-separated)
+    and tell the subscribers."""
+    event = NoteEvent(user_id=user_id, note_id=note_id, seq=seq, kind=kind, created_at=utcnow())
+    db.session.add(event)
+    for subscriber in SUBSCRIBERS:
+        subscriber(event)
+    return event
+
+
+def delete_old():
+    """Delete events older than EVENT_DAYS; return how many."""
+    cutoff = utcnow() - timedelta(days=EVENT_DAYS)
+    return db.session.execute(delete(NoteEvent).where(NoteEvent.created_at < cutoff)).rowcount

@@ -1,0 +1,59 @@
+"""The notes' upkeep: the trash emptied after TRASH_DAYS, history kept HISTORY_DAYS, tags
+and summaries read from the text the previous release saved."""
+
+import logging
+
+import procrastinate
+
+from app import jobs
+from app.extensions import db
+from app.features.notes import changes, events, history, service, trash
+
+blueprint = procrastinate.Blueprint()
+logger = logging.getLogger("memo.notes")
+
+
+@blueprint.periodic(cron="41 * * * *", periodic_id="hourly")
+@blueprint.task(
+    name="purge_trash_and_history",
+    queueing_lock="purge_trash_and_history",
+    queue=jobs.MAINTENANCE_QUEUE,
+)
+def purge_trash_and_history(timestamp):
+    """Delete notes trashed TRASH_DAYS ago, versions older than HISTORY_DAYS, tombstones older
+    than TOMBSTONE_DAYS and events older than EVENT_DAYS."""
+    notes, cutoff = 0, trash.expired_before()
+    while purged := service.purge_expired(cutoff):
+        notes += purged
+        db.session.commit()
+    versions = history.delete_old()
+    accounts = changes.prune_tombstones()
+    old_events = events.delete_old()
+    db.session.commit()
+    logger.info(
+        "purged %s trashed notes, %s old versions, %s old events; tombstones of %s accounts",
+        notes,
+        versions,
+        old_events,
+        accounts,
+    )
+
+
+@blueprint.periodic(cron="*/5 * * * *", periodic_id="retag")
+@blueprint.task(name="retag_notes", queueing_lock="retag_notes", queue=jobs.MAINTENANCE_QUEUE)
+def retag_notes(timestamp):
+    """Read again, a batch at a time, every note whose tags, summary or HTML are older than
+    its text (or missing), and number those the previous release wrote during a deploy.
+
+    Every save of this release writes them with its text; this catches the rest: the notes
+    that existed before they did, and those the previous release saved during a deploy.
+    """
+    retagged = 0
+    while read := service.reread():
+        db.session.commit()
+        retagged += read
+    while stamped := service.stamp_unstamped():
+        db.session.commit()
+        retagged += stamped
+    if retagged:
+        logger.info("retagged %s notes", retagged)
