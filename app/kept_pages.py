@@ -72,6 +72,12 @@ class KeptPages:
     def drop(self, key):
         self.size -= self.pages.pop(key).size
 
+    def clear(self):
+        """Give up every page kept."""
+        with self.lock:
+            self.pages.clear()
+            self.size = 0
+
 
 def kept(render, key):
     """Return the page `render()` makes for `key`: the one kept while it holds, with this
