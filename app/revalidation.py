@@ -41,6 +41,7 @@ from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
+from app.kept_pages import kept
 from app.offline.routes import BUILD_VARIABLES
 
 # Sent with a page that carries a tag; app/security.py leaves it in place of no-store.
@@ -80,11 +81,11 @@ def shows_once():
     return FLASHES in session
 
 
-def frame_parts():
+def shown_parts():
     """Return what every signed-in page's frame shows that can change: the release (its
     code, its files' URLs, its words), the sign-in and the account (its change number: any note
-    changed; its nickname, address, photo), the language and zone, the address, and the
-    session's CSRF secret (what the page's CSRF tokens sign)."""
+    changed; its nickname, address, photo, its own zone setting), the language and zone, and
+    the address."""
     user = current_user
     return (
         code_release(),
@@ -96,11 +97,17 @@ def frame_parts():
         user.email,
         user.email_verified,
         user.image_url,
+        user.time_zone,  # the offline banner's, unset or set to the language's usual one
         str(get_locale()),
         get_timezone(),  # the request's, as its times were written (cached)
         request.full_path,
-        session.get(current_app.config["WTF_CSRF_FIELD_NAME"], ""),
     )
+
+
+def frame_parts():
+    """Return what the frame shows (shown_parts) and the session's CSRF secret, which the
+    page's CSRF tokens sign."""
+    return (*shown_parts(), session.get(current_app.config["WTF_CSRF_FIELD_NAME"], ""))
 
 
 def fresh_until(moment):
@@ -158,16 +165,20 @@ def csrf_deadline():
 
 def revalidated(render, *parts, once=False):
     """Answer 304 while the browser's copy of the page is current, else `render()` it with
-    its tag. `parts`: what the page shows beside its frame; `once`: it shows something once
-    (flashed messages always count), so it is rendered and never tagged; so is a page for a
-    browser without Memo's scripts."""
+    its tag. `parts`: what the page shows beside its frame (hashable); `once`: it shows
+    something once (flashed messages always count), so it is rendered, never kept and never
+    tagged. A page for a browser without Memo's scripts is never tagged. Otherwise the page
+    is the one this process made for the same key while it holds (app/kept_pages.py)."""
     # A debug run reloads templates as they change: its pages are never reused.
-    if once or shows_once() or not runs_our_scripts() or current_app.debug:
+    if once or shows_once() or current_app.debug:
         return make_response(render())
+    key = (request.endpoint, *shown_parts(), *parts)
+    if not runs_our_scripts():
+        return make_response(kept(render, key))
     tag = fresh_copy(parts)
     if tag is not None:
         return not_modified(tag)
-    response = make_response(render())
+    response = make_response(kept(render, key))
     if response.status_code == 200 and not g.get("page_not_reusable"):
         deadline = min(g.get("fresh_until", math.inf), csrf_deadline())
         # Made after the render, which may have given the session its CSRF secret.

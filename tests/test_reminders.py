@@ -164,6 +164,8 @@ def test_the_api_shows_sets_and_removes_a_reminder(app, verified, ann_api):
     )
     assert changed.status_code == 200, changed.get_json()
     assert changed.get_json()["reminder"]["at"].endswith("T16:00:00+09:00")
+    # The list reads each note's reminder with the note: the same JSON as the note's own.
+    assert ann_api.get("/notes").get_json()["items"] == [changed.get_json()]
     removed = ann_api.patch(
         f"/notes/{note_id}",
         json={"reminder": None},

@@ -161,9 +161,8 @@ def list_notes(limit, **query):
         shelf_asked_for(query),
         whole=True,
     )
-    reminders = reminders_of([note.id for note in page.items])
     return {
-        "items": [note_json(note, reminders.get(note.id)) for note in page.items],
+        "items": [note_json(note, page.reminders.get(note.id)) for note in page.items],
         "next_cursor": make_cursor(user_id, query, page.older) if page.older else None,
     }
 

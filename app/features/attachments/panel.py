@@ -41,7 +41,9 @@ class Panel:
     def shown(self):
         """Return what the panel shows that a database change can change: each attachment,
         and the room left or why there is none (the note page's tag, app/revalidation.py)."""
-        files = [(a.id, a.name, a.size, a.content_type, a.confirmed_at) for a in self.attachments]
+        files = tuple(
+            (a.id, a.name, a.size, a.content_type, a.confirmed_at) for a in self.attachments
+        )
         return files, self.refusal, self.ticket and self.ticket.max_bytes
 
 

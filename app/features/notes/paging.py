@@ -82,11 +82,13 @@ def page_asked_for(args):
 
 @dataclass
 class NotePage:
-    """One page of notes, newest first, with the cursors of its neighbours."""
+    """One page of notes, newest first, with the cursors of its neighbours (and, for whole
+    notes, their reminders: {note id: Reminder})."""
 
     items: list
     newer: str | None
     older: str | None
+    reminders: dict | None = None
 
 
 # The list's queries run on the table as plain Core and yield rows, not ORM objects: no
@@ -180,7 +182,9 @@ def order_of(sort, shelf=Shelf(), whole=False):
     newest_first = (NOTES.c.pinned.desc(), moment.desc(), NOTES.c.id.desc())
     oldest_first = (NOTES.c.pinned, moment, NOTES.c.id)
     limit = bindparam("limit")
-    listed = (select(Note) if whole else select(*LISTED_COLUMNS)).where(mine(shelf))
+    # Whole notes come with their reminders (one a note, or none), in the same statement.
+    whole_notes = select(Note, Reminder).outerjoin(Reminder, Reminder.note_id == NOTES.c.id)
+    listed = (whole_notes if whole else select(*LISTED_COLUMNS)).where(mine(shelf))
     # Ordered, so that the index scan starts at the cursor: a row comparison bounds the scan
     # by its first column only, and `pinned` alone would let it read every unpinned note.
     return Order(
@@ -202,11 +206,9 @@ for _sort in SORTS:  # the pages' statements, built as the process starts
     order_of(_sort)
 
 
-def rows(query, whole=False, **values):
-    """Run one of the list's queries with these values; return its rows (whole notes with
-    `whole`)."""
-    if whole:
-        return db.session.scalars(query, values).all()
+def rows(query, **values):
+    """Run one of the list's queries with these values; return its rows (for whole notes,
+    (note, its reminder or None) pairs)."""
     return db.session.execute(query, values).all()
 
 
@@ -220,28 +222,38 @@ def notes_page(user_id, args, per_page, tags=(), sort=SORTS[0], shelf=Shelf(), w
     """Return the page of `user_id`'s notes on `shelf` (with all of `tags`, in the order
     `sort`) that `args` asks for: `after` or `before` a cursor, or a `page` from the newest.
 
-    `whole`: the items are whole notes, and only the older neighbour is looked for (the API
-    pages one way); else rows of the list's columns, with both neighbours (the pages).
+    `whole`: the items are whole notes (their reminders in `reminders`, read in the same
+    statement), and only the older neighbour is looked for (the API pages one way); else
+    rows of the list's columns, with both neighbours (the pages).
     """
     order = order_of(sort, shelf, whole)
     limit = per_page + 1
     mine = {"user_id": user_id, "tags": list(tags)}
+    reminders = {}
+
+    def fetch(query, **values):
+        found = rows(query, **mine, **values, limit=limit)
+        if not whole:
+            return found
+        reminders.update((note.id, reminder) for note, reminder in found if reminder is not None)
+        return [note for note, _ in found]
+
     if "after" in args:
         pinned, created_at, note_id = position_of(args["after"])
         at = {"pinned": pinned, "created_at": created_at, "id": note_id}
-        found = rows(order.newer_than, whole, **mine, **at, limit=limit)
+        found = fetch(order.newer_than, **at)
         items = found[:per_page][::-1]
         has_newer = len(found) > per_page
         has_older = bool(items) and exists(order.any_older, mine, items[-1], sort)
     elif "before" in args:
         pinned, created_at, note_id = position_of(args["before"])
         at = {"pinned": pinned, "created_at": created_at, "id": note_id}
-        found = rows(order.older_than, whole, **mine, **at, limit=limit)
+        found = fetch(order.older_than, **at)
         items, has_older = found[:per_page], len(found) > per_page
         has_newer = bool(items) and not whole and exists(order.any_newer, mine, items[0], sort)
     else:
         offset = (page_asked_for(args) - 1) * per_page
-        found = rows(order.from_newest, whole, **mine, offset=offset, limit=limit)
+        found = fetch(order.from_newest, offset=offset)
         items, has_older, has_newer = found[:per_page], len(found) > per_page, offset > 0
         if offset and not items:
             abort(404, str(NO_SUCH_PAGE))
@@ -249,4 +261,5 @@ def notes_page(user_id, args, per_page, tags=(), sort=SORTS[0], shelf=Shelf(), w
         items=items,
         newer=cursor_of(items[0], sort) if has_newer and items else None,
         older=cursor_of(items[-1], sort) if has_older else None,
+        reminders=reminders if whole else None,
     )

@@ -36,6 +36,6 @@ def detail(note_id):
         files.shown(),
         links_shown(live),
         reminder_shown(reminder),
-        push,
+        push and tuple(push.items()),
         once=NEW_LINK in session,  # a link just made, shown once
     )

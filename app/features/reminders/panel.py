@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, time, timedelta
 
-from flask import current_app
+from flask import current_app, get_template_attribute
 from flask_babel import get_locale, gettext
 
 from app.features.notes import schedule
@@ -16,6 +16,25 @@ from app.revalidation import fresh_until
 
 MIDNIGHT = time(0, 0)
 UNREAD = object()  # reminder_panel() reads the note's reminder (or push state) itself
+FIELDS = ("at", "repeat", "private")  # printed by _form.html's field(), kept made
+FIELDS_KEPT = 1024  # the fields kept made, each a language and a value: a few KiB
+kept_fields = {}
+
+
+def field_html(field):
+    """Return `field` as _form.html's field() prints it, made once per language and value
+    (wtforms writes each through its widget and its lazily translated words: about a tenth
+    of a note page's instructions); a field with errors is made each time, and every field in
+    a debug run, which reloads templates as they change."""
+    if field.errors or current_app.debug:
+        return get_template_attribute("_form.html", "field")(field)
+    key = (str(get_locale()), field.name, field.data)
+    html = kept_fields.get(key)
+    if html is None:
+        if len(kept_fields) >= FIELDS_KEPT:
+            kept_fields.clear()
+        html = kept_fields[key] = get_template_attribute("_form.html", "field")(field)
+    return html
 
 
 def quick_labels(local_now, zone):
@@ -59,6 +78,7 @@ def reminder_panel(note, form=None, reminder=UNREAD, push=UNREAD):
         "reminder": reminder,
         "repeat": REPEAT_LABELS[reminder.repeat] if reminder else None,
         "form": form,
+        "fields": {name: field_html(form[name]) for name in FIELDS},
         "quick": quick_labels(local_now, zone),
         "zone": place_of(zone, get_locale()),
         "push": push_panel(note.user_id) if push is UNREAD else push,

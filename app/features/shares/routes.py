@@ -137,4 +137,6 @@ def links_shown(live):
     """Return what the section shows of the live links that a change can change (the note
     page's tag, app/revalidation.py): each one, with when it was made and when it ends (an
     expired one is no longer among them)."""
-    return [(row.NoteShare.id, row.NoteShare.created_at, row.NoteShare.expires_at) for row in live]
+    return tuple(
+        (row.NoteShare.id, row.NoteShare.created_at, row.NoteShare.expires_at) for row in live
+    )

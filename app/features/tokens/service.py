@@ -22,10 +22,11 @@ import string
 import unicodedata
 import zlib
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext, ngettext
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -189,6 +190,18 @@ def client_address(address):
         return "unknown"
 
 
+@cache
+def token_with_its_user():
+    """Return the statement that loads the token of a secret's hash, its user joined. Built
+    once: every API request runs it, and building it each time cost 0.60 M instructions, 4.6 %
+    of the API's notes list (bench/instructions.py)."""
+    return (
+        select(AccessToken)
+        .options(joinedload(AccessToken.user))
+        .where(AccessToken.secret_hash == bindparam("secret_hash"))
+    )
+
+
 def authenticate(secret, address):
     """Return the live token whose secret this is (its user loaded), or None for an unknown,
     expired, revoked or malformed one.
@@ -199,11 +212,7 @@ def authenticate(secret, address):
     if not well_formed(secret):
         return None
     now = utcnow()
-    token = db.session.scalar(
-        select(AccessToken)
-        .options(joinedload(AccessToken.user))
-        .where(AccessToken.secret_hash == hash_token(secret))
-    )
+    token = db.session.scalar(token_with_its_user(), {"secret_hash": hash_token(secret)})
     if token is None or not token.is_live(now):
         return None
     if token.last_used_at is None or token.last_used_at <= now - LAST_USE_EVERY:
