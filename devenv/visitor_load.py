@@ -120,7 +120,8 @@ class LoadVisitor(Visitor):
 
     def list_notes(self):
         response = self.get("/")
-        self.check("GET /", response.status == 200, f"{response.status} to {response.location}")
+        failure = f"{response.status} to {response.location}"  # a 302: the session refused
+        self.check("GET /", response.status == 200, failure, response)
 
     def write_note(self):
         """Write a note; keep and return its id once the server confirmed it."""
