@@ -7,7 +7,6 @@ scripts/release_drill.py rehearses a deploy with them, and scripts/land.py check
 import hashlib
 import http.client
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from devenv import ROOT, dyno, say
 from devenv.dyno import Dyno, dyno_path
 from devenv.history import git
 from devenv.liveserver import LOCAL_MAIL_SETTINGS, free_port
+from devenv.revisions import revisions_at
 from devenv.services import ObjectStore
 
 SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: S105
@@ -38,16 +38,12 @@ STOP_SECONDS = 30  # the platform's SIGKILL comes 30 s after SIGTERM
 
 def revision_heads(commit):
     """Return {head revision: its file} at `commit`: one head, unless a branch needs relinking."""
-    revisions, parents = {}, set()
-    for path in git("ls-tree", "--name-only", commit, "migrations/versions/").splitlines():
-        if not path.endswith(".py"):
-            continue
-        source = git("show", f"{commit}:{path}")
-        revision = re.search(r"^revision = [\"']([^\"']+)", source, re.MULTILINE).group(1)
-        parent = re.search(r"^down_revision = (.+)$", source, re.MULTILINE).group(1)
-        revisions[revision] = path
-        parents.update(re.findall(r"[\"']([^\"']+)[\"']", parent))
-    return {head: revisions[head] for head in sorted(set(revisions) - parents)}
+    revisions = revisions_at(commit, git)
+    files = {revision: path for path, (revision, _) in revisions.items()}
+    parents = set()
+    for _, parent in revisions.values():
+        parents.update(parent if isinstance(parent, tuple) else [parent])
+    return {head: files[head] for head in sorted(set(files) - parents)}
 
 
 def default_from(to):

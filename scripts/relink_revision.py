@@ -12,14 +12,14 @@ main`, then run the migration tests and commit.
 """
 
 import argparse
-import ast
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from devenv.revisions import VERSIONS, ids, revisions_at
+
 ROOT = Path.cwd()
-VERSIONS = "migrations/versions"
 
 
 def git(*args, check=True):
@@ -27,27 +27,6 @@ def git(*args, check=True):
     return subprocess.run(
         ["git", *args], cwd=ROOT, check=check, capture_output=True, text=True
     ).stdout
-
-
-def ids(source):
-    """Return (revision, down_revision) as a revision file names them."""
-    found = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            name = getattr(node.targets[0], "id", None)
-            if name in ("revision", "down_revision"):
-                found[name] = ast.literal_eval(node.value)
-    return found.get("revision"), found.get("down_revision")
-
-
-def revisions_at(ref):
-    """Return {path: (revision, down_revision)} of the revision files in `ref`'s tree."""
-    paths = git("ls-tree", "--name-only", f"{ref}:{VERSIONS}").split()
-    return {
-        f"{VERSIONS}/{name}": ids(git("show", f"{ref}:{VERSIONS}/{name}"))
-        for name in paths
-        if name.endswith(".py")
-    }
 
 
 def head_of(revisions):
@@ -76,7 +55,7 @@ def rewrite(path, old_id, new_id, new_parent):
 
 def plan(onto, renumber):
     """Return [(path, old id, new id, old parent, new parent)] for this branch's new revisions."""
-    shipped = revisions_at(onto)
+    shipped = revisions_at(onto, git)
     here = {
         str(path.relative_to(ROOT)): ids(path.read_text())
         for path in sorted((ROOT / VERSIONS).glob("*.py"))
