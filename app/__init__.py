@@ -131,9 +131,11 @@ def add_template_globals(app):
     """Give every template the photo's URL, Markdown and the environment's name."""
     from app.markdown import html_of
     from app.markdown import render as render_markdown
+    from app.revalidation import frame_shown
     from app.urls import photo_url
 
     app.add_template_global(photo_url)
+    app.add_template_global(frame_shown)
     app.add_template_global(render_markdown, "markdown")
     app.add_template_global(html_of, "note_html")
 

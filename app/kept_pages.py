@@ -14,6 +14,11 @@ kept in the pieces around it, and joined with the request's token, which Flask-W
 anew each request), and the session's messages (a page with a message waiting is made, and
 not kept, as it is never tagged). Each process keeps its own pages, the least recently used
 given up past PAGE_CACHE_BYTES (config.py); 0 keeps none.
+
+Below a page, the frame every signed-in page shares (app/templates/base.html: its header,
+navigation and offline words) is kept made too, as a part (`kept_part`), keyed by all it
+shows and not by the account's change number: a page made anew after a note changed (its
+first view) pays for its own content, not for the frame again.
 """
 
 import math
@@ -25,8 +30,13 @@ from typing import NamedTuple
 
 from flask import current_app, g
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 EXTENSION = "kept_pages"
+PARTS = "kept_parts"
+# The parts one process keeps: a signed-in frame is about 5 KB (Korean's words take two bytes
+# a character), so about 200 of them, for the addresses most asked for.
+PARTS_BYTES = 2**20
 
 
 class KeptPage(NamedTuple):
@@ -96,6 +106,24 @@ def kept(render, key):
     return made
 
 
+def kept_part(*key, caller):
+    """Return what the template's `{% call kept_part(...) %}` block makes, made once for `key`
+    (all that the block shows: the caller names it) and joined with this request's CSRF
+    token. A key holding None is kept never (nobody signed in: app/revalidation.py,
+    frame_shown), nor is anything in a debug run, which reloads templates as they change."""
+    if current_app.debug or None in key:
+        return caller()
+    parts = current_app.extensions[PARTS]
+    part = parts.get(key)
+    if part is None:
+        pieces = tuple(caller().split(generate_csrf()))  # Markup's split gives Markup
+        part = KeptPage(pieces, math.inf, sum(map(sys.getsizeof, pieces)))
+        parts.put(key, part)
+    return escape(generate_csrf()).join(part.pieces)
+
+
 def init_app(app):
-    """Give the app its process's kept pages."""
+    """Give the app its process's kept pages and parts, and its templates `kept_part`."""
     app.extensions[EXTENSION] = KeptPages(app.config["PAGE_CACHE_BYTES"])
+    app.extensions[PARTS] = KeptPages(PARTS_BYTES)
+    app.add_template_global(kept_part)

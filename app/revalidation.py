@@ -81,27 +81,33 @@ def shows_once():
     return FLASHES in session
 
 
-def shown_parts():
-    """Return what every signed-in page's frame shows that can change: the release (its
-    code, its files' URLs, its words), the sign-in and the account (its change number: any note
-    changed; its nickname, address, photo, its own zone setting), the language and zone, and
-    the address."""
+def frame_shown():
+    """Return all that the frame of a signed-in page (app/templates/base.html, its part kept
+    made: app/kept_pages.py) shows and that can change within a release: the sign-in, the
+    account's nickname, address, photo and own zone setting, the language, and the address
+    asked for (the search box's words, the language form's way back); None for nobody."""
     user = current_user
+    if not user.is_authenticated:
+        return None
     return (
-        code_release(),
         current_app.config["ENVIRONMENT"],
         user.id,
         user.draft_key,
-        user.change_seq,
         user.nickname,
         user.email,
         user.email_verified,
         user.image_url,
         user.time_zone,  # the offline banner's, unset or set to the language's usual one
         str(get_locale()),
-        get_timezone(),  # the request's, as its times were written (cached)
         request.full_path,
     )
+
+
+def shown_parts():
+    """Return what every signed-in page shows that can change: the release (its code, its
+    files' URLs, its words), the frame (frame_shown), the account's change number (any note
+    changed) and the zone the page's times are written in."""
+    return (code_release(), *frame_shown(), current_user.change_seq, get_timezone())
 
 
 def frame_parts():

@@ -7,8 +7,9 @@ PAGES_JSON maps a page's name to [path, its headers (a cookie, a token) or null]
 [path, headers, "revalidated"]: a browser's visit with the page's tag in If-None-Match, which
 must answer 304 (the tag is taken from one request made before each batch: it may hold a
 deadline, which a slow start under valgrind could pass), or to [path, headers, "made"]: the
-page made anew each time, as the first view after a change (the pages the app keeps made,
-app/kept_pages.py, given up before each request). The environment is the app's
+page made anew each time, as the first view after a note's change (the pages the app keeps
+made, app/kept_pages.py, given up before each request), or [path, headers, "new"]: its frame
+made anew too, as the first view of a new sign-in or language. The environment is the app's
 (ProductionConfig, the bench's database and store). Each request is one call of the WSGI app
 with a prepared environ, as a server makes it (no test client, no sockets), its body read
 whole and closed. The bench's fortunes blueprint (bench/baseline/blueprint.py) is
@@ -28,6 +29,7 @@ import time
 from werkzeug.test import EnvironBuilder
 
 ROUTER = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+MADE = {"made": ("kept_pages",), "new": ("kept_pages", "kept_parts")}  # given up each time
 
 
 def environ_for(path, sent):
@@ -63,11 +65,11 @@ def call(app, environ, start_response):
             body.close()
 
 
-def serve(app, environ, count, revalidated=False, made=False):
+def serve(app, environ, count, revalidated=False, made=()):
     """Call the app `count` times with a copy of `environ`; return the wall-clock seconds.
 
     `revalidated`: each call sends the tag of the page as it is now, and must get a 304.
-    `made`: no page is kept made before each call (app/kept_pages.py).
+    `made`: the kept pages or parts given up before each call (app/kept_pages.py).
     A full collection first: each batch starts with the collector in the same state, so a
     full pass falls at the same point of the N and the 2N batches and cancels out."""
     check = answered("200")
@@ -76,12 +78,12 @@ def serve(app, environ, count, revalidated=False, made=False):
         call(app, environ, check)  # once a batch, in both: it cancels out
         environ["HTTP_IF_NONE_MATCH"] = check.headers["ETag"]
         check = answered("304")
-    kept = app.extensions["kept_pages"]
+    kept = [app.extensions[name] for name in made]
     gc.collect()
     started = time.perf_counter()
     for _ in range(count):
-        if made:
-            kept.clear()
+        for pages in kept:
+            pages.clear()
         call(app, environ, check)
     return time.perf_counter() - started
 
@@ -98,14 +100,14 @@ def main():
     app.register_blueprint(bp)
     environs = {name: environ_for(*page[:2]) for name, page in pages.items()}
     revalidated = {name for name, page in pages.items() if page[2:] == ["revalidated"]}
-    made = {name for name, page in pages.items() if page[2:] == ["made"]}
+    made = {name: MADE.get(page[2] if page[2:] else None, ()) for name, page in pages.items()}
     answers.write("ready\n")
     for line in sys.stdin:
         command, *words = line.split()
         if command == "quit":
             break
         name, count = words[0], int(words[1])
-        seconds = serve(app, environs[name], count, name in revalidated, name in made)
+        seconds = serve(app, environs[name], count, name in revalidated, made[name])
         answers.write(f"done {seconds:.6f}\n")
     return 0
 

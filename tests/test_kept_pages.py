@@ -1,6 +1,7 @@
 """The notes list and a note's page are made once for what they show and kept in the web
 process (app/kept_pages.py): the next view of the same page is the one kept, with its own
-CSRF token, and a change made through any writer shows on the next view."""
+CSRF token, and a change made through any writer shows on the next view. The frame of every
+signed-in page is kept too (kept_part, on in every test), and follows all it shows."""
 
 import re
 import time
@@ -11,8 +12,8 @@ from flask import template_rendered
 from sqlalchemy import update
 
 from app.extensions import db
-from app.kept_pages import EXTENSION, KeptPage, KeptPages
-from app.models import Reminder, utcnow
+from app.kept_pages import EXTENSION, PARTS, KeptPage, KeptPages
+from app.models import Reminder, User, utcnow
 from tests.noting import edit_form, make_link, note_id_of, second_session
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -42,7 +43,7 @@ def made(app):
 
 
 @pytest.fixture
-def ann(user):
+def plans(user):
     """ann's note (its id): a title, a task; her messages read."""
     note = note_id_of(user.create_note("Plans", "- [ ] milk"))
     read(user)
@@ -66,9 +67,9 @@ def without_tokens(html):
 
 @pytest.mark.parametrize("page", ["/", "note"])
 def test_a_page_is_made_once_and_sent_again_with_the_requests_own_token(
-    user, ann, kept, made, page
+    user, plans, kept, made, page
 ):
-    path = f"/notes/{ann}" if page == "note" else page
+    path = f"/notes/{plans}" if page == "note" else page
     first = view(user, path)
     time.sleep(1.1)  # a token signed now carries another time
     again = view(user, path)
@@ -78,7 +79,7 @@ def test_a_page_is_made_once_and_sent_again_with_the_requests_own_token(
     assert token != TOKEN.search(first)[1]
     assert all(found == token for found in TOKEN.findall(again))
     # The token of the page kept is the request's: a form sent with it is accepted.
-    pinned = user.post(f"/notes/{ann}/pin", {"csrf_token": token}, csrf=False)
+    pinned = user.post(f"/notes/{plans}/pin", {"csrf_token": token}, csrf=False)
     assert pinned.status_code == 302
 
 
@@ -145,26 +146,26 @@ def shows(html, expected):
 
 
 @pytest.mark.parametrize("change", CHANGES)
-def test_a_change_through_any_writer_shows_on_the_next_view(user, ann, kept, made, change):
+def test_a_change_through_any_writer_shows_on_the_next_view(user, plans, kept, made, change):
     setup, step, on_list, on_note = CHANGES[change]
-    setup(user, ann)
+    setup(user, plans)
     read(user)
-    pages = {path: shown for path, shown in (("/", on_list), (f"/notes/{ann}", on_note)) if shown}
+    pages = {path: shown for path, shown in (("/", on_list), (f"/notes/{plans}", on_note)) if shown}
     for path, expected in pages.items():
         assert not shows(view(user, path), expected), (change, path)
         view(user, path)  # the page kept
     assert len(made) == len(pages)
-    step(user, ann)
+    step(user, plans)
     read(user)
     for path, expected in pages.items():
         assert shows(view(user, path), expected), (change, path)
 
 
-def test_another_account_or_sign_in_never_gets_the_page_kept(app, user, ann, other_user, kept):
+def test_another_account_or_sign_in_never_gets_the_page_kept(app, user, plans, other_user, kept):
     mine = view(user, "/")
     assert "Plans" in mine
     assert "Plans" not in view(other_user, "/")
-    assert other_user.get(f"/notes/{ann}").status_code == 404
+    assert other_user.get(f"/notes/{plans}").status_code == 404
     elsewhere = second_session(app)
     session_of = re.compile(r'data-session="([^"]+)"')
     assert session_of.search(view(elsewhere, "/"))[1] != session_of.search(mine)[1]
@@ -172,16 +173,16 @@ def test_another_account_or_sign_in_never_gets_the_page_kept(app, user, ann, oth
     assert user.get("/").status_code == 302  # signed out: no page at all
 
 
-def test_a_page_with_a_message_is_made_and_not_kept(user, ann, kept, made):
+def test_a_page_with_a_message_is_made_and_not_kept(user, plans, kept, made):
     view(user, "/")
-    pin(user, ann)
+    pin(user, plans)
     shown = view(user, "/")
     assert "Pinned: this note comes first" in shown
     assert "Pinned: this note comes first" not in view(user, "/")
 
 
-def test_a_page_kept_ends_at_its_deadline(app, user, ann, kept, made):
-    set_reminder(user, ann)
+def test_a_page_kept_ends_at_its_deadline(app, user, plans, kept, made):
+    set_reminder(user, plans)
     read(user)
     soon = utcnow() + timedelta(seconds=2)
     with app.app_context():  # as the sweeper will find it: due in two seconds
@@ -208,3 +209,45 @@ def test_the_pages_kept_stay_within_their_bytes_the_oldest_given_up():
     assert "big" not in pages.pages
     pages.put("old", KeptPage(("x",), time.time() - 1, 10))
     assert pages.get("old") is None and "old" not in pages.pages
+
+
+def test_a_page_made_anew_after_a_note_changed_takes_the_frame_kept(app, user, plans):
+    parts = app.extensions[PARTS]
+    parts.clear()  # the frames earlier tests' accounts left
+    view(user, "/")
+    (key,) = [key for key in parts.pages if key[0] == "frame" and key[1][-1] == "/?"]
+    part = parts.pages[key]  # marked, to be seen if it is used again
+    parts.pages[key] = part._replace(
+        pieces=tuple(p.replace("Sign out", "Kept") for p in part.pieces)
+    )
+    pin(user, plans)
+    assert ">Kept</button>" in view(user, "/")
+    assert ">Kept</button>" not in view(user, "/tags")  # another address, another frame
+
+
+def row(app, **values):
+    with app.app_context():
+        db.session.execute(update(User).where(User.email == "ann@example.com").values(**values))
+        db.session.commit()
+
+
+FRAME_CHANGES = {
+    "nickname": ("Zed", ">Zed</span>"),
+    "image_url": ("https://cdn.example/ann.webp", 'src="https://cdn.example/ann.webp"'),
+    "email_verified_at": (utcnow(), "!not confirmed yet"),
+    "email": ("zed@example.com", "mailed to zed@example.com"),
+    "time_zone": ("Asia/Seoul", 'data-zone="Asia/Seoul"'),
+}
+
+
+@pytest.mark.parametrize("column", FRAME_CHANGES)
+def test_the_frame_kept_follows_all_it_shows_whoever_wrote_it(app, user, plans, column):
+    value, expected = FRAME_CHANGES[column]
+    assert not shows(view(user, "/"), expected)
+    row(app, **{column: value})
+    assert shows(view(user, "/"), expected)
+
+
+def test_the_search_box_shows_the_words_asked_for(user):
+    view(user, "/search?q=milk")
+    assert 'value="bread"' in view(user, "/search?q=bread")
