@@ -250,7 +250,8 @@ def test_in_production_a_transaction_left_idle_for_30_s_is_ended(production_app)
 
 def send_refused_body(port, path, size, answers, stop):
     """Announce a `size`-byte form body to `path` and note the status answered before a byte
-    of it is sent; then send it all anyway, and hold the connection."""
+    of it is sent; then send its whole MiBs anyway (all but the last bytes), and hold the
+    connection."""
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -271,7 +272,7 @@ def send_refused_body(port, path, size, answers, stop):
     ids=["form-over-its-limit", "anonymous-upload"],
 )
 def test_bodies_refused_by_their_head_are_never_read(live_server, tmp_path, path, refusals):
-    """100 connections announce 10 MiB + 1 and send it: a form over 512 KiB is 413 and an
+    """100 connections announce 10 MiB + 1 and send 10 MiB: a form over 512 KiB is 413 and an
     anonymous upload is sent to sign in (429 past the address's share) before any of the
     1,000 MiB arrives, and the front drops the bytes that follow without keeping them."""
     folder = Path(tempfile_folder(tmp_path))
