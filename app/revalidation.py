@@ -82,10 +82,10 @@ def shows_once():
 
 
 def frame_shown():
-    """Return all that the frame of a signed-in page (app/templates/base.html, its part kept
+    """Return all that the frame of a signed-in page (app/templates/base.html, its parts kept
     made: app/kept_pages.py) shows and that can change within a release: the sign-in, the
-    account's nickname, address, photo and own zone setting, the language, and the address
-    asked for (the search box's words, the language form's way back); None for nobody."""
+    account's nickname, address, photo and own zone setting, the language, the page's kind
+    and, on the search page, the words asked for (the search box's); None for nobody."""
     user = current_user
     if not user.is_authenticated:
         return None
@@ -99,15 +99,17 @@ def frame_shown():
         user.image_url,
         user.time_zone,  # the offline banner's, unset or set to the language's usual one
         str(get_locale()),
-        request.full_path,
+        request.endpoint,
+        request.args.get("q", "") if request.endpoint == "search.search" else "",
     )
 
 
 def shown_parts():
     """Return what every signed-in page shows that can change: the release (its code, its
     files' URLs, its words), the frame (frame_shown), the account's change number (any note
-    changed) and the zone the page's times are written in."""
-    return (code_release(), *frame_shown(), current_user.change_seq, get_timezone())
+    changed), the zone the page's times are written in, and the address asked for."""
+    frame = frame_shown()
+    return (code_release(), *frame, current_user.change_seq, get_timezone(), request.full_path)
 
 
 def frame_parts():

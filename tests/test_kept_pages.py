@@ -215,14 +215,16 @@ def test_a_page_made_anew_after_a_note_changed_takes_the_frame_kept(app, user, p
     parts = app.extensions[PARTS]
     parts.clear()  # the frames earlier tests' accounts left
     view(user, "/")
-    (key,) = [key for key in parts.pages if key[0] == "frame" and key[1][-1] == "/?"]
+    (key,) = [key for key in parts.pages if key[0] == "frame" and key[1][-2] == "notes.index"]
     part = parts.pages[key]  # marked, to be seen if it is used again
-    parts.pages[key] = part._replace(
-        pieces=tuple(p.replace("Sign out", "Kept") for p in part.pieces)
-    )
+    marked = tuple(piece.replace("Sign out", "Kept") for piece in part.pieces)
+    parts.pages[key] = part._replace(pieces=marked)
     pin(user, plans)
     assert ">Kept</button>" in view(user, "/")
-    assert ">Kept</button>" not in view(user, "/tags")  # another address, another frame
+    assert ">Kept</button>" in view(user, "/?sort=created")  # the same kind of page
+    assert ">Kept</button>" not in view(user, "/tags")  # another kind, another frame
+    back = re.compile(r'name="next" value="([^"]*)"')  # the request's own, never kept
+    assert back.search(view(user, "/?sort=created"))[1] == "/?sort=created"
 
 
 def row(app, **values):
