@@ -81,12 +81,12 @@ def shows_once():
     return FLASHES in session
 
 
-def frame_shown():
+def frame_shown(user=current_user):
     """Return all that the frame of a signed-in page (app/templates/base.html, its parts kept
     made: app/kept_pages.py) shows and that can change within a release: the sign-in, the
     account's nickname, address, photo and own zone setting, the language, the page's kind
-    and, on the search page, the words asked for (the search box's); None for nobody."""
-    user = current_user
+    and, on the search page, the words asked for (the search box's); None for nobody. The
+    frame passes the user it shows: nobody once the database is lost (app/errors.py)."""
     if not user.is_authenticated:
         return None
     return (
