@@ -35,7 +35,7 @@ from markupsafe import escape
 EXTENSION = "kept_pages"
 PARTS = "kept_parts"
 # The parts one process keeps: a signed-in frame is about 5 KB (Korean's words take two bytes
-# a character), so about 200 of them, for the addresses most asked for.
+# a character), so about 200 of them: the sign-ins and kinds of page most recently seen.
 PARTS_BYTES = 2**20
 
 
