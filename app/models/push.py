@@ -64,8 +64,13 @@ class PushSubscription(db.Model):
         return db.session.scalars(select(cls).where(cls.user_id == user_id).order_by(cls.id)).all()
 
     @classmethod
+    def counted(cls, user_id):
+        """Return how many browsers the account has subscribed, as a column for a statement
+        to read beside others (the note's page). `user_id`: a value or a bound parameter."""
+        count = select(func.count()).select_from(cls).where(cls.user_id == user_id)
+        return count.scalar_subquery().label("browsers")
+
+    @classmethod
     def count_of(cls, user_id):
         """Return how many browsers the account has subscribed."""
-        return db.session.scalar(
-            select(func.count()).select_from(cls).where(cls.user_id == user_id)
-        )
+        return db.session.scalar(select(cls.counted(user_id)))

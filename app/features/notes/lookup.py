@@ -18,11 +18,17 @@ def get_note(note_id, in_trash=False, with_html=False):
     stored HTML too (the note page; other pages never read it).
     """
     note = owned_note(current_user.id, note_id, in_trash, with_html)
-    if note is None and in_trash is False and owned_note(current_user.id, note_id, True):
-        raise in_the_trash()
     if note is None:
-        abort(404)
+        not_found(note_id, in_trash)
     return note
+
+
+def not_found(note_id, in_trash=False):
+    """Raise the 404 of a note the signed-in user's page did not find (only one out of the
+    trash unless `in_trash`): it says so if the note is in the trash."""
+    if in_trash is False and owned_note(current_user.id, note_id, True):
+        raise in_the_trash()
+    abort(404)
 
 
 def in_the_trash():
@@ -42,10 +48,13 @@ def owned_note(user_id, note_id, in_trash=False, with_html=False):
     the in-process CPU benchmark of then, under the 3 % that would pay for bending the idiom
     (docs/performance.md).
     """
+    return db.session.scalar(owned_notes(user_id, note_id, in_trash, with_html))
+
+
+def owned_notes(user_id, note_id, in_trash=False, with_html=False):
+    """Return the statement of owned_note(): values or bound parameters."""
     where = [Note.id == note_id, Note.user_id == user_id]
     if in_trash is not None:
         where.append(Note.deleted_at.is_not(None) if in_trash else Note.deleted_at.is_(None))
     statement = select(Note).where(*where)
-    if with_html:
-        statement = statement.options(undefer(Note.rendered))
-    return db.session.scalar(statement)
+    return statement.options(undefer(Note.rendered)) if with_html else statement

@@ -1,16 +1,40 @@
 """The note's page: the note, with the panels of its attachments, share links and reminder."""
 
-from flask import render_template, session
-from flask_login import login_required
+from functools import cache
 
-from app.features.attachments.panel import attachments_panel, attachments_read
-from app.features.notes.lookup import get_note
-from app.features.notes.reminders import reminder_of
+from flask import render_template, session
+from flask_login import current_user, login_required
+from sqlalchemy import BigInteger, bindparam
+
+from app.extensions import db
+from app.features.attachments.panel import attachments_panel, attachments_read, panel_columns
+from app.features.notes.lookup import not_found, owned_notes
 from app.features.notes.routes import bp
 from app.features.reminders.panel import push_panel, reminder_panel, reminder_shown
-from app.features.shares.links import live_links
-from app.features.shares.routes import NEW_LINK, links_shown, share_panel
+from app.features.shares.links import links_shown
+from app.features.shares.routes import NEW_LINK, share_panel
+from app.models import Note, PushSubscription, Reminder
 from app.revalidation import revalidated
+
+
+@cache
+def page_read():
+    """Return the statement that reads all the note's page shows that can change: the note
+    (with its HTML) and its reminder, and what its attachment and share panels and its push
+    control show (each panel's own columns). One statement, not six: a page seen again reads
+    nothing else. Built once, as signed_in_user() is (app/models/accounts.py)."""
+    note_id = bindparam("note_id", type_=BigInteger)
+    user_id = bindparam("user_id", type_=BigInteger)
+    return (
+        owned_notes(user_id, note_id, with_html=True)
+        .add_columns(
+            Reminder,
+            *panel_columns(note_id, user_id),
+            links_shown(user_id, note_id),
+            PushSubscription.counted(user_id),
+        )
+        .outerjoin(Reminder, Reminder.note_id == Note.id)
+    )
 
 
 @bp.get("/notes/<id:note_id>")
@@ -19,22 +43,23 @@ def detail(note_id):
     """Show one note with its attachments, share links and reminder; a 304 while none of
     them changed (app/revalidation.py): what each shows is read, and the page made only if
     it differs from the browser's copy."""
-    note = get_note(note_id, with_html=True)
-    files = attachments_read(note)
-    live, reminder = live_links(note.user_id, note.id), reminder_of(note.id)
-    push = push_panel(note.user_id)  # the account's browsers that get reminders pushed
+    read = db.session.execute(page_read(), {"note_id": note_id, "user_id": current_user.id})
+    row = read.first() or not_found(note_id)
+    note, reminder = row.Note, row.Reminder
+    files = attachments_read(note, row)
+    push = push_panel(note.user_id, row.browsers)  # the browsers that get reminders pushed
     return revalidated(
         lambda: render_template(
             "notes/detail.html",
             note=note,
             panel=attachments_panel(note, files),
-            sharing=share_panel(note, live),
+            sharing=share_panel(note),
             reminding=reminder_panel(note, reminder=reminder, push=push),
         ),
         note.id,
         note.revision,
         files.shown(),
-        links_shown(live),
+        row.links,
         reminder_shown(reminder),
         push and tuple(push.items()),
         once=NEW_LINK in session,  # a link just made, shown once

@@ -85,15 +85,15 @@ def reminder_panel(note, form=None, reminder=UNREAD, push=UNREAD):
     }
 
 
-def push_panel(user_id):
-    """Return what the push control needs (the VAPID public key, the browsers subscribed),
-    or None when Web Push is not set up: then mail is the only way, and nothing is offered."""
+def push_panel(user_id, browsers=UNREAD):
+    """Return what the push control needs (the VAPID public key, the number of `browsers`
+    subscribed, read here unless given), or None when Web Push is not set up: then mail is
+    the only way, and nothing is offered."""
     if not push_offered():
         return None
-    return {
-        "key": current_app.config["VAPID"]["public_key"],
-        "browsers": PushSubscription.count_of(user_id),
-    }
+    if browsers is UNREAD:
+        browsers = PushSubscription.count_of(user_id)
+    return {"key": current_app.config["VAPID"]["public_key"], "browsers": browsers}
 
 
 def reminder_shown(reminder):

@@ -10,7 +10,8 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import BigInteger, bindparam, func, select, update
+from sqlalchemy import BigInteger, Text, bindparam, cast, func, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import undefer
 
 from app.extensions import db
@@ -51,6 +52,17 @@ def live_links(user_id, note_id=None):
     """Return the user's live links (of one note, with `note_id`) with their notes' titles,
     the newest first."""
     return db.session.execute(LIVE_LINKS, {"user_id": user_id, "note_id": note_id}).all()
+
+
+def links_shown(user_id, note_id):
+    """Return a column, for one statement to read beside others (the note's page), telling
+    what the note page's share section shows of the note's live links that a change can
+    change: a digest of each one's id, when it was made and when it ends (an expired one is
+    no longer among them). `user_id`, `note_id`: values or bound parameters."""
+    each = func.json_build_array(NoteShare.id, NoteShare.created_at, NoteShare.expires_at)
+    listed = func.json_agg(aggregate_order_by(each, NoteShare.id))
+    mine = (NoteShare.user_id == user_id) & (NoteShare.note_id == note_id)
+    return live(select(func.md5(cast(listed, Text))).where(mine)).scalar_subquery().label("links")
 
 
 def count_live(note):

@@ -131,12 +131,3 @@ def share_panel(note, live=None):
         "new": new_link_for(note),
         "live": links.live_links(note.user_id, note.id) if live is None else live,
     }
-
-
-def links_shown(live):
-    """Return what the section shows of the live links that a change can change (the note
-    page's tag, app/revalidation.py): each one, with when it was made and when it ends (an
-    expired one is no longer among them)."""
-    return tuple(
-        (row.NoteShare.id, row.NoteShare.created_at, row.NoteShare.expires_at) for row in live
-    )
