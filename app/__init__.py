@@ -107,7 +107,7 @@ def register_blueprints(app):
 
 
 def register_tasks():
-    """Each feature declares its jobs; the worker runs them by the names the queue stores."""
+    """Record each feature's tasks; the worker runs them by the names the queue stores."""
     from app import jobs, objects
     from app.accounts import tasks as accounts_tasks
     from app.features.mypage import tasks as mypage_tasks
@@ -117,6 +117,7 @@ def register_tasks():
     from app.features.wordcount import tasks as wordcount_tasks
 
     jobs.register_tasks(
+        jobs.blueprint,
         objects.blueprint,
         accounts_tasks.blueprint,
         mypage_tasks.blueprint,

@@ -1,34 +1,35 @@
-"""The job queue (procrastinate, in PostgreSQL), as features use it: queues, retries, defer().
+"""The job queue (procrastinate, in PostgreSQL), as features use it: tasks, retries, defer().
 
 The web process only defers: `defer()` adds a job in the current database transaction, so
 the job exists if and only if the rows it works on were committed. The worker that runs the
-jobs is app/worker/. This module imports no feature: each declares its tasks on a
-procrastinate Blueprint in its own `tasks.py` (the bucket's in app/objects.py), and
-create_app registers them with `register_tasks`. Every task is small and idempotent (it may
-run again after a worker dies). See docs/jobs.md.
+jobs is app/worker/. This module imports no feature, and nothing of procrastinate: its package
+imports psycopg 3, with libpq and OpenSSL copies of its own, which cost a web worker that only
+defers 11.8 MB (a fresh app held 93.9 MB with them, holds 82.1 MB without). So each feature
+declares its tasks on a `jobs.Blueprint` in its own `tasks.py` (the bucket's in
+app/objects.py), with the arguments procrastinate's Blueprint takes; create_app records them
+with `register_tasks`, the worker makes procrastinate's tasks of them (app/worker/tasks.py),
+and `defer()` runs procrastinate's own query. Every task is small and idempotent (it may run
+again after a worker dies). See docs/jobs.md.
 """
 
+import importlib.util
 import logging
-from datetime import UTC, datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
 
-import procrastinate
 from flask import g, has_request_context
-from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
-from sqlalchemy.exc import InterfaceError, OperationalError
+from psycopg2.errors import UniqueViolation
+from psycopg2.extras import Json
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app.extensions import db
 
 logger = logging.getLogger("memo.jobs")
 # procrastinate logs each job in several lines; ours is the one line per job.
 logging.getLogger("procrastinate").setLevel(logging.WARNING)
-
-# Deferring happens on the web's own SQLAlchemy connection (see defer); the worker
-# swaps in procrastinate's psycopg 3 connector, which LISTENs for new jobs.
-queue = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
-# A job deferred from inside a job (a worker's) goes in the session's transaction too; there
-# the queue's connector is the worker's psycopg 3 one, so deferring goes through this app,
-# whose connector is never swapped.
-deferrer = procrastinate.App(connector=SQLAlchemyPsycopg2Connector())
 
 # The worker's own queue connections: a pool for fetching, finishing and heartbeats,
 # plus one LISTEN connection outside the pool. Job threads use the app's SQLAlchemy pool.
@@ -48,17 +49,118 @@ MAX_RETRY_WAIT_SECONDS = 900
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 REQUEST_ID = "request_id"
 
+# The priority procrastinate 3.10 gives a job deferred without one (jobs.DEFAULT_PRIORITY),
+# and its unique index that keeps one job of a queueing lock waiting
+# (manager.QUEUEING_LOCK_CONSTRAINT).
+PRIORITY = 0
+QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
+# How procrastinate 3.10 splits its queries.sql into named queries (sql/__init__.py), and the
+# "%" its psycopg2 connector doubles (contrib/sqlalchemy/psycopg2_connector.py).
+QUERY_HEADING = re.compile(r"(?:\n|^)-- ([a-z0-9_]+) --\n(?:-- .+\n)*", re.MULTILINE)
+LONE_PERCENT = re.compile(r"%(?![\(s])")
+
+
+class AlreadyQueued(Exception):
+    """A job of this task's queueing lock is waiting already; the transaction cannot go on."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Retry `errors` with waits that double (base, base², ...) up to a cap, then give up.
+
+    procrastinate's RetryStrategy has no cap: a mail's 12th wait would have been 68 minutes.
+    """
+
+    max_attempts: int
+    errors: tuple
+    base_seconds: int
+    cap_seconds: int
+
+    def wait_seconds(self, attempts, error):
+        """Return how long a job that ran `attempts` times and raised `error` waits, or None."""
+        if attempts >= self.max_attempts or not isinstance(error, self.errors):
+            return None
+        return min(self.base_seconds ** (attempts + 1), self.cap_seconds)
+
+
+def retrying(max_attempts, errors=TRANSIENT_ERRORS, base_seconds=2):
+    """Return a policy that retries `errors` with backoff (2, 4, 8 ... s, at most
+    MAX_RETRY_WAIT_SECONDS between two tries), then gives up."""
+    return Retry(max_attempts, tuple(errors), base_seconds, MAX_RETRY_WAIT_SECONDS)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A schedule of a task: the workers defer it at each `cron` tick, once however many run."""
+
+    cron: str
+    periodic_id: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task as a feature declared it; called, it runs its function (as tests and sweeps do)."""
+
+    function: Callable
+    name: str
+    queue: str
+    lock: str | None
+    queueing_lock: str | None
+    retry: Retry | None
+    pass_context: bool
+    periodic: tuple[Periodic, ...] = ()
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+
+class Blueprint:
+    """The tasks of one feature, declared with the arguments procrastinate's Blueprint takes."""
+
+    def __init__(self):
+        self.tasks = {}
+
+    def task(
+        self,
+        *,
+        name,
+        queue=DEFAULT_QUEUE,
+        lock=None,
+        queueing_lock=None,
+        retry=None,
+        pass_context=False,
+    ):
+        """Declare the function decorated as the task `name` (a name queued jobs keep)."""
+
+        def declare(function):
+            return self.add(Task(function, name, queue, lock, queueing_lock, retry, pass_context))
+
+        return declare
+
+    def periodic(self, *, cron, periodic_id=""):
+        """Have the workers defer the task decorated at each `cron` tick."""
+
+        def schedule(task):
+            return self.add(replace(task, periodic=(*task.periodic, Periodic(cron, periodic_id))))
+
+        return schedule
+
+    def add(self, task):
+        """Keep `task` (a later declaration of its name replaces it) and return it."""
+        self.tasks[task.name] = task
+        return task
+
+
+# Every task create_app registered, by name: what a worker runs.
+registered_tasks = {}
+
 
 def register_tasks(*blueprints):
-    """Add the tasks declared on these blueprints to the queue, once per process."""
+    """Record the tasks declared on these blueprints for the worker (again: nothing changes)."""
     for blueprint in blueprints:
-        if all(queue.tasks.get(name) is task for name, task in blueprint.tasks.items()):
-            continue  # an earlier create_app registered them
-        # No namespace: a job in the queue names its task, and these names predate blueprints.
-        # A job deferred by the previous release must find its task in this one, and the
-        # other way round, during a rolling deploy. procrastinate 3.10 prefixes "<namespace>:"
-        # only to a non-empty namespace (utils.add_namespace).
-        queue.add_tasks_from(blueprint, namespace="")
+        for name, task in blueprint.tasks.items():
+            if registered_tasks.setdefault(name, task) is not task:
+                raise ValueError(f"two tasks are named {name}")
 
 
 def worker_connections(concurrency):
@@ -79,49 +181,50 @@ def defer_for_user(user_id, task, **arguments):
 
 
 def queue_job(task, lock, arguments):
-    """Queue a job of `task` with `lock` in the session's transaction, with the request id."""
+    """Queue a job of `task` with `lock` in the session's transaction, with the request id;
+    return its id, or raise AlreadyQueued."""
     arguments[REQUEST_ID] = g.get("request_id") if has_request_context() else None
-    return deferrer.configure_task(
-        task.name,
-        connection=db.session.connection(),
-        queue=task.queue,
-        lock=lock,
-        queueing_lock=task.queueing_lock,
-    ).defer(**arguments)
+    # The values procrastinate's SQLAlchemyPsycopg2Connector sends: a row of
+    # procrastinate_job_to_defer_v1 as a tuple, its arguments as psycopg2's Json, and no
+    # scheduled_at (run now). A job that defers one (a reminder's mail) does it the same way,
+    # on its own session, never on the worker's queue connections.
+    job = (task.queue, task.name, PRIORITY, lock, task.queueing_lock, Json(arguments), None)
+    try:
+        return db.session.connection().exec_driver_sql(defer_query(), {"jobs": [job]}).scalar_one()
+    except IntegrityError as error:
+        if not waiting_already(error):
+            raise
+        raise AlreadyQueued(
+            f"{task.name}: a job with the queueing lock {task.queueing_lock} is waiting already"
+        ) from error
 
 
-class CappedBackoff(procrastinate.BaseRetryStrategy):
-    """Retry `errors` with waits that double (base, base², ...) up to a cap, then give up.
+def waiting_already(error):
+    """Whether a failed defer met a waiting job of the same queueing lock."""
+    violated = error.orig.diag.constraint_name if isinstance(error.orig, UniqueViolation) else None
+    return violated == QUEUEING_LOCK_INDEX
 
-    procrastinate's RetryStrategy has no cap: a mail's 12th wait would have been 68 minutes.
+
+@cache
+def defer_query():
+    """Return procrastinate's own query that defers jobs, read from its installed package.
+
+    procrastinate 3.10 has no API to it that does not import the package, and with it psycopg 3
+    (procrastinate.sql.queries): the file is found, not imported.
     """
-
-    def __init__(self, max_attempts, errors, base_seconds, cap_seconds):
-        self.max_attempts, self.errors = max_attempts, tuple(errors)
-        self.base_seconds, self.cap_seconds = base_seconds, cap_seconds
-
-    def get_retry_decision(self, *, exception, job):
-        if job.attempts >= self.max_attempts or not isinstance(exception, self.errors):
-            return None
-        wait = min(self.base_seconds ** (job.attempts + 1), self.cap_seconds)
-        return procrastinate.RetryDecision(retry_in={"seconds": wait})
+    package = importlib.util.find_spec("procrastinate").submodule_search_locations[0]
+    source = (Path(package) / "sql" / "queries.sql").read_text(encoding="utf-8")
+    _, *named = QUERY_HEADING.split(source)
+    queries = dict(zip(named[::2], named[1::2], strict=True))
+    return LONE_PERCENT.sub("%%", queries["defer_jobs"].strip())
 
 
-def retrying(max_attempts, errors=TRANSIENT_ERRORS, base_seconds=2):
-    """Return a strategy that retries `errors` with backoff (2, 4, 8 ... s, at most
-    MAX_RETRY_WAIT_SECONDS between two tries), then gives up."""
-    return CappedBackoff(max_attempts, errors, base_seconds, MAX_RETRY_WAIT_SECONDS)
+blueprint = Blueprint()
 
 
-@queue.task(name="ping")
+@blueprint.task(name="ping")
 def ping():
     """Do nothing: `flask jobs ping` times the queue with it."""
 
 
 # Objects in the store are deleted and swept by app/objects.py's own tasks.
-
-
-def retry_failed_job(job_id):
-    """Queue a failed job again, to run now, with procrastinate's retry on the app's engine."""
-    with deferrer.open(db.engine):
-        deferrer.job_manager.retry_job_by_id(job_id, retry_at=datetime.now(UTC))

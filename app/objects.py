@@ -24,7 +24,6 @@ from datetime import timedelta
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-import procrastinate
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -41,7 +40,7 @@ from app.models import (
 )
 
 logger = logging.getLogger("memo.objects")
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 PHOTO_PREFIX = "avatars/"
 PHOTO_UPLOAD_PREFIX = "uploads/"
 ATTACHMENT_PREFIX = "attachments/"

@@ -6,7 +6,6 @@ page that sends a byte a second until the fetch's 10 s deadline ends them.
 
 import pytest
 from flask import g
-from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import text
 
 from app import jobs
@@ -52,7 +51,7 @@ def defer_upkeep(app):
         g.request_id = "upkeep"
         try:
             job_id = jobs.defer(upkeep.remove_old_jobs, timestamp=0)
-        except AlreadyEnqueued:
+        except jobs.AlreadyQueued:
             db.session.rollback()
             return db.session.scalar(
                 text(

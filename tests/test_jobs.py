@@ -248,6 +248,33 @@ def test_each_scheduled_job_is_deferred_once_per_period_however_many_workers(app
     }
 
 
+def test_the_worker_runs_each_task_as_it_was_declared(app):
+    """Its function, queue, locks, context and retry policy, and its schedules."""
+    queue = runtime.worker_queue()
+    for name, declared in jobs.registered_tasks.items():
+        task = queue.tasks[name]
+        assert (task.func, task.queue, task.lock, task.queueing_lock, task.pass_context) == (
+            declared.function,
+            declared.queue,
+            declared.lock,
+            declared.queueing_lock,
+            declared.pass_context,
+        )
+        strategy = task.retry_strategy
+        assert (strategy.retry if strategy else None) == declared.retry, name
+    schedules = {
+        (periodic.task.name, periodic.periodic_id): periodic.cron
+        for periodic in queue.periodic_registry.periodic_tasks.values()
+    }
+    assert schedules == {
+        (task.name, periodic.periodic_id): periodic.cron
+        for task in jobs.registered_tasks.values()
+        for periodic in task.periodic
+    }
+    assert schedules[("remove_old_jobs", "daily")] == "17 3 * * *"
+    assert queue.tasks["send_account_mail"].retry_strategy.retry.max_attempts == 16
+
+
 def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
     """A job names its task: one queued by the previous release must find it, and its schedule."""
     ours = {

@@ -143,7 +143,7 @@ def test_no_function_is_over_60_lines():
 
 
 # A web worker: the app as gunicorn loads it (wsgi.py), after serving a page, the probes and
-# a sign-in form, and making the store's client; printed: the modules it holds.
+# a sign-in form, making the store's client and deferring a job; printed: the modules it holds.
 WEB_PROCESS = """
 import json, sys
 import wsgi
@@ -153,6 +153,11 @@ for path in ("/healthz", "/readyz", "/auth/login", "/"):
 with wsgi.app.app_context():  # the store's client, as my page's upload forms make it
     from app import storage
     storage.bucket()
+with wsgi.app.app_context():  # a job, as a request defers one (rolled back: none is left)
+    from app import jobs
+    from app.extensions import db
+    assert jobs.defer(jobs.ping) > 0
+    db.session.rollback()
 print(json.dumps(sorted(sys.modules)))
 """
 
@@ -181,15 +186,19 @@ def loaded_of(loaded, libraries):
 
 
 def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(web_modules):
-    """The web defers jobs by name: it registers the tasks, but what their bodies need (Pillow,
-    smtplib, the page fetcher, selectolax) is loaded by the worker that runs them."""
+    """The web defers jobs by name: it records the tasks, but what their bodies need (Pillow,
+    smtplib, the page fetcher, selectolax) is loaded by the worker that runs them, and so is
+    procrastinate, whose psycopg 3 (libpq and OpenSSL copies of its own) cost a web worker
+    10-12 MB: the web defers with procrastinate's own query on its psycopg2 (app/jobs.py)."""
     assert "app.features.notes.routes" in web_modules  # it did load the app
-    kept_out = ("migrations", "app.worker", "app.release", "procrastinate.worker")
+    assert "psycopg2" in web_modules  # the web's driver: only psycopg 3 is the worker's
+    kept_out = ("migrations", "app.worker", "app.release")
     kept_out += ("flask_migrate", "alembic")  # set up for Flask's command line only
     # Nor, without SENTRY_DSN (unset here), sentry-sdk or the module that sets it up.
     kept_out += ("sentry_sdk", "app.error_reports", "app.restore_drill")
     assert [name for name in web_modules if name.startswith(kept_out)] == []
     worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer", "app.fetcher")
+    worker_only += ("procrastinate", "psycopg", "psycopg_binary", "psycopg_c", "psycopg_pool")
     assert loaded_of(web_modules, worker_only) == []
 
 
@@ -274,7 +283,8 @@ QUEUE_TABLE = re.compile(r"\bprocrastinate_(jobs|events|workers|periodic_defers)
 
 def test_the_queue_is_reached_through_procrastinates_api_not_sql_on_its_tables():
     """Outside migrations/ (which install its schema) and the tests (which inspect it), the
-    code and tools use procrastinate's JobManager, except where it has no API."""
+    code and tools use procrastinate's JobManager, or (the web's defer()) its own query read
+    from its package, except where it has no API."""
     found = {}
     for path in python_files():
         name = str(path.relative_to(ROOT))

@@ -2,7 +2,6 @@
 
 import logging
 
-import procrastinate
 from flask import current_app
 
 from app import jobs, throttle
@@ -12,7 +11,7 @@ from app.mail import TemporaryMailError, recipient_id
 from app.models import AddressHold, LoginSession, MailToken, TwoStepThrottle, utcnow
 
 logger = logging.getLogger("memo.mail")
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 
 # A server that is down or answers 4xx is tried again for about 2 hours (2, 4, 8 ... s, then
 # every 15 minutes); a 5xx fails the job at once, logged without the address (app/mail.py).

@@ -1,6 +1,7 @@
 """`flask worker` (the Procfile's worker) and `flask jobs ...`, through procrastinate's own API."""
 
 import time
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -34,8 +35,11 @@ WORKERS = text("SELECT id, now() - last_heartbeat AS silent FROM procrastinate_w
 
 
 def job_manager():
-    """Return procrastinate's JobManager, on the app's database (open it with `with`)."""
-    return jobs.deferrer.open(db.engine)
+    """Return procrastinate's App, on the app's engine, for its JobManager (open it with `with`)."""
+    import procrastinate  # here: the web loads these commands, and never procrastinate
+    from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector  # (app/jobs.py)
+
+    return procrastinate.App(connector=SQLAlchemyPsycopg2Connector()).open(db.engine)
 
 
 @jobs_cli.command("status")
@@ -83,7 +87,8 @@ def jobs_retry(job_id):
         raise click.ClickException(
             f"job {job_id} is {status or 'not found'}; only failed jobs are retried"
         )
-    jobs.retry_failed_job(job_id)
+    with job_manager() as queue:
+        queue.job_manager.retry_job_by_id(job_id, retry_at=datetime.now(UTC))
     click.echo(f"job {job_id} queued again")
 
 

@@ -1,4 +1,5 @@
-"""The worker process: its runtime (runtime.py) and the queue's scheduled upkeep (upkeep.py).
+"""The worker process: its runtime (runtime.py), procrastinate's App with the tasks the features
+declared (tasks.py) and the queue's scheduled upkeep (upkeep.py).
 
 Only `flask worker` imports this package; the web queues jobs through app/jobs.py.
 """

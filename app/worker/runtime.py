@@ -27,10 +27,11 @@ from app.jobs import (
     MAINTENANCE_QUEUE,
     QUEUE_POOL_SIZE,
     REQUEST_ID,
-    queue,
     register_tasks,
+    registered_tasks,
 )
 from app.worker import upkeep
+from app.worker.tasks import add_tasks, queue
 from app.worker.upkeep import MISSED_HEARTBEATS
 from config import direct_database_uri
 
@@ -213,6 +214,7 @@ def worker_pools(options):
 def worker_queue():
     """Return the queue with every task a worker runs: the features' and the upkeep's."""
     register_tasks(upkeep.blueprint)
+    add_tasks(registered_tasks)
     return queue
 
 

@@ -1,8 +1,9 @@
 """The queue's scheduled upkeep, run by the workers (one run per period, however many run).
 
-A procrastinate Blueprint that the worker's runtime registers: lost work failed, stalled jobs
-queued again, old jobs forgotten. The async tasks run on the worker's event loop through
-procrastinate's JobManager, on the worker's own queue connections.
+Declared on a jobs.Blueprint like the features' tasks, and registered by the worker's
+runtime: lost work failed, stalled jobs queued again, old jobs forgotten. The async tasks run
+on the worker's event loop through procrastinate's JobManager, on the worker's own queue
+connections.
 """
 
 import logging
@@ -13,11 +14,11 @@ from procrastinate import builtin_tasks
 from procrastinate.jobs import Status
 
 from app.extensions import db
-from app.jobs import MAINTENANCE_QUEUE
+from app.jobs import MAINTENANCE_QUEUE, Blueprint
 from app.models import WorkerOutcome
 
 logger = logging.getLogger("memo.jobs")
-blueprint = procrastinate.Blueprint()
+blueprint = Blueprint()
 
 # A worker that missed this many heartbeats is dead: its jobs are run again.
 MISSED_HEARTBEATS = 3

@@ -1,13 +1,11 @@
 """My page's jobs: make a profile photo from an upload, write an export, delete old exports."""
 
-import procrastinate
-
 from app import jobs, storage
 from app.extensions import db
 from app.features.mypage import export, importing, photos
 from app.models import AccountExport, AccountImport
 
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 
 
 # A photo waiting for its worker's decoder (DecoderBusy) tries again after 2, 4, 8 ... s.

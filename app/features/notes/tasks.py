@@ -3,13 +3,11 @@ and summaries read from the text the previous release saved."""
 
 import logging
 
-import procrastinate
-
 from app import jobs
 from app.extensions import db
 from app.features.notes import changes, events, history, service, trash
 
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 logger = logging.getLogger("memo.notes")
 
 

@@ -3,7 +3,6 @@
 import logging
 import time
 
-import procrastinate
 from flask import current_app
 
 from app import jobs
@@ -14,7 +13,7 @@ from app.features.reminders import firing
 from app.mail import TemporaryMailError
 
 logger = logging.getLogger("memo.reminders")
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 
 # A sweep stops taking new batches after this long: the next minute's run goes on.
 SWEEP_SECONDS = 40

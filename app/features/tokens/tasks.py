@@ -2,7 +2,6 @@
 
 import logging
 
-import procrastinate
 from flask import current_app
 
 from app import jobs
@@ -10,7 +9,7 @@ from app.extensions import db
 from app.features.tokens import service
 
 logger = logging.getLogger("memo.tokens")
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 
 
 @blueprint.periodic(cron="27 * * * *", periodic_id="hourly")

@@ -1,10 +1,8 @@
 """Word counts' job: fetch and count a page, away from the web request that asked for it."""
 
-import procrastinate
-
 from app import jobs
 
-blueprint = procrastinate.Blueprint()
+blueprint = jobs.Blueprint()
 
 
 @blueprint.task(name="count_web_page", retry=jobs.retrying(max_attempts=3))
