@@ -32,8 +32,15 @@ STATE = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".dev").resolve()
 # test and bench tools (each file includes the one before it).
 LOCAL_REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-local.txt"]
 DEV_REQUIREMENTS = [*LOCAL_REQUIREMENTS, ROOT / "requirements-dev.txt"]
-PGBOUNCER = "/usr/sbin/pgbouncer"  # Debian's package, for the connection pooler tests
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package, for the browser tests (Playwright)
+# Debian's packages the tests use (each by a file it installs), installed by one apt-get
+# beside pip: pgbouncer for the pooler tests; Chromium's headless shell for the browser tests
+# and the whole browser for what the shell lacks (tests/browsers.py says which).
+TEST_PACKAGES = {
+    "pgbouncer": Path("/usr/sbin/pgbouncer"),
+    "chromium-headless-shell": Path("/usr/bin/chromium-headless-shell"),
+    "chromium": Path("/usr/bin/chromium"),
+}
+KOREAN_FONT = "fonts-nanum"  # for the browser tests' Korean pages
 
 
 def say(message):
@@ -84,22 +91,25 @@ def ensure_virtualenv(command):
     """Create `.venv` and install the pinned requirements when they changed.
 
     `run` needs the app and its local servers only; the tests add their tools, and
-    LocalStack's virtualenv is made at the same time (pip waits on the network and the
-    disk as much as on a core).
+    LocalStack's virtualenv and the tests' Debian packages are installed at the same time (pip
+    and apt wait on the network and the disk as much as on a core).
     """
     if sys.version_info < (3, 11):  # noqa: UP036  (this check runs before the venv exists)
         sys.exit(f"memo: Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     beside = threading.Thread(target=ensure_localstack, kwargs={"quiet": True})
+    debian = threading.Thread(target=install_test_packages)
     if command == "test":
         beside.start()
+        debian.start()
     if command == "run":
         message = "Installing the app's pinned requirements (under a minute the first time)"
         installed = install_pinned(VENV, LOCAL_REQUIREMENTS, message, covered_by=DEV_REQUIREMENTS)
     else:
         message = "Installing pinned requirements and test tools (a minute or two the first time)"
         installed = install_pinned(VENV, DEV_REQUIREMENTS, message)
-    if beside.is_alive():
-        beside.join()
+    for thread in (beside, debian):
+        if thread.is_alive():
+            thread.join()
     if installed:
         sys.exit("memo: pip could not install the pinned requirements (see above)")
     put_project_on_path(VENV)
@@ -135,34 +145,49 @@ def ensure_localstack(quiet=False):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 
-def apt_install(package, purpose):
-    """Install a Debian package when we may (root, apt-get); return whether it is there now."""
+def apt_install(packages):
+    """Install Debian packages when we may (root, apt-get); return whether it succeeded."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return False
-    say(f"Installing {package}, {purpose} (apt-get)")
     environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
-    if subprocess.call(apt, env=environ) == 0:
+    apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    if subprocess.call(apt, env=environ, stdout=subprocess.DEVNULL) == 0:
         return True
     subprocess.call(["apt-get", "update", "-qq"], env=environ)  # a fresh machine's lists
-    return subprocess.call(apt, env=environ) == 0
+    return subprocess.call(apt, env=environ, stdout=subprocess.DEVNULL) == 0
 
 
-def ensure_chromium():
-    """Install Debian's chromium for the browser tests, and a Korean font for their pages.
-
-    Without chromium the browser tests skip, saying so; in CI (`CI` set) that would hide 43
-    tests, so the run stops here instead, saying why.
-    """
-    if not CHROMIUM.exists() and not apt_install("chromium", "for the browser tests"):
-        why = "chromium is missing and could not be installed (needs root and apt-get)"
-        if os.environ.get("CI"):
-            sys.exit(f"memo: {why}; CI runs every browser test: apt-get install chromium")
-        say(f"{why}: the browser tests will be skipped")
+def missing_packages():
+    """Return the Debian packages the tests use that are not installed."""
+    missing = [name for name, path in TEST_PACKAGES.items() if not path.exists()]
     fonts = ["fc-list", ":lang=ko"]
     korean = shutil.which("fc-list") and subprocess.run(fonts, capture_output=True, text=True)
-    if not (korean and korean.stdout.strip()) and not apt_install("fonts-nanum", "a Korean font"):
+    return missing if korean and korean.stdout.strip() else [*missing, KOREAN_FONT]
+
+
+def install_test_packages():
+    """Install, in one apt-get, the Debian packages the tests use that are missing."""
+    missing = missing_packages()
+    if missing:
+        say(f"Installing {', '.join(missing)} for the pooler and browser tests (apt-get)")
+        apt_install(missing)
+
+
+def check_test_packages():
+    """Say which tests will skip for want of a Debian package. Without Chromium the browser
+    tests skip, saying so; in CI (`CI` set) that would hide 43 tests, so the run stops
+    here instead, saying why."""
+    missing = missing_packages()
+    if "pgbouncer" in missing:
+        say("pgbouncer is missing and could not be installed: its tests will be skipped")
+    if KOREAN_FONT in missing:
         say("Could not install fonts-nanum: Korean screenshots will show empty boxes")
+    browsers = " ".join(name for name in missing if name.startswith("chromium"))
+    if browsers:
+        why = f"{browsers}: missing and could not be installed (needs root and apt-get)"
+        if os.environ.get("CI"):
+            sys.exit(f"memo: {why}; CI runs every browser test: apt-get install {browsers}")
+        say(f"{why}: the browser tests will be skipped")
 
 
 def run(args):
@@ -172,19 +197,11 @@ def run(args):
     return run_locally(args)
 
 
-def ensure_pgbouncer():
-    """Install Debian's pgbouncer for the pooler tests when missing and we may (root, apt)."""
-    if shutil.which("pgbouncer") or Path(PGBOUNCER).exists():
-        return
-    if not apt_install("pgbouncer", "for the connection pooler tests"):
-        say("pgbouncer is missing and could not be installed: its tests will be skipped")
-
-
 def test(args):
     """Lint, then run the whole test suite against real services."""
     bin_dir = VENV / "bin"
-    ensure_pgbouncer()
-    ensure_chromium()
+    install_test_packages()  # done beside pip already, unless the venv was there
+    check_test_packages()
     say("Linting (ruff check, ruff format --check)")
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     lint |= subprocess.call([str(bin_dir / "ruff"), "format", "--check", "."], cwd=ROOT)

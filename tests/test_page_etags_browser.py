@@ -3,12 +3,11 @@ turns it off): the list and a note are no longer no-store (the browser keeps the
 them, app/revalidation.py), so going back and forth costs Memo a 304, and Back after signing
 out still shows the sign-in page, never the notes."""
 
-import os
 import re
 
 import pytest
 
-from tests.browsers import CHROMIUM, CHROMIUM_FLAGS, sign_up_and_in, write_note
+from tests.browsers import CHROMIUM, CHROMIUM_FLAGS, found, sign_up_and_in, write_note
 
 # Counts, in the tab's sessionStorage, the pages the back-forward cache gave back.
 COUNT_RESTORES = """addEventListener("pageshow", (event) => {
@@ -23,18 +22,16 @@ def chromiums():
     """Debian's Chromium, headless, twice: with the back-forward cache that Playwright turns
     off turned on, as a person's browser has it, and without it, where Back shows a page from
     the HTTP cache (a skip that says it is missing, a failure in CI, as tests/browsers.py's)."""
-    if not CHROMIUM.exists():
-        missing = pytest.fail if os.environ.get("CI") else pytest.skip
-        missing(f"browser tests skipped: chromium not found at {CHROMIUM}")
+    executable = found(CHROMIUM)  # the whole browser: the shell has no back-forward cache
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         remembering = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=executable,
             args=CHROMIUM_FLAGS,
             ignore_default_args=["--disable-back-forward-cache"],
         )
-        plain = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        plain = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield {"remembering": remembering, "plain": plain}
         remembering.close()
         plain.close()

@@ -14,6 +14,9 @@ from tests.pushes import push_to_page, vapid_settings
 from tests.reminding import come_due, sweep
 from tests.workers import web_and_worker
 
+# The service worker shows a pushed reminder: the headless shell shows no notification.
+WHOLE_BROWSER = True
+
 WORDS = {
     "ko": {
         "morning": "내일 아침",
