@@ -257,6 +257,11 @@ def report(pages, counts, wall, requests, sizes, front=None):
             f"| the front (front/), its own work a notes list request, N = {count} "
             f"| {figure / 1e6:.2f} | {figure / base:.2f}× | {figure / signed_in:.2f}× | – |"
         )
+    lines += ["", "| target (issue #65), a repeated view | figure | result |", "|---|--:|---|"]
+    for name, most in (("list", 2.0), ("note", 2.5)):
+        ratio = counts[name][0] / base
+        verdict = "met" if ratio <= most else "**MISSED**"
+        lines.append(f"| {labels[name]}: at most {most:.1f}× fortunes | {ratio:.2f}× | {verdict} |")
     made = counts["list-new"][0]
     per_row = (made - counts["empty"][0]) / 20
     lines += ["", f"The list's 20 rows, made: {per_row / 1e6:.3f} M instructions each."]

@@ -4,6 +4,7 @@ drill). Each keeps the whole raw answer it got, or the error that cut it.
 """
 
 import os
+import select
 import socket
 import threading
 import time
@@ -62,12 +63,16 @@ def read_all(sock, pause=0.0):
 
 
 def trickled_upload(port, source, head, body, seconds, outcome):
-    """Send an upload in 20 pieces over `seconds`, then keep what the server answered."""
+    """Send an upload in 20 pieces over `seconds`, then keep what the server answered. An
+    answer that comes early (a refusal) ends the sending, as a browser's does: a client
+    watches for one while it sends (RFC 9112, section 9.5)."""
     try:
         with closing(connect(port, source)) as sock:
             sock.sendall(head)
             step = len(body) // 20 + 1
             for start in range(0, len(body), step):
+                if select.select([sock], [], [], 0)[0]:
+                    break
                 sock.sendall(body[start : start + step])
                 time.sleep(seconds / 20)
             outcome.append(read_all(sock))
