@@ -6,6 +6,7 @@ and check its VAPID JWT (RFC 8292)."""
 import base64
 import json
 import os
+import time
 from dataclasses import dataclass, field
 
 import http_ece
@@ -126,22 +127,37 @@ SHOWN = """async () => {
 }"""
 
 
-def push_to_page(context, page, payload):
+def push_to_page(context, page, payload, seconds=30):
     """Deliver `payload` (JSON, as a browser receives it decrypted) to the page's service
-    worker through Chromium's DevTools protocol; return the notifications it then shows."""
+    worker through Chromium's DevTools protocol, once Chromium reports it activated; return
+    the notifications it then shows. DevTools reports registrations and versions as events,
+    which may come after `navigator.serviceWorker.ready` has resolved on a busy machine."""
     context.grant_permissions(["notifications"])
     devtools = context.new_cdp_session(page)
-    registrations = []
+    registrations, versions = [], []
     devtools.on(
         "ServiceWorker.workerRegistrationUpdated",
         lambda event: registrations.extend(event["registrations"]),
     )
+    devtools.on(
+        "ServiceWorker.workerVersionUpdated", lambda event: versions.extend(event["versions"])
+    )
     devtools.send("ServiceWorker.enable")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     scope = page.evaluate("location.origin") + "/"
-    [registration] = [r for r in registrations if r["scopeURL"] == scope and not r["isDeleted"]]
+
+    def active():
+        ids = {r["registrationId"] for r in registrations if r["scopeURL"] == scope}
+        ids -= {r["registrationId"] for r in registrations if r["isDeleted"]}
+        return {v["registrationId"] for v in versions if v["status"] == "activated"} & ids
+
+    deadline = time.monotonic() + seconds
+    while not active():
+        assert time.monotonic() < deadline, f"no service worker reported active for {scope}"
+        page.wait_for_timeout(100)  # Playwright hands over the events while it waits
+    [registration_id] = active()
     devtools.send(
         "ServiceWorker.deliverPushMessage",
-        {"origin": scope[:-1], "registrationId": registration["registrationId"], "data": payload},
+        {"origin": scope[:-1], "registrationId": registration_id, "data": payload},
     )
     return page.evaluate(SHOWN)
