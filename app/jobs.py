@@ -8,17 +8,13 @@ defers 11.8 MB (a fresh app held 93.9 MB with them, holds 82.1 MB without). So e
 declares its tasks on a `jobs.Blueprint` in its own `tasks.py` (the bucket's in
 app/objects.py), with the arguments procrastinate's Blueprint takes; create_app records them
 with `register_tasks`, the worker makes procrastinate's tasks of them (app/worker/tasks.py),
-and `defer()` runs procrastinate's own query. Every task is small and idempotent (it may run
-again after a worker dies). See docs/jobs.md.
+and `defer()` runs procrastinate's own query (DEFER_JOBS). Every task is small and idempotent
+(it may run again after a worker dies). See docs/jobs.md.
 """
 
-import importlib.util
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache
-from pathlib import Path
 
 from flask import g, has_request_context
 from psycopg2.errors import UniqueViolation
@@ -49,15 +45,20 @@ MAX_RETRY_WAIT_SECONDS = 900
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 REQUEST_ID = "request_id"
 
-# The priority procrastinate 3.10 gives a job deferred without one (jobs.DEFAULT_PRIORITY),
-# and its unique index that keeps one job of a queueing lock waiting
-# (manager.QUEUEING_LOCK_CONSTRAINT).
+# procrastinate 3.10's query that defers jobs (`defer_jobs` in its queries.sql), on the
+# function, row type and unique index of the queue's schema that revision 0006 applied
+# (migrations/procrastinate/schema-3.10.0.sql, checked against the installed package by
+# tests/test_jobs.py); tests/test_deferring.py checks the query, the index's name and the
+# priority a job gets without one (its DEFAULT_PRIORITY) against the installed package.
+DEFER_JOBS = (
+    "SELECT  unnest(\n"
+    "  procrastinate_defer_jobs_v1(\n"
+    "    %(jobs)s::procrastinate_job_to_defer_v1[]\n"
+    "  )\n"
+    ") AS id;"
+)
 PRIORITY = 0
-QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
-# How procrastinate 3.10 splits its queries.sql into named queries (sql/__init__.py), and the
-# "%" its psycopg2 connector doubles (contrib/sqlalchemy/psycopg2_connector.py).
-QUERY_HEADING = re.compile(r"(?:\n|^)-- ([a-z0-9_]+) --\n(?:-- .+\n)*", re.MULTILINE)
-LONE_PERCENT = re.compile(r"%(?![\(s])")
+QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"  # one waiting job a lock
 
 
 class AlreadyQueued(Exception):
@@ -190,7 +191,7 @@ def queue_job(task, lock, arguments):
     # on its own session, never on the worker's queue connections.
     job = (task.queue, task.name, PRIORITY, lock, task.queueing_lock, Json(arguments), None)
     try:
-        return db.session.connection().exec_driver_sql(defer_query(), {"jobs": [job]}).scalar_one()
+        return db.session.connection().exec_driver_sql(DEFER_JOBS, {"jobs": [job]}).scalar_one()
     except IntegrityError as error:
         if not waiting_already(error):
             raise
@@ -203,20 +204,6 @@ def waiting_already(error):
     """Whether a failed defer met a waiting job of the same queueing lock."""
     violated = error.orig.diag.constraint_name if isinstance(error.orig, UniqueViolation) else None
     return violated == QUEUEING_LOCK_INDEX
-
-
-@cache
-def defer_query():
-    """Return procrastinate's own query that defers jobs, read from its installed package.
-
-    procrastinate 3.10 has no API to it that does not import the package, and with it psycopg 3
-    (procrastinate.sql.queries): the file is found, not imported.
-    """
-    package = importlib.util.find_spec("procrastinate").submodule_search_locations[0]
-    source = (Path(package) / "sql" / "queries.sql").read_text(encoding="utf-8")
-    _, *named = QUERY_HEADING.split(source)
-    queries = dict(zip(named[::2], named[1::2], strict=True))
-    return LONE_PERCENT.sub("%%", queries["defer_jobs"].strip())
 
 
 blueprint = Blueprint()

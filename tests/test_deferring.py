@@ -1,7 +1,7 @@
 """Deferring from the web: procrastinate's own query and values, without loading procrastinate.
 
-The web defers with the query of the installed package's queries.sql, on the request's own
-connection (app/jobs.py); each job here is deferred that way and as procrastinate 3.10 defers
+The web defers with procrastinate's own defer_jobs query, on the request's own connection
+(app/jobs.py); each job here is deferred that way and as procrastinate 3.10 defers
 it, and the two rows compared.
 """
 
@@ -81,8 +81,8 @@ def test_a_job_the_web_defers_is_the_one_procrastinate_would_have_deferred(
 
 
 def test_the_web_defers_with_procrastinates_own_query_and_values():
-    """Read from the installed package's queries.sql (app/jobs.py), not imported, not ours."""
-    assert jobs.defer_query() == sql.queries["defer_jobs"]
+    """The installed package's own defer_jobs query (app/jobs.py), run without importing it."""
+    assert sql.queries["defer_jobs"] == jobs.DEFER_JOBS
     assert jobs.QUEUEING_LOCK_INDEX == manager.QUEUEING_LOCK_CONSTRAINT
     assert jobs.PRIORITY == DEFAULT_PRIORITY
 
