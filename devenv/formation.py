@@ -181,8 +181,11 @@ class Run:
 
 def drive(users, load, seconds, during=()):
     """Run the users' load for `seconds`; call each (at_seconds, action) meanwhile."""
-    for user in users:
+    for number, user in enumerate(users):
         user.load = load
+        # Each phase starts the routines afresh: whatever turns the last phase left them at,
+        # some person's first turn is a word count, an attachment, a photo (LoadVisitor.RARE).
+        user.turn = number
     threads = [threading.Thread(target=user.visit, daemon=True) for user in users]
     started = time.monotonic()
     for thread in threads:
