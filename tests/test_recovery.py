@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AddressHold, User, utcnow
+from app.models import AddressHold, MailToken, User, utcnow
 from devenv.visitors import PASSWORD, Browser
 from tests import mailbox
 
@@ -314,6 +314,22 @@ def press_at_once(presses):
     for thread in threads:
         thread.join(30)
     return [answers.get(index) for index in range(len(presses))]
+
+
+def test_a_confirm_link_read_as_its_account_is_removed_is_unknown_not_an_error(app, mail_server):
+    # The interleaving the race below once hit (a 500): the confirm link's row is read, the
+    # remove link then takes the account and its links, and only then is the account read.
+    mailbox.sign_up(Browser(app.test_client()), "gone@example.com", "gone")
+    mailbox.deliver(app)
+    (message,) = mail_server.to("gone@example.com")
+    remove = mailbox.link_in(message, "remove")
+    remover = Browser(app.test_client())
+    remover.get(mailbox.path_of(remove))
+    with app.app_context():
+        row = db.session.scalar(select(MailToken).where(MailToken.purpose == "verify"))
+        (removed,) = press_at_once([(remover, remove)])  # another request, its own session
+        assert removed == 302
+        assert row.problem() == "unknown"
 
 
 def test_confirm_and_remove_pressed_at_once_one_of_them_wins(app, mail_server):

@@ -228,6 +228,8 @@ class MailToken(db.Model):
     def problem(self):
         """Return why this token no longer works ("used", "expired", "void", "changed"), or
         None."""
+        if self.user is None:
+            return "unknown"  # the account went (with its links) after the link was read
         if self.used_at is not None:
             return "used"
         if self.expires_at <= utcnow():
