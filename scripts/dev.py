@@ -19,7 +19,6 @@ import sys
 import tempfile
 import threading
 import venv
-import xml.etree.ElementTree as ElementTree
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
@@ -208,7 +207,10 @@ def test(args):
     if lint:
         say("Lint failed: run `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`")
         return 1
+    from devenv.suite import compile_project, run_pytest
+
     ensure_localstack()
+    compile_project()
     with private_temporary_folder(args) as basetemp:
         return run_pytest(str(bin_dir / "pytest"), [*basetemp, *args])
 
@@ -230,66 +232,6 @@ def private_temporary_folder(args):
         yield [f"--basetemp={folder}"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def run_pytest(pytest, args):
-    """Run the tests named in `args`, or the whole suite in parallel and then the load tests."""
-    basetemp = [arg for arg in args if arg.startswith("--basetemp")]
-    if args != basetemp:  # a developer's choice of tests and options, as given
-        return subprocess.call([pytest, *args], cwd=ROOT)
-    workers = os.environ.get("TEST_WORKERS") or str(max(2, os.cpu_count() or 1) + 2)
-    say(f"Running the test suite in {workers} processes, each with its own PostgreSQL,")
-    say("object store and mail server (TEST_DATABASE_URL: a database each beside it)")
-    STATE.mkdir(exist_ok=True)
-    reports = [STATE / "tests-parallel.xml", STATE / "tests-serial.xml"]
-    for report in reports:
-        report.unlink(missing_ok=True)
-    # A module's tests stay in one process, so a fixture it shares (a server, a saved starting
-    # point) is made once; modules start in tests/conftest.py's order (the longest first).
-    by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
-    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial"]
-    parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
-    # Each of these loads about one core: two at a time, with no other test beside them.
-    say("Running the load tests apart from the others, two at a time (marked serial)")
-    serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial"]
-    serial = [*serial, f"--junitxml={reports[1]}"]
-    serial = subprocess.call(serial, cwd=ROOT)
-    print(suite_summary(reports), flush=True)
-    write_module_seconds(reports[0], STATE / "module-seconds.txt")
-    return 0 if parallel == 0 and serial in (0, NO_TESTS) else 1
-
-
-NO_TESTS = 5  # pytest's exit code when nothing was selected
-
-
-def suite_summary(reports):
-    """Return one closing line for both parts: `suite: N passed, N failed, N skipped`."""
-    counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-    for report in reports:
-        if not report.exists():
-            continue
-        # pytest wrote it just now: not untrusted input
-        for suite in ElementTree.parse(report).getroot().iter("testsuite"):  # noqa: S314
-            for name in counts:
-                counts[name] += int(suite.get(name, 0))
-    failed = counts["failures"] + counts["errors"]
-    passed = counts["tests"] - failed - counts["skipped"]
-    return f"suite: {passed} passed, {failed} failed, {counts['skipped']} skipped"
-
-
-def write_module_seconds(report, path):
-    """Write each module's seconds in the parallel part, the longest first, in the form of
-    tests/module-seconds.txt (the order its modules start in)."""
-    if not report.exists():
-        return
-    seconds = {}
-    # pytest wrote it just now: not untrusted input
-    for case in ElementTree.parse(report).getroot().iter("testcase"):  # noqa: S314
-        module = case.get("classname").removeprefix("tests.").replace(".", "/") + ".py"
-        seconds[module] = seconds.get(module, 0.0) + float(case.get("time", 0))
-    rows = sorted(seconds.items(), key=lambda row: -row[1])
-    path.write_text("".join(f"{taken:7.1f} {module}\n" for module, taken in rows))
-    say(f"Each module's seconds: {path} (tests/module-seconds.txt orders them)")
 
 
 def translations(args):
@@ -370,6 +312,10 @@ def main():
             "usage: scripts/dev.py run|test|bench|drill|land|translations"
             " [arguments for flask run, pytest, ...]"
         )
+    # The processes this project starts (servers, workers, `flask` commands, test processes)
+    # keep their bytecode in __pycache__ (ignored by git), as Python does by default: each
+    # start after the first then reads it instead of compiling the source again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     if Path(sys.prefix).resolve() != VENV.resolve():
         ensure_virtualenv(sys.argv[1])
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])

@@ -163,7 +163,9 @@ def web_and_worker(postgres, object_store, folder, host=None, **environ):
     name for the site in PUBLIC_URL instead of 127.0.0.1 (passkeys need one); `environ`:
     more variables for both."""
     store = object_store.environment()
-    web = LiveServer(postgres.main_url, store, folder / "gunicorn.log", **environ)
+    # One gunicorn worker: its threads serve a browser's parallel requests, and a second
+    # worker would only import the app again (the tests that need two start their own).
+    web = LiveServer(postgres.main_url, store, folder / "gunicorn.log", workers=1, **environ)
     if host is not None:
         web.url = f"http://{host}:{web.port}"
         web.environ["PUBLIC_URL"] = web.url
