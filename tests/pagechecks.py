@@ -17,9 +17,33 @@ RUN_AXE = """async (tags) => {
 SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
 
 
+class Findings(dict):
+    """What the checks found, by page. With `widths`, each page is checked at each width in
+    turn (the tab's viewport resized in place, as a window is, then back to the first)."""
+
+    def __init__(self, widths=()):
+        super().__init__()
+        self.widths = widths
+
+
 def check_here(page, path, found):
-    """Add to `found` what axe finds on the page as it is, and any sideways scroll."""
-    page.evaluate(AXE.read_text())
+    """Add to `found` what axe finds on the page as it is, and any sideways scroll: at each of
+    `found.widths`, if it has them."""
+    widths = getattr(found, "widths", ())
+    if not widths:
+        check_as_it_is(page, path, found)
+        return
+    height = page.viewport_size["height"]
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": height})
+        check_as_it_is(page, f"{path} at {width} px", found)
+    page.set_viewport_size({"width": widths[0], "height": height})
+
+
+def check_as_it_is(page, path, found):
+    """Add to `found` what axe finds on the page at its present size, and any sideways scroll."""
+    if page.evaluate("typeof axe") == "undefined":  # once a document
+        page.evaluate(AXE.read_text())
     assert page.evaluate("typeof axe.run") == "function", "axe is in the page"
     violations = page.evaluate(RUN_AXE, WCAG_22_AA)
     if violations:
