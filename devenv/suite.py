@@ -4,9 +4,9 @@ seconds (tests/module-seconds.txt orders the modules by them)."""
 
 import compileall
 import os
-import re
 import subprocess
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 from devenv import ROOT, say
 from devenv.running import STATE  # ./scripts/run's folder: the reports are kept beside its data
@@ -14,6 +14,7 @@ from devenv.running import STATE  # ./scripts/run's folder: the reports are kept
 # The project's own Python, compiled once before the suite (`compile_project`).
 PROJECT_CODE = ["app", "bench", "devenv", "front", "migrations", "scripts", "tests"]
 PROJECT_MODULES = ["config.py", "config_budgets.py", "config_parsing.py", "wsgi.py"]
+NOT_OURS = {".venv", "localstack", "__pycache__"}  # folders of installed packages, or bytecode
 NO_TESTS = 5  # pytest's exit code when nothing was selected
 
 
@@ -23,13 +24,20 @@ def compile_project():
     Each `flask` command, gunicorn and worker a test starts imports the app: without its
     bytecode on disk each compiles the app's source again (about a fifth of the CPU of an
     import of `wsgi` on a 2-core machine). A machine may set PYTHONDONTWRITEBYTECODE
-    (scripts/dev.py lifts it for the commands it runs); bytecode already written is still read.
+    (scripts/dev.py lifts it for the commands it runs); bytecode already written is still read,
+    and a module whose bytecode is current is not compiled again.
     """
-    skip = re.compile(r"(/\.venv/|/localstack/)")
+    for path in project_sources():
+        compileall.compile_file(path, quiet=1)
+
+
+def project_sources():
+    """Yield the project's own Python files (not the virtualenvs inside its folders)."""
+    yield from (ROOT / name for name in PROJECT_MODULES)
     for name in PROJECT_CODE:
-        compileall.compile_dir(ROOT / name, quiet=1, rx=skip, workers=0)
-    for name in PROJECT_MODULES:
-        compileall.compile_file(ROOT / name, quiet=1)
+        for folder, subfolders, files in os.walk(ROOT / name):
+            subfolders[:] = [sub for sub in subfolders if sub not in NOT_OURS]
+            yield from (Path(folder, file) for file in files if file.endswith(".py"))
 
 
 def run_pytest(pytest, args):

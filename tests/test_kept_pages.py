@@ -132,10 +132,6 @@ def detach(user, note):
     assert user.post(f"/attachments/{attachment}/delete").status_code == 302
 
 
-def link(user, note):
-    make_link(user, note)
-
-
 def revoke(user, note):
     page = user.get(f"/notes/{note}").get_data(as_text=True)
     link_id = re.search(r"/shares/(\d+)/revoke", page)[1]
@@ -157,8 +153,8 @@ CHANGES = {
     "the language in the settings": (nothing, language, '<html lang="ko">', '<html lang="ko">'),
     "the zone in the settings": (nothing, zone, 'data-zone="Asia/Seoul"', "Seoul"),
     "the note trashed": (nothing, trash, "!Plans", None),
-    "a share link made": (nothing, link, None, "Live links"),
-    "a share link revoked": (link, revoke, None, "!/revoke"),
+    "a share link made": (nothing, make_link, None, "Live links"),
+    "a share link revoked": (make_link, revoke, None, "!/revoke"),
     "a file attached": (nothing, attach, None, "plan.pdf"),
     "a file deleted": (attach, detach, None, "!plan.pdf"),
 }
