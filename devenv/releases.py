@@ -7,6 +7,7 @@ scripts/release_drill.py rehearses a deploy with them, and scripts/land.py check
 import hashlib
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ SECRET_KEY = "release-drill-secret-shared-by-both-releases-0123456789"  # noqa: 
 # An older release's virtualenv, by the digest of its requirements: kept in the user's cache
 # folder (as pre-commit keeps its hooks' environments), so a new clone does not pay its
 # install again.
+COMMENT = re.compile(r"(^|\s)#.*$")  # pip's rule: a comment starts at a # after a space
 VENV_CACHE = Path(platformdirs.user_cache_dir("memo")) / "release-venvs"
 # What a release's processes need; the last file names the others (`-r`) and is installed.
 SERVING = ("requirements.txt",)
@@ -68,11 +70,18 @@ def has_file(commit, path):
     return found.returncode == 0
 
 
+def pins(path):
+    """Return what pip installs from a requirements file: its lines without comments or blank
+    lines (a release that only reworded a pin's comment shares this checkout's virtualenv)."""
+    lines = (COMMENT.sub("", line).strip() for line in path.read_text().splitlines())
+    return "".join(f"{line}\n" for line in lines if line).encode()
+
+
 def requirements_python(folder, names=SERVING):
     """Return the bin folder of a virtualenv with exactly `folder`'s pinned requirements."""
     files = [folder / name for name in names if (folder / name).exists()]
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in files)).hexdigest()
-    own = hashlib.sha256(b"".join((ROOT / path.name).read_bytes() for path in files)).hexdigest()
+    digest = hashlib.sha256(b"".join(pins(path) for path in files)).hexdigest()
+    own = hashlib.sha256(b"".join(pins(ROOT / path.name) for path in files)).hexdigest()
     if digest == own:  # this checkout's .venv has them (and the dev tools besides)
         return Path(sys.executable).parent, "this checkout's .venv"
     cached = VENV_CACHE / digest[:16]

@@ -105,6 +105,27 @@ def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
     wait_for(lambda: live_workers() == 3, timeout=60, message="one worker's records")
 
 
+def test_a_worker_that_finds_no_job_ends_without_waiting_to_see_itself_registered(
+    app, monkeypatch
+):
+    # Told not to wait for jobs, procrastinate's worker registers, finds none and unregisters
+    # at once; the runtime used to wait out REGISTER_WAIT_SECONDS for a registration gone by
+    # (whether it saw one depends on timing: five drains, as a test's mail deliveries do).
+    monkeypatch.setattr(runtime, "REGISTER_WAIT_SECONDS", 3600)
+
+    def waited(number, frame):
+        raise AssertionError("the worker waited to see a registration that had ended")
+
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(60)
+    try:
+        for _ in range(5):
+            run_queued_jobs(app)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_a_worker_killed_during_a_recovery_leaves_the_next_recovery_free_to_run(app):
     """A dead worker's `doing` job keeps its lock for ever: recovery must not need one."""
     with app.app_context():

@@ -11,10 +11,12 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from devenv import ROOT
+from devenv.releases import pins, requirements_python
 from devenv.revisions import script_directory
 from devenv.router import Router
 from tests.databases import HEAD
@@ -58,6 +60,16 @@ def test_the_router_answers_502_when_its_upstream_is_gone():
         router.stop()
     assert status == 502
     assert body.startswith(b"router: ConnectionRefusedError")
+
+
+def test_a_release_whose_pins_differ_only_in_comments_runs_on_this_checkouts_virtualenv(tmp_path):
+    pinned = (ROOT / "requirements.txt").read_text()
+    (tmp_path / "requirements.txt").write_text(re.sub(r"  # .*", "  # reworded", pinned))
+    assert requirements_python(tmp_path) == (Path(sys.executable).parent, "this checkout's .venv")
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "requirements.txt").write_text(pinned.replace("==", "==0.", 1))
+    assert pins(moved / "requirements.txt") != pins(ROOT / "requirements.txt")
 
 
 def older_revisions():

@@ -267,7 +267,7 @@ async def run_until_stopped(options, stop):
         workers = [Worker(app=queue, **{**queue.worker_defaults, **pool}) for pool in pools]
         running = [asyncio.create_task(worker.run()) for worker in workers]
         stop.running = running
-        await registered(workers)
+        await registered(workers, running)
         stop.start_cancelling()
         logger.info(
             "worker started: %s jobs at once (%s of them for upkeep only) and %s mail, "
@@ -289,16 +289,22 @@ async def run_until_stopped(options, stop):
                 raise pool.exception()
 
 
-async def registered(workers):
-    """Wait (a few seconds at most) until every one of procrastinate's `workers` has registered.
+async def registered(workers, running):
+    """Wait (a few seconds at most) until every one of procrastinate's `workers` has registered
+    or already ended (its task in `running` is done).
 
     procrastinate registers a worker's record before it shields its loop from cancellation:
     a pool cancelled while registering (a SIGTERM just after start) leaves its record behind.
     A worker has its `worker_id` once registered, and shields its loop before it next yields.
+    A worker that ended has unregistered and holds no `worker_id` again: one told not to wait
+    for jobs ends as soon as none is left, and one that lost the database ends at once.
     """
     deadline = time.monotonic() + REGISTER_WAIT_SECONDS
     while time.monotonic() < deadline:
-        if all(worker.worker_id is not None for worker in workers):
+        if all(
+            worker.worker_id is not None or task.done()
+            for worker, task in zip(workers, running, strict=True)
+        ):
             return
         await asyncio.sleep(0.05)
 
