@@ -105,9 +105,7 @@ def test_a_killed_worker_is_noticed_and_its_heartbeat_record_goes(app, workers):
     wait_for(lambda: live_workers() == 3, timeout=60, message="one worker's records")
 
 
-def test_a_worker_that_finds_no_job_ends_without_waiting_to_see_itself_registered(
-    app, monkeypatch
-):
+def test_a_worker_that_finds_no_job_ends_without_waiting_to_see_itself_registered(app, monkeypatch):
     # Told not to wait for jobs, procrastinate's worker registers, finds none and unregisters
     # at once; the runtime used to wait out REGISTER_WAIT_SECONDS for a registration gone by
     # (whether it saw one depends on timing: five drains, as a test's mail deliveries do).
