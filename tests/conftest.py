@@ -6,6 +6,7 @@ it starts an embedded PostgreSQL in a temporary folder. The helpers the fixtures
 hand out live in devenv/ (services, visitors, live server) and tests/databases.py.
 """
 
+import gc
 import os
 import shutil
 import tempfile
@@ -52,6 +53,13 @@ def module_order():
     """Return the test modules (paths below tests/) in the order they are to start."""
     lines = MEASURED.read_text().splitlines()  # the longest first, as ./scripts/test writes it
     return SERIAL_FIRST + [line.split()[1] for line in lines if line and not line.startswith("#")]
+
+
+def pytest_collection_finish(session):
+    """Freeze what collection made (the modules, the app's code, pytest's items): it lives as
+    long as the process, and the collector's full passes walked it again every few thousand
+    allocations (about 8 % of a test process's CPU; with this, about 3 %)."""
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(items):
@@ -130,6 +138,7 @@ def app(postgres, object_store, mail_server):
     migrating.init_app(application)
     with application.app_context():
         upgrade()
+    gc.freeze()  # see pytest_collection_finish: the app and its caches live as long, too
     yield application
     with application.app_context():
         db.engine.dispose()
