@@ -193,14 +193,19 @@ def stoppable_app(stoppable_store):
 
 @pytest.fixture
 def live_server(app, postgres, object_store, tmp_path):
-    """Return a function that starts gunicorn as the Procfile does; each stops after the test."""
+    """Return a function that starts gunicorn as the Procfile does; each stops after the test.
+
+    One gunicorn worker (WEB_CONCURRENCY=1) unless a test asks for more: a second one only
+    imports the app again (about 1 CPU-s), and only a test of workers themselves needs two.
+    """
     servers = []
 
-    def start(database_url=None, store=None, **options):
+    def start(database_url=None, store=None, workers=1, **options):
         server = LiveServer(
             database_url or postgres.main_url,
             (store or object_store).environment(),
             tmp_path / f"gunicorn-{len(servers) + 1}.log",
+            workers=workers,
             **options,
         )
         servers.append(server)

@@ -66,7 +66,7 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
 ):
     url = restartable_postgres.get_uri("memo")
     # Six visitors writing as fast as they can: more notes a minute than a person saves.
-    server = live_server(database_url=url, NOTE_WRITES_PER_MINUTE="100000")
+    server = live_server(database_url=url, workers=2, NOTE_WRITES_PER_MINUTE="100000")
     visitors = [Visitor(server.url, timeout=20) for _ in range(6)]
     for number, visitor in enumerate(visitors):
         assert visitor.signup(f"user{number}@example.com", f"user{number}").status == 302
@@ -269,7 +269,7 @@ def notes_titled(postgres, title):
 def test_a_worker_killed_mid_request_is_replaced_and_half_a_note_is_never_saved(
     live_server, postgres
 ):
-    server = live_server()
+    server = live_server(workers=2)  # one is killed, the other serves on
     ann, bob = Visitor(server.url), Visitor(server.url)
     assert ann.signup("ann@example.com", "ann").status == 302
     assert bob.signup("bob@example.com", "bob").status == 302

@@ -186,7 +186,7 @@ def idle_in_transaction(postgres):
 def test_abandoned_downloads_of_the_largest_responses_free_threads_and_connections(
     live_server, postgres
 ):
-    server = live_server()  # 2 workers x 4 threads: 8 threads, fewer than 16 downloads
+    server = live_server(workers=2)  # 2 workers x 4 threads: 8 threads, fewer than 16 downloads
     ann = signed_in(server)
     account_with_large_export(postgres, "ann@example.com", megabytes=20)
     _, longest = ann.create_note("The longest note", "x" * 20_000)

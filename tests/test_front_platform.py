@@ -38,7 +38,7 @@ def signed_in(server, number):
 
 
 def test_a_dyno_stopped_as_the_platform_does_finishes_uploads_and_slow_reads_in_flight(live_server):
-    server = live_server()
+    server = live_server(workers=2)
     phones = [signed_in(server, number) for number in range(4)]
     _, note_id = phones[0].create_note("A long note", "긴 메모 " * 4000)
     in_flight = InFlight(server.port, phones, f"/notes/{note_id}").start()

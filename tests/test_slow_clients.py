@@ -24,7 +24,7 @@ def healthz_seconds(url):
 
 
 def test_trickling_clients_hold_no_thread_that_healthz_needs(live_server):
-    server = live_server()  # 2 workers, as many threads as WEB_THREADS: fewer than 12
+    server = live_server(workers=2)  # 2 workers, as many threads as WEB_THREADS: fewer than 12
     port = server.port
     clients = [slow_headers(port) for _ in range(6)] + [slow_body(port) for _ in range(6)]
     for client in clients:
