@@ -220,9 +220,24 @@ class ObjectStore:
 
     def empty(self):
         """Delete every object in the bucket."""
+        if self.holds_nothing():
+            return
         while keys := stored_keys(self):  # a listing holds at most 1,000 keys, as a deletion
             batch = [{"Key": key} for key in keys]
             self.client().delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
+
+    def holds_nothing(self):
+        """Return whether the bucket is empty, read from moto's objects in this process (its
+        server runs here): most tests store nothing, and a listing over HTTP costs about
+        6.5 ms of CPU a test. False when this process cannot tell: the bucket is listed."""
+        from moto.s3.models import s3_backends
+
+        for account in list(s3_backends.keys()):
+            for backend in s3_backends[account].values():
+                bucket = backend.buckets.get(self.bucket)
+                if bucket is not None:
+                    return len(bucket.keys) == 0 and not bucket.multiparts
+        return False
 
     def save(self, folder):
         """Mirror every object into `folder`, so a restart of the store keeps them."""

@@ -29,7 +29,7 @@ from tests import databases
 from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
-from tests.workers import Workers, empty_queue, forget_jobs, settle_queue, web_and_worker
+from tests.workers import FORGET_JOBS, Workers, empty_queue, settle_queue, web_and_worker
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
 pytest_plugins = [
@@ -159,9 +159,13 @@ def clean_database(request):
         databases.discard_left_state()
     yield
     if "app" in request.fixturenames:
+        application = request.getfixturevalue("app")
         if PUT_BACK_BY not in request.fixturenames:
-            databases.empty_tables(request.getfixturevalue("app"))
-        forget_jobs(request.getfixturevalue("postgres").main_url)
+            databases.empty_tables(application)
+        # On the app's pooled connection: a connection of its own was a PostgreSQL backend
+        # started and ended after every test (about 10 ms).
+        with application.app_context(), db.engine.begin() as connection:
+            connection.exec_driver_sql(FORGET_JOBS)
 
 
 @pytest.fixture(autouse=True)

@@ -29,16 +29,19 @@ def empty_queue(database_url):
     execute(database_url, f"TRUNCATE {QUEUE_TABLES} RESTART IDENTITY CASCADE")
 
 
+# Every job not running now (their events go with them, and procrastinate's trigger unlinks
+# the schedule's record of it), and a job left running by a worker that is gone (no worker is
+# connected: a test killed it), whose lock would hold back the next test's jobs of the same
+# account until the worker's heartbeats are missed.
+FORGET_JOBS = (
+    "DELETE FROM procrastinate_jobs WHERE status <> 'doing' OR NOT EXISTS"
+    " (SELECT FROM pg_stat_activity WHERE application_name = 'memo-worker')"
+)
+
+
 def forget_jobs(database_url):
-    """Delete every job not running now (their events go with them, and procrastinate's trigger
-    unlinks the schedule's record of it), and a job left running by a worker that is gone (no
-    worker is connected: a test killed it), whose lock would hold back the next test's jobs
-    of the same account until the worker's heartbeats are missed."""
-    worker = "SELECT FROM pg_stat_activity WHERE application_name = 'memo-worker'"
-    execute(
-        database_url,
-        f"DELETE FROM procrastinate_jobs WHERE status <> 'doing' OR NOT EXISTS ({worker})",
-    )
+    """Delete the jobs FORGET_JOBS names, on a connection of its own."""
+    execute(database_url, FORGET_JOBS)
 
 
 def settle_queue(database_url, timeout=30):
