@@ -66,7 +66,11 @@ def install_pinned(folder, requirements, message, log=None, covered_by=None):
     """
     if not (folder / "bin" / "python").exists():
         say(f"Creating a virtualenv in {folder.relative_to(ROOT)}")
-        venv.create(folder, with_pip=True)
+        # Linked to this Python, as `python -m venv` does: a copy of the interpreter is a file
+        # open for writing while the other virtualenv's thread starts a process, which keeps
+        # it open until it runs its program, and this one's ensurepip then fails with "Text
+        # file busy" (ETXTBSY), as a fresh clone's `./scripts/test` once did.
+        venv.create(folder, with_pip=True, symlinks=True)
     stamp = folder / ".requirements.sha256"
     wanted = requirements_digest(requirements)
     current = stamp.read_text() if stamp.exists() else None
