@@ -6,6 +6,7 @@ development only.
 """
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -193,3 +194,21 @@ def test_a_mail_job_that_fails_for_good_logs_no_address_name_or_hash(app, worker
     assert "address=…" in log, "the arguments' names stay"
     for secret in (ANN, "Secretname", password_hash, "argon2"):
         assert secret not in log
+
+
+def test_the_certificate_authorities_are_loaded_once_a_process_and_not_for_plain_smtp(
+    app, mail_server, monkeypatch
+):
+    loaded = []
+    monkeypatch.setattr(mail.ssl, "create_default_context", lambda: loaded.append(1) or object())
+    mail.tls_context.cache_clear()
+    settings = app.config["SMTP"]
+    with app.app_context():
+        with mail.connect(settings) as smtp:  # the local server speaks plain SMTP
+            assert smtp.noop()[0] == 250
+        assert loaded == []
+        for _ in range(2):  # it offers no STARTTLS: refused after the context is made
+            with pytest.raises(smtplib.SMTPNotSupportedError):
+                mail.connect({**settings, "security": "starttls"})
+    assert loaded == [1]
+    mail.tls_context.cache_clear()
