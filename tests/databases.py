@@ -14,6 +14,7 @@ from app.extensions import db
 from config import database_uri
 from devenv import services
 from devenv.revisions import MIGRATIONS, head_revision, parent_revision
+from devenv.services import stored_tags
 
 HEAD = head_revision()  # this code's newest revision
 # The settings of an app whose database does not answer (nothing listens on port 1).
@@ -100,12 +101,6 @@ class Templates:
                 sql.Identifier(target), sql.Identifier(template)
             ),
         )
-
-
-def stored_tags(store):
-    """Return each stored object's key with its ETag (a digest of its bytes)."""
-    listing = store.client().list_objects_v2(Bucket=store.bucket)
-    return {item["Key"]: item["ETag"] for item in listing.get("Contents", [])}
 
 
 def stored_object(store, key):
