@@ -136,15 +136,18 @@ class SavedState:
     def restore(self):
         """Put the saved rows, ids and objects back (tables in the order their keys need)."""
         empty_tables(self.app)
-        connection = self.postgres.connect()
+        with self.app.app_context():
+            # The app's pooled connection: a new one started a PostgreSQL backend a test.
+            connection = db.engine.raw_connection()
         try:
             with connection.cursor() as cursor:
                 for name in self.tables:
                     cursor.copy_expert(f'COPY "{name}" FROM STDIN', io.BytesIO(self.rows[name]))
                 for sequence, value in self.sequences:
                     cursor.execute("SELECT setval(%s, %s)", (sequence, value))
+            connection.commit()
         finally:
-            connection.close()
+            connection.close()  # back to the pool
         # Only what a test changed goes back: most change no object (each put costs moto a
         # request), and the bucket is not emptied between the module's tests.
         client, now = self.store.client(), stored_tags(self.store)
