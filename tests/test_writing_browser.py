@@ -12,7 +12,7 @@ from tests.browsers import (
     sign_up_and_in,
     write_note,
 )
-from tests.pagechecks import SCREENSHOTS, check_here
+from tests.pagechecks import SCREENSHOTS, Findings, check_here
 
 NOT_DONE = {"ko": "“{}”: 미완료", "en": "“{}”: not done"}
 
@@ -129,3 +129,24 @@ def test_the_history_with_a_set_aside_text_and_dropped_saves_passes_axe(tabs, la
             page.goto(f"{note}/history")
             page.screenshot(path=SCREENSHOTS / f"history-390-ko-{scheme}.png", full_page=True)
     assert found == {}
+
+
+def test_the_page_checks_find_what_a_page_gets_wrong(chromium):
+    # The checks every browser test runs, on a page made to fail them: an image with no text,
+    # grey on white, and a row wider than the phone.
+    page = chromium.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.set_content(
+            '<html lang="en"><head><title>t</title></head><body><main><h1>t</h1>'
+            '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+            '<p style="color: #bbb; background: #fff">faint</p>'
+            '<div style="width: 600px">wide</div></main></body></html>'
+        )
+        found = Findings(widths=(390, 1280))
+        check_here(page, "/made", found)
+    finally:
+        page.close()
+    rules = {violation["id"] for violation in found["/made at 390 px"]}
+    assert {"image-alt", "color-contrast"} <= rules
+    assert found["/made at 390 px scrolls sideways"] > 0
+    assert "/made at 1280 px scrolls sideways" not in found
