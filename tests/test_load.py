@@ -1,13 +1,15 @@
-"""100 people use Memo at once for 20 s through gunicorn: no 5xx, and nothing they saved is lost.
+"""100 people use Memo at once through gunicorn: no 5xx, and nothing they saved is lost.
 
 Each person is a thread with its own connection and cookies (devenv/visitors.py's Visitor):
-it signs up (all 100 at once, 80 in flight at most), then, once all have, for 20 s writes
-notes, lists them, opens, edits and ticks them, pausing up to 0.3 s between steps. It
+it signs up (all 100 at once, 80 in flight at most), then, once all have, for 12 s (LOAD_SECONDS
+soaks longer) writes notes, lists them, opens, edits and ticks them, pausing up to 0.3 s
+between steps. It
 remembers every note the server confirmed (a 302 to /notes/<id>) and the last confirmed edit
 and tick of each; afterwards the database must hold exactly those notes, each once, in
 exactly that state.
 """
 
+import os
 import random
 import re
 import threading
@@ -26,9 +28,10 @@ from front.budgets import ANONYMOUS_BODY_SLOTS
 pytestmark = pytest.mark.serial
 
 USERS = 100
-# Every person signs up, writes and reads back within the first seconds; 20 s gives each
-# about 15 writes, edits and ticks (tests/test_formation.py soaks for minutes if asked).
-SECONDS = 20
+# Every person signs up, writes and reads back within the first seconds; 12 s gives each
+# about 9 writes, edits and ticks, in about 1,900 requests (the suite's run: its load is CPU
+# the other tests wait for). LOAD_SECONDS=300 soaks for 5 minutes.
+SECONDS = float(os.environ.get("LOAD_SECONDS", "12"))
 WORKERS = 2
 THINK_SECONDS = 0.3
 ACTIONS = {"write_note": 3, "list_notes": 3, "view_note": 2, "edit_note": 2, "tick_note": 1}
@@ -160,9 +163,7 @@ def summary(people, seconds):
     )
 
 
-def test_100_users_for_20_seconds_get_no_5xx_and_every_saved_note_exists_once(
-    live_server, postgres
-):
+def test_100_users_at_once_get_no_5xx_and_every_saved_note_exists_once(live_server, postgres):
     # All 100 sign up from 127.0.0.1: one client address to the signup throttle.
     # Its people write a note or an edit about every second: faster than the 30 a minute allowed.
     server = live_server(
@@ -178,7 +179,7 @@ def test_100_users_for_20_seconds_get_no_5xx_and_every_saved_note_exists_once(
     for person in people:
         person.start()
     # The sign-ups come at once, 80 in flight at most (each an argon2 hash at production cost),
-    # then the 20 s of work: paired with the formation test on 2 cores, the sign-ups alone took
+    # then the work: paired with the formation test on 2 cores, the sign-ups alone took
     # about 25 s.
     for person in people:
         assert person.signed_up.wait(timeout=180), f"user {person.number} never signed up"
