@@ -40,6 +40,11 @@ TEST_PACKAGES = {
     "chromium": Path("/usr/bin/chromium"),
 }
 KOREAN_FONT = "fonts-nanum"  # for the browser tests' Korean pages
+# The installer of the pins: the same packages as pip in a fifth of the time (a new .venv here:
+# 8.7 s against 40.5 s, 15 CPU-s against 40, the bytecode written on both cores). pip itself
+# installs it, and installs the pins where uv cannot reach the index (pip's own configuration,
+# such as an index of a machine's own, is pip's alone).
+UV = "uv==0.13.9"
 
 
 def say(message):
@@ -78,16 +83,25 @@ def install_pinned(folder, requirements, message, log=None, covered_by=None):
     if current is not None and current in (wanted, covered_by and requirements_digest(covered_by)):
         return 0
     say(message)
-    pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
     with open(log, "ab") if log else nullcontext() as output:
-        installed = subprocess.call(
-            [*pip, "--progress-bar", "off", "-r", str(requirements[-1])],
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-        )
+        installed = install_into(folder, requirements[-1], output)
     if installed == 0:
         stamp.write_text(wanted)
     return installed
+
+
+def install_into(folder, requirements, output):
+    """Install the pins of `requirements` into the virtualenv `folder`: with uv (UV), or with
+    pip where uv cannot be had or cannot install them. Return the exit code."""
+    python = str(folder / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"]
+    to = {"stdout": output, "stderr": subprocess.STDOUT if output else None}
+    if subprocess.call([*pip, "--quiet", UV], **to) == 0:
+        uv = [str(folder / "bin" / "uv"), "pip", "install", "--python", python]
+        if subprocess.call([*uv, "--compile-bytecode", "-r", str(requirements)], **to) == 0:
+            return 0
+        say("uv could not install them (above): pip installs them instead")
+    return subprocess.call([*pip, "-r", str(requirements)], **to)
 
 
 def ensure_virtualenv(command):
@@ -105,10 +119,10 @@ def ensure_virtualenv(command):
         beside.start()
         debian.start()
     if command == "run":
-        message = "Installing the app's pinned requirements (under a minute the first time)"
+        message = "Installing the app's pinned requirements (seconds the first time)"
         installed = install_pinned(VENV, LOCAL_REQUIREMENTS, message, covered_by=DEV_REQUIREMENTS)
     else:
-        message = "Installing pinned requirements and test tools (a minute or two the first time)"
+        message = "Installing pinned requirements and test tools (about 10 s the first time)"
         installed = install_pinned(VENV, DEV_REQUIREMENTS, message)
     for thread in (beside, debian):
         if thread.is_alive():
@@ -138,7 +152,7 @@ def ensure_localstack(quiet=False):
     saying why. `quiet`: pip's output goes to .dev/localstack-install.log.
     """
     folder = ROOT / "devenv" / "localstack"
-    message = "Installing LocalStack for the presigned-link tests (pip, a minute the first time)"
+    message = "Installing LocalStack for the presigned-link tests (seconds the first time)"
     log = None
     if quiet:
         STATE.mkdir(exist_ok=True)
