@@ -295,8 +295,8 @@ def stored_tags(store, prefix=""):
         pages = store.client().get_paginator("list_objects_v2")
         listed = pages.paginate(Bucket=store.bucket, Prefix=prefix)
         return {item["Key"]: item["ETag"] for page in listed for item in page.get("Contents", [])}
-    return {
-        name: key.etag
-        for name, key in bucket.keys.items()  # moto's own copy: its server may be storing
-        if name.startswith(prefix) and not isinstance(key, FakeDeleteMarker)
-    }
+    # Each key's versions, copied in one step: moto's server thread may be storing or deleting
+    # meanwhile (its own items() copies the keys, then looks each up again).
+    versions = list(dict.items(bucket.keys))
+    latest = [(name, kept[-1]) for name, kept in versions if kept and name.startswith(prefix)]
+    return {name: key.etag for name, key in latest if not isinstance(key, FakeDeleteMarker)}
