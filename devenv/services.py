@@ -236,12 +236,6 @@ class ObjectStore:
                     return bucket
         return None
 
-    def holds_nothing(self):
-        """Return whether the bucket is empty, read from moto's objects in this process; False
-        when this process cannot tell."""
-        bucket = self.in_this_process()
-        return bucket is not None and len(bucket.keys) == 0 and not bucket.multiparts
-
     def save(self, folder):
         """Mirror every object into `folder`, so a restart of the store keeps them."""
         client, folder = self.client(), Path(folder)
