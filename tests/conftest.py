@@ -32,9 +32,10 @@ from tests.mailbox import PUBLIC_URL, verify_email
 from tests.workers import FORGET_JOBS, Workers, empty_queue, settle_queue, web_and_worker
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
+# A module another one imports comes first, so pytest rewrites its asserts before that import.
 pytest_plugins = [
-    "tests.apiclients",
     "tests.attaching",
+    "tests.apiclients",
     "tests.browsers",
     "tests.mypages",
     "tests.routematrix",

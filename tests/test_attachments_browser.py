@@ -52,7 +52,12 @@ def progress(page):
 
 
 def attach(page, path):
-    """Choose a file in the note's form and attach it, as a person would."""
+    """Choose a file in the note's form and attach it, as a person would, once its script runs.
+
+    A saved note's page is written in place of the form (app/static/drafts.js) and shows
+    before its deferred scripts have run: a click then posts the plain form.
+    """
+    page.wait_for_selector("form.upload[data-sent-by=script]", state="attached")
     page.evaluate(WATCH_PROGRESS)
     page.set_input_files("form.upload input[type=file]", path)
     with page.expect_navigation(url=re.compile(r"/notes/\d+#attachments$")):

@@ -127,7 +127,7 @@ def defined_names(path):
 
 
 @cache
-def test_functions():
+def suite_test_names():
     """Return every test function's name in tests/."""
     return {
         name
@@ -166,7 +166,7 @@ def test_every_function_test_and_module_a_doc_names_exists(doc):
         for name, function in NAMED_FUNCTION.findall(text)
         if not python_file(name).exists() or function not in defined_names(python_file(name))
     ]
-    missing += [name for name in NAMED_TEST.findall(text) if name not in test_functions()]
+    missing += [name for name in NAMED_TEST.findall(text) if name not in suite_test_names()]
     missing += [name for name in DOTTED.findall(text) if not dotted_exists(name)]
     assert missing == []
 

@@ -4,7 +4,7 @@ import re
 from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import DateTimeLocalInput
 
@@ -59,7 +59,9 @@ class ReminderForm(Form):
         widget=DateTimeLocalInput(),
     )
     repeat = SelectField(
-        _l("Repeat"), choices=[(name, REPEAT_LABELS[name]) for name in REPEATS], default="none"
+        _l("Repeat"),
+        choices=[SelectChoice(name, REPEAT_LABELS[name]) for name in REPEATS],
+        default="none",
     )
     private = BooleanField(_l("Leave the note's title out of the mail and the notification"))
 
