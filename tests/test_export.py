@@ -297,21 +297,31 @@ def test_titles_that_look_numbered_still_get_free_names_in_linear_tries():
 
 COPIED = (
     "title, content, updated_at, user_id, completed, version, pinned, tags, tagged_version,"
-    " preview, tasks_done, tasks_total, open_tasks, read_version"
+    " preview, tasks_done, tasks_total, open_tasks, read_version, rendered, rendered_version"
 )
+
+
+def copy_note(app, copies):
+    """Give the one note's account `copies` more copies of it, each as a save would have left
+    it (summary, HTML and change number), so no upkeep job has anything to redo."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            text(
+                f"INSERT INTO note ({COPIED}, created_at, seq) SELECT {COPIED},"
+                " created_at + n * interval '1 second', seq + n"
+                " FROM note, generate_series(1, :copies) AS n"
+            ),
+            {"copies": copies},
+        )
+        connection.execute(
+            text("UPDATE note_change_counter SET last_seq = last_seq + :copies"), {"copies": copies}
+        )
 
 
 def test_an_export_of_the_most_notes_of_one_title_finishes_in_its_owners_lane(app, user):
     user.create_note("회의록", "first")
     limit = app.config["NOTES_PER_USER"]
-    with app.app_context(), db.engine.begin() as connection:
-        connection.execute(
-            text(  # copies of the note as written (its summary too: no retag job to run)
-                f"INSERT INTO note ({COPIED}, created_at) SELECT {COPIED},"
-                " created_at + n * interval '1 second' FROM note, generate_series(2, :limit) AS n"
-            ),
-            {"limit": limit},
-        )
+    copy_note(app, limit - 1)
     start_export(user)
     [(lock,)] = rows(app, "SELECT lock FROM procrastinate_jobs WHERE task_name = 'write_export'")
     [(user_id,)] = rows(app, 'SELECT id FROM "user"')
