@@ -278,8 +278,7 @@ def translations(args):
     sys.exit("usage: scripts/dev.py translations extract|update|compile|init LANG")
 
 
-# What `./scripts/bench` runs after the pages (bench/web.py) and their instructions, and alone
-# by name.
+# Run alone by name (`./scripts/bench photos`), and all after the others by `./scripts/bench all`.
 BUDGET_BENCHES = {
     "photos": ["bench/photo_peak.py"],
     "imports": ["bench/import_peak.py"],
@@ -289,18 +288,25 @@ BUDGET_BENCHES = {
 
 
 def bench(args):
-    """Benchmark the pages under load beside a bare Flask baseline (bench/web.py: p99, RSS),
-    count their instructions and the front's under callgrind (bench/instructions.py), then a
-    photo job's peak memory, the import's peak memory and hostile conflicts, and the recovery
-    state machine's deep run. `bench --instructions [options]`, or `bench
-    photos|imports|conflicts|recovery-sequences`, runs one alone."""
+    """Print issue #65's targets in one table, this checkout beside 9a07473 (bench/targets.py).
+
+    `bench load [options]`: the pages under load beside a bare Flask baseline (bench/web.py);
+    `bench --instructions [options]`: every page's instructions under callgrind;
+    `bench photos|imports|conflicts|recovery-sequences`: one budget's benchmark;
+    `bench all`: the load, the instructions and the budgets (but the recovery deep run)."""
+    python = str(VENV_PYTHON)
     if args[:1] == ["--instructions"]:
-        return subprocess.call([str(VENV_PYTHON), "bench/instructions.py", *args[1:]], cwd=ROOT)
+        return subprocess.call([python, "bench/instructions.py", *args[1:]], cwd=ROOT)
+    if args[:1] == ["load"]:
+        return subprocess.call([python, "bench/web.py", *args[1:]], cwd=ROOT)
     if args[:1] and args[0] in BUDGET_BENCHES:
-        return subprocess.call([str(VENV_PYTHON), *BUDGET_BENCHES[args[0]], *args[1:]], cwd=ROOT)
-    runs = [["bench/web.py", *args], ["bench/instructions.py"], *BUDGET_BENCHES.values()]
-    codes = [subprocess.call([str(VENV_PYTHON), *run], cwd=ROOT) for run in runs]
-    return next((code for code in codes if code), 0)
+        return subprocess.call([python, *BUDGET_BENCHES[args[0]], *args[1:]], cwd=ROOT)
+    if args[:1] == ["all"]:
+        budgets = [run for name, run in BUDGET_BENCHES.items() if name != "recovery-sequences"]
+        runs = [["bench/web.py"], ["bench/instructions.py"], *budgets]
+        codes = [subprocess.call([python, *run], cwd=ROOT) for run in runs]
+        return next((code for code in codes if code), 0)
+    return subprocess.call([python, "bench/targets.py", *args], cwd=ROOT)
 
 
 def drill(args):
