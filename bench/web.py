@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Benchmark: Memo's pages under load, beside a bare Flask baseline (`./scripts/bench`).
+"""Benchmark: Memo's pages under load, beside a bare Flask baseline (`./scripts/bench load`).
 
-    ./scripts/bench [--seconds 12] [--connections 32] [--soak-requests 20000] [--profile]
+    ./scripts/bench load [--seconds 12] [--connections 32] [--soak-requests 20000] [--profile]
 
 One run on this machine, all over loopback:
 1. Starts an embedded PostgreSQL and an S3 server (moto), applies the migrations,
@@ -245,7 +245,7 @@ def run_context(args, wrk):
         "commit": commit(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "wrk": subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split(" [")[0],
-        "command": " ".join(["./scripts/bench", *sys.argv[1:]]),
+        "command": " ".join(["./scripts/bench load", *sys.argv[1:]]),
         "connections": args.connections,
         "seconds": args.seconds,
     }
