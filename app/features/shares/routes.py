@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
-from wtforms import SelectField
+from wtforms import SelectChoice, SelectField
 
 from app.extensions import db
 from app.features.attachments.uploads import download_url
@@ -44,10 +44,10 @@ TOO_MANY_VIEWS = _l("This link was opened too often in the last minute. Please t
 
 
 EXPIRY_CHOICES = [
-    ("1", _l("1 day")),
-    ("7", _l("7 days")),
-    ("30", _l("30 days")),
-    ("", _l("Until I revoke it")),
+    SelectChoice("1", _l("1 day")),
+    SelectChoice("7", _l("7 days")),
+    SelectChoice("30", _l("30 days")),
+    SelectChoice("", _l("Until I revoke it")),
 ]
 DEFAULT_EXPIRY = "7"
 
