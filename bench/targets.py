@@ -20,11 +20,11 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-RESULTS = ROOT / "bench" / "results"
+from bench.web_report import RESULTS
+from devenv import ROOT, say
+from devenv.history import git
+
 REFERENCE = "9a07473"  # main when issue #65 was filed: the figures it quotes
 PAGES = [
     "fortunes",
@@ -40,10 +40,6 @@ BAR = 0.03
 LIST_ROW = "notes list `/` (20 of 100 notes)"
 
 
-def say(message):
-    print(f"memo bench: {message}", file=sys.stderr, flush=True)
-
-
 def checkout_of(commit):
     """Return a checkout of `commit`: this one, or a detached worktree under .dev/."""
     head = git("rev-parse", "HEAD")
@@ -56,18 +52,13 @@ def checkout_of(commit):
     return folder, wanted
 
 
-def git(*args):
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def run_in(checkout, log, *args):
-    """Run `.venv/bin/python ARGS` in `checkout` (its packages first); return its stdout."""
+    """Run this Python (the virtualenv's) on ARGS in `checkout`, its packages first; return
+    what it printed."""
     environ = {**os.environ, "PYTHONPATH": str(checkout)}
     with open(log, "a") as errors:
         done = subprocess.run(
-            [str(PYTHON), *map(str, args)],
+            [sys.executable, *map(str, args)],
             cwd=checkout,
             env=environ,
             stdout=subprocess.PIPE,
@@ -215,12 +206,13 @@ def main(argv=None):
     )
     old = measure(old_checkout, args, log)
     new = measure(new_checkout, args, log)
-    text = report(rows(old, new), old_commit, new_commit, args, started)
+    table = rows(old, new)
+    text = report(table, old_commit, new_commit, args, started)
     print(text)
     (RESULTS / f"targets-{started:%Y%m%dT%H%M%SZ}.md").write_text(
         text + "\n\n" + json.dumps({"old": old, "new": new}) + "\n"
     )
-    return 0 if all(met is not False for *_, met in rows(old, new)) else 1
+    return 0 if all(met is not False for *_, met in table) else 1
 
 
 if __name__ == "__main__":

@@ -278,8 +278,11 @@ def translations(args):
     sys.exit("usage: scripts/dev.py translations extract|update|compile|init LANG")
 
 
-# Run alone by name (`./scripts/bench photos`), and all after the others by `./scripts/bench all`.
-BUDGET_BENCHES = {
+# Each runs alone by its name (`./scripts/bench photos`); `./scripts/bench all` runs them all
+# but the recovery machine's deep run.
+BENCHES = {
+    "load": ["bench/web.py"],
+    "--instructions": ["bench/instructions.py"],
     "photos": ["bench/photo_peak.py"],
     "imports": ["bench/import_peak.py"],
     "conflicts": ["bench/conflicts.py"],
@@ -295,17 +298,12 @@ def bench(args):
     `bench photos|imports|conflicts|recovery-sequences`: one budget's benchmark;
     `bench all`: the load, the instructions and the budgets (but the recovery deep run)."""
     python = str(VENV_PYTHON)
-    if args[:1] == ["--instructions"]:
-        return subprocess.call([python, "bench/instructions.py", *args[1:]], cwd=ROOT)
-    if args[:1] == ["load"]:
-        return subprocess.call([python, "bench/web.py", *args[1:]], cwd=ROOT)
-    if args[:1] and args[0] in BUDGET_BENCHES:
-        return subprocess.call([python, *BUDGET_BENCHES[args[0]], *args[1:]], cwd=ROOT)
     if args[:1] == ["all"]:
-        budgets = [run for name, run in BUDGET_BENCHES.items() if name != "recovery-sequences"]
-        runs = [["bench/web.py"], ["bench/instructions.py"], *budgets]
+        runs = [run for name, run in BENCHES.items() if name != "recovery-sequences"]
         codes = [subprocess.call([python, *run], cwd=ROOT) for run in runs]
         return next((code for code in codes if code), 0)
+    if args[:1] and args[0] in BENCHES:
+        return subprocess.call([python, *BENCHES[args[0]], *args[1:]], cwd=ROOT)
     return subprocess.call([python, "bench/targets.py", *args], cwd=ROOT)
 
 
