@@ -4,8 +4,11 @@ seconds (tests/module-seconds.txt orders the modules by them)."""
 
 import compileall
 import os
+import shutil
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ElementTree
+from contextlib import contextmanager
 from pathlib import Path
 
 from devenv import ROOT, say
@@ -16,6 +19,39 @@ PROJECT_CODE = ["app", "bench", "devenv", "front", "migrations", "scripts", "tes
 PROJECT_MODULES = ["config.py", "config_budgets.py", "config_parsing.py", "wsgi.py"]
 NOT_OURS = {".venv", "localstack", "__pycache__"}  # folders of installed packages, or bytecode
 NO_TESTS = 5  # pytest's exit code when nothing was selected
+# The load tests leave about a third of the two cores idle (the formation and the release
+# drill wait on timers, stops and starts: about one core each). These modules run beside
+# them, in one process at a lower priority (nice 10: a tenth of a busy core's time, all of an
+# idle one's), instead of in the parallel part. Each runs in the test process alone: no
+# server, worker, browser or command of its own, and no clock in what it checks
+# (tests/conftest.py refuses a test of theirs that asks for one).
+BESIDE_THE_LOAD_TESTS = [
+    "tests/test_authorization.py",
+    "tests/test_fuzz.py",
+    "tests/test_import_budget.py",
+    "tests/test_recovery_sequences.py",
+    "tests/test_recovery.py",
+    "tests/test_mail_flows.py",
+    "tests/test_import_uploads.py",
+    "tests/test_hardening.py",
+    "tests/test_markdown.py",
+]
+BESIDE_NICENESS = 10
+# Fixtures that start processes of their own (a server, a worker, a browser, PgBouncer, a
+# PostgreSQL to restart), which a module run beside the load tests at a lower priority may
+# not use (tests/conftest.py refuses it): their start-ups and timeouts would wait on them.
+SERVING_FIXTURES = {
+    "live_server",
+    "served",
+    "settled",
+    "workers",
+    "pgbouncer",
+    "restartable_postgres",
+    "stoppable_store",
+    "stoppable_app",
+    "chromium",
+    "newer_release",
+}
 
 
 def compile_project():
@@ -49,22 +85,56 @@ def run_pytest(pytest, args):
     say(f"Running the test suite in {workers} processes, each with its own PostgreSQL,")
     say("object store and mail server (TEST_DATABASE_URL: a database each beside it)")
     STATE.mkdir(exist_ok=True)
-    reports = [STATE / "tests-parallel.xml", STATE / "tests-serial.xml"]
+    reports = [STATE / f"tests-{part}.xml" for part in ("parallel", "serial", "beside")]
     for report in reports:
         report.unlink(missing_ok=True)
     # A module's tests stay in one process, so a fixture it shares (a server, a saved starting
     # point) is made once; modules start in tests/conftest.py's order (the longest first).
     by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
-    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial"]
+    apart = [f"--ignore={module}" for module in BESIDE_THE_LOAD_TESTS]
+    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial", *apart]
     parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
-    # Each of these loads about one core: two at a time, with no other test beside them.
-    say("Running the load tests apart from the others, two at a time (marked serial)")
+    # Each of these loads about one core: two at a time, with no other test beside them but
+    # those of BESIDE_THE_LOAD_TESTS at a lower priority.
+    say("Running the load tests apart from the others, two at a time (marked serial), and")
+    say(f"beside them at a lower priority the {len(BESIDE_THE_LOAD_TESTS)} modules of no server")
     serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial", *serial_modules()]
-    serial = [*serial, f"--junitxml={reports[1]}"]
-    serial = subprocess.call(serial, cwd=ROOT)
+    serial = subprocess.Popen([*serial, f"--junitxml={reports[1]}"], cwd=ROOT)
+    with beside_folder(basetemp) as folder:
+        beside = [pytest, f"--basetemp={folder}", "-q", *BESIDE_THE_LOAD_TESTS]
+        beside = subprocess.Popen(
+            [*beside, f"--junitxml={reports[2]}"],
+            cwd=ROOT,
+            preexec_fn=lambda: os.nice(BESIDE_NICENESS),  # noqa: PLW1509 (no threads here)
+        )
+        codes = [serial.wait(), beside.wait()]
     print(suite_summary(reports), flush=True)
     write_module_seconds(reports[0], STATE / "module-seconds.txt")
-    return 0 if parallel == 0 and serial in (0, NO_TESTS) else 1
+    return 0 if parallel == 0 and codes[0] in (0, NO_TESTS) and codes[1] == 0 else 1
+
+
+@contextmanager
+def beside_folder(basetemp):
+    """Yield a `--basetemp` folder for the modules run beside the load tests, removed after:
+    next to the serial part's, which pytest empties when that part starts."""
+    given = basetemp[0].split("=", 1)[1] if basetemp else None
+    folder = Path(given + "-beside") if given else Path(tempfile.mkdtemp(prefix="memo-tests-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def beside_the_load_tests_but_serving(item):
+    """Return why `item` may not run beside the load tests (devenv/suite.py), or None."""
+    module = item.path.relative_to(ROOT).as_posix()
+    serving = sorted(SERVING_FIXTURES.intersection(item.fixturenames))
+    if module in BESIDE_THE_LOAD_TESTS and serving:
+        return (
+            f"{item.nodeid} uses {', '.join(serving)}: a module that starts servers, workers or"
+            " a browser runs in the parallel part, not in devenv/suite.py's BESIDE_THE_LOAD_TESTS"
+        )
+    return None
 
 
 def serial_modules():
