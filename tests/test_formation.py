@@ -2,8 +2,8 @@
 PgBouncer (transaction mode, 10 server connections) before a role allowed 20; the release
 phase of a revision that locks `note`, a worker and a web process SIGKILLed and replaced.
 
-The suite's run is 12 s of load per phase: long enough for the release phase, a killed
-worker and a killed web process (at 20, 35 and 50 % of the phase) to land under load and
+The suite's run is 12 s of load per phase: long enough for a killed worker, the release
+phase and a killed web process (at 10, 20 and 50 % of the phase) to land under load and
 their work to be confirmed after; FORMATION_SECONDS=300 soaks for 5 minutes a phase.
 """
 
