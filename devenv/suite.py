@@ -19,32 +19,24 @@ PROJECT_CODE = ["app", "bench", "devenv", "front", "migrations", "scripts", "tes
 PROJECT_MODULES = ["config.py", "config_budgets.py", "config_parsing.py", "wsgi.py"]
 NOT_OURS = {".venv", "localstack", "__pycache__"}  # folders of installed packages, or bytecode
 NO_TESTS = 5  # pytest's exit code when nothing was selected
-# The parts leave cores idle: the parallel part while its servers start and stop, the load
-# tests about a third of the two (the formation and the release drill wait on timers, stops
-# and starts: about one core each). These modules run from the start to the end of both, in
-# one process at a lower priority (nice 10: about a tenth of a busy core's time, all of an
-# idle one's), instead of in the parallel part. Each runs in the test process alone: no
-# server, worker, browser or command of its own, and no clock in what it checks
-# (tests/conftest.py refuses a test of theirs that asks for one).
-BACKGROUND = [
+# The load tests leave a core idle for much of their time (the formation and the release
+# drill wait on timers, stops and starts: about one core each). These modules run beside them
+# in one process at a lower priority (nice 10: about a tenth of a busy core's time, all of an
+# idle one's), instead of in the parallel part, as many as that idle time holds (about 35
+# CPU-s: more only adds a tail of their own after the load tests). Each runs in its test
+# process alone: no server, worker, browser or command of its own, and no clock in what it
+# checks (tests/conftest.py refuses a test of theirs that asks for one).
+BESIDE_THE_LOAD_TESTS = [
     "tests/test_authorization.py",
     "tests/test_fuzz.py",
-    "tests/test_import_budget.py",
     "tests/test_recovery_sequences.py",
     "tests/test_recovery.py",
-    "tests/test_mail_flows.py",
-    "tests/test_import_uploads.py",
-    "tests/test_hardening.py",
-    "tests/test_markdown.py",
-    "tests/test_mail_identity.py",
-    "tests/test_trash_and_history.py",
-    "tests/test_two_step.py",
 ]
-BACKGROUND_NICENESS = 10
-BACKGROUND_LOG = STATE / "tests-background.log"
+BESIDE_NICENESS = 10
+BESIDE_LOG = STATE / "tests-beside.log"
 # Fixtures that start processes of their own (a server, a worker, a browser, PgBouncer, a
-# PostgreSQL to restart), which a background module may not use (tests/conftest.py refuses
-# it): their start-ups and timeouts would wait on the others at their lower priority.
+# PostgreSQL to restart), which a module beside the load tests may not use (tests/conftest.py
+# refuses it): their start-ups and timeouts would wait, at its lower priority, on the others.
 SERVING_FIXTURES = {
     "live_server",
     "served",
@@ -90,47 +82,47 @@ def run_pytest(pytest, args):
     say(f"Running the test suite in {workers} processes, each with its own PostgreSQL,")
     say("object store and mail server (TEST_DATABASE_URL: a database each beside it)")
     STATE.mkdir(exist_ok=True)
-    reports = [STATE / f"tests-{part}.xml" for part in ("parallel", "serial", "background")]
+    reports = [STATE / f"tests-{part}.xml" for part in ("parallel", "serial", "beside")]
     for report in reports:
         report.unlink(missing_ok=True)
-    with background_folder(basetemp) as folder, open(BACKGROUND_LOG, "wb") as log:
-        say(f"and in the background, at a lower priority, the {len(BACKGROUND)} modules of no")
-        say(f"server (their output in {BACKGROUND_LOG.relative_to(ROOT)})")
-        background = [pytest, f"--basetemp={folder}", *BACKGROUND, f"--junitxml={reports[2]}"]
-        background = subprocess.Popen(
-            background,
+    # A module's tests stay in one process, so a fixture it shares (a server, a saved starting
+    # point) is made once; modules start in tests/conftest.py's order (the longest first).
+    by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
+    apart = [f"--ignore={module}" for module in BESIDE_THE_LOAD_TESTS]
+    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial", *apart]
+    parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
+    # Each of these loads about one core: two at a time, with no other test beside them but
+    # the modules of BESIDE_THE_LOAD_TESTS, at a lower priority.
+    say("Running the load tests apart from the others, two at a time (marked serial), and beside")
+    say(
+        f"them at a lower priority {len(BESIDE_THE_LOAD_TESTS)} modules of no server ({BESIDE_LOG})"
+    )
+    serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial", *serial_modules()]
+    serial = subprocess.Popen([*serial, f"--junitxml={reports[1]}"], cwd=ROOT)
+    with beside_folder(basetemp) as folder, open(BESIDE_LOG, "wb") as log:
+        beside = [pytest, f"--basetemp={folder}", *BESIDE_THE_LOAD_TESTS]
+        beside = subprocess.Popen(
+            [*beside, f"--junitxml={reports[2]}"],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=lambda: os.nice(BACKGROUND_NICENESS),  # noqa: PLW1509 (no threads here)
+            preexec_fn=lambda: os.nice(BESIDE_NICENESS),  # noqa: PLW1509 (no threads here)
         )
-        # A module's tests stay in one process, so a fixture it shares (a server, a saved
-        # starting point) is made once; modules start in tests/conftest.py's order (the
-        # longest first).
-        by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
-        apart = [f"--ignore={module}" for module in BACKGROUND]
-        parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial", *apart]
-        parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
-        # Each of these loads about one core: two at a time, with no other test beside them
-        # but what is left of the background modules, at their lower priority.
-        say("Running the load tests apart from the others, two at a time (marked serial)")
-        serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial", *serial_modules()]
-        serial = subprocess.call([*serial, f"--junitxml={reports[1]}"], cwd=ROOT)
-        background = background.wait()
-    say(f"The background modules: {last_line(BACKGROUND_LOG)}")
-    if background:
-        print(BACKGROUND_LOG.read_text(errors="replace"), flush=True)
+        serial, beside = serial.wait(), beside.wait()
+    say(f"Beside the load tests: {last_line(BESIDE_LOG)}")
+    if beside:
+        print(BESIDE_LOG.read_text(errors="replace"), flush=True)
     print(suite_summary(reports), flush=True)
     write_module_seconds(reports[0], STATE / "module-seconds.txt")
-    return 0 if parallel == 0 and serial in (0, NO_TESTS) and background == 0 else 1
+    return 0 if parallel == 0 and serial in (0, NO_TESTS) and beside == 0 else 1
 
 
 @contextmanager
-def background_folder(basetemp):
-    """Yield a `--basetemp` folder for the background modules, removed after: beside the
-    others' (which pytest empties when each part starts), or a new one."""
+def beside_folder(basetemp):
+    """Yield a `--basetemp` folder for the modules beside the load tests, removed after: next
+    to the serial part's (which pytest empties when that part starts), or a new one."""
     given = basetemp[0].split("=", 1)[1] if basetemp else None
-    folder = Path(given + "-background") if given else Path(tempfile.mkdtemp(prefix="memo-tests-"))
+    folder = Path(given + "-beside") if given else Path(tempfile.mkdtemp(prefix="memo-tests-"))
     try:
         yield folder
     finally:
@@ -143,14 +135,14 @@ def last_line(path):
     return lines[-1].strip("= ") if lines else "no output"
 
 
-def background_but_serving(item):
-    """Return why `item` may not run in the background (BACKGROUND), or None."""
+def beside_the_load_tests_but_serving(item):
+    """Return why `item` may not run beside the load tests (BESIDE_THE_LOAD_TESTS), or None."""
     module = item.path.relative_to(ROOT).as_posix()
     serving = sorted(SERVING_FIXTURES.intersection(item.fixturenames))
-    if module in BACKGROUND and serving:
+    if module in BESIDE_THE_LOAD_TESTS and serving:
         return (
             f"{item.nodeid} uses {', '.join(serving)}: a module that starts servers, workers or"
-            " a browser runs in the parallel part, not in devenv/suite.py's BACKGROUND"
+            " a browser runs in the parallel part, not in devenv/suite.py's BESIDE_THE_LOAD_TESTS"
         )
     return None
 
