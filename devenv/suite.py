@@ -93,10 +93,9 @@ def run_pytest(pytest, args):
     parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
     # Each of these loads about one core: two at a time, with no other test beside them but
     # the modules of BESIDE_THE_LOAD_TESTS, at a lower priority.
-    say("Running the load tests apart from the others, two at a time (marked serial), and beside")
-    say(
-        f"them at a lower priority {len(BESIDE_THE_LOAD_TESTS)} modules of no server ({BESIDE_LOG})"
-    )
+    say("Running the load tests apart from the others, two at a time (marked serial), and")
+    say(f"beside them at a lower priority {len(BESIDE_THE_LOAD_TESTS)} modules of no server")
+    say(f"(their output in {BESIDE_LOG.relative_to(ROOT)})")
     serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial", *serial_modules()]
     serial = subprocess.Popen([*serial, f"--junitxml={reports[1]}"], cwd=ROOT)
     with beside_folder(basetemp) as folder, open(BESIDE_LOG, "wb") as log:
