@@ -4,11 +4,8 @@ seconds (tests/module-seconds.txt orders the modules by them)."""
 
 import compileall
 import os
-import shutil
 import subprocess
-import tempfile
 import xml.etree.ElementTree as ElementTree
-from contextlib import contextmanager
 from pathlib import Path
 
 from devenv import ROOT, say
@@ -19,36 +16,6 @@ PROJECT_CODE = ["app", "bench", "devenv", "front", "migrations", "scripts", "tes
 PROJECT_MODULES = ["config.py", "config_budgets.py", "config_parsing.py", "wsgi.py"]
 NOT_OURS = {".venv", "localstack", "__pycache__"}  # folders of installed packages, or bytecode
 NO_TESTS = 5  # pytest's exit code when nothing was selected
-# The load tests leave a core idle for much of their time (the formation and the release
-# drill wait on timers, stops and starts: about one core each). These modules run beside them
-# in one process at a lower priority (nice 10: about a tenth of a busy core's time, all of an
-# idle one's), instead of in the parallel part, as many as that idle time holds (about 35
-# CPU-s: more only adds a tail of their own after the load tests). Each runs in its test
-# process alone: no server, worker, browser or command of its own, and no clock in what it
-# checks (tests/conftest.py refuses a test of theirs that asks for one).
-BESIDE_THE_LOAD_TESTS = [
-    "tests/test_authorization.py",
-    "tests/test_fuzz.py",
-    "tests/test_recovery_sequences.py",
-    "tests/test_recovery.py",
-]
-BESIDE_NICENESS = 10
-BESIDE_LOG = STATE / "tests-beside.log"
-# Fixtures that start processes of their own (a server, a worker, a browser, PgBouncer, a
-# PostgreSQL to restart), which a module beside the load tests may not use (tests/conftest.py
-# refuses it): their start-ups and timeouts would wait, at its lower priority, on the others.
-SERVING_FIXTURES = {
-    "live_server",
-    "served",
-    "settled",
-    "workers",
-    "pgbouncer",
-    "restartable_postgres",
-    "stoppable_store",
-    "stoppable_app",
-    "chromium",
-    "newer_release",
-}
 
 
 def compile_project():
@@ -82,68 +49,22 @@ def run_pytest(pytest, args):
     say(f"Running the test suite in {workers} processes, each with its own PostgreSQL,")
     say("object store and mail server (TEST_DATABASE_URL: a database each beside it)")
     STATE.mkdir(exist_ok=True)
-    reports = [STATE / f"tests-{part}.xml" for part in ("parallel", "serial", "beside")]
+    reports = [STATE / "tests-parallel.xml", STATE / "tests-serial.xml"]
     for report in reports:
         report.unlink(missing_ok=True)
     # A module's tests stay in one process, so a fixture it shares (a server, a saved starting
     # point) is made once; modules start in tests/conftest.py's order (the longest first).
     by_module = ["--dist", "loadfile", "--no-loadscope-reorder"]
-    apart = [f"--ignore={module}" for module in BESIDE_THE_LOAD_TESTS]
-    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial", *apart]
+    parallel = [pytest, "-n", workers, *by_module, *basetemp, "-m", "not serial"]
     parallel = subprocess.call([*parallel, f"--junitxml={reports[0]}"], cwd=ROOT)
-    # Each of these loads about one core: two at a time, with no other test beside them but
-    # the modules of BESIDE_THE_LOAD_TESTS, at a lower priority.
-    say("Running the load tests apart from the others, two at a time (marked serial), and")
-    say(f"beside them at a lower priority {len(BESIDE_THE_LOAD_TESTS)} modules of no server")
-    say(f"(their output in {BESIDE_LOG.relative_to(ROOT)})")
+    # Each of these loads about one core: two at a time, with no other test beside them.
+    say("Running the load tests apart from the others, two at a time (marked serial)")
     serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial", *serial_modules()]
-    serial = subprocess.Popen([*serial, f"--junitxml={reports[1]}"], cwd=ROOT)
-    with beside_folder(basetemp) as folder, open(BESIDE_LOG, "wb") as log:
-        beside = [pytest, f"--basetemp={folder}", *BESIDE_THE_LOAD_TESTS]
-        beside = subprocess.Popen(
-            [*beside, f"--junitxml={reports[2]}"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=lambda: os.nice(BESIDE_NICENESS),  # noqa: PLW1509 (no threads here)
-        )
-        serial, beside = serial.wait(), beside.wait()
-    say(f"Beside the load tests: {last_line(BESIDE_LOG)}")
-    if beside:
-        print(BESIDE_LOG.read_text(errors="replace"), flush=True)
+    serial = [*serial, f"--junitxml={reports[1]}"]
+    serial = subprocess.call(serial, cwd=ROOT)
     print(suite_summary(reports), flush=True)
     write_module_seconds(reports[0], STATE / "module-seconds.txt")
-    return 0 if parallel == 0 and serial in (0, NO_TESTS) and beside == 0 else 1
-
-
-@contextmanager
-def beside_folder(basetemp):
-    """Yield a `--basetemp` folder for the modules beside the load tests, removed after: next
-    to the serial part's (which pytest empties when that part starts), or a new one."""
-    given = basetemp[0].split("=", 1)[1] if basetemp else None
-    folder = Path(given + "-beside") if given else Path(tempfile.mkdtemp(prefix="memo-tests-"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def last_line(path):
-    """Return the last line a process wrote to `path` (pytest's count of passed and failed)."""
-    lines = path.read_text(errors="replace").strip().splitlines()
-    return lines[-1].strip("= ") if lines else "no output"
-
-
-def beside_the_load_tests_but_serving(item):
-    """Return why `item` may not run beside the load tests (BESIDE_THE_LOAD_TESTS), or None."""
-    module = item.path.relative_to(ROOT).as_posix()
-    serving = sorted(SERVING_FIXTURES.intersection(item.fixturenames))
-    if module in BESIDE_THE_LOAD_TESTS and serving:
-        return (
-            f"{item.nodeid} uses {', '.join(serving)}: a module that starts servers, workers or"
-            " a browser runs in the parallel part, not in devenv/suite.py's BESIDE_THE_LOAD_TESTS"
-        )
-    return None
+    return 0 if parallel == 0 and serial in (0, NO_TESTS) else 1
 
 
 def serial_modules():

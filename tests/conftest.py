@@ -24,7 +24,6 @@ from devenv.liveserver import LOCAL_MAIL_SETTINGS, LiveServer, release_phase
 from devenv.mailserver import MailServer
 from devenv.pooler import PgBouncer, pgbouncer_program
 from devenv.services import ObjectStore, ensure_database, start_postgres
-from devenv.suite import beside_the_load_tests_but_serving
 from devenv.visitors import Browser
 from tests import databases
 from tests.accounts import sign_up_by_code
@@ -66,15 +65,10 @@ def pytest_collection_finish(session):
 
 def pytest_collection_modifyitems(items):
     """Put the longest modules first (a stable sort: each module keeps its own order; a
-    module not measured yet comes after the measured ones). Refuse a test of a module run
-    run beside the load tests (devenv/suite.py) that starts a server, a worker or a browser."""
+    module not measured yet comes after the measured ones)."""
     rank = {name: index for index, name in enumerate(module_order())}
     tests = Path(__file__).parent
     items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(rank)))
-    for item in items:
-        refused = beside_the_load_tests_but_serving(item)
-        if refused:
-            raise pytest.UsageError(refused)
 
 
 @pytest.fixture(scope="session")
