@@ -199,7 +199,8 @@ def main(argv=None):
     args = parse_args(argv)
     started = datetime.now(UTC)
     RESULTS.mkdir(exist_ok=True)
-    log = RESULTS / f"targets-{started:%Y%m%dT%H%M%SZ}.log"
+    stem = RESULTS / f"targets-{started:%Y%m%dT%H%M%SZ}"
+    log = stem.with_suffix(".log")
     (old_checkout, old_commit), (new_checkout, new_commit) = (
         checkout_of(args.beside),
         checkout_of("HEAD"),
@@ -209,9 +210,7 @@ def main(argv=None):
     table = rows(old, new)
     text = report(table, old_commit, new_commit, args, started)
     print(text)
-    (RESULTS / f"targets-{started:%Y%m%dT%H%M%SZ}.md").write_text(
-        text + "\n\n" + json.dumps({"old": old, "new": new}) + "\n"
-    )
+    stem.with_suffix(".md").write_text(text + "\n\n" + json.dumps({"old": old, "new": new}) + "\n")
     return 0 if all(met is not False for *_, met in table) else 1
 
 

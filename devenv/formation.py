@@ -281,8 +281,8 @@ def run_phase(run, formation, people, database, migrations):
     releasing = threading.Thread(target=release, daemon=True)
     seconds = run.seconds
     # The worker first: a job it was running is queued again only once its heartbeats have
-    # stopped for HEARTBEAT_SECONDS * 3 (and the next look for stalled jobs, every 10 s), and
-    # the phase ends when its person has the result.
+    # stopped for HEARTBEAT_SECONDS * MISSED_HEARTBEATS (app/worker/upkeep.py; and the next
+    # look for stalled jobs, every 10 s), and the phase ends when its person has the result.
     during = [(seconds * 0.1, kill_worker), (seconds * 0.2, releasing.start)]
     during.append((seconds * 0.5, kill_web))
     with ConnectionWatch(database.admin_url, database.role) as watch:
