@@ -31,15 +31,6 @@ STATE = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".dev").resolve()
 # test and bench tools (each file includes the one before it).
 LOCAL_REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-local.txt"]
 DEV_REQUIREMENTS = [*LOCAL_REQUIREMENTS, ROOT / "requirements-dev.txt"]
-# Debian's packages the tests use (each by a file it installs), installed by one apt-get
-# beside pip: pgbouncer for the pooler tests; Chromium's headless shell for the browser tests
-# and the whole browser for what the shell lacks (tests/browsers.py says which).
-TEST_PACKAGES = {
-    "pgbouncer": Path("/usr/sbin/pgbouncer"),
-    "chromium-headless-shell": Path("/usr/bin/chromium-headless-shell"),
-    "chromium": Path("/usr/bin/chromium"),
-}
-KOREAN_FONT = "fonts-nanum"  # for the browser tests' Korean pages
 # The installer of the pins: the same packages as pip in a fifth of the time (a new .venv here:
 # 8.7 s against 40.5 s, 15 CPU-s against 40, the bytecode written on both cores). pip itself
 # installs it, and installs the pins where uv cannot reach the index (pip's own configuration,
@@ -108,25 +99,24 @@ def ensure_virtualenv(command):
     """Create `.venv` and install the pinned requirements when they changed.
 
     `run` needs the app and its local servers only; the tests add their tools, and
-    LocalStack's virtualenv and the tests' Debian packages are installed at the same time (pip
-    and apt wait on the network and the disk as much as on a core).
+    LocalStack's virtualenv is installed at the same time (pip waits on the network and the
+    disk as much as on a core). The tests' Debian packages install in the background, while
+    the first tests run (devenv/debian.py).
     """
     if sys.version_info < (3, 11):  # noqa: UP036  (this check runs before the venv exists)
         sys.exit(f"memo: Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     beside = threading.Thread(target=ensure_localstack, kwargs={"quiet": True})
-    debian = threading.Thread(target=install_test_packages)
     if command == "test":
+        start_test_packages()
         beside.start()
-        debian.start()
     if command == "run":
         message = "Installing the app's pinned requirements (seconds the first time)"
         installed = install_pinned(VENV, LOCAL_REQUIREMENTS, message, covered_by=DEV_REQUIREMENTS)
     else:
         message = "Installing pinned requirements and test tools (about 10 s the first time)"
         installed = install_pinned(VENV, DEV_REQUIREMENTS, message)
-    for thread in (beside, debian):
-        if thread.is_alive():
-            thread.join()
+    if beside.is_alive():
+        beside.join()
     if installed:
         sys.exit("memo: pip could not install the pinned requirements (see above)")
     put_project_on_path(VENV)
@@ -162,49 +152,10 @@ def ensure_localstack(quiet=False):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 
-def apt_install(packages):
-    """Install Debian packages when we may (root, apt-get); return whether it succeeded."""
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return False
-    environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
-    if subprocess.call(apt, env=environ, stdout=subprocess.DEVNULL) == 0:
-        return True
-    subprocess.call(["apt-get", "update", "-qq"], env=environ)  # a fresh machine's lists
-    return subprocess.call(apt, env=environ, stdout=subprocess.DEVNULL) == 0
-
-
-def missing_packages():
-    """Return the Debian packages the tests use that are not installed."""
-    missing = [name for name, path in TEST_PACKAGES.items() if not path.exists()]
-    fonts = ["fc-list", ":lang=ko"]
-    korean = shutil.which("fc-list") and subprocess.run(fonts, capture_output=True, text=True)
-    return missing if korean and korean.stdout.strip() else [*missing, KOREAN_FONT]
-
-
-def install_test_packages():
-    """Install, in one apt-get, the Debian packages the tests use that are missing."""
-    missing = missing_packages()
-    if missing:
-        say(f"Installing {', '.join(missing)} for the pooler and browser tests (apt-get)")
-        apt_install(missing)
-
-
-def check_test_packages():
-    """Say which tests will skip for want of a Debian package. Without Chromium the browser
-    tests skip, saying so; in CI (`CI` set) that would hide 43 tests, so the run stops
-    here instead, saying why."""
-    missing = missing_packages()
-    if "pgbouncer" in missing:
-        say("pgbouncer is missing and could not be installed: its tests will be skipped")
-    if KOREAN_FONT in missing:
-        say("Could not install fonts-nanum: Korean screenshots will show empty boxes")
-    browsers = " ".join(name for name in missing if name.startswith("chromium"))
-    if browsers:
-        why = f"{browsers}: missing and could not be installed (needs root and apt-get)"
-        if os.environ.get("CI"):
-            sys.exit(f"memo: {why}; CI runs every browser test: apt-get install {browsers}")
-        say(f"{why}: the browser tests will be skipped")
+def start_test_packages():
+    """Start installing the Debian packages the tests use that are missing (apt-get, as root;
+    devenv/debian.py), unless an install is under way already."""
+    subprocess.call([sys.executable, str(ROOT / "devenv" / "debian.py")])
 
 
 def run(args):
@@ -217,8 +168,7 @@ def run(args):
 def test(args):
     """Lint, then run the whole test suite against real services."""
     bin_dir = VENV / "bin"
-    install_test_packages()  # done beside pip already, unless the venv was there
-    check_test_packages()
+    start_test_packages()  # started beside pip already, unless the venv was there
     say("Linting (ruff check, ruff format --check)")
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     lint |= subprocess.call([str(bin_dir / "ruff"), "format", "--check", "."], cwd=ROOT)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app, migrating
 from app.extensions import db
+from devenv.debian import wait_for_install
 from devenv.liveserver import LOCAL_MAIL_SETTINGS, LiveServer, release_phase
 from devenv.mailserver import MailServer
 from devenv.pooler import PgBouncer, pgbouncer_program
@@ -245,8 +246,10 @@ def settled(served, postgres):
 def pgbouncer(postgres):
     """Return a function that starts PgBouncer (transaction mode) before a database of the suite.
 
-    Debian's `pgbouncer`: ./scripts/test installs it as root; elsewhere these tests skip.
+    Debian's `pgbouncer`: ./scripts/test installs it as root (waited for here, as it may be
+    installing it while the first tests run); elsewhere these tests skip.
     """
+    wait_for_install()
     if pgbouncer_program() is None:
         pytest.skip("pgbouncer is not installed (./scripts/test installs it when run as root)")
     started = []

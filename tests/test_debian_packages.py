@@ -1,0 +1,38 @@
+"""The tests' Debian packages install while the first tests run (devenv/debian.py): a test
+that needs one waits for the install to end, and the install's own programs never hold the
+lock it waits on."""
+
+import os
+import time
+
+from devenv import debian
+
+FAKE_APT_GET = """#!/bin/sh
+# Records the files it holds open, takes a second, and succeeds.
+ls -l /proc/$$/fd > "{record}"
+sleep 1
+"""
+
+
+def test_a_test_waits_for_the_install_under_way_and_apt_get_holds_no_lock(tmp_path, monkeypatch):
+    monkeypatch.setattr(debian, "LOCK", tmp_path / "debian-packages.lock")
+    monkeypatch.setattr(debian, "LOG", tmp_path / "debian-packages.log")
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    record = tmp_path / "apt-get-fds.txt"
+    apt_get = programs / "apt-get"
+    apt_get.write_text(FAKE_APT_GET.format(record=record))
+    apt_get.chmod(0o755)
+    environ = {**os.environ, "PATH": f"{programs}{os.pathsep}{os.environ['PATH']}"}
+
+    started = time.monotonic()
+    installing = debian.install_holding_the_lock(["pgbouncer"], environ)
+    assert debian.install_holding_the_lock(["pgbouncer"], environ) is None  # one at a time
+    debian.wait_for_install()
+    waited = time.monotonic() - started
+
+    assert installing.poll() == 0  # it had ended when the wait did
+    assert waited >= 1
+    assert str(debian.LOCK) not in record.read_text()  # apt-get (and dpkg) never held it
+    debian.wait_for_install()  # nothing under way: at once
+    assert time.monotonic() - started - waited < 0.5
