@@ -207,12 +207,15 @@ def test_the_web_loads_what_few_pages_need_only_when_one_is_asked_for(web_module
     an authenticator app's Fernet keys (cryptography, 7.6 MB) and QR code (segno, 1.1 MB),
     and word counts' stop words (2 MB) are imported where they are used, and the store's
     client no longer pulls pyOpenSSL and cryptography in (9.9 MB; app/storage.py): a web
-    worker that never served those pages stays that much smaller (docs/performance.md)."""
+    worker that never served those pages stays that much smaller (docs/performance.md). And
+    email-validator, whose patterns cost every process about 30 ms of CPU at its start, waits
+    for the first form that takes an address (app/validators.py)."""
     assert (
         "app.features.second_step.ceremonies" in web_modules
         and "app.features.second_step.totp" in web_modules
     )
     rare = ("webauthn", "cryptography", "OpenSSL", "cbor2", "pyasn1", "segno", "stopwordsiso")
+    rare += ("email_validator",)
     assert loaded_of(web_modules, rare) == []
 
 
