@@ -8,9 +8,10 @@ import time
 from devenv import debian
 
 FAKE_APT_GET = """#!/bin/sh
-# Records the files it holds open, takes a second, and succeeds.
+# Records the files it holds open, takes a second, says it is done, and succeeds.
 ls -l /proc/$$/fd > "{record}"
 sleep 1
+echo installed >> "{record}"
 """
 
 
@@ -31,8 +32,9 @@ def test_a_test_waits_for_the_install_under_way_and_apt_get_holds_no_lock(tmp_pa
     debian.wait_for_install()
     waited = time.monotonic() - started
 
-    assert installing.poll() == 0  # it had ended when the wait did
+    assert record.read_text().endswith("installed\n")  # the wait ended after the install
     assert waited >= 1
+    assert installing.wait(timeout=10) == 0
     assert str(debian.LOCK) not in record.read_text()  # apt-get (and dpkg) never held it
     debian.wait_for_install()  # nothing under way: at once
     assert time.monotonic() - started - waited < 0.5
