@@ -16,12 +16,17 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".dev").resolve()
-LOCK = STATE / "debian-packages.lock"
+# One lock for the machine, as dpkg has: a second checkout's tests wait for the first's install.
+LOCK = Path("/run/lock" if os.path.isdir("/run/lock") else STATE) / "memo-debian-packages.lock"
 LOG = STATE / "debian-packages.log"
+# A test waits this long at most for an install (apt-get stuck on the network, say), then
+# goes on without the package, saying so.
+WAIT_SECONDS = 900
 PACKAGES = {  # each by a file it installs
     "pgbouncer": Path("/usr/sbin/pgbouncer"),
     "chromium-headless-shell": Path("/usr/bin/chromium-headless-shell"),
@@ -67,26 +72,45 @@ def install_holding_the_lock(packages, environ=None):
     # installs: it is released when that process ends (apt-get and dpkg do not inherit it).
     command = [sys.executable, __file__, "--hold", str(lock), *packages]
     try:
+        # A session of its own: Ctrl-C in the terminal stops the tests, not dpkg halfway through.
         with LOG.open("w") as log:
             return subprocess.Popen(
-                command, pass_fds=(lock,), stdout=log, stderr=log, cwd=ROOT, env=environ
+                command,
+                pass_fds=(lock,),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=ROOT,
+                env=environ,
+                start_new_session=True,
             )
     finally:
         os.close(lock)
 
 
-def wait_for_install():
-    """Wait until an install started by `start_install` has ended (at once if none is)."""
+def wait_for_install(seconds=WAIT_SECONDS):
+    """Wait until an install started by `start_install` has ended (at once if none is);
+    return False if it is still under way after `seconds`."""
     if not LOCK.exists():
-        return
+        return True
+    deadline = time.monotonic() + seconds
     with LOCK.open() as lock:
-        fcntl.flock(lock, fcntl.LOCK_SH)  # given back when the file closes
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)  # given back as it closes
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.2)
 
 
 def install(packages):
     """Install `packages` with apt-get (after refreshing a new machine's lists if needed)."""
     environ = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    # A machine just booted may be running its own apt: wait for its lock, not fail.
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=120", "install", "-y", "-qq"]
+    apt += ["--no-install-recommends", *packages]
     if subprocess.call(apt, env=environ, stdout=subprocess.DEVNULL) == 0:
         return 0
     subprocess.call(["apt-get", "update", "-qq"], env=environ)

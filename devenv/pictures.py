@@ -60,7 +60,7 @@ def bomb_png(side=20_000):
     """
     row = b"\0" * (1 + (side + 7) // 8)  # filter byte, then 1-bit pixels
     compressor = zlib.compressobj(9)
-    rows = [row * min(500, side - start) for start in range(0, side, 500)]
+    rows = (row * min(500, side - start) for start in range(0, side, 500))
     pixels = b"".join(compressor.compress(part) for part in rows) + compressor.flush()
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)  # 1-bit greyscale
     return (

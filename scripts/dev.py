@@ -168,7 +168,9 @@ def run(args):
 def test(args):
     """Lint, then run the whole test suite against real services."""
     bin_dir = VENV / "bin"
-    start_test_packages()  # started beside pip already, unless the venv was there
+    # Under way since the set-up already (nothing to do then), unless this runs on the
+    # virtualenv's own Python or the set-up's install failed at once (then tried again).
+    start_test_packages()
     say("Linting (ruff check, ruff format --check)")
     lint = subprocess.call([str(bin_dir / "ruff"), "check", "."], cwd=ROOT)
     lint |= subprocess.call([str(bin_dir / "ruff"), "format", "--check", "."], cwd=ROOT)

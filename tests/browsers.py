@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devenv.debian import wait_for_install
+from devenv.debian import LOG, wait_for_install
 from devenv.liveserver import ROOT
 from devenv.visitors import PASSWORD
 
@@ -33,10 +33,11 @@ CHROMIUM_FLAGS = [
 def found(browser):
     """Return Debian's Chromium at `browser`, or skip saying it is missing (fail in CI).
     ./scripts/test may be installing it while the first tests run: this waits for that."""
-    wait_for_install()
+    installed = wait_for_install()
     if not browser.exists():
         missing = pytest.fail if os.environ.get("CI") else pytest.skip
-        missing(f"browser tests skipped: chromium not found at {browser}")
+        why = "" if installed else f" (still being installed: {LOG})"
+        missing(f"browser tests skipped: chromium not found at {browser}{why}")
     return str(browser)
 
 

@@ -249,7 +249,7 @@ def pgbouncer(postgres):
     Debian's `pgbouncer`: ./scripts/test installs it as root (waited for here, as it may be
     installing it while the first tests run); elsewhere these tests skip.
     """
-    wait_for_install()
+    wait_for_install()  # then, if it is still missing, a skip
     if pgbouncer_program() is None:
         pytest.skip("pgbouncer is not installed (./scripts/test installs it when run as root)")
     started = []

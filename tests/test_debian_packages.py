@@ -28,13 +28,16 @@ def test_a_test_waits_for_the_install_under_way_and_apt_get_holds_no_lock(tmp_pa
 
     started = time.monotonic()
     installing = debian.install_holding_the_lock(["pgbouncer"], environ)
+    assert os.getsid(installing.pid) != os.getsid(0)  # Ctrl-C here does not reach dpkg
     assert debian.install_holding_the_lock(["pgbouncer"], environ) is None  # one at a time
-    debian.wait_for_install()
+    assert not debian.wait_for_install(seconds=0.2)  # a stuck install is waited for so long
+    assert debian.wait_for_install()
     waited = time.monotonic() - started
 
     assert record.read_text().endswith("installed\n")  # the wait ended after the install
     assert waited >= 1
     assert installing.wait(timeout=10) == 0
     assert str(debian.LOCK) not in record.read_text()  # apt-get (and dpkg) never held it
-    debian.wait_for_install()  # nothing under way: at once
-    assert time.monotonic() - started - waited < 0.5
+    again = time.monotonic()
+    assert debian.wait_for_install()  # nothing under way: at once
+    assert time.monotonic() - again < 0.5
