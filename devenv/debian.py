@@ -61,7 +61,8 @@ def start_install():
 def install_holding_the_lock(packages, environ=None):
     """Start the process that installs `packages`, holding `LOCK` until it ends; return it,
     or None when another install holds the lock already."""
-    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    for folder in {LOCK.parent, LOG.parent}:  # a fresh clone has no .dev yet
+        folder.mkdir(parents=True, exist_ok=True)
     lock = os.open(LOCK, os.O_CREAT | os.O_RDWR, 0o644)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

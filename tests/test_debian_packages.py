@@ -17,7 +17,7 @@ echo installed >> "{record}"
 
 def test_a_test_waits_for_the_install_under_way_and_apt_get_holds_no_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(debian, "LOCK", tmp_path / "debian-packages.lock")
-    monkeypatch.setattr(debian, "LOG", tmp_path / "debian-packages.log")
+    monkeypatch.setattr(debian, "LOG", tmp_path / "new-clone" / ".dev" / "debian-packages.log")
     programs = tmp_path / "bin"
     programs.mkdir()
     record = tmp_path / "apt-get-fds.txt"
