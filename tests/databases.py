@@ -254,7 +254,7 @@ MOVED_SEQUENCES = (
 )
 # The same sequences started again at 1, by the server in one statement.
 RESTART_MOVED_SEQUENCES = (
-    "DO $$ DECLARE moved record; BEGIN FOR moved IN {moved} LOOP"
+    f"DO $$ DECLARE moved record; BEGIN FOR moved IN {MOVED_SEQUENCES} LOOP"
     " EXECUTE 'ALTER SEQUENCE ' || moved.quote_ident || ' RESTART'; END LOOP; END $$"
 )
 
@@ -292,10 +292,8 @@ def empty_tables(app):
                 emptied = [f"TRUNCATE {tables} RESTART IDENTITY CASCADE"]
             else:  # a table before the tables it references
                 emptied = [f'DELETE FROM "{name}"' for name in reversed(names) if name in used]
-            listed = "ARRAY[" + ", ".join(f"'{name}'" for name in names) + "]"
-            moved = MOVED_SEQUENCES % {"tables": listed}
-            statements = [*emptied, RESTART_MOVED_SEQUENCES.format(moved=moved)]
-            connection.exec_driver_sql("; ".join(statements))
+            statements = "; ".join([*emptied, RESTART_MOVED_SEQUENCES])
+            connection.exec_driver_sql(statements, {"tables": names})
 
 
 def run_sql(app, statement, **params):
