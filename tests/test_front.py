@@ -199,8 +199,11 @@ def test_abandoned_downloads_of_the_largest_responses_free_threads_and_connectio
         for number, path in enumerate(paths)
     ]
     try:
+        # The first may wait behind the app's work on the 16 answers (1.3 s once, on a loaded
+        # 2-core machine): under 5 s, where a thread a reader held would stay held for 30 s.
+        first = healthz_seconds(server)
         waits = [healthz_seconds(server) for _ in range(10)]
-        assert max(waits) < 1, waits
+        assert first < 5 and max(waits) < 1, (first, waits)
         wait_for(lambda: idle_in_transaction(postgres) == 0, timeout=30, message="no idle tx")
         answers = []
         readers = [
