@@ -133,10 +133,12 @@ def push_to_page(context, page, payload, seconds=30):
     the notifications it then shows. DevTools reports registrations and versions as events,
     which may come after `navigator.serviceWorker.ready` has resolved on a busy machine.
 
-    A push Chromium drops on its way in is delivered again, as a push service retries one
-    that was not acknowledged: once in a full run on a loaded machine, one delivery showed
-    nothing for 10 s while the same test alone shows it at once. The notification's tag
-    makes a second delivery replace the first, so one is still all a page may show."""
+    DevTools answers a delivery before the event reaches the worker and drops what fails on
+    the way (its callback ignores the outcome): once in a full run on a loaded machine, one
+    delivery showed nothing for 10 s while the same test alone shows it at once. So a push
+    that shows nothing within 5 s is delivered again; the notification's tag makes a second
+    delivery replace the first, so one is still all a page may show, and a worker that
+    shows nothing still fails the test."""
     context.grant_permissions(["notifications"])
     devtools = context.new_cdp_session(page)
     registrations, statuses = [], {}
