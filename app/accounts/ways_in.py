@@ -3,8 +3,9 @@
 docs/mail.md, "The one rule". A recovery from the owner's address (a reset, or an undo link
 she may use) and turning the first second step on walk WAYS_IN; nothing else keeps a list of
 credentials. Each entry names the model that holds the way in, the proof that made it, and
-what each walk does to it. A model with a secret, a credential or a link that is not here
-fails tests/test_ways_in.py.
+what each walk does to it. Every model with a foreign key to the account is in WAYS_IN or
+in NOT_WAYS_IN with why, and every route a link opens without a session is in LINKS:
+tests/test_ways_in.py fails on one that is in neither.
 """
 
 from collections.abc import Callable
@@ -57,17 +58,19 @@ class Ended:
         }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Recovery:
-    """One recovery's facts: the account, the address it was done from, and the span of time
-    in which a chain of second steps begun by the password alone may be someone else's
-    (since, until]: those chains go."""
+    """One recovery's facts: the account, the mailed link it was done with (a reset or an
+    undo link) and its address, the span of time in which a chain of second steps begun by
+    the password alone may be someone else's (since, until]: those chains go; and what the
+    walk ended: `ended` for the mail, `dropped` the addresses that lost their standing."""
 
     user: User
-    actor: str
+    link: MailToken
     since: object  # datetime
     until: object  # datetime
     ended: Ended
+    dropped: list = field(default_factory=list)
 
     def may_be_anothers(self, chain_started_at):
         """Return whether a second step of the chain begun at `chain_started_at` goes."""
@@ -153,8 +156,12 @@ def drop_unneeded_codes(recovery):
 
 
 def delete_outranked_links(recovery):
-    """Mailed links: MailToken.delete_outranked runs first, in take_back (it returns who lost
-    standing); the bound ones left are void anyway (the password changed)."""
+    """Delete every mailed link the acting address outranks, and the standing of the
+    addresses below it (told once more, without an undo link); the bound ones left are
+    void anyway (the password changes)."""
+    recovery.dropped = MailToken.delete_outranked(
+        recovery.user, recovery.link.email, keep=recovery.link
+    )
 
 
 def pause_share_links(recovery):
@@ -298,6 +305,14 @@ WAYS_IN = (
         ended_by="an act from an address that outranks it; any change of the account's sign-in",
     ),
     WayIn(
+        AddressHold,
+        "the account's first address, or a move's confirmation: standing to undo, kept 7 "
+        "days after the account leaves it",
+        on_recovery=lambda recovery: None,  # with the links: delete_outranked_links
+        on_first_second_step=None,
+        ended_by="a recovery from an address that outranks it; 7 days after it was left",
+    ),
+    WayIn(
         NoteShare,
         "a session (made_with_second_step says whether it had passed one)",
         on_recovery=pause_share_links,
@@ -316,15 +331,52 @@ WAYS_IN = (
 )
 
 
-def recover(user, actor, undone_at=None):
-    """Walk WAYS_IN for a recovery of `user` from address `actor` (undoing an act of
-    `undone_at`, for an undo link); return what it ended."""
-    ended = Ended()
-    recovery = Recovery(user, actor, *danger_window(user, actor, undone_at), ended)
+# What belongs to an account but lets nobody in, and why: with WAYS_IN, every model with a
+# foreign key to the account is one or the other (tests/test_ways_in.py).
+NOT_WAYS_IN = {
+    "Note": "the account's own notes, reached only through a way in",
+    "NoteEvent": "a record of a note's change, for the change feed",
+    "NoteTombstone": "a record of a note deleted for good, for the change feed",
+    "ChangeCounter": "the account's count of changes, for the change feed",
+    "IdempotencyKey": "the answer to a save, replayed only to the same account's way in",
+    "Attachment": "a file of a note; its links are short-lived and made for a way in",
+    "Reminder": "a note's reminder",
+    "ReminderOccurrence": "a reminder's firing; its mailed link is in LINKS",
+    "WordCount": "a word count the account asked for",
+    "AccountExport": "an export, downloaded only through a session's short-lived link",
+    "AccountImport": "an import the account uploaded",
+    "PhotoUpload": "a profile photo on its way to the store",
+}
+
+# Every route a link opens without a session (a secret in its path), and what ends it: the
+# authorization matrix (tests/routematrix.py) names which routes those are, and
+# tests/test_ways_in.py fails on one that is not here.
+LINKS = {
+    "/auth/verify/<token>": "MailToken: bound to the password and address, ended by any "
+    "change of them, by a recovery from an address that outranks its own, and when used",
+    "/auth/reset/<token>": "MailToken: as a verification link",
+    "/auth/secure/<token>": "MailToken: as a verification link; only while its address "
+    "ranks as high as the current one",
+    "/auth/remove/<token>": "MailToken: void once the address is confirmed",
+    "/reminders/act/<token>": "signed with the account's proofs stamp "
+    "(app/features/reminders/links.py): ended by every recovery and every change of the "
+    "second steps (User.proofs_changed_at), and after REMINDER_LINK_DAYS",
+    "/s/<token>": "NoteShare: paused by a recovery (and by the first second step) unless "
+    "made through a second step the account keeps",
+}
+
+
+def recover(user, link):
+    """Walk WAYS_IN for a recovery of `user` with the mailed `link` (a reset, or an undo link,
+    which answers the act its notice announced, mailed as it was done); return the Recovery,
+    with what it ended."""
+    undone_at = link.created_at if link.purpose == "secure" else None
+    window = danger_window(user, link.email, undone_at)
+    recovery = Recovery(user, link, *window, Ended())
     for way in WAYS_IN:
         way.on_recovery(recovery)
     user.proofs_changed()
-    return ended
+    return recovery
 
 
 def first_second_step_on(user):

@@ -93,12 +93,9 @@ def take_back(user, row, new_password):
     user.set_password(new_password)
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
-    dropped = MailToken.delete_outranked(user, row.email, keep=row)
-    # An undo link answers the act its notice announced, mailed as it was done.
-    undone_at = row.created_at if row.purpose == "secure" else None
-    ended = ways_in.recover(user, row.email, undone_at)
+    recovery = ways_in.recover(user, row)
     throttle.clear_failures(user.email)
-    return dropped, ended
+    return recovery.dropped, recovery.ended
 
 
 def say_what_ended(ended):
