@@ -25,7 +25,10 @@ class ProofRules(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.added = {}  # each second step on the account ("app", a person's key): when
+        # Each second step on the account ("app", a person's key): when the password alone
+        # began its chain of proofs (app/models/two_step.py, chain_start).
+        self.added = {}
+        self.arrived = {}  # an address a move brought: whether that move needed a second step
         self.asked_under = {}  # a move's address: the second steps when it was asked
         self.intruders_links = []  # the share links the intruder made
 
@@ -42,19 +45,32 @@ class ProofRules(RuleBasedStateMachine):
         assert self.asked_under.get(target) == self.second_steps(), (
             f"the {person.name}'s move asked under other second steps completed"
         )
+        self.arrived[target] = bool(self.added)
 
     def second_step_added(self, what):
-        self.added[what] = next(self.clock)
+        """Record a second step added: the first begins a chain of its own (the password
+        alone made it); any other joins the chain of the one its adder passed (her passkey
+        where it is on, else the owner's phone)."""
+        adder = "owner" if what == "app" else what
+        passed = self.added.get(adder if adder in self.keys_on - {what} else "app")
+        others = {key: chain for key, chain in self.added.items() if key != what}
+        self.added[what] = passed if others and passed is not None else next(self.clock)
 
     def recovered_from(self, address):
-        """The model of a recovery from `address`: the second steps added since the account
-        came to it go, unless one added before is left (then every later one went through
-        it)."""
+        """The model of a recovery from `address`: the chains the password alone began since
+        the account came to it go (no time passes here: the undo window never ends), but
+        none when it is the current address and came by a move that needed no second step."""
         since = self.since.get(address, -1)
-        if not any(when < since for when in self.added.values()):
+        if address == self.current and self.arrived.get(address) is False:
+            return
+        if address != self.current:
+            self.arrived[address] = None  # an undo takes the account back there
+        gone = {what for what, chain in self.added.items() if chain > since}
+        if "app" in gone:
             self.app_on, self.owner.phone = False, None
-            self.keys_on.clear()
-            self.added.clear()
+        self.keys_on -= gone
+        for what in gone:
+            del self.added[what]
 
     # --- rules -------------------------------------------------------------------------------
 

@@ -4,8 +4,11 @@ of their own from a session, and signs in with it; the intruder, who knows the p
 tries to sign in, to reset and sign in, to turn the app off, and to have the second step
 turned off as lost. While a second step of the
 owner's is on, the intruder's password never signs in; a recovery (a reset or an undo link)
-removes an app and passkeys added within its 7 days when none older is left."""
+removes the app, passkeys and codes whose chain of proofs the password alone began within
+its window (recovery_proofs.py's model), and an app set up through an old passkey survives
+that passkey's removal."""
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
@@ -13,8 +16,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Passkey, TotpCredential, User
 from devenv.visitors import Browser
-from tests.passkeying import SoftPasskey, add_passkey, sign_in_with
+from tests.passkeying import PASSKEY_ID, SoftPasskey, add_passkey, sign_in_with
 from tests.phones import RECOVERY_CODE, enter_code, try_to_turn_on
+from tests.signing_in import settle_second_steps
 
 
 class TwoStepRules(RuleBasedStateMachine):
@@ -153,6 +157,41 @@ class TwoStepRules(RuleBasedStateMachine):
         if worked:
             self.succeeded(person, "a passkey sign-in")
             person.browser = browser
+
+    @precondition(lambda self: not self.deleted and self.keys_on == {"owner"} and not self.app_on)
+    @rule()
+    def owner_replaces_her_phone_then_her_mailbox_is_read(self):
+        """Issue #78's order: her passkey weeks old, the owner sets her new phone's app up
+        through it and removes the passkey; then whoever keeps copies of her mail resets the
+        password. The app was made through a second step: the reset leaves it, and it asks."""
+        if self.current != self.a:
+            return
+        settle_second_steps(self.app)
+        self.added = dict.fromkeys(self.added, -1)  # older than anything since
+        browser = Browser(self.app.test_client())
+        sign_in_with(browser, self.owner.passkey)
+        (password,) = self.owner.passwords
+        phone, codes = try_to_turn_on(browser, password)
+        assert phone is not None, "the owner's app, set up through her passkey"
+        self.owner.phone, self.owner.recovery_codes, self.app_on = phone, codes, True
+        self.second_step_added("app")
+        self.told_everyone("the app turned on")
+        passkey_id = PASSKEY_ID.search(browser.get("/mypage/security").get_data(as_text=True))[1]
+        assert browser.post(f"/mypage/passkeys/{passkey_id}/delete").status_code == 302
+        self.keys_on.discard("owner")
+        self.added.pop("owner")
+        self.owner.browser = browser
+        self.told_everyone("a passkey removed")
+        self.ask_reset()
+        self.keeper_copies_the_mail_of_a()
+        reset = [link for link in self.keeper.copies if "/auth/reset/" in link][-1]
+        assert self.set_password(self.keeper, reset), "the mailbox resets the password"
+        self.act_from(self.current)
+        self.told_everyone("a reset")
+        assert self.app_on, "the model keeps the app: its chain is the old passkey's"
+        event("the owner replaced her phone, then her mailbox reset the password")
+        for stolen in self.keeper.passwords:
+            assert self.signs_in(self.keeper, stolen) is None, "the mailbox alone signed in"
 
     @precondition(lambda self: not self.deleted)
     @rule()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from app.extensions import db
-from app.models import Passkey, TotpCredential, utcnow
+from app.models import Passkey, RecoveryCode, TotpCredential, utcnow
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import ANN, NEW_PASSWORD, ask_reset, link_in, reset_link, set_new_password
 
@@ -44,8 +44,9 @@ def settle_second_steps(app, days=30):
     the owner's own to a recovery (docs/mail.md, "The one rule")."""
     with app.app_context():
         then = utcnow() - timedelta(days=days)
-        db.session.execute(update(TotpCredential).values(enabled_at=then))
-        db.session.execute(update(Passkey).values(created_at=then))
+        db.session.execute(update(TotpCredential).values(enabled_at=then, chain_started_at=then))
+        db.session.execute(update(Passkey).values(created_at=then, chain_started_at=then))
+        db.session.execute(update(RecoveryCode).values(created_at=then, chain_started_at=then))
         db.session.commit()
 
 

@@ -39,17 +39,21 @@ def test_a_kept_reset_link_cannot_remove_the_owners_new_passkey(app, verified, m
     assert passkeys_of(app) == 1
 
 
-def test_a_share_link_made_with_the_password_alone_is_paused_by_a_later_recovery(
+def test_a_share_link_made_with_the_password_alone_is_paused_by_the_first_second_step(
     app, verified, mail_server
 ):
     note = note_id_of(verified.create_note("Plan", "secret plans"))
     intruder, _ = signing_in.password_step(app)
     intruder.get(f"/notes/{note}")
     link = make_link(intruder, note)
-    turn_on(verified)  # the owner's first second step keeps share links (read-only, hers)
     assert signing_in.new_browser(app).get(link).status_code == 200
-    signing_in.owner_resets(app, mail_server)
+    turn_on(verified)  # whoever else had the password may have made it: paused, to keep
     assert signing_in.new_browser(app).get(link).status_code == 404
+    deliver(app)
+    on = [m for m in mail_server.to(ANN) if m["Subject"].startswith("Two-step sign-in is on")]
+    assert "1 share link is paused" in text_of(on[-1]), "the notice says so"
+    signing_in.owner_resets(app, mail_server)
+    assert signing_in.new_browser(app).get(link).status_code == 404, "a recovery keeps it so"
 
 
 def test_a_share_link_made_through_a_surviving_second_step_is_kept(app, verified, mail_server):

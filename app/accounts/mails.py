@@ -23,6 +23,9 @@ from app.i18n.formats import DATE_TIME_PATTERNS
 from app.i18n.languages import LANGUAGES
 from app.models import AccessToken, AddressHold, LoginSession, MailToken, User, comparison_key
 
+# notice()'s `undo` for a notice of a second step added (or codes made).
+SECOND_STEP_ADDED = "second step added"
+
 
 def hours(lifetime):
     """Return a lifetime in whole hours, as a mail states it."""
@@ -81,8 +84,13 @@ def notice(user, subject, template, to=None, undo=True, actor=None, farewell=Fal
 
     With `undo`, it carries a "this was not me" link (auth.routes.secure) when that address
     may undo (AddressHold.may_undo) and `actor`, the address the act was done from, is
-    another: the others say how to choose a new password instead.
+    another: the others say how to choose a new password instead. `undo` is "not to a
+    password-only arrival" for a second step added: an address that came by a move needing
+    no second step may be an intruder's, and an undo would hand them the account past the
+    second step the owner just turned on (AddressHold.came_by_password_alone).
     """
+    if undo == SECOND_STEP_ADDED:
+        undo = not AddressHold.came_by_password_alone(user, to or user.email)
     to = to or user.email
     key = comparison_key(to)
     if key == comparison_key(user.email) and not user.email_verified:
@@ -199,16 +207,17 @@ def token_made(user, token_id=None, to=None, actor=None, farewell=False):
     return notice(user, subject, "token_made", to=to, actor=actor, farewell=farewell, **context)
 
 
-def dated_notice(user, subject, template, to, actor, at, **context):
+def dated_notice(user, subject, template, to, actor, at, undo=True, **context):
     """Return notice `template` saying when the act was (`at`, ISO 8601), in the account's
     zone and language."""
     when = local_time(user, datetime.fromisoformat(at))
-    return notice(user, subject, template, to=to, actor=actor, when=when, **context)
+    return notice(user, subject, template, to=to, undo=undo, actor=actor, when=when, **context)
 
 
 def two_step_on(user, to=None, actor=None, at=None, ended=None):
     subject = gettext("Two-step sign-in is on for your Memo account")
-    return dated_notice(user, subject, "two_step_on", to, actor, at, ended=ended)
+    undo = SECOND_STEP_ADDED
+    return dated_notice(user, subject, "two_step_on", to, actor, at, undo, ended=ended)
 
 
 def two_step_off(user, to=None, actor=None, at=None, passkeys_left=False):
@@ -223,7 +232,8 @@ def passkey_added(user, to=None, actor=None, name="", at=None, ended=None):
     subject = gettext("A passkey was added to your Memo account")
     link = mail.link("two_step.security")
     context = {"name": name, "security_link": link, "ended": ended}
-    return dated_notice(user, subject, "passkey_added", to, actor, at, **context)
+    undo = SECOND_STEP_ADDED
+    return dated_notice(user, subject, "passkey_added", to, actor, at, undo, **context)
 
 
 def passkey_removed(user, to=None, actor=None, name="", at=None):
@@ -260,7 +270,8 @@ def reading_changed(user, to=None, actor=None, at=None):
 
 def recovery_codes_made(user, to=None, actor=None, at=None):
     subject = gettext("New recovery codes were made for your Memo account")
-    return dated_notice(user, subject, "recovery_codes_made", to, actor, at)
+    undo = SECOND_STEP_ADDED
+    return dated_notice(user, subject, "recovery_codes_made", to, actor, at, undo)
 
 
 def account_deleted(user, address, nickname):

@@ -3,8 +3,9 @@
 docs/mail.md, "The one rule". A recovery from the owner's address (a reset, or an undo link
 she may use) and turning the first second step on walk WAYS_IN; nothing else keeps a list of
 credentials. Each entry names the model that holds the way in, the proof that made it, and
-what each walk does to it. A model with a secret, a credential or a link that is not here
-fails tests/test_ways_in.py.
+what each walk does to it. Every model with a foreign key to the account is in WAYS_IN or
+in NOT_WAYS_IN with why, and every route a link opens without a session is in LINKS:
+tests/test_ways_in.py fails on one that is in neither.
 """
 
 from collections.abc import Callable
@@ -57,15 +58,23 @@ class Ended:
         }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Recovery:
-    """One recovery's facts: the account, the address it was done from, and since when the
-    ways in may be someone else's (second steps added later, with none older, go)."""
+    """One recovery's facts: the account, the mailed link it was done with (a reset or an
+    undo link) and its address, the span of time in which a chain of second steps begun by
+    the password alone may be someone else's (since, until]: those chains go; and what the
+    walk ended: `ended` for the mail, `dropped` the addresses that lost their standing."""
 
     user: User
-    actor: str
+    link: MailToken
     since: object  # datetime
+    until: object  # datetime
     ended: Ended
+    dropped: list = field(default_factory=list)
+
+    def may_be_anothers(self, chain_started_at):
+        """Return whether a second step of the chain begun at `chain_started_at` goes."""
+        return chain_started_at is not None and self.since < chain_started_at <= self.until
 
 
 @dataclass(frozen=True)
@@ -80,25 +89,26 @@ class WayIn:
     second_step: bool = False  # dropped whole when the owner who lost them all has waited
 
 
-def untrusted_since(user, actor):
-    """Return since when a second step may be someone else's, for a recovery from `actor`:
-    the undo window's start, or later, when the account came to `actor` since then."""
-    window_start = utcnow() - AddressHold.undo_window()
+def danger_window(user, actor, undone_at=None):
+    """Return (since, until): when the chains of second steps a recovery from `actor`
+    removes may have begun.
+
+    Since the undo window's start, or 7 days before the act an undo link undoes
+    (`undone_at`: an intruder's second step may be older than the window at the undo), or,
+    when later, since the account came to `actor`. Until now, unless `actor` came to the
+    account within the window by a move that needed no second step: it may be an intruder's
+    address, and the second steps turned on after it came are not its to remove.
+    """
+    now = utcnow()
+    window = AddressHold.undo_window()
+    since = now - window
+    if undone_at is not None:
+        since = min(since, undone_at - window)
     held = {comparison_key(email): since for email, since, _ in AddressHold.standing(user)}
-    return max(window_start, held.get(comparison_key(actor), window_start))
-
-
-def new_second_steps(user_id, since):
-    """Return (the passkeys, the app) added after `since` when no second step older than that
-    remains: those were not made with a proof the owner held (the first second step asks for
-    the password alone). With an older one left, every later one was added through it."""
-    passkeys = Passkey.of(user_id)
-    app = TotpCredential.of(user_id)
-    older = [p for p in passkeys if p.created_at <= since]
-    if older or (app is not None and app.enabled_at <= since):
-        return [], None
-    newer = [p for p in passkeys if p.created_at > since]
-    return newer, (app if app is not None and app.enabled_at > since else None)
+    since = max(since, held.get(comparison_key(actor), since))
+    if AddressHold.came_by_password_alone(user, actor):
+        return since, since
+    return since, now
 
 
 def end_sessions(recovery):
@@ -121,11 +131,21 @@ def revoke_tokens(user_id, ended):
 
 
 def remove_new_second_steps(recovery):
-    passkeys, app = new_second_steps(recovery.user.id, recovery.since)
+    """Remove the passkeys, the app and the recovery codes of every chain the password alone
+    began within the recovery's window: chains are recorded as each second step is made
+    (TotpCredential.chain_start), so one added through an older second step stays, even
+    once that one is gone."""
+    user_id = recovery.user.id
+    passkeys = [p for p in Passkey.of(user_id) if recovery.may_be_anothers(p.chain_start())]
+    app = TotpCredential.of(user_id)
+    app = app if app is not None and recovery.may_be_anothers(app.chain_start()) else None
+    codes_go = recovery.may_be_anothers(RecoveryCode.chain_of(user_id))
     for passkey in passkeys:
         db.session.delete(passkey)
     if app is not None:
         db.session.delete(app)
+    if codes_go:
+        RecoveryCode.remove_all(user_id)
     db.session.flush()
     recovery.ended.passkeys = [passkey.name for passkey in passkeys]
     recovery.ended.app = app is not None
@@ -136,8 +156,12 @@ def drop_unneeded_codes(recovery):
 
 
 def delete_outranked_links(recovery):
-    """Mailed links: MailToken.delete_outranked runs first, in take_back (it returns who lost
-    standing); the bound ones left are void anyway (the password changed)."""
+    """Delete every mailed link the acting address outranks, and the standing of the
+    addresses below it (told once more, without an undo link); the bound ones left are
+    void anyway (the password changes)."""
+    recovery.dropped = MailToken.delete_outranked(
+        recovery.user, recovery.link.email, keep=recovery.link
+    )
 
 
 def pause_share_links(recovery):
@@ -158,6 +182,22 @@ def pause_share_links(recovery):
         .execution_options(synchronize_session=False)
     ).rowcount
     recovery.ended.paused_links = paused
+
+
+def pause_password_only_links(user, ended):
+    """As the first second step turns on, pause the share links made with the password
+    alone: whoever else held it may have made them to keep reading the notes."""
+    ended.paused_links = db.session.execute(
+        update(NoteShare)
+        .where(
+            NoteShare.user_id == user.id,
+            NoteShare.revoked_at.is_(None),
+            NoteShare.paused_at.is_(None),
+            NoteShare.made_with_second_step.is_not(True),
+        )
+        .values(paused_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def end_drop_request(recovery):
@@ -237,7 +277,8 @@ WAYS_IN = (
         "a session; the first with the password alone, others with a recent second step",
         on_recovery=remove_new_second_steps,
         on_first_second_step=None,
-        ended_by="a recovery, if added within the window with no older second step left",
+        ended_by="a recovery, if its chain (chain_start) was begun by the password alone "
+        "within the window",
         second_step=True,
     ),
     WayIn(
@@ -253,7 +294,7 @@ WAYS_IN = (
         "shown once to whoever turned the first second step on or made new ones",
         on_recovery=drop_unneeded_codes,
         on_first_second_step=None,
-        ended_by="a recovery that leaves no second step",
+        ended_by="a recovery that removes their chain or leaves no second step",
         second_step=True,
     ),
     WayIn(
@@ -264,11 +305,20 @@ WAYS_IN = (
         ended_by="an act from an address that outranks it; any change of the account's sign-in",
     ),
     WayIn(
+        AddressHold,
+        "the account's first address, or a move's confirmation: standing to undo, kept 7 "
+        "days after the account leaves it",
+        on_recovery=lambda recovery: None,  # with the links: delete_outranked_links
+        on_first_second_step=None,
+        ended_by="a recovery from an address that outranks it; 7 days after it was left",
+    ),
+    WayIn(
         NoteShare,
         "a session (made_with_second_step says whether it had passed one)",
         on_recovery=pause_share_links,
-        on_first_second_step=None,  # read-only, and the owner's own: kept
-        ended_by="a recovery pauses those her proofs did not make, to keep or revoke",
+        on_first_second_step=pause_password_only_links,
+        ended_by="a recovery pauses those her proofs did not make, and the first second step "
+        "those made with the password alone, to keep or revoke",
     ),
     WayIn(
         SecondStepRecovery,
@@ -281,14 +331,52 @@ WAYS_IN = (
 )
 
 
-def recover(user, actor):
-    """Walk WAYS_IN for a recovery of `user` from address `actor`; return what it ended."""
-    ended = Ended()
-    recovery = Recovery(user, actor, untrusted_since(user, actor), ended)
+# What belongs to an account but lets nobody in, and why: with WAYS_IN, every model with a
+# foreign key to the account is one or the other (tests/test_ways_in.py).
+NOT_WAYS_IN = {
+    "Note": "the account's own notes, reached only through a way in",
+    "NoteEvent": "a record of a note's change, for the change feed",
+    "NoteTombstone": "a record of a note deleted for good, for the change feed",
+    "ChangeCounter": "the account's count of changes, for the change feed",
+    "IdempotencyKey": "the answer to a save, replayed only to the same account's way in",
+    "Attachment": "a file of a note; its links are short-lived and made for a way in",
+    "Reminder": "a note's reminder",
+    "ReminderOccurrence": "a reminder's firing; its mailed link is in LINKS",
+    "WordCount": "a word count the account asked for",
+    "AccountExport": "an export, downloaded only through a session's short-lived link",
+    "AccountImport": "an import the account uploaded",
+    "PhotoUpload": "a profile photo on its way to the store",
+}
+
+# Every route a link opens without a session (a secret in its path), and what ends it: the
+# authorization matrix (tests/routematrix.py) names which routes those are, and
+# tests/test_ways_in.py fails on one that is not here.
+LINKS = {
+    "/auth/verify/<token>": "MailToken: bound to the password and address, ended by any "
+    "change of them, by a recovery from an address that outranks its own, and when used",
+    "/auth/reset/<token>": "MailToken: as a verification link",
+    "/auth/secure/<token>": "MailToken: as a verification link; only while its address "
+    "ranks as high as the current one",
+    "/auth/remove/<token>": "MailToken: void once the address is confirmed",
+    "/reminders/act/<token>": "signed with the account's proofs stamp "
+    "(app/features/reminders/links.py): ended by every recovery and every change of the "
+    "second steps (User.proofs_changed_at), and after REMINDER_LINK_DAYS",
+    "/s/<token>": "NoteShare: paused by a recovery (and by the first second step) unless "
+    "made through a second step the account keeps",
+}
+
+
+def recover(user, link):
+    """Walk WAYS_IN for a recovery of `user` with the mailed `link` (a reset, or an undo link,
+    which answers the act its notice announced, mailed as it was done); return the Recovery,
+    with what it ended."""
+    undone_at = link.created_at if link.purpose == "secure" else None
+    window = danger_window(user, link.email, undone_at)
+    recovery = Recovery(user, link, *window, Ended())
     for way in WAYS_IN:
         way.on_recovery(recovery)
     user.proofs_changed()
-    return ended
+    return recovery
 
 
 def first_second_step_on(user):

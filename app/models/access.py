@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     or_,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +53,9 @@ class AddressHold(db.Model):
     email_key: Mapped[str] = mapped_column(Text)
     first_held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whether the move that brought the address needed a second step (the account had one
+    # when it completed); NULL: not recorded (before revision 0035, or not brought by a move).
+    arrived_with_second_step: Mapped[bool | None] = mapped_column()
 
     @staticmethod
     def undo_window():
@@ -102,8 +106,30 @@ class AddressHold(db.Model):
         return rank is not None and rank <= ranks[comparison_key(user.email)]
 
     @classmethod
-    def leave(cls, user, old_email, old_verified, new_email):
-        """Record a move from `old_email` to `new_email` (the account's address now).
+    def came_by_password_alone(cls, user, email):
+        """Return whether the account's current address `email` came within the undo window
+        by a move that needed no second step: whoever holds it may be an intruder who had
+        the password alone, and it gets no power over the second steps turned on after it
+        came (no undo link in their notices, none removed by its recovery)."""
+        if comparison_key(email) != comparison_key(user.email):
+            return False
+        return (
+            db.session.scalar(
+                select(cls.id).where(
+                    cls.user_id == user.id,
+                    cls.email_key == comparison_key(email),
+                    cls.arrived_with_second_step.is_(False),
+                    cls.first_held_at > utcnow() - cls.undo_window(),
+                )
+            )
+            is not None
+        )
+
+    @classmethod
+    def leave(cls, user, old_email, old_verified, new_email, with_second_step=None):
+        """Record a move from `old_email` to `new_email` (the account's address now), and
+        whether the move needed a second step (`with_second_step`; None: an undo, which
+        needs the address's standing instead).
 
         A verified address keeps its standing for the undo window; an unverified one never
         had any. The new address keeps the standing it had if it returns within the window
@@ -127,6 +153,12 @@ class AddressHold(db.Model):
         )
         since = returning.first_held_at if returning else now
         cls.upsert(user.id, new_email, new_key, since, left_at=None, keep_since=bool(returning))
+        db.session.execute(
+            update(cls)
+            .where(cls.user_id == user.id, cls.email_key == new_key)
+            .values(arrived_with_second_step=with_second_step)
+            .execution_options(synchronize_session=False)
+        )
 
     @classmethod
     def left_unrecorded(cls, user, old_email):

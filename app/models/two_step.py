@@ -25,6 +25,26 @@ from app.extensions import db
 from app.models.base import utcnow
 
 
+def chain_start(recorded, user_id):
+    """Return when the password alone began a second step's chain of proofs.
+
+    Recorded when the second step is made (revision 0035): the first second step of an
+    account asks for the password alone, so its chain begins as it is made; one made through
+    a second step the session had just passed belongs to that one's chain, however long
+    ago it began, and keeps it when that one is removed. A recovery removes the chains begun
+    since the danger began (app/accounts/ways_in.py). One made before the revision has no
+    record: it is read as the old rule judged it, made through the account's oldest second
+    step left.
+    """
+    if recorded is not None:
+        return recorded
+    made = [passkey.created_at for passkey in Passkey.of(user_id)]
+    app = TotpCredential.of(user_id)
+    if app is not None:
+        made.append(app.enabled_at)
+    return min(made, default=utcnow())
+
+
 class TotpCredential(db.Model):
     """An account's authenticator app (RFC 6238): its secret, encrypted with TWO_STEP_KEY,
     and the last time step a code was accepted for, so that each code works once."""
@@ -37,11 +57,17 @@ class TotpCredential(db.Model):
     secret: Mapped[str] = mapped_column(Text)  # a Fernet token (app/features/second_step/totp.py)
     last_time_step: Mapped[int] = mapped_column(BigInteger)
     enabled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the password alone began the chain of second steps it was made through (below).
+    chain_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @classmethod
     def of(cls, user_id):
         """Return the account's authenticator app, or None when it has none."""
         return db.session.get(cls, user_id)
+
+    def chain_start(self):
+        """Return when the password alone began this second step's chain (chain_start)."""
+        return chain_start(self.chain_started_at, self.user_id)
 
     @classmethod
     def spend_time_step(cls, user_id, step):
@@ -75,12 +101,34 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The chain of the second step whose making (or recent proof) showed them (chain_start).
+    chain_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @classmethod
-    def replace(cls, user_id, hashes):
-        """Make `hashes` the account's recovery codes: the earlier ones are void."""
+    def replace(cls, user_id, hashes, chain_started_at):
+        """Make `hashes` the account's recovery codes, of the chain `chain_started_at`: the
+        earlier ones are void."""
         db.session.execute(delete(cls).where(cls.user_id == user_id))
-        db.session.add_all(cls(user_id=user_id, code_hash=code_hash) for code_hash in hashes)
+        db.session.add_all(
+            cls(user_id=user_id, code_hash=code_hash, chain_started_at=chain_started_at)
+            for code_hash in hashes
+        )
+
+    @classmethod
+    def chain_of(cls, user_id):
+        """Return when the password alone began the chain of the account's recovery codes
+        (one chain: they are made together), or None when it has none."""
+        started = db.session.execute(
+            select(func.min(cls.chain_started_at), func.count()).where(cls.user_id == user_id)
+        ).one()
+        if not started[1]:
+            return None
+        return chain_start(started[0], user_id)
+
+    @classmethod
+    def remove_all(cls, user_id):
+        """Delete the account's recovery codes."""
+        db.session.execute(delete(cls).where(cls.user_id == user_id))
 
     @classmethod
     def spend(cls, user_id, code_hash):
@@ -148,6 +196,12 @@ class Passkey(db.Model):
     answered_challenge_at: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the password alone began the chain of second steps it was made through (below).
+    chain_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def chain_start(self):
+        """Return when the password alone began this passkey's chain (chain_start)."""
+        return chain_start(self.chain_started_at, self.user_id)
 
     @classmethod
     def of(cls, user_id):

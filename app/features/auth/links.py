@@ -10,6 +10,7 @@ from app import objects, throttle
 from app.accounts import ways_in
 from app.accounts.tasks import defer_notices
 from app.extensions import db
+from app.features.second_step.session import second_step_on
 from app.i18n.formats import local_time_writer
 from app.models import AddressHold, MailToken, User, lock_user, utcnow
 
@@ -92,10 +93,9 @@ def take_back(user, row, new_password):
     user.set_password(new_password)
     user.email_verified_at = user.email_verified_at or utcnow()
     row.spend()
-    dropped = MailToken.delete_outranked(user, row.email, keep=row)
-    ended = ways_in.recover(user, row.email)
+    recovery = ways_in.recover(user, row)
     throttle.clear_failures(user.email)
-    return dropped, ended
+    return recovery.dropped, recovery.ended
 
 
 def say_what_ended(ended):
@@ -134,7 +134,9 @@ def move_to(user, new_email):
         db.session.flush()
     except IntegrityError:  # another account took it since we looked
         return False
-    AddressHold.leave(user, old_email, old_verified, new_email)
+    # The move needed every proof the account holds now (docs/mail.md, "Proofs").
+    with_second_step = second_step_on(user)
+    AddressHold.leave(user, old_email, old_verified, new_email, with_second_step)
     defer_notices("email_changed", user, actor=new_email)
     return True
 

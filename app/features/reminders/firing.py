@@ -158,7 +158,7 @@ def reminder_mail(user, occurrence):
         if private
         else gettext("Reminder: %(title)s", title=note.title)
     )
-    action_link = links.occurrence_link(occurrence.id)
+    action_link = links.occurrence_link(occurrence, user)
     message = mail.compose(
         user.email,
         subject,

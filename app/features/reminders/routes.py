@@ -30,7 +30,7 @@ from app.features.reminders.forms import PushEndpointForm, PushSubscriptionForm,
 from app.features.reminders.panel import reminder_panel
 from app.features.shares.routes import share_panel
 from app.i18n.choice import select_timezone
-from app.models import Note, PushSubscription, ReminderOccurrence, utcnow
+from app.models import Note, PushSubscription, ReminderOccurrence, User, utcnow
 from app.validators import is_same_site_path
 
 bp = Blueprint("reminders", __name__)
@@ -128,11 +128,15 @@ def done(occurrence_id):
 def occurrence_for(token, lock):
     """Return the occurrence a mailed link names (locked with `lock`), or abort 400 (a
     forged, altered or expired link, as the other mailed links answer)."""
-    occurrence_id = links.occurrence_in(token)
+    carried = links.occurrence_in(token)
     occurrence = None
-    if occurrence_id is not None:
+    if carried is not None:
+        occurrence_id, stamp = carried
         statement = select(ReminderOccurrence).where(ReminderOccurrence.id == occurrence_id)
         occurrence = db.session.scalar(statement.with_for_update() if lock else statement)
+        owner = db.session.get(User, occurrence.user_id) if occurrence is not None else None
+        if owner is not None and links.proofs_stamp(owner) != stamp:
+            occurrence = None  # mailed before the account's sign-in changed (a recovery)
     if occurrence is None or occurrence.note.deleted_at is not None:
         abort(400, gettext("This reminder link is not valid any more."))
     return occurrence

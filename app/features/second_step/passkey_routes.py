@@ -37,6 +37,7 @@ from app.features.second_step.forms import (
 )
 from app.features.second_step.routes import recovery_codes_page, security_page
 from app.features.second_step.session import (
+    chain_for_new_second_step,
     mark_passed,
     pending_sign_in,
     recent_step_needed,
@@ -132,8 +133,9 @@ def add():
         flash(too_many(), "error")
         return redirect(url_for("two_step.security"))
     first = not second_step_on(current_user)
+    passkey.chain_started_at = chain_for_new_second_step(current_user)
     db.session.add(passkey)
-    codes = new_recovery_codes(current_user.id) if first else None
+    codes = new_recovery_codes(current_user.id, passkey.chain_started_at) if first else None
     ended = ways_in.first_second_step_on(current_user) if first else ways_in.Ended()
     ways_in.second_step_changed(current_user)
     defer_notices(
@@ -149,7 +151,7 @@ def add():
         db.session.rollback()
         flash(ADD_REFUSED, "error")
         return redirect(url_for("two_step.security"))
-    mark_passed(session)
+    mark_passed(session, passkey.chain_started_at)
     if codes:
         return recovery_codes_page(codes, turned_on="passkey")
     flash(gettext("Your passkey “%(name)s” is added.", name=passkey.name), "success")
@@ -262,6 +264,7 @@ def answer():
         owner.start_session()
         db.session.commit()
         sign_in(owner, remember=pending["remember"] if pending else form.remember.data)
+    chain = passkey.chain_start()
     db.session.commit()
-    mark_passed(session)
+    mark_passed(session, chain)
     return redirect(target if is_same_site_path(target or "") else url_for("notes.index"))

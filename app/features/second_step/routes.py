@@ -36,6 +36,7 @@ from app.features.second_step.forms import (
 )
 from app.features.second_step.session import (
     ask_for_recent_second_step,
+    chain_for_new_second_step,
     mark_passed,
     pending_sign_in,
     recent_second_step,
@@ -153,13 +154,14 @@ def set_up():
         db.session.rollback()
         return redirect(url_for("two_step.security"))
     first = not second_step_on(current_user)
-    codes = totp.turn_on(current_user.id, secret, step)
+    chain = chain_for_new_second_step(current_user)
+    codes = totp.turn_on(current_user.id, secret, step, chain)
     ended = ways_in.first_second_step_on(current_user) if first else ways_in.Ended()
     ways_in.second_step_changed(current_user)
     details = ended.as_details()
     defer_notices("two_step_on", current_user, at=utcnow().isoformat(), ended=details)
     db.session.commit()
-    mark_passed(session)
+    mark_passed(session, chain)
     return recovery_codes_page(codes, turned_on="app")
 
 
@@ -226,7 +228,7 @@ def new_codes():
     ended = lock_signed_in_account()
     if ended:
         return ended
-    codes = totp.new_recovery_codes(current_user.id)
+    codes = totp.new_recovery_codes(current_user.id, chain_for_new_second_step(current_user))
     defer_notices("recovery_codes_made", current_user, at=utcnow().isoformat())
     db.session.commit()
     return recovery_codes_page(codes)
@@ -274,6 +276,8 @@ def check():
         page, status, headers = code_page(form, user, target, 429)
         return page, status, {**headers, "Retry-After": str(refused.retry_after)}
     used = totp.spend_code(user.id, form.code.data)
+    # Read before the sign-in's commit: a code may be the account's last.
+    used_chain = totp.chain_of(user.id, used)
     if used is None:
         db.session.rollback()
         form.code.errors.append(WRONG_CODE)
@@ -288,7 +292,7 @@ def check():
         db.session.commit()
         sign_in(user, remember=pending["remember"])
     db.session.commit()
-    mark_passed(session)
+    mark_passed(session, used_chain)
     if used == "recovery":
         left = RecoveryCode.left(user.id)
         message = ngettext(

@@ -10,13 +10,14 @@ with `ask_for_recent_second_step()`.
 """
 
 import time
+from datetime import UTC, datetime
 
 from flask import current_app, flash, redirect, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import db
-from app.models import Passkey, TotpCredential, User, account_stamp, hash_token
+from app.models import Passkey, TotpCredential, User, account_stamp, hash_token, utcnow
 
 PENDING = "two_step_pending"
 PASSED = "two_step_passed"
@@ -60,10 +61,39 @@ def login_session_mark():
     return hash_token(f"two-step\n{current_user.session_token or ''}")[:32]
 
 
-def mark_passed(session):
-    """Remember that a code passed just now in this (signed-in) session."""
+def mark_passed(session, chain_started_at):
+    """Remember that a second step passed just now in this (signed-in) session, and the chain
+    of proofs it belongs to (its chain_start()): what this session adds belongs to it."""
     session.pop(PENDING, None)
-    session[PASSED] = {"session": login_session_mark(), "at": int(time.time())}
+    session[PASSED] = {
+        "session": login_session_mark(),
+        "at": int(time.time()),
+        "chain": chain_started_at.timestamp(),
+    }
+
+
+def passed_chain(session):
+    """Return the chain of the second step this login session passed last, or None."""
+    passed = session.get(PASSED)
+    if not isinstance(passed, dict) or passed.get("session") != login_session_mark():
+        return None
+    chain = passed.get("chain")
+    if not isinstance(chain, int | float) or isinstance(chain, bool):
+        return None  # passed before the chains were recorded: read as none
+    return datetime.fromtimestamp(chain, UTC)
+
+
+def chain_for_new_second_step(user):
+    """Return the chain of proofs a second step `user` adds now belongs to (revision 0035).
+
+    The first second step asks for the password alone: its chain begins now. Any other is
+    added after a recent second step (recent_step_needed), through that one: its chain. A
+    session that passed its second step before the chains were recorded has none to give,
+    and what it adds is read as made with the password alone.
+    """
+    if not second_step_on(user):
+        return utcnow()
+    return passed_chain(session) or utcnow()
 
 
 def recent_second_step(session):

@@ -88,12 +88,26 @@ def matching_step(secret, code, now=None):
     return None
 
 
-def turn_on(user_id, secret, step):
-    """Store the app's secret, encrypted, with the step its first code used; return the
-    account's new recovery codes."""
+def turn_on(user_id, secret, step, chain_started_at):
+    """Store the app's secret, encrypted, with the step its first code used and the chain of
+    proofs it was made through (TotpCredential.chain_start); return the account's new
+    recovery codes."""
     encrypted = keys().encrypt(secret.encode()).decode()
-    db.session.add(TotpCredential(user_id=user_id, secret=encrypted, last_time_step=step))
-    return new_recovery_codes(user_id)
+    app = TotpCredential(
+        user_id=user_id, secret=encrypted, last_time_step=step, chain_started_at=chain_started_at
+    )
+    db.session.add(app)
+    return new_recovery_codes(user_id, chain_started_at)
+
+
+def chain_of(user_id, used):
+    """Return the chain of proofs of the second step spend_code() found `used` ("app",
+    "recovery"), or None."""
+    if used == "app":
+        return TotpCredential.of(user_id).chain_start()
+    if used == "recovery":
+        return RecoveryCode.chain_of(user_id)
+    return None
 
 
 def normal_recovery_code(code):
@@ -106,14 +120,15 @@ def recovery_hash(user_id, code):
     return hashlib.sha256(f"{user_id}\n{normal_recovery_code(code)}".encode()).hexdigest()
 
 
-def new_recovery_codes(user_id):
-    """Make RECOVERY_CODES new codes for the account (the earlier ones are void); return
-    them as the person writes them down."""
+def new_recovery_codes(user_id, chain_started_at):
+    """Make RECOVERY_CODES new codes for the account (the earlier ones are void), of the
+    chain of proofs that showed them; return them as the person writes them down."""
     codes = []
     for _ in range(RECOVERY_CODES):
         letters = b32encode(secrets.token_bytes(RECOVERY_CODE_BYTES)).decode().lower()
         codes.append("-".join(letters[i : i + 4] for i in range(0, len(letters), 4)))
-    RecoveryCode.replace(user_id, [recovery_hash(user_id, code) for code in codes])
+    hashes = [recovery_hash(user_id, code) for code in codes]
+    RecoveryCode.replace(user_id, hashes, chain_started_at)
     return codes
 
 
