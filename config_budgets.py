@@ -41,6 +41,14 @@ class Budgets:
     SHARES_PER_USER = 100
     SHARE_VIEWS_PER_MINUTE = 60
     SHARE_DOWNLOAD_SECONDS = 300
+    # The API's change feed (app/features/api/changes.py): a page ends before its JSON passes
+    # CHANGES_PAGE_BYTES, whatever its `limit`, with at least one item so a device always moves
+    # on (one note is at most its text's 20,000 characters). Pages of the feed and of the notes
+    # list are heavy reads: one account may have API_READS_IN_FLIGHT_PER_USER of them running
+    # at once (PostgreSQL advisory locks, as searches), 429 past it.
+    CHANGES_PAGE_BYTES = 2 * 1024 * 1024
+    API_READS_IN_FLIGHT_PER_USER = 2
+    API_READS_RETRY_AFTER_SECONDS = 2
     # Personal access tokens (app/features/tokens/): live tokens one account may have, tokens it may
     # make in an hour (revoked ones count), and how long a revoked or expired one is kept.
     TOKENS_PER_ACCOUNT = 50

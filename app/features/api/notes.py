@@ -44,6 +44,7 @@ from app.markdown import summary
 from app.models import Note
 from app.models.notes import SET_ASIDE
 from app.tags import tag_name
+from app.throttle import hold_api_read
 
 MISSING = object()
 
@@ -142,7 +143,7 @@ def answer(note, status=200, **headers):
 @bp.get("/notes")
 @bp.arguments(NotesQuery, location="query", as_kwargs=True, unknown=RAISE)
 @bp.response(200, NoteList)
-@problems(422)
+@problems(422, 429)
 def list_notes(limit, **query):
     """List the account's notes, a page at a time.
 
@@ -150,6 +151,7 @@ def list_notes(limit, **query):
     list holds what the notes page lists.
     """
     user_id = api_user().id
+    hold_api_read(user_id)  # a page of up to 100 whole notes: a heavy read
     cursor = query.get("cursor")
     asked = {"before": list_position(read_cursor(user_id, query, cursor))} if cursor else {}
     page = notes_page(
