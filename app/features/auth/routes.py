@@ -55,6 +55,7 @@ from app.models import (
     utcnow,
 )
 from app.offline.marks import CLEARED_AT_SIGN_OUT
+from app.secret_paths import secret_in_path
 from app.validators import is_same_site_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -150,6 +151,7 @@ ASK_FOR_VERIFICATION = {
 
 
 @bp.route("/verify/<token>", methods=["GET", "POST"])
+@secret_in_path("token")
 def verify(token):
     """Confirm an address from a mailed link: the account's own, or the one it moves to.
 
@@ -235,6 +237,7 @@ def reset_page(form, user):
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@secret_in_path("token")
 def reset_password(token):
     """Choose a new password from a mailed link: every session ends; nobody is signed in."""
     form = ResetPasswordForm()
@@ -269,6 +272,7 @@ ASK_FOR_HELP = {
 
 
 @bp.route("/secure/<token>", methods=["GET", "POST"])
+@secret_in_path("token")
 def secure(token):
     """Undo what a notice announced, from its "this was not me" link, with a new password.
 
@@ -320,6 +324,7 @@ def secure(token):
 
 
 @bp.route("/remove/<token>", methods=["GET", "POST"])
+@secret_in_path("token")
 def remove(token):
     """Remove an unconfirmed account made with someone's address, from a link sent there."""
     form = ConfirmForm()
