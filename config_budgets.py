@@ -31,6 +31,11 @@ class Budgets:
     # notes' .md copies' compressed bytes and the profile photo.
     IMPORT_OVERHEAD_BYTES = 64 * 1024 * 1024
     IMPORTS_PER_HOUR = 10  # imports one account may start in an hour
+    # The CPU one import may spend making its notes (each note's Markdown read and rendered,
+    # bounded as a save's, and its rows): 10,000 notes of 1.7 KB with tasks and links took
+    # about 200 s on the shared 2-core machine, notes of the largest tables about 0.33 s each.
+    # Past it the import fails whole, with a message.
+    IMPORT_RENDER_SECONDS = 300
     # A signed import form's lifetime (the upload must start by then), and how long an upload
     # started in time may still run: 1 GiB at 1 Mbit/s takes about 2.5 hours.
     IMPORT_UPLOAD_MINUTES = 10
