@@ -33,11 +33,6 @@ or TWO_STEP_FAILURES_PER_DAY within a day, it is refused with 429 before it is c
 
 Each note a user writes (a new one, or an edit) is counted against that user: past
 NOTE_WRITES_PER_MINUTE within a minute it is refused with 429.
-
-Heavy API reads (a page of the change feed or of the notes list) are counted while they run,
-as searches are: each holds one of its account's API_READS_IN_FLIGHT_PER_USER slots, a
-transaction-level advisory lock that PostgreSQL lets go when the request's transaction ends
-(a worker that dies frees it too); with every slot held the read is refused with 429.
 """
 
 import ipaddress
@@ -45,8 +40,8 @@ import math
 from datetime import timedelta
 
 from flask import current_app, g, request
-from flask_babel import gettext, ngettext
-from sqlalchemy import case, delete, func, select, text, tuple_, update
+from flask_babel import ngettext
+from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from werkzeug.exceptions import TooManyRequests
 
@@ -141,13 +136,6 @@ def too_many_previews(minutes):
 
 TOTALS_WINDOW = timedelta(hours=1)
 WRITES_WINDOW = timedelta(minutes=1)
-# The advisory locks' class ids of heavy API reads, one a slot (searches' are 2301 on:
-# app/features/search/query.py); the second key is the account's id.
-API_READ_LOCK_CLASS = 2401
-TAKE_API_READ = text(
-    "SELECT slot FROM generate_series(0, :slots - 1) AS slot"
-    " WHERE pg_try_advisory_xact_lock(:class_id + slot, :object_id) LIMIT 1"
-)
 
 
 def email_subject(email):
@@ -279,25 +267,6 @@ def spend_preview(user_id):
     NOTE_PREVIEWS_PER_MINUTE. Counted in the note writes' table, under a subject of its own."""
     limit = current_app.config["NOTE_PREVIEWS_PER_MINUTE"]
     spend([("note-writes", f"preview-{user_id}", limit)], WRITES_WINDOW, too_many_previews)
-
-
-def hold_api_read(user_id):
-    """Hold one of the account's heavy-read slots until the transaction ends; 429 when its
-    API_READS_IN_FLIGHT_PER_USER slots are all held by its reads still running."""
-    config = current_app.config
-    slot = db.session.scalar(
-        TAKE_API_READ,
-        {
-            "slots": config["API_READS_IN_FLIGHT_PER_USER"],
-            "class_id": API_READ_LOCK_CLASS,
-            "object_id": user_id & 0x7FFFFFFF,
-        },
-    )
-    if slot is None:
-        raise TooManyRequests(
-            gettext("You have long reads still running; try again in a moment."),
-            retry_after=config["API_READS_RETRY_AFTER_SECONDS"],
-        )
 
 
 def spend_signup():

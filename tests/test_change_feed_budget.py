@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
+from app.features.api.reads import API_READ_LOCK_CLASS
 from app.features.notes import service
-from app.throttle import API_READ_LOCK_CLASS
 from tests.apiclients import ApiClient, is_problem, token_for
 
 # The largest note: 20,000 Hangul syllables, 60,000 bytes of UTF-8 (a page of 500 was 28.7 MiB).

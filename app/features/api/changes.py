@@ -8,7 +8,7 @@ kept answers 410: the device reads everything again from 0.
 A page is bounded in bytes as well as items: it ends before its JSON passes
 CHANGES_PAGE_BYTES (always with one item, so a device moves on), its notes' reminders are
 read in one statement, and it holds one of the account's heavy-read slots while it is made
-(app/throttle.py): a page costs a few statements and about its own bytes, however long.
+(app/features/api/reads.py): a page costs a few statements and about its own bytes, however long.
 """
 
 from flask import current_app
@@ -20,10 +20,10 @@ from app.features.api.auth import api_user
 from app.features.api.documented import problems
 from app.features.api.notes import note_json
 from app.features.api.problems import Problem
+from app.features.api.reads import hold_api_read
 from app.features.api.reminders import reminders_of
 from app.features.api.schemas import Change, Changes, ChangesQuery
 from app.features.notes import changes
-from app.throttle import hold_api_read
 
 CHANGE = Change()
 # `{"items":[],"next_since":<bigint>}` around the items.

@@ -19,6 +19,7 @@ from app.features.api.cursors import list_position, make_cursor, read_cursor
 from app.features.api.documented import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from app.features.api.idempotency import remembered_note
 from app.features.api.problems import Problem
+from app.features.api.reads import hold_api_read
 from app.features.api.reminders import reminder_json, reminders_of, set_reminder
 from app.features.api.schemas import (
     History,
@@ -44,7 +45,6 @@ from app.markdown import summary
 from app.models import Note
 from app.models.notes import SET_ASIDE
 from app.tags import tag_name
-from app.throttle import hold_api_read
 
 MISSING = object()
 
