@@ -99,11 +99,8 @@ def init_app(app):
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         response.headers["X-Request-Id"] = g.get("request_id", "-")
         # A token in the path (a mailed link, a share link) is kept out like a password.
-        rule = request.url_rule
-        if rule is None:
-            path = masked_path(request.path, method=request.method)
-        else:
-            path = masked_path(request.path, rule.endpoint, request.view_args)
+        rule = request.url_rule  # None when no route matched: the path is looked at again
+        path = masked_path(request.path, rule, request.view_args, request.method)
         fields = {"method": request.method, "path": path, "status": response.status_code}
         logger.info("request", extra=fields | {"duration_ms": round(duration_ms, 1)})
         return response

@@ -1,6 +1,6 @@
 """Secrets in paths stay out of the request log and error reports (issue 78): every route's
-variable is a marked secret or said here not to be one, and the log line of each marked
-route shows the variable's name, never its value."""
+variable is a number, a secret (`<secret:token>`) or said here not to be one, and the log
+line of each marked route shows the variable's name, never its value."""
 
 import io
 import logging
@@ -9,11 +9,11 @@ import re
 import pytest
 
 from app.error_reports import scrubbed_request
-from app.secret_paths import masked_path, secrets_of
+from app.secret_paths import masked_path, secret_names
 
 # The variables of the route table that are no secret, each with why. A new route with a
 # variable fails test_every_path_variable_is_a_marked_secret_or_said_not_to_be until it is
-# marked (`@secret_in_path`) or listed here.
+# declared a secret (`<secret:name>`) or listed here.
 NOT_SECRET = {
     ("static", "filename"): "the app's own files, the same for everyone",
     ("apidocs.problem_type", "problem"): "a problem's public name",
@@ -23,7 +23,8 @@ NOT_SECRET = {
     ("notes.discard_shared", "share"): "the same share sheet's id",
     ("inbox.message", "name"): "the local mail inbox's file names (development only)",
 }
-NUMBERS = ("IdConverter", "IntegerConverter")
+NUMBERS = ("id", "int")
+VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <converter(arguments):name>
 SECRET = "S3cretTok3n-of-a-link_0123456789abcdef"
 
 
@@ -38,21 +39,23 @@ def stdout_log(app):
 
 
 def marked_rules(app):
-    with app.app_context():
-        return [rule for rule in app.url_map.iter_rules() if secrets_of(rule.endpoint)]
+    return [rule for rule in app.url_map.iter_rules() if secret_names(rule.rule)]
+
+
+def shown(rule):
+    """Return the path the log shows for a marked route: each secret by its name."""
+    return rule.rule.replace("<secret:", "<")
 
 
 def test_every_path_variable_is_a_marked_secret_or_said_not_to_be(app):
     unmarked = []
-    with app.app_context():
-        for rule in app.url_map.iter_rules():
-            for name, converter in rule._converters.items():  # werkzeug 3.1: no public map
-                if type(converter).__name__ in NUMBERS or name in secrets_of(rule.endpoint):
-                    continue
-                if (rule.endpoint, name) not in NOT_SECRET:
-                    unmarked.append(f"{rule.rule} ({rule.endpoint}: {name})")
+    for rule in app.url_map.iter_rules():
+        for converter, name in VARIABLE.findall(rule.rule):
+            if converter in (*NUMBERS, "secret") or (rule.endpoint, name) in NOT_SECRET:
+                continue
+            unmarked.append(f"{rule.rule} ({rule.endpoint}: {name})")
     assert unmarked == []
-    marked = {rule.rule for rule in marked_rules(app)}
+    marked = {shown(rule) for rule in marked_rules(app)}
     assert {"/s/<token>", "/reminders/act/<token>", "/auth/reset/<token>"} <= marked
 
 
@@ -72,7 +75,7 @@ def test_the_log_line_of_each_marked_route_shows_no_secret(app, client, stdout_l
     logged = logged_paths(stdout_log)
     assert len(logged) == len(rules)
     assert SECRET not in stdout_log.getvalue()
-    assert sorted(logged) == sorted(rule.rule for rule in rules)
+    assert sorted(logged) == sorted(shown(rule) for rule in rules)
 
 
 @pytest.mark.parametrize("tail", ["/", "/more", ".", "%2F"])
@@ -99,7 +102,7 @@ def test_an_error_report_of_a_marked_route_carries_no_secret(app):
             method = "GET" if "GET" in rule.methods else "POST"
             url = f"https://memo.example{path_of(rule)}?q=1"
             sent = scrubbed_request({"url": url, "method": method, "headers": {}})
-            assert sent["url"] == f"https://memo.example{rule.rule}", sent
+            assert sent["url"] == f"https://memo.example{shown(rule)}", sent
         assert masked_path(f"/s/{SECRET}/x") == "/s/<token>/x"
     outside = scrubbed_request({"url": f"https://memo.example/s/{SECRET}", "method": "GET"})
     assert SECRET not in outside["url"]  # no app at hand: only the path's first segment

@@ -31,7 +31,6 @@ from app.features.reminders.panel import reminder_panel
 from app.features.shares.routes import share_panel
 from app.i18n.choice import select_timezone
 from app.models import Note, PushSubscription, ReminderOccurrence, utcnow
-from app.secret_paths import secret_in_path
 from app.validators import is_same_site_path
 
 bp = Blueprint("reminders", __name__)
@@ -139,8 +138,7 @@ def occurrence_for(token, lock):
     return occurrence
 
 
-@bp.route("/reminders/act/<token>", methods=["GET", "POST"])
-@secret_in_path("token")
+@bp.route("/reminders/act/<secret:token>", methods=["GET", "POST"])
 def act(token):
     """A mail's link: GET shows the buttons and changes nothing; a button POSTs done or
     snooze. Done is done once; an occurrence snoozes once."""

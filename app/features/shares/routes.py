@@ -31,7 +31,6 @@ from app.features.attachments.uploads import download_url
 from app.features.shares import links
 from app.forms import Form
 from app.models import Attachment
-from app.secret_paths import secret_in_path
 from app.validators import is_same_site_path
 
 bp = Blueprint("shares", __name__)
@@ -82,8 +81,7 @@ def resume(link_id):
     return redirect(url_for("mypage.index"))
 
 
-@bp.get("/s/<token>")
-@secret_in_path("token")
+@bp.get("/s/<secret:token>")
 def shared(token):
     """Show the shared note, read-only, to anyone with the link."""
     found = links.shared_note(token)
