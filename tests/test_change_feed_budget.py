@@ -94,8 +94,8 @@ def test_a_page_of_one_and_of_500_run_the_same_few_statements(app, ann_api):
         assert changed.status_code == 200, changed.get_json()
     many = count(500)
     assert one[0] == 1 and many[0] == 500
-    # The token and its account, the slot, the forgotten number, the page with its notes,
-    # their reminders: the same for 1 item or 500.
+    # The token's account, the slot, the forgotten number, the page with its notes, their
+    # reminders: the same for 1 item or 500 (it was 502 for 500).
     assert one[1] == many[1] <= 7, (one, many)
 
 
