@@ -2,6 +2,9 @@
 `limit`, a fixed number of statements however many items, and two pages of an account's
 heavy reads at once (429 past them)."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -9,7 +12,7 @@ from sqlalchemy import event, text
 
 from app.extensions import db
 from app.features.api.reads import API_READ_LOCK_CLASS
-from app.features.notes import service
+from app.features.notes import changes, service
 from tests.apiclients import ApiClient, is_problem, token_for
 
 # The largest note: 20,000 Hangul syllables, 60,000 bytes of UTF-8 (a page of 500 was 28.7 MiB).
@@ -139,3 +142,35 @@ def test_another_accounts_heavy_reads_take_none_of_its_slots(app, ann_api, bob_a
         assert bob_api.get("/changes?since=0").status_code == 200
     finally:
         held.close()
+
+
+def test_sixteen_pages_at_once_from_one_token_run_two_at_a_time(app, ann_api, monkeypatch):
+    write_notes(app, 40, LARGEST)
+    running, most, lock = [0], [0], threading.Lock()
+    feed = changes.feed
+
+    def slow_feed(*args):  # each page holds its slot a while, as a page of the issue's did
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.5)
+            return feed(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(changes, "feed", slow_feed)
+    reader = ApiClient(app, token_for(app, scope="read"))
+    reader.get("/changes?since=0&limit=1")  # the token's last use written once, before
+
+    def page(_):
+        response = ApiClient(app, reader.secret).get("/changes?since=0&limit=500")
+        return response.status_code, len(response.get_data())
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(page, range(16)))
+    statuses = [status for status, _ in answers]
+    assert set(statuses) == {200, 429}, statuses
+    assert most[0] == app.config["API_READS_IN_FLIGHT_PER_USER"]
+    assert all(size <= app.config["CHANGES_PAGE_BYTES"] for _, size in answers)
