@@ -179,8 +179,9 @@ def test_services_that_take_the_connection_and_never_answer_hold_a_try_one_deadl
             pushing.deliver_push(occurrence_id)
         took = time.monotonic() - started
         assert len(silent.held) == most  # each browser's service was reached and held it
-    # One deadline for the ten (they go at once), where one after another took ten of them.
-    assert deadline <= took < 2 * deadline, took
+    # About one deadline for the ten (they go at once; the rest is the machine's load), where
+    # one after another took ten of them.
+    assert deadline <= took < 3 * deadline, took
     assert push_outcomes(app) == ["queued"] and subscriptions(app) == most
 
 
