@@ -31,6 +31,11 @@ class Budgets:
     # notes' .md copies' compressed bytes and the profile photo.
     IMPORT_OVERHEAD_BYTES = 64 * 1024 * 1024
     IMPORTS_PER_HOUR = 10  # imports one account may start in an hour
+    # The CPU one import may spend making its notes (each note's Markdown read and rendered,
+    # bounded as a save's, and its rows): 10,000 notes of 1.7 KB with tasks and links took
+    # about 200 s on the shared 2-core machine, notes of the largest tables about 0.33 s each.
+    # Past it the import fails whole, with a message.
+    IMPORT_RENDER_SECONDS = 300
     # A signed import form's lifetime (the upload must start by then), and how long an upload
     # started in time may still run: 1 GiB at 1 Mbit/s takes about 2.5 hours.
     IMPORT_UPLOAD_MINUTES = 10
@@ -41,6 +46,14 @@ class Budgets:
     SHARES_PER_USER = 100
     SHARE_VIEWS_PER_MINUTE = 60
     SHARE_DOWNLOAD_SECONDS = 300
+    # The API's change feed (app/features/api/changes.py): a page ends before its JSON passes
+    # CHANGES_PAGE_BYTES, whatever its `limit`, with at least one item so a device always moves
+    # on (one note is at most its text's 20,000 characters). Pages of the feed and of the notes
+    # list are heavy reads: one account may have API_READS_IN_FLIGHT_PER_USER of them running
+    # at once (PostgreSQL advisory locks, as searches), 429 past it.
+    CHANGES_PAGE_BYTES = 2 * 1024 * 1024
+    API_READS_IN_FLIGHT_PER_USER = 2
+    API_READS_RETRY_AFTER_SECONDS = 2
     # Personal access tokens (app/features/tokens/): live tokens one account may have, tokens it may
     # make in an hour (revoked ones count), and how long a revoked or expired one is kept.
     TOKENS_PER_ACCOUNT = 50

@@ -15,13 +15,14 @@ def create_app(settings=None, overrides=None):
     from flask import Flask
 
     from app import errors
-    from app.urls import IdConverter, Proxied
+    from app.urls import IdConverter, Proxied, SecretConverter
     from config import load_config
 
     app = Flask(__name__)
     app.config.from_object(load_config(settings))
     app.config.update(overrides or {})
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["secret"] = SecretConverter
     app.wsgi_app = Proxied(app.wsgi_app, app.config["TRUSTED_PROXY_HOPS"])
     init_extensions(app)
     register_blueprints(app)

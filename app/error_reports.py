@@ -16,7 +16,7 @@ from flask import g, has_app_context
 from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
-from app.requestlog import MAILED_LINK
+from app.secret_paths import masked_path
 
 # Headers that say nothing about the person or their secrets.
 KEPT_HEADERS = {"accept", "accept-language", "content-length", "content-type", "user-agent"}
@@ -82,10 +82,11 @@ def scrub(event, hint):
 
 
 def scrubbed_request(request):
-    """Return the request's method, its URL without a mailed link's token, and safe headers."""
+    """Return the request's method, its URL without the secret of a marked route (a mailed
+    link's token, a share link's), and safe headers."""
     headers = request.get("headers") or {}
     url = urlsplit(request.get("url") or "")
-    path = MAILED_LINK.sub(r"\1<token>", url.path)
+    path = masked_path(url.path, method=request.get("method") or "GET")
     return {
         "method": request.get("method"),
         "url": urlunsplit((url.scheme, url.netloc, path, "", "")),

@@ -15,9 +15,9 @@ import uuid
 from flask import g, has_app_context, request
 from logfmter import Logfmter
 
+from app.secret_paths import masked_path
+
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
-# A mailed link's token opens an account: it is kept out of the log like a password.
-MAILED_LINK = re.compile(r"^(/auth/(?:verify|reset|secure|remove)/)[^/]+")
 logger = logging.getLogger("memo.request")
 
 
@@ -98,7 +98,9 @@ def init_app(app):
         started = g.get("started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         response.headers["X-Request-Id"] = g.get("request_id", "-")
-        path = MAILED_LINK.sub(r"\1<token>", request.path)
+        # A token in the path (a mailed link, a share link) is kept out like a password.
+        rule = request.url_rule  # None when no route matched: the path is looked at again
+        path = masked_path(request.path, rule, request.view_args, request.method)
         fields = {"method": request.method, "path": path, "status": response.status_code}
         logger.info("request", extra=fields | {"duration_ms": round(duration_ms, 1)})
         return response

@@ -1,11 +1,11 @@
 """URLs: the client's address and scheme behind proxies, database ids in routes (`<id:...>`),
-and the profile photo's URL in templates."""
+secrets in routes (`<secret:...>`), and the profile photo's URL in templates."""
 
 import socket
 
 from flask import url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from app.models import BIGINT_MAX
 
@@ -35,6 +35,11 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=BIGINT_MAX)
+
+
+class SecretConverter(UnicodeConverter):
+    """A path segment that is a secret (a link's token): the request log and error reports
+    write the variable's name in its place (app/secret_paths.py)."""
 
 
 def photo_url(user):

@@ -6,6 +6,9 @@ and check its VAPID JWT (RFC 8292)."""
 import base64
 import json
 import os
+import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -174,3 +177,52 @@ def push_to_page(context, page, payload, seconds=30):
         shown = page.evaluate(SHOWN, 5)
         if shown or time.monotonic() >= deadline:
             return shown
+
+
+class SilentService:
+    """A push service on 127.0.0.1 (HTTPS for `localhost`) that accepts each connection,
+    completes TLS, reads the request and never answers: a receiver holding the sender."""
+
+    def __init__(self, tls):
+        self.tls = tls
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.held = []
+        self.stopped = threading.Event()
+
+    def __enter__(self):
+        threading.Thread(target=self.serve, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.listener.close()
+
+    def endpoint(self, number):
+        return f"https://localhost:{self.port}{PUSH_PATH}/{number}"
+
+    def serve(self):
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self.hold, args=(connection,), daemon=True).start()
+
+    def hold(self, connection):
+        """Take the connection's TLS and request, then say nothing until the sender leaves."""
+        try:
+            with self.tls.wrap_socket(connection, server_side=True) as wrapped:
+                self.held.append(wrapped.getpeername())
+                wrapped.settimeout(0.2)
+                while not self.stopped.is_set():
+                    try:
+                        if not wrapped.recv(4096):
+                            return
+                    except TimeoutError:
+                        continue
+        except (OSError, ssl.SSLError):
+            return

@@ -93,14 +93,14 @@ MATRIX = {
     # The front asks it before reading an upload: 204 for a live session, 401 for a stranger.
     "/auth/signed-in": Route(PUBLIC, {"GET": {}}, anonymous_status=401),
     "/auth/verify": Route(ACCOUNT, {"POST": {}}),
-    "/auth/verify/<token>": Route(LINK, {"GET": {}, "POST": {}}),
+    "/auth/verify/<secret:token>": Route(LINK, {"GET": {}, "POST": {}}),
     "/auth/reset": Route(PUBLIC, {"GET": {}, "POST": {"email": "ann@example.com"}}),
-    "/auth/secure/<token>": Route(
+    "/auth/secure/<secret:token>": Route(
         LINK,
         {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},
     ),
-    "/auth/remove/<token>": Route(LINK, {"GET": {}, "POST": {}}),
-    "/auth/reset/<token>": Route(
+    "/auth/remove/<secret:token>": Route(LINK, {"GET": {}, "POST": {}}),
+    "/auth/reset/<secret:token>": Route(
         LINK,
         {"GET": {}, "POST": {"new_password": NEW_PASSWORD, "new_password_confirm": NEW_PASSWORD}},
     ),
@@ -149,7 +149,7 @@ MATRIX = {
     "/tags": Route(ACCOUNT, {"GET": {}}),
     "/tags/names": Route(ACCOUNT, {"GET": {}}),
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
-    "/s/<token>": Route(SHARED, {"GET": {}}),
+    "/s/<secret:token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
     "/shares/<id:link_id>/resume": Route(OWNER, {"POST": {}}),
     "/notes/<id:note_id>/reminder": Route(
@@ -160,7 +160,7 @@ MATRIX = {
     # No occurrence of Ann's exists: any id but one's own is a 404 (tests/test_reminders.py).
     "/reminders/<id:occurrence_id>/done": Route(OWNER, {"POST": {}}),
     # A mail's done and snooze page: the signed token is the key; GET changes nothing.
-    "/reminders/act/<token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
+    "/reminders/act/<secret:token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
     # Browsers the reminders are pushed to: each account's own (Ann's browser, named by its
     # endpoint, stays hers); without VAPID keys (as here) subscribing is a 404.
     "/reminders/push": Route(ACCOUNT, {"POST": lambda world: push_subscription()}),
@@ -287,7 +287,7 @@ class World:
             .replace("<id:token_id>", str(self.token_id))
             .replace("<id:passkey_id>", str(self.passkey_id))
             .replace("<id:occurrence_id>", str(self.occurrence_id))
-            .replace("<token>", "a-token-nobody-was-mailed")
+            .replace("<secret:token>", "a-token-nobody-was-mailed")
             .replace("<problem>", "not-found")
             .replace("<uuid:share>", SHARE_KEY)
         )

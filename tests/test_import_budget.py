@@ -7,6 +7,7 @@ Each test here failed on 36974c7 (issue #47). The import runs in this process
 import io
 import json
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -123,6 +124,29 @@ def test_notes_dated_at_the_ends_of_time_do_not_break_the_pages(app, user, year,
     shared = re.search(r"/s/[\w-]+", user.get("/notes/1").get_data(as_text=True))
     if shared:
         assert user.get(shared.group(0)).status_code == 200
+
+
+# A note of the largest tables (tests/test_stored_markdown.py's worst): about 0.5 s to read and
+# render, bounded as a save's is; an account's text quota of them took half an hour.
+TABLE_HEADER = "|" + "|h" * 100 + "|\n|" + "-|" * 100 + "\n"
+LARGEST_TABLES = TABLE_HEADER + "a\n" * ((20_000 - len(TABLE_HEADER)) // 2)
+
+
+def test_an_archive_of_the_largest_tables_stops_at_its_render_budget_writing_nothing(
+    app, user, monkeypatch
+):
+    monkeypatch.setitem(app.config, "IMPORT_RENDER_SECONDS", 1.0)  # 180 s in production
+    notes = [note_item(n, f"Tables {n}", content=LARGEST_TABLES) for n in range(1, 61)]
+    buffer = io.BytesIO()  # stored: the tables deflate past the ratio check
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("account.json", json.dumps({"profile": {}, "notes": notes}))
+    started = time.monotonic()
+    page = send(app, user, buffer.getvalue())
+    took = time.monotonic() - started
+    assert "Preparing these notes took longer than one import may, so nothing was imported." in page
+    assert rows(app, NOTES) == []
+    assert rows(app, "SELECT status FROM account_import") == [("failed",)]
+    assert took < 10, took  # the budget, one note more and the upload; all 60 took about 30 s
 
 
 def test_imported_attachments_are_named_and_typed_as_uploads_are(app, user):

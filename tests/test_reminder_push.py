@@ -23,7 +23,14 @@ from app.models import (
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import PUBLIC_URL
 from tests.phones import turn_on
-from tests.pushes import PushBrowser, PushService, b64, vapid_claims, vapid_settings
+from tests.pushes import (
+    PushBrowser,
+    PushService,
+    SilentService,
+    b64,
+    vapid_claims,
+    vapid_settings,
+)
 from tests.reminding import come_due, deliver, note_with_reminder, reminder_mails, sweep
 from tests.webservers import CertificateAuthority
 
@@ -152,6 +159,45 @@ def test_a_service_that_fails_is_tried_again_and_only_it(app, verified, vapid, a
         assert second.read(failing.pushes[-1]["body"])["title"] == "Reminder: Dentist"
     assert push_outcomes(app) == ["sent"]
     assert subscriptions(app) == 2
+
+
+def test_services_that_take_the_connection_and_never_answer_hold_a_try_one_deadline(
+    app, verified, vapid, authority, monkeypatch
+):
+    deadline = 2.0  # 10 s in production: the test's time stays short
+    monkeypatch.setitem(app.config, "PUSH_DEADLINE_SECONDS", deadline)
+    most = app.config["PUSH_SUBSCRIPTIONS_PER_USER"]
+    with SilentService(authority.server_context("localhost")) as silent:
+        note_with_reminder(verified)
+        for number in range(most):
+            assert subscribe(verified, PushBrowser(), silent.endpoint(number)).status_code == 201
+        come_due(app)
+        sweep(app)
+        occurrence_id = only_occurrence(app)
+        started = time.monotonic()
+        with app.app_context(), pytest.raises(TemporaryPushError, match=f"{most} of {most}"):
+            pushing.deliver_push(occurrence_id)
+        took = time.monotonic() - started
+        assert len(silent.held) == most  # each browser's service was reached and held it
+    # About one deadline for the ten (they go at once; the rest is the machine's load), where
+    # one after another took ten of them.
+    assert deadline <= took < 3 * deadline, took
+    assert push_outcomes(app) == ["queued"] and subscriptions(app) == most
+
+
+def test_a_push_waits_in_its_owners_lane_of_the_queue(app, verified, vapid, service):
+    note_with_reminder(verified)
+    subscribe(verified, PushBrowser(), service.endpoint)
+    come_due(app)
+    sweep(app)
+    with app.app_context():
+        queued = db.session.execute(
+            text(
+                "SELECT queue_name, lock FROM procrastinate_jobs WHERE task_name = 'push_reminder'"
+            )
+        ).all()
+        user_id = db.session.scalar(select(User.id).where(User.email == "ann@example.com"))
+    assert [tuple(row) for row in queued] == [("default", f"user:{user_id}")]
 
 
 def only_occurrence(app):

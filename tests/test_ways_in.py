@@ -6,7 +6,8 @@ No database needed: the models' columns are read from SQLAlchemy's metadata."""
 
 import re
 
-from app.accounts.ways_in import LINKS, NOT_WAYS_IN, WAYS_IN
+from app.accounts.classification import LINKS, NOT_WAYS_IN
+from app.accounts.ways_in import WAYS_IN
 from app.extensions import db
 from tests.routematrix import LINK, MATRIX, SHARED
 
@@ -59,7 +60,7 @@ def test_every_route_a_link_opens_is_a_registered_way_in():
 def test_the_classification_finds_what_it_must():
     names = {model.__name__ for model in mapped_models() if belongs_to_an_account(model)}
     assert {"Note", "AddressHold", "Passkey", "ReminderOccurrence"} <= names
-    assert "/reminders/act/<token>" in LINKS and "/s/<token>" in LINKS
+    assert "/reminders/act/<secret:token>" in LINKS and "/s/<secret:token>" in LINKS
 
 
 def test_the_check_finds_the_credentials_it_must():

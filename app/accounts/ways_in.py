@@ -4,8 +4,8 @@ docs/mail.md, "The one rule". A recovery from the owner's address (a reset, or a
 she may use) and turning the first second step on walk WAYS_IN; nothing else keeps a list of
 credentials. Each entry names the model that holds the way in, the proof that made it, and
 what each walk does to it. Every model with a foreign key to the account is in WAYS_IN or
-in NOT_WAYS_IN with why, and every route a link opens without a session is in LINKS:
-tests/test_ways_in.py fails on one that is in neither.
+in app/accounts/classification.py's NOT_WAYS_IN with why, and every route a link opens
+without a session is in its LINKS: tests/test_ways_in.py fails on one that is in neither.
 """
 
 from collections.abc import Callable
@@ -329,41 +329,6 @@ WAYS_IN = (
         second_step=True,
     ),
 )
-
-
-# What belongs to an account but lets nobody in, and why: with WAYS_IN, every model with a
-# foreign key to the account is one or the other (tests/test_ways_in.py).
-NOT_WAYS_IN = {
-    "Note": "the account's own notes, reached only through a way in",
-    "NoteEvent": "a record of a note's change, for the change feed",
-    "NoteTombstone": "a record of a note deleted for good, for the change feed",
-    "ChangeCounter": "the account's count of changes, for the change feed",
-    "IdempotencyKey": "the answer to a save, replayed only to the same account's way in",
-    "Attachment": "a file of a note; its links are short-lived and made for a way in",
-    "Reminder": "a note's reminder",
-    "ReminderOccurrence": "a reminder's firing; its mailed link is in LINKS",
-    "WordCount": "a word count the account asked for",
-    "AccountExport": "an export, downloaded only through a session's short-lived link",
-    "AccountImport": "an import the account uploaded",
-    "PhotoUpload": "a profile photo on its way to the store",
-}
-
-# Every route a link opens without a session (a secret in its path), and what ends it: the
-# authorization matrix (tests/routematrix.py) names which routes those are, and
-# tests/test_ways_in.py fails on one that is not here.
-LINKS = {
-    "/auth/verify/<token>": "MailToken: bound to the password and address, ended by any "
-    "change of them, by a recovery from an address that outranks its own, and when used",
-    "/auth/reset/<token>": "MailToken: as a verification link",
-    "/auth/secure/<token>": "MailToken: as a verification link; only while its address "
-    "ranks as high as the current one",
-    "/auth/remove/<token>": "MailToken: void once the address is confirmed",
-    "/reminders/act/<token>": "signed with the account's proofs stamp "
-    "(app/features/reminders/links.py): ended by every recovery and every change of the "
-    "second steps (User.proofs_changed_at), and after REMINDER_LINK_DAYS",
-    "/s/<token>": "NoteShare: paused by a recovery (and by the first second step) unless "
-    "made through a second step the account keeps",
-}
 
 
 def recover(user, link):

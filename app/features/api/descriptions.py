@@ -40,8 +40,9 @@ DESCRIPTIONS = {
     ),
     "GET /api/v1/changes": _l(
         "In the order of the account's change sequence: a note as it is now (trashed ones "
-        "too), or one deleted for good. Ask again from `next_since`. 410 when `since` is older "
-        "than the deletions kept (90 days): read everything again from 0."
+        "too), or one deleted for good. A page holds at most `limit` items and about 2 MiB of "
+        "JSON, so it may hold fewer: ask again from `next_since` until a page is empty. 410 "
+        "when `since` is older than the deletions kept (90 days): read everything again from 0."
     ),
     "GET /api/v1/tags": _l("Each tag with how many listed notes have it, the most used first."),
     "GET /api/v1/notes/{note_id}/attachments": _l("Oldest first."),

@@ -19,6 +19,7 @@ from app.features.api.cursors import list_position, make_cursor, read_cursor
 from app.features.api.documented import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from app.features.api.idempotency import remembered_note
 from app.features.api.problems import Problem
+from app.features.api.reads import hold_api_read
 from app.features.api.reminders import reminder_json, reminders_of, set_reminder
 from app.features.api.schemas import (
     History,
@@ -142,7 +143,7 @@ def answer(note, status=200, **headers):
 @bp.get("/notes")
 @bp.arguments(NotesQuery, location="query", as_kwargs=True, unknown=RAISE)
 @bp.response(200, NoteList)
-@problems(422)
+@problems(422, 429)
 def list_notes(limit, **query):
     """List the account's notes, a page at a time.
 
@@ -150,6 +151,7 @@ def list_notes(limit, **query):
     list holds what the notes page lists.
     """
     user_id = api_user().id
+    hold_api_read(user_id)  # a page of up to 100 whole notes: a heavy read
     cursor = query.get("cursor")
     asked = {"before": list_position(read_cursor(user_id, query, cursor))} if cursor else {}
     page = notes_page(

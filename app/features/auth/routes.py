@@ -149,7 +149,7 @@ ASK_FOR_VERIFICATION = {
 }
 
 
-@bp.route("/verify/<token>", methods=["GET", "POST"])
+@bp.route("/verify/<secret:token>", methods=["GET", "POST"])
 def verify(token):
     """Confirm an address from a mailed link: the account's own, or the one it moves to.
 
@@ -234,7 +234,7 @@ def reset_page(form, user):
     )
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
+@bp.route("/reset/<secret:token>", methods=["GET", "POST"])
 def reset_password(token):
     """Choose a new password from a mailed link: every session ends; nobody is signed in."""
     form = ResetPasswordForm()
@@ -268,7 +268,7 @@ ASK_FOR_HELP = {
 }
 
 
-@bp.route("/secure/<token>", methods=["GET", "POST"])
+@bp.route("/secure/<secret:token>", methods=["GET", "POST"])
 def secure(token):
     """Undo what a notice announced, from its "this was not me" link, with a new password.
 
@@ -319,7 +319,7 @@ def secure(token):
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/remove/<token>", methods=["GET", "POST"])
+@bp.route("/remove/<secret:token>", methods=["GET", "POST"])
 def remove(token):
     """Remove an unconfirmed account made with someone's address, from a link sent there."""
     form = ConfirmForm()

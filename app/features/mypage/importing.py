@@ -13,10 +13,17 @@ archive to the store, named and typed by the rules of uploads) are added in one 
 anything that fails adds nothing, and any error fails the import with a message. A note
 already in the account (same title, content and time of writing) is skipped with its
 attachments, so the same archive imported twice adds nothing the second time.
+
+Each note's Markdown is read and rendered by the one writer, bounded as a save's is (table
+cells, nesting: app/markdown.py); making the notes gets IMPORT_RENDER_SECONDS of the job's
+CPU in all, past which the import fails whole with a message (about 0.33 s of CPU, 0.7 s of
+a slot, a note of the largest tables: an account's text quota of them held a worker slot
+half an hour).
 """
 
 import logging
 import secrets
+import time
 import zipfile
 from contextlib import nullcontext
 from tempfile import TemporaryFile
@@ -80,6 +87,10 @@ ARCHIVE_TOO_LARGE = stored_message(
 FAILED = stored_message(
     "Memo could not read this file, so nothing was imported. Please check that it is a Memo "
     "export or a text file."
+)
+TOO_MUCH_WORK = stored_message(
+    "Preparing these notes took longer than one import may, so nothing was imported. Notes "
+    "with many large tables take the longest: import them in smaller parts."
 )
 
 
@@ -219,12 +230,25 @@ def draft(incoming):
     return columns
 
 
+def render_budget():
+    """Return a check that raises Refused once this thread has spent IMPORT_RENDER_SECONDS of
+    CPU since it was made (the notes' reading and rendering, called after each note)."""
+    ends = time.thread_time() + setting("IMPORT_RENDER_SECONDS")
+
+    def spent():
+        if time.thread_time() > ends:
+            raise Refused(TOO_MUCH_WORK)
+
+    return spent
+
+
 def add(user_id, notes, archive):
     """Add the notes and store their files; return (notes, files) added. Caller commits."""
     stored = []
     try:
         try:
-            made = service.create_many(user_id, [draft(incoming) for incoming in notes])
+            drafts = [draft(incoming) for incoming in notes]
+            made = service.create_many(user_id, drafts, render_budget())
         except QuotaFull:
             raise Refused(NO_ROOM) from None
         for incoming, note in zip(notes, made, strict=True):

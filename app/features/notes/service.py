@@ -195,12 +195,18 @@ def create(user_id, title, content, completed=False, pinned=False):
     return new_note(user_id, title, content, completed=completed, pinned=pinned)
 
 
-def create_many(user_id, drafts):
+def create_many(user_id, drafts, spent=None):
     """Add the notes an import brings (dicts of a note's columns), all or none: the quota
     holds for them together (QuotaFull). An import is a job with budgets of its own: no
-    write rate. Return the notes (flushed)."""
+    write rate; `spent()`, called after each note is made (its text read and rendered), may
+    stop it by raising. Return the notes (flushed)."""
     check_many(user_id, len(drafts), [(draft["title"], draft["content"]) for draft in drafts])
-    return [new_note(user_id, **draft) for draft in drafts]
+    made = []
+    for draft in drafts:
+        made.append(new_note(user_id, **draft))
+        if spent is not None:
+            spent()
+    return made
 
 
 def set_aside(user_id, note, title, content, version):

@@ -10,6 +10,12 @@ was checked). pywebpush's own send() is not used: it POSTs through requests, whi
 host up again by itself (a second DNS answer could point it inside the network) and keeps to
 no deadline of ours; pywebpush 2.5 has no public way to hand it a connection.
 
+A try holds its worker slot about PUSH_DEADLINE_SECONDS, however many browsers: their POSTs go
+out at once, each cut off at that deadline (connect and read together), so a service that
+accepts the connection and never answers costs one deadline, not one per browser. The job
+runs in its account's lane (lock `user:<id>`, app/features/reminders/tasks.py): one account's
+slow services hold one slot at most.
+
 Once, as the mail is: the occurrence row is locked while its push is prepared and its
 outcome moves from `queued` only here. Each browser that took the push is added to
 `pushed_to` in its own short transaction, so a retry (a push service that answered 5xx or
@@ -22,6 +28,7 @@ as one notification.
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
@@ -60,7 +67,12 @@ def deliver_push(occurrence_id):
     """Push an occurrence to each browser of its account once, unless it went void or the
     account's hourly budget is spent; raise TemporaryPushError to retry the browsers left."""
     targets, payload = prepare(occurrence_id)
-    missed = [target.id for target in targets if not push_one(occurrence_id, target, payload)]
+    outcomes = post_all([(target, sealed(target, payload)) for target in targets])
+    missed = [
+        target.id
+        for target, outcome in zip(targets, outcomes, strict=True)
+        if not settle(occurrence_id, target, outcome)
+    ]
     if missed:
         raise TemporaryPushError(f"{len(missed)} of {len(targets)} push services did not take it")
     if targets:
@@ -146,24 +158,43 @@ def fitted(words, title):
         cut = cut[: len(cut) * 3 // 4]
 
 
-def push_one(occurrence_id, target, payload):
-    """Push to one browser; return False when its service should be tried again later."""
-    try:
-        status = send(target, payload)
-    except AddressRefused as refused:
-        logger.warning("push subscription %s deleted: %s", target.id, refused)
+def post_all(pushes):
+    """POST each (target, sealed push) at once, each within PUSH_DEADLINE_SECONDS; return each
+    one's status, or the error that stopped it (a push that could not be sealed stays one)."""
+    settings = push_settings()
+
+    def attempt(sealed_push):
+        if isinstance(sealed_push, Exception):
+            return sealed_push
+        endpoint, body, headers = sealed_push
+        try:
+            return post(endpoint, body, headers, **settings)
+        except FetchError as error:
+            return error
+
+    if not pushes:
+        return []
+    with ThreadPoolExecutor(max_workers=len(pushes), thread_name_prefix="push") as pool:
+        return list(pool.map(attempt, [sealed_push for _, sealed_push in pushes]))
+
+
+def settle(occurrence_id, target, outcome):
+    """Record one browser's push (a status, or the error that stopped it); return False when
+    its service should be tried again later."""
+    if isinstance(outcome, AddressRefused):
+        logger.warning("push subscription %s deleted: %s", target.id, outcome)
         return forget(target.id)
-    except FetchError as error:
-        logger.warning("push to subscription %s not sent: %s", target.id, error)
+    if isinstance(outcome, FetchError):
+        logger.warning("push to subscription %s not sent: %s", target.id, outcome)
         return False
-    except ValueError:  # the browser's key is no point of the curve after all
+    if isinstance(outcome, ValueError):  # the browser's key is no point of the curve after all
         logger.warning("push subscription %s deleted: its key cannot be used", target.id)
         return forget(target.id)
-    if status in GONE:
-        logger.info("push subscription %s deleted: its service answered %s", target.id, status)
+    if outcome in GONE:
+        logger.info("push subscription %s deleted: its service answered %s", target.id, outcome)
         return forget(target.id)
-    if not 200 <= status < 300:
-        logger.warning("push to subscription %s answered %s", target.id, status)
+    if not 200 <= outcome < 300:
+        logger.warning("push to subscription %s answered %s", target.id, outcome)
         return False
     db.session.execute(
         update(ReminderOccurrence)
@@ -184,11 +215,14 @@ def forget(subscription_id):
     return True
 
 
-def send(target, payload):
-    """Encrypt `payload` for the browser, sign for its push service, POST; return the status."""
+def sealed(target, payload):
+    """Return (endpoint, body, headers) of the push to the browser: `payload` encrypted for it
+    and signed for its push service; or the ValueError of a key that cannot be used."""
     keys = {"p256dh": target.p256dh, "auth": target.auth}
-    pusher = WebPusher({"endpoint": target.endpoint, "keys": keys})
-    body = pusher.encode(payload, "aes128gcm")["body"]
+    try:
+        body = WebPusher({"endpoint": target.endpoint, "keys": keys}).encode(payload, "aes128gcm")
+    except ValueError as error:
+        return error
     headers = vapid_headers(target.endpoint)
     headers.update(
         {
@@ -198,7 +232,7 @@ def send(target, payload):
             "Urgency": "high",
         }
     )
-    return post(target.endpoint, body, headers, **push_settings())
+    return target.endpoint, body["body"], headers
 
 
 def vapid_headers(endpoint):

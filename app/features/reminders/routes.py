@@ -142,7 +142,7 @@ def occurrence_for(token, lock):
     return occurrence
 
 
-@bp.route("/reminders/act/<token>", methods=["GET", "POST"])
+@bp.route("/reminders/act/<secret:token>", methods=["GET", "POST"])
 def act(token):
     """A mail's link: GET shows the buttons and changes nothing; a button POSTs done or
     snooze. Done is done once; an occurrence snoozes once."""

@@ -49,12 +49,11 @@ def sweep_due_reminders():
 
 def queue_delivery(user_id, occurrence_id):
     """Queue an occurrence's mail (and push) in the session's transaction; one account's
-    reminder mails go one at a time, and its pushes (each hourly budget is counted between
-    them)."""
+    reminder mails go one at a time, and its pushes in its own lane (each hourly budget is
+    counted between them): a push service that never answers holds that one slot at most."""
     jobs.queue_job(send_reminder, f"reminder-mail:{user_id}", {"occurrence_id": occurrence_id})
     if firing.wants_push(user_id, occurrence_id):
-        lock = f"reminder-push:{user_id}"
-        jobs.queue_job(push_reminder, lock, {"occurrence_id": occurrence_id})
+        jobs.defer_for_user(user_id, push_reminder, occurrence_id=occurrence_id)
 
 
 @blueprint.task(

@@ -81,7 +81,7 @@ def resume(link_id):
     return redirect(url_for("mypage.index"))
 
 
-@bp.get("/s/<token>")
+@bp.get("/s/<secret:token>")
 def shared(token):
     """Show the shared note, read-only, to anyone with the link."""
     found = links.shared_note(token)
