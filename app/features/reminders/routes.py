@@ -147,7 +147,7 @@ def act(token):
     """A mail's link: GET shows the buttons and changes nothing; a button POSTs done or
     snooze. Done is done once; an occurrence snoozes once."""
     occurrence = occurrence_for(token, lock=request.method == "POST")
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD, which answers what GET would
         return render_template("reminders/act.html", occurrence=occurrence, token=token)
     action = request.form.get("action")
     if action == "done":
