@@ -179,6 +179,48 @@ def test_an_edit_sent_again_after_it_was_saved_is_not_a_conflict(user):
     assert again.status_code == 302 and again.headers["Location"] == f"/notes/{note}"
 
 
+def test_an_edit_sent_again_with_its_key_after_the_note_moved_on_answers_as_the_first(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "content": "from the plane", "version": 1}
+    first = user.post(f"/notes/{note}/edit", {**edit, "idempotency_key": OUTBOX_KEY})
+    save(user, note, "from the laptop")  # the note moves on before the answer is known
+    again = user.post(f"/notes/{note}/edit", {**edit, "idempotency_key": OUTBOX_KEY})
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == f"/notes/{note}"
+    assert "Note updated." in page(user.get(again.headers["Location"]))
+    with app.app_context():
+        stored = db.session.get(Note, note)
+        assert (stored.content, stored.version, stored.revision) == ("from the laptop", 3, 3)
+
+
+def test_an_edit_typed_on_and_sent_again_with_its_key_goes_on_top_of_its_first_text(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "version": 1, "idempotency_key": OUTBOX_KEY}
+    assert user.post(f"/notes/{note}/edit", {**edit, "content": "first"}).status_code == 302
+    longer = user.post(f"/notes/{note}/edit", {**edit, "content": "first, then more"})
+    assert longer.status_code == 302
+    with app.app_context():
+        assert db.session.get(Note, note).content == "first, then more"
+
+
+def test_another_accounts_edit_key_is_no_key_for_its_note(user, other_user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "content": "mine", "version": 1, "idempotency_key": OUTBOX_KEY}
+    assert user.post(f"/notes/{note}/edit", edit).status_code == 302
+    assert other_user.post(f"/notes/{note}/edit", edit).status_code == 404
+
+
+def test_a_tick_sent_again_with_its_key_after_the_note_moved_on_changes_nothing(app, user):
+    note = note_id_of(user.create_note("Shop", "- [ ] milk\n- [ ] oat"))
+    tick = {"done": "1", "version": "1", "idempotency_key": OUTBOX_KEY}
+    assert user.post(f"/notes/{note}/tasks/0", tick).status_code == 302
+    save(user, note, "- [x] milk\n- [ ] oat\n- [ ] tea", title="Shop")
+    again = user.post(f"/notes/{note}/tasks/0", tick)
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/notes/{note}#task-0")
+    with app.app_context():
+        assert db.session.get(Note, note).revision == 3  # made, tick, save: nothing more
+
+
 def test_an_edit_on_an_old_version_with_other_text_still_shows_both(user):
     note = note_id_of(user.create_note("Plan", "v1"))
     assert save(user, note, "from the laptop").status_code == 302
