@@ -38,6 +38,11 @@ def test_the_manifest_makes_memo_installable_with_a_share_target(browser):
     assert files["name"] == "files" and {"image/*", "application/pdf", ".hwp"} <= {*files["accept"]}
     english = json.loads(browser.get("/manifest.webmanifest?lang=en").get_data(as_text=True))
     assert english["lang"] == "en" and english["description"] != manifest["description"]
+    # Each language's install sheet shows its own interface.
+    shots = [(shot["src"], shot["label"]) for shot in manifest["screenshots"]]
+    assert all("-ko.png" in src for src, _ in shots), shots
+    assert all("-en.png" in shot["src"] for shot in english["screenshots"])
+    assert {label for _, label in shots}.isdisjoint(s["label"] for s in english["screenshots"])
 
 
 def test_pages_link_the_manifest_in_their_language(browser):

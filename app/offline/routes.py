@@ -100,8 +100,8 @@ def manifest_of(language):
                 },
             ],
             "screenshots": [
-                screenshot("narrow", "390x844", gettext("Your notes on a phone")),
-                screenshot("wide", "1280x800", gettext("Your notes on a computer")),
+                screenshot("narrow", "390x844", language, gettext("Your notes on a phone")),
+                screenshot("wide", "1280x800", language, gettext("Your notes on a computer")),
             ],
             "share_target": {
                 "action": url_for("notes.shared_without_worker"),
@@ -122,10 +122,11 @@ def static(filename):
     return url_for("static", filename=filename)
 
 
-def screenshot(form_factor, sizes, label):
-    """Return a manifest screenshot entry of the given form factor (narrow or wide)."""
+def screenshot(form_factor, sizes, language, label):
+    """Return a manifest screenshot entry of the given form factor (narrow or wide): the note
+    list in the manifest's language."""
     return {
-        "src": static(f"screenshot-{form_factor}.png"),
+        "src": static(f"screenshot-{form_factor}-{language}.png"),
         "sizes": sizes,
         "type": "image/png",
         "form_factor": form_factor,
