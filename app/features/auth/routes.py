@@ -70,6 +70,9 @@ RESET_ASKED = _l(
 # In the session of the browser that signed up: a mark of the account it made (signup_mark),
 # or, for a sign-up that found an account, a mark of nothing, that looks the same.
 SIGNED_UP_AS = "signed_up_as"
+# The address just signed up with, for the sign-in form that follows: kept for every address,
+# taken or not, so the form says nothing of which ones have an account.
+SIGNED_UP_EMAIL = "signed_up_email"
 # What confirming each kind of address says to whoever pressed the button: signed in to the
 # account already, or not (then asked to sign in).
 CONFIRMED = {
@@ -132,6 +135,7 @@ def signup():
     # The cookie can be read: both answers leave a mark that looks the same.
     made = user.id if owner is None and user.id is not None else secrets.token_hex(8)
     session[SIGNED_UP_AS] = signup_mark(user.email, made)
+    session[SIGNED_UP_EMAIL] = form.email.data
     flash(str(SIGNED_UP), "info")
     return redirect(url_for("auth.login"))
 
@@ -352,6 +356,8 @@ def login():
     """Sign in with email and password; go on to `next` if it is a local path."""
     form = LoginForm()
     target = request.args.get("next", "")
+    if not form.is_submitted() and SIGNED_UP_EMAIL in session:
+        form.email.data = session.pop(SIGNED_UP_EMAIL)  # the sign-up's, typed once
     if not form.validate_on_submit():
         return login_page(form)
     throttle.spend_attempt(form.email.data)
