@@ -133,8 +133,19 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
     with offline(memo):
         english.goto(kept)
         assert "kept for the flight" in english.locator(".content").inner_text()
-        assert offline_words(english).startswith("Offline: shown as it was on")
+        assert re.fullmatch(
+            r"Offline: this copy was kept on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M "
+            r"and may not be up to date\.",
+            offline_words(english),
+        )
         check_here(english, "kept note, en 1280 light", found)
+        # A button that needs Memo: Memo's page says so, and nothing changed.
+        english.get_by_role("button", name="Pin").click()
+        english.get_by_text("Nothing was changed").wait_for()
+        assert english.get_by_role("heading", name="You are offline").is_visible()
+        check_here(english, "a button pressed offline, en 1280 light", found)
+        english.get_by_role("link", name="Back to the page").click()
+        english.wait_for_url(re.compile(re.escape(kept) + "$"))
         english.goto("/")
         assert "Read before" in english.locator("main").inner_text()
         english.goto(never)
@@ -150,13 +161,23 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
 
         korean.goto(korean_note)
         assert "비행기에서 읽기" in korean.locator(".content").inner_text()
-        assert offline_words(korean).startswith("오프라인")
+        assert re.fullmatch(
+            r"오프라인: \d{4}년 \d{1,2}월 \d{1,2}일 오[전후] \d{1,2}:\d\d에 보관한 사본이라 "
+            r"최신 내용이 아닐 수 있어요\.",
+            offline_words(korean),
+        )
         check_here(korean, "kept note, ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-banner-390-ko-dark.png")
         korean.goto(never)
         assert korean.locator("html").get_attribute("lang") == "ko"
         check_here(korean, "offline page, ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-page-390-ko-dark.png")
+        korean.goto(korean_note)
+        korean.once("dialog", lambda dialog: dialog.accept())
+        korean.locator("form[action$='/delete'] button").click()
+        korean.get_by_text("아무것도 바뀌지 않았어요").wait_for()
+        check_here(korean, "a button pressed offline, ko 390 dark", found)
+        korean.screenshot(path="/tmp/wt79/pressed-offline-390-ko-dark.png")
     assert found == {}
     english.goto("/")  # online again: the page leads to the share that waits
     english.locator("#shares-waiting").get_by_role("link", name="Open the share").click()

@@ -171,6 +171,7 @@ def service_worker():
         release=release_id(),
         precache=[static(name) for name in STATIC_FILES],
         offline_pages={code: url_for("offline.page", lang=code) for code in LANGUAGES},
+        unavailable_pages={code: url_for("offline.unavailable", lang=code) for code in LANGUAGES},
         kept_pages=KEPT_PAGES,
         kept_page_bytes=KEPT_PAGE_BYTES,
         network_wait_ms=NETWORK_WAIT_MS,
@@ -194,6 +195,14 @@ def page():
     """Say that Memo cannot be reached; the worker shows this for a page it did not keep."""
     with force_locale(asked_language()):
         return render_template("offline/page.html", language=asked_language())
+
+
+@bp.get("/offline/unavailable")
+def unavailable():
+    """Say that a button pressed offline (pin, delete, a reminder, ...) needs Memo and changed
+    nothing; the worker shows this when such a form's POST cannot reach Memo."""
+    with force_locale(asked_language()):
+        return render_template("offline/page.html", language=asked_language(), pressed=True)
 
 
 @bp.get("/offline/token")
