@@ -69,8 +69,12 @@ def test_the_service_worker_is_served_from_the_root_and_never_kept_by_the_http_c
 
 
 def test_the_offline_page_answers_anyone_without_account_data(browser, user):
-    for visitor in (browser, user):
-        response = visitor.get("/offline?lang=en")
+    for visitor, path in (
+        (browser, "/offline"),
+        (user, "/offline"),
+        (user, "/offline/unavailable"),
+    ):
+        response = visitor.get(f"{path}?lang=en")
         assert response.status_code == 200
         html = page(response)
         assert "You are offline" in html
