@@ -4,12 +4,14 @@ page opening a new note, and a note sent twice by the outbox made once."""
 
 import json
 import re
+from datetime import timedelta
 from html import unescape
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Note
+from app.features.notes.tasks import purge_trash_and_history
+from app.models import IdempotencyKey, Note
 from app.offline.routes import BUILD_VARIABLES, release_id
 from tests.noting import make_link, note_id_of, page, save
 
@@ -228,6 +230,20 @@ def test_a_tick_sent_again_with_its_key_after_the_note_moved_on_changes_nothing(
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/notes/{note}#task-0")
     with app.app_context():
         assert db.session.get(Note, note).revision == 3  # made, tick, save: nothing more
+
+
+def test_keys_past_their_24_hours_are_purged_by_the_hourly_job(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "content": "v2", "version": 1, "idempotency_key": OUTBOX_KEY}
+    user.post(f"/notes/{note}/edit", edit)
+    user.post("/notes/new", {"title": "Two", "content": "x", "idempotency_key": OUTBOX_KEY})
+    with app.app_context():
+        kept = db.session.scalars(select(IdempotencyKey)).all()
+        assert len(kept) == 2
+        kept[0].created_at -= timedelta(hours=25)
+        db.session.commit()
+        purge_trash_and_history(0)
+        assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 1
 
 
 def test_an_edit_on_an_old_version_with_other_text_still_shows_both(user):

@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.extensions import db
@@ -64,3 +64,10 @@ def remember_latest(user_id, key, digest, note):
         )
     )
     db.session.execute(statement)
+
+
+def delete_old():
+    """Delete the keys older than KEPT, which answer nothing any more; return how many."""
+    cutoff = utcnow() - KEPT
+    statement = delete(IdempotencyKey).where(IdempotencyKey.created_at <= cutoff)
+    return db.session.execute(statement).rowcount
