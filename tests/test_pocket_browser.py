@@ -116,6 +116,17 @@ def offline_words(page):
     return page.locator("#offline-banner").inner_text()
 
 
+def press_offline(button, words, found):
+    """Press a button that needs Memo, with Memo stopped: Memo's own page says `words` (nothing
+    changed, and why), and passes axe."""
+    page = button.page
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    page.get_by_text(words).wait_for()
+    assert page.locator("h1").count() == 1
+    check_here(page, f"a button pressed offline, {page.url}", found)
+
+
 def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, memo):
     english = tab("en", 1280, "light")
     sign_up_and_in(english, "ann@example.com", "ann")
@@ -139,11 +150,7 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
             offline_words(english),
         )
         check_here(english, "kept note, en 1280 light", found)
-        # A button that needs Memo: Memo's page says so, and nothing changed.
-        english.get_by_role("button", name="Pin").click()
-        english.get_by_text("Nothing was changed").wait_for()
-        assert english.get_by_role("heading", name="You are offline").is_visible()
-        check_here(english, "a button pressed offline, en 1280 light", found)
+        press_offline(english.get_by_role("button", name="Pin"), "Nothing was changed", found)
         english.get_by_role("link", name="Back to the page").click()
         english.wait_for_url(re.compile(re.escape(kept) + "$"))
         english.goto("/")
@@ -173,11 +180,7 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
         check_here(korean, "offline page, ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-page-390-ko-dark.png")
         korean.goto(korean_note)
-        korean.once("dialog", lambda dialog: dialog.accept())
-        korean.locator("form[action$='/delete'] button").click()
-        korean.get_by_text("아무것도 바뀌지 않았어요").wait_for()
-        check_here(korean, "a button pressed offline, ko 390 dark", found)
-        korean.screenshot(path="/tmp/wt79/pressed-offline-390-ko-dark.png")
+        press_offline(korean.locator("form[action$='/delete'] button"), "아무것도 바뀌지", found)
     assert found == {}
     english.goto("/")  # online again: the page leads to the share that waits
     english.locator("#shares-waiting").get_by_role("link", name="Open the share").click()
@@ -252,23 +255,8 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
         page.fill("textarea[name=content]", "still in the outbox")
         page.get_by_role("button", name="Save").click()
         page.locator("#draft-notice").wait_for(state="visible")
-        # Offline, the sign-out cannot reach Memo: it keeps the text and says so.
-        page.get_by_role("button", name="Sign out").click()
-        outbox = page.locator("#outbox")
-        outbox.get_by_text("you are still signed in").wait_for()
-        assert len(page.evaluate(WAITING)) == 1
-    page.goto("/")  # back online: still signed in, the text sent on the way
-    page.wait_for_function(f"() => ({WAITING})().length === 0")
-    page.reload()
-    assert "Unsent" in page.locator("main").inner_text()
-    page.goto("/notes/new")  # one more, its request lost: it waits
-    page.fill("input[name=title]", "Second")
-    page.fill("textarea[name=content]", "also waiting")
-    page.route("**/notes/new", lambda r: r.abort() if r.request.method == "POST" else r.continue_())
-    page.get_by_role("button", name="Save").click()
-    page.locator("#draft-notice").wait_for(state="visible")
-    page.unroute("**/notes/new")
-    page.get_by_role("button", name="Sign out").click()  # online: it says what would be lost
+    outbox = page.locator("#outbox")
+    page.get_by_role("button", name="Sign out").click()  # back online: it says what is lost
     outbox.get_by_text("Signing out now deletes them").wait_for()
     anns = page.evaluate("[document.body.dataset.account, document.body.dataset.session]")
     page.get_by_role("button", name="Send them, then sign out").click()
@@ -299,8 +287,35 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
     sign_in_again = tab("en", 1280)
     sign_up_and_in(sign_in_again, "ann@example.com", "ann")
     sign_in_again.goto("/")
-    listed = sign_in_again.locator("main").inner_text()
-    assert "Unsent" in listed and "Second" in listed  # sent before signing out
+    assert "Unsent" in sign_in_again.locator("main").inner_text()  # sent before signing out
+
+
+def test_signing_out_offline_keeps_the_waiting_text_and_the_session(tab, memo):
+    page = tab("en", 390)
+    sign_up_and_in(page, "ann@example.com", "ann")
+    controlled(page)
+    read(page, "/notes/new")
+    found = {}
+    with offline(memo):
+        page.goto("/notes/new")
+        page.fill("input[name=title]", "Unsent")
+        page.fill("textarea[name=content]", "still in the outbox")
+        page.get_by_role("button", name="Save").click()
+        page.locator("#draft-notice").wait_for(state="visible")
+        page.get_by_role("button", name="Sign out").click()
+        outbox = page.locator("#outbox")
+        outbox.get_by_text("you are still signed in").wait_for()
+        assert "nothing was deleted from this browser" in outbox.inner_text()
+        check_here(page, "sign-out refused offline, en 390 light", found)
+        assert len(page.evaluate(WAITING)) == 1
+    assert found == {}
+    page.goto("/")  # back online: still signed in, and the text is sent on the way
+    page.wait_for_function(f"() => ({WAITING})().length === 0")
+    page.reload()
+    assert "Unsent" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Sign out").click()  # nothing waits: signed out at once
+    page.wait_for_url(re.compile(r"/auth/login"))
+    assert page.evaluate(TRACES)["stored"] == []
 
 
 def test_a_page_shared_from_another_app_opens_a_prefilled_note(tab):

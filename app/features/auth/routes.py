@@ -70,9 +70,7 @@ RESET_ASKED = _l(
 # In the session of the browser that signed up: a mark of the account it made (signup_mark),
 # or, for a sign-up that found an account, a mark of nothing, that looks the same.
 SIGNED_UP_AS = "signed_up_as"
-# The address just signed up with, for the sign-in form that follows: kept for every address,
-# taken or not, so the form says nothing of which ones have an account.
-SIGNED_UP_EMAIL = "signed_up_email"
+SIGNED_UP_EMAIL = "signed_up_email"  # for the next sign-in form; kept alike for any address
 # What confirming each kind of address says to whoever pressed the button: signed in to the
 # account already, or not (then asked to sign in).
 CONFIRMED = {
@@ -354,10 +352,8 @@ def login_page(form):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password; go on to `next` if it is a local path."""
-    form = LoginForm()
+    form = LoginForm(data={"email": session.pop(SIGNED_UP_EMAIL, None)})  # typed at sign-up
     target = request.args.get("next", "")
-    if not form.is_submitted() and SIGNED_UP_EMAIL in session:
-        form.email.data = session.pop(SIGNED_UP_EMAIL)  # the sign-up's, typed once
     if not form.validate_on_submit():
         return login_page(form)
     throttle.spend_attempt(form.email.data)
@@ -368,9 +364,7 @@ def login():
         form.password.errors.append(LOGIN_FAILED)
         return login_page(form)
     throttle.forgive(form.email.data)
-    if second_step_on(
-        user
-    ):  # not signed in until a code passes (app/features/second_step/session.py)
+    if second_step_on(user):  # not signed in until a code passes (second_step/session.py)
         db.session.commit()  # a hash upgraded by check_password
         return ask_for_code(session, user, form.remember.data, target)
     user.start_session()
