@@ -208,3 +208,16 @@ def test_a_save_made_offline_and_sent_back_online_is_one_note(phone, app, memo):
         assert phone.evaluate(WAITING) == 1
     sent_out(phone)
     assert [title for title, *_ in notes_on_server(app)] == ["Flight"]
+
+
+def test_a_tick_whose_answer_is_lost_is_one_revision_answered_as_the_first(phone, app):
+    note = write_note(phone, "Shop", "- [ ] milk\n- [ ] oat")
+    held = HeldPosts()
+    phone.route("**/tasks/**", held)
+    phone.get_by_role("button", name="“milk”: not done").click()
+    # tasks.js lost the answer: it posts the form again, with the tick's key, as a page would.
+    phone.wait_for_url(re.compile(rf"{note}#task-0$"))
+    assert held.reached == [302]
+    assert "changed meanwhile" not in phone.locator("main").inner_text()
+    [(title, content, version, revision)] = notes_on_server(app)
+    assert (content.splitlines(), version, revision) == (["- [x] milk", "- [ ] oat"], 2, 2)
