@@ -41,6 +41,7 @@ from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
+from app.i18n.formats import local_today
 from app.kept_pages import kept
 from app.offline.routes import BUILD_VARIABLES
 
@@ -107,9 +108,17 @@ def frame_shown(user=current_user):
 def shown_parts():
     """Return what every signed-in page shows that can change: the release (its code, its
     files' URLs, its words), the frame (frame_shown), the account's change number (any note
-    changed), the zone the page's times are written in, and the address asked for."""
+    changed), the zone the page's times are written in and the reader's date there (times
+    near it are said "today", "yesterday": app/i18n/formats.py), and the address asked for."""
     frame = frame_shown()
-    return (code_release(), *frame, current_user.change_seq, get_timezone(), request.full_path)
+    return (
+        code_release(),
+        *frame,
+        current_user.change_seq,
+        get_timezone(),
+        local_today(),
+        request.full_path,
+    )
 
 
 def frame_parts():

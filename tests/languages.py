@@ -9,7 +9,9 @@ from app.extensions import db
 from app.models import User
 from devenv.visitors import Browser
 
-TIME_ELEMENT = re.compile(r'<time datetime="([^"]+)">([^<]+)</time>')
+TIME_ELEMENT = re.compile(r'<time datetime="([^"]+)"(?: title="[^"]*")?>([^<]+)</time>')
+# A time near today said in words: its instant, its full date (the title) and its words.
+RELATIVE_TIME = re.compile(r'<time datetime="([^"]+)" title="([^"]+)">([^<]+)</time>')
 KOREAN = {"Accept-Language": "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"}
 NICKNAME = "김민지"
 TITLE = "주간 회의록 — 11월"

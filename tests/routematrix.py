@@ -71,6 +71,7 @@ MATRIX = {
     "/manifest.webmanifest": Route(PUBLIC, {"GET": {}}),
     "/sw.js": Route(PUBLIC, {"GET": {}}),
     "/offline": Route(PUBLIC, {"GET": {}}),
+    "/offline/unavailable": Route(PUBLIC, {"GET": {}}),
     "/offline/token": Route(ACCOUNT, {"GET": {}}),
     "/language": Route(PUBLIC, {"POST": {"language": "ko", "next": "/"}}),
     "/readyz": Route(PUBLIC, {"GET": {}}),

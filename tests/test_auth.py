@@ -1,5 +1,7 @@
 """Sign up, sign in and sign out, with every way a form can be wrong."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -20,6 +22,21 @@ def test_signup_sends_to_sign_in_which_lands_home(browser):
     assert response.headers["Location"] == "/"
     page = browser.get("/").get_data(as_text=True)
     assert "ann" in page and "Your notes" in page
+
+
+def test_the_sign_in_form_after_sign_up_has_the_address_filled_in_for_any_address(app, user):
+    pages = []
+    for email, nickname in (("ann@example.com", "ann2"), ("new@example.com", "newbie")):
+        visitor = Browser(app.test_client())
+        fields = {"email": email, "nickname": nickname, "password": PASSWORD}
+        visitor.submit("/auth/signup", fields | {"password_confirm": PASSWORD})
+        page = visitor.get("/auth/login").get_data(as_text=True)
+        assert f'value="{email}"' in page  # ann's address has an account, new's not
+        assert "autofocus" in re.search(r"<input[^>]*name=\"password\"[^>]*>", page)[0]
+        pages.append(re.sub(r'value="[^"]{40,}"', "TOKEN", page.replace(email, "ADDRESS")))
+        again = visitor.get("/auth/login").get_data(as_text=True)
+        assert email not in again  # once: the next visit is a plain form
+    assert pages[0] == pages[1]
 
 
 def test_password_is_stored_as_argon2id_never_as_itself(app, user):

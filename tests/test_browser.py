@@ -90,7 +90,8 @@ def change_nickname_and_password(page):
 
 
 def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()  # sent by the page's script
+    page.wait_for_url(re.compile(r"/auth/login"))
     page.wait_for_load_state()
     assert "You have been signed out." in flash(page)
 

@@ -11,11 +11,20 @@ from sqlalchemy import select
 
 from app import fetch_messages, throttle
 from app.extensions import db
-from app.i18n import stored
+from app.i18n import formats, stored
 from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer
 from app.models import Note, User, WordCount
 from devenv.visitors import Browser
-from tests.languages import KOREAN, NICKNAME, TIME_ELEMENT, html_lang, korean_browser, saved
+from tests.languages import (
+    KOREAN,
+    NICKNAME,
+    RELATIVE_TIME,
+    TIME_ELEMENT,
+    html_lang,
+    korean_browser,
+    saved,
+)
+from tests.noting import note_id_of
 from tests.reading import latin_words
 
 # --- Which language -----------------------------------------------------------------------
@@ -201,6 +210,60 @@ def test_just_after_midnight_utc_is_the_previous_evening_in_los_angeles(user, ap
     note_id = re.search(r'href="/notes/(\d+)"', user.get("/").get_data(as_text=True))[1]
     page = user.get(f"/notes/{note_id}").get_data(as_text=True)
     assert ("2026-11-24T00:30:00Z", "Nov 23, 2026, 4:30 PM") in TIME_ELEMENT.findall(page)
+
+
+# 15:20 in Seoul on 27 November 2026, and the clocks pinned around it.
+WRITTEN = datetime(2026, 11, 27, 6, 20, tzinfo=UTC)
+SAME_EVENING = datetime(2026, 11, 27, 14, 59, tzinfo=UTC)  # 23:59 in Seoul
+NEXT_MORNING = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 00:00 on the 28th in Seoul
+TWO_DAYS_ON = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+
+def pin_clock(monkeypatch, moment):
+    """Make the pages' "now" `moment` (app/i18n/formats.py)."""
+    monkeypatch.setattr(formats, "now", lambda: moment)
+
+
+def test_times_near_today_are_said_in_words_in_the_readers_zone_with_the_date_in_the_title(
+    user, app, monkeypatch
+):
+    note = note_id_of(user.create_note("Groceries"))
+    set_note_time(app, WRITTEN)
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    full = "2026년 11월 27일 오후 3:20"
+    for clock, words in ((SAME_EVENING, "오늘 오후 3:20"), (NEXT_MORNING, "어제 오후 3:20")):
+        pin_clock(monkeypatch, clock)
+        for path in ("/", f"/notes/{note}", "/search?q=Groceries"):
+            page = user.get(path).get_data(as_text=True)
+            assert ("2026-11-27T06:20:00Z", full, words) in RELATIVE_TIME.findall(page), path
+    pin_clock(monkeypatch, TWO_DAYS_ON)
+    assert ("2026-11-27T06:20:00Z", full) in TIME_ELEMENT.findall(
+        user.get("/").get_data(as_text=True)
+    )
+    assert not RELATIVE_TIME.findall(user.get("/").get_data(as_text=True))
+    user.post("/mypage/settings", {"language": "en", "timezone": "America/Los_Angeles"})
+    pin_clock(monkeypatch, SAME_EVENING)  # 06:59 on the 27th there; written 22:20 the 26th
+    page = user.get("/").get_data(as_text=True)
+    assert RELATIVE_TIME.findall(page) == [
+        ("2026-11-27T06:20:00Z", "Nov 26, 2026, 10:20 PM", "yesterday 10:20 PM")
+    ]
+
+
+def test_a_list_kept_or_tagged_yesterday_is_made_again_today(user, app, monkeypatch):
+    user.create_note("Groceries")
+    set_note_time(app, WRITTEN)
+    user.post("/mypage/settings", {"language": "ko", "timezone": "Asia/Seoul"})
+    user.client.set_cookie("memo-scripts", "1")  # a browser that may keep the page
+    pin_clock(monkeypatch, SAME_EVENING)
+    user.get("/")  # the settings' message, shown once
+    first = user.get("/")
+    assert "오늘 오후 3:20" in first.get_data(as_text=True)
+    tag = first.headers["ETag"]
+    assert user.get("/", headers={"If-None-Match": tag}).status_code == 304
+    pin_clock(monkeypatch, NEXT_MORNING)  # a minute past midnight in Seoul: nothing changed
+    after = user.get("/", headers={"If-None-Match": tag})
+    assert after.status_code == 200 and after.headers["ETag"] != tag
+    assert "어제 오후 3:20" in after.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -37,9 +37,11 @@ def page(chromium, live_server, object_store):  # noqa: F811
 
 
 def shown_time(page):
-    """Return the first <time> on the page: its UTC instant and the text it shows."""
+    """Return the first <time> on the page: its UTC instant and its full reading (the title
+    of a time said in words, "today 6:57 AM")."""
     element = page.locator("time").first
-    return element.get_attribute("datetime"), element.inner_text().strip()
+    full = element.get_attribute("title") or element.inner_text()
+    return element.get_attribute("datetime"), full.strip()
 
 
 def local_reading(instant, zone, pattern):
@@ -77,6 +79,8 @@ def test_a_browser_switches_language_and_time_zone_and_sees_the_change(page):
         instant, text = shown_time(page)
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", instant)
         assert text == local_reading(instant, "America/New_York", "%b %-d, %Y, %-I:%M %p")
+        words = page.locator("time").first.inner_text()  # written just now, in New York
+        assert words == local_reading(instant, "America/New_York", "today %-I:%M %p")
 
     with screenshot_on_failure(page, "i18n-switch-to-korean"):
         page.select_option("nav form.language select", "ko")

@@ -5,6 +5,8 @@ A module of its own: its worker must be the only one taking the jobs of its data
 other browser modules share one worker per module, which sends mail elsewhere).
 """
 
+import re
+
 import pytest
 
 from devenv.mailserver import MailServer
@@ -54,8 +56,8 @@ def test_a_new_user_verifies_resets_the_password_and_changes_email_by_mail(local
         page.get_by_role("button", name="Confirm my address").click()
         page.wait_for_load_state()
         assert "Your email address is confirmed" in flash(page)
-        page.get_by_role("button", name="Sign out").click()
-        page.wait_for_load_state()
+        page.get_by_role("button", name="Sign out").click()  # sent by the page's script
+        page.wait_for_url(re.compile(r"/auth/login"))
     with screenshot_on_failure(page, "mail-reset"):
         page.get_by_role("link", name="Forgot your password?").click()
         submit(page, {"email": "ann@example.com"}, "Send me a link")

@@ -4,12 +4,14 @@ page opening a new note, and a note sent twice by the outbox made once."""
 
 import json
 import re
+from datetime import timedelta
 from html import unescape
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Note
+from app.features.notes.tasks import purge_trash_and_history
+from app.models import IdempotencyKey, Note
 from app.offline.routes import BUILD_VARIABLES, release_id
 from tests.noting import make_link, note_id_of, page, save
 
@@ -38,6 +40,11 @@ def test_the_manifest_makes_memo_installable_with_a_share_target(browser):
     assert files["name"] == "files" and {"image/*", "application/pdf", ".hwp"} <= {*files["accept"]}
     english = json.loads(browser.get("/manifest.webmanifest?lang=en").get_data(as_text=True))
     assert english["lang"] == "en" and english["description"] != manifest["description"]
+    # Each language's install sheet shows its own interface.
+    shots = [(shot["src"], shot["label"]) for shot in manifest["screenshots"]]
+    assert all("-ko.png" in src for src, _ in shots), shots
+    assert all("-en.png" in shot["src"] for shot in english["screenshots"])
+    assert {label for _, label in shots}.isdisjoint(s["label"] for s in english["screenshots"])
 
 
 def test_pages_link_the_manifest_in_their_language(browser):
@@ -64,8 +71,12 @@ def test_the_service_worker_is_served_from_the_root_and_never_kept_by_the_http_c
 
 
 def test_the_offline_page_answers_anyone_without_account_data(browser, user):
-    for visitor in (browser, user):
-        response = visitor.get("/offline?lang=en")
+    for visitor, path in (
+        (browser, "/offline"),
+        (user, "/offline"),
+        (user, "/offline/unavailable"),
+    ):
+        response = visitor.get(f"{path}?lang=en")
         assert response.status_code == 200
         html = page(response)
         assert "You are offline" in html
@@ -177,6 +188,62 @@ def test_an_edit_sent_again_after_it_was_saved_is_not_a_conflict(user):
         f"/notes/{note}/edit", {"title": "Plan", "content": "from the plane", "version": 1}
     )
     assert again.status_code == 302 and again.headers["Location"] == f"/notes/{note}"
+
+
+def test_an_edit_sent_again_with_its_key_after_the_note_moved_on_answers_as_the_first(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "content": "from the plane", "version": 1}
+    first = user.post(f"/notes/{note}/edit", {**edit, "idempotency_key": OUTBOX_KEY})
+    save(user, note, "from the laptop")  # the note moves on before the answer is known
+    again = user.post(f"/notes/{note}/edit", {**edit, "idempotency_key": OUTBOX_KEY})
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == f"/notes/{note}"
+    assert "Note updated." in page(user.get(again.headers["Location"]))
+    with app.app_context():
+        stored = db.session.get(Note, note)
+        assert (stored.content, stored.version, stored.revision) == ("from the laptop", 3, 3)
+
+
+def test_an_edit_typed_on_and_sent_again_with_its_key_goes_on_top_of_its_first_text(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "version": 1, "idempotency_key": OUTBOX_KEY}
+    assert user.post(f"/notes/{note}/edit", {**edit, "content": "first"}).status_code == 302
+    longer = user.post(f"/notes/{note}/edit", {**edit, "content": "first, then more"})
+    assert longer.status_code == 302
+    with app.app_context():
+        assert db.session.get(Note, note).content == "first, then more"
+
+
+def test_another_accounts_edit_key_is_no_key_for_its_note(user, other_user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "content": "mine", "version": 1, "idempotency_key": OUTBOX_KEY}
+    assert user.post(f"/notes/{note}/edit", edit).status_code == 302
+    assert other_user.post(f"/notes/{note}/edit", edit).status_code == 404
+
+
+def test_a_tick_sent_again_with_its_key_after_the_note_moved_on_changes_nothing(app, user):
+    note = note_id_of(user.create_note("Shop", "- [ ] milk\n- [ ] oat"))
+    tick = {"done": "1", "version": "1", "idempotency_key": OUTBOX_KEY}
+    assert user.post(f"/notes/{note}/tasks/0", tick).status_code == 302
+    save(user, note, "- [x] milk\n- [ ] oat\n- [ ] tea", title="Shop")
+    again = user.post(f"/notes/{note}/tasks/0", tick)
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/notes/{note}#task-0")
+    with app.app_context():
+        assert db.session.get(Note, note).revision == 3  # made, tick, save: nothing more
+
+
+def test_keys_past_their_24_hours_are_purged_by_the_hourly_job(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    edit = {"title": "Plan", "content": "v2", "version": 1, "idempotency_key": OUTBOX_KEY}
+    user.post(f"/notes/{note}/edit", edit)
+    user.post("/notes/new", {"title": "Two", "content": "x", "idempotency_key": OUTBOX_KEY})
+    with app.app_context():
+        kept = db.session.scalars(select(IdempotencyKey)).all()
+        assert len(kept) == 2
+        kept[0].created_at -= timedelta(hours=25)
+        db.session.commit()
+        purge_trash_and_history(0)
+        assert db.session.scalar(select(func.count(IdempotencyKey.id))) == 1
 
 
 def test_an_edit_on_an_old_version_with_other_text_still_shows_both(user):

@@ -116,6 +116,17 @@ def offline_words(page):
     return page.locator("#offline-banner").inner_text()
 
 
+def press_offline(button, words, found):
+    """Press a button that needs Memo, with Memo stopped: Memo's own page says `words` (nothing
+    changed, and why), and passes axe."""
+    page = button.page
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    page.get_by_text(words).wait_for()
+    assert page.locator("h1").count() == 1
+    check_here(page, f"a button pressed offline, {page.url}", found)
+
+
 def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, memo):
     english = tab("en", 1280, "light")
     sign_up_and_in(english, "ann@example.com", "ann")
@@ -133,8 +144,15 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
     with offline(memo):
         english.goto(kept)
         assert "kept for the flight" in english.locator(".content").inner_text()
-        assert offline_words(english).startswith("Offline: shown as it was on")
+        assert re.fullmatch(
+            r"Offline: this copy was kept on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M "
+            r"and may not be up to date\.",
+            offline_words(english),
+        )
         check_here(english, "kept note, en 1280 light", found)
+        press_offline(english.get_by_role("button", name="Pin"), "Nothing was changed", found)
+        english.get_by_role("link", name="Back to the page").click()
+        english.wait_for_url(re.compile(re.escape(kept) + "$"))
         english.goto("/")
         assert "Read before" in english.locator("main").inner_text()
         english.goto(never)
@@ -150,13 +168,19 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
 
         korean.goto(korean_note)
         assert "비행기에서 읽기" in korean.locator(".content").inner_text()
-        assert offline_words(korean).startswith("오프라인")
+        assert re.fullmatch(
+            r"오프라인: \d{4}년 \d{1,2}월 \d{1,2}일 오[전후] \d{1,2}:\d\d에 보관한 사본이라 "
+            r"최신 내용이 아닐 수 있어요\.",
+            offline_words(korean),
+        )
         check_here(korean, "kept note, ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-banner-390-ko-dark.png")
         korean.goto(never)
         assert korean.locator("html").get_attribute("lang") == "ko"
         check_here(korean, "offline page, ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-page-390-ko-dark.png")
+        korean.goto(korean_note)
+        press_offline(korean.locator("form[action$='/delete'] button"), "아무것도 바뀌지", found)
     assert found == {}
     english.goto("/")  # online again: the page leads to the share that waits
     english.locator("#shares-waiting").get_by_role("link", name="Open the share").click()
@@ -231,9 +255,9 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
         page.fill("textarea[name=content]", "still in the outbox")
         page.get_by_role("button", name="Save").click()
         page.locator("#draft-notice").wait_for(state="visible")
-        page.get_by_role("button", name="Sign out").click()  # it says what would be lost
-        outbox = page.locator("#outbox")
-        assert "Signing out now deletes them" in outbox.inner_text()
+    outbox = page.locator("#outbox")
+    page.get_by_role("button", name="Sign out").click()  # back online: it says what is lost
+    outbox.get_by_text("Signing out now deletes them").wait_for()
     anns = page.evaluate("[document.body.dataset.account, document.body.dataset.session]")
     page.get_by_role("button", name="Send them, then sign out").click()
     page.wait_for_url(re.compile(r"/auth/login"))
@@ -264,6 +288,34 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
     sign_up_and_in(sign_in_again, "ann@example.com", "ann")
     sign_in_again.goto("/")
     assert "Unsent" in sign_in_again.locator("main").inner_text()  # sent before signing out
+
+
+def test_signing_out_offline_keeps_the_waiting_text_and_the_session(tab, memo):
+    page = tab("en", 390)
+    sign_up_and_in(page, "ann@example.com", "ann")
+    controlled(page)
+    read(page, "/notes/new")
+    found = {}
+    with offline(memo):
+        page.goto("/notes/new")
+        page.fill("input[name=title]", "Unsent")
+        page.fill("textarea[name=content]", "still in the outbox")
+        page.get_by_role("button", name="Save").click()
+        page.locator("#draft-notice").wait_for(state="visible")
+        page.get_by_role("button", name="Sign out").click()
+        outbox = page.locator("#outbox")
+        outbox.get_by_text("you are still signed in").wait_for()
+        assert "nothing was deleted from this browser" in outbox.inner_text()
+        check_here(page, "sign-out refused offline, en 390 light", found)
+        assert len(page.evaluate(WAITING)) == 1
+    assert found == {}
+    page.goto("/")  # back online: still signed in, and the text is sent on the way
+    page.wait_for_function(f"() => ({WAITING})().length === 0")
+    page.reload()
+    assert "Unsent" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Sign out").click()  # nothing waits: signed out at once
+    page.wait_for_url(re.compile(r"/auth/login"))
+    assert page.evaluate(TRACES)["stored"] == []
 
 
 def test_a_page_shared_from_another_app_opens_a_prefilled_note(tab):

@@ -21,9 +21,9 @@ WORDS = {
     "ko": {
         "morning": "내일 아침",
         "weekdays": "매주 평일",
-        "set": "알림 설정",
-        "remove": "알림 지우기",
-        "notify": "이 기기로 알림 받기",
+        "set": "리마인더 설정",
+        "remove": "리마인더 지우기",
+        "notify": "이 기기에서 기기 알림 받기",
     },
     "en": {
         "morning": "Tomorrow morning",
@@ -84,5 +84,42 @@ def test_a_reminder_is_set_shown_fired_and_removed(app, chromium, settled, langu
     page.get_by_role("button", name=words["remove"]).click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
     assert page.locator("section.reminding button.danger").count() == 0
+    context.close()
+    assert found == {}
+
+
+def test_notifications_on_this_device_are_one_button_that_gives_up_on_a_silent_browser(
+    app, chromium, settled
+):
+    context, page = new_tab(chromium, settled.url, "ko", 390, "dark")
+    context.grant_permissions(["notifications"], origin=settled.url)
+    # A push service that never answers: the browser's subscribe waits for ever.
+    context.add_init_script("PushManager.prototype.subscribe = () => new Promise(() => {});")
+    found = {}
+    sign_up_and_in(page, "silent@example.com", "silent")
+    verify_email(app, "silent@example.com")
+    write_note(page, "회의", "매주")
+    page.get_by_label(re.compile("내일 아침")).check()
+    page.get_by_role("button", name="리마인더 설정").click()
+    page.wait_for_url(re.compile(r"/notes/\d+$"))
+    panel = page.locator("section.reminding")
+    assert "서울, 대한민국 시간을 따라요." in panel.inner_text()  # the clock it keeps
+    push = page.locator("#push")
+    toggle = push.get_by_role("button", name="이 기기에서 기기 알림 받기")
+    toggle.wait_for()
+    assert push.get_by_role("button").count() == 1  # one button, for the browser's state
+    toggle.click()
+    busy = push.get_by_role("button", name="기기 알림 켜는 중…")
+    busy.wait_for()
+    assert busy.get_attribute("aria-disabled") == "true"
+    check_here(page, "push busy, ko 390 dark", found)
+    page.screenshot(path="/tmp/wt79/push-busy-390-ko-dark.png", full_page=True)
+    said = page.locator("#push-said")
+    said.get_by_text("15초 안에 답하지 않아서").wait_for(timeout=20_000)
+    assert "리마인더는 계속 메일로 와요" in said.inner_text()
+    push.get_by_role("button", name="이 기기에서 기기 알림 받기").wait_for()
+    assert push.get_by_role("button").count() == 1
+    check_here(page, "push given up, ko 390 dark", found)
+    page.screenshot(path="/tmp/wt79/push-late-390-ko-dark.png", full_page=True)
     context.close()
     assert found == {}

@@ -20,6 +20,16 @@ DATE_TIME_PATTERNS = {"en": "MMM d, y, h:mm a", "ko": "y년 M월 d일 aaaa h:mm"
 # The same to the second, where two times on one page would read alike (the history).
 SECONDS_PATTERNS = {"en": "MMM d, y, h:mm:ss a", "ko": "y년 M월 d일 aaaa h:mm:ss"}
 TIME_ELEMENT = Markup('<time datetime="%s">%s</time>')
+# A time near the reader's today, in words ("오늘 오후 3:20"), the full date in its title.
+RELATIVE_TIME_ELEMENT = Markup('<time datetime="%s" title="%s">%s</time>')
+# The time of day alone, as each language writes it after "today" ("오후 3:20", "3:20 PM").
+CLOCK_PATTERNS = {"en": "h:mm a", "ko": "aaaa h:mm"}
+# The days said in words, by their distance from the reader's today; further ones are dates.
+DAY_WORDS = {
+    -1: _l("yesterday %(time)s"),
+    0: _l("today %(time)s"),
+    1: _l("tomorrow %(time)s"),
+}
 # The numeric fields a pattern may hold: the value each writes, zero-padded to its length.
 NUMBERS = {
     "y": lambda moment: moment.year,
@@ -138,6 +148,34 @@ def utc_instant(moment):
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def local_today():
+    """Return the reader's date now, in their zone: what "today" means on their pages."""
+    return now().astimezone(get_timezone()).date()
+
+
+def relative_writer():
+    """Return a function that writes a moment as the reader says it near their today
+    ("today 3:20 PM", "어제 오후 3:20"), or None for a moment further away.
+
+    Pages that say it are kept and tagged with the reader's date (app/revalidation.py,
+    shown_parts): a page made yesterday never says "today" today.
+    """
+    zone, today = get_timezone(), local_today()
+    words = {days: str(word) for days, word in DAY_WORDS.items()}
+    clock = local_time_writer(CLOCK_PATTERNS)
+
+    def relative(moment):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            word = words.get((moment.astimezone(zone).date() - today).days)
+        except OverflowError:  # year 1 or 9999: never near today
+            return None
+        return None if word is None else word % {"time": clock(moment)}
+
+    return relative
+
+
 def time_elements():
     """Return `when(moment)` for one render: a <time> element, the UTC instant and local text.
 
@@ -149,12 +187,20 @@ def time_elements():
     """
     writers = {}
 
-    def when(moment, seconds=False):
-        """`seconds`: to the second, for a time that would read as another on the page."""
+    def when(moment, seconds=False, relative=False):
+        """`seconds`: to the second, for a time that would read as another on the page.
+        `relative`: yesterday, today and tomorrow in words, the full date in the title."""
         local_time = writers.get(seconds)
         if local_time is None:
             patterns = SECONDS_PATTERNS if seconds else DATE_TIME_PATTERNS
             local_time = writers[seconds] = local_time_writer(patterns)
+        if relative:
+            words = writers.get("relative")
+            if words is None:
+                words = writers["relative"] = relative_writer()
+            said = words(moment)
+            if said is not None:
+                return RELATIVE_TIME_ELEMENT % (utc_instant(moment), local_time(moment), said)
         # `%`, not Markup.format, which runs string.Formatter in Python: a list page makes 20
         # of these, and .format was a quarter of each (docs/performance.md). Both escape.
         return TIME_ELEMENT % (utc_instant(moment), local_time(moment))
@@ -234,14 +280,22 @@ def now():
     return datetime.now(UTC)
 
 
+def date_time_pattern():
+    """Return the pattern of a date and time in the reader's language, for a script that
+    writes one as the pages do (app/static/pocket.js, the offline banner)."""
+    return DATE_TIME_PATTERNS.get(get_locale().language, DATE_TIME_PATTERNS["en"])
+
+
 def times_context():
     """Give each template render its own `when(moment)` (see time_elements)."""
     return {"when": time_elements()}
 
 
 def init_app(app):
-    """Give templates `when(moment)`, `now()`, `file_size(size)` and `file_kind(type)`."""
+    """Give templates `when(moment)`, `now()`, `date_time_pattern()`, `file_size(size)` and
+    `file_kind(type)`."""
     app.context_processor(times_context)
     app.add_template_global(now)
+    app.add_template_global(date_time_pattern)
     app.add_template_global(file_size)
     app.add_template_global(file_kind)

@@ -100,8 +100,8 @@ def manifest_of(language):
                 },
             ],
             "screenshots": [
-                screenshot("narrow", "390x844", gettext("Your notes on a phone")),
-                screenshot("wide", "1280x800", gettext("Your notes on a computer")),
+                screenshot("narrow", "390x844", language, gettext("Your notes on a phone")),
+                screenshot("wide", "1280x800", language, gettext("Your notes on a computer")),
             ],
             "share_target": {
                 "action": url_for("notes.shared_without_worker"),
@@ -122,10 +122,11 @@ def static(filename):
     return url_for("static", filename=filename)
 
 
-def screenshot(form_factor, sizes, label):
-    """Return a manifest screenshot entry of the given form factor (narrow or wide)."""
+def screenshot(form_factor, sizes, language, label):
+    """Return a manifest screenshot entry of the given form factor (narrow or wide): the note
+    list in the manifest's language."""
     return {
-        "src": static(f"screenshot-{form_factor}.png"),
+        "src": static(f"screenshot-{form_factor}-{language}.png"),
         "sizes": sizes,
         "type": "image/png",
         "form_factor": form_factor,
@@ -170,6 +171,7 @@ def service_worker():
         release=release_id(),
         precache=[static(name) for name in STATIC_FILES],
         offline_pages={code: url_for("offline.page", lang=code) for code in LANGUAGES},
+        unavailable_pages={code: url_for("offline.unavailable", lang=code) for code in LANGUAGES},
         kept_pages=KEPT_PAGES,
         kept_page_bytes=KEPT_PAGE_BYTES,
         network_wait_ms=NETWORK_WAIT_MS,
@@ -193,6 +195,14 @@ def page():
     """Say that Memo cannot be reached; the worker shows this for a page it did not keep."""
     with force_locale(asked_language()):
         return render_template("offline/page.html", language=asked_language())
+
+
+@bp.get("/offline/unavailable")
+def unavailable():
+    """Say that a button pressed offline (pin, delete, a reminder, ...) needs Memo and changed
+    nothing; the worker shows this when such a form's POST cannot reach Memo."""
+    with force_locale(asked_language()):
+        return render_template("offline/page.html", language=asked_language(), pressed=True)
 
 
 @bp.get("/offline/token")

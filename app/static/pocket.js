@@ -15,20 +15,29 @@
     navigator.serviceWorker.register("/sw.js").catch(() => {});
   }
   const banner = document.getElementById("offline-banner");
-  if (banner && banner.dataset.keptAt) {
-    const options = {dateStyle: "medium", timeStyle: "short"};
-    if (banner.dataset.zone) {
-      options.timeZone = banner.dataset.zone;
-    }
-    let when;
+  // A time written as Memo's pages write it: the page's pattern (app/i18n/formats.py:
+  // "y년 M월 d일 aaaa h:mm", "MMM d, y, h:mm a") filled with the browser's parts of it.
+  const written = (moment, pattern, zone) => {
+    const month = pattern.includes("MMM") ? "short" : "numeric";
+    const options = {year: "numeric", month, day: "numeric", hour: "numeric", minute: "2-digit", hour12: true};
+    let parts;
     try {
-      when = new Date(banner.dataset.keptAt).toLocaleString(document.documentElement.lang, options);
+      parts = new Intl.DateTimeFormat(document.documentElement.lang, {...options, timeZone: zone || undefined}).formatToParts(moment);
     } catch {
-      delete options.timeZone; // a zone this browser does not know: its own
-      when = new Date(banner.dataset.keptAt).toLocaleString(document.documentElement.lang, options);
+      parts = new Intl.DateTimeFormat(document.documentElement.lang, options).formatToParts(moment); // a zone this browser does not know: its own
     }
+    const part = Object.fromEntries(parts.map(({type, value}) => [type, value]));
+    const fields = {MMM: part.month, M: part.month, y: part.year, d: part.day, aaaa: part.dayPeriod, a: part.dayPeriod, h: part.hour, mm: part.minute};
+    return pattern.replace(/MMM|M|y|d|aaaa|a|h|mm/g, (token) => fields[token]);
+  };
+  if (banner && banner.dataset.keptAt) {
+    const when = written(new Date(banner.dataset.keptAt), banner.dataset.pattern, banner.dataset.zone);
     banner.textContent = banner.dataset.words.replace("{when}", when);
     banner.hidden = false;
+    // "Today" was the day it was kept: a kept copy shows the full dates (the titles).
+    for (const time of document.querySelectorAll("time[title]")) {
+      time.textContent = time.title;
+    }
   }
   const secure = window.location.protocol === "https:" ? "; Secure" : "";
   document.cookie = `memo-scripts=1; path=/; SameSite=Lax${secure}`;

@@ -1,8 +1,11 @@
-// Web Push on this device (docs/reminders.md). "Notify me on this device" asks the browser's
-// permission (from the button press, as iOS requires), subscribes the service worker with
-// Memo's VAPID public key and sends the subscription with the page's CSRF token; "Stop"
-// tells Memo and unsubscribes. Where the browser cannot (no service worker or PushManager:
-// iOS outside a Home Screen app) the buttons stay hidden and the Home Screen note shows.
+// Web Push on this device (docs/reminders.md). One button, for the browser's state: "Notify me
+// on this device" asks the browser's permission (from the button press, as iOS requires),
+// subscribes the service worker with Memo's VAPID public key and sends the subscription with
+// the page's CSRF token, the button saying it is busy meanwhile; a browser (or its push
+// service) that does not answer within data-timeout ms is given up, and the page says mail
+// still comes. "Stop notifications on this device" tells Memo and unsubscribes. Where the
+// browser cannot (no service worker or PushManager: iOS outside a Home Screen app) the button
+// stays hidden and the Home Screen note shows.
 (() => {
   const box = document.getElementById("push");
   const able = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
@@ -10,9 +13,11 @@
     return;
   }
   const said = document.getElementById("push-said");
-  const on = document.getElementById("push-on");
-  const off = document.getElementById("push-off");
+  const toggle = document.getElementById("push-toggle");
   document.getElementById("push-unsupported").hidden = true;
+  const timeout = Number(box.dataset.timeout) || 15000;
+  let subscribed = false;
+  let working = false;
 
   const toBytes = (text) => {
     const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -22,10 +27,22 @@
   const key = toBytes(box.dataset.key);
   const sameKey = (buffer) =>
     buffer && buffer.byteLength === key.length && new Uint8Array(buffer).every((b, i) => b === key[i]);
-  const show = (subscribed) => {
-    on.hidden = subscribed;
-    off.hidden = !subscribed;
+  const show = (state) => {
+    subscribed = state;
+    toggle.textContent = state ? box.dataset.off : box.dataset.on;
+    toggle.classList.toggle("link", state);
+    toggle.removeAttribute("aria-disabled");
+    box.removeAttribute("aria-busy");
+    toggle.hidden = false;
   };
+  const busy = (label) => {
+    toggle.textContent = label;
+    toggle.setAttribute("aria-disabled", "true");
+    box.setAttribute("aria-busy", "true");
+  };
+  class Late extends Error {}
+  const within = (promise) =>
+    Promise.race([promise, new Promise((_, fail) => setTimeout(() => fail(new Late()), timeout))]);
 
   async function tell(url, fields) {
     const body = new FormData();
@@ -50,41 +67,56 @@
     return registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key});
   }
 
-  on.addEventListener("click", async () => {
-    on.disabled = true;
+  const turnOn = async () => {
+    if ((await Notification.requestPermission()) !== "granted") {
+      said.textContent = box.dataset.denied;
+      show(false);
+      return;
+    }
+    busy(box.dataset.busy);
+    const pending = navigator.serviceWorker.ready.then(subscription);
+    let made;
     try {
-      if ((await Notification.requestPermission()) !== "granted") {
-        said.textContent = box.dataset.denied;
+      made = await within(pending);
+    } catch (error) {
+      if (error instanceof Late) {
+        pending.then((late) => late.unsubscribe()).catch(() => {}); // never told to Memo
+        said.textContent = box.dataset.late;
+        show(false);
         return;
       }
-      const made = await subscription(await navigator.serviceWorker.ready);
-      const {endpoint, keys} = made.toJSON();
-      const kept = await tell(box.dataset.subscribe, {endpoint, p256dh: keys.p256dh, auth: keys.auth});
-      if (!kept) {
-        await made.unsubscribe(); // Memo refused it: nothing is left behind
-      }
-      show(kept);
-    } catch {
-      said.textContent = box.dataset.failed;
-    } finally {
-      on.disabled = false;
+      throw error;
     }
-  });
+    const {endpoint, keys} = made.toJSON();
+    const kept = await within(tell(box.dataset.subscribe, {endpoint, p256dh: keys.p256dh, auth: keys.auth}));
+    if (!kept) {
+      await made.unsubscribe(); // Memo refused it: nothing is left behind
+    }
+    show(kept);
+  };
 
-  off.addEventListener("click", async () => {
-    off.disabled = true;
+  const turnOff = async () => {
+    const registration = await navigator.serviceWorker.ready;
+    const made = await registration.pushManager.getSubscription();
+    if (made) {
+      await tell(box.dataset.unsubscribe, {endpoint: made.endpoint});
+      await made.unsubscribe();
+    }
+    show(false);
+  };
+
+  toggle.addEventListener("click", async () => {
+    if (working) {
+      return;
+    }
+    working = true;
     try {
-      const registration = await navigator.serviceWorker.ready;
-      const made = await registration.pushManager.getSubscription();
-      if (made) {
-        await tell(box.dataset.unsubscribe, {endpoint: made.endpoint});
-        await made.unsubscribe();
-      }
-      show(false);
+      await (subscribed ? turnOff() : turnOn());
     } catch {
       said.textContent = box.dataset.failed;
+      show(subscribed);
     } finally {
-      off.disabled = false;
+      working = false;
     }
   });
 

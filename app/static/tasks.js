@@ -3,13 +3,17 @@
 // the parts marked data-refresh their new state, the focus goes back to the same box (or
 // the one now in its place) and #tick-status reads out what happened. Anything else (a
 // conflict, a refusal, no network) falls back to the plain form post, which comes back to
-// the item's anchor without JavaScript too.
+// the item's anchor without JavaScript too. The tick's idempotency key is made before its
+// first send and goes with the fallback too: a tick whose answer was lost is made once.
 (() => {
   const status = document.getElementById("tick-status");
   if (!status) return;
   let plain = false; // the fallback's own submit goes through untouched
-  const fallBack = (form, button) => {
+  const fallBack = (form, button, key) => {
     plain = true;
+    const field = document.createElement("input");
+    Object.assign(field, {type: "hidden", name: "idempotency_key", value: key});
+    form.append(field);
     form.requestSubmit(button);
   };
   const refresh = (page) => {
@@ -35,20 +39,19 @@
     const row = button.closest("[data-refresh][id]")?.id;
     const boxes = row ? [...document.querySelectorAll(`#${row} button.tick[formaction]`)] : [];
     const position = boxes.indexOf(button);
+    const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    const body = new FormData(form, button);
+    body.set("idempotency_key", key);
     let page;
     try {
-      const answer = await fetch(button.formAction, {
-        method: "POST",
-        body: new FormData(form, button),
-        credentials: "same-origin",
-      });
+      const answer = await fetch(button.formAction, {method: "POST", body, credentials: "same-origin"});
       const landed = new URL(answer.url);
       if (!answer.ok || !answer.redirected || landed.pathname !== window.location.pathname) {
         throw new Error(String(answer.status));
       }
       page = new DOMParser().parseFromString(await answer.text(), "text/html");
     } catch {
-      fallBack(form, button);
+      fallBack(form, button, key);
       return;
     }
     refresh(page);

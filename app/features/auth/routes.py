@@ -70,6 +70,7 @@ RESET_ASKED = _l(
 # In the session of the browser that signed up: a mark of the account it made (signup_mark),
 # or, for a sign-up that found an account, a mark of nothing, that looks the same.
 SIGNED_UP_AS = "signed_up_as"
+SIGNED_UP_EMAIL = "signed_up_email"  # for the next sign-in form; kept alike for any address
 # What confirming each kind of address says to whoever pressed the button: signed in to the
 # account already, or not (then asked to sign in).
 CONFIRMED = {
@@ -132,6 +133,7 @@ def signup():
     # The cookie can be read: both answers leave a mark that looks the same.
     made = user.id if owner is None and user.id is not None else secrets.token_hex(8)
     session[SIGNED_UP_AS] = signup_mark(user.email, made)
+    session[SIGNED_UP_EMAIL] = form.email.data
     flash(str(SIGNED_UP), "info")
     return redirect(url_for("auth.login"))
 
@@ -350,7 +352,7 @@ def login_page(form):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in with email and password; go on to `next` if it is a local path."""
-    form = LoginForm()
+    form = LoginForm(data={"email": session.pop(SIGNED_UP_EMAIL, None)})  # typed at sign-up
     target = request.args.get("next", "")
     if not form.validate_on_submit():
         return login_page(form)
@@ -362,9 +364,7 @@ def login():
         form.password.errors.append(LOGIN_FAILED)
         return login_page(form)
     throttle.forgive(form.email.data)
-    if second_step_on(
-        user
-    ):  # not signed in until a code passes (app/features/second_step/session.py)
+    if second_step_on(user):  # not signed in until a code passes (second_step/session.py)
         db.session.commit()  # a hash upgraded by check_password
         return ask_for_code(session, user, form.remember.data, target)
     user.start_session()

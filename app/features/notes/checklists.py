@@ -15,8 +15,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.features.notes import service
-from app.features.notes.forms import EditForm
+from app.features.notes.forms import EditForm, usable_key
 from app.features.notes.lookup import get_note
+from app.features.notes.once import tick_once
 from app.features.notes.routes import bp, save_form
 from app.features.notes.shelves import back_to
 from app.markdown import TASK_TEXT_LENGTH, cut, task_text
@@ -43,6 +44,11 @@ def tick_task(note_id, number):
     if done is None:
         abort(400)
     base = version_sent(request.form)
+    once = tick_once(
+        current_user.id, note, usable_key(request.form.get("idempotency_key")), number, done
+    )
+    if once is not None and once.done():
+        return back_to_item(note, number)  # sent again with its key: made already
     content = service.ticked(note, number, done)
     if content is None and base == note.version:
         abort(404)  # the text has no such task item
@@ -53,11 +59,16 @@ def tick_task(note_id, number):
         base = note.version if reread else base  # that line is as shown: the tick applies
     content = note.content if content is None else content
     form = EditForm(formdata=None, data={"title": note.title, "content": content, "version": base})
-    refused = save_form(form, note, base, full=lambda message: flash_back(message, note))
+    refused = save_form(form, note, base, full=lambda message: flash_back(message, note), once=once)
     if refused is not None:
         return refused
     if reread:
         flash(gettext("The note had changed meanwhile: your tick went on its newest text."))
+    return back_to_item(note, number)
+
+
+def back_to_item(note, number):
+    """Answer a tick: back to the page it was pressed on, at its item on the note page."""
     answer = back_to(note)
     page = url_for("notes.detail", note_id=note.id)
     if answer.location.partition("?")[0] == page and "#" not in answer.location:

@@ -1,5 +1,5 @@
-"""The keys that make a new note at most once: the API's Idempotency-Key and the key the
-pages' outbox sends with each waiting note (app/features/notes/once.py).
+"""The keys that make a write at most once: the API's Idempotency-Key and the key the pages
+send with each save, edit and tick (app/features/notes/once.py).
 
 Kept in PostgreSQL (IdempotencyKey, unique per account and key), so every web process
 shares them, for 24 hours. A key remembers a digest of what it was sent with, so the same
@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.extensions import db
@@ -50,3 +50,24 @@ def remember(user_id, key, digest, note):
         .returning(IdempotencyKey.id)
     )
     return db.session.execute(statement).scalar() is not None
+
+
+def remember_latest(user_id, key, digest, note):
+    """Record that the key's latest send saved `digest` on `note` (an edit typed on and sent
+    again with its key), whatever the key recorded before."""
+    fresh = {"request_digest": digest, "note_id": note.id, "created_at": utcnow()}
+    statement = (
+        insert(IdempotencyKey)
+        .values(user_id=user_id, key=key, **fresh)
+        .on_conflict_do_update(
+            index_elements=[IdempotencyKey.user_id, IdempotencyKey.key], set_=fresh
+        )
+    )
+    db.session.execute(statement)
+
+
+def delete_old():
+    """Delete the keys older than KEPT, which answer nothing any more; return how many."""
+    cutoff = utcnow() - KEPT
+    statement = delete(IdempotencyKey).where(IdempotencyKey.created_at <= cutoff)
+    return db.session.execute(statement).rowcount

@@ -98,7 +98,7 @@ def listed_notes(rows, by_creation, note_url, task_url):
                 version=version,
                 done_label=done_label % {"title": title},
                 edited=edited,
-                when=when(updated_at if edited else created_at),
+                when=when(updated_at if edited else created_at, relative=True),
                 tasks=tasks,
                 reminder_at=reminder_at,
             )

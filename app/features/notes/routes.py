@@ -20,7 +20,7 @@ from app.features.notes.diff import text_diff
 from app.features.notes.forms import EditForm, NoteForm, ResolveForm
 from app.features.notes.listing import listed_notes
 from app.features.notes.lookup import get_note
-from app.features.notes.once import create_once
+from app.features.notes.once import create_once, edit_once
 from app.features.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.features.notes.quota import QuotaFull
 from app.features.notes.reminders import reminder_of
@@ -50,16 +50,23 @@ def note_url_format(endpoint, **values):
     return url.replace("{", "{{").replace("}", "}}").replace(str(ANY_NOTE_ID), "{}")
 
 
-def save_form(form, note, version, always=False, full=None):
+def save_form(form, note, version, always=False, full=None, once=None):
     """Save the form's text on top of `version` (app/features/notes/service.py); return None when it
     is saved (committed), else the page to answer: the conflict page when the note moved on,
-    `full(message)` (the form again, with a field error) when the text would not fit."""
+    `full(message)` (the form again, with a field error) when the text would not fit.
+
+    `once` (app/features/notes/once.py): the save's key, recorded with it; a send of the same
+    key that got in first is this save made, not a conflict."""
     try:
         service.save(
             current_user.id, note, form.title.data, form.content.data, version, always=always
         )
+        if once is not None:
+            once.remember(note)
     except service.Stale:
         db.session.rollback()
+        if once is not None and once.done():
+            return None
         return render_conflict(form, get_note(note.id, in_trash=None))
     except QuotaFull as refused:
         db.session.rollback()
@@ -167,13 +174,23 @@ def update(note_id):
     form = EditForm(obj=note)
     if not form.validate_on_submit():
         return render_form(form, note)
-    # A form from before versions (open across a deploy) has none: it is applied as it was.
-    base = note.version if form.version.data is None else form.version.data
-    if base != note.version and (form.title.data, form.content.data) == (note.title, note.content):
-        # The same edit sent again (the outbox, after its answer was lost): it is saved already.
+    once = edit_once(
+        current_user.id, note, form.idempotency_key.data, form.title.data, form.content.data
+    )
+    if once is not None and once.done():
+        # Sent again with its key (its answer was lost): it answers as the first send did,
+        # even when the note moved on since; no second revision.
         flash(gettext("Note updated."), "success")
         return redirect(url_for("notes.detail", note_id=note.id))
-    refused = save_form(form, note, base)
+    # A form from before versions (open across a deploy) has none: it is applied as it was.
+    base = note.version if form.version.data is None else form.version.data
+    if once is not None and once.left(note):
+        base = note.version  # typed on after a save of this key: on top of that save
+    if base != note.version and (form.title.data, form.content.data) == (note.title, note.content):
+        # The same edit sent again without a key (an older page): it is saved already.
+        flash(gettext("Note updated."), "success")
+        return redirect(url_for("notes.detail", note_id=note.id))
+    refused = save_form(form, note, base, once=once)
     if refused is not None:
         return refused
     flash(gettext("Note updated."), "success")

@@ -5,7 +5,7 @@ import logging
 
 from app import jobs
 from app.extensions import db
-from app.features.notes import changes, events, history, service, trash
+from app.features.notes import changes, events, history, keys, service, trash
 
 blueprint = jobs.Blueprint()
 logger = logging.getLogger("memo.notes")
@@ -19,7 +19,8 @@ logger = logging.getLogger("memo.notes")
 )
 def purge_trash_and_history(timestamp):
     """Delete notes trashed TRASH_DAYS ago, versions older than HISTORY_DAYS, tombstones older
-    than TOMBSTONE_DAYS and events older than EVENT_DAYS."""
+    than TOMBSTONE_DAYS, events older than EVENT_DAYS and idempotency keys past their 24 h
+    (every save from a page carries one)."""
     notes, cutoff = 0, trash.expired_before()
     while purged := service.purge_expired(cutoff):
         notes += purged
@@ -27,12 +28,15 @@ def purge_trash_and_history(timestamp):
     versions = history.delete_old()
     accounts = changes.prune_tombstones()
     old_events = events.delete_old()
+    old_keys = keys.delete_old()
     db.session.commit()
     logger.info(
-        "purged %s trashed notes, %s old versions, %s old events; tombstones of %s accounts",
+        "purged %s trashed notes, %s old versions, %s old events, %s old keys; "
+        "tombstones of %s accounts",
         notes,
         versions,
         old_events,
+        old_keys,
         accounts,
     )
 

@@ -81,6 +81,8 @@ def reminder_panel(note, form=None, reminder=UNREAD, push=UNREAD):
         "fields": {name: field_html(form[name]) for name in FIELDS},
         "quick": quick_labels(local_now, zone),
         "zone": place_of(zone, get_locale()),
+        # The clock the reminder keeps (the account's zone when it was set, not moved since).
+        "reminder_zone": place_of(reminder.time_zone, get_locale()) if reminder else None,
         "push": push_panel(note.user_id) if push is UNREAD else push,
     }
 
@@ -101,4 +103,11 @@ def reminder_shown(reminder):
     page's tag, app/revalidation.py): its times, its rule and its privacy; None for none."""
     if reminder is None:
         return None
-    return reminder.id, reminder.starts_at, reminder.repeat, reminder.private, reminder.due_at
+    return (
+        reminder.id,
+        reminder.starts_at,
+        reminder.time_zone,
+        reminder.repeat,
+        reminder.private,
+        reminder.due_at,
+    )

@@ -11,7 +11,10 @@
 //   {{ share_files }}, each at most {{ share_file_bytes }} bytes) and longer texts wait in the
 //   "memo-shared" cache for the share's page, which saves the note and sends each file
 //   straight to the store. The sign-out drops them with every copy.
-// - Nothing else is touched: forms, the API, uploads and other sites go straight to the network.
+// - A form of Memo's posted by a page (pin, delete, a reminder, ...) goes to the network as it
+//   is; with no network, Memo's page saying it changed nothing and needs Memo, never the
+//   browser's error page. Nothing else is touched: the API, uploads and other sites go straight
+//   to the network.
 // - A reminder pushed by Memo's worker (app/features/reminders/pushing.py) is shown as a notification
 //   (its title, body and language from the payload); a click opens or focuses its note.
 const RELEASE = {{ release|tojson }};
@@ -19,6 +22,7 @@ const FILES = `memo-static-${RELEASE}`;
 const PAGES = "memo-pages-";
 const PRECACHE = {{ precache|tojson }};
 const OFFLINE_PAGES = {{ offline_pages|tojson }};
+const UNAVAILABLE_PAGES = {{ unavailable_pages|tojson }};
 const KEPT_PAGES = {{ kept_pages }};
 const KEPT_PAGE_BYTES = {{ kept_page_bytes }};
 const NETWORK_WAIT_MS = {{ network_wait_ms }};
@@ -43,7 +47,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches
       .open(FILES)
-      .then((cache) => cache.addAll([...PRECACHE, ...Object.values(OFFLINE_PAGES)]))
+      .then((cache) => cache.addAll([...PRECACHE, ...Object.values(OFFLINE_PAGES), ...Object.values(UNAVAILABLE_PAGES)]))
       .then(() => self.skipWaiting()),
   );
 });
@@ -117,6 +121,10 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method === "POST" && url.origin === self.location.origin && url.pathname === SHARE_ACTION) {
     event.respondWith(takeShare(request));
+    return;
+  }
+  if (request.method === "POST" && request.mode === "navigate" && url.origin === self.location.origin) {
+    event.respondWith(fetch(request).catch(() => unavailablePage(request)));
     return;
   }
   if (request.method !== "GET" || url.origin !== self.location.origin) {
@@ -228,13 +236,31 @@ async function keptCopy(request) {
   return new Response(text, {headers: {"Content-Type": kept.headers.get("Content-Type")}});
 }
 
-async function offlinePage() {
+async function offlinePage(pages = OFFLINE_PAGES) {
   const files = await caches.open(FILES);
   const said = await files.match(LANGUAGE_KEY);
   const language = said ? await said.text() : (self.navigator.language || "en").slice(0, 2);
-  const path = OFFLINE_PAGES[language] || OFFLINE_PAGES.en;
+  const path = pages[language] || pages.en;
   const kept = await files.match(path);
   return kept || new Response("Offline", {status: 503, headers: {"Content-Type": "text/plain"}});
+}
+
+// A form pressed offline: Memo's page saying nothing changed, its link back to the page the
+// form was on (this site's only).
+async function unavailablePage(request) {
+  const page = await offlinePage(UNAVAILABLE_PAGES);
+  let back = null;
+  try {
+    const from = new URL(request.referrer);
+    back = from.origin === self.location.origin ? from.pathname + from.search : null;
+  } catch {
+    // no referrer: the link leads to the list
+  }
+  if (!back || !page.ok) {
+    return page;
+  }
+  const text = (await page.text()).replace(/data-back href="[^"]*"/, `data-back href="${back.replace(/"/g, "%22")}"`);
+  return new Response(text, {headers: {"Content-Type": page.headers.get("Content-Type")}});
 }
 
 // What another app shared: a text that fits a link opens the new-note form with it, as a
