@@ -1,0 +1,119 @@
+"""The synced folder: its Markdown files and its state file, `.memo-sync.json`.
+
+The state file holds no secret: the server's URL, the account's id, the change feed's
+`next_since`, and for each note the file it lives in, the revision the file was last in step
+with and the SHA-256 of the file's bytes then. Every file and the state are written to a
+temporary name first and moved into place, so a run cut anywhere leaves whole files.
+"""
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from memo_sync.notefile import SUFFIX, Draft, read_draft
+
+STATE_NAME = ".memo-sync.json"
+STATE_FORMAT = 1
+
+
+def digest(data):
+    """Return the SHA-256 of bytes, as hex."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A Markdown file of the folder as read now."""
+
+    path: str  # relative, with "/"
+    hash: str
+    draft: Draft
+
+
+class Folder:
+    """A folder of notes and its state."""
+
+    def __init__(self, root, readonly=False):
+        self.root = Path(root)
+        self.readonly = readonly  # `memo status`: nothing is written
+        self.state_path = self.root / STATE_NAME
+        self.state = self.load_state()
+
+    def load_state(self):
+        """Return the folder's state, or a new one (with a random id of its own)."""
+        if self.state_path.exists():
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        return {"format": STATE_FORMAT, "folder": uuid.uuid4().hex, "next_since": 0, "notes": {}}
+
+    def save_state(self):
+        if self.readonly:
+            return
+        self.write_bytes(STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True).encode())
+
+    @property
+    def notes(self):
+        """Return {note id (str): {"path", "revision", "hash"}}."""
+        return self.state["notes"]
+
+    def entry_at(self, path):
+        """Return (note id, entry) of the note kept in `path`, or (None, None)."""
+        for note_id, entry in self.notes.items():
+            if entry["path"] == path:
+                return int(note_id), entry
+        return None, None
+
+    def track(self, note_id, path, revision, file_hash):
+        self.notes[str(note_id)] = {"path": path, "revision": revision, "hash": file_hash}
+        self.save_state()
+
+    def forget(self, note_id):
+        self.notes.pop(str(note_id), None)
+        self.save_state()
+
+    def scan(self):
+        """Return {path: LocalFile} of every Markdown file under the folder (hidden ones and
+        hidden folders left out)."""
+        found = {}
+        for path in sorted(self.root.rglob(f"*{SUFFIX}")):
+            relative = path.relative_to(self.root)
+            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+                continue
+            data = path.read_bytes()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # not a note this client can read: left alone
+            name = relative.as_posix()
+            found[name] = LocalFile(name, digest(data), read_draft(name, text))
+        return found
+
+    def read(self, path):
+        """Return the LocalFile at `path` now, or None."""
+        full = self.root / path
+        if not full.is_file():
+            return None
+        data = full.read_bytes()
+        return LocalFile(path, digest(data), read_draft(path, data.decode("utf-8", "replace")))
+
+    def write_text(self, path, text):
+        """Write a file whole; return the SHA-256 of its bytes."""
+        data = text.encode("utf-8")
+        self.write_bytes(path, data)
+        return digest(data)
+
+    def write_bytes(self, path, data):
+        full = self.root / path
+        full.parent.mkdir(parents=True, exist_ok=True)
+        temporary = full.with_name(f".{full.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, full)
+
+    def remove(self, path):
+        (self.root / path).unlink(missing_ok=True)
+
+    def names(self):
+        """Return the names of the files at the folder's top (for naming new ones)."""
+        return [path.name for path in self.root.iterdir()] if self.root.exists() else []
