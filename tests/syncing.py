@@ -1,14 +1,20 @@
 """The sync client (client/, `memo_sync`) in tests: accounts with a token, a web editor that
 stands in for the pages (the API), and runs of the client that may be cut after N requests."""
 
+import contextlib
+import shutil
+import tempfile
 import uuid
+from itertools import count
 from pathlib import Path
 
 import requests
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
 from memo_sync.api import Api
 from memo_sync.engine import Sync
 from memo_sync.folder import STATE_NAME, Folder
-from memo_sync.notefile import read_draft
+from memo_sync.notefile import read_draft, read_front_matter, write_front_matter
 
 from app.extensions import db
 from app.features.tokens.service import make_token
@@ -132,3 +138,100 @@ def folder_texts(root):
 
 def state_of(root):
     return Folder(root).state if (Path(root) / STATE_NAME).exists() else None
+
+
+SIDES = ("a", "b")
+
+
+class TwoFoldersAndTheWeb(RuleBasedStateMachine):
+    """Two folders synced with one account while the web edits the same notes, in any order.
+
+    Every edit writes a text never seen before; `required` holds the texts nobody has edited
+    or deleted since (whoever wrote them, on whichever side, however stale the side was).
+    After each side syncs twice, both folders and the server hold the same notes, each once,
+    and every required text is among them. `app` and `url` are set by the test."""
+
+    app = url = None
+
+    def __init__(self):
+        super().__init__()
+        _, self.secret = new_account(self.app)
+        self.web = Web(self.url, self.secret)
+        self.root = Path(tempfile.mkdtemp(prefix="memo-sync-"))
+        self.required, self.made = set(), count(1)
+
+    def fresh(self, kind):
+        return f"{kind}{next(self.made)}"
+
+    def files(self, side):
+        return sorted((self.root / side).rglob("*.md")) if (self.root / side).exists() else []
+
+    def pick(self, items, n):
+        return items[n % len(items)] if items else None
+
+    def replace(self, old, new):
+        self.required.discard(old)
+        if new is not None:
+            self.required.add(new)
+
+    @rule(side=st.sampled_from(SIDES), n=st.integers(0, 50), tag=st.booleans())
+    def edit_a_file(self, side, n, tag):
+        path = self.pick(self.files(side), n)
+        if path is not None:
+            fields, _ = read_front_matter(path.read_text())
+            draft = read_draft(path.name, path.read_text())
+            new = f"{draft.content} #{self.fresh('tag')}" if tag else self.fresh("here")
+            end = "\n" if fields else ""  # the line end the front matter's writer adds
+            path.write_text(
+                f"{write_front_matter(fields) if fields else ''}# {draft.title}\n\n{new}{end}"
+            )
+            self.replace(draft.content, new)
+
+    @rule(side=st.sampled_from(SIDES))
+    def write_a_file(self, side):
+        title, content = self.fresh("t"), self.fresh("new")
+        (self.root / side).mkdir(exist_ok=True)
+        (self.root / side / f"{title}.md").write_text(f"# {title}\n\n{content}")
+        self.replace(None, content)
+
+    @rule(side=st.sampled_from(SIDES), n=st.integers(0, 50), rename=st.booleans())
+    def delete_or_rename_a_file(self, side, n, rename):
+        path = self.pick(self.files(side), n)
+        if path is not None and rename:
+            path.rename(path.with_name(f"{self.fresh('moved')}.md"))
+        elif path is not None:
+            self.replace(read_draft(path.name, path.read_text()).content, None)
+            path.unlink()
+
+    @rule(n=st.integers(0, 50), what=st.sampled_from(["edit", "tag", "retitle", "trash", "new"]))
+    def web_changes_a_note(self, n, what):
+        note = self.pick(self.web.notes(), n)
+        if what == "new" or note is None:
+            self.replace(None, self.web.create(self.fresh("w"), self.fresh("web"))["content"])
+        elif what == "trash":
+            self.web.trash(note["id"])
+            self.replace(note["content"], None)
+        elif what == "retitle":
+            self.web.change(note["id"], title=self.fresh("r"))
+        else:
+            new = f"{note['content']} #{self.fresh('tag')}" if what == "tag" else self.fresh("web")
+            self.replace(note["content"], self.web.change(note["id"], content=new)["content"])
+
+    @rule(side=st.sampled_from(SIDES), steps=st.sampled_from([("pull", "push"), ("pull",)]))
+    def sync(self, side, steps):
+        run(self.root / side, self.url, self.secret, steps)
+
+    @rule(side=st.sampled_from(SIDES), after=st.integers(1, 8))
+    def a_sync_cut_short(self, side, after):
+        with contextlib.suppress(Cut):
+            run(self.root / side, self.url, self.secret, cut_after=after)
+
+    def teardown(self):
+        for side in (*SIDES, *SIDES):
+            run(self.root / side, self.url, self.secret)
+        server = self.web.texts()
+        contents = [content for _, content in server]
+        assert folder_texts(self.root / "a") == server == folder_texts(self.root / "b")
+        assert len(set(contents)) == len(contents), server
+        assert self.required <= set(contents), (self.required, server)
+        shutil.rmtree(self.root)
