@@ -138,6 +138,16 @@ def test_a_file_deleted_here_is_trashed_unless_its_note_changed_there(app, web, 
     assert folder_texts(tmp_path) == [("Changed", "two")]
 
 
+def test_a_folder_stays_with_the_account_it_was_first_synced_with(app, web, tmp_path):
+    _, first = new_account(app)
+    _, second = new_account(app)
+    Web(web.url, first).create("Mine", "text")
+    run(tmp_path, web.url, first)
+    with pytest.raises(ApiError, match="another account"):
+        run(tmp_path, web.url, second)
+    assert Web(web.url, second).notes() == []
+
+
 def a_day_of_edits(folder, editor, url, secret):
     """Notes on both sides, then changes on both: an edit here, one there, one on both, a
     file deleted, a note new on each side. Return the texts the server must end with."""

@@ -53,11 +53,11 @@ class Sync:
 
     def prepare(self):
         """Check the token and the folder's account; find files moved or brought in."""
-        account = self.api.me()["id"]
-        known = self.folder.state.setdefault("account", account)
-        if known != account:
-            raise Refused("this folder is synced with another account: use a folder of its own")
-        self.folder.state["server"] = self.api.url
+        state = self.folder.state
+        here = {"server": self.api.url, "account": self.api.me()["id"]}
+        if {name: state.get(name, value) for name, value in here.items()} != here:
+            raise Refused(f"this folder is synced with another account ({state['server']})")
+        state.update(here)
         files = self.folder.scan()
         self.follow_moves(files)
         self.claim_files(files)
