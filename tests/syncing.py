@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 from memo_sync.api import Api
 from memo_sync.engine import Sync
-from memo_sync.folder import STATE_NAME, Folder
+from memo_sync.folder import Folder, is_left_alone
 from memo_sync.notefile import read_draft, read_front_matter, write_front_matter
 
 from app.extensions import db
@@ -131,13 +131,9 @@ def folder_texts(root):
     return sorted(
         (draft.title, draft.content)
         for path in Path(root).rglob("*.md")
-        if not any(part.startswith(".") for part in path.relative_to(root).parts)
+        if not is_left_alone(path.relative_to(root).parts)
         for draft in [read_draft(path.name, path.read_text(encoding="utf-8"))]
     )
-
-
-def state_of(root):
-    return Folder(root).state if (Path(root) / STATE_NAME).exists() else None
 
 
 SIDES = ("a", "b")

@@ -81,6 +81,8 @@ def test_an_export_unzipped_is_a_folder_push_accepts(app, user, web, tmp_path):
     same = unzip(archive, tmp_path / "same")
     milk = same / "notes" / "Milk.md"
     milk.write_text(milk.read_text().replace("oat", "soy"))
+    (same / "attachments").mkdir()
+    (same / "attachments" / "7-readme.md").write_text("# An attachment, not a note\n")
     run(same, web.url, secret, steps=("push",))
     assert editor.texts() == [("Milk", "- [ ] soy #shop"), *before[1:]]
     _, elsewhere = new_account(app)
@@ -146,6 +148,21 @@ def test_a_folder_stays_with_the_account_it_was_first_synced_with(app, web, tmp_
     with pytest.raises(ApiError, match="another account"):
         run(tmp_path, web.url, second)
     assert Web(web.url, second).notes() == []
+
+
+def test_a_new_note_never_takes_the_name_of_a_file_deleted_here_and_not_yet_sent(
+    app, web, tmp_path
+):
+    _, secret = new_account(app)
+    editor = Web(web.url, secret)
+    editor.create("Same", "old")
+    run(tmp_path, web.url, secret)
+    (tmp_path / "Same.md").unlink()
+    editor.create("Same", "new")
+    run(tmp_path, web.url, secret, steps=("pull",))
+    assert sorted(path.name for path in tmp_path.glob("*.md")) == ["Same (2).md"]
+    run(tmp_path, web.url, secret)
+    assert editor.texts() == folder_texts(tmp_path) == [("Same", "new")]
 
 
 def a_day_of_edits(folder, editor, url, secret):

@@ -64,22 +64,21 @@ class Sync:
 
     def follow_moves(self, files):
         """A tracked note's file gone, and an untracked file carrying its id: it moved."""
-        tracked = {entry["path"] for entry in self.folder.notes.values()}
-        for note_id, entry in self.folder.notes.items():
-            if entry["path"] in files:
-                continue
-            for path, local in files.items():
-                if path not in tracked and local.draft.id == int(note_id):
-                    entry["path"] = path
-                    tracked.add(path)
-                    break
-        self.folder.save_state()
+        tracked = self.folder.paths()
+        moved = {}
+        for path, local in files.items():
+            note_id = local.draft.id
+            entry = self.folder.notes.get(str(note_id))
+            if path not in tracked and entry is not None and entry["path"] not in files:
+                moved.setdefault(note_id, (path, entry))
+        for note_id, (path, entry) in moved.items():
+            self.folder.track(note_id, path, entry["revision"], entry["hash"])
 
     def claim_files(self, files):
         """An untracked file that carries an id no file claims (an export unzipped here, a
         state file lost) is that note's, as of the revision it names: its text is compared
         with the server's before anything is written."""
-        tracked = {entry["path"] for entry in self.folder.notes.values()}
+        tracked = set(self.folder.paths())
         for path, local in files.items():
             draft = local.draft
             if path in tracked or draft.id is None or draft.trashed:
@@ -99,12 +98,13 @@ class Sync:
                 seen.add(self.apply(item))
             since = page["next_since"]
             self.folder.state["next_since"] = since
-            self.folder.save_state()
+            self.folder.changed()
             if not page["items"]:
                 break
         if full:  # a note the whole feed does not hold is gone for good
             for note_id in [int(key) for key in self.folder.notes if int(key) not in seen]:
                 self.gone(note_id)
+        self.folder.save_state()
 
     def apply(self, item):
         """Apply one item of the feed; return its note's id."""
@@ -152,7 +152,7 @@ class Sync:
         """Return {path: LocalFile} of the files that carry no id and are no note's (read once
         a run: the files a pull writes all carry one)."""
         if self.loose is None:
-            tracked = {entry["path"] for entry in self.folder.notes.values()}
+            tracked = self.folder.paths()
             self.loose = {
                 path: local
                 for path, local in self.folder.scan().items()
@@ -186,14 +186,15 @@ class Sync:
             name = f"{stem}{SUFFIX}" if number == 1 else f"{stem} ({number}){SUFFIX}"
             path = posixpath.join(folder_of, name)
             existing = self.folder.root / path
-            if not existing.exists() or existing.read_text(encoding="utf-8") == text:
+            free = not existing.exists() or existing.read_text(encoding="utf-8") == text
+            if free and path not in self.folder.paths():  # nor a note's deleted here, unsent
                 return path
             number += 1
 
     def new_name(self, stem):
         """Return a free name at the folder's top for a note's new file."""
-        if self.names is None:
-            self.names = FileNames(self.folder.names())
+        if self.names is None:  # the files there, and those deleted here but not yet sent
+            self.names = FileNames([*self.folder.names(), *self.folder.paths()])
         return self.names.name(stem)
 
     def keep(self, note, path):
@@ -216,6 +217,7 @@ class Sync:
         for note_id, entry in list(self.folder.notes.items()):
             if entry["path"] not in files and self.folder.read(entry["path"]) is None:
                 self.send_deletion(int(note_id), entry)
+        self.folder.save_state()
 
     def send_file(self, local):
         """Send one file, if it changed; a refused one is said and left for later."""

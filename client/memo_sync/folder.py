@@ -17,11 +17,19 @@ from memo_sync.notefile import SUFFIX, Draft, read_draft
 
 STATE_NAME = ".memo-sync.json"
 STATE_FORMAT = 1
+EXPORT_ATTACHMENTS = "attachments"
+SAVE_EVERY = 100  # changes kept in memory before the state file is written again
 
 
 def digest(data):
     """Return the SHA-256 of bytes, as hex."""
     return hashlib.sha256(data).hexdigest()
+
+
+def is_left_alone(parts):
+    """Return whether a file is no note: hidden (the state, an editor's), or an export's
+    attachment (attachments/ at the top of an unzipped export)."""
+    return any(part.startswith(".") for part in parts) or parts[0] == EXPORT_ATTACHMENTS
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class Folder:
         self.readonly = readonly  # `memo status`: nothing is written
         self.state_path = self.root / STATE_NAME
         self.state = self.load_state()
+        self.unsaved = 0
+        self.by_path = None
 
     def load_state(self):
         """Return the folder's state, or a new one (with a random id of its own)."""
@@ -49,29 +59,45 @@ class Folder:
         return {"format": STATE_FORMAT, "folder": uuid.uuid4().hex, "next_since": 0, "notes": {}}
 
     def save_state(self):
-        if self.readonly:
-            return
-        self.write_bytes(STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True).encode())
+        """Write the state (at the end of each step, and every SAVE_EVERY changes)."""
+        self.unsaved = 0
+        if not self.readonly:
+            self.write_bytes(STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True).encode())
+
+    def changed(self):
+        """Count a change of the state, and write it every SAVE_EVERY: a run cut in between
+        leaves an older state, which the next run mends by comparing texts (engine.py)."""
+        self.unsaved += 1
+        if self.unsaved >= SAVE_EVERY:
+            self.save_state()
 
     @property
     def notes(self):
         """Return {note id (str): {"path", "revision", "hash"}}."""
         return self.state["notes"]
 
+    def paths(self):
+        """Return {path: note id} of the tracked files."""
+        if self.by_path is None:
+            self.by_path = {entry["path"]: int(key) for key, entry in self.notes.items()}
+        return self.by_path
+
     def entry_at(self, path):
         """Return (note id, entry) of the note kept in `path`, or (None, None)."""
-        for note_id, entry in self.notes.items():
-            if entry["path"] == path:
-                return int(note_id), entry
-        return None, None
+        note_id = self.paths().get(path)
+        return (None, None) if note_id is None else (note_id, self.notes[str(note_id)])
 
     def track(self, note_id, path, revision, file_hash):
+        """Remember `path` as note `note_id`'s file, in step with `revision` at `file_hash`."""
+        self.forget(note_id)
         self.notes[str(note_id)] = {"path": path, "revision": revision, "hash": file_hash}
-        self.save_state()
+        self.paths()[path] = int(note_id)
 
     def forget(self, note_id):
-        self.notes.pop(str(note_id), None)
-        self.save_state()
+        entry = self.notes.pop(str(note_id), None)
+        if entry is not None:
+            self.paths().pop(entry["path"], None)
+        self.changed()
 
     def scan(self):
         """Return {path: LocalFile} of every Markdown file under the folder (hidden ones and
@@ -79,7 +105,7 @@ class Folder:
         found = {}
         for path in sorted(self.root.rglob(f"*{SUFFIX}")):
             relative = path.relative_to(self.root)
-            if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            if is_left_alone(relative.parts) or not path.is_file():
                 continue
             data = path.read_bytes()
             try:
