@@ -57,7 +57,7 @@ class Sync:
         here = {"server": self.api.url, "account": self.api.me()["id"]}
         if {name: state.get(name, value) for name, value in here.items()} != here:
             raise Refused(f"this folder is synced with another account ({state['server']})")
-        state.update(here)
+        self.folder.set(**here)
         files = self.folder.scan()
         self.follow_moves(files)
         self.claim_files(files)
@@ -97,8 +97,7 @@ class Sync:
             for item in page["items"]:
                 seen.add(self.apply(item))
             since = page["next_since"]
-            self.folder.state["next_since"] = since
-            self.folder.changed()
+            self.folder.set(next_since=since)
             if not page["items"]:
                 break
         if full:  # a note the whole feed does not hold is gone for good
@@ -239,8 +238,25 @@ class Sync:
         if draft.archived and not note["archived"]:
             answer = self.api.change(note["id"], {"archived": True}, note["revision"], key)
             note = answer.body if answer.status == 200 else note
+        self.sent_before(note, local)
         self.keep(note, local.path)
         self.count("pushed")
+
+    def sent_before(self, note, local):
+        """The key answered a note that already has a file here: this file was sent before,
+        its answer was lost, and the note came in from the feed since (changed on the server,
+        so no file's text was its). This file was the note's first text (in its history now);
+        the other file, unless edited here, goes, and the note keeps this file's name."""
+        _, entry = self.folder.entry_at(local.path)
+        other = self.folder.notes.get(str(note["id"]))
+        if other is None or other["path"] == local.path or entry is not None:
+            return
+        arrived = self.folder.read(other["path"])
+        if arrived is None or arrived.hash == other["hash"]:
+            self.folder.remove(other["path"])
+        else:  # edited here too: that file stays the note's, and this one is a copy
+            self.folder.remove(local.path)
+            raise Refused(f"it was sent before: its note is in {other['path']}")
 
     def change(self, note_id, entry, local):
         """Send a file's change on top of the revision it was in step with."""

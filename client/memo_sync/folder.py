@@ -2,8 +2,12 @@
 
 The state file holds no secret: the server's URL, the account's id, the change feed's
 `next_since`, and for each note the file it lives in, the revision the file was last in step
-with and the SHA-256 of the file's bytes then. Every file and the state are written to a
-temporary name first and moved into place, so a run cut anywhere leaves whole files.
+with and the SHA-256 of the file's bytes then. Each change of it is appended at once to a
+journal, `.memo-sync.log`, right after the file it describes is written (a line costs what one
+note costs, where rewriting the whole state would cost what every note costs); the state file
+is written again, and the journal emptied, at the end of each step, and a run cut before that
+replays the journal. Every file and the state are written to a temporary name first and moved
+into place, so a run cut anywhere leaves whole files.
 """
 
 import hashlib
@@ -16,9 +20,9 @@ from pathlib import Path
 from memo_sync.notefile import SUFFIX, Draft, read_draft
 
 STATE_NAME = ".memo-sync.json"
+JOURNAL_NAME = ".memo-sync.log"
 STATE_FORMAT = 1
 EXPORT_ATTACHMENTS = "attachments"
-SAVE_EVERY = 100  # changes kept in memory before the state file is written again
 
 
 def digest(data):
@@ -30,6 +34,16 @@ def is_left_alone(parts):
     """Return whether a file is no note: hidden (the state, an editor's), or an export's
     attachment (attachments/ at the top of an unzipped export)."""
     return any(part.startswith(".") for part in parts) or parts[0] == EXPORT_ATTACHMENTS
+
+
+def apply(state, change):
+    """Apply one change of the journal to a state."""
+    if "set" in change:
+        state.update(change["set"])
+    elif change["entry"] is None:
+        state["notes"].pop(str(change["note"]), None)
+    else:
+        state["notes"][str(change["note"])] = change["entry"]
 
 
 @dataclass(frozen=True)
@@ -48,28 +62,44 @@ class Folder:
         self.root = Path(root)
         self.readonly = readonly  # `memo status`: nothing is written
         self.state_path = self.root / STATE_NAME
-        self.state = self.load_state()
-        self.unsaved = 0
+        self.journal_path = self.root / JOURNAL_NAME
         self.by_path = None
+        self.state = self.load_state()
+        # The folder's id lasts from the first run on; a journal left by a cut run is folded
+        # in, so that no line this run appends follows one cut short.
+        if not self.state_path.exists() or self.journal_path.exists():
+            self.save_state()
 
     def load_state(self):
-        """Return the folder's state, or a new one (with a random id of its own)."""
+        """Return the folder's state (its journal replayed), or a new one with an id of its own."""
+        state = {"format": STATE_FORMAT, "folder": uuid.uuid4().hex, "next_since": 0, "notes": {}}
         if self.state_path.exists():
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
-        return {"format": STATE_FORMAT, "folder": uuid.uuid4().hex, "next_since": 0, "notes": {}}
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        if self.journal_path.exists():
+            for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    apply(state, json.loads(line))
+                except ValueError:
+                    continue  # a line cut short: the run stopped while writing it
+        return state
 
     def save_state(self):
-        """Write the state (at the end of each step, and every SAVE_EVERY changes)."""
-        self.unsaved = 0
-        if not self.readonly:
-            self.write_bytes(STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True).encode())
+        """Write the state whole and empty the journal (at the end of each step)."""
+        if self.readonly:
+            return
+        self.write_bytes(STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True).encode())
+        self.journal_path.unlink(missing_ok=True)
 
-    def changed(self):
-        """Count a change of the state, and write it every SAVE_EVERY: a run cut in between
-        leaves an older state, which the next run mends by comparing texts (engine.py)."""
-        self.unsaved += 1
-        if self.unsaved >= SAVE_EVERY:
-            self.save_state()
+    def record(self, change):
+        """Make a change of the state, and append it to the journal at once."""
+        apply(self.state, change)
+        if not self.readonly:
+            with open(self.journal_path, "a", encoding="utf-8") as journal:
+                journal.write(json.dumps(change) + "\n")
+
+    def set(self, **values):
+        """Set state values (`next_since`, the server, the account)."""
+        self.record({"set": values})
 
     @property
     def notes(self):
@@ -90,14 +120,16 @@ class Folder:
     def track(self, note_id, path, revision, file_hash):
         """Remember `path` as note `note_id`'s file, in step with `revision` at `file_hash`."""
         self.forget(note_id)
-        self.notes[str(note_id)] = {"path": path, "revision": revision, "hash": file_hash}
+        self.record(
+            {"note": note_id, "entry": {"path": path, "revision": revision, "hash": file_hash}}
+        )
         self.paths()[path] = int(note_id)
 
     def forget(self, note_id):
-        entry = self.notes.pop(str(note_id), None)
+        entry = self.notes.get(str(note_id))
         if entry is not None:
             self.paths().pop(entry["path"], None)
-        self.changed()
+            self.record({"note": note_id, "entry": None})
 
     def scan(self):
         """Return {path: LocalFile} of every Markdown file under the folder (hidden ones and
