@@ -1,6 +1,8 @@
 """A note's front matter in the Markdown files of an export: one owner for writing and reading.
 
     ---
+    id: 42
+    revision: 7
     title: "회의록"
     tags: ["회의록", "work"]
     pinned: true
@@ -21,7 +23,18 @@ import json
 
 FENCE = "---"
 MAX_LINES = 20
-KEYS = ("title", "tags", "pinned", "completed", "archived", "trashed", "created", "updated")
+KEYS = (
+    "id",
+    "revision",
+    "title",
+    "tags",
+    "pinned",
+    "completed",
+    "archived",
+    "trashed",
+    "created",
+    "updated",
+)
 
 
 def write(fields):

@@ -114,12 +114,29 @@ def ensure_virtualenv(command):
         installed = install_pinned(VENV, LOCAL_REQUIREMENTS, message, covered_by=DEV_REQUIREMENTS)
     else:
         message = "Installing pinned requirements and test tools (about 10 s the first time)"
-        installed = install_pinned(VENV, DEV_REQUIREMENTS, message)
+        installed = install_pinned(VENV, DEV_REQUIREMENTS, message) or install_client(VENV)
     if beside.is_alive():
         beside.join()
     if installed:
         sys.exit("memo: pip could not install the pinned requirements (see above)")
     put_project_on_path(VENV)
+
+
+def install_client(folder):
+    """Install the sync client (client/, `memo`) editable, once: its code is read in place, so
+    tests/test_sync_client.py runs the checkout's client and its `memo` command. Not a line
+    of requirements-dev.txt: `-e ./client` there is read from the current folder (uv and pip
+    alike), and scripts/land.py installs a candidate's pins from elsewhere. Return the code."""
+    if (folder / "bin" / "memo").exists():
+        return 0
+    say("Installing the sync client (client/) editable")
+    python = str(folder / "bin" / "python")
+    client = ["-e", str(ROOT / "client")]
+    if (folder / "bin" / "uv").exists():
+        uv = [str(folder / "bin" / "uv"), "pip", "install", "--quiet", "--python", python]
+        if subprocess.call([*uv, *client]) == 0:
+            return 0
+    return subprocess.call([python, "-m", "pip", "install", "--quiet", *client])
 
 
 def put_project_on_path(folder):

@@ -50,8 +50,8 @@ def test_a_note_made_through_the_api_is_the_contracts_json(ann_api):
     assert response.status_code == 201
     note = response.get_json()
     assert set(note) == {
-        "id", "title", "content", "completed", "pinned", "archived", "trashed", "tags",
-        "tasks", "created_at", "updated_at", "version", "revision", "reminder",
+        "id", "title", "content", "completed", "pinned", "archived", "archived_at", "trashed",
+        "tags", "tasks", "created_at", "updated_at", "version", "revision", "reminder",
     }  # fmt: skip
     assert note["tasks"] == {"done": 1, "total": 2} and note["tags"] == ["shop"]
     assert note["reminder"] is None

@@ -239,7 +239,8 @@ def test_the_archive_is_readable_korean_text_dated_as_written(app, user):
     names = archive.namelist()
     assert {"notes/회의록.md", "notes/회의록 (2).md", "notes/c.md"} <= set(names)
     first = archive.read("notes/회의록.md").decode()
-    assert first.startswith('---\ntitle: "회의록"\ntags: []\npinned: false\n')
+    assert first.startswith("---\nid: ")  # then its revision: what `memo sync` keeps
+    assert '\nrevision: 1\ntitle: "회의록"\ntags: []\npinned: false\n' in first
     assert first.endswith("---\n\n# 회의록\n\n다음 주 장보기: 우유, 달걀\n")
     this_year = datetime.now(UTC).year
     assert {item.date_time[0] for item in archive.infolist()} == {this_year}

@@ -161,6 +161,8 @@ class Note(db.Model):
         """Return the note as a Markdown file's text: its front matter (app/frontmatter.py),
         its title as a heading, then its content."""
         fields = {
+            "id": self.id,
+            "revision": self.revision,
             "title": self.title,
             "tags": list(self.tags or []),
             "pinned": self.pinned,

@@ -65,6 +65,7 @@ def note_json(note, reminder=MISSING):
         "completed": note.completed,
         "pinned": note.pinned,
         "archived": note.archived_at is not None,
+        "archived_at": note.archived_at,
         "trashed": note.deleted_at is not None,
         "tags": list(note.tags or []),
         "tasks": {"done": done, "total": total},

@@ -108,6 +108,7 @@ class NoteOut(ma.Schema):
     completed = fields.Boolean(required=True)
     pinned = fields.Boolean(required=True)
     archived = fields.Boolean(required=True)
+    archived_at = fields.DateTime(required=True, allow_none=True)
     trashed = fields.Boolean(required=True)
     tags = fields.List(fields.String(), required=True)
     tasks = fields.Nested(Tasks, required=True)

@@ -1,0 +1,1 @@
+"""memo-sync: your Memo notes as a folder of Markdown files (docs/sync.md)."""

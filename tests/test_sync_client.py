@@ -1,0 +1,298 @@
+"""`memo sync` (client/): a folder of Markdown files and the live server in step, losing no
+side's text, writing nothing twice when a run is cut and run again, in the export's format.
+
+Against the real server: gunicorn behind the front, as the Procfile runs it, on the suite's
+database, with the write rate raised (the state machine writes far faster than a person).
+"""
+
+import datetime
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from itertools import count
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+from memo_sync.api import Answer, Api, ApiError, FeedForgotten
+from sqlalchemy import text
+
+from app.extensions import db
+from devenv.liveserver import LiveServer, free_port
+from tests.apiclients import token_for
+from tests.importing import exported
+from tests.syncing import Cut, TwoFoldersAndTheWeb, Web, folder_texts, new_account, run
+
+MEMO = str(Path(sys.executable).parent / "memo")
+# The state machine's sequences: 10 of 12 steps keep the module near half a minute on 2 cores;
+# SYNC_EXAMPLES raises it (200 found nothing more, November 2026).
+EXAMPLES = int(os.environ.get("SYNC_EXAMPLES", "10"))
+
+
+@pytest.fixture(scope="module")
+def web(app, postgres, object_store, tmp_path_factory):
+    """The live server, kept for the module."""
+    log = tmp_path_factory.mktemp("sync") / "gunicorn.log"
+    server = LiveServer(
+        postgres.main_url, object_store.environment(), log, 1, NOTE_WRITES_PER_MINUTE="100000"
+    )
+    server.start()
+    yield server
+    server.terminate()
+    server.stop()
+
+
+def unzip(archive, folder):
+    zipfile.ZipFile(io.BytesIO(archive)).extractall(folder)
+    return folder
+
+
+def test_the_clients_file_is_the_exports_file_for_the_same_note(app, user, web, tmp_path):
+    secret = token_for(app)
+    editor = Web(web.url, secret)
+    editor.create("회의록", "#회의록 다음 주 일정")
+    editor.create("Plans", "- [x] milk", pinned=True, completed=True)
+    editor.create("Plans", "the second of the name")
+    editor.create("a/b: c.", "a title that is no file name")
+    editor.change(editor.create("Old", "kept")["id"], archived=True)
+    run(tmp_path / "notes", web.url, secret, steps=("pull",))
+    archive = zipfile.ZipFile(io.BytesIO(exported(app, user)))
+    server_files = {
+        name.removeprefix("notes/"): archive.read(name).decode()
+        for name in archive.namelist()
+        if name.startswith("notes/")
+    }
+    client_files = {path.name: path.read_text() for path in (tmp_path / "notes").glob("*.md")}
+    assert "Plans (2).md" in client_files and "b: c.md" in client_files
+    assert client_files == server_files
+
+
+def test_an_export_unzipped_is_a_folder_push_accepts(app, user, web, tmp_path):
+    secret = token_for(app)
+    editor = Web(web.url, secret)
+    editor.create("Milk", "- [ ] oat #shop", pinned=True)
+    editor.change(editor.create("Old", "kept")["id"], archived=True)
+    editor.create("회의록", "다음 주")
+    before = editor.texts()
+    archive = exported(app, user)
+    same = unzip(archive, tmp_path / "same")
+    milk = same / "notes" / "Milk.md"
+    milk.write_text(milk.read_text().replace("oat", "soy"))
+    (same / "attachments").mkdir()
+    (same / "attachments" / "7-readme.md").write_text("# An attachment, not a note\n")
+    run(same, web.url, secret, steps=("push",))
+    assert editor.texts() == [("Milk", "- [ ] soy #shop"), *before[1:]]
+    _, elsewhere = new_account(app)
+    run(unzip(archive, tmp_path / "elsewhere"), web.url, elsewhere, steps=("push",))
+    assert Web(web.url, elsewhere).texts() == before
+    assert [note["title"] for note in Web(web.url, elsewhere).notes() if note["archived"]] == [
+        "Old"
+    ]
+
+
+def test_a_note_changed_on_both_sides_is_kept_twice(app, web, tmp_path):
+    _, secret = new_account(app)
+    editor = Web(web.url, secret)
+    note = editor.create("Shared", "first")
+    run(tmp_path, web.url, secret)
+    mine = tmp_path / "Shared.md"
+    mine.write_text(mine.read_text().replace("first", "mine"))
+    editor.change(note["id"], content="theirs")
+    assert run(tmp_path, web.url, secret).counts["conflicts"] == 1
+    day = datetime.date.today().isoformat()
+    assert "theirs" in mine.read_text()
+    assert "mine" in (tmp_path / f"Shared (conflict {day}).md").read_text()
+    assert editor.texts() == [("Shared", "mine"), ("Shared", "theirs")]
+    assert folder_texts(tmp_path) == editor.texts()
+    again = run(tmp_path, web.url, secret).counts
+    assert again == {"pulled": 0, "pushed": 0, "conflicts": 0}
+
+
+def test_a_note_trashed_there_but_edited_here_comes_back_as_a_new_note(app, web, tmp_path):
+    _, secret = new_account(app)
+    editor = Web(web.url, secret)
+    note = editor.create("Kept", "old text")
+    run(tmp_path, web.url, secret)
+    kept = tmp_path / "Kept.md"
+    kept.write_text(kept.read_text().replace("old text", "new text"))
+    editor.trash(note["id"])
+    run(tmp_path, web.url, secret)
+    [back] = editor.notes()
+    assert (back["title"], back["content"], back["id"] != note["id"]) == ("Kept", "new text", True)
+    assert folder_texts(tmp_path) == [("Kept", "new text")]
+
+
+def test_a_file_deleted_here_is_trashed_unless_its_note_changed_there(app, web, tmp_path):
+    _, secret = new_account(app)
+    editor = Web(web.url, secret)
+    editor.create("Gone", "bye")
+    changed = editor.create("Changed", "one")
+    run(tmp_path, web.url, secret)
+    (tmp_path / "Gone.md").unlink()
+    (tmp_path / "Changed.md").unlink()
+    editor.change(changed["id"], content="two")
+    run(tmp_path, web.url, secret)
+    assert editor.texts() == [("Changed", "two")]
+    assert [note["title"] for note in editor.notes(trashed=True)] == ["Gone"]
+    assert folder_texts(tmp_path) == [("Changed", "two")]
+
+
+def test_a_folder_stays_with_the_account_it_was_first_synced_with(app, web, tmp_path):
+    _, first = new_account(app)
+    _, second = new_account(app)
+    Web(web.url, first).create("Mine", "text")
+    run(tmp_path, web.url, first)
+    with pytest.raises(ApiError, match="another account"):
+        run(tmp_path, web.url, second)
+    assert Web(web.url, second).notes() == []
+
+
+def test_a_new_note_never_takes_the_name_of_a_file_deleted_here_and_not_yet_sent(
+    app, web, tmp_path
+):
+    _, secret = new_account(app)
+    editor = Web(web.url, secret)
+    editor.create("Same", "old")
+    run(tmp_path, web.url, secret)
+    (tmp_path / "Same.md").unlink()
+    editor.create("Same", "new")
+    run(tmp_path, web.url, secret, steps=("pull",))
+    assert sorted(path.name for path in tmp_path.glob("*.md")) == ["Same (2).md"]
+    run(tmp_path, web.url, secret)
+    assert editor.texts() == folder_texts(tmp_path) == [("Same", "new")]
+
+
+def a_day_of_edits(folder, editor, url, secret):
+    """Notes on both sides, then changes on both: an edit here, one there, one on both, a
+    file deleted, a note new on each side. Return the texts the server must end with."""
+    notes = {title: editor.create(title, title.lower()) for title in ("Alpha", "Beta", "Gamma")}
+    notes["Zeta"] = editor.create("Zeta", "z")
+    run(folder, url, secret)
+    for name, old, new in (("Alpha", "alpha", "a2"), ("Zeta", "z", "z-here")):
+        path = folder / f"{name}.md"
+        path.write_text(path.read_text().replace(f"\n{old}\n", f"\n{new}\n"))
+    (folder / "Beta.md").unlink()
+    (folder / "Delta.md").write_text("# Delta\n\nd\n")
+    editor.change(notes["Gamma"]["id"], content="g2")
+    editor.change(notes["Zeta"]["id"], content="z-there")
+    editor.create("Epsilon", "e")
+    return sorted([("Alpha", "a2"), ("Delta", "d\n"), ("Epsilon", "e"), ("Gamma", "g2"),
+                   ("Zeta", "z-here"), ("Zeta", "z-there")])  # fmt: skip
+
+
+def test_a_run_cut_anywhere_and_run_again_writes_nothing_twice(app, web, tmp_path):
+    for after in count(1):
+        _, secret = new_account(app)
+        editor, folder = Web(web.url, secret), tmp_path / f"cut-{after}"
+        expected = a_day_of_edits(folder, editor, web.url, secret)
+        try:
+            run(folder, web.url, secret, cut_after=after)
+            whole = True
+        except Cut:
+            whole = False
+        run(folder, web.url, secret)
+        assert editor.texts() == expected, after
+        assert folder_texts(folder) == expected, after
+        if whole:
+            break
+    assert after >= 7  # each of a whole run's requests was once the last answered
+
+
+def memo(*args, env, cwd):
+    """Run the installed `memo` command; return (exit code, stdout, stderr)."""
+    done = subprocess.run([MEMO, *args], env=env, cwd=cwd, capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_the_command_signs_in_syncs_and_says_each_failure_in_one_line(app, web, tmp_path):
+    _, secret = new_account(app)
+    Web(web.url, secret).create("Milk", "oat")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "MEMO_TOKEN": secret}
+    assert memo("login", web.url, env=env, cwd=tmp_path)[0] == 0
+    assert memo("sync", "notes", env=env, cwd=tmp_path)[0] == 0
+    assert folder_texts(tmp_path / "notes") == [("Milk", "oat")]
+    (tmp_path / "notes" / "Eggs.md").write_text("# Eggs\n\nsix\n")
+    code, out, _ = memo("status", "notes", env=env, cwd=tmp_path)
+    assert code == 0 and "new       Eggs.md" in out and "1 to push, 0 to pull" in out
+    stored = [path.read_text() for path in tmp_path.rglob("*") if path.is_file()]
+    assert not [text for text in stored if secret in text]  # config and folder alike
+    code, _, error = memo(
+        "pull", "notes", env={**env, "MEMO_TOKEN": "memo_pat_wrong"}, cwd=tmp_path
+    )
+    assert code == 1 and len(error.splitlines()) == 1 and "(401)" in error
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "elsewhere")
+    assert memo("login", f"http://127.0.0.1:{free_port()}", env=env, cwd=tmp_path)[0] == 1
+    code, _, error = memo("pull", "notes", env=env, cwd=tmp_path)
+    assert code == 1 and error == "memo: not signed in: run `memo login URL` first\n"
+
+
+def test_a_forgotten_feed_says_a_full_pull_is_needed_and_full_does_it(app, web, tmp_path):
+    user_id, secret = new_account(app)
+    editor = Web(web.url, secret)
+    editor.create("One", "1")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "MEMO_TOKEN": secret}
+    memo("login", web.url, env=env, cwd=tmp_path)
+    assert memo("sync", "notes", env=env, cwd=tmp_path)[0] == 0
+    for title in ("Two", "Three", "Four"):
+        editor.create(title, title)
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE note_change_counter SET forgotten_through = last_seq WHERE user_id = :id"),
+            {"id": user_id},
+        )
+        db.session.commit()
+    code, _, error = memo("sync", "notes", env=env, cwd=tmp_path)
+    assert code == 1 and "(410)" in error and "--full" in error
+    assert memo("sync", "--full", "notes", env=env, cwd=tmp_path)[0] == 0
+    assert folder_texts(tmp_path / "notes") == editor.texts()
+
+
+def answers(*sent):
+    """Return a `send` that answers `sent` in turn, and the requests it got."""
+    got, queue = [], list(sent)
+
+    def send(method, url, headers, data):
+        got.append((method, url))
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return send, got
+
+
+def test_a_429_is_waited_out_as_retry_after_says_within_a_bound():
+    waits = []
+    api = Api("http://memo.test", "memo_pat_x", say=lambda line: None, sleep=waits.append)
+    api.send, got = answers(
+        Answer(429, {"Retry-After": "7"}), Answer(200, {}, {"id": 1, "email": "a@b"})
+    )
+    assert api.me()["id"] == 1 and waits == [7] and len(got) == 2
+    api.send, got = answers(Answer(429, {"Retry-After": "3600"}))
+    with pytest.raises(ApiError, match="still busy"):
+        api.me()
+    assert waits[1:] == [60] * 5
+
+
+def test_a_gone_server_and_a_410_are_one_line_each():
+    api = Api(f"http://127.0.0.1:{free_port()}", "memo_pat_x", say=lambda line: None)
+    with pytest.raises(ApiError, match="cannot reach"):
+        api.me()
+    api.send, _ = answers(Answer(410, {}, {"title": "Gone"}))
+    with pytest.raises(FeedForgotten, match="--full"):
+        api.changes(5)
+
+
+def test_two_folders_and_the_web_editing_the_same_notes_lose_no_text(app, web):
+    TwoFoldersAndTheWeb.app, TwoFoldersAndTheWeb.url = app, web.url
+    run_state_machine_as_test(
+        TwoFoldersAndTheWeb,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=12,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
