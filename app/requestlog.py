@@ -18,6 +18,8 @@ from logfmter import Logfmter
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # A mailed link's token opens an account: it is kept out of the log like a password.
 MAILED_LINK = re.compile(r"^(/auth/(?:verify|reset|secure|remove)/)[^/]+")
+# So is a private feed's token (app/features/webhooks/feeds.py): it reads the account's notes.
+FEED_LINK = re.compile(r"^(/feeds/)[^/]+")
 logger = logging.getLogger("memo.request")
 
 
@@ -98,7 +100,7 @@ def init_app(app):
         started = g.get("started")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         response.headers["X-Request-Id"] = g.get("request_id", "-")
-        path = MAILED_LINK.sub(r"\1<token>", request.path)
+        path = FEED_LINK.sub(r"\1<token>", MAILED_LINK.sub(r"\1<token>", request.path))
         fields = {"method": request.method, "path": path, "status": response.status_code}
         logger.info("request", extra=fields | {"duration_ms": round(duration_ms, 1)})
         return response

@@ -1,0 +1,69 @@
+"""The webhooks' jobs: an account's deliveries sent as its notes change, and every minute
+the retries that came due (and anything a missed wake-up left).
+
+A note's change wakes its account's webhooks from the one event point
+(app/features/notes/events.py): in the writing transaction, when the account has a webhook
+on, a `send_webhooks` job is queued with the lock `webhooks:<id>`, so one account's
+deliveries go one at a time, in order, and take one worker slot however many it has.
+"""
+
+import logging
+
+from sqlalchemy import exists, select
+
+from app import jobs
+from app.extensions import db
+from app.features.notes import events
+from app.features.webhooks import delivery
+from app.models import Webhook
+
+logger = logging.getLogger("memo.webhooks")
+blueprint = jobs.Blueprint()
+
+# A job sends for this long at most, then queues the rest (the worker's stop gives a running
+# job 20 s; an attempt takes WEBHOOK_DEADLINE_SECONDS at most).
+SEND_SECONDS = 12
+
+
+def queue_sending(user_id):
+    """Queue the account's deliveries in the session's transaction."""
+    jobs.queue_job(send_webhooks, f"webhooks:{user_id}", {"user_id": user_id})
+
+
+@events.subscribe
+def wake(event):
+    """Queue the account's deliveries when it has a webhook on (one indexed look-up)."""
+    has_webhook = db.session.scalar(
+        select(
+            exists().where(
+                Webhook.user_id == event.user_id,
+                Webhook.paused_at.is_(None),
+                Webhook.disabled_at.is_(None),
+            )
+        )
+    )
+    if has_webhook:
+        queue_sending(event.user_id)
+
+
+@blueprint.task(name="send_webhooks", retry=jobs.retrying(3))
+def send_webhooks(user_id):
+    """Send the account's due deliveries; queue the rest when time runs out."""
+    sent = delivery.send_due(user_id, SEND_SECONDS)
+    if sent and delivery.next_due(user_id) is not None:
+        queue_sending(user_id)
+        db.session.commit()
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="webhooks")
+@blueprint.task(name="retry_webhooks", queueing_lock="retry_webhooks", queue=jobs.MAINTENANCE_QUEUE)
+def retry_webhooks(timestamp):
+    """Queue the deliveries of every account with retries due or events not collected."""
+    accounts = delivery.accounts_waiting()
+    for user_id in accounts:
+        queue_sending(user_id)
+    db.session.commit()
+    old = delivery.delete_old()
+    db.session.commit()
+    if accounts or old:
+        logger.info("queued webhooks of %s accounts; deleted %s old deliveries", len(accounts), old)
