@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, update
 
 from app.extensions import db
+from app.features.webhooks import service as webhooks
 from app.models import (
     AccessToken,
     AddressHold,
+    AtomFeed,
     LoginSession,
     MailToken,
     NoteShare,
@@ -25,6 +27,7 @@ from app.models import (
     SecondStepRecovery,
     TotpCredential,
     User,
+    Webhook,
     comparison_key,
     hash_token,
     utcnow,
@@ -43,6 +46,7 @@ class Ended:
     drop_request: bool = False
     moves: int = 0
     pushes: int = 0  # browsers that stop getting reminders pushed
+    paused_hooks: int = 0  # webhooks and Atom feeds paused until their owner keeps them
 
     def as_details(self):
         return {
@@ -54,6 +58,7 @@ class Ended:
             "drop_request": self.drop_request,
             "moves": self.moves,
             "pushes": self.pushes,
+            "paused_hooks": self.paused_hooks,
         }
 
 
@@ -158,6 +163,15 @@ def pause_share_links(recovery):
         .execution_options(synchronize_session=False)
     ).rowcount
     recovery.ended.paused_links = paused
+
+
+def pause_webhooks_and_feeds(recovery):
+    """Pause the webhooks and Atom feeds not made through a second step the account still
+    has, as share links are: each sends or reads the notes to whoever set it up."""
+    second_steps_removed = bool(recovery.ended.passkeys or recovery.ended.app)
+    recovery.ended.paused_hooks = webhooks.pause_made_since(
+        recovery.user.id, recovery.since, not_proven_only=not second_steps_removed
+    )
 
 
 def end_drop_request(recovery):
@@ -269,6 +283,22 @@ WAYS_IN = (
         on_recovery=pause_share_links,
         on_first_second_step=None,  # read-only, and the owner's own: kept
         ended_by="a recovery pauses those her proofs did not make, to keep or revoke",
+    ),
+    WayIn(
+        Webhook,
+        "a session (made_with_second_step says whether it had passed one), or a write token; "
+        "its secret shown once, its URL chosen by whoever made it",
+        on_recovery=pause_webhooks_and_feeds,
+        on_first_second_step=None,  # the owner's own: kept
+        ended_by="its owner (My page, the API); a recovery pauses those her proofs did not "
+        "make, to keep or end",
+    ),
+    WayIn(
+        AtomFeed,
+        "a session (made_with_second_step says whether it had passed one); read-only",
+        on_recovery=lambda recovery: None,  # with the webhooks: pause_webhooks_and_feeds
+        on_first_second_step=None,  # read-only, and the owner's own: kept
+        ended_by="its owner revokes it; a recovery pauses those her proofs did not make",
     ),
     WayIn(
         SecondStepRecovery,
