@@ -50,7 +50,7 @@ def listed_notes(feed):
         .limit(current_app.config["FEED_ENTRIES"])
     )
     if feed.tag:
-        query = query.where(Note.tags.any(feed.tag))
+        query = query.where(Note.tags.contains([feed.tag]))
     return db.session.scalars(query).all()
 
 
