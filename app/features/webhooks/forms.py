@@ -1,7 +1,7 @@
 """The forms of the webhooks page: a new webhook (its address, events, tag) and a new feed."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, StringField
+from wtforms import SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,6 +19,16 @@ EVENT_LABELS = {
     "note.deleted": _l("A note is deleted for good"),
     "reminder.fired": _l("A reminder goes off"),
 }
+
+
+class EventLabel:
+    """An event's label, read in the reader's language when shown (not at import)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __str__(self):
+        return f"{EVENT_LABELS[self.name]} ({self.name})"
 
 
 class Checkboxes(SelectMultipleField):
@@ -51,7 +61,7 @@ class WebhookForm(Form):
     )
     events = Checkboxes(
         _l("Events"),
-        choices=[(name, f"{EVENT_LABELS[name]} ({name})") for name in WEBHOOK_EVENTS],
+        choices=[SelectChoice(name, EventLabel(name)) for name in WEBHOOK_EVENTS],
         default=list(WEBHOOK_EVENTS),
         validate_choice=False,
     )
