@@ -1,5 +1,6 @@
-"""A webhook receiver on 127.0.0.1, written as a tool that receives Memo's webhooks would be: it
-verifies every delivery with the `standardwebhooks` library and the secret Memo showed once.
+"""A webhook receiver on 127.0.0.1, written as a tool that receives Memo's webhooks would be:
+it verifies every delivery with the `standardwebhooks` library and the secret Memo showed
+once; and the helpers the webhooks' tests share.
 
 It can also be a bad receiver: one that answers an error, answers slowly, answers without
 end, or redirects; and it can be stopped and started again on the same port.
@@ -10,7 +11,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from app.extensions import db
+from app.features.webhooks import tasks
+from app.models import User, WebhookDelivery, utcnow
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -135,3 +141,46 @@ class Receiver:
     @property
     def types(self):
         return [delivery["payload"]["type"] for delivery in self.deliveries]
+
+
+ALL_EVENTS = [
+    "note.created",
+    "note.updated",
+    "note.trashed",
+    "note.restored",
+    "note.deleted",
+    "reminder.fired",
+]
+
+
+def make_hook(api, receiver, events=ALL_EVENTS, **fields):
+    """Make a webhook to `receiver` through the API; hand the receiver its secret."""
+    response = api.post("/webhooks", {"url": receiver.url(), "events": events, **fields})
+    assert response.status_code == 201, response.get_json()
+    made = response.get_json()
+    receiver.secret = made["secret"]
+    return made
+
+
+def ann_id(app):
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.email == "ann@example.com"))
+
+
+def verify_address(app):
+    with app.app_context():
+        db.session.execute(update(User).values(email_verified_at=utcnow()))
+        db.session.commit()
+
+
+def send(app, user_id):
+    """Run the account's sending job as the worker does."""
+    with app.app_context():
+        tasks.send_webhooks(user_id=user_id)
+
+
+def come_due(app):
+    """Let the retries' waits pass."""
+    with app.app_context():
+        db.session.execute(update(WebhookDelivery).values(next_attempt_at=utcnow()))
+        db.session.commit()

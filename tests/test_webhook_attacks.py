@@ -13,8 +13,7 @@ from app.extensions import db
 from app.features.webhooks.service import delivery_settings
 from app.models import WebhookDelivery
 from tests.apiclients import is_problem
-from tests.receivers import Receiver, endless, redirect, slow
-from tests.test_webhooks import ann_id, make_hook, send
+from tests.receivers import Receiver, ann_id, endless, make_hook, redirect, send, slow
 
 METADATA = "http://169.254.169.254/latest/meta-data/"
 

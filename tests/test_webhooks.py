@@ -11,60 +11,18 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.features.notes import events
-from app.features.webhooks import delivery, tasks
-from app.models import NoteEvent, User, Webhook, WebhookDelivery, utcnow
+from app.features.webhooks import delivery, outbox
+from app.models import NoteEvent, Webhook, WebhookDelivery, utcnow
 from tests.apiclients import ApiClient, is_problem, token_for
 from tests.mailbox import text_of
-from tests.receivers import Receiver, answer
+from tests.receivers import Receiver, ann_id, answer, come_due, make_hook, send, verify_address
 from tests.workers import run_queued_jobs
-
-ALL_EVENTS = [
-    "note.created",
-    "note.updated",
-    "note.trashed",
-    "note.restored",
-    "note.deleted",
-    "reminder.fired",
-]
 
 
 @pytest.fixture
 def receiver():
     with Receiver() as running:
         yield running
-
-
-def make_hook(api, receiver, events=ALL_EVENTS, **fields):
-    """Make a webhook to `receiver` through the API; hand the receiver its secret."""
-    response = api.post("/webhooks", {"url": receiver.url(), "events": events, **fields})
-    assert response.status_code == 201, response.get_json()
-    made = response.get_json()
-    receiver.secret = made["secret"]
-    return made
-
-
-def ann_id(app):
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.email == "ann@example.com"))
-
-
-def verify_address(app):
-    with app.app_context():
-        db.session.execute(update(User).values(email_verified_at=utcnow()))
-        db.session.commit()
-
-
-def send(app, user_id):
-    """Run the account's sending job as the worker does."""
-    with app.app_context():
-        tasks.send_webhooks(user_id=user_id)
-
-
-def come_due(app):
-    """Let the retries' waits pass."""
-    with app.app_context():
-        db.session.execute(update(WebhookDelivery).values(next_attempt_at=utcnow()))
-        db.session.commit()
 
 
 def test_a_webhook_is_made_with_its_secret_shown_once_listed_without_it_and_ended(ann_api):
@@ -282,6 +240,6 @@ def test_events_are_kept_until_every_webhook_has_them(app, ann_api, receiver):
         db.session.commit()
         assert events.delete_old() == 0  # the webhook has not made it a delivery yet
         db.session.commit()
-        delivery.collect(ann_id(app))
+        outbox.collect(ann_id(app))
         assert events.delete_old() == 1
         db.session.commit()

@@ -10,9 +10,8 @@ from sqlalchemy import select, update
 from app.accounts import ways_in
 from app.extensions import db
 from app.models import User, WebhookDelivery
-from tests.receivers import Receiver, answer
+from tests.receivers import ALL_EVENTS, Receiver, ann_id, answer, send
 from tests.reminding import come_due, note_with_reminder, sweep
-from tests.test_webhooks import ALL_EVENTS, ann_id, send
 from tests.workers import run_queued_jobs
 
 SECRET = re.compile(r'value="(whsec_[A-Za-z0-9+/=]+)"')

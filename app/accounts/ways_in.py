@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, update
 
 from app.extensions import db
-from app.features.webhooks import service as webhooks
 from app.models import (
     AccessToken,
     AddressHold,
@@ -168,10 +167,20 @@ def pause_share_links(recovery):
 def pause_webhooks_and_feeds(recovery):
     """Pause the webhooks and Atom feeds not made through a second step the account still
     has, as share links are: each sends or reads the notes to whoever set it up."""
-    second_steps_removed = bool(recovery.ended.passkeys or recovery.ended.app)
-    recovery.ended.paused_hooks = webhooks.pause_made_since(
-        recovery.user.id, recovery.since, not_proven_only=not second_steps_removed
-    )
+    paused = 0
+    for model in (Webhook, AtomFeed):
+        not_proven = model.made_with_second_step.is_not(True)
+        if recovery.ended.passkeys or recovery.ended.app:
+            not_proven = not_proven | (model.created_at > recovery.since)
+        statement = update(model).where(
+            model.user_id == recovery.user.id, model.paused_at.is_(None), not_proven
+        )
+        if model is AtomFeed:
+            statement = statement.where(AtomFeed.revoked_at.is_(None))
+        paused += db.session.execute(
+            statement.values(paused_at=utcnow()).execution_options(synchronize_session=False)
+        ).rowcount
+    recovery.ended.paused_hooks = paused
 
 
 def end_drop_request(recovery):

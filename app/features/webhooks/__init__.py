@@ -3,6 +3,7 @@ feeds of its notes (docs/webhooks.md).
 
 service.py owns the rules (make, list, end, pause, keep; feeds' tokens), used by My page
 (routes.py, `/mypage/webhooks`), the API (app/features/api/webhooks.py) and the feeds
-(feeds.py, `/feeds/<token>`); delivery.py is the worker's side (collect the events, sign,
-send, retry, turn off); tasks.py wakes it from the one event point.
+(feeds.py, `/feeds/<token>`); outbox.py makes the account's events deliveries and picks the
+next one due; delivery.py is the worker's side (sign, send, retry, turn off); tasks.py wakes
+it from the one event point.
 """

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.features.second_step.session import recent_step_needed, second_step_on
-from app.features.webhooks import delivery, service, tasks
+from app.features.webhooks import outbox, service, tasks
 from app.features.webhooks.forms import EVENT_LABELS, FeedForm, WebhookForm
 from app.mail import link
 
@@ -81,7 +81,7 @@ def make():
 def send_test(webhook_id):
     """Send a test event to the webhook now."""
     webhook = own_webhook(webhook_id)
-    delivery.add_test_delivery(webhook)
+    outbox.add_test_delivery(webhook)
     tasks.queue_sending(current_user.id)
     db.session.commit()
     flash(gettext("A test event is on its way: its delivery shows below."), "success")

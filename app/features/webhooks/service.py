@@ -242,25 +242,6 @@ def send_again(webhook_id, delivery_id):
     )
 
 
-def pause_made_since(user_id, since, not_proven_only=True):
-    """Pause the account's webhooks and feeds that a recovery does not trust: made without a
-    second step (or after `since`, when `not_proven_only` is False); return how many."""
-    paused = 0
-    for model in (Webhook, AtomFeed):
-        not_proven = model.made_with_second_step.is_not(True)
-        if not not_proven_only:
-            not_proven = not_proven | (model.created_at > since)
-        statement = update(model).where(
-            model.user_id == user_id, model.paused_at.is_(None), not_proven
-        )
-        if model is AtomFeed:
-            statement = statement.where(AtomFeed.revoked_at.is_(None))
-        paused += db.session.execute(
-            statement.values(paused_at=utcnow()).execution_options(synchronize_session=False)
-        ).rowcount
-    return paused
-
-
 # Feeds
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import exists, select
 from app import jobs
 from app.extensions import db
 from app.features.notes import events
-from app.features.webhooks import delivery
+from app.features.webhooks import outbox
 from app.models import Webhook
 
 logger = logging.getLogger("memo.webhooks")
@@ -49,8 +49,12 @@ def wake(event):
 @blueprint.task(name="send_webhooks", retry=jobs.retrying(3))
 def send_webhooks(user_id):
     """Send the account's due deliveries; queue the rest when time runs out."""
-    sent = delivery.send_due(user_id, SEND_SECONDS)
-    if sent and delivery.next_due(user_id) is not None:
+    from app.features.webhooks.delivery import (  # the worker's: the web never loads the fetcher
+        send_due,
+    )
+
+    sent = send_due(user_id, SEND_SECONDS)
+    if sent and outbox.next_due(user_id) is not None:
         queue_sending(user_id)
         db.session.commit()
 
@@ -59,11 +63,11 @@ def send_webhooks(user_id):
 @blueprint.task(name="retry_webhooks", queueing_lock="retry_webhooks", queue=jobs.MAINTENANCE_QUEUE)
 def retry_webhooks(timestamp):
     """Queue the deliveries of every account with retries due or events not collected."""
-    accounts = delivery.accounts_waiting()
+    accounts = outbox.accounts_waiting()
     for user_id in accounts:
         queue_sending(user_id)
     db.session.commit()
-    old = delivery.delete_old()
+    old = outbox.delete_old()
     db.session.commit()
     if accounts or old:
         logger.info("queued webhooks of %s accounts; deleted %s old deliveries", len(accounts), old)
