@@ -215,6 +215,24 @@ MATRIX = {
     "/mypage/passkeys/<id:passkey_id>/delete": Route(OWNER, {"POST": {}}),
     "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),
     "/mypage/tokens/<id:token_id>/revoke": Route(OWNER, {"POST": {}}),
+    # Webhooks and feeds: no webhook, delivery or feed of Ann's in her world (any id is a 404,
+    # as for another's: tests/test_webhook_attacks.py tries hers against Bob); a feed's token
+    # that is not one is a 404.
+    "/mypage/webhooks": Route(
+        ACCOUNT,
+        {"GET": {}, "POST": {"url": "https://hooks.example.com/mallory", "events": "note.created"}},
+    ),
+    "/mypage/webhooks/<id:webhook_id>/test": Route(OWNER, {"POST": {}}),
+    "/mypage/webhooks/<id:webhook_id>/keep": Route(OWNER, {"POST": {}}),
+    "/mypage/webhooks/<id:webhook_id>/turn-on": Route(OWNER, {"POST": {}}),
+    "/mypage/webhooks/<id:webhook_id>/delete": Route(OWNER, {"POST": {}}),
+    "/mypage/webhooks/<id:webhook_id>/deliveries/<id:delivery_id>/again": Route(
+        OWNER, {"POST": {}}
+    ),
+    "/mypage/webhooks/feeds": Route(ACCOUNT, {"POST": {"tag": ""}}),
+    "/mypage/webhooks/feeds/<id:feed_id>/revoke": Route(OWNER, {"POST": {}}),
+    "/mypage/webhooks/feeds/<id:feed_id>/keep": Route(OWNER, {"POST": {}}),
+    "/feeds/<token>": Route(SHARED, {"GET": {}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
     # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
@@ -245,6 +263,11 @@ MATRIX = {
     "/api/v1/notes/<id:note_id>/attachments/<id:attachment_id>/confirm": Route(TOKEN, {"POST": {}}),
     "/api/v1/attachments/<id:attachment_id>": Route(TOKEN, {"GET": {}, "DELETE": {}}),
     "/api/v1/export": Route(TOKEN, {"GET": {}, "POST": {}}),
+    "/api/v1/webhooks": Route(
+        TOKEN,
+        {"GET": {}, "POST": {"url": "https://hooks.example.com/x", "events": ["note.created"]}},
+    ),
+    "/api/v1/webhooks/<id:webhook_id>": Route(TOKEN, {"DELETE": {}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
@@ -273,6 +296,9 @@ class World:
     photo: str = ""  # Ann's signed photo upload: her photo is in the store, unconfirmed
     occurrence_id: int = 999_999  # a reminder's occurrence: Ann's world fires none
     bob: Browser | None = None  # another user, signed in
+    webhook_id: int = 999_999  # Ann's world has no webhook, delivery or feed
+    delivery_id: int = 999_999
+    feed_id: int = 999_999
 
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
@@ -287,6 +313,9 @@ class World:
             .replace("<id:token_id>", str(self.token_id))
             .replace("<id:passkey_id>", str(self.passkey_id))
             .replace("<id:occurrence_id>", str(self.occurrence_id))
+            .replace("<id:webhook_id>", str(self.webhook_id))
+            .replace("<id:delivery_id>", str(self.delivery_id))
+            .replace("<id:feed_id>", str(self.feed_id))
             .replace("<token>", "a-token-nobody-was-mailed")
             .replace("<problem>", "not-found")
             .replace("<uuid:share>", SHARE_KEY)

@@ -40,8 +40,8 @@ def webhook_json(webhook):
 def make_webhook(body):
     """Make a webhook.
 
-    Memo POSTs each event asked for to `url`, signed as Standard Webhooks says with the
-    `secret` answered here, this once. At most 10 an account.
+    Each event asked for is signed with the `secret` answered here, only this once, and sent
+    to `url` by `POST`. At most 10 an account.
     """
     try:
         webhook, secret = service.make_webhook(
@@ -49,10 +49,10 @@ def make_webhook(body):
         )
     except service.WebhookRefused as refused:
         db.session.rollback()
-        members = {}
-        if refused.field:
-            members["invalid_params"] = [{"name": refused.field, "reason": str(refused)}]
-        raise Problem(refused.status, None, str(refused), **members) from None
+        if refused.field is None:  # a limit of the account's
+            raise Problem(409, "conflict", str(refused)) from None
+        params = [{"name": refused.field, "reason": str(refused)}]
+        raise Problem(422, "invalid-fields", str(refused), invalid_params=params) from None
     db.session.commit()
     return {**webhook_json(webhook), "secret": secret}, 201
 
@@ -60,7 +60,7 @@ def make_webhook(body):
 @bp.get("/webhooks")
 @bp.response(200, WebhookList)
 def list_webhooks():
-    """List the account's webhooks (without their secrets)."""
+    """List the account's webhooks, without their secrets."""
     return {"items": [webhook_json(found) for found in service.webhooks_of(api_user().id)]}
 
 
