@@ -59,6 +59,7 @@ def make_webhook(body):
 
 @bp.get("/webhooks")
 @bp.response(200, WebhookList)
+@problems()
 def list_webhooks():
     """List the account's webhooks, without their secrets."""
     return {"items": [webhook_json(found) for found in service.webhooks_of(api_user().id)]}
