@@ -5,6 +5,8 @@ webhook not made through a second step until its owner keeps it."""
 
 import re
 
+from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from app.accounts import ways_in
@@ -106,3 +108,13 @@ def test_the_page_is_in_korean_for_a_korean_account(app, user):
         db.session.commit()
     page = user.get("/mypage/webhooks").get_data(as_text=True)
     assert "웹훅과 피드" in page and "메모를 만들 때 (note.created)" in page
+
+
+def test_the_recoverys_mail_says_how_many_webhooks_and_feeds_it_paused(app):
+    ended = ways_in.Ended(paused_hooks=2).as_details()
+    with app.test_request_context():
+        text = render_template("mail/_ended.txt", ended=ended)
+        with force_locale("ko"):
+            korean = render_template("mail/_ended.html", ended=ended)
+    assert "2 webhooks and feeds are paused" in text
+    assert "웹훅과 피드 2개를 멈췄어요" in korean
