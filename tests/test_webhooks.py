@@ -7,7 +7,7 @@ import base64
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from app.extensions import db
 from app.features.notes import events
@@ -243,3 +243,24 @@ def test_events_are_kept_until_every_webhook_has_them(app, ann_api, receiver):
         outbox.collect(ann_id(app))
         assert events.delete_old() == 1
         db.session.commit()
+
+
+def test_a_trash_of_many_notes_emptied_queues_one_job_and_each_deletion_arrives(
+    app, user, ann_api, receiver
+):
+    make_hook(ann_api, receiver, events=["note.deleted"])
+    notes = [ann_api.new_note(title=f"Old {number}") for number in range(5)]
+    for note in notes:
+        ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": "*"})
+    with app.app_context():
+        db.session.execute(text("DELETE FROM procrastinate_jobs"))
+        db.session.commit()
+    assert user.post("/trash/empty").status_code == 302
+    with app.app_context():
+        queued = db.session.scalar(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'send_webhooks'")
+        )
+    assert queued == 1
+    run_queued_jobs(app)
+    assert receiver.types == ["note.deleted"] * 5
+    assert {d["payload"]["data"]["id"] for d in receiver.deliveries} == {n["id"] for n in notes}

@@ -30,9 +30,31 @@ def queue_sending(user_id):
     jobs.queue_job(send_webhooks, f"webhooks:{user_id}", {"user_id": user_id})
 
 
+# session.info's key: (the transaction, the accounts it woke). One job a transaction an
+# account: emptying a trash of 1,000 notes queues one, not 1,000.
+WOKEN = "webhooks_woken"
+
+
+def first_in_transaction(user_id):
+    """Return whether this transaction has not woken the account's webhooks yet."""
+    session = db.session()  # the scoped session's own: scoped_session does not proxy this
+    transaction = session.get_transaction()
+    seen_in, woken = session.info.get(WOKEN, (None, set()))
+    if seen_in is not transaction:
+        woken = set()
+        session.info[WOKEN] = (transaction, woken)
+    if user_id in woken:
+        return False
+    woken.add(user_id)
+    return True
+
+
 @events.subscribe
 def wake(event):
-    """Queue the account's deliveries when it has a webhook on (one indexed look-up)."""
+    """Queue the account's deliveries when it has a webhook on (one indexed look-up, once a
+    transaction)."""
+    if not first_in_transaction(event.user_id):
+        return
     has_webhook = db.session.scalar(
         select(
             exists().where(
