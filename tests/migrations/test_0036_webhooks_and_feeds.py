@@ -1,7 +1,7 @@
 """Revision 0036 adds webhooks, their deliveries and budget, and private Atom feeds, refuses a
 delivery in an unknown state, a second delivery with one message id and a feed token twice,
 ends an account's webhooks and feeds with it (a webhook's deliveries with the webhook), and
-goes back by dropping the four tables."""
+goes back by dropping the four tables and the index of events by account."""
 
 import pytest
 from sqlalchemy import func
@@ -12,6 +12,9 @@ from tests.migrations.revisions import under_test
 
 REVISION, PARENT, pytestmark = under_test("0036")
 TABLES = {"webhook", "webhook_delivery", "webhook_throttle", "atom_feed"}
+VALID_INDEX = (
+    "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('ix_note_event_user_id_seq')"
+)
 
 
 def webhook():
@@ -68,5 +71,6 @@ def test_0036_adds_webhooks_and_feeds_and_goes_back(alembic_runner, database):
     assert count(database, "atom_feed") == 0
     alembic_runner.migrate_down_to(PARENT)
     assert not TABLES & database.tables()
+    assert database.rows(VALID_INDEX) == []
     alembic_runner.migrate_up_to(REVISION)
     assert database.tables() >= TABLES
