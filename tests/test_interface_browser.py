@@ -63,12 +63,16 @@ def make_a_webhook_and_a_feed(page, found=None):
         check_here(page, "/mypage/webhooks with a new feed", found)
 
 
+def make_ways_out(page, found=None):
+    """Make an access token, a webhook and a feed (their pages checked: see each)."""
+    make_a_token(page, found)
+    make_a_webhook_and_a_feed(page, found)
+
+
 def pages_of_a_user(page, found=None):
     """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
-    archived note, a share link, a Markdown note with a checklist (one item ticked on its
-    page), an access token, a webhook and a feed; return their pages (the note page showing
-    its new share link, and the pages showing the token's and the webhook's secrets and the
-    feed's address, each shown once, are checked here)."""
+    archived note, a share link, a checklist note (one item ticked), a token, a webhook and a
+    feed; return their pages (each page that shows a new link, secret or address is checked)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
     page.fill("input[name=url]", "https://example.invalid/")
@@ -99,8 +103,7 @@ def pages_of_a_user(page, found=None):
     checklist = write_note(page, "할 일 — a checklist", CHECKLIST)
     page.get_by_role("button", name=re.compile("우유 — milk")).click()  # ticked on its page
     page.wait_for_url(re.compile(r"/notes/\d+$"))
-    make_a_token(page, found)
-    make_a_webhook_and_a_feed(page, found)
+    make_ways_out(page, found)
     return [
         checklist,
         f"{note}/history",

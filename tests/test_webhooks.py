@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text, update
 
 from app.extensions import db
 from app.features.notes import events
-from app.features.webhooks import delivery, outbox
+from app.features.webhooks import delivery, outbox, tasks
 from app.models import NoteEvent, Webhook, WebhookDelivery, utcnow
 from tests.apiclients import ApiClient, is_problem, token_for
 from tests.mailbox import text_of
@@ -264,3 +264,25 @@ def test_a_trash_of_many_notes_emptied_queues_one_job_and_each_deletion_arrives(
     run_queued_jobs(app)
     assert receiver.types == ["note.deleted"] * 5
     assert {d["payload"]["data"]["id"] for d in receiver.deliveries} == {n["id"] for n in notes}
+
+
+def test_the_upkeep_queues_due_retries_and_prunes_ended_budget_windows(app, ann_api, receiver):
+    make_hook(ann_api, receiver, events=["note.created"])
+    ann_api.new_note(title="Plans")
+    with app.app_context():
+        db.session.execute(text("DELETE FROM procrastinate_jobs"))
+        db.session.execute(
+            text(
+                "INSERT INTO webhook_throttle VALUES"
+                " ('deliveries', 'gone', 5, now() - interval '2 hours')"
+            )
+        )
+        db.session.commit()
+        tasks.retry_webhooks(timestamp=0)
+        queued = db.session.scalar(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'send_webhooks'")
+        )
+        windows = db.session.scalar(text("SELECT count(*) FROM webhook_throttle"))
+    assert (queued, windows) == (1, 0)
+    run_queued_jobs(app)
+    assert receiver.types == ["note.created"]

@@ -50,7 +50,7 @@ USER_AGENT = "Memo-Webhooks/1.0"
 def within_budget(user_id):
     """Count an attempt against the account's hourly budget; False past it (committed)."""
     limit = current_app.config["WEBHOOK_DELIVERIES_PER_HOUR"]
-    attempts, _ = throttle.count_attempt("deliveries", str(user_id), HOUR, WebhookThrottle)
+    attempts, _ = throttle.count_attempt(outbox.BUDGET_SCOPE, str(user_id), HOUR, WebhookThrottle)
     db.session.commit()
     return attempts <= limit
 

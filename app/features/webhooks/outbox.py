@@ -32,6 +32,7 @@ from app.models import (
 )
 
 COLLECT_BATCH = 500
+BUDGET_SCOPE = "deliveries"  # webhook_throttle's scope: one row an account, an hour's attempts
 DONE_KEPT = timedelta(days=7)  # deliveries delivered or failed, for the page's last 20
 
 

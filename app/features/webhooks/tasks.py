@@ -8,17 +8,19 @@ deliveries go one at a time, in order, and take one worker slot however many it 
 """
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import exists, select
 
-from app import jobs
+from app import jobs, throttle
 from app.extensions import db
 from app.features.notes import events
 from app.features.webhooks import outbox
-from app.models import Webhook
+from app.models import Webhook, WebhookThrottle
 
 logger = logging.getLogger("memo.webhooks")
 blueprint = jobs.Blueprint()
+HOUR = timedelta(hours=1)
 
 # A job sends for this long at most, then queues the rest (the worker's stop gives a running
 # job 20 s; an attempt takes WEBHOOK_DEADLINE_SECONDS at most).
@@ -90,6 +92,9 @@ def retry_webhooks(timestamp):
         queue_sending(user_id)
     db.session.commit()
     old = outbox.delete_old()
+    throttle.prune(
+        HOUR, [outbox.BUDGET_SCOPE], WebhookThrottle
+    )  # the hourly budgets' ended windows
     db.session.commit()
     if accounts or old:
         logger.info("queued webhooks of %s accounts; deleted %s old deliveries", len(accounts), old)
