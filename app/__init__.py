@@ -80,6 +80,8 @@ def register_blueprints(app):
     from app.features.second_step.routes import bp as two_step_bp
     from app.features.shares.routes import bp as shares_bp
     from app.features.tokens.routes import bp as tokens_bp
+    from app.features.webhooks import feeds
+    from app.features.webhooks.routes import bp as webhooks_bp
     from app.features.wordcount.routes import bp as wordcount_bp
     from app.offline import routes as offline_routes
 
@@ -96,6 +98,8 @@ def register_blueprints(app):
         two_step_bp,
         passkeys_bp,
         reminders_bp,
+        webhooks_bp,
+        feeds.bp,
         i18n_routes.bp,
         offline_routes.bp,
     ):
@@ -115,6 +119,7 @@ def register_tasks():
     from app.features.notes import tasks as notes_tasks
     from app.features.reminders import tasks as reminders_tasks
     from app.features.tokens import tasks as tokens_tasks
+    from app.features.webhooks import tasks as webhooks_tasks
     from app.features.wordcount import tasks as wordcount_tasks
 
     jobs.register_tasks(
@@ -125,6 +130,7 @@ def register_tasks():
         notes_tasks.blueprint,
         reminders_tasks.blueprint,
         tokens_tasks.blueprint,
+        webhooks_tasks.blueprint,
         wordcount_tasks.blueprint,
     )
 

@@ -7,6 +7,7 @@ app.url_map). `saved_world` and `world` are fixtures (registered in tests/confte
 
 import base64
 import io
+import re
 from dataclasses import dataclass, replace
 
 import pytest
@@ -35,6 +36,10 @@ NEW_PASSWORD = "another good passphrase"
 SHARE_KEY = "0c6f6a4e-52d4-4d8e-9a51-7b1f3c2d9e10"  # a share ann's browser made
 ANNS_PUSH_ENDPOINT = "https://push.example.com/send/zebracorn"
 TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "password": PASSWORD}
+WEBHOOK = {"url": "https://hooks.example.com/mallory"}
+HOOK_ACTS = ("test", "keep", "turn-on", "delete", "deliveries/<id:delivery_id>/again")
+FEED_ACTS, FEEDS = ("revoke", "keep"), "/mypage/webhooks/feeds"
+HOOK_IDS = re.compile(r"<id:(?:webhook|delivery|feed)_id>")  # Ann has none: 999999
 
 
 def photo(world):
@@ -216,6 +221,12 @@ MATRIX = {
     "/mypage/passkeys/<id:passkey_id>/delete": Route(OWNER, {"POST": {}}),
     "/mypage/tokens": Route(ACCOUNT, {"GET": {}, "POST": TOKEN_FORM}),
     "/mypage/tokens/<id:token_id>/revoke": Route(OWNER, {"POST": {}}),
+    # Webhooks and feeds: Ann has none (an id is a 404); a token not a feed's is a 404.
+    "/mypage/webhooks": Route(ACCOUNT, {"GET": {}, "POST": {**WEBHOOK, "events": "note.created"}}),
+    **{f"/mypage/webhooks/<id:webhook_id>/{act}": Route(OWNER, {"POST": {}}) for act in HOOK_ACTS},
+    FEEDS: Route(ACCOUNT, {"POST": {"tag": ""}}),
+    **{f"{FEEDS}/<id:feed_id>/{act}": Route(OWNER, {"POST": {}}) for act in FEED_ACTS},
+    "/feeds/<secret:token>": Route(SHARED, {"GET": {}}),
     "/wordcount": Route(ACCOUNT, {"GET": {}, "POST": lambda world: {"url": world.page_url}}),
     "/wordcount/<id:word_count_id>": Route(OWNER, {"GET": {}}),
     # "plans" is in Ann's note title, next to her secret: a search that crossed users shows it.
@@ -246,6 +257,8 @@ MATRIX = {
     "/api/v1/notes/<id:note_id>/attachments/<id:attachment_id>/confirm": Route(TOKEN, {"POST": {}}),
     "/api/v1/attachments/<id:attachment_id>": Route(TOKEN, {"GET": {}, "DELETE": {}}),
     "/api/v1/export": Route(TOKEN, {"GET": {}, "POST": {}}),
+    "/api/v1/webhooks": Route(TOKEN, {"GET": {}, "POST": {**WEBHOOK, "events": ["note.created"]}}),
+    "/api/v1/webhooks/<id:webhook_id>": Route(TOKEN, {"DELETE": {}}),
 }
 CASES = [(rule, method) for rule, route in MATRIX.items() for method in route.forms]
 IDS = [f"{method} {rule}" for rule, method in CASES]
@@ -278,7 +291,8 @@ class World:
     def url(self, rule):
         """Return the URL of a route, naming Ann's objects."""
         return (
-            rule.replace("<path:filename>", "style.css")
+            HOOK_IDS.sub("999999", rule)
+            .replace("<path:filename>", "style.css")
             .replace("<id:note_id>", str(self.note_id))
             .replace("<id:word_count_id>", str(self.word_count_id))
             .replace("<id:attachment_id>", str(self.attachment_id))

@@ -43,11 +43,36 @@ def make_a_token(page, found=None):
         check_here(page, "/mypage/tokens with a new token", found)
 
 
+def make_a_webhook_and_a_feed(page, found=None):
+    """Make a webhook (a long address, every event, a tag) and send it a test event, and make
+    a feed; the pages that show the webhook's secret and the feed's address (once) are
+    checked here."""
+    page.goto("/mypage/webhooks")
+    page.fill("input[name=url]", LONG_URL)
+    page.fill("#new-webhook input[name=tag]", "회의록")
+    page.locator("#new-webhook button[type=submit]").click()
+    page.locator("#webhook-secret").wait_for()
+    if found is not None:
+        check_here(page, "/mypage/webhooks with a new webhook", found)
+    page.goto("/mypage/webhooks")
+    page.get_by_role("button", name=re.compile("Send a test event|테스트 이벤트 보내기")).click()
+    page.wait_for_url(re.compile(r"/mypage/webhooks"))
+    page.locator("#feeds button[type=submit]").last.click()
+    page.locator("#feed-url").wait_for()
+    if found is not None:
+        check_here(page, "/mypage/webhooks with a new feed", found)
+
+
+def make_ways_out(page, found=None):
+    """Make an access token, a webhook and a feed (their pages checked: see each)."""
+    make_a_token(page, found)
+    make_a_webhook_and_a_feed(page, found)
+
+
 def pages_of_a_user(page, found=None):
     """Give the signed-in user a note (one 300-character URL), a word count, tags, a pin, an
-    archived note, a share link, a Markdown note with a checklist (one item ticked on its
-    page) and an access token; return their pages (the note page showing its new share
-    link, and the page showing the token's secret, each shown once, are checked here)."""
+    archived note, a share link, a checklist note (one item ticked), a token, a webhook and a
+    feed; return their pages (each page that shows a new link, secret or address is checked)."""
     note = write_note(page, "링크 하나 — one link", LONG_URL)
     page.goto("/wordcount")
     page.fill("input[name=url]", "https://example.invalid/")
@@ -78,7 +103,7 @@ def pages_of_a_user(page, found=None):
     checklist = write_note(page, "할 일 — a checklist", CHECKLIST)
     page.get_by_role("button", name=re.compile("우유 — milk")).click()  # ticked on its page
     page.wait_for_url(re.compile(r"/notes/\d+$"))
-    make_a_token(page, found)
+    make_ways_out(page, found)
     return [
         checklist,
         f"{note}/history",
@@ -99,6 +124,7 @@ def pages_of_a_user(page, found=None):
         "/mypage",
         "/mypage/export",
         "/mypage/tokens",
+        "/mypage/webhooks",
         "/mypage/security",
         "/reminders",
         "/notes/999999",  # the error page
@@ -356,3 +382,13 @@ def test_the_api_reference_is_dark_with_the_system_and_followed_with_the_keyboar
     assert page.evaluate("document.querySelector('#GET--api-v1-me h2').textContent").strip() == (
         "GET /api/v1/me"
     )
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_webhooks_pages_pass_axe_at_320_and_390_px(tabs, language):
+    found = Findings(widths=(320, 390))
+    page = tabs(language, 320)
+    sign_up_and_in(page, f"hooks-{language}@example.com", f"hooks{language}")
+    make_a_webhook_and_a_feed(page, found)
+    check_page(page, "/mypage/webhooks", found)
+    assert found == {}

@@ -321,6 +321,8 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         "fire_due_reminders",
         "send_reminder",
         "push_reminder",
+        "send_webhooks",
+        "retry_webhooks",
     }
     assert set(runtime.worker_queue().periodic_registry.periodic_tasks) == {
         ("fail_abandoned_work", "abandoned"),
@@ -335,6 +337,7 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         ("recover_stalled_jobs", "stalled"),
         ("remove_old_jobs", "daily"),
         ("fire_due_reminders", "reminders"),
+        ("retry_webhooks", "webhooks"),
     }
 
 

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from app.accounts import mails
 from app.extensions import db
 from app.features.tokens.service import make_token
+from app.features.webhooks.service import make_webhook
 from app.models import User, utcnow
 from tests.mailbox import html_of, text_of
 from tests.reading import latin_words
@@ -51,6 +52,7 @@ CASES = {
                 "passkeys": ["휴대폰"],
                 "app": True,
                 "paused_links": 1,
+                "paused_hooks": 2,
                 "drop_request": True,
                 "moves": 1,
             }
@@ -78,6 +80,7 @@ CASES = {
         },
     ),
     "second_step_recovered": (True, {"at": "2026-12-02T09:30:00+00:00"}),
+    "webhook_disabled": (True, {"webhook_id": None}),  # a webhook the account makes in the test
 }
 
 
@@ -95,6 +98,9 @@ def test_a_korean_mail_has_no_english_sentence(app, kind):
         compose = mails.ADDRESSED_MAILS.get(name) or mails.MAILS[name]
         if "token_id" in details:
             details = {"token_id": make_token(user, "백업", "write", 30)[0].id}
+        if "webhook_id" in details:
+            hook, _ = make_webhook(user.id, "https://hooks.example.com/memo", ["note.created"])
+            details = {"webhook_id": hook.id}
         message = compose(user, **details)
         db.session.rollback()
     assert message is not None

@@ -33,4 +33,6 @@ LINKS = {
     "second steps (User.proofs_changed_at), and after REMINDER_LINK_DAYS",
     "/s/<secret:token>": "NoteShare: paused by a recovery (and by the first second step) unless "
     "made through a second step the account keeps",
+    "/feeds/<secret:token>": "AtomFeed: revoked by its owner; paused by a recovery (and by the "
+    "first second step) unless made through a second step the account keeps",
 }

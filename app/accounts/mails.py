@@ -21,7 +21,15 @@ from app.extensions import db
 from app.i18n.choice import place_of
 from app.i18n.formats import DATE_TIME_PATTERNS
 from app.i18n.languages import LANGUAGES
-from app.models import AccessToken, AddressHold, LoginSession, MailToken, User, comparison_key
+from app.models import (
+    AccessToken,
+    AddressHold,
+    LoginSession,
+    MailToken,
+    User,
+    Webhook,
+    comparison_key,
+)
 
 # notice()'s `undo` for a notice of a second step added (or codes made).
 SECOND_STEP_ADDED = "second step added"
@@ -280,6 +288,17 @@ def account_deleted(user, address, nickname):
     return mail.compose(address, subject, "account_deleted", nickname=nickname)
 
 
+def webhook_disabled(user, webhook_id=None):
+    """Tell the account's owner that a webhook was turned off after a day of failed
+    deliveries: its address, and the page that turns it on again."""
+    webhook = db.session.get(Webhook, webhook_id) if webhook_id is not None else None
+    if webhook is None:
+        return None  # ended meanwhile
+    subject = gettext("A webhook of your Memo account was turned off")
+    context = {"url": webhook.url, "webhooks_link": mail.link("webhooks.index")}
+    return notice(user, subject, "webhook_disabled", undo=False, **context)
+
+
 # Each kind of mail about an account that still exists...
 MAILS = {
     "verify": verification,
@@ -300,6 +319,7 @@ MAILS = {
     "passkey_removed": passkey_removed,
     "second_step_recovery_asked": second_step_recovery_asked,
     "second_step_recovered": second_step_recovered,
+    "webhook_disabled": webhook_disabled,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

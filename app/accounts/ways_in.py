@@ -9,14 +9,21 @@ without a session is in its LINKS: tests/test_ways_in.py fails on one that is in
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import delete, update
 
+from app.accounts.pausing import (
+    pause_password_only_hooks,
+    pause_password_only_links,
+    pause_share_links,
+    pause_webhooks_and_feeds,
+)
 from app.extensions import db
 from app.models import (
     AccessToken,
     AddressHold,
+    AtomFeed,
     LoginSession,
     MailToken,
     NoteShare,
@@ -26,6 +33,7 @@ from app.models import (
     SecondStepRecovery,
     TotpCredential,
     User,
+    Webhook,
     comparison_key,
     hash_token,
     utcnow,
@@ -44,18 +52,10 @@ class Ended:
     drop_request: bool = False
     moves: int = 0
     pushes: int = 0  # browsers that stop getting reminders pushed
+    paused_hooks: int = 0  # webhooks and Atom feeds paused until their owner keeps them
 
     def as_details(self):
-        return {
-            "sessions": self.sessions,
-            "tokens": self.tokens,
-            "passkeys": self.passkeys,
-            "app": self.app,
-            "paused_links": self.paused_links,
-            "drop_request": self.drop_request,
-            "moves": self.moves,
-            "pushes": self.pushes,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -162,42 +162,6 @@ def delete_outranked_links(recovery):
     recovery.dropped = MailToken.delete_outranked(
         recovery.user, recovery.link.email, keep=recovery.link
     )
-
-
-def pause_share_links(recovery):
-    """Pause every link not made through a second step the account still has: made with the
-    password alone, or after `since` while the second steps then added were removed."""
-    not_proven = NoteShare.made_with_second_step.is_not(True)
-    if recovery.ended.passkeys or recovery.ended.app:
-        not_proven = not_proven | (NoteShare.created_at > recovery.since)
-    paused = db.session.execute(
-        update(NoteShare)
-        .where(
-            NoteShare.user_id == recovery.user.id,
-            NoteShare.revoked_at.is_(None),
-            NoteShare.paused_at.is_(None),
-            not_proven,
-        )
-        .values(paused_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    recovery.ended.paused_links = paused
-
-
-def pause_password_only_links(user, ended):
-    """As the first second step turns on, pause the share links made with the password
-    alone: whoever else held it may have made them to keep reading the notes."""
-    ended.paused_links = db.session.execute(
-        update(NoteShare)
-        .where(
-            NoteShare.user_id == user.id,
-            NoteShare.revoked_at.is_(None),
-            NoteShare.paused_at.is_(None),
-            NoteShare.made_with_second_step.is_not(True),
-        )
-        .values(paused_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
 
 
 def end_drop_request(recovery):
@@ -319,6 +283,22 @@ WAYS_IN = (
         on_first_second_step=pause_password_only_links,
         ended_by="a recovery pauses those her proofs did not make, and the first second step "
         "those made with the password alone, to keep or revoke",
+    ),
+    WayIn(
+        Webhook,
+        "a session (made_with_second_step says whether it had passed one), or a write token; "
+        "its secret shown once, its URL chosen by whoever made it",
+        on_recovery=pause_webhooks_and_feeds,
+        on_first_second_step=pause_password_only_hooks,
+        ended_by="its owner (My page, the API); a recovery pauses those her proofs did not "
+        "make, to keep or end",
+    ),
+    WayIn(
+        AtomFeed,
+        "a session (made_with_second_step says whether it had passed one); read-only",
+        on_recovery=lambda recovery: None,  # with the webhooks: pause_webhooks_and_feeds
+        on_first_second_step=lambda user, ended: None,  # with the webhooks, as above
+        ended_by="its owner revokes it; a recovery pauses those her proofs did not make",
     ),
     WayIn(
         SecondStepRecovery,

@@ -1,5 +1,5 @@
-"""Fetch one web page for the word counter, or POST one message to a push service: the only
-module that makes outbound HTTP requests.
+"""Fetch one web page for the word counter, or POST one message to a push service or a webhook:
+the only module that makes outbound HTTP requests.
 
 Users choose the address, so every hop is vetted before Memo connects: http and https only;
 every address the host resolves to must be public; the connection goes to the vetted address
@@ -225,20 +225,24 @@ def get(target, address, clock, max_bytes, ca_certs):
         connection.close()
 
 
-def post(url, body, headers, *, allow_loopback=False, deadline, ca_certs=None):
+def post(url, body, headers, *, allow_loopback=False, allow_http=False, deadline, ca_certs=None):
     """POST `body` to the https `url` once and return the answer's status, or raise FetchError
     when the address is refused (before or after DNS) or the server cannot be reached in time.
 
     What the server answers is not read past ANSWER_BYTES; a redirect is a status like any
     other (a push service never sends one, and following it would POST elsewhere).
+    `allow_http`: plain http too (webhooks in development and tests only).
     """
     with Deadline(deadline) as clock:
         target = parse_url(url)
-        if target.scheme != "https":
+        if target.scheme != "https" and not allow_http:
             raise FetchError(NOT_HTTPS)
         address = vet_host(target.host, target.port, allow_loopback, clock)
         timeout = min(CONNECT_TIMEOUT_SECONDS, clock.remaining())
-        connection = PinnedTLSConnection(target, address, clock, timeout, ca_certs)
+        if target.scheme == "https":
+            connection = PinnedTLSConnection(target, address, clock, timeout, ca_certs)
+        else:
+            connection = PinnedConnection(target, address, clock, timeout)
         try:
             connection.connect()
             connection.sock.settimeout(READ_TIMEOUT_SECONDS)

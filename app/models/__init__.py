@@ -1,5 +1,5 @@
 """The data model: users, their notes, attachments and word counts, mailed links, throttles,
-access tokens, reminders and the browsers they are pushed to.
+access tokens, reminders and the browsers they are pushed to, webhooks and Atom feeds.
 
 One module per part (base, accounts, notes, work, access, transfers, tokens); everything is
 imported from here: `from app.models import Note`.
@@ -37,6 +37,14 @@ from app.models.base import (
     utcnow,
 )
 from app.models.changes import ChangeCounter, NoteEvent, NoteTombstone
+from app.models.hooks import (
+    WEBHOOK_EVENTS,
+    WEBHOOK_URL_MAX_LENGTH,
+    AtomFeed,
+    Webhook,
+    WebhookDelivery,
+    WebhookThrottle,
+)
 from app.models.notes import (
     Attachment,
     Note,
@@ -137,4 +145,10 @@ __all__ = [
     "Reminder",
     "ReminderOccurrence",
     "PushSubscription",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookThrottle",
+    "WEBHOOK_EVENTS",
+    "WEBHOOK_URL_MAX_LENGTH",
+    "AtomFeed",
 ]

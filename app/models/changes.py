@@ -49,7 +49,11 @@ class NoteEvent(db.Model):
     features (webhooks, reminders, sync) read from. Kept EVENT_DAYS."""
 
     __tablename__ = "note_event"
-    __table_args__ = (Index("ix_note_event_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_note_event_created_at", "created_at"),
+        # A webhook's events after its number (app/features/webhooks/outbox.py).
+        Index("ix_note_event_user_id_seq", "user_id", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))

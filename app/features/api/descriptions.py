@@ -58,6 +58,10 @@ DESCRIPTIONS = {
         "once done."
     ),
     "POST /api/v1/export": _l("One at a time; a worker writes the archive."),
+    "POST /api/v1/webhooks": _l(
+        "Each event asked for is signed with the `secret` answered here, only this once, and "
+        "sent to `url` by `POST`. At most 10 an account."
+    ),
 }
 
 # Each answer's description, keyed by the document's English: flask-smorest's for a success

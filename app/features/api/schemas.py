@@ -10,7 +10,13 @@ from marshmallow import fields, validate
 
 from app.features.notes.changes import FEED_LIMIT_MAX
 from app.features.notes.schedule import REPEATS
-from app.models import BIGINT_MAX, CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from app.models import (
+    BIGINT_MAX,
+    CONTENT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    WEBHOOK_EVENTS,
+    WEBHOOK_URL_MAX_LENGTH,
+)
 from app.tags import TAG_MAX_LENGTH, TAGS_PER_FILTER
 from app.validators import ALLOWED_CONTROLS
 
@@ -249,3 +255,44 @@ class Change(ma.Schema):
 class Changes(ma.Schema):
     items = fields.List(fields.Nested(Change), required=True)
     next_since = fields.Integer(required=True)
+
+
+class WebhookCreate(Strict):
+    url = fields.String(
+        required=True,
+        validate=validate.Length(1, WEBHOOK_URL_MAX_LENGTH),
+        metadata={"description": "https://... (a public address; http only in development)"},
+    )
+    events = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)),
+        required=True,
+        validate=validate.Length(1, len(WEBHOOK_EVENTS)),
+    )
+    tag = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=TAG_MAX_LENGTH + 1),
+        metadata={"description": "only notes with this tag (deletions always)"},
+    )
+
+
+class WebhookOut(ma.Schema):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    tag = fields.String(required=True, allow_none=True)
+    state = fields.String(
+        required=True,
+        metadata={"description": "`on`, `paused` (by a recovery, until kept) or `off` (failing)"},
+    )
+    created_at = fields.DateTime(required=True)
+
+
+class WebhookMade(WebhookOut):
+    secret = fields.String(
+        required=True, metadata={"description": "`whsec_` and base64: shown only this once"}
+    )
+
+
+class WebhookList(ma.Schema):
+    items = fields.List(fields.Nested(WebhookOut), required=True)

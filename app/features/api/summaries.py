@@ -30,4 +30,7 @@ SUMMARIES = {
     "DELETE /api/v1/attachments/{attachment_id}": _l("Delete an attachment and its file."),
     "GET /api/v1/export": _l("Read the latest export's state."),
     "POST /api/v1/export": _l("Start an export of the whole account."),
+    "POST /api/v1/webhooks": _l("Make a webhook."),
+    "GET /api/v1/webhooks": _l("List the account's webhooks, without their secrets."),
+    "DELETE /api/v1/webhooks/{webhook_id}": _l("End a webhook: nothing more is sent to it."),
 }

@@ -146,7 +146,7 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
         read_text(note)
     if "trashed" in found:  # a reminder waits in the trash with its note
         (reminders.pause if found["trashed"] else reminders.resume)(note)
-    stamp(note, ",".join(sorted(found)))
+    stamp(note, events.kind_of(found))
     return found
 
 

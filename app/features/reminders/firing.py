@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app import mail
 from app.extensions import db
+from app.features.notes import events
 from app.features.notes import reminders as service
 from app.features.notes import service as notes
 from app.features.reminders import links
@@ -93,7 +94,7 @@ def fire(reminder, moment):
         .on_conflict_do_nothing(constraint="uq_reminder_occurrence_reminder_id")
         .returning(ReminderOccurrence.id)
     )
-    with notes.touching(reminder.user_id, reminder.note, "reminder", counted=False) as note:
+    with notes.touching(reminder.user_id, reminder.note, events.FIRED, counted=False) as note:
         service.advance(note, reminder, moment)
     return None if occurrence_id is None else (reminder.user_id, occurrence_id)
 

@@ -1,0 +1,132 @@
+"""Private Atom feeds (RFC 4287): `/feeds/<token>` reads the account's notes, or one tag's, to
+anyone holding the URL its owner made on My page, until it is revoked.
+
+Each entry is a note as its page shows it: its title, and its Markdown as the stored,
+sanitised HTML the pages show (app/markdown.py's html_of, links marked as on a shared
+note's page). The feed is in the account's language. Its ETag is a digest of what it lists
+(each note's id and revision, the tag, the language), so a reader that asks with
+If-None-Match gets 304 while nothing changed. Last-Modified is the newest entry's time, for
+readers to show; it alone decides nothing (a note trashed leaves it as it was). The token
+sits in the path: the request log masks it (app/requestlog.py); the answer has no-referrer.
+"""
+
+import hashlib
+import xml.etree.ElementTree as ET
+from datetime import UTC
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, request
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+
+from app.extensions import db
+from app.features.webhooks import service
+from app.mail import link
+from app.markdown import html_of
+from app.models import Note, User
+
+bp = Blueprint("feeds", __name__)
+ATOM = "http://www.w3.org/2005/Atom"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+HEADERS = {
+    "Cache-Control": "private, no-cache",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def rfc3339(moment):
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def listed_notes(feed):
+    """Return the notes the feed lists: not in the trash, newest change first."""
+    query = (
+        select(Note)
+        .where(Note.user_id == feed.user_id, Note.deleted_at.is_(None))
+        .options(undefer(Note.rendered))
+        .order_by(Note.updated_at.desc(), Note.id.desc())
+        .limit(current_app.config["FEED_ENTRIES"])
+    )
+    if feed.tag:
+        query = query.where(Note.tags.contains([feed.tag]))
+    return db.session.scalars(query).all()
+
+
+def entity_tag(feed, notes, language):
+    """Return a digest of what the feed shows: it changes when any entry does."""
+    listed = ",".join(f"{note.id}:{note.revision}" for note in notes)
+    return hashlib.sha256(f"{feed.id}|{feed.tag}|{language}|{listed}".encode()).hexdigest()[:32]
+
+
+def tag_uri(kind, number):
+    """Return a stable id (RFC 4151) that names nothing secret: `tag:<host>,2026:<kind>/<n>`."""
+    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "memo"
+    return f"tag:{host},2026:{kind}/{number}"
+
+
+def add(parent, name, text=None, **attributes):
+    element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attributes)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def atom_of(feed, user, notes):
+    """Return the feed's Atom document (bytes)."""
+    ET.register_namespace("", ATOM)
+    root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": user.language or "en"})
+    if feed.tag:
+        title = gettext(
+            "%(nickname)s's notes tagged #%(tag)s", nickname=user.nickname, tag=feed.tag
+        )
+    else:
+        title = gettext("%(nickname)s's notes", nickname=user.nickname)
+    add(root, "title", title)
+    add(root, "id", tag_uri("feed", feed.id))
+    newest = max((note.updated_at for note in notes), default=feed.created_at)
+    add(root, "updated", rfc3339(newest))
+    author = add(root, "author")
+    add(author, "name", user.nickname)
+    add(root, "link", rel="alternate", type="text/html", href=link("notes.index"))
+    add(root, "generator", "Memo")
+    for note in notes:
+        entry = add(root, "entry")
+        add(entry, "title", note.title)
+        add(entry, "id", tag_uri("note", note.id))
+        add(entry, "updated", rfc3339(note.updated_at))
+        add(entry, "published", rfc3339(note.created_at))
+        add(
+            entry,
+            "link",
+            rel="alternate",
+            type="text/html",
+            href=link("notes.detail", note_id=note.id),
+        )
+        for tag in note.tags or []:
+            add(entry, "category", term=tag)
+        add(entry, "content", str(html_of(note, external=True)), type="html")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+@bp.get("/feeds/<secret:token>")
+def read(token):
+    """Answer the feed the token opens, as Atom; 304 while nothing changed."""
+    feed = service.feed_by_token(token)
+    if feed is None:
+        abort(404)
+    user = db.session.get(User, feed.user_id)
+    language = user.language or "en"
+    notes = listed_notes(feed)
+    response = current_app.response_class(mimetype="application/atom+xml")
+    response.headers.update(HEADERS)
+    response.set_etag(entity_tag(feed, notes, language))
+    response.last_modified = max((note.updated_at for note in notes), default=feed.created_at)
+    if request.if_none_match.contains(response.get_etag()[0]):
+        response.status_code = 304
+        return response
+    with force_locale(language):
+        response.set_data(atom_of(feed, user, notes))
+    response.headers["Content-Type"] = ATOM_TYPE
+    return response

@@ -1,0 +1,137 @@
+"""Private Atom feeds: made on the webhooks page (the URL shown once), read by feedparser with
+every entry (titles and the notes' sanitised HTML), 304 while nothing changed, one tag's
+notes only, in the account's language, revoked for good, paused by a recovery until kept,
+and their token kept out of the request log."""
+
+import logging
+import re
+
+import feedparser
+import pytest
+from sqlalchemy import select, update
+
+from app.accounts import ways_in
+from app.extensions import db
+from app.models import AtomFeed, Note, User
+
+FEED_URL = re.compile(r'value="(http://localhost/feeds/memo_feed_[A-Za-z0-9_-]+)"')
+
+
+def make_feed(user, tag=""):
+    """Make a feed on the page; return its path, read from the page that shows it once."""
+    response = user.post("/mypage/webhooks/feeds", {"tag": tag})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    url = FEED_URL.search(response.get_data(as_text=True))[1]
+    return url.removeprefix("http://localhost")
+
+
+@pytest.fixture
+def notes(user):
+    user.create_note("Groceries", "- [ ] milk\n- [x] eggs #shop")
+    user.create_note("Standup", "**Blocked** on <script>alert(1)</script> review #work")
+    user.create_note("회의록", "다음 주 *일정* #work")
+    return user
+
+
+def test_a_feed_parses_with_every_entry_and_the_notes_html(app, notes):
+    path = make_feed(notes)
+    reader = app.test_client(use_cookies=False)  # a feed reader: no session
+    response = reader.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    parsed = feedparser.parse(response.get_data())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert [entry.title for entry in parsed.entries] == ["회의록", "Standup", "Groceries"]
+    standup = parsed.entries[1]
+    html = standup.content[0].value
+    assert "<strong>Blocked</strong>" in html
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert standup.link.startswith("http://localhost/notes/")
+    assert [tag.term for tag in standup.tags] == ["work"]
+    assert parsed.feed.title == "ann's notes"
+
+
+def test_a_feed_answers_304_while_nothing_changed_and_200_after_a_change(app, notes):
+    path = make_feed(notes)
+    reader = app.test_client(use_cookies=False)
+    first = reader.get(path)
+    etag = first.headers["ETag"]
+    assert first.headers["Last-Modified"]
+    again = reader.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.get_data()
+    notes.create_note("New", "a new note")
+    changed = reader.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert feedparser.parse(changed.get_data()).entries[0].title == "New"
+
+
+def test_a_tags_feed_lists_only_its_notes_and_not_the_trash(app, notes):
+    path = make_feed(notes, tag="#work")
+    reader = app.test_client(use_cookies=False)
+    parsed = feedparser.parse(reader.get(path).get_data())
+    assert [entry.title for entry in parsed.entries] == ["회의록", "Standup"]
+    assert parsed.feed.title == "ann's notes tagged #work"
+    notes.post(f"/notes/{note_id(app, 'Standup')}/delete")
+    parsed = feedparser.parse(reader.get(path).get_data())
+    assert [entry.title for entry in parsed.entries] == ["회의록"]
+
+
+def note_id(app, title):
+    with app.app_context():
+        return db.session.scalar(select(Note.id).where(Note.title == title))
+
+
+def test_a_feed_is_in_the_accounts_language(app, notes):
+    with app.app_context():
+        db.session.execute(update(User).values(language="ko"))
+        db.session.commit()
+    path = make_feed(notes)
+    parsed = feedparser.parse(app.test_client(use_cookies=False).get(path).get_data())
+    assert parsed.feed.title == "ann의 메모"
+    assert parsed.feed.language == "ko"
+
+
+def test_a_revoked_feed_reads_nothing(app, notes):
+    path = make_feed(notes)
+    with app.app_context():
+        feed_id = db.session.scalar(select(AtomFeed.id))
+    assert notes.post(f"/mypage/webhooks/feeds/{feed_id}/revoke").status_code == 302
+    assert app.test_client(use_cookies=False).get(path).status_code == 404
+
+
+def test_a_made_up_or_another_kind_of_token_is_404(app, notes):
+    make_feed(notes)
+    reader = app.test_client(use_cookies=False)
+    assert reader.get("/feeds/memo_feed_" + "A" * 43).status_code == 404
+    assert reader.get("/feeds/memo_pat_" + "A" * 49).status_code == 404
+
+
+def test_a_recovery_pauses_a_feed_until_its_owner_keeps_it(app, notes):
+    path = make_feed(notes)
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        ended = ways_in.recover(user, user.email)
+        db.session.commit()
+        feed_id = db.session.scalar(select(AtomFeed.id))
+    assert ended.paused_hooks == 1
+    reader = app.test_client(use_cookies=False)
+    assert reader.get(path).status_code == 404
+    page = notes.get("/mypage/webhooks")
+    if page.status_code == 302:  # the recovery ended the session: sign in again
+        notes.login()
+    assert notes.post(f"/mypage/webhooks/feeds/{feed_id}/keep").status_code == 302
+    assert reader.get(path).status_code == 200
+
+
+def test_the_request_log_keeps_the_feeds_token_out(app, notes, caplog):
+    path = make_feed(notes)
+    with caplog.at_level(logging.INFO, logger="memo.request"):
+        app.test_client(use_cookies=False).get(path)
+    token = path.rsplit("/", 1)[1]
+    logged = [record.path for record in caplog.records if hasattr(record, "path")]
+    assert "/feeds/<token>" in logged
+    assert token not in caplog.text
