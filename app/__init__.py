@@ -80,6 +80,7 @@ def register_blueprints(app):
     from app.features.second_step.routes import bp as two_step_bp
     from app.features.shares.routes import bp as shares_bp
     from app.features.tokens.routes import bp as tokens_bp
+    from app.features.webhooks import api as webhooks_api  # noqa: F401  (routes on the API's bp)
     from app.features.webhooks import feeds
     from app.features.webhooks.routes import bp as webhooks_bp
     from app.features.wordcount.routes import bp as wordcount_bp

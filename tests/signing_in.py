@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from app.accounts import ways_in
 from app.extensions import db
-from app.models import Passkey, RecoveryCode, TotpCredential, utcnow
+from app.models import MailToken, Passkey, RecoveryCode, TotpCredential, utcnow
 from devenv.visitors import PASSWORD, Browser
 from tests.mailbox import ANN, NEW_PASSWORD, ask_reset, link_in, reset_link, set_new_password
 
@@ -78,3 +79,11 @@ def owner_resets(app, mail_server):
     """The owner asks for a reset link and sets a new password with it; return the answer."""
     ask_reset(app)
     return set_new_password(new_browser(app), reset_link(app, mail_server))
+
+
+def recovered(user):
+    """Walk the ways in as the owner's reset link would, within an app context; return what
+    the recovery ended."""
+    token = MailToken.issue(user, "reset", user.email, timedelta(minutes=30))
+    link, _ = MailToken.look_up(token, ("reset",))
+    return ways_in.recover(user, link).ended

@@ -10,9 +10,9 @@ import feedparser
 import pytest
 from sqlalchemy import select, update
 
-from app.accounts import ways_in
 from app.extensions import db
 from app.models import AtomFeed, Note, User
+from tests.signing_in import recovered
 
 FEED_URL = re.compile(r'value="(http://localhost/feeds/memo_feed_[A-Za-z0-9_-]+)"')
 
@@ -114,7 +114,7 @@ def test_a_recovery_pauses_a_feed_until_its_owner_keeps_it(app, notes):
     path = make_feed(notes)
     with app.app_context():
         user = db.session.scalar(select(User))
-        ended = ways_in.recover(user, user.email)
+        ended = recovered(user)
         db.session.commit()
         feed_id = db.session.scalar(select(AtomFeed.id))
     assert ended.paused_hooks == 1

@@ -9,7 +9,6 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from app.accounts import ways_in
 from app.extensions import db
 from app.features.reminders import pushing
 from app.features.reminders.firing import TemporaryPushError
@@ -32,6 +31,7 @@ from tests.pushes import (
     vapid_settings,
 )
 from tests.reminding import come_due, deliver, note_with_reminder, reminder_mails, sweep
+from tests.signing_in import recovered
 from tests.webservers import CertificateAuthority
 
 
@@ -389,7 +389,7 @@ def test_the_first_second_step_ends_the_other_sessions_browsers_and_a_recovery_e
         endpoints = db.session.scalars(select(PushSubscription.endpoint)).all()
         assert endpoints == [f"{service.endpoint}/mine"]
         ann = db.session.scalar(select(User).where(User.email == "ann@example.com"))
-        ended = ways_in.recover(ann, ann.email)
+        ended = recovered(ann)
         db.session.commit()
     assert ended.as_details()["pushes"] == 1
     assert subscriptions(app) == 0

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import User, WebhookDelivery
 from tests.receivers import ALL_EVENTS, Receiver, ann_id, answer, send
 from tests.reminding import come_due, note_with_reminder, sweep
+from tests.signing_in import recovered
 from tests.workers import run_queued_jobs
 
 SECRET = re.compile(r'value="(whsec_[A-Za-z0-9+/=]+)"')
@@ -86,7 +87,7 @@ def test_a_recovery_pauses_a_webhook_until_its_owner_keeps_it(app, user):
         make_on_page(user, receiver, events=["note.created"])
         with app.app_context():
             account = db.session.scalar(select(User))
-            ended = ways_in.recover(account, account.email)
+            ended = recovered(account)
             db.session.commit()
         assert ended.paused_hooks == 1
         user.login()

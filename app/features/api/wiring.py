@@ -23,7 +23,6 @@ from app.features.api import (  # noqa: F401  (routes on bp)
     docs,
     files,
     notes,
-    webhooks,
 )
 from app.features.api.auth import authenticate_request
 from app.features.api.documented import describe_problems
