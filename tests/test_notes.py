@@ -192,7 +192,7 @@ LIST_FORM = re.compile(
 )
 TICK_BOX = re.compile(
     r'<li id="note-\d+"(?: data-refresh)?( class="completed")?>\s*'
-    r'<span><button type="submit" name="toggle" value="(\d+)"'
+    r'<span><button type="submit" name="toggle" value="(\d+:[01])"'
     r'.*?<a href="([^"]+)">([^<]+)</a>',
     re.DOTALL,
 )
@@ -214,7 +214,8 @@ def test_every_tick_box_on_a_list_page_works_as_served_without_javascript(user):
     boxes = tick_boxes(user.get("/?page=2").get_data(as_text=True))
     assert [title for *_, title in boxes] == [f"task-{number}" for number in range(4, -1, -1)]
     for done, action, fields, link, _ in boxes:
-        assert not done and action == "/notes/toggle" and link == f"/notes/{fields['toggle']}"
+        assert not done and action == "/notes/toggle"
+        assert fields["toggle"] == f"{link.rsplit('/', 1)[1]}:1", "the press asks for done"
         # Exactly what a browser sends: the form's own fields, its own CSRF token.
         response = user.post(action, fields, csrf=False)
         assert response.status_code == 302 and response.headers["Location"] == "/?page=2"
@@ -233,6 +234,17 @@ def test_the_lists_one_form_ticks_only_the_users_own_notes(user, other_user):
         assert response.status_code == 404, value
     assert 'name="toggle"' not in page  # Bob lists none of Ann's notes
     assert "completed" not in user.get(location).get_data(as_text=True).split("<h1", 1)[1][:30]
+
+
+def test_a_tick_sent_again_after_its_answer_was_lost_changes_nothing_more(user):
+    location = user.create_note("Ship it").headers["Location"]
+    note_id = location.rsplit("/", 1)[1]
+    for _ in range(2):  # the press, then the same press again: its answer never arrived
+        assert user.post(f"{location}/toggle", {"completed": "1"}).status_code == 302
+        assert user.post("/notes/toggle", {"toggle": f"{note_id}:1"}).status_code == 302
+    assert '<h1 class="completed">' in user.get(location).get_data(as_text=True)
+    user.post(f"{location}/toggle", {"completed": "0"})
+    assert '<h1 class="completed">' not in user.get(location).get_data(as_text=True)
 
 
 def test_toggle_ignores_an_offsite_next(user):

@@ -264,11 +264,18 @@ def keep_theirs(note, form):
 
 @bp.post("/notes/<id:note_id>/toggle")
 @login_required
-def toggle(note_id):
-    """Tick a note off as done, or back to open; return to the page it was ticked on."""
+def toggle(note_id, wanted=None):
+    """Tick a note off as done, or back to open; return to the page it was ticked on.
+
+    The form says which (`completed`: 1 or 0, as the button showed it), so a press sent again
+    after its answer was lost changes nothing more; without it (older pages), it flips.
+    """
     note = get_note(note_id)
-    service.change(current_user.id, note, completed=not note.completed)
-    db.session.commit()
+    wanted = wanted if wanted is not None else request.form.get("completed")
+    completed = wanted == "1" if wanted in ("0", "1") else not note.completed
+    if completed != note.completed:
+        service.change(current_user.id, note, completed=completed)
+        db.session.commit()
     target = request.form.get("next", "")
     return redirect(
         target if is_same_site_path(target) else url_for("notes.detail", note_id=note.id)
@@ -278,13 +285,14 @@ def toggle(note_id):
 @bp.post("/notes/toggle")
 @login_required
 def toggle_listed():
-    """Tick off, or back, the note whose button was pressed in the list (`toggle` = its id)."""
-    value = request.form.get("toggle", "")
+    """Tick off, or back, the note whose button was pressed in the list (`toggle` = its id,
+    then `:1` or `:0`, the state the press asks for)."""
+    value, _, wanted = request.form.get("toggle", "").partition(":")
     if not (
         value.isascii() and value.isdigit() and len(value) <= 19 and 0 < int(value) <= BIGINT_MAX
     ):
         abort(404)  # no note of the user's has that id, as for /notes/<id>/toggle
-    return toggle(int(value))
+    return toggle(int(value), wanted or None)
 
 
 @bp.post("/notes/<id:note_id>/delete")
