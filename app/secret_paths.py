@@ -3,11 +3,13 @@
 Each such variable is declared with the `secret` converter (app/urls.py), so the mark is in
 the route itself: `/s/<secret:token>`. Whatever writes a request's path down (the request
 log, error reports) writes `masked_path()`: each secret's value replaced by its name
-(`/s/<token>`). A path no route matches that starts as a marked one does (`/s/<secret>/`)
-has the segment after that start masked too. tests/test_secret_paths.py fails when a route's
-variable is neither a number, nor a secret, nor listed there as no secret with why.
+(`/s/<token>`). A path no route matches that starts as a marked one does
+(`/s/<secret>/`, `/s//<secret>`, `/S/<secret>`) keeps only that start.
+tests/test_secret_paths.py fails when a route's variable is neither a number, nor a secret,
+nor listed there as no secret with why.
 """
 
+import posixpath
 import re
 from urllib.parse import unquote
 
@@ -57,9 +59,13 @@ def secret_starts():
 
 
 def masked_by_start(path):
-    """Return a path no route matched with the segment after a marked route's start masked."""
+    """Return a path no route matched with all that follows a marked route's start masked.
+
+    The path is compared as a router or a browser may read it: in any letter case, with `//`,
+    `/./` and `..` folded (`/S//<token>` redirects or 404s, but names the secret all the same).
+    """
+    plain = posixpath.normpath("/" + unquote(path).lower().lstrip("/"))
     for start, name in secret_starts().items():
-        if path.startswith(start):
-            _, slash, rest = path[len(start) :].partition("/")
-            return f"{start}<{name}>{slash}{rest}"
+        if f"{plain}/".startswith(start) and len(plain) >= len(start):
+            return f"{start}<{name}>"
     return path
