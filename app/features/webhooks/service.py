@@ -188,20 +188,20 @@ def end_webhook(user_id, webhook_id):
     return True
 
 
+def resume(model, user_id, row_id):
+    """Resume the account's webhook or feed `row_id` that a recovery paused; False if there
+    is no such paused one."""
+    resumed = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.user_id == user_id, model.paused_at.is_not(None))
+        .values(paused_at=None)
+    )
+    return resumed.rowcount == 1
+
+
 def keep_webhook(user_id, webhook_id):
     """Keep a webhook a recovery paused: its events flow again from where they stopped."""
-    return (
-        db.session.execute(
-            update(Webhook)
-            .where(
-                Webhook.id == webhook_id,
-                Webhook.user_id == user_id,
-                Webhook.paused_at.is_not(None),
-            )
-            .values(paused_at=None)
-        ).rowcount
-        == 1
-    )
+    return resume(Webhook, user_id, webhook_id)
 
 
 def turn_on(user_id, webhook_id):
@@ -311,15 +311,4 @@ def revoke_feed(user_id, feed_id):
 
 def keep_feed(user_id, feed_id):
     """Keep a feed a recovery paused: its URL reads again."""
-    return (
-        db.session.execute(
-            update(AtomFeed)
-            .where(
-                AtomFeed.id == feed_id,
-                AtomFeed.user_id == user_id,
-                AtomFeed.paused_at.is_not(None),
-            )
-            .values(paused_at=None)
-        ).rowcount
-        == 1
-    )
+    return resume(AtomFeed, user_id, feed_id)
