@@ -24,8 +24,9 @@ import pytest
 from devenv.visitors import Visitor
 from front.budgets import ANONYMOUS_BODY_SLOTS
 
-# Load-bound: ./scripts/test runs it alone, so the machine's load is its own.
-pytestmark = pytest.mark.serial
+# Load-bound: ./scripts/test runs it last with no other test beside it, so the machine's load
+# is its own (beside the formation on a slow machine, a request waited past 30 s in the queue).
+pytestmark = [pytest.mark.serial, pytest.mark.alone]
 
 USERS = 100
 # Every person signs up, writes and reads back within the first seconds; 12 s gives each
@@ -34,6 +35,8 @@ USERS = 100
 SECONDS = float(os.environ.get("LOAD_SECONDS", "12"))
 WORKERS = 2
 THINK_SECONDS = 0.3
+# The lines of the server's log that tell of a 5xx: gunicorn's request log, the front's warnings.
+SERVER_FAILURE = re.compile(r"status=5\d\d|\b50[234]: |Traceback|WORKER TIMEOUT")
 ACTIONS = {"write_note": 3, "list_notes": 3, "view_note": 2, "edit_note": 2, "tick_note": 1}
 
 
@@ -179,10 +182,12 @@ def test_100_users_at_once_get_no_5xx_and_every_saved_note_exists_once(live_serv
     for person in people:
         person.start()
     # The sign-ups come at once, 80 in flight at most (each an argon2 hash at production cost),
-    # then the work: paired with the formation test on 2 cores, the sign-ups alone took
-    # about 25 s.
+    # then the work: the sign-ups take tens of seconds on 2 cores.
+    signing_up_from = time.monotonic()
     for person in people:
         assert person.signed_up.wait(timeout=180), f"user {person.number} never signed up"
+    slowest = max(max(person.latencies, default=0) for person in people)
+    print(f"sign-ups: {time.monotonic() - signing_up_from:.0f} s, the slowest {slowest:.1f} s")
     started = time.monotonic()
     for person in people:
         person.stop_at = started + SECONDS
@@ -194,8 +199,9 @@ def test_100_users_at_once_get_no_5xx_and_every_saved_note_exists_once(live_serv
 
     assert not [person.number for person in people if person.is_alive()], "users still busy"
     statuses = sum((person.statuses for person in people), Counter())
-    assert [status for status in statuses if status >= 500] == [], server.log()[-5000:]
     problems = [f"user {person.number}: {p}" for person in people for p in person.problems]
+    failed = [line for line in server.log().splitlines() if SERVER_FAILURE.search(line)]
+    assert [status for status in statuses if status >= 500] == [], (problems[:20], failed[-20:])
     assert problems == [], problems[:20]
     for person in people:
         assert notes_in_database(postgres, person.email) == person.notes, person.number

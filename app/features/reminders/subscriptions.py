@@ -13,11 +13,11 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.fetch_messages import FetchError
+from app.fetcher.addresses import check_address
+from app.fetcher.messages import FetchError
 from app.i18n.stored import translated_text
 from app.models import LoginSession, PushSubscription, lock_user
 from app.models.push import ENDPOINT_MAX_LENGTH
-from app.web_addresses import check_address
 from config_parsing import base64url_bytes, p256_point
 
 AUTH_SECRET_BYTES = 16

@@ -1,6 +1,6 @@
 """The rules of webhooks and feeds: the one place that makes, lists, pauses, keeps and ends them.
 
-A webhook's address must be one the worker may POST to (app/web_addresses.py, the word
+A webhook's address must be one the worker may POST to (app/fetcher/addresses.py, the word
 counter's checks: public addresses only, checked again after DNS on every delivery by
 delivery.py), https outside development and tests; its events a non-empty subset of
 WEBHOOK_EVENTS; an optional tag. At most WEBHOOKS_PER_USER an account, counted under the
@@ -19,7 +19,8 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.features.second_step.totp import keys
-from app.fetch_messages import FetchError
+from app.fetcher.addresses import check_address
+from app.fetcher.messages import FetchError
 from app.i18n.stored import translated_text
 from app.models import (
     WEBHOOK_EVENTS,
@@ -33,7 +34,6 @@ from app.models import (
     utcnow,
 )
 from app.tags import tag_name
-from app.web_addresses import check_address
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix Standard Webhooks gives secrets)
 SECRET_BYTES = 32
