@@ -10,7 +10,7 @@ it writes), and reports its RSS after loading, its peak RSS (VmHWM) and the time
 The archives: the issue's 1.4 MB `{"notes":[{},{},…]}` (49 MiB unpacked), 100,000 nested
 brackets, one 49 MiB string, and a legitimate export at the account's limits (10,000 notes,
 40 MB of text).
-Prints JSON; docs/performance.md has the figures of a run.
+Prints JSON; bench/README.md has the figures of a run.
 """
 
 import base64
