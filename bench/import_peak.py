@@ -38,7 +38,7 @@ with app.app_context(), open(sys.argv[1], "rb") as upload:
     try:
         notes, archive = importing.parse("memo-export.zip", upload, importing.limits())
         outcome = f"{len(notes)} notes read"
-    except importing.Refused as refused:
+    except importing.ImportFileRefused as refused:
         outcome = f"refused: {refused}"
 print(json.dumps({
     "rss_after_loading_mb": round(loaded, 1),

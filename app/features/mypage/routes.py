@@ -15,12 +15,12 @@ from flask_babel import get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import TooManyRequests, default_exceptions
+from werkzeug.exceptions import TooManyRequests
 
 from app import objects, throttle
 from app.accounts.sessions import lock_signed_in_account
 from app.accounts.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
-from app.errors import handle_http_error, wants_json
+from app.errors import wants_json
 from app.extensions import db
 from app.features.mypage import export, import_uploads, photo_uploads, tasks
 from app.features.mypage.forms import (
@@ -325,16 +325,6 @@ def start_import():
     return import_started(tasks.start_import(current_user.id, key, name, upload.read()))
 
 
-@bp.errorhandler(import_uploads.ImportRefused)
-def import_refused(refusal):
-    """Answer a confirm that starts no import with its message and status."""
-    db.session.rollback()
-    error = default_exceptions[refusal.status](description=str(refusal))
-    if refusal.retry_after:
-        error.retry_after = refusal.retry_after
-    return handle_http_error(error)
-
-
 @bp.get("/import/arrived")
 @login_required
 def import_arrived():
@@ -350,7 +340,7 @@ def confirm_import():
     """Check the file the store holds for this upload and queue its import."""
     form = ImportConfirmForm()
     if not form.validate_on_submit():
-        raise import_uploads.ImportRefused(str(import_uploads.NOT_STARTED))
+        raise import_uploads.ImportRefused(import_uploads.NOT_STARTED)
     if import_uploads.confirm(current_user.id, form.upload.data):
         return import_started(True)
     flash(gettext("This file's import has started already; this page shows how it went."), "info")

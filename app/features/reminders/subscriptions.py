@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import delete, select
 
+from app.errors import Refused
 from app.extensions import db
 from app.fetcher.addresses import check_address
 from app.fetcher.messages import FetchError
@@ -23,7 +24,7 @@ from config_parsing import base64url_bytes, p256_point
 AUTH_SECRET_BYTES = 16
 
 
-class SubscriptionRefused(Exception):
+class SubscriptionRefused(Refused):
     """A subscription Memo does not keep; the text says why, in the reader's language."""
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import REAL, bindparam, cast, func, literal, select, text, tuple
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import OperationalError
 
+from app.errors import Refused
 from app.extensions import db
 from app.features.search.excerpts import HEADLINE_OPTIONS, excerpt, highlighted, marks_removed
 from app.features.search.terms import MAX_PREFIXES, SearchRefused, parse, split_tags  # noqa: F401
@@ -50,6 +51,8 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by i
 SEARCH_LOCK_CLASS = 2301
 TOO_BROAD = _l("This search is too broad to answer quickly; add a word to narrow it.")
 BUSY = _l("You have searches still running; try again in a moment.")
+# A search lasts at most SEARCH_TIMEOUT_MS; one of the user's ends by then.
+BUSY_RETRY_AFTER_SECONDS = 2
 # One statement: the time limit for the rest of the transaction, no parallel workers (a
 # search is one process's work: parallel ones made a common word's search on 1M notes
 # slower on 2 cores, 92 ms against 70, and would multiply what one user's searches take),
@@ -65,12 +68,12 @@ TAKE_BUDGET = text(
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
 
 
-class SearchTooBroad(Exception):
+class SearchTooBroad(SearchRefused):
     """A search that ran out of its time; the message asks for a narrower one."""
 
 
-class SearchBusy(Exception):
-    """The user has as many searches running as allowed."""
+class SearchBusy(Refused):
+    """The user has as many searches running as allowed: 429, until one of them ends."""
 
 
 def quoted(lexeme):
@@ -332,7 +335,7 @@ def take_budget(user_id, config):
         },
     ).one()
     if slot is None:
-        raise SearchBusy(BUSY)
+        raise SearchBusy(BUSY, 429, retry_after=BUSY_RETRY_AFTER_SECONDS)
 
 
 def cancelled_by_timeout(error):
