@@ -220,7 +220,8 @@ def push_unsubscribe():
         return refused(next(iter(form.errors.values()))[0])
     subscriptions.unsubscribe(current_user.id, form.endpoint.data)
     db.session.commit()
-    return push_answer(gettext("Notifications on this device are off. Reminders still come by mail."))
+    said = gettext("Notifications on this device are off. Reminders still come by mail.")
+    return push_answer(said)
 
 
 @bp.post("/reminders/push/delete-all")
