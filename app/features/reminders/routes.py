@@ -208,7 +208,7 @@ def push_subscribe():
         db.session.rollback()
         return refused(str(refusal))
     db.session.commit()
-    return push_answer(gettext("Reminders will also come to this browser."), 201)
+    return push_answer(gettext("Reminders now also come as a notification on this device."), 201)
 
 
 @bp.post("/reminders/push/delete")
@@ -220,7 +220,8 @@ def push_unsubscribe():
         return refused(next(iter(form.errors.values()))[0])
     subscriptions.unsubscribe(current_user.id, form.endpoint.data)
     db.session.commit()
-    return push_answer(gettext("Reminders no longer come to this browser."))
+    said = gettext("Notifications on this device are off. Reminders still come by mail.")
+    return push_answer(said)
 
 
 @bp.post("/reminders/push/delete-all")
@@ -231,8 +232,8 @@ def push_unsubscribe_all():
     db.session.commit()
     flash(
         ngettext(
-            "Reminders are no longer pushed to %(num)d browser.",
-            "Reminders are no longer pushed to %(num)d browsers.",
+            "Notifications are off on %(num)d device. Reminders still come by mail.",
+            "Notifications are off on %(num)d devices. Reminders still come by mail.",
             ended,
         ),
         "info",

@@ -113,8 +113,8 @@ def check_room(user_id):
     if PushSubscription.count_of(user_id) >= most:
         raise SubscriptionRefused(
             ngettext(
-                "Reminders are pushed to %(num)d browser at most: turn them off on one first.",
-                "Reminders are pushed to %(num)d browsers at most: turn them off on one first.",
+                "Notifications come to %(num)d device at most: turn them off on one first.",
+                "Notifications come to %(num)d devices at most: turn them off on one first.",
                 most,
             )
         )
