@@ -41,7 +41,7 @@ def is_lower(name):
 
 
 def test_the_features_are_the_packages_in_app_features():
-    assert "notes" in FEATURES and "pages" in FEATURES and "api" in FEATURES
+    assert "notes" in FEATURES and "note_page" in FEATURES and "api" in FEATURES
     assert [path.name for path in APP.iterdir() if path.name in FEATURES] == []
     assert {"release", "models", "offline"}.isdisjoint(FEATURES)
 

@@ -71,7 +71,7 @@ def test_note_page_queries_are_fixed(app, user, queries, monkeypatch):
     assert count_for(user, queries, location) == made
     assert count_for(user, queries, location) == seen
     # Seen again: the session with its user, then one statement for all the page shows
-    # (app/features/pages/note.py). Made anew: its attachments and live links too.
+    # (app/features/note_page/view.py). Made anew: its attachments and live links too.
     assert (seen, made) == (2, 4), (seen, made)
 
 

@@ -16,8 +16,8 @@ from app.features.attachments.uploads import (
     start_upload,
     upload_form,
 )
+from app.features.note_page.view import detail
 from app.features.notes.lookup import get_note
-from app.features.pages.note import detail
 
 
 @bp.post("/notes/<id:note_id>/attachments/upload")
