@@ -66,6 +66,7 @@ def register_blueprints(app):
     from app import commands, health, inbox
     from app.features.api import wiring as api_wiring
     from app.features.attachments.routes import bp as attachments_bp
+    from app.features.auth import mailed  # noqa: F401  (routes on auth.bp)
     from app.features.auth.routes import bp as auth_bp
     from app.features.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
     from app.features.mypage import language as i18n_routes
