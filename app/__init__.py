@@ -68,7 +68,7 @@ def register_blueprints(app):
     from app.features.attachments.routes import bp as attachments_bp
     from app.features.auth import mailed  # noqa: F401  (routes on auth.bp)
     from app.features.auth.routes import bp as auth_bp
-    from app.features.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
+    from app.features.mypage import import_news, photo_routes, transfers  # noqa: F401  (on mypage.bp)
     from app.features.mypage import language as i18n_routes
     from app.features.mypage.routes import bp as mypage_bp
     from app.features.note_page import attachments, reminder, shares, view  # noqa: F401  (on their bps)
