@@ -178,6 +178,22 @@ ASK_FOR_HELP = {
 }
 
 
+def secured_message(user, row, moved_back):
+    """Return what securing the account says: the address it signs in with from now on."""
+    if moved_back:
+        return gettext(
+            "Your account is safe again: every session is signed out and any change of address "
+            "is undone. Sign in with %(email)s and your new password.",
+            email=user.email,
+        )
+    return gettext(
+        "Every session is signed out and your password is changed, but %(old)s now belongs "
+        "to another account. Sign in with %(email)s and your new password.",
+        old=row.email,
+        email=user.email,
+    )
+
+
 @bp.route("/secure/<secret:token>", methods=["GET", "POST"])
 def secure(token):
     """Undo what a notice announced, from its "this was not me" link, with a new password.
@@ -211,20 +227,7 @@ def secure(token):
     )
     db.session.commit()
     sign_out_here()
-    if moved_back:
-        message = gettext(
-            "Your account is safe again: every session is signed out and any change of address "
-            "is undone. Sign in with %(email)s and your new password.",
-            email=user.email,
-        )
-    else:
-        message = gettext(
-            "Every session is signed out and your password is changed, but %(old)s now belongs "
-            "to another account. Sign in with %(email)s and your new password.",
-            old=row.email,
-            email=user.email,
-        )
-    flash(message, "success")
+    flash(secured_message(user, row, moved_back), "success")
     say_what_ended(ended)
     return redirect(url_for("auth.login"))
 
