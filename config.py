@@ -28,6 +28,9 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
 )
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
+# A web thread counts a write or an attempt (app/throttle.py) on a connection of its own, for a
+# moment, while it holds its request's: one connection more per web process.
+THROTTLE_CONNECTIONS = 1
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEVELOPMENT_MAIL_FROM = "Memo <memo@localhost>"
@@ -129,8 +132,8 @@ class Config(Budgets):
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,
             # Connections open on demand: a web process never opens more than its
-            # threads, a worker never more than its concurrent jobs.
-            "pool_size": max(self.WEB_THREADS, self.WORKER_CONCURRENCY),
+            # threads and the throttle's, a worker never more than its concurrent jobs.
+            "pool_size": max(self.WEB_THREADS + THROTTLE_CONNECTIONS, self.WORKER_CONCURRENCY),
             "max_overflow": 0,
             "pool_timeout": 10,
             "pool_recycle": 300,

@@ -132,7 +132,7 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
     if not differences(note, wanted):
         return {}
     if counted:
-        spend_note_write(user_id)  # commits the count: the note is read again below
+        spend_note_write(user_id)
     lock_user(user_id)
     read_again(note)
     check_base(note, version, revision)
