@@ -28,8 +28,8 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
 )
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
-# A web thread counts a write or an attempt (app/throttle.py) on a connection of its own, for a
-# moment, while it holds its request's: one connection more per web process.
+# The throttle counts a write or an attempt on a pool of its own (app/throttle.py), which a web
+# thread takes for a moment while it holds its request's connection: one more per web process.
 THROTTLE_CONNECTIONS = 1
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
@@ -132,8 +132,9 @@ class Config(Budgets):
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": True,
             # Connections open on demand: a web process never opens more than its
-            # threads and the throttle's, a worker never more than its concurrent jobs.
-            "pool_size": max(self.WEB_THREADS + THROTTLE_CONNECTIONS, self.WORKER_CONCURRENCY),
+            # threads, a worker never more than its concurrent jobs (and the throttle's
+            # pool, app/throttle.py, THROTTLE_CONNECTIONS).
+            "pool_size": max(self.WEB_THREADS, self.WORKER_CONCURRENCY),
             "max_overflow": 0,
             "pool_timeout": 10,
             "pool_recycle": 300,

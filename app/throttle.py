@@ -47,6 +47,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
 from app.models import LoginThrottle, TwoStepThrottle, comparison_key, utcnow
+from app.pooling import THROTTLE_POOL
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
 
@@ -220,12 +221,12 @@ def refusal(window_ends, message):
 def spend(counted, window, message, table=LoginThrottle):
     """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit.
 
-    Counted in a transaction of its own, on a connection of its own, committed at once: the
+    Counted in a transaction of its own, on the throttle's own pool, committed at once: the
     count stands whatever the rest of the request does, and the caller's session is left as
     it was (never committed here). The rows are counted in one order, by scope and subject,
     so that two counts at once never deadlock.
     """
-    with db.engine.begin() as connection:
+    with db.engines[THROTTLE_POOL].begin() as connection:
         counts = {
             (scope, subject): count_attempt(scope, subject, window, table, connection)
             for scope, subject, _ in sorted(counted)

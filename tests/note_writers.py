@@ -32,7 +32,7 @@ GUARDED = {"note": Note, "reminder": Reminder}
 NOTE_SHOWN = ("title", "content", "completed", "pinned", "archived_at", "deleted_at")
 TABLE = r'(?:"?public"?\s*\.\s*)?"?(note|reminder)"?(?![\w"])'
 WRITE_SQL = re.compile(
-    r"\b(?:UPDATE(?:\s+ONLY)?|INSERT\s+INTO|DELETE\s+FROM(?:\s+ONLY)?|MERGE\s+INTO"
+    r"\b(UPDATE(?:\s+ONLY)?|INSERT\s+INTO|DELETE\s+FROM(?:\s+ONLY)?|MERGE\s+INTO"
     rf"|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?(?:\s+[\w.\"]+\s*,)*|COPY)\s+{TABLE}",
     re.IGNORECASE,
 )
@@ -52,20 +52,23 @@ def refuse(model, operation):
     """Raise NotTheWriter unless the code running is `model`'s writer."""
     if not is_writing(model):
         raise NotTheWriter(
-            f"{operation} of a {model.__name__} outside its writer: change notes through "
+            f"{model.__name__} written outside its writer ({operation}): change notes through "
             "app/features/notes/service.py and reminders through app/features/notes/reminders.py"
         )
 
 
 def check_flush(session, flush_context, instances):
     """Refuse a flush that inserts, changes or deletes a note or reminder outside its writer."""
-    for operation, objects in (("an INSERT", session.new), ("a DELETE", session.deleted)):
+    for operation, objects in (
+        ("INSERT at a flush", session.new),
+        ("DELETE at a flush", session.deleted),
+    ):
         for instance in objects:
             if type(instance) in GUARDED.values():
                 refuse(type(instance), operation)
     for instance in session.dirty:
         if type(instance) in GUARDED.values() and session.is_modified(instance):
-            refuse(type(instance), "an UPDATE")
+            refuse(type(instance), "UPDATE at a flush")
             if type(instance) is Note:
                 owe_revision(session, instance)
 
@@ -99,7 +102,7 @@ def check_statement(execute_state):
     if execute_state.is_update or execute_state.is_delete or execute_state.is_insert:
         model = GUARDED.get(execute_state.statement.table.name)
         if model is not None:
-            refuse(model, f"an {execute_state.statement.__visit_name__.upper()} statement")
+            refuse(model, f"{execute_state.statement.__visit_name__.upper()} statement")
 
 
 def check_sql(connection, cursor, statement, parameters, context, executemany):
@@ -108,10 +111,10 @@ def check_sql(connection, cursor, statement, parameters, context, executemany):
     if compiled is not None and (context.isinsert or context.isupdate or context.isdelete):
         model = GUARDED.get(compiled.statement.table.name)
         if model is not None:
-            refuse(model, f"an {compiled.statement.__visit_name__.upper()} sent")
+            refuse(model, f"{compiled.statement.__visit_name__.upper()} on a connection")
     elif compiled is None or isinstance(compiled.statement, TextClause):
-        for table in WRITE_SQL.findall(statement):
-            refuse(GUARDED[table.lower()], "SQL text that writes its table")
+        for verb, table in WRITE_SQL.findall(statement):
+            refuse(GUARDED[table.lower()], f"{verb.split()[0].upper()} in SQL text")
 
 
 def install_the_writers_guard():

@@ -141,7 +141,7 @@ def test_production_config_from_a_complete_environment():
     assert settings.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg2://")
     assert settings.SESSION_COOKIE_SECURE and settings.REMEMBER_COOKIE_SECURE
     assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
-    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 5  # 4 threads and the throttle's
+    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 4
     assert settings.PUBLIC_URL == "https://memo.example.com"
     assert settings.SMTP["security"] == "starttls" and settings.SMTP["password"] == "p@ss"
 

@@ -36,10 +36,11 @@ def test_documented_defaults_fit_a_20_connection_plan_with_a_web_and_a_worker_dy
     assert "release  1" in result.output
     assert "Mail: 0 more connections (sent by worker jobs on their own connections" in result.output
     assert "total    20 of 20: OK, 0 to spare" in result.output
-    # What the count assumes: each worker's pool holds one connection per thread and the
-    # throttle's (app/throttle.py counts on a connection of its own), no more.
+    # What the count assumes: each worker's pool holds one connection per thread, no more, and
+    # the throttle's pool one (app/throttle.py).
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["pool_size"] == app.config["WEB_THREADS"] + 1 == 5
+    assert options["pool_size"] == app.config["WEB_THREADS"] == 4 and options["max_overflow"] == 0
+    assert app.config["SQLALCHEMY_BINDS"]["throttle"]["pool_size"] == 1
     assert options["max_overflow"] == 0
 
 
@@ -116,8 +117,9 @@ def test_gunicorn_runs_the_workers_and_threads_the_budget_counts(monkeypatch, en
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     threads = settings["threads"]  # gthread: one database connection per thread
     assert settings["workers"] == app.config["WEB_CONCURRENCY"]
-    pool_size = app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"]
-    assert threads == app.config["WEB_THREADS"] == pool_size - 1  # and the throttle's
+    assert (
+        threads == app.config["WEB_THREADS"] == app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"]
+    )
     assert (settings["workers"], threads) == ((3, 5) if environ else (2, 4))
 
 
