@@ -214,6 +214,21 @@ def test_a_shown_change_inside_the_writer_must_move_the_revision(app, written):
         db.session.commit()
 
 
+def test_the_writers_count_stands_and_never_commits_its_callers_session(app, user, written):
+    note_id, _ = written
+    spent = writes_spent(app)
+    with app.test_request_context(), app.app_context():
+        note = db.session.get(Note, note_id)
+        db.session.get(User, note.user_id).nickname = "uncommitted"  # the caller's own write
+        db.session.flush()
+        service.change(note.user_id, note, pinned=True)
+        db.session.rollback()  # the request fails after the change
+    assert writes_spent(app) == spent + 1
+    with app.app_context():
+        assert db.session.get(User, 1).nickname == "ann"
+        assert db.session.get(Note, note_id).pinned is False
+
+
 def test_a_stale_save_from_the_page_spends_no_write(app, user):
     conflicted(app, user)
     assert writes_spent(app) == 2  # the note made, the other device's save: not the stale one
