@@ -47,6 +47,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
 from app.models import LoginThrottle, TwoStepThrottle, comparison_key, utcnow
+from app.pooling import THROTTLE_POOL
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
 
@@ -162,8 +163,9 @@ def network_subject(address):
     return subject if subject.endswith("/48") else None
 
 
-def count_attempt(scope, subject, window, table=LoginThrottle):
-    """Add one attempt to a subject's window (a new window once the old one ended).
+def count_attempt(scope, subject, window, table=LoginThrottle, connection=None):
+    """Add one attempt to a subject's window (a new window once the old one ended), on
+    `connection` (by default the session).
 
     Return the attempts in the window and when it started. One atomic upsert, so two
     workers counting at once both see the other's attempt.
@@ -181,11 +183,12 @@ def count_attempt(scope, subject, window, table=LoginThrottle):
         )
         .returning(table.failures, table.window_started_at)
     )
-    return db.session.execute(statement).one()
+    return (connection or db.session).execute(statement).one()
 
 
-def prune(window, scopes, table=LoginThrottle):
-    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold.
+def prune(window, scopes, table=LoginThrottle, connection=None):
+    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold (on
+    `connection`, by default the session).
 
     The batch is a MATERIALIZED CTE, taken once: as a plain `IN (subquery)` a nested-loop
     plan runs the subquery again for every row it scans, and each run skips the rows this
@@ -200,7 +203,8 @@ def prune(window, scopes, table=LoginThrottle):
         .prefix_with("MATERIALIZED")
     )
     batch = select(ended.c.scope, ended.c.subject)
-    db.session.execute(delete(table).where(tuple_(table.scope, table.subject).in_(batch)))
+    ended_rows = delete(table).where(tuple_(table.scope, table.subject).in_(batch))
+    (connection or db.session).execute(ended_rows)
 
 
 def delete_ended_windows(window, table=LoginThrottle):
@@ -215,17 +219,26 @@ def refusal(window_ends, message):
 
 
 def spend(counted, window, message, table=LoginThrottle):
-    """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit."""
+    """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit.
+
+    Counted in a transaction of its own, on the throttle's own pool, committed at once: the
+    count stands whatever the rest of the request does, and the caller's session is left as
+    it was (never committed here). The rows are counted in one order, by scope and subject,
+    so that two counts at once never deadlock.
+    """
+    with db.engines[THROTTLE_POOL].begin() as connection:
+        counts = {
+            (scope, subject): count_attempt(scope, subject, window, table, connection)
+            for scope, subject, _ in sorted(counted)
+        }
+        prune(window, [scope for scope, _, _ in counted], table, connection)
     window_ends = []
     spent = g.setdefault("spent", {})  # what the API tells in its RateLimit-* headers
     for scope, subject, limit in counted:
-        failures, started = count_attempt(scope, subject, window, table)
+        failures, started = counts[scope, subject]
         spent[scope] = (limit, failures, started + window)
         if failures > limit:
             window_ends.append(started + window)
-    prune(window, [scope for scope, _, _ in counted], table)
-    # Committed now: the count must stand whatever the rest of the request does.
-    db.session.commit()
     if window_ends:
         raise refusal(window_ends, message)
 

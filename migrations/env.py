@@ -20,9 +20,11 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import Connection, create_engine, pool
 
+from app.models import Note, Reminder
 from app.release import history as release_history
 from app.release import records, repair, session
 from app.schema import COMPAT_TABLE
+from app.writers import writing
 from config import direct_database_uri
 
 config = context.config
@@ -146,4 +148,5 @@ def apply_skipped_revisions(connection, conf_args):
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    run_migrations_online()
+    with writing(Note, Reminder):  # a revision's data steps rewrite rows as the schema changes
+        run_migrations_online()

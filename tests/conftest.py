@@ -30,6 +30,7 @@ from tests import databases
 from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
+from tests.note_writers import install_the_writers_guard
 from tests.workers import FORGET_JOBS, Workers, empty_queue, settle_queue, web_and_worker
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
@@ -55,6 +56,10 @@ def module_order():
     """Return the test modules (paths below tests/) in the order they are to start."""
     lines = MEASURED.read_text().splitlines()  # the longest first, as ./scripts/test writes it
     return SERIAL_FIRST + [line.split()[1] for line in lines if line and not line.startswith("#")]
+
+
+def pytest_configure(config):
+    install_the_writers_guard()
 
 
 def pytest_collection_finish(session):

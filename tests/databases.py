@@ -15,6 +15,7 @@ from config import database_uri
 from devenv import services
 from devenv.revisions import MIGRATIONS, head_revision, parent_revision
 from devenv.services import stored_tags
+from tests.note_writers import set_up_directly
 
 HEAD = head_revision()  # this code's newest revision
 # The settings of an app whose database does not answer (nothing listens on port 1).
@@ -284,7 +285,7 @@ def empty_tables(app):
             f' WHERE EXISTS (SELECT FROM "{name}")'
             for name in names
         )
-        with db.engine.begin() as connection:
+        with set_up_directly(), db.engine.begin() as connection:  # the rows of the test that ended
             locked = f"LOCK TABLE {every_table} IN SHARE ROW EXCLUSIVE MODE; {holding}"
             used = dict(connection.exec_driver_sql(locked).all())
             if any(used.values()):

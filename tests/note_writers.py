@@ -1,85 +1,126 @@
-"""Finding code that writes a Note, read from the source with `ast` (nothing is imported):
-the layout test holds app/features/notes/service.py to be the only one."""
+"""The writers' guard, for the whole suite (tests/conftest.py installs it): a note or a
+reminder inserted, changed or deleted in this process anywhere but inside its writer fails
+at once, with NotTheWriter naming the model and the operation.
 
-import ast
+Inside its writer is a fact the writer records where it writes (app/writers.py): the notes'
+service (app/features/notes/service.py) and the reminders' writer
+(app/features/notes/reminders.py) run within `writing(Note)` and `writing(Reminder)`. The
+guard watches three doors: a session's flush (its new, changed and deleted objects), a
+session's UPDATE, DELETE or INSERT statement on their tables (ORM-enabled or not), and, as a
+backstop, every statement the engines send: a compiled one that writes their tables
+(`bulk_update_mappings` reaches the database only there) or SQL text that does. A change of
+what a reader sees of a note (NOTE_SHOWN) must also move its revision before the transaction
+commits. PostgreSQL's own cascades (a deleted account's notes) are not seen, nor are other
+processes' writes (a live server's, a worker's).
+
+Code of the tests that sets rows up as no writer would (an older release's rows, a clock
+moved back) says so with `set_up_directly()`.
+"""
+
 import re
 
-from app.models import Note
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
-COLUMNS = frozenset(column.key for column in Note.__table__.columns)
-# Raw SQL that changes the note table itself (note_version, note_share... are other tables).
-NOTE_SQL = re.compile(r'\b(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+"?note"?(?![_\w])', re.I)
-STATEMENTS = ("update", "insert", "delete")
+from app.models import Note, Reminder
+from app.writers import is_writing, writing
+
+GUARDED = {"note": Note, "reminder": Reminder}
+# What a reader sees of a note: changing it moves the note's revision (the API's ETag).
+NOTE_SHOWN = ("title", "content", "completed", "pinned", "archived_at", "deleted_at")
+TABLE = r'(?:"?public"?\s*\.\s*)?"?(note|reminder)"?(?![\w"])'
+WRITE_SQL = re.compile(
+    r"\b(UPDATE(?:\s+ONLY)?|INSERT\s+INTO|DELETE\s+FROM(?:\s+ONLY)?|MERGE\s+INTO"
+    rf"|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?(?:\s+[\w.\"]+\s*,)*|COPY)\s+{TABLE}",
+    re.IGNORECASE,
+)
+OWED = "revision_owed"  # session.info: {note: its revision before} for notes shown changed
 
 
-def is_note_table(node):
-    """Return whether an expression names the Note model or its table."""
-    if isinstance(node, ast.Name):
-        return node.id in ("Note", "NOTES")
-    if isinstance(node, ast.Attribute):
-        return node.attr == "__table__" and is_note_table(node.value)
-    return False
+class NotTheWriter(AssertionError):
+    """A note or a reminder was written outside its writer."""
 
 
-def holds_a_note(node):
-    """Return whether an expression is, by its name, a note (`note`, `copy_note`, `notes[0]`)."""
-    while isinstance(node, ast.Subscript | ast.Attribute) and not (
-        isinstance(node, ast.Attribute) and "note" in node.attr.lower()
+def set_up_directly():
+    """Write notes and reminders as test set-up, outside their writers (say why at the call)."""
+    return writing(Note, Reminder)
+
+
+def refuse(model, operation):
+    """Raise NotTheWriter unless the code running is `model`'s writer."""
+    if not is_writing(model):
+        raise NotTheWriter(
+            f"{model.__name__} written outside its writer ({operation}): change notes through "
+            "app/features/notes/service.py and reminders through app/features/notes/reminders.py"
+        )
+
+
+def check_flush(session, flush_context, instances):
+    """Refuse a flush that inserts, changes or deletes a note or reminder outside its writer."""
+    for operation, objects in (
+        ("INSERT at a flush", session.new),
+        ("DELETE at a flush", session.deleted),
     ):
-        node = node.value
-    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
-    return "note" in name.lower()
+        for instance in objects:
+            if type(instance) in GUARDED.values():
+                refuse(type(instance), operation)
+    for instance in session.dirty:
+        if type(instance) in GUARDED.values() and session.is_modified(instance):
+            refuse(type(instance), "UPDATE at a flush")
+            if type(instance) is Note:
+                owe_revision(session, instance)
 
 
-def call_name(node):
-    """Return the name a call calls (`update` for sqlalchemy.update and update_rows too)."""
-    function = node.func
-    return function.id if isinstance(function, ast.Name) else getattr(function, "attr", "")
+def owe_revision(session, note):
+    """Remember a note whose shown columns change in this flush while its revision stays."""
+    state = inspect(note)
+    if not any(state.attrs[name].history.has_changes() for name in NOTE_SHOWN):
+        return
+    revision = state.attrs.revision.history
+    if not revision.has_changes() and revision.unchanged:
+        session.info.setdefault(OWED, {}).setdefault(note, revision.unchanged[0])
 
 
-def is_session_delete(node):
-    """Return whether a call is `<...>.session.delete(...)` (the ORM's, not a statement's)."""
-    function = node.func
-    if not (isinstance(function, ast.Attribute) and function.attr == "delete"):
-        return False
-    owner = function.value
-    return getattr(owner, "attr", getattr(owner, "id", None)) == "session"
+def check_revisions(session):
+    """Before a commit, refuse a note shown changed whose revision did not move."""
+    owed, session.info[OWED] = session.info.get(OWED, {}), {}
+    for note, before in owed.items():
+        if not inspect(note).deleted and note.revision <= before:
+            raise NotTheWriter(f"note {note.id} changed what a reader sees; its revision stayed")
 
 
-def note_writes(source):
-    """Yield (line, what) for each write of a Note in a module's source."""
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call):
-            name = call_name(node)
-            if is_note_table(node.func):
-                yield node.lineno, "Note(...)"
-            elif (
-                node.args
-                and is_note_table(node.args[0])
-                and (
-                    name in STATEMENTS
-                    or name.endswith(tuple(f"_{s}" for s in STATEMENTS))
-                    or name.startswith(tuple(f"{s}_" for s in STATEMENTS))
-                )
-            ):
-                yield node.lineno, f"{name}(Note)"
-            elif is_session_delete(node) and node.args and holds_a_note(node.args[0]):
-                yield node.lineno, "session.delete(note)"
-            elif name == "setattr" and node.args and holds_a_note(node.args[0]):
-                yield node.lineno, "setattr(note, ...)"
-        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for part in ast.walk(target):
-                    if (
-                        isinstance(part, ast.Attribute)
-                        and part.attr in COLUMNS
-                        and holds_a_note(part.value)
-                    ):
-                        yield node.lineno, f"note.{part.attr} = ..."
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and NOTE_SQL.search(node.value)
-        ):
-            yield node.lineno, "SQL that writes the note table"
+def forget_revisions(session, transaction):
+    """A transaction that ended (committed or not) owes nothing more."""
+    if transaction.parent is None:
+        session.info.pop(OWED, None)
+
+
+def check_statement(execute_state):
+    """Refuse a session's UPDATE, DELETE or INSERT of their tables outside their writers."""
+    if execute_state.is_update or execute_state.is_delete or execute_state.is_insert:
+        model = GUARDED.get(execute_state.statement.table.name)
+        if model is not None:
+            refuse(model, f"{execute_state.statement.__visit_name__.upper()} statement")
+
+
+def check_sql(connection, cursor, statement, parameters, context, executemany):
+    """Refuse, as the statement leaves for the database, any write of their tables."""
+    compiled = context.compiled if context is not None else None
+    if compiled is not None and (context.isinsert or context.isupdate or context.isdelete):
+        model = GUARDED.get(compiled.statement.table.name)
+        if model is not None:
+            refuse(model, f"{compiled.statement.__visit_name__.upper()} on a connection")
+    elif compiled is None or isinstance(compiled.statement, TextClause):
+        for verb, table in WRITE_SQL.findall(statement):
+            refuse(GUARDED[table.lower()], f"{verb.split()[0].upper()} in SQL text")
+
+
+def install_the_writers_guard():
+    """Listen on every session and engine of this process (tests/conftest.py, at the start)."""
+    event.listen(Session, "before_flush", check_flush)
+    event.listen(Session, "before_commit", check_revisions)
+    event.listen(Session, "after_transaction_end", forget_revisions)
+    event.listen(Session, "do_orm_execute", check_statement)
+    event.listen(Engine, "before_cursor_execute", check_sql)

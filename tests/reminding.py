@@ -8,9 +8,11 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.features.notes import reminders as service
+from app.features.notes import service as notes
 from app.features.reminders.tasks import sweep_due_reminders
-from app.models import Note, Reminder, ReminderOccurrence
+from app.models import Reminder, ReminderOccurrence
 from tests.mailbox import ANN
+from tests.note_writers import set_up_directly
 from tests.workers import run_queued_jobs
 
 SEOUL = "Asia/Seoul"
@@ -34,13 +36,11 @@ def note_with_reminder(browser, title="Dentist", repeat="none", **form):
 
 
 def add_reminders(app, user_id, count, repeat="none"):
-    """Give account `user_id` `count` notes with a reminder each (through the service)."""
+    """Give account `user_id` `count` notes with a reminder each (through their writers)."""
     with app.app_context():
         start = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None, second=0)
         for number in range(count):
-            note = Note(title=f"Note {number}", content="", user_id=user_id)
-            db.session.add(note)
-            db.session.flush()
+            note = notes.new_note(user_id, f"Note {number}", "")
             service.change(note, service.Wanted(start, "UTC", repeat))
         db.session.commit()
 
@@ -48,7 +48,7 @@ def add_reminders(app, user_id, count, repeat="none"):
 def come_due(app, note_id=None):
     """Let the time of every reminder (or the note's) come: due half a minute ago."""
     where = "" if note_id is None else "WHERE note_id = :note_id"
-    with app.app_context():
+    with app.app_context(), set_up_directly():  # the clock moved on
         db.session.execute(
             text(
                 "UPDATE reminder SET next_at = now() - interval '30 seconds',"

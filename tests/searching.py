@@ -6,11 +6,12 @@ from html import unescape
 from sqlalchemy import text
 
 from app.extensions import db
+from tests.note_writers import set_up_directly
 
 
 def add_notes(app, email, notes):
     """Give a user notes straight in the table, as (title, content) pairs, oldest first."""
-    with app.app_context(), db.engine.begin() as connection:
+    with app.app_context(), set_up_directly(), db.engine.begin() as connection:  # in bulk
         for number, (title, content) in enumerate(notes):
             connection.execute(
                 text(

@@ -13,6 +13,7 @@ from app.features.notes.tasks import purge_trash_and_history, retag_notes
 from app.models import ChangeCounter, NoteEvent, NoteTombstone, utcnow
 from devenv.visitors import PASSWORD
 from tests.apiclients import ApiClient, is_problem, token_for
+from tests.note_writers import set_up_directly
 from tests.writes import events_of, last_seq, stored_html
 
 
@@ -70,7 +71,10 @@ def test_the_daily_purge_leaves_a_tombstone_for_each_expired_note(app, ann_api):
     note = ann_api.new_note()
     ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": '"1"'})
     with app.app_context():
-        db.session.execute(update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31)))
+        with set_up_directly():  # trashed 31 days ago
+            db.session.execute(
+                update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31))
+            )
         db.session.commit()
         purge_trash_and_history(0)
     assert [item["deleted"]["id"] for item in feed(ann_api)["items"]] == [note["id"]]
@@ -82,7 +86,10 @@ def test_a_since_older_than_the_kept_tombstones_is_410(app, ann_api):
     ann_api.post(f"/notes/{note['id']}/restore")
     ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": '"3"'})
     with app.app_context():
-        db.session.execute(update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31)))
+        with set_up_directly():  # trashed 31 days ago
+            db.session.execute(
+                update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31))
+            )
         db.session.commit()
         purge_trash_and_history(0)
         db.session.execute(update(NoteTombstone).values(deleted_at=utcnow() - timedelta(days=91)))
@@ -135,7 +142,7 @@ def test_deleting_the_account_deletes_its_tombstones_counter_and_events(app, ann
 def test_the_retag_job_numbers_and_renders_what_the_previous_release_wrote(app, ann_api):
     note = ann_api.new_note()
     since = feed(ann_api)["next_since"]
-    with app.app_context():  # an insert of the previous release: no number, no HTML
+    with app.app_context(), set_up_directly():  # the previous release's insert: no number, HTML
         db.session.execute(
             update(changes.Note).values(seq=None, rendered=None, rendered_version=None)
         )

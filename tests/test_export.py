@@ -23,6 +23,7 @@ from devenv import pictures
 from devenv.services import stored_keys
 from devenv.uploads import Attacher
 from tests.importing import rows
+from tests.note_writers import set_up_directly
 from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
@@ -305,7 +306,7 @@ COPIED = (
 def copy_note(app, copies):
     """Give the one note's account `copies` more copies of it, each as a save would have left
     it (summary, HTML and change number), so no upkeep job has anything to redo."""
-    with app.app_context(), db.engine.begin() as connection:
+    with app.app_context(), set_up_directly(), db.engine.begin() as connection:
         connection.execute(
             text(
                 f"INSERT INTO note ({COPIED}, created_at, seq) SELECT {COPIED},"

@@ -25,6 +25,7 @@ from tests.languages import (
     korean_browser,
     saved,
 )
+from tests.note_writers import set_up_directly
 from tests.noting import note_id_of
 from tests.reading import latin_words
 
@@ -187,8 +188,8 @@ def test_an_unknown_language_in_the_settings_is_a_400_field_error(user, app, cod
 
 
 def set_note_time(app, moment):
-    """Give every note the creation time `moment`."""
-    with app.app_context():
+    """Give every note the creation time `moment` (a clock no writer has)."""
+    with app.app_context(), set_up_directly():
         for note in db.session.scalars(select(Note)):
             note.created_at = note.updated_at = moment
         db.session.commit()

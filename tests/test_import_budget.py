@@ -17,6 +17,7 @@ from sqlalchemy import text
 from app.extensions import db
 from devenv.archives import empty_notes_archive
 from tests.importing import NOTES, rows, send, zip_of
+from tests.note_writers import set_up_directly
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -113,7 +114,7 @@ def test_notes_dated_at_the_ends_of_time_do_not_break_the_pages(app, user, year,
     user.post("/mypage/settings", {"language": "en", "timezone": zone})
     user.create_note("Edge #edge", "at the end of time")
     moment = f"{year:04d}-{'12-31 23:59:59' if year == 9999 else '01-01 00:00:00'}+00"
-    with app.app_context():
+    with app.app_context(), set_up_directly():  # a clock at the ends of time
         db.session.execute(
             text("UPDATE note SET created_at = :moment, updated_at = :moment"), {"moment": moment}
         )

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.kept_pages import EXTENSION, PARTS, KeptPage, KeptPages
 from app.models import Reminder, User, utcnow
 from devenv.uploads import Attacher
+from tests.note_writers import set_up_directly
 from tests.noting import edit_form, make_link, note_id_of, second_session
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -205,7 +206,7 @@ def test_a_page_kept_ends_at_its_deadline(app, user, plans, kept, made):
     set_reminder(user, plans)
     read(user)
     soon = utcnow() + timedelta(seconds=2)
-    with app.app_context():  # as the sweeper will find it: due in two seconds
+    with app.app_context(), set_up_directly():  # as the sweeper will find it: due in 2 s
         db.session.execute(update(Reminder).values(due_at=soon))
         db.session.commit()
     view(user, "/")

@@ -21,6 +21,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from app.markdown import OPEN_TASKS_LISTED, TASK_TEXT_LENGTH
 from tests.databases import run_sql
+from tests.note_writers import set_up_directly
 from tests.noting import content_of, note_id_of
 
 
@@ -159,7 +160,8 @@ def test_a_tampered_tick_from_the_list_is_refused_and_changes_nothing(user, chan
 def test_the_previous_releases_saves_offer_no_tick_until_the_worker_reads_them(app, user):
     note = note_id_of(user.create_note("Shop", "- [ ] milk"))
     # The release before open tasks saves the text and its version, nothing of theirs.
-    run_sql(app, "UPDATE note SET content = '- [ ] bread', version = version + 1")
+    with set_up_directly():  # the previous release's save
+        run_sql(app, "UPDATE note SET content = '- [ ] bread', version = version + 1")
     assert list_ticks(user) == []
     with app.app_context():
         from app.features.notes.tasks import retag_notes

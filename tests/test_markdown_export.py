@@ -9,6 +9,7 @@ from sqlalchemy import text
 from app import frontmatter
 from app.extensions import db
 from tests.importing import exported, rows, send
+from tests.note_writers import set_up_directly
 
 STATE = (
     "SELECT title, content, completed, pinned, archived_at IS NOT NULL,"
@@ -31,7 +32,7 @@ def test_the_markdown_files_alone_import_back_into_the_same_notes(app, user, oth
     for title, content in [("회의록", "#회의록 다음 주 일정"), ("Pinned", "top"), ("Old", "kept"),
                            ("Gone", "trashed"), ("Done", "- [x] all")]:  # fmt: skip
         user.create_note(title, content)
-    with app.app_context():
+    with app.app_context(), set_up_directly():  # the states, in one statement each
         db.session.execute(text("UPDATE note SET pinned = true WHERE title = 'Pinned'"))
         db.session.execute(text("UPDATE note SET archived_at = now() WHERE title = 'Old'"))
         db.session.execute(text("UPDATE note SET deleted_at = now() WHERE title = 'Gone'"))
@@ -39,7 +40,7 @@ def test_the_markdown_files_alone_import_back_into_the_same_notes(app, user, oth
         db.session.commit()
     before = rows(app, STATE)
     archive = markdown_only(exported(app, user))
-    with app.app_context():
+    with app.app_context(), set_up_directly():  # gone, to come back from the archive
         db.session.execute(text("DELETE FROM note"))
         db.session.commit()
     page = send(app, other_user, archive, "notes.zip")

@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 
 from tests.databases import run_sql
+from tests.note_writers import set_up_directly
 from tests.noting import listed, note_id_of
 
 ROW = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
@@ -111,11 +112,12 @@ def test_an_unknown_order_is_404(user, query):
 def test_the_worker_summarises_notes_the_previous_release_wrote(app, user):
     # The release before summaries inserts notes without them.
     user.create_note("Kept", "kept")
-    run_sql(
-        app,
-        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
-        " SELECT 'Older release', '- [x] **done**', now(), now(), id FROM \"user\"",
-    )
+    with set_up_directly():
+        run_sql(
+            app,
+            "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+            " SELECT 'Older release', '- [x] **done**', now(), now(), id FROM \"user\"",
+        )
     assert rows(user)[0] == ("Older release", None, "Written", None)
     with app.app_context():
         from app.features.notes.tasks import retag_notes

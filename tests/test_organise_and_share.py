@@ -19,6 +19,7 @@ from app.models import Note, NoteShare, hash_token, utcnow
 from devenv.uploads import Attacher
 from devenv.visitors import Browser
 from tests.databases import run_sql
+from tests.note_writers import set_up_directly
 from tests.noting import NOTE_LINK, SHARE_LINK, listed, make_link, note_id_of
 from tests.workers import run_queued_jobs
 
@@ -68,12 +69,14 @@ def test_the_worker_tags_notes_the_previous_release_wrote(app, user):
     # The release before tags inserts notes without them, and moves `version` on its saves
     # without touching them.
     user.create_note("Kept", "#old")
-    run_sql(
-        app,
-        "INSERT INTO note (title, content, created_at, updated_at, user_id)"
-        " SELECT 'Older release', 'a #legacy note', now(), now(), id FROM \"user\"",
-    )
-    run_sql(app, "UPDATE note SET content = '#renamed', version = version + 1 WHERE title = 'Kept'")
+    with set_up_directly():
+        run_sql(
+            app,
+            "INSERT INTO note (title, content, created_at, updated_at, user_id)"
+            " SELECT 'Older release', 'a #legacy note', now(), now(), id FROM \"user\"",
+        )
+        renamed = "UPDATE note SET content = '#renamed', version = version + 1 WHERE title = 'Kept'"
+        run_sql(app, renamed)
     assert listed(user, "/?tag=legacy") == [] and listed(user, "/?tag=renamed") == []
     with app.app_context():
         from app.features.notes.tasks import retag_notes

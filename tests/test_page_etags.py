@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Reminder, utcnow
 from devenv.uploads import Attacher
 from tests.attaching import PDF
+from tests.note_writers import set_up_directly
 from tests.noting import edit_form, make_link, note_id_of, save, second_session
 from tests.pushes import PushBrowser, vapid_settings
 
@@ -195,7 +196,7 @@ def test_a_list_showing_a_reminder_is_fresh_only_until_it_fires(app, user, ann_n
     assert set_reminder.status_code == 302
     read_messages(user)
     soon = utcnow() + timedelta(seconds=2)
-    with app.app_context():  # as the sweeper will find it: due in two seconds
+    with app.app_context(), set_up_directly():  # as the sweeper will find it: due in 2 s
         db.session.execute(update(Reminder).values(due_at=soon))
         db.session.commit()
     tag = visit(user, "/").headers["ETag"]

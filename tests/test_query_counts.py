@@ -12,6 +12,7 @@ from app.kept_pages import EXTENSION, KeptPages
 from app.models import Note, User, WordCount
 from app.revalidation import SCRIPTS_COOKIE
 from devenv.uploads import Attacher
+from tests.note_writers import set_up_directly
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def write_notes(app, titles):
 
 def add_notes(app, number):
     """Give ann `number` more notes, written straight to the table (the pages are under test)."""
-    with app.app_context():
+    with app.app_context(), set_up_directly():
         owner = db.session.scalar(select(User).where(User.email == "ann@example.com"))
         db.session.add_all(Note(title=f"bulk {n}", user_id=owner.id) for n in range(number))
         db.session.commit()
@@ -193,7 +194,7 @@ def buffers_read(app):
 
 def add_many_notes(app, email, number, content="words"):
     """Give a user `number` notes a second apart, in one INSERT (a big account, made fast)."""
-    with app.app_context(), db.engine.begin() as connection:
+    with app.app_context(), set_up_directly(), db.engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO note (title, content, created_at, updated_at, user_id, completed)"

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from app.extensions import db
 from app.features.notes import reminders as service
 from tests.mailbox import PUBLIC_URL, html_of, text_of
+from tests.note_writers import set_up_directly
 from tests.reminding import (
     add_reminders,
     come_due,
@@ -129,7 +130,7 @@ def test_a_trashed_note_pauses_its_reminder_and_restoring_says_so(app, verified,
     note_id = note_with_reminder(verified, repeat="daily")
     verified.post(f"/notes/{note_id}/delete")
     come_due(app, note_id)
-    with app.app_context():  # what a trash of the previous release would have left due
+    with app.app_context(), set_up_directly():  # what a previous release's trash left due
         db.session.execute(text("UPDATE reminder SET due_at = next_at"))
         db.session.commit()
     assert sweep(app) == 0

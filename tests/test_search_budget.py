@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.features.search.query import SEARCHED_CHARACTERS, normalize, parse, search_notes
+from tests.note_writers import set_up_directly
 from tests.searching import add_notes, hits
 
 
@@ -79,7 +80,7 @@ def test_dense_matches_make_an_excerpt_of_the_promised_size(app, user):
 
 
 def test_past_a_thousand_matches_the_newest_thousand_are_ranked(app, user):
-    with app.app_context(), db.engine.begin() as connection:
+    with app.app_context(), set_up_directly(), db.engine.begin() as connection:  # in bulk
         connection.execute(
             text(
                 "INSERT INTO note (title, content, created_at, updated_at, user_id)"

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.markdown import FILLED_CELLS_MAX, TABLE_CELLS_MAX, render
 from app.models import Note
 from devenv.visitors import Browser
+from tests.note_writers import set_up_directly
 from tests.noting import make_link, note_id_of, page
 from tests.writes import stored_html
 
@@ -58,7 +59,7 @@ def test_the_note_page_serves_the_stored_html_without_parsing(app, user):
     stored, _ = stored_html(app, note_id)
     assert '<memo-box 0 0 "milk">' in stored
     # What the page shows is what was stored: changed in the table, changed on the page.
-    with app.app_context():
+    with app.app_context(), set_up_directly():
         marked = stored.replace("a link", "stored, not parsed")
         db.session.execute(update(Note).where(Note.id == note_id).values(rendered=marked))
         db.session.commit()
@@ -74,7 +75,7 @@ def test_the_note_page_serves_the_stored_html_without_parsing(app, user):
 
 def test_a_note_without_stored_html_renders_in_memory_and_the_view_writes_nothing(app, user):
     note_id = note_id_of(user.create_note("Old", "**bold**"))
-    with app.app_context():  # as the previous release left it
+    with app.app_context(), set_up_directly():  # as the previous release left it
         db.session.execute(
             update(Note).where(Note.id == note_id).values(rendered=None, rendered_version=None)
         )

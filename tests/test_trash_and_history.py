@@ -14,6 +14,7 @@ from app.features.notes import tasks as notes_tasks
 from devenv.services import stored_keys
 from devenv.uploads import Attacher
 from tests.attaching import PDF
+from tests.note_writers import set_up_directly
 from tests.noting import conflicted, edit_form, note_id_of, page, save, second_session
 from tests.workers import run_queued_jobs
 
@@ -26,7 +27,7 @@ def words(response):
 
 
 def trashed_days_ago(app, note_id, days):
-    with app.app_context():
+    with app.app_context(), set_up_directly():  # a clock moved back
         db.session.execute(
             text("UPDATE note SET deleted_at = now() - :d * interval '1 day' WHERE id = :id"),
             {"d": days, "id": note_id},
@@ -256,7 +257,7 @@ def test_a_note_keeps_its_newest_50_versions_each_for_30_days(
 ):
     monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
     note_id = note_id_of(user.create_note("Plan", "0"))
-    with app.app_context():
+    with app.app_context(), set_up_directly():  # texts no history kept
         for number in range(1, 55):
             db.session.execute(
                 text("UPDATE note SET content = :c WHERE id = :id"),

@@ -12,6 +12,7 @@ import pytest
 from app.extensions import db
 from tests.databases import ScratchSchema
 from tests.migrations import Database
+from tests.note_writers import set_up_directly
 
 
 def pytest_configure(config):
@@ -51,3 +52,10 @@ def alembic_engine(request, postgres, scratch_schema, alembic_config):
 def database(alembic_engine):
     """The scratch database in plain SQL (tests/migrations/__init__.py, Database)."""
     return Database(alembic_engine)
+
+
+@pytest.fixture(autouse=True)
+def older_rows():
+    """The tests write rows of older schemas in plain SQL, as no writer of this release can."""
+    with set_up_directly():
+        yield

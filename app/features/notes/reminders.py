@@ -19,6 +19,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.features.notes import schedule
 from app.models import Reminder, lock_user, utcnow
+from app.writers import writing
 
 # A one-time reminder may be set for the minute that is passing (the sweeper fires it).
 GRACE = timedelta(minutes=1)
@@ -48,6 +49,7 @@ def soonest(*moments):
     return min((moment for moment in moments if moment is not None), default=None)
 
 
+@writing(Reminder)
 def write(note, reminder, renew=False, remove=False, **values):
     """Change `reminder` of `note` (or `remove` it): the one place reminders change.
 

@@ -14,7 +14,8 @@ Every change runs the same rules in one order, written once in `change()`:
 8. revision: `revision` moves by one and the note takes the account's next change number
    (app/features/notes/changes.py);
 9. event: one event in the same transaction (app/features/notes/events.py).
-Creating and deleting for good run the same steps where they apply. Callers commit.
+Creating and deleting for good run the same steps where they apply. Each writing function
+runs `writing(Note)` (app/writers.py) and flushes before it returns. Callers commit.
 """
 
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from app.models import Note, lock_user, utcnow
 from app.models.notes import SET_ASIDE
 from app.tags import note_tags
 from app.throttle import spend_note_write
+from app.writers import writing
 
 TEXT = ("title", "content")
 
@@ -90,6 +92,7 @@ def read_again(note):
         raise NotFound from None
 
 
+@writing(Note)
 def stamp(note, kind):
     """Move the note's revision, give it the account's next number, emit its event."""
     note.revision = (note.revision or 0) + 1
@@ -115,6 +118,7 @@ def write(note, found):
         note.deleted_at = utcnow() if found["trashed"] else None
 
 
+@writing(Note)
 def change(user_id, note, version=None, revision=None, always=False, counted=True, **wanted):
     """Change the note's `wanted` fields (title, content, completed, pinned, archived,
     trashed) if it is still at `version`/`revision`; return the fields changed.
@@ -128,7 +132,7 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
     if not differences(note, wanted):
         return {}
     if counted:
-        spend_note_write(user_id)  # commits the count: the note is read again below
+        spend_note_write(user_id)
     lock_user(user_id)
     read_again(note)
     check_base(note, version, revision)
@@ -177,6 +181,7 @@ def ticked(note, number, done):
     return set_task(note.content, number, done)
 
 
+@writing(Note)
 def new_note(user_id, title, content, **columns):
     """Add a note with its text's tags, summary and HTML, numbered and announced (steps 5-9)."""
     note = Note(user_id=user_id, title=title, content=content, **columns)
@@ -228,6 +233,7 @@ def set_aside(user_id, note, title, content, version):
         )
 
 
+@writing(Note)
 def delete_for_good(notes):
     """Delete these notes, leaving a tombstone and an event each; their attachments'
     objects go once the deletion commits."""
@@ -278,6 +284,7 @@ def purge_expired(cutoff, batch=500):
     return len(notes)
 
 
+@writing(Note)
 def stamp_unstamped(batch=200):
     """Number the notes the previous release inserted during a deploy (no `seq`), so the
     feed lists them; return how many."""
@@ -306,6 +313,7 @@ def by_account(notes):
 REREAD_BATCH = 200
 
 
+@writing(Note)
 def reread(batch=REREAD_BATCH):
     """Read tags, summary and HTML again from the text of a batch of notes whose copies are
     older than it (each part of the condition has its partial index); a text the previous
@@ -327,4 +335,5 @@ def reread(batch=REREAD_BATCH):
         read_text(note)
         if moved and note.seq is not None:
             stamp(note, "content")
+    db.session.flush()  # here, where the writer's fact holds
     return len(notes)
