@@ -40,7 +40,6 @@ import math
 from datetime import timedelta
 
 from flask import current_app, g, request
-from flask_babel import ngettext
 from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from werkzeug.exceptions import TooManyRequests
@@ -48,91 +47,19 @@ from werkzeug.exceptions import TooManyRequests
 from app.extensions import db
 from app.models import LoginThrottle, TwoStepThrottle, comparison_key, utcnow
 from app.pooling import THROTTLE_POOL
+from app.throttle_messages import (  # noqa: F401  (the 429s' words, read by their callers too)
+    too_many_codes,
+    too_many_failed_signins,
+    too_many_mails,
+    too_many_passwords,
+    too_many_previews,
+    too_many_resets,
+    too_many_signins,
+    too_many_signups,
+    too_many_writes,
+)
 
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
-
-
-def too_many_passwords(minutes):
-    """Return the 429's message after too many failed passwords."""
-    return ngettext(
-        "Too many failed password attempts. For your account's safety, try again in a minute.",
-        "Too many failed password attempts. For your account's safety, try again in "
-        "%(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_signups(minutes):
-    """Return the 429's message after too many sign-ups from one place or in all."""
-    return ngettext(
-        "Too many sign-ups from here just now. Please try again in a minute.",
-        "Too many sign-ups from here just now. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_resets(minutes):
-    """Return the 429's message after too many password resets asked for."""
-    return ngettext(
-        "Too many password resets asked for just now. Please try again in a minute.",
-        "Too many password resets asked for just now. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_mails(minutes):
-    """Return the 429's message after too many mails asked for by one account."""
-    return ngettext(
-        "Memo has sent you enough mail for now. Please try again in a minute.",
-        "Memo has sent you enough mail for now. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_signins(minutes):
-    """Return the 429's message after too many sign-in attempts on all of Memo."""
-    return ngettext(
-        "Too many sign-in attempts on Memo just now. Please try again in a minute.",
-        "Too many sign-in attempts on Memo just now. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_failed_signins(minutes):
-    """Return the 429's message after too many failed sign-ins from one place."""
-    return ngettext(
-        "Too many failed sign-ins from here just now. Please try again in a minute.",
-        "Too many failed sign-ins from here just now. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_codes(minutes):
-    """Return the 429's message after too many wrong codes of the second step."""
-    return ngettext(
-        "Too many wrong codes or passkeys. For your account's safety, try again in a minute.",
-        "Too many wrong codes or passkeys. For your account's safety, try again in %(num)d "
-        "minutes.",
-        minutes,
-    )
-
-
-def too_many_writes(minutes):
-    """Return the 429's message after saving notes too fast."""
-    return ngettext(
-        "You are saving notes faster than Memo allows. Please try again in a minute.",
-        "You are saving notes faster than Memo allows. Please try again in %(num)d minutes.",
-        minutes,
-    )
-
-
-def too_many_previews(minutes):
-    """Return the 429's message after too many previews of the editor."""
-    return ngettext(
-        "Too many previews just now. Please try again in a minute.",
-        "Too many previews just now. Please try again in %(num)d minutes.",
-        minutes,
-    )
 
 
 TOTALS_WINDOW = timedelta(hours=1)
