@@ -127,7 +127,10 @@ class Config(Budgets):
         # A worker that misses three heartbeats is taken for dead: its jobs run again.
         self.WORKER_HEARTBEAT_SECONDS = int_from_env(environ, "WORKER_HEARTBEAT_SECONDS", 10)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
-            "pool_pre_ping": True,
+            # No SELECT 1 before each use: a dropped connection is found by the statement
+            # that fails on it, which the session sends once more on a new connection
+            # (app/extensions.py, ReconnectingSession). None is older than pool_recycle.
+            "pool_pre_ping": False,
             # Connections open on demand: a web process never opens more than its
             # threads, a worker never more than its concurrent jobs.
             "pool_size": max(self.WEB_THREADS, self.WORKER_CONCURRENCY),
