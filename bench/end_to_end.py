@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: what a request costs every process, end to end (`./scripts/bench e2e`, issue #81).
 
-    ./scripts/bench e2e [--seconds 8] [--connections 32] [--accounts 1000] [--beside b728370]
+    ./scripts/bench e2e [--seconds 8] [--connections 32] [--accounts 1000] [--beside b728370 ...]
 
 One run on this machine, over loopback, as bench/web.py sets it up (an embedded PostgreSQL, an
 S3 server, ProductionConfig): Memo as the Procfile serves it (the front before gunicorn), and the
@@ -210,7 +210,9 @@ def parse_args():
     parser.add_argument("--seconds", type=int, default=8, help="measured seconds a view")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=1000, help="accounts seen in turn")
-    parser.add_argument("--beside", help="also measure this commit's Memo in the same run")
+    parser.add_argument(
+        "--beside", action="append", default=[], help="also measure this commit's Memo (repeatable)"
+    )
     return parser.parse_args()
 
 
@@ -250,8 +252,8 @@ def main():
         fortunes = start(fortunes_server(environ, database, folder), "/fortunes")
         servers.append(fortunes)
         checkouts = {context["commit"]: ROOT}
-        if args.beside:
-            checkouts[args.beside] = checkout_of(args.beside)[0]
+        for beside in args.beside:
+            checkouts[beside] = checkout_of(beside)[0]
         for name, checkout in checkouts.items():
             memo, trips = serve_memo(environ, folder, name, checkout)
             servers.append(memo)
