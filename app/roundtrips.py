@@ -64,9 +64,10 @@ def write_every(folder, counts):
     """Write this process's counts to its own file, now and every WRITE_SECONDS."""
 
     def write():
-        path = folder / f"{os.getpid()}.json"
+        path, written = folder / f"{os.getpid()}.json", folder / f"{os.getpid()}.json.new"
         while True:
-            path.write_text(json.dumps({kind: counts[kind] for kind in KINDS}))
+            written.write_text(json.dumps({kind: counts[kind] for kind in KINDS}))
+            written.replace(path)  # whole: a reader never sees half a file
             threading.Event().wait(WRITE_SECONDS)
 
     threading.Thread(target=write, daemon=True, name="round-trips").start()
@@ -76,7 +77,11 @@ def read(folder):
     """Return the counts of every process that wrote to `folder`, summed."""
     total = Counter()
     for path in Path(folder).glob("*.json"):
-        total.update(json.loads(path.read_text()))
+        try:
+            total.update(json.loads(path.read_text()))
+        except ValueError:  # written in place by an older commit's writer: read it again
+            threading.Event().wait(0.05)
+            total.update(json.loads(path.read_text()))
     return total
 
 

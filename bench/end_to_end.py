@@ -177,6 +177,12 @@ def signed_in(server, email):
     return f"{visitor.cookie_header()}; {SCRIPTS_COOKIE}"
 
 
+def sign_in_all(server, accounts):
+    """Sign every account in, eight at a time; return their Cookie headers."""
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda account: signed_in(server, account[0]), accounts))
+
+
 def tag_of(server, path, cookie):
     """Return the ETag the page at `path` is sent with, to this cookie."""
     visitor = Visitor(server.url, behind_router=True)
@@ -186,10 +192,9 @@ def tag_of(server, path, cookie):
     return answer.headers["ETag"], len(answer.content)
 
 
-def memo_views(server, accounts):
-    """Sign the accounts in; return [(view, request lines, status)] and the pages' sizes."""
-    with ThreadPoolExecutor(8) as pool:
-        cookies = list(pool.map(lambda account: signed_in(server, account[0]), accounts))
+def memo_views(server, accounts, cookies):
+    """Return [(view, request lines, status)] and the pages' sizes, for the accounts signed in
+    with `cookies` (a commit beside this one takes the same: one secret, one database)."""
     cookie, note = cookies[0], accounts[0][1]
     list_tag, list_size = tag_of(server, "/", cookie)
     note_tag, note_size = tag_of(server, note, cookie)
@@ -240,7 +245,7 @@ def main():
     say(f"Starting PostgreSQL and the object store (logs in {folder})")
     database = Database(folder)
     store = services.ObjectStore("memo-bench").start()
-    servers, results = [], {}
+    servers, results, cookies = [], {}, []
     try:
         environ = production_environ(database, store)
         quiet = {**environ, "LOG_LEVEL": "WARNING"}
@@ -257,8 +262,10 @@ def main():
         for name, checkout in checkouts.items():
             memo, trips = serve_memo(environ, folder, name, checkout)
             servers.append(memo)
-            say(f"Signing {args.accounts} accounts in ({name})")
-            memo_pages, context["sizes"] = memo_views(memo, accounts)
+            if not cookies:
+                say(f"Signing {args.accounts} accounts in")
+                cookies = sign_in_all(memo, accounts)
+            memo_pages, context["sizes"] = memo_views(memo, accounts, cookies)
             say("Measuring: fortunes")
             results[(name, "fortunes")] = views.measure(fortunes, [("/fortunes", "", "")], 200)
             for view, lines, status in memo_pages:
