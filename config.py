@@ -56,8 +56,6 @@ class Config(Budgets):
     FRONT_TOO_LARGE_PAGES = {"/notes/shared": "/notes/new?left=all"}
 
     NOTES_PER_PAGE = 20
-    # The signed-in pages a web process keeps made (app/kept_pages.py): about 150 note pages.
-    PAGE_CACHE_BYTES = 4 * 2**20
     # The JSON API's OpenAPI document (flask-smorest; app/features/api/, docs/api.md):
     API_TITLE, API_VERSION, OPENAPI_VERSION = "Memo API", "1", "3.1.0"
     OPENAPI_URL_PREFIX, OPENAPI_JSON_PATH = "/api/v1", "openapi.json"
@@ -301,10 +299,6 @@ class TestingConfig(Config):
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.
     PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
-    # No page kept made (app/kept_pages.py): many tests write rows beside the one writer (bulk
-    # inserts, a reminder's clock moved), which no page key sees. tests/test_kept_pages.py
-    # keeps them, and proves that every writer's change shows on the next view.
-    PAGE_CACHE_BYTES = 0
 
     def database_url(self, environ):
         """Prefer TEST_DATABASE_URL so a suite never touches the development data."""
