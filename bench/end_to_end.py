@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """Benchmark: what a request costs every process, end to end (`./scripts/bench e2e`, issue #81).
 
-    ./scripts/bench e2e [--seconds 8] [--connections 32] [--accounts 1000] [--beside b728370 ...]
+    ./scripts/bench e2e [--seconds 8] [--connections 32] [--accounts 1000] [--profile]
+                        [--beside COMMIT ...] [--alone]
 
 One run on this machine, over loopback, as bench/web.py sets it up (an embedded PostgreSQL, an
 S3 server, ProductionConfig): Memo as the Procfile serves it (the front before gunicorn), and the
 bare fortunes page (bench/baseline/fortunes.py) behind the same front and gunicorn settings.
 wrk drives each view at `--connections` connections for `--seconds` after a short warm-up:
 fortunes; the notes list and a note page each asked again as a browser does (If-None-Match
-with the page's own tag: a 304), asked again without revalidation (the page kept made), and
+with the page's own tag: a 304), asked again without revalidation (kept made before #81), and
 made anew (`--accounts` accounts in turn, more than a process keeps pages of). Around each
 run, the CPU time of each process kind (utime + stime from /proc/<pid>/stat: the front, the
 gunicorn master and workers, the postmaster's children) and the database round trips Memo
-counted (app/roundtrips.py) are read and divided by the requests served. With `--beside`,
-that commit's Memo (a worktree under .dev/) serves the same views in the same run.
+counted (app/roundtrips.py) are read and divided by the requests served. b728370's Memo (or
+each `--beside` commit's, from a worktree under .dev/) serves the same views in the same run,
+with the same accounts signed in; `--alone` leaves it out. `--profile` records one worker with
+py-spy making each page anew, after its measure.
 Prints one Markdown table, each figure beside the issue's target as a ratio to fortunes.
 """
 
@@ -29,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app import roundtrips
-from bench.end_to_end_report import report
+from bench.end_to_end_report import profile_lines, report
 from bench.seeding import (
     Database,
     production_environ,
@@ -43,13 +46,14 @@ from bench.web_report import RESULTS, WARM_UP_SECONDS, WRK_THREADS
 from bench.wrk_load import ensure_wrk
 from devenv import ROOT, say, services
 from devenv.flaskdb import flask_db
-from devenv.liveserver import Front
+from devenv.liveserver import Front, program
 from devenv.visitors import PASSWORD, Visitor
 
 VIEWS_SCRIPT = ROOT / "bench" / "wrk" / "views.lua"
 BASELINE = ROOT / "bench" / "baseline"
 SCRIPTS_COOKIE = "memo-scripts=1"  # what app/static/pocket.js sets: the pages carry a tag
 NOTES = 20  # an account's notes: the list shows them all
+REFERENCE = "b728370"  # main when issue #81 was measured
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -134,6 +138,18 @@ class Views:
         return figures
 
 
+def profiled(views, server, lines, status):
+    """Record one worker with py-spy while wrk drives the view again; return the raw file."""
+    output = RESULTS / f"profile-e2e-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.txt"
+    RESULTS.mkdir(exist_ok=True)
+    command = [program("py-spy"), "record", "--pid", str(server.worker_processes()[0].pid)]
+    command += ["--duration", str(views.seconds), "--rate", "100", "--format", "raw"]
+    spy = subprocess.Popen([*command, "--output", str(output)], stdout=subprocess.DEVNULL)
+    views.wrk_run(server, lines, status, views.seconds, len(lines) // (2 * WRK_THREADS))
+    spy.wait(timeout=60)
+    return output if output.exists() else None
+
+
 def fortunes_server(environ, database, folder):
     """Return the bare fortunes page behind the Procfile's front and the same gunicorn settings."""
     environ = {**environ, "DATABASE_URL": database.baseline_url}
@@ -216,9 +232,18 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=1000, help="accounts seen in turn")
     parser.add_argument(
-        "--beside", action="append", default=[], help="also measure this commit's Memo (repeatable)"
+        "--profile", action="store_true", help="and profile a worker making each page anew"
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--beside",
+        action="append",
+        default=[],
+        help=f"also measure this commit's Memo (repeatable; {REFERENCE} unless --alone)",
+    )
+    parser.add_argument("--alone", action="store_true", help="measure this checkout alone")
+    args = parser.parse_args()
+    args.beside = [] if args.alone else args.beside or [REFERENCE]
+    return args
 
 
 def serve_memo(environ, folder, name, checkout):
@@ -245,7 +270,7 @@ def main():
     say(f"Starting PostgreSQL and the object store (logs in {folder})")
     database = Database(folder)
     store = services.ObjectStore("memo-bench").start()
-    servers, results, cookies = [], {}, []
+    servers, results, cookies, profiles = [], {}, [], {}
     try:
         environ = production_environ(database, store)
         quiet = {**environ, "LOG_LEVEL": "WARNING"}
@@ -271,6 +296,8 @@ def main():
             for view, lines, status in memo_pages:
                 say(f"Measuring: {view} ({name})")
                 results[(name, view)] = views.measure(memo, lines, status, trips)
+                if args.profile and view.endswith("anew") and checkout == ROOT:
+                    profiles[view] = profiled(views, memo, lines, status)
             memo.stop()
     finally:
         for server in servers:
@@ -279,6 +306,8 @@ def main():
         database.stop()
     context["load_after"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
     text, missed = report(context, results, args)
+    for view, path in profiles.items():
+        text += "\n\n" + profile_lines(view, path)
     print()
     print(text)
     RESULTS.mkdir(exist_ok=True)

@@ -4,10 +4,13 @@ Requests/s and CPU are given as ratios to the fortunes page measured by the same
 in the same run: the machine is shared, and a ratio moves much less with its load.
 """
 
+import re
+from collections import Counter
+
 NAMES = {
     "fortunes": "fortunes (bare, behind the front)",
     "list-304": "the list, a revisit (If-None-Match: 304)",
-    "list-again": "the list, asked again without revalidation (the page kept)",
+    "list-again": "the list, asked again without revalidation",
     "list-anew": "the list, made anew ({accounts} accounts in turn)",
     "note-304": "a note page, a revisit (304)",
     "note-again": "a note page, asked again without revalidation",
@@ -100,3 +103,29 @@ def report(context, results, args):
                 lines.append(row(shown, view, figures, fortunes, args.accounts, missed))
     lines += ["", "Targets missed: " + ("; ".join(missed) if missed else "none")]
     return "\n".join(lines), missed
+
+
+def profile_lines(view, path, top=10):
+    """Say where one worker's samples went while it made `view` anew: the functions of app/
+    most often in a sample's stack, and the frames most often running (py-spy's raw lines)."""
+    if path is None:
+        return f"Profile of {view}: py-spy could not record (it needs ptrace rights)."
+    inclusive, running, total = Counter(), Counter(), 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")[1:]]
+        total += int(count)
+        running[frames[-1]] += int(count)
+        for frame in set(frames):
+            if "(app/" in frame:
+                inclusive[frame] += int(count)
+    shares = [
+        f"{name}: " + "; ".join(f"{frame} {count / total:.0%}" for frame, count in counts)
+        for name, counts in (
+            ("in the stack", inclusive.most_common(top)),
+            ("running", running.most_common(top)),
+        )
+    ]
+    return f"Profile of one worker, {view} ({total:,} samples, {path.name}):\n- " + "\n- ".join(
+        shares
+    )
