@@ -1,8 +1,5 @@
 """Flask extensions, created unbound so models and blueprints never import the app."""
 
-from functools import cache
-
-from flask import current_app, has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -10,7 +7,7 @@ from flask_sqlalchemy.session import Session
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 from psycopg2.extensions import STATUS_READY as READY
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import MetaData
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -22,9 +19,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-READING = frozenset({"GET", "HEAD"})  # the methods no handler changes anything with
 
 
 class Base(DeclarativeBase):
@@ -43,22 +37,10 @@ class RefererCheckingCSRFProtect(CSRFProtect):
             raise CSRFError("The referrer header is malformed.") from None
 
 
-@cache
-def autocommitting(engine):
-    """Return `engine` with its connections in autocommit (the same pool)."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 class ReconnectingSession(Session):
-    """The app's session: a request that changes nothing reads without a transaction, and a
-    statement is sent once more, on a new connection, when the pooled connection it was sent
-    on had been dropped (the database restarted, say) and nothing was left uncommitted on it.
-
-    A GET or HEAD changes nothing, or one row in one statement committed at once (a share
-    link's views): its statements run in autocommit, each one round trip, instead of BEGIN
-    before the first and ROLLBACK when the connection goes back to the pool. Under READ
-    COMMITTED each statement reads its own snapshot either way. Through PgBouncer
-    (DATABASE_POOLED) they keep their transaction, which sets their timeouts (app/pooling.py).
+    """A session that sends a statement once more, on a new connection, when the pooled
+    connection it was sent on had been dropped (the database restarted, say) and nothing
+    was left uncommitted on it.
 
     The pool does not ping a connection before each use (config.py): a dropped one is found
     when a statement fails on it. SQLAlchemy then marks every connection of the pool opened
@@ -66,12 +48,6 @@ class ReconnectingSession(Session):
     transaction holds changes is not sent again: the changes went with the connection, and
     the request fails as it would have (503, app/errors.py).
     """
-
-    def get_bind(self, *args, **kwargs):
-        engine = super().get_bind(*args, **kwargs)
-        if has_request_context() and request.method in READING and isinstance(engine, Engine):
-            return engine if current_app.config["DATABASE_POOLED"] else autocommitting(engine)
-        return engine
 
     def execute(self, *args, **kwargs):
         return self.reconnecting(super().execute, args, kwargs)
