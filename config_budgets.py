@@ -155,7 +155,7 @@ class Budgets:
     # Webhooks (app/features/webhooks/): WEBHOOKS_PER_USER an account; at most
     # WEBHOOK_DELIVERIES_PER_HOUR attempts an hour an account (the rest wait for the next
     # hour); each attempt gets WEBHOOK_DEADLINE_SECONDS in all (DNS, connect, send, answer)
-    # and reads at most 4 KB of the answer (app/fetcher's ANSWER_BYTES), following no redirect.
+    # and reads at most 4 KB of the answer (ANSWER_BYTES in app/fetcher/client.py), no redirect.
     # FEEDS_PER_USER private Atom feeds an account, each listing FEED_ENTRIES notes.
     WEBHOOKS_PER_USER = 10
     WEBHOOK_DELIVERIES_PER_HOUR = 600

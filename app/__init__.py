@@ -66,14 +66,15 @@ def register_blueprints(app):
     from app import commands, health, inbox
     from app.features.api import wiring as api_wiring
     from app.features.attachments.routes import bp as attachments_bp
+    from app.features.auth import mailed  # noqa: F401  (routes on auth.bp)
     from app.features.auth.routes import bp as auth_bp
-    from app.features.mypage import import_news, photo_routes  # noqa: F401  (routes on mypage.bp)
+    from app.features.mypage import import_news, photo_routes, transfers  # noqa: F401  (on mypage.bp)
     from app.features.mypage import language as i18n_routes
     from app.features.mypage.routes import bp as mypage_bp
-    from app.features.notes import checklists, shared, shelves, versions  # noqa: F401  (on notes.bp)
+    from app.features.note_page import attachments, reminder, shares, view  # noqa: F401  (on their bps)
+    from app.features.notes import checklists, share_sheet, shelves, versions  # noqa: F401  (on notes.bp)
     from app.features.notes.demo import seed_demo
     from app.features.notes.routes import bp as notes_bp
-    from app.features.pages import attachments, note, shares  # noqa: F401  (on their bps)
     from app.features.reminders.routes import bp as reminders_bp
     from app.features.search.routes import bp as search_bp
     from app.features.second_step.passkey_routes import bp as passkeys_bp

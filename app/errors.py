@@ -1,4 +1,5 @@
-"""Error pages (HTML for browsers, JSON for clients that prefer it), and a database lost midway."""
+"""Error pages (HTML for browsers, JSON for clients that prefer it), a database lost midway,
+and the one refusal type every feature raises (Refused)."""
 
 import logging
 
@@ -8,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, ServiceUnavailable, default_exceptions
 
 from app.extensions import db, login_manager
 from app.storage import StorageError
@@ -76,6 +77,38 @@ CSRF_REASONS = {
 }
 
 
+class Refused(Exception):
+    """Something Memo will not do, and why: the words a person reads (translated, or a lazy
+    string where made at import time), the HTTP status it is answered with, the input at
+    fault (`field`, if one is) and when to try again (`retry_after`, seconds).
+
+    A refusal that names its field is 422 unless told otherwise, one that names none 400.
+    Pages answer it with handle_refused (the error page), the API with problem+json
+    (app/features/api/wiring.py); a view that shows it in its own form catches it there.
+    A feature's subclass only names it: `problem`, the API's problem name, when the status's
+    own does not fit.
+    """
+
+    problem = None
+
+    def __init__(self, message, status=None, *, field=None, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status or (422 if field else 400)
+        self.field = field
+        self.retry_after = retry_after
+
+    def __str__(self):
+        return str(self.message)
+
+    def as_http_error(self):
+        """Return the HTTP error a page answers this refusal with (Retry-After kept)."""
+        error = default_exceptions[self.status](description=str(self))
+        if self.retry_after:
+            error.retry_after = self.retry_after
+        return error
+
+
 def first_line(error):
     """Return the first line of a database error, without SQLAlchemy's boilerplate."""
     return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
@@ -133,6 +166,12 @@ def claim_errors(app, prefix, handler):
     app.extensions.setdefault(PREFIX_HANDLERS, {})[prefix] = handler
 
 
+def handle_refused(refusal):
+    """Answer a refusal no view showed itself: nothing kept, its words and status on the page."""
+    db.session.rollback()
+    return handle_http_error(refusal.as_http_error())
+
+
 def handle_database_unavailable(error):
     """Answer 503, not a 500 with a traceback, while the database is down or restarting."""
     logger.warning("database unavailable: %s", first_line(error))
@@ -174,6 +213,7 @@ def end_database_session(error=None):
 def init_app(app):
     """Register the error handlers: every HTTP error, 500 included, and a lost database."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Refused, handle_refused)
     # The pool checks each connection before use, so these mean the server itself is
     # gone, restarting or overloaded (statement timeouts are OperationalErrors too).
     for lost in (OperationalError, InterfaceError, PoolTimeoutError):

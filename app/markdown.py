@@ -9,7 +9,6 @@ This module imports nothing of Memo's: tags, search and the models read plain_te
 """
 
 import html as html_text
-import importlib
 import re
 import secrets
 from functools import lru_cache
@@ -17,20 +16,23 @@ from typing import NamedTuple
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import mdTrim
+from markdown_it.rules_block import table as gfm_table
 from markupsafe import Markup, escape
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 # The work of a note's Markdown is bounded, not only its 20,000 characters (docs/security.md):
 # GFM fills every row of a table to its header's width, so a wide header over many short rows
-# made 65,536 cells of one small text. markdown-it-py 4.3 has no option for it, only the
-# module's constant (65,536), read at each table: a table ends after this many cells filled
-# in (the rest of its lines are text), and a note's tables hold TABLE_CELLS_MAX cells in all
-# (past it, a table is text). Nesting is bounded by the preset's maxNesting (20).
-# (`from markdown_it.rules_block import table` is the rule, not its module.)
-gfm_table = importlib.import_module("markdown_it.rules_block.table")
-gfm_table.MAX_AUTOCOMPLETED_CELLS = 1000
+# made 65,536 cells of one small text. markdown-it-py 4.3 bounds the cells it fills in with a
+# module constant (65,536), not an option of the parser's; this parser keeps its own bound
+# instead, through its rules (public): a table ends at the line where the cells filled in pass
+# FILLED_CELLS_MAX (the rest of its lines are text, as the library does at its own bound), and
+# a note's tables hold TABLE_CELLS_MAX cells in all (past it, a table is text). Nesting is
+# bounded by the preset's maxNesting (20).
+FILLED_CELLS_MAX = 1000
 TABLE_CELLS_MAX = 5000
 NESTING_MAX = 20
+UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 PARSER = (
     MarkdownIt(
@@ -42,13 +44,60 @@ PARSER = (
 )
 
 
+def row_text(state, line):
+    """Return a line as the table rule reads it: indent and CommonMark's spaces trimmed."""
+    return mdTrim(state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]])
+
+
+def row_width(text):
+    """Return how many cells the table rule reads in a row's `text`: its pipes not escaped
+    split it, and an opening and a closing pipe are not cells (markdown-it's escapedSplit)."""
+    cells = len(UNESCAPED_PIPE.findall(text)) + 1
+    if text.startswith("|"):
+        cells -= 1
+    if len(text) > 1 and UNESCAPED_PIPE.match(text, len(text) - 1):
+        cells -= 1
+    return cells
+
+
+def table_end(state, start_line, end_line):
+    """Return the line where the table at `start_line` is ended by FILLED_CELLS_MAX: its first
+    row whose cells filled in to the header's width pass it; else `end_line`. The rows are
+    read as the table rule reads them (markdown-it-py 4.3, rules_block/table.py): a row ends
+    the table where a blockquote would end, at a blank or a code line, or outdented."""
+    width = len([part for part in row_text(state, start_line + 1).split("|") if part.strip()])
+    filled = 0
+    terminators = state.md.block.ruler.getRules("blockquote")
+    outer, state.parentType = state.parentType, "table"  # the rule's own, while it reads rows
+    try:
+        for line in range(start_line + 2, end_line):
+            if (
+                state.sCount[line] < state.blkIndent
+                or any(rule(state, line, end_line, True) for rule in terminators)
+                or not row_text(state, line)
+                or state.is_code_block(line)
+            ):
+                return end_line
+            filled += width - row_width(row_text(state, line))
+            if filled > FILLED_CELLS_MAX:
+                return line
+        return end_line
+    finally:
+        state.parentType = outer
+
+
 def bounded_table(state, start_line, end_line, silent):
-    """GFM's table rule, until the note's tables hold TABLE_CELLS_MAX cells."""
+    """GFM's table rule, each table ended by FILLED_CELLS_MAX, until the note's tables hold
+    TABLE_CELLS_MAX cells."""
     cells = state.env.get("table_cells", 0)
     if cells >= TABLE_CELLS_MAX:
         return False
+    if silent:
+        return gfm_table(state, start_line, end_line, True)
+    if not gfm_table(state, start_line, end_line, True):  # no table starts here
+        return False
     before = len(state.tokens)
-    found = gfm_table.table(state, start_line, end_line, silent)
+    found = gfm_table(state, start_line, table_end(state, start_line, end_line), silent)
     # Each cell is three tokens: its opening, its text and its closing.
     state.env["table_cells"] = cells + (len(state.tokens) - before) // 3
     return found

@@ -19,19 +19,29 @@ def loaded_by_the_command_line():
     return context is not None and context.find_object(ScriptInfo) is not None
 
 
+def is_release_phase_command(stock_upgrade):
+    """Return whether the click command running is `stock_upgrade` (Flask-Migrate's
+    `flask db upgrade`): the release phase is that command, never an upgrade made in-process
+    (tests, the migrations' linter) nor `downgrade`, `current` or `check`."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command is stock_upgrade
+
+
 def init_app(app):
     """Set up Flask-Migrate for `app` (once), with `flask db upgrade` the release phase.
 
-    Flask-Migrate 4.1 adds its `db` group to `app.cli`, which `flask` searches after its own
-    and its plugins' commands (flask.cli.FlaskGroup.get_command); the release's group is
-    added after it, in its place. tests/test_release_history.py resolves `flask db upgrade`
-    as `flask` does, so a Flask-Migrate that made `db` a plugin (found first) would fail it.
+    Flask-Migrate's configure callback (public, documented) marks the Alembic configuration
+    of that command: migrations/env.py reads `release_phase` and checks the record of applied
+    revisions first. `flask db` stays Flask-Migrate's own group.
     """
     if "migrate" in app.extensions:
         return
     from flask_migrate import Migrate  # only here: see the module's docstring
+    from flask_migrate.cli import upgrade as stock_upgrade  # (as above)
 
-    from app.commands.release import db_cli  # (as above)
+    migrate = Migrate(app, db, compare_type=True, render_as_batch=False)
 
-    Migrate(app, db, compare_type=True, render_as_batch=False)
-    app.cli.add_command(db_cli())
+    @migrate.configure
+    def mark_release_phase(config):
+        config.attributes["release_phase"] = is_release_phase_command(stock_upgrade)
+        return config

@@ -30,19 +30,16 @@ answered with the page (a browser never sends it; the deadline is known only onc
 import hashlib
 import hmac
 import math
-import os
 import time
 from base64 import urlsafe_b64encode
-from functools import cache
 from itertools import islice
-from pathlib import Path
 
 from flask import current_app, g, make_response, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
+from app.build import code_release
 from app.i18n.formats import local_today
-from app.offline.routes import BUILD_VARIABLES
 
 # Sent with a page that carries a tag; app/security.py leaves it in place of no-store.
 REVALIDATE = "private, no-cache"
@@ -52,22 +49,6 @@ SCRIPTS_COOKIE = "memo-scripts"  # set by app/static/pocket.js in every page it 
 # may hold thousands (the front lets 32 KiB of headers in); each costs an HMAC.
 TAGS_COMPARED = 4
 DEADLINE_DIGITS = 12  # seconds since 1970, until the year 33,658
-
-
-@cache
-def code_release():
-    """Name the code that makes the pages: the build's commit, else (a local run, a platform
-    that names no commit) a digest of the app's files, its templates, words and static files
-    too, read once a process (about 35 ms): a page made by other code is another page."""
-    for name in BUILD_VARIABLES:
-        if os.environ.get(name):
-            return os.environ[name][:12]
-    digest = hashlib.sha256()
-    package = Path(current_app.root_path)
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def runs_our_scripts():

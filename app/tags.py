@@ -7,7 +7,7 @@ its plain text (app/markdown.py), not its markup: `[a](https://x.org/#b)` has no
 Neither module imports the app: the models compute a new note's tags with them.
 
 Korean glues its particles to the word: `#회의록은` means the tag 회의록. A Korean ending is
-cut off (docs/notes.md, "Tags in Korean text") when it is one of PARTICLES, fits the sound
+cut off (docs/organise.md, "Tags in Korean text") when it is one of PARTICLES, fits the sound
 before it (은/을 after a final consonant, 는/를 after a vowel) and leaves two characters or
 more; again, so that `#학생들에게는` is 학생들 (a tag found is always a tag of itself). The
 particles that also end many words (이, 가, 의, 도, 로, 과: 고양이, 여름휴가, 국제회의,

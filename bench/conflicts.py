@@ -11,7 +11,7 @@ about 3 minutes). While each round's saves run, another account's note page is f
 0.2 s (and for 2 s before, quiet). Reports the
 conflict pages' statuses and times, the note page's latency (target: under 1 s throughout),
 and the CPU seconds the web processes (front, gunicorn master and workers) spent.
-Prints JSON; docs/performance.md has the figures of a run.
+Prints JSON; bench/README.md has the figures of a run.
 """
 
 import argparse

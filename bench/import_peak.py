@@ -10,7 +10,7 @@ it writes), and reports its RSS after loading, its peak RSS (VmHWM) and the time
 The archives: the issue's 1.4 MB `{"notes":[{},{},…]}` (49 MiB unpacked), 100,000 nested
 brackets, one 49 MiB string, and a legitimate export at the account's limits (10,000 notes,
 40 MB of text).
-Prints JSON; docs/performance.md has the figures of a run.
+Prints JSON; bench/README.md has the figures of a run.
 """
 
 import base64
@@ -38,7 +38,7 @@ with app.app_context(), open(sys.argv[1], "rb") as upload:
     try:
         notes, archive = importing.parse("memo-export.zip", upload, importing.limits())
         outcome = f"{len(notes)} notes read"
-    except importing.Refused as refused:
+    except importing.ImportFileRefused as refused:
         outcome = f"refused: {refused}"
 print(json.dumps({
     "rss_after_loading_mb": round(loaded, 1),

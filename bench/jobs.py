@@ -6,7 +6,7 @@
 Starts an embedded PostgreSQL and a local S3 server, migrates, then runs the Procfile's
 `web` (gunicorn, 2 workers x 4 threads) and one `worker` (4 jobs at once) as processes,
 under TestingConfig (the only config whose fetcher may reach pages served on 127.0.0.1).
-Two parts, each bounded, figures printed as JSON (see docs/jobs.md for a recorded run):
+Two parts, each bounded, figures printed as JSON (bench/README.md has a recorded run):
 
 1. The notes list's p50/p99 over `--requests` GETs (4 clients), idle, then again while
    `--slow-counts` word counts of a page that takes 8 s to answer are queued and running;

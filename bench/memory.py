@@ -36,7 +36,7 @@ WORKER_LIKE = """
 import json, os
 from app import create_app
 app = create_app("config.TestingConfig")  # never connects: nothing here queries
-from app.fetcher import Page
+from app.fetcher.client import Page
 from app.features.wordcount.sandbox import count_limited
 page = Page("https://example.com/", "text/html", b"<p>Memo counts these words, these too.</p>",
             "text/html; charset=utf-8")

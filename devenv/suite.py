@@ -14,7 +14,8 @@ from devenv.running import STATE  # ./scripts/run's folder: the reports are kept
 # The project's own Python, compiled once before the suite (`compile_project`).
 PROJECT_CODE = ["app", "bench", "devenv", "front", "migrations", "scripts", "tests"]
 PROJECT_MODULES = ["config.py", "config_budgets.py", "config_parsing.py", "wsgi.py"]
-NOT_OURS = {".venv", "localstack", "__pycache__"}  # folders of installed packages, or bytecode
+# Folders of installed packages (Python's, npm's), or bytecode.
+NOT_OURS = {".venv", "localstack", "node_modules", "__pycache__"}
 NO_TESTS = 5  # pytest's exit code when nothing was selected
 
 

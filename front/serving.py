@@ -10,10 +10,11 @@ from contextlib import suppress
 import h11
 
 from front import budgets
+from front.bodies import Cut, Malformed, TooLarge, read_body, read_end, read_some
 from front.budgets import Connections, Held, Slots, body_deadline, client_key, send_deadline
 from front.framing import client_address, framing_fault, response_headers
 from front.pages import Answer
-from front.upstream import CHUNK, PARSED, Upstream, spool
+from front.upstream import CHUNK, PARSED, Upstream
 
 KEEPALIVE_SECONDS = 95  # the router keeps idle connections up to 90 s: stay open longer
 # A client that takes nothing of the response for 30 s is dropped, and one that takes it
@@ -29,28 +30,6 @@ def warn(message):
     """Log one line to stderr as the app logs (logfmt), for the platform's log stream."""
     text = message.replace('"', "'")
     print(f'at=WARNING logger=memo.front msg="{text}"', file=sys.stderr, flush=True)
-
-
-class Cut(Exception):
-    """The client hung up, stalled or broke the framing before its request was whole."""
-
-
-class Malformed(Cut):
-    """The request broke HTTP/1.1's framing after its head: answered 400, then closed."""
-
-
-class TooLarge(Exception):
-    """A chunked body passed its limit."""
-
-
-async def read_some(reader, seconds):
-    """Return the next bytes from `reader` (b"" at its end), or None after `seconds` of nothing."""
-    try:
-        return await asyncio.wait_for(reader.read(CHUNK), max(seconds, 0))
-    except TimeoutError:
-        return None
-    except ConnectionError:
-        return b""
 
 
 class Front:
@@ -213,10 +192,12 @@ class Front:
                 answer = await self.admit(headers, fields, peer, client, upload, held)
                 if answer is None:
                     seconds = body_deadline(self.body_seconds, length if length else limit)
-                    body, size = await self.read_body(http, reader, writer, limit, seconds, chunked)
+                    body, size = await read_body(
+                        http, reader, writer, limit, seconds, chunked, self.body_seconds
+                    )
                     held.give_back(self.arriving)  # the address's share: bodies still arriving
             else:
-                await self.read_end(http, reader)
+                await read_end(http, reader, self.body_seconds)
             if answer is None:
                 answer = await self.upstream.exchange(
                     request.method, request.target, headers, peer, body, size, self.home
@@ -276,69 +257,6 @@ class Front:
         if answer.status != 204 or not account:
             return self.own(502, headers)
         return account[0]
-
-    async def read_body(self, http, reader, writer, limit, seconds, chunked):
-        """Return the whole body (in a file at 0) and its size; raise Cut if it never completes
-        within `seconds` in all, or stalls FRONT_BODY_SECONDS between two reads.
-
-        h11 ends a chunked body at a bare LF after the last chunk and takes trailer lines as
-        it takes a head's (bare LF included): a proxy before the front could see a message
-        that goes on. So a chunked body must end in CRLF CRLF, with no trailer (Malformed).
-        """
-        if http.they_are_waiting_for_100_continue:
-            writer.write(http.send(h11.InformationalResponse(status_code=100, headers=[])))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        body, size = spool(), 0
-        recent = http.trailing_data[0] if chunked else b""  # the body's bytes so far, its end
-        try:
-            while True:
-                event = self.next_event(http)
-                if event is h11.NEED_DATA:
-                    wait = min(self.body_seconds, deadline - loop.time())
-                    data = await read_some(reader, wait)
-                    if data is None:
-                        raise Cut
-                    http.receive_data(data)
-                    if chunked:
-                        recent = recent[-8:] + data
-                elif isinstance(event, h11.Data):
-                    size += len(event.data)
-                    if size > limit:
-                        raise TooLarge
-                    body.write(event.data)
-                elif isinstance(event, h11.EndOfMessage):
-                    if chunked:
-                        ending = recent[: len(recent) - len(http.trailing_data[0])]
-                        if event.headers or not ending.endswith(b"\r\n\r\n"):
-                            raise Malformed("a chunked body ends with a trailer or a bare LF")
-                    body.seek(0)
-                    return body, size
-                else:
-                    raise Cut
-        except BaseException:
-            body.close()
-            raise
-
-    @staticmethod
-    def next_event(http):
-        try:
-            return http.next_event()
-        except h11.RemoteProtocolError as error:
-            raise Malformed(f"the body broke its framing ({error})") from error
-
-    async def read_end(self, http, reader):
-        """Take the end of a request without a body (it comes with the head)."""
-        while True:
-            event = self.next_event(http)
-            if isinstance(event, h11.EndOfMessage):
-                return
-            if event is not h11.NEED_DATA:
-                raise Cut
-            data = await read_some(reader, self.body_seconds)
-            if data is None:
-                raise Cut
-            http.receive_data(data)
 
     async def send(self, http, writer, answer):
         """Send a whole answer, dropping a client that takes nothing for SEND_SECONDS or

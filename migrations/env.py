@@ -73,7 +73,8 @@ def run_migrations_offline():
 def is_release_phase():
     """Return whether this run is `flask db upgrade` (not downgrade, current or check).
 
-    The flag is set by that command alone (app/commands/release.py's `upgrade`).
+    The flag is set for that command alone (app/migrating.py, Flask-Migrate's configure
+    callback).
     """
     return bool(config.attributes.get("release_phase"))
 

@@ -99,13 +99,13 @@ def ensure_virtualenv(command):
     """Create `.venv` and install the pinned requirements when they changed.
 
     `run` needs the app and its local servers only; the tests add their tools, and
-    LocalStack's virtualenv is installed at the same time (pip waits on the network and the
-    disk as much as on a core). The tests' Debian packages install in the background, while
-    the first tests run (devenv/debian.py).
+    LocalStack's virtualenv and web-push-testing are installed at the same time (pip and npm
+    wait on the network and the disk as much as on a core). The tests' Debian packages
+    install in the background, while the first tests run (devenv/debian.py).
     """
     if sys.version_info < (3, 11):  # noqa: UP036  (this check runs before the venv exists)
         sys.exit(f"memo: Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
-    beside = threading.Thread(target=ensure_localstack, kwargs={"quiet": True})
+    beside = threading.Thread(target=ensure_test_servers, kwargs={"quiet": True})
     if command == "test":
         start_test_packages()
         beside.start()
@@ -169,6 +169,44 @@ def ensure_localstack(quiet=False):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
 
+def ensure_test_servers(quiet=False):
+    """Install the servers some tests run from their own pins: LocalStack, web-push-testing."""
+    ensure_localstack(quiet)
+    ensure_web_push_testing(quiet)
+
+
+def ensure_web_push_testing(quiet=False):
+    """Install the pinned web-push-testing (npm) that Memo's pushes are sent to in
+    tests/test_reminder_push_service.py: `npm ci` into devenv/webpush/node_modules, again only
+    when package-lock.json changed (its digest is stamped there, as devenv/web_push_testing.py
+    reads). Without npm, or if the install fails, those tests are skipped, saying why."""
+    folder = ROOT / "devenv" / "webpush"
+    stamp = folder / "node_modules" / ".package-lock.sha256"
+    wanted = requirements_digest([folder / "package-lock.json"])
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        say("npm not found: the tests against web-push-testing will be skipped")
+        return
+    message = "Installing web-push-testing for the push tests (seconds the first time)"
+    log = None
+    if quiet:
+        STATE.mkdir(exist_ok=True)
+        log = STATE / "web-push-testing-install.log"
+        message += f", its output in {log.relative_to(ROOT)}"
+    say(message)
+    # Its packages run no install scripts (none has one); --ignore-scripts keeps it so.
+    command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]
+    with open(log, "ab") if log else nullcontext() as output:
+        to = {"stdout": output, "stderr": subprocess.STDOUT if output else None}
+        installed = subprocess.call(command, cwd=folder, **to) == 0
+    if installed:
+        stamp.write_text(wanted)
+    else:
+        say("Could not install web-push-testing: the tests against it will be skipped")
+
+
 def start_test_packages():
     """Start installing the Debian packages the tests use that are missing (apt-get, as root;
     devenv/debian.py), unless an install is under way already."""
@@ -196,7 +234,7 @@ def test(args):
         return 1
     from devenv.suite import compile_project, run_pytest
 
-    ensure_localstack()
+    ensure_test_servers()
     compile_project()
     with private_temporary_folder(args) as basetemp:
         return run_pytest(str(bin_dir / "pytest"), [*basetemp, *args])

@@ -1,6 +1,6 @@
 """Fetching in tests as the test suite's app does: loopback reachable, limits as in production."""
 
-from app.fetcher import fetch
+from app.fetcher.client import fetch
 from config import Config
 
 LIMITS = {"max_bytes": Config.FETCH_MAX_BYTES, "deadline": Config.FETCH_DEADLINE_SECONDS}

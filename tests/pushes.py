@@ -6,17 +6,21 @@ and check its VAPID JWT (RFC 8292)."""
 import base64
 import json
 import os
+import re
 import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import http_ece
+import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from werkzeug import Response
 
 from tests.webservers import PageServer, Reply
 
@@ -226,3 +230,37 @@ class SilentService:
                         continue
         except (OSError, ssl.SSLError):
             return
+
+
+class TLSFront(PageServer):
+    """HTTPS on 127.0.0.1 for `localhost` in front of a push service that serves plain HTTP
+    (web-push-testing): each request under `prefix` is passed on to `origin` with its
+    headers and body as received, and the answer comes back as the service gave it."""
+
+    def __init__(self, tls, origin, prefix="/notify/"):
+        super().__init__({}, tls)
+        self.origin = origin
+        self.answers = []  # each answer of the service: its status and body as text
+        self.expect_request(re.compile(re.escape(prefix) + ".*")).respond_with_handler(self.relay)
+
+    def relay(self, request):
+        headers = {name: value for name, value in request.headers if name.lower() not in HOP_BY_HOP}
+        answer = requests.request(
+            request.method,
+            self.origin + request.full_path.rstrip("?"),
+            data=request.get_data(),
+            headers=headers,
+            timeout=10,
+        )
+        self.answers.append(f"{answer.status_code} {answer.text}")
+        return Response(
+            answer.content, answer.status_code, content_type=answer.headers.get("Content-Type")
+        )
+
+    def endpoint(self, endpoint):
+        """Return the push service's `endpoint` as reached through this front."""
+        path = urlsplit(endpoint).path
+        return f"https://localhost:{self.port}{path}"
+
+
+HOP_BY_HOP = {"host", "connection", "content-length", "keep-alive", "transfer-encoding"}

@@ -201,3 +201,22 @@ def test_numbers_the_docs_state_are_the_codes():
     assert f"at most the newest {MAX_RANKED:,}" in api and "Both page by keyset" in api
     search = " ".join((ROOT / "docs" / "search.md").read_text().split())
     assert f"`page` values that are not 1 to {MAX_PAGE}, are 404" in search
+
+
+# What a newcomer reads in an afternoon: every doc under docs/ together, and none alone so long
+# that its point is lost. History, run logs and past figures belong in commit messages.
+DOCS_CHARACTERS = 200_000
+DOC_CHARACTERS = 15_000
+
+
+def test_the_docs_stay_short_enough_to_read_in_an_afternoon():
+    """A newcomer, an operator or a security reviewer can read all of docs/ in an afternoon and
+    find each answer in a file short enough to read whole: what is true now, each thing said once
+    and linked from elsewhere. A doc that grows past its share is condensed, not split."""
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text())
+        for path in sorted((ROOT / "docs").rglob("*.md"))
+    }
+    too_long = {name: size for name, size in sizes.items() if size > DOC_CHARACTERS}
+    assert too_long == {}, f"each doc at most {DOC_CHARACTERS:,} characters"
+    assert sum(sizes.values()) <= DOCS_CHARACTERS, f"docs/ at most {DOCS_CHARACTERS:,} characters"

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.fetcher import FetchError, fetch
+from app.fetcher.client import FetchError, fetch
 from tests.fetching import LIMITS, fetch_local
 from tests.webservers import (
     CertificateAuthority,

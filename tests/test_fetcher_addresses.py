@@ -7,8 +7,8 @@ import ipaddress
 
 import pytest
 
-from app.fetcher import FetchError, fetch
-from app.web_addresses import address_problem, parse_url
+from app.fetcher.addresses import address_problem, parse_url
+from app.fetcher.client import FetchError, fetch
 from tests.fetching import LIMITS, fetch_local
 
 

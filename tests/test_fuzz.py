@@ -20,8 +20,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from app.fetch_messages import FetchError
-from app.web_addresses import parse_url
+from app.fetcher.addresses import parse_url
+from app.fetcher.messages import FetchError
 from devenv.visitors import PASSWORD, Browser
 from tests.fuzzing import (
     FUZZ,

@@ -9,8 +9,9 @@ from babel import Locale
 from babel.dates import format_datetime
 from sqlalchemy import select
 
-from app import fetch_messages, throttle
+from app import throttle
 from app.extensions import db
+from app.fetcher import messages as fetch_messages
 from app.i18n import formats, stored
 from app.i18n.formats import DATE_TIME_PATTERNS, pattern_writer
 from app.models import Note, User, WordCount

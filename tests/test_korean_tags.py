@@ -1,5 +1,5 @@
 """Tags in Korean text: a particle glued to a tag is not part of it (`#회의록은` is 회의록), by
-the rule docs/notes.md gives with its examples; the rule's invariants by Hypothesis; and
+the rule docs/organise.md gives with its examples; the rule's invariants by Hypothesis; and
 what an account sees once its notes are read again."""
 
 import pytest

@@ -63,3 +63,29 @@ def test_messages_use_no_jargon():
     assert [
         (source, word) for source, string in MESSAGES for word in JARGON if word in string
     ] == []
+
+
+# Messages about reminders and what a device shows of them (sources naming either).
+REMINDER_OR_NOTIFICATION = re.compile(r"remind|notif|snooze", re.IGNORECASE)
+# The browser's own setting, named 알림 in Chromium's and Safari's Korean site settings.
+BROWSER_SETTING = "사이트 설정에서 알림을 허용"
+
+
+def test_the_reminder_and_the_devices_notification_each_have_their_word():
+    """리마인더 is the reminder, which mail always brings; 기기 알림 is the notification a
+    device shows of it. 알림 alone would name either (issue 79)."""
+    about = [
+        (source, string) for source, string in MESSAGES if REMINDER_OR_NOTIFICATION.search(source)
+    ]
+    bare = [
+        source
+        for source, string in about
+        if re.search(r"(?<!기기 )알림", string.replace(BROWSER_SETTING, ""))
+    ]
+    assert bare == []
+    unnamed = [
+        source
+        for source, string in about
+        if re.search(r"notification", source, re.IGNORECASE) and "기기 알림" not in string
+    ]
+    assert unnamed == []

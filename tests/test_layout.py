@@ -41,7 +41,7 @@ def is_lower(name):
 
 
 def test_the_features_are_the_packages_in_app_features():
-    assert "notes" in FEATURES and "pages" in FEATURES and "api" in FEATURES
+    assert "notes" in FEATURES and "note_page" in FEATURES and "api" in FEATURES
     assert [path.name for path in APP.iterdir() if path.name in FEATURES] == []
     assert {"release", "models", "offline"}.isdisjoint(FEATURES)
 
@@ -197,7 +197,8 @@ def test_the_web_loads_neither_the_release_phase_nor_the_worker_runtime(web_modu
     # Nor, without SENTRY_DSN (unset here), sentry-sdk or the module that sets it up.
     kept_out += ("sentry_sdk", "app.error_reports", "app.restore_drill")
     assert [name for name in web_modules if name.startswith(kept_out)] == []
-    worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer", "app.fetcher")
+    worker_only = ("PIL", "smtplib", "selectolax", "charset_normalizer")
+    worker_only += ("app.fetcher.client", "app.fetcher.text")
     worker_only += ("procrastinate", "psycopg", "psycopg_binary", "psycopg_c", "psycopg_pool")
     assert loaded_of(web_modules, worker_only) == []
 

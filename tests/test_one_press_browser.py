@@ -1,6 +1,6 @@
 """In a real Chromium: one press of Save is one note (or one edit), wherever the network cuts
 it. Each save carries an idempotency key made before its first send and kept by every send
-again (app/static/drafts.js, app/features/notes/once.py); each test cuts one point of the
+again (app/static/drafts.js, app/features/notes/idempotency.py); each test cuts one point of the
 trip and counts what the server holds.
 
 One server for the module (Memo as the Procfile serves it, no worker: nothing here queues a

@@ -75,7 +75,7 @@ def test_a_cycle_of_three_packages_is_found_without_any_tie(tmp_path):
         {
             "api/__init__.py": "from app import notes\n",
             "notes/__init__.py": "",
-            "notes/once.py": "from app.tokens import service\n",
+            "notes/idempotency.py": "from app.tokens import service\n",
             "tokens/__init__.py": "",
             "tokens/service.py": "import app.api.problems\n",
             "mail.py": "from app.api import problems\n",  # a loose module, which no one imports

@@ -279,4 +279,4 @@ def test_a_browser_subscribed_to_pushes_gives_the_note_page_again(app, user, ann
     subscribed = user.post("/reminders/push", PushBrowser().subscription(PUSH_ENDPOINT))
     assert subscribed.status_code == 201, subscribed.get_data(as_text=True)
     answer = visit(user, path, tag)
-    assert answer.status_code == 200 and "to 1 browser of yours" in answer.text
+    assert answer.status_code == 200 and "a notification on 1 device of yours" in answer.text

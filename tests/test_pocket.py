@@ -9,10 +9,10 @@ from html import unescape
 
 from sqlalchemy import func, select
 
+from app.build import BUILD_VARIABLES, code_release
 from app.extensions import db
 from app.features.notes.tasks import purge_trash_and_history
 from app.models import IdempotencyKey, Note
-from app.offline.routes import BUILD_VARIABLES, release_id
 from tests.noting import make_link, note_id_of, page, save
 
 OUTBOX_KEY = "4f2b7d9e-1c3a-4e5f-8a9b-0c1d2e3f4a5b"
@@ -291,8 +291,8 @@ def test_the_workers_caches_are_named_by_the_release(browser, monkeypatch):
     for name in BUILD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SOURCE_VERSION", "0123456789abcdef")
-    release_id.cache_clear()
+    code_release.cache_clear()
     try:
         assert 'const RELEASE = "0123456789ab";' in browser.get("/sw.js").get_data(as_text=True)
     finally:
-        release_id.cache_clear()
+        code_release.cache_clear()

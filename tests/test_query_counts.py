@@ -68,7 +68,7 @@ def test_note_page_queries_are_fixed(app, user, queries):
     user.get(location)  # its message read
     assert count_for(user, queries, location) == made
     # The session with its user, one statement for all the page shows and decides its tag
-    # by (app/features/pages/note.py), then its attachments and its live links.
+    # by (app/features/note_page/view.py), then its attachments and its live links.
     assert made == 4, made
 
 

@@ -125,7 +125,7 @@ def test_a_private_reminder_is_pushed_with_the_generic_line_in_the_accounts_lang
     payload = browser.read(push["body"])
     assert payload["lang"] == "ko"
     assert "Secret plan" not in str(payload)
-    assert payload["title"] == "알림: 내 메모"
+    assert payload["title"] == "리마인더: 내 메모"
 
 
 def test_a_410_from_the_push_service_deletes_the_subscription(app, verified, vapid, service):

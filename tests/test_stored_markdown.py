@@ -3,10 +3,11 @@ The work of one text is bounded (table cells, nesting), and previews spend a rat
 
 import time
 
+from markdown_it import MarkdownIt
 from sqlalchemy import update
 
 from app.extensions import db
-from app.markdown import TABLE_CELLS_MAX, render
+from app.markdown import FILLED_CELLS_MAX, TABLE_CELLS_MAX, render
 from app.models import Note
 from devenv.visitors import Browser
 from tests.noting import make_link, note_id_of, page
@@ -27,6 +28,22 @@ def test_the_worst_table_renders_within_the_cell_budget():
     assert html.count("<td") + html.count("<th") <= TABLE_CELLS_MAX + 1000
     assert len(html) < 100_000
     assert spent < 1.5  # 0.3 s here; the unbounded table took 1.9 s, on every view
+
+
+def test_a_table_ends_where_its_filled_in_cells_pass_the_bound_and_the_rest_is_text():
+    header = "|a|b|c|d|e|f|g|h|i|j|\n|-|-|-|-|-|-|-|-|-|-|\n"
+    rows_kept = FILLED_CELLS_MAX // 9  # each one-cell row is filled in with 9 more
+    html = str(render(header + "x\n" * (rows_kept + 5)))
+    table, rest = html.split("</table>")
+    assert table.count("<tr>") == 1 + rows_kept
+    assert rest.count("x") == 5 and "<td" not in rest
+
+
+def test_the_bound_is_the_parsers_own_and_other_parsers_keep_the_librarys():
+    text = HEADER + "a\n" * 200  # 19,800 cells filled in: past ours, within markdown-it's
+    assert str(render(text)).count("<tr>") < 20
+    other = MarkdownIt("commonmark").enable("table").render(text)
+    assert other.count("<tr>") == 201
 
 
 def test_the_worst_table_is_stored_once_and_served_as_stored(app, user):

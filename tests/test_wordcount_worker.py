@@ -14,7 +14,7 @@ from app import create_app
 from app.extensions import db
 from app.features.wordcount.pages import fetch_settings
 from app.features.wordcount.sandbox import count_limited
-from app.fetcher import FetchError, Page, fetch
+from app.fetcher.client import FetchError, Page, fetch
 from app.models import WordCount
 from devenv.liveserver import LOCAL_MAIL_SETTINGS
 from tests.webservers import (

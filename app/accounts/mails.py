@@ -3,7 +3,7 @@
 The rules every mailed link follows are in docs/mail.md ("The one rule", "Who may undo
 what"). A notice goes to each verified address of the account with
 standing (AddressHold), with a "this was not me" link that secures the account
-(auth.routes.secure) where that address may undo, and where the act it announces was not
+(auth.mailed.secure) where that address may undo, and where the act it announces was not
 done from it. A link's token is made here, in the
 worker, and stored (as its hash) before the mail leaves: it is never written anywhere in
 clear, not even in the job's arguments.
@@ -90,7 +90,7 @@ def notice(user, subject, template, to=None, undo=True, actor=None, farewell=Fal
     """Return a notice to `to`, an address of the account with standing (by default its
     current one, if verified), or None if it has none any more.
 
-    With `undo`, it carries a "this was not me" link (auth.routes.secure) when that address
+    With `undo`, it carries a "this was not me" link (auth.mailed.secure) when that address
     may undo (AddressHold.may_undo) and `actor`, the address the act was done from, is
     another: the others say how to choose a new password instead. `undo` is "not to a
     password-only arrival" for a second step added: an address that came by a move needing

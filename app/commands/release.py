@@ -1,56 +1,17 @@
-"""The release phase's commands: `flask db upgrade` (the Procfile's `release:`) and the extras
-`flask release validate|apply-skipped`.
+"""The release phase's extras: `flask release validate|apply-skipped`.
 
-`flask db` is Flask-Migrate's group with its `upgrade` replaced by this module's, which tells
-migrations/env.py that this run is the release phase: said by the command, not guessed from
-its name. app/migrating.py puts the group on the app's command line in place of
-Flask-Migrate's. The release's code is app/release/, loaded only when one of these commands,
-or Alembic, runs.
+The release phase itself is Flask-Migrate's `flask db upgrade` (the Procfile's `release:`),
+marked as such for migrations/env.py by app/migrating.py. The release's code is
+app/release/, loaded only when one of these commands, or Alembic, runs.
 """
 
 import click
-from flask import current_app, g
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 
 release_cli = AppGroup("release", help="Check or repair the record of applied revisions.")
-
-
-@with_appcontext
-def upgrade(directory, sql, tag, x_arg, revision):
-    """Upgrade to a later version: the release phase, which checks the history first.
-
-    Flask-Migrate's own `upgrade` (its options, its errors as one line and exit 1), with the
-    release phase said to migrations/env.py: the one command that checks the record of
-    applied revisions (`downgrade`, `current`, `check` and in-process upgrades do not).
-    """
-    from alembic import command  # the web never loads Alembic (app/migrating.py)
-    from flask_migrate import catch_errors  # (as above)
-
-    migrate = current_app.extensions["migrate"].migrate
-    config = migrate.get_config(directory or g.directory, x_arg=x_arg or g.x_arg)
-    config.attributes["release_phase"] = True
-    catch_errors(command.upgrade)(config, revision, sql=sql, tag=tag)
-
-
-def db_cli():
-    """Return `flask db`: Flask-Migrate's group and commands, its `upgrade` the one above."""
-    from flask_migrate.cli import db as stock  # (as above)
-
-    release_upgrade = click.Command(
-        "upgrade",
-        callback=upgrade,
-        params=stock.commands["upgrade"].params,
-        help=upgrade.__doc__,
-    )
-    return click.Group(
-        stock.name,
-        commands={**stock.commands, "upgrade": release_upgrade},
-        callback=stock.callback,
-        params=stock.params,
-        help=stock.help,
-    )
 
 
 def migration_config():

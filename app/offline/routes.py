@@ -1,15 +1,11 @@
 """The manifest, the service worker, the offline page and the outbox's CSRF token."""
 
-import hashlib
-import os
-from functools import cache
-from pathlib import Path
-
 from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 
+from app.build import code_release
 from app.i18n.choice import html_lang
 from app.i18n.languages import LANGUAGES
 from app.models import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -34,7 +30,6 @@ NETWORK_WAIT_MS = 3000
 THEME = "#0b5fff"
 # The platform's build commit, as the release phase reads it (app/release/records.py, which the
 # web process does not load).
-BUILD_VARIABLES = ("HEROKU_BUILD_COMMIT", "HEROKU_SLUG_COMMIT", "SOURCE_VERSION")
 NOT_KEPT = {"Cache-Control": "no-cache"}
 # What the share sheet offers Memo for. Memo attaches any type, but a share target must name
 # them: Chrome matches a share's types against this list, and "*/*" or "application/*" is
@@ -134,20 +129,6 @@ def screenshot(form_factor, sizes, language, label):
     }
 
 
-@cache
-def release_id():
-    """Name this release for the worker's caches: the build commit, else (a local run) a
-    digest of Memo's own files, so that a changed file is fetched anew."""
-    for name in BUILD_VARIABLES:
-        if os.environ.get(name):
-            return os.environ[name][:12]
-    digest = hashlib.sha256()
-    for path in sorted(Path(current_app.static_folder).rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def asked_language():
     """Return the language `?lang=` names, else the page's own."""
     asked = request.args.get("lang", "")
@@ -168,7 +149,7 @@ def service_worker():
     """Serve the service worker from the root, so that its scope is the whole site."""
     script = render_template(
         "offline/sw.js",
-        release=release_id(),
+        release=code_release(),
         precache=[static(name) for name in STATIC_FILES],
         offline_pages={code: url_for("offline.page", lang=code) for code in LANGUAGES},
         unavailable_pages={code: url_for("offline.unavailable", lang=code) for code in LANGUAGES},

@@ -1,7 +1,6 @@
 """The record of applied revisions (`schema_revisions`), kept in step with alembic_version."""
 
 import logging
-import os
 import shutil
 import subprocess
 from functools import cache
@@ -10,6 +9,7 @@ from pathlib import Path
 from alembic.util import CommandError
 from sqlalchemy import text
 
+from app.build import build_commit
 from app.release.freeze import script_checksum
 from app.release.session import current_heads
 from app.schema import COMPAT_TABLE, RollbackRefused, check_rollback
@@ -153,10 +153,9 @@ def accept_newer_schema(connection, scripts):
 
 @cache
 def release_commit():
-    """Return this release's commit: the platform's build variables, else git, else None."""
-    for name in ("HEROKU_BUILD_COMMIT", "HEROKU_SLUG_COMMIT", "SOURCE_VERSION"):
-        if os.environ.get(name):
-            return os.environ[name]
+    """Return this release's commit: the platform's (app/build.py), else git's, else None."""
+    if build_commit():
+        return build_commit()
     git = shutil.which("git")
     if git is None:
         return None

@@ -4,7 +4,6 @@ from flask import url_for
 from flask_babel import gettext
 from marshmallow import RAISE
 from sqlalchemy import select
-from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
 from app.features.api import bp
@@ -12,12 +11,10 @@ from app.features.api.auth import api_user
 from app.features.api.cursors import make_cursor, read_cursor, search_cursor, search_position
 from app.features.api.documented import problems
 from app.features.api.notes import note_json
-from app.features.api.problems import Problem
 from app.features.api.reminders import reminders_of
 from app.features.api.schemas import Me, SearchList, SearchQuery, Tags
 from app.features.notes.shelves import TAGS_SHOWN, tag_counts
-from app.features.search.query import SearchBusy, SearchRefused, SearchTooBroad, search_notes
-from app.features.search.routes import BUSY_RETRY_AFTER_SECONDS
+from app.features.search.query import SearchRefused, search_notes
 from app.features.search.terms import split_tags
 from app.models import Note
 
@@ -68,15 +65,10 @@ def search(q, limit, cursor=None):
     position = read_cursor(user_id, asked, cursor) if cursor else None
     after = search_position(position) if position else None
     page = position[0] if position and after is None else 1  # [page]: the release before's
-    try:
-        words, tags = split_tags(q)
-        if tags and not words.strip():
-            raise SearchRefused(gettext("A tag's notes are listed by /api/v1/notes?tag=…"))
-        results = search_notes(user_id, words, page, limit, tags, after=after)
-    except (SearchRefused, SearchTooBroad) as refused:
-        raise Problem(400, "search-refused", str(refused)) from None
-    except SearchBusy as busy:
-        raise TooManyRequests(str(busy), retry_after=BUSY_RETRY_AFTER_SECONDS) from None
+    words, tags = split_tags(q)
+    if tags and not words.strip():
+        raise SearchRefused(gettext("A tag's notes are listed by /api/v1/notes?tag=…"))
+    results = search_notes(user_id, words, page, limit, tags, after=after)
     notes = {
         note.id: note
         for note in db.session.scalars(

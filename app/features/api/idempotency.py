@@ -1,6 +1,6 @@
 """Idempotency-Key on note creation: the same key within 24 hours answers the same note.
 
-The keys are kept by app/features/notes/keys.py. The API refuses a key that is not 1 to 255
+The keys are kept by app/features/notes/idempotency.py. The API refuses a key that is not 1 to 255
 printable ASCII characters, and a key sent again with another body (422): it is not
 answered with a note made of something else.
 """
@@ -9,7 +9,7 @@ from flask_babel import gettext
 
 from app.extensions import db
 from app.features.api.problems import Problem
-from app.features.notes.keys import remembered
+from app.features.notes.idempotency import remembered
 from app.models import IDEMPOTENCY_KEY_MAX_LENGTH, Note
 
 

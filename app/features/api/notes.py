@@ -31,7 +31,7 @@ from app.features.api.schemas import (
     TaskTick,
 )
 from app.features.notes import history, service
-from app.features.notes.keys import digest_of, remember
+from app.features.notes.idempotency import digest_of, remember
 from app.features.notes.lookup import owned_note
 from app.features.notes.paging import (
     ARCHIVED_SHELF,

@@ -138,6 +138,19 @@ def handle_error(error):
     return problem_response(error.code, name, message_for(error), headers)
 
 
+def handle_refused(refusal):
+    """Answer a refusal (app.errors.Refused) as problem+json: nothing kept, its status and
+    words; the field at fault as `invalid_params`, and Retry-After, where it has them."""
+    drain()
+    db.session.rollback()
+    name = refusal.problem or BY_STATUS.get(refusal.status, "bad-request")
+    headers = [("Retry-After", str(refusal.retry_after))] if refusal.retry_after else []
+    members = {}
+    if refusal.field:
+        members["invalid_params"] = [{"name": refusal.field, "reason": str(refusal)}]
+    return problem_response(refusal.status, name, str(refusal), headers, **members)
+
+
 def is_api_request():
     """Return whether this request is for the API (its errors are problem+json)."""
     return request.path.startswith("/api/v1/") or request.path == "/api/v1"

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.extensions import db
-from app.features.api.problems import Problem
 from app.features.notes import reminders as service
 from app.features.notes import schedule
 from app.models import Reminder
@@ -53,13 +52,4 @@ def set_reminder(note, asked, zone):
     if asked is not None:
         starts_at = wall_clock_of(asked["at"], zone)
         wanted = service.Wanted(starts_at, zone, asked["repeat"], asked.get("private", False))
-    try:
-        service.change(note, wanted)
-    except service.ReminderRefused as refused:
-        db.session.rollback()
-        raise Problem(
-            422,
-            "invalid-fields",
-            str(refused),
-            invalid_params=[{"name": "reminder", "reason": str(refused)}],
-        ) from None
+    service.change(note, wanted)  # a ReminderRefused is 422, its field `reminder`

@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import DATABASE_DOWN, STORE_DOWN, claim_errors, first_line, logger
+from app.errors import DATABASE_DOWN, STORE_DOWN, Refused, claim_errors, first_line, logger
 from app.extensions import csrf, db
 from app.features.api import (  # noqa: F401  (routes on bp)
     DOCUMENT,
@@ -26,8 +26,7 @@ from app.features.api import (  # noqa: F401  (routes on bp)
 )
 from app.features.api.auth import authenticate_request
 from app.features.api.documented import describe_problems
-from app.features.api.problems import Problem, handle_error, problem_response
-from app.features.attachments.uploads import UploadRefused
+from app.features.api.problems import Problem, handle_error, handle_refused, problem_response
 from app.features.notes.quota import QuotaFull
 from app.i18n.formats import file_size
 from app.models import BIGINT_MAX, utcnow
@@ -104,14 +103,6 @@ def quota_full(error):
     return problem_response(409, "quota-full", str(error))
 
 
-@bp.errorhandler(UploadRefused)
-def upload_refused(refusal):
-    """Answer a refused upload with the pages' words and status."""
-    db.session.rollback()
-    headers = [("Retry-After", str(refusal.retry_after))] if refusal.retry_after else []
-    return problem_response(refusal.status, "upload-refused", str(refusal), headers)
-
-
 @bp.errorhandler(OperationalError)
 @bp.errorhandler(InterfaceError)
 @bp.errorhandler(PoolTimeoutError)
@@ -131,6 +122,7 @@ def storage_unavailable(error):
 
 
 bp.register_error_handler(HTTPException, handle_error)
+bp.register_error_handler(Refused, handle_refused)
 csrf.exempt(bp)
 
 

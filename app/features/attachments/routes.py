@@ -1,5 +1,5 @@
 """Attachments: downloading and deleting one. Starting an upload and confirming it, which need
-the note, are on this blueprint from app/features/pages/attachments.py."""
+the note, are on this blueprint from app/features/note_page/attachments.py."""
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext

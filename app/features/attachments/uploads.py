@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from app import objects, storage
+from app.errors import Refused
 from app.extensions import db
 from app.features.attachments import naming
 from app.i18n.formats import file_size
@@ -59,13 +60,10 @@ class Ticket:
         return objects.attachment_upload_key(self.user_id, self.note_id, self.token)
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
     """An upload may not start, or what arrived is not accepted; the message tells the user."""
 
-    def __init__(self, message, status=400, retry_after=None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
+    problem = "upload-refused"
 
 
 def setting(name):
@@ -90,9 +88,9 @@ def read_ticket(signed, note):
     try:
         user_id, note_id, token, expires, max_bytes = serializer().loads(signed or "")
     except (BadSignature, TypeError, ValueError):
-        raise UploadRefused(str(NOT_STARTED), status=404) from None
+        raise UploadRefused(NOT_STARTED, 404) from None
     if user_id != note.user_id:
-        raise UploadRefused(str(NOT_STARTED), status=404)
+        raise UploadRefused(NOT_STARTED, 404)
     if note_id != note.id:
         raise UploadRefused(gettext("This upload belongs to another note. Go back to that note."))
     return Ticket(user_id, note_id, token, datetime.fromtimestamp(expires, UTC), max_bytes)

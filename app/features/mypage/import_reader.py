@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import ijson
 
 from app import frontmatter
+from app.errors import Refused
 from app.i18n.formats import file_size
 from app.i18n.stored import stored_message
 
@@ -65,8 +66,9 @@ NO_ROOM = stored_message(
 )
 
 
-class Refused(Exception):
-    """The upload cannot be imported; the message (stored English) says why."""
+class ImportFileRefused(Refused):
+    """The upload cannot be imported; the message (English, as the import's row stores it
+    and its page translates it back: app/i18n/stored.py) says why."""
 
 
 @dataclass
@@ -81,7 +83,7 @@ class Limits:
     text_bytes: int
 
     def too_large(self, size=None):
-        return Refused(TOO_LARGE % {"size": file_size(size or self.unpacked_bytes)})
+        return ImportFileRefused(TOO_LARGE % {"size": file_size(size or self.unpacked_bytes)})
 
 
 @dataclass
@@ -128,7 +130,7 @@ def safe_name(name):
     """Refuse an entry name that is absolute, climbs out with `..`, or uses backslashes."""
     parts = name.split("/")
     if name.startswith("/") or "\\" in name or "\0" in name or ".." in parts:
-        raise Refused(UNSAFE_NAME % {"name": name})
+        raise ImportFileRefused(UNSAFE_NAME % {"name": name})
     return posixpath.normpath(name)
 
 
@@ -141,7 +143,7 @@ def checked_entries(archive, limits):
     """
     infos = [info for info in archive.infolist() if not info.is_dir()]
     if len(infos) > limits.files:
-        raise Refused(TOO_MANY % {"count": limits.files})
+        raise ImportFileRefused(TOO_MANY % {"count": limits.files})
     return {safe_name(info.filename): info for info in infos}
 
 
@@ -154,7 +156,7 @@ def checked_size(infos, most, limits):
 def open_entry(archive, info, limits):
     """Open one entry for reading, stopped past what it claims or what its ratio allows."""
     ratio_limit = max(info.compress_size, 1) * limits.ratio + 64 * 1024
-    bomb = Refused(BOMB % {"name": info.filename})
+    bomb = ImportFileRefused(BOMB % {"name": info.filename})
     if info.file_size > ratio_limit:
         raise bomb
     return LimitedReader(archive.open(info), info.file_size, bomb)
@@ -170,9 +172,9 @@ def text_of(name, data):
 
     best = from_bytes(data).best()
     if best is None:
-        raise Refused(NOT_UTF8 % {"name": name})
+        raise ImportFileRefused(NOT_UTF8 % {"name": name})
     if best.encoding not in READABLE_ENCODINGS:
-        raise Refused(OTHER_ENCODING % {"name": name, "encoding": best.encoding})
+        raise ImportFileRefused(OTHER_ENCODING % {"name": name, "encoding": best.encoding})
     return str(best)
 
 
@@ -181,11 +183,11 @@ def moment(value):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Refused(BAD_EXPORT)
+        raise ImportFileRefused(BAD_EXPORT)
     try:
         read = datetime.fromisoformat(value)
     except ValueError:
-        raise Refused(BAD_EXPORT) from None
+        raise ImportFileRefused(BAD_EXPORT) from None
     if read.tzinfo is None:
         read = read.replace(tzinfo=UTC)
     return min(max(read, EARLIEST), datetime.now(UTC) + LATEST_AHEAD)
@@ -206,9 +208,9 @@ def export_items(stream):
                 in_map = bool(stack) and stack[-1][0] == "map"
                 stack.append(("map" if event == "start_map" else "array", key if in_map else None))
                 if len(stack) > MAX_DEPTH or stack[0][0] != "map":
-                    raise Refused(TOO_DEEP if len(stack) > MAX_DEPTH else BAD_EXPORT)
+                    raise ImportFileRefused(TOO_DEEP if len(stack) > MAX_DEPTH else BAD_EXPORT)
                 if item is not None:
-                    raise Refused(BAD_EXPORT)  # a note's field is never a list or a map
+                    raise ImportFileRefused(BAD_EXPORT)  # a note's field is never a list or a map
                 if len(stack) == 3 and stack[1] in KEPT_LISTS and event == "start_map":
                     item = {}
             elif event in ("end_map", "end_array"):
@@ -219,20 +221,20 @@ def export_items(stream):
             elif item is not None:
                 item[key] = value
     except (ijson.JSONError, UnicodeDecodeError, ValueError):
-        raise Refused(BAD_EXPORT) from None
+        raise ImportFileRefused(BAD_EXPORT) from None
 
 
 def string(item, name, default=None):
     value = item.get(name, default)
     if not isinstance(value, str):
-        raise Refused(BAD_EXPORT)
+        raise ImportFileRefused(BAD_EXPORT)
     return value
 
 
 def whole_number(item, name):
     value = item.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Refused(BAD_EXPORT)
+        raise ImportFileRefused(BAD_EXPORT)
     return value
 
 
@@ -265,11 +267,11 @@ def read_export(stream, limits, title_max, content_max):
                 notes.append(note)
                 text += note.text_bytes()
             if seen > limits.notes or text > limits.text_bytes:
-                raise Refused(NO_ROOM)
+                raise ImportFileRefused(NO_ROOM)
         elif name == "attachments":
             attachments.append(item)
             if len(attachments) > limits.files:
-                raise Refused(TOO_MANY % {"count": limits.files})
+                raise ImportFileRefused(TOO_MANY % {"count": limits.files})
     return notes, attachments
 
 
@@ -303,5 +305,5 @@ def front_moment(fields, key):
     """A front matter time, put inside [1970, tomorrow]; None where it is missing or unread."""
     try:
         return moment(fields.get(key))
-    except Refused:
+    except ImportFileRefused:
         return None

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import objects, storage
-from app.errors import STORE_DOWN
+from app.errors import STORE_DOWN, Refused
 from app.extensions import db
 from app.features.attachments import naming
 from app.features.mypage import signed_uploads, tasks
@@ -40,13 +40,8 @@ NOT_STARTED = _l(
 )
 
 
-class ImportRefused(Exception):
+class ImportRefused(Refused):
     """A confirm that starts no import; the message tells the user why."""
-
-    def __init__(self, message, status=400, retry_after=None):
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
 
 
 def setting(name):
@@ -71,7 +66,7 @@ def read_ticket(signed, user_id):
     """Return the ticket a confirm carries, or refuse one Memo did not sign for this user."""
     ticket = signed_uploads.read_ticket(PURPOSE, signed, user_id)
     if ticket is None:
-        raise ImportRefused(str(NOT_STARTED), status=404)
+        raise ImportRefused(NOT_STARTED, 404)
     return ticket
 
 

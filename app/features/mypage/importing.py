@@ -49,9 +49,9 @@ from app.features.mypage.import_reader import (
     NO_ROOM,
     NOT_READABLE,
     TEXT_SUFFIXES,
+    ImportFileRefused,
     LimitedReader,
     Limits,
-    Refused,
     checked_entries,
     checked_size,
     moment,
@@ -127,7 +127,7 @@ def attach(notes, attachments, files):
     for item in attachments:
         info = files.get(whole_number(item, "id"))
         if info is None or info.file_size != whole_number(item, "size"):
-            raise Refused(BAD_EXPORT)
+            raise ImportFileRefused(BAD_EXPORT)
         note = by_id.get(whole_number(item, "note_id"))
         if note is not None:  # else its note had no title: Memo never wrote one
             note.files.append((string(item, "name"), info, moment(item.get("created_at"))))
@@ -139,7 +139,7 @@ def read_text_entry(archive, name, info, budget):
 
 
 def parse(name, upload, budget):
-    """Return (notes, the open archive or None) of an upload, or raise Refused."""
+    """Return (notes, the open archive or None) of an upload, or raise ImportFileRefused."""
     if zipfile.is_zipfile(upload):
         try:
             archive = zipfile.ZipFile(upload)
@@ -165,16 +165,17 @@ def parse(name, upload, budget):
             ]
             return text_notes, archive
         except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError):
-            raise Refused(DAMAGED % {"name": name}) from None
+            raise ImportFileRefused(DAMAGED % {"name": name}) from None
     upload.seek(0)
     if name.lower().endswith(".zip") or upload.read(4) == ZIP_START:
-        raise Refused(DAMAGED % {"name": name})  # its end, where a zip's index is, is missing
+        # Its end, where a zip's index is, is missing.
+        raise ImportFileRefused(DAMAGED % {"name": name})
     if name.lower().endswith(TEXT_SUFFIXES):
         upload.seek(0)
         data = LimitedReader(upload, budget.unpacked_bytes, budget.too_large()).read()
         text = text_of(name, data)
         return [note_from_text(name, text, TITLE_MAX_LENGTH, CONTENT_MAX_LENGTH)], None
-    raise Refused(NOT_READABLE)
+    raise ImportFileRefused(NOT_READABLE)
 
 
 def already_there(user_id, incoming):
@@ -197,7 +198,7 @@ def check_room(user_id, notes):
         or any(size > setting("ATTACHMENT_MAX_BYTES") for size in sizes)
         or any(len(note.files) > setting("ATTACHMENTS_PER_NOTE") for note in notes)
     ):
-        raise Refused(NO_ROOM)
+        raise ImportFileRefused(NO_ROOM)
 
 
 def store_file(archive, info, key, name):
@@ -209,7 +210,7 @@ def store_file(archive, info, key, name):
     except TypeMismatch:  # named as a picture, say, and not one: downloaded, never shown
         content_type = OCTET_STREAM
     with archive.open(info) as member:
-        refusal = Refused(BOMB % {"name": info.filename})
+        refusal = ImportFileRefused(BOMB % {"name": info.filename})
         storage.upload_file(key, LimitedReader(member, info.file_size, refusal), content_type)
     return content_type
 
@@ -231,13 +232,14 @@ def draft(incoming):
 
 
 def render_budget():
-    """Return a check that raises Refused once this thread has spent IMPORT_RENDER_SECONDS of
-    CPU since it was made (the notes' reading and rendering, called after each note)."""
+    """Return a check that raises ImportFileRefused once this thread has spent
+    IMPORT_RENDER_SECONDS of CPU since it was made (the notes' reading and rendering, called
+    after each note)."""
     ends = time.thread_time() + setting("IMPORT_RENDER_SECONDS")
 
     def spent():
         if time.thread_time() > ends:
-            raise Refused(TOO_MUCH_WORK)
+            raise ImportFileRefused(TOO_MUCH_WORK)
 
     return spent
 
@@ -250,7 +252,7 @@ def add(user_id, notes, archive):
             drafts = [draft(incoming) for incoming in notes]
             made = service.create_many(user_id, drafts, render_budget())
         except QuotaFull:
-            raise Refused(NO_ROOM) from None
+            raise ImportFileRefused(NO_ROOM) from None
         for incoming, note in zip(notes, made, strict=True):
             for raw_name, info, confirmed_at in incoming.files:
                 key = objects.attachment_key(user_id, secrets.token_urlsafe(18))
@@ -273,11 +275,13 @@ def add(user_id, notes, archive):
                     )
                 )
         db.session.flush()
-    except (storage.StorageError, Refused) as error:
+    except (storage.StorageError, ImportFileRefused) as error:
         db.session.rollback()
         objects.delete_later(stored)  # the files stored before the failure
         db.session.commit()
-        raise error if isinstance(error, Refused) else Refused(STORE_DOWN) from None
+        if isinstance(error, ImportFileRefused):
+            raise
+        raise ImportFileRefused(STORE_DOWN) from None
     return len(notes), len(stored)
 
 
@@ -310,7 +314,7 @@ def run(import_id):
             added = import_upload(user_id, name, upload)
     except storage.ObjectTooLarge:
         fail(import_id, ARCHIVE_TOO_LARGE % {"size": file_size(setting("IMPORT_MAX_BYTES"))})
-    except Refused as refused:
+    except ImportFileRefused as refused:
         fail(import_id, str(refused))
         logger.info("import id=%s refused: %s", import_id, refused)
     except storage.StorageError:

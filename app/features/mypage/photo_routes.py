@@ -5,21 +5,12 @@ the confirm that queues the photo (app/features/mypage/photo_uploads.py). Routes
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from werkzeug.exceptions import default_exceptions
 
-from app.errors import handle_http_error
 from app.extensions import db
 from app.features.mypage import photo_uploads
 from app.features.mypage.forms import ImportConfirmForm
 from app.features.mypage.routes import bp, too_many_uploads
 from app.models import TooManyUnfinished
-
-
-@bp.errorhandler(photo_uploads.PhotoRefused)
-def photo_refused(refusal):
-    """Answer a confirm that queues no photo with its message and status."""
-    db.session.rollback()
-    return handle_http_error(default_exceptions[refusal.status](description=str(refusal)))
 
 
 @bp.get("/photo/arrived")
@@ -37,7 +28,7 @@ def confirm_photo():
     """Check the photo the store holds for this upload and queue its processing."""
     form = ImportConfirmForm()
     if not form.validate_on_submit():
-        raise photo_uploads.PhotoRefused(str(photo_uploads.NOT_SENT), status=404)
+        raise photo_uploads.PhotoRefused(photo_uploads.NOT_SENT, 404)
     try:
         queued = photo_uploads.confirm(current_user.id, form.upload.data)
     except TooManyUnfinished:

@@ -17,7 +17,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import objects, storage
-from app.errors import STORE_DOWN
+from app.errors import STORE_DOWN, Refused
 from app.extensions import db
 from app.features.mypage import signed_uploads, tasks
 from app.i18n.formats import file_size
@@ -29,12 +29,8 @@ NOT_SENT = _l(
 )
 
 
-class PhotoRefused(Exception):
+class PhotoRefused(Refused):
     """A confirm that queues no photo; the message tells the user why."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
 
 
 def setting(name):
@@ -111,7 +107,7 @@ def confirm(user_id, signed):
     False if it was queued already. Refuses with PhotoRefused or TooManyUnfinished."""
     ticket = signed_uploads.read_ticket(PURPOSE, signed, user_id)
     if ticket is None:
-        raise PhotoRefused(str(NOT_SENT), status=404)
+        raise PhotoRefused(NOT_SENT, 404)
     lock_user(user_id)  # two confirms of one key queue it once
     if PhotoUpload.of_key(user_id, key_of(ticket)) is not None:
         return False

@@ -7,7 +7,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -15,18 +14,16 @@ from flask_babel import get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import TooManyRequests, default_exceptions
+from werkzeug.exceptions import TooManyRequests
 
 from app import objects, throttle
 from app.accounts.sessions import lock_signed_in_account
 from app.accounts.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
-from app.errors import handle_http_error, wants_json
 from app.extensions import db
-from app.features.mypage import export, import_uploads, photo_uploads, tasks
+from app.features.mypage import import_uploads, photo_uploads, tasks
 from app.features.mypage.forms import (
     DeleteAccountForm,
     EmailForm,
-    ImportConfirmForm,
     ImportForm,
     NicknameForm,
     PasswordForm,
@@ -66,6 +63,11 @@ def html_language():
 def first_error(form):
     """Return the id of `form`'s first field with an error, or None."""
     return next((field.id for field in form if field.errors), None)
+
+
+def keep_hours():
+    """Return how many hours an export's archive is kept."""
+    return int(current_app.config["EXPORT_KEEP"].total_seconds() // 3600)
 
 
 def render_page(status=200, **forms):
@@ -268,103 +270,6 @@ def change_password():
     db.session.commit()
     flash(gettext("Your password is changed. Your other sessions are signed out."), "success")
     return redirect(url_for("mypage.index"))
-
-
-@bp.get("/export")
-@login_required
-def export_status():
-    """Show the latest export's state and, once it is written, a link to its archive."""
-    latest = AccountExport.latest(current_user.id)
-    if wants_json():  # the page follows a running export with this
-        if latest is None:
-            abort(404)
-        return {"status": latest.status, "finished": latest.finished, "reload": True}
-    return render_template("mypage/export.html", export=latest, keep_hours=keep_hours())
-
-
-def keep_hours():
-    """Return how many hours an export's archive is kept."""
-    return int(current_app.config["EXPORT_KEEP"].total_seconds() // 3600)
-
-
-@bp.post("/export")
-@login_required
-def start_export():
-    """Queue an export of the whole account; a worker writes the archive."""
-    _, new = tasks.start_export(current_user.id)
-    if new:
-        flash(
-            gettext("Your export is being prepared; this page shows when it is ready."), "success"
-        )
-    else:
-        flash(gettext("Your export is already being prepared."), "info")
-    return redirect(url_for("mypage.export_status"))
-
-
-def import_started(started):
-    """Say on my page that the import started (or was already under way), and go there."""
-    if started:
-        flash(gettext("Your import has started; this page shows how it went."), "success")
-    else:
-        flash(gettext("An import is already under way; this page shows how it goes."), "info")
-    return redirect(url_for("mypage.index"))
-
-
-@bp.post("/import")
-@login_required
-def start_import():
-    """Take a small archive or text file sent through the web (what scripts use; my page
-    sends the file to the store instead); a worker reads it into notes."""
-    form = ImportForm()
-    if not form.validate_on_submit():
-        return render_page(400, import_form=form)
-    upload = form.archive.data
-    name = (upload.filename or "upload")[-255:]
-    # A store that is down is answered by the app's StorageError page (app/errors.py).
-    key = objects.import_key(current_user.id)
-    return import_started(tasks.start_import(current_user.id, key, name, upload.read()))
-
-
-@bp.errorhandler(import_uploads.ImportRefused)
-def import_refused(refusal):
-    """Answer a confirm that starts no import with its message and status."""
-    db.session.rollback()
-    error = default_exceptions[refusal.status](description=str(refusal))
-    if refusal.retry_after:
-        error.retry_after = refusal.retry_after
-    return handle_http_error(error)
-
-
-@bp.get("/import/arrived")
-@login_required
-def import_arrived():
-    """Where the store sends the browser once the file is there: writes nothing; its one
-    button (pressed by a script, or by the person) starts the import."""
-    form = ImportConfirmForm(formdata=None, upload=request.args.get("upload", "")[:1000])
-    return render_template("mypage/import_arrived.html", form=form)
-
-
-@bp.post("/import/confirm")
-@login_required
-def confirm_import():
-    """Check the file the store holds for this upload and queue its import."""
-    form = ImportConfirmForm()
-    if not form.validate_on_submit():
-        raise import_uploads.ImportRefused(str(import_uploads.NOT_STARTED))
-    if import_uploads.confirm(current_user.id, form.upload.data):
-        return import_started(True)
-    flash(gettext("This file's import has started already; this page shows how it went."), "info")
-    return redirect(url_for("mypage.index"))
-
-
-@bp.get("/export/download")
-@login_required
-def download_export():
-    """Send the browser to a short-lived link of the latest archive written."""
-    done = AccountExport.latest(current_user.id, status="done")
-    if done is None:
-        abort(404)
-    return redirect(export.download_url(done, current_user.time_zone))
 
 
 @bp.post("/delete")

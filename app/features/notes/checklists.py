@@ -16,8 +16,8 @@ from flask_login import current_user, login_required
 
 from app.features.notes import service
 from app.features.notes.forms import EditForm, usable_key
+from app.features.notes.idempotency import tick_once
 from app.features.notes.lookup import get_note
-from app.features.notes.once import tick_once
 from app.features.notes.routes import bp, save_form
 from app.features.notes.shelves import back_to
 from app.markdown import TASK_TEXT_LENGTH, cut, task_text

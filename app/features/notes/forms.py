@@ -51,7 +51,7 @@ class NoteForm(Form):
         ],
     )
     # Sent by the outbox (app/static/drafts.js): the same key makes one note
-    # (app/features/notes/once.py).
+    # (app/features/notes/idempotency.py).
     idempotency_key = HiddenField(filters=[usable_key])
 
 

@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
+from app.errors import Refused
 from app.extensions import db
 from app.features.notes import schedule
 from app.models import Reminder, lock_user, utcnow
@@ -23,7 +24,7 @@ from app.models import Reminder, lock_user, utcnow
 GRACE = timedelta(minutes=1)
 
 
-class ReminderRefused(Exception):
+class ReminderRefused(Refused):
     """A reminder that cannot be set; the text says why, in the reader's language."""
 
 
@@ -81,7 +82,7 @@ def change(note, wanted):
     moment = schedule.now()
     first = schedule.next_after(wanted.starts_at, wanted.zone, rule, moment - GRACE)
     if first is None:
-        raise ReminderRefused(gettext("Choose a time that has not passed yet."))
+        raise ReminderRefused(gettext("Choose a time that has not passed yet."), field="reminder")
     if reminder is None:
         check_room(note.user_id)
         reminder = Reminder(note_id=note.id, user_id=note.user_id)
@@ -112,7 +113,8 @@ def check_room(user_id):
                 "You have %(num)s reminder, the most an account may have: remove one first.",
                 "You have %(num)s reminders, the most an account may have: remove one first.",
                 most,
-            )
+            ),
+            field="reminder",
         )
 
 

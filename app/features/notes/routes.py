@@ -18,9 +18,9 @@ from app.extensions import db
 from app.features.notes import service, trash
 from app.features.notes.diff import text_diff
 from app.features.notes.forms import EditForm, NoteForm, ResolveForm
+from app.features.notes.idempotency import create_once, edit_once
 from app.features.notes.listing import listed_notes
 from app.features.notes.lookup import get_note
-from app.features.notes.once import create_once, edit_once
 from app.features.notes.paging import OLDEST, notes_page, sort_asked_for
 from app.features.notes.quota import QuotaFull
 from app.features.notes.reminders import reminder_of
@@ -55,7 +55,7 @@ def save_form(form, note, version, always=False, full=None, once=None):
     is saved (committed), else the page to answer: the conflict page when the note moved on,
     `full(message)` (the form again, with a field error) when the text would not fit.
 
-    `once` (app/features/notes/once.py): the save's key, recorded with it; a send of the same
+    `once` (app/features/notes/idempotency.py): the save's key, recorded with it; a send of the same
     key that got in first is this save made, not a conflict."""
     try:
         service.save(

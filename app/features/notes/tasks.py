@@ -5,7 +5,7 @@ import logging
 
 from app import jobs
 from app.extensions import db
-from app.features.notes import changes, events, history, keys, service, trash
+from app.features.notes import changes, events, history, idempotency, service, trash
 
 blueprint = jobs.Blueprint()
 logger = logging.getLogger("memo.notes")
@@ -28,7 +28,7 @@ def purge_trash_and_history(timestamp):
     versions = history.delete_old()
     accounts = changes.prune_tombstones()
     old_events = events.delete_old()
-    old_keys = keys.delete_old()
+    old_keys = idempotency.delete_old()
     db.session.commit()
     logger.info(
         "purged %s trashed notes, %s old versions, %s old events, %s old keys; "

@@ -63,7 +63,9 @@ class ReminderForm(Form):
         choices=[SelectChoice(name, REPEAT_LABELS[name]) for name in REPEATS],
         default="none",
     )
-    private = BooleanField(_l("Leave the note's title out of the mail and the notification"))
+    private = BooleanField(
+        _l("Leave the note's title out of the reminder mail and the device notifications")
+    )
 
     def validate_at(self, field):
         if self.when.data in (None, "", CUSTOM):

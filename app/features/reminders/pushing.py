@@ -4,7 +4,7 @@ worker's side (the web never loads this module, nor pywebpush and cryptography).
 For each browser the payload (JSON: title, body, url, lang, tag) is encrypted with
 pywebpush's WebPusher.encode (RFC 8291, aes128gcm) and signed for the push service with
 py_vapid (RFC 8292: a JWT whose `aud` is the service's origin and `exp` VAPID_HOURS on), then
-app.fetcher.post sends it to the address the browser gave, vetted and pinned as a word
+app.fetcher.client.post sends it to the address the browser gave, vetted and pinned as a word
 count's page is (https only, public addresses only, the connection to the very address that
 was checked). pywebpush's own send() is not used: it POSTs through requests, which looks the
 host up again by itself (a second DNS answer could point it inside the network) and keeps to
@@ -43,8 +43,8 @@ from app import mail
 from app.extensions import db
 from app.features.reminders.firing import HOUR, TemporaryPushError
 from app.features.reminders.subscriptions import push_offered, push_settings
-from app.fetch_messages import AddressRefused, FetchError
-from app.fetcher import post
+from app.fetcher.client import post
+from app.fetcher.messages import AddressRefused, FetchError
 from app.models import PushSubscription, ReminderOccurrence, User, lock_user, utcnow
 
 logger = logging.getLogger("memo.reminders")

@@ -1,8 +1,6 @@
-"""The reminder pages: set and remove on the note page, the due view, a mail's done and
-snooze page (its buttons POST), and the browsers reminders are pushed to (the note page's
-script subscribes this browser; a form ends every one)."""
-
-from datetime import UTC, datetime
+"""The reminder pages: remove on the note page (set: app/features/note_page/reminder.py), the
+due view, a mail's done and snooze page (its buttons POST), and the browsers reminders are
+pushed to (the note page's script subscribes this browser; a form ends every one)."""
 
 from flask import (
     Blueprint,
@@ -20,60 +18,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import db
-from app.features.attachments.panel import attachments_panel
 from app.features.notes import reminders as service
-from app.features.notes import schedule
 from app.features.notes import service as notes
 from app.features.notes.lookup import get_note
 from app.features.reminders import links, subscriptions
-from app.features.reminders.forms import PushEndpointForm, PushSubscriptionForm, ReminderForm
-from app.features.reminders.panel import reminder_panel
-from app.features.shares.routes import share_panel
-from app.i18n.choice import select_timezone
+from app.features.reminders.forms import PushEndpointForm, PushSubscriptionForm
 from app.models import Note, PushSubscription, ReminderOccurrence, User, utcnow
 from app.validators import is_same_site_path
 
 bp = Blueprint("reminders", __name__)
 
 DUE_SHOWN = 100  # the due view lists the newest this many
-
-
-def render_note(note, form):
-    """Show the note page again with the reminder form's errors: 400."""
-    page = render_template(
-        "notes/detail.html",
-        note=note,
-        panel=attachments_panel(note),
-        sharing=share_panel(note),
-        reminding=reminder_panel(note, form),
-    )
-    return page, 400
-
-
-@bp.post("/notes/<id:note_id>/reminder")
-@login_required
-def set_reminder(note_id):
-    """Set or change the note's reminder, on the reader's own clock."""
-    note = get_note(note_id)
-    form = ReminderForm()
-    if not form.validate_on_submit():
-        return render_note(note, form)
-    zone = select_timezone()
-    starts_at = form.starts_at(schedule.wall_clock(datetime.now(UTC), zone))
-    if starts_at is None:
-        form.when.errors.append(gettext("That time has passed: choose another."))
-        return render_note(note, form)
-    wanted = service.Wanted(starts_at, zone, form.repeat.data, form.private.data)
-    try:
-        with notes.touching(current_user.id, note, "reminder"):
-            service.change(note, wanted)
-    except service.ReminderRefused as refused:
-        db.session.rollback()
-        form.at.errors.append(str(refused))
-        return render_note(get_note(note_id), form)
-    db.session.commit()
-    flash(gettext("Reminder set."), "success")
-    return redirect(url_for("notes.detail", note_id=note.id))
 
 
 @bp.post("/notes/<id:note_id>/reminder/delete")
@@ -208,7 +163,7 @@ def push_subscribe():
         db.session.rollback()
         return refused(str(refusal))
     db.session.commit()
-    return push_answer(gettext("Reminders will also come to this browser."), 201)
+    return push_answer(gettext("Reminders now also come as a notification on this device."), 201)
 
 
 @bp.post("/reminders/push/delete")
@@ -220,7 +175,8 @@ def push_unsubscribe():
         return refused(next(iter(form.errors.values()))[0])
     subscriptions.unsubscribe(current_user.id, form.endpoint.data)
     db.session.commit()
-    return push_answer(gettext("Reminders no longer come to this browser."))
+    said = gettext("Notifications on this device are off. Reminders still come by mail.")
+    return push_answer(said)
 
 
 @bp.post("/reminders/push/delete-all")
@@ -231,8 +187,8 @@ def push_unsubscribe_all():
     db.session.commit()
     flash(
         ngettext(
-            "Reminders are no longer pushed to %(num)d browser.",
-            "Reminders are no longer pushed to %(num)d browsers.",
+            "Notifications are off on %(num)d device. Reminders still come by mail.",
+            "Notifications are off on %(num)d devices. Reminders still come by mail.",
             ended,
         ),
         "info",

@@ -12,18 +12,19 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import delete, select
 
+from app.errors import Refused
 from app.extensions import db
-from app.fetch_messages import FetchError
+from app.fetcher.addresses import check_address
+from app.fetcher.messages import FetchError
 from app.i18n.stored import translated_text
 from app.models import LoginSession, PushSubscription, lock_user
 from app.models.push import ENDPOINT_MAX_LENGTH
-from app.web_addresses import check_address
 from config_parsing import base64url_bytes, p256_point
 
 AUTH_SECRET_BYTES = 16
 
 
-class SubscriptionRefused(Exception):
+class SubscriptionRefused(Refused):
     """A subscription Memo does not keep; the text says why, in the reader's language."""
 
 
@@ -112,8 +113,8 @@ def check_room(user_id):
     if PushSubscription.count_of(user_id) >= most:
         raise SubscriptionRefused(
             ngettext(
-                "Reminders are pushed to %(num)d browser at most: turn them off on one first.",
-                "Reminders are pushed to %(num)d browsers at most: turn them off on one first.",
+                "Notifications come to %(num)d device at most: turn them off on one first.",
+                "Notifications come to %(num)d devices at most: turn them off on one first.",
                 most,
             )
         )

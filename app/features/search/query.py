@@ -5,16 +5,13 @@ order), `-word` or `-"a phrase"` (notes without it) and `word*` (any word starti
 Everything else a query holds is text: it only ever reaches PostgreSQL as a bound
 parameter of to_tsvector(), never as tsquery syntax, so no query is a syntax error.
 
-PostgreSQL normalizes the words exactly as it did the notes' (the `english`
-configuration: stemmed, stop words dropped), and this module writes the tsquery from
-those lexemes. Korean particles attach to the word before them (메모를, 메모가), so a
-word with Hangul in it matches as a prefix: `메모` finds `메모를`. The search index's
-keys are the lexemes with their owner's id in front (migration 0011): the query of
-the index names the searching user's id the same way, so it reads that user's
-entries only.
+PostgreSQL normalizes the words exactly as it did the notes', and tsquery.py writes the
+tsquery from those lexemes (`메모` finds `메모를`). The search index's keys are the lexemes
+with their owner's id in front (migration 0011): the query of the index names the searching
+user's id the same way, so it reads that user's entries only. This module runs the search:
+its budget, the candidates, the ranked page and its excerpts.
 """
 
-import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -24,16 +21,15 @@ from sqlalchemy import REAL, bindparam, cast, func, literal, select, text, tuple
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 from sqlalchemy.exc import OperationalError
 
+from app.errors import Refused
 from app.extensions import db
 from app.features.search.excerpts import HEADLINE_OPTIONS, excerpt, highlighted, marks_removed
-from app.features.search.terms import MAX_PREFIXES, SearchRefused, parse, split_tags  # noqa: F401
+from app.features.search.terms import SearchRefused, parse, split_tags  # noqa: F401
+from app.features.search.tsquery import CONFIG, TextQuery, normalize  # noqa: F401
 from app.markdown import plain_text
 from app.models import Note
 from app.models.notes import EDITED_AFTER
 
-# The text search configuration of note_search_vector() in migration 0011: changing it
-# means a new revision that rebuilds every vector (see docs/search.md).
-CONFIG = "english"
 # The characters of a note's content that search reads (migration 0017's
 # note_search_prefix(), which cuts before a word the limit would split): words past them
 # are neither found nor highlighted, and the database stays within 3x its text.
@@ -50,6 +46,8 @@ QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by i
 SEARCH_LOCK_CLASS = 2301
 TOO_BROAD = _l("This search is too broad to answer quickly; add a word to narrow it.")
 BUSY = _l("You have searches still running; try again in a moment.")
+# A search lasts at most SEARCH_TIMEOUT_MS; one of the user's ends by then.
+BUSY_RETRY_AFTER_SECONDS = 2
 # One statement: the time limit for the rest of the transaction, no parallel workers (a
 # search is one process's work: parallel ones made a common word's search on 1M notes
 # slower on 2 cores, 92 ms against 70, and would multiply what one user's searches take),
@@ -62,125 +60,13 @@ TAKE_BUDGET = text(
     "  WHERE pg_try_advisory_xact_lock(:class_id + slot, :object_id) LIMIT 1)"
 )
 
-HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
 
-
-class SearchTooBroad(Exception):
+class SearchTooBroad(SearchRefused):
     """A search that ran out of its time; the message asks for a narrower one."""
 
 
-class SearchBusy(Exception):
-    """The user has as many searches running as allowed."""
-
-
-def quoted(lexeme):
-    """Return a lexeme as a tsquery operand."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A term's lexemes in order: (distance from the previous one, lexeme, matches as prefix)."""
-
-    words: tuple
-    excluded: bool
-
-    def tsquery(self):
-        """Return this phrase in tsquery syntax, its words at their distances."""
-        parts = []
-        for distance, lexeme, prefix in self.words:
-            if parts:
-                parts.append("<->" if distance == 1 else f"<{distance}>")
-            parts.append(quoted(lexeme) + (":*" if prefix else ""))
-        return ("!" if self.excluded else "") + "(" + " ".join(parts) + ")"
-
-    def keys(self, key):
-        """Return this phrase's words as index keys, each with `key` in front, all required."""
-        return [quoted(key + lexeme) + (":*" if prefix else "") for _, lexeme, prefix in self.words]
-
-
-@dataclass(frozen=True)
-class TextQuery:
-    """A parsed query, normalized by PostgreSQL into phrases of lexemes."""
-
-    phrases: tuple
-
-    @property
-    def has_words(self):
-        """Whether anything is left to search for (stop words and punctuation are not)."""
-        return bool(self.phrases)
-
-    @property
-    def keys_suffice(self):
-        """Whether the index's keys alone decide a match: single words, none excluded.
-
-        Then the stored vector need not be read to check each candidate (a phrase's
-        order or an exclusion needs it; the index has neither positions nor absences).
-        """
-        return all(len(phrase.words) == 1 and not phrase.excluded for phrase in self.phrases)
-
-    @property
-    def looks_for_something(self):
-        """Whether some phrase must be present (a query of exclusions alone lists everything)."""
-        return any(not phrase.excluded for phrase in self.phrases)
-
-    def tsquery(self):
-        """Return the whole query in tsquery syntax, for note.search_vector: every phrase holds."""
-        return " & ".join(phrase.tsquery() for phrase in self.phrases)
-
-    def keys(self, user_id):
-        """Return the query of the search index: the user's own words that must all be there.
-
-        The index has no positions, and leaving a word out of it finds more notes, never
-        fewer: so phrases become their words, and exclusions are left to tsquery().
-        """
-        words = (phrase.keys(f"{user_id}:") for phrase in self.phrases if not phrase.excluded)
-        return " & ".join(key for keys in words for key in keys)
-
-
-LEXEMES = text(
-    "SELECT t.n, v.lexeme, v.positions"
-    " FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS t(term, n),"
-    " unnest(to_tsvector(CAST(:config AS regconfig), t.term)) AS v"
-)
-
-
-def phrase_of(term, placed, korean_prefixes):
-    """Return a term as a Phrase of its (position, lexeme) pairs, in order.
-
-    Up to `korean_prefixes` of its Korean words match as prefixes (for their particles).
-    """
-    words = []
-    for number, (position, lexeme) in enumerate(placed):
-        last = number == len(placed) - 1
-        prefix = term.prefix and last
-        if not prefix and korean_prefixes > 0 and HANGUL.search(lexeme):
-            prefix, korean_prefixes = True, korean_prefixes - 1
-        distance = position - placed[number - 1][0] if number else 0
-        words.append((distance, lexeme, prefix))
-    return Phrase(tuple(words), term.excluded)
-
-
-def phrases_of(terms, found):
-    """Yield the terms that have lexemes as Phrases, within the query's prefix budget."""
-    spare = MAX_PREFIXES - sum(term.prefix for term in terms)
-    for index, term in enumerate(terms):
-        # A term of stop words or punctuation only has no lexemes, and drops out.
-        if index in found:
-            phrase = phrase_of(term, sorted(found[index]), spare)
-            spare -= sum(prefix for _, _, prefix in phrase.words) - term.prefix
-            yield phrase
-
-
-def normalize(terms):
-    """Return the terms as PostgreSQL's configuration normalizes them, in one query."""
-    if not terms:
-        return TextQuery(())
-    found = {}
-    rows = db.session.execute(LEXEMES, {"terms": [term.text for term in terms], "config": CONFIG})
-    for n, lexeme, positions in rows:
-        found.setdefault(n - 1, []).extend((position, lexeme) for position in positions)
-    return TextQuery(tuple(phrases_of(terms, found)))
+class SearchBusy(Refused):
+    """The user has as many searches running as allowed: 429, until one of them ends."""
 
 
 def headline(text):
@@ -332,7 +218,7 @@ def take_budget(user_id, config):
         },
     ).one()
     if slot is None:
-        raise SearchBusy(BUSY)
+        raise SearchBusy(BUSY, 429, retry_after=BUSY_RETRY_AFTER_SECONDS)
 
 
 def cancelled_by_timeout(error):

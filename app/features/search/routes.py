@@ -3,25 +3,19 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from werkzeug.exceptions import TooManyRequests
 
 from app.features.search.forms import SearchForm
 from app.features.search.query import (
     MAX_PAGE,
     MAX_QUERY_LENGTH,
     SEARCHED_CHARACTERS,
-    SearchBusy,
     SearchRefused,
-    SearchTooBroad,
     search_notes,
     split_tags,
 )
 from app.validators import page_number
 
 bp = Blueprint("search", __name__)
-
-# A search lasts at most SEARCH_TIMEOUT_MS; one of the user's ends by then.
-BUSY_RETRY_AFTER_SECONDS = 2
 
 
 def page_asked_for(args):
@@ -67,11 +61,9 @@ def search():
         results = search_notes(
             current_user.id, words, page, per_page, tags, with_archived=form.archived.data
         )
-    except (SearchRefused, SearchTooBroad) as refused:
+    except SearchRefused as refused:
         form.q.errors = [str(refused)]
         return render_search(form), 400
-    except SearchBusy as busy:
-        raise TooManyRequests(str(busy), retry_after=BUSY_RETRY_AFTER_SECONDS) from None
     if page > 1 and not results.items:
         abort(404, gettext("That page of results does not exist."))
     return render_search(form, results, per_page)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from app.errors import Refused
 from app.tags import TAGS_PER_FILTER, tag_name
 
 # Each prefix term reads every index key of the user's that starts so, and is checked
@@ -20,8 +21,10 @@ TOO_MANY_TAGS = _l("Search for at most %(num)s tags at once.", num=TAGS_PER_FILT
 TERM = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
 
 
-class SearchRefused(Exception):
+class SearchRefused(Refused):
     """A query Memo will not run as typed; the message tells the user what to change."""
+
+    problem = "search-refused"
 
 
 @dataclass(frozen=True)

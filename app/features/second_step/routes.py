@@ -255,6 +255,7 @@ def code_page(form, user, target, status=200):
 def check():
     """Ask for a code: to finish a sign-in whose password was right, or, signed in, before
     something that needs a recent second step. Then go on to `next` (a same-site path)."""
+    pending = None
     if current_user.is_authenticated:
         user, target = current_user, request.args.get("next", "")
     else:
@@ -285,6 +286,14 @@ def check():
         if left is not None and left <= TRIES_WARNED:
             form.code.errors.append(tries_left(left))
         return code_page(form, user, target, 400)
+    passed(user, used, used_chain, pending)
+    return redirect(target)
+
+
+def passed(user, used, used_chain, pending):
+    """Finish a check whose code passed: its attempt given back, a lost-phone ask ended, the
+    sign-in finished (`pending`, for a browser not signed in yet) and the session marked with
+    the chain of the step that passed."""
     throttle.give_back_second_step(user.id)
     SecondStepRecovery.end(user.id)  # a second step is not lost after all
     if not current_user.is_authenticated:
@@ -301,7 +310,30 @@ def check():
             left,
         )
         flash(message, "info")
-    return redirect(target)
+
+
+def ask_to_turn_off(user, wait):
+    """Record the ask to turn the second step off, tell every address with standing, and say
+    when the person may sign in to finish it."""
+    SecondStepRecovery.ask(user.id)
+    ends = utcnow() + wait
+    lapses = ends + SecondStepRecovery.FINISH_WITHIN
+    defer_notices(
+        "second_step_recovery_asked",
+        user,
+        at=utcnow().isoformat(),
+        ends=ends.isoformat(),
+        lapses=lapses.isoformat(),
+    )
+    db.session.commit()
+    message = gettext(
+        "Every address of the account is told. If no one stops it, sign in again between "
+        "%(date)s and %(lapses)s to turn two-step sign-in off; no reminder is sent.",
+        date=local_time(user, ends),
+        lapses=local_time(user, lapses),
+    )
+    flash(message, "info")
+    return redirect(url_for("two_step.check"))
 
 
 @bp.post("/auth/two-step/lost")
@@ -323,24 +355,7 @@ def lost():
         SecondStepRecovery.end(user.id)
         asked = None
     if asked is None:
-        SecondStepRecovery.ask(user.id)
-        ends = utcnow() + wait
-        defer_notices(
-            "second_step_recovery_asked",
-            user,
-            at=utcnow().isoformat(),
-            ends=ends.isoformat(),
-            lapses=(ends + SecondStepRecovery.FINISH_WITHIN).isoformat(),
-        )
-        db.session.commit()
-        message = gettext(
-            "Every address of the account is told. If no one stops it, sign in again between "
-            "%(date)s and %(lapses)s to turn two-step sign-in off; no reminder is sent.",
-            date=local_time(user, ends),
-            lapses=local_time(user, ends + SecondStepRecovery.FINISH_WITHIN),
-        )
-        flash(message, "info")
-        return redirect(url_for("two_step.check"))
+        return ask_to_turn_off(user, wait)
     if utcnow() < asked.asked_at + wait:
         db.session.rollback()
         message = gettext(

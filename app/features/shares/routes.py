@@ -1,6 +1,6 @@
 """Show and revoke share links: `GET /s/<token>`, `POST /shares/<id>/revoke`; the note page's
 share panel. A link is made on the note's page, `POST /notes/<id>/share`
-(app/features/pages/shares.py).
+(app/features/note_page/shares.py).
 
 The shared page shows the note's title, text and attachments (each through a link signed for
 this view, a few minutes long) and the owner's nickname, nothing else of the account. It is

@@ -10,7 +10,6 @@ Every address with standing is told, with a "this was not me" link (docs/mail.md
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
-from werkzeug.exceptions import TooManyRequests
 
 from app.accounts.sessions import lock_signed_in_account
 from app.accounts.tasks import defer_notices
@@ -60,7 +59,7 @@ def make():
     except service.TokenRefused as refused:
         db.session.rollback()
         if refused.status == 429:
-            raise TooManyRequests(str(refused), retry_after=refused.retry_after) from None
+            raise  # made too many lately: the error page, with Retry-After (app/errors.py)
         return render_page(form, 400, refusal=str(refused))
     defer_notices("token_made", current_user, token_id=token.id)
     db.session.commit()

@@ -29,6 +29,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from app.errors import Refused
 from app.extensions import db
 from app.models import (
     BIGINT_MAX,
@@ -53,15 +54,9 @@ LAST_USE_EVERY = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 
 
-class TokenRefused(Exception):
+class TokenRefused(Refused):
     """A token that is not made: the message says why; `field` names the input at fault
-    (None when no field is), `status` is the HTTP status an API answers with."""
-
-    def __init__(self, message, field=None, status=422, retry_after=None):
-        super().__init__(message)
-        self.field = field
-        self.status = status
-        self.retry_after = retry_after
+    (422), a limit of the account's names none (409, or 429 for too many made lately)."""
 
 
 def base62(number, width):
@@ -98,15 +93,19 @@ def well_formed(secret):
 def clean_name(name):
     """Return the token's name trimmed; raise TokenRefused for an empty, long or odd one."""
     if not isinstance(name, str) or not name.strip():
-        raise TokenRefused(gettext("Give the token a name, such as where it is used."), "name")
+        raise TokenRefused(
+            gettext("Give the token a name, such as where it is used."), field="name"
+        )
     name = name.strip()
     if len(name) > TOKEN_NAME_MAX_LENGTH:
         message = gettext(
             "A token's name is at most %(max)d characters.", max=TOKEN_NAME_MAX_LENGTH
         )
-        raise TokenRefused(message, "name")
+        raise TokenRefused(message, field="name")
     if any(unicodedata.category(char) in ("Cc", "Cs", "Cn") for char in name):
-        raise TokenRefused(gettext("Please remove control characters from this field."), "name")
+        raise TokenRefused(
+            gettext("Please remove control characters from this field."), field="name"
+        )
     return name
 
 
@@ -114,14 +113,16 @@ def check_fields(name, scope, expires_days):
     """Return (name, scope, days) as stored; raise TokenRefused naming the first wrong one."""
     name = clean_name(name)
     if scope not in TOKEN_SCOPES:
-        raise TokenRefused(gettext("Choose whether the token may read or also write."), "scope")
+        raise TokenRefused(
+            gettext("Choose whether the token may read or also write."), field="scope"
+        )
     if (
         isinstance(expires_days, bool)
         or not isinstance(expires_days, int)
         or not 1 <= expires_days <= TOKEN_MAX_DAYS
     ):
         message = gettext("A token lasts from 1 to %(max)d days.", max=TOKEN_MAX_DAYS)
-        raise TokenRefused(message, "expires_days")
+        raise TokenRefused(message, field="expires_days")
     return name, scope, expires_days
 
 

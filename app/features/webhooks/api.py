@@ -43,16 +43,8 @@ def make_webhook(body):
     Each event asked for is signed with the `secret` answered here, only this once, and sent
     to `url` by `POST`. At most 10 an account.
     """
-    try:
-        webhook, secret = service.make_webhook(
-            api_user().id, body["url"], body["events"], body["tag"]
-        )
-    except service.WebhookRefused as refused:
-        db.session.rollback()
-        if refused.field is None:  # a limit of the account's
-            raise Problem(409, "conflict", str(refused)) from None
-        params = [{"name": refused.field, "reason": str(refused)}]
-        raise Problem(422, "invalid-fields", str(refused), invalid_params=params) from None
+    # A WebhookRefused is 422 naming its field, or 409 at the account's limit.
+    webhook, secret = service.make_webhook(api_user().id, body["url"], body["events"], body["tag"])
     db.session.commit()
     return {**webhook_json(webhook), "secret": secret}, 201
 

@@ -4,7 +4,7 @@ nor app/fetcher and standardwebhooks).
 Each due delivery (outbox.py picks it, in order per note) is counted against the account's
 hourly budget in PostgreSQL (WEBHOOK_DELIVERIES_PER_HOUR); signed with the `standardwebhooks`
 library (`webhook-id`, `webhook-timestamp`, `webhook-signature`: v1, the base64 HMAC-SHA256 of
-id.timestamp.body); POSTed by app/fetcher's post(): the address vetted after DNS on every
+id.timestamp.body); POSTed by app/fetcher/client.py's post(): the address vetted after DNS on every
 attempt and the connection pinned to the vetted address, no redirect followed,
 WEBHOOK_DEADLINE_SECONDS in all, the answer read to 4 KB at most. A 2xx delivers; anything
 else waits RETRY_WAITS (about a day in all); after the last, the delivery fails, the webhook
@@ -27,8 +27,8 @@ from app.accounts.tasks import defer_mail
 from app.extensions import db
 from app.features.webhooks import outbox
 from app.features.webhooks.service import delivery_settings, secret_of
-from app.fetch_messages import FetchError
-from app.fetcher import post
+from app.fetcher.client import post
+from app.fetcher.messages import FetchError
 from app.models import Webhook, WebhookDelivery, WebhookThrottle, utcnow
 
 logger = logging.getLogger("memo.webhooks")

@@ -1,6 +1,6 @@
 """The rules of webhooks and feeds: the one place that makes, lists, pauses, keeps and ends them.
 
-A webhook's address must be one the worker may POST to (app/web_addresses.py, the word
+A webhook's address must be one the worker may POST to (app/fetcher/addresses.py, the word
 counter's checks: public addresses only, checked again after DNS on every delivery by
 delivery.py), https outside development and tests; its events a non-empty subset of
 WEBHOOK_EVENTS; an optional tag. At most WEBHOOKS_PER_USER an account, counted under the
@@ -17,9 +17,11 @@ from flask import current_app
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select, update
 
+from app.errors import Refused
 from app.extensions import db
 from app.features.second_step.totp import keys
-from app.fetch_messages import FetchError
+from app.fetcher.addresses import check_address
+from app.fetcher.messages import FetchError
 from app.i18n.stored import translated_text
 from app.models import (
     WEBHOOK_EVENTS,
@@ -33,7 +35,6 @@ from app.models import (
     utcnow,
 )
 from app.tags import tag_name
-from app.web_addresses import check_address
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the prefix Standard Webhooks gives secrets)
 SECRET_BYTES = 32
@@ -41,13 +42,9 @@ FEED_PREFIX = "memo_feed_"
 SHOWN_DELIVERIES = 20
 
 
-class WebhookRefused(Exception):
-    """A webhook that is not made: the message says why; `field` names the input at fault."""
-
-    def __init__(self, message, field=None, status=422):
-        super().__init__(message)
-        self.field = field
-        self.status = status
+class WebhookRefused(Refused):
+    """A webhook or feed that is not made: the message says why; `field` names the input at
+    fault (422), and a limit of the account's names none (409)."""
 
 
 def delivery_settings():
@@ -67,17 +64,17 @@ def checked_url(url):
     """Return the receiver's address if the worker may POST to it, or raise WebhookRefused."""
     url = (url or "").strip()
     if not url:
-        raise WebhookRefused(gettext("Give the address to send the events to."), "url")
+        raise WebhookRefused(gettext("Give the address to send the events to."), field="url")
     if len(url) > WEBHOOK_URL_MAX_LENGTH:
         raise WebhookRefused(
             gettext("The address is longer than %(max)d characters.", max=WEBHOOK_URL_MAX_LENGTH),
-            "url",
+            field="url",
         )
     settings = delivery_settings()
     if not url.lower().startswith("https://") and not (
         settings["allow_http"] and url.lower().startswith("http://")
     ):
-        raise WebhookRefused(gettext("The address must start with https://."), "url")
+        raise WebhookRefused(gettext("The address must start with https://."), field="url")
     try:
         check_address(url, settings["allow_loopback"])
     except FetchError as error:
@@ -86,7 +83,7 @@ def checked_url(url):
                 "Memo does not send to this address: %(reason)s",
                 reason=translated_text(str(error)),
             ),
-            "url",
+            field="url",
         ) from None
     return url
 
@@ -98,7 +95,7 @@ def checked_events(events):
     if unknown or not asked:
         raise WebhookRefused(
             gettext("Choose events among: %(events)s.", events=", ".join(WEBHOOK_EVENTS)),
-            "events",
+            field="events",
         )
     return [event for event in WEBHOOK_EVENTS if event in asked]
 
@@ -109,7 +106,9 @@ def checked_tag(tag):
         return None
     name = tag_name(tag)
     if name is None:
-        raise WebhookRefused(gettext("This is not a tag: write it as in a note, #name."), "tag")
+        raise WebhookRefused(
+            gettext("This is not a tag: write it as in a note, #name."), field="tag"
+        )
     return name
 
 

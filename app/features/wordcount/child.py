@@ -9,7 +9,7 @@ import resource
 import signal
 
 from app.features.wordcount.counting import count_words, visible_text
-from app.webtext import text_of
+from app.fetcher.text import text_of
 
 # A child's address space: a 2 MB page's text and words take tens of megabytes, on top of
 # what the fork server imported.

@@ -7,12 +7,12 @@ from wtforms import URLField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.features.wordcount.settings import fetch_settings
-from app.fetch_messages import FetchError
+from app.fetcher.addresses import check_address
+from app.fetcher.messages import FetchError
 from app.forms import Form
 from app.i18n.stored import translated_text
 from app.models import URL_MAX_LENGTH
 from app.validators import strip
-from app.web_addresses import check_address
 
 # What a scheme looks like at the start of an address: letters, then a colon ("http:",
 # "javascript:"); "example.com:8080" has a dot before its colon, so it is a host.

@@ -5,7 +5,7 @@ from flask import current_app
 from app.extensions import db
 from app.features.wordcount.sandbox import CountError, count_limited
 from app.features.wordcount.settings import fetch_settings
-from app.fetcher import FetchError, fetch
+from app.fetcher.client import FetchError, fetch
 from app.models import WordCount
 
 

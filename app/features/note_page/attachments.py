@@ -1,12 +1,11 @@
 """Attachments on the note's page: starting an upload from a script and confirming it; a
-refused upload answers with the note's page, the refusal in its panel."""
+refused confirm answers with the note's page, the refusal in its panel."""
 
 from flask import flash, jsonify, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
-from werkzeug.exceptions import default_exceptions
 
-from app.errors import handle_http_error, wants_json
+from app.errors import wants_json
 from app.extensions import db
 from app.features.attachments.forms import UploadStartForm
 from app.features.attachments.routes import back_to_panel, bp
@@ -17,22 +16,8 @@ from app.features.attachments.uploads import (
     start_upload,
     upload_form,
 )
+from app.features.note_page.view import detail
 from app.features.notes.lookup import get_note
-from app.features.pages.note import detail
-
-
-@bp.errorhandler(UploadRefused)
-def upload_refused(refusal):
-    """Answer a refused upload with its message and status (HTML or JSON)."""
-    db.session.rollback()
-    if request.endpoint == "attachments.confirm" and refusal.status != 404 and not wants_json():
-        # A browser back from the store: the note page, the refusal in words in its panel.
-        flash(str(refusal), "attachments-error")
-        return detail(request.view_args["note_id"]), refusal.status
-    error = default_exceptions[refusal.status](description=str(refusal))
-    if refusal.retry_after:
-        error.retry_after = refusal.retry_after
-    return handle_http_error(error)
 
 
 @bp.post("/notes/<id:note_id>/attachments/upload")
@@ -58,7 +43,15 @@ def confirm(note_id):
     # Memo signed for this user and note (`upload`; the store's own `key` and `bucket` are
     # ignored), so a forged link does nothing the user did not begin, and it is idempotent.
     note = get_note(note_id)
-    attachment, confirmed = confirm_upload(note, request.args.get("upload", ""))
+    try:
+        attachment, confirmed = confirm_upload(note, request.args.get("upload", ""))
+    except UploadRefused as refusal:
+        if refusal.status == 404 or wants_json():
+            raise  # the error page or JSON (app/errors.py)
+        # A browser back from the store: the note page, the refusal in words in its panel.
+        db.session.rollback()
+        flash(str(refusal), "attachments-error")
+        return detail(note_id), refusal.status
     if wants_json():  # a script that sends several files (a share): it goes on by itself
         return jsonify(id=attachment.id, name=attachment.name, attached=confirmed)
     if confirmed:

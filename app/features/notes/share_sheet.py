@@ -22,7 +22,7 @@ from app.features.attachments.naming import SNIFF_BYTES
 from app.features.attachments.uploads import UploadRefused
 from app.features.notes import service
 from app.features.notes.forms import NoteForm
-from app.features.notes.once import create_once, made_by
+from app.features.notes.idempotency import create_once, made_by
 from app.features.notes.quota import QuotaFull
 from app.features.notes.routes import bp
 from app.models import BIGINT_MAX

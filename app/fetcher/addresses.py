@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from app.fetch_messages import (
+from app.fetcher.messages import (
     BAD_HOST_NAME,
     CARRIES_IPV4,
     HAS_CREDENTIALS,

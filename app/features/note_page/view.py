@@ -37,25 +37,36 @@ def page_read():
     )
 
 
+def read_page(note_id):
+    """Return the row of all the note's page shows (page_read()), or answer 404."""
+    read = db.session.execute(page_read(), {"note_id": note_id, "user_id": current_user.id})
+    return read.first() or not_found(note_id)
+
+
+def make_page(row, files, push, reminder_form=None):
+    """Return the note's page made of what read_page() read: the one place it is composed."""
+    note = row.Note
+    return render_template(
+        "notes/detail.html",
+        note=note,
+        panel=attachments_panel(note, files),
+        sharing=share_panel(note),
+        reminding=reminder_panel(note, reminder_form, reminder=row.Reminder, push=push),
+    )
+
+
 @bp.get("/notes/<id:note_id>")
 @login_required
 def detail(note_id):
     """Show one note with its attachments, share links and reminder; a 304 while none of
     them changed (app/revalidation.py): what each shows is read, and the page made only if
     it differs from the browser's copy."""
-    read = db.session.execute(page_read(), {"note_id": note_id, "user_id": current_user.id})
-    row = read.first() or not_found(note_id)
+    row = read_page(note_id)
     note, reminder = row.Note, row.Reminder
     files = attachments_read(note, row)
     push = push_panel(note.user_id, row.browsers)  # the browsers that get reminders pushed
     return revalidated(
-        lambda: render_template(
-            "notes/detail.html",
-            note=note,
-            panel=attachments_panel(note, files),
-            sharing=share_panel(note),
-            reminding=reminder_panel(note, reminder=reminder, push=push),
-        ),
+        lambda: make_page(row, files, push),
         note.id,
         note.revision,
         files.shown(),
@@ -64,3 +75,10 @@ def detail(note_id):
         push and tuple(push.items()),
         once=NEW_LINK in session,  # a link just made, shown once
     )
+
+
+def with_reminder_errors(note_id, form):
+    """Return the note's page again with the reminder form's errors, and 400."""
+    row = read_page(note_id)
+    files = attachments_read(row.Note, row)
+    return make_page(row, files, push_panel(row.Note.user_id, row.browsers), form), 400
