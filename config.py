@@ -59,8 +59,6 @@ class Config(Budgets):
     FRONT_TOO_LARGE_PAGES = {"/notes/shared": "/notes/new?left=all"}
 
     NOTES_PER_PAGE = 20
-    # The signed-in pages a web process keeps made (app/kept_pages.py): about 150 note pages.
-    PAGE_CACHE_BYTES = 4 * 2**20
     # The JSON API's OpenAPI document (flask-smorest; app/features/api/, docs/api.md):
     API_TITLE, API_VERSION, OPENAPI_VERSION = "Memo API", "1", "3.1.0"
     OPENAPI_URL_PREFIX, OPENAPI_JSON_PATH = "/api/v1", "openapi.json"
@@ -130,7 +128,10 @@ class Config(Budgets):
         # A worker that misses three heartbeats is taken for dead: its jobs run again.
         self.WORKER_HEARTBEAT_SECONDS = int_from_env(environ, "WORKER_HEARTBEAT_SECONDS", 10)
         self.SQLALCHEMY_ENGINE_OPTIONS = {
-            "pool_pre_ping": True,
+            # No SELECT 1 before each use: a dropped connection is found by the statement
+            # that fails on it, which the session sends once more on a new connection
+            # (app/extensions.py, ReconnectingSession). None is older than pool_recycle.
+            "pool_pre_ping": False,
             # Connections open on demand: a web process never opens more than its
             # threads, a worker never more than its concurrent jobs (and the throttle's
             # pool, app/throttle.py, THROTTLE_CONNECTIONS).
@@ -302,10 +303,6 @@ class TestingConfig(Config):
     # argon2id's smallest cost (1 pass over 1 MiB): the suite signs up hundreds of accounts.
     # tests/test_auth.py proves every other config hashes at the production cost.
     PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
-    # No page kept made (app/kept_pages.py): many tests write rows beside the one writer (bulk
-    # inserts, a reminder's clock moved), which no page key sees. tests/test_kept_pages.py
-    # keeps them, and proves that every writer's change shows on the next view.
-    PAGE_CACHE_BYTES = 0
 
     def database_url(self, environ):
         """Prefer TEST_DATABASE_URL so a suite never touches the development data."""

@@ -35,7 +35,7 @@ def create_app(settings=None, overrides=None):
 
 def init_extensions(app):
     """Wire the request log, security headers, database, sessions, CSRF, languages and the store."""
-    from app import kept_pages, migrating, pooling, requestlog, security, storage
+    from app import migrating, pooling, requestlog, roundtrips, security, storage
     from app.extensions import csrf, db, login_manager
     from app.i18n import choice, formats, stored
     from app.offline import marks
@@ -55,7 +55,7 @@ def init_extensions(app):
     formats.init_app(app)
     stored.init_app(app)
     storage.init_app(app)
-    kept_pages.init_app(app)
+    roundtrips.init_app(app)
     if app.config["SENTRY_DSN"]:  # unset, sentry_sdk is never imported (the web's memory)
         from app import error_reports
 
@@ -142,11 +142,9 @@ def add_template_globals(app):
     """Give every template the photo's URL, Markdown and the environment's name."""
     from app.markdown import html_of
     from app.markdown import render as render_markdown
-    from app.revalidation import frame_shown
     from app.urls import photo_url
 
     app.add_template_global(photo_url)
-    app.add_template_global(frame_shown)
     app.add_template_global(render_markdown, "markdown")
     app.add_template_global(html_of, "note_html")
 

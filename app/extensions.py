@@ -3,9 +3,12 @@
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
+from psycopg2.extensions import STATUS_READY as READY
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints, so a downgrade can drop exactly the constraint its upgrade made.
@@ -34,7 +37,41 @@ class RefererCheckingCSRFProtect(CSRFProtect):
             raise CSRFError("The referrer header is malformed.") from None
 
 
-db = SQLAlchemy(model_class=Base)
+class ReconnectingSession(Session):
+    """A session that sends a statement once more, on a new connection, when the pooled
+    connection it was sent on had been dropped (the database restarted, say) and nothing
+    was left uncommitted on it.
+
+    The pool does not ping a connection before each use (config.py): a dropped one is found
+    when a statement fails on it. SQLAlchemy then marks every connection of the pool opened
+    before as stale, so that the second send gets a new one. A statement sent while a
+    transaction holds changes is not sent again: the changes went with the connection, and
+    the request fails as it would have (503, app/errors.py).
+    """
+
+    def execute(self, *args, **kwargs):
+        return self.reconnecting(super().execute, args, kwargs)
+
+    def scalar(self, *args, **kwargs):
+        return self.reconnecting(super().scalar, args, kwargs)
+
+    def scalars(self, *args, **kwargs):
+        return self.reconnecting(super().scalars, args, kwargs)
+
+    def reconnecting(self, send, args, kwargs):
+        dbapi_connection = self.connection().connection.dbapi_connection
+        # psycopg2: in autocommit each statement commits; else READY is no transaction begun.
+        nothing_to_lose = dbapi_connection.autocommit or dbapi_connection.status == READY
+        try:
+            return send(*args, **kwargs)
+        except DBAPIError as error:
+            if not (error.connection_invalidated and nothing_to_lose):
+                raise
+        self.rollback()  # gives up the dropped connection; the send below checks out another
+        return send(*args, **kwargs)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReconnectingSession})
 login_manager = LoginManager()
 csrf = RefererCheckingCSRFProtect()
 babel = Babel()

@@ -40,7 +40,6 @@ from flask_login import current_user
 
 from app.build import code_release
 from app.i18n.formats import local_today
-from app.kept_pages import kept
 
 # Sent with a page that carries a tag; app/security.py leaves it in place of no-store.
 REVALIDATE = "private, no-cache"
@@ -63,12 +62,12 @@ def shows_once():
     return FLASHES in session
 
 
-def frame_shown(user=current_user):
-    """Return all that the frame of a signed-in page (app/templates/base.html, its parts kept
-    made: app/kept_pages.py) shows and that can change within a release: the sign-in, the
-    account's nickname, address, photo and own zone setting, the language, the page's kind
-    and, on the search page, the words asked for (the search box's); None for nobody. The
-    frame passes the user it shows: nobody once the database is lost (app/errors.py)."""
+def frame_shown():
+    """Return all that the frame of a signed-in page (app/templates/base.html) shows and that
+    can change within a release: the sign-in, the account's nickname, address, photo and own
+    zone setting, the language, the page's kind and, on the search page, the words asked for
+    (the search box's); None for nobody."""
+    user = current_user
     if not user.is_authenticated:
         return None
     return (
@@ -165,18 +164,16 @@ def revalidated(render, *parts, once=False):
     """Answer 304 while the browser's copy of the page is current, else `render()` it with
     its tag. `parts`: what the page shows beside its frame (hashable); `once`: it shows
     something once (flashed messages always count), so it is rendered, never kept and never
-    tagged. A page for a browser without Memo's scripts is never tagged. Otherwise the page
-    is the one this process made for the same key while it holds (app/kept_pages.py)."""
-    # A debug run reloads templates as they change: its pages are never reused.
+    tagged. A page for a browser without Memo's scripts is never tagged."""
+    # A debug run reloads templates as they change: a browser's copy may predate a change.
     if once or shows_once() or current_app.debug:
         return make_response(render())
-    key = (request.endpoint, *shown_parts(), *parts)
     if not runs_our_scripts():
-        return make_response(kept(render, key))
+        return make_response(render())
     tag = fresh_copy(parts)
     if tag is not None:
         return not_modified(tag)
-    response = make_response(kept(render, key))
+    response = make_response(render())
     if response.status_code == 200 and not g.get("page_not_reusable"):
         deadline = min(g.get("fresh_until", math.inf), csrf_deadline())
         # Made after the render, which may have given the session its CSRF secret.

@@ -7,9 +7,9 @@ PAGES_JSON maps a page's name to [path, its headers (a cookie, a token) or null]
 [path, headers, "revalidated"]: a browser's visit with the page's tag in If-None-Match, which
 must answer 304 (the tag is taken from one request made before each batch: it may hold a
 deadline, which a slow start under valgrind could pass), or to [path, headers, "made"]: the
-page made anew each time, as the first view after a note's change (the pages the app keeps
-made, app/kept_pages.py, given up before each request), or [path, headers, "new"]: its frame
-made anew too, as the first view of a new sign-in or language. The environment is the app's
+page made anew each time, as the first view after a note's change (the pages an older commit
+kept made, given up before each request; this one keeps none), or [path, headers, "new"]: its
+frame made anew too, as the first view of a new sign-in or language. The environment is the app's
 (ProductionConfig, the bench's database and store). Each request is one call of the WSGI app
 with a prepared environ, as a server makes it (no test client, no sockets), its body read
 whole and closed. The bench's fortunes blueprint (bench/baseline/blueprint.py) is
@@ -69,7 +69,7 @@ def serve(app, environ, count, revalidated=False, made=()):
     """Call the app `count` times with a copy of `environ`; return the wall-clock seconds.
 
     `revalidated`: each call sends the tag of the page as it is now, and must get a 304.
-    `made`: the kept pages or parts given up before each call (app/kept_pages.py).
+    `made`: the kept pages or parts given up before each call, where an older commit has them.
     A full collection first: each batch starts with the collector in the same state, so a
     full pass falls at the same point of the N and the 2N batches and cancels out."""
     check = answered("200")
@@ -78,7 +78,7 @@ def serve(app, environ, count, revalidated=False, made=()):
         call(app, environ, check)  # once a batch, in both: it cancels out
         environ["HTTP_IF_NONE_MATCH"] = check.headers["ETag"]
         check = answered("304")
-    kept = [app.extensions[name] for name in made]
+    kept = [app.extensions[name] for name in made if name in app.extensions]
     gc.collect()
     started = time.perf_counter()
     for _ in range(count):

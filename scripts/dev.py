@@ -289,6 +289,7 @@ def translations(args):
 # but the recovery machine's deep run.
 BENCHES = {
     "load": ["bench/web.py"],
+    "e2e": ["bench/end_to_end.py"],
     "--instructions": ["bench/instructions.py"],
     "photos": ["bench/photo_peak.py"],
     "imports": ["bench/import_peak.py"],
@@ -301,6 +302,7 @@ def bench(args):
     """Print issue #65's targets in one table, this checkout beside 9a07473 (bench/targets.py).
 
     `bench load [options]`: the pages under load beside a bare Flask baseline (bench/web.py);
+    `bench e2e [options]`: what a request costs every process, beside fortunes (issue #81);
     `bench --instructions [options]`: every page's instructions under callgrind;
     `bench photos|imports|conflicts|recovery-sequences`: one budget's benchmark;
     `bench all`: the load, the instructions and the budgets (but the recovery deep run)."""

@@ -140,7 +140,9 @@ def test_production_config_from_a_complete_environment():
     settings = ProductionConfig(COMPLETE)
     assert settings.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg2://")
     assert settings.SESSION_COOKIE_SECURE and settings.REMEMBER_COOKIE_SECURE
-    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is True
+    # A dropped connection is found by its statement, sent once more (tests/test_faults.py).
+    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_pre_ping"] is False
+    assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_recycle"] == 300
     assert settings.SQLALCHEMY_ENGINE_OPTIONS["pool_size"] == 4
     assert settings.PUBLIC_URL == "https://memo.example.com"
     assert settings.SMTP["security"] == "starttls" and settings.SMTP["password"] == "p@ss"

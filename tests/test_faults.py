@@ -114,6 +114,45 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
     assert "Traceback" not in server.log()
 
 
+def busy_for(visitors, seconds):
+    """Keep the visitors busy for `seconds`; return the outcomes of their requests."""
+    stop, outcomes = threading.Event(), []
+    threads = [
+        threading.Thread(target=keep_busy, args=(visitor, number, stop, outcomes), daemon=True)
+        for number, visitor in enumerate(visitors)
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_connections_a_restart_dropped_fail_no_request_once_the_database_is_back(
+    live_server, restartable_postgres
+):
+    """The pool does not ping a connection before use: each worker holds connections that the
+    restart dropped, and the statement that fails on one is sent again on a new one."""
+    url = restartable_postgres.get_uri("memo")
+    server = live_server(database_url=url, workers=2, NOTE_WRITES_PER_MINUTE="100000")
+    visitors = [Visitor(server.url, timeout=20) for _ in range(6)]
+    for number, visitor in enumerate(visitors):
+        assert visitor.signup(f"user{number}@example.com", f"user{number}").status == 302
+    assert all(outcome.succeeded for outcome in busy_for(visitors, 2))
+    stop_postgres(restartable_postgres)  # while no request is in flight: nobody sees it go
+    restartable_postgres.ensure_postgres_running()
+    wait_for(lambda: accepts_connections(url), timeout=30, message="PostgreSQL coming back")
+
+    outcomes = busy_for(visitors, 3)
+    assert len(outcomes) > 20
+    assert all(outcome.succeeded for outcome in outcomes), {
+        (outcome.status, str(outcome.error)) for outcome in outcomes if not outcome.succeeded
+    }
+    assert "Traceback" not in server.log() and "database unavailable" not in server.log()
+
+
 # The object store cut off or hanging
 
 
