@@ -42,6 +42,7 @@ from datetime import timedelta
 from flask import current_app, g, request
 from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
@@ -145,6 +146,23 @@ def refusal(window_ends, message):
     return TooManyRequests(message(math.ceil(seconds / 60)), retry_after=seconds)
 
 
+def on_own_pool(work):
+    """Return `work(connection)`, run in a transaction of the throttle's own pool, committed.
+
+    The pool pings no connection before use (config.py): one the database dropped (a restart)
+    fails its first statement, and the work is done once more on a new one; nothing of it was
+    committed on the old.
+    """
+    try:
+        with db.engines[THROTTLE_POOL].begin() as connection:
+            return work(connection)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    with db.engines[THROTTLE_POOL].begin() as connection:
+        return work(connection)
+
+
 def spend(counted, window, message, table=LoginThrottle):
     """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit.
 
@@ -153,12 +171,16 @@ def spend(counted, window, message, table=LoginThrottle):
     it was (never committed here). The rows are counted in one order, by scope and subject,
     so that two counts at once never deadlock.
     """
-    with db.engines[THROTTLE_POOL].begin() as connection:
+
+    def count(connection):
         counts = {
             (scope, subject): count_attempt(scope, subject, window, table, connection)
             for scope, subject, _ in sorted(counted)
         }
         prune(window, [scope for scope, _, _ in counted], table, connection)
+        return counts
+
+    counts = on_own_pool(count)
     window_ends = []
     spent = g.setdefault("spent", {})  # what the API tells in its RateLimit-* headers
     for scope, subject, limit in counted:
