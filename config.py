@@ -28,9 +28,6 @@ from config_parsing import (  # noqa: F401  (ConfigError and the URL readers are
 )
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
-# The throttle counts a write or an attempt on a pool of its own (app/throttle.py), which a web
-# thread takes for a moment while it holds its request's connection: one more per web process.
-THROTTLE_CONNECTIONS = 1
 DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEVELOPMENT_MAIL_FROM = "Memo <memo@localhost>"
@@ -133,8 +130,7 @@ class Config(Budgets):
             # (app/extensions.py, ReconnectingSession). None is older than pool_recycle.
             "pool_pre_ping": False,
             # Connections open on demand: a web process never opens more than its
-            # threads, a worker never more than its concurrent jobs (and the throttle's
-            # pool, app/throttle.py, THROTTLE_CONNECTIONS).
+            # threads, a worker never more than its concurrent jobs.
             "pool_size": max(self.WEB_THREADS, self.WORKER_CONCURRENCY),
             "max_overflow": 0,
             "pool_timeout": 10,

@@ -43,7 +43,6 @@ def init_extensions(app):
     requestlog.init_app(app)
     security.init_app(app)
     marks.init_app(app)  # after: it runs first, and loads no user security has not seen
-    pooling.add_throttle_pool(app)
     db.init_app(app)
     pooling.init_app(app)
     if migrating.loaded_by_the_command_line():  # never the web

@@ -1,5 +1,4 @@
-"""The throttle's own pool, and connections through PgBouncer in transaction mode
-(DATABASE_CONNECTION_POOL_URL).
+"""Connections through PgBouncer in transaction mode (DATABASE_CONNECTION_POOL_URL).
 
 Each transaction may run on a different server connection, so nothing may be left on a
 session for the next transaction to find. PgBouncer 1.18 (Debian 12's) also refuses the
@@ -10,20 +9,6 @@ pooled transaction sets it with SET LOCAL, which ends with the transaction.
 from sqlalchemy import event
 
 from app.extensions import db
-from config import THROTTLE_CONNECTIONS
-
-THROTTLE_POOL = "throttle"  # the bind of the throttle's own pool
-
-
-def add_throttle_pool(app):
-    """Give app/throttle.py a pool of its own on the app's database (before db.init_app): a
-    count, which a thread makes while it holds its request's connection, then never waits for
-    the connections the requests hold, nor they for it."""
-    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
-    if uri is None:
-        return
-    own = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "url": uri, "pool_size": THROTTLE_CONNECTIONS}
-    app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}), THROTTLE_POOL: own}
 
 
 def init_app(app):
@@ -43,5 +28,4 @@ def init_app(app):
             cursor.execute(statement)
 
     with app.app_context():
-        for engine in db.engines.values():  # the app's and the throttle's (app/throttle.py)
-            event.listen(engine, "begin", set_statement_timeout)
+        event.listen(db.engine, "begin", set_statement_timeout)

@@ -40,14 +40,12 @@ import math
 from datetime import timedelta
 
 from flask import current_app, g, request
-from sqlalchemy import case, delete, func, select, tuple_, update
+from sqlalchemy import case, delete, event, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import TooManyRequests
 
-from app.extensions import db
+from app.extensions import ReconnectingSession, db
 from app.models import LoginThrottle, TwoStepThrottle, comparison_key, utcnow
-from app.pooling import THROTTLE_POOL
 from app.throttle_messages import (  # noqa: F401  (the 429s' words, read by their callers too)
     too_many_codes,
     too_many_failed_signins,
@@ -146,41 +144,25 @@ def refusal(window_ends, message):
     return TooManyRequests(message(math.ceil(seconds / 60)), retry_after=seconds)
 
 
-def on_own_pool(work):
-    """Return `work(connection)`, run in a transaction of the throttle's own pool, committed.
-
-    The pool pings no connection before use (config.py): one the database dropped (a restart)
-    fails its first statement, and the work is done once more on a new one; nothing of it was
-    committed on the old.
-    """
-    try:
-        with db.engines[THROTTLE_POOL].begin() as connection:
-            return work(connection)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    with db.engines[THROTTLE_POOL].begin() as connection:
-        return work(connection)
-
-
-def spend(counted, window, message, table=LoginThrottle):
+def spend(counted, window, message, table=LoginThrottle, with_the_write=False):
     """Count one attempt for each (scope, subject, limit) in `counted`; 429 past a limit.
 
-    Counted in a transaction of its own, on the throttle's own pool, committed at once: the
-    count stands whatever the rest of the request does, and the caller's session is left as
-    it was (never committed here). The rows are counted in one order, by scope and subject,
-    so that two counts at once never deadlock.
+    The rows are counted in one order, by scope and subject, so that two counts at once
+    never deadlock. An attempt (a password, a sign-up, a mail asked for) is committed at once,
+    before anything of the caller's is written: the count stands whatever the request does
+    next. A write's count (`with_the_write`) is committed with the write it counts, by the
+    caller, or goes with it: a write that fails wrote nothing and spent nothing, and the
+    caller's session is never committed here.
     """
-
-    def count(connection):
-        counts = {
-            (scope, subject): count_attempt(scope, subject, window, table, connection)
-            for scope, subject, _ in sorted(counted)
-        }
-        prune(window, [scope for scope, _, _ in counted], table, connection)
-        return counts
-
-    counts = on_own_pool(count)
+    if not with_the_write:
+        nothing_of_the_callers()
+    counts = {
+        (scope, subject): count_attempt(scope, subject, window, table)
+        for scope, subject, _ in sorted(counted)
+    }
+    prune(window, [scope for scope, _, _ in counted], table)
+    if not with_the_write:
+        db.session.commit()
     window_ends = []
     spent = g.setdefault("spent", {})  # what the API tells in its RateLimit-* headers
     for scope, subject, limit in counted:
@@ -190,6 +172,28 @@ def spend(counted, window, message, table=LoginThrottle):
             window_ends.append(started + window)
     if window_ends:
         raise refusal(window_ends, message)
+
+
+def nothing_of_the_callers():
+    """Raise unless the session holds nothing the caller wrote: an attempt's count commits,
+    and must commit only itself."""
+    session = db.session
+    if session.new or session.dirty or session.deleted or session.info.get(FLUSHED):
+        raise RuntimeError("an attempt's count would commit the caller's writes: count first")
+
+
+FLUSHED = "flushed since the transaction began"
+
+
+@event.listens_for(ReconnectingSession, "after_flush")
+def remember_flushed(session, _context):
+    session.info[FLUSHED] = True
+
+
+@event.listens_for(ReconnectingSession, "after_transaction_end")
+def forget_flushed(session, transaction):
+    if transaction.parent is None:  # the session's own transaction, not a savepoint
+        session.info.pop(FLUSHED, None)
 
 
 def client_limits():
@@ -221,7 +225,9 @@ def spend_passkey_attempt():
 def spend_note_write(user_id):
     """Count a note the user is about to save; abort with 429 past NOTE_WRITES_PER_MINUTE."""
     limit = current_app.config["NOTE_WRITES_PER_MINUTE"]
-    spend([("note-writes", str(user_id), limit)], WRITES_WINDOW, too_many_writes)
+    spend(
+        [("note-writes", str(user_id), limit)], WRITES_WINDOW, too_many_writes, with_the_write=True
+    )
 
 
 def spend_preview(user_id):

@@ -29,32 +29,28 @@ def budget(monkeypatch):
 def test_documented_defaults_fit_a_20_connection_plan_with_a_web_and_a_worker_dyno(budget):
     app, result = budget("--limit", "20")
     assert result.exit_code == 0, result.output
-    assert (
-        "web      10 = 1 dyno x 2 workers x (4 threads + 1 throttle) (10 per dyno)" in result.output
-    )
+    assert "web      8 = 1 dyno x 2 workers x 4 threads (8 per dyno)" in result.output
     assert "worker   7 = 1 dyno x (4 jobs + 2 queue + 1 listen) (7 per dyno)" in result.output
     assert "release  1" in result.output
     assert "Mail: 0 more connections (sent by worker jobs on their own connections" in result.output
-    assert "total    20 of 20: OK, 0 to spare" in result.output
-    # What the count assumes: each worker's pool holds one connection per thread, no more, and
-    # the throttle's pool one (app/throttle.py).
+    assert "total    18 of 20: OK, 2 to spare" in result.output
+    # What the count assumes: each worker's pool holds one connection per thread, no more.
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["pool_size"] == app.config["WEB_THREADS"] == 4 and options["max_overflow"] == 0
-    assert app.config["SQLALCHEMY_BINDS"]["throttle"]["pool_size"] == 1
+    assert options["pool_size"] == app.config["WEB_THREADS"] == 4
     assert options["max_overflow"] == 0
 
 
 def test_a_budget_over_the_plan_says_so_and_exits_1(budget):
     _, result = budget("--dynos", "2")
     assert result.exit_code == 1
-    assert "total    30 of 20: OVER by 10" in result.output
+    assert "total    26 of 20: OVER by 6" in result.output
 
 
 def test_ten_web_and_five_worker_dynos_fit_a_20_connection_plan_only_through_pgbouncer(budget):
     args = ["--dynos", "10", "--worker-dynos", "5", "--limit", "20"]
     _, result = budget(*args, "--pooler", "--pool-size", "10")
     assert result.exit_code == 0, result.output
-    assert "clients  130 to PgBouncer" in result.output  # 100 web, 5 x (4 jobs + 2 queue)
+    assert "clients  110 to PgBouncer" in result.output  # 80 web threads, 5 x (4 jobs + 2 queue)
     assert "pool     10 server connections, shared by every dyno" in result.output
     assert "(PgBouncer's pool size; at most 12 fit)" in result.output
     assert "listen   5 = 5 worker dynos x 1 (direct" in result.output
@@ -63,14 +59,14 @@ def test_ten_web_and_five_worker_dynos_fit_a_20_connection_plan_only_through_pgb
     # The same formation, every process connected straight: not even one web dyno fits.
     _, result = budget(*args, "--no-pooler")
     assert result.exit_code == 1
-    assert "total    138 of 20: OVER by 118" in result.output
+    assert "total    118 of 20: OVER by 98" in result.output
     assert "fits     0 web dynos beside 5 worker dynos" in result.output
 
 
 def test_the_budget_judges_with_the_pooler_when_its_url_is_set(budget):
     args = ["--dynos", "4", "--worker-dynos", "3", "--limit", "20"]
     _, result = budget(*args)
-    assert result.exit_code == 1 and "total    64 of 20: OVER by 44" in result.output
+    assert result.exit_code == 1 and "total    56 of 20: OVER by 36" in result.output
     pooled = "postgresql://memo@127.0.0.1:6432/not-connected"
     _, result = budget(*args, DATABASE_CONNECTION_POOL_URL=pooled)
     assert result.exit_code == 0, result.output
@@ -82,28 +78,24 @@ def test_the_budget_judges_with_the_pooler_when_its_url_is_set(budget):
 def test_the_budget_counts_each_worker_dyno_by_its_concurrency(budget):
     _, result = budget("--dynos", "2", "--worker-dynos", "0", WORKER_CONCURRENCY="2")
     assert "worker   0 = 0 dynos x (2 jobs + 2 queue + 1 listen) (5 per dyno)" in result.output
-    assert "total    23 of 20: OVER by 3" in result.output
+    assert "total    19 of 20: OK, 1 to spare" in result.output
     _, result = budget("--worker-dynos", "3", "--limit", "50", WORKER_CONCURRENCY="2")
     assert "worker   15 = 3 dynos x (2 jobs + 2 queue + 1 listen) (5 per dyno)" in result.output
-    assert "total    28 of 50: OK, 22 to spare" in result.output
+    assert "total    26 of 50: OK, 24 to spare" in result.output
 
 
 def test_the_budget_reads_web_concurrency_and_web_threads(budget):
     _, result = budget(WEB_CONCURRENCY="3", WEB_THREADS="2")
-    assert (
-        "web      9 = 1 dyno x 3 workers x (2 threads + 1 throttle) (9 per dyno)" in result.output
-    )
-    assert "total    19 of 20: OK, 1 to spare" in result.output
+    assert "web      6 = 1 dyno x 3 workers x 2 threads (6 per dyno)" in result.output
+    assert "total    16 of 20: OK, 4 to spare" in result.output
 
 
 def test_options_override_the_settings(budget):
     args = ["--dynos", "4", "--workers", "1", "--threads", "8", "--one-off", "5", "--limit", "50"]
     _, result = budget(*args, "--concurrency", "1")
-    assert (
-        "web      36 = 4 dynos x 1 worker x (8 threads + 1 throttle) (9 per dyno)" in result.output
-    )
+    assert "web      32 = 4 dynos x 1 worker x 8 threads (8 per dyno)" in result.output
     assert "worker   4 = 1 dyno x (1 job + 2 queue + 1 listen) (4 per dyno)" in result.output
-    assert "total    46 of 50: OK, 4 to spare" in result.output
+    assert "total    42 of 50: OK, 8 to spare" in result.output
 
 
 @pytest.mark.parametrize("environ", [{}, {"WEB_CONCURRENCY": "3", "WEB_THREADS": "5"}])

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 
+from app import throttle
 from app.extensions import db
 from app.features.notes import events, reminders, service
 from app.models import Note, NoteEvent, Reminder, User, utcnow
@@ -214,7 +215,9 @@ def test_a_shown_change_inside_the_writer_must_move_the_revision(app, written):
         db.session.commit()
 
 
-def test_the_writers_count_stands_and_never_commits_its_callers_session(app, user, written):
+def test_the_writers_count_goes_with_its_write_and_never_commits_its_callers_session(
+    app, user, written
+):
     note_id, _ = written
     spent = writes_spent(app)
     with app.test_request_context(), app.app_context():
@@ -222,11 +225,27 @@ def test_the_writers_count_stands_and_never_commits_its_callers_session(app, use
         db.session.get(User, note.user_id).nickname = "uncommitted"  # the caller's own write
         db.session.flush()
         service.change(note.user_id, note, pinned=True)
-        db.session.rollback()  # the request fails after the change
-    assert writes_spent(app) == spent + 1
+        db.session.rollback()  # the request fails after the change: nothing was written
+    assert writes_spent(app) == spent
     with app.app_context():
         assert db.session.get(User, 1).nickname == "ann"
         assert db.session.get(Note, note_id).pinned is False
+    with app.test_request_context(), app.app_context():
+        note = db.session.get(Note, note_id)
+        service.change(note.user_id, note, pinned=True)
+        db.session.commit()  # the request ends well: the write and its count
+    assert writes_spent(app) == spent + 1
+
+
+def test_an_attempts_count_refuses_to_commit_what_its_caller_wrote(app, user):
+    with app.test_request_context(), app.app_context():
+        db.session.get(User, 1).nickname = "uncommitted"
+        db.session.flush()
+        with pytest.raises(RuntimeError, match="count first"):
+            throttle.spend_signup()
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.get(User, 1).nickname == "ann"
 
 
 def test_a_stale_save_from_the_page_spends_no_write(app, user):

@@ -5,7 +5,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app import jobs
-from config import THROTTLE_CONNECTIONS
 
 # `flask db upgrade` holds one connection while the previous release still serves.
 RELEASE_CONNECTIONS = 1
@@ -37,7 +36,7 @@ class Budget:
         self.dynos, self.workers, self.threads = dynos, workers, threads
         self.worker_dynos, self.concurrency = worker_dynos, concurrency
         self.one_off, self.limit = one_off, limit
-        self.per_dyno = workers * (threads + THROTTLE_CONNECTIONS)
+        self.per_dyno = workers * threads
         self.per_worker = jobs.worker_connections(concurrency)
 
     def direct_total(self):
@@ -71,8 +70,7 @@ def echo_direct(budget):
     click.echo("Without a pooler: one server connection per thread, job and queue connection")
     click.echo(
         f"  web      {b.dynos * b.per_dyno} = {counted(b.dynos, 'dyno')} x "
-        f"{counted(b.workers, 'worker')} x ({counted(b.threads, 'thread')} + "
-        f"{THROTTLE_CONNECTIONS} throttle) ({b.per_dyno} per dyno)"
+        f"{counted(b.workers, 'worker')} x {counted(b.threads, 'thread')} ({b.per_dyno} per dyno)"
     )
     click.echo(
         f"  worker   {b.worker_dynos * b.per_worker} = {counted(b.worker_dynos, 'dyno')} x "
