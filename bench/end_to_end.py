@@ -4,7 +4,7 @@
     ./scripts/bench e2e [--seconds 8] [--connections 32] [--accounts 1000] [--profile]
                         [--beside COMMIT ...] [--alone]
 
-One run on this machine, over loopback, as bench/web.py sets it up (an embedded PostgreSQL, an
+One run on this machine, over loopback (an embedded PostgreSQL, an
 S3 server, ProductionConfig): Memo as the Procfile serves it (the front before gunicorn), and the
 bare fortunes page (bench/baseline/fortunes.py) behind the same front and gunicorn settings.
 wrk drives each view at `--connections` connections for `--seconds` after a short warm-up:
@@ -33,6 +33,16 @@ from pathlib import Path
 
 from app import roundtrips
 from bench.end_to_end_report import profile_lines, report
+from bench.load_kit import (
+    RESULTS,
+    WARM_UP_SECONDS,
+    WRK_THREADS,
+    checkout_of,
+    commit,
+    ensure_wrk,
+    machine,
+    memo_server,
+)
 from bench.seeding import (
     Database,
     production_environ,
@@ -40,10 +50,6 @@ from bench.seeding import (
     seed_user,
     start,
 )
-from bench.targets import checkout_of
-from bench.web import commit, machine, memo_server
-from bench.web_report import RESULTS, WARM_UP_SECONDS, WRK_THREADS
-from bench.wrk_load import ensure_wrk
 from devenv import ROOT, say, services
 from devenv.flaskdb import flask_db
 from devenv.liveserver import Front, program

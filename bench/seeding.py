@@ -1,6 +1,6 @@
 """The benchmarks' shared start: the embedded PostgreSQL, seeded users and fortunes, a sign-in.
 
-bench/web.py, memory.py, instructions.py and front_cpu.py all start this way; instructions.py
+end_to_end.py, memory.py, instructions.py and front_cpu.py all start this way; instructions.py
 serves Memo in-process (`memo_app`, `sign_in_through_the_router`);
 conflicts.py and search_abuse.py serve it with `served_memo`.
 """

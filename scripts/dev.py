@@ -288,7 +288,6 @@ def translations(args):
 # Each runs alone by its name (`./scripts/bench photos`); `./scripts/bench all` runs them all
 # but the recovery machine's deep run.
 BENCHES = {
-    "load": ["bench/web.py"],
     "e2e": ["bench/end_to_end.py"],
     "--instructions": ["bench/instructions.py"],
     "photos": ["bench/photo_peak.py"],
@@ -299,13 +298,12 @@ BENCHES = {
 
 
 def bench(args):
-    """Print issue #65's targets in one table, this checkout beside 9a07473 (bench/targets.py).
+    """Print what a request costs every process, beside fortunes (bench/end_to_end.py).
 
-    `bench load [options]`: the pages under load beside a bare Flask baseline (bench/web.py);
-    `bench e2e [options]`: what a request costs every process, beside fortunes (issue #81);
-    `bench --instructions [options]`: every page's instructions under callgrind;
-    `bench photos|imports|conflicts|recovery-sequences`: one budget's benchmark;
-    `bench all`: the load, the instructions and the budgets (but the recovery deep run)."""
+    `bench --instructions [options]`: every page's instructions under callgrind (they explain,
+    they do not decide); `bench photos|imports|conflicts|recovery-sequences`: one budget's
+    benchmark; `bench all`: the end-to-end table, the instructions and the budgets (but the
+    recovery deep run)."""
     python = str(VENV_PYTHON)
     if args[:1] == ["all"]:
         runs = [run for name, run in BENCHES.items() if name != "recovery-sequences"]
@@ -313,7 +311,7 @@ def bench(args):
         return next((code for code in codes if code), 0)
     if args[:1] and args[0] in BENCHES:
         return subprocess.call([python, *BENCHES[args[0]], *args[1:]], cwd=ROOT)
-    return subprocess.call([python, "bench/targets.py", *args], cwd=ROOT)
+    return subprocess.call([python, *BENCHES["e2e"], *args], cwd=ROOT)
 
 
 def drill(args):

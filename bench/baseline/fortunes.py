@@ -2,10 +2,10 @@
 
 One raw psycopg2 query per request, one fortune added at request time, the list
 sorted by message and rendered by a Jinja template with autoescaping, the way
-TechEmpower's Flask entries do it. bench/web.py serves it with the same gunicorn
+TechEmpower's Flask entries do it. bench/end_to_end.py serves it with the same gunicorn
 settings as Memo (gunicorn.conf.py, WEB_CONCURRENCY x WEB_THREADS, `app`), without
 Memo's front (front/), so the two can be compared on one machine in one run. DATABASE_URL
-names the database whose `fortune` table bench/web.py fills.
+names the database whose `fortune` table bench/end_to_end.py fills.
 """
 
 import os

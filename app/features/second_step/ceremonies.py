@@ -27,7 +27,7 @@ CREDENTIAL_ID_MAX_BYTES = 1023  # WebAuthn Level 3, 5.1: longer ones are refused
 REGISTER, SIGN_IN, SECOND_STEP = "register", "sign-in", "second-step"
 # py_webauthn is imported by the functions that run a ceremony, not at the top: with what it
 # loads (pyOpenSSL, cryptography, cbor2, pyasn1) it added about 7 MB to every web process at
-# its start (bench/web.py's RSS after 1,000 mixed requests), for the few requests that add a
+# its start (a web worker's RSS after 1,000 mixed requests), for the few requests that add a
 # passkey or sign in with one. relying_party() and take() need none of it.
 
 

@@ -27,7 +27,7 @@ DRIFT_STEPS = (0, -1, 1)
 
 
 # cryptography (Fernet) and segno are imported where they are used: at the web's start they
-# added 7.1 MB to every web process (measured with bench/web.py's RSS after 1,000 mixed
+# added 7.1 MB to every web process (measured as a web worker's RSS after 1,000 mixed
 # requests), for the few requests of accounts that set up or use an authenticator app.
 def keys():
     """Return the MultiFernet of TWO_STEP_KEY: the first key encrypts, each one decrypts."""
