@@ -89,9 +89,8 @@ def network_subject(address):
     return subject if subject.endswith("/48") else None
 
 
-def count_attempt(scope, subject, window, table=LoginThrottle, connection=None):
-    """Add one attempt to a subject's window (a new window once the old one ended), on
-    `connection` (by default the session).
+def count_attempt(scope, subject, window, table=LoginThrottle):
+    """Add one attempt to a subject's window (a new window once the old one ended).
 
     Return the attempts in the window and when it started. One atomic upsert, so two
     workers counting at once both see the other's attempt.
@@ -109,12 +108,11 @@ def count_attempt(scope, subject, window, table=LoginThrottle, connection=None):
         )
         .returning(table.failures, table.window_started_at)
     )
-    return (connection or db.session).execute(statement).one()
+    return db.session.execute(statement).one()
 
 
-def prune(window, scopes, table=LoginThrottle, connection=None):
-    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold (on
-    `connection`, by default the session).
+def prune(window, scopes, table=LoginThrottle):
+    """Delete a batch of `scopes`' rows whose window ended, skipping rows others hold.
 
     The batch is a MATERIALIZED CTE, taken once: as a plain `IN (subquery)` a nested-loop
     plan runs the subquery again for every row it scans, and each run skips the rows this
@@ -130,7 +128,7 @@ def prune(window, scopes, table=LoginThrottle, connection=None):
     )
     batch = select(ended.c.scope, ended.c.subject)
     ended_rows = delete(table).where(tuple_(table.scope, table.subject).in_(batch))
-    (connection or db.session).execute(ended_rows)
+    db.session.execute(ended_rows)
 
 
 def delete_ended_windows(window, table=LoginThrottle):
