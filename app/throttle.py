@@ -58,6 +58,7 @@ from app.throttle_messages import (  # noqa: F401  (the 429s' words, read by the
     too_many_writes,
 )
 
+FLUSHED = "flushed since the transaction began"  # in session.info: the caller wrote
 PRUNE_BATCH = 100  # ended windows deleted per attempt: far more than an attempt adds
 
 
@@ -178,9 +179,6 @@ def nothing_of_the_callers():
     session = db.session
     if session.new or session.dirty or session.deleted or session.info.get(FLUSHED):
         raise RuntimeError("an attempt's count would commit the caller's writes: count first")
-
-
-FLUSHED = "flushed since the transaction began"
 
 
 @event.listens_for(ReconnectingSession, "after_flush")

@@ -64,13 +64,14 @@ def run_pytest(pytest, args):
     packages = packages_installed()
     # Each of these loads about one core: two at a time, with no other test beside them.
     say("Running the load tests apart from the others, two at a time (marked serial)")
+    load_modules = serial_modules()
     serial = [pytest, "-n", "2", *by_module, *basetemp, "-m", "serial and not alone"]
-    serial = [*serial, *serial_modules(), f"--junitxml={reports[1]}"]
+    serial = [*serial, *load_modules, f"--junitxml={reports[1]}"]
     serial = subprocess.call(serial, cwd=ROOT)
     # The 100-user load test queues about 100 requests at gunicorn: beside another load test
     # on a slow machine the last of them waited past the router's 30 s (a 504).
     say("Running the tests that load both cores alone (marked alone)")
-    alone = [pytest, *basetemp, "-m", "alone", *serial_modules(), f"--junitxml={reports[2]}"]
+    alone = [pytest, *basetemp, "-m", "alone", *load_modules, f"--junitxml={reports[2]}"]
     alone = subprocess.call(alone, cwd=ROOT)
     print(suite_summary(reports), flush=True)
     write_module_seconds(reports[0], STATE / "module-seconds.txt")

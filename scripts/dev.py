@@ -151,6 +151,17 @@ def put_project_on_path(folder):
         pth.write_text(f"{ROOT}\n")
 
 
+def install_log(message, name, quiet):
+    """Return what an install says, and the log in .dev/ its output goes to when `quiet`
+    (else None: it goes to the terminal)."""
+    message += " (seconds the first time)"
+    if not quiet:
+        return message, None
+    STATE.mkdir(exist_ok=True)
+    log = STATE / name
+    return f"{message}, its output in {log.relative_to(ROOT)}", log
+
+
 def ensure_localstack(quiet=False):
     """Install the pinned LocalStack that the presigned-link tests run against, in its own venv.
 
@@ -159,12 +170,9 @@ def ensure_localstack(quiet=False):
     saying why. `quiet`: pip's output goes to .dev/localstack-install.log.
     """
     folder = ROOT / "devenv" / "localstack"
-    message = "Installing LocalStack for the presigned-link tests (seconds the first time)"
-    log = None
-    if quiet:
-        STATE.mkdir(exist_ok=True)
-        log = STATE / "localstack-install.log"
-        message += f", its output in {log.relative_to(ROOT)}"
+    message, log = install_log(
+        "Installing LocalStack for the presigned-link tests", "localstack-install.log", quiet
+    )
     if install_pinned(folder / ".venv", [folder / "requirements.txt"], message, log):
         say("Could not install LocalStack: the presigned-link tests will be skipped")
 
@@ -189,12 +197,9 @@ def ensure_web_push_testing(quiet=False):
     if npm is None:
         say("npm not found: the tests against web-push-testing will be skipped")
         return
-    message = "Installing web-push-testing for the push tests (seconds the first time)"
-    log = None
-    if quiet:
-        STATE.mkdir(exist_ok=True)
-        log = STATE / "web-push-testing-install.log"
-        message += f", its output in {log.relative_to(ROOT)}"
+    message, log = install_log(
+        "Installing web-push-testing for the push tests", "web-push-testing-install.log", quiet
+    )
     say(message)
     # Its packages run no install scripts (none has one); --ignore-scripts keeps it so.
     command = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]

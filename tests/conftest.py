@@ -31,6 +31,7 @@ from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
 from tests.mailbox import PUBLIC_URL, verify_email
 from tests.note_writers import install_the_writers_guard
+from tests.pushes import vapid_settings
 from tests.workers import FORGET_JOBS, Workers, empty_queue, settle_queue, web_and_worker
 
 # Fixtures of helper modules: the browser tests' `chromium`, the authorization matrix's `world`.
@@ -327,6 +328,14 @@ def verified(app, user):
 def other_user(app):
     """A second signed-in user `bob` in a separate browser."""
     return sign_up_by_code(Browser(app.test_client()), "bob@example.com", "bob")
+
+
+@pytest.fixture
+def vapid(app, monkeypatch):
+    """Web Push set up: the app holds a fresh VAPID key pair."""
+    settings, _ = vapid_settings()
+    monkeypatch.setitem(app.config, "VAPID", settings)
+    return settings
 
 
 @pytest.fixture

@@ -68,23 +68,35 @@ def keep_busy(visitor, number, stop, outcomes):
             outcomes.append(Outcome(started, response.ended, response.status, response.text))
 
 
-def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
-    live_server, restartable_postgres
-):
+def six_writers(live_server, restartable_postgres):
+    """Return the database's URL, Memo on it, and six signed-up visitors who will write busily
+    (more notes a minute than a person saves)."""
     url = restartable_postgres.get_uri("memo")
-    # Six visitors writing busily: more notes a minute than a person saves.
     server = live_server(database_url=url, workers=2, NOTE_WRITES_PER_MINUTE="100000")
     visitors = [Visitor(server.url, timeout=20) for _ in range(6)]
     for number, visitor in enumerate(visitors):
         assert visitor.signup(f"user{number}@example.com", f"user{number}").status == 302
-    workers = server.worker_pids()
-    stop, outcomes = threading.Event(), []
+    return url, server, visitors
+
+
+def busy_threads(visitors, stop, outcomes):
+    """Start one thread a visitor, each keeping it busy until `stop`; return them."""
     threads = [
         threading.Thread(target=keep_busy, args=(visitor, number, stop, outcomes), daemon=True)
         for number, visitor in enumerate(visitors)
     ]
     for thread in threads:
         thread.start()
+    return threads
+
+
+def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
+    live_server, restartable_postgres
+):
+    url, server, visitors = six_writers(live_server, restartable_postgres)
+    workers = server.worker_pids()
+    stop, outcomes = threading.Event(), []
+    threads = busy_threads(visitors, stop, outcomes)
     try:
         time.sleep(2)
         went_down = time.monotonic()
@@ -119,12 +131,7 @@ def test_postgres_restarted_under_load_fails_only_meanwhile_and_workers_survive(
 def busy_for(visitors, seconds):
     """Keep the visitors busy for `seconds`; return the outcomes of their requests."""
     stop, outcomes = threading.Event(), []
-    threads = [
-        threading.Thread(target=keep_busy, args=(visitor, number, stop, outcomes), daemon=True)
-        for number, visitor in enumerate(visitors)
-    ]
-    for thread in threads:
-        thread.start()
+    threads = busy_threads(visitors, stop, outcomes)
     time.sleep(seconds)
     stop.set()
     for thread in threads:
@@ -137,11 +144,7 @@ def test_connections_a_restart_dropped_fail_no_request_once_the_database_is_back
 ):
     """The pool does not ping a connection before use: each worker holds connections that the
     restart dropped, and the statement that fails on one is sent again on a new one."""
-    url = restartable_postgres.get_uri("memo")
-    server = live_server(database_url=url, workers=2, NOTE_WRITES_PER_MINUTE="100000")
-    visitors = [Visitor(server.url, timeout=20) for _ in range(6)]
-    for number, visitor in enumerate(visitors):
-        assert visitor.signup(f"user{number}@example.com", f"user{number}").status == 302
+    url, server, visitors = six_writers(live_server, restartable_postgres)
     assert all(outcome.succeeded for outcome in busy_for(visitors, 2))
     stop_postgres(restartable_postgres)  # while no request is in flight: nobody sees it go
     restartable_postgres.ensure_postgres_running()

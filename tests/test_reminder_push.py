@@ -28,19 +28,10 @@ from tests.pushes import (
     SilentService,
     b64,
     vapid_claims,
-    vapid_settings,
 )
 from tests.reminding import come_due, deliver, note_with_reminder, reminder_mails, sweep
 from tests.signing_in import recovered
 from tests.webservers import CertificateAuthority
-
-
-@pytest.fixture
-def vapid(app, monkeypatch):
-    """Web Push set up: the app holds a fresh VAPID key pair."""
-    settings, _ = vapid_settings()
-    monkeypatch.setitem(app.config, "VAPID", settings)
-    return settings
 
 
 @pytest.fixture

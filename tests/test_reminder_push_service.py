@@ -29,14 +29,6 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def vapid(app, monkeypatch):
-    """Web Push set up: the app holds a fresh VAPID key pair."""
-    settings, _ = vapid_settings()
-    monkeypatch.setitem(app.config, "VAPID", settings)
-    return settings
-
-
-@pytest.fixture
 def push_service(tmp_path, app, monkeypatch):
     """web-push-testing behind an HTTPS front for `localhost` that the worker trusts."""
     authority = CertificateAuthority(tmp_path)
