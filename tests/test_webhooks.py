@@ -291,3 +291,19 @@ def test_the_upkeep_queues_due_retries_and_prunes_ended_budget_windows(app, ann_
     assert (queued, windows) == (1, 0)
     run_queued_jobs(app)
     assert receiver.types == ["note.created"]
+
+
+def test_a_webhook_ended_while_its_delivery_is_picked_sends_nothing_and_fails_nothing(
+    app, ann_api, receiver, monkeypatch
+):
+    made = make_hook(ann_api, receiver, events=["note.created"])
+    ann_api.new_note(title="Plans")
+    counted = delivery.within_budget
+
+    def ended_meanwhile(user_id):  # the owner ends it between the pick and the POST
+        db.session.execute(text("DELETE FROM webhook WHERE id = :id"), {"id": made["id"]})
+        return counted(user_id)
+
+    monkeypatch.setattr(delivery, "within_budget", ended_meanwhile)
+    send(app, ann_id(app))
+    assert receiver.deliveries == []
