@@ -7,11 +7,14 @@ import re
 
 from flask import render_template
 from flask_babel import force_locale
+from markupsafe import escape
 from sqlalchemy import select, update
 
 from app.accounts import ways_in
 from app.extensions import db
-from app.models import User, WebhookDelivery
+from app.features.webhooks import outbox
+from app.i18n.stored import translated_text
+from app.models import User, Webhook, WebhookDelivery
 from tests.receivers import ALL_EVENTS, Receiver, ann_id, answer, send
 from tests.reminding import come_due, note_with_reminder, sweep
 from tests.signing_in import recovered
@@ -119,3 +122,33 @@ def test_the_recoverys_mail_says_how_many_webhooks_and_feeds_it_paused(app):
             korean = render_template("mail/_ended.html", ended=ended)
     assert "2 webhooks and feeds are paused" in text
     assert "웹훅과 피드 2개를 멈췄어요" in korean
+
+
+def test_a_failed_deliverys_reason_is_in_the_readers_language(app, user):
+    with app.app_context():
+        db.session.execute(update(User).values(language="ko"))
+        db.session.commit()
+    receiver = Receiver().start()
+    make_on_page(user, receiver, events=["note.created"])
+    receiver.stop()  # down: the delivery fails to connect
+    user.create_note("Plans", "text")
+    send(app, ann_id(app))
+    with app.app_context():
+        reason = db.session.scalar(select(WebhookDelivery.last_error))
+    with app.test_request_context(), force_locale("ko"):
+        korean = translated_text(reason)
+    assert reason and korean != reason
+    page = user.get("/mypage/webhooks").get_data(as_text=True)
+    assert escape(korean) in page and escape(reason) not in page
+
+
+def test_the_page_shows_the_last_20_deliveries(app, user):
+    with Receiver() as receiver:
+        make_on_page(user, receiver, events=["note.created"])
+    with app.app_context():
+        webhook = db.session.scalar(select(Webhook))
+        for _ in range(25):
+            outbox.add_test_delivery(webhook)
+        db.session.commit()
+    page = user.get("/mypage/webhooks").get_data(as_text=True)
+    assert page.count("<code>webhook.test</code>") == 20

@@ -67,9 +67,13 @@ def signed_headers(webhook, delivery, moment):
     }
 
 
-def attempt(delivery):
-    """POST the delivery once; return (status or None, error or None, milliseconds)."""
-    webhook = db.session.get(Webhook, delivery.webhook_id)
+def attempt(delivery_id):
+    """POST the delivery once; return (status or None, error or None, milliseconds), or None
+    when its webhook was ended meanwhile (the delivery went with it)."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    webhook = delivery and db.session.get(Webhook, delivery.webhook_id)
+    if webhook is None:
+        return None
     moment = datetime.now(UTC).replace(microsecond=0)
     headers = signed_headers(webhook, delivery, moment)
     url, body = webhook.url, delivery.body.encode()
@@ -134,10 +138,12 @@ def send_due(user_id, seconds):
         delivery = outbox.next_due(user_id)
         if delivery is None:
             break
+        delivery_id = delivery.id
         if not within_budget(user_id):
             logger.info("account %s spent its hourly webhook budget", user_id)
             break
-        delivery_id = delivery.id
-        record(delivery_id, *attempt(delivery))
-        sent += 1
+        outcome = attempt(delivery_id)
+        if outcome is not None:
+            record(delivery_id, *outcome)
+            sent += 1
     return sent
