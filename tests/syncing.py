@@ -19,6 +19,7 @@ from memo_sync.notefile import read_draft, read_front_matter, write_front_matter
 from app.extensions import db
 from app.features.tokens.service import make_token
 from app.models import User
+from devenv.uploads import send_to_store
 from devenv.visitors import PASSWORD
 
 
@@ -56,6 +57,15 @@ class Web:
         body = {"title": title, "content": content, **fields}
         response = self.session.post(f"{self.url}/notes", json=body, timeout=10)
         assert response.status_code == 201, response.text
+        return response.json()
+
+    def attach(self, note_id, name, data):
+        """Attach a file as the pages do (start, send to the store, confirm); return its JSON."""
+        url = f"{self.url}/notes/{note_id}/attachments"
+        upload = self.session.post(url, json={"name": name, "size": len(data)}, timeout=10).json()
+        assert send_to_store(upload["url"], upload["fields"], data, name).status_code == 201
+        response = self.session.post(f"{url}/{upload['id']}/confirm", timeout=10)
+        assert response.status_code == 200, response.text
         return response.json()
 
     def note(self, note_id):

@@ -13,10 +13,13 @@ import sys
 import zipfile
 from itertools import count
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
+from memo_sync import api as api_module
+from memo_sync import cli, config
 from memo_sync.api import Answer, Api, ApiError, FeedForgotten
 from sqlalchemy import text
 
@@ -227,6 +230,61 @@ def test_the_command_signs_in_syncs_and_says_each_failure_in_one_line(app, web, 
     assert memo("login", f"http://127.0.0.1:{free_port()}", env=env, cwd=tmp_path)[0] == 1
     code, _, error = memo("pull", "notes", env=env, cwd=tmp_path)
     assert code == 1 and error == "memo: not signed in: run `memo login URL` first\n"
+
+
+def test_attachments_are_left_out_unless_with_files_fetches_them_where_an_export_puts_them(
+    app, user, web, tmp_path
+):
+    secret = token_for(app)
+    editor = Web(web.url, secret)
+    note = editor.create("Trip", "the map")
+    first = editor.attach(note["id"], "지도 1.png", b"\x89PNG map")
+    second = editor.attach(editor.create("Plan", "p")["id"], "a/b:c.txt", b"plan")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "MEMO_TOKEN": secret}
+    memo("login", web.url, env=env, cwd=tmp_path)
+    assert memo("sync", "notes", env=env, cwd=tmp_path)[0] == 0
+    assert not (tmp_path / "notes" / "attachments").exists()
+    code, _, error = memo("pull", "--with-files", "notes", env=env, cwd=tmp_path)
+    assert code == 0 and error.endswith(", 2 files fetched\n"), error
+    files = tmp_path / "notes" / "attachments"
+    assert (files / f"{first['id']}-지도 1.png").read_bytes() == b"\x89PNG map"
+    assert (files / f"{second['id']}-b:c.txt").read_bytes() == b"plan"
+    archive = zipfile.ZipFile(io.BytesIO(exported(app, user))).namelist()
+    exported_files = sorted(name for name in archive if name.startswith("attachments/"))
+    assert exported_files == sorted(f"attachments/{path.name}" for path in files.iterdir())
+    code, _, error = memo("sync", "--with-files", "notes", env=env, cwd=tmp_path)
+    assert code == 0 and error.endswith("0 pushed, 0 in conflict, 0 files fetched\n"), error
+    assert sorted(note["title"] for note in editor.notes()) == ["Plan", "Trip"]
+
+
+def test_the_token_goes_to_a_working_keyring_and_a_failing_one_is_one_line(
+    monkeypatch, tmp_path, capsys
+):
+    kept = {}
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv(config.TOKEN_VARIABLE, raising=False)
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: "memo_pat_secret")
+    me = Answer(200, {}, {"id": 1, "email": "a@example.com"})
+    monkeypatch.setattr(api_module, "urllib_send", lambda *request: me)
+    keyring = SimpleNamespace(set_password=lambda *item: kept.update({item[:2]: item[2]}),
+                              get_password=lambda *item: kept[item])  # fmt: skip
+    monkeypatch.setattr(config, "keyring", keyring)
+    assert cli.main(["login", "http://memo.test"]) == 0
+    assert "token from the keyring" in capsys.readouterr().err
+    assert config.token_for(config.load()) == "memo_pat_secret"
+    assert not [
+        path for path in tmp_path.rglob("*") if path.is_file() and b"secret" in path.read_bytes()
+    ]
+
+    def fail(*item):
+        raise RuntimeError("No recommended backend was available")
+
+    monkeypatch.setattr(config, "keyring", SimpleNamespace(set_password=fail, get_password=fail))
+    assert cli.main(["pull", str(tmp_path / "notes")]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert cli.main(["login", "http://memo.test"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no keyring can keep it: set MEMO_TOKEN" in error
 
 
 def test_a_forgotten_feed_says_a_full_pull_is_needed_and_full_does_it(app, web, tmp_path):

@@ -147,6 +147,24 @@ class Api:
         answer = self.call("DELETE", f"/api/v1/notes/{note_id}", headers=headers)
         return self.expect_one_of(answer, (204, 404, 412))
 
+    def attachments(self, note_id):
+        """Return a note's attachments ([] for a note no longer there)."""
+        answer = self.call("GET", f"/api/v1/notes/{note_id}/attachments")
+        answer = self.expect_one_of(answer, (200, 404))
+        return answer.body.get("items", []) if answer.status == 200 else []
+
+    def download(self, attachment_id):
+        """Return an attachment's file, open to read (None when it is gone), from the short-lived
+        signed link the API gives: the token is not sent there."""
+        answer = self.call("GET", f"/api/v1/attachments/{attachment_id}")
+        if self.expect_one_of(answer, (200, 404)).status == 404:
+            return None
+        try:
+            return urllib.request.urlopen(answer.body["download_url"], timeout=TIMEOUT_SECONDS)
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise ApiError(f"cannot download attachment {attachment_id}: {reason}") from None
+
     def expect(self, answer, status):
         """Return the body of an answer of `status`; anything else is an ApiError."""
         return self.expect_one_of(answer, (status,)).body

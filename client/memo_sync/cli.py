@@ -9,6 +9,7 @@ from pathlib import Path
 from memo_sync import config
 from memo_sync.api import Api, ApiError
 from memo_sync.engine import Sync
+from memo_sync.files import fetch_files
 from memo_sync.folder import Folder
 from memo_sync.status import report
 
@@ -33,6 +34,11 @@ def login(args):
     account = Api(url, token, say).me()
     kept_in = config.keep_token(url, token)
     path = config.save(url, kept_in)
+    if kept_in == "env" and not os.environ.get(config.TOKEN_VARIABLE):
+        raise config.ConfigError(
+            f"the token is good, but no keyring can keep it: set {config.TOKEN_VARIABLE} to it "
+            "for each command, or install a keyring (pip install './client[keyring]')"
+        )
     where = "the keyring" if kept_in == "keyring" else f"${config.TOKEN_VARIABLE}"
     say(f"memo: signed in to {url} as {account['email']}; token from {where}; config {path}")
 
@@ -50,8 +56,9 @@ def run(args, steps):
     if "push" in steps:
         sync.push()
     counts = sync.counts
+    files = f", {fetch_files(sync.folder, sync.api, say)} files fetched" if args.with_files else ""
     say(f"memo: {counts['pulled']} pulled, {counts['pushed']} pushed, "
-        f"{counts['conflicts']} in conflict")  # fmt: skip
+        f"{counts['conflicts']} in conflict{files}")  # fmt: skip
 
 
 def status(args):
@@ -75,7 +82,11 @@ def parser():
         command.add_argument("dir", help="the folder of notes")
         if "pull" in steps:
             command.add_argument("--full", action="store_true", help="read every note again")
-        command.set_defaults(act=lambda args, steps=steps: run(args, steps), full=False)
+            attachments = "fetch the notes' attachments too (into attachments/)"
+            command.add_argument("--with-files", action="store_true", help=attachments)
+        command.set_defaults(
+            act=lambda args, steps=steps: run(args, steps), full=False, with_files=False
+        )
     command = commands.add_parser("status", help="say what a sync would do")
     command.add_argument("dir")
     command.set_defaults(act=status)

@@ -47,10 +47,13 @@ def save(url, kept_in):
 
 
 def keep_token(url, token):
-    """Keep the token in the keyring when there is one; return where it is kept."""
+    """Keep the token in the keyring when there is one that works; return where it is kept."""
     if keyring is None or os.environ.get(TOKEN_VARIABLE):
         return "env"
-    keyring.set_password(KEYRING_SERVICE, url, token)
+    try:
+        keyring.set_password(KEYRING_SERVICE, url, token)
+    except Exception:  # no backend (a machine without a desktop's keyring), a locked one...
+        return "env"
     return "keyring"
 
 
@@ -58,7 +61,11 @@ def token_for(config):
     """Return the token: MEMO_TOKEN, else the keyring's; ConfigError without one."""
     token = os.environ.get(TOKEN_VARIABLE)
     if not token and config.get("token") == "keyring" and keyring is not None:
-        token = keyring.get_password(KEYRING_SERVICE, config["url"])
+        try:
+            token = keyring.get_password(KEYRING_SERVICE, config["url"])
+        except Exception as error:  # the backend's own error, whatever its class
+            message = f"the keyring could not be read ({error}): set {TOKEN_VARIABLE}"
+            raise ConfigError(message) from None
     if not token:
         raise ConfigError(f"no token: set {TOKEN_VARIABLE} (a token made on My page)")
     return token
