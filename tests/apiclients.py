@@ -2,9 +2,10 @@
 the fixtures `ann_api` and `bob_api` (registered in tests/conftest.py's `pytest_plugins`)."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
+from app.features.api.reads import API_READ_LOCK_CLASS
 from app.features.tokens.service import make_token
 from app.models import User
 from devenv.uploads import send_to_store
@@ -88,3 +89,16 @@ def attached(client, note_id, data=PDF, name="plan.pdf"):
     confirmed = client.post(f"/notes/{note_id}/attachments/{upload['id']}/confirm")
     assert confirmed.status_code == 200, confirmed.get_json()
     return confirmed.get_json()
+
+
+def hold_slots(app, user_id, slots):
+    """Hold these of the account's heavy-read slots in a transaction of another connection,
+    as reads still running would; return the connection (close it to let go)."""
+    with app.app_context():
+        connection = db.engine.connect()
+    for slot in slots:
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:class_id, :user_id)"),
+            {"class_id": API_READ_LOCK_CLASS + slot, "user_id": user_id},
+        )
+    return connection

@@ -1,7 +1,8 @@
 """Private Atom feeds: made on the webhooks page (the URL shown once), read by feedparser with
 every entry (titles and the notes' sanitised HTML), 304 while nothing changed, one tag's
 notes only, in the account's language, revoked for good, paused by a recovery until kept,
-and their token kept out of the request log."""
+their token kept out of the request log, and what one costs: about FEED_BYTES of Atom however
+large the notes, in one of the account's heavy-read slots."""
 
 import logging
 import re
@@ -11,7 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.features.notes import service
 from app.models import AtomFeed, Note, User
+from tests.apiclients import hold_slots
 from tests.signing_in import recovered
 
 FEED_URL = re.compile(r'value="(http://localhost/feeds/memo_feed_[A-Za-z0-9_-]+)"')
@@ -135,3 +138,56 @@ def test_the_request_log_keeps_the_feeds_token_out(app, notes, caplog):
     logged = [record.path for record in caplog.records if hasattr(record, "path")]
     assert "/feeds/<token>" in logged
     assert token not in caplog.text
+
+
+# The costliest text to show: each "<" is "&lt;" in the note's HTML and "&amp;lt;" in the
+# feed, 8 bytes a character: 160 KB an entry (50 such notes made a feed of 8 MB; twelve
+# are past the feed's bytes by half).
+WORST = "<" * 20_000
+
+
+def write_notes(app, count, content):
+    """Give ann `count` notes as the one writer makes them (an import's way); return her id."""
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == "ann@example.com"))
+        rows = [{"title": f"n{number}", "content": content} for number in range(count)]
+        service.create_many(user_id, rows)
+        db.session.commit()
+        return user_id
+
+
+def test_a_feed_of_the_costliest_notes_stays_within_its_bytes_newest_first(app, user):
+    write_notes(app, 12, WORST)
+    path = make_feed(user)
+    response = app.test_client(use_cookies=False).get(path)
+    assert response.status_code == 200
+    body = response.get_data()
+    assert len(body) <= app.config["FEED_BYTES"]
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    shown = [entry.title for entry in parsed.entries]
+    assert shown == [f"n{number}" for number in range(11, 11 - len(shown), -1)]
+    assert 4 <= len(shown) < 12  # 160 KB each: six fit in 1 MiB
+    assert parsed.entries[0].content[0].value == "<p>" + "&lt;" * 20_000 + "</p>"
+
+
+def test_a_feed_holds_its_newest_note_however_small_its_bytes(app, user, monkeypatch):
+    write_notes(app, 3, WORST)
+    monkeypatch.setitem(app.config, "FEED_BYTES", 1000)
+    parsed = feedparser.parse(app.test_client(use_cookies=False).get(make_feed(user)).get_data())
+    assert [entry.title for entry in parsed.entries] == ["n2"]
+
+
+def test_a_feed_read_while_its_accounts_heavy_reads_are_all_running_waits_with_429(app, notes):
+    path = make_feed(notes)
+    reader = app.test_client(use_cookies=False)
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id))
+    held = hold_slots(app, user_id, range(app.config["API_READS_IN_FLIGHT_PER_USER"]))
+    try:
+        refused = reader.get(path)
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "2"
+    finally:
+        held.close()
+    assert reader.get(path).status_code == 200

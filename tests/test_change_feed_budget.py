@@ -8,12 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from app.extensions import db
-from app.features.api.reads import API_READ_LOCK_CLASS
 from app.features.notes import changes, service
-from tests.apiclients import ApiClient, is_problem, token_for
+from tests.apiclients import ApiClient, hold_slots, is_problem, token_for
 
 # The largest note: 20,000 Hangul syllables, 60,000 bytes of UTF-8 (a page of 500 was 28.7 MiB).
 LARGEST = "가나다라마바사아자차" * 2000
@@ -100,19 +99,6 @@ def test_a_page_of_one_and_of_500_run_the_same_few_statements(app, ann_api):
     # The token's account, the slot, the forgotten number, the page with its notes, their
     # reminders: the same for 1 item or 500 (it was 502 for 500).
     assert one[1] == many[1] <= 7, (one, many)
-
-
-def hold_slots(app, user_id, slots):
-    """Hold these of the account's heavy-read slots in a transaction of another connection,
-    as reads still running would; return the connection (close it to let go)."""
-    with app.app_context():
-        connection = db.engine.connect()
-    for slot in slots:
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:class_id, :user_id)"),
-            {"class_id": API_READ_LOCK_CLASS + slot, "user_id": user_id},
-        )
-    return connection
 
 
 @pytest.mark.parametrize("path", ["/changes?since=0", "/notes?limit=100"])

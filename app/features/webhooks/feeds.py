@@ -8,19 +8,27 @@ note's page). The feed is in the account's language. Its ETag is a digest of wha
 If-None-Match gets 304 while nothing changed. Last-Modified is the newest entry's time, for
 readers to show; it alone decides nothing (a note trashed leaves it as it was). The token
 sits in the path: the request log masks it (app/requestlog.py); the answer has no-referrer.
+
+A feed costs about its own bytes, whatever the notes: it lists the newest FEED_ENTRIES notes
+that fit in FEED_BYTES of Atom (always the newest one), cut first in PostgreSQL by the stored
+HTML's length (so no more is loaded) and then by each entry's escaped size as written; and
+it holds one of its account's heavy-read slots while it is made (app/features/api/reads.py),
+so a URL polled at once from many places gets 429 past them, as the change feed does.
 """
 
 import hashlib
 import xml.etree.ElementTree as ET
 from datetime import UTC
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 from flask import Blueprint, abort, current_app, request
 from flask_babel import force_locale, gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 
 from app.extensions import db
+from app.features.api.reads import hold_api_read
 from app.features.webhooks import service
 from app.mail import link
 from app.markdown import html_of
@@ -34,6 +42,9 @@ HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Referrer-Policy": "no-referrer",
 }
+# An entry's Atom around its title, HTML and tags: its id, links, dates and elements' names.
+ENTRY_BYTES = 600
+TAG_BYTES = 40  # a <category term="..."/> around its tag
 
 
 def rfc3339(moment):
@@ -41,17 +52,37 @@ def rfc3339(moment):
 
 
 def listed_notes(feed):
-    """Return the notes the feed lists: not in the trash, newest change first."""
-    query = (
-        select(Note)
-        .where(Note.user_id == feed.user_id, Note.deleted_at.is_(None))
-        .options(undefer(Note.rendered))
-        .order_by(Note.updated_at.desc(), Note.id.desc())
-        .limit(current_app.config["FEED_ENTRIES"])
+    """Return the notes the feed lists: not in the trash, newest change first, as many of the
+    newest FEED_ENTRIES as fit in about FEED_BYTES by their stored lengths, at least one."""
+    config = current_app.config
+    size = (
+        func.octet_length(Note.title)
+        + func.coalesce(func.octet_length(Note.rendered), func.octet_length(Note.content))
+        + ENTRY_BYTES
     )
+    newest = (Note.updated_at.desc(), Note.id.desc())
+    ranked = select(
+        Note.id, size.label("size"), func.sum(size).over(order_by=newest).label("running")
+    ).where(Note.user_id == feed.user_id, Note.deleted_at.is_(None))
     if feed.tag:
-        query = query.where(Note.tags.contains([feed.tag]))
+        ranked = ranked.where(Note.tags.contains([feed.tag]))
+    ranked = ranked.order_by(*newest).limit(config["FEED_ENTRIES"]).subquery()
+    fitting = select(ranked.c.id).where(ranked.c.running - ranked.c.size < config["FEED_BYTES"])
+    query = (
+        select(Note).where(Note.id.in_(fitting)).options(undefer(Note.rendered)).order_by(*newest)
+    )
     return db.session.scalars(query).all()
+
+
+def entry_bytes(note, html):
+    """Return about what an entry takes in the feed as written (its text escaped)."""
+    text = len(escape(note.title).encode()) + len(escape(html).encode())
+    return (
+        text
+        + ENTRY_BYTES
+        + TAG_BYTES * len(note.tags or ())
+        + sum(len(tag.encode()) for tag in note.tags or ())
+    )
 
 
 def entity_tag(feed, notes, language):
@@ -91,23 +122,28 @@ def atom_of(feed, user, notes):
     add(author, "name", user.nickname)
     add(root, "link", rel="alternate", type="text/html", href=link("notes.index"))
     add(root, "generator", "Memo")
+    spent = 0
     for note in notes:
-        entry = add(root, "entry")
-        add(entry, "title", note.title)
-        add(entry, "id", tag_uri("note", note.id))
-        add(entry, "updated", rfc3339(note.updated_at))
-        add(entry, "published", rfc3339(note.created_at))
-        add(
-            entry,
-            "link",
-            rel="alternate",
-            type="text/html",
-            href=link("notes.detail", note_id=note.id),
-        )
-        for tag in note.tags or []:
-            add(entry, "category", term=tag)
-        add(entry, "content", str(html_of(note, external=True)), type="html")
+        html = str(html_of(note, external=True))
+        spent += entry_bytes(note, html)
+        if spent > current_app.config["FEED_BYTES"] and note is not notes[0]:
+            break
+        add_entry(root, note, html)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def add_entry(root, note, html):
+    """Add a note's entry to the feed: its title, link, dates, tags and HTML."""
+    entry = add(root, "entry")
+    add(entry, "title", note.title)
+    add(entry, "id", tag_uri("note", note.id))
+    add(entry, "updated", rfc3339(note.updated_at))
+    add(entry, "published", rfc3339(note.created_at))
+    href = link("notes.detail", note_id=note.id)
+    add(entry, "link", rel="alternate", type="text/html", href=href)
+    for tag in note.tags or []:
+        add(entry, "category", term=tag)
+    add(entry, "content", html, type="html")
 
 
 @bp.get("/feeds/<secret:token>")
@@ -116,6 +152,7 @@ def read(token):
     feed = service.feed_by_token(token)
     if feed is None:
         abort(404)
+    hold_api_read(feed.user_id)
     user = db.session.get(User, feed.user_id)
     language = user.language or "en"
     notes = listed_notes(feed)
