@@ -7,6 +7,7 @@ Each test here failed on 36974c7 (issue #47). The import runs in this process
 import io
 import json
 import re
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -15,9 +16,12 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from app.features.mypage import importing
 from devenv.archives import empty_notes_archive
-from tests.importing import NOTES, rows, send, zip_of
+from devenv.uploads import Importer
+from tests.importing import NOTES, my_page, rows, send, zip_of
 from tests.note_writers import set_up_directly
+from tests.workers import run_queued_jobs
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 
@@ -196,3 +200,33 @@ def test_an_export_with_word_counts_is_read_past_their_nested_results(app, user)
     }
     page = send(app, user, zip_of({"account.json": json.dumps(document).encode()}))
     assert "1 notes and 0 attachments added" in page
+
+
+def test_the_owner_saves_a_note_at_once_while_an_import_renders(app, user, monkeypatch):
+    # An import that rendered under the account's lock held every save behind it (one that
+    # ran to its budget: 10 minutes of 503s after 15 s each). The owner saves while it renders.
+    answers = []
+
+    def save():
+        started = time.monotonic()
+        response = user.post("/notes/new", {"title": "Meanwhile", "content": "saved"})
+        answers.append((response.status_code, time.monotonic() - started))
+
+    def budget():
+        def spent():
+            if not answers:
+                saving = threading.Thread(target=save)
+                saving.start()
+                saving.join(30)
+
+        return spent
+
+    monkeypatch.setattr(importing, "render_budget", budget)
+    archive = zip_of({"a.md": "# Imported\n\nbody", "b.md": "# Also\n\nbody"})
+    assert Importer(user).send(archive, "notes.zip").status_code == 302
+    run_queued_jobs(app)
+    [(status, took)] = answers
+    assert status == 302 and took < 5, (status, took)
+    assert "2 notes and 0 attachments added" in my_page(user)
+    titles = sorted(title for title, *_ in rows(app, NOTES))
+    assert titles == ["Also", "Imported", "Meanwhile"]

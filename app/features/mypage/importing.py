@@ -18,7 +18,9 @@ Each note's Markdown is read and rendered by the one writer, bounded as a save's
 cells, nesting: app/markdown.py); making the notes gets IMPORT_RENDER_SECONDS of the job's
 CPU in all, past which the import fails whole with a message (about 0.33 s of CPU, 0.7 s of
 a slot, a note of the largest tables: an account's text quota of them held a worker slot
-half an hour).
+half an hour). That rendering and the files' copying hold no lock and no transaction: only
+writing the rows takes the account's lock (a save meanwhile waited behind a whole import,
+then answered 503).
 """
 
 import logging
@@ -188,16 +190,19 @@ def already_there(user_id, incoming):
     return db.session.scalar(query.limit(1)) is not None
 
 
-def check_room(user_id, notes):
-    """Refuse unless the new notes' files fit the account's limits, all of them (the notes'
-    own count and text are the writer's to check: app/features/notes/service.py)."""
-    sizes = [info.file_size for note in notes for _, info, _ in note.files]
+def check_room(user_id, sizes):
+    """Refuse unless new files of these sizes fit the account's limits (the notes' own count
+    and text are the writer's to check: app/features/notes/service.py)."""
     _, attached = uploads.usage(user_id, None)
-    if (
-        attached + sum(sizes) > setting("ATTACHMENT_QUOTA_BYTES")
-        or any(size > setting("ATTACHMENT_MAX_BYTES") for size in sizes)
-        or any(len(note.files) > setting("ATTACHMENTS_PER_NOTE") for note in notes)
+    if attached + sum(sizes) > setting("ATTACHMENT_QUOTA_BYTES") or any(
+        size > setting("ATTACHMENT_MAX_BYTES") for size in sizes
     ):
+        raise ImportFileRefused(NO_ROOM)
+
+
+def check_many_files(notes):
+    """Refuse a note with more files than one may have."""
+    if any(len(note.files) > setting("ATTACHMENTS_PER_NOTE") for note in notes):
         raise ImportFileRefused(NO_ROOM)
 
 
@@ -244,55 +249,76 @@ def render_budget():
     return spent
 
 
-def add(user_id, notes, archive):
-    """Add the notes and store their files; return (notes, files) added. Caller commits."""
-    stored = []
+def store_files(user_id, notes, archive, stored):
+    """Copy the notes' attachments from the archive to the store; return each note's files
+    as (key, name, type, size, confirmed at). `stored` collects the keys as they are made."""
+    files = []
+    for incoming in notes:
+        theirs = []
+        for raw_name, info, confirmed_at in incoming.files:
+            key = objects.attachment_key(user_id, secrets.token_urlsafe(18))
+            name = clean_name(raw_name) or fallback_name(OCTET_STREAM)
+            stored.append(key)
+            content_type = store_file(archive, info, key, name)
+            theirs.append((key, name, content_type, info.file_size, confirmed_at))
+        files.append(theirs)
+    return files
+
+
+def add(user_id, drafts, files):
+    """Add the notes, read already, and their stored files' rows, under the account's lock
+    (the limits hold); return (notes, files) added. Caller commits."""
     try:
-        try:
-            drafts = [draft(incoming) for incoming in notes]
-            made = service.create_many(user_id, drafts, render_budget())
-        except QuotaFull:
-            raise ImportFileRefused(NO_ROOM) from None
-        for incoming, note in zip(notes, made, strict=True):
-            for raw_name, info, confirmed_at in incoming.files:
-                key = objects.attachment_key(user_id, secrets.token_urlsafe(18))
-                name = clean_name(raw_name) or fallback_name(OCTET_STREAM)
-                stored.append(key)
-                content_type = store_file(archive, info, key, name)
-                moment = confirmed_at or note.created_at
-                db.session.add(
-                    Attachment(
-                        user_id=user_id,
-                        note_id=note.id,
-                        key=key,
-                        state="confirmed",
-                        name=name,
-                        content_type=content_type,
-                        size=info.file_size,
-                        created_at=moment,
-                        expires_at=moment,
-                        confirmed_at=moment,
-                    )
+        made = service.create_many(user_id, drafts)
+    except QuotaFull:
+        raise ImportFileRefused(NO_ROOM) from None
+    check_room(user_id, [entry[3] for theirs in files for entry in theirs])
+    for note, theirs in zip(made, files, strict=True):
+        for key, name, content_type, size, confirmed_at in theirs:
+            moment = confirmed_at or note.created_at
+            db.session.add(
+                Attachment(
+                    user_id=user_id,
+                    note_id=note.id,
+                    key=key,
+                    state="confirmed",
+                    name=name,
+                    content_type=content_type,
+                    size=size,
+                    created_at=moment,
+                    expires_at=moment,
+                    confirmed_at=moment,
                 )
-        db.session.flush()
-    except (storage.StorageError, ImportFileRefused) as error:
-        db.session.rollback()
-        objects.delete_later(stored)  # the files stored before the failure
-        db.session.commit()
-        if isinstance(error, ImportFileRefused):
-            raise
-        raise ImportFileRefused(STORE_DOWN) from None
-    return len(notes), len(stored)
+            )
+    db.session.flush()
+    return len(made), sum(len(theirs) for theirs in files)
 
 
 def import_upload(user_id, name, upload):
-    """Read the upload and add what it holds to the account; return (notes, files) added."""
+    """Read the upload and add what it holds to the account; return (notes, files) added.
+
+    The slow parts (rendering the notes, copying their files to the store) run holding no
+    lock and no transaction, so the owner's saves never wait on an import; only the writing
+    of the rows, checked again against the limits, holds the account's lock."""
     notes, archive = parse(name, upload, limits())
+    stored = []
     with archive or nullcontext():
-        lock_user(user_id)  # one import or save at a time: the limits hold
-        notes = [note for note in notes if not already_there(user_id, note)]
-        check_room(user_id, notes)
-        return add(user_id, notes, archive)
+        try:
+            notes = [note for note in notes if not already_there(user_id, note)]
+            check_room(user_id, [info.file_size for note in notes for _, info, _ in note.files])
+            check_many_files(notes)
+            db.session.rollback()  # nothing written yet: no snapshot held while it works
+            drafts = service.read_texts([draft(note) for note in notes], render_budget())
+            files = store_files(user_id, notes, archive, stored)
+            lock_user(user_id)  # one import or save at a time: the limits hold
+            return add(user_id, drafts, files)
+        except (storage.StorageError, ImportFileRefused) as error:
+            db.session.rollback()
+            objects.delete_later(stored)  # the files stored before the failure
+            db.session.commit()
+            if isinstance(error, ImportFileRefused):
+                raise
+            raise ImportFileRefused(STORE_DOWN) from None
 
 
 def fail(import_id, message):

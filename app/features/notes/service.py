@@ -74,14 +74,24 @@ def differences(note, wanted):
     return {field: value for field, value in wanted.items() if current[field] != value}
 
 
-def read_text(note):
-    """Set what is read from the note's text: tags, the list's summary, the stored HTML."""
-    facts = summary(note.content)
-    note.tags = note_tags(note.title, note.content)
-    note.preview, note.open_tasks = facts.preview, facts.open_tasks
-    note.tasks_done, note.tasks_total = facts.tasks_done, facts.tasks_total
+def text_facts(title, content):
+    """Return what is read from a note's text: tags, the list's summary, the stored HTML."""
+    facts = summary(content)
+    return {
+        "tags": note_tags(title, content),
+        "preview": facts.preview,
+        "open_tasks": facts.open_tasks,
+        "tasks_done": facts.tasks_done,
+        "tasks_total": facts.tasks_total,
+        "rendered": render_stored(content),
+    }
+
+
+def read_text(note, facts=None):
+    """Set what is read from the note's text (`facts`, when read already from the same text)."""
+    for name, value in (facts or text_facts(note.title, note.content)).items():
+        setattr(note, name, value)
     note.tagged_version = note.read_version = note.rendered_version = note.version
-    note.rendered = render_stored(note.content)
 
 
 def read_again(note):
@@ -182,12 +192,12 @@ def ticked(note, number, done):
 
 
 @writing(Note)
-def new_note(user_id, title, content, **columns):
+def new_note(user_id, title, content, facts=None, **columns):
     """Add a note with its text's tags, summary and HTML, numbered and announced (steps 5-9)."""
     note = Note(user_id=user_id, title=title, content=content, **columns)
     db.session.add(note)
     db.session.flush()
-    read_text(note)
+    read_text(note, facts)
     note.revision = 0  # stamp() makes it 1
     stamp(note, events.CREATED)
     return note
@@ -200,18 +210,25 @@ def create(user_id, title, content, completed=False, pinned=False):
     return new_note(user_id, title, content, completed=completed, pinned=pinned)
 
 
-def create_many(user_id, drafts, spent=None):
-    """Add the notes an import brings (dicts of a note's columns), all or none: the quota
-    holds for them together (QuotaFull). An import is a job with budgets of its own: no
-    write rate; `spent()`, called after each note is made (its text read and rendered), may
-    stop it by raising. Return the notes (flushed)."""
-    check_many(user_id, len(drafts), [(draft["title"], draft["content"]) for draft in drafts])
-    made = []
+def read_texts(drafts, spent=None):
+    """Read and render the texts of notes an import brings (dicts of a note's columns) before
+    they are added: the slow part, done holding no lock, so the account's saves never wait on
+    it. `spent()`, called after each, may stop it by raising. Return the drafts with their
+    facts, for create_many()."""
+    read = []
     for draft in drafts:
-        made.append(new_note(user_id, **draft))
+        read.append({**draft, "facts": text_facts(draft["title"], draft["content"])})
         if spent is not None:
             spent()
-    return made
+    return read
+
+
+def create_many(user_id, drafts):
+    """Add the notes an import brings (dicts of a note's columns, their facts read by
+    read_texts() or read here), all or none: the quota holds for them together (QuotaFull),
+    and an import is a job with budgets of its own: no write rate. Return the notes (flushed)."""
+    check_many(user_id, len(drafts), [(draft["title"], draft["content"]) for draft in drafts])
+    return [new_note(user_id, **draft) for draft in drafts]
 
 
 def set_aside(user_id, note, title, content, version):
