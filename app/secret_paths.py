@@ -14,10 +14,10 @@ variable is neither a number, nor a secret, nor listed there as no secret with w
 import re
 import unicodedata
 from urllib.parse import unquote
+from uuid import UUID
 
 from flask import current_app, has_app_context
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing.converters import NumberConverter, UUIDConverter
 
 SECRET_VARIABLE = re.compile(r"<secret:([A-Za-z_]\w*)>")
 # What a server, a proxy or a browser may read as a segment's end.
@@ -51,20 +51,17 @@ def masked_path(path, rule=None, args=None, method="GET"):
     args = args or {}
     hidden = {str(args[name]): name for name in secret_names(rule.rule) if name in args}
     if not hidden:
-        return path if only_numbers(rule) else masked_by_start(path)
+        return path if only_numbers(args) else masked_by_start(path)
     return "/".join(
         f"<{hidden[unquote(part)]}>" if unquote(part) in hidden else part
         for part in path.split("/")
     )
 
 
-def only_numbers(rule):
-    """Tell whether each of a route's variables is a number (an id, a UUID): a path it
-    matched is its own words and digits, and holds no token."""
-    return all(
-        isinstance(converter, (NumberConverter, UUIDConverter))
-        for converter in rule._converters.values()
-    )
+def only_numbers(args):
+    """Tell whether each of a matched route's values is a number (an id) or a UUID: a path
+    it matched is its own words and digits, and holds no token."""
+    return all(isinstance(value, (int, UUID)) for value in args.values())
 
 
 def readings(path):
