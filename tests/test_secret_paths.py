@@ -5,10 +5,20 @@ line of each marked route shows the variable's name, never its value."""
 import io
 import logging
 import re
+import string
+from datetime import timedelta
+from urllib.parse import quote, unquote, unquote_to_bytes
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 from app.error_reports import scrubbed_request
+from app.extensions import db
+from app.features.reminders.links import signer
+from app.models import User
+from app.models.access import MailToken
 from app.secret_paths import masked_path, secret_names
 
 # The variables of the route table that are no secret, each with why. A new route with a
@@ -87,14 +97,122 @@ def test_a_marked_routes_secret_with_more_after_it_is_masked_too(client, stdout_
     assert all(path.startswith(starts) for path in logged_paths(stdout_log))
 
 
-@pytest.mark.parametrize(
-    "path", ["/s//{}", "/S/{}", "/./s/{}", "/s/../s/{}", "/reminders/act//{}", "/Reminders/act/{}"]
+def starts_of(app):
+    """Return each marked route's start without the slashes around it: `s`, `reminders/act`."""
+    return sorted({rule.rule.split("<secret:")[0].strip("/") for rule in marked_rules(app)})
+
+
+@pytest.fixture
+def real_tokens(app, user):
+    """Return {each marked route's start: a real token of it, made as the app makes them}."""
+    location = user.create_note("Shared", "words").headers["Location"]
+    page = user.post(f"{location}/share", {"expires_days": ""}, follow_redirects=True)
+    tokens = {"s": re.search(r"/s/([A-Za-z0-9_-]{16,})", page.get_data(as_text=True))[1]}
+    page = user.post("/mypage/webhooks/feeds", {"tag": ""}).get_data(as_text=True)
+    tokens["feeds"] = re.search(r"/feeds/(memo_feed_[A-Za-z0-9_-]+)", page)[1]
+    with app.app_context():
+        tokens["reminders/act"] = signer().dumps([1, 0])
+        ann = db.session.scalar(select(User).filter_by(email="ann@example.com"))
+        for purpose in ("verify", "reset", "secure", "remove"):
+            tokens[f"auth/{purpose}"] = MailToken.issue(ann, purpose, ann.email, timedelta(hours=1))
+        db.session.commit()
+    assert set(tokens) == set(starts_of(app))  # a new marked route: make it a real token here
+    return tokens
+
+
+def get_raw(app, path):
+    """GET `path` as a WSGI server hands it on, however odd (`//s/`, `\\`): percent-decoded."""
+    wsgi_path = unquote_to_bytes(path).decode("latin-1")
+    overrides = {"PATH_INFO": wsgi_path, "RAW_URI": path, "REQUEST_URI": path}
+    return app.test_client(use_cookies=False).get("/", environ_overrides=overrides)
+
+
+def assert_kept_out(app, path, token, logged):
+    """Assert that neither the log line nor the error report of `path` holds `token`."""
+    assert token.casefold() not in unquote(unquote(logged)).casefold(), (path, logged)
+    with app.app_context():
+        for sent in (path, quote(path, safe="/;")):
+            url = scrubbed_request({"url": f"https://memo.example{sent}", "method": "GET"})["url"]
+            assert token.casefold() not in unquote(unquote(url)).casefold(), (path, url)
+
+
+# `{start}` is each marked route's (`s`, `reminders/act`, `auth/reset`), `{token}` a real one.
+MANGLED = [
+    *("/{start}//{token}", "/{START}/{token}", "/./{start}/{token}", "/{start}/../{start}/{token}"),
+    # An outside attack's second finding, from raw paths (curl --path-as-is): logged whole.
+    *("/{start};x/{token}", "/{start}\\{token}", "/{start}/{token}/..", "/{start}/{token}/../"),
+    *("/{start}/{token}/../../x", "/static/../{start}/{token}"),
+]
+
+
+@pytest.mark.parametrize("path", MANGLED)
+def test_a_secret_behind_a_mangled_start_is_masked_too(app, real_tokens, stdout_log, path):
+    """Outside attacks' findings: `/s//<token>` was logged whole on its way to a 308, and the
+    raw paths `/s;x/<token>`, `/s\\<token>`, `/s/<token>/..`, `/static/../s/<token>` too."""
+    for start, token in real_tokens.items():
+        sent = path.format(start=start, START=start.upper(), token=token)
+        get_raw(app, sent)
+        assert token not in stdout_log.getvalue(), sent
+        assert logged_paths(stdout_log)[-1] == f"/{start}/<token>", sent
+        assert_kept_out(app, sent, token, logged_paths(stdout_log)[-1])
+
+
+TOKEN_CHARACTERS = string.ascii_letters + string.digits + "-_."
+BEFORE = ["", "/static/..", "/.", "/x/..", "/static/../..", "/static/..;", "/static/%2e%2e"]
+BETWEEN = ["/", "//", "\\", "/./", ";x/", ";/", "/x/../", "%2F", "%252F", "%5C", "/%2e/"]
+AFTER = ["", "/", "/..", "/../", "/../../x", ";x", "/.", "%2F..", "\\..", "/more"]
+
+
+def spelled(draw, text, ways):
+    """Return `text` with each character as one of `ways` would write it (drawn)."""
+    return "".join(draw(st.sampled_from(ways))(c) for c in text)
+
+
+AS_IS, UPPER = (lambda c: c), (lambda c: c.upper())
+ENCODED, TWICE = (lambda c: f"%{ord(c):02X}"), (lambda c: f"%25{ord(c):02X}")
+
+
+@st.composite
+def mangled_paths(draw, starts):
+    """Return (a marked route's path mangled as routers, proxies and browsers may read it, its
+    token): dot segments, `;x`, `\\`, doubled slashes, letter case, percent-encoding."""
+    token = draw(st.text(TOKEN_CHARACTERS, min_size=16, max_size=48))
+    words = draw(st.sampled_from(starts)).split("/")
+    path = draw(st.sampled_from(BEFORE)) + draw(st.sampled_from(["/", "//", "/./"]))
+    path += spelled(draw, words[0], [AS_IS, UPPER, ENCODED, TWICE])
+    for part in [spelled(draw, word, [AS_IS, UPPER, ENCODED, TWICE]) for word in words[1:]] + [
+        spelled(draw, token, [AS_IS, AS_IS, AS_IS, ENCODED])
+    ]:
+        path += draw(st.sampled_from(BETWEEN)) + part
+    return path + draw(st.sampled_from(AFTER)), token
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_a_secret_behind_a_mangled_start_is_masked_too(client, stdout_log, path):
-    """An outside attack's finding: `/s//<token>` was logged whole on its way to a 308."""
-    client.get(path.format(SECRET))
-    assert SECRET not in stdout_log.getvalue()
-    assert logged_paths(stdout_log)[-1] in ("/s/<token>", "/reminders/act/<token>")
+@given(data=st.data())
+def test_no_mangling_of_a_marked_routes_path_logs_its_token(app, stdout_log, data):
+    path, token = data.draw(mangled_paths(starts_of(app)))
+    before = len(stdout_log.getvalue())
+    get_raw(app, path)
+    assert token not in stdout_log.getvalue()[before:], path
+    assert logged_paths(stdout_log)[-1].endswith("/<token>"), path  # cut at a marked start
+    assert_kept_out(app, path, token, logged_paths(stdout_log)[-1])
+
+
+def test_a_numbered_routes_path_is_logged_as_it_came(app, client, stdout_log):
+    """A route whose variables are all numbers holds no token: an operator reads it whole,
+    though `feeds` is in it; a path no route matches is cut at a marked start it holds."""
+    client.post("/mypage/webhooks/feeds/12/revoke")
+    client.get("/static/copy.js")
+    client.get("/notes/s/x")
+    assert logged_paths(stdout_log) == [
+        "/mypage/webhooks/feeds/12/revoke",
+        "/static/copy.js",
+        "/s/<token>",
+    ]
 
 
 def test_a_real_share_link_is_logged_without_its_token(user, stdout_log):
