@@ -10,6 +10,7 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from itertools import count
 from pathlib import Path
@@ -126,6 +127,24 @@ def test_a_note_trashed_there_but_edited_here_comes_back_as_a_new_note(app, web,
     [back] = editor.notes()
     assert (back["title"], back["content"], back["id"] != note["id"]) == ("Kept", "new text", True)
     assert folder_texts(tmp_path) == [("Kept", "new text")]
+
+
+def test_a_note_deleted_for_good_there_goes_here_unless_edited_here(app, web, tmp_path):
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    _, secret = new_account(app, email)
+    editor = Web(web.url, secret, email)
+    gone = editor.create("Gone", "bye", pinned=True)
+    kept = editor.change(editor.create("Kept", "old text")["id"], archived=True)
+    run(tmp_path, web.url, secret)
+    path = tmp_path / "Kept.md"
+    path.write_text(path.read_text().replace("old text", "new text"))
+    for note in (gone, kept):
+        editor.trash(note["id"])
+    editor.empty_trash()
+    run(tmp_path, web.url, secret)
+    [back] = editor.notes()
+    assert (back["title"], back["content"], back["id"] != kept["id"]) == ("Kept", "new text", True)
+    assert folder_texts(tmp_path) == [("Kept", "new text")] and editor.notes(trashed=True) == []
 
 
 def test_a_file_deleted_here_is_trashed_unless_its_note_changed_there(app, web, tmp_path):
