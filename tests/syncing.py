@@ -20,7 +20,9 @@ from app.extensions import db
 from app.features.tokens.service import make_token
 from app.models import User
 from devenv.uploads import send_to_store
-from devenv.visitors import PASSWORD
+from devenv.visitors import PASSWORD, Visitor
+
+FLAGS = ("pinned", "archived", "completed")  # front matter fields the web may toggle
 
 
 class Cut(Exception):
@@ -46,12 +48,22 @@ def new_account(app, email=None):
 
 
 class Web:
-    """What a person does on the pages, through the API with the account's token."""
+    """What a person does on the pages, through the API with the account's token; what the API
+    does not do (empty the trash), on the pages themselves, signed in with `email`."""
 
-    def __init__(self, url, secret):
+    def __init__(self, url, secret, email=None):
         self.url = url + "/api/v1"
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {secret}"
+        self.pages, self.email = Visitor(url), email  # for what only the pages do
+
+    def empty_trash(self):
+        """Delete every note in the trash for good, as the trash page's button does (the API
+        only trashes): signed in with the account's password (`email` given) on first use."""
+        if self.pages.token is None:
+            assert self.pages.login(self.email).status == 302
+        self.pages.get("/trash")
+        assert self.pages.post("/trash/empty").status == 302
 
     def create(self, title, content, **fields):
         body = {"title": title, "content": content, **fields}
@@ -106,6 +118,12 @@ class Web:
         """Return the sorted (title, content) of the notes out of the trash."""
         return sorted((note["title"], note["content"]) for note in self.notes())
 
+    def flags(self):
+        """Return the sorted (title, content, pinned, archived, completed) of the notes out of
+        the trash: what a folder's front matter must agree with."""
+        return sorted((note["title"], note["content"], *(note[flag] for flag in FLAGS))
+                      for note in self.notes())  # fmt: skip
+
 
 def run(root, url, secret, steps=("pull", "push"), cut_after=None, full=False):
     """Run the client on folder `root`; with `cut_after`, the run stops (Cut) once that many
@@ -136,14 +154,38 @@ def cut(send, after):
     return send_then_cut
 
 
-def folder_texts(root):
-    """Return the sorted (title, content) of the folder's notes."""
-    return sorted(
-        (draft.title, draft.content)
+def folder_drafts(root):
+    """Return the Drafts of the folder's notes."""
+    return [
+        read_draft(path.name, path.read_text(encoding="utf-8"))
         for path in Path(root).rglob("*.md")
         if not is_left_alone(path.relative_to(root).parts)
-        for draft in [read_draft(path.name, path.read_text(encoding="utf-8"))]
-    )
+    ]
+
+
+def folder_texts(root):
+    """Return the sorted (title, content) of the folder's notes."""
+    return sorted((draft.title, draft.content) for draft in folder_drafts(root))
+
+
+def folder_flags(root):
+    """Return the sorted (title, content, pinned, archived, completed) of the folder's notes,
+    as their front matter says (Web.flags on the server)."""
+    return sorted((draft.title, draft.content, *(getattr(draft, flag) for flag in FLAGS))
+                  for draft in folder_drafts(root))  # fmt: skip
+
+
+def holds_unsent(root, content):
+    """Return whether the folder holds `content` in a file not in step with the server: new
+    here (or moved, until the next run follows it), or edited since it was last in step."""
+    if not root.exists():
+        return False
+    folder = Folder(root, readonly=True)
+    for path, local in folder.scan().items():
+        _, entry = folder.entry_at(path)
+        if local.draft.content == content and (entry is None or entry["hash"] != local.hash):
+            return True
+    return False
 
 
 SIDES = ("a", "b")
@@ -153,18 +195,22 @@ class TwoFoldersAndTheWeb(RuleBasedStateMachine):
     """Two folders synced with one account while the web edits the same notes, in any order.
 
     Every edit writes a text never seen before; `required` holds the texts nobody has edited
-    or deleted since (whoever wrote them, on whichever side, however stale the side was).
-    After each side syncs twice, both folders and the server hold the same notes, each once,
-    and every required text is among them. `app` and `url` are set by the test."""
+    or deleted since (whoever wrote them, on whichever side, however stale the side was), and
+    `vanished` those the web trashed or deleted for good while no folder held them unsent.
+    The web also pins, archives and completes notes, and back. After each side syncs twice,
+    both folders and the server hold the same notes, each once, with the same pinned, archived
+    and completed; every required text is among them, no vanished one. `app` and `url` are
+    set by the test."""
 
     app = url = None
 
     def __init__(self):
         super().__init__()
-        _, self.secret = new_account(self.app)
-        self.web = Web(self.url, self.secret)
+        email = f"sync-{uuid.uuid4().hex[:10]}@example.com"
+        _, self.secret = new_account(self.app, email)
+        self.web = Web(self.url, self.secret, email)
         self.root = Path(tempfile.mkdtemp(prefix="memo-sync-"))
-        self.required, self.made = set(), count(1)
+        self.required, self.vanished, self.made = set(), set(), count(1)
 
     def fresh(self, kind):
         return f"{kind}{next(self.made)}"
@@ -179,6 +225,13 @@ class TwoFoldersAndTheWeb(RuleBasedStateMachine):
         self.required.discard(old)
         if new is not None:
             self.required.add(new)
+
+    def deleted_there(self, note):
+        """The web deleted `note`: its text is no longer required, and it must vanish unless
+        a folder holds it in a file not in step (new, or edited since), which comes back."""
+        self.replace(note["content"], None)
+        if not any(holds_unsent(self.root / side, note["content"]) for side in SIDES):
+            self.vanished.add(note["content"])
 
     @rule(side=st.sampled_from(SIDES), n=st.integers(0, 50), tag=st.booleans())
     def edit_a_file(self, side, n, tag):
@@ -216,12 +269,29 @@ class TwoFoldersAndTheWeb(RuleBasedStateMachine):
             self.replace(None, self.web.create(self.fresh("w"), self.fresh("web"))["content"])
         elif what == "trash":
             self.web.trash(note["id"])
-            self.replace(note["content"], None)
+            self.deleted_there(note)
         elif what == "retitle":
             self.web.change(note["id"], title=self.fresh("r"))
         else:
             new = f"{note['content']} #{self.fresh('tag')}" if what == "tag" else self.fresh("web")
             self.replace(note["content"], self.web.change(note["id"], content=new)["content"])
+
+    @rule(n=st.integers(0, 50), flag=st.sampled_from(FLAGS))
+    def web_toggles_a_flag(self, n, flag):
+        """Pin or unpin, archive or unarchive, complete or reopen a note on the web."""
+        note = self.pick(self.web.notes(), n)
+        if note is not None:
+            self.web.change(note["id"], **{flag: not note[flag]})
+
+    @rule(n=st.integers(0, 50), trash_first=st.booleans())
+    def web_deletes_for_good(self, n, trash_first):
+        """Empty the trash on the web (a note trashed first, or the notes already there):
+        every note in it is deleted for good, a tombstone in the feed."""
+        note = self.pick(self.web.notes(), n) if trash_first else None
+        if note is not None:
+            self.web.trash(note["id"])
+            self.deleted_there(note)
+        self.web.empty_trash()
 
     @rule(side=st.sampled_from(SIDES), steps=st.sampled_from([("pull", "push"), ("pull",)]))
     def sync(self, side, steps):
@@ -235,9 +305,10 @@ class TwoFoldersAndTheWeb(RuleBasedStateMachine):
     def teardown(self):
         for side in (*SIDES, *SIDES):
             run(self.root / side, self.url, self.secret)
-        server = self.web.texts()
-        contents = [content for _, content in server]
-        assert folder_texts(self.root / "a") == server == folder_texts(self.root / "b")
+        server = self.web.flags()
+        contents = [content for _, content, *_ in server]
+        assert folder_flags(self.root / "a") == server == folder_flags(self.root / "b")
         assert len(set(contents)) == len(contents), server
         assert self.required <= set(contents), (self.required, server)
+        assert not self.vanished & set(contents), (self.vanished, server)
         shutil.rmtree(self.root)

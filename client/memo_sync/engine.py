@@ -5,7 +5,9 @@ whose bytes changed since they were last in step. Neither side's text is ever lo
 
 - a note changed on both sides: the server's text goes in its file, the folder's beside it as
   `<name> (conflict <date>).md`, which the next push sends as a new note;
-- a note trashed or deleted on the server but edited here comes back as a new note;
+- a note trashed or deleted on the server but edited here comes back as a new note; one not
+  edited here goes, even a file whose create was answered too late to be known as the note's
+  (its Idempotency-Key, sent again, answers the note in the trash);
 - a file deleted here whose note changed on the server comes back with the server's text.
 
 Every write names the revision it was made on (If-Match) and carries an Idempotency-Key made
@@ -235,6 +237,11 @@ class Sync:
         body = {key: value for key, value in draft.body().items() if key != "archived"}
         key = key_of(self.folder.state["folder"], local.path, local.hash)
         note = self.api.create(body, key)
+        if note["trashed"]:  # sent before, its answer lost, and trashed on the server since
+            self.folder.remove(local.path)
+            self.say(f"memo: {local.path} was sent before and trashed on the server since: gone")
+            self.count("pulled")
+            return
         if draft.archived and not note["archived"]:
             answer = self.api.change(note["id"], {"archived": True}, note["revision"], key)
             note = answer.body if answer.status == 200 else note
