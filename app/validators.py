@@ -1,7 +1,6 @@
 """Field rules shared by several forms."""
 
 import re
-import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length, Regexp, ValidationError
@@ -33,6 +32,22 @@ PASSWORD_GIVEN = Length(max=PASSWORD_MAX_LENGTH)
 # Line breaks and tabs are text; other control characters (NUL above all, which
 # PostgreSQL refuses to store) are not.
 ALLOWED_CONTROLS = {"\n", "\r", "\t"}
+# What is never text: control characters but those, lone surrogates, and the noncharacters
+# (U+FDD0..U+FDEF, the last two code points of each plane; XML refuses U+FFFE and U+FFFF). A
+# code point merely unassigned in this Python's Unicode (14.0) is kept: it may be a newer
+# emoji (🫨, U+1FAE8, is Unicode 15.0, on every phone's keyboard).
+NONCHARACTERS = "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+)
+NOT_TEXT = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{NONCHARACTERS}]"
+)
+
+
+def without_non_text(value):
+    """Return `value` without what is never text (NOT_TEXT): for text read in bulk (an
+    import), where a form or the API refuses it."""
+    return NOT_TEXT.sub("", value)
 
 
 def strip(value):
@@ -41,10 +56,9 @@ def strip(value):
 
 
 def no_control_characters(form, field):
-    """Refuse NUL and other control or unassigned characters."""
-    for char in field.data or "":
-        if char not in ALLOWED_CONTROLS and unicodedata.category(char) in ("Cc", "Cs", "Cn"):
-            raise ValidationError(_l("Please remove control characters from this field."))
+    """Refuse NUL and whatever else is never text (NOT_TEXT)."""
+    if NOT_TEXT.search(field.data or ""):
+        raise ValidationError(_l("Please remove control characters from this field."))
 
 
 # Characters that reorder the text around them (Unicode bidi controls): in a one-line name

@@ -141,6 +141,23 @@ def test_invalid_note_is_a_400_and_nothing_is_written(user, title, content, mess
     assert count_rows("note") == 0
 
 
+@pytest.mark.parametrize("text", ["🫨 흔들", "🪿 goose", "\U000e0000"], ids=["u15", "u15b", "cn"])
+def test_a_character_newer_than_this_pythons_unicode_is_text(user, text):
+    # 🫨 (U+1FAE8) and 🪿 are Unicode 15.0, on phones' keyboards; Python 3.11 knows 14.0 and
+    # calls them unassigned: the form said "remove control characters" of an emoji.
+    response = user.create_note(text, f"오늘 {text}")
+    assert response.status_code == 302
+    assert text in user.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("text", ["a\x01b", "a\ufffeb", "a\U0010ffffb", "a\x9bb"])
+def test_what_is_never_text_is_refused_in_a_title(user, text, count_rows):
+    response = user.create_note(text, "body")
+    assert response.status_code == 400
+    assert "control characters" in response.get_data(as_text=True)
+    assert count_rows("note") == 0
+
+
 def test_invalid_edit_leaves_the_note_unchanged(user):
     location = user.create_note("Keep", "me").headers["Location"]
     response = user.submit(f"{location}/edit", {"title": "", "content": "changed"})

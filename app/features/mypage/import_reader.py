@@ -20,6 +20,7 @@ from app import frontmatter
 from app.errors import Refused
 from app.i18n.formats import file_size
 from app.i18n.stored import stored_message
+from app.validators import without_non_text
 
 TEXT_SUFFIXES = (".txt", ".md")
 # account.json is a map of lists of flat maps, the word counts' results a little deeper.
@@ -163,9 +164,10 @@ def open_entry(archive, info, limits):
 
 
 def text_of(name, data):
-    """Decode a text file: UTF-8, else a common encoding detected, else refused by name."""
+    """Decode a text file: UTF-8, else a common encoding detected, else refused by name;
+    without what is never text (a form refuses it; here it is left out)."""
     try:
-        return data.decode("utf-8")
+        return without_non_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes  # the import job's: 6 MB the web does not load
@@ -175,7 +177,7 @@ def text_of(name, data):
         raise ImportFileRefused(NOT_UTF8 % {"name": name})
     if best.encoding not in READABLE_ENCODINGS:
         raise ImportFileRefused(OTHER_ENCODING % {"name": name, "encoding": best.encoding})
-    return str(best)
+    return without_non_text(str(best))
 
 
 def moment(value):
@@ -225,10 +227,11 @@ def export_items(stream):
 
 
 def string(item, name, default=None):
+    """Return a string of the export's item, without what is never text (as text_of)."""
     value = item.get(name, default)
     if not isinstance(value, str):
         raise ImportFileRefused(BAD_EXPORT)
-    return value
+    return without_non_text(value)
 
 
 def whole_number(item, name):

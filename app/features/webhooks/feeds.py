@@ -33,6 +33,7 @@ from app.features.webhooks import service
 from app.mail import link
 from app.markdown import html_of
 from app.models import Note, User
+from app.validators import without_non_text
 
 bp = Blueprint("feeds", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -98,9 +99,12 @@ def tag_uri(kind, number):
 
 
 def add(parent, name, text=None, **attributes):
+    """Add an element; its text and attributes without what XML cannot hold (a row written
+    before the import left control characters out would make the whole feed unreadable)."""
+    attributes = {key: without_non_text(value) for key, value in attributes.items()}
     element = ET.SubElement(parent, f"{{{ATOM}}}{name}", attributes)
     if text is not None:
-        element.text = text
+        element.text = without_non_text(text)
     return element
 
 
