@@ -175,6 +175,7 @@ def test_a_read_within_the_minute_writes_nothing(ann_row):
         (("   ", "read", 30), "name"),
         (("x" * 101, "read", 30), "name"),
         (("a\x00b", "read", 30), "name"),
+        (("a\nb", "read", 30), "name"),
         ((None, "read", 30), "name"),
         (("ok", "admin", 30), "scope"),
         (("ok", None, 30), "scope"),
@@ -191,6 +192,12 @@ def test_wrong_fields_are_refused_by_name_and_nothing_is_made(ann_row, fields, f
     assert refused.value.field == field and refused.value.status == 422
     db.session.rollback()
     assert db.session.scalar(select(AccessToken.id)) is None
+
+
+def test_a_name_may_hold_an_emoji_newer_than_pythons_unicode(ann_row):
+    token, _ = make_token(ann_row, "🫨 phone", "read", 30)  # Unicode 15.0; Python 3.11 has 14.0
+    db.session.commit()
+    assert token.name == "🫨 phone"
 
 
 def test_a_name_is_trimmed_and_365_days_is_the_longest(ann_row):

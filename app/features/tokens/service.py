@@ -19,7 +19,6 @@ import math
 import re
 import secrets
 import string
-import unicodedata
 import zlib
 from datetime import timedelta
 from functools import cache
@@ -42,6 +41,7 @@ from app.models import (
     lock_user,
     utcnow,
 )
+from app.validators import ALLOWED_CONTROLS, NOT_TEXT
 
 PREFIX = "memo_pat_"
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase  # base62
@@ -102,7 +102,7 @@ def clean_name(name):
             "A token's name is at most %(max)d characters.", max=TOKEN_NAME_MAX_LENGTH
         )
         raise TokenRefused(message, field="name")
-    if any(unicodedata.category(char) in ("Cc", "Cs", "Cn") for char in name):
+    if NOT_TEXT.search(name) or any(char in ALLOWED_CONTROLS for char in name):
         raise TokenRefused(
             gettext("Please remove control characters from this field."), field="name"
         )
