@@ -181,22 +181,24 @@ def defer_for_user(user_id, task, **arguments):
     return queue_job(task, f"user:{user_id}", arguments)
 
 
-def queue_job(task, lock, arguments):
+def queue_job(task, lock, arguments, queueing_lock=None):
     """Queue a job of `task` with `lock` in the session's transaction, with the request id;
-    return its id, or raise AlreadyQueued."""
+    return its id, or raise AlreadyQueued (when a job of its queueing lock, the task's or
+    `queueing_lock`, is waiting)."""
     arguments[REQUEST_ID] = g.get("request_id") if has_request_context() else None
     # The values procrastinate's SQLAlchemyPsycopg2Connector sends: a row of
     # procrastinate_job_to_defer_v1 as a tuple, its arguments as psycopg2's Json, and no
     # scheduled_at (run now). A job that defers one (a reminder's mail) does it the same way,
     # on its own session, never on the worker's queue connections.
-    job = (task.queue, task.name, PRIORITY, lock, task.queueing_lock, Json(arguments), None)
+    waiting = queueing_lock or task.queueing_lock
+    job = (task.queue, task.name, PRIORITY, lock, waiting, Json(arguments), None)
     try:
         return db.session.connection().exec_driver_sql(DEFER_JOBS, {"jobs": [job]}).scalar_one()
     except IntegrityError as error:
         if not waiting_already(error):
             raise
         raise AlreadyQueued(
-            f"{task.name}: a job with the queueing lock {task.queueing_lock} is waiting already"
+            f"{task.name}: a job with the queueing lock {waiting} is waiting already"
         ) from error
 
 

@@ -129,7 +129,15 @@ def add_delivery(webhook, event):
 
 
 def add_test_delivery(webhook):
-    """Add a test event to `webhook`, to be sent at once."""
+    """Add a test event to `webhook`, to be sent at once; False when one is still on its way
+    (a press sent again waits for it: presses add no rows without end)."""
+    waiting = exists().where(
+        WebhookDelivery.webhook_id == webhook.id,
+        WebhookDelivery.type == "webhook.test",
+        WebhookDelivery.state == "pending",
+    )
+    if db.session.scalar(select(waiting)):
+        return False
     data = {"message": "This is a test event from Memo."}
     db.session.add(
         WebhookDelivery(
@@ -139,6 +147,7 @@ def add_test_delivery(webhook):
             body=body_of("webhook.test", utcnow(), data),
         )
     )
+    return True
 
 
 def next_due(user_id):

@@ -81,10 +81,12 @@ def make():
 def send_test(webhook_id):
     """Send a test event to the webhook now."""
     webhook = own_webhook(webhook_id)
-    outbox.add_test_delivery(webhook)
-    tasks.queue_sending(current_user.id)
-    db.session.commit()
-    flash(gettext("A test event is on its way: its delivery shows below."), "success")
+    if outbox.add_test_delivery(webhook):
+        tasks.queue_sending(current_user.id)
+        db.session.commit()
+        flash(gettext("A test event is on its way: its delivery shows below."), "success")
+    else:
+        flash(gettext("A test event is on its way already: its delivery shows below."), "info")
     return redirect(url_for("webhooks.index", _anchor=f"webhook-{webhook.id}"))
 
 

@@ -3,8 +3,13 @@ the retries that came due (and anything a missed wake-up left).
 
 A note's change wakes its account's webhooks from the one event point
 (app/features/notes/events.py): in the writing transaction, when the account has a webhook
-on, a `send_webhooks` job is queued with the lock `webhooks:<id>`, so one account's
-deliveries go one at a time, in order, and take one worker slot however many it has.
+on, a `send_webhooks` job is queued in the account's lane (`user:<id>`, with its other jobs),
+so one account's deliveries go one at a time and take one worker slot however many it has.
+An account has one such job waiting at most (the queueing lock `webhooks:<id>`): changes and
+presses while it waits add deliveries, not jobs. A job sends for SEND_SECONDS, then queues
+the rest: behind every job that waited meanwhile (the queue runs the oldest first), so a few
+accounts with receivers that never answer take turns with everyone else, where their
+backlogs of jobs, one a press, held every slot.
 """
 
 import logging
@@ -28,8 +33,19 @@ SEND_SECONDS = 12
 
 
 def queue_sending(user_id):
-    """Queue the account's deliveries in the session's transaction."""
-    jobs.queue_job(send_webhooks, f"webhooks:{user_id}", {"user_id": user_id})
+    """Queue the account's deliveries in the session's transaction, unless its job waits
+    already (that one sends them: it reads what is due when it runs). A savepoint keeps the
+    transaction whole when the queueing lock refuses a second job."""
+    try:
+        with db.session.begin_nested():
+            jobs.queue_job(
+                send_webhooks,
+                f"user:{user_id}",
+                {"user_id": user_id},
+                queueing_lock=f"webhooks:{user_id}",
+            )
+    except jobs.AlreadyQueued:
+        pass
 
 
 # session.info's key: (the transaction, the accounts it woke). One job a transaction an
