@@ -30,8 +30,8 @@ def test_ipv6_loopback_is_refused_without_the_test_setting():
         ("http://240.0.0.1/", "a reserved address"),
         ("http://255.255.255.255/", "a reserved address"),
         ("http://192.0.2.10/", "a private address"),  # documentation range
-        ("http://167772161/", "10.0.0.1, a private address"),  # 10.0.0.1 as one number
-        ("http://0x0a.1/", "10.0.0.1, a private address"),
+        ("http://167772161/", "10.0.0.1 is a private address"),  # 10.0.0.1 as one number
+        ("http://0x0a.1/", "10.0.0.1 is a private address"),  # read as it is, with no lookup
         ("http://[::ffff:127.0.0.1]/", "carries an IPv4 address"),
         ("http://[::ffff:10.0.0.1]/", "carries an IPv4 address"),
         ("http://[::127.0.0.1]/", "carries an IPv4 address"),

@@ -72,6 +72,12 @@ def deliveries(app):
         "https://[::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
         "https://0.0.0.0/hook",
+        "https://2130706433/hook",  # 127.0.0.1, as inet_aton and the resolver read them
+        "https://0x7f.1/hook",
+        "https://0177.0.0.1/hook",
+        "https://127.1/hook",
+        "https://0/hook",
+        "https://0xa9.254.169.254/hook",
         "https://user:pass@hooks.example.com/hook",
         "http://hooks.example.com/hook",  # plain http, in production
     ],

@@ -37,6 +37,9 @@ from app.fetcher.messages import (
 )
 
 HOST_NAME = re.compile(r"[a-z0-9_.-]+")
+# IPv4 as inet_aton (and so the system's resolver) reads it besides dotted quads: one to four
+# parts, decimal, octal or hex (2130706433, 0x7f.1, 0177.0.0.1 and 127.1 are 127.0.0.1).
+LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE)
 UNSAFE_IN_URL = re.compile(r"[\s\\\x00-\x1f\x7f]")
 SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, RFC 6598
 GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
@@ -112,6 +115,11 @@ def host_name(host):
         raise FetchError(NO_HOST_NAME)
     if is_ip_address(host):
         return str(ipaddress.ip_address(host))
+    if LEGACY_IPV4.fullmatch(host.rstrip(".")):  # checked as the address it is, before any lookup
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host.rstrip(".")))
+        except OSError:
+            raise FetchError(BAD_HOST_NAME) from None
     try:
         ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError:
