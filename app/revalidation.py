@@ -163,8 +163,8 @@ def csrf_deadline():
 def revalidated(render, *parts, once=False):
     """Answer 304 while the browser's copy of the page is current, else `render()` it with
     its tag. `parts`: what the page shows beside its frame (hashable); `once`: it shows
-    something once (flashed messages always count), so it is rendered, never kept and never
-    tagged. A page for a browser without Memo's scripts is never tagged."""
+    something once (flashed messages always count), so it is rendered and never tagged. A
+    page for a browser without Memo's scripts is never tagged."""
     # A debug run reloads templates as they change: a browser's copy may predate a change.
     if once or shows_once() or current_app.debug:
         return make_response(render())

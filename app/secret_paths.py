@@ -13,6 +13,7 @@ variable is neither a number, nor a secret, nor listed there as no secret with w
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import unquote
 from uuid import UUID
 
@@ -101,14 +102,16 @@ def holds_start(segments, words):
     return False
 
 
-def secret_starts():
-    """Return {the static start of each route before its first secret: the secret's name}."""
+@lru_cache(maxsize=8)  # a process has its app's routes (the tests a few apps'): read once
+def secret_starts(url_map):
+    """Return {the static start of each route before its first secret: (the secret's name,
+    the start's words)}."""
     starts = {}
-    for rule in current_app.url_map.iter_rules():
+    for rule in url_map.iter_rules():
         for name in secret_names(rule.rule):
             start = rule.rule.split(f"<secret:{name}>")[0]
             if "<" not in start and start.endswith("/"):
-                starts[start] = name
+                starts[start] = (name, start.strip("/").split("/"))
     return starts
 
 
@@ -119,8 +122,7 @@ def masked_by_start(path):
     segments = readings(path)
     if segments is None:
         return "/<masked>"
-    for start, name in secret_starts().items():
-        words = start.strip("/").split("/")
+    for start, (name, words) in secret_starts(current_app.url_map).items():
         if any(holds_start(reading, words) for reading in segments):
             return f"{start}<{name}>"
     return path

@@ -46,7 +46,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import ReconnectingSession, db
 from app.models import LoginThrottle, TwoStepThrottle, comparison_key, utcnow
-from app.throttle_messages import (  # noqa: F401  (the 429s' words, read by their callers too)
+from app.throttle_messages import (  # the 429s' words
     too_many_codes,
     too_many_failed_signins,
     too_many_mails,
