@@ -12,8 +12,8 @@ backstop, every statement the engines send: a compiled INSERT, UPDATE or DELETE 
 and every statement string, whatever built it (a CTE's UPDATE inside a SELECT or an INSERT,
 `text().columns()`, driver SQL), read as PostgreSQL reads names (comments dropped, `U&"..."`
 decoded). A change of what a reader sees of a note (NOTE_SHOWN) must also move its revision
-before the transaction commits. PostgreSQL's own cascades (a deleted account's notes) are not seen, nor are other
-processes' writes (a live server's, a worker's).
+before the transaction commits. PostgreSQL's own cascades (a deleted account's notes) are not
+seen, nor are other processes' writes (a live server's, a worker's).
 
 Code of the tests that sets rows up as no writer would (an older release's rows, a clock
 moved back) says so with `set_up_directly()`.
