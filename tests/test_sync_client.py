@@ -40,9 +40,9 @@ EXAMPLES = int(os.environ.get("SYNC_EXAMPLES", "10"))
 def web(app, postgres, object_store, tmp_path_factory):
     """The live server, kept for the module."""
     log = tmp_path_factory.mktemp("sync") / "gunicorn.log"
-    server = LiveServer(
-        postgres.main_url, object_store.environment(), log, 1, NOTE_WRITES_PER_MINUTE="100000"
-    )
+    rates = ("NOTE_WRITES_PER_MINUTE", "TOKEN_WRITES_PER_MINUTE", "API_WRITES_PER_MINUTE")
+    lifted = dict.fromkeys(rates, "100000")
+    server = LiveServer(postgres.main_url, object_store.environment(), log, 1, **lifted)
     server.start()
     yield server
     server.terminate()
