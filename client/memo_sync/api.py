@@ -77,7 +77,7 @@ class OnlyTo(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         if origin(newurl) not in self.allowed:
-            host = urllib.parse.urlsplit(newurl).hostname
+            host = urllib.parse.urlsplit(newurl).netloc
             raise Unsafe(f"the server redirected to another host ({host}): not followed")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 

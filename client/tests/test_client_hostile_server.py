@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from memo_sync import cli, folder, safety
 from memo_sync.api import Api, ApiError, Unsafe
+from memo_sync.engine import Sync
 from memo_sync.files import attachment_path, fetch_files
+from memo_sync.folder import Folder
 from memo_sync.safety import Budget, FileNames, inside, name_key, note_stem
 
 
@@ -70,7 +72,7 @@ def test_an_endless_change_feed_stops_at_the_runs_budget_and_exits_non_zero(
     assert len(list((tmp_path / "notes").glob("*.md"))) == 30
 
 
-def test_a_feed_that_does_not_move_on_stops_and_a_files_budget_holds(memo, tmp_path):
+def test_a_feed_that_does_not_move_on_stops_and_budgets_of_files_and_bytes_hold(memo, tmp_path):
     memo.feed = lambda since: {"items": [{"seq": 1, "note": note(1)}], "next_since": since}
     with pytest.raises(ApiError, match="does not move on"):
         run(memo, tmp_path / "a", steps=("pull",))
@@ -80,6 +82,10 @@ def test_a_feed_that_does_not_move_on_stops_and_a_files_budget_holds(memo, tmp_p
     with pytest.raises(ApiError, match="budget of 3 files"):
         run(memo, tmp_path / "b", steps=("pull",), budget=Budget(files=3))
     assert len(list((tmp_path / "b").glob("*.md"))) == 3
+    memo.add("Big", "x" * 5000)
+    with pytest.raises(ApiError, match="budget of 4096 bytes"):
+        run(memo, tmp_path / "c", steps=("pull",), budget=Budget(bytes=4096))
+    assert not (tmp_path / "c" / "Big.md").exists()
 
 
 def test_unsafe_names_are_made_safe_and_collisions_of_case_and_normalisation_numbered(
@@ -202,3 +208,41 @@ def test_the_token_is_never_sent_to_another_host_a_redirect_names(memo):
         assert api.me()["id"] == 1  # the same host: followed, with the token
     finally:
         other.stop()
+
+
+class FeedOnly:
+    """An API that answers `me` and a change feed of `items` (no HTTP: many examples fast)."""
+
+    url = "http://memo.test"
+
+    def __init__(self, items):
+        self.items = items
+
+    def me(self):
+        return {"id": 1, "timezone": "Asia/Seoul"}
+
+    def changes(self, since):
+        return {"items": self.items if since == 0 else [], "next_since": len(self.items) + 1}
+
+
+hostile_ids = st.one_of(
+    st.integers(-3, 40), st.text(max_size=12), st.sampled_from(["../../x", "/etc/x", "..", "~"])
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(hostile_ids, st.text(max_size=30)), max_size=8))
+def test_no_feed_of_generated_ids_and_titles_writes_outside_or_an_unsafe_name(tmp_path_factory,
+                                                                              changes):  # fmt: skip
+    base = tmp_path_factory.mktemp("feed")
+    root = base / "notes"
+    items = [{"seq": seq, "note": note(note_id, title)}
+             for seq, (note_id, title) in enumerate(changes, 1)]  # fmt: skip
+    sync = Sync(Folder(root), FeedOnly(items), say=lambda line: None)
+    sync.prepare()
+    sync.pull()
+    written = files_in(base)
+    assert all(path.startswith("notes/") for path in written)
+    names = [path.removeprefix("notes/") for path in written if path.endswith(".md")]
+    assert all(is_safe(name) and "/" not in name for name in names)
+    assert len({name_key(name) for name in names}) == len(names)
