@@ -83,8 +83,10 @@ class OnlyTo(urllib.request.HTTPRedirectHandler):
 
 
 def opener(*urls):
-    """Return an opener of http(s) alone that follows redirects only to the origins of `urls`."""
+    """Return an opener of http(s) alone (through the environment's proxy, if any) that
+    follows redirects only to the origins of `urls`."""
     handlers = [
+        urllib.request.ProxyHandler,
         urllib.request.HTTPHandler,
         urllib.request.HTTPSHandler,
         urllib.request.HTTPErrorProcessor,
