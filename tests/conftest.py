@@ -76,8 +76,16 @@ def pytest_collection_modifyitems(items):
     """Put the longest modules first (a stable sort: each module keeps its own order; a
     module not measured yet comes after the measured ones)."""
     rank = {name: index for index, name in enumerate(module_order())}
-    tests = Path(__file__).parent
-    items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(rank)))
+    root = Path(__file__).parent.parent  # client/tests/ is named from the repository's root
+    items.sort(key=lambda item: rank.get(module_name(item.path, root), len(rank)))
+
+
+def module_name(path, root):
+    """Return a test module's name in module-seconds.txt: below tests/, or from the root."""
+    relative = path.relative_to(root)
+    return (
+        relative.relative_to("tests").as_posix() if relative.parts[0] == "tests" else str(relative)
+    )
 
 
 @pytest.fixture(scope="session")
