@@ -4,6 +4,8 @@ mailed with an undo link), record the session or token that made them with its p
 and pause with what made them, saying why. Played at the HTTP level where each attack was
 found: a copied browser, a stale session, a write token, the owner's own pages."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -26,10 +28,10 @@ from tests.mailbox import (
 from tests.noting import SHARE_LINK, make_link, note_id_of, second_session
 from tests.phones import SECRET, Phone, enter_code, setup_field, turn_on
 from tests.receivers import ALL_EVENTS, Receiver, ann_id, make_hook, send, verify_address
-from tests.test_atom_feeds import make_feed
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 GRANT_MADE = "A way to read your Memo notes without signing in was made"
+FEED_URL = re.compile(r'value="http://localhost(/feeds/memo_feed_[A-Za-z0-9_-]+)"')
 
 
 def count(app, model):
@@ -40,6 +42,13 @@ def count(app, model):
 def rows(app, model):
     with app.app_context():
         return db.session.scalars(select(model).order_by(model.id)).all()
+
+
+def make_feed(browser):
+    """Make a feed on the webhooks page; return its path, shown this once."""
+    made = browser.post("/mypage/webhooks/feeds", {"tag": ""})
+    assert made.status_code == 200, made.get_data(as_text=True)
+    return FEED_URL.search(made.get_data(as_text=True))[1]
 
 
 def copy_of_the_remember_me_cookie(app, browser):
