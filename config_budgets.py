@@ -124,6 +124,10 @@ class Budgets:
     # Two-step sign-in (docs/security/two-step.md, "Two-step sign-in": each of these in its budget).
     TOTP_SETUP_LIFETIME, TWO_STEP_PENDING = timedelta(minutes=15), timedelta(minutes=5)
     TWO_STEP_RECENT = timedelta(minutes=10)
+    # A grant (share link, feed, webhook, token) needs the password confirmed in this login
+    # session within GRANT_RECENT (the sign-in counts); one notice for a session's share
+    # links made within GRANT_NOTICE_EVERY of each other (app/features/grants/).
+    GRANT_RECENT, GRANT_NOTICE_EVERY = timedelta(minutes=10), timedelta(minutes=1)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
     TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
     # Passkeys (app/features/second_step/): how many an account keeps, how long a ceremony's

@@ -37,6 +37,7 @@ from app.models.base import (
     utcnow,
 )
 from app.models.changes import ChangeCounter, NoteEvent, NoteTombstone
+from app.models.grants import PAUSE_REASONS
 from app.models.hooks import (
     WEBHOOK_EVENTS,
     WEBHOOK_URL_MAX_LENGTH,
@@ -97,6 +98,7 @@ __all__ = [
     "CONTENT_TYPE_MAX_LENGTH",
     "EXPORT_BATCH",
     "BIGINT_MAX",
+    "PAUSE_REASONS",
     "hasher_for",
     "password_hasher",
     "comparison_key",

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.grants import MadeBy, Pausable
 
 WEBHOOK_URL_MAX_LENGTH = 2048
 WEBHOOK_EVENTS = (
@@ -38,7 +39,7 @@ WEBHOOK_EVENTS = (
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
 
-class Webhook(db.Model):
+class Webhook(MadeBy, Pausable, db.Model):
     """An address the account's note events are POSTed to, signed with its secret.
 
     `secret`: the signing secret (`whsec_...`), encrypted at rest with TWO_STEP_KEY as an
@@ -115,7 +116,7 @@ class WebhookThrottle(db.Model):
     window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AtomFeed(db.Model):
+class AtomFeed(MadeBy, Pausable, db.Model):
     """A private Atom feed of the account's notes (or of one tag's): `/feeds/<token>`.
 
     Only the token's SHA-256 is kept; it reads until revoked, or while a recovery paused it.

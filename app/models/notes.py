@@ -28,6 +28,7 @@ from app.models.base import (
     TITLE_MAX_LENGTH,
     utcnow,
 )
+from app.models.grants import MadeBy, Pausable
 from app.tags import note_tags
 
 SET_ASIDE = "set_aside"  # a history entry's kind: the text a conflict set aside
@@ -216,7 +217,7 @@ class NoteVersion(db.Model):
         return self.kind == SET_ASIDE
 
 
-class NoteShare(db.Model):
+class NoteShare(MadeBy, Pausable, db.Model):
     """A link that shows one note, read-only, to whoever has it: `/s/<token>`.
 
     Only the token's SHA-256 is kept (as for mailed links); the link works until it expires

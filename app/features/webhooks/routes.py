@@ -2,7 +2,8 @@
 once; send a test event; the last deliveries, each sent again on demand; keep one a recovery
 paused, turn on one that failed; end one) and its private Atom feeds (make one, its URL shown
 once; keep; revoke). Every route acts on the signed-in account's own; another's is 404.
-Making either asks for a recent second step when one is on, as a token does.
+Making either goes through the grants' ceremony (app/features/grants/ceremony.py): the
+password, a recent second step when one is on, a notice mailed. Pausing says why.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -10,7 +11,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.features.second_step.session import recent_step_needed, second_step_on
+from app.features.grants.ceremony import PasswordNeeded, announce, open_ceremony
 from app.features.webhooks import outbox, service, tasks
 from app.features.webhooks.forms import EVENT_LABELS, FeedForm, WebhookForm
 from app.mail import link
@@ -54,23 +55,20 @@ def index():
 @login_required
 def make():
     """Make a webhook and show its secret, this once."""
-    asked = recent_step_needed(current_user, url_for("webhooks.index"))
-    if asked:
-        return asked
     form = WebhookForm()
     if not form.validate_on_submit():
         return render_page(form=form, status=400)
     try:
+        answer, maker = open_ceremony(current_user, url_for("webhooks.index"), form.password.data)
+        if answer:
+            return answer
         webhook, secret = service.make_webhook(
-            current_user.id,
-            form.url.data,
-            form.events.data,
-            form.tag.data,
-            made_with_second_step=second_step_on(current_user),
+            current_user.id, form.url.data, form.events.data, form.tag.data, maker
         )
-    except service.WebhookRefused as refused:
+    except (service.WebhookRefused, PasswordNeeded) as refused:
         db.session.rollback()
         return render_page(form=form, status=400, refusal=str(refused))
+    announce(current_user, "webhook", webhook.url)
     db.session.commit()
     page = render_template("webhooks/made.html", webhook=webhook, secret=secret)
     return page, 200, NOT_KEPT
@@ -141,19 +139,18 @@ def end(webhook_id):
 @login_required
 def make_feed():
     """Make a private feed and show its URL, this once."""
-    asked = recent_step_needed(current_user, url_for("webhooks.index"))
-    if asked:
-        return asked
     form = FeedForm()
     if not form.validate_on_submit():
         return render_page(feed_form=form, status=400)
     try:
-        feed, token = service.make_feed(
-            current_user.id, form.tag.data, made_with_second_step=second_step_on(current_user)
-        )
-    except service.WebhookRefused as refused:
+        answer, maker = open_ceremony(current_user, url_for("webhooks.index"), form.password.data)
+        if answer:
+            return answer
+        feed, token = service.make_feed(current_user.id, form.tag.data, maker)
+    except (service.WebhookRefused, PasswordNeeded) as refused:
         db.session.rollback()
         return render_page(feed_form=form, status=400, refusal=str(refused))
+    announce(current_user, "feed", f"#{feed.tag}" if feed.tag else None)
     db.session.commit()
     url = link("feeds.read", token=token)
     page = render_template("webhooks/feed_made.html", feed=feed, url=url)

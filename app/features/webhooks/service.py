@@ -135,8 +135,9 @@ def last_seq(user_id):
     return found or 0
 
 
-def make_webhook(user_id, url, events, tag=None, made_with_second_step=False):
-    """Add a webhook of the account's; return (webhook, its secret). Events from now on."""
+def make_webhook(user_id, url, events, tag=None, maker=None):
+    """Add a webhook of the account's; return (webhook, its secret). Events from now on.
+    `maker`: who makes it, with its proofs (app/features/grants/ceremony.py)."""
     url, events, tag = checked_url(url), checked_events(events), checked_tag(tag)
     lock_user(user_id)
     limit = current_app.config["WEBHOOKS_PER_USER"]
@@ -156,8 +157,8 @@ def make_webhook(user_id, url, events, tag=None, made_with_second_step=False):
         events=events,
         tag=tag,
         secret=seal(secret),
-        made_with_second_step=made_with_second_step,
         seq_through=last_seq(user_id),
+        **(maker.columns(Webhook) if maker else {}),
     )
     db.session.add(webhook)
     db.session.flush()
@@ -193,7 +194,7 @@ def resume(model, user_id, row_id):
     resumed = db.session.execute(
         update(model)
         .where(model.id == row_id, model.user_id == user_id, model.paused_at.is_not(None))
-        .values(paused_at=None)
+        .values(paused_at=None, paused_reason=None)
     )
     return resumed.rowcount == 1
 
@@ -244,8 +245,9 @@ def send_again(webhook_id, delivery_id):
 # Feeds
 
 
-def make_feed(user_id, tag=None, made_with_second_step=False):
-    """Add a private feed of the account's notes (of one tag's); return (feed, its token)."""
+def make_feed(user_id, tag=None, maker=None):
+    """Add a private feed of the account's notes (of one tag's); return (feed, its token).
+    `maker`: who makes it, with its proofs (app/features/grants/ceremony.py)."""
     tag = checked_tag(tag)
     lock_user(user_id)
     limit = current_app.config["FEEDS_PER_USER"]
@@ -263,7 +265,7 @@ def make_feed(user_id, tag=None, made_with_second_step=False):
         user_id=user_id,
         token_hash=hash_token(token),
         tag=tag,
-        made_with_second_step=made_with_second_step,
+        **(maker.columns(AtomFeed) if maker else {}),
     )
     db.session.add(feed)
     db.session.flush()
