@@ -105,12 +105,20 @@ def test_waiting_deliveries_stop_at_their_bytes_and_collection_waits_told_on_car
     assert stored(app)["rows"] == 300 - now["rows"]  # every event collected in the end
 
 
-def test_waiting_deliveries_stop_at_their_rows(app, ann_api, nowhere, monkeypatch):
+def test_waiting_deliveries_stop_at_their_rows_and_a_test_event_is_refused_then(
+    app, user, ann_api, nowhere, monkeypatch
+):
     monkeypatch.setitem(app.config, "WEBHOOK_PENDING_ROWS", 25)
     for number in range(5):
         ann_api.new_note(title=f"n{number}")
     with app.app_context():
         outbox.collect(ann_id(app))
+        hook_id = db.session.scalar(select(Webhook.id).order_by(Webhook.id))
+    assert stored(app)["rows"] == 25
+    pressed = user.post(f"/mypage/webhooks/{hook_id}/test")
+    assert pressed.status_code == 302
+    page = user.get("/mypage/webhooks").get_data(as_text=True)
+    assert "Too many deliveries are waiting for your receivers" in page
     assert stored(app)["rows"] == 25
 
 

@@ -177,7 +177,7 @@ def add_delivery(webhook, event, room):
     if webhook.tag and tags is not None and webhook.tag not in tags:
         return 0
     size = ENVELOPE_BYTES + text_bytes
-    if event_type == "note.updated" and coalesced(webhook, event, size):
+    if event_type == "note.updated" and coalesced(webhook, event, size, room):
         return 0
     if not room.take(size):
         return None
@@ -194,12 +194,12 @@ def add_delivery(webhook, event, room):
     return 1
 
 
-def coalesced(webhook, event, size):
+def coalesced(webhook, event, size, room):
     """Fold the note's update into its `note.updated` delivery that waits untried; True if
-    one took it. Once tried, a delivery keeps its event: its receiver may have it already
-    (at least once), so a later update is a delivery of its own."""
-    folded = db.session.execute(
-        update(WebhookDelivery)
+    one took it (its bytes counted anew). Once tried, a delivery keeps its event: its
+    receiver may have it already (at least once), so a later update is a delivery of its own."""
+    waiting = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.size)
         .where(
             WebhookDelivery.webhook_id == webhook.id,
             WebhookDelivery.note_id == event.note_id,
@@ -207,10 +207,17 @@ def coalesced(webhook, event, size):
             WebhookDelivery.state == "pending",
             WebhookDelivery.last_attempt_at.is_(None),
         )
-        .values(event_id=event.id, size=size)
-        .returning(WebhookDelivery.id)
+        .with_for_update()
     ).first()
-    return folded is not None
+    if waiting is None:
+        return False
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == waiting.id)
+        .values(event_id=event.id, size=size)
+    )
+    room.bytes += size - waiting.size
+    return True
 
 
 def add_test_delivery(webhook):
