@@ -7,6 +7,8 @@ hand out live in devenv/ (services, visitors, live server) and tests/databases.p
 """
 
 import gc
+import io
+import logging
 import os
 import shutil
 import tempfile
@@ -384,3 +386,13 @@ def no_jobs(postgres):
     A module whose every test needs it says `pytestmark = pytest.mark.usefixtures("no_jobs")`.
     """
     empty_queue(postgres.main_url)
+
+
+@pytest.fixture
+def stdout_log(app):
+    """Return a buffer that receives what the app's stdout log handler writes."""
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
+    buffer = io.StringIO()
+    original = handler.setStream(buffer)
+    yield buffer
+    handler.setStream(original)

@@ -1,22 +1,10 @@
 """One stdout line per request, with method, path, status, duration and request id."""
 
-import io
 import json
-import logging
 import re
 from urllib.parse import unquote
 
 import pytest
-
-
-@pytest.fixture
-def stdout_log(app):
-    """Return a buffer that receives what the app's stdout log handler writes."""
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = io.StringIO()
-    original = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(original)
 
 
 def test_each_request_is_one_line_with_its_id(client, stdout_log):

@@ -2,8 +2,6 @@
 variable is a number, a secret (`<secret:token>`) or said here not to be one, and the log
 line of each marked route shows the variable's name, never its value."""
 
-import io
-import logging
 import re
 import string
 from datetime import timedelta
@@ -36,16 +34,6 @@ NOT_SECRET = {
 NUMBERS = ("id", "int")
 VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <converter(arguments):name>
 SECRET = "S3cretTok3n-of-a-link_0123456789abcdef"
-
-
-@pytest.fixture
-def stdout_log(app):
-    """Return a buffer that receives what the app's stdout log handler writes."""
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = io.StringIO()
-    original = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(original)
 
 
 def marked_rules(app):
