@@ -283,6 +283,9 @@ class DevelopmentConfig(Config):
 
     ENVIRONMENT = "development"
     LOCAL_INBOX = True
+    # A webhook's receiver on this machine (127.0.0.1): development only, see
+    # app.features.webhooks.service.delivery_settings.
+    WEBHOOK_ALLOW_LOOPBACK = True
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ

@@ -160,12 +160,18 @@ class Budgets:
     # WEBHOOK_DELIVERIES_PER_HOUR attempts an hour an account (the rest wait for the next
     # hour); each attempt gets WEBHOOK_DEADLINE_SECONDS in all (DNS, connect, send, answer)
     # and reads at most 4 KB of the answer (ANSWER_BYTES in app/fetcher/client.py), no redirect.
+    # An account's waiting deliveries: at most WEBHOOK_PENDING_ROWS rows, sending at most
+    # WEBHOOK_PENDING_BYTES (each counted from its note when collected); past either,
+    # collection stops until they drain.
     # FEEDS_PER_USER private Atom feeds an account, each listing the newest FEED_ENTRIES notes
-    # that fit in FEED_BYTES of Atom (at least one), read in one of the account's heavy-read
-    # slots (API_READS_IN_FLIGHT_PER_USER, shared with the API's long reads).
+    # that fit in FEED_BYTES of Atom (at least one); FEED_READS_IN_FLIGHT of one feed's reads
+    # built at once (the feed's own slots: never its owner's heavy-read slots).
     WEBHOOKS_PER_USER = 10
     WEBHOOK_DELIVERIES_PER_HOUR = 600
     WEBHOOK_DEADLINE_SECONDS = 5.0
+    WEBHOOK_PENDING_ROWS = 1000
+    WEBHOOK_PENDING_BYTES = 16 * 1024 * 1024
+    FEED_READS_IN_FLIGHT = 2
     FEEDS_PER_USER = 10
     FEED_ENTRIES = 50
     FEED_BYTES = 1024 * 1024

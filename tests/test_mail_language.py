@@ -82,6 +82,7 @@ CASES = {
     ),
     "second_step_recovered": (True, {"at": "2026-12-02T09:30:00+00:00"}),
     "webhook_disabled": (True, {"webhook_id": None}),  # a webhook the account makes in the test
+    "webhook_full": (True, {"webhook_id": None}),
 }
 
 

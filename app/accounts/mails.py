@@ -311,6 +311,17 @@ def webhook_disabled(user, webhook_id=None):
     return notice(user, subject, "webhook_disabled", undo=False, **context)
 
 
+def webhook_full(user, webhook_id=None):
+    """Tell the account's owner that a webhook stopped collecting events: too many of the
+    account's deliveries wait for its receivers."""
+    webhook = db.session.get(Webhook, webhook_id) if webhook_id is not None else None
+    if webhook is None:
+        return None  # ended meanwhile
+    subject = gettext("A webhook of your Memo account stopped taking events")
+    context = {"url": webhook.url, "webhooks_link": mail.link("webhooks.index")}
+    return notice(user, subject, "webhook_full", undo=False, **context)
+
+
 # Each kind of mail about an account that still exists...
 MAILS = {
     "verify": verification,
@@ -333,6 +344,7 @@ MAILS = {
     "second_step_recovery_asked": second_step_recovery_asked,
     "second_step_recovered": second_step_recovered,
     "webhook_disabled": webhook_disabled,
+    "webhook_full": webhook_full,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

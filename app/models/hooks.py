@@ -46,7 +46,8 @@ class Webhook(MadeBy, Pausable, db.Model):
     authenticator app's is; Memo needs it back to sign, so it cannot be a hash.
     `seq_through`: the account's change number up to which its events were made deliveries.
     `paused_at`: a recovery paused it until its owner keeps it; `disabled_at`: deliveries
-    failed for about a day and it was turned off.
+    failed for about a day and it was turned off; `full_at`: collection stopped, the account's
+    waiting deliveries being full (app/features/webhooks/outbox.py), until they drain.
     """
 
     __tablename__ = "webhook"
@@ -66,6 +67,7 @@ class Webhook(MadeBy, Pausable, db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seq_through: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    full_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def active(self):
@@ -73,10 +75,13 @@ class Webhook(MadeBy, Pausable, db.Model):
 
 
 class WebhookDelivery(db.Model):
-    """One event for one webhook: its body as signed, and how its attempts went.
+    """One event for one webhook, by reference (`event_id`, `note_id`), and how its attempts
+    went: the body is built when it is sent, from the note as it is then.
 
     `message_id` is the `webhook-id` header, the same on every attempt. `state`: pending
-    (waiting for `next_attempt_at`), delivered, or failed (given up).
+    (waiting for `next_attempt_at`), delivered, or failed (given up). `size`: the bytes it
+    would send, counted when collected. `body`: written by the release before 0037 only
+    (its rows age out; the column goes in a later release).
     """
 
     __tablename__ = "webhook_delivery"
@@ -94,7 +99,8 @@ class WebhookDelivery(db.Model):
     event_id: Mapped[int | None] = mapped_column(BigInteger)  # None: a test event
     note_id: Mapped[int | None] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     state: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
     attempts: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

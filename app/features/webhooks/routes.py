@@ -21,6 +21,14 @@ bp = Blueprint("webhooks", __name__, url_prefix="/mypage/webhooks")
 NOT_KEPT = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+def full_message():
+    """Say that the account's waiting deliveries are full."""
+    return gettext(
+        "Too many deliveries are waiting for your receivers: nothing more is added until they "
+        "are delivered or given up."
+    )
+
+
 def render_page(form=None, feed_form=None, status=200, refusal=None):
     """Render the webhooks and feeds with the forms that make them."""
     webhooks = service.webhooks_of(current_user.id)
@@ -79,12 +87,16 @@ def make():
 def send_test(webhook_id):
     """Send a test event to the webhook now."""
     webhook = own_webhook(webhook_id)
-    if outbox.add_test_delivery(webhook):
+    outcome = outbox.add_test_delivery(webhook)
+    if outcome == "added":
         tasks.queue_sending(current_user.id)
         db.session.commit()
         flash(gettext("A test event is on its way: its delivery shows below."), "success")
-    else:
+    elif outcome == "waiting":
         flash(gettext("A test event is on its way already: its delivery shows below."), "info")
+    else:
+        db.session.rollback()
+        flash(full_message(), "error")
     return redirect(url_for("webhooks.index", _anchor=f"webhook-{webhook.id}"))
 
 
@@ -93,11 +105,16 @@ def send_test(webhook_id):
 def send_again(webhook_id, delivery_id):
     """Send one delivery again, with the same id."""
     webhook = own_webhook(webhook_id)
-    if not service.send_again(webhook.id, delivery_id):
+    outcome = outbox.send_again(webhook, delivery_id)
+    if outcome is None:
         abort(404)
-    tasks.queue_sending(current_user.id)
-    db.session.commit()
-    flash(gettext("The event is sent again."), "success")
+    if outcome == "full":
+        db.session.rollback()
+        flash(full_message(), "error")
+    else:
+        tasks.queue_sending(current_user.id)
+        db.session.commit()
+        flash(gettext("The event is sent again."), "success")
     return redirect(url_for("webhooks.index", _anchor=f"webhook-{webhook.id}"))
 
 
