@@ -1,5 +1,6 @@
 """Flask extensions, created unbound so models and blueprints never import the app."""
 
+from flask import current_app, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -28,9 +29,13 @@ class Base(DeclarativeBase):
 
 
 class RefererCheckingCSRFProtect(CSRFProtect):
-    """CSRFProtect whose HTTPS Referer check answers 400 to a malformed Referer, not 500."""
+    """CSRFProtect whose HTTPS Referer check answers 400 to a malformed Referer, not 500,
+    and that looks no further at a request whose method it never checks (a GET): Flask-WTF
+    1.2 looks up the view's exemption first, on every request."""
 
     def protect(self, apply_exemptions=False):
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
         try:
             super().protect(apply_exemptions)
         except ValueError:  # urlparse() of a Referer such as "https://[::1" or "https://h:x/"
