@@ -81,9 +81,10 @@ class ReconnectingSession(Session):
         dbapi_connection = self.connection().connection.dbapi_connection
         # psycopg2: in autocommit each statement commits; else READY is no transaction begun,
         # so nothing was flushed in it.
-        nothing_to_lose = self.holds_nothing_staged() and (
+        # (The session's sets are looked at last: most statements run in a begun transaction.)
+        nothing_to_lose = (
             dbapi_connection.autocommit or dbapi_connection.status == READY
-        )
+        ) and self.holds_nothing_staged()
         try:
             return send(*args, **kwargs)
         except DBAPIError as error:

@@ -1,6 +1,6 @@
 """A ceiling on what the hot pages cost the web process (issue #89): the statements each sends
 and the Python functions it calls, counted from the WSGI call to the end of its teardown
-(tests/requestcost.py). Both counts repeat exactly once a page was served: a change that adds
+(devenv/requestcost.py). Both counts repeat exactly once a page was served: a change that adds
 work to every request fails here, with the number, not in a benchmark weeks later. Lower a
 ceiling when a change cuts a count; raise one only with the reason in the commit.
 
@@ -9,7 +9,7 @@ statement too: the figures are the suite's, a little above production's (bench/r
 """
 
 from app.revalidation import SCRIPTS_COOKIE
-from tests.requestcost import counting
+from devenv.requestcost import counting
 
 # (statements, Python calls) at most, for a list of 6 notes and a note with a checklist.
 CEILINGS = {

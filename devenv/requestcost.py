@@ -1,7 +1,8 @@
 """What one request costs the web process, counted so that two runs agree (issue #89): the
 SQL statements it sends and the Python functions it calls, from the WSGI call to the end of
-its teardown. Used by tests/test_request_cost.py (the ceilings) and bench/request_cost.py
-(the table in docs/performance.md)."""
+its teardown, each counted to the step of the request it was made in (`steps`). Used by
+tests/test_request_cost.py (the ceilings) and bench/request_cost.py (the table in
+docs/performance.md)."""
 
 import gc
 import sys
@@ -13,34 +14,50 @@ from sqlalchemy import event
 
 from app.extensions import db
 
+OTHER = "the rest"
+
 
 @dataclass
 class Cost:
-    """What one request cost: statements sent, Python calls, and the calls by module."""
+    """What one request cost: statements sent, Python calls, and both by step."""
 
     statements: list = field(default_factory=list)
     calls: int = 0
-    by_module: Counter = field(default_factory=Counter)
+    calls_by_step: Counter = field(default_factory=Counter)
+    statements_by_step: Counter = field(default_factory=Counter)
 
 
 class Counted:
-    """WSGI middleware that counts what the app under it costs, one request at a time."""
+    """WSGI middleware that counts what the app under it costs, one request at a time.
 
-    def __init__(self, app):
+    `steps` maps a function's code to the step it begins: a call is counted to the innermost
+    step running (the view's render inside the page tag's, say), else to OTHER."""
+
+    def __init__(self, app, steps=None):
         self.app = app
         self.inner = app.wsgi_app
+        self.steps = steps or {}
         self.last = None
 
     def __call__(self, environ, start_response):
-        cost = Cost()
+        cost, running, steps = Cost(), [], self.steps
+
+        def step():
+            return running[-1][1] if running else OTHER
 
         def record(conn, cursor, statement, parameters, context, executemany):
             cost.statements.append(statement)
+            cost.statements_by_step[step()] += 1
 
         def profile(frame, kind, arg):
             if kind == "call":
+                begun = steps.get(frame.f_code)
+                if begun is not None:
+                    running.append((frame, begun))
                 cost.calls += 1
-                cost.by_module[frame.f_code.co_filename] += 1
+                cost.calls_by_step[step()] += 1
+            elif kind == "return" and running and running[-1][0] is frame:
+                running.pop()
 
         with self.app.app_context():
             engine = db.engine
@@ -59,9 +76,9 @@ class Counted:
 
 
 @contextmanager
-def counting(app):
+def counting(app, steps=None):
     """Count each request the app serves inside; yield the Counted whose `last` is the cost."""
-    counted = Counted(app)
+    counted = Counted(app, steps)
     app.wsgi_app = counted
     try:
         yield counted
