@@ -92,9 +92,15 @@ def test_an_api_write_whose_commit_was_cut_says_to_send_it_again_with_the_same_k
         assert db.session.scalar(select(func.count()).where(Note.title == "Once")) == 1
 
 
-def test_a_page_save_whose_commit_was_cut_says_it_may_have_been_saved(
-    user, commits_lose_their_connection
+def test_a_page_save_whose_commit_was_cut_says_so_and_its_key_makes_it_once(
+    app, user, commits_lose_their_connection
 ):
-    response = user.post("/notes/new", {"title": "Maybe", "content": "x"})
+    # drafts.js keeps a save its answer did not settle (a 503) and sends it again, same key.
+    sent = {"title": "Maybe", "content": "x", "idempotency_key": "draft-key-1"}
+    response = user.post("/notes/new", sent)
     assert response.status_code == 503
     assert "it may have been saved" in response.get_data(as_text=True)
+    assert user.post("/notes/new", sent).status_code == 302
+    assert user.post("/notes/new", sent).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Note.title == "Maybe")) == 1
