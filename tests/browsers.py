@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from devenv.debian import LOG, wait_for_install
-from devenv.liveserver import ROOT
+from devenv.liveserver import ROOT, LiveServer
 from devenv.visitors import PASSWORD
 
 # Debian's chromium-headless-shell: Chromium's old headless mode, the one Playwright runs
@@ -227,3 +227,26 @@ def write_note(page, title, content):
     page.locator("main form:not(.unverified) button[type=submit]").first.click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))  # the form's script sends it
     return re.search(r"/notes/\d+$", page.url)[0]
+
+
+@pytest.fixture(scope="module")
+def stoppable_memo(app, postgres, object_store, tmp_path_factory):
+    """Memo's web process for the module, which a test may stop to take the browser offline.
+
+    One gunicorn worker: each offline stretch starts the server again, and a start waits for
+    every worker to boot."""
+    log = tmp_path_factory.mktemp("stoppable") / "gunicorn.log"
+    server = LiveServer(postgres.main_url, object_store.environment(), log, workers=1).start()
+    yield server
+    server.stop()
+
+
+@contextmanager
+def offline(server):
+    """Stop the server for the block (the browser then reaches nothing), start it after."""
+    server.stop()
+    try:
+        yield
+    finally:
+        server.terminated = False
+        server.start()

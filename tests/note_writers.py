@@ -5,13 +5,15 @@ at once, with NotTheWriter naming the model and the operation.
 Inside its writer is a fact the writer records where it writes (app/writers.py): the notes'
 service (app/features/notes/service.py) and the reminders' writer
 (app/features/notes/reminders.py) run within `writing(Note)` and `writing(Reminder)`. The
-guard watches three doors: a session's flush (its new, changed and deleted objects), a
-session's UPDATE, DELETE or INSERT statement on their tables (ORM-enabled or not), and, as a
-backstop, every statement the engines send: a compiled one that writes their tables
-(`bulk_update_mappings` reaches the database only there) or SQL text that does. A change of
-what a reader sees of a note (NOTE_SHOWN) must also move its revision before the transaction
-commits. PostgreSQL's own cascades (a deleted account's notes) are not seen, nor are other
-processes' writes (a live server's, a worker's).
+guard watches where a write is made, not only where it is sent: a value set on a stored note
+or reminder, one put into or taken out of a collection, a new one added to a session; then a
+session's flush and its UPDATE, DELETE or INSERT statements on their tables; and, as a
+backstop, every statement the engines send: a compiled INSERT, UPDATE or DELETE by its table,
+and every statement string, whatever built it (a CTE's UPDATE inside a SELECT or an INSERT,
+`text().columns()`, driver SQL), read as PostgreSQL reads names (comments dropped, `U&"..."`
+decoded). A change of what a reader sees of a note (NOTE_SHOWN) must also move its revision
+before the transaction commits. PostgreSQL's own cascades (a deleted account's notes) are not
+seen, nor are other processes' writes (a live server's, a worker's).
 
 Code of the tests that sets rows up as no writer would (an older release's rows, a clock
 moved back) says so with `set_up_directly()`.
@@ -22,7 +24,6 @@ import re
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
 
 from app.models import Note, Reminder
 from app.writers import is_writing, writing
@@ -36,6 +37,9 @@ WRITE_SQL = re.compile(
     rf"|TRUNCATE(?:\s+TABLE)?(?:\s+ONLY)?(?:\s+[\w.\"]+\s*,)*|COPY)\s+{TABLE}",
     re.IGNORECASE,
 )
+COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*", re.DOTALL)
+UNICODE_NAME = re.compile(r'U&"((?:[^"]|"")*)"', re.IGNORECASE)
+UNICODE_ESCAPE = re.compile(r"\\(?:\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))")
 OWED = "revision_owed"  # session.info: {note: its revision before} for notes shown changed
 
 
@@ -105,16 +109,59 @@ def check_statement(execute_state):
             refuse(model, f"{execute_state.statement.__visit_name__.upper()} statement")
 
 
+def readable_sql(statement):
+    """Return `statement` as PostgreSQL reads its names: comments dropped, U&"..." names
+    decoded (U&"\\006eote" is note)."""
+    statement = COMMENT.sub(" ", statement)
+    return UNICODE_NAME.sub(lambda name: '"' + decode_unicode_name(name.group(1)) + '"', statement)
+
+
+def decode_unicode_name(body):
+    return UNICODE_ESCAPE.sub(lambda code: chr(int(code.group(1) or code.group(2), 16)), body)
+
+
 def check_sql(connection, cursor, statement, parameters, context, executemany):
-    """Refuse, as the statement leaves for the database, any write of their tables."""
+    """Refuse, as the statement leaves for the database, any write of their tables: a compiled
+    INSERT, UPDATE or DELETE by its table, and every statement string, whatever made it (a
+    CTE's UPDATE inside a SELECT or an INSERT, text().columns(), driver SQL), by what it says."""
     compiled = context.compiled if context is not None else None
     if compiled is not None and (context.isinsert or context.isupdate or context.isdelete):
         model = GUARDED.get(compiled.statement.table.name)
         if model is not None:
             refuse(model, f"{compiled.statement.__visit_name__.upper()} on a connection")
-    elif compiled is None or isinstance(compiled.statement, TextClause):
-        for verb, table in WRITE_SQL.findall(statement):
-            refuse(GUARDED[table.lower()], f"{verb.split()[0].upper()} in SQL text")
+    for verb, table in WRITE_SQL.findall(readable_sql(statement)):
+        refuse(GUARDED[table.lower()], f"{verb.split()[0].upper()} in SQL text")
+
+
+def refuse_set(target, value, oldvalue, initiator):
+    """Refuse a value set on a stored (or added) note or reminder outside its writer, where it
+    is set (the flush that sends it may be a writer's); the same value set again changes nothing."""
+    if not inspect(target).transient and value is not oldvalue and value != oldvalue:
+        refuse(type(target), f"{initiator.key} set")
+
+
+def refuse_collection_change(target, value, initiator):
+    """Refuse a note or reminder put into, or taken out of, a collection outside its writer."""
+    refuse(type(value), f"a change of the collection {initiator.key}")
+
+
+def refuse_attach(session, instance):
+    """Refuse a new note or reminder added to a session outside its writer."""
+    if type(instance) in GUARDED.values() and inspect(instance).transient:
+        refuse(type(instance), "added to a session")
+
+
+def listen_where_values_are_set():
+    """Listen on every attribute of the guarded models, and every collection that holds them."""
+    for model in GUARDED.values():
+        for attribute in inspect(model).attrs:
+            event.listen(getattr(model, attribute.key), "set", refuse_set)
+    for mapper in Note.registry.mappers:
+        for relationship in mapper.relationships:
+            if relationship.uselist and relationship.mapper.class_ in GUARDED.values():
+                collection = getattr(mapper.class_, relationship.key)
+                event.listen(collection, "append", refuse_collection_change)
+                event.listen(collection, "remove", refuse_collection_change)
 
 
 def install_the_writers_guard():
@@ -123,4 +170,6 @@ def install_the_writers_guard():
     event.listen(Session, "before_commit", check_revisions)
     event.listen(Session, "after_transaction_end", forget_revisions)
     event.listen(Session, "do_orm_execute", check_statement)
+    event.listen(Session, "before_attach", refuse_attach)
     event.listen(Engine, "before_cursor_execute", check_sql)
+    listen_where_values_are_set()

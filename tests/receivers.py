@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.extensions import db
 from app.features.webhooks import tasks
-from app.models import User, WebhookDelivery, utcnow
+from app.models import WEBHOOK_EVENTS, User, WebhookDelivery, utcnow
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -143,14 +143,7 @@ class Receiver:
         return [delivery["payload"]["type"] for delivery in self.deliveries]
 
 
-ALL_EVENTS = [
-    "note.created",
-    "note.updated",
-    "note.trashed",
-    "note.restored",
-    "note.deleted",
-    "reminder.fired",
-]
+ALL_EVENTS = list(WEBHOOK_EVENTS)
 
 
 def make_hook(api, receiver, events=ALL_EVENTS, **fields):

@@ -67,16 +67,21 @@ def test_emptying_the_trash_leaves_a_tombstone_in_the_feed(ann_api, user):
     assert feed(ann_api)["items"] == [item]  # from 0 too: the note is gone, its tombstone stays
 
 
-def test_the_daily_purge_leaves_a_tombstone_for_each_expired_note(app, ann_api):
-    note = ann_api.new_note()
-    ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": '"1"'})
+def purge_after_a_month(app):
+    """Date every trashed note 31 days back, then run the daily purge."""
     with app.app_context():
-        with set_up_directly():  # trashed 31 days ago
+        with set_up_directly():
             db.session.execute(
                 update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31))
             )
         db.session.commit()
         purge_trash_and_history(0)
+
+
+def test_the_daily_purge_leaves_a_tombstone_for_each_expired_note(app, ann_api):
+    note = ann_api.new_note()
+    ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": '"1"'})
+    purge_after_a_month(app)
     assert [item["deleted"]["id"] for item in feed(ann_api)["items"]] == [note["id"]]
 
 
@@ -85,13 +90,8 @@ def test_a_since_older_than_the_kept_tombstones_is_410(app, ann_api):
     ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": '"1"'})
     ann_api.post(f"/notes/{note['id']}/restore")
     ann_api.delete(f"/notes/{note['id']}", headers={"If-Match": '"3"'})
+    purge_after_a_month(app)
     with app.app_context():
-        with set_up_directly():  # trashed 31 days ago
-            db.session.execute(
-                update(changes.Note).values(deleted_at=utcnow() - timedelta(days=31))
-            )
-        db.session.commit()
-        purge_trash_and_history(0)
         db.session.execute(update(NoteTombstone).values(deleted_at=utcnow() - timedelta(days=91)))
         db.session.commit()
         purge_trash_and_history(0)

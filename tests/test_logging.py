@@ -10,17 +10,6 @@ from urllib.parse import unquote
 import pytest
 
 from app.requestlog import FLUSH_SECONDS
-from tests.logbuffer import LogBuffer
-
-
-@pytest.fixture
-def stdout_log(app):
-    """Return a buffer that receives what the app's stdout log handler writes."""
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = LogBuffer(handler)
-    original = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(original)
 
 
 def test_each_request_is_one_line_with_its_id(client, stdout_log):

@@ -65,6 +65,22 @@ def driver_sql(note, reminder):
     db.session.connection().exec_driver_sql("UPDATE note SET title = 'x'")
 
 
+def set_outside_then_flushed_by_a_writer(note, reminder):
+    note.pinned = True  # outside any writer: the flush below is a writer's
+    with writing(Note):
+        db.session.flush()
+
+
+def written_by_a_cte(note, reminder):
+    moved = update(Note).values(title="x").returning(Note.id).cte("moved")
+    execute(select(moved.c.id))
+
+
+def inserted_from_a_cte_that_writes(note, reminder):
+    moved = update(Note).values(pinned=True).returning(Note.id).cte("moved")
+    execute(insert(NoteEvent).from_select(["note_id"], select(moved.c.id)))
+
+
 NOTE_WRITES = {
     "new Note added": flushed(lambda n, r: db.session.add(Note(title="x", user_id=n.user_id))),
     "note.pinned = True": flushed(lambda n, r: setattr(n, "pinned", True)),
@@ -104,6 +120,18 @@ NOTE_WRITES = {
         text("INSERT INTO note (title, user_id) VALUES ('x', :u)"), u=n.user_id
     ),
     "text(TRUNCATE ..., note)": lambda n, r: execute(text('TRUNCATE "note_event", "note"')),
+    "set outside, flushed by a writer": set_outside_then_flushed_by_a_writer,
+    "select(update(Note).cte())": written_by_a_cte,
+    "insert().from_select(<DML CTE>)": inserted_from_a_cte_that_writes,
+    "text(UPDATE note).columns()": lambda n, r: execute(
+        text("UPDATE note SET title = 'x' RETURNING id").columns(Note.id)
+    ),
+    "text('UPDATE /* x */ note')": lambda n, r: execute(
+        text("UPDATE /* x */ note SET title = 'x'")
+    ),
+    "text('UPDATE U&\"...\"'), an escaped name": lambda n, r: execute(
+        text("UPDATE U&\"\\006eote\" SET title = 'x'")
+    ),
 }
 
 REMINDER_WRITES = {

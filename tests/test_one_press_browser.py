@@ -9,38 +9,21 @@ cut a service worker's requests).
 """
 
 import re
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Note
-from devenv.liveserver import LiveServer
-from tests.browsers import new_tab, sign_up_and_in, write_note
+from tests.browsers import new_tab, offline, sign_up_and_in, write_note
 
 WAITING = """() => Object.entries(localStorage)
   .filter(([key, value]) => key.startsWith("memo-draft:") && JSON.parse(value).send).length"""
 
 
 @pytest.fixture(scope="module")
-def memo(app, postgres, object_store, tmp_path_factory):
-    """Memo's web process for the module, which a test may stop to take the browser offline."""
-    log = tmp_path_factory.mktemp("one-press") / "gunicorn.log"
-    server = LiveServer(postgres.main_url, object_store.environment(), log, workers=1).start()
-    yield server
-    server.stop()
-
-
-@contextmanager
-def offline(server):
-    """Stop the server for the block (the browser then reaches nothing), start it after."""
-    server.stop()
-    try:
-        yield
-    finally:
-        server.terminated = False
-        server.start()
+def memo(stoppable_memo):
+    return stoppable_memo
 
 
 @pytest.fixture

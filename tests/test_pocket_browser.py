@@ -10,14 +10,12 @@ job), stopped and started again for each offline stretch.
 
 import json
 import re
-from contextlib import contextmanager
 
 import pytest
 
 from devenv import pictures
-from devenv.liveserver import LiveServer
 from devenv.services import stored_keys
-from tests.browsers import new_tab, sign_up_and_in, write_note
+from tests.browsers import new_tab, offline, sign_up_and_in, write_note
 from tests.pagechecks import SCREENSHOTS, check_here
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
@@ -63,25 +61,8 @@ FILL_STORAGE = """() => {
 
 
 @pytest.fixture(scope="module")
-def memo(app, postgres, object_store, tmp_path_factory):
-    """Memo's web process for the module, which a test may stop to take the browser offline."""
-    log = tmp_path_factory.mktemp("pocket") / "gunicorn.log"
-    # One gunicorn worker: each offline stretch starts the server again, and a start waits
-    # for every worker to boot.
-    server = LiveServer(postgres.main_url, object_store.environment(), log, workers=1).start()
-    yield server
-    server.stop()
-
-
-@contextmanager
-def offline(server):
-    """Stop the server for the block (the browser then reaches nothing), start it after."""
-    server.stop()
-    try:
-        yield
-    finally:
-        server.terminated = False
-        server.start()
+def memo(stoppable_memo):
+    return stoppable_memo
 
 
 @pytest.fixture
@@ -116,6 +97,23 @@ def offline_words(page):
     return page.locator("#offline-banner").inner_text()
 
 
+def read_kept(page, note, text, banner, label, found):
+    """Open a note read before, offline: its text, under the banner that says when it was kept."""
+    page.goto(note)
+    assert text in page.locator(".content").inner_text()
+    assert re.fullmatch(banner, offline_words(page))
+    check_here(page, f"kept note, {label}", found)
+
+
+def save_offline(page, form, title, content):
+    """Save a new note with Memo stopped: the draft notice says the text waits."""
+    page.goto(form)
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=content]", content)
+    page.get_by_role("button", name="Save").click()
+    page.locator("#draft-notice").wait_for(state="visible")
+
+
 def press_offline(button, words, found):
     """Press a button that needs Memo, with Memo stopped: Memo's own page says `words` (nothing
     changed, and why), and passes axe."""
@@ -142,14 +140,11 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
 
     found = {}
     with offline(memo):
-        english.goto(kept)
-        assert "kept for the flight" in english.locator(".content").inner_text()
-        assert re.fullmatch(
+        banner = (
             r"Offline: this copy was kept on [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M "
-            r"and may not be up to date\.",
-            offline_words(english),
+            r"and may not be up to date\."
         )
-        check_here(english, "kept note, en 1280 light", found)
+        read_kept(english, kept, "kept for the flight", banner, "en 1280 light", found)
         press_offline(english.get_by_role("button", name="Pin"), "Nothing was changed", found)
         english.get_by_role("link", name="Back to the page").click()
         english.wait_for_url(re.compile(re.escape(kept) + "$"))
@@ -166,14 +161,11 @@ def test_notes_read_before_read_offline_and_others_show_the_offline_page(tab, me
         english.goto("/notes/new?title=From+the+plane&text=shared+at+10%2C000+m")
         assert english.get_by_role("heading", name="You are offline").is_visible()
 
-        korean.goto(korean_note)
-        assert "비행기에서 읽기" in korean.locator(".content").inner_text()
-        assert re.fullmatch(
+        banner = (
             r"오프라인: \d{4}년 \d{1,2}월 \d{1,2}일 오[전후] \d{1,2}:\d\d에 보관한 사본이라 "
-            r"최신 내용이 아닐 수 있어요\.",
-            offline_words(korean),
+            r"최신 내용이 아닐 수 있어요\."
         )
-        check_here(korean, "kept note, ko 390 dark", found)
+        read_kept(korean, korean_note, "비행기에서 읽기", banner, "ko 390 dark", found)
         korean.screenshot(path=SCREENSHOTS / "offline-banner-390-ko-dark.png")
         korean.goto(never)
         assert korean.locator("html").get_attribute("lang") == "ko"
@@ -198,11 +190,7 @@ def test_notes_and_edits_written_offline_arrive_once_or_reach_the_conflict_page(
     sign_up_and_in(laptop, "ann@example.com", "ann")  # the address is taken: it signs in
 
     with offline(memo):
-        phone.goto("/notes/new")
-        phone.fill("input[name=title]", "From the plane")
-        phone.fill("textarea[name=content]", "written at 10,000 m")
-        phone.get_by_role("button", name="Save").click()
-        phone.locator("#draft-notice").wait_for(state="visible")
+        save_offline(phone, "/notes/new", "From the plane", "written at 10,000 m")
         assert "waits in this browser" in phone.locator("#draft-notice").inner_text()
         phone.goto(f"{plan}/edit")
         phone.fill("textarea[name=content]", "the plane's plan")
@@ -250,11 +238,7 @@ def test_one_person_signing_out_leaves_nothing_for_the_next(tab, memo):
     page.evaluate(SHARE, ["Ann's photo", "", [["party.png", "image/png", list(PNG)]]])
 
     with offline(memo):
-        page.goto("/notes/new")
-        page.fill("input[name=title]", "Unsent")
-        page.fill("textarea[name=content]", "still in the outbox")
-        page.get_by_role("button", name="Save").click()
-        page.locator("#draft-notice").wait_for(state="visible")
+        save_offline(page, "/notes/new", "Unsent", "still in the outbox")
     outbox = page.locator("#outbox")
     page.get_by_role("button", name="Sign out").click()  # back online: it says what is lost
     outbox.get_by_text("Signing out now deletes them").wait_for()
@@ -297,11 +281,7 @@ def test_signing_out_offline_keeps_the_waiting_text_and_the_session(tab, memo):
     read(page, "/notes/new")
     found = {}
     with offline(memo):
-        page.goto("/notes/new")
-        page.fill("input[name=title]", "Unsent")
-        page.fill("textarea[name=content]", "still in the outbox")
-        page.get_by_role("button", name="Save").click()
-        page.locator("#draft-notice").wait_for(state="visible")
+        save_offline(page, "/notes/new", "Unsent", "still in the outbox")
         page.get_by_role("button", name="Sign out").click()
         outbox = page.locator("#outbox")
         outbox.get_by_text("you are still signed in").wait_for()

@@ -2,7 +2,6 @@
 variable is a number, a secret (`<secret:token>`) or said here not to be one, and the log
 line of each marked route shows the variable's name, never its value."""
 
-import logging
 import re
 import string
 from datetime import timedelta
@@ -19,7 +18,6 @@ from app.features.reminders.links import signer
 from app.models import User
 from app.models.access import MailToken
 from app.secret_paths import masked_path, secret_names
-from tests.logbuffer import LogBuffer
 
 # The variables of the route table that are no secret, each with why. A new route with a
 # variable fails test_every_path_variable_is_a_marked_secret_or_said_not_to_be until it is
@@ -36,16 +34,6 @@ NOT_SECRET = {
 NUMBERS = ("id", "int")
 VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <converter(arguments):name>
 SECRET = "S3cretTok3n-of-a-link_0123456789abcdef"
-
-
-@pytest.fixture
-def stdout_log(app):
-    """Return a buffer that receives what the app's stdout log handler writes."""
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = LogBuffer(handler)
-    original = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(original)
 
 
 def marked_rules(app):

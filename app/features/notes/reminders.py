@@ -70,6 +70,7 @@ def write(note, reminder, renew=False, remove=False, **values):
     return None if remove else reminder
 
 
+@writing(Reminder)
 def change(note, wanted):
     """Set the note's reminder to `wanted` (a Wanted), or remove it (None).
 
