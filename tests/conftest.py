@@ -7,7 +7,6 @@ hand out live in devenv/ (services, visitors, live server) and tests/databases.p
 """
 
 import gc
-import io
 import logging
 import os
 import shutil
@@ -31,6 +30,7 @@ from devenv.visitors import Browser
 from tests import databases
 from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
+from tests.logbuffer import LogBuffer
 from tests.mailbox import PUBLIC_URL, verify_email
 from tests.note_writers import install_the_writers_guard
 from tests.pushes import vapid_settings
@@ -400,7 +400,7 @@ def no_jobs(postgres):
 def stdout_log(app):
     """Return a buffer that receives what the app's stdout log handler writes."""
     handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = io.StringIO()
+    buffer = LogBuffer(handler)  # reading it writes the request lines waiting first
     original = handler.setStream(buffer)
     yield buffer
     handler.setStream(original)
