@@ -7,7 +7,6 @@ hand out live in devenv/ (services, visitors, live server) and tests/databases.p
 """
 
 import gc
-import logging
 import os
 import shutil
 import tempfile
@@ -30,7 +29,6 @@ from devenv.visitors import Browser
 from tests import databases
 from tests.accounts import sign_up_by_code
 from tests.databases import Postgres
-from tests.logbuffer import LogBuffer
 from tests.mailbox import PUBLIC_URL, verify_email
 from tests.note_writers import install_the_writers_guard
 from tests.pushes import vapid_settings
@@ -42,6 +40,7 @@ pytest_plugins = [
     "tests.attaching",
     "tests.apiclients",
     "tests.browsers",
+    "tests.logbuffer",
     "tests.mypages",
     "tests.routematrix",
     "tests.wordcounts",
@@ -394,13 +393,3 @@ def no_jobs(postgres):
     A module whose every test needs it says `pytestmark = pytest.mark.usefixtures("no_jobs")`.
     """
     empty_queue(postgres.main_url)
-
-
-@pytest.fixture
-def stdout_log(app):
-    """Return a buffer that receives what the app's stdout log handler writes."""
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = LogBuffer(handler)  # reading it writes the request lines waiting first
-    original = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(original)

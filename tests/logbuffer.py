@@ -1,8 +1,11 @@
-"""What the app's stdout log handler writes, read as a person would read stdout: a request's
-line waits in the handler for at most FLUSH_SECONDS (app/requestlog.py), so reading it flushes
-the handler first."""
+"""The fixture `stdout_log`: what the app's stdout log handler writes, read as a person would
+read stdout: a request's line waits in the handler for at most FLUSH_SECONDS
+(app/requestlog.py), so reading it flushes the handler first."""
 
 import io
+import logging
+
+import pytest
 
 
 class LogBuffer(io.StringIO):
@@ -15,3 +18,13 @@ class LogBuffer(io.StringIO):
     def getvalue(self):
         self.handler.flush()
         return super().getvalue()
+
+
+@pytest.fixture
+def stdout_log(app):
+    """Return a buffer that receives what the app's stdout log handler writes."""
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
+    buffer = LogBuffer(handler)  # reading it writes the request lines waiting first
+    original = handler.setStream(buffer)
+    yield buffer
+    handler.setStream(original)
