@@ -315,8 +315,12 @@ class Sync:
         """Write the file as a new note, then write the note back into the file."""
         draft = local.draft
         body = {key: value for key, value in draft.body().items() if key != "archived"}
+        sent_before = local.path in self.folder.creating()
         key = self.create_key(local.path)
         note = checked_note(self.api.create(body, key))
+        if note["trashed"] and not sent_before:  # a new key's note cannot be in the trash
+            self.drop_key(local.path)
+            raise Unsafe("the server answered a new note as one in the trash: the file stays")
         if note["trashed"]:  # sent before, its answer lost, and trashed on the server since
             self.folder.remove(local.path, local.hash)
             self.drop_key(local.path)

@@ -2,7 +2,7 @@
 or bounded with one clear line, never a traceback, and nothing written outside the folder."""
 
 import pytest
-from fakememo import TOKEN, FakeMemo
+from fakememo import TOKEN, FakeMemo, run
 from memo_sync import api, cli
 from memo_sync.notefile import read_draft
 
@@ -158,3 +158,22 @@ def test_a_download_link_to_another_host_gets_no_token_and_its_redirects_stay_th
     finally:
         store.stop()
         third.stop()
+
+
+def test_a_new_file_answered_as_a_note_in_the_trash_is_kept_not_deleted(memo, tmp_path):
+    def lying_create(body, key):  # a new key's note, already in the trash: a lie
+        return 201, {}, memo.add(body["title"], body["content"], trashed=True)
+
+    memo.create = lying_create
+    path = tmp_path / "Only here.md"
+    path.write_text("# Only here\n\nmy unsent text")
+    said = []
+    assert run(memo, tmp_path, said=said).counts == {"pulled": 0, "pushed": 0, "conflicts": 0}
+    assert path.read_text() == "# Only here\n\nmy unsent text"
+    assert said == [
+        "memo: Only here.md was not sent: the server answered a new note as one in the trash: "
+        "the file stays"
+    ]
+    del memo.create  # the server mended: the file goes as a new note
+    assert run(memo, tmp_path).counts["pushed"] == 1
+    assert [note["trashed"] for note in memo.notes.values()] == [True, False]
