@@ -160,3 +160,16 @@ def test_a_file_whose_own_name_holds_252_bytes_is_written_back_and_its_conflict_
     assert len(conflict.name.encode()) <= 255 and "this folder's" in conflict.read_text()
     assert "the web's" in path.read_text()
     assert sorted(note["content"] for note in memo.notes.values()) == ["the web's", "this folder's"]
+
+
+def test_a_title_with_a_line_break_survives_an_edit_of_the_text(memo, tmp_path):
+    memo.add("회의\n2부", "one")  # the API takes a title with a line break
+    run(memo, tmp_path)
+    path = tmp_path / "회의2부.md"
+    assert "\n# 회의 2부\n\none\n" in path.read_text()  # the heading is one line
+    path.write_text(path.read_text().replace("\none\n", "\ntwo\n"))
+    run(memo, tmp_path)
+    assert (memo.notes[1]["title"], memo.notes[1]["content"]) == ("회의\n2부", "two")
+    path.write_text(path.read_text().replace("# 회의 2부", "# 회의 3부"))
+    run(memo, tmp_path)
+    assert memo.notes[1]["title"] == "회의 3부"  # the heading edited: its title
