@@ -16,6 +16,7 @@ TIMEOUT_SECONDS = 30
 RETRIES = 5  # waits for one request's 429 or 503 before giving up
 LONGEST_WAIT_SECONDS = 60
 FEED_LIMIT = 500
+MAX_ANSWER_BYTES = 16 * 1024**2  # a feed page is about 2 MiB, a note at most 20,000 characters
 USER_AGENT = "memo-sync/0.1"
 
 
@@ -98,15 +99,27 @@ def opener(*urls):
     return director
 
 
+def read_bounded(response):
+    """Return an answer's body, read only up to MAX_ANSWER_BYTES: ApiError past them (a server
+    that sends without end fills no memory)."""
+    raw = response.read(MAX_ANSWER_BYTES + 1)
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise ApiError(
+            f"the server's answer is larger than {MAX_ANSWER_BYTES // 1024**2} MiB, "
+            "more than any page or note it may send: not read"
+        )
+    return read_body(raw)
+
+
 def urllib_send(method, url, headers, data):
     """Send one request with urllib; return its Answer (an HTTP error status is an Answer too).
     A redirect is followed only to the same origin."""
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with opener(url).open(request, timeout=TIMEOUT_SECONDS) as response:
-            return Answer(response.status, dict(response.headers), read_body(response.read()))
+            return Answer(response.status, dict(response.headers), read_bounded(response))
     except urllib.error.HTTPError as error:
-        return Answer(error.code, dict(error.headers), read_body(error.read()))
+        return Answer(error.code, dict(error.headers), read_bounded(error))
 
 
 def retry_after(answer):
@@ -203,7 +216,10 @@ class Api:
         """Return a note's attachments ([] for a note no longer there)."""
         answer = self.call("GET", f"/api/v1/notes/{note_id}/attachments")
         answer = self.expect_one_of(answer, (200, 404))
-        return answer.body.get("items", []) if answer.status == 200 else []
+        items = answer.body.get("items") if answer.status == 200 else []
+        if not isinstance(items, list):
+            raise ApiError(f"the server's list of note {note_id}'s attachments is no list")
+        return items
 
     def download(self, attachment_id):
         """Return an attachment's file, open to read (None when it is gone), from the short-lived

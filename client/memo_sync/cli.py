@@ -50,6 +50,9 @@ def login(args):
         raise config.ConfigError(f"{url} is not an http(s) address")
     token = os.environ.get(config.TOKEN_VARIABLE) or ask_token()
     account = Api(url, token, say).me()
+    email = account.get("email")
+    if not isinstance(email, str):
+        raise ApiError(f"{url} answered no account for the token: is it a Memo server?")
     kept_in = config.keep_token(url, token)
     path = config.save(url, kept_in)
     if kept_in == "env" and not os.environ.get(config.TOKEN_VARIABLE):
@@ -58,7 +61,7 @@ def login(args):
             "for each command, or install a keyring (pip install './client[keyring]')"
         )
     where = "the keyring" if kept_in == "keyring" else f"${config.TOKEN_VARIABLE}"
-    say(f"memo: signed in to {url} as {account['email']}; token from {where}; config {path}")
+    say(f"memo: signed in to {url} as {email[:200]}; token from {where}; config {path}")
 
 
 def run(args, steps):

@@ -33,9 +33,11 @@ from memo_sync.api import Refused, Unsafe
 from memo_sync.folder import digest
 from memo_sync.notefile import SUFFIX, draft_text, note_text
 from memo_sync.safety import (
+    NAME_MAX_BYTES,
     FileNames,
     account_zone,
     checked_note,
+    cut_bytes,
     feed_page,
     name_key,
     note_stem,
@@ -51,8 +53,11 @@ def key_of(*parts):
 
 
 def conflict_stem(path, day):
-    """Return the stem of the file a conflict keeps the folder's side in."""
-    return f"{posixpath.basename(path).removesuffix(SUFFIX)} (conflict {day})"
+    """Return the stem of the file a conflict keeps the folder's side in (the name cut so that
+    the stem stays within NAME_MAX_BYTES: a file's own name may hold 255 bytes)."""
+    mark = f" (conflict {day})"
+    name = posixpath.basename(path).removesuffix(SUFFIX)
+    return cut_bytes(name, NAME_MAX_BYTES - len(mark.encode())).rstrip(" .") + mark
 
 
 def loose_fields(draft):
@@ -310,8 +315,12 @@ class Sync:
         """Write the file as a new note, then write the note back into the file."""
         draft = local.draft
         body = {key: value for key, value in draft.body().items() if key != "archived"}
+        sent_before = local.path in self.folder.creating()
         key = self.create_key(local.path)
         note = checked_note(self.api.create(body, key))
+        if note["trashed"] and not sent_before:  # a new key's note cannot be in the trash
+            self.drop_key(local.path)
+            raise Unsafe("the server answered a new note as one in the trash: the file stays")
         if note["trashed"]:  # sent before, its answer lost, and trashed on the server since
             self.folder.remove(local.path, local.hash)
             self.drop_key(local.path)

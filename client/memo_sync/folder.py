@@ -193,8 +193,8 @@ class Folder:
         if counted:
             self.budget.spend(files=1, size=len(data))
         full.parent.mkdir(parents=True, exist_ok=True)
-        temporary = full.with_name(f".{full.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
+        temporary = full.with_name(f".memo-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")  # short:
+        temporary.write_bytes(data)  # the file's own name may already hold 255 bytes
         if expected is not False and self.hash_now(path) != expected:
             temporary.unlink()  # changed since it was read: the newer bytes stay
             return False

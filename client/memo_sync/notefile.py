@@ -92,6 +92,12 @@ def with_line_ends(text, content):
     return text.replace("\n", "\r\n") if "\r\n" in content else text
 
 
+def heading_of(title):
+    """Return a title as its heading's one line (a title the API took with a line break would
+    otherwise end its heading there, and the next push would cut the title at it)."""
+    return title.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
 def note_text(note, zone=datetime.UTC):
     """Return the file's text of a note as the API gives it (Note.markdown() on the server),
     its times in the account's `zone`."""
@@ -109,7 +115,7 @@ def note_text(note, zone=datetime.UTC):
         "updated": in_zone(note["updated_at"], zone),
     }
     content = note["content"].replace("\r\n", "\n")
-    text = f"{write_front_matter(fields)}# {note['title']}\n\n{content}\n"
+    text = f"{write_front_matter(fields)}# {heading_of(note['title'])}\n\n{content}\n"
     return with_line_ends(text, note["content"])
 
 
@@ -118,7 +124,7 @@ def draft_text(draft, **fields):
     note that comes back): the draft's title and content, with `fields` as front matter."""
     block = write_front_matter(fields) if fields else ""
     content = draft.content.replace("\r\n", "\n")
-    return with_line_ends(f"{block}# {draft.title}\n\n{content}\n", draft.content)
+    return with_line_ends(f"{block}# {heading_of(draft.title)}\n\n{content}\n", draft.content)
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,7 @@ def read_draft(name, text):
     if first.startswith("# "):
         heading, content = first[2:].strip(), rest.lstrip("\n")
     written = fields.get("title") if isinstance(fields.get("title"), str) else None
-    if heading and (not written or heading != written.strip()):
+    if heading and (not written or heading != heading_of(written).strip()):
         title = heading
     else:
         title = written if written and written.strip() else heading or stem

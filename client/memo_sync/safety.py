@@ -13,7 +13,7 @@ import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from memo_sync.api import ApiError, BudgetSpent, Unsafe
+from memo_sync.api import FEED_LIMIT, ApiError, BudgetSpent, Unsafe
 from memo_sync.notefile import SUFFIX, clean_name
 
 UNSAFE_CHARACTERS = frozenset('<>:"/\\|?*')
@@ -22,14 +22,15 @@ RESERVED_NAMES = frozenset(
     + [f"{kind}{digit}" for kind in ("COM", "LPT") for digit in "0123456789¹²³"]
 )
 NOTE_NAME_MAX_LENGTH = 80  # characters of a note's file name before its ".md"
+ID_MAX = 2**63 - 1  # the server's ids are PostgreSQL bigints
 NAME_MAX_BYTES = 200  # UTF-8 bytes of a name: file systems allow 255, and " (2).md" follows
 
 
 def positive_id(value, what="id"):
-    """Return `value` when it is a positive whole number; Unsafe otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    """Return `value` when it is an id the server may give (a bigint above 0); Unsafe otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX:
         return value
-    raise Unsafe(f"{what} {str(value)[:60]!r} is not a positive whole number")
+    raise Unsafe(f"{what} {str(value)[:60]!r} is no whole number from 1 to 2**63 - 1")
 
 
 def cut_bytes(name, limit):
@@ -109,6 +110,8 @@ def feed_page(page, since):
     items, after = page.get("items"), page.get("next_since")
     if not isinstance(items, list) or not isinstance(after, int) or isinstance(after, bool):
         raise ApiError("the server's change feed is not one this client reads")
+    if len(items) > FEED_LIMIT:
+        raise ApiError(f"the server sent {len(items)} changes in a page of at most {FEED_LIMIT}")
     if items and after <= since:
         raise ApiError(f"the server's change feed does not move on (next_since {after})")
     return items, after

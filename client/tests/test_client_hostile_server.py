@@ -136,7 +136,8 @@ def test_no_attachment_id_or_name_makes_a_path_out_of_attachments(attachment_id,
     try:
         path = attachment_path({"id": attachment_id, "name": name})
     except Unsafe:
-        assert not (isinstance(attachment_id, int) and attachment_id > 0) or attachment_id is True
+        whole = isinstance(attachment_id, int) and 0 < attachment_id <= safety.ID_MAX
+        assert not whole or attachment_id is True
         return
     folder_of, _, file_name = path.partition("/")
     assert folder_of == "attachments" and is_safe(file_name)

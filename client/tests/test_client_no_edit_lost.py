@@ -140,3 +140,36 @@ def test_login_with_no_terminal_and_no_token_is_one_line_and_exit_code_2(tmp_pat
     )  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and "set MEMO_TOKEN" in done.stderr
+
+
+def test_a_file_whose_own_name_holds_252_bytes_is_written_back_and_its_conflict_kept(
+    memo, tmp_path
+):
+    name = "회" * 83 + ".md"  # 252 bytes, a name Linux and macOS allow
+    path = tmp_path / name
+    path.write_text("# 회의\n\none")
+    run(memo, tmp_path)
+    path.write_text(path.read_text().replace("\none\n", "\ntwo\n"))
+    assert run(memo, tmp_path).counts["pushed"] == 1  # written back through a temporary file
+    assert memo.notes[1]["content"] == "two"
+    memo.edit(1, content="the web's")
+    path.write_text(path.read_text().replace("\ntwo\n", "\nthis folder's\n"))
+    said = []
+    assert run(memo, tmp_path, said=said).counts["conflicts"] == 1
+    [conflict] = [item for item in tmp_path.glob("*.md") if "(conflict " in item.name]
+    assert len(conflict.name.encode()) <= 255 and "this folder's" in conflict.read_text()
+    assert "the web's" in path.read_text()
+    assert sorted(note["content"] for note in memo.notes.values()) == ["the web's", "this folder's"]
+
+
+def test_a_title_with_a_line_break_survives_an_edit_of_the_text(memo, tmp_path):
+    memo.add("회의\n2부", "one")  # the API takes a title with a line break
+    run(memo, tmp_path)
+    path = tmp_path / "회의2부.md"
+    assert "\n# 회의 2부\n\none\n" in path.read_text()  # the heading is one line
+    path.write_text(path.read_text().replace("\none\n", "\ntwo\n"))
+    run(memo, tmp_path)
+    assert (memo.notes[1]["title"], memo.notes[1]["content"]) == ("회의\n2부", "two")
+    path.write_text(path.read_text().replace("# 회의 2부", "# 회의 3부"))
+    run(memo, tmp_path)
+    assert memo.notes[1]["title"] == "회의 3부"  # the heading edited: its title
