@@ -12,8 +12,9 @@ with a "this was not me" link (announce()).
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, session
+from flask import current_app, render_template, request, session
 from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
 
 from app import throttle
 from app.accounts.sessions import (
@@ -22,8 +23,11 @@ from app.accounts.sessions import (
     password_proven_at,
 )
 from app.accounts.tasks import defer_notices
+from app.extensions import db
 from app.features.second_step.session import recent_step_needed, second_step_passed_at
+from app.forms import Form
 from app.models import LoginSession, utcnow
+from app.validators import PASSWORD_GIVEN
 
 PASSWORD_NEEDED = _l(
     "For your account's safety, enter your password: it was not confirmed in this session "
@@ -116,3 +120,37 @@ def announce(user, what, name=None):
     made, naming it (`name`: a note's title, a feed's tag, a webhook's address), with a
     "this was not me" link; sent only if the caller's transaction commits."""
     defer_notices("grant_made", user, what=what, name=name, at=utcnow().isoformat())
+
+
+class KeepForm(Form):
+    """The password a keep of a paused grant asks for when not confirmed lately."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[PASSWORD_GIVEN],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def keep_ceremony(user, back_to):
+    """Run the ceremony for keeping a paused grant: keeping one opens it again, as making it
+    would, so a copied session is no way to undo a pause (a token's revocation leaves the
+    sessions). Return None (the account locked; the caller keeps it, announces, commits),
+    or the answer to return: a 400 page asking for the password, or a second step first."""
+    form = KeepForm()
+    try:
+        if not form.validate_on_submit():
+            raise PasswordNeeded(WRONG_PASSWORD)
+        answer, _ = open_ceremony(user, back_to, form.password.data)
+    except PasswordNeeded as needed:
+        db.session.rollback()
+        page = render_template(
+            "grants/confirm_keep.html",
+            form=form,
+            message=str(needed),
+            back_to=back_to,
+            action=request.path,
+            next_page=request.form.get("next", ""),
+        )
+        return page, 400
+    return answer

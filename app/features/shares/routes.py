@@ -28,6 +28,7 @@ from wtforms import PasswordField, SelectChoice, SelectField
 
 from app.extensions import db
 from app.features.attachments.uploads import download_url
+from app.features.grants.ceremony import announce, keep_ceremony
 from app.features.shares import links
 from app.forms import Form
 from app.models import Attachment
@@ -79,9 +80,13 @@ def revoke(link_id):
 @bp.post("/shares/<id:link_id>/resume")
 @login_required
 def resume(link_id):
-    """Keep a link a recovery paused: it opens its note again."""
+    """Keep a link a recovery paused: it opens its note again (through the ceremony)."""
+    answer = keep_ceremony(current_user, url_for("mypage.index"))
+    if answer:
+        return answer
     if not links.resume(current_user.id, link_id):
         abort(404)
+    announce(current_user, None)
     db.session.commit()
     flash(gettext("The link works again."), "success")
     return redirect(url_for("mypage.index"))

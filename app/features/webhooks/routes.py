@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.features.grants.ceremony import PasswordNeeded, announce, open_ceremony
+from app.features.grants.ceremony import PasswordNeeded, announce, keep_ceremony, open_ceremony
 from app.features.webhooks import outbox, service, tasks
 from app.features.webhooks.forms import EVENT_LABELS, FeedForm, WebhookForm
 from app.mail import link
@@ -121,9 +121,14 @@ def send_again(webhook_id, delivery_id):
 @bp.post("/<id:webhook_id>/keep")
 @login_required
 def keep(webhook_id):
-    """Keep a webhook a recovery paused: its events flow again."""
+    """Keep a webhook a recovery paused: its events flow again (through the ceremony)."""
+    own_webhook(webhook_id)
+    answer = keep_ceremony(current_user, url_for("webhooks.index"))
+    if answer:
+        return answer
     if not service.keep_webhook(current_user.id, webhook_id):
         abort(404)
+    announce(current_user, None)
     tasks.queue_sending(current_user.id)
     db.session.commit()
     flash(gettext("The webhook is on again."), "success")
@@ -188,9 +193,13 @@ def revoke_feed(feed_id):
 @bp.post("/feeds/<id:feed_id>/keep")
 @login_required
 def keep_feed(feed_id):
-    """Keep a feed a recovery paused: its URL reads again."""
+    """Keep a feed a recovery paused: its URL reads again (through the ceremony)."""
+    answer = keep_ceremony(current_user, url_for("webhooks.index"))
+    if answer:
+        return answer
     if not service.keep_feed(current_user.id, feed_id):
         abort(404)
+    announce(current_user, None)
     db.session.commit()
     flash(gettext("The feed works again."), "success")
     return redirect(url_for("webhooks.index"))
