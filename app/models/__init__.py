@@ -48,6 +48,7 @@ from app.models.hooks import (
 from app.models.notes import (
     Attachment,
     Note,
+    NoteLink,
     NoteShare,
     NoteVersion,
     new_note_tags,
@@ -107,6 +108,7 @@ __all__ = [
     "hash_token",
     "LoginSession",
     "Note",
+    "NoteLink",
     "NoteShare",
     "NoteVersion",
     "new_note_tags",

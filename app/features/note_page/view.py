@@ -2,17 +2,19 @@
 
 from functools import cache
 
-from flask import render_template, session
+from flask import render_template, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import BigInteger, bindparam
 
 from app.extensions import db
 from app.features.attachments.panel import attachments_panel, attachments_read, panel_columns
+from app.features.notes import links
 from app.features.notes.lookup import not_found, owned_notes
 from app.features.notes.routes import bp
 from app.features.reminders.panel import push_panel, reminder_panel, reminder_shown
 from app.features.shares.links import links_shown
 from app.features.shares.routes import NEW_LINK, share_panel
+from app.markdown import is_stored, link_targets, render_stored
 from app.models import Note, PushSubscription, Reminder
 from app.revalidation import revalidated
 
@@ -43,12 +45,25 @@ def read_page(note_id):
     return read.first() or not_found(note_id)
 
 
-def make_page(row, files, push, reminder_form=None):
+def read_links(note):
+    """Return what the note's links name and the page of notes that link to it ("linked
+    from", after the note `linked_before`): a statement each, by index, none without links."""
+    written = link_targets(note.rendered) if is_stored(note) else render_stored(note.content).links
+    resolved = links.resolve(note.user_id, written)
+    before = request.args.get("linked_before", type=int)
+    return resolved, links.backlinks(note, before=before)
+
+
+def make_page(row, files, push, reminder_form=None, linking=None):
     """Return the note's page made of what read_page() read: the one place it is composed."""
     note = row.Note
+    resolved, linked_from = linking or read_links(note)
     return render_template(
         "notes/detail.html",
         note=note,
+        link=links.page_link(resolved),
+        linked_from=linked_from[: links.BACKLINKS_PAGE],
+        more_linked=len(linked_from) > links.BACKLINKS_PAGE,
         panel=attachments_panel(note, files),
         sharing=share_panel(note),
         reminding=reminder_panel(note, reminder_form, reminder=row.Reminder, push=push),
@@ -65,10 +80,13 @@ def detail(note_id):
     note, reminder = row.Note, row.Reminder
     files = attachments_read(note, row)
     push = push_panel(note.user_id, row.browsers)  # the browsers that get reminders pushed
+    linking = read_links(note)
     return revalidated(
-        lambda: make_page(row, files, push),
+        lambda: make_page(row, files, push, linking=linking),
         note.id,
         note.revision,
+        tuple(linking[0].items()),
+        tuple(map(tuple, linking[1])),
         files.shown(),
         row.links,
         reminder_shown(reminder),

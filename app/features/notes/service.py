@@ -27,13 +27,14 @@ from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.features.attachments.uploads import delete_note_attachments, usage
-from app.features.notes import changes, events, history, reminders
+from app.features.notes import changes, events, history, links, reminders
 from app.features.notes.quota import check_kept, check_many, check_room
 from app.markdown import render_stored, set_task, summary
 from app.models import Note, lock_user, utcnow
 from app.models.notes import SET_ASIDE
 from app.tags import note_tags
 from app.throttle import spend_note_write
+from app.wikilinks import fold
 from app.writers import writing
 
 TEXT = ("title", "content")
@@ -75,21 +76,28 @@ def differences(note, wanted):
 
 
 def text_facts(title, content):
-    """Return what is read from a note's text: tags, the list's summary, the stored HTML."""
+    """Return what is read from a note's text: tags, the list's summary, the stored HTML and
+    its `[[…]]` links, the title as links name it."""
     facts = summary(content)
+    stored = render_stored(content)
     return {
         "tags": note_tags(title, content),
         "preview": facts.preview,
         "open_tasks": facts.open_tasks,
         "tasks_done": facts.tasks_done,
         "tasks_total": facts.tasks_total,
-        "rendered": render_stored(content),
+        "rendered": stored.html,
+        "links": stored.links,
+        "title_key": fold(title),
     }
 
 
 def read_text(note, facts=None):
-    """Set what is read from the note's text (`facts`, when read already from the same text)."""
-    for name, value in (facts or text_facts(note.title, note.content)).items():
+    """Set what is read from the note's text (`facts`, when read already from the same text)
+    and keep its links (app/features/notes/links.py)."""
+    facts = dict(facts or text_facts(note.title, note.content))
+    links.store(note, facts.pop("links"))
+    for name, value in facts.items():
         setattr(note, name, value)
     note.tagged_version = note.read_version = note.rendered_version = note.version
 
@@ -342,6 +350,7 @@ def reread(batch=REREAD_BATCH):
             | Note.preview.is_(None)
             | Note.read_version.is_distinct_from(Note.version)
             | Note.rendered_version.is_distinct_from(Note.version)
+            | Note.title_key.is_(None)
         )
         .order_by(Note.id)
         .limit(batch)
