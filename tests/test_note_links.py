@@ -3,12 +3,12 @@ them, "linked from", and that a link never reaches another account's note."""
 
 import re
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app.extensions import db
-from app.features.notes import links
+from app.features.notes import links, service
 from app.markdown import render
-from app.models import Note
+from app.models import Note, User
 from app.wikilinks import LINKS_MAX
 from tests.note_writers import set_up_directly
 from tests.noting import make_link, note_id_of, page, save
@@ -142,3 +142,37 @@ def test_backlinks_of_a_note_linked_from_10000_notes_take_one_statement(app, use
     html = page(user.get(f"/notes/{target}"))
     assert html.count('<li><a href="/notes/') == links.BACKLINKS_PAGE
     assert "More notes that link here" in html
+
+
+def write_notes(app, texts, email="ann@example.com"):
+    """Write (title, content) notes of the account as its writer does, past the write rate
+    (as an import does)."""
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        drafts = [{"title": title, "content": content} for title, content in texts]
+        notes = service.create_many(user_id, drafts)
+        db.session.commit()
+        return [note.id for note in notes]
+
+
+def test_the_api_lists_a_notes_links_and_its_backlinks_a_page_at_a_time(app, ann_api, bob_api):
+    plan = ann_api.new_note("Plan", "x")
+    first = ann_api.new_note("First", f"[[Plan]] [[#{plan['id']}]] [[Nowhere]]")
+    bobs = bob_api.new_note("Plan", "bob's")
+    assert first["links"] == [plan["id"]]
+    assert ann_api.get(f"/notes/{first['id']}").get_json()["links"] == [plan["id"]]
+    listed = ann_api.get("/notes").get_json()["items"]
+    assert {note["title"]: note["links"] for note in listed}["First"] == [plan["id"]]
+    write_notes(app, [(f"Note {number}", "[[plan]]") for number in range(links.BACKLINKS_PAGE)])
+    answer = ann_api.get(f"/notes/{plan['id']}/backlinks").get_json()
+    assert len(answer["items"]) == links.BACKLINKS_PAGE
+    assert answer["items"][0]["title"] == "Note 49"
+    rest = ann_api.get(f"/notes/{plan['id']}/backlinks?cursor={answer['next_cursor']}")
+    assert rest.get_json() == {
+        "items": [{"id": first["id"], "title": "First"}],
+        "next_cursor": None,
+    }
+    assert bob_api.get(f"/notes/{bobs['id']}/backlinks").get_json()["items"] == []
+    assert bob_api.get(f"/notes/{plan['id']}/backlinks").status_code == 404
+    forged = ann_api.get(f"/notes/{plan['id']}/backlinks?cursor=forged")
+    assert forged.status_code == 400

@@ -34,6 +34,10 @@ DESCRIPTIONS = {
         "Item `number` counts from 0 in document order; on top of the revision `If-Match` names."
     ),
     "GET /api/v1/notes/{note_id}/history": _l("And those a conflict set aside; newest first."),
+    "GET /api/v1/notes/{note_id}/backlinks": _l(
+        "Newest first, 50 a page: by its id (`[[#42]]`), or by its title while no other note "
+        "of that title comes before it (`[[Title]]`)."
+    ),
     "GET /api/v1/search": _l(
         '`q` takes words, `"phrases"`, `-excluded`, `prefix*` and `tag:x`; each note comes '
         "with a `snippet` (HTML: the text escaped, the matches in `<mark>`)."

@@ -114,6 +114,11 @@ class NoteOut(ma.Schema):
     archived_at = fields.DateTime(required=True, allow_none=True)
     trashed = fields.Boolean(required=True)
     tags = fields.List(fields.String(), required=True)
+    links = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "the ids of the account's notes its `[[…]]` links name now"},
+    )
     tasks = fields.Nested(Tasks, required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
@@ -181,6 +186,20 @@ class HistoryEntry(ma.Schema):
 
 class History(ma.Schema):
     items = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+class LinkingNote(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+
+
+class Backlinks(ma.Schema):
+    items = fields.List(fields.Nested(LinkingNote), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class BacklinksQuery(Strict):
+    cursor = fields.String(validate=CURSOR)
 
 
 class TagCount(ma.Schema):

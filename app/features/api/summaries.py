@@ -16,6 +16,7 @@ SUMMARIES = {
     "POST /api/v1/notes/{note_id}/restore": _l("Take a note out of the trash."),
     "PUT /api/v1/notes/{note_id}/tasks/{number}": _l("Tick a task item of a note, or untick it."),
     "GET /api/v1/notes/{note_id}/history": _l("List the texts a note's saves replaced."),
+    "GET /api/v1/notes/{note_id}/backlinks": _l("List the live notes that link to a note."),
     "GET /api/v1/search": _l("Find the account's notes, best first."),
     "GET /api/v1/changes": _l("List what changed in the account's notes after `since`."),
     "GET /api/v1/tags": _l("List the account's tags with their counts."),
