@@ -3,16 +3,16 @@ them, "linked from", and that a link never reaches another account's note."""
 
 import re
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app.extensions import db
-from app.features.notes import links, service
+from app.features.notes import links
 from app.markdown import render
-from app.models import Note, User
+from app.models import Note
 from app.wikilinks import LINKS_MAX
+from tests.linking import statements_run, write_notes
 from tests.note_writers import set_up_directly
 from tests.noting import make_link, note_id_of, page, save
-from tests.test_change_feed_budget import statements_run
 
 
 def anchors(html):
@@ -142,17 +142,6 @@ def test_backlinks_of_a_note_linked_from_10000_notes_take_one_statement(app, use
     html = page(user.get(f"/notes/{target}"))
     assert html.count('<li><a href="/notes/') == links.BACKLINKS_PAGE
     assert "More notes that link here" in html
-
-
-def write_notes(app, texts, email="ann@example.com"):
-    """Write (title, content) notes of the account as its writer does, past the write rate
-    (as an import does)."""
-    with app.app_context():
-        user_id = db.session.scalar(select(User.id).where(User.email == email))
-        drafts = [{"title": title, "content": content} for title, content in texts]
-        notes = service.create_many(user_id, drafts)
-        db.session.commit()
-        return [note.id for note in notes]
 
 
 def test_the_api_lists_a_notes_links_and_its_backlinks_a_page_at_a_time(app, ann_api, bob_api):

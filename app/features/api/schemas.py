@@ -202,6 +202,34 @@ class BacklinksQuery(Strict):
     cursor = fields.String(validate=CURSOR)
 
 
+class TagRename(Strict):
+    name = fields.String(
+        required=True,
+        validate=[validate.Length(1, TAG_MAX_LENGTH + 1), printable],
+        metadata={"description": "the tag's new name; a tag the account has already: merged"},
+    )
+
+
+class TagRenamed(ma.Schema):
+    name = fields.String(required=True)
+    notes_changed = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null while the worker renames"}
+    )
+    status_url = fields.String(metadata={"description": "where the worker's rename is followed"})
+
+
+class RenameState(ma.Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["queued", "running", "done", "failed"])
+    )
+    kind = fields.String(required=True, validate=validate.OneOf(["tag", "title"]))
+    old = fields.String(required=True)
+    new = fields.String(required=True)
+    notes_changed = fields.Integer(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+
+
 class TagCount(ma.Schema):
     name = fields.String(required=True)
     count = fields.Integer(required=True)

@@ -17,6 +17,8 @@ SUMMARIES = {
     "PUT /api/v1/notes/{note_id}/tasks/{number}": _l("Tick a task item of a note, or untick it."),
     "GET /api/v1/notes/{note_id}/history": _l("List the texts a note's saves replaced."),
     "GET /api/v1/notes/{note_id}/backlinks": _l("List the live notes that link to a note."),
+    "PATCH /api/v1/tags/{name}": _l("Rename a tag in every note that has it."),
+    "GET /api/v1/renames/{rename_id}": _l("Read the state of a rename the worker makes."),
     "GET /api/v1/search": _l("Find the account's notes, best first."),
     "GET /api/v1/changes": _l("List what changed in the account's notes after `since`."),
     "GET /api/v1/tags": _l("List the account's tags with their counts."),

@@ -10,13 +10,15 @@ from app.extensions import db
 from app.features.attachments.panel import attachments_panel, attachments_read, panel_columns
 from app.features.notes import links
 from app.features.notes.lookup import not_found, owned_notes
+from app.features.notes.renames import count_of
 from app.features.notes.routes import bp
 from app.features.reminders.panel import push_panel, reminder_panel, reminder_shown
 from app.features.shares.links import links_shown
 from app.features.shares.routes import NEW_LINK, share_panel
 from app.markdown import is_stored, link_targets, render_stored
-from app.models import Note, PushSubscription, Reminder
+from app.models import TITLE_MAX_LENGTH, Note, PushSubscription, Reminder
 from app.revalidation import revalidated
+from app.wikilinks import fold
 
 
 @cache
@@ -46,24 +48,39 @@ def read_page(note_id):
 
 
 def read_links(note):
-    """Return what the note's links name and the page of notes that link to it ("linked
-    from", after the note `linked_before`): a statement each, by index, none without links."""
+    """Return what the note's links name, the page of notes that link to it ("linked from",
+    after the note `linked_before`) and, after a rename (`renamed`: the title before), the
+    offer to move the `[[old title]]` links: a statement each, by index."""
     written = link_targets(note.rendered) if is_stored(note) else render_stored(note.content).links
     resolved = links.resolve(note.user_id, written)
     before = request.args.get("linked_before", type=int)
-    return resolved, links.backlinks(note, before=before)
+    return resolved, links.backlinks(note, before=before), relink_offer(note)
+
+
+def relink_offer(note):
+    """Return (old title, notes using it) when the title before a rename (`renamed`) is
+    linked to and names no live note now; else None."""
+    old = request.args.get("renamed", "")[:TITLE_MAX_LENGTH]
+    if not old.strip() or fold(old) == fold(note.title):
+        return None
+    named = links.resolve(note.user_id, [old]).get(old.strip())
+    if named is not None and not named.trashed:
+        return None  # another note is called that: its links are its own
+    using = count_of(note.user_id, "title", old)
+    return (old, using) if using else None
 
 
 def make_page(row, files, push, reminder_form=None, linking=None):
     """Return the note's page made of what read_page() read: the one place it is composed."""
     note = row.Note
-    resolved, linked_from = linking or read_links(note)
+    resolved, linked_from, relink = linking or read_links(note)
     return render_template(
         "notes/detail.html",
         note=note,
         link=links.page_link(resolved),
         linked_from=linked_from[: links.BACKLINKS_PAGE],
         more_linked=len(linked_from) > links.BACKLINKS_PAGE,
+        relink=relink,
         panel=attachments_panel(note, files),
         sharing=share_panel(note),
         reminding=reminder_panel(note, reminder_form, reminder=row.Reminder, push=push),
@@ -87,6 +104,7 @@ def detail(note_id):
         note.revision,
         tuple(linking[0].items()),
         tuple(map(tuple, linking[1])),
+        linking[2],
         files.shown(),
         row.links,
         reminder_shown(reminder),

@@ -32,6 +32,7 @@ from app.offline.sharing import left_behind, prefill_shared
 from app.revalidation import fresh_until, revalidated
 from app.tags import TAGS_PER_FILTER, tag_name
 from app.validators import is_same_site_path
+from app.wikilinks import fold
 
 bp = Blueprint("notes", __name__)
 
@@ -190,11 +191,13 @@ def update(note_id):
         # The same edit sent again without a key (an older page): it is saved already.
         flash(gettext("Note updated."), "success")
         return redirect(url_for("notes.detail", note_id=note.id))
+    before = note.title
     refused = save_form(form, note, base, once=once)
     if refused is not None:
         return refused
     flash(gettext("Note updated."), "success")
-    return redirect(url_for("notes.detail", note_id=note.id))
+    renamed = before if fold(before) != fold(note.title) else None  # the page offers relinking
+    return redirect(url_for("notes.detail", note_id=note.id, renamed=renamed))
 
 
 @bp.post("/notes/<id:note_id>/resolve")
