@@ -97,7 +97,7 @@ def pages_of_a_user(page, found=None):
     if found is not None:
         check_here(page, f"{note} with a new share link", found)
     shared = urlsplit(page.input_value("#share-link")).path
-    archived = write_note(page, "보관한 메모 — an archived note", "#회의록")
+    archived = write_note(page, "보관한 메모 — an archived note", "#회의록 [[링크 하나 — one link]]")
     page.goto(archived)
     page.locator(f"form[action='{archived}/archive'] button").click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
