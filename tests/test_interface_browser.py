@@ -28,6 +28,7 @@ CHECKLIST = (
     "| 사과 — apples | 3 | "
     + LONG_URL
     + " |\n\n> 인용 — a quote\n\n`code` ~~old~~ ![a picture](https://example.invalid/p.png)"
+    "\n\n[[링크 하나 — one link]] [[없는 메모 — a missing note]]"
 )
 
 
@@ -97,7 +98,7 @@ def pages_of_a_user(page, found=None):
     if found is not None:
         check_here(page, f"{note} with a new share link", found)
     shared = urlsplit(page.input_value("#share-link")).path
-    archived = write_note(page, "보관한 메모 — an archived note", "#회의록 [[링크 하나 — one link]]")
+    archived = write_note(page, "보관한 메모 — an archived note", "#회의록")
     page.goto(archived)
     page.locator(f"form[action='{archived}/archive'] button").click()
     page.wait_for_url(re.compile(r"/notes/\d+$"))
