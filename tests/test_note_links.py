@@ -165,3 +165,12 @@ def test_the_api_lists_a_notes_links_and_its_backlinks_a_page_at_a_time(app, ann
     assert bob_api.get(f"/notes/{plan['id']}/backlinks").status_code == 404
     forged = ann_api.get(f"/notes/{plan['id']}/backlinks?cursor=forged")
     assert forged.status_code == 400
+
+
+def test_export_and_import_carry_links_as_written(app, user):
+    shopping, today = write_notes(app, [("장보기", "우유"), ("오늘", "[[장보기|목록]] 사기")])
+    with app.app_context():
+        note = db.session.get(Note, today)
+        assert "[[장보기|목록]] 사기" in note.markdown()
+        assert note.export()["content"] == "[[장보기|목록]] 사기"
+    assert anchors(page(user.get(f"/notes/{today}")))[0] == ("", f"/notes/{shopping}", "목록")

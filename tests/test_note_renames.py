@@ -30,8 +30,10 @@ def test_rewriting_a_tag_keeps_its_particle_and_leaves_other_words():
     stems = {"회의", "회의록"}
     text = "#회의에서 #회의 #회의록 #회의는 #Work a#회의 [x](#회의)"
     assert renames.rewrite_tag(text, "회의", "모임", stems) == (
-        "#모임에서 #모임 #회의록 #모임는 #Work a#회의 [x](#모임)"
+        "#모임에서 #모임 #회의록 #모임은 #Work a#회의 [x](#모임)"
     )
+    assert renames.rewrite_tag("#회의로 #회의를", "회의", "서울", {"회의"}) == "#서울로 #서울을"
+    assert renames.rewrite_tag("#모임은 #모임과", "모임", "회의", {"모임"}) == "#회의는 #회의와"
     assert renames.rewrite_tag("#WORK! #worker", "work", "job", {"work"}) == "#job! #worker"
 
 

@@ -17,7 +17,7 @@ from app.features.notes import service
 from app.features.notes.quota import QuotaFull, check_bytes, text_bytes, usage
 from app.models import Note, NoteLink, NoteRename, lock_user, utcnow
 from app.models.base import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
-from app.tags import SHARED_ENDINGS, TAG, TAG_MAX_LENGTH, cut, fold, stem_of, tag_name
+from app.tags import HANGUL, SHARED_ENDINGS, TAG, TAG_MAX_LENGTH, cut, fold, stem_of, tag_name
 from app.throttle import spend_note_write
 from app.wikilinks import WIKILINK, target_of
 from app.wikilinks import fold as fold_title
@@ -52,9 +52,38 @@ def tag_of(word, stems):
     return shared if shared in stems else tag
 
 
+# A particle's two forms, after a final consonant and after a vowel (the longest first).
+PARTICLE_FORMS = (
+    ("으로는", "로는"),
+    ("으로", "로"),
+    ("이랑", "랑"),
+    ("이나", "나"),
+    ("은", "는"),
+    ("을", "를"),
+    ("과", "와"),
+    ("이", "가"),
+)
+RIEUL = 8  # ㄹ, the final consonant that takes 로 as a vowel does
+
+
+def fit_particle(tag, rest):
+    """Return `rest` (what followed a tag) with a particle that fits the sound `tag` ends
+    with: `#회의는` renamed to 모임 is `#모임은`."""
+    last = ord(tag[-1]) - HANGUL.start
+    if last not in range(len(HANGUL)):
+        return rest
+    final = last % 28
+    for after_consonant, after_vowel in PARTICLE_FORMS:
+        for form in (after_consonant, after_vowel):
+            if rest.startswith(form):
+                vowel_like = final == 0 or (final == RIEUL and after_vowel.startswith("로"))
+                return (after_vowel if vowel_like else after_consonant) + rest[len(form) :]
+    return rest
+
+
 def rewrite_tag(text, old, new, stems):
     """Return `text` with each `#word` that is the tag `old` written as `#new`, the particle
-    after it kept (`#회의에서` → `#모임에서`)."""
+    after it kept and fitted to the new sound (`#회의에서` → `#모임에서`, `#회의는` → `#모임은`)."""
 
     def swap(match):
         word = match[1]
@@ -62,7 +91,7 @@ def rewrite_tag(text, old, new, stems):
             return match[0]
         for end in range(len(word), 0, -1):  # the longest start that is the tag
             if fold(word[:end].strip("-_")) == old:
-                return f"#{new}{word[end:]}"
+                return f"#{new}{fit_particle(new, word[end:])}"
         return match[0]
 
     return TAG.sub(swap, text)
