@@ -219,6 +219,12 @@ def run(rename_id):
     except Refused as refused:
         db.session.rollback()
         rename.status, rename.error = "failed", str(refused)
+    except Exception:
+        db.session.rollback()  # nothing of it written; the account may rename again
+        rename.status, rename.error = "failed", gettext("Memo could not finish this rename.")
+        rename.finished_at = utcnow()
+        db.session.commit()
+        raise
     else:
         rename.status, rename.notes_changed = "done", changed
     rename.finished_at = utcnow()
