@@ -39,7 +39,7 @@ TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "passwo
 WEBHOOK = {"url": "https://hooks.example.com/mallory"}
 HOOK_ACTS = ("test", "keep", "turn-on", "delete", "deliveries/<id:delivery_id>/again")
 FEED_ACTS, FEEDS = ("revoke", "keep"), "/mypage/webhooks/feeds"
-HOOK_IDS = re.compile(r"<id:(?:webhook|delivery|feed)_id>")  # Ann has none: 999999
+HOOK_IDS = re.compile(r"<id:(?:webhook|delivery|feed|rename)_id>")  # Ann has none: 999999
 
 
 def photo(world):
@@ -154,6 +154,8 @@ MATRIX = {
     "/archive": Route(ACCOUNT, {"GET": {}}),
     "/tags": Route(ACCOUNT, {"GET": {}}),
     "/tags/names": Route(ACCOUNT, {"GET": {}}),
+    "/tags/rename": Route(ACCOUNT, {"GET": {}, "POST": {"from": "shop", "to": "buy"}}),
+    "/notes/<id:note_id>/relink": Route(OWNER, {"POST": {"from": "Old plans"}}),
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
     "/s/<secret:token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
@@ -248,6 +250,9 @@ MATRIX = {
         TOKEN, {"PUT": {"done": True}}
     ),
     "/api/v1/notes/<id:note_id>/history": Route(TOKEN, {"GET": {}}),
+    "/api/v1/notes/<id:note_id>/backlinks": Route(TOKEN, {"GET": {}}),
+    "/api/v1/tags/<name>": Route(TOKEN, {"PATCH": {"name": "buy"}}),
+    "/api/v1/renames/<id:rename_id>": Route(TOKEN, {"GET": {}}),
     "/api/v1/search": Route(TOKEN, {"GET": {"q": "plans"}}),
     "/api/v1/tags": Route(TOKEN, {"GET": {}}),
     "/api/v1/changes": Route(TOKEN, {"GET": {"since": "0"}}),
@@ -304,6 +309,7 @@ class World:
             .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<secret:token>", "a-token-nobody-was-mailed")
             .replace("<problem>", "not-found")
+            .replace("<name>", "shop")
             .replace("<uuid:share>", SHARE_KEY)
         )
 

@@ -16,7 +16,7 @@ from app.features.reminders.panel import push_panel, reminder_panel, reminder_sh
 from app.features.shares.links import links_shown
 from app.features.shares.routes import NEW_LINK, share_panel
 from app.markdown import is_stored, link_targets, render_stored
-from app.models import TITLE_MAX_LENGTH, Note, PushSubscription, Reminder
+from app.models import Note, PushSubscription, Reminder
 from app.revalidation import revalidated
 from app.wikilinks import fold
 
@@ -49,7 +49,7 @@ def read_page(note_id):
 
 def read_links(note):
     """Return what the note's links name, the page of notes that link to it ("linked from",
-    after the note `linked_before`) and, after a rename (`renamed`: the title before), the
+    after the note `linked_before`) and, after a rename (the title before, in the session), the
     offer to move the `[[old title]]` links: a statement each, by index."""
     written = link_targets(note.rendered) if is_stored(note) else render_stored(note.content).links
     resolved = links.resolve(note.user_id, written)
@@ -58,10 +58,10 @@ def read_links(note):
 
 
 def relink_offer(note):
-    """Return (old title, notes using it) when the title before a rename (`renamed`) is
-    linked to and names no live note now; else None."""
-    old = request.args.get("renamed", "")[:TITLE_MAX_LENGTH]
-    if not old.strip() or fold(old) == fold(note.title):
+    """Return (old title, notes using it) when the title the note had before its last save
+    renamed it (the session's RENAMED) is linked to and names no live note now; else None."""
+    renamed_id, old = session.get(links.RENAMED) or (None, "")
+    if renamed_id != note.id or not old.strip() or fold(old) == fold(note.title):
         return None
     named = links.resolve(note.user_id, [old]).get(old.strip())
     if named is not None and not named.trashed:

@@ -22,6 +22,7 @@ from app.models import NoteLink
 from app.wikilinks import fold, target_of
 
 BACKLINKS_PAGE = 50  # the notes "linked from" lists a page (docs/security.md)
+RENAMED = "renamed"  # the session's [note id, its title before] after a save renamed it
 
 # The note each title key and id names, for one account: one statement, by index.
 RESOLVE = text("""

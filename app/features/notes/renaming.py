@@ -2,13 +2,14 @@
 from /tags, and a renamed note's `[[Old title]]` links moved to its new title from its page.
 Each is one POST; a large one runs in the worker and /tags follows it live."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from app.errors import wants_json
 from app.extensions import db
 from app.features.notes import renames, tasks
+from app.features.notes.links import RENAMED
 from app.features.notes.lookup import get_note
 from app.features.notes.routes import bp
 from app.features.notes.shelves import TAGS_SHOWN, tag_counts
@@ -87,5 +88,6 @@ def relink(note_id):
         db.session.rollback()
         abort(400, str(refused))
     db.session.commit()
+    session.pop(RENAMED, None)
     started(done, f"[[{old}]]")
     return redirect(url_for("notes.detail", note_id=note.id))

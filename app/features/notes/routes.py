@@ -8,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext, ngettext
@@ -19,6 +20,7 @@ from app.features.notes import service, trash
 from app.features.notes.diff import text_diff
 from app.features.notes.forms import EditForm, NoteForm, ResolveForm
 from app.features.notes.idempotency import create_once, edit_once
+from app.features.notes.links import RENAMED
 from app.features.notes.listing import listed_notes
 from app.features.notes.lookup import get_note
 from app.features.notes.paging import OLDEST, notes_page, sort_asked_for
@@ -196,8 +198,9 @@ def update(note_id):
     if refused is not None:
         return refused
     flash(gettext("Note updated."), "success")
-    renamed = before if fold(before) != fold(note.title) else None  # the page offers relinking
-    return redirect(url_for("notes.detail", note_id=note.id, renamed=renamed))
+    if fold(before) != fold(note.title):  # the note's page offers to move the links
+        session[RENAMED] = [note.id, before]
+    return redirect(url_for("notes.detail", note_id=note.id))
 
 
 @bp.post("/notes/<id:note_id>/resolve")
