@@ -69,6 +69,8 @@ def test_no_offer_when_another_note_has_the_old_title(user):
     assert "link to the old title" not in page(user.get(location))
     refused = user.post(f"/notes/{renamed}/relink", {"from": "Trip"})
     assert refused.status_code == 400
+    taken = user.post(f"/notes/{renamed}/relink", {"from": "Plan"})
+    assert taken.status_code == 400 and "Another note has this title" in page(taken)
 
 
 def test_a_tag_rename_rewrites_every_note_keeping_particles_and_merges(app, user):

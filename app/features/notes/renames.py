@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.features.notes import service
+from app.features.notes import links, service
 from app.features.notes.quota import QuotaFull, check_bytes, text_bytes, usage
 from app.models import Note, NoteLink, NoteRename, lock_user, utcnow
 from app.models.base import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -192,6 +192,9 @@ def start(user_id, kind, old, new):
         old, new = tag_names(old, new)
     else:
         link_title(new)
+        named = links.resolve(user_id, [old]).get(old.strip())
+        if named is not None and not named.trashed:
+            raise Refused(gettext("Another note has this title: the links name it."))
     latest = NoteRename.latest(user_id)
     if latest is not None and latest.status in ("queued", "running"):
         raise Busy(gettext("A rename is running already; try again once it is done."))
