@@ -80,7 +80,7 @@ class WebhookDelivery(db.Model):
 
     `message_id` is the `webhook-id` header, the same on every attempt. `state`: pending
     (waiting for `next_attempt_at`), delivered, or failed (given up). `size`: the bytes it
-    would send, counted when collected. `body`: written by the release before 0037 only
+    would send, counted when collected. `body`: written by the release before 0038 only
     (its rows age out; the column goes in a later release).
     """
 

@@ -22,6 +22,7 @@ from app.features.api import (  # noqa: F401  (routes on bp)
     changes,
     docs,
     files,
+    linking,
     notes,
 )
 from app.features.api.auth import authenticate_request
