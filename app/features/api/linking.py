@@ -40,11 +40,11 @@ def note_backlinks(note_id, cursor=None):
     }
 
 
-@bp.patch("/tags/<name>")
+@bp.patch("/tags/<secret:name>")  # a tag a person wrote: kept out of the log
 @bp.arguments(TagRename)
 @bp.response(200, TagRenamed)
 @bp.alt_response(202, schema=TagRenamed, description="Accepted")
-@problems(404, 409, 422, 429)
+@problems(403, 404, 409, 422, 429)
 def rename_tag(body, name):
     """Rename a tag in every note that has it.
 

@@ -12,6 +12,7 @@ of more than RENAME_NOTES notes is refused (docs/security.md).
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from app import errors
 from app.extensions import db
 from app.features.notes import links, service
 from app.features.notes.quota import QuotaFull, check_bytes, text_bytes, usage
@@ -26,22 +27,8 @@ INLINE_NOTES = 100  # at most this many notes change in the request; more in the
 RENAME_NOTES = 10_000  # a rename changes at most this many notes
 
 
-class Refused(Exception):
+class Refused(errors.Refused):
     """A rename that cannot be made; its message says why (nothing changed)."""
-
-    status = 422
-
-
-class Busy(Refused):
-    """Another rename of the account is queued or running."""
-
-    status = 409
-
-
-class Missing(Refused):
-    """No note has the tag to rename."""
-
-    status = 404
 
 
 def tag_of(word, stems):
@@ -120,18 +107,18 @@ def tag_names(old, new):
     """Return the tags `old` and `new` name, or refuse a pair that cannot be renamed."""
     old_tag, new_tag = tag_name(old), tag_name(new)
     if not old_tag or not new_tag or len(new_tag) > TAG_MAX_LENGTH:
-        raise Refused(gettext("A tag is letters, digits, - and _, 64 at most."))
+        raise Refused(gettext("A tag is letters, digits, - and _, 64 at most."), 422)
     if new_tag != fold(new.strip().removeprefix("#")):
-        raise Refused(gettext("Write the new tag without a particle after it."))
+        raise Refused(gettext("Write the new tag without a particle after it."), 422)
     if old_tag == new_tag:
-        raise Refused(gettext("The new name is the tag's name already."))
+        raise Refused(gettext("The new name is the tag's name already."), 422)
     return old_tag, new_tag
 
 
 def link_title(title):
     """Refuse a title that a `[[…]]` link cannot name."""
     if WIKILINK.fullmatch(f"[[{title}]]") is None or target_of(title) is None:
-        raise Refused(gettext("Links cannot name this title: it holds [, ], | or a line break."))
+        raise Refused(gettext("Links cannot name this title: it holds [, ], | or a line break."), 422)
 
 
 def notes_of(user_id, kind, name):
@@ -152,7 +139,7 @@ def rewritten(note, kind, old, new):
     else:
         title, content = note.title, retitle(note.content, fold_title(old), new)
     if len(title) > TITLE_MAX_LENGTH or len(content) > CONTENT_MAX_LENGTH:
-        raise Refused(gettext("“%(title)s” would grow past what a note holds.", title=note.title))
+        raise Refused(gettext("“%(title)s” would grow past what a note holds.", title=note.title), 422)
     return title, content
 
 
@@ -162,13 +149,13 @@ def apply(user_id, kind, old, new):
     lock_user(user_id)
     notes = db.session.scalars(notes_of(user_id, kind, old).order_by(Note.id)).all()
     if len(notes) > RENAME_NOTES:
-        raise Refused(gettext("A rename changes %(count)s notes at most.", count=RENAME_NOTES))
+        raise Refused(gettext("A rename changes %(count)s notes at most.", count=RENAME_NOTES), 422)
     texts = [(note, *rewritten(note, kind, old, new)) for note in notes]
     _, used = usage(user_id)  # once: each old text goes to the history, each new one in
     try:
         check_bytes(user_id, used + sum(text_bytes(title, content) for _, title, content in texts))
     except QuotaFull as full:
-        raise Refused(str(full)) from None
+        raise Refused(str(full), 422) from None
     changed = 0
     for note, title, content in texts:
         found = service.change(
@@ -194,14 +181,14 @@ def start(user_id, kind, old, new):
         link_title(new)
         named = links.resolve(user_id, [old]).get(old.strip())
         if named is not None and not named.trashed:
-            raise Refused(gettext("Another note has this title: the links name it."))
+            raise Refused(gettext("Another note has this title: the links name it."), 422)
     latest = NoteRename.latest(user_id)
     if latest is not None and latest.status in ("queued", "running"):
-        raise Busy(gettext("A rename is running already; try again once it is done."))
+        raise Refused(gettext("A rename is running already; try again once it is done."), 409)
     spend_note_write(user_id)
     count = count_of(user_id, kind, old)
     if kind == "tag" and count == 0:
-        raise Missing(gettext("No note has the tag #%(tag)s.", tag=old))
+        raise Refused(gettext("No note has the tag #%(tag)s.", tag=old), 404)
     if count <= INLINE_NOTES:
         return apply(user_id, kind, old, new)
     rename = NoteRename(user_id=user_id, kind=kind, from_name=old, to_name=new)
