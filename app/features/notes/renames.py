@@ -118,7 +118,8 @@ def tag_names(old, new):
 def link_title(title):
     """Refuse a title that a `[[…]]` link cannot name."""
     if WIKILINK.fullmatch(f"[[{title}]]") is None or target_of(title) is None:
-        raise Refused(gettext("Links cannot name this title: it holds [, ], | or a line break."), 422)
+        message = gettext("Links cannot name this title: it holds [, ], | or a line break.")
+        raise Refused(message, 422)
 
 
 def notes_of(user_id, kind, name):
@@ -139,7 +140,8 @@ def rewritten(note, kind, old, new):
     else:
         title, content = note.title, retitle(note.content, fold_title(old), new)
     if len(title) > TITLE_MAX_LENGTH or len(content) > CONTENT_MAX_LENGTH:
-        raise Refused(gettext("“%(title)s” would grow past what a note holds.", title=note.title), 422)
+        message = gettext("“%(title)s” would grow past what a note holds.", title=note.title)
+        raise Refused(message, 422)
     return title, content
 
 
