@@ -40,7 +40,7 @@ def note_backlinks(note_id, cursor=None):
     }
 
 
-@bp.patch("/tags/<secret:name>")  # a tag a person wrote: kept out of the log
+@bp.patch("/tags/<name>")
 @bp.arguments(TagRename)
 @bp.response(200, TagRenamed)
 @bp.alt_response(202, schema=TagRenamed, description="Accepted")
