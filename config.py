@@ -161,6 +161,11 @@ class Config(Budgets):
         self.NOTES_PER_USER = int_from_env(environ, "NOTES_PER_USER", 10_000)
         self.NOTE_BYTES_PER_USER = int_from_env(environ, "NOTE_BYTES_PER_USER", 50 * 1024 * 1024)
         self.NOTE_WRITES_PER_MINUTE = int_from_env(environ, "NOTE_WRITES_PER_MINUTE", 30)
+        # The API's writes are counted apart from the pages' (a sync never makes the person's
+        # save a 429): each token's, and all of an account's tokens together, the ceiling that
+        # more tokens cannot raise. An account writes at most 30 + 120 notes a minute.
+        self.TOKEN_WRITES_PER_MINUTE = int_from_env(environ, "TOKEN_WRITES_PER_MINUTE", 60)
+        self.API_WRITES_PER_MINUTE = int_from_env(environ, "API_WRITES_PER_MINUTE", 120)
         self.NOTE_PREVIEWS_PER_MINUTE = int_from_env(environ, "NOTE_PREVIEWS_PER_MINUTE", 60)
         # The largest archive to import: the largest export an account can have (attachments
         # to their quota; the notes' text twice, in account.json and compressed in the notes'
@@ -278,6 +283,9 @@ class DevelopmentConfig(Config):
 
     ENVIRONMENT = "development"
     LOCAL_INBOX = True
+    # A webhook's receiver on this machine (127.0.0.1): development only, see
+    # app.features.webhooks.service.delivery_settings.
+    WEBHOOK_ALLOW_LOOPBACK = True
 
     def __init__(self, environ=None):
         environ = os.environ if environ is None else environ

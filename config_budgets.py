@@ -124,6 +124,10 @@ class Budgets:
     # Two-step sign-in (docs/security/two-step.md, "Two-step sign-in": each of these in its budget).
     TOTP_SETUP_LIFETIME, TWO_STEP_PENDING = timedelta(minutes=15), timedelta(minutes=5)
     TWO_STEP_RECENT = timedelta(minutes=10)
+    # A grant (share link, feed, webhook, token) needs the password confirmed in this login
+    # session within GRANT_RECENT (the sign-in counts); one notice for a session's share
+    # links made within GRANT_NOTICE_EVERY of each other (app/features/grants/).
+    GRANT_RECENT, GRANT_NOTICE_EVERY = timedelta(minutes=10), timedelta(minutes=1)
     TWO_STEP_FAILURES_PER_WINDOW, TWO_STEP_THROTTLE_WINDOW = 5, timedelta(minutes=15)
     TWO_STEP_FAILURES_PER_DAY, TWO_STEP_DAY = 20, timedelta(days=1)
     # Passkeys (app/features/second_step/): how many an account keeps, how long a ceremony's
@@ -156,12 +160,18 @@ class Budgets:
     # WEBHOOK_DELIVERIES_PER_HOUR attempts an hour an account (the rest wait for the next
     # hour); each attempt gets WEBHOOK_DEADLINE_SECONDS in all (DNS, connect, send, answer)
     # and reads at most 4 KB of the answer (ANSWER_BYTES in app/fetcher/client.py), no redirect.
+    # An account's waiting deliveries: at most WEBHOOK_PENDING_ROWS rows, sending at most
+    # WEBHOOK_PENDING_BYTES (each counted from its note when collected); past either,
+    # collection stops until they drain.
     # FEEDS_PER_USER private Atom feeds an account, each listing the newest FEED_ENTRIES notes
-    # that fit in FEED_BYTES of Atom (at least one), read in one of the account's heavy-read
-    # slots (API_READS_IN_FLIGHT_PER_USER, shared with the API's long reads).
+    # that fit in FEED_BYTES of Atom (at least one); FEED_READS_IN_FLIGHT of one feed's reads
+    # built at once (the feed's own slots: never its owner's heavy-read slots).
     WEBHOOKS_PER_USER = 10
     WEBHOOK_DELIVERIES_PER_HOUR = 600
     WEBHOOK_DEADLINE_SECONDS = 5.0
+    WEBHOOK_PENDING_ROWS = 1000
+    WEBHOOK_PENDING_BYTES = 16 * 1024 * 1024
+    FEED_READS_IN_FLIGHT = 2
     FEEDS_PER_USER = 10
     FEED_ENTRIES = 50
     FEED_BYTES = 1024 * 1024

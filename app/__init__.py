@@ -72,7 +72,7 @@ def register_blueprints(app):
     from app.features.mypage import language as i18n_routes
     from app.features.mypage.routes import bp as mypage_bp
     from app.features.note_page import attachments, reminder, shares, view  # noqa: F401  (on their bps)
-    from app.features.notes import checklists, share_sheet, shelves, versions  # noqa: F401  (on notes.bp)
+    from app.features.notes import checklists, renaming, share_sheet, shelves, versions  # noqa: F401  (on notes.bp)
     from app.features.notes.demo import seed_demo
     from app.features.notes.routes import bp as notes_bp
     from app.features.reminders.routes import bp as reminders_bp

@@ -11,7 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable, default_exceptions
 
-from app.extensions import db, login_manager
+from app.extensions import CommitOutcomeUnknown, db, login_manager
 from app.storage import StorageError
 
 logger = logging.getLogger("memo.errors")
@@ -19,6 +19,11 @@ PREFIX_HANDLERS = "memo-error-prefixes"  # app.extensions' key: claim_errors()
 DATABASE_DOWN = _l(
     "The service is briefly unavailable: its database is not answering. "
     "Please try again in a moment."
+)
+# The connection was lost at COMMIT: the change may be saved (CommitOutcomeUnknown).
+SAVED_OR_NOT = _l(
+    "The database stopped answering while your change was being saved: it may have been "
+    "saved. Open the page again to see whether it was before you repeat it."
 )
 # Any request the object store failed (a photo, an attachment, an export's link, an import):
 # nothing was changed, so the same words fit each.
@@ -179,6 +184,13 @@ def handle_database_unavailable(error):
     return handle_http_error(ServiceUnavailable(str(DATABASE_DOWN)))
 
 
+def handle_commit_outcome_unknown(error):
+    """Answer 503 saying the change may have been saved: the COMMIT went, its answer did not."""
+    logger.warning("database lost during a commit: %s", first_line(error))
+    g.database_lost = True
+    return handle_http_error(ServiceUnavailable(str(SAVED_OR_NOT)))
+
+
 def database_lost():
     """Whether this request lost its database: then it cannot tell who is signed in."""
     return g.get("database_lost", False)
@@ -218,6 +230,7 @@ def init_app(app):
     # gone, restarting or overloaded (statement timeouts are OperationalErrors too).
     for lost in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(lost, handle_database_unavailable)
+    app.register_error_handler(CommitOutcomeUnknown, handle_commit_outcome_unknown)
     app.register_error_handler(StorageError, handle_storage_unavailable)
     app.context_processor(signed_in_user_context)
     # Runs before Flask-SQLAlchemy's own teardown (registered earlier), leaving it nothing to do.

@@ -10,6 +10,7 @@ from wtforms import FileField
 from wtforms.validators import ValidationError
 
 from app import throttle
+from app.accounts.sessions import mark_password_proven
 
 FROM_REQUEST = object()  # the default formdata: what the request submitted
 
@@ -54,3 +55,4 @@ def is_own_password(form, field):
     if not current_user.check_password(field.data):
         raise ValidationError(_l("That is not your current password."))
     throttle.forgive(current_user.email)
+    mark_password_proven()

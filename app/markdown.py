@@ -5,7 +5,8 @@ autolinks), parsed by markdown-it-py and sanitised by nh3 with an allow-list. Ra
 note is text (`html=False`); a line break is kept as one (`breaks=True`), so a note written
 as plain text before looks as it did. An image is never fetched: it is shown as a link to
 its address. Every link carries `rel="nofollow noopener"` (`noreferrer` too where asked).
-This module imports nothing of Memo's: tags, search and the models read plain_text().
+`[[…]]` links between notes are app/wikilinks.py's. Neither module imports the rest of
+Memo: tags, search and the models read plain_text().
 """
 
 import html as html_text
@@ -20,6 +21,8 @@ from markdown_it.common.utils import mdTrim
 from markdown_it.rules_block import table as gfm_table
 from markupsafe import Markup, escape
 from mdit_py_plugins.tasklists import tasklists_plugin
+
+from app.wikilinks import wikilinks_plugin
 
 # The work of a note's Markdown is bounded, not only its 20,000 characters (docs/security.md):
 # GFM fills every row of a table to its header's width, so a wide header over many short rows
@@ -41,6 +44,7 @@ PARSER = (
     )
     .enable(["table", "strikethrough", "linkify"])
     .use(tasklists_plugin)
+    .use(wikilinks_plugin)
 )
 
 
@@ -154,15 +158,19 @@ def parse(content):
     return PARSER.parse(content or "", {})
 
 
-def render(content, task=None, external=False):
+def render(content, task=None, external=False, link=None, env=None):
     """Return the content as sanitised HTML.
 
     `task(number, done, text)` returns the Markup of task item `number`'s box (a form
-    button on the note page); without it a box is a plain mark. `external`: the page is
-    seen by others (a share link): links also get `noreferrer`.
+    button on the note page); without it a box is a plain mark. `link(target, words)` the
+    Markup of a `[[…]]` link (app/wikilinks.py); without it, its words. `external`: the page
+    is seen by others (a share link): links also get `noreferrer`. `env` keeps the parse's
+    findings: its "links", each (target, words).
     """
-    tokens = parse(content)
     nonce = secrets.token_hex(8)  # marks a box's place; a note cannot guess it
+    env = {} if env is None else env
+    env["nonce"] = nonce
+    tokens = PARSER.parse(content or "", env)
     boxes = []
     for token in tokens:
         if token.type.startswith("heading_"):  # the page's title is the only h1
@@ -171,18 +179,28 @@ def render(content, task=None, external=False):
             box = token.children[0]
             boxes.append(('checked="checked"' in box.content, plain_of_inline(token)))
             box.type, box.content = "text", f"{nonce}-{len(boxes) - 1}."
-    html = CLEANERS[external].clean(PARSER.renderer.render(tokens, PARSER.options, {}))
+    html = CLEANERS[external].clean(PARSER.renderer.render(tokens, PARSER.options, env))
     # A code block or table wider than the page scrolls: reachable by keyboard too.
     html = html.replace("<pre>", '<pre tabindex="0">').replace("<table>", '<table tabindex="0">')
     for number, (done, text) in enumerate(boxes):
         widget = task(number, done, text) if task else plain_box(done)
         html = html.replace(f"{nonce}-{number}.", str(widget), 1)
-    return Markup(html)  # noqa: S704  (nh3's output, and the boxes' own Markup)
+    for number, (target, words) in enumerate(env.get("links", ())):
+        shown = (link or plain_link)(target, words)
+        html = html.replace(f"{nonce}-link-{number}.", str(shown), 1)
+    return Markup(html)  # noqa: S704  (nh3's output, and the boxes' and links' own Markup)
+
+
+def plain_link(target, words):
+    """Return a `[[…]]` link as its words (its target when it has none): a page that does
+    not resolve links (a share link's, a feed's) names no other note."""
+    return escape(words or target)
 
 
 # A task box's place in stored HTML: nh3 escapes every "<" of a note's text, and markdown-it
 # percent-encodes it in addresses, so only render_stored() writes one.
 STORED_BOX = re.compile(r'<memo-box ([0-9]{1,5}) ([01]) "([^"<>]*)">')
+STORED_WIKILINK = re.compile(r'<memo-link "([^"<>]*)" "([^"<>]*)">')
 # Every link of stored HTML, as the note page's cleaner wrote it: its attributes, each quoted
 # (nh3 escapes a value's quotes), rel last.
 STORED_LINK = re.compile(r'(<a(?: [a-z]+="[^"]*")* rel="nofollow noopener)(">)')
@@ -193,20 +211,50 @@ def stored_box(number, done, text):
     return Markup('<memo-box %d %d "%s">') % (number, int(done), text)
 
 
+def stored_link(target, words):
+    """Return the mark of a `[[…]]` link in stored HTML: its target and words as written."""
+    return Markup('<memo-link "%s" "%s">') % (target, words or "")
+
+
+class Stored(NamedTuple):
+    """What the writer stores of a note's content: its HTML and its links' targets."""
+
+    html: str
+    links: list
+
+
 def render_stored(content):
-    """Return the content's sanitised HTML to store with the note (app/features/notes/service.py):
-    each task box a mark that html_of() turns into the page's box."""
-    return str(render(content, task=stored_box))
+    """Return the content's sanitised HTML to store with the note (app/features/notes/service.py),
+    each task box and `[[…]]` link a mark that html_of() fills in, and the links' targets."""
+    env = {}
+    html = str(render(content, task=stored_box, link=stored_link, env=env))
+    return Stored(html, [target for target, _ in env.get("links", ())])
 
 
-def html_of(note, task=None, external=False):
+def link_targets(html):
+    """Return the targets of the `[[…]]` links in a note's stored HTML, in their order."""
+    return [html_text.unescape(found[1]) for found in STORED_WIKILINK.finditer(html or "")]
+
+
+def is_stored(note):
+    """Return whether the note's stored HTML is its text's."""
+    return note.rendered is not None and note.rendered_version == note.version
+
+
+def html_of(note, task=None, external=False, link=None):
     """Return a note's HTML as render() would: from its stored HTML while that is its text's
     (nothing parsed), else rendered in memory (nothing written: a GET never commits)."""
-    if note.rendered is None or note.rendered_version != note.version:
-        return render(note.content, task=task, external=external)
+    if not is_stored(note):
+        return render(note.content, task=task, external=external, link=link)
     stored = note.rendered
     if external:  # a page others see: links carry noreferrer too
         stored = STORED_LINK.sub(r"\1 noreferrer\2", stored)
+
+    def wikilink(match):
+        words = html_text.unescape(match[2]) or None
+        return str((link or plain_link)(html_text.unescape(match[1]), words))
+
+    stored = STORED_WIKILINK.sub(wikilink, stored)
 
     def box(match):
         number, done, text = int(match[1]), match[2] == "1", html_text.unescape(match[3])
@@ -224,7 +272,7 @@ def plain_of_inline(token):
     """Return the text of an inline token: words, code and link texts, no marks."""
     parts = []
     for child in token.children or ():
-        if child.type in ("text", "code_inline"):
+        if child.type in ("text", "code_inline") or child.type == "wikilink":
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")

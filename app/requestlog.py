@@ -7,8 +7,10 @@ terminal as a control character (NUL, ESC, NEL, a line separator).
 
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import time
 import uuid
 
@@ -18,7 +20,13 @@ from logfmter import Logfmter
 from app.secret_paths import masked_path
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+QUOTED = re.compile(r'[ "=\\]')  # a value holding one of these is quoted
 logger = logging.getLogger("memo.request")
+# A request's line waits at most this long to be written, with the others of that moment.
+FLUSH_SECONDS = 0.2
+# Bytes a pipe takes in one write without another process's bytes in the middle (POSIX's
+# PIPE_BUF): the web's processes share the platform's stdout.
+ATOMIC_WRITE = 4096
 
 
 class RequestIdFilter(logging.Filter):
@@ -52,11 +60,65 @@ class LogfmtFormatter(Logfmter):
 
     @classmethod
     def format_string(cls, value):
-        if value and value.isprintable() and not any(c in value for c in ' "=\\'):
+        if value and value.isprintable() and not QUOTED.search(value):
             return value
         quoted = json.dumps(value, ensure_ascii=False)
         # json.dumps leaves DEL, C1 controls and Unicode line separators as they are.
         return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in quoted)
+
+
+class RequestLinesHandler(logging.StreamHandler):
+    """Write each line as a StreamHandler does, but the requests' (INFO of memo.request): those
+    wait, at most FLUSH_SECONDS, for a thread of the process to write them together, so that a
+    request pays no write to the pipe of its own (issue #89). Any other line writes those
+    waiting first, then itself, at once. Lines are written whole, in chunks a pipe takes
+    without interleaving another process's."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.waiting = []
+        self.writer_pid = None
+        # A forked child (a gunicorn worker, the word counter's) writes none of its parent's.
+        os.register_at_fork(after_in_child=self.waiting.clear)
+
+    def emit(self, record):
+        if record.name != logger.name or record.levelno > logging.INFO:
+            self.flush()
+            super().emit(record)
+            return
+        try:
+            self.waiting.append(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+        if self.writer_pid != os.getpid():  # once a process: a forked worker starts its own
+            self.writer_pid = os.getpid()
+            threading.Thread(target=self.write_every, daemon=True, name="log-lines").start()
+
+    def flush(self):
+        """Write the lines waiting, then flush the stream."""
+        with self.lock:
+            lines = self.waiting[:]
+            self.waiting.clear()
+            chunk, size = [], 0
+            for line in lines:
+                length = len(line.encode())
+                if chunk and size + length > ATOMIC_WRITE:
+                    self.stream.write("".join(chunk))
+                    self.stream.flush()
+                    chunk, size = [], 0
+                chunk.append(line)
+                size += length
+            if chunk:
+                self.stream.write("".join(chunk))
+            super().flush()
+
+    def write_every(self):
+        while True:
+            threading.Event().wait(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except (OSError, ValueError):  # stdout closed: the lines are lost, as logging's
+                continue
 
 
 def configure_logging(level):
@@ -64,7 +126,7 @@ def configure_logging(level):
     root = logging.getLogger()
     if any(getattr(handler, "memo", False) for handler in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = RequestLinesHandler(sys.stdout)
     handler.memo = True
     handler.addFilter(RequestIdFilter())
     handler.addFilter(JobArgumentsFilter())

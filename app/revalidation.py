@@ -67,7 +67,7 @@ def frame_shown():
     can change within a release: the sign-in, the account's nickname, address, photo and own
     zone setting, the language, the page's kind and, on the search page, the words asked for
     (the search box's); None for nobody."""
-    user = current_user
+    user = current_user._get_current_object()  # once: each look through the proxy costs 4 calls
     if not user.is_authenticated:
         return None
     return (

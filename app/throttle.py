@@ -31,13 +31,17 @@ Each code of the second step of signing in is counted against its account, in a 
 its own (two_step_throttle): past TWO_STEP_FAILURES_PER_WINDOW within TWO_STEP_THROTTLE_WINDOW,
 or TWO_STEP_FAILURES_PER_DAY within a day, it is refused with 429 before it is checked.
 
-Each note a user writes (a new one, or an edit) is counted against that user: past
-NOTE_WRITES_PER_MINUTE within a minute it is refused with 429.
+Each note a user writes (a new one, or an edit) from the pages is counted against that user:
+past NOTE_WRITES_PER_MINUTE within a minute it is refused with 429. One written through the API
+is counted apart, against its token (TOKEN_WRITES_PER_MINUTE) and all of the account's tokens
+together (API_WRITES_PER_MINUTE): a sync pushing a folder never spends the person's saves, and
+no number of tokens raises the account's ceiling.
 """
 
 import ipaddress
 import math
 from datetime import timedelta
+from functools import partial
 
 from flask import current_app, g, request
 from sqlalchemy import case, delete, event, func, select, tuple_, update
@@ -55,6 +59,7 @@ from app.throttle_messages import (  # the 429s' words
     too_many_resets,
     too_many_signins,
     too_many_signups,
+    too_many_token_writes,
     too_many_writes,
 )
 
@@ -166,7 +171,9 @@ def spend(counted, window, message, table=LoginThrottle, with_the_write=False):
     spent = g.setdefault("spent", {})  # what the API tells in its RateLimit-* headers
     for scope, subject, limit in counted:
         failures, started = counts[scope, subject]
-        spent[scope] = (limit, failures, started + window)
+        told = spent.get(scope)  # of two limits of a scope, the one with less left
+        if told is None or limit - failures < told[0] - told[1]:
+            spent[scope] = (limit, failures, started + window)
         if failures > limit:
             window_ends.append(started + window)
     if window_ends:
@@ -218,12 +225,28 @@ def spend_passkey_attempt():
     spend([("login", "all", config["SIGNINS_IN_TOTAL"])], TOTALS_WINDOW, too_many_signins)
 
 
+def writing_with_token(token_id, name):
+    """Count this request's note writes as token `token_id`'s (named `name`), not the pages'."""
+    g.writing_token = (token_id, name)
+
+
 def spend_note_write(user_id):
-    """Count a note the user is about to save; abort with 429 past NOTE_WRITES_PER_MINUTE."""
-    limit = current_app.config["NOTE_WRITES_PER_MINUTE"]
-    spend(
-        [("note-writes", str(user_id), limit)], WRITES_WINDOW, too_many_writes, with_the_write=True
-    )
+    """Count a note the user is about to save; abort with 429 past NOTE_WRITES_PER_MINUTE, or,
+    through a token, past TOKEN_WRITES_PER_MINUTE or API_WRITES_PER_MINUTE."""
+    config = current_app.config
+    token = g.get("writing_token")
+    if token is None:
+        counted = [("note-writes", str(user_id), config["NOTE_WRITES_PER_MINUTE"])]
+        message = too_many_writes
+    else:
+        token_id, name = token
+        # Subjects of their own in the scope of note writes, as previews': no scope to migrate.
+        counted = [
+            ("note-writes", f"token-{token_id}", config["TOKEN_WRITES_PER_MINUTE"]),
+            ("note-writes", f"tokens-{user_id}", config["API_WRITES_PER_MINUTE"]),
+        ]
+        message = partial(too_many_token_writes, name)
+    spend(counted, WRITES_WINDOW, message, with_the_write=True)
 
 
 def spend_preview(user_id):

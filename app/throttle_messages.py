@@ -1,7 +1,7 @@
 """What a 429 of the throttle (app/throttle.py) says: what was too much, and when to try
 again, in minutes, in the reader's language."""
 
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 
 
 def too_many_passwords(minutes):
@@ -85,3 +85,17 @@ def too_many_previews(minutes):
         "Too many previews just now. Please try again in %(num)d minutes.",
         minutes,
     )
+
+
+def too_many_token_writes(name, minutes):
+    """Return the 429's message after notes saved too fast through a token (the API): which
+    token, and when to try again."""
+    told = gettext(
+        "Notes are being saved through the token “%(name)s” faster than Memo allows for your "
+        "tokens.",
+        name=name,
+    )
+    again = ngettext(
+        "Please try again in a minute.", "Please try again in %(num)d minutes.", minutes
+    )
+    return f"{told} {again}"

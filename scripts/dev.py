@@ -299,6 +299,7 @@ BENCHES = {
     "imports": ["bench/import_peak.py"],
     "conflicts": ["bench/conflicts.py"],
     "recovery-sequences": ["bench/recovery_sequences.py"],
+    "request-cost": ["bench/request_cost.py"],
 }
 
 
@@ -306,7 +307,8 @@ def bench(args):
     """Print what a request costs every process, beside fortunes (bench/end_to_end.py).
 
     `bench --instructions [options]`: every page's instructions under callgrind (they explain,
-    they do not decide); `bench photos|imports|conflicts|recovery-sequences`: one budget's
+    they do not decide); `bench request-cost`: the fixed cost of a request, step by step, in
+    Python calls; `bench photos|imports|conflicts|recovery-sequences`: one budget's
     benchmark; `bench all`: the end-to-end table, the instructions and the budgets (but the
     recovery deep run)."""
     python = str(VENV_PYTHON)

@@ -8,6 +8,8 @@ does: a server-side login session, and the cookie that `sign_in` writes. The tes
 up and in themselves use the forms (`Browser.signup`, the fixture `signed_up_user`).
 """
 
+import time
+
 from flask import session
 from flask_babel import get_locale
 
@@ -39,7 +41,7 @@ def sign_up_by_code(browser, email="ann@example.com", nickname="ann", password=P
         defer_unasked_mail("verify", user.id, user.email)
         user.start_session()
         db.session.commit()
-        sign_in(user)
+        sign_in(user, password_at=time.time())  # as the sign-in form: its password just now
         signed_in = dict(session)
     with browser.client.session_transaction() as cookie_session:
         cookie_session.update(signed_in)

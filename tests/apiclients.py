@@ -1,8 +1,11 @@
 """The JSON API in tests: an account's token, a client that sends it (and nothing else), and
-the fixtures `ann_api` and `bob_api` (registered in tests/conftest.py's `pytest_plugins`)."""
+the fixtures `ann_api` and `bob_api` (registered in tests/conftest.py's `pytest_plugins`), the
+heavy-read slots held as reads still running would, and the SQL statements a block runs."""
+
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.extensions import db
 from app.features.api.reads import API_READ_LOCK_CLASS
@@ -102,3 +105,20 @@ def hold_slots(app, user_id, slots):
             {"class_id": API_READ_LOCK_CLASS + slot, "user_id": user_id},
         )
     return connection
+
+
+@contextmanager
+def statements_run(app):
+    """Collect the SQL statements run inside the block."""
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -7,8 +7,6 @@ hand out live in devenv/ (services, visitors, live server) and tests/databases.p
 """
 
 import gc
-import io
-import logging
 import os
 import shutil
 import tempfile
@@ -42,6 +40,7 @@ pytest_plugins = [
     "tests.attaching",
     "tests.apiclients",
     "tests.browsers",
+    "tests.logbuffer",
     "tests.mypages",
     "tests.routematrix",
     "tests.wordcounts",
@@ -76,8 +75,16 @@ def pytest_collection_modifyitems(items):
     """Put the longest modules first (a stable sort: each module keeps its own order; a
     module not measured yet comes after the measured ones)."""
     rank = {name: index for index, name in enumerate(module_order())}
-    tests = Path(__file__).parent
-    items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(rank)))
+    root = Path(__file__).parent.parent  # client/tests/ is named from the repository's root
+    items.sort(key=lambda item: rank.get(module_name(item.path, root), len(rank)))
+
+
+def module_name(path, root):
+    """Return a test module's name in module-seconds.txt: below tests/, or from the root."""
+    relative = path.relative_to(root)
+    return (
+        relative.relative_to("tests").as_posix() if relative.parts[0] == "tests" else str(relative)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -386,13 +393,3 @@ def no_jobs(postgres):
     A module whose every test needs it says `pytestmark = pytest.mark.usefixtures("no_jobs")`.
     """
     empty_queue(postgres.main_url)
-
-
-@pytest.fixture
-def stdout_log(app):
-    """Return a buffer that receives what the app's stdout log handler writes."""
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
-    buffer = io.StringIO()
-    original = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(original)

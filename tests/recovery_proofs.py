@@ -8,15 +8,22 @@ then the owner's reset), so these rules play them in one go, beside the single a
 - the intruder leaves ways in behind (a token, a share link, a move asked), then the owner
   turns her second step on: none of them works afterwards;
 - the intruder adds the first second step, then the owner recovers;
-- a move asked before any change of the second steps never completes after it.
+- a move asked before any change of the second steps never completes after it;
+- a grant made from a copy of the owner's browser (issue 87), then a recovery: no grant that a
+  session or token the recovery ended made stays live.
 """
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import func, select
 
+from app.accounts.pausing import GRANTS, made_by_a_maker
+from app.extensions import db
 from app.features.tokens.service import authenticate
+from app.models import User, Webhook
 from devenv.visitors import Browser
-from tests.noting import make_link, note_id_of
+from tests.noting import SHARE_LINK, make_link, note_id_of
+from tests.signing_in import copy_of
 
 
 class ProofRules(RuleBasedStateMachine):
@@ -31,6 +38,29 @@ class ProofRules(RuleBasedStateMachine):
         self.arrived = {}  # an address a move brought: whether that move needed a second step
         self.asked_under = {}  # a move's address: the second steps when it was asked
         self.intruders_links = []  # the share links the intruder made
+        self.recovered_at = None  # when the owner's last recovery was (the database's clock)
+
+    def database_now(self):
+        with self.app.app_context():
+            return db.session.scalar(select(func.now()))
+
+    def live_grants_made_before(self, moment):
+        """Return how many of the account's grants a session or token made before `moment`
+        still work (neither paused nor revoked)."""
+        live = 0
+        with self.app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email.in_(list(self.since))))
+            for model in GRANTS:
+                statement = select(func.count()).where(
+                    model.user_id == user_id,
+                    model.created_at <= moment,
+                    made_by_a_maker(model),
+                    model.paused_at.is_(None),
+                )
+                if model is not Webhook:
+                    statement = statement.where(model.revoked_at.is_(None))
+                live += db.session.scalar(statement)
+        return live
 
     def second_steps(self):
         return (self.app_on, frozenset(self.keys_on))
@@ -122,7 +152,32 @@ class ProofRules(RuleBasedStateMachine):
         self.owner_recovers()
         self.sign_in_with_a_passkey("intruder")
 
+    @precondition(lambda self: not self.deleted)
+    @rule()
+    def a_grant_made_from_a_copied_session_then_a_recovery(self):
+        """The intruder copies the owner's whole browser (its session and remember-me cookies)
+        and shares a note from the copy, then the owner recovers: the link pauses with the
+        session that made it, however many proofs that session had passed."""
+        if self.session_of(self.owner) is None:
+            self.sign_in("owner")
+        owner = self.session_of(self.owner)
+        if owner is None:
+            return
+        copy = copy_of(self.app, owner)
+        note = note_id_of(copy.create_note("copied", "read along"))
+        copy.get(f"/notes/{note}")
+        made = copy.post(f"/notes/{note}/share", {"expires_days": ""})
+        if made.status_code == 302 and made.headers["Location"] == f"/notes/{note}":
+            self.intruders_links.append(SHARE_LINK.search(copy.get(f"/notes/{note}").text)[1])
+        self.owner_recovers()
+
     # --- invariants --------------------------------------------------------------------------
+
+    @invariant()
+    def no_grant_made_by_an_ended_session_or_token_stays_live_after_a_recovery(self):
+        if self.recovered_at is not None and not self.deleted:
+            live = self.live_grants_made_before(self.recovered_at)
+            assert live == 0, "a grant outlived the session or token that made it"
 
     @invariant()
     def no_share_link_of_the_intruders_opens_after_the_owners_recovery(self):

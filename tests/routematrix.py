@@ -28,8 +28,7 @@ ACCOUNT = "account"  # signed in; acts on the signed-in user's own account, what
 OWNER = "owner"  # signed in; the URL names an object, which must be the user's own
 LINK = "link"  # anyone holding a mailed link's token; any other token is a 400 page
 SHARED = "shared"  # anyone holding a share link's token; any other token is a 404
-# The JSON API: a personal access token only (tests/test_api_access.py walks it with tokens);
-# no cookie and no CSRF token opens it: 401 to anyone here.
+# The JSON API: a token only (tests/test_api_access.py); no cookie or CSRF token: 401 here.
 TOKEN = "token"
 
 NEW_PASSWORD = "another good passphrase"
@@ -39,7 +38,7 @@ TOKEN_FORM = {"name": "mallory", "scope": "write", "expires_days": "30", "passwo
 WEBHOOK = {"url": "https://hooks.example.com/mallory"}
 HOOK_ACTS = ("test", "keep", "turn-on", "delete", "deliveries/<id:delivery_id>/again")
 FEED_ACTS, FEEDS = ("revoke", "keep"), "/mypage/webhooks/feeds"
-HOOK_IDS = re.compile(r"<id:(?:webhook|delivery|feed)_id>")  # Ann has none: 999999
+HOOK_IDS = re.compile(r"<id:(?:webhook|delivery|feed|rename)_id>")  # Ann has none: 999999
 
 
 def photo(world):
@@ -112,13 +111,11 @@ MATRIX = {
     ),
     "/": Route(ACCOUNT, {"GET": {}}),
     "/notes/new": Route(ACCOUNT, {"GET": {}, "POST": {"title": "New", "content": "x"}}),
-    # The share sheet's POST (another app sends it: no CSRF token), when no service worker
-    # took it: it writes nothing and sends on to the new-note form.
+    # The share sheet's POST (no CSRF token) writes nothing and sends on to the new-note form.
     "/notes/shared": Route(
         PUBLIC, {"POST": {"title": "x", "text": "y"}}, anonymous_status=303, writes_nothing=True
     ),
-    # A share's page, its save and its discard: by the key the browser made, always the
-    # signed-in user's own (another's key makes or finds nothing of the first's).
+    # A share's page, save and discard: by the browser's key, always the signed-in user's own.
     "/notes/shared/<uuid:share>": Route(
         ACCOUNT, {"GET": {}, "POST": {"title": "Shared", "content": "x"}}
     ),
@@ -139,7 +136,6 @@ MATRIX = {
     "/notes/<id:note_id>/history": Route(OWNER, {"GET": {}}),
     # No version of Ann's note exists yet: the note is what must not be reached.
     "/notes/<id:note_id>/history/<id:version_id>": Route(OWNER, {"GET": {}}),
-    # No version of Ann's note exists yet: the note is what must not be reached.
     "/notes/<id:note_id>/history/<id:version_id>/restore": Route(OWNER, {"POST": {}}),
     "/trash": Route(ACCOUNT, {"GET": {}}),
     "/trash/<id:note_id>/restore": Route(OWNER, {"POST": {}}),
@@ -154,6 +150,8 @@ MATRIX = {
     "/archive": Route(ACCOUNT, {"GET": {}}),
     "/tags": Route(ACCOUNT, {"GET": {}}),
     "/tags/names": Route(ACCOUNT, {"GET": {}}),
+    "/tags/rename": Route(ACCOUNT, {"GET": {}, "POST": {"from": "shop", "to": "buy"}}),
+    "/notes/<id:note_id>/relink": Route(OWNER, {"POST": {"from": "Old plans"}}),
     "/notes/<id:note_id>/share": Route(OWNER, {"POST": {"expires_days": "7"}}),
     "/s/<secret:token>": Route(SHARED, {"GET": {}}),
     "/shares/<id:link_id>/revoke": Route(OWNER, {"POST": {}}),
@@ -167,8 +165,7 @@ MATRIX = {
     "/reminders/<id:occurrence_id>/done": Route(OWNER, {"POST": {}}),
     # A mail's done and snooze page: the signed token is the key; GET changes nothing.
     "/reminders/act/<secret:token>": Route(LINK, {"GET": {}, "POST": {"action": "done"}}),
-    # Browsers the reminders are pushed to: each account's own (Ann's browser, named by its
-    # endpoint, stays hers); without VAPID keys (as here) subscribing is a 404.
+    # Push browsers: each account's own (Ann's stays hers); without VAPID keys, a 404.
     "/reminders/push": Route(ACCOUNT, {"POST": lambda world: push_subscription()}),
     "/reminders/push/delete": Route(ACCOUNT, {"POST": {"endpoint": ANNS_PUSH_ENDPOINT}}),
     "/reminders/push/delete-all": Route(ACCOUNT, {"POST": {}}),
@@ -209,8 +206,7 @@ MATRIX = {
     "/mypage/totp": Route(ACCOUNT, {"GET": {}, "POST": {"code": "123456", "password": PASSWORD}}),
     "/mypage/totp/disable": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
     "/mypage/security/recovery-codes": Route(ACCOUNT, {"POST": {"password": PASSWORD}}),
-    # Passkeys: the options answer JSON to anyone (no account named, nothing written); a
-    # browser's answer that is missing sends back to sign in.
+    # Passkeys: options are JSON to anyone (nothing written); no answer sends back to sign in.
     "/auth/passkey/options": Route(PUBLIC, {"POST": {}}, anonymous_status=200),
     "/auth/passkey": Route(PUBLIC, {"POST": {"answer": "{}"}}, anonymous_status=302),
     "/mypage/passkeys/options": Route(ACCOUNT, {"POST": {"name": "laptop", "password": PASSWORD}}),
@@ -248,6 +244,9 @@ MATRIX = {
         TOKEN, {"PUT": {"done": True}}
     ),
     "/api/v1/notes/<id:note_id>/history": Route(TOKEN, {"GET": {}}),
+    "/api/v1/notes/<id:note_id>/backlinks": Route(TOKEN, {"GET": {}}),
+    "/api/v1/tags/<name>": Route(TOKEN, {"PATCH": {"name": "buy"}}),
+    "/api/v1/renames/<id:rename_id>": Route(TOKEN, {"GET": {}}),
     "/api/v1/search": Route(TOKEN, {"GET": {"q": "plans"}}),
     "/api/v1/tags": Route(TOKEN, {"GET": {}}),
     "/api/v1/changes": Route(TOKEN, {"GET": {"since": "0"}}),
@@ -304,6 +303,7 @@ class World:
             .replace("<id:occurrence_id>", str(self.occurrence_id))
             .replace("<secret:token>", "a-token-nobody-was-mailed")
             .replace("<problem>", "not-found")
+            .replace("<name>", "shop")
             .replace("<uuid:share>", SHARE_KEY)
         )
 

@@ -2,6 +2,7 @@
 stands in for the pages (the API), and runs of the client that may be cut after N requests."""
 
 import contextlib
+import json
 import shutil
 import tempfile
 import uuid
@@ -125,12 +126,15 @@ class Web:
                       for note in self.notes())  # fmt: skip
 
 
-def run(root, url, secret, steps=("pull", "push"), cut_after=None, full=False):
+def run(root, url, secret, steps=("pull", "push"), cut_after=None, full=False, on_send=None):
     """Run the client on folder `root`; with `cut_after`, the run stops (Cut) once that many
-    requests were answered, the last answer lost. Return the Sync (its counts)."""
+    requests were answered, the last answer lost; `on_send(method, data)` runs after each
+    request is answered, before the client reads the answer. Return the Sync (its counts)."""
     api = Api(url, secret, say=lambda line: None, sleep=lambda seconds: None)
     if cut_after is not None:
         api.send = cut(api.send, cut_after)
+    if on_send is not None:
+        api.send = meanwhile(api.send, on_send)
     sync = Sync(Folder(root), api, say=lambda line: None)
     sync.prepare()
     if "pull" in steps:
@@ -152,6 +156,17 @@ def cut(send, after):
         return answer
 
     return send_then_cut
+
+
+def meanwhile(send, on_send):
+    """Return `send` that calls `on_send(method, data)` while each answer is on its way."""
+
+    def send_and_meanwhile(method, url, headers, data):
+        answer = send(method, url, headers, data)
+        on_send(method, data)
+        return answer
+
+    return send_and_meanwhile
 
 
 def folder_drafts(root):
@@ -233,18 +248,44 @@ class TwoFoldersAndTheWeb(RuleBasedStateMachine):
         if not any(holds_unsent(self.root / side, note["content"]) for side in SIDES):
             self.vanished.add(note["content"])
 
+    def rewrite(self, path, new):
+        """Write `new` as a file's text, its front matter and heading kept; return the old."""
+        fields, _ = read_front_matter(path.read_text())
+        draft = read_draft(path.name, path.read_text())
+        end = "\n" if fields else ""  # the line end the front matter's writer adds
+        path.write_text(
+            f"{write_front_matter(fields) if fields else ''}# {draft.title}\n\n{new}{end}"
+        )
+        self.replace(draft.content, new)
+        return draft.content
+
     @rule(side=st.sampled_from(SIDES), n=st.integers(0, 50), tag=st.booleans())
     def edit_a_file(self, side, n, tag):
         path = self.pick(self.files(side), n)
         if path is not None:
-            fields, _ = read_front_matter(path.read_text())
-            draft = read_draft(path.name, path.read_text())
-            new = f"{draft.content} #{self.fresh('tag')}" if tag else self.fresh("here")
-            end = "\n" if fields else ""  # the line end the front matter's writer adds
-            path.write_text(
-                f"{write_front_matter(fields) if fields else ''}# {draft.title}\n\n{new}{end}"
-            )
-            self.replace(draft.content, new)
+            content = read_draft(path.name, path.read_text()).content
+            self.rewrite(path, f"{content} #{self.fresh('tag')}" if tag else self.fresh("here"))
+
+    @rule(side=st.sampled_from(SIDES), n=st.integers(0, 50))
+    def a_file_saved_during_a_send(self, side, n):
+        """A file edited, then saved again by its editor while the sync sends it (its PATCH or
+        POST on the way): the newer text is kept in the file and goes with a later sync."""
+        path = self.pick(self.files(side), n)
+        if path is None:
+            return
+        sent = self.rewrite(path, self.fresh("sent"))
+
+        def saved_again(method, data):
+            body = json.loads(data) if data else {}
+            sending = method in ("PATCH", "POST") and body.get("content") == sent
+            if (
+                sending
+                and path.exists()
+                and read_draft(path.name, path.read_text()).content == sent
+            ):
+                self.rewrite(path, self.fresh("newer"))
+
+        run(self.root / side, self.url, self.secret, on_send=saved_again)
 
     @rule(side=st.sampled_from(SIDES))
     def write_a_file(self, side):

@@ -51,7 +51,7 @@ def test_a_note_made_through_the_api_is_the_contracts_json(ann_api):
     note = response.get_json()
     assert set(note) == {
         "id", "title", "content", "completed", "pinned", "archived", "archived_at", "trashed",
-        "tags", "tasks", "created_at", "updated_at", "version", "revision", "reminder",
+        "tags", "links", "tasks", "created_at", "updated_at", "version", "revision", "reminder",
     }  # fmt: skip
     assert note["tasks"] == {"done": 1, "total": 2} and note["tags"] == ["shop"]
     assert note["reminder"] is None

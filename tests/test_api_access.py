@@ -1,6 +1,7 @@
 """Who may do what through the API: another account's ids answer 404 on every route and change
 nothing, a read token changes nothing (403), secrets stay out of logs and answers, and the
-write rate of the pages holds, with its headers."""
+write rates hold, with their headers: a token's, its account's tokens' together, apart from the
+person's pages."""
 
 import logging
 
@@ -108,7 +109,7 @@ def test_secrets_never_reach_the_log_or_an_answer(app, ann_api, caplog):
 
 
 def test_writes_past_the_rate_get_429_with_retry_after_and_rate_headers(app, ann_api):
-    limit = app.config["NOTE_WRITES_PER_MINUTE"]
+    limit = app.config["TOKEN_WRITES_PER_MINUTE"]
     first = ann_api.post("/notes", {"title": "0"})
     assert first.headers["RateLimit-Limit"] == str(limit)
     assert first.headers["RateLimit-Remaining"] == str(limit - 1)
@@ -120,6 +121,35 @@ def test_writes_past_the_rate_get_429_with_retry_after_and_rate_headers(app, ann
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert refused.headers["RateLimit-Remaining"] == "0"
     assert len(ann_api.get("/notes?limit=100").get_json()["items"]) == limit
+
+
+def test_150_api_writes_never_make_the_persons_page_save_a_429(app, user, ann_api):
+    answers = [ann_api.post("/notes", {"title": f"file {n}"}).status_code for n in range(150)]
+    assert set(answers) == {201, 429}  # a sync pushing a folder, past its own budget
+    saved = user.create_note("From the phone")
+    assert saved.status_code == 302
+    assert user.get(saved.headers["Location"]).status_code == 200
+
+
+def test_a_tokens_429_names_it_and_more_tokens_do_not_raise_the_accounts_ceiling(
+    app, user, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TOKEN_WRITES_PER_MINUTE", 3)
+    monkeypatch.setitem(app.config, "API_WRITES_PER_MINUTE", 5)
+    laptop, script = ApiClient(app, token_for(app)), ApiClient(app, token_for(app, scope="write"))
+    for number in range(3):
+        assert laptop.post("/notes", {"title": f"laptop {number}"}).status_code == 201
+    refused = laptop.post("/notes", {"title": "laptop, one too many"})
+    assert is_problem(refused, 429, "too-many-requests")
+    assert "“write token”" in refused.get_json()["detail"]
+    assert [script.post("/notes", {"title": f"script {n}"}).status_code for n in range(3)] == [
+        201,
+        201,
+        429,
+    ]  # the account's tokens together: 5
+    assert user.create_note("By hand").status_code == 302  # the pages' own budget
+    with app.app_context():
+        assert len(db.session.scalars(select(Note)).all()) == 6
 
 
 def test_a_full_account_gets_409_and_nothing_is_saved(app, ann_api):

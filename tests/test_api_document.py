@@ -68,7 +68,7 @@ def test_the_document_describes_every_route_of_the_api(app, client):
         if method.upper() in API_METHODS
     }
     assert documented == api_routes(app)
-    assert len(documented) == 22
+    assert len(documented) == 25
     assert spec["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
 
 

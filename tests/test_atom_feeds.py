@@ -6,15 +6,20 @@ large the notes, in one of the account's heavy-read slots."""
 
 import logging
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import feedparser
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.extensions import db
 from app.features.notes import service
+from app.features.webhooks import feeds
+from app.features.webhooks.feeds import FEED_READ_LOCK_CLASS
 from app.models import AtomFeed, Note, User
-from tests.apiclients import hold_slots
+from tests.apiclients import hold_slots, statements_run
 from tests.note_writers import set_up_directly
 from tests.signing_in import recovered
 
@@ -179,19 +184,90 @@ def test_a_feed_holds_its_newest_note_however_small_its_bytes(app, user, monkeyp
     assert [entry.title for entry in parsed.entries] == ["n2"]
 
 
-def test_a_feed_read_while_its_accounts_heavy_reads_are_all_running_waits_with_429(app, notes):
+def test_a_feed_is_read_while_its_owners_heavy_reads_are_all_running(app, notes):
     path = make_feed(notes)
     reader = app.test_client(use_cookies=False)
     with app.app_context():
         user_id = db.session.scalar(select(User.id))
     held = hold_slots(app, user_id, range(app.config["API_READS_IN_FLIGHT_PER_USER"]))
     try:
+        assert reader.get(path).status_code == 200  # the feed's budget is its own
+    finally:
+        held.close()
+
+
+def test_a_feed_made_past_its_own_slots_waits_with_429(app, notes):
+    path = make_feed(notes)
+    reader = app.test_client(use_cookies=False)
+    with app.app_context():
+        feed_id = db.session.scalar(select(AtomFeed.id))
+        connection = db.engine.connect()
+    for slot in range(app.config["FEED_READS_IN_FLIGHT"]):  # as reads still being made would
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:class_id, :feed_id)"),
+            {"class_id": FEED_READ_LOCK_CLASS + slot, "feed_id": feed_id},
+        )
+    try:
         refused = reader.get(path)
         assert refused.status_code == 429
         assert refused.headers["Retry-After"] == "2"
     finally:
-        held.close()
+        connection.close()
     assert reader.get(path).status_code == 200
+
+
+def test_sixteen_readers_of_a_feed_never_make_its_owners_change_feed_answer_429(
+    app, user, ann_api, monkeypatch
+):
+    path = make_feed(user)
+    ann_api.new_note(title="Plans")
+    made, running = feeds.listed_notes, threading.Event()
+
+    def slow_listing(feed):  # each reader holds what it holds a while, as a large feed does
+        running.set()
+        time.sleep(0.3)
+        return made(feed)
+
+    monkeypatch.setattr(feeds, "listed_notes", slow_listing)
+
+    def hammer(_):
+        client = app.test_client(use_cookies=False)
+        return [client.get(path).status_code for _ in range(4)]
+
+    with ThreadPoolExecutor(16) as pool:
+        readers = pool.map(hammer, range(16))
+        running.wait(5)
+        owner = [ann_api.get("/changes?since=0").status_code for _ in range(10)]
+        read = [status for statuses in readers for status in statuses]
+    assert owner == [200] * 10
+    assert set(read) <= {200, 429} and 200 in read
+
+
+def test_an_unchanged_feed_answers_304_in_one_statement_without_being_made(app, notes, monkeypatch):
+    path = make_feed(notes)
+    reader = app.test_client(use_cookies=False)
+    etag = reader.get(path).headers["ETag"]
+
+    def not_again(*args):
+        raise AssertionError("the feed was made again")
+
+    monkeypatch.setattr(feeds, "listed_notes", not_again)
+    monkeypatch.setattr(feeds, "atom_of", not_again)
+    with statements_run(app) as seen:
+        again = reader.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag
+    assert len(seen) == 1, seen
+
+
+def test_a_feeds_tag_moves_with_the_owners_name_and_language(app, notes):
+    path = make_feed(notes)
+    reader = app.test_client(use_cookies=False)
+    etag = reader.get(path).headers["ETag"]
+    with app.app_context():
+        db.session.execute(update(User).values(language="ko"))
+        db.session.commit()
+    changed = reader.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
 def test_a_stored_note_holding_control_characters_keeps_the_feed_readable(app, notes):

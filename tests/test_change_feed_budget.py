@@ -5,14 +5,12 @@ heavy reads at once (429 past them)."""
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.features.notes import changes, service
-from tests.apiclients import ApiClient, hold_slots, is_problem, token_for
+from tests.apiclients import ApiClient, hold_slots, is_problem, statements_run, token_for
 
 # The largest note: 20,000 Hangul syllables, 60,000 bytes of UTF-8 (a page of 500 was 28.7 MiB).
 LARGEST = "가나다라마바사아자차" * 2000
@@ -40,23 +38,6 @@ def walk(api, limit=500):
         pages.append((len(response.get_data()), page["items"]))
         since = page["next_since"]
         assert since == page["items"][-1]["seq"]
-
-
-@contextmanager
-def statements_run(app):
-    """Collect the SQL statements run inside the block."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_page_of_the_largest_notes_stops_before_its_bytes_and_the_walk_misses_none(app, ann_api):

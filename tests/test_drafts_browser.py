@@ -124,3 +124,37 @@ def test_two_tabs_saving_one_note_show_both_texts_and_keep_both(chromium, served
         assert laptop.input_value("textarea[name=content]") == "from the phone"
     finally:
         phone_context.close()
+
+
+def test_a_draft_restored_over_a_newer_note_goes_to_the_conflict_page(
+    chromium, served_context, settled
+):
+    laptop = served_context.new_page()
+    sign_up(laptop)
+    laptop.goto("/notes/new")
+    submit(laptop, {"title": "Plan", "content": "first"}, "Save")
+    note_url = laptop.url
+    laptop.goto(f"{note_url}/edit")
+    laptop.fill("textarea[name=content]", "from the laptop, never saved")
+    laptop.wait_for_timeout(600)  # kept as a draft of the version the page was loaded with
+    laptop.close()
+    phone_context = chromium.new_context(base_url=settled.url)
+    try:
+        phone = phone_context.new_page()
+        sign_in(phone, PASSWORD)
+        phone.goto(f"{note_url}/edit")
+        submit(phone, {"content": "from the phone"}, "Save")
+        assert "Note updated." in flash(phone)
+    finally:
+        phone_context.close()
+
+    again = served_context.new_page()
+    again.goto(f"{note_url}/edit")
+    assert again.input_value("textarea[name=content]") == "from the phone"
+    again.get_by_role("button", name="Restore the draft").click()
+    again.get_by_role("button", name="Save").click()
+    again.get_by_role("heading", name="This note was changed meanwhile").wait_for()
+    texts = again.locator(".texts").inner_text()
+    assert "from the laptop, never saved" in texts and "from the phone" in texts
+    again.goto(note_url)
+    assert "from the phone" in again.locator(".content").inner_text()

@@ -24,6 +24,7 @@ ARGUMENTS = {
     "attachment_id": 1,
     "token": "no-such-link",
     "problem": "not-found",
+    "rename_id": 1,
     "share": "0c6f6a4e-52d4-4d8e-9a51-7b1f3c2d9e10",
 }
 

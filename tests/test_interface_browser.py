@@ -28,6 +28,7 @@ CHECKLIST = (
     "| 사과 — apples | 3 | "
     + LONG_URL
     + " |\n\n> 인용 — a quote\n\n`code` ~~old~~ ![a picture](https://example.invalid/p.png)"
+    "\n\n[[링크 하나 — one link]] [[없는 메모 — a missing note]]"
 )
 
 

@@ -315,6 +315,7 @@ def test_tasks_keep_the_names_queued_jobs_know_them_by(app):
         "delete_old_exports",
         "purge_trash_and_history",
         "retag_notes",
+        "rename_notes",
         "sweep_objects",
         "recover_stalled_jobs",
         "remove_old_jobs",

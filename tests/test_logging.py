@@ -1,10 +1,15 @@
 """One stdout line per request, with method, path, status, duration and request id."""
 
+import io
 import json
+import logging
 import re
+import time
 from urllib.parse import unquote
 
 import pytest
+
+from app.requestlog import FLUSH_SECONDS
 
 
 def test_each_request_is_one_line_with_its_id(client, stdout_log):
@@ -72,3 +77,24 @@ def logfmt_fields(line):
             value = json.loads(value)
         fields[key] = value
     return fields
+
+
+def test_a_requests_line_is_written_within_the_flush_interval_without_a_write_of_its_own(client):
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "memo", False))
+    stream = io.StringIO()
+    original = handler.setStream(stream)
+    try:
+        client.get("/healthz", headers={"X-Request-Id": "waits-1"})
+        assert "waits-1" not in stream.getvalue()  # left for the process's writer
+        client.get("/healthz", headers={"X-Request-Id": "waits-2"})
+        logging.getLogger("memo.errors").warning("something to see at once")
+        written = stream.getvalue().splitlines()  # a warning writes what waits before itself
+        assert ["waits-1" in written[0], "waits-2" in written[1]] == [True, True]
+        assert "something to see at once" in written[2]
+        client.get("/healthz", headers={"X-Request-Id": "waits-3"})
+        deadline = time.monotonic() + 5 * FLUSH_SECONDS
+        while "waits-3" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(FLUSH_SECONDS / 4)
+        assert "waits-3" in stream.getvalue()
+    finally:
+        handler.setStream(original)

@@ -65,6 +65,7 @@ CASES = {
     "account_secured": (True, {"actor": ADDRESS, "moved_back": True}),
     "account_deleted": (None, {"address": ADDRESS, "nickname": NICKNAME}),
     "token_made": (True, {"token_id": None}),  # a token the account makes in the test
+    "grant_made": (True, {"what": "share_link", "name": "회의", "at": "2026-11-25T09:30:00+00:00"}),
     "two_step_on": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "two_step_off": (True, {"at": "2026-11-25T09:30:00+00:00"}),
     "recovery_codes_made": (True, {"at": "2026-11-25T09:30:00+00:00"}),
@@ -81,6 +82,7 @@ CASES = {
     ),
     "second_step_recovered": (True, {"at": "2026-12-02T09:30:00+00:00"}),
     "webhook_disabled": (True, {"webhook_id": None}),  # a webhook the account makes in the test
+    "webhook_full": (True, {"webhook_id": None}),
 }
 
 

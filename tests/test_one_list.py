@@ -80,7 +80,8 @@ def test_the_pages_and_the_api_list_the_same_notes_in_the_same_order(
     app, user, monkeypatch, ann_api
 ):
     monkeypatch.setitem(app.config, "NOTES_PER_PAGE", 3)
-    monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
+    for rate in ("NOTE_WRITES_PER_MINUTE", "TOKEN_WRITES_PER_MINUTE", "API_WRITES_PER_MINUTE"):
+        monkeypatch.setitem(app.config, rate, 1000)
     notes = {
         title: note_id_of(user.create_note(title, "#work" if title in "BDFG" else "x"))
         for title in "ABCDEFGH"
@@ -118,7 +119,8 @@ def walk_search(api, query, between=lambda: None):
 def test_the_apis_search_pages_by_keyset_and_a_better_match_written_meanwhile_shifts_nothing(
     app, user, monkeypatch, ann_api
 ):
-    monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 1000)
+    for rate in ("NOTE_WRITES_PER_MINUTE", "TOKEN_WRITES_PER_MINUTE", "API_WRITES_PER_MINUTE"):
+        monkeypatch.setitem(app.config, rate, 1000)
     for words in ("milk", "milk milk", "milk and eggs", "oat milk", "milk", "no match"):
         ann_api.new_note(title="Shopping", content=words)
     best_first = [hit["id"] for hit in ann_api.get("/search?q=milk&limit=100").get_json()["items"]]
@@ -227,7 +229,8 @@ class WalkWhileWriting(RuleBasedStateMachine):
 def test_walking_a_list_while_notes_are_written_visits_each_note_once(
     app, user, monkeypatch, ann_api
 ):
-    monkeypatch.setitem(app.config, "NOTE_WRITES_PER_MINUTE", 100_000)
+    for rate in ("NOTE_WRITES_PER_MINUTE", "TOKEN_WRITES_PER_MINUTE", "API_WRITES_PER_MINUTE"):
+        monkeypatch.setitem(app.config, rate, 100_000)
     monkeypatch.setitem(app.config, "NOTES_PER_PAGE", 2)
     WalkWhileWriting.examples = 0
     run_state_machine_as_test(

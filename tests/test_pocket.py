@@ -204,6 +204,19 @@ def test_an_edit_sent_again_with_its_key_after_the_note_moved_on_answers_as_the_
         assert (stored.content, stored.version, stored.revision) == ("from the laptop", 3, 3)
 
 
+def test_a_restored_draft_sent_on_its_own_version_over_a_newer_note_is_the_conflict_page(app, user):
+    note = note_id_of(user.create_note("Plan", "v1"))
+    save(user, note, "from the phone")  # version 2, while the laptop's draft sat on version 1
+    draft = {"title": "Plan", "content": "the laptop's draft", "version": 1}
+    answer = user.post(f"/notes/{note}/edit", {**draft, "idempotency_key": OUTBOX_KEY})
+    assert answer.status_code == 409
+    shown = page(answer)
+    assert "the laptop's draft" in shown and "from the phone" in shown
+    with app.app_context():
+        stored = db.session.get(Note, note)
+        assert (stored.content, stored.version) == ("from the phone", 2)
+
+
 def test_an_edit_typed_on_and_sent_again_with_its_key_goes_on_top_of_its_first_text(app, user):
     note = note_id_of(user.create_note("Plan", "v1"))
     edit = {"title": "Plan", "version": 1, "idempotency_key": OUTBOX_KEY}

@@ -69,8 +69,9 @@ def test_note_page_queries_are_fixed(app, user, queries):
     user.get(location)  # its message read
     assert count_for(user, queries, location) == made
     # The session with its user, one statement for all the page shows and decides its tag
-    # by (app/features/note_page/view.py), then its attachments and its live links.
-    assert made == 4, made
+    # by (app/features/note_page/view.py), then its attachments, its live share links and
+    # the notes that link to it ("linked from": one statement, by index, issue 91).
+    assert made == 5, made
 
 
 def write_notes(app, titles):

@@ -284,6 +284,7 @@ class Recovery(TwoStepRules, TokenRules, ProofRules):
             self.act_from(self.current)
         assert recovered, f"the owner could not recover from {ours[0]}"
         self.owner_recovered = True
+        self.recovered_at = self.database_now()
         deliver(self.app)
         self.seen_everything()
         assert self.account_email() in self.owner.mailboxes

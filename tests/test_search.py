@@ -105,6 +105,25 @@ def test_a_korean_word_finds_it_with_particles_attached(app, user):
     assert hits(user, "회의록") == ["회의록"]
 
 
+def test_a_korean_query_word_with_a_particle_finds_the_word_with_any_particle_or_none(
+    user, ann_api
+):
+    for title, content in [
+        ("회의록", "회의록 정리"),
+        ("월요일", "회의록을 보냈다"),
+        ("예약", "3층 회의실에서 만나요"),
+        ("Unrelated", "회의는 없다"),
+    ]:
+        assert ann_api.post("/notes", {"title": title, "content": content}).status_code == 201
+    assert sorted(hits(user, "회의록은")) == ["월요일", "회의록"]
+    assert hits(user, "회의실을") == ["예약"]
+    assert hits(user, "회의록은 정리") == ["회의록"]
+    found = ann_api.get("/search?q=회의실을").get_json()["items"]
+    assert [note["title"] for note in found] == ["예약"]
+    found = ann_api.get("/search?q=회의록은").get_json()["items"]
+    assert sorted(note["title"] for note in found) == ["월요일", "회의록"]
+
+
 def test_english_words_are_found_by_their_stem(app, user):
     add_notes(
         app,
@@ -272,10 +291,10 @@ def test_queries_become_tsqueries_and_index_keys_of_the_users_own_words(app):
         query = normalize(parse('Running "quick brown fox" -cats plan* 메모를 "the end" -'))
         db.session.rollback()
     assert query.tsquery() == (
-        "('run') & ('quick' <-> 'brown' <-> 'fox') & !('cat') & ('plan':*) & ('메모를':*) & ('end')"
+        "('run') & ('quick' <-> 'brown' <-> 'fox') & !('cat') & ('plan':*) & ('메모':*) & ('end')"
     )
     assert query.keys(7) == (
-        "'7:run' & '7:quick' & '7:brown' & '7:fox' & '7:plan':* & '7:메모를':* & '7:end'"
+        "'7:run' & '7:quick' & '7:brown' & '7:fox' & '7:plan':* & '7:메모':* & '7:end'"
     )
 
 

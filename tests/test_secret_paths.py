@@ -30,6 +30,7 @@ NOT_SECRET = {
     ("notes.save_shared", "share"): "the same share sheet's id, a POST of the signed-in account",
     ("notes.discard_shared", "share"): "the same share sheet's id",
     ("inbox.message", "name"): "the local mail inbox's file names (development only)",
+    ("api.rename_tag", "name"): "a tag's name, of the token's own account: it opens nothing",
 }
 NUMBERS = ("id", "int")
 VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <converter(arguments):name>

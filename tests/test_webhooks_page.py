@@ -70,7 +70,8 @@ def test_the_form_refuses_what_the_api_refuses(user, app, monkeypatch):
     )
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "Memo does not send to this address" in text and "Choose events among" in text
+    assert "Memo only sends to public addresses: 169.254.169.254 is a link-local" in text
+    assert "fetches" not in text and "Choose events among" in text
 
 
 def test_a_reminder_that_goes_off_is_a_reminder_fired_event(app, user):

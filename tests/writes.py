@@ -1,18 +1,20 @@
 """What a note write leaves behind, read from the database: the write rate spent, the
 account's change counter, its events."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ChangeCounter, LoginThrottle, Note, NoteEvent
 
 
 def writes_spent(app, user_id=1):
-    """Return how many note writes the account spent in the current window."""
+    """Return how many note writes the account spent in the current window: its pages' and
+    its tokens' together (app/throttle.py counts them apart)."""
     with app.app_context():
         spent = db.session.scalar(
-            select(LoginThrottle.failures).where(
-                LoginThrottle.scope == "note-writes", LoginThrottle.subject == str(user_id)
+            select(func.sum(LoginThrottle.failures)).where(
+                LoginThrottle.scope == "note-writes",
+                LoginThrottle.subject.in_([str(user_id), f"tokens-{user_id}"]),
             )
         )
         db.session.remove()

@@ -16,6 +16,8 @@ NOT_WAYS_IN = {
     "AccountExport": "an export, downloaded only through a session's short-lived link",
     "AccountImport": "an import the account uploaded",
     "PhotoUpload": "a profile photo on its way to the store",
+    "NoteLink": "a note's [[link]], read from its text by the writer",
+    "NoteRename": "a rename of the account's tags or links, run by its worker",
 }
 
 # Every route a link opens without a session (a secret in its path), and what ends it: the
@@ -31,8 +33,8 @@ LINKS = {
     "/reminders/act/<secret:token>": "signed with the account's proofs stamp "
     "(app/features/reminders/links.py): ended by every recovery and every change of the "
     "second steps (User.proofs_changed_at), and after REMINDER_LINK_DAYS",
-    "/s/<secret:token>": "NoteShare: paused by a recovery (and by the first second step) unless "
-    "made through a second step the account keeps",
-    "/feeds/<secret:token>": "AtomFeed: revoked by its owner; paused by a recovery (and by the "
-    "first second step) unless made through a second step the account keeps",
+    "/s/<secret:token>": "NoteShare, a grant: paused by a recovery, by the end of the session or "
+    "token that made it (a password change, a revocation), and by the first second step when "
+    "made with the password alone",
+    "/feeds/<secret:token>": "AtomFeed, a grant: revoked by its owner; paused as a share link",
 }

@@ -215,6 +215,18 @@ def token_made(user, token_id=None, to=None, actor=None, farewell=False):
     return notice(user, subject, "token_made", to=to, actor=actor, farewell=farewell, **context)
 
 
+def grant_made(user, to=None, actor=None, farewell=False, what=None, name=None, at=None):
+    """Tell the addresses with standing that a grant was made (`what`: share_link, feed or
+    webhook; `name`: its note's title, tag or address) and when, with the page that lists
+    and ends such grants."""
+    subject = gettext("A way to read your Memo notes without signing in was made")
+    page = "webhooks.index" if what in ("feed", "webhook") else "mypage.index"
+    context = {"what": what, "name": name, "grants_link": mail.link(page)}
+    if at:
+        context["made"] = local_time(user, datetime.fromisoformat(at))
+    return notice(user, subject, "grant_made", to=to, actor=actor, farewell=farewell, **context)
+
+
 def dated_notice(user, subject, template, to, actor, at, undo=True, **context):
     """Return notice `template` saying when the act was (`at`, ISO 8601), in the account's
     zone and language."""
@@ -299,6 +311,17 @@ def webhook_disabled(user, webhook_id=None):
     return notice(user, subject, "webhook_disabled", undo=False, **context)
 
 
+def webhook_full(user, webhook_id=None):
+    """Tell the account's owner that a webhook stopped collecting events: too many of the
+    account's deliveries wait for its receivers."""
+    webhook = db.session.get(Webhook, webhook_id) if webhook_id is not None else None
+    if webhook is None:
+        return None  # ended meanwhile
+    subject = gettext("A webhook of your Memo account stopped taking events")
+    context = {"url": webhook.url, "webhooks_link": mail.link("webhooks.index")}
+    return notice(user, subject, "webhook_full", undo=False, **context)
+
+
 # Each kind of mail about an account that still exists...
 MAILS = {
     "verify": verification,
@@ -311,6 +334,7 @@ MAILS = {
     "email_changed": email_changed,
     "account_secured": account_secured,
     "token_made": token_made,
+    "grant_made": grant_made,
     "two_step_on": two_step_on,
     "two_step_off": two_step_off,
     "recovery_codes_made": recovery_codes_made,
@@ -320,6 +344,7 @@ MAILS = {
     "second_step_recovery_asked": second_step_recovery_asked,
     "second_step_recovered": second_step_recovered,
     "webhook_disabled": webhook_disabled,
+    "webhook_full": webhook_full,
 }
 # ...and those sent to an address given in the job (the account may be gone).
 ADDRESSED_MAILS = {"account_deleted": account_deleted}

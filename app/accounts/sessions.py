@@ -4,12 +4,18 @@ Flask-Login asks load_user() for the user of each request's cookie; an anonymous
 page that needs an account is sent to the sign-in form, with the page to come back to.
 """
 
+import time
+from datetime import UTC, datetime
+
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, login_manager
-from app.models import LoginSession, lock_user
+from app.models import LoginSession, hash_token, lock_user
+
+# When this login session last confirmed the account's password (app/features/grants/).
+PASSWORD_PROVEN = "password_proven"  # noqa: S105  (a key of the session, not a secret)
 
 
 @login_manager.user_loader
@@ -34,10 +40,37 @@ def ask_to_sign_in():
     return redirect(url_for("auth.login", next=target))
 
 
-def sign_in(user, remember=False):
-    """Sign `user` in on a fresh session: nothing from before (the CSRF secret) carries over."""
+def sign_in(user, remember=False, password_at=None):
+    """Sign `user` in on a fresh session: nothing from before (the CSRF secret) carries over.
+    `password_at`: when the password of this sign-in was entered (None: none was, as for a
+    passkey alone or a confirmed address)."""
     session.clear()
     login_user(user, remember=remember)
+    if password_at is not None:
+        mark_password_proven(password_at)
+
+
+def password_mark():
+    """Return a digest naming this login session (not its token) for its password's proof."""
+    return hash_token(f"password\n{current_user.session_token or ''}")[:32]
+
+
+def mark_password_proven(at=None):
+    """Remember in this (signed-in) session that the password was confirmed `at` (a Unix
+    time; now by default). A session restored from a remember-me cookie has no such mark."""
+    session[PASSWORD_PROVEN] = {"session": password_mark(), "at": at or time.time()}
+
+
+def password_proven_at():
+    """Return when this login session last confirmed the password, or None: none recorded,
+    or recorded for another login session (a cookie carried over)."""
+    proven = session.get(PASSWORD_PROVEN)
+    if not isinstance(proven, dict) or not current_user.is_authenticated:
+        return None
+    at = proven.get("at")
+    if proven.get("session") != password_mark() or not isinstance(at, int | float):
+        return None
+    return datetime.fromtimestamp(at, UTC)
 
 
 def lock_signed_in_account():

@@ -136,9 +136,7 @@ def remove_new_second_steps(recovery):
     (TotpCredential.chain_start), so one added through an older second step stays, even
     once that one is gone."""
     user_id = recovery.user.id
-    passkeys = [p for p in Passkey.of(user_id) if recovery.may_be_anothers(p.chain_start())]
-    app = TotpCredential.of(user_id)
-    app = app if app is not None and recovery.may_be_anothers(app.chain_start()) else None
+    passkeys, app = new_second_steps(recovery)
     codes_go = recovery.may_be_anothers(RecoveryCode.chain_of(user_id))
     for passkey in passkeys:
         db.session.delete(passkey)
@@ -149,6 +147,27 @@ def remove_new_second_steps(recovery):
     db.session.flush()
     recovery.ended.passkeys = [passkey.name for passkey in passkeys]
     recovery.ended.app = app is not None
+
+
+def new_second_steps(recovery):
+    """Return (the passkeys, the app or None) of the chains the recovery removes."""
+    user_id = recovery.user.id
+    passkeys = [p for p in Passkey.of(user_id) if recovery.may_be_anothers(p.chain_start())]
+    app = TotpCredential.of(user_id)
+    app = app if app is not None and recovery.may_be_anothers(app.chain_start()) else None
+    return passkeys, app
+
+
+def what_a_recovery_removes(user, link):
+    """Return what recovering `user` with `link` now would do to its second steps, for the
+    page that asks for it to say: (passkey names removed, the app removed, any left)."""
+    undone_at = link.created_at if link.purpose == "secure" else None
+    recovery = Recovery(user, link, *danger_window(user, link.email, undone_at), Ended())
+    passkeys, app = new_second_steps(recovery)
+    left = Passkey.count_of(user.id) > len(passkeys) or (
+        app is None and TotpCredential.of(user.id) is not None
+    )
+    return [passkey.name for passkey in passkeys], app is not None, left
 
 
 def drop_unneeded_codes(recovery):
@@ -231,10 +250,11 @@ WAYS_IN = (
     ),
     WayIn(
         AccessToken,
-        "a session, with the password again and a recent second step if one is on",
+        "a grant: the ceremony (app/features/grants/ceremony.py), made_by_session and its proofs",
         on_recovery=lambda recovery: revoke_tokens(recovery.user.id, recovery.ended),
         on_first_second_step=lambda user, ended: revoke_tokens(user.id, ended),
-        ended_by="every recovery; the first second step (each was made with the password alone)",
+        ended_by="every recovery; the first second step (each was made with the password alone); "
+        "its revocation pauses the grants it made",
     ),
     WayIn(
         Passkey,
@@ -278,27 +298,27 @@ WAYS_IN = (
     ),
     WayIn(
         NoteShare,
-        "a session (made_with_second_step says whether it had passed one)",
+        "a grant: the ceremony, made_by_session and the proofs it had passed then",
         on_recovery=pause_share_links,
         on_first_second_step=pause_password_only_links,
-        ended_by="a recovery pauses those her proofs did not make, and the first second step "
-        "those made with the password alone, to keep or revoke",
+        ended_by="paused with what made it (paused_reason): a recovery, a password change ending "
+        "its session; the first second step pauses those made with the password alone",
     ),
     WayIn(
         Webhook,
-        "a session (made_with_second_step says whether it had passed one), or a write token; "
-        "its secret shown once, its URL chosen by whoever made it",
+        "a grant: the ceremony (a session), or a write token (made_by_token); its secret shown "
+        "once, its URL chosen by whoever made it",
         on_recovery=pause_webhooks_and_feeds,
         on_first_second_step=pause_password_only_hooks,
-        ended_by="its owner (My page, the API); a recovery pauses those her proofs did not "
-        "make, to keep or end",
+        ended_by="its owner (My page, the API); paused with what made it, as share links, and "
+        "by its token's revocation",
     ),
     WayIn(
         AtomFeed,
-        "a session (made_with_second_step says whether it had passed one); read-only",
+        "a grant: the ceremony, as share links; read-only",
         on_recovery=lambda recovery: None,  # with the webhooks: pause_webhooks_and_feeds
         on_first_second_step=lambda user, ended: None,  # with the webhooks, as above
-        ended_by="its owner revokes it; a recovery pauses those her proofs did not make",
+        ended_by="its owner revokes it; paused with what made it, as share links",
     ),
     WayIn(
         SecondStepRecovery,

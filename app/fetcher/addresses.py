@@ -143,10 +143,11 @@ def vet_host(host, port, allow_loopback, clock):
     for address in addresses:
         problem = address_problem(ipaddress.ip_address(address), allow_loopback)
         if problem and address == host:
-            raise AddressRefused(NOT_PUBLIC_HOST % {"host": shown(host), "problem": problem})
+            where = {"host": shown(host), "problem": problem}
+            raise AddressRefused(NOT_PUBLIC_HOST % where, where)
         if problem:
             where = {"host": shown(host), "address": address, "problem": problem}
-            raise AddressRefused(NOT_PUBLIC_ADDRESS % where)
+            raise AddressRefused(NOT_PUBLIC_ADDRESS % where, where)
     return addresses[0]
 
 

@@ -10,7 +10,19 @@ class FetchError(Exception):
 
 
 class AddressRefused(FetchError):
-    """The host is, or resolves to, an address Memo never connects to (private, loopback...)."""
+    """The host is, or resolves to, an address Memo never connects to (private, loopback...);
+    `where` holds the host, the problem and any address it resolved to, for other words
+    (a webhook's sending: sent_words())."""
+
+    def __init__(self, message, where=None):
+        super().__init__(message)
+        self.where = where or {}
+
+    def sent_words(self):
+        """Return the refusal as sending, not fetching, says it."""
+        if "address" in self.where:
+            return NOT_SENT_ADDRESS % self.where
+        return NOT_SENT_HOST % self.where if self.where else str(self)
 
 
 TOOK_TOO_LONG = stored_message("The site took longer than %(seconds)s seconds; Memo gave up.")
@@ -31,6 +43,10 @@ NOT_PUBLIC_ADDRESS = stored_message(
     "Memo only fetches public web pages: %(host)s resolves to %(address)s, %(problem)s."
 )
 NOT_PUBLIC_HOST = stored_message("Memo only fetches public web pages: %(host)s is %(problem)s.")
+NOT_SENT_ADDRESS = stored_message(
+    "Memo only sends to public addresses: %(host)s resolves to %(address)s, %(problem)s."
+)
+NOT_SENT_HOST = stored_message("Memo only sends to public addresses: %(host)s is %(problem)s.")
 LOOPBACK = stored_message("a loopback address")
 UNSPECIFIED = stored_message("an unspecified address")
 LINK_LOCAL = stored_message("a link-local address")

@@ -117,7 +117,8 @@ def signed_in_user():
     """Return the signed-in user, or None (also when the request loaded nobody)."""
     if database_lost():  # no one can be loaded: the error page is in the browser's language
         return None
-    return current_user if current_user.is_authenticated else None
+    user = current_user._get_current_object()  # the object: its callers read it twice each
+    return user if user.is_authenticated else None
 
 
 def select_locale():

@@ -37,6 +37,7 @@ from app.models.base import (
     utcnow,
 )
 from app.models.changes import ChangeCounter, NoteEvent, NoteTombstone
+from app.models.grants import PAUSE_REASONS
 from app.models.hooks import (
     WEBHOOK_EVENTS,
     WEBHOOK_URL_MAX_LENGTH,
@@ -48,6 +49,7 @@ from app.models.hooks import (
 from app.models.notes import (
     Attachment,
     Note,
+    NoteLink,
     NoteShare,
     NoteVersion,
     new_note_tags,
@@ -77,6 +79,7 @@ from app.models.work import (
     ABANDONED,
     STATUS_CHECK,
     UNFINISHED,
+    NoteRename,
     PhotoUpload,
     TooManyUnfinished,
     WordCount,
@@ -97,6 +100,7 @@ __all__ = [
     "CONTENT_TYPE_MAX_LENGTH",
     "EXPORT_BATCH",
     "BIGINT_MAX",
+    "PAUSE_REASONS",
     "hasher_for",
     "password_hasher",
     "comparison_key",
@@ -107,6 +111,8 @@ __all__ = [
     "hash_token",
     "LoginSession",
     "Note",
+    "NoteLink",
+    "NoteRename",
     "NoteShare",
     "NoteVersion",
     "new_note_tags",

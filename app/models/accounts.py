@@ -124,13 +124,16 @@ class User(UserMixin, db.Model):
             )
 
     def end_other_sessions(self):
-        """Revoke every login session of this user but the current one."""
-        db.session.execute(
-            delete(LoginSession).where(
+        """Revoke every login session of this user but the current one; return their ids."""
+        return db.session.scalars(
+            delete(LoginSession)
+            .where(
                 LoginSession.user_id == self.id,
                 LoginSession.token_hash != hash_token(self.session_token or ""),
             )
-        )
+            .returning(LoginSession.id)
+            .execution_options(synchronize_session=False)
+        ).all()
 
     def proofs_changed(self):
         """Record that the account's sign-in changed just now: pending links sent before

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.grants import MadeBy, Pausable
 
 WEBHOOK_URL_MAX_LENGTH = 2048
 WEBHOOK_EVENTS = (
@@ -38,14 +39,15 @@ WEBHOOK_EVENTS = (
 DELIVERY_STATES = ("pending", "delivered", "failed")
 
 
-class Webhook(db.Model):
+class Webhook(MadeBy, Pausable, db.Model):
     """An address the account's note events are POSTed to, signed with its secret.
 
     `secret`: the signing secret (`whsec_...`), encrypted at rest with TWO_STEP_KEY as an
     authenticator app's is; Memo needs it back to sign, so it cannot be a hash.
     `seq_through`: the account's change number up to which its events were made deliveries.
     `paused_at`: a recovery paused it until its owner keeps it; `disabled_at`: deliveries
-    failed for about a day and it was turned off.
+    failed for about a day and it was turned off; `full_at`: collection stopped, the account's
+    waiting deliveries being full (app/features/webhooks/outbox.py), until they drain.
     """
 
     __tablename__ = "webhook"
@@ -65,6 +67,7 @@ class Webhook(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seq_through: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    full_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def active(self):
@@ -72,10 +75,13 @@ class Webhook(db.Model):
 
 
 class WebhookDelivery(db.Model):
-    """One event for one webhook: its body as signed, and how its attempts went.
+    """One event for one webhook, by reference (`event_id`, `note_id`), and how its attempts
+    went: the body is built when it is sent, from the note as it is then.
 
     `message_id` is the `webhook-id` header, the same on every attempt. `state`: pending
-    (waiting for `next_attempt_at`), delivered, or failed (given up).
+    (waiting for `next_attempt_at`), delivered, or failed (given up). `size`: the bytes it
+    would send, counted when collected. `body`: written by the release before 0038 only
+    (its rows age out; the column goes in a later release).
     """
 
     __tablename__ = "webhook_delivery"
@@ -93,7 +99,8 @@ class WebhookDelivery(db.Model):
     event_id: Mapped[int | None] = mapped_column(BigInteger)  # None: a test event
     note_id: Mapped[int | None] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     state: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
     attempts: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -115,7 +122,7 @@ class WebhookThrottle(db.Model):
     window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AtomFeed(db.Model):
+class AtomFeed(MadeBy, Pausable, db.Model):
     """A private Atom feed of the account's notes (or of one tag's): `/feeds/<token>`.
 
     Only the token's SHA-256 is kept; it reads until revoked, or while a recovery paused it.

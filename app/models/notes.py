@@ -28,6 +28,7 @@ from app.models.base import (
     TITLE_MAX_LENGTH,
     utcnow,
 )
+from app.models.grants import MadeBy, Pausable
 from app.tags import note_tags
 
 SET_ASIDE = "set_aside"  # a history entry's kind: the text a conflict set aside
@@ -89,6 +90,10 @@ class Note(db.Model):
             "id",
             postgresql_where=text("rendered_version IS DISTINCT FROM version"),
         ),
+        # A `[[Title]]` link resolves by it, the most recently edited first (migration 0039).
+        Index("ix_note_user_id_title_key", "user_id", "title_key", "updated_at"),
+        # The notes whose title key and links were never read (written before 0039).
+        Index("ix_note_unkeyed", "id", postgresql_where=text("title_key IS NULL")),
         # Search's index: each lexeme with the owner's id in front (migration 0011).
         Index(
             "ix_note_search_keys",
@@ -149,6 +154,9 @@ class Note(db.Model):
     # a page shows it while that is the note's version, and renders in memory otherwise.
     rendered: Mapped[str | None] = mapped_column(Text, deferred=True)
     rendered_version: Mapped[int | None] = mapped_column(BigInteger)
+    # The title folded as `[[Title]]` links compare it (app/wikilinks.py), written with the
+    # links (NoteLink) by the writer; NULL for notes written before 0039 until the retag job.
+    title_key: Mapped[str | None] = mapped_column(Text)
 
     owner: Mapped[User] = relationship(back_populates="notes")
 
@@ -189,6 +197,34 @@ class Note(db.Model):
         }
 
 
+class NoteLink(db.Model):
+    """A `[[…]]` link of a note, as its writer last read its text: to a note's id
+    (`target_id`) or to the title `title_key` names, which the page resolves when it is read
+    (app/features/notes/links.py); `position` its place among the note's links."""
+
+    __tablename__ = "note_link"
+    __table_args__ = (
+        Index(
+            "ix_note_link_user_id_title_key",
+            "user_id",
+            "title_key",
+            postgresql_where=text("title_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_note_link_target_id", "target_id", postgresql_where=text("target_id IS NOT NULL")
+        ),
+        CheckConstraint("(target_id IS NULL) <> (title_key IS NULL)", name="one_target"),
+    )
+
+    from_note_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("note.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    target_id: Mapped[int | None] = mapped_column(BigInteger)
+    title_key: Mapped[str | None] = mapped_column(Text)
+
+
 class NoteVersion(db.Model):
     """The title and content a save replaced: one entry of a note's history."""
 
@@ -216,7 +252,7 @@ class NoteVersion(db.Model):
         return self.kind == SET_ASIDE
 
 
-class NoteShare(db.Model):
+class NoteShare(MadeBy, Pausable, db.Model):
     """A link that shows one note, read-only, to whoever has it: `/s/<token>`.
 
     Only the token's SHA-256 is kept (as for mailed links); the link works until it expires

@@ -25,13 +25,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.grants import MadeBy
 
 ENDPOINT_MAX_LENGTH = 1024
 P256DH_LENGTH = 87  # 65 bytes, base64url without padding
 AUTH_LENGTH = 22  # 16 bytes, base64url without padding
 
 
-class PushSubscription(db.Model):
+class PushSubscription(MadeBy, db.Model):
     """One browser's push subscription for one account."""
 
     __tablename__ = "push_subscription"

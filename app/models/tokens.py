@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.accounts import User
 from app.models.base import utcnow
+from app.models.grants import MadeBy
 
 TOKEN_SCOPES = ("read", "write")
 TOKEN_NAME_MAX_LENGTH = 100
@@ -30,7 +31,7 @@ TOKEN_MAX_DAYS = 365
 TOKEN_ADDRESS_MAX_LENGTH = 64
 
 
-class AccessToken(db.Model):
+class AccessToken(MadeBy, db.Model):
     """A personal access token of one account: a name, a scope, an expiry, its last use.
 
     Revoked tokens keep their row (revoked_at set) until the hourly clean-up, so the tokens

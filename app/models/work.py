@@ -210,3 +210,41 @@ class PhotoUpload(WorkerOutcome, db.Model):
             PhotoUpload.status == "done",
         )
         return db.session.scalar(newer.limit(1)) is None
+
+
+class NoteRename(db.Model):
+    """A rename across an account's notes that runs in the worker (a tag renamed or merged,
+    or the `[[Old title]]` links moved to a note's new title): `queued`, `running`, then
+    `done` (`notes_changed` notes each a new version) or `failed` (`error` says why, and no
+    note changed). One in flight per account (a partial unique index)."""
+
+    __tablename__ = "note_rename"
+    __table_args__ = (
+        Index("ix_note_rename_user_id_id", "user_id", "id"),
+        Index(
+            "uq_note_rename_user_id_unfinished",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        CheckConstraint(STATUS_CHECK, name="status"),
+        CheckConstraint("kind IN ('tag', 'title')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(Text)
+    from_name: Mapped[str] = mapped_column(Text)
+    to_name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="queued", server_default="queued")
+    notes_changed: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def latest(cls, user_id):
+        """Return the account's most recent rename that ran in the worker, or None."""
+        return db.session.scalar(
+            select(cls).where(cls.user_id == user_id).order_by(cls.id.desc()).limit(1)
+        )

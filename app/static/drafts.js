@@ -11,7 +11,9 @@
 // page with both texts, as any edit would. A draft is cleared once saved or once a conflict's
 // choice is made, and every draft of the account once Memo has signed it out (never before:
 // offline, the sign-out says it must wait, and keeps them). A draft belongs to the sign-in it
-// was written in (data-session, which the server derives from that session): once that
+// was written in (data-session, which the server derives from that session), and the note's
+// version it was written on: restored, it is saved on top of that version, so a draft older
+// than the note lands on the conflict page, never over the newer text. Once that
 // session has ended elsewhere (a password change, a reset, "this was not me"), the next page
 // of a new sign-in drops it unseen. Words come from the page's data-* attributes, in the
 // reader's language; without this script the form posts as usual.
@@ -94,6 +96,7 @@
     }
     if (response.status === 400 || response.status === 409) {
       const form = entry.send.action.match(/^\/notes\/(\d+)\/edit$/);
+      entry.version = entry.send.version;
       delete entry.send;
       store.removeItem(key);
       store.setItem(`${ours}${form ? form[1] : "new"}`, JSON.stringify(entry));
@@ -253,10 +256,12 @@
   // Where this form's text is kept: its draft, or, once a new note's save was sent from this
   // page, that save's outbox entry (typing on keeps it waiting, with its newest text and key).
   const key = () => (form.dataset.queued ? `${ours}out-${form.dataset.queued}` : drafted);
+  const version = form.elements.version;
 
   const keep = (send = readKey(key())?.send) => {
+    const kept = {title: title.value, content: content.value, version: version?.value, at: Date.now(), send};
     try {
-      store.setItem(key(), JSON.stringify({title: title.value, content: content.value, at: Date.now(), send}));
+      store.setItem(key(), JSON.stringify(kept));
       return true;
     } catch {
       if (outbox) {
@@ -273,15 +278,15 @@
   // sent from this page (its answer not known yet) again, else a new one. A new note waits
   // under its own key, so that the next one written offline is another.
   const outgoing = () => {
-    const version = form.elements.version ? form.elements.version.value : "";
+    const base = version ? version.value : "";
     const earlier = readKey(key())?.send;
     const send =
-      earlier && earlier.version === version
+      earlier && earlier.version === base
         ? earlier
         : {
             action: new URL(form.action || window.location.href).pathname,
             key: crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`,
-            version,
+            version: base,
           };
     if (form.dataset.draft === "new" && !form.dataset.queued) {
       store.removeItem(drafted);
@@ -302,6 +307,9 @@
       button(notice.dataset.restore, () => {
         title.value = draft.title;
         content.value = draft.content;
+        if (version && draft.version) {
+          version.value = draft.version; // the note it was written on, not the one loaded now
+        }
         notice.hidden = true;
         content.focus();
       }),

@@ -8,6 +8,7 @@ ApiError whose message is one line a person can act on.
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ TIMEOUT_SECONDS = 30
 RETRIES = 5  # waits for one request's 429 or 503 before giving up
 LONGEST_WAIT_SECONDS = 60
 FEED_LIMIT = 500
+MAX_ANSWER_BYTES = 16 * 1024**2  # a feed page is about 2 MiB, a note at most 20,000 characters
 USER_AGENT = "memo-sync/0.1"
 
 
@@ -25,6 +27,14 @@ class ApiError(Exception):
 class Refused(ApiError):
     """The server refused one note's write (a field it will not take, the quota): the run goes
     on with the other notes."""
+
+
+class Unsafe(Refused):
+    """The server sent something the client will not act on (an id, a path, a link)."""
+
+
+class BudgetSpent(ApiError):
+    """This run wrote what one run may: it stops, and the next goes on where it stopped."""
 
 
 class FeedForgotten(ApiError):
@@ -47,14 +57,69 @@ def read_body(raw):
     return value if isinstance(value, dict) else {}
 
 
+def origin(url):
+    """Return (scheme, host, port) of an http(s) URL; Unsafe for any other."""
+    parts = urllib.parse.urlsplit(url if isinstance(url, str) else "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Unsafe(f"{str(url)[:80]!r} is no http(s) address")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Unsafe(f"{url[:80]!r} has no valid port") from None
+    return parts.scheme, parts.hostname.lower(), port
+
+
+class OnlyTo(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the origins allowed: the token (or a download) never goes to
+    another host (urllib would send the request's headers, Authorization too, anywhere)."""
+
+    def __init__(self, allowed):
+        self.allowed = allowed
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if origin(newurl) not in self.allowed:
+            host = urllib.parse.urlsplit(newurl).netloc
+            raise Unsafe(f"the server redirected to another host ({host}): not followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def opener(*urls):
+    """Return an opener of http(s) alone (through the environment's proxy, if any) that
+    follows redirects only to the origins of `urls`."""
+    handlers = [
+        urllib.request.ProxyHandler,
+        urllib.request.HTTPHandler,
+        urllib.request.HTTPSHandler,
+        urllib.request.HTTPErrorProcessor,
+    ]
+    director = urllib.request.OpenerDirector()
+    for handler in [*handlers, urllib.request.HTTPDefaultErrorHandler]:
+        director.add_handler(handler())
+    director.add_handler(OnlyTo({origin(url) for url in urls}))
+    return director
+
+
+def read_bounded(response):
+    """Return an answer's body, read only up to MAX_ANSWER_BYTES: ApiError past them (a server
+    that sends without end fills no memory)."""
+    raw = response.read(MAX_ANSWER_BYTES + 1)
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise ApiError(
+            f"the server's answer is larger than {MAX_ANSWER_BYTES // 1024**2} MiB, "
+            "more than any page or note it may send: not read"
+        )
+    return read_body(raw)
+
+
 def urllib_send(method, url, headers, data):
-    """Send one request with urllib; return its Answer (an HTTP error status is an Answer too)."""
+    """Send one request with urllib; return its Answer (an HTTP error status is an Answer too).
+    A redirect is followed only to the same origin."""
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return Answer(response.status, dict(response.headers), read_body(response.read()))
+        with opener(url).open(request, timeout=TIMEOUT_SECONDS) as response:
+            return Answer(response.status, dict(response.headers), read_bounded(response))
     except urllib.error.HTTPError as error:
-        return Answer(error.code, dict(error.headers), read_body(error.read()))
+        return Answer(error.code, dict(error.headers), read_bounded(error))
 
 
 def retry_after(answer):
@@ -151,16 +216,23 @@ class Api:
         """Return a note's attachments ([] for a note no longer there)."""
         answer = self.call("GET", f"/api/v1/notes/{note_id}/attachments")
         answer = self.expect_one_of(answer, (200, 404))
-        return answer.body.get("items", []) if answer.status == 200 else []
+        items = answer.body.get("items") if answer.status == 200 else []
+        if not isinstance(items, list):
+            raise ApiError(f"the server's list of note {note_id}'s attachments is no list")
+        return items
 
     def download(self, attachment_id):
         """Return an attachment's file, open to read (None when it is gone), from the short-lived
-        signed link the API gives: the token is not sent there."""
+        signed link the API gives: only over http(s), redirects only to this server or the
+        link's own host, and the token is not sent there."""
         answer = self.call("GET", f"/api/v1/attachments/{attachment_id}")
         if self.expect_one_of(answer, (200, 404)).status == 404:
             return None
+        link = answer.body.get("download_url")
+        origin(link)  # Unsafe: file://, data:, no host
+        request = urllib.request.Request(link, headers={"User-Agent": USER_AGENT})
         try:
-            return urllib.request.urlopen(answer.body["download_url"], timeout=TIMEOUT_SECONDS)
+            return opener(self.url, link).open(request, timeout=TIMEOUT_SECONDS)
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ApiError(f"cannot download attachment {attachment_id}: {reason}") from None

@@ -25,13 +25,34 @@ def connect():
     return Api(settings["url"], config.token_for(settings), say)
 
 
+class NoTerminal(Exception):
+    """`memo login` has no one to ask (cron, CI): exit code 2."""
+
+
+def ask_token():
+    """Ask for the token on the terminal; NoTerminal when there is none to ask on."""
+    missing = NoTerminal(
+        f"no terminal to ask for the token on, and no {config.TOKEN_VARIABLE}: "
+        f"set {config.TOKEN_VARIABLE} to a token made on My page (/mypage/tokens)"
+    )
+    if not (sys.stdin and sys.stdin.isatty()):
+        raise missing
+    try:
+        return getpass.getpass("Token (memo_pat_…): ")
+    except (EOFError, OSError):
+        raise missing from None
+
+
 def login(args):
     """Check a token against the server and remember the server."""
     url = args.url.rstrip("/")
     if not url.startswith(("https://", "http://")):
         raise config.ConfigError(f"{url} is not an http(s) address")
-    token = os.environ.get(config.TOKEN_VARIABLE) or getpass.getpass("Token (memo_pat_…): ")
+    token = os.environ.get(config.TOKEN_VARIABLE) or ask_token()
     account = Api(url, token, say).me()
+    email = account.get("email")
+    if not isinstance(email, str):
+        raise ApiError(f"{url} answered no account for the token: is it a Memo server?")
     kept_in = config.keep_token(url, token)
     path = config.save(url, kept_in)
     if kept_in == "env" and not os.environ.get(config.TOKEN_VARIABLE):
@@ -40,7 +61,7 @@ def login(args):
             "for each command, or install a keyring (pip install './client[keyring]')"
         )
     where = "the keyring" if kept_in == "keyring" else f"${config.TOKEN_VARIABLE}"
-    say(f"memo: signed in to {url} as {account['email']}; token from {where}; config {path}")
+    say(f"memo: signed in to {url} as {email[:200]}; token from {where}; config {path}")
 
 
 def run(args, steps):
@@ -57,8 +78,9 @@ def run(args, steps):
         sync.push()
     counts = sync.counts
     files = f", {fetch_files(sync.folder, sync.api, say)} files fetched" if args.with_files else ""
+    refused = f", {sync.refused} refused" if sync.refused else ""
     say(f"memo: {counts['pulled']} pulled, {counts['pushed']} pushed, "
-        f"{counts['conflicts']} in conflict{files}")  # fmt: skip
+        f"{counts['conflicts']} in conflict{files}{refused}")  # fmt: skip
 
 
 def status(args):
@@ -94,10 +116,14 @@ def parser():
 
 
 def main(argv=None):
-    """Run one command; an expected failure is one line on stderr and exit code 1."""
+    """Run one command; an expected failure is one line on stderr and exit code 1 (2 for a
+    login with no terminal and no MEMO_TOKEN)."""
     args = parser().parse_args(argv)
     try:
         args.act(args)
+    except NoTerminal as error:
+        say(f"memo: {error}")
+        return 2
     except (ApiError, config.ConfigError) as error:
         say(f"memo: {error}")
         return 1

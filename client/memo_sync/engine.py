@@ -10,19 +10,39 @@ whose bytes changed since they were last in step. Neither side's text is ever lo
   (its Idempotency-Key, sent again, answers the note in the trash);
 - a file deleted here whose note changed on the server comes back with the server's text.
 
-Every write names the revision it was made on (If-Match) and carries an Idempotency-Key made
-from the file's state, so a run cut anywhere and run again writes nothing twice: a create
-sent again with its key answers the note it made, a change already made answers 412 with a
-note that already says what the file says (taken as done), and a note that arrives from the
-feed with a file's very text is that file's.
+Every write names the revision it was made on (If-Match) and carries an Idempotency-Key, so
+a run cut anywhere and run again writes nothing twice: a create's key is made once for its
+file's life and kept in the journal until its answer is recorded (sent again, it answers the
+note it made), a change already made answers 412 with a note that already says what the file
+says (taken as done), and a note that arrives from the feed with a file's very text is that
+file's. A file is written over only while it still holds the bytes that were read or sent: one
+saved again meanwhile is kept, and sent next time on top of the answer's revision.
+
+What the server sends is input (memo_sync/safety.py): an item whose id is no positive whole
+number is refused and said, every path is checked to stay inside the folder, and one run
+writes at most its budget of files, bytes and change-feed pages.
 """
 
+import dataclasses
 import datetime
 import hashlib
 import posixpath
+import uuid
 
-from memo_sync.api import Refused
-from memo_sync.notefile import SUFFIX, FileNames, draft_text, file_stem, note_text
+from memo_sync.api import Refused, Unsafe
+from memo_sync.folder import digest
+from memo_sync.notefile import SUFFIX, draft_text, note_text
+from memo_sync.safety import (
+    NAME_MAX_BYTES,
+    FileNames,
+    account_zone,
+    checked_note,
+    cut_bytes,
+    feed_page,
+    name_key,
+    note_stem,
+    positive_id,
+)
 
 PROGRESS_EVERY = 50
 
@@ -33,8 +53,11 @@ def key_of(*parts):
 
 
 def conflict_stem(path, day):
-    """Return the stem of the file a conflict keeps the folder's side in."""
-    return f"{posixpath.basename(path).removesuffix(SUFFIX)} (conflict {day})"
+    """Return the stem of the file a conflict keeps the folder's side in (the name cut so that
+    the stem stays within NAME_MAX_BYTES: a file's own name may hold 255 bytes)."""
+    mark = f" (conflict {day})"
+    name = posixpath.basename(path).removesuffix(SUFFIX)
+    return cut_bytes(name, NAME_MAX_BYTES - len(mark.encode())).rstrip(" .") + mark
 
 
 def loose_fields(draft):
@@ -50,16 +73,20 @@ class Sync:
         self.api = api
         self.say = say
         self.counts = {"pulled": 0, "pushed": 0, "conflicts": 0}
+        self.refused = 0  # items of the server's refused (said as they come)
+        self.zone = datetime.UTC
         self.names = None
         self.loose = None
 
     def prepare(self):
         """Check the token and the folder's account; find files moved or brought in."""
         state = self.folder.state
-        here = {"server": self.api.url, "account": self.api.me()["id"]}
+        account = self.api.me()
+        here = {"server": self.api.url, "account": positive_id(account.get("id"), "account id")}
         if {name: state.get(name, value) for name, value in here.items()} != here:
             raise Refused(f"this folder is synced with another account ({state['server']})")
         self.folder.set(**here)
+        self.zone = account_zone(account.get("timezone"))
         files = self.folder.scan()
         self.follow_moves(files)
         self.claim_files(files)
@@ -83,10 +110,15 @@ class Sync:
         tracked = set(self.folder.paths())
         for path, local in files.items():
             draft = local.draft
-            if path in tracked or draft.id is None or draft.trashed:
+            if path in tracked or draft.id is None or draft.id <= 0 or draft.trashed:
                 continue
             if str(draft.id) not in self.folder.notes:
                 self.folder.track(draft.id, path, draft.revision or 0, "")
+
+    def refuse(self, unsafe):
+        """Say an item of the server's that is refused; the run goes on."""
+        self.refused += 1
+        self.say(f"memo: refused what the server sent: {unsafe}")
 
     # Pull
 
@@ -95,12 +127,12 @@ class Sync:
         since = 0 if full else self.folder.state.get("next_since", 0)
         seen = set()
         while True:
-            page = self.api.changes(since)
-            for item in page["items"]:
+            self.folder.budget.spend(pages=1)
+            items, since = feed_page(self.api.changes(since), since)
+            for item in items:
                 seen.add(self.apply(item))
-            since = page["next_since"]
             self.folder.set(next_since=since)
-            if not page["items"]:
+            if not items:
                 break
         if full:  # a note the whole feed does not hold is gone for good
             for note_id in [int(key) for key in self.folder.notes if int(key) not in seen]:
@@ -108,19 +140,27 @@ class Sync:
         self.folder.save_state()
 
     def apply(self, item):
-        """Apply one item of the feed; return its note's id."""
-        if "deleted" in item:
-            self.gone(item["deleted"]["id"])
-            return item["deleted"]["id"]
-        note = item["note"]
-        entry = self.folder.notes.get(str(note["id"]))
-        if note["trashed"]:
-            self.gone(note["id"])
-        elif entry is None:
-            self.arrived(note)
-        elif note["revision"] > entry["revision"]:
-            self.changed_there(note, entry)
-        return note["id"]
+        """Apply one item of the feed; return its note's id (None for one refused)."""
+        try:
+            if not isinstance(item, dict):
+                raise Unsafe("a change-feed item that is no object")
+            if "deleted" in item:
+                deleted = item["deleted"] if isinstance(item["deleted"], dict) else {}
+                note_id = positive_id(deleted.get("id"), "a deleted note's id")
+                self.gone(note_id)
+                return note_id
+            note = checked_note(item.get("note"))
+            entry = self.folder.notes.get(str(note["id"]))
+            if note["trashed"]:
+                self.gone(note["id"])
+            elif entry is None:
+                self.arrived(note)
+            elif note["revision"] > entry["revision"]:
+                self.changed_there(note, entry)
+            return note["id"]
+        except Unsafe as unsafe:
+            self.refuse(unsafe)
+            return None
 
     def gone(self, note_id):
         """The note is in the trash or deleted: its file goes, unless it was edited here, when
@@ -129,11 +169,11 @@ class Sync:
         if entry is None:
             return
         local = self.folder.read(entry["path"])
-        if local is None or local.hash == entry["hash"]:
-            self.folder.remove(entry["path"])
-        else:
+        unchanged = local is None or local.hash == entry["hash"]
+        if not (unchanged and self.folder.remove(entry["path"], local and local.hash)):
+            local = self.folder.read(entry["path"]) or local
             text = draft_text(local.draft, **loose_fields(local.draft))
-            self.folder.write_text(entry["path"], text)
+            self.folder.write_bytes(entry["path"], text.encode(), expected=local.hash)
             self.say(f"memo: {entry['path']} was deleted on the server but edited here: kept")
         self.folder.forget(note_id)
         self.count("pulled")
@@ -144,9 +184,11 @@ class Sync:
         for path, local in self.loose_files().items():
             if local.draft.same_as(note):
                 del self.loose[path]
-                self.keep(note, path)
-                return
-        self.keep(note, self.new_name(file_stem(note["title"], note["id"])))
+                if self.keep(note, path, local.hash):
+                    self.drop_key(path)
+                    return
+        while not self.keep(note, self.new_name(note_stem(note["title"], note["id"])), None):
+            continue  # a file came there since the names were read: the next name
         self.count("pulled")
 
     def loose_files(self):
@@ -162,19 +204,24 @@ class Sync:
         return self.loose
 
     def changed_there(self, note, entry):
-        """A note changed on the server since the folder last had it."""
+        """A note changed on the server since the folder last had it. A file saved again
+        while this ran is not written over: the next push finds the conflict."""
         local = self.folder.read(entry["path"])
         if local is not None and local.hash != entry["hash"] and not local.draft.same_as(note):
             self.conflict(local, note)
-        self.keep(note, entry["path"])
+        self.keep(note, entry["path"], local and local.hash)
         self.count("pulled")
 
     def conflict(self, local, note):
-        """Keep the folder's side of a conflict beside the note's file."""
-        day = datetime.date.today().isoformat()
+        """Keep the folder's side of a conflict beside the note's file, titled so that the web
+        tells it apart: "<title> (conflict 2026-11-28 09:15)", in the account's zone."""
+        now = datetime.datetime.now(self.zone)
         folder_of = posixpath.dirname(local.path)
-        text = draft_text(local.draft, **loose_fields(local.draft))
-        path = self.free_path(folder_of, conflict_stem(local.path, day), text)
+        draft = dataclasses.replace(
+            local.draft, title=f"{local.draft.title} (conflict {now:%Y-%m-%d %H:%M})"
+        )
+        text = draft_text(draft, **loose_fields(draft))
+        path = self.free_path(folder_of, conflict_stem(local.path, f"{now:%Y-%m-%d}"), text)
         self.folder.write_text(path, text)
         self.say(f"memo: {local.path} changed on both sides: this folder's text is in {path}")
         self.counts["conflicts"] += 1
@@ -182,13 +229,16 @@ class Sync:
 
     def free_path(self, folder_of, stem, text):
         """Return a free path for `stem` in `folder_of`, or one that holds `text` already."""
+        taken = {name_key(name) for name in self.folder.names(folder_of)}
+        tracked = {name_key(path) for path in self.folder.paths()}  # deleted here, unsent
         number = 1
         while True:
             name = f"{stem}{SUFFIX}" if number == 1 else f"{stem} ({number}){SUFFIX}"
             path = posixpath.join(folder_of, name)
-            existing = self.folder.root / path
-            free = not existing.exists() or existing.read_text(encoding="utf-8") == text
-            if free and path not in self.folder.paths():  # nor a note's deleted here, unsent
+            free = name_key(name) not in taken or self.folder.hash_now(path) == digest(
+                text.encode()
+            )
+            if free and name_key(path) not in tracked:
                 return path
             number += 1
 
@@ -198,10 +248,14 @@ class Sync:
             self.names = FileNames([*self.folder.names(), *self.folder.paths()])
         return self.names.name(stem)
 
-    def keep(self, note, path):
-        """Write the note into `path` and remember the file as in step with it."""
-        written = self.folder.write_text(path, note_text(note))
-        self.folder.track(note["id"], path, note["revision"], written)
+    def keep(self, note, path, expected):
+        """Write the note into `path`, if the file still holds the bytes of hash `expected`
+        (None: no file), and remember the file as in step with it; return whether written."""
+        data = note_text(note, self.zone).encode("utf-8")
+        if not self.folder.write_bytes(path, data, expected=expected):
+            return False
+        self.folder.track(note["id"], path, note["revision"], digest(data))
+        return True
 
     def count(self, kind):
         self.counts[kind] += 1
@@ -213,6 +267,9 @@ class Sync:
     def push(self):
         """Send the files changed since they were last in step, then the deletions."""
         files = self.folder.scan()
+        for path in list(self.folder.creating()):
+            if path not in files or path in self.folder.paths():
+                self.drop_key(path)  # its file is gone, or its create's answer recorded
         for local in files.values():
             self.send_file(local)
         for note_id, entry in list(self.folder.notes.items()):
@@ -225,29 +282,70 @@ class Sync:
         note_id, entry = self.folder.entry_at(local.path)
         try:
             if entry is None and not local.draft.trashed:
+                self.unreadable(local)
                 self.create(local)
             elif entry is not None and local.hash != entry["hash"]:
+                self.unreadable(local)
                 self.change(note_id, entry, local)
         except Refused as refused:
             self.say(f"memo: {local.path} was not sent: {refused}")
+
+    def unreadable(self, local):
+        """Say each front matter value the file's push leaves as the server has it."""
+        for key, value in local.draft.unreadable:
+            self.say(
+                f"memo: {local.path}: {key}: {value!r} is not read "
+                f"(yes/no, true/false, a date): the server's {key} is left as it is"
+            )
+
+    def create_key(self, path):
+        """Return the Idempotency-Key of the create of the file at `path`: made once for the
+        file's life, and kept in the journal before it is sent until its answer is recorded."""
+        key = self.folder.creating().get(path)
+        if key is None:
+            key = f"memo-sync-{uuid.uuid4().hex}"
+            self.folder.record({"creating": path, "key": key})
+        return key
+
+    def drop_key(self, path):
+        if path in self.folder.creating():
+            self.folder.record({"creating": path, "key": None})
 
     def create(self, local):
         """Write the file as a new note, then write the note back into the file."""
         draft = local.draft
         body = {key: value for key, value in draft.body().items() if key != "archived"}
-        key = key_of(self.folder.state["folder"], local.path, local.hash)
-        note = self.api.create(body, key)
+        sent_before = local.path in self.folder.creating()
+        key = self.create_key(local.path)
+        note = checked_note(self.api.create(body, key))
+        if note["trashed"] and not sent_before:  # a new key's note cannot be in the trash
+            self.drop_key(local.path)
+            raise Unsafe("the server answered a new note as one in the trash: the file stays")
         if note["trashed"]:  # sent before, its answer lost, and trashed on the server since
-            self.folder.remove(local.path)
+            self.folder.remove(local.path, local.hash)
+            self.drop_key(local.path)
             self.say(f"memo: {local.path} was sent before and trashed on the server since: gone")
             self.count("pulled")
             return
-        if draft.archived and not note["archived"]:
-            answer = self.api.change(note["id"], {"archived": True}, note["revision"], key)
-            note = answer.body if answer.status == 200 else note
+        if not draft.same_as(note):  # archived, or the key's note made of older bytes
+            revision = note["revision"]
+            answer = self.api.change(note["id"], draft.body(), revision, key_of(key, revision))
+            if answer.status != 200:  # changed on the server since: sent again next time
+                self.folder.track(note["id"], local.path, revision, "")
+                self.drop_key(local.path)
+                return
+            note = checked_note(answer.body)
         self.sent_before(note, local)
-        self.keep(note, local.path)
+        self.written_back(note, local)
+        self.drop_key(local.path)
         self.count("pushed")
+
+    def written_back(self, note, local):
+        """Write the server's answer into the file sent, unless it was saved again meanwhile:
+        then it stays, in step with the answer's revision as sent, to go next time."""
+        if not self.keep(note, local.path, local.hash):
+            self.folder.track(note["id"], local.path, note["revision"], local.hash)
+            self.say(f"memo: {local.path} was saved again while it was sent: kept, sent next time")
 
     def sent_before(self, note, local):
         """The key answered a note that already has a file here: this file was sent before,
@@ -260,9 +358,10 @@ class Sync:
             return
         arrived = self.folder.read(other["path"])
         if arrived is None or arrived.hash == other["hash"]:
-            self.folder.remove(other["path"])
+            self.folder.remove(other["path"], arrived and arrived.hash)
         else:  # edited here too: that file stays the note's, and this one is a copy
-            self.folder.remove(local.path)
+            self.folder.remove(local.path, local.hash)
+            self.drop_key(local.path)
             raise Refused(f"it was sent before: its note is in {other['path']}")
 
     def change(self, note_id, entry, local):
@@ -273,21 +372,22 @@ class Sync:
             self.folder.forget(note_id)
             self.create(local)
             return
-        note = answer.body if answer.status == 200 else answer.body["note"]
+        note = checked_note(answer.body if answer.status == 200 else answer.body.get("note"))
         if answer.status == 412 and not local.draft.same_as(note):
             conflict = self.conflict(local, note)
-            self.keep(note, local.path)
+            self.keep(note, local.path, local.hash)  # saved again meanwhile: conflicts again
             self.create(self.folder.read(conflict))
             return
-        self.keep(note, local.path)
+        self.written_back(note, local)
         self.count("pushed")
 
     def send_deletion(self, note_id, entry):
         """Trash the note of a file deleted here, unless the server changed it meanwhile."""
         key = key_of(self.folder.state["folder"], note_id, entry["revision"], "trash")
         answer = self.api.trash(note_id, entry["revision"], key)
-        if answer.status == 412 and not answer.body["note"]["trashed"]:
-            self.keep(answer.body["note"], entry["path"])  # changed there: it comes back
+        note = answer.body.get("note") if answer.status == 412 else None
+        if note is not None and not checked_note(note)["trashed"]:
+            self.keep(note, entry["path"], None)  # changed there: it comes back
             self.say(f"memo: {entry['path']} was deleted here but changed on the server: back")
         else:
             self.folder.forget(note_id)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memo_sync.notefile import SUFFIX, Draft, read_draft
+from memo_sync.safety import Budget, Unsafe, inside
 
 STATE_NAME = ".memo-sync.json"
 JOURNAL_NAME = ".memo-sync.log"
@@ -40,10 +41,25 @@ def apply(state, change):
     """Apply one change of the journal to a state."""
     if "set" in change:
         state.update(change["set"])
+    elif "creating" in change:  # a create's Idempotency-Key, for its file's life
+        keys = state.setdefault("creating", {})
+        if change["key"] is None:
+            keys.pop(change["creating"], None)
+        else:
+            keys[change["creating"]] = change["key"]
     elif change["entry"] is None:
         state["notes"].pop(str(change["note"]), None)
     else:
         state["notes"][str(change["note"])] = change["entry"]
+
+
+def outside(root, relative):
+    """Return whether a path of the folder resolves outside it (a symlink)."""
+    try:
+        inside(root, relative.as_posix())
+    except Unsafe:
+        return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,7 @@ class Folder:
         self.state_path = self.root / STATE_NAME
         self.journal_path = self.root / JOURNAL_NAME
         self.by_path = None
+        self.budget = Budget()
         self.state = self.load_state()
         # The folder's id lasts from the first run on; a journal left by a cut run is folded
         # in, so that no line this run appends follows one cut short.
@@ -87,7 +104,8 @@ class Folder:
         """Write the state whole and empty the journal (at the end of each step)."""
         if self.readonly:
             return
-        self.write_bytes(STATE_NAME, json.dumps(self.state, indent=1, sort_keys=True).encode())
+        data = json.dumps(self.state, indent=1, sort_keys=True).encode()
+        self.write_bytes(STATE_NAME, data, counted=False)
         self.journal_path.unlink(missing_ok=True)
 
     def record(self, change):
@@ -137,8 +155,8 @@ class Folder:
         found = {}
         for path in sorted(self.root.rglob(f"*{SUFFIX}")):
             relative = path.relative_to(self.root)
-            if is_left_alone(relative.parts) or not path.is_file():
-                continue
+            if is_left_alone(relative.parts) or not path.is_file() or outside(self.root, relative):
+                continue  # a symlink out of the folder is never read (nor sent)
             data = path.read_bytes()
             try:
                 text = data.decode("utf-8")
@@ -150,11 +168,16 @@ class Folder:
 
     def read(self, path):
         """Return the LocalFile at `path` now, or None."""
-        full = self.root / path
+        full = inside(self.root, path)
         if not full.is_file():
             return None
         data = full.read_bytes()
         return LocalFile(path, digest(data), read_draft(path, data.decode("utf-8", "replace")))
+
+    def hash_now(self, path):
+        """Return the SHA-256 of the file at `path` now, or None when there is none."""
+        full = inside(self.root, path)
+        return digest(full.read_bytes()) if full.is_file() else None
 
     def write_text(self, path, text):
         """Write a file whole; return the SHA-256 of its bytes."""
@@ -162,16 +185,34 @@ class Folder:
         self.write_bytes(path, data)
         return digest(data)
 
-    def write_bytes(self, path, data):
-        full = self.root / path
+    def write_bytes(self, path, data, counted=True, expected=False):
+        """Write a file whole through a temporary file in its folder; with `expected` (a hash,
+        or None for no file), only if the file still holds those bytes: return whether
+        written. Each file counts against the run's budget."""
+        full = inside(self.root, path)
+        if counted:
+            self.budget.spend(files=1, size=len(data))
         full.parent.mkdir(parents=True, exist_ok=True)
-        temporary = full.with_name(f".{full.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
+        temporary = full.with_name(f".memo-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")  # short:
+        temporary.write_bytes(data)  # the file's own name may already hold 255 bytes
+        if expected is not False and self.hash_now(path) != expected:
+            temporary.unlink()  # changed since it was read: the newer bytes stay
+            return False
         os.replace(temporary, full)
+        return True
 
-    def remove(self, path):
-        (self.root / path).unlink(missing_ok=True)
+    def remove(self, path, expected=False):
+        """Remove a file; with `expected`, only if it still holds the bytes of that hash."""
+        if expected is False or self.hash_now(path) == expected:
+            inside(self.root, path).unlink(missing_ok=True)
+            return True
+        return False
 
-    def names(self):
-        """Return the names of the files at the folder's top (for naming new ones)."""
-        return [path.name for path in self.root.iterdir()] if self.root.exists() else []
+    def creating(self):
+        """Return {path: Idempotency-Key} of the creates sent and not yet answered."""
+        return self.state.get("creating", {})
+
+    def names(self, folder=""):
+        """Return the names of the files in `folder` (the top by default)."""
+        full = inside(self.root, folder) if folder else self.root
+        return [path.name for path in full.iterdir()] if full.is_dir() else []

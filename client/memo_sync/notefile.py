@@ -26,7 +26,9 @@ Each value is JSON (which is also YAML). Reading keeps the keys it knows and ski
 it cannot read, as the server's import does.
 """
 
+import datetime
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -36,7 +38,6 @@ KEYS = ("id", "revision", "title", "tags", "pinned", "completed", "archived", "t
 KEYS += ("created", "updated")
 NAME_MAX_LENGTH = 255  # the server's ATTACHMENT_NAME_MAX_LENGTH: clean_name's cut
 EXTENSION_MAX_LENGTH = 16
-NOTE_NAME_MAX_LENGTH = 80  # a file's name is cut to this many characters before its ".md"
 SUFFIX = ".md"
 
 
@@ -48,8 +49,21 @@ def write_front_matter(fields):
     return "\n".join([FENCE, *lines, FENCE, "", ""])
 
 
+def read_scalar(raw):
+    """Return a front matter value as YAML reads its common spellings: JSON, a quoted string,
+    else the plain text (a trailing ` # comment` left out)."""
+    value = raw.strip()
+    if value[:1] == "'" and value.endswith("'") and len(value) > 1:
+        return value[1:-1].replace("''", "'")
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value.partition(" #")[0].strip()
+
+
 def read_front_matter(text):
     """Return (the fields read, the text after the block); ({}, text) without a block."""
+    text = text.replace("\r\n", "\n")
     if not text.startswith(FENCE + "\n"):
         return {}, text
     lines = text.split("\n", MAX_LINES + 2)
@@ -60,17 +74,34 @@ def read_front_matter(text):
     fields = {}
     for line in lines[1:end]:
         key, colon, value = line.partition(":")
-        if not colon or key.strip() not in KEYS:
-            continue
-        try:
-            fields[key.strip()] = json.loads(value)
-        except ValueError:
-            continue
+        if colon and key.strip() in KEYS:
+            fields[key.strip()] = read_scalar(value)
     return fields, "\n".join(lines[end + 1 :]).lstrip("\n")
 
 
-def note_text(note):
-    """Return the file's text of a note as the API gives it (Note.markdown() on the server)."""
+def in_zone(moment, zone):
+    """Return an RFC 3339 time of the API in `zone` (as given when it does not parse)."""
+    try:
+        return datetime.datetime.fromisoformat(moment).astimezone(zone).isoformat()
+    except (TypeError, ValueError):
+        return moment
+
+
+def with_line_ends(text, content):
+    """Return `text` with one kind of line end: CRLF when the note's content has any."""
+    return text.replace("\n", "\r\n") if "\r\n" in content else text
+
+
+def heading_of(title):
+    """Return a title as its heading's one line (a title the API took with a line break would
+    otherwise end its heading there, and the next push would cut the title at it)."""
+    return title.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+
+
+def note_text(note, zone=datetime.UTC):
+    """Return the file's text of a note as the API gives it (Note.markdown() on the server),
+    its times in the account's `zone`."""
+    archived = note.get("archived_at")
     fields = {
         "id": note["id"],
         "revision": note["revision"],
@@ -78,24 +109,28 @@ def note_text(note):
         "tags": list(note["tags"]),
         "pinned": note["pinned"],
         "completed": note["completed"],
-        "archived": note.get("archived_at"),
+        "archived": archived and in_zone(archived, zone),
         "trashed": None,  # a synced folder holds no note of the trash
-        "created": note["created_at"],
-        "updated": note["updated_at"],
+        "created": in_zone(note["created_at"], zone),
+        "updated": in_zone(note["updated_at"], zone),
     }
-    return f"{write_front_matter(fields)}# {note['title']}\n\n{note['content']}\n"
+    content = note["content"].replace("\r\n", "\n")
+    text = f"{write_front_matter(fields)}# {heading_of(note['title'])}\n\n{content}\n"
+    return with_line_ends(text, note["content"])
 
 
 def draft_text(draft, **fields):
     """Return the text of a file that is no note of the server yet (a conflict's local side, a
     note that comes back): the draft's title and content, with `fields` as front matter."""
     block = write_front_matter(fields) if fields else ""
-    return f"{block}# {draft.title}\n\n{draft.content}\n"
+    content = draft.content.replace("\r\n", "\n")
+    return with_line_ends(f"{block}# {heading_of(draft.title)}\n\n{content}\n", draft.content)
 
 
 @dataclass(frozen=True)
 class Draft:
-    """What a file says a note is: its id and revision when it came from the server."""
+    """What a file says a note is: its id and revision when it came from the server, and the
+    front matter values it could not read (left as the server has them)."""
 
     title: str
     content: str
@@ -105,20 +140,48 @@ class Draft:
     trashed: bool = False
     id: int | None = None
     revision: int | None = None
+    unreadable: tuple = ()  # ((key, value as written), ...)
 
     def body(self):
-        """Return the fields a PATCH sends."""
-        return {
+        """Return the fields a PATCH sends (not those whose value could not be read)."""
+        body = {
             "title": self.title,
             "content": self.content,
             "pinned": self.pinned,
             "completed": self.completed,
             "archived": self.archived,
         }
+        for key, _ in self.unreadable:
+            body.pop(key, None)
+        return body
 
     def same_as(self, note):
         """Return whether the server's note says what this file says."""
-        return self.body() == {key: note[key] for key in self.body()}
+        return self.body() == {key: note.get(key) for key in self.body()}
+
+
+TRUE_WORDS, FALSE_WORDS = {"true", "yes", "on"}, {"false", "no", "off", "null", "~", ""}
+ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}([Tt ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)? *([Zz]|[+-]\d{2}(:?\d{2})?)?"
+)
+
+
+class Unreadable(ValueError):
+    """A front matter value none of YAML's usual spellings of its kind."""
+
+
+def flag(value, times=False):
+    """Return a front matter value as a flag: YAML's yes/no/true/false/on/off in any case,
+    quoted or not, and null; with `times`, a date or time (archived, trashed) is true."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        if times and ISO_TIME.fullmatch(value.strip()):
+            return True
+    raise Unreadable(value)
 
 
 def whole(value):
@@ -126,9 +189,23 @@ def whole(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def read_flags(fields):
+    """Return ({flag: bool}, unreadable pairs) of the front matter's four flags."""
+    flags, unreadable = {}, []
+    for key in ("pinned", "completed", "archived", "trashed"):
+        try:
+            flags[key] = flag(fields.get(key), times=key in ("archived", "trashed"))
+        except Unreadable:
+            flags[key] = False
+            unreadable.append((key, str(fields[key])))
+    return flags, tuple(unreadable)
+
+
 def read_draft(name, text):
     """Read a file's text as a Draft. The title is the heading's when it was edited, else the
-    front matter's (which keeps a title exactly), else the file's name, as the import reads."""
+    front matter's (which keeps a title exactly), else the file's name, as the import reads.
+    A file with CRLF line ends gives its content with CRLF (as the note had it)."""
+    crlf = "\r\n" in text
     stem = name.rsplit("/", 1)[-1].removesuffix(SUFFIX) or name
     fields, body = read_front_matter(text)
     first, _, rest = body.partition("\n")
@@ -136,21 +213,20 @@ def read_draft(name, text):
     if first.startswith("# "):
         heading, content = first[2:].strip(), rest.lstrip("\n")
     written = fields.get("title") if isinstance(fields.get("title"), str) else None
-    if heading and (not written or heading != written.strip()):
+    if heading and (not written or heading != heading_of(written).strip()):
         title = heading
     else:
         title = written if written and written.strip() else heading or stem
     if fields and content.endswith("\n"):  # the line end the writer adds after the text
         content = content[:-1]
+    flags, unreadable = read_flags(fields)
     return Draft(
         title=title,
-        content=content,
-        pinned=fields.get("pinned") is True,
-        completed=fields.get("completed") is True,
-        archived=isinstance(fields.get("archived"), str),
-        trashed=isinstance(fields.get("trashed"), str),
+        content=content.replace("\n", "\r\n") if crlf else content,
+        **flags,
         id=whole(fields.get("id")),
         revision=whole(fields.get("revision")),
+        unreadable=unreadable,
     )
 
 
@@ -171,32 +247,3 @@ def clean_name(raw):
         else:
             name = name[:NAME_MAX_LENGTH].rstrip(" .")
     return name
-
-
-def file_stem(title, note_id):
-    """Return the stem an export names a note's file by: its title, cleaned and cut."""
-    return clean_name(title)[:NOTE_NAME_MAX_LENGTH].rstrip(" .") or str(note_id)
-
-
-class FileNames:
-    """Names notes' files as an export does ("회의록.md", "회의록 (2).md"), each unique among
-    the names `taken` (compared case-folded, as the export does)."""
-
-    def __init__(self, taken=()):
-        self.taken = {name.casefold() for name in taken}
-        self.last_number = {}
-
-    def take(self, name):
-        """Mark `name` as used."""
-        self.taken.add(name.casefold())
-
-    def name(self, stem):
-        """Return the first free name for `stem`, and mark it used."""
-        number = self.last_number.get(stem.casefold(), 1)  # 1: the stem alone
-        name = f"{stem}{SUFFIX}" if number == 1 else f"{stem} ({number}){SUFFIX}"
-        while name.casefold() in self.taken:
-            number += 1
-            name = f"{stem} ({number}){SUFFIX}"
-        self.last_number[stem.casefold()] = number
-        self.take(name)
-        return name

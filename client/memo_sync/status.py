@@ -1,6 +1,8 @@
 """`memo status`: what a sync would do, read without writing anything."""
 
+from memo_sync.api import Unsafe
 from memo_sync.engine import Sync
+from memo_sync.safety import checked_note, feed_page, positive_id
 
 
 def local_changes(folder):
@@ -23,22 +25,38 @@ def server_changes(folder, api):
     """Return [(what, path or title)] of the feed after the folder's `next_since`."""
     since, changes = folder.state.get("next_since", 0), []
     while True:
-        page = api.changes(since)
-        for item in page["items"]:
+        folder.budget.spend(pages=1)
+        items, since = feed_page(api.changes(since), since)
+        for item in items:
             changes.append(server_change(folder, item))
-        since = page["next_since"]
-        if not page["items"]:
+        if not items:
             return [change for change in changes if change is not None]
 
 
 def server_change(folder, item):
-    note = item.get("note") or {"id": item["deleted"]["id"], "trashed": True}
+    """Return what one item of the feed would do here ("refused" for one not taken)."""
+    try:
+        if isinstance(item, dict) and isinstance(item.get("deleted"), dict):
+            note = {"id": positive_id(item["deleted"].get("id")), "trashed": True}
+        else:
+            note = checked_note(item.get("note") if isinstance(item, dict) else None)
+    except Unsafe as unsafe:
+        return ("refused", str(unsafe))
     entry = folder.notes.get(str(note["id"]))
     if note["trashed"]:
         return ("gone", entry["path"]) if entry else None
     if entry is None:
         return ("new", f'"{note["title"]}"')
     return ("changed", entry["path"]) if note["revision"] > entry["revision"] else None
+
+
+def unreadable(folder):
+    """Return the lines of the front matter values a push would leave as the server has them."""
+    return [
+        f"unread:   {path}: {key}: {value!r} (yes/no, true/false or a date): left as it is"
+        for path, local in folder.scan().items()
+        for key, value in local.draft.unreadable
+    ]
 
 
 def report(folder, api, say):
@@ -49,6 +67,7 @@ def report(folder, api, say):
     lines = [f"to push:  {what:<9} {path}" for what, path in here if path not in both]
     lines += [f"to pull:  {what:<9} {path}" for what, path in there if path not in both]
     lines += [f"conflict: {path} (changed on both sides)" for path in sorted(both)]
+    lines += unreadable(folder)
     for line in lines:
         say(line)
     say(f"memo: {len(here)} to push, {len(there)} to pull, {len(both)} in conflict")

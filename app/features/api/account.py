@@ -13,6 +13,7 @@ from app.features.api.documented import problems
 from app.features.api.notes import note_json
 from app.features.api.reminders import reminders_of
 from app.features.api.schemas import Me, SearchList, SearchQuery, Tags
+from app.features.notes import links
 from app.features.notes.shelves import TAGS_SHOWN, tag_counts
 from app.features.search.query import SearchRefused, search_notes
 from app.features.search.terms import split_tags
@@ -75,9 +76,12 @@ def search(q, limit, cursor=None):
             select(Note).where(Note.id.in_([match.id for match in results.items]))
         )
     }
-    reminders = reminders_of(list(notes))
+    reminders, linked = reminders_of(list(notes)), links.linked(list(notes))
     items = [
-        {**note_json(notes[match.id], reminders.get(match.id)), "snippet": str(match.snippet)}
+        {
+            **note_json(notes[match.id], reminders.get(match.id), linked[match.id]),
+            "snippet": str(match.snippet),
+        }
         for match in results.items
         if match.id in notes
     ]

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.features.api.problems import Problem
 from app.features.tokens.service import authenticate
 from app.models import User
+from app.throttle import writing_with_token
 
 READS = ("GET", "HEAD", "OPTIONS")
 REALM = 'Bearer realm="memo"'
@@ -46,6 +47,7 @@ def authenticate_request():
     if user is None:
         raise unauthorized(gettext("The token is unknown, expired or revoked."), "invalid_token")
     g.api_token, g.api_user = token, user
+    writing_with_token(token.id, token.name)
     if request.method not in READS and token.scope != "write":
         raise Problem(
             403,

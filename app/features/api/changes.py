@@ -23,26 +23,27 @@ from app.features.api.problems import Problem
 from app.features.api.reads import hold_api_read
 from app.features.api.reminders import reminders_of
 from app.features.api.schemas import Change, Changes, ChangesQuery
-from app.features.notes import changes
+from app.features.notes import changes, links
 
 CHANGE = Change()
 # `{"items":[],"next_since":<bigint>}` around the items.
 ENVELOPE_BYTES = 48
 
 
-def item_json(item, reminders):
-    """Return one change as the feed shows it; a note's reminder from `reminders`."""
+def item_json(item, reminders, linked):
+    """Return one change as the feed shows it; a note's reminder from `reminders`, the notes
+    its links name from `linked`."""
     if isinstance(item, changes.Deletion):
         return {"seq": item.seq, "deleted": {"id": item.note_id, "deleted_at": item.deleted_at}}
-    return {"seq": item.seq, "note": note_json(item, reminders.get(item.id))}
+    return {"seq": item.seq, "note": note_json(item, reminders.get(item.id), linked[item.id])}
 
 
-def within_bytes(found, reminders, most_bytes):
+def within_bytes(found, reminders, linked, most_bytes):
     """Return the items of `found` as the feed shows them, as many as fit in `most_bytes` of
     JSON (measured as the answer writes it), at least one."""
     items, spent = [], ENVELOPE_BYTES
     for item in found:
-        shown = item_json(item, reminders)
+        shown = item_json(item, reminders, linked)
         size = len(current_app.json.dumps(CHANGE.dump(shown)).encode()) + 1  # and its comma
         if items and spent + size > most_bytes:
             break
@@ -75,5 +76,5 @@ def list_changes(since, limit):
             gettext("Changes this old are no longer kept: read every note again from 0."),
         ) from None
     noted = [item.id for item in found if not isinstance(item, changes.Deletion)]
-    items = within_bytes(found, reminders_of(noted), most_bytes)
+    items = within_bytes(found, reminders_of(noted), links.linked(noted), most_bytes)
     return {"items": items, "next_since": items[-1]["seq"] if items else since}

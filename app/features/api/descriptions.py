@@ -34,6 +34,17 @@ DESCRIPTIONS = {
         "Item `number` counts from 0 in document order; on top of the revision `If-Match` names."
     ),
     "GET /api/v1/notes/{note_id}/history": _l("And those a conflict set aside; newest first."),
+    "PATCH /api/v1/tags/{name}": _l(
+        "Each note a new version; to a tag the account has already, the two merge. Over 100 "
+        "notes, a worker renames them all at once: 202, with a `status_url`."
+    ),
+    "GET /api/v1/renames/{rename_id}": _l(
+        "`queued`, `running`, then `done` (`notes_changed`) or `failed` (`error`; no note changed)."
+    ),
+    "GET /api/v1/notes/{note_id}/backlinks": _l(
+        "Newest first, 50 a page: by its id (`[[#42]]`), or by its title while no other note "
+        "of that title comes before it (`[[Title]]`)."
+    ),
     "GET /api/v1/search": _l(
         '`q` takes words, `"phrases"`, `-excluded`, `prefix*` and `tag:x`; each note comes '
         "with a `snippet` (HTML: the text escaped, the matches in `<mark>`)."
@@ -145,6 +156,10 @@ PROBLEM_EXPLANATIONS = {
     "invalid-cursor": _l(
         "The `cursor` was not made by this API, or was made for another account or another "
         "query: ask again without it."
+    ),
+    "rename-refused": _l(
+        "The rename changed nothing: `detail` says why (no note has the tag, a name that is "
+        "not a tag, or a rename of the account is running)."
     ),
     "quota-full": _l(
         "Saving it would take the account over its quota, so nothing was written: delete notes "

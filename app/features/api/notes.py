@@ -30,7 +30,7 @@ from app.features.api.schemas import (
     NotesQuery,
     TaskTick,
 )
-from app.features.notes import history, service
+from app.features.notes import history, links, service
 from app.features.notes.idempotency import digest_of, remember
 from app.features.notes.lookup import owned_note
 from app.features.notes.paging import (
@@ -49,11 +49,14 @@ from app.tags import tag_name
 MISSING = object()
 
 
-def note_json(note, reminder=MISSING):
+def note_json(note, reminder=MISSING, linked=MISSING):
     """Return a note as the API shows it (times as datetimes, in UTC; its reminder's in
-    the reminder's zone). A page of notes passes each one's `reminder`, read at once."""
+    the reminder's zone; the ids of the notes its links name now). A page of notes passes
+    each one's `reminder` and `linked`, read at once."""
     if reminder is MISSING:
         reminder = reminders_of([note.id]).get(note.id)
+    if linked is MISSING:
+        linked = links.linked([note.id])[note.id]
     done, total = note.tasks_done, note.tasks_total
     if done is None or total is None:  # a note the previous release wrote, not yet read
         facts = summary(note.content)
@@ -68,6 +71,7 @@ def note_json(note, reminder=MISSING):
         "archived_at": note.archived_at,
         "trashed": note.deleted_at is not None,
         "tags": list(note.tags or []),
+        "links": linked,
         "tasks": {"done": done, "total": total},
         "created_at": note.created_at,
         "updated_at": note.updated_at,
@@ -164,8 +168,11 @@ def list_notes(limit, **query):
         shelf_asked_for(query),
         whole=True,
     )
+    linked = links.linked([note.id for note in page.items])
     return {
-        "items": [note_json(note, page.reminders.get(note.id)) for note in page.items],
+        "items": [
+            note_json(note, page.reminders.get(note.id), linked[note.id]) for note in page.items
+        ],
         "next_cursor": make_cursor(user_id, query, page.older) if page.older else None,
     }
 

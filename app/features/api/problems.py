@@ -55,6 +55,7 @@ TITLES = {
     "too-many-requests": _l("Too many requests"),
     "upload-refused": _l("Upload refused"),
     "search-refused": _l("Search refused"),
+    "rename-refused": _l("Rename refused"),
     "server-error": _l("Server error"),
     "unavailable": _l("Briefly unavailable"),
 }

@@ -114,6 +114,11 @@ class NoteOut(ma.Schema):
     archived_at = fields.DateTime(required=True, allow_none=True)
     trashed = fields.Boolean(required=True)
     tags = fields.List(fields.String(), required=True)
+    links = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "the ids of the account's notes its `[[…]]` links name now"},
+    )
     tasks = fields.Nested(Tasks, required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
@@ -181,6 +186,48 @@ class HistoryEntry(ma.Schema):
 
 class History(ma.Schema):
     items = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+class LinkingNote(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+
+
+class Backlinks(ma.Schema):
+    items = fields.List(fields.Nested(LinkingNote), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class BacklinksQuery(Strict):
+    cursor = fields.String(validate=CURSOR)
+
+
+class TagRename(Strict):
+    name = fields.String(
+        required=True,
+        validate=[validate.Length(1, TAG_MAX_LENGTH + 1), printable],
+        metadata={"description": "the tag's new name; a tag the account has already: merged"},
+    )
+
+
+class TagRenamed(ma.Schema):
+    name = fields.String(required=True)
+    notes_changed = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null while the worker renames"}
+    )
+    status_url = fields.String(metadata={"description": "where the worker's rename is followed"})
+
+
+class RenameState(ma.Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["queued", "running", "done", "failed"])
+    )
+    kind = fields.String(required=True, validate=validate.OneOf(["tag", "title"]))
+    old = fields.String(required=True)
+    new = fields.String(required=True)
+    notes_changed = fields.Integer(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
 
 
 class TagCount(ma.Schema):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DATABASE_DOWN, STORE_DOWN, Refused, claim_errors, first_line, logger
-from app.extensions import csrf, db
+from app.extensions import CommitOutcomeUnknown, csrf, db
 from app.features.api import (  # noqa: F401  (routes on bp)
     DOCUMENT,
     MemoApi,
@@ -22,6 +22,7 @@ from app.features.api import (  # noqa: F401  (routes on bp)
     changes,
     docs,
     files,
+    linking,
     notes,
 )
 from app.features.api.auth import authenticate_request
@@ -111,6 +112,19 @@ def database_unavailable(error):
     logger.warning("database unavailable: %s", first_line(error))
     db.session.rollback()
     return problem_response(503, "unavailable", str(DATABASE_DOWN), [("Retry-After", "5")])
+
+
+@bp.errorhandler(CommitOutcomeUnknown)
+def commit_outcome_unknown(error):
+    """Answer 503 saying the write may have landed: send it again with the same key."""
+    logger.warning("database lost during a commit: %s", first_line(error))
+    db.session.rollback()
+    detail = gettext(
+        "The database stopped answering while this write was being committed: it may have "
+        "been saved or not. Send it again with the same Idempotency-Key, which makes it at "
+        "most once, or read the note to see whether it changed."
+    )
+    return problem_response(503, "unavailable", detail, [("Retry-After", "5")])
 
 
 @bp.errorhandler(StorageError)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_babel import gettext
 
+from app.features import setting
 from app.features.attachments import naming
 from app.features.attachments.uploads import (
     Ticket,
     UploadRefused,
     check_size,
     new_upload,
-    setting,
     sign,
     upload_form,
     usage,

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from app import objects, storage
 from app.errors import Refused
 from app.extensions import db
+from app.features import setting
 from app.features.attachments import naming
 from app.i18n.formats import file_size
 from app.models import Attachment, lock_user, utcnow
@@ -64,11 +65,6 @@ class UploadRefused(Refused):
     """An upload may not start, or what arrived is not accepted; the message tells the user."""
 
     problem = "upload-refused"
-
-
-def setting(name):
-    """Return one of the ATTACHMENT* settings of the current app."""
-    return current_app.config[name]
 
 
 def serializer():

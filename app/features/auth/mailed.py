@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from app import objects, throttle
+from app.accounts import ways_in
 from app.accounts.sessions import sign_in
 from app.accounts.tasks import defer_mail, defer_notices, defer_unasked_mail
 from app.extensions import db
@@ -134,12 +135,15 @@ ASK_FOR_RESET = {
 }
 
 
-def reset_page(form, user):
-    """Render the form for a new password, saying what the reset keeps and what it ends."""
+def reset_page(form, row):
+    """Render the form for a new password, saying what the reset keeps and what it ends:
+    which of the account's second steps it removes (docs/mail.md, the 7-day rule)."""
+    user = row.user
+    removed = ways_in.what_a_recovery_removes(user, row) if second_step_on(user) else None
     return render_form(
         "auth/reset_password.html",
         form,
-        two_step=second_step_on(user),
+        two_step=removed,
         drop_asked=SecondStepRecovery.of(user.id) is not None,
     )
 
@@ -152,7 +156,7 @@ def reset_password(token):
         row, problem = look_up(token, ("reset",))
         if problem:
             return link_problem(problem, ASK_FOR_RESET)
-        return reset_page(form, row.user)
+        return reset_page(form, row)
     row, problem = look_up(token, ("reset",), lock=True)
     if problem:
         db.session.rollback()

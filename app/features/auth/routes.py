@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+import time
 
 from flask import (
     Blueprint,
@@ -133,7 +134,7 @@ def login():
         return ask_for_code(session, user, form.remember.data, target)
     user.start_session()
     db.session.commit()  # the session row, and a hash upgraded by check_password
-    sign_in(user, remember=form.remember.data)
+    sign_in(user, remember=form.remember.data, password_at=time.time())
     return redirect(target if is_same_site_path(target) else url_for("notes.index"))
 
 

@@ -19,7 +19,7 @@ from the account's rows in PostgreSQL.
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from app import objects, storage
 from app.errors import STORE_DOWN, Refused
 from app.extensions import db
+from app.features import setting
 from app.features.attachments import naming
 from app.features.mypage import signed_uploads, tasks
 from app.i18n.formats import file_size
@@ -42,10 +43,6 @@ NOT_STARTED = _l(
 
 class ImportRefused(Refused):
     """A confirm that starts no import; the message tells the user why."""
-
-
-def setting(name):
-    return current_app.config[name]
 
 
 def lifetime():

@@ -30,11 +30,11 @@ import zipfile
 from contextlib import nullcontext
 from tempfile import TemporaryFile
 
-from flask import current_app
 from sqlalchemy import select
 
 from app import jobs, objects, storage
 from app.extensions import db
+from app.features import setting
 from app.features.attachments import uploads
 from app.features.attachments.naming import (
     OCTET_STREAM,
@@ -94,10 +94,6 @@ TOO_MUCH_WORK = stored_message(
     "Preparing these notes took longer than one import may, so nothing was imported. Notes "
     "with many large tables take the longest: import them in smaller parts."
 )
-
-
-def setting(name):
-    return current_app.config[name]
 
 
 def limits():

@@ -12,13 +12,14 @@ photo through the web (scripts, and the front's upload slots guard it).
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import objects, storage
 from app.errors import STORE_DOWN, Refused
 from app.extensions import db
+from app.features import setting
 from app.features.mypage import signed_uploads, tasks
 from app.i18n.formats import file_size
 from app.models import PhotoUpload, lock_user, utcnow
@@ -31,10 +32,6 @@ NOT_SENT = _l(
 
 class PhotoRefused(Refused):
     """A confirm that queues no photo; the message tells the user why."""
-
-
-def setting(name):
-    return current_app.config[name]
 
 
 def lifetime():

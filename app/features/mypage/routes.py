@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
 from app import objects, throttle
+from app.accounts.pausing import pause_made_by
 from app.accounts.sessions import lock_signed_in_account
 from app.accounts.tasks import defer_mail, defer_notices, defer_unasked_mail, tell_reading_changed
 from app.extensions import db
@@ -265,7 +266,8 @@ def change_password():
     if ended:
         return ended
     current_user.set_password(form.new_password.data)
-    current_user.end_other_sessions()
+    ended_sessions = current_user.end_other_sessions()
+    pause_made_by(current_user.id, "password_change", sessions=ended_sessions)
     defer_notices("password_changed", current_user)
     db.session.commit()
     flash(gettext("Your password is changed. Your other sessions are signed out."), "success")

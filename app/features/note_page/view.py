@@ -2,19 +2,23 @@
 
 from functools import cache
 
-from flask import render_template, session
+from flask import render_template, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import BigInteger, bindparam
 
 from app.extensions import db
 from app.features.attachments.panel import attachments_panel, attachments_read, panel_columns
+from app.features.notes import links
 from app.features.notes.lookup import not_found, owned_notes
+from app.features.notes.renames import count_of
 from app.features.notes.routes import bp
 from app.features.reminders.panel import push_panel, reminder_panel, reminder_shown
 from app.features.shares.links import links_shown
 from app.features.shares.routes import NEW_LINK, share_panel
+from app.markdown import is_stored, link_targets, render_stored
 from app.models import Note, PushSubscription, Reminder
 from app.revalidation import revalidated
+from app.wikilinks import fold
 
 
 @cache
@@ -43,12 +47,40 @@ def read_page(note_id):
     return read.first() or not_found(note_id)
 
 
-def make_page(row, files, push, reminder_form=None):
+def read_links(note):
+    """Return what the note's links name, the page of notes that link to it ("linked from",
+    after the note `linked_before`) and, after a rename (the title before, in the session), the
+    offer to move the `[[old title]]` links: a statement each, by index."""
+    written = link_targets(note.rendered) if is_stored(note) else render_stored(note.content).links
+    resolved = links.resolve(note.user_id, written)
+    before = request.args.get("linked_before", type=int)
+    return resolved, links.backlinks(note, before=before), relink_offer(note)
+
+
+def relink_offer(note):
+    """Return (old title, notes using it) when the title the note had before its last save
+    renamed it (the session's RENAMED) is linked to and names no live note now; else None."""
+    renamed_id, old = session.get(links.RENAMED) or (None, "")
+    if renamed_id != note.id or not old.strip() or fold(old) == fold(note.title):
+        return None
+    named = links.resolve(note.user_id, [old]).get(old.strip())
+    if named is not None and not named.trashed:
+        return None  # another note is called that: its links are its own
+    using = count_of(note.user_id, "title", old)
+    return (old, using) if using else None
+
+
+def make_page(row, files, push, reminder_form=None, linking=None):
     """Return the note's page made of what read_page() read: the one place it is composed."""
     note = row.Note
+    resolved, linked_from, relink = linking or read_links(note)
     return render_template(
         "notes/detail.html",
         note=note,
+        link=links.page_link(resolved),
+        linked_from=linked_from[: links.BACKLINKS_PAGE],
+        more_linked=len(linked_from) > links.BACKLINKS_PAGE,
+        relink=relink,
         panel=attachments_panel(note, files),
         sharing=share_panel(note),
         reminding=reminder_panel(note, reminder_form, reminder=row.Reminder, push=push),
@@ -65,10 +97,14 @@ def detail(note_id):
     note, reminder = row.Note, row.Reminder
     files = attachments_read(note, row)
     push = push_panel(note.user_id, row.browsers)  # the browsers that get reminders pushed
+    linking = read_links(note)
     return revalidated(
-        lambda: make_page(row, files, push),
+        lambda: make_page(row, files, push, linking=linking),
         note.id,
         note.revision,
+        tuple(linking[0].items()),
+        tuple(map(tuple, linking[1])),
+        linking[2],
         files.shown(),
         row.links,
         reminder_shown(reminder),

@@ -8,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext, ngettext
@@ -19,6 +20,7 @@ from app.features.notes import service, trash
 from app.features.notes.diff import text_diff
 from app.features.notes.forms import EditForm, NoteForm, ResolveForm
 from app.features.notes.idempotency import create_once, edit_once
+from app.features.notes.links import RENAMED
 from app.features.notes.listing import listed_notes
 from app.features.notes.lookup import get_note
 from app.features.notes.paging import OLDEST, notes_page, sort_asked_for
@@ -32,6 +34,7 @@ from app.offline.sharing import left_behind, prefill_shared
 from app.revalidation import fresh_until, revalidated
 from app.tags import TAGS_PER_FILTER, tag_name
 from app.validators import is_same_site_path
+from app.wikilinks import fold
 
 bp = Blueprint("notes", __name__)
 
@@ -190,10 +193,13 @@ def update(note_id):
         # The same edit sent again without a key (an older page): it is saved already.
         flash(gettext("Note updated."), "success")
         return redirect(url_for("notes.detail", note_id=note.id))
+    before = note.title
     refused = save_form(form, note, base, once=once)
     if refused is not None:
         return refused
     flash(gettext("Note updated."), "success")
+    if fold(before) != fold(note.title):  # the note's page offers to move the links
+        session[RENAMED] = [note.id, before]
     return redirect(url_for("notes.detail", note_id=note.id))
 
 

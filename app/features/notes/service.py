@@ -27,13 +27,14 @@ from werkzeug.exceptions import NotFound
 
 from app.extensions import db
 from app.features.attachments.uploads import delete_note_attachments, usage
-from app.features.notes import changes, events, history, reminders
+from app.features.notes import changes, events, history, links, reminders
 from app.features.notes.quota import check_kept, check_many, check_room
 from app.markdown import render_stored, set_task, summary
 from app.models import Note, lock_user, utcnow
 from app.models.notes import SET_ASIDE
 from app.tags import note_tags
 from app.throttle import spend_note_write
+from app.wikilinks import fold
 from app.writers import writing
 
 TEXT = ("title", "content")
@@ -75,21 +76,28 @@ def differences(note, wanted):
 
 
 def text_facts(title, content):
-    """Return what is read from a note's text: tags, the list's summary, the stored HTML."""
+    """Return what is read from a note's text: tags, the list's summary, the stored HTML and
+    its `[[…]]` links, the title as links name it."""
     facts = summary(content)
+    stored = render_stored(content)
     return {
         "tags": note_tags(title, content),
         "preview": facts.preview,
         "open_tasks": facts.open_tasks,
         "tasks_done": facts.tasks_done,
         "tasks_total": facts.tasks_total,
-        "rendered": render_stored(content),
+        "rendered": stored.html,
+        "links": stored.links,
+        "title_key": fold(title),
     }
 
 
 def read_text(note, facts=None):
-    """Set what is read from the note's text (`facts`, when read already from the same text)."""
-    for name, value in (facts or text_facts(note.title, note.content)).items():
+    """Set what is read from the note's text (`facts`, when read already from the same text)
+    and keep its links (app/features/notes/links.py)."""
+    facts = dict(facts or text_facts(note.title, note.content))
+    links.store(note, facts.pop("links"))
+    for name, value in facts.items():
         setattr(note, name, value)
     note.tagged_version = note.read_version = note.rendered_version = note.version
 
@@ -129,13 +137,17 @@ def write(note, found):
 
 
 @writing(Note)
-def change(user_id, note, version=None, revision=None, always=False, counted=True, **wanted):
+def change(
+    user_id, note, version=None, revision=None, always=False, counted=True, roomy=False, **wanted
+):
     """Change the note's `wanted` fields (title, content, completed, pinned, archived,
     trashed) if it is still at `version`/`revision`; return the fields changed.
 
     Raise Stale (nothing spent or written) when it moved on, QuotaFull when a new text
     would not fit. `always`: keep the replaced text in the history even within its quiet
     time (a restore, a conflict's choice). `counted`: spend a write (a job's change does not).
+    `roomy`: the caller checked the room for this change and its others at once, under the
+    account's lock (a rename: app/features/notes/renames.py).
     """
     authorise(user_id, note)
     check_base(note, version, revision)
@@ -151,9 +163,10 @@ def change(user_id, note, version=None, revision=None, always=False, counted=Tru
         return {}
     text = "title" in found or "content" in found
     if text:
-        check_room(
-            user_id, found.get("title", note.title), found.get("content", note.content), note
-        )
+        if not roomy:
+            check_room(
+                user_id, found.get("title", note.title), found.get("content", note.content), note
+            )
         history.keep(note, always=always)
     write(note, found)
     if text:
@@ -342,6 +355,7 @@ def reread(batch=REREAD_BATCH):
             | Note.preview.is_(None)
             | Note.read_version.is_distinct_from(Note.version)
             | Note.rendered_version.is_distinct_from(Note.version)
+            | Note.title_key.is_(None)
         )
         .order_by(Note.id)
         .limit(batch)

@@ -112,15 +112,6 @@ def tag_counts(user_id, limit):
     ).all()
 
 
-@bp.get("/tags")
-@login_required
-def tags_page():
-    """List the user's tags with how many listed notes have each, the most used first."""
-    return render_template(
-        "notes/tags.html", counts=tag_counts(current_user.id, TAGS_SHOWN), shown=TAGS_SHOWN
-    )
-
-
 @bp.get("/tags/names")
 @login_required
 def tag_names():

@@ -5,7 +5,8 @@ import logging
 
 from app import jobs
 from app.extensions import db
-from app.features.notes import changes, events, history, idempotency, service, trash
+from app.features.notes import changes, events, history, idempotency, renames, service, trash
+from app.models import NoteRename
 
 blueprint = jobs.Blueprint()
 logger = logging.getLogger("memo.notes")
@@ -59,3 +60,18 @@ def retag_notes(timestamp):
         retagged += stamped
     if retagged:
         logger.info("retagged %s notes", retagged)
+
+
+@blueprint.task(name="rename_notes")
+def rename_notes(rename_id):
+    """Make a rename across the account's notes (app/features/notes/renames.py)."""
+    renames.run(rename_id)
+
+
+def start_rename(user_id, kind, old, new):
+    """Rename in the request, or queue it in the account's lane: return how many notes
+    changed, or the queued NoteRename. Raise renames.Refused (nothing written). Callers commit."""
+    started = renames.start(user_id, kind, old, new)
+    if isinstance(started, NoteRename):
+        jobs.defer_for_user(user_id, rename_notes, rename_id=started.id)
+    return started

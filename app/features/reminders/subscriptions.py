@@ -14,10 +14,11 @@ from sqlalchemy import delete, select
 
 from app.errors import Refused
 from app.extensions import db
+from app.features.grants.ceremony import session_maker
 from app.fetcher.addresses import check_address
 from app.fetcher.messages import FetchError
 from app.i18n.stored import translated_text
-from app.models import LoginSession, PushSubscription, lock_user
+from app.models import PushSubscription, lock_user
 from app.models.push import ENDPOINT_MAX_LENGTH
 from config_parsing import base64url_bytes, p256_point
 
@@ -102,7 +103,10 @@ def subscribe(user, endpoint, p256dh, auth):
         subscription = PushSubscription(user_id=user.id, endpoint=endpoint)
         db.session.add(subscription)
     subscription.p256dh_public_key, subscription.auth_secret = p256dh, auth
-    subscription.login_session_id = LoginSession.id_of(user.session_token)
+    maker = session_maker(user)  # a grant that opens nothing: recorded, no ceremony
+    for column, value in maker.columns(PushSubscription).items():
+        setattr(subscription, column, value)
+    subscription.login_session_id = maker.session_id
     db.session.flush()
     return subscription
 

@@ -1,8 +1,9 @@
 """A query's terms as PostgreSQL's text search normalizes them (the notes' configuration:
 stemmed, stop words dropped), written as tsquery: for the stored vectors (phrases in order,
 exclusions) and for the search index's keys (each word with its owner's id in front,
-migration 0011). Korean particles attach to the word before them (메모를, 메모가), so a word
-with Hangul in it matches as a prefix, within the query's budget of prefixes."""
+migration 0011). Korean particles attach to the word before them (메모를, 메모가), and the notes'
+words are kept with theirs: so a word with Hangul in it loses its own particles as a tag does
+(app/tags.py: 회의록은 is 회의록) and matches as a prefix, within the query's budget of prefixes."""
 
 import re
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.features.search.terms import MAX_PREFIXES
+from app.tags import stem_of
 
 # The text search configuration of note_search_vector() in migration 0011: changing it
 # means a new revision that rebuilds every vector (see docs/search.md).
@@ -94,7 +96,8 @@ LEXEMES = text(
 def phrase_of(term, placed, korean_prefixes):
     """Return a term as a Phrase of its (position, lexeme) pairs, in order.
 
-    Up to `korean_prefixes` of its Korean words match as prefixes (for their particles).
+    Up to `korean_prefixes` of its Korean words match as prefixes, without the particles typed
+    after them (회의록은 finds 회의록, 회의록을 and 회의록은).
     """
     words = []
     for number, (position, lexeme) in enumerate(placed):
@@ -102,6 +105,7 @@ def phrase_of(term, placed, korean_prefixes):
         prefix = term.prefix and last
         if not prefix and korean_prefixes > 0 and HANGUL.search(lexeme):
             prefix, korean_prefixes = True, korean_prefixes - 1
+            lexeme = stem_of(lexeme)
         distance = position - placed[number - 1][0] if number else 0
         words.append((distance, lexeme, prefix))
     return Phrase(tuple(words), term.excluded)

@@ -153,7 +153,7 @@ def add():
         return redirect(url_for("two_step.security"))
     mark_passed(session, passkey.chain_started_at)
     if codes:
-        return recovery_codes_page(codes, turned_on="passkey")
+        return recovery_codes_page(codes, turned_on="passkey", ended=ended.as_details())
     flash(gettext("Your passkey “%(name)s” is added.", name=passkey.name), "success")
     return redirect(url_for("two_step.security"))
 
@@ -263,7 +263,9 @@ def answer():
     if not current_user.is_authenticated:
         owner.start_session()
         db.session.commit()
-        sign_in(owner, remember=pending["remember"] if pending else form.remember.data)
+        remember = pending["remember"] if pending else form.remember.data
+        # A passkey alone proves no password: what needs one asks for it (app/features/grants/).
+        sign_in(owner, remember=remember, password_at=pending["at"] if pending else None)
     chain = passkey.chain_start()
     db.session.commit()
     mark_passed(session, chain)

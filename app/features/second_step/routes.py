@@ -19,6 +19,7 @@ from werkzeug.exceptions import TooManyRequests
 from app import throttle
 from app.accounts import ways_in
 from app.accounts.mails import local_time
+from app.accounts.pausing import paused_for
 from app.accounts.sessions import lock_signed_in_account, sign_in
 from app.accounts.tasks import defer_notices
 from app.extensions import db
@@ -162,14 +163,15 @@ def set_up():
     defer_notices("two_step_on", current_user, at=utcnow().isoformat(), ended=details)
     db.session.commit()
     mark_passed(session, chain)
-    return recovery_codes_page(codes, turned_on="app")
+    return recovery_codes_page(codes, turned_on="app", ended=details)
 
 
-def recovery_codes_page(codes, turned_on=None):
+def recovery_codes_page(codes, turned_on=None, ended=None):
     """Show new recovery codes, this once; `turned_on`: "app" or "passkey", when the second
-    step has just been turned on with it."""
-    page = render_template("two_step/recovery_codes.html", codes=codes, turned_on=turned_on)
-    return no_store(page)
+    step has just been turned on with it, and what that ended and paused (`ended`)."""
+    paused = paused_for(current_user.id, "first_second_step") if ended else None
+    context = {"codes": codes, "turned_on": turned_on, "ended": ended, "paused": paused}
+    return no_store(render_template("two_step/recovery_codes.html", **context))
 
 
 def needs_recent_step():
@@ -299,7 +301,7 @@ def passed(user, used, used_chain, pending):
     if not current_user.is_authenticated:
         user.start_session()
         db.session.commit()
-        sign_in(user, remember=pending["remember"])
+        sign_in(user, remember=pending["remember"], password_at=pending["at"])
     db.session.commit()
     mark_passed(session, used_chain)
     if used == "recovery":
@@ -369,7 +371,7 @@ def lost():
     defer_notices("second_step_recovered", user, at=utcnow().isoformat())
     user.start_session()
     db.session.commit()
-    sign_in(user, remember=pending["remember"])
+    sign_in(user, remember=pending["remember"], password_at=pending["at"])
     flash(
         gettext("Two-step sign-in is off. Turn it on again here, with a new phone or passkey."),
         "info",

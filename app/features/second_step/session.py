@@ -103,12 +103,21 @@ def recent_second_step(session):
     off, making an API token); a session restored from a remember-me cookie, or copied to
     another browser after the window, has none.
     """
+    return second_step_passed_at(session) is not None
+
+
+def second_step_passed_at(session):
+    """Return when a second step passed in this login session, if within TWO_STEP_RECENT;
+    else None (what a grant records of its maker: app/features/grants/)."""
     passed = session.get(PASSED)
     if not isinstance(passed, dict) or not current_user.is_authenticated:
-        return False
-    age = time.time() - passed.get("at", 0)
+        return None
+    at = passed.get("at", 0)
+    age = time.time() - at
     recent = current_app.config["TWO_STEP_RECENT"].total_seconds()
-    return passed.get("session") == login_session_mark() and 0 <= age <= recent
+    if passed.get("session") != login_session_mark() or not 0 <= age <= recent:
+        return None
+    return datetime.fromtimestamp(at, UTC)
 
 
 def ask_for_recent_second_step(back_to):

@@ -72,9 +72,9 @@ def count_live(note):
     )
 
 
-def make_link(note, expires_days, made_with_second_step=False):
+def make_link(note, expires_days, maker=None):
     """Make a link to `note` that expires after `expires_days` (None: never); return the token.
-    `made_with_second_step`: the session that made it had passed one (a recovery keeps it)."""
+    `maker`: who makes it, with its proofs (app/features/grants/ceremony.py)."""
     count = db.session.scalar(
         live(select(func.count()).select_from(NoteShare)).where(NoteShare.user_id == note.user_id)
     )
@@ -88,10 +88,29 @@ def make_link(note, expires_days, made_with_second_step=False):
             user_id=note.user_id,
             token_hash=hash_token(token),
             expires_at=expires_at,
-            made_with_second_step=made_with_second_step,
+            **(maker.columns(NoteShare) if maker else {}),
         )
     )
     return token
+
+
+def made_lately(user_id, maker, every):
+    """Return whether `maker`'s session made a share link within `every`: making ten in a
+    minute mails one notice (app/features/grants/ceremony.py, announce)."""
+    if maker is None or maker.session_id is None:
+        return False
+    return (
+        db.session.scalar(
+            select(NoteShare.id)
+            .where(
+                NoteShare.user_id == user_id,
+                NoteShare.made_by_session == maker.session_id,
+                NoteShare.created_at > utcnow() - every,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def shared_note(token):
@@ -163,6 +182,6 @@ def resume(user_id, link_id):
             NoteShare.revoked_at.is_(None),
             NoteShare.paused_at.is_not(None),
         )
-        .values(paused_at=None)
+        .values(paused_at=None, paused_reason=None)
     )
     return resumed.rowcount == 1

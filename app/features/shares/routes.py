@@ -24,14 +24,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
-from wtforms import SelectChoice, SelectField
+from wtforms import PasswordField, SelectChoice, SelectField
 
 from app.extensions import db
 from app.features.attachments.uploads import download_url
+from app.features.grants.ceremony import announce, keep_ceremony
 from app.features.shares import links
 from app.forms import Form
 from app.models import Attachment
-from app.validators import is_same_site_path
+from app.validators import PASSWORD_GIVEN, is_same_site_path
 
 bp = Blueprint("shares", __name__)
 
@@ -53,9 +54,15 @@ DEFAULT_EXPIRY = "7"
 
 
 class ShareForm(Form):
-    """How long a new link works (the note page writes the same field itself)."""
+    """How long a new link works (the note page writes the same field itself), and the
+    password when this session has not confirmed it lately (shares/confirm.html asks)."""
 
     expires_days = SelectField(_l("Link works for"), choices=EXPIRY_CHOICES)
+    password = PasswordField(
+        _l("Your password"),
+        validators=[PASSWORD_GIVEN],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 @bp.post("/shares/<id:link_id>/revoke")
@@ -73,9 +80,13 @@ def revoke(link_id):
 @bp.post("/shares/<id:link_id>/resume")
 @login_required
 def resume(link_id):
-    """Keep a link a recovery paused: it opens its note again."""
+    """Keep a link a recovery paused: it opens its note again (through the ceremony)."""
+    answer = keep_ceremony(current_user, url_for("mypage.index"))
+    if answer:
+        return answer
     if not links.resume(current_user.id, link_id):
         abort(404)
+    announce(current_user, None)
     db.session.commit()
     flash(gettext("The link works again."), "success")
     return redirect(url_for("mypage.index"))

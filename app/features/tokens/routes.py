@@ -1,19 +1,19 @@
 """The page of personal access tokens: `/mypage/tokens` lists them, makes one (shown once),
 and revokes one. Every route acts on the signed-in account's own tokens.
 
-A token is made only with the account's password (throttled like a sign-in), after the
-account's row is locked and the session found still alive, so a token asked for while a
-recovery takes the account back is either made before it (and revoked by it) or not at all.
-Every address with standing is told, with a "this was not me" link (docs/mail.md).
+A token is made through the grants' ceremony (app/features/grants/ceremony.py), with the
+account's password entered on the form (throttled like a sign-in): made before a recovery
+(and revoked by it) or not at all. Every address with standing is told, with a "this was
+not me" link (docs/mail.md). Revoking one pauses the webhooks it made.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from app.accounts.sessions import lock_signed_in_account
 from app.accounts.tasks import defer_notices
 from app.extensions import db
+from app.features.grants.ceremony import open_ceremony
 from app.features.second_step.session import recent_step_needed
 from app.features.tokens import service
 from app.features.tokens.forms import TokenForm
@@ -50,12 +50,14 @@ def make():
     form = TokenForm()
     if not form.validate_on_submit():
         return render_page(form, 400)
-    # Locked after the form's checks, which commit the password throttle's count.
-    ended = lock_signed_in_account()
-    if ended:
-        return ended
+    # The ceremony locks after the form's checks, which commit the password throttle's count.
+    answer, maker = open_ceremony(current_user, url_for("tokens.index"))
+    if answer:
+        return answer
     try:
-        token, secret = service.make_token(current_user, form.name.data, form.scope.data, form.days)
+        token, secret = service.make_token(
+            current_user, form.name.data, form.scope.data, form.days, maker
+        )
     except service.TokenRefused as refused:
         db.session.rollback()
         if refused.status == 429:

@@ -28,6 +28,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from app.accounts.pausing import pause_made_by
 from app.errors import Refused
 from app.extensions import db
 from app.models import (
@@ -162,9 +163,10 @@ def check_room(user_id, now):
         raise TokenRefused(message, status=429, retry_after=seconds)
 
 
-def make_token(user, name, scope, expires_days):
+def make_token(user, name, scope, expires_days, maker=None):
     """Make a token of `user`; return (the token, its secret). The secret exists only here:
-    show it once. Raises TokenRefused; the caller commits."""
+    show it once. `maker`: the session that makes it, and its proofs (app/features/grants/).
+    Raises TokenRefused; the caller commits."""
     name, scope, expires_days = check_fields(name, scope, expires_days)
     lock_user(user.id)
     now = utcnow()
@@ -177,6 +179,7 @@ def make_token(user, name, scope, expires_days):
         secret_hash=hash_token(secret),
         created_at=now,
         expires_at=now + timedelta(days=expires_days),
+        **(maker.columns(AccessToken) if maker else {}),
     )
     db.session.add(token)
     db.session.flush()
@@ -258,6 +261,7 @@ def revoke(user_id, token_id):
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    pause_made_by(user_id, "token_revoked", token=token_id)  # its webhooks: none is queued
     return True
 
 

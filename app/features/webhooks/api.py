@@ -4,6 +4,7 @@ The rules are app/features/webhooks/service.py's, as on My page; another account
 is 404, as a missing one.
 """
 
+from flask import g
 from flask_babel import gettext
 
 from app.extensions import db
@@ -12,6 +13,7 @@ from app.features.api.auth import api_user
 from app.features.api.documented import problems
 from app.features.api.problems import Problem
 from app.features.api.schemas import WebhookCreate, WebhookList, WebhookMade
+from app.features.grants.ceremony import announce, token_maker
 from app.features.webhooks import service
 
 
@@ -43,8 +45,12 @@ def make_webhook(body):
     Each event asked for is signed with the `secret` answered here, only this once, and sent
     to `url` by `POST`. At most 10 an account.
     """
-    # A WebhookRefused is 422 naming its field, or 409 at the account's limit.
-    webhook, secret = service.make_webhook(api_user().id, body["url"], body["events"], body["tag"])
+    # A WebhookRefused is 422 naming its field, or 409 at the account's limit. The token is
+    # its maker (with the token's proofs): revoking the token pauses it; every address is told.
+    user = api_user()
+    maker = token_maker(g.api_token)
+    webhook, secret = service.make_webhook(user.id, body["url"], body["events"], body["tag"], maker)
+    announce(user, "webhook", webhook.url)
     db.session.commit()
     return {**webhook_json(webhook), "secret": secret}, 201
 

@@ -2,7 +2,8 @@
 nor app/fetcher and standardwebhooks).
 
 Each due delivery (outbox.py picks it, in order per note) is counted against the account's
-hourly budget in PostgreSQL (WEBHOOK_DELIVERIES_PER_HOUR); signed with the `standardwebhooks`
+hourly budget in PostgreSQL (WEBHOOK_DELIVERIES_PER_HOUR); its body built then, from the
+note as it is (outbox.body_for); signed with the `standardwebhooks`
 library (`webhook-id`, `webhook-timestamp`, `webhook-signature`: v1, the base64 HMAC-SHA256 of
 id.timestamp.body); POSTed by app/fetcher/client.py's post(): the address vetted after DNS on every
 attempt and the connection pinned to the vetted address, no redirect followed,
@@ -26,7 +27,7 @@ from app import throttle
 from app.accounts.tasks import defer_mail
 from app.extensions import db
 from app.features.webhooks import outbox
-from app.features.webhooks.service import delivery_settings, secret_of
+from app.features.webhooks.service import delivery_settings, secret_of, sending_words
 from app.fetcher.client import post
 from app.fetcher.messages import FetchError
 from app.models import Webhook, WebhookDelivery, WebhookThrottle, utcnow
@@ -55,11 +56,11 @@ def within_budget(user_id):
     return attempts <= limit
 
 
-def signed_headers(webhook, delivery, moment):
+def signed_headers(webhook, message_id, body, moment):
     """Return the Standard Webhooks headers of one attempt (a new timestamp, the same id)."""
-    signature = Signer(secret_of(webhook)).sign(delivery.message_id, moment, delivery.body)
+    signature = Signer(secret_of(webhook)).sign(message_id, moment, body)
     return {
-        "webhook-id": delivery.message_id,
+        "webhook-id": message_id,
         "webhook-timestamp": str(int(moment.timestamp())),
         "webhook-signature": signature,
         "Content-Type": "application/json",
@@ -67,23 +68,40 @@ def signed_headers(webhook, delivery, moment):
     }
 
 
+def claimed(delivery_id):
+    """Return the delivery, marked as tried under its row lock before its body is built: an
+    update collected meanwhile is no longer folded into it (outbox.coalesced)."""
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(last_attempt_at=utcnow())
+    )
+    return db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
+
+
 def attempt(delivery_id):
-    """POST the delivery once; return (status or None, error or None, milliseconds), or None
-    when its webhook was ended meanwhile (the delivery went with it)."""
-    delivery = db.session.get(WebhookDelivery, delivery_id)
+    """POST the delivery once, its body built now; return (status or None, error or None,
+    milliseconds), or None when its webhook was ended meanwhile (the delivery went with it)
+    or its note left the webhook's tag (the delivery is dropped: nothing to send)."""
+    delivery = claimed(delivery_id)
     webhook = delivery and db.session.get(Webhook, delivery.webhook_id)
     if webhook is None:
         return None
+    body = outbox.body_for(delivery, webhook)
+    if body is None:
+        db.session.delete(delivery)
+        db.session.commit()
+        return None
     moment = datetime.now(UTC).replace(microsecond=0)
-    headers = signed_headers(webhook, delivery, moment)
-    url, body = webhook.url, delivery.body.encode()
+    headers = signed_headers(webhook, delivery.message_id, body, moment)
+    url = webhook.url
     db.session.commit()  # no transaction stays open while a receiver takes its time
     settings = delivery_settings()
     started = time.monotonic()
     try:
         status = post(
             url,
-            body,
+            body.encode(),
             headers,
             allow_loopback=settings["allow_loopback"],
             allow_http=settings["allow_http"],
@@ -91,7 +109,7 @@ def attempt(delivery_id):
         )
         error = None
     except FetchError as refused:
-        status, error = None, str(refused)[:ERROR_MAX_LENGTH]
+        status, error = None, sending_words(refused)[:ERROR_MAX_LENGTH]
     return status, error, round((time.monotonic() - started) * 1000)
 
 

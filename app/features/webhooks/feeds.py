@@ -3,17 +3,20 @@ anyone holding the URL its owner made on My page, until it is revoked.
 
 Each entry is a note as its page shows it: its title, and its Markdown as the stored,
 sanitised HTML the pages show (app/markdown.py's html_of, links marked as on a shared
-note's page). The feed is in the account's language. Its ETag is a digest of what it lists
-(each note's id and revision, the tag, the language), so a reader that asks with
-If-None-Match gets 304 while nothing changed. Last-Modified is the newest entry's time, for
-readers to show; it alone decides nothing (a note trashed leaves it as it was). The token
-sits in the path: the request log masks it (app/requestlog.py); the answer has no-referrer.
+note's page). The feed is in the account's language. Its ETag is a digest of the feed, the
+account's name and language and its change number (app/models/changes.py: it moves with
+every change of a note), read with the feed in one statement: a reader that asks with
+If-None-Match gets 304 while nothing changed, the feed not made again. Last-Modified is the
+newest entry's time, for readers to show. The token sits in the path: the request log masks
+it (app/requestlog.py); the answer has no-referrer.
 
 A feed costs about its own bytes, whatever the notes: it lists the newest FEED_ENTRIES notes
 that fit in FEED_BYTES of Atom (always the newest one), cut first in PostgreSQL by the stored
-HTML's length (so no more is loaded) and then by each entry's escaped size as written; and
-it holds one of its account's heavy-read slots while it is made (app/features/api/reads.py),
-so a URL polled at once from many places gets 429 past them, as the change feed does.
+HTML's length (so no more is loaded) and then by each entry's escaped size as written. Its
+readers have a budget of their own: FEED_READS_IN_FLIGHT feeds made at once a feed (slots
+of advisory locks on the feed's id, as the API's heavy reads hold theirs on the account's),
+429 past them; they never touch the owner's heavy-read slots, so a URL polled at once from
+many places leaves the owner's own reads alone.
 """
 
 import hashlib
@@ -25,13 +28,14 @@ from flask import Blueprint, abort, current_app, request
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
+from werkzeug.exceptions import TooManyRequests
 
 from app.extensions import db
-from app.features.api.reads import hold_api_read
+from app.features.api.reads import TAKE_SLOT
 from app.features.webhooks import service
 from app.mail import link
 from app.markdown import html_of
-from app.models import Note, User
+from app.models import AtomFeed, ChangeCounter, Note, User
 from app.validators import without_non_text
 
 bp = Blueprint("feeds", __name__)
@@ -45,6 +49,9 @@ HEADERS = {
 # An entry's Atom around its title, HTML and tags: its id, links, dates and elements' names.
 ENTRY_BYTES = 600
 TAG_BYTES = 40  # a <category term="..."/> around its tag
+# The advisory locks' class ids of a feed's reads, one a slot (the API's heavy reads' are
+# 2401 on, searches' 2301 on); the second key is the feed's id.
+FEED_READ_LOCK_CLASS = 2501
 
 
 def rfc3339(moment):
@@ -90,10 +97,32 @@ def entry_bytes(note, html):
     )
 
 
-def entity_tag(feed, notes, language):
-    """Return a digest of what the feed shows: it changes when any entry does."""
-    listed = ",".join(f"{note.id}:{note.revision}" for note in notes)
-    return hashlib.sha256(f"{feed.id}|{feed.tag}|{language}|{listed}".encode()).hexdigest()[:32]
+def entity_tag(feed, nickname, language, last_seq):
+    """Return a digest of what the feed shows: it changes when any note or the account's
+    name or language does."""
+    config = current_app.config
+    shown = f"{feed.id}|{feed.tag}|{nickname}|{language}|{last_seq}"
+    shown += f"|{config['FEED_ENTRIES']}|{config['FEED_BYTES']}"
+    return hashlib.sha256(shown.encode()).hexdigest()[:32]
+
+
+def hold_feed_read(feed):
+    """Hold one of the feed's own FEED_READS_IN_FLIGHT slots until the transaction ends;
+    429 when all are held by its reads still being made."""
+    config = current_app.config
+    slot = db.session.scalar(
+        TAKE_SLOT,
+        {
+            "slots": config["FEED_READS_IN_FLIGHT"],
+            "class_id": FEED_READ_LOCK_CLASS,
+            "object_id": feed.id & 0x7FFFFFFF,
+        },
+    )
+    if slot is None:
+        raise TooManyRequests(
+            gettext("This feed is being read from many places at once; try again in a moment."),
+            retry_after=config["API_READS_RETRY_AFTER_SECONDS"],
+        )
 
 
 def tag_uri(kind, number):
@@ -112,22 +141,20 @@ def add(parent, name, text=None, **attributes):
     return element
 
 
-def atom_of(feed, user, notes):
+def atom_of(feed, nickname, language, notes):
     """Return the feed's Atom document (bytes)."""
     ET.register_namespace("", ATOM)
-    root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": user.language or "en"})
+    root = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": language})
     if feed.tag:
-        title = gettext(
-            "%(nickname)s's notes tagged #%(tag)s", nickname=user.nickname, tag=feed.tag
-        )
+        title = gettext("%(nickname)s's notes tagged #%(tag)s", nickname=nickname, tag=feed.tag)
     else:
-        title = gettext("%(nickname)s's notes", nickname=user.nickname)
+        title = gettext("%(nickname)s's notes", nickname=nickname)
     add(root, "title", title)
     add(root, "id", tag_uri("feed", feed.id))
     newest = max((note.updated_at for note in notes), default=feed.created_at)
     add(root, "updated", rfc3339(newest))
     author = add(root, "author")
-    add(author, "name", user.nickname)
+    add(author, "name", nickname)
     add(root, "link", rel="alternate", type="text/html", href=link("notes.index"))
     add(root, "generator", "Memo")
     spent = 0
@@ -156,22 +183,30 @@ def add_entry(root, note, html):
 
 @bp.get("/feeds/<secret:token>")
 def read(token):
-    """Answer the feed the token opens, as Atom; 304 while nothing changed."""
-    feed = service.feed_by_token(token)
-    if feed is None:
+    """Answer the feed the token opens, as Atom; 304 from its tag while nothing changed."""
+    query = service.open_feed(token)
+    found = (
+        query is not None
+        and db.session.execute(
+            query.join(User, User.id == AtomFeed.user_id)
+            .outerjoin(ChangeCounter, ChangeCounter.user_id == AtomFeed.user_id)
+            .add_columns(User.nickname, User.language, ChangeCounter.last_seq)
+        ).first()
+    )
+    if not found:
         abort(404)
-    hold_api_read(feed.user_id)
-    user = db.session.get(User, feed.user_id)
-    language = user.language or "en"
-    notes = listed_notes(feed)
+    feed, nickname, language, last_seq = found
+    language = language or "en"
     response = current_app.response_class(mimetype="application/atom+xml")
     response.headers.update(HEADERS)
-    response.set_etag(entity_tag(feed, notes, language))
-    response.last_modified = max((note.updated_at for note in notes), default=feed.created_at)
+    response.set_etag(entity_tag(feed, nickname, language, last_seq or 0))
     if request.if_none_match.contains(response.get_etag()[0]):
         response.status_code = 304
         return response
+    hold_feed_read(feed)
+    notes = listed_notes(feed)
+    response.last_modified = max((note.updated_at for note in notes), default=feed.created_at)
     with force_locale(language):
-        response.set_data(atom_of(feed, user, notes))
+        response.set_data(atom_of(feed, nickname, language, notes))
     response.headers["Content-Type"] = ATOM_TYPE
     return response

@@ -1,7 +1,7 @@
 """The forms of the webhooks page: a new webhook (its address, events, tag) and a new feed."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectMultipleField, StringField
+from wtforms import PasswordField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -9,7 +9,7 @@ from app.features.webhooks import service
 from app.forms import Form
 from app.models import WEBHOOK_EVENTS, WEBHOOK_URL_MAX_LENGTH
 from app.tags import TAG_MAX_LENGTH
-from app.validators import strip
+from app.validators import PASSWORD_GIVEN, strip
 
 EVENT_LABELS = {
     "note.created": _l("A note is made"),
@@ -46,6 +46,16 @@ def check_with(rule, field):
         raise ValidationError(str(refused)) from None
 
 
+def password_field():
+    """Return the password field of a form that makes a grant: asked when this session has
+    not confirmed the password in the last 10 minutes (app/features/grants/ceremony.py)."""
+    return PasswordField(
+        _l("Your password (asked when not entered in the last 10 minutes)"),
+        validators=[PASSWORD_GIVEN],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class WebhookForm(Form):
     """A new webhook: where to send, which events, and an optional tag."""
 
@@ -70,6 +80,7 @@ class WebhookForm(Form):
         filters=[strip],
         render_kw={"maxlength": TAG_MAX_LENGTH + 1, "autocomplete": "off"},
     )
+    password = password_field()
 
     def validate_url(self, field):
         check_with(service.checked_url, field)
@@ -89,6 +100,7 @@ class FeedForm(Form):
         filters=[strip],
         render_kw={"maxlength": TAG_MAX_LENGTH + 1, "autocomplete": "off"},
     )
+    password = password_field()
 
     def validate_tag(self, field):
         check_with(service.checked_tag, field)

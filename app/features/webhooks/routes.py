@@ -2,7 +2,8 @@
 once; send a test event; the last deliveries, each sent again on demand; keep one a recovery
 paused, turn on one that failed; end one) and its private Atom feeds (make one, its URL shown
 once; keep; revoke). Every route acts on the signed-in account's own; another's is 404.
-Making either asks for a recent second step when one is on, as a token does.
+Making either goes through the grants' ceremony (app/features/grants/ceremony.py): the
+password, a recent second step when one is on, a notice mailed. Pausing says why.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -10,7 +11,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.features.second_step.session import recent_step_needed, second_step_on
+from app.features.grants.ceremony import PasswordNeeded, announce, keep_ceremony, open_ceremony
 from app.features.webhooks import outbox, service, tasks
 from app.features.webhooks.forms import EVENT_LABELS, FeedForm, WebhookForm
 from app.mail import link
@@ -18,6 +19,14 @@ from app.mail import link
 bp = Blueprint("webhooks", __name__, url_prefix="/mypage/webhooks")
 # The answer that shows a secret is kept by no cache, and by no browser's history.
 NOT_KEPT = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def full_message():
+    """Say that the account's waiting deliveries are full."""
+    return gettext(
+        "Too many deliveries are waiting for your receivers: nothing more is added until they "
+        "are delivered or given up."
+    )
 
 
 def render_page(form=None, feed_form=None, status=200, refusal=None):
@@ -54,23 +63,20 @@ def index():
 @login_required
 def make():
     """Make a webhook and show its secret, this once."""
-    asked = recent_step_needed(current_user, url_for("webhooks.index"))
-    if asked:
-        return asked
     form = WebhookForm()
     if not form.validate_on_submit():
         return render_page(form=form, status=400)
     try:
+        answer, maker = open_ceremony(current_user, url_for("webhooks.index"), form.password.data)
+        if answer:
+            return answer
         webhook, secret = service.make_webhook(
-            current_user.id,
-            form.url.data,
-            form.events.data,
-            form.tag.data,
-            made_with_second_step=second_step_on(current_user),
+            current_user.id, form.url.data, form.events.data, form.tag.data, maker
         )
-    except service.WebhookRefused as refused:
+    except (service.WebhookRefused, PasswordNeeded) as refused:
         db.session.rollback()
         return render_page(form=form, status=400, refusal=str(refused))
+    announce(current_user, "webhook", webhook.url)
     db.session.commit()
     page = render_template("webhooks/made.html", webhook=webhook, secret=secret)
     return page, 200, NOT_KEPT
@@ -81,12 +87,16 @@ def make():
 def send_test(webhook_id):
     """Send a test event to the webhook now."""
     webhook = own_webhook(webhook_id)
-    if outbox.add_test_delivery(webhook):
+    outcome = outbox.add_test_delivery(webhook)
+    if outcome == "added":
         tasks.queue_sending(current_user.id)
         db.session.commit()
         flash(gettext("A test event is on its way: its delivery shows below."), "success")
-    else:
+    elif outcome == "waiting":
         flash(gettext("A test event is on its way already: its delivery shows below."), "info")
+    else:
+        db.session.rollback()
+        flash(full_message(), "error")
     return redirect(url_for("webhooks.index", _anchor=f"webhook-{webhook.id}"))
 
 
@@ -95,20 +105,30 @@ def send_test(webhook_id):
 def send_again(webhook_id, delivery_id):
     """Send one delivery again, with the same id."""
     webhook = own_webhook(webhook_id)
-    if not service.send_again(webhook.id, delivery_id):
+    outcome = outbox.send_again(webhook, delivery_id)
+    if outcome is None:
         abort(404)
-    tasks.queue_sending(current_user.id)
-    db.session.commit()
-    flash(gettext("The event is sent again."), "success")
+    if outcome == "full":
+        db.session.rollback()
+        flash(full_message(), "error")
+    else:
+        tasks.queue_sending(current_user.id)
+        db.session.commit()
+        flash(gettext("The event is sent again."), "success")
     return redirect(url_for("webhooks.index", _anchor=f"webhook-{webhook.id}"))
 
 
 @bp.post("/<id:webhook_id>/keep")
 @login_required
 def keep(webhook_id):
-    """Keep a webhook a recovery paused: its events flow again."""
+    """Keep a webhook a recovery paused: its events flow again (through the ceremony)."""
+    own_webhook(webhook_id)
+    answer = keep_ceremony(current_user, url_for("webhooks.index"))
+    if answer:
+        return answer
     if not service.keep_webhook(current_user.id, webhook_id):
         abort(404)
+    announce(current_user, None)
     tasks.queue_sending(current_user.id)
     db.session.commit()
     flash(gettext("The webhook is on again."), "success")
@@ -141,19 +161,18 @@ def end(webhook_id):
 @login_required
 def make_feed():
     """Make a private feed and show its URL, this once."""
-    asked = recent_step_needed(current_user, url_for("webhooks.index"))
-    if asked:
-        return asked
     form = FeedForm()
     if not form.validate_on_submit():
         return render_page(feed_form=form, status=400)
     try:
-        feed, token = service.make_feed(
-            current_user.id, form.tag.data, made_with_second_step=second_step_on(current_user)
-        )
-    except service.WebhookRefused as refused:
+        answer, maker = open_ceremony(current_user, url_for("webhooks.index"), form.password.data)
+        if answer:
+            return answer
+        feed, token = service.make_feed(current_user.id, form.tag.data, maker)
+    except (service.WebhookRefused, PasswordNeeded) as refused:
         db.session.rollback()
         return render_page(feed_form=form, status=400, refusal=str(refused))
+    announce(current_user, "feed", f"#{feed.tag}" if feed.tag else None)
     db.session.commit()
     url = link("feeds.read", token=token)
     page = render_template("webhooks/feed_made.html", feed=feed, url=url)
@@ -174,9 +193,13 @@ def revoke_feed(feed_id):
 @bp.post("/feeds/<id:feed_id>/keep")
 @login_required
 def keep_feed(feed_id):
-    """Keep a feed a recovery paused: its URL reads again."""
+    """Keep a feed a recovery paused: its URL reads again (through the ceremony)."""
+    answer = keep_ceremony(current_user, url_for("webhooks.index"))
+    if answer:
+        return answer
     if not service.keep_feed(current_user.id, feed_id):
         abort(404)
+    announce(current_user, None)
     db.session.commit()
     flash(gettext("The feed works again."), "success")
     return redirect(url_for("webhooks.index"))

@@ -21,7 +21,7 @@ from app.errors import Refused
 from app.extensions import db
 from app.features.second_step.totp import keys
 from app.fetcher.addresses import check_address
-from app.fetcher.messages import FetchError
+from app.fetcher.messages import AddressRefused, FetchError
 from app.i18n.stored import translated_text
 from app.models import (
     WEBHOOK_EVENTS,
@@ -32,7 +32,6 @@ from app.models import (
     WebhookDelivery,
     hash_token,
     lock_user,
-    utcnow,
 )
 from app.tags import tag_name
 
@@ -48,13 +47,16 @@ class WebhookRefused(Refused):
 
 
 def delivery_settings():
-    """Return how the worker reaches receivers: loopback only ever in the test suite (as the
-    word counter's fetcher), plain http in development and tests only."""
+    """Return how the worker reaches receivers: loopback only in the test suite (as the word
+    counter's fetcher) and in development (WEBHOOK_ALLOW_LOOPBACK: a receiver on the
+    developer's machine), plain http in development and tests only."""
     config = current_app.config
-    # Production config cannot lift these: the keys count only under TestingConfig.
+    # Production config cannot lift these: each key counts only under its own config.
     testing = current_app.testing and config["ENVIRONMENT"] == "testing"
+    developing = config["ENVIRONMENT"] == "development"
     return {
-        "allow_loopback": testing and config.get("FETCH_ALLOW_LOOPBACK", False),
+        "allow_loopback": (testing and config.get("FETCH_ALLOW_LOOPBACK", False))
+        or (developing and config.get("WEBHOOK_ALLOW_LOOPBACK", False)),
         "allow_http": config["ENVIRONMENT"] in ("development", "testing"),
         "deadline": config["WEBHOOK_DEADLINE_SECONDS"],
     }
@@ -77,6 +79,8 @@ def checked_url(url):
         raise WebhookRefused(gettext("The address must start with https://."), field="url")
     try:
         check_address(url, settings["allow_loopback"])
+    except AddressRefused as refused:
+        raise WebhookRefused(translated_text(refused.sent_words()), field="url") from None
     except FetchError as error:
         raise WebhookRefused(
             gettext(
@@ -86,6 +90,11 @@ def checked_url(url):
             field="url",
         ) from None
     return url
+
+
+def sending_words(error):
+    """Return why a delivery was not sent, as sending (not fetching) says it, to store."""
+    return error.sent_words() if isinstance(error, AddressRefused) else str(error)
 
 
 def checked_events(events):
@@ -135,8 +144,9 @@ def last_seq(user_id):
     return found or 0
 
 
-def make_webhook(user_id, url, events, tag=None, made_with_second_step=False):
-    """Add a webhook of the account's; return (webhook, its secret). Events from now on."""
+def make_webhook(user_id, url, events, tag=None, maker=None):
+    """Add a webhook of the account's; return (webhook, its secret). Events from now on.
+    `maker`: who makes it, with its proofs (app/features/grants/ceremony.py)."""
     url, events, tag = checked_url(url), checked_events(events), checked_tag(tag)
     lock_user(user_id)
     limit = current_app.config["WEBHOOKS_PER_USER"]
@@ -156,8 +166,8 @@ def make_webhook(user_id, url, events, tag=None, made_with_second_step=False):
         events=events,
         tag=tag,
         secret=seal(secret),
-        made_with_second_step=made_with_second_step,
         seq_through=last_seq(user_id),
+        **(maker.columns(Webhook) if maker else {}),
     )
     db.session.add(webhook)
     db.session.flush()
@@ -193,7 +203,7 @@ def resume(model, user_id, row_id):
     resumed = db.session.execute(
         update(model)
         .where(model.id == row_id, model.user_id == user_id, model.paused_at.is_not(None))
-        .values(paused_at=None)
+        .values(paused_at=None, paused_reason=None)
     )
     return resumed.rowcount == 1
 
@@ -229,23 +239,12 @@ def deliveries_of(webhook_id, limit=SHOWN_DELIVERIES):
     ).all()
 
 
-def send_again(webhook_id, delivery_id):
-    """Have a delivery of this webhook sent again (the same id); False if there is none."""
-    return (
-        db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == webhook_id)
-            .values(state="pending", attempts=0, next_attempt_at=utcnow())
-        ).rowcount
-        == 1
-    )
-
-
 # Feeds
 
 
-def make_feed(user_id, tag=None, made_with_second_step=False):
-    """Add a private feed of the account's notes (of one tag's); return (feed, its token)."""
+def make_feed(user_id, tag=None, maker=None):
+    """Add a private feed of the account's notes (of one tag's); return (feed, its token).
+    `maker`: who makes it, with its proofs (app/features/grants/ceremony.py)."""
     tag = checked_tag(tag)
     lock_user(user_id)
     limit = current_app.config["FEEDS_PER_USER"]
@@ -263,7 +262,7 @@ def make_feed(user_id, tag=None, made_with_second_step=False):
         user_id=user_id,
         token_hash=hash_token(token),
         tag=tag,
-        made_with_second_step=made_with_second_step,
+        **(maker.columns(AtomFeed) if maker else {}),
     )
     db.session.add(feed)
     db.session.flush()
@@ -281,14 +280,19 @@ def feeds_of(user_id):
 
 def feed_by_token(token):
     """Return the feed the token opens, or None (unknown, revoked or paused)."""
+    query = open_feed(token)
+    return None if query is None else db.session.scalar(query)
+
+
+def open_feed(token):
+    """Return the query of the feed the token opens (a reader may add columns to it), or
+    None for a token that is not a feed's."""
     if not token.startswith(FEED_PREFIX) or len(token) > 100:
         return None
-    return db.session.scalar(
-        select(AtomFeed).where(
-            AtomFeed.token_hash == hash_token(token),
-            AtomFeed.revoked_at.is_(None),
-            AtomFeed.paused_at.is_(None),
-        )
+    return select(AtomFeed).where(
+        AtomFeed.token_hash == hash_token(token),
+        AtomFeed.revoked_at.is_(None),
+        AtomFeed.paused_at.is_(None),
     )
 
 
