@@ -299,7 +299,8 @@ def test_titles_that_look_numbered_still_get_free_names_in_linear_tries():
 
 COPIED = (
     "title, content, updated_at, user_id, completed, version, pinned, tags, tagged_version,"
-    " preview, tasks_done, tasks_total, open_tasks, read_version, rendered, rendered_version"
+    " preview, tasks_done, tasks_total, open_tasks, read_version, rendered, rendered_version,"
+    " title_key"
 )
 
 
