@@ -1,9 +1,7 @@
 """Notes that link, as the links and renames tests set them up: many notes written by the
-writer at once, and the statements a block runs."""
+writer at once."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.features.notes import service
@@ -19,20 +17,3 @@ def write_notes(app, texts, email="ann@example.com"):
         notes = service.create_many(user_id, drafts)
         db.session.commit()
         return [note.id for note in notes]
-
-
-@contextmanager
-def statements_run(app):
-    """Collect the SQL statements run inside the block."""
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

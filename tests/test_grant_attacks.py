@@ -2,61 +2,27 @@
 copy of the owner's remember-me cookie, a stale session, a guesser of the password on the
 grant forms, and GETs or forms without CSRF on the routes that open a grant again."""
 
-import re
-
 import pytest
-from sqlalchemy import func, select
 
-from app.accounts.sessions import PASSWORD_PROVEN
-from app.extensions import db
 from app.models import AccessToken, AtomFeed, NoteShare, Webhook
 from devenv.visitors import PASSWORD
 from tests import signing_in
 from tests.apiclients import ApiClient, token_for
-from tests.mailbox import ANN, deliver
+from tests.granting import (
+    copy_of_the_remember_me_cookie,
+    count,
+    grant_notices,
+    make_feed,
+    password_not_recent,
+    rows,
+)
+from tests.mailbox import deliver
 from tests.noting import make_link, note_id_of
 from tests.phones import SECRET, Phone, setup_field
 from tests.receivers import ALL_EVENTS, Receiver, make_hook, verify_address
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
 NEEDS_PASSWORD = "enter your password"
-GRANT_MADE = "A way to read your Memo notes without signing in was made"
-FEED_URL = re.compile(r'value="http://localhost(/feeds/memo_feed_[A-Za-z0-9_-]+)"')
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def rows(app, model):
-    with app.app_context():
-        return db.session.scalars(select(model).order_by(model.id)).all()
-
-
-def make_feed(browser):
-    made = browser.post("/mypage/webhooks/feeds", {"tag": ""})
-    assert made.status_code == 200, made.get_data(as_text=True)
-    return FEED_URL.search(made.get_data(as_text=True))[1]
-
-
-def copy_of_the_remember_me_cookie(app, browser):
-    thief = signing_in.new_browser(app)
-    for cookie in browser.client._cookies.values():
-        if cookie.key == app.config.get("REMEMBER_COOKIE_NAME", "remember_token"):
-            thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
-    return thief
-
-
-def password_not_recent(browser):
-    with browser.client.session_transaction() as cookie_session:
-        proven = dict(cookie_session[PASSWORD_PROVEN])
-        proven["at"] -= 3600
-        cookie_session[PASSWORD_PROVEN] = proven
-
-
-def grant_notices(mail_server):
-    return [m for m in mail_server.to(ANN) if m["Subject"] == GRANT_MADE]
 
 
 def test_a_copied_remember_me_cookie_cannot_keep_what_a_token_revocation_paused(

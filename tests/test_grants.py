@@ -4,19 +4,21 @@ mailed with an undo link), record the session or token that made them with its p
 and pause with what made them, saying why. Played at the HTTP level where each attack was
 found: a copied browser, a stale session, a write token, the owner's own pages."""
 
-import re
-
 import pytest
-from sqlalchemy import func, select
 
-from app.accounts.sessions import PASSWORD_PROVEN
-from app.extensions import db
 from app.models import AccessToken, AtomFeed, NoteShare, Webhook, WebhookDelivery
 from devenv.visitors import PASSWORD
 from tests import signing_in
 from tests.apiclients import ApiClient, token_for
+from tests.granting import (
+    copy_of_the_remember_me_cookie,
+    count,
+    grant_notices,
+    make_feed,
+    password_not_recent,
+    rows,
+)
 from tests.mailbox import (
-    ANN,
     NEW_PASSWORD,
     ask_reset,
     deliver,
@@ -30,46 +32,6 @@ from tests.phones import SECRET, Phone, enter_code, setup_field, turn_on
 from tests.receivers import ALL_EVENTS, Receiver, ann_id, make_hook, send, verify_address
 
 pytestmark = pytest.mark.usefixtures("no_jobs")
-GRANT_MADE = "A way to read your Memo notes without signing in was made"
-FEED_URL = re.compile(r'value="http://localhost(/feeds/memo_feed_[A-Za-z0-9_-]+)"')
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def rows(app, model):
-    with app.app_context():
-        return db.session.scalars(select(model).order_by(model.id)).all()
-
-
-def make_feed(browser):
-    """Make a feed on the webhooks page; return its path, shown this once."""
-    made = browser.post("/mypage/webhooks/feeds", {"tag": ""})
-    assert made.status_code == 200, made.get_data(as_text=True)
-    return FEED_URL.search(made.get_data(as_text=True))[1]
-
-
-def copy_of_the_remember_me_cookie(app, browser):
-    """Return a new browser holding only `browser`'s remember-me cookie."""
-    thief = signing_in.new_browser(app)
-    for cookie in browser.client._cookies.values():
-        if cookie.key == app.config.get("REMEMBER_COOKIE_NAME", "remember_token"):
-            thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
-    return thief
-
-
-def password_not_recent(browser):
-    """Date this session's confirmation of the password an hour back."""
-    with browser.client.session_transaction() as cookie_session:
-        proven = dict(cookie_session[PASSWORD_PROVEN])
-        proven["at"] -= 3600
-        cookie_session[PASSWORD_PROVEN] = proven
-
-
-def grant_notices(mail_server):
-    return [m for m in mail_server.to(ANN) if m["Subject"] == GRANT_MADE]
 
 
 def test_a_copied_session_makes_grants_that_the_owners_reset_pauses(app, verified, mail_server):

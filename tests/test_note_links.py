@@ -10,7 +10,8 @@ from app.features.notes import links
 from app.markdown import render
 from app.models import Note
 from app.wikilinks import LINKS_MAX
-from tests.linking import statements_run, write_notes
+from tests.apiclients import statements_run
+from tests.linking import write_notes
 from tests.note_writers import set_up_directly
 from tests.noting import make_link, note_id_of, page, save
 
